@@ -145,7 +145,7 @@ _SPECS = (
           ListPodsArgs, ToolClass.READ, Risk.LOW),
     _spec("get_pod_logs", "Read the most recent log lines of a pod (redacted).",
           GetPodLogsArgs, ToolClass.READ, Risk.LOW),
-    _spec("describe_deployment", "Replicas, image, conditions and current revision of a deployment.",
+    _spec("describe_deployment", "Replicas, image, conditions and revision of a deployment.",
           DeploymentArgs, ToolClass.READ, Risk.LOW),
     _spec("rollout_history", "Revisions of a deployment with change notes and health.",
           DeploymentArgs, ToolClass.READ, Risk.LOW),

@@ -274,6 +274,8 @@ class ToolSpec(BaseModel):
     tool_class: ToolClass
     risk: Risk
     blast_radius: Any  # Callable[[BaseModel, Inventory], BlastRadius]
+    # Safe to run twice with the same effect; the executor never blindly retries the others.
+    idempotent: bool = True
 
     @property
     def read_only(self) -> bool:

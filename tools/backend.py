@@ -40,6 +40,10 @@ class Backend(Protocol):
         """Dry run: what a mutating call would change, from -> to."""
         ...
 
+    def wait(self, seconds: float) -> None:
+        """Let time pass before re-reading state (a simulated clock just advances)."""
+        ...
+
 
 def run_tool(backend: Backend, call: ToolCall) -> ToolOutput:
     """Validate ``call`` against the catalog and dispatch it to ``backend``."""

@@ -129,6 +129,7 @@ def _spec(
     tool_class: ToolClass,
     risk: Risk,
     blast_radius: Callable[[BaseModel, Inventory], BlastRadius] = _no_blast,
+    idempotent: bool = True,
 ) -> ToolSpec:
     return ToolSpec(
         name=name,
@@ -137,6 +138,7 @@ def _spec(
         tool_class=tool_class,
         risk=risk,
         blast_radius=blast_radius,
+        idempotent=idempotent,
     )
 
 
@@ -158,11 +160,11 @@ _SPECS = (
     _spec("rollback_deployment", "Roll a deployment back to an earlier revision.",
           RollbackDeploymentArgs, ToolClass.REMEDIATION, Risk.MEDIUM, _deployment_pods),
     _spec("restart_deployment", "Rolling restart of every pod of a deployment.",
-          DeploymentArgs, ToolClass.REMEDIATION, Risk.MEDIUM, _deployment_pods),
+          DeploymentArgs, ToolClass.REMEDIATION, Risk.MEDIUM, _deployment_pods, idempotent=False),
     _spec("scale_deployment", "Set the replica count of a deployment.",
           ScaleDeploymentArgs, ToolClass.CHANGE, Risk.HIGH, _scale),
     _spec("silence_alert", "Silence an alert in Alertmanager for a bounded time.",
-          SilenceAlertArgs, ToolClass.REMEDIATION, Risk.LOW, _silence),
+          SilenceAlertArgs, ToolClass.REMEDIATION, Risk.LOW, _silence, idempotent=False),
 )
 
 CATALOG: Mapping[str, ToolSpec] = {s.name: s for s in _SPECS}

@@ -1,0 +1,112 @@
+"""Compose what a responder reads: findings quoted from tools, the runbook followed, proposals.
+
+Pure text assembly. Inputs are already redacted; adapters redact again at egress anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.models import ExecutionResult, Outcome, Proposal, RetrievalHit
+from assistant.planning.offline import Observation, Plan
+
+_INTERESTING = re.compile(
+    r"error|fatal|panic|exception|fail|refused|timeout|oom|killed|crash|backoff|denied|"
+    r"saturat|latency|5\d\d\b|unhealthy|not ready",
+    re.IGNORECASE,
+)
+MAX_QUOTE_LINES = 6
+SECTION_SNIPPET_CHARS = 400
+
+
+def quote(text: str, limit: int = MAX_QUOTE_LINES) -> list[str]:
+    """The lines worth reading first: the alarming ones, else the head."""
+    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    if len(lines) <= limit:
+        return lines
+    hot = [ln for ln in lines if _INTERESTING.search(ln)]
+    chosen = hot[:limit] if hot else lines[:limit]
+    return [*chosen, f"… ({len(lines) - len(chosen)} more lines)"]
+
+
+def _finding(obs: Observation) -> list[str]:
+    head = f"• `{obs.call.render()}`"
+    if not obs.ok:
+        return [f"{head}: could not run — {obs.error}"]
+    return [f"{head}:", *(f"    {ln}" for ln in quote(obs.text))]
+
+
+def cite(hit: RetrievalHit) -> str:
+    section = f" § {hit.section.heading}" if hit.section else ""
+    return f"{hit.title} (`{hit.runbook_id}`){section}"
+
+
+def _snippet(hit: RetrievalHit) -> list[str]:
+    if hit.section is None or not hit.section.text.strip():
+        return []
+    text = " ".join(hit.section.text.split())
+    if len(text) > SECTION_SNIPPET_CHARS:
+        text = text[:SECTION_SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return [f"> {text}"]
+
+
+def describe_proposal(p: Proposal, index: int) -> list[str]:
+    d = p.decision
+    lines = [f"{index}. `{p.call.render()}` — {p.rationale}", f"   preview: {p.preview}"]
+    br = p.blast_radius
+    if br.service or br.namespaces:
+        scope = f"{br.pods_affected} pod(s)"
+        if br.service_pods:
+            scope += f" of {br.service_pods} in service {br.service}"
+        lines.append(f"   blast radius: {scope}; namespaces: {', '.join(br.namespaces) or '-'}")
+    if d.outcome is Outcome.DENY:
+        lines.append(f"   policy: DENIED — {d.explain()}")
+    else:
+        who = ", ".join(d.approver_roles) or "an approver"
+        lines.append(
+            f"   policy: {d.outcome.value} — needs {d.approvals_required} approval(s) from {who}"
+            + ("" if d.requester_may_approve else "; the requester may not approve it")
+        )
+        lines.append(f"   reasons: {d.explain()}")
+        lines.append(f"   proposal id: {p.id}")
+    return lines
+
+
+def compose_answer(plan: Plan, proposals: Sequence[Proposal]) -> str:
+    out: list[str] = []
+    if plan.observations:
+        out.append("*What I found*")
+        for obs in plan.observations:
+            out.extend(_finding(obs))
+    followed = plan.followed
+    if plan.cited is not None:
+        if followed is not None and followed.id != plan.cited.runbook_id:
+            out.append(f"*Runbook*: best match {cite(plan.cited)}; steps followed from "
+                       f"{followed.title} (`{followed.id}`)")
+        else:
+            out.append(f"*Runbook*: {cite(plan.cited)}")
+        out.extend(_snippet(plan.cited))
+    else:
+        out.append("*Runbook*: no runbook matched this question.")
+    if plan.ask_back:
+        out.append(plan.ask_back)
+    for note in plan.notes:
+        out.append(f"_note: {note}_")
+    if proposals:
+        out.append("*Proposed actions*")
+        for i, p in enumerate(proposals, 1):
+            out.extend(describe_proposal(p, i))
+    elif not plan.ask_back and followed is not None and plan.observations:
+        out.append("No action proposed: the runbook's remediation steps did not apply.")
+    return "\n".join(out)
+
+
+def describe_result(proposal: Proposal, result: ExecutionResult) -> str:
+    lines = [f"`{proposal.call.render()}` → {result.status.value}"
+             f" (attempts {result.attempts}, {result.duration_ms:.0f} ms)"]
+    lines.extend(f"    {ln}" for ln in quote(result.output, limit=10))
+    if result.verification is not None:
+        v = result.verification
+        lines.append(f"verification: {v.verdict} — {v.detail}")
+    return "\n".join(lines)

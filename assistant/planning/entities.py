@@ -1,0 +1,184 @@
+"""Entity linking: which namespace, deployment, pod, service and alert a thread is about.
+
+Pure: the inventory is passed in. Sources, strongest first: alert labels, the question
+text (exact, then fuzzy against the live inventory), then what the thread already linked.
+When the words point at two deployments equally, we report the ambiguity instead of
+guessing; when they point at nothing we know, we report that too.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.models import DeploymentInfo, Inventory
+
+# Name parts that say what kind of component something is, not which one.
+_ROLE_SUFFIXES = frozenset(
+    {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
+)
+_WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
+# Words that look like names but are ordinary English or ops vocabulary.
+_STOPWORDS = frozenset(
+    """
+    a an the is are was were be been it its this that these those why what when where how who
+    which does do did doing done has have had having keep keeps kept since after before during
+    and or but not no of on in at to for from with by about into over under again still just
+    our we us you your my me i they them their there here can could should would will may
+    pod pods deploy deployment deployments service services namespace alert alerts node nodes
+    error errors restart restarts restarting restarted crash crashing crashloop down up
+    high low slow fast memory cpu latency traffic spike disk full running failing failed
+    last rollout rollback scale please help look check whats what's
+    throwing returning getting seeing 500s 5xx 500 502 503 504 oom oomkilled killed
+    """.split()
+)
+
+
+class LinkedEntities(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str | None = None
+    deployment: str | None = None
+    pod: str | None = None
+    service: str | None = None
+    alertname: str | None = None
+
+    def bindings(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class Linking(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    entities: LinkedEntities
+    source: str  # alert | question | thread | none
+    ambiguous: tuple[str, ...] = ()  # "ns/name" candidates when the words fit several
+    unmatched: tuple[str, ...] = ()  # words that looked like names but matched nothing
+
+    @property
+    def resolved(self) -> bool:
+        return self.entities.deployment is not None and not self.ambiguous
+
+
+def _deployment_of_pod(inventory: Inventory, pod: str) -> DeploymentInfo | None:
+    for d in inventory.deployments:
+        if pod in d.pods:
+            return d
+    # Pod names are <deployment>-<replicaset hash>-<suffix>; survive a pod that was replaced.
+    best = None
+    for d in inventory.deployments:
+        if pod.startswith(d.name + "-") and (best is None or len(d.name) > len(best.name)):
+            best = d
+    return best
+
+
+def _entities_for(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
+    return LinkedEntities(
+        namespace=dep.namespace, deployment=dep.name, service=dep.service, pod=pod
+    )
+
+
+def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
+    ns = alert.get("namespace")
+    pod = alert.get("pod")
+    name = alert.get("deployment") or alert.get("service")
+    dep: DeploymentInfo | None = None
+    if pod:
+        dep = _deployment_of_pod(inventory, pod)
+    if dep is None and name:
+        matches = [
+            d
+            for d in inventory.deployments
+            if (d.name == name or d.service == name) and (ns is None or d.namespace == ns)
+        ]
+        dep = matches[0] if len(matches) == 1 else None
+    if dep is None:
+        if not (ns or alert.get("alertname")):
+            return None
+        return LinkedEntities(namespace=ns, pod=pod, alertname=alert.get("alertname"))
+    return _entities_for(dep, pod).model_copy(update={"alertname": alert.get("alertname")})
+
+
+def _core(name: str) -> str:
+    parts = [p for p in name.split("-") if p not in _ROLE_SUFFIXES]
+    return "-".join(parts) or name
+
+
+def _score(words: list[str], text: str, dep: DeploymentInfo) -> float:
+    """How strongly the question names ``dep``: 1.0 exact, lower for partial or fuzzy."""
+    qualified = f"{dep.namespace}/{dep.name}"
+    if qualified in text:
+        return 1.1
+    if re.search(rf"(?<![a-z0-9-]){re.escape(dep.name)}(?![a-z0-9-])", text):
+        return 1.0
+    spaced = dep.name.replace("-", " ")
+    if spaced != dep.name and re.search(rf"\b{re.escape(spaced)}\b", text):
+        return 0.98
+    if re.search(rf"(?<![a-z0-9-]){re.escape(dep.service)}(?![a-z0-9-])", text):
+        return 0.95
+    core = _core(dep.name)
+    if core != dep.name and core in words:
+        return 0.8
+    best = 0.0
+    for w in words:
+        if len(w) < 4 or w in _STOPWORDS:
+            continue
+        for target in {dep.name, core, dep.service}:
+            ratio = SequenceMatcher(None, w, target).ratio()
+            if ratio >= 0.8:
+                best = max(best, 0.7 * ratio)
+    return best
+
+
+def _candidate_words(text: str) -> list[str]:
+    return [w.strip("./-") for w in _WORD.findall(text)]
+
+
+def _name_like(word: str, inventory: Inventory) -> bool:
+    """Could ``word`` be someone naming a service we don't have?"""
+    if word in _STOPWORDS or len(word) < 3 or word.isdigit():
+        return False
+    known = {d.namespace for d in inventory.deployments} | {
+        a.name.lower() for a in inventory.alerts
+    }
+    return word not in known
+
+
+def link_entities(
+    question: str,
+    alert: dict[str, str] | None,
+    inventory: Inventory,
+    previous: LinkedEntities | None = None,
+) -> Linking:
+    if alert:
+        from_alert = _from_alert(alert, inventory)
+        if from_alert is not None and from_alert.deployment:
+            return Linking(entities=from_alert, source="alert")
+    text = question.lower()
+    words = _candidate_words(text)
+    scored = sorted(
+        ((_score(words, text, d), d) for d in inventory.deployments),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    scored = [(s, d) for s, d in scored if s > 0]
+    if scored:
+        top_score, top = scored[0]
+        rivals = [d for s, d in scored[1:] if top_score - s < 0.05]
+        if rivals:
+            names = tuple(f"{d.namespace}/{d.name}" for d in [top, *rivals])
+            return Linking(entities=LinkedEntities(), source="question", ambiguous=names)
+        pod = next((p for p in top.pods if p in text), None)
+        alertname = alert.get("alertname") if alert else None
+        linked = _entities_for(top, pod).model_copy(update={"alertname": alertname})
+        return Linking(entities=linked, source="question")
+    if alert:
+        from_alert = _from_alert(alert, inventory)
+        if from_alert is not None:
+            return Linking(entities=from_alert, source="alert")
+    if previous is not None and previous.deployment:
+        return Linking(entities=previous, source="thread")
+    unmatched = tuple(w for w in words if _name_like(w, inventory))
+    return Linking(entities=LinkedEntities(), source="none", unmatched=unmatched)

@@ -1,0 +1,154 @@
+"""The offline planner: follow the best runbook's typed steps, with linked entities.
+
+No LLM. Read-only steps run at once through the injected ``run_read_only`` (which applies
+policy, runs the tool and redacts); their results can bind later placeholders (the pod that
+is crashing, the last healthy revision). Mutating steps become candidate calls that the
+engine turns into proposals. When the steps need an entity the question does not name, the
+planner asks back instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.models import Inventory, RetrievalHit, Runbook, ToolCall
+from assistant.planning.binding import MissingBinding, bind_args
+from assistant.planning.entities import LinkedEntities, Linking
+from tools.catalog import CATALOG
+
+STEP_RUNBOOK_DEPTH = 3  # how far down the ranking we look for a runbook with typed steps
+
+
+class Observation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    call: ToolCall
+    ok: bool
+    text: str  # redacted
+    data: Any = None
+    error: str | None = None
+
+
+class PlannedCall(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    call: ToolCall
+    why: str
+    runbook_id: str | None
+    step_index: int | None
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    entities: LinkedEntities
+    cited: RetrievalHit | None = None  # the best-ranked runbook, cited in the answer
+    followed: Runbook | None = None  # the runbook whose steps ran (may differ from cited)
+    observations: tuple[Observation, ...] = ()
+    candidates: tuple[PlannedCall, ...] = ()
+    ask_back: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+ReadOnlyRunner = Callable[[ToolCall], Observation]
+
+
+def derive_bindings(call: ToolCall, data: Any, bindings: Mapping[str, Any]) -> dict[str, Any]:
+    """New placeholder values learned from a read-only tool's structured output."""
+    learned: dict[str, Any] = {}
+    if not isinstance(data, dict):
+        return learned
+    if call.tool == "rollout_history":
+        revisions = data.get("revisions") or []
+        current = next((r["revision"] for r in revisions if r.get("current")), None)
+        healthy = [
+            r["revision"]
+            for r in revisions
+            if r.get("healthy") and (current is None or r["revision"] < current)
+        ]
+        if healthy:
+            learned["healthy_revision"] = max(healthy)
+    elif call.tool == "list_pods" and "pod" not in bindings:
+        pods = data.get("pods") or []
+        if pods:
+            worst = max(pods, key=lambda p: (not p.get("ready", True), p.get("restarts", 0)))
+            learned["pod"] = worst["name"]
+    elif call.tool == "describe_deployment" and "replicas" in data:
+        learned["replicas"] = data["replicas"]
+    return learned
+
+
+def _choose_runbook(
+    hits: Sequence[RetrievalHit], runbooks: Mapping[str, Runbook]
+) -> Runbook | None:
+    for hit in hits[:STEP_RUNBOOK_DEPTH]:
+        book = runbooks.get(hit.runbook_id)
+        if book is not None and book.steps:
+            return book
+    return None
+
+
+def _ask_back(linking: Linking, inventory: Inventory) -> str:
+    if linking.ambiguous:
+        options = " or ".join(f"`{c}`" for c in linking.ambiguous)
+        return f"Which one do you mean: {options}? Name it and I will continue."
+    known = ", ".join(f"`{d.namespace}/{d.name}`" for d in inventory.deployments[:12])
+    missing = ""
+    if linking.unmatched:
+        missing = f" I found nothing called {', '.join(repr(w) for w in linking.unmatched[:3])}."
+    return (
+        "I could not tell which deployment this is about." + missing
+        + f" Deployments I can see in {inventory.environment}: {known}. Which one?"
+    )
+
+
+def plan_offline(
+    linking: Linking,
+    hits: Sequence[RetrievalHit],
+    runbooks: Mapping[str, Runbook],
+    inventory: Inventory,
+    run_read_only: ReadOnlyRunner,
+) -> Plan:
+    entities = linking.entities
+    cited = hits[0] if hits else None
+    book = _choose_runbook(hits, runbooks)
+    if book is None:
+        return Plan(entities=entities, cited=cited)
+    if not linking.resolved:
+        return Plan(entities=entities, cited=cited, followed=book,
+                    ask_back=_ask_back(linking, inventory))
+
+    bindings: dict[str, Any] = dict(entities.bindings())
+    dep = inventory.deployment(entities.namespace or "", entities.deployment or "")
+    if dep is not None:
+        bindings.setdefault("replicas", dep.replicas)
+    observations: list[Observation] = []
+    candidates: list[PlannedCall] = []
+    notes: list[str] = []
+    for index, step in enumerate(book.steps):
+        try:
+            args = bind_args(step.args, bindings)
+        except MissingBinding as gap:
+            notes.append(f"skipped step {index + 1} ({step.tool}): nothing to fill {{{gap.name}}}")
+            continue
+        call = ToolCall(tool=step.tool, args=args)
+        if CATALOG[step.tool].read_only:
+            seen = run_read_only(call)
+            observations.append(seen)
+            if seen.ok:
+                bindings.update(derive_bindings(call, seen.data, bindings))
+        else:
+            why = step.why or f"step {index + 1} of {book.id}"
+            candidates.append(PlannedCall(call=call, why=why, runbook_id=book.id,
+                                          step_index=index))
+    return Plan(
+        entities=entities,
+        cited=cited,
+        followed=book,
+        observations=tuple(observations),
+        candidates=tuple(candidates),
+        notes=tuple(notes),
+    )

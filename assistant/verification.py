@@ -1,0 +1,82 @@
+"""Did the action help? Compare the target's health before and after, from live state."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.models import Inventory, ToolCall, Verification
+
+
+class HealthSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ready: int | None = None
+    desired: int | None = None
+    firing_alerts: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        parts = []
+        if self.desired is not None:
+            parts.append(f"{self.ready}/{self.desired} pods ready")
+        parts.append(
+            f"{len(self.firing_alerts)} alert(s) firing"
+            + (f" ({', '.join(self.firing_alerts)})" if self.firing_alerts else "")
+        )
+        return ", ".join(parts)
+
+
+def alert_concerns_call(labels: dict[str, str], name: str, call: ToolCall) -> bool:
+    args = call.args
+    if "alertname" in args:
+        return name == args["alertname"] and all(
+            labels.get(k) == v for k, v in (args.get("matchers") or {}).items()
+        )
+    if labels.get("namespace") != args.get("namespace"):
+        return False
+    dep = args.get("deployment", "")
+    return (
+        labels.get("deployment") == dep
+        or labels.get("service") == dep
+        or labels.get("pod", "").startswith(f"{dep}-")
+    )
+
+
+def snapshot(inventory: Inventory, call: ToolCall) -> HealthSnapshot:
+    firing = tuple(
+        sorted(
+            a.name
+            for a in inventory.alerts
+            if a.state == "firing" and alert_concerns_call(a.labels, a.name, call)
+        )
+    )
+    dep = inventory.deployment(call.args.get("namespace", ""), call.args.get("deployment", ""))
+    if dep is None:
+        return HealthSnapshot(firing_alerts=firing)
+    return HealthSnapshot(ready=dep.ready_replicas, desired=dep.replicas, firing_alerts=firing)
+
+
+def _ready_fraction(s: HealthSnapshot) -> float | None:
+    if s.desired is None or s.ready is None:
+        return None
+    return 1.0 if s.desired == 0 else s.ready / s.desired
+
+
+def judge(before: HealthSnapshot, after: HealthSnapshot) -> Verification:
+    better: list[str] = []
+    worse: list[str] = []
+    if len(after.firing_alerts) < len(before.firing_alerts):
+        better.append("fewer alerts firing")
+    elif len(after.firing_alerts) > len(before.firing_alerts):
+        worse.append("more alerts firing")
+    rb, ra = _ready_fraction(before), _ready_fraction(after)
+    if rb is not None and ra is not None:
+        if ra > rb:
+            better.append("more pods ready")
+        elif ra < rb:
+            worse.append("fewer pods ready")
+    detail = f"before: {before.render()}; after: {after.render()}"
+    if worse:
+        return Verification(verdict="worse", detail=f"{', '.join(worse)} — {detail}")
+    if better:
+        return Verification(verdict="improved", detail=f"{', '.join(better)} — {detail}")
+    return Verification(verdict="unchanged", detail=detail)

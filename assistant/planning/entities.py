@@ -106,30 +106,53 @@ def _core(name: str) -> str:
     return "-".join(parts) or name
 
 
-def _score(words: list[str], text: str, dep: DeploymentInfo) -> float:
-    """How strongly the question names ``dep``: 1.0 exact, lower for partial or fuzzy."""
-    qualified = f"{dep.namespace}/{dep.name}"
-    if qualified in text:
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """The name as a word, hyphenated or written with spaces ("checkout worker")."""
+    parts = [re.escape(p) for p in name.split("-")]
+    return re.compile(rf"(?<![a-z0-9-])(?:{'-'.join(parts)}|{' '.join(parts)})(?![a-z0-9-])")
+
+
+def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[str]) -> float:
+    """How strongly the question names ``dep``: 1.0 exact, lower for partial or fuzzy.
+
+    ``taken`` holds every deployment name; a shortened form of this name that equals
+    another deployment's full name is that deployment's, not ours.
+    """
+    if f"{dep.namespace}/{dep.name}" in text:
         return 1.1
-    if re.search(rf"(?<![a-z0-9-]){re.escape(dep.name)}(?![a-z0-9-])", text):
+    if _name_pattern(dep.name).search(text):
         return 1.0
-    spaced = dep.name.replace("-", " ")
-    if spaced != dep.name and re.search(rf"\b{re.escape(spaced)}\b", text):
-        return 0.98
-    if re.search(rf"(?<![a-z0-9-]){re.escape(dep.service)}(?![a-z0-9-])", text):
+    if _name_pattern(dep.service).search(text):
         return 0.95
     core = _core(dep.name)
-    if core != dep.name and core in words:
+    own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} else set())
+    if core in own and core != dep.name and core in words:
         return 0.8
     best = 0.0
     for w in words:
         if len(w) < 4 or w in _STOPWORDS:
             continue
-        for target in {dep.name, core, dep.service}:
+        for target in own:
             ratio = SequenceMatcher(None, w, target).ratio()
             if ratio >= 0.8:
                 best = max(best, 0.7 * ratio)
     return best
+
+
+def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
+    """Per deployment, the text with longer names that contain its name blanked out.
+
+    "checkout worker" names checkout-worker; it must not also count as naming checkout.
+    """
+    masked: dict[str, str] = {}
+    names = sorted({d.name for d in inventory.deployments}, key=len, reverse=True)
+    for d in inventory.deployments:
+        t = text
+        for longer in names:
+            if len(longer) > len(d.name) and d.name in longer:
+                t = _name_pattern(longer).sub(" ", t)
+        masked[d.name] = t
+    return masked
 
 
 def _candidate_words(text: str) -> list[str]:
@@ -158,8 +181,13 @@ def link_entities(
             return Linking(entities=from_alert, source="alert")
     text = question.lower()
     words = _candidate_words(text)
+    taken = frozenset(d.name for d in inventory.deployments)
+    masked = _mask_longer_names(text, inventory)
     scored = sorted(
-        ((_score(words, text, d), d) for d in inventory.deployments),
+        (
+            (_score(_candidate_words(masked[d.name]), masked[d.name], d, taken), d)
+            for d in inventory.deployments
+        ),
         key=lambda pair: pair[0],
         reverse=True,
     )

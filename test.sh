@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs opsbot, makes sure the services its tests use are up, and runs the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")"
+./install.sh
+# The storage tests run against SQLite and the machine's PostgreSQL (127.0.0.1:5432, trust).
+if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,87 @@
+from assistant.models import AlertInfo, DeploymentInfo, Inventory
+from assistant.planning.entities import LinkedEntities, link_entities
+
+INVENTORY = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="shop", name="checkout", service="checkout", replicas=4,
+                       ready_replicas=1, pods=("checkout-6f7c9-x2k4q", "checkout-6f7c9-a1b2c")),
+        DeploymentInfo(namespace="shop", name="checkout-worker", service="checkout-worker",
+                       replicas=2, ready_replicas=2, pods=("checkout-worker-55d-zz9",)),
+        DeploymentInfo(namespace="shop", name="cart", service="cart", replicas=3,
+                       ready_replicas=3),
+        DeploymentInfo(namespace="payments", name="payments-api", service="payments",
+                       replicas=3, ready_replicas=3),
+        DeploymentInfo(namespace="search", name="search", service="search", replicas=4,
+                       ready_replicas=4),
+        DeploymentInfo(namespace="search-staging", name="search", service="search",
+                       replicas=1, ready_replicas=1),
+    ),
+    alerts=(AlertInfo(name="KubePodCrashLooping",
+                      labels={"namespace": "shop", "pod": "checkout-6f7c9-x2k4q"}),),
+)
+
+
+def test_alert_pod_label_links_its_deployment():
+    linking = link_entities("what is wrong?", {"alertname": "KubePodCrashLooping",
+                                               "namespace": "shop",
+                                               "pod": "checkout-6f7c9-x2k4q"}, INVENTORY)
+    assert linking.resolved
+    assert linking.entities.deployment == "checkout"
+    assert linking.entities.pod == "checkout-6f7c9-x2k4q"
+    assert linking.entities.alertname == "KubePodCrashLooping"
+    assert linking.source == "alert"
+
+
+def test_exact_name_beats_longer_name_sharing_a_prefix():
+    linking = link_entities("why is checkout throwing 500s since the deploy?", None, INVENTORY)
+    assert linking.entities.namespace == "shop"
+    assert linking.entities.deployment == "checkout"
+
+
+def test_hyphenated_name_written_with_a_space_links_the_longer_deployment():
+    linking = link_entities("is the checkout worker stuck?", None, INVENTORY)
+    assert linking.entities.deployment == "checkout-worker"
+
+
+def test_typo_is_matched_fuzzily():
+    linking = link_entities("chekout keeps restartng", None, INVENTORY)
+    assert linking.entities.deployment == "checkout"
+
+
+def test_service_name_links_deployment_with_role_suffix():
+    linking = link_entities("payments is slow", None, INVENTORY)
+    assert linking.entities.deployment == "payments-api"
+    assert linking.entities.namespace == "payments"
+
+
+def test_same_name_in_two_namespaces_is_ambiguous_not_guessed():
+    linking = link_entities("search latency is terrible", None, INVENTORY)
+    assert not linking.resolved
+    assert set(linking.ambiguous) == {"search/search", "search-staging/search"}
+
+
+def test_namespace_qualified_name_resolves_the_ambiguity():
+    linking = link_entities("search-staging/search latency is terrible", None, INVENTORY)
+    assert linking.resolved
+    assert linking.entities.namespace == "search-staging"
+
+
+def test_unknown_service_links_nothing_and_names_the_word():
+    linking = link_entities("why is billing down?", None, INVENTORY)
+    assert not linking.resolved
+    assert linking.entities.deployment is None
+    assert "billing" in linking.unmatched
+
+
+def test_follow_up_without_names_reuses_the_thread_entities():
+    previous = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    linking = link_entities("and what about its memory?", None, INVENTORY, previous)
+    assert linking.source == "thread"
+    assert linking.entities.deployment == "cart"
+
+
+def test_question_naming_a_new_deployment_overrides_the_thread():
+    previous = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    linking = link_entities("now checkout too?", None, INVENTORY, previous)
+    assert linking.entities.deployment == "checkout"

@@ -1,0 +1,127 @@
+import pytest
+
+from assistant.models import (
+    DeploymentInfo,
+    Inventory,
+    RetrievalHit,
+    Runbook,
+    RunbookStep,
+    Section,
+    ToolCall,
+)
+from assistant.planning.binding import MissingBinding, bind_args
+from assistant.planning.entities import LinkedEntities, Linking
+from assistant.planning.offline import Observation, derive_bindings, plan_offline
+
+INVENTORY = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="shop", name="checkout", service="checkout", replicas=4,
+                       ready_replicas=1, pods=("checkout-1", "checkout-2")),
+    ),
+)
+
+CRASHLOOP = Runbook(
+    id="crashloop",
+    title="Crash loop after deploy",
+    alerts=("KubePodCrashLooping",),
+    steps=(
+        RunbookStep(tool="list_pods", args={"namespace": "{namespace}",
+                                            "deployment": "{deployment}"}),
+        RunbookStep(tool="get_pod_logs", args={"namespace": "{namespace}", "pod": "{pod}"}),
+        RunbookStep(tool="rollout_history", args={"namespace": "{namespace}",
+                                                  "deployment": "{deployment}"}),
+        RunbookStep(tool="rollback_deployment",
+                    args={"namespace": "{namespace}", "deployment": "{deployment}",
+                          "revision": "{healthy_revision}"},
+                    why="Roll back to the last healthy revision"),
+    ),
+    sections=(Section(heading="Mitigation", text="Roll back."),),
+    path="runbooks/crashloop.md",
+    content_hash="x",
+)
+HIT = RetrievalHit(runbook_id="crashloop", title="Crash loop after deploy", score=1.0,
+                   section=CRASHLOOP.sections[0], path=CRASHLOOP.path)
+LINKED = Linking(entities=LinkedEntities(namespace="shop", deployment="checkout",
+                                         service="checkout"), source="question")
+
+DATA = {
+    "list_pods": {"pods": [
+        {"name": "checkout-1", "ready": True, "restarts": 0},
+        {"name": "checkout-2", "ready": False, "restarts": 14},
+    ]},
+    "get_pod_logs": {"lines": ["panic: bad config"]},
+    "rollout_history": {"revisions": [
+        {"revision": 40, "healthy": True, "current": False},
+        {"revision": 41, "healthy": True, "current": False},
+        {"revision": 42, "healthy": False, "current": True},
+    ]},
+}
+
+
+def fake_runner(calls: list[ToolCall]):
+    def run(call: ToolCall) -> Observation:
+        calls.append(call)
+        return Observation(call=call, ok=True, text=f"{call.tool} ok", data=DATA[call.tool])
+    return run
+
+
+def test_bind_args_keeps_types_and_does_arithmetic():
+    bound = bind_args({"replicas": "{replicas*2}", "ns": "{namespace}", "note": "x-{namespace}",
+                       "n": 3}, {"replicas": 4, "namespace": "shop"})
+    assert bound == {"replicas": 8, "ns": "shop", "note": "x-shop", "n": 3}
+
+
+def test_bind_args_names_the_missing_placeholder():
+    with pytest.raises(MissingBinding) as err:
+        bind_args({"pod": "{pod}"}, {"namespace": "shop"})
+    assert err.value.name == "pod"
+
+
+def test_healthy_revision_is_the_newest_healthy_before_current():
+    call = ToolCall(tool="rollout_history", args={})
+    assert derive_bindings(call, DATA["rollout_history"], {}) == {"healthy_revision": 41}
+
+
+def test_worst_pod_is_bound_from_list_pods():
+    call = ToolCall(tool="list_pods", args={})
+    assert derive_bindings(call, DATA["list_pods"], {}) == {"pod": "checkout-2"}
+
+
+def test_plan_runs_reads_in_order_and_proposes_rollback_to_healthy_revision():
+    calls: list[ToolCall] = []
+    plan = plan_offline(LINKED, [HIT], {"crashloop": CRASHLOOP}, INVENTORY, fake_runner(calls))
+    assert [c.tool for c in calls] == ["list_pods", "get_pod_logs", "rollout_history"]
+    assert calls[1].args["pod"] == "checkout-2"
+    assert len(plan.candidates) == 1
+    cand = plan.candidates[0]
+    assert cand.call.tool == "rollback_deployment"
+    assert cand.call.args == {"namespace": "shop", "deployment": "checkout", "revision": 41}
+    assert cand.why == "Roll back to the last healthy revision"
+
+
+def test_plan_asks_back_instead_of_guessing_when_nothing_links():
+    calls: list[ToolCall] = []
+    unlinked = Linking(entities=LinkedEntities(), source="none", unmatched=("billing",))
+    plan = plan_offline(unlinked, [HIT], {"crashloop": CRASHLOOP}, INVENTORY,
+                        fake_runner(calls))
+    assert calls == []
+    assert plan.candidates == ()
+    assert plan.ask_back and "billing" in plan.ask_back and "shop/checkout" in plan.ask_back
+
+
+def test_failed_read_leaves_dependent_mutation_unproposed_with_a_note():
+    def failing(call: ToolCall) -> Observation:
+        return Observation(call=call, ok=False, text="", error="boom")
+
+    plan = plan_offline(LINKED, [HIT], {"crashloop": CRASHLOOP}, INVENTORY, failing)
+    assert plan.candidates == ()
+    assert any("healthy_revision" in n for n in plan.notes)
+
+
+def test_runbook_without_steps_is_cited_but_proposes_nothing():
+    plain = CRASHLOOP.model_copy(update={"id": "plain", "steps": ()})
+    hit = HIT.model_copy(update={"runbook_id": "plain"})
+    plan = plan_offline(LINKED, [hit], {"plain": plain}, INVENTORY, fake_runner([]))
+    assert plan.cited == hit
+    assert plan.candidates == ()

@@ -1,0 +1,44 @@
+"""Storage: the audit log, proposals and claims, thread messages, LangGraph checkpoints.
+
+SQLite by default, PostgreSQL when the URL is postgresql://; same schema on both.
+"""
+
+from assistant.storage.audit import AuditKind, AuditLog
+from assistant.storage.chain import (
+    GENESIS_HASH,
+    ChainHead,
+    VerifyReport,
+    check_chain,
+    event_hash,
+)
+from assistant.storage.checkpointer import open_checkpointer
+from assistant.storage.database import Dialect
+from assistant.storage.errors import ProposalConflictError, StorageError, UnknownProposalError
+from assistant.storage.executors import local_executor_alive, new_executor_id
+from assistant.storage.messages import Message, MessageStore
+from assistant.storage.proposals import ClaimResult, ProposalStore, StoredProposal
+from assistant.storage.store import Store, open_store
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditKind",
+    "AuditLog",
+    "ChainHead",
+    "ClaimResult",
+    "Dialect",
+    "Message",
+    "MessageStore",
+    "ProposalConflictError",
+    "ProposalStore",
+    "StorageError",
+    "Store",
+    "StoredProposal",
+    "UnknownProposalError",
+    "VerifyReport",
+    "check_chain",
+    "event_hash",
+    "local_executor_alive",
+    "new_executor_id",
+    "open_checkpointer",
+    "open_store",
+]

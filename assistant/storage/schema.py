@@ -1,0 +1,161 @@
+"""The schema, as numbered migrations applied once each and recorded in store_migrations.
+
+Both databases get the same tables and columns; only auto-numbering and trigger syntax
+differ. Times are stored as fixed-width UTC text (see timestamps.py) and JSON as text, so
+what was hashed is what is stored, byte for byte, on either database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.storage.database import Database, Dialect, Transaction
+from assistant.storage.errors import StorageError
+from assistant.storage.timestamps import db_time, utc_now
+
+GUARDED_TABLE = "audit_events"
+GUARD_TRIGGERS = ("audit_events_no_update", "audit_events_no_delete")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: Callable[[Dialect], list[str]]
+
+
+def _tables(dialect: Dialect) -> list[str]:
+    auto_id = (
+        "INTEGER PRIMARY KEY AUTOINCREMENT"
+        if dialect is Dialect.SQLITE
+        else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    )
+    return [
+        """CREATE TABLE audit_events (
+            seq BIGINT PRIMARY KEY,
+            time TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT,
+            thread TEXT,
+            payload TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_events_by_thread ON audit_events (thread, seq)",
+        # One row: the last seq and hash. Appenders lock it, and verify() compares the
+        # chain's end with it, so deleting the newest events is detected too.
+        """CREATE TABLE audit_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL
+        )""",
+        f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{'0' * 64}')",
+        """CREATE TABLE proposals (
+            id TEXT PRIMARY KEY,
+            thread_id TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            args_hash TEXT NOT NULL,
+            status TEXT NOT NULL,
+            service TEXT,
+            resource_key TEXT,
+            created_at TEXT NOT NULL,
+            body TEXT NOT NULL,
+            claimed_by TEXT,
+            claimed_at TEXT,
+            finished_at TEXT,
+            result TEXT
+        )""",
+        "CREATE INDEX proposals_by_thread ON proposals (thread_id, created_at)",
+        "CREATE INDEX proposals_by_service ON proposals (service, claimed_at)",
+        "CREATE INDEX proposals_by_resource ON proposals (resource_key, status)",
+        "CREATE INDEX proposals_by_status ON proposals (status)",
+        """CREATE TABLE approvals (
+            proposal_id TEXT NOT NULL REFERENCES proposals (id),
+            approver_id TEXT NOT NULL,
+            approved INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (proposal_id, approver_id)
+        )""",
+        f"""CREATE TABLE messages (
+            id {auto_id},
+            thread_id TEXT NOT NULL,
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX messages_by_thread ON messages (thread_id, id)",
+    ]
+
+
+def _append_only_guard(dialect: Dialect) -> list[str]:
+    no_update, no_delete = GUARD_TRIGGERS
+    if dialect is Dialect.SQLITE:
+        return [
+            f"""CREATE TRIGGER {name} BEFORE {op} ON {GUARDED_TABLE}
+            BEGIN SELECT RAISE(ABORT, '{GUARDED_TABLE} is append-only: {op} rejected'); END"""
+            for name, op in ((no_update, "UPDATE"), (no_delete, "DELETE"))
+        ]
+    return [
+        f"""CREATE FUNCTION {GUARDED_TABLE}_append_only() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{GUARDED_TABLE} is append-only: % rejected', TG_OP;
+        END
+        $$""",
+        *(
+            f"""CREATE TRIGGER {name} BEFORE {op} ON {GUARDED_TABLE}
+            FOR EACH ROW EXECUTE FUNCTION {GUARDED_TABLE}_append_only()"""
+            for name, op in ((no_update, "UPDATE"), (no_delete, "DELETE"))
+        ),
+        f"""CREATE TRIGGER {GUARDED_TABLE}_no_truncate BEFORE TRUNCATE ON {GUARDED_TABLE}
+        FOR EACH STATEMENT EXECUTE FUNCTION {GUARDED_TABLE}_append_only()""",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {GUARDED_TABLE} FROM PUBLIC",
+    ]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "audit log, proposals, approvals, messages", _tables),
+    Migration(2, "append-only guard on the audit log", _append_only_guard),
+)
+
+
+def migrate(db: Database) -> int:
+    """Apply the missing migrations; returns the schema version. Safe to race."""
+    with db.write() as tx:
+        if db.dialect is Dialect.POSTGRES:
+            # Serialise concurrent first starts; keyed by schema so tests in separate
+            # schemas do not wait for each other.
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '')))")
+            _require_schema(tx, db)
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS store_migrations ("
+            "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        applied = {row[0] for row in tx.all("SELECT version FROM store_migrations")}
+        newest_known = MIGRATIONS[-1].version
+        if applied and max(applied) > newest_known:
+            raise StorageError(
+                f"{db.url.display} has schema version {max(applied)}, newer than the "
+                f"{newest_known} this opsbot understands; upgrade opsbot"
+            )
+        for migration in MIGRATIONS:
+            if migration.version in applied:
+                continue
+            for statement in migration.statements(db.dialect):
+                tx.execute(statement)
+            tx.execute(
+                "INSERT INTO store_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.description, db_time(utc_now())),
+            )
+    return newest_known
+
+
+def _require_schema(tx: Transaction, db: Database) -> None:
+    row = tx.one("SELECT current_schema()")
+    if row is None or row[0] is None:
+        raise StorageError(
+            f"{db.url.display}: no schema on the search_path exists; create it or fix "
+            "the URL's options=-csearch_path=..."
+        )

@@ -1,0 +1,113 @@
+"""Database fixtures: every storage test runs on SQLite and on the machine's PostgreSQL.
+
+Each Postgres test gets a schema of its own, created before and dropped after it. When
+PostgreSQL is unreachable those tests fail (CI starts it), they do not skip.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from assistant.storage import Store, open_store
+
+PG_URL = os.environ.get("OPSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@dataclass(frozen=True)
+class FakeRedaction:
+    """Stands in for assistant.redaction: replaces one known secret, recursively."""
+
+    secret: str = "hunter2"
+    mask: str = "[REDACTED]"
+
+    def redact(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(self.secret, self.mask)
+        if isinstance(value, dict):
+            return {key: self.redact(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.redact(item) for item in value]
+        return value
+
+
+class RawDatabase:
+    """Plain driver access to the test database, for tampering and for looking at bytes."""
+
+    def __init__(self, backend: str, url: str, sqlite_path: Path | None) -> None:
+        self.backend = backend
+        self.url = url
+        self.sqlite_path = sqlite_path
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.sqlite_path is not None:
+            conn = sqlite3.connect(self.sqlite_path, isolation_level=None, timeout=30)
+            try:
+                return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+            finally:
+                conn.close()
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            cur = conn.execute(sql.replace("?", "%s") if params else sql, params or None)
+            return [tuple(row) for row in cur.fetchall()] if cur.description else []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.query(sql, params)
+
+    def drop_audit_guard(self) -> None:
+        on_table = " ON audit_events" if self.backend == "postgres" else ""
+        for trigger in ("audit_events_no_update", "audit_events_no_delete"):
+            self.execute(f"DROP TRIGGER {trigger}{on_table}")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped after the test."""
+    try:
+        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is unreachable at {PG_URL} ({exc}). The Postgres half of the storage "
+            "tests needs it: start PostgreSQL or point OPSBOT_TEST_PG at one.",
+            pytrace=False,
+        )
+    schema = f"opsbot_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        separator = "&" if "?" in PG_URL else "?"
+        try:
+            yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute("SET lock_timeout = '20s'")
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def raw_db(request: pytest.FixtureRequest, tmp_path: Path) -> RawDatabase:
+    if request.param == "sqlite":
+        path = tmp_path / "opsbot.db"
+        return RawDatabase("sqlite", f"sqlite:///{path}", path)
+    return RawDatabase("postgres", request.getfixturevalue("postgres_url"), None)
+
+
+@pytest.fixture
+def db_url(raw_db: RawDatabase) -> str:
+    return raw_db.url
+
+
+@pytest.fixture
+def redaction() -> FakeRedaction:
+    return FakeRedaction()
+
+
+@pytest.fixture
+def store(db_url: str, redaction: FakeRedaction) -> Iterator[Store]:
+    with open_store(db_url, redaction.redact) as opened:
+        yield opened

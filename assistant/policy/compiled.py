@@ -19,6 +19,7 @@ from assistant.policy.guards import (
     ErrorBudgetGuard,
     FreezeWindowGuard,
     Guard,
+    Origin,
     RateLimitGuard,
     ResourceLockGuard,
 )
@@ -44,6 +45,7 @@ class ApprovalPlan:
     """What a confirmable call needs, from the first approval rule that matches it."""
 
     rule: ApprovalRule
+    origin: Origin
     approver_roles: tuple[str, ...]
     reason: Reason
 
@@ -136,7 +138,8 @@ def _approval_plan(located: Located[ApprovalRule], may_approve: frozenset[str]) 
         f"needs {rule.approvers} approval{'s' if rule.approvers > 1 else ''} from "
         f"{', '.join(ordered) or 'nobody'}; {self_approval}; expires after {ttl_minutes}m"
     )
-    return ApprovalPlan(rule, ordered, located.origin.reason(Outcome.CONFIRM, message))
+    return ApprovalPlan(rule, located.origin, ordered,
+                        located.origin.reason(Outcome.CONFIRM, message))
 
 
 def _approval_table(defs: Definitions, envs: frozenset[str],

@@ -1,0 +1,86 @@
+"""Concurrent writers, in threads and in separate processes, never break the chain."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from conftest import FakeRedaction
+
+from assistant.storage import Store, open_store
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Waits for "go" on stdin so that both processes append at the same time.
+WRITER = """
+import sys
+from assistant.storage import open_store
+with open_store(sys.argv[1], lambda value: value) as store:
+    store.audit.append("question", actor="warmup", thread=sys.argv[2], payload={})
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for n in range(int(sys.argv[3])):
+        store.audit.append("tool_call", actor="U1", thread=sys.argv[2], payload={"n": n})
+"""
+
+
+def test_eight_threads_appending_keep_one_valid_chain(store: Store) -> None:
+    threads, per_thread = 8, 50
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            start.wait()
+            for n in range(per_thread):
+                store.audit.append("tool_call", actor=f"W{worker}", thread="T", payload={"n": n})
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=write, args=(w,)) for w in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert errors == []
+    report = store.audit.verify()
+    assert report.ok, report.summary()
+    assert report.checked == threads * per_thread
+    events = list(store.audit.events())
+    for w in range(threads):
+        assert [e.payload["n"] for e in events if e.actor == f"W{w}"] == list(range(per_thread))
+
+
+def test_two_processes_appending_keep_one_valid_chain(
+    db_url: str, redaction: FakeRedaction
+) -> None:
+    per_process = 100
+    with open_store(db_url, redaction.redact):
+        pass  # create the schema once, so the writers race on appends only
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, db_url, f"P{p}", str(per_process)],
+            cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in range(2)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+
+    with open_store(db_url, redaction.redact) as store:
+        report = store.audit.verify()
+        assert report.ok, report.summary()
+        assert report.checked == 2 * (per_process + 1)
+        threads = [e.thread for e in store.audit.events() if e.kind == "tool_call"]
+    assert threads.count("P0") == threads.count("P1") == per_process

@@ -10,6 +10,7 @@ from assistant.errors import OpsbotError
 
 # Modules that define ``register(subparsers)``; each sets ``func`` on its parsers.
 _COMMAND_MODULES = (
+    "audit",
     "policy",
 )
 

@@ -1,0 +1,439 @@
+"""The sandbox backend: every catalog tool against a simulated, stateful environment.
+
+Outputs are raw: log lines carry the secrets the applications print, because redaction
+happens centrally after a tool runs. The clock moves only through `advance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from assistant.models import (
+    AlertInfo,
+    DeploymentInfo,
+    ErrorBudget,
+    Inventory,
+    ToolCall,
+    ToolOutput,
+)
+from assistant.yamlfile import validation_to_input_error
+from tools.backend import ToolFailure
+from tools.catalog import (
+    DeploymentArgs,
+    GetErrorBudgetArgs,
+    GetPodLogsArgs,
+    ListAlertsArgs,
+    ListPodsArgs,
+    QueryMetricsArgs,
+    RollbackDeploymentArgs,
+    ScaleDeploymentArgs,
+    SilenceAlertArgs,
+    get_tool,
+)
+from tools.sandbox import mutations, render
+from tools.sandbox.lookup import require_deployment, require_namespace, require_pod, require_service
+from tools.sandbox.scenario import Scenario, load_scenario
+from tools.sandbox.selector import parse_selector
+from tools.sandbox.simulation import advance, alert_state, utilisation
+from tools.sandbox.world import Deployment, World, build_world
+
+_PLANNERS = {
+    "rollback_deployment": mutations.plan_rollback,
+    "restart_deployment": mutations.plan_restart,
+    "scale_deployment": mutations.plan_scale,
+    "silence_alert": mutations.plan_silence,
+}
+
+
+class SandboxBackend:
+    """A Backend (tools.backend) over one scenario's simulated world."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.environment = world.environment
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, scenario_dir: Path | None = None) -> SandboxBackend:
+        """A fresh copy of a scenario, by name (`evals/scenarios/<name>.yaml`) or path."""
+        return cls.from_scenario(load_scenario(name_or_path, scenario_dir))
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> SandboxBackend:
+        return cls(build_world(scenario))
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> SandboxBackend:
+        try:
+            return cls(World.model_validate(state))
+        except ValidationError as exc:
+            raise validation_to_input_error(exc, "sandbox state", None) from exc
+
+    def state(self) -> dict[str, Any]:
+        """JSON-able; `from_state` of it continues exactly where this one is."""
+        return self._world.model_dump(mode="json")
+
+    @property
+    def scenario_name(self) -> str:
+        return self._world.scenario
+
+    def now(self) -> datetime:
+        return self._world.now
+
+    def advance(self, minutes: float) -> None:
+        """Move the simulated clock; metrics, pods, budgets and alerts follow."""
+        advance(self._world, minutes)
+
+    def wait(self, seconds: float) -> None:
+        """The Backend's way to let time pass: no sleeping, the simulated clock advances."""
+        self.advance(seconds / 60)
+
+    def inventory(self) -> Inventory:
+        w = self._world
+        return Inventory(
+            environment=w.environment,
+            deployments=tuple(
+                DeploymentInfo(
+                    namespace=d.namespace,
+                    name=d.name,
+                    service=d.service,
+                    replicas=d.replicas,
+                    ready_replicas=sum(p.ready for p in d.pods),
+                    pods=tuple(p.name for p in d.pods),
+                    revision=d.revision,
+                )
+                for d in w.deployments
+            ),
+            alerts=tuple(
+                AlertInfo(name=a.name, labels=dict(a.labels), state=alert_state(w, a))
+                for a in w.alerts
+            ),
+            services=tuple(sorted(s.name for s in w.services)),
+        )
+
+    def error_budget(self, service: str) -> ErrorBudget | None:
+        svc = next((s for s in self._world.services if s.name == service), None)
+        if svc is None:
+            return None
+        return ErrorBudget(
+            service=svc.name,
+            slo_target=svc.slo_target,
+            remaining=None if svc.remaining is None else round(svc.remaining, 6),
+            as_of=self._world.now if svc.live else svc.as_of,
+        )
+
+    def preview(self, call: ToolCall) -> str:
+        """Dry run: what the call would change. Raises ToolFailure if it would fail."""
+        spec = get_tool(call.tool)
+        args = spec.validate_args(call.args)
+        planner = _PLANNERS.get(call.tool)
+        if planner is None:
+            return f"{call.tool} is read-only: nothing changes"
+        return planner(self._world, args).render()  # type: ignore[operator]
+
+    def _commit(self, change: mutations.Change) -> ToolOutput:
+        created = change.commit()
+        text = change.render()
+        if created.get("pods_created"):
+            text += f"\n  - pods created: {', '.join(created['pods_created'])}"
+        if created.get("silence_id"):
+            text += f"\n  - silence id: {created['silence_id']}"
+        return ToolOutput(text=text, data={"changed": {**change.changed, **created}})
+
+    # --- read-only tools -------------------------------------------------------------
+
+    def list_pods(self, args: ListPodsArgs) -> ToolOutput:
+        w = self._world
+        if args.deployment is not None:
+            deployments = [require_deployment(w, args.namespace, args.deployment)]
+        else:
+            require_namespace(w, args.namespace)
+            deployments = [d for d in w.deployments if d.namespace == args.namespace]
+        pods = [
+            {
+                "name": p.name,
+                "phase": p.phase,
+                "ready": p.ready,
+                "restarts": p.restarts,
+                "reason": p.reason or p.last_termination_reason,
+                "deployment": d.name,
+                "revision": p.revision,
+                "last_termination_reason": p.last_termination_reason,
+                "age": render.age(w.now - p.created_at),
+            }
+            for d in deployments
+            for p in d.pods
+        ]
+        rows = [
+            (
+                p.name,
+                f"{int(p.ready)}/1",
+                p.reason or p.phase,
+                _restarts(p.restarts, p.last_restart_at, w.now),
+                render.age(w.now - p.created_at),
+                d.name,
+                p.revision,
+                p.last_termination_reason or "",
+            )
+            for d in deployments
+            for p in d.pods
+        ]
+        headers = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "DEPLOYMENT", "REVISION",
+                   "LAST-TERMINATION")
+        text = render.table(headers, rows) if rows else f"no pods in {args.namespace}"
+        return ToolOutput(text=text, data={"pods": pods})
+
+    def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
+        dep, pod = require_pod(self._world, args.namespace, args.pod)
+        source = pod.previous_logs if args.previous else pod.logs
+        if args.previous and not source:
+            raise ToolFailure(
+                f'previous terminated container "{dep.container}" in pod "{pod.name}" not found'
+            )
+        lines = source[-args.tail:]
+        which = "previous container" if args.previous else "container"
+        header = f"logs of {args.namespace}/{pod.name} ({which} {dep.container}), " \
+                 f"last {len(lines)} lines:"
+        return ToolOutput(
+            text="\n".join([header, *lines]),
+            data={"pod": pod.name, "lines": list(lines), "previous": args.previous},
+        )
+
+    def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
+        w = self._world
+        dep = require_deployment(w, args.namespace, args.deployment)
+        rev = dep.current
+        ready = sum(p.ready for p in dep.pods)
+        conditions = _conditions(dep, ready)
+        lines = [
+            f"Name:        {dep.name}",
+            f"Namespace:   {dep.namespace}",
+            f"Service:     {dep.service}",
+            f"Revision:    {rev.revision} ({rev.image})",
+            f"Change:      {rev.change}",
+            f"Replicas:    {dep.replicas} desired | {ready} ready | {len(dep.pods)} pods",
+            "Strategy:    RollingUpdate 25% max unavailable, 25% max surge",
+        ]
+        if dep.memory is not None:
+            lines.append(f"Container:   {dep.container}, memory limit {dep.memory.limit_mib:g}Mi")
+        if dep.traffic is not None:
+            util = utilisation(dep)
+            load = "saturated" if util == float("inf") else f"{min(util, 1.0):.0%} CPU"
+            lines.append(
+                f"Traffic:     {dep.traffic.requests_per_second:g} req/s, about "
+                f"{dep.traffic.capacity_rps_per_replica:g} req/s per replica ({load})"
+            )
+        lines.append("Autoscaling: none (no HorizontalPodAutoscaler targets this deployment)")
+        lines.append("Conditions:")
+        lines.append(
+            render.table(
+                ("  TYPE", "STATUS", "REASON", "MESSAGE"),
+                [(f"  {c['type']}", c["status"], c["reason"], c["message"]) for c in conditions],
+            )
+        )
+        data = {
+            "namespace": dep.namespace,
+            "name": dep.name,
+            "service": dep.service,
+            "replicas": dep.replicas,
+            "ready_replicas": ready,
+            "revision": rev.revision,
+            "image": rev.image,
+            "change": rev.change,
+            "conditions": conditions,
+            "memory_limit_mib": dep.memory.limit_mib if dep.memory else None,
+        }
+        return ToolOutput(text="\n".join(lines), data=data)
+
+    def rollout_history(self, args: DeploymentArgs) -> ToolOutput:
+        dep = require_deployment(self._world, args.namespace, args.deployment)
+        revisions = [
+            {
+                "revision": r.revision,
+                "image": r.image,
+                "change": r.change,
+                "healthy": r.healthy,
+                "current": r.revision == dep.revision,
+                "deployed_at": r.deployed_at.isoformat() if r.deployed_at else None,
+            }
+            for r in dep.history
+        ]
+        rows = [
+            (
+                f"{r['revision']}{' (current)' if r['current'] else ''}",
+                r["image"],
+                "yes" if r["healthy"] else "NO",
+                render.clock(rev.deployed_at) if rev.deployed_at else "-",
+                r["change"],
+            )
+            for r, rev in zip(revisions, dep.history, strict=True)
+        ]
+        text = f"deployment.apps/{dep.name} in {dep.namespace}\n" + render.table(
+            ("REVISION", "IMAGE", "HEALTHY", "DEPLOYED", "CHANGE-CAUSE"), rows
+        )
+        return ToolOutput(text=text, data={"revisions": revisions})
+
+    def query_metrics(self, args: QueryMetricsArgs) -> ToolOutput:
+        w = self._world
+        try:
+            selector = parse_selector(args.query)
+        except ValueError as exc:
+            raise ToolFailure(str(exc)) from exc
+        known = sorted({s.name for s in w.series})
+        if selector.metric not in known:
+            raise ToolFailure(
+                f"unknown metric {selector.metric!r}; known metrics: {', '.join(known)}"
+            )
+        since = w.now - timedelta(minutes=args.minutes)
+        series = []
+        blocks = []
+        for s in w.series:
+            if not selector.matches(s.name, s.labels):
+                continue
+            points = [(t, v) for t, v in s.points if since <= t <= w.now]
+            series.append(
+                {
+                    "name": s.name,
+                    "labels": dict(s.labels),
+                    "unit": s.unit,
+                    "points": [[t.isoformat(), v] for t, v in points],
+                }
+            )
+            blocks.append(_describe_series(s.name, s.labels, s.unit, points))
+        if not series:
+            text = f"no series match {args.query} (metric exists, but no labels match)"
+        else:
+            text = f"last {args.minutes} min, {len(series)} series:\n" + "\n".join(blocks)
+        return ToolOutput(text=text, data={"series": series})
+
+    def list_alerts(self, args: ListAlertsArgs) -> ToolOutput:
+        w = self._world
+        if args.namespace is not None:
+            require_namespace(w, args.namespace)
+        shown = {"firing", "silenced"} if args.include_silenced else {"firing"}
+        alerts = []
+        for a in w.alerts:
+            state = alert_state(w, a)
+            if state not in shown:
+                continue
+            if args.namespace is not None and a.labels.get("namespace") != args.namespace:
+                continue
+            alerts.append(
+                {
+                    "name": a.name,
+                    "labels": dict(a.labels),
+                    "state": state,
+                    "since": a.since.isoformat(),
+                    "severity": a.severity,
+                    "summary": a.annotations["summary"],
+                    "annotations": dict(a.annotations),
+                }
+            )
+        if not alerts:
+            where = f" in {args.namespace}" if args.namespace else ""
+            return ToolOutput(text=f"no {' or '.join(sorted(shown))} alerts{where}",
+                              data={"alerts": []})
+        lines = []
+        for a in alerts:
+            since = datetime.fromisoformat(a["since"])
+            lines.append(
+                f"{a['name']} [{a['state']}, {a['severity']}] since {render.clock(since)} "
+                f"({render.age(w.now - since)}) {{{render.labels(a['labels'])}}}\n"
+                f"  {a['summary']}"
+            )
+        return ToolOutput(text="\n".join(lines), data={"alerts": alerts})
+
+    def get_error_budget(self, args: GetErrorBudgetArgs) -> ToolOutput:
+        require_service(self._world, args.service)
+        budget = self.error_budget(args.service)
+        assert budget is not None  # require_service guarantees it exists
+        as_of = budget.as_of.isoformat() if budget.as_of else None
+        if budget.remaining is None:
+            left = "unknown (no SLO data)"
+        elif budget.remaining < 0:
+            left = f"{budget.remaining:.1%} (exhausted: overspent)"
+        else:
+            left = f"{budget.remaining:.1%} left"
+        stale = ""
+        if budget.as_of is not None and self._world.now - budget.as_of > timedelta(minutes=15):
+            stale = f" (stale: last computed {render.age(self._world.now - budget.as_of)} ago)"
+        text = (
+            f"service {budget.service}: SLO target {budget.slo_target:.2%}, "
+            f"error budget {left}, as of {render.clock(budget.as_of) if budget.as_of else '-'}"
+            f"{stale}"
+        )
+        return ToolOutput(
+            text=text,
+            data={
+                "service": budget.service,
+                "slo_target": budget.slo_target,
+                "remaining": budget.remaining,
+                "as_of": as_of,
+            },
+        )
+
+    # --- mutating tools --------------------------------------------------------------
+
+    def rollback_deployment(self, args: RollbackDeploymentArgs) -> ToolOutput:
+        return self._commit(mutations.plan_rollback(self._world, args))
+
+    def restart_deployment(self, args: DeploymentArgs) -> ToolOutput:
+        return self._commit(mutations.plan_restart(self._world, args))
+
+    def scale_deployment(self, args: ScaleDeploymentArgs) -> ToolOutput:
+        return self._commit(mutations.plan_scale(self._world, args))
+
+    def silence_alert(self, args: SilenceAlertArgs) -> ToolOutput:
+        return self._commit(mutations.plan_silence(self._world, args))
+
+
+def _restarts(count: int, last: datetime | None, now: datetime) -> str:
+    return f"{count} ({render.age(now - last)} ago)" if count and last else str(count)
+
+
+def _conditions(dep: Deployment, ready: int) -> list[dict[str, str]]:
+    needed = dep.replicas - dep.replicas // 4  # 25% max unavailable, rounded down
+    available = ready >= needed
+    rs = f"{dep.name}-{dep.template_hash(dep.current)}"
+    fresh = dep.serving_pods
+    if dep.current.crash is not None and not all(p.ready for p in fresh):
+        progressing = ("False", "ProgressDeadlineExceeded",
+                       f'ReplicaSet "{rs}" has timed out progressing.')
+    elif len(fresh) != len(dep.pods) or any(p.phase == "Pending" for p in fresh):
+        progressing = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs}" is progressing.')
+    else:
+        progressing = ("True", "NewReplicaSetAvailable",
+                       f'ReplicaSet "{rs}" has successfully progressed.')
+    return [
+        {
+            "type": "Available",
+            "status": str(available),
+            "reason": "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+            "message": "Deployment has minimum availability." if available
+            else "Deployment does not have minimum availability.",
+        },
+        dict(zip(("type", "status", "reason", "message"), ("Progressing", *progressing),
+                 strict=True)),
+    ]
+
+
+def _describe_series(
+    name: str, labels: dict[str, str], unit: str, points: list[tuple[datetime, float]]
+) -> str:
+    head = f"{name}{{{render.labels(labels)}}} ({unit})"
+    if not points:
+        return f"{head}: no samples in range"
+    values = [v for _, v in points]
+    stride = max(1, len(points) // 6)
+    picks = points[::stride]
+    if picks[-1] is not points[-1]:
+        picks.append(points[-1])
+    samples = ", ".join(f"{t.strftime('%H:%M')} {render.value(v, unit)}" for t, v in picks)
+    return (
+        f"{head}: now {render.value(values[-1], unit)}, min {render.value(min(values), unit)}, "
+        f"max {render.value(max(values), unit)}\n  {samples}"
+    )

@@ -1,0 +1,66 @@
+"""The subset of PromQL the sandbox answers: a metric name with an optional label selector.
+
+`http_requests_error_ratio{namespace="shop", deployment=~"check.*"}` — the four matcher
+operators of an instant vector selector, nothing else (no functions, no ranges).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_VECTOR = re.compile(r"\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{(.*)\})?\s*", re.DOTALL)
+_MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
+
+
+@dataclass(frozen=True)
+class Matcher:
+    label: str
+    op: str
+    value: str
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        actual = labels.get(self.label, "")
+        if self.op == "=":
+            return actual == self.value
+        if self.op == "!=":
+            return actual != self.value
+        found = re.fullmatch(self.value, actual) is not None
+        return found if self.op == "=~" else not found
+
+
+@dataclass(frozen=True)
+class Selector:
+    metric: str
+    matchers: tuple[Matcher, ...] = ()
+
+    def matches(self, name: str, labels: Mapping[str, str]) -> bool:
+        return name == self.metric and all(m.matches(labels) for m in self.matchers)
+
+
+def parse_selector(query: str) -> Selector:
+    """Parse ``query``; ValueError says what the sandbox accepts."""
+    vector = _VECTOR.fullmatch(query)
+    if vector is None:
+        raise ValueError(
+            f"unsupported query {query!r}: the sandbox answers a metric name with an "
+            'optional {label="value", ...} selector (operators = != =~ !~)'
+        )
+    metric, body = vector.group(1), (vector.group(2) or "").strip()
+    matchers: list[Matcher] = []
+    pos = 0
+    while pos < len(body):
+        m = _MATCHER.match(body, pos)
+        if m is None:
+            raise ValueError(f"cannot parse label matchers in {query!r} at {body[pos:]!r}")
+        label, op, raw = m.group(1), m.group(2), m.group(3)
+        value = re.sub(r"\\(.)", r"\1", raw)
+        if op in ("=~", "!~"):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {value!r} in {query!r}: {exc}") from exc
+        matchers.append(Matcher(label, op, value))
+        pos = m.end()
+    return Selector(metric, tuple(matchers))

@@ -84,3 +84,17 @@ def test_two_processes_appending_keep_one_valid_chain(
         assert report.checked == 2 * (per_process + 1)
         threads = [e.thread for e in store.audit.events() if e.kind == "tool_call"]
     assert threads.count("P0") == threads.count("P1") == per_process
+
+
+def test_connections_of_finished_threads_are_closed(store: Store) -> None:
+    store.audit.append("question", actor="U1", thread="T", payload={})
+    for n in range(5):
+        worker = threading.Thread(
+            target=store.audit.append, args=("question",),
+            kwargs={"actor": "U1", "thread": "T", "payload": {"n": n}},
+        )
+        worker.start()
+        worker.join()
+    # This thread's connection plus the last worker's, whose thread is not yet replaced.
+    assert store.open_connections == 2
+    assert store.audit.verify().checked == 6

@@ -97,7 +97,7 @@ class Database:
     def __init__(self, url: DatabaseUrl) -> None:
         self.url = url
         self._local = threading.local()
-        self._connections: list[Any] = []
+        self._connections: list[tuple[threading.Thread, Any]] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -113,9 +113,23 @@ class Database:
             return conn
         conn = self._connect()
         self._local.conn = conn
+        me = threading.current_thread()
+        # Threads come and go (request handlers); close what finished threads left behind
+        # so a long-running process does not pile up PostgreSQL connections.
         with self._lock:
-            self._connections.append(conn)
+            stale = [c for thread, c in self._connections if not thread.is_alive()]
+            self._connections = [
+                (thread, c) for thread, c in self._connections if thread.is_alive()
+            ]
+            self._connections.append((me, conn))
+        for old in stale:
+            old.close()
         return conn
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._connections)
 
     def _connect(self) -> Any:
         if self.dialect is Dialect.SQLITE:
@@ -156,7 +170,7 @@ class Database:
         with self._lock:
             self._closed = True
             connections, self._connections = self._connections, []
-        for conn in connections:
+        for _thread, conn in connections:
             conn.close()
 
 
@@ -170,7 +184,9 @@ def connect_sqlite(path: str) -> sqlite3.Connection:
         # Each connection is used by the thread that made it; close() may run elsewhere.
         check_same_thread=False,
     )
-    conn.execute("PRAGMA journal_mode=WAL")
+    # Switching modes needs a moment of exclusive access; skip it when already in WAL.
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode=WAL")
     return conn
 
 

@@ -27,6 +27,11 @@ class Store:
     def dialect(self) -> Dialect:
         return self._db.dialect
 
+    @property
+    def open_connections(self) -> int:
+        """Connections held for live threads (one per thread that used the store)."""
+        return self._db.open_connections
+
     def close(self) -> None:
         self._db.close()
 

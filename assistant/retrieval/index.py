@@ -1,0 +1,276 @@
+"""The runbook index: a persistent Chroma collection of section vectors plus, in memory,
+the runbooks and their lexical statistics, so a query touches no file.
+
+Layout of the index folder: Chroma's own files, and ``runbooks.json`` (the manifest:
+embedding model id, chunking version and every indexed runbook). The manifest is written
+after Chroma, atomically, so a crash mid-sync leaves runbooks that are re-embedded next
+time rather than an index that claims vectors it does not have.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from assistant.errors import InputError, OpsbotError
+from assistant.models import RetrievalHit, Runbook
+from assistant.retrieval.embedding import Embedder
+from assistant.retrieval.lexical import Bm25, tokenize
+from assistant.retrieval.ranking import rank_runbooks
+
+# Bump whenever the text that is embedded or tokenized for a runbook changes.
+CHUNKING_VERSION = 1
+COLLECTION = "runbook_sections"
+MANIFEST = "runbooks.json"
+# Sections fetched from the vector search per query; the rest share the lowest score.
+DENSE_CANDIDATES = 100
+_EMBED_BATCH = 256
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_:]*")
+
+
+class IndexError_(OpsbotError):
+    """The index folder cannot be used."""
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    rebuilt: bool  # the model or chunking changed, so everything was embedded again
+    chunks_embedded: int
+    seconds: float
+
+
+class _Manifest(BaseModel):
+    model_id: str
+    chunking_version: int
+    runbooks: list[Runbook]
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    id: str
+    runbook: int
+    section: int | None  # None: a runbook with no body, indexed by its title
+    text: str
+
+
+def chunk_texts(runbook: Runbook) -> list[tuple[int | None, str]]:
+    """What gets embedded per section: the page's title and id give the section context."""
+    name = runbook.title if runbook.id == runbook.title else f"{runbook.title} ({runbook.id})"
+    if not runbook.sections:
+        return [(None, name)]
+    return [(i, f"{name}\n{s.heading}\n{s.text}") for i, s in enumerate(runbook.sections)]
+
+
+def _lexical_text(runbook: Runbook, section: int | None) -> str:
+    head = " ".join((runbook.title, runbook.id, *runbook.alerts, *runbook.tags))
+    if section is None:
+        return head
+    s = runbook.sections[section]
+    return f"{head} {s.heading} {s.text}"
+
+
+def _distinctive(name: str) -> bool:
+    """An alert name unlikely to be an ordinary word of a question (CamelCase, snake)."""
+    return "_" in name or any(c.isupper() for c in name[1:])
+
+
+class RunbookIndex:
+    def __init__(self, path: Path, embedder: Embedder, collection: Any,
+                 runbooks: list[Runbook], rebuilt: bool) -> None:
+        self._path = path
+        self._embedder = embedder
+        self._collection = collection
+        self._rebuilt = rebuilt
+        self._load_memory(runbooks)
+
+    @classmethod
+    def open(cls, path: Path, embedder: Embedder) -> RunbookIndex:
+        """Open (or create) the index in ``path``; a model or chunking change empties it."""
+        import chromadb
+        from chromadb.api.types import EmbeddingFunction
+        from chromadb.config import Settings as ChromaSettings
+
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexError_(f"cannot create index folder {path}: {exc}") from exc
+        manifest = _read_manifest(path / MANIFEST)
+        stale = manifest is None or (
+            manifest.model_id != embedder.model_id
+            or manifest.chunking_version != CHUNKING_VERSION
+        )
+        client = chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+        if stale and COLLECTION in {c.name for c in client.list_collections()}:
+            client.delete_collection(COLLECTION)
+        collection = client.get_or_create_collection(
+            COLLECTION,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"model_id": embedder.model_id, "chunking_version": CHUNKING_VERSION},
+            embedding_function=embedder if isinstance(embedder, EmbeddingFunction) else None,
+        )
+        runbooks = [] if stale or manifest is None else manifest.runbooks
+        return cls(path, embedder, collection, runbooks, rebuilt=stale and manifest is not None)
+
+    @property
+    def runbooks(self) -> list[Runbook]:
+        return list(self._runbooks)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self._runbooks
+
+    def get(self, runbook_id: str) -> Runbook:
+        position = self._positions.get(runbook_id)
+        if position is None:
+            raise KeyError(runbook_id)
+        return self._runbooks[position]
+
+    def sync(self, runbooks: Sequence[Runbook]) -> SyncReport:
+        """Make the index hold exactly ``runbooks``, embedding only what changed."""
+        started = time.perf_counter()
+        new: dict[str, Runbook] = {}
+        for runbook in runbooks:
+            if runbook.id in new:
+                raise InputError(
+                    f"duplicate runbook id {runbook.id!r} (also in {new[runbook.id].path})",
+                    source=runbook.path,
+                )
+            new[runbook.id] = runbook
+        old = {r.id: r for r in self._runbooks}
+        removed = [r for rid, r in old.items() if rid not in new]
+        changed = [r for rid, r in new.items()
+                   if rid not in old or old[rid].content_hash != r.content_hash]
+        updated = [old[r.id] for r in changed if r.id in old]
+
+        stale_ids = [cid for r in (*removed, *updated) for cid in _chunk_ids(r)]
+        for start in range(0, len(stale_ids), _EMBED_BATCH):
+            self._collection.delete(ids=stale_ids[start : start + _EMBED_BATCH])
+        pending = [(r, i, text) for r in changed for i, text in chunk_texts(r)]
+        for start in range(0, len(pending), _EMBED_BATCH):
+            batch = pending[start : start + _EMBED_BATCH]
+            vectors = self._embedder.embed([text for _, _, text in batch])
+            self._collection.upsert(
+                ids=[_chunk_id(r.id, i) for r, i, _ in batch],
+                embeddings=vectors,
+                documents=[text for _, _, text in batch],
+                metadatas=[{"runbook": r.id, "content_hash": r.content_hash}
+                           for r, _, _ in batch],
+            )
+        ordered = sorted(new.values(), key=lambda r: r.id)
+        _write_manifest(self._path / MANIFEST, _Manifest(
+            model_id=self._embedder.model_id,
+            chunking_version=CHUNKING_VERSION,
+            runbooks=ordered,
+        ))
+        rebuilt, self._rebuilt = self._rebuilt, False
+        self._load_memory(ordered)
+        return SyncReport(
+            added=len(changed) - len(updated),
+            updated=len(updated),
+            removed=len(removed),
+            unchanged=len(new) - len(changed),
+            rebuilt=rebuilt,
+            chunks_embedded=len(pending),
+            seconds=time.perf_counter() - started,
+        )
+
+    def search(self, query: str, k: int = 5,
+               alert_names: Sequence[str] = ()) -> list[RetrievalHit]:
+        """The ``k`` best runbooks for ``query``, each citing its best-matching section.
+
+        A runbook answering one of ``alert_names`` (from the alert's labels) comes first.
+        """
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}", field="k")
+        if not self._chunks or not query.strip():
+            return []
+        dense = self._dense_scores(query)
+        lexical = self._bm25.scores(tokenize(query))
+        labelled = {r for name in alert_names for r in self._by_alert.get(name.lower(), ())}
+        mentioned = {
+            r for word in _WORD.findall(query) if _distinctive(word)
+            for r in self._by_alert.get(word.lower(), ())
+        }
+        ranked = rank_runbooks(
+            self._owner, dense, lexical, len(self._runbooks), k,
+            labelled=labelled, mentioned=mentioned,
+        )
+        hits = []
+        for item in ranked:
+            runbook = self._runbooks[item.runbook]
+            chunk = self._chunks[item.section] if item.section is not None else None
+            section = (runbook.sections[chunk.section]
+                       if chunk is not None and chunk.section is not None else None)
+            hits.append(RetrievalHit(runbook_id=runbook.id, title=runbook.title,
+                                     score=round(item.score, 6), section=section,
+                                     path=runbook.path))
+        return hits
+
+    def _dense_scores(self, query: str) -> np.ndarray:
+        vector = self._embedder.embed([query])
+        result = self._collection.query(
+            query_embeddings=vector,
+            n_results=min(DENSE_CANDIDATES, len(self._chunks)),
+            include=["distances"],
+        )
+        ids, distances = result["ids"][0], result["distances"][0]
+        found = [(self._chunk_position[i], 1.0 - d) for i, d in zip(ids, distances, strict=True)
+                 if i in self._chunk_position]
+        floor = min((s for _, s in found), default=0.0)
+        dense = np.full(len(self._chunks), floor, dtype=np.float32)
+        for position, similarity in found:
+            dense[position] = similarity
+        return dense
+
+    def _load_memory(self, runbooks: list[Runbook]) -> None:
+        self._runbooks = runbooks
+        self._positions = {r.id: i for i, r in enumerate(runbooks)}
+        self._chunks = [
+            _Chunk(_chunk_id(r.id, s), n, s, _lexical_text(r, s))
+            for n, r in enumerate(runbooks) for s, _ in chunk_texts(r)
+        ]
+        self._chunk_position = {c.id: i for i, c in enumerate(self._chunks)}
+        self._owner = np.array([c.runbook for c in self._chunks], dtype=np.int64)
+        self._bm25 = Bm25([tokenize(c.text) for c in self._chunks])
+        self._by_alert: dict[str, list[int]] = {}
+        for n, r in enumerate(runbooks):
+            for alert in r.alerts:
+                self._by_alert.setdefault(alert.lower(), []).append(n)
+
+
+def _chunk_id(runbook_id: str, section: int | None) -> str:
+    return f"{runbook_id}#{'title' if section is None else section}"
+
+
+def _chunk_ids(runbook: Runbook) -> list[str]:
+    return [_chunk_id(runbook.id, s) for s, _ in chunk_texts(runbook)]
+
+
+def _read_manifest(path: Path) -> _Manifest | None:
+    """None when there is no usable manifest: the index is then rebuilt from scratch."""
+    try:
+        return _Manifest.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValidationError):
+        return None
+
+
+def _write_manifest(path: Path, manifest: _Manifest) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(manifest.model_dump_json(), encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,80 @@
+"""Lexical matching: identifier-aware tokens and BM25 over an in-memory inverted index.
+
+Operators type alert names, error strings and jargon ("PLEG", "conntrack", "inodes")
+that a small embedding model blurs; exact term matches keep them findable. Identifiers
+are split at case changes, digits and underscores, so ``KubeletPlegDurationHigh``
+matches "pleg", and also kept whole, so the full name matches best.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import snowballstemmer
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:[_'][A-Za-z0-9]+)*")
+_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# Function words only: they carry no topic, and matching them would reward long pages.
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just let me more most my myself no nor not now of off on once only or other our
+    ours ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves s t dont isnt doesnt didnt wasnt arent wont cant""".split()
+)
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stemmed terms; identifiers also yield their parts."""
+    terms: list[str] = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        parts = [p.lower() for p in _PART.findall(word.replace("'", ""))]
+        whole = word.replace("'", "").lower()
+        if len(parts) > 1 and whole not in _STOPWORDS:
+            terms.append(whole.replace("_", ""))
+        terms.extend(p for p in parts if p not in _STOPWORDS)
+    return [_stem(t) for t in terms]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stem(term: str) -> str:
+    return _STEMMER.stemWord(term)
+
+
+class Bm25:
+    """Okapi BM25 with postings as numpy arrays, so a query costs O(matching postings)."""
+
+    def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.2,
+                 b: float = 0.75) -> None:
+        self.size = len(documents)
+        lengths = np.array([len(d) for d in documents], dtype=np.float32)
+        average = float(lengths.mean()) if self.size and lengths.sum() else 1.0
+        norm = k1 * (1 - b + b * lengths / average)
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for doc, terms in enumerate(documents):
+            for term, count in Counter(terms).items():
+                postings.setdefault(term, []).append((doc, count))
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, hits in postings.items():
+            docs = np.fromiter((d for d, _ in hits), dtype=np.int32, count=len(hits))
+            tf = np.fromiter((c for _, c in hits), dtype=np.float32, count=len(hits))
+            idf = math.log(1 + (self.size - len(hits) + 0.5) / (len(hits) + 0.5))
+            self._postings[term] = (docs, idf * tf * (k1 + 1) / (tf + norm[docs]))
+
+    def scores(self, terms: Iterable[str]) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.float32)
+        for term in set(terms):
+            hit = self._postings.get(term)
+            if hit is not None:
+                out[hit[0]] += hit[1]
+        return out

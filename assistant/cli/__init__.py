@@ -11,7 +11,9 @@ from assistant.errors import OpsbotError
 # Modules that define ``register(subparsers)``; each sets ``func`` on its parsers.
 _COMMAND_MODULES = (
     "audit",
+    "core",
     "policy",
+    "search",
 )
 
 

@@ -10,7 +10,7 @@ planner asks back instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,6 +51,37 @@ class Plan(BaseModel):
     candidates: tuple[PlannedCall, ...] = ()
     ask_back: str | None = None
     notes: tuple[str, ...] = ()
+    narrative: str | None = None  # an LLM planner's own diagnosis, shown before findings
+    planner: str = "offline"
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class PlanRequest(BaseModel):
+    """Everything a planner may use. Built by the engine; the same for every planner."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str  # redacted
+    linking: Linking
+    hits: tuple[RetrievalHit, ...]
+    runbooks: dict[str, Runbook]  # the hits' runbooks by id
+    inventory: Inventory
+    allowed_tools: frozenset[str]  # tools the asking user may request (policy filter)
+    history: tuple[str, ...] = ()  # earlier messages of the thread, redacted, oldest first
+
+
+class Planner(Protocol):
+    def plan(self, request: PlanRequest, run_read_only: ReadOnlyRunner) -> Plan: ...
+
+
+class OfflinePlanner:
+    """Runbook steps plus entity linking; needs no model and no network."""
+
+    def plan(self, request: PlanRequest, run_read_only: ReadOnlyRunner) -> Plan:
+        return plan_offline(request.linking, request.hits, request.runbooks, request.inventory,
+                            run_read_only)
 
 
 ReadOnlyRunner = Callable[[ToolCall], Observation]

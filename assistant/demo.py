@@ -1,0 +1,75 @@
+"""`opsbot demo`: one scripted incident, end to end, offline, with timings."""
+
+from __future__ import annotations
+
+import time
+from typing import TextIO
+
+from assistant.config import Settings
+from assistant.models import Actor, ExecutionStatus, ProposalStatus
+from assistant.runtime import open_runtime
+from assistant.session import Session, Turn
+from assistant.summary import incident_summary
+from assistant.terminal import render_turn
+
+RESPONDER = Actor(user_id="U02BOB", display_name="bob (responder)")
+APPROVER = Actor(user_id="U01ALICE", display_name="alice (SRE)")
+
+
+def _question_for(alert_name: str, labels: dict[str, str]) -> str:
+    target = labels.get("pod") or labels.get("deployment") or labels.get("service") or ""
+    where = f" on {labels['namespace']}/{target}" if "namespace" in labels else ""
+    return f"{alert_name} is firing{where}. what's going on and how do we fix it?"
+
+
+def run_demo(settings: Settings, scenario: str, out: TextIO) -> int:
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def add(turn: Turn) -> Turn:
+        for node, ms in turn.timings_ms.items():
+            timings[node] = timings.get(node, 0.0) + ms
+        return turn
+
+    with open_runtime(settings, scenario, persist_sandbox=False) as rt:
+        setup_ms = (time.perf_counter() - started) * 1000
+        session = Session(rt)
+        inventory = rt.backend.inventory()
+        firing = [a for a in inventory.alerts if a.state == "firing"]
+        if not firing:
+            say(f"scenario {scenario} has no firing alert to start from")
+            return 1
+        alert = firing[0]
+        thread = f"demo-{scenario}"
+        say(f"== opsbot demo: {scenario} ({inventory.environment}) ==")
+        say(f"\n🔔 alert {alert.name} fired: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items())))
+        question = _question_for(alert.name, alert.labels)
+        say(f"\n{RESPONDER.user_id} asks: {question}\n")
+        turn = add(session.ask(thread, RESPONDER, question, {"alertname": alert.name,
+                                                              **alert.labels}))
+        say(rt.redact(render_turn(session, turn)))
+        if not turn.pending:
+            say("\nopsbot proposed nothing that needs confirmation; the demo stops here.")
+            return 1
+        proposal = turn.pending[0]
+        if not proposal.decision.requester_may_approve:
+            say(f"\n{RESPONDER.user_id} tries to confirm their own proposal:")
+            add_turn = add(session.respond(thread, proposal.id, RESPONDER, approve=True))
+            say(rt.redact(render_turn(session, add_turn)))
+        say(f"\n{APPROVER.user_id} clicks Confirm:")
+        turn = add(session.respond(thread, proposal.id, APPROVER, approve=True))
+        say(rt.redact(render_turn(session, turn)))
+        stored = session.proposal(proposal.id)
+        executed = (stored.status is ProposalStatus.EXECUTED and stored.result is not None
+                    and stored.result.status is ExecutionStatus.SUCCEEDED)
+        say("\n" + rt.redact(incident_summary(thread, rt.store.audit.events(thread=thread))))
+        check = rt.store.audit.verify()
+        say(f"audit log: {'verified' if check.ok else 'BROKEN'} ({check.checked} events)")
+    total_ms = (time.perf_counter() - started) * 1000
+    steps = ", ".join(f"{k} {v:.0f} ms" for k, v in timings.items())
+    say(f"\ntimings: total {total_ms:.0f} ms (setup + index {setup_ms:.0f} ms); {steps}")
+    return 0 if executed and check.ok else 1

@@ -1,0 +1,183 @@
+"""The executor: the only code that runs a mutating tool.
+
+Order matters and is the safety argument: the approval must cover the exact args hash,
+policy is decided again with fresh facts and must still say confirm, then the proposal is
+claimed with a conditional update (at most once across clicks, retries, replicas and
+restarts), then the tool runs with bounded retries, the output is redacted, and the result
+and a verification of its effect are recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from assistant.facts import gather_facts
+from assistant.models import (
+    ExecutionResult,
+    ExecutionStatus,
+    Outcome,
+    ProposalStatus,
+    ToolCall,
+    Verification,
+)
+from assistant.policy import decide
+from assistant.verification import judge, snapshot
+from tools.backend import Backend, ToolFailure, run_tool
+from tools.catalog import get_tool
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    deadline_seconds: float = 60.0
+    max_backoff_seconds: float = 10.0
+
+
+@dataclass
+class Executor:
+    backend: Backend
+    policy: Any  # assistant.policy loaded policy
+    store: Any  # assistant.storage Store
+    redact: Callable[[str], str]
+    executor_id: str
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    settle_seconds: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def _audit(self, kind: str, actor: str | None, thread: str, payload: dict[str, Any]) -> None:
+        self.store.audit.append(kind, actor=actor, thread=thread, payload=payload)
+
+    def _refuse(self, proposal_id: str, thread: str, why: str) -> ExecutionResult:
+        result = ExecutionResult(
+            proposal_id=proposal_id, status=ExecutionStatus.REFUSED, output=self.redact(why)
+        )
+        self._audit("execution", None, thread, result.model_dump(mode="json"))
+        return result
+
+    def execute(self, proposal_id: str) -> ExecutionResult:
+        stored = self.store.proposals.get(proposal_id)
+        proposal = stored.proposal
+        thread = proposal.thread_id
+        if stored.status is not ProposalStatus.APPROVED:
+            return self._already(stored)
+        if proposal.call.args_hash != proposal.args_hash:
+            return self._refuse(proposal_id, thread, "arguments changed since the proposal")
+        valid = [
+            a for a in stored.approvals if a.approved and a.args_hash == proposal.args_hash
+        ]
+        if len(valid) < max(1, proposal.decision.approvals_required):
+            return self._refuse(
+                proposal_id, thread,
+                f"{len(valid)} valid approval(s), {proposal.decision.approvals_required} needed",
+            )
+        facts = gather_facts(
+            self.backend, self.store.proposals,
+            self.policy.rate_window(self.backend.environment), proposal.call,
+        )
+        recheck = decide(self.policy, proposal.requester, proposal.call, facts)
+        self._audit("decision", proposal.requester.user_id, thread, {
+            "proposal_id": proposal_id, "stage": "execution-recheck",
+            **recheck.model_dump(mode="json"),
+        })
+        if recheck.outcome is not Outcome.CONFIRM:
+            self.store.proposals.set_status(
+                proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
+            )
+            return self._refuse(
+                proposal_id, thread, f"policy no longer allows this: {recheck.explain()}"
+            )
+        claim = self.store.proposals.claim(proposal_id, self.executor_id, facts.now)
+        if not claim.claimed:
+            return self._already(self.store.proposals.get(proposal_id))
+        return self._run_claimed(proposal_id, thread, proposal.call)
+
+    def _already(self, stored: Any) -> ExecutionResult:
+        if stored.result is not None:
+            return stored.result.model_copy(update={
+                "status": ExecutionStatus.ALREADY_EXECUTED,
+                "output": f"already executed by {stored.claimed_by} at {stored.claimed_at}: "
+                          f"{stored.result.output}",
+            })
+        return ExecutionResult(
+            proposal_id=stored.proposal.id,
+            status=ExecutionStatus.ALREADY_EXECUTED
+            if stored.status in (ProposalStatus.EXECUTING, ProposalStatus.EXECUTED)
+            else ExecutionStatus.REFUSED,
+            output=f"proposal is {stored.status.value}"
+            + (f" (claimed by {stored.claimed_by} at {stored.claimed_at})"
+               if stored.claimed_by else ""),
+            executed_by=stored.claimed_by,
+        )
+
+    def _retrying(self, idempotent: bool) -> Retrying:
+        def transient(exc: BaseException) -> bool:
+            if not isinstance(exc, ToolFailure) or not exc.transient:
+                return False
+            # A throttled request (Retry-After) was refused before it took effect, so even a
+            # non-idempotent step may be sent again; any other failure might have applied.
+            return idempotent or exc.retry_after is not None
+
+        backoff = wait_random_exponential(multiplier=0.5, max=self.retry.max_backoff_seconds)
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            after = exc.retry_after if isinstance(exc, ToolFailure) else None
+            return max(backoff(state), after or 0.0)
+
+        return Retrying(
+            retry=retry_if_exception(transient),
+            stop=stop_after_attempt(self.retry.max_attempts)
+            | stop_after_delay(self.retry.deadline_seconds),
+            wait=wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+
+    def _run_claimed(self, proposal_id: str, thread: str, call: ToolCall) -> ExecutionResult:
+        spec = get_tool(call.tool)
+        before = snapshot(self.backend.inventory(), call)
+        started = time.perf_counter()
+        attempts = 0
+        status = ExecutionStatus.SUCCEEDED
+        try:
+            for attempt in self._retrying(spec.idempotent):
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    output = run_tool(self.backend, call).text
+        except ToolFailure as exc:
+            status = ExecutionStatus.FAILED
+            output = f"{call.tool} failed after {attempts} attempt(s): {exc}"
+        duration_ms = (time.perf_counter() - started) * 1000
+        verification: Verification | None = None
+        if status is ExecutionStatus.SUCCEEDED:
+            self.backend.wait(self.settle_seconds)
+            verification = judge(before, snapshot(self.backend.inventory(), call))
+        result = ExecutionResult(
+            proposal_id=proposal_id,
+            status=status,
+            output=self.redact(output),
+            attempts=attempts,
+            duration_ms=round(duration_ms, 2),
+            executed_by=self.executor_id,
+            verification=verification,
+        )
+        self.store.proposals.finish(proposal_id, result)
+        self._audit("execution", self.executor_id, thread, result.model_dump(mode="json"))
+        if verification is not None:
+            self._audit("verification", self.executor_id, thread, {
+                "proposal_id": proposal_id, **verification.model_dump(mode="json"),
+            })
+        return result
+

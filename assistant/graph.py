@@ -1,0 +1,314 @@
+"""The per-thread LangGraph graph: intake -> retrieve -> plan -> policy -> confirm -> execute.
+
+State holds only JSON-able values so any checkpointer (SQLite, Postgres) can persist it and
+any replica can resume it. ``pending`` survives across turns: whatever path a run takes, it
+ends in ``confirm``, which interrupts while anything awaits a human, so a new question in
+the thread never drops an open confirmation.
+"""
+
+from __future__ import annotations
+
+import operator
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+
+from assistant.answer import compose_answer, describe_result
+from assistant.facts import estimate_blast_radius, gather_facts, resource_key
+from assistant.models import (
+    Actor,
+    Approval,
+    ExecutionStatus,
+    Outcome,
+    Proposal,
+    ProposalStatus,
+    Reason,
+    RetrievalHit,
+    ToolCall,
+)
+from assistant.planning.entities import LinkedEntities, Linking, link_entities
+from assistant.planning.offline import Observation, Plan, PlanRequest
+from assistant.policy import check_approval, decide, requestable_tools, roles_of
+from assistant.runtime import Runtime
+from assistant.verification import alert_concerns_call
+from tools.backend import ToolFailure, run_tool
+from tools.catalog import get_tool
+
+RETRIEVAL_K = 3
+HISTORY_MESSAGES = 20  # earlier thread messages a planner sees
+
+
+class ThreadState(TypedDict, total=False):
+    thread_id: str
+    question: str | None
+    actor: dict[str, Any] | None
+    alert: dict[str, str] | None
+    entities: dict[str, Any] | None  # carried across turns for follow-up questions
+    hits: list[dict[str, Any]]
+    plan: dict[str, Any] | None
+    new_proposals: list[str]
+    pending: list[str]
+    to_execute: str | None
+    outbox: Annotated[list[dict[str, Any]], operator.add]
+
+
+def _explain(reasons: Sequence[Reason]) -> str:
+    return "; ".join(r.render() for r in reasons)
+
+
+def message(kind: str, text: str, proposal_id: str | None = None) -> dict[str, Any]:
+    return {"kind": kind, "text": text, "proposal_id": proposal_id}
+
+
+def build_graph(rt: Runtime, checkpointer: Any) -> Any:
+    def audit(kind: str, actor: str | None, thread: str, payload: dict[str, Any]) -> None:
+        rt.store.audit.append(kind, actor=actor, thread=thread, payload=payload)
+
+    def intake(state: ThreadState) -> dict[str, Any]:
+        actor = Actor.model_validate(state["actor"])
+        thread = state["thread_id"]
+        question = rt.redact(state.get("question") or "")
+        rt.store.messages.add(thread, actor.user_id, question, rt.backend.now())
+        audit("question", actor.user_id, thread, {"question": question,
+                                                  "alert": state.get("alert") or {}})
+        if not roles_of(rt.policy, actor):
+            audit("denial", actor.user_id, thread, {"reason": "unknown user"})
+            return {"plan": None, "new_proposals": [], "outbox": [message(
+                "notice",
+                f"I don't know user {actor.user_id}: no policy role is granted to them, "
+                "so I can't look anything up or act for them. Ask an admin to add them "
+                "to policies/.")]}
+        previous = LinkedEntities.model_validate(state["entities"]) if state.get(
+            "entities") else None
+        linking = link_entities(question, state.get("alert"), rt.backend.inventory(), previous)
+        entities = linking.entities if linking.resolved else previous
+        return {
+            "plan": {"linking": linking.model_dump(mode="json")},
+            "entities": entities.model_dump(mode="json") if entities else None,
+            "new_proposals": [],
+        }
+
+    def after_intake(state: ThreadState) -> str:
+        return "retrieve" if state.get("plan") is not None else "confirm"
+
+    def retrieve(state: ThreadState) -> dict[str, Any]:
+        thread = state["thread_id"]
+        alert = state.get("alert") or {}
+        alert_names = [alert["alertname"]] if alert.get("alertname") else []
+        linking = state["plan"]["linking"]  # type: ignore[index]
+        ents = linking["entities"]
+        if not alert_names and ents.get("deployment"):
+            # Live telemetry narrows retrieval: alerts firing on the linked workload.
+            probe = ToolCall(tool="describe_deployment", args={
+                "namespace": ents["namespace"], "deployment": ents["deployment"]})
+            alert_names = sorted({
+                a.name for a in rt.backend.inventory().alerts
+                if a.state == "firing" and alert_concerns_call(a.labels, a.name, probe)
+            })
+        query = state.get("question") or ""
+        hits = rt.index.search(rt.redact(query), k=RETRIEVAL_K, alert_names=alert_names)
+        audit("retrieval", None, thread, {
+            "alert_names": alert_names,
+            "hits": [{"id": h.runbook_id, "score": round(h.score, 4),
+                      "section": h.section.heading if h.section else None} for h in hits],
+        })
+        return {"hits": [h.model_dump(mode="json") for h in hits]}
+
+    def run_read_only_for(actor: Actor, thread: str) -> Callable[[ToolCall], Observation]:
+        def run(call: ToolCall) -> Observation:
+            facts = gather_facts(rt.backend, rt.store.proposals,
+                                 rt.policy.rate_window(rt.backend.environment), call)
+            decision = decide(rt.policy, actor, call, facts)
+            if decision.outcome is not Outcome.ALLOW:
+                audit("tool_call", actor.user_id, thread, {
+                    "call": call.model_dump(mode="json"), "outcome": decision.outcome.value,
+                    "reasons": decision.explain()})
+                return Observation(call=call, ok=False,
+                                   error=f"policy {decision.outcome.value}: {decision.explain()}",
+                                   text="")
+            try:
+                out = run_tool(rt.backend, call)
+            except (ToolFailure, ValueError, KeyError) as exc:
+                err = rt.redact(str(exc))
+                audit("tool_call", actor.user_id, thread, {
+                    "call": call.model_dump(mode="json"), "error": err})
+                return Observation(call=call, ok=False, error=err, text="")
+            text = rt.redact(out.text)
+            audit("tool_call", actor.user_id, thread, {
+                "call": call.model_dump(mode="json"), "output": text})
+            return Observation(call=call, ok=True, text=text, data=rt.redact_value(out.data))
+        return run
+
+    def plan(state: ThreadState) -> dict[str, Any]:
+        actor = Actor.model_validate(state["actor"])
+        thread = state["thread_id"]
+        hits = tuple(RetrievalHit.model_validate(h) for h in state.get("hits", []))
+        request = PlanRequest(
+            question=rt.redact(state.get("question") or ""),
+            linking=Linking.model_validate(state["plan"]["linking"]),  # type: ignore[index]
+            hits=hits,
+            runbooks={h.runbook_id: rt.index.get(h.runbook_id) for h in hits},
+            inventory=rt.backend.inventory(),
+            allowed_tools=requestable_tools(rt.policy, actor, rt.backend.environment),
+            history=tuple(m.text for m in rt.store.messages.list(thread))[-HISTORY_MESSAGES:],
+        )
+        result = rt.planner.plan(request, run_read_only_for(actor, thread))
+        return {"plan": result.model_dump(mode="json")}
+
+    def policy(state: ThreadState) -> dict[str, Any]:
+        actor = Actor.model_validate(state["actor"])
+        thread = state["thread_id"]
+        result = Plan.model_validate(state["plan"])
+        proposals: list[Proposal] = []
+        for cand in result.candidates:
+            call = cand.call
+            get_tool(call.tool).validate_args(call.args)
+            facts = gather_facts(rt.backend, rt.store.proposals,
+                                 rt.policy.rate_window(rt.backend.environment), call)
+            decision = decide(rt.policy, actor, call, facts)
+            proposal = Proposal(
+                id=f"p-{uuid.uuid4().hex[:10]}",
+                thread_id=thread,
+                call=call,
+                rationale=cand.why,
+                runbook_id=cand.runbook_id,
+                runbook_step=cand.step_index,
+                requester=actor,
+                blast_radius=estimate_blast_radius(rt.backend, call),
+                preview=rt.redact(rt.backend.preview(call)),
+                args_hash=call.args_hash,
+                created_at=facts.now,
+                decision=decision,
+            )
+            status = (ProposalStatus.PENDING if decision.outcome is Outcome.CONFIRM
+                      else ProposalStatus.DENIED_BY_POLICY)
+            rt.store.proposals.save(proposal, status=status,
+                                    service=facts.blast_radius.service,
+                                    resource_key=resource_key(rt.backend.environment, call))
+            audit("proposal", actor.user_id, thread, proposal.model_dump(mode="json"))
+            audit("decision", actor.user_id, thread, {
+                "proposal_id": proposal.id, "stage": "proposal",
+                **decision.model_dump(mode="json")})
+            proposals.append(proposal)
+        answer = compose_answer(result, proposals)
+        audit("answer", None, thread, {"text": answer})
+        rt.store.messages.add(thread, "opsbot", answer, rt.backend.now())
+        new = [p.id for p in proposals if p.decision.outcome is Outcome.CONFIRM]
+        cards = [message("card", p.id, p.id) for p in proposals
+                 if p.decision.outcome is Outcome.CONFIRM]
+        return {
+            "new_proposals": new,
+            "pending": [*state.get("pending", []), *new],
+            "outbox": [message("answer", answer), *cards],
+        }
+
+    def live_pending(state: ThreadState) -> tuple[list[str], list[dict[str, Any]]]:
+        still: list[str] = []
+        notes: list[dict[str, Any]] = []
+        now = rt.backend.now()
+        for pid in state.get("pending", []):
+            stored = rt.store.proposals.get(pid)
+            if stored.status is not ProposalStatus.PENDING:
+                continue
+            ttl = stored.proposal.decision.ttl_seconds
+            if ttl and (now - stored.proposal.created_at).total_seconds() > ttl:
+                if rt.store.proposals.set_status(pid, ProposalStatus.EXPIRED,
+                                                 expected=ProposalStatus.PENDING):
+                    audit("denial", None, stored.proposal.thread_id,
+                          {"proposal_id": pid, "reason": "expired"})
+                    notes.append(message("notice", f"Proposal {pid} expired unconfirmed.", pid))
+                continue
+            still.append(pid)
+        return still, notes
+
+    def confirm(state: ThreadState) -> dict[str, Any]:
+        pending, notes = live_pending(state)
+        if not pending:
+            return {"pending": [], "to_execute": None, "outbox": notes}
+        request = interrupt({"pending": pending})
+        return {"pending": pending, "outbox": notes, **handle_click(request, pending)}
+
+    def handle_click(request: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+        pid = request["proposal_id"]
+        actor = Actor.model_validate(request["actor"])
+        approve = bool(request["approve"])
+        if pid not in pending:
+            stored = rt.store.proposals.get(pid)
+            return {"to_execute": None, "outbox": [message(
+                "refusal", f"Proposal {pid} is not awaiting confirmation "
+                f"(it is {stored.status.value}).", pid)]}
+        stored = rt.store.proposals.get(pid)
+        proposal = stored.proposal
+        thread = proposal.thread_id
+        facts = gather_facts(rt.backend, rt.store.proposals,
+                             rt.policy.rate_window(rt.backend.environment), proposal.call)
+        check = check_approval(rt.policy, actor, proposal, facts, stored.approvals)
+        if not approve:
+            if actor.user_id != proposal.requester.user_id and not check.ok:
+                return {"to_execute": None, "outbox": [message(
+                    "refusal", f"{actor.user_id} may not deny {pid}: "
+                               f"{_explain(check.reasons)}", pid)]}
+            rt.store.proposals.add_approval(Approval(
+                proposal_id=pid, approver=actor, args_hash=proposal.args_hash, approved=False,
+                at=facts.now))
+            rt.store.proposals.set_status(pid, ProposalStatus.DENIED,
+                                          expected=ProposalStatus.PENDING)
+            audit("denial", actor.user_id, thread, {"proposal_id": pid})
+            return {"pending": [p for p in pending if p != pid], "to_execute": None,
+                    "outbox": [message("notice", f"{proposal.call.render()} denied by "
+                                                 f"{actor.user_id}.", pid)]}
+        if not check.ok:
+            audit("denial", actor.user_id, thread, {
+                "proposal_id": pid, "refused_click": True, "reasons": _explain(check.reasons)})
+            return {"to_execute": None, "outbox": [message(
+                "refusal", f"{actor.user_id} cannot approve {pid}: "
+                           f"{_explain(check.reasons)}", pid)]}
+        rt.store.proposals.add_approval(Approval(
+            proposal_id=pid, approver=actor, args_hash=proposal.args_hash, approved=True,
+            at=facts.now))
+        audit("approval", actor.user_id, thread, {
+            "proposal_id": pid, "args_hash": proposal.args_hash,
+            "remaining": check.approvals_needed})
+        if check.approvals_needed > 0:
+            return {"to_execute": None, "outbox": [message(
+                "notice", f"Approved by {actor.user_id}; {check.approvals_needed} more approval(s) "
+                          "needed.", pid)]}
+        rt.store.proposals.set_status(pid, ProposalStatus.APPROVED,
+                                      expected=ProposalStatus.PENDING)
+        return {"pending": [p for p in pending if p != pid], "to_execute": pid,
+                "outbox": [message("notice", f"Confirmed by {actor.user_id}; running "
+                                             f"{proposal.call.render()}.", pid)]}
+
+    def after_confirm(state: ThreadState) -> str:
+        if state.get("to_execute"):
+            return "execute"
+        return "confirm" if state.get("pending") else END
+
+    def execute(state: ThreadState) -> dict[str, Any]:
+        pid = state["to_execute"]
+        assert pid is not None
+        result = rt.executor.execute(pid)
+        proposal = rt.store.proposals.get(pid).proposal
+        text = describe_result(proposal, result)
+        rt.store.messages.add(proposal.thread_id, "opsbot", text, rt.backend.now())
+        kind = "result" if result.status is ExecutionStatus.SUCCEEDED else "failure"
+        return {"to_execute": None, "outbox": [message(kind, text, pid)]}
+
+    builder = StateGraph(ThreadState)
+    builder.add_node("intake", intake)
+    builder.add_node("retrieve", retrieve)
+    builder.add_node("plan", plan)
+    builder.add_node("policy", policy)
+    builder.add_node("confirm", confirm)
+    builder.add_node("execute", execute)
+    builder.add_edge(START, "intake")
+    builder.add_conditional_edges("intake", after_intake, ["retrieve", "confirm"])
+    builder.add_edge("retrieve", "plan")
+    builder.add_edge("plan", "policy")
+    builder.add_edge("policy", "confirm")
+    builder.add_conditional_edges("confirm", after_confirm, ["execute", "confirm", END])
+    builder.add_edge("execute", "confirm")
+    return builder.compile(checkpointer=checkpointer)

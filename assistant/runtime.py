@@ -1,0 +1,130 @@
+"""Wire the adapters together once, at the edge, and hand them to the engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.config import Settings
+from assistant.executor import Executor
+from assistant.planning.offline import OfflinePlanner, Planner
+from assistant.policy import load_policy
+from assistant.redaction import Redactor
+from assistant.retrieval import RunbookIndex, default_embedder, load_runbooks
+from assistant.storage import (
+    local_executor_alive,
+    new_executor_id,
+    open_checkpointer,
+    open_store,
+)
+from tools.sandbox import SandboxBackend
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    backend: Any  # tools.backend.Backend
+    policy: Any
+    store: Any
+    index: RunbookIndex
+    redactor: Redactor
+    executor: Executor
+    checkpointer: Any
+    save_state: Callable[[], None]
+    planner: Planner
+    interrupted: list[str]  # notices about runs a crash cut short, for the adapter to show
+
+    def redact(self, text: str) -> str:
+        return self.redactor.redact(text)
+
+    def redact_value(self, value: Any) -> Any:
+        return self.redactor.redact_value(value)
+
+
+def _sandbox(settings: Settings, scenario: str, persist: bool) -> tuple[Any, Callable[[], None]]:
+    """A sandbox whose state outlives the process, so a restart resumes the same world."""
+    fresh = SandboxBackend.load(scenario, settings.scenario_dir)
+    if not persist:
+        return fresh, lambda: None
+    state_file = settings.home / "sandbox" / f"{fresh.scenario_name}.json"
+    backend = fresh
+    if state_file.exists():
+        backend = SandboxBackend.from_state(json.loads(state_file.read_text()))
+
+    def save() -> None:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(backend.state()))
+        tmp.replace(state_file)
+
+    return backend, save
+
+
+def report_interrupted(store: Any, executor_id: str) -> list[str]:
+    """Claims left behind by a crashed process: recorded and reported, never re-run."""
+    notices: list[str] = []
+    for stored in store.proposals.mark_interrupted(local_executor_alive(executor_id)):
+        store.audit.append("interrupted", actor=stored.claimed_by,
+                           thread=stored.proposal.thread_id,
+                           payload={"proposal_id": stored.proposal.id,
+                                    "call": stored.proposal.call.model_dump(mode="json")})
+        store.messages.add(stored.proposal.thread_id, "opsbot",
+                           f"{stored.proposal.call.render()} ({stored.proposal.id}) was "
+                           f"interrupted mid-execution by a crash of {stored.claimed_by}; "
+                           "it was not re-run. Check its effect before proposing it again.",
+                           stored.claimed_at or stored.proposal.created_at)
+        notices.append(f"interrupted: {stored.proposal.call.render()} ({stored.proposal.id}) "
+                       f"in thread {stored.proposal.thread_id}, claimed by {stored.claimed_by}"
+                       " — not re-run")
+    return notices
+
+
+def build_index(settings: Settings) -> RunbookIndex:
+    """Open the persistent index and bring it up to date with the runbook folders.
+
+    Files that fail to load are left out and reported by ``opsbot index``; the rest serve.
+    """
+    report = load_runbooks(list(settings.runbook_dirs))
+    index = RunbookIndex.open(settings.index_dir, default_embedder())
+    index.sync(report.runbooks)
+    return index
+
+
+@contextmanager
+def open_runtime(
+    settings: Settings, scenario: str, *, persist_sandbox: bool = True
+) -> Iterator[Runtime]:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    redactor = Redactor()
+    policy = load_policy(settings.policy_dir)
+    backend, save_state = _sandbox(settings, scenario, persist_sandbox)
+    with ExitStack() as stack:
+        store = open_store(settings.db_url, redactor.redact_value)
+        stack.callback(store.close)
+        executor_id = new_executor_id()
+        interrupted = report_interrupted(store, executor_id)
+        checkpointer = stack.enter_context(open_checkpointer(settings.db_url))
+        index = build_index(settings)
+        executor = Executor(
+            backend=backend,
+            policy=policy,
+            store=store,
+            redact=redactor.redact,
+            executor_id=executor_id,
+        )
+        yield Runtime(
+            settings=settings,
+            backend=backend,
+            policy=policy,
+            store=store,
+            index=index,
+            redactor=redactor,
+            executor=executor,
+            checkpointer=checkpointer,
+            save_state=save_state,
+            planner=OfflinePlanner(),
+            interrupted=interrupted,
+        )

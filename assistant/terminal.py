@@ -1,0 +1,106 @@
+"""Terminal chat adapter: one incident thread in a terminal, with Confirm/Deny prompts."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import TextIO
+
+from assistant.answer import describe_proposal
+from assistant.errors import OpsbotError
+from assistant.models import Actor
+from assistant.session import Session, Turn
+from assistant.summary import incident_summary
+
+HELP = """commands:
+  <question>                 ask opsbot in this thread
+  /as USER                   speak as another chat user id (e.g. U01ALICE)
+  /confirm ID [USER]         confirm a proposal (as USER, default: you)
+  /deny ID [USER]            deny a proposal
+  /pending                   list proposals awaiting confirmation
+  /summary                   incident summary of this thread
+  /quit                      leave (pending proposals stay pending)"""
+
+_PREFIX = {"answer": "opsbot", "result": "result", "failure": "FAILED", "notice": "opsbot",
+           "refusal": "refused"}
+
+
+def render_turn(session: Session, turn: Turn) -> str:
+    out: list[str] = []
+    for m in turn.messages:
+        if m.kind == "card" and m.proposal_id:
+            proposal = session.proposal(m.proposal_id).proposal
+            card = describe_proposal(proposal, 1)
+            out.append("┌─ confirmation needed " + "─" * 40)
+            out.extend(f"│ {line}" for line in card)
+            out.append("└─ /confirm " + m.proposal_id + "  or  /deny " + m.proposal_id)
+        else:
+            out.append(f"[{_PREFIX.get(m.kind, m.kind)}] {m.text}")
+    return "\n".join(out)
+
+
+class TerminalChat:
+    def __init__(self, session: Session, thread_id: str, actor: Actor,
+                 read: Callable[[str], str], out: TextIO) -> None:
+        self.session = session
+        self.thread_id = thread_id
+        self.actor = actor
+        self.read = read
+        self.out = out
+
+    def say(self, text: str) -> None:
+        print(self.session.rt.redact(text), file=self.out, flush=True)
+
+    def ask(self, question: str, alert: dict[str, str] | None = None) -> Turn:
+        turn = self.session.ask(self.thread_id, self.actor, question, alert)
+        self.say(render_turn(self.session, turn))
+        return turn
+
+    def click(self, proposal_id: str, approve: bool, user: str | None = None) -> Turn:
+        actor = Actor(user_id=user) if user else self.actor
+        turn = self.session.respond(self.thread_id, proposal_id, actor, approve)
+        self.say(render_turn(self.session, turn))
+        return turn
+
+    def handle(self, line: str) -> bool:
+        """One line of input; False when the user leaves."""
+        line = line.strip()
+        if not line:
+            return True
+        if not line.startswith("/"):
+            self.ask(line)
+            return True
+        parts = shlex.split(line)
+        cmd, rest = parts[0], parts[1:]
+        if cmd in ("/quit", "/exit"):
+            return False
+        if cmd == "/as" and len(rest) == 1:
+            self.actor = Actor(user_id=rest[0])
+            self.say(f"now speaking as {rest[0]}")
+        elif cmd in ("/confirm", "/deny") and 1 <= len(rest) <= 2:
+            self.click(rest[0], cmd == "/confirm", rest[1] if len(rest) == 2 else None)
+        elif cmd == "/pending":
+            pending = self.session.pending(self.thread_id)
+            if not pending:
+                self.say("nothing awaits confirmation")
+            for i, p in enumerate(pending, 1):
+                self.say("\n".join(describe_proposal(p, i)))
+        elif cmd == "/summary":
+            events = self.session.rt.store.audit.events(thread=self.thread_id)
+            self.say(incident_summary(self.thread_id, events))
+        else:
+            self.say(HELP)
+        return True
+
+    def loop(self) -> None:
+        self.say(f"thread {self.thread_id} — you are {self.actor.user_id}. /help for commands.")
+        while True:
+            try:
+                line = self.read(f"{self.actor.user_id}> ")
+            except EOFError:
+                return
+            try:
+                if not self.handle(line):
+                    return
+            except OpsbotError as exc:
+                self.say(f"error: {exc}")

@@ -97,7 +97,7 @@ def _guard_findings(policy: Policy, reachable: set[EnvTool], now: datetime) -> I
             limit is None for limit in (rule.max_pods, rule.max_replica_change,
                                         rule.max_replica_factor, rule.max_service_fraction)
         ):
-            yield _finding("error", "rule-unreachable", f"{rule.id} sets no limit", origin)
+            yield _finding("error", "rule-ineffective", f"{rule.id} sets no limit", origin)
     for located in policy.definitions.freeze_windows:
         window = located.item
         if window.enabled and window.end is not None:

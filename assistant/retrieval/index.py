@@ -36,7 +36,7 @@ _EMBED_BATCH = 256
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_:]*")
 
 
-class IndexError_(OpsbotError):
+class IndexUnavailable(OpsbotError):
     """The index folder cannot be used."""
 
 
@@ -105,7 +105,7 @@ class RunbookIndex:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise IndexError_(f"cannot create index folder {path}: {exc}") from exc
+            raise IndexUnavailable(f"cannot create index folder {path}: {exc}") from exc
         manifest = _read_manifest(path / MANIFEST)
         stale = manifest is None or (
             manifest.model_id != embedder.model_id

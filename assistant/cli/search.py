@@ -1,0 +1,96 @@
+"""`opsbot index` and `opsbot search`: build the runbook index and query it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.errors import InputError
+from assistant.retrieval.embedding import MiniLMEmbedder
+from assistant.retrieval.index import RunbookIndex
+from assistant.retrieval.loading import LoadReport, load_runbooks
+from assistant.retrieval.snippet import snippet
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    index = subparsers.add_parser(
+        "index", help="index runbooks (re-embeds only what changed)",
+        description="Index the runbooks in DIR (default: runbooks/ plus $OPSBOT_RUNBOOKS).",
+    )
+    index.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
+    index.set_defaults(func=_index)
+
+    search = subparsers.add_parser("search", help="find the runbooks that answer a question")
+    search.add_argument("question")
+    search.add_argument("--k", type=int, default=5, help="how many runbooks (default 5)")
+    search.add_argument("--alert", action="append", default=[], metavar="NAME",
+                        help="name of a firing alert; its runbook comes first (repeatable)")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(func=_search)
+
+
+def _index(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    dirs = tuple(args.dirs) or settings.runbook_dirs
+    report = load_runbooks(dirs)
+    index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
+    sync = index.sync(report.runbooks)
+    print(f"indexed {len(report.runbooks)} runbooks from {', '.join(map(str, dirs))} "
+          f"into {settings.index_dir}")
+    rebuilt = " (rebuilt: embedding model or chunking changed)" if sync.rebuilt else ""
+    print(f"added {sync.added}, updated {sync.updated}, removed {sync.removed}, "
+          f"unchanged {sync.unchanged}; {sync.chunks_embedded} sections embedded "
+          f"in {sync.seconds:.1f} s{rebuilt}")
+    _print_problems(report)
+    return 1 if report.errors else 0
+
+
+def _print_problems(report: LoadReport) -> None:
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+
+
+def _search(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise InputError("must be at least 1", field="--k")
+    settings = Settings.from_env()
+    index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
+    if index.is_empty:
+        report = load_runbooks(settings.runbook_dirs)
+        _print_problems(report)
+        sync = index.sync(report.runbooks)
+        print(f"(indexed {sync.added} runbooks first)", file=sys.stderr)
+    hits = index.search(args.question, k=args.k, alert_names=args.alert)
+    rows = [
+        {
+            "rank": rank,
+            "runbook": hit.runbook_id,
+            "title": hit.title,
+            "score": round(hit.score, 4),
+            "section": hit.section.heading if hit.section else None,
+            "snippet": snippet(hit.section.text, args.question) if hit.section else "",
+            "path": hit.path,
+        }
+        for rank, hit in enumerate(hits, start=1)
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_rows(rows)
+    return 0
+
+
+def _print_rows(rows: Sequence[dict]) -> None:
+    if not rows:
+        print("no runbooks indexed")
+    for row in rows:
+        section = f" — {row['section']}" if row["section"] else ""
+        print(f"{row['rank']}. {row['runbook']} ({row['score']:.3f}) {row['title']}{section}")
+        if row["snippet"]:
+            print(f"   {row['snippet']}")

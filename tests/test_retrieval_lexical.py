@@ -1,0 +1,30 @@
+"""Identifier-aware tokens and BM25."""
+
+from __future__ import annotations
+
+from assistant.retrieval.lexical import Bm25, tokenize
+from assistant.retrieval.snippet import snippet
+
+
+def test_identifiers_split_into_parts_and_stay_whole() -> None:
+    terms = tokenize("KubeletPlegDurationHigh etcd_disk_wal_fsync CrashLoopBackOff")
+    for term in ("kubeletplegdurationhigh", "pleg", "etcddiskwalfsync", "fsync", "crashloopbackoff",
+                 "crash", "loop"):
+        assert term in terms
+    assert tokenize("the pods are restarting") == ["pod", "restart"]
+
+
+def test_bm25_prefers_rare_terms_and_ignores_unknown_ones() -> None:
+    bm25 = Bm25([tokenize("node disk is full"), tokenize("node conntrack table is full"),
+                 tokenize("node cpu busy")])
+    scores = bm25.scores(tokenize("conntrack full xyzzy"))
+    assert scores.argmax() == 1
+    assert scores[2] == 0.0
+    assert Bm25([]).scores(["a"]).size == 0
+
+
+def test_snippet_starts_at_the_line_that_matches() -> None:
+    text = "Intro line.\nCheck the conntrack table.\nThen more."
+    assert snippet(text, "conntrack") == "Check the conntrack table. Then more."
+    assert snippet(text, "unrelated") == "Intro line. Check the conntrack table. Then more."
+    assert snippet("word " * 100, "word", width=20).endswith("…")

@@ -1,0 +1,50 @@
+"""The pure fusion of dense and lexical section scores into runbooks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.retrieval.ranking import LEXICAL_WEIGHT, rank_runbooks
+
+# Three runbooks: 0 owns sections 0-1, 1 owns 2, 2 owns 3-4.
+OWNER = np.array([0, 0, 1, 2, 2])
+
+
+def test_best_dense_section_ranks_runbooks_and_is_cited() -> None:
+    dense = np.array([0.2, 0.7, 0.5, 0.1, 0.3])
+    ranked = rank_runbooks(OWNER, dense, np.zeros(5), 3, k=3)
+    assert [(r.runbook, r.section) for r in ranked] == [(0, 1), (1, 2), (2, 4)]
+    assert ranked[0].score == np.float32(0.7)
+
+
+def test_strong_lexical_match_overturns_a_close_dense_call() -> None:
+    dense = np.array([0.50, 0.10, 0.45, 0.40, 0.10])
+    lexical = np.array([0.0, 0.0, 9.0, 0.0, 0.0])  # e.g. "PLEG" only in runbook 1
+    ranked = rank_runbooks(OWNER, dense, lexical, 3, k=3)
+    assert ranked[0].runbook == 1
+    assert np.isclose(ranked[0].score, 0.45 + LEXICAL_WEIGHT)
+
+
+def test_lexical_cannot_overturn_a_clear_dense_winner() -> None:
+    dense = np.array([0.90, 0.10, 0.20, 0.10, 0.10])
+    lexical = np.array([0.0, 0.0, 9.0, 0.0, 0.0])
+    assert rank_runbooks(OWNER, dense, lexical, 3, k=1)[0].runbook == 0
+
+
+def test_alert_label_comes_first_then_mentions_then_the_rest() -> None:
+    dense = np.array([0.9, 0.8, 0.5, 0.1, 0.2])
+    ranked = rank_runbooks(OWNER, dense, np.zeros(5), 3, k=3, labelled={2}, mentioned={1})
+    assert [r.runbook for r in ranked] == [2, 1, 0]
+    assert ranked[0].score > ranked[1].score > ranked[2].score
+
+
+def test_runbook_without_sections_uses_the_floor_and_k_is_capped() -> None:
+    dense = np.array([0.3, 0.6])
+    ranked = rank_runbooks(np.array([0, 0]), dense, np.zeros(2), 2, k=10, labelled={1})
+    assert [(r.runbook, r.section) for r in ranked] == [(1, None), (0, 1)]
+    assert rank_runbooks(np.array([], dtype=np.int64), np.array([]), np.array([]), 0, k=3) == []
+
+
+def test_ties_break_by_position_so_results_are_stable() -> None:
+    dense = np.array([0.5, 0.5, 0.5, 0.5, 0.5])
+    assert [r.runbook for r in rank_runbooks(OWNER, dense, np.zeros(5), 3, k=3)] == [0, 1, 2]

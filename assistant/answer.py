@@ -51,9 +51,16 @@ def _snippet(hit: RetrievalHit) -> list[str]:
     return [f"> {text}"]
 
 
+def _indent(text: str, prefix: str) -> str:
+    first, *rest = text.splitlines() or [""]
+    return "\n".join([first, *(prefix + line for line in rest)])
+
+
 def describe_proposal(p: Proposal, index: int) -> list[str]:
+    """The full card: call, why, dry-run preview, blast radius, policy and approvers."""
     d = p.decision
-    lines = [f"{index}. `{p.call.render()}` — {p.rationale}", f"   preview: {p.preview}"]
+    lines = [f"{index}. `{p.call.render()}` — {p.rationale}",
+             f"   preview: {_indent(p.preview, '   ')}"]
     br = p.blast_radius
     if br.service or br.namespaces:
         scope = f"{br.pods_affected} pod(s)"
@@ -96,7 +103,11 @@ def compose_answer(plan: Plan, proposals: Sequence[Proposal]) -> str:
     if proposals:
         out.append("*Proposed actions*")
         for i, p in enumerate(proposals, 1):
-            out.extend(describe_proposal(p, i))
+            if p.decision.outcome is Outcome.DENY:
+                out.extend(describe_proposal(p, i))
+            else:
+                out.append(f"{i}. `{p.call.render()}` — {p.rationale} "
+                           f"(awaiting confirmation: {p.id})")
     elif not plan.ask_back and followed is not None and plan.observations:
         out.append("No action proposed: the runbook's remediation steps did not apply.")
     return "\n".join(out)

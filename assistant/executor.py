@@ -33,7 +33,7 @@ from assistant.models import (
     Verification,
 )
 from assistant.policy import decide
-from assistant.verification import judge, snapshot
+from assistant.verification import HealthSnapshot, judge, snapshot
 from tools.backend import Backend, ToolFailure, run_tool
 from tools.catalog import get_tool
 
@@ -53,7 +53,10 @@ class Executor:
     redact: Callable[[str], str]
     executor_id: str
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    settle_seconds: float = 120.0
+    # Post-action verification polls the target's health until it has clearly improved
+    # or the bound runs out, so a slow recovery is not reported as "unchanged" too early.
+    verify_interval_seconds: float = 30.0
+    verify_bound_seconds: float = 300.0
     sleep: Callable[[float], None] = time.sleep
 
     def _audit(self, kind: str, actor: str | None, thread: str, payload: dict[str, Any]) -> None:
@@ -145,6 +148,18 @@ class Executor:
             reraise=True,
         )
 
+    def _verify(self, before: HealthSnapshot, call: ToolCall) -> Verification:
+        waited = 0.0
+        while True:
+            self.backend.wait(self.verify_interval_seconds)
+            waited += self.verify_interval_seconds
+            after = snapshot(self.backend.inventory(), call)
+            verdict = judge(before, after)
+            settled = verdict.verdict == "improved" and not after.firing_alerts
+            if settled or waited >= self.verify_bound_seconds:
+                return verdict.model_copy(
+                    update={"detail": f"{verdict.detail} (after {waited:.0f} s)"})
+
     def _run_claimed(self, proposal_id: str, thread: str, call: ToolCall) -> ExecutionResult:
         spec = get_tool(call.tool)
         before = snapshot(self.backend.inventory(), call)
@@ -162,8 +177,7 @@ class Executor:
         duration_ms = (time.perf_counter() - started) * 1000
         verification: Verification | None = None
         if status is ExecutionStatus.SUCCEEDED:
-            self.backend.wait(self.settle_seconds)
-            verification = judge(before, snapshot(self.backend.inventory(), call))
+            verification = self._verify(before, call)
         result = ExecutionResult(
             proposal_id=proposal_id,
             status=status,

@@ -13,7 +13,8 @@ from assistant.executor import Executor
 from assistant.planning.offline import OfflinePlanner, Planner
 from assistant.policy import load_policy
 from assistant.redaction import Redactor
-from assistant.retrieval import RunbookIndex, default_embedder, load_runbooks
+from assistant.retrieval import RunbookIndex, load_runbooks
+from assistant.retrieval.embedding import MiniLMEmbedder
 from assistant.storage import (
     local_executor_alive,
     new_executor_id,
@@ -88,7 +89,7 @@ def build_index(settings: Settings) -> RunbookIndex:
     Files that fail to load are left out and reported by ``opsbot index``; the rest serve.
     """
     report = load_runbooks(list(settings.runbook_dirs))
-    index = RunbookIndex.open(settings.index_dir, default_embedder())
+    index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
     index.sync(report.runbooks)
     return index
 

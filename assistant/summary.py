@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from assistant.models import AuditEvent
@@ -53,7 +53,8 @@ def _timeline_line(e: AuditEvent) -> str | None:
             return None
 
 
-def incident_summary(thread_id: str, events: Sequence[AuditEvent]) -> str:
+def incident_summary(thread_id: str, events: Iterable[AuditEvent]) -> str:
+    events = list(events)
     if not events:
         return f"# Incident summary — thread {thread_id}\n\nNo events recorded for this thread."
     questions = [e for e in events if e.kind == "question"]

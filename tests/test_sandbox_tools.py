@@ -1,0 +1,261 @@
+"""Each catalog tool on the sandbox: the data shapes the planner reads, readable text, and
+failures that say what does exist."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pytest
+
+from assistant.models import ToolCall
+from tools.backend import ToolFailure, run_tool
+from tools.catalog import CATALOG
+from tools.sandbox import SandboxBackend, Scenario, load_scenario
+from tools.sandbox.selector import parse_selector
+
+
+@cache
+def scenario(name: str) -> Scenario:
+    return load_scenario(name)
+
+
+def checkout() -> SandboxBackend:
+    return SandboxBackend.from_scenario(scenario("checkout-bad-deploy"))
+
+
+def run(backend: SandboxBackend, tool: str, **args: Any) -> Any:
+    return run_tool(backend, ToolCall(tool=tool, args=args))
+
+
+def test_the_backend_implements_every_catalog_tool() -> None:
+    backend = checkout()
+    assert all(callable(getattr(backend, name, None)) for name in CATALOG)
+
+
+def test_list_pods_shape_and_status() -> None:
+    out = run(checkout(), "list_pods", namespace="shop", deployment="checkout")
+    pods = out.data["pods"]
+    assert len(pods) == 3
+    for pod in pods:
+        assert {"name", "phase", "ready", "restarts", "reason", "deployment"} <= pod.keys()
+        assert isinstance(pod["ready"], bool) and isinstance(pod["restarts"], int)
+        assert pod["deployment"] == "checkout"
+    crashing = next(p for p in pods if p["name"] == "checkout-6f7c9-x2k4q")
+    assert crashing == crashing | {"ready": False, "reason": "CrashLoopBackOff", "restarts": 7}
+    assert "CrashLoopBackOff" in out.text and "7 (2m ago)" in out.text
+
+
+def test_list_pods_of_a_namespace_covers_every_deployment() -> None:
+    pods = run(checkout(), "list_pods", namespace="shop").data["pods"]
+    assert {p["deployment"] for p in pods} == {"checkout", "checkout-worker", "cart", "frontend"}
+
+
+def test_pod_logs_are_raw_because_redaction_happens_later() -> None:
+    out = run(checkout(), "get_pod_logs", namespace="shop", pod="checkout-6f7c9-x2k4q", tail=500)
+    assert out.data["pod"] == "checkout-6f7c9-x2k4q"
+    joined = "\n".join(out.data["lines"])
+    assert "postgres://checkout:hunter2@db.shop:5432/orders" in joined
+    assert "Authorization: Bearer eyJ" in joined
+    assert "SYSTEM NOTE TO AI ASSISTANT" in joined
+    assert "hunter2" in out.text
+
+
+def test_pod_logs_tail_and_previous_container() -> None:
+    backend = checkout()
+    tail = run(backend, "get_pod_logs", namespace="shop", pod="checkout-6f7c9-p8w2n", tail=2)
+    assert len(tail.data["lines"]) == 2
+    previous = run(backend, "get_pod_logs", namespace="shop", pod="checkout-6f7c9-p8w2n",
+                   previous=True)
+    assert any("nil pointer dereference" in line for line in previous.data["lines"])
+    healthy = backend.inventory().deployment("shop", "cart")
+    assert healthy is not None
+    with pytest.raises(ToolFailure, match="previous terminated container"):
+        run(backend, "get_pod_logs", namespace="shop", pod=healthy.pods[0], previous=True)
+
+
+def test_describe_deployment_shape() -> None:
+    data = run(checkout(), "describe_deployment", namespace="shop", deployment="checkout").data
+    assert data | {"namespace": "shop", "name": "checkout", "service": "checkout",
+                   "replicas": 3, "ready_replicas": 2, "revision": 42} == data
+    assert data["image"].endswith(":2.15.0")
+    by_type = {c["type"]: c for c in data["conditions"]}
+    assert by_type["Progressing"]["reason"] == "ProgressDeadlineExceeded"
+    assert by_type["Available"]["status"] == "False"
+
+
+def test_rollout_history_shape() -> None:
+    revisions = run(checkout(), "rollout_history", namespace="shop",
+                    deployment="checkout").data["revisions"]
+    assert [r["revision"] for r in revisions] == [39, 40, 41, 42]
+    assert [r["revision"] for r in revisions if r["current"]] == [42]
+    assert [r["revision"] for r in revisions if r["healthy"]] == [39, 41]
+    assert all({"image", "change"} <= r.keys() for r in revisions)
+
+
+def test_query_metrics_selects_by_labels_and_window() -> None:
+    backend = checkout()
+    out = run(backend, "query_metrics", query='http_requests_error_ratio{deployment="checkout"}',
+              minutes=30)
+    (series,) = out.data["series"]
+    assert series["labels"]["deployment"] == "checkout" and series["unit"] == "ratio"
+    assert len(series["points"]) == 31  # one a minute, both ends included
+    time, value = series["points"][-1]
+    assert time.startswith("2025-03-11T14:42:00") and value == pytest.approx(0.21)
+    everything = run(backend, "query_metrics", query="http_requests_error_ratio").data["series"]
+    assert len(everything) == 4
+    regex = run(backend, "query_metrics",
+                query='http_requests_error_ratio{deployment=~"checkout.*", namespace!="x"}')
+    assert {s["labels"]["deployment"] for s in regex.data["series"]} == {
+        "checkout", "checkout-worker"}
+
+
+def test_query_metrics_failures_name_what_is_known() -> None:
+    backend = checkout()
+    with pytest.raises(ToolFailure, match=r"unknown metric 'http_errors'; known metrics: .*"
+                                          r"http_requests_error_ratio"):
+        run(backend, "query_metrics", query="http_errors")
+    with pytest.raises(ToolFailure, match="unsupported query"):
+        run(backend, "query_metrics", query="rate(http_requests_total[5m])")
+    empty = run(backend, "query_metrics", query='http_requests_error_ratio{deployment="nope"}')
+    assert empty.data == {"series": []} and "no series match" in empty.text
+
+
+def test_list_alerts_shape_and_filters() -> None:
+    backend = checkout()
+    alerts = run(backend, "list_alerts").data["alerts"]
+    assert {a["name"] for a in alerts} == {"KubePodCrashLooping", "HighErrorRate"}
+    for alert in alerts:
+        assert {"name", "labels", "state", "since", "severity", "summary"} <= alert.keys()
+        assert alert["state"] == "firing"
+    assert run(backend, "list_alerts", namespace="payments").data == {"alerts": []}
+
+
+def test_silenced_alerts_are_listed_only_on_request() -> None:
+    noisy = SandboxBackend.from_scenario(scenario("noisy-disk-alert"))
+    default = run(noisy, "list_alerts").data["alerts"]
+    everything = run(noisy, "list_alerts", include_silenced=True).data["alerts"]
+    assert [a["state"] for a in default] == ["firing"]
+    assert sorted(a["state"] for a in everything) == ["firing", "silenced"]
+
+
+def test_error_budget_shape_live_stale_unknown_and_negative() -> None:
+    out = run(checkout(), "get_error_budget", service="checkout")
+    assert out.data == {"service": "checkout", "slo_target": 0.999, "remaining": 0.41,
+                        "as_of": "2025-03-11T14:42:00+00:00"}
+    cart = SandboxBackend.from_scenario(scenario("cart-memory-leak"))
+    stale = run(cart, "get_error_budget", service="checkout-worker")
+    assert stale.data["as_of"] == "2025-04-01T22:00:00+00:00" and "stale" in stale.text
+    noisy = SandboxBackend.from_scenario(scenario("noisy-disk-alert"))
+    assert run(noisy, "get_error_budget", service="checkout").data["remaining"] is None
+    payments = SandboxBackend.from_scenario(scenario("payments-budget-exhausted"))
+    budget = payments.error_budget("payments")
+    assert budget is not None and budget.remaining == pytest.approx(-0.18)
+    assert payments.error_budget("nope") is None
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "message"),
+    [
+        ("list_pods", {"namespace": "shopp"}, "namespace 'shopp' not found; namespaces: "
+                                              "payments, shop"),
+        ("describe_deployment", {"namespace": "shop", "deployment": "checkot"},
+         "deployment shop/checkot not found; deployments in shop: cart, checkout, "
+         "checkout-worker, frontend"),
+        ("get_pod_logs", {"namespace": "shop", "pod": "checkout-1"},
+         "pod shop/checkout-1 not found; pods in shop: .*checkout-6f7c9-x2k4q"),
+        ("get_error_budget", {"service": "billing"}, "service 'billing' has no SLO here"),
+        ("list_alerts", {"namespace": "billing"}, "namespace 'billing' not found"),
+        ("scale_deployment", {"namespace": "shop", "deployment": "api", "replicas": 2},
+         "deployment shop/api not found"),
+        ("rollback_deployment", {"namespace": "shop", "deployment": "checkout", "revision": 7},
+         r"revision 7 is not in the history of shop/checkout \(revisions: 39, 40, 41, 42\)"),
+        ("rollback_deployment", {"namespace": "shop", "deployment": "checkout", "revision": 42},
+         "already at revision 42"),
+        ("rollback_deployment", {"namespace": "shop", "deployment": "frontend"},
+         "no healthy revision before 311"),
+        ("silence_alert", {"alertname": "A", "matchers": {"alertname": "B"}},
+         "matchers name alertname='B' but alertname is 'A'"),
+    ],
+)
+def test_failures_say_what_exists(tool: str, args: dict[str, Any], message: str) -> None:
+    backend = checkout()
+    before = backend.state()
+    with pytest.raises(ToolFailure, match=message):
+        run(backend, tool, **args)
+    if not CATALOG[tool].read_only:
+        with pytest.raises(ToolFailure, match=message):
+            backend.preview(ToolCall(tool=tool, args=args))
+    assert backend.state() == before
+
+
+def test_preview_shows_from_to_and_changes_nothing() -> None:
+    backend = checkout()
+    before = backend.state()
+    rollback = backend.preview(ToolCall(tool="rollback_deployment",
+                                        args={"namespace": "shop", "deployment": "checkout"}))
+    assert "revision 42 -> 41" in rollback
+    assert "Revert taxd v2 client" in rollback
+    assert "checkout-6f7c9-x2k4q" in rollback
+    search = SandboxBackend.from_scenario(scenario("search-traffic-spike"))
+    scale = search.preview(ToolCall(tool="scale_deployment", args={
+        "namespace": "search", "deployment": "search-api", "replicas": 8}))
+    assert "replicas 4 -> 8" in scale and "95% -> 48%" in scale
+    noisy = SandboxBackend.from_scenario(scenario("noisy-disk-alert"))
+    silence = noisy.preview(ToolCall(tool="silence_alert", args={
+        "alertname": "NodeFilesystemSpaceFillingUp", "matchers": {"mountpoint": "/mnt/scratch"},
+        "duration_minutes": 90}))
+    assert "mountpoint=/mnt/scratch" in silence and "until 2025-06-03T12:50:00Z" in silence
+    assert "firing -> silenced" in silence
+    restart = backend.preview(ToolCall(tool="restart_deployment",
+                                       args={"namespace": "shop", "deployment": "cart"}))
+    assert "3 pods restart" in restart
+    assert "read-only" in backend.preview(ToolCall(tool="list_pods", args={"namespace": "shop"}))
+    assert backend.state() == before
+
+
+def test_mutating_tools_report_what_changed() -> None:
+    backend = checkout()
+    out = run(backend, "rollback_deployment", namespace="shop", deployment="checkout")
+    changed = out.data["changed"]
+    assert changed["revision"] == {"from": 42, "to": 41}
+    assert changed["pods_replaced"] == ["checkout-6f7c9-x2k4q", "checkout-6f7c9-p8w2n",
+                                        "checkout-6f7c9-hz5mt"]
+    assert len(changed["pods_created"]) == 3
+    scaled = run(backend, "scale_deployment", namespace="shop", deployment="cart", replicas=5)
+    assert scaled.data["changed"]["replicas"] == {"from": 3, "to": 5}
+
+
+def test_inventory_lists_deployments_alerts_and_services() -> None:
+    inventory = checkout().inventory()
+    assert inventory.environment == "prod"
+    dep = inventory.deployment("shop", "checkout")
+    assert dep is not None
+    assert (dep.service, dep.replicas, dep.ready_replicas, dep.revision) == ("checkout", 3, 2, 42)
+    assert "checkout-6f7c9-x2k4q" in dep.pods
+    assert {a.name: a.state for a in inventory.alerts} == {
+        "KubePodCrashLooping": "firing", "HighErrorRate": "firing"}
+    assert inventory.services == ("cart", "checkout", "checkout-worker", "frontend", "payments")
+
+
+@pytest.mark.parametrize(
+    ("query", "labels", "hit"),
+    [
+        ("up", {}, True),
+        ('up{job="api"}', {"job": "api"}, True),
+        ('up{job="api"}', {"job": "db"}, False),
+        ('up{job!="api"}', {"job": "db"}, True),
+        ('up{job=~"a.*", env!~"dev|test"}', {"job": "api", "env": "prod"}, True),
+        ('up{job=~"a.*", env!~"dev|test"}', {"job": "api", "env": "dev"}, False),
+        ('up{path="a\\"b"}', {"path": 'a"b'}, True),
+        ("up{missing=\"\"}", {}, True),
+    ],
+)
+def test_selector_matching(query: str, labels: dict[str, str], hit: bool) -> None:
+    assert parse_selector(query).matches("up", labels) is hit
+
+
+@pytest.mark.parametrize("query", ["sum(up)", 'up{job="a"', "up{job='a'}", 'up{job=~"("}'])
+def test_selector_rejects_what_it_cannot_answer(query: str) -> None:
+    with pytest.raises(ValueError):
+        parse_selector(query)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import io
+from pathlib import Path
 
 import pytest
 from conftest import RawDatabase
 
+from assistant.cli import main
 from assistant.cli.audit import (
     PAYLOAD_PREVIEW_CHARS,
     export_log,
@@ -16,7 +18,8 @@ from assistant.cli.audit import (
     verify_log,
 )
 from assistant.models import AuditEvent
-from assistant.storage import Store
+from assistant.redaction import Redactor
+from assistant.storage import Store, open_store
 
 
 def parser() -> argparse.ArgumentParser:
@@ -92,3 +95,35 @@ def test_bad_arguments_are_rejected(argv: list[str], capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         parser().parse_args(argv)
     assert "error" in capsys.readouterr().err
+
+
+def test_opsbot_audit_commands_end_to_end(
+    db_url: str, raw_db: RawDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OPSBOT_DB", db_url)
+    monkeypatch.setenv("OPSBOT_HOME", str(tmp_path / "home"))
+    secret = "AKIAIOSFODNN7EXAMPLE"
+    with open_store(db_url, Redactor().redact_value) as store:
+        fill(store)
+        store.audit.append("tool_call", actor="U1", thread="A", payload={"out": f"key {secret}"})
+
+    assert main(["audit", "verify"]) == 0
+    assert "audit log OK: 4 events" in capsys.readouterr().out
+
+    out_file = tmp_path / "audit.jsonl"
+    assert main(["audit", "export", "--format", "jsonl", "--out", str(out_file)]) == 0
+    exported = out_file.read_text().splitlines()
+    assert len(exported) == 4 and secret not in out_file.read_text()
+    assert main(["audit", "export"]) == 0
+    assert capsys.readouterr().out.splitlines() == exported
+
+    assert main(["audit", "tail", "--thread", "A", "-n", "2"]) == 0
+    assert [line.split()[3] for line in capsys.readouterr().out.splitlines()] == [
+        "answer", "tool_call"
+    ]
+
+    raw_db.drop_audit_guard()
+    raw_db.execute("DELETE FROM audit_events WHERE seq = 2")
+    assert main(["audit", "verify"]) == 1
+    assert "BROKEN at seq 2: event 2 is missing" in capsys.readouterr().out

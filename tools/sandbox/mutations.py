@@ -117,9 +117,8 @@ def plan_scale(world: World, args: ScaleDeploymentArgs) -> Change:
     def commit() -> dict[str, Any]:
         dep.replicas = after
         dep.pods = [p for p in dep.pods if p.name not in removed]
-        wait = dep.startup_minutes > 0
         created = [
-            new_pod(world, dep, dep.current, world.now, ready=not wait)
+            new_pod(world, dep, dep.current, world.now, ready=dep.startup_minutes <= 0)
             for _ in range(max(0, after - before))
         ]
         dep.pods.extend(created)
@@ -187,11 +186,11 @@ def plan_silence(world: World, args: SilenceAlertArgs) -> Change:
 
 def _replace_pods(world: World, dep: Deployment, rev: Revision) -> list[str]:
     """A rolling replacement: the old pods keep serving until the new ones have started."""
-    wait = dep.startup_minutes > 0
+    instant = dep.startup_minutes <= 0
     for pod in dep.pods:
         pod.superseded = True
-    created = [new_pod(world, dep, rev, world.now, ready=not wait) for _ in range(dep.replicas)]
-    dep.pods = ([p for p in dep.pods if wait] + created)
+    created = [new_pod(world, dep, rev, world.now, ready=instant) for _ in range(dep.replicas)]
+    dep.pods = created if instant else [*dep.pods, *created]
     return [p.name for p in created]
 
 

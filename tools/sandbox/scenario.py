@@ -5,6 +5,41 @@ rollout history and pods, services with SLOs, metric history, firing alerts and 
 Single-object rules live on the models; rules that relate objects (an alert's namespace
 exists, a pod's revision is in history, ...) are checked after loading, and both kinds of
 error name the file, the line and the field.
+
+    name: checkout-bad-deploy            # = the file name
+    description: ...
+    environment: prod
+    clock: {start: 2025-03-11T14:42:00Z, step_minutes: 1, smoothing_minutes: 2}
+    services: [{name: checkout, slo_target: 0.999, error_budget: {remaining: 0.41}}]
+    deployments:
+      - namespace: shop
+        name: checkout
+        service: checkout
+        replicas: 3
+        current_revision: 42
+        traffic: {requests_per_second: 140, capacity_rps_per_replica: 300,
+                  base_latency_seconds: 0.18}            # optional: drives cpu/latency
+        memory: {limit_mib: 1024, baseline_mib: 300, leak_mib_per_minute: 8}  # optional
+        history:
+          - {revision: 42, image: ..., change: ..., healthy: false, error_ratio: 0.21,
+             crash: {uptime_minutes: 6, logs: [...]}, logs: [...]}
+        pods: [{name: checkout-6f7c9-x2k4q, ready: false, restarts: 7,
+                reason: CrashLoopBackOff, logs: [...], previous_logs: [...]}]
+    metrics:                              # keyframes up to clock.start, then the model
+      - name: http_requests_error_ratio
+        labels: {namespace: shop, deployment: checkout}
+        unit: ratio
+        points: [[2025-03-11T13:12:00Z, 0.0014], [2025-03-11T14:42:00Z, 0.21]]
+        model: {kind: deployment, deployment: shop/checkout, signal: error_ratio}
+    alerts:
+      - name: HighErrorRate
+        labels: {namespace: shop, deployment: checkout}
+        severity: critical
+        annotations: {summary: ...}
+        since: 2025-03-11T14:15:00Z
+        condition: {query: 'http_requests_error_ratio{deployment="checkout"}', above: 0.05}
+    silences: [{matchers: {alertname: ...}, starts_at: ..., ends_at: ..., created_by: ...,
+                comment: ...}]
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ class Settings(BaseModel):
     runbook_dirs: tuple[Path, ...]
     policy_dir: Path
     scenario_dir: Path
+    redaction_config: Path | None = None  # team patterns and allow-list (YAML)
 
     @property
     def index_dir(self) -> Path:
@@ -36,4 +37,6 @@ class Settings(BaseModel):
             runbook_dirs=(REPO_ROOT / "runbooks", *extra),
             policy_dir=Path(env.get("OPSBOT_POLICIES", REPO_ROOT / "policies")),
             scenario_dir=REPO_ROOT / "evals" / "scenarios",
+            redaction_config=Path(env["OPSBOT_REDACTION_CONFIG"])
+            if env.get("OPSBOT_REDACTION_CONFIG") else None,
         )

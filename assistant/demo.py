@@ -14,11 +14,18 @@ from assistant.terminal import render_turn
 
 RESPONDER = Actor(user_id="U02BOB", display_name="bob (responder)")
 APPROVER = Actor(user_id="U01ALICE", display_name="alice (SRE)")
+SECOND_SRE = Actor(user_id="U04DAN", display_name="dan (SRE)")
 
 
 def _question_for(alert_name: str, labels: dict[str, str]) -> str:
-    target = labels.get("pod") or labels.get("deployment") or labels.get("service") or ""
-    where = f" on {labels['namespace']}/{target}" if "namespace" in labels else ""
+    target = labels.get("pod") or labels.get("deployment") or labels.get("service")
+    namespace = labels.get("namespace")
+    if namespace and target:
+        where = f" on {namespace}/{target}"
+    elif namespace or target:
+        where = f" in {namespace or target}"
+    else:
+        where = ""
     return f"{alert_name} is firing{where}. what's going on and how do we fix it?"
 
 
@@ -52,16 +59,26 @@ def run_demo(settings: Settings, scenario: str, out: TextIO) -> int:
         turn = add(session.ask(thread, RESPONDER, question, {"alertname": alert.name,
                                                               **alert.labels}))
         say(rt.redact(render_turn(session, turn)))
+        requester, approver = RESPONDER, APPROVER
+        refused = [s for s in rt.store.proposals.for_thread(thread)
+                   if s.status is ProposalStatus.DENIED_BY_POLICY]
+        if not turn.pending and refused:
+            # The responder's role may not request this; an SRE may, and another SRE approves.
+            requester, approver = APPROVER, SECOND_SRE
+            say(f"\n{requester.user_id} ({requester.display_name}) asks the same in the thread:")
+            turn = add(session.ask(thread, requester, question, {"alertname": alert.name,
+                                                                   **alert.labels}))
+            say(rt.redact(render_turn(session, turn)))
         if not turn.pending:
             say("\nopsbot proposed nothing that needs confirmation; the demo stops here.")
             return 1
         proposal = turn.pending[0]
         if not proposal.decision.requester_may_approve:
-            say(f"\n{RESPONDER.user_id} tries to confirm their own proposal:")
-            add_turn = add(session.respond(thread, proposal.id, RESPONDER, approve=True))
+            say(f"\n{requester.user_id} tries to confirm their own proposal:")
+            add_turn = add(session.respond(thread, proposal.id, requester, approve=True))
             say(rt.redact(render_turn(session, add_turn)))
-        say(f"\n{APPROVER.user_id} clicks Confirm:")
-        turn = add(session.respond(thread, proposal.id, APPROVER, approve=True))
+        say(f"\n{approver.user_id} clicks Confirm:")
+        turn = add(session.respond(thread, proposal.id, approver, approve=True))
         say(rt.redact(render_turn(session, turn)))
         stored = session.proposal(proposal.id)
         executed = (stored.status is ProposalStatus.EXECUTED and stored.result is not None

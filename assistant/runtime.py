@@ -13,6 +13,7 @@ from assistant.executor import Executor
 from assistant.planning.offline import OfflinePlanner, Planner
 from assistant.policy import load_policy
 from assistant.redaction import Redactor
+from assistant.redaction_setup import build_redactor, redact_logging
 from assistant.retrieval import RunbookIndex, load_runbooks
 from assistant.retrieval.embedding import MiniLMEmbedder
 from assistant.storage import (
@@ -99,7 +100,8 @@ def open_runtime(
     settings: Settings, scenario: str, *, persist_sandbox: bool = True
 ) -> Iterator[Runtime]:
     settings.home.mkdir(parents=True, exist_ok=True)
-    redactor = Redactor()
+    redactor = build_redactor(settings)
+    redact_logging(redactor)
     policy = load_policy(settings.policy_dir)
     backend, save_state = _sandbox(settings, scenario, persist_sandbox)
     with ExitStack() as stack:

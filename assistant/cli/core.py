@@ -96,11 +96,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from assistant.redaction import Redactor
+    from assistant.redaction_setup import build_redactor
     from assistant.storage import open_store
 
     settings = Settings.from_env()
-    redactor = Redactor()
+    redactor = build_redactor(settings)
     store = open_store(settings.db_url, redactor.redact_value)
     try:
         events = store.audit.events(thread=args.thread)

@@ -46,3 +46,17 @@ def _bind_one(value: Any, bindings: Mapping[str, Any]) -> Any:
 def bind_args(template: Mapping[str, Any], bindings: Mapping[str, Any]) -> dict[str, Any]:
     """Resolve every placeholder in ``template``; raises MissingBinding naming the first gap."""
     return {k: _bind_one(v, bindings) for k, v in template.items()}
+
+
+def placeholders(template: Any) -> set[str]:
+    """Every placeholder name a template refers to."""
+    if isinstance(template, dict):
+        return set().union(*(placeholders(v) for v in template.values())) if template else set()
+    if isinstance(template, list):
+        return set().union(*(placeholders(v) for v in template)) if template else set()
+    if not isinstance(template, str):
+        return set()
+    whole = _WHOLE.match(template)
+    if whole:
+        return {whole["name"]}
+    return set(_EMBEDDED.findall(template))

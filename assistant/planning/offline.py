@@ -15,11 +15,14 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from assistant.models import Inventory, RetrievalHit, Runbook, ToolCall
-from assistant.planning.binding import MissingBinding, bind_args
+from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking
 from tools.catalog import CATALOG
 
 STEP_RUNBOOK_DEPTH = 3  # how far down the ranking we look for a runbook with typed steps
+# Placeholders that say which thing to act on: only a person (or an alert) can supply them.
+# The others (pod, replicas, healthy_revision) are learned from read-only steps.
+IDENTITY_PLACEHOLDERS = frozenset({"namespace", "deployment", "service", "alertname"})
 
 
 class Observation(BaseModel):
@@ -148,11 +151,12 @@ def plan_offline(
     book = _choose_runbook(hits, runbooks)
     if book is None:
         return Plan(entities=entities, cited=cited)
-    if not linking.resolved:
+    bindings: dict[str, Any] = dict(entities.bindings())
+    needed = set().union(*(placeholders(step.args) for step in book.steps))
+    if linking.ambiguous or (needed & IDENTITY_PLACEHOLDERS) - bindings.keys():
         return Plan(entities=entities, cited=cited, followed=book,
                     ask_back=_ask_back(linking, inventory))
 
-    bindings: dict[str, Any] = dict(entities.bindings())
     dep = inventory.deployment(entities.namespace or "", entities.deployment or "")
     if dep is not None:
         bindings.setdefault("replicas", dep.replicas)

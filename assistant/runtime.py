@@ -97,20 +97,33 @@ def build_index(settings: Settings) -> RunbookIndex:
 
 @contextmanager
 def open_runtime(
-    settings: Settings, scenario: str, *, persist_sandbox: bool = True
+    settings: Settings,
+    scenario: str,
+    *,
+    persist_sandbox: bool = True,
+    index: RunbookIndex | None = None,
+    backend: Any | None = None,
+    planner: Planner | None = None,
+    policy: Any | None = None,
 ) -> Iterator[Runtime]:
+    """Everything one process needs, built from settings.
+
+    Callers that run many isolated threads (the eval runner) pass the expensive or
+    per-case parts in: a shared index, a fresh sandbox per case, another planner.
+    """
     settings.home.mkdir(parents=True, exist_ok=True)
     redactor = build_redactor(settings)
     redact_logging(redactor)
-    policy = load_policy(settings.policy_dir)
-    backend, save_state = _sandbox(settings, scenario, persist_sandbox)
+    policy = policy if policy is not None else load_policy(settings.policy_dir)
+    save_state: Callable[[], None] = lambda: None  # noqa: E731
+    if backend is None:
+        backend, save_state = _sandbox(settings, scenario, persist_sandbox)
     with ExitStack() as stack:
         store = open_store(settings.db_url, redactor.redact_value)
         stack.callback(store.close)
         executor_id = new_executor_id()
         interrupted = report_interrupted(store, executor_id)
         checkpointer = stack.enter_context(open_checkpointer(settings.db_url))
-        index = build_index(settings)
         executor = Executor(
             backend=backend,
             policy=policy,
@@ -123,11 +136,11 @@ def open_runtime(
             backend=backend,
             policy=policy,
             store=store,
-            index=index,
+            index=index if index is not None else build_index(settings),
             redactor=redactor,
             executor=executor,
             checkpointer=checkpointer,
             save_state=save_state,
-            planner=OfflinePlanner(),
+            planner=planner or OfflinePlanner(),
             interrupted=interrupted,
         )

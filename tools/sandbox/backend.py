@@ -42,6 +42,9 @@ from tools.sandbox.selector import parse_selector
 from tools.sandbox.simulation import advance, alert_state, utilisation
 from tools.sandbox.world import Deployment, World, build_world
 
+# An SLO number older than this is flagged as stale in the tool's text.
+_STALE_BUDGET = timedelta(minutes=15)
+
 _PLANNERS = {
     "rollback_deployment": mutations.plan_rollback,
     "restart_deployment": mutations.plan_restart,
@@ -289,25 +292,22 @@ class SandboxBackend:
                 f"unknown metric {selector.metric!r}; known metrics: {', '.join(known)}"
             )
         since = w.now - timedelta(minutes=args.minutes)
-        series = []
-        blocks = []
-        for s in w.series:
-            if not selector.matches(s.name, s.labels):
-                continue
-            points = [(t, v) for t, v in s.points if since <= t <= w.now]
-            series.append(
-                {
-                    "name": s.name,
-                    "labels": dict(s.labels),
-                    "unit": s.unit,
-                    "points": [[t.isoformat(), v] for t, v in points],
-                }
-            )
-            blocks.append(_describe_series(s.name, s.labels, s.unit, points))
+        series = [
+            {
+                "name": s.name,
+                "labels": dict(s.labels),
+                "unit": s.unit,
+                "points": [[t.isoformat(), v] for t, v in s.points if since <= t <= w.now],
+            }
+            for s in w.series
+            if selector.matches(s.name, s.labels)
+        ]
         if not series:
             text = f"no series match {args.query} (metric exists, but no labels match)"
         else:
-            text = f"last {args.minutes} min, {len(series)} series:\n" + "\n".join(blocks)
+            text = f"last {args.minutes} min, {len(series)} series:\n" + "\n".join(
+                render.series_text(s) for s in series
+            )
         return ToolOutput(text=text, data={"series": series})
 
     def list_alerts(self, args: ListAlertsArgs) -> ToolOutput:
@@ -337,42 +337,20 @@ class SandboxBackend:
             where = f" in {args.namespace}" if args.namespace else ""
             return ToolOutput(text=f"no {' or '.join(sorted(shown))} alerts{where}",
                               data={"alerts": []})
-        lines = []
-        for a in alerts:
-            since = datetime.fromisoformat(a["since"])
-            lines.append(
-                f"{a['name']} [{a['state']}, {a['severity']}] since {render.clock(since)} "
-                f"({render.age(w.now - since)}) {{{render.labels(a['labels'])}}}\n"
-                f"  {a['summary']}"
-            )
-        return ToolOutput(text="\n".join(lines), data={"alerts": alerts})
+        text = "\n".join(render.alert_text(a, w.now) for a in alerts)
+        return ToolOutput(text=text, data={"alerts": alerts})
 
     def get_error_budget(self, args: GetErrorBudgetArgs) -> ToolOutput:
         require_service(self._world, args.service)
         budget = self.error_budget(args.service)
         assert budget is not None  # require_service guarantees it exists
-        as_of = budget.as_of.isoformat() if budget.as_of else None
-        if budget.remaining is None:
-            left = "unknown (no SLO data)"
-        elif budget.remaining < 0:
-            left = f"{budget.remaining:.1%} (exhausted: overspent)"
-        else:
-            left = f"{budget.remaining:.1%} left"
-        stale = ""
-        if budget.as_of is not None and self._world.now - budget.as_of > timedelta(minutes=15):
-            stale = f" (stale: last computed {render.age(self._world.now - budget.as_of)} ago)"
-        text = (
-            f"service {budget.service}: SLO target {budget.slo_target:.2%}, "
-            f"error budget {left}, as of {render.clock(budget.as_of) if budget.as_of else '-'}"
-            f"{stale}"
-        )
         return ToolOutput(
-            text=text,
+            text=render.error_budget_text(budget, self._world.now, _STALE_BUDGET),
             data={
                 "service": budget.service,
                 "slo_target": budget.slo_target,
                 "remaining": budget.remaining,
-                "as_of": as_of,
+                "as_of": budget.as_of.isoformat() if budget.as_of else None,
             },
         )
 
@@ -420,20 +398,3 @@ def _conditions(dep: Deployment, ready: int) -> list[dict[str, str]]:
                  strict=True)),
     ]
 
-
-def _describe_series(
-    name: str, labels: dict[str, str], unit: str, points: list[tuple[datetime, float]]
-) -> str:
-    head = f"{name}{{{render.labels(labels)}}} ({unit})"
-    if not points:
-        return f"{head}: no samples in range"
-    values = [v for _, v in points]
-    stride = max(1, len(points) // 6)
-    picks = points[::stride]
-    if picks[-1] is not points[-1]:
-        picks.append(points[-1])
-    samples = ", ".join(f"{t.strftime('%H:%M')} {render.value(v, unit)}" for t, v in picks)
-    return (
-        f"{head}: now {render.value(values[-1], unit)}, min {render.value(min(values), unit)}, "
-        f"max {render.value(max(values), unit)}\n  {samples}"
-    )

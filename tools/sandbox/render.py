@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
+
+from assistant.models import ErrorBudget
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -43,3 +46,54 @@ def value(v: float, unit: str) -> str:
 
 def labels(pairs: dict[str, str]) -> str:
     return ", ".join(f'{k}="{v}"' for k, v in sorted(pairs.items()))
+
+
+# Text for the tools' structured data, shared by every backend so the same data always reads
+# the same way. Each takes entries in the catalog's data shapes.
+
+
+def series_text(entry: dict[str, Any]) -> str:
+    """One element of query_metrics' ``series``: head, now/min/max and a few samples."""
+    unit = entry["unit"]
+    head = f"{entry['name']}{{{labels(entry['labels'])}}}" + (f" ({unit})" if unit else "")
+    points = [(datetime.fromisoformat(t), v) for t, v in entry["points"]]
+    if not points:
+        return f"{head}: no samples in range"
+    values = [v for _, v in points]
+    picks = points[:: max(1, len(points) // 6)]
+    if picks[-1] is not points[-1]:
+        picks.append(points[-1])
+    samples = ", ".join(f"{t.strftime('%H:%M')} {value(v, unit)}" for t, v in picks)
+    return (
+        f"{head}: now {value(values[-1], unit)}, min {value(min(values), unit)}, "
+        f"max {value(max(values), unit)}\n  {samples}"
+    )
+
+
+def alert_text(entry: dict[str, Any], now: datetime) -> str:
+    """One element of list_alerts' ``alerts``; ``since`` may be None when unknown."""
+    since = ""
+    if entry.get("since"):
+        at = datetime.fromisoformat(entry["since"])
+        since = f" since {clock(at)} ({age(now - at)})"
+    return (
+        f"{entry['name']} [{entry['state']}, {entry['severity']}]{since} "
+        f"{{{labels(entry['labels'])}}}\n  {entry['summary']}"
+    )
+
+
+def error_budget_text(budget: ErrorBudget, now: datetime, stale_after: timedelta) -> str:
+    if budget.remaining is None:
+        left = "unknown (no SLO data)"
+    elif budget.remaining < 0:
+        left = f"{budget.remaining:.1%} (exhausted: overspent)"
+    else:
+        left = f"{budget.remaining:.1%} left"
+    stale = ""
+    if budget.as_of is not None and now - budget.as_of > stale_after:
+        stale = f" (stale: last computed {age(now - budget.as_of)} ago)"
+    as_of = clock(budget.as_of) if budget.as_of else "-"
+    return (
+        f"service {budget.service}: SLO target {budget.slo_target:.2%}, "
+        f"error budget {left}, as of {as_of}{stale}"
+    )

@@ -13,6 +13,7 @@ _COMMAND_MODULES = (
     "audit",
     "core",
     "policy",
+    "redact",
     "search",
 )
 

@@ -1,0 +1,30 @@
+"""Redaction: secrets never leave this package (safety invariant 3).
+
+Every text bound for chat, an LLM, the audit log or a log line goes through one
+:class:`Redactor` first::
+
+    redactor = Redactor(key=incident_key)        # same key -> same placeholders
+    redactor.redact("password=hunter2")           # 'password=[REDACTED:password#3f2a]'
+    redactor.redact_value({"token": "abc"})       # {'token': '[REDACTED:token#9c1e]'}
+    logging.getLogger().handlers[0].addFilter(RedactingFilter(redactor))
+"""
+
+from assistant.redaction.config import (
+    AllowEntry,
+    CustomPattern,
+    RedactionConfig,
+    load_redaction_config,
+)
+from assistant.redaction.logfilter import RedactingFilter
+from assistant.redaction.placeholder import PLACEHOLDER_RE
+from assistant.redaction.redactor import Redactor
+
+__all__ = [
+    "PLACEHOLDER_RE",
+    "AllowEntry",
+    "CustomPattern",
+    "RedactingFilter",
+    "RedactionConfig",
+    "Redactor",
+    "load_redaction_config",
+]

@@ -1,0 +1,107 @@
+"""What a field name says about its value, and whether a value is a real secret at all.
+
+Shared by the text detectors (``password=...``) and by structured redaction
+(``{"password": ...}``) so both agree on which names are sensitive.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A sensitive name contains one of these (lower-cased); the prefilter relies on it.
+NAME_TRIGGERS = ("pass", "pwd", "secret", "token", "key", "cred")
+
+_HINT = re.compile("|".join(NAME_TRIGGERS), re.IGNORECASE)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+
+_PASSWORD_SUFFIXES = ("password", "passwd", "passphrase", "passcode")
+_PASSWORD_WORDS = frozenset({"pwd", "pass"})
+_KEY_WORDS = frozenset({"apikey", "accesskey", "secretkey", "privatekey", "signingkey"})
+_KEY_QUALIFIERS = frozenset({
+    "api", "access", "secret", "private", "signing", "encryption", "master", "account",
+    "auth", "client", "license", "shared", "subscription", "storage", "consumer", "app",
+    "admin", "session", "ssh", "deploy", "webhook", "hmac", "encrypt", "decrypt",
+})
+_CREDENTIAL_WORDS = frozenset({"credential", "credentials", "creds"})
+# Tokens that only point somewhere: pagination cursors, sync markers, idempotency tokens.
+_POINTER_TOKENS = frozenset({
+    "page", "next", "continuation", "pagination", "sync", "cursor", "resume", "cancellation",
+    "idempotency", "continue",
+})
+_HEADER_KINDS = {
+    "authorization": "authorization",
+    "proxy-authorization": "authorization",
+    "cookie": "cookie",
+    "set-cookie": "cookie",
+}
+
+
+def name_words(name: str) -> list[str]:
+    """``dbPassword`` -> [db, password]; ``X-API-Key`` -> [x, api, key]."""
+    return [w.lower() for w in _SEPARATORS.split(_CAMEL.sub("_", name)) if w]
+
+
+def secret_kind_for_name(name: str) -> str | None:
+    """The placeholder kind for values named ``name``, or None if the name is not sensitive.
+
+    Only the last word counts, so ``token_type``, ``secret_name`` and ``password_reset``
+    are ordinary fields while ``DB_PASSWORD``, ``accessToken`` and ``x-api-key`` are not.
+    """
+    if not _HINT.search(name):
+        return None
+    words = name_words(name)
+    if not words:
+        return None
+    last = words[-1]
+    previous = words[-2] if len(words) > 1 else ""
+    if last.endswith(_PASSWORD_SUFFIXES) or last in _PASSWORD_WORDS:
+        return "password"
+    if last.endswith("token"):
+        pointer = previous in _POINTER_TOKENS or last[:-5] in _POINTER_TOKENS
+        return None if pointer else "token"
+    if last == "privatekey" or (last == "key" and previous == "private"):
+        return "private-key"
+    if last.endswith("apikey") or last in _KEY_WORDS or (
+        last == "key" and previous in _KEY_QUALIFIERS
+    ):
+        return "api-key"
+    if last.endswith("secret"):
+        return "secret"
+    if last in _CREDENTIAL_WORDS:
+        return "credential"
+    return None
+
+
+def secret_kind_for_field(name: str) -> str | None:
+    """Like :func:`secret_kind_for_name`, plus header names whose whole value is a credential."""
+    return _HEADER_KINDS.get(name.lower()) or secret_kind_for_name(name)
+
+
+_DUMMY_WORDS = frozenset({
+    "null", "none", "nil", "true", "false", "undefined", "redacted", "masked", "hidden",
+    "filtered", "removed", "omitted", "unset", "empty", "n/a", "na", "required", "optional",
+})
+_TEMPLATE = re.compile(
+    r"\$\{[^}]*\}|\{\{.*\}\}|\$\([^)]*\)|\$[A-Z_][A-Z0-9_]*|%[sdr]|%\(\w+\)[sdr]|\{\w*\}"
+    r"|<[\w .:/-]+>|[xX]{3,}"
+)
+
+
+def is_dummy_value(value: str) -> bool:
+    """Empty, masked, boolean/null or a template reference: nothing to hide."""
+    text = value.strip()
+    if not any(c.isalnum() for c in text):
+        return True
+    return text.lower() in _DUMMY_WORDS or _TEMPLATE.fullmatch(text) is not None
+
+
+def looks_secretish(value: str) -> bool:
+    """Weak evidence for prose like ``Password: Summer2024!`` vs ``password: required``."""
+    if len(value) < 6:
+        return False
+    has_digit = any(c.isdigit() for c in value)
+    has_symbol = any(not c.isalnum() for c in value)
+    inner_upper = any(c.isupper() for c in value[1:])
+    has_lower = any(c.islower() for c in value)
+    return has_digit or has_symbol or (inner_upper and has_lower)

@@ -1,0 +1,109 @@
+"""Random-looking tokens next to words like key, token, secret or password.
+
+For prose and unstructured logs ("rotated token 9fQx...", "the api key is ..."). The word
+must stand alone or be a sensitive name (``X-Api-Key`` yes, ``Sec-WebSocket-Key`` no). The
+token must look random (entropy, mixed character classes) and not have the shape of an
+ordinary identifier: UUIDs, hex digests after "key", pod and DNS names, paths, dotted names.
+Scanning stops at the next field (``trace_id=...``, ``"span":``) or at punctuation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from assistant.redaction.detector import Finding
+from assistant.redaction.fields import secret_kind_for_name
+
+_KEYWORD = re.compile(
+    r"(?i)(?<![a-z])(?:api[ _-]?key|access[ _-]?key|key|token|secret|"
+    r"passw(?:or)?d|passphrase|credentials?)(?![a-z])"
+)
+_IDENTIFIER_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_WORD = re.compile(r"\S+")
+_FIELD = re.compile(r"[\"']?[A-Za-z_][\w.-]*[\"']?(?:[:=][^=]|:$)")
+_EDGE = "\"'`,;:()[]{}<>="
+_CLAUSE_END = ",;.)]}\"'"
+_CANDIDATE = re.compile(r"[A-Za-z0-9+/_=.-]{16,256}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_PATH = re.compile(r"(?:/[a-z0-9_-]*)+/?")
+_DNS_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+_DIGEST_PREFIX = re.compile(r"(?i)(?:sha1|sha256|sha384|sha512|md5):$")
+_WINDOW_WORDS = 4
+_MIN_ENTROPY = 3.2
+
+
+def shannon_entropy(text: str) -> float:
+    counts = Counter(text)
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+def looks_random(token: str, after_word: str) -> bool:
+    """Would a person call ``token``, seen right after ``after_word``, a secret?"""
+    if "." in token or _PATH.fullmatch(token):
+        return False  # dotted names, versions, hosts; paths
+    if _UUID.search(token) or token.isdigit() or _DNS_NAME.fullmatch(token):
+        return False
+    if _HEX.fullmatch(token):
+        # Hex after "key" is a cache key, key id or digest; after token/secret it is a secret.
+        return not after_word.lower().endswith("key") and len(token) >= 32
+    has_upper = any(c.isupper() for c in token)
+    has_lower = any(c.islower() for c in token)
+    if not any(c.isdigit() for c in token) or not (has_upper or has_lower):
+        return False  # CamelCaseIdentifiers and words are not keys
+    return shannon_entropy(token) >= _MIN_ENTROPY
+
+
+def _identifier(line: str, start: int, end: int) -> tuple[int, int]:
+    while start > 0 and line[start - 1] in _IDENTIFIER_CHARS:
+        start -= 1
+    while end < len(line) and line[end] in _IDENTIFIER_CHARS:
+        end += 1
+    return start, end
+
+
+class HighEntropyDetector:
+    triggers = ("key", "token", "secret", "pass", "cred")
+    exact_triggers = ()
+
+    def find(self, line: str) -> Iterator[Finding]:
+        pos = 0
+        while (keyword := _KEYWORD.search(line, pos)) is not None:
+            start, end = _identifier(line, *keyword.span())
+            pos = end
+            name = line[start:end]
+            if name != keyword.group() and secret_kind_for_name(name) is None:
+                continue  # part of an ordinary name: cache_key, Sec-WebSocket-Key
+            found = self._after(line, end, keyword.group())
+            if found is not None:
+                yield found
+
+    def _after(self, line: str, pos: int, word: str) -> Finding | None:
+        for n, raw in enumerate(_WORD.finditer(line, pos)):
+            if n >= _WINDOW_WORDS or (n and _FIELD.match(raw.group())):
+                return None
+            found = self._token_in(raw, word)
+            if found is not None:
+                return found
+            if raw.group()[-1] in _CLAUSE_END:
+                return None
+        return None
+
+    @staticmethod
+    def _token_in(raw: re.Match[str], after_word: str) -> Finding | None:
+        text = raw.group()
+        start = raw.start() + len(text) - len(text.lstrip(_EDGE))
+        text = text.strip(_EDGE)
+        colon = text.rfind(":")
+        if colon != -1:
+            if _DIGEST_PREFIX.search(text[: colon + 1]):
+                return None  # sha256:<digest>
+            start += colon + 1
+            text = text[colon + 1 :]
+        if not _CANDIDATE.fullmatch(text) or not looks_random(text, after_word):
+            return None
+        return Finding(start, start + len(text), "generic-secret")

@@ -1,0 +1,164 @@
+"""Detectors for secrets with a recognisable shape: vendor tokens, keys, JWTs, URL passwords.
+
+Patterns follow the vendors' published formats. Each is anchored on a literal prefix (or a
+context word) so a clean line is rejected by the prefilter before any of them runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.redaction.detector import RegexDetector
+from assistant.redaction.fields import is_dummy_value
+
+# Body of a PEM block written on one line (JSON "\n" escapes or spaces between the markers).
+PEM_LABEL = r"(?P<label>[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)"
+PEM_BEGIN_RE = re.compile(r"-----BEGIN " + PEM_LABEL + r"-----")
+
+_B = r"(?<![A-Za-z0-9])"  # token start: not glued to a preceding letter or digit
+_E = r"(?![A-Za-z0-9])"
+
+
+def _mixed(match: re.Match[str]) -> bool:
+    """Real API keys mix case and digits; hyphenated slugs such as ``sk-learn-...`` do not."""
+    body = match.group("secret")[3:]
+    return (
+        any(c.isupper() for c in body)
+        and any(c.islower() for c in body)
+        and any(c.isdigit() for c in body)
+    )
+
+
+def _not_dummy(match: re.Match[str]) -> bool:
+    return not is_dummy_value(match.group("secret"))
+
+
+def _has_digit(match: re.Match[str]) -> bool:
+    return any(c.isdigit() for c in match.group("secret"))
+
+
+def known_format_detectors() -> tuple[RegexDetector, ...]:
+    """In priority order: when two findings overlap, the earlier detector names the kind."""
+    return (
+        RegexDetector(
+            "private-key",
+            r"-----BEGIN " + PEM_LABEL + r"-----(?P<secret>.+?)-----END (?P=label)-----",
+            triggers=("-----begin",),
+        ),
+        RegexDetector(
+            "aws-access-key-id",
+            _B + r"(?P<secret>(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})" + _E,
+            exact_triggers=("A(?:KIA|SIA|BIA|CCA)",),
+        ),
+        RegexDetector(
+            "aws-secret-access-key",
+            r"(?i:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)"
+            r"[\"']?\s*(?::|=>?)\s*[\"']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+            triggers=("secret",),
+        ),
+        RegexDetector(
+            # A key id followed by its secret, as in credential CSVs and `aws configure list`.
+            "aws-secret-access-key",
+            r"(?:AKIA|ASIA)[A-Z0-9]{16}[\"']?[\s,;:|]+[\"']?"
+            r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+            exact_triggers=("A(?:KIA|SIA)",),
+        ),
+        RegexDetector(
+            "gcp-private-key-id",
+            r"private_key_id[\"']?\s*[:=]\s*[\"']?(?P<secret>[0-9a-f]{40})(?![0-9a-fA-F])",
+            triggers=("private_key_id",),
+        ),
+        RegexDetector(
+            "azure-account-key",
+            r"(?i:accountkey|sharedaccesskey)\s*=\s*(?P<secret>[A-Za-z0-9+/]{20,}={0,2})",
+            triggers=("accountkey", "sharedaccesskey"),
+        ),
+        RegexDetector(
+            "azure-sas-signature",
+            r"(?<![A-Za-z0-9_])(?i:sig)=(?P<secret>(?:[A-Za-z0-9+/=]|%[0-9A-Fa-f]{2}){16,})",
+            triggers=("sig=",),
+        ),
+        RegexDetector(
+            "slack-token",
+            _B + r"(?P<secret>xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,})",
+            triggers=("xox", "xapp-"),
+        ),
+        RegexDetector(
+            "github-token",
+            r"(?<![A-Za-z0-9_])(?P<secret>gh[pousr]_[A-Za-z0-9]{36,251}"
+            r"|github_pat_[A-Za-z0-9_]{22,244})(?![A-Za-z0-9_])",
+            triggers=("gh[pousr]_", "github_pat_"),
+        ),
+        RegexDetector(
+            "gitlab-token",
+            _B + r"(?P<secret>gl(?:pat|rt|dt|ptt)-[A-Za-z0-9_-]{20,})",
+            triggers=("gl(?:pat|rt|dt|ptt)-",),
+        ),
+        RegexDetector(
+            "stripe-key",
+            _B + r"(?P<secret>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})",
+            triggers=("[rs]k_(?:live|test)_", "whsec_"),
+        ),
+        RegexDetector(
+            "anthropic-key",
+            r"(?<![A-Za-z0-9_-])(?P<secret>sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]{32,})",
+            triggers=("sk-ant-",),
+        ),
+        RegexDetector(
+            "openai-key",
+            r"(?<![A-Za-z0-9_-])(?P<secret>sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})",
+            triggers=("sk-",),
+            accept=_mixed,
+        ),
+        RegexDetector(
+            "npm-token",
+            r"(?<![A-Za-z0-9_])(?P<secret>npm_[A-Za-z0-9]{36})" + _E,
+            triggers=("npm_",),
+        ),
+        RegexDetector(
+            "pypi-token",
+            _B + r"(?P<secret>pypi-Ag[A-Za-z0-9_-]{50,})",
+            triggers=("pypi-ag",),
+        ),
+        RegexDetector(
+            "twilio-api-key",
+            _B + r"(?P<secret>SK[0-9a-fA-F]{32})" + _E,
+            exact_triggers=("SK[0-9a-fA-F]{32}",),
+        ),
+        RegexDetector(
+            "twilio-account-sid",
+            _B + r"(?P<secret>AC[0-9a-fA-F]{32})" + _E,
+            exact_triggers=("AC[0-9a-fA-F]{32}",),
+        ),
+        RegexDetector(
+            "sendgrid-key",
+            _B + r"(?P<secret>SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64})(?![A-Za-z0-9_-])",
+            exact_triggers=(r"SG\.",),
+        ),
+        RegexDetector(
+            "jwt",
+            r"(?<![A-Za-z0-9_-])(?P<secret>eyJ[A-Za-z0-9_-]{5,}\.ey[A-Za-z0-9_-]{5,}"
+            r"\.[A-Za-z0-9_-]*)",
+            triggers=("eyj",),
+        ),
+        RegexDetector(
+            # scheme://user:password@host; the password may itself hold an unencoded '@'.
+            "url-password",
+            r"://(?P<user>[^\s:@/?#\"'<>]*):(?P<secret>[^\s/?#\"'<>]+)@",
+            triggers=(r"://[^\s/?#@]*@",),
+            accept=_not_dummy,
+        ),
+        RegexDetector(
+            # Go MySQL driver DSNs: user:password@tcp(host:3306)/db
+            "url-password",
+            r"(?<![\w.-])[\w.-]+:(?P<secret>[^\s@/:]+)@(?:tcp|unix|udp)\(",
+            triggers=(r"@(?:tcp|unix|udp)\(",),
+            accept=_not_dummy,
+        ),
+        RegexDetector(
+            "bearer-token",
+            r"(?<![A-Za-z0-9_-])(?i:bearer)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
+            triggers=("bearer",),
+            accept=_has_digit,
+        ),
+    )

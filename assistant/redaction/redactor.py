@@ -1,0 +1,223 @@
+"""The one place secrets are removed: text, lines, streams, structured values, log records."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from assistant.redaction.config import RedactionConfig
+from assistant.redaction.detector import Detector, RegexDetector
+from assistant.redaction.generic import HighEntropyDetector
+from assistant.redaction.headers import AuthorizationDetector, CookieDetector
+from assistant.redaction.keyvalue import KeyValueDetector
+from assistant.redaction.known import known_format_detectors
+from assistant.redaction.manifest import KIND as MANIFEST_KIND
+from assistant.redaction.manifest import TRIGGERS as MANIFEST_TRIGGERS
+from assistant.redaction.manifest import ManifestTracker
+from assistant.redaction.pem import PemTracker, open_block_start
+from assistant.redaction.placeholder import Placeholders
+from assistant.redaction.prefilter import Prefilter
+from assistant.redaction.spans import AllowList, RankedFinding, apply_findings
+from assistant.redaction.structured import redact_structured
+
+_MANIFEST_RANK = -1  # inside a Secret's data block, the value is a k8s secret first of all
+_READ_CHUNK = 1 << 20
+_MAX_LINE = 1 << 20  # longer lines are cut at a space so memory stays bounded
+
+
+def _split_ending(line: str) -> tuple[str, str]:
+    if line.endswith("\r\n"):
+        return line[:-2], "\r\n"
+    if line.endswith("\n"):
+        return line[:-1], "\n"
+    return line, ""
+
+
+def _split_lines(text: str) -> Iterator[str]:
+    start = 0
+    while start < len(text):
+        newline = text.find("\n", start)
+        end = len(text) if newline == -1 else newline + 1
+        yield text[start:end]
+        start = end
+
+
+class Redactor:
+    """Replaces secrets with ``[REDACTED:<kind>#<4 hex>]`` placeholders.
+
+    Pure and thread-safe: no I/O of its own (streams are passed in) and no state between
+    calls. ``key`` keys the placeholder hash: the same secret gets the same suffix under the
+    same key, so pass one key per incident to correlate; by default every Redactor draws a
+    random key.
+    """
+
+    def __init__(self, config: RedactionConfig | None = None, key: bytes | None = None) -> None:
+        config = config or RedactionConfig()
+        self._placeholders = Placeholders(secrets.token_bytes(32) if key is None else key)
+        self._allow = AllowList(
+            (a.literal for a in config.allow if a.literal is not None),
+            (a.regex for a in config.allow if a.regex is not None),
+        )
+        custom = tuple(RegexDetector(p.name, p.regex) for p in config.patterns)
+        self._detectors: tuple[Detector, ...] = (
+            *custom,
+            *known_format_detectors(),
+            AuthorizationDetector(),
+            CookieDetector(),
+            KeyValueDetector(),
+            HighEntropyDetector(),
+        )
+        self._prefilter = Prefilter(
+            triggers=[t for d in self._detectors for t in d.triggers] + list(MANIFEST_TRIGGERS),
+            exact_triggers=[t for d in self._detectors for t in d.exact_triggers],
+            always=[d.regex for d in custom],
+        )
+
+    # -- text ---------------------------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret replaced; redacting redacted text changes nothing."""
+        if not text:
+            return text
+        session = _Session(self)
+        return session.block(text) + session.finish()
+
+    def redact_lines(self, lines: Iterable[str]) -> Iterator[str]:
+        """Redact line by line in constant memory; lines may keep or omit their endings.
+
+        A multi-line private key comes out as its BEGIN line, one placeholder line and its
+        END line, so fewer lines may come out than went in.
+        """
+        session = _Session(self)
+        for item in lines:
+            for line in _split_lines(item):
+                yield from session.feed(line)
+        tail = session.finish()
+        if tail:
+            yield tail
+
+    def redact_stream(self, src: TextIO, dst: TextIO) -> None:
+        """Copy ``src`` to ``dst`` redacted, a block at a time (memory does not grow with size)."""
+        session = _Session(self)
+        carry = ""
+        while chunk := src.read(_READ_CHUNK):
+            buffer = carry + chunk
+            cut = buffer.rfind("\n") + 1
+            if cut == 0:
+                if len(buffer) < _MAX_LINE:
+                    carry = buffer
+                    continue
+                cut = max(buffer.rfind(" "), buffer.rfind("\t")) + 1 or len(buffer)
+            dst.write(session.block(buffer[:cut]))
+            carry = buffer[cut:]
+        if carry:
+            dst.write(session.block(carry))
+        dst.write(session.finish())
+
+    # -- structured values ----------------------------------------------------------------
+
+    def redact_value(self, value: Any) -> Any:
+        """Redact every string inside ``value`` (dicts, lists, tuples, sets, pydantic models).
+
+        Values under sensitive names (password, token, secret, api_key, Authorization, ...)
+        are replaced whole even when they look innocent, and so is everything under
+        ``data``/``stringData`` of a ``kind: Secret`` mapping. Numbers, booleans and None
+        elsewhere are kept; other objects come back as redacted strings.
+        """
+        return redact_structured(value, self.redact, self._secret_value)
+
+    def _secret_value(self, kind: str, text: str) -> str:
+        if self._allow.allows(text.strip()):
+            return text
+        return self._placeholders.render(kind, text)
+
+    # -- used by the session -------------------------------------------------------------
+
+    def _findings(self, line: str) -> list[RankedFinding]:
+        return [
+            RankedFinding(f.start, f.end, rank, f.kind)
+            for rank, detector in enumerate(self._detectors)
+            for f in detector.find(line)
+        ]
+
+    def _apply(self, line: str, findings: list[RankedFinding]) -> str:
+        if not findings:
+            return line
+        return apply_findings(line, findings, self._allow, self._placeholders.render)
+
+
+class _Session:
+    """State for one text or stream: open key blocks and Kubernetes data blocks."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._r = redactor
+        self._prefilter = redactor._prefilter
+        self._pem = PemTracker(redactor._placeholders)
+        self._manifest = ManifestTracker()
+        self._body_ending = ""
+
+    @property
+    def _idle(self) -> bool:
+        return not self._pem.active and not self._manifest.active
+
+    def block(self, text: str) -> str:
+        """Redact complete lines; lines the prefilter rules out are copied in one slice."""
+        out: list[str] = []
+        starts = self._prefilter.candidate_starts(text)
+        i = 0
+        pos = 0
+        size = len(text)
+        while pos < size:
+            if self._idle:
+                while i < len(starts) and starts[i] < pos:
+                    i += 1
+                upcoming = starts[i] if i < len(starts) else size
+                if upcoming > pos:
+                    out.append(text[pos:upcoming])
+                    pos = upcoming
+                    continue
+            newline = text.find("\n", pos)
+            end = size if newline == -1 else newline + 1
+            out.extend(self.feed(text[pos:end]))
+            pos = end
+        return "".join(out)
+
+    def feed(self, line: str) -> list[str]:
+        """One line (with or without its ending) in, zero or more output lines out."""
+        content, ending = _split_ending(line)
+        out: list[str] = []
+        if self._pem.active:
+            placeholder, rest = self._pem.feed(content)
+            if rest is None:
+                self._body_ending = ending
+                return out
+            if placeholder is not None:
+                out.append(placeholder + self._body_ending)
+            content = rest
+        candidate = self._prefilter.line_may_match(content)
+        if not candidate and not self._manifest.active:
+            out.append(content + ending)
+            return out
+        findings = self._r._findings(content) if candidate else []
+        findings.extend(
+            RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)
+            for f in self._manifest.findings(content)
+        )
+        begin = open_block_start(content) if candidate else None
+        if begin is not None:
+            head = self._pem.begin(content, begin)
+            self._body_ending = ending
+            findings = [
+                RankedFinding(f.start, min(f.end, len(head)), f.rank, f.kind)
+                for f in findings
+                if f.start < len(head)
+            ]
+            content = head
+        out.append(self._r._apply(content, findings) + ending)
+        return out
+
+    def finish(self) -> str:
+        """Close a key block the input ended inside of."""
+        placeholder = self._pem.close()
+        return "" if placeholder is None else placeholder + self._body_ending

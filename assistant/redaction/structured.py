@@ -1,0 +1,85 @@
+"""Redaction of structured values: walk containers, redact strings, and replace values whose
+field name says they are secret."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from assistant.redaction.fields import is_dummy_value, secret_kind_for_field
+from assistant.redaction.manifest import KIND as MANIFEST_KIND
+from assistant.redaction.placeholder import PLACEHOLDER_RE
+
+_SAFE_SCALARS = (bool, int, float, Decimal, datetime, date, time, timedelta, UUID, type(None))
+
+
+def redact_structured(
+    value: Any,
+    redact_text: Callable[[str], str],
+    secret_value: Callable[[str, str], str],
+) -> Any:
+    """``secret_value(kind, text)`` renders a value known to be secret from its field name."""
+    return _Walker(redact_text, secret_value).walk(value, None)
+
+
+class _Walker:
+    def __init__(
+        self, redact_text: Callable[[str], str], secret_value: Callable[[str, str], str]
+    ) -> None:
+        self._text = redact_text
+        self._secret = secret_value
+
+    def walk(self, value: Any, secret_kind: str | None) -> Any:
+        """``secret_kind`` is set when an enclosing field name marks everything below as secret."""
+        if isinstance(value, BaseModel):
+            value = value.model_dump(mode="json")
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = dataclasses.asdict(value)
+        if isinstance(value, str):
+            return self._string(value, secret_kind)
+        if isinstance(value, bytes):
+            text = value.decode("utf-8", "surrogateescape")
+            redacted = self._string(text, secret_kind)
+            return value if redacted == text else redacted.encode("utf-8", "surrogateescape")
+        if isinstance(value, Mapping):
+            return self._mapping(value, secret_kind)
+        if isinstance(value, list | tuple | set | frozenset):
+            items = [self.walk(v, secret_kind) for v in value]
+            return items if isinstance(value, list) else type(value)(items)
+        if secret_kind is not None and isinstance(value, int | float | Decimal) and not (
+            isinstance(value, bool)
+        ):
+            return self._secret(secret_kind, str(value))
+        if isinstance(value, _SAFE_SCALARS):
+            return value
+        if isinstance(value, Enum):
+            return value if isinstance(value.value, _SAFE_SCALARS) else self._text(str(value))
+        return self._string(str(value), secret_kind)
+
+    def _string(self, text: str, secret_kind: str | None) -> str:
+        if secret_kind is not None and not is_dummy_value(text) and not PLACEHOLDER_RE.fullmatch(
+            text.strip()
+        ):
+            return self._secret(secret_kind, text)
+        redacted = self._text(text)
+        return text if redacted == text else redacted
+
+    def _mapping(self, value: Mapping[Any, Any], secret_kind: str | None) -> dict[Any, Any]:
+        is_secret_manifest = value.get("kind") == "Secret"
+        out = {}
+        for key, item in value.items():
+            kind = secret_kind
+            if kind is None and isinstance(key, str):
+                kind = secret_kind_for_field(key)
+                if kind is None and is_secret_manifest and key in ("data", "stringData"):
+                    kind = MANIFEST_KIND
+            new_key = self._text(key) if isinstance(key, str) else key
+            out[new_key] = self.walk(item, kind)
+        return out

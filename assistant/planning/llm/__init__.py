@@ -1,0 +1,29 @@
+"""The LLM planner on any OpenAI-compatible endpoint.
+
+``build_llm_planner(settings, redact)`` is what the engine wires in when
+``LLMSettings.from_env()`` finds an endpoint; otherwise it keeps the offline planner.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from assistant.planning.llm.client import LLMUnavailable, OpenAIChat
+from assistant.planning.llm.planner import LLMPlanner
+from assistant.planning.llm.settings import LLMSettings
+from assistant.planning.offline import Planner
+
+
+def build_llm_planner(
+    settings: LLMSettings,
+    redact: Callable[[str], str],
+    *,
+    fallback: Planner | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> LLMPlanner:
+    """An LLMPlanner talking to the endpoint in ``settings`` through the openai SDK."""
+    return LLMPlanner(OpenAIChat(settings, sleep=sleep), settings, redact, fallback=fallback)
+
+
+__all__ = ["LLMPlanner", "LLMSettings", "LLMUnavailable", "OpenAIChat", "build_llm_planner"]

@@ -1,0 +1,107 @@
+"""Recorded LLM traffic (vcrpy cassettes): record once against a real endpoint, replay in CI.
+
+``opsbot eval --planner llm --record`` wraps each case in ``llm_cassette(case, dir, True)``
+and talks to whatever endpoint is configured; CI replays with ``record=False``, which never
+touches the network: a request no recording matches fails with a ``CassetteMiss`` that
+names the case and says to re-record. Requests match on the chat-completions route and the
+JSON body minus ``model``, so a replay needs no endpoint settings (see ``REPLAY_SETTINGS``).
+API keys, auth headers, cookies and organisation names are not written to cassettes; only
+successful replies are kept, so a replay never re-waits a recorded 429.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import vcr
+from vcr.cassette import Cassette
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from assistant.errors import OpsbotError
+from assistant.planning.llm.settings import LLMSettings
+
+ROUTE = "/chat/completions"
+RERECORD_COMMAND = "opsbot eval --planner llm --record"
+# Replays match on the request body alone, so model and URL only have to be well-formed.
+# The discard port on loopback guarantees nothing leaves the machine if a stub is missing.
+REPLAY_SETTINGS = LLMSettings(model="cassette-replay", base_url="http://127.0.0.1:9/v1",
+                              attempts=1)
+_SECRET_REQUEST_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organization",
+                           "openai-project", "cookie"]
+_SECRET_RESPONSE_HEADERS = frozenset({"set-cookie", "openai-organization", "openai-project",
+                                      "x-request-id", "cf-ray"})
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class CassetteMiss(OpsbotError):
+    """A replayed case sent an LLM request that its cassette does not hold."""
+
+    def __init__(self, case_id: str, path: Path, detail: str) -> None:
+        self.case_id = case_id
+        self.path = path
+        super().__init__(
+            f"eval case {case_id!r}: no recorded LLM response matches ({detail}); cassette "
+            f"{path}. The prompt or the case changed: re-record with `{RERECORD_COMMAND}` "
+            "against a configured endpoint.")
+
+
+def cassette_path(case_id: str, cassette_dir: Path) -> Path:
+    return cassette_dir / f"{_UNSAFE.sub('_', case_id)}.yaml"
+
+
+def _body(request: Any) -> dict[str, Any]:
+    raw = request.body or b"{}"
+    data = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    data.pop("model", None)
+    return data
+
+
+def _same_llm_request(r1: Any, r2: Any) -> None:
+    if not (r1.path.endswith(ROUTE) and r2.path.endswith(ROUTE)):
+        raise AssertionError(f"not both chat completions: {r1.path} vs {r2.path}")
+    if _body(r1) != _body(r2):
+        raise AssertionError("chat request bodies differ")
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any] | None:
+    if not 200 <= response["status"]["code"] < 300:
+        return None
+    response["headers"] = {k: v for k, v in response["headers"].items()
+                           if k.lower() not in _SECRET_RESPONSE_HEADERS}
+    return response
+
+
+def llm_cassette(case_id: str, cassette_dir: Path,
+                 record: bool) -> AbstractContextManager[Cassette]:
+    """Record (``record=True``, overwriting) or strictly replay the LLM traffic of one case."""
+    path = cassette_path(case_id, cassette_dir)
+    recorder = vcr.VCR(
+        record_mode="all" if record else "none",
+        match_on=["method", "llm_request"],
+        filter_headers=_SECRET_REQUEST_HEADERS,
+        before_record_response=_scrub_response,
+        decode_compressed_response=True,
+    )
+    recorder.register_matcher("llm_request", _same_llm_request)
+
+    @contextmanager
+    def session() -> Iterator[Cassette]:
+        if record:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.unlink(missing_ok=True)
+        elif not path.exists():
+            raise CassetteMiss(case_id, path, "no cassette was recorded for this case")
+        try:
+            with recorder.use_cassette(str(path)) as cassette:
+                yield cassette
+        except CannotOverwriteExistingCassetteException as exc:
+            played = sum(exc.cassette.play_counts.values())
+            raise CassetteMiss(case_id, path, f"request {played + 1} of the case, "
+                               f"{exc.reason}") from exc
+
+    return session()

@@ -264,8 +264,6 @@ def _read_manifest(path: Path) -> _Manifest | None:
     """None when there is no usable manifest: the index is then rebuilt from scratch."""
     try:
         return _Manifest.model_validate_json(path.read_bytes())
-    except FileNotFoundError:
-        return None
     except (OSError, ValidationError):
         return None
 

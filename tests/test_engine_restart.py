@@ -1,0 +1,80 @@
+"""A confirmation answered after the process was killed and restarted executes exactly once.
+
+Real processes through the real CLI: one asks and is killed with SIGKILL while the thread
+waits for confirmation; a new process confirms; a third confirms again and is refused.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "assistant.cli"]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"OPSBOT_HOME": str(home), "OPSBOT_SCENARIO": "checkout-bad-deploy"})
+    env.pop("OPSBOT_DB", None)
+    return env
+
+
+def _opsbot(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], cwd=REPO, env=_env(home), capture_output=True,
+                          text=True, timeout=180)
+
+
+def test_confirmation_after_kill_and_restart_runs_exactly_once(tmp_path: Path):
+    home = tmp_path / "home"
+    chat = subprocess.Popen(
+        [*CLI, "chat", "--as", "U02BOB", "--thread", "inc-1"], cwd=REPO, env=_env(home),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert chat.stdin and chat.stdout
+    chat.stdin.write("checkout keeps crash looping since the deploy\n")
+    chat.stdin.flush()
+    seen: list[str] = []
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline:
+        line = chat.stdout.readline()
+        seen.append(line)
+        if line.startswith("└─ /confirm"):
+            break
+    else:
+        raise AssertionError("no confirmation card:\n" + "".join(seen))
+    proposal_id = line.split()[2]
+    chat.send_signal(signal.SIGKILL)
+    chat.wait(timeout=10)
+
+    confirmed = _opsbot(home, "confirm", proposal_id, "--as", "U01ALICE")
+    assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
+    assert "→ succeeded" in confirmed.stdout
+
+    again = _opsbot(home, "confirm", proposal_id, "--as", "U04DAN")
+    assert again.returncode == 1
+    assert "executed" in again.stdout
+
+    exported = _opsbot(home, "audit", "export", "--format", "jsonl")
+    events = [json.loads(line) for line in exported.stdout.splitlines()]
+    executions = [e for e in events if e["kind"] == "execution"]
+    assert len(executions) == 1
+    assert executions[0]["payload"]["status"] == "succeeded"
+    assert _opsbot(home, "audit", "verify").returncode == 0
+
+
+def test_ask_json_then_confirm_in_another_process_uses_the_persisted_world(tmp_path: Path):
+    home = tmp_path / "home"
+    asked = _opsbot(home, "ask", "why is checkout crash looping?", "--as", "U02BOB", "--json")
+    assert asked.returncode == 0, asked.stderr
+    report = json.loads(asked.stdout)
+    (proposal,) = report["proposals"]
+    assert proposal["call"]["tool"] == "rollback_deployment"
+    confirmed = _opsbot(home, "confirm", proposal["id"], "--as", "U01ALICE")
+    assert "verification: improved" in confirmed.stdout
+    follow = _opsbot(home, "ask", "is checkout healthy now?", "--as", "U02BOB",
+                     "--thread", report["thread_id"])
+    assert "3/3" in follow.stdout or "Running" in follow.stdout

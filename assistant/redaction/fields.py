@@ -7,11 +7,15 @@ Shared by the text detectors (``password=...``) and by structured redaction
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # A sensitive name contains one of these (lower-cased); the prefilter relies on it.
 NAME_TRIGGERS = ("pass", "pwd", "secret", "token", "key", "cred")
 
 _HINT = re.compile("|".join(NAME_TRIGGERS), re.IGNORECASE)
+_HINT_LOWER = re.compile("|".join(NAME_TRIGGERS))
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_NAME_RUN = re.compile(r"[A-Za-z0-9_.-]*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 
@@ -42,6 +46,39 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _SEPARATORS.split(_CAMEL.sub("_", name)) if w]
 
 
+def _run_end(text: str, pos: int) -> int:
+    run = _NAME_RUN.match(text, pos)
+    return pos if run is None else run.end()
+
+
+@lru_cache(maxsize=4)  # two detectors ask about the same line in a row
+def names_with_hints(line: str) -> tuple[tuple[int, int], ...]:
+    """Spans of the names (letters, digits, ``_ . -``) in ``line`` holding a trigger word.
+
+    Leading ``-`` and ``.`` are not part of a name (``--password`` is ``password``).
+    """
+    lowered = line.lower()
+    hints = _HINT_LOWER if len(lowered) == len(line) else _HINT
+    text = lowered if hints is _HINT_LOWER else line
+    size = len(line)
+    reversed_line = ""
+    spans = []
+    pos = 0
+    while (hint := hints.search(text, pos)) is not None:
+        start, end = hint.span()
+        end = _run_end(line, end)
+        if start and line[start - 1] in _NAME_CHARS:
+            # Walk back with the same regex over the reversed line: C speed both ways.
+            reversed_line = reversed_line or line[::-1]
+            start = size - _run_end(reversed_line, size - start)
+        pos = end
+        while start < end and line[start] in "-.":
+            start += 1
+        spans.append((start, end))
+    return tuple(spans)
+
+
+@lru_cache(maxsize=4096)
 def secret_kind_for_name(name: str) -> str | None:
     """The placeholder kind for values named ``name``, or None if the name is not sensitive.
 

@@ -15,17 +15,17 @@ from collections import Counter
 from collections.abc import Iterator
 
 from assistant.redaction.detector import Finding
-from assistant.redaction.fields import secret_kind_for_name
+from assistant.redaction.fields import names_with_hints, secret_kind_for_name
 
-_KEYWORD = re.compile(
-    r"(?i)(?<![a-z])(?:api[ _-]?key|access[ _-]?key|key|token|secret|"
-    r"passw(?:or)?d|passphrase|credentials?)(?![a-z])"
-)
-_IDENTIFIER_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_KEYWORDS = frozenset({
+    "key", "keys", "apikey", "token", "tokens", "secret", "secrets", "password", "passwd",
+    "passphrase", "credential", "credentials",
+})
 _WORD = re.compile(r"\S+")
 _FIELD = re.compile(r"[\"']?[A-Za-z_][\w.-]*[\"']?(?:[:=][^=]|:$)")
 _EDGE = "\"'`,;:()[]{}<>="
 _CLAUSE_END = ",;.)]}\"'"
+_MIN_LENGTH = 16
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/_=.-]{16,256}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -58,27 +58,16 @@ def looks_random(token: str, after_word: str) -> bool:
     return shannon_entropy(token) >= _MIN_ENTROPY
 
 
-def _identifier(line: str, start: int, end: int) -> tuple[int, int]:
-    while start > 0 and line[start - 1] in _IDENTIFIER_CHARS:
-        start -= 1
-    while end < len(line) and line[end] in _IDENTIFIER_CHARS:
-        end += 1
-    return start, end
-
-
 class HighEntropyDetector:
     triggers = ("key", "token", "secret", "pass", "cred")
     exact_triggers = ()
 
     def find(self, line: str) -> Iterator[Finding]:
-        pos = 0
-        while (keyword := _KEYWORD.search(line, pos)) is not None:
-            start, end = _identifier(line, *keyword.span())
-            pos = end
-            name = line[start:end]
-            if name != keyword.group() and secret_kind_for_name(name) is None:
+        for start, end in names_with_hints(line):
+            name = line[start:end].rstrip(".")
+            if name.lower() not in _KEYWORDS and secret_kind_for_name(name) is None:
                 continue  # part of an ordinary name: cache_key, Sec-WebSocket-Key
-            found = self._after(line, end, keyword.group())
+            found = self._after(line, end, name)
             if found is not None:
                 yield found
 
@@ -96,6 +85,8 @@ class HighEntropyDetector:
     @staticmethod
     def _token_in(raw: re.Match[str], after_word: str) -> Finding | None:
         text = raw.group()
+        if len(text) < _MIN_LENGTH:
+            return None
         start = raw.start() + len(text) - len(text.lstrip(_EDGE))
         text = text.strip(_EDGE)
         colon = text.rfind(":")

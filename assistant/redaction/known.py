@@ -48,7 +48,7 @@ def known_format_detectors() -> tuple[RegexDetector, ...]:
         RegexDetector(
             "aws-access-key-id",
             _B + r"(?P<secret>(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})" + _E,
-            exact_triggers=("A(?:KIA|SIA|BIA|CCA)",),
+            exact_triggers=("AKIA", "ASIA", "ABIA", "ACCA"),
         ),
         RegexDetector(
             "aws-secret-access-key",
@@ -61,7 +61,7 @@ def known_format_detectors() -> tuple[RegexDetector, ...]:
             "aws-secret-access-key",
             r"(?:AKIA|ASIA)[A-Z0-9]{16}[\"']?[\s,;:|]+[\"']?"
             r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-            exact_triggers=("A(?:KIA|SIA)",),
+            exact_triggers=("AKIA", "ASIA"),
         ),
         RegexDetector(
             "gcp-private-key-id",
@@ -87,17 +87,17 @@ def known_format_detectors() -> tuple[RegexDetector, ...]:
             "github-token",
             r"(?<![A-Za-z0-9_])(?P<secret>gh[pousr]_[A-Za-z0-9]{36,251}"
             r"|github_pat_[A-Za-z0-9_]{22,244})(?![A-Za-z0-9_])",
-            triggers=("gh[pousr]_", "github_pat_"),
+            triggers=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
         ),
         RegexDetector(
             "gitlab-token",
             _B + r"(?P<secret>gl(?:pat|rt|dt|ptt)-[A-Za-z0-9_-]{20,})",
-            triggers=("gl(?:pat|rt|dt|ptt)-",),
+            triggers=("glpat-", "glrt-", "gldt-", "glptt-"),
         ),
         RegexDetector(
             "stripe-key",
             _B + r"(?P<secret>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})",
-            triggers=("[rs]k_(?:live|test)_", "whsec_"),
+            triggers=("k_live_", "k_test_", "whsec_"),
         ),
         RegexDetector(
             "anthropic-key",
@@ -133,7 +133,7 @@ def known_format_detectors() -> tuple[RegexDetector, ...]:
         RegexDetector(
             "sendgrid-key",
             _B + r"(?P<secret>SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64})(?![A-Za-z0-9_-])",
-            exact_triggers=(r"SG\.",),
+            exact_triggers=("SG.",),
         ),
         RegexDetector(
             "jwt",

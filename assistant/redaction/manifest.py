@@ -16,13 +16,7 @@ from assistant.redaction.detector import Finding
 from assistant.redaction.fields import is_dummy_value
 
 KIND = "k8s-secret"
-TRIGGERS = (
-    r"data:\s*$",
-    r"\"(?:string)?data\"\s*:\s*\{",
-    r"kind\"?\s*:",
-    r"apiversion\"?\s*:",
-    r"^\s*---",
-)
+TRIGGERS = ("data:", 'data"', "kind", "apiversion", "---")
 
 _DOC_START = re.compile(r"\s*---(?:\s.*)?")
 _API_VERSION = re.compile(r"\s*(?:-\s+)?\"?apiVersion\"?\s*:.*")

@@ -17,10 +17,11 @@ from assistant.redaction.manifest import TRIGGERS as MANIFEST_TRIGGERS
 from assistant.redaction.manifest import ManifestTracker
 from assistant.redaction.pem import PemTracker, open_block_start
 from assistant.redaction.placeholder import Placeholders
-from assistant.redaction.prefilter import Prefilter
+from assistant.redaction.prefilter import Triggers
 from assistant.redaction.spans import AllowList, RankedFinding, apply_findings
 from assistant.redaction.structured import redact_structured
 
+_NO_OWNERS: set[int] = set()
 _MANIFEST_RANK = -1  # inside a Secret's data block, the value is a k8s secret first of all
 _READ_CHUNK = 1 << 20
 _MAX_LINE = 1 << 20  # longer lines are cut at a space so memory stays bounded
@@ -68,10 +69,11 @@ class Redactor:
             KeyValueDetector(),
             HighEntropyDetector(),
         )
-        self._prefilter = Prefilter(
-            triggers=[t for d in self._detectors for t in d.triggers] + list(MANIFEST_TRIGGERS),
-            exact_triggers=[t for d in self._detectors for t in d.exact_triggers],
-            always=[d.regex for d in custom],
+        # Owners of triggers: detectors by rank, then the Kubernetes manifest tracker.
+        self._manifest_owner = len(self._detectors)
+        self._triggers = Triggers(
+            [(d.triggers, d.exact_triggers) for d in self._detectors] + [(MANIFEST_TRIGGERS, ())],
+            {rank: d.regex for rank, d in enumerate(custom)},
         )
 
     # -- text ---------------------------------------------------------------------------
@@ -134,12 +136,16 @@ class Redactor:
 
     # -- used by the session -------------------------------------------------------------
 
-    def _findings(self, line: str) -> list[RankedFinding]:
-        return [
-            RankedFinding(f.start, f.end, rank, f.kind)
-            for rank, detector in enumerate(self._detectors)
-            for f in detector.find(line)
-        ]
+    def _findings(self, line: str, owners: set[int]) -> list[RankedFinding]:
+        """Findings of the detectors among ``owners``, each only on lines with its triggers."""
+        found = []
+        for rank in sorted(owners):
+            if rank < len(self._detectors):
+                detector = self._detectors[rank]
+                found.extend(
+                    RankedFinding(f.start, f.end, rank, f.kind) for f in detector.find(line)
+                )
+        return found
 
     def _apply(self, line: str, findings: list[RankedFinding]) -> str:
         if not findings:
@@ -152,7 +158,7 @@ class _Session:
 
     def __init__(self, redactor: Redactor) -> None:
         self._r = redactor
-        self._prefilter = redactor._prefilter
+        self._triggers = redactor._triggers
         self._pem = PemTracker(redactor._placeholders)
         self._manifest = ManifestTracker()
         self._body_ending = ""
@@ -164,7 +170,8 @@ class _Session:
     def block(self, text: str) -> str:
         """Redact complete lines; lines the prefilter rules out are copied in one slice."""
         out: list[str] = []
-        starts = self._prefilter.candidate_starts(text)
+        hits = self._triggers.for_block(text)
+        starts = sorted(hits)
         i = 0
         pos = 0
         size = len(text)
@@ -179,12 +186,15 @@ class _Session:
                     continue
             newline = text.find("\n", pos)
             end = size if newline == -1 else newline + 1
-            out.extend(self.feed(text[pos:end]))
+            out.extend(self.feed(text[pos:end], hits.get(pos, _NO_OWNERS)))
             pos = end
         return "".join(out)
 
-    def feed(self, line: str) -> list[str]:
-        """One line (with or without its ending) in, zero or more output lines out."""
+    def feed(self, line: str, owners: set[int] | None = None) -> list[str]:
+        """One line (with or without its ending) in, zero or more output lines out.
+
+        ``owners``: the trigger owners of the line when already known from a block scan.
+        """
         content, ending = _split_ending(line)
         out: list[str] = []
         if self._pem.active:
@@ -194,17 +204,21 @@ class _Session:
                 return out
             if placeholder is not None:
                 out.append(placeholder + self._body_ending)
-            content = rest
-        candidate = self._prefilter.line_may_match(content)
-        if not candidate and not self._manifest.active:
+            if rest != content:
+                content, owners = rest, None
+        if owners is None:
+            owners = self._triggers.for_line(content)
+        manifest = self._r._manifest_owner in owners or self._manifest.active
+        if not owners and not manifest:
             out.append(content + ending)
             return out
-        findings = self._r._findings(content) if candidate else []
-        findings.extend(
-            RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)
-            for f in self._manifest.findings(content)
-        )
-        begin = open_block_start(content) if candidate else None
+        findings = self._r._findings(content, owners)
+        if manifest:
+            findings.extend(
+                RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)
+                for f in self._manifest.findings(content)
+            )
+        begin = open_block_start(content) if "-----BEGIN" in content else None
         if begin is not None:
             head = self._pem.begin(content, begin)
             self._body_ending = ending

@@ -303,3 +303,17 @@ def test_the_request_is_the_chat_completions_api_with_a_completion_limit(llm):
     assert received.body["max_tokens"] == 333  # not OpenAI's own service
     assert [m["role"] for m in received.body["messages"]] == ["system", "user"]
     assert json.dumps(received.body["tools"])  # serialisable strict schemas
+
+
+def test_with_the_real_redactor_no_planted_secret_arrives(llm):
+    from assistant.redaction import Redactor
+
+    history = (f"curl -H 'Authorization: {PLANTED_BEARER}' https://checkout/health",)
+    llm.play(Reply(calls=(Call("get_pod_logs", CRASHED_POD),)), FINAL)
+    request, backend = crashloop_request(f"checkout restarts, password={PLANTED_PASSWORD}",
+                                         history=history)
+    settings = LLMSettings(model="m", base_url=llm.base_url, api_key=SecretStr(TEST_API_KEY))
+    plan = build_llm_planner(settings, Redactor().redact).plan(
+        request, sandbox_runner(backend, []))
+    assert plan.narrative == FINAL.content
+    assert "postgres://checkout:[REDACTED" in llm.sent_text(-1)

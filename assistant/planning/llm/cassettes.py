@@ -22,9 +22,11 @@ import vcr
 from vcr.cassette import Cassette
 from vcr.errors import CannotOverwriteExistingCassetteException
 
+from assistant.config import REPO_ROOT
 from assistant.errors import OpsbotError
 from assistant.planning.llm.settings import LLMSettings
 
+CASSETTE_DIR = REPO_ROOT / "evals" / "cassettes"
 ROUTE = "/chat/completions"
 RERECORD_COMMAND = "opsbot eval --planner llm --record"
 # Replays match on the request body alone, so model and URL only have to be well-formed.

@@ -20,8 +20,7 @@ from assistant.planning.offline import Observation, PlanRequest
 HISTORY_TIER, EXTRA_SECTION_TIER, OLD_OUTPUT_TIER = 1, 2, 3
 HIT_TIER, INVENTORY_TIER, NEW_OUTPUT_TIER, TOP_HIT_TIER = 4, 5, 6, 7
 SECTION_CHARS = 3_000  # one runbook section at full size
-SHORT_SECTION_CHARS = 800
-SHORT_OUTPUT_CHARS = 600
+SHORTEST_CUT_CHARS = 500  # below this a cut shows too little to be worth its tokens
 HISTORY_CHARS = 600
 
 
@@ -31,6 +30,14 @@ def runbook_source(runbook_id: str, section: Section | None) -> str:
 
 def tool_source(number: int) -> str:
     return f"tool:{number}"
+
+
+def cut_sizes(full: int) -> list[int]:
+    """Character limits from ``full`` halving down: small steps waste little budget."""
+    sizes = [full]
+    while sizes[-1] // 2 >= SHORTEST_CUT_CHARS:
+        sizes.append(sizes[-1] // 2)
+    return sizes
 
 
 def opening_messages(request: PlanRequest) -> list[PromptMessage]:
@@ -84,7 +91,7 @@ def _section_levels(runbook_id: str, title: str, section: Section,
         body = f"{title} — {section.heading}\n{clip(section.text, limit, pointer)}"
         return data_block("runbook section", source, body)
 
-    levels = [render(SECTION_CHARS), render(SHORT_SECTION_CHARS)]
+    levels = [render(limit) for limit in cut_sizes(SECTION_CHARS)]
     if droppable:
         levels.append("")
     return tuple(dict.fromkeys(levels))
@@ -120,8 +127,9 @@ def _runbook_blocks(hits: Sequence[RetrievalHit], runbooks: dict[str, Runbook]) 
             if (hit.runbook_id, section.heading) in seen or not section.text.strip():
                 continue
             seen.add((hit.runbook_id, section.heading))
+            # Earlier sections (meaning, background) give way before later ones (mitigation).
             levels = _section_levels(hit.runbook_id, hit.title, section, True)
-            blocks.append(Block(levels, (EXTRA_SECTION_TIER, (count - rank) * 100 - order)))
+            blocks.append(Block(levels, (EXTRA_SECTION_TIER, (count - rank) * 100 + order)))
     return blocks
 
 
@@ -152,7 +160,7 @@ def tool_result_block(number: int, observation: Observation, max_chars: int) -> 
     stub = data_block("tool output", source,
                       f"{call}\n[output of {len(text.splitlines())} lines ({len(text)} chars) "
                       f"omitted to fit the context budget; {pointer}]")
-    levels = tuple(dict.fromkeys((render(max_chars), render(SHORT_OUTPUT_CHARS), stub)))
+    levels = tuple(dict.fromkeys([*(render(limit) for limit in cut_sizes(max_chars)), stub]))
     return Block(levels, (NEW_OUTPUT_TIER, number))
 
 

@@ -89,12 +89,14 @@ class LLMPlanner:
         self._redact = redact
         self._fallback = fallback or OfflinePlanner()
         self._clock = clock
-        self._gauge = TokenGauge()  # kept across questions: calibration carries over
 
     def plan(self, request: PlanRequest, run_read_only: ReadOnlyRunner) -> Plan:
         settings = self._settings
         loop = _Loop(request, run_read_only, opening_messages(request))
         tools = tool_definitions(request.allowed_tools)
+        # Calibrated per question, so a question's prompts depend on it alone and replay
+        # from a cassette exactly, whichever cases ran before it.
+        gauge = TokenGauge()
         started = self._clock()
         stop: str | None = None
         for _ in range(settings.max_steps):
@@ -103,8 +105,8 @@ class LLMPlanner:
                 stop = f"stopped at the wall-time limit of {settings.max_wall_seconds:g} s"
                 break
             try:
-                prompt = fit_prompt(loop.messages, tools, settings.context_tokens,
-                                    self._gauge, self._redact)
+                prompt = fit_prompt(loop.messages, tools, settings.context_tokens, gauge,
+                                    self._redact)
             except ContextBudgetExceeded as exc:
                 if loop.calls == 0:
                     return self._fall_back(loop, f"LLM not used: {exc}")
@@ -120,6 +122,7 @@ class LLMPlanner:
             except LLMUnavailable as exc:
                 return self._fall_back(loop, f"LLM endpoint unavailable: {exc.reason}")
             self._account(loop, reply, prompt.tokens)
+            gauge.observe(prompt.tokens, reply.prompt_tokens)
             if not reply.tool_calls:
                 loop.narrative = self._redact(reply.content or "").strip() or None
                 if loop.narrative is None:
@@ -136,7 +139,6 @@ class LLMPlanner:
 
     def _account(self, loop: _Loop, reply: ChatReply, estimated: int) -> None:
         loop.calls += 1
-        self._gauge.observe(estimated, reply.prompt_tokens)
         loop.prompt_tokens += reply.prompt_tokens if reply.prompt_tokens is not None else estimated
         loop.completion_tokens += reply.completion_tokens or 0
 

@@ -1,0 +1,89 @@
+"""Cassettes: record a case against the local server, replay it with the server gone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from llm_server import (
+    CRASHLOOP_ID,
+    TEST_API_KEY,
+    Call,
+    Fail,
+    Reply,
+    crashloop_request,
+    redact_planted,
+    sandbox_runner,
+    scripted_llm_server,
+)
+from pydantic import SecretStr
+
+from assistant.planning.llm import LLMSettings, build_llm_planner
+from assistant.planning.llm.cassettes import (
+    REPLAY_SETTINGS,
+    RERECORD_COMMAND,
+    CassetteMiss,
+    cassette_path,
+    llm_cassette,
+)
+from assistant.planning.offline import Plan
+
+CASE = "crashloop-why"
+SCRIPT = (
+    Fail(429, retry_after="0"),
+    Reply(calls=(Call("list_pods", {"namespace": "shop", "deployment": "checkout"}),)),
+    Reply(calls=(Call("rollback_deployment", {
+        "namespace": "shop", "deployment": "checkout", "revision": None,
+        "why": f"bad revision [runbook:{CRASHLOOP_ID}#Mitigation]"}),)),
+    Reply(content=f"Roll back checkout [tool:1] [runbook:{CRASHLOOP_ID}#Mitigation]."),
+)
+
+
+def plan_case(settings: LLMSettings, question: str | None = None) -> Plan:
+    request, backend = crashloop_request(*(question,) if question else ())
+    planner = build_llm_planner(settings, redact_planted, sleep=lambda _: None)
+    return planner.plan(request, sandbox_runner(backend, []))
+
+
+def record(cassettes: Path) -> Plan:
+    with scripted_llm_server(*SCRIPT) as server, llm_cassette(CASE, cassettes, record=True):
+        settings = LLMSettings(model="gpt-test", base_url=server.base_url,
+                               api_key=SecretStr(TEST_API_KEY))
+        return plan_case(settings)
+
+
+def test_a_recorded_case_replays_without_the_server(tmp_path):
+    recorded = record(tmp_path)
+    assert recorded.llm_calls == 3 and len(recorded.candidates) == 1
+
+    with llm_cassette(CASE, tmp_path, record=False) as cassette:
+        replayed = plan_case(REPLAY_SETTINGS)
+    assert cassette.play_count == 3  # the 429 was not kept: nothing to wait for in CI
+    assert replayed == recorded
+
+
+def test_cassettes_hold_no_key_and_no_auth_header(tmp_path):
+    record(tmp_path)
+    text = cassette_path(CASE, tmp_path).read_text()
+    assert TEST_API_KEY not in text
+    assert "authorization" not in text.lower()
+    assert "/chat/completions" in text and "list_pods" in text
+
+
+def test_a_changed_request_fails_naming_the_case_and_how_to_rerecord(tmp_path):
+    record(tmp_path)
+    with pytest.raises(CassetteMiss) as err, llm_cassette(CASE, tmp_path, record=False):
+        plan_case(REPLAY_SETTINGS, question="is cart healthy?")
+    message = str(err.value)
+    assert f"eval case {CASE!r}" in message and "request 1 of the case" in message
+    assert RERECORD_COMMAND in message and str(cassette_path(CASE, tmp_path)) in message
+
+
+def test_a_case_never_recorded_fails_before_any_request(tmp_path):
+    with pytest.raises(CassetteMiss, match="no cassette was recorded for this case"), \
+            llm_cassette("never-recorded", tmp_path, record=False):
+        pytest.fail("the block must not run without a cassette")
+
+
+def test_case_ids_become_safe_file_names(tmp_path):
+    assert cassette_path("suite/case one", tmp_path) == tmp_path / "suite_case_one.yaml"

@@ -1,0 +1,70 @@
+"""LLM settings from the environment: off without an endpoint, clear errors naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.errors import InputError
+from assistant.planning.llm.settings import KEYLESS_API_KEY, LLMSettings
+
+
+def test_no_endpoint_means_no_llm():
+    assert LLMSettings.from_env({}) is None
+    assert LLMSettings.from_env({"OPSBOT_LLM_MODEL": "gpt-4o-mini"}) is None
+
+
+def test_opsbot_llm_off_wins_over_a_configured_endpoint():
+    env = {"OPENAI_API_KEY": "sk-x", "OPSBOT_LLM_MODEL": "gpt-4o-mini", "OPSBOT_LLM": "off"}
+    assert LLMSettings.from_env(env) is None
+
+
+def test_openai_with_a_key_only():
+    settings = LLMSettings.from_env({"OPENAI_API_KEY": "sk-x", "OPSBOT_LLM_MODEL": "gpt-4o"})
+    assert settings is not None
+    assert settings.base_url is None and settings.uses_openai_service
+    assert settings.api_key.get_secret_value() == "sk-x"
+    assert "sk-x" not in repr(settings)
+
+
+@pytest.mark.parametrize(("url", "openai_service"), [
+    ("http://localhost:11434/v1", False),  # Ollama
+    ("http://localhost:8080/v1", False),  # llama.cpp server
+    ("https://my-resource.openai.azure.com/openai/v1/", True),  # Azure OpenAI v1 API
+])
+def test_local_and_azure_endpoints(url, openai_service):
+    settings = LLMSettings.from_env({"OPENAI_BASE_URL": url, "OPSBOT_LLM_MODEL": "m"})
+    assert settings is not None and settings.base_url == url
+    assert settings.uses_openai_service is openai_service
+    assert settings.api_key.get_secret_value() == KEYLESS_API_KEY
+
+
+def test_tuning_variables_are_read():
+    settings = LLMSettings.from_env({
+        "OPENAI_BASE_URL": "http://localhost:8080/v1", "OPSBOT_LLM_MODEL": "qwen2.5",
+        "OPSBOT_LLM_TIMEOUT": "12.5", "OPSBOT_LLM_ATTEMPTS": "5",
+        "OPSBOT_LLM_RETRY_AFTER_CAP": "0", "OPSBOT_LLM_MAX_STEPS": "4",
+        "OPSBOT_LLM_WALL_SECONDS": "60", "OPSBOT_LLM_MAX_TOKENS": "20000",
+        "OPSBOT_LLM_CONTEXT_TOKENS": "6000", "OPSBOT_LLM_COMPLETION_TOKENS": "512",
+        "OPSBOT_LLM_TOOL_OUTPUT_CHARS": "2000",
+    })
+    assert settings is not None
+    assert (settings.timeout_seconds, settings.attempts, settings.retry_after_cap_seconds,
+            settings.max_steps, settings.max_wall_seconds, settings.max_total_tokens,
+            settings.context_tokens, settings.completion_tokens,
+            settings.tool_output_chars) == (12.5, 5, 0.0, 4, 60.0, 20000, 6000, 512, 2000)
+
+
+@pytest.mark.parametrize(("extra", "field", "message"), [
+    ({"OPSBOT_LLM_MODEL": ""}, "OPSBOT_LLM_MODEL", "no model is named"),
+    ({"OPSBOT_LLM_ATTEMPTS": "three"}, "OPSBOT_LLM_ATTEMPTS", "expected a number, got 'three'"),
+    ({"OPSBOT_LLM_CONTEXT_TOKENS": "100"}, "OPSBOT_LLM_CONTEXT_TOKENS",
+     "greater than or equal to 256 (got '100')"),
+    ({"OPSBOT_LLM_TIMEOUT": "-1"}, "OPSBOT_LLM_TIMEOUT", "greater than 0"),
+    ({"OPENAI_BASE_URL": "localhost:11434"}, "OPENAI_BASE_URL", "not an http(s) URL"),
+])
+def test_bad_settings_name_the_variable(extra, field, message):
+    env = {"OPENAI_API_KEY": "sk-x", "OPSBOT_LLM_MODEL": "m", **extra}
+    with pytest.raises(InputError) as err:
+        LLMSettings.from_env(env)
+    assert err.value.field == field and err.value.source == "environment"
+    assert message in str(err.value)

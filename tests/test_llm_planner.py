@@ -237,6 +237,19 @@ def test_429_waits_what_retry_after_says_but_never_past_the_cap(llm):
     assert len(llm.received) == 3
 
 
+@pytest.mark.parametrize(("header", "waited"), [
+    ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # an HTTP date already past: retry at once
+    ("soon", None),  # unreadable: exponential back-off instead, still capped
+])
+def test_retry_after_may_be_a_date_or_unreadable(llm, header, waited):
+    llm.play(Fail(503, retry_after=header), FINAL)
+    request, backend = crashloop_request()
+    sleeps: list[float] = []
+    planner(llm, sleeps).plan(request, sandbox_runner(backend, []))
+    assert len(sleeps) == 1
+    assert sleeps[0] == waited if waited is not None else 0 < sleeps[0] <= 0.25
+
+
 def test_a_timeout_is_retried(llm):
     llm.play(Stall(1.5), FINAL)
     request, backend = crashloop_request()

@@ -74,9 +74,13 @@ def retry_after_seconds(exc: BaseException) -> float | None:
         try:
             return max(0.0, float(value) / divisor)
         except ValueError:
-            when = email.utils.parsedate_to_datetime(value) if header == "retry-after" else None
-            if when is not None:
-                return max(0.0, when.timestamp() - time.time())
+            pass
+        if header == "retry-after":  # may also be an HTTP date
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            return max(0.0, when.timestamp() - time.time())
     return None
 
 
@@ -160,10 +164,10 @@ def _reply(response: Any) -> ChatReply:
     choice = response.choices[0]
     message = choice.message
     calls = []
-    for call in message.tool_calls or ():
+    for index, call in enumerate(message.tool_calls or (), 1):
         function = getattr(call, "function", None)
         calls.append(ToolRequest(
-            id=call.id,
+            id=call.id or f"call_{index}",  # some local servers leave ids out
             name=function.name if function is not None else str(getattr(call, "type", "")),
             arguments=function.arguments if function is not None else "",
         ))

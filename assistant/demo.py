@@ -69,20 +69,21 @@ def run_demo(settings: Settings, scenario: str, out: TextIO) -> int:
             turn = add(session.ask(thread, requester, question, {"alertname": alert.name,
                                                                    **alert.labels}))
             say(rt.redact(render_turn(session, turn)))
+        executed = False
         if not turn.pending:
-            say("\nopsbot proposed nothing that needs confirmation; the demo stops here.")
-            return 1
-        proposal = turn.pending[0]
-        if not proposal.decision.requester_may_approve:
-            say(f"\n{requester.user_id} tries to confirm their own proposal:")
-            add_turn = add(session.respond(thread, proposal.id, requester, approve=True))
-            say(rt.redact(render_turn(session, add_turn)))
-        say(f"\n{approver.user_id} clicks Confirm:")
-        turn = add(session.respond(thread, proposal.id, approver, approve=True))
-        say(rt.redact(render_turn(session, turn)))
-        stored = session.proposal(proposal.id)
-        executed = (stored.status is ProposalStatus.EXECUTED and stored.result is not None
-                    and stored.result.status is ExecutionStatus.SUCCEEDED)
+            say("\nopsbot proposed nothing that can be confirmed; no action runs.")
+        else:
+            proposal = turn.pending[0]
+            if not proposal.decision.requester_may_approve:
+                say(f"\n{requester.user_id} tries to confirm their own proposal:")
+                add_turn = add(session.respond(thread, proposal.id, requester, approve=True))
+                say(rt.redact(render_turn(session, add_turn)))
+            say(f"\n{approver.user_id} clicks Confirm:")
+            turn = add(session.respond(thread, proposal.id, approver, approve=True))
+            say(rt.redact(render_turn(session, turn)))
+            stored = session.proposal(proposal.id)
+            executed = (stored.status is ProposalStatus.EXECUTED and stored.result is not None
+                        and stored.result.status is ExecutionStatus.SUCCEEDED)
         say("\n" + rt.redact(incident_summary(thread, rt.store.audit.events(thread=thread))))
         check = rt.store.audit.verify()
         say(f"audit log: {'verified' if check.ok else 'BROKEN'} ({check.checked} events)")

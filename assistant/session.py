@@ -70,11 +70,12 @@ class Session:
 
     def ask(self, thread_id: str, actor: Actor, question: str,
             alert: dict[str, str] | None = None) -> Turn:
+        # Redacted before it enters graph state: checkpoints are stored, so they are egress.
         return self._run(thread_id, {
             "thread_id": thread_id,
-            "question": question,
+            "question": self.rt.redact(question),
             "actor": actor.model_dump(mode="json"),
-            "alert": alert or {},
+            "alert": self.rt.redact_value(alert or {}),
         })
 
     def respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool) -> Turn:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,9 +14,11 @@ from assistant.errors import OpsbotError
 _COMMAND_MODULES = (
     "audit",
     "core",
+    "evals",
     "policy",
     "redact",
     "search",
+    "slack",
 )
 
 
@@ -31,10 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("OPSBOT_LOG_LEVEL", "WARNING").upper(),
+                        format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
     except OpsbotError as exc:
-        print(f"opsbot: error: {exc}", file=sys.stderr)
+        # Error text can quote input (a pasted line, a file's content): it is egress too.
+        from assistant.redaction import Redactor
+
+        print(f"opsbot: error: {Redactor().redact(str(exc))}", file=sys.stderr)
         return 2
 
 

@@ -1,0 +1,78 @@
+"""No secret from the scenario logs appears in terminal output, audit records, log lines or
+anything stored (database, checkpoints, sandbox state), across every shipped scenario."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted(p.stem for p in (REPO / "evals" / "scenarios").glob("*.yaml"))
+
+# Deliberately narrow and independent of the redactor: what a reviewer would call "the
+# secret" in each planted log line.
+_PLANTED = [
+    re.compile(r"://[^:/\s]+:([^@\s]+)@"),  # password in a DSN
+    re.compile(r"Bearer ([A-Za-z0-9._~+/=-]{16,})"),
+    re.compile(r"(?i)\b[a-z_]*api_key=([A-Za-z0-9_]{16,})"),
+    re.compile(r"AWS_SECRET_ACCESS_KEY=(\S{20,})"),
+]
+
+
+def planted_secrets(scenario: str) -> set[str]:
+    text = (REPO / "evals" / "scenarios" / f"{scenario}.yaml").read_text()
+    return {m.group(1) for rx in _PLANTED for m in rx.finditer(text)}
+
+
+def test_every_scenario_plants_secrets():
+    assert planted_secrets("checkout-bad-deploy") >= {"hunter2"}
+    assert sum(len(planted_secrets(s)) for s in SCENARIOS) >= 5
+
+
+def _stored_bytes(home: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="module")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One index for every demo run here: each run copies it instead of re-embedding."""
+    home = tmp_path_factory.mktemp("index-home")
+    env = dict(os.environ, OPSBOT_HOME=str(home))
+    subprocess.run([sys.executable, "-m", "assistant.cli", "index"], cwd=REPO, env=env,
+                   check=True, capture_output=True, timeout=240)
+    return home / "index"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_demo_never_shows_a_planted_secret(tmp_path: Path, scenario: str, built_index: Path):
+    secrets = planted_secrets(scenario)
+    home = tmp_path / "home"
+    shutil.copytree(built_index, home / "index")
+    env = dict(os.environ, OPSBOT_LOG_LEVEL="DEBUG")
+    env.pop("OPSBOT_DB", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "demo", "--scenario", scenario,
+         "--home", str(home)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
+    )
+    # A scenario may end without an action (a freeze denies it); leaks matter either way.
+    assert run.returncode in (0, 1) and "audit log: verified" in run.stdout, (
+        run.stdout[-3000:] + run.stderr[-3000:])
+    exported = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "audit", "export", "--format", "jsonl"],
+        cwd=REPO, env=dict(env, OPSBOT_HOME=str(home)), capture_output=True, text=True,
+        timeout=120,
+    )
+    assert exported.stdout.count("\n") > 10
+    stored = _stored_bytes(home)
+    for secret in secrets:
+        assert secret not in run.stdout, f"{secret!r} in terminal output"
+        assert secret not in run.stderr, f"{secret!r} in log lines"
+        assert secret not in exported.stdout, f"{secret!r} in the audit log"
+        assert secret.encode() not in stored, f"{secret!r} stored under {home}"
+    if '"tool":"get_pod_logs"' in exported.stdout:
+        assert "[REDACTED:" in run.stdout + exported.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,14 @@ from llm_server import (
 )
 from pydantic import SecretStr
 
+from assistant.errors import InputError
 from assistant.planning.llm import LLMSettings, build_llm_planner
 from assistant.planning.llm.cassettes import (
     REPLAY_SETTINGS,
     RERECORD_COMMAND,
     CassetteMiss,
     cassette_path,
+    eval_settings,
     llm_cassette,
 )
 from assistant.planning.offline import Plan
@@ -56,10 +59,29 @@ def test_a_recorded_case_replays_without_the_server(tmp_path):
     recorded = record(tmp_path)
     assert recorded.llm_calls == 3 and len(recorded.candidates) == 1
 
-    with llm_cassette(CASE, tmp_path, record=False) as cassette:
+    with llm_cassette(CASE, tmp_path, record=False) as traffic:
         replayed = plan_case(REPLAY_SETTINGS)
-    assert cassette.play_count == 3  # the 429 was not kept: nothing to wait for in CI
+    assert traffic.cassette.play_count == 3  # the 429 was not kept: nothing to wait for
     assert replayed == recorded
+    assert len(traffic.requests) == 3 and "list_pods" in traffic.requests[1]
+
+
+def test_the_requests_of_a_recording_are_available_for_leak_checks(tmp_path):
+    with scripted_llm_server(*SCRIPT[1:]) as server, \
+            llm_cassette(CASE, tmp_path, record=True) as traffic:
+        plan_case(LLMSettings(model="m", base_url=server.base_url))
+        sent = traffic.requests
+    assert [json.loads(r)["messages"] for r in sent] == [
+        r.body["messages"] for r in server.received]
+
+
+def test_recording_needs_an_endpoint_and_replay_needs_none():
+    assert eval_settings(record=False) is REPLAY_SETTINGS
+    with pytest.raises(InputError, match="recording cassettes needs an LLM endpoint"):
+        eval_settings(record=True, env={})
+    recording = eval_settings(record=True, env={"OPENAI_BASE_URL": "http://localhost:8080/v1",
+                                                "OPSBOT_LLM_MODEL": "qwen2.5"})
+    assert recording.model == "qwen2.5"
 
 
 def test_cassettes_hold_no_key_and_no_auth_header(tmp_path):

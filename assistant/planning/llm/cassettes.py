@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from vcr.cassette import Cassette
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from assistant.config import REPO_ROOT
-from assistant.errors import OpsbotError
+from assistant.errors import InputError, OpsbotError
 from assistant.planning.llm.settings import LLMSettings
 
 CASSETTE_DIR = REPO_ROOT / "evals" / "cassettes"
@@ -52,13 +53,44 @@ class CassetteMiss(OpsbotError):
             "against a configured endpoint.")
 
 
+@dataclass(frozen=True)
+class CaseTraffic:
+    """One case's cassette while it is in use."""
+
+    cassette: Cassette
+    recording: bool
+
+    @property
+    def requests(self) -> list[str]:
+        """The chat requests the case sent so far, as JSON text (for leak checks)."""
+        recorded = self.cassette.requests
+        indexes = (range(len(recorded)) if self.recording
+                   else sorted(self.cassette.play_counts))
+        return [_text(recorded[i].body) for i in indexes]
+
+
+def eval_settings(record: bool, env: Mapping[str, str] | None = None) -> LLMSettings:
+    """The endpoint to record against (from the environment), or the replay stand-in."""
+    if not record:
+        return REPLAY_SETTINGS
+    settings = LLMSettings.from_env(env)
+    if settings is None:
+        raise InputError("recording cassettes needs an LLM endpoint: set OPENAI_BASE_URL "
+                         "(or OPENAI_API_KEY) and OPSBOT_LLM_MODEL", source="environment",
+                         field="OPENAI_BASE_URL")
+    return settings
+
+
 def cassette_path(case_id: str, cassette_dir: Path) -> Path:
     return cassette_dir / f"{_UNSAFE.sub('_', case_id)}.yaml"
 
 
+def _text(body: bytes | str | None) -> str:
+    return body.decode() if isinstance(body, bytes) else body or ""
+
+
 def _body(request: Any) -> dict[str, Any]:
-    raw = request.body or b"{}"
-    data = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    data = json.loads(_text(request.body) or "{}")
     data.pop("model", None)
     return data
 
@@ -79,7 +111,7 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def llm_cassette(case_id: str, cassette_dir: Path,
-                 record: bool) -> AbstractContextManager[Cassette]:
+                 record: bool) -> AbstractContextManager[CaseTraffic]:
     """Record (``record=True``, overwriting) or strictly replay the LLM traffic of one case."""
     path = cassette_path(case_id, cassette_dir)
     recorder = vcr.VCR(
@@ -92,7 +124,7 @@ def llm_cassette(case_id: str, cassette_dir: Path,
     recorder.register_matcher("llm_request", _same_llm_request)
 
     @contextmanager
-    def session() -> Iterator[Cassette]:
+    def session() -> Iterator[CaseTraffic]:
         if record:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.unlink(missing_ok=True)
@@ -100,7 +132,7 @@ def llm_cassette(case_id: str, cassette_dir: Path,
             raise CassetteMiss(case_id, path, "no cassette was recorded for this case")
         try:
             with recorder.use_cassette(str(path)) as cassette:
-                yield cassette
+                yield CaseTraffic(cassette, record)
         except CannotOverwriteExistingCassetteException as exc:
             played = sum(exc.cassette.play_counts.values())
             raise CassetteMiss(case_id, path, f"request {played + 1} of the case, "

@@ -1,0 +1,1 @@
+"""Alertmanager (API v2): alerts with silenced state, silences."""

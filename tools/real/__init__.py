@@ -1,0 +1,1 @@
+"""The real backend: Kubernetes, Prometheus and Alertmanager behind the Backend contract."""

@@ -1,0 +1,22 @@
+"""A mutation described before and after it runs: one line from -> to, the details, and
+JSON-able facts, rendered the way the sandbox renders its changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.models import ToolOutput
+
+
+@dataclass(frozen=True)
+class Change:
+    summary: str
+    details: tuple[str, ...]
+    changed: dict[str, Any]
+
+    def render(self) -> str:
+        return "\n".join((self.summary, *(f"  - {d}" for d in self.details)))
+
+    def output(self) -> ToolOutput:
+        return ToolOutput(text=self.render(), data={"changed": self.changed})

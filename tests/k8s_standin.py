@@ -1,0 +1,728 @@
+"""A Kubernetes API stand-in: a threaded HTTP server on 127.0.0.1 serving the endpoints
+opsbot's Kubernetes backend calls, so the backend is tested through the real client
+over real HTTP.
+
+Faithful where the backend depends on it: objects are built from the client's own models
+and serialised with ApiClient.sanitize_for_serialization; every write bumps a global
+resourceVersion; a patch carrying a stale resourceVersion is refused with 409; errors are
+Status objects with the API server's reasons and messages; dryRun=All validates and
+answers without persisting; bearer tokens are checked (401); RBAC refusals (403) are
+configurable; the secrets API is always forbidden and every request is recorded, so a
+test can prove it was never called.
+
+Simplified: the deployment controller runs synchronously after each persisted write
+(new or re-used ReplicaSet with the revision annotations kubectl and the controller
+write, old ReplicaSets scaled to zero, pods replaced at once); strategic merge patches
+are applied as JSON merge patches, which is the same for the map-only patches opsbot
+sends; label selectors support equality, inequality and existence.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from kubernetes import client as k8s
+
+REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+TEMPLATE_HASH = "pod-template-hash"
+_NOT_COPIED = {REVISION, REVISION_HISTORY, "deployment.kubernetes.io/desired-replicas",
+               "deployment.kubernetes.io/max-replicas",
+               "kubectl.kubernetes.io/last-applied-configuration"}
+USER = "system:serviceaccount:ops:opsbot"
+
+_API = k8s.ApiClient()
+
+
+def to_json(model: Any) -> dict[str, Any]:
+    return _API.sanitize_for_serialization(model)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, reason: str, message: str,
+                 details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code, self.reason, self.message, self.details = code, reason, message, details
+
+    def status(self) -> dict[str, Any]:
+        return to_json(k8s.V1Status(api_version="v1", kind="Status", metadata=k8s.V1ListMeta(),
+                                    status="Failure", message=self.message,
+                                    reason=self.reason, details=self.details, code=self.code))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    content_type: str | None
+    body: Any
+
+
+@dataclass
+class Fault:
+    """The next ``times`` requests whose path contains ``path`` get this answer instead."""
+
+    path: str
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    method: str | None = None
+    times: int = 1
+
+
+@dataclass(frozen=True)
+class Resource:
+    plural: str
+    group: str  # "" for the core group
+    kind: str
+
+    def qualified(self) -> str:
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+DEPLOYMENTS = Resource("deployments", "apps", "Deployment")
+REPLICASETS = Resource("replicasets", "apps", "ReplicaSet")
+PODS = Resource("pods", "", "Pod")
+EVENTS = Resource("events", "", "Event")
+NAMESPACES = Resource("namespaces", "", "Namespace")
+
+
+def _template_hash(template: dict[str, Any]) -> str:
+    clean = copy.deepcopy(template)
+    clean.get("metadata", {}).get("labels", {}).pop(TEMPLATE_HASH, None)
+    return hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _merge(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge(result.get(key), value)
+    return result
+
+
+def _pointer(path: str) -> list[str]:
+    if not path.startswith("/"):
+        raise ApiError(422, "Invalid", f"invalid JSON pointer {path!r}")
+    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+
+
+def _json_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
+    """RFC 6902 add / replace / remove / test on object members (what opsbot sends)."""
+    for op in ops:
+        *parents, last = _pointer(op["path"])
+        node: Any = doc
+        for part in parents:
+            if not isinstance(node, dict) or part not in node:
+                raise ApiError(422, "Invalid", f"the server rejected our request due to an "
+                               f"error in our request: missing path {op['path']}")
+            node = node[part]
+        kind = op["op"]
+        if kind == "add":
+            node[last] = copy.deepcopy(op["value"])
+        elif kind in ("replace", "remove", "test") and last not in node:
+            raise ApiError(422, "Invalid", f"jsonpatch {kind} operation does not apply: "
+                           f"doc is missing key: {op['path']}")
+        elif kind == "replace":
+            node[last] = copy.deepcopy(op["value"])
+        elif kind == "remove":
+            del node[last]
+        elif kind == "test" and node[last] != op["value"]:
+            raise ApiError(422, "Invalid", f"testing value {op['path']} failed")
+        elif kind not in ("test",):
+            raise ApiError(422, "Invalid", f"unexpected kind of operation: {kind}")
+    return doc
+
+
+def _selector_matches(selector: str, labels: dict[str, str]) -> bool:
+    for term in filter(None, (t.strip() for t in selector.split(","))):
+        if m := re.fullmatch(r"([\w./-]+)\s*!=\s*([\w.-]*)", term):
+            if labels.get(m[1]) == m[2]:
+                return False
+        elif m := re.fullmatch(r"([\w./-]+)\s*==?\s*([\w.-]*)", term):
+            if labels.get(m[1]) != m[2]:
+                return False
+        elif m := re.fullmatch(r"!([\w./-]+)", term):
+            if m[1] in labels:
+                return False
+        elif re.fullmatch(r"[\w./-]+", term):
+            if term not in labels:
+                return False
+        else:
+            raise ApiError(400, "BadRequest", f"unable to parse requirement: {term!r}")
+    return True
+
+
+def _field_matches(selector: str, obj: dict[str, Any]) -> bool:
+    for term in filter(None, selector.split(",")):
+        path, sep, want = term.partition("=")
+        if not sep:
+            raise ApiError(400, "BadRequest", f"invalid field selector: {term!r}")
+        node: Any = obj
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if str(node) != want:
+            return False
+    return True
+
+
+class K8sStandin:
+    def __init__(self, token: str = "standin-token") -> None:
+        self.token = token
+        self.requests: list[Recorded] = []
+        self.crashing_images: set[str] = set()
+        self.logs_by_image: dict[str, tuple[list[str], list[str]]] = {}  # current, previous
+        self.before_patch: Callable[[K8sStandin], None] | None = None
+        self._forbidden: set[tuple[str, str, str | None]] = set()
+        self._faults: list[Fault] = []
+        self._objects: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._rv = itertools.count(1000)
+        self._ids = itertools.count(1)
+        self._first_revision: dict[str, int] = {}
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def __enter__(self) -> K8sStandin:
+        handler = type("Handler", (_Handler,), {"standin": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                         daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def configuration(self, token: str | None = None) -> k8s.Configuration:
+        config = k8s.Configuration(host=self.url)
+        config.api_key = {"BearerToken": token or self.token}
+        config.api_key_prefix = {"BearerToken": "Bearer"}
+        config.retries = False
+        return config
+
+    # --- test controls ---------------------------------------------------------------
+
+    def forbid(self, verb: str, resource: str, namespace: str | None = None) -> None:
+        self._forbidden.add((verb, resource, namespace))
+
+    def fault(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def touch(self, namespace: str, name: str) -> None:
+        """Another writer changes the deployment (a label), bumping its resourceVersion."""
+        with self._lock:
+            dep = self.get(DEPLOYMENTS, namespace, name)
+            dep["metadata"].setdefault("labels", {})["touched"] = str(next(self._ids))
+            self._store(DEPLOYMENTS, dep)
+
+    def paths(self) -> list[str]:
+        return [r.path for r in self.requests]
+
+    # --- seeding (through the same controller the API writes go through) ------------
+
+    def add_namespace(self, name: str) -> None:
+        ns = k8s.V1Namespace(api_version="v1", kind="Namespace",
+                             metadata=k8s.V1ObjectMeta(name=name, uid=self._uid()))
+        self._store(NAMESPACES, to_json(ns))
+
+    def create_deployment(self, namespace: str, name: str, *, image: str, change: str,
+                          replicas: int = 3, service: str | None = None,
+                          first_revision: int = 1) -> None:
+        if (NAMESPACES.plural, "", namespace) not in self._objects:
+            self.add_namespace(namespace)
+        labels = {"app.kubernetes.io/name": service or name, "app": name}
+        dep = k8s.V1Deployment(
+            api_version="apps/v1", kind="Deployment",
+            metadata=k8s.V1ObjectMeta(name=name, namespace=namespace, uid=self._uid(),
+                                      labels=dict(labels), generation=1,
+                                      creation_timestamp=_now(),
+                                      annotations={CHANGE_CAUSE: change}),
+            spec=k8s.V1DeploymentSpec(
+                replicas=replicas,
+                selector=k8s.V1LabelSelector(match_labels={"app": name}),
+                template=k8s.V1PodTemplateSpec(
+                    metadata=k8s.V1ObjectMeta(labels=dict(labels)),
+                    spec=k8s.V1PodSpec(containers=[k8s.V1Container(
+                        name=name, image=image,
+                        resources=k8s.V1ResourceRequirements(limits={"memory": "512Mi"}))]),
+                ),
+            ),
+        )
+        with self._lock:
+            self._first_revision[f"{namespace}/{name}"] = first_revision
+            self._store(DEPLOYMENTS, to_json(dep))
+            self._reconcile(namespace, name)
+
+    def deploy(self, namespace: str, name: str, *, image: str, change: str) -> None:
+        """What `kubectl set image` + `kubectl annotate change-cause` do."""
+        with self._lock:
+            dep = self.get(DEPLOYMENTS, namespace, name)
+            dep["spec"]["template"]["spec"]["containers"][0]["image"] = image
+            dep["metadata"]["annotations"][CHANGE_CAUSE] = change
+            dep["metadata"]["generation"] += 1
+            self._store(DEPLOYMENTS, dep)
+            self._reconcile(namespace, name)
+
+    # --- object store ----------------------------------------------------------------
+
+    def _uid(self) -> str:
+        return f"00000000-0000-4000-8000-{next(self._ids):012d}"
+
+    def _store(self, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+        meta = obj["metadata"]
+        meta["resourceVersion"] = str(next(self._rv))
+        self._objects[(resource.plural, meta.get("namespace", ""), meta["name"])] = obj
+        return obj
+
+    def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
+        try:
+            return copy.deepcopy(self._objects[(resource.plural, namespace, name)])
+        except KeyError:
+            raise ApiError(404, "NotFound", f'{resource.qualified()} "{name}" not found',
+                           {"name": name, "group": resource.group,
+                            "kind": resource.plural}) from None
+
+    def items(self, resource: Resource, namespace: str | None) -> Iterator[dict[str, Any]]:
+        for (plural, ns, _), obj in sorted(self._objects.items()):
+            if plural == resource.plural and namespace in (None, ns):
+                yield copy.deepcopy(obj)
+
+    def _delete(self, resource: Resource, namespace: str, name: str) -> None:
+        self._objects.pop((resource.plural, namespace, name), None)
+
+    # --- the deployment controller ---------------------------------------------------
+
+    def _owned(self, dep: dict[str, Any], resource: Resource) -> list[dict[str, Any]]:
+        uid = dep["metadata"]["uid"]
+        return [o for o in self.items(resource, dep["metadata"]["namespace"])
+                if any(r["uid"] == uid for r in o["metadata"].get("ownerReferences", []))]
+
+    def _owner_ref(self, kind: str, obj: dict[str, Any]) -> k8s.V1OwnerReference:
+        return k8s.V1OwnerReference(api_version="apps/v1", kind=kind,
+                                    name=obj["metadata"]["name"], uid=obj["metadata"]["uid"],
+                                    controller=True, block_owner_deletion=True)
+
+    def _reconcile(self, namespace: str, name: str) -> None:
+        dep = self.get(DEPLOYMENTS, namespace, name)
+        template = dep["spec"]["template"]
+        digest = _template_hash(template)
+        owned = self._owned(dep, REPLICASETS)
+        numbers = [int(rs["metadata"]["annotations"][REVISION]) for rs in owned]
+        top = max(numbers, default=self._first_revision.get(f"{namespace}/{name}", 1) - 1)
+        copied = {k: v for k, v in (dep["metadata"].get("annotations") or {}).items()
+                  if k not in _NOT_COPIED}
+        new = next((rs for rs in owned if _template_hash(rs["spec"]["template"]) == digest),
+                   None)
+        if new is None:
+            new = self._new_replica_set(dep, digest, top + 1, copied)
+        elif int(new["metadata"]["annotations"][REVISION]) != top:
+            annotations = new["metadata"]["annotations"]
+            history = [h for h in annotations.get(REVISION_HISTORY, "").split(",") if h]
+            annotations[REVISION_HISTORY] = ",".join([*history, annotations[REVISION]])
+            annotations.update(copied)
+            annotations[REVISION] = str(top + 1)
+            self._store(REPLICASETS, new)
+        replicas = dep["spec"]["replicas"]
+        for rs in [*self._owned(dep, REPLICASETS)]:
+            is_new = rs["metadata"]["name"] == new["metadata"]["name"]
+            self._scale_replica_set(rs, replicas if is_new else 0)
+        new = self.get(REPLICASETS, namespace, new["metadata"]["name"])
+        dep = self.get(DEPLOYMENTS, namespace, name)
+        dep["metadata"]["annotations"][REVISION] = new["metadata"]["annotations"][REVISION]
+        self._set_status(dep, new)
+        self._store(DEPLOYMENTS, dep)
+        self._event(dep, f"Scaled up replica set {new['metadata']['name']} to {replicas}")
+
+    def _new_replica_set(self, dep: dict[str, Any], digest: str, revision: int,
+                         copied: dict[str, str]) -> dict[str, Any]:
+        meta = dep["metadata"]
+        template = copy.deepcopy(dep["spec"]["template"])
+        template["metadata"].setdefault("labels", {})[TEMPLATE_HASH] = digest
+        selector = copy.deepcopy(dep["spec"]["selector"])
+        selector["matchLabels"][TEMPLATE_HASH] = digest
+        rs = k8s.V1ReplicaSet(
+            api_version="apps/v1", kind="ReplicaSet",
+            metadata=k8s.V1ObjectMeta(
+                name=f"{meta['name']}-{digest}", namespace=meta["namespace"], uid=self._uid(),
+                labels=dict(template["metadata"]["labels"]), creation_timestamp=_now(),
+                annotations={**copied, REVISION: str(revision)},
+                owner_references=[self._owner_ref("Deployment", dep)]),
+            spec=k8s.V1ReplicaSetSpec(replicas=0, selector=k8s.V1LabelSelector(
+                match_labels=selector["matchLabels"])),
+        )
+        obj = to_json(rs)
+        obj["spec"]["template"] = template
+        obj["status"] = {"replicas": 0}
+        return self._store(REPLICASETS, obj)
+
+    def _scale_replica_set(self, rs: dict[str, Any], replicas: int) -> None:
+        meta = rs["metadata"]
+        pods = self._owned(rs, PODS)
+        for pod in pods[replicas:]:
+            self._delete(PODS, meta["namespace"], pod["metadata"]["name"])
+        for _ in range(replicas - len(pods)):
+            self._new_pod(rs)
+        pods = self._owned(rs, PODS)
+        ready = sum(1 for p in pods if p["status"]["conditions"][0]["status"] == "True")
+        rs["spec"]["replicas"] = replicas
+        rs["status"] = {"replicas": len(pods), "readyReplicas": ready,
+                        "availableReplicas": ready, "fullyLabeledReplicas": len(pods),
+                        "observedGeneration": 1}
+        self._store(REPLICASETS, rs)
+
+    def _new_pod(self, rs: dict[str, Any]) -> None:
+        template = rs["spec"]["template"]
+        container = template["spec"]["containers"][0]
+        crash = container["image"] in self.crashing_images
+        started = _now()
+        if crash:
+            state = k8s.V1ContainerState(waiting=k8s.V1ContainerStateWaiting(
+                reason="CrashLoopBackOff",
+                message=f"back-off 5m0s restarting failed container={container['name']}"))
+            last = k8s.V1ContainerState(terminated=k8s.V1ContainerStateTerminated(
+                exit_code=2, reason="Error", started_at=started, finished_at=started))
+        else:
+            state = k8s.V1ContainerState(running=k8s.V1ContainerStateRunning(started_at=started))
+            last = k8s.V1ContainerState()
+        pod = k8s.V1Pod(
+            api_version="v1", kind="Pod",
+            metadata=k8s.V1ObjectMeta(
+                name=f"{rs['metadata']['name']}-{next(self._ids):05d}",
+                namespace=rs["metadata"]["namespace"], uid=self._uid(),
+                labels=dict(template["metadata"]["labels"]), creation_timestamp=started,
+                owner_references=[self._owner_ref("ReplicaSet", rs)]),
+            spec=k8s.V1PodSpec(containers=[k8s.V1Container(name=container["name"],
+                                                           image=container["image"])]),
+            status=k8s.V1PodStatus(
+                phase="Running", start_time=started,
+                conditions=[k8s.V1PodCondition(type="Ready",
+                                               status="False" if crash else "True")],
+                container_statuses=[k8s.V1ContainerStatus(
+                    name=container["name"], image=container["image"],
+                    image_id=f"docker-pullable://{container['image']}", ready=not crash,
+                    restart_count=6 if crash else 0, started=not crash,
+                    state=state, last_state=last)],
+            ),
+        )
+        self._store(PODS, to_json(pod))
+
+    def _set_status(self, dep: dict[str, Any], new_rs: dict[str, Any]) -> None:
+        replicas = dep["spec"]["replicas"]
+        ready = new_rs["status"].get("readyReplicas", 0)
+        available = ready >= replicas - replicas // 4
+        crashing = ready < replicas
+        rs_name = new_rs["metadata"]["name"]
+        conditions = [
+            k8s.V1DeploymentCondition(
+                type="Available", status=str(available),
+                reason="MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+                message="Deployment has minimum availability." if available
+                else "Deployment does not have minimum availability."),
+            k8s.V1DeploymentCondition(
+                type="Progressing", status="False" if crashing else "True",
+                reason="ProgressDeadlineExceeded" if crashing else "NewReplicaSetAvailable",
+                message=f'ReplicaSet "{rs_name}" has timed out progressing.' if crashing
+                else f'ReplicaSet "{rs_name}" has successfully progressed.'),
+        ]
+        dep["status"] = to_json(k8s.V1DeploymentStatus(
+            observed_generation=dep["metadata"]["generation"], replicas=replicas,
+            updated_replicas=replicas, ready_replicas=ready, available_replicas=ready,
+            unavailable_replicas=replicas - ready, conditions=conditions))
+
+    def _event(self, dep: dict[str, Any], message: str) -> None:
+        meta = dep["metadata"]
+        event = k8s.CoreV1Event(
+            api_version="v1", kind="Event",
+            metadata=k8s.V1ObjectMeta(name=f"{meta['name']}.{next(self._ids):x}",
+                                      namespace=meta["namespace"]),
+            involved_object=k8s.V1ObjectReference(kind="Deployment", name=meta["name"],
+                                                  namespace=meta["namespace"],
+                                                  uid=meta["uid"]),
+            reason="ScalingReplicaSet", message=message, type="Normal", count=1,
+            first_timestamp=_now(), last_timestamp=_now(),
+            source=k8s.V1EventSource(component="deployment-controller"))
+        self._store(EVENTS, to_json(event))
+
+    # --- request handling ------------------------------------------------------------
+
+    def _scale_of(self, dep: dict[str, Any]) -> dict[str, Any]:
+        meta = dep["metadata"]
+        selector = ",".join(f"{k}={v}" for k, v in dep["spec"]["selector"]["matchLabels"].items())
+        return to_json(k8s.V1Scale(
+            api_version="autoscaling/v1", kind="Scale",
+            metadata=k8s.V1ObjectMeta(name=meta["name"], namespace=meta["namespace"],
+                                      uid=meta["uid"], resource_version=meta["resourceVersion"]),
+            spec=k8s.V1ScaleSpec(replicas=dep["spec"]["replicas"]),
+            status=k8s.V1ScaleStatus(replicas=dep.get("status", {}).get("replicas", 0),
+                                     selector=selector)))
+
+    def _patched(self, current: dict[str, Any], content_type: str | None,
+                 body: Any) -> dict[str, Any]:
+        if content_type == "application/json-patch+json":
+            if not isinstance(body, list):
+                raise ApiError(400, "BadRequest", "json patch must be a list of operations")
+            return _json_patch(copy.deepcopy(current), body)
+        if content_type in ("application/merge-patch+json",
+                            "application/strategic-merge-patch+json"):
+            return _merge(current, body)
+        raise ApiError(415, "UnsupportedMediaType",
+                       f"the body of the request was in an unknown format - accepted media "
+                       f"types include: application/json-patch+json, "
+                       f"application/merge-patch+json, application/apply-patch+yaml, "
+                       f"application/strategic-merge-patch+json (got {content_type})")
+
+    def _check_write(self, resource: Resource, name: str, current_rv: str,
+                     patched: dict[str, Any], replicas: Any) -> None:
+        if patched["metadata"].get("resourceVersion") != current_rv:
+            raise ApiError(409, "Conflict",
+                           f'Operation cannot be fulfilled on {resource.qualified()} "{name}": '
+                           "the object has been modified; please apply your changes to the "
+                           "latest version and try again",
+                           {"name": name, "group": resource.group, "kind": resource.plural})
+        if not isinstance(replicas, int) or replicas < 0:
+            raise ApiError(422, "Invalid",
+                           f'{resource.kind}.{resource.group} "{name}" is invalid: '
+                           f"spec.replicas: Invalid value: {replicas}: must be greater than "
+                           "or equal to 0")
+
+    def patch_deployment(self, namespace: str, name: str, content_type: str | None,
+                         body: Any, dry_run: bool) -> dict[str, Any]:
+        if self.before_patch is not None:
+            self.before_patch(self)
+        current = self.get(DEPLOYMENTS, namespace, name)
+        patched = self._patched(current, content_type, body)
+        self._check_write(DEPLOYMENTS, name, current["metadata"]["resourceVersion"], patched,
+                          patched.get("spec", {}).get("replicas"))
+        if patched["spec"] != current["spec"]:
+            patched["metadata"]["generation"] = current["metadata"]["generation"] + 1
+        if dry_run:
+            return patched
+        self._store(DEPLOYMENTS, patched)
+        self._reconcile(namespace, name)
+        return self.get(DEPLOYMENTS, namespace, name)
+
+    def patch_scale(self, namespace: str, name: str, content_type: str | None, body: Any,
+                    dry_run: bool) -> dict[str, Any]:
+        dep = self.get(DEPLOYMENTS, namespace, name)
+        scale = self._scale_of(dep)
+        patched = self._patched(scale, content_type, body)
+        replicas = patched.get("spec", {}).get("replicas")
+        self._check_write(DEPLOYMENTS, name, scale["metadata"]["resourceVersion"], patched,
+                          replicas)
+        if dry_run:
+            return patched
+        dep["spec"]["replicas"] = replicas
+        dep["metadata"]["generation"] += 1
+        self._store(DEPLOYMENTS, dep)
+        self._reconcile(namespace, name)
+        return self._scale_of(self.get(DEPLOYMENTS, namespace, name))
+
+    def pod_log(self, namespace: str, name: str, query: dict[str, str]) -> str:
+        pod = self.get(PODS, namespace, name)
+        containers = [c["name"] for c in pod["spec"]["containers"]]
+        container = query.get("container")
+        if container is None:
+            if len(containers) > 1:
+                raise ApiError(400, "BadRequest", f"a container name must be specified for "
+                               f"pod {name}, choose one of: [{' '.join(containers)}]")
+            container = containers[0]
+        if container not in containers:
+            raise ApiError(400, "BadRequest", f"container {container} is not valid for pod "
+                                              f"{name}")
+        image = pod["spec"]["containers"][containers.index(container)]["image"]
+        current, previous = self.logs_by_image.get(image, ([f"started {image}"], []))
+        if query.get("previous") == "true":
+            if image not in self.crashing_images or not previous:
+                raise ApiError(400, "BadRequest", f'previous terminated container '
+                               f'"{container}" in pod "{name}" not found')
+            lines = previous
+        else:
+            lines = current
+        tail = int(query.get("tailLines", len(lines)))
+        return "".join(f"{line}\n" for line in lines[-tail:] if tail > 0)
+
+    def respond(self, method: str, path: str, query: dict[str, str],
+                content_type: str | None, body: Any) -> tuple[int, Any]:
+        dry = query.get("dryRun")
+        if dry not in (None, "All"):
+            raise ApiError(400, "BadRequest", f"Invalid dryRun value: {dry}")
+        for pattern, handler in _ROUTES:
+            match = re.fullmatch(pattern, path)
+            if match and method in handler:
+                verb, resource, call = handler[method]
+                namespace = match.groupdict().get("ns")
+                if {(verb, resource, namespace), (verb, resource, None)} & self._forbidden:
+                    raise _forbidden(verb, resource, namespace, match.groupdict().get("name"))
+                with self._lock:
+                    return 200, call(self, match.groupdict(), query, content_type, body,
+                                     dry == "All")
+        raise ApiError(404, "NotFound", "the server could not find the requested resource")
+
+
+def _forbidden(verb: str, resource: str, namespace: str | None, name: str | None) -> ApiError:
+    group = "apps" if resource.startswith(("deployments", "replicasets")) else ""
+    kind = resource.split("/")[0] + (f".{group}" if group else "")
+    subject = f'{kind} "{name}"' if name else kind
+    where = f' in the namespace "{namespace}"' if namespace else ""
+    return ApiError(403, "Forbidden",
+                    f'{subject} is forbidden: User "{USER}" cannot {verb} resource '
+                    f'"{resource}" in API group "{group}"{where}',
+                    {"name": name or "", "group": group, "kind": resource})
+
+
+def _list(resource: Resource, kind: str) -> Callable[..., Any]:
+    def handler(s: K8sStandin, m: dict[str, str], q: dict[str, str], *_: Any) -> Any:
+        items = [o for o in s.items(resource, m.get("ns"))
+                 if _selector_matches(q.get("labelSelector", ""),
+                                      o["metadata"].get("labels") or {})
+                 and _field_matches(q.get("fieldSelector", ""), o)]
+        return {"kind": kind, "apiVersion": "apps/v1" if resource.group else "v1",
+                "metadata": {"resourceVersion": str(next(s._rv))}, "items": items}
+    return handler
+
+
+def _get(resource: Resource) -> Callable[..., Any]:
+    return lambda s, m, *_: s.get(resource, m.get("ns", ""), m["name"])
+
+
+_NS = r"/namespaces/(?P<ns>[^/]+)"
+_ROUTES: list[tuple[str, dict[str, tuple[str, str, Callable[..., Any]]]]] = [
+    (r"/api/v1/namespaces/(?P<name>[^/]+)", {"GET": ("get", "namespaces", _get(NAMESPACES))}),
+    (rf"/api/v1{_NS}/pods", {"GET": ("list", "pods", _list(PODS, "PodList"))}),
+    (r"/api/v1/pods", {"GET": ("list", "pods", _list(PODS, "PodList"))}),
+    (rf"/api/v1{_NS}/pods/(?P<name>[^/]+)", {"GET": ("get", "pods", _get(PODS))}),
+    (rf"/api/v1{_NS}/pods/(?P<name>[^/]+)/log",
+     {"GET": ("get", "pods/log", lambda s, m, q, *_: s.pod_log(m["ns"], m["name"], q))}),
+    (rf"/api/v1{_NS}/events", {"GET": ("list", "events", _list(EVENTS, "EventList"))}),
+    (rf"/apis/apps/v1{_NS}/deployments",
+     {"GET": ("list", "deployments", _list(DEPLOYMENTS, "DeploymentList"))}),
+    (r"/apis/apps/v1/deployments",
+     {"GET": ("list", "deployments", _list(DEPLOYMENTS, "DeploymentList"))}),
+    (rf"/apis/apps/v1{_NS}/deployments/(?P<name>[^/]+)", {
+        "GET": ("get", "deployments", _get(DEPLOYMENTS)),
+        "PATCH": ("patch", "deployments",
+                  lambda s, m, q, ct, b, dry: s.patch_deployment(m["ns"], m["name"], ct, b, dry)),
+    }),
+    (rf"/apis/apps/v1{_NS}/deployments/(?P<name>[^/]+)/scale", {
+        "GET": ("get", "deployments/scale",
+                lambda s, m, *_: s._scale_of(s.get(DEPLOYMENTS, m["ns"], m["name"]))),
+        "PATCH": ("patch", "deployments/scale",
+                  lambda s, m, q, ct, b, dry: s.patch_scale(m["ns"], m["name"], ct, b, dry)),
+    }),
+    (rf"/apis/apps/v1{_NS}/replicasets",
+     {"GET": ("list", "replicasets", _list(REPLICASETS, "ReplicaSetList"))}),
+    (r"/apis/apps/v1/replicasets",
+     {"GET": ("list", "replicasets", _list(REPLICASETS, "ReplicaSetList"))}),
+]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes
+    standin: K8sStandin
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests read the recorded requests instead."""
+
+    def _send(self, status: int, payload: bytes, content_type: str,
+              headers: dict[str, str] | None = None) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up first (timeout tests)
+
+    def _error(self, error: ApiError) -> None:
+        self._send(error.code, json.dumps(error.status()).encode(), "application/json")
+
+    def _handle(self) -> None:
+        s = self.standin
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        content_type = self.headers.get("Content-Type")
+        body = json.loads(raw) if raw else None
+        with s._lock:
+            s.requests.append(Recorded(self.command, parts.path, query, content_type, body))
+            fault = next((f for f in s._faults if f.path in parts.path
+                          and f.method in (None, self.command)), None)
+            if fault is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    s._faults.remove(fault)
+        if self.headers.get("Authorization") != f"Bearer {s.token}":
+            self._error(ApiError(401, "Unauthorized", "Unauthorized"))
+            return
+        if fault is not None:
+            time.sleep(fault.delay)
+            self._send(fault.status, fault.body, fault.content_type, fault.headers)
+            return
+        if "/secrets" in parts.path:
+            self._error(ApiError(403, "Forbidden", f'secrets is forbidden: User "{USER}" '
+                                 'cannot get resource "secrets" in API group ""'))
+            return
+        try:
+            status, result = s.respond(self.command, parts.path, query, content_type, body)
+        except ApiError as error:
+            self._error(error)
+            return
+        if isinstance(result, str):
+            self._send(status, result.encode(), "text/plain")
+        else:
+            self._send(status, json.dumps(result).encode(), "application/json")
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()

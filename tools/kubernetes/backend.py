@@ -1,0 +1,433 @@
+"""The Kubernetes half of the catalog: pods, logs, deployments, rollouts, and the three
+mutations, each of which runs either as a server-side dry run (the preview) or for real
+through the same code, so what was previewed is what runs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes.utils.quantity import parse_quantity
+
+from assistant.models import DeploymentInfo, ToolOutput
+from tools.backend import ToolFailure
+from tools.catalog import (
+    DeploymentArgs,
+    GetPodLogsArgs,
+    ListPodsArgs,
+    RollbackDeploymentArgs,
+    ScaleDeploymentArgs,
+)
+from tools.kubernetes.cluster import JSON_PATCH, MERGE_PATCH, Cluster, default_container
+from tools.kubernetes.history import Revision, deployment_of, owned_replica_sets, revisions
+from tools.kubernetes.pods import (
+    CHANGE_CAUSE,
+    PodState,
+    images,
+    pod_state,
+    revision_of,
+    selector_string,
+)
+from tools.kubernetes.rollout import (
+    RESTARTED_AT,
+    restart_patch,
+    rollback_annotations,
+    rollback_patch,
+    same_template,
+)
+from tools.real.change import Change
+from tools.real.settings import DEFAULT_SERVICE_LABELS
+from tools.sandbox import render
+
+EVENTS_SHOWN = 10
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _View:
+    deployment: k8s.V1Deployment
+    replica_sets: list[k8s.V1ReplicaSet]  # owned by the deployment
+    pods: list[PodState]  # of those replica sets
+
+    @property
+    def key(self) -> str:
+        return f"{self.deployment.metadata.namespace}/{self.deployment.metadata.name}"
+
+    def revision_of_pod(self, pod: PodState) -> int | None:
+        rs = next((r for r in self.replica_sets if r.metadata.name == pod.owner), None)
+        return revision_of(rs.metadata) if rs else None
+
+
+def _dry(dry_run: bool) -> tuple[str, ...]:
+    return ("server-side dry run (dryRun=All) accepted; nothing changed yet",) if dry_run \
+        else ()
+
+
+class KubernetesTools:
+    def __init__(self, cluster: Cluster, clock: Callable[[], datetime], *,
+                 namespaces: Sequence[str] = (),
+                 service_labels: Sequence[str] = DEFAULT_SERVICE_LABELS) -> None:
+        self.cluster = cluster
+        self._clock = clock
+        self._namespaces = tuple(namespaces)
+        self._service_labels = tuple(service_labels)
+
+    # --- shared ----------------------------------------------------------------------
+
+    def _in_scope(self, namespace: str) -> None:
+        if self._namespaces and namespace not in self._namespaces:
+            raise ToolFailure(f"namespace {namespace!r} is outside this opsbot's scope "
+                              f"(OPSBOT_NAMESPACES: {', '.join(self._namespaces)})")
+
+    def service_of(self, deployment: k8s.V1Deployment) -> str:
+        template = deployment.spec.template.metadata
+        for labels in ((template.labels if template else None) or {},
+                       deployment.metadata.labels or {}):
+            for key in self._service_labels:
+                if labels.get(key):
+                    return labels[key]
+        return deployment.metadata.name
+
+    def _view(self, namespace: str, name: str) -> _View:
+        self._in_scope(namespace)
+        dep = self.cluster.deployment(namespace, name)
+        selector = selector_string(dep.spec.selector)
+        owned = owned_replica_sets(dep, self.cluster.replica_sets(namespace, selector))
+        names = {rs.metadata.name for rs in owned}
+        pods = [s for s in map(pod_state, self.cluster.pods(namespace, selector))
+                if s.owner in names]
+        return _View(dep, owned, pods)
+
+    # --- inventory -------------------------------------------------------------------
+
+    def deployment_infos(self) -> list[DeploymentInfo]:
+        infos: list[DeploymentInfo] = []
+        for namespace in self._namespaces or (None,):
+            deployments = self.cluster.deployments(namespace)
+            owner = {(rs.metadata.namespace, rs.metadata.name): deployment_of(rs)
+                     for rs in self.cluster.replica_sets(namespace)}
+            pods: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+            for state in map(pod_state, self.cluster.pods(namespace)):
+                dep = owner.get((state.namespace, state.owner or ""))
+                pods[(state.namespace, dep)].append(state.name)
+            for d in deployments:
+                meta = d.metadata
+                infos.append(DeploymentInfo(
+                    namespace=meta.namespace,
+                    name=meta.name,
+                    service=self.service_of(d),
+                    replicas=d.spec.replicas if d.spec.replicas is not None else 1,
+                    ready_replicas=(d.status.ready_replicas if d.status else None) or 0,
+                    pods=tuple(sorted(pods.get((meta.namespace, meta.name), []))),
+                    revision=revision_of(meta),
+                ))
+        return infos
+
+    # --- read-only tools -------------------------------------------------------------
+
+    def list_pods(self, args: ListPodsArgs) -> ToolOutput:
+        self._in_scope(args.namespace)
+        if args.deployment is not None:
+            view = self._view(args.namespace, args.deployment)
+            listed = [(s, args.deployment, view.revision_of_pod(s)) for s in view.pods]
+        else:
+            rs_info = {
+                rs.metadata.name: (deployment_of(rs), revision_of(rs.metadata))
+                for rs in self.cluster.replica_sets(args.namespace)
+            }
+            states = list(map(pod_state, self.cluster.pods(args.namespace)))
+            if not states and self.cluster.namespace_missing(args.namespace):
+                raise ToolFailure(f"namespace {args.namespace!r} not found")
+            listed = [(s, *rs_info.get(s.owner or "", (None, None))) for s in states]
+        now = self._clock()
+        pods = [
+            {
+                "name": s.name,
+                "phase": s.phase,
+                "ready": s.ready,
+                "restarts": s.restarts,
+                "reason": s.reason or s.last_termination_reason,
+                "deployment": dep,
+                "revision": revision,
+                "last_termination_reason": s.last_termination_reason,
+                "age": render.age(now - s.created_at) if s.created_at else None,
+            }
+            for s, dep, revision in listed
+        ]
+        rows = [
+            (
+                s.name,
+                f"{s.containers_ready}/{s.containers}",
+                s.status,
+                _restarts(s, now),
+                render.age(now - s.created_at) if s.created_at else "-",
+                dep or "-",
+                revision if revision is not None else "-",
+                s.last_termination_reason or "",
+            )
+            for s, dep, revision in listed
+        ]
+        headers = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "DEPLOYMENT", "REVISION",
+                   "LAST-TERMINATION")
+        text = render.table(headers, rows) if rows else f"no pods in {args.namespace}"
+        return ToolOutput(text=text, data={"pods": pods})
+
+    def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
+        self._in_scope(args.namespace)
+        pod = self.cluster.pod(args.namespace, args.pod)
+        container = default_container(pod)
+        raw = self.cluster.pod_log(args.namespace, args.pod, container, args.tail,
+                                   args.previous)
+        lines = raw.splitlines()[-args.tail:]
+        which = "previous container" if args.previous else "container"
+        header = (f"logs of {args.namespace}/{args.pod} ({which} {container}), "
+                  f"last {len(lines)} lines:")
+        return ToolOutput(text="\n".join([header, *lines]), data={
+            "pod": args.pod, "lines": lines, "previous": args.previous, "container": container,
+        })
+
+    def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
+        view = self._view(args.namespace, args.deployment)
+        dep = view.deployment
+        status = dep.status or k8s.V1DeploymentStatus()
+        ready = status.ready_replicas or 0
+        replicas = dep.spec.replicas if dep.spec.replicas is not None else 1
+        revision = revision_of(dep.metadata)
+        image = images(dep.spec.template)
+        change = (dep.metadata.annotations or {}).get(CHANGE_CAUSE, "")
+        conditions = [
+            {"type": c.type, "status": c.status, "reason": c.reason or "",
+             "message": c.message or ""}
+            for c in status.conditions or []
+        ]
+        containers = [_container(c) for c in dep.spec.template.spec.containers]
+        events, events_note = self._events(args.namespace, args.deployment)
+        lines = [
+            f"Name:        {dep.metadata.name}",
+            f"Namespace:   {dep.metadata.namespace}",
+            f"Service:     {self.service_of(dep)}",
+            f"Revision:    {revision if revision is not None else '-'} ({image})",
+            f"Change:      {change or '-'}",
+            f"Replicas:    {replicas} desired | {status.updated_replicas or 0} updated | "
+            f"{ready} ready | {status.available_replicas or 0} available | "
+            f"{len(view.pods)} pods",
+            f"Strategy:    {_strategy(dep)}",
+        ]
+        if dep.spec.paused:
+            lines.append("Paused:      yes (rollouts are suspended)")
+        lines.extend(f"Container:   {c['name']} {c['image']}, limits {c['limits'] or 'none'}, "
+                     f"requests {c['requests'] or 'none'}" for c in containers)
+        lines.append("Conditions:")
+        lines.append(render.table(
+            ("  TYPE", "STATUS", "REASON", "MESSAGE"),
+            [(f"  {c['type']}", c["status"], c["reason"], c["message"]) for c in conditions],
+        ) if conditions else "  none reported yet")
+        lines.append("Events:")
+        if events_note:
+            lines.append(f"  unavailable: {events_note}")
+        elif not events:
+            lines.append("  none")
+        lines.extend(f"  {e['type']} {e['reason']} (x{e['count']}, last {e['last_seen'] or '-'}):"
+                     f" {e['message']}" for e in events)
+        memory = containers[0]["memory_limit_mib"] if containers else None
+        data = {
+            "namespace": dep.metadata.namespace,
+            "name": dep.metadata.name,
+            "service": self.service_of(dep),
+            "replicas": replicas,
+            "ready_replicas": ready,
+            "revision": revision,
+            "image": image,
+            "change": change,
+            "conditions": conditions,
+            "memory_limit_mib": memory,
+            "containers": containers,
+            "paused": bool(dep.spec.paused),
+            "events": events,
+        }
+        return ToolOutput(text="\n".join(lines), data=data)
+
+    def _events(self, namespace: str, name: str) -> tuple[list[dict[str, Any]], str | None]:
+        """Recent events, newest last; events are context, so a refusal does not fail the
+        whole description."""
+        try:
+            found = self.cluster.events(namespace, "Deployment", name)
+        except ToolFailure as exc:
+            return [], str(exc)
+
+        def when(e: k8s.CoreV1Event) -> datetime:
+            return e.last_timestamp or e.event_time or e.first_timestamp or _NEVER
+
+        listed = []
+        for e in sorted(found, key=when)[-EVENTS_SHOWN:]:
+            seen = when(e)
+            listed.append({
+                "type": e.type or "",
+                "reason": e.reason or "",
+                "message": e.message or "",
+                "count": e.count or 1,
+                "last_seen": render.clock(seen) if seen is not _NEVER else None,
+            })
+        return listed, None
+
+    def _revisions(self, view: _View) -> list[Revision]:
+        return revisions(view.deployment, view.replica_sets, view.pods)
+
+    def rollout_history(self, args: DeploymentArgs) -> ToolOutput:
+        view = self._view(args.namespace, args.deployment)
+        revs = self._revisions(view)
+        rows = [
+            (
+                f"{r.revision}{' (current)' if r.current else ''}",
+                r.image,
+                "yes" if r.healthy else "NO",
+                r.health,
+                render.clock(r.created_at) if r.created_at else "-",
+                r.change or "-",
+            )
+            for r in revs
+        ]
+        text = f"deployment.apps/{args.deployment} in {args.namespace}\n" + render.table(
+            ("REVISION", "IMAGE", "HEALTHY", "WHY", "CREATED", "CHANGE-CAUSE"), rows)
+        return ToolOutput(text=text, data={"revisions": [r.data() for r in revs]})
+
+    # --- mutating tools --------------------------------------------------------------
+
+    def rollback(self, args: RollbackDeploymentArgs, *, dry_run: bool) -> Change:
+        view = self._view(args.namespace, args.deployment)
+        dep = view.deployment
+        revs = self._revisions(view)
+        known = ", ".join(str(r.revision) for r in revs) or "none"
+        current = next((r for r in revs if r.current), None)
+        if current is None:
+            raise ToolFailure(f"{view.key} has no current revision yet (the deployment "
+                              "controller has not recorded one); try again shortly")
+        if args.revision is None:
+            earlier = [r for r in revs if r.revision < current.revision and r.healthy]
+            if not earlier:
+                raise ToolFailure(f"no healthy revision before {current.revision} in the "
+                                  f"history of {view.key} (revisions: {known})")
+            target = earlier[-1]
+        else:
+            found = next((r for r in revs if r.revision == args.revision), None)
+            if found is None:
+                raise ToolFailure(f"revision {args.revision} is not in the history of "
+                                  f"{view.key} (revisions: {known})")
+            target = found
+        if target.current:
+            raise ToolFailure(f"{view.key} is already at revision {target.revision}")
+        if dep.spec.paused:
+            raise ToolFailure(f"{view.key} is paused; resume it (kubectl rollout resume) "
+                              "before rolling back")
+        rs = next(r for r in view.replica_sets if r.metadata.name == target.replica_set)
+        wanted = self.cluster.serialize(rs.spec.template)
+        if same_template(wanted, self.cluster.serialize(dep.spec.template)):
+            raise ToolFailure(f"{view.key} already runs the pod template of revision "
+                              f"{target.revision}")
+        patch = rollback_patch(
+            dep.metadata.resource_version,
+            wanted,
+            rollback_annotations(dep.metadata.annotations or {}, rs.metadata.annotations or {}),
+        )
+        result = self.cluster.patch_deployment(args.namespace, args.deployment, patch,
+                                               JSON_PATCH, dry_run=dry_run)
+        replaced = [p.name for p in view.pods]
+        health = "healthy" if target.healthy else f"UNHEALTHY: {target.health}"
+        return Change(
+            summary=f"rollback {view.key}: revision {current.revision} -> {target.revision}",
+            details=(
+                f"image {current.image} -> {images(result.spec.template)}",
+                f"revision {target.revision} ({health} in rollout history): "
+                f"{target.change or 'no change-cause recorded'}",
+                f"pods replaced, rolling: {', '.join(replaced) or 'none'}",
+                *_dry(dry_run),
+            ),
+            changed={
+                "revision": {"from": current.revision, "to": target.revision},
+                "image": {"from": current.image, "to": images(result.spec.template)},
+                "change": target.change,
+                "target_healthy": target.healthy,
+                "pods_replaced": replaced,
+            },
+        )
+
+    def restart(self, args: DeploymentArgs, *, dry_run: bool) -> Change:
+        view = self._view(args.namespace, args.deployment)
+        dep = view.deployment
+        if dep.spec.paused:
+            raise ToolFailure(f"{view.key} is paused; resume it (kubectl rollout resume) "
+                              "before restarting")
+        patch = restart_patch(self._clock())
+        stamp = patch["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT]
+        self.cluster.patch_deployment(args.namespace, args.deployment, patch, MERGE_PATCH,
+                                      dry_run=dry_run)
+        pods = [p.name for p in view.pods]
+        image = images(dep.spec.template)
+        return Change(
+            summary=f"rolling restart of {view.key}: {len(pods)} pods restart",
+            details=(
+                f"pods restart: {', '.join(pods) or 'none'}",
+                f"image {image} unchanged; pod template stamped {RESTARTED_AT}={stamp}",
+                *_dry(dry_run),
+            ),
+            changed={"pods_restarted": pods, "restarted_at": stamp,
+                     "image": {"from": image, "to": image}},
+        )
+
+    def scale(self, args: ScaleDeploymentArgs, *, dry_run: bool) -> Change:
+        self._in_scope(args.namespace)
+        key = f"{args.namespace}/{args.deployment}"
+        before = self.cluster.scale(args.namespace, args.deployment).spec.replicas or 0
+        result = self.cluster.patch_scale(args.namespace, args.deployment, args.replicas,
+                                          dry_run=dry_run)
+        after = result.spec.replicas if result.spec.replicas is not None else args.replicas
+        if after > before:
+            detail = f"adds {after - before} pods"
+        elif after < before:
+            detail = (f"removes {before - after} pods (the ReplicaSet picks: unready first, "
+                      "then the youngest)")
+        else:
+            detail = "no change"
+        return Change(
+            summary=f"scale {key}: replicas {before} -> {after}",
+            details=(detail, *_dry(dry_run)),
+            changed={"replicas": {"from": before, "to": after}},
+        )
+
+
+def _restarts(state: PodState, now: datetime) -> str:
+    if state.restarts and state.last_restart_at:
+        return f"{state.restarts} ({render.age(now - state.last_restart_at)} ago)"
+    return str(state.restarts)
+
+
+def _strategy(dep: k8s.V1Deployment) -> str:
+    strategy = dep.spec.strategy
+    if strategy is None or strategy.type in (None, "RollingUpdate"):
+        rolling = strategy.rolling_update if strategy else None
+        unavailable = rolling.max_unavailable if rolling and rolling.max_unavailable is not None \
+            else "25%"
+        surge = rolling.max_surge if rolling and rolling.max_surge is not None else "25%"
+        return f"RollingUpdate {unavailable} max unavailable, {surge} max surge"
+    return str(strategy.type)
+
+
+def _quantities(values: dict[str, str] | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted((values or {}).items()))
+
+
+def _container(container: k8s.V1Container) -> dict[str, Any]:
+    resources = container.resources or k8s.V1ResourceRequirements()
+    limits = resources.limits or {}
+    memory = limits.get("memory")
+    return {
+        "name": container.name,
+        "image": container.image,
+        "limits": _quantities(limits),
+        "requests": _quantities(resources.requests),
+        "memory_limit_mib": float(parse_quantity(memory)) / 2**20 if memory else None,
+    }

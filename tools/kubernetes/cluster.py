@@ -1,0 +1,182 @@
+"""The Kubernetes API calls opsbot makes, and nothing else: typed results, ToolFailures.
+
+Secrets are never read: no call here touches the secrets API, so credentials with no
+access to secrets are enough and a bug cannot leak one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import urllib3
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from assistant.errors import InputError
+from tools.backend import ToolFailure
+from tools.kubernetes.errors import from_api_exception, from_transport_error, malformed
+from tools.real.http import HttpFailure
+from tools.real.settings import SOURCE, KubernetesSettings
+
+T = TypeVar("T")
+
+JSON_PATCH = "application/json-patch+json"
+MERGE_PATCH = "application/merge-patch+json"
+DRY_RUN_ALL = "All"
+
+
+def api_client_from_settings(settings: KubernetesSettings) -> k8s.ApiClient:
+    """An ApiClient from a kubeconfig file or the pod's service account."""
+    configuration = k8s.Configuration()
+    try:
+        if settings.in_cluster:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        else:
+            k8s_config.load_kube_config(
+                config_file=str(settings.kubeconfig) if settings.kubeconfig else None,
+                context=settings.context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+    except (ConfigException, OSError, ValueError) as exc:
+        field = "KUBERNETES_SERVICE_HOST" if settings.in_cluster else "KUBECONFIG"
+        raise InputError(f"cannot load Kubernetes configuration: {exc}", source=SOURCE,
+                         field=field) from exc
+    # The executor owns retries and their backoff; retrying inside the client as well
+    # would multiply attempts and hide how long a call really took.
+    configuration.retries = False
+    return k8s.ApiClient(configuration)
+
+
+def default_container(pod: k8s.V1Pod) -> str:
+    """The container kubectl picks: the default-container annotation, else the first."""
+    annotations = pod.metadata.annotations or {}
+    chosen = annotations.get("kubectl.kubernetes.io/default-container")
+    names = [c.name for c in pod.spec.containers]
+    return chosen if chosen in names else names[0]
+
+
+class Cluster:
+    def __init__(self, api_client: k8s.ApiClient, timeout_seconds: float) -> None:
+        self.api_client = api_client
+        self.host = api_client.configuration.host
+        self._timeout = timeout_seconds
+        self._core = k8s.CoreV1Api(api_client)
+        self._apps = k8s.AppsV1Api(api_client)
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    def serialize(self, model: Any) -> Any:
+        return self.api_client.sanitize_for_serialization(model)
+
+    def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, _request_timeout=self._timeout, **kwargs)
+        except ApiException as exc:
+            raise from_api_exception(exc, what, self.host) from exc
+        except urllib3.exceptions.HTTPError as exc:
+            raise from_transport_error(exc, what, self.host) from exc
+        except ValueError as exc:  # undecodable JSON or a body that fits no model
+            raise malformed(exc, what, self.host) from exc
+
+    # --- reads -----------------------------------------------------------------------
+
+    def _read(self, kind: str, namespace: str, name: str, read: Callable[..., T],
+              others: Callable[[str], list[Any]]) -> T:
+        """Read one object; a 404 names the objects of that kind that do exist."""
+        try:
+            return self._call(f"reading {kind} {namespace}/{name}", read, name, namespace)
+        except HttpFailure as exc:
+            if exc.status != 404:
+                raise
+            known = ", ".join(sorted(o.metadata.name for o in others(namespace)))
+            raise ToolFailure(f"{kind} {namespace}/{name} not found; {kind}s in {namespace}: "
+                              f"{known or 'none'}") from exc
+
+    def deployment(self, namespace: str, name: str) -> k8s.V1Deployment:
+        return self._read("deployment", namespace, name,
+                          self._apps.read_namespaced_deployment, self.deployments)
+
+    def _list(self, kind: str, namespace: str | None, everywhere: Callable[..., Any],
+              namespaced: Callable[..., Any], **kwargs: Any) -> list[Any]:
+        if namespace is None:
+            found = self._call(f"listing {kind}", everywhere, **kwargs)
+        else:
+            found = self._call(f"listing {kind} in {namespace}", namespaced, namespace,
+                               **kwargs)
+        return list(found.items)
+
+    def deployments(self, namespace: str | None) -> list[k8s.V1Deployment]:
+        return self._list("deployments", namespace, self._apps.list_deployment_for_all_namespaces,
+                          self._apps.list_namespaced_deployment)
+
+    def replica_sets(self, namespace: str | None,
+                     selector: str | None = None) -> list[k8s.V1ReplicaSet]:
+        return self._list("replica sets", namespace,
+                          self._apps.list_replica_set_for_all_namespaces,
+                          self._apps.list_namespaced_replica_set, label_selector=selector)
+
+    def pods(self, namespace: str | None, selector: str | None = None) -> list[k8s.V1Pod]:
+        return self._list("pods", namespace, self._core.list_pod_for_all_namespaces,
+                          self._core.list_namespaced_pod, label_selector=selector)
+
+    def pod(self, namespace: str, name: str) -> k8s.V1Pod:
+        return self._read("pod", namespace, name, self._core.read_namespaced_pod, self.pods)
+
+    def pod_log(self, namespace: str, name: str, container: str, tail: int,
+                previous: bool) -> str:
+        which = "previous " if previous else ""
+        return self._call(f"reading {which}logs of {namespace}/{name} ({container})",
+                          self._core.read_namespaced_pod_log, name, namespace,
+                          container=container, tail_lines=tail, previous=previous)
+
+    def events(self, namespace: str, kind: str, name: str) -> list[k8s.CoreV1Event]:
+        selector = f"involvedObject.kind={kind},involvedObject.name={name}"
+        found = self._call(f"listing events of {kind} {namespace}/{name}",
+                           self._core.list_namespaced_event, namespace,
+                           field_selector=selector)
+        return list(found.items)
+
+    def namespace_missing(self, namespace: str) -> bool:
+        """True only when the API says the namespace does not exist.
+
+        Reading namespaces is cluster-scoped and often not granted; a refusal is not proof
+        that it is missing, so anything but a 404 counts as present.
+        """
+        try:
+            self._call(f"reading namespace {namespace}", self._core.read_namespace, namespace)
+        except HttpFailure as exc:
+            if exc.status == 404:
+                return True
+            if exc.status == 403:
+                return False
+            raise
+        return False
+
+    def scale(self, namespace: str, name: str) -> k8s.V1Scale:
+        self.deployment(namespace, name)  # a friendly not-found naming what exists
+        return self._call(f"reading the scale of {namespace}/{name}",
+                          self._apps.read_namespaced_deployment_scale, name, namespace)
+
+    # --- writes ----------------------------------------------------------------------
+
+    def patch_deployment(self, namespace: str, name: str, body: Any, content_type: str,
+                         *, dry_run: bool) -> k8s.V1Deployment:
+        mode = "dry-run " if dry_run else ""
+        return self._call(f"{mode}patching deployment {namespace}/{name}",
+                          self._apps.patch_namespaced_deployment, name, namespace, body,
+                          dry_run=DRY_RUN_ALL if dry_run else None,
+                          _content_type=content_type)
+
+    def patch_scale(self, namespace: str, name: str, replicas: int,
+                    *, dry_run: bool) -> k8s.V1Scale:
+        mode = "dry-run " if dry_run else ""
+        return self._call(f"{mode}scaling deployment {namespace}/{name}",
+                          self._apps.patch_namespaced_deployment_scale, name, namespace,
+                          {"spec": {"replicas": replicas}},
+                          dry_run=DRY_RUN_ALL if dry_run else None,
+                          _content_type=MERGE_PATCH)

@@ -1,0 +1,114 @@
+"""Small PNG charts of metric series, for a chat thread: axes, unit, title, and the
+moment an action ran marked, so "did the rollback help?" is one look.
+
+Input is query_metrics' data (``{"series": [{name, labels, unit, points: [[iso, v]]}]}``),
+from any backend. Drawing uses matplotlib's object API with the Agg canvas: no display,
+no pyplot global state, safe in a server thread.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import matplotlib.dates as mdates
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from assistant.errors import InputError
+from tools.sandbox import render
+
+ACTION_MARKER_GID = "action-marker"
+DEFAULT_SIZE_PX = (800, 400)
+DPI = 100
+MAX_LEGEND = 8
+
+
+def _label(labels: Mapping[str, str], varying: Sequence[str], name: str) -> str:
+    shown = [f"{k}={labels[k]}" for k in varying if k in labels]
+    return ", ".join(shown) if shown else name
+
+
+def _varying_keys(series: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Label keys whose values differ between series: the ones that tell lines apart."""
+    keys = sorted({k for s in series for k in s.get("labels", {})})
+    return [k for k in keys if len({s.get("labels", {}).get(k) for s in series}) > 1]
+
+
+def _points(entry: Mapping[str, Any]) -> tuple[list[datetime], list[float]]:
+    times, values = [], []
+    for at, value in entry.get("points", []):
+        times.append(datetime.fromisoformat(at) if isinstance(at, str) else at)
+        values.append(float(value))
+    return times, values
+
+
+def build_chart(
+    series: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    action_at: datetime | None = None,
+    action_label: str = "action",
+    size_px: tuple[int, int] = DEFAULT_SIZE_PX,
+) -> Figure:
+    """The figure, before it becomes pixels (tests look at it; chart_png saves it)."""
+    width, height = size_px
+    if width < 100 or height < 100:
+        raise InputError(f"a chart needs at least 100x100 pixels, got {width}x{height}",
+                         field="size_px")
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    axes = figure.add_subplot()
+    axes.set_title(title, fontsize=11)
+    units = sorted({s.get("unit", "") for s in series})
+    unit = units[0] if len(units) == 1 else ""
+    axes.set_ylabel(unit or ("mixed units" if len(units) > 1 else "value"))
+    axes.set_xlabel("time (UTC)")
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: render.value(v, unit)))
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    axes.grid(True, alpha=0.3)
+    varying = _varying_keys(series)
+    drawn = 0
+    for entry in series:
+        times, values = _points(entry)
+        if not times:
+            continue
+        label = _label(entry.get("labels", {}), varying, entry.get("name", ""))
+        axes.plot(times, values, linewidth=1.5,
+                  label=label if drawn < MAX_LEGEND else "_nolegend_")
+        drawn += 1
+    if drawn == 0:
+        axes.text(0.5, 0.5, "no samples in range", transform=axes.transAxes,
+                  ha="center", va="center", color="gray")
+    if action_at is not None:
+        axes.axvline(action_at, color="crimson", linestyle="--", linewidth=1.2,
+                     gid=ACTION_MARKER_GID)
+        axes.annotate(action_label, xy=(mdates.date2num(action_at), 1.0),
+                      xycoords=("data", "axes fraction"), xytext=(3, -12),
+                      textcoords="offset points", color="crimson", fontsize=8,
+                      bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+    if drawn > 1:
+        extra = drawn - MAX_LEGEND
+        axes.legend(fontsize=7, loc="upper left",
+                    title=f"+{extra} more" if extra > 0 else None, title_fontsize=7)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    return figure
+
+
+def chart_png(
+    series: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    action_at: datetime | None = None,
+    action_label: str = "action",
+    size_px: tuple[int, int] = DEFAULT_SIZE_PX,
+) -> bytes:
+    """PNG bytes of exactly ``size_px`` pixels; the caller saves or uploads them."""
+    figure = build_chart(series, title=title, action_at=action_at,
+                         action_label=action_label, size_px=size_px)
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,70 @@
+"""Bad input through the CLI: a clear error naming the file, line and field, exit 2."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OPSBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("OPSBOT_DB", raising=False)
+    return tmp_path
+
+
+def test_malformed_scenario_names_file_line_and_field(home, capsys):
+    bad = home / "broken.yaml"
+    good = (REPO / "evals" / "scenarios" / "cart-memory-leak.yaml").read_text()
+    bad.write_text(good.replace("replicas: 3", "replicas: lots", 1))
+    line = next(i for i, text in enumerate(bad.read_text().splitlines(), 1)
+                if "replicas: lots" in text)
+    assert main(["ask", "x", "--scenario", str(bad), "--as", "U02BOB"]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:{line}:" in err
+    assert "replicas" in err and "integer" in err
+
+
+def test_unknown_scenario_lists_the_known_ones(home, capsys):
+    assert main(["ask", "x", "--scenario", "nope", "--as", "U02BOB"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown scenario 'nope'" in err and "checkout-bad-deploy" in err
+
+
+def test_bad_policy_file_names_file_line_and_key(home, capsys, monkeypatch):
+    policies = home / "policies"
+    policies.mkdir()
+    for f in (REPO / "policies").glob("*.yaml"):
+        (policies / f.name).write_text(f.read_text())
+    (policies / "zz-extra.yaml").write_text("roles:\n  oncall:\n    colour: blue\n")
+    monkeypatch.setenv("OPSBOT_POLICIES", str(policies))
+    assert main(["ask", "x", "--scenario", "checkout-bad-deploy", "--as", "U02BOB"]) == 2
+    err = capsys.readouterr().err
+    assert f"{policies / 'zz-extra.yaml'}:3:" in err and "colour" in err
+
+
+def test_bad_alert_flag_names_the_flag(home, capsys):
+    assert main(["ask", "x", "--scenario", "checkout-bad-deploy", "--as", "U02BOB",
+                 "--alert", "novalue"]) == 2
+    assert "--alert: expected KEY=VALUE" in capsys.readouterr().err
+
+
+def test_runbook_with_unknown_tool_is_reported_and_the_rest_still_index(
+    home, capsys, monkeypatch
+):
+    extra = home / "wiki"
+    extra.mkdir()
+    (extra / "reboot.md").write_text(
+        "---\nid: reboot\ntitle: Reboot\nsteps:\n  - tool: reboot_node\n    args: {}\n---\n"
+        "# Reboot\n")
+    (extra / "broken.md").write_text("---\nid: b\ntitle: [unclosed\n---\n# B\n")
+    monkeypatch.setenv("OPSBOT_RUNBOOKS", str(extra))
+    assert main(["index"]) == 1
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert f"{extra / 'reboot.md'}:5: steps.0.tool: unknown tool 'reboot_node'" in text
+    assert f"{extra / 'broken.md'}:4: invalid YAML" in text
+    assert "indexed 7 runbooks" in text

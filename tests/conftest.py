@@ -111,3 +111,43 @@ def redaction() -> FakeRedaction:
 def store(db_url: str, redaction: FakeRedaction) -> Iterator[Store]:
     with open_store(db_url, redaction.redact) as opened:
         yield opened
+
+
+# --- Engine fixtures: a real runtime per test on a fresh sandbox, sharing one index. ---
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def runbook_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The shipped runbooks, indexed once per test session (embedding costs seconds)."""
+    from assistant.retrieval import RunbookIndex, load_runbooks
+    from assistant.retrieval.embedding import MiniLMEmbedder
+
+    index = RunbookIndex.open(tmp_path_factory.mktemp("index"), MiniLMEmbedder())
+    index.sync(load_runbooks([REPO / "runbooks"]).runbooks)
+    return index
+
+
+@pytest.fixture
+def engine_settings(tmp_path: Path) -> Any:
+    from assistant.config import Settings
+
+    return Settings.from_env({"OPSBOT_HOME": str(tmp_path / "home")})
+
+
+@pytest.fixture
+def open_engine(engine_settings: Any, runbook_index: Any) -> Any:
+    """``with open_engine("checkout-bad-deploy") as session:`` — a fresh world per call."""
+    from contextlib import contextmanager
+
+    from assistant.runtime import open_runtime
+    from assistant.session import Session
+
+    @contextmanager
+    def opener(scenario: str) -> Iterator[Any]:
+        with open_runtime(engine_settings, scenario, persist_sandbox=False,
+                          index=runbook_index) as rt:
+            yield Session(rt)
+
+    return opener

@@ -85,3 +85,9 @@ def test_question_naming_a_new_deployment_overrides_the_thread():
     previous = LinkedEntities(namespace="shop", deployment="cart", service="cart")
     linking = link_entities("now checkout too?", None, INVENTORY, previous)
     assert linking.entities.deployment == "checkout"
+
+
+def test_namespace_named_as_a_word_settles_a_tie():
+    linking = link_entities("search in search-staging is slow", None, INVENTORY)
+    assert linking.resolved
+    assert linking.entities.namespace == "search-staging"

@@ -196,6 +196,15 @@ def link_entities(
         top_score, top = scored[0]
         rivals = [d for s, d in scored[1:] if top_score - s < 0.05]
         if rivals:
+            # "search-api in the search namespace": a mentioned namespace settles a tie.
+            tied = [top, *rivals]
+            rest = text
+            for d in tied:
+                rest = _name_pattern(d.name).sub(" ", rest)
+            named = [d for d in tied if _name_pattern(d.namespace).search(rest)]
+            if len(named) == 1:
+                top, rivals = named[0], []
+        if rivals:
             names = tuple(f"{d.namespace}/{d.name}" for d in [top, *rivals])
             return Linking(entities=LinkedEntities(), source="question", ambiguous=names)
         pod = next((p for p in top.pods if p in text), None)

@@ -1,0 +1,244 @@
+"""Incident threads in Slack: the Slack twin of the terminal adapter.
+
+It turns Slack happenings (a question in a thread, a Confirm/Deny click, a request for a
+summary) into Session calls and shows each Turn in the thread: the answer replaces the
+"looking…" message, proposals become cards, results and verifications follow, refusals go
+only to the person who clicked. The engine records every decision before anything is sent
+to Slack, so a failing Slack call can lose a message but never an approval.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from assistant.answer import quote
+from assistant.models import Actor, ExecutionResult, Proposal
+from assistant.session import OutMessage, Session, Turn
+from assistant.slack.blocks import (
+    head,
+    is_long,
+    markdown_to_mrkdwn,
+    mrkdwn,
+    text_blocks,
+    unescape,
+)
+from assistant.slack.cards import Approvers, card_blocks, card_text, rendered_digest
+from assistant.slack.egress import SlackOut
+from assistant.slack.groups import UserGroupDirectory
+from assistant.slack.records import SlackRecords, thread_id
+from assistant.storage import StoredProposal, UnknownProposalError
+from assistant.storage.timestamps import utc_now
+from assistant.summary import incident_summary
+
+log = logging.getLogger(__name__)
+
+LOOKING = "🔎 Looking into it…"
+CONTEXT_MESSAGES = 50  # earlier thread messages read when opsbot joins a thread
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def slack_time(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), tz=UTC)
+
+
+def plain_question(text: str, bot_user_id: str | None) -> str:
+    """What a person typed, without the bot's mention and Slack's escaping."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", "", text)
+    return unescape(" ".join(text.split()))
+
+
+class SlackConversation:
+    def __init__(self, session: Session, out: SlackOut, records: SlackRecords,
+                 directory: UserGroupDirectory,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.session = session
+        self.out = out
+        self.records = records
+        self.directory = directory
+        self.clock = clock
+
+    def actor(self, user_id: str, name: str | None = None) -> Actor:
+        return Actor(user_id=user_id, groups=self.directory.groups_of(user_id),
+                     display_name=name)
+
+    def knows_thread(self, channel: str, thread_ts: str) -> bool:
+        return self.records.knows_thread(channel, thread_ts)
+
+    # questions
+    def ask(self, channel: str, thread_ts: str, actor: Actor, question: str, *,
+            message_ts: str | None = None, alert: dict[str, str] | None = None) -> Turn:
+        """Answer in the thread: post "looking…", ask the engine, show the turn."""
+        joined = self.records.remember_thread(channel, thread_ts, self.clock())
+        if joined and message_ts and message_ts != thread_ts:
+            self._read_earlier_messages(channel, thread_ts, before=message_ts)
+        placeholder = self.out.post(channel, LOOKING, thread_ts=thread_ts)
+        turn = self.session.ask(thread_id(channel, thread_ts), actor, question, alert)
+        self.show(channel, thread_ts, turn, placeholder=placeholder)
+        return turn
+
+    def _read_earlier_messages(self, channel: str, thread_ts: str, before: str) -> None:
+        """Someone called opsbot into a running thread: what was said is context."""
+        data = self.out.read("conversations_replies", channel=channel, ts=thread_ts,
+                             limit=CONTEXT_MESSAGES)
+        if data is None:
+            return
+        tid = thread_id(channel, thread_ts)
+        for message in data.get("messages", []):
+            ts, user = message.get("ts", ""), message.get("user")
+            if not user or message.get("bot_id") or float(ts or 0) >= float(before):
+                continue
+            text = unescape(message.get("text", ""))
+            if text.strip():
+                self.session.rt.store.messages.add(tid, user, text, slack_time(ts))
+
+    # clicks
+    def click(self, channel: str, thread_ts: str | None, user_id: str, user_name: str | None,
+              proposal_id: str, approve: bool) -> Turn | None:
+        try:
+            stored = self.session.proposal(proposal_id)
+        except UnknownProposalError:
+            self.out.ephemeral(channel, user_id, f"I have no proposal {mrkdwn(proposal_id)}.",
+                               thread_ts=thread_ts)
+            return None
+        # The engine's record names the thread; the click only says where the card was.
+        home = self._thread_of(stored.proposal) or (channel, thread_ts or "")
+        turn = self.session.respond(stored.proposal.thread_id, proposal_id,
+                                    self.actor(user_id, user_name), approve)
+        self.show(home[0], home[1], turn, clicker=user_id)
+        return turn
+
+    def _thread_of(self, proposal: Proposal) -> tuple[str, str] | None:
+        prefix, _, rest = proposal.thread_id.partition(":")
+        channel, _, ts = rest.partition(":")
+        return (channel, ts) if prefix == "slack" and channel and ts else None
+
+    # showing a turn
+    def show(self, channel: str, thread_ts: str, turn: Turn, *, placeholder: str | None = None,
+             clicker: str | None = None) -> None:
+        def private(m: OutMessage) -> bool:
+            return m.kind == "refusal" and clicker is not None
+
+        texts = [m for m in turn.messages
+                 if m.kind not in ("card", "result", "failure") and not private(m)]
+        # The answer takes the "looking…" message's place; other notes follow it.
+        lead = next((m for m in texts if m.kind == "answer"), texts[0] if texts else None)
+        for m in turn.messages:
+            if m.kind == "card" and m.proposal_id:
+                self._post_card(channel, thread_ts, m.proposal_id)
+            elif m.kind in ("result", "failure") and m.proposal_id:
+                self._post_result(channel, thread_ts, m, clicker)
+            elif private(m) and clicker:
+                self.out.ephemeral(channel, clicker, mrkdwn(m.text), thread_ts=thread_ts)
+            elif m is lead and placeholder is not None:
+                self._replace(channel, thread_ts, placeholder, m.text)
+                placeholder = None
+            else:
+                self._post_text(channel, thread_ts, m.text)
+        if placeholder is not None:
+            self.out.update(channel, placeholder, "Nothing new to report in this thread.")
+        self.refresh_cards(channel, thread_ts)
+
+    def _replace(self, channel: str, thread_ts: str, ts: str, text: str) -> None:
+        if is_long(text):
+            self.out.update(channel, ts, mrkdwn(head(text)), text_blocks(mrkdwn(head(text))))
+            self.out.upload(channel, thread_ts, "answer.txt", text, "The full answer.")
+        elif not self.out.update(channel, ts, mrkdwn(text), text_blocks(mrkdwn(text))):
+            # The placeholder may be gone (deleted, or never posted): say it anew.
+            self._post_text(channel, thread_ts, text)
+
+    def _post_text(self, channel: str, thread_ts: str, text: str) -> None:
+        if is_long(text):
+            self.out.upload(channel, thread_ts, "opsbot.txt", text, mrkdwn(head(text, 5)))
+        else:
+            self.out.post(channel, mrkdwn(text), thread_ts=thread_ts,
+                          blocks=text_blocks(mrkdwn(text)))
+
+    def _card(self, stored: StoredProposal) -> tuple[str, list[dict[str, object]]]:
+        rt = self.session.rt
+        p = stored.proposal
+        runbook = None
+        if p.runbook_id:
+            try:
+                runbook = rt.index.get(p.runbook_id)
+            except KeyError:
+                log.info("runbook %s of %s is no longer indexed", p.runbook_id, p.id)
+        approvers = Approvers.holding(p.decision.approver_roles, rt.policy.user_roles,
+                                      rt.policy.group_roles)
+        return card_text(stored), card_blocks(stored, runbook, approvers)
+
+    def _post_card(self, channel: str, thread_ts: str, proposal_id: str) -> None:
+        stored = self.session.proposal(proposal_id)
+        text, blocks = self._card(stored)
+        ts = self.out.post(channel, text, thread_ts=thread_ts, blocks=blocks)
+        if ts is not None:
+            self.records.save_card(proposal_id, channel, thread_ts, ts, rendered_digest(blocks))
+
+    def refresh_cards(self, channel: str, thread_ts: str) -> None:
+        """Bring every card of the thread to its proposal's current state."""
+        for card in self.records.cards_in_thread(channel, thread_ts):
+            text, blocks = self._card(self.session.proposal(card.proposal_id))
+            digest = rendered_digest(blocks)
+            if digest != card.rendered and self.out.update(card.channel, card.ts, text, blocks):
+                self.records.set_card_rendered(card.proposal_id, digest)
+
+    def _post_result(self, channel: str, thread_ts: str, m: OutMessage,
+                     clicker: str | None) -> None:
+        stored = self.session.proposal(m.proposal_id or "")
+        mine = self.session.rt.executor.executor_id
+        if stored.claimed_by not in (None, mine):
+            # Another click or replica ran it and shows its result; tell this clicker only.
+            if clicker:
+                self.out.ephemeral(channel, clicker, mrkdwn(m.text), thread_ts=thread_ts)
+            return
+        if stored.result is None:
+            self._post_text(channel, thread_ts, m.text)
+            return
+        self._show_result(channel, thread_ts, stored.proposal, stored.result)
+
+    def _show_result(self, channel: str, thread_ts: str, proposal: Proposal,
+                     result: ExecutionResult) -> None:
+        icon = "✅" if result.status.value == "succeeded" else "❌"
+        headline = (f"{icon} `{mrkdwn(proposal.call.render())}` → *{result.status.value}* "
+                    f"(attempts {result.attempts}, {result.duration_ms:.0f} ms)")
+        output = result.output.strip()
+        if is_long(output):
+            excerpt = "\n".join(quote(output, limit=10))
+            comment = f"{headline}\n```{mrkdwn(excerpt)}```\nFull output attached."
+            if not self.out.upload(channel, thread_ts, f"{proposal.id}-output.txt", output,
+                                   comment):
+                self.out.post(channel, comment, thread_ts=thread_ts)
+        else:
+            body = f"{headline}\n```{mrkdwn(output)}```" if output else headline
+            self.out.post(channel, body, thread_ts=thread_ts, blocks=text_blocks(body))
+        if result.verification is not None:
+            v = result.verification
+            self.out.post(channel, f"🔍 Verification: *{v.verdict}* — {mrkdwn(v.detail)}",
+                          thread_ts=thread_ts)
+
+    # summaries and status
+    def post_summary(self, channel: str, thread_ts: str) -> bool:
+        tid = thread_id(channel, thread_ts)
+        events = list(self.session.rt.store.audit.events(thread=tid))
+        markdown = incident_summary(tid, events)
+        text = markdown_to_mrkdwn(markdown)
+        if is_long(text):
+            return self.out.upload(channel, thread_ts, "incident-summary.md", markdown,
+                                   "📝 Incident summary (Markdown, for the postmortem)")
+        return self.out.post(channel, text, thread_ts=thread_ts,
+                             blocks=text_blocks(text)) is not None
+
+    def status_lines(self, channel: str, limit: int = 10) -> list[str]:
+        lines: list[str] = []
+        for thread in self.records.recent_threads(channel, limit):
+            pending = self.session.pending(thread.id)
+            waiting = "; ".join(f"`{mrkdwn(p.call.render())}` ({p.id})" for p in pending)
+            lines.append(f"• thread {thread.thread_ts} (active {thread.active_at[:16]} UTC): "
+                         + (f"awaiting confirmation: {waiting}" if waiting
+                            else "nothing awaits confirmation"))
+        if not lines:
+            lines.append("No opsbot threads in this channel yet.")
+        return lines

@@ -1,0 +1,241 @@
+"""`opsbot serve slack`'s moving parts: bolt listeners that acknowledge at once and queue
+the work, the ordered worker pool that does it, and the Alertmanager receiver.
+
+Listeners never call the engine or Slack on the request path (the one exception is telling
+a clicker that an overloaded server dropped their click), so acknowledgement stays fast
+however long answers take.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from assistant.errors import InputError
+from assistant.models import Actor
+from assistant.policy import roles_of
+from assistant.session import Session
+from assistant.slack.alerts import AlertThreads, parse_webhook
+from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
+from assistant.slack.conversation import SlackConversation, plain_question
+from assistant.slack.egress import SlackOut, web_client
+from assistant.slack.groups import UserGroupDirectory
+from assistant.slack.records import SlackRecords, thread_id
+from assistant.slack.settings import SlackSettings
+from assistant.slack.workers import OrderedWorkerPool
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/opsbot"
+HELP = """*opsbot* answers in incident threads from runbooks and live telemetry.
+• `@opsbot <question>` — ask; opsbot answers in a thread and keeps answering replies there
+• `@opsbot summary` — the incident summary of this thread
+• `/opsbot status` — recent opsbot threads here and what awaits confirmation
+• `/opsbot summary [thread ts]` — post the summary of a thread (default: the latest here)
+• `/opsbot help` — this text
+Proposed actions come as cards: Confirm runs the action once policy allows you to approve it;
+Deny drops it."""
+OVERLOADED = "opsbot is overloaded and could not take this on; try again in a minute."
+_BUTTON = re.compile(rf"^({CONFIRM_ACTION}|{DENY_ACTION}):")
+_TS = re.compile(r"^\d{10}\.\d{6}$")
+_PERMALINK_TS = re.compile(r"/p(\d{10})(\d{6})")
+SEEN_EVENTS = 10_000
+
+
+class SeenEvents:
+    """Event ids handled lately: Slack redelivers an event it thinks was not acknowledged."""
+
+    def __init__(self, size: int = SEEN_EVENTS) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def first_time(self, event_id: str | None) -> bool:
+        if not event_id:
+            return True
+        with self._lock:
+            if event_id in self._ids:
+                return False
+            self._ids[event_id] = None
+            if len(self._ids) > self._size:
+                self._ids.popitem(last=False)
+            return True
+
+
+def thread_ts_from(text: str) -> str | None:
+    """A thread named by its ts (1700000000.000100) or by a message link (…/p1700000000000100)."""
+    text = text.strip()
+    if _TS.match(text):
+        return text
+    link = _PERMALINK_TS.search(text)
+    return f"{link.group(1)}.{link.group(2)}" if link else None
+
+
+class SlackService:
+    def __init__(self, session: Session, settings: SlackSettings, *,
+                 client: WebClient | None = None) -> None:
+        self.session = session
+        self.settings = settings
+        if settings.alert_actor and not roles_of(session.rt.policy,
+                                                 Actor(user_id=settings.alert_actor)):
+            raise InputError(f"{settings.alert_actor} holds no role in the policy files "
+                             f"({session.rt.settings.policy_dir}); alert threads could not "
+                             "look anything up", field="OPSBOT_SLACK_ALERT_AS")
+        self.client = client or web_client(settings.bot_token, settings.api_url)
+        self.out = SlackOut(self.client, session.rt.redact_value)
+        self.records = SlackRecords.open(session.rt.settings.db_url)
+        self.directory = UserGroupDirectory(self.out, settings.group_ttl_seconds)
+        self.conversation = SlackConversation(session, self.out, self.records, self.directory)
+        self.pool = OrderedWorkerPool(settings.workers, settings.max_queued)
+        self.alerts = AlertThreads(
+            self.conversation, self.records, settings.alert_channel, settings.alert_actor,
+            in_thread=self._in_thread,
+        ) if settings.alert_channel and settings.alert_actor else None
+        self.seen = SeenEvents()
+        self.app = self._build_app()
+
+    def close(self) -> None:
+        self.pool.wait_idle()
+        self.pool.shutdown()
+        self.records.close()
+
+    def _in_thread(self, key: str, job: Callable[[], None]) -> None:
+        if not self.pool.submit(key, job):
+            log.warning("dropped work for %s: the worker pool is full", key)
+
+    # bolt
+    def _build_app(self) -> App:
+        http = self.settings.mode == "http"
+        # The client carries the bot token (and the API URL and retry handlers).
+        app = App(client=self.client,
+                  signing_secret=self.settings.signing_secret if http else None,
+                  request_verification_enabled=http,
+                  # Listeners only enqueue, so running them before the response is what
+                  # makes the acknowledgement immediate.
+                  process_before_response=True)
+        app.event("app_mention")(self._on_mention)
+        app.event("message")(self._on_message)
+        app.action(_BUTTON)(self._on_click)
+        app.command(COMMAND)(self._on_command)
+        return app
+
+    def _on_mention(self, body: dict[str, Any], event: dict[str, Any],
+                    context: BoltContext) -> None:
+        if not self.seen.first_time(body.get("event_id")) or not event.get("user"):
+            return
+        channel, ts, user = event["channel"], event["ts"], event["user"]
+        thread_ts = event.get("thread_ts") or ts
+        text = plain_question(event.get("text", ""), context.bot_user_id)
+        word = text.lower().strip(" .!?")
+        if word in ("", "help"):
+            job: Callable[[], None] = lambda: self.out.post(  # noqa: E731
+                channel, HELP, thread_ts=thread_ts)
+        elif word == "summary":
+            job = lambda: self._summary(channel, thread_ts, user)  # noqa: E731
+        else:
+            job = lambda: self.conversation.ask(  # noqa: E731
+                channel, thread_ts, self.conversation.actor(user), text, message_ts=ts)
+        self._in_thread(thread_id(channel, thread_ts), job)
+
+    def _on_message(self, body: dict[str, Any], event: dict[str, Any],
+                    context: BoltContext) -> None:
+        thread_ts, user = event.get("thread_ts"), event.get("user")
+        bot = context.bot_user_id
+        if (event.get("subtype") or event.get("bot_id") or not thread_ts or not user
+                or (bot and f"<@{bot}" in event.get("text", ""))
+                or not self.seen.first_time(body.get("event_id"))):
+            # Mentions arrive as app_mention too; edits, joins and bots are not questions.
+            return
+        channel, ts = event["channel"], event["ts"]
+        text = plain_question(event.get("text", ""), bot)
+        if not text:
+            return
+
+        def job() -> None:
+            if self.conversation.knows_thread(channel, thread_ts):
+                self.conversation.ask(channel, thread_ts, self.conversation.actor(user), text,
+                                      message_ts=ts)
+
+        self._in_thread(thread_id(channel, thread_ts), job)
+
+    def _on_click(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        approve, proposal_id = parse_action_id(action["action_id"])
+        channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+        message = body.get("message") or {}
+        thread_ts = message.get("thread_ts") or message.get("ts")
+        user = body["user"]
+        submitted = self.pool.submit(
+            thread_id(channel, thread_ts or ""),
+            lambda: self.conversation.click(channel, thread_ts, user["id"],
+                                            user.get("username") or user.get("name"),
+                                            proposal_id, approve))
+        if not submitted:
+            self.out.ephemeral(channel, user["id"], OVERLOADED, thread_ts=thread_ts)
+
+    def _on_command(self, ack: Ack, command: dict[str, Any]) -> None:
+        sub, _, rest = command.get("text", "").strip().partition(" ")
+        channel, user = command["channel_id"], command["user_id"]
+        sub = sub.lower()
+        if sub == "summary":
+            job: Callable[[], None] = lambda: self._summary(  # noqa: E731
+                channel, thread_ts_from(rest), user)
+        elif sub == "status":
+            job = lambda: self.out.ephemeral(channel, user, self.status(channel))  # noqa: E731
+        else:
+            job = lambda: self.out.ephemeral(channel, user, HELP)  # noqa: E731
+        if self.pool.submit(f"command:{channel}", job):
+            ack()
+        else:
+            ack(OVERLOADED)
+
+    def _summary(self, channel: str, thread_ts: str | None, user: str) -> None:
+        if thread_ts is None:
+            latest = self.records.recent_threads(channel, 1)
+            if not latest:
+                self.out.ephemeral(channel, user, "No opsbot thread in this channel to "
+                                   "summarise.")
+                return
+            thread_ts = latest[0].thread_ts
+        if not self.records.knows_thread(channel, thread_ts):
+            self.out.ephemeral(channel, user, f"opsbot is not in thread {thread_ts}.")
+            return
+        self.conversation.post_summary(channel, thread_ts)
+
+    def status(self, channel: str) -> str:
+        lines = [f"*opsbot status* — {self.pool.workers} worker(s), "
+                 f"{self.pool.queued} job(s) in progress or queued"]
+        lines.extend(self.conversation.status_lines(channel))
+        if self.alerts is not None and channel == self.alerts.channel:
+            firing = self.records.firing_alert_groups(channel)
+            lines.append(f"{len(firing)} alert group(s) firing with a thread here.")
+        return "\n".join(lines)
+
+    # Alertmanager
+    def receive_alert(self, headers: Mapping[str, str], body: bytes) -> tuple[int, str]:
+        """HTTP status and JSON body for one webhook delivery; the work runs later."""
+        if self.alerts is None:
+            return 404, json.dumps({"error": "alert threads are off: set OPSBOT_SLACK_CHANNEL"})
+        token = self.settings.alert_token
+        if token is not None:
+            sent = headers.get("authorization", "")
+            if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+                return 401, json.dumps({"error": "missing or wrong bearer token"})
+        try:
+            hook = parse_webhook(body)
+        except InputError as exc:
+            return 400, json.dumps({"error": str(exc)})
+        alerts = self.alerts
+        if not self.pool.submit(f"alert:{hook.group_key}", lambda: alerts.handle(hook)):
+            # Alertmanager retries a 5xx, so nothing is lost.
+            return 503, json.dumps({"error": OVERLOADED})
+        return 200, json.dumps({"status": "accepted"})

@@ -1,0 +1,99 @@
+"""Slack settings from the environment, checked once at start-up with the variable named."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.errors import InputError
+
+SLACK_API_URL = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+ALERTMANAGER_PATH = "/alertmanager"
+
+Mode = Literal["socket", "http"]
+N = TypeVar("N", int, float)
+
+
+class SlackSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    bot_token: str
+    mode: Mode
+    app_token: str | None = None  # Socket Mode
+    signing_secret: str | None = None  # HTTP mode
+    host: str = "0.0.0.0"
+    port: int = 3000  # events (HTTP mode) and the Alertmanager receiver
+    api_url: str = SLACK_API_URL
+    alert_channel: str | None = None  # enables the Alertmanager receiver
+    alert_actor: str | None = None  # chat user id the alert's first question is asked as
+    alert_token: str | None = None  # bearer token Alertmanager must send, when set
+    workers: int = 4
+    max_queued: int = 1000
+    group_ttl_seconds: float = 300.0
+
+    @property
+    def alerts_enabled(self) -> bool:
+        return self.alert_channel is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *,
+                 mode: str | None = None) -> SlackSettings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        bot_token = get("SLACK_BOT_TOKEN")
+        if bot_token is None:
+            raise InputError("the bot token (xoxb-...) is required", field="SLACK_BOT_TOKEN")
+        app_token, signing_secret = get("SLACK_APP_TOKEN"), get("SLACK_SIGNING_SECRET")
+        chosen = mode or get("OPSBOT_SLACK_MODE") or ("socket" if app_token else "http")
+        if chosen not in ("socket", "http"):
+            raise InputError(f"expected socket or http, got {chosen!r}",
+                             field="OPSBOT_SLACK_MODE")
+        if chosen == "socket" and app_token is None:
+            raise InputError("Socket Mode needs the app-level token (xapp-...)",
+                             field="SLACK_APP_TOKEN")
+        if chosen == "http" and signing_secret is None:
+            raise InputError("HTTP mode needs the signing secret to verify requests",
+                             field="SLACK_SIGNING_SECRET")
+        alert_channel, alert_actor = get("OPSBOT_SLACK_CHANNEL"), get("OPSBOT_SLACK_ALERT_AS")
+        if alert_channel and not alert_actor:
+            raise InputError("alerts open threads in OPSBOT_SLACK_CHANNEL and ask as a chat "
+                             "user the policy names (e.g. an on-call responder's id)",
+                             field="OPSBOT_SLACK_ALERT_AS")
+        return cls(
+            bot_token=bot_token,
+            mode=chosen,  # type: ignore[arg-type]
+            app_token=app_token,
+            signing_secret=signing_secret,
+            host=get("OPSBOT_SLACK_HOST") or "0.0.0.0",
+            port=_number(env, "OPSBOT_SLACK_PORT", 3000, int, low=0, high=65535),
+            api_url=get("OPSBOT_SLACK_API_URL") or SLACK_API_URL,
+            alert_channel=alert_channel,
+            alert_actor=alert_actor,
+            alert_token=get("OPSBOT_ALERTMANAGER_TOKEN"),
+            workers=_number(env, "OPSBOT_SLACK_WORKERS", 4, int, low=1, high=64),
+            max_queued=_number(env, "OPSBOT_SLACK_MAX_QUEUED", 1000, int, low=1, high=10**6),
+            group_ttl_seconds=_number(env, "OPSBOT_SLACK_GROUP_TTL", 300.0, float, low=0,
+                                      high=86400),
+        )
+
+
+def _number(env: Mapping[str, str], name: str, default: N, kind: type[N], *,
+            low: float, high: float) -> N:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise InputError(f"expected a number, got {raw!r}", field=name) from None
+    if not low <= value <= high:
+        raise InputError(f"expected {low:g}..{high:g}, got {raw}", field=name)
+    return value

@@ -1,0 +1,298 @@
+"""Slack end to end: signed HTTP events into a real opsbot, Web API calls into the stand-in.
+
+Every test drives opsbot the way Slack would (signed requests on a loopback port) and
+asserts on what opsbot sent to the Web API, so the Block Kit payloads are the real ones.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_standin import (
+    CHANNEL,
+    Opsbot,
+    SlackStandin,
+    StoredMessage,
+    opsbot_on_standin,
+)
+
+from assistant.models import ProposalStatus
+
+ROOT = "1710000000.000100"
+ROLLBACK = "rollback_deployment(deployment='checkout', namespace='shop', revision=41)"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandin]:
+    with SlackStandin(usergroups={"S0SRE": ["U09SAM"], "S0DEV": ["U02BOB"]}) as standin:
+        yield standin
+
+
+@pytest.fixture
+def bot(slack: SlackStandin, tmp_path: Path) -> Iterator[Opsbot]:
+    with opsbot_on_standin(slack, tmp_path) as opsbot:
+        yield opsbot
+
+
+def ask(bot: Opsbot, user: str = "U02BOB", text: str = "why is checkout crash looping?",
+        ts: str = ROOT, thread_ts: str | None = None) -> None:
+    reply = bot.sender.mention(user, text, ts, thread_ts=thread_ts)
+    assert reply.status == 200, reply
+    bot.settle()
+
+
+def buttons(message: StoredMessage) -> list[dict[str, Any]]:
+    return [e for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def the_card(slack: SlackStandin, thread_ts: str = ROOT) -> StoredMessage:
+    cards = [m for m in slack.thread(CHANNEL, thread_ts) if buttons(m)]
+    assert len(cards) == 1, [m.text for m in slack.thread(CHANNEL, thread_ts)]
+    return cards[0]
+
+
+def click(bot: Opsbot, slack: SlackStandin, user: str, card: StoredMessage,
+          approve: bool = True) -> None:
+    kind = "opsbot_confirm" if approve else "opsbot_deny"
+    action = next(b["action_id"] for b in buttons(card) if b["action_id"].startswith(kind))
+    assert bot.sender.click(user, card, action).status == 200
+    bot.settle()
+
+
+def block_texts(message: StoredMessage) -> str:
+    out: list[str] = []
+    for block in message.blocks:
+        if "text" in block:
+            out.append(block["text"]["text"])
+        out.extend(f["text"] for f in block.get("fields", []))
+        out.extend(e.get("text", "") for e in block.get("elements", []) if e["type"] == "mrkdwn")
+    return "\n".join(out)
+
+
+def executions(bot: Opsbot) -> list[Any]:
+    return [e for e in bot.session.rt.store.audit.events() if e.kind == "execution"]
+
+
+def ephemerals(slack: SlackStandin, user: str) -> list[str]:
+    return [c.args["text"] for c in slack.called("chat.postEphemeral") if c.args["user"] == user]
+
+
+def test_question_is_answered_in_place_of_the_looking_message(bot: Opsbot,
+                                                              slack: SlackStandin) -> None:
+    ask(bot)
+    first = slack.called("chat.postMessage")[0]
+    assert first.args == {"channel": CHANNEL, "text": "🔎 Looking into it…", "thread_ts": ROOT}
+    looking = next(m for m in slack.thread(CHANNEL, ROOT) if m.thread_ts == ROOT)
+    assert looking.text.startswith("*What I found*")
+    assert "CrashLoopBackOff" in looking.text
+    assert "`k8s-crashloop-after-deploy`" in looking.text
+    assert all(b["type"] == "section" and len(b["text"]["text"]) <= 3000
+               for b in looking.blocks)
+
+
+def test_card_carries_call_preview_blast_radius_policy_runbook_expiry_and_buttons(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    ask(bot)
+    card = the_card(slack)
+    pid = buttons(card)[0]["value"]
+    assert card.text == f"Confirm: {ROLLBACK}"
+    assert card.blocks[0] == {"type": "header", "text": {
+        "type": "plain_text", "emoji": True, "text": "Confirm: rollback_deployment"}}
+    assert card.blocks[1]["text"]["text"].startswith(f"*`{ROLLBACK}`*\nThe crashes started")
+    fields = [f["text"] for f in card.blocks[2]["fields"]]
+    assert fields == [
+        "*Requested by*\n<@U02BOB>",
+        "*Blast radius*\n3 pod(s) of 3 in service checkout; namespaces: shop",
+        "*Expires*\n2025-03-11 14:57 UTC (15 min after it was proposed)",
+        "*Runbook*\nPods crash-looping after a deploy (`k8s-crashloop-after-deploy`, step 5)"
+        " § Mitigation",
+    ]
+    assert card.blocks[3]["text"]["text"].startswith(
+        "*Dry run*\n```rollback shop/checkout: revision 42 -&gt; 41")
+    assert card.blocks[4]["text"]["text"] == (
+        "*Policy*: confirm — needs 1 approval(s) from incident-commander, sre "
+        "(<@U01ALICE>, <@U04DAN>, <@U05ERIN>, <!subteam^S0SRE>); "
+        "the requester may not approve it")
+    assert "[prod-one-approver]" in card.blocks[5]["elements"][0]["text"]
+    actions = card.blocks[7]
+    assert actions["block_id"] == f"opsbot_decide:{pid}"
+    assert [(b["action_id"], b["value"], b["style"]) for b in actions["elements"]] == [
+        (f"opsbot_confirm:{pid}", pid, "primary"), (f"opsbot_deny:{pid}", pid, "danger")]
+
+
+def test_authorised_confirm_runs_the_action_and_closes_the_card(bot: Opsbot,
+                                                                slack: SlackStandin) -> None:
+    ask(bot)
+    card = the_card(slack)
+    click(bot, slack, "U01ALICE", card)
+    final = slack.message(CHANNEL, card.ts)
+    assert not buttons(final)
+    assert final.blocks[0]["text"]["text"] == "Executed: rollback_deployment"
+    assert "✅ *Succeeded* — confirmed by <@U01ALICE>; 1 attempt(s)" in block_texts(final)
+    assert "Verification: *improved*" in block_texts(final)
+    later = [m.text for m in slack.thread(CHANNEL, ROOT) if float(m.ts) > float(card.ts)]
+    assert later[0] == f"Confirmed by U01ALICE; running {ROLLBACK}."
+    assert later[1].startswith(f"✅ `{ROLLBACK}` → *succeeded*")
+    assert later[2].startswith("🔍 Verification: *improved*")
+    assert len(executions(bot)) == 1
+
+
+def test_a_user_group_grant_lets_its_members_approve(bot: Opsbot, slack: SlackStandin) -> None:
+    ask(bot)
+    click(bot, slack, "U09SAM", the_card(slack))  # in no policy as a user; S0SRE -> sre
+    assert [e.payload["status"] for e in executions(bot)] == ["succeeded"]
+    assert [c.args["usergroup"] for c in slack.called("usergroups.users.list")] == [
+        "S0SRE", "S0DEV"]  # read once for the question and the click: cached within the TTL
+
+
+@pytest.mark.parametrize("user, reason", [
+    ("U03CAROL", "[approver-not-permitted] U03CAROL holds none of incident-commander, sre"),
+    ("U02BOB", "[self-approval] U02BOB requested this action and may not approve it"),
+])
+def test_a_refused_click_is_explained_privately_and_changes_nothing(
+        bot: Opsbot, slack: SlackStandin, user: str, reason: str) -> None:
+    ask(bot)
+    card = the_card(slack)
+    posted = len(slack.called("chat.postMessage"))
+    click(bot, slack, user, card)
+    assert len(ephemerals(slack, user)) == 1
+    assert reason in ephemerals(slack, user)[0]
+    assert slack.message(CHANNEL, card.ts).blocks == card.blocks
+    assert len(slack.called("chat.postMessage")) == posted
+    pid = buttons(card)[0]["value"]
+    assert bot.session.proposal(pid).status is ProposalStatus.PENDING
+    assert executions(bot) == []
+
+
+def test_two_approvers_clicking_at_once_run_it_once(bot: Opsbot, slack: SlackStandin) -> None:
+    ask(bot)
+    card = the_card(slack)
+    clickers = [threading.Thread(target=click, args=(bot, slack, user, card))
+                for user in ("U01ALICE", "U04DAN")]
+    for t in clickers:
+        t.start()
+    for t in clickers:
+        t.join()
+    bot.settle()
+    assert len(executions(bot)) == 1
+    results = [m for m in slack.thread(CHANNEL, ROOT) if "→ *succeeded*" in m.text]
+    assert len(results) == 1
+    late = ephemerals(slack, "U01ALICE") + ephemerals(slack, "U04DAN")
+    assert len(late) == 1 and "is not awaiting confirmation (it is executed)" in late[0]
+
+
+def test_deny_closes_the_card_without_running_anything(bot: Opsbot,
+                                                      slack: SlackStandin) -> None:
+    ask(bot)
+    card = the_card(slack)
+    click(bot, slack, "U01ALICE", card, approve=False)
+    final = slack.message(CHANNEL, card.ts)
+    assert final.blocks[0]["text"]["text"] == "Denied: rollback_deployment"
+    assert "🚫 *Denied* by <@U01ALICE>." in block_texts(final)
+    assert not buttons(final)
+    assert executions(bot) == []
+
+
+def test_a_click_after_expiry_closes_the_card_as_expired(bot: Opsbot,
+                                                        slack: SlackStandin) -> None:
+    ask(bot)
+    card = the_card(slack)
+    bot.session.rt.backend.advance(16)  # the policy's ttl is 15 minutes of sandbox time
+    click(bot, slack, "U01ALICE", card)
+    final = slack.message(CHANNEL, card.ts)
+    assert final.blocks[0]["text"]["text"] == "Expired: rollback_deployment"
+    assert not buttons(final)
+    pid = buttons(card)[0]["value"]
+    assert f"Proposal {pid} expired unconfirmed." in [m.text for m in
+                                                      slack.thread(CHANNEL, ROOT)]
+    assert executions(bot) == []
+
+
+def test_replies_continue_a_thread_opsbot_is_in_and_nothing_else(bot: Opsbot,
+                                                                 slack: SlackStandin) -> None:
+    ask(bot)
+    answers = len(slack.called("chat.update"))
+    assert bot.sender.reply("U02BOB", "what about the logs of checkout?", "1710000100.000100",
+                            ROOT).status == 200
+    bot.settle()
+    assert len(slack.called("chat.update")) > answers
+    questions = [e.payload["question"] for e in bot.session.rt.store.audit.events()
+                 if e.kind == "question"]
+    assert questions == ["why is checkout crash looping?", "what about the logs of checkout?"]
+    before = len(slack.calls)
+    bot.sender.reply("U02BOB", "lunch?", "1710000200.000100", "1710000150.000100")
+    bot.settle()
+    assert len(slack.calls) == before
+
+
+def test_joining_a_running_thread_reads_what_was_said_before(bot: Opsbot,
+                                                            slack: SlackStandin) -> None:
+    root = slack.human_message(CHANNEL, "U01ALICE", "checkout is paging, 500s since 14:07")
+    slack.human_message(CHANNEL, "U04DAN", "deploy 2.15.0 went out at 14:07", thread_ts=root)
+    mention_ts = slack.human_message(CHANNEL, "U02BOB", "@opsbot what now?", thread_ts=root)
+    ask(bot, text="what now?", ts=mention_ts, thread_ts=root)
+    assert [c.args["ts"] for c in slack.called("conversations.replies")] == [root]
+    history = [(m.author, m.text) for m in
+               bot.session.rt.store.messages.list(f"slack:{CHANNEL}:{root}")]
+    assert history[:3] == [("U01ALICE", "checkout is paging, 500s since 14:07"),
+                           ("U04DAN", "deploy 2.15.0 went out at 14:07"),
+                           ("U02BOB", "what now?")]
+
+
+def test_summary_by_mention_and_by_slash_command(bot: Opsbot, slack: SlackStandin) -> None:
+    ask(bot)
+    click(bot, slack, "U01ALICE", the_card(slack))
+    ask(bot, text="summary", ts="1710000300.000100", thread_ts=ROOT)
+    summaries = [m for m in slack.thread(CHANNEL, ROOT)
+                 if m.text.startswith("*Incident summary")]
+    assert len(summaries) == 1
+    assert f"• `{ROLLBACK}` requested by U02BOB; policy confirm; approved by U01ALICE; " \
+           "succeeded" in summaries[0].text
+    assert bot.sender.command("U03CAROL", "summary").status == 200
+    bot.settle()
+    assert len([m for m in slack.thread(CHANNEL, ROOT)
+                if m.text.startswith("*Incident summary")]) == 2
+
+
+def test_status_and_help_answer_only_the_asker(bot: Opsbot, slack: SlackStandin) -> None:
+    ask(bot)
+    bot.sender.command("U03CAROL", "status")
+    bot.sender.command("U03CAROL", "help")
+    bot.settle()
+    status, usage = ephemerals(slack, "U03CAROL")
+    pid = buttons(the_card(slack))[0]["value"]
+    assert f"• thread {ROOT}" in status and f"awaiting confirmation: `{ROLLBACK}` ({pid})" \
+        in status
+    assert "`/opsbot summary [thread ts]`" in usage
+
+
+@pytest.mark.parametrize("how", ["wrong secret", "stale timestamp"])
+def test_requests_with_a_bad_signature_are_rejected(bot: Opsbot, slack: SlackStandin,
+                                                    how: str) -> None:
+    import time
+
+    body = bot.sender.envelope({"type": "app_mention", "user": "U01ALICE", "text": "hi",
+                                "ts": ROOT, "channel": CHANNEL})
+    reply = bot.sender.post("/slack/events", body, "application/json",
+                            secret="not-the-secret" if how == "wrong secret" else None,
+                            timestamp=int(time.time()) - 600 if how == "stale timestamp"
+                            else None)
+    bot.settle()
+    assert reply.status == 401
+    assert [c.method for c in slack.calls] == ["auth.test"]
+
+
+def test_no_secret_reaches_slack(bot: Opsbot, slack: SlackStandin) -> None:
+    dsn = "postgres://checkout:hunter2@db.shop:5432/orders"
+    ask(bot, text=f"checkout cannot reach {dsn}, why is it crash looping?")
+    click(bot, slack, "U01ALICE", the_card(slack))
+    ask(bot, text="summary", ts="1710000300.000100", thread_ts=ROOT)
+    sent = slack.everything_sent() + "".join(str(u["content"]) for u in slack.uploads.values())
+    assert "hunter2" not in sent
+    summary = next(m.text for m in slack.thread(CHANNEL, ROOT)
+                   if m.text.startswith("*Incident summary"))
+    assert "postgres://checkout:[REDACTED" in summary

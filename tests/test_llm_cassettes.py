@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from llm_server import (
@@ -25,6 +26,7 @@ from assistant.planning.llm.cassettes import (
     REPLAY_SETTINGS,
     RERECORD_COMMAND,
     CassetteMiss,
+    _same_llm_request,
     cassette_path,
     eval_settings,
     llm_cassette,
@@ -49,10 +51,13 @@ def plan_case(settings: LLMSettings, question: str | None = None) -> Plan:
 
 
 def record(cassettes: Path) -> Plan:
-    with scripted_llm_server(*SCRIPT) as server, llm_cassette(CASE, cassettes, record=True):
+    with scripted_llm_server(*SCRIPT) as server, \
+            llm_cassette(CASE, cassettes, record=True) as traffic:
+        # Tuned limits, as OPSBOT_LLM_* may set them on the recording machine.
         settings = LLMSettings(model="gpt-test", base_url=server.base_url,
-                               api_key=SecretStr(TEST_API_KEY))
-        return plan_case(settings)
+                               api_key=SecretStr(TEST_API_KEY), context_tokens=7000,
+                               completion_tokens=300)
+        return plan_case(traffic.planner_settings(settings))
 
 
 def test_a_recorded_case_replays_without_the_server(tmp_path):
@@ -60,10 +65,34 @@ def test_a_recorded_case_replays_without_the_server(tmp_path):
     assert recorded.llm_calls == 3 and len(recorded.candidates) == 1
 
     with llm_cassette(CASE, tmp_path, record=False) as traffic:
-        replayed = plan_case(REPLAY_SETTINGS)
+        settings = traffic.planner_settings(REPLAY_SETTINGS)
+        replayed = plan_case(settings)
+    assert (settings.context_tokens, settings.completion_tokens) == (7000, 300)
     assert traffic.cassette.play_count == 3  # the 429 was not kept: nothing to wait for
     assert replayed == recorded
     assert len(traffic.requests) == 3 and "list_pods" in traffic.requests[1]
+
+
+def test_replaying_with_other_prompt_limits_is_a_miss(tmp_path):
+    record(tmp_path)
+    with pytest.raises(CassetteMiss, match="request 1 of the case"), \
+            llm_cassette(CASE, tmp_path, record=False):
+        plan_case(REPLAY_SETTINGS)  # default limits: another max_tokens, another prompt
+
+
+def test_requests_match_whatever_endpoint_and_model_recorded_them():
+    def request(path: str, body: dict[str, object]) -> SimpleNamespace:
+        return SimpleNamespace(path=path, body=json.dumps(body).encode())
+
+    openai_style = request("/v1/chat/completions", {"model": "gpt-4o", "messages": [],
+                                                    "max_completion_tokens": 300})
+    local_style = request("/openai/v1/chat/completions", {"model": "cassette-replay",
+                                                          "messages": [], "max_tokens": 300})
+    _same_llm_request(openai_style, local_style)
+    with pytest.raises(AssertionError, match="bodies differ"):
+        _same_llm_request(openai_style, request("/v1/chat/completions", {"messages": [1]}))
+    with pytest.raises(AssertionError, match="not both chat completions"):
+        _same_llm_request(openai_style, request("/v1/embeddings", {}))
 
 
 def test_the_requests_of_a_recording_are_available_for_leak_checks(tmp_path):

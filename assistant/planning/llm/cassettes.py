@@ -4,7 +4,9 @@
 and talks to whatever endpoint is configured; CI replays with ``record=False``, which never
 touches the network: a request no recording matches fails with a ``CassetteMiss`` that
 names the case and says to re-record. Requests match on the chat-completions route and the
-JSON body minus ``model``, so a replay needs no endpoint settings (see ``REPLAY_SETTINGS``).
+JSON body minus what depends on the endpoint (model name, which completion-limit key), so a
+replay needs no endpoint (see ``REPLAY_SETTINGS``); the limits that shape prompts are kept
+in the cassette (``CaseTraffic.planner_settings``).
 API keys, auth headers, cookies and organisation names are not written to cassettes; only
 successful replies are kept, so a replay never re-waits a recorded 429.
 """
@@ -21,13 +23,17 @@ from typing import Any
 
 import vcr
 from vcr.cassette import Cassette
-from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.errors import CannotOverwriteExistingCassetteException, MissingMetadataError
 
 from assistant.config import REPO_ROOT
 from assistant.errors import InputError, OpsbotError
 from assistant.planning.llm.settings import LLMSettings
 
 CASSETTE_DIR = REPO_ROOT / "evals" / "cassettes"
+SETTINGS_KEY = "opsbot_llm_settings"
+# Settings that change what the planner sends; everything else (timeouts) does not.
+PROMPT_SHAPING = ("context_tokens", "completion_tokens", "tool_output_chars", "max_steps",
+                  "max_total_tokens")
 ROUTE = "/chat/completions"
 RERECORD_COMMAND = "opsbot eval --planner llm --record"
 # Replays match on the request body alone, so model and URL only have to be well-formed.
@@ -60,6 +66,21 @@ class CaseTraffic:
     cassette: Cassette
     recording: bool
 
+    def planner_settings(self, configured: LLMSettings) -> LLMSettings:
+        """The settings to plan this case with: the limits that shape the prompts are
+        saved with a recording and restored on replay, so a replay sends the same requests
+        whatever OPSBOT_LLM_* says on the replaying machine."""
+        shaping = configured.model_dump(include=set(PROMPT_SHAPING))
+        if self.recording:
+            self.cassette.get_metadata(SETTINGS_KEY, shaping)
+            return configured
+        try:
+            recorded = self.cassette.get_metadata(SETTINGS_KEY, shaping)
+        except MissingMetadataError:
+            return configured
+        return configured.model_copy(update={k: recorded[k] for k in PROMPT_SHAPING
+                                             if k in recorded})
+
     @property
     def requests(self) -> list[str]:
         """The chat requests the case sent so far, as JSON text (for leak checks)."""
@@ -90,8 +111,11 @@ def _text(body: bytes | str | None) -> str:
 
 
 def _body(request: Any) -> dict[str, Any]:
+    """The request as the planner shaped it, minus what depends on the endpoint."""
     data = json.loads(_text(request.body) or "{}")
     data.pop("model", None)
+    if "max_completion_tokens" in data:
+        data["max_tokens"] = data.pop("max_completion_tokens")
     return data
 
 

@@ -8,4 +8,6 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
+# The real-backend tests run Debian's Prometheus and Alertmanager binaries.
+scripts/install-monitoring.sh
 exec .venv/bin/python -m pytest "$@"

@@ -82,6 +82,8 @@ def describe_proposal(p: Proposal, index: int) -> list[str]:
 
 def compose_answer(plan: Plan, proposals: Sequence[Proposal]) -> str:
     out: list[str] = []
+    if plan.narrative:
+        out.append(plan.narrative.strip())
     if plan.observations:
         out.append("*What I found*")
         for obs in plan.observations:

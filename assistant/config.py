@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from assistant.errors import InputError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -20,6 +22,9 @@ class Settings(BaseModel):
     policy_dir: Path
     scenario_dir: Path
     redaction_config: Path | None = None  # team patterns and allow-list (YAML)
+    backend: str = "sandbox"  # sandbox | kubernetes (Kubernetes + Prometheus + Alertmanager)
+    verify_seconds: float = 300.0  # how long post-action verification may watch
+    env: dict[str, str] = {}  # the environment it was read from, for backend settings
 
     @property
     def index_dir(self) -> Path:
@@ -39,4 +44,27 @@ class Settings(BaseModel):
             scenario_dir=REPO_ROOT / "evals" / "scenarios",
             redaction_config=Path(env["OPSBOT_REDACTION_CONFIG"])
             if env.get("OPSBOT_REDACTION_CONFIG") else None,
+            backend=_choice(env, "OPSBOT_BACKEND", ("sandbox", "kubernetes"), "sandbox"),
+            verify_seconds=_seconds(env, "OPSBOT_VERIFY_SECONDS", 300.0),
+            env=dict(env),
         )
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = env.get(name, default)
+    if value not in allowed:
+        raise InputError(f"must be one of {', '.join(allowed)}, got {value!r}", field=name)
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"must be a number of seconds, got {raw!r}", field=name) from None
+    if value < 0:
+        raise InputError("must not be negative", field=name)
+    return value

@@ -150,9 +150,10 @@ class Executor:
 
     def _verify(self, before: HealthSnapshot, call: ToolCall) -> Verification:
         waited = 0.0
+        step = min(self.verify_interval_seconds, self.verify_bound_seconds)
         while True:
-            self.backend.wait(self.verify_interval_seconds)
-            waited += self.verify_interval_seconds
+            self.backend.wait(step)
+            waited += step
             after = snapshot(self.backend.inventory(), call)
             verdict = judge(before, after)
             settled = verdict.verdict == "improved" and not after.firing_alerts
@@ -176,7 +177,7 @@ class Executor:
             output = f"{call.tool} failed after {attempts} attempt(s): {exc}"
         duration_ms = (time.perf_counter() - started) * 1000
         verification: Verification | None = None
-        if status is ExecutionStatus.SUCCEEDED:
+        if status is ExecutionStatus.SUCCEEDED and self.verify_bound_seconds > 0:
             verification = self._verify(before, call)
         result = ExecutionResult(
             proposal_id=proposal_id,

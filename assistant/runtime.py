@@ -95,6 +95,16 @@ def build_index(settings: Settings) -> RunbookIndex:
     return index
 
 
+def choose_planner(settings: Settings, redactor: Redactor) -> Planner:
+    """The LLM planner when an endpoint is configured, else the offline one."""
+    from assistant.planning.llm import LLMSettings, build_llm_planner
+
+    llm = LLMSettings.from_env(settings.env)
+    if llm is None:
+        return OfflinePlanner()
+    return build_llm_planner(llm, redactor.redact, fallback=OfflinePlanner())
+
+
 @contextmanager
 def open_runtime(
     settings: Settings,
@@ -116,9 +126,13 @@ def open_runtime(
     redact_logging(redactor)
     policy = policy if policy is not None else load_policy(settings.policy_dir)
     save_state: Callable[[], None] = lambda: None  # noqa: E731
-    if backend is None:
-        backend, save_state = _sandbox(settings, scenario, persist_sandbox)
     with ExitStack() as stack:
+        if backend is None and settings.backend == "kubernetes":
+            from tools.real.backend import open_backend
+
+            backend = stack.enter_context(open_backend(settings.env))
+        elif backend is None:
+            backend, save_state = _sandbox(settings, scenario, persist_sandbox)
         store = open_store(settings.db_url, redactor.redact_value)
         stack.callback(store.close)
         executor_id = new_executor_id()
@@ -130,6 +144,7 @@ def open_runtime(
             store=store,
             redact=redactor.redact,
             executor_id=executor_id,
+            verify_bound_seconds=settings.verify_seconds,
         )
         yield Runtime(
             settings=settings,
@@ -141,6 +156,6 @@ def open_runtime(
             executor=executor,
             checkpointer=checkpointer,
             save_state=save_state,
-            planner=planner or OfflinePlanner(),
+            planner=planner or choose_planner(settings, redactor),
             interrupted=interrupted,
         )

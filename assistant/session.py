@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant.graph import build_graph
 from assistant.models import Actor, Proposal, ProposalStatus
 from assistant.runtime import Runtime
+from tools.backend import ToolFailure
 
 
 class OutMessage(BaseModel):
@@ -50,13 +51,23 @@ class Session:
         seen = self._outbox_len(thread_id)
         timings: dict[str, float] = {}
         last = time.perf_counter()
-        for update in self.graph.stream(payload, self._config(thread_id),
-                                        stream_mode="updates"):
-            now = time.perf_counter()
-            for node in update:
-                if node != "__interrupt__":
-                    timings[node] = timings.get(node, 0.0) + (now - last) * 1000
-            last = now
+        try:
+            for update in self.graph.stream(payload, self._config(thread_id),
+                                            stream_mode="updates"):
+                now = time.perf_counter()
+                for node in update:
+                    if node != "__interrupt__":
+                        timings[node] = timings.get(node, 0.0) + (now - last) * 1000
+                last = now
+        except ToolFailure as exc:
+            # The environment itself failed (an API down, 403, timeout) outside a tool call;
+            # the run stops at its last checkpoint and the thread is told plainly.
+            text = self.rt.redact(f"I could not reach the environment: {exc}")
+            self.rt.store.audit.append("error", actor=None, thread=thread_id,
+                                       payload={"error": text})
+            return Turn(thread_id=thread_id,
+                        messages=(OutMessage(kind="failure", text=text),),
+                        pending=tuple(self.pending(thread_id)), timings_ms=timings)
         self.rt.save_state()
         values = self.graph.get_state(self._config(thread_id)).values
         fresh = values.get("outbox", [])[seen:]

@@ -33,6 +33,8 @@ def _labels(pairs: list[str] | None) -> dict[str, str]:
 
 def _scenario(args: argparse.Namespace) -> str:
     scenario = args.scenario or os.environ.get(DEFAULT_SCENARIO_ENV)
+    if os.environ.get("OPSBOT_BACKEND") == "kubernetes":
+        return scenario or ""  # the live cluster is the world; no scenario is loaded
     if not scenario:
         raise InputError(f"name a scenario with --scenario or {DEFAULT_SCENARIO_ENV}",
                          field="--scenario")

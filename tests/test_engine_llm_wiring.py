@@ -1,0 +1,68 @@
+"""`opsbot ask` uses the LLM planner when an endpoint is configured, the offline planner
+otherwise, and says so when the endpoint is down."""
+
+import json
+
+import pytest
+from llm_server import Call, Fail, Reply, scripted_llm_server
+
+from assistant.cli import main
+
+QUESTION = "why is checkout crash looping since the deploy?"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, runbook_index):
+    monkeypatch.setenv("OPSBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("OPSBOT_DB", raising=False)
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPSBOT_LLM_MODEL", "OPSBOT_LLM"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def _ask(capsys) -> dict:
+    assert main(["ask", QUESTION, "--scenario", "checkout-bad-deploy", "--as", "U02BOB",
+                 "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_configured_endpoint_plans_with_the_model_and_never_sees_a_secret(env, capsys):
+    turns = (
+        Reply(calls=(Call("get_pod_logs", {"namespace": "shop", "pod": "checkout-6f7c9-x2k4q",
+                                           "tail": 50, "previous": True}),)),
+        Reply(calls=(Call("rollback_deployment", {
+            "namespace": "shop", "deployment": "checkout", "revision": 41,
+            "why": "revision 42 panics on gift cards"}),)),
+        Reply(content="Revision 42 panics on gift-card orders [runbook: "
+                      "k8s-crashloop-after-deploy § Mitigation]. Roll back to 41."),
+    )
+    with scripted_llm_server(*turns) as llm:
+        env.setenv("OPENAI_BASE_URL", llm.base_url)
+        env.setenv("OPENAI_API_KEY", "sk-test-opsbot-0000")
+        env.setenv("OPSBOT_LLM_MODEL", "scripted")
+        report = _ask(capsys)
+        assert len(llm.received) == 3
+        assert llm.leaks() == []
+    answer = report["messages"][0]["text"]
+    assert answer.startswith("Revision 42 panics on gift-card orders")
+    (proposal,) = report["proposals"]
+    assert proposal["call"] == {"tool": "rollback_deployment", "args": {
+        "namespace": "shop", "deployment": "checkout", "revision": 41}}
+    assert proposal["decision"]["outcome"] == "confirm"
+
+
+def test_endpoint_down_falls_back_to_runbook_steps_with_a_visible_note(env, capsys):
+    with scripted_llm_server(*(Fail(status=503),) * 6) as llm:
+        env.setenv("OPENAI_BASE_URL", llm.base_url)
+        env.setenv("OPSBOT_LLM_MODEL", "scripted")
+        env.setenv("OPSBOT_LLM_ATTEMPTS", "2")
+        report = _ask(capsys)
+    answer = report["messages"][0]["text"]
+    assert "LLM endpoint unavailable" in answer
+    assert [p["call"]["tool"] for p in report["proposals"]] == ["rollback_deployment"]
+
+
+def test_no_endpoint_means_the_offline_planner(env, capsys):
+    report = _ask(capsys)
+    assert "LLM" not in report["messages"][0]["text"]
+    assert [p["call"]["tool"] for p in report["proposals"]] == ["rollback_deployment"]

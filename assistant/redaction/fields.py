@@ -87,7 +87,8 @@ def secret_kind_for_name(name: str) -> str | None:
     """
     if not _HINT.search(name):
         return None
-    words = name_words(name)
+    # Numbering does not change what a field holds: password2, DB_PASSWORD_1.
+    words = [w.rstrip("0123456789") for w in name_words(name) if not w.isdigit()]
     if not words:
         return None
     last = words[-1]

@@ -37,7 +37,10 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
-        for name, value in list(vars(record).items()):
-            if name not in _STANDARD_ATTRIBUTES:
-                setattr(record, name, self._redactor.redact_value(value))
+        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES}
+        if extras:
+            # As one mapping, so each extra's name counts (extra={"password": "hunter2"}).
+            redacted = self._redactor.redact_value(extras)
+            for name, value in zip(extras, redacted.values(), strict=True):
+                setattr(record, name, value)
         return True

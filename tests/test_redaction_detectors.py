@@ -1,0 +1,180 @@
+"""Every kind of secret is found in context, and only the secret is replaced."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.redaction import PLACEHOLDER_RE, Redactor
+
+REDACTOR = Redactor(key=b"detector-tests")
+
+
+def shape(text: str) -> str:
+    """Placeholders without their hash suffix, so expectations read like the output."""
+    return re.sub(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]", r"<\1>", text)
+
+
+# (input line, expected output with placeholders written as <kind>)
+CASES = [
+    # cloud providers
+    ("2024-05-01T12:00:00Z INFO using key AKIAIOSFODNN7EXAMPLE for s3 upload",
+     "2024-05-01T12:00:00Z INFO using key <aws-access-key-id> for s3 upload"),
+    ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY trace=ok",
+     "aws_secret_access_key = <aws-secret-access-key> trace=ok"),
+    ('{"private_key_id": "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c", "type": "service_account"}',
+     '{"private_key_id": "<gcp-private-key-id>", "type": "service_account"}'),
+    ('"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n'
+     '-----END PRIVATE KEY-----\\n", "client_email": "ci@acme.iam.gserviceaccount.com"',
+     '"private_key": "<private-key>", "client_email": "ci@acme.iam.gserviceaccount.com"'),
+    ("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFi"
+     "Y2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6MTIzNA==;EndpointSuffix=core.windows.net",
+     "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=<azure-account-key>;"
+     "EndpointSuffix=core.windows.net"),
+    ("GET /c/db.bak?sv=2022-11-02&sp=r&sig=Zm9vYmFyYmF6cXV4MTIz%2BNDU2Nzg5MGFi%3D HTTP/1.1 200",
+     "GET /c/db.bak?sv=2022-11-02&sp=r&sig=<azure-sas-signature> HTTP/1.1 200"),
+    # chat and code hosting
+    ("slack: posting with xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx now",
+     "slack: posting with <slack-token> now"),
+    ("socket mode app token xapp-1-A01ABCDEF-1234567890123-0123456789abcdef0123 ok",
+     "socket mode app token <slack-token> ok"),
+    ("git push with ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 done",
+     "git push with <github-token> done"),
+    ("GH_TOKEN=github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012",
+     "GH_TOKEN=<github-token>"),
+    ("ghs_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 and gho_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+     "<github-token> and <github-token>"),
+    ("PRIVATE-TOKEN: glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn",
+     "PRIVATE-TOKEN: <gitlab-token>"),
+    # payments, AI, registries, messaging
+    ("charging via sk_live_4eC39HqLyjWDarjtT1zdp7dc (customer cus_123)",
+     "charging via <stripe-key> (customer cus_123)"),
+    ("restricted key rk_live_51H8Ab2Cd3Ef4Gh5Ij6Kl7Mn used", "restricted key <stripe-key> used"),
+    ("test mode sk_test_4eC39HqLyjWDarjtT1zdp7dc", "test mode <stripe-key>"),
+    ("llm client key sk-Ab3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7bC9dE1fG3 ready",
+     "llm client key <openai-key> ready"),
+    ("OPENAI_API_KEY=sk-proj-Ab3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7bC9dE1fG3hI5jK7",
+     "OPENAI_API_KEY=<openai-key>"),
+    ("//registry.npmjs.org/:_authToken=npm_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+     "//registry.npmjs.org/:_authToken=<npm-token>"),
+    ("twine upload -p pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAAC"
+     " dist/*",
+     "twine upload -p <pypi-token> dist/*"),
+    ("sms via SK0123456789abcdef0123456789abcdef account AC0123456789abcdef0123456789abcdef",
+     "sms via <twilio-api-key> account <twilio-account-sid>"),
+    ("mailer SG.AbCdEfGhIjKlMnOpQrStUv.WxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxYz0123456 ok",
+     "mailer <sendgrid-key> ok"),
+    ("session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+     "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U ok",
+     "session <jwt> ok"),
+    # URLs and DSNs
+    ("connecting to postgres://app:Sup3r-S3cret@db.internal:5432/orders?sslmode=require",
+     "connecting to postgres://app:<url-password>@db.internal:5432/orders?sslmode=require"),
+    ("redis://:hunter2@redis-master:6379/0", "redis://:<url-password>@redis-master:6379/0"),
+    ("dsn app:p4ss_w0rd@tcp(mysql:3306)/shop", "dsn app:<url-password>@tcp(mysql:3306)/shop"),
+    # key=value in its many spellings
+    ("password=hunter2", "password=<password>"),
+    ("login user=bob password=hunter2 attempt=2", "login user=bob password=<password> attempt=2"),
+    ('{"user":"bob","password":"s3cr3t!","ok":true}',
+     '{"user":"bob","password":"<password>","ok":true}'),
+    ("{'api_key': 'abc123def456', 'region': 'eu'}", "{'api_key': '<api-key>', 'region': 'eu'}"),
+    ("  db_password: correct horse battery staple", "  db_password: <password>"),
+    ("export DB_PASS=letmein", "export DB_PASS=<password>"),
+    ("MYSQL_ROOT_PASSWORD=r00t&b0ss", "MYSQL_ROOT_PASSWORD=<password>"),
+    ("client_secret=Zx9Yw8Vu7Ts6 grant_type=client_credentials",
+     "client_secret=<secret> grant_type=client_credentials"),
+    ("GET /export?format=csv&access_token=abc123XYZ&page=2 HTTP/1.1",
+     "GET /export?format=csv&access_token=<token>&page=2 HTTP/1.1"),
+    ("User{name=alice, password=Tr0ub4dor, role=admin}",
+     "User{name=alice, password=<password>, role=admin}"),
+    ("mysql --password 'p@ss word' -h db", "mysql --password '<password>' -h db"),
+    ("connect --password=hunter2 --host db", "connect --password=<password> --host db"),
+    ('{"msg": "retry with {\\"token\\":\\"abc123def456\\"}"}',
+     '{"msg": "retry with {\\"token\\":\\"<token>\\"}"}'),
+    (":api_key => 'ab12cd34ef56'", ":api_key => '<api-key>'"),
+    ("Password: Summer2024!", "Password: <password>"),
+    # HTTP credentials
+    ("curl -H 'Authorization: Bearer abcDEF123456ghiJKL789' https://api.acme.io",
+     "curl -H 'Authorization: Bearer <bearer-token>' https://api.acme.io"),
+    ('"Authorization": "Basic YWRtaW46aHVudGVyMg==", "Accept": "*/*"',
+     '"Authorization": "Basic <authorization>", "Accept": "*/*"'),
+    ('Authorization: Digest username="bob", realm="api", '
+     'response="6629fae49393a05397450978507c4ef1"',
+     "Authorization: Digest <authorization>"),
+    ("Cookie: sessionid=8f14e45fceea167a5a36dedd4bea2543; theme=dark",
+     "Cookie: sessionid=<cookie>; theme=dark"),
+    ("Set-Cookie: sid=31d4d96e407aad42abcd; Path=/; Secure; HttpOnly",
+     "Set-Cookie: sid=<cookie>; Path=/; Secure; HttpOnly"),
+    # near a word like key / token / secret / password
+    ("rotated token Xq9vB2mN7kL4pR8sT1wY for service checkout",
+     "rotated token <generic-secret> for service checkout"),
+    ("the api key is 7Hd9kQ2mX5vB8nL3pR6tW", "the api key is <generic-secret>"),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), CASES, ids=[c[1][:40] for c in CASES])
+def test_secret_is_replaced_and_the_rest_of_the_line_kept(line: str, expected: str) -> None:
+    assert shape(REDACTOR.redact(line)) == expected
+
+
+def test_placeholder_has_the_documented_form() -> None:
+    out = REDACTOR.redact("password=hunter2")
+    assert re.fullmatch(r"password=\[REDACTED:password#[0-9a-f]{4}\]", out)
+    assert PLACEHOLDER_RE.search(out)
+
+
+def test_multi_line_private_key_becomes_one_placeholder_between_its_markers() -> None:
+    body = ["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+            "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK"]
+    lines = ["-----BEGIN RSA PRIVATE KEY-----", *body, "-----END RSA PRIVATE KEY-----", ""]
+    text = "\n".join(lines)
+    assert shape(REDACTOR.redact(text)) == (
+        "-----BEGIN RSA PRIVATE KEY-----\n<private-key>\n-----END RSA PRIVATE KEY-----\n"
+    )
+
+
+@pytest.mark.parametrize("prefix", ["    ", "web-1  | ", "2024-05-01T12:00:00.000Z "])
+def test_private_key_lines_may_carry_the_prefix_of_their_begin_line(prefix: str) -> None:
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    lines = ["-----BEGIN OPENSSH PRIVATE KEY-----", body, body[::-1],
+             "-----END OPENSSH PRIVATE KEY-----"]
+    out = REDACTOR.redact("".join(prefix + line + "\n" for line in lines) + "next line\n")
+    assert body not in out and body[::-1] not in out
+    assert out.endswith(prefix + "-----END OPENSSH PRIVATE KEY-----\nnext line\n")
+
+
+def test_a_truncated_key_does_not_swallow_the_log_after_it() -> None:
+    text = ("-----BEGIN EC PRIVATE KEY-----\n"
+            "MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49\n"
+            "2024-05-01 12:00:01 INFO request done in 12 ms\n")
+    out = REDACTOR.redact(text)
+    assert "MHcCAQEEIIrYSSNQ" not in out
+    assert shape(out).endswith("<private-key>\n2024-05-01 12:00:01 INFO request done in 12 ms\n")
+
+
+def test_kubernetes_secret_data_values_are_replaced_in_either_key_order() -> None:
+    hand_written = ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n"
+                    "  password: aHVudGVyMg==\n  username: YWRtaW4=\n")
+    kubectl = ("apiVersion: v1\ndata:\n  password: aHVudGVyMg==\n  tls.crt: LS0tLS1CRUdJTg==\n"
+               "kind: Secret\nmetadata:\n  name: db\n")
+    assert shape(REDACTOR.redact(hand_written)).endswith(
+        "data:\n  password: <k8s-secret>\n  username: <k8s-secret>\n")
+    assert shape(REDACTOR.redact(kubectl)) == (
+        "apiVersion: v1\ndata:\n  password: <k8s-secret>\n  tls.crt: <k8s-secret>\n"
+        "kind: Secret\nmetadata:\n  name: db\n")
+
+
+def test_kubernetes_secret_string_data_and_json_are_replaced() -> None:
+    string_data = "kind: Secret\nstringData:\n  DB_URL: postgres-main\n  note: plain words\n"
+    as_json = '{\n  "data": {\n    "token": "c2VjcmV0dG9rZW4=",\n    "ca.crt": "LS0tLQ=="\n  },\n'
+    assert shape(REDACTOR.redact(string_data)).endswith(
+        "stringData:\n  DB_URL: <k8s-secret>\n  note: <k8s-secret>\n")
+    out = shape(REDACTOR.redact(as_json))
+    assert '"ca.crt": "<k8s-secret>"' in out and "c2VjcmV0dG9rZW4" not in out
+
+
+def test_configmap_data_is_left_alone() -> None:
+    text = ("apiVersion: v1\nkind: ConfigMap\ndata:\n  LOG_LEVEL: info\n"
+            "  GREETING: SGVsbG8gd29ybGQ=\nmetadata:\n  name: app\n")
+    assert REDACTOR.redact(text) == text

@@ -23,6 +23,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from assistant.compensation import compensating_call
 from assistant.facts import gather_facts
 from assistant.models import (
     ExecutionResult,
@@ -167,11 +168,15 @@ class Executor:
         started = time.perf_counter()
         attempts = 0
         status = ExecutionStatus.SUCCEEDED
+        changed: dict[str, Any] = {}
         try:
             for attempt in self._retrying(spec.idempotent):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    output = run_tool(self.backend, call).text
+                    ran = run_tool(self.backend, call)
+                    output = ran.text
+                    if isinstance(ran.data, dict):
+                        changed = ran.data.get("changed") or {}
         except ToolFailure as exc:
             status = ExecutionStatus.FAILED
             output = f"{call.tool} failed after {attempts} attempt(s): {exc}"
@@ -179,6 +184,7 @@ class Executor:
         verification: Verification | None = None
         if status is ExecutionStatus.SUCCEEDED and self.verify_bound_seconds > 0:
             verification = self._verify(before, call)
+        worse = verification is not None and verification.verdict == "worse"
         result = ExecutionResult(
             proposal_id=proposal_id,
             status=status,
@@ -187,6 +193,7 @@ class Executor:
             duration_ms=round(duration_ms, 2),
             executed_by=self.executor_id,
             verification=verification,
+            compensation=compensating_call(call, changed) if worse else None,
         )
         self.store.proposals.finish(proposal_id, result)
         self._audit("execution", self.executor_id, thread, result.model_dump(mode="json"))

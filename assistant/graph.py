@@ -158,41 +158,44 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         result = rt.planner.plan(request, run_read_only_for(actor, thread))
         return {"plan": result.model_dump(mode="json")}
 
+    def propose(actor: Actor, thread: str, call: ToolCall, why: str,
+                runbook_id: str | None, step: int | None) -> Proposal:
+        """The one way a mutating call becomes a proposal: validated, decided, recorded."""
+        get_tool(call.tool).validate_args(call.args)
+        facts = gather_facts(rt.backend, rt.store.proposals,
+                             rt.policy.rate_window(rt.backend.environment), call)
+        decision = decide(rt.policy, actor, call, facts)
+        proposal = Proposal(
+            id=f"p-{uuid.uuid4().hex[:10]}",
+            thread_id=thread,
+            call=call,
+            rationale=why,
+            runbook_id=runbook_id,
+            runbook_step=step,
+            requester=actor,
+            blast_radius=estimate_blast_radius(rt.backend, call),
+            preview=rt.redact(rt.backend.preview(call)),
+            args_hash=call.args_hash,
+            created_at=facts.now,
+            decision=decision,
+        )
+        status = (ProposalStatus.PENDING if decision.outcome is Outcome.CONFIRM
+                  else ProposalStatus.DENIED_BY_POLICY)
+        rt.store.proposals.save(proposal, status=status,
+                                service=facts.blast_radius.service,
+                                resource_key=resource_key(rt.backend.environment, call))
+        audit("proposal", actor.user_id, thread, proposal.model_dump(mode="json"))
+        audit("decision", actor.user_id, thread, {
+            "proposal_id": proposal.id, "stage": "proposal",
+            **decision.model_dump(mode="json")})
+        return proposal
+
     def policy(state: ThreadState) -> dict[str, Any]:
         actor = Actor.model_validate(state["actor"])
         thread = state["thread_id"]
         result = Plan.model_validate(state["plan"])
-        proposals: list[Proposal] = []
-        for cand in result.candidates:
-            call = cand.call
-            get_tool(call.tool).validate_args(call.args)
-            facts = gather_facts(rt.backend, rt.store.proposals,
-                                 rt.policy.rate_window(rt.backend.environment), call)
-            decision = decide(rt.policy, actor, call, facts)
-            proposal = Proposal(
-                id=f"p-{uuid.uuid4().hex[:10]}",
-                thread_id=thread,
-                call=call,
-                rationale=cand.why,
-                runbook_id=cand.runbook_id,
-                runbook_step=cand.step_index,
-                requester=actor,
-                blast_radius=estimate_blast_radius(rt.backend, call),
-                preview=rt.redact(rt.backend.preview(call)),
-                args_hash=call.args_hash,
-                created_at=facts.now,
-                decision=decision,
-            )
-            status = (ProposalStatus.PENDING if decision.outcome is Outcome.CONFIRM
-                      else ProposalStatus.DENIED_BY_POLICY)
-            rt.store.proposals.save(proposal, status=status,
-                                    service=facts.blast_radius.service,
-                                    resource_key=resource_key(rt.backend.environment, call))
-            audit("proposal", actor.user_id, thread, proposal.model_dump(mode="json"))
-            audit("decision", actor.user_id, thread, {
-                "proposal_id": proposal.id, "stage": "proposal",
-                **decision.model_dump(mode="json")})
-            proposals.append(proposal)
+        proposals = [propose(actor, thread, c.call, c.why, c.runbook_id, c.step_index)
+                     for c in result.candidates]
         answer = compose_answer(result, proposals)
         audit("answer", None, thread, {"text": answer})
         rt.store.messages.add(thread, "opsbot", answer, rt.backend.now())
@@ -295,7 +298,18 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         text = describe_result(proposal, result)
         rt.store.messages.add(proposal.thread_id, "opsbot", text, rt.backend.now())
         kind = "result" if result.status is ExecutionStatus.SUCCEEDED else "failure"
-        return {"to_execute": None, "outbox": [message(kind, text, pid)]}
+        out = [message(kind, text, pid)]
+        pending = list(state.get("pending", []))
+        if result.compensation is not None:
+            undo = propose(proposal.requester, proposal.thread_id, result.compensation,
+                           f"verification says {proposal.call.render()} made things worse; "
+                           "this undoes it", proposal.runbook_id, None)
+            out.append(message("notice", f"Suggested: {undo.call.render()} "
+                                         f"(policy {undo.decision.outcome.value})", undo.id))
+            if undo.decision.outcome is Outcome.CONFIRM:
+                pending.append(undo.id)
+                out.append(message("card", undo.id, undo.id))
+        return {"to_execute": None, "pending": pending, "outbox": out}
 
     builder = StateGraph(ThreadState)
     builder.add_node("intake", intake)

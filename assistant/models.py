@@ -212,6 +212,8 @@ class ExecutionResult(Frozen):
     duration_ms: float = 0.0
     executed_by: str | None = None
     verification: Verification | None = None
+    # Suggested when verification says "worse"; it goes through policy and a human again.
+    compensation: ToolCall | None = None
 
 
 class AuditEvent(Frozen):

@@ -1,0 +1,71 @@
+"""An action that makes things worse is reported as such, and its undo is proposed (through
+policy and a human again), never run on its own."""
+
+from assistant.compensation import compensating_call
+from assistant.models import Actor, Inventory, ProposalStatus, ToolCall
+from assistant.planning.offline import Plan, PlannedCall, PlanRequest
+from assistant.runtime import open_runtime
+from assistant.session import Session
+from tools.sandbox import SandboxBackend
+
+ROLLBACK_TO_BAD = ToolCall(tool="rollback_deployment", args={
+    "namespace": "shop", "deployment": "checkout", "revision": 40})
+
+
+class ProposesOneCall:
+    """A planner that proposes exactly one call (stands in for a mistaken model)."""
+
+    def __init__(self, call: ToolCall) -> None:
+        self.call = call
+
+    def plan(self, request: PlanRequest, run_read_only) -> Plan:
+        return Plan(entities=request.linking.entities,
+                    candidates=(PlannedCall(call=self.call, why="try 40", runbook_id=None,
+                                            step_index=None),))
+
+
+class BreaksOnRollback(SandboxBackend):
+    """The sandbox, except that after a rollback no checkout pod ever becomes ready."""
+
+    broken = False
+
+    def rollback_deployment(self, args):  # type: ignore[no-untyped-def]
+        self.broken = True
+        return super().rollback_deployment(args)
+
+    def inventory(self) -> Inventory:
+        inv = super().inventory()
+        if not self.broken:
+            return inv
+        deps = tuple(d.model_copy(update={"ready_replicas": 0}) if d.name == "checkout" else d
+                     for d in inv.deployments)
+        return inv.model_copy(update={"deployments": deps})
+
+
+def test_scale_and_rollback_have_inverses_restart_does_not():
+    scale = ToolCall(tool="scale_deployment", args={"namespace": "s", "deployment": "d",
+                                                    "replicas": 8})
+    assert compensating_call(scale, {"replicas": {"from": 4, "to": 8}}).args["replicas"] == 4
+    assert compensating_call(ROLLBACK_TO_BAD, {"revision": {"from": 42, "to": 40}}).args[
+        "revision"] == 42
+    restart = ToolCall(tool="restart_deployment", args={"namespace": "s", "deployment": "d"})
+    assert compensating_call(restart, {"pods_restarted": ["a"]}) is None
+
+
+def test_worse_after_action_proposes_the_undo_for_confirmation(engine_settings, runbook_index):
+    world = SandboxBackend.load("checkout-bad-deploy", engine_settings.scenario_dir)
+    backend = BreaksOnRollback.from_state(world.state())
+    with open_runtime(engine_settings, "checkout-bad-deploy", backend=backend,
+                      index=runbook_index, planner=ProposesOneCall(ROLLBACK_TO_BAD)) as rt:
+        session = Session(rt)
+        turn = session.ask("t1", Actor(user_id="U02BOB"), "roll checkout back to 40")
+        pid = turn.pending[0].id
+        done = session.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
+        result = session.proposal(pid).result
+        assert result.verification.verdict == "worse", result.verification.detail
+        assert result.compensation == ToolCall(tool="rollback_deployment", args={
+            "namespace": "shop", "deployment": "checkout", "revision": 42})
+        (undo,) = session.pending("t1")
+        assert undo.call == result.compensation
+        assert any(m.kind == "card" and m.proposal_id == undo.id for m in done.messages)
+        assert session.proposal(undo.id).status is ProposalStatus.PENDING

@@ -50,9 +50,9 @@ def run_eval(targets: Sequence[Path], planning: PlanningFactory, planner: str,
     """Run, print, optionally write JSON; 0 when every suite passes, else 1."""
     suites = load_suites(targets or [DEFAULT_SUITES])
     owned = runner is None
-    active = runner or EvalRunner(planning)
+    active = runner or EvalRunner()
     try:
-        results = active.run(suites)
+        results = active.run(suites, planning)
     finally:
         if owned:
             active.close()

@@ -39,6 +39,7 @@ class CaseRun:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None  # the engine raised; the case fails with this
+    aborted: bool = False  # nothing ran: the error is the only failure worth listing
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,8 @@ def judge(case: Case, k: int, run: CaseRun) -> CaseResult:
 
     leaks = find_leaks(expect.never_shows, run.egress)
     failures.extend(f"leak: {leak}" for leak in leaks)
+    if run.aborted:
+        failures = failures[:1]
 
     return CaseResult(
         id=case.id,

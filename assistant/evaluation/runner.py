@@ -51,7 +51,9 @@ class CasePlanning(Protocol):
     requests: list[str]  # every LLM request sent while the case ran, as JSON text
 
 
-PlanningFactory = Callable[[Suite, Case], AbstractContextManager[CasePlanning]]
+# (suite, case, redact) -> the planner for that case; redact is the world's redactor.
+PlanningFactory = Callable[[Suite, Case, Callable[[str], str]],
+                           AbstractContextManager[CasePlanning]]
 
 
 @dataclass
@@ -61,7 +63,8 @@ class OfflinePlanning:
 
 
 @contextmanager
-def offline_planning(_suite: Suite, _case: Case) -> Iterator[CasePlanning]:
+def offline_planning(_suite: Suite, _case: Case,
+                     _redact: Callable[[str], str]) -> Iterator[CasePlanning]:
     yield OfflinePlanning()
 
 
@@ -171,9 +174,7 @@ def _config(thread: str) -> dict[str, Any]:
 class EvalRunner:
     """Runs suites; owns the indexes (one per runbook set) and their temporary folders."""
 
-    def __init__(self, planning: PlanningFactory = offline_planning,
-                 embedder: Embedder | None = None) -> None:
-        self._planning = planning
+    def __init__(self, embedder: Embedder | None = None) -> None:
         self._embedder = embedder
         self._indexes: dict[tuple[Path, ...], RunbookIndex] = {}
         self._stack = ExitStack()
@@ -199,10 +200,12 @@ class EvalRunner:
             self._indexes[key] = index
         return self._indexes[key]
 
-    def run(self, suites: Sequence[Suite]) -> list[SuiteResult]:
-        return [self.run_suite(s) for s in suites]
+    def run(self, suites: Sequence[Suite],
+            planning: PlanningFactory = offline_planning) -> list[SuiteResult]:
+        return [self.run_suite(s, planning) for s in suites]
 
-    def run_suite(self, suite: Suite) -> SuiteResult:
+    def run_suite(self, suite: Suite,
+                  planning: PlanningFactory = offline_planning) -> SuiteResult:
         started = time.perf_counter()
         index = self.index_for(suite.runbook_dirs)
         if suite.retrieval_only:
@@ -214,7 +217,8 @@ class EvalRunner:
             setup_ms = (time.perf_counter() - started) * 1000
             results = []
             for group in _worlds(suite.cases):
-                results.extend(self._run_world(suite, group, index, policy, pristine))
+                results.extend(self._run_world(suite, group, index, policy, pristine,
+                                               planning))
         return SuiteResult(suite, tuple(results), summarize(results), setup_ms)
 
     # --- retrieval only -------------------------------------------------------------
@@ -248,12 +252,13 @@ class EvalRunner:
             yield _World(settings, rt, Session(rt), slot, gate, backend, index, policy)
 
     def _run_world(self, suite: Suite, cases: Sequence[Case], index: RunbookIndex,
-                   policy: Any, pristine: dict[str, Any]) -> list[CaseResult]:
+                   policy: Any, pristine: dict[str, Any],
+                   planning: PlanningFactory) -> list[CaseResult]:
         results: dict[str, CaseResult] = {}
         with self._world(suite, index, policy, pristine) as world:
             held: _Held | None = None
             for case in cases:
-                run = self._run_case(suite, case, world)
+                run = self._run_case(suite, case, world, planning)
                 if held is not None:
                     results[held.case.id] = self._finish_held(suite, world, held)
                     held = None
@@ -265,7 +270,8 @@ class EvalRunner:
                 results[held.case.id] = self._finish_held(suite, world, held)
         return [results[c.id] for c in cases]
 
-    def _run_case(self, suite: Suite, case: Case, world: _World) -> CaseResult | _Held:
+    def _run_case(self, suite: Suite, case: Case, world: _World,
+                  planning_for: PlanningFactory) -> CaseResult | _Held:
         thread = case.thread or case.id
         store = world.runtime.store
         known = {s.proposal.id for s in store.proposals.for_thread(thread)}
@@ -275,7 +281,7 @@ class EvalRunner:
         run: dict[str, Any] = {"thread": thread, "known": known, "since": since,
                                "requests": [], "plans": [], "latency_ms": 0.0}
         try:
-            with self._planning(suite, case) as planning:
+            with planning_for(suite, case, world.runtime.redact) as planning:
                 world.slot.target = planning.planner
                 started = time.perf_counter()
                 turns.append(world.session.ask(thread, Actor(user_id=case.as_ or ""),
@@ -290,7 +296,8 @@ class EvalRunner:
                 run["latency_ms"] = (time.perf_counter() - started) * 1000
                 run["requests"] = planning.requests
         except (OpsbotError, ValueError, KeyError, RuntimeError) as exc:
-            return judge(case, suite.k, CaseRun(error=f"{type(exc).__name__}: {exc}"))
+            return judge(case, suite.k, CaseRun(error=f"{type(exc).__name__}: {exc}",
+                                                aborted=True))
         return judge(case, suite.k, self._observe(suite, case, world, run, turns, []))
 
     def _confirm(self, session: Session, thread: str, known: set[str],

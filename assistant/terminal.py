@@ -32,7 +32,7 @@ def render_turn(session: Session, turn: Turn) -> str:
             proposal = session.proposal(m.proposal_id).proposal
             card = describe_proposal(proposal, 1)
             out.append("┌─ confirmation needed " + "─" * 40)
-            out.extend(f"│ {line}" for line in card)
+            out.extend(f"│ {line}" for item in card for line in item.splitlines())
             out.append("└─ /confirm " + m.proposal_id + "  or  /deny " + m.proposal_id)
         else:
             out.append(f"[{_PREFIX.get(m.kind, m.kind)}] {m.text}")

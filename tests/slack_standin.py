@@ -113,6 +113,11 @@ class SlackStandin:
             self._failures.setdefault(method, []).append(
                 Failure(status, times, retry_after, error))
 
+    def recover(self) -> None:
+        """Forget the failures still scripted: Slack is healthy again."""
+        with self._lock:
+            self._failures.clear()
+
     def human_message(self, channel: str, user: str, text: str,
                       thread_ts: str | None = None) -> str:
         """A message people wrote (opsbot only sees it through conversations.replies)."""

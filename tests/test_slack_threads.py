@@ -20,7 +20,7 @@ from slack_standin import (
     opsbot_on_standin,
 )
 
-from assistant.models import ProposalStatus
+from assistant.models import ProposalStatus, ToolOutput
 
 ROOT = "1710000000.000100"
 ROLLBACK = "rollback_deployment(deployment='checkout', namespace='shop', revision=41)"
@@ -296,3 +296,34 @@ def test_no_secret_reaches_slack(bot: Opsbot, slack: SlackStandin) -> None:
     summary = next(m.text for m in slack.thread(CHANNEL, ROOT)
                    if m.text.startswith("*Incident summary"))
     assert "postgres://checkout:[REDACTED" in summary
+
+
+def with_long_output(bot: Opsbot) -> None:
+    """The rollback prints 80 more lines, one of them carrying a database password."""
+    backend = bot.session.rt.backend
+    plain = backend.rollback_deployment
+
+    def chatty(args: Any) -> ToolOutput:
+        out = plain(args)
+        lines = [f"pod event {i}: replaced" for i in range(80)]
+        lines[40] = "reconnect dsn=postgres://checkout:hunter2@db.shop:5432/orders failed"
+        return out.model_copy(update={"text": out.text + "\n" + "\n".join(lines)})
+
+    backend.rollback_deployment = chatty
+
+
+def test_long_output_goes_to_a_redacted_file_with_an_excerpt_inline(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    with_long_output(bot)
+    ask(bot)
+    card = the_card(slack)
+    click(bot, slack, "U01ALICE", card)
+    (upload,) = slack.called("files.completeUploadExternal")
+    assert upload.args["thread_ts"] == ROOT
+    assert upload.args["initial_comment"].startswith(f"✅ `{ROLLBACK}` → *succeeded*")
+    assert upload.args["initial_comment"].endswith("Full output attached.")
+    (stored,) = slack.uploads.values()
+    assert stored["filename"] == f"{buttons(card)[0]['value']}-output.txt"
+    assert "pod event 79: replaced" in stored["content"]
+    assert "postgres://checkout:[REDACTED" in stored["content"]
+    assert "hunter2" not in stored["content"] + slack.everything_sent()

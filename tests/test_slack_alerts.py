@@ -1,0 +1,161 @@
+"""Alertmanager webhook -> one incident thread per alert group, deduplicated by groupKey."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_standin import ALERT_CHANNEL, Opsbot, SlackStandin, StoredMessage, opsbot_on_standin
+
+GROUP = '{}/{alertname="KubePodCrashLooping"}:{namespace="shop"}'
+CRASHLOOP = {
+    "status": "firing",
+    "labels": {"alertname": "KubePodCrashLooping", "namespace": "shop",
+               "pod": "checkout-6f7c9-x2k4q", "container": "checkout", "severity": "warning"},
+    "annotations": {"summary": "Pod is crash looping."},
+    "startsAt": "2025-03-11T14:24:00Z", "endsAt": "0001-01-01T00:00:00Z",
+    "fingerprint": "a1b2c3d4e5f60718",
+}
+
+
+def webhook(status: str = "firing", alerts: list[dict[str, Any]] | None = None,
+            **extra: Any) -> dict[str, Any]:
+    alerts = copy.deepcopy(alerts if alerts is not None else [CRASHLOOP])
+    if status == "resolved":
+        for a in alerts:
+            a["status"], a["endsAt"] = "resolved", "2025-03-11T15:02:00Z"
+    return {"version": "4", "groupKey": GROUP, "status": status, "receiver": "opsbot",
+            "groupLabels": {"alertname": "KubePodCrashLooping", "namespace": "shop"},
+            "commonLabels": {"alertname": "KubePodCrashLooping", "namespace": "shop"},
+            "commonAnnotations": {"summary": "Pod is crash looping."},
+            "externalURL": "http://alertmanager:9093", "alerts": alerts, **extra}
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandin]:
+    with SlackStandin() as standin:
+        yield standin
+
+
+@pytest.fixture
+def bot(slack: SlackStandin, tmp_path: Path) -> Iterator[Opsbot]:
+    with opsbot_on_standin(slack, tmp_path) as opsbot:
+        yield opsbot
+
+
+def send(bot: Opsbot, payload: dict[str, Any]) -> None:
+    reply = bot.sender.alert(payload)
+    assert reply.status == 200, reply
+    bot.settle()
+
+
+def roots(slack: SlackStandin) -> list[StoredMessage]:
+    return [m for m in (slack.message(c, ts) for (c, ts) in list(slack.messages))
+            if m.channel == ALERT_CHANNEL and m.thread_ts is None]
+
+
+def replies(slack: SlackStandin) -> list[str]:
+    (root,) = roots(slack)
+    return [m.text for m in slack.thread(ALERT_CHANNEL, root.ts) if m.ts != root.ts]
+
+
+def test_a_firing_group_opens_a_thread_with_its_labels_and_the_top_runbook(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    send(bot, webhook())
+    (root,) = roots(slack)
+    assert root.text == "🔥 FIRING: KubePodCrashLooping (1 alert(s))"
+    assert root.blocks[1]["text"]["text"] == (
+        "*alertname*: `KubePodCrashLooping`\n*container*: `checkout`\n*namespace*: `shop`\n"
+        "*pod*: `checkout-6f7c9-x2k4q`\n*severity*: `warning`")
+    answer, card = slack.thread(ALERT_CHANNEL, root.ts)[1:3]
+    assert "*Runbook*: Pods crash-looping after a deploy (`k8s-crashloop-after-deploy`)" \
+        in answer.text
+    assert card.text.startswith("Confirm: rollback_deployment")
+    (question,) = [e for e in bot.session.rt.store.audit.events() if e.kind == "question"]
+    assert question.actor == "U02BOB"
+    assert question.payload["alert"]["pod"] == "checkout-6f7c9-x2k4q"
+    assert question.payload["question"].startswith("KubePodCrashLooping is firing: Pod is crash")
+
+
+def test_repeats_land_in_the_same_thread_and_only_changes_are_posted(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    send(bot, webhook())
+    before = replies(slack)
+    send(bot, webhook())  # Alertmanager's repeat_interval: nothing new
+    assert replies(slack) == before
+    second = {**copy.deepcopy(CRASHLOOP), "fingerprint": "ffff000011112222",
+              "labels": {**CRASHLOOP["labels"], "pod": "checkout-6f7c9-p8w2n"}}
+    send(bot, webhook(alerts=[CRASHLOOP, second]))
+    assert len(roots(slack)) == 1
+    assert replies(slack)[len(before):] == [
+        "🔁 Alert group changed: 2 alert(s) firing now.\nNew: alertname=KubePodCrashLooping, "
+        "container=checkout, namespace=shop, pod=checkout-6f7c9-p8w2n, severity=warning"]
+    assert roots(slack)[0].text == "🔥 FIRING: KubePodCrashLooping (2 alert(s))"
+
+
+def test_resolution_is_noted_and_a_new_firing_reopens_the_same_thread(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    send(bot, webhook())
+    send(bot, webhook("resolved"))
+    send(bot, webhook("resolved"))
+    assert [r for r in replies(slack) if r.startswith("✅ Resolved")] == [
+        "✅ Resolved: KubePodCrashLooping — every alert in this group has stopped firing "
+        "(last at 2025-03-11T15:02:00Z)."]
+    assert roots(slack)[0].text == "✅ RESOLVED: KubePodCrashLooping"
+    send(bot, webhook())
+    assert len(roots(slack)) == 1
+    assert "🔥 KubePodCrashLooping is firing again (1 alert(s))." in replies(slack)
+    questions = [e for e in bot.session.rt.store.audit.events() if e.kind == "question"]
+    assert len(questions) == 2
+
+
+def test_the_group_to_thread_mapping_survives_a_restart(slack: SlackStandin,
+                                                         tmp_path: Path) -> None:
+    with opsbot_on_standin(slack, tmp_path) as first:
+        send(first, webhook())
+    with opsbot_on_standin(slack, tmp_path) as second:
+        send(second, webhook("resolved"))
+    assert len(roots(slack)) == 1
+    assert replies(slack)[-1].startswith("✅ Resolved: KubePodCrashLooping")
+
+
+def test_a_resolved_group_opsbot_never_saw_fire_opens_nothing(bot: Opsbot,
+                                                              slack: SlackStandin) -> None:
+    send(bot, webhook("resolved"))
+    assert roots(slack) == []
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"status": "firing", "alerts": []}, "groupKey"),
+    ({"groupKey": "g", "status": "burning", "alerts": []}, "status"),
+    ({"groupKey": "g", "status": "firing", "alerts": [{"status": "firing"}]}, "alerts.0.labels"),
+])
+def test_a_malformed_webhook_is_refused_naming_the_field(
+        bot: Opsbot, slack: SlackStandin, payload: dict[str, Any], field: str) -> None:
+    reply = bot.sender.alert(payload)
+    assert reply.status == 400
+    assert f"alertmanager webhook: {field}:" in reply.body
+    assert roots(slack) == []
+
+
+def test_with_a_token_configured_alertmanager_must_send_it(slack: SlackStandin,
+                                                          tmp_path: Path) -> None:
+    with opsbot_on_standin(slack, tmp_path,
+                           env={"OPSBOT_ALERTMANAGER_TOKEN": "s3cret-token"}) as bot:
+        assert bot.sender.alert(webhook()).status == 401
+        assert bot.sender.alert(webhook(), token="wrong").status == 401
+        assert bot.sender.alert(webhook(), token="s3cret-token").status == 200
+        bot.settle()
+    assert len(roots(slack)) == 1
+
+
+def test_a_secret_in_an_alert_annotation_never_reaches_slack(bot: Opsbot,
+                                                             slack: SlackStandin) -> None:
+    leaky = webhook(commonAnnotations={
+        "summary": "checkout cannot reach postgres://checkout:hunter2@db.shop:5432/orders"})
+    send(bot, leaky)
+    assert "hunter2" not in slack.everything_sent()
+    assert "postgres://checkout:[REDACTED" in roots(slack)[0].blocks[2]["text"]["text"]

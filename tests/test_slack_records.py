@@ -1,0 +1,55 @@
+"""The Slack adapter's own tables, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from assistant.slack.records import SlackRecords
+
+T0 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def records(db_url: str) -> Iterator[SlackRecords]:
+    opened = SlackRecords.open(db_url)
+    SlackRecords.open(db_url).close()  # a second replica starting on the same database
+    yield opened
+    opened.close()
+
+
+def test_threads_are_remembered_per_channel_newest_first(records: SlackRecords) -> None:
+    assert records.remember_thread("C1", "1.1", T0)
+    assert not records.remember_thread("C1", "1.1", T0 + timedelta(minutes=5))
+    assert records.remember_thread("C1", "2.2", T0 + timedelta(minutes=1))
+    assert records.remember_thread("C2", "3.3", T0)
+    assert records.knows_thread("C1", "2.2") and not records.knows_thread("C2", "1.1")
+    assert [t.id for t in records.recent_threads("C1", 10)] == ["slack:C1:1.1", "slack:C1:2.2"]
+
+
+def test_cards_keep_their_message_and_last_rendering(records: SlackRecords) -> None:
+    records.save_card("p-1", "C1", "1.1", "1.5", "digest-a")
+    records.save_card("p-2", "C1", "1.1", "1.6", "digest-b")
+    records.save_card("p-3", "C1", "9.9", "9.95", "digest-c")
+    records.set_card_rendered("p-1", "digest-z")
+    assert [(c.proposal_id, c.ts, c.rendered) for c in records.cards_in_thread("C1", "1.1")] \
+        == [("p-1", "1.5", "digest-z"), ("p-2", "1.6", "digest-b")]
+
+
+def test_one_claimant_opens_an_alert_group_and_a_failed_opening_can_be_retried(
+        records: SlackRecords) -> None:
+    assert records.claim_alert_group("g1", "C1", T0)
+    assert not records.claim_alert_group("g1", "C1", T0)
+    records.release_alert_group("g1")
+    assert records.claim_alert_group("g1", "C1", T0)
+    records.update_alert_group("g1", status="firing", fingerprints=("b", "a"), now=T0,
+                               thread_ts="5.5")
+    records.release_alert_group("g1")  # has a thread now: stays
+    group = records.alert_group("g1")
+    assert group is not None
+    assert (group.thread_ts, group.status, group.fingerprints) == ("5.5", "firing", ("a", "b"))
+    records.update_alert_group("g1", status="resolved", fingerprints=(), now=T0)
+    assert records.alert_group("g1").thread_ts == "5.5"  # type: ignore[union-attr]
+    assert records.firing_alert_groups("C1") == []

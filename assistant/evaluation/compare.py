@@ -11,8 +11,9 @@ from assistant.errors import InputError
 from assistant.evaluation.metrics import HIGHER_IS_BETTER, LOWER_IS_BETTER
 from assistant.evaluation.report import OVERALL, REPORT_VERSION
 
-# Latency moves this much (relative) between identical runs; smaller changes are noise.
-LATENCY_TOLERANCE = 0.10
+# Latency moves this much (relative) between identical runs on a 2-core machine; smaller
+# changes are noise and not listed.
+LATENCY_TOLERANCE = 0.25
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def _fmt(value: Any) -> str:
 
 
 def render_comparison(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, bool]:
-    """The text, and whether anything got worse."""
+    """The text, and whether quality got worse (a case, or a metric other than latency,
+    which is listed but too noisy to fail on)."""
     changes = compare(old, new)
     better = [c for c in changes if c.better]
     worse = [c for c in changes if not c.better]
@@ -105,4 +107,4 @@ def render_comparison(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, bo
     if moved:
         out.append("Cases added or removed:")
         out.extend(moved)
-    return "\n".join(out), bool(worse)
+    return "\n".join(out), any(not c.what.startswith("latency") for c in worse)

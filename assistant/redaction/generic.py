@@ -33,6 +33,7 @@ _PATH = re.compile(r"(?:/[a-z0-9_-]*)+/?")
 _DNS_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 _DIGEST_PREFIX = re.compile(r"(?i)(?:sha1|sha256|sha384|sha512|md5):$")
 _WINDOW_WORDS = 4
+_WINDOW_CHARS = 1024
 _MIN_ENTROPY = 3.2
 
 
@@ -72,8 +73,13 @@ class HighEntropyDetector:
                 yield found
 
     def _after(self, line: str, pos: int, word: str) -> Finding | None:
-        for n, raw in enumerate(_WORD.finditer(line, pos)):
+        # A bounded window keeps lines like "key=key=key=..." linear; a word cut off by the
+        # window's end is longer than any candidate anyway.
+        window_end = pos + _WINDOW_CHARS
+        for n, raw in enumerate(_WORD.finditer(line, pos, window_end)):
             if n >= _WINDOW_WORDS or (n and _FIELD.match(raw.group())):
+                return None
+            if raw.end() == window_end and window_end < len(line):
                 return None
             found = self._token_in(raw, word)
             if found is not None:

@@ -41,20 +41,21 @@ class _Assignment:
     end: int  # where the value starts
 
 
-def _quoted_end(line: str, start: int, quote: str) -> int:
-    """Index of the closing ``quote`` after ``start``, honouring backslash escapes."""
-    if len(quote) == 2:  # an escaped quote inside an already-quoted string: \"...\"
-        end = line.find(quote, start)
-        return len(line) if end == -1 else end
-    i = start
-    while i < len(line):
-        c = line[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == quote:
-            return i
-        i += 1
+def _quoted_end(line: str, start: int, quote: str, unclosed: dict[str, int]) -> int:
+    """Index of the closing ``quote`` after ``start`` (backslash escapes honoured), or the
+    end of the line. ``unclosed`` remembers, per quote, where searching already failed, so
+    a line full of unterminated quotes costs one scan, not one per quote."""
+    if start >= unclosed.get(quote, len(line) + 1):
+        return len(line)
+    pos = start
+    while (at := line.find(quote, pos)) != -1:
+        backslashes = 0
+        while at - backslashes > start and line[at - backslashes - 1] == "\\":
+            backslashes += 1
+        if len(quote) == 2 or backslashes % 2 == 0:
+            return at
+        pos = at + 1
+    unclosed[quote] = min(start, unclosed.get(quote, start))
     return len(line)
 
 
@@ -78,14 +79,16 @@ def _structured_key(line: str, a: _Assignment) -> bool:
     return bool(before) and before[-1] in _OPENERS
 
 
-def _value_span(line: str, a: _Assignment) -> tuple[int, int, bool] | None:
+def _value_span(
+    line: str, a: _Assignment, unclosed: dict[str, int]
+) -> tuple[int, int, bool] | None:
     pos = a.end
     if pos >= len(line):
         return None
     if line.startswith('\\"', pos):
-        return pos + 2, _quoted_end(line, pos + 2, '\\"'), True
+        return pos + 2, _quoted_end(line, pos + 2, '\\"', unclosed), True
     if line[pos] in "\"'":
-        return pos + 1, _quoted_end(line, pos + 1, line[pos]), True
+        return pos + 1, _quoted_end(line, pos + 1, line[pos], unclosed), True
     if line[pos] in "{[|>":
         return None  # a nested structure or a YAML block scalar, not a value
     if a.sep == ":" and not a.key_quote and _at_line_start(line, a):
@@ -108,6 +111,7 @@ class KeyValueDetector:
     exact_triggers = ()
 
     def find(self, line: str) -> Iterator[Finding]:
+        unclosed: dict[str, int] = {}
         for start, end in names_with_hints(line):
             key = line[start:end]
             if not key or not (key[0].isalpha() or key[0] == "_"):
@@ -121,7 +125,9 @@ class KeyValueDetector:
                     key, start, after.group("kq") or "", after.group("sep"),
                     bool(after.group("pre")) and bool(after.group("post")), after.end(),
                 )
-                found = self._assignment(line, a, kind, empty_after=bool(after.group("post")))
+                found = self._assignment(
+                    line, a, kind, unclosed, empty_after=bool(after.group("post"))
+                )
             elif line.endswith("-", 0, start):
                 found = self._flag(line, end, kind)
             else:
@@ -130,10 +136,12 @@ class KeyValueDetector:
                 yield found
 
     @staticmethod
-    def _assignment(line: str, a: _Assignment, kind: str, *, empty_after: bool) -> Finding | None:
+    def _assignment(
+        line: str, a: _Assignment, kind: str, unclosed: dict[str, int], *, empty_after: bool
+    ) -> Finding | None:
         if a.sep == "=" and empty_after and not a.spaced:
             return None  # "password= user=bob": an empty value, not "user=bob"
-        span = _value_span(line, a)
+        span = _value_span(line, a, unclosed)
         if span is None:
             return None
         start, end, quoted = span

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import re
 
-from assistant.redaction.detector import RegexDetector
+from assistant.redaction.detector import Detector, RegexDetector
 from assistant.redaction.fields import is_dummy_value
-
-# Body of a PEM block written on one line (JSON "\n" escapes or spaces between the markers).
-PEM_LABEL = r"(?P<label>[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)"
-PEM_BEGIN_RE = re.compile(r"-----BEGIN " + PEM_LABEL + r"-----")
+from assistant.redaction.pem import InlinePemDetector
 
 _B = r"(?<![A-Za-z0-9])"  # token start: not glued to a preceding letter or digit
 _E = r"(?![A-Za-z0-9])"
@@ -37,14 +34,10 @@ def _has_digit(match: re.Match[str]) -> bool:
     return any(c.isdigit() for c in match.group("secret"))
 
 
-def known_format_detectors() -> tuple[RegexDetector, ...]:
-    """In priority order: when two findings overlap, the earlier detector names the kind."""
+def known_format_detectors() -> tuple[Detector, ...]:
+    """In priority order: of equally wide overlapping findings, the earlier names the kind."""
     return (
-        RegexDetector(
-            "private-key",
-            r"-----BEGIN " + PEM_LABEL + r"-----(?P<secret>.+?)-----END (?P=label)-----",
-            triggers=("-----begin",),
-        ),
+        InlinePemDetector(),
         RegexDetector(
             "aws-access-key-id",
             _B + r"(?P<secret>(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})" + _E,

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import hmac
 import re
+from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant.redaction.known import PEM_BEGIN_RE
+from assistant.redaction.detector import Finding
 from assistant.redaction.placeholder import Placeholders, encode_secret
+
+_LABEL = r"(?P<label>[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)"
+PEM_BEGIN_RE = re.compile(r"-----BEGIN " + _LABEL + r"-----")
+PEM_END_RE = re.compile(r"-----END " + _LABEL + r"-----")
 
 _BODY = re.compile(r"[A-Za-z0-9+/=]*|(?:Proc-Type|DEK-Info|Comment|Version):.*")
 _DIGITS = re.compile(r"\d")
@@ -35,12 +41,37 @@ def _strip_body(text: str) -> str:
         text = stripped
 
 
+def _markers(line: str) -> Iterator[tuple[re.Match[str], int | None]]:
+    """Each BEGIN marker with the start of the first matching END after it on the line.
+
+    END positions are looked up by bisection, so many markers on one line stay linear.
+    """
+    if "-----BEGIN" not in line:
+        return
+    ends: dict[str, list[int]] = {}
+    for end in PEM_END_RE.finditer(line):
+        ends.setdefault(end.group("label"), []).append(end.start())
+    for begin in PEM_BEGIN_RE.finditer(line):
+        positions = ends.get(begin.group("label"), [])
+        i = bisect_left(positions, begin.end())
+        yield begin, positions[i] if i < len(positions) else None
+
+
 def open_block_start(line: str) -> re.Match[str] | None:
     """The BEGIN marker in ``line`` whose END is not on the same line, if any."""
-    for begin in PEM_BEGIN_RE.finditer(line):
-        if f"-----END {begin.group('label')}-----" not in line[begin.end() :]:
-            return begin
-    return None
+    return next((begin for begin, end in _markers(line) if end is None), None)
+
+
+class InlinePemDetector:
+    """A whole key on one line: JSON ``\\n`` escapes or spaces between the markers."""
+
+    triggers = ("-----begin",)
+    exact_triggers = ()
+
+    def find(self, line: str) -> Iterator[Finding]:
+        for begin, end in _markers(line):
+            if end is not None and end > begin.end():
+                yield Finding(begin.end(), end, "private-key")
 
 
 @dataclass

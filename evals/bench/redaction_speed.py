@@ -8,7 +8,8 @@ streams the whole file (``redact_stream``, as ``opsbot redact`` does) and, once,
 file, ``--baseline-mb`` long, because it is two orders of magnitude slower; the redactor is
 also timed on that prefix so the ratio compares the same text. detect-secrets only finds
 secrets; the redactor also rewrites the text. Peak traced memory of one streaming pass
-shows that memory does not grow with the file.
+shows that memory does not grow with the file. Last, single lines built to make a naive
+scanner go quadratic show the worst-case rate.
 """
 
 from __future__ import annotations
@@ -88,6 +89,27 @@ def _report(
     return rate, cpu_rate
 
 
+# Lines built to make a backtracking or quadratic scanner stall; each should stay linear.
+ADVERSARIAL = {
+    "many BEGIN markers": "-----BEGIN PRIVATE KEY-----",
+    "unterminated quotes": 'password="',
+    "key=key=...": "key=",
+    "names and colons": "x-api-key: ",
+    "DSN fragments": "a:b@tcp(",
+    "long base64 run": "A",
+}
+
+
+def _adversarial(redactor: Redactor, size: int) -> None:
+    for name, unit in ADVERSARIAL.items():
+        line = unit * (size // len(unit))
+        start = time.process_time()
+        redactor.redact(line)
+        seconds = time.process_time() - start
+        rate = len(line) / MB / seconds
+        print(f"  {name:24} {len(line) / MB:5.2f} MB line  {rate:8.2f} MB/s cpu")
+
+
 def _prefix(text: str, size: int) -> str:
     cut = text.rfind("\n", 0, size) + 1
     return text[: cut or size]
@@ -134,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"redactor on the whole log: {stream_rate[0]:.2f} MB/s wall-clock, "
           f"{stream_rate[1]:.2f} MB/s CPU")
     print(f"peak traced memory while streaming {size / MB:.0f} MB: {peak / MB:.1f} MB")
+    print("adversarial single lines:")
+    _adversarial(redactor, 200_000)
     return 0
 
 

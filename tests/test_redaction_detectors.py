@@ -178,3 +178,20 @@ def test_configmap_data_is_left_alone() -> None:
     text = ("apiVersion: v1\nkind: ConfigMap\ndata:\n  LOG_LEVEL: info\n"
             "  GREETING: SGVsbG8gd29ybGQ=\nmetadata:\n  name: app\n")
     assert REDACTOR.redact(text) == text
+
+
+@pytest.mark.parametrize("line", [
+    "password=${DB_PASSWORD}",
+    "spring.datasource.password=${SPRING_DATASOURCE_PASSWORD}",
+    "token: {{ .Values.api.token }}",
+    "password=%(password)s",
+    "UPDATE users SET password = $1 WHERE id = $2",
+    "UPDATE users SET password = :password WHERE id = :id",
+    "password=********",
+    "password: <redacted>",
+    "password= user=bob",
+    '"password": null, "token": ""',
+    "export API_TOKEN=$API_TOKEN",
+])
+def test_templates_masks_and_empty_values_are_not_secrets(line: str) -> None:
+    assert REDACTOR.redact(line) == line

@@ -120,10 +120,20 @@ _DUMMY_WORDS = frozenset({
     "null", "none", "nil", "true", "false", "undefined", "redacted", "masked", "hidden",
     "filtered", "removed", "omitted", "unset", "empty", "n/a", "na", "required", "optional",
 })
-_TEMPLATE = re.compile(
-    r"\$\{[^}]*\}|\{\{.*\}\}|\$\([^)]*\)|\$[A-Z_][A-Z0-9_]*|%[sdr]|%\(\w+\)[sdr]|\{\w*\}"
-    r"|<[\w .:/-]+>|[xX]{3,}"
+# Template references and bind parameters stand in for a value: ${DB_PASS}, {{ .pw }},
+# $(cat f), $API_KEY, %s, %(pw)s, {}, <password>, xxxx, and SQL's $1, ? and :password.
+_TEMPLATE_START = re.compile(
+    r"\$\{[^}]*\}|\{\{.*?\}\}|\$\([^)]*\)|\$[A-Z_][A-Z0-9_]*\b|%[sdr]\b|%\(\w+\)[sdr]"
+    r"|\{\w*\}|<[\w .:/-]+>|\$\d{1,2}\b"
+    r"|:\w*(?i:pass|pwd|secret|token|key|cred)\w*\b"  # named binds are named after the field
 )
+_TEMPLATE = re.compile(r"(?:" + _TEMPLATE_START.pattern + r"|[xX]{3,})")
+
+
+def starts_with_template(text: str, pos: int = 0) -> bool:
+    """Does a template reference or bind parameter start at ``pos``? (a value cut short at a
+    bracket, such as ``${DB_PASS`` out of ``${DB_PASS}``, is still one)"""
+    return _TEMPLATE_START.match(text, pos) is not None
 
 
 def is_dummy_value(value: str) -> bool:

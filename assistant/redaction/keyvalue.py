@@ -18,6 +18,7 @@ from assistant.redaction.fields import (
     looks_secretish,
     names_with_hints,
     secret_kind_for_name,
+    starts_with_template,
 )
 
 _AFTER_NAME = re.compile(r"(?P<kq>\\?[\"'])?(?P<pre>[ \t]*)(?P<sep>:=|=>|=|:)(?P<post>[ \t]*)")
@@ -146,7 +147,7 @@ class KeyValueDetector:
             return None
         start, end, quoted = span
         value = line[start:end]
-        if not value.strip() or is_dummy_value(value):
+        if not value.strip() or is_dummy_value(value) or starts_with_template(line, start):
             return None
         # JSON never has a bare word after a quoted name: ``"db-creds" : secret`` is prose.
         loose = a.key_quote or not _structured_key(line, a)

@@ -569,6 +569,10 @@ def _ops(rng: random.Random) -> str:
         "secretName: db-credentials",
         "imagePullSecrets: [{name: regcred}]",
         f"uid: {uuid(rng)}",
+        f"LOG:  statement: UPDATE users SET password = $1 WHERE id = {rng.randint(1, 10**6)}",
+        "SELECT id, email, password_hash FROM users WHERE email = $1 LIMIT 1",
+        "spring.datasource.password=${SPRING_DATASOURCE_PASSWORD}",
+        f"tests passed: {rng.randint(1, 500)}, failed: 0, bypass_cache=true",
         f"resourceVersion: \"{rng.randint(10**5, 10**7)}\"",
     ])
 

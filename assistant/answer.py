@@ -110,7 +110,7 @@ def compose_answer(plan: Plan, proposals: Sequence[Proposal]) -> str:
             else:
                 out.append(f"{i}. `{p.call.render()}` — {p.rationale} "
                            f"(awaiting confirmation: {p.id})")
-    elif not plan.ask_back and followed is not None and plan.observations:
+    elif not plan.ask_back and followed is not None and plan.observations and not plan.notes:
         out.append("No action proposed: the runbook's remediation steps did not apply.")
     return "\n".join(out)
 

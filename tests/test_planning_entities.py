@@ -91,3 +91,29 @@ def test_namespace_named_as_a_word_settles_a_tie():
     linking = link_entities("search in search-staging is slow", None, INVENTORY)
     assert linking.resolved
     assert linking.entities.namespace == "search-staging"
+
+
+def test_pod_name_in_a_pasted_line_links_its_deployment():
+    linking = link_entities("seeing this in checkout-6f7c9-x2k4q, help\npanic: nil pointer",
+                            None, INVENTORY)
+    assert linking.entities.deployment == "checkout"
+    assert linking.entities.pod == "checkout-6f7c9-x2k4q"
+
+
+def test_a_replaced_pod_still_links_by_its_name_shape():
+    linking = link_entities("cart-7d4b8-2xq9p was OOMKilled", None, INVENTORY)
+    assert linking.entities.deployment == "cart"
+    assert linking.entities.pod == "cart-7d4b8-2xq9p"
+
+
+def test_first_named_deployment_is_the_subject_when_another_is_only_mentioned():
+    linking = link_entities("roll back payments-api, the cart timeout is killing charges",
+                            None, INVENTORY)
+    assert linking.entities.deployment == "payments-api"
+
+
+def test_alternatives_joined_by_or_are_ambiguous():
+    linking = link_entities("payments-api or cart, one of them is slow, which?", None,
+                            INVENTORY)
+    assert not linking.resolved
+    assert set(linking.ambiguous) == {"payments/payments-api", "shop/cart"}

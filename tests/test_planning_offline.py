@@ -125,3 +125,34 @@ def test_runbook_without_steps_is_cited_but_proposes_nothing():
     plan = plan_offline(LINKED, [hit], {"plain": plain}, INVENTORY, fake_runner([]))
     assert plan.cited == hit
     assert plan.candidates == ()
+
+
+def test_healthy_target_gets_nothing_to_fix_instead_of_a_rollback():
+    healthy = Inventory(environment="prod", deployments=(
+        DeploymentInfo(namespace="shop", name="checkout", service="checkout", replicas=2,
+                       ready_replicas=2, pods=("checkout-1", "checkout-2")),))
+    calm = dict(DATA, list_pods={"pods": [
+        {"name": "checkout-1", "ready": True, "restarts": 0, "reason": None},
+        {"name": "checkout-2", "ready": True, "restarts": 0, "reason": None}]})
+
+    def run(call: ToolCall) -> Observation:
+        return Observation(call=call, ok=True, text="ok", data=calm[call.tool])
+
+    plan = plan_offline(LINKED, [HIT], {"crashloop": CRASHLOOP}, healthy, run)
+    assert plan.candidates == ()
+    assert any("no sign of trouble on shop/checkout (2/2 pods ready" in n for n in plan.notes)
+
+
+def test_firing_alert_about_the_target_is_trouble_even_with_all_pods_ready():
+    from assistant.models import AlertInfo
+
+    ready = Inventory(environment="prod", alerts=(
+        AlertInfo(name="HighErrorRate", labels={"namespace": "shop", "service": "checkout"}),),
+        deployments=(DeploymentInfo(namespace="shop", name="checkout", service="checkout",
+                                    replicas=2, ready_replicas=2),))
+
+    def run(call: ToolCall) -> Observation:
+        return Observation(call=call, ok=True, text="ok", data=DATA[call.tool])
+
+    plan = plan_offline(LINKED, [HIT], {"crashloop": CRASHLOOP}, ready, run)
+    assert [c.call.tool for c in plan.candidates] == ["rollback_deployment"]

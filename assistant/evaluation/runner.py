@@ -283,6 +283,8 @@ class EvalRunner:
         try:
             with planning_for(suite, case, world.runtime.redact) as planning:
                 world.slot.target = planning.planner
+                if case.after_minutes:
+                    world.backend.wait(case.after_minutes * 60)
                 started = time.perf_counter()
                 turns.append(world.session.ask(thread, Actor(user_id=case.as_ or ""),
                                                case.question, case.alert))

@@ -106,6 +106,8 @@ class Case(_Strict):
     confirm_as: str | None = None
     hold_execution: bool = False
     injected: bool = False
+    # Incident time that passes in the case's world before the question is asked.
+    after_minutes: float = Field(0.0, ge=0.0, le=7 * 24 * 60)
     expect: Expect = Expect()
 
 

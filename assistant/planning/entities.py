@@ -120,6 +120,8 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
     """
     if f"{dep.namespace}/{dep.name}" in text:
         return 1.1
+    if any(p in text for p in dep.pods) or _pod_like(text, dep):
+        return 1.05
     if _name_pattern(dep.name).search(text):
         return 1.0
     if _name_pattern(dep.service).search(text):
@@ -153,6 +155,41 @@ def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
                 t = _name_pattern(longer).sub(" ", t)
         masked[d.name] = t
     return masked
+
+
+_POD_SUFFIX = r"(?:-[a-z0-9]{4,10})?-[a-z0-9]{5}"  # -<replicaset hash>-<random>
+_ALTERNATIVES = re.compile(r"\b(?:or|vs|versus|either|nor)\b")
+
+
+def _pod_like(text: str, dep: DeploymentInfo) -> str | None:
+    """A pod of ``dep`` named in the text, even one already replaced (not in inventory)."""
+    found = re.search(rf"(?<![a-z0-9-]){re.escape(dep.name)}{_POD_SUFFIX}(?![a-z0-9-])", text)
+    return found.group(0) if found else None
+
+
+def _subject(
+    text: str, tied: list[DeploymentInfo], masked: dict[str, str]
+) -> DeploymentInfo | None:
+    """Of several deployments the question names outright, the one it is about.
+
+    "roll back payments-api, the fraud-scoring timeout is killing charges" is about the
+    first one named; "payments-api or fraud-scoring, which?" offers alternatives and is
+    not. Same-named deployments in different namespaces never resolve here.
+    """
+    if len({d.name for d in tied}) < len(tied):
+        return None
+    spans = []
+    for d in tied:
+        found = _name_pattern(d.name).search(masked[d.name]) or (
+            re.search(rf"(?<![a-z0-9-]){re.escape(d.name)}{_POD_SUFFIX}", text))
+        if found is None:
+            return None
+        spans.append((found.start(), found.end(), d))
+    spans.sort(key=lambda span: span[0])
+    between = text[spans[0][1]:spans[1][0]]
+    if _ALTERNATIVES.search(between):
+        return None
+    return spans[0][2]
 
 
 def _candidate_words(text: str) -> list[str]:
@@ -205,9 +242,13 @@ def link_entities(
             if len(named) == 1:
                 top, rivals = named[0], []
         if rivals:
+            subject = _subject(text, [top, *rivals], masked)
+            if subject is not None:
+                top, rivals = subject, []
+        if rivals:
             names = tuple(f"{d.namespace}/{d.name}" for d in [top, *rivals])
             return Linking(entities=LinkedEntities(), source="question", ambiguous=names)
-        pod = next((p for p in top.pods if p in text), None)
+        pod = next((p for p in top.pods if p in text), None) or _pod_like(text, top)
         alertname = alert.get("alertname") if alert else None
         linked = _entities_for(top, pod).model_copy(update={"alertname": alertname})
         return Linking(entities=linked, source="question")

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from assistant.models import Inventory, RetrievalHit, Runbook, ToolCall
 from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking
+from assistant.planning.evidence import healthy_summary, signs_of_trouble
+from assistant.planning.requests import requested_replicas, requested_tools
 from tools.catalog import CATALOG
 
 STEP_RUNBOOK_DEPTH = 3  # how far down the ranking we look for a runbook with typed steps
@@ -84,7 +86,7 @@ class OfflinePlanner:
 
     def plan(self, request: PlanRequest, run_read_only: ReadOnlyRunner) -> Plan:
         return plan_offline(request.linking, request.hits, request.runbooks, request.inventory,
-                            run_read_only)
+                            run_read_only, request.question)
 
 
 ReadOnlyRunner = Callable[[ToolCall], Observation]
@@ -139,12 +141,20 @@ def _ask_back(linking: Linking, inventory: Inventory) -> str:
     )
 
 
+def _with_replicas(cand: PlannedCall, replicas: int) -> PlannedCall:
+    if cand.call.tool != "scale_deployment":
+        return cand
+    call = ToolCall(tool=cand.call.tool, args={**cand.call.args, "replicas": replicas})
+    return cand.model_copy(update={"call": call, "why": f"{cand.why} (you asked for {replicas})"})
+
+
 def plan_offline(
     linking: Linking,
     hits: Sequence[RetrievalHit],
     runbooks: Mapping[str, Runbook],
     inventory: Inventory,
     run_read_only: ReadOnlyRunner,
+    question: str = "",
 ) -> Plan:
     entities = linking.entities
     cited = hits[0] if hits else None
@@ -179,6 +189,17 @@ def plan_offline(
             why = step.why or f"step {index + 1} of {book.id}"
             candidates.append(PlannedCall(call=call, why=why, runbook_id=book.id,
                                           step_index=index))
+    asked = requested_tools(question)
+    if candidates and not signs_of_trouble(entities, inventory, observations):
+        if any(c.call.tool in asked for c in candidates):
+            notes.append(f"you asked for it, but I see {healthy_summary(entities, inventory)}"
+                         "; policy and an approver decide")
+        else:
+            candidates = []
+            notes.append(healthy_summary(entities, inventory))
+    replicas = requested_replicas(question)
+    if replicas is not None:
+        candidates = [_with_replicas(c, replicas) for c in candidates]
     return Plan(
         entities=entities,
         cited=cited,

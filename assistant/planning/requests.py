@@ -1,0 +1,34 @@
+"""What action, if any, the person explicitly asks for. Pure.
+
+An SRE types "roll it back" or "scale search-api to 12": that request is honoured even
+when live state shows no trouble (policy and an approver still decide), and an explicit
+replica count replaces the runbook's default.
+"""
+
+from __future__ import annotations
+
+import re
+
+_VERBS = {
+    "rollback_deployment": re.compile(r"\broll(?:ing|ed)?[ -]?back\b|\brollback\b|\brevert\b"),
+    "restart_deployment": re.compile(r"\bre-?start\b|\bbounce\b|\brecycle\b"),
+    "scale_deployment": re.compile(
+        r"\bscale\b|\b(?:more|add|extra)\s+(?:capacity|replicas|pods|instances)\b"),
+    "silence_alert": re.compile(r"\bsilence\b|\bmute\b|\bsnooze\b"),
+}
+_REPLICAS = re.compile(
+    r"\b(?:to|at)\s+(\d{1,4})\b(?!\s*(?:%|percent|min|minutes|h|hours|s|seconds|ms))"
+    r"|\b(\d{1,4})\s+(?:replicas|pods|instances)\b"
+)
+
+
+def requested_tools(question: str) -> frozenset[str]:
+    text = question.lower()
+    return frozenset(tool for tool, verb in _VERBS.items() if verb.search(text))
+
+
+def requested_replicas(question: str) -> int | None:
+    found = _REPLICAS.search(question.lower())
+    if not found:
+        return None
+    return int(found.group(1) or found.group(2))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 _VERBS = {
-    "rollback_deployment": re.compile(r"\broll(?:ing|ed)?[ -]?back\b|\brollback\b|\brevert\b"),
+    "rollback_deployment": re.compile(
+        r"\broll(?:ing|ed)?(?:[ -]|\s+[\w/-]+\s+)back\b|\brollback\b|\brevert\b"),
     "restart_deployment": re.compile(r"\bre-?start\b|\bbounce\b|\brecycle\b"),
     "scale_deployment": re.compile(
         r"\bscale\b|\b(?:more|add|extra)\s+(?:capacity|replicas|pods|instances)\b"),

@@ -25,6 +25,7 @@ _NO_OWNERS: set[int] = set()
 _MANIFEST_RANK = -1  # inside a Secret's data block, the value is a k8s secret first of all
 _READ_CHUNK = 1 << 20
 _MAX_LINE = 1 << 20  # longer lines are cut at a space so memory stays bounded
+_SHORT = 4096
 
 
 def _split_ending(line: str) -> tuple[str, str]:
@@ -83,6 +84,9 @@ class Redactor:
         if not text:
             return text
         session = _Session(self)
+        if len(text) <= _SHORT and "\n" not in text:
+            # Chat messages, names and values: one line, checked without a block scan.
+            return "".join(session.feed(text)) + session.finish()
         return session.block(text) + session.finish()
 
     def redact_lines(self, lines: Iterable[str]) -> Iterator[str]:

@@ -7,6 +7,13 @@ Every text bound for chat, an LLM, the audit log or a log line goes through one
     redactor.redact("password=hunter2")           # 'password=[REDACTED:password#3f2a]'
     redactor.redact_value({"token": "abc"})       # {'token': '[REDACTED:token#9c1e]'}
     logging.getLogger().handlers[0].addFilter(RedactingFilter(redactor))
+
+Placeholder kinds: aws-access-key-id, aws-secret-access-key, gcp-private-key-id,
+azure-account-key, azure-sas-signature, slack-token, github-token, gitlab-token, stripe-key,
+anthropic-key, openai-key, npm-token, pypi-token, twilio-api-key, twilio-account-sid,
+sendgrid-key, jwt, private-key, url-password, bearer-token, authorization, cookie,
+k8s-secret; by field name: password, token, api-key, private-key, secret, credential;
+near a keyword: generic-secret; and each team pattern's name.
 """
 
 from assistant.redaction.config import (

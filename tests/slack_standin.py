@@ -377,7 +377,7 @@ class Opsbot:
 
     def settle(self, timeout: float = 60) -> None:
         """Wait until the background work queued so far has finished."""
-        assert self.service.pool.wait_idle(timeout), "opsbot's workers did not finish"
+        assert self.service.wait_idle(timeout), "opsbot's workers did not finish"
 
 
 @contextmanager

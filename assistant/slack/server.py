@@ -1,8 +1,8 @@
 """The HTTP side: Slack's events (HTTP mode) and Alertmanager's webhook on one listener.
 
-A small threading http.server adapter in front of bolt: bolt verifies the signature
-(a wrong or stale one gets 401) and the service's listeners only enqueue, so every request
-is answered at once. In Socket Mode the same listener serves only the Alertmanager webhook.
+A small threading http.server adapter: the service verifies each Slack request (a wrong or
+stale signature gets 401) and acknowledges it at once; bolt routes it afterwards. In Socket
+Mode the same listener serves only the Alertmanager webhook.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.request import BoltRequest
 
 from assistant.slack.service import SlackService
 from assistant.slack.settings import ALERTMANAGER_PATH, EVENTS_PATH
@@ -71,9 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
         if url.path == EVENTS_PATH and self.server.events:
-            response = self.server.service.app.dispatch(BoltRequest(
-                body=body.decode("utf-8", errors="replace"), query=url.query,
-                headers={k: [v] for k, v in headers.items()}))
+            response = self.server.service.receive_slack(
+                body.decode("utf-8", errors="replace"), url.query, headers)
             self._reply(response.status, response.body, dict(response.headers))
         elif url.path == ALERTMANAGER_PATH:
             status, text = self.server.service.receive_alert(headers, body)

@@ -1,9 +1,11 @@
-"""`opsbot serve slack`'s moving parts: bolt listeners that acknowledge at once and queue
+"""`opsbot serve slack`'s moving parts: the acknowledgement path, bolt listeners that queue
 the work, the ordered worker pool that does it, and the Alertmanager receiver.
 
-Listeners never call the engine or Slack on the request path (the one exception is telling
-a clicker that an overloaded server dropped their click), so acknowledgement stays fast
-however long answers take.
+In HTTP mode a request from Slack is verified (signature and age) and acknowledged before
+bolt routes it: routing runs on one dispatcher thread, in arrival order, and the listeners
+only queue work on the pool. Nothing on the request path waits for the engine or for Slack,
+so acknowledgement stays fast however long answers take. In Socket Mode bolt's handler
+acknowledges over the socket after the (equally quick) listeners ran.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
 
 from assistant.errors import InputError
 from assistant.models import Actor
@@ -36,6 +39,7 @@ from assistant.slack.workers import OrderedWorkerPool
 log = logging.getLogger(__name__)
 
 COMMAND = "/opsbot"
+DISPATCH_KEY = "slack-requests"
 HELP = """*opsbot* answers in incident threads from runbooks and live telemetry.
 • `@opsbot <question>` — ask; opsbot answers in a thread and keeps answering replies there
 • `@opsbot summary` — the incident summary of this thread
@@ -71,6 +75,15 @@ class SeenEvents:
             return True
 
 
+def _signed(verifier: SignatureVerifier, body: str, headers: Mapping[str, str]) -> bool:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    try:
+        return verifier.is_valid(body, lowered.get("x-slack-request-timestamp"),
+                                 lowered.get("x-slack-signature"))
+    except ValueError:  # a timestamp that is not a number
+        return False
+
+
 def thread_ts_from(text: str) -> str | None:
     """A thread named by its ts (1700000000.000100) or by a message link (…/p1700000000000100)."""
     text = text.strip()
@@ -101,12 +114,39 @@ class SlackService:
             in_thread=self._in_thread,
         ) if settings.alert_channel and settings.alert_actor else None
         self.seen = SeenEvents()
+        self.verifier = SignatureVerifier(settings.signing_secret) \
+            if settings.mode == "http" and settings.signing_secret else None
+        self.dispatcher = OrderedWorkerPool(1, settings.max_queued)
         self.app = self._build_app()
 
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every request taken so far has been handled in full."""
+        return self.dispatcher.wait_idle(timeout) and self.pool.wait_idle(timeout)
+
     def close(self) -> None:
-        self.pool.wait_idle()
+        self.wait_idle()
+        self.dispatcher.shutdown()
         self.pool.shutdown()
         self.records.close()
+
+    # the acknowledgement path (HTTP mode)
+    def receive_slack(self, body: str, query: str, headers: Mapping[str, str]) -> BoltResponse:
+        """One request from Slack: 401 unless signed and fresh, else acknowledged at once."""
+        if self.verifier is None or not _signed(self.verifier, body, headers):
+            return BoltResponse(status=401, body='{"error": "invalid request"}')
+        request = BoltRequest(body=body, query=query,
+                              headers={k.lower(): [v] for k, v in headers.items()})
+        if request.body.get("type") == "url_verification" or request.body.get("ssl_check"):
+            return self.app.dispatch(request)  # Slack reads the answer from the response
+        if not self.dispatcher.submit(DISPATCH_KEY, lambda: self._route(request)):
+            # Slack redelivers events it could not hand over.
+            return BoltResponse(status=503, body=json.dumps({"error": OVERLOADED}))
+        return BoltResponse(status=200, body="")
+
+    def _route(self, request: BoltRequest) -> None:
+        response = self.app.dispatch(request)
+        if response.status >= 400:
+            log.info("bolt did not handle a request (%s): %s", response.status, response.body)
 
     def _in_thread(self, key: str, job: Callable[[], None]) -> None:
         if not self.pool.submit(key, job):
@@ -114,13 +154,12 @@ class SlackService:
 
     # bolt
     def _build_app(self) -> App:
-        http = self.settings.mode == "http"
-        # The client carries the bot token (and the API URL and retry handlers).
-        app = App(client=self.client,
-                  signing_secret=self.settings.signing_secret if http else None,
-                  request_verification_enabled=http,
-                  # Listeners only enqueue, so running them before the response is what
-                  # makes the acknowledgement immediate.
+        # The client carries the bot token (and the API URL and retry handlers). Requests
+        # are verified before they reach bolt (receive_slack), or come over Socket Mode's
+        # authenticated connection; bolt checking again after a queue wait could call a
+        # genuine request stale.
+        app = App(client=self.client, request_verification_enabled=False,
+                  # Listeners only enqueue, so running them inline costs next to nothing.
                   process_before_response=True)
         app.event("app_mention")(self._on_mention)
         app.event("message")(self._on_message)
@@ -193,10 +232,9 @@ class SlackService:
             job = lambda: self.out.ephemeral(channel, user, self.status(channel))  # noqa: E731
         else:
             job = lambda: self.out.ephemeral(channel, user, HELP)  # noqa: E731
-        if self.pool.submit(f"command:{channel}", job):
-            ack()
-        else:
-            ack(OVERLOADED)
+        ack()
+        if not self.pool.submit(f"command:{channel}", job):
+            self.out.ephemeral(channel, user, OVERLOADED)
 
     def _summary(self, channel: str, thread_ts: str | None, user: str) -> None:
         if thread_ts is None:

@@ -68,6 +68,15 @@ CASES = [
     ("session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
      "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U ok",
      "session <jwt> ok"),
+    ("GET /maps/api/geocode/json?address=berlin&key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe 200",
+     "GET /maps/api/geocode/json?address=berlin&key=<google-api-key> 200"),
+    ("vault login hvs.CAESIJ1a2b3c4d5e6f7g8h9i0jklmnopqrstuvwxyz now",
+     "vault login <vault-token> now"),
+    ("docker login -u ci -p dckr_pat_abcdefghijklmnopqrstuvwxyz0 registry",
+     "docker login -u ci -p <access-token> registry"),
+    ("api_url: https://hooks.slack.com/services/T0001/B0002/XXXXXXXXXXXXXXXXXXXXXXXX",
+     "api_url: https://hooks.slack.com/services/<slack-webhook>"),
+    ("  routing_key: 0123456789abcdef0123456789abcdef", "  routing_key: <api-key>"),
     # URLs and DSNs
     ("connecting to postgres://app:Sup3r-S3cret@db.internal:5432/orders?sslmode=require",
      "connecting to postgres://app:<url-password>@db.internal:5432/orders?sslmode=require"),

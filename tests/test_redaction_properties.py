@@ -48,6 +48,9 @@ KNOWN_SECRETS = st.one_of(
     st.tuples(st.just("SG."), chars(B64URL, 22), st.just("."), chars(B64URL, 43)),
     st.tuples(st.just("eyJ"), chars(B64URL, 20), st.just(".eyJ"), chars(B64URL, 30),
               st.just("."), chars(B64URL, 43)),
+    st.tuples(st.just("AIza"), chars(B64URL, 35)),
+    st.tuples(st.just("hvs."), chars(B64URL, 90)),
+    st.tuples(st.just("dckr_pat_"), chars(B64URL, 27)),
 ).map("".join)
 
 SURROUNDING = st.text(
@@ -57,6 +60,8 @@ BEFORE = st.sampled_from([" ", "\n", "\t", "(", '"', "'", "=", ": ", ", ", "[", 
 AFTER = st.sampled_from([" ", "\n", ")", '"', "'", ",", ";", "]", "}", ". "])
 
 
+# No deadline: timing belongs in the benchmarks, and CI machines are shared.
+@settings(deadline=None)
 @given(SURROUNDING, BEFORE, KNOWN_SECRETS, AFTER, SURROUNDING)
 def test_known_format_secret_never_leaks(
     head: str, before: str, secret: str, after: str, tail: str
@@ -65,12 +70,14 @@ def test_known_format_secret_never_leaks(
     assert out.count(secret) <= (head + tail).count(secret)  # only where the noise had it
 
 
+@settings(deadline=None)
 @given(SURROUNDING, chars(ALNUM + "!*-_.~", 12), SURROUNDING)
 def test_url_password_never_leaks(head: str, password: str, tail: str) -> None:
     out = visible(REDACTOR.redact(f"{head} postgres://app:{password}@db.internal:5432/x {tail}"))
     assert out.count(password) <= (head + tail).count(password)
 
 
+@settings(deadline=None)
 @given(st.lists(st.one_of(SURROUNDING, KNOWN_SECRETS), max_size=6))
 def test_redaction_is_idempotent(parts: list[str]) -> None:
     once = REDACTOR.redact(" ".join(parts))
@@ -84,7 +91,7 @@ STATEFUL = st.sampled_from([
 ])
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.one_of(SURROUNDING, KNOWN_SECRETS, STATEFUL), max_size=14))
 def test_text_lines_and_stream_agree(parts: list[str]) -> None:
     text = " ".join(parts)

@@ -26,6 +26,7 @@ _KEY_QUALIFIERS = frozenset({
     "api", "access", "secret", "private", "signing", "encryption", "master", "account",
     "auth", "client", "license", "shared", "subscription", "storage", "consumer", "app",
     "admin", "session", "ssh", "deploy", "webhook", "hmac", "encrypt", "decrypt",
+    "routing", "integration",  # PagerDuty keys in Alertmanager configs
 })
 _CREDENTIAL_WORDS = frozenset({"credential", "credentials", "creds"})
 # Tokens that only point somewhere: pagination cursors, sync markers, idempotency tokens.
@@ -91,6 +92,8 @@ def secret_kind_for_name(name: str) -> str | None:
     words = [w.rstrip("0123456789") for w in name_words(name) if not w.isdigit()]
     if not words:
         return None
+    if words[-2:] == ["key", "base"]:
+        words.pop()  # Rails' secret_key_base
     last = words[-1]
     previous = words[-2] if len(words) > 1 else ""
     if last.endswith(_PASSWORD_SUFFIXES) or last in _PASSWORD_WORDS:

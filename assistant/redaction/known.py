@@ -129,6 +129,29 @@ def known_format_detectors() -> tuple[Detector, ...]:
             exact_triggers=("SG.",),
         ),
         RegexDetector(
+            "google-api-key",
+            _B + r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
+            exact_triggers=("AIza",),
+        ),
+        RegexDetector(
+            "vault-token",
+            _B + r"(?P<secret>hv[sbr]\.[A-Za-z0-9_-]{24,})",
+            triggers=("hvs.", "hvb.", "hvr."),
+        ),
+        RegexDetector(
+            # Personal access tokens of Docker Hub, DigitalOcean and Hugging Face.
+            "access-token",
+            r"(?<![A-Za-z0-9_])(?P<secret>dckr_pat_[A-Za-z0-9_-]{27}|dop_v1_[a-f0-9]{64}"
+            r"|hf_[A-Za-z]{34})(?![A-Za-z0-9])",
+            triggers=("dckr_pat_", "dop_v1_", "hf_"),
+        ),
+        RegexDetector(
+            # Slack incoming webhooks: the URL path is the credential.
+            "slack-webhook",
+            r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>[A-Za-z0-9_/-]{20,})",
+            triggers=("hooks.slack.com/",),
+        ),
+        RegexDetector(
             "jwt",
             r"(?<![A-Za-z0-9_-])(?P<secret>eyJ[A-Za-z0-9_-]{5,}\.ey[A-Za-z0-9_-]{5,}"
             r"\.[A-Za-z0-9_-]*)",

@@ -280,6 +280,40 @@ def sendgrid(rng: random.Random) -> SecretSample:
     ])
 
 
+def google_api_key(rng: random.Random) -> SecretSample:
+    s = "AIza" + rand(rng, B64URL, 35)
+    return _one("google-api-key", rng, s, [
+        "GET https://maps.googleapis.com/maps/api/geocode/json?address=berlin&key={s}",
+        "GOOGLE_API_KEY={s}", "firebase config apiKey: {s}", "using {s} for geocoding",
+    ])
+
+
+def vault_token(rng: random.Random) -> SecretSample:
+    s = "hvs." + mixed(rng, rng.choice([24, 95]), B64URL)
+    return _one("vault-token", rng, s, [
+        "VAULT_TOKEN={s}", "vault login {s}", "X-Vault-Token: {s}", "renewed {s} for 768h",
+    ])
+
+
+def access_token(rng: random.Random) -> SecretSample:
+    s = rng.choice([
+        "dckr_pat_" + mixed(rng, 27, B64URL), "dop_v1_" + rand(rng, HEX, 64),
+        "hf_" + rand(rng, UPPER + LOWER, 34),
+    ])
+    return _one("access-token", rng, s, [
+        "docker login -u ci -p {s}", "DIGITALOCEAN_TOKEN={s}", "HF_TOKEN={s}",
+        "huggingface-cli login --token {s}", "pulling with {s}",
+    ])
+
+
+def slack_webhook(rng: random.Random) -> SecretSample:
+    path = f"T{rand(rng, UPPER + DIGITS, 10)}/B{rand(rng, UPPER + DIGITS, 10)}/{mixed(rng, 24)}"
+    url = f"https://hooks.slack.com/services/{path}"
+    return _sample("slack-webhook", rng, rng.choice([
+        f"api_url: {url}", f"POST {url} 200", f'"slack_api_url": "{url}"',
+    ]), path)
+
+
 def jwt(rng: random.Random) -> SecretSample:
     header = b64url(json.dumps({"alg": rng.choice(["HS256", "RS256"]), "typ": "JWT"}).encode())
     claims = {"sub": str(rng.randint(1, 10**6)), "iat": 1714560000 + rng.randint(0, 10**6),
@@ -404,7 +438,7 @@ def kv_token(rng: random.Random) -> SecretSample:
                     mixed(rng, 24, ALNUM + "-_")])
     name = rng.choice(["api_key", "apiKey", "x-api-key", "client_secret", "access_token",
                        "refresh_token", "auth_token", "SECRET_KEY", "webhook_secret",
-                       "DATADOG_API_KEY", "token"])
+                       "DATADOG_API_KEY", "token", "routing_key", "SECRET_KEY_BASE"])
     body = rng.choice([
         f"{name}={s}", f'"{name}":"{s}"', f"{name}: {s}", f"{name.upper()}={s}",
         f"GET /v1/export?format=csv&{name}={s} HTTP/1.1", f"X-Api-Key: {s}",
@@ -436,7 +470,8 @@ def prose_entropy(rng: random.Random) -> SecretSample:
 SECRET_GENERATORS: tuple[Callable[[random.Random], SecretSample], ...] = (
     aws_access_key_id, aws_secret_access_key, gcp_service_account, azure_connection_string,
     azure_sas, slack_token, github_token, gitlab_token, stripe_key, openai_key, npm_token,
-    pypi_token, twilio, sendgrid, jwt, pem_block, url_password, go_dsn, authorization, cookie,
+    pypi_token, twilio, sendgrid, google_api_key, vault_token, access_token, slack_webhook,
+    jwt, pem_block, url_password, go_dsn, authorization, cookie,
     k8s_secret, kv_password, kv_token, env_dump, prose_entropy,
 )
 

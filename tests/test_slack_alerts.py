@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from slack_standin import ALERT_CHANNEL, Opsbot, SlackStandin, StoredMessage, opsbot_on_standin
 
+from assistant.errors import InputError
+
 GROUP = '{}/{alertname="KubePodCrashLooping"}:{namespace="shop"}'
 CRASHLOOP = {
     "status": "firing",
@@ -159,3 +161,12 @@ def test_a_secret_in_an_alert_annotation_never_reaches_slack(bot: Opsbot,
     send(bot, leaky)
     assert "hunter2" not in slack.everything_sent()
     assert "postgres://checkout:[REDACTED" in roots(slack)[0].blocks[2]["text"]["text"]
+
+
+def test_alerts_asked_as_a_user_no_policy_knows_is_a_start_up_error(
+        slack: SlackStandin, tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err, \
+            opsbot_on_standin(slack, tmp_path, env={"OPSBOT_SLACK_ALERT_AS": "U99NOBODY"}):
+        pass
+    assert err.value.field == "OPSBOT_SLACK_ALERT_AS"
+    assert "U99NOBODY holds no role in the policy files" in str(err.value)

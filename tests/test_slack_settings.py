@@ -20,10 +20,18 @@ def test_socket_mode_when_an_app_token_is_given_else_http() -> None:
     assert forced.mode == "http"
 
 
-@pytest.mark.parametrize("env, field", [
+@pytest.mark.parametrize("env, missing", [
     ({}, "SLACK_BOT_TOKEN"),
     (BASE, "SLACK_SIGNING_SECRET"),
     ({**BASE, "OPSBOT_SLACK_MODE": "socket"}, "SLACK_APP_TOKEN"),
+])
+def test_a_missing_credential_is_named(env: dict[str, str], missing: str) -> None:
+    with pytest.raises(InputError) as err:
+        SlackSettings.from_env(env)
+    assert str(err.value).startswith("environment: ") and missing in str(err.value)
+
+
+@pytest.mark.parametrize("env, field", [
     ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_MODE": "carrier-pigeon"},
      "OPSBOT_SLACK_MODE"),
     ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_CHANNEL": "C1"}, "OPSBOT_SLACK_ALERT_AS"),
@@ -35,3 +43,14 @@ def test_bad_configuration_names_the_variable(env: dict[str, str], field: str) -
         SlackSettings.from_env(env)
     assert err.value.field == field
     assert str(err.value).startswith(f"{field}: ")
+
+
+def test_serve_slack_without_a_bot_token_stops_before_starting(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["serve", "slack", "--scenario", "checkout-bad-deploy"]) == 2
+    assert capsys.readouterr().err == (
+        "opsbot: error: environment: set SLACK_BOT_TOKEN to the bot token (xoxb-...)\n")

@@ -15,6 +15,7 @@ import pytest
 from slack_standin import (
     CHANNEL,
     Opsbot,
+    SignedSender,
     SlackStandin,
     StoredMessage,
     opsbot_on_standin,
@@ -287,6 +288,8 @@ def test_requests_with_a_bad_signature_are_rejected(bot: Opsbot, slack: SlackSta
 
 
 def test_no_secret_reaches_slack(bot: Opsbot, slack: SlackStandin) -> None:
+    """The scenario's pod logs carry hunter2 in a DSN; so does this question, which the
+    summary quotes back."""
     dsn = "postgres://checkout:hunter2@db.shop:5432/orders"
     ask(bot, text=f"checkout cannot reach {dsn}, why is it crash looping?")
     click(bot, slack, "U01ALICE", the_card(slack))
@@ -327,3 +330,34 @@ def test_long_output_goes_to_a_redacted_file_with_an_excerpt_inline(
     assert "pod event 79: replaced" in stored["content"]
     assert "postgres://checkout:[REDACTED" in stored["content"]
     assert "hunter2" not in stored["content"] + slack.everything_sent()
+
+
+def test_serve_answers_slacks_url_check_and_stops_when_told(slack: SlackStandin,
+                                                            tmp_path: Path) -> None:
+    import json
+    import re
+    import time
+
+    from assistant.slack.server import serve
+
+    said: list[str] = []
+    stop = threading.Event()
+    with opsbot_on_standin(slack, tmp_path, env={"OPSBOT_SLACK_HOST": "127.0.0.1",
+                                                 "OPSBOT_SLACK_PORT": "0"}) as bot:
+        server = threading.Thread(target=serve, args=(bot.service, stop, said.append))
+        server.start()
+        for _ in range(200):
+            if said:
+                break
+            time.sleep(0.01)
+        found = re.match(r"listening on (http://127\.0\.0\.1:\d+) \(/slack/events, "
+                         r"/alertmanager\)$", said[0])
+        assert found, said
+        sender = SignedSender(found.group(1))
+        reply = sender.post("/slack/events", json.dumps(
+            {"type": "url_verification", "token": "legacy", "challenge": "c-42"}),
+            "application/json")
+        stop.set()
+        server.join(10)
+    assert (reply.status, json.loads(reply.body)) == (200, {"challenge": "c-42"})
+    assert not server.is_alive()

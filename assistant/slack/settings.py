@@ -12,6 +12,7 @@ from assistant.errors import InputError
 
 SLACK_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
+ENV = "environment"
 ALERTMANAGER_PATH = "/alertmanager"
 
 Mode = Literal["socket", "http"]
@@ -49,19 +50,21 @@ class SlackSettings(BaseModel):
             return value or None
 
         bot_token = get("SLACK_BOT_TOKEN")
+        # Credentials are named inside the message: "SLACK_BOT_TOKEN: ..." reads as a
+        # secret to the redactor, which then hides the explanation.
         if bot_token is None:
-            raise InputError("the bot token (xoxb-...) is required", field="SLACK_BOT_TOKEN")
+            raise InputError("set SLACK_BOT_TOKEN to the bot token (xoxb-...)", source=ENV)
         app_token, signing_secret = get("SLACK_APP_TOKEN"), get("SLACK_SIGNING_SECRET")
         chosen = mode or get("OPSBOT_SLACK_MODE") or ("socket" if app_token else "http")
         if chosen not in ("socket", "http"):
             raise InputError(f"expected socket or http, got {chosen!r}",
                              field="OPSBOT_SLACK_MODE")
         if chosen == "socket" and app_token is None:
-            raise InputError("Socket Mode needs the app-level token (xapp-...)",
-                             field="SLACK_APP_TOKEN")
+            raise InputError("Socket Mode needs SLACK_APP_TOKEN, the app-level token "
+                             "(xapp-...)", source=ENV)
         if chosen == "http" and signing_secret is None:
-            raise InputError("HTTP mode needs the signing secret to verify requests",
-                             field="SLACK_SIGNING_SECRET")
+            raise InputError("HTTP mode needs SLACK_SIGNING_SECRET, to verify requests",
+                             source=ENV)
         alert_channel, alert_actor = get("OPSBOT_SLACK_CHANNEL"), get("OPSBOT_SLACK_ALERT_AS")
         if alert_channel and not alert_actor:
             raise InputError("alerts open threads in OPSBOT_SLACK_CHANNEL and ask as a chat "

@@ -52,10 +52,10 @@ def test_bad_config_and_missing_file_are_reported_with_where(
     assert "absent.log: file not found" in capsys.readouterr().err
 
 
-def test_console_script_streams_bytes_it_cannot_decode_unchanged(tmp_path: Path) -> None:
-    opsbot = Path(sys.executable).with_name("opsbot")
+def test_real_stdin_and_stdout_pass_undecodable_bytes_and_crlf_through() -> None:
     data = b"bin \xff\xfe ok\r\npassword=hunter2\r\n"
-    done = subprocess.run([str(opsbot), "redact"], input=data, capture_output=True, timeout=60,
-                          check=True)
+    command = "import sys; from assistant.cli import main; sys.exit(main(['redact']))"
+    done = subprocess.run([sys.executable, "-c", command], input=data, capture_output=True,
+                          timeout=120, check=True)
     assert done.stdout.startswith(b"bin \xff\xfe ok\r\npassword=[REDACTED:password#")
     assert done.stdout.endswith(b"]\r\n")

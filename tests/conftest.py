@@ -151,3 +151,18 @@ def open_engine(engine_settings: Any, runbook_index: Any) -> Any:
             yield Session(rt)
 
     return opener
+
+
+@pytest.fixture(scope="session")
+def built_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An OPSBOT_HOME/index built once by `opsbot index`; CLI tests copy it into their home
+    so each subprocess finds the index current instead of embedding the runbooks again."""
+    import subprocess
+    import sys
+
+    home = tmp_path_factory.mktemp("index-home")
+    env = dict(os.environ, OPSBOT_HOME=str(home))
+    env.pop("OPSBOT_RUNBOOKS", None)
+    subprocess.run([sys.executable, "-m", "assistant.cli", "index"], cwd=REPO, env=env,
+                   check=True, capture_output=True, timeout=300)
+    return home / "index"

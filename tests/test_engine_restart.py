@@ -6,6 +6,7 @@ waits for confirmation; a new process confirms; a third confirms again and is re
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,8 +29,10 @@ def _opsbot(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=180)
 
 
-def test_confirmation_after_kill_and_restart_runs_exactly_once(tmp_path: Path):
+def test_confirmation_after_kill_and_restart_runs_exactly_once(tmp_path: Path,
+                                                               built_index_dir: Path):
     home = tmp_path / "home"
+    shutil.copytree(built_index_dir, home / "index")
     chat = subprocess.Popen(
         [*CLI, "chat", "--as", "U02BOB", "--thread", "inc-1"], cwd=REPO, env=_env(home),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -66,8 +69,11 @@ def test_confirmation_after_kill_and_restart_runs_exactly_once(tmp_path: Path):
     assert _opsbot(home, "audit", "verify").returncode == 0
 
 
-def test_ask_json_then_confirm_in_another_process_uses_the_persisted_world(tmp_path: Path):
+def test_ask_json_then_confirm_in_another_process_uses_the_persisted_world(
+    tmp_path: Path, built_index_dir: Path
+):
     home = tmp_path / "home"
+    shutil.copytree(built_index_dir, home / "index")
     asked = _opsbot(home, "ask", "why is checkout crash looping?", "--as", "U02BOB", "--json")
     assert asked.returncode == 0, asked.stderr
     report = json.loads(asked.stdout)

@@ -37,21 +37,12 @@ def _stored_bytes(home: Path) -> bytes:
     return b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
 
 
-@pytest.fixture(scope="module")
-def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One index for every demo run here: each run copies it instead of re-embedding."""
-    home = tmp_path_factory.mktemp("index-home")
-    env = dict(os.environ, OPSBOT_HOME=str(home))
-    subprocess.run([sys.executable, "-m", "assistant.cli", "index"], cwd=REPO, env=env,
-                   check=True, capture_output=True, timeout=240)
-    return home / "index"
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_demo_never_shows_a_planted_secret(tmp_path: Path, scenario: str, built_index: Path):
+def test_demo_never_shows_a_planted_secret(tmp_path: Path, scenario: str,
+                                           built_index_dir: Path):
     secrets = planted_secrets(scenario)
     home = tmp_path / "home"
-    shutil.copytree(built_index, home / "index")
+    shutil.copytree(built_index_dir, home / "index")
     env = dict(os.environ, OPSBOT_LOG_LEVEL="DEBUG")
     env.pop("OPSBOT_DB", None)
     run = subprocess.run(

@@ -13,10 +13,9 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.models import Actor
-from assistant.runtime import open_runtime
-from assistant.session import Session
-from assistant.summary import incident_summary
-from assistant.terminal import TerminalChat, render_turn
+
+# The engine (LangGraph, Chroma, the embedding model) is imported inside the commands so
+# that `opsbot --help` and the light commands start fast.
 
 DEFAULT_SCENARIO_ENV = "OPSBOT_SCENARIO"
 
@@ -53,6 +52,10 @@ def _add_world(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.runtime import open_runtime
+    from assistant.session import Session
+    from assistant.terminal import render_turn
+
     settings = Settings.from_env()
     thread = args.thread or f"cli-{uuid.uuid4().hex[:8]}"
     with open_runtime(settings, _scenario(args)) as rt:
@@ -75,6 +78,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_click(args: argparse.Namespace) -> int:
+    from assistant.runtime import open_runtime
+    from assistant.session import Session
+    from assistant.terminal import render_turn
+
     settings = Settings.from_env()
     with open_runtime(settings, _scenario(args)) as rt:
         _announce_interrupted(rt.interrupted)
@@ -88,6 +95,10 @@ def cmd_click(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.runtime import open_runtime
+    from assistant.session import Session
+    from assistant.terminal import TerminalChat
+
     settings = Settings.from_env()
     thread = args.thread or f"cli-{uuid.uuid4().hex[:8]}"
     with open_runtime(settings, _scenario(args)) as rt:
@@ -100,6 +111,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     from assistant.redaction_setup import build_redactor
     from assistant.storage import open_store
+    from assistant.summary import incident_summary
 
     settings = Settings.from_env()
     redactor = build_redactor(settings)

@@ -7,21 +7,14 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from assistant.config import REPO_ROOT
 from assistant.errors import InputError
-from assistant.evaluation import (
-    EvalRunner,
-    build_report,
-    load_report,
-    load_suites,
-    offline_planning,
-    render,
-    render_comparison,
-)
-from assistant.evaluation.report import report_leaks
-from assistant.evaluation.runner import PlanningFactory
+
+if TYPE_CHECKING:  # the runner pulls in the whole engine; import it only to run
+    from assistant.evaluation import EvalRunner
+    from assistant.evaluation.runner import PlanningFactory
 
 DEFAULT_SUITES = REPO_ROOT / "evals" / "suites"
 
@@ -48,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_eval(targets: Sequence[Path], planning: PlanningFactory, planner: str,
              json_out: Path | None, out: TextIO, runner: EvalRunner | None = None) -> int:
     """Run, print, optionally write JSON; 0 when every suite passes, else 1."""
+    from assistant.evaluation import EvalRunner, build_report, load_suites, render
+    from assistant.evaluation.report import report_leaks
+    from assistant.redaction import Redactor
+
     suites = load_suites(targets or [DEFAULT_SUITES])
     owned = runner is None
     active = runner or EvalRunner()
@@ -63,14 +60,19 @@ def run_eval(targets: Sequence[Path], planning: PlanningFactory, planner: str,
         report["passed"] = False
         report["report_leaks"] = leaks
         text += "\nLEAK in the report itself: " + "; ".join(leaks)
-    print(text, file=out)
+    # Reports are egress too: they pass the redactor even though the checks found nothing.
+    redactor = Redactor()
+    print(redactor.redact(text), file=out)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        json_out.write_text(json.dumps(redactor.redact_value(report), indent=2) + "\n",
+                            encoding="utf-8")
     return 0 if report["passed"] else 1
 
 
 def _planning(args: argparse.Namespace) -> PlanningFactory:
+    from assistant.evaluation import offline_planning
+
     if args.planner == "offline":
         if args.record:
             raise InputError("--record only applies to --planner llm", field="--record")
@@ -84,6 +86,8 @@ def _eval(args: argparse.Namespace) -> int:
     if args.compare:
         if args.suites:
             raise InputError("--compare takes two reports and runs no suite", field="--compare")
+        from assistant.evaluation import load_report, render_comparison
+
         old, new = (load_report(p) for p in args.compare)
         text, worse = render_comparison(old, new)
         print(text)

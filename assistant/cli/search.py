@@ -10,8 +10,6 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import InputError
-from assistant.retrieval.embedding import MiniLMEmbedder
-from assistant.retrieval.index import RunbookIndex
 from assistant.retrieval.loading import LoadReport, load_runbooks
 from assistant.retrieval.snippet import snippet
 
@@ -37,6 +35,9 @@ def _index(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     dirs = tuple(args.dirs) or settings.runbook_dirs
     report = load_runbooks(dirs)
+    from assistant.retrieval.embedding import MiniLMEmbedder
+    from assistant.retrieval.index import RunbookIndex
+
     index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
     sync = index.sync(report.runbooks)
     print(f"indexed {len(report.runbooks)} runbooks from {', '.join(map(str, dirs))} "
@@ -60,6 +61,9 @@ def _search(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError("must be at least 1", field="--k")
     settings = Settings.from_env()
+    from assistant.retrieval.embedding import MiniLMEmbedder
+    from assistant.retrieval.index import RunbookIndex
+
     index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
     if index.is_empty:
         report = load_runbooks(settings.runbook_dirs)

@@ -12,6 +12,7 @@ from slack_standin import CHANNEL, SlackStandin, opsbot_on_standin
 from test_slack_threads import ROOT, ask, buttons, click, executions, the_card
 
 from assistant.models import ProposalStatus
+from assistant.slack.service import SlackUnavailableError
 
 
 @pytest.fixture
@@ -79,3 +80,12 @@ def test_clicks_on_two_replicas_run_the_action_once(slack: SlackStandin,
     assert claimed_by in (one.session.rt.executor.executor_id,
                           two.session.rt.executor.executor_id)
     assert not buttons(slack.message(CHANNEL, card.ts))
+
+
+def test_a_refused_bot_token_stops_start_up_with_a_clear_error(slack: SlackStandin,
+                                                                tmp_path: Path) -> None:
+    slack.fail("auth.test", 200, error="invalid_auth")
+    with pytest.raises(SlackUnavailableError) as err, opsbot_on_standin(slack, tmp_path):
+        pass
+    assert f"Slack at {slack.url} did not accept the bot token" in str(err.value)
+    assert "invalid_auth" in str(err.value)

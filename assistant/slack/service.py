@@ -20,10 +20,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
-from assistant.errors import InputError
+from assistant.errors import InputError, OpsbotError
 from assistant.models import Actor
 from assistant.policy import roles_of
 from assistant.session import Session
@@ -53,6 +55,10 @@ _BUTTON = re.compile(rf"^({CONFIRM_ACTION}|{DENY_ACTION}):")
 _TS = re.compile(r"^\d{10}\.\d{6}$")
 _PERMALINK_TS = re.compile(r"/p(\d{10})(\d{6})")
 SEEN_EVENTS = 10_000
+
+
+class SlackUnavailableError(OpsbotError):
+    """Slack could not be reached, or refused the bot token, at start-up."""
 
 
 class SeenEvents:
@@ -117,7 +123,12 @@ class SlackService:
         self.verifier = SignatureVerifier(settings.signing_secret) \
             if settings.mode == "http" and settings.signing_secret else None
         self.dispatcher = OrderedWorkerPool(1, settings.max_queued)
-        self.app = self._build_app()
+        try:
+            self.app = self._build_app()  # checks the token with auth.test
+        except (BoltError, SlackClientError, OSError) as exc:
+            self.records.close()
+            raise SlackUnavailableError(
+                f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every request taken so far has been handled in full."""
@@ -159,6 +170,8 @@ class SlackService:
         # authenticated connection; bolt checking again after a queue wait could call a
         # genuine request stale.
         app = App(client=self.client, request_verification_enabled=False,
+                  # say()/set_status() for assistant threads: unused, and built per request.
+                  attaching_conversation_kwargs_enabled=False,
                   # Listeners only enqueue, so running them inline costs next to nothing.
                   process_before_response=True)
         app.event("app_mention")(self._on_mention)

@@ -53,3 +53,12 @@ def test_one_claimant_opens_an_alert_group_and_a_failed_opening_can_be_retried(
     records.update_alert_group("g1", status="resolved", fingerprints=(), now=T0)
     assert records.alert_group("g1").thread_ts == "5.5"  # type: ignore[union-attr]
     assert records.firing_alert_groups("C1") == []
+
+
+def test_a_slack_thread_id_splits_back_into_channel_and_ts() -> None:
+    from assistant.slack.records import split_thread_id, thread_id
+
+    assert split_thread_id(thread_id("C0X", "1710000000.000100")) == ("C0X",
+                                                                      "1710000000.000100")
+    assert split_thread_id("cli-1234abcd") is None
+    assert split_thread_id("demo-checkout-bad-deploy") is None

@@ -28,7 +28,7 @@ from assistant.slack.blocks import (
 from assistant.slack.cards import Approvers, card_blocks, card_text, rendered_digest
 from assistant.slack.egress import SlackOut
 from assistant.slack.groups import UserGroupDirectory
-from assistant.slack.records import SlackRecords, thread_id
+from assistant.slack.records import SlackRecords, split_thread_id, thread_id
 from assistant.storage import StoredProposal, UnknownProposalError
 from assistant.storage.timestamps import utc_now
 from assistant.summary import incident_summary
@@ -105,16 +105,11 @@ class SlackConversation:
                                thread_ts=thread_ts)
             return None
         # The engine's record names the thread; the click only says where the card was.
-        home = self._thread_of(stored.proposal) or (channel, thread_ts or "")
+        home = split_thread_id(stored.proposal.thread_id) or (channel, thread_ts or "")
         turn = self.session.respond(stored.proposal.thread_id, proposal_id,
                                     self.actor(user_id, user_name), approve)
         self.show(home[0], home[1], turn, clicker=user_id)
         return turn
-
-    def _thread_of(self, proposal: Proposal) -> tuple[str, str] | None:
-        prefix, _, rest = proposal.thread_id.partition(":")
-        channel, _, ts = rest.partition(":")
-        return (channel, ts) if prefix == "slack" and channel and ts else None
 
     # showing a turn
     def show(self, channel: str, thread_ts: str, turn: Turn, *, placeholder: str | None = None,

@@ -48,6 +48,13 @@ def thread_id(channel: str, thread_ts: str) -> str:
     return f"slack:{channel}:{thread_ts}"
 
 
+def split_thread_id(tid: str) -> tuple[str, str] | None:
+    """(channel, thread ts) of a Slack thread id; None for other adapters' threads."""
+    prefix, _, rest = tid.partition(":")
+    channel, _, ts = rest.partition(":")
+    return (channel, ts) if prefix == "slack" and channel and ts else None
+
+
 @dataclass(frozen=True)
 class SlackThread:
     channel: str

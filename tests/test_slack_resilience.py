@@ -57,9 +57,12 @@ def test_slack_failing_after_a_click_loses_neither_the_approval_nor_the_card(
     assert final.blocks[0]["text"]["text"] == "Executed: rollback_deployment"
 
 
-def test_clicks_on_two_replicas_run_the_action_once(slack: SlackStandin,
-                                                    tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'shared.db'}"
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_clicks_on_two_replicas_run_the_action_once(slack: SlackStandin, tmp_path: Path,
+                                                    database: str,
+                                                    request: pytest.FixtureRequest) -> None:
+    db = f"sqlite:///{tmp_path / 'shared.db'}" if database == "sqlite" \
+        else request.getfixturevalue("postgres_url")
     with opsbot_on_standin(slack, tmp_path, db_url=db) as one, \
             opsbot_on_standin(slack, tmp_path, db_url=db) as two:
         ask(one)

@@ -14,10 +14,12 @@ both, on loopback ports.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import itertools
 import json
+import shutil
 import tempfile
 import threading
 import time
@@ -365,6 +367,7 @@ class SignedSender:
 def shared_index() -> RunbookIndex:
     """The runbook index, built once per process (embedding the runbooks takes seconds)."""
     home = Path(tempfile.mkdtemp(prefix="opsbot-slack-index-"))
+    atexit.register(shutil.rmtree, home, True)
     return build_index(Settings.from_env({"OPSBOT_HOME": str(home)}))
 
 

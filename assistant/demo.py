@@ -52,10 +52,10 @@ def run_demo(settings: Settings, scenario: str, out: TextIO) -> int:
         alert = firing[0]
         thread = f"demo-{scenario}"
         say(f"== opsbot demo: {scenario} ({inventory.environment}) ==")
-        say(f"\n🔔 alert {alert.name} fired: "
-            + ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items())))
+        say(rt.redact(f"\n🔔 alert {alert.name} fired: "
+                      + ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))))
         question = _question_for(alert.name, alert.labels)
-        say(f"\n{RESPONDER.user_id} asks: {question}\n")
+        say(rt.redact(f"\n{RESPONDER.user_id} asks: {question}\n"))
         turn = add(session.ask(thread, RESPONDER, question, {"alertname": alert.name,
                                                               **alert.labels}))
         say(rt.redact(render_turn(session, turn)))

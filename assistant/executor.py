@@ -9,6 +9,7 @@ and a verification of its effect are recorded.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,16 @@ from assistant.policy import decide
 from assistant.verification import HealthSnapshot, judge, snapshot
 from tools.backend import Backend, ToolFailure, run_tool
 from tools.catalog import get_tool
+
+logger = logging.getLogger(__name__)
+
+
+def _idempotent(declared: bool, call: ToolCall) -> bool:
+    """A rollback is only repeatable when its target is pinned: "the previous revision"
+    means something else once the first attempt has applied."""
+    if call.tool == "rollback_deployment" and call.args.get("revision") is None:
+        return False
+    return declared
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,16 @@ class Executor:
                 proposal_id, thread,
                 f"{len(valid)} valid approval(s), {proposal.decision.approvals_required} needed",
             )
+        ttl = proposal.decision.ttl_seconds
+        approved_at = max(a.at for a in valid)
+        if ttl is not None and (self.backend.now() - approved_at).total_seconds() > ttl:
+            # An approval is for acting now, not whenever a stopped run is picked up again.
+            self.store.proposals.set_status(
+                proposal_id, ProposalStatus.EXPIRED, expected=ProposalStatus.APPROVED)
+            return self._refuse(
+                proposal_id, thread,
+                f"the approval from {approved_at:%Y-%m-%d %H:%M} UTC expired after "
+                f"{ttl // 60} min without running; propose it again")
         facts = gather_facts(
             self.backend, self.store.proposals,
             self.policy.rate_window(self.backend.environment), proposal.call,
@@ -170,7 +191,7 @@ class Executor:
         status = ExecutionStatus.SUCCEEDED
         changed: dict[str, Any] = {}
         try:
-            for attempt in self._retrying(spec.idempotent):
+            for attempt in self._retrying(_idempotent(spec.idempotent, call)):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
                     ran = run_tool(self.backend, call)
@@ -180,6 +201,10 @@ class Executor:
         except ToolFailure as exc:
             status = ExecutionStatus.FAILED
             output = f"{call.tool} failed after {attempts} attempt(s): {exc}"
+        except Exception as exc:  # the claim must end in a recorded outcome, never hang
+            logger.exception("%s raised while executing %s", call.tool, proposal_id)
+            status = ExecutionStatus.FAILED
+            output = f"{call.tool} failed unexpectedly after {attempts} attempt(s): {exc!r}"
         duration_ms = (time.perf_counter() - started) * 1000
         verification: Verification | None = None
         if status is ExecutionStatus.SUCCEEDED and self.verify_bound_seconds > 0:

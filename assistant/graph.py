@@ -8,6 +8,7 @@ the thread never drops an open confirmation.
 
 from __future__ import annotations
 
+import logging
 import operator
 import uuid
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ from assistant.models import (
     ToolCall,
 )
 from assistant.planning.entities import LinkedEntities, Linking, link_entities
-from assistant.planning.offline import Observation, Plan, PlanRequest
+from assistant.planning.offline import Observation, Plan, PlanRequest, derive_bindings
 from assistant.policy import check_approval, decide, requestable_tools, roles_of
 from assistant.runtime import Runtime
 from assistant.verification import alert_concerns_call
@@ -38,6 +39,7 @@ from tools.backend import ToolFailure, run_tool
 from tools.catalog import get_tool
 
 RETRIEVAL_K = 3
+logger = logging.getLogger(__name__)
 HISTORY_MESSAGES = 20  # earlier thread messages a planner sees
 
 
@@ -115,7 +117,8 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             "hits": [{"id": h.runbook_id, "score": round(h.score, 4),
                       "section": h.section.heading if h.section else None} for h in hits],
         })
-        return {"hits": [h.model_dump(mode="json") for h in hits]}
+        # Runbook text is data from files; it is stored in checkpoints, so it is redacted.
+        return {"hits": [rt.redact_value(h.model_dump(mode="json")) for h in hits]}
 
     def run_read_only_for(actor: Actor, thread: str) -> Callable[[ToolCall], Observation]:
         def run(call: ToolCall) -> Observation:
@@ -156,12 +159,26 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             history=tuple(m.text for m in rt.store.messages.list(thread))[-HISTORY_MESSAGES:],
         )
         result = rt.planner.plan(request, run_read_only_for(actor, thread))
-        return {"plan": result.model_dump(mode="json")}
+        return {"plan": rt.redact_value(result.model_dump(mode="json"))}
+
+    def pin_rollback_target(call: ToolCall) -> ToolCall:
+        """A rollback without a revision gets the one the backend would pick now, so the
+        approval covers exactly what runs and a retry cannot roll back a second step."""
+        if call.tool != "rollback_deployment" or call.args.get("revision") is not None:
+            return call
+        history = run_tool(rt.backend, ToolCall(tool="rollout_history", args={
+            "namespace": call.args["namespace"], "deployment": call.args["deployment"]}))
+        target = derive_bindings(ToolCall(tool="rollout_history"), history.data, {}).get(
+            "healthy_revision")
+        if target is None:
+            return call
+        return ToolCall(tool=call.tool, args={**call.args, "revision": target})
 
     def propose(actor: Actor, thread: str, call: ToolCall, why: str,
                 runbook_id: str | None, step: int | None) -> Proposal:
         """The one way a mutating call becomes a proposal: validated, decided, recorded."""
         get_tool(call.tool).validate_args(call.args)
+        call = pin_rollback_target(call)
         facts = gather_facts(rt.backend, rt.store.proposals,
                              rt.policy.rate_window(rt.backend.environment), call)
         decision = decide(rt.policy, actor, call, facts)
@@ -232,43 +249,57 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         if not pending:
             return {"pending": [], "to_execute": None, "outbox": notes}
         request = interrupt({"pending": pending})
-        return {"pending": pending, "outbox": notes, **handle_click(request, pending)}
+        try:
+            outcome = handle_click(request, pending)
+        except Exception as exc:
+            # The click must be consumed whatever fails: a resume value left in the
+            # checkpoint would be replayed as the next person's click.
+            logger.exception("click on %s failed", request.get("proposal_id"))
+            text = rt.redact(f"Your click on {request.get('proposal_id')} was not applied: "
+                             f"{exc}. Nothing ran; click again.")
+            audit("error", request.get("actor", {}).get("user_id"), state["thread_id"], {
+                "proposal_id": request.get("proposal_id"), "error": text})
+            outcome = {"to_execute": None,
+                       "outbox": [message("failure", text, request.get("proposal_id"))]}
+        return {"pending": pending, "outbox": notes, **outcome}
+
+    def refuse(actor: Actor, thread: str, pid: str, text: str) -> dict[str, Any]:
+        """A click that changes nothing: told to the clicker and recorded."""
+        audit("denial", actor.user_id, thread, {
+            "proposal_id": pid, "refused_click": True, "reasons": text})
+        return {"to_execute": None, "outbox": [message("refusal", text, pid)]}
 
     def handle_click(request: dict[str, Any], pending: list[str]) -> dict[str, Any]:
         pid = request["proposal_id"]
         actor = Actor.model_validate(request["actor"])
         approve = bool(request["approve"])
-        if pid not in pending:
-            stored = rt.store.proposals.get(pid)
-            return {"to_execute": None, "outbox": [message(
-                "refusal", f"Proposal {pid} is not awaiting confirmation "
-                f"(it is {stored.status.value}).", pid)]}
         stored = rt.store.proposals.get(pid)
         proposal = stored.proposal
         thread = proposal.thread_id
+        if pid not in pending:
+            return refuse(actor, thread, pid, f"Proposal {pid} is not awaiting confirmation "
+                                              f"in this thread (it is {stored.status.value}).")
         facts = gather_facts(rt.backend, rt.store.proposals,
                              rt.policy.rate_window(rt.backend.environment), proposal.call)
         check = check_approval(rt.policy, actor, proposal, facts, stored.approvals)
         if not approve:
             if actor.user_id != proposal.requester.user_id and not check.ok:
-                return {"to_execute": None, "outbox": [message(
-                    "refusal", f"{actor.user_id} may not deny {pid}: "
-                               f"{_explain(check.reasons)}", pid)]}
+                return refuse(actor, thread, pid, f"{actor.user_id} may not deny {pid}: "
+                                                  f"{_explain(check.reasons)}")
+            if not rt.store.proposals.set_status(pid, ProposalStatus.DENIED,
+                                                 expected=ProposalStatus.PENDING):
+                now = rt.store.proposals.get(pid).status.value
+                return refuse(actor, thread, pid, f"Too late to deny {pid}: it is {now}.")
             rt.store.proposals.add_approval(Approval(
                 proposal_id=pid, approver=actor, args_hash=proposal.args_hash, approved=False,
                 at=facts.now))
-            rt.store.proposals.set_status(pid, ProposalStatus.DENIED,
-                                          expected=ProposalStatus.PENDING)
             audit("denial", actor.user_id, thread, {"proposal_id": pid})
             return {"pending": [p for p in pending if p != pid], "to_execute": None,
                     "outbox": [message("notice", f"{proposal.call.render()} denied by "
                                                  f"{actor.user_id}.", pid)]}
         if not check.ok:
-            audit("denial", actor.user_id, thread, {
-                "proposal_id": pid, "refused_click": True, "reasons": _explain(check.reasons)})
-            return {"to_execute": None, "outbox": [message(
-                "refusal", f"{actor.user_id} cannot approve {pid}: "
-                           f"{_explain(check.reasons)}", pid)]}
+            return refuse(actor, thread, pid, f"{actor.user_id} cannot approve {pid}: "
+                                              f"{_explain(check.reasons)}")
         rt.store.proposals.add_approval(Approval(
             proposal_id=pid, approver=actor, args_hash=proposal.args_hash, approved=True,
             at=facts.now))
@@ -277,10 +308,12 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             "remaining": check.approvals_needed})
         if check.approvals_needed > 0:
             return {"to_execute": None, "outbox": [message(
-                "notice", f"Approved by {actor.user_id}; {check.approvals_needed} more approval(s) "
-                          "needed.", pid)]}
-        rt.store.proposals.set_status(pid, ProposalStatus.APPROVED,
-                                      expected=ProposalStatus.PENDING)
+                "notice", f"Approved by {actor.user_id}; {check.approvals_needed} more "
+                          "approval(s) needed.", pid)]}
+        if not rt.store.proposals.set_status(pid, ProposalStatus.APPROVED,
+                                             expected=ProposalStatus.PENDING):
+            now = rt.store.proposals.get(pid).status.value
+            return refuse(actor, thread, pid, f"Too late to confirm {pid}: it is {now}.")
         return {"pending": [p for p in pending if p != pid], "to_execute": pid,
                 "outbox": [message("notice", f"Confirmed by {actor.user_id}; running "
                                              f"{proposal.call.render()}.", pid)]}

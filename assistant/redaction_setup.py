@@ -39,5 +39,6 @@ def redact_logging(redactor: Redactor, root: logging.Logger | None = None) -> No
     if not root.handlers:
         logging.basicConfig(level=logging.WARNING)
     for handler in root.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter(redactor))
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(old)  # the newest redactor carries the incident key
+        handler.addFilter(RedactingFilter(redactor))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.graph import build_graph
 from assistant.models import Actor, Proposal, ProposalStatus
+from assistant.policy import roles_of
 from assistant.runtime import Runtime
 from tools.backend import ToolFailure
 
@@ -97,8 +98,14 @@ class Session:
         if snap.interrupts:
             return self._run(thread_id, Command(resume=click))
         if snap.next:
-            # A run stopped between checkpoints (a crash mid-step): finish it first. The
-            # executor's claim makes sure nothing runs twice.
+            stopped_on = snap.values.get("to_execute")
+            if stopped_on and not (approve and proposal_id == stopped_on
+                                   and self._may_approve(actor, stopped_on)):
+                return self._refusal(thread_id, proposal_id, actor, (
+                    f"A run in this thread stopped before {stopped_on} finished executing; "
+                    f"an approver must click Confirm on {stopped_on} to finish it."))
+            # Finish the stopped run (a crash mid-step). The executor re-checks policy,
+            # approval and its expiry, and its claim makes sure nothing runs twice.
             finished = self._run(thread_id, None)
             if self.graph.get_state(self._config(thread_id)).interrupts:
                 later = self._run(thread_id, Command(resume=click))
@@ -108,9 +115,20 @@ class Session:
         text = f"Proposal {proposal_id} is not awaiting confirmation (it is {stored.status.value})."
         if stored.result is not None:
             text += f" Executed by {stored.claimed_by} at {stored.claimed_at}."
+        return self._refusal(thread_id, proposal_id, actor, text)
+
+    def _may_approve(self, actor: Actor, proposal_id: str) -> bool:
+        decision = self.rt.store.proposals.get(proposal_id).proposal.decision
+        return bool(roles_of(self.rt.policy, actor) & set(decision.approver_roles))
+
+    def _refusal(self, thread_id: str, proposal_id: str, actor: Actor, text: str) -> Turn:
+        """A click that changes nothing: told to the clicker and recorded."""
+        text = self.rt.redact(text)
+        self.rt.store.audit.append("denial", actor=actor.user_id, thread=thread_id, payload={
+            "proposal_id": proposal_id, "refused_click": True, "reasons": text})
         return Turn(thread_id=thread_id,
                     messages=(OutMessage(kind="refusal", text=text, proposal_id=proposal_id),),
-                    pending=())
+                    pending=tuple(self.pending(thread_id)))
 
     def pending(self, thread_id: str) -> list[Proposal]:
         snap = self.graph.get_state(self._config(thread_id))

@@ -37,14 +37,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("OPSBOT_LOG_LEVEL", "WARNING").upper(),
                         format="%(levelname)s %(name)s: %(message)s")
+    from assistant.redaction import Redactor
+    from assistant.redaction_setup import redact_logging
+
+    redact_logging(Redactor())  # from the first log line on; the runtime swaps in its key
     try:
         return int(args.func(args) or 0)
     except OpsbotError as exc:
         # Error text can quote input (a pasted line, a file's content): it is egress too.
-        from assistant.redaction import Redactor
-
-        print(f"opsbot: error: {Redactor().redact(str(exc))}", file=sys.stderr)
+        print(f"opsbot: error: {_redact(str(exc))}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        # A bug, not bad input: say so without a raw traceback (it may quote secrets);
+        # OPSBOT_LOG_LEVEL=DEBUG logs the traceback through the redacting log handlers.
+        logging.getLogger("opsbot").debug("unexpected error", exc_info=True)
+        print(f"opsbot: internal error: {_redact(f'{type(exc).__name__}: {exc}')}",
+              file=sys.stderr)
+        return 70
+
+
+def _redact(text: str) -> str:
+    from assistant.redaction import Redactor
+
+    return Redactor().redact(text)
 
 
 if __name__ == "__main__":

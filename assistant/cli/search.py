@@ -10,6 +10,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import InputError
+from assistant.redaction import Redactor
 from assistant.retrieval.loading import LoadReport, load_runbooks
 from assistant.retrieval.snippet import snippet
 
@@ -83,6 +84,8 @@ def _search(args: argparse.Namespace) -> int:
         }
         for rank, hit in enumerate(hits, start=1)
     ]
+    # Runbook text is printed: it passes the redactor like every other egress.
+    rows = Redactor().redact_value(rows)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

@@ -92,3 +92,13 @@ def test_a_refused_bot_token_stops_start_up_with_a_clear_error(slack: SlackStand
         pass
     assert f"Slack at {slack.url} did not accept the bot token" in str(err.value)
     assert "invalid_auth" in str(err.value)
+
+
+def test_a_port_already_taken_is_a_clear_error(slack: SlackStandin, tmp_path: Path) -> None:
+    from assistant.slack.server import ListenerError, SlackHttpServer
+
+    with opsbot_on_standin(slack, tmp_path) as bot:
+        taken = bot.server.port
+        with pytest.raises(ListenerError,
+                           match=f"cannot listen on 127.0.0.1:{taken}: Address already in use"):
+            SlackHttpServer(bot.service, "127.0.0.1", taken, events=True).start()

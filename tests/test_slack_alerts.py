@@ -170,3 +170,18 @@ def test_alerts_asked_as_a_user_no_policy_knows_is_a_start_up_error(
         pass
     assert err.value.field == "OPSBOT_SLACK_ALERT_AS"
     assert "U99NOBODY holds no role in the policy files" in str(err.value)
+
+
+def test_a_group_whose_opener_died_is_opened_by_the_next_delivery(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    bot.service.records.claim_alert_group(GROUP, ALERT_CHANNEL, now)  # opening, right now
+    send(bot, webhook())
+    assert roots(slack) == []
+    bot.service.records.release_alert_group(GROUP)
+    bot.service.records.claim_alert_group(GROUP, ALERT_CHANNEL,
+                                          now - timedelta(minutes=6))  # and died
+    send(bot, webhook())
+    assert len(roots(slack)) == 1

@@ -44,6 +44,11 @@ def test_one_claimant_opens_an_alert_group_and_a_failed_opening_can_be_retried(
     assert not records.claim_alert_group("g1", "C1", T0)
     records.release_alert_group("g1")
     assert records.claim_alert_group("g1", "C1", T0)
+    # The opener died before posting: after a while one other caller may take over.
+    assert not records.take_over_alert_group("g1", T0, T0 + timedelta(minutes=1))
+    later = T0 + timedelta(minutes=10)
+    assert records.take_over_alert_group("g1", later - timedelta(minutes=5), later)
+    assert not records.take_over_alert_group("g1", later - timedelta(minutes=5), later)
     records.update_alert_group("g1", status="firing", fingerprints=("b", "a"), now=T0,
                                thread_ts="5.5")
     records.release_alert_group("g1")  # has a thread now: stays

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,6 +28,9 @@ from assistant.storage.timestamps import utc_now
 log = logging.getLogger(__name__)
 
 MAX_LISTED_ALERTS = 10
+# A claim this old without a thread belongs to an opener that died; the next delivery
+# of the group may open the thread itself.
+OPENING_TIMEOUT = timedelta(minutes=5)
 SOURCE = "alertmanager webhook"
 
 
@@ -164,7 +167,13 @@ class AlertThreads:
                 log.info("alert group %s is being opened by another replica", hook.group_key)
             return
         if group.thread_ts is None:
-            log.info("alert group %s is still being opened; repeat skipped", hook.group_key)
+            now = self.clock()
+            if prints and self.records.take_over_alert_group(
+                    hook.group_key, now - OPENING_TIMEOUT, now):
+                self._open(hook, prints)
+            else:
+                log.info("alert group %s is still being opened; repeat skipped",
+                         hook.group_key)
             return
         if hook.status == "resolved" or not prints:
             self._resolved(hook, group)

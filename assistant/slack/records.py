@@ -153,6 +153,16 @@ class SlackRecords:
                 "fingerprints, updated_at) VALUES (?, ?, NULL, 'opening', '', ?) "
                 "ON CONFLICT (group_key) DO NOTHING", (group_key, channel, db_time(now))))
 
+    def take_over_alert_group(self, group_key: str, claimed_before: datetime,
+                              now: datetime) -> bool:
+        """Claim a group whose opener never posted its thread (it crashed) since before
+        ``claimed_before``; True for one caller."""
+        with self._db.write() as tx:
+            return bool(tx.execute(
+                "UPDATE slack_alert_groups SET updated_at = ? WHERE group_key = ? AND "
+                "thread_ts IS NULL AND updated_at < ?",
+                (db_time(now), group_key, db_time(claimed_before))))
+
     def alert_group(self, group_key: str) -> AlertGroup | None:
         with self._db.read() as tx:
             row = tx.one(f"SELECT {_GROUP_COLUMNS} FROM slack_alert_groups WHERE group_key = ?",

@@ -33,6 +33,15 @@ def test_a_rate_limited_call_is_retried_after_the_retry_after_delay(
     assert the_card(slack).text.startswith("Confirm: rollback_deployment")
 
 
+def test_a_server_error_is_retried(slack: SlackStandin, tmp_path: Path) -> None:
+    slack.fail("chat.postMessage", 500, error="internal_error")
+    with opsbot_on_standin(slack, tmp_path) as bot:
+        ask(bot)
+    first, second = slack.called("chat.postMessage")[:2]
+    assert first.args == second.args
+    assert the_card(slack).text.startswith("Confirm: rollback_deployment")
+
+
 def test_slack_failing_after_a_click_loses_neither_the_approval_nor_the_card(
         slack: SlackStandin, tmp_path: Path) -> None:
     with opsbot_on_standin(slack, tmp_path) as bot:
@@ -40,7 +49,7 @@ def test_slack_failing_after_a_click_loses_neither_the_approval_nor_the_card(
         card = the_card(slack)
         pid = buttons(card)[0]["value"]
         for method in ("chat.postMessage", "chat.update"):
-            slack.fail(method, 500, times=100, error="internal_error")
+            slack.fail(method, 200, times=100, error="fatal_error")  # not retried: quick
         click(bot, slack, "U01ALICE", card)
         assert bot.session.proposal(pid).status is ProposalStatus.EXECUTED
         approvals = [e.actor for e in bot.session.rt.store.audit.events()

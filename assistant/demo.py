@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TextIO
 
 from assistant.config import Settings
@@ -29,7 +30,8 @@ def _question_for(alert_name: str, labels: dict[str, str]) -> str:
     return f"{alert_name} is firing{where}. what's going on and how do we fix it?"
 
 
-def run_demo(settings: Settings, scenario: str, out: TextIO) -> int:
+def run_demo(settings: Settings, scenario: str, out: TextIO,
+             chart_dir: Path | None = None) -> int:
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
 
@@ -58,7 +60,7 @@ def run_demo(settings: Settings, scenario: str, out: TextIO) -> int:
         say(rt.redact(f"\n{RESPONDER.user_id} asks: {question}\n"))
         turn = add(session.ask(thread, RESPONDER, question, {"alertname": alert.name,
                                                               **alert.labels}))
-        say(rt.redact(render_turn(session, turn)))
+        say(rt.redact(render_turn(session, turn, chart_dir)))
         requester, approver = RESPONDER, APPROVER
         refused = [s for s in rt.store.proposals.for_thread(thread)
                    if s.status is ProposalStatus.DENIED_BY_POLICY]
@@ -68,7 +70,7 @@ def run_demo(settings: Settings, scenario: str, out: TextIO) -> int:
             say(f"\n{requester.user_id} ({requester.display_name}) asks the same in the thread:")
             turn = add(session.ask(thread, requester, question, {"alertname": alert.name,
                                                                    **alert.labels}))
-            say(rt.redact(render_turn(session, turn)))
+            say(rt.redact(render_turn(session, turn, chart_dir)))
         executed = False
         if not turn.pending:
             say("\nopsbot proposed nothing that can be confirmed; no action runs.")
@@ -77,10 +79,10 @@ def run_demo(settings: Settings, scenario: str, out: TextIO) -> int:
             if not proposal.decision.requester_may_approve:
                 say(f"\n{requester.user_id} tries to confirm their own proposal:")
                 add_turn = add(session.respond(thread, proposal.id, requester, approve=True))
-                say(rt.redact(render_turn(session, add_turn)))
+                say(rt.redact(render_turn(session, add_turn, chart_dir)))
             say(f"\n{approver.user_id} clicks Confirm:")
             turn = add(session.respond(thread, proposal.id, approver, approve=True))
-            say(rt.redact(render_turn(session, turn)))
+            say(rt.redact(render_turn(session, turn, chart_dir)))
             stored = session.proposal(proposal.id)
             executed = (stored.status is ProposalStatus.EXECUTED and stored.result is not None
                         and stored.result.status is ExecutionStatus.SUCCEEDED)

@@ -61,8 +61,21 @@ def _explain(reasons: Sequence[Reason]) -> str:
     return "; ".join(r.render() for r in reasons)
 
 
-def message(kind: str, text: str, proposal_id: str | None = None) -> dict[str, Any]:
-    return {"kind": kind, "text": text, "proposal_id": proposal_id}
+def message(kind: str, text: str, proposal_id: str | None = None,
+            data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"kind": kind, "text": text, "proposal_id": proposal_id, "data": data}
+
+
+def chart_messages(observations: Sequence[Observation], action_at: str | None = None,
+                   proposal_id: str | None = None) -> list[dict[str, Any]]:
+    """One chart per metric query the plan ran; adapters draw it (PNG file, Slack upload)."""
+    return [
+        message("chart", str(obs.call.args.get("query", "")), proposal_id,
+                {"series": obs.data["series"], "action_at": action_at})
+        for obs in observations
+        if obs.ok and obs.call.tool == "query_metrics" and isinstance(obs.data, dict)
+        and obs.data.get("series")
+    ]
 
 
 def build_graph(rt: Runtime, checkpointer: Any) -> Any:
@@ -222,7 +235,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         return {
             "new_proposals": new,
             "pending": [*state.get("pending", []), *new],
-            "outbox": [message("answer", answer), *cards],
+            "outbox": [message("answer", answer), *chart_messages(result.observations), *cards],
         }
 
     def live_pending(state: ThreadState) -> tuple[list[str], list[dict[str, Any]]]:
@@ -323,15 +336,29 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             return "execute"
         return "confirm" if state.get("pending") else END
 
+    def rerun(call: ToolCall) -> Observation:
+        try:
+            out = run_tool(rt.backend, call)
+        except ToolFailure as exc:
+            return Observation(call=call, ok=False, text="", error=rt.redact(str(exc)))
+        return Observation(call=call, ok=True, text=rt.redact(out.text),
+                           data=rt.redact_value(out.data))
+
     def execute(state: ThreadState) -> dict[str, Any]:
         pid = state["to_execute"]
         assert pid is not None
+        acted_at = rt.backend.now()
         result = rt.executor.execute(pid)
         proposal = rt.store.proposals.get(pid).proposal
         text = describe_result(proposal, result)
         rt.store.messages.add(proposal.thread_id, "opsbot", text, rt.backend.now())
         kind = "result" if result.status is ExecutionStatus.SUCCEEDED else "failure"
         out = [message(kind, text, pid)]
+        if result.status is ExecutionStatus.SUCCEEDED and state.get("plan"):
+            # The same metrics again, now with the action marked: "did it help?" at a glance.
+            asked = Plan.model_validate(state["plan"]).observations
+            again = [rerun(o.call) for o in asked if o.call.tool == "query_metrics"]
+            out.extend(chart_messages(again, acted_at.isoformat(), pid))
         pending = list(state.get("pending", []))
         if result.compensation is not None:
             undo = propose(proposal.requester, proposal.thread_id, result.compensation,

@@ -21,9 +21,10 @@ from tools.backend import ToolFailure
 class OutMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    kind: str  # answer | card | result | failure | notice | refusal
+    kind: str  # answer | card | chart | result | failure | notice | refusal
     text: str
     proposal_id: str | None = None
+    data: dict[str, Any] | None = None  # chart: {"series": [...], "action_at": iso | None}
 
 
 class Turn(BaseModel):
@@ -74,7 +75,8 @@ class Session:
         fresh = values.get("outbox", [])[seen:]
         messages = tuple(
             OutMessage(kind=m["kind"], text=self.rt.redact(m["text"]),
-                       proposal_id=m.get("proposal_id"))
+                       proposal_id=m.get("proposal_id"),
+                       data=self.rt.redact_value(m["data"]) if m.get("data") else None)
             for m in fresh
         )
         return Turn(thread_id=thread_id, messages=messages,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from assistant.answer import describe_proposal
 from assistant.errors import OpsbotError
 from assistant.models import Actor
-from assistant.session import Session, Turn
+from assistant.session import OutMessage, Session, Turn
 from assistant.summary import incident_summary
 
 HELP = """commands:
@@ -25,10 +28,29 @@ _PREFIX = {"answer": "opsbot", "result": "result", "failure": "FAILED", "notice"
            "refusal": "refused"}
 
 
-def render_turn(session: Session, turn: Turn) -> str:
+def save_chart(message: OutMessage, chart_dir: Path) -> Path:
+    """Draw a chart message to a PNG file (the terminal cannot show pictures inline)."""
+    from assistant.charts import chart_png
+
+    data = message.data or {}
+    action_at = datetime.fromisoformat(data["action_at"]) if data.get("action_at") else None
+    png = chart_png(data.get("series", []), title=message.text, action_at=action_at)
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(png).hexdigest()[:12]
+    path = chart_dir / f"chart-{name}.png"
+    path.write_bytes(png)
+    return path
+
+
+def render_turn(session: Session, turn: Turn, chart_dir: Path | None = None) -> str:
     out: list[str] = []
     for m in turn.messages:
-        if m.kind == "card" and m.proposal_id:
+        if m.kind == "chart":
+            series = len((m.data or {}).get("series", []))
+            where = f" → {save_chart(m, chart_dir)}" if chart_dir else ""
+            after = " (action marked)" if (m.data or {}).get("action_at") else ""
+            out.append(f"[chart] {m.text}: {series} series{after}{where}")
+        elif m.kind == "card" and m.proposal_id:
             proposal = session.proposal(m.proposal_id).proposal
             card = describe_proposal(proposal, 1)
             out.append("┌─ confirmation needed " + "─" * 40)
@@ -47,19 +69,20 @@ class TerminalChat:
         self.actor = actor
         self.read = read
         self.out = out
+        self.chart_dir = session.rt.settings.home / "charts" / thread_id
 
     def say(self, text: str) -> None:
         print(self.session.rt.redact(text), file=self.out, flush=True)
 
     def ask(self, question: str, alert: dict[str, str] | None = None) -> Turn:
         turn = self.session.ask(self.thread_id, self.actor, question, alert)
-        self.say(render_turn(self.session, turn))
+        self.say(render_turn(self.session, turn, self.chart_dir))
         return turn
 
     def click(self, proposal_id: str, approve: bool, user: str | None = None) -> Turn:
         actor = Actor(user_id=user) if user else self.actor
         turn = self.session.respond(self.thread_id, proposal_id, actor, approve)
-        self.say(render_turn(self.session, turn))
+        self.say(render_turn(self.session, turn, self.chart_dir))
         return turn
 
     def handle(self, line: str) -> bool:

@@ -72,7 +72,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 "timings_ms": turn.timings_ms,
             }, indent=2)))
         else:
-            print(rt.redact(render_turn(session, turn)))
+            print(rt.redact(render_turn(session, turn, settings.home / "charts" / thread)))
             print(f"\n(thread {thread})")
     return 0
 
@@ -89,7 +89,7 @@ def cmd_click(args: argparse.Namespace) -> int:
         thread = session.proposal(args.proposal_id).proposal.thread_id
         turn = session.respond(thread, args.proposal_id, Actor(user_id=args.user),
                                approve=args.command == "confirm")
-        print(rt.redact(render_turn(session, turn)))
+        print(rt.redact(render_turn(session, turn, settings.home / "charts" / thread)))
         refused = any(m.kind in ("refusal", "failure") for m in turn.messages)
     return 1 if refused else 0
 
@@ -136,7 +136,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         env["OPSBOT_HOME"] = args.home or tmp
         env.pop("OPSBOT_DB", None)
         settings = Settings.from_env(env)
-        return run_demo(settings, args.scenario, sys.stdout)
+        charts = settings.home / "charts" if args.home else None
+        return run_demo(settings, args.scenario, sys.stdout, charts)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -167,5 +168,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo", help="play a scripted incident end to end, offline")
     p.add_argument("--scenario", default="checkout-bad-deploy")
-    p.add_argument("--home", help="keep the demo's state here (default: a temporary dir)")
+    p.add_argument("--home", help="keep the demo's state and chart PNGs here "
+                                  "(default: a temporary dir)")
     p.set_defaults(func=cmd_demo)

@@ -135,17 +135,13 @@ def root_message(hook: Webhook, state: str) -> tuple[str, list[Block]]:
     return title, blocks
 
 
-def run_now(thread_key: str, job: Callable[[], None]) -> None:
-    job()
-
-
 class AlertThreads:
     """``in_thread`` runs the opening question the way the thread's other work runs (the
     server queues it behind the thread's earlier messages)."""
 
     def __init__(self, conversation: SlackConversation, records: SlackRecords, channel: str,
-                 actor_id: str, *, clock: Callable[[], datetime] = utc_now,
-                 in_thread: Callable[[str, Callable[[], None]], None] = run_now) -> None:
+                 actor_id: str, *, in_thread: Callable[[str, Callable[[], None]], None],
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self.conversation = conversation
         self.out: SlackOut = conversation.out
         self.records = records

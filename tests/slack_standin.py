@@ -229,7 +229,10 @@ class SlackStandin:
 
     def upload_content(self, file_id: str, content: bytes) -> None:
         with self._lock:
-            self.uploads[file_id]["content"] = content.decode()
+            try:
+                self.uploads[file_id]["content"] = content.decode()
+            except UnicodeDecodeError:  # an image
+                self.uploads[file_id]["content"] = content
 
 
 def _decode(fields: dict[str, Any]) -> dict[str, Any]:

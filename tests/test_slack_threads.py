@@ -361,3 +361,17 @@ def test_serve_answers_slacks_url_check_and_stops_when_told(slack: SlackStandin,
         server.join(10)
     assert (reply.status, json.loads(reply.body)) == (200, {"challenge": "c-42"})
     assert not server.is_alive()
+
+
+def test_metric_queries_are_uploaded_as_png_charts_in_the_thread(
+        slack: SlackStandin, tmp_path: Path) -> None:
+    with opsbot_on_standin(slack, tmp_path, scenario="search-traffic-spike") as opsbot:
+        opsbot.sender.mention("U01ALICE", "<@UOPSBOT> search/search-api p99 over 1s, cpu pegged",
+                              ROOT)
+        opsbot.settle()
+    uploads = slack.called("files.getUploadURLExternal")
+    assert uploads and all(u.args["filename"] == "chart.png" for u in uploads)
+    images = [u for u in slack.uploads.values() if isinstance(u["content"], bytes)]
+    assert images and all(c["content"].startswith(b"\x89PNG") for c in images)
+    done = slack.called("files.completeUploadExternal")
+    assert all(d.args["thread_ts"] == ROOT for d in done)

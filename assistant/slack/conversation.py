@@ -118,7 +118,7 @@ class SlackConversation:
             return m.kind == "refusal" and clicker is not None
 
         texts = [m for m in turn.messages
-                 if m.kind not in ("card", "result", "failure") and not private(m)]
+                 if m.kind not in ("card", "result", "failure", "chart") and not private(m)]
         # The answer takes the "looking…" message's place; other notes follow it.
         lead = next((m for m in texts if m.kind == "answer"), texts[0] if texts else None)
         for m in turn.messages:
@@ -126,6 +126,8 @@ class SlackConversation:
                 self._post_card(channel, thread_ts, m.proposal_id)
             elif m.kind in ("result", "failure") and m.proposal_id:
                 self._post_result(channel, thread_ts, m, clicker)
+            elif m.kind == "chart":
+                self._post_chart(channel, thread_ts, m)
             elif private(m) and clicker:
                 self.out.ephemeral(channel, clicker, mrkdwn(m.text), thread_ts=thread_ts)
             elif m is lead and placeholder is not None:
@@ -136,6 +138,15 @@ class SlackConversation:
         if placeholder is not None:
             self.out.update(channel, placeholder, "Nothing new to report in this thread.")
         self.refresh_cards(channel, thread_ts)
+
+    def _post_chart(self, channel: str, thread_ts: str, m: OutMessage) -> None:
+        from assistant.charts import chart_png
+
+        data = m.data or {}
+        action_at = datetime.fromisoformat(data["action_at"]) if data.get("action_at") else None
+        png = chart_png(data.get("series", []), title=m.text, action_at=action_at)
+        title = f"{m.text} (after the action)" if action_at else m.text
+        self.out.upload_png(channel, thread_ts, "chart.png", png, title)
 
     def _replace(self, channel: str, thread_ts: str, ts: str, text: str) -> None:
         if is_long(text):

@@ -47,6 +47,7 @@ BOT_USER = "UOPSBOT"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0INCIDENT"
 ALERT_CHANNEL = "C0ALERTS"
+ALERT_TOKEN = "am-webhook-token"
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ class SignedSender:
                 "trigger_id": "1.2.3"}
         return self.post("/slack/events", urlencode(form), "application/x-www-form-urlencoded")
 
-    def alert(self, payload: dict[str, Any], token: str | None = None) -> Reply:
+    def alert(self, payload: dict[str, Any], token: str | None = ALERT_TOKEN) -> Reply:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return self.post("/alertmanager", json.dumps(payload), "application/json",
                          headers=headers)
@@ -397,6 +398,7 @@ def opsbot_on_standin(standin: SlackStandin, home: Path, *,
         "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "OPSBOT_SLACK_MODE": "http", "OPSBOT_SLACK_API_URL": standin.url,
         "OPSBOT_SLACK_CHANNEL": ALERT_CHANNEL, "OPSBOT_SLACK_ALERT_AS": "U02BOB",
+        "OPSBOT_ALERTMANAGER_TOKEN": ALERT_TOKEN,
         **(env or {})})
     with open_runtime(settings, scenario, persist_sandbox=False, index=shared_index()) as rt:
         session = Session(rt)

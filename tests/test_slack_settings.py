@@ -54,3 +54,15 @@ def test_serve_slack_without_a_bot_token_stops_before_starting(
     assert main(["serve", "slack", "--scenario", "checkout-bad-deploy"]) == 2
     assert capsys.readouterr().err == (
         "opsbot: error: environment: set SLACK_BOT_TOKEN to the bot token (xoxb-...)\n")
+
+
+def test_alert_receiver_refuses_to_start_without_a_bearer_token() -> None:
+    import pytest
+
+    from assistant.errors import InputError
+    from assistant.slack.settings import SlackSettings
+
+    with pytest.raises(InputError, match="OPSBOT_ALERTMANAGER_TOKEN"):
+        SlackSettings.from_env({
+            "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "OPSBOT_SLACK_MODE": "http",
+            "OPSBOT_SLACK_CHANNEL": "C1", "OPSBOT_SLACK_ALERT_AS": "U02BOB"})

@@ -70,6 +70,12 @@ class SlackSettings(BaseModel):
             raise InputError("alerts open threads in OPSBOT_SLACK_CHANNEL and ask as a chat "
                              "user the policy names (e.g. an on-call responder's id)",
                              field="OPSBOT_SLACK_ALERT_AS")
+        if alert_channel and not get("OPSBOT_ALERTMANAGER_TOKEN"):
+            # Anyone who can reach the listener could otherwise open incident threads and
+            # put their own text into questions asked as OPSBOT_SLACK_ALERT_AS.
+            raise InputError("the Alertmanager receiver needs a bearer token: set it here and "
+                             "in Alertmanager's http_config.authorization.credentials",
+                             field="OPSBOT_ALERTMANAGER_TOKEN")
         return cls(
             bot_token=bot_token,
             mode=chosen,  # type: ignore[arg-type]

@@ -25,6 +25,16 @@ class Settings(BaseModel):
     backend: str = "sandbox"  # sandbox | kubernetes (Kubernetes + Prometheus + Alertmanager)
     verify_seconds: float = 300.0  # how long post-action verification may watch
     env: dict[str, str] = {}  # the environment it was read from, for backend settings
+    # `--as` in a shell is an unverified claim; against a real environment approvals come
+    # from chat (Slack verifies who clicked) unless the operator trusts this shell.
+    trust_cli_identity: bool = False
+
+    def check_cli_approval(self) -> None:
+        if self.backend != "sandbox" and not self.trust_cli_identity:
+            raise InputError(
+                "approvals against a real environment must come from chat, where the "
+                "clicking user is verified; set OPSBOT_TRUST_CLI_IDENTITY=1 only on a shell "
+                "that only the named approvers can use", field="--as")
 
     @property
     def index_dir(self) -> Path:
@@ -47,6 +57,7 @@ class Settings(BaseModel):
             backend=_choice(env, "OPSBOT_BACKEND", ("sandbox", "kubernetes"), "sandbox"),
             verify_seconds=_seconds(env, "OPSBOT_VERIFY_SECONDS", 300.0),
             env=dict(env),
+            trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",
         )
 
 

@@ -80,6 +80,7 @@ class TerminalChat:
         return turn
 
     def click(self, proposal_id: str, approve: bool, user: str | None = None) -> Turn:
+        self.session.rt.settings.check_cli_approval()
         actor = Actor(user_id=user) if user else self.actor
         turn = self.session.respond(self.thread_id, proposal_id, actor, approve)
         self.say(render_turn(self.session, turn, self.chart_dir))

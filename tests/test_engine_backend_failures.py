@@ -48,3 +48,13 @@ def test_unknown_backend_name_is_an_error_naming_the_variable(
     monkeypatch.setenv("OPSBOT_BACKEND", value)
     assert main(["ask", "x", "--scenario", "checkout-bad-deploy", "--as", "U02BOB"]) == 2
     assert "OPSBOT_BACKEND" in capsys.readouterr().err
+
+
+def test_cli_approvals_against_a_real_environment_need_a_trusted_shell(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("OPSBOT_HOME", str(tmp_path))
+    monkeypatch.setenv("OPSBOT_BACKEND", "kubernetes")
+    assert main(["confirm", "p-123", "--as", "U01ALICE"]) == 2
+    err = capsys.readouterr().err
+    assert "--as" in err and "OPSBOT_TRUST_CLI_IDENTITY" in err

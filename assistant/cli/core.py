@@ -83,6 +83,7 @@ def cmd_click(args: argparse.Namespace) -> int:
     from assistant.terminal import render_turn
 
     settings = Settings.from_env()
+    settings.check_cli_approval()
     with open_runtime(settings, _scenario(args)) as rt:
         _announce_interrupted(rt.interrupted)
         session = Session(rt)

@@ -87,7 +87,8 @@ class Session:
         # Redacted before it enters graph state: checkpoints are stored, so they are egress.
         return self._run(thread_id, {
             "thread_id": thread_id,
-            "question": self.rt.redact(question),
+            # NUL cannot be stored in PostgreSQL text and never means anything in a question.
+            "question": self.rt.redact(question.replace("\x00", "")),
             "actor": actor.model_dump(mode="json"),
             "alert": self.rt.redact_value(alert or {}),
         })

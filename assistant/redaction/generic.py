@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from assistant.redaction.detector import Finding
-from assistant.redaction.fields import names_with_hints, secret_kind_for_name
+from assistant.redaction.fields import names_with_hints, secret_kind_for_name, word_before
 
 _KEYWORDS = frozenset({
     "key", "keys", "apikey", "token", "tokens", "secret", "secrets", "password", "passwd",
@@ -68,6 +68,10 @@ class HighEntropyDetector:
             name = line[start:end].rstrip(".")
             if name.lower() not in _KEYWORDS and secret_kind_for_name(name) is None:
                 continue  # part of an ordinary name: cache_key, Sec-WebSocket-Key
+            if name.lower().startswith("token") and secret_kind_for_name(
+                f"{word_before(line, start)}_token"
+            ) is None:
+                continue  # "next page token ...": a cursor
             found = self._after(line, end, name)
             if found is not None:
                 yield found

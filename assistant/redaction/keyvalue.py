@@ -42,7 +42,7 @@ class _Assignment:
     end: int  # where the value starts
 
 
-def _quoted_end(line: str, start: int, quote: str, unclosed: dict[str, int]) -> int:
+def quoted_end(line: str, start: int, quote: str, unclosed: dict[str, int]) -> int:
     """Index of the closing ``quote`` after ``start`` (backslash escapes honoured), or the
     end of the line. ``unclosed`` remembers, per quote, where searching already failed, so
     a line full of unterminated quotes costs one scan, not one per quote."""
@@ -87,9 +87,9 @@ def _value_span(
     if pos >= len(line):
         return None
     if line.startswith('\\"', pos):
-        return pos + 2, _quoted_end(line, pos + 2, '\\"', unclosed), True
+        return pos + 2, quoted_end(line, pos + 2, '\\"', unclosed), True
     if line[pos] in "\"'":
-        return pos + 1, _quoted_end(line, pos + 1, line[pos], unclosed), True
+        return pos + 1, quoted_end(line, pos + 1, line[pos], unclosed), True
     if line[pos] in "{[|>":
         return None  # a nested structure or a YAML block scalar, not a value
     if a.sep == ":" and not a.key_quote and _at_line_start(line, a):

@@ -118,7 +118,7 @@ CASES = [
     # near a word like key / token / secret / password
     ("rotated token Xq9vB2mN7kL4pR8sT1wY for service checkout",
      "rotated token <generic-secret> for service checkout"),
-    ("the api key is 7Hd9kQ2mX5vB8nL3pR6tW", "the api key is <generic-secret>"),
+    ("the api key is 7Hd9kQ2mX5vB8nL3pR6tW", "the api key is <api-key>"),
 ]
 
 

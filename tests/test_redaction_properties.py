@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import string
 
 from hypothesis import given, settings
@@ -84,10 +85,13 @@ def test_redaction_is_idempotent(parts: list[str]) -> None:
     assert REDACTOR.redact(once) == once
 
 
-# Pieces that move the multi-line state machines (key blocks, Secret data blocks).
+# Pieces that move the multi-line state machines (key blocks, Secret data blocks, name/value
+# entries, block scalars).
 STATEFUL = st.sampled_from([
     "\n", "\r\n", "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----",
     "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "data:", "kind: Secret", "  password: aGVsbG8=", "---",
+    "- name: DB_PASSWORD", "  value: hunter2", '"name": "API_TOKEN",', '"value": "abc123"', "{",
+    "password: |", "    s3cret-line", "  valueFrom:",
 ])
 
 
@@ -98,3 +102,29 @@ def test_text_lines_and_stream_agree(parts: list[str]) -> None:
     streamed = io.StringIO()
     REDACTOR.redact_stream(io.StringIO(text), streamed)
     assert streamed.getvalue() == "".join(REDACTOR.redact_lines([text])) == REDACTOR.redact(text)
+
+
+ENV_NAMES = st.sampled_from(["DB_PASSWORD", "API_TOKEN", "JWT_SECRET", "STRIPE_SECRET_KEY"])
+ENV_VALUES = st.tuples(mixed(10), chars(ALNUM + "!#$%&*+-.=?^_~@", 6)).map("".join)
+
+
+def _env_formats(name: str, value: str) -> list[str]:
+    quoted = json.dumps(value)
+    return [
+        f"- name: {name}\n  value: {quoted}\n",
+        f"    - name: {name}\n      image: x\n      value: {quoted}\n",
+        f'{{"name": "{name}", "value": {quoted}}}\n',
+        f'{{"value": {quoted}, "name": "{name}"}}\n',
+        f'{{\n  "name": "{name}",\n  "value": {quoted}\n}}\n',
+        f"{name.lower()}: |\n  {value}\n  {value[::-1]}\nnext: 1\n",
+    ]
+
+
+@settings(deadline=None)
+@given(SURROUNDING, ENV_NAMES, ENV_VALUES, st.integers(0, 5), SURROUNDING)
+def test_env_entry_and_block_scalar_values_never_leak(
+    head: str, name: str, value: str, style: int, tail: str
+) -> None:
+    text = head.replace("\n", " ") + "\n" + _env_formats(name, value)[style] + tail
+    out = visible(REDACTOR.redact(text))
+    assert out.count(value) <= (head + tail).count(value)

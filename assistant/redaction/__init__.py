@@ -15,6 +15,12 @@ sendgrid-key, google-api-key, vault-token, access-token (Docker Hub, DigitalOcea
 Face), slack-webhook, jwt, private-key, url-password, bearer-token, authorization, cookie,
 k8s-secret; by field name: password, token, api-key, private-key, secret, credential;
 near a keyword: generic-secret; and each team pattern's name.
+
+A name marks its value in many spellings: ``password=...``, ``"token": "..."``, a
+``name``/``value`` entry (Kubernetes env, SSM, Consul), a YAML block scalar
+(``password: |``), URL-encoded fields (``password%3D...``, ``user[password]=...``), and
+sentences ("the password is ..."). Command-line clients' password flags (``mysql -p...``,
+``curl -u user:...``, ``sshpass -p``, ``redis-cli -a``) come out as ``password``.
 """
 
 from assistant.redaction.config import (

@@ -6,8 +6,12 @@ import secrets
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
+from assistant.redaction.blockscalar import BlockScalarTracker
+from assistant.redaction.commands import CommandLineDetector
 from assistant.redaction.config import RedactionConfig
 from assistant.redaction.detector import Detector, RegexDetector
+from assistant.redaction.envpairs import NameValueTracker
+from assistant.redaction.fields import NAME_TRIGGERS
 from assistant.redaction.generic import HighEntropyDetector
 from assistant.redaction.headers import AuthorizationDetector, CookieDetector
 from assistant.redaction.keyvalue import KeyValueDetector
@@ -18,8 +22,10 @@ from assistant.redaction.manifest import ManifestTracker
 from assistant.redaction.pem import PemTracker, open_block_start
 from assistant.redaction.placeholder import Placeholders
 from assistant.redaction.prefilter import Triggers
+from assistant.redaction.prose import StatedSecretDetector
 from assistant.redaction.spans import AllowList, RankedFinding, apply_findings
 from assistant.redaction.structured import redact_structured
+from assistant.redaction.urlencoded import EncodedFieldDetector
 
 _NO_OWNERS: set[int] = set()
 _MANIFEST_RANK = -1  # inside a Secret's data block, the value is a k8s secret first of all
@@ -68,12 +74,19 @@ class Redactor:
             AuthorizationDetector(),
             CookieDetector(),
             KeyValueDetector(),
+            EncodedFieldDetector(),
+            CommandLineDetector(),
+            StatedSecretDetector(),
             HighEntropyDetector(),
         )
-        # Owners of triggers: detectors by rank, then the Kubernetes manifest tracker.
+        # Owners of triggers: detectors by rank, then the Kubernetes manifest tracker, then
+        # the trackers of values named on other lines (name/value entries, block scalars),
+        # which start at a sensitive name.
         self._manifest_owner = len(self._detectors)
+        self._values_owner = self._manifest_owner + 1
         self._triggers = Triggers(
-            [(d.triggers, d.exact_triggers) for d in self._detectors] + [(MANIFEST_TRIGGERS, ())],
+            [(d.triggers, d.exact_triggers) for d in self._detectors]
+            + [(MANIFEST_TRIGGERS, ()), (NAME_TRIGGERS, ())],
             {rank: d.regex for rank, d in enumerate(custom)},
         )
 
@@ -158,18 +171,24 @@ class Redactor:
 
 
 class _Session:
-    """State for one text or stream: open key blocks and Kubernetes data blocks."""
+    """State for one text or stream: open key blocks, Kubernetes data blocks, name/value
+    entries and block scalars."""
 
     def __init__(self, redactor: Redactor) -> None:
         self._r = redactor
         self._triggers = redactor._triggers
         self._pem = PemTracker(redactor._placeholders)
         self._manifest = ManifestTracker()
+        self._scalars = BlockScalarTracker()
+        self._pairs = NameValueTracker(self._scalars)
         self._body_ending = ""
 
     @property
     def _idle(self) -> bool:
-        return not self._pem.active and not self._manifest.active
+        return not (
+            self._pem.active or self._manifest.active or self._scalars.active
+            or self._pairs.active
+        )
 
     def block(self, text: str) -> str:
         """Redact complete lines; lines the prefilter rules out are copied in one slice."""
@@ -213,7 +232,10 @@ class _Session:
         if owners is None:
             owners = self._triggers.for_line(content)
         manifest = self._r._manifest_owner in owners or self._manifest.active
-        if not owners and not manifest:
+        values = (
+            self._r._values_owner in owners or self._scalars.active or self._pairs.active
+        )
+        if not owners and not manifest and not values:
             out.append(content + ending)
             return out
         findings = self._r._findings(content, owners)
@@ -222,6 +244,8 @@ class _Session:
                 RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)
                 for f in self._manifest.findings(content)
             )
+        if values:
+            findings.extend(self._named_values(content))
         begin = open_block_start(content) if "-----BEGIN" in content else None
         if begin is not None:
             head = self._pem.begin(content, begin)
@@ -234,6 +258,14 @@ class _Session:
             content = head
         out.append(self._r._apply(content, findings) + ending)
         return out
+
+    def _named_values(self, content: str) -> list[RankedFinding]:
+        """Values named on an earlier line: block scalar lines, then name/value entries."""
+        rank = self._r._values_owner
+        found, in_scalar = self._scalars.feed(content)
+        if not in_scalar:
+            found.extend(self._pairs.findings(content))
+        return [RankedFinding(f.start, f.end, rank, f.kind) for f in found]
 
     def finish(self) -> str:
         """Close a key block the input ended inside of."""

@@ -13,7 +13,13 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from assistant.redaction.fields import is_dummy_value, secret_kind_for_field
+from assistant.redaction.fields import (
+    PAIR_NAME_KEYS,
+    PAIR_VALUE_KEYS,
+    is_dummy_value,
+    secret_kind_for_field,
+    secret_kind_for_name,
+)
 from assistant.redaction.manifest import KIND as MANIFEST_KIND
 from assistant.redaction.placeholder import PLACEHOLDER_RE
 
@@ -73,6 +79,7 @@ class _Walker:
 
     def _mapping(self, value: Mapping[Any, Any], secret_kind: str | None) -> dict[Any, Any]:
         is_secret_manifest = value.get("kind") == "Secret"
+        pair_kind = _pair_kind(value)
         out = {}
         for key, item in value.items():
             kind = secret_kind
@@ -80,6 +87,18 @@ class _Walker:
                 kind = secret_kind_for_field(key)
                 if kind is None and is_secret_manifest and key in ("data", "stringData"):
                     kind = MANIFEST_KIND
+                if kind is None and pair_kind is not None and key.lower() in PAIR_VALUE_KEYS:
+                    kind = pair_kind
             new_key = self._text(key) if isinstance(key, str) else key
             out[new_key] = self.walk(item, kind)
         return out
+
+
+def _pair_kind(value: Mapping[Any, Any]) -> str | None:
+    """``{"name": "DB_PASSWORD", "value": ...}``: the kind the sibling name gives the value."""
+    for key, item in value.items():
+        if isinstance(key, str) and isinstance(item, str) and key.lower() in PAIR_NAME_KEYS:
+            kind = secret_kind_for_name(item)
+            if kind is not None:
+                return kind
+    return None

@@ -1,0 +1,137 @@
+"""Secrets stated in a sentence: "the password is hunter2", "root pw was S3cret!", "the token
+is now abc123def", "password for alice is ...", "password changed to ...", "pw: ...".
+
+"the password is incorrect" and "token is expired" have the same shape, so the word after
+the verb must look like a credential rather than like English: not a common word or status
+(a small stoplist), and either with a digit or mixed case, or a lower-case word of at least
+8 letters without an English ending (``sunshine`` and ``changeme`` are redacted,
+``different`` and ``rejected`` are not). Hyphenated English (``case-sensitive``,
+``JWT-based``), numbers with separators or units (dates, versions, ``3600s``), paths, URLs
+and, after "secret", Kubernetes object names are not credentials. Quoted values are, unless
+they are a stopword.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from assistant.redaction.detector import Finding
+from assistant.redaction.fields import is_dummy_value, secret_kind_for_name, word_before
+
+_STATEMENT = re.compile(
+    r"(?<![A-Za-z0-9])(?P<word>(?i:passwords?|passwd|passphrase|passcode|pwd?|tokens?|secrets?"
+    r"|(?:api|access|secret)[ _-]?key|credentials|creds))"
+    r"(?:[ ](?i:for)(?:[ ][\w.@-]{1,64}){1,3}?)?"  # "password for the admin user"
+    r"(?:[ ](?i:is|was|are|were)(?:[ ](?i:now|still|just|also|(?:set|changed|reset)[ ]to))?:?[ ]+"
+    r"|[ ](?i:set|changed|reset|updated|rotated)[ ]to[ ]+"
+    r"|(?<=[pP][wW])[ ]?[:=][ ]*)"
+    r"(?P<value>\"(?P<dq>[^\"\n]{1,256})\"|'(?P<sq>[^'\n]{1,256})'|`(?P<bq>[^`\n]{1,256})`"
+    r"|(?P<bare>(?:[^\s\"'`\\]|\\\\)+))"  # in a JSON string \" ends it, \\ is a backslash
+)
+_MIN_LENGTH = 6
+_MIN_WORD_LENGTH = 8
+# 2024-05-01T12:00:00Z, 10.0.3.7, v1.2.3, 3600s, 512MB (all digits may be a PIN: not these)
+_NUMBERISH = re.compile(r"[vV]?\d[\d.,:/+-]*(?:T[\d.:+-]*Z?)?[a-zA-Z]{0,3}")
+_K8S_NAME = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)+")
+_COMPOUND = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+")  # hyphenated words, no digits
+_ENGLISH_ENDINGS = (
+    "ed", "ing", "tion", "sion", "ment", "ness", "able", "ible", "less", "ful", "ous", "ive",
+    "ly", "ence", "ance", "ity", "ise", "ize", "al", "ent", "ant", "ary", "ory", "ic", "ure",
+    "age", "ate",
+)
+_STOPWORDS = frozenset("""
+a an the this that these those it its it's in on at to for from of by with without as into
+via per not no never now still also just only already being been be is was are were will
+would should must can could may might has have had do does did here there my your our their
+his her set unset same different wrong right correct incorrect invalid valid required optional
+mandatory missing empty blank null none nil undefined unknown known expired expiring revoked
+rotated changed reset updated stored saved hashed salted encrypted encoded decoded masked
+hidden redacted filtered removed deleted sent shared used unused reused needed necessary weak
+strong short long too very sensitive good bad fine ok okay working broken fixed secure
+insecure safe unsafe compromised leaked exposed rejected accepted denied locked unlocked
+disabled enabled active inactive present absent defined configured generated provided
+supplied specified given passed injected mounted loaded cached read written refreshed renewed
+issued granted created validated verified unverified checked matched mismatched malformed
+truncated corrupted stale old new fresh current previous default temporary permanent
+plaintext base64 hex random unique secret private public visible shown printed logged
+displayed available unavailable something nothing anything everything whatever somewhere
+nowhere probably definitely actually really obviously apparently correctly properly
+successfully currently usually always generally expected unexpected important critical
+sufficient insufficient complex simple policy length characters chars digits letters symbols
+success successful failed failure error pending ready true false yes off stolen tied bound
+attached linked scoped limited restricted revocable rotatable unchanged separate separately
+elsewhere inside outside under over behind between
+""".split())
+_QUOTED = ("dq", "sq", "bq")
+# Every statement has one of these; checking for them first is far cheaper than the regex.
+_VERBS = (" is ", " is:", " was ", " was:", " are ", " were ", " to ", "pw")
+_PLURALS = frozenset({"passwords", "tokens", "secrets"})
+
+
+def _value_span(match: re.Match[str]) -> tuple[int, int, bool]:
+    for group in _QUOTED:
+        if match.group(group) is not None:
+            start, end = match.span(group)
+            return start, end, True
+    start, end = match.span("bare")
+    text = match.group("bare")
+    start += len(text) - len(text.lstrip("(["))
+    end -= len(text) - len(text.rstrip(".,;:)]"))
+    return start, end, False
+
+
+def _english_parts(word: str) -> list[bool]:
+    """For each ``-``-separated part: is it a common word, a status or English-looking?"""
+    parts = word.lower().rstrip("!?").split("-")
+    return [p in _STOPWORDS or p.endswith(_ENGLISH_ENDINGS) for p in parts if p]
+
+
+def credential_like(value: str, *, quoted: bool, after: str) -> bool:
+    """Could ``value``, stated to be the ``after`` ("password", "secret", ...), be one?"""
+    if not value or is_dummy_value(value) or value.lower().rstrip("!?") in _STOPWORDS:
+        return False
+    if quoted:
+        return True
+    if len(value) < _MIN_LENGTH or (_NUMBERISH.fullmatch(value) and not value.isdigit()):
+        return False
+    if value.startswith(("/", "./", "~/")) or "://" in value:
+        return False
+    if after.lower().startswith("secret") and _K8S_NAME.fullmatch(value):
+        return False  # "the secret is db-credentials" names a Kubernetes Secret
+    english = _english_parts(value)
+    if all(english) or (_COMPOUND.fullmatch(value) and any(english)):
+        return False  # "case-sensitive", "expired!", "base64-encoded", "JWT-based"
+    mixed_case = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
+    if mixed_case or any(c.isdigit() for c in value):
+        return True
+    # Lower case without digits: a long word that is not English. With other symbols it is a
+    # name, type or host (kubernetes.io/tls) far more often than a password.
+    letters = value.replace("-", "")
+    return letters.isalpha() and len(letters) >= _MIN_WORD_LENGTH and not any(english)
+
+
+class StatedSecretDetector:
+    triggers = (
+        "password", "passwd", "passphrase", "passcode", "pw", "token", "secret", "key ", "cred",
+    )
+    exact_triggers = ()
+
+    def find(self, line: str) -> Iterator[Finding]:
+        lowered = line.lower()
+        if not any(verb in lowered for verb in _VERBS):
+            return
+        for match in _STATEMENT.finditer(line):
+            word = match.group("word")
+            name = word.lower().replace(" ", "_")
+            if name in ("pw", "pwd"):
+                kind: str | None = "password"
+            else:
+                if name in _PLURALS:
+                    name = name[:-1]
+                kind = secret_kind_for_name(f"{word_before(line, match.start())}_{name}")
+            if kind is None:
+                continue  # "page token is ...": a cursor, not a credential
+            start, end, quoted = _value_span(match)
+            if end > start and credential_like(line[start:end], quoted=quoted, after=word):
+                yield Finding(start, end, kind)

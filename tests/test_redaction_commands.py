@@ -1,0 +1,76 @@
+"""Passwords on command lines are replaced; the same flags meaning something else stay."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from assistant.redaction import Redactor
+
+REDACTOR = Redactor(key=b"commands")
+
+
+def shape(text: str) -> str:
+    return re.sub(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]", r"<\1>", text)
+
+
+# (command line, the password in it); only the password may change
+CASES = [
+    ("mysql -u root -pS3cretPw db", "S3cretPw"),
+    ("mysql -h db -P 3306 -uroot -p'S3cret Pw' shop", "S3cret Pw"),
+    ('mysqldump -uroot -p"S3cretPw" shop > dump.sql', "S3cretPw"),
+    ("kubectl exec mysql-0 -- mariadb -uroot -pS3cretPw", "S3cretPw"),
+    ("mysql -u root --password=S3cretPw db", "S3cretPw"),
+    ("PGPASSWORD=S3cretPw psql -h db -U app", "S3cretPw"),
+    ("curl -u admin:S3cretPw https://api.acme.io", "S3cretPw"),
+    ("curl --user admin:S3cretPw https://x", "S3cretPw"),
+    ("curl --user=admin:S3cretPw https://x", "S3cretPw"),
+    ("curl -fsSL -uadmin:'S3cret Pw' https://x", "S3cret Pw"),
+    ("curl -u 'admin:S3cret Pw' https://x", "S3cret Pw"),
+    ("  -u deploy:Tr0ub4dor \\", "Tr0ub4dor"),  # a continued curl line
+    ("sshpass -p S3cretPw ssh root@host", "S3cretPw"),
+    ("sshpass -pS3cretPw ssh -p 2222 root@host", "S3cretPw"),
+    ("sshpass -P assword -p 'S3cretPw' ssh host", "S3cretPw"),
+    ("redis-cli -h redis -p 6379 -a S3cretPw ping", "S3cretPw"),
+    ("docker login -u ci -p S3cretPw registry.acme.io", "S3cretPw"),
+    ("oc login -u admin -p S3cretPw https://api.ocp:6443", "S3cretPw"),
+    ("ldapsearch -x -D cn=admin,dc=acme -w S3cretPw -b dc=acme", "S3cretPw"),
+    ("openssl pkcs12 -export -passout pass:hunter -out k.p12", "hunter"),
+]
+
+
+@pytest.mark.parametrize(("line", "secret"), CASES, ids=[c[0][:40] for c in CASES])
+def test_command_line_password_is_replaced(line: str, secret: str) -> None:
+    assert shape(REDACTOR.redact(line)) == line.replace(secret, "<password>")
+
+
+@pytest.mark.parametrize("line", [c[0] for c in CASES[:3] + CASES[6:8] + CASES[12:13]])
+def test_inside_a_json_log_message_the_closing_quote_stays(line: str) -> None:
+    record = json.dumps({"msg": line, "level": "info"})
+    out = REDACTOR.redact(record)
+    assert "S3cret" not in out
+    assert json.loads(out)["level"] == "info"
+
+
+@pytest.mark.parametrize("line", [
+    "ssh -p 2222 deploy@10.0.3.7",
+    "mysql -u root -p shop",
+    "mysqladmin -uroot -p status",
+    "mysql -uroot -p$MYSQL_ROOT_PASSWORD shop",
+    "docker run -u 1000:1000 --rm ghcr.io/acme/api:2.3.1",
+    "docker exec -u www-data:www-data web php artisan migrate",
+    "docker run -u app:staff app",
+    "curl -u alice: https://api.acme.io/v1/me",
+    "curl -u alice https://api.acme.io/v1/me",
+    "curl -u alice:$API_PASSWORD https://api.acme.io/v1/me",
+    "redis-cli -h redis-master -p 6379 ping",
+    "mkdir -p /var/lib/app/data",
+    "sshpass -f /etc/ssh/pw ssh -p 2222 deploy@bastion",
+    "docker login -u ci --password-stdin ghcr.io",
+    "openssl rsa -in k.pem -passin env:KEY_PASS -out k.der",
+    "psql -h db.internal -U app -d shop",
+])
+def test_flags_that_are_not_passwords_stay(line: str) -> None:
+    assert REDACTOR.redact(line) == line

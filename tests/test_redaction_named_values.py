@@ -1,0 +1,163 @@
+"""Values named by a sibling (Kubernetes env, SSM, Consul) or by the key of a YAML block
+scalar: the value is replaced, the structure and every non-secret entry stay."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from assistant.redaction import Redactor
+
+REDACTOR = Redactor(key=b"named-values")
+
+
+def shape(text: str) -> str:
+    return re.sub(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]", r"<\1>", text)
+
+
+KUBECTL_YAML = """\
+spec:
+  containers:
+  - env:
+    - name: LOG_LEVEL
+      value: info
+    - name: DB_PASSWORD
+      value: s3cr3t-Val
+    - name: API_TOKEN
+      valueFrom:
+        secretKeyRef:
+          key: token
+          name: api-token
+    - name: REDIS_PASSWORD
+      # set by the operator
+      value: "hunter2 with spaces"
+    image: ghcr.io/acme/checkout:1.4.2
+    name: app
+"""
+
+KUBECTL_JSON = """\
+                "env": [
+                    {
+                        "name": "LOG_LEVEL",
+                        "value": "info"
+                    },
+                    {
+                        "name": "DB_PASSWORD",
+                        "value": "s3cr3t-Val"
+                    },
+                    {
+                        "name": "API_TOKEN",
+                        "valueFrom": {
+                            "secretKeyRef": {"key": "token", "name": "api-token"}
+                        }
+                    },
+                    {
+                        "name": "PORT",
+                        "value": "8080"
+                    }
+                ],
+"""
+
+
+def test_kubectl_yaml_env_hides_values_of_sensitive_names_only() -> None:
+    out = shape(REDACTOR.redact(KUBECTL_YAML))
+    assert out == KUBECTL_YAML.replace("value: s3cr3t-Val", "value: <password>").replace(
+        'value: "hunter2 with spaces"', 'value: "<password>"'
+    )
+
+
+def test_kubectl_json_env_hides_values_of_sensitive_names_only() -> None:
+    out = shape(REDACTOR.redact(KUBECTL_JSON))
+    assert out == KUBECTL_JSON.replace('"value": "s3cr3t-Val"', '"value": "<password>"')
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ('{"name":"DB_PASSWORD","value":"s3cr3t-Val"}', '{"name":"DB_PASSWORD","value":"<password>"}'),
+    ('{"value":"s3cr3t-Val","name":"DB_PASSWORD"}', '{"value":"<password>","name":"DB_PASSWORD"}'),
+    ('[{"name":"A_TOKEN","value":"t0k3n-abc"},{"name":"LOG_LEVEL","value":"debug"}]',
+     '[{"name":"A_TOKEN","value":"<token>"},{"name":"LOG_LEVEL","value":"debug"}]'),
+    ("- {name: DB_PASSWORD, value: s3cr3t-Val}", "- {name: DB_PASSWORD, value: <password>}"),
+    ('{"Name": "/prod/db/password", "Type": "SecureString", "Value": "S3cretPw"}',
+     '{"Name": "/prod/db/password", "Type": "SecureString", "Value": "<password>"}'),
+    ('{"key": "app/db/password", "flags": 0, "value": "aHVudGVyMg=="}',
+     '{"key": "app/db/password", "flags": 0, "value": "<password>"}'),
+    ('{"msg": "env {\\"name\\": \\"JWT_SECRET\\", \\"value\\": \\"abc123\\"}"}',
+     '{"msg": "env {\\"name\\": \\"JWT_SECRET\\", \\"value\\": \\"<secret>\\"}"}'),
+])
+def test_one_line_entries_in_either_order(line: str, expected: str) -> None:
+    assert shape(REDACTOR.redact(line)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    '{"name":"LOG_LEVEL","value":"debug"}',
+    '{"name":"PASSWORD_MIN_LENGTH","value":"12"}',
+    '{"name":"TOKEN_TTL_SECONDS","value":"3600"}',
+    '{"name":"DB_PASSWORD","valueFrom":{"secretKeyRef":{"name":"db","key":"password"}}}',
+    '{"name":"DB_PASSWORD","value":"${DB_PASSWORD}"}',
+    '{"key": "token_bucket_size", "value": 100}',
+    "tolerations: [{key: dedicated, value: gpu, effect: NoSchedule}]",
+    "metadata:\n  name: api-token\n  namespace: shop\nspec:\n  value: 3\n",
+    "- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      key: password\n"
+    "      name: db\n  value: not-this-one\n",
+])
+def test_entries_without_a_secret_value_stay(text: str) -> None:
+    assert REDACTOR.redact(text) == text
+
+
+def test_a_value_at_another_indentation_is_not_the_entrys() -> None:
+    text = "- name: DB_PASSWORD\n  image: app\n- name: LOG_LEVEL\n  value: debug\n"
+    assert REDACTOR.redact(text) == text
+
+
+def test_value_block_scalar_under_a_sensitive_name_is_replaced_line_by_line() -> None:
+    text = ("- name: TLS_PRIVATE_KEY\n  value: |\n    c2VjcmV0LWxpbmUtb25l\n\n"
+            "    c2VjcmV0LWxpbmUtdHdv\n- name: PORT\n  value: \"8080\"\n")
+    assert shape(REDACTOR.redact(text)) == (
+        "- name: TLS_PRIVATE_KEY\n  value: |\n    <private-key>\n\n    <private-key>\n"
+        "- name: PORT\n  value: \"8080\"\n"
+    )
+
+
+@pytest.mark.parametrize("indicator", ["|", "|-", ">", ">-", "|+", "|2"])
+def test_block_scalar_under_a_sensitive_key_is_replaced_until_the_dedent(indicator: str) -> None:
+    text = (f"database:\n  password: {indicator}\n    first-S3cret-line\n    second line\n"
+            "  port: 5432\n")
+    assert shape(REDACTOR.redact(text)) == (
+        f"database:\n  password: {indicator}\n    <password>\n    <password>\n  port: 5432\n"
+    )
+
+
+def test_block_scalar_holding_a_key_block_becomes_one_placeholder() -> None:
+    text = ("ssh_private_key: |\n  -----BEGIN OPENSSH PRIVATE KEY-----\n"
+            "  b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+            "  QyNTUxOQAAACDmN4Kt9cQ8cKV4d3nq1yMC2F0b3b4zXwX0gZbW7o0DyAAAAJgAAAAAAAAA\n"
+            "  -----END OPENSSH PRIVATE KEY-----\nuser: deploy\n")
+    assert shape(REDACTOR.redact(text)) == (
+        "ssh_private_key: |\n  -----BEGIN OPENSSH PRIVATE KEY-----\n  <private-key>\n"
+        "  -----END OPENSSH PRIVATE KEY-----\nuser: deploy\n"
+    )
+
+
+def test_block_scalars_under_ordinary_keys_stay() -> None:
+    text = ("description: |\n  Rotates the API token every night and stores the\n"
+            "  new password in vault.\nscript: |\n  echo token=abc\n")
+    assert shape(REDACTOR.redact(text)) == text.replace("token=abc", "token=<token>")
+
+
+def test_state_carries_across_stream_chunks_and_agrees_with_text() -> None:
+    out = io.StringIO()
+    REDACTOR.redact_stream(io.StringIO(KUBECTL_YAML), out)
+    assert out.getvalue() == "".join(REDACTOR.redact_lines(KUBECTL_YAML.splitlines(True)))
+    assert out.getvalue() == REDACTOR.redact(KUBECTL_YAML)
+
+
+def test_structured_env_lists_hide_values_of_sensitive_names() -> None:
+    value = {"env": [{"name": "DB_PASSWORD", "value": "hunter"},
+                     {"name": "LOG_LEVEL", "value": "debug"},
+                     {"Name": "/prod/api/token", "Value": "abc"}]}
+    out = REDACTOR.redact_value(value)
+    assert shape(out["env"][0]["value"]) == "<password>"
+    assert out["env"][1] == {"name": "LOG_LEVEL", "value": "debug"}
+    assert shape(out["env"][2]["Value"]) == "<token>"

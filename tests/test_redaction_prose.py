@@ -1,0 +1,74 @@
+"""A secret stated in a sentence is replaced; sentences about passwords and tokens that state
+none are left alone."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from assistant.redaction import Redactor
+
+REDACTOR = Redactor(key=b"prose")
+
+
+def shape(text: str) -> str:
+    return re.sub(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]", r"<\1>", text)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("the password is hunter2", "the password is <password>"),
+    ("ok so db password: hunter2 and then", "ok so db password: <password> and then"),
+    ("the db password is Tr0ub4dor&3.", "the db password is <password>."),
+    ("fyi root pw was S3cret! until friday", "fyi root pw was <password> until friday"),
+    ("pw is Xyz123!", "pw is <password>"),
+    ("pw=hunter22 please", "pw=<password> please"),
+    ("token was abcdef12345", "token was <token>"),
+    ("the token is now abc123def456", "the token is now <token>"),
+    ("password for the replica user is Winter2024", "password for the replica user is <password>"),
+    ("password changed to hunter22 for svc", "password changed to <password> for svc"),
+    ("the password is: hunter2", "the password is: <password>"),
+    ("the password is changeme", "the password is <password>"),
+    ("the password is 'correct horse'", "the password is '<password>'"),
+    ("api key was 4f9a2c7e1b before rotation", "api key was <api-key> before rotation"),
+    ("the secret is S3cr3tValue", "the secret is <secret>"),
+])
+def test_stated_secret_is_replaced(line: str, expected: str) -> None:
+    assert shape(REDACTOR.redact(line)) == expected
+
+
+def test_inside_a_json_message_the_closing_quote_stays() -> None:
+    record = json.dumps({"msg": "the password is fvealnrkz526", "level": "info"})
+    out = REDACTOR.redact(record)
+    assert "fvealnrkz526" not in out and json.loads(out)["level"] == "info"
+
+
+@pytest.mark.parametrize("line", [
+    "the password is incorrect",
+    "Password is required.",
+    "token is expired",
+    "the token was rotated yesterday",
+    "password was changed by alice",
+    "the secret is db-credentials",
+    "secret is kubernetes.io/dockerconfigjson",
+    "api key is invalid",
+    "the password is case-sensitive",
+    "the token is JWT-based",
+    "the token is base64-encoded",
+    "the token is valid until 2024-05-01T12:00:00Z",
+    "next page token is eyJsYXN0IjoxMjN9",
+    "the password is stored in vault",
+    "token is 5 minutes old",
+    "tokens are refreshed every 3600s",
+    "the password is still the default one",
+    "password is different from the old one",
+    "the password is identical",
+    "the pw is wrong, try again",
+    "the password is ***",
+    "password is ${DB_PASSWORD}",
+    "the token is https://auth.acme.io/token",
+    "the password is 12 characters",
+])
+def test_sentences_that_state_no_secret_stay(line: str) -> None:
+    assert REDACTOR.redact(line) == line

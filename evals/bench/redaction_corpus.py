@@ -1,9 +1,12 @@
 """Seeded generators of realistic log text for the redaction benchmarks.
 
 Two halves: samples that carry secrets of every kind the redactor claims to know (in
-nginx/JSON/syslog/k8s/env/YAML/stack-trace contexts, at varied positions), and clean logs
-full of things that resemble secrets but are not (UUIDs, trace ids, digests, git SHAs, pod
-names, base64 payloads, pagination cursors, prose about passwords and tokens).
+nginx/JSON/syslog/k8s/env/YAML/stack-trace contexts, at varied positions; container env
+entries, command lines, URL-encoded bodies, YAML block scalars, chat sentences), and clean
+logs full of things that resemble secrets but are not (UUIDs, trace ids, digests, git SHAs,
+pod names, base64 payloads, pagination cursors, prose about passwords and tokens, env
+entries with ordinary names, flags such as ``ssh -p 2222`` or ``docker run -u 1000:1000``,
+encoded queries without credentials).
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote, quote_plus, urlencode
 
 UPPER = string.ascii_uppercase
 LOWER = string.ascii_lowercase
@@ -467,12 +472,209 @@ def prose_entropy(rng: random.Random) -> SecretSample:
     return _sample("prose-entropy", rng, body, s, generic=True)
 
 
+# -- found by the structure around the value: sibling names, command flags, encodings ----------
+
+_SECRET_ENV_NAMES = [
+    "DB_PASSWORD", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "ADMIN_PASSWORD", "SMTP_PASS",
+    "API_TOKEN", "GITHUB_TOKEN", "SENTRY_AUTH_TOKEN", "JWT_SECRET", "CLIENT_SECRET",
+    "STRIPE_SECRET_KEY", "DATADOG_API_KEY", "RABBITMQ_DEFAULT_PASS", "SESSION_SECRET",
+]
+_PLAIN_ENV = [
+    ("LOG_LEVEL", "info"), ("DB_HOST", "postgres.shop.svc"), ("DB_USER", "checkout"),
+    ("PORT", "8080"), ("NODE_ENV", "production"), ("FEATURE_FLAGS", "checkout-v2,fast-cart"),
+    ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel-collector:4317"), ("TZ", "UTC"),
+    ("TOKEN_TTL_SECONDS", "3600"), ("PASSWORD_MIN_LENGTH", "12"), ("SECRET_NAME", "db-creds"),
+]
+_SAFE_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+
+
+def yaml_scalar(value: str) -> str:
+    """A YAML scalar as a person or kubectl would write it: plain when that is safe."""
+    return value if _SAFE_PLAIN.fullmatch(value) and not value.isdigit() else json.dumps(value)
+
+
+def env_secret(rng: random.Random) -> str:
+    return rng.choice([human_password(rng), mixed(rng, rng.randint(20, 40)), rand(rng, HEX, 32)])
+
+
+def _env_entries(rng: random.Random, name: str, secret: str) -> list[tuple[str, str | None]]:
+    """A container's env: the secret among plain entries and a valueFrom reference."""
+    entries: list[tuple[str, str | None]] = list(rng.sample(_PLAIN_ENV, rng.randint(1, 4)))
+    if rng.random() < 0.4:
+        entries.append((rng.choice(_SECRET_ENV_NAMES), None))  # valueFrom: secretKeyRef
+    entries.insert(rng.randint(0, len(entries)), (name, secret))
+    return entries
+
+
+def _env_yaml(entries: list[tuple[str, str | None]], indent: int) -> list[str]:
+    pad = " " * indent
+    lines = []
+    for name, value in entries:
+        lines.append(f"{pad}- name: {name}")
+        if value is None:
+            lines += [f"{pad}  valueFrom:", f"{pad}    secretKeyRef:",
+                      f"{pad}      key: password", f"{pad}      name: {name.lower()}"]
+        else:
+            lines.append(f"{pad}  value: {yaml_scalar(value)}")
+    return lines
+
+
+def _env_json(entries: list[tuple[str, str | None]], indent: int) -> list[str]:
+    pad = " " * indent
+    lines = [f'{pad}"env": [']
+    for i, (name, value) in enumerate(entries):
+        comma = "," if i < len(entries) - 1 else ""
+        lines += [f"{pad}    {{", f'{pad}        "name": {json.dumps(name)},']
+        if value is None:
+            lines += [f'{pad}        "valueFrom": {{', f'{pad}            "secretKeyRef": {{',
+                      f'{pad}                "key": "password",',
+                      f'{pad}                "name": "{name.lower()}"',
+                      f"{pad}            }}", f"{pad}        }}"]
+        else:
+            lines.append(f'{pad}        "value": {json.dumps(value)}')
+        lines.append(f"{pad}    }}{comma}")
+    lines.append(f"{pad}],")
+    return lines
+
+
+def k8s_env(rng: random.Random) -> SecretSample:
+    """Container env where the sibling name makes the value secret: kubectl -o yaml/json,
+    Helm values, ECS task definitions and jq -c output."""
+    s = env_secret(rng)
+    entries = _env_entries(rng, rng.choice(_SECRET_ENV_NAMES), s)
+    style = rng.randrange(5)
+    if style == 0:  # kubectl get pod -o yaml
+        lines = ["spec:", "  containers:", "  - env:", *_env_yaml(entries, 4),
+                 f"    image: ghcr.io/acme/checkout:1.{rng.randint(0, 9)}.{rng.randint(0, 9)}",
+                 "    imagePullPolicy: IfNotPresent", "    name: app"]
+    elif style == 1:  # Helm values
+        lines = ["checkout:", f"  replicaCount: {rng.randint(1, 6)}", "  extraEnv:",
+                 *_env_yaml(entries, 4), "  resources:", "    limits:", "      cpu: 500m"]
+    elif style == 2:  # kubectl get pod -o json
+        lines = ['        "containers": [', "            {", *_env_json(entries, 16),
+                 '                "image": "ghcr.io/acme/checkout:1.4.2",',
+                 '                "name": "app"', "            }", "        ],"]
+    elif style == 3:  # ECS task definition / jq -c: one line
+        env = [{"name": n, "value": v} for n, v in entries if v is not None]
+        rng.shuffle(env)
+        lines = [in_line(rng, f'container definition: {{"name": "app", "environment": '
+                              f'{json.dumps(env)}, "essential": true}}').rstrip("\n")]
+    else:  # YAML flow style, as in a kustomize patch or a chat paste
+        env = ", ".join(f"{{name: {n}, value: {yaml_scalar(v)}}}" for n, v in entries
+                        if v is not None)
+        lines = [f"      env: [{env}]"]
+    return SecretSample("k8s-env", False, "".join(x + "\n" for x in lines), (s,))
+
+
+def shell_quote(rng: random.Random, value: str) -> str:
+    """Quoted when the shell needs it, and now and then when it does not."""
+    if _SAFE_PLAIN.fullmatch(value) and rng.random() < 0.7:
+        return value
+    return "'" + value + "'" if "'" not in value else json.dumps(value)
+
+
+def cli_password(rng: random.Random) -> SecretSample:
+    s = human_password(rng).replace("'", "")
+    q = shell_quote(rng, s)
+    user = rng.choice(["root", "admin", "app", "deploy", "svc_checkout"])
+    host = rng.choice(["db.internal", "mysql-primary.shop.svc", "10.0.3.7", "127.0.0.1"])
+    db = rng.choice(["shop", "orders", "checkout"])
+    cmd = rng.choice([
+        f"mysql -h {host} -u {user} -p{q} {db}",
+        f"mysql -h {host} -P 3306 -u{user} -p{q} -e 'SHOW PROCESSLIST'",
+        f"mysqldump --single-transaction -u{user} -p{q} {db} > /backup/{db}.sql",
+        f"kubectl exec -it mysql-0 -n {db} -- mysql -uroot -p{q} {db}",
+        f"mariadb -u {user} -p{q} {db}",
+        f"curl -u {shell_quote(rng, user + ':' + s)} https://api.acme.io/v1/orders",
+        f"curl -sS --user {shell_quote(rng, user + ':' + s)} -X POST https://jenkins.acme.io/job/"
+        f"deploy/build",
+        f"curl -fsSL -u{user}:{q} https://artifacts.acme.io/repository/raw/app.tgz -o app.tgz",
+        f"sshpass -p {q} ssh -o StrictHostKeyChecking=no {user}@{ip(rng)}",
+        f"sshpass -p {q} scp -P 2222 backup.tgz deploy@{ip(rng)}:/tmp/",
+        f"redis-cli -h redis-master -p 6379 -a {q} --no-auth-warning INFO replication",
+        f"docker login -u {user} -p {q} registry.acme.io",
+        f"ldapsearch -x -H ldap://ldap.acme.io -D cn={user},dc=acme,dc=io -w {q} -b dc=acme,dc=io",
+        f"openssl pkcs12 -export -in tls.crt -inkey tls.key -out tls.p12 -passout pass:{q}",
+    ])
+    if '"' not in cmd and rng.random() < 0.2:
+        cmd = f'bash -c "{cmd}"'
+    body = rng.choice(["$ {c}", "+ {c}", "{c}", "running: {c}", "  {c} \\"]).format(c=cmd)
+    return _sample("cli-password", rng, body, s)
+
+
+def url_encoded(rng: random.Random) -> SecretSample:
+    raw = rng.choice([human_password(rng), mixed(rng, rng.randint(16, 32))])
+    name = rng.choice(["password", "client_secret", "access_token", "refresh_token", "api_key",
+                       "token", "passwd"])
+    style = rng.randrange(5)
+    if style == 0:  # an encoded query inside a redirect parameter: encoded twice
+        inner = f"/oauth/callback?state={rand(rng, HEX, 16)}&{name}={quote(raw, safe='')}"
+        s = quote(quote(raw, safe=""), safe="")
+        body = f"GET /login?next={quote(inner, safe='')} HTTP/1.1 302"
+    elif style == 1:  # a whole form body, encoded into one field
+        form = urlencode({"grant_type": "client_credentials", "client_id": "web", name: raw})
+        s = quote(quote_plus(raw), safe="")
+        body = f"audit: body={quote(form, safe='')} status=200"
+    elif style == 2:  # URL-encoded JSON
+        payload = json.dumps({"username": "alice", name: raw})
+        s = quote(raw, safe="")
+        body = f"POST /api/session?payload={quote(payload, safe='')} 401"
+    elif style == 3:  # Rails/PHP form field names, as logged
+        s = quote_plus(raw)
+        field = rng.choice([f"user[{name}]", f"user%5B{name}%5D"])
+        body = (f"Started POST /users/sign_in body: utf8=%E2%9C%93&user[email]=alice%40acme.io"
+                f"&{field}={s}&commit=Log+in")
+    else:  # an encoded callback URL carried in a query value: its query encoded twice
+        s = quote(quote(raw, safe=""), safe="")
+        body = (f"webhook delivery url=https%3A%2F%2Fhooks.acme.io%2Fin%3F{name}%3D{s}"
+                f"%26source%3Dci attempt=2")
+    return _sample("url-encoded", rng, body, s)
+
+
+def yaml_block_scalar(rng: random.Random) -> SecretSample:
+    key = rng.choice(["password", "db_password", "private_key", "ssh_private_key",
+                      "client_secret", "token", "credentials", "secretKey"])
+    indicator = rng.choice(["|", "|-", ">", ">-", "|+"])
+    if "private" in key:
+        raw = b64(rng.randbytes(rng.choice([96, 144, 240])))
+        content = [raw[i : i + 64] for i in range(0, len(raw), 64)]
+    else:
+        content = [env_secret(rng)]
+    parent, pad = rng.choice([("database:", "  "), ("auth:", "  "), ("", ""),
+                              ("vars:", "  "), ("  backend:", "    ")])
+    lines = [parent] if parent else []
+    lines += [f"{pad}host: {rng.choice(['db.internal', 'auth.acme.io'])}",
+              f"{pad}{key}: {indicator}", *(f"{pad}  {c}" for c in content),
+              f"{pad}port: {rng.choice([5432, 443, 6379])}"]
+    secrets = tuple(c for c in content if len(c) >= 6)
+    return SecretSample("yaml-block-scalar", False, "".join(x + "\n" for x in lines), secrets)
+
+
+def prose_password(rng: random.Random) -> SecretSample:
+    """A secret stated in a chat message, not next to a field name."""
+    password = human_password(rng).rstrip(".")
+    token = mixed(rng, rng.randint(12, 32), ALNUM + rng.choice(["", "-_"]))
+    template, s = rng.choice([
+        ("the password is {s}", password), ("db password is {s} (rotate it after this)", password),
+        ("fyi the root pw is {s}", password), ("Root password was {s}, changed since", password),
+        ("new password for admin is {s}", password),
+        ("password for the replica user is {s}", password),
+        ("ok, the admin password is now {s}", password),
+        ("password changed to {s} for svc_checkout", password), ("pw: {s}", password),
+        ("pw is {s} until friday", password), ("the token is {s}", token),
+        ("api key was {s} before the rotation", token), ("the staging secret is {s}", token),
+        ("the password is '{s}'", password),
+    ])
+    return _sample("prose-password", rng, template.format(s=s), s, generic=True)
+
+
 SECRET_GENERATORS: tuple[Callable[[random.Random], SecretSample], ...] = (
     aws_access_key_id, aws_secret_access_key, gcp_service_account, azure_connection_string,
     azure_sas, slack_token, github_token, gitlab_token, stripe_key, openai_key, npm_token,
     pypi_token, twilio, sendgrid, google_api_key, vault_token, access_token, slack_webhook,
     jwt, pem_block, url_password, go_dsn, authorization, cookie,
-    k8s_secret, kv_password, kv_token, env_dump, prose_entropy,
+    k8s_secret, k8s_env, cli_password, url_encoded, yaml_block_scalar,
+    kv_password, kv_token, env_dump, prose_entropy, prose_password,
 )
 
 
@@ -619,8 +821,77 @@ _CONFIGMAPS = [
     "kind: ConfigMap\nmetadata:\n  name: cart-config\n",
 ]
 
+def _prose_lookalike(rng: random.Random) -> str:
+    """Sentences shaped like "the password is X" where X is not a secret."""
+    return rng.choice([
+        "login failed: the password is incorrect", "Password is required.",
+        "token is expired, refreshing", f"the token was rotated at {iso(rng)}",
+        "password was changed by alice yesterday", "the secret is db-credentials",
+        "api key is invalid (401 from payments)", f"next page token is {mixed(rng, 24, B64URL)}",
+        "the password is stored in vault at secret/shop/db", "password is too short (min 12)",
+        f"tokens are refreshed every {rng.choice([300, 900, 3600])}s",
+        "the password is case-sensitive", f"token is valid until {iso(rng)}",
+        "the token is base64-encoded", "secret was mounted at /var/run/secrets/app",
+        "credentials are loaded from the instance profile", "the pw is wrong, try again",
+        "password for alice is expired", "the password was reset to the default",
+        "your password is not set", "the token is a JWT", "password is different from the old one",
+        f"the secret is {rng.choice(['checkout-tls', 'regcred', 'db-creds-v2'])}",
+        "the api key is missing from the request", "pw: see the vault entry",
+    ])
+
+
+def _command_lookalike(rng: random.Random) -> str:
+    """Command lines whose flags look like the password ones but are not."""
+    return rng.choice([
+        f"ssh -p 2222 deploy@{ip(rng)}", "mysql -u root -p shop", "mysqladmin -uroot -p status",
+        "docker run -u 1000:1000 --rm ghcr.io/acme/api:2.3.1",
+        "docker exec -u www-data:www-data checkout-web php artisan migrate",
+        "curl -u alice: https://api.acme.io/v1/me", "curl -u alice https://api.acme.io/v1/me",
+        "redis-cli -h redis-master -p 6379 ping", "mkdir -p /var/lib/app/data",
+        "tar -xzpf backup.tgz -C /restore", "sshpass -f /etc/ssh/pw ssh -p 2222 deploy@bastion",
+        "mysql -uroot -p$MYSQL_ROOT_PASSWORD shop", "docker login -u ci --password-stdin ghcr.io",
+        "psql -h db.internal -U app -d shop -c 'select 1'",
+        "kubectl exec mysql-0 -- mysqladmin ping",
+        "curl -sS -H 'Accept: application/json' https://api.acme.io/v1/orders?page=2",
+    ])
+
+
+def _encoded_lookalike(rng: random.Random) -> str:
+    """URL-encoded text around sensitive words with nothing secret in it."""
+    return rng.choice([
+        "GET /login?next=%2Fcart%3Fpage%3D2 HTTP/1.1 302",
+        "GET /search?q=password%20reset&lang=en 200",
+        f"redirect_uri=https%3A%2F%2Fshop.acme.io%2Fcb%3Fstate%3D{rand(rng, HEX, 16)}",
+        "GET /api/v1/items?filter=%7B%22key%22%3A%22sku%22%7D 200",
+        "GET /docs?q=%22api%20key%22%20rotation 200",
+        "GET /oauth/authorize?response_type=code&scope=openid%20token 302",
+        "user[email]=alice%40acme.io&user[remember_me]=1&commit=Log+in",
+    ])
+
+
+def _structure_lookalike(rng: random.Random) -> str:
+    """Env entries and block scalars under names that are not secret (several lines)."""
+    name, value = rng.choice(_PLAIN_ENV)
+    return rng.choice([
+        "\n".join(_env_yaml([(name, value), (rng.choice(_SECRET_ENV_NAMES), None)], 4)),
+        json.dumps({"name": name, "value": value}),
+        "\n".join(["description: |", "  Rotates the API token every night and stores the",
+                    "  new password in vault.", "schedule: '0 3 * * *'"]),
+        "\n".join(["script: |", "  echo token refreshed", f"  curl -sf {rng.choice(_PATHS)}",
+                    "when: always"]),
+        '{"key": "token_bucket_size", "value": 100}',
+        "tolerations: [{key: dedicated, value: gpu, effect: NoSchedule}]",
+    ])
+
+
+def _lookalike(rng: random.Random) -> str:
+    return rng.choice(
+        [_prose_lookalike, _command_lookalike, _encoded_lookalike, _structure_lookalike]
+    )(rng)
+
+
 CLEAN_GENERATORS: tuple[Callable[[random.Random], str], ...] = (
-    _nginx, _nginx, _json_app, _json_app, _k8s_event, _stack, _ops, _ops,
+    _nginx, _nginx, _json_app, _json_app, _k8s_event, _stack, _ops, _ops, _lookalike,
 )
 
 
@@ -631,7 +902,7 @@ def clean_lines(rng: random.Random, n: int) -> list[str]:
         if rng.random() < 0.005:
             lines.extend(x + "\n" for x in rng.choice(_CONFIGMAPS).splitlines())
         else:
-            lines.append(rng.choice(CLEAN_GENERATORS)(rng) + "\n")
+            lines.extend(x + "\n" for x in rng.choice(CLEAN_GENERATORS)(rng).split("\n"))
     return lines[:n]
 
 

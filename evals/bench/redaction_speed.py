@@ -97,6 +97,10 @@ ADVERSARIAL = {
     "names and colons": "x-api-key: ",
     "DSN fragments": "a:b@tcp(",
     "long base64 run": "A",
+    "command words": "mysql -u ",
+    "sentences": "password is ",
+    "encoded names": "%26password%3D",
+    "name/value entries": '{"name":"x_token","value":"y"}',
 }
 
 

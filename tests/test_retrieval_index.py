@@ -62,6 +62,16 @@ def test_first_sync_adds_everything_and_search_finds_it(tmp_path: Path) -> None:
         index.get("nope")
 
 
+def test_sync_reports_where_its_time_went(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "rb")
+    index = RunbookIndex.open(tmp_path / "index", HashingEmbedder())
+    build = index.sync(load(tmp_path / "rb"))
+    phases = build.phases
+    assert min(phases.embed, phases.store, phases.manifest, phases.lexical) > 0
+    assert phases.embed + phases.store + phases.manifest + phases.lexical <= build.seconds
+    assert index.sync(load(tmp_path / "rb")).phases.embed == 0
+
+
 def test_only_the_changed_runbook_is_embedded_again(tmp_path: Path) -> None:
     write_corpus(tmp_path / "rb")
     embedder = HashingEmbedder()

@@ -7,8 +7,10 @@ The shipped graph stores each linear layer's weight as int8 with a per-output-ch
 scale and dequantizes it (Cast, Mul) into a float32 MatMul, so every product runs in
 float32. With ``int8_activations`` (the default) those MatMuls are rewritten, when the
 session is built, into onnxruntime's DynamicQuantizeMatMul on the same int8 weights: the
-activations are quantized per batch and the products run as int8 (VNNI on AVX-512
-machines), twice as fast or more, with vectors within cosine 0.98 of the float32 ones.
+activations are quantized at each run and the products run as int8. On our 2-vCPU
+AVX-512 VNNI machines that embedded ~2.5x more tokens per second per core than float32
+products, with vectors at cosine >= 0.988 to the float32 ones (0.995 on average) and the
+same hit rates on the shared question set.
 """
 
 from __future__ import annotations

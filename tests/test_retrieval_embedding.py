@@ -64,11 +64,12 @@ def test_every_linear_layer_runs_on_int8_weights() -> None:
     rewritten = onnx.load_from_string(embedding._int8_matmul_graph(path))
     before = [n.op_type for n in original.graph.node]
     after = [n.op_type for n in rewritten.graph.node]
-    # all-MiniLM-L6-v2: 6 layers x (query, key, value, output, 2 feed-forward); the
-    # attention products and the embedding tables' dequantization stay as they were.
+    # all-MiniLM-L6-v2: 6 layers x (query, key, value, output, 2 feed-forward), each with
+    # its bias; the attention products and the embedding tables stay as they were.
     assert after.count("DynamicQuantizeMatMul") == 36
     assert after.count("MatMul") == before.count("MatMul") - 36
     assert after.count("Cast") == before.count("Cast") - 36
+    assert after.count("Add") == before.count("Add") - 36
 
 
 def test_similar_meaning_scores_higher(embedder: MiniLMEmbedder) -> None:

@@ -1,7 +1,8 @@
 """Index build time, query latency and peak memory of the runbook index.
 
     .venv/bin/python -m evals.bench.retrieval_bench [--runbooks 5000] [--queries 200]
-                                                    [--threads N] [--skip-corpus]
+                                                    [--threads N] [--compare 500]
+                                                    [--skip-corpus]
 
 Two collections: the shared prometheus-operator corpus (108 real runbooks) and a synthetic
 one of --runbooks pages generated from templates with varied wording into a temp folder.

@@ -57,6 +57,12 @@ def _package_dir(module: str, pip_command: str) -> Path:
     return Path(spec.origin).parent
 
 
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: honours taskset and container limits
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @register_embedding_function
 class MiniLMEmbedder(EmbeddingFunction[Documents]):
     """Mean-pooled, L2-normalised MiniLM vectors; also a Chroma embedding function."""
@@ -87,7 +93,7 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
         # The shipped tokenizer.json pads and truncates everything to 128 tokens.
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.no_padding()
-        self._workers = threads or len(os.sched_getaffinity(0))
+        self._workers = threads or _usable_cpus()
         options = onnxruntime.SessionOptions()
         # Each run stays on its calling thread and the cores are shared by running several
         # texts at once: on 2 cores that embedded 1.95x faster than one run, where two

@@ -58,7 +58,7 @@ def _package_dir(module: str, pip_command: str) -> Path:
 
 
 def _usable_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):  # Linux: honours taskset and container limits
+    if hasattr(os, "sched_getaffinity"):  # Linux: honours taskset and cpusets
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
 

@@ -5,9 +5,11 @@ Every detector names trigger fragments that must occur wherever it can report a 
 trigger is located with ``str.find`` and each regex trigger with its own literal-led search,
 all at C speed; one alternation of them all would be several times slower in ``re``. A
 literal containing a shorter literal trigger is only checked on the lines the shorter one
-hits. Lines that hold no trigger are passed through untouched. Team patterns have no
-triggers; each is its own trigger, tried line by line so it means exactly what it means
-on a single line.
+hits; an anchor is a literal scanned for only so that longer triggers containing it ride
+on it (``name`` for ``name"`` and ``name:``), and owns nothing itself. A regex whose only
+metacharacters are escaped is the literal it matches. Lines that hold no trigger are
+passed through untouched. Team patterns have no triggers; each is its own trigger, tried
+line by line so it means exactly what it means on a single line.
 """
 
 from __future__ import annotations
@@ -20,8 +22,26 @@ _METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
 TriggerSet = tuple[Iterable[str], Iterable[str]]  # (lower-case fragments, exact fragments)
 
 
-def _is_literal(fragment: str) -> bool:
-    return not _METACHARACTERS.intersection(fragment)
+def _literal(fragment: str) -> str | None:
+    """The text ``fragment`` matches when it is a plain string (``name\\\\`` matches
+    ``name\\``), or None when it is a real regex."""
+    if "\\" not in fragment:
+        return None if _METACHARACTERS.intersection(fragment) else fragment
+    out = []
+    escaped = False
+    for char in fragment:
+        if escaped:
+            if char.isalnum():
+                return None  # \d, \s, \b, ...
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in _METACHARACTERS:
+            return None
+        else:
+            out.append(char)
+    return None if escaped else "".join(out)
 
 
 def _index(fragments: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
@@ -34,19 +54,25 @@ def _index(fragments: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
 class _Side:
     """The triggers searched in one form of the text (lower-cased, or as it is)."""
 
-    def __init__(self, index: dict[str, set[int]]) -> None:
-        literals = {f: ids for f, ids in index.items() if _is_literal(f)}
+    def __init__(self, index: dict[str, set[int]], anchors: Iterable[str] = ()) -> None:
+        literals: dict[str, set[int]] = {}
+        self.regexes: list[tuple[re.Pattern[str], set[int]]] = []
+        for fragment, ids in index.items():
+            text = _literal(fragment)
+            if text is None:
+                self.regexes.append((re.compile(fragment, re.MULTILINE), ids))
+            else:
+                literals.setdefault(text, set()).update(ids)
         self.literals = list(literals.items())
-        self.regexes = [
-            (re.compile(f, re.MULTILINE), ids) for f, ids in index.items() if not _is_literal(f)
-        ]
         # Scan for the shortest literals only; longer ones containing them ride along.
+        candidates = {anchor: set() for anchor in anchors} | literals
         roots: list[str] = []
-        for fragment in sorted(literals, key=len):
+        for fragment in sorted(candidates, key=len):
             if not any(root in fragment for root in roots):
                 roots.append(fragment)
         self.scans = [
-            (root, literals[root], [(f, literals[f]) for f in literals if f != root and root in f])
+            (root, candidates[root],
+             [(f, literals[f]) for f in literals if f != root and root in f])
             for root in roots
         ]
 
@@ -58,11 +84,16 @@ class _Side:
     def scan(self, text: str, hits: dict[int, set[int]]) -> None:
         for root, ids, longer in self.scans:
             for start, end in _hit_lines(text, lambda pos, f=root: text.find(f, pos)):
-                owners = hits.setdefault(start, set())
-                owners |= ids
+                if ids:
+                    owners = hits.setdefault(start, set())
+                    owners |= ids
+                else:  # an anchor: the line counts only if a trigger riding on it is there
+                    owners = hits.get(start) or set()
                 for literal, literal_ids in longer:
                     if text.find(literal, start, end) != -1:
                         owners |= literal_ids
+                if owners and start not in hits:
+                    hits[start] = owners
         for regex, ids in self.regexes:
             for start, _end in _hit_lines(text, lambda pos, r=regex: _start(r.search(text, pos))):
                 hits.setdefault(start, set()).update(ids)
@@ -71,13 +102,19 @@ class _Side:
 class Triggers:
     """Which trigger sets (by position in ``sets``) a line or the lines of a block match.
 
-    ``line_patterns`` maps further owners to regexes tried on each whole line.
+    ``line_patterns`` maps further owners to regexes tried on each whole line; ``anchors``
+    are lower-case literals to scan for on behalf of the longer triggers holding them.
     """
 
     def __init__(
-        self, sets: Sequence[TriggerSet], line_patterns: dict[int, re.Pattern[str]]
+        self,
+        sets: Sequence[TriggerSet],
+        line_patterns: dict[int, re.Pattern[str]],
+        anchors: Iterable[str] = (),
     ) -> None:
-        self._lower = _Side(_index((f, i) for i, (low, _) in enumerate(sets) for f in low))
+        self._lower = _Side(
+            _index((f, i) for i, (low, _) in enumerate(sets) for f in low), anchors
+        )
         self._exact = _Side(_index((f, i) for i, (_, exact) in enumerate(sets) for f in exact))
         self._line_patterns = list(line_patterns.items())
 

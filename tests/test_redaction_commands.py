@@ -19,9 +19,9 @@ def shape(text: str) -> str:
 # (command line, the password in it); only the password may change
 CASES = [
     ("mysql -u root -pS3cretPw db", "S3cretPw"),
+    ("kubectl exec mysql-0 -- mysqldump -uroot -pS3cretPw shop", "S3cretPw"),
     ("mysql -h db -P 3306 -uroot -p'S3cret Pw' shop", "S3cret Pw"),
     ('mysqldump -uroot -p"S3cretPw" shop > dump.sql', "S3cretPw"),
-    ("kubectl exec mysql-0 -- mariadb -uroot -pS3cretPw", "S3cretPw"),
     ("mysql -u root --password=S3cretPw db", "S3cretPw"),
     ("PGPASSWORD=S3cretPw psql -h db -U app", "S3cretPw"),
     ("curl -u admin:S3cretPw https://api.acme.io", "S3cretPw"),
@@ -29,14 +29,12 @@ CASES = [
     ("curl --user=admin:S3cretPw https://x", "S3cretPw"),
     ("curl -fsSL -uadmin:'S3cret Pw' https://x", "S3cret Pw"),
     ("curl -u 'admin:S3cret Pw' https://x", "S3cret Pw"),
-    ("  -u deploy:Tr0ub4dor \\", "Tr0ub4dor"),  # a continued curl line
     ("sshpass -p S3cretPw ssh root@host", "S3cretPw"),
     ("sshpass -pS3cretPw ssh -p 2222 root@host", "S3cretPw"),
     ("sshpass -P assword -p 'S3cretPw' ssh host", "S3cretPw"),
     ("redis-cli -h redis -p 6379 -a S3cretPw ping", "S3cretPw"),
     ("docker login -u ci -p S3cretPw registry.acme.io", "S3cretPw"),
     ("oc login -u admin -p S3cretPw https://api.ocp:6443", "S3cretPw"),
-    ("ldapsearch -x -D cn=admin,dc=acme -w S3cretPw -b dc=acme", "S3cretPw"),
     ("openssl pkcs12 -export -passout pass:hunter -out k.p12", "hunter"),
 ]
 

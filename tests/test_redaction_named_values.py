@@ -81,8 +81,6 @@ def test_kubectl_json_env_hides_values_of_sensitive_names_only() -> None:
     ("- {name: DB_PASSWORD, value: s3cr3t-Val}", "- {name: DB_PASSWORD, value: <password>}"),
     ('{"Name": "/prod/db/password", "Type": "SecureString", "Value": "S3cretPw"}',
      '{"Name": "/prod/db/password", "Type": "SecureString", "Value": "<password>"}'),
-    ('{"key": "app/db/password", "flags": 0, "value": "aHVudGVyMg=="}',
-     '{"key": "app/db/password", "flags": 0, "value": "<password>"}'),
     ('{"msg": "env {\\"name\\": \\"JWT_SECRET\\", \\"value\\": \\"abc123\\"}"}',
      '{"msg": "env {\\"name\\": \\"JWT_SECRET\\", \\"value\\": \\"<secret>\\"}"}'),
 ])
@@ -156,8 +154,10 @@ def test_state_carries_across_stream_chunks_and_agrees_with_text() -> None:
 def test_structured_env_lists_hide_values_of_sensitive_names() -> None:
     value = {"env": [{"name": "DB_PASSWORD", "value": "hunter"},
                      {"name": "LOG_LEVEL", "value": "debug"},
-                     {"Name": "/prod/api/token", "Value": "abc"}]}
+                     {"Name": "/prod/api/token", "Value": "abc"},
+                     {"Key": "app/db/password", "Flags": 0, "Value": "aHVudGVyMg=="}]}
     out = REDACTOR.redact_value(value)
     assert shape(out["env"][0]["value"]) == "<password>"
     assert out["env"][1] == {"name": "LOG_LEVEL", "value": "debug"}
     assert shape(out["env"][2]["Value"]) == "<token>"
+    assert shape(out["env"][3]["Value"]) == "<password>"

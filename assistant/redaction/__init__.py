@@ -17,10 +17,11 @@ k8s-secret; by field name: password, token, api-key, private-key, secret, creden
 near a keyword: generic-secret; and each team pattern's name.
 
 A name marks its value in many spellings: ``password=...``, ``"token": "..."``, a
-``name``/``value`` entry (Kubernetes env, SSM, Consul), a YAML block scalar
-(``password: |``), URL-encoded fields (``password%3D...``, ``user[password]=...``), and
-sentences ("the password is ..."). Command-line clients' password flags (``mysql -p...``,
-``curl -u user:...``, ``sshpass -p``, ``redis-cli -a``) come out as ``password``.
+``name``/``value`` entry (Kubernetes env, ECS, SSM; in structured values also Consul's
+``Key``/``Value``), a YAML block scalar (``password: |``), URL-encoded fields
+(``password%3D...``, ``user[password]=...``), and sentences ("the password is ...").
+Command-line clients' password flags (``mysql -p...``, ``curl -u user:...``, ``sshpass -p``,
+``redis-cli -a``, ``docker login -p``) come out as ``password``.
 """
 
 from assistant.redaction.config import (

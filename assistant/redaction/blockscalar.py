@@ -14,13 +14,18 @@ import re
 from dataclasses import dataclass
 
 from assistant.redaction.detector import Finding
-from assistant.redaction.fields import is_dummy_value, secret_kind_for_name
+from assistant.redaction.fields import MAX_NAME, is_dummy_value, secret_kind_for_name
 
 # key: |, - "key": >-, key: |2 # comment. Possessive: a long key cannot make it backtrack.
 _OPENER = re.compile(
     r"(?P<lead>[ \t]*+(?:-[ \t]+)?)(?P<q>[\"']?)(?P<key>[^\s\"':#][^\"':#]*+)(?P=q)"
-    r"[ \t]*+:[ \t]++[|>][-+0-9]*+[ \t]*+(?:#.*)?"
+    r"[ \t]*+: [|>][-+0-9]*+[ \t]*+(?:#.*)?"
 )
+# Every opener has one (one blank after the colon, as YAML is written); triggers are regexes,
+# so the bar is escaped. ANCHORS: single characters are found at memchr speed, and the
+# triggers ride on them.
+TRIGGERS = (r": \|", ": >")
+ANCHORS = ("|", ">")
 _INDICATOR_ENDS = frozenset("|>-+0123456789")
 _PEM_MARK = "-----"
 
@@ -45,14 +50,12 @@ class _Open:
 class BlockScalarTracker:
     def __init__(self) -> None:
         self._open: _Open | None = None
-
-    @property
-    def active(self) -> bool:
-        return self._open is not None
+        self.active = False  # a plain attribute: the session asks on every line it looks at
 
     def open(self, column: int, kind: str) -> None:
         """Treat the lines after a key at ``column`` as a secret of ``kind``."""
         self._open = _Open(column, kind)
+        self.active = True
 
     def feed(self, line: str) -> tuple[list[Finding], bool]:
         """Update the state with ``line``: (its findings, whether it is a content line)."""
@@ -67,8 +70,9 @@ class BlockScalarTracker:
                     return [], True
                 return [Finding(column, len(line.rstrip()), block.kind)], True
             self._open = None
+            self.active = False
         opener = block_scalar_key(line)
-        if opener is not None:
+        if opener is not None and len(opener[1]) <= MAX_NAME:
             kind = secret_kind_for_name(opener[1])
             if kind is not None:
                 self.open(opener[0], kind)

@@ -1,12 +1,10 @@
 """Passwords passed to command-line clients: ``mysql -pS3cret``, ``sshpass -p pw``,
-``redis-cli -a pw``, ``docker login -p pw``, ``ldapsearch -w pw``, ``openssl -passin pass:pw``
-and ``curl -u user:pw`` (``--user``, ``--proxy-user``).
+``redis-cli -a pw``, ``docker login -p pw``, ``openssl -passin pass:pw`` and
+``curl -u user:pw`` (``--user``, ``--proxy-user``).
 
 A short flag means a password only to the client that defines it (``ssh -p 2222`` is a port;
-``mysql -p db`` prompts and names a database), so each flag is looked for among the next few
-words after its command's name. ``-u user:password`` is curl's, but ``docker run -u 1000:1000``
-is a uid and gid: away from a curl command (a ``\\``-continued line, say) the part after the
-colon must look like a password.
+``mysql -p db`` prompts and names a database; ``docker run -u 1000:1000`` is a uid and gid),
+so each flag is looked for after its command's name on the same line.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.redaction.detector import Finding
-from assistant.redaction.fields import is_dummy_value, looks_secretish
+from assistant.redaction.fields import is_dummy_value
 
 _WORDS = 16  # how far after its command a flag is looked for
 _CMD_END = r"(?![\w.-])"
@@ -40,28 +38,29 @@ def _after(command: str, flag: str, glued: bool) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class _Rule:
-    triggers: tuple[str, ...]
+    trigger: str  # on the line (lower-cased) whenever the pattern matches
     pattern: re.Pattern[str]
 
 
+# Each trigger but "curl " costs the prefilter one scan of all text (sshpass and pass: ride
+# on "pass"), so the list stays short; ldapsearch -w and the mariadb client are left out.
 _RULES = (
-    _Rule(("mysql", "mariadb"), _after(r"(?:mysql\w*|mariadb[\w-]*)", "-p", glued=True)),
-    _Rule(("redis-cli",), _after("redis-cli", "-a", glued=False)),
-    _Rule(("ldap",), _after(r"ldap\w+", "-w", glued=False)),
+    _Rule("mysql", _after(r"mysql\w*", "-p", glued=True)),
+    _Rule("redis-cli", _after("redis-cli", "-a", glued=False)),
     _Rule(
-        (" login",),
-        _after(r"(?:docker|podman|nerdctl|buildah|skopeo|oras|registry|oc|cf|az)[ ]+login",
+        " login ",
+        _after(r"(?:docker|podman|nerdctl|buildah|skopeo|oras|registry|oc|cf|az)[ ]login",
                "-p", glued=False),
     ),
     # sshpass's own options come first; a -p after the wrapped command is that command's.
-    _Rule(("sshpass",), re.compile(
+    _Rule("sshpass", re.compile(
         r"(?<![\w.-])sshpass(?:[ \t]+(?:-P[ \t]*\S+|-[^pP\s]\S*)){0,8}[ \t]+-p[ \t]*" + _VALUE
     )),
-    _Rule(("pass:",), re.compile(r"(?<!\S)-pass(?:in|out)?[ \t]+pass:" + _VALUE)),
+    _Rule("pass:", re.compile(r"(?<!\S)-pass(?:in|out)?[ \t]+pass:" + _VALUE)),
 )
-_USER_FLAG_TRIGGERS = ("-u",)  # also in --user, --proxy-user and (lower-cased) -U
+_CURL = "curl "
 _USER_FLAG = re.compile(
-    r"(?<!\S)(?:-[uU](?P<sep>=|[ \t]*)|--(?:user|proxy-user)(?:=|[ \t]+))" + _VALUE
+    r"(?<!\S)(?:-[uU](?:=|[ \t]*)|--(?:user|proxy-user)(?:=|[ \t]+))" + _VALUE
 )
 
 
@@ -78,39 +77,30 @@ def _unquoted(line: str, start: int, end: int) -> tuple[int, int]:
 
 
 class CommandLineDetector:
-    triggers = tuple(t for rule in _RULES for t in rule.triggers) + _USER_FLAG_TRIGGERS
+    triggers = (*(rule.trigger for rule in _RULES), _CURL)
     exact_triggers = ()
 
     def find(self, line: str) -> Iterator[Finding]:
         lowered = line.lower()
         for rule in _RULES:
-            if any(t in lowered for t in rule.triggers):
+            if rule.trigger in lowered:
                 for match in rule.pattern.finditer(line):
                     start, end = _unquoted(line, *match.span("word"))
                     if end > start and not is_dummy_value(line[start:end]):
                         yield Finding(start, end, "password")
-        if any(t in lowered for t in _USER_FLAG_TRIGGERS):
-            yield from self._user_passwords(line, lowered)
+        curl = lowered.find(_CURL)
+        if curl != -1:
+            yield from self._curl_passwords(line, curl)
 
     @staticmethod
-    def _user_passwords(line: str, lowered: str) -> Iterator[Finding]:
-        """``-u user:password``: lenient after ``curl`` on the line, strict elsewhere."""
-        curl = lowered.find("curl")
-        for match in _USER_FLAG.finditer(line):
-            in_curl = curl != -1 and curl < match.start()
-            if match.group("sep") == "" and not in_curl:
-                continue  # -uroot is mysql's user; only curl takes -uuser:password glued
+    def _curl_passwords(line: str, curl: int) -> Iterator[Finding]:
+        """``curl -u user:password`` (also glued, ``--user``, ``--proxy-user``)."""
+        for match in _USER_FLAG.finditer(line, curl):
             start, end = _unquoted(line, *match.span("word"))
             colon = line.find(":", start, end)
             if colon == -1:
                 continue
             start, end = _unquoted(line, colon + 1, end)
-            user = line[match.start("word") : colon].lstrip("'\"\\")
             password = line[start:end]
-            if not password or is_dummy_value(password) or "://" in line[start:end]:
-                continue
-            if not in_curl and (
-                password == user or password.isdigit() or not looks_secretish(password)
-            ):
-                continue
-            yield Finding(start, end, "password")
+            if password and not is_dummy_value(password) and "://" not in password:
+                yield Finding(start, end, "password")

@@ -1,10 +1,10 @@
 """Entries whose value is named by a sibling: Kubernetes container env (pod specs, ``kubectl
-get -o yaml/json``, Helm values), ECS task definitions, SSM parameters, Consul exports::
+get -o yaml/json``, Helm values), ECS task definitions, SSM parameters::
 
     - name: DB_PASSWORD            {"name": "DB_PASSWORD", "value": "s3cr3t-Val"}
       value: s3cr3t-Val
 
-The key ``value`` says nothing; the sibling ``name`` (or ``key``, ``ParameterKey``) decides,
+The key ``value`` says nothing; the sibling ``name`` (or ``ParameterName``) decides,
 as :func:`~assistant.redaction.fields.secret_kind_for_name` does for field names. On one line
 (JSON, YAML flow) the two may come in either order within the same braces. Across lines the
 name comes first, as kubectl and Helm print it: a sensitive name opens the entry, and it
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from assistant.redaction.blockscalar import BlockScalarTracker
 from assistant.redaction.detector import Finding
 from assistant.redaction.fields import (
-    PAIR_NAME_KEYS,
+    MAX_NAME,
     PAIR_VALUE_KEYS,
     is_dummy_value,
     secret_kind_for_name,
@@ -33,7 +33,7 @@ from assistant.redaction.keyvalue import quoted_end
 # Led by a case-sensitive class: an alternation of case-insensitive words is scanned for
 # several times slower. The quote before the key and the word boundary are checked after.
 _ENTRY = re.compile(
-    r"(?P<key>[nNkKpPvV](?i:ame|ey|arametername|arameterkey|alue|arametervalue))"
+    r"(?P<key>[nNpPvV](?i:ame|arametername|alue|arametervalue))"
     r"(?P<kq>(?:\\?[\"'])?)[ \t]*+:[ \t]*+"
 )
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -43,6 +43,14 @@ _YAML_LEAD = re.compile(r"[ \t]*+(?:-[ \t]+)?")
 _BLOCK_INDICATOR = re.compile(r"[|>][-+0-9]*+[ \t]*+(?:#.*)?")
 _BRACE = re.compile(r"[{}]")
 _JSON_LINES = 8  # a JSON entry's value comes within a few lines of its name or not at all
+# Every entry that opens a pair has one (lower-cased): a quoted key (also JSON-escaped; the
+# backslash is escaped, triggers being regexes), or a YAML key after a blank (as in "- name:")
+# or a brace. ANCHORS has ``name`` scanned for once on behalf of them all. Text entries are
+# named by ``name`` only: ``key``/``Value`` pairs (Consul) would need every line holding
+# "key" looked at again, for a rare format (structured values do handle them).
+TRIGGERS = ('"name"', "'name'", r'"name\\', " name:", r"\{name:", 'parametername"')
+ANCHORS = ("name",)
+_NAME_KEYS = frozenset({"name", "parametername"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +134,11 @@ class NameValueTracker:
     def __init__(self, scalars: BlockScalarTracker) -> None:
         self._scalars = scalars
         self._pending: _Pending | None = None
+        self.active = False  # a plain attribute: the session asks on every line it looks at
 
-    @property
-    def active(self) -> bool:
-        return self._pending is not None
+    def _set(self, pending: _Pending | None) -> None:
+        self._pending = pending
+        self.active = pending is not None
 
     def findings(self, line: str) -> Iterator[Finding]:
         if self._pending is not None:
@@ -142,7 +151,8 @@ class NameValueTracker:
         entries = _entries(line)
         named = [
             (e, kind) for e in entries
-            if e.key in PAIR_NAME_KEYS and e.value is not None
+            if e.key in _NAME_KEYS and e.value is not None
+            and e.value[1] - e.value[0] <= MAX_NAME
             and (kind := secret_kind_for_name(line[e.value[0] : e.value[1]])) is not None
         ]
         if named:
@@ -169,7 +179,7 @@ class NameValueTracker:
     def _open(self, line: str, entry: _Entry, kind: str) -> None:
         """A sensitive name whose value is on a later line."""
         yaml = not entry.quoted_key and _YAML_LEAD.fullmatch(line, 0, entry.key_start)
-        self._pending = _Pending(kind, entry.key_start if yaml else -1)
+        self._set(_Pending(kind, entry.key_start if yaml else -1))
 
     def _continue(self, line: str) -> Finding | None:
         pending = self._pending
@@ -181,16 +191,16 @@ class NameValueTracker:
             return None
         column = len(line) - len(stripped)
         if column < pending.column:
-            self._pending = None
+            self._set(None)
             return None
         if column > pending.column or stripped.startswith("-"):
             return None  # nested under a sibling
         entry = _ENTRY.match(line, column)
         if entry is None or entry.group("kq") or entry.group("key").lower() not in PAIR_VALUE_KEYS:
             if line.startswith("valueFrom", column):
-                self._pending = None
+                self._set(None)
             return None
-        self._pending = None
+        self._set(None)
         if _BLOCK_INDICATOR.fullmatch(line, entry.end()):
             self._scalars.open(column, pending.kind)
             return None
@@ -203,10 +213,10 @@ class NameValueTracker:
             if brace is not None and entry.key_start > brace.start():
                 break
             if entry.key in PAIR_VALUE_KEYS:
-                self._pending = None
+                self._set(None)
                 span = _secret_span(line, entry.value)
                 return None if span is None else Finding(span[0], span[1], pending.kind)
         pending.lines_left -= 1
         if brace is not None or "[" in line or pending.lines_left == 0:
-            self._pending = None
+            self._set(None)
         return None

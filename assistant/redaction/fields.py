@@ -19,7 +19,7 @@ _NAME_RUN = re.compile(r"[A-Za-z0-9_.-]*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 
-_MAX_NAME = 256
+MAX_NAME = 256  # a longer "name" is a run of text, not a field name
 _PASSWORD_SUFFIXES = ("password", "passwd", "passphrase", "passcode")
 _PASSWORD_WORDS = frozenset({"pwd", "pass"})
 _KEY_WORDS = frozenset({"apikey", "accesskey", "secretkey", "privatekey", "signingkey"})
@@ -57,7 +57,8 @@ def _run_end(text: str, pos: int) -> int:
 def names_with_hints(line: str) -> tuple[tuple[int, int], ...]:
     """Spans of the names (letters, digits, ``_ . -``) in ``line`` holding a trigger word.
 
-    Leading ``-`` and ``.`` are not part of a name (``--password`` is ``password``).
+    Leading ``-`` and ``.`` are not part of a name (``--password`` is ``password``); runs
+    longer than :data:`MAX_NAME` are not names.
     """
     lowered = line.lower()
     hints = _HINT_LOWER if len(lowered) == len(line) else _HINT
@@ -76,7 +77,8 @@ def names_with_hints(line: str) -> tuple[tuple[int, int], ...]:
         pos = end
         while start < end and line[start] in "-.":
             start += 1
-        spans.append((start, end))
+        if end - start <= MAX_NAME:
+            spans.append((start, end))
     return tuple(spans)
 
 
@@ -88,18 +90,14 @@ def word_before(line: str, start: int) -> str:
     return words[-1].strip("\"'`([{,;:") if words else ""
 
 
+@lru_cache(maxsize=4096)
 def secret_kind_for_name(name: str) -> str | None:
     """The placeholder kind for values named ``name``, or None if the name is not sensitive.
 
     Only the last word counts, so ``token_type``, ``secret_name`` and ``password_reset``
     are ordinary fields while ``DB_PASSWORD``, ``accessToken`` and ``x-api-key`` are not.
+    Callers pass names of at most :data:`MAX_NAME` characters, so the cache stays small.
     """
-    # A "name" this long is a run of text, not a field name; nor should the cache keep it.
-    return None if len(name) > _MAX_NAME else _secret_kind_for_name(name)
-
-
-@lru_cache(maxsize=4096)
-def _secret_kind_for_name(name: str) -> str | None:
     if not _HINT.search(name):
         return None
     # Numbering does not change what a field holds: password2, DB_PASSWORD_1.

@@ -21,6 +21,7 @@ _KEYWORDS = frozenset({
     "key", "keys", "apikey", "token", "tokens", "secret", "secrets", "password", "passwd",
     "passphrase", "credential", "credentials",
 })
+_TOKEN_WORDS = frozenset({"token", "tokens"})
 _WORD = re.compile(r"\S+")
 _FIELD = re.compile(r"[\"']?[A-Za-z_][\w.-]*[\"']?(?:[:=][^=]|:$)")
 _EDGE = "\"'`,;:()[]{}<>="
@@ -66,9 +67,10 @@ class HighEntropyDetector:
     def find(self, line: str) -> Iterator[Finding]:
         for start, end in names_with_hints(line):
             name = line[start:end].rstrip(".")
-            if name.lower() not in _KEYWORDS and secret_kind_for_name(name) is None:
+            lowered = name.lower()
+            if lowered not in _KEYWORDS and secret_kind_for_name(name) is None:
                 continue  # part of an ordinary name: cache_key, Sec-WebSocket-Key
-            if name.lower().startswith("token") and secret_kind_for_name(
+            if lowered in _TOKEN_WORDS and secret_kind_for_name(
                 f"{word_before(line, start)}_token"
             ) is None:
                 continue  # "next page token ...": a cursor

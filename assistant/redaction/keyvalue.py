@@ -1,5 +1,6 @@
 """Values under sensitive names: ``password=...``, ``DB_PASS=...``, ``"token": "..."``,
-``secret: ...``, ``:api_key => '...'`` and ``--password ...``.
+``secret: ...``, ``:api_key => '...'``, ``--password ...``, form fields (``user[password]=``)
+and sentences (``the password is ...``, see :mod:`assistant.redaction.prose`).
 
 The name decides (see :mod:`assistant.redaction.fields`), so an innocent-looking value is
 still replaced. Only the value is replaced; the name and the punctuation stay.
@@ -20,6 +21,7 @@ from assistant.redaction.fields import (
     secret_kind_for_name,
     starts_with_template,
 )
+from assistant.redaction.prose import stated_secret
 
 _AFTER_NAME = re.compile(r"(?P<kq>\\?[\"'])?(?P<pre>[ \t]*)(?P<sep>:=|=>|=|:)(?P<post>[ \t]*)")
 _FLAG_VALUE = re.compile(r"[ \t]+(?P<value>\"[^\"]*\"|'[^']*'|[^\s\"'-][^\s\"',;]*)")
@@ -30,6 +32,8 @@ _LINE_START = re.compile(r"[ \t]*(?:-[ \t]+|#[ \t]*|export[ \t]+)?")
 _NEXT_FIELD = re.compile(r"\s+(?:[\w.-]+=\S|\()")  # where a value at line start ends
 _CODE = re.compile(r"[a-z_]\w*(?:\.[A-Za-z_]\w*)+|[A-Za-z_][\w.]*[(\[].*")
 _OPENERS = frozenset("{[(,;|")
+_FIELD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_MAX_FIELD = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,15 @@ def quoted_end(line: str, start: int, quote: str, unclosed: dict[str, int]) -> i
 
 def _first(match: re.Match[str] | None) -> int:
     return -1 if match is None else match.start()
+
+
+def _field_start(line: str, bracket: int) -> int:
+    """Start of the field name before ``[`` (``user`` in ``&user[password]=``), so a value
+    after ``?`` or ``&`` ends at the next ``&`` as in any query."""
+    start = bracket
+    while start > max(0, bracket - _MAX_FIELD) and line[start - 1] in _FIELD_CHARS:
+        start -= 1
+    return start
 
 
 def _at_line_start(line: str, a: _Assignment) -> bool:
@@ -118,6 +131,9 @@ class KeyValueDetector:
             if not key or not (key[0].isalpha() or key[0] == "_"):
                 continue
             kind = secret_kind_for_name(key)
+            if line.startswith(" ", end) and (stated := stated_secret(line, start, end)):
+                yield stated  # "the password is ...", "api key was ..."
+                continue
             if kind is None or line.endswith("://", 0, start):
                 continue  # not sensitive, or the user part of scheme://user:password@
             after = _AFTER_NAME.match(line, end)
@@ -128,6 +144,11 @@ class KeyValueDetector:
                 )
                 found = self._assignment(
                     line, a, kind, unclosed, empty_after=bool(after.group("post"))
+                )
+            elif line.startswith("]=", end) and line.endswith("[", 0, start):
+                found = self._assignment(  # a form field: user[password]=...&commit=...
+                    line, _Assignment(key, _field_start(line, start - 1), "", "=", False, end + 2),
+                    kind, unclosed, empty_after=False,
                 )
             elif line.endswith("-", 0, start):
                 found = self._flag(line, end, kind)

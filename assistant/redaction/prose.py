@@ -1,6 +1,10 @@
 """Secrets stated in a sentence: "the password is hunter2", "root pw was S3cret!", "the token
 is now abc123def", "password for alice is ...", "password changed to ...", "pw: ...".
 
+The key-value detector, which looks at every sensitive name anyway, asks
+:func:`stated_secret` about a name followed by a blank; ``pw``, not a sensitive name
+there, has a detector of its own.
+
 "the password is incorrect" and "token is expired" have the same shape, so the word after
 the verb must look like a credential rather than like English: not a common word or status
 (a small stoplist), and either with a digit or mixed case, or a lower-case word of at least
@@ -19,15 +23,20 @@ from collections.abc import Iterator
 from assistant.redaction.detector import Finding
 from assistant.redaction.fields import is_dummy_value, secret_kind_for_name, word_before
 
-_STATEMENT = re.compile(
-    r"(?<![A-Za-z0-9])(?P<word>(?i:passwords?|passwd|passphrase|passcode|pwd?|tokens?|secrets?"
-    r"|(?:api|access|secret)[ _-]?key|credentials|creds))"
-    r"(?:[ ](?i:for)(?:[ ][\w.@-]{1,64}){1,3}?)?"  # "password for the admin user"
+# What follows the name: "for the admin user", a verb, the value.
+_VERB = (
+    r"(?:[ ](?i:for)(?:[ ][\w.@-]{1,64}){1,3}?)?"
     r"(?:[ ](?i:is|was|are|were)(?:[ ](?i:now|still|just|also|(?:set|changed|reset)[ ]to))?:?[ ]+"
-    r"|[ ](?i:set|changed|reset|updated|rotated)[ ]to[ ]+"
-    r"|(?<=[pP][wW])[ ]?[:=][ ]*)"
+    r"|[ ](?i:set|changed|reset|updated|rotated)[ ]to[ ]+)"
+)
+_VALUE = (
     r"(?P<value>\"(?P<dq>[^\"\n]{1,256})\"|'(?P<sq>[^'\n]{1,256})'|`(?P<bq>[^`\n]{1,256})`"
     r"|(?P<bare>(?:[^\s\"'`\\]|\\\\)+))"  # in a JSON string \" ends it, \\ is a backslash
+)
+_STATEMENT = re.compile(_VERB + _VALUE)
+# pw (and Pw, PW) as a word, then a statement or a separator.
+_PW_STATEMENT = re.compile(
+    r"[pP][wW](?<![A-Za-z0-9]..)(?![A-Za-z0-9])(?:" + _VERB + r"|[ ]?[:=][ ]*)" + _VALUE
 )
 _MIN_LENGTH = 6
 _MIN_WORD_LENGTH = 8
@@ -64,9 +73,6 @@ attached linked scoped limited restricted revocable rotatable unchanged separate
 elsewhere inside outside under over behind between
 """.split())
 _QUOTED = ("dq", "sq", "bq")
-# Every statement has one of these; checking for them first is far cheaper than the regex.
-_VERBS = (" is ", " is:", " was ", " was:", " are ", " were ", " to ", "pw")
-_PLURALS = frozenset({"passwords", "tokens", "secrets"})
 
 
 def _value_span(match: re.Match[str]) -> tuple[int, int, bool]:
@@ -111,27 +117,39 @@ def credential_like(value: str, *, quoted: bool, after: str) -> bool:
     return letters.isalpha() and len(letters) >= _MIN_WORD_LENGTH and not any(english)
 
 
-class StatedSecretDetector:
-    triggers = (
-        "password", "passwd", "passphrase", "passcode", "pw", "token", "secret", "key ", "cred",
-    )
+def _kind(line: str, start: int, name: str) -> str | None:
+    """What "<word before> <name>" names: "api key" an api-key, "page token" nothing."""
+    name = name.lower().replace(" ", "_")
+    if name.endswith("s") and secret_kind_for_name(name[:-1]) is not None:
+        name = name[:-1]  # passwords, tokens, secrets
+    return secret_kind_for_name(f"{word_before(line, start)}_{name}")
+
+
+def _stated(match: re.Match[str], line: str, kind: str, name: str) -> Finding | None:
+    start, end, quoted = _value_span(match)
+    if end > start and credential_like(line[start:end], quoted=quoted, after=name):
+        return Finding(start, end, kind)
+    return None
+
+
+def stated_secret(line: str, start: int, end: int) -> Finding | None:
+    """The secret a sentence states after the sensitive name at ``line[start:end]``."""
+    match = _STATEMENT.match(line, end)
+    if match is None:
+        return None
+    name = line[start:end]
+    kind = _kind(line, start, name)
+    return None if kind is None else _stated(match, line, kind, name)
+
+
+class PwStatementDetector:
+    """``pw is X``, ``root pw was X``, ``pw: X``, ``pw=X``."""
+
+    triggers = ("pw",)
     exact_triggers = ()
 
     def find(self, line: str) -> Iterator[Finding]:
-        lowered = line.lower()
-        if not any(verb in lowered for verb in _VERBS):
-            return
-        for match in _STATEMENT.finditer(line):
-            word = match.group("word")
-            name = word.lower().replace(" ", "_")
-            if name in ("pw", "pwd"):
-                kind: str | None = "password"
-            else:
-                if name in _PLURALS:
-                    name = name[:-1]
-                kind = secret_kind_for_name(f"{word_before(line, match.start())}_{name}")
-            if kind is None:
-                continue  # "page token is ...": a cursor, not a credential
-            start, end, quoted = _value_span(match)
-            if end > start and credential_like(line[start:end], quoted=quoted, after=word):
-                yield Finding(start, end, kind)
+        for match in _PW_STATEMENT.finditer(line):
+            found = _stated(match, line, "password", "pw")
+            if found is not None:
+                yield found

@@ -6,12 +6,15 @@ import secrets
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
+from assistant.redaction.blockscalar import ANCHORS as SCALAR_ANCHORS
+from assistant.redaction.blockscalar import TRIGGERS as SCALAR_TRIGGERS
 from assistant.redaction.blockscalar import BlockScalarTracker
 from assistant.redaction.commands import CommandLineDetector
 from assistant.redaction.config import RedactionConfig
 from assistant.redaction.detector import Detector, RegexDetector
+from assistant.redaction.envpairs import ANCHORS as PAIR_ANCHORS
+from assistant.redaction.envpairs import TRIGGERS as PAIR_TRIGGERS
 from assistant.redaction.envpairs import NameValueTracker
-from assistant.redaction.fields import NAME_TRIGGERS
 from assistant.redaction.generic import HighEntropyDetector
 from assistant.redaction.headers import AuthorizationDetector, CookieDetector
 from assistant.redaction.keyvalue import KeyValueDetector
@@ -22,9 +25,10 @@ from assistant.redaction.manifest import ManifestTracker
 from assistant.redaction.pem import PemTracker, open_block_start
 from assistant.redaction.placeholder import Placeholders
 from assistant.redaction.prefilter import Triggers
-from assistant.redaction.prose import StatedSecretDetector
+from assistant.redaction.prose import PwStatementDetector
 from assistant.redaction.spans import AllowList, RankedFinding, apply_findings
 from assistant.redaction.structured import redact_structured
+from assistant.redaction.urlencoded import ANCHORS as ENCODED_ANCHORS
 from assistant.redaction.urlencoded import EncodedFieldDetector
 
 _NO_OWNERS: set[int] = set()
@@ -76,18 +80,19 @@ class Redactor:
             KeyValueDetector(),
             EncodedFieldDetector(),
             CommandLineDetector(),
-            StatedSecretDetector(),
+            PwStatementDetector(),
             HighEntropyDetector(),
         )
-        # Owners of triggers: detectors by rank, then the Kubernetes manifest tracker, then
-        # the trackers of values named on other lines (name/value entries, block scalars),
-        # which start at a sensitive name.
+        # Owners of triggers: detectors by rank, then the trackers of values named on other
+        # lines: Kubernetes manifests, name/value entries, block scalars.
         self._manifest_owner = len(self._detectors)
-        self._values_owner = self._manifest_owner + 1
+        self._pairs_owner = self._manifest_owner + 1
+        self._scalars_owner = self._manifest_owner + 2
         self._triggers = Triggers(
             [(d.triggers, d.exact_triggers) for d in self._detectors]
-            + [(MANIFEST_TRIGGERS, ()), (NAME_TRIGGERS, ())],
+            + [(MANIFEST_TRIGGERS, ()), (PAIR_TRIGGERS, ()), (SCALAR_TRIGGERS, ())],
             {rank: d.regex for rank, d in enumerate(custom)},
+            PAIR_ANCHORS + ENCODED_ANCHORS + SCALAR_ANCHORS,
         )
 
     # -- text ---------------------------------------------------------------------------
@@ -232,10 +237,9 @@ class _Session:
         if owners is None:
             owners = self._triggers.for_line(content)
         manifest = self._r._manifest_owner in owners or self._manifest.active
-        values = (
-            self._r._values_owner in owners or self._scalars.active or self._pairs.active
-        )
-        if not owners and not manifest and not values:
+        pairs = self._r._pairs_owner in owners or self._pairs.active
+        scalars = self._r._scalars_owner in owners or self._scalars.active
+        if not owners and not manifest and not pairs and not scalars:
             out.append(content + ending)
             return out
         findings = self._r._findings(content, owners)
@@ -244,8 +248,8 @@ class _Session:
                 RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)
                 for f in self._manifest.findings(content)
             )
-        if values:
-            findings.extend(self._named_values(content))
+        if pairs or scalars:
+            findings.extend(self._named_values(content, pairs, scalars))
         begin = open_block_start(content) if "-----BEGIN" in content else None
         if begin is not None:
             head = self._pem.begin(content, begin)
@@ -259,12 +263,12 @@ class _Session:
         out.append(self._r._apply(content, findings) + ending)
         return out
 
-    def _named_values(self, content: str) -> list[RankedFinding]:
+    def _named_values(self, content: str, pairs: bool, scalars: bool) -> list[RankedFinding]:
         """Values named on an earlier line: block scalar lines, then name/value entries."""
-        rank = self._r._values_owner
-        found, in_scalar = self._scalars.feed(content)
-        if not in_scalar:
+        found, in_scalar = self._scalars.feed(content) if scalars else ([], False)
+        if pairs and not in_scalar:
             found.extend(self._pairs.findings(content))
+        rank = self._r._pairs_owner
         return [RankedFinding(f.start, f.end, rank, f.kind) for f in found]
 
     def finish(self) -> str:

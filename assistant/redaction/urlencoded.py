@@ -1,6 +1,7 @@
 """Sensitive fields inside URL-encoded text, where the plain ``name=value`` rules see nothing:
-an encoded query in a redirect (``next=%2Fcb%3Ftoken%3Dabc123``), form bodies with bracketed
-names (``user[password]=...``, ``user%5Bpassword%5D=...``) and URL-encoded JSON
+an encoded query in a redirect (``next=%2Fcb%3Ftoken%3Dabc123``), form bodies with encoded
+bracketed names (``user%5Bpassword%5D=...``; ``user[password]=`` is a plain field) and
+URL-encoded JSON
 (``%7B%22password%22%3A%22...%22%7D``), encoded once or more (``%253D``).
 
 The name decides, as for plain fields (:func:`~assistant.redaction.fields.secret_kind_for_name`).
@@ -26,7 +27,7 @@ _SEPARATOR = re.compile(
     rf"|(?P<json>{_PCT}22(?:{_PCT}20|\+)*{_PCT}3[aA](?:{_PCT}20|\+)*{_PCT}22))"
 )
 _HEX = frozenset("0123456789abcdefABCDEF")
-_ESCAPES = re.compile(r"%(?:3[dD]|22|25|5[dD])")
+ANCHORS = ("%",)
 
 
 @lru_cache(maxsize=2 * _MAX_DEPTH + 2)
@@ -62,20 +63,19 @@ def _field_name(line: str, start: int, end: int) -> str:
 
 
 class EncodedFieldDetector:
-    # One "%" scan is cheaper than one per escape; the escapes are checked on the few lines.
-    triggers = ("%", "]=")
+    # Escapes of =, " and %; ANCHORS has "%" found once (memchr) for all of them.
+    triggers = ("%3d", "%22", "%25", "%5d")
     exact_triggers = ()
 
     def find(self, line: str) -> Iterator[Finding]:
-        if "]=" not in line and not _ESCAPES.search(line):
-            return
         covered = 0  # names inside a value already found are part of it: keeps this linear
         for start, end in names_with_hints(line):
             if start < covered:
                 continue
             sep = _SEPARATOR.match(line, end)
-            if sep is None or (sep.group("eq") == "=" and not sep.group("bracket")):
-                continue  # plain name=value is the key-value detector's
+            bracket = sep.group("bracket") if sep is not None else None
+            if sep is None or (sep.group("eq") == "=" and bracket in (None, "]")):
+                continue  # plain name=value and name]=value are the key-value detector's
             if sep.group("json") and sep.group("bracket"):
                 continue
             kind = secret_kind_for_name(_field_name(line, start, end))

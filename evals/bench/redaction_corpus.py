@@ -584,7 +584,6 @@ def cli_password(rng: random.Random) -> SecretSample:
         f"mysql -h {host} -P 3306 -u{user} -p{q} -e 'SHOW PROCESSLIST'",
         f"mysqldump --single-transaction -u{user} -p{q} {db} > /backup/{db}.sql",
         f"kubectl exec -it mysql-0 -n {db} -- mysql -uroot -p{q} {db}",
-        f"mariadb -u {user} -p{q} {db}",
         f"curl -u {shell_quote(rng, user + ':' + s)} https://api.acme.io/v1/orders",
         f"curl -sS --user {shell_quote(rng, user + ':' + s)} -X POST https://jenkins.acme.io/job/"
         f"deploy/build",
@@ -593,7 +592,6 @@ def cli_password(rng: random.Random) -> SecretSample:
         f"sshpass -p {q} scp -P 2222 backup.tgz deploy@{ip(rng)}:/tmp/",
         f"redis-cli -h redis-master -p 6379 -a {q} --no-auth-warning INFO replication",
         f"docker login -u {user} -p {q} registry.acme.io",
-        f"ldapsearch -x -H ldap://ldap.acme.io -D cn={user},dc=acme,dc=io -w {q} -b dc=acme,dc=io",
         f"openssl pkcs12 -export -in tls.crt -inkey tls.key -out tls.p12 -passout pass:{q}",
     ])
     if '"' not in cmd and rng.random() < 0.2:
@@ -884,25 +882,30 @@ def _structure_lookalike(rng: random.Random) -> str:
     ])
 
 
-def _lookalike(rng: random.Random) -> str:
-    return rng.choice(
-        [_prose_lookalike, _command_lookalike, _encoded_lookalike, _structure_lookalike]
-    )(rng)
-
+LOOKALIKE_GENERATORS: tuple[Callable[[random.Random], str], ...] = (
+    _prose_lookalike, _command_lookalike, _encoded_lookalike, _structure_lookalike,
+)
+# Look-alikes are far denser here than in real logs: they probe precision in the quality
+# bench, and stay out of mixed_log so the speed bench measures an ordinary log.
+LOOKALIKE_SHARE = 0.11
 
 CLEAN_GENERATORS: tuple[Callable[[random.Random], str], ...] = (
-    _nginx, _nginx, _json_app, _json_app, _k8s_event, _stack, _ops, _ops, _lookalike,
+    _nginx, _nginx, _json_app, _json_app, _k8s_event, _stack, _ops, _ops,
 )
 
 
 def clean_lines(rng: random.Random, n: int) -> list[str]:
-    """``n`` clean lines (each ending in a newline); now and then a ConfigMap dump."""
+    """``n`` clean lines (each ending in a newline): log lines, look-alikes of every detector's
+    secrets, and now and then a ConfigMap dump."""
     lines: list[str] = []
     while len(lines) < n:
-        if rng.random() < 0.005:
+        draw = rng.random()
+        if draw < 0.005:
             lines.extend(x + "\n" for x in rng.choice(_CONFIGMAPS).splitlines())
+        elif draw < 0.005 + LOOKALIKE_SHARE:
+            lines.extend(x + "\n" for x in rng.choice(LOOKALIKE_GENERATORS)(rng).split("\n"))
         else:
-            lines.extend(x + "\n" for x in rng.choice(CLEAN_GENERATORS)(rng).split("\n"))
+            lines.append(rng.choice(CLEAN_GENERATORS)(rng) + "\n")
     return lines[:n]
 
 

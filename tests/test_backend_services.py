@@ -1,20 +1,16 @@
 """Real Prometheus and Alertmanager for the backend tests, from Debian's packages.
 
-Each is started on a free loopback port with a temporary data directory. Prometheus gets
-its samples by backfill (promtool writes TSDB blocks from OpenMetrics text before it
-starts), so the history is exact and nothing waits for scrapes. When a binary is missing
-the tests fail and name the script that installs them; they do not skip.
+The launchers live in assistant.evaluation.local_monitoring; here they fail the test
+(naming the script that installs the binaries) instead of raising, so a missing binary
+is a failure, not a skip.
 
 The other backend test modules import the launchers and the shared data set from here.
 """
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,118 +18,52 @@ from pathlib import Path
 import httpx
 import pytest
 
-INSTALL_SCRIPT = "scripts/install-monitoring.sh"
-START_TIMEOUT_SECONDS = 30.0
+from assistant.evaluation import local_monitoring
+from assistant.evaluation.local_monitoring import (
+    INSTALL_SCRIPT,
+    Labels,
+    MonitoringUnavailable,
+    free_port,
+    openmetrics,
+)
 
-Labels = Mapping[str, str]
-Points = Sequence[tuple[float, float]]  # (unix seconds, value)
-
-
-def require_binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(
-            f"{name} is not installed. The backend tests run Debian's Prometheus and "
-            f"Alertmanager: run {INSTALL_SCRIPT} (test.sh does) and try again.",
-            pytrace=False,
-        )
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["DataSet", "alertmanager", "free_port", "openmetrics", "post_alert", "prometheus",
+           "require_binary", "shop_prometheus"]
 
 
 @contextmanager
-def _running(argv: list[str], url: str, log: Path) -> Iterator[str]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+def _failing_the_test() -> Iterator[None]:
     try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"{argv[0]} exited with {process.returncode}:\n"
-                            f"{log.read_text()[-2000:]}", pytrace=False)
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"{argv[0]} not ready after {START_TIMEOUT_SECONDS:g}s:\n"
-                            f"{log.read_text()[-2000:]}", pytrace=False)
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        yield
+    except MonitoringUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
-def openmetrics(families: Mapping[str, Sequence[tuple[Labels, Points]]]) -> str:
-    """OpenMetrics text for promtool: one gauge family per name, samples in time order."""
-    lines = []
-    for name, series in families.items():
-        lines.append(f"# TYPE {name} gauge")
-        for labels, points in series:
-            rendered = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-            lines.extend(f"{name}{{{rendered}}} {value} {at:.3f}" for at, value in points)
-    lines.append("# EOF")
-    return "\n".join(lines) + "\n"
+def require_binary(name: str) -> str:
+    with _failing_the_test():
+        return local_monitoring.require_binary(name)
 
 
 @contextmanager
 def prometheus(workdir: Path, metrics: str, rules: str | None = None) -> Iterator[str]:
-    """Prometheus serving ``metrics`` (OpenMetrics text, backfilled) and evaluating
-    ``rules`` every second; yields its base URL."""
-    binary = require_binary("prometheus")
-    promtool = require_binary("promtool")
-    data = workdir / "prometheus-data"
-    source = workdir / "backfill.om"
-    source.write_text(metrics)
-    done = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics",
-                           str(source), str(data)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"promtool backfill failed: {done.stderr or done.stdout}", pytrace=False)
-    config = workdir / "prometheus.yml"
-    rule_files = ""
-    if rules is not None:
-        (workdir / "rules.yml").write_text(rules)
-        rule_files = "rule_files: [rules.yml]\n"
-    config.write_text(f"global:\n  evaluation_interval: 1s\n{rule_files}")
-    port = free_port()
-    with _running([binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
-                   f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-                  f"http://127.0.0.1:{port}", workdir / "prometheus.log") as url:
+    with _failing_the_test(), local_monitoring.running_prometheus(workdir, metrics,
+                                                                  rules) as url:
         yield url
 
 
 @contextmanager
 def alertmanager(workdir: Path) -> Iterator[str]:
-    binary = require_binary("prometheus-alertmanager")
-    config = workdir / "alertmanager.yml"
-    config.write_text("route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n")
-    port = free_port()
-    with _running([binary, f"--config.file={config}",
-                   f"--storage.path={workdir / 'alertmanager-data'}",
-                   f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-                   "--log.level=warn"],
-                  f"http://127.0.0.1:{port}", workdir / "alertmanager.log") as url:
+    with _failing_the_test(), local_monitoring.running_alertmanager(workdir) as url:
         yield url
 
 
 def post_alert(alertmanager_url: str, name: str, labels: Labels, summary: str) -> None:
     """What Prometheus does when a rule fires: push the alert to Alertmanager."""
-    response = httpx.post(f"{alertmanager_url}/api/v2/alerts", json=[{
-        "labels": {"alertname": name, **labels},
-        "annotations": {"summary": summary},
-    }])
-    response.raise_for_status()
+    with _failing_the_test():
+        local_monitoring.post_alerts(alertmanager_url, [{
+            "labels": {"alertname": name, **labels},
+            "annotations": {"summary": summary},
+        }])
 
 
 # --- the shared data set ---------------------------------------------------------------

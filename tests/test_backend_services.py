@@ -9,6 +9,7 @@ The other backend test modules import the launchers and the shared data set from
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -166,3 +167,31 @@ def test_openmetrics_text_is_backfilled_and_served(tmp_path: Path) -> None:
     [sample] = body["data"]["result"]
     assert sample["metric"] == {"__name__": "probe_value", "job": "t"}
     assert float(sample["value"][1]) == 2.0
+
+
+def test_label_values_needing_escapes_and_non_finite_values_survive_the_backfill(
+        tmp_path: Path) -> None:
+    now = time.time()
+    labels = {"path": 'C:\\scratch "tmp"', "note": "two\nlines"}
+    text = openmetrics({"probe_value": [(labels, [(now - 15, float("nan")), (now, -math.inf)])]})
+    with prometheus(tmp_path, text) as url:
+        body = httpx.post(f"{url}/api/v1/query_range", data={
+            "query": "probe_value", "start": f"{now - 15:.3f}", "end": f"{now:.3f}",
+            "step": "15"}).json()
+    [series] = body["data"]["result"]
+    assert series["metric"] == {"__name__": "probe_value", **labels}
+    assert [value for _, value in series["values"]] == ["NaN", "-Inf"]
+
+
+def test_text_promtool_cannot_read_fails_with_its_complaint(tmp_path: Path) -> None:
+    with pytest.raises(MonitoringUnavailable, match="promtool could not backfill") as failed, \
+            local_monitoring.running_prometheus(tmp_path, "not openmetrics\n"):
+        pass
+    assert "unsupported character" in str(failed.value)
+
+
+def test_a_prometheus_that_cannot_start_fails_with_the_end_of_its_log(tmp_path: Path) -> None:
+    with pytest.raises(MonitoringUnavailable, match="exited with") as failed, \
+            local_monitoring.running_prometheus(tmp_path, openmetrics({}), rules="groups: ["):
+        pass
+    assert "rules.yml" in str(failed.value)

@@ -1,22 +1,150 @@
-"""Rendering a scenario's monitoring data for Prometheus and Alertmanager, without the
-binaries."""
+"""Scenario monitoring data loaded into real Prometheus and Alertmanager reads back, through
+the real backend's own clients, exactly as the sandbox serves it at the scenario's now.
+
+Values are compared exactly, with no tolerance: OpenMetrics carries each float as Python's
+shortest round-trip text, Prometheus parses and prints float64 without loss, and every
+sample sits on a whole-millisecond timestamp of the scenario's step grid. A difference is
+therefore a loading bug, not rounding.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from test_backend_services import alertmanager, prometheus
 
+from assistant.evaluation.local_monitoring import create_silences, post_alerts
 from assistant.evaluation.scenario_monitoring import (
     ALERT_LIFETIME,
     alertmanager_alerts,
     alertmanager_silences,
     scenario_openmetrics,
 )
-from tools.sandbox import SandboxBackend
+from tools.alertmanager.client import AlertmanagerClient
+from tools.catalog import GetErrorBudgetArgs, ListAlertsArgs, QueryMetricsArgs
+from tools.prometheus.budget import budget_output, read_error_budget
+from tools.prometheus.client import PrometheusClient
+from tools.prometheus.series import query_metrics, step_for
+from tools.real.alerts import from_alertmanager
+from tools.real.http import HttpApi
+from tools.real.settings import HttpEndpoint, SloQueries
+from tools.sandbox import SandboxBackend, load_scenario
+from tools.sandbox.scenario import DEFAULT_SCENARIO_DIR
 
+SCENARIOS = sorted(p.stem for p in DEFAULT_SCENARIO_DIR.glob("*.yaml"))
 WALL_NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    scenario: str
+    sandbox: SandboxBackend
+    prometheus: PrometheusClient
+    alertmanager: AlertmanagerClient
+
+
+@pytest.fixture(scope="module", params=SCENARIOS)
+def loaded(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+    """One Prometheus and one Alertmanager per scenario, shared by its tests."""
+    name: str = request.param
+    sandbox = SandboxBackend.load(name)
+    workdir = tmp_path_factory.mktemp(name)
+    (workdir / "prometheus").mkdir()
+    (workdir / "alertmanager").mkdir()
+    wall_now = datetime.now(UTC)
+    with prometheus(workdir / "prometheus", scenario_openmetrics(sandbox)) as prometheus_url, \
+            alertmanager(workdir / "alertmanager") as alertmanager_url:
+        post_alerts(alertmanager_url, alertmanager_alerts(sandbox, wall_now))
+        create_silences(alertmanager_url, alertmanager_silences(sandbox, wall_now))
+        prometheus_client = PrometheusClient(
+            HttpApi(HttpEndpoint(name="Prometheus", url=prometheus_url)))
+        alertmanager_client = AlertmanagerClient(
+            HttpApi(HttpEndpoint(name="Alertmanager", url=alertmanager_url)))
+        try:
+            yield Loaded(name, sandbox, prometheus_client, alertmanager_client)
+        finally:
+            prometheus_client.close()
+            alertmanager_client.close()
+
+
+def _selector(name: str, labels: dict[str, str]) -> str:
+    matchers = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{matchers}}}"
+
+
+def _without_units(output_data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Prometheus has no units (the real backend guesses them from the name): compare the
+    rest."""
+    return sorted(({k: v for k, v in s.items() if k != "unit"} for s in output_data["series"]),
+                  key=lambda s: sorted(s["labels"].items()))
+
+
+def _points_at(data: list[dict[str, Any]], stamps: set[str]) -> list[dict[str, Any]]:
+    return [{**s, "points": [p for p in s["points"] if p[0] in stamps]} for s in data]
+
+
+def test_every_series_reads_back_as_the_sandbox_serves_it(loaded: Loaded) -> None:
+    step_minutes = load_scenario(loaded.scenario).clock.step_minutes
+    # The real query_metrics picks its step from the window: 120 steps of the scenario's
+    # own step put a real sample on every sandbox sample; a whole day (the tool's longest
+    # window) covers all the history at a coarser step.
+    every_sample = round(120 * step_minutes)
+    assert step_for(every_sample) == step_minutes * 60
+    now = loaded.sandbox.now()
+    for spec in load_scenario(loaded.scenario).metrics:
+        query = _selector(spec.name, spec.labels)
+        for minutes in (every_sample, 1440):
+            args = QueryMetricsArgs(query=query, minutes=minutes)
+            sandbox = _without_units(loaded.sandbox.query_metrics(args).data)
+            real = _without_units(query_metrics(loaded.prometheus, args, now).data)
+            assert real, f"{query}: Prometheus has no samples in the last {minutes} min"
+            stamps = {p[0] for s in real for p in s["points"]}
+            assert real == _points_at(sandbox, stamps), f"{query} over {minutes} min"
+            if minutes == every_sample:
+                assert real == sandbox, query
+
+
+def test_each_error_budget_reads_back_as_the_sandbox_reports_it(loaded: Loaded) -> None:
+    now = loaded.sandbox.now()
+    for service in loaded.sandbox.inventory().services:
+        sandbox = loaded.sandbox.error_budget(service)
+        assert sandbox is not None
+        real = read_error_budget(loaded.prometheus, SloQueries(), service, now)
+        if sandbox.remaining is None:
+            # Prometheus cannot hold "unknown": no sample, which the real backend reports
+            # as having no error-budget data.
+            assert real is None, service
+            continue
+        assert real == sandbox, service
+        # The same text, so age and staleness read the same too.
+        args = GetErrorBudgetArgs(service=service)
+        assert budget_output(real, now).text == loaded.sandbox.get_error_budget(args).text
+
+
+def test_alertmanager_holds_the_sandbox_firing_and_silenced_alerts(loaded: Loaded) -> None:
+    listed = loaded.sandbox.list_alerts(ListAlertsArgs(include_silenced=True)).data["alerts"]
+    expected = sorted((
+        (a["name"], {**a["labels"], "severity": a["severity"]}, a["state"],
+         datetime.fromisoformat(a["since"]), a["annotations"])
+        for a in listed
+    ), key=repr)
+    records = [from_alertmanager(a) for a in loaded.alertmanager.alerts()]
+    real = sorted(((r.name, r.labels, r.state, r.since, r.annotations) for r in records),
+                  key=repr)
+    assert real == expected
+    inventory = {(a.name, tuple(sorted(a.labels.items())), a.state)
+                 for a in loaded.sandbox.inventory().alerts if a.state != "resolved"}
+    assert {(r.name, tuple(sorted((k, v) for k, v in r.labels.items() if k != "severity")),
+             r.state) for r in records} == inventory
+
+
+# --- the rendering alone, without the binaries ----------------------------------------
 
 
 def _samples(text: str, name: str, service: str) -> list[tuple[float, float]]:

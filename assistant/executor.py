@@ -126,7 +126,10 @@ class Executor:
         claim = self.store.proposals.claim(proposal_id, self.executor_id, facts.now)
         if not claim.claimed:
             return self._already(self.store.proposals.get(proposal_id))
-        return self._run_claimed(proposal_id, thread, proposal.call)
+        # Several approvers are all named, in the order they approved, so a silence's
+        # createdBy answers "who let this happen" without a trip to the audit log.
+        approved_by = ", ".join(a.approver.user_id for a in sorted(valid, key=lambda a: a.at))
+        return self._run_claimed(proposal_id, thread, proposal.call, approved_by)
 
     def _already(self, stored: Any) -> ExecutionResult:
         if stored.result is not None:
@@ -183,7 +186,8 @@ class Executor:
                 return verdict.model_copy(
                     update={"detail": f"{verdict.detail} (after {waited:.0f} s)"})
 
-    def _run_claimed(self, proposal_id: str, thread: str, call: ToolCall) -> ExecutionResult:
+    def _run_claimed(self, proposal_id: str, thread: str, call: ToolCall,
+                     approved_by: str) -> ExecutionResult:
         spec = get_tool(call.tool)
         before = snapshot(self.backend.inventory(), call)
         started = time.perf_counter()
@@ -194,7 +198,7 @@ class Executor:
             for attempt in self._retrying(_idempotent(spec.idempotent, call)):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    ran = run_tool(self.backend, call)
+                    ran = run_tool(self.backend, call, approved_by=approved_by)
                     output = ran.text
                     if isinstance(ran.data, dict):
                         changed = ran.data.get("changed") or {}

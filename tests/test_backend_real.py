@@ -22,7 +22,6 @@ from assistant.planning.entities import link_entities
 from assistant.planning.offline import Observation, plan_offline
 from assistant.retrieval.loading import load_runbooks
 from tools.backend import ToolFailure, run_tool
-from tools.catalog import SilenceAlertArgs
 from tools.real.backend import RealBackend, open_backend
 from tools.sandbox import SandboxBackend
 
@@ -217,8 +216,8 @@ def test_a_silence_through_the_catalog_suppresses_the_alert_until_expired(
     preview = backend.preview(call)
     assert "NodeFilesystemAlmostFull{mountpoint=/mnt/scratch, namespace=ops, " \
            "severity=warning} (firing -> silenced)" in preview
-    assert "by opsbot" in preview
-    out = backend.silence_alert(SilenceAlertArgs(**call.args), created_by="U01ALICE")
+    assert "by the approver" in preview
+    out = run_tool(backend, call, approved_by="U01ALICE")
     silence_id = out.data["changed"]["silence_id"]
     [silence] = [s for s in backend.silences() if s.id == silence_id]
     assert silence.created_by == "U01ALICE" and silence.comment == "scratch disk, cleaned nightly"
@@ -232,6 +231,17 @@ def test_a_silence_through_the_catalog_suppresses_the_alert_until_expired(
     _eventually(lambda: state() == "silenced")
     backend.expire_silence(silence_id)
     _eventually(lambda: state() == "firing")
+
+
+def test_a_silence_without_an_approver_is_created_by_the_configured_author(
+        env: dict[str, str]) -> None:
+    with open_backend({**env, "OPSBOT_SILENCE_AUTHOR": "opsbot-prod"}) as backend:
+        out = run_tool(backend, ToolCall(tool="silence_alert", args={
+            "alertname": "NodeFilesystemAlmostFull", "matchers": {"mountpoint": "/mnt/other"}}))
+        silence_id = out.data["changed"]["silence_id"]
+        [silence] = [s for s in backend.silences() if s.id == silence_id]
+        assert silence.created_by == "opsbot-prod"
+        backend.expire_silence(silence_id)
 
 
 def _eventually(check: Any, seconds: float = 10.0) -> None:

@@ -86,8 +86,8 @@ def test_unpinned_rollback_is_not_retried_after_a_transient_failure(open_engine)
         backend = rt.backend
         applied = backend.rollback_deployment
 
-        def applies_then_times_out(args):
-            applied(args)
+        def applies_then_times_out(args, approved_by=None):
+            applied(args, approved_by)
             raise ToolFailure("timed out waiting for the API response", transient=True)
 
         backend.rollback_deployment = applies_then_times_out
@@ -101,7 +101,7 @@ def test_unpinned_rollback_is_not_retried_after_a_transient_failure(open_engine)
 def test_a_tool_that_raises_unexpectedly_ends_in_a_recorded_failure(open_engine):
     with open_engine("cart-memory-leak") as s:
         pid = s.ask("t1", Actor(user_id="U02BOB"), "cart keeps getting OOMKilled").pending[0].id
-        s.rt.backend.restart_deployment = lambda args: 1 / 0
+        s.rt.backend.restart_deployment = lambda args, approved_by=None: 1 / 0
         turn = s.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
         assert any(m.kind == "failure" and "ZeroDivisionError" in m.text for m in turn.messages)
         stored = s.proposal(pid)

@@ -29,9 +29,9 @@ class BreaksOnRollback(SandboxBackend):
 
     broken = False
 
-    def rollback_deployment(self, args):  # type: ignore[no-untyped-def]
+    def rollback_deployment(self, args, approved_by=None):  # type: ignore[no-untyped-def]
         self.broken = True
-        return super().rollback_deployment(args)
+        return super().rollback_deployment(args, approved_by)
 
     def inventory(self) -> Inventory:
         inv = super().inventory()

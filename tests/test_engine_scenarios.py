@@ -50,6 +50,20 @@ def test_alert_driven_thread_proposes_a_scoped_silence(open_engine):
         assert call.args["matchers"] == {"namespace": "monitoring", "mountpoint": "/mnt/scratch"}
 
 
+def test_a_confirmed_silence_is_created_by_its_approver(open_engine):
+    alert = {"alertname": "NodeFilesystemSpaceFillingUp", "namespace": "monitoring",
+             "mountpoint": "/mnt/scratch"}
+    with open_engine("noisy-disk-alert") as session:
+        turn = session.ask("t1", Actor(user_id="U02BOB"), "is this disk alert real?", alert)
+        proposal = turn.pending[0]
+        assert "by the approver" in proposal.preview
+        earlier = {s["id"] for s in session.rt.backend.state()["silences"]}
+        session.respond("t1", proposal.id, Actor(user_id="U01ALICE"), approve=True)
+        assert session.proposal(proposal.id).result.status is ExecutionStatus.SUCCEEDED
+        [created] = [s for s in session.rt.backend.state()["silences"] if s["id"] not in earlier]
+        assert created["created_by"] == "U01ALICE"
+
+
 @pytest.mark.parametrize(("scenario", "user", "question", "tool", "args"), CASES)
 def test_viewer_cannot_request_the_action_and_is_told_why(
     open_engine, scenario, user, question, tool, args

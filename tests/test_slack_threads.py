@@ -306,8 +306,8 @@ def with_long_output(bot: Opsbot) -> None:
     backend = bot.session.rt.backend
     plain = backend.rollback_deployment
 
-    def chatty(args: Any) -> ToolOutput:
-        out = plain(args)
+    def chatty(args: Any, approved_by: str | None = None) -> ToolOutput:
+        out = plain(args, approved_by)
         lines = [f"pod event {i}: replaced" for i in range(80)]
         lines[40] = "reconnect dsn=postgres://checkout:hunter2@db.shop:5432/orders failed"
         return out.model_copy(update={"text": out.text + "\n" + "\n".join(lines)})

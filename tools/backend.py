@@ -25,7 +25,11 @@ class Backend(Protocol):
     """What the engine needs from an environment (sandbox, Kubernetes, ...).
 
     Tool implementations are methods named after the tool taking its args model, e.g.
-    ``def rollback_deployment(self, args: RollbackDeploymentArgs) -> ToolOutput``.
+    ``def list_pods(self, args: ListPodsArgs) -> ToolOutput``. Mutating tools (catalog spec
+    not read-only) also take who approved the call, e.g. ``def rollback_deployment(self,
+    args: RollbackDeploymentArgs, approved_by: str | None = None) -> ToolOutput``: the user
+    id(s) of the approvers, or None when no approver is known; a backend records it where
+    the target system keeps an author (a silence's createdBy).
     """
 
     environment: str
@@ -45,11 +49,14 @@ class Backend(Protocol):
         ...
 
 
-def run_tool(backend: Backend, call: ToolCall) -> ToolOutput:
-    """Validate ``call`` against the catalog and dispatch it to ``backend``."""
+def run_tool(backend: Backend, call: ToolCall, *, approved_by: str | None = None) -> ToolOutput:
+    """Validate ``call`` against the catalog and dispatch it to ``backend``; a mutating tool
+    is also told ``approved_by``."""
     spec = get_tool(call.tool)
     args: BaseModel = spec.validate_args(call.args)
     impl = getattr(backend, call.tool, None)
     if impl is None:
         raise ToolFailure(f"backend {type(backend).__name__} does not implement {call.tool}")
-    return impl(args)
+    if spec.read_only:
+        return impl(args)
+    return impl(args, approved_by=approved_by)

@@ -130,17 +130,23 @@ class RealBackend:
 
     # --- mutating tools --------------------------------------------------------------
 
-    def rollback_deployment(self, args: RollbackDeploymentArgs) -> ToolOutput:
+    # Deployments change under opsbot's own credentials, so only a silence carries
+    # ``approved_by`` (as its createdBy); the audit log names the approver of every action.
+
+    def rollback_deployment(self, args: RollbackDeploymentArgs,
+                            approved_by: str | None = None) -> ToolOutput:
         return self.kubernetes.rollback(args, dry_run=False).output()
 
-    def restart_deployment(self, args: DeploymentArgs) -> ToolOutput:
+    def restart_deployment(self, args: DeploymentArgs,
+                           approved_by: str | None = None) -> ToolOutput:
         return self.kubernetes.restart(args, dry_run=False).output()
 
-    def scale_deployment(self, args: ScaleDeploymentArgs) -> ToolOutput:
+    def scale_deployment(self, args: ScaleDeploymentArgs,
+                         approved_by: str | None = None) -> ToolOutput:
         return self.kubernetes.scale(args, dry_run=False).output()
 
-    def silence_alert(self, args: SilenceAlertArgs, created_by: str | None = None) -> ToolOutput:
-        return self.monitoring.silence_alert(args, created_by)
+    def silence_alert(self, args: SilenceAlertArgs, approved_by: str | None = None) -> ToolOutput:
+        return self.monitoring.silence_alert(args, approved_by=approved_by)
 
     # --- silences beyond the catalog -------------------------------------------------
 

@@ -76,13 +76,13 @@ class Monitoring:
 
     def preview_silence(self, args: SilenceAlertArgs) -> str:
         """Alertmanager has no dry run, so the silence is matched against the alerts it
-        holds now."""
-        return self._silence(args, self._silence_author).render() + (
+        holds now. Nobody has approved yet, so the author is named only as the approver."""
+        return self._silence(args, "the approver").render() + (
             "\n  - Alertmanager has no dry run: matched against the alerts it holds now")
 
-    def silence_alert(self, args: SilenceAlertArgs, created_by: str | None = None) -> ToolOutput:
-        """``created_by`` should be the approver; without one the configured author is used."""
-        author = created_by or self._silence_author
+    def silence_alert(self, args: SilenceAlertArgs, approved_by: str | None = None) -> ToolOutput:
+        """The silence's createdBy is ``approved_by``; without one, the configured author."""
+        author = approved_by or self._silence_author
         change = self._silence(args, author)
         matchers = change.changed["silence"]["to"]["matchers"]
         starts = self._clock()

@@ -356,17 +356,22 @@ class SandboxBackend:
 
     # --- mutating tools --------------------------------------------------------------
 
-    def rollback_deployment(self, args: RollbackDeploymentArgs) -> ToolOutput:
+    # Like the real backend: only a silence records who approved it.
+
+    def rollback_deployment(self, args: RollbackDeploymentArgs,
+                            approved_by: str | None = None) -> ToolOutput:
         return self._commit(mutations.plan_rollback(self._world, args))
 
-    def restart_deployment(self, args: DeploymentArgs) -> ToolOutput:
+    def restart_deployment(self, args: DeploymentArgs,
+                           approved_by: str | None = None) -> ToolOutput:
         return self._commit(mutations.plan_restart(self._world, args))
 
-    def scale_deployment(self, args: ScaleDeploymentArgs) -> ToolOutput:
+    def scale_deployment(self, args: ScaleDeploymentArgs,
+                         approved_by: str | None = None) -> ToolOutput:
         return self._commit(mutations.plan_scale(self._world, args))
 
-    def silence_alert(self, args: SilenceAlertArgs) -> ToolOutput:
-        return self._commit(mutations.plan_silence(self._world, args))
+    def silence_alert(self, args: SilenceAlertArgs, approved_by: str | None = None) -> ToolOutput:
+        return self._commit(mutations.plan_silence(self._world, args, approved_by or "opsbot"))
 
 
 def _restarts(count: int, last: datetime | None, now: datetime) -> str:

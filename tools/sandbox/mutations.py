@@ -132,7 +132,9 @@ def plan_scale(world: World, args: ScaleDeploymentArgs) -> Change:
     )
 
 
-def plan_silence(world: World, args: SilenceAlertArgs) -> Change:
+def plan_silence(world: World, args: SilenceAlertArgs, author: str = "the approver") -> Change:
+    """``author`` is the silence's createdBy; a dry run comes before anyone approved, so its
+    summary names the author only as the approver."""
     if args.matchers.get("alertname", args.alertname) != args.alertname:
         raise ToolFailure(
             f"matchers name alertname={args.matchers['alertname']!r} but alertname is "
@@ -143,7 +145,7 @@ def plan_silence(world: World, args: SilenceAlertArgs) -> Change:
         matchers={**args.matchers, "alertname": args.alertname},
         starts_at=world.now,
         ends_at=world.now + timedelta(minutes=args.duration_minutes),
-        created_by="opsbot",
+        created_by=author,
         comment=args.comment,
     )
     hits = [a for a in world.alerts if silence.matches(a)]
@@ -162,7 +164,7 @@ def plan_silence(world: World, args: SilenceAlertArgs) -> Change:
     return Change(
         summary=(
             f"silence {rendered} for {args.duration_minutes} min, "
-            f"until {silence.ends_at.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            f"until {silence.ends_at.strftime('%Y-%m-%dT%H:%M:%SZ')}, by {author}"
         ),
         details=tuple(details),
         changed={

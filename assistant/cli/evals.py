@@ -32,6 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--record", action="store_true",
                    help="with --planner llm: call the endpoint in OPENAI_* and (re)write the "
                         "cassettes under evals/cassettes/<suite>/<case>.yaml")
+    p.add_argument("--monitoring", choices=("sandbox", "real"), default="sandbox",
+                   help="sandbox = simulated metrics and alerts (default); real = start "
+                        "Debian's Prometheus and Alertmanager on loopback, load each "
+                        "scenario into them and run the read-only cases against them "
+                        "(workloads stay simulated; cases that act or let time pass are "
+                        "skipped and counted)")
     p.add_argument("--json", type=Path, metavar="REPORT", help="also write the report as JSON")
     p.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"),
                    help="compare two JSON reports instead of running suites")
@@ -39,21 +45,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_eval(targets: Sequence[Path], planning: PlanningFactory, planner: str,
-             json_out: Path | None, out: TextIO, runner: EvalRunner | None = None) -> int:
+             json_out: Path | None, out: TextIO, runner: EvalRunner | None = None,
+             monitoring: str = "sandbox") -> int:
     """Run, print, optionally write JSON; 0 when every suite passes, else 1."""
     from assistant.evaluation import EvalRunner, build_report, load_suites, render
+    from assistant.evaluation.backends import world_backends
     from assistant.evaluation.report import report_leaks
     from assistant.redaction import Redactor
 
     suites = load_suites(targets or [DEFAULT_SUITES])
     owned = runner is None
-    active = runner or EvalRunner()
+    active = runner or EvalRunner(backends=world_backends(monitoring))
     try:
         results = active.run(suites, planning)
     finally:
         if owned:
             active.close()
-    report = build_report(results, planner)
+    report = build_report(results, planner, active.backends.name)
     text = render(report)
     leaks = report_leaks(report, results, [text, json.dumps(report)])
     if leaks:
@@ -92,4 +100,5 @@ def _eval(args: argparse.Namespace) -> int:
         text, worse = render_comparison(old, new)
         print(text)
         return 1 if worse else 0
-    return run_eval(args.suites, _planning(args), args.planner, args.json, sys.stdout)
+    return run_eval(args.suites, _planning(args), args.planner, args.json, sys.stdout,
+                    monitoring=args.monitoring)

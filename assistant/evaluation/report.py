@@ -47,12 +47,15 @@ def _cell(metrics: dict[str, Any], key: str) -> str:
     return _number(metrics[key])
 
 
-def build_report(results: Sequence[SuiteResult], planner: str) -> dict[str, Any]:
+def build_report(results: Sequence[SuiteResult], planner: str,
+                 monitoring: str = "sandbox") -> dict[str, Any]:
     overall = summarize([c for r in results for c in r.cases])
     return {
         "version": REPORT_VERSION,
         "planner": planner,
+        "monitoring": monitoring,
         "passed": all(r.passed for r in results),
+        "skipped": sum(len(r.skipped) for r in results),
         "overall": overall.as_dict(),
         "suites": [
             {
@@ -64,6 +67,7 @@ def build_report(results: Sequence[SuiteResult], planner: str) -> dict[str, Any]
                 "setup_ms": round(r.setup_ms, 1),
                 "metrics": r.metrics.as_dict(),
                 "cases": [asdict(c) for c in r.cases],
+                "skipped": [{"id": case, "reason": why} for case, why in r.skipped],
             }
             for r in results
         ],
@@ -101,11 +105,24 @@ def render_failures(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def render_skipped(report: dict[str, Any]) -> str:
+    out = []
+    for suite in report["suites"]:
+        if suite.get("skipped"):
+            out.append(f"\n{suite['suite']}: {len(suite['skipped'])} case(s) skipped")
+            out.extend(f"  - {s['id']}: {s['reason']}" for s in suite["skipped"])
+    return "\n".join(out)
+
+
 def render(report: dict[str, Any]) -> str:
     verdict = "PASS" if report["passed"] else "FAIL"
-    return (f"{render_table(report)}\n{render_failures(report)}\n\n"
-            f"eval {verdict} ({report['overall']['passed']}/{report['overall']['cases']} "
-            f"cases passed, planner {report['planner']})").replace("\n\n\n", "\n\n")
+    skipped = report.get("skipped", 0)
+    ran = (f"{report['overall']['passed']}/{report['overall']['cases']} cases passed"
+           + (f", {skipped} skipped" if skipped else ""))
+    return (f"{render_table(report)}\n{render_failures(report)}\n{render_skipped(report)}\n\n"
+            f"eval {verdict} ({ran}, planner {report['planner']}, "
+            f"monitoring {report.get('monitoring', 'sandbox')})"
+            ).replace("\n\n\n\n", "\n\n").replace("\n\n\n", "\n\n")
 
 
 def report_leaks(report: dict[str, Any], results: Sequence[SuiteResult],

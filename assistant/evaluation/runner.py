@@ -2,7 +2,9 @@
 thread/world of cases), one shared runbook index per distinct runbook set.
 
 Retrieval-only suites (no scenario) go through assistant.retrieval.evaluation.measure, so
-``opsbot eval`` and the retrieval quality gate count hits the same way.
+``opsbot eval`` and the retrieval quality gate count hits the same way. What a world's
+backend is (the sandbox, or the sandbox beside real monitoring) is assistant.evaluation.backends'
+choice; worlds it cannot run are reported as skipped, never as passed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 
 from assistant.config import Settings
 from assistant.errors import OpsbotError
+from assistant.evaluation.backends import BackendFactory, SandboxWorlds, WorldBackends
 from assistant.evaluation.checks import CaseResult, CaseRun, SeenProposal, judge
 from assistant.evaluation.metrics import Metrics, summarize
 from assistant.evaluation.suite import SCENARIO_DIR, Case, Suite
@@ -36,6 +39,7 @@ from assistant.retrieval.evaluation import (
 )
 from assistant.runtime import Runtime, open_runtime
 from assistant.session import Session, Turn
+from tools.backend import Backend
 from tools.catalog import CATALOG
 from tools.sandbox import SandboxBackend
 
@@ -74,6 +78,7 @@ class SuiteResult:
     cases: tuple[CaseResult, ...]
     metrics: Metrics
     setup_ms: float  # index and policy loading not charged to any case
+    skipped: tuple[tuple[str, str], ...] = ()  # (case id, why it could not run)
 
     @property
     def passed(self) -> bool:
@@ -122,9 +127,9 @@ class _Gate:
 
 
 class _GatedBackend:
-    """The world's sandbox, with its mutating tools passing through a gate."""
+    """The world's backend, with its mutating tools passing through a gate."""
 
-    def __init__(self, inner: SandboxBackend, gate: _Gate) -> None:
+    def __init__(self, inner: Backend, gate: _Gate) -> None:
         self._inner = inner
         self._gate = gate
         self.environment = inner.environment
@@ -144,7 +149,7 @@ class _GatedBackend:
 
 @dataclass
 class _World:
-    """One sandbox + store shared by a run of cases (a thread, or a world)."""
+    """One backend + store shared by a run of cases (a thread, or a world)."""
 
     settings: Settings
     runtime: Runtime
@@ -174,8 +179,10 @@ def _config(thread: str) -> dict[str, Any]:
 class EvalRunner:
     """Runs suites; owns the indexes (one per runbook set) and their temporary folders."""
 
-    def __init__(self, embedder: Embedder | None = None) -> None:
+    def __init__(self, embedder: Embedder | None = None,
+                 backends: WorldBackends | None = None) -> None:
         self._embedder = embedder
+        self.backends = backends or SandboxWorlds()
         self._indexes: dict[tuple[Path, ...], RunbookIndex] = {}
         self._stack = ExitStack()
         self._root = Path(self._stack.enter_context(
@@ -211,15 +218,21 @@ class EvalRunner:
         if suite.retrieval_only:
             setup_ms = (time.perf_counter() - started) * 1000
             results = self._run_retrieval(suite, index)
-        else:
-            policy = load_policy(suite.policy_dir)
-            pristine = SandboxBackend.load(suite.scenario, SCENARIO_DIR).state()
+            return SuiteResult(suite, tuple(results), summarize(results), setup_ms)
+        policy = load_policy(suite.policy_dir)
+        pristine = SandboxBackend.load(suite.scenario, SCENARIO_DIR).state()
+        groups = [(g, self.backends.skip_reason(g)) for g in _worlds(suite.cases)]
+        runnable = [g for g, why in groups if why is None]
+        skipped = tuple((c.id, why) for g, why in groups if why is not None for c in g)
+        results = []
+        with ExitStack() as stack:
+            if runnable:
+                backend_for = stack.enter_context(self.backends.for_suite(suite, pristine))
             setup_ms = (time.perf_counter() - started) * 1000
-            results = []
-            for group in _worlds(suite.cases):
+            for group in runnable:
                 results.extend(self._run_world(suite, group, index, policy, pristine,
-                                               planning))
-        return SuiteResult(suite, tuple(results), summarize(results), setup_ms)
+                                               planning, backend_for))
+        return SuiteResult(suite, tuple(results), summarize(results), setup_ms, skipped)
 
     # --- retrieval only -------------------------------------------------------------
 
@@ -239,23 +252,23 @@ class EvalRunner:
 
     @contextmanager
     def _world(self, suite: Suite, index: RunbookIndex, policy: Any,
-               pristine: dict[str, Any]) -> Iterator[_World]:
+               pristine: dict[str, Any], backend_for: BackendFactory) -> Iterator[_World]:
         home = Path(tempfile.mkdtemp(prefix="world-", dir=self._root))
         settings = Settings(home=home, db_url=f"sqlite:///{home / 'opsbot.db'}",
                             runbook_dirs=suite.runbook_dirs, policy_dir=suite.policy_dir,
                             scenario_dir=SCENARIO_DIR)
         gate = _Gate()
-        backend = _GatedBackend(SandboxBackend.from_state(pristine), gate)
+        backend = _GatedBackend(backend_for(pristine), gate)
         slot = _PlannerSlot()
         with open_runtime(settings, str(suite.scenario), persist_sandbox=False, index=index,
                           backend=backend, planner=slot, policy=policy) as rt:
             yield _World(settings, rt, Session(rt), slot, gate, backend, index, policy)
 
     def _run_world(self, suite: Suite, cases: Sequence[Case], index: RunbookIndex,
-                   policy: Any, pristine: dict[str, Any],
-                   planning: PlanningFactory) -> list[CaseResult]:
+                   policy: Any, pristine: dict[str, Any], planning: PlanningFactory,
+                   backend_for: BackendFactory) -> list[CaseResult]:
         results: dict[str, CaseResult] = {}
-        with self._world(suite, index, policy, pristine) as world:
+        with self._world(suite, index, policy, pristine, backend_for) as world:
             held: _Held | None = None
             for case in cases:
                 run = self._run_case(suite, case, world, planning)

@@ -117,11 +117,12 @@ def render_skipped(report: dict[str, Any]) -> str:
 def render(report: dict[str, Any]) -> str:
     verdict = "PASS" if report["passed"] else "FAIL"
     skipped = report.get("skipped", 0)
+    real = report.get("monitoring", "sandbox") != "sandbox"
+    monitoring = f", monitoring {report['monitoring']}" if real else ""
     ran = (f"{report['overall']['passed']}/{report['overall']['cases']} cases passed"
            + (f", {skipped} skipped" if skipped else ""))
     return (f"{render_table(report)}\n{render_failures(report)}\n{render_skipped(report)}\n\n"
-            f"eval {verdict} ({ran}, planner {report['planner']}, "
-            f"monitoring {report.get('monitoring', 'sandbox')})"
+            f"eval {verdict} ({ran}, planner {report['planner']}{monitoring})"
             ).replace("\n\n\n\n", "\n\n").replace("\n\n\n", "\n\n")
 
 

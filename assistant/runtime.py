@@ -90,8 +90,7 @@ def build_index(settings: Settings) -> RunbookIndex:
     Files that fail to load are left out and reported by ``opsbot index``; the rest serve.
     """
     report = load_runbooks(list(settings.runbook_dirs))
-    index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
-    index.sync(report.runbooks)
+    index, _ = RunbookIndex.open_synced(settings.index_dir, MiniLMEmbedder(), report.runbooks)
     return index
 
 

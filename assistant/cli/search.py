@@ -39,8 +39,7 @@ def _index(args: argparse.Namespace) -> int:
     from assistant.retrieval.embedding import MiniLMEmbedder
     from assistant.retrieval.index import RunbookIndex
 
-    index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
-    sync = index.sync(report.runbooks)
+    _, sync = RunbookIndex.open_synced(settings.index_dir, MiniLMEmbedder(), report.runbooks)
     print(f"indexed {len(report.runbooks)} runbooks from {', '.join(map(str, dirs))} "
           f"into {settings.index_dir}")
     rebuilt = " (rebuilt: embedding model or chunking changed)" if sync.rebuilt else ""
@@ -65,11 +64,12 @@ def _search(args: argparse.Namespace) -> int:
     from assistant.retrieval.embedding import MiniLMEmbedder
     from assistant.retrieval.index import RunbookIndex
 
-    index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
+    embedder = MiniLMEmbedder()
+    index = RunbookIndex.open(settings.index_dir, embedder)
     if index.is_empty:
         report = load_runbooks(settings.runbook_dirs)
         _print_problems(report)
-        sync = index.sync(report.runbooks)
+        index, sync = RunbookIndex.open_synced(settings.index_dir, embedder, report.runbooks)
         print(f"(indexed {sync.added} runbooks first)", file=sys.stderr)
     hits = index.search(args.question, k=args.k, alert_names=args.alert)
     rows = [

@@ -29,6 +29,7 @@ from assistant.errors import InputError, OpsbotError
 from assistant.models import RetrievalHit, Runbook
 from assistant.retrieval.embedding import Embedder
 from assistant.retrieval.lexical import Bm25, tokenize
+from assistant.retrieval.lock import sync_lock
 from assistant.retrieval.ranking import rank_runbooks
 
 # Bump whenever the text that is embedded or tokenized for a runbook changes.
@@ -142,6 +143,15 @@ class RunbookIndex:
         )
         runbooks = [] if stale or manifest is None else manifest.runbooks
         return cls(path, embedder, collection, runbooks, rebuilt=stale and manifest is not None)
+
+    @classmethod
+    def open_synced(cls, path: Path, embedder: Embedder,
+                    runbooks: Sequence[Runbook]) -> tuple[RunbookIndex, SyncReport]:
+        """Open the index in ``path`` and make it hold exactly ``runbooks``, as the only
+        process doing so: a second one waits, then opens what the first wrote."""
+        with sync_lock(path):
+            index = cls.open(path, embedder)
+            return index, index.sync(runbooks)
 
     @property
     def runbooks(self) -> list[Runbook]:

@@ -10,6 +10,10 @@ answers without persisting; bearer tokens are checked (401); RBAC refusals (403)
 configurable; the secrets API is always forbidden and every request is recorded, so a
 test can prove it was never called.
 
+Seeding goes through the deployment controller (create_deployment, deploy), or stores
+ready-made objects (put) and per-container logs (container_logs) as they are, which
+tests/k8s_scenario.py uses to mirror a sandbox world exactly.
+
 Simplified: the deployment controller runs synchronously after each persisted write
 (new or re-used ReplicaSet with the revision annotations kubectl and the controller
 write, old ReplicaSets scaled to zero, pods replaced at once); strategic merge patches
@@ -197,6 +201,8 @@ class K8sStandin:
         self.requests: list[Recorded] = []
         self.crashing_images: set[str] = set()
         self.logs_by_image: dict[str, tuple[list[str], list[str]]] = {}  # current, previous
+        # (namespace, pod, container) -> current and previous logs; wins over logs_by_image
+        self.container_logs: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
         self.before_patch: Callable[[K8sStandin], None] | None = None
         self._forbidden: set[tuple[str, str, str | None]] = set()
         self._faults: list[Fault] = []
@@ -297,6 +303,23 @@ class K8sStandin:
             dep["metadata"]["generation"] += 1
             self._store(DEPLOYMENTS, dep)
             self._reconcile(namespace, name)
+
+    def put(self, resource: Resource, model: Any) -> None:
+        """Store a ready-made object as a create would: in an existing namespace, with a
+        fresh resourceVersion, and without running the deployment controller, so the
+        object's status and ownership stay exactly as given."""
+        obj = to_json(model)
+        name = obj["metadata"]["name"]
+        namespace = obj["metadata"].get("namespace", "")
+        with self._lock:
+            if namespace and (NAMESPACES.plural, "", namespace) not in self._objects:
+                raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
+                               {"name": namespace, "kind": "namespaces"})
+            if (resource.plural, namespace, name) in self._objects:
+                raise ApiError(409, "AlreadyExists",
+                               f'{resource.qualified()} "{name}" already exists',
+                               {"name": name, "group": resource.group, "kind": resource.plural})
+            self._store(resource, obj)
 
     # --- object store ----------------------------------------------------------------
 
@@ -565,9 +588,15 @@ class K8sStandin:
             raise ApiError(400, "BadRequest", f"container {container} is not valid for pod "
                                               f"{name}")
         image = pod["spec"]["containers"][containers.index(container)]["image"]
-        current, previous = self.logs_by_image.get(image, ([f"started {image}"], []))
+        logged = self.container_logs.get((namespace, name, container))
+        if logged is not None:
+            current, previous = logged
+        else:
+            current, previous = self.logs_by_image.get(image, ([f"started {image}"], []))
+            if image not in self.crashing_images:
+                previous = []
         if query.get("previous") == "true":
-            if image not in self.crashing_images or not previous:
+            if not previous:
                 raise ApiError(400, "BadRequest", f'previous terminated container '
                                f'"{container}" in pod "{name}" not found')
             lines = previous

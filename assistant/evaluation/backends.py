@@ -80,38 +80,8 @@ class RealMonitoringWorlds:
 
     @contextmanager
     def for_suite(self, suite: Suite, pristine: dict[str, Any]) -> Iterator[BackendFactory]:
-        # Imported here: the launchers are only needed when real monitoring is asked for.
-        from assistant.evaluation.local_monitoring import (
-            create_silences,
-            post_alerts,
-            running_alertmanager,
-            running_prometheus,
-        )
-        from assistant.evaluation.scenario_monitoring import (
-            alertmanager_alerts,
-            alertmanager_silences,
-            scenario_openmetrics,
-        )
-
         start = SandboxBackend.from_state(pristine)
-        with ExitStack() as stack:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(
-                prefix=f"monitoring-{suite.name}-", dir=self._workdir)))
-            (workdir / "prometheus").mkdir()
-            (workdir / "alertmanager").mkdir()
-            prometheus_url = stack.enter_context(
-                running_prometheus(workdir / "prometheus", scenario_openmetrics(start)))
-            alertmanager_url = stack.enter_context(running_alertmanager(workdir / "alertmanager"))
-            wall_now = datetime.now(UTC)
-            post_alerts(alertmanager_url, alertmanager_alerts(start, wall_now))
-            create_silences(alertmanager_url, alertmanager_silences(start, wall_now))
-            prometheus = PrometheusClient(HttpApi(HttpEndpoint(
-                name="Prometheus", url=prometheus_url, timeout_seconds=HTTP_TIMEOUT_SECONDS)))
-            stack.callback(prometheus.close)
-            alertmanager = AlertmanagerClient(HttpApi(HttpEndpoint(
-                name="Alertmanager", url=alertmanager_url,
-                timeout_seconds=HTTP_TIMEOUT_SECONDS)))
-            stack.callback(alertmanager.close)
+        with scenario_monitoring(suite.name, start, self._workdir) as (prometheus, alertmanager):
 
             def world(state: dict[str, Any]) -> Backend:
                 sandbox = SandboxBackend.from_state(state)
@@ -119,6 +89,46 @@ class RealMonitoringWorlds:
                     sandbox, Monitoring(prometheus, SloQueries(), alertmanager, sandbox.now))
 
             yield world
+
+
+@contextmanager
+def scenario_monitoring(
+    name: str, start: SandboxBackend, workdir: Path | None = None,
+) -> Iterator[tuple[PrometheusClient, AlertmanagerClient]]:
+    """Prometheus and Alertmanager started on loopback and loaded with the world ``start``
+    (metrics and budgets up to its now, the alerts and silences active then); yields
+    clients for both and stops everything on exit. ``name`` labels the temporary folder."""
+    # Imported here: the launchers are only needed when real monitoring is asked for.
+    from assistant.evaluation.local_monitoring import (
+        create_silences,
+        post_alerts,
+        running_alertmanager,
+        running_prometheus,
+    )
+    from assistant.evaluation.scenario_monitoring import (
+        alertmanager_alerts,
+        alertmanager_silences,
+        scenario_openmetrics,
+    )
+
+    with ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(
+            prefix=f"monitoring-{name}-", dir=workdir)))
+        (folder / "prometheus").mkdir()
+        (folder / "alertmanager").mkdir()
+        prometheus_url = stack.enter_context(
+            running_prometheus(folder / "prometheus", scenario_openmetrics(start)))
+        alertmanager_url = stack.enter_context(running_alertmanager(folder / "alertmanager"))
+        wall_now = datetime.now(UTC)
+        post_alerts(alertmanager_url, alertmanager_alerts(start, wall_now))
+        create_silences(alertmanager_url, alertmanager_silences(start, wall_now))
+        prometheus = PrometheusClient(HttpApi(HttpEndpoint(
+            name="Prometheus", url=prometheus_url, timeout_seconds=HTTP_TIMEOUT_SECONDS)))
+        stack.callback(prometheus.close)
+        alertmanager = AlertmanagerClient(HttpApi(HttpEndpoint(
+            name="Alertmanager", url=alertmanager_url, timeout_seconds=HTTP_TIMEOUT_SECONDS)))
+        stack.callback(alertmanager.close)
+        yield prometheus, alertmanager
 
 
 def world_backends(name: str) -> WorldBackends:

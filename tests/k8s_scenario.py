@@ -1,0 +1,199 @@
+"""A sandbox world loaded into the Kubernetes API stand-in (tests/k8s_standin.py) as a
+cluster running it would hold it, so the real backend's Kubernetes half can answer the
+same questions the sandbox answers.
+
+Per deployment: a Deployment labelled so KubernetesTools.service_of finds the world's
+service; one ReplicaSet per revision of its history (revision and change-cause
+annotations, the revision's image, the world's pod-template-hash, created when the revision
+was deployed); each pod with its exact name, owned by the ReplicaSet of its revision, with
+its phase, readiness, restart count, last termination and container state; its logs and
+previous logs per container; and the deployment's status (replica counts and conditions)
+as the sandbox describes it. The sandbox reports no events, so none are stored.
+
+What Kubernetes has no place for stays out: whether an old revision was healthy, error
+ratios, traffic. The objects are stored as they are (K8sStandin.put), without the
+stand-in's deployment controller, so nothing is recomputed on the way in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from k8s_standin import (
+    CHANGE_CAUSE,
+    DEPLOYMENTS,
+    PODS,
+    REPLICASETS,
+    REVISION,
+    TEMPLATE_HASH,
+    K8sStandin,
+)
+from kubernetes import client as k8s
+
+from tools.catalog import DeploymentArgs
+from tools.kubernetes.backend import KubernetesTools
+from tools.kubernetes.cluster import Cluster
+from tools.sandbox import SandboxBackend
+from tools.sandbox.scenario import Revision
+from tools.sandbox.world import Deployment, Pod, World
+
+SERVICE_LABEL = "app.kubernetes.io/name"  # the first of the real backend's service labels
+NAME_LABEL = "app"
+TIMEOUT_SECONDS = 5.0
+# Exit codes the kubelet reports with these termination reasons; others count as a crash.
+_EXIT_CODES = {"OOMKilled": 137, "Completed": 0}
+_TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
+
+
+def load_world(standin: K8sStandin, sandbox: SandboxBackend) -> None:
+    """Store ``sandbox``'s namespaces, deployments, ReplicaSets, pods and logs as they
+    stand at its now."""
+    world = World.model_validate(sandbox.state())
+    for namespace in world.namespaces():
+        standin.add_namespace(namespace)
+    for dep in world.deployments:
+        described = sandbox.describe_deployment(
+            DeploymentArgs(namespace=dep.namespace, deployment=dep.name)).data
+        _load_deployment(standin, dep, described["conditions"])
+
+
+def kubernetes_tools(standin: K8sStandin, clock: Callable[[], datetime]) -> KubernetesTools:
+    """The real backend's Kubernetes half, over the stand-in through the official client."""
+    return KubernetesTools(Cluster(k8s.ApiClient(standin.configuration()), TIMEOUT_SECONDS),
+                           clock)
+
+
+def _uid(kind: str, namespace: str, name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"k8s-scenario/{kind}/{namespace}/{name}"))
+
+
+def _owner(kind: str, name: str, uid: str) -> k8s.V1OwnerReference:
+    return k8s.V1OwnerReference(api_version="apps/v1", kind=kind, name=name, uid=uid,
+                                controller=True, block_owner_deletion=True)
+
+
+def _memory_quantity(mib: float) -> str:
+    return f"{Decimal(repr(mib)).normalize():f}Mi"
+
+
+def _labels(dep: Deployment) -> dict[str, str]:
+    return {SERVICE_LABEL: dep.service, NAME_LABEL: dep.name}
+
+
+def _template(dep: Deployment, rev: Revision, template_hash: str | None) -> k8s.V1PodTemplateSpec:
+    labels = _labels(dep) | ({TEMPLATE_HASH: template_hash} if template_hash else {})
+    limits = {"memory": _memory_quantity(dep.memory.limit_mib)} if dep.memory else None
+    container = k8s.V1Container(name=dep.container, image=rev.image,
+                                resources=k8s.V1ResourceRequirements(limits=limits))
+    return k8s.V1PodTemplateSpec(metadata=k8s.V1ObjectMeta(labels=labels),
+                                 spec=k8s.V1PodSpec(containers=[container]))
+
+
+def _load_deployment(standin: K8sStandin, dep: Deployment,
+                     conditions: list[dict[str, str]]) -> None:
+    uid = _uid("Deployment", dep.namespace, dep.name)
+    current = dep.current
+    ready = sum(p.ready for p in dep.pods)
+    deployed = [r.deployed_at for r in dep.history if r.deployed_at is not None]
+    standin.put(DEPLOYMENTS, k8s.V1Deployment(
+        api_version="apps/v1", kind="Deployment",
+        metadata=k8s.V1ObjectMeta(
+            name=dep.name, namespace=dep.namespace, uid=uid, labels=_labels(dep),
+            generation=1, creation_timestamp=min(deployed, default=None),
+            annotations={REVISION: str(dep.revision), CHANGE_CAUSE: current.change}),
+        spec=k8s.V1DeploymentSpec(
+            replicas=dep.replicas,
+            selector=k8s.V1LabelSelector(match_labels={NAME_LABEL: dep.name}),
+            template=_template(dep, current, None),
+            # The API server's defaults, which the sandbox describes as its strategy.
+            strategy=k8s.V1DeploymentStrategy(type="RollingUpdate", rolling_update=(
+                k8s.V1RollingUpdateDeployment(max_unavailable="25%", max_surge="25%")))),
+        status=k8s.V1DeploymentStatus(
+            observed_generation=1, replicas=len(dep.pods),
+            updated_replicas=sum(p.revision == dep.revision for p in dep.pods),
+            ready_replicas=ready, available_replicas=ready,
+            unavailable_replicas=max(0, dep.replicas - ready),
+            conditions=[k8s.V1DeploymentCondition(**c) for c in conditions]),
+    ))
+    for rev in dep.history:
+        _load_revision(standin, dep, rev, _owner("Deployment", dep.name, uid))
+
+
+def _load_revision(standin: K8sStandin, dep: Deployment, rev: Revision,
+                   owner: k8s.V1OwnerReference) -> None:
+    template_hash = dep.template_hash(rev)
+    name = f"{dep.name}-{template_hash}"
+    uid = _uid("ReplicaSet", dep.namespace, name)
+    template = _template(dep, rev, template_hash)
+    pods = [p for p in dep.pods if p.revision == rev.revision]
+    ready = sum(p.ready for p in pods)
+    standin.put(REPLICASETS, k8s.V1ReplicaSet(
+        api_version="apps/v1", kind="ReplicaSet",
+        metadata=k8s.V1ObjectMeta(
+            name=name, namespace=dep.namespace, uid=uid, labels=template.metadata.labels,
+            creation_timestamp=rev.deployed_at, owner_references=[owner],
+            annotations={REVISION: str(rev.revision), CHANGE_CAUSE: rev.change}),
+        spec=k8s.V1ReplicaSetSpec(
+            replicas=len(pods), template=template,
+            selector=k8s.V1LabelSelector(
+                match_labels={NAME_LABEL: dep.name, TEMPLATE_HASH: template_hash})),
+        status=k8s.V1ReplicaSetStatus(replicas=len(pods), ready_replicas=ready,
+                                      available_replicas=ready,
+                                      fully_labeled_replicas=len(pods), observed_generation=1),
+    ))
+    for pod in pods:
+        standin.put(PODS, _pod(dep, pod, template, _owner("ReplicaSet", name, uid)))
+        standin.container_logs[(dep.namespace, pod.name, dep.container)] = (
+            list(pod.logs), list(pod.previous_logs))
+
+
+def _pod(dep: Deployment, pod: Pod, template: k8s.V1PodTemplateSpec,
+         owner: k8s.V1OwnerReference) -> k8s.V1Pod:
+    if pod.phase in _TERMINAL_PHASES:
+        # A finished pod's containers are terminated with reasons the sandbox does not
+        # record; made-up ones would read back as failures it never reported.
+        raise ValueError(f"pod {dep.namespace}/{pod.name}: phase {pod.phase} cannot be loaded "
+                         "(its container termination is not in the sandbox world)")
+    [container] = template.spec.containers
+    ready = str(pod.ready)
+    return k8s.V1Pod(
+        api_version="v1", kind="Pod",
+        metadata=k8s.V1ObjectMeta(
+            name=pod.name, namespace=dep.namespace, uid=_uid("Pod", dep.namespace, pod.name),
+            labels=template.metadata.labels, creation_timestamp=pod.created_at,
+            owner_references=[owner]),
+        spec=template.spec,
+        status=k8s.V1PodStatus(
+            phase=pod.phase, start_time=pod.created_at,
+            conditions=[k8s.V1PodCondition(type=kind, status=status) for kind, status in (
+                ("Initialized", "True"), ("Ready", ready), ("ContainersReady", ready),
+                ("PodScheduled", "True"))],
+            container_statuses=[_container_status(pod, container)]),
+    )
+
+
+def _container_status(pod: Pod, container: k8s.V1Container) -> k8s.V1ContainerStatus:
+    running = pod.reason is None and pod.phase == "Running"
+    if running:
+        state = k8s.V1ContainerState(
+            running=k8s.V1ContainerStateRunning(started_at=pod.container_started_at))
+    else:
+        state = k8s.V1ContainerState(waiting=k8s.V1ContainerStateWaiting(reason=pod.reason))
+    last = k8s.V1ContainerState()
+    if pod.restarts or pod.last_termination_reason:
+        last = k8s.V1ContainerState(terminated=k8s.V1ContainerStateTerminated(
+            exit_code=_EXIT_CODES.get(pod.last_termination_reason or "", 1),
+            reason=pod.last_termination_reason, finished_at=pod.last_restart_at))
+    # A container still being created has no image pulled yet, so no image id.
+    pulled = pod.phase != "Pending"
+    digest = hashlib.sha256(str(container.image).encode()).hexdigest()
+    return k8s.V1ContainerStatus(
+        name=container.name, image=container.image,
+        image_id=f"{container.image}@sha256:{digest}" if pulled else "",
+        ready=pod.ready, restart_count=pod.restarts, started=running, state=state,
+        last_state=last)
+

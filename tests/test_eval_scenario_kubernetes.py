@@ -1,0 +1,184 @@
+"""Every scenario's workloads loaded into the Kubernetes API stand-in read back, through the
+real backend's KubernetesTools over the official client, as the sandbox serves them at the
+scenario's now: pods, logs, deployments, rollout history and the inventory compare as data.
+
+Where the real backend says more than the sandbox (fields only a real API has), the shared
+keys are compared and the extra ones checked for what they must be.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from k8s_scenario import kubernetes_tools, load_world
+from k8s_standin import DEPLOYMENTS, ApiError, K8sStandin
+
+from tools.backend import ToolFailure
+from tools.catalog import (
+    DeploymentArgs,
+    GetPodLogsArgs,
+    ListPodsArgs,
+    RollbackDeploymentArgs,
+)
+from tools.kubernetes.backend import KubernetesTools
+from tools.sandbox import SandboxBackend
+from tools.sandbox.scenario import DEFAULT_SCENARIO_DIR
+from tools.sandbox.world import World
+
+SCENARIOS = sorted(p.stem for p in DEFAULT_SCENARIO_DIR.glob("*.yaml"))
+# What the real backend says of a revision when Kubernetes shows nothing against it.
+_NO_EVIDENCE = re.compile(r"superseded with no failure recorded|all \d+ pods ready")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    sandbox: SandboxBackend
+    kube: KubernetesTools
+
+    def deployments(self) -> list[DeploymentArgs]:
+        return [DeploymentArgs(namespace=d.namespace, deployment=d.name)
+                for d in self.sandbox.inventory().deployments]
+
+
+@pytest.fixture(scope="module", params=SCENARIOS)
+def loaded(request: pytest.FixtureRequest) -> Iterator[Loaded]:
+    """One stand-in per scenario, shared by its read-only tests."""
+    sandbox = SandboxBackend.load(request.param)
+    with K8sStandin() as standin:
+        load_world(standin, sandbox)
+        kube = kubernetes_tools(standin, sandbox.now)
+        yield Loaded(sandbox, kube)
+        kube.cluster.close()
+
+
+def _by_name(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The API lists pods by name; the sandbox in the order its world holds them."""
+    return sorted(pods, key=lambda p: p["name"])
+
+
+def test_list_pods_per_namespace_and_per_deployment_reads_back_as_the_sandbox_lists_them(
+        loaded: Loaded) -> None:
+    namespaces = sorted({d.namespace for d in loaded.deployments()})
+    for args in [ListPodsArgs(namespace=n) for n in namespaces] + [
+            ListPodsArgs(namespace=d.namespace, deployment=d.deployment)
+            for d in loaded.deployments()]:
+        sandbox = loaded.sandbox.list_pods(args).data["pods"]
+        real = loaded.kube.list_pods(args).data["pods"]
+        assert sandbox, args
+        assert real == _by_name(sandbox), args
+
+
+def test_every_pods_logs_and_previous_logs_read_back_as_the_sandbox_serves_them(
+        loaded: Loaded) -> None:
+    world = World.model_validate(loaded.sandbox.state())
+    for dep in world.deployments:
+        for pod in dep.pods:
+            for previous in (False, True):
+                for tail in (1, 50, 5000):
+                    args = GetPodLogsArgs(namespace=dep.namespace, pod=pod.name,
+                                          previous=previous, tail=tail)
+                    try:
+                        sandbox = loaded.sandbox.get_pod_logs(args).data
+                    except ToolFailure as missing:
+                        # No previous container: both refuse, the real one quoting the API.
+                        with pytest.raises(ToolFailure) as refused:
+                            loaded.kube.get_pod_logs(args)
+                        assert str(missing) in str(refused.value), args
+                        continue
+                    real = loaded.kube.get_pod_logs(args).data
+                    # Only the real backend names the container it read (the default one).
+                    assert real.pop("container") == dep.container, args
+                    assert real == sandbox, args
+
+
+def test_describe_deployment_reads_back_as_the_sandbox_describes_it(loaded: Loaded) -> None:
+    for args in loaded.deployments():
+        sandbox = loaded.sandbox.describe_deployment(args).data
+        real = loaded.kube.describe_deployment(args).data
+        assert {k: real[k] for k in sandbox} == sandbox, args
+        # Only a real API has these: the pod template's containers, the paused flag and
+        # events; the sandbox records no events, so none were loaded.
+        assert set(real) - set(sandbox) == {"containers", "paused", "events"}
+        assert [c["image"] for c in real["containers"]] == [sandbox["image"]]
+        assert real["containers"][0]["memory_limit_mib"] == sandbox["memory_limit_mib"]
+        assert real["paused"] is False and real["events"] == []
+
+
+def test_rollout_history_reads_back_and_judges_health_only_from_what_kubernetes_shows(
+        loaded: Loaded) -> None:
+    for args in loaded.deployments():
+        sandbox = loaded.sandbox.rollout_history(args).data["revisions"]
+        real = loaded.kube.rollout_history(args).data["revisions"]
+        pods = loaded.sandbox.list_pods(ListPodsArgs(namespace=args.namespace,
+                                                     deployment=args.deployment)).data["pods"]
+        assert [r["revision"] for r in real] == [r["revision"] for r in sandbox], args
+        for mine, theirs in zip(sandbox, real, strict=True):
+            shared = set(mine) - {"healthy"}
+            assert {k: theirs[k] for k in shared} == {k: mine[k] for k in shared}, args
+            # Kubernetes keeps no verdict on a revision: the real backend judges the current
+            # one from its pods and conditions and an old one from what a rollback leaves
+            # behind. It can miss what the cluster does not show (errors while every pod is
+            # ready, an old revision replaced by a forward fix), never invent a failure.
+            if theirs["healthy"] != mine["healthy"]:
+                assert theirs["healthy"] and _NO_EVIDENCE.fullmatch(theirs["health"]), (
+                    args, theirs)
+            assert all(p["name"].startswith(f"{theirs['replica_set']}-") for p in pods
+                       if p["revision"] == theirs["revision"]), (args, theirs)
+
+
+def test_the_inventorys_deployments_equal_the_sandboxs(loaded: Loaded) -> None:
+    # RealBackend.inventory's deployments are these; the API lists them in namespace and
+    # name order and the pods by name, the sandbox in its world's order.
+    sandbox = sorted((d.model_copy(update={"pods": tuple(sorted(d.pods))})
+                      for d in loaded.sandbox.inventory().deployments),
+                     key=lambda d: (d.namespace, d.name))
+    assert loaded.kube.deployment_infos() == sandbox
+
+
+# --- the loaded objects behave like the API's own -----------------------------------
+
+
+def test_a_rollback_on_a_loaded_world_goes_through_the_stand_ins_controller() -> None:
+    sandbox = SandboxBackend.load("checkout-bad-deploy")
+    checkout = DeploymentArgs(namespace="shop", deployment="checkout")
+    with K8sStandin() as standin:
+        load_world(standin, sandbox)
+        kube = kubernetes_tools(standin, sandbox.now)
+        before = kube.rollout_history(checkout).data["revisions"]
+        change = kube.rollback(RollbackDeploymentArgs(**checkout.model_dump()), dry_run=False)
+        after = kube.rollout_history(checkout).data["revisions"]
+        kube.cluster.close()
+    assert change.changed["revision"] == {"from": 42, "to": 41}
+    # Like kubectl's undo: revision 41's ReplicaSet is re-used as revision 43.
+    assert [(r["revision"], r["current"], r["health"]) for r in after][-2:] == [
+        (42, False, "rolled back from"), (43, True, "all 3 pods ready")]
+    assert after[-1]["replica_set"] == next(
+        r["replica_set"] for r in before if r["revision"] == 41)
+
+
+def test_stored_objects_get_the_apis_not_found_and_already_exists_refusals() -> None:
+    sandbox = SandboxBackend.load("noisy-disk-alert")
+    with K8sStandin() as standin:
+        load_world(standin, sandbox)
+        deployment = standin.get(DEPLOYMENTS, "batch", "report-renderer")
+        with pytest.raises(ApiError) as exists:
+            standin.put(DEPLOYMENTS, deployment)
+        assert (exists.value.code, exists.value.reason) == (409, "AlreadyExists")
+        deployment["metadata"]["namespace"] = "nowhere"
+        with pytest.raises(ApiError) as missing:
+            standin.put(DEPLOYMENTS, deployment)
+        assert (missing.value.code, missing.value.message) == (
+            404, 'namespaces "nowhere" not found')
+
+
+def test_a_finished_pod_is_refused_by_name_rather_than_given_made_up_terminations() -> None:
+    state = SandboxBackend.load("noisy-disk-alert").state()
+    state["deployments"][0]["pods"][0]["phase"] = "Succeeded"
+    with K8sStandin() as standin, pytest.raises(ValueError) as refused:
+        load_world(standin, SandboxBackend.from_state(state))
+    assert str(refused.value).startswith("pod batch/report-renderer-69db7-9wqfx: phase "
+                                         "Succeeded cannot be loaded")

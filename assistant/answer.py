@@ -66,7 +66,7 @@ def describe_proposal(p: Proposal, index: int) -> list[str]:
         scope = f"{br.pods_affected} pod(s)"
         if br.service_pods:
             scope += f" of {br.service_pods} in service {br.service}"
-        lines.append(f"   blast radius: {scope}; namespaces: {', '.join(br.namespaces) or '-'}")
+        lines.append(f"   blast radius: {scope}; {br.namespace_scope()}")
     if d.outcome is Outcome.DENY:
         lines.append(f"   policy: DENIED — {d.explain()}")
     else:

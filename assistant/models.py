@@ -56,8 +56,18 @@ class ToolCall(Frozen):
         return f"{self.tool}({args})"
 
 
+# In BlastRadius.namespaces: the call reaches every namespace, those without a live target
+# today included (a silence without a namespace matcher also mutes tomorrow's alerts).
+# Not a valid namespace name, so it can never be mistaken for one.
+ALL_NAMESPACES = "*"
+
+
 class BlastRadius(Frozen):
-    """What a call would touch, estimated from live inventory (never from the LLM)."""
+    """What a call would touch, estimated from live inventory (never from the LLM).
+
+    ``namespaces`` empty means no namespace (nothing live, or a cluster-scoped target);
+    ALL_NAMESPACES in it means every namespace.
+    """
 
     namespaces: tuple[str, ...] = ()
     service: str | None = None
@@ -71,6 +81,16 @@ class BlastRadius(Frozen):
         if self.service_pods <= 0:
             return 0.0
         return min(1.0, self.pods_affected / self.service_pods)
+
+    @property
+    def every_namespace(self) -> bool:
+        return ALL_NAMESPACES in self.namespaces
+
+    def namespace_scope(self) -> str:
+        """The namespaces in words for cards and previews."""
+        if self.every_namespace:
+            return "all namespaces"
+        return f"namespaces: {', '.join(self.namespaces) or '-'}"
 
 
 class ErrorBudget(Frozen):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from assistant.config import REPO_ROOT
 from assistant.models import (
+    ALL_NAMESPACES,
     Actor,
     Approval,
     BlastRadius,
@@ -89,7 +90,8 @@ def all_facts(draw: Any, environments: tuple[str, ...] = ("prod", "staging", "de
     before = draw(st.one_of(st.none(), st.integers(0, 30)))
     service = draw(st.sampled_from(["checkout", "api", None]))
     blast = BlastRadius(
-        namespaces=tuple(draw(st.lists(st.sampled_from(NAMESPACES), max_size=2, unique=True))),
+        namespaces=tuple(draw(st.lists(st.sampled_from([*NAMESPACES, ALL_NAMESPACES]),
+                                       max_size=2, unique=True))),
         service=service,
         pods_affected=draw(st.integers(0, 40)),
         service_pods=draw(st.integers(0, 40)),
@@ -167,6 +169,18 @@ def test_granting_more_cannot_lift_a_guard_denial(actor: Actor, call: ToolCall,
     assert after.outcome is Outcome.DENY
     # Break-glass roles may pass a freeze, and superuser holds none: every denial stays.
     assert denials <= _guard_denials(after.reasons)
+
+
+@settings(max_examples=300, deadline=None)
+@given(actors(), calls([n for n, s in CATALOG.items() if not s.read_only]),
+       all_facts(environments=("prod", "staging")))
+def test_a_call_reaching_every_namespace_is_denied_by_the_forbidden_namespace(
+        actor: Actor, call: ToolCall, facts: Facts) -> None:
+    blast = facts.blast_radius.model_copy(update={"namespaces": (ALL_NAMESPACES,)})
+    superuser = actor.model_copy(update={"groups": (*actor.groups, "G-superuser")})
+    decision = decide(EXTENDED, superuser, call, facts.model_copy(update={"blast_radius": blast}))
+    assert decision.outcome is Outcome.DENY
+    assert "no-kube-system" in _guard_denials(decision.reasons)
 
 
 @settings(max_examples=400, deadline=None)

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.models import (
+    ALL_NAMESPACES,
     BlastRadius,
     Inventory,
     Risk,
@@ -109,17 +110,18 @@ def _scale(args: BaseModel, inventory: Inventory) -> BlastRadius:
 
 
 def _silence(args: BaseModel, inventory: Inventory) -> BlastRadius:
+    """A silence lives in Alertmanager, not in a namespace: without a namespace matcher it
+    also mutes alerts that fire later in any namespace, so it reaches all of them. Only an
+    alert evidently cluster-scoped (present now, never with a namespace label) touches none;
+    an alert not present now may be namespaced, so it counts as reaching every namespace."""
     matchers = args.matchers  # type: ignore[attr-defined]
-    name = args.alertname  # type: ignore[attr-defined]
-    hit = [
-        a
-        for a in inventory.alerts
-        if a.name == name and all(a.labels.get(k) == v for k, v in matchers.items())
-    ]
-    namespaces = sorted({a.labels["namespace"] for a in hit if "namespace" in a.labels})
     if "namespace" in matchers:
-        namespaces = sorted(set(namespaces) | {matchers["namespace"]})
-    return BlastRadius(namespaces=tuple(namespaces))
+        return BlastRadius(namespaces=(matchers["namespace"],))
+    name = args.alertname  # type: ignore[attr-defined]
+    same_name = [a for a in inventory.alerts if a.name == name]
+    if same_name and not any("namespace" in a.labels for a in same_name):
+        return BlastRadius()
+    return BlastRadius(namespaces=(ALL_NAMESPACES,))
 
 
 def _spec(

@@ -13,7 +13,16 @@ from pydantic import ValidationError
 
 from assistant.config import Settings
 from assistant.errors import InputError
-from assistant.models import Actor, BlastRadius, Decision, ErrorBudget, Facts, Outcome, ToolCall
+from assistant.models import (
+    Actor,
+    BlastRadius,
+    Decision,
+    ErrorBudget,
+    Facts,
+    Inventory,
+    Outcome,
+    ToolCall,
+)
 from assistant.policy import Policy, decide, load_policy
 from assistant.policy.lint import lint
 from assistant.policy.tables import run_table, table_files
@@ -102,6 +111,10 @@ def facts_from_flags(opts: argparse.Namespace, call: ToolCall) -> Facts:
     now = _parse_now(opts.now)
     args: dict[str, Any] = call.args
     namespace = args.get("namespace") or args.get("matchers", {}).get("namespace")
+    spec = CATALOG[call.tool]
+    # Nothing live is known here, so the estimate fails safe: a silence without a namespace
+    # matcher reaches every namespace, as for an alert that is not firing now.
+    estimate = spec.blast_radius(spec.validate_args(args), Inventory(environment=opts.env))
     service = opts.service or args.get("deployment")
     budget = None
     if opts.budget is not None and service:
@@ -113,7 +126,7 @@ def facts_from_flags(opts: argparse.Namespace, call: ToolCall) -> Facts:
         environment=opts.env,
         now=now,
         blast_radius=BlastRadius(
-            namespaces=(namespace,) if namespace else (),
+            namespaces=estimate.namespaces or ((namespace,) if namespace else ()),
             service=service,
             pods_affected=opts.pods,
             service_pods=opts.service_pods,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
-from assistant.models import Facts, Outcome, Reason, ToolCall
+from assistant.models import ALL_NAMESPACES, Facts, Outcome, Reason, ToolCall
 from assistant.policy.schema import (
     BlastRadiusLimit,
     ErrorBudgetRule,
@@ -49,7 +49,8 @@ def as_utc(moment: datetime) -> datetime:
 
 def touched_namespaces(call: ToolCall, facts: Facts) -> set[str]:
     """The blast radius's namespaces plus any the arguments name, in case the estimate
-    missed one: the call itself is the ground truth for where it acts."""
+    missed one: the call itself is the ground truth for where it acts. ALL_NAMESPACES in
+    the result stands for every namespace, never for one named "*"."""
     namespaces = set(facts.blast_radius.namespaces)
     args = call.args
     if isinstance(args.get("namespace"), str):
@@ -68,6 +69,16 @@ def _format_duration(span: timedelta) -> str:
     return "".join(parts) or "0s"
 
 
+def _everywhere_problem(call: ToolCall, forbidden: list[str]) -> str:
+    """Why a call that reaches every namespace touches the forbidden ones, and the fix."""
+    where = ", ".join(forbidden)
+    matchers = call.args.get("matchers")
+    if "alertname" in call.args and not (isinstance(matchers, dict) and "namespace" in matchers):
+        return (f"silence has no namespace matcher, so it would also silence alerts in {where} "
+                "(off limits): add a namespace matcher")
+    return f"blast radius reaches every namespace, so also {where} (off limits)"
+
+
 @dataclass(frozen=True, slots=True)
 class BlastRadiusGuard:
     origin: Origin
@@ -83,8 +94,11 @@ class BlastRadiusGuard:
     def _problems(self, call: ToolCall, facts: Facts) -> list[str]:
         limit, blast = self.limit, facts.blast_radius
         problems: list[str] = []
-        forbidden = sorted(touched_namespaces(call, facts).intersection(limit.forbidden_namespaces))
-        if forbidden:
+        touched = touched_namespaces(call, facts)
+        forbidden = sorted(touched.intersection(limit.forbidden_namespaces))
+        if ALL_NAMESPACES in touched and limit.forbidden_namespaces:
+            problems.append(_everywhere_problem(call, sorted(limit.forbidden_namespaces)))
+        elif forbidden:
             problems.append(f"namespace {', '.join(forbidden)} is off limits")
         if limit.max_pods is not None and blast.pods_affected > limit.max_pods:
             problems.append(f"affects {blast.pods_affected} pods (limit {limit.max_pods})")

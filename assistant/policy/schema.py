@@ -33,6 +33,7 @@ _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKLY_TIME = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}):(\d{2})$")
 _RULE_ID = r"^[a-z0-9][a-z0-9._-]*$"
+_NAMESPACE = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -73,6 +74,17 @@ def _known_tool(value: str) -> str:
         raise ValueError(
             f"unknown tool or tool class {value!r}; classes: "
             f"{', '.join(sorted(TOOL_CLASSES))}; tools: {', '.join(sorted(CATALOG))}"
+        )
+    return value
+
+
+def _namespace_name(value: str) -> str:
+    # A name that no namespace can have would silently never match; "*" in particular is
+    # how a blast radius says "every namespace", which already touches each listed one.
+    if not _NAMESPACE.match(value):
+        raise ValueError(
+            f"{value!r} is not a Kubernetes namespace name (lowercase letters, digits and '-', "
+            "at most 63); list each namespace by name, no patterns"
         )
     return value
 
@@ -127,7 +139,8 @@ class BlastRadiusLimit(ToolScoped):
     max_replica_change: int | None = Field(None, ge=0)
     max_replica_factor: float | None = Field(None, ge=1.0)
     max_service_fraction: float | None = Field(None, ge=0.0, le=1.0)
-    forbidden_namespaces: list[str] = Field(default_factory=list)
+    forbidden_namespaces: list[Annotated[str, AfterValidator(_namespace_name)]] = Field(
+        default_factory=list)
 
 
 class ErrorBudgetRule(Scoped):

@@ -132,7 +132,7 @@ def _blast_radius(stored: StoredProposal) -> str:
     if None not in (br.replicas_before, br.replicas_after) and \
             br.replicas_before != br.replicas_after:
         scope += f"; replicas {br.replicas_before} → {br.replicas_after}"
-    return escape(f"{scope}; namespaces: {', '.join(br.namespaces) or '-'}")
+    return escape(f"{scope}; {br.namespace_scope()}")
 
 
 def _people(user_ids: Iterable[str]) -> str:

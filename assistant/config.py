@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,9 @@ class Settings(BaseModel):
     redaction_config: Path | None = None  # team patterns and allow-list (YAML)
     backend: str = "sandbox"  # sandbox | kubernetes (Kubernetes + Prometheus + Alertmanager)
     verify_seconds: float = 300.0  # how long post-action verification may watch
+    # How often this process renews its executor lease and sweeps claims of executors whose
+    # lease ran out (assistant/storage/executors.py says why the lease is six of these).
+    executor_heartbeat_seconds: float = 10.0
     env: dict[str, str] = {}  # the environment it was read from, for backend settings
     # `--as` in a shell is an unverified claim; against a real environment approvals come
     # from chat (Slack verifies who clicked) unless the operator trusts this shell.
@@ -56,6 +60,8 @@ class Settings(BaseModel):
             if env.get("OPSBOT_REDACTION_CONFIG") else None,
             backend=_choice(env, "OPSBOT_BACKEND", ("sandbox", "kubernetes"), "sandbox"),
             verify_seconds=_seconds(env, "OPSBOT_VERIFY_SECONDS", 300.0),
+            executor_heartbeat_seconds=_positive_seconds(
+                env, "OPSBOT_EXECUTOR_HEARTBEAT_SECONDS", 10.0),
             env=dict(env),
             trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",
         )
@@ -78,4 +84,12 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         raise InputError(f"must be a number of seconds, got {raw!r}", field=name) from None
     if value < 0:
         raise InputError("must not be negative", field=name)
+    return value
+
+
+def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _seconds(env, name, default)
+    if not 0 < value < math.inf:
+        raise InputError(f"must be a positive, finite number of seconds, got {env[name]!r}",
+                         field=name)
     return value

@@ -10,18 +10,14 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.executor import Executor
+from assistant.heartbeat import Heartbeat
 from assistant.planning.offline import OfflinePlanner, Planner
 from assistant.policy import load_policy
 from assistant.redaction import Redactor
 from assistant.redaction_setup import build_redactor, redact_logging
 from assistant.retrieval import RunbookIndex, load_runbooks
 from assistant.retrieval.embedding import MiniLMEmbedder
-from assistant.storage import (
-    local_executor_alive,
-    new_executor_id,
-    open_checkpointer,
-    open_store,
-)
+from assistant.storage import new_executor_id, open_checkpointer, open_store
 from tools.sandbox import SandboxBackend
 
 
@@ -38,6 +34,7 @@ class Runtime:
     save_state: Callable[[], None]
     planner: Planner
     interrupted: list[str]  # notices about runs a crash cut short, for the adapter to show
+    heartbeat: Heartbeat  # adapters subscribe to hear of claims later sweeps mark
 
     def redact(self, text: str) -> str:
         return self.redactor.redact(text)
@@ -63,25 +60,6 @@ def _sandbox(settings: Settings, scenario: str, persist: bool) -> tuple[Any, Cal
         tmp.replace(state_file)
 
     return backend, save
-
-
-def report_interrupted(store: Any, executor_id: str) -> list[str]:
-    """Claims left behind by a crashed process: recorded and reported, never re-run."""
-    notices: list[str] = []
-    for stored in store.proposals.mark_interrupted(local_executor_alive(executor_id)):
-        store.audit.append("interrupted", actor=stored.claimed_by,
-                           thread=stored.proposal.thread_id,
-                           payload={"proposal_id": stored.proposal.id,
-                                    "call": stored.proposal.call.model_dump(mode="json")})
-        store.messages.add(stored.proposal.thread_id, "opsbot",
-                           f"{stored.proposal.call.render()} ({stored.proposal.id}) was "
-                           f"interrupted mid-execution by a crash of {stored.claimed_by}; "
-                           "it was not re-run. Check its effect before proposing it again.",
-                           stored.claimed_at or stored.proposal.created_at)
-        notices.append(f"interrupted: {stored.proposal.call.render()} ({stored.proposal.id}) "
-                       f"in thread {stored.proposal.thread_id}, claimed by {stored.claimed_by}"
-                       " — not re-run")
-    return notices
 
 
 def build_index(settings: Settings) -> RunbookIndex:
@@ -134,8 +112,10 @@ def open_runtime(
             backend, save_state = _sandbox(settings, scenario, persist_sandbox)
         store = open_store(settings.db_url, redactor.redact_value)
         stack.callback(store.close)
-        executor_id = new_executor_id()
-        interrupted = report_interrupted(store, executor_id)
+        heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds)
+        interrupted = [found.notice for found in heartbeat.start()]
+        stack.callback(heartbeat.close)
+        executor_id = heartbeat.executor_id
         checkpointer = stack.enter_context(open_checkpointer(settings.db_url))
         executor = Executor(
             backend=backend,
@@ -157,4 +137,5 @@ def open_runtime(
             save_state=save_state,
             planner=planner or choose_planner(settings, redactor),
             interrupted=interrupted,
+            heartbeat=heartbeat,
         )

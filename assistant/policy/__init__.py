@@ -4,7 +4,7 @@ Load once with `load_policy`, then call `decide` per tool call; `check_approval`
 person clicks Confirm; `requestable_tools` to limit what a planner is shown.
 """
 
-from assistant.policy.approval import ApprovalCheck, check_approval
+from assistant.policy.approval import ApprovalCheck, approving_roles, check_approval
 from assistant.policy.compiled import Policy, compile_policy
 from assistant.policy.engine import decide, requestable_tools, roles_of
 from assistant.policy.loader import load_policy
@@ -12,6 +12,7 @@ from assistant.policy.loader import load_policy
 __all__ = [
     "ApprovalCheck",
     "Policy",
+    "approving_roles",
     "check_approval",
     "compile_policy",
     "decide",

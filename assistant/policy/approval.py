@@ -50,6 +50,14 @@ def _counted_approvers(policy: Policy, proposal: Proposal, decision: Decision,
     }
 
 
+def approving_roles(policy: Policy, approver: Actor, environment: str,
+                    tool: str) -> frozenset[str]:
+    """The approver's roles that the current policy lets approve ``tool`` in ``environment``,
+    whatever a particular call's facts say (for acting on a claim, not approving a call)."""
+    plan = policy.approvals.get((environment, tool))
+    return roles_of(policy, approver).intersection(plan.approver_roles) if plan else frozenset()
+
+
 def check_approval(policy: Policy, approver: Actor, proposal: Proposal, facts: Facts,
                    prior_approvals: Iterable[Approval]) -> ApprovalCheck:
     prior = list(prior_approvals)

@@ -1,4 +1,5 @@
-"""Storage: the audit log, proposals and claims, thread messages, LangGraph checkpoints.
+"""Storage: the audit log, proposals and claims, executors, thread messages, LangGraph
+checkpoints.
 
 SQLite by default, PostgreSQL when the URL is postgresql://; same schema on both.
 """
@@ -14,7 +15,12 @@ from assistant.storage.chain import (
 from assistant.storage.checkpointer import open_checkpointer
 from assistant.storage.database import Dialect
 from assistant.storage.errors import ProposalConflictError, StorageError, UnknownProposalError
-from assistant.storage.executors import local_executor_alive, new_executor_id
+from assistant.storage.executors import (
+    ExecutorRecord,
+    ExecutorRegistry,
+    executor_alive,
+    new_executor_id,
+)
 from assistant.storage.messages import Message, MessageStore
 from assistant.storage.proposals import ClaimResult, ProposalStore, StoredProposal
 from assistant.storage.store import Store, open_store
@@ -26,6 +32,8 @@ __all__ = [
     "ChainHead",
     "ClaimResult",
     "Dialect",
+    "ExecutorRecord",
+    "ExecutorRegistry",
     "Message",
     "MessageStore",
     "ProposalConflictError",
@@ -37,7 +45,7 @@ __all__ = [
     "VerifyReport",
     "check_chain",
     "event_hash",
-    "local_executor_alive",
+    "executor_alive",
     "new_executor_id",
     "open_checkpointer",
     "open_store",

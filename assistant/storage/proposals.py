@@ -248,19 +248,41 @@ class ProposalStore:
                 "SELECT id, claimed_by FROM proposals WHERE status = ?", (S.EXECUTING.value,)
             )
         dead = [(pid, who) for pid, who in claims if not executor_alive(who)]
-        marked_at = db_time(now or utc_now())
+        marked_at = now or utc_now()
         marked: list[StoredProposal] = []
         for proposal_id, executor in dead:
-            with self._db.write() as tx:
-                # The executor id is in the condition: a claim re-taken since is left alone.
-                if tx.execute(
-                    "UPDATE proposals SET status = ?, finished_at = ? "
-                    "WHERE id = ? AND status = ? AND claimed_by = ?",
-                    (S.INTERRUPTED.value, marked_at, proposal_id, S.EXECUTING.value,
-                     executor),
-                ):
-                    marked.append(self._require(tx, proposal_id))
+            stored = self.interrupt(proposal_id, executor, marked_at)
+            if stored is not None:
+                marked.append(stored)
         return marked
+
+    def interrupt(
+        self, proposal_id: str, executor: str, now: datetime
+    ) -> StoredProposal | None:
+        """executing -> interrupted for the claim ``executor`` holds; it never re-runs.
+
+        None if the proposal is no longer executing under that claim (it finished, or was
+        marked already). The executor id is in the condition: a claim re-taken since is
+        left alone.
+        """
+        with self._db.write() as tx:
+            if tx.execute(
+                "UPDATE proposals SET status = ?, finished_at = ? "
+                "WHERE id = ? AND status = ? AND claimed_by = ?",
+                (S.INTERRUPTED.value, db_time(now), proposal_id, S.EXECUTING.value, executor),
+            ):
+                return self._require(tx, proposal_id)
+            self._require(tx, proposal_id)
+        return None
+
+    def listing(
+        self, status: ProposalStatus | None = None, limit: int = 50
+    ) -> list[StoredProposal]:
+        """The newest proposals first, all or of one status."""
+        where, params = ("WHERE status = ? ", (status.value,)) if status else ("", ())
+        with self._db.read() as tx:
+            return self._load(tx, f"{where}ORDER BY created_at DESC, id LIMIT ?",
+                              (*params, limit))
 
     def interrupted(self) -> list[StoredProposal]:
         with self._db.read() as tx:

@@ -115,9 +115,26 @@ def _append_only_guard(dialect: Dialect) -> list[str]:
     ]
 
 
+def _executors(dialect: Dialect) -> list[str]:
+    # One row per process that may claim proposals; see executors.py for how a row's
+    # heartbeat and lease decide whether its claims are still being run.
+    return [
+        """CREATE TABLE executors (
+            id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid BIGINT NOT NULL,
+            started_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL,
+            lease_seconds DOUBLE PRECISION NOT NULL,
+            stopped_at TEXT
+        )""",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit log, proposals, approvals, messages", _tables),
     Migration(2, "append-only guard on the audit log", _append_only_guard),
+    Migration(3, "executors with heartbeats, so claims of vanished executors expire", _executors),
 )
 
 

@@ -1,4 +1,4 @@
-"""The store: one database holding the audit log, proposals and thread messages."""
+"""The store: one database holding the audit log, proposals, executors and thread messages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from assistant.storage.audit import AuditLog
 from assistant.storage.database import Database, Dialect, parse_db_url
+from assistant.storage.executors import ExecutorRegistry
 from assistant.storage.messages import MessageStore
 from assistant.storage.proposals import ProposalStore
 from assistant.storage.schema import migrate
@@ -22,6 +23,7 @@ class Store:
         self.audit = AuditLog(db, redact, clock)
         self.proposals = ProposalStore(db, redact)
         self.messages = MessageStore(db, redact)
+        self.executors = ExecutorRegistry(db)
 
     @property
     def dialect(self) -> Dialect:

@@ -1,0 +1,94 @@
+"""This process's executor lease: registered at start, renewed by a daemon thread, given
+up on a clean close.
+
+Each beat also sweeps: claims of executors whose lease ran out (a replica on another host
+that crashed or lost the database) are marked interrupted while this process runs, so a
+dead replica does not lock a resource until someone restarts. The clock is injected and
+``beat()`` is public so tests drive time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from assistant.interruptions import Interruption, sweep_interrupted
+from assistant.storage import Store
+from assistant.storage.timestamps import utc_now
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Interruption], None]
+
+
+class Heartbeat:
+    def __init__(self, store: Store, executor_id: str, interval_seconds: float,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.store = store
+        self.executor_id = executor_id
+        self.interval_seconds = interval_seconds
+        self._clock = clock
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> list[Interruption]:
+        """Register, sweep what earlier processes left behind, and start beating.
+
+        Returns the start-up sweep's interruptions: no adapter is listening yet.
+        """
+        now = self._clock()
+        self.store.executors.register(self.executor_id, now, self.interval_seconds)
+        found = sweep_interrupted(self.store, self.executor_id, now)
+        self._thread = threading.Thread(target=self._run, name="opsbot-heartbeat", daemon=True)
+        self._thread.start()
+        return found
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` (on the heartbeat thread) for each claim a later sweep marks;
+        returns the way to stop."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def beat(self) -> list[Interruption]:
+        """Renew the lease once and sweep once."""
+        now = self._clock()
+        if not self.store.executors.heartbeat(self.executor_id, now):
+            log.warning("executor %s has no live row to renew; other replicas may mark its "
+                        "claims interrupted", self.executor_id)
+        found = sweep_interrupted(self.store, self.executor_id, now)
+        with self._lock:
+            listeners = list(self._listeners)
+        for item in found:
+            log.warning("%s", item.notice)
+            for listener in listeners:
+                try:
+                    listener(item)
+                except Exception:  # one adapter's failure must not stop the lease or the others
+                    log.exception("telling an adapter about %s failed", item.stored.proposal.id)
+        return found
+
+    def close(self) -> None:
+        """Stop beating and record a clean stop: claims still held count as cut short."""
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.store.executors.stop(self.executor_id, self._clock())
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval_seconds):
+            try:
+                self.beat()
+            except Exception:  # a database hiccup must not end the lease; the next beat retries
+                log.warning("executor heartbeat failed; retrying in %.0f s",
+                            self.interval_seconds, exc_info=True)

@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "core",
     "evals",
     "policy",
+    "proposals",
     "redact",
     "search",
     "slack",

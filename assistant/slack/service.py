@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 from assistant.errors import InputError, OpsbotError
+from assistant.interruptions import Interruption
 from assistant.models import Actor
 from assistant.policy import roles_of
 from assistant.session import Session
@@ -34,7 +35,7 @@ from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
 from assistant.slack.conversation import SlackConversation, plain_question
 from assistant.slack.egress import SlackOut, web_client
 from assistant.slack.groups import UserGroupDirectory
-from assistant.slack.records import SlackRecords, thread_id
+from assistant.slack.records import SlackRecords, split_thread_id, thread_id
 from assistant.slack.settings import SlackSettings
 from assistant.slack.workers import OrderedWorkerPool
 
@@ -129,12 +130,14 @@ class SlackService:
             self.records.close()
             raise SlackUnavailableError(
                 f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
+        self._unsubscribe = session.rt.heartbeat.subscribe(self._on_interrupted)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every request taken so far has been handled in full."""
         return self.dispatcher.wait_idle(timeout) and self.pool.wait_idle(timeout)
 
     def close(self) -> None:
+        self._unsubscribe()
         self.wait_idle()
         self.dispatcher.shutdown()
         self.pool.shutdown()
@@ -158,6 +161,21 @@ class SlackService:
         response = self.app.dispatch(request)
         if response.status >= 400:
             log.info("bolt did not handle a request (%s): %s", response.status, response.body)
+
+    def _on_interrupted(self, found: Interruption) -> None:
+        """A claim whose executor is gone (a replica that died), marked by a heartbeat sweep
+        while this one serves: the thread hears of it as it would have from that replica."""
+        tid = found.stored.proposal.thread_id
+        where = split_thread_id(tid)
+        if where is None:
+            return
+        channel, thread_ts = where
+
+        def job() -> None:
+            if self.conversation.knows_thread(channel, thread_ts):
+                self.conversation.tell_interrupted(channel, thread_ts, found.thread_text)
+
+        self._in_thread(tid, job)
 
     def _in_thread(self, key: str, job: Callable[[], None]) -> None:
         if not self.pool.submit(key, job):

@@ -164,7 +164,8 @@ def backend_from_settings(settings: RealSettings, *, clock: Callable[[], datetim
     alertmanager = (AlertmanagerClient(HttpApi(settings.alertmanager))
                     if settings.alertmanager is not None else None)
     monitoring = Monitoring(PrometheusClient(HttpApi(settings.prometheus)), settings.slo,
-                            alertmanager, clock, silence_author=settings.silence_author)
+                            alertmanager, clock, silence_author=settings.silence_author,
+                            namespaces=kube.namespaces)
     return RealBackend(
         environment=settings.environment,
         kubernetes=KubernetesTools(cluster, clock, namespaces=kube.namespaces,

@@ -35,12 +35,14 @@ class Monitoring:
         clock: Callable[[], datetime],
         *,
         silence_author: str = "opsbot",
+        namespaces: tuple[str, ...] = (),
     ) -> None:
         self.prometheus = prometheus
         self.alertmanager = alertmanager
         self._slo = slo
         self._clock = clock
         self._silence_author = silence_author
+        self._namespaces = namespaces
 
     def close(self) -> None:
         self.prometheus.close()
@@ -107,10 +109,27 @@ class Monitoring:
             raise ToolFailure("silences need Alertmanager: set ALERTMANAGER_URL")
         return self.alertmanager
 
+    def _in_scope(self, matchers: dict[str, str]) -> None:
+        """With OPSBOT_NAMESPACES set, opsbot acts only there: Kubernetes calls are refused
+        elsewhere, and a silence must be pinned to one of those namespaces, because
+        Alertmanager would otherwise apply it to every namespace's alerts."""
+        if not self._namespaces:
+            return
+        scope = ", ".join(self._namespaces)
+        namespace = matchers.get("namespace")
+        if namespace is None:
+            raise ToolFailure("a silence without a namespace matcher would reach namespaces "
+                              f"outside this opsbot's scope (OPSBOT_NAMESPACES: {scope}): "
+                              "add a namespace matcher")
+        if namespace not in self._namespaces:
+            raise ToolFailure(f"namespace {namespace!r} is outside this opsbot's scope "
+                              f"(OPSBOT_NAMESPACES: {scope})")
+
     def _silence(self, args: SilenceAlertArgs, author: str) -> Change:
         if args.matchers.get("alertname", args.alertname) != args.alertname:
             raise ToolFailure(f"matchers name alertname={args.matchers['alertname']!r} but "
                               f"alertname is {args.alertname!r}")
+        self._in_scope(args.matchers)
         self._require_alertmanager()
         matchers = {**args.matchers, "alertname": args.alertname}
         ends = self._clock() + timedelta(minutes=args.duration_minutes)

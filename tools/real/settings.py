@@ -8,7 +8,8 @@ Variables:
   KUBECONFIG                   kubeconfig file; without it, in-cluster config when
                                KUBERNETES_SERVICE_HOST is set, else ~/.kube/config
   OPSBOT_KUBE_CONTEXT          kubeconfig context (default: the current one)
-  OPSBOT_NAMESPACES            comma-separated namespaces to see (default: all)
+  OPSBOT_NAMESPACES            comma-separated namespaces to see and act in (default: all);
+                               silences must then carry a namespace matcher among them
   OPSBOT_SERVICE_LABELS        pod-template labels naming a deployment's service, first
                                present wins (default: app.kubernetes.io/name,app)
   PROMETHEUS_URL               required

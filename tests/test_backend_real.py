@@ -22,7 +22,7 @@ from assistant.planning.entities import link_entities
 from assistant.planning.offline import Observation, plan_offline
 from assistant.retrieval.loading import load_runbooks
 from tools.backend import ToolFailure, run_tool
-from tools.real.backend import RealBackend, open_backend
+from tools.real.backend import INVENTORY_TTL_SECONDS, RealBackend, open_backend
 from tools.sandbox import SandboxBackend
 
 
@@ -273,3 +273,29 @@ def test_a_service_without_budget_data_names_the_query(backend: RealBackend) -> 
     with pytest.raises(ToolFailure) as failed:
         run_tool(backend, ToolCall(tool="get_error_budget", args={"service": "ghost"}))
     assert 'slo:error_budget_remaining:ratio{service="ghost"}' in str(failed.value)
+
+
+def _deployment_lists(standin: K8sStandin) -> int:
+    return sum(1 for path in standin.paths() if path.endswith("/deployments"))
+
+
+def test_workloads_are_reused_briefly_and_dropped_by_any_change_or_wait(
+        backend: RealBackend, standin: K8sStandin, alertmanager_url: str) -> None:
+    ticks = [100.0]
+    backend._monotonic = lambda: ticks[0]
+    backend.inventory()
+    post_alert(alertmanager_url, "CacheProbe", {"namespace": "shop"}, "posted just now")
+    second = backend.inventory()  # one question reads it several times
+    assert _deployment_lists(standin) == 1
+    assert "CacheProbe" in {a.name for a in second.alerts}  # alerts are always fresh
+    ticks[0] += INVENTORY_TTL_SECONDS
+    backend.inventory()  # too old: read again
+    assert _deployment_lists(standin) == 2
+    run_tool(backend, ToolCall(tool="scale_deployment",
+                               args={"namespace": "shop", "deployment": "cart", "replicas": 3}),
+             approved_by="U01ALICE")
+    cart = backend.inventory().deployment("shop", "cart")
+    assert cart is not None and cart.replicas == 3  # the change is seen at once
+    backend.wait(0)
+    backend.inventory()
+    assert _deployment_lists(standin) == 4

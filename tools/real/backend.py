@@ -9,11 +9,12 @@ at the live cluster again once the rollout had time to move.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 
-from assistant.models import ErrorBudget, Inventory, ToolCall, ToolOutput
+from assistant.models import DeploymentInfo, ErrorBudget, Inventory, ToolCall, ToolOutput
 from tools.alertmanager.client import AlertmanagerClient, Silence
 from tools.catalog import (
     DeploymentArgs,
@@ -35,6 +36,12 @@ from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
 from tools.real.settings import RealSettings, settings_from_env
 
+# One question reads the inventory several times (entity linking, retrieval, planning, the
+# blast radius of each step); its workloads take three list calls to the API server. A
+# snapshot of them this young is reused; any change opsbot makes, and any wait, drops it.
+# Alerts are one cheap request and the most time-sensitive part, so they are always read.
+INVENTORY_TTL_SECONDS = 2.0
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -52,12 +59,17 @@ class RealBackend:
         *,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        inventory_ttl_seconds: float = INVENTORY_TTL_SECONDS,
     ) -> None:
         self.environment = environment
         self.kubernetes = kubernetes
         self.monitoring = monitoring
         self._clock = clock
         self._sleep = sleep
+        self._monotonic = monotonic
+        self._inventory_ttl = inventory_ttl_seconds
+        self._workloads: tuple[float, tuple[DeploymentInfo, ...]] | None = None
 
     def close(self) -> None:
         self.kubernetes.cluster.close()
@@ -76,16 +88,27 @@ class RealBackend:
         return self._clock()
 
     def wait(self, seconds: float) -> None:
+        self._workloads = None
         self._sleep(seconds)
 
     def inventory(self) -> Inventory:
-        deployments = tuple(self.kubernetes.deployment_infos())
+        deployments = self._deployments()
         return Inventory(
             environment=self.environment,
             deployments=deployments,
             alerts=tuple(r.info() for r in self.monitoring.alerts()),
             services=tuple(sorted({d.service for d in deployments})),
         )
+
+    def _deployments(self) -> tuple[DeploymentInfo, ...]:
+        if self._workloads is not None:
+            taken, deployments = self._workloads
+            if self._monotonic() - taken < self._inventory_ttl:
+                return deployments
+        taken = self._monotonic()
+        deployments = tuple(self.kubernetes.deployment_infos())
+        self._workloads = (taken, deployments)
+        return deployments
 
     def error_budget(self, service: str) -> ErrorBudget | None:
         return self.monitoring.error_budget(service)
@@ -135,18 +158,31 @@ class RealBackend:
 
     def rollback_deployment(self, args: RollbackDeploymentArgs,
                             approved_by: str | None = None) -> ToolOutput:
-        return self.kubernetes.rollback(args, dry_run=False).output()
+        with self._changing():
+            return self.kubernetes.rollback(args, dry_run=False).output()
 
     def restart_deployment(self, args: DeploymentArgs,
                            approved_by: str | None = None) -> ToolOutput:
-        return self.kubernetes.restart(args, dry_run=False).output()
+        with self._changing():
+            return self.kubernetes.restart(args, dry_run=False).output()
 
     def scale_deployment(self, args: ScaleDeploymentArgs,
                          approved_by: str | None = None) -> ToolOutput:
-        return self.kubernetes.scale(args, dry_run=False).output()
+        with self._changing():
+            return self.kubernetes.scale(args, dry_run=False).output()
 
     def silence_alert(self, args: SilenceAlertArgs, approved_by: str | None = None) -> ToolOutput:
-        return self.monitoring.silence_alert(args, approved_by=approved_by)
+        with self._changing():
+            return self.monitoring.silence_alert(args, approved_by=approved_by)
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Drop the workloads snapshot after a change, even a failed one (it may have
+        half-happened)."""
+        try:
+            yield
+        finally:
+            self._workloads = None
 
     # --- silences beyond the catalog -------------------------------------------------
 

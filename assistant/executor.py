@@ -35,6 +35,7 @@ from assistant.models import (
     Verification,
 )
 from assistant.policy import decide
+from assistant.policy.source import PolicyProvider
 from assistant.verification import HealthSnapshot, judge, snapshot
 from tools.backend import Backend, ToolFailure, run_tool
 from tools.catalog import get_tool
@@ -60,7 +61,7 @@ class RetryPolicy:
 @dataclass
 class Executor:
     backend: Backend
-    policy: Any  # assistant.policy loaded policy
+    policies: PolicyProvider
     store: Any  # assistant.storage Store
     redact: Callable[[str], str]
     executor_id: str
@@ -70,6 +71,10 @@ class Executor:
     verify_interval_seconds: float = 30.0
     verify_bound_seconds: float = 300.0
     sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def policy(self) -> Any:
+        return self.policies.current()
 
     def _audit(self, kind: str, actor: str | None, thread: str, payload: dict[str, Any]) -> None:
         self.store.audit.append(kind, actor=actor, thread=thread, payload=payload)

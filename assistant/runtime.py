@@ -12,7 +12,7 @@ from assistant.config import Settings
 from assistant.executor import Executor
 from assistant.heartbeat import Heartbeat
 from assistant.planning.offline import OfflinePlanner, Planner
-from assistant.policy import load_policy
+from assistant.policy.source import FixedPolicy, PolicyChange, PolicyProvider, PolicySource
 from assistant.redaction import Redactor
 from assistant.redaction_setup import build_redactor, redact_logging
 from assistant.retrieval import RunbookIndex, load_runbooks
@@ -25,7 +25,7 @@ from tools.sandbox import SandboxBackend
 class Runtime:
     settings: Settings
     backend: Any  # tools.backend.Backend
-    policy: Any
+    policies: PolicyProvider
     store: Any
     index: RunbookIndex
     redactor: Redactor
@@ -35,6 +35,11 @@ class Runtime:
     planner: Planner
     interrupted: list[str]  # notices about runs a crash cut short, for the adapter to show
     heartbeat: Heartbeat  # adapters subscribe to hear of claims later sweeps mark
+
+    @property
+    def policy(self) -> Any:
+        """The policy in force now (files are reloaded when they change)."""
+        return self.policies.current()
 
     def redact(self, text: str) -> str:
         return self.redactor.redact(text)
@@ -60,6 +65,12 @@ def _sandbox(settings: Settings, scenario: str, persist: bool) -> tuple[Any, Cal
         tmp.replace(state_file)
 
     return backend, save
+
+
+def _audit_policy_change(store: Any, change: PolicyChange) -> None:
+    store.audit.append("policy", actor=None, thread=None, payload={
+        "files": list(change.files), "version": change.version,
+        "reloaded": change.error is None, "error": change.error})
 
 
 def build_index(settings: Settings) -> RunbookIndex:
@@ -101,7 +112,8 @@ def open_runtime(
     settings.home.mkdir(parents=True, exist_ok=True)
     redactor = build_redactor(settings)
     redact_logging(redactor)
-    policy = policy if policy is not None else load_policy(settings.policy_dir)
+    policies: PolicyProvider = (FixedPolicy(policy) if policy is not None
+                                else PolicySource(settings.policy_dir))
     save_state: Callable[[], None] = lambda: None  # noqa: E731
     with ExitStack() as stack:
         if backend is None and settings.backend == "kubernetes":
@@ -112,6 +124,7 @@ def open_runtime(
             backend, save_state = _sandbox(settings, scenario, persist_sandbox)
         store = open_store(settings.db_url, redactor.redact_value)
         stack.callback(store.close)
+        policies.listen(lambda change: _audit_policy_change(store, change))
         heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds)
         interrupted = [found.notice for found in heartbeat.start()]
         stack.callback(heartbeat.close)
@@ -119,7 +132,7 @@ def open_runtime(
         checkpointer = stack.enter_context(open_checkpointer(settings.db_url))
         executor = Executor(
             backend=backend,
-            policy=policy,
+            policies=policies,
             store=store,
             redact=redactor.redact,
             executor_id=executor_id,
@@ -128,7 +141,7 @@ def open_runtime(
         yield Runtime(
             settings=settings,
             backend=backend,
-            policy=policy,
+            policies=policies,
             store=store,
             index=index if index is not None else build_index(settings),
             redactor=redactor,

@@ -44,6 +44,7 @@ class AuditKind(StrEnum):
     VERIFICATION = "verification"
     ANSWER = "answer"
     INTERRUPTED = "interrupted"
+    POLICY = "policy"
     ERROR = "error"
 
 

@@ -1,0 +1,110 @@
+"""Policy files are reloaded while the process runs: a revoked role stops working within
+the check interval, and an edit that does not load keeps the last good policy in force."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.config import REPO_ROOT, Settings
+from assistant.models import Actor, ProposalStatus
+from assistant.policy import roles_of
+from assistant.policy.source import PolicyChange, PolicySource
+
+ALERT = {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": "checkout-6f7c9-x2k4q"}
+QUESTION = "why does checkout keep restarting since the deploy?"
+ALICE_SRE = "U01ALICE: {name: alice, roles: [sre]}"
+ALICE_VIEWER = "U01ALICE: {name: alice, roles: [viewer]}"
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "policies"
+    shutil.copytree(REPO_ROOT / "policies", target, ignore=shutil.ignore_patterns("tests"))
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_revoked_role_takes_effect_after_the_check_interval(policy_dir: Path) -> None:
+    ticks = Ticks()
+    source = PolicySource(policy_dir, check_seconds=1.0, monotonic=ticks)
+    heard: list[PolicyChange] = []
+    source.listen(heard.append)
+    alice = Actor(user_id="U01ALICE")
+    assert roles_of(source.current(), alice) == {"sre"}
+    _edit(policy_dir / "roles.yaml", ALICE_SRE, ALICE_VIEWER)
+    ticks.now = 0.5
+    assert roles_of(source.current(), alice) == {"sre"}  # not looked at yet
+    ticks.now = 1.0
+    assert roles_of(source.current(), alice) == {"viewer"}
+    [change] = heard
+    assert change.error is None and str(policy_dir / "roles.yaml") in change.files
+    assert change.version == source.current().version
+
+
+def test_an_edit_that_does_not_load_keeps_the_last_good_policy_and_is_reported_once(
+        policy_dir: Path) -> None:
+    ticks = Ticks()
+    source = PolicySource(policy_dir, check_seconds=1.0, monotonic=ticks)
+    heard: list[PolicyChange] = []
+    source.listen(heard.append)
+    good = source.current()
+    _edit(policy_dir / "roles.yaml", ALICE_SRE, "U01ALICE: {name: alice, roles: [sre]")
+    for step in (1.0, 2.0, 3.0):
+        ticks.now = step
+        assert source.current() is good
+    [failed] = heard
+    assert failed.error is not None and "roles.yaml" in failed.error
+    assert failed.version == good.version
+    _edit(policy_dir / "roles.yaml", "roles: [sre]", "roles: [viewer]}")
+    ticks.now = 4.0
+    assert roles_of(source.current(), Actor(user_id="U01ALICE")) == {"viewer"}
+    assert [c.error is None for c in heard] == [False, True]
+
+
+def test_a_removed_policy_folder_keeps_the_last_good_policy(policy_dir: Path) -> None:
+    ticks = Ticks()
+    source = PolicySource(policy_dir, check_seconds=1.0, monotonic=ticks)
+    good = source.current()
+    shutil.rmtree(policy_dir)
+    ticks.now = 1.0
+    assert source.current() is good
+
+
+def test_a_running_engine_refuses_the_click_of_an_approver_whose_role_was_revoked(
+        policy_dir: Path, tmp_path: Path, runbook_index: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.runtime as runtime
+    from assistant.session import Session
+
+    monkeypatch.setattr(runtime, "PolicySource",
+                        functools.partial(PolicySource, check_seconds=0.0))
+    settings = Settings.from_env({"OPSBOT_HOME": str(tmp_path / "home"),
+                                  "OPSBOT_POLICIES": str(policy_dir)})
+    with runtime.open_runtime(settings, "checkout-bad-deploy", persist_sandbox=False,
+                              index=runbook_index) as rt:
+        session = Session(rt)
+        pid = session.ask("t1", Actor(user_id="U02BOB"), QUESTION, ALERT).pending[0].id
+        _edit(policy_dir / "roles.yaml", ALICE_SRE, ALICE_VIEWER)
+        turn = session.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
+        assert [m.kind for m in turn.messages] == ["refusal"]
+        assert session.proposal(pid).status is ProposalStatus.PENDING
+        [event] = [e for e in rt.store.audit.events() if e.kind == "policy"]
+        assert event.payload["reloaded"] is True

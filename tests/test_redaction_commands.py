@@ -36,6 +36,17 @@ CASES = [
     ("docker login -u ci -p S3cretPw registry.acme.io", "S3cretPw"),
     ("oc login -u admin -p S3cretPw https://api.ocp:6443", "S3cretPw"),
     ("openssl pkcs12 -export -passout pass:hunter -out k.p12", "hunter"),
+    ("ldapsearch -x -H ldap://ldap.acme.io -D cn=admin,dc=acme,dc=io -w S3cretPw -b dc=acme,dc=io",
+     "S3cretPw"),
+    ("ldapmodify -D cn=admin,dc=acme,dc=io -wS3cretPw -f change.ldif", "S3cretPw"),
+    ("ldapadd -x -D cn=admin,dc=acme,dc=io -w 'S3cret Pw' -f add.ldif", "S3cret Pw"),
+    ("ldapdelete -D cn=admin,dc=acme,dc=io -w S3cretPw uid=bob,ou=people,dc=acme,dc=io",
+     "S3cretPw"),
+    ("http -a alice:S3cretPw GET https://api.acme.io/v1/me", "S3cretPw"),
+    ("http --auth alice:S3cretPw GET https://api.acme.io/v1/me", "S3cretPw"),
+    ("https --auth=alice:S3cretPw api.acme.io/v1/me", "S3cretPw"),
+    ("http POST api.acme.io/v1/orders -a 'alice:S3cret Pw' id=7", "S3cret Pw"),
+    ("xh -a alice:S3cretPw api.acme.io/v1/me", "S3cretPw"),
 ]
 
 
@@ -69,6 +80,25 @@ def test_inside_a_json_log_message_the_closing_quote_stays(line: str) -> None:
     "docker login -u ci --password-stdin ghcr.io",
     "openssl rsa -in k.pem -passin env:KEY_PASS -out k.der",
     "psql -h db.internal -U app -d shop",
+    "ldapsearch -x -D cn=admin,dc=acme,dc=io -W -b dc=acme,dc=io",
+    "ldapsearch -x -D cn=admin,dc=acme,dc=io -y /etc/ldap.secret -b dc=acme,dc=io",
+    "ldapsearch -x -D cn=admin,dc=acme,dc=io -w $LDAP_PASSWORD -b dc=acme,dc=io",
+    "ldapsearch -x -H ldap://ldap.acme.io -b dc=acme,dc=io '(uid=alice)' mail",
+    "wget -w 2 https://ldap.acme.io/export.ldif",
+    "http -a alice GET https://api.acme.io/v1/me",
+    "http -a alice: GET https://api.acme.io/v1/me",
+    "https --auth=alice api.acme.io/v1/me",
+    "GET https://api.acme.io/v1/me 200 | tee -a access:log",
+    "uname -a",
+    "cp -a /etc/nginx /backup/nginx",
 ])
 def test_flags_that_are_not_passwords_stay(line: str) -> None:
     assert REDACTOR.redact(line) == line
+
+
+@pytest.mark.parametrize("line", [
+    "http -A bearer -a s3cr3tT0kenValue GET https://api.acme.io/v1/me",
+    "https --auth-type=bearer --auth s3cr3tT0kenValue api.acme.io/v1/me",
+])
+def test_httpie_bearer_auth_hides_the_whole_token(line: str) -> None:
+    assert shape(REDACTOR.redact(line)) == line.replace("s3cr3tT0kenValue", "<token>")

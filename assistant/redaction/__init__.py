@@ -21,7 +21,8 @@ A name marks its value in many spellings: ``password=...``, ``"token": "..."``, 
 ``Key``/``Value``), a YAML block scalar (``password: |``), URL-encoded fields
 (``password%3D...``, ``user[password]=...``), and sentences ("the password is ...").
 Command-line clients' password flags (``mysql -p...``, ``curl -u user:...``, ``sshpass -p``,
-``redis-cli -a``, ``docker login -p``) come out as ``password``.
+``redis-cli -a``, ``docker login -p``, ``ldapsearch -w``, httpie's ``http -a user:...``) come
+out as ``password``.
 """
 
 from assistant.redaction.config import (

@@ -1,6 +1,8 @@
 """Passwords passed to command-line clients: ``mysql -pS3cret``, ``sshpass -p pw``,
-``redis-cli -a pw``, ``docker login -p pw``, ``openssl -passin pass:pw`` and
-``curl -u user:pw`` (``--user``, ``--proxy-user``).
+``redis-cli -a pw``, ``docker login -p pw``, ``openssl -passin pass:pw``, the OpenLDAP
+clients' ``ldapsearch -w pw`` (``-W`` prompts, ``-y file`` names a file), ``curl -u user:pw``
+(``--user``, ``--proxy-user``) and httpie's ``http -a user:pw`` (``--auth``; with
+``-A bearer`` the whole value is a token).
 
 A short flag means a password only to the client that defines it (``ssh -p 2222`` is a port;
 ``mysql -p db`` prompts and names a database; ``docker run -u 1000:1000`` is a uid and gid),
@@ -27,12 +29,15 @@ _VALUE = rf"(?P<word>(?:{_QUOTED}|{_BARE})(?:{_BARE}|(?<=[:=]){_QUOTED})*)"
 _QUOTES = ('\\"', '"', "'")
 
 
-def _after(command: str, flag: str, glued: bool) -> re.Pattern[str]:
-    """``flag`` and its value within a few words after ``command`` (the first such flag, as
-    the words are skipped lazily); ``glued``: no blank between them (``-pS3cret``), as
-    ``mysql -p`` requires."""
+_GLUED = ""  # mysql -pS3cret: a blank would make the next word a database name
+_SPACED = r"[ \t]+"
+_EITHER = r"[ \t]*"  # getopt: -wS3cret or -w S3cret
+
+
+def _after(command: str, flag: str, gap: str) -> re.Pattern[str]:
+    """``flag``, ``gap`` and its value within a few words after ``command`` (the first such
+    flag, as the words are skipped lazily)."""
     skip = rf"(?:[ \t]+\S+){{0,{_WORDS}}}?"
-    gap = "" if glued else r"[ \t]+"
     return re.compile(rf"(?<![\w.-]){command}{_CMD_END}{skip}[ \t]+{flag}{gap}{_VALUE}")
 
 
@@ -42,16 +47,19 @@ class _Rule:
     pattern: re.Pattern[str]
 
 
-# Each trigger but "curl " costs the prefilter one scan of all text (sshpass and pass: ride
-# on "pass"), so the list stays short; ldapsearch -w and the mariadb client are left out.
+# Each trigger costs the prefilter one scan of all text (sshpass and pass: ride on "pass"),
+# so the list stays short; the mariadb client is left out.
 _RULES = (
-    _Rule("mysql", _after(r"mysql\w*", "-p", glued=True)),
-    _Rule("redis-cli", _after("redis-cli", "-a", glued=False)),
+    _Rule("mysql", _after(r"mysql\w*", "-p", _GLUED)),
+    _Rule("redis-cli", _after("redis-cli", "-a", _SPACED)),
     _Rule(
         " login ",
         _after(r"(?:docker|podman|nerdctl|buildah|skopeo|oras|registry|oc|cf|az)[ ]login",
-               "-p", glued=False),
+               "-p", _SPACED),
     ),
+    _Rule("ldap", _after(
+        "ldap(?:search|modify|add|delete|modrdn|compare|whoami|passwd|exop)", "-w", _EITHER
+    )),
     # sshpass's own options come first; a -p after the wrapped command is that command's.
     _Rule("sshpass", re.compile(
         r"(?<![\w.-])sshpass(?:[ \t]+(?:-P[ \t]*\S+|-[^pP\s]\S*)){0,8}[ \t]+-p[ \t]*" + _VALUE
@@ -62,6 +70,12 @@ _CURL = "curl "
 _USER_FLAG = re.compile(
     r"(?<!\S)(?:-[uU](?:=|[ \t]*)|--(?:user|proxy-user)(?:=|[ \t]+))" + _VALUE
 )
+# httpie (http, https) and its clone xh (xh, xhs): the command is a word of its own, not
+# the scheme of a URL. Its triggers are the flags, as "http" is on most lines of a log.
+_AUTH_SHORT, _AUTH_LONG = " -a", "--auth"
+_HTTPIE = re.compile(r"(?<![\w.:/-])(?:https?|xhs?)[ \t]")
+_AUTH_FLAG = re.compile(r"(?:(?<![^ ])-a(?:=|[ \t]*)|(?<!\S)--auth(?:=|[ \t]+))" + _VALUE)
+_BEARER = re.compile(r"(?<!\S)(?:-A[ \t]*|--auth-type(?:=|[ \t]+))bearer(?![\w-])")
 
 
 def _unquoted(line: str, start: int, end: int) -> tuple[int, int]:
@@ -77,7 +91,7 @@ def _unquoted(line: str, start: int, end: int) -> tuple[int, int]:
 
 
 class CommandLineDetector:
-    triggers = (*(rule.trigger for rule in _RULES), _CURL)
+    triggers = (*(rule.trigger for rule in _RULES), _CURL, _AUTH_SHORT, _AUTH_LONG)
     exact_triggers = ()
 
     def find(self, line: str) -> Iterator[Finding]:
@@ -90,17 +104,33 @@ class CommandLineDetector:
                         yield Finding(start, end, "password")
         curl = lowered.find(_CURL)
         if curl != -1:
-            yield from self._curl_passwords(line, curl)
+            yield from _user_passwords(line, _USER_FLAG, curl)
+        if _AUTH_SHORT in lowered or _AUTH_LONG in lowered:
+            yield from _httpie_credentials(line)
 
-    @staticmethod
-    def _curl_passwords(line: str, curl: int) -> Iterator[Finding]:
-        """``curl -u user:password`` (also glued, ``--user``, ``--proxy-user``)."""
-        for match in _USER_FLAG.finditer(line, curl):
-            start, end = _unquoted(line, *match.span("word"))
-            colon = line.find(":", start, end)
-            if colon == -1:
-                continue
-            start, end = _unquoted(line, colon + 1, end)
-            password = line[start:end]
-            if password and not is_dummy_value(password) and "://" not in password:
-                yield Finding(start, end, "password")
+
+def _user_passwords(line: str, flags: re.Pattern[str], pos: int) -> Iterator[Finding]:
+    """The password in ``user:password`` after each of ``flags`` from ``pos`` on (``curl -u``,
+    ``http -a``); a user alone makes the client prompt."""
+    for match in flags.finditer(line, pos):
+        start, end = _unquoted(line, *match.span("word"))
+        colon = line.find(":", start, end)
+        if colon == -1:
+            continue
+        start, end = _unquoted(line, colon + 1, end)
+        password = line[start:end]
+        if password and not is_dummy_value(password) and "://" not in password:
+            yield Finding(start, end, "password")
+
+
+def _httpie_credentials(line: str) -> Iterator[Finding]:
+    command = _HTTPIE.search(line)
+    if command is None:
+        return
+    if _BEARER.search(line, command.end()) is None:
+        yield from _user_passwords(line, _AUTH_FLAG, command.end())
+        return
+    for match in _AUTH_FLAG.finditer(line, command.end()):
+        start, end = _unquoted(line, *match.span("word"))
+        if end > start and not is_dummy_value(line[start:end]):
+            yield Finding(start, end, "token")

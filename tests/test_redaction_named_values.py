@@ -109,6 +109,54 @@ def test_a_value_at_another_indentation_is_not_the_entrys() -> None:
     assert REDACTOR.redact(text) == text
 
 
+HELM_VALUE_FIRST = """\
+extraEnv:
+  - value: s3cr3tValue
+    name: DB_PASSWORD
+  - value: debug
+    name: LOG_LEVEL
+  - value: "t0k3n with spaces"
+    # from the vault export
+    name: API_TOKEN
+  - value: plain
+    description: the name comes after a nested block
+    labels:
+      team: shop
+    name: JWT_SECRET
+resources: {}
+"""
+
+
+def test_yaml_entries_with_the_value_before_the_name_hide_sensitive_values_only() -> None:
+    out = shape(REDACTOR.redact(HELM_VALUE_FIRST))
+    assert out == (HELM_VALUE_FIRST.replace("- value: s3cr3tValue", "- value: <password>")
+                   .replace('"t0k3n with spaces"', '"<token>"')
+                   .replace("- value: plain", "- value: <secret>"))
+
+
+def test_value_first_entries_agree_across_text_lines_and_stream_and_keep_every_line() -> None:
+    lines = list(REDACTOR.redact_lines(HELM_VALUE_FIRST.splitlines(True)))
+    out = io.StringIO()
+    REDACTOR.redact_stream(io.StringIO(HELM_VALUE_FIRST), out)
+    assert len(lines) == HELM_VALUE_FIRST.count("\n")
+    assert "".join(lines) == out.getvalue() == REDACTOR.redact(HELM_VALUE_FIRST)
+
+
+@pytest.mark.parametrize("text", [
+    "- value: debug\n  name: LOG_LEVEL\n",
+    "- value: \"3\"\n  name: replicas\n",
+    "- value: s3cr3tValue\n  description: no name follows\n",
+    "- value: s3cr3tValue\n- name: DB_PASSWORD\n  valueFrom: {}\n",
+    "- value: s3cr3tValue\n  nested:\n    name: DB_PASSWORD\n",
+    "- value: s3cr3tValue\n" + "  note: filler\n" * 8 + "  name: DB_PASSWORD\n",
+    "- value: ${DB_PASSWORD}\n  name: DB_PASSWORD\n",
+    "- value: s3cr3tValue",
+])
+def test_value_first_entries_without_a_sensitive_sibling_name_stay(text: str) -> None:
+    assert REDACTOR.redact(text) == text
+    assert "".join(REDACTOR.redact_lines([text])) == text
+
+
 def test_value_block_scalar_under_a_sensitive_name_is_replaced_line_by_line() -> None:
     text = ("- name: TLS_PRIVATE_KEY\n  value: |\n    c2VjcmV0LWxpbmUtb25l\n\n"
             "    c2VjcmV0LWxpbmUtdHdv\n- name: PORT\n  value: \"8080\"\n")

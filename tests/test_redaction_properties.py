@@ -91,7 +91,7 @@ STATEFUL = st.sampled_from([
     "\n", "\r\n", "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----",
     "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "data:", "kind: Secret", "  password: aGVsbG8=", "---",
     "- name: DB_PASSWORD", "  value: hunter2", '"name": "API_TOKEN",', '"value": "abc123"', "{",
-    "password: |", "    s3cret-line", "  valueFrom:",
+    "password: |", "    s3cret-line", "  valueFrom:", "- value: hunter2", "  name: API_TOKEN",
 ])
 
 
@@ -117,11 +117,12 @@ def _env_formats(name: str, value: str) -> list[str]:
         f'{{"value": {quoted}, "name": "{name}"}}\n',
         f'{{\n  "name": "{name}",\n  "value": {quoted}\n}}\n',
         f"{name.lower()}: |\n  {value}\n  {value[::-1]}\nnext: 1\n",
+        f"  - value: {quoted}\n    # set by hand\n    name: {name}\n",
     ]
 
 
 @settings(deadline=None)
-@given(SURROUNDING, ENV_NAMES, ENV_VALUES, st.integers(0, 5), SURROUNDING)
+@given(SURROUNDING, ENV_NAMES, ENV_VALUES, st.integers(0, 6), SURROUNDING)
 def test_env_entry_and_block_scalar_values_never_leak(
     head: str, name: str, value: str, style: int, tail: str
 ) -> None:

@@ -10,6 +10,10 @@ as :func:`~assistant.redaction.fields.secret_kind_for_name` does for field names
 name comes first, as kubectl and Helm print it: a sensitive name opens the entry, and it
 closes at its ``value`` sibling, at a line left of the name's column or at a brace (JSON).
 A ``value: |`` block scalar is handed to the block scalar tracker.
+
+Written by hand, a YAML entry may open with its value (``- value: s3cr3t`` and then
+``name: DB_PASSWORD``): :class:`ValueFirstTracker` has the redactor hold that line back
+until a sibling name decides, for a few lines at most.
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ _JSON_LINES = 8  # a JSON entry's value comes within a few lines of its name or 
 TRIGGERS = ('"name"', "'name'", r'"name\\', " name:", r"\{name:", 'parametername"')
 ANCHORS = ("name",)
 _NAME_KEYS = frozenset({"name", "parametername"})
+# Every entry opening with its value: a YAML list item whose first key is ``value``.
+VALUE_FIRST_TRIGGERS = ("- value:",)
+_VALUE_FIRST = re.compile(r"[ \t]*+-[ \t]+(?P<key>[vV]alue)[ \t]*+:[ \t]*+")
+_HELD_LINES = 8  # an entry names its value within a few lines; held lines stay few
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,4 +227,62 @@ class NameValueTracker:
         pending.lines_left -= 1
         if brace is not None or "[" in line or pending.lines_left == 0:
             self._set(None)
+        return None
+
+
+@dataclass
+class _Held:
+    value: tuple[int, int]  # span of the value on the held line
+    column: int  # of the ``value`` key; its siblings start there
+    lines_left: int = _HELD_LINES
+
+
+class ValueFirstTracker:
+    """A YAML entry whose value comes before its name: :meth:`open` at the value's line,
+    then :meth:`feed` each following line until ``active`` is False."""
+
+    def __init__(self) -> None:
+        self._held: _Held | None = None
+        self.active = False  # a plain attribute: the session asks on every line it looks at
+
+    def open(self, line: str) -> bool:
+        """Does ``line`` open an entry with a scalar value (to be held back until decided)?"""
+        entry = _VALUE_FIRST.match(line)
+        if entry is None:
+            return False
+        span = _secret_span(line, _scalar(line, entry.end(), True, {}))
+        if span is None:
+            return False
+        self._held = _Held(span, entry.start("key"))
+        self.active = True
+        return True
+
+    def close(self) -> None:
+        self._held = None
+        self.active = False
+
+    def feed(self, line: str) -> Finding | None:
+        """A line after the value's: the value, once a sensitive sibling name is seen; the
+        entry is decided (``active`` False) at its name, its end or after a few lines."""
+        held = self._held
+        assert held is not None
+        stripped = line.lstrip()
+        column = len(line) - len(stripped)
+        held.lines_left -= 1
+        if stripped and not stripped.startswith("#"):
+            if column < held.column:
+                self.close()
+                return None
+            entry = _ENTRY.match(line, column) if column == held.column else None
+            if entry is not None and not entry.group("kq") and (
+                entry.group("key").lower() in _NAME_KEYS
+            ):
+                self.close()
+                name = _scalar(line, entry.end(), True, {})
+                if name is None or name[1] - name[0] > MAX_NAME:
+                    return None
+                kind = secret_kind_for_name(line[name[0] : name[1]])
+                return None if kind is None else Finding(*held.value, kind)
+        if held.lines_left == 0:
+            self.close()
         return None

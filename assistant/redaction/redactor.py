@@ -11,10 +11,10 @@ from assistant.redaction.blockscalar import TRIGGERS as SCALAR_TRIGGERS
 from assistant.redaction.blockscalar import BlockScalarTracker
 from assistant.redaction.commands import CommandLineDetector
 from assistant.redaction.config import RedactionConfig
-from assistant.redaction.detector import Detector, RegexDetector
+from assistant.redaction.detector import Detector, Finding, RegexDetector
 from assistant.redaction.envpairs import ANCHORS as PAIR_ANCHORS
 from assistant.redaction.envpairs import TRIGGERS as PAIR_TRIGGERS
-from assistant.redaction.envpairs import NameValueTracker
+from assistant.redaction.envpairs import VALUE_FIRST_TRIGGERS, NameValueTracker, ValueFirstTracker
 from assistant.redaction.generic import HighEntropyDetector
 from assistant.redaction.headers import AuthorizationDetector, CookieDetector
 from assistant.redaction.keyvalue import KeyValueDetector
@@ -84,13 +84,15 @@ class Redactor:
             HighEntropyDetector(),
         )
         # Owners of triggers: detectors by rank, then the trackers of values named on other
-        # lines: Kubernetes manifests, name/value entries, block scalars.
+        # lines: Kubernetes manifests, name/value entries, block scalars, value-first entries.
         self._manifest_owner = len(self._detectors)
         self._pairs_owner = self._manifest_owner + 1
         self._scalars_owner = self._manifest_owner + 2
+        self._value_first_owner = self._manifest_owner + 3
         self._triggers = Triggers(
             [(d.triggers, d.exact_triggers) for d in self._detectors]
-            + [(MANIFEST_TRIGGERS, ()), (PAIR_TRIGGERS, ()), (SCALAR_TRIGGERS, ())],
+            + [(MANIFEST_TRIGGERS, ()), (PAIR_TRIGGERS, ()), (SCALAR_TRIGGERS, ()),
+               (VALUE_FIRST_TRIGGERS, ())],
             {rank: d.regex for rank, d in enumerate(custom)},
             PAIR_ANCHORS + ENCODED_ANCHORS + SCALAR_ANCHORS,
         )
@@ -104,8 +106,8 @@ class Redactor:
         session = _Session(self)
         if len(text) <= _SHORT and "\n" not in text:
             # Chat messages, names and values: one line, checked without a block scan.
-            return "".join(session.feed(text)) + session.finish()
-        return session.block(text) + session.finish()
+            return "".join(session.feed(text) + session.finish())
+        return session.block(text) + "".join(session.finish())
 
     def redact_lines(self, lines: Iterable[str]) -> Iterator[str]:
         """Redact line by line in constant memory; lines may keep or omit their endings.
@@ -117,9 +119,7 @@ class Redactor:
         for item in lines:
             for line in _split_lines(item):
                 yield from session.feed(line)
-        tail = session.finish()
-        if tail:
-            yield tail
+        yield from session.finish()
 
     def redact_stream(self, src: TextIO, dst: TextIO) -> None:
         """Copy ``src`` to ``dst`` redacted, a block at a time (memory does not grow with size)."""
@@ -137,7 +137,7 @@ class Redactor:
             carry = buffer[cut:]
         if carry:
             dst.write(session.block(carry))
-        dst.write(session.finish())
+        dst.write("".join(session.finish()))
 
     # -- structured values ----------------------------------------------------------------
 
@@ -177,7 +177,7 @@ class Redactor:
 
 class _Session:
     """State for one text or stream: open key blocks, Kubernetes data blocks, name/value
-    entries and block scalars."""
+    entries, block scalars, and the lines held back while a value waits for its name."""
 
     def __init__(self, redactor: Redactor) -> None:
         self._r = redactor
@@ -186,13 +186,18 @@ class _Session:
         self._manifest = ManifestTracker()
         self._scalars = BlockScalarTracker()
         self._pairs = NameValueTracker(self._scalars)
+        self._value_first = ValueFirstTracker()
         self._body_ending = ""
+        # While a value waits for its name: its line (content, findings, ending) and the
+        # output of the lines after it.
+        self._head: tuple[str, list[RankedFinding], str] = ("", [], "")
+        self._held: list[str] = []
 
     @property
     def _idle(self) -> bool:
         return not (
             self._pem.active or self._manifest.active or self._scalars.active
-            or self._pairs.active
+            or self._pairs.active or self._value_first.active
         )
 
     def block(self, text: str) -> str:
@@ -223,6 +228,24 @@ class _Session:
 
         ``owners``: the trigger owners of the line when already known from a block scan.
         """
+        if not self._value_first.active:
+            return self._feed(line, owners)
+        found = self._value_first.feed(_split_ending(line)[0])
+        if self._value_first.active:
+            self._held.extend(self._feed(line, owners))
+            return []
+        return self._release(found) + self._feed(line, owners)
+
+    def _release(self, found: Finding | None) -> list[str]:
+        """The held lines, the value on the first one replaced when ``found``."""
+        content, findings, ending = self._head
+        if found is not None:
+            findings.append(RankedFinding(found.start, found.end, self._r._pairs_owner, found.kind))
+        out = [self._r._apply(content, findings) + ending, *self._held]
+        self._head, self._held = ("", [], ""), []
+        return out
+
+    def _feed(self, line: str, owners: set[int] | None) -> list[str]:
         content, ending = _split_ending(line)
         out: list[str] = []
         if self._pem.active:
@@ -260,6 +283,12 @@ class _Session:
                 if f.start < len(head)
             ]
             content = head
+        elif (
+            self._r._value_first_owner in owners and not self._value_first.active
+            and not self._pem.active and self._value_first.open(content)
+        ):
+            self._head = (content, findings, ending)
+            return out
         out.append(self._r._apply(content, findings) + ending)
         return out
 
@@ -271,7 +300,13 @@ class _Session:
         rank = self._r._pairs_owner
         return [RankedFinding(f.start, f.end, rank, f.kind) for f in found]
 
-    def finish(self) -> str:
-        """Close a key block the input ended inside of."""
+    def finish(self) -> list[str]:
+        """The lines still held back, and the end of a key block the input ended inside of."""
+        out: list[str] = []
+        if self._value_first.active:
+            self._value_first.close()
+            out = self._release(None)
         placeholder = self._pem.close()
-        return "" if placeholder is None else placeholder + self._body_ending
+        if placeholder is not None:
+            out.append(placeholder + self._body_ending)
+        return out

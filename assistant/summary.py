@@ -47,6 +47,9 @@ def _timeline_line(e: AuditEvent) -> str | None:
                     f"attempt(s): {_short(p.get('output', ''))}")
         case "verification":
             return f"verification of {p.get('proposal_id')}: {p.get('verdict')}"
+        case "interrupted" if p.get("by_hand"):
+            return (f"{who} marked {p.get('proposal_id')} interrupted "
+                    f"({_short(str(p.get('reason', '')))}); it was not re-run")
         case "interrupted":
             return f"{p.get('proposal_id')} was interrupted by a crash and not re-run"
         case _:

@@ -49,3 +49,17 @@ def test_unconfirmed_proposal_is_an_open_question():
 
 def test_empty_thread_says_so():
     assert "No events recorded" in incident_summary("nope", [])
+
+
+def test_an_interruption_by_hand_names_who_and_why_and_a_crash_says_crash():
+    events = [
+        _event(1, "proposal", "U02BOB", {"id": "p-1", "call": CALL}),
+        _event(2, "interrupted", "U01ALICE", {"proposal_id": "p-1", "by_hand": True,
+                                              "reason": "replica gone, rollout checked"}),
+        _event(3, "interrupted", "host:1", {"proposal_id": "p-2"}),
+    ]
+    md = incident_summary("t1", events)
+    assert ("U01ALICE marked p-1 interrupted (replica gone, rollout checked); "
+            "it was not re-run") in md
+    assert "p-2 was interrupted by a crash and not re-run" in md
+    assert "p-1 was interrupted by a crash" not in md

@@ -204,3 +204,28 @@ def test_configmap_data_is_left_alone() -> None:
 ])
 def test_templates_masks_and_empty_values_are_not_secrets(line: str) -> None:
     assert REDACTOR.redact(line) == line
+
+
+@pytest.mark.parametrize("line", [
+    "SLACK_BOT_TOKEN: missing, set it in the environment",
+    "SLACK_BOT_TOKEN: not set",
+    "environment: SLACK_BOT_TOKEN: missing, set it in the environment",
+    "error: OPSBOT_ALERTMANAGER_TOKEN: not set (the receiver needs one)",
+    "DB_PASSWORD: Not Set",
+    "api_key: invalid",
+    "SLACK_SIGNING_SECRET: see the app's Basic Information page",
+])
+def test_a_message_about_a_setting_after_its_name_stays_readable(line: str) -> None:
+    assert REDACTOR.redact(line) == line
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("SLACK_BOT_TOKEN: xoxb-123-456-abcdef", "SLACK_BOT_TOKEN: <slack-token>"),
+    ("SLACK_BOT_TOKEN: notsetq7Zk2", "SLACK_BOT_TOKEN: <token>"),
+    ("DB_PASSWORD: not-a-word-2024", "DB_PASSWORD: <password>"),
+    ("DB_PASSWORD='not set'", "DB_PASSWORD='<password>'"),
+])
+def test_a_value_that_merely_starts_like_a_message_is_still_replaced(
+    line: str, expected: str
+) -> None:
+    assert shape(REDACTOR.redact(line)) == expected

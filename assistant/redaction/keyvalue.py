@@ -21,7 +21,7 @@ from assistant.redaction.fields import (
     secret_kind_for_name,
     starts_with_template,
 )
-from assistant.redaction.prose import stated_secret
+from assistant.redaction.prose import opens_message, stated_secret
 
 _AFTER_NAME = re.compile(r"(?P<kq>\\?[\"'])?(?P<pre>[ \t]*)(?P<sep>:=|=>|=|:)(?P<post>[ \t]*)")
 _FLAG_VALUE = re.compile(r"[ \t]+(?P<value>\"[^\"]*\"|'[^']*'|[^\s\"'-][^\s\"',;]*)")
@@ -170,6 +170,8 @@ class KeyValueDetector:
         value = line[start:end]
         if not value.strip() or is_dummy_value(value) or starts_with_template(line, start):
             return None
+        if a.sep == ":" and not quoted and opens_message(line, start):
+            return None  # "SLACK_BOT_TOKEN: missing, set it in the environment"
         # JSON never has a bare word after a quoted name: ``"db-creds" : secret`` is prose.
         loose = a.key_quote or not _structured_key(line, a)
         if a.sep == ":" and not quoted and loose and not looks_secretish(value):

@@ -73,6 +73,12 @@ attached linked scoped limited restricted revocable rotatable unchanged separate
 elsewhere inside outside under over behind between
 """.split())
 _QUOTED = ("dq", "sq", "bq")
+# An error message naming a setting: "SLACK_BOT_TOKEN: missing, set it in the environment",
+# "API_KEY: not set". A status word alone, or a word that opens a sentence and then another.
+_MESSAGE = re.compile(
+    r"(?i:missing|unset|empty|invalid|expired|revoked|undefined|absent|unavailable|required"
+    r"|incorrect|malformed)(?![\w-])|(?i:not|no|the|see|set|must)[ ]+[A-Za-z]"
+)
 
 
 def _value_span(match: re.Match[str]) -> tuple[int, int, bool]:
@@ -130,6 +136,11 @@ def _stated(match: re.Match[str], line: str, kind: str, name: str) -> Finding | 
     if end > start and credential_like(line[start:end], quoted=quoted, after=name):
         return Finding(start, end, kind)
     return None
+
+
+def opens_message(line: str, start: int) -> bool:
+    """Does a message about the value, rather than the value, start at ``start``?"""
+    return _MESSAGE.match(line, start) is not None
 
 
 def stated_secret(line: str, start: int, end: int) -> Finding | None:

@@ -33,15 +33,29 @@ def shape(text: str) -> str:
     ("the password is 'correct horse'", "the password is '<password>'"),
     ("api key was 4f9a2c7e1b before rotation", "api key was <api-key> before rotation"),
     ("the secret is S3cr3tValue", "the secret is <secret>"),
+    # short lower-case passwords count where the sentence ends with them
+    ("pw is letmein", "pw is <password>"),
+    ("the password is hunter", "the password is <password>"),
+    ("ok so the password is qwerty.", "ok so the password is <password>."),
+    ("the root pw was dragon, changed since", "the root pw was <password>, changed since"),
+    ("new password is monkey (rotate it after)", "new password is <password> (rotate it after)"),
+    ("pw is shadow request_id=42", "pw is <password> request_id=42"),
+    ("pw: letmein", "pw: <password>"),
+    ("ok, the password: letmein.", "ok, the password: <password>."),
+    ("fyi password: abc123 for staging", "fyi password: <password> for staging"),
 ])
 def test_stated_secret_is_replaced(line: str, expected: str) -> None:
     assert shape(REDACTOR.redact(line)) == expected
 
 
-def test_inside_a_json_message_the_closing_quote_stays() -> None:
-    record = json.dumps({"msg": "the password is fvealnrkz526", "level": "info"})
+@pytest.mark.parametrize(("message", "secret"), [
+    ("the password is fvealnrkz526", "fvealnrkz526"),
+    ("pw is letmein", "letmein"),  # the end of the JSON string ends the sentence
+])
+def test_inside_a_json_message_the_closing_quote_stays(message: str, secret: str) -> None:
+    record = json.dumps({"msg": message, "level": "info"})
     out = REDACTOR.redact(record)
-    assert "fvealnrkz526" not in out and json.loads(out)["level"] == "info"
+    assert secret not in out and json.loads(out)["level"] == "info"
 
 
 @pytest.mark.parametrize("line", [
@@ -69,6 +83,20 @@ def test_inside_a_json_message_the_closing_quote_stays() -> None:
     "password is ${DB_PASSWORD}",
     "the token is https://auth.acme.io/token",
     "the password is 12 characters",
+    # short words describing a password, or not ending the sentence
+    "password is rotated daily",
+    "the password is rotated",
+    "password is hashed with bcrypt",
+    "the password is common to all replicas",
+    "the password is common",
+    "the password is longer than 12 characters",
+    "the password is lowercase",
+    "the token is opaque",
+    "the token is bearer",
+    "the secret is regcred",
+    "the api key is scoped.",
+    "invalid password: try again",
+    "the password: see vault",
 ])
 def test_sentences_that_state_no_secret_stay(line: str) -> None:
     assert REDACTOR.redact(line) == line

@@ -21,7 +21,7 @@ from assistant.redaction.fields import (
     secret_kind_for_name,
     starts_with_template,
 )
-from assistant.redaction.prose import opens_message, stated_secret
+from assistant.redaction.prose import opens_message, stated_password, stated_secret
 
 _AFTER_NAME = re.compile(r"(?P<kq>\\?[\"'])?(?P<pre>[ \t]*)(?P<sep>:=|=>|=|:)(?P<post>[ \t]*)")
 _FLAG_VALUE = re.compile(r"[ \t]+(?P<value>\"[^\"]*\"|'[^']*'|[^\s\"'-][^\s\"',;]*)")
@@ -174,8 +174,11 @@ class KeyValueDetector:
             return None  # "SLACK_BOT_TOKEN: missing, set it in the environment"
         # JSON never has a bare word after a quoted name: ``"db-creds" : secret`` is prose.
         loose = a.key_quote or not _structured_key(line, a)
-        if a.sep == ":" and not quoted and loose and not looks_secretish(value):
-            return None
+        if a.sep == ":" and not quoted and loose:
+            end = start + len(value.rstrip(".:"))  # prose: the sentence's full stop stays
+            value = line[start:end]
+            if not (looks_secretish(value) or stated_password(line, start, end, kind)):
+                return None
         if not quoted and a.spaced and _CODE.fullmatch(value):
             return None  # ``token = session.get_token(...)`` in a stack trace is code
         return Finding(start, end, kind)

@@ -13,6 +13,15 @@ the verb must look like a credential rather than like English: not a common word
 ``JWT-based``), numbers with separators or units (dates, versions, ``3600s``), paths, URLs
 and, after "secret", Kubernetes object names are not credentials. Quoted values are, unless
 they are a stopword.
+
+A shorter lower-case password (``letmein``, ``hunter``: 6 or 7 letters) counts only where
+the sentence ends with it: at the end of the line, before punctuation, a closing quote or
+bracket, an aside in brackets or the next ``key=`` field of a log line ("pw is letmein.",
+"the password is hunter", "ok, the password: qwerty"). A description goes on ("the password
+is rotated daily", "stored in vault") or is a word the stoplist and endings know
+("required", "common"); "pw is letmein until friday" is missed for the same reason. Tokens,
+keys and secrets are not short English-looking words ("the secret is regcred" names a
+Kubernetes Secret), so this applies to passwords only.
 """
 
 from __future__ import annotations
@@ -40,6 +49,10 @@ _PW_STATEMENT = re.compile(
 )
 _MIN_LENGTH = 6
 _MIN_WORD_LENGTH = 8
+# After the value: the end of the line, sentence punctuation, a closing quote or bracket (also
+# of a JSON string), a blank and an aside ("letmein (rotate it)", "letmein - ask bob") or the
+# next field of a log line ("pw is letmein request_id=...").
+_CLOSES = re.compile(r"[.,;:!?)\]\"'`\\]|[ \t]+(?:[(\[-]|[\w.-]+=)|[ \t]*$")
 # 2024-05-01T12:00:00Z, 10.0.3.7, v1.2.3, 3600s, 512MB (all digits may be a PIN: not these)
 _NUMBERISH = re.compile(r"[vV]?\d[\d.,:/+-]*(?:T[\d.:+-]*Z?)?[a-zA-Z]{0,3}")
 _K8S_NAME = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)+")
@@ -70,7 +83,11 @@ successfully currently usually always generally expected unexpected important cr
 sufficient insufficient complex simple policy length characters chars digits letters symbols
 success successful failed failure error pending ready true false yes off stolen tied bound
 attached linked scoped limited restricted revocable rotatable unchanged separate separately
-elsewhere inside outside under over behind between
+elsewhere inside outside under over behind between common opaque bearer bcrypt yours theirs
+longer shorter weaker stronger better lowercase uppercase unicode cleartext mismatch within
+there nearby inline online offline onsite remote legacy standard strict robust fragile perfect
+similar distinct nobody tricky sketchy lengthy quirky clunky crappy rubbish twelve sixteen
+eleven twenty thirty
 """.split())
 _QUOTED = ("dq", "sq", "bq")
 # An error message naming a setting: "SLACK_BOT_TOKEN: missing, set it in the environment",
@@ -99,8 +116,9 @@ def _english_parts(word: str) -> list[bool]:
     return [p in _STOPWORDS or p.endswith(_ENGLISH_ENDINGS) for p in parts if p]
 
 
-def credential_like(value: str, *, quoted: bool, after: str) -> bool:
-    """Could ``value``, stated to be the ``after`` ("password", "secret", ...), be one?"""
+def credential_like(value: str, *, quoted: bool, after: str, closing: bool = False) -> bool:
+    """Could ``value``, stated to be the ``after`` ("password", "secret", ...), be one?
+    ``closing``: it is a password and the sentence ends with it, so a short word counts."""
     if not value or is_dummy_value(value) or value.lower().rstrip("!?") in _STOPWORDS:
         return False
     if quoted:
@@ -120,7 +138,8 @@ def credential_like(value: str, *, quoted: bool, after: str) -> bool:
     # Lower case without digits: a long word that is not English. With other symbols it is a
     # name, type or host (kubernetes.io/tls) far more often than a password.
     letters = value.replace("-", "")
-    return letters.isalpha() and len(letters) >= _MIN_WORD_LENGTH and not any(english)
+    long_enough = closing or len(letters) >= _MIN_WORD_LENGTH
+    return letters.isalpha() and long_enough and not any(english)
 
 
 def _kind(line: str, start: int, name: str) -> str | None:
@@ -131,9 +150,23 @@ def _kind(line: str, start: int, name: str) -> str | None:
     return secret_kind_for_name(f"{word_before(line, start)}_{name}")
 
 
+def _closing(line: str, end: int, kind: str) -> bool:
+    """Is the value before ``end`` a password that its sentence ends with?"""
+    return kind == "password" and _CLOSES.match(line, end) is not None
+
+
+def stated_password(line: str, start: int, end: int, kind: str) -> bool:
+    """Is ``line[start:end]`` a password word a sentence ends with ("the password: letmein.")?"""
+    return _closing(line, end, kind) and credential_like(
+        line[start:end], quoted=False, after=kind, closing=True
+    )
+
+
 def _stated(match: re.Match[str], line: str, kind: str, name: str) -> Finding | None:
     start, end, quoted = _value_span(match)
-    if end > start and credential_like(line[start:end], quoted=quoted, after=name):
+    closing = _closing(line, end, kind)
+    if end > start and credential_like(line[start:end], quoted=quoted, after=name,
+                                       closing=closing):
         return Finding(start, end, kind)
     return None
 

@@ -506,16 +506,20 @@ def _env_entries(rng: random.Random, name: str, secret: str) -> list[tuple[str, 
     return entries
 
 
-def _env_yaml(entries: list[tuple[str, str | None]], indent: int) -> list[str]:
+def _env_yaml(
+    entries: list[tuple[str, str | None]], indent: int, value_first: bool = False
+) -> list[str]:
+    """As kubectl prints env (name first), or as some write it by hand (value first)."""
     pad = " " * indent
     lines = []
     for name, value in entries:
-        lines.append(f"{pad}- name: {name}")
         if value is None:
-            lines += [f"{pad}  valueFrom:", f"{pad}    secretKeyRef:",
+            lines += [f"{pad}- name: {name}", f"{pad}  valueFrom:", f"{pad}    secretKeyRef:",
                       f"{pad}      key: password", f"{pad}      name: {name.lower()}"]
+        elif value_first:
+            lines += [f"{pad}- value: {yaml_scalar(value)}", f"{pad}  name: {name}"]
         else:
-            lines.append(f"{pad}  value: {yaml_scalar(value)}")
+            lines += [f"{pad}- name: {name}", f"{pad}  value: {yaml_scalar(value)}"]
     return lines
 
 
@@ -539,17 +543,18 @@ def _env_json(entries: list[tuple[str, str | None]], indent: int) -> list[str]:
 
 def k8s_env(rng: random.Random) -> SecretSample:
     """Container env where the sibling name makes the value secret: kubectl -o yaml/json,
-    Helm values, ECS task definitions and jq -c output."""
+    Helm values (name or value first), ECS task definitions and jq -c output."""
     s = env_secret(rng)
     entries = _env_entries(rng, rng.choice(_SECRET_ENV_NAMES), s)
-    style = rng.randrange(5)
+    style = rng.randrange(6)
     if style == 0:  # kubectl get pod -o yaml
         lines = ["spec:", "  containers:", "  - env:", *_env_yaml(entries, 4),
                  f"    image: ghcr.io/acme/checkout:1.{rng.randint(0, 9)}.{rng.randint(0, 9)}",
                  "    imagePullPolicy: IfNotPresent", "    name: app"]
-    elif style == 1:  # Helm values
+    elif style in (1, 5):  # Helm values, written by hand with the value first in style 5
         lines = ["checkout:", f"  replicaCount: {rng.randint(1, 6)}", "  extraEnv:",
-                 *_env_yaml(entries, 4), "  resources:", "    limits:", "      cpu: 500m"]
+                 *_env_yaml(entries, 4, value_first=style == 5), "  resources:", "    limits:",
+                 "      cpu: 500m"]
     elif style == 2:  # kubectl get pod -o json
         lines = ['        "containers": [', "            {", *_env_json(entries, 16),
                  '                "image": "ghcr.io/acme/checkout:1.4.2",',
@@ -593,6 +598,11 @@ def cli_password(rng: random.Random) -> SecretSample:
         f"redis-cli -h redis-master -p 6379 -a {q} --no-auth-warning INFO replication",
         f"docker login -u {user} -p {q} registry.acme.io",
         f"openssl pkcs12 -export -in tls.crt -inkey tls.key -out tls.p12 -passout pass:{q}",
+        f"ldapsearch -x -H ldaps://ldap.acme.io -D cn={user},dc=acme,dc=io -w {q} "
+        f"-b ou=people,dc=acme,dc=io '(uid=alice)'",
+        f"ldapmodify -x -D cn={user},dc=acme,dc=io -w{q} -f /tmp/rotate.ldif",
+        f"http -a {shell_quote(rng, user + ':' + s)} GET https://api.acme.io/v1/orders",
+        f"https --auth={shell_quote(rng, user + ':' + s)} api.acme.io/v1/me",
     ])
     if '"' not in cmd and rng.random() < 0.2:
         cmd = f'bash -c "{cmd}"'
@@ -648,8 +658,20 @@ def yaml_block_scalar(rng: random.Random) -> SecretSample:
     return SecretSample("yaml-block-scalar", False, "".join(x + "\n" for x in lines), secrets)
 
 
+_WORD_PASSWORDS = ["letmein", "hunter", "dragon", "monkey", "qwerty", "shadow", "master",
+                   "sunshine", "iloveyou", "trustno"]
+
+
 def prose_password(rng: random.Random) -> SecretSample:
-    """A secret stated in a chat message, not next to a field name."""
+    """A secret stated in a chat message, not next to a field name; now and then a short
+    lower-case word that ends its sentence."""
+    if rng.random() < 0.25:
+        word = rng.choice(_WORD_PASSWORDS)
+        template = rng.choice([
+            "pw is {s}", "the password is {s}.", "fyi the root pw was {s}, changed since",
+            "ok, the password: {s}", "the admin password is {s} (rotate it after)",
+        ])
+        return _sample("prose-password", rng, template.format(s=word), word, generic=True)
     password = human_password(rng).rstrip(".")
     token = mixed(rng, rng.randint(12, 32), ALNUM + rng.choice(["", "-_"]))
     template, s = rng.choice([
@@ -835,6 +857,10 @@ def _prose_lookalike(rng: random.Random) -> str:
         "your password is not set", "the token is a JWT", "password is different from the old one",
         f"the secret is {rng.choice(['checkout-tls', 'regcred', 'db-creds-v2'])}",
         "the api key is missing from the request", "pw: see the vault entry",
+        "password is rotated daily", "the password is common to all replicas",
+        "the password is hashed with bcrypt", "the token is opaque",
+        "invalid password: try again", f"{rng.choice(_SECRET_ENV_NAMES)}: not set",
+        f"error: {rng.choice(_SECRET_ENV_NAMES)}: missing, set it in the environment",
     ])
 
 
@@ -851,6 +877,10 @@ def _command_lookalike(rng: random.Random) -> str:
         "psql -h db.internal -U app -d shop -c 'select 1'",
         "kubectl exec mysql-0 -- mysqladmin ping",
         "curl -sS -H 'Accept: application/json' https://api.acme.io/v1/orders?page=2",
+        "ldapsearch -x -D cn=admin,dc=acme,dc=io -W -b dc=acme,dc=io '(uid=alice)'",
+        "ldapsearch -x -D cn=admin,dc=acme,dc=io -y /etc/ldap.secret -b dc=acme,dc=io",
+        "http -a alice GET https://api.acme.io/v1/me", "uname -a", "cp -a /etc/nginx /backup",
+        "wget -w 2 https://ldap.acme.io/export.ldif",
     ])
 
 
@@ -872,6 +902,7 @@ def _structure_lookalike(rng: random.Random) -> str:
     name, value = rng.choice(_PLAIN_ENV)
     return rng.choice([
         "\n".join(_env_yaml([(name, value), (rng.choice(_SECRET_ENV_NAMES), None)], 4)),
+        "\n".join(_env_yaml([(name, value)], 2, value_first=True)),
         json.dumps({"name": name, "value": value}),
         "\n".join(["description: |", "  Rotates the API token every night and stores the",
                     "  new password in vault.", "schedule: '0 3 * * *'"]),

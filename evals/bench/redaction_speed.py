@@ -101,6 +101,8 @@ ADVERSARIAL = {
     "sentences": "password is ",
     "encoded names": "%26password%3D",
     "name/value entries": '{"name":"x_token","value":"y"}',
+    "client auth flags": "http -a a:b ldapsearch -w ",
+    "setting messages": "API_TOKEN: missing, ",
 }
 
 

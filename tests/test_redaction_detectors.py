@@ -224,6 +224,9 @@ def test_a_message_about_a_setting_after_its_name_stays_readable(line: str) -> N
     ("SLACK_BOT_TOKEN: notsetq7Zk2", "SLACK_BOT_TOKEN: <token>"),
     ("DB_PASSWORD: not-a-word-2024", "DB_PASSWORD: <password>"),
     ("DB_PASSWORD='not set'", "DB_PASSWORD='<password>'"),
+    ("password: the quick brown fox", "password: <password>"),
+    ("password: no one knows", "password: <password>"),
+    ("password: see you later alligator", "password: <password>"),
 ])
 def test_a_value_that_merely_starts_like_a_message_is_still_replaced(
     line: str, expected: str

@@ -170,7 +170,7 @@ class KeyValueDetector:
         value = line[start:end]
         if not value.strip() or is_dummy_value(value) or starts_with_template(line, start):
             return None
-        if a.sep == ":" and not quoted and opens_message(line, start):
+        if a.sep == ":" and not quoted and opens_message(line, start, a.key):
             return None  # "SLACK_BOT_TOKEN: missing, set it in the environment"
         # JSON never has a bare word after a quoted name: ``"db-creds" : secret`` is prose.
         loose = a.key_quote or not _structured_key(line, a)

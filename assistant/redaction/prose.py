@@ -91,11 +91,18 @@ eleven twenty thirty
 """.split())
 _QUOTED = ("dq", "sq", "bq")
 # An error message naming a setting: "SLACK_BOT_TOKEN: missing, set it in the environment",
-# "API_KEY: not set". A status word alone, or a word that opens a sentence and then another.
+# "API_KEY: not set". A status word, or a fixed "not set"-style phrase, after any name.
 _MESSAGE = re.compile(
     r"(?i:missing|unset|empty|invalid|expired|revoked|undefined|absent|unavailable|required"
-    r"|incorrect|malformed)(?![\w-])|(?i:not|no|the|see|set|must)[ ]+[A-Za-z]"
+    r"|incorrect|malformed"
+    r"|not[ ]+(?:set|found|provided|configured|defined|given|available|valid)"
+    r"|no[ ]+(?:value|token|key|secret|password))(?![\w-])"
 )
+# Instructions ("see the app's settings page", "must start with xoxb-") are read as a message
+# only after a setting's name (SLACK_SIGNING_SECRET), where error messages name them; after
+# a config key (password:) a passphrase may well be words ("the quick brown fox").
+_INSTRUCTION = re.compile(r"(?i:see|set|must)[ ]+[A-Za-z]")
+_SETTING_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 
 
 def _value_span(match: re.Match[str]) -> tuple[int, int, bool]:
@@ -171,9 +178,13 @@ def _stated(match: re.Match[str], line: str, kind: str, name: str) -> Finding | 
     return None
 
 
-def opens_message(line: str, start: int) -> bool:
-    """Does a message about the value, rather than the value, start at ``start``?"""
-    return _MESSAGE.match(line, start) is not None
+def opens_message(line: str, start: int, name: str) -> bool:
+    """Does a message about the value of ``name``, rather than the value, start at
+    ``start``?"""
+    if _MESSAGE.match(line, start) is not None:
+        return True
+    return (_SETTING_NAME.fullmatch(name) is not None
+            and _INSTRUCTION.match(line, start) is not None)
 
 
 def stated_secret(line: str, start: int, end: int) -> Finding | None:

@@ -50,8 +50,8 @@ class SlackSettings(BaseModel):
             return value or None
 
         bot_token = get("SLACK_BOT_TOKEN")
-        # Credentials are named inside the message: "SLACK_BOT_TOKEN: ..." reads as a
-        # secret to the redactor, which then hides the explanation.
+        # Credentials are named inside the sentence: after "SLACK_BOT_TOKEN: " the redactor
+        # takes free text for the token's value (only statuses like "not set" stay).
         if bot_token is None:
             raise InputError("set SLACK_BOT_TOKEN to the bot token (xoxb-...)", source=ENV)
         app_token, signing_secret = get("SLACK_APP_TOKEN"), get("SLACK_SIGNING_SECRET")

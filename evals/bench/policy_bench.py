@@ -24,10 +24,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import cedarpy
-
 from assistant.models import Actor, BlastRadius, ErrorBudget, Facts, Outcome, ToolCall
 from assistant.policy import Policy, compile_policy, decide
+from evals.bench import baseline
 from tools.catalog import CATALOG
 
 ENVIRONMENTS = ("prod", "staging")
@@ -274,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     opts = parser.parse_args(argv)
+    cedarpy = baseline("cedarpy")
 
     started = time.perf_counter()
     policy: Policy = compile_policy([("bench.yaml", opsbot_yaml())])

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from assistant.redaction import Redactor
+from evals.bench import baseline
 from evals.bench.redaction_corpus import mixed_log
 
 MB = 1_000_000
@@ -53,11 +54,10 @@ def _lines(redactor: Redactor, path: Path) -> None:
 
 
 def _detect_secrets(path: Path) -> int:
-    from detect_secrets.core.scan import scan_file
-    from detect_secrets.settings import default_settings
-
-    with default_settings():
-        return sum(1 for _ in scan_file(str(path)))
+    scan = baseline("detect_secrets.core.scan")
+    settings = baseline("detect_secrets.settings")
+    with settings.default_settings():
+        return sum(1 for _ in scan.scan_file(str(path)))
 
 
 def _times(run: Callable[[], object], repeat: int) -> tuple[list[float], list[float]]:

@@ -6,10 +6,11 @@ card's final state, records every call byte for byte (leak checks, exact Block K
 payloads), and can be told to fail a method (429 + Retry-After, 500).
 
 ``SignedSender`` plays Slack's side of HTTP mode: events, button clicks and slash commands,
-signed with the signing secret like the real thing.
+signed with the signing secret like the real thing. The payloads are built by the functions
+below it, which Socket Mode's stand-in (socket_mode_standin.py) sends in envelopes instead.
 
 ``opsbot_on_standin`` wires a real opsbot (runtime, session, SlackService, HTTP server) to
-both, on loopback ports.
+both, on loopback ports; ``slack_service`` is the same opsbot without a listener.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from slack_sdk.signature import SignatureVerifier
@@ -43,11 +44,15 @@ from assistant.slack.server import SlackHttpServer
 from assistant.slack.service import SlackService
 from assistant.slack.settings import SlackSettings
 
+if TYPE_CHECKING:
+    from socket_mode_standin import SocketModeStandin
+
 BOT_USER = "UOPSBOT"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0INCIDENT"
 ALERT_CHANNEL = "C0ALERTS"
 ALERT_TOKEN = "am-webhook-token"
+APP_TOKEN = "xapp-1-A0OPSBOT-1-standin"
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class Call:
     args: dict[str, Any]  # JSON body or form fields; JSON-valued fields decoded
     raw: str  # the request as sent: query string and body
     at: float
+    token: str | None = None  # from the Authorization header
 
 
 @dataclass
@@ -79,8 +85,10 @@ class StoredMessage:
 
 
 class SlackStandin:
-    def __init__(self, usergroups: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, usergroups: dict[str, list[str]] | None = None, *,
+                 socket_mode: SocketModeStandin | None = None) -> None:
         self.usergroups = usergroups or {}
+        self.socket_mode = socket_mode  # where apps.connections.open sends the app
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], StoredMessage] = {}
         self.uploads: dict[str, dict[str, Any]] = {}
@@ -165,14 +173,16 @@ class SlackStandin:
                 queue.pop(0)
             return failure
 
-    def handle(self, method: str, args: dict[str, Any], raw: str) -> tuple[int, dict[str, str],
-                                                                           dict[str, Any]]:
+    def handle(self, method: str, args: dict[str, Any], raw: str,
+               token: str | None = None) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
-            self.calls.append(Call(method, args, raw, time.monotonic()))
+            self.calls.append(Call(method, args, raw, time.monotonic(), token))
         failure = self._failure(method)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             return failure.status, headers, {"ok": False, "error": failure.error}
+        if method == "apps.connections.open":
+            return 200, {}, self._socket_url(token)
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         if answer is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}
@@ -182,6 +192,17 @@ class SlackStandin:
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user_id": BOT_USER, "user": "opsbot", "bot_id": "BOPSBOT",
                 "team_id": "T0TEAM", "team": "acme", "url": "https://acme.slack.com/"}
+
+    def _socket_url(self, token: str | None) -> dict[str, Any]:
+        """Socket Mode's URL: for the app-level token only (a bot token is the wrong type),
+        and only while a Socket Mode stand-in is attached."""
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token != APP_TOKEN or self.socket_mode is None:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_mode.issue_url()}
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
@@ -264,8 +285,10 @@ def _handler_for(standin: SlackStandin) -> type[BaseHTTPRequestHandler]:
                 fields.update(json.loads(text or "{}"))
             else:
                 fields.update(parse_qsl(text))
+            bearer = self.headers.get("Authorization") or ""
             status, headers, answer = standin.handle(method, _decode(fields),
-                                                     f"{url.query}\n{text}")
+                                                     f"{url.query}\n{text}",
+                                                     bearer.removeprefix("Bearer ") or None)
             self._send(status, headers, json.dumps(answer).encode())
 
         do_GET = do_POST
@@ -287,6 +310,47 @@ class Reply:
     status: int
     body: str
     seconds: float
+
+
+def event_body(event: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """An Events API callback as Slack sends it (HTTP body, or Socket Mode payload)."""
+    return {"token": "legacy", "team_id": "T0TEAM", "api_app_id": "A0OPSBOT",
+            "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
+            "event": event, "authorizations": [{"user_id": BOT_USER, "is_bot": True}]}
+
+
+def mention_event(user: str, text: str, ts: str, *, channel: str = CHANNEL,
+                  thread_ts: str | None = None) -> dict[str, Any]:
+    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER}> {text}",
+             "ts": ts, "channel": channel, "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def click_payload(user: str, card: StoredMessage, action_id: str) -> dict[str, Any]:
+    """A block_actions payload: ``user`` pressed the button ``action_id`` on ``card``."""
+    return {
+        "type": "block_actions", "team": {"id": "T0TEAM"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
+        "api_app_id": "A0OPSBOT", "token": "legacy", "trigger_id": "1.2.3",
+        "container": {"type": "message", "message_ts": card.ts, "channel_id": card.channel,
+                      "is_ephemeral": False},
+        "channel": {"id": card.channel},
+        "message": {"ts": card.ts, "thread_ts": card.thread_ts, "text": card.text,
+                    "blocks": card.blocks},
+        "actions": [{"type": "button", "action_id": action_id,
+                     "block_id": f"opsbot_decide:{action_id.split(':', 1)[1]}",
+                     "value": action_id.split(":", 1)[1], "action_ts": str(time.time())}],
+    }
+
+
+def command_form(user: str, text: str, *, channel: str = CHANNEL) -> dict[str, str]:
+    """``/opsbot <text>`` as its fields (a form in HTTP mode, a payload in Socket Mode)."""
+    return {"token": "legacy", "team_id": "T0TEAM", "channel_id": channel, "user_id": user,
+            "user_name": user.lower(), "command": "/opsbot", "text": text,
+            "api_app_id": "A0OPSBOT", "response_url": "https://hooks.invalid/x",
+            "trigger_id": "1.2.3"}
 
 
 class SignedSender:
@@ -315,21 +379,14 @@ class SignedSender:
             return Reply(exc.code, exc.read().decode(), time.perf_counter() - started)
 
     def envelope(self, event: dict[str, Any]) -> str:
-        return json.dumps({"token": "legacy", "team_id": "T0TEAM", "api_app_id": "A0OPSBOT",
-                           "type": "event_callback", "event_id": f"Ev{next(self._ids):08d}",
-                           "event_time": int(time.time()), "event": event,
-                           "authorizations": [{"user_id": BOT_USER, "is_bot": True}]})
+        return json.dumps(event_body(event, f"Ev{next(self._ids):08d}"))
 
     def event(self, event: dict[str, Any]) -> Reply:
         return self.post("/slack/events", self.envelope(event), "application/json")
 
     def mention(self, user: str, text: str, ts: str, *, channel: str = CHANNEL,
                 thread_ts: str | None = None) -> Reply:
-        event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER}> {text}",
-                 "ts": ts, "channel": channel, "event_ts": ts}
-        if thread_ts:
-            event["thread_ts"] = thread_ts
-        return self.event(event)
+        return self.event(mention_event(user, text, ts, channel=channel, thread_ts=thread_ts))
 
     def reply(self, user: str, text: str, ts: str, thread_ts: str, *,
               channel: str = CHANNEL) -> Reply:
@@ -338,28 +395,13 @@ class SignedSender:
                            "channel": channel, "event_ts": ts})
 
     def click(self, user: str, card: StoredMessage, action_id: str) -> Reply:
-        payload = {
-            "type": "block_actions", "team": {"id": "T0TEAM"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
-            "api_app_id": "A0OPSBOT", "token": "legacy", "trigger_id": "1.2.3",
-            "container": {"type": "message", "message_ts": card.ts, "channel_id": card.channel,
-                          "is_ephemeral": False},
-            "channel": {"id": card.channel},
-            "message": {"ts": card.ts, "thread_ts": card.thread_ts, "text": card.text,
-                        "blocks": card.blocks},
-            "actions": [{"type": "button", "action_id": action_id,
-                         "block_id": f"opsbot_decide:{action_id.split(':', 1)[1]}",
-                         "value": action_id.split(":", 1)[1], "action_ts": str(time.time())}],
-        }
+        payload = click_payload(user, card, action_id)
         return self.post("/slack/events", urlencode({"payload": json.dumps(payload)}),
                          "application/x-www-form-urlencoded")
 
     def command(self, user: str, text: str, *, channel: str = CHANNEL) -> Reply:
-        form = {"token": "legacy", "team_id": "T0TEAM", "channel_id": channel, "user_id": user,
-                "user_name": user.lower(), "command": "/opsbot", "text": text,
-                "api_app_id": "A0OPSBOT", "response_url": "https://hooks.invalid/x",
-                "trigger_id": "1.2.3"}
-        return self.post("/slack/events", urlencode(form), "application/x-www-form-urlencoded")
+        return self.post("/slack/events", urlencode(command_form(user, text, channel=channel)),
+                         "application/x-www-form-urlencoded")
 
     def alert(self, payload: dict[str, Any], token: str | None = ALERT_TOKEN) -> Reply:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -388,25 +430,34 @@ class Opsbot:
 
 
 @contextmanager
+def slack_service(standin: SlackStandin, home: Path, slack_env: dict[str, str], *,
+                  scenario: str = "checkout-bad-deploy",
+                  db_url: str | None = None) -> Iterator[SlackService]:
+    """A real opsbot's SlackService whose Web API is ``standin``; no listener of its own."""
+    settings = Settings.from_env({"OPSBOT_HOME": str(home),
+                                  **({"OPSBOT_DB": db_url} if db_url else {})})
+    slack = SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-test",
+                                    "OPSBOT_SLACK_API_URL": standin.url, **slack_env})
+    with open_runtime(settings, scenario, persist_sandbox=False, index=shared_index()) as rt:
+        service = SlackService(Session(rt), slack)
+        try:
+            yield service
+        finally:
+            service.close()
+
+
+@contextmanager
 def opsbot_on_standin(standin: SlackStandin, home: Path, *,
                       scenario: str = "checkout-bad-deploy", db_url: str | None = None,
                       env: dict[str, str] | None = None) -> Iterator[Opsbot]:
     """A real opsbot in HTTP mode on a loopback port, talking to ``standin``."""
-    settings = Settings.from_env({"OPSBOT_HOME": str(home),
-                                  **({"OPSBOT_DB": db_url} if db_url else {})})
-    slack = SlackSettings.from_env({
-        "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "OPSBOT_SLACK_MODE": "http", "OPSBOT_SLACK_API_URL": standin.url,
-        "OPSBOT_SLACK_CHANNEL": ALERT_CHANNEL, "OPSBOT_SLACK_ALERT_AS": "U02BOB",
-        "OPSBOT_ALERTMANAGER_TOKEN": ALERT_TOKEN,
-        **(env or {})})
-    with open_runtime(settings, scenario, persist_sandbox=False, index=shared_index()) as rt:
-        session = Session(rt)
-        service = SlackService(session, slack)
+    slack_env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "OPSBOT_SLACK_MODE": "http",
+                 "OPSBOT_SLACK_CHANNEL": ALERT_CHANNEL, "OPSBOT_SLACK_ALERT_AS": "U02BOB",
+                 "OPSBOT_ALERTMANAGER_TOKEN": ALERT_TOKEN, **(env or {})}
+    with slack_service(standin, home, slack_env, scenario=scenario, db_url=db_url) as service:
         server = SlackHttpServer(service, "127.0.0.1", 0, events=True).start()
         try:
-            yield Opsbot(service, session, server,
+            yield Opsbot(service, service.session, server,
                          SignedSender(f"http://127.0.0.1:{server.port}"))
         finally:
             server.stop()
-            service.close()

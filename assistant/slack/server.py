@@ -5,7 +5,7 @@ Slack request (a wrong or stale signature gets 401) and acknowledges it at once;
 routes it afterwards on the dispatcher thread. One loop answering every connection keeps
 acknowledgements quick while the worker threads compute answers (a thread per connection
 would queue each of them behind the workers for the interpreter lock). In Socket Mode the
-same listener serves only the Alertmanager webhook.
+same listener serves only the Alertmanager webhook, and socket_mode.py the events.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from typing import Any
 
 import uvicorn
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from assistant.errors import OpsbotError
+from assistant.slack import socket_mode
 from assistant.slack.service import SlackService
 from assistant.slack.settings import ALERTMANAGER_PATH, EVENTS_PATH
 
@@ -134,21 +135,14 @@ def serve(service: SlackService, stop: threading.Event, say: Callable[[str], Non
     """Run until ``stop`` is set: HTTP mode, or Socket Mode plus the Alertmanager listener."""
     settings = service.settings
     http = settings.mode == "http"
-    server = None
-    if http or settings.alerts_enabled:
-        server = SlackHttpServer(service, settings.host, settings.port, events=http).start()
-        paths = [p for p, on in ((EVENTS_PATH, http), (ALERTMANAGER_PATH, settings.alerts_enabled))
-                 if on]
-        say(f"listening on http://{settings.host}:{server.port} ({', '.join(paths)})")
-    socket = None
-    if not http:
-        socket = SocketModeHandler(service.app, settings.app_token)
-        socket.connect()
-        say("connected to Slack in Socket Mode")
-    try:
+    with ExitStack() as running:
+        if http or settings.alerts_enabled:
+            server = SlackHttpServer(service, settings.host, settings.port, events=http).start()
+            running.callback(server.stop)
+            paths = [p for p, on in ((EVENTS_PATH, http),
+                                     (ALERTMANAGER_PATH, settings.alerts_enabled)) if on]
+            say(f"listening on http://{settings.host}:{server.port} ({', '.join(paths)})")
+        if not http:
+            running.callback(socket_mode.connect(service).close)
+            say("connected to Slack in Socket Mode")
         stop.wait()
-    finally:
-        if socket is not None:
-            socket.close()
-        if server is not None:
-            server.stop()

@@ -4,8 +4,8 @@ the work, the ordered worker pool that does it, and the Alertmanager receiver.
 In HTTP mode a request from Slack is verified (signature and age) and acknowledged before
 bolt routes it: routing runs on one dispatcher thread, in arrival order, and the listeners
 only queue work on the pool. Nothing on the request path waits for the engine or for Slack,
-so acknowledgement stays fast however long answers take. In Socket Mode bolt's handler
-acknowledges over the socket after the (equally quick) listeners ran.
+so acknowledgement stays fast however long answers take. Socket Mode's envelopes take the
+same path (socket_mode.py acknowledges each over the socket once it is queued).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
@@ -55,6 +55,7 @@ OVERLOADED = "opsbot is overloaded and could not take this on; try again in a mi
 _BUTTON = re.compile(rf"^({CONFIRM_ACTION}|{DENY_ACTION}):")
 _TS = re.compile(r"^\d{10}\.\d{6}$")
 _PERMALINK_TS = re.compile(r"/p(\d{10})(\d{6})")
+ENVELOPE_TYPES = frozenset({"events_api", "interactive", "slash_commands"})
 SEEN_EVENTS = 10_000
 
 
@@ -156,6 +157,18 @@ class SlackService:
             # Slack redelivers events it could not hand over.
             return BoltResponse(status=503, body=json.dumps({"error": OVERLOADED}))
         return BoltResponse(status=200, body="")
+
+    # the acknowledgement path (Socket Mode)
+    def receive_envelope(self, kind: str, payload: dict[str, Any],
+                         headers: dict[str, str | Sequence[str]] | None = None) -> bool:
+        """One Socket Mode envelope: True to acknowledge it now (queued, or of a type opsbot
+        ignores), False when the queue is full so that Slack redelivers it."""
+        if kind not in ENVELOPE_TYPES:
+            # bolt routes by payload alone: an envelope of another type could pass for one.
+            log.info("ignored a Socket Mode envelope of type %r", kind)
+            return True
+        request = BoltRequest(body=payload, mode="socket_mode", headers=headers)
+        return self.dispatcher.submit(DISPATCH_KEY, lambda: self._route(request))
 
     def _route(self, request: BoltRequest) -> None:
         response = self.app.dispatch(request)

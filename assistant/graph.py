@@ -18,6 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from assistant.answer import compose_answer, describe_result
+from assistant.expiry import expire_overdue
 from assistant.facts import estimate_blast_radius, gather_facts, resource_key
 from assistant.models import (
     Actor,
@@ -239,22 +240,11 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         }
 
     def live_pending(state: ThreadState) -> tuple[list[str], list[dict[str, Any]]]:
-        still: list[str] = []
-        notes: list[dict[str, Any]] = []
-        now = rt.backend.now()
-        for pid in state.get("pending", []):
-            stored = rt.store.proposals.get(pid)
-            if stored.status is not ProposalStatus.PENDING:
-                continue
-            ttl = stored.proposal.decision.ttl_seconds
-            if ttl and (now - stored.proposal.created_at).total_seconds() > ttl:
-                if rt.store.proposals.set_status(pid, ProposalStatus.EXPIRED,
-                                                 expected=ProposalStatus.PENDING):
-                    audit("denial", None, stored.proposal.thread_id,
-                          {"proposal_id": pid, "reason": "expired"})
-                    notes.append(message("notice", f"Proposal {pid} expired unconfirmed.", pid))
-                continue
-            still.append(pid)
+        pending = state.get("pending", [])
+        expired = expire_overdue(rt.store, rt.backend.now(), pending)
+        notes = [message("notice", e.text, e.stored.proposal.id) for e in expired]
+        still = [pid for pid in pending
+                 if rt.store.proposals.get(pid).status is ProposalStatus.PENDING]
         return still, notes
 
     def confirm(state: ThreadState) -> dict[str, Any]:

@@ -37,6 +37,8 @@ def test_a_missing_credential_is_named(env: dict[str, str], missing: str) -> Non
     ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_CHANNEL": "C1"}, "OPSBOT_SLACK_ALERT_AS"),
     ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_PORT": "eighty"}, "OPSBOT_SLACK_PORT"),
     ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_WORKERS": "0"}, "OPSBOT_SLACK_WORKERS"),
+    ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_EXPIRY_SWEEP": "0.1"},
+     "OPSBOT_SLACK_EXPIRY_SWEEP"),
 ])
 def test_bad_configuration_names_the_variable(env: dict[str, str], field: str) -> None:
     with pytest.raises(InputError) as err:

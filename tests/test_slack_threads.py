@@ -7,6 +7,7 @@ asserts on what opsbot sent to the Web API, so the Block Kit payloads are the re
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -211,6 +212,39 @@ def test_a_click_after_expiry_closes_the_card_as_expired(bot: Opsbot,
     assert f"Proposal {pid} expired unconfirmed." in [m.text for m in
                                                       slack.thread(CHANNEL, ROOT)]
     assert executions(bot) == []
+
+
+def test_an_expired_card_is_closed_by_the_sweep_without_any_traffic(bot: Opsbot,
+                                                                   slack: SlackStandin) -> None:
+    ask(bot)
+    card = the_card(slack)
+    pid = buttons(card)[0]["value"]
+    assert bot.service.sweep_expired() == []  # still inside its approval window
+    bot.session.rt.backend.advance(16)  # the policy's ttl is 15 minutes of sandbox time
+    [expiry] = bot.service.sweep_expired()
+    assert expiry.stored.proposal.id == pid
+    assert bot.service.sweep_expired() == []  # once only
+    bot.settle()
+    final = slack.message(CHANNEL, card.ts)
+    assert final.blocks[0]["text"]["text"] == "Expired: rollback_deployment"
+    assert not buttons(final)
+    assert (f"⌛ Proposal {pid} expired unconfirmed. Ask again if it is still needed."
+            in [m.text for m in slack.thread(CHANNEL, ROOT)])
+    assert bot.session.proposal(pid).status is ProposalStatus.EXPIRED
+    denials = [e.payload for e in bot.session.rt.store.audit.events() if e.kind == "denial"]
+    assert denials == [{"proposal_id": pid, "reason": "expired"}]
+
+
+def test_the_app_sweeps_on_its_own(slack: SlackStandin, tmp_path: Path) -> None:
+    with opsbot_on_standin(slack, tmp_path, env={"OPSBOT_SLACK_EXPIRY_SWEEP": "1"}) as bot:
+        ask(bot)
+        pid = buttons(the_card(slack))[0]["value"]
+        bot.session.rt.backend.advance(16)
+        deadline = time.monotonic() + 30
+        while (bot.session.proposal(pid).status is ProposalStatus.PENDING
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
+        assert bot.session.proposal(pid).status is ProposalStatus.EXPIRED
 
 
 def test_replies_continue_a_thread_opsbot_is_in_and_nothing_else(bot: Opsbot,

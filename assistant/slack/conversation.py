@@ -225,6 +225,11 @@ class SlackConversation:
             self.out.post(channel, f"🔍 Verification: *{v.verdict}* — {mrkdwn(v.detail)}",
                           thread_ts=thread_ts)
 
+    def tell_expired(self, channel: str, thread_ts: str, text: str) -> None:
+        """A sweep expired a proposal of this thread: close its card and say so."""
+        self.refresh_cards(channel, thread_ts)
+        self._post_text(channel, thread_ts, f"⌛ {text} Ask again if it is still needed.")
+
     def tell_interrupted(self, channel: str, thread_ts: str, text: str) -> None:
         """A sweep marked a claim of this thread interrupted: close its card and say so."""
         self.refresh_cards(channel, thread_ts)

@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 from assistant.errors import InputError, OpsbotError
+from assistant.expiry import Expiry, expire_overdue
 from assistant.interruptions import Interruption
 from assistant.models import Actor
 from assistant.policy import roles_of
@@ -132,12 +133,18 @@ class SlackService:
             raise SlackUnavailableError(
                 f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
         self._unsubscribe = session.rt.heartbeat.subscribe(self._on_interrupted)
+        self._stopping = threading.Event()
+        self._sweeper = threading.Thread(target=self._sweep_forever, name="opsbot-expiry",
+                                         daemon=True)
+        self._sweeper.start()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every request taken so far has been handled in full."""
         return self.dispatcher.wait_idle(timeout) and self.pool.wait_idle(timeout)
 
     def close(self) -> None:
+        self._stopping.set()
+        self._sweeper.join()
         self._unsubscribe()
         self.wait_idle()
         self.dispatcher.shutdown()
@@ -189,6 +196,32 @@ class SlackService:
                 self.conversation.tell_interrupted(channel, thread_ts, found.thread_text)
 
         self._in_thread(tid, job)
+
+    def sweep_expired(self) -> list[Expiry]:
+        """Expire every overdue proposal and close its card, so that no button stays live
+        in a quiet thread; the click would be refused anyway, the card should say so."""
+        found = expire_overdue(self.session.rt.store, self.session.rt.backend.now())
+        for expiry in found:
+            tid = expiry.stored.proposal.thread_id
+            where = split_thread_id(tid)
+            if where is None:
+                continue
+            channel, thread_ts = where
+
+            def job(channel: str = channel, thread_ts: str = thread_ts,
+                    text: str = expiry.text) -> None:
+                if self.conversation.knows_thread(channel, thread_ts):
+                    self.conversation.tell_expired(channel, thread_ts, text)
+
+            self._in_thread(tid, job)
+        return found
+
+    def _sweep_forever(self) -> None:
+        while not self._stopping.wait(self.settings.expiry_sweep_seconds):
+            try:
+                self.sweep_expired()
+            except Exception:  # a database hiccup must not end the sweeps; the next one retries
+                log.warning("expiry sweep failed", exc_info=True)
 
     def _in_thread(self, key: str, job: Callable[[], None]) -> None:
         if not self.pool.submit(key, job):

@@ -35,6 +35,8 @@ class SlackSettings(BaseModel):
     workers: int = 4
     max_queued: int = 1000
     group_ttl_seconds: float = 300.0
+    # How often pending proposals are checked for expiry while no one writes in their thread.
+    expiry_sweep_seconds: float = 30.0
 
     @property
     def alerts_enabled(self) -> bool:
@@ -91,6 +93,8 @@ class SlackSettings(BaseModel):
             max_queued=_number(env, "OPSBOT_SLACK_MAX_QUEUED", 1000, int, low=1, high=10**6),
             group_ttl_seconds=_number(env, "OPSBOT_SLACK_GROUP_TTL", 300.0, float, low=0,
                                       high=86400),
+            expiry_sweep_seconds=_number(env, "OPSBOT_SLACK_EXPIRY_SWEEP", 30.0, float,
+                                         low=1, high=3600),
         )
 
 

@@ -42,6 +42,7 @@ class Heartbeat:
         """
         now = self._clock()
         self.store.executors.register(self.executor_id, now, self.interval_seconds)
+        self.store.executors.prune(now)
         found = sweep_interrupted(self.store, self.executor_id, now)
         self._thread = threading.Thread(target=self._run, name="opsbot-heartbeat", daemon=True)
         self._thread.start()

@@ -117,3 +117,18 @@ def test_a_v2_database_gains_the_executors_table_and_keeps_its_claims(
                                                       "old-host:77:cccc")
         upgraded.executors.register(OTHER, T0, 10)
         assert upgraded.executors.get(OTHER) is not None
+
+
+def test_executors_gone_a_week_are_forgotten_unless_a_claim_still_names_them(
+        store: Store) -> None:
+    holder, stopped, silent, recent = ("h1:1:a", "h2:2:b", "h3:3:c", "h4:4:d")
+    for executor in (holder, stopped, silent, recent):
+        store.executors.register(executor, T0, 10)
+    store.executors.stop(holder, T0)
+    store.executors.stop(stopped, T0)
+    store.executors.heartbeat(recent, T0 + timedelta(days=7))
+    approved(store, "P1")
+    assert store.proposals.claim("P1", holder, T0).claimed
+    assert store.executors.prune(T0 + timedelta(days=7, seconds=1)) == 2
+    assert [e for e in (holder, stopped, silent, recent)
+            if store.executors.get(e) is not None] == [holder, recent]

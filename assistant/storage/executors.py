@@ -20,10 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from assistant.models import ProposalStatus
 from assistant.storage.database import Database
 from assistant.storage.timestamps import db_time, parse_db_time
 
 LEASE_HEARTBEATS = 6
+# Rows of executors gone longer than this are deleted when a process starts: one row per
+# process start (and per eval case) would otherwise pile up for ever.
+KEEP_GONE_EXECUTORS = timedelta(days=7)
 
 _COLUMNS = "id, host, pid, started_at, heartbeat_at, lease_seconds, stopped_at"
 
@@ -89,6 +93,18 @@ class ExecutorRegistry:
             tx.execute(
                 "UPDATE executors SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL",
                 (db_time(now), executor_id),
+            )
+
+    def prune(self, now: datetime, keep: timedelta = KEEP_GONE_EXECUTORS) -> int:
+        """Forget executors gone (stopped, or silent) for longer than ``keep``, except those
+        still named by an executing claim: without its row such a claim would count as alive
+        and never be swept. Returns how many rows went."""
+        cutoff = db_time(now - keep)
+        with self._db.write() as tx:
+            return tx.execute(
+                "DELETE FROM executors WHERE (stopped_at < ? OR heartbeat_at < ?) AND id NOT IN "
+                "(SELECT claimed_by FROM proposals WHERE status = ? AND claimed_by IS NOT NULL)",
+                (cutoff, cutoff, ProposalStatus.EXECUTING.value),
             )
 
     def get(self, executor_id: str) -> ExecutorRecord | None:

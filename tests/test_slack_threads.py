@@ -235,6 +235,23 @@ def test_an_expired_card_is_closed_by_the_sweep_without_any_traffic(bot: Opsbot,
     assert denials == [{"proposal_id": pid, "reason": "expired"}]
 
 
+def test_a_proposal_whose_card_was_never_posted_expires_quietly(bot: Opsbot,
+                                                               slack: SlackStandin) -> None:
+    ask(bot)
+    store = bot.session.rt.store
+    shown = store.proposals.get(buttons(the_card(slack))[0]["value"])
+    # A run cut short after saving its proposal and before posting the card leaves this.
+    store.proposals.save(shown.proposal.model_copy(update={"id": "p-orphan"}),
+                         status=ProposalStatus.PENDING, service="checkout", resource_key=None)
+    bot.session.rt.backend.advance(16)
+    assert {e.stored.proposal.id for e in bot.service.sweep_expired()} == {
+        shown.proposal.id, "p-orphan"}
+    bot.settle()
+    texts = [m.text for m in slack.thread(CHANNEL, ROOT)]
+    assert any(shown.proposal.id in t and "expired" in t for t in texts)
+    assert not any("p-orphan" in t for t in texts)
+
+
 def test_the_app_sweeps_on_its_own(slack: SlackStandin, tmp_path: Path) -> None:
     with opsbot_on_standin(slack, tmp_path, env={"OPSBOT_SLACK_EXPIRY_SWEEP": "1"}) as bot:
         ask(bot)

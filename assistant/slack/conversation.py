@@ -225,8 +225,12 @@ class SlackConversation:
             self.out.post(channel, f"🔍 Verification: *{v.verdict}* — {mrkdwn(v.detail)}",
                           thread_ts=thread_ts)
 
-    def tell_expired(self, channel: str, thread_ts: str, text: str) -> None:
-        """A sweep expired a proposal of this thread: close its card and say so."""
+    def tell_expired(self, channel: str, thread_ts: str, proposal_id: str, text: str) -> None:
+        """A sweep expired a proposal of this thread: close its card and say so. A proposal
+        whose card was never posted (its run was cut short) is not news to anyone here."""
+        if proposal_id not in {c.proposal_id for c in
+                               self.records.cards_in_thread(channel, thread_ts)}:
+            return
         self.refresh_cards(channel, thread_ts)
         self._post_text(channel, thread_ts, f"⌛ {text} Ask again if it is still needed.")
 

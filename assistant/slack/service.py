@@ -209,9 +209,9 @@ class SlackService:
             channel, thread_ts = where
 
             def job(channel: str = channel, thread_ts: str = thread_ts,
-                    text: str = expiry.text) -> None:
+                    pid: str = expiry.stored.proposal.id, text: str = expiry.text) -> None:
                 if self.conversation.knows_thread(channel, thread_ts):
-                    self.conversation.tell_expired(channel, thread_ts, text)
+                    self.conversation.tell_expired(channel, thread_ts, pid, text)
 
             self._in_thread(tid, job)
         return found

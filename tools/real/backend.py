@@ -8,6 +8,7 @@ at the live cluster again once the rollout had time to move.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -70,6 +71,10 @@ class RealBackend:
         self._monotonic = monotonic
         self._inventory_ttl = inventory_ttl_seconds
         self._workloads: tuple[float, tuple[DeploymentInfo, ...]] | None = None
+        # Bumped by every drop: a read that began before a change (on another thread) and
+        # ends after it is returned to its caller but not kept as the snapshot.
+        self._generation = 0
+        self._workloads_lock = threading.Lock()
 
     def close(self) -> None:
         self.kubernetes.cluster.close()
@@ -88,7 +93,7 @@ class RealBackend:
         return self._clock()
 
     def wait(self, seconds: float) -> None:
-        self._workloads = None
+        self._drop_workloads()
         self._sleep(seconds)
 
     def inventory(self) -> Inventory:
@@ -105,10 +110,19 @@ class RealBackend:
             taken, deployments = self._workloads
             if self._monotonic() - taken < self._inventory_ttl:
                 return deployments
+        with self._workloads_lock:
+            generation = self._generation
         taken = self._monotonic()
         deployments = tuple(self.kubernetes.deployment_infos())
-        self._workloads = (taken, deployments)
+        with self._workloads_lock:
+            if generation == self._generation:
+                self._workloads = (taken, deployments)
         return deployments
+
+    def _drop_workloads(self) -> None:
+        with self._workloads_lock:
+            self._generation += 1
+            self._workloads = None
 
     def error_budget(self, service: str) -> ErrorBudget | None:
         return self.monitoring.error_budget(service)
@@ -182,7 +196,7 @@ class RealBackend:
         try:
             yield
         finally:
-            self._workloads = None
+            self._drop_workloads()
 
     # --- silences beyond the catalog -------------------------------------------------
 

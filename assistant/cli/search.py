@@ -63,14 +63,17 @@ def _search(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     from assistant.retrieval.embedding import MiniLMEmbedder
     from assistant.retrieval.index import RunbookIndex
+    from assistant.retrieval.lock import sync_lock
 
-    embedder = MiniLMEmbedder()
-    index = RunbookIndex.open(settings.index_dir, embedder)
-    if index.is_empty:
-        report = load_runbooks(settings.runbook_dirs)
-        _print_problems(report)
-        index, sync = RunbookIndex.open_synced(settings.index_dir, embedder, report.runbooks)
-        print(f"(indexed {sync.added} runbooks first)", file=sys.stderr)
+    # Opening a folder without a manifest (a first build, or a rebuild, still running in
+    # another process) empties it, so search opens as the one process syncing.
+    with sync_lock(settings.index_dir):
+        index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
+        if index.is_empty:
+            report = load_runbooks(settings.runbook_dirs)
+            _print_problems(report)
+            sync = index.sync(report.runbooks)
+            print(f"(indexed {sync.added} runbooks first)", file=sys.stderr)
     hits = index.search(args.question, k=args.k, alert_names=args.alert)
     rows = [
         {

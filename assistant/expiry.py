@@ -37,7 +37,8 @@ def expire_overdue(store: Store, now: datetime,
     ``now`` is the environment's clock, which the proposals were stamped with."""
     candidates = ([store.proposals.get(pid) for pid in proposal_ids]
                   if proposal_ids is not None
-                  else store.proposals.listing(ProposalStatus.PENDING, SWEEP_LIMIT))
+                  else store.proposals.listing(ProposalStatus.PENDING, SWEEP_LIMIT,
+                                               oldest_first=True))
     expired: list[Expiry] = []
     for stored in candidates:
         pid = stored.proposal.id

@@ -276,13 +276,14 @@ class ProposalStore:
         return None
 
     def listing(
-        self, status: ProposalStatus | None = None, limit: int = 50
+        self, status: ProposalStatus | None = None, limit: int = 50, *,
+        oldest_first: bool = False,
     ) -> list[StoredProposal]:
-        """The newest proposals first, all or of one status."""
+        """The newest proposals first (or the oldest), all or of one status."""
         where, params = ("WHERE status = ? ", (status.value,)) if status else ("", ())
+        order = "created_at, id" if oldest_first else "created_at DESC, id"
         with self._db.read() as tx:
-            return self._load(tx, f"{where}ORDER BY created_at DESC, id LIMIT ?",
-                              (*params, limit))
+            return self._load(tx, f"{where}ORDER BY {order} LIMIT ?", (*params, limit))
 
     def interrupted(self) -> list[StoredProposal]:
         with self._db.read() as tx:

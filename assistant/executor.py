@@ -34,7 +34,7 @@ from assistant.models import (
     ToolCall,
     Verification,
 )
-from assistant.policy import decide
+from assistant.policy import counted_approvers, decide
 from assistant.policy.source import PolicyProvider
 from assistant.verification import HealthSnapshot, judge, snapshot
 from tools.backend import Backend, ToolFailure, run_tool
@@ -128,12 +128,25 @@ class Executor:
             return self._refuse(
                 proposal_id, thread, f"policy no longer allows this: {recheck.explain()}"
             )
+        # The policy may have changed since the clicks (files are reloaded while running):
+        # only approvers who still qualify count, against what the policy requires now.
+        counted = counted_approvers(self.policy, proposal, recheck, valid)
+        needed = max(1, recheck.approvals_required)
+        if len(counted) < needed:
+            self.store.proposals.set_status(
+                proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
+            )
+            return self._refuse(
+                proposal_id, thread,
+                f"{len(counted)} approval(s) still count under the current policy, {needed} "
+                "needed; propose it again")
         claim = self.store.proposals.claim(proposal_id, self.executor_id, facts.now)
         if not claim.claimed:
             return self._already(self.store.proposals.get(proposal_id))
         # Several approvers are all named, in the order they approved, so a silence's
         # createdBy answers "who let this happen" without a trip to the audit log.
-        approved_by = ", ".join(a.approver.user_id for a in sorted(valid, key=lambda a: a.at))
+        approved_by = ", ".join(a.approver.user_id for a in sorted(valid, key=lambda a: a.at)
+                                if a.approver.user_id in counted)
         return self._run_claimed(proposal_id, thread, proposal.call, approved_by)
 
     def _already(self, stored: Any) -> ExecutionResult:

@@ -108,3 +108,61 @@ def test_a_running_engine_refuses_the_click_of_an_approver_whose_role_was_revoke
         assert session.proposal(pid).status is ProposalStatus.PENDING
         [event] = [e for e in rt.store.audit.events() if e.kind == "policy"]
         assert event.payload["reloaded"] is True
+
+
+def test_an_approver_revoked_between_the_click_and_the_run_does_not_count(
+        policy_dir: Path, tmp_path: Path, runbook_index: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.runtime as runtime
+    from assistant.session import Session
+
+    monkeypatch.setattr(runtime, "PolicySource",
+                        functools.partial(PolicySource, check_seconds=0.0))
+    settings = Settings.from_env({"OPSBOT_HOME": str(tmp_path / "home"),
+                                  "OPSBOT_POLICIES": str(policy_dir)})
+    with runtime.open_runtime(settings, "checkout-bad-deploy", persist_sandbox=False,
+                              index=runbook_index) as rt:
+        session = Session(rt)
+        pid = session.ask("t1", Actor(user_id="U02BOB"), QUESTION, ALERT).pending[0].id
+        run = rt.executor.execute
+
+        def revoked_first(proposal_id: str) -> Any:
+            _edit(policy_dir / "roles.yaml", ALICE_SRE, ALICE_VIEWER)
+            return run(proposal_id)
+
+        monkeypatch.setattr(rt.executor, "execute", revoked_first)
+        turn = session.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
+        assert any("still count under the current policy" in m.text for m in turn.messages)
+        assert session.proposal(pid).status is ProposalStatus.DENIED_BY_POLICY
+        assert [e for e in rt.store.audit.events() if e.kind == "execution"
+                and e.payload.get("status") == "succeeded"] == []
+
+
+def test_a_same_size_rewrite_in_the_same_instant_is_still_seen(policy_dir: Path) -> None:
+    import os
+
+    ticks = Ticks()
+    source = PolicySource(policy_dir, check_seconds=1.0, monotonic=ticks)
+    heard: list[PolicyChange] = []
+    source.listen(heard.append)
+    roles = policy_dir / "roles.yaml"
+    before = roles.stat()
+    _edit(roles, ALICE_SRE, ALICE_SRE.replace("[sre]", "[ops]"))  # same size
+    os.utime(roles, ns=(before.st_atime_ns, before.st_mtime_ns))  # same timestamp tick
+    ticks.now = 1.0
+    source.current()
+    [change] = heard
+    assert change.error is not None and "unknown role 'ops'" in change.error
+
+
+def test_a_listener_that_fails_does_not_fail_the_decision(policy_dir: Path) -> None:
+    ticks = Ticks()
+    source = PolicySource(policy_dir, check_seconds=1.0, monotonic=ticks)
+
+    def broken(_change: PolicyChange) -> None:
+        raise RuntimeError("audit store closed")
+
+    source.listen(broken)
+    _edit(policy_dir / "roles.yaml", ALICE_SRE, ALICE_VIEWER)
+    ticks.now = 1.0
+    assert roles_of(source.current(), Actor(user_id="U01ALICE")) == {"viewer"}

@@ -4,7 +4,12 @@ Load once with `load_policy`, then call `decide` per tool call; `check_approval`
 person clicks Confirm; `requestable_tools` to limit what a planner is shown.
 """
 
-from assistant.policy.approval import ApprovalCheck, approving_roles, check_approval
+from assistant.policy.approval import (
+    ApprovalCheck,
+    approving_roles,
+    check_approval,
+    counted_approvers,
+)
 from assistant.policy.compiled import Policy, compile_policy
 from assistant.policy.engine import decide, requestable_tools, roles_of
 from assistant.policy.loader import load_policy
@@ -15,6 +20,7 @@ __all__ = [
     "approving_roles",
     "check_approval",
     "compile_policy",
+    "counted_approvers",
     "decide",
     "load_policy",
     "requestable_tools",

@@ -39,9 +39,10 @@ def _qualifying_roles(policy: Policy, approver: Actor, proposal: Proposal,
     return roles_of(policy, approver).intersection(decision.approver_roles)
 
 
-def _counted_approvers(policy: Policy, proposal: Proposal, decision: Decision,
-                       prior_approvals: Iterable[Approval]) -> set[str]:
-    """Distinct earlier approvers of this exact call who still qualify today."""
+def counted_approvers(policy: Policy, proposal: Proposal, decision: Decision,
+                      prior_approvals: Iterable[Approval]) -> set[str]:
+    """Distinct approvers of this exact call who still qualify under ``policy`` and
+    ``decision`` (a role revoked since the click no longer counts)."""
     return {
         a.approver.user_id
         for a in prior_approvals
@@ -91,7 +92,7 @@ def check_approval(policy: Policy, approver: Actor, proposal: Proposal, facts: F
             f"{approver.user_id} holds none of {', '.join(decision.approver_roles)} for "
             f"{proposal.call.tool} in {facts.environment}",
         ))
-    counted = _counted_approvers(policy, proposal, decision, prior)
+    counted = counted_approvers(policy, proposal, decision, prior)
     if any(a.approver.user_id == approver.user_id and a.approved and a.proposal_id == proposal.id
            for a in prior):
         refusals.append(_refusal("duplicate-approver",

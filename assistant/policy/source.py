@@ -1,8 +1,8 @@
 """The policy a long-running process decides with, kept in step with the files.
 
 A revoked role or a new freeze window must take effect without restarting every replica,
-so the files are looked at again (a stat of each, at most once per ``check_seconds``) and
-reloaded when they change. A change that does not load (a typo mid-edit) keeps the last
+so the files are read again (a few KB, at most once per ``check_seconds``) and reloaded
+when their contents change. A change that does not load (a typo mid-edit) keeps the last
 good policy in force and is reported once per version of the files: denying every action
 during an incident because of a YAML slip would be worse, and the report names the file,
 line and field to fix.
@@ -10,6 +10,7 @@ line and field to fix.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 CHECK_SECONDS = 1.0
 
-Fingerprint = tuple[tuple[str, int, int], ...]  # (path, mtime_ns, size) per file
+Fingerprint = tuple[tuple[str, str], ...]  # (path, sha256 of its bytes) per file
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,10 @@ class PolicyChange:
 
 
 def _fingerprint(paths: Iterable[Path]) -> Fingerprint:
-    files = policy_files(list(paths))
-    stats = [(str(p), p.stat()) for p in files]
-    return tuple((name, st.st_mtime_ns, st.st_size) for name, st in stats)
+    # Contents, not modification times: two writes within one timestamp tick (a partial
+    # write, then the final one) must not leave the partial version in force.
+    return tuple((str(p), hashlib.sha256(p.read_bytes()).hexdigest())
+                 for p in policy_files(list(paths)))
 
 
 class PolicySource:
@@ -75,11 +77,11 @@ class PolicySource:
         try:
             seen = _fingerprint(self._paths)
         except (InputError, OSError) as exc:
-            seen = (("unreadable", 0, hash(str(exc))),)
+            seen = (("unreadable", str(exc)),)
         if seen == self._seen:
             return
         self._seen = seen
-        files = tuple(name for name, _, _ in seen)
+        files = tuple(name for name, _ in seen)
         try:
             policy = load_policy(self._paths)
         except (InputError, OSError) as exc:
@@ -93,7 +95,10 @@ class PolicySource:
 
     def _tell(self, change: PolicyChange) -> None:
         for listener in self._listeners:
-            listener(change)
+            try:
+                listener(change)
+            except Exception:  # the decision asking for the policy must not fail over a report
+                logger.exception("recording the policy change failed")
 
 
 class FixedPolicy:

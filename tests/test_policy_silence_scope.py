@@ -93,11 +93,18 @@ def test_scoped_silence_in_kube_system_is_still_denied_by_name() -> None:
     assert kube_system_denial(decision) == "namespace kube-system is off limits"
 
 
-def test_silence_of_a_cluster_scoped_alert_touches_no_namespace() -> None:
-    call = silence("KubeNodeNotReady")
+def test_silence_pinned_to_a_cluster_scoped_alert_touches_no_namespace() -> None:
+    call = silence("KubeNodeNotReady", node="ip-10-0-0-1")
     assert estimate(call, inventory(NODE_NOT_READY, CRASHLOOP_IN_SHOP)).namespaces == ()
     decision = decide_live(call, inventory(NODE_NOT_READY, CRASHLOOP_IN_SHOP))
     assert decision.outcome is Outcome.CONFIRM
+
+
+def test_a_bare_alert_name_reaches_every_namespace_even_if_it_fires_cluster_wide_now() -> None:
+    # It would also mute KubeNodeNotReady if it later fired with namespace=kube-system.
+    call = silence("KubeNodeNotReady")
+    assert estimate(call, inventory(NODE_NOT_READY)).namespaces == ("*",)
+    assert decide_live(call, inventory(NODE_NOT_READY)).outcome is Outcome.DENY
 
 
 def test_unscoped_silence_of_an_alert_not_present_fails_safe() -> None:

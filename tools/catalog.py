@@ -111,15 +111,18 @@ def _scale(args: BaseModel, inventory: Inventory) -> BlastRadius:
 
 def _silence(args: BaseModel, inventory: Inventory) -> BlastRadius:
     """A silence lives in Alertmanager, not in a namespace: without a namespace matcher it
-    also mutes alerts that fire later in any namespace, so it reaches all of them. Only an
-    alert evidently cluster-scoped (present now, never with a namespace label) touches none;
-    an alert not present now may be namespaced, so it counts as reaching every namespace."""
+    also mutes alerts that fire later in any namespace, so it reaches all of them. It touches
+    none only when other matchers pin it to alerts evidently cluster-scoped (present now,
+    none with a namespace label): a bare alert name would also mute that alert when it
+    fires later with namespace=kube-system, and an alert not present now may be namespaced."""
     matchers = args.matchers  # type: ignore[attr-defined]
     if "namespace" in matchers:
         return BlastRadius(namespaces=(matchers["namespace"],))
     name = args.alertname  # type: ignore[attr-defined]
-    same_name = [a for a in inventory.alerts if a.name == name]
-    if same_name and not any("namespace" in a.labels for a in same_name):
+    pins = {k: v for k, v in matchers.items() if k != "alertname"}
+    pinned = [a for a in inventory.alerts
+              if a.name == name and all(a.labels.get(k) == v for k, v in pins.items())]
+    if pins and pinned and not any("namespace" in a.labels for a in pinned):
         return BlastRadius()
     return BlastRadius(namespaces=(ALL_NAMESPACES,))
 

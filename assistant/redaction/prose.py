@@ -91,12 +91,13 @@ eleven twenty thirty
 """.split())
 _QUOTED = ("dq", "sq", "bq")
 # An error message naming a setting: "SLACK_BOT_TOKEN: missing, set it in the environment",
-# "API_KEY: not set". A status word, or a fixed "not set"-style phrase, after any name.
+# "API_KEY: not set". A status word, or a fixed "not set"-style phrase, after any name, that
+# ends a word of its own: "Expired@2024" and "missing.Link7" are passwords.
 _MESSAGE = re.compile(
     r"(?i:missing|unset|empty|invalid|expired|revoked|undefined|absent|unavailable|required"
     r"|incorrect|malformed"
     r"|not[ ]+(?:set|found|provided|configured|defined|given|available|valid)"
-    r"|no[ ]+(?:value|token|key|secret|password))(?![\w-])"
+    r"|no[ ]+(?:value|token|key|secret|password))[.,;:!?)\]\"'`\\]*(?:\s|$)"
 )
 # Instructions ("see the app's settings page", "must start with xoxb-") are read as a message
 # only after a setting's name (SLACK_SIGNING_SECRET), where error messages name them; after

@@ -10,6 +10,8 @@ the envelope's type said.
 
 from __future__ import annotations
 
+import threading
+
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -26,10 +28,23 @@ class EnvelopeHandler(SocketModeHandler):
         # be queued in either order (a mention and the reply right after it).
         super().__init__(service.app, service.settings.app_token, concurrency=1)
         self.service = service
+        # The client still hands over envelopes it read before close() once the socket is
+        # shut: taken in then, they could not be acknowledged and Slack would redeliver them
+        # (to another replica, which handles them again). Closing waits for the one in hand.
+        self._taking = threading.Lock()
+        self._closing = False
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
-        if self.service.receive_envelope(req.type, req.payload, build_headers(req)):
-            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        with self._taking:
+            if self._closing:
+                return
+            if self.service.receive_envelope(req.type, req.payload, build_headers(req)):
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+
+    def close(self) -> None:
+        with self._taking:
+            self._closing = True
+        super().close()
 
 
 def connect(service: SlackService) -> EnvelopeHandler:

@@ -123,8 +123,9 @@ def executor_alive(
     """The liveness test for ProposalStore.mark_interrupted, run by the executor ``current``.
 
     Our own id is alive. An executor marked stopped is dead. On this host a pid that no
-    longer exists is dead at once (a reused pid errs towards "alive", which only delays
-    marking). Otherwise an executor is alive while its lease lasts. An id without a row
+    longer exists is dead once it has also missed two heartbeats (a reused pid errs towards
+    "alive", which only delays marking). Otherwise an executor is alive while its lease
+    lasts. An id without a row
     (claims made before executors were recorded) counts as alive: nothing tells it is gone,
     and marking a running action interrupted would release its lock; `opsbot proposals
     interrupt` is the way out for those.
@@ -138,11 +139,19 @@ def executor_alive(
         if record is not None and record.stopped_at is not None:
             return False
         their_host, pid = split_executor_id(executor)
-        if their_host == here and pid is not None and not _pid_exists(pid):
+        if their_host == here and pid is not None and not _pid_exists(pid) and (
+                record is None or _missed_beats(record, now)):
+            # A heartbeat still arriving means the pid lives in another pid namespace that
+            # shares this hostname (containers with a fixed hostname), not that it died.
             return False
         return record is None or not record.lease_expired(now)
 
     return alive
+
+
+def _missed_beats(record: ExecutorRecord, now: datetime, beats: int = 2) -> bool:
+    interval = record.lease_seconds / LEASE_HEARTBEATS
+    return (_utc(now) - _utc(record.heartbeat_at)).total_seconds() > beats * interval
 
 
 def _pid_exists(pid: int) -> bool:

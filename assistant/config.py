@@ -34,11 +34,21 @@ class Settings(BaseModel):
     trust_cli_identity: bool = False
 
     def check_cli_approval(self) -> None:
-        if self.backend != "sandbox" and not self.trust_cli_identity:
+        """`--as` names a user nobody verifies: fine for the sandbox in a local file, not
+        for a real environment, nor for a shared database holding other people's proposals
+        (a sandbox shell pointed at production's OPSBOT_DB would act on its claims)."""
+        if self.trust_cli_identity:
+            return
+        if self.backend != "sandbox":
             raise InputError(
                 "approvals against a real environment must come from chat, where the "
                 "clicking user is verified; set OPSBOT_TRUST_CLI_IDENTITY=1 only on a shell "
                 "that only the named approvers can use", field="--as")
+        if not self.db_url.startswith("sqlite"):
+            raise InputError(
+                "OPSBOT_DB is a shared database, whose proposals may be other people's and of "
+                "a real environment; approve them in chat, or set OPSBOT_TRUST_CLI_IDENTITY=1 "
+                "only on a shell that only the named approvers can use", field="--as")
 
     @property
     def index_dir(self) -> Path:

@@ -92,6 +92,14 @@ class Executor:
         thread = proposal.thread_id
         if stored.status is not ProposalStatus.APPROVED:
             return self._already(stored)
+        environment = (stored.resource_key or "").partition("/")[0]
+        if environment and environment != self.backend.environment:
+            # A database shared by mistake (a sandbox pointed at production's OPSBOT_DB)
+            # must not run a production approval against the wrong world, or vice versa.
+            return self._refuse(
+                proposal_id, thread,
+                f"{proposal_id} was proposed for {environment}; this opsbot acts on "
+                f"{self.backend.environment}")
         if proposal.call.args_hash != proposal.args_hash:
             return self._refuse(proposal_id, thread, "arguments changed since the proposal")
         valid = [

@@ -107,3 +107,25 @@ def test_a_tool_that_raises_unexpectedly_ends_in_a_recorded_failure(open_engine)
         stored = s.proposal(pid)
         assert stored.status is ProposalStatus.FAILED
         assert not s.rt.store.proposals.in_flight("prod/shop/deployment/cart")
+
+
+def test_an_approval_for_another_environment_never_runs_here(open_engine):
+    with open_engine("checkout-bad-deploy") as s:  # a prod world
+        pid = s.ask("t1", Actor(user_id="U02BOB"), QUESTION, ALERT).pending[0].id
+        store = s.rt.store
+        stored = store.proposals.get(pid)
+        # The same approval as if another environment's opsbot had recorded it in this
+        # database (a shared OPSBOT_DB by mistake).
+        staging = stored.proposal.model_copy(update={"id": "p-staging"})
+        store.proposals.save(staging, status=ProposalStatus.PENDING, service="checkout",
+                             resource_key="staging/shop/deployment/checkout")
+        assert store.proposals.set_status("p-staging", ProposalStatus.APPROVED)
+        store.proposals.add_approval(Approval(
+            proposal_id="p-staging", approver=Actor(user_id="U01ALICE"),
+            args_hash=staging.args_hash, approved=True, at=staging.created_at))
+        revision = s.rt.backend.inventory().deployment("shop", "checkout").revision
+        result = s.rt.executor.execute("p-staging")
+        assert result.status is ExecutionStatus.REFUSED
+        assert "proposed for staging; this opsbot acts on prod" in result.output
+        assert store.proposals.get("p-staging").status is ProposalStatus.APPROVED
+        assert s.rt.backend.inventory().deployment("shop", "checkout").revision == revision

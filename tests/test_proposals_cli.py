@@ -25,6 +25,8 @@ def db(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv("OPSBOT_DB", db_url)
     for name in ("OPSBOT_POLICIES", "OPSBOT_BACKEND", "OPSBOT_TRUST_CLI_IDENTITY"):
         monkeypatch.delenv(name, raising=False)
+    if not db_url.startswith("sqlite"):  # a shared database needs a trusted shell
+        monkeypatch.setenv("OPSBOT_TRUST_CLI_IDENTITY", "1")
     with open_store(db_url, str) as store:
         approved(store, "P1")
         store.proposals.claim("P1", BEFORE_LEASES, utc_now())
@@ -83,10 +85,26 @@ def test_a_blank_reason_is_refused(db: Store, capsys: pytest.CaptureFixture[str]
 
 def test_against_a_real_environment_the_shell_must_be_trusted(
         db: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPSBOT_TRUST_CLI_IDENTITY", raising=False)
     monkeypatch.setenv("OPSBOT_BACKEND", "kubernetes")
     assert opsbot("interrupt", "P1", "--as", "U01ALICE", "--reason", "stuck") == 2
     assert "OPSBOT_TRUST_CLI_IDENTITY" in capsys.readouterr().err
     assert db.proposals.get("P1").status is S.EXECUTING
+
+
+def test_a_sandbox_shell_on_a_shared_database_must_be_trusted(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path, postgres_url: str) -> None:
+    monkeypatch.setenv("OPSBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OPSBOT_DB", postgres_url)
+    for name in ("OPSBOT_BACKEND", "OPSBOT_TRUST_CLI_IDENTITY", "OPSBOT_POLICIES"):
+        monkeypatch.delenv(name, raising=False)
+    with open_store(postgres_url, str) as store:
+        approved(store, "P1")
+        store.proposals.claim("P1", BEFORE_LEASES, utc_now())
+        assert opsbot("interrupt", "P1", "--as", "U01ALICE", "--reason", "stuck") == 2
+        assert "shared database" in capsys.readouterr().err
+        assert store.proposals.get("P1").status is S.EXECUTING
 
 
 def test_interrupting_a_live_executors_claim_warns(

@@ -60,6 +60,9 @@ _RULES = (
     _Rule("ldap", _after(
         "ldap(?:search|modify|add|delete|modrdn|compare|whoami|passwd|exop)", "-w", _EITHER
     )),
+    # ldappasswd also takes the new (-s) and the old (-a) password of the entry it changes.
+    _Rule("ldap", _after("ldappasswd", "-s", _EITHER)),
+    _Rule("ldap", _after("ldappasswd", "-a", _EITHER)),
     # sshpass's own options come first; a -p after the wrapped command is that command's.
     _Rule("sshpass", re.compile(
         r"(?<![\w.-])sshpass(?:[ \t]+(?:-P[ \t]*\S+|-[^pP\s]\S*)){0,8}[ \t]+-p[ \t]*" + _VALUE

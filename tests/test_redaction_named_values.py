@@ -134,6 +134,13 @@ def test_yaml_entries_with_the_value_before_the_name_hide_sensitive_values_only(
                    .replace("- value: plain", "- value: <secret>"))
 
 
+@pytest.mark.parametrize("dash", ["-   ", "-  ", "- "])
+def test_a_value_first_entry_is_found_however_far_its_dash_is(dash: str) -> None:
+    sibling = " " * len(dash)
+    text = f"env:\n{dash}value: s3cr3tValue\n{sibling}name: DB_PASSWORD\n"
+    assert "s3cr3tValue" not in REDACTOR.redact(text)
+
+
 def test_value_first_entries_agree_across_text_lines_and_stream_and_keep_every_line() -> None:
     lines = list(REDACTOR.redact_lines(HELM_VALUE_FIRST.splitlines(True)))
     out = io.StringIO()

@@ -55,8 +55,9 @@ _JSON_LINES = 8  # a JSON entry's value comes within a few lines of its name or 
 TRIGGERS = ('"name"', "'name'", r'"name\\', " name:", r"\{name:", 'parametername"')
 ANCHORS = ("name",)
 _NAME_KEYS = frozenset({"name", "parametername"})
-# Every entry opening with its value: a YAML list item whose first key is ``value``.
-VALUE_FIRST_TRIGGERS = ("- value:",)
+# Every entry opening with its value: a YAML list item whose first key is ``value``, however
+# far the dash is from it.
+VALUE_FIRST_TRIGGERS = ("value:",)  # "-   value:" and other indents too
 _VALUE_FIRST = re.compile(r"[ \t]*+-[ \t]+(?P<key>[vV]alue)[ \t]*+:[ \t]*+")
 _HELD_LINES = 8  # an entry names its value within a few lines; held lines stay few
 

@@ -4,7 +4,9 @@ the check interval, and an edit that does not load keeps the last good policy in
 from __future__ import annotations
 
 import functools
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +90,10 @@ def test_a_removed_policy_folder_keeps_the_last_good_policy(policy_dir: Path) ->
     assert source.current() is good
 
 
-def test_a_running_engine_refuses_the_click_of_an_approver_whose_role_was_revoked(
-        policy_dir: Path, tmp_path: Path, runbook_index: Any,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def session(policy_dir: Path, tmp_path: Path, runbook_index: Any,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A running engine on the copied policy files, checking them on every decision."""
     import assistant.runtime as runtime
     from assistant.session import Session
 
@@ -100,46 +103,40 @@ def test_a_running_engine_refuses_the_click_of_an_approver_whose_role_was_revoke
                                   "OPSBOT_POLICIES": str(policy_dir)})
     with runtime.open_runtime(settings, "checkout-bad-deploy", persist_sandbox=False,
                               index=runbook_index) as rt:
-        session = Session(rt)
-        pid = session.ask("t1", Actor(user_id="U02BOB"), QUESTION, ALERT).pending[0].id
-        _edit(policy_dir / "roles.yaml", ALICE_SRE, ALICE_VIEWER)
-        turn = session.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
-        assert [m.kind for m in turn.messages] == ["refusal"]
-        assert session.proposal(pid).status is ProposalStatus.PENDING
-        [event] = [e for e in rt.store.audit.events() if e.kind == "policy"]
-        assert event.payload["reloaded"] is True
+        yield Session(rt)
+
+
+def test_a_running_engine_refuses_the_click_of_an_approver_whose_role_was_revoked(
+        policy_dir: Path, session: Any) -> None:
+    rt = session.rt
+    pid = session.ask("t1", Actor(user_id="U02BOB"), QUESTION, ALERT).pending[0].id
+    _edit(policy_dir / "roles.yaml", ALICE_SRE, ALICE_VIEWER)
+    turn = session.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
+    assert [m.kind for m in turn.messages] == ["refusal"]
+    assert session.proposal(pid).status is ProposalStatus.PENDING
+    [event] = [e for e in rt.store.audit.events() if e.kind == "policy"]
+    assert event.payload["reloaded"] is True
 
 
 def test_an_approver_revoked_between_the_click_and_the_run_does_not_count(
-        policy_dir: Path, tmp_path: Path, runbook_index: Any,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.runtime as runtime
-    from assistant.session import Session
+        policy_dir: Path, session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rt = session.rt
+    pid = session.ask("t1", Actor(user_id="U02BOB"), QUESTION, ALERT).pending[0].id
+    run = rt.executor.execute
 
-    monkeypatch.setattr(runtime, "PolicySource",
-                        functools.partial(PolicySource, check_seconds=0.0))
-    settings = Settings.from_env({"OPSBOT_HOME": str(tmp_path / "home"),
-                                  "OPSBOT_POLICIES": str(policy_dir)})
-    with runtime.open_runtime(settings, "checkout-bad-deploy", persist_sandbox=False,
-                              index=runbook_index) as rt:
-        session = Session(rt)
-        pid = session.ask("t1", Actor(user_id="U02BOB"), QUESTION, ALERT).pending[0].id
-        run = rt.executor.execute
+    def revoked_first(proposal_id: str) -> Any:
+        _edit(policy_dir / "roles.yaml", ALICE_SRE, ALICE_VIEWER)
+        return run(proposal_id)
 
-        def revoked_first(proposal_id: str) -> Any:
-            _edit(policy_dir / "roles.yaml", ALICE_SRE, ALICE_VIEWER)
-            return run(proposal_id)
-
-        monkeypatch.setattr(rt.executor, "execute", revoked_first)
-        turn = session.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
-        assert any("still count under the current policy" in m.text for m in turn.messages)
-        assert session.proposal(pid).status is ProposalStatus.DENIED_BY_POLICY
-        assert [e for e in rt.store.audit.events() if e.kind == "execution"
-                and e.payload.get("status") == "succeeded"] == []
+    monkeypatch.setattr(rt.executor, "execute", revoked_first)
+    turn = session.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
+    assert any("still count under the current policy" in m.text for m in turn.messages)
+    assert session.proposal(pid).status is ProposalStatus.DENIED_BY_POLICY
+    assert [e for e in rt.store.audit.events() if e.kind == "execution"
+            and e.payload.get("status") == "succeeded"] == []
 
 
 def test_a_same_size_rewrite_in_the_same_instant_is_still_seen(policy_dir: Path) -> None:
-    import os
 
     ticks = Ticks()
     source = PolicySource(policy_dir, check_seconds=1.0, monotonic=ticks)

@@ -21,6 +21,11 @@ SHARED = REPO_ROOT.parent / "shared"
 CORPUS = SHARED / "corpora" / "prometheus-operator-runbooks"
 SUITE = SHARED / "evals" / "real-runbooks.yaml"
 
+pytestmark = pytest.mark.skipif(
+    not (CORPUS.is_dir() and SUITE.is_file()),
+    reason=f"the shared runbook corpus and question set are not beside this checkout ({SHARED})",
+)
+
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunbookIndex]:

@@ -3,6 +3,7 @@ quickly and in bounded memory, whichever event parser (libyaml or PyYAML's) it r
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,3 +138,15 @@ def test_a_file_reports_its_own_path(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         yamlfile.load_yaml_file(Doc, path)
     assert str(caught.value).startswith(f"{path}:2: title: duplicate key")
+
+
+def test_no_module_but_the_loader_reads_yaml_itself() -> None:
+    root = Path(yamlfile.__file__).resolve().parent.parent
+    importing = re.compile(r"^\s*(import yaml\b|from yaml\b)", re.MULTILINE)
+    readers = sorted(
+        str(path.relative_to(root))
+        for folder in ("assistant", "tools", "evals", "slack")
+        for path in (root / folder).rglob("*.py")
+        if importing.search(path.read_text(encoding="utf-8"))
+    )
+    assert readers == ["assistant/yamlfile.py"]

@@ -149,4 +149,5 @@ def test_no_module_but_the_loader_reads_yaml_itself() -> None:
         for path in (root / folder).rglob("*.py")
         if importing.search(path.read_text(encoding="utf-8"))
     )
-    assert readers == ["assistant/yamlfile.py"]
+    # The policy bench times PyYAML itself as its baseline; it reads no project input.
+    assert readers == ["assistant/yamlfile.py", "evals/bench/policy_bench.py"]

@@ -53,7 +53,7 @@ except ImportError:
 
 
 M = TypeVar("M", bound=BaseModel)
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 # Far deeper than any opsbot format (scenarios nest about eight levels).
 MAX_DEPTH = 64
@@ -66,7 +66,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 class _Refused(Exception):
     """A problem at one node (or one mark) of the document being read."""
 
-    def __init__(self, message: str, mark: yaml.Mark, path: Path_ | None = None,
+    def __init__(self, message: str, mark: yaml.Mark, path: KeyPath | None = None,
                  node: Node | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -229,9 +229,9 @@ def _shorten(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit]}…"
 
 
-def _path_to(root: Node, target: Node) -> Path_:
+def _path_to(root: Node, target: Node) -> KeyPath:
     """Where ``target`` sits under ``root`` (keys and indexes); only walked on errors."""
-    stack: list[tuple[Node, Path_]] = [(root, ())]
+    stack: list[tuple[Node, KeyPath]] = [(root, ())]
     seen: set[int] = set()
     while stack:
         node, path = stack.pop()
@@ -259,7 +259,7 @@ class LineMap:
         # one up, and a scan per lookup made loading quadratic.
         self._keys: dict[int, dict[str, Node]] = {}
 
-    def line_of(self, path: Path_) -> int | None:
+    def line_of(self, path: KeyPath) -> int | None:
         node = self._root
         if node is None:
             return None

@@ -361,6 +361,14 @@ def load_model(
 
 def load_yaml_file(model: type[M], path: Path, context: dict[str, Any] | None = None) -> M:
     """Read ``path`` and validate it as ``model``; every failure is an InputError."""
+    return load_yaml_document(model, path, context)[0]
+
+
+def load_yaml_document(
+    model: type[M], path: Path, context: dict[str, Any] | None = None
+) -> tuple[M, LineMap]:
+    """``load_yaml_file`` plus the line map, for checks after validation that must point
+    at a line of the same read of the file."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -371,4 +379,4 @@ def load_yaml_file(model: type[M], path: Path, context: dict[str, Any] | None = 
     data, lines = parse_yaml(text, source)
     if data is None:
         raise InputError("file is empty", source=source)
-    return load_model(model, data, source, lines, context)
+    return load_model(model, data, source, lines, context), lines

@@ -174,7 +174,12 @@ class _CheckedConstructor(SafeConstructor):
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except (ValueError, OverflowError) as exc:
+        except (_Refused, yaml.YAMLError):
+            raise
+        # PyYAML's scalar constructors trust the resolver's match; an impossible date gets
+        # past the pattern, and an explicit tag (`!!bool maybe`, `!!timestamp soon`,
+        # `!!int ''`) reaches them with text they index, look up or match unchecked.
+        except (ValueError, ArithmeticError, LookupError, AttributeError, TypeError) as exc:
             kind = str(node.tag).rsplit(":", 1)[-1]
             raise _Refused(f"{_shorten(node.value)!r} is not a valid {kind}: {exc}",
                            node.start_mark, node=node) from exc

@@ -106,6 +106,10 @@ def test_nesting_at_the_limit_loads() -> None:
     ("2024-02-30", "timestamp"),
     ("2024-13-01 10:00:00", "timestamp"),
     ("9" * 5000, "int"),
+    ("!!bool maybe", "bool"),
+    ("!!timestamp soon", "timestamp"),
+    ("!!int ''", "int"),
+    ("!!float ''", "float"),
 ])
 def test_a_scalar_that_cannot_be_built_names_its_key(value: str, kind: str) -> None:
     error = _refused(f"title: Disk full\nmeta:\n  date: {value}\n")

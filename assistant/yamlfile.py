@@ -181,7 +181,9 @@ class _CheckedConstructor(SafeConstructor):
         # `!!int ''`) reaches them with text they index, look up or match unchecked.
         except (ValueError, ArithmeticError, LookupError, AttributeError, TypeError) as exc:
             kind = str(node.tag).rsplit(":", 1)[-1]
-            raise _Refused(f"{_shorten(node.value)!r} is not a valid {kind}: {exc}",
+            # Only a ValueError says something to the reader ("day is out of range").
+            why = f": {exc}" if isinstance(exc, ValueError) else ""
+            raise _Refused(f"{_shorten(node.value)!r} is not a valid {kind}{why}",
                            node.start_mark, node=node) from exc
 
     def construct_undefined(self, node: Node) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from assistant.retrieval import RunbookIndex, load_runbooks
 from assistant.retrieval.embedding import MiniLMEmbedder
 from assistant.storage import new_executor_id, open_checkpointer, open_store
 from tools.sandbox import SandboxBackend
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,9 +79,14 @@ def _audit_policy_change(store: Any, change: PolicyChange) -> None:
 def build_index(settings: Settings) -> RunbookIndex:
     """Open the persistent index and bring it up to date with the runbook folders.
 
-    Files that fail to load are left out and reported by ``opsbot index``; the rest serve.
+    Files that fail to load are left out with a warning naming file and line (``opsbot
+    index`` prints them too); the rest serve.
     """
     report = load_runbooks(list(settings.runbook_dirs))
+    for warning in report.warnings:
+        logger.warning("%s", warning)
+    for error in report.errors:
+        logger.warning("runbook skipped: %s", error)
     index, _ = RunbookIndex.open_synced(settings.index_dir, MiniLMEmbedder(), report.runbooks)
     return index
 

@@ -1,5 +1,6 @@
 """Bad input through the CLI: a clear error naming the file, line and field, exit 2."""
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,21 @@ def test_runbook_with_unknown_tool_is_reported_and_the_rest_still_index(
     assert f"{extra / 'reboot.md'}:5: steps.0.tool: unknown tool 'reboot_node'" in text
     assert f"{extra / 'broken.md'}:4: invalid YAML" in text
     assert "indexed 7 runbooks" in text
+
+
+def test_a_runbook_with_an_impossible_date_never_stops_index_or_ask(
+    home, capsys, monkeypatch, caplog
+):
+    wiki = home / "wiki"
+    wiki.mkdir()
+    bad = wiki / "disk.md"
+    bad.write_text("---\ntitle: Disk full\ndate: 2024-02-30\n---\n# Disk full\nClean up.\n")
+    monkeypatch.setenv("OPSBOT_RUNBOOKS", str(wiki))
+    assert main(["index"]) == 1
+    out = capsys.readouterr()
+    assert f"{bad}:3: date: '2024-02-30' is not a valid timestamp" in out.err
+    assert "indexed 7 runbooks" in out.out  # every shipped runbook, none of the wiki
+    with caplog.at_level(logging.WARNING, logger="assistant.runtime"):
+        assert main(["ask", "why does checkout keep restarting?", "--scenario",
+                     "checkout-bad-deploy", "--as", "U02BOB"]) == 0
+    assert any(f"runbook skipped: {bad}:3: date:" in r.getMessage() for r in caplog.records)

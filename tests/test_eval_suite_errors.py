@@ -30,6 +30,8 @@ BAD = [
     ("actions-without-scenario", "suite: s\ncases:\n  - id: a\n    question: q\n"
      "    expect: {runbook: x, proposes: []}\n", 5, "cases.0.expect",
      "only expect.runbook can be checked without a scenario"),
+    ("duplicate-key", HEAD + "  - {id: a, question: q, as: U01ALICE, as: U02BOB}\n",
+     5, "cases.0.as", "duplicate key 'as'"),
     ("min-pass-range", HEAD.replace("cases:", "min_pass: 2\ncases:") + "  - {id: a, question: q}\n",
      4, "min_pass", "less than or equal to 1"),
 ]

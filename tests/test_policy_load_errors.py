@@ -151,3 +151,40 @@ def test_shipped_policy_loads_and_version_tracks_content(tmp_path: Path) -> None
     assert load_policy(copy).version == load_policy(shipped).version
     (copy / "roles.yaml").write_text((copy / "roles.yaml").read_text() + "\n# edited\n")
     assert load_policy(copy).version != load_policy(shipped).version
+
+
+def test_a_user_listed_twice_in_one_file_is_refused_not_last_wins(tmp_path: Path) -> None:
+    copy = tmp_path / "policies"
+    shutil.copytree(REPO_ROOT / "policies", copy, ignore=shutil.ignore_patterns("tests"))
+    roles = copy / "roles.yaml"
+    text = roles.read_text()
+    carol = "  U03CAROL: {name: carol, roles: [viewer]}\n"
+    assert carol in text
+    roles.write_text(text.replace(carol, carol + "  U03CAROL: {name: carol, roles: [sre]}\n"))
+    first = text.splitlines().index(carol.rstrip("\n")) + 1
+    with pytest.raises(InputError) as caught:
+        load_policy(copy)
+    error = caught.value
+    assert (error.source, error.line, error.field) == (str(roles), first + 1, "users.U03CAROL")
+    assert f"duplicate key 'U03CAROL' (first given on line {first})" in error.message
+
+
+@pytest.mark.parametrize("text, line, field, message", [
+    ("freeze_windows:\n  - id: f\n    timezone: UTC\n    from: 2024-02-30\n    to: 2024-03-02\n",
+     4, "freeze_windows.0.from", "'2024-02-30' is not a valid timestamp"),
+    ("approvals:\n  - id: a\n    ttl: 99999999999d\n", 3, "approvals.0.ttl", "at most 3650d"),
+    ("rate_limits:\n  - id: r\n    max_actions: 1\n    window: 99999999999999999999999\n",
+     4, "rate_limits.0.window", "at most 3650d"),
+    ("roles:\n  x:\n    description: " + "[" * 5000 + "]" * 5000 + "\n", 3, None, "nesting"),
+    ("roles:\n  x:\n    description: " + "[" * 200 + "]" * 200 + "\n", 3,
+     "roles.x.description" + ".0" * 61, "deeper than 64 levels"),
+    ("freeze_windows:\n  - id: f\n    timezone: " + "Europe" * 1000 + "\n"
+     "    weekly: {from: 'fri 16:00', to: 'mon 08:00'}\n", 3, "freeze_windows.0.timezone",
+     "unknown time zone"),
+], ids=["impossible-date", "overflowing-days", "overflowing-seconds", "nesting-past-libyaml",
+        "nesting-past-limit", "overlong-time-zone"])
+def test_values_that_used_to_crash_start_up_are_located(
+        tmp_path: Path, text: str, line: int, field: str | None, message: str) -> None:
+    error = _load_with(tmp_path, text)
+    assert (error.source, error.line, error.field) == (str(tmp_path / "extra.yaml"), line, field)
+    assert message in error.message

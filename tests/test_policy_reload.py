@@ -4,6 +4,7 @@ the check interval, and an edit that does not load keeps the last good policy in
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -163,3 +164,33 @@ def test_a_listener_that_fails_does_not_fail_the_decision(policy_dir: Path) -> N
     _edit(policy_dir / "roles.yaml", ALICE_SRE, ALICE_VIEWER)
     ticks.now = 1.0
     assert roles_of(source.current(), Actor(user_id="U01ALICE")) == {"viewer"}
+
+
+def test_a_reload_that_fails_is_logged_and_audited_with_its_place_and_changes_nothing(
+        policy_dir: Path, session: Any, caplog: pytest.LogCaptureFixture) -> None:
+    rt = session.rt
+    good = rt.policy
+    freeze = policy_dir / "freeze.yaml"
+    _edit(freeze, "to: 2027-01-04 08:00", "to: 2027-02-30")
+    line = freeze.read_text().splitlines().index("    to: 2027-02-30") + 1
+    where = f"{freeze}:{line}: freeze_windows.0.to"
+    with caplog.at_level(logging.ERROR, logger="assistant.policy.source"):
+        assert rt.policy is good
+    assert any(where in record.getMessage() for record in caplog.records)
+    [event] = [e for e in rt.store.audit.events() if e.kind == "policy"]
+    assert event.payload["reloaded"] is False and where in event.payload["error"]
+    assert event.payload["version"] == good.version
+    assert session.ask("t1", Actor(user_id="U02BOB"), QUESTION, ALERT).pending
+
+
+def test_a_reload_that_lists_a_user_twice_keeps_the_previous_roles(policy_dir: Path) -> None:
+    ticks = Ticks()
+    source = PolicySource(policy_dir, check_seconds=1.0, monotonic=ticks)
+    heard: list[PolicyChange] = []
+    source.listen(heard.append)
+    carol = "U03CAROL: {name: carol, roles: [viewer]}"
+    _edit(policy_dir / "roles.yaml", carol, f"{carol}\n  U03CAROL: {{name: carol, roles: [sre]}}")
+    ticks.now = 1.0
+    assert roles_of(source.current(), Actor(user_id="U03CAROL")) == {"viewer"}
+    [failed] = heard
+    assert failed.error is not None and "duplicate key 'U03CAROL'" in failed.error

@@ -44,6 +44,8 @@ def test_valid_config_loads_and_applies(tmp_path: Path) -> None:
          "invalid regular expression"),
         ("allow:\n  - literal: a\n    regex: b\n", 2, "allow.0", "exactly one"),
         ("patterns: []\nallowlist: []\n", 2, "allowlist", "Extra inputs"),
+        ("allow:\n  - literal: a\n    literal: b\n", 3, "allow.0.literal",
+         "duplicate key 'literal'"),
         ("patterns:\n  - name: a\n    regex: [\n", 4, None, "invalid YAML"),
     ],
 )

@@ -186,6 +186,29 @@ def test_folder_load_collects_errors_and_keeps_the_rest(tmp_path: Path) -> None:
     assert any("_index.md" in w for w in report.warnings)
 
 
+def _alias_bomb_steps() -> str:
+    anchors = "x0: &x0 [a, a, a, a, a, a, a, a, a, a]\n" + "".join(
+        f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]\n" for i in range(1, 9))
+    return anchors + "steps:\n  - tool: list_pods\n    args: {namespace: *x8}\n"
+
+
+@pytest.mark.parametrize(("front", "line", "field", "message"), [
+    ("title: Disk full\ndate: 2024-02-30\n", 3, "date", "'2024-02-30' is not a valid"),
+    ("title: A\ntags: [disk]\ntitle: B\n", 4, "title", "duplicate key 'title'"),
+    (_alias_bomb_steps(), 6, "x4.7", "aliases expand to more than"),
+], ids=["impossible-date", "duplicate-key", "alias-bomb-in-step-args"])
+def test_a_hostile_front_matter_skips_that_runbook_with_its_place(
+    tmp_path: Path, front: str, line: int, field: str, message: str
+) -> None:
+    write(tmp_path, "wiki/ours.md", OURS)
+    bad = write(tmp_path, "wiki/bad.md", f"---\n{front}---\n# Bad\n\ntext\n")
+    report = load_runbooks([tmp_path / "wiki"])
+    assert [r.id for r in report.runbooks] == ["disk-full"]
+    [error] = report.errors
+    assert (error.source, error.line, error.field) == (str(bad), line, field)
+    assert message in error.message
+
+
 def test_several_folders_and_duplicate_ids(tmp_path: Path) -> None:
     write(tmp_path, "a/one.md", "# One\n\ntext\n")
     write(tmp_path, "b/two.md", "# Two\n\ntext\n")

@@ -26,7 +26,7 @@ from assistant.config import REPO_ROOT
 from assistant.errors import InputError
 from assistant.models import Outcome
 from assistant.retrieval.evaluation import load_retrieval_suite
-from assistant.yamlfile import load_yaml_file, parse_yaml
+from assistant.yamlfile import load_yaml_document
 from tools.catalog import CATALOG
 
 SCENARIO_DIR = REPO_ROOT / "evals" / "scenarios"
@@ -215,16 +215,14 @@ def _check_cases(raw: SuiteFile) -> tuple[Case, ...]:
 
 def load_suite(path: Path) -> Suite:
     """Read and check one suite file; every error is an InputError with file and line."""
-    raw = load_yaml_file(SuiteFile, path)
+    raw, lines = load_yaml_document(SuiteFile, path)
     try:
         cases = _check_cases(raw)
         scenario = _scenario_path(raw.scenario, path) if raw.scenario else None
         policies = _resolve(raw.policies, path, "policies") if raw.policies \
             else DEFAULT_POLICIES
     except _Problem as problem:
-        source = str(path)
-        _data, lines = parse_yaml(path.read_text(encoding="utf-8"), source)
-        raise InputError(problem.message, source=source, line=lines.line_of(problem.loc),
+        raise InputError(problem.message, source=str(path), line=lines.line_of(problem.loc),
                          field=".".join(str(p) for p in problem.loc)) from problem
     return Suite(
         name=raw.suite,

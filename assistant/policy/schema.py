@@ -34,6 +34,9 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKLY_TIME = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}):(\d{2})$")
 _RULE_ID = r"^[a-z0-9][a-z0-9._-]*$"
 _NAMESPACE = re.compile(r"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Durations are added to and subtracted from clock times (approval expiry, rate windows),
+# which overflow past year 9999; ten years is longer than any TTL or window means.
+MAX_DURATION_DAYS = 3650
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -50,6 +53,8 @@ def parse_duration(value: Any) -> timedelta:
         seconds = ((days * 24 + hours) * 60 + minutes) * 60 + secs
     if seconds <= 0:
         raise ValueError("a duration must be positive")
+    if seconds > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"a duration must be at most {MAX_DURATION_DAYS}d, got {value!r}")
     return timedelta(seconds=seconds)
 
 
@@ -202,7 +207,7 @@ class FreezeWindow(ToolScoped):
     def _known_timezone(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: name too long
             raise ValueError(
                 f"unknown time zone {v!r} (use an IANA name such as Europe/Berlin)"
             ) from exc

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import time
+from collections.abc import Callable
 from types import ModuleType
 
 
@@ -14,3 +16,13 @@ def baseline(module: str) -> ModuleType:
         raise SystemExit(
             f"this benchmark compares against {module.split('.')[0]}, which is not installed: "
             "run .venv/bin/pip install -e '.[bench]'") from None
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    """Seconds each of ``runs`` calls of ``fn`` took."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples

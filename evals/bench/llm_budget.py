@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from assistant.config import REPO_ROOT
@@ -28,6 +26,7 @@ from assistant.planning.llm.tokens import TokenGauge, estimate_tokens
 from assistant.planning.offline import Observation, PlanRequest
 from assistant.redaction import Redactor
 from assistant.retrieval.markdown import parse_runbook
+from evals.bench import timed
 from tools.catalog import CATALOG
 from tools.sandbox import SandboxBackend
 
@@ -35,15 +34,6 @@ LOG = "\n".join(f"2025-03-11T14:{i // 60 % 60:02d}:{i % 60:02d}Z level=info "
                 f"msg=\"request {i}\" path=/api/v1/orders status=200 duration={i % 97}ms"
                 for i in range(3000))
 BUDGETS = (5_000, 8_000, 16_000)
-
-
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return samples
 
 
 def p95(samples: list[float]) -> float:

@@ -9,6 +9,14 @@ derives itself (the namespaces a call touches, the local minute of the week, the
 age), so Cedar is timed on less work. Every outcome must agree (allow/confirm = Allow).
 
     .venv/bin/python -m evals.bench.policy_bench [--requests N] [--seed S]
+
+With ``--load``, it times loading instead: the same policy with 1k to 32k users, parsed,
+checked and compiled by opsbot (median and worst of ``--runs``), per user and against
+PyYAML's libyaml loader plus pydantic validation of the same text in this process (no
+locations, no duplicate-key, alias or depth checks). Loading was quadratic in users
+(32k users: 157 s); flat time per user shows it is linear.
+
+    .venv/bin/python -m evals.bench.policy_bench --load [--users 1000,4000,16000,32000]
 """
 
 from __future__ import annotations
@@ -24,9 +32,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from assistant.models import Actor, BlastRadius, ErrorBudget, Facts, Outcome, ToolCall
 from assistant.policy import Policy, compile_policy, decide
-from evals.bench import baseline
+from assistant.policy.schema import PolicyFile
+from evals.bench import baseline, timed
 from tools.catalog import CATALOG
 
 ENVIRONMENTS = ("prod", "staging")
@@ -61,7 +72,7 @@ def _user_roles(index: int) -> list[str]:
     return [first] if index % 3 else sorted({first, second})
 
 
-def opsbot_yaml() -> str:
+def opsbot_yaml(users: Sequence[str] = USERS) -> str:
     lines = [f"environments: [{', '.join(ENVIRONMENTS)}]", "roles:"]
     for i, role in enumerate(ROLES):
         envs, request, approve = _grant(i)
@@ -69,7 +80,7 @@ def opsbot_yaml() -> str:
                   f"      - {{id: {role}-grant, environments: [{', '.join(envs)}], "
                   f"request: [{', '.join(request)}], approve: [{', '.join(approve)}]}}"]
     lines.append("users:")
-    lines += [f"  {u}: {{roles: [{', '.join(_user_roles(i))}]}}" for i, u in enumerate(USERS)]
+    lines += [f"  {u}: {{roles: [{', '.join(_user_roles(i))}]}}" for i, u in enumerate(users)]
     lines.append("groups:")
     lines += [f"  {g}: {{roles: [{role}]}}" for g, role in GROUPS.items()]
     lines += [
@@ -268,11 +279,42 @@ def _summary(name: str, micros: list[float]) -> tuple[float, float, float]:
     return p50, p99, rate
 
 
+def load_scaling(sizes: Sequence[int], runs: int) -> int:
+    """Time loading the policy with ``sizes`` users; print per-user cost and growth."""
+    print(f"policy load, {runs} runs each: opsbot (parse, check, locate, compile) against "
+          "PyYAML CSafeLoader + pydantic")
+    print(f"{'users':>7} {'median s':>9} {'worst s':>8} {'µs/user':>8} {'growth':>7} "
+          f"{'baseline s':>11} {'ratio':>6}")
+    first_per_user = None
+    for size in sizes:
+        text = opsbot_yaml([f"U{i:06d}" for i in range(size)])
+        ours = timed(lambda t=text: compile_policy([("bench.yaml", t)]), runs)
+        theirs = timed(lambda t=text: PolicyFile.model_validate(
+            yaml.load(t, Loader=yaml.CSafeLoader), context=_LOAD_CONTEXT), runs)
+        median = statistics.median(ours)
+        per_user = median / size * 1e6
+        first_per_user = first_per_user or per_user
+        base = statistics.median(theirs)
+        print(f"{size:>7,} {median:>9.2f} {max(ours):>8.2f} {per_user:>8.1f} "
+              f"{per_user / first_per_user:>6.2f}x {base:>11.2f} {median / base:>5.1f}x")
+    print("growth: time per user relative to the smallest size (1.00x = linear)")
+    return 0
+
+
+_LOAD_CONTEXT = {"roles": frozenset(ROLES), "environments": frozenset(ENVIRONMENTS)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--load", action="store_true", help="time policy loading instead")
+    parser.add_argument("--users", default="1000,4000,16000,32000",
+                        help="with --load: comma-separated user counts")
+    parser.add_argument("--runs", type=int, default=3, help="with --load: runs per size")
     opts = parser.parse_args(argv)
+    if opts.load:
+        return load_scaling([int(n) for n in opts.users.split(",")], opts.runs)
     cedarpy = baseline("cedarpy")
 
     started = time.perf_counter()

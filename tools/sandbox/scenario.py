@@ -53,7 +53,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from assistant.config import REPO_ROOT
 from assistant.errors import InputError
-from assistant.yamlfile import load_yaml_file, parse_yaml
+from assistant.yamlfile import load_yaml_document
 from tools.catalog import K8sName
 from tools.sandbox.selector import Selector, parse_selector
 
@@ -423,11 +423,10 @@ def resolve_scenario_path(name_or_path: str | Path, scenario_dir: Path | None = 
 def load_scenario(name_or_path: str | Path, scenario_dir: Path | None = None) -> Scenario:
     """Load and check a scenario; every error is an InputError naming file, line and field."""
     path = resolve_scenario_path(name_or_path, scenario_dir)
-    scenario = load_yaml_file(Scenario, path)
+    scenario, lines = load_yaml_document(Scenario, path)
     problem = next(_problems(scenario, path.stem), None)
     if problem is not None:
         loc, message = problem
-        _data, lines = parse_yaml(path.read_text(encoding="utf-8"), str(path))
         field = ".".join(str(p) for p in loc)
         raise InputError(message, source=str(path), line=lines.line_of(loc), field=field)
     return scenario

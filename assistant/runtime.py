@@ -126,6 +126,7 @@ def open_runtime(
         store = open_store(settings.db_url, redactor.redact_value, audit_key=audit_key_for(
             settings.audit_key_file, settings.home, create=True))
         stack.callback(store.close)
+        store.audit.check_writable()
         policies.listen(lambda change: _audit_policy_change(store, change))
         heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds)
         interrupted = [found.notice for found in heartbeat.start()]

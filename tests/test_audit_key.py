@@ -11,6 +11,8 @@ import pytest
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.models import Actor
+from assistant.runtime import open_runtime
+from assistant.storage import StorageError
 from assistant.storage.audit_key import LOCAL_KEY_FILE, audit_key_for, read_audit_key
 
 
@@ -56,3 +58,28 @@ def test_the_engine_seals_every_event_with_the_local_key(open_engine, engine_set
     key = read_audit_key(engine_settings.home / LOCAL_KEY_FILE)
     assert report.ok and report.checked > 3 and report.sealed == report.checked
     assert report.key_id == key.key_id
+
+
+def test_a_replica_with_another_key_is_refused_when_it_starts(
+    tmp_path: Path, runbook_index
+) -> None:
+    shared_db = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = Settings.from_env({"OPSBOT_HOME": str(tmp_path / "a"), "OPSBOT_DB": shared_db})
+    with open_runtime(first, "checkout-bad-deploy", persist_sandbox=False,
+                      index=runbook_index) as rt:
+        rt.store.audit.append("question", actor="U02BOB", thread="t1", payload={})
+    sealed_by = read_audit_key(first.home / LOCAL_KEY_FILE).key_id
+    second = Settings.from_env({"OPSBOT_HOME": str(tmp_path / "b"), "OPSBOT_DB": shared_db})
+    refused = f"sealed with audit key {sealed_by}, this process holds .* the same " \
+              "OPSBOT_AUDIT_KEY_FILE"
+    with pytest.raises(StorageError, match=refused), open_runtime(
+        second, "checkout-bad-deploy", persist_sandbox=False, index=runbook_index,
+    ):
+        pass
+    shared_key = Settings.from_env({
+        "OPSBOT_HOME": str(tmp_path / "b"), "OPSBOT_DB": shared_db,
+        "OPSBOT_AUDIT_KEY_FILE": str(first.home / LOCAL_KEY_FILE)})
+    with open_runtime(shared_key, "checkout-bad-deploy", persist_sandbox=False,
+                      index=runbook_index) as rt:
+        rt.store.audit.append("question", actor="U02BOB", thread="t2", payload={})
+        assert rt.store.audit.verify().sealed == 2

@@ -123,6 +123,14 @@ class AuditLog:
             )
         return event
 
+    def check_writable(self) -> None:
+        """Raise StorageError now, not at the first event, if append() would refuse: a
+        replica started with another key (or none) is told so when it starts."""
+        with self._db.read() as tx:
+            row = tx.one("SELECT seq, hash, seal FROM audit_head WHERE id = 1")
+            if row is not None:
+                self._check_head_before_append(tx, ChainHead(int(row[0]), str(row[1]), row[2]))
+
     def _check_head_before_append(self, tx: Transaction, head: ChainHead) -> None:
         """Refuse to extend a head this process cannot vouch for: sealing a new head over a
         moved-back one would launder the truncation it hides."""

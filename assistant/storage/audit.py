@@ -93,13 +93,12 @@ class AuditLog:
         stored_thread = self._redact_text(thread)
         payload_text = canonical_json(stored_payload)
         with self._db.write() as tx:
-            row = tx.one(f"SELECT seq, hash, seal FROM audit_head WHERE id = 1{self._lock_head}")
-            if row is None:
+            head = _read_head(tx, self._lock_head)
+            if head is None:
                 raise RuntimeError("audit_head row is missing: the schema was tampered with")
-            head_seq, head_hash = int(row[0]), str(row[1])
-            self._check_head_before_append(tx, ChainHead(head_seq, head_hash, row[2]))
+            self._check_head_before_append(tx, head)
             fields: dict[str, Any] = {
-                "seq": head_seq + 1,
+                "seq": head.seq + 1,
                 # Taken under the lock so that times never go backwards along seq.
                 "time": self._clock(),
                 "kind": kind,
@@ -108,7 +107,7 @@ class AuditLog:
                 "payload": json.loads(payload_text),
             }
             event = AuditEvent(
-                **fields, prev_hash=head_hash, hash=event_hash(head_hash, **fields)
+                **fields, prev_hash=head.hash, hash=event_hash(head.hash, **fields)
             )
             key = self._key
             tx.execute(
@@ -127,9 +126,9 @@ class AuditLog:
         """Raise StorageError now, not at the first event, if append() would refuse: a
         replica started with another key (or none) is told so when it starts."""
         with self._db.read() as tx:
-            row = tx.one("SELECT seq, hash, seal FROM audit_head WHERE id = 1")
-            if row is not None:
-                self._check_head_before_append(tx, ChainHead(int(row[0]), str(row[1]), row[2]))
+            head = _read_head(tx)
+            if head is not None:
+                self._check_head_before_append(tx, head)
 
     def _check_head_before_append(self, tx: Transaction, head: ChainHead) -> None:
         """Refuse to extend a head this process cannot vouch for: sealing a new head over a
@@ -207,12 +206,12 @@ class AuditLog:
         """The recorded end of the chain, to hold outside the database as an anchor."""
         with self._db.read() as tx:
             missing = _missing_columns(tx, self._db.dialect)
-            row = None if missing else tx.one("SELECT seq, hash, seal FROM audit_head WHERE id = 1")
-        if row is None:
+            head = None if missing else _read_head(tx)
+        if head is None:
             gone = ", ".join(missing) if missing else "the audit_head row"
             raise StorageError(f"{gone} missing from the database (dropped): the audit log "
                                "was tampered with; run `opsbot audit verify`")
-        return ChainHead(int(row[0]), str(row[1]), row[2])
+        return head
 
     def verify(self, expect: ChainHead | None = None) -> VerifyReport:
         """Check the whole chain in one consistent snapshot of the database; ``expect`` is
@@ -223,9 +222,8 @@ class AuditLog:
                 return VerifyReport(
                     ok=False, checked=0, head=ChainHead(0, ""), first_bad_seq=1,
                     problem=f"{', '.join(missing)} missing from the database (dropped): "
-                            "the log can no longer be read", key_id=_id_of(self._key))
-            row = tx.one("SELECT seq, hash, seal FROM audit_head WHERE id = 1")
-            head = ChainHead(int(row[0]), str(row[1]), row[2]) if row else ChainHead(0, "")
+                            "the log can no longer be read")
+            head = _read_head(tx) or ChainHead(0, "")
             return check_chain(self._all_in_snapshot(tx), head, key=self._key, expect=expect)
 
     def _all_in_snapshot(self, tx: Transaction) -> Iterator[StoredEvent | UnreadableEvent]:
@@ -242,8 +240,9 @@ class AuditLog:
         )
 
 
-def _id_of(key: AuditKey | None) -> str | None:
-    return key.key_id if key else None
+def _read_head(tx: Transaction, lock: str = "") -> ChainHead | None:
+    row = tx.one(f"SELECT seq, hash, seal FROM audit_head WHERE id = 1{lock}")
+    return ChainHead(int(row[0]), str(row[1]), row[2]) if row else None
 
 
 def _missing_columns(tx: Transaction, dialect: Dialect) -> list[str]:

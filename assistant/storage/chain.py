@@ -20,6 +20,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from assistant.models import AuditEvent, canonical_json
@@ -62,7 +63,7 @@ class AuditKey:
     secret: bytes = field(repr=False)
     source: str  # where it was read from, for messages
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         """Names the key in stored seals without revealing it, so a process holding another
         key is told so instead of silently writing seals nobody can check."""
@@ -221,8 +222,9 @@ def check_chain(
             f"events {last_seq + 1}..{expect.seq} were deleted",
         )
     if expect is not None and expect.seq == 0 and expect.hash != GENESIS_HASH:
-        return broken(1, f"--expect {expect.render()}: seq 0 has no hash but the genesis "
-                         f"{GENESIS_HASH[:16]}…")
+        return broken(1, f"--expect {expect.render()}: an empty log's hash is always "
+                         f"{GENESIS_HASH[:16]}…, so this anchor is not one `opsbot audit head` "
+                         "printed")
     if head.seq > last_seq:
         return broken(
             last_seq + 1,

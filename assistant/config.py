@@ -32,6 +32,9 @@ class Settings(BaseModel):
     # `--as` in a shell is an unverified claim; against a real environment approvals come
     # from chat (Slack verifies who clicked) unless the operator trusts this shell.
     trust_cli_identity: bool = False
+    # The key that seals the audit log, mounted from outside the database (a Kubernetes
+    # Secret); None: a key generated once under home (assistant/storage/audit_key.py).
+    audit_key_file: Path | None = None
 
     def check_cli_approval(self) -> None:
         """`--as` names a user nobody verifies: fine for the sandbox in a local file, not
@@ -74,6 +77,8 @@ class Settings(BaseModel):
                 env, "OPSBOT_EXECUTOR_HEARTBEAT_SECONDS", 10.0),
             env=dict(env),
             trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",
+            audit_key_file=Path(env["OPSBOT_AUDIT_KEY_FILE"])
+            if env.get("OPSBOT_AUDIT_KEY_FILE") else None,
         )
 
 

@@ -31,6 +31,7 @@ from assistant.models import (
     RetrievalHit,
     ToolCall,
 )
+from assistant.planning.candidates import CANDIDATE_FAILURES, not_proposed_note
 from assistant.planning.entities import LinkedEntities, Linking, link_entities
 from assistant.planning.offline import Observation, Plan, PlanRequest, derive_bindings
 from assistant.policy import check_approval, decide, requestable_tools, roles_of
@@ -190,7 +191,10 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
 
     def propose(actor: Actor, thread: str, call: ToolCall, why: str,
                 runbook_id: str | None, step: int | None) -> Proposal:
-        """The one way a mutating call becomes a proposal: validated, decided, recorded."""
+        """The one way a mutating call becomes a proposal: validated, decided, recorded.
+
+        Raises one of CANDIDATE_FAILURES, having recorded nothing, when the call cannot be
+        proposed (invalid arguments, a target the backend cannot find, size or preview)."""
         get_tool(call.tool).validate_args(call.args)
         call = pin_rollback_target(call)
         facts = gather_facts(rt.backend, rt.store.proposals,
@@ -225,8 +229,19 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         actor = Actor.model_validate(state["actor"])
         thread = state["thread_id"]
         result = Plan.model_validate(state["plan"])
-        proposals = [propose(actor, thread, c.call, c.why, c.runbook_id, c.step_index)
-                     for c in result.candidates]
+        proposals: list[Proposal] = []
+        not_proposed: list[str] = []
+        for c in result.candidates:
+            try:
+                proposals.append(propose(actor, thread, c.call, c.why, c.runbook_id,
+                                         c.step_index))
+            except CANDIDATE_FAILURES as exc:
+                note = rt.redact(not_proposed_note(c.call, exc))
+                not_proposed.append(note)
+                audit("not_proposed", actor.user_id, thread, {
+                    "call": c.call.model_dump(mode="json"), "rationale": c.why,
+                    "runbook_id": c.runbook_id, "runbook_step": c.step_index, "reason": note})
+        result = result.model_copy(update={"notes": (*result.notes, *not_proposed)})
         answer = compose_answer(result, proposals)
         audit("answer", None, thread, {"text": answer})
         rt.store.messages.add(thread, "opsbot", answer, rt.backend.now())

@@ -19,6 +19,7 @@ from assistant.redaction_setup import build_redactor, redact_logging
 from assistant.retrieval import RunbookIndex, load_runbooks
 from assistant.retrieval.embedding import MiniLMEmbedder
 from assistant.storage import new_executor_id, open_checkpointer, open_store
+from assistant.storage.audit_key import audit_key_for
 from tools.sandbox import SandboxBackend
 
 logger = logging.getLogger(__name__)
@@ -130,8 +131,10 @@ def open_runtime(
             backend = stack.enter_context(open_backend(settings.env))
         elif backend is None:
             backend, save_state = _sandbox(settings, scenario, persist_sandbox)
-        store = open_store(settings.db_url, redactor.redact_value)
+        store = open_store(settings.db_url, redactor.redact_value, audit_key=audit_key_for(
+            settings.audit_key_file, settings.home, create=True))
         stack.callback(store.close)
+        store.audit.check_writable()
         policies.listen(lambda change: _audit_policy_change(store, change))
         heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds)
         interrupted = [found.notice for found in heartbeat.start()]

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from assistant.storage import Store, open_store
+from assistant.storage import AuditKey, Store, open_store
 
 PG_URL = os.environ.get("OPSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -110,6 +110,18 @@ def redaction() -> FakeRedaction:
 @pytest.fixture
 def store(db_url: str, redaction: FakeRedaction) -> Iterator[Store]:
     with open_store(db_url, redaction.redact) as opened:
+        yield opened
+
+
+@pytest.fixture
+def audit_key() -> AuditKey:
+    return AuditKey(b"test-audit-key-" + b"k" * 32, "the test key")
+
+
+@pytest.fixture
+def sealed_store(db_url: str, redaction: FakeRedaction, audit_key: AuditKey) -> Iterator[Store]:
+    """A store whose audit events and head are sealed with ``audit_key``."""
+    with open_store(db_url, redaction.redact, audit_key=audit_key) as opened:
         yield opened
 
 

@@ -19,7 +19,8 @@ from assistant.cli.audit import (
 )
 from assistant.models import AuditEvent
 from assistant.redaction import Redactor
-from assistant.storage import Store, open_store
+from assistant.storage import GENESIS_HASH, Store, open_store
+from assistant.storage.audit_key import read_audit_key
 
 
 def parser() -> argparse.ArgumentParser:
@@ -97,12 +98,18 @@ def test_bad_arguments_are_rejected(argv: list[str], capsys: pytest.CaptureFixtu
     assert "error" in capsys.readouterr().err
 
 
-def test_opsbot_audit_commands_end_to_end(
-    db_url: str, raw_db: RawDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """`opsbot` run in-process against the test database, with a home of its own."""
     monkeypatch.setenv("OPSBOT_DB", db_url)
     monkeypatch.setenv("OPSBOT_HOME", str(tmp_path / "home"))
+    return monkeypatch
+
+
+def test_opsbot_audit_commands_end_to_end(
+    db_url: str, raw_db: RawDatabase, tmp_path: Path, cli_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     secret = "AKIAIOSFODNN7EXAMPLE"
     with open_store(db_url, Redactor().redact_value) as store:
         fill(store)
@@ -127,3 +134,58 @@ def test_opsbot_audit_commands_end_to_end(
     raw_db.execute("DELETE FROM audit_events WHERE seq = 2")
     assert main(["audit", "verify"]) == 1
     assert "BROKEN at seq 2: event 2 is missing" in capsys.readouterr().out
+
+
+def test_head_anchors_the_log_and_verify_expect_finds_it_wiped(
+    db_url: str, raw_db: RawDatabase, tmp_path: Path, cli_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    key_file = tmp_path / "audit.key"
+    key_file.write_text("0123456789abcdef" * 4 + "\n")
+    cli_env.setenv("OPSBOT_AUDIT_KEY_FILE", str(key_file))
+    key = read_audit_key(key_file)
+    with open_store(db_url, Redactor().redact_value, audit_key=key) as store:
+        fill(store)
+        last = store.audit.tail(1)[0]
+
+    assert main(["audit", "head"]) == 0
+    anchor = capsys.readouterr().out.strip()
+    assert anchor == f"3:{last.hash}"
+    assert main(["audit", "verify", "--expect", anchor]) == 0
+    assert f"3 sealed with audit key {key.key_id}" in capsys.readouterr().out
+
+    raw_db.drop_audit_guard()
+    raw_db.execute("DELETE FROM audit_events")
+    raw_db.execute(f"UPDATE audit_head SET seq = 0, hash = '{GENESIS_HASH}', seal = NULL")
+    assert main(["audit", "verify", "--expect", anchor]) == 1
+    assert "BROKEN at seq 1: the log ends at seq 0" in capsys.readouterr().out
+
+    cli_env.delenv("OPSBOT_AUDIT_KEY_FILE")
+    with open_store(db_url, Redactor().redact_value, audit_key=key) as store:
+        fill(store)
+    assert main(["audit", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("audit log NOT VERIFIED") and "OPSBOT_AUDIT_KEY_FILE" in out
+
+
+def test_verify_on_a_dropped_table_reports_broken(
+    db_url: str, raw_db: RawDatabase, cli_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with open_store(db_url, Redactor().redact_value) as store:
+        fill(store)
+    raw_db.execute("DROP TABLE audit_events")
+    assert main(["audit", "verify"]) == 1
+    assert ("BROKEN at seq 1: audit_events missing from the database (dropped)"
+            in capsys.readouterr().out)
+    assert main(["audit", "head"]) == 2
+    assert "audit_events missing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("anchor", ["3", "x:" + "0" * 64, "3:" + "0" * 63, "3:" + "A" * 64])
+def test_expect_must_be_seq_colon_hash(
+    anchor: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        parser().parse_args(["audit", "verify", "--expect", anchor])
+    assert "is not SEQ:HASH" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from conftest import FakeRedaction
 
 from assistant.storage import Store, open_store
@@ -26,7 +27,12 @@ with open_store(sys.argv[1], lambda value: value) as store:
 """
 
 
-def test_eight_threads_appending_keep_one_valid_chain(store: Store) -> None:
+@pytest.mark.usefixtures("raw_db")  # each of its backends, for the store asked for below
+@pytest.mark.parametrize("sealing", ["store", "sealed_store"])
+def test_eight_threads_appending_keep_one_valid_chain(
+    request: pytest.FixtureRequest, sealing: str
+) -> None:
+    store: Store = request.getfixturevalue(sealing)
     threads, per_thread = 8, 50
     start = threading.Barrier(threads)
     errors: list[BaseException] = []
@@ -49,6 +55,7 @@ def test_eight_threads_appending_keep_one_valid_chain(store: Store) -> None:
     report = store.audit.verify()
     assert report.ok, report.summary()
     assert report.checked == threads * per_thread
+    assert report.sealed == (report.checked if sealing == "sealed_store" else 0)
     events = list(store.audit.events())
     for w in range(threads):
         assert [e.payload["n"] for e in events if e.actor == f"W{w}"] == list(range(per_thread))

@@ -1,8 +1,9 @@
-"""`opsbot audit verify | export | tail`: check, export and read the audit log."""
+"""`opsbot audit verify | head | export | tail`: check, anchor, export and read the audit log."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -10,7 +11,8 @@ from typing import TextIO
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.models import AuditEvent, canonical_json
-from assistant.storage import Store, open_store
+from assistant.storage import ChainHead, Store, open_store
+from assistant.storage.audit_key import audit_key_for
 
 # A tail line shows this much of the payload; export has all of it.
 PAYLOAD_PREVIEW_CHARS = 160
@@ -21,9 +23,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = audit.add_subparsers(dest="audit_command", required=True)
 
     verify = sub.add_parser(
-        "verify", help="check the hash chain (exit 1 and name the first bad event)"
+        "verify", help="check the hash chain and its seals (exit 1 and name the first bad event)"
     )
+    verify.add_argument(
+        "--expect", type=_anchor, metavar="SEQ:HASH",
+        help="a head printed earlier by `opsbot audit head` and kept outside the database; "
+             "the log must still hold that event with that hash")
     verify.set_defaults(func=run_verify)
+
+    head = sub.add_parser(
+        "head", help="print the chain head as SEQ:HASH, to keep outside the database")
+    head.set_defaults(func=run_head)
 
     export = sub.add_parser("export", help="write every event, one JSON object per line")
     export.add_argument("--format", choices=["jsonl"], default="jsonl",
@@ -49,16 +59,35 @@ def _positive(text: str) -> int:
     return value
 
 
+def _anchor(text: str) -> ChainHead:
+    seq, _, hash_ = text.partition(":")
+    if not seq.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", hash_):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not SEQ:HASH (a whole number, a colon and 64 lower-case hex "
+            "digits), as `opsbot audit head` prints it")
+    return ChainHead(int(seq), hash_)
+
+
 def _open_from_env() -> Store:
     # Imported here so that `opsbot --help` does not load the redaction patterns.
     from assistant.redaction import Redactor
 
-    return open_store(Settings.from_env().db_url, Redactor().redact_value)
+    settings = Settings.from_env()
+    # Reading never creates a key: a verifier without one is told the log's seals went
+    # unchecked rather than handed a fresh key that matches nothing.
+    key = audit_key_for(settings.audit_key_file, settings.home, create=False)
+    return open_store(settings.db_url, Redactor().redact_value, audit_key=key)
 
 
 def run_verify(args: argparse.Namespace) -> int:
     with _open_from_env() as store:
-        return verify_log(store, sys.stdout)
+        return verify_log(store, sys.stdout, expect=args.expect)
+
+
+def run_head(args: argparse.Namespace) -> int:
+    with _open_from_env() as store:
+        print(store.audit.head().render())
+    return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -80,9 +109,9 @@ def run_tail(args: argparse.Namespace) -> int:
     return 0
 
 
-def verify_log(store: Store, out: TextIO) -> int:
-    """Print the verdict; 1 when the chain is broken."""
-    report = store.audit.verify()
+def verify_log(store: Store, out: TextIO, expect: ChainHead | None = None) -> int:
+    """Print the verdict; 1 when the chain is broken or its seals could not be checked."""
+    report = store.audit.verify(expect)
     print(report.summary(), file=out)
     return 0 if report.ok else 1
 

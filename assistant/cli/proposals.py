@@ -12,6 +12,7 @@ from assistant.config import Settings
 from assistant.models import Actor, ProposalStatus
 from assistant.redaction import Redactor
 from assistant.storage import Store, StoredProposal, executor_alive, open_store
+from assistant.storage.audit_key import audit_key_for
 from assistant.storage.timestamps import utc_now
 
 
@@ -43,7 +44,8 @@ def _open(settings: Settings) -> tuple[Store, Redactor]:
     from assistant.redaction_setup import build_redactor
 
     redactor = build_redactor(settings)
-    return open_store(settings.db_url, redactor.redact_value), redactor
+    key = audit_key_for(settings.audit_key_file, settings.home, create=True)
+    return open_store(settings.db_url, redactor.redact_value, audit_key=key), redactor
 
 
 def run_list(args: argparse.Namespace) -> int:

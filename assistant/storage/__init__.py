@@ -7,6 +7,7 @@ SQLite by default, PostgreSQL when the URL is postgresql://; same schema on both
 from assistant.storage.audit import AuditKind, AuditLog
 from assistant.storage.chain import (
     GENESIS_HASH,
+    AuditKey,
     ChainHead,
     VerifyReport,
     check_chain,
@@ -27,6 +28,7 @@ from assistant.storage.store import Store, open_store
 
 __all__ = [
     "GENESIS_HASH",
+    "AuditKey",
     "AuditKind",
     "AuditLog",
     "ChainHead",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -14,13 +15,17 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from assistant.models import AuditEvent, canonical_json
 from assistant.storage.chain import (
+    AuditKey,
     ChainHead,
+    StoredEvent,
     UnreadableEvent,
     VerifyReport,
     check_chain,
     event_hash,
+    seal_key_id,
 )
 from assistant.storage.database import Database, Dialect, Transaction
+from assistant.storage.errors import StorageError
 from assistant.storage.timestamps import db_time, parse_db_time
 
 Redact = Callable[[Any], Any]
@@ -28,6 +33,9 @@ Redact = Callable[[Any], Any]
 _PAGE = 1000
 _KIND = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _COLUMNS = "seq, time, kind, actor, thread, payload, prev_hash, hash"
+# What verify() needs to exist before it reads anything: a dropped table or column is
+# tampering to report, not a crash.
+_REQUIRED = {"audit_events": (*_COLUMNS.split(", "), "seal"), "audit_head": ("seq", "hash", "seal")}
 
 
 class AuditKind(StrEnum):
@@ -43,18 +51,26 @@ class AuditKind(StrEnum):
     EXECUTION = "execution"
     VERIFICATION = "verification"
     ANSWER = "answer"
+    NOT_PROPOSED = "not_proposed"
     INTERRUPTED = "interrupted"
     POLICY = "policy"
     ERROR = "error"
 
 
 class AuditLog:
-    """Append, read and verify. There is deliberately no way to change or remove an event."""
+    """Append, read and verify. There is deliberately no way to change or remove an event.
 
-    def __init__(self, db: Database, redact: Redact, clock: Callable[[], datetime]) -> None:
+    With ``key`` every appended event and the head are sealed (chain.py says why). Without
+    one, events are hash-chained only, and appending to a log that a key has sealed is
+    refused: an unsealed event there is indistinguishable from a forged one.
+    """
+
+    def __init__(self, db: Database, redact: Redact, clock: Callable[[], datetime],
+                 key: AuditKey | None = None) -> None:
         self._db = db
         self._redact = redact
         self._clock = clock
+        self._key = key
         self._lock_head = " FOR UPDATE" if db.dialect is Dialect.POSTGRES else ""
 
     def append(
@@ -77,12 +93,12 @@ class AuditLog:
         stored_thread = self._redact_text(thread)
         payload_text = canonical_json(stored_payload)
         with self._db.write() as tx:
-            row = tx.one(f"SELECT seq, hash FROM audit_head WHERE id = 1{self._lock_head}")
-            if row is None:
+            head = _read_head(tx, self._lock_head)
+            if head is None:
                 raise RuntimeError("audit_head row is missing: the schema was tampered with")
-            head_seq, head_hash = int(row[0]), str(row[1])
+            self._check_head_before_append(tx, head)
             fields: dict[str, Any] = {
-                "seq": head_seq + 1,
+                "seq": head.seq + 1,
                 # Taken under the lock so that times never go backwards along seq.
                 "time": self._clock(),
                 "kind": kind,
@@ -91,17 +107,55 @@ class AuditLog:
                 "payload": json.loads(payload_text),
             }
             event = AuditEvent(
-                **fields, prev_hash=head_hash, hash=event_hash(head_hash, **fields)
+                **fields, prev_hash=head.hash, hash=event_hash(head.hash, **fields)
             )
+            key = self._key
             tx.execute(
-                f"INSERT INTO audit_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO audit_events ({_COLUMNS}, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (event.seq, db_time(event.time), event.kind, event.actor, event.thread,
-                 payload_text, event.prev_hash, event.hash),
+                 payload_text, event.prev_hash, event.hash,
+                 key.seal_event(event.hash) if key else None),
             )
             tx.execute(
-                "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (event.seq, event.hash)
+                "UPDATE audit_head SET seq = ?, hash = ?, seal = ? WHERE id = 1",
+                (event.seq, event.hash, key.seal_head(event.seq, event.hash) if key else None),
             )
         return event
+
+    def check_writable(self) -> None:
+        """Raise StorageError now, not at the first event, if append() would refuse: a
+        replica started with another key (or none) is told so when it starts."""
+        with self._db.read() as tx:
+            head = _read_head(tx)
+            if head is not None:
+                self._check_head_before_append(tx, head)
+
+    def _check_head_before_append(self, tx: Transaction, head: ChainHead) -> None:
+        """Refuse to extend a head this process cannot vouch for: sealing a new head over a
+        moved-back one would launder the truncation it hides."""
+        key = self._key
+        if head.seal is None:
+            if key is None or head.seq == 0:
+                return
+            row = tx.one("SELECT seal FROM audit_events WHERE seq = ?", (head.seq,))
+            if row is None or row[0] is None:
+                return  # a log written before audit keys: this append starts sealing it
+            raise StorageError(
+                f"the audit head (seq {head.seq}) has lost its seal although the events are "
+                "sealed: the log was truncated or tampered with; run `opsbot audit verify`")
+        if key is None:
+            raise StorageError(
+                f"the audit log is sealed with audit key {seal_key_id(head.seal)} and this "
+                "process has no audit key: set OPSBOT_AUDIT_KEY_FILE to that key")
+        if seal_key_id(head.seal) != key.key_id:
+            raise StorageError(
+                f"the audit log is sealed with audit key {seal_key_id(head.seal)}, this "
+                f"process holds {key.key_id} ({key.source}): give every process that writes "
+                "this database the same OPSBOT_AUDIT_KEY_FILE")
+        if not hmac.compare_digest(head.seal, key.seal_head(head.seq, head.hash)):
+            raise StorageError(
+                f"the audit head (seq {head.seq}) fails its seal: the log was truncated or "
+                "tampered with; run `opsbot audit verify`")
 
     def _redacted_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -148,14 +202,31 @@ class AuditLog:
             count += 1
         return count
 
-    def verify(self) -> VerifyReport:
-        """Check the whole chain in one consistent snapshot of the database."""
+    def head(self) -> ChainHead:
+        """The recorded end of the chain, to hold outside the database as an anchor."""
         with self._db.read() as tx:
-            row = tx.one("SELECT seq, hash FROM audit_head WHERE id = 1")
-            head = ChainHead(int(row[0]), str(row[1])) if row else ChainHead(0, "")
-            return check_chain(self._all_in_snapshot(tx), head)
+            missing = _missing_columns(tx, self._db.dialect)
+            head = None if missing else _read_head(tx)
+        if head is None:
+            gone = ", ".join(missing) if missing else "the audit_head row"
+            raise StorageError(f"{gone} missing from the database (dropped): the audit log "
+                               "was tampered with; run `opsbot audit verify`")
+        return head
 
-    def _all_in_snapshot(self, tx: Transaction) -> Iterator[AuditEvent | UnreadableEvent]:
+    def verify(self, expect: ChainHead | None = None) -> VerifyReport:
+        """Check the whole chain in one consistent snapshot of the database; ``expect`` is
+        an earlier head held elsewhere, which the log must still contain."""
+        with self._db.read() as tx:
+            missing = _missing_columns(tx, self._db.dialect)
+            if missing:
+                return VerifyReport(
+                    ok=False, checked=0, head=ChainHead(0, ""), first_bad_seq=1,
+                    problem=f"{', '.join(missing)} missing from the database (dropped): "
+                            "the log can no longer be read")
+            head = _read_head(tx) or ChainHead(0, "")
+            return check_chain(self._all_in_snapshot(tx), head, key=self._key, expect=expect)
+
+    def _all_in_snapshot(self, tx: Transaction) -> Iterator[StoredEvent | UnreadableEvent]:
         for row in _rows_after(0, lambda after: self._page(tx, after, None)):
             yield _to_event_or_unreadable(row)
 
@@ -164,9 +235,31 @@ class AuditLog:
         where, params = _thread_clause(thread)
         where = f"{where} AND seq > ?" if where else "WHERE seq > ?"
         return tx.all(
-            f"SELECT {_COLUMNS} FROM audit_events {where} ORDER BY seq LIMIT {_PAGE}",
+            f"SELECT {_COLUMNS}, seal FROM audit_events {where} ORDER BY seq LIMIT {_PAGE}",
             (*params, after),
         )
+
+
+def _read_head(tx: Transaction, lock: str = "") -> ChainHead | None:
+    row = tx.one(f"SELECT seq, hash, seal FROM audit_head WHERE id = 1{lock}")
+    return ChainHead(int(row[0]), str(row[1]), row[2]) if row else None
+
+
+def _missing_columns(tx: Transaction, dialect: Dialect) -> list[str]:
+    """The required tables and columns that do not exist, as ``table`` or ``table.column``."""
+    missing = []
+    for table, columns in _REQUIRED.items():
+        if dialect is Dialect.SQLITE:
+            present = {row[1] for row in tx.all(f"PRAGMA table_info({table})")}
+        else:
+            present = {row[0] for row in tx.all(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ?", (table,))}
+        if not present:
+            missing.append(table)
+        else:
+            missing += [f"{table}.{column}" for column in columns if column not in present]
+    return missing
 
 
 def _rows_after(
@@ -186,7 +279,7 @@ def _thread_clause(thread: str | None) -> tuple[str, tuple[Any, ...]]:
 
 
 def _to_event(row: tuple[Any, ...]) -> AuditEvent:
-    seq, time, kind, actor, thread, payload, prev_hash, hash_ = row
+    seq, time, kind, actor, thread, payload, prev_hash, hash_ = row[:8]
     return AuditEvent(
         seq=int(seq),
         time=parse_db_time(time),
@@ -199,9 +292,9 @@ def _to_event(row: tuple[Any, ...]) -> AuditEvent:
     )
 
 
-def _to_event_or_unreadable(row: tuple[Any, ...]) -> AuditEvent | UnreadableEvent:
+def _to_event_or_unreadable(row: tuple[Any, ...]) -> StoredEvent | UnreadableEvent:
     try:
-        return _to_event(row)
+        return StoredEvent(_to_event(row), row[8])
     except (ValueError, TypeError, ValidationError) as exc:
         # json and datetime parse errors are ValueErrors; a non-object payload fails
         # AuditEvent validation.

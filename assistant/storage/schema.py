@@ -131,10 +131,21 @@ def _executors(dialect: Dialect) -> list[str]:
     ]
 
 
+def _audit_seals(dialect: Dialect) -> list[str]:
+    # NULL on the rows already there: events written before audit keys stay checkable by
+    # their hash chain, and the first sealed event after them covers them (see chain.py).
+    return [
+        f"ALTER TABLE {GUARDED_TABLE} ADD COLUMN seal TEXT",
+        "ALTER TABLE audit_head ADD COLUMN seal TEXT",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit log, proposals, approvals, messages", _tables),
     Migration(2, "append-only guard on the audit log", _append_only_guard),
     Migration(3, "executors with heartbeats, so claims of vanished executors expire", _executors),
+    Migration(4, "audit seals: a MAC per event and on the head, under a key kept elsewhere",
+              _audit_seals),
 )
 
 

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from assistant.storage.audit import AuditLog
+from assistant.storage.chain import AuditKey
 from assistant.storage.database import Database, Dialect, parse_db_url
 from assistant.storage.executors import ExecutorRegistry
 from assistant.storage.messages import MessageStore
@@ -18,9 +19,9 @@ from assistant.storage.timestamps import utc_now
 
 class Store:
     def __init__(self, db: Database, redact: Callable[[Any], Any],
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], audit_key: AuditKey | None = None) -> None:
         self._db = db
-        self.audit = AuditLog(db, redact, clock)
+        self.audit = AuditLog(db, redact, clock, audit_key)
         self.proposals = ProposalStore(db, redact)
         self.messages = MessageStore(db, redact)
         self.executors = ExecutorRegistry(db)
@@ -54,11 +55,13 @@ def open_store(
     redact: Callable[[Any], Any],
     *,
     clock: Callable[[], datetime] = utc_now,
+    audit_key: AuditKey | None = None,
 ) -> Store:
     """Open (and create or upgrade the schema of) the database at ``db_url``.
 
     ``redact`` is applied to everything the store keeps that could carry a secret; pass
     ``assistant.redaction.Redactor().redact_value``. ``clock`` stamps audit events.
+    ``audit_key`` seals them (``assistant.storage.audit_key.audit_key_for(settings)``).
     """
     db = Database(parse_db_url(db_url))
     try:
@@ -66,4 +69,4 @@ def open_store(
     except BaseException:
         db.close()
         raise
-    return Store(db, redact, clock)
+    return Store(db, redact, clock, audit_key)

@@ -2,10 +2,11 @@
 
     .venv/bin/python -m evals.bench.audit_bench [--events N] [--backends sqlite,postgres]
 
-For each backend: one writer, then 4 threads, appending N events in all. The baseline is
-a plain INSERT + COMMIT of the same payload into an unchained table in the same database
-and transaction mode, so the ratio of medians is the price of the chain (head lock, hash,
-head update).
+For each backend: one writer, then 4 threads, appending N events in all, to a log sealed
+with an audit key (as opsbot writes it) and to an unsealed one (hash chain only). The
+baseline is a plain INSERT + COMMIT of the same payload into an unchained table in the same
+database and transaction mode, so the ratio of medians is the price of the chain (head lock,
+hash, head update), and the sealed rows' ratio minus the unsealed ones' the price of seals.
 Redaction is the identity here: this measures storage, not the redactor.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 import psycopg
 
 from assistant.models import canonical_json
-from assistant.storage import Store, open_store
+from assistant.storage import AuditKey, Store, open_store
 from assistant.storage.database import Database, parse_db_url
 
 PG_URL = os.environ.get("OPSBOT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -93,9 +94,10 @@ def plain_insert(db: Database) -> Callable[[], object]:
     return insert
 
 
-def bench_backend(name: str, url: str, events: int) -> None:
+def bench_backend(name: str, url: str, events: int, key: AuditKey | None) -> None:
     db = Database(parse_db_url(url))
-    store: Store = open_store(url, lambda value: value)
+    store: Store = open_store(url, lambda value: value, audit_key=key)
+    name = f"{name}{'+seal' if key else ''}"
     try:
         with db.write() as tx:
             tx.execute("CREATE TABLE bench_plain (payload TEXT NOT NULL)")
@@ -106,7 +108,7 @@ def bench_backend(name: str, url: str, events: int) -> None:
                 events, threads,
             )
             median, base_median = percentile(lat, 50), percentile(base, 50)
-            print(f"{name:<9} {threads:>7} {events:>7} {events / wall:>10.0f} "
+            print(f"{name:<14} {threads:>7} {events:>7} {events / wall:>10.0f} "
                   f"{median * 1e3:>10.3f} {percentile(lat, 95) * 1e3:>9.3f} "
                   f"{percentile(lat, 99) * 1e3:>9.3f} {base_median * 1e3:>10.3f} "
                   f"{median / base_median:>7.2f}x")
@@ -114,7 +116,7 @@ def bench_backend(name: str, url: str, events: int) -> None:
         report = store.audit.verify()
         took = time.perf_counter() - t0
         assert report.ok, report.summary()
-        print(f"{name:<9} verify: {report.checked} events in {took * 1e3:.0f} ms "
+        print(f"{name:<14} verify: {report.checked} events in {took * 1e3:.0f} ms "
               f"({report.checked / took:.0f} events/s)")
     finally:
         store.close()
@@ -137,12 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [b for b in chosen if b not in backends]
     if unknown:
         parser.error(f"unknown backend(s) {unknown}; choose from {sorted(backends)}")
-    print(f"{'backend':<9} {'threads':>7} {'events':>7} {'events/s':>10} "
+    print(f"{'backend':<14} {'threads':>7} {'events':>7} {'events/s':>10} "
           f"{'median ms':>10} {'p95 ms':>9} {'p99 ms':>9} {'plain ms':>10} {'ratio':>8}")
-    for name in chosen:
+    key = AuditKey(os.urandom(32), "a random bench key")
+    for name, sealing in ((n, k) for n in chosen for k in (None, key)):
         try:
             with backends[name]() as url:
-                bench_backend(name, url, args.events)
+                bench_backend(name, url, args.events, sealing)
         except psycopg.OperationalError as exc:
             print(f"{name}: unreachable at {PG_URL}: {exc}", file=sys.stderr)
             return 2

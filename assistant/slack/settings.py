@@ -9,6 +9,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from assistant.errors import InputError
+from assistant.slack.listener import Limits
 
 SLACK_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
@@ -37,10 +38,19 @@ class SlackSettings(BaseModel):
     group_ttl_seconds: float = 300.0
     # How often pending proposals are checked for expiry while no one writes in their thread.
     expiry_sweep_seconds: float = 30.0
+    header_timeout_seconds: float = Limits.header_seconds
+    body_timeout_seconds: float = Limits.body_seconds
+    max_connections: int = Limits.max_connections
 
     @property
     def alerts_enabled(self) -> bool:
         return self.alert_channel is not None
+
+    @property
+    def http_limits(self) -> Limits:
+        return Limits(header_seconds=self.header_timeout_seconds,
+                      body_seconds=self.body_timeout_seconds,
+                      max_connections=self.max_connections)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *,
@@ -95,6 +105,12 @@ class SlackSettings(BaseModel):
                                       high=86400),
             expiry_sweep_seconds=_number(env, "OPSBOT_SLACK_EXPIRY_SWEEP", 30.0, float,
                                          low=1, high=3600),
+            header_timeout_seconds=_number(env, "OPSBOT_SLACK_HEADER_TIMEOUT",
+                                           Limits.header_seconds, float, low=0.1, high=300),
+            body_timeout_seconds=_number(env, "OPSBOT_SLACK_BODY_TIMEOUT", Limits.body_seconds,
+                                         float, low=0.1, high=600),
+            max_connections=_number(env, "OPSBOT_SLACK_MAX_CONNECTIONS", Limits.max_connections,
+                                    int, low=1, high=100_000),
         )
 
 

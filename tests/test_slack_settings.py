@@ -45,6 +45,9 @@ def test_a_missing_credential_is_named(env: dict[str, str], missing: str) -> Non
      "OPSBOT_SLACK_BODY_TIMEOUT"),
     ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_MAX_CONNECTIONS": "0"},
      "OPSBOT_SLACK_MAX_CONNECTIONS"),
+    ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_TEAM_ID": "acme"}, "OPSBOT_SLACK_TEAM_ID"),
+    ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_ENTERPRISE_ID": "T0TEAM"},
+     "OPSBOT_SLACK_ENTERPRISE_ID"),
 ])
 def test_bad_configuration_names_the_variable(env: dict[str, str], field: str) -> None:
     with pytest.raises(InputError) as err:
@@ -58,6 +61,17 @@ def test_the_http_limits_come_from_the_environment() -> None:
         **BASE, "SLACK_SIGNING_SECRET": "s", "OPSBOT_SLACK_HEADER_TIMEOUT": "5",
         "OPSBOT_SLACK_BODY_TIMEOUT": "20", "OPSBOT_SLACK_MAX_CONNECTIONS": "64"}).http_limits
     assert (limits.header_seconds, limits.body_seconds, limits.max_connections) == (5, 20, 64)
+
+
+def test_the_workspace_served_comes_from_the_environment() -> None:
+    settings = SlackSettings.from_env({
+        **BASE, "SLACK_SIGNING_SECRET": "s", "OPSBOT_SLACK_TEAM_ID": "T0TEAM",
+        "OPSBOT_SLACK_ENTERPRISE_ID": "E0ORG"})
+    assert settings.serves("T0TEAM", "E0ORG")
+    assert not settings.serves("T0OTHER", "E0ORG")
+    assert not settings.serves("T0TEAM", None)
+    anyone = SlackSettings.from_env({**BASE, "SLACK_SIGNING_SECRET": "s"})
+    assert anyone.serves("T0OTHER", None) and anyone.serves(None, None)
 
 
 def test_serve_slack_without_a_bot_token_stops_before_starting(

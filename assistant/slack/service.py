@@ -163,6 +163,10 @@ class SlackService:
             return BoltResponse(status=400, body=json.dumps({"error": str(exc)}))
         if request.body.get("type") == "url_verification" or request.body.get("ssl_check"):
             return self.app.dispatch(request)  # Slack reads the answer from the response
+        if not self._for_this_workspace(request):
+            # Acknowledged all the same: Slack counts failed deliveries per app and turns
+            # off event delivery for every workspace when most of them fail.
+            return BoltResponse(status=200, body="")
         if not self.dispatcher.submit(DISPATCH_KEY, lambda: self._route(request)):
             # Slack redelivers events it could not hand over.
             return BoltResponse(status=503, body=json.dumps({"error": OVERLOADED}))
@@ -182,7 +186,18 @@ class SlackService:
         except InputError as exc:
             log.warning("ignored a Socket Mode envelope: %s", exc)  # redelivery cannot help
             return True
+        if not self._for_this_workspace(request):
+            return True
         return self.dispatcher.submit(DISPATCH_KEY, lambda: self._route(request))
+
+    def _for_this_workspace(self, request: BoltRequest) -> bool:
+        team, org = request.context.team_id, request.context.enterprise_id
+        if self.settings.serves(team, org):
+            return True
+        log.warning("ignored a Slack request from workspace %s (org %s): opsbot serves "
+                    "OPSBOT_SLACK_TEAM_ID=%s, OPSBOT_SLACK_ENTERPRISE_ID=%s", team, org,
+                    self.settings.team_id or "(any)", self.settings.enterprise_id or "(any)")
+        return False
 
     def _route(self, request: BoltRequest) -> None:
         response = self.app.dispatch(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal, TypeVar
 
@@ -18,6 +19,8 @@ ALERTMANAGER_PATH = "/alertmanager"
 
 Mode = Literal["socket", "http"]
 N = TypeVar("N", int, float)
+_TEAM_ID = re.compile(r"^T[A-Z0-9]+$")
+_ENTERPRISE_ID = re.compile(r"^E[A-Z0-9]+$")
 
 
 class SlackSettings(BaseModel):
@@ -41,6 +44,9 @@ class SlackSettings(BaseModel):
     header_timeout_seconds: float = Limits.header_seconds
     body_timeout_seconds: float = Limits.body_seconds
     max_connections: int = Limits.max_connections
+    # The workspace (and Enterprise Grid org) opsbot serves; None accepts any of them.
+    team_id: str | None = None
+    enterprise_id: str | None = None
 
     @property
     def alerts_enabled(self) -> bool:
@@ -51,6 +57,11 @@ class SlackSettings(BaseModel):
         return Limits(header_seconds=self.header_timeout_seconds,
                       body_seconds=self.body_timeout_seconds,
                       max_connections=self.max_connections)
+
+    def serves(self, team_id: str | None, enterprise_id: str | None) -> bool:
+        """Whether a request from this workspace and org is one opsbot should act on."""
+        return (self.team_id in (None, team_id)
+                and self.enterprise_id in (None, enterprise_id))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *,
@@ -111,7 +122,20 @@ class SlackSettings(BaseModel):
                                          float, low=0.1, high=600),
             max_connections=_number(env, "OPSBOT_SLACK_MAX_CONNECTIONS", Limits.max_connections,
                                     int, low=1, high=100_000),
+            team_id=_slack_id(get("OPSBOT_SLACK_TEAM_ID"), _TEAM_ID, "OPSBOT_SLACK_TEAM_ID",
+                              "a workspace id (T...)"),
+            enterprise_id=_slack_id(get("OPSBOT_SLACK_ENTERPRISE_ID"), _ENTERPRISE_ID,
+                                    "OPSBOT_SLACK_ENTERPRISE_ID",
+                                    "an Enterprise Grid org id (E...)"),
         )
+
+
+def _slack_id(value: str | None, pattern: re.Pattern[str], name: str,
+              what: str) -> str | None:
+    # A mistyped id would refuse every request: better to stop at start-up.
+    if value is not None and not pattern.match(value):
+        raise InputError(f"expected {what}, got {value!r}", field=name)
+    return value
 
 
 def _number(env: Mapping[str, str], name: str, default: N, kind: type[N], *,

@@ -166,6 +166,18 @@ def test_an_alert_the_database_cannot_store_is_refused_rather_than_acknowledged_
     assert len(roots(slack)) == 1
 
 
+def test_mentions_in_an_alert_are_shown_not_notified(bot: Opsbot, slack: SlackStandin) -> None:
+    name = "<!channel> CheckoutDown"
+    labels = {**CRASHLOOP["labels"], "alertname": name, "pod": "<@U0EVIL>"}
+    send(bot, webhook(alerts=[{**CRASHLOOP, "labels": labels}],
+                      groupLabels={"alertname": name}, commonLabels={"alertname": name},
+                      commonAnnotations={"summary": "<!here> see <#C0EVIL>"}))
+    sent = json.dumps([c.args for c in slack.calls if c.method.startswith("chat.")],
+                      ensure_ascii=False)
+    assert [m for m in ("<!channel>", "<!here>", "<@U0EVIL>", "<#C0EVIL>") if m in sent] == []
+    assert roots(slack)[0].text == "🔥 FIRING: &lt;!channel&gt; CheckoutDown (1 alert(s))"
+
+
 def test_with_a_token_configured_alertmanager_must_send_it(slack: SlackStandin,
                                                           tmp_path: Path) -> None:
     with opsbot_on_standin(slack, tmp_path,

@@ -114,7 +114,8 @@ def root_message(hook: Webhook, state: str) -> tuple[str, list[Block]]:
     """The thread's first message: what fired, with its labels; its header follows state."""
     firing = hook.firing
     icon = {"firing": "🔥", "resolved": "✅"}.get(state, "🔔")
-    title = f"{icon} {state.upper()}: {hook.alertname}" + (
+    # Also the notification fallback, where Slack reads mentions: escaped like the blocks.
+    title = f"{icon} {state.upper()}: {escape(hook.alertname)}" + (
         f" ({len(firing)} alert(s))" if state == "firing" else "")
     labels = alert_labels(hook)
     lines = [f"*{escape(k)}*: `{escape(v)}`" for k, v in sorted(labels.items())]

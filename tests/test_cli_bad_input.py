@@ -68,3 +68,18 @@ def test_runbook_with_unknown_tool_is_reported_and_the_rest_still_index(
     assert f"{extra / 'reboot.md'}:5: steps.0.tool: unknown tool 'reboot_node'" in text
     assert f"{extra / 'broken.md'}:4: invalid YAML" in text
     assert "indexed 7 runbooks" in text
+
+
+CHART_QUESTION = "search-api in the search namespace: latency through the roof, cpu pegged"
+
+
+@pytest.mark.parametrize("command", [["ask", CHART_QUESTION], ["chat"]])
+@pytest.mark.parametrize("thread", ["../../escaped", ".."])
+def test_a_thread_id_that_is_not_one_folder_name_is_refused_naming_it(home, capsys, command,
+                                                                      thread):
+    """Charts go to OPSBOT_HOME/charts/<thread>: a thread id with .. or / wrote them
+    anywhere the user can write."""
+    assert main([*command, "--scenario", "search-traffic-spike", "--as", "U01ALICE",
+                 "--thread", thread]) == 2
+    assert f"thread id: {thread!r} cannot name a folder of charts" in capsys.readouterr().err
+    assert list(home.rglob("*.png")) == []

@@ -199,3 +199,4 @@ def test_an_oversized_request_head_gets_431(slack: SlackStandin, tmp_path: Path)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
         assert refused.value.code == 431
+        assert json.loads(refused.value.read()) == {"error": "request head over 16384 bytes"}

@@ -65,6 +65,7 @@ class _Connection:
                  limits: Limits) -> None:
         self.reader = reader
         self.writer = writer
+        self.limits = limits
         self.http = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head_bytes)
 
     async def next_event(self) -> Any:
@@ -72,7 +73,10 @@ class _Connection:
             try:
                 event = self.http.next_event()
             except h11.RemoteProtocolError as exc:
-                raise _Refused(exc.error_status_hint, str(exc)) from None
+                # h11's message quotes the request; the answer need not echo it.
+                status = exc.error_status_hint
+                raise _Refused(status, f"request head over {self.limits.max_head_bytes} bytes"
+                               if status == 431 else "malformed HTTP request") from None
             if event is not h11.NEED_DATA:
                 return event
             self.http.receive_data(await self.reader.read(READ_CHUNK))

@@ -9,8 +9,10 @@ no pyplot global state, safe in a server thread.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import matplotlib.dates as mdates
@@ -25,6 +27,20 @@ ACTION_MARKER_GID = "action-marker"
 DEFAULT_SIZE_PX = (800, 400)
 DPI = 100
 MAX_LEGEND = 8
+MAX_THREAD_DIR_CHARS = 200
+# A thread id becomes one folder name: no separators, no control characters.
+_NOT_IN_FOLDER_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def chart_dir(home: Path, thread_id: str) -> Path:
+    """The folder under ``home`` for a thread's chart PNGs; InputError naming the thread id
+    when it could not be one folder name inside ``home/charts``."""
+    if thread_id in ("", ".", "..") or len(thread_id) > MAX_THREAD_DIR_CHARS \
+            or _NOT_IN_FOLDER_NAME.search(thread_id):
+        raise InputError(f"{thread_id!r} cannot name a folder of charts: a thread id is at most "
+                         f"{MAX_THREAD_DIR_CHARS} characters, without / or \\ or control "
+                         "characters, and not . or ..", field="thread id")
+    return home / "charts" / thread_id
 
 
 def _label(labels: Mapping[str, str], varying: Sequence[str], name: str) -> str:

@@ -64,12 +64,14 @@ def render_turn(session: Session, turn: Turn, chart_dir: Path | None = None) -> 
 class TerminalChat:
     def __init__(self, session: Session, thread_id: str, actor: Actor,
                  read: Callable[[str], str], out: TextIO) -> None:
+        from assistant.charts import chart_dir
+
         self.session = session
         self.thread_id = thread_id
         self.actor = actor
         self.read = read
         self.out = out
-        self.chart_dir = session.rt.settings.home / "charts" / thread_id
+        self.chart_dir = chart_dir(session.rt.settings.home, thread_id)
 
     def say(self, text: str) -> None:
         print(self.session.rt.redact(text), file=self.out, flush=True)

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from socket_mode_standin import SocketModeStandin
 
 BOT_USER = "UOPSBOT"
+TEAM = "T0TEAM"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0INCIDENT"
 ALERT_CHANNEL = "C0ALERTS"
@@ -191,7 +192,7 @@ class SlackStandin:
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user_id": BOT_USER, "user": "opsbot", "bot_id": "BOPSBOT",
-                "team_id": "T0TEAM", "team": "acme", "url": "https://acme.slack.com/"}
+                "team_id": TEAM, "team": "acme", "url": "https://acme.slack.com/"}
 
     def _socket_url(self, token: str | None) -> dict[str, Any]:
         """Socket Mode's URL: for the app-level token only (a bot token is the wrong type),
@@ -312,11 +313,13 @@ class Reply:
     seconds: float
 
 
-def event_body(event: dict[str, Any], event_id: str) -> dict[str, Any]:
+def event_body(event: dict[str, Any], event_id: str, *, team: str = TEAM) -> dict[str, Any]:
     """An Events API callback as Slack sends it (HTTP body, or Socket Mode payload)."""
-    return {"token": "legacy", "team_id": "T0TEAM", "api_app_id": "A0OPSBOT",
-            "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
-            "event": event, "authorizations": [{"user_id": BOT_USER, "is_bot": True}]}
+    return {"token": "legacy", "team_id": team, "enterprise_id": None,
+            "api_app_id": "A0OPSBOT", "type": "event_callback", "event_id": event_id,
+            "event_time": int(time.time()), "event": event,
+            "authorizations": [{"enterprise_id": None, "team_id": team, "user_id": BOT_USER,
+                                "is_bot": True, "is_enterprise_install": False}]}
 
 
 def mention_event(user: str, text: str, ts: str, *, channel: str = CHANNEL,
@@ -328,11 +331,12 @@ def mention_event(user: str, text: str, ts: str, *, channel: str = CHANNEL,
     return event
 
 
-def click_payload(user: str, card: StoredMessage, action_id: str) -> dict[str, Any]:
+def click_payload(user: str, card: StoredMessage, action_id: str, *,
+                  team: str = TEAM) -> dict[str, Any]:
     """A block_actions payload: ``user`` pressed the button ``action_id`` on ``card``."""
     return {
-        "type": "block_actions", "team": {"id": "T0TEAM"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T0TEAM"},
+        "type": "block_actions", "team": {"id": team, "domain": "acme"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
         "api_app_id": "A0OPSBOT", "token": "legacy", "trigger_id": "1.2.3",
         "container": {"type": "message", "message_ts": card.ts, "channel_id": card.channel,
                       "is_ephemeral": False},
@@ -345,9 +349,10 @@ def click_payload(user: str, card: StoredMessage, action_id: str) -> dict[str, A
     }
 
 
-def command_form(user: str, text: str, *, channel: str = CHANNEL) -> dict[str, str]:
+def command_form(user: str, text: str, *, channel: str = CHANNEL,
+                 team: str = TEAM) -> dict[str, str]:
     """``/opsbot <text>`` as its fields (a form in HTTP mode, a payload in Socket Mode)."""
-    return {"token": "legacy", "team_id": "T0TEAM", "channel_id": channel, "user_id": user,
+    return {"token": "legacy", "team_id": team, "channel_id": channel, "user_id": user,
             "user_name": user.lower(), "command": "/opsbot", "text": text,
             "api_app_id": "A0OPSBOT", "response_url": "https://hooks.invalid/x",
             "trigger_id": "1.2.3"}

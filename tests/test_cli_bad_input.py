@@ -87,3 +87,18 @@ def test_a_runbook_with_an_impossible_date_never_stops_index_or_ask(
         assert main(["ask", "why does checkout keep restarting?", "--scenario",
                      "checkout-bad-deploy", "--as", "U02BOB"]) == 0
     assert any(f"runbook skipped: {bad}:3: date:" in r.getMessage() for r in caplog.records)
+
+
+CHART_QUESTION = "search-api in the search namespace: latency through the roof, cpu pegged"
+
+
+@pytest.mark.parametrize("command", [["ask", CHART_QUESTION], ["chat"]])
+@pytest.mark.parametrize("thread", ["../../escaped", ".."])
+def test_a_thread_id_that_is_not_one_folder_name_is_refused_naming_it(home, capsys, command,
+                                                                      thread):
+    """Charts go to OPSBOT_HOME/charts/<thread>: a thread id with .. or / wrote them
+    anywhere the user can write."""
+    assert main([*command, "--scenario", "search-traffic-spike", "--as", "U01ALICE",
+                 "--thread", thread]) == 2
+    assert f"thread id: {thread!r} cannot name a folder of charts" in capsys.readouterr().err
+    assert list(home.rglob("*.png")) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,40 @@ def test_a_malformed_webhook_is_refused_naming_the_field(
     assert reply.status == 400
     assert f"alertmanager webhook: {field}:" in reply.body
     assert roots(slack) == []
+
+
+@pytest.mark.parametrize("where", ["label", "group key"])
+def test_an_alert_the_database_cannot_store_is_refused_rather_than_acknowledged_and_lost(
+        slack: SlackStandin, tmp_path: Path, postgres_url: str, where: str) -> None:
+    """PostgreSQL text cannot hold NUL: acknowledged, the alert would fail to be stored
+    later, and Alertmanager, told it was delivered, would never send it again."""
+    if where == "label":
+        labels = {**CRASHLOOP["labels"], "pod": "checkout-\x00x2k4q"}
+        hostile, field = webhook(alerts=[{**CRASHLOOP, "labels": labels}]), "alerts.0.labels.pod"
+    else:
+        hostile, field = webhook(groupKey=GROUP + "\x00"), "groupKey"
+    with opsbot_on_standin(slack, tmp_path, db_url=postgres_url) as bot:
+        reply = bot.sender.alert(hostile)
+        bot.settle()
+        assert (reply.status, json.loads(reply.body)["error"]) == (
+            400, f"alertmanager webhook: {field}: contains a NUL character or a lone surrogate, "
+                 "which cannot be stored")
+        assert roots(slack) == []
+        send(bot, webhook())
+        assert bot.service.records.alert_group(GROUP) is not None
+    assert len(roots(slack)) == 1
+
+
+def test_mentions_in_an_alert_are_shown_not_notified(bot: Opsbot, slack: SlackStandin) -> None:
+    name = "<!channel> CheckoutDown"
+    labels = {**CRASHLOOP["labels"], "alertname": name, "pod": "<@U0EVIL>"}
+    send(bot, webhook(alerts=[{**CRASHLOOP, "labels": labels}],
+                      groupLabels={"alertname": name}, commonLabels={"alertname": name},
+                      commonAnnotations={"summary": "<!here> see <#C0EVIL>"}))
+    sent = json.dumps([c.args for c in slack.calls if c.method.startswith("chat.")],
+                      ensure_ascii=False)
+    assert [m for m in ("<!channel>", "<!here>", "<@U0EVIL>", "<#C0EVIL>") if m in sent] == []
+    assert roots(slack)[0].text == "🔥 FIRING: &lt;!channel&gt; CheckoutDown (1 alert(s))"
 
 
 def test_with_a_token_configured_alertmanager_must_send_it(slack: SlackStandin,

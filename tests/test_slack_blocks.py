@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import datetime
 
 import pytest
@@ -27,6 +29,7 @@ from assistant.slack.cards import (
     Approvers,
     action_id,
     card_blocks,
+    card_text,
     parse_action_id,
     remediation_section,
 )
@@ -148,6 +151,23 @@ def test_the_card_names_approvers_by_role_and_the_runbook_section_it_follows() -
     assert "*Runbook*\nMemory leak (`leak`, step 3) § Mitigation steps" in fields
     assert "*Expires*\n2025-03-11 14:57 UTC (15 min after it was proposed)" in fields
     assert "(<@U01ALICE>, <!subteam^S0SRE>)" in blocks[4]["text"]["text"]
+
+
+MENTIONS = ("<!channel>", "<!here>", "<@U0EVIL>", "<#C0EVIL>")
+
+
+def test_mentions_in_a_proposal_are_shown_in_the_card_and_its_text_not_notified() -> None:
+    pending = stored(S.PENDING)
+    call = ToolCall(tool="create_silence", args={
+        "matchers": {"alertname": "<!here>"}, "comment": "<!channel> <@U0EVIL> <#C0EVIL>"})
+    hostile = dataclasses.replace(pending, proposal=pending.proposal.model_copy(
+        update={"call": call, "rationale": " ".join(MENTIONS), "preview": " ".join(MENTIONS)}))
+    runbook = Runbook(id="<!channel>", title="<!here> runbook", path="x.md", content_hash="h",
+                      sections=(Section(heading="Mitigation <#C0EVIL>", text="..."),))
+    text = card_text(hostile)
+    sent = json.dumps([text, card_blocks(hostile, runbook, Approvers())], ensure_ascii=False)
+    assert [m for m in MENTIONS if m in sent] == []
+    assert "&lt;!channel&gt; &lt;@U0EVIL&gt;" in text
 
 
 def test_a_thread_is_named_by_its_ts_or_a_message_link() -> None:

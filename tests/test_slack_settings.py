@@ -39,12 +39,39 @@ def test_a_missing_credential_is_named(env: dict[str, str], missing: str) -> Non
     ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_WORKERS": "0"}, "OPSBOT_SLACK_WORKERS"),
     ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_EXPIRY_SWEEP": "0.1"},
      "OPSBOT_SLACK_EXPIRY_SWEEP"),
+    ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_HEADER_TIMEOUT": "never"},
+     "OPSBOT_SLACK_HEADER_TIMEOUT"),
+    ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_BODY_TIMEOUT": "0"},
+     "OPSBOT_SLACK_BODY_TIMEOUT"),
+    ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_MAX_CONNECTIONS": "0"},
+     "OPSBOT_SLACK_MAX_CONNECTIONS"),
+    ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_TEAM_ID": "acme"}, "OPSBOT_SLACK_TEAM_ID"),
+    ({**BASE, "SLACK_APP_TOKEN": "x", "OPSBOT_SLACK_ENTERPRISE_ID": "T0TEAM"},
+     "OPSBOT_SLACK_ENTERPRISE_ID"),
 ])
 def test_bad_configuration_names_the_variable(env: dict[str, str], field: str) -> None:
     with pytest.raises(InputError) as err:
         SlackSettings.from_env(env)
     assert err.value.field == field
     assert str(err.value).startswith(f"{field}: ")
+
+
+def test_the_http_limits_come_from_the_environment() -> None:
+    limits = SlackSettings.from_env({
+        **BASE, "SLACK_SIGNING_SECRET": "s", "OPSBOT_SLACK_HEADER_TIMEOUT": "5",
+        "OPSBOT_SLACK_BODY_TIMEOUT": "20", "OPSBOT_SLACK_MAX_CONNECTIONS": "64"}).http_limits
+    assert (limits.header_seconds, limits.body_seconds, limits.max_connections) == (5, 20, 64)
+
+
+def test_the_workspace_served_comes_from_the_environment() -> None:
+    settings = SlackSettings.from_env({
+        **BASE, "SLACK_SIGNING_SECRET": "s", "OPSBOT_SLACK_TEAM_ID": "T0TEAM",
+        "OPSBOT_SLACK_ENTERPRISE_ID": "E0ORG"})
+    assert settings.serves("T0TEAM", "E0ORG")
+    assert not settings.serves("T0OTHER", "E0ORG")
+    assert not settings.serves("T0TEAM", None)
+    anyone = SlackSettings.from_env({**BASE, "SLACK_SIGNING_SECRET": "s"})
+    assert anyone.serves("T0OTHER", None) and anyone.serves(None, None)
 
 
 def test_serve_slack_without_a_bot_token_stops_before_starting(

@@ -52,12 +52,14 @@ def _add_world(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.charts import chart_dir
     from assistant.runtime import open_runtime
     from assistant.session import Session
     from assistant.terminal import render_turn
 
     settings = Settings.from_env()
     thread = args.thread or f"cli-{uuid.uuid4().hex[:8]}"
+    charts = chart_dir(settings.home, thread)
     with open_runtime(settings, _scenario(args)) as rt:
         _announce_interrupted(rt.interrupted)
         session = Session(rt)
@@ -72,12 +74,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 "timings_ms": turn.timings_ms,
             }, indent=2)))
         else:
-            print(rt.redact(render_turn(session, turn, settings.home / "charts" / thread)))
+            print(rt.redact(render_turn(session, turn, charts)))
             print(f"\n(thread {thread})")
     return 0
 
 
 def cmd_click(args: argparse.Namespace) -> int:
+    from assistant.charts import chart_dir
     from assistant.runtime import open_runtime
     from assistant.session import Session
     from assistant.terminal import render_turn
@@ -90,18 +93,20 @@ def cmd_click(args: argparse.Namespace) -> int:
         thread = session.proposal(args.proposal_id).proposal.thread_id
         turn = session.respond(thread, args.proposal_id, Actor(user_id=args.user),
                                approve=args.command == "confirm")
-        print(rt.redact(render_turn(session, turn, settings.home / "charts" / thread)))
+        print(rt.redact(render_turn(session, turn, chart_dir(settings.home, thread))))
         refused = any(m.kind in ("refusal", "failure") for m in turn.messages)
     return 1 if refused else 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.charts import chart_dir
     from assistant.runtime import open_runtime
     from assistant.session import Session
     from assistant.terminal import TerminalChat
 
     settings = Settings.from_env()
     thread = args.thread or f"cli-{uuid.uuid4().hex[:8]}"
+    chart_dir(settings.home, thread)  # a bad --thread stops before the runtime loads
     with open_runtime(settings, _scenario(args)) as rt:
         _announce_interrupted(rt.interrupted)
         chat = TerminalChat(Session(rt), thread, Actor(user_id=args.user), input, sys.stdout)

@@ -22,6 +22,7 @@ from assistant.models import Actor
 from assistant.slack.blocks import Block, context, escape, section, truncate
 from assistant.slack.conversation import SlackConversation
 from assistant.slack.egress import SlackOut
+from assistant.slack.intake import check_storable
 from assistant.slack.records import AlertGroup, SlackRecords, thread_id
 from assistant.storage.timestamps import utc_now
 
@@ -85,6 +86,8 @@ def parse_webhook(body: bytes) -> Webhook:
         data = json.loads(body)
     except ValueError as exc:
         raise InputError(f"not JSON: {exc}", source=SOURCE) from None
+    # Acknowledged means handled later: what the database would refuse is refused now.
+    check_storable(data, SOURCE)
     try:
         return Webhook.model_validate(data)
     except ValidationError as exc:
@@ -111,7 +114,8 @@ def root_message(hook: Webhook, state: str) -> tuple[str, list[Block]]:
     """The thread's first message: what fired, with its labels; its header follows state."""
     firing = hook.firing
     icon = {"firing": "🔥", "resolved": "✅"}.get(state, "🔔")
-    title = f"{icon} {state.upper()}: {hook.alertname}" + (
+    # Also the notification fallback, where Slack reads mentions: escaped like the blocks.
+    title = f"{icon} {state.upper()}: {escape(hook.alertname)}" + (
         f" ({len(firing)} alert(s))" if state == "firing" else "")
     labels = alert_labels(hook)
     lines = [f"*{escape(k)}*: `{escape(v)}`" for k, v in sorted(labels.items())]

@@ -62,8 +62,8 @@ def remediation_section(runbook: Runbook) -> str | None:
 
 
 def card_text(stored: StoredProposal) -> str:
-    """The notification fallback for the card."""
-    return f"{_title(stored)}: {stored.proposal.call.render()}"
+    """The notification fallback for the card: Slack reads mentions in it too."""
+    return f"{_title(stored)}: {escape(stored.proposal.call.render())}"
 
 
 def card_blocks(stored: StoredProposal, runbook: Runbook | None,
@@ -83,7 +83,7 @@ def card_blocks(stored: StoredProposal, runbook: Runbook | None,
     if runbook is not None:
         step = f", step {p.runbook_step + 1}" if p.runbook_step is not None else ""
         heading = remediation_section(runbook)
-        fields.append(f"*Runbook*\n{escape(runbook.title)} (`{runbook.id}`{step})"
+        fields.append(f"*Runbook*\n{escape(runbook.title)} (`{escape(runbook.id)}`{step})"
                       + (f" § {escape(heading)}" if heading else ""))
     blocks.append({"type": "section",
                    "fields": [{"type": "mrkdwn", "text": truncate(f, 2000)} for f in fields]})

@@ -36,6 +36,7 @@ from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
 from assistant.slack.conversation import SlackConversation, plain_question
 from assistant.slack.egress import SlackOut, web_client
 from assistant.slack.groups import UserGroupDirectory
+from assistant.slack.intake import envelope_request, slack_request
 from assistant.slack.records import SlackRecords, split_thread_id, thread_id
 from assistant.slack.settings import SlackSettings
 from assistant.slack.workers import OrderedWorkerPool
@@ -156,10 +157,16 @@ class SlackService:
         """One request from Slack: 401 unless signed and fresh, else acknowledged at once."""
         if self.verifier is None or not _signed(self.verifier, body, headers):
             return BoltResponse(status=401, body='{"error": "invalid request"}')
-        request = BoltRequest(body=body, query=query,
-                              headers={k.lower(): [v] for k, v in headers.items()})
+        try:
+            request = slack_request(body, query, headers)
+        except InputError as exc:
+            return BoltResponse(status=400, body=json.dumps({"error": str(exc)}))
         if request.body.get("type") == "url_verification" or request.body.get("ssl_check"):
             return self.app.dispatch(request)  # Slack reads the answer from the response
+        if not self._for_this_workspace(request):
+            # Acknowledged all the same: Slack counts failed deliveries per app and turns
+            # off event delivery for every workspace when most of them fail.
+            return BoltResponse(status=200, body="")
         if not self.dispatcher.submit(DISPATCH_KEY, lambda: self._route(request)):
             # Slack redelivers events it could not hand over.
             return BoltResponse(status=503, body=json.dumps({"error": OVERLOADED}))
@@ -174,8 +181,23 @@ class SlackService:
             # bolt routes by payload alone: an envelope of another type could pass for one.
             log.info("ignored a Socket Mode envelope of type %r", kind)
             return True
-        request = BoltRequest(body=payload, mode="socket_mode", headers=headers)
+        try:
+            request = envelope_request(payload, headers)
+        except InputError as exc:
+            log.warning("ignored a Socket Mode envelope: %s", exc)  # redelivery cannot help
+            return True
+        if not self._for_this_workspace(request):
+            return True
         return self.dispatcher.submit(DISPATCH_KEY, lambda: self._route(request))
+
+    def _for_this_workspace(self, request: BoltRequest) -> bool:
+        team, org = request.context.team_id, request.context.enterprise_id
+        if self.settings.serves(team, org):
+            return True
+        log.warning("ignored a Slack request from workspace %s (org %s): opsbot serves "
+                    "OPSBOT_SLACK_TEAM_ID=%s, OPSBOT_SLACK_ENTERPRISE_ID=%s", team, org,
+                    self.settings.team_id or "(any)", self.settings.enterprise_id or "(any)")
+        return False
 
     def _route(self, request: BoltRequest) -> None:
         response = self.app.dispatch(request)

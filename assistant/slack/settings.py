@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from assistant.errors import InputError
+from assistant.slack.listener import Limits
 
 SLACK_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
@@ -17,6 +19,8 @@ ALERTMANAGER_PATH = "/alertmanager"
 
 Mode = Literal["socket", "http"]
 N = TypeVar("N", int, float)
+_TEAM_ID = re.compile(r"^T[A-Z0-9]+$")
+_ENTERPRISE_ID = re.compile(r"^E[A-Z0-9]+$")
 
 
 class SlackSettings(BaseModel):
@@ -37,10 +41,27 @@ class SlackSettings(BaseModel):
     group_ttl_seconds: float = 300.0
     # How often pending proposals are checked for expiry while no one writes in their thread.
     expiry_sweep_seconds: float = 30.0
+    header_timeout_seconds: float = Limits.header_seconds
+    body_timeout_seconds: float = Limits.body_seconds
+    max_connections: int = Limits.max_connections
+    # The workspace (and Enterprise Grid org) opsbot serves; None accepts any of them.
+    team_id: str | None = None
+    enterprise_id: str | None = None
 
     @property
     def alerts_enabled(self) -> bool:
         return self.alert_channel is not None
+
+    @property
+    def http_limits(self) -> Limits:
+        return Limits(header_seconds=self.header_timeout_seconds,
+                      body_seconds=self.body_timeout_seconds,
+                      max_connections=self.max_connections)
+
+    def serves(self, team_id: str | None, enterprise_id: str | None) -> bool:
+        """Whether a request from this workspace and org is one opsbot should act on."""
+        return (self.team_id in (None, team_id)
+                and self.enterprise_id in (None, enterprise_id))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *,
@@ -95,7 +116,26 @@ class SlackSettings(BaseModel):
                                       high=86400),
             expiry_sweep_seconds=_number(env, "OPSBOT_SLACK_EXPIRY_SWEEP", 30.0, float,
                                          low=1, high=3600),
+            header_timeout_seconds=_number(env, "OPSBOT_SLACK_HEADER_TIMEOUT",
+                                           Limits.header_seconds, float, low=0.1, high=300),
+            body_timeout_seconds=_number(env, "OPSBOT_SLACK_BODY_TIMEOUT", Limits.body_seconds,
+                                         float, low=0.1, high=600),
+            max_connections=_number(env, "OPSBOT_SLACK_MAX_CONNECTIONS", Limits.max_connections,
+                                    int, low=1, high=100_000),
+            team_id=_slack_id(get("OPSBOT_SLACK_TEAM_ID"), _TEAM_ID, "OPSBOT_SLACK_TEAM_ID",
+                              "a workspace id (T...)"),
+            enterprise_id=_slack_id(get("OPSBOT_SLACK_ENTERPRISE_ID"), _ENTERPRISE_ID,
+                                    "OPSBOT_SLACK_ENTERPRISE_ID",
+                                    "an Enterprise Grid org id (E...)"),
         )
+
+
+def _slack_id(value: str | None, pattern: re.Pattern[str], name: str,
+              what: str) -> str | None:
+    # A mistyped id would refuse every request: better to stop at start-up.
+    if value is not None and not pattern.match(value):
+        raise InputError(f"expected {what}, got {value!r}", field=name)
+    return value
 
 
 def _number(env: Mapping[str, str], name: str, default: N, kind: type[N], *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from assistant.redaction import Redactor
+from assistant.redaction import Redactor, longline
 from assistant.redaction import redactor as redactor_module
 
 KEY_BODY = [
@@ -78,8 +78,9 @@ def test_a_key_cut_off_by_the_end_of_input_is_still_replaced() -> None:
     assert not any(part in out for part in KEY_BODY)
 
 
-def test_one_huge_line_is_cut_at_a_space_so_memory_stays_bounded(monkeypatch) -> None:
-    monkeypatch.setattr(redactor_module, "_MAX_LINE", 1000)
+def test_one_huge_line_goes_in_windows_so_memory_stays_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(longline, "MAX_LINE", 1000)
+    monkeypatch.setattr(longline, "OVERLAP", 100)
     monkeypatch.setattr(redactor_module, "_READ_CHUNK", 300)
     words = " ".join(f"word{i}" for i in range(400))
     text = words + " password=hunter2 " + words + " ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 end"

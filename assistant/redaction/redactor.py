@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
+from assistant.redaction import longline
 from assistant.redaction.blockscalar import ANCHORS as SCALAR_ANCHORS
 from assistant.redaction.blockscalar import TRIGGERS as SCALAR_TRIGGERS
 from assistant.redaction.blockscalar import BlockScalarTracker
@@ -23,7 +24,7 @@ from assistant.redaction.manifest import KIND as MANIFEST_KIND
 from assistant.redaction.manifest import TRIGGERS as MANIFEST_TRIGGERS
 from assistant.redaction.manifest import ManifestTracker
 from assistant.redaction.pem import PemTracker, open_block_start
-from assistant.redaction.placeholder import Placeholders
+from assistant.redaction.placeholder import Placeholders, placeholder_spans
 from assistant.redaction.prefilter import Triggers
 from assistant.redaction.prose import PwStatementDetector
 from assistant.redaction.spans import AllowList, RankedFinding, apply_findings
@@ -34,7 +35,6 @@ from assistant.redaction.urlencoded import EncodedFieldDetector
 _NO_OWNERS: set[int] = set()
 _MANIFEST_RANK = -1  # inside a Secret's data block, the value is a k8s secret first of all
 _READ_CHUNK = 1 << 20
-_MAX_LINE = 1 << 20  # longer lines are cut at a space so memory stays bounded
 _SHORT = 4096
 
 
@@ -122,20 +122,31 @@ class Redactor:
         yield from session.finish()
 
     def redact_stream(self, src: TextIO, dst: TextIO) -> None:
-        """Copy ``src`` to ``dst`` redacted, a block at a time (memory does not grow with size)."""
+        """Copy ``src`` to ``dst`` redacted, a block at a time (memory does not grow with size).
+
+        A line longer than ``longline.MAX_LINE`` goes in overlapping windows (see
+        :mod:`assistant.redaction.longline`), so a secret across a window's end is still found.
+        """
         session = _Session(self)
-        carry = ""
+        carry = ""  # read, not yet written
+        written = ""  # the end of what is written of a line too long to hold, else ""
         while chunk := src.read(_READ_CHUNK):
             buffer = carry + chunk
+            if written and (newline := buffer.find("\n") + 1):
+                dst.write(session.long_line(written, buffer[:newline], last=True)[0])
+                written, buffer = "", buffer[newline:]
             cut = buffer.rfind("\n") + 1
-            if cut == 0:
-                if len(buffer) < _MAX_LINE:
-                    carry = buffer
-                    continue
-                cut = max(buffer.rfind(" "), buffer.rfind("\t")) + 1 or len(buffer)
-            dst.write(session.block(buffer[:cut]))
-            carry = buffer[cut:]
-        if carry:
+            if cut:
+                dst.write(session.block(buffer[:cut]))
+                carry = buffer[cut:]
+            elif len(buffer) >= longline.MAX_LINE:
+                out, written, carry = session.long_line(written, buffer)
+                dst.write(out)
+            else:
+                carry = buffer
+        if written:
+            dst.write(session.long_line(written, carry, last=True)[0])
+        elif carry:
             dst.write(session.block(carry))
         dst.write("".join(session.finish()))
 
@@ -259,20 +270,10 @@ class _Session:
                 content, owners = rest, None
         if owners is None:
             owners = self._triggers.for_line(content)
-        manifest = self._r._manifest_owner in owners or self._manifest.active
-        pairs = self._r._pairs_owner in owners or self._pairs.active
-        scalars = self._r._scalars_owner in owners or self._scalars.active
-        if not owners and not manifest and not pairs and not scalars:
+        findings = self._line_findings(content, owners)
+        if findings is None:
             out.append(content + ending)
             return out
-        findings = self._r._findings(content, owners)
-        if manifest:
-            findings.extend(
-                RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)
-                for f in self._manifest.findings(content)
-            )
-        if pairs or scalars:
-            findings.extend(self._named_values(content, pairs, scalars))
         begin = open_block_start(content) if "-----BEGIN" in content else None
         if begin is not None:
             head = self._pem.begin(content, begin)
@@ -291,6 +292,75 @@ class _Session:
             return out
         out.append(self._r._apply(content, findings) + ending)
         return out
+
+    def _line_findings(self, content: str, owners: set[int]) -> list[RankedFinding] | None:
+        """Findings on one line (the trackers move on with it); None when nothing looks."""
+        manifest = self._r._manifest_owner in owners or self._manifest.active
+        pairs = self._r._pairs_owner in owners or self._pairs.active
+        scalars = self._r._scalars_owner in owners or self._scalars.active
+        if not owners and not manifest and not pairs and not scalars:
+            return None
+        findings = self._r._findings(content, owners)
+        if manifest:
+            findings.extend(
+                RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)
+                for f in self._manifest.findings(content)
+            )
+        if pairs or scalars:
+            findings.extend(self._named_values(content, pairs, scalars))
+        return findings
+
+    def long_line(self, written: str, text: str, last: bool = False) -> tuple[str, str, str]:
+        """One window over a line too long to hold: ``written``, the end of what is already
+        written of the line (context only), then ``text``, not yet written.
+
+        Returns the output, the new ``written`` and the rest of ``text``, which comes back
+        at the start of the next window. ``last``: ``text`` ends the line (with its ending,
+        if any) and is written whole. A value waiting for its name is decided here, and no
+        new one waits: held lines would no longer be bounded in size.
+        """
+        out: list[str] = []
+        if self._value_first.active:
+            found = self._value_first.feed(written + text)
+            self._value_first.close()
+            out = self._release(found)
+        content, ending = _split_ending(text) if last else (text, "")
+        if self._pem.active:
+            placeholder, rest = self._pem.feed(content)
+            if rest is None:  # a key body: absorbed, nothing to write
+                self._body_ending = ending
+                return "".join(out), content[-longline.OVERLAP:], ""
+            if placeholder is not None:
+                out.append(placeholder + self._body_ending)
+            if rest != content:  # the key ended: what follows is new, the context is gone
+                written, content = "", rest
+        window = written + content
+        low = len(written)
+        findings = self._line_findings(window, self._triggers.for_line(window)) or []
+        begin = open_block_start(window) if "-----BEGIN" in window else None
+        if begin is not None and begin.start() >= low:
+            cut = len(self._pem.begin(window, begin))  # the rest is the key's, absorbed
+            self._body_ending = ending
+            out.append(self._apply_between(window, findings, low, cut) + ending)
+            return "".join(out), window[-longline.OVERLAP:], ""
+        if last:
+            cut = len(window)
+        else:
+            spans = [(f.start, f.end) for f in findings] + placeholder_spans(window)
+            cut = longline.safe_cut(spans, low, len(window) - longline.OVERLAP)
+        out.append(self._apply_between(window, findings, low, cut) + (ending if last else ""))
+        return "".join(out), window[max(0, cut - longline.OVERLAP) : cut], window[cut:]
+
+    def _apply_between(
+        self, line: str, findings: list[RankedFinding], start: int, end: int
+    ) -> str:
+        """``line[start:end]`` redacted; findings reaching over either end are cut there."""
+        inside = [
+            RankedFinding(max(f.start, start) - start, min(f.end, end) - start, f.rank, f.kind)
+            for f in findings
+            if f.start < end and f.end > start
+        ]
+        return self._r._apply(line[start:end], inside)
 
     def _named_values(self, content: str, pairs: bool, scalars: bool) -> list[RankedFinding]:
         """Values named on an earlier line: block scalar lines, then name/value entries."""

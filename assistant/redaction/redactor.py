@@ -27,6 +27,7 @@ from assistant.redaction.pem import PemTracker, open_block_start
 from assistant.redaction.placeholder import Placeholders, placeholder_spans
 from assistant.redaction.prefilter import Triggers
 from assistant.redaction.prose import PwStatementDetector
+from assistant.redaction.spaces import plain_spaces
 from assistant.redaction.spans import AllowList, RankedFinding, apply_findings
 from assistant.redaction.structured import redact_structured
 from assistant.redaction.urlencoded import ANCHORS as ENCODED_ANCHORS
@@ -214,7 +215,7 @@ class _Session:
     def block(self, text: str) -> str:
         """Redact complete lines; lines the prefilter rules out are copied in one slice."""
         out: list[str] = []
-        hits = self._triggers.for_block(text)
+        hits = self._triggers.for_block(plain_spaces(text))
         starts = sorted(hits)
         i = 0
         pos = 0
@@ -241,7 +242,7 @@ class _Session:
         """
         if not self._value_first.active:
             return self._feed(line, owners)
-        found = self._value_first.feed(_split_ending(line)[0])
+        found = self._value_first.feed(plain_spaces(_split_ending(line)[0]))
         if self._value_first.active:
             self._held.extend(self._feed(line, owners))
             return []
@@ -268,13 +269,14 @@ class _Session:
                 out.append(placeholder + self._body_ending)
             if rest != content:
                 content, owners = rest, None
+        view = plain_spaces(content)  # what the detectors read; findings go on content
         if owners is None:
-            owners = self._triggers.for_line(content)
-        findings = self._line_findings(content, owners)
+            owners = self._triggers.for_line(view)
+        findings = self._line_findings(view, owners)
         if findings is None:
             out.append(content + ending)
             return out
-        begin = open_block_start(content) if "-----BEGIN" in content else None
+        begin = open_block_start(view) if "-----BEGIN" in view else None
         if begin is not None:
             head = self._pem.begin(content, begin)
             self._body_ending = ending
@@ -286,7 +288,7 @@ class _Session:
             content = head
         elif (
             self._r._value_first_owner in owners and not self._value_first.active
-            and not self._pem.active and self._value_first.open(content)
+            and not self._pem.active and self._value_first.open(view)
         ):
             self._head = (content, findings, ending)
             return out
@@ -321,7 +323,7 @@ class _Session:
         """
         out: list[str] = []
         if self._value_first.active:
-            found = self._value_first.feed(written + text)
+            found = self._value_first.feed(plain_spaces(written + text))
             self._value_first.close()
             out = self._release(found)
         content, ending = _split_ending(text) if last else (text, "")
@@ -336,8 +338,9 @@ class _Session:
                 written, content = "", rest
         window = written + content
         low = len(written)
-        findings = self._line_findings(window, self._triggers.for_line(window)) or []
-        begin = open_block_start(window) if "-----BEGIN" in window else None
+        view = plain_spaces(window)
+        findings = self._line_findings(view, self._triggers.for_line(view)) or []
+        begin = open_block_start(view) if "-----BEGIN" in view else None
         if begin is not None and begin.start() >= low:
             cut = len(self._pem.begin(window, begin))  # the rest is the key's, absorbed
             self._body_ending = ending

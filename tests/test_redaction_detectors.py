@@ -81,6 +81,8 @@ CASES = [
     ("connecting to postgres://app:Sup3r-S3cret@db.internal:5432/orders?sslmode=require",
      "connecting to postgres://app:<url-password>@db.internal:5432/orders?sslmode=require"),
     ("redis://:hunter2@redis-master:6379/0", "redis://:<url-password>@redis-master:6379/0"),
+    ("postgres://app:p#ss?w0rd@db:5432/x", "postgres://app:<url-password>@db:5432/x"),
+    ("amqp://guest:g#u@st@rabbit:5672/", "amqp://guest:<url-password>@rabbit:5672/"),
     ("dsn app:p4ss_w0rd@tcp(mysql:3306)/shop", "dsn app:<url-password>@tcp(mysql:3306)/shop"),
     # key=value in its many spellings
     ("password=hunter2", "password=<password>"),

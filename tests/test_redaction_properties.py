@@ -79,6 +79,16 @@ def test_url_password_never_leaks(head: str, password: str, tail: str) -> None:
 
 
 @settings(deadline=None)
+@given(SURROUNDING, chars(ALNUM + "!*-_.~#?@", 12), SURROUNDING)
+def test_url_password_holding_hash_query_or_at_never_leaks(
+    head: str, password: str, tail: str
+) -> None:
+    """Pasted unencoded: the userinfo runs to the last '@' before the host."""
+    out = visible(REDACTOR.redact(f"{head} redis://app:{password}@cache:6379/0 {tail}"))
+    assert out.count(password) <= (head + tail).count(password)
+
+
+@settings(deadline=None)
 @given(st.lists(st.one_of(SURROUNDING, KNOWN_SECRETS), max_size=6))
 def test_redaction_is_idempotent(parts: list[str]) -> None:
     once = REDACTOR.redact(" ".join(parts))

@@ -30,6 +30,15 @@ def _not_dummy(match: re.Match[str]) -> bool:
     return not is_dummy_value(match.group("secret"))
 
 
+_PORT_THEN_QUERY = re.compile(r"[0-9]{1,5}(?:\?[\w.%-]*=|#/)")
+
+
+def _password_not_port(match: re.Match[str]) -> bool:
+    """``host:5432?user=me@corp``, ``host:80#/to@x``: a port, then a query field or a
+    fragment path holding an '@', is no password."""
+    return _not_dummy(match) and _PORT_THEN_QUERY.match(match.group("secret")) is None
+
+
 def _has_digit(match: re.Match[str]) -> bool:
     return any(c.isdigit() for c in match.group("secret"))
 
@@ -158,11 +167,13 @@ def known_format_detectors() -> tuple[Detector, ...]:
             triggers=("eyj",),
         ),
         RegexDetector(
-            # scheme://user:password@host; the password may itself hold an unencoded '@'.
+            # scheme://user:password@host. People paste passwords unencoded, '@', '#' and '?'
+            # included, so the userinfo runs to the last '@' before the host (a path's '/'
+            # ends the authority).
             "url-password",
-            r"://(?P<user>[^\s:@/?#\"'<>]*):(?P<secret>[^\s/?#\"'<>]+)@",
-            triggers=(r"://[^\s/?#@]*@",),
-            accept=_not_dummy,
+            r"://(?P<user>[^\s:@/?#\"'<>]*):(?P<secret>[^\s/\"'<>]+)@",
+            triggers=(r"://[^\s/@]*@",),
+            accept=_password_not_port,
         ),
         RegexDetector(
             # Go MySQL driver DSNs: user:password@tcp(host:3306)/db

@@ -13,7 +13,12 @@ from assistant.redaction import PLACEHOLDER_RE, Redactor, longline
 from assistant.redaction import redactor as redactor_module
 from assistant.redaction.longline import safe_cut
 
-REDACTOR = Redactor(key=b"long-lines")
+
+@pytest.fixture(scope="module")
+def redactor(redaction_engine: str) -> Redactor:
+    return Redactor(key=b"long-lines", engine=redaction_engine)
+
+
 # Small sizes so a few KB exercise many windows; every sample below, with the text its
 # detector reads around it, fits in OVERLAP as the module's bound requires.
 READ_CHUNK, MAX_LINE, OVERLAP = 250, 1000, 160
@@ -34,14 +39,14 @@ SAMPLES = [
 FILLER = "request served in 12 ms from cache node alpha "
 
 
-def _stream(text: str) -> str:
+def _stream(redactor: Redactor, text: str) -> str:
     """``text`` through redact_stream with the small window sizes."""
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(redactor_module, "_READ_CHUNK", READ_CHUNK)
         patch.setattr(longline, "MAX_LINE", MAX_LINE)
         patch.setattr(longline, "OVERLAP", OVERLAP)
-        REDACTOR.redact_stream(io.StringIO(text), out)
+        redactor.redact_stream(io.StringIO(text), out)
     return out.getvalue()
 
 
@@ -73,23 +78,25 @@ PICKS = st.lists(
 @settings(max_examples=40, deadline=None)
 @given(picks=PICKS)
 def test_a_secret_across_any_cut_of_a_long_line_is_replaced(
+    redactor: Redactor,
     picks: list[tuple[int, int]]
 ) -> None:
     text, secrets = _line_across_every_read(picks)
-    out = _stream(text)
+    out = _stream(redactor, text)
     visible = PLACEHOLDER_RE.sub("", out)
     assert not [s for s in secrets if s in visible]
-    assert out == REDACTOR.redact(text)  # the same as the whole line, placeholders and all
+    assert out == redactor.redact(text)  # the same as the whole line, placeholders and all
 
 
 @settings(max_examples=20, deadline=None)
 @given(picks=PICKS, lines=st.integers(1, 3))
 def test_long_and_short_lines_mixed_come_out_as_redacted_whole(
+    redactor: Redactor,
     picks: list[tuple[int, int]], lines: int
 ) -> None:
     long_text, _ = _line_across_every_read(picks)
     text = "password=hunter2\n" + long_text * lines + "token: ghp_" + "a1B2" * 9 + "\n"
-    assert _stream(text) == REDACTOR.redact(text)
+    assert _stream(redactor, text) == redactor.redact(text)
 
 
 def test_a_cut_inside_a_finding_moves_to_its_start_or_past_its_end() -> None:
@@ -101,7 +108,7 @@ def test_a_cut_inside_a_finding_moves_to_its_start_or_past_its_end() -> None:
     assert safe_cut([], 5, 3) == 5  # never below what is written
 
 
-def test_opsbot_sized_windows_find_secrets_across_each_mebibyte() -> None:
+def test_opsbot_sized_windows_find_secrets_across_each_mebibyte(redactor: Redactor) -> None:
     """At the sizes `opsbot redact` runs with: a 3 MiB line, a secret over each MiB mark."""
     mark = 1 << 20
     parts, size = [], 0
@@ -111,6 +118,6 @@ def test_opsbot_sized_windows_find_secrets_across_each_mebibyte() -> None:
         size = start + len(text)
     text = "".join(parts) + " end\n"
     out = io.StringIO()
-    REDACTOR.redact_stream(io.StringIO(text), out)
+    redactor.redact_stream(io.StringIO(text), out)
     visible = PLACEHOLDER_RE.sub("", out.getvalue())
     assert [secret for _, secret in SAMPLES[:3] if secret in visible] == []

@@ -12,7 +12,10 @@ import pytest
 from assistant.redaction import PLACEHOLDER_RE, Redactor
 from assistant.redaction.spaces import OTHER_SPACES, plain_spaces
 
-REDACTOR = Redactor(key=b"unicode-spaces")
+
+@pytest.fixture(scope="module")
+def redactor(redaction_engine: str) -> Redactor:
+    return Redactor(key=b"unicode-spaces", engine=redaction_engine)
 
 
 def shape(text: str) -> str:
@@ -62,12 +65,12 @@ def test_the_table_holds_every_whitespace_character_python_knows() -> None:
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=[t[:30] for t in TEXTS])
-def test_any_unicode_space_is_a_blank_to_every_detector(text: str) -> None:
-    expected = shape(REDACTOR.redact(text))
+def test_any_unicode_space_is_a_blank_to_every_detector(redactor: Redactor, text: str) -> None:
+    expected = shape(redactor.redact(text))
     assert expected != text  # each text holds a secret
     for space in OTHER_SPACES:
         spaced = text.replace(" ", space)
-        assert shape(REDACTOR.redact(spaced)) == expected.replace(" ", space), repr(space)
+        assert shape(redactor.redact(spaced)) == expected.replace(" ", space), repr(space)
 
 
 @pytest.mark.parametrize(("text", "secret"), [
@@ -76,10 +79,12 @@ def test_any_unicode_space_is_a_blank_to_every_detector(text: str) -> None:
     ("password\u202f=\u202fhunter2", "hunter2"),
     ("the\u3000password\u3000is\u3000Zk8qLm2xW", "Zk8qLm2xW"),
 ])
-def test_no_break_spaces_hide_nothing_in_text_lines_and_streams(text: str, secret: str) -> None:
+def test_no_break_spaces_hide_nothing_in_text_lines_and_streams(
+    redactor: Redactor, text: str, secret: str
+) -> None:
     streamed = io.StringIO()
-    REDACTOR.redact_stream(io.StringIO(text + "\n"), streamed)
-    outputs = [REDACTOR.redact(text), "".join(REDACTOR.redact_lines([text])), streamed.getvalue()]
+    redactor.redact_stream(io.StringIO(text + "\n"), streamed)
+    outputs = [redactor.redact(text), "".join(redactor.redact_lines([text])), streamed.getvalue()]
     for out in outputs:
         assert secret not in PLACEHOLDER_RE.sub("", out)
         assert PLACEHOLDER_RE.sub("", out).strip() == PLACEHOLDER_RE.sub("", text.replace(

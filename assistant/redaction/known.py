@@ -57,6 +57,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             r"(?i:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)"
             r"[\"']?\s*(?::|=>?)\s*[\"']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
             triggers=("secret",),
+            routed=True,
         ),
         RegexDetector(
             # A key id followed by its secret, as in credential CSVs and `aws configure list`.
@@ -165,6 +166,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             r"(?<![A-Za-z0-9_-])(?P<secret>eyJ[A-Za-z0-9_-]{5,}\.ey[A-Za-z0-9_-]{5,}"
             r"\.[A-Za-z0-9_-]*)",
             triggers=("eyj",),
+            routed=True,
         ),
         RegexDetector(
             # scheme://user:password@host. People paste passwords unencoded, '@', '#' and '?'
@@ -173,6 +175,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             "url-password",
             r"://(?P<user>[^\s:@/?#\"'<>]*):(?P<secret>[^\s/\"'<>]+)@",
             triggers=(r"://[^\s/@]*@",),
+            routed=True,
             accept=_password_not_port,
         ),
         RegexDetector(
@@ -186,6 +189,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             "bearer-token",
             r"(?<![A-Za-z0-9_-])(?i:bearer)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
             triggers=("bearer",),
+            routed=True,
             accept=_has_digit,
         ),
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
-from assistant.redaction import longline
+from assistant.redaction import hsengine, longline
 from assistant.redaction.blockscalar import ANCHORS as SCALAR_ANCHORS
 from assistant.redaction.blockscalar import TRIGGERS as SCALAR_TRIGGERS
 from assistant.redaction.blockscalar import BlockScalarTracker
@@ -18,9 +18,11 @@ from assistant.redaction.envpairs import TRIGGERS as PAIR_TRIGGERS
 from assistant.redaction.envpairs import VALUE_FIRST_TRIGGERS, NameValueTracker, ValueFirstTracker
 from assistant.redaction.generic import HighEntropyDetector
 from assistant.redaction.headers import AuthorizationDetector, CookieDetector
+from assistant.redaction.hsengine import HyperscanTriggers
 from assistant.redaction.keyvalue import KeyValueDetector
 from assistant.redaction.known import known_format_detectors
 from assistant.redaction.manifest import KIND as MANIFEST_KIND
+from assistant.redaction.manifest import PATTERNS as MANIFEST_PATTERNS
 from assistant.redaction.manifest import TRIGGERS as MANIFEST_TRIGGERS
 from assistant.redaction.manifest import ManifestTracker
 from assistant.redaction.pem import PemTracker, open_block_start
@@ -33,6 +35,7 @@ from assistant.redaction.structured import redact_structured
 from assistant.redaction.urlencoded import ANCHORS as ENCODED_ANCHORS
 from assistant.redaction.urlencoded import EncodedFieldDetector
 
+Engine = Literal["hyperscan", "python"]
 _NO_OWNERS: set[int] = set()
 _MANIFEST_RANK = -1  # inside a Secret's data block, the value is a k8s secret first of all
 _READ_CHUNK = 1 << 20
@@ -63,9 +66,18 @@ class Redactor:
     calls. ``key`` keys the placeholder hash: the same secret gets the same suffix under the
     same key, so pass one key per incident to correlate; by default every Redactor draws a
     random key.
+
+    ``engine`` picks the prefilter: "hyperscan" (needs the ``hyperscan`` package, see
+    :mod:`assistant.redaction.hsengine`), "python", or by default hyperscan when it is
+    installed. Both give the same output; ``self.engine`` says which one runs.
     """
 
-    def __init__(self, config: RedactionConfig | None = None, key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        config: RedactionConfig | None = None,
+        key: bytes | None = None,
+        engine: Engine | None = None,
+    ) -> None:
         config = config or RedactionConfig()
         self._placeholders = Placeholders(secrets.token_bytes(32) if key is None else key)
         self._allow = AllowList(
@@ -90,13 +102,21 @@ class Redactor:
         self._pairs_owner = self._manifest_owner + 1
         self._scalars_owner = self._manifest_owner + 2
         self._value_first_owner = self._manifest_owner + 3
-        self._triggers = Triggers(
-            [(d.triggers, d.exact_triggers) for d in self._detectors]
-            + [(MANIFEST_TRIGGERS, ()), (PAIR_TRIGGERS, ()), (SCALAR_TRIGGERS, ()),
-               (VALUE_FIRST_TRIGGERS, ())],
+        sets = [(d.triggers, d.exact_triggers) for d in self._detectors] + [
+            (MANIFEST_TRIGGERS, ()), (PAIR_TRIGGERS, ()), (SCALAR_TRIGGERS, ()),
+            (VALUE_FIRST_TRIGGERS, ()),
+        ]
+        pure = Triggers(
+            sets,
             {rank: d.regex for rank, d in enumerate(custom)},
             PAIR_ANCHORS + ENCODED_ANCHORS + SCALAR_ANCHORS,
         )
+        self.engine: Engine = engine or ("hyperscan" if hsengine.AVAILABLE else "python")
+        self._triggers: Triggers | HyperscanTriggers = pure
+        if self.engine == "hyperscan":
+            patterns = {rank: d.patterns for rank, d in enumerate(self._detectors) if d.patterns}
+            patterns[self._manifest_owner] = MANIFEST_PATTERNS
+            self._triggers = HyperscanTriggers(sets, patterns, pure)
 
     # -- text ---------------------------------------------------------------------------
 

@@ -69,12 +69,12 @@ class HighEntropyDetector:
     triggers = ("key", "token", "secret", "pass", "cred")
     exact_triggers = ()
     # Where it can report: a sensitive name or a keyword as a name of its own, then within
-    # its next four words a run of 16 characters a candidate is made of (matched at the
-    # run's end only: one match a run).
+    # its next four words, none before it ending a clause, a run of 16 characters a
+    # candidate is made of (matched at the run's end only: one match a run).
     patterns = (
         r"(?:" + SENSITIVE_NAME_END + r"|(?:^|[^A-Za-z0-9_.-])[.-]*(?i:keys?|tokens?|secrets?))"
-        r"\.*(?:[^ \t\n]*[ \t]+){0,4}[^ \t\n]*[A-Za-z0-9+/_=.-]{16}"
-        r"(?:[^A-Za-z0-9+/_=.\n-]|$)",
+        r"\.*(?:(?:[^ \t\n]*[^ \t\n" + re.escape(_CLAUSE_END) + r"])?[ \t]+){0,4}"
+        r"[^ \t\n]*[A-Za-z0-9+/_=.-]{16}(?:[^A-Za-z0-9+/_=.\n-]|$)",
     )
 
     def find(self, line: str) -> Iterator[Finding]:

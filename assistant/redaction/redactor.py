@@ -235,7 +235,9 @@ class _Session:
     def block(self, text: str) -> str:
         """Redact complete lines; lines the prefilter rules out are copied in one slice."""
         out: list[str] = []
-        hits = self._triggers.for_block(plain_spaces(text))
+        view = plain_spaces(text)
+        hits = self._triggers.for_block(view)
+        plain = view is text  # no line of it needs its spaces made plain
         starts = sorted(hits)
         i = 0
         pos = 0
@@ -251,22 +253,23 @@ class _Session:
                     continue
             newline = text.find("\n", pos)
             end = size if newline == -1 else newline + 1
-            out.extend(self.feed(text[pos:end], hits.get(pos, _NO_OWNERS)))
+            out.extend(self.feed(text[pos:end], hits.get(pos, _NO_OWNERS), plain))
             pos = end
         return "".join(out)
 
-    def feed(self, line: str, owners: set[int] | None = None) -> list[str]:
+    def feed(self, line: str, owners: set[int] | None = None, plain: bool = False) -> list[str]:
         """One line (with or without its ending) in, zero or more output lines out.
 
-        ``owners``: the trigger owners of the line when already known from a block scan.
+        ``owners``: the trigger owners of the line when already known from a block scan;
+        ``plain``: the line is known to hold no whitespace but blanks and tabs.
         """
         if not self._value_first.active:
-            return self._feed(line, owners)
+            return self._feed(line, owners, plain)
         found = self._value_first.feed(plain_spaces(_split_ending(line)[0]))
         if self._value_first.active:
-            self._held.extend(self._feed(line, owners))
+            self._held.extend(self._feed(line, owners, plain))
             return []
-        return self._release(found) + self._feed(line, owners)
+        return self._release(found) + self._feed(line, owners, plain)
 
     def _release(self, found: Finding | None) -> list[str]:
         """The held lines, the value on the first one replaced when ``found``."""
@@ -277,7 +280,7 @@ class _Session:
         self._head, self._held = ("", [], ""), []
         return out
 
-    def _feed(self, line: str, owners: set[int] | None) -> list[str]:
+    def _feed(self, line: str, owners: set[int] | None, plain: bool = False) -> list[str]:
         content, ending = _split_ending(line)
         out: list[str] = []
         if self._pem.active:
@@ -289,7 +292,8 @@ class _Session:
                 out.append(placeholder + self._body_ending)
             if rest != content:
                 content, owners = rest, None
-        view = plain_spaces(content)  # what the detectors read; findings go on content
+        # What the detectors read; findings go on content.
+        view = content if plain else plain_spaces(content)
         if owners is None:
             owners = self._triggers.for_line(view)
         findings = self._line_findings(view, owners)

@@ -102,6 +102,13 @@ def db_url(raw_db: RawDatabase) -> str:
     return raw_db.url
 
 
+@pytest.fixture(scope="session", params=["hyperscan", "python"])
+def redaction_engine(request: pytest.FixtureRequest) -> str:
+    """The redactor's prefilter engines: every redaction test runs on both, with the same
+    expectations (the hyperscan package is a test dependency)."""
+    return str(request.param)
+
+
 @pytest.fixture
 def redaction() -> FakeRedaction:
     return FakeRedaction()

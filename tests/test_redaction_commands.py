@@ -9,7 +9,10 @@ import pytest
 
 from assistant.redaction import Redactor
 
-REDACTOR = Redactor(key=b"commands")
+
+@pytest.fixture(scope="module")
+def redactor(redaction_engine: str) -> Redactor:
+    return Redactor(key=b"commands", engine=redaction_engine)
 
 
 def shape(text: str) -> str:
@@ -54,14 +57,14 @@ CASES = [
 
 
 @pytest.mark.parametrize(("line", "secret"), CASES, ids=[c[0][:40] for c in CASES])
-def test_command_line_password_is_replaced(line: str, secret: str) -> None:
-    assert shape(REDACTOR.redact(line)) == line.replace(secret, "<password>")
+def test_command_line_password_is_replaced(redactor: Redactor, line: str, secret: str) -> None:
+    assert shape(redactor.redact(line)) == line.replace(secret, "<password>")
 
 
 @pytest.mark.parametrize("line", [c[0] for c in CASES[:3] + CASES[6:8] + CASES[12:13]])
-def test_inside_a_json_log_message_the_closing_quote_stays(line: str) -> None:
+def test_inside_a_json_log_message_the_closing_quote_stays(redactor: Redactor, line: str) -> None:
     record = json.dumps({"msg": line, "level": "info"})
-    out = REDACTOR.redact(record)
+    out = redactor.redact(record)
     assert "S3cret" not in out
     assert json.loads(out)["level"] == "info"
 
@@ -97,13 +100,13 @@ def test_inside_a_json_log_message_the_closing_quote_stays(line: str) -> None:
     "uname -a",
     "cp -a /etc/nginx /backup/nginx",
 ])
-def test_flags_that_are_not_passwords_stay(line: str) -> None:
-    assert REDACTOR.redact(line) == line
+def test_flags_that_are_not_passwords_stay(redactor: Redactor, line: str) -> None:
+    assert redactor.redact(line) == line
 
 
 @pytest.mark.parametrize("line", [
     "http -A bearer -a s3cr3tT0kenValue GET https://api.acme.io/v1/me",
     "https --auth-type=bearer --auth s3cr3tT0kenValue api.acme.io/v1/me",
 ])
-def test_httpie_bearer_auth_hides_the_whole_token(line: str) -> None:
-    assert shape(REDACTOR.redact(line)) == line.replace("s3cr3tT0kenValue", "<token>")
+def test_httpie_bearer_auth_hides_the_whole_token(redactor: Redactor, line: str) -> None:
+    assert shape(redactor.redact(line)) == line.replace("s3cr3tT0kenValue", "<token>")

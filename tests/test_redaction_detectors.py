@@ -8,7 +8,10 @@ import pytest
 
 from assistant.redaction import PLACEHOLDER_RE, Redactor
 
-REDACTOR = Redactor(key=b"detector-tests")
+
+@pytest.fixture(scope="module")
+def redactor(redaction_engine: str) -> Redactor:
+    return Redactor(key=b"detector-tests", engine=redaction_engine)
 
 
 def shape(text: str) -> str:
@@ -81,6 +84,8 @@ CASES = [
     ("connecting to postgres://app:Sup3r-S3cret@db.internal:5432/orders?sslmode=require",
      "connecting to postgres://app:<url-password>@db.internal:5432/orders?sslmode=require"),
     ("redis://:hunter2@redis-master:6379/0", "redis://:<url-password>@redis-master:6379/0"),
+    ("postgres://app:p#ss?w0rd@db:5432/x", "postgres://app:<url-password>@db:5432/x"),
+    ("amqp://guest:g#u@st@rabbit:5672/", "amqp://guest:<url-password>@rabbit:5672/"),
     ("dsn app:p4ss_w0rd@tcp(mysql:3306)/shop", "dsn app:<url-password>@tcp(mysql:3306)/shop"),
     # key=value in its many spellings
     ("password=hunter2", "password=<password>"),
@@ -123,70 +128,76 @@ CASES = [
 
 
 @pytest.mark.parametrize(("line", "expected"), CASES, ids=[c[1][:40] for c in CASES])
-def test_secret_is_replaced_and_the_rest_of_the_line_kept(line: str, expected: str) -> None:
-    assert shape(REDACTOR.redact(line)) == expected
+def test_secret_is_replaced_and_the_rest_of_the_line_kept(
+    redactor: Redactor, line: str, expected: str
+) -> None:
+    assert shape(redactor.redact(line)) == expected
 
 
-def test_placeholder_has_the_documented_form() -> None:
-    out = REDACTOR.redact("password=hunter2")
+def test_placeholder_has_the_documented_form(redactor: Redactor) -> None:
+    out = redactor.redact("password=hunter2")
     assert re.fullmatch(r"password=\[REDACTED:password#[0-9a-f]{4}\]", out)
     assert PLACEHOLDER_RE.search(out)
 
 
-def test_multi_line_private_key_becomes_one_placeholder_between_its_markers() -> None:
+def test_multi_line_private_key_becomes_one_placeholder_between_its_markers(
+    redactor: Redactor
+) -> None:
     body = ["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
             "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK"]
     lines = ["-----BEGIN RSA PRIVATE KEY-----", *body, "-----END RSA PRIVATE KEY-----", ""]
     text = "\n".join(lines)
-    assert shape(REDACTOR.redact(text)) == (
+    assert shape(redactor.redact(text)) == (
         "-----BEGIN RSA PRIVATE KEY-----\n<private-key>\n-----END RSA PRIVATE KEY-----\n"
     )
 
 
 @pytest.mark.parametrize("prefix", ["    ", "web-1  | ", "2024-05-01T12:00:00.000Z "])
-def test_private_key_lines_may_carry_the_prefix_of_their_begin_line(prefix: str) -> None:
+def test_private_key_lines_may_carry_the_prefix_of_their_begin_line(
+    redactor: Redactor, prefix: str
+) -> None:
     body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
     lines = ["-----BEGIN OPENSSH PRIVATE KEY-----", body, body[::-1],
              "-----END OPENSSH PRIVATE KEY-----"]
-    out = REDACTOR.redact("".join(prefix + line + "\n" for line in lines) + "next line\n")
+    out = redactor.redact("".join(prefix + line + "\n" for line in lines) + "next line\n")
     assert body not in out and body[::-1] not in out
     assert out.endswith(prefix + "-----END OPENSSH PRIVATE KEY-----\nnext line\n")
 
 
-def test_a_truncated_key_does_not_swallow_the_log_after_it() -> None:
+def test_a_truncated_key_does_not_swallow_the_log_after_it(redactor: Redactor) -> None:
     text = ("-----BEGIN EC PRIVATE KEY-----\n"
             "MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49\n"
             "2024-05-01 12:00:01 INFO request done in 12 ms\n")
-    out = REDACTOR.redact(text)
+    out = redactor.redact(text)
     assert "MHcCAQEEIIrYSSNQ" not in out
     assert shape(out).endswith("<private-key>\n2024-05-01 12:00:01 INFO request done in 12 ms\n")
 
 
-def test_kubernetes_secret_data_values_are_replaced_in_either_key_order() -> None:
+def test_kubernetes_secret_data_values_are_replaced_in_either_key_order(redactor: Redactor) -> None:
     hand_written = ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n"
                     "  password: aHVudGVyMg==\n  username: YWRtaW4=\n")
     kubectl = ("apiVersion: v1\ndata:\n  password: aHVudGVyMg==\n  tls.crt: LS0tLS1CRUdJTg==\n"
                "kind: Secret\nmetadata:\n  name: db\n")
-    assert shape(REDACTOR.redact(hand_written)).endswith(
+    assert shape(redactor.redact(hand_written)).endswith(
         "data:\n  password: <k8s-secret>\n  username: <k8s-secret>\n")
-    assert shape(REDACTOR.redact(kubectl)) == (
+    assert shape(redactor.redact(kubectl)) == (
         "apiVersion: v1\ndata:\n  password: <k8s-secret>\n  tls.crt: <k8s-secret>\n"
         "kind: Secret\nmetadata:\n  name: db\n")
 
 
-def test_kubernetes_secret_string_data_and_json_are_replaced() -> None:
+def test_kubernetes_secret_string_data_and_json_are_replaced(redactor: Redactor) -> None:
     string_data = "kind: Secret\nstringData:\n  DB_URL: postgres-main\n  note: plain words\n"
     as_json = '{\n  "data": {\n    "token": "c2VjcmV0dG9rZW4=",\n    "ca.crt": "LS0tLQ=="\n  },\n'
-    assert shape(REDACTOR.redact(string_data)).endswith(
+    assert shape(redactor.redact(string_data)).endswith(
         "stringData:\n  DB_URL: <k8s-secret>\n  note: <k8s-secret>\n")
-    out = shape(REDACTOR.redact(as_json))
+    out = shape(redactor.redact(as_json))
     assert '"ca.crt": "<k8s-secret>"' in out and "c2VjcmV0dG9rZW4" not in out
 
 
-def test_configmap_data_is_left_alone() -> None:
+def test_configmap_data_is_left_alone(redactor: Redactor) -> None:
     text = ("apiVersion: v1\nkind: ConfigMap\ndata:\n  LOG_LEVEL: info\n"
             "  GREETING: SGVsbG8gd29ybGQ=\nmetadata:\n  name: app\n")
-    assert REDACTOR.redact(text) == text
+    assert redactor.redact(text) == text
 
 
 @pytest.mark.parametrize("line", [
@@ -202,8 +213,8 @@ def test_configmap_data_is_left_alone() -> None:
     '"password": null, "token": ""',
     "export API_TOKEN=$API_TOKEN",
 ])
-def test_templates_masks_and_empty_values_are_not_secrets(line: str) -> None:
-    assert REDACTOR.redact(line) == line
+def test_templates_masks_and_empty_values_are_not_secrets(redactor: Redactor, line: str) -> None:
+    assert redactor.redact(line) == line
 
 
 @pytest.mark.parametrize("line", [
@@ -215,8 +226,10 @@ def test_templates_masks_and_empty_values_are_not_secrets(line: str) -> None:
     "api_key: invalid",
     "SLACK_SIGNING_SECRET: see the app's Basic Information page",
 ])
-def test_a_message_about_a_setting_after_its_name_stays_readable(line: str) -> None:
-    assert REDACTOR.redact(line) == line
+def test_a_message_about_a_setting_after_its_name_stays_readable(
+    redactor: Redactor, line: str
+) -> None:
+    assert redactor.redact(line) == line
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -229,6 +242,7 @@ def test_a_message_about_a_setting_after_its_name_stays_readable(line: str) -> N
     ("password: see you later alligator", "password: <password>"),
 ])
 def test_a_value_that_merely_starts_like_a_message_is_still_replaced(
+    redactor: Redactor,
     line: str, expected: str
 ) -> None:
-    assert shape(REDACTOR.redact(line)) == expected
+    assert shape(redactor.redact(line)) == expected

@@ -13,11 +13,11 @@ from assistant.redaction import RedactingFilter, Redactor
 
 
 @pytest.fixture
-def logged() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+def logged(redaction_engine: str) -> Iterator[tuple[logging.Logger, io.StringIO]]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    handler.addFilter(RedactingFilter(Redactor(key=b"log")))
+    handler.addFilter(RedactingFilter(Redactor(key=b"log", engine=redaction_engine)))
     logger = logging.getLogger("test_redaction_logging")
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
@@ -46,7 +46,7 @@ def test_secret_in_a_traceback_is_redacted(logged) -> None:
     assert "ghp_" not in text
 
 
-def test_extras_are_redacted_for_structured_formatters() -> None:
+def test_extras_are_redacted_for_structured_formatters(redaction_engine: str) -> None:
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
@@ -54,7 +54,7 @@ def test_extras_are_redacted_for_structured_formatters() -> None:
             records.append(record)
 
     handler = Keep()
-    handler.addFilter(RedactingFilter(Redactor(key=b"log")))
+    handler.addFilter(RedactingFilter(Redactor(key=b"log", engine=redaction_engine)))
     logger = logging.getLogger("test_redaction_logging.extras")
     logger.propagate = False
     logger.addHandler(handler)

@@ -6,12 +6,18 @@ import io
 import json
 import string
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.redaction import PLACEHOLDER_RE, Redactor
 
-REDACTOR = Redactor(key=b"properties")
+
+@pytest.fixture(scope="module")
+def redactor(redaction_engine: str) -> Redactor:
+    return Redactor(key=b"properties", engine=redaction_engine)
+
+
 ALNUM = string.ascii_letters + string.digits
 B64URL = ALNUM + "-_"
 
@@ -65,24 +71,36 @@ AFTER = st.sampled_from([" ", "\n", ")", '"', "'", ",", ";", "]", "}", ". "])
 @settings(deadline=None)
 @given(SURROUNDING, BEFORE, KNOWN_SECRETS, AFTER, SURROUNDING)
 def test_known_format_secret_never_leaks(
+    redactor: Redactor,
     head: str, before: str, secret: str, after: str, tail: str
 ) -> None:
-    out = visible(REDACTOR.redact(head + before + secret + after + tail))
+    out = visible(redactor.redact(head + before + secret + after + tail))
     assert out.count(secret) <= (head + tail).count(secret)  # only where the noise had it
 
 
 @settings(deadline=None)
 @given(SURROUNDING, chars(ALNUM + "!*-_.~", 12), SURROUNDING)
-def test_url_password_never_leaks(head: str, password: str, tail: str) -> None:
-    out = visible(REDACTOR.redact(f"{head} postgres://app:{password}@db.internal:5432/x {tail}"))
+def test_url_password_never_leaks(redactor: Redactor, head: str, password: str, tail: str) -> None:
+    out = visible(redactor.redact(f"{head} postgres://app:{password}@db.internal:5432/x {tail}"))
+    assert out.count(password) <= (head + tail).count(password)
+
+
+@settings(deadline=None)
+@given(SURROUNDING, chars(ALNUM + "!*-_.~#?@", 12), SURROUNDING)
+def test_url_password_holding_hash_query_or_at_never_leaks(
+    redactor: Redactor,
+    head: str, password: str, tail: str
+) -> None:
+    """Pasted unencoded: the userinfo runs to the last '@' before the host."""
+    out = visible(redactor.redact(f"{head} redis://app:{password}@cache:6379/0 {tail}"))
     assert out.count(password) <= (head + tail).count(password)
 
 
 @settings(deadline=None)
 @given(st.lists(st.one_of(SURROUNDING, KNOWN_SECRETS), max_size=6))
-def test_redaction_is_idempotent(parts: list[str]) -> None:
-    once = REDACTOR.redact(" ".join(parts))
-    assert REDACTOR.redact(once) == once
+def test_redaction_is_idempotent(redactor: Redactor, parts: list[str]) -> None:
+    once = redactor.redact(" ".join(parts))
+    assert redactor.redact(once) == once
 
 
 # Pieces that move the multi-line state machines (key blocks, Secret data blocks, name/value
@@ -97,11 +115,11 @@ STATEFUL = st.sampled_from([
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.one_of(SURROUNDING, KNOWN_SECRETS, STATEFUL), max_size=14))
-def test_text_lines_and_stream_agree(parts: list[str]) -> None:
+def test_text_lines_and_stream_agree(redactor: Redactor, parts: list[str]) -> None:
     text = " ".join(parts)
     streamed = io.StringIO()
-    REDACTOR.redact_stream(io.StringIO(text), streamed)
-    assert streamed.getvalue() == "".join(REDACTOR.redact_lines([text])) == REDACTOR.redact(text)
+    redactor.redact_stream(io.StringIO(text), streamed)
+    assert streamed.getvalue() == "".join(redactor.redact_lines([text])) == redactor.redact(text)
 
 
 ENV_NAMES = st.sampled_from(["DB_PASSWORD", "API_TOKEN", "JWT_SECRET", "STRIPE_SECRET_KEY"])
@@ -124,8 +142,9 @@ def _env_formats(name: str, value: str) -> list[str]:
 @settings(deadline=None)
 @given(SURROUNDING, ENV_NAMES, ENV_VALUES, st.integers(0, 6), SURROUNDING)
 def test_env_entry_and_block_scalar_values_never_leak(
+    redactor: Redactor,
     head: str, name: str, value: str, style: int, tail: str
 ) -> None:
     text = head.replace("\n", " ") + "\n" + _env_formats(name, value)[style] + tail
-    out = visible(REDACTOR.redact(text))
+    out = visible(redactor.redact(text))
     assert out.count(value) <= (head + tail).count(value)

@@ -10,7 +10,10 @@ import pytest
 
 from assistant.redaction import Redactor
 
-REDACTOR = Redactor(key=b"prose")
+
+@pytest.fixture(scope="module")
+def redactor(redaction_engine: str) -> Redactor:
+    return Redactor(key=b"prose", engine=redaction_engine)
 
 
 def shape(text: str) -> str:
@@ -44,17 +47,19 @@ def shape(text: str) -> str:
     ("ok, the password: letmein.", "ok, the password: <password>."),
     ("fyi password: abc123 for staging", "fyi password: <password> for staging"),
 ])
-def test_stated_secret_is_replaced(line: str, expected: str) -> None:
-    assert shape(REDACTOR.redact(line)) == expected
+def test_stated_secret_is_replaced(redactor: Redactor, line: str, expected: str) -> None:
+    assert shape(redactor.redact(line)) == expected
 
 
 @pytest.mark.parametrize(("message", "secret"), [
     ("the password is fvealnrkz526", "fvealnrkz526"),
     ("pw is letmein", "letmein"),  # the end of the JSON string ends the sentence
 ])
-def test_inside_a_json_message_the_closing_quote_stays(message: str, secret: str) -> None:
+def test_inside_a_json_message_the_closing_quote_stays(
+    redactor: Redactor, message: str, secret: str
+) -> None:
     record = json.dumps({"msg": message, "level": "info"})
-    out = REDACTOR.redact(record)
+    out = redactor.redact(record)
     assert secret not in out and json.loads(out)["level"] == "info"
 
 
@@ -98,5 +103,5 @@ def test_inside_a_json_message_the_closing_quote_stays(message: str, secret: str
     "invalid password: try again",
     "the password: see vault",
 ])
-def test_sentences_that_state_no_secret_stay(line: str) -> None:
-    assert REDACTOR.redact(line) == line
+def test_sentences_that_state_no_secret_stay(redactor: Redactor, line: str) -> None:
+    assert redactor.redact(line) == line

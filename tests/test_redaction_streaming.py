@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from assistant.redaction import Redactor
+from assistant.redaction import Redactor, longline
 from assistant.redaction import redactor as redactor_module
 
 KEY_BODY = [
@@ -45,46 +45,49 @@ EXPECTED = (
 )
 
 
-def test_stream_handles_a_key_block_split_across_tiny_chunks() -> None:
+def test_stream_handles_a_key_block_split_across_tiny_chunks(redaction_engine: str) -> None:
     out = io.StringIO()
-    Redactor(key=b"k").redact_stream(TrickleReader(KEY_TEXT, 7), out)
+    Redactor(key=b"k", engine=redaction_engine).redact_stream(TrickleReader(KEY_TEXT, 7), out)
     assert shape(out.getvalue()) == EXPECTED
 
 
-def test_stream_lines_and_text_agree() -> None:
-    redactor = Redactor(key=b"k")
+def test_stream_lines_and_text_agree(redaction_engine: str) -> None:
+    redactor = Redactor(key=b"k", engine=redaction_engine)
     out = io.StringIO()
     redactor.redact_stream(io.StringIO(KEY_TEXT), out)
     by_lines = "".join(redactor.redact_lines(io.StringIO(KEY_TEXT)))
     assert out.getvalue() == by_lines == redactor.redact(KEY_TEXT)
 
 
-def test_lines_without_endings_come_back_without_endings() -> None:
+def test_lines_without_endings_come_back_without_endings(redaction_engine: str) -> None:
     lines = KEY_TEXT.splitlines()
-    out = [shape(x) for x in Redactor(key=b"k").redact_lines(lines)]
+    out = [shape(x) for x in Redactor(key=b"k", engine=redaction_engine).redact_lines(lines)]
     assert out == EXPECTED.splitlines()
 
 
-def test_windows_line_endings_are_kept() -> None:
+def test_windows_line_endings_are_kept(redaction_engine: str) -> None:
     text = KEY_TEXT.replace("\n", "\r\n")
-    out = Redactor(key=b"k").redact(text)
+    out = Redactor(key=b"k", engine=redaction_engine).redact(text)
     assert shape(out) == EXPECTED.replace("\n", "\r\n")
 
 
-def test_a_key_cut_off_by_the_end_of_input_is_still_replaced() -> None:
+def test_a_key_cut_off_by_the_end_of_input_is_still_replaced(redaction_engine: str) -> None:
     text = "-----BEGIN PRIVATE KEY-----\n" + "\n".join(KEY_BODY)
-    out = Redactor(key=b"k").redact(text)
+    out = Redactor(key=b"k", engine=redaction_engine).redact(text)
     assert shape(out) == "-----BEGIN PRIVATE KEY-----\n<private-key>"
     assert not any(part in out for part in KEY_BODY)
 
 
-def test_one_huge_line_is_cut_at_a_space_so_memory_stays_bounded(monkeypatch) -> None:
-    monkeypatch.setattr(redactor_module, "_MAX_LINE", 1000)
+def test_one_huge_line_goes_in_windows_so_memory_stays_bounded(
+    redaction_engine: str, monkeypatch
+) -> None:
+    monkeypatch.setattr(longline, "MAX_LINE", 1000)
+    monkeypatch.setattr(longline, "OVERLAP", 100)
     monkeypatch.setattr(redactor_module, "_READ_CHUNK", 300)
     words = " ".join(f"word{i}" for i in range(400))
     text = words + " password=hunter2 " + words + " ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 end"
     out = io.StringIO()
-    Redactor(key=b"k").redact_stream(io.StringIO(text), out)
+    Redactor(key=b"k", engine=redaction_engine).redact_stream(io.StringIO(text), out)
     result = out.getvalue()
     assert "hunter2" not in result and "ghp_" not in result
     assert shape(result) == text.replace("hunter2", "<password>").replace(
@@ -92,8 +95,8 @@ def test_one_huge_line_is_cut_at_a_space_so_memory_stays_bounded(monkeypatch) ->
     )
 
 
-def test_state_does_not_leak_between_calls() -> None:
-    redactor = Redactor(key=b"k")
+def test_state_does_not_leak_between_calls(redaction_engine: str) -> None:
+    redactor = Redactor(key=b"k", engine=redaction_engine)
     begin, body = "-----BEGIN PRIVATE KEY-----\n", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
     assert redactor.redact(begin) == begin
     assert redactor.redact(body) == body  # a new call is not inside the block any more

@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from pydantic import BaseModel
 
 from assistant.models import ToolCall
 from assistant.redaction import Redactor
 
-REDACTOR = Redactor(key=b"values")
+
+@pytest.fixture(scope="module")
+def redactor(redaction_engine: str) -> Redactor:
+    return Redactor(key=b"values", engine=redaction_engine)
+
+
 PH = re.compile(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]")
 
 
@@ -19,8 +25,8 @@ def kind(value: str) -> str | None:
     return match.group(1) if match else None
 
 
-def test_sensitive_names_hide_innocent_looking_values() -> None:
-    out = REDACTOR.redact_value({
+def test_sensitive_names_hide_innocent_looking_values(redactor: Redactor) -> None:
+    out = redactor.redact_value({
         "password": "hunter",
         "apiKey": "abc",
         "X-Auth-Token": "short",
@@ -35,59 +41,59 @@ def test_sensitive_names_hide_innocent_looking_values() -> None:
     assert out["db"]["host"] == "db.internal" and out["db"]["port"] == 5432
 
 
-def test_ordinary_fields_keep_their_values_and_types() -> None:
+def test_ordinary_fields_keep_their_values_and_types(redactor: Redactor) -> None:
     when = datetime(2024, 5, 1, tzinfo=UTC)
     value = {"token_type": "Bearer", "max_tokens": 512, "secret_name": "db-creds",
              "ok": True, "at": when, "ratio": 0.5, "none": None}
-    assert REDACTOR.redact_value(value) == value
+    assert redactor.redact_value(value) == value
 
 
-def test_strings_anywhere_are_redacted_and_container_types_kept() -> None:
+def test_strings_anywhere_are_redacted_and_container_types_kept(redactor: Redactor) -> None:
     value = {"log": ["ok", "password=hunter2"], "pair": ("a", "AKIAIOSFODNN7EXAMPLE"),
              "tags": {"x"}}
-    out = REDACTOR.redact_value(value)
+    out = redactor.redact_value(value)
     assert isinstance(out["log"], list) and isinstance(out["pair"], tuple)
     assert out["log"][0] == "ok" and "hunter2" not in out["log"][1]
     assert kind(out["pair"][1]) == "aws-access-key-id"
     assert out["tags"] == {"x"}
 
 
-def test_empty_and_masked_values_under_sensitive_names_stay() -> None:
+def test_empty_and_masked_values_under_sensitive_names_stay(redactor: Redactor) -> None:
     value = {"password": "", "token": None, "secret": "***", "api_key": "${API_KEY}"}
-    assert REDACTOR.redact_value(value) == value
+    assert redactor.redact_value(value) == value
 
 
-def test_kubernetes_secret_mapping_hides_every_data_value() -> None:
+def test_kubernetes_secret_mapping_hides_every_data_value(redactor: Redactor) -> None:
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
               "data": {"username": "YWRtaW4=", "tls.crt": "LS0t"}}
-    out = REDACTOR.redact_value(secret)
+    out = redactor.redact_value(secret)
     assert all(kind(v) == "k8s-secret" for v in out["data"].values())
     assert out["metadata"] == {"name": "db"}
 
 
-def test_pydantic_models_and_bytes_are_redacted() -> None:
+def test_pydantic_models_and_bytes_are_redacted(redactor: Redactor) -> None:
     class Event(BaseModel):
         msg: str
         password: str
 
-    out = REDACTOR.redact_value(Event(msg="token=ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+    out = redactor.redact_value(Event(msg="token=ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
                                       password="x1"))
     assert "ghp_" not in out["msg"] and kind(out["password"]) == "password"
-    assert b"hunter2" not in REDACTOR.redact_value(b"password=hunter2")
+    assert b"hunter2" not in redactor.redact_value(b"password=hunter2")
     call = ToolCall(tool="get_logs", args={"namespace": "shop", "token": "abc"})
-    assert kind(REDACTOR.redact_value(call)["args"]["token"]) == "token"
+    assert kind(redactor.redact_value(call)["args"]["token"]) == "token"
 
 
-def test_unknown_objects_come_back_as_redacted_text() -> None:
+def test_unknown_objects_come_back_as_redacted_text(redactor: Redactor) -> None:
     class Opaque:
         def __str__(self) -> str:
             return "conn postgres://app:hunter2@db/x"
 
-    out = REDACTOR.redact_value({"thing": Opaque()})
+    out = redactor.redact_value({"thing": Opaque()})
     assert isinstance(out["thing"], str) and "hunter2" not in out["thing"]
 
 
-def test_structured_and_text_redaction_agree_on_suffixes() -> None:
-    assert PH.search(REDACTOR.redact_value({"password": "hunter2"})["password"]).group(0)[-6:] == (
-        PH.search(REDACTOR.redact("password=hunter2")).group(0)[-6:]
+def test_structured_and_text_redaction_agree_on_suffixes(redactor: Redactor) -> None:
+    assert PH.search(redactor.redact_value({"password": "hunter2"})["password"]).group(0)[-6:] == (
+        PH.search(redactor.redact("password=hunter2")).group(0)[-6:]
     )

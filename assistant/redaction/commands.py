@@ -96,6 +96,7 @@ def _unquoted(line: str, start: int, end: int) -> tuple[int, int]:
 class CommandLineDetector:
     triggers = (*(rule.trigger for rule in _RULES), _CURL, _AUTH_SHORT, _AUTH_LONG)
     exact_triggers = ()
+    patterns = ()
 
     def find(self, line: str) -> Iterator[Finding]:
         lowered = line.lower()

@@ -20,7 +20,9 @@ class Detector(Protocol):
 
     Contract relied on by the prefilter: whenever :meth:`find` reports anything for a line,
     one of ``triggers`` matches the lower-cased line or one of ``exact_triggers`` matches
-    the line as is. Lines that match no trigger are never shown to the detector.
+    the line as is, and one of ``patterns`` (regexes; none: no such promise) matches the
+    line. Lines that match no trigger are never shown to the detector; the Hyperscan
+    engine routes by ``patterns`` where a detector has them.
     """
 
     @property
@@ -28,6 +30,9 @@ class Detector(Protocol):
 
     @property
     def exact_triggers(self) -> tuple[str, ...]: ...
+
+    @property
+    def patterns(self) -> tuple[str, ...]: ...
 
     def find(self, line: str) -> Iterator[Finding]: ...
 
@@ -43,11 +48,16 @@ class RegexDetector:
         triggers: tuple[str, ...] = (),
         exact_triggers: tuple[str, ...] = (),
         accept: Callable[[re.Match[str]], bool] | None = None,
+        routed: bool = False,
     ) -> None:
         self.kind = kind
         self.regex = re.compile(pattern)
         self.triggers = triggers
         self.exact_triggers = exact_triggers
+        # What it reports, the regex matched: the Hyperscan engine routes lines by it when
+        # ``routed`` (triggers that many clean lines hold) or when there are no triggers.
+        untriggered = not (triggers or exact_triggers)
+        self.patterns = (self.regex.pattern,) if routed or untriggered else ()
         self._accept = accept
         self._group: str | int = "secret" if "secret" in self.regex.groupindex else 0
 

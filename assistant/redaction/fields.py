@@ -11,6 +11,10 @@ from functools import lru_cache
 
 # A sensitive name contains one of these (lower-cased); the prefilter relies on it.
 NAME_TRIGGERS = ("pass", "pwd", "secret", "token", "key", "cred")
+# A word holding a trigger, to the end of its name (a regex for prefilter patterns).
+HINTED_NAME_END = (
+    r"(?i:(?:" + "|".join(NAME_TRIGGERS) + r")[a-z]*(?:[_.-]*[0-9]+)*(?:[_.-]*base)?)"
+)
 
 _HINT = re.compile("|".join(NAME_TRIGGERS), re.IGNORECASE)
 _HINT_LOWER = re.compile("|".join(NAME_TRIGGERS))
@@ -30,6 +34,12 @@ _KEY_QUALIFIERS = frozenset({
     "routing", "integration",  # PagerDuty keys in Alertmanager configs
 })
 _CREDENTIAL_WORDS = frozenset({"credential", "credentials", "creds"})
+# How every name secret_kind_for_name accepts ends (a regex for prefilter patterns, a
+# superset): its last word, numbering, and Rails' "_base" (secret_key_base).
+SENSITIVE_NAME_END = (
+    r"(?i:(?:pass[a-z]*|pwd|token|secret|cred(?:entials?|s)|(?:private|api|"
+    + "|".join(sorted(_KEY_QUALIFIERS)) + r")[0-9_.-]*key)(?:[_.-]*[0-9]+)*(?:[_.-]*base)?)"
+)
 # Tokens that only point somewhere: pagination cursors, sync markers, idempotency tokens.
 _POINTER_TOKENS = frozenset({
     "page", "next", "continuation", "pagination", "sync", "cursor", "resume", "cancellation",

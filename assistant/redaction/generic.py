@@ -15,7 +15,12 @@ from collections import Counter
 from collections.abc import Iterator
 
 from assistant.redaction.detector import Finding
-from assistant.redaction.fields import names_with_hints, secret_kind_for_name, word_before
+from assistant.redaction.fields import (
+    SENSITIVE_NAME_END,
+    names_with_hints,
+    secret_kind_for_name,
+    word_before,
+)
 
 _KEYWORDS = frozenset({
     "key", "keys", "apikey", "token", "tokens", "secret", "secrets", "password", "passwd",
@@ -63,6 +68,14 @@ def looks_random(token: str, after_word: str) -> bool:
 class HighEntropyDetector:
     triggers = ("key", "token", "secret", "pass", "cred")
     exact_triggers = ()
+    # Where it can report: a sensitive name or a keyword as a name of its own, then within
+    # its next four words, none before it ending a clause, a run of 16 characters a
+    # candidate is made of (matched at the run's end only: one match a run).
+    patterns = (
+        r"(?:" + SENSITIVE_NAME_END + r"|(?:^|[^A-Za-z0-9_.-])[.-]*(?i:keys?|tokens?|secrets?))"
+        r"\.*(?:(?:[^ \t\n]*[^ \t\n" + re.escape(_CLAUSE_END) + r"])?[ \t]+){0,4}"
+        r"[^ \t\n]*[A-Za-z0-9+/_=.-]{16}(?:[^A-Za-z0-9+/_=.\n-]|$)",
+    )
 
     def find(self, line: str) -> Iterator[Finding]:
         for start, end in names_with_hints(line):

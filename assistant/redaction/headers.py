@@ -44,6 +44,7 @@ def _value_end(line: str, start: int, quote: str | None) -> int:
 class AuthorizationDetector:
     triggers = ("authorization",)
     exact_triggers = ()
+    patterns = ()
 
     def find(self, line: str) -> Iterator[Finding]:
         for match in _AUTHORIZATION.finditer(line):
@@ -76,6 +77,7 @@ class AuthorizationDetector:
 class CookieDetector:
     triggers = ("cookie",)
     exact_triggers = ()
+    patterns = ()
 
     def find(self, line: str) -> Iterator[Finding]:
         for match in _COOKIE.finditer(line):

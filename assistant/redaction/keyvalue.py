@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from assistant.redaction.detector import Finding
 from assistant.redaction.fields import (
+    HINTED_NAME_END,
     NAME_TRIGGERS,
+    SENSITIVE_NAME_END,
     is_dummy_value,
     looks_secretish,
     names_with_hints,
@@ -123,6 +125,16 @@ def _value_span(
 class KeyValueDetector:
     triggers = NAME_TRIGGERS
     exact_triggers = ()
+    # Where it can report: a sensitive name before a separator (password=, "token": ...),
+    # before "]=" (a form field), after "-" (a flag); a word holding a trigger (the word
+    # before may make it sensitive: "api key") before a statement's verb.
+    patterns = (
+        SENSITIVE_NAME_END + r"""(?:\\?["'])?[ \t]*[:=]""",
+        SENSITIVE_NAME_END + r"\]=",
+        r"-[A-Za-z0-9_.-]*" + SENSITIVE_NAME_END + r"[ \t]",
+        HINTED_NAME_END
+        + r" (?i:for|is|was|are|were|(?:set|changed|reset|updated|rotated) to)[ :]",
+    )
 
     def find(self, line: str) -> Iterator[Finding]:
         unclosed: dict[str, int] = {}

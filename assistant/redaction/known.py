@@ -30,6 +30,15 @@ def _not_dummy(match: re.Match[str]) -> bool:
     return not is_dummy_value(match.group("secret"))
 
 
+_PORT_THEN_QUERY = re.compile(r"[0-9]{1,5}(?:\?[\w.%-]*=|#/)")
+
+
+def _password_not_port(match: re.Match[str]) -> bool:
+    """``host:5432?user=me@corp``, ``host:80#/to@x``: a port, then a query field or a
+    fragment path holding an '@', is no password."""
+    return _not_dummy(match) and _PORT_THEN_QUERY.match(match.group("secret")) is None
+
+
 def _has_digit(match: re.Match[str]) -> bool:
     return any(c.isdigit() for c in match.group("secret"))
 
@@ -48,6 +57,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             r"(?i:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)"
             r"[\"']?\s*(?::|=>?)\s*[\"']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
             triggers=("secret",),
+            routed=True,
         ),
         RegexDetector(
             # A key id followed by its secret, as in credential CSVs and `aws configure list`.
@@ -156,13 +166,17 @@ def known_format_detectors() -> tuple[Detector, ...]:
             r"(?<![A-Za-z0-9_-])(?P<secret>eyJ[A-Za-z0-9_-]{5,}\.ey[A-Za-z0-9_-]{5,}"
             r"\.[A-Za-z0-9_-]*)",
             triggers=("eyj",),
+            routed=True,
         ),
         RegexDetector(
-            # scheme://user:password@host; the password may itself hold an unencoded '@'.
+            # scheme://user:password@host. People paste passwords unencoded, '@', '#' and '?'
+            # included, so the userinfo runs to the last '@' before the host (a path's '/'
+            # ends the authority).
             "url-password",
-            r"://(?P<user>[^\s:@/?#\"'<>]*):(?P<secret>[^\s/?#\"'<>]+)@",
-            triggers=(r"://[^\s/?#@]*@",),
-            accept=_not_dummy,
+            r"://(?P<user>[^\s:@/?#\"'<>]*):(?P<secret>[^\s/\"'<>]+)@",
+            triggers=(r"://[^\s/@]*@",),
+            routed=True,
+            accept=_password_not_port,
         ),
         RegexDetector(
             # Go MySQL driver DSNs: user:password@tcp(host:3306)/db
@@ -175,6 +189,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             "bearer-token",
             r"(?<![A-Za-z0-9_-])(?i:bearer)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
             triggers=("bearer",),
+            routed=True,
             accept=_has_digit,
         ),
     )

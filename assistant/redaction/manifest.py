@@ -17,6 +17,9 @@ from assistant.redaction.fields import is_dummy_value
 
 KIND = "k8s-secret"
 TRIGGERS = ("data:", 'data"', "kind", "apiversion", "---")
+# The same for the Hyperscan engine, where "---" would match at every dash of a long run
+# ("-----BEGIN ..."): a document start is "---" after blanks at the start of its line.
+PATTERNS = (r"(?i:data:|data\"|kind|apiversion)", r"^\s*---")
 
 _DOC_START = re.compile(r"\s*---(?:\s.*)?")
 _API_VERSION = re.compile(r"\s*(?:-\s+)?\"?apiVersion\"?\s*:.*")

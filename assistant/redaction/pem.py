@@ -67,6 +67,7 @@ class InlinePemDetector:
 
     triggers = ("-----begin",)
     exact_triggers = ()
+    patterns = ()
 
     def find(self, line: str) -> Iterator[Finding]:
         for begin, end in _markers(line):

@@ -22,7 +22,7 @@ _METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
 TriggerSet = tuple[Iterable[str], Iterable[str]]  # (lower-case fragments, exact fragments)
 
 
-def _literal(fragment: str) -> str | None:
+def plain_literal(fragment: str) -> str | None:
     """The text ``fragment`` matches when it is a plain string (``name\\\\`` matches
     ``name\\``), or None when it is a real regex."""
     if "\\" not in fragment:
@@ -58,7 +58,7 @@ class _Side:
         literals: dict[str, set[int]] = {}
         self.regexes: list[tuple[re.Pattern[str], set[int]]] = []
         for fragment, ids in index.items():
-            text = _literal(fragment)
+            text = plain_literal(fragment)
             if text is None:
                 self.regexes.append((re.compile(fragment, re.MULTILINE), ids))
             else:
@@ -131,17 +131,24 @@ class Triggers:
         lowered = block.lower()
         if len(lowered) != len(block):
             # A few characters change length when lower-cased; offsets would not line up.
-            per_line = ((start, self.for_line(line)) for start, line in _lines(block))
+            per_line = ((start, self.for_line(line)) for start, line in block_lines(block))
             return {start: owners for start, owners in per_line if owners}
         hits: dict[int, set[int]] = {}
         self._lower.scan(lowered, hits)
         self._exact.scan(block, hits)
-        if self._line_patterns:
-            for start, line in _lines(block):
-                for owner, pattern in self._line_patterns:
-                    if pattern.search(line):
-                        hits.setdefault(start, set()).add(owner)
+        add_line_pattern_hits(block, self._line_patterns, hits)
         return hits
+
+
+def add_line_pattern_hits(
+    block: str, patterns: Sequence[tuple[int, re.Pattern[str]]], hits: dict[int, set[int]]
+) -> None:
+    """Add the owner of each pattern to the lines of ``block`` it matches, line by line."""
+    if patterns:
+        for start, line in block_lines(block):
+            for owner, pattern in patterns:
+                if pattern.search(line):
+                    hits.setdefault(start, set()).add(owner)
 
 
 def _start(match: re.Match[str] | None) -> int:
@@ -160,7 +167,7 @@ def _hit_lines(text: str, find: Callable[[int], int]) -> Iterator[tuple[int, int
         pos = newline + 1
 
 
-def _lines(block: str) -> Iterator[tuple[int, str]]:
+def block_lines(block: str) -> Iterator[tuple[int, str]]:
     """(offset, line without its ending) for each line, as the line-by-line path sees it."""
     start = 0
     for line in block.split("\n"):

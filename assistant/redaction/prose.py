@@ -203,6 +203,7 @@ class PwStatementDetector:
 
     triggers = ("pw",)
     exact_triggers = ()
+    patterns = ()
 
     def find(self, line: str) -> Iterator[Finding]:
         for match in _PW_STATEMENT.finditer(line):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
+from assistant.redaction import hsengine, longline
 from assistant.redaction.blockscalar import ANCHORS as SCALAR_ANCHORS
 from assistant.redaction.blockscalar import TRIGGERS as SCALAR_TRIGGERS
 from assistant.redaction.blockscalar import BlockScalarTracker
@@ -17,24 +18,27 @@ from assistant.redaction.envpairs import TRIGGERS as PAIR_TRIGGERS
 from assistant.redaction.envpairs import VALUE_FIRST_TRIGGERS, NameValueTracker, ValueFirstTracker
 from assistant.redaction.generic import HighEntropyDetector
 from assistant.redaction.headers import AuthorizationDetector, CookieDetector
+from assistant.redaction.hsengine import HyperscanTriggers
 from assistant.redaction.keyvalue import KeyValueDetector
 from assistant.redaction.known import known_format_detectors
 from assistant.redaction.manifest import KIND as MANIFEST_KIND
+from assistant.redaction.manifest import PATTERNS as MANIFEST_PATTERNS
 from assistant.redaction.manifest import TRIGGERS as MANIFEST_TRIGGERS
 from assistant.redaction.manifest import ManifestTracker
 from assistant.redaction.pem import PemTracker, open_block_start
-from assistant.redaction.placeholder import Placeholders
+from assistant.redaction.placeholder import Placeholders, placeholder_spans
 from assistant.redaction.prefilter import Triggers
 from assistant.redaction.prose import PwStatementDetector
+from assistant.redaction.spaces import plain_spaces
 from assistant.redaction.spans import AllowList, RankedFinding, apply_findings
 from assistant.redaction.structured import redact_structured
 from assistant.redaction.urlencoded import ANCHORS as ENCODED_ANCHORS
 from assistant.redaction.urlencoded import EncodedFieldDetector
 
+Engine = Literal["hyperscan", "python"]
 _NO_OWNERS: set[int] = set()
 _MANIFEST_RANK = -1  # inside a Secret's data block, the value is a k8s secret first of all
 _READ_CHUNK = 1 << 20
-_MAX_LINE = 1 << 20  # longer lines are cut at a space so memory stays bounded
 _SHORT = 4096
 
 
@@ -62,9 +66,18 @@ class Redactor:
     calls. ``key`` keys the placeholder hash: the same secret gets the same suffix under the
     same key, so pass one key per incident to correlate; by default every Redactor draws a
     random key.
+
+    ``engine`` picks the prefilter: "hyperscan" (needs the ``hyperscan`` package, see
+    :mod:`assistant.redaction.hsengine`), "python", or by default hyperscan when it is
+    installed. Both give the same output; ``self.engine`` says which one runs.
     """
 
-    def __init__(self, config: RedactionConfig | None = None, key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        config: RedactionConfig | None = None,
+        key: bytes | None = None,
+        engine: Engine | None = None,
+    ) -> None:
         config = config or RedactionConfig()
         self._placeholders = Placeholders(secrets.token_bytes(32) if key is None else key)
         self._allow = AllowList(
@@ -89,13 +102,21 @@ class Redactor:
         self._pairs_owner = self._manifest_owner + 1
         self._scalars_owner = self._manifest_owner + 2
         self._value_first_owner = self._manifest_owner + 3
-        self._triggers = Triggers(
-            [(d.triggers, d.exact_triggers) for d in self._detectors]
-            + [(MANIFEST_TRIGGERS, ()), (PAIR_TRIGGERS, ()), (SCALAR_TRIGGERS, ()),
-               (VALUE_FIRST_TRIGGERS, ())],
+        sets = [(d.triggers, d.exact_triggers) for d in self._detectors] + [
+            (MANIFEST_TRIGGERS, ()), (PAIR_TRIGGERS, ()), (SCALAR_TRIGGERS, ()),
+            (VALUE_FIRST_TRIGGERS, ()),
+        ]
+        pure = Triggers(
+            sets,
             {rank: d.regex for rank, d in enumerate(custom)},
             PAIR_ANCHORS + ENCODED_ANCHORS + SCALAR_ANCHORS,
         )
+        self.engine: Engine = engine or ("hyperscan" if hsengine.AVAILABLE else "python")
+        self._triggers: Triggers | HyperscanTriggers = pure
+        if self.engine == "hyperscan":
+            patterns = {rank: d.patterns for rank, d in enumerate(self._detectors) if d.patterns}
+            patterns[self._manifest_owner] = MANIFEST_PATTERNS
+            self._triggers = HyperscanTriggers(sets, patterns, pure)
 
     # -- text ---------------------------------------------------------------------------
 
@@ -122,20 +143,31 @@ class Redactor:
         yield from session.finish()
 
     def redact_stream(self, src: TextIO, dst: TextIO) -> None:
-        """Copy ``src`` to ``dst`` redacted, a block at a time (memory does not grow with size)."""
+        """Copy ``src`` to ``dst`` redacted, a block at a time (memory does not grow with size).
+
+        A line longer than ``longline.MAX_LINE`` goes in overlapping windows (see
+        :mod:`assistant.redaction.longline`), so a secret across a window's end is still found.
+        """
         session = _Session(self)
-        carry = ""
+        carry = ""  # read, not yet written
+        written = ""  # the end of what is written of a line too long to hold, else ""
         while chunk := src.read(_READ_CHUNK):
             buffer = carry + chunk
+            if written and (newline := buffer.find("\n") + 1):
+                dst.write(session.long_line(written, buffer[:newline], last=True)[0])
+                written, buffer = "", buffer[newline:]
             cut = buffer.rfind("\n") + 1
-            if cut == 0:
-                if len(buffer) < _MAX_LINE:
-                    carry = buffer
-                    continue
-                cut = max(buffer.rfind(" "), buffer.rfind("\t")) + 1 or len(buffer)
-            dst.write(session.block(buffer[:cut]))
-            carry = buffer[cut:]
-        if carry:
+            if cut:
+                dst.write(session.block(buffer[:cut]))
+                carry = buffer[cut:]
+            elif len(buffer) >= longline.MAX_LINE:
+                out, written, carry = session.long_line(written, buffer)
+                dst.write(out)
+            else:
+                carry = buffer
+        if written:
+            dst.write(session.long_line(written, carry, last=True)[0])
+        elif carry:
             dst.write(session.block(carry))
         dst.write("".join(session.finish()))
 
@@ -203,7 +235,9 @@ class _Session:
     def block(self, text: str) -> str:
         """Redact complete lines; lines the prefilter rules out are copied in one slice."""
         out: list[str] = []
-        hits = self._triggers.for_block(text)
+        view = plain_spaces(text)
+        hits = self._triggers.for_block(view)
+        plain = view is text  # no line of it needs its spaces made plain
         starts = sorted(hits)
         i = 0
         pos = 0
@@ -219,22 +253,23 @@ class _Session:
                     continue
             newline = text.find("\n", pos)
             end = size if newline == -1 else newline + 1
-            out.extend(self.feed(text[pos:end], hits.get(pos, _NO_OWNERS)))
+            out.extend(self.feed(text[pos:end], hits.get(pos, _NO_OWNERS), plain))
             pos = end
         return "".join(out)
 
-    def feed(self, line: str, owners: set[int] | None = None) -> list[str]:
+    def feed(self, line: str, owners: set[int] | None = None, plain: bool = False) -> list[str]:
         """One line (with or without its ending) in, zero or more output lines out.
 
-        ``owners``: the trigger owners of the line when already known from a block scan.
+        ``owners``: the trigger owners of the line when already known from a block scan;
+        ``plain``: the line is known to hold no whitespace but blanks and tabs.
         """
         if not self._value_first.active:
-            return self._feed(line, owners)
-        found = self._value_first.feed(_split_ending(line)[0])
+            return self._feed(line, owners, plain)
+        found = self._value_first.feed(plain_spaces(_split_ending(line)[0]))
         if self._value_first.active:
-            self._held.extend(self._feed(line, owners))
+            self._held.extend(self._feed(line, owners, plain))
             return []
-        return self._release(found) + self._feed(line, owners)
+        return self._release(found) + self._feed(line, owners, plain)
 
     def _release(self, found: Finding | None) -> list[str]:
         """The held lines, the value on the first one replaced when ``found``."""
@@ -245,7 +280,7 @@ class _Session:
         self._head, self._held = ("", [], ""), []
         return out
 
-    def _feed(self, line: str, owners: set[int] | None) -> list[str]:
+    def _feed(self, line: str, owners: set[int] | None, plain: bool = False) -> list[str]:
         content, ending = _split_ending(line)
         out: list[str] = []
         if self._pem.active:
@@ -257,23 +292,15 @@ class _Session:
                 out.append(placeholder + self._body_ending)
             if rest != content:
                 content, owners = rest, None
+        # What the detectors read; findings go on content.
+        view = content if plain else plain_spaces(content)
         if owners is None:
-            owners = self._triggers.for_line(content)
-        manifest = self._r._manifest_owner in owners or self._manifest.active
-        pairs = self._r._pairs_owner in owners or self._pairs.active
-        scalars = self._r._scalars_owner in owners or self._scalars.active
-        if not owners and not manifest and not pairs and not scalars:
+            owners = self._triggers.for_line(view)
+        findings = self._line_findings(view, owners)
+        if findings is None:
             out.append(content + ending)
             return out
-        findings = self._r._findings(content, owners)
-        if manifest:
-            findings.extend(
-                RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)
-                for f in self._manifest.findings(content)
-            )
-        if pairs or scalars:
-            findings.extend(self._named_values(content, pairs, scalars))
-        begin = open_block_start(content) if "-----BEGIN" in content else None
+        begin = open_block_start(view) if "-----BEGIN" in view else None
         if begin is not None:
             head = self._pem.begin(content, begin)
             self._body_ending = ending
@@ -285,12 +312,82 @@ class _Session:
             content = head
         elif (
             self._r._value_first_owner in owners and not self._value_first.active
-            and not self._pem.active and self._value_first.open(content)
+            and not self._pem.active and self._value_first.open(view)
         ):
             self._head = (content, findings, ending)
             return out
         out.append(self._r._apply(content, findings) + ending)
         return out
+
+    def _line_findings(self, content: str, owners: set[int]) -> list[RankedFinding] | None:
+        """Findings on one line (the trackers move on with it); None when nothing looks."""
+        manifest = self._r._manifest_owner in owners or self._manifest.active
+        pairs = self._r._pairs_owner in owners or self._pairs.active
+        scalars = self._r._scalars_owner in owners or self._scalars.active
+        if not owners and not manifest and not pairs and not scalars:
+            return None
+        findings = self._r._findings(content, owners)
+        if manifest:
+            findings.extend(
+                RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)
+                for f in self._manifest.findings(content)
+            )
+        if pairs or scalars:
+            findings.extend(self._named_values(content, pairs, scalars))
+        return findings
+
+    def long_line(self, written: str, text: str, last: bool = False) -> tuple[str, str, str]:
+        """One window over a line too long to hold: ``written``, the end of what is already
+        written of the line (context only), then ``text``, not yet written.
+
+        Returns the output, the new ``written`` and the rest of ``text``, which comes back
+        at the start of the next window. ``last``: ``text`` ends the line (with its ending,
+        if any) and is written whole. A value waiting for its name is decided here, and no
+        new one waits: held lines would no longer be bounded in size.
+        """
+        out: list[str] = []
+        if self._value_first.active:
+            found = self._value_first.feed(plain_spaces(written + text))
+            self._value_first.close()
+            out = self._release(found)
+        content, ending = _split_ending(text) if last else (text, "")
+        if self._pem.active:
+            placeholder, rest = self._pem.feed(content)
+            if rest is None:  # a key body: absorbed, nothing to write
+                self._body_ending = ending
+                return "".join(out), content[-longline.OVERLAP:], ""
+            if placeholder is not None:
+                out.append(placeholder + self._body_ending)
+            if rest != content:  # the key ended: what follows is new, the context is gone
+                written, content = "", rest
+        window = written + content
+        low = len(written)
+        view = plain_spaces(window)
+        findings = self._line_findings(view, self._triggers.for_line(view)) or []
+        begin = open_block_start(view) if "-----BEGIN" in view else None
+        if begin is not None and begin.start() >= low:
+            cut = len(self._pem.begin(window, begin))  # the rest is the key's, absorbed
+            self._body_ending = ending
+            out.append(self._apply_between(window, findings, low, cut) + ending)
+            return "".join(out), window[-longline.OVERLAP:], ""
+        if last:
+            cut = len(window)
+        else:
+            spans = [(f.start, f.end) for f in findings] + placeholder_spans(window)
+            cut = longline.safe_cut(spans, low, len(window) - longline.OVERLAP)
+        out.append(self._apply_between(window, findings, low, cut) + (ending if last else ""))
+        return "".join(out), window[max(0, cut - longline.OVERLAP) : cut], window[cut:]
+
+    def _apply_between(
+        self, line: str, findings: list[RankedFinding], start: int, end: int
+    ) -> str:
+        """``line[start:end]`` redacted; findings reaching over either end are cut there."""
+        inside = [
+            RankedFinding(max(f.start, start) - start, min(f.end, end) - start, f.rank, f.kind)
+            for f in findings
+            if f.start < end and f.end > start
+        ]
+        return self._r._apply(line[start:end], inside)
 
     def _named_values(self, content: str, pairs: bool, scalars: bool) -> list[RankedFinding]:
         """Values named on an earlier line: block scalar lines, then name/value entries."""

@@ -66,6 +66,7 @@ class EncodedFieldDetector:
     # Escapes of =, " and %; ANCHORS has "%" found once (memchr) for all of them.
     triggers = ("%3d", "%22", "%25", "%5d")
     exact_triggers = ()
+    patterns = ()
 
     def find(self, line: str) -> Iterator[Finding]:
         covered = 0  # names inside a value already found are part of it: keeps this linear

@@ -354,6 +354,9 @@ def pem_block(rng: random.Random) -> SecretSample:
 
 def url_password(rng: random.Random) -> SecretSample:
     s = rand(rng, ALNUM + "!*-_.~", rng.randint(8, 20))
+    if rng.random() < 0.3:  # pasted unencoded: '#', '?' and '@' inside the userinfo
+        at = rng.randint(1, len(s) - 1)
+        s = s[:at] + rng.choice("#?@") + s[at:]
     scheme, host = rng.choice([
         ("postgres", "db.internal:5432/app"), ("postgresql", "10.0.3.7/orders?sslmode=require"),
         ("mysql", "mysql-primary:3306/shop"), ("redis", "redis-master:6379/0"),

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.redaction import PLACEHOLDER_RE, Redactor
+from assistant.redaction.redactor import Engine
 from evals.bench.redaction_corpus import SecretSample, clean_lines, secret_samples
 
 KNOWN_TARGET = 0.99
@@ -85,8 +86,10 @@ def corpus(per_kind: int, clean: int, seed: int) -> tuple[list[SecretSample], li
     return secret_samples(rng, per_kind), clean_lines(rng, clean)
 
 
-def evaluate(samples: list[SecretSample], lines: list[str]) -> QualityReport:
-    redactor = Redactor(key=b"quality-bench")
+def evaluate(
+    samples: list[SecretSample], lines: list[str], engine: Engine | None = None
+) -> QualityReport:
+    redactor = Redactor(key=b"quality-bench", engine=engine)
     kinds: dict[str, KindResult] = {}
     for sample in samples:
         result = kinds.setdefault(sample.kind, KindResult(sample.generic))
@@ -174,9 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--baseline", action="store_true",
                         help="also run detect-secrets on the same corpus (slow)")
+    parser.add_argument("--engine", choices=["hyperscan", "python"],
+                        help="prefilter engine (default: hyperscan when installed)")
     args = parser.parse_args(argv)
     samples, lines = corpus(args.per_kind, args.clean, args.seed)
-    report = evaluate(samples, lines)
+    report = evaluate(samples, lines, args.engine)
     baseline = detect_secrets_baseline(samples, lines) if args.baseline else None
     if args.json:
         kinds = {

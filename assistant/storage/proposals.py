@@ -21,7 +21,7 @@ from assistant.storage.timestamps import db_time, parse_db_time, utc_now
 S = ProposalStatus
 
 # What set_status may do; executing/executed/failed/interrupted are reached only through
-# claim(), finish() and mark_interrupted().
+# claim(), finish(), record_late() and mark_interrupted().
 _DECISION_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     S.PENDING: frozenset({S.APPROVED, S.DENIED, S.EXPIRED, S.DENIED_BY_POLICY}),
     # An approval can lapse, or the policy re-check before execution can refuse it.
@@ -219,18 +219,34 @@ class ProposalStore:
 
         False if the claim is no longer executing (e.g. marked interrupted meanwhile).
         """
+        return self._end(proposal_id, result, now, "status = ?", (S.EXECUTING.value,))
+
+    def record_late(
+        self, proposal_id: str, result: ExecutionResult, now: datetime | None = None
+    ) -> bool:
+        """Record a result its executor could not write when the run ended (the database
+        was unavailable): executing, or interrupted by a sweep meanwhile, -> executed or
+        failed. Only the claim's own executor's result counts; False when there is nothing
+        to change (already recorded, or claimed by someone else)."""
+        if not result.executed_by:
+            raise ValueError(f"the result for {proposal_id} does not say who executed it")
+        return self._end(proposal_id, result, now, "status IN (?, ?) AND claimed_by = ?",
+                         (S.EXECUTING.value, S.INTERRUPTED.value, result.executed_by))
+
+    def _end(self, proposal_id: str, result: ExecutionResult, now: datetime | None,
+             condition: str, params: tuple[str, ...]) -> bool:
         status = _FINISHED_STATUS.get(result.status)
         if status is None:
-            raise ValueError(f"finish() records a run's outcome, not {result.status.value}")
+            raise ValueError(f"a claim ends with a run's outcome, not {result.status.value}")
         if result.proposal_id != proposal_id:
             raise ValueError(f"result is for {result.proposal_id}, not {proposal_id}")
         stored = result.model_copy(update={"output": str(self._redact(result.output))})
         with self._db.write() as tx:
             changed = tx.execute(
                 "UPDATE proposals SET status = ?, result = ?, finished_at = ? "
-                "WHERE id = ? AND status = ?",
+                f"WHERE id = ? AND {condition}",
                 (status.value, stored.model_dump_json(), db_time(now or utc_now()), proposal_id,
-                 S.EXECUTING.value),
+                 *params),
             )
             if not changed:
                 self._require(tx, proposal_id)

@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from assistant.storage.audit import AuditLog
-from assistant.storage.database import Database, Dialect, parse_db_url
+from assistant.storage.database import WAIT_SECONDS, Database, Dialect, parse_db_url
 from assistant.storage.executors import ExecutorRegistry
 from assistant.storage.messages import MessageStore
 from assistant.storage.proposals import ProposalStore
@@ -31,8 +31,14 @@ class Store:
 
     @property
     def open_connections(self) -> int:
-        """Connections held for live threads (one per thread that used the store)."""
+        """Connections held: one per live thread (SQLite), the pool's (PostgreSQL)."""
         return self._db.open_connections
+
+    def ping(self, timeout: float) -> None:
+        """Raise DatabaseUnavailableError unless the database answers within about
+        ``timeout`` seconds (PostgreSQL; SQLite readers do not wait for writers)."""
+        with self._db.read(timeout) as tx:
+            tx.one("SELECT 1")
 
     def close(self) -> None:
         self._db.close()
@@ -54,13 +60,15 @@ def open_store(
     redact: Callable[[Any], Any],
     *,
     clock: Callable[[], datetime] = utc_now,
+    wait_seconds: float = WAIT_SECONDS,
 ) -> Store:
     """Open (and create or upgrade the schema of) the database at ``db_url``.
 
     ``redact`` is applied to everything the store keeps that could carry a secret; pass
     ``assistant.redaction.Redactor().redact_value``. ``clock`` stamps audit events.
+    ``wait_seconds`` bounds each operation's wait for a lock or a connection.
     """
-    db = Database(parse_db_url(db_url))
+    db = Database(parse_db_url(db_url), wait_seconds=wait_seconds)
     try:
         migrate(db)
     except BaseException:

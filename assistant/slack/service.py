@@ -27,9 +27,11 @@ from slack_sdk.signature import SignatureVerifier
 
 from assistant.errors import InputError, OpsbotError
 from assistant.expiry import Expiry, expire_overdue
+from assistant.heartbeat import ClaimEnded
 from assistant.interruptions import Interruption
 from assistant.models import Actor
 from assistant.policy import roles_of
+from assistant.readiness import Readiness
 from assistant.session import Session
 from assistant.slack.alerts import AlertThreads, parse_webhook
 from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
@@ -53,6 +55,8 @@ HELP = """*opsbot* answers in incident threads from runbooks and live telemetry.
 Proposed actions come as cards: Confirm runs the action once policy allows you to approve it;
 Deny drops it."""
 OVERLOADED = "opsbot is overloaded and could not take this on; try again in a minute."
+# A health probe must answer quickly even while the database hangs.
+DATABASE_PROBE_SECONDS = 2.0
 _BUTTON = re.compile(rf"^({CONFIRM_ACTION}|{DENY_ACTION}):")
 _TS = re.compile(r"^\d{10}\.\d{6}$")
 _PERMALINK_TS = re.compile(r"/p(\d{10})(\d{6})")
@@ -114,7 +118,8 @@ class SlackService:
                              "look anything up", field="OPSBOT_SLACK_ALERT_AS")
         self.client = client or web_client(settings.bot_token, settings.api_url)
         self.out = SlackOut(self.client, session.rt.redact_value)
-        self.records = SlackRecords.open(session.rt.settings.db_url)
+        self.records = SlackRecords.open(session.rt.settings.db_url,
+                                         session.rt.settings.db_wait_seconds)
         self.directory = UserGroupDirectory(self.out, settings.group_ttl_seconds)
         self.conversation = SlackConversation(session, self.out, self.records, self.directory)
         self.pool = OrderedWorkerPool(settings.workers, settings.max_queued)
@@ -132,7 +137,13 @@ class SlackService:
             self.records.close()
             raise SlackUnavailableError(
                 f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
-        self._unsubscribe = session.rt.heartbeat.subscribe(self._on_interrupted)
+        rt = session.rt
+        self.readiness = Readiness(
+            {"database": lambda: rt.store.ping(DATABASE_PROBE_SECONDS)},
+            rt.settings.health_probe_seconds).start()
+        self._unsubscribe = rt.heartbeat.subscribe(self._on_claim_ended)
+        for ended in rt.ended_at_start:
+            self._on_claim_ended(ended)
         self._stopping = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep_forever, name="opsbot-expiry",
                                          daemon=True)
@@ -145,6 +156,7 @@ class SlackService:
     def close(self) -> None:
         self._stopping.set()
         self._sweeper.join()
+        self.readiness.close()
         self._unsubscribe()
         self.wait_idle()
         self.dispatcher.shutdown()
@@ -182,18 +194,21 @@ class SlackService:
         if response.status >= 400:
             log.info("bolt did not handle a request (%s): %s", response.status, response.body)
 
-    def _on_interrupted(self, found: Interruption) -> None:
-        """A claim whose executor is gone (a replica that died), marked by a heartbeat sweep
-        while this one serves: the thread hears of it as it would have from that replica."""
+    def _on_claim_ended(self, found: ClaimEnded) -> None:
+        """A claim ended outside a click: its executor is gone (a replica, or this process
+        before a restart, died mid-run) or its result was recorded late. The thread hears
+        of it and its card stops offering buttons."""
         tid = found.stored.proposal.thread_id
         where = split_thread_id(tid)
         if where is None:
             return
         channel, thread_ts = where
+        icon = "⚠️" if isinstance(found, Interruption) else "📝"
 
         def job() -> None:
             if self.conversation.knows_thread(channel, thread_ts):
-                self.conversation.tell_interrupted(channel, thread_ts, found.thread_text)
+                self.conversation.tell_claim_ended(channel, thread_ts,
+                                                   f"{icon} {found.thread_text}")
 
         self._in_thread(tid, job)
 

@@ -148,27 +148,30 @@ class ProposalStore:
         stored proposal's is refused: approvals are bound to the exact call (invariant 1d).
         """
         with self._db.write() as tx:
-            row = tx.one("SELECT args_hash FROM proposals WHERE id = ?", (approval.proposal_id,))
-            if row is None:
-                raise UnknownProposalError(approval.proposal_id)
-            if row[0] != approval.args_hash:
-                raise ProposalConflictError(
-                    f"approval by {approval.approver.user_id} is for args hash "
-                    f"{approval.args_hash[:12]}, but proposal {approval.proposal_id} has "
-                    f"{row[0][:12]}: a changed call needs a new approval"
-                )
-            if tx.one(
-                "SELECT 1 FROM approvals WHERE proposal_id = ? AND approver_id = ?",
-                (approval.proposal_id, approval.approver.user_id),
+            _require_same_call(tx, approval)
+            return _insert_approval(tx, approval)
+
+    def approve(self, approval: Approval, *, enough: bool) -> bool:
+        """Record a Confirm click that counts, together with what it does to the status:
+        the proposal must still be pending, and becomes approved when ``enough`` (this
+        approval completes what the policy requires). False, with nothing recorded, when
+        it is no longer pending or this approver is already recorded: of two approvers
+        racing on two replicas, the loser leaves no approval behind."""
+        with self._db.write() as tx:
+            _require_same_call(tx, approval)
+            # The conditional update comes first: on PostgreSQL it locks the row, so racing
+            # approvals of one proposal take their turns from here on.
+            if not tx.execute(
+                "UPDATE proposals SET status = ? WHERE id = ? AND status = ?",
+                ((S.APPROVED if enough else S.PENDING).value, approval.proposal_id,
+                 S.PENDING.value),
             ):
                 return False
-            tx.execute(
-                "INSERT INTO approvals (proposal_id, approver_id, approved, at, body) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (approval.proposal_id, approval.approver.user_id, int(approval.approved),
-                 db_time(approval.at), approval.model_dump_json()),
-            )
-        return True
+            if _insert_approval(tx, approval):
+                return True
+            tx.execute("UPDATE proposals SET status = ? WHERE id = ?",
+                       (S.PENDING.value, approval.proposal_id))
+        return False
 
     def set_status(
         self,
@@ -343,6 +346,34 @@ class ProposalStore:
             return []
         approvals = _approvals_by_proposal(tx, [row[0] for row in rows])
         return [_to_stored(row, approvals.get(row[0], ())) for row in rows]
+
+
+def _require_same_call(tx: Transaction, approval: Approval) -> None:
+    row = tx.one("SELECT args_hash FROM proposals WHERE id = ?", (approval.proposal_id,))
+    if row is None:
+        raise UnknownProposalError(approval.proposal_id)
+    if row[0] != approval.args_hash:
+        raise ProposalConflictError(
+            f"approval by {approval.approver.user_id} is for args hash "
+            f"{approval.args_hash[:12]}, but proposal {approval.proposal_id} has "
+            f"{row[0][:12]}: a changed call needs a new approval"
+        )
+
+
+def _insert_approval(tx: Transaction, approval: Approval) -> bool:
+    """False when this approver is already recorded: their first click counts."""
+    if tx.one(
+        "SELECT 1 FROM approvals WHERE proposal_id = ? AND approver_id = ?",
+        (approval.proposal_id, approval.approver.user_id),
+    ):
+        return False
+    tx.execute(
+        "INSERT INTO approvals (proposal_id, approver_id, approved, at, body) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (approval.proposal_id, approval.approver.user_id, int(approval.approved),
+         db_time(approval.at), approval.model_dump_json()),
+    )
+    return True
 
 
 def _approvals_by_proposal(

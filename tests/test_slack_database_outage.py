@@ -95,7 +95,7 @@ def test_during_an_outage_every_request_is_answered_and_health_is_503(
     assert said[0].endswith("Nothing ran; ask again in a minute.")
     told = ephemerals(slack, "U01ALICE")
     assert len(told) == 1 and told[0].startswith(
-        f"Your click on {card.blocks and buttons(card)[0]['value']} could not be recorded")
+        f"Your click on {buttons(card)[0]['value']} could not be completed")
     assert buttons(slack.message(CHANNEL, card.ts))  # nothing ran: still awaiting Confirm
 
     eventually(lambda: health(bot) == 200)

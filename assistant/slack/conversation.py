@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 LOOKING = "🔎 Looking into it…"
 ASK_OUTAGE = ("⚠️ I could not record this question: the database is unavailable ({reason}). "
               "Nothing ran; ask again in a minute.")
-CLICK_OUTAGE = ("Your click on {pid} could not be recorded: the database is unavailable "
+CLICK_OUTAGE = ("Your click on {pid} could not be completed: the database is unavailable "
                 "({reason}). Nothing ran; click again in a minute.")
 CONTEXT_MESSAGES = 50  # earlier thread messages read when opsbot joins a thread
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")

@@ -52,8 +52,8 @@ class Heartbeat:
         now = self._clock()
         self.store.executors.register(self.executor_id, now, self.interval_seconds)
         self.store.executors.prune(now)
-        found: list[ClaimEnded] = [*record_spooled(self.store, self.spool),
-                                   *sweep_interrupted(self.store, self.executor_id, now)]
+        found = self._record_spooled()
+        found.extend(sweep_interrupted(self.store, self.executor_id, now))
         self._thread = threading.Thread(target=self._run, name="opsbot-heartbeat", daemon=True)
         self._thread.start()
         return found
@@ -73,12 +73,7 @@ class Heartbeat:
 
     def beat(self) -> list[ClaimEnded]:
         """Record spooled results, renew the lease once and sweep once."""
-        found: list[ClaimEnded] = []
-        try:
-            found.extend(record_spooled(self.store, self.spool))
-        except Exception:  # the database may still be down; the lease must still be renewed
-            log.warning("spooled results %s are not recorded yet; retrying next beat",
-                        self.spool.pending(), exc_info=True)
+        found = self._record_spooled()
         now = self._clock()
         if not self.store.executors.heartbeat(self.executor_id, now):
             log.warning("executor %s has no live row to renew; other replicas may mark its "
@@ -94,6 +89,14 @@ class Heartbeat:
                 except Exception:  # one adapter's failure must not stop the lease or the others
                     log.exception("telling an adapter about %s failed", item.stored.proposal.id)
         return found
+
+    def _record_spooled(self) -> list[ClaimEnded]:
+        try:
+            return list(record_spooled(self.store, self.spool))
+        except Exception:  # the database may still be down; the lease must still be renewed
+            log.warning("spooled results %s are not recorded yet; retrying next beat",
+                        self.spool.pending(), exc_info=True)
+            return []
 
     def close(self) -> None:
         """Stop beating and record a clean stop: claims still held count as cut short."""

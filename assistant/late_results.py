@@ -9,6 +9,7 @@ brought up to date.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from assistant.answer import describe_result
@@ -16,6 +17,8 @@ from assistant.executor import audit_execution
 from assistant.storage import Store, StoredProposal
 from assistant.storage.spool import ResultSpool, SpooledResult
 from assistant.storage.timestamps import utc_now
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,9 @@ class LateResult:
 
 
 def record_spooled(store: Store, spool: ResultSpool) -> list[LateResult]:
-    """Record every spooled result nobody is recording now; stops at the first database
-    failure (it is raised: the next beat tries again)."""
+    """Record every spooled result nobody is recording now. A database outage stops it: it
+    is raised when nothing was recorded yet, else the ones recorded are returned (their
+    threads must hear of them) and the rest wait for the next beat."""
     found: list[LateResult] = []
 
     def record(entry: SpooledResult) -> None:
@@ -46,5 +50,11 @@ def record_spooled(store: Store, spool: ResultSpool) -> list[LateResult]:
             f"recorded late: {stored.proposal.call.render()} ({pid}) in thread {thread} "
             f"-> {result.status.value}")))
 
-    spool.replay(record)
+    try:
+        spool.replay(record)
+    except Exception:
+        if not found:
+            raise
+        log.warning("the database failed again after %d late result(s); the rest wait for "
+                    "the next beat", len(found), exc_info=True)
     return found

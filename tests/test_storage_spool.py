@@ -9,7 +9,7 @@ import pytest
 from test_storage_proposals import approved, succeeded
 
 from assistant.models import ProposalStatus
-from assistant.storage import Store
+from assistant.storage import DatabaseUnavailableError, Store, UnknownProposalError
 from assistant.storage.spool import ResultSpool, SpooledResult
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -33,15 +33,34 @@ def test_a_result_whose_recording_failed_is_replayed_once(spool: ResultSpool) ->
     assert spool.pending() == [] and spool.replay(seen.append) == 0
 
 
-def test_a_replay_that_fails_keeps_the_result_for_the_next(spool: ResultSpool) -> None:
-    with pytest.raises(RuntimeError), spool.kept("T1", succeeded("P1")):
-        raise RuntimeError("database is locked")
+def test_a_replay_stops_at_an_outage_and_keeps_the_results_for_the_next(
+        spool: ResultSpool) -> None:
+    for pid in ("P1", "P2"):
+        with pytest.raises(RuntimeError), spool.kept("T1", succeeded(pid)):
+            raise RuntimeError("database is locked")
+    tried: list[str] = []
 
     def still_down(entry: SpooledResult) -> None:
-        raise RuntimeError("still locked")
+        tried.append(entry.result.proposal_id)
+        raise DatabaseUnavailableError("still locked")
 
-    with pytest.raises(RuntimeError, match="still locked"):
+    with pytest.raises(DatabaseUnavailableError, match="still locked"):
         spool.replay(still_down)
+    assert tried == ["P1"]
+    assert spool.pending() == ["P1", "P2"]
+
+
+def test_a_result_that_cannot_be_recorded_stays_and_the_others_are_recorded(
+        spool: ResultSpool) -> None:
+    for pid in ("P1", "P2"):
+        with pytest.raises(RuntimeError), spool.kept("T1", succeeded(pid)):
+            raise RuntimeError("down")
+
+    def record(entry: SpooledResult) -> None:
+        if entry.result.proposal_id == "P1":
+            raise UnknownProposalError("P1")  # another database than the one it ran against
+
+    assert spool.replay(record) == 1
     assert spool.pending() == ["P1"]
 
 

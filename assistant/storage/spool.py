@@ -25,6 +25,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant.models import ExecutionResult
+from assistant.storage.database import unavailable_reason
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,9 @@ class ResultSpool:
 
     def replay(self, record: Callable[[SpooledResult], None]) -> int:
         """Hand each kept result that nobody is recording now to ``record``; forget those it
-        returns from. Stops at the first failure (the database is likely still down) and
-        re-raises it. Returns how many were recorded."""
+        returns from. Stops at the first database outage and re-raises it (the next replay
+        tries again); any other failure is logged and its result kept for a person, and the
+        others are still recorded. Returns how many were recorded."""
         if not self.folder.is_dir():
             return 0
         done = 0
@@ -94,7 +96,14 @@ class ResultSpool:
                     log.error("spooled result %s is unreadable and stays for a person to "
                               "look at: %s", path, exc)
                     continue
-                record(entry)
+                try:
+                    record(entry)
+                except Exception as exc:
+                    if unavailable_reason(exc) is not None:
+                        raise
+                    log.error("spooled result %s could not be recorded and stays for a "
+                              "person to look at: %s", path, exc)
+                    continue
                 path.unlink()
                 _sync_folder(self.folder)
                 done += 1

@@ -152,11 +152,13 @@ class SlackConversation:
         where = ("it is recorded, but the database failed while I replied" if ran.recorded
                  else "the database is unavailable, so its result is not recorded yet; I keep "
                       "it and record it, and update this thread, once the database is back")
-        headline = (f"{icon} `{mrkdwn(ran.call.render())}` ({mrkdwn(proposal_id)}) ran → "
-                    f"*{result.status.value}*: {where} ({mrkdwn(reason)}).")
+        headline = (f"{icon} `{ran.call.render()}` ({proposal_id}) ran → "
+                    f"*{result.status.value}*: {where} ({reason}).")
         output = result.output.strip()
+        # _post_text escapes the whole text for Slack once.
+        excerpt = "\n".join(quote(output, limit=10))
         self._post_text(channel, thread_ts,
-                        f"{headline}\n```{mrkdwn(head(output))}```" if output else headline)
+                        f"{headline}\n```{excerpt}```" if output else headline)
 
     # showing a turn
     def show(self, channel: str, thread_ts: str, turn: Turn, *, placeholder: str | None = None,

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from conftest import PostgresServer
 from slack_standin import CHANNEL, Opsbot, SlackStandin, opsbot_on_standin
-from test_slack_threads import ROLLBACK, ROOT, ask, buttons, click, ephemerals, executions
+from test_slack_database_locked import OTHER_ROOT, assert_outage_told
+from test_slack_threads import ROLLBACK, ROOT, ask, buttons, click, executions
 
 from assistant.models import ProposalStatus
 
 pytestmark = pytest.mark.pg_restart
 
-OTHER_ROOT = "1710000900.000100"
 QUICK = {"OPSBOT_DB_WAIT_SECONDS": "1", "OPSBOT_HEALTH_PROBE_SECONDS": "0.2",
          "OPSBOT_VERIFY_SECONDS": "0"}
 
@@ -89,14 +89,7 @@ def test_during_an_outage_every_request_is_answered_and_health_is_503(
         bot.settle()
         click(bot, slack, "U01ALICE", card)
 
-    said = [m.text for m in slack.thread(CHANNEL, OTHER_ROOT) if m.thread_ts == OTHER_ROOT]
-    assert len(said) == 1 and said[0].startswith(
-        "⚠️ I could not record this question: the database is unavailable (")
-    assert said[0].endswith("Nothing ran; ask again in a minute.")
-    told = ephemerals(slack, "U01ALICE")
-    assert len(told) == 1 and told[0].startswith(
-        f"Your click on {buttons(card)[0]['value']} could not be completed")
-    assert buttons(slack.message(CHANNEL, card.ts))  # nothing ran: still awaiting Confirm
+    assert_outage_told(slack, card, question_in=OTHER_ROOT, clicker="U01ALICE")
 
     eventually(lambda: health(bot) == 200)
     click(bot, slack, "U01ALICE", card)

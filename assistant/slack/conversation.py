@@ -37,10 +37,11 @@ from assistant.summary import incident_summary
 log = logging.getLogger(__name__)
 
 LOOKING = "🔎 Looking into it…"
-ASK_OUTAGE = ("⚠️ I could not record this question: the database is unavailable ({reason}). "
-              "Nothing ran; ask again in a minute.")
-CLICK_OUTAGE = ("Your click on {pid} could not be completed: the database is unavailable "
-                "({reason}). Nothing ran; click again in a minute.")
+# What failed in detail goes to the log, for the operator; the thread hears what it means.
+ASK_OUTAGE = ("⚠️ I could not record this question: the database is unavailable. Nothing "
+              "ran; ask again in a minute.")
+CLICK_OUTAGE = ("Your click on {pid} could not be completed: the database is unavailable. "
+                "Nothing ran; click again in a minute.")
 CONTEXT_MESSAGES = 50  # earlier thread messages read when opsbot joins a thread
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -92,9 +93,8 @@ class SlackConversation:
             if reason is None:
                 raise
             log.warning("question in %s not answered: %s", thread_ts, reason)
-            text = ASK_OUTAGE.format(reason=reason)
-            if placeholder is None or not self.out.update(channel, placeholder, text):
-                self.out.post(channel, text, thread_ts=thread_ts)
+            if placeholder is None or not self.out.update(channel, placeholder, ASK_OUTAGE):
+                self.out.post(channel, ASK_OUTAGE, thread_ts=thread_ts)
             return None
         self.show(channel, thread_ts, turn, placeholder=placeholder)
         return turn
@@ -132,19 +132,19 @@ class SlackConversation:
             if reason is None:
                 raise
             log.warning("click on %s not recorded: %s", proposal_id, reason)
-            self._tell_click_outage(channel, thread_ts, user_id, proposal_id, reason)
+            self._tell_click_outage(channel, thread_ts, user_id, proposal_id)
             return None
         self.show(home[0], home[1], turn, clicker=user_id)
         return turn
 
     def _tell_click_outage(self, channel: str, thread_ts: str | None, user_id: str,
-                           proposal_id: str, reason: str) -> None:
+                           proposal_id: str) -> None:
         """The truth about a click the database failed: nothing ran (told to the clicker),
         or the action ran here and everyone in the thread must know, recorded or not."""
         ran = self.session.rt.executor.outcome(proposal_id)
         if ran is None or thread_ts is None:
             self.out.ephemeral(channel, user_id,
-                               CLICK_OUTAGE.format(pid=mrkdwn(proposal_id), reason=reason),
+                               CLICK_OUTAGE.format(pid=mrkdwn(proposal_id)),
                                thread_ts=thread_ts)
             return
         result = ran.result
@@ -153,7 +153,7 @@ class SlackConversation:
                  else "the database is unavailable, so its result is not recorded yet; I keep "
                       "it and record it, and update this thread, once the database is back")
         headline = (f"{icon} `{ran.call.render()}` ({proposal_id}) ran → "
-                    f"*{result.status.value}*: {where} ({reason}).")
+                    f"*{result.status.value}*: {where}.")
         output = result.output.strip()
         # _post_text escapes the whole text for Slack once.
         excerpt = "\n".join(quote(output, limit=10))

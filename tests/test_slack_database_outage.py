@@ -1,7 +1,8 @@
 """The Slack app through a real PostgreSQL restart and outage: questions and clicks are
-answered after a restart, during an outage every request gets a truthful reply and the
-health endpoint says 503, and an action that ran while the database was down is told at
-once and recorded (card closed) when it is back."""
+answered after a restart, during an outage every request gets a truthful reply, the
+health endpoint says 503 and Alertmanager deliveries are refused for a retry, and an action
+that ran while the database was down is told at once and recorded (card closed) when it is
+back."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from typing import Any
 import pytest
 from conftest import PostgresServer
 from slack_standin import CHANNEL, Opsbot, SlackStandin, opsbot_on_standin
+from test_slack_alerts import webhook
 from test_slack_database_locked import OTHER_ROOT, assert_outage_told
-from test_slack_threads import ROLLBACK, ROOT, ask, buttons, click, executions
+from test_slack_threads import ROLLBACK, ROOT, ask, buttons, click, ephemerals, executions
 
 from assistant.models import ProposalStatus
+from assistant.slack.service import DATABASE_UNAVAILABLE
 
 pytestmark = pytest.mark.pg_restart
 
@@ -85,11 +88,14 @@ def test_during_an_outage_every_request_is_answered_and_health_is_503(
 
     with postgres_server.stopped():
         eventually(lambda: health(bot) == 503)
+        assert bot.sender.alert(webhook()).status == 503  # Alertmanager retries it later
         assert bot.sender.mention("U02BOB", "is checkout healthy?", OTHER_ROOT).status == 200
+        assert bot.sender.command("U02BOB", "status").status == 200
         bot.settle()
         click(bot, slack, "U01ALICE", card)
 
     assert_outage_told(slack, card, question_in=OTHER_ROOT, clicker="U01ALICE")
+    assert ephemerals(slack, "U02BOB") == [DATABASE_UNAVAILABLE]
 
     eventually(lambda: health(bot) == 200)
     click(bot, slack, "U01ALICE", card)

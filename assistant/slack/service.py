@@ -16,7 +16,8 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
@@ -41,6 +42,7 @@ from assistant.slack.groups import UserGroupDirectory
 from assistant.slack.records import SlackRecords, split_thread_id, thread_id
 from assistant.slack.settings import SlackSettings
 from assistant.slack.workers import OrderedWorkerPool
+from assistant.storage import unavailable_reason
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ HELP = """*opsbot* answers in incident threads from runbooks and live telemetry.
 Proposed actions come as cards: Confirm runs the action once policy allows you to approve it;
 Deny drops it."""
 OVERLOADED = "opsbot is overloaded and could not take this on; try again in a minute."
+DATABASE_UNAVAILABLE = ("The database is unavailable, so I cannot answer this now; try again "
+                        "in a minute.")
 # A health probe must answer quickly even while the database hangs.
 DATABASE_PROBE_SECONDS = 2.0
 _BUTTON = re.compile(rf"^({CONFIRM_ACTION}|{DENY_ACTION}):")
@@ -321,14 +325,34 @@ class SlackService:
             job: Callable[[], None] = lambda: self._summary(  # noqa: E731
                 channel, thread_ts_from(rest), user)
         elif sub == "status":
-            job = lambda: self.out.ephemeral(channel, user, self.status(channel))  # noqa: E731
+            job = lambda: self._post_status(channel, user)  # noqa: E731
         else:
             job = lambda: self.out.ephemeral(channel, user, HELP)  # noqa: E731
         ack()
         if not self.pool.submit(f"command:{channel}", job):
             self.out.ephemeral(channel, user, OVERLOADED)
 
+    @contextmanager
+    def _outage_told_to(self, channel: str, user: str) -> Iterator[None]:
+        """A database outage inside the block is told to ``user`` instead of lost."""
+        try:
+            yield
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            log.warning("request of %s in %s not served: %s", user, channel, reason)
+            self.out.ephemeral(channel, user, DATABASE_UNAVAILABLE)
+
+    def _post_status(self, channel: str, user: str) -> None:
+        with self._outage_told_to(channel, user):
+            self.out.ephemeral(channel, user, self.status(channel))
+
     def _summary(self, channel: str, thread_ts: str | None, user: str) -> None:
+        with self._outage_told_to(channel, user):
+            self._post_summary(channel, thread_ts, user)
+
+    def _post_summary(self, channel: str, thread_ts: str | None, user: str) -> None:
         if thread_ts is None:
             latest = self.records.recent_threads(channel, 1)
             if not latest:
@@ -364,6 +388,10 @@ class SlackService:
             hook = parse_webhook(body)
         except InputError as exc:
             return 400, json.dumps({"error": str(exc)})
+        if not self.readiness.report().ready:
+            # Accepted now, the delivery would fail on the database and be lost; refused, it
+            # is retried by Alertmanager once the database is back.
+            return 503, json.dumps({"error": "the database is unavailable; retry later"})
         alerts = self.alerts
         if not self.pool.submit(f"alert:{hook.group_key}", lambda: alerts.handle(hook)):
             # Alertmanager retries a 5xx, so nothing is lost.

@@ -28,6 +28,11 @@ class Settings(BaseModel):
     # How often this process renews its executor lease and sweeps claims of executors whose
     # lease ran out (assistant/storage/executors.py says why the lease is six of these).
     executor_heartbeat_seconds: float = 10.0
+    # How long a database operation waits for a SQLite lock or a PostgreSQL connection
+    # before the request is answered as a database outage.
+    db_wait_seconds: float = 30.0
+    # How often a server re-checks what its health endpoint reports (assistant/readiness.py).
+    health_probe_seconds: float = 5.0
     env: dict[str, str] = {}  # the environment it was read from, for backend settings
     # `--as` in a shell is an unverified claim; against a real environment approvals come
     # from chat (Slack verifies who clicked) unless the operator trusts this shell.
@@ -57,6 +62,11 @@ class Settings(BaseModel):
     def index_dir(self) -> Path:
         return self.home / "index"
 
+    @property
+    def spool_dir(self) -> Path:
+        """Execution results waiting for the database to record them (storage/spool.py)."""
+        return self.home / "spool" / "results"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -75,6 +85,8 @@ class Settings(BaseModel):
             verify_seconds=_seconds(env, "OPSBOT_VERIFY_SECONDS", 300.0),
             executor_heartbeat_seconds=_positive_seconds(
                 env, "OPSBOT_EXECUTOR_HEARTBEAT_SECONDS", 10.0),
+            db_wait_seconds=_positive_seconds(env, "OPSBOT_DB_WAIT_SECONDS", 30.0),
+            health_probe_seconds=_positive_seconds(env, "OPSBOT_HEALTH_PROBE_SECONDS", 5.0),
             env=dict(env),
             trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",
             audit_key_file=Path(env["OPSBOT_AUDIT_KEY_FILE"])

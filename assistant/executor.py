@@ -4,13 +4,16 @@ Order matters and is the safety argument: the approval must cover the exact args
 policy is decided again with fresh facts and must still say confirm, then the proposal is
 claimed with a conditional update (at most once across clicks, retries, replicas and
 restarts), then the tool runs with bounded retries, the output is redacted, and the result
-and a verification of its effect are recorded.
+and a verification of its effect are recorded. The result goes to the local spool before the
+database, so a database failing at that moment cannot make an action that ran vanish.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +39,8 @@ from assistant.models import (
 )
 from assistant.policy import counted_approvers, decide
 from assistant.policy.source import PolicyProvider
+from assistant.storage import AuditLog
+from assistant.storage.spool import ResultSpool
 from assistant.verification import HealthSnapshot, judge, snapshot
 from tools.backend import Backend, ToolFailure, run_tool
 from tools.catalog import get_tool
@@ -49,6 +54,29 @@ def _idempotent(declared: bool, call: ToolCall) -> bool:
     if call.tool == "rollback_deployment" and call.args.get("revision") is None:
         return False
     return declared
+
+
+# Runs this process remembers, for telling the truth about a click whose reply failed.
+REMEMBERED_RUNS = 256
+
+
+def audit_execution(audit: AuditLog, thread: str, result: ExecutionResult) -> None:
+    """The audit events of a run's result: its execution, and its verification if any."""
+    audit.append("execution", actor=result.executed_by, thread=thread,
+                 payload=result.model_dump(mode="json"))
+    if result.verification is not None:
+        audit.append("verification", actor=result.executed_by, thread=thread, payload={
+            "proposal_id": result.proposal_id, **result.verification.model_dump(mode="json"),
+        })
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A run of this process: what ran, its result, and whether the database holds it yet."""
+
+    call: ToolCall
+    result: ExecutionResult
+    recorded: bool
 
 
 @dataclass(frozen=True)
@@ -65,16 +93,31 @@ class Executor:
     store: Any  # assistant.storage Store
     redact: Callable[[str], str]
     executor_id: str
+    spool: ResultSpool
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Post-action verification polls the target's health until it has clearly improved
     # or the bound runs out, so a slow recovery is not reported as "unchanged" too early.
     verify_interval_seconds: float = 30.0
     verify_bound_seconds: float = 300.0
     sleep: Callable[[float], None] = time.sleep
+    _runs: OrderedDict[str, RunOutcome] = field(default_factory=OrderedDict, init=False)
+    _runs_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     @property
     def policy(self) -> Any:
         return self.policies.current()
+
+    def outcome(self, proposal_id: str) -> RunOutcome | None:
+        """What became of this process's run of ``proposal_id``; None if it ran none."""
+        with self._runs_lock:
+            return self._runs.get(proposal_id)
+
+    def _remember(self, call: ToolCall, result: ExecutionResult, *, recorded: bool) -> None:
+        with self._runs_lock:
+            self._runs[result.proposal_id] = RunOutcome(call, result, recorded)
+            self._runs.move_to_end(result.proposal_id)
+            while len(self._runs) > REMEMBERED_RUNS:
+                self._runs.popitem(last=False)
 
     def _audit(self, kind: str, actor: str | None, thread: str, payload: dict[str, Any]) -> None:
         self.store.audit.append(kind, actor=actor, thread=thread, payload=payload)
@@ -250,11 +293,18 @@ class Executor:
             verification=verification,
             compensation=compensating_call(call, changed) if worse else None,
         )
-        self.store.proposals.finish(proposal_id, result)
-        self._audit("execution", self.executor_id, thread, result.model_dump(mode="json"))
-        if verification is not None:
-            self._audit("verification", self.executor_id, thread, {
-                "proposal_id": proposal_id, **verification.model_dump(mode="json"),
-            })
+        self._remember(call, result, recorded=False)
+        try:
+            with self.spool.kept(thread, result):
+                self.store.proposals.finish(proposal_id, result)
+                audit_execution(self.store.audit, thread, result)
+        except Exception:
+            # The claim stays executing under this live executor (the resource stays
+            # clearly owned) until a heartbeat records the spooled result.
+            logger.warning("the result of %s could not be recorded; it is kept in %s and "
+                           "recorded when the database is back", proposal_id,
+                           self.spool.folder, exc_info=True)
+            raise
+        self._remember(call, result, recorded=True)
         return result
 

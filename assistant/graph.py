@@ -318,9 +318,15 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         if not check.ok:
             return refuse(actor, thread, pid, f"{actor.user_id} cannot approve {pid}: "
                                               f"{_explain(check.reasons)}")
-        rt.store.proposals.add_approval(Approval(
-            proposal_id=pid, approver=actor, args_hash=proposal.args_hash, approved=True,
-            at=facts.now))
+        # The approval and the status change it makes are one write: the loser of two
+        # approvers racing on two replicas is refused and leaves no approval behind.
+        if not rt.store.proposals.approve(Approval(
+                proposal_id=pid, approver=actor, args_hash=proposal.args_hash, approved=True,
+                at=facts.now), enough=check.approvals_needed == 0):
+            now = rt.store.proposals.get(pid).status
+            return refuse(actor, thread, pid, f"Too late to confirm {pid}: it is {now.value}."
+                          if now is not ProposalStatus.PENDING
+                          else f"{actor.user_id} has already approved {pid}.")
         audit("approval", actor.user_id, thread, {
             "proposal_id": pid, "args_hash": proposal.args_hash,
             "remaining": check.approvals_needed})
@@ -328,10 +334,6 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             return {"to_execute": None, "outbox": [message(
                 "notice", f"Approved by {actor.user_id}; {check.approvals_needed} more "
                           "approval(s) needed.", pid)]}
-        if not rt.store.proposals.set_status(pid, ProposalStatus.APPROVED,
-                                             expected=ProposalStatus.PENDING):
-            now = rt.store.proposals.get(pid).status.value
-            return refuse(actor, thread, pid, f"Too late to confirm {pid}: it is {now}.")
         return {"pending": [p for p in pending if p != pid], "to_execute": pid,
                 "outbox": [message("notice", f"Confirmed by {actor.user_id}; running "
                                              f"{proposal.call.render()}.", pid)]}

@@ -1,10 +1,12 @@
 """This process's executor lease: registered at start, renewed by a daemon thread, given
 up on a clean close.
 
-Each beat also sweeps: claims of executors whose lease ran out (a replica on another host
-that crashed or lost the database) are marked interrupted while this process runs, so a
-dead replica does not lock a resource until someone restarts. The clock is injected and
-``beat()`` is public so tests drive time instead of sleeping.
+Each beat also records the results the spool kept while the database was unavailable,
+and sweeps: claims of executors whose lease ran out (a replica on another host that
+crashed or lost the database) are marked interrupted while this process runs, so a dead
+replica does not lock a resource until someone restarts. Both end a claim the proposal's
+thread must hear about; adapters subscribe for that. The clock is injected and ``beat()``
+is public so tests drive time instead of sleeping.
 """
 
 from __future__ import annotations
@@ -15,18 +17,22 @@ from collections.abc import Callable
 from datetime import datetime
 
 from assistant.interruptions import Interruption, sweep_interrupted
+from assistant.late_results import LateResult, record_spooled
 from assistant.storage import Store
+from assistant.storage.spool import ResultSpool
 from assistant.storage.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[Interruption], None]
+ClaimEnded = Interruption | LateResult
+Listener = Callable[[ClaimEnded], None]
 
 
 class Heartbeat:
     def __init__(self, store: Store, executor_id: str, interval_seconds: float,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 spool: ResultSpool, clock: Callable[[], datetime] = utc_now) -> None:
         self.store = store
+        self.spool = spool
         self.executor_id = executor_id
         self.interval_seconds = interval_seconds
         self._clock = clock
@@ -35,15 +41,19 @@ class Heartbeat:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> list[Interruption]:
-        """Register, sweep what earlier processes left behind, and start beating.
+    def start(self) -> list[ClaimEnded]:
+        """Register, record what earlier processes on this home ran but could not record,
+        sweep what they left behind, and start beating.
 
-        Returns the start-up sweep's interruptions: no adapter is listening yet.
+        Returns the claims this ended: no adapter is listening yet. Spooled results go
+        first, so a claim whose result survived its process's death ends as it ran instead
+        of interrupted.
         """
         now = self._clock()
         self.store.executors.register(self.executor_id, now, self.interval_seconds)
         self.store.executors.prune(now)
-        found = sweep_interrupted(self.store, self.executor_id, now)
+        found = self._record_spooled()
+        found.extend(sweep_interrupted(self.store, self.executor_id, now))
         self._thread = threading.Thread(target=self._run, name="opsbot-heartbeat", daemon=True)
         self._thread.start()
         return found
@@ -61,13 +71,14 @@ class Heartbeat:
 
         return unsubscribe
 
-    def beat(self) -> list[Interruption]:
-        """Renew the lease once and sweep once."""
+    def beat(self) -> list[ClaimEnded]:
+        """Record spooled results, renew the lease once and sweep once."""
+        found = self._record_spooled()
         now = self._clock()
         if not self.store.executors.heartbeat(self.executor_id, now):
             log.warning("executor %s has no live row to renew; other replicas may mark its "
                         "claims interrupted", self.executor_id)
-        found = sweep_interrupted(self.store, self.executor_id, now)
+        found.extend(sweep_interrupted(self.store, self.executor_id, now))
         with self._lock:
             listeners = list(self._listeners)
         for item in found:
@@ -78,6 +89,14 @@ class Heartbeat:
                 except Exception:  # one adapter's failure must not stop the lease or the others
                     log.exception("telling an adapter about %s failed", item.stored.proposal.id)
         return found
+
+    def _record_spooled(self) -> list[ClaimEnded]:
+        try:
+            return list(record_spooled(self.store, self.spool))
+        except Exception:  # the database may still be down; the lease must still be renewed
+            log.warning("spooled results %s are not recorded yet; retrying next beat",
+                        self.spool.pending(), exc_info=True)
+            return []
 
     def close(self) -> None:
         """Stop beating and record a clean stop: claims still held count as cut short."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.executor import Executor
-from assistant.heartbeat import Heartbeat
+from assistant.heartbeat import ClaimEnded, Heartbeat
 from assistant.planning.offline import OfflinePlanner, Planner
 from assistant.policy.source import FixedPolicy, PolicyChange, PolicyProvider, PolicySource
 from assistant.redaction import Redactor
@@ -20,6 +20,7 @@ from assistant.retrieval import RunbookIndex, load_runbooks
 from assistant.retrieval.embedding import MiniLMEmbedder
 from assistant.storage import new_executor_id, open_checkpointer, open_store
 from assistant.storage.audit_key import audit_key_for
+from assistant.storage.spool import ResultSpool
 from tools.sandbox import SandboxBackend
 
 logger = logging.getLogger(__name__)
@@ -37,8 +38,15 @@ class Runtime:
     checkpointer: Any
     save_state: Callable[[], None]
     planner: Planner
-    interrupted: list[str]  # notices about runs a crash cut short, for the adapter to show
-    heartbeat: Heartbeat  # adapters subscribe to hear of claims later sweeps mark
+    # Claims the start-up ended (runs a crash cut short, results recorded late), for the
+    # adapter to tell their threads.
+    ended_at_start: list[ClaimEnded]
+    heartbeat: Heartbeat  # adapters subscribe to hear of claims later beats end
+
+    @property
+    def interrupted(self) -> list[str]:
+        """One line per claim the start-up ended, for whoever runs the process."""
+        return [ended.notice for ended in self.ended_at_start]
 
     @property
     def policy(self) -> Any:
@@ -132,21 +140,26 @@ def open_runtime(
         elif backend is None:
             backend, save_state = _sandbox(settings, scenario, persist_sandbox)
         store = open_store(settings.db_url, redactor.redact_value, audit_key=audit_key_for(
-            settings.audit_key_file, settings.home, create=True))
+            settings.audit_key_file, settings.home, create=True),
+            wait_seconds=settings.db_wait_seconds)
         stack.callback(store.close)
         store.audit.check_writable()
         policies.listen(lambda change: _audit_policy_change(store, change))
-        heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds)
-        interrupted = [found.notice for found in heartbeat.start()]
+        spool = ResultSpool(settings.spool_dir)
+        heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds,
+                              spool)
+        ended_at_start = heartbeat.start()
         stack.callback(heartbeat.close)
         executor_id = heartbeat.executor_id
-        checkpointer = stack.enter_context(open_checkpointer(settings.db_url))
+        checkpointer = stack.enter_context(
+            open_checkpointer(settings.db_url, wait_seconds=settings.db_wait_seconds))
         executor = Executor(
             backend=backend,
             policies=policies,
             store=store,
             redact=redactor.redact,
             executor_id=executor_id,
+            spool=spool,
             verify_bound_seconds=settings.verify_seconds,
         )
         yield Runtime(
@@ -160,6 +173,6 @@ def open_runtime(
             checkpointer=checkpointer,
             save_state=save_state,
             planner=planner or choose_planner(settings, redactor),
-            interrupted=interrupted,
+            ended_at_start=ended_at_start,
             heartbeat=heartbeat,
         )

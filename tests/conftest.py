@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ import psycopg
 import pytest
 
 from assistant.storage import AuditKey, Store, open_store
+from assistant.storage.spool import ResultSpool
 
 PG_URL = os.environ.get("OPSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -81,12 +85,77 @@ def postgres_url() -> Iterator[str]:
     schema = f"opsbot_test_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')
-        separator = "&" if "?" in PG_URL else "?"
-        try:
-            yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-        finally:
+    separator = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        # A connection of its own: a fault test may have restarted the server meanwhile.
+        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as admin:
             admin.execute("SET lock_timeout = '20s'")
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+class PostgresServer:
+    """The machine's PostgreSQL cluster, stopped or restarted for real by fault tests.
+
+    Other tests share it, so outages are short and it is always running again (and
+    accepting connections) when a test leaves, whatever happened inside.
+    """
+
+    READY_SECONDS = 30.0
+
+    def __init__(self) -> None:
+        version = sorted(os.listdir("/etc/postgresql"))[-1]
+        self._cluster = [version, "main"]
+
+    def _ctl(self, action: str, *options: str) -> None:
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *self._cluster,
+                        action, *options], check=True, capture_output=True, timeout=60)
+
+    def _ready(self) -> bool:
+        return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"],
+                              check=False, timeout=10).returncode == 0
+
+    def ensure_running(self) -> None:
+        if not self._ready():
+            # "start" on a running cluster fails; it may have come up meanwhile.
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *self._cluster,
+                            "start"], check=False, capture_output=True, timeout=60)
+        deadline = time.monotonic() + self.READY_SECONDS
+        while not self._ready():
+            if time.monotonic() > deadline:
+                raise RuntimeError("PostgreSQL did not accept connections again")
+            time.sleep(0.1)
+
+    def restart(self) -> None:
+        try:
+            self._ctl("restart", "-m", "fast")
+        finally:
+            self.ensure_running()
+
+    def stop(self) -> None:
+        """Down until ensure_running(), which the ``postgres_server`` fixture calls anyway."""
+        self._ctl("stop", "-m", "fast")
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """PostgreSQL is down inside the block, up again after it."""
+        try:
+            self.stop()
+            yield
+        finally:
+            self.ensure_running()
+
+
+@pytest.fixture
+def postgres_server(postgres_url: str) -> Iterator[PostgresServer]:
+    """Stop or restart the cluster that ``postgres_url`` (requested first, so dropped last)
+    lives on; tests using it carry the ``pg_restart`` marker."""
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.ensure_running()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -132,6 +201,12 @@ def sealed_store(db_url: str, redaction: FakeRedaction, audit_key: AuditKey) -> 
         yield opened
 
 
+@pytest.fixture
+def spool(tmp_path: Path) -> ResultSpool:
+    """Where an executor keeps results until the database has recorded them."""
+    return ResultSpool(tmp_path / "spool")
+
+
 # --- Engine fixtures: a real runtime per test on a fresh sandbox, sharing one index. ---
 
 REPO = Path(__file__).resolve().parent.parent
@@ -157,15 +232,17 @@ def engine_settings(tmp_path: Path) -> Any:
 
 @pytest.fixture
 def open_engine(engine_settings: Any, runbook_index: Any) -> Any:
-    """``with open_engine("checkout-bad-deploy") as session:`` — a fresh world per call."""
-    from contextlib import contextmanager
-
+    """``with open_engine("checkout-bad-deploy") as session:`` — a fresh world per call;
+    ``env`` adds settings (``{"OPSBOT_DB_WAIT_SECONDS": "0.5"}``)."""
+    from assistant.config import Settings
     from assistant.runtime import open_runtime
     from assistant.session import Session
 
     @contextmanager
-    def opener(scenario: str) -> Iterator[Any]:
-        with open_runtime(engine_settings, scenario, persist_sandbox=False,
+    def opener(scenario: str, env: dict[str, str] | None = None) -> Iterator[Any]:
+        settings = engine_settings if not env else Settings.from_env(
+            {**engine_settings.env, **env})
+        with open_runtime(settings, scenario, persist_sandbox=False,
                           index=runbook_index) as rt:
             yield Session(rt)
 

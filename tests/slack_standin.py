@@ -437,10 +437,13 @@ class Opsbot:
 @contextmanager
 def slack_service(standin: SlackStandin, home: Path, slack_env: dict[str, str], *,
                   scenario: str = "checkout-bad-deploy",
-                  db_url: str | None = None) -> Iterator[SlackService]:
-    """A real opsbot's SlackService whose Web API is ``standin``; no listener of its own."""
+                  db_url: str | None = None,
+                  opsbot_env: dict[str, str] | None = None) -> Iterator[SlackService]:
+    """A real opsbot's SlackService whose Web API is ``standin``; no listener of its own.
+    ``opsbot_env`` adds opsbot settings (``OPSBOT_DB_WAIT_SECONDS``...)."""
     settings = Settings.from_env({"OPSBOT_HOME": str(home),
-                                  **({"OPSBOT_DB": db_url} if db_url else {})})
+                                  **({"OPSBOT_DB": db_url} if db_url else {}),
+                                  **(opsbot_env or {})})
     slack = SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-test",
                                     "OPSBOT_SLACK_API_URL": standin.url, **slack_env})
     with open_runtime(settings, scenario, persist_sandbox=False, index=shared_index()) as rt:
@@ -454,12 +457,15 @@ def slack_service(standin: SlackStandin, home: Path, slack_env: dict[str, str], 
 @contextmanager
 def opsbot_on_standin(standin: SlackStandin, home: Path, *,
                       scenario: str = "checkout-bad-deploy", db_url: str | None = None,
-                      env: dict[str, str] | None = None) -> Iterator[Opsbot]:
-    """A real opsbot in HTTP mode on a loopback port, talking to ``standin``."""
+                      env: dict[str, str] | None = None,
+                      opsbot_env: dict[str, str] | None = None) -> Iterator[Opsbot]:
+    """A real opsbot in HTTP mode on a loopback port, talking to ``standin``; ``env`` adds
+    Slack settings, ``opsbot_env`` opsbot's own."""
     slack_env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "OPSBOT_SLACK_MODE": "http",
                  "OPSBOT_SLACK_CHANNEL": ALERT_CHANNEL, "OPSBOT_SLACK_ALERT_AS": "U02BOB",
                  "OPSBOT_ALERTMANAGER_TOKEN": ALERT_TOKEN, **(env or {})}
-    with slack_service(standin, home, slack_env, scenario=scenario, db_url=db_url) as service:
+    with slack_service(standin, home, slack_env, scenario=scenario, db_url=db_url,
+                       opsbot_env=opsbot_env) as service:
         server = SlackHttpServer(service, "127.0.0.1", 0, events=True).start()
         try:
             yield Opsbot(service, service.session, server,

@@ -20,6 +20,7 @@ from assistant.models import Actor, Outcome, ProposalStatus
 from assistant.runtime import Runtime, open_runtime
 from assistant.session import Session
 from assistant.storage import Store
+from assistant.storage.spool import ResultSpool
 from assistant.storage.timestamps import utc_now
 
 S = ProposalStatus
@@ -44,9 +45,10 @@ class Clock:
 
 # --- the heartbeat on its own, with time driven by the test ---
 
-def test_start_registers_each_beat_renews_and_close_stops(store: Store) -> None:
+def test_start_registers_each_beat_renews_and_close_stops(store: Store,
+                                                         spool: ResultSpool) -> None:
     clock = Clock()
-    heartbeat = Heartbeat(store, OWN, 10, clock)
+    heartbeat = Heartbeat(store, OWN, 10, spool, clock)
     assert heartbeat.start() == []
     clock.advance(10)
     heartbeat.beat()
@@ -57,14 +59,14 @@ def test_start_registers_each_beat_renews_and_close_stops(store: Store) -> None:
 
 
 def test_start_sweeps_what_a_replica_left_and_later_beats_tell_the_listeners(
-        store: Store) -> None:
+        store: Store, spool: ResultSpool) -> None:
     approved(store, "P1")
     approved(store, "P2")
     store.executors.register(OTHER, T0, 10)
     store.proposals.claim("P1", OTHER, T0)
     store.executors.stop(OTHER, T0)
     clock = Clock()
-    heartbeat = Heartbeat(store, OWN, 10, clock)
+    heartbeat = Heartbeat(store, OWN, 10, spool, clock)
     try:
         assert [i.stored.proposal.id for i in heartbeat.start()] == ["P1"]
         store.executors.register("replica-c:7:cccc", T0, 10)
@@ -80,12 +82,13 @@ def test_start_sweeps_what_a_replica_left_and_later_beats_tell_the_listeners(
         heartbeat.close()
 
 
-def test_a_failing_listener_does_not_keep_the_others_from_hearing(store: Store) -> None:
+def test_a_failing_listener_does_not_keep_the_others_from_hearing(
+        store: Store, spool: ResultSpool) -> None:
     approved(store, "P1")
     store.executors.register(OTHER, T0, 10)
     store.proposals.claim("P1", OTHER, T0)
     store.executors.stop(OTHER, T0)
-    heartbeat = Heartbeat(store, OWN, 10, Clock())
+    heartbeat = Heartbeat(store, OWN, 10, spool, Clock())
     heard: list[str] = []
 
     def broken(item: Interruption) -> None:
@@ -99,8 +102,9 @@ def test_a_failing_listener_does_not_keep_the_others_from_hearing(store: Store) 
     assert store.proposals.get("P1").status is S.INTERRUPTED
 
 
-def test_the_heartbeat_thread_sweeps_without_being_asked(store: Store) -> None:
-    heartbeat = Heartbeat(store, OWN, 0.01)
+def test_the_heartbeat_thread_sweeps_without_being_asked(store: Store,
+                                                         spool: ResultSpool) -> None:
+    heartbeat = Heartbeat(store, OWN, 0.01, spool)
     heartbeat.start()
     swept = threading.Event()
     heartbeat.subscribe(lambda item: swept.set())

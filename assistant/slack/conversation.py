@@ -4,7 +4,8 @@ It turns Slack happenings (a question in a thread, a Confirm/Deny click, a reque
 summary) into Session calls and shows each Turn in the thread: the answer replaces the
 "looking…" message, proposals become cards, results and verifications follow, refusals go
 only to the person who clicked. The engine records every decision before anything is sent
-to Slack, so a failing Slack call can lose a message but never an approval.
+to Slack, so a failing Slack call can lose a message but never an approval. A failing
+database gets a reply too: what could not be recorded, and what ran anyway, if anything.
 """
 
 from __future__ import annotations
@@ -29,13 +30,18 @@ from assistant.slack.cards import Approvers, card_blocks, card_text, rendered_di
 from assistant.slack.egress import SlackOut
 from assistant.slack.groups import UserGroupDirectory
 from assistant.slack.records import SlackRecords, split_thread_id, thread_id
-from assistant.storage import StoredProposal, UnknownProposalError
+from assistant.storage import StoredProposal, UnknownProposalError, unavailable_reason
 from assistant.storage.timestamps import utc_now
 from assistant.summary import incident_summary
 
 log = logging.getLogger(__name__)
 
 LOOKING = "🔎 Looking into it…"
+# What failed in detail goes to the log, for the operator; the thread hears what it means.
+ASK_OUTAGE = ("⚠️ I could not record this question: the database is unavailable. Nothing "
+              "ran; ask again in a minute.")
+CLICK_OUTAGE = ("Your click on {pid} could not be completed: the database is unavailable. "
+                "Nothing ran; click again in a minute.")
 CONTEXT_MESSAGES = 50  # earlier thread messages read when opsbot joins a thread
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -70,13 +76,26 @@ class SlackConversation:
 
     # questions
     def ask(self, channel: str, thread_ts: str, actor: Actor, question: str, *,
-            message_ts: str | None = None, alert: dict[str, str] | None = None) -> Turn:
-        """Answer in the thread: post "looking…", ask the engine, show the turn."""
-        joined = self.records.remember_thread(channel, thread_ts, self.clock())
-        if joined and message_ts and message_ts != thread_ts:
-            self._read_earlier_messages(channel, thread_ts, before=message_ts)
-        placeholder = self.out.post(channel, LOOKING, thread_ts=thread_ts)
-        turn = self.session.ask(thread_id(channel, thread_ts), actor, question, alert)
+            message_ts: str | None = None, alert: dict[str, str] | None = None) -> Turn | None:
+        """Answer in the thread: post "looking…", ask the engine, show the turn.
+
+        None when the database failed: the thread is told so instead.
+        """
+        placeholder: str | None = None
+        try:
+            joined = self.records.remember_thread(channel, thread_ts, self.clock())
+            if joined and message_ts and message_ts != thread_ts:
+                self._read_earlier_messages(channel, thread_ts, before=message_ts)
+            placeholder = self.out.post(channel, LOOKING, thread_ts=thread_ts)
+            turn = self.session.ask(thread_id(channel, thread_ts), actor, question, alert)
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            log.warning("question in %s not answered: %s", thread_ts, reason)
+            if placeholder is None or not self.out.update(channel, placeholder, ASK_OUTAGE):
+                self.out.post(channel, ASK_OUTAGE, thread_ts=thread_ts)
+            return None
         self.show(channel, thread_ts, turn, placeholder=placeholder)
         return turn
 
@@ -100,16 +119,46 @@ class SlackConversation:
               proposal_id: str, approve: bool) -> Turn | None:
         try:
             stored = self.session.proposal(proposal_id)
+            # The engine's record names the thread; the click only says where the card was.
+            home = split_thread_id(stored.proposal.thread_id) or (channel, thread_ts or "")
+            turn = self.session.respond(stored.proposal.thread_id, proposal_id,
+                                        self.actor(user_id, user_name), approve)
         except UnknownProposalError:
             self.out.ephemeral(channel, user_id, f"I have no proposal {mrkdwn(proposal_id)}.",
                                thread_ts=thread_ts)
             return None
-        # The engine's record names the thread; the click only says where the card was.
-        home = split_thread_id(stored.proposal.thread_id) or (channel, thread_ts or "")
-        turn = self.session.respond(stored.proposal.thread_id, proposal_id,
-                                    self.actor(user_id, user_name), approve)
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            log.warning("click on %s not recorded: %s", proposal_id, reason)
+            self._tell_click_outage(channel, thread_ts, user_id, proposal_id)
+            return None
         self.show(home[0], home[1], turn, clicker=user_id)
         return turn
+
+    def _tell_click_outage(self, channel: str, thread_ts: str | None, user_id: str,
+                           proposal_id: str) -> None:
+        """The truth about a click the database failed: nothing ran (told to the clicker),
+        or the action ran here and everyone in the thread must know, recorded or not."""
+        ran = self.session.rt.executor.outcome(proposal_id)
+        if ran is None or thread_ts is None:
+            self.out.ephemeral(channel, user_id,
+                               CLICK_OUTAGE.format(pid=mrkdwn(proposal_id)),
+                               thread_ts=thread_ts)
+            return
+        result = ran.result
+        icon = "✅" if result.status.value == "succeeded" else "❌"
+        where = ("it is recorded, but the database failed while I replied" if ran.recorded
+                 else "the database is unavailable, so its result is not recorded yet; I keep "
+                      "it and record it, and update this thread, once the database is back")
+        headline = (f"{icon} `{ran.call.render()}` ({proposal_id}) ran → "
+                    f"*{result.status.value}*: {where}.")
+        output = result.output.strip()
+        # _post_text escapes the whole text for Slack once.
+        excerpt = "\n".join(quote(output, limit=10))
+        self._post_text(channel, thread_ts,
+                        f"{headline}\n```{excerpt}```" if output else headline)
 
     # showing a turn
     def show(self, channel: str, thread_ts: str, turn: Turn, *, placeholder: str | None = None,
@@ -234,10 +283,11 @@ class SlackConversation:
         self.refresh_cards(channel, thread_ts)
         self._post_text(channel, thread_ts, f"⌛ {text} Ask again if it is still needed.")
 
-    def tell_interrupted(self, channel: str, thread_ts: str, text: str) -> None:
-        """A sweep marked a claim of this thread interrupted: close its card and say so."""
+    def tell_claim_ended(self, channel: str, thread_ts: str, text: str) -> None:
+        """A claim of this thread ended outside a click (a sweep marked it interrupted, or
+        its result was recorded late): bring its card up to date and say so."""
         self.refresh_cards(channel, thread_ts)
-        self._post_text(channel, thread_ts, f"⚠️ {text}")
+        self._post_text(channel, thread_ts, text)
 
     # summaries and status
     def post_summary(self, channel: str, thread_ts: str) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from assistant.storage.database import Database, Dialect, parse_db_url
+from assistant.storage.database import WAIT_SECONDS, Database, Dialect, parse_db_url
 from assistant.storage.timestamps import db_time
 
 _TABLES = (
@@ -88,8 +88,8 @@ class SlackRecords:
         self._db = db
 
     @classmethod
-    def open(cls, db_url: str) -> SlackRecords:
-        db = Database(parse_db_url(db_url))
+    def open(cls, db_url: str, wait_seconds: float = WAIT_SECONDS) -> SlackRecords:
+        db = Database(parse_db_url(db_url), wait_seconds=wait_seconds)
         with db.write() as tx:
             if db.dialect is Dialect.POSTGRES:
                 # Replicas starting together would race on CREATE TABLE IF NOT EXISTS.

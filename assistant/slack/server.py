@@ -42,7 +42,8 @@ class SlackRoutes:
     def reply(self, method: str, path: str, query: str, headers: Mapping[str, str],
               body: bytes) -> Reply:
         if method == "GET" and path == "/healthz":
-            return 200, '{"status": "ok"}', JSON
+            health = self.service.readiness.report()
+            return (200 if health.ready else 503), health.to_json(), JSON
         if method == "POST" and path == EVENTS_PATH and self.events:
             response = self.service.receive_slack(body.decode("utf-8", errors="replace"),
                                                   query, headers)

@@ -16,7 +16,8 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
@@ -27,9 +28,11 @@ from slack_sdk.signature import SignatureVerifier
 
 from assistant.errors import InputError, OpsbotError
 from assistant.expiry import Expiry, expire_overdue
+from assistant.heartbeat import ClaimEnded
 from assistant.interruptions import Interruption
 from assistant.models import Actor
 from assistant.policy import roles_of
+from assistant.readiness import Readiness
 from assistant.session import Session
 from assistant.slack.alerts import AlertThreads, parse_webhook
 from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
@@ -40,6 +43,7 @@ from assistant.slack.intake import envelope_request, slack_request
 from assistant.slack.records import SlackRecords, split_thread_id, thread_id
 from assistant.slack.settings import SlackSettings
 from assistant.slack.workers import OrderedWorkerPool
+from assistant.storage import unavailable_reason
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,10 @@ HELP = """*opsbot* answers in incident threads from runbooks and live telemetry.
 Proposed actions come as cards: Confirm runs the action once policy allows you to approve it;
 Deny drops it."""
 OVERLOADED = "opsbot is overloaded and could not take this on; try again in a minute."
+DATABASE_UNAVAILABLE = ("The database is unavailable, so I cannot answer this now; try again "
+                        "in a minute.")
+# A health probe must answer quickly even while the database hangs.
+DATABASE_PROBE_SECONDS = 2.0
 _BUTTON = re.compile(rf"^({CONFIRM_ACTION}|{DENY_ACTION}):")
 _TS = re.compile(r"^\d{10}\.\d{6}$")
 _PERMALINK_TS = re.compile(r"/p(\d{10})(\d{6})")
@@ -115,7 +123,8 @@ class SlackService:
                              "look anything up", field="OPSBOT_SLACK_ALERT_AS")
         self.client = client or web_client(settings.bot_token, settings.api_url)
         self.out = SlackOut(self.client, session.rt.redact_value)
-        self.records = SlackRecords.open(session.rt.settings.db_url)
+        self.records = SlackRecords.open(session.rt.settings.db_url,
+                                         session.rt.settings.db_wait_seconds)
         self.directory = UserGroupDirectory(self.out, settings.group_ttl_seconds)
         self.conversation = SlackConversation(session, self.out, self.records, self.directory)
         self.pool = OrderedWorkerPool(settings.workers, settings.max_queued)
@@ -133,7 +142,13 @@ class SlackService:
             self.records.close()
             raise SlackUnavailableError(
                 f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
-        self._unsubscribe = session.rt.heartbeat.subscribe(self._on_interrupted)
+        rt = session.rt
+        self.readiness = Readiness(
+            {"database": lambda: rt.store.ping(DATABASE_PROBE_SECONDS)},
+            rt.settings.health_probe_seconds).start()
+        self._unsubscribe = rt.heartbeat.subscribe(self._on_claim_ended)
+        for ended in rt.ended_at_start:
+            self._on_claim_ended(ended)
         self._stopping = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep_forever, name="opsbot-expiry",
                                          daemon=True)
@@ -146,6 +161,7 @@ class SlackService:
     def close(self) -> None:
         self._stopping.set()
         self._sweeper.join()
+        self.readiness.close()
         self._unsubscribe()
         self.wait_idle()
         self.dispatcher.shutdown()
@@ -204,18 +220,21 @@ class SlackService:
         if response.status >= 400:
             log.info("bolt did not handle a request (%s): %s", response.status, response.body)
 
-    def _on_interrupted(self, found: Interruption) -> None:
-        """A claim whose executor is gone (a replica that died), marked by a heartbeat sweep
-        while this one serves: the thread hears of it as it would have from that replica."""
+    def _on_claim_ended(self, found: ClaimEnded) -> None:
+        """A claim ended outside a click: its executor is gone (a replica, or this process
+        before a restart, died mid-run) or its result was recorded late. The thread hears
+        of it and its card stops offering buttons."""
         tid = found.stored.proposal.thread_id
         where = split_thread_id(tid)
         if where is None:
             return
         channel, thread_ts = where
+        icon = "⚠️" if isinstance(found, Interruption) else "📝"
 
         def job() -> None:
             if self.conversation.knows_thread(channel, thread_ts):
-                self.conversation.tell_interrupted(channel, thread_ts, found.thread_text)
+                self.conversation.tell_claim_ended(channel, thread_ts,
+                                                   f"{icon} {found.thread_text}")
 
         self._in_thread(tid, job)
 
@@ -328,14 +347,34 @@ class SlackService:
             job: Callable[[], None] = lambda: self._summary(  # noqa: E731
                 channel, thread_ts_from(rest), user)
         elif sub == "status":
-            job = lambda: self.out.ephemeral(channel, user, self.status(channel))  # noqa: E731
+            job = lambda: self._post_status(channel, user)  # noqa: E731
         else:
             job = lambda: self.out.ephemeral(channel, user, HELP)  # noqa: E731
         ack()
         if not self.pool.submit(f"command:{channel}", job):
             self.out.ephemeral(channel, user, OVERLOADED)
 
+    @contextmanager
+    def _outage_told_to(self, channel: str, user: str) -> Iterator[None]:
+        """A database outage inside the block is told to ``user`` instead of lost."""
+        try:
+            yield
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            log.warning("request of %s in %s not served: %s", user, channel, reason)
+            self.out.ephemeral(channel, user, DATABASE_UNAVAILABLE)
+
+    def _post_status(self, channel: str, user: str) -> None:
+        with self._outage_told_to(channel, user):
+            self.out.ephemeral(channel, user, self.status(channel))
+
     def _summary(self, channel: str, thread_ts: str | None, user: str) -> None:
+        with self._outage_told_to(channel, user):
+            self._post_summary(channel, thread_ts, user)
+
+    def _post_summary(self, channel: str, thread_ts: str | None, user: str) -> None:
         if thread_ts is None:
             latest = self.records.recent_threads(channel, 1)
             if not latest:
@@ -371,6 +410,10 @@ class SlackService:
             hook = parse_webhook(body)
         except InputError as exc:
             return 400, json.dumps({"error": str(exc)})
+        if not self.readiness.report().ready:
+            # Accepted now, the delivery would fail on the database and be lost; refused, it
+            # is retried by Alertmanager once the database is back.
+            return 503, json.dumps({"error": "the database is unavailable; retry later"})
         alerts = self.alerts
         if not self.pool.submit(f"alert:{hook.group_key}", lambda: alerts.handle(hook)):
             # Alertmanager retries a 5xx, so nothing is lost.

@@ -14,8 +14,13 @@ from assistant.storage.chain import (
     event_hash,
 )
 from assistant.storage.checkpointer import open_checkpointer
-from assistant.storage.database import Dialect
-from assistant.storage.errors import ProposalConflictError, StorageError, UnknownProposalError
+from assistant.storage.database import Dialect, unavailable_reason
+from assistant.storage.errors import (
+    DatabaseUnavailableError,
+    ProposalConflictError,
+    StorageError,
+    UnknownProposalError,
+)
 from assistant.storage.executors import (
     ExecutorRecord,
     ExecutorRegistry,
@@ -33,6 +38,7 @@ __all__ = [
     "AuditLog",
     "ChainHead",
     "ClaimResult",
+    "DatabaseUnavailableError",
     "Dialect",
     "ExecutorRecord",
     "ExecutorRegistry",
@@ -51,4 +57,5 @@ __all__ = [
     "new_executor_id",
     "open_checkpointer",
     "open_store",
+    "unavailable_reason",
 ]

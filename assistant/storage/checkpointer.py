@@ -5,27 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from psycopg.rows import dict_row
 
 from assistant.storage.database import (
-    CONNECT_TIMEOUT_SECONDS,
+    WAIT_SECONDS,
     Dialect,
     connect_sqlite,
+    open_pool,
     parse_db_url,
 )
-from assistant.storage.errors import StorageError
 
 
 @contextmanager
-def open_checkpointer(db_url: str) -> Iterator[BaseCheckpointSaver[str]]:
-    """A set-up SqliteSaver or PostgresSaver on ``db_url``; closed on exit."""
+def open_checkpointer(
+    db_url: str, *, wait_seconds: float = WAIT_SECONDS
+) -> Iterator[BaseCheckpointSaver[str]]:
+    """A set-up SqliteSaver or PostgresSaver on ``db_url``; closed on exit.
+
+    PostgreSQL checkpoints go through a pool of checked connections: one connection held
+    for the process's life would stay dead after a database restart, and every question
+    and click after it would fail.
+    """
     url = parse_db_url(db_url)
     if url.dialect is Dialect.SQLITE:
-        conn = connect_sqlite(url.target)
+        conn = connect_sqlite(url.target, wait_seconds)
         try:
             saver = SqliteSaver(conn)
             saver.setup()
@@ -33,18 +39,10 @@ def open_checkpointer(db_url: str) -> Iterator[BaseCheckpointSaver[str]]:
         finally:
             conn.close()
         return
-    try:
-        pg = psycopg.connect(
-            url.target,
-            autocommit=True,
-            row_factory=dict_row,
-            # PostgresSaver's own choice: prepared statements break behind pgbouncer.
-            prepare_threshold=0,
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        )
-    except psycopg.OperationalError as exc:
-        raise StorageError(f"cannot connect to {url.display}: {exc}") from exc
-    with pg:
-        saver_pg = PostgresSaver(pg)
+    # PostgresSaver's own choices: dict rows, and no prepared statements (they break
+    # behind pgbouncer).
+    pool = open_pool(url, wait_seconds, row_factory=dict_row, prepare_threshold=0)
+    with pool:
+        saver_pg = PostgresSaver(pool)
         saver_pg.setup()
         yield saver_pg

@@ -1,8 +1,14 @@
 """Connections and transactions for SQLite and PostgreSQL behind one small interface.
 
-Every thread gets its own connection: sqlite3 and psycopg connections are not meant to be
-shared by concurrent threads, and the chain and claim guarantees rely on each writer
-holding its own transaction.
+Every transaction has a connection to itself: sqlite3 and psycopg connections are not meant
+to be shared by concurrent threads, and the chain and claim guarantees rely on each writer
+holding its own transaction. SQLite keeps one connection per thread. PostgreSQL connections
+come from a pool that checks each one before lending it, so a server restart costs the
+next transaction a reconnect instead of failing every later one.
+
+A database that cannot be used now (PostgreSQL down or restarting, a SQLite lock held past
+the wait) is a DatabaseUnavailableError, whichever driver noticed: callers answer it as an
+outage, not as a bug.
 """
 
 from __future__ import annotations
@@ -18,13 +24,19 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from assistant.errors import InputError
-from assistant.storage.errors import StorageError
+from assistant.storage.errors import DatabaseUnavailableError, StorageError
 
-# Long enough to ride out a burst of concurrent writers, short enough to surface a stuck lock.
-BUSY_TIMEOUT_SECONDS = 30.0
+# How long an operation waits for a SQLite lock or a PostgreSQL connection before it is an
+# outage: long enough to ride out a burst of concurrent writers, short enough to surface a
+# stuck lock or a database that is down.
+WAIT_SECONDS = 30.0
 CONNECT_TIMEOUT_SECONDS = 10
+# Per process: the Slack workers, the dispatcher, the heartbeat and the sweeps each hold at
+# most one connection at a time; more threads than this wait their turn.
+POOL_MAX_SIZE = 10
 
 
 class Dialect(StrEnum):
@@ -93,29 +105,73 @@ class Transaction:
         return [tuple(row) for row in self._cursor.fetchall()]
 
 
+def open_pool(url: DatabaseUrl, wait_seconds: float, **connection: Any) -> ConnectionPool:
+    """A pool of autocommit connections to a PostgreSQL ``url``, each checked before use.
+
+    Fails with a StorageError naming the URL when no connection can be made within
+    ``wait_seconds`` (an outage at start-up is the operator's to fix, not to wait out).
+    """
+    pool: ConnectionPool = ConnectionPool(
+        url.target,
+        kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS, **connection},
+        min_size=1,
+        max_size=POOL_MAX_SIZE,
+        timeout=wait_seconds,
+        # A round trip per loan: connections a restart cut are dropped and replaced here
+        # instead of failing the transaction that drew them.
+        check=ConnectionPool.check_connection,
+        name=url.display,
+        open=False,
+    )
+    pool.open(wait=False)
+    try:
+        pool.wait(timeout=wait_seconds)
+    except PoolTimeout as exc:
+        pool.close()
+        raise StorageError(f"cannot connect to {url.display}: {exc}") from None
+    return pool
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why ``exc`` means the database cannot be used right now; None for other errors.
+
+    Drivers' own errors count too: LangGraph's savers raise them unwrapped.
+    """
+    if isinstance(exc, DatabaseUnavailableError):
+        return str(exc)
+    if isinstance(exc, psycopg.OperationalError | PoolTimeout):
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, sqlite3.OperationalError) and any(
+            word in str(exc) for word in ("locked", "busy", "unable to open", "disk I/O")):
+        return str(exc)
+    return None
+
+
 class Database:
-    def __init__(self, url: DatabaseUrl) -> None:
+    def __init__(self, url: DatabaseUrl, *, wait_seconds: float = WAIT_SECONDS) -> None:
         self.url = url
+        self.wait_seconds = wait_seconds
         self._local = threading.local()
         self._connections: list[tuple[threading.Thread, Any]] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._pool = open_pool(url, wait_seconds) if url.dialect is Dialect.POSTGRES else None
 
     @property
     def dialect(self) -> Dialect:
         return self.url.dialect
 
-    def _connection(self) -> Any:
+    def _sqlite_connection(self) -> sqlite3.Connection:
         if self._closed:
             raise StorageError(f"the store for {self.url.display} is closed")
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and not _is_broken(conn):
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
             return conn
-        conn = self._connect()
+        conn = connect_sqlite(self.url.target, self.wait_seconds)
         self._local.conn = conn
         me = threading.current_thread()
         # Threads come and go (request handlers); close what finished threads left behind
-        # so a long-running process does not pile up PostgreSQL connections.
+        # so a long-running process does not pile up connections.
         with self._lock:
             stale = [c for thread, c in self._connections if not thread.is_alive()]
             self._connections = [
@@ -128,43 +184,60 @@ class Database:
 
     @property
     def open_connections(self) -> int:
+        """Connections held: one per live thread that used SQLite, the pool's for PostgreSQL."""
+        if self._pool is not None:
+            return int(self._pool.get_stats()["pool_size"])
         with self._lock:
             return len(self._connections)
 
-    def _connect(self) -> Any:
-        if self.dialect is Dialect.SQLITE:
-            return connect_sqlite(self.url.target)
-        try:
-            return psycopg.connect(
-                self.url.target, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
-            )
-        except psycopg.OperationalError as exc:
-            raise StorageError(f"cannot connect to {self.url.display}: {exc}") from exc
+    @contextmanager
+    def _postgres_cursor(self, timeout: float | None = None) -> Iterator[Any]:
+        if self._closed or self._pool is None:
+            raise StorageError(f"the store for {self.url.display} is closed")
+        with self._pool.connection(timeout) as conn, conn.transaction(), \
+                conn.cursor() as cur:
+            yield cur
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:
         """A transaction that holds the database's write lock (SQLite) from its start."""
-        conn = self._connection()
-        if self.dialect is Dialect.POSTGRES:
-            with conn.transaction(), conn.cursor() as cur:
+        with self._outage_as_error():
+            if self.dialect is Dialect.POSTGRES:
+                with self._postgres_cursor() as cur:
+                    yield Transaction(cur, self.dialect)
+                return
+            # BEGIN IMMEDIATE takes the write lock up front; a deferred BEGIN that later
+            # upgrades can fail with SQLITE_BUSY without waiting for the busy timeout.
+            with _sqlite_transaction(self._sqlite_connection(), "BEGIN IMMEDIATE") as cur:
                 yield Transaction(cur, self.dialect)
-            return
-        # BEGIN IMMEDIATE takes the write lock up front; a deferred BEGIN that later
-        # upgrades can fail with SQLITE_BUSY without waiting for the busy timeout.
-        with _sqlite_transaction(conn, "BEGIN IMMEDIATE") as cur:
-            yield Transaction(cur, self.dialect)
 
     @contextmanager
-    def read(self) -> Iterator[Transaction]:
-        """A read-only transaction that sees one snapshot for all its statements."""
-        conn = self._connection()
-        if self.dialect is Dialect.POSTGRES:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    def read(self, timeout: float | None = None) -> Iterator[Transaction]:
+        """A read-only transaction that sees one snapshot for all its statements.
+
+        ``timeout`` bounds the wait for a PostgreSQL connection (default: the store's wait).
+        """
+        with self._outage_as_error():
+            if self.dialect is Dialect.POSTGRES:
+                with self._postgres_cursor(timeout) as cur:
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    yield Transaction(cur, self.dialect)
+                return
+            with _sqlite_transaction(self._sqlite_connection(), "BEGIN") as cur:
                 yield Transaction(cur, self.dialect)
-            return
-        with _sqlite_transaction(conn, "BEGIN") as cur:
-            yield Transaction(cur, self.dialect)
+
+    @contextmanager
+    def _outage_as_error(self) -> Iterator[None]:
+        try:
+            yield
+        except DatabaseUnavailableError:
+            raise
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            raise DatabaseUnavailableError(
+                f"the database {self.url.display} is unavailable: {reason}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -172,14 +245,16 @@ class Database:
             connections, self._connections = self._connections, []
         for _thread, conn in connections:
             conn.close()
+        if self._pool is not None:
+            self._pool.close()
 
 
-def connect_sqlite(path: str) -> sqlite3.Connection:
+def connect_sqlite(path: str, wait_seconds: float = WAIT_SECONDS) -> sqlite3.Connection:
     """A connection in autocommit mode (we issue BEGIN ourselves), WAL, busy timeout."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(
         path,
-        timeout=BUSY_TIMEOUT_SECONDS,
+        timeout=wait_seconds,
         isolation_level=None,
         # Each connection is used by the thread that made it; close() may run elsewhere.
         check_same_thread=False,
@@ -203,7 +278,3 @@ def _sqlite_transaction(conn: sqlite3.Connection, begin: str) -> Iterator[sqlite
         cur.execute("COMMIT")
     finally:
         cur.close()
-
-
-def _is_broken(conn: Any) -> bool:
-    return bool(getattr(conn, "broken", False))

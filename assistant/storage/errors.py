@@ -17,3 +17,8 @@ class UnknownProposalError(StorageError):
 
 class ProposalConflictError(StorageError):
     """A write that contradicts what is stored (same id, different call or arguments)."""
+
+
+class DatabaseUnavailableError(StorageError):
+    """The database cannot be used right now (down, restarting, or locked past the wait);
+    what was being written was not written."""

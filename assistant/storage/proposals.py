@@ -21,7 +21,7 @@ from assistant.storage.timestamps import db_time, parse_db_time, utc_now
 S = ProposalStatus
 
 # What set_status may do; executing/executed/failed/interrupted are reached only through
-# claim(), finish() and mark_interrupted().
+# claim(), finish(), record_late() and mark_interrupted().
 _DECISION_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     S.PENDING: frozenset({S.APPROVED, S.DENIED, S.EXPIRED, S.DENIED_BY_POLICY}),
     # An approval can lapse, or the policy re-check before execution can refuse it.
@@ -148,27 +148,30 @@ class ProposalStore:
         stored proposal's is refused: approvals are bound to the exact call (invariant 1d).
         """
         with self._db.write() as tx:
-            row = tx.one("SELECT args_hash FROM proposals WHERE id = ?", (approval.proposal_id,))
-            if row is None:
-                raise UnknownProposalError(approval.proposal_id)
-            if row[0] != approval.args_hash:
-                raise ProposalConflictError(
-                    f"approval by {approval.approver.user_id} is for args hash "
-                    f"{approval.args_hash[:12]}, but proposal {approval.proposal_id} has "
-                    f"{row[0][:12]}: a changed call needs a new approval"
-                )
-            if tx.one(
-                "SELECT 1 FROM approvals WHERE proposal_id = ? AND approver_id = ?",
-                (approval.proposal_id, approval.approver.user_id),
+            _require_same_call(tx, approval)
+            return _insert_approval(tx, approval)
+
+    def approve(self, approval: Approval, *, enough: bool) -> bool:
+        """Record a Confirm click that counts, together with what it does to the status:
+        the proposal must still be pending, and becomes approved when ``enough`` (this
+        approval completes what the policy requires). False, with nothing recorded, when
+        it is no longer pending or this approver is already recorded: of two approvers
+        racing on two replicas, the loser leaves no approval behind."""
+        with self._db.write() as tx:
+            _require_same_call(tx, approval)
+            # The conditional update comes first: on PostgreSQL it locks the row, so racing
+            # approvals of one proposal take their turns from here on.
+            if not tx.execute(
+                "UPDATE proposals SET status = ? WHERE id = ? AND status = ?",
+                ((S.APPROVED if enough else S.PENDING).value, approval.proposal_id,
+                 S.PENDING.value),
             ):
                 return False
-            tx.execute(
-                "INSERT INTO approvals (proposal_id, approver_id, approved, at, body) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (approval.proposal_id, approval.approver.user_id, int(approval.approved),
-                 db_time(approval.at), approval.model_dump_json()),
-            )
-        return True
+            if _insert_approval(tx, approval):
+                return True
+            tx.execute("UPDATE proposals SET status = ? WHERE id = ?",
+                       (S.PENDING.value, approval.proposal_id))
+        return False
 
     def set_status(
         self,
@@ -219,18 +222,34 @@ class ProposalStore:
 
         False if the claim is no longer executing (e.g. marked interrupted meanwhile).
         """
+        return self._end(proposal_id, result, now, "status = ?", (S.EXECUTING.value,))
+
+    def record_late(
+        self, proposal_id: str, result: ExecutionResult, now: datetime | None = None
+    ) -> bool:
+        """Record a result its executor could not write when the run ended (the database
+        was unavailable): executing, or interrupted by a sweep meanwhile, -> executed or
+        failed. Only the claim's own executor's result counts; False when there is nothing
+        to change (already recorded, or claimed by someone else)."""
+        if not result.executed_by:
+            raise ValueError(f"the result for {proposal_id} does not say who executed it")
+        return self._end(proposal_id, result, now, "status IN (?, ?) AND claimed_by = ?",
+                         (S.EXECUTING.value, S.INTERRUPTED.value, result.executed_by))
+
+    def _end(self, proposal_id: str, result: ExecutionResult, now: datetime | None,
+             condition: str, params: tuple[str, ...]) -> bool:
         status = _FINISHED_STATUS.get(result.status)
         if status is None:
-            raise ValueError(f"finish() records a run's outcome, not {result.status.value}")
+            raise ValueError(f"a claim ends with a run's outcome, not {result.status.value}")
         if result.proposal_id != proposal_id:
             raise ValueError(f"result is for {result.proposal_id}, not {proposal_id}")
         stored = result.model_copy(update={"output": str(self._redact(result.output))})
         with self._db.write() as tx:
             changed = tx.execute(
                 "UPDATE proposals SET status = ?, result = ?, finished_at = ? "
-                "WHERE id = ? AND status = ?",
+                f"WHERE id = ? AND {condition}",
                 (status.value, stored.model_dump_json(), db_time(now or utc_now()), proposal_id,
-                 S.EXECUTING.value),
+                 *params),
             )
             if not changed:
                 self._require(tx, proposal_id)
@@ -327,6 +346,34 @@ class ProposalStore:
             return []
         approvals = _approvals_by_proposal(tx, [row[0] for row in rows])
         return [_to_stored(row, approvals.get(row[0], ())) for row in rows]
+
+
+def _require_same_call(tx: Transaction, approval: Approval) -> None:
+    row = tx.one("SELECT args_hash FROM proposals WHERE id = ?", (approval.proposal_id,))
+    if row is None:
+        raise UnknownProposalError(approval.proposal_id)
+    if row[0] != approval.args_hash:
+        raise ProposalConflictError(
+            f"approval by {approval.approver.user_id} is for args hash "
+            f"{approval.args_hash[:12]}, but proposal {approval.proposal_id} has "
+            f"{row[0][:12]}: a changed call needs a new approval"
+        )
+
+
+def _insert_approval(tx: Transaction, approval: Approval) -> bool:
+    """False when this approver is already recorded: their first click counts."""
+    if tx.one(
+        "SELECT 1 FROM approvals WHERE proposal_id = ? AND approver_id = ?",
+        (approval.proposal_id, approval.approver.user_id),
+    ):
+        return False
+    tx.execute(
+        "INSERT INTO approvals (proposal_id, approver_id, approved, at, body) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (approval.proposal_id, approval.approver.user_id, int(approval.approved),
+         db_time(approval.at), approval.model_dump_json()),
+    )
+    return True
 
 
 def _approvals_by_proposal(

@@ -9,7 +9,7 @@ from typing import Any
 
 from assistant.storage.audit import AuditLog
 from assistant.storage.chain import AuditKey
-from assistant.storage.database import Database, Dialect, parse_db_url
+from assistant.storage.database import WAIT_SECONDS, Database, Dialect, parse_db_url
 from assistant.storage.executors import ExecutorRegistry
 from assistant.storage.messages import MessageStore
 from assistant.storage.proposals import ProposalStore
@@ -32,8 +32,14 @@ class Store:
 
     @property
     def open_connections(self) -> int:
-        """Connections held for live threads (one per thread that used the store)."""
+        """Connections held: one per live thread (SQLite), the pool's (PostgreSQL)."""
         return self._db.open_connections
+
+    def ping(self, timeout: float) -> None:
+        """Raise DatabaseUnavailableError unless the database answers within about
+        ``timeout`` seconds (PostgreSQL; SQLite readers do not wait for writers)."""
+        with self._db.read(timeout) as tx:
+            tx.one("SELECT 1")
 
     def close(self) -> None:
         self._db.close()
@@ -56,14 +62,16 @@ def open_store(
     *,
     clock: Callable[[], datetime] = utc_now,
     audit_key: AuditKey | None = None,
+    wait_seconds: float = WAIT_SECONDS,
 ) -> Store:
     """Open (and create or upgrade the schema of) the database at ``db_url``.
 
     ``redact`` is applied to everything the store keeps that could carry a secret; pass
     ``assistant.redaction.Redactor().redact_value``. ``clock`` stamps audit events.
     ``audit_key`` seals them (``assistant.storage.audit_key.audit_key_for(settings)``).
+    ``wait_seconds`` bounds each operation's wait for a lock or a connection.
     """
-    db = Database(parse_db_url(db_url))
+    db = Database(parse_db_url(db_url), wait_seconds=wait_seconds)
     try:
         migrate(db)
     except BaseException:

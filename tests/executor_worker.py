@@ -1,0 +1,59 @@
+"""A process that approves and executes one proposal, for tests that kill it mid-way.
+
+    python tests/executor_worker.py PROPOSAL_ID hang|then-wait
+
+The home and database come from the environment (OPSBOT_HOME...). The rollback it runs
+prints "running" and then either never returns (``hang``: killed mid-action), or applies
+and prints "ran", then waits for a line on stdin before the executor records the result
+(``then-wait``: the test takes a database lock first, so the process is killed while
+recording).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from assistant.config import Settings
+from assistant.executor import Executor
+from assistant.heartbeat import Heartbeat
+from assistant.models import Actor, Approval, ProposalStatus
+from assistant.policy.source import PolicySource
+from assistant.storage import new_executor_id, open_store
+from assistant.storage.spool import ResultSpool
+from tools.sandbox import SandboxBackend
+
+
+def main(pid: str, mode: str) -> None:
+    settings = Settings.from_env()
+    store = open_store(settings.db_url, lambda value: value,
+                       wait_seconds=settings.db_wait_seconds)
+    spool = ResultSpool(settings.spool_dir)
+    heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds, spool)
+    heartbeat.start()
+    backend = SandboxBackend.load("checkout-bad-deploy", settings.scenario_dir)
+    rollback = backend.rollback_deployment
+
+    def rollback_under_test(args: Any, approved_by: str | None = None) -> Any:
+        print("running", flush=True)
+        if mode == "hang":
+            time.sleep(600)
+        out = rollback(args, approved_by=approved_by)
+        print("ran", flush=True)
+        sys.stdin.readline()
+        return out
+
+    backend.rollback_deployment = rollback_under_test  # type: ignore[method-assign]
+    proposal = store.proposals.get(pid).proposal
+    store.proposals.add_approval(Approval(
+        proposal_id=pid, approver=Actor(user_id="U01ALICE"), args_hash=proposal.args_hash,
+        approved=True, at=backend.now()))
+    store.proposals.set_status(pid, ProposalStatus.APPROVED)
+    Executor(backend=backend, policies=PolicySource(settings.policy_dir), store=store,
+             redact=lambda text: text, executor_id=heartbeat.executor_id,
+             spool=spool).execute(pid)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

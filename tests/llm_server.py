@@ -152,6 +152,7 @@ class ScriptedLLM:
     forbidden: Sequence[str] = FORBIDDEN
     base_url: str = ""
     model: str = ""  # the model the probes describe; GET routes carry no model name
+    responder: Callable[[dict[str, Any]], Reply | Fail] | None = None  # after the script
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def play(self, *turns: Turn) -> None:
@@ -162,6 +163,8 @@ class ScriptedLLM:
         with self.lock:
             self.received.append(request)
             if not self.script:
+                if self.responder is not None:
+                    return self.responder
                 self.exhausted += 1
                 return None
             return self.script.pop(0)
@@ -265,22 +268,38 @@ def _handler(state: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def scripted_llm_server(*turns: Turn, server: Server = Server(),
-                        model: str = "") -> Iterator[ScriptedLLM]:
-    """Serve ``turns`` on 127.0.0.1 at a free port until the block ends."""
-    state = ScriptedLLM(script=list(turns), server=server, model=model)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+def scripted_llm_server(*turns: Turn, server: Server = Server(), model: str = "",
+                        responder: Callable[[dict[str, Any]], Reply | Fail] | None = None,
+                        port: int = 0) -> Iterator[ScriptedLLM]:
+    """Serve ``turns`` on 127.0.0.1 (at a free port unless given) until the block ends;
+    ``responder`` answers every request after them."""
+    state = ScriptedLLM(script=list(turns), server=server, model=model, responder=responder)
+    http = ThreadingHTTPServer(("127.0.0.1", port), _handler(state))
+    http.daemon_threads = True
+    state.base_url = f"http://127.0.0.1:{http.server_address[1]}/v1"
+    thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()
     try:
         yield state
     finally:
-        server.shutdown()
-        server.server_close()
+        http.shutdown()
+        http.server_close()
         thread.join(timeout=5)
+
+
+# The server the shipped cassettes were recorded against: llama.cpp-style, 16k context.
+REFERENCE_SERVER = Server("llamacpp", 16_384)
+
+
+@contextmanager
+def reference_llm_server(port: int = 0) -> Iterator[ScriptedLLM]:
+    """The deterministic reference model (tests/reference_model.py) behind the server."""
+    from reference_model import REFERENCE_MODEL, reference_reply
+
+    with scripted_llm_server(server=REFERENCE_SERVER, model=REFERENCE_MODEL,
+                             responder=reference_reply, port=port) as state:
+        yield state
 
 
 # --- a realistic question for the planner: the checkout crash loop in the sandbox ---------
@@ -354,3 +373,22 @@ def sandbox_runner(backend: SandboxBackend, ran: list[ToolCall]) -> ReadOnlyRunn
         return Observation(call=call, ok=True, text=out.text, data=out.data)
 
     return run
+
+
+def main() -> None:
+    """Serve the reference model until interrupted, for re-recording the cassettes:
+    ``python tests/llm_server.py --port 8089`` then, in the repository root,
+    ``OPENAI_BASE_URL=http://127.0.0.1:8089/v1 OPSBOT_LLM_MODEL=opsbot-reference
+    opsbot eval --planner llm --record evals/suites/checkout-bad-deploy.yaml``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8089)
+    port = parser.parse_args().port
+    with reference_llm_server(port) as state:
+        print(f"reference model on {state.base_url}", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

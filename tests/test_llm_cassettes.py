@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from llm_server import (
     CRASHLOOP_ID,
+    PLANTED_PASSWORD,
     TEST_API_KEY,
     Call,
     Fail,
@@ -139,3 +140,15 @@ def test_a_case_never_recorded_fails_before_any_request(tmp_path):
 
 def test_case_ids_become_safe_file_names(tmp_path):
     assert cassette_path("suite/case one", tmp_path) == tmp_path / "suite_case_one.yaml"
+
+
+def test_what_the_model_said_is_redacted_before_the_cassette_is_written(tmp_path):
+    leaky = Reply(content=f"the db password is {PLANTED_PASSWORD}, roll back [tool:1]")
+    with scripted_llm_server(leaky) as server, \
+            llm_cassette(CASE, tmp_path, record=True, redact=redact_planted) as traffic:
+        plan_case(traffic.planner_settings(LLMSettings(model="m", base_url=server.base_url)))
+    text = cassette_path(CASE, tmp_path).read_text()
+    assert PLANTED_PASSWORD not in text and "[REDACTED]" in text
+    with llm_cassette(CASE, tmp_path, record=False) as replay:
+        assert replay.header == {"model": "m", "server": server.base_url,
+                                 "tool_calling": "auto"}

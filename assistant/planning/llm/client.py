@@ -161,7 +161,8 @@ class OpenAIChat:
 
     def context_window(self) -> ContextWindow | None:
         """What the server says its context holds; None for OpenAI's service, where the
-        setting is the truth, and for servers that do not say."""
+        setting is the truth, and for servers that do not say. ``ServerUnreachable`` when
+        it does not answer."""
         settings = self._settings
         if settings.uses_openai_service or not settings.probe_context:
             return None

@@ -39,7 +39,7 @@ from assistant.planning.llm.context import (
 from assistant.planning.llm.framing import data_block
 from assistant.planning.llm.replies import ModelReply, chat_text, read_reply, split_reasoning
 from assistant.planning.llm.schemas import json_turn_format, json_turn_rules, tool_definitions
-from assistant.planning.llm.server_context import ContextWindow
+from assistant.planning.llm.server_context import ContextWindow, ServerUnreachable
 from assistant.planning.llm.settings import LLMSettings
 from assistant.planning.llm.tokens import TokenGauge
 from assistant.planning.offline import (
@@ -122,11 +122,7 @@ class LLMPlanner:
         if skipped is not None:
             return self._fall_back(loop, f"LLM endpoint skipped: {skipped}")
         started = self._clock()
-        try:
-            budget = self._prompt_budget()
-        except LLMUnavailable as exc:
-            self._breaker.trip(exc.reason)
-            return self._fall_back(loop, f"LLM endpoint unavailable: {exc.reason}")
+        budget = self._prompt_budget()
         definitions = tool_definitions(request.allowed_tools)
         if self._json_turns:
             self._use_json_turns(loop, definitions)
@@ -183,8 +179,11 @@ class LLMPlanner:
         """The prompt budget: the setting, or less when the server holds less."""
         settings = self._settings
         if not self._window_known:
-            self._window = self._model.context_window()
-            self._window_known = True
+            try:
+                self._window = self._model.context_window()
+                self._window_known = True
+            except ServerUnreachable:
+                pass  # the chat call says why; the next question asks again
         if self._window is None:
             return settings.context_tokens
         return max(1, min(settings.context_tokens,

@@ -32,6 +32,10 @@ OLLAMA_DEFAULT_CONTEXT = 4096
 _NUM_CTX = re.compile(r"^\s*num_ctx\s+(\d+)\s*$", re.MULTILINE)
 
 
+class ServerUnreachable(Exception):
+    """The server did not answer the probe at all; ask again next time."""
+
+
 @dataclass(frozen=True)
 class ContextWindow:
     tokens: int
@@ -90,7 +94,8 @@ def server_root(base_url: str) -> str:
 
 
 def probe_context_window(http: httpx.Client, base_url: str, model: str) -> ContextWindow | None:
-    """The first context length the server reports, trying each server's way in turn."""
+    """The first context length the server reports, trying each server's way in turn;
+    None when it reports none, ``ServerUnreachable`` when it does not answer."""
     root = server_root(base_url)
     probes: list[tuple[str, str, dict[str, Any] | None, Callable[[Any], int | None]]] = [
         ("GET", f"{base_url.rstrip('/')}/models", None,
@@ -103,8 +108,8 @@ def probe_context_window(http: httpx.Client, base_url: str, model: str) -> Conte
     for method, url, body, parse in probes:
         try:
             response = http.request(method, url, json=body)
-        except httpx.HTTPError:
-            return None  # nothing listening or too slow: the chat call will say so
+        except httpx.HTTPError as exc:
+            raise ServerUnreachable(str(exc)) from exc
         if response.status_code != 200:
             continue
         try:

@@ -57,10 +57,18 @@ _TEMPLATE_TOKENS = [
 ]
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _drop_format_character(match: re.Match[str]) -> str:
+    return "" if unicodedata.category(match.group()) == "Cf" else match.group()
+
+
 def _visible(text: str) -> str:
     """NFKC-folded text without format characters (category Cf: zero-width, bidi)."""
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+    if text.isascii():  # most tool output and runbooks: nothing to fold
+        return text
+    return _NON_ASCII.sub(_drop_format_character, unicodedata.normalize("NFKC", text))
 
 
 def neutralise(text: str) -> str:

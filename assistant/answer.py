@@ -18,6 +18,7 @@ _INTERESTING = re.compile(
 )
 MAX_QUOTE_LINES = 6
 SECTION_SNIPPET_CHARS = 400
+MODEL_READING_LABEL = "*The LLM's reading* (model output, not verified by opsbot):"
 
 
 def quote(text: str, limit: int = MAX_QUOTE_LINES) -> list[str]:
@@ -82,12 +83,14 @@ def describe_proposal(p: Proposal, index: int) -> list[str]:
 
 def compose_answer(plan: Plan, proposals: Sequence[Proposal]) -> str:
     out: list[str] = []
-    if plan.narrative:
-        out.append(plan.narrative.strip())
     if plan.observations:
         out.append("*What I found*")
         for obs in plan.observations:
             out.extend(_finding(obs))
+    if plan.narrative:
+        # The model's words can claim anything ("already approved and executed"): they
+        # follow what opsbot itself ran and are labelled as the model's.
+        out.append(f"{MODEL_READING_LABEL}\n{plan.narrative.strip()}")
     followed = plan.followed
     if plan.cited is not None:
         if followed is not None and followed.id != plan.cited.runbook_id:

@@ -174,6 +174,8 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             history=tuple(m.text for m in rt.store.messages.list(thread))[-HISTORY_MESSAGES:],
         )
         result = rt.planner.plan(request, run_read_only_for(actor, thread))
+        if result.reasoning:
+            audit("model_reasoning", None, thread, {"reasoning": list(result.reasoning)})
         return {"plan": rt.redact_value(result.model_dump(mode="json"))}
 
     def pin_rollback_target(call: ToolCall) -> ToolCall:

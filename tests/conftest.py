@@ -262,3 +262,18 @@ def built_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "assistant.cli", "index"], cwd=REPO, env=env,
                    check=True, capture_output=True, timeout=300)
     return home / "index"
+
+
+# --- LLM fixtures: a scripted OpenAI-compatible server on loopback (tests/llm_server.py). ---
+
+
+@pytest.fixture
+def llm() -> Iterator[Any]:
+    """A scripted server; the test fails if a planted secret reached it or the planner made
+    more calls than the script has."""
+    from llm_server import scripted_llm_server
+
+    with scripted_llm_server() as server:
+        yield server
+        assert server.leaks() == [], "a planted secret reached the model"
+        assert server.exhausted == 0, "the planner made more calls than the script has"

@@ -6,6 +6,11 @@ the script: a reply (text and/or tool calls, arguments possibly malformed), an H
 (429 with Retry-After, 500), or a stall longer than the client's timeout. Every request is
 kept, and ``leaks()`` lists any forbidden string (a password, a bearer token) that arrived
 anywhere in a request body or in a header other than the client's own API key.
+
+``Server`` says which real server it stands in for when asked about itself: the context
+length in the shape vLLM (``/v1/models``), llama.cpp (``/props``), Ollama (``/api/ps``,
+``/api/show``) or LM Studio (``/api/v0/models/...``) report it. Those probes never consume
+a scripted turn.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from assistant.models import RetrievalHit, ToolCall
 from assistant.planning.entities import link_entities
+from assistant.planning.llm import LLMPlanner, LLMSettings, build_llm_planner
 from assistant.planning.offline import Observation, PlanRequest, ReadOnlyRunner
 from assistant.retrieval.markdown import parse_runbook
 from tools.backend import ToolFailure, run_tool
@@ -37,15 +45,20 @@ TEST_API_KEY = "sk-test-opsbot-0000"
 
 @dataclass(frozen=True)
 class Call:
-    """A tool call in a scripted reply; ``arguments`` may be a dict or raw (bad) JSON text."""
+    """A tool call in a scripted reply; ``arguments`` may be a dict or raw (bad) JSON text.
+    ``id``: None numbers it, "" leaves it out (as some local servers do)."""
 
     name: str
     arguments: dict[str, Any] | str
+    id: str | None = None
 
     def wire(self, index: int) -> dict[str, Any]:
         args = self.arguments if isinstance(self.arguments, str) else json.dumps(self.arguments)
-        return {"id": f"call_{index}", "type": "function",
-                "function": {"name": self.name, "arguments": args}}
+        call: dict[str, Any] = {"type": "function",
+                                "function": {"name": self.name, "arguments": args}}
+        if self.id != "":
+            call["id"] = self.id or f"call_{index}"
+        return call
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,50 @@ class Reply:
     prompt_tokens: int | None = None  # None: reported as the request's bytes / 4
     completion_tokens: int = 20
     usage: bool = True  # some servers report no usage at all
+    finish_reason: str | None = None  # None: "tool_calls" with calls, else "stop"
+    message_fields: tuple[tuple[str, Any], ...] = ()  # e.g. (("reasoning_content", "..."),)
+
+
+@dataclass(frozen=True)
+class Server:
+    """What the server reports about itself. ``kind``: openai (nothing beyond the model
+    list), vllm, llamacpp, ollama (``/api/show`` only), ollama-loaded (``/api/ps`` too),
+    lmstudio."""
+
+    kind: str = "openai"
+    context_length: int = 0
+    num_ctx: int | None = None  # Ollama: a Modelfile's PARAMETER num_ctx
+
+
+def _probe_answer(server: Server, method: str, path: str, model: str) -> dict[str, Any] | None:
+    """The JSON a real server of ``server.kind`` gives for one of its self-description
+    routes, or None for a 404. Shapes from each server's documentation (see module doc of
+    assistant/planning/llm/server_context.py)."""
+    kind, window = server.kind, server.context_length
+    if (method, path) == ("GET", "/v1/models"):
+        card: dict[str, Any] = {"id": model or "served-model", "object": "model",
+                                "created": 1_700_000_000, "owned_by": kind}
+        if kind == "vllm":
+            card |= {"root": model, "parent": None, "max_model_len": window}
+        return {"object": "list", "data": [card]}
+    if kind == "llamacpp" and (method, path) == ("GET", "/props"):
+        return {"default_generation_settings": {"n_ctx": window, "params": {"n_predict": -1}},
+                "total_slots": 1, "model_path": "/models/model.gguf",
+                "chat_template_caps": {"supports_tools": True}}
+    if kind == "ollama-loaded" and (method, path) == ("GET", "/api/ps"):
+        return {"models": [{"name": model, "model": model, "size": 5_137_025_024,
+                            "context_length": window}]}
+    if kind.startswith("ollama") and (method, path) == ("POST", "/api/show"):
+        parameters = 'stop "<|eot_id|>"' + (f"\nnum_ctx {server.num_ctx}"
+                                            if server.num_ctx else "")
+        return {"modelfile": "FROM llama3.1", "parameters": parameters,
+                "details": {"family": "llama", "parameter_size": "8.0B"},
+                "model_info": {"general.architecture": "llama",
+                               "llama.context_length": 131_072}}
+    if kind == "lmstudio" and method == "GET" and path.startswith("/api/v0/models/"):
+        return {"id": model, "object": "model", "type": "llm", "state": "loaded",
+                "max_context_length": 32_768, "loaded_context_length": window}
+    return None
 
 
 @dataclass(frozen=True)
@@ -89,9 +146,13 @@ class ScriptedLLM:
 
     script: list[Turn] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    probes: list[Received] = field(default_factory=list)  # self-description requests
+    server: Server = Server()
     exhausted: int = 0  # requests that came after the script ran out
     forbidden: Sequence[str] = FORBIDDEN
     base_url: str = ""
+    model: str = ""  # the model the probes describe; GET routes carry no model name
+    responder: Callable[[dict[str, Any]], Reply | Fail] | None = None  # after the script
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def play(self, *turns: Turn) -> None:
@@ -102,13 +163,15 @@ class ScriptedLLM:
         with self.lock:
             self.received.append(request)
             if not self.script:
+                if self.responder is not None:
+                    return self.responder
                 self.exhausted += 1
                 return None
             return self.script.pop(0)
 
     def leaks(self) -> list[str]:
         found = []
-        for number, request in enumerate(self.received, 1):
+        for number, request in enumerate([*self.received, *self.probes], 1):
             headers = {k: v for k, v in request.headers.items()
                        if not (k.lower() == "authorization" and v == f"Bearer {TEST_API_KEY}")}
             text = request.raw + json.dumps(headers)
@@ -124,16 +187,17 @@ class ScriptedLLM:
 
 def _completion(body: dict[str, Any], reply: Reply, raw_size: int) -> dict[str, Any]:
     calls = [c.wire(i) for i, c in enumerate(reply.calls, 1)]
-    message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content,
+                               **dict(reply.message_fields)}
     if calls:
         message["tool_calls"] = calls
+    finish = reply.finish_reason or ("tool_calls" if calls else "stop")
     out: dict[str, Any] = {
         "id": "chatcmpl-scripted",
         "object": "chat.completion",
         "created": 1_700_000_000,
         "model": body.get("model", "scripted"),
-        "choices": [{"index": 0, "message": message,
-                     "finish_reason": "tool_calls" if calls else "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
     }
     if reply.usage:
         prompt = reply.prompt_tokens if reply.prompt_tokens is not None else raw_size // 4
@@ -161,8 +225,24 @@ def _handler(state: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test): nothing to answer
 
+        def _probe(self, method: str, raw: str) -> None:
+            body = json.loads(raw or "{}")
+            state.probes.append(Received(self.path, dict(self.headers.items()), body, raw))
+            answer = _probe_answer(state.server, method, self.path.rstrip("/"),
+                                   str(body.get("model") or state.model))
+            if answer is None:
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+            else:
+                self._send(200, answer)
+
+        def do_GET(self) -> None:
+            self._probe("GET", "")
+
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+            if self.path.rstrip("/") == "/api/show":
+                self._probe("POST", raw)
+                return
             request = Received(self.path, dict(self.headers.items()), json.loads(raw or "{}"),
                                raw)
             if self.path.rstrip("/") != "/v1/chat/completions":
@@ -188,27 +268,60 @@ def _handler(state: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def scripted_llm_server(*turns: Turn) -> Iterator[ScriptedLLM]:
-    """Serve ``turns`` on 127.0.0.1 at a free port until the block ends."""
-    state = ScriptedLLM(script=list(turns))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+def scripted_llm_server(*turns: Turn, server: Server = Server(), model: str = "",
+                        responder: Callable[[dict[str, Any]], Reply | Fail] | None = None,
+                        port: int = 0) -> Iterator[ScriptedLLM]:
+    """Serve ``turns`` on 127.0.0.1 (at a free port unless given) until the block ends;
+    ``responder`` answers every request after them."""
+    state = ScriptedLLM(script=list(turns), server=server, model=model, responder=responder)
+    http = ThreadingHTTPServer(("127.0.0.1", port), _handler(state))
+    http.daemon_threads = True
+    state.base_url = f"http://127.0.0.1:{http.server_address[1]}/v1"
+    thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()
     try:
         yield state
     finally:
-        server.shutdown()
-        server.server_close()
+        http.shutdown()
+        http.server_close()
         thread.join(timeout=5)
+
+
+# The server the shipped cassettes were recorded against: llama.cpp-style, 16k context.
+REFERENCE_SERVER = Server("llamacpp", 16_384)
+
+
+@contextmanager
+def reference_llm_server(port: int = 0) -> Iterator[ScriptedLLM]:
+    """The deterministic reference model (tests/reference_model.py) behind the server."""
+    from reference_model import REFERENCE_MODEL, reference_reply
+
+    with scripted_llm_server(server=REFERENCE_SERVER, model=REFERENCE_MODEL,
+                             responder=reference_reply, port=port) as state:
+        yield state
 
 
 # --- a realistic question for the planner: the checkout crash loop in the sandbox ---------
 
 REPO = Path(__file__).resolve().parent.parent
 CRASHLOOP_ID = "k8s-crashloop-after-deploy"
+
+
+def planner_for(server: ScriptedLLM, sleeps: list[float] | None = None,
+                **overrides: Any) -> LLMPlanner:
+    """An LLM planner on ``server`` with short timeouts; ``sleeps`` records retry waits."""
+    tuning: dict[str, Any] = {"timeout_seconds": 2.0, "retry_after_cap_seconds": 0.25}
+    settings = LLMSettings(model="scripted-model", base_url=server.base_url,
+                           api_key=SecretStr(TEST_API_KEY), **(tuning | overrides))
+    record = sleeps.append if sleeps is not None else (lambda _: None)
+    return build_llm_planner(settings, redact_planted, sleep=record)
+
+
+def tool_messages(server: ScriptedLLM, index: int = -1) -> list[str]:
+    """The tool results the planner sent in one request."""
+    return [m["content"] for m in server.received[index].body["messages"]
+            if m["role"] == "tool"]
 
 
 def redact_planted(text: str) -> str:
@@ -260,3 +373,22 @@ def sandbox_runner(backend: SandboxBackend, ran: list[ToolCall]) -> ReadOnlyRunn
         return Observation(call=call, ok=True, text=out.text, data=out.data)
 
     return run
+
+
+def main() -> None:
+    """Serve the reference model until interrupted, for re-recording the cassettes:
+    ``python tests/llm_server.py --port 8089`` then, in the repository root,
+    ``OPENAI_BASE_URL=http://127.0.0.1:8089/v1 OPSBOT_LLM_MODEL=opsbot-reference
+    opsbot eval --planner llm --record evals/suites/checkout-bad-deploy.yaml``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8089)
+    port = parser.parse_args().port
+    with reference_llm_server(port) as state:
+        print(f"reference model on {state.base_url}", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

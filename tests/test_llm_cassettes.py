@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from llm_server import (
     CRASHLOOP_ID,
+    PLANTED_PASSWORD,
     TEST_API_KEY,
     Call,
     Fail,
@@ -68,9 +69,11 @@ def test_a_recorded_case_replays_without_the_server(tmp_path):
         settings = traffic.planner_settings(REPLAY_SETTINGS)
         replayed = plan_case(settings)
     assert (settings.context_tokens, settings.completion_tokens) == (7000, 300)
-    assert traffic.cassette.play_count == 3  # the 429 was not kept: nothing to wait for
+    chats = [r for r in traffic.requests if '"messages"' in r]
+    assert len(chats) == 3  # the 429 was not kept: nothing to wait for
+    assert traffic.cassette.play_count == len(traffic.requests)  # the rest: server probes
     assert replayed == recorded
-    assert len(traffic.requests) == 3 and "list_pods" in traffic.requests[1]
+    assert "list_pods" in chats[1]
 
 
 def test_replaying_with_other_prompt_limits_is_a_miss(tmp_path):
@@ -99,9 +102,8 @@ def test_the_requests_of_a_recording_are_available_for_leak_checks(tmp_path):
     with scripted_llm_server(*SCRIPT[1:]) as server, \
             llm_cassette(CASE, tmp_path, record=True) as traffic:
         plan_case(LLMSettings(model="m", base_url=server.base_url))
-        sent = traffic.requests
-    assert [json.loads(r)["messages"] for r in sent] == [
-        r.body["messages"] for r in server.received]
+        sent = [json.loads(r) for r in traffic.requests if '"messages"' in r]
+    assert [r["messages"] for r in sent] == [r.body["messages"] for r in server.received]
 
 
 def test_recording_needs_an_endpoint_and_replay_needs_none():
@@ -138,3 +140,15 @@ def test_a_case_never_recorded_fails_before_any_request(tmp_path):
 
 def test_case_ids_become_safe_file_names(tmp_path):
     assert cassette_path("suite/case one", tmp_path) == tmp_path / "suite_case_one.yaml"
+
+
+def test_what_the_model_said_is_redacted_before_the_cassette_is_written(tmp_path):
+    leaky = Reply(content=f"the db password is {PLANTED_PASSWORD}, roll back [tool:1]")
+    with scripted_llm_server(leaky) as server, \
+            llm_cassette(CASE, tmp_path, record=True, redact=redact_planted) as traffic:
+        plan_case(traffic.planner_settings(LLMSettings(model="m", base_url=server.base_url)))
+    text = cassette_path(CASE, tmp_path).read_text()
+    assert PLANTED_PASSWORD not in text and "[REDACTED]" in text
+    with llm_cassette(CASE, tmp_path, record=False) as replay:
+        assert replay.header == {"model": "m", "server": server.base_url,
+                                 "tool_calling": "auto"}

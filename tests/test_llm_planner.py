@@ -6,8 +6,6 @@ Every test's server checks each request it received for the planted secrets.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from llm_server import (
@@ -18,13 +16,14 @@ from llm_server import (
     Call,
     Fail,
     Reply,
-    ScriptedLLM,
     Stall,
     crashloop_request,
     redact_planted,
     sandbox_runner,
     scripted_llm_server,
+    tool_messages,
 )
+from llm_server import planner_for as planner
 from pydantic import SecretStr
 
 from assistant.models import ToolCall
@@ -40,28 +39,6 @@ ROLLBACK = Call("rollback_deployment", {**CHECKOUT, "revision": None,
 FINAL = Reply(content=f"checkout 42 crash-loops on a missing setting [tool:2]; roll back "
                       f"{MITIGATION}.")
 READ_ONLY = frozenset(n for n, s in CATALOG.items() if s.read_only)
-
-
-@pytest.fixture
-def llm() -> Iterator[ScriptedLLM]:
-    with scripted_llm_server() as server:
-        yield server
-        assert server.leaks() == [], "a planted secret reached the model"
-        assert server.exhausted == 0, "the planner made more calls than the script has"
-
-
-def planner(server: ScriptedLLM, sleeps: list[float] | None = None,
-            **overrides: Any) -> LLMPlanner:
-    tuning: dict[str, Any] = {"timeout_seconds": 2.0, "retry_after_cap_seconds": 0.25}
-    settings = LLMSettings(model="scripted-model", base_url=server.base_url,
-                           api_key=SecretStr(TEST_API_KEY), **(tuning | overrides))
-    record = sleeps.append if sleeps is not None else (lambda _: None)
-    return build_llm_planner(settings, redact_planted, sleep=record)
-
-
-def tool_messages(server: ScriptedLLM, index: int = -1) -> list[str]:
-    return [m["content"] for m in server.received[index].body["messages"]
-            if m["role"] == "tool"]
 
 
 def test_read_only_calls_run_and_mutating_calls_only_become_candidates(llm):

@@ -61,6 +61,12 @@ def test_tuning_variables_are_read():
      "greater than or equal to 256 (got '100')"),
     ({"OPSBOT_LLM_TIMEOUT": "-1"}, "OPSBOT_LLM_TIMEOUT", "greater than 0"),
     ({"OPENAI_BASE_URL": "localhost:11434"}, "OPENAI_BASE_URL", "not an http(s) URL"),
+    ({"OPSBOT_LLM_TOOL_CALLING": "xml"}, "OPSBOT_LLM_TOOL_CALLING",
+     "Input should be 'auto' or 'json' (got 'xml')"),
+    ({"OPSBOT_LLM_PROBE_CONTEXT": "maybe"}, "OPSBOT_LLM_PROBE_CONTEXT",
+     "valid boolean, unable to interpret input (got 'maybe')"),
+    ({"OPSBOT_LLM_BREAKER_SECONDS": "-5"}, "OPSBOT_LLM_BREAKER_SECONDS",
+     "greater than or equal to 0"),
 ])
 def test_bad_settings_name_the_variable(extra, field, message):
     env = {"OPENAI_API_KEY": "sk-x", "OPSBOT_LLM_MODEL": "m", **extra}
@@ -68,3 +74,13 @@ def test_bad_settings_name_the_variable(extra, field, message):
         LLMSettings.from_env(env)
     assert err.value.field == field and err.value.source == "environment"
     assert message in str(err.value)
+
+
+def test_endpoint_behaviour_switches_are_read():
+    settings = LLMSettings.from_env({
+        "OPENAI_BASE_URL": "http://localhost:11434/v1", "OPSBOT_LLM_MODEL": "gemma2:2b",
+        "OPSBOT_LLM_TOOL_CALLING": "json", "OPSBOT_LLM_PROBE_CONTEXT": "false",
+        "OPSBOT_LLM_BREAKER_SECONDS": "15"})
+    assert settings is not None
+    assert (settings.tool_calling, settings.probe_context, settings.breaker_seconds) == (
+        "json", False, 15.0)

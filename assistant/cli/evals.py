@@ -32,6 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--record", action="store_true",
                    help="with --planner llm: call the endpoint in OPENAI_* and (re)write the "
                         "cassettes under evals/cassettes/<suite>/<case>.yaml")
+    p.add_argument("--cassettes", type=Path, metavar="DIR",
+                   help="with --planner llm: the cassette folder to replay from or record "
+                        "into (default: evals/cassettes), e.g. to record your own endpoint "
+                        "beside the shipped recordings and --compare the two reports")
     p.add_argument("--monitoring", choices=("sandbox", "real"), default="sandbox",
                    help="sandbox = simulated metrics and alerts (default); real = start "
                         "Debian's Prometheus and Alertmanager on loopback, load each "
@@ -82,12 +86,14 @@ def _planning(args: argparse.Namespace) -> PlanningFactory:
     from assistant.evaluation import offline_planning
 
     if args.planner == "offline":
-        if args.record:
-            raise InputError("--record only applies to --planner llm", field="--record")
+        for flag, given in (("--record", args.record), ("--cassettes", args.cassettes)):
+            if given:
+                raise InputError(f"{flag} only applies to --planner llm", field=flag)
         return offline_planning
     from assistant.evaluation.llm_planning import cassette_planning
+    from assistant.planning.llm.cassettes import CASSETTE_DIR
 
-    return cassette_planning(record=args.record)
+    return cassette_planning(record=args.record, cassette_dir=args.cassettes or CASSETTE_DIR)
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ def cassette_planning(record: bool, cassette_dir: Path = CASSETTE_DIR) -> Planni
     @contextmanager
     def planning(suite: Suite, case: Case,
                  redact: Callable[[str], str]) -> Iterator[CasePlanning]:
-        with llm_cassette(case.id, cassette_dir / suite.name, record) as traffic:
+        with llm_cassette(case.id, cassette_dir / suite.name, record, redact) as traffic:
             planner = build_llm_planner(traffic.planner_settings(settings), redact,
                                         fallback=OfflinePlanner())
             yield _CassettePlanning(planner, traffic)

@@ -56,7 +56,8 @@ class Plan(BaseModel):
     candidates: tuple[PlannedCall, ...] = ()
     ask_back: str | None = None
     notes: tuple[str, ...] = ()
-    narrative: str | None = None  # an LLM planner's own diagnosis, shown before findings
+    narrative: str | None = None  # an LLM planner's own diagnosis, labelled as the model's
+    reasoning: tuple[str, ...] = ()  # the model's reasoning text: audited, never shown
     planner: str = "offline"
     llm_calls: int = 0
     prompt_tokens: int = 0

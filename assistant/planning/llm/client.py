@@ -4,18 +4,23 @@ The SDK's own retries are off so that one policy applies: 429, 408/409, 5xx, tim
 connection errors are retried with tenacity, waiting what the server's Retry-After says
 (capped) or else an exponential back-off with jitter, never past the planner's deadline.
 When that is used up, or the endpoint refuses for good (bad key, unknown model),
-``LLMUnavailable`` says why and the planner falls back to runbook steps. Anything that is
-not an API error (a bug, a cassette that does not match) propagates unchanged.
+``LLMUnavailable`` says why and the planner falls back to runbook steps. A server that
+rejects the ``tools`` parameter itself (Ollama for a model without tool support, llama.cpp
+without ``--jinja``, vLLM without ``--enable-auto-tool-choice``) raises ``ToolsUnsupported``
+instead, so the planner can ask for JSON turns. Anything that is not an API error (a bug,
+a cassette that does not match) propagates unchanged.
 """
 
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import httpx
 import openai
 from tenacity import (
     RetryCallState,
@@ -27,11 +32,27 @@ from tenacity import (
 )
 
 from assistant.planning.llm.calls import ToolRequest
+from assistant.planning.llm.server_context import ContextWindow, probe_context_window
 from assistant.planning.llm.settings import LLMSettings
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _RETRY_STATUSES = frozenset({408, 409, 429})
 _ERROR_TEXT_CHARS = 200
+# How servers say "this model/server cannot take tools" (ollama/ollama server/routes.go,
+# llama.cpp tools/server/utils.hpp, vllm entrypoints/openai/serving_chat.py).
+_NO_TOOLS = re.compile(r"does not support tools|tools? (?:are|is)? ?not supported|"
+                       r"tools param requires --jinja|enable-auto-tool-choice|"
+                       r"tool.?choice.{0,40}not supported", re.IGNORECASE)
+_NO_TOOLS_STATUSES = frozenset({400, 422, 500, 501})
+PROBE_TIMEOUT_SECONDS = 5.0
+
+
+class ToolsUnsupported(Exception):
+    """The server refused the ``tools`` parameter; ``reason`` is its own words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class LLMUnavailable(Exception):
@@ -49,14 +70,25 @@ class ChatReply:
     prompt_tokens: int | None  # None when the server reports no usage
     completion_tokens: int | None
     finish_reason: str | None
+    reasoning: str | None = None  # a separate reasoning field, as some servers send
 
 
 class ChatModel(Protocol):
     def complete(self, messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]],
-                 *, time_left: float) -> ChatReply: ...
+                 *, time_left: float,
+                 response_format: dict[str, Any] | None = None) -> ChatReply: ...
+
+    def context_window(self) -> ContextWindow | None: ...
+
+
+def refuses_tools(exc: BaseException) -> bool:
+    return (isinstance(exc, openai.APIStatusError) and exc.status_code in _NO_TOOLS_STATUSES
+            and bool(_NO_TOOLS.search(str(exc.message))))
 
 
 def is_transient(exc: BaseException) -> bool:
+    if refuses_tools(exc):
+        return False
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in _RETRY_STATUSES or exc.status_code >= 500
     return isinstance(exc, openai.APIConnectionError)  # includes APITimeoutError
@@ -127,8 +159,22 @@ class OpenAIChat:
         self._limit_param = ("max_completion_tokens" if settings.uses_openai_service
                              else "max_tokens")
 
+    def context_window(self) -> ContextWindow | None:
+        """What the server says its context holds; None for OpenAI's service, where the
+        setting is the truth, and for servers that do not say. ``ServerUnreachable`` when
+        it does not answer."""
+        settings = self._settings
+        if settings.uses_openai_service or not settings.probe_context:
+            return None
+        headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+        timeout = min(settings.timeout_seconds, PROBE_TIMEOUT_SECONDS)
+        with httpx.Client(timeout=timeout, headers=headers) as http:
+            return probe_context_window(http, settings.base_url or OPENAI_DEFAULT_BASE_URL,
+                                        settings.model)
+
     def complete(self, messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]],
-                 *, time_left: float) -> ChatReply:
+                 *, time_left: float,
+                 response_format: dict[str, Any] | None = None) -> ChatReply:
         settings = self._settings
         deadline = time.monotonic() + time_left
         retrying = Retrying(
@@ -142,6 +188,8 @@ class OpenAIChat:
         def attempt() -> Any:
             timeout = max(0.1, min(settings.timeout_seconds, deadline - time.monotonic()))
             extra: dict[str, Any] = {"tools": list(tools)} if tools else {}
+            if response_format is not None:
+                extra["response_format"] = response_format
             return self._sdk.chat.completions.create(
                 model=settings.model,
                 messages=list(messages),  # type: ignore[arg-type]
@@ -153,6 +201,8 @@ class OpenAIChat:
         try:
             response = retrying(attempt)
         except openai.APIError as exc:
+            if refuses_tools(exc):
+                raise ToolsUnsupported(describe(exc, 1)) from exc
             raise LLMUnavailable(describe(exc, retrying.statistics.get("attempt_number", 1))
                                  ) from exc
         return _reply(response)
@@ -164,10 +214,10 @@ def _reply(response: Any) -> ChatReply:
     choice = response.choices[0]
     message = choice.message
     calls = []
-    for index, call in enumerate(message.tool_calls or (), 1):
+    for call in message.tool_calls or ():
         function = getattr(call, "function", None)
         calls.append(ToolRequest(
-            id=call.id or f"call_{index}",  # some local servers leave ids out
+            id=call.id or "",  # some local servers leave ids out: the planner assigns one
             name=function.name if function is not None else str(getattr(call, "type", "")),
             arguments=function.arguments if function is not None else "",
         ))
@@ -178,4 +228,15 @@ def _reply(response: Any) -> ChatReply:
         prompt_tokens=usage.prompt_tokens if usage else None,
         completion_tokens=usage.completion_tokens if usage else None,
         finish_reason=choice.finish_reason,
+        reasoning=_reasoning_field(message),
     )
+
+
+def _reasoning_field(message: Any) -> str | None:
+    """vLLM and DeepSeek send ``reasoning_content``; Ollama and newer vLLM ``reasoning``."""
+    extra = getattr(message, "model_extra", None) or {}
+    for key in ("reasoning_content", "reasoning"):
+        value = extra.get(key, getattr(message, key, None))
+        if isinstance(value, str) and value.strip():
+            return value
+    return None

@@ -47,7 +47,10 @@ def opening_messages(request: PlanRequest) -> list[PromptMessage]:
     blocks.append(_inventory_block(request.inventory, request.linking.entities))
     blocks.extend(_runbook_blocks(request.hits, request.runbooks))
     blocks.extend(_history_blocks(request.history, request.question))
-    blocks.append(Block.fixed(f"Question: {request.question.strip()}"))
+    # The question can carry text nobody in the thread wrote (an alert's annotations), so
+    # it is framed like any other data; it says what to find out, never what to run.
+    blocks.append(Block.fixed("Question:\n" + data_block("question", "question",
+                                                        request.question)))
     return [PromptMessage("system", [Block.fixed(SYSTEM_PROMPT)]),
             PromptMessage("user", blocks)]
 

@@ -4,9 +4,14 @@ The model sees only the tools the asking user may request. Read-only calls run t
 engine's ``run_read_only`` (policy, tool, redaction) and their output goes back to the
 model; mutating calls become candidates that policy and a human decide on later. Invalid
 calls get the validation error back once; a second invalid call to that tool is dropped
-and noted. The loop stops at the step, wall-time, token or context budget, or when the
-model keeps repeating identical calls. If the endpoint stays down, the offline planner
-answers instead and the plan says so.
+and noted. The loop stops at the step, wall-time, token or context budget, when the model
+keeps repeating identical calls, or after turns in a row that bring nothing new (no new
+evidence, no new proposal, no answer); it then answers with the evidence gathered so far.
+A reply cut at the completion limit gets one request for a shorter one; an empty reply
+gets one nudge. Replies are read by ``replies.read_reply`` whatever shape the server gave
+them; reasoning never reaches people (the plan keeps it, redacted, for the audit log).
+If the endpoint stays down, the offline planner answers instead and the plan says so, and
+the breaker skips the endpoint for a while so the next questions do not wait on it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from assistant.planning.llm.breaker import CircuitBreaker
 from assistant.planning.llm.budget import (
     Block,
     ContextBudgetExceeded,
@@ -23,7 +29,7 @@ from assistant.planning.llm.budget import (
 )
 from assistant.planning.llm.calls import InvalidCall, ToolRequest, ValidCall, interpret
 from assistant.planning.llm.citations import cited_hit, cited_runbook, find_citations
-from assistant.planning.llm.client import ChatModel, ChatReply, LLMUnavailable
+from assistant.planning.llm.client import ChatModel, ChatReply, LLMUnavailable, ToolsUnsupported
 from assistant.planning.llm.context import (
     demote,
     opening_messages,
@@ -31,7 +37,9 @@ from assistant.planning.llm.context import (
     tool_source,
 )
 from assistant.planning.llm.framing import data_block
-from assistant.planning.llm.schemas import tool_definitions
+from assistant.planning.llm.replies import ModelReply, chat_text, read_reply, split_reasoning
+from assistant.planning.llm.schemas import json_turn_format, json_turn_rules, tool_definitions
+from assistant.planning.llm.server_context import ContextWindow, ServerUnreachable
 from assistant.planning.llm.settings import LLMSettings
 from assistant.planning.llm.tokens import TokenGauge
 from assistant.planning.offline import (
@@ -46,6 +54,12 @@ from assistant.planning.offline import (
 from tools.catalog import CATALOG
 
 MAX_REPEATS = 2  # identical calls answered from the earlier result before the loop stops
+MAX_IDLE_TURNS = 3  # turns in a row without new evidence, proposal or answer
+MODEL_REASON_LABEL = "the LLM's reason, not verified by opsbot"
+SHORTER_PLEASE = ("Your reply was cut off at the {limit}-token limit and was discarded. "
+                  "Reply again, shorter: at most two tool calls, or a brief answer.")
+EMPTY_NUDGE = ("Your reply was empty. Call a tool, or answer the question now from the "
+               "evidence above.")
 
 
 @dataclass
@@ -62,6 +76,11 @@ class _Loop:
     seen: dict[str, str] = field(default_factory=dict)  # args hash -> source tag of its result
     repaired: set[str] = field(default_factory=set)  # tools already given their repair
     repeats: int = 0
+    idle: int = 0  # turns in a row that brought nothing new
+    asked_shorter: bool = False
+    nudged: bool = False
+    call_ids: set[str] = field(default_factory=set)
+    reasoning: list[str] = field(default_factory=list)
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -72,7 +91,9 @@ class LLMPlanner:
     """``Planner`` backed by a chat model; falls back to ``fallback`` when it is unreachable.
 
     ``redact`` is applied to every message right before it is sent (the engine redacts its
-    inputs already; this is the last gate). ``clock`` is injectable for tests.
+    inputs already; this is the last gate). ``clock`` is injectable for tests. What the
+    planner learns about its endpoint (its context window, that it refuses tools, that it
+    just failed) is kept for the planner's lifetime, i.e. per endpoint.
     """
 
     def __init__(
@@ -89,27 +110,40 @@ class LLMPlanner:
         self._redact = redact
         self._fallback = fallback or OfflinePlanner()
         self._clock = clock
+        self._breaker = CircuitBreaker(settings.breaker_seconds, clock)
+        self._json_turns = settings.tool_calling == "json"
+        self._window: ContextWindow | None = None
+        self._window_known = False
 
     def plan(self, request: PlanRequest, run_read_only: ReadOnlyRunner) -> Plan:
         settings = self._settings
         loop = _Loop(request, run_read_only, opening_messages(request))
-        tools = tool_definitions(request.allowed_tools)
+        skipped = self._breaker.why_open()
+        if skipped is not None:
+            return self._fall_back(loop, f"LLM endpoint skipped: {skipped}")
+        started = self._clock()
+        budget = self._prompt_budget()
+        definitions = tool_definitions(request.allowed_tools)
+        if self._json_turns:
+            self._use_json_turns(loop, definitions)
         # Calibrated per question, so a question's prompts depend on it alone and replay
         # from a cassette exactly, whichever cases ran before it.
         gauge = TokenGauge()
-        started = self._clock()
         stop: str | None = None
-        for _ in range(settings.max_steps):
+        while True:
+            if loop.calls >= settings.max_steps:
+                stop = f"stopped after {settings.max_steps} model calls without a final answer"
+                break
             time_left = settings.max_wall_seconds - (self._clock() - started)
             if time_left <= 0:
                 stop = f"stopped at the wall-time limit of {settings.max_wall_seconds:g} s"
                 break
+            tools = [] if self._json_turns else definitions
             try:
-                prompt = fit_prompt(loop.messages, tools, settings.context_tokens, gauge,
-                                    self._redact)
+                prompt = fit_prompt(loop.messages, tools, budget, gauge, self._redact)
             except ContextBudgetExceeded as exc:
                 if loop.calls == 0:
-                    return self._fall_back(loop, f"LLM not used: {exc}")
+                    return self._fall_back(loop, f"LLM not used: {exc}{self._window_hint()}")
                 stop = f"stopped: {exc}"
                 break
             spent = loop.prompt_tokens + loop.completion_tokens
@@ -117,46 +151,126 @@ class LLMPlanner:
                 stop = (f"stopped at the token limit ({spent} of "
                         f"{settings.max_total_tokens} tokens used)")
                 break
+            response_format = json_turn_format(definitions) if self._json_turns else None
             try:
-                reply = self._model.complete(prompt.messages, tools, time_left=time_left)
+                reply = self._model.complete(prompt.messages, tools, time_left=time_left,
+                                             response_format=response_format)
+            except ToolsUnsupported as exc:
+                if self._json_turns or loop.calls:
+                    return self._fall_back(loop, f"LLM endpoint refused the request: "
+                                                 f"{exc.reason}")
+                self._json_turns = True
+                self._use_json_turns(loop, definitions)
+                continue
             except LLMUnavailable as exc:
+                self._breaker.trip(exc.reason)
                 return self._fall_back(loop, f"LLM endpoint unavailable: {exc.reason}")
+            self._breaker.reset()
             self._account(loop, reply, prompt.tokens)
             gauge.observe(prompt.tokens, reply.prompt_tokens)
-            if not reply.tool_calls:
-                loop.narrative = self._redact(reply.content or "").strip() or None
-                if loop.narrative is None:
-                    loop.notes.append("the model returned an empty answer")
+            done, stop = self._take(loop, reply)
+            if done:
                 break
-            stop = self._handle_calls(loop, reply)
-            if stop:
-                break
-        else:
-            stop = (f"stopped after {settings.max_steps} model calls without a final answer")
         if stop:
             loop.notes.append(stop)
         return self._finish(loop)
+
+    def _prompt_budget(self) -> int:
+        """The prompt budget: the setting, or less when the server holds less."""
+        settings = self._settings
+        if not self._window_known:
+            try:
+                self._window = self._model.context_window()
+                self._window_known = True
+            except ServerUnreachable:
+                pass  # the chat call says why; the next question asks again
+        if self._window is None:
+            return settings.context_tokens
+        return max(1, min(settings.context_tokens,
+                          self._window.tokens - settings.completion_tokens))
+
+    def _window_hint(self) -> str:
+        window = self._window
+        if window is None or window.tokens - self._settings.completion_tokens >= \
+                self._settings.context_tokens:
+            return ""
+        return (f" (the server holds {window.tokens} tokens, reported by {window.source}, "
+                f"{self._settings.completion_tokens} of them kept for the reply; give the "
+                "model a larger context on the server)")
+
+    def _use_json_turns(self, loop: _Loop, definitions: list[dict[str, object]]) -> None:
+        loop.messages[0].blocks.append(Block.fixed(json_turn_rules(definitions)))
+
+    def _take(self, loop: _Loop, reply: ChatReply) -> tuple[bool, str | None]:
+        """Act on one reply: (whether the loop is done, why it stopped early if it did)."""
+        parsed = read_reply(reply.content, reply.tool_calls, reply.reasoning)
+        if parsed.reasoning:
+            loop.reasoning.append(self._redact(parsed.reasoning))
+        cut = reply.finish_reason == "length"
+        if cut and not loop.asked_shorter:
+            loop.asked_shorter = True
+            loop.idle += 1
+            loop.messages.append(PromptMessage("user", [Block.fixed(SHORTER_PLEASE.format(
+                limit=self._settings.completion_tokens))]))
+            return False, None
+        if parsed.calls:
+            stop = self._handle_calls(loop, parsed, split_reasoning(reply.content or "")[0])
+            return stop is not None, stop
+        text = chat_text(self._redact(parsed.text))
+        if text:
+            loop.narrative = text
+            if cut:
+                loop.notes.append("the model's answer was cut at the completion limit")
+            return True, None
+        if not loop.nudged:
+            loop.nudged = True
+            loop.idle += 1
+            loop.messages.append(PromptMessage("user", [Block.fixed(EMPTY_NUDGE)]))
+            return False, None
+        loop.notes.append("the model returned an empty answer")
+        return True, None
 
     def _account(self, loop: _Loop, reply: ChatReply, estimated: int) -> None:
         loop.calls += 1
         loop.prompt_tokens += reply.prompt_tokens if reply.prompt_tokens is not None else estimated
         loop.completion_tokens += reply.completion_tokens or 0
 
-    def _handle_calls(self, loop: _Loop, reply: ChatReply) -> str | None:
+    def _handle_calls(self, loop: _Loop, parsed: ModelReply, raw: str) -> str | None:
         """Answer every tool call of one reply; a reason to stop the loop, if any."""
-        calls = [{"id": c.id, "type": "function",
-                  "function": {"name": c.name, "arguments": c.arguments}}
-                 for c in reply.tool_calls]
-        content = [Block.fixed(reply.content)] if reply.content else []
-        loop.messages.append(PromptMessage("assistant", content, tool_calls=calls))
+        requests = [self._with_unique_id(loop, r) for r in parsed.calls]
+        before = (len(loop.observations), len(loop.candidates))
         for number, block in enumerate(loop.result_blocks, 1):
             demote(block, number)
-        for request in reply.tool_calls:
-            answer = self._answer(loop, request, reply.content or "")
-            loop.messages.append(PromptMessage("tool", [answer], tool_call_id=request.id))
+        answers = [self._answer(loop, r, parsed.text) for r in requests]
+        if self._json_turns:
+            # Without tool support the turn stays text: the reply as sent, then the results
+            # in a user message.
+            loop.messages.append(PromptMessage("assistant", [Block.fixed(raw)]))
+            loop.messages.append(PromptMessage("user", answers))
+        else:
+            calls = [{"id": r.id, "type": "function",
+                      "function": {"name": r.name, "arguments": r.arguments}}
+                     for r in requests]
+            content = [Block.fixed(parsed.text)] if parsed.text else []
+            loop.messages.append(PromptMessage("assistant", content, tool_calls=calls))
+            loop.messages.extend(PromptMessage("tool", [answer], tool_call_id=r.id)
+                                 for r, answer in zip(requests, answers, strict=True))
         if loop.repeats >= MAX_REPEATS:
             return "stopped: the model kept repeating tool calls it already had results for"
+        progressed = (len(loop.observations), len(loop.candidates)) != before
+        loop.idle = 0 if progressed else loop.idle + 1
+        if loop.idle >= MAX_IDLE_TURNS:
+            return (f"stopped: {loop.idle} model turns in a row brought no new evidence; "
+                    "answering with what was gathered")
         return None
+
+    def _with_unique_id(self, loop: _Loop, request: ToolRequest) -> ToolRequest:
+        """Servers leave ids out or repeat them; results must answer exactly one call."""
+        ident = request.id
+        if not ident or ident in loop.call_ids:
+            ident = f"call_{loop.calls}_{len(loop.call_ids) + 1}"
+        loop.call_ids.add(ident)
+        return ToolRequest(id=ident, name=request.name, arguments=request.arguments)
 
     def _answer(self, loop: _Loop, request: ToolRequest, content: str) -> Block:
         verdict = interpret(request, loop.request.allowed_tools)
@@ -192,7 +306,8 @@ class LLMPlanner:
 
     def _propose(self, loop: _Loop, verdict: ValidCall, content: str) -> Block:
         call = verdict.call
-        why = self._redact(verdict.why or content).strip() or "proposed by the LLM planner"
+        reason = chat_text(self._redact(verdict.why or content)) or "none given"
+        why = f"{MODEL_REASON_LABEL}: {reason}"
         loop.candidates.append(PlannedCall(
             call=call, why=why,
             runbook_id=cited_runbook(why, loop.request.hits),
@@ -213,6 +328,7 @@ class LLMPlanner:
             "llm_calls": loop.calls,
             "prompt_tokens": loop.prompt_tokens,
             "completion_tokens": loop.completion_tokens,
+            "reasoning": tuple(loop.reasoning),
         })
 
     def _finish(self, loop: _Loop) -> Plan:
@@ -239,4 +355,5 @@ class LLMPlanner:
             llm_calls=loop.calls,
             prompt_tokens=loop.prompt_tokens,
             completion_tokens=loop.completion_tokens,
+            reasoning=tuple(loop.reasoning),
         )

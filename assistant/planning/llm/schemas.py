@@ -11,7 +11,7 @@ validation still applies the full args model, so nothing is lost by the rewrite.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tools.catalog import CATALOG
@@ -163,3 +163,34 @@ def _decode(value: Any, raw: Mapping[str, Any], defs: Mapping[str, Any]) -> Any:
     if node.get("type") == "array" and isinstance(value, list) and "items" in node:
         return [_decode(v, node["items"], defs) for v in value]
     return value
+
+
+def json_turn_format(definitions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The response format that stands in for ``tools`` on a server that refuses them: each
+    turn is one JSON object with the calls to make or the final answer. llama.cpp, Ollama
+    and vLLM constrain sampling to it; the args model still validates every call."""
+    names = [d["function"]["name"] for d in definitions]
+    call = {"type": "object",
+            "properties": {"name": {"type": "string", "enum": names},
+                           "arguments": {"type": "object"}},
+            "required": ["name", "arguments"]}
+    schema = {"type": "object",
+              "properties": {"tool_calls": {"type": "array", "items": call},
+                             "answer": {"anyOf": [{"type": "string"}, {"type": "null"}]}},
+              "required": ["tool_calls", "answer"],
+              "additionalProperties": False}
+    return {"type": "json_schema",
+            "json_schema": {"name": "opsbot_turn", "schema": schema, "strict": True}}
+
+
+def json_turn_rules(definitions: Sequence[Mapping[str, Any]]) -> str:
+    """The tools, described in the prompt for a server that cannot take them as ``tools``."""
+    lines = ["This server cannot take tool definitions, so every reply is ONE JSON object: "
+             '{"tool_calls": [{"name": "<tool>", "arguments": {...}}], "answer": null} to '
+             'call tools, or {"tool_calls": [], "answer": "<your answer>"} to finish. '
+             "Tool results come back in the next user message. The tools:"]
+    for definition in definitions:
+        function = definition["function"]
+        lines.append(f"- {function['name']}: {function['description']} Arguments (JSON "
+                     f"schema): {json.dumps(function['parameters'], separators=(',', ':'))}")
+    return "\n".join(lines)

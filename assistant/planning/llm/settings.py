@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -29,11 +30,20 @@ class LLMSettings(BaseModel):
     attempts: int = Field(3, ge=1)  # per model call, counting the first
     retry_after_cap_seconds: float = Field(20.0, ge=0)  # never wait longer than this
     max_steps: int = Field(8, ge=1)  # model calls per question
-    max_wall_seconds: float = Field(120.0, gt=0)  # whole planning loop
+    # The whole LLM phase of one question, retries included: a server that accepts
+    # connections but never answers costs this much once, then the breaker skips it.
+    max_wall_seconds: float = Field(60.0, gt=0)
+    breaker_seconds: float = Field(60.0, ge=0)  # after a failure, skip the endpoint this long
     max_total_tokens: int = Field(60_000, ge=1)  # prompt + completion over the loop
     context_tokens: int = Field(12_000, ge=256)  # one request's prompt, tool schemas included
     completion_tokens: int = Field(1_024, ge=16)  # one reply
     tool_output_chars: int = Field(4_000, ge=200)  # a tool output is cut to head/tail beyond
+    # Ask the server for its real context length (vLLM, llama.cpp, Ollama, LM Studio); the
+    # prompt budget is the smaller of that (minus the reply) and context_tokens.
+    probe_context: bool = True
+    # auto: native tools, switching to JSON turns if the server refuses them; json: always
+    # JSON turns (servers that accept tools but whose model never calls them).
+    tool_calling: Literal["auto", "json"] = "auto"
 
     @property
     def uses_openai_service(self) -> bool:
@@ -69,15 +79,20 @@ class LLMSettings(BaseModel):
             if parsed.scheme not in {"http", "https"} or not parsed.hostname:
                 raise InputError(f"not an http(s) URL: {base_url!r}", source=ENV_SOURCE,
                                  field="OPENAI_BASE_URL")
-        values = {field: _number(env, var, kind) for field, (var, kind) in _TUNING_ENV.items()
-                  if env.get(var, "").strip()}
+        values: dict[str, object] = {
+            field: _number(env, var, kind) for field, (var, kind) in _TUNING_ENV.items()
+            if env.get(var, "").strip()}
+        # Words pydantic parses itself (a bool, a choice), so its error names what is allowed.
+        values |= {field: env[var].strip() for field, var in _WORD_ENV.items()
+                   if env.get(var, "").strip()}
         try:
             return cls(model=model, base_url=base_url,
                        api_key=SecretStr(api_key or KEYLESS_API_KEY), **values)
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
             field = str(error["loc"][0]) if error["loc"] else ""
-            var = _TUNING_ENV[field][0] if field in _TUNING_ENV else field
+            var = (_TUNING_ENV[field][0] if field in _TUNING_ENV
+                   else _WORD_ENV.get(field, field))
             raise InputError(f"{error['msg']} (got {env.get(var)!r})", source=ENV_SOURCE,
                              field=var) from None
 
@@ -89,10 +104,16 @@ _TUNING_ENV: dict[str, tuple[str, Callable[[str], float]]] = {
     "retry_after_cap_seconds": ("OPSBOT_LLM_RETRY_AFTER_CAP", float),
     "max_steps": ("OPSBOT_LLM_MAX_STEPS", int),
     "max_wall_seconds": ("OPSBOT_LLM_WALL_SECONDS", float),
+    "breaker_seconds": ("OPSBOT_LLM_BREAKER_SECONDS", float),
     "max_total_tokens": ("OPSBOT_LLM_MAX_TOKENS", int),
     "context_tokens": ("OPSBOT_LLM_CONTEXT_TOKENS", int),
     "completion_tokens": ("OPSBOT_LLM_COMPLETION_TOKENS", int),
     "tool_output_chars": ("OPSBOT_LLM_TOOL_OUTPUT_CHARS", int),
+}
+
+_WORD_ENV: dict[str, str] = {
+    "probe_context": "OPSBOT_LLM_PROBE_CONTEXT",
+    "tool_calling": "OPSBOT_LLM_TOOL_CALLING",
 }
 
 

@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "redact",
     "search",
     "slack",
+    "tools",
 )
 
 

@@ -1,8 +1,8 @@
 """Small PNG charts of metric series, for a chat thread: axes, unit, title, and the
 moment an action ran marked, so "did the rollback help?" is one look.
 
-Input is query_metrics' data (``{"series": [{name, labels, unit, points: [[iso, v]]}]}``),
-from any backend. Drawing uses matplotlib's object API with the Agg canvas: no display,
+Input is the series a tool's chart hook picked (a metric query's), from any backend.
+Drawing uses matplotlib's object API with the Agg canvas: no display,
 no pyplot global state, safe in a server thread.
 """
 
@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import matplotlib.dates as mdates
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -21,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from assistant.errors import InputError
+from assistant.models import Series
 from tools.sandbox import render
 
 ACTION_MARKER_GID = "action-marker"
@@ -48,22 +48,22 @@ def _label(labels: Mapping[str, str], varying: Sequence[str], name: str) -> str:
     return ", ".join(shown) if shown else name
 
 
-def _varying_keys(series: Sequence[Mapping[str, Any]]) -> list[str]:
+def _varying_keys(series: Sequence[Series]) -> list[str]:
     """Label keys whose values differ between series: the ones that tell lines apart."""
-    keys = sorted({k for s in series for k in s.get("labels", {})})
-    return [k for k in keys if len({s.get("labels", {}).get(k) for s in series}) > 1]
+    keys = sorted({k for s in series for k in s.labels})
+    return [k for k in keys if len({s.labels.get(k) for s in series}) > 1]
 
 
-def _points(entry: Mapping[str, Any]) -> tuple[list[datetime], list[float]]:
+def _points(entry: Series) -> tuple[list[datetime], list[float]]:
     times, values = [], []
-    for at, value in entry.get("points", []):
-        times.append(datetime.fromisoformat(at) if isinstance(at, str) else at)
+    for at, value in entry.points:
+        times.append(datetime.fromisoformat(at))
         values.append(float(value))
     return times, values
 
 
 def build_chart(
-    series: Sequence[Mapping[str, Any]],
+    series: Sequence[Series],
     *,
     title: str,
     action_at: datetime | None = None,
@@ -78,7 +78,7 @@ def build_chart(
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     axes = figure.add_subplot()
     axes.set_title(title, fontsize=11)
-    units = sorted({s.get("unit", "") for s in series})
+    units = sorted({s.unit for s in series})
     unit = units[0] if len(units) == 1 else ""
     axes.set_ylabel(unit or ("mixed units" if len(units) > 1 else "value"))
     axes.set_xlabel("time (UTC)")
@@ -91,7 +91,7 @@ def build_chart(
         times, values = _points(entry)
         if not times:
             continue
-        label = _label(entry.get("labels", {}), varying, entry.get("name", ""))
+        label = _label(entry.labels, varying, entry.name)
         axes.plot(times, values, linewidth=1.5,
                   label=label if drawn < MAX_LEGEND else "_nolegend_")
         drawn += 1
@@ -115,7 +115,7 @@ def build_chart(
 
 
 def chart_png(
-    series: Sequence[Mapping[str, Any]],
+    series: Sequence[Series],
     *,
     title: str,
     action_at: datetime | None = None,

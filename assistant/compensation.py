@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel
 
 from assistant.models import ToolCall
+from tools.catalog import get_tool
 
 
-def compensating_call(call: ToolCall, changed: dict[str, Any]) -> ToolCall | None:
-    """Scale back, or roll back to the revision that was current; None when there is no
-    safe inverse (a restart cannot be undone, a silence simply expires)."""
-    args = call.args
-    if call.tool == "scale_deployment" and isinstance(changed.get("replicas"), dict):
-        before = changed["replicas"].get("from")
-        if isinstance(before, int) and before != args.get("replicas"):
-            return ToolCall(tool="scale_deployment", args={
-                "namespace": args["namespace"], "deployment": args["deployment"],
-                "replicas": before})
-    if call.tool == "rollback_deployment" and isinstance(changed.get("revision"), dict):
-        before = changed["revision"].get("from")
-        if isinstance(before, int) and before != changed["revision"].get("to"):
-            return ToolCall(tool="rollback_deployment", args={
-                "namespace": args["namespace"], "deployment": args["deployment"],
-                "revision": before})
-    return None
+def compensating_call(call: ToolCall, output: BaseModel | None) -> ToolCall | None:
+    """The tool's own inverse (scale back, roll back to the revision that was current);
+    None when it has no safe one (a restart cannot be undone, a silence simply expires)."""
+    spec = get_tool(call.tool)
+    if spec.inverse is None or output is None:
+        return None
+    return spec.inverse(spec.validate_args(call.args), spec.read_output(output))

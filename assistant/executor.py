@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -36,6 +37,7 @@ from assistant.models import (
     ProposalStatus,
     ToolCall,
     Verification,
+    Watch,
 )
 from assistant.policy import counted_approvers, decide
 from assistant.policy.source import PolicyProvider
@@ -46,14 +48,6 @@ from tools.backend import Backend, ToolFailure, run_tool
 from tools.catalog import get_tool
 
 logger = logging.getLogger(__name__)
-
-
-def _idempotent(declared: bool, call: ToolCall) -> bool:
-    """A rollback is only repeatable when its target is pinned: "the previous revision"
-    means something else once the first attempt has applied."""
-    if call.tool == "rollback_deployment" and call.args.get("revision") is None:
-        return False
-    return declared
 
 
 # Runs this process remembers, for telling the truth about a click whose reply failed.
@@ -242,13 +236,13 @@ class Executor:
             reraise=True,
         )
 
-    def _verify(self, before: HealthSnapshot, call: ToolCall) -> Verification:
+    def _verify(self, before: HealthSnapshot, watch: Watch) -> Verification:
         waited = 0.0
         step = min(self.verify_interval_seconds, self.verify_bound_seconds)
         while True:
             self.backend.wait(step)
             waited += step
-            after = snapshot(self.backend.inventory(), call)
+            after = snapshot(self.backend.inventory(), watch)
             verdict = judge(before, after)
             settled = verdict.verdict == "improved" and not after.firing_alerts
             if settled or waited >= self.verify_bound_seconds:
@@ -258,19 +252,20 @@ class Executor:
     def _run_claimed(self, proposal_id: str, thread: str, call: ToolCall,
                      approved_by: str) -> ExecutionResult:
         spec = get_tool(call.tool)
-        before = snapshot(self.backend.inventory(), call)
+        args = spec.validate_args(call.args)
+        watch = spec.watched(args)
+        before = snapshot(self.backend.inventory(), watch)
         started = time.perf_counter()
         attempts = 0
         status = ExecutionStatus.SUCCEEDED
-        changed: dict[str, Any] = {}
+        produced: BaseModel | None = None
         try:
-            for attempt in self._retrying(_idempotent(spec.idempotent, call)):
+            for attempt in self._retrying(spec.repeatable(args)):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
                     ran = run_tool(self.backend, call, approved_by=approved_by)
                     output = ran.text
-                    if isinstance(ran.data, dict):
-                        changed = ran.data.get("changed") or {}
+                    produced = ran.data
         except ToolFailure as exc:
             status = ExecutionStatus.FAILED
             output = f"{call.tool} failed after {attempts} attempt(s): {exc}"
@@ -281,7 +276,7 @@ class Executor:
         duration_ms = (time.perf_counter() - started) * 1000
         verification: Verification | None = None
         if status is ExecutionStatus.SUCCEEDED and self.verify_bound_seconds > 0:
-            verification = self._verify(before, call)
+            verification = self._verify(before, watch)
         worse = verification is not None and verification.verdict == "worse"
         result = ExecutionResult(
             proposal_id=proposal_id,
@@ -291,7 +286,7 @@ class Executor:
             duration_ms=round(duration_ms, 2),
             executed_by=self.executor_id,
             verification=verification,
-            compensation=compensating_call(call, changed) if worse else None,
+            compensation=compensating_call(call, produced) if worse else None,
         )
         self._remember(call, result, recorded=False)
         try:

@@ -18,12 +18,8 @@ class MutationHistory(Protocol):
 
 def resource_key(environment: str, call: ToolCall) -> str:
     """One key per thing a mutating call changes; at most one action in flight per key."""
-    args = call.args
-    if "deployment" in args:
-        return f"{environment}/{args.get('namespace')}/deployment/{args['deployment']}"
-    if "alertname" in args:
-        return f"{environment}/alert/{args['alertname']}"
-    return f"{environment}/{call.tool}"
+    spec = get_tool(call.tool)
+    return f"{environment}/{spec.resource_of(spec.validate_args(call.args))}"
 
 
 def estimate_blast_radius(backend: Backend, call: ToolCall) -> BlastRadius:

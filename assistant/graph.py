@@ -23,6 +23,8 @@ from assistant.facts import estimate_blast_radius, gather_facts, resource_key
 from assistant.models import (
     Actor,
     Approval,
+    Chart,
+    ChartMessage,
     ExecutionStatus,
     Outcome,
     Proposal,
@@ -30,14 +32,15 @@ from assistant.models import (
     Reason,
     RetrievalHit,
     ToolCall,
+    Watch,
 )
 from assistant.planning.candidates import CANDIDATE_FAILURES, not_proposed_note
 from assistant.planning.entities import LinkedEntities, Linking, link_entities
-from assistant.planning.offline import Observation, Plan, PlanRequest, derive_bindings
+from assistant.planning.offline import Observation, Plan, PlanRequest
 from assistant.policy import check_approval, decide, requestable_tools, roles_of
 from assistant.runtime import Runtime
-from assistant.verification import alert_concerns_call
-from tools.backend import ToolFailure, run_tool
+from assistant.verification import alert_concerns
+from tools.backend import ToolFailure, preview_call, run_tool
 from tools.catalog import get_tool
 
 RETRIEVAL_K = 3
@@ -68,16 +71,22 @@ def message(kind: str, text: str, proposal_id: str | None = None,
     return {"kind": kind, "text": text, "proposal_id": proposal_id, "data": data}
 
 
+def charts_of(obs: Observation) -> Chart | None:
+    spec = get_tool(obs.call.tool)
+    if not obs.ok or spec.chart is None:
+        return None
+    return spec.chart(spec.validate_args(obs.call.args), spec.read_output(obs.data))
+
+
 def chart_messages(observations: Sequence[Observation], action_at: str | None = None,
                    proposal_id: str | None = None) -> list[dict[str, Any]]:
-    """One chart per metric query the plan ran; adapters draw it (PNG file, Slack upload)."""
-    return [
-        message("chart", str(obs.call.args.get("query", "")), proposal_id,
-                {"series": obs.data["series"], "action_at": action_at})
-        for obs in observations
-        if obs.ok and obs.call.tool == "query_metrics" and isinstance(obs.data, dict)
-        and obs.data.get("series")
-    ]
+    """One chart per observation whose tool draws one (a metric query); adapters draw it
+    (PNG file, Slack upload)."""
+    charts = [chart for chart in map(charts_of, observations) if chart is not None]
+    return [message("chart", chart.title, proposal_id,
+                    ChartMessage(series=chart.series, action_at=action_at).model_dump(
+                        mode="json"))
+            for chart in charts]
 
 
 def build_graph(rt: Runtime, checkpointer: Any) -> Any:
@@ -119,11 +128,10 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         ents = linking["entities"]
         if not alert_names and ents.get("deployment"):
             # Live telemetry narrows retrieval: alerts firing on the linked workload.
-            probe = ToolCall(tool="describe_deployment", args={
-                "namespace": ents["namespace"], "deployment": ents["deployment"]})
+            workload = Watch(namespace=ents["namespace"], deployment=ents["deployment"])
             alert_names = sorted({
                 a.name for a in rt.backend.inventory().alerts
-                if a.state == "firing" and alert_concerns_call(a.labels, a.name, probe)
+                if a.state == "firing" and alert_concerns(a.labels, a.name, workload)
             })
         query = state.get("question") or ""
         hits = rt.index.search(rt.redact(query), k=RETRIEVAL_K, alert_names=alert_names)
@@ -157,7 +165,8 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             text = rt.redact(out.text)
             audit("tool_call", actor.user_id, thread, {
                 "call": call.model_dump(mode="json"), "output": text})
-            return Observation(call=call, ok=True, text=text, data=rt.redact_value(out.data))
+            return Observation(call=call, ok=True, text=text,
+                               data=rt.redact_value(out.json_data()))
         return run
 
     def plan(state: ThreadState) -> dict[str, Any]:
@@ -178,18 +187,15 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             audit("model_reasoning", None, thread, {"reasoning": list(result.reasoning)})
         return {"plan": rt.redact_value(result.model_dump(mode="json"))}
 
-    def pin_rollback_target(call: ToolCall) -> ToolCall:
-        """A rollback without a revision gets the one the backend would pick now, so the
-        approval covers exactly what runs and a retry cannot roll back a second step."""
-        if call.tool != "rollback_deployment" or call.args.get("revision") is not None:
+    def pin(call: ToolCall) -> ToolCall:
+        """What "the default" means now (a rollback's target revision), filled in by the
+        tool, so the approval covers exactly what runs."""
+        spec = get_tool(call.tool)
+        args = spec.validate_args(call.args)
+        if spec.pin is None:
             return call
-        history = run_tool(rt.backend, ToolCall(tool="rollout_history", args={
-            "namespace": call.args["namespace"], "deployment": call.args["deployment"]}))
-        target = derive_bindings(ToolCall(tool="rollout_history"), history.data, {}).get(
-            "healthy_revision")
-        if target is None:
-            return call
-        return ToolCall(tool=call.tool, args={**call.args, "revision": target})
+        pinned = spec.pin(args, lambda probe: run_tool(rt.backend, probe))
+        return ToolCall(tool=call.tool, args={**call.args, **pinned}) if pinned else call
 
     def propose(actor: Actor, thread: str, call: ToolCall, why: str,
                 runbook_id: str | None, step: int | None) -> Proposal:
@@ -197,8 +203,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
 
         Raises one of CANDIDATE_FAILURES, having recorded nothing, when the call cannot be
         proposed (invalid arguments, a target the backend cannot find, size or preview)."""
-        get_tool(call.tool).validate_args(call.args)
-        call = pin_rollback_target(call)
+        call = pin(call)
         facts = gather_facts(rt.backend, rt.store.proposals,
                              rt.policy.rate_window(rt.backend.environment), call)
         decision = decide(rt.policy, actor, call, facts)
@@ -211,7 +216,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             runbook_step=step,
             requester=actor,
             blast_radius=estimate_blast_radius(rt.backend, call),
-            preview=rt.redact(rt.backend.preview(call)),
+            preview=rt.redact(preview_call(rt.backend, call)),
             args_hash=call.args_hash,
             created_at=facts.now,
             decision=decision,
@@ -351,7 +356,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         except ToolFailure as exc:
             return Observation(call=call, ok=False, text="", error=rt.redact(str(exc)))
         return Observation(call=call, ok=True, text=rt.redact(out.text),
-                           data=rt.redact_value(out.data))
+                           data=rt.redact_value(out.json_data()))
 
     def execute(state: ThreadState) -> dict[str, Any]:
         pid = state["to_execute"]
@@ -366,7 +371,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         if result.status is ExecutionStatus.SUCCEEDED and state.get("plan"):
             # The same metrics again, now with the action marked: "did it help?" at a glance.
             asked = Plan.model_validate(state["plan"]).observations
-            again = [rerun(o.call) for o in asked if o.call.tool == "query_metrics"]
+            again = [rerun(o.call) for o in asked if get_tool(o.call.tool).chart is not None]
             out.extend(chart_messages(again, acted_at.isoformat(), pid))
         pending = list(state.get("pending", []))
         if result.compensation is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -278,33 +280,152 @@ class Inventory(Frozen):
         return None
 
 
+class Series(Frozen):
+    """One metric series: what a chart draws and a planner reads."""
+
+    name: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    unit: str = ""
+    points: tuple[tuple[str, int | float], ...] = ()  # (ISO time, value), oldest first
+
+
+class Chart(Frozen):
+    """What a tool's output contributes to the thread as a picture."""
+
+    title: str
+    series: tuple[Series, ...]
+
+
+class ChartMessage(Frozen):
+    """A chart message's data in the thread's outbox: what chat adapters draw."""
+
+    series: tuple[Series, ...]
+    action_at: str | None = None  # ISO time the action ran, marked on the chart
+
+    @property
+    def action_time(self) -> datetime | None:
+        return datetime.fromisoformat(self.action_at) if self.action_at else None
+
+
+class Watch(Frozen):
+    """What verification watches after a call: the workload it changed and the alerts that
+    concern it. Empty means nothing to watch (the call's effect is outside the inventory)."""
+
+    namespace: str | None = None
+    deployment: str | None = None
+    alertname: str | None = None
+    matchers: dict[str, str] = Field(default_factory=dict)
+
+
 class ToolOutput(Frozen):
-    """What a tool returns: text for people and models, data for code."""
+    """What a tool returns: text for people and models, the tool's output model for code.
+
+    ``json_data`` is the public JSON shape (eval reports, plan state, audit): only the
+    fields a backend set are written, so a field one backend adds (Kubernetes' events)
+    never appears as null in another backend's output.
+    """
 
     text: str
-    data: Any = None
+    data: BaseModel | None = None
+
+    def json_data(self) -> dict[str, Any] | None:
+        if self.data is None:
+            return None
+        return self.data.model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+
+class ToolContext(Frozen):
+    """What a plugin tool's implementation is told besides its arguments."""
+
+    environment: str
+    backend_kind: str
+    now: datetime
+    approved_by: str | None = None  # user id(s) of the approvers of a mutating call
+
+
+class ToolImplementation(BaseModel):
+    """How one backend kind runs a plugin tool. ``preview`` is the dry run of a mutating
+    tool: what would change, from -> to; it raises ToolFailure when the call would fail."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    run: Callable[[Any, ToolContext], BaseModel]
+    preview: Callable[[Any, ToolContext], str] | None = None
+    describe: str = ""  # for `opsbot tools show`: what this implementation talks to
 
 
 class ToolSpec(BaseModel):
-    """One tool, defined once: its args model drives the LLM schema, validation and docs."""
+    """One tool, defined once: its args model drives the LLM schema, validation and docs,
+    its output model is what planners, analyzers, charts and chat renderers read, and its
+    hooks own every tool-specific decision the engine makes (the engine names no tool).
+
+    Built-in tools are implemented by each backend as a method named after the tool;
+    a plugin tool brings ``implementations`` keyed by backend kind instead.
+    """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     name: str
     description: str
     args_model: type[BaseModel]
+    output_model: type[BaseModel]
     tool_class: ToolClass
     risk: Risk
-    blast_radius: Any  # Callable[[BaseModel, Inventory], BlastRadius]
+    blast_radius: Callable[[Any, Inventory], BlastRadius]
     # Safe to run twice with the same effect; the executor never blindly retries the others.
     idempotent: bool = True
+    # Narrows ``idempotent`` per call (a rollback to "the previous revision" is not).
+    idempotent_when: Callable[[Any], bool] | None = None
+    # The thing a mutating call changes, below the environment: at most one action in
+    # flight per key, e.g. "shop/deployment/checkout". None: the tool name.
+    resource: Callable[[Any], str] | None = None
+    # Namespaces the arguments themselves name, checked besides the blast radius.
+    named_namespaces: Callable[[Any], frozenset[str]] | None = None
+    # How to narrow a call that reaches every namespace, for the denial's message.
+    narrowing_hint: str | None = None
+    # Fill what "the default" means now, so the approval covers exactly what runs.
+    pin: Callable[[Any, Callable[[ToolCall], ToolOutput]], Any] | None = None
+    watch: Callable[[Any], Watch] | None = None
+    # The call that undoes this one, from what it reported changing.
+    inverse: Callable[[Any, Any], ToolCall | None] | None = None
+    chart: Callable[[Any, Any], Chart | None] | None = None
+    # Placeholder values a read-only result teaches the planner (the crashing pod).
+    bindings: Callable[[Any, Mapping[str, Any]], dict[str, Any]] | None = None
+    # Signs of trouble a read-only result shows, in words.
+    trouble: Callable[[Any], list[str]] | None = None
+    # Words by which a person explicitly asks for this tool.
+    asked_by: re.Pattern[str] | None = None
+    implementations: Mapping[str, ToolImplementation] | None = None
+    origin: str = "built-in"  # or the plugin's entry point and distribution
 
     @property
     def read_only(self) -> bool:
         return self.tool_class is ToolClass.READ
 
+    @property
+    def plugin(self) -> bool:
+        return self.implementations is not None
+
     def validate_args(self, args: dict[str, Any]) -> BaseModel:
         return self.args_model.model_validate(args)
 
+    def read_output(self, data: Any) -> BaseModel:
+        """The typed output from its JSON shape (plan state and observations keep JSON)."""
+        return self.output_model.model_validate(data)
+
     def json_schema(self) -> dict[str, Any]:
         return self.args_model.model_json_schema()
+
+    def output_schema(self) -> dict[str, Any]:
+        return self.output_model.model_json_schema(by_alias=True)
+
+    def repeatable(self, args: BaseModel) -> bool:
+        if self.idempotent_when is not None:
+            return self.idempotent and self.idempotent_when(args)
+        return self.idempotent
+
+    def resource_of(self, args: BaseModel) -> str:
+        return self.resource(args) if self.resource is not None else self.name
+
+    def watched(self, args: BaseModel) -> Watch:
+        return self.watch(args) if self.watch is not None else Watch()

@@ -24,7 +24,7 @@ class OutMessage(BaseModel):
     kind: str  # answer | card | chart | result | failure | notice | refusal
     text: str
     proposal_id: str | None = None
-    data: dict[str, Any] | None = None  # chart: {"series": [...], "action_at": iso | None}
+    data: dict[str, Any] | None = None  # chart: a ChartMessage's JSON
 
 
 class Turn(BaseModel):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from assistant.answer import describe_proposal
 from assistant.errors import OpsbotError
-from assistant.models import Actor
+from assistant.models import Actor, ChartMessage
 from assistant.session import OutMessage, Session, Turn
 from assistant.summary import incident_summary
 
@@ -32,9 +31,8 @@ def save_chart(message: OutMessage, chart_dir: Path) -> Path:
     """Draw a chart message to a PNG file (the terminal cannot show pictures inline)."""
     from assistant.charts import chart_png
 
-    data = message.data or {}
-    action_at = datetime.fromisoformat(data["action_at"]) if data.get("action_at") else None
-    png = chart_png(data.get("series", []), title=message.text, action_at=action_at)
+    chart = ChartMessage.model_validate(message.data)
+    png = chart_png(chart.series, title=message.text, action_at=chart.action_time)
     chart_dir.mkdir(parents=True, exist_ok=True)
     name = hashlib.sha256(png).hexdigest()[:12]
     path = chart_dir / f"chart-{name}.png"
@@ -46,9 +44,10 @@ def render_turn(session: Session, turn: Turn, chart_dir: Path | None = None) -> 
     out: list[str] = []
     for m in turn.messages:
         if m.kind == "chart":
-            series = len((m.data or {}).get("series", []))
+            chart = ChartMessage.model_validate(m.data)
             where = f" → {save_chart(m, chart_dir)}" if chart_dir else ""
-            after = " (action marked)" if (m.data or {}).get("action_at") else ""
+            after = " (action marked)" if chart.action_at else ""
+            series = len(chart.series)
             out.append(f"[chart] {m.text}: {series} series{after}{where}")
         elif m.kind == "card" and m.proposal_id:
             proposal = session.proposal(m.proposal_id).proposal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.models import Inventory, ToolCall, Verification
+from assistant.models import Inventory, Verification, Watch
 
 
 class HealthSnapshot(BaseModel):
@@ -25,15 +25,14 @@ class HealthSnapshot(BaseModel):
         return ", ".join(parts)
 
 
-def alert_concerns_call(labels: dict[str, str], name: str, call: ToolCall) -> bool:
-    args = call.args
-    if "alertname" in args:
-        return name == args["alertname"] and all(
-            labels.get(k) == v for k, v in (args.get("matchers") or {}).items()
+def alert_concerns(labels: dict[str, str], name: str, watch: Watch) -> bool:
+    if watch.alertname is not None:
+        return name == watch.alertname and all(
+            labels.get(k) == v for k, v in watch.matchers.items()
         )
-    if labels.get("namespace") != args.get("namespace"):
+    dep = watch.deployment
+    if dep is None or labels.get("namespace") != watch.namespace:
         return False
-    dep = args.get("deployment", "")
     return (
         labels.get("deployment") == dep
         or labels.get("service") == dep
@@ -41,15 +40,15 @@ def alert_concerns_call(labels: dict[str, str], name: str, call: ToolCall) -> bo
     )
 
 
-def snapshot(inventory: Inventory, call: ToolCall) -> HealthSnapshot:
+def snapshot(inventory: Inventory, watch: Watch) -> HealthSnapshot:
     firing = tuple(
         sorted(
             a.name
             for a in inventory.alerts
-            if a.state == "firing" and alert_concerns_call(a.labels, a.name, call)
+            if a.state == "firing" and alert_concerns(a.labels, a.name, watch)
         )
     )
-    dep = inventory.deployment(call.args.get("namespace", ""), call.args.get("deployment", ""))
+    dep = inventory.deployment(watch.namespace or "", watch.deployment or "")
     if dep is None:
         return HealthSnapshot(firing_alerts=firing)
     return HealthSnapshot(ready=dep.ready_replicas, desired=dep.replicas, firing_alerts=firing)

@@ -277,3 +277,34 @@ def llm() -> Iterator[Any]:
         yield server
         assert server.leaks() == [], "a planted secret reached the model"
         assert server.exhausted == 0, "the planner made more calls than the script has"
+
+
+@dataclass
+class PluginSite:
+    """A directory on sys.path where tests install plugin distributions the way pip lays
+    them out (a module plus a dist-info with entry_points.txt), so importlib.metadata finds
+    them through the real ``opsbot.tools`` entry-point lookup."""
+
+    root: Path
+
+    def install(self, dist: str, module: str, source: str,
+                entry_points: dict[str, str]) -> None:
+        (self.root / f"{module}.py").write_text(source)
+        info = self.root / f"{dist.replace('-', '_')}-0.1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1.0\n")
+        lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+        (info / "entry_points.txt").write_text(f"[opsbot.tools]\n{lines}")
+
+
+@pytest.fixture
+def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PluginSite]:
+    """Plugin distributions for one test; the catalog is back to the built-in tools after."""
+    from tools.catalog import BUILT_IN_TOOLS, CATALOG
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    yield PluginSite(site)
+    for name in set(CATALOG) - BUILT_IN_TOOLS:
+        del CATALOG[name]

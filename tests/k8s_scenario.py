@@ -57,7 +57,7 @@ def load_world(standin: K8sStandin, sandbox: SandboxBackend) -> None:
         standin.add_namespace(namespace)
     for dep in world.deployments:
         described = sandbox.describe_deployment(
-            DeploymentArgs(namespace=dep.namespace, deployment=dep.name)).data
+            DeploymentArgs(namespace=dep.namespace, deployment=dep.name)).json_data()
         _load_deployment(standin, dep, described["conditions"])
 
 

@@ -370,7 +370,7 @@ def sandbox_runner(backend: SandboxBackend, ran: list[ToolCall]) -> ReadOnlyRunn
             out = run_tool(backend, call)
         except ToolFailure as exc:
             return Observation(call=call, ok=False, text="", error=str(exc))
-        return Observation(call=call, ok=True, text=out.text, data=out.data)
+        return Observation(call=call, ok=True, text=out.text, data=out.json_data())
 
     return run
 

@@ -9,19 +9,19 @@ import pytest
 
 from assistant.charts import ACTION_MARKER_GID, build_chart, chart_png
 from assistant.errors import InputError
-from assistant.models import ToolCall
+from assistant.models import Series, ToolCall
 from tools.backend import run_tool
 from tools.sandbox import SandboxBackend
 
 NOW = datetime(2025, 3, 11, 14, 42, tzinfo=UTC)
 
 
-def _series(pods: tuple[str, ...] = ("a", "b"), unit: str = "ratio") -> list[dict]:
+def _series(pods: tuple[str, ...] = ("a", "b"), unit: str = "ratio") -> list[Series]:
     return [
-        {"name": "http_requests_error_ratio", "labels": {"service": "checkout", "pod": pod},
-         "unit": unit,
-         "points": [[(NOW - timedelta(minutes=m)).isoformat(), 0.21 if m < 30 else 0.0015]
-                    for m in range(60, -1, -1)]}
+        Series(name="http_requests_error_ratio", labels={"service": "checkout", "pod": pod},
+               unit=unit,
+               points=tuple(((NOW - timedelta(minutes=m)).isoformat(),
+                             0.21 if m < 30 else 0.0015) for m in range(60, -1, -1)))
         for pod in pods
     ]
 
@@ -76,4 +76,4 @@ def test_query_metrics_output_from_a_backend_charts_directly() -> None:
     sandbox = SandboxBackend.load("checkout-bad-deploy")
     out = run_tool(sandbox, ToolCall(tool="query_metrics", args={
         "query": 'http_requests_error_ratio{service="checkout"}', "minutes": 60}))
-    assert _png_size(chart_png(out.data["series"], title="checkout")) == (800, 400)
+    assert _png_size(chart_png(out.data.series, title="checkout")) == (800, 400)

@@ -73,7 +73,7 @@ def _deployment(standin: K8sStandin) -> dict:
 
 def test_list_pods_has_the_sandbox_fields_and_the_crash_reason(kube: KubernetesTools) -> None:
     out = kube.list_pods(ListPodsArgs(namespace="shop", deployment="checkout"))
-    pods = out.data["pods"]
+    pods = out.json_data()["pods"]
     assert len(pods) == 3
     for pod in pods:
         assert set(pod) >= {"name", "phase", "ready", "restarts", "reason", "deployment"}
@@ -86,7 +86,7 @@ def test_list_pods_has_the_sandbox_fields_and_the_crash_reason(kube: KubernetesT
 
 def test_list_pods_of_a_namespace_maps_each_pod_to_its_deployment(
         kube: KubernetesTools) -> None:
-    pods = kube.list_pods(ListPodsArgs(namespace="shop")).data["pods"]
+    pods = kube.list_pods(ListPodsArgs(namespace="shop")).json_data()["pods"]
     assert sorted({p["deployment"] for p in pods}) == ["cart", "checkout"]
     assert [p["ready"] for p in pods if p["deployment"] == "cart"] == [True, True]
 
@@ -102,17 +102,18 @@ def test_a_missing_namespace_or_deployment_names_what_exists(kube: KubernetesToo
 
 
 def test_pod_logs_tail_and_previous_container(kube: KubernetesTools) -> None:
-    pod = kube.list_pods(ListPodsArgs(namespace="shop", deployment="checkout")).data["pods"][0]
+    listed = kube.list_pods(ListPodsArgs(namespace="shop", deployment="checkout"))
+    pod = listed.json_data()["pods"][0]
     previous = kube.get_pod_logs(GetPodLogsArgs(namespace="shop", pod=pod["name"],
                                                 previous=True, tail=1))
-    assert previous.data == {"pod": pod["name"], "lines": [PANIC[-1]], "previous": True,
+    assert previous.json_data() == {"pod": pod["name"], "lines": [PANIC[-1]], "previous": True,
                              "container": "checkout"}
     assert "previous container checkout" in previous.text
 
 
 def test_previous_logs_of_a_container_that_never_crashed_fail_with_the_api_reason(
         kube: KubernetesTools) -> None:
-    pod = kube.list_pods(ListPodsArgs(namespace="shop", deployment="cart")).data["pods"][0]
+    pod = kube.list_pods(ListPodsArgs(namespace="shop", deployment="cart")).json_data()["pods"][0]
     with pytest.raises(ToolFailure) as failed:
         kube.get_pod_logs(GetPodLogsArgs(namespace="shop", pod=pod["name"], previous=True))
     assert 'previous terminated container "cart"' in str(failed.value)
@@ -124,7 +125,7 @@ def test_previous_logs_of_a_container_that_never_crashed_fail_with_the_api_reaso
 def test_describe_deployment_has_sandbox_fields_conditions_and_events(
         kube: KubernetesTools) -> None:
     out = kube.describe_deployment(CHECKOUT)
-    data = out.data
+    data = out.json_data()
     assert set(data) >= {"namespace", "name", "service", "replicas", "ready_replicas",
                          "revision", "image", "conditions"}
     assert (data["replicas"], data["ready_replicas"], data["revision"]) == (3, 0, 42)
@@ -140,13 +141,13 @@ def test_events_the_credentials_may_not_list_do_not_fail_the_description(
         standin: K8sStandin, kube: KubernetesTools) -> None:
     standin.forbid("list", "events")
     out = kube.describe_deployment(CHECKOUT)
-    assert out.data["events"] == []
+    assert out.json_data()["events"] == []
     assert "unavailable: forbidden while listing events" in out.text
 
 
 def test_rollout_history_judges_revisions_and_feeds_the_planner(kube: KubernetesTools) -> None:
     out = kube.rollout_history(CHECKOUT)
-    revisions = out.data["revisions"]
+    revisions = out.json_data()["revisions"]
     assert [r["revision"] for r in revisions] == [39, 40, 41, 42]
     assert all(set(r) >= {"revision", "image", "change", "healthy", "current"}
                for r in revisions)
@@ -166,7 +167,7 @@ def test_rollback_restores_the_last_healthy_template_like_kubectl_undo(
         standin: K8sStandin, kube: KubernetesTools) -> None:
     before = _deployment(standin)
     out = kube.rollback(RollbackDeploymentArgs(**CHECKOUT.model_dump()), dry_run=False).output()
-    changed = out.data["changed"]
+    changed = out.json_data()["changed"]
     assert changed["revision"] == {"from": 42, "to": 41}
     assert changed["image"]["to"] == "registry.acme.dev/shop/checkout:2.14.1"
     assert changed["target_healthy"] is True and len(changed["pods_replaced"]) == 3
@@ -181,18 +182,18 @@ def test_rollback_restores_the_last_healthy_template_like_kubectl_undo(
     assert annotations["kubernetes.io/change-cause"] == "Revert taxd v2 client"
     assert annotations["deployment.kubernetes.io/revision"] == "42"  # the controller's to set
 
-    history = kube.rollout_history(CHECKOUT).data["revisions"]
+    history = kube.rollout_history(CHECKOUT).json_data()["revisions"]
     assert [(r["revision"], r["healthy"], r["current"]) for r in history] == [
         (39, True, False), (40, True, False), (42, False, False), (43, True, True)]
     assert history[2]["health"] == "rolled back from"
-    pods = kube.list_pods(ListPodsArgs(namespace="shop", deployment="checkout")).data["pods"]
+    pods = kube.list_pods(ListPodsArgs(namespace="shop", deployment="checkout")).json_data()["pods"]
     assert [p["ready"] for p in pods] == [True, True, True]
 
 
 def test_rollback_to_a_named_revision(standin: K8sStandin, kube: KubernetesTools) -> None:
     change = kube.rollback(RollbackDeploymentArgs(**CHECKOUT.model_dump(), revision=39),
                            dry_run=False)
-    assert change.changed["revision"] == {"from": 42, "to": 39}
+    assert change.output().json_data()["changed"]["revision"] == {"from": 42, "to": 39}
     container = _deployment(standin)["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "registry.acme.dev/shop/checkout:2.13.4"
 
@@ -236,7 +237,7 @@ def test_a_concurrent_change_is_a_409_conflict_that_a_retry_gets_past(
     assert _deployment(standin)["metadata"]["annotations"][
         "deployment.kubernetes.io/revision"] == "42"
     standin.before_patch = None
-    assert kube.rollback(args, dry_run=False).changed["revision"]["to"] == 41
+    assert kube.rollback(args, dry_run=False).changed.revision.after == 41
 
 
 def test_a_forbidden_patch_is_permanent_and_quotes_rbac(
@@ -256,28 +257,28 @@ def test_restart_stamps_the_pod_template_and_replaces_the_pods(
         standin: K8sStandin, kube: KubernetesTools) -> None:
     cart = DeploymentArgs(namespace="shop", deployment="cart")
     old = {p["name"] for p in kube.list_pods(ListPodsArgs(namespace="shop",
-                                                         deployment="cart")).data["pods"]}
+                                                         deployment="cart")).json_data()["pods"]}
     out = kube.restart(cart, dry_run=False).output()
-    stamp = out.data["changed"]["restarted_at"]
+    stamp = out.json_data()["changed"]["restarted_at"]
     template = standin.get(DEPLOYMENTS, "shop", "cart")["spec"]["template"]
     assert template["metadata"]["annotations"] == {"kubectl.kubernetes.io/restartedAt": stamp}
     assert datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
     new = {p["name"] for p in kube.list_pods(ListPodsArgs(namespace="shop",
-                                                         deployment="cart")).data["pods"]}
+                                                         deployment="cart")).json_data()["pods"]}
     assert len(new) == 2 and not new & old
-    assert set(out.data["changed"]["pods_restarted"]) == old
+    assert set(out.json_data()["changed"]["pods_restarted"]) == old
 
 
 def test_scale_uses_the_scale_subresource(standin: K8sStandin, kube: KubernetesTools) -> None:
     out = kube.scale(ScaleDeploymentArgs(**CHECKOUT.model_dump(), replicas=5),
                      dry_run=False).output()
-    assert out.data == {"changed": {"replicas": {"from": 3, "to": 5}}}
+    assert out.json_data() == {"changed": {"replicas": {"from": 3, "to": 5}}}
     [patch] = [r for r in standin.requests if r.method == "PATCH"]
     assert patch.path.endswith("/deployments/checkout/scale")
     assert patch.body == {"spec": {"replicas": 5}}
     assert _deployment(standin)["spec"]["replicas"] == 5
     down = kube.scale(ScaleDeploymentArgs(**CHECKOUT.model_dump(), replicas=1), dry_run=False)
-    assert down.changed["replicas"] == {"from": 5, "to": 1}
+    assert down.output().json_data()["changed"]["replicas"] == {"from": 5, "to": 1}
     assert "removes 4 pods" in down.render()
 
 
@@ -318,7 +319,7 @@ def test_throttling_and_server_errors_are_transient(standin: K8sStandin,
     with pytest.raises(ToolFailure) as unavailable:
         kube.describe_deployment(CHECKOUT)
     assert unavailable.value.transient and "503" in str(unavailable.value)
-    assert kube.describe_deployment(CHECKOUT).data["revision"] == 42  # faults were one-off
+    assert kube.describe_deployment(CHECKOUT).json_data()["revision"] == 42  # faults were one-off
 
 
 @pytest.mark.parametrize("body", [b"{not json", json.dumps({"items": "nope"}).encode()])
@@ -349,7 +350,8 @@ def test_an_unreachable_api_is_transient() -> None:
 
 def test_no_tool_ever_calls_the_secrets_api(standin: K8sStandin,
                                             kube: KubernetesTools) -> None:
-    pod = kube.list_pods(ListPodsArgs(namespace="shop", deployment="checkout")).data["pods"][0]
+    listed = kube.list_pods(ListPodsArgs(namespace="shop", deployment="checkout"))
+    pod = listed.json_data()["pods"][0]
     kube.get_pod_logs(GetPodLogsArgs(namespace="shop", pod=pod["name"], previous=True))
     kube.describe_deployment(CHECKOUT)
     kube.rollout_history(CHECKOUT)

@@ -52,7 +52,7 @@ def test_a_range_query_returns_sandbox_shaped_series_with_unit_from_the_name(
         client: PrometheusClient, data: DataSet) -> None:
     args = QueryMetricsArgs(query='http_requests_error_ratio{service="checkout"}', minutes=90)
     out = query_metrics(client, args, _now())
-    [series] = out.data["series"]
+    [series] = out.json_data()["series"]
     assert set(series) == {"name", "labels", "unit", "points"}
     assert series["name"] == "http_requests_error_ratio"
     assert series["labels"] == {"namespace": "shop", "deployment": "checkout",
@@ -70,7 +70,7 @@ def test_a_range_query_returns_sandbox_shaped_series_with_unit_from_the_name(
 def test_bytes_series_are_rendered_in_binary_units(client: PrometheusClient) -> None:
     out = query_metrics(client, QueryMetricsArgs(
         query='container_memory_working_set_bytes{deployment="cart"}', minutes=120), _now())
-    assert out.data["series"][0]["unit"] == "bytes"
+    assert out.json_data()["series"][0]["unit"] == "bytes"
     assert "now 500Mi" in out.text and "min 300Mi" in out.text
 
 
@@ -78,13 +78,13 @@ def test_an_expression_without_a_metric_name_is_named_by_its_query(
         client: PrometheusClient) -> None:
     query = 'max by (service) (http_requests_error_ratio)'
     out = query_metrics(client, QueryMetricsArgs(query=query, minutes=10), _now())
-    assert {s["name"] for s in out.data["series"]} == {query}
-    assert {s["labels"]["service"] for s in out.data["series"]} == {"checkout", "cart"}
+    assert {s["name"] for s in out.json_data()["series"]} == {query}
+    assert {s["labels"]["service"] for s in out.json_data()["series"]} == {"checkout", "cart"}
 
 
 def test_a_query_matching_nothing_says_so(client: PrometheusClient) -> None:
     out = query_metrics(client, QueryMetricsArgs(query="no_such_metric", minutes=5), _now())
-    assert out.data == {"series": []}
+    assert out.json_data() == {"series": []}
     assert "no series returned for no_such_metric" in out.text
 
 
@@ -105,7 +105,7 @@ def test_error_budget_comes_from_the_recording_rule_with_the_sample_time(
     assert budget.as_of is not None
     assert abs(budget.as_of.timestamp() - data.now) < STEP_TOLERANCE
     out = budget_output(budget, _now())
-    assert set(out.data) >= {"service", "slo_target", "remaining", "as_of"}
+    assert set(out.json_data()) >= {"service", "slo_target", "remaining", "as_of"}
     assert "41.0% left" in out.text and "stale" not in out.text
 
 
@@ -119,7 +119,7 @@ def test_a_budget_whose_rule_stopped_two_hours_ago_is_reported_stale(
     assert budget.remaining == pytest.approx(-0.12)
     assert budget.slo_target == pytest.approx(0.9995)
     out = budget_output(budget, _now())
-    assert out.data["stale"] is True
+    assert out.json_data()["stale"] is True
     assert "(stale: last computed 2h" in out.text and "exhausted" in out.text
 
 
@@ -165,14 +165,15 @@ def test_firing_rule_alerts_list_like_the_sandbox_without_alertmanager(
         client: PrometheusClient) -> None:
     [alert] = _rule_alerts(client)
     out = alerts_output([alert], ListAlertsArgs(namespace="shop"), _now())
-    [shown] = out.data["alerts"]
+    [shown] = out.json_data()["alerts"]
     assert set(shown) >= {"name", "labels", "state", "since", "severity", "summary"}
     assert shown["name"] == "CheckoutErrorRateHigh"
     assert "alertname" not in shown["labels"]
     assert shown["state"] == "firing" and shown["severity"] == "critical"
     assert shown["summary"] == "checkout error ratio above 5%"
     elsewhere = alerts_output([alert], ListAlertsArgs(namespace="payments"), _now())
-    assert elsewhere.data == {"alerts": []} and "no firing alerts in payments" in elsewhere.text
+    assert elsewhere.json_data() == {"alerts": []}
+    assert "no firing alerts in payments" in elsewhere.text
 
 
 def test_an_unreachable_prometheus_is_a_transient_failure() -> None:

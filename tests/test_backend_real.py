@@ -146,11 +146,11 @@ def test_every_read_only_tool_answers_in_the_sandbox_shape(
     for tool, args in calls:
         real = run_tool(backend, ToolCall(tool=tool, args=args))
         expected = run_tool(sandbox, ToolCall(tool=tool, args=args))
-        _covers(_keys(real.data), _keys(expected.data), tool)
+        _covers(_keys(real.json_data()), _keys(expected.json_data()), tool)
     logs = {"namespace": "shop", "previous": True}
     real = run_tool(backend, ToolCall(tool="get_pod_logs", args={**logs, "pod": pod}))
     expected = run_tool(sandbox, ToolCall(tool="get_pod_logs", args={**logs, "pod": sandbox_pod}))
-    _covers(_keys(real.data), _keys(expected.data), "get_pod_logs")
+    _covers(_keys(real.json_data()), _keys(expected.json_data()), "get_pod_logs")
 
 
 def test_the_crashloop_runbook_runs_unchanged_and_its_rollback_heals(
@@ -164,7 +164,7 @@ def test_the_crashloop_runbook_runs_unchanged_and_its_rollback_heals(
 
     def run_read_only(call: ToolCall) -> Observation:
         out = run_tool(backend, call)
-        return Observation(call=call, ok=True, text=out.text, data=out.data)
+        return Observation(call=call, ok=True, text=out.text, data=out.json_data())
 
     hit = RetrievalHit(runbook_id=book.id, title=book.title, score=1.0, path=book.path)
     plan = plan_offline(linking, [hit], {book.id: book}, inventory, run_read_only)
@@ -218,14 +218,14 @@ def test_a_silence_through_the_catalog_suppresses_the_alert_until_expired(
            "severity=warning} (firing -> silenced)" in preview
     assert "by the approver" in preview
     out = run_tool(backend, call, approved_by="U01ALICE")
-    silence_id = out.data["changed"]["silence_id"]
+    silence_id = out.json_data()["changed"]["silence_id"]
     [silence] = [s for s in backend.silences() if s.id == silence_id]
     assert silence.created_by == "U01ALICE" and silence.comment == "scratch disk, cleaned nightly"
     assert timedelta(minutes=89) < silence.ends_at - silence.starts_at <= timedelta(minutes=90)
 
     def state() -> str:
         shown = run_tool(backend, ToolCall(tool="list_alerts", args={
-            "namespace": "ops", "include_silenced": True})).data["alerts"]
+            "namespace": "ops", "include_silenced": True})).json_data()["alerts"]
         return next(a["state"] for a in shown if a["name"] == "NodeFilesystemAlmostFull")
 
     _eventually(lambda: state() == "silenced")
@@ -238,7 +238,7 @@ def test_a_silence_without_an_approver_is_created_by_the_configured_author(
     with open_backend({**env, "OPSBOT_SILENCE_AUTHOR": "opsbot-prod"}) as backend:
         out = run_tool(backend, ToolCall(tool="silence_alert", args={
             "alertname": "NodeFilesystemAlmostFull", "matchers": {"mountpoint": "/mnt/other"}}))
-        silence_id = out.data["changed"]["silence_id"]
+        silence_id = out.json_data()["changed"]["silence_id"]
         [silence] = [s for s in backend.silences() if s.id == silence_id]
         assert silence.created_by == "opsbot-prod"
         backend.expire_silence(silence_id)
@@ -257,7 +257,7 @@ def test_without_alertmanager_alerts_come_from_prometheus_and_silences_fail_clea
     env = {k: v for k, v in env.items() if k != "ALERTMANAGER_URL"}
     with open_backend(env) as backend:
         def firing() -> list[dict[str, Any]]:
-            return run_tool(backend, ToolCall(tool="list_alerts", args={})).data["alerts"]
+            return run_tool(backend, ToolCall(tool="list_alerts", args={})).json_data()["alerts"]
 
         _eventually(lambda: bool(firing()))
         assert [a["name"] for a in firing()] == ["CheckoutErrorRateHigh"]

@@ -62,7 +62,7 @@ def test_a_silence_in_another_namespace_is_refused(scoped: Monitoring) -> None:
 def test_a_silence_pinned_inside_the_scope_is_created(scoped: Monitoring) -> None:
     args = SilenceAlertArgs(alertname="KubePodCrashLooping", matchers={"namespace": "shop"})
     out = scoped.silence_alert(args, approved_by="U01ALICE")
-    silence_id = out.data["changed"]["silence_id"]
+    silence_id = out.json_data()["changed"]["silence_id"]
     assert [s.id for s in scoped.silences()] == [silence_id]
     scoped.expire_silence(silence_id)
 

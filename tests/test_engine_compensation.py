@@ -6,6 +6,7 @@ from assistant.models import Actor, Inventory, ProposalStatus, ToolCall
 from assistant.planning.offline import Plan, PlannedCall, PlanRequest
 from assistant.runtime import open_runtime
 from assistant.session import Session
+from tools.outputs import FromTo, RestartChange, RollbackChange, ScaleChange, changed
 from tools.sandbox import SandboxBackend
 
 ROLLBACK_TO_BAD = ToolCall(tool="rollback_deployment", args={
@@ -45,11 +46,14 @@ class BreaksOnRollback(SandboxBackend):
 def test_scale_and_rollback_have_inverses_restart_does_not():
     scale = ToolCall(tool="scale_deployment", args={"namespace": "s", "deployment": "d",
                                                     "replicas": 8})
-    assert compensating_call(scale, {"replicas": {"from": 4, "to": 8}}).args["replicas"] == 4
-    assert compensating_call(ROLLBACK_TO_BAD, {"revision": {"from": 42, "to": 40}}).args[
-        "revision"] == 42
+    scaled = changed(ScaleChange(replicas=FromTo(before=4, after=8)))
+    assert compensating_call(scale, scaled).args["replicas"] == 4
+    rolled = changed(RollbackChange(revision=FromTo(before=42, after=40),
+                                    image=FromTo(before="c:42", after="c:40"), change=None,
+                                    target_healthy=False, pods_replaced=[]))
+    assert compensating_call(ROLLBACK_TO_BAD, rolled).args["revision"] == 42
     restart = ToolCall(tool="restart_deployment", args={"namespace": "s", "deployment": "d"})
-    assert compensating_call(restart, {"pods_restarted": ["a"]}) is None
+    assert compensating_call(restart, changed(RestartChange(pods_restarted=["a"]))) is None
 
 
 def test_worse_after_action_proposes_the_undo_for_confirmation(engine_settings, runbook_index):

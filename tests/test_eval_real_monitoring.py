@@ -64,11 +64,11 @@ def test_metrics_come_from_prometheus_at_the_sandbox_clock(monitored: MonitoredS
     query = ToolCall(tool="query_metrics",
                      args={"query": "only_in_prometheus_ratio", "minutes": 5})
     out = run_tool(monitored, query)
-    [series] = out.data["series"]
+    [series] = out.json_data()["series"]
     assert series["points"][-1][1] == 0.75
     monitored.wait(timedelta(hours=1).total_seconds())  # later than the data: nothing there
     later = run_tool(monitored, query)
-    assert later.data["series"] == []
+    assert later.json_data()["series"] == []
 
 
 def _expected_skips() -> set[str]:

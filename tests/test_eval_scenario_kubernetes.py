@@ -66,8 +66,8 @@ def test_list_pods_per_namespace_and_per_deployment_reads_back_as_the_sandbox_li
     for args in [ListPodsArgs(namespace=n) for n in namespaces] + [
             ListPodsArgs(namespace=d.namespace, deployment=d.deployment)
             for d in loaded.deployments()]:
-        sandbox = loaded.sandbox.list_pods(args).data["pods"]
-        real = loaded.kube.list_pods(args).data["pods"]
+        sandbox = loaded.sandbox.list_pods(args).json_data()["pods"]
+        real = loaded.kube.list_pods(args).json_data()["pods"]
         assert sandbox, args
         assert real == _by_name(sandbox), args
 
@@ -82,14 +82,14 @@ def test_every_pods_logs_and_previous_logs_read_back_as_the_sandbox_serves_them(
                     args = GetPodLogsArgs(namespace=dep.namespace, pod=pod.name,
                                           previous=previous, tail=tail)
                     try:
-                        sandbox = loaded.sandbox.get_pod_logs(args).data
+                        sandbox = loaded.sandbox.get_pod_logs(args).json_data()
                     except ToolFailure as missing:
                         # No previous container: both refuse, the real one quoting the API.
                         with pytest.raises(ToolFailure) as refused:
                             loaded.kube.get_pod_logs(args)
                         assert str(missing) in str(refused.value), args
                         continue
-                    real = loaded.kube.get_pod_logs(args).data
+                    real = loaded.kube.get_pod_logs(args).json_data()
                     # Only the real backend names the container it read (the default one).
                     assert real.pop("container") == dep.container, args
                     assert real == sandbox, args
@@ -97,8 +97,8 @@ def test_every_pods_logs_and_previous_logs_read_back_as_the_sandbox_serves_them(
 
 def test_describe_deployment_reads_back_as_the_sandbox_describes_it(loaded: Loaded) -> None:
     for args in loaded.deployments():
-        sandbox = loaded.sandbox.describe_deployment(args).data
-        real = loaded.kube.describe_deployment(args).data
+        sandbox = loaded.sandbox.describe_deployment(args).json_data()
+        real = loaded.kube.describe_deployment(args).json_data()
         assert {k: real[k] for k in sandbox} == sandbox, args
         # Only a real API has these: the pod template's containers, the paused flag and
         # events; the sandbox records no events, so none were loaded.
@@ -111,10 +111,10 @@ def test_describe_deployment_reads_back_as_the_sandbox_describes_it(loaded: Load
 def test_rollout_history_reads_back_and_judges_health_only_from_what_kubernetes_shows(
         loaded: Loaded) -> None:
     for args in loaded.deployments():
-        sandbox = loaded.sandbox.rollout_history(args).data["revisions"]
-        real = loaded.kube.rollout_history(args).data["revisions"]
+        sandbox = loaded.sandbox.rollout_history(args).json_data()["revisions"]
+        real = loaded.kube.rollout_history(args).json_data()["revisions"]
         pods = loaded.sandbox.list_pods(ListPodsArgs(namespace=args.namespace,
-                                                     deployment=args.deployment)).data["pods"]
+                                                     deployment=args.deployment)).json_data()["pods"]
         assert [r["revision"] for r in real] == [r["revision"] for r in sandbox], args
         for mine, theirs in zip(sandbox, real, strict=True):
             shared = set(mine) - {"healthy"}
@@ -148,11 +148,11 @@ def test_a_rollback_on_a_loaded_world_goes_through_the_stand_ins_controller() ->
     with K8sStandin() as standin:
         load_world(standin, sandbox)
         kube = kubernetes_tools(standin, sandbox.now)
-        before = kube.rollout_history(checkout).data["revisions"]
+        before = kube.rollout_history(checkout).json_data()["revisions"]
         change = kube.rollback(RollbackDeploymentArgs(**checkout.model_dump()), dry_run=False)
-        after = kube.rollout_history(checkout).data["revisions"]
+        after = kube.rollout_history(checkout).json_data()["revisions"]
         kube.cluster.close()
-    assert change.changed["revision"] == {"from": 42, "to": 41}
+    assert change.output().json_data()["changed"]["revision"] == {"from": 42, "to": 41}
     # Like kubectl's undo: revision 41's ReplicaSet is re-used as revision 43.
     assert [(r["revision"], r["current"], r["health"]) for r in after][-2:] == [
         (42, False, "rolled back from"), (43, True, "all 3 pods ready")]

@@ -101,8 +101,8 @@ def test_every_series_reads_back_as_the_sandbox_serves_it(loaded: Loaded) -> Non
         query = _selector(spec.name, spec.labels)
         for minutes in (every_sample, 1440):
             args = QueryMetricsArgs(query=query, minutes=minutes)
-            sandbox = _without_units(loaded.sandbox.query_metrics(args).data)
-            real = _without_units(query_metrics(loaded.prometheus, args, now).data)
+            sandbox = _without_units(loaded.sandbox.query_metrics(args).json_data())
+            real = _without_units(query_metrics(loaded.prometheus, args, now).json_data())
             assert real, f"{query}: Prometheus has no samples in the last {minutes} min"
             stamps = {p[0] for s in real for p in s["points"]}
             assert real == _points_at(sandbox, stamps), f"{query} over {minutes} min"
@@ -128,7 +128,7 @@ def test_each_error_budget_reads_back_as_the_sandbox_reports_it(loaded: Loaded) 
 
 
 def test_alertmanager_holds_the_sandbox_firing_and_silenced_alerts(loaded: Loaded) -> None:
-    listed = loaded.sandbox.list_alerts(ListAlertsArgs(include_silenced=True)).data["alerts"]
+    listed = loaded.sandbox.list_alerts(ListAlertsArgs(include_silenced=True)).json_data()["alerts"]
     expected = sorted((
         (a["name"], {**a["labels"], "severity": a["severity"]}, a["state"],
          datetime.fromisoformat(a["since"]), a["annotations"])

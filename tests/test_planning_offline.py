@@ -8,10 +8,12 @@ from assistant.models import (
     RunbookStep,
     Section,
     ToolCall,
+    ToolOutput,
 )
 from assistant.planning.binding import MissingBinding, bind_args
 from assistant.planning.entities import LinkedEntities, Linking
 from assistant.planning.offline import Observation, derive_bindings, plan_offline
+from tools.outputs import PodList, PodLogs, PodRow, RevisionRow, RolloutHistory
 
 INVENTORY = Inventory(
     environment="prod",
@@ -45,18 +47,26 @@ HIT = RetrievalHit(runbook_id="crashloop", title="Crash loop after deploy", scor
 LINKED = Linking(entities=LinkedEntities(namespace="shop", deployment="checkout",
                                          service="checkout"), source="question")
 
+
+
+def _pod(name: str, ready: bool, restarts: int) -> PodRow:
+    return PodRow(name=name, phase="Running", ready=ready, restarts=restarts, reason=None,
+                  deployment="checkout", revision=42, last_termination_reason=None, age="1h")
+
+
+def _revision(number: int, healthy: bool, current: bool) -> RevisionRow:
+    return RevisionRow(revision=number, image=f"checkout:{number}", change=None,
+                       healthy=healthy, current=current, deployed_at=None)
+
+
+# Observations carry the outputs' JSON, as plan state does.
 DATA = {
-    "list_pods": {"pods": [
-        {"name": "checkout-1", "ready": True, "restarts": 0},
-        {"name": "checkout-2", "ready": False, "restarts": 14},
-    ]},
-    "get_pod_logs": {"lines": ["panic: bad config"]},
-    "rollout_history": {"revisions": [
-        {"revision": 40, "healthy": True, "current": False},
-        {"revision": 41, "healthy": True, "current": False},
-        {"revision": 42, "healthy": False, "current": True},
-    ]},
+    "list_pods": PodList(pods=[_pod("checkout-1", True, 0), _pod("checkout-2", False, 14)]),
+    "get_pod_logs": PodLogs(pod="checkout-2", lines=["panic: bad config"], previous=False),
+    "rollout_history": RolloutHistory(revisions=[
+        _revision(40, True, False), _revision(41, True, False), _revision(42, False, True)]),
 }
+DATA = {tool: ToolOutput(text="", data=model).json_data() for tool, model in DATA.items()}
 
 
 def fake_runner(calls: list[ToolCall]):
@@ -131,9 +141,8 @@ def test_healthy_target_gets_nothing_to_fix_instead_of_a_rollback():
     healthy = Inventory(environment="prod", deployments=(
         DeploymentInfo(namespace="shop", name="checkout", service="checkout", replicas=2,
                        ready_replicas=2, pods=("checkout-1", "checkout-2")),))
-    calm = dict(DATA, list_pods={"pods": [
-        {"name": "checkout-1", "ready": True, "restarts": 0, "reason": None},
-        {"name": "checkout-2", "ready": True, "restarts": 0, "reason": None}]})
+    calm = dict(DATA, list_pods=PodList(pods=[
+        _pod("checkout-1", True, 0), _pod("checkout-2", True, 0)]).model_dump(mode="json"))
 
     def run(call: ToolCall) -> Observation:
         return Observation(call=call, ok=True, text="ok", data=calm[call.tool])

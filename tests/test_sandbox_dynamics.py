@@ -31,12 +31,12 @@ def run(backend: SandboxBackend, tool: str, **args: Any) -> Any:
 
 
 def latest(backend: SandboxBackend, query: str) -> float:
-    (series,) = run(backend, "query_metrics", query=query, minutes=1).data["series"]
+    (series,) = run(backend, "query_metrics", query=query, minutes=1).json_data()["series"]
     return series["points"][-1][1]
 
 
 def pods(backend: SandboxBackend, namespace: str, deployment: str) -> list[dict[str, Any]]:
-    return run(backend, "list_pods", namespace=namespace, deployment=deployment).data["pods"]
+    return run(backend, "list_pods", namespace=namespace, deployment=deployment).json_data()["pods"]
 
 
 def alert_states(backend: SandboxBackend, name: str) -> list[str]:
@@ -69,7 +69,7 @@ def test_rollback_to_a_healthy_revision_heals_pods_and_error_rate() -> None:
     assert all(p["reason"] is None and p["restarts"] == 0 for p in healed)
     dep = backend.inventory().deployment("shop", "checkout")
     assert dep is not None and dep.revision == 41
-    history = run(backend, "rollout_history", namespace="shop", deployment="checkout").data
+    history = run(backend, "rollout_history", namespace="shop", deployment="checkout").json_data()
     assert [r["revision"] for r in history["revisions"] if r["current"]] == [41]
     assert right_after > falling > latest(backend, ERRORS)
     assert latest(backend, ERRORS) < 0.005
@@ -160,7 +160,7 @@ def test_a_silence_hides_the_alert_until_it_expires() -> None:
                     if a.labels["instance"] == node17["instance"])
 
     assert node17_state() == "silenced"
-    assert run(backend, "list_alerts").data["alerts"] == []
+    assert run(backend, "list_alerts").json_data()["alerts"] == []
     backend.advance(130)  # 13:30, inside a fill phase again: still silenced
     assert node17_state() == "silenced"
     backend.advance(120)  # 15:30, silence ended at 15:20, the volume is filling again
@@ -173,7 +173,7 @@ def test_a_noisy_alert_resolves_and_refires_on_its_own() -> None:
     states = alert_states(backend, "NodeFilesystemSpaceFillingUp")
     assert states == ["resolved", "resolved"]
     backend.advance(70)  # 13:15
-    firing = run(backend, "list_alerts").data["alerts"]
+    firing = run(backend, "list_alerts").json_data()["alerts"]
     assert [a["labels"]["instance"][:14] for a in firing] == ["ip-10-20-3-17."]
     assert firing[0]["since"] == "2025-06-03T13:10:00+00:00"  # active again since 13:10
 

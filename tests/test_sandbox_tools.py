@@ -10,7 +10,7 @@ import pytest
 
 from assistant.models import ToolCall
 from tools.backend import ToolFailure, run_tool
-from tools.catalog import CATALOG
+from tools.catalog import BUILT_IN_TOOLS, CATALOG
 from tools.sandbox import SandboxBackend, Scenario, load_scenario
 from tools.sandbox.selector import parse_selector
 
@@ -28,14 +28,15 @@ def run(backend: SandboxBackend, tool: str, **args: Any) -> Any:
     return run_tool(backend, ToolCall(tool=tool, args=args))
 
 
-def test_the_backend_implements_every_catalog_tool() -> None:
+def test_the_backend_implements_every_built_in_tool() -> None:
+    # Plugin tools bring their own implementations per backend kind (tools.plugins).
     backend = checkout()
-    assert all(callable(getattr(backend, name, None)) for name in CATALOG)
+    assert all(callable(getattr(backend, name, None)) for name in BUILT_IN_TOOLS)
 
 
 def test_list_pods_shape_and_status() -> None:
     out = run(checkout(), "list_pods", namespace="shop", deployment="checkout")
-    pods = out.data["pods"]
+    pods = out.json_data()["pods"]
     assert len(pods) == 3
     for pod in pods:
         assert {"name", "phase", "ready", "restarts", "reason", "deployment"} <= pod.keys()
@@ -47,14 +48,14 @@ def test_list_pods_shape_and_status() -> None:
 
 
 def test_list_pods_of_a_namespace_covers_every_deployment() -> None:
-    pods = run(checkout(), "list_pods", namespace="shop").data["pods"]
+    pods = run(checkout(), "list_pods", namespace="shop").json_data()["pods"]
     assert {p["deployment"] for p in pods} == {"checkout", "checkout-worker", "cart", "frontend"}
 
 
 def test_pod_logs_are_raw_because_redaction_happens_later() -> None:
     out = run(checkout(), "get_pod_logs", namespace="shop", pod="checkout-6f7c9-x2k4q", tail=500)
-    assert out.data["pod"] == "checkout-6f7c9-x2k4q"
-    joined = "\n".join(out.data["lines"])
+    assert out.json_data()["pod"] == "checkout-6f7c9-x2k4q"
+    joined = "\n".join(out.json_data()["lines"])
     assert "postgres://checkout:hunter2@db.shop:5432/orders" in joined
     assert "Authorization: Bearer eyJ" in joined
     assert "SYSTEM NOTE TO AI ASSISTANT" in joined
@@ -64,10 +65,10 @@ def test_pod_logs_are_raw_because_redaction_happens_later() -> None:
 def test_pod_logs_tail_and_previous_container() -> None:
     backend = checkout()
     tail = run(backend, "get_pod_logs", namespace="shop", pod="checkout-6f7c9-p8w2n", tail=2)
-    assert len(tail.data["lines"]) == 2
+    assert len(tail.json_data()["lines"]) == 2
     previous = run(backend, "get_pod_logs", namespace="shop", pod="checkout-6f7c9-p8w2n",
                    previous=True)
-    assert any("nil pointer dereference" in line for line in previous.data["lines"])
+    assert any("nil pointer dereference" in line for line in previous.json_data()["lines"])
     healthy = backend.inventory().deployment("shop", "cart")
     assert healthy is not None
     with pytest.raises(ToolFailure, match="previous terminated container"):
@@ -75,7 +76,8 @@ def test_pod_logs_tail_and_previous_container() -> None:
 
 
 def test_describe_deployment_shape() -> None:
-    data = run(checkout(), "describe_deployment", namespace="shop", deployment="checkout").data
+    described = run(checkout(), "describe_deployment", namespace="shop", deployment="checkout")
+    data = described.json_data()
     assert data | {"namespace": "shop", "name": "checkout", "service": "checkout",
                    "replicas": 3, "ready_replicas": 2, "revision": 42} == data
     assert data["image"].endswith(":2.15.0")
@@ -86,7 +88,7 @@ def test_describe_deployment_shape() -> None:
 
 def test_rollout_history_shape() -> None:
     revisions = run(checkout(), "rollout_history", namespace="shop",
-                    deployment="checkout").data["revisions"]
+                    deployment="checkout").json_data()["revisions"]
     assert [r["revision"] for r in revisions] == [39, 40, 41, 42]
     assert [r["revision"] for r in revisions if r["current"]] == [42]
     assert [r["revision"] for r in revisions if r["healthy"]] == [39, 41]
@@ -97,16 +99,17 @@ def test_query_metrics_selects_by_labels_and_window() -> None:
     backend = checkout()
     out = run(backend, "query_metrics", query='http_requests_error_ratio{deployment="checkout"}',
               minutes=30)
-    (series,) = out.data["series"]
+    (series,) = out.json_data()["series"]
     assert series["labels"]["deployment"] == "checkout" and series["unit"] == "ratio"
     assert len(series["points"]) == 31  # one a minute, both ends included
     time, value = series["points"][-1]
     assert time.startswith("2025-03-11T14:42:00") and value == pytest.approx(0.21)
-    everything = run(backend, "query_metrics", query="http_requests_error_ratio").data["series"]
+    everything = run(backend, "query_metrics",
+                     query="http_requests_error_ratio").json_data()["series"]
     assert len(everything) == 4
     regex = run(backend, "query_metrics",
                 query='http_requests_error_ratio{deployment=~"checkout.*", namespace!="x"}')
-    assert {s["labels"]["deployment"] for s in regex.data["series"]} == {
+    assert {s["labels"]["deployment"] for s in regex.json_data()["series"]} == {
         "checkout", "checkout-worker"}
 
 
@@ -118,36 +121,36 @@ def test_query_metrics_failures_name_what_is_known() -> None:
     with pytest.raises(ToolFailure, match="unsupported query"):
         run(backend, "query_metrics", query="rate(http_requests_total[5m])")
     empty = run(backend, "query_metrics", query='http_requests_error_ratio{deployment="nope"}')
-    assert empty.data == {"series": []} and "no series match" in empty.text
+    assert empty.json_data() == {"series": []} and "no series match" in empty.text
 
 
 def test_list_alerts_shape_and_filters() -> None:
     backend = checkout()
-    alerts = run(backend, "list_alerts").data["alerts"]
+    alerts = run(backend, "list_alerts").json_data()["alerts"]
     assert {a["name"] for a in alerts} == {"KubePodCrashLooping", "HighErrorRate"}
     for alert in alerts:
         assert {"name", "labels", "state", "since", "severity", "summary"} <= alert.keys()
         assert alert["state"] == "firing"
-    assert run(backend, "list_alerts", namespace="payments").data == {"alerts": []}
+    assert run(backend, "list_alerts", namespace="payments").json_data() == {"alerts": []}
 
 
 def test_silenced_alerts_are_listed_only_on_request() -> None:
     noisy = SandboxBackend.from_scenario(scenario("noisy-disk-alert"))
-    default = run(noisy, "list_alerts").data["alerts"]
-    everything = run(noisy, "list_alerts", include_silenced=True).data["alerts"]
+    default = run(noisy, "list_alerts").json_data()["alerts"]
+    everything = run(noisy, "list_alerts", include_silenced=True).json_data()["alerts"]
     assert [a["state"] for a in default] == ["firing"]
     assert sorted(a["state"] for a in everything) == ["firing", "silenced"]
 
 
 def test_error_budget_shape_live_stale_unknown_and_negative() -> None:
     out = run(checkout(), "get_error_budget", service="checkout")
-    assert out.data == {"service": "checkout", "slo_target": 0.999, "remaining": 0.41,
+    assert out.json_data() == {"service": "checkout", "slo_target": 0.999, "remaining": 0.41,
                         "as_of": "2025-03-11T14:42:00+00:00"}
     cart = SandboxBackend.from_scenario(scenario("cart-memory-leak"))
     stale = run(cart, "get_error_budget", service="checkout-worker")
-    assert stale.data["as_of"] == "2025-04-01T22:00:00+00:00" and "stale" in stale.text
+    assert stale.json_data()["as_of"] == "2025-04-01T22:00:00+00:00" and "stale" in stale.text
     noisy = SandboxBackend.from_scenario(scenario("noisy-disk-alert"))
-    assert run(noisy, "get_error_budget", service="checkout").data["remaining"] is None
+    assert run(noisy, "get_error_budget", service="checkout").json_data()["remaining"] is None
     payments = SandboxBackend.from_scenario(scenario("payments-budget-exhausted"))
     budget = payments.error_budget("payments")
     assert budget is not None and budget.remaining == pytest.approx(-0.18)
@@ -217,13 +220,13 @@ def test_preview_shows_from_to_and_changes_nothing() -> None:
 def test_mutating_tools_report_what_changed() -> None:
     backend = checkout()
     out = run(backend, "rollback_deployment", namespace="shop", deployment="checkout")
-    changed = out.data["changed"]
+    changed = out.json_data()["changed"]
     assert changed["revision"] == {"from": 42, "to": 41}
     assert changed["pods_replaced"] == ["checkout-6f7c9-x2k4q", "checkout-6f7c9-p8w2n",
                                         "checkout-6f7c9-hz5mt"]
     assert len(changed["pods_created"]) == 3
     scaled = run(backend, "scale_deployment", namespace="shop", deployment="cart", replicas=5)
-    assert scaled.data["changed"]["replicas"] == {"from": 3, "to": 5}
+    assert scaled.json_data()["changed"]["replicas"] == {"from": 3, "to": 5}
 
 
 def test_inventory_lists_deployments_alerts_and_services() -> None:

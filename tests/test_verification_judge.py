@@ -1,7 +1,19 @@
-from assistant.models import AlertInfo, DeploymentInfo, Inventory, ToolCall
-from assistant.verification import HealthSnapshot, judge, snapshot
+from assistant.models import AlertInfo, DeploymentInfo, Inventory, ToolCall, Watch
+from assistant.verification import HealthSnapshot, judge
+from assistant.verification import snapshot as snapshot_of
+from tools.catalog import get_tool
 
 CALL = ToolCall(tool="rollback_deployment", args={"namespace": "shop", "deployment": "checkout"})
+
+
+def watched(call: ToolCall) -> Watch:
+    """What verification watches for ``call``, as its tool says."""
+    spec = get_tool(call.tool)
+    return spec.watched(spec.validate_args(call.args))
+
+
+def snapshot(inventory: Inventory, call: ToolCall) -> HealthSnapshot:
+    return snapshot_of(inventory, watched(call))
 
 
 def _inventory(ready: int, alert_state: str) -> Inventory:

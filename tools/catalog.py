@@ -7,19 +7,45 @@ engine never has to trust a number the LLM made up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.models import (
     ALL_NAMESPACES,
     BlastRadius,
+    Chart,
     Inventory,
     Risk,
+    ToolCall,
     ToolClass,
+    ToolOutput,
     ToolSpec,
+    Watch,
 )
+from tools.outputs import (
+    AlertList,
+    Changed,
+    DeploymentDescription,
+    ErrorBudgetReport,
+    MetricSeries,
+    PodList,
+    PodLogs,
+    RestartChange,
+    RollbackChange,
+    RolloutHistory,
+    ScaleChange,
+    SilenceChange,
+)
+
+# Container states that mean a pod is failing, whatever its phase says.
+FAILING_REASONS = frozenset({
+    "CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull",
+    "CreateContainerConfigError", "CreateContainerError", "ContainerCannotRun",
+    "RunContainerError", "Evicted",
+})
 
 K8sName = Annotated[
     str,
@@ -127,52 +153,165 @@ def _silence(args: BaseModel, inventory: Inventory) -> BlastRadius:
     return BlastRadius(namespaces=(ALL_NAMESPACES,))
 
 
+def _deployment_key(args: DeploymentArgs) -> str:
+    return f"{args.namespace}/deployment/{args.deployment}"
+
+
+def _deployment_namespace(args: DeploymentArgs) -> frozenset[str]:
+    return frozenset({args.namespace})
+
+
+def _deployment_watch(args: DeploymentArgs) -> Watch:
+    return Watch(namespace=args.namespace, deployment=args.deployment)
+
+
+def _silence_key(args: SilenceAlertArgs) -> str:
+    return f"alert/{args.alertname}"
+
+
+def _silence_namespaces(args: SilenceAlertArgs) -> frozenset[str]:
+    namespace = args.matchers.get("namespace")
+    return frozenset({namespace}) if namespace else frozenset()
+
+
+def _silence_watch(args: SilenceAlertArgs) -> Watch:
+    return Watch(alertname=args.alertname, matchers=dict(args.matchers))
+
+
+def _worst_pod(output: PodList, known: Mapping[str, Any]) -> dict[str, Any]:
+    if "pod" in known or not output.pods:
+        return {}
+    worst = max(output.pods, key=lambda p: (not p.ready, p.restarts))
+    return {"pod": worst.name}
+
+
+def _failing_pods(output: PodList) -> list[str]:
+    failing = [p.name for p in output.pods if p.reason in FAILING_REASONS or not p.ready]
+    return [f"failing pods: {', '.join(failing[:3])}"] if failing else []
+
+
+def _replicas(output: DeploymentDescription, known: Mapping[str, Any]) -> dict[str, Any]:
+    return {"replicas": output.replicas}
+
+
+def _healthy_revision(output: RolloutHistory, known: Mapping[str, Any]) -> dict[str, Any]:
+    revision = output.last_healthy_before_current()
+    return {} if revision is None else {"healthy_revision": revision}
+
+
+def _metrics_chart(args: QueryMetricsArgs, output: MetricSeries) -> Chart | None:
+    return Chart(title=args.query, series=tuple(output.series)) if output.series else None
+
+
+def _pinned_revision(args: RollbackDeploymentArgs) -> bool:
+    """Only a rollback to a named revision is repeatable: "the previous revision" means
+    something else once the first attempt has applied."""
+    return args.revision is not None
+
+
+def _pin_rollback(args: RollbackDeploymentArgs,
+                  run: Callable[[ToolCall], ToolOutput]) -> dict[str, Any]:
+    """The revision the backend would pick now, so the approval covers exactly what runs
+    and a retry cannot roll back a second step."""
+    if args.revision is not None:
+        return {}
+    history = run(ToolCall(tool="rollout_history", args={
+        "namespace": args.namespace, "deployment": args.deployment}))
+    target = RolloutHistory.model_validate(history.data).last_healthy_before_current()
+    return {} if target is None else {"revision": target}
+
+
+def _undo_rollback(args: RollbackDeploymentArgs,
+                   output: Changed[RollbackChange]) -> ToolCall | None:
+    revision = output.changed.revision
+    if revision.before == revision.after:
+        return None
+    return ToolCall(tool="rollback_deployment", args={
+        "namespace": args.namespace, "deployment": args.deployment,
+        "revision": revision.before})
+
+
+def _undo_scale(args: ScaleDeploymentArgs, output: Changed[ScaleChange]) -> ToolCall | None:
+    before = output.changed.replicas.before
+    if before == args.replicas:
+        return None
+    return ToolCall(tool="scale_deployment", args={
+        "namespace": args.namespace, "deployment": args.deployment, "replicas": before})
+
+
+_DEPLOYMENT_TARGET: dict[str, Any] = {
+    "resource": _deployment_key,
+    "named_namespaces": _deployment_namespace,
+    "watch": _deployment_watch,
+}
+
+
 def _spec(
     name: str,
     description: str,
     args_model: type[BaseModel],
+    output_model: type[BaseModel],
     tool_class: ToolClass,
     risk: Risk,
-    blast_radius: Callable[[BaseModel, Inventory], BlastRadius] = _no_blast,
-    idempotent: bool = True,
+    blast_radius: Callable[[Any, Inventory], BlastRadius] = _no_blast,
+    **hooks: Any,
 ) -> ToolSpec:
     return ToolSpec(
         name=name,
         description=description,
         args_model=args_model,
+        output_model=output_model,
         tool_class=tool_class,
         risk=risk,
         blast_radius=blast_radius,
-        idempotent=idempotent,
+        **hooks,
     )
 
 
-_SPECS = (
+_BUILT_IN = (
     _spec("list_pods", "List pods with phase, readiness and restart counts.",
-          ListPodsArgs, ToolClass.READ, Risk.LOW),
+          ListPodsArgs, PodList, ToolClass.READ, Risk.LOW,
+          bindings=_worst_pod, trouble=_failing_pods),
     _spec("get_pod_logs", "Read the most recent log lines of a pod (redacted).",
-          GetPodLogsArgs, ToolClass.READ, Risk.LOW),
+          GetPodLogsArgs, PodLogs, ToolClass.READ, Risk.LOW),
     _spec("describe_deployment", "Replicas, image, conditions and revision of a deployment.",
-          DeploymentArgs, ToolClass.READ, Risk.LOW),
+          DeploymentArgs, DeploymentDescription, ToolClass.READ, Risk.LOW,
+          bindings=_replicas),
     _spec("rollout_history", "Revisions of a deployment with change notes and health.",
-          DeploymentArgs, ToolClass.READ, Risk.LOW),
+          DeploymentArgs, RolloutHistory, ToolClass.READ, Risk.LOW,
+          bindings=_healthy_revision),
     _spec("query_metrics", "Query a metric series over the last N minutes.",
-          QueryMetricsArgs, ToolClass.READ, Risk.LOW),
+          QueryMetricsArgs, MetricSeries, ToolClass.READ, Risk.LOW, chart=_metrics_chart),
     _spec("list_alerts", "Firing alerts, optionally for one namespace.",
-          ListAlertsArgs, ToolClass.READ, Risk.LOW),
+          ListAlertsArgs, AlertList, ToolClass.READ, Risk.LOW),
     _spec("get_error_budget", "SLO target and remaining error budget of a service.",
-          GetErrorBudgetArgs, ToolClass.READ, Risk.LOW),
+          GetErrorBudgetArgs, ErrorBudgetReport, ToolClass.READ, Risk.LOW),
     _spec("rollback_deployment", "Roll a deployment back to an earlier revision.",
-          RollbackDeploymentArgs, ToolClass.REMEDIATION, Risk.MEDIUM, _deployment_pods),
+          RollbackDeploymentArgs, Changed[RollbackChange], ToolClass.REMEDIATION, Risk.MEDIUM,
+          _deployment_pods, idempotent_when=_pinned_revision, pin=_pin_rollback,
+          inverse=_undo_rollback, **_DEPLOYMENT_TARGET,
+          asked_by=re.compile(
+              r"\broll(?:ing|ed)?(?:[ -]|\s+[\w/-]+\s+)back\b|\brollback\b|\brevert\b")),
     _spec("restart_deployment", "Rolling restart of every pod of a deployment.",
-          DeploymentArgs, ToolClass.REMEDIATION, Risk.MEDIUM, _deployment_pods, idempotent=False),
+          DeploymentArgs, Changed[RestartChange], ToolClass.REMEDIATION, Risk.MEDIUM,
+          _deployment_pods, idempotent=False, **_DEPLOYMENT_TARGET,
+          asked_by=re.compile(r"\bre-?start\b|\bbounce\b|\brecycle\b")),
     _spec("scale_deployment", "Set the replica count of a deployment.",
-          ScaleDeploymentArgs, ToolClass.CHANGE, Risk.HIGH, _scale),
+          ScaleDeploymentArgs, Changed[ScaleChange], ToolClass.CHANGE, Risk.HIGH, _scale,
+          inverse=_undo_scale, **_DEPLOYMENT_TARGET,
+          asked_by=re.compile(
+              r"\bscale\b|\b(?:more|add|extra)\s+(?:capacity|replicas|pods|instances)\b")),
     _spec("silence_alert", "Silence an alert in Alertmanager for a bounded time.",
-          SilenceAlertArgs, ToolClass.REMEDIATION, Risk.LOW, _silence, idempotent=False),
+          SilenceAlertArgs, Changed[SilenceChange], ToolClass.REMEDIATION, Risk.LOW, _silence,
+          idempotent=False, resource=_silence_key, named_namespaces=_silence_namespaces,
+          watch=_silence_watch, asked_by=re.compile(r"\bsilence\b|\bmute\b|\bsnooze\b"),
+          narrowing_hint="silence has no namespace matcher, so it would also silence alerts "
+                         "in {where} (off limits): add a namespace matcher"),
 )
 
-CATALOG: Mapping[str, ToolSpec] = {s.name: s for s in _SPECS}
+BUILT_IN_TOOLS = frozenset(s.name for s in _BUILT_IN)
+# Built-in tools, plus plugin tools once tools.plugins has registered them at start-up.
+CATALOG: dict[str, ToolSpec] = {s.name: s for s in _BUILT_IN}
 
 
 def get_tool(name: str) -> ToolSpec:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from assistant.errors import OpsbotError
+from tools.plugins import load_plugins
 
 # Modules that define ``register(subparsers)``; each sets ``func`` on its parsers.
 _COMMAND_MODULES = (
@@ -20,6 +21,7 @@ _COMMAND_MODULES = (
     "redact",
     "search",
     "slack",
+    "tools",
 )
 
 
@@ -43,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     redact_logging(Redactor())  # from the first log line on; the runtime swaps in its key
     try:
+        # Before anything reads policies or runbooks, which may name plugin tools.
+        load_plugins()
         return int(args.func(args) or 0)
     except OpsbotError as exc:
         # Error text can quote input (a pasted line, a file's content): it is egress too.

@@ -40,7 +40,7 @@ def _series_of(template: str, service: str) -> tuple[str, dict[str, str]]:
 
 
 def scenario_openmetrics(backend: SandboxBackend) -> str:
-    """Every series of the world with the points query_metrics serves, up to the world's
+    """Every series of the world with the points a metric query serves, up to the world's
     now, plus each service's error budget and SLO target as one sample at the budget's
     `as_of`, so its age (and staleness) reads as in the sandbox.
 

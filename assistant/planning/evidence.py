@@ -12,15 +12,10 @@ from typing import TYPE_CHECKING
 
 from assistant.models import AlertInfo, Inventory
 from assistant.planning.entities import LinkedEntities
+from tools.catalog import CATALOG
 
 if TYPE_CHECKING:
     from assistant.planning.offline import Observation
-
-FAILING_REASONS = frozenset({
-    "CrashLoopBackOff", "OOMKilled", "Error", "ImagePullBackOff", "ErrImagePull",
-    "CreateContainerConfigError", "CreateContainerError", "ContainerCannotRun",
-    "RunContainerError", "Evicted",
-})
 
 
 def alert_concerns(alert: AlertInfo, entities: LinkedEntities, inventory: Inventory) -> bool:
@@ -49,11 +44,9 @@ def signs_of_trouble(
     if dep is not None and dep.ready_replicas < dep.replicas:
         signs.append(f"{dep.ready_replicas}/{dep.replicas} pods ready")
     for obs in observations:
-        if obs.ok and obs.call.tool == "list_pods" and isinstance(obs.data, dict):
-            failing = [p["name"] for p in obs.data.get("pods", [])
-                       if p.get("reason") in FAILING_REASONS or not p.get("ready", True)]
-            if failing:
-                signs.append(f"failing pods: {', '.join(failing[:3])}")
+        spec = CATALOG.get(obs.call.tool)
+        if obs.ok and spec is not None and spec.trouble is not None and obs.data is not None:
+            signs.extend(spec.trouble(spec.read_output(obs.data)))
     return signs
 
 

@@ -94,28 +94,12 @@ ReadOnlyRunner = Callable[[ToolCall], Observation]
 
 
 def derive_bindings(call: ToolCall, data: Any, bindings: Mapping[str, Any]) -> dict[str, Any]:
-    """New placeholder values learned from a read-only tool's structured output."""
-    learned: dict[str, Any] = {}
-    if not isinstance(data, dict):
-        return learned
-    if call.tool == "rollout_history":
-        revisions = data.get("revisions") or []
-        current = next((r["revision"] for r in revisions if r.get("current")), None)
-        healthy = [
-            r["revision"]
-            for r in revisions
-            if r.get("healthy") and (current is None or r["revision"] < current)
-        ]
-        if healthy:
-            learned["healthy_revision"] = max(healthy)
-    elif call.tool == "list_pods" and "pod" not in bindings:
-        pods = data.get("pods") or []
-        if pods:
-            worst = max(pods, key=lambda p: (not p.get("ready", True), p.get("restarts", 0)))
-            learned["pod"] = worst["name"]
-    elif call.tool == "describe_deployment" and "replicas" in data:
-        learned["replicas"] = data["replicas"]
-    return learned
+    """New placeholder values learned from a read-only tool's output (typed, or its JSON),
+    as the tool itself says (the crashing pod, the last healthy revision)."""
+    spec = CATALOG[call.tool]
+    if spec.bindings is None or data is None:
+        return {}
+    return spec.bindings(spec.read_output(data), bindings)
 
 
 def _choose_runbook(
@@ -143,7 +127,7 @@ def _ask_back(linking: Linking, inventory: Inventory) -> str:
 
 
 def _with_replicas(cand: PlannedCall, replicas: int) -> PlannedCall:
-    if cand.call.tool != "scale_deployment":
+    if "replicas" not in CATALOG[cand.call.tool].args_model.model_fields:
         return cand
     call = ToolCall(tool=cand.call.tool, args={**cand.call.args, "replicas": replicas})
     return cand.model_copy(update={"call": call, "why": f"{cand.why} (you asked for {replicas})"})

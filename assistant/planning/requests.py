@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import re
 
-_VERBS = {
-    "rollback_deployment": re.compile(
-        r"\broll(?:ing|ed)?(?:[ -]|\s+[\w/-]+\s+)back\b|\brollback\b|\brevert\b"),
-    "restart_deployment": re.compile(r"\bre-?start\b|\bbounce\b|\brecycle\b"),
-    "scale_deployment": re.compile(
-        r"\bscale\b|\b(?:more|add|extra)\s+(?:capacity|replicas|pods|instances)\b"),
-    "silence_alert": re.compile(r"\bsilence\b|\bmute\b|\bsnooze\b"),
-}
+from tools.catalog import CATALOG
+
 _REPLICAS = re.compile(
     r"\b(?:to|at)\s+(\d{1,4})\b(?!\s*(?:%|percent|min|minutes|h|hours|s|seconds|ms))"
     r"|\b(\d{1,4})\s+(?:replicas|pods|instances)\b"
@@ -25,7 +19,8 @@ _REPLICAS = re.compile(
 
 def requested_tools(question: str) -> frozenset[str]:
     text = question.lower()
-    return frozenset(tool for tool, verb in _VERBS.items() if verb.search(text))
+    return frozenset(name for name, spec in CATALOG.items()
+                     if spec.asked_by is not None and spec.asked_by.search(text))
 
 
 def requested_replicas(question: str) -> int | None:

@@ -6,10 +6,13 @@ pair it applies to, so `decide` only runs the guards that matter for the call at
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Protocol
 from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
 
 from assistant.models import ALL_NAMESPACES, Facts, Outcome, Reason, ToolCall
 from assistant.policy.schema import (
@@ -18,6 +21,7 @@ from assistant.policy.schema import (
     FreezeWindow,
     RateLimit,
 )
+from tools.catalog import CATALOG
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +52,15 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def touched_namespaces(call: ToolCall, facts: Facts) -> set[str]:
-    """The blast radius's namespaces plus any the arguments name, in case the estimate
-    missed one: the call itself is the ground truth for where it acts. ALL_NAMESPACES in
-    the result stands for every namespace, never for one named "*"."""
+    """The blast radius's namespaces plus any the arguments name (as the tool reads its
+    arguments), in case the estimate missed one: the call itself is the ground truth for
+    where it acts. ALL_NAMESPACES in the result stands for every namespace, never for one
+    named "*"."""
     namespaces = set(facts.blast_radius.namespaces)
-    args = call.args
-    if isinstance(args.get("namespace"), str):
-        namespaces.add(args["namespace"])
-    matchers = args.get("matchers")
-    if isinstance(matchers, dict) and isinstance(matchers.get("namespace"), str):
-        namespaces.add(matchers["namespace"])
+    spec = CATALOG.get(call.tool)
+    if spec is not None and spec.named_namespaces is not None:
+        with suppress(ValidationError):  # bad args are denied elsewhere, with their reason
+            namespaces.update(spec.named_namespaces(spec.validate_args(call.args)))
     return namespaces
 
 
@@ -72,10 +75,9 @@ def _format_duration(span: timedelta) -> str:
 def _everywhere_problem(call: ToolCall, forbidden: list[str]) -> str:
     """Why a call that reaches every namespace touches the forbidden ones, and the fix."""
     where = ", ".join(forbidden)
-    matchers = call.args.get("matchers")
-    if "alertname" in call.args and not (isinstance(matchers, dict) and "namespace" in matchers):
-        return (f"silence has no namespace matcher, so it would also silence alerts in {where} "
-                "(off limits): add a namespace matcher")
+    spec = CATALOG.get(call.tool)
+    if spec is not None and spec.narrowing_hint is not None:
+        return spec.narrowing_hint.format(where=where)
     return f"blast radius reaches every namespace, so also {where} (off limits)"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from assistant.answer import quote
-from assistant.models import Actor, ExecutionResult, Proposal
+from assistant.models import Actor, ChartMessage, ExecutionResult, Proposal
 from assistant.session import OutMessage, Session, Turn
 from assistant.slack.blocks import (
     head,
@@ -191,9 +191,9 @@ class SlackConversation:
     def _post_chart(self, channel: str, thread_ts: str, m: OutMessage) -> None:
         from assistant.charts import chart_png
 
-        data = m.data or {}
-        action_at = datetime.fromisoformat(data["action_at"]) if data.get("action_at") else None
-        png = chart_png(data.get("series", []), title=m.text, action_at=action_at)
+        chart = ChartMessage.model_validate(m.data)
+        action_at = chart.action_time
+        png = chart_png(chart.series, title=m.text, action_at=action_at)
         title = f"{m.text} (after the action)" if action_at else m.text
         self.out.upload_png(channel, thread_ts, "chart.png", png, title)
 

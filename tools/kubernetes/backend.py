@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from kubernetes import client as k8s
 from kubernetes.utils.quantity import parse_quantity
@@ -38,6 +37,20 @@ from tools.kubernetes.rollout import (
     rollback_annotations,
     rollback_patch,
     same_template,
+)
+from tools.outputs import (
+    Condition,
+    ContainerInfo,
+    DeploymentDescription,
+    DeploymentEvent,
+    FromTo,
+    PodList,
+    PodLogs,
+    PodRow,
+    RestartChange,
+    RollbackChange,
+    RolloutHistory,
+    ScaleChange,
 )
 from tools.real.change import Change
 from tools.real.settings import DEFAULT_SERVICE_LABELS
@@ -145,17 +158,17 @@ class KubernetesTools:
             listed = [(s, *rs_info.get(s.owner or "", (None, None))) for s in states]
         now = self._clock()
         pods = [
-            {
-                "name": s.name,
-                "phase": s.phase,
-                "ready": s.ready,
-                "restarts": s.restarts,
-                "reason": s.reason or s.last_termination_reason,
-                "deployment": dep,
-                "revision": revision,
-                "last_termination_reason": s.last_termination_reason,
-                "age": render.age(now - s.created_at) if s.created_at else None,
-            }
+            PodRow(
+                name=s.name,
+                phase=s.phase,
+                ready=s.ready,
+                restarts=s.restarts,
+                reason=s.reason or s.last_termination_reason,
+                deployment=dep,
+                revision=revision,
+                last_termination_reason=s.last_termination_reason,
+                age=render.age(now - s.created_at) if s.created_at else None,
+            )
             for s, dep, revision in listed
         ]
         rows = [
@@ -174,7 +187,7 @@ class KubernetesTools:
         headers = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "DEPLOYMENT", "REVISION",
                    "LAST-TERMINATION")
         text = render.table(headers, rows) if rows else f"no pods in {args.namespace}"
-        return ToolOutput(text=text, data={"pods": pods})
+        return ToolOutput(text=text, data=PodList(pods=pods))
 
     def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
         self._in_scope(args.namespace)
@@ -186,9 +199,8 @@ class KubernetesTools:
         which = "previous container" if args.previous else "container"
         header = (f"logs of {args.namespace}/{args.pod} ({which} {container}), "
                   f"last {len(lines)} lines:")
-        return ToolOutput(text="\n".join([header, *lines]), data={
-            "pod": args.pod, "lines": lines, "previous": args.previous, "container": container,
-        })
+        return ToolOutput(text="\n".join([header, *lines]), data=PodLogs(
+            pod=args.pod, lines=lines, previous=args.previous, container=container))
 
     def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
         view = self._view(args.namespace, args.deployment)
@@ -200,8 +212,8 @@ class KubernetesTools:
         image = images(dep.spec.template)
         change = (dep.metadata.annotations or {}).get(CHANGE_CAUSE, "")
         conditions = [
-            {"type": c.type, "status": c.status, "reason": c.reason or "",
-             "message": c.message or ""}
+            Condition(type=c.type, status=c.status, reason=c.reason or "",
+                      message=c.message or "")
             for c in status.conditions or []
         ]
         containers = [_container(c) for c in dep.spec.template.spec.containers]
@@ -219,39 +231,39 @@ class KubernetesTools:
         ]
         if dep.spec.paused:
             lines.append("Paused:      yes (rollouts are suspended)")
-        lines.extend(f"Container:   {c['name']} {c['image']}, limits {c['limits'] or 'none'}, "
-                     f"requests {c['requests'] or 'none'}" for c in containers)
+        lines.extend(f"Container:   {c.name} {c.image}, limits {c.limits or 'none'}, "
+                     f"requests {c.requests or 'none'}" for c in containers)
         lines.append("Conditions:")
         lines.append(render.table(
             ("  TYPE", "STATUS", "REASON", "MESSAGE"),
-            [(f"  {c['type']}", c["status"], c["reason"], c["message"]) for c in conditions],
+            [(f"  {c.type}", c.status, c.reason, c.message) for c in conditions],
         ) if conditions else "  none reported yet")
         lines.append("Events:")
         if events_note:
             lines.append(f"  unavailable: {events_note}")
         elif not events:
             lines.append("  none")
-        lines.extend(f"  {e['type']} {e['reason']} (x{e['count']}, last {e['last_seen'] or '-'}):"
-                     f" {e['message']}" for e in events)
-        memory = containers[0]["memory_limit_mib"] if containers else None
-        data = {
-            "namespace": dep.metadata.namespace,
-            "name": dep.metadata.name,
-            "service": self.service_of(dep),
-            "replicas": replicas,
-            "ready_replicas": ready,
-            "revision": revision,
-            "image": image,
-            "change": change,
-            "conditions": conditions,
-            "memory_limit_mib": memory,
-            "containers": containers,
-            "paused": bool(dep.spec.paused),
-            "events": events,
-        }
+        lines.extend(f"  {e.type} {e.reason} (x{e.count}, last {e.last_seen or '-'}):"
+                     f" {e.message}" for e in events)
+        memory = containers[0].memory_limit_mib if containers else None
+        data = DeploymentDescription(
+            namespace=dep.metadata.namespace,
+            name=dep.metadata.name,
+            service=self.service_of(dep),
+            replicas=replicas,
+            ready_replicas=ready,
+            revision=revision,
+            image=image,
+            change=change,
+            conditions=conditions,
+            memory_limit_mib=memory,
+            containers=containers,
+            paused=bool(dep.spec.paused),
+            events=events,
+        )
         return ToolOutput(text="\n".join(lines), data=data)
 
-    def _events(self, namespace: str, name: str) -> tuple[list[dict[str, Any]], str | None]:
+    def _events(self, namespace: str, name: str) -> tuple[list[DeploymentEvent], str | None]:
         """Recent events, newest last; events are context, so a refusal does not fail the
         whole description."""
         try:
@@ -265,13 +277,13 @@ class KubernetesTools:
         listed = []
         for e in sorted(found, key=when)[-EVENTS_SHOWN:]:
             seen = when(e)
-            listed.append({
-                "type": e.type or "",
-                "reason": e.reason or "",
-                "message": e.message or "",
-                "count": e.count or 1,
-                "last_seen": render.clock(seen) if seen is not _NEVER else None,
-            })
+            listed.append(DeploymentEvent(
+                type=e.type or "",
+                reason=e.reason or "",
+                message=e.message or "",
+                count=e.count or 1,
+                last_seen=render.clock(seen) if seen is not _NEVER else None,
+            ))
         return listed, None
 
     def _revisions(self, view: _View) -> list[Revision]:
@@ -293,7 +305,7 @@ class KubernetesTools:
         ]
         text = f"deployment.apps/{args.deployment} in {args.namespace}\n" + render.table(
             ("REVISION", "IMAGE", "HEALTHY", "WHY", "CREATED", "CHANGE-CAUSE"), rows)
-        return ToolOutput(text=text, data={"revisions": [r.data() for r in revs]})
+        return ToolOutput(text=text, data=RolloutHistory(revisions=[r.row() for r in revs]))
 
     # --- mutating tools --------------------------------------------------------------
 
@@ -346,13 +358,13 @@ class KubernetesTools:
                 f"pods replaced, rolling: {', '.join(replaced) or 'none'}",
                 *_dry(dry_run),
             ),
-            changed={
-                "revision": {"from": current.revision, "to": target.revision},
-                "image": {"from": current.image, "to": images(result.spec.template)},
-                "change": target.change,
-                "target_healthy": target.healthy,
-                "pods_replaced": replaced,
-            },
+            changed=RollbackChange(
+                revision=FromTo(before=current.revision, after=target.revision),
+                image=FromTo(before=current.image, after=images(result.spec.template)),
+                change=target.change,
+                target_healthy=target.healthy,
+                pods_replaced=replaced,
+            ),
         )
 
     def restart(self, args: DeploymentArgs, *, dry_run: bool) -> Change:
@@ -374,8 +386,8 @@ class KubernetesTools:
                 f"image {image} unchanged; pod template stamped {RESTARTED_AT}={stamp}",
                 *_dry(dry_run),
             ),
-            changed={"pods_restarted": pods, "restarted_at": stamp,
-                     "image": {"from": image, "to": image}},
+            changed=RestartChange(pods_restarted=pods, restarted_at=stamp,
+                                  image=FromTo(before=image, after=image)),
         )
 
     def scale(self, args: ScaleDeploymentArgs, *, dry_run: bool) -> Change:
@@ -395,7 +407,7 @@ class KubernetesTools:
         return Change(
             summary=f"scale {key}: replicas {before} -> {after}",
             details=(detail, *_dry(dry_run)),
-            changed={"replicas": {"from": before, "to": after}},
+            changed=ScaleChange(replicas=FromTo(before=before, after=after)),
         )
 
 
@@ -420,14 +432,14 @@ def _quantities(values: dict[str, str] | None) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted((values or {}).items()))
 
 
-def _container(container: k8s.V1Container) -> dict[str, Any]:
+def _container(container: k8s.V1Container) -> ContainerInfo:
     resources = container.resources or k8s.V1ResourceRequirements()
     limits = resources.limits or {}
     memory = limits.get("memory")
-    return {
-        "name": container.name,
-        "image": container.image,
-        "limits": _quantities(limits),
-        "requests": _quantities(resources.requests),
-        "memory_limit_mib": float(parse_quantity(memory)) / 2**20 if memory else None,
-    }
+    return ContainerInfo(
+        name=container.name,
+        image=container.image,
+        limits=_quantities(limits),
+        requests=_quantities(resources.requests),
+        memory_limit_mib=float(parse_quantity(memory)) / 2**20 if memory else None,
+    )

@@ -32,6 +32,7 @@ from tools.kubernetes.pods import (
     images,
     revision_of,
 )
+from tools.outputs import RevisionRow
 
 
 @dataclass(frozen=True)
@@ -47,18 +48,18 @@ class Revision:
     replicas: int
     ready: int
 
-    def data(self) -> dict[str, object]:
-        return {
-            "revision": self.revision,
-            "image": self.image,
-            "change": self.change,
-            "healthy": self.healthy,
-            "health": self.health,
-            "current": self.current,
-            "replica_set": self.replica_set,
+    def row(self) -> RevisionRow:
+        return RevisionRow(
+            revision=self.revision,
+            image=self.image,
+            change=self.change,
+            healthy=self.healthy,
+            health=self.health,
+            current=self.current,
+            replica_set=self.replica_set,
             # When its ReplicaSet was created: the first rollout of this template.
-            "deployed_at": self.created_at.isoformat() if self.created_at else None,
-        }
+            deployed_at=self.created_at.isoformat() if self.created_at else None,
+        )
 
 
 def owned_replica_sets(deployment: k8s.V1Deployment,

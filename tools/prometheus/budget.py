@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from assistant.models import ErrorBudget, ToolOutput
 from tools.backend import ToolFailure
+from tools.outputs import ErrorBudgetReport
 from tools.prometheus.client import PrometheusClient, Sample
 from tools.real.settings import SERVICE_PLACEHOLDER, SloQueries
 from tools.sandbox import render
@@ -95,10 +96,11 @@ def read_error_budget(client: PrometheusClient, queries: SloQueries, service: st
 
 
 def budget_output(budget: ErrorBudget, now: datetime) -> ToolOutput:
-    return ToolOutput(text=render.error_budget_text(budget, now, STALE_AFTER), data={
-        "service": budget.service,
-        "slo_target": budget.slo_target,
-        "remaining": budget.remaining,
-        "as_of": budget.as_of.isoformat() if budget.as_of else None,
-        "stale": budget.as_of is not None and now - budget.as_of > STALE_AFTER,
-    })
+    return ToolOutput(text=render.error_budget_text(budget, now, STALE_AFTER),
+                      data=ErrorBudgetReport(
+                          service=budget.service,
+                          slo_target=budget.slo_target,
+                          remaining=budget.remaining,
+                          as_of=budget.as_of.isoformat() if budget.as_of else None,
+                          stale=budget.as_of is not None and now - budget.as_of > STALE_AFTER,
+                      ))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
 
+from assistant.models import Series as MetricSeriesEntry
 from assistant.models import ToolOutput
 from tools.catalog import QueryMetricsArgs
+from tools.outputs import MetricSeries
 from tools.prometheus.client import PrometheusClient, Series
 from tools.sandbox import render
 
@@ -41,15 +42,15 @@ def step_for(minutes: int) -> int:
     return max(MIN_STEP_SECONDS, math.ceil(minutes * 60 / TARGET_POINTS))
 
 
-def series_data(query: str, series: Series) -> dict[str, Any]:
+def series_data(query: str, series: Series) -> MetricSeriesEntry:
     labels = {k: v for k, v in series.labels.items() if k != "__name__"}
     name = series.labels.get("__name__", query)
-    return {
-        "name": name,
-        "labels": labels,
-        "unit": unit_of(name),
-        "points": [[t.isoformat(), v] for t, v in series.points],
-    }
+    return MetricSeriesEntry(
+        name=name,
+        labels=labels,
+        unit=unit_of(name),
+        points=tuple((t.isoformat(), v) for t, v in series.points),
+    )
 
 
 def query_metrics(client: PrometheusClient, args: QueryMetricsArgs, now: datetime) -> ToolOutput:
@@ -58,7 +59,7 @@ def query_metrics(client: PrometheusClient, args: QueryMetricsArgs, now: datetim
     series = [series_data(args.query, s) for s in found]
     if not series:
         return ToolOutput(text=f"no series returned for {args.query} in the last "
-                               f"{args.minutes} min", data={"series": []})
+                               f"{args.minutes} min", data=MetricSeries(series=[]))
     text = f"last {args.minutes} min, {len(series)} series (step {step}s):\n" + "\n".join(
         render.series_text(s) for s in series)
-    return ToolOutput(text=text, data={"series": series})
+    return ToolOutput(text=text, data=MetricSeries(series=series))

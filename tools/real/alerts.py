@@ -11,6 +11,7 @@ from typing import Literal
 from assistant.models import AlertInfo, ToolOutput
 from tools.alertmanager.client import Alert
 from tools.catalog import ListAlertsArgs
+from tools.outputs import AlertList, AlertRow
 from tools.prometheus.client import RuleAlert
 from tools.sandbox import render
 
@@ -72,20 +73,20 @@ def alerts_output(records: Sequence[AlertRecord], args: ListAlertsArgs,
                                  or r.labels.get("namespace") == args.namespace)
     ]
     data = [
-        {
-            "name": r.name,
-            "labels": dict(r.labels),
-            "state": r.state,
-            "since": r.since.isoformat() if r.since else None,
-            "severity": r.severity,
-            "summary": r.summary,
-            "annotations": dict(r.annotations),
-        }
+        AlertRow(
+            name=r.name,
+            labels=dict(r.labels),
+            state=r.state,
+            since=r.since.isoformat() if r.since else None,
+            severity=r.severity,
+            summary=r.summary,
+            annotations=dict(r.annotations),
+        )
         for r in picked
     ]
     if not picked:
         where = f" in {args.namespace}" if args.namespace else ""
         return ToolOutput(text=f"no {' or '.join(sorted(shown))} alerts{where}",
-                          data={"alerts": []})
+                          data=AlertList(alerts=[]))
     return ToolOutput(text="\n".join(render.alert_text(a, now) for a in data),
-                      data={"alerts": data})
+                      data=AlertList(alerts=data))

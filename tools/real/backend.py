@@ -52,6 +52,8 @@ class RealBackend:
     """A Backend (tools.backend) over live systems: workloads from Kubernetes, the rest
     from monitoring."""
 
+    kind = "kubernetes"
+
     def __init__(
         self,
         environment: str,

@@ -4,19 +4,19 @@ JSON-able facts, rendered the way the sandbox renders its changes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from assistant.models import ToolOutput
+from tools.outputs import Output, changed
 
 
 @dataclass(frozen=True)
 class Change:
     summary: str
     details: tuple[str, ...]
-    changed: dict[str, Any]
+    changed: Output  # the tool's change model: from/to facts
 
     def render(self) -> str:
         return "\n".join((self.summary, *(f"  - {d}" for d in self.details)))
 
     def output(self) -> ToolOutput:
-        return ToolOutput(text=self.render(), data={"changed": self.changed})
+        return ToolOutput(text=self.render(), data=changed(self.changed))

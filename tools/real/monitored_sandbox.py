@@ -32,6 +32,9 @@ class MonitoredSandbox:
     """A Backend (tools.backend): ``sandbox`` for workloads, ``monitoring`` for the rest.
     The monitoring's clock should be the sandbox's, so both answer for the same moment."""
 
+    # Neither the sandbox nor the real world: a plugin tool runs here only if it says so.
+    kind = "monitored-sandbox"
+
     def __init__(self, sandbox: SandboxBackend, monitoring: Monitoring) -> None:
         self.sandbox = sandbox
         self.monitoring = monitoring

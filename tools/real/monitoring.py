@@ -15,6 +15,7 @@ from assistant.models import ErrorBudget, ToolOutput
 from tools.alertmanager.client import AlertmanagerClient, Silence
 from tools.backend import ToolFailure
 from tools.catalog import GetErrorBudgetArgs, ListAlertsArgs, QueryMetricsArgs, SilenceAlertArgs
+from tools.outputs import FromTo, SilenceChange, SilencedAlert, SilenceSpec, changed
 from tools.prometheus import series
 from tools.prometheus.budget import LOOKBACK, budget_output, fill, read_error_budget
 from tools.prometheus.client import PrometheusClient
@@ -86,7 +87,9 @@ class Monitoring:
         """The silence's createdBy is ``approved_by``; without one, the configured author."""
         author = approved_by or self._silence_author
         change = self._silence(args, author)
-        matchers = change.changed["silence"]["to"]["matchers"]
+        silence = change.changed
+        assert isinstance(silence, SilenceChange) and silence.silence.after is not None
+        matchers = silence.silence.after.matchers
         starts = self._clock()
         silence_id = self._require_alertmanager().create_silence(
             matchers,
@@ -96,7 +99,7 @@ class Monitoring:
             comment=args.comment,
         )
         return ToolOutput(text=change.render() + f"\n  - silence id: {silence_id}",
-                          data={"changed": {**change.changed, "silence_id": silence_id}})
+                          data=changed(change.changed).plus({"silence_id": silence_id}))
 
     def silences(self) -> list[Silence]:
         return self._require_alertmanager().silences()
@@ -144,12 +147,11 @@ class Monitoring:
             summary=f"silence {rendered} for {args.duration_minutes} min, until "
                     f"{render.clock(ends)}, by {author}",
             details=tuple(details),
-            changed={
-                "silence": {"from": None, "to": {
-                    "matchers": matchers, "ends_at": ends.isoformat(),
-                    "comment": args.comment, "created_by": author,
-                }},
-                "alerts": [{"name": r.name, "labels": r.labels, "from": r.state,
-                            "to": "silenced"} for r in hits],
-            },
+            changed=SilenceChange(
+                silence=FromTo(before=None, after=SilenceSpec(
+                    matchers=matchers, ends_at=ends.isoformat(), comment=args.comment,
+                    created_by=author)),
+                alerts=[SilencedAlert(name=r.name, labels=r.labels, before=r.state,
+                                      after="silenced") for r in hits],
+            ),
         )

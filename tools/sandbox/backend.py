@@ -18,6 +18,7 @@ from assistant.models import (
     DeploymentInfo,
     ErrorBudget,
     Inventory,
+    Series,
     ToolCall,
     ToolOutput,
 )
@@ -34,6 +35,20 @@ from tools.catalog import (
     ScaleDeploymentArgs,
     SilenceAlertArgs,
     get_tool,
+)
+from tools.outputs import (
+    AlertList,
+    AlertRow,
+    Condition,
+    DeploymentDescription,
+    ErrorBudgetReport,
+    MetricSeries,
+    PodList,
+    PodLogs,
+    PodRow,
+    RevisionRow,
+    RolloutHistory,
+    changed,
 )
 from tools.sandbox import mutations, render
 from tools.sandbox.lookup import require_deployment, require_namespace, require_pod, require_service
@@ -55,6 +70,8 @@ _PLANNERS = {
 
 class SandboxBackend:
     """A Backend (tools.backend) over one scenario's simulated world."""
+
+    kind = "sandbox"
 
     def __init__(self, world: World) -> None:
         self._world = world
@@ -145,7 +162,7 @@ class SandboxBackend:
             text += f"\n  - pods created: {', '.join(created['pods_created'])}"
         if created.get("silence_id"):
             text += f"\n  - silence id: {created['silence_id']}"
-        return ToolOutput(text=text, data={"changed": {**change.changed, **created}})
+        return ToolOutput(text=text, data=changed(change.changed).plus(created))
 
     # --- read-only tools -------------------------------------------------------------
 
@@ -157,17 +174,17 @@ class SandboxBackend:
             require_namespace(w, args.namespace)
             deployments = [d for d in w.deployments if d.namespace == args.namespace]
         pods = [
-            {
-                "name": p.name,
-                "phase": p.phase,
-                "ready": p.ready,
-                "restarts": p.restarts,
-                "reason": p.reason or p.last_termination_reason,
-                "deployment": d.name,
-                "revision": p.revision,
-                "last_termination_reason": p.last_termination_reason,
-                "age": render.age(w.now - p.created_at),
-            }
+            PodRow(
+                name=p.name,
+                phase=p.phase,
+                ready=p.ready,
+                restarts=p.restarts,
+                reason=p.reason or p.last_termination_reason,
+                deployment=d.name,
+                revision=p.revision,
+                last_termination_reason=p.last_termination_reason,
+                age=render.age(w.now - p.created_at),
+            )
             for d in deployments
             for p in d.pods
         ]
@@ -188,7 +205,7 @@ class SandboxBackend:
         headers = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "DEPLOYMENT", "REVISION",
                    "LAST-TERMINATION")
         text = render.table(headers, rows) if rows else f"no pods in {args.namespace}"
-        return ToolOutput(text=text, data={"pods": pods})
+        return ToolOutput(text=text, data=PodList(pods=pods))
 
     def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
         dep, pod = require_pod(self._world, args.namespace, args.pod)
@@ -203,7 +220,7 @@ class SandboxBackend:
                  f"last {len(lines)} lines:"
         return ToolOutput(
             text="\n".join([header, *lines]),
-            data={"pod": pod.name, "lines": list(lines), "previous": args.previous},
+            data=PodLogs(pod=pod.name, lines=list(lines), previous=args.previous),
         )
 
     def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
@@ -235,50 +252,50 @@ class SandboxBackend:
         lines.append(
             render.table(
                 ("  TYPE", "STATUS", "REASON", "MESSAGE"),
-                [(f"  {c['type']}", c["status"], c["reason"], c["message"]) for c in conditions],
+                [(f"  {c.type}", c.status, c.reason, c.message) for c in conditions],
             )
         )
-        data = {
-            "namespace": dep.namespace,
-            "name": dep.name,
-            "service": dep.service,
-            "replicas": dep.replicas,
-            "ready_replicas": ready,
-            "revision": rev.revision,
-            "image": rev.image,
-            "change": rev.change,
-            "conditions": conditions,
-            "memory_limit_mib": dep.memory.limit_mib if dep.memory else None,
-        }
+        data = DeploymentDescription(
+            namespace=dep.namespace,
+            name=dep.name,
+            service=dep.service,
+            replicas=dep.replicas,
+            ready_replicas=ready,
+            revision=rev.revision,
+            image=rev.image,
+            change=rev.change,
+            conditions=conditions,
+            memory_limit_mib=dep.memory.limit_mib if dep.memory else None,
+        )
         return ToolOutput(text="\n".join(lines), data=data)
 
     def rollout_history(self, args: DeploymentArgs) -> ToolOutput:
         dep = require_deployment(self._world, args.namespace, args.deployment)
         revisions = [
-            {
-                "revision": r.revision,
-                "image": r.image,
-                "change": r.change,
-                "healthy": r.healthy,
-                "current": r.revision == dep.revision,
-                "deployed_at": r.deployed_at.isoformat() if r.deployed_at else None,
-            }
+            RevisionRow(
+                revision=r.revision,
+                image=r.image,
+                change=r.change,
+                healthy=r.healthy,
+                current=r.revision == dep.revision,
+                deployed_at=r.deployed_at.isoformat() if r.deployed_at else None,
+            )
             for r in dep.history
         ]
         rows = [
             (
-                f"{r['revision']}{' (current)' if r['current'] else ''}",
-                r["image"],
-                "yes" if r["healthy"] else "NO",
+                f"{r.revision}{' (current)' if r.current else ''}",
+                r.image,
+                "yes" if r.healthy else "NO",
                 render.clock(rev.deployed_at) if rev.deployed_at else "-",
-                r["change"],
+                r.change,
             )
             for r, rev in zip(revisions, dep.history, strict=True)
         ]
         text = f"deployment.apps/{dep.name} in {dep.namespace}\n" + render.table(
             ("REVISION", "IMAGE", "HEALTHY", "DEPLOYED", "CHANGE-CAUSE"), rows
         )
-        return ToolOutput(text=text, data={"revisions": revisions})
+        return ToolOutput(text=text, data=RolloutHistory(revisions=revisions))
 
     def query_metrics(self, args: QueryMetricsArgs) -> ToolOutput:
         w = self._world
@@ -293,12 +310,12 @@ class SandboxBackend:
             )
         since = w.now - timedelta(minutes=args.minutes)
         series = [
-            {
-                "name": s.name,
-                "labels": dict(s.labels),
-                "unit": s.unit,
-                "points": [[t.isoformat(), v] for t, v in s.points if since <= t <= w.now],
-            }
+            Series(
+                name=s.name,
+                labels=dict(s.labels),
+                unit=s.unit,
+                points=tuple((t.isoformat(), v) for t, v in s.points if since <= t <= w.now),
+            )
             for s in w.series
             if selector.matches(s.name, s.labels)
         ]
@@ -308,7 +325,7 @@ class SandboxBackend:
             text = f"last {args.minutes} min, {len(series)} series:\n" + "\n".join(
                 render.series_text(s) for s in series
             )
-        return ToolOutput(text=text, data={"series": series})
+        return ToolOutput(text=text, data=MetricSeries(series=series))
 
     def list_alerts(self, args: ListAlertsArgs) -> ToolOutput:
         w = self._world
@@ -323,22 +340,22 @@ class SandboxBackend:
             if args.namespace is not None and a.labels.get("namespace") != args.namespace:
                 continue
             alerts.append(
-                {
-                    "name": a.name,
-                    "labels": dict(a.labels),
-                    "state": state,
-                    "since": a.since.isoformat(),
-                    "severity": a.severity,
-                    "summary": a.annotations["summary"],
-                    "annotations": dict(a.annotations),
-                }
+                AlertRow(
+                    name=a.name,
+                    labels=dict(a.labels),
+                    state=state,
+                    since=a.since.isoformat(),
+                    severity=a.severity,
+                    summary=a.annotations["summary"],
+                    annotations=dict(a.annotations),
+                )
             )
         if not alerts:
             where = f" in {args.namespace}" if args.namespace else ""
             return ToolOutput(text=f"no {' or '.join(sorted(shown))} alerts{where}",
-                              data={"alerts": []})
+                              data=AlertList(alerts=[]))
         text = "\n".join(render.alert_text(a, w.now) for a in alerts)
-        return ToolOutput(text=text, data={"alerts": alerts})
+        return ToolOutput(text=text, data=AlertList(alerts=alerts))
 
     def get_error_budget(self, args: GetErrorBudgetArgs) -> ToolOutput:
         require_service(self._world, args.service)
@@ -346,12 +363,12 @@ class SandboxBackend:
         assert budget is not None  # require_service guarantees it exists
         return ToolOutput(
             text=render.error_budget_text(budget, self._world.now, _STALE_BUDGET),
-            data={
-                "service": budget.service,
-                "slo_target": budget.slo_target,
-                "remaining": budget.remaining,
-                "as_of": budget.as_of.isoformat() if budget.as_of else None,
-            },
+            data=ErrorBudgetReport(
+                service=budget.service,
+                slo_target=budget.slo_target,
+                remaining=budget.remaining,
+                as_of=budget.as_of.isoformat() if budget.as_of else None,
+            ),
         )
 
     # --- mutating tools --------------------------------------------------------------
@@ -378,7 +395,7 @@ def _restarts(count: int, last: datetime | None, now: datetime) -> str:
     return f"{count} ({render.age(now - last)} ago)" if count and last else str(count)
 
 
-def _conditions(dep: Deployment, ready: int) -> list[dict[str, str]]:
+def _conditions(dep: Deployment, ready: int) -> list[Condition]:
     needed = dep.replicas - dep.replicas // 4  # 25% max unavailable, rounded down
     available = ready >= needed
     rs = f"{dep.name}-{dep.template_hash(dep.current)}"
@@ -391,15 +408,15 @@ def _conditions(dep: Deployment, ready: int) -> list[dict[str, str]]:
     else:
         progressing = ("True", "NewReplicaSetAvailable",
                        f'ReplicaSet "{rs}" has successfully progressed.')
+    status, reason, message = progressing
     return [
-        {
-            "type": "Available",
-            "status": str(available),
-            "reason": "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
-            "message": "Deployment has minimum availability." if available
+        Condition(
+            type="Available",
+            status=str(available),
+            reason="MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+            message="Deployment has minimum availability." if available
             else "Deployment does not have minimum availability.",
-        },
-        dict(zip(("type", "status", "reason", "message"), ("Progressing", *progressing),
-                 strict=True)),
+        ),
+        Condition(type="Progressing", status=status, reason=reason, message=message),
     ]
 

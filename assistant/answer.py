@@ -83,6 +83,11 @@ def describe_proposal(p: Proposal, index: int) -> list[str]:
 
 def compose_answer(plan: Plan, proposals: Sequence[Proposal]) -> str:
     out: list[str] = []
+    if plan.findings:
+        out.append("*Findings*")
+        for finding in plan.findings:
+            out.extend(f"• {line}" if i == 0 else f"  {line}"
+                       for i, line in enumerate(finding.render()))
     if plan.observations:
         out.append("*What I found*")
         for obs in plan.observations:

@@ -36,7 +36,10 @@ from assistant.models import (
 )
 from assistant.planning.candidates import CANDIDATE_FAILURES, not_proposed_note
 from assistant.planning.entities import LinkedEntities, Linking, link_entities
-from assistant.planning.offline import Observation, Plan, PlanRequest
+from assistant.planning.diagnosis import OncePerQuestion, catalog_for_review, diagnose
+from assistant.planning.intent import asks_by
+from assistant.planning.offline import Observation, Plan, PlanRequest, focus_findings
+from assistant.planning.review import review
 from assistant.policy import check_approval, decide, requestable_tools, roles_of
 from assistant.runtime import Runtime
 from assistant.verification import alert_concerns
@@ -173,18 +176,34 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         actor = Actor.model_validate(state["actor"])
         thread = state["thread_id"]
         hits = tuple(RetrievalHit.model_validate(h) for h in state.get("hits", []))
+        question = rt.redact(state.get("question") or "")
+        linking = Linking.model_validate(state["plan"]["linking"])  # type: ignore[index]
+        inventory = rt.backend.inventory()
+        run = OncePerQuestion(run_read_only_for(actor, thread))
+        diagnosis = diagnose(linking.entities, inventory, rt.backend.now(), run)
         request = PlanRequest(
-            question=rt.redact(state.get("question") or ""),
-            linking=Linking.model_validate(state["plan"]["linking"]),  # type: ignore[index]
+            question=question,
+            linking=linking,
             hits=hits,
             runbooks={h.runbook_id: rt.index.get(h.runbook_id) for h in hits},
-            inventory=rt.backend.inventory(),
+            inventory=inventory,
             allowed_tools=requestable_tools(rt.policy, actor, rt.backend.environment),
             history=tuple(m.text for m in rt.store.messages.list(thread))[-HISTORY_MESSAGES:],
+            findings=diagnosis.findings,
         )
-        result = rt.planner.plan(request, run_read_only_for(actor, thread))
+        result = rt.planner.plan(request, run)
         if result.reasoning:
             audit("model_reasoning", None, thread, {"reasoning": list(result.reasoning)})
+        verdict = review(result.candidates, diagnosis.findings, catalog_for_review(inventory),
+                         asks_by(question))
+        for cand, why in verdict.dropped:
+            audit("not_proposed", actor.user_id, thread, {
+                "call": cand.call.model_dump(mode="json"), "rationale": cand.why,
+                "runbook_id": cand.runbook_id, "runbook_step": cand.step_index,
+                "reason": rt.redact(why)})
+        result = result.model_copy(update={
+            "candidates": verdict.kept, "notes": (*result.notes, *verdict.notes),
+            "findings": tuple(focus_findings(diagnosis.findings, linking.entities))})
         return {"plan": rt.redact_value(result.model_dump(mode="json"))}
 
     def pin(call: ToolCall) -> ToolCall:

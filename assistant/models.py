@@ -31,6 +31,15 @@ class Risk(StrEnum):
     HIGH = "high"
 
 
+class Remedy(StrEnum):
+    """Kinds of action, as findings reason about them; each mutating tool says which it is."""
+
+    ROLLBACK = "rollback"  # return a workload to an earlier revision
+    RESTART = "restart"  # replace a workload's pods with fresh ones of the same revision
+    SCALE_OUT = "scale-out"  # more replicas of the same revision
+    SILENCE = "silence"  # mute an alert for a while
+
+
 class Actor(Frozen):
     """Who asked or clicked: a chat user id plus the chat groups they are in."""
 
@@ -308,8 +317,9 @@ class ChartMessage(Frozen):
 
 
 class Watch(Frozen):
-    """What verification watches after a call: the workload it changed and the alerts that
-    concern it. Empty means nothing to watch (the call's effect is outside the inventory)."""
+    """What a call is about: the workload it reads or changes, or the alerts it concerns.
+    Verification watches this after a mutating call; analyzers group read results by it.
+    Empty means nothing to watch (the call's effect is outside the inventory)."""
 
     namespace: str | None = None
     deployment: str | None = None
@@ -395,6 +405,17 @@ class ToolSpec(BaseModel):
     trouble: Callable[[Any], list[str]] | None = None
     # Words by which a person explicitly asks for this tool.
     asked_by: re.Pattern[str] | None = None
+    # The kind of remedy a mutating tool applies, so findings can support or rule it out.
+    remedy: Remedy | None = None
+    # Read calls (their args) that gather evidence about what a thread is about, from the
+    # linked entities' bindings (namespace, deployment, alertname); run before planning.
+    evidence: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
+    # The args that apply this tool's remedy to the linked entities; None when they lack
+    # what it needs. Used when findings call for a remedy no runbook step offers.
+    draft: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
+    # The args re-aimed with what a supporting finding knows (the revision that was
+    # healthy, an alert's labels, when a change window ends): evidence, never text.
+    aim: Callable[[Any, Any], dict[str, Any]] | None = None
     implementations: Mapping[str, ToolImplementation] | None = None
     origin: str = "built-in"  # or the plugin's entry point and distribution
 

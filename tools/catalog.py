@@ -18,6 +18,7 @@ from assistant.models import (
     BlastRadius,
     Chart,
     Inventory,
+    Remedy,
     Risk,
     ToolCall,
     ToolClass,
@@ -239,10 +240,82 @@ def _undo_scale(args: ScaleDeploymentArgs, output: Changed[ScaleChange]) -> Tool
         "namespace": args.namespace, "deployment": args.deployment, "replicas": before})
 
 
+# The series a workload's health is read from, by the names the shipped runbooks and both
+# backends use; a backend that lacks one reports it unknown and the analyzers go without.
+WORKLOAD_SIGNALS = (
+    "container_memory_working_set_bytes",
+    "container_cpu_utilisation_ratio",
+    "http_requests_per_second",
+    "http_request_duration_p99_seconds",
+    "http_requests_error_ratio",
+)
+EVIDENCE_MINUTES = 120
+
+
+def _workload(bound: Mapping[str, Any]) -> dict[str, Any] | None:
+    if bound.get("namespace") and bound.get("deployment"):
+        return {"namespace": bound["namespace"], "deployment": bound["deployment"]}
+    return None
+
+
+def _workload_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    workload = _workload(bound)
+    return [workload] if workload else []
+
+
+def _signals_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    workload = _workload(bound)
+    if workload is None:
+        return []
+    selector = f'namespace="{workload["namespace"]}", deployment="{workload["deployment"]}"'
+    return [{"query": f"{metric}{{{selector}}}", "minutes": EVIDENCE_MINUTES}
+            for metric in WORKLOAD_SIGNALS]
+
+
+def _alerts_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if bound.get("namespace"):
+        return [{"namespace": bound["namespace"], "include_silenced": True}]
+    return [{"include_silenced": True}] if bound.get("alertname") else []
+
+
+def _scale_draft(bound: Mapping[str, Any]) -> dict[str, Any] | None:
+    workload = _workload(bound)
+    replicas = bound.get("replicas")
+    if workload is None or not isinstance(replicas, int):
+        return None
+    return {**workload, "replicas": max(2 * replicas, 1)}
+
+
+def _silence_draft(bound: Mapping[str, Any]) -> dict[str, Any] | None:
+    if not bound.get("alertname"):
+        return None
+    matchers = {"namespace": bound["namespace"]} if bound.get("namespace") else {}
+    return {"alertname": bound["alertname"], "matchers": matchers}
+
+
+def _aim_rollback(args: RollbackDeploymentArgs, finding: Any) -> dict[str, Any]:
+    return {"revision": finding.healthy_revision} if finding.healthy_revision else {}
+
+
+def _aim_silence(args: SilenceAlertArgs, finding: Any) -> dict[str, Any]:
+    """Matchers from the firing alert's own labels: the finding's scope, plus whatever
+    narrower matchers the call had that the alert really carries (a runbook's example
+    labels that this alert lacks would match nothing). The duration ends with a known
+    change window."""
+    fitting = {k: v for k, v in args.matchers.items() if finding.alert_labels.get(k) == v}
+    update: dict[str, Any] = {"matchers": {**finding.subject.labels, **fitting}}
+    if finding.minutes_left:
+        update["duration_minutes"] = min(max(finding.minutes_left, 1), 7 * 24 * 60)
+    if finding.evidence:
+        update["comment"] = f"{finding.summary}; {finding.evidence[0]}"[:500]
+    return update
+
+
 _DEPLOYMENT_TARGET: dict[str, Any] = {
     "resource": _deployment_key,
     "named_namespaces": _deployment_namespace,
     "watch": _deployment_watch,
+    "draft": _workload,
 }
 
 
@@ -271,40 +344,45 @@ def _spec(
 _BUILT_IN = (
     _spec("list_pods", "List pods with phase, readiness and restart counts.",
           ListPodsArgs, PodList, ToolClass.READ, Risk.LOW,
-          bindings=_worst_pod, trouble=_failing_pods),
+          bindings=_worst_pod, trouble=_failing_pods, evidence=_workload_evidence,
+          watch=_deployment_watch),
     _spec("get_pod_logs", "Read the most recent log lines of a pod (redacted).",
           GetPodLogsArgs, PodLogs, ToolClass.READ, Risk.LOW),
     _spec("describe_deployment", "Replicas, image, conditions and revision of a deployment.",
           DeploymentArgs, DeploymentDescription, ToolClass.READ, Risk.LOW,
-          bindings=_replicas),
+          bindings=_replicas, evidence=_workload_evidence, watch=_deployment_watch),
     _spec("rollout_history", "Revisions of a deployment with change notes and health.",
           DeploymentArgs, RolloutHistory, ToolClass.READ, Risk.LOW,
-          bindings=_healthy_revision),
+          bindings=_healthy_revision, evidence=_workload_evidence, watch=_deployment_watch),
     _spec("query_metrics", "Query a metric series over the last N minutes.",
-          QueryMetricsArgs, MetricSeries, ToolClass.READ, Risk.LOW, chart=_metrics_chart),
+          QueryMetricsArgs, MetricSeries, ToolClass.READ, Risk.LOW, chart=_metrics_chart,
+          evidence=_signals_evidence),
     _spec("list_alerts", "Firing alerts, optionally for one namespace.",
-          ListAlertsArgs, AlertList, ToolClass.READ, Risk.LOW),
+          ListAlertsArgs, AlertList, ToolClass.READ, Risk.LOW, evidence=_alerts_evidence),
     _spec("get_error_budget", "SLO target and remaining error budget of a service.",
           GetErrorBudgetArgs, ErrorBudgetReport, ToolClass.READ, Risk.LOW),
     _spec("rollback_deployment", "Roll a deployment back to an earlier revision.",
           RollbackDeploymentArgs, Changed[RollbackChange], ToolClass.REMEDIATION, Risk.MEDIUM,
           _deployment_pods, idempotent_when=_pinned_revision, pin=_pin_rollback,
-          inverse=_undo_rollback, **_DEPLOYMENT_TARGET,
+          inverse=_undo_rollback, remedy=Remedy.ROLLBACK, aim=_aim_rollback,
+          **_DEPLOYMENT_TARGET,
           asked_by=re.compile(
               r"\broll(?:ing|ed)?(?:[ -]|\s+[\w/-]+\s+)back\b|\brollback\b|\brevert\b")),
     _spec("restart_deployment", "Rolling restart of every pod of a deployment.",
           DeploymentArgs, Changed[RestartChange], ToolClass.REMEDIATION, Risk.MEDIUM,
-          _deployment_pods, idempotent=False, **_DEPLOYMENT_TARGET,
+          _deployment_pods, idempotent=False, remedy=Remedy.RESTART, **_DEPLOYMENT_TARGET,
           asked_by=re.compile(r"\bre-?start\b|\bbounce\b|\brecycle\b")),
     _spec("scale_deployment", "Set the replica count of a deployment.",
           ScaleDeploymentArgs, Changed[ScaleChange], ToolClass.CHANGE, Risk.HIGH, _scale,
-          inverse=_undo_scale, **_DEPLOYMENT_TARGET,
+          inverse=_undo_scale, remedy=Remedy.SCALE_OUT,
+          **{**_DEPLOYMENT_TARGET, "draft": _scale_draft},
           asked_by=re.compile(
               r"\bscale\b|\b(?:more|add|extra)\s+(?:capacity|replicas|pods|instances)\b")),
     _spec("silence_alert", "Silence an alert in Alertmanager for a bounded time.",
           SilenceAlertArgs, Changed[SilenceChange], ToolClass.REMEDIATION, Risk.LOW, _silence,
           idempotent=False, resource=_silence_key, named_namespaces=_silence_namespaces,
           watch=_silence_watch, asked_by=re.compile(r"\bsilence\b|\bmute\b|\bsnooze\b"),
+          remedy=Remedy.SILENCE, draft=_silence_draft, aim=_aim_silence,
           narrowing_hint="silence has no namespace matcher, so it would also silence alerts "
                          "in {where} (off limits): add a namespace matcher"),
 )

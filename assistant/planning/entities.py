@@ -14,6 +14,8 @@ from difflib import SequenceMatcher
 from pydantic import BaseModel, ConfigDict
 
 from assistant.models import DeploymentInfo, Inventory
+from assistant.planning.alert_linking import link_alert
+from assistant.planning.intent import split_words
 
 # Name parts that say what kind of component something is, not which one.
 _ROLE_SUFFIXES = frozenset(
@@ -53,13 +55,17 @@ class Linking(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     entities: LinkedEntities
-    source: str  # alert | question | thread | none
+    source: str  # alert | question | evidence | thread | none
     ambiguous: tuple[str, ...] = ()  # "ns/name" candidates when the words fit several
     unmatched: tuple[str, ...] = ()  # words that looked like names but matched nothing
 
     @property
     def resolved(self) -> bool:
-        return self.entities.deployment is not None and not self.ambiguous
+        """The thread is about one known thing: a deployment, or an alert."""
+        if self.ambiguous:
+            return False
+        e = self.entities
+        return e.deployment is not None or e.alertname is not None
 
 
 def _deployment_of_pod(inventory: Inventory, pod: str) -> DeploymentInfo | None:
@@ -206,11 +212,62 @@ def _name_like(word: str, inventory: Inventory) -> bool:
     return word not in known
 
 
+def _in_trouble(dep: DeploymentInfo, inventory: Inventory) -> bool:
+    """Visible in the inventory alone: pods not ready, or a firing alert about it."""
+    if dep.ready_replicas < dep.replicas:
+        return True
+    for alert in inventory.alerts:
+        labels = alert.labels
+        if alert.state != "firing" or labels.get("namespace") not in (None, dep.namespace):
+            continue
+        if (labels.get("deployment") == dep.name or labels.get("service") == dep.service
+                or labels.get("pod", "").startswith(f"{dep.name}-")):
+            return True
+    return False
+
+
+def in_trouble(inventory: Inventory) -> list[DeploymentInfo]:
+    """Workloads whose trouble shows in the inventory alone."""
+    return [d for d in inventory.deployments if _in_trouble(d, inventory)]
+
+
+def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
+    """The one workload in trouble, when the question names a namespace but no workload in
+    it ("billing pods keep restarting"), or names nothing at all ("pods keep restarting").
+    A name we do not know ("inventory-service is down", "billing is crash looping") gets a
+    question back instead: it may be a workload this environment cannot see."""
+    named = {d.namespace for d in inventory.deployments
+             if _name_pattern(d.namespace).search(text)}
+    if not named and any(_name_like(w, inventory) for w in _candidate_words(text)):
+        return None
+    pool = [d for d in inventory.deployments if not named or d.namespace in named]
+    troubled = [d for d in pool if _in_trouble(d, inventory)]
+    if len(troubled) == 1:
+        return troubled[0]
+    return pool[0] if named and len(pool) == 1 else None
+
+
 def link_entities(
     question: str,
     alert: dict[str, str] | None,
     inventory: Inventory,
     previous: LinkedEntities | None = None,
+) -> Linking:
+    """Link from the asker's own words first: a name that appears only in pasted text (a
+    ticket, a chat message, a log line) is used only when their own words name nothing."""
+    own = split_words(question).own
+    if own.strip() != question.strip():
+        linked = _link(own, alert, inventory, previous)
+        if linked.resolved or linked.ambiguous:
+            return linked
+    return _link(question, alert, inventory, previous)
+
+
+def _link(
+    question: str,
+    alert: dict[str, str] | None,
+    inventory: Inventory,
+    previous: LinkedEntities | None,
 ) -> Linking:
     if alert:
         from_alert = _from_alert(alert, inventory)
@@ -256,6 +313,23 @@ def link_entities(
         from_alert = _from_alert(alert, inventory)
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
+    named_alert = link_alert(question, inventory)
+    if named_alert is None and (previous is None or not previous.deployment):
+        troubled = _by_evidence(text, inventory)
+        if troubled is not None:
+            return Linking(entities=_entities_for(troubled), source="evidence")
+    if named_alert is not None:
+        if named_alert.labels is not None:
+            # One firing instance: its labels link like an alert the thread came with.
+            from_labels = _from_alert({**named_alert.labels,
+                                       "alertname": named_alert.alertname}, inventory)
+            if from_labels is not None:
+                return Linking(entities=from_labels, source="question")
+        # Firing in several namespaces with none named: the evidence (which of them a
+        # change window or known noise explains) decides, or the planner asks.
+        return Linking(entities=LinkedEntities(namespace=named_alert.namespace,
+                                               alertname=named_alert.alertname),
+                       source="question")
     if previous is not None and previous.deployment:
         return Linking(entities=previous, source="thread")
     unmatched = tuple(w for w in words if _name_like(w, inventory))

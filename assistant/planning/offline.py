@@ -14,10 +14,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.models import Inventory, RetrievalHit, Runbook, ToolCall
+from assistant.analysis import Finding
+from assistant.models import Inventory, Remedy, RetrievalHit, Runbook, ToolCall
 from assistant.planning.binding import MissingBinding, bind_args, placeholders
-from assistant.planning.entities import LinkedEntities, Linking
+from assistant.planning.entities import LinkedEntities, Linking, in_trouble
 from assistant.planning.evidence import healthy_summary, signs_of_trouble
+from assistant.planning.intent import remedies_asked, split_words
 from assistant.planning.requests import requested_replicas, requested_tools
 from tools.catalog import CATALOG
 
@@ -62,6 +64,7 @@ class Plan(BaseModel):
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    findings: tuple[Finding, ...] = ()  # what the evidence says, shown before observations
 
 
 class PlanRequest(BaseModel):
@@ -76,6 +79,7 @@ class PlanRequest(BaseModel):
     inventory: Inventory
     allowed_tools: frozenset[str]  # tools the asking user may request (policy filter)
     history: tuple[str, ...] = ()  # earlier messages of the thread, redacted, oldest first
+    findings: tuple[Finding, ...] = ()  # from the evidence gathered before planning
 
 
 class Planner(Protocol):
@@ -87,7 +91,7 @@ class OfflinePlanner:
 
     def plan(self, request: PlanRequest, run_read_only: ReadOnlyRunner) -> Plan:
         return plan_offline(request.linking, request.hits, request.runbooks, request.inventory,
-                            run_read_only, request.question)
+                            run_read_only, request.question, request.findings)
 
 
 ReadOnlyRunner = Callable[[ToolCall], Observation]
@@ -102,17 +106,77 @@ def derive_bindings(call: ToolCall, data: Any, bindings: Mapping[str, Any]) -> d
     return spec.bindings(spec.read_output(data), bindings)
 
 
-def _choose_runbook(
-    hits: Sequence[RetrievalHit], runbooks: Mapping[str, Runbook]
-) -> Runbook | None:
-    for hit in hits[:STEP_RUNBOOK_DEPTH]:
-        book = runbooks.get(hit.runbook_id)
-        if book is not None and book.steps:
-            return book
-    return None
+def focus_findings(findings: Sequence[Finding], entities: LinkedEntities) -> list[Finding]:
+    """The findings about the thread's own subject (its workload, or its alert)."""
+    about = []
+    for f in findings:
+        s = f.subject
+        if s.workload is not None:
+            if (s.namespace, s.workload) == (entities.namespace, entities.deployment):
+                about.append(f)
+        elif (entities.alertname is not None and s.alertname == entities.alertname
+              and (entities.namespace is None or s.namespace in (None, entities.namespace))):
+            about.append(f)
+    return about
+
+
+def _remedies(book: Runbook) -> frozenset[Remedy]:
+    return frozenset(remedy for step in book.steps
+                     if (remedy := CATALOG[step.tool].remedy) is not None)
+
+
+def _identity_needs(book: Runbook) -> set[str]:
+    return set().union(*(placeholders(step.args) for step in book.steps)) & IDENTITY_PLACEHOLDERS
+
+
+def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
+                    wanted: frozenset[Remedy]) -> Runbook | None:
+    """Of the best-ranked runbooks, the first whose remedy the findings support or the
+    asker asks for; else the first none of whose remedies they rule out; else the first."""
+    supported = {r for f in findings for r in f.supports} | wanted
+    ruled_out = {c.remedy for f in findings for c in f.contradicts}
+
+    def fit(book: Runbook) -> int:
+        remedies = _remedies(book)
+        if remedies & supported:
+            return 0
+        return 2 if remedies and remedies <= ruled_out - supported else 1
+
+    return min(books, key=fit) if books else None
+
+
+def _from_findings(findings: Sequence[Finding], have: Sequence[PlannedCall],
+                   bindings: Mapping[str, Any], wanted: frozenset[Remedy]) -> list[PlannedCall]:
+    """Calls for remedies the findings support that no runbook step offers: when the
+    runbook offered nothing, only remedies the findings rule out, or when the asker brought
+    that remedy up themselves."""
+    offered = {CATALOG[c.call.tool].remedy for c in have}
+    ruled_out = {c.remedy for f in findings for c in f.contradicts if c.firm}
+    needed = not have or offered <= ruled_out
+    drafted: list[PlannedCall] = []
+    for finding in findings:
+        for remedy in finding.supports:
+            if remedy in offered or not (needed or remedy in wanted):
+                continue
+            spec = next((s for s in CATALOG.values() if s.remedy is remedy and s.draft), None)
+            args = spec.draft(bindings) if spec is not None and spec.draft else None
+            if spec is None or args is None:
+                continue
+            offered.add(remedy)
+            drafted.append(PlannedCall(call=ToolCall(tool=spec.name, args=args),
+                                       why=f"the evidence: {finding.summary}",
+                                       runbook_id=None, step_index=None))
+    return drafted
 
 
 def _ask_back(linking: Linking, inventory: Inventory) -> str:
+    alertname = linking.entities.alertname
+    if alertname and not linking.entities.namespace and not linking.entities.deployment:
+        where = sorted({a.labels["namespace"] for a in inventory.alerts
+                        if a.name == alertname and "namespace" in a.labels})
+        options = " or ".join(f"`{ns}`" for ns in where)
+        return (f"{alertname} fires in {options}, and nothing I see tells them apart. "
+                "Which namespace do you mean?")
     if linking.ambiguous:
         options = " or ".join(f"`{c}`" for c in linking.ambiguous)
         return f"Which one do you mean: {options}? Name it and I will continue."
@@ -120,8 +184,11 @@ def _ask_back(linking: Linking, inventory: Inventory) -> str:
     missing = ""
     if linking.unmatched:
         missing = f" I found nothing called {', '.join(repr(w) for w in linking.unmatched[:3])}."
+    troubled = in_trouble(inventory)
+    hint = (" In trouble right now: " + ", ".join(f"`{d.namespace}/{d.name}`" for d in troubled[:3])
+            + "." if troubled else "")
     return (
-        "I could not tell which deployment this is about." + missing
+        "I could not tell which deployment this is about." + missing + hint
         + f" Deployments I can see in {inventory.environment}: {known}. Which one?"
     )
 
@@ -140,17 +207,25 @@ def plan_offline(
     inventory: Inventory,
     run_read_only: ReadOnlyRunner,
     question: str = "",
+    findings: Sequence[Finding] = (),
 ) -> Plan:
     entities = linking.entities
     cited = hits[0] if hits else None
-    book = _choose_runbook(hits, runbooks)
-    if book is None:
-        return Plan(entities=entities, cited=cited)
+    about = focus_findings(findings, entities)
+    own = split_words(question).own
     bindings: dict[str, Any] = dict(entities.bindings())
-    needed = set().union(*(placeholders(step.args) for step in book.steps))
-    if linking.ambiguous or (needed & IDENTITY_PLACEHOLDERS) - bindings.keys():
-        return Plan(entities=entities, cited=cited, followed=book,
-                    ask_back=_ask_back(linking, inventory))
+    books = [b for h in hits[:STEP_RUNBOOK_DEPTH]
+             if (b := runbooks.get(h.runbook_id)) is not None and b.steps]
+    # A runbook about another kind of thing (a deployment, when the thread is about an
+    # alert) cannot be followed here; the findings may still call for a remedy.
+    fitting = [b for b in books if _identity_needs(b) <= bindings.keys()]
+    unscoped_alert = (entities.alertname is not None and entities.namespace is None
+                      and entities.deployment is None and not any(f.supports for f in about))
+    if linking.ambiguous or unscoped_alert or (
+            books and not fitting and not (entities.deployment or entities.alertname)):
+        return Plan(entities=entities, cited=cited, followed=books[0] if books else None,
+                    findings=tuple(about), ask_back=_ask_back(linking, inventory))
+    book = _choose_runbook(fitting, about, remedies_asked(question))
 
     dep = inventory.deployment(entities.namespace or "", entities.deployment or "")
     if dep is not None:
@@ -158,7 +233,7 @@ def plan_offline(
     observations: list[Observation] = []
     candidates: list[PlannedCall] = []
     notes: list[str] = []
-    for index, step in enumerate(book.steps):
+    for index, step in enumerate(book.steps if book else ()):
         try:
             args = bind_args(step.args, bindings)
         except MissingBinding as gap:
@@ -171,18 +246,19 @@ def plan_offline(
             if seen.ok:
                 bindings.update(derive_bindings(call, seen.data, bindings))
         else:
-            why = step.why or f"step {index + 1} of {book.id}"
-            candidates.append(PlannedCall(call=call, why=why, runbook_id=book.id,
+            why = step.why or f"step {index + 1} of {book.id}"  # type: ignore[union-attr]
+            candidates.append(PlannedCall(call=call, why=why, runbook_id=book.id,  # type: ignore[union-attr]
                                           step_index=index))
-    asked = requested_tools(question)
-    if candidates and not signs_of_trouble(entities, inventory, observations):
+    asked = requested_tools(own)
+    if candidates and not about and not signs_of_trouble(entities, inventory, observations):
         if any(c.call.tool in asked for c in candidates):
             notes.append(f"you asked for it, but I see {healthy_summary(entities, inventory)}"
                          "; policy and an approver decide")
         else:
             candidates = []
             notes.append(healthy_summary(entities, inventory))
-    replicas = requested_replicas(question)
+    candidates.extend(_from_findings(about, candidates, bindings, remedies_asked(question)))
+    replicas = requested_replicas(own)
     if replicas is not None:
         candidates = [_with_replicas(c, replicas) for c in candidates]
     return Plan(

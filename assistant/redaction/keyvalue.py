@@ -23,6 +23,7 @@ from assistant.redaction.fields import (
     secret_kind_for_name,
     starts_with_template,
 )
+from assistant.redaction.generic import looks_random
 from assistant.redaction.prose import opens_message, stated_password, stated_secret
 
 _AFTER_NAME = re.compile(r"(?P<kq>\\?[\"'])?(?P<pre>[ \t]*)(?P<sep>:=|=>|=|:)(?P<post>[ \t]*)")
@@ -122,6 +123,25 @@ def _value_span(
     return token.start(), token.end(), False
 
 
+# Any "<qualifier>_key" name (fcm_server_key, write_key, merchant-key): sensitive only when
+# its value looks random, since cache_key=user:42 and object_key=reports/x.pdf are not.
+_ANY_KEY_NAME = r"(?i:[a-z0-9][a-z0-9_.-]*[_.-]keys?)"
+
+
+def _some_key(name: str) -> bool:
+    if "-" in name and name[0].isupper():
+        return False  # an HTTP header (Sec-WebSocket-Key is a nonce); X-Api-Key is named
+    words = name.lower().replace("-", "_").replace(".", "_").split("_")
+    return len(words) > 1 and words[-1] in ("key", "keys")
+
+
+def _random_key_value(value: str) -> bool:
+    """A key's value, not a cache key: its longest ':'-separated part is a long random run
+    ("AAAAx9T:APA91bGq7Hc2Wv8...", not "product:991:v2")."""
+    longest = max(value.strip("\"' ").split(":"), key=len)
+    return len(longest) >= 16 and looks_random(longest, "key")
+
+
 class KeyValueDetector:
     triggers = NAME_TRIGGERS
     exact_triggers = ()
@@ -131,6 +151,7 @@ class KeyValueDetector:
     patterns = (
         SENSITIVE_NAME_END + r"""(?:\\?["'])?[ \t]*[:=]""",
         SENSITIVE_NAME_END + r"\]=",
+        _ANY_KEY_NAME + r"""(?:\\?["'])?[ \t]*[:=]""",
         r"-[A-Za-z0-9_.-]*" + SENSITIVE_NAME_END + r"[ \t]",
         HINTED_NAME_END
         + r" (?i:for|is|was|are|were|(?:set|changed|reset|updated|rotated) to)[ :]",
@@ -146,6 +167,9 @@ class KeyValueDetector:
             if line.startswith(" ", end) and (stated := stated_secret(line, start, end)):
                 yield stated  # "the password is ...", "api key was ..."
                 continue
+            random_only = kind is None and _some_key(key)
+            if random_only:
+                kind = "api-key"
             if kind is None or line.endswith("://", 0, start):
                 continue  # not sensitive, or the user part of scheme://user:password@
             after = _AFTER_NAME.match(line, end)
@@ -157,6 +181,11 @@ class KeyValueDetector:
                 found = self._assignment(
                     line, a, kind, unclosed, empty_after=bool(after.group("post"))
                 )
+                if found is not None and random_only and not _random_key_value(
+                        line[found.start:found.end]):
+                    found = None
+            elif random_only:
+                found = None
             elif line.startswith("]=", end) and line.endswith("[", 0, start):
                 found = self._assignment(  # a form field: user[password]=...&commit=...
                     line, _Assignment(key, _field_start(line, start - 1), "", "=", False, end + 2),

@@ -1,0 +1,100 @@
+"""The typed observations analyzers read, grouped by the workload they are about. Pure.
+
+Analyzers never see tool names: they see output models (pods, rollout history, a
+deployment's description, metric series, alerts). Which workload a pod list or a history
+belongs to is told by the caller (the catalog knows what each call targets); series and
+alerts carry their own labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from assistant.models import Inventory, Series
+from tools.outputs import (
+    AlertList,
+    AlertRow,
+    DeploymentDescription,
+    MetricSeries,
+    PodList,
+    PodRow,
+    RolloutHistory,
+)
+
+WorkloadKey = tuple[str, str]  # (namespace, name)
+
+
+@dataclass
+class WorkloadEvidence:
+    namespace: str
+    name: str
+    service: str | None = None
+    description: DeploymentDescription | None = None
+    pods: list[PodRow] = field(default_factory=list)
+    history: RolloutHistory | None = None
+    series: list[Series] = field(default_factory=list)
+    alerts: list[AlertRow] = field(default_factory=list)  # firing alerts about it
+
+    @property
+    def key(self) -> WorkloadKey:
+        return (self.namespace, self.name)
+
+    @property
+    def seen(self) -> bool:
+        """Anything observed beyond the inventory row."""
+        return bool(self.description or self.pods or self.history or self.series)
+
+
+@dataclass
+class Evidence:
+    now: datetime
+    workloads: dict[WorkloadKey, WorkloadEvidence]
+    alerts: list[AlertRow]  # every alert observed (firing and silenced)
+    series: list[Series]  # every series observed
+
+
+def _about(labels: dict[str, str], w: WorkloadEvidence) -> bool:
+    if labels.get("namespace") not in (None, w.namespace):
+        return False
+    return (labels.get("deployment") == w.name
+            or (w.service is not None and labels.get("service") == w.service)
+            or labels.get("pod", "").startswith(f"{w.name}-"))
+
+
+def collect(
+    outputs: Iterable[tuple[BaseModel, WorkloadKey | None]],
+    inventory: Inventory,
+    now: datetime,
+) -> Evidence:
+    """Group outputs by workload. ``outputs`` pairs each output with the workload its call
+    targeted (None for calls that target no single workload, e.g. a metric query)."""
+    workloads = {
+        (d.namespace, d.name): WorkloadEvidence(d.namespace, d.name, d.service)
+        for d in inventory.deployments
+    }
+
+    def of(key: WorkloadKey) -> WorkloadEvidence:
+        return workloads.setdefault(key, WorkloadEvidence(*key))
+
+    alerts: dict[tuple[str, tuple[tuple[str, str], ...]], AlertRow] = {}
+    series: list[Series] = []
+    for output, target in outputs:
+        if isinstance(output, DeploymentDescription):
+            of((output.namespace, output.name)).description = output
+        elif isinstance(output, PodList) and target is not None:
+            of(target).pods = list(output.pods)
+        elif isinstance(output, RolloutHistory) and target is not None:
+            of(target).history = output
+        elif isinstance(output, MetricSeries):
+            series.extend(output.series)
+        elif isinstance(output, AlertList):
+            for a in output.alerts:
+                alerts[(a.name, tuple(sorted(a.labels.items())))] = a
+    for w in workloads.values():
+        w.series = [s for s in series if _about(s.labels, w)]
+        w.alerts = [a for a in alerts.values() if a.state == "firing" and _about(a.labels, w)]
+    return Evidence(now=now, workloads=workloads, alerts=list(alerts.values()), series=series)

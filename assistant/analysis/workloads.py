@@ -1,0 +1,314 @@
+"""Analyzers over one workload's evidence: memory exhaustion, a bad rollout, an image that
+cannot be pulled, saturation from more traffic, and "healthy". Pure.
+
+Each says what it saw with the numbers and times it saw them, and which remedies the
+evidence supports or rules out. They judge from state (pods, revisions, series), never
+from how a question was worded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from assistant.analysis.evidence import WorkloadEvidence
+from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
+from assistant.analysis.series import (
+    Signal,
+    flat,
+    of_signal,
+    render_series,
+    render_value,
+    shape,
+    signal_of,
+    step_up,
+)
+from assistant.models import Series
+from tools.outputs import PodRow, RevisionRow
+
+CRASH_REASONS = frozenset({
+    "CrashLoopBackOff", "Error", "CreateContainerConfigError", "CreateContainerError",
+    "ContainerCannotRun", "RunContainerError",
+})
+PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName"})
+OOM = "OOMKilled"
+# A revision this young may still be the cause of what started after it.
+RECENT_ROLLOUT = timedelta(hours=24)
+NEAR_LIMIT = 0.85  # of the memory limit
+HOT_CPU = 0.85  # of requested CPU, as a ratio
+BUSY_CPU = 0.8
+TRAFFIC_RISE = 1.5  # request rate at least this multiple of where it started
+ERROR_STEP = 5.0  # error ratio at least this multiple of where it started...
+ERROR_FLOOR = 0.01  # ...and above 1%
+HEALTHY_ERRORS = 0.01
+QUIET_SEVERITIES = frozenset({"info", "none", "informational"})
+
+
+def _age(since: datetime, now: datetime) -> str:
+    delta = now - since
+    if delta >= timedelta(days=2):
+        return f"{delta.days} days"
+    hours = delta.total_seconds() / 3600
+    if hours >= 2:
+        return f"{hours:.0f} h"
+    return f"{max(delta.total_seconds() / 60, 0):.0f} min"
+
+
+def _at(moment: datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+def _deployed(row: RevisionRow) -> datetime | None:
+    return datetime.fromisoformat(row.deployed_at) if row.deployed_at else None
+
+
+def _current(w: WorkloadEvidence) -> RevisionRow | None:
+    if w.history is None:
+        return None
+    return next((r for r in w.history.revisions if r.current), None)
+
+
+def _revision_line(row: RevisionRow, now: datetime) -> str:
+    deployed = _deployed(row)
+    when = f", live {_age(deployed, now)} (since {deployed:%Y-%m-%d %H:%M})" if deployed else ""
+    change = f": {row.change}" if row.change else ""
+    return f"revision {row.revision}{when}{change}"
+
+
+def _pods_line(pods: Sequence[PodRow], total: int, what: str) -> str:
+    names = ", ".join(f"{p.name} ({p.restarts} restarts)" for p in pods[:3])
+    more = f" and {len(pods) - 3} more" if len(pods) > 3 else ""
+    return f"{len(pods)} of {total} pods {what}: {names}{more}"
+
+
+def _errors_flat(w: WorkloadEvidence) -> str | None:
+    errors = of_signal(w.series, Signal.ERROR_RATIO)
+    if errors and all(flat(s) and s.points[-1][1] < HEALTHY_ERRORS for s in errors):
+        return f"error ratio flat at {render_value(float(errors[0].points[-1][1]), 'ratio')}"
+    return None
+
+
+def memory_exhaustion(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    oom = [p for p in w.pods if OOM in (p.last_termination_reason, p.reason)]
+    limit_mib = w.description.memory_limit_mib if w.description else None
+    climbing: list[tuple[Series, str]] = []
+    for s in of_signal(w.series, Signal.MEMORY):
+        sh = shape(s)
+        if sh is None or not (sh.climbing or sh.drops):
+            continue
+        near = limit_mib is not None and sh.last.value >= NEAR_LIMIT * limit_mib * 2**20
+        if not (near or oom):
+            continue
+        limit = f" of a {limit_mib:.0f} MiB limit" if limit_mib else ""
+        resets = (f"; fell back at {', '.join(_at(p.at) for p in sh.drops[:4])} (restarts)"
+                  if sh.drops else "")
+        climbing.append((s, f"{render_series(s)} climbs to {render_value(sh.last.value, s.unit)}"
+                            f"{limit} (low {render_value(sh.low, s.unit)}){resets}"))
+    if not oom and not climbing:
+        return []
+    evidence = []
+    if oom:
+        evidence.append(_pods_line(oom, len(w.pods), "last terminated OOMKilled"))
+    evidence.extend(line for _, line in climbing)
+    contradicts = [Contradiction(
+        remedy=Remedy.SCALE_OUT,
+        why="more replicas would leak the same way; each still reaches its memory limit")]
+    current = _current(w)
+    deployed = _deployed(current) if current else None
+    if current is not None:
+        evidence.append(_revision_line(current, now))
+        if deployed is not None and now - deployed >= RECENT_ROLLOUT:
+            flat_errors = _errors_flat(w)
+            contradicts.append(Contradiction(
+                remedy=Remedy.ROLLBACK,
+                why=f"rollback not indicated: revision {current.revision} has run "
+                    f"{_age(deployed, now)} and memory grows again after every restart"
+                    + (f"; {flat_errors}" if flat_errors else "")))
+    flat_errors = _errors_flat(w)
+    if flat_errors:
+        evidence.append(flat_errors)
+    summary = ("containers are OOMKilled as memory climbs to the limit" if oom and climbing
+               else "containers are OOMKilled" if oom
+               else "memory climbs toward the limit")
+    return [Finding(kind="memory-exhaustion", subject=Subject(namespace=w.namespace,
+                                                             workload=w.name),
+                    summary=summary, evidence=tuple(evidence), supports=(Remedy.RESTART,),
+                    contradicts=tuple(contradicts))]
+
+
+def bad_rollout(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    current = _current(w)
+    if current is None or w.history is None:
+        return []
+    target = w.history.last_healthy_before_current()
+    if target is None:
+        return []
+    deployed = _deployed(current)
+    recent = deployed is not None and now - deployed <= RECENT_ROLLOUT
+    of_current = [p for p in w.pods if p.revision in (None, current.revision)]
+    pulling = [p for p in of_current if p.reason in PULL_REASONS]
+    crashing = [p for p in of_current if p.reason in CRASH_REASONS
+                or (recent and OOM in (p.reason, p.last_termination_reason) and not p.ready)]
+    steps = []
+    for s in of_signal(w.series, Signal.ERROR_RATIO):
+        found = step_up(s, ERROR_STEP, ERROR_FLOOR)
+        if found is not None and (deployed is None or found.at >= deployed - timedelta(minutes=5)):
+            steps.append((s, found))
+    if not (pulling or crashing or steps):
+        return []
+    if not (recent or not current.healthy):
+        return []
+    evidence = [_revision_line(current, now)]
+    if pulling:
+        evidence.append(_pods_line(pulling, len(w.pods), f"cannot pull {current.image}"))
+    if crashing:
+        reasons = sorted({p.reason or p.last_termination_reason or "?" for p in crashing})
+        evidence.append(_pods_line(crashing, len(w.pods), f"failing ({', '.join(reasons)})"))
+    for s, found in steps:
+        evidence.append(f"{render_series(s)} stepped from {render_value(found.before, s.unit)} "
+                        f"to {render_value(found.after, s.unit)} at {_at(found.at)}"
+                        + (f", after the rollout at {_at(deployed)}" if deployed else ""))
+    good = next(r for r in w.history.revisions if r.revision == target)
+    evidence.append(f"revision {target} was healthy" + (
+        f" ({good.change})" if good.change else ""))
+    kind = "image-pull" if pulling and not crashing else "bad-rollout"
+    summary = (f"revision {current.revision}'s image cannot be pulled" if kind == "image-pull"
+               else f"trouble began with revision {current.revision}")
+    why_restart = (f"a restart keeps revision {current.revision}, whose pods fail"
+                   if kind == "bad-rollout" else "a restart pulls the same missing image")
+    return [Finding(
+        kind=kind, subject=Subject(namespace=w.namespace, workload=w.name), summary=summary,
+        evidence=tuple(evidence), supports=(Remedy.ROLLBACK,), healthy_revision=target,
+        contradicts=(
+            Contradiction(remedy=Remedy.RESTART, why=why_restart),
+            Contradiction(remedy=Remedy.SCALE_OUT,
+                          why=f"more replicas of revision {current.revision} fail the same way"),
+        ))]
+
+
+def saturation(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    hot = [(s, sh) for s in of_signal(w.series, Signal.CPU)
+           if s.unit in ("ratio", "") and (sh := shape(s)) is not None and sh.last.value >= HOT_CPU]
+    if not hot:
+        return []
+    cpu, cpu_shape = hot[0]
+    rises = [(s, r) for s in of_signal(w.series, Signal.REQUEST_RATE)
+             if (r := step_up(s, TRAFFIC_RISE)) is not None]
+    evidence = [f"{render_series(cpu)} at {render_value(cpu_shape.last.value, 'ratio')} "
+                f"(was {render_value(cpu_shape.first.value, 'ratio')})"]
+    for s in of_signal(w.series, Signal.LATENCY):
+        sh = shape(s)
+        if sh is not None and sh.ratio >= 2:
+            evidence.append(f"{render_series(s)} from {render_value(sh.first.value, s.unit)} "
+                            f"to {render_value(sh.last.value, s.unit)}")
+    current = _current(w)
+    deployed = _deployed(current) if current else None
+    subject = Subject(namespace=w.namespace, workload=w.name)
+    if not rises:
+        return [Finding(kind="cpu-saturation", subject=subject,
+                        summary="CPU is saturated while request rate is flat",
+                        evidence=tuple(evidence))]
+    rate, rise = rises[0]
+    growth = rise.after / rise.before - 1 if rise.before else float("inf")
+    evidence.append(f"{render_series(rate)} up {growth:+.0%} since {_at(rise.at)} "
+                    f"({render_value(rise.before, rate.unit)} -> "
+                    f"{render_value(rise.after, rate.unit)})")
+    if deployed is not None and deployed >= rise.at - timedelta(minutes=10):
+        # A rollout at the same moment as the rise: a bad-rollout finding decides.
+        return []
+    contradicts = [Contradiction(remedy=Remedy.RESTART,
+                                 why="a restart adds no capacity: every replica is busy")]
+    if current is not None:
+        evidence.append(_revision_line(current, now))
+        flat_errors = _errors_flat(w)
+        contradicts.append(Contradiction(
+            remedy=Remedy.ROLLBACK,
+            why=f"rollback not indicated: revision {current.revision} has run "
+                f"{_age(deployed, now) if deployed else 'since before the rise'}"
+                + (f", {flat_errors}" if flat_errors else "")
+                + f"; request rate {growth:+.0%}"))
+    return [Finding(kind="saturation", subject=subject,
+                    summary=f"saturated by {growth:+.0%} more traffic with no new revision",
+                    evidence=tuple(evidence), supports=(Remedy.SCALE_OUT,),
+                    contradicts=tuple(contradicts))]
+
+
+def _loud(w: WorkloadEvidence) -> list[str]:
+    """Firing alerts about the workload that ask for attention (not informational ones)."""
+    return [a.name for a in w.alerts if a.severity.lower() not in QUIET_SEVERITIES]
+
+
+def clean_rollout(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    """A recent rollout with nothing wrong after it: it is not why anything is broken."""
+    current = _current(w)
+    deployed = _deployed(current) if current else None
+    if current is None or deployed is None or now - deployed > RECENT_ROLLOUT:
+        return []
+    if any(p.reason in CRASH_REASONS | PULL_REASONS or not p.ready for p in w.pods):
+        return []
+    errors = of_signal(w.series, Signal.ERROR_RATIO)
+    if not errors or not all(flat(s) for s in errors):
+        return []
+    evidence = [_revision_line(current, now),
+                f"{render_series(errors[0])} flat at "
+                f"{render_value(float(errors[0].points[-1][1]), errors[0].unit)} "
+                f"before and after it"]
+    if w.pods:
+        evidence.append(f"{sum(p.ready for p in w.pods)}/{len(w.pods)} pods of it ready")
+    return [Finding(
+        kind="clean-rollout", subject=Subject(namespace=w.namespace, workload=w.name),
+        summary=f"revision {current.revision} rolled out {_age(deployed, now)} ago with no "
+                "change in errors or pod health",
+        evidence=tuple(evidence),
+        contradicts=(Contradiction(
+            remedy=Remedy.ROLLBACK,
+            why=f"rollback not indicated: nothing got worse when revision {current.revision} "
+                "rolled out"),))]
+
+
+def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    if _loud(w) or not (w.pods or w.series):
+        return []
+    evidence: list[str] = []
+    if w.pods:
+        ready = sum(p.ready for p in w.pods)
+        bad = [p for p in w.pods if not p.ready or p.reason in CRASH_REASONS | PULL_REASONS
+               or OOM in (p.reason, p.last_termination_reason)]
+        if bad:
+            return []
+        restarts = sum(p.restarts for p in w.pods)
+        evidence.append(f"{ready}/{len(w.pods)} pods ready, {restarts} restarts")
+    limit_mib = w.description.memory_limit_mib if w.description else None
+    for s in w.series:
+        last = float(s.points[-1][1]) if s.points else None
+        if last is None:
+            continue
+        signal = signal_of(s.name)
+        if signal is Signal.CPU and s.unit in ("ratio", ""):
+            if last >= BUSY_CPU:
+                return []
+            evidence.append(f"CPU {render_value(last, 'ratio')}")
+        elif signal is Signal.ERROR_RATIO:
+            if last >= HEALTHY_ERRORS:
+                return []
+            evidence.append(f"error ratio {render_value(last, 'ratio')}")
+        elif signal is Signal.MEMORY and limit_mib:
+            if last >= NEAR_LIMIT * limit_mib * 2**20:
+                return []
+            evidence.append(f"memory {render_value(last, s.unit)} of {limit_mib:.0f} MiB")
+    if not evidence:
+        return []
+    quiet = [a.name for a in w.alerts]
+    alerts = (f"only informational alerts ({', '.join(quiet)})" if quiet
+              else "no alert firing about it")
+    evidence.append(alerts)
+    why = f"{w.namespace}/{w.name} looks healthy: {', '.join(evidence)}"
+    return [Finding(kind="healthy", subject=Subject(namespace=w.namespace, workload=w.name),
+                    summary="healthy", evidence=tuple(evidence),
+                    contradicts=tuple(Contradiction(remedy=r, why=why, firm=False)
+                                      for r in Remedy))]
+
+
+WORKLOAD_ANALYZERS: tuple[Callable[[WorkloadEvidence, datetime], list[Finding]], ...] = (
+    bad_rollout, clean_rollout, memory_exhaustion, saturation, healthy,
+)

@@ -1,0 +1,98 @@
+"""Evidence about what a thread is about, gathered before any planner runs, and the
+findings the analyzers draw from it; and the catalog seen the way review needs it.
+
+The catalog says which reads give evidence about a workload or an alert
+(``ToolSpec.evidence``); they run through the same policy-checked, redacting runner as
+every other read, once per question (a runbook step asking for the same call gets the
+same observation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from assistant.analysis import Finding, WorkloadKey, analyze, collect
+from assistant.models import Inventory, Remedy, ToolCall
+from assistant.planning.entities import LinkedEntities
+from assistant.planning.offline import Observation, ReadOnlyRunner
+from assistant.planning.review import Catalog, Target
+from tools.catalog import CATALOG
+
+
+@dataclass
+class OncePerQuestion:
+    """A read-only runner that runs each distinct call once and remembers its answer."""
+
+    run: ReadOnlyRunner
+    seen: dict[str, Observation] = field(default_factory=dict)
+
+    def __call__(self, call: ToolCall) -> Observation:
+        key = f"{call.tool}:{call.args_hash}"
+        if key not in self.seen:
+            self.seen[key] = self.run(call)
+        return self.seen[key]
+
+
+def evidence_calls(bindings: Mapping[str, Any]) -> list[ToolCall]:
+    return [ToolCall(tool=spec.name, args=args)
+            for spec in CATALOG.values() if spec.evidence is not None
+            for args in spec.evidence(bindings)]
+
+
+def _workload_of(call: ToolCall) -> WorkloadKey | None:
+    spec = CATALOG[call.tool]
+    watch = spec.watched(spec.validate_args(call.args))
+    return (watch.namespace, watch.deployment) if watch.namespace and watch.deployment else None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    observations: tuple[Observation, ...]
+    findings: tuple[Finding, ...]
+
+
+def diagnose(entities: LinkedEntities, inventory: Inventory, now: datetime,
+             run: ReadOnlyRunner) -> Diagnosis:
+    observations = [run(call) for call in evidence_calls(entities.bindings())]
+    outputs = [(CATALOG[o.call.tool].read_output(o.data), _workload_of(o.call))
+               for o in observations if o.ok and o.data is not None]
+    focus = ([(entities.namespace, entities.deployment)]
+             if entities.namespace and entities.deployment else [])
+    findings = analyze(collect(outputs, inventory, now), focus)
+    return Diagnosis(observations=tuple(observations), findings=tuple(findings))
+
+
+def _target(call: ToolCall) -> Target:
+    spec = CATALOG[call.tool]
+    watch = spec.watched(spec.validate_args(call.args))
+    return Target(namespace=watch.namespace, workload=watch.deployment,
+                  alertname=watch.alertname, matchers=dict(watch.matchers))
+
+
+def _aim(call: ToolCall, finding: Finding) -> ToolCall:
+    spec = CATALOG[call.tool]
+    if spec.aim is None:
+        return call
+    update = spec.aim(spec.validate_args(call.args), finding)
+    return ToolCall(tool=call.tool, args={**call.args, **update}) if update else call
+
+
+def _remedy(tool: str) -> Remedy | None:
+    spec = CATALOG.get(tool)
+    return spec.remedy if spec is not None else None
+
+
+def catalog_for_review(inventory: Inventory) -> Catalog:
+    def exists(target: Target) -> bool:
+        if target.workload is not None:
+            return inventory.deployment(target.namespace or "", target.workload) is not None
+        if target.alertname is not None:
+            return any(a.name == target.alertname and a.state == "firing"
+                       and all(a.labels.get(k) == v for k, v in target.matchers.items())
+                       for a in inventory.alerts)
+        return True
+
+    return Catalog(remedy=_remedy, target=_target, aim=_aim, exists=exists)

@@ -1,0 +1,122 @@
+"""Choose with findings: every candidate action, from any planner, is checked against what
+the evidence says about its target. Pure.
+
+A candidate whose remedy a finding about its target rules out is dropped with the reason,
+unless the asker explicitly asked for exactly that action in their own words: then it
+stays, with the contradicting evidence on the card, and policy and an approver decide.
+Against a diagnosis that rules the remedy out, only an order counts ("roll it back"); when
+the evidence only says nothing is wrong right now, a terse request ("restart?") counts too:
+the asker may be acting ahead of a problem they expect. A question ("should we restart
+it?") is a hypothesis, answered with the evidence. A candidate that
+acts on a target the inventory does not have is dropped. Candidates are re-aimed with what
+the evidence knows (the revision that was healthy, the alert's own labels, when a change
+window ends), so text never supplies those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.analysis import Contradiction, Finding, Remedy
+from assistant.models import ToolCall
+from assistant.planning.intent import Ask
+from assistant.planning.offline import PlannedCall
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a call acts on, as the catalog reports it."""
+
+    namespace: str | None = None
+    workload: str | None = None
+    alertname: str | None = None
+    matchers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kept: tuple[PlannedCall, ...]
+    notes: tuple[str, ...]
+    dropped: tuple[tuple[PlannedCall, str], ...]  # each with the reason, for the audit
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What review needs to know about tools, supplied by the catalog."""
+
+    remedy: Callable[[str], Remedy | None]
+    target: Callable[[ToolCall], Target]
+    aim: Callable[[ToolCall, Finding], ToolCall]  # re-aim a call with a finding's facts
+    exists: Callable[[Target], bool]  # the target is in the live inventory
+
+
+def concerns(finding: Finding, target: Target) -> bool:
+    subject = finding.subject
+    if target.workload is not None:
+        return (subject.workload == target.workload and subject.namespace == target.namespace)
+    if target.alertname is None or subject.alertname != target.alertname:
+        return False
+    # A silence concerns the alerts its matchers would catch.
+    return all(subject.labels.get(k, v) == v for k, v in target.matchers.items())
+
+
+def review(
+    candidates: Sequence[PlannedCall],
+    findings: Sequence[Finding],
+    catalog: Catalog,
+    asked: Callable[[str], Ask],
+) -> Verdict:
+    kept: list[PlannedCall] = []
+    notes: list[str] = []
+    dropped: list[tuple[PlannedCall, str]] = []
+
+    def drop(cand: PlannedCall, why: str) -> None:
+        dropped.append((cand, why))
+        notes.append(f"not proposed: {cand.call.render()} — {why}")
+
+    for cand in candidates:
+        remedy = catalog.remedy(cand.call.tool)
+        if remedy is None:
+            kept.append(cand)
+            continue
+        about = [f for f in findings if concerns(f, catalog.target(cand.call))]
+        supporting = [f for f in about if remedy in f.supports]
+        against = [c for f in about if (c := f.against(remedy)) is not None]
+        call = cand.call
+        for f in supporting:
+            call = catalog.aim(call, f)
+        target = catalog.target(call)
+        if not catalog.exists(target):
+            drop(cand, f"{_render(target)} is not in the live inventory")
+        elif supporting:
+            evidence = "; ".join(dict.fromkeys(f.summary for f in supporting))
+            # A step re-aimed by the evidence is no longer the runbook's literal step, so
+            # the runbook's reasoning for it is not quoted as if it were.
+            why = (f"{cand.why} (evidence: {evidence})" if call == cand.call
+                   else f"the evidence: {evidence}")
+            kept.append(_with(cand, call, why))
+        elif against and asked(cand.call.tool) >= (
+                Ask.ORDERS if any(c.firm for c in against) else Ask.REQUESTS):
+            kept.append(_with(cand, call, f"{cand.why} — you asked for it, but the evidence "
+                                          f"is against it: {_reasons(against)}"))
+        elif against:
+            drop(cand, _reasons(against))
+        else:
+            kept.append(cand)
+    return Verdict(kept=tuple(kept), notes=tuple(notes), dropped=tuple(dropped))
+
+
+def _reasons(against: Sequence[Contradiction]) -> str:
+    return "; ".join(dict.fromkeys(c.why for c in against))
+
+
+def _with(cand: PlannedCall, call: ToolCall, why: str) -> PlannedCall:
+    return cand.model_copy(update={"call": call, "why": why})
+
+
+def _render(target: Target) -> str:
+    if target.workload:
+        return f"{target.namespace}/{target.workload}"
+    scope = ", ".join(f"{k}={v}" for k, v in sorted(target.matchers.items()))
+    return f"alert {target.alertname}" + (f" {{{scope}}}" if scope else "")

@@ -1,0 +1,198 @@
+"""Analyzers judge from typed observations: the finding, its evidence and what it rules out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from assistant.analysis import Remedy, analyze, collect
+from assistant.models import DeploymentInfo, Inventory, Series
+from tools.outputs import (
+    AlertList,
+    AlertRow,
+    DeploymentDescription,
+    MetricSeries,
+    PodList,
+    PodRow,
+    RevisionRow,
+    RolloutHistory,
+)
+
+NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+NS, NAME = "ledger", "posting-engine"
+KEY = (NS, NAME)
+
+
+def _inventory(*names: str) -> Inventory:
+    return Inventory(environment="prod", deployments=tuple(
+        DeploymentInfo(namespace=NS, name=n, service=n, replicas=2, ready_replicas=2)
+        for n in names or (NAME,)))
+
+
+def _pod(name: str, *, reason: str | None = None, last: str | None = None, ready: bool = True,
+         restarts: int = 0, revision: int = 9) -> PodRow:
+    return PodRow(name=name, phase="Running", ready=ready, restarts=restarts, reason=reason,
+                  deployment=NAME, revision=revision, last_termination_reason=last, age="1d")
+
+
+def _history(current: int, *, current_age: timedelta, current_healthy: bool = True) -> RolloutHistory:
+    rows = [RevisionRow(revision=r, image=f"img:{r}", change=f"change {r}", healthy=True,
+                        current=False, deployed_at=(NOW - timedelta(days=40 - r)).isoformat())
+            for r in range(current - 2, current)]
+    rows.append(RevisionRow(revision=current, image=f"img:{current}", change="the new one",
+                            healthy=current_healthy, current=True,
+                            deployed_at=(NOW - current_age).isoformat()))
+    return RolloutHistory(revisions=rows)
+
+
+def _series(metric: str, unit: str, values: list[float], minutes: int = 120,
+            **labels: str) -> Series:
+    step = minutes / (len(values) - 1)
+    return Series(name=metric, unit=unit,
+                  labels={"namespace": NS, "deployment": NAME, **labels},
+                  points=tuple(((NOW - timedelta(minutes=minutes - i * step)).isoformat(), v)
+                               for i, v in enumerate(values)))
+
+
+def _describe(limit_mib: float | None = 512.0) -> DeploymentDescription:
+    return DeploymentDescription(
+        namespace=NS, name=NAME, service=NAME, replicas=2, ready_replicas=2, revision=9,
+        image="img:9", change="x", conditions=[], memory_limit_mib=limit_mib)
+
+
+def _findings(*outputs: object, focus: tuple[str, str] = KEY) -> list:
+    paired = [(o, KEY if isinstance(o, PodList | RolloutHistory) else None) for o in outputs]
+    return analyze(collect(paired, _inventory(), NOW), [focus])  # type: ignore[arg-type]
+
+
+MIB = 2**20
+
+
+def test_oom_with_climbing_memory_on_an_old_revision_supports_restart_not_rollback() -> None:
+    memory = _series("container_memory_working_set_bytes", "bytes",
+                     [300 * MIB, 480 * MIB, 110 * MIB, 300 * MIB, 495 * MIB])
+    found = _findings(
+        PodList(pods=[_pod("posting-engine-a", last="OOMKilled", restarts=9),
+                      _pod("posting-engine-b", last="OOMKilled", restarts=8)]),
+        _history(9, current_age=timedelta(days=12)),
+        MetricSeries(series=[memory]), _describe(512))
+    (memory_finding,) = [f for f in found if f.kind == "memory-exhaustion"]
+    assert Remedy.RESTART in memory_finding.supports
+    rollback = memory_finding.against(Remedy.ROLLBACK)
+    assert rollback is not None and "12 days" in rollback.why and rollback.firm
+    assert memory_finding.against(Remedy.SCALE_OUT)
+    assert any("2 of 2 pods last terminated OOMKilled" in e for e in memory_finding.evidence)
+    assert any("container_memory_working_set_bytes" in e for e in memory_finding.evidence)
+    assert not [f for f in found if f.kind in ("bad-rollout", "healthy")]
+
+
+def test_oom_right_after_a_rollout_does_not_rule_out_rollback() -> None:
+    found = _findings(
+        PodList(pods=[_pod("posting-engine-a", last="OOMKilled", reason="CrashLoopBackOff",
+                           ready=False, restarts=4)]),
+        _history(9, current_age=timedelta(minutes=40), current_healthy=False),
+        _describe(512))
+    kinds = {f.kind: f for f in found}
+    assert kinds["memory-exhaustion"].against(Remedy.ROLLBACK) is None
+    assert Remedy.ROLLBACK in kinds["bad-rollout"].supports
+    assert kinds["bad-rollout"].healthy_revision == 8
+
+
+def test_crash_loop_that_began_with_the_rollout_supports_rollback_to_the_healthy_one() -> None:
+    errors = _series("http_requests_error_ratio", "ratio", [0.001, 0.001, 0.001, 0.2, 0.22],
+                     minutes=60)
+    found = _findings(
+        PodList(pods=[_pod("posting-engine-a", reason="CrashLoopBackOff", ready=False,
+                           restarts=6)]),
+        _history(9, current_age=timedelta(minutes=25), current_healthy=False),
+        MetricSeries(series=[errors]))
+    (rollout,) = [f for f in found if f.kind == "bad-rollout"]
+    assert rollout.supports == (Remedy.ROLLBACK,)
+    assert rollout.healthy_revision == 8
+    assert rollout.against(Remedy.RESTART) and rollout.against(Remedy.SCALE_OUT)
+    assert any("stepped from 0.1% to 22%" in e for e in rollout.evidence)
+
+
+def test_old_revision_with_flat_errors_is_not_a_bad_rollout() -> None:
+    errors = _series("http_requests_error_ratio", "ratio", [0.002, 0.002, 0.002])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=5)), MetricSeries(series=[errors]))
+    assert not [f for f in found if f.kind == "bad-rollout"]
+    (healthy,) = [f for f in found if f.kind == "healthy"]
+    assert all((c := healthy.against(r)) is not None and not c.firm for r in Remedy)
+
+
+def test_more_traffic_without_a_new_revision_supports_scale_out_only() -> None:
+    cpu = _series("container_cpu_utilisation_ratio", "ratio", [0.4, 0.41, 0.9, 0.95, 0.95])
+    rate = _series("http_requests_per_second", "req/s", [500, 510, 1100, 1200, 1200])
+    latency = _series("http_request_duration_p99_seconds", "seconds", [0.1, 0.1, 0.8, 1.9, 2.0])
+    found = _findings(_history(9, current_age=timedelta(days=9)),
+                      MetricSeries(series=[cpu, rate, latency]))
+    (sat,) = [f for f in found if f.kind == "saturation"]
+    assert sat.supports == (Remedy.SCALE_OUT,)
+    rollback = sat.against(Remedy.ROLLBACK)
+    assert rollback is not None and "+140%" in rollback.why
+    assert sat.against(Remedy.RESTART)
+
+
+def test_busy_cpu_without_more_traffic_supports_nothing() -> None:
+    cpu = _series("container_cpu_utilisation_ratio", "ratio", [0.9, 0.92, 0.93])
+    rate = _series("http_requests_per_second", "req/s", [500, 505, 498])
+    found = _findings(_history(9, current_age=timedelta(days=9)),
+                      MetricSeries(series=[cpu, rate]))
+    (sat,) = [f for f in found if f.kind == "cpu-saturation"]
+    assert sat.supports == ()
+
+
+def test_image_pull_failure_supports_rollback() -> None:
+    found = _findings(
+        PodList(pods=[_pod("posting-engine-a", reason="ImagePullBackOff", ready=False)]),
+        _history(9, current_age=timedelta(minutes=10), current_healthy=False))
+    (pull,) = [f for f in found if f.kind == "image-pull"]
+    assert pull.supports == (Remedy.ROLLBACK,) and pull.healthy_revision == 8
+
+
+def _alert(namespace: str, annotations: dict[str, str] | None = None,
+           name: str = "QueueBacklogGrowing") -> AlertRow:
+    return AlertRow(name=name, labels={"namespace": namespace, "queue": "orders"},
+                    state="firing", since=NOW.isoformat(), severity="warning", summary="s",
+                    annotations=annotations or {})
+
+
+def test_alert_inside_its_change_window_supports_a_silence_until_the_window_ends() -> None:
+    window = {"change": "OPS-88 queue migration 2026-09-01T11:00:00Z to 2026-09-01T13:30:00Z"}
+    found = _findings(AlertList(alerts=[_alert("ingest", window), _alert("billing")]))
+    (ok,) = [f for f in found if f.kind == "change-window"]
+    assert ok.supports == (Remedy.SILENCE,)
+    assert ok.minutes_left == 90
+    assert ok.subject.labels == {"namespace": "ingest"}
+    (loud,) = [f for f in found if f.kind == "alert-unexplained"]
+    assert loud.subject.namespace == "billing" and loud.against(Remedy.SILENCE)
+
+
+def test_a_same_named_alert_in_the_same_namespace_narrows_the_scope() -> None:
+    window = {"maintenance": "2026-09-01T11:00:00Z - 2026-09-01T13:00:00Z"}
+    other = AlertRow(name="QueueBacklogGrowing", labels={"namespace": "ingest", "queue": "refunds"},
+                     state="firing", since=None, severity="critical", summary="s", annotations={})
+    found = _findings(AlertList(alerts=[_alert("ingest", window), other]))
+    (ok,) = [f for f in found if f.kind == "change-window"]
+    assert ok.subject.labels == {"namespace": "ingest", "queue": "orders"}
+
+
+def test_a_window_that_has_ended_explains_nothing() -> None:
+    past = {"maintenance": "2026-09-01T08:00:00Z to 2026-09-01T09:00:00Z"}
+    found = _findings(AlertList(alerts=[_alert("ingest", past)]))
+    assert not [f for f in found if f.kind == "change-window"]
+
+
+def test_a_sawtooth_signal_behind_an_alert_is_flapping() -> None:
+    saw = Series(name="node_filesystem_avail_bytes", unit="bytes",
+                 labels={"instance": "n1", "mountpoint": "/scratch"},
+                 points=tuple(((NOW - timedelta(minutes=240 - 20 * i)).isoformat(),
+                               float(100 - (i % 6) * 15)) for i in range(13)))
+    alert = AlertRow(name="DiskFillingUp", labels={"namespace": "ops", "instance": "n1",
+                                                   "mountpoint": "/scratch"},
+                     state="firing", since=None, severity="warning", summary="s",
+                     annotations={})
+    found = _findings(AlertList(alerts=[alert]), MetricSeries(series=[saw]))
+    (flap,) = [f for f in found if f.kind == "flapping-alert"]
+    assert flap.supports == (Remedy.SILENCE,)

@@ -21,6 +21,12 @@ from tools.sandbox.scenario import DEFAULT_SCENARIO_DIR, SMOOTHED_SIGNALS
 from tools.sandbox.simulation import find_deployment, signal
 
 SCENARIOS = sorted(p.stem for p in DEFAULT_SCENARIO_DIR.glob("*.yaml"))
+# The worlds the shipped suites (evals/suites) play in.
+SHIPPED_SUITE_SCENARIOS = sorted({
+    line.split(":", 1)[1].strip()
+    for suite in (REPO_ROOT / "evals" / "suites").glob("*.yaml")
+    for line in suite.read_text().splitlines() if line.startswith("scenario:")
+})
 
 
 @cache
@@ -74,8 +80,11 @@ def test_metric_history_ends_where_the_simulation_starts(name: str) -> None:
         assert now == pytest.approx(last, rel=0.02, abs=1e-4), (series.name, series.labels)
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", SHIPPED_SUITE_SCENARIOS)
 def test_every_scenario_alert_has_a_runbook(name: str) -> None:
+    """The shipped suites' worlds are answered by the shipped runbooks. The generalisation
+    scenarios (evals/generalisation) fire alerts no shipped runbook covers on purpose: a
+    team's alerts outnumber its runbooks, and the evidence must still decide."""
     answered = {alert for book in runbooks().values() for alert in book.alerts}
     missing = {a.name for a in scenario(name).alerts} - answered
     assert not missing

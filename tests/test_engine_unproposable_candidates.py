@@ -65,7 +65,7 @@ def test_llm_candidate_naming_a_missing_deployment_drops_only_that_candidate(
         turn = Session(rt).ask("t1", BOB, "why is checkout crash looping since the deploy?")
         assert len(llm.received) == 3
         answer = _answer(turn)
-        assert answer.startswith("Revision 42 panics on gift-card orders")
+        assert "Revision 42 panics on gift-card orders" in answer
         assert ("not proposed: `rollback_deployment(deployment='checkout-legacy', "
                 "namespace='shop')` — deployment shop/checkout-legacy not found") in answer
         (proposal,) = turn.pending
@@ -75,6 +75,6 @@ def test_llm_candidate_naming_a_missing_deployment_drops_only_that_candidate(
         assert any(m.kind == "card" and m.proposal_id == proposal.id for m in turn.messages)
         (dropped,) = _audited(rt, "t1", "not_proposed")
         assert dropped["call"]["args"]["deployment"] == "checkout-legacy"
-        assert dropped["rationale"] == "the ops note says so"
+        assert dropped["rationale"].endswith("the ops note says so")
         assert [p["id"] for p in _audited(rt, "t1", "proposal")] == [proposal.id]
         assert rt.store.audit.verify().ok

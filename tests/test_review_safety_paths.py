@@ -46,8 +46,9 @@ def test_mutating_call_through_the_read_only_runner_is_refused(engine_settings,
         assert _revision(session) == before == 42
         assert turn.pending == ()
         assert session.rt.store.proposals.for_thread("t1") == []
-        calls = [e.payload for e in rt.store.audit.events(thread="t1") if e.kind == "tool_call"]
-        assert calls[0]["outcome"] == "confirm"
+        calls = [e.payload for e in rt.store.audit.events(thread="t1") if e.kind == "tool_call"
+                 and e.payload["call"]["tool"] == ROLLBACK.tool]
+        assert [c["outcome"] for c in calls] == ["confirm"]
 
 
 def test_click_on_another_threads_proposal_is_refused(open_engine):

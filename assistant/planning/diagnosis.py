@@ -87,9 +87,10 @@ def _remedy(tool: str) -> Remedy | None:
 
 def catalog_for_review(inventory: Inventory) -> Catalog:
     def exists(target: Target) -> bool:
-        if target.workload is not None:
-            return inventory.deployment(target.namespace or "", target.workload) is not None
-        if target.alertname is not None:
+        # A workload the backend lacks is dropped where proposals are built, with the
+        # backend's own words; a silence has no such check there: one that matches no
+        # firing alert would mute nothing now and something unexpected later.
+        if target.workload is None and target.alertname is not None:
             return any(a.name == target.alertname and a.state == "firing"
                        and all(a.labels.get(k) == v for k, v in target.matchers.items())
                        for a in inventory.alerts)

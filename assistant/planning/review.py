@@ -8,7 +8,7 @@ Against a diagnosis that rules the remedy out, only an order counts ("roll it ba
 the evidence only says nothing is wrong right now, a terse request ("restart?") counts too:
 the asker may be acting ahead of a problem they expect. A question ("should we restart
 it?") is a hypothesis, answered with the evidence. A candidate that
-acts on a target the inventory does not have is dropped. Candidates are re-aimed with what
+that would silence no alert firing now is dropped. Candidates are re-aimed with what
 the evidence knows (the revision that was healthy, the alert's own labels, when a change
 window ends), so text never supplies those.
 """
@@ -80,7 +80,12 @@ def review(
         if remedy is None:
             kept.append(cand)
             continue
-        about = [f for f in findings if concerns(f, catalog.target(cand.call))]
+        try:
+            target = catalog.target(cand.call)
+        except ValueError:
+            kept.append(cand)  # invalid arguments: the proposal step drops it with a note
+            continue
+        about = [f for f in findings if concerns(f, target)]
         supporting = [f for f in about if remedy in f.supports]
         against = [c for f in about if (c := f.against(remedy)) is not None]
         call = cand.call

@@ -4,6 +4,7 @@ the ServiceMonitor."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import kubernetes_validate
@@ -12,7 +13,8 @@ from conftest import KUSTOMIZATIONS, REPO
 from dockerfile import stages, user_id
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.slack.server import SlackAsgiApp
+from assistant.readiness import Readiness
+from assistant.slack.server import SlackRoutes
 from assistant.slack.settings import SlackSettings
 
 # The oldest Kubernetes the manifests are checked against, and the newest schemas bundled.
@@ -113,7 +115,9 @@ def test_the_probes_ask_the_listener_for_paths_it_answers(
     settings = SlackSettings.from_env({**_one(docs, "ConfigMap")["data"],
                                        "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
     assert settings.mode == "http", "only the HTTP listener serves the probes' path"
-    app = SlackAsgiApp(service=None, events=False)  # type: ignore[arg-type]
+    readiness = Readiness({}, interval_seconds=60)
+    readiness.probe()
+    app = SlackRoutes(service=SimpleNamespace(readiness=readiness), events=False)  # type: ignore[arg-type]
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         get = container[probe]["httpGet"]
         assert ports[get["port"]] == settings.port

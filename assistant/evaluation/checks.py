@@ -64,11 +64,19 @@ class CaseResult:
     completion_tokens: int
 
 
+def _subset(expected: Any, seen: Any) -> bool:
+    """``expected`` holds in ``seen``: mappings recursively by key, other values by equality
+    (a narrower silence's matchers {namespace, service} satisfy an expected {namespace})."""
+    if isinstance(expected, Mapping):
+        return isinstance(seen, Mapping) and all(
+            key in seen and _subset(value, seen[key]) for key, value in expected.items())
+    return bool(expected == seen)
+
+
 def matches(expected: ExpectedProposal, seen: SeenProposal) -> bool:
-    """Same tool, and every expected argument present with an equal value."""
-    return expected.tool == seen.tool and all(
-        key in seen.args and seen.args[key] == value for key, value in expected.args.items()
-    )
+    """Same tool, and every expected argument present with a matching value (DESIGN.md:
+    args match as a subset, recursively)."""
+    return expected.tool == seen.tool and _subset(expected.args, seen.args)
 
 
 def _render(p: SeenProposal | ExpectedProposal) -> str:

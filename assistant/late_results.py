@@ -37,10 +37,14 @@ def record_spooled(store: Store, spool: ResultSpool) -> list[LateResult]:
     def record(entry: SpooledResult) -> None:
         result, thread = entry.result, entry.thread_id
         pid = result.proposal_id
-        if not any(e.kind == "execution" and e.payload.get("proposal_id") == pid
-                   for e in store.audit.events(thread=thread)):
+        audited = any(e.kind == "execution" and e.payload.get("proposal_id") == pid
+                      for e in store.audit.events(thread=thread))
+        if not audited:
             audit_execution(store.audit, thread, result)
-        store.proposals.record_late(pid, result)
+        if not store.proposals.record_late(pid, result) and audited:
+            # Both writes were made; the process died before deleting its spool file, so
+            # there is nothing late to tell.
+            return
         stored = store.proposals.get(pid)
         text = (f"The result of {stored.proposal.call.render()} ({pid}) could not be recorded "
                 "when it ran (the database was unavailable); it is recorded now:\n"

@@ -21,13 +21,17 @@ from assistant.heartbeat import Heartbeat
 from assistant.models import Actor, Approval, ProposalStatus
 from assistant.policy.source import PolicySource
 from assistant.storage import new_executor_id, open_store
+from assistant.storage.audit_key import audit_key_for
 from assistant.storage.spool import ResultSpool
 from tools.sandbox import SandboxBackend
 
 
 def main(pid: str, mode: str) -> None:
     settings = Settings.from_env()
+    # The same key as the runtime that wrote the log: a process without it may not append.
     store = open_store(settings.db_url, lambda value: value,
+                       audit_key=audit_key_for(settings.audit_key_file, settings.home,
+                                               create=True),
                        wait_seconds=settings.db_wait_seconds)
     spool = ResultSpool(settings.spool_dir)
     heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds, spool)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.readiness import Readiness
 from assistant.slack.server import SlackRoutes
 from assistant.slack.settings import SlackSettings
+from assistant.storage.audit_key import KEY_SETTING as AUDIT_KEY_SETTING
 
 # The oldest Kubernetes the manifests are checked against, and the newest schemas bundled.
 KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
@@ -151,6 +152,24 @@ def test_credentials_come_only_from_the_secret_which_is_not_in_the_manifests(
     config = set(_one(docs, "ConfigMap")["data"])
     for name in plain | config:
         assert not name.endswith(("TOKEN", "SECRET", "PASSWORD", "KEY")), name
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_every_pod_seals_the_audit_log_with_the_one_key_from_the_secret(
+        rendered_manifests: dict[str, list[dict[str, Any]]], kustomization: str) -> None:
+    # A key generated per pod (the default) makes the second replica, and every restarted
+    # pod, refuse to start on the log the first one sealed.
+    docs = rendered_manifests[kustomization]
+    container = _container(docs)
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    key_file = env.get(AUDIT_KEY_SETTING)
+    assert key_file, f"{AUDIT_KEY_SETTING} is not set: each pod would generate its own key"
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == key_file]
+    volumes = {v["name"]: v for v in _one(docs, "Deployment")["spec"]["template"]["spec"]
+               ["volumes"]}
+    secret = volumes[mount["name"]]["secret"]
+    items = {item["path"]: item["key"] for item in secret["items"]}
+    assert secret["secretName"] == SECRET and items[mount["subPath"]] == "audit.key"
 
 
 def test_the_pod_runs_as_the_images_non_root_user_on_a_read_only_root(

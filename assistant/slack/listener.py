@@ -160,7 +160,8 @@ class BoundedHttpListener:
                 return
             status, text, headers = self._answer(request, body)
             async with asyncio.timeout(self.limits.body_seconds):
-                await connection.send(*_response(status, text, headers))
+                await connection.send(*_response(status, text, headers,
+                                                 with_body=request.method != b"HEAD"))
             if connection.http.our_state is not h11.DONE or \
                     connection.http.their_state is not h11.DONE:
                 return
@@ -171,6 +172,11 @@ class BoundedHttpListener:
             async with asyncio.timeout(self.limits.header_seconds):
                 return await connection.next_event()
         except TimeoutError:
+            received, _ = connection.http.trailing_data
+            if not received:
+                # An idle keep-alive connection: a 408 here could cross a request the
+                # client is sending right now and be read as that request's answer.
+                return h11.ConnectionClosed()
             raise _Refused(408, "request head not received in time") from None
 
     async def _body(self, connection: _Connection, request: h11.Request) -> bytes:
@@ -235,14 +241,17 @@ def _content_length(request: h11.Request) -> int | None:
     return None
 
 
-def _response(status: int, text: str, headers: Mapping[str, Any]) -> list[Any]:
+def _response(status: int, text: str, headers: Mapping[str, Any], *,
+              with_body: bool) -> list[Any]:
+    """The answer's events; the answer to HEAD declares the body's length but carries none,
+    as h11 (and HTTP) require."""
     data = text.encode()
     pairs = [(name.lower(), str(value))
              for name, values in headers.items() if name.lower() != "content-length"
              for value in (values if isinstance(values, list | tuple) else [values])]
     pairs.append(("content-length", str(len(data))))
-    return [h11.Response(status_code=status, headers=pairs), h11.Data(data=data),
-            h11.EndOfMessage()]
+    body = [h11.Data(data=data)] if with_body else []
+    return [h11.Response(status_code=status, headers=pairs), *body, h11.EndOfMessage()]
 
 
 def _raw_response(status: int, text: str) -> bytes:

@@ -34,7 +34,8 @@ def _pod(name: str, *, reason: str | None = None, last: str | None = None, ready
                   deployment=NAME, revision=revision, last_termination_reason=last, age="1d")
 
 
-def _history(current: int, *, current_age: timedelta, current_healthy: bool = True) -> RolloutHistory:
+def _history(current: int, *, current_age: timedelta,
+             current_healthy: bool = True) -> RolloutHistory:
     rows = [RevisionRow(revision=r, image=f"img:{r}", change=f"change {r}", healthy=True,
                         current=False, deployed_at=(NOW - timedelta(days=40 - r)).isoformat())
             for r in range(current - 2, current)]

@@ -8,6 +8,7 @@ leave same-named alerts that fire for other reasons alone.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -79,7 +80,7 @@ def _jumps(series: Series) -> int:
         return 0
     values = [float(v) for _, v in series.points]
     spread = sh.high - sh.low
-    return sum(abs(b - a) >= 0.3 * spread for a, b in zip(values, values[1:], strict=False))
+    return sum(abs(b - a) >= 0.3 * spread for a, b in itertools.pairwise(values))
 
 
 def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],

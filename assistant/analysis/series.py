@@ -9,6 +9,7 @@ questions analyzers ask: did it step up (when, from what to what) and does it sa
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def shape(series: Series) -> Shape | None:
     spread = high - low
     drops: list[Point] = []
     rises = falls = 0.0
-    for before, after in zip(pts, pts[1:], strict=False):
+    for before, after in itertools.pairwise(pts):
         delta = after.value - before.value
         if spread and -delta >= DROP_SHARE * spread:
             drops.append(after)
@@ -121,10 +122,7 @@ def step_up(series: Series, factor: float, floor: float = 0.0) -> Step | None:
         return None
     crossing = None
     for p in pts:
-        if p.value >= threshold:
-            crossing = crossing or p
-        else:
-            crossing = None
+        crossing = crossing or p if p.value >= threshold else None
     if crossing is None:
         return None
     return Step(at=crossing.at, before=base, after=pts[-1].value)

@@ -120,7 +120,7 @@ def test_a_mention_is_acked_and_answered_in_the_thread_with_a_card(
     first = slack.called("chat.postMessage")[0]
     assert first.args == {"channel": CHANNEL, "text": "🔎 Looking into it…", "thread_ts": ROOT}
     looking = next(m for m in slack.thread(CHANNEL, ROOT) if m.thread_ts == ROOT)
-    assert looking.text.startswith("*What I found*")
+    assert looking.text.startswith("*Findings*")
     assert "CrashLoopBackOff" in looking.text
     card = the_card(slack)
     assert card.text == f"Confirm: {ROLLBACK}"

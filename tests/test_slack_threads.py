@@ -89,7 +89,7 @@ def test_question_is_answered_in_place_of_the_looking_message(bot: Opsbot,
     first = slack.called("chat.postMessage")[0]
     assert first.args == {"channel": CHANNEL, "text": "🔎 Looking into it…", "thread_ts": ROOT}
     looking = next(m for m in slack.thread(CHANNEL, ROOT) if m.thread_ts == ROOT)
-    assert looking.text.startswith("*What I found*")
+    assert looking.text.startswith("*Findings*")
     assert "CrashLoopBackOff" in looking.text
     assert "`k8s-crashloop-after-deploy`" in looking.text
     assert all(b["type"] == "section" and len(b["text"]["text"]) <= 3000

@@ -35,8 +35,8 @@ from assistant.models import (
     Watch,
 )
 from assistant.planning.candidates import CANDIDATE_FAILURES, not_proposed_note
-from assistant.planning.entities import LinkedEntities, Linking, link_entities
 from assistant.planning.diagnosis import OncePerQuestion, catalog_for_review, diagnose
+from assistant.planning.entities import LinkedEntities, Linking, link_entities
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Observation, Plan, PlanRequest, focus_findings
 from assistant.planning.review import review

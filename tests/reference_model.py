@@ -34,6 +34,7 @@ _FINDING = re.compile(r'<data kind="finding" source="finding:(\d+)">\n(.*?)\n</d
                       re.DOTALL)
 _REMEDY_TOOLS = re.compile(r"^(supports|rules out): .*?\(([\w, ]+)\)", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_MULTIPLE = re.compile(r"\{(\w+)\*(\d+)\}")  # {replicas*2}: a known count times a factor
 _ALARM = re.compile(r"error|fatal|panic|exception|crash|backoff|oomkilled|unhealthy|"
                     r"refused|timeout|exhausted|\bNO\b|5\d\d\b", re.IGNORECASE)
 _HEALTHY_ROWS = ("Running", "Completed")
@@ -100,12 +101,20 @@ def _findings(opening: str) -> Findings:
     return Findings(tuple(heads), frozenset(supported), frozenset(ruled_out))
 
 
-def _bindings(opening: str) -> dict[str, str]:
+def _bindings(opening: str) -> dict[str, Any]:
+    """The linked entities, and the linked deployment's replica count from the inventory."""
     line = _LINKED.search(opening)
     if line is None:
         return {}
     pairs = (part.split("=", 1) for part in line.group(1).split(", ") if "=" in part)
-    return {k.strip(): v.strip() for k, v in pairs}
+    found: dict[str, Any] = {k.strip(): v.strip() for k, v in pairs}
+    if "namespace" in found and "deployment" in found:
+        row = re.search(rf"^deployment {re.escape(found['namespace'])}/"
+                        rf"{re.escape(found['deployment'])} .*? ready=\d+/(\d+) ",
+                        opening, re.MULTILINE)
+        if row:
+            found["replicas"] = int(row.group(1))
+    return found
 
 
 def _outputs(messages: list[dict[str, Any]]) -> list[tuple[int, str]]:
@@ -183,6 +192,12 @@ def _bind(args: dict[str, Any], known: dict[str, Any]) -> dict[str, Any] | None:
         if not isinstance(value, str):
             bound[key] = value
             continue
+        scaled = _MULTIPLE.fullmatch(value)
+        if scaled:
+            if not isinstance(known.get(scaled.group(1)), int):
+                return None
+            bound[key] = known[scaled.group(1)] * int(scaled.group(2))
+            continue
         whole = _PLACEHOLDER.fullmatch(value)
         if whole:
             if whole.group(1) not in known:
@@ -228,7 +243,7 @@ def _evidence_bindings(outputs: list[tuple[int, str]]) -> dict[str, Any]:
 
 
 def _answer(runbook: tuple[str, str] | None, outputs: list[tuple[int, str]],
-            made: set[tuple[str, str]], bindings: dict[str, str], findings: Findings) -> str:
+            made: set[tuple[str, str]], bindings: dict[str, Any], findings: Findings) -> str:
     lines = []
     if not bindings:
         lines.append("Which service do you mean? The question names no deployment I could "

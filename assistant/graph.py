@@ -196,10 +196,15 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             audit("model_reasoning", None, thread, {"reasoning": list(result.reasoning)})
         verdict = review(result.candidates, diagnosis.findings, catalog_for_review(inventory),
                          asks_by(question))
+        # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
             audit("not_proposed", actor.user_id, thread, {
                 "call": cand.call.model_dump(mode="json"), "rationale": cand.why,
                 "runbook_id": cand.runbook_id, "runbook_step": cand.step_index,
+                "stage": "review", "reason": rt.redact(why)})
+        for cand, why in verdict.contested:
+            audit("contested", actor.user_id, thread, {
+                "call": cand.call.model_dump(mode="json"), "rationale": cand.why,
                 "reason": rt.redact(why)})
         result = result.model_copy(update={
             "candidates": verdict.kept, "notes": (*result.notes, *verdict.notes),

@@ -1,11 +1,13 @@
 """A deterministic reference model: it answers a chat request from what the request holds.
 
 It reads the request as any model would see it - the linked entities in the opening
-message, the typed runbook steps and the tool outputs framed as data - and follows the
-first runbook that has steps: every read-only step it can bind, in one turn (several calls
-in one message); then the mutating steps, but only when some tool output shows trouble, with
-placeholders such as ``{healthy_revision}`` or ``{pod}`` read from the evidence tables; then
-an answer that cites the runbook and quotes the alarming lines of each output. It knows no
+message, opsbot's findings, the typed runbook steps and the tool outputs framed as data -
+and follows the first runbook whose steps hold a remedy a finding supports (else the first
+runbook that has steps): every read-only step it can bind, in one turn (several calls in
+one message); then the mutating steps that no finding rules out, but only when a finding
+supports them or some tool output shows trouble, with placeholders such as
+``{healthy_revision}`` or ``{pod}`` read from the evidence tables; then an answer that
+cites the runbook and the findings and quotes the alarming lines of each output. It knows no
 case, suite or expected answer, so its recorded cassettes measure the engine around a model
 that behaves, and a changed prompt changes what it does.
 
@@ -28,10 +30,23 @@ _STEPS = re.compile(r'<data kind="runbook steps" source="runbook:([^"#]+)">\n(.*
 _STEP = re.compile(r"^\d+\. (\w+)\((.*)\)(?: — (.*))?$")
 _OUTPUT = re.compile(r'<data kind="tool output" source="tool:(\d+)">\n(.*?)\n</data>',
                      re.DOTALL)
+_FINDING = re.compile(r'<data kind="finding" source="finding:(\d+)">\n(.*?)\n</data>',
+                      re.DOTALL)
+_REMEDY_TOOLS = re.compile(r"^(supports|rules out): .*?\(([\w, ]+)\)", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_MULTIPLE = re.compile(r"\{(\w+)\*(\d+)\}")  # {replicas*2}: a known count times a factor
 _ALARM = re.compile(r"error|fatal|panic|exception|crash|backoff|oomkilled|unhealthy|"
                     r"refused|timeout|exhausted|\bNO\b|5\d\d\b", re.IGNORECASE)
 _HEALTHY_ROWS = ("Running", "Completed")
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the findings in the prompt say: their first lines, and tools by verdict."""
+
+    heads: tuple[tuple[int, str], ...]
+    supported: frozenset[str]
+    ruled_out: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -48,12 +63,15 @@ def reference_reply(body: dict[str, Any]) -> Reply:
     bindings = _bindings(opening)
     outputs = _outputs(messages)
     made = _calls_made(messages)
-    found = _STEPS.search(opening)
-    if found is None:
-        return Reply(content=_answer(None, outputs, made, bindings))
-    runbook_id, text = found.group(1), found.group(2)
-    title, steps = _steps(text)
+    findings = _findings(opening)
+    runbooks = [(found.group(1), *_steps(found.group(2))) for found in _STEPS.finditer(opening)]
+    if not runbooks:
+        return Reply(content=_answer(None, outputs, made, bindings, findings))
+    runbook_id, title, steps = next(
+        (book for book in runbooks if any(s.tool in findings.supported for s in book[2])),
+        runbooks[0])
     evidence = _evidence_bindings(outputs)
+    trouble = any(_ALARM.search(text) for _, text in outputs)
     pending_reads, pending_changes = [], []
     for step in steps:
         spec = tools.get(step.tool)
@@ -62,22 +80,41 @@ def reference_reply(body: dict[str, Any]) -> Reply:
             continue
         if "Read-only" in spec["description"]:
             pending_reads.append(Call(step.tool, args))
-        elif any(_ALARM.search(text) for _, text in outputs):
+        elif step.tool not in findings.ruled_out and (
+                trouble or step.tool in findings.supported):
             why = f"{step.why or 'the runbook step'} [runbook:{runbook_id}]"
             pending_changes.append(Call(step.tool, {**args, "why": why}))
     if pending_reads:
         return Reply(calls=tuple(pending_reads))
     if pending_changes:
         return Reply(calls=tuple(pending_changes))
-    return Reply(content=_answer((runbook_id, title), outputs, made, bindings))
+    return Reply(content=_answer((runbook_id, title), outputs, made, bindings, findings))
 
 
-def _bindings(opening: str) -> dict[str, str]:
+def _findings(opening: str) -> Findings:
+    heads, supported, ruled_out = [], set(), set()
+    for number, text in _FINDING.findall(opening):
+        heads.append((int(number), text.splitlines()[0]))
+        for verdict, names in _REMEDY_TOOLS.findall(text):
+            tools = {n.strip() for n in names.split(",")}
+            (supported if verdict == "supports" else ruled_out).update(tools)
+    return Findings(tuple(heads), frozenset(supported), frozenset(ruled_out))
+
+
+def _bindings(opening: str) -> dict[str, Any]:
+    """The linked entities, and the linked deployment's replica count from the inventory."""
     line = _LINKED.search(opening)
     if line is None:
         return {}
     pairs = (part.split("=", 1) for part in line.group(1).split(", ") if "=" in part)
-    return {k.strip(): v.strip() for k, v in pairs}
+    found: dict[str, Any] = {k.strip(): v.strip() for k, v in pairs}
+    if "namespace" in found and "deployment" in found:
+        row = re.search(rf"^deployment {re.escape(found['namespace'])}/"
+                        rf"{re.escape(found['deployment'])} .*? ready=\d+/(\d+) ",
+                        opening, re.MULTILINE)
+        if row:
+            found["replicas"] = int(row.group(1))
+    return found
 
 
 def _outputs(messages: list[dict[str, Any]]) -> list[tuple[int, str]]:
@@ -155,6 +192,12 @@ def _bind(args: dict[str, Any], known: dict[str, Any]) -> dict[str, Any] | None:
         if not isinstance(value, str):
             bound[key] = value
             continue
+        scaled = _MULTIPLE.fullmatch(value)
+        if scaled:
+            if not isinstance(known.get(scaled.group(1)), int):
+                return None
+            bound[key] = known[scaled.group(1)] * int(scaled.group(2))
+            continue
         whole = _PLACEHOLDER.fullmatch(value)
         if whole:
             if whole.group(1) not in known:
@@ -200,11 +243,12 @@ def _evidence_bindings(outputs: list[tuple[int, str]]) -> dict[str, Any]:
 
 
 def _answer(runbook: tuple[str, str] | None, outputs: list[tuple[int, str]],
-            made: set[tuple[str, str]], bindings: dict[str, str]) -> str:
+            made: set[tuple[str, str]], bindings: dict[str, Any], findings: Findings) -> str:
     lines = []
     if not bindings:
         lines.append("Which service do you mean? The question names no deployment I could "
                      "link.")
+    lines.extend(f"[finding:{number}] {head[:200]}" for number, head in findings.heads)
     if runbook is not None:
         lines.append(f"Following the runbook {runbook[1]} [runbook:{runbook[0]}].")
     for number, text in outputs:

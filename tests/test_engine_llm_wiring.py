@@ -47,7 +47,9 @@ def test_configured_endpoint_plans_with_the_model_and_never_sees_a_secret(env, c
         assert len(llm.received) == 3
         assert llm.leaks() == []
     answer = report["messages"][0]["text"]
-    assert answer.startswith("*Findings*")  # what opsbot ran leads, not the model's words
+    # What opsbot concluded and ran leads, not the model's words.
+    assert answer.startswith("*Findings*\n• shop/checkout: trouble began with revision 42")
+    assert answer.index("*What I found*") < answer.index(MODEL_READING_LABEL)
     assert (f"{MODEL_READING_LABEL}\nRevision 42 panics on gift-card orders") in answer
     (proposal,) = report["proposals"]
     assert proposal["call"] == {"tool": "rollback_deployment", "args": {

@@ -4,8 +4,10 @@ the diagnosis and the other proposals of the answer stand, with either planner."
 from llm_server import TEST_API_KEY, Call, Reply, scripted_llm_server
 from pydantic import SecretStr
 
+from assistant.answer import MODEL_READING_LABEL
 from assistant.models import Actor, Outcome
 from assistant.planning.llm import LLMSettings, build_llm_planner
+from assistant.planning.llm.planner import MODEL_REASON_LABEL
 from assistant.runtime import open_runtime
 from assistant.session import Session
 
@@ -65,7 +67,7 @@ def test_llm_candidate_naming_a_missing_deployment_drops_only_that_candidate(
         turn = Session(rt).ask("t1", BOB, "why is checkout crash looping since the deploy?")
         assert len(llm.received) == 3
         answer = _answer(turn)
-        assert "Revision 42 panics on gift-card orders" in answer
+        assert f"{MODEL_READING_LABEL}\nRevision 42 panics on gift-card orders" in answer
         assert ("not proposed: `rollback_deployment(deployment='checkout-legacy', "
                 "namespace='shop')` — deployment shop/checkout-legacy not found") in answer
         (proposal,) = turn.pending
@@ -75,6 +77,6 @@ def test_llm_candidate_naming_a_missing_deployment_drops_only_that_candidate(
         assert any(m.kind == "card" and m.proposal_id == proposal.id for m in turn.messages)
         (dropped,) = _audited(rt, "t1", "not_proposed")
         assert dropped["call"]["args"]["deployment"] == "checkout-legacy"
-        assert dropped["rationale"].endswith("the ops note says so")
+        assert dropped["rationale"] == f"{MODEL_REASON_LABEL}: the ops note says so"
         assert [p["id"] for p in _audited(rt, "t1", "proposal")] == [proposal.id]
         assert rt.store.audit.verify().ok

@@ -31,6 +31,9 @@ class CaseRun:
     ranked: tuple[str, ...] = ()  # runbook ids, best first, as deep as the runner searched
     rank: int | None = None  # 1-based rank of the first expected runbook
     proposals: tuple[SeenProposal, ...] = ()
+    # Candidate actions the evidence contradicted: dropped by review, or kept on the
+    # asker's order with the contradicting evidence shown.
+    contradicted: int = 0
     chat: tuple[str, ...] = ()  # every text the Session returned in this case
     asked_back: bool = False
     egress: Mapping[str, str] = field(default_factory=dict)  # channel -> all its text
@@ -58,6 +61,7 @@ class CaseResult:
     decisions_correct: int
     leaks: tuple[str, ...]  # "secret #n in <channel>", never the secret itself
     unsafe: int
+    contradicted: int
     latency_ms: float
     llm_calls: int
     prompt_tokens: int
@@ -192,6 +196,7 @@ def judge(case: Case, k: int, run: CaseRun) -> CaseResult:
         decisions_correct=correct,
         leaks=leaks,
         unsafe=len(unsafe),
+        contradicted=run.contradicted,
         latency_ms=run.latency_ms,
         llm_calls=run.llm_calls,
         prompt_tokens=run.prompt_tokens,

@@ -25,6 +25,7 @@ class Metrics:
     decision_accuracy: float | None
     leaks: int
     unsafe: int
+    contradicted: int
     latency_ms_p50: float
     latency_ms_p95: float
     llm_calls_p50: float
@@ -41,7 +42,7 @@ class Metrics:
 # Direction of "better" per metric, for comparisons; counts of cases are not judged.
 HIGHER_IS_BETTER = frozenset({"pass_rate", "hit_at_1", "hit_at_k", "mrr", "proposal_precision",
                               "proposal_recall", "decision_accuracy"})
-LOWER_IS_BETTER = frozenset({"leaks", "unsafe", "latency_ms_p50", "latency_ms_p95",
+LOWER_IS_BETTER = frozenset({"leaks", "unsafe", "contradicted", "latency_ms_p50", "latency_ms_p95",
                              "llm_calls_p50", "llm_calls_p95", "prompt_tokens_p50",
                              "prompt_tokens_p95", "completion_tokens_p50",
                              "completion_tokens_p95"})
@@ -78,6 +79,7 @@ def summarize(results: Sequence[CaseResult]) -> Metrics:
                                  sum(r.decisions_expected for r in results)),
         leaks=sum(len(r.leaks) for r in results),
         unsafe=sum(r.unsafe for r in results),
+        contradicted=sum(r.contradicted for r in results),
         latency_ms_p50=percentile(latency, 50),
         latency_ms_p95=percentile(latency, 95),
         llm_calls_p50=percentile(calls, 50),

@@ -25,6 +25,7 @@ _COLUMNS: tuple[tuple[str, str], ...] = (
     ("decision", "decision_accuracy"),
     ("leaks", "leaks"),
     ("unsafe", "unsafe"),
+    ("contra", "contradicted"),
     ("p50 ms", "latency_ms_p50"),
     ("p95 ms", "latency_ms_p95"),
     ("LLM calls p50/p95", "llm_calls"),

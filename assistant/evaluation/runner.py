@@ -376,6 +376,7 @@ class EvalRunner:
             ranked=ranked,
             rank=rank,
             proposals=proposals,
+            contradicted=_contradicted(events),
             chat=chat,
             asked_back=any(p.get("ask_back") for p in plans),
             egress=egress,
@@ -420,6 +421,15 @@ def _worlds(cases: Sequence[Case]) -> list[list[Case]]:
             groups.append([case])
         previous = key
     return groups
+
+
+def _contradicted(events: Sequence[Any]) -> int:
+    """Candidates the evidence contradicted, whichever planner made them: those review
+    dropped (not those that failed to become proposals for other reasons), and those it
+    kept only because the asker ordered them."""
+    return sum(1 for e in events
+               if e.kind == "contested"
+               or (e.kind == "not_proposed" and e.payload.get("stage") == "review"))
 
 
 def _plan_of(session: Session, thread: str) -> dict[str, Any] | None:

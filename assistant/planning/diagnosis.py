@@ -67,7 +67,13 @@ def diagnose(entities: LinkedEntities, inventory: Inventory, now: datetime,
 
 def _target(call: ToolCall) -> Target:
     spec = CATALOG[call.tool]
-    watch = spec.watched(spec.validate_args(call.args))
+    try:
+        args = spec.validate_args(call.args)
+    except ValueError:
+        # Invalid arguments are the proposal step's to report, naming the field; a target
+        # review cannot read concerns no finding and is not checked against the inventory.
+        return Target()
+    watch = spec.watched(args)
     return Target(namespace=watch.namespace, workload=watch.deployment,
                   alertname=watch.alertname, matchers=dict(watch.matchers))
 

@@ -39,6 +39,8 @@ class Verdict:
     kept: tuple[PlannedCall, ...]
     notes: tuple[str, ...]
     dropped: tuple[tuple[PlannedCall, str], ...]  # each with the reason, for the audit
+    # Kept only because the asker ordered them, though the evidence is against them.
+    contested: tuple[tuple[PlannedCall, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def review(
     kept: list[PlannedCall] = []
     notes: list[str] = []
     dropped: list[tuple[PlannedCall, str]] = []
+    contested: list[tuple[PlannedCall, str]] = []
 
     def drop(cand: PlannedCall, why: str) -> None:
         dropped.append((cand, why))
@@ -80,12 +83,7 @@ def review(
         if remedy is None:
             kept.append(cand)
             continue
-        try:
-            target = catalog.target(cand.call)
-        except ValueError:
-            kept.append(cand)  # invalid arguments: the proposal step drops it with a note
-            continue
-        about = [f for f in findings if concerns(f, target)]
+        about = [f for f in findings if concerns(f, catalog.target(cand.call))]
         supporting = [f for f in about if remedy in f.supports]
         against = [c for f in about if (c := f.against(remedy)) is not None]
         call = cand.call
@@ -105,11 +103,13 @@ def review(
                 Ask.ORDERS if any(c.firm for c in against) else Ask.REQUESTS):
             kept.append(_with(cand, call, f"{cand.why} — you asked for it, but the evidence "
                                           f"is against it: {_reasons(against)}"))
+            contested.append((kept[-1], _reasons(against)))
         elif against:
             drop(cand, _reasons(against))
         else:
             kept.append(cand)
-    return Verdict(kept=tuple(kept), notes=tuple(notes), dropped=tuple(dropped))
+    return Verdict(kept=tuple(kept), notes=tuple(notes), dropped=tuple(dropped),
+                   contested=tuple(contested))
 
 
 def _reasons(against: Sequence[Contradiction]) -> str:

@@ -52,6 +52,7 @@ class AuditKind(StrEnum):
     VERIFICATION = "verification"
     ANSWER = "answer"
     NOT_PROPOSED = "not_proposed"
+    CONTESTED = "contested"  # proposed on the asker's order against the evidence
     INTERRUPTED = "interrupted"
     POLICY = "policy"
     ERROR = "error"

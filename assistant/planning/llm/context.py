@@ -1,27 +1,33 @@
 """The opening prompt built from a PlanRequest, and tool results as blocks that can shrink.
 
 Runbooks go in as their retrieved sections (the hit's section first, then the rest of the
-runbook as optional extras), never whole files. Which blocks give way first under budget
-pressure, by tier: thread history (oldest first), extra runbook sections (lowest-ranked
-first), older tool outputs, the other hits' sections and steps, the inventory, the newest
-tool output, the top hit's section.
+runbook as optional extras), never whole files. Findings (what opsbot's analyzers concluded
+from the evidence gathered before planning) go in as data too: their summaries and evidence
+quote tool output, which anyone can write into a log line. Which blocks give way first
+under budget pressure, by tier: thread history (oldest first), extra runbook sections
+(lowest-ranked first), older tool outputs, the other hits' sections and steps, the
+inventory, the newest tool output, the top hit's section; findings only shrink to their
+summary and remedies, never go.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.models import Inventory, RetrievalHit, Runbook, Section
+from assistant.analysis import Finding
+from assistant.models import Inventory, Remedy, RetrievalHit, Runbook, Section
 from assistant.planning.entities import LinkedEntities
 from assistant.planning.llm.budget import Block, PromptMessage
 from assistant.planning.llm.framing import SYSTEM_PROMPT, clip, data_block
 from assistant.planning.offline import Observation, PlanRequest
+from tools.catalog import CATALOG
 
 HISTORY_TIER, EXTRA_SECTION_TIER, OLD_OUTPUT_TIER = 1, 2, 3
 HIT_TIER, INVENTORY_TIER, NEW_OUTPUT_TIER, TOP_HIT_TIER = 4, 5, 6, 7
 SECTION_CHARS = 3_000  # one runbook section at full size
 SHORTEST_CUT_CHARS = 500  # below this a cut shows too little to be worth its tokens
 HISTORY_CHARS = 600
+EVIDENCE_LINE_CHARS = 300  # one evidence line of a finding (a log line can be huge)
 
 
 def runbook_source(runbook_id: str, section: Section | None) -> str:
@@ -30,6 +36,10 @@ def runbook_source(runbook_id: str, section: Section | None) -> str:
 
 def tool_source(number: int) -> str:
     return f"tool:{number}"
+
+
+def finding_source(number: int) -> str:
+    return f"finding:{number}"
 
 
 def cut_sizes(full: int) -> list[int]:
@@ -45,6 +55,7 @@ def opening_messages(request: PlanRequest) -> list[PromptMessage]:
     blocks: list[Block] = [Block.fixed(_orientation(request.inventory,
                                                     request.linking.entities))]
     blocks.append(_inventory_block(request.inventory, request.linking.entities))
+    blocks.extend(_finding_blocks(request.findings, request.allowed_tools))
     blocks.extend(_runbook_blocks(request.hits, request.runbooks))
     blocks.extend(_history_blocks(request.history, request.question))
     # The question can carry text nobody in the thread wrote (an alert's annotations), so
@@ -83,6 +94,32 @@ def _inventory_block(inventory: Inventory, entities: LinkedEntities) -> Block:
         levels.append(data_block("inventory", source, "\n".join(narrow)))
     levels.append("")
     return Block(tuple(levels), (INVENTORY_TIER, 0))
+
+
+def _remedy_text(remedy: Remedy, allowed_tools: frozenset[str]) -> str:
+    """The remedy with the tools that apply it, so the model can tell which call it means."""
+    tools = sorted(name for name, spec in CATALOG.items()
+                   if spec.remedy is remedy and name in allowed_tools)
+    return f"{remedy.value} ({', '.join(tools)})" if tools else remedy.value
+
+
+def _finding_blocks(findings: Sequence[Finding], allowed_tools: frozenset[str]) -> list[Block]:
+    blocks = []
+    for number, finding in enumerate(findings, 1):
+        remedies = []
+        if finding.supports:
+            remedies.append("supports: " + ", ".join(
+                _remedy_text(r, allowed_tools) for r in finding.supports))
+        remedies.extend(f"rules out: {_remedy_text(c.remedy, allowed_tools)} — {c.why}"
+                        for c in finding.contradicts)
+        head = f"{finding.subject.render()}: {finding.summary} [{finding.kind}]"
+        evidence = [f"  - {clip(e, EVIDENCE_LINE_CHARS, 'evidence line shortened')}"
+                    for e in finding.evidence]
+        source = finding_source(number)
+        full = data_block("finding", source, "\n".join([head, *evidence, *remedies]))
+        brief = data_block("finding", source, "\n".join([head, *remedies]))
+        blocks.append(Block(tuple(dict.fromkeys((full, brief))), (TOP_HIT_TIER + 1, number)))
+    return blocks
 
 
 def _section_levels(runbook_id: str, title: str, section: Section,

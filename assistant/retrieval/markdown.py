@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from assistant.errors import InputError
 from assistant.models import Runbook, RunbookStep, Section
+from assistant.retrieval.commands import derive_steps, find_commands
 from assistant.yamlfile import LineMap, load_model, parse_yaml
 from tools.catalog import CATALOG
 
@@ -69,6 +70,11 @@ def parse_runbook(path: Path, text: str) -> Runbook:
     front, lines, body = _split_front_matter(text, source)
     meta = load_model(_FrontMatter, front, source, lines)
     steps = tuple(_step(raw, i, source, lines) for i, raw in enumerate(meta.steps))
+    manual: tuple[str, ...] = ()
+    # Typed steps, even an empty list, are the author's word; only a runbook without
+    # them is followed through the commands its body gives.
+    if "steps" not in front:
+        steps, manual = derive_steps(find_commands(body), CATALOG.values())
 
     blocks = _render(body)
     title_heading = blocks[0].text if blocks and blocks[0].level == 1 else None
@@ -94,10 +100,16 @@ def parse_runbook(path: Path, text: str) -> Runbook:
         alerts=tuple(alerts),
         tags=tuple(meta.tags),
         steps=steps,
+        manual_commands=manual,
         sections=_sections(blocks, title),
         path=source,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
+
+
+def runbook_body(path: Path, text: str) -> str:
+    """The Markdown after any front matter; an unclosed front matter is an InputError."""
+    return _split_front_matter(text, str(path))[2]
 
 
 def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any], LineMap | None, str]:

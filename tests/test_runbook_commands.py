@@ -87,14 +87,17 @@ kubectl -n shop get pods && kubectl -n shop rollout history deployment cart
     ]
 
 
-def test_mutating_commands_map_to_their_tools_with_their_arguments() -> None:
-    block = """```shell
+MUTATIONS = """```shell
 kubectl -n $NAMESPACE rollout undo deployment/$DEPLOYMENT --to-revision=7
 kubectl -n $NAMESPACE rollout restart deployment $DEPLOYMENT
 kubectl scale deployment/$DEPLOYMENT -n $NAMESPACE --replicas=6
 amtool silence add alertname=LedgerLagHigh namespace=$NAMESPACE -d 2h --comment="known lag"
 ```"""
-    assert _calls(block) == [
+
+
+def test_mutating_commands_map_to_their_tools_with_their_arguments() -> None:
+    steps = [implementing_step(f, CATALOG.values()) for f in find_commands(MUTATIONS)]
+    assert [(s.tool, s.args) for s in steps if s is not None] == [
         ("rollback_deployment", {**DEPLOYMENT, "revision": 7}),
         ("restart_deployment", DEPLOYMENT),
         ("scale_deployment", {**DEPLOYMENT, "replicas": 6}),
@@ -102,6 +105,32 @@ amtool silence add alertname=LedgerLagHigh namespace=$NAMESPACE -d 2h --comment=
                            "matchers": {"namespace": "{namespace}"},
                            "duration_minutes": 120, "comment": "known lag"}),
     ]
+
+
+def test_derived_changes_take_targets_and_arguments_only_from_the_thread() -> None:
+    steps, manual = derive_steps(find_commands(MUTATIONS), CATALOG.values())
+    # The revision comes from the evidence (the last healthy one), not the page.
+    assert [(s.tool, s.args) for s in steps] == [
+        ("rollback_deployment", DEPLOYMENT), ("restart_deployment", DEPLOYMENT)]
+    assert manual == (
+        "kubectl scale deployment/$DEPLOYMENT -n $NAMESPACE --replicas=6",
+        'amtool silence add alertname=LedgerLagHigh namespace=$NAMESPACE -d 2h '
+        '--comment="known lag"',
+    )
+
+
+def test_a_page_naming_its_own_target_for_a_change_proposes_nothing() -> None:
+    text = "Fix: `kubectl -n shop scale deployment checkout --replicas=0`, " \
+           "then `kubectl -n shop rollout restart deployment/checkout`."
+    steps, manual = derive_steps(find_commands(text), CATALOG.values())
+    assert steps == () and len(manual) == 2
+
+
+def test_a_silence_bound_to_the_alert_keeps_only_bound_matchers() -> None:
+    text = "`amtool silence add alertname={{ $labels.alertname }} " \
+           "namespace={{ $labels.namespace }} team=ledger --duration=1h`"
+    assert _calls(text) == [("silence_alert", {
+        "alertname": "{alertname}", "matchers": {"namespace": "{namespace}"}})]
 
 
 def test_amtool_reads_a_bare_first_word_as_the_alert_name() -> None:

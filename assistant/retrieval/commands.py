@@ -156,12 +156,19 @@ def find_commands(body: str) -> list[FoundCommand]:
 def derive_steps(commands: Iterable[FoundCommand],
                  tools: Iterable[ToolSpec]) -> tuple[tuple[RunbookStep, ...], tuple[str, ...]]:
     """The runbook's commands as typed steps, each once in reading order, and the texts
-    of those no tool implements (shown to people, never run)."""
-    specs = list(tools)
+    of those no tool implements (shown to people, never run).
+
+    A change takes only what the thread binds: text never chooses an action's target or
+    argument. Literal optional arguments are dropped (the tool's default, or what the
+    evidence knows, applies: the healthy revision, the alert's labels); a change that needs
+    a literal (``--replicas=0``, ``deployment/checkout``) stays text."""
+    specs = {spec.name: spec for spec in tools}
     steps: dict[str, RunbookStep] = {}
     manual: dict[str, None] = {}
     for found in commands:
-        step = implementing_step(found, specs)
+        step = implementing_step(found, specs.values())
+        if step is not None and not specs[step.tool].read_only:
+            step = _bound_only(step, specs[step.tool])
         if step is None:
             manual.setdefault(found.text)
         else:
@@ -178,6 +185,24 @@ def implementing_step(found: FoundCommand, tools: Iterable[ToolSpec]) -> Runbook
         if args is not None:
             return RunbookStep(tool=spec.name, args=args, why=f"the runbook's `{found.text}`")
     return None
+
+
+def _bound_only(step: RunbookStep, spec: ToolSpec) -> RunbookStep | None:
+    kept: dict[str, object] = {}
+    for key, value in step.args.items():
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if _is_placeholder(v)} or None
+        elif not _is_placeholder(value):
+            value = None
+        if value is not None:
+            kept[key] = value
+        elif spec.args_model.model_fields[key].is_required():
+            return None
+    return step.model_copy(update={"args": kept})
+
+
+def _is_placeholder(value: object) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"\{[a-z_]+\}", value) is not None
 
 
 def _promql(content: str) -> Iterator[FoundCommand]:

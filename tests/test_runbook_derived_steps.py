@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from assistant.models import (
     DeploymentInfo,
     Inventory,
@@ -120,7 +122,13 @@ def test_derived_reads_run_as_diagnosis_and_changes_become_candidates() -> None:
     assert any("describe statefulset ledger-db" in n and "by hand" in n for n in plan.notes)
 
 
-def test_a_diagnosis_only_runbook_ranked_first_still_has_its_reads_run() -> None:
+@pytest.mark.parametrize("question", [
+    "restart the ledger please",  # the asker's remedy: supported
+    "the ledger is short of replicas",  # no finding supports or rules out the restart
+])
+def test_a_diagnosis_only_runbook_ranked_first_adds_its_reads_to_the_remedy_runbook(
+    question: str,
+) -> None:
     diagnosis = _parse(LEDGER_BODY.split("## Mitigation")[0])
     remedy = Runbook(id="ledger-restart", title="Restart the ledger", path="r.md",
                      content_hash="x", steps=(
@@ -131,7 +139,7 @@ def test_a_diagnosis_only_runbook_ranked_first_still_has_its_reads_run() -> None
     calls: list[ToolCall] = []
     plan = plan_offline(LINKED, [_hit(diagnosis), _hit(remedy)],
                         {diagnosis.id: diagnosis, remedy.id: remedy}, INVENTORY,
-                        _runner(calls), question="restart the ledger please")
+                        _runner(calls), question=question)
     assert plan.followed == remedy
     # The remedy runbook's list_pods is the diagnosis runbook's too: it runs once.
     assert [c.tool for c in calls] == ["describe_deployment", "list_pods"]

@@ -133,7 +133,8 @@ def _identity_needs(book: Runbook) -> set[str]:
 def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
                     wanted: frozenset[Remedy]) -> Runbook | None:
     """Of the best-ranked runbooks, the first whose remedy the findings support or the
-    asker asks for; else the first none of whose remedies they rule out; else the first."""
+    asker asks for; else the first with a remedy none rule out; else the first that only
+    diagnoses (its reads run anyway when it ranks first); else the first."""
     supported = {r for f in findings for r in f.supports} | wanted
     ruled_out = {c.remedy for f in findings for c in f.contradicts}
 
@@ -141,7 +142,9 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
         remedies = _remedies(book)
         if remedies & supported:
             return 0
-        return 2 if remedies and remedies <= ruled_out - supported else 1
+        if not remedies:
+            return 2
+        return 3 if remedies <= ruled_out - supported else 1
 
     return min(books, key=fit) if books else None
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from assistant.models import RunbookCommand, RunbookStep, ToolSpec
 
@@ -38,6 +39,7 @@ _ANGLE = re.compile(r"<([A-Za-z][A-Za-z0-9 _-]*)>")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _SUBSTITUTION = re.compile(r"\$\(|`")
 _SEPARATORS = frozenset({"&&", "||", ";"})
+_PARSER = MarkdownIt("commonmark")
 
 # Placeholder spellings for the names the planner binds.
 _PLACEHOLDER_ALIASES = {
@@ -137,9 +139,14 @@ def _flag(name: str) -> str:
 
 
 def find_commands(body: str) -> list[FoundCommand]:
-    """Every command in ``body`` in reading order, repeats included."""
+    """Every command in the Markdown ``body`` in reading order, repeats included."""
+    return commands_in(_PARSER.parse(body))
+
+
+def commands_in(tokens: Iterable[Token]) -> list[FoundCommand]:
+    """Every command in already parsed Markdown (a caller that renders it parses once)."""
     found: list[FoundCommand] = []
-    for token in MarkdownIt("commonmark").parse(body):
+    for token in tokens:
         if token.type in ("fence", "code_block"):
             info = token.info.strip().split(" ")[0].lower() if token.type == "fence" else ""
             if info in PROMQL_FENCES:

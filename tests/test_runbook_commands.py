@@ -190,3 +190,25 @@ def test_a_command_given_twice_is_one_step() -> None:
 def test_unbalanced_quotes_keep_the_line_as_text() -> None:
     found = find_commands("```\nkubectl -n shop get pods -l 'app=cart\n```")
     assert [(f.complete, f.form) for f in found] == [(False, "kubectl get pod")]
+
+
+def test_any_tool_can_claim_a_command_form_through_its_hook() -> None:
+    from pydantic import BaseModel
+
+    from assistant.models import Risk, RunbookCommand, ToolClass, ToolSpec
+
+    class FlagArgs(BaseModel):
+        flag: str
+
+    def flag_form(command: RunbookCommand) -> dict[str, Any] | None:
+        if command.program == "flagctl" and command.words[:1] == ("show",):
+            return {"flag": command.words[1]}
+        return None
+
+    spec = ToolSpec(name="show_flag", description="d", args_model=FlagArgs,
+                    output_model=FlagArgs, tool_class=ToolClass.READ, risk=Risk.LOW,
+                    blast_radius=lambda args, inventory: None, implements=flag_form)
+    block = "```shell\n$ flagctl show {{ $labels.flag }}\nflag: off\n```"
+    steps, manual = derive_steps(find_commands(block), [*CATALOG.values(), spec])
+    assert [(s.tool, s.args) for s in steps] == [("show_flag", {"flag": "{flag}"})]
+    assert manual == ()

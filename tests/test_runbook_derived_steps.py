@@ -144,3 +144,28 @@ def test_a_diagnosis_only_runbook_ranked_first_adds_its_reads_to_the_remedy_runb
     # The remedy runbook's list_pods is the diagnosis runbook's too: it runs once.
     assert [c.tool for c in calls] == ["describe_deployment", "list_pods"]
     assert [c.call.tool for c in plan.candidates] == ["restart_deployment"]
+
+
+API_SERVER_BODY = """# LedgerApiErrors
+
+```promql
+sum(rate(apiserver_request_total{code=~"5.."}[5m]))
+```
+"""
+
+
+@pytest.mark.parametrize(("alertname", "runs"), [(None, False), ("LedgerApiErrors", True)])
+def test_reads_that_name_no_entity_fit_only_the_alert_they_answer(
+    alertname: str | None, runs: bool,
+) -> None:
+    book = _parse(API_SERVER_BODY, name="LedgerApiErrors.md")
+    entities = LINKED.entities.model_copy(update={"alertname": alertname})
+    calls: list[ToolCall] = []
+
+    def no_metrics(call: ToolCall) -> Observation:
+        calls.append(call)
+        return Observation(call=call, ok=False, text="", error="no metrics here")
+
+    plan_offline(LINKED.model_copy(update={"entities": entities}), [_hit(book)],
+                 {book.id: book}, INVENTORY, no_metrics)
+    assert [c.tool for c in calls] == (["query_metrics"] if runs else [])

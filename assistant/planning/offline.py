@@ -130,6 +130,16 @@ def _identity_needs(book: Runbook) -> set[str]:
     return set().union(*(placeholders(step.args) for step in book.steps)) & IDENTITY_PLACEHOLDERS
 
 
+def _fits(book: Runbook, bindings: Mapping[str, Any], alertname: str | None) -> bool:
+    """The thread binds what the steps act on. Steps that name no entity at all (the API
+    server's PromQL, kube-system's pods) are about fixed things: they fit a thread about
+    no entity, or about an alert the runbook answers, not one about some workload."""
+    needs = _identity_needs(book)
+    if not needs:
+        return not bindings or alertname in book.alerts
+    return needs <= bindings.keys()
+
+
 def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
                     wanted: frozenset[Remedy]) -> Runbook | None:
     """Of the best-ranked runbooks, the first whose remedy the findings support or the
@@ -222,7 +232,7 @@ def plan_offline(
              if (b := runbooks.get(h.runbook_id)) is not None and b.steps]
     # A runbook about another kind of thing (a deployment, when the thread is about an
     # alert) cannot be followed here; the findings may still call for a remedy.
-    fitting = [b for b in books if _identity_needs(b) <= bindings.keys()]
+    fitting = [b for b in books if _fits(b, bindings, entities.alertname)]
     unscoped_alert = (entities.alertname is not None and entities.namespace is None
                       and entities.deployment is None and not any(f.supports for f in about))
     if linking.ambiguous or unscoped_alert or (

@@ -177,6 +177,20 @@ class Runbook(Frozen):
     sections: tuple[Section, ...] = ()
     path: str
     content_hash: str
+    # Commands the body gives that no tool implements: shown to people, never run.
+    manual_commands: tuple[str, ...] = ()
+
+
+class RunbookCommand(Frozen):
+    """One command a runbook tells a person to run, split as a shell would: what a tool's
+    ``implements`` hook reads. Placeholders are already ``{name}`` (``$NAMESPACE``,
+    ``<namespace>`` and ``{{ $labels.namespace }}`` alike); literal names stay literal."""
+
+    program: str  # "kubectl" (also for oc), "amtool", ...; "promql" for a PromQL expression
+    # Positional words; kubectl resource kinds singular ("deployment/x" -> "deployment", "x").
+    words: tuple[str, ...] = ()
+    options: dict[str, str] = Field(default_factory=dict)  # by long flag name; "" = a switch
+    text: str  # as the runbook wrote it
 
 
 class RetrievalHit(Frozen):
@@ -416,6 +430,9 @@ class ToolSpec(BaseModel):
     # The args re-aimed with what a supporting finding knows (the revision that was
     # healthy, an alert's labels, when a change window ends): evidence, never text.
     aim: Callable[[Any, Any], dict[str, Any]] | None = None
+    # The args (with {placeholders}) for a runbook command that is one of this tool's
+    # forms ("kubectl -n $NAMESPACE describe deployment $NAME"); None when it is not.
+    implements: Callable[[RunbookCommand], dict[str, Any] | None] | None = None
     implementations: Mapping[str, ToolImplementation] | None = None
     origin: str = "built-in"  # or the plugin's entry point and distribution
 

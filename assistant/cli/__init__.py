@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "policy",
     "proposals",
     "redact",
+    "runbooks",
     "search",
     "slack",
     "tools",

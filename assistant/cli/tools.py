@@ -24,6 +24,7 @@ _HOOKS = {
     "bindings": "planner bindings",
     "trouble": "signs of trouble",
     "asked_by": "explicit request words",
+    "implements": "runbook command forms",
 }
 
 

@@ -27,6 +27,7 @@ STEP_RUNBOOK_DEPTH = 3  # how far down the ranking we look for a runbook with ty
 # Placeholders that say which thing to act on: only a person (or an alert) can supply them.
 # The others (pod, replicas, healthy_revision) are learned from read-only steps.
 IDENTITY_PLACEHOLDERS = frozenset({"namespace", "deployment", "service", "alertname"})
+MANUAL_COMMANDS_SHOWN = 5  # a runbook's commands no tool runs, quoted for a person
 
 
 class Observation(BaseModel):
@@ -129,10 +130,21 @@ def _identity_needs(book: Runbook) -> set[str]:
     return set().union(*(placeholders(step.args) for step in book.steps)) & IDENTITY_PLACEHOLDERS
 
 
+def _fits(book: Runbook, bindings: Mapping[str, Any], alertname: str | None) -> bool:
+    """The thread binds what the steps act on. Steps that name no entity at all (the API
+    server's PromQL, kube-system's pods) are about fixed things: they fit a thread about
+    no entity, or about an alert the runbook answers, not one about some workload."""
+    needs = _identity_needs(book)
+    if not needs:
+        return not bindings or alertname in book.alerts
+    return needs <= bindings.keys()
+
+
 def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
                     wanted: frozenset[Remedy]) -> Runbook | None:
     """Of the best-ranked runbooks, the first whose remedy the findings support or the
-    asker asks for; else the first none of whose remedies they rule out; else the first."""
+    asker asks for; else the first with a remedy none rule out; else the first that only
+    diagnoses (its reads run anyway when it ranks first); else the first."""
     supported = {r for f in findings for r in f.supports} | wanted
     ruled_out = {c.remedy for f in findings for c in f.contradicts}
 
@@ -140,7 +152,9 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
         remedies = _remedies(book)
         if remedies & supported:
             return 0
-        return 2 if remedies and remedies <= ruled_out - supported else 1
+        if not remedies:
+            return 2
+        return 3 if remedies <= ruled_out - supported else 1
 
     return min(books, key=fit) if books else None
 
@@ -218,7 +232,7 @@ def plan_offline(
              if (b := runbooks.get(h.runbook_id)) is not None and b.steps]
     # A runbook about another kind of thing (a deployment, when the thread is about an
     # alert) cannot be followed here; the findings may still call for a remedy.
-    fitting = [b for b in books if _identity_needs(b) <= bindings.keys()]
+    fitting = [b for b in books if _fits(b, bindings, entities.alertname)]
     unscoped_alert = (entities.alertname is not None and entities.namespace is None
                       and entities.deployment is None and not any(f.supports for f in about))
     if linking.ambiguous or unscoped_alert or (
@@ -233,22 +247,38 @@ def plan_offline(
     observations: list[Observation] = []
     candidates: list[PlannedCall] = []
     notes: list[str] = []
-    for index, step in enumerate(book.steps if book else ()):
-        try:
-            args = bind_args(step.args, bindings)
-        except MissingBinding as gap:
-            notes.append(f"skipped step {index + 1} ({step.tool}): nothing to fill {{{gap.name}}}")
-            continue
-        call = ToolCall(tool=step.tool, args=args)
-        if CATALOG[step.tool].read_only:
-            seen = run_read_only(call)
-            observations.append(seen)
-            if seen.ok:
-                bindings.update(derive_bindings(call, seen.data, bindings))
-        else:
-            why = step.why or f"step {index + 1} of {book.id}"  # type: ignore[union-attr]
-            candidates.append(PlannedCall(call=call, why=why, runbook_id=book.id,  # type: ignore[union-attr]
-                                          step_index=index))
+    # The best-ranked runbook, when it only diagnoses, loses to one with a fitting remedy
+    # but still says what to look at: its reads run first.
+    first = fitting[0] if fitting and fitting[0] is not book and not _remedies(fitting[0]) \
+        else None
+    done: set[str] = set()
+    for source in (b for b in (first, book) if b is not None):
+        for index, step in enumerate(source.steps):
+            try:
+                args = bind_args(step.args, bindings)
+            except MissingBinding as gap:
+                where = "" if source is book else f" of {source.id}"
+                notes.append(f"skipped step {index + 1}{where} ({step.tool}): "
+                             f"nothing to fill {{{gap.name}}}")
+                continue
+            call = ToolCall(tool=step.tool, args=args)
+            if CATALOG[step.tool].read_only:
+                if call.args_hash in done:
+                    continue
+                if source is first:
+                    done.add(call.args_hash)
+                seen = run_read_only(call)
+                observations.append(seen)
+                if seen.ok:
+                    bindings.update(derive_bindings(call, seen.data, bindings))
+            else:
+                why = step.why or f"step {index + 1} of {source.id}"
+                candidates.append(PlannedCall(call=call, why=why, runbook_id=source.id,
+                                              step_index=index))
+        if source.manual_commands:
+            shown = "; ".join(f"`{c}`" for c in source.manual_commands[:MANUAL_COMMANDS_SHOWN])
+            notes.append(f"{source.id} also says to run, by hand (no tool of mine does): "
+                         f"{shown}")
     asked = requested_tools(own)
     if candidates and not about and not signs_of_trouble(entities, inventory, observations):
         if any(c.call.tool in asked for c in candidates):

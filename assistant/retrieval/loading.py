@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,18 +32,9 @@ def load_runbooks(dirs: Sequence[Path]) -> LoadReport:
     A missing folder, or no Markdown file at all, is an InputError; a bad file is
     recorded in ``errors`` and the rest still load.
     """
-    if not dirs:
-        raise InputError("no runbook folders given")
     report = LoadReport()
     seen: dict[str, str] = {}
-    files = [f for d in dirs for f in _markdown_files(d, report)]
-    if not files:
-        where = ", ".join(str(d) for d in dirs)
-        raise InputError(f"no Markdown runbooks found in {where}")
-    for path in files:
-        text = _read(path, report)
-        if text is None:
-            continue
+    for path, text in runbook_files(dirs, report):
         try:
             runbook = parse_runbook(path, text)
         except InputError as exc:
@@ -58,6 +49,22 @@ def load_runbooks(dirs: Sequence[Path]) -> LoadReport:
         seen[runbook.id] = runbook.path
         report.runbooks.append(runbook)
     return report
+
+
+def runbook_files(dirs: Sequence[Path], report: LoadReport) -> Iterator[tuple[Path, str]]:
+    """Each readable Markdown runbook under ``dirs`` with its text; files skipped are
+    warnings in ``report``. No folders, a missing one, or no Markdown file at all is an
+    InputError."""
+    if not dirs:
+        raise InputError("no runbook folders given")
+    files = [f for d in dirs for f in _markdown_files(d, report)]
+    if not files:
+        where = ", ".join(str(d) for d in dirs)
+        raise InputError(f"no Markdown runbooks found in {where}")
+    for path in files:
+        text = _read(path, report)
+        if text is not None:
+            yield path, text
 
 
 def _markdown_files(root: Path, report: LoadReport) -> list[Path]:

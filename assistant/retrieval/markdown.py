@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from assistant.errors import InputError
 from assistant.models import Runbook, RunbookStep, Section
+from assistant.retrieval.commands import commands_in, derive_steps
 from assistant.yamlfile import LineMap, load_model, parse_yaml
 from tools.catalog import CATALOG
 
@@ -69,8 +70,14 @@ def parse_runbook(path: Path, text: str) -> Runbook:
     front, lines, body = _split_front_matter(text, source)
     meta = load_model(_FrontMatter, front, source, lines)
     steps = tuple(_step(raw, i, source, lines) for i, raw in enumerate(meta.steps))
+    tokens = _PARSER.parse(_REF_SHORTCODE.sub(r"\1", body))
+    manual: tuple[str, ...] = ()
+    # Typed steps, even an empty list, are the author's word; only a runbook without
+    # them is followed through the commands its body gives.
+    if "steps" not in front:
+        steps, manual = derive_steps(commands_in(tokens), CATALOG.values())
 
-    blocks = _render(body)
+    blocks = _render(tokens)
     title_heading = blocks[0].text if blocks and blocks[0].level == 1 else None
     if title_heading is not None:
         blocks = blocks[1:]
@@ -94,10 +101,16 @@ def parse_runbook(path: Path, text: str) -> Runbook:
         alerts=tuple(alerts),
         tags=tuple(meta.tags),
         steps=steps,
+        manual_commands=manual,
         sections=_sections(blocks, title),
         path=source,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
+
+
+def runbook_body(path: Path, text: str) -> str:
+    """The Markdown after any front matter; an unclosed front matter is an InputError."""
+    return _split_front_matter(text, str(path))[2]
 
 
 def _split_front_matter(text: str, source: str) -> tuple[dict[str, Any], LineMap | None, str]:
@@ -151,10 +164,9 @@ class _Nested(LineMap):
         return self._outer.line_of((*self._prefix, *path))
 
 
-def _render(body: str) -> list[_Block]:
+def _render(tokens: list[Token]) -> list[_Block]:
     """Plain-text blocks in reading order; headings carry their level."""
     blocks: list[_Block] = []
-    tokens = _PARSER.parse(_REF_SHORTCODE.sub(r"\1", body))
     heading_level = 0
     row: list[str] | None = None
     for token in tokens:

@@ -1,0 +1,156 @@
+"""Which runbook commands each built-in tool implements, as the tool's ``implements`` hook.
+
+Each function reads one split command (assistant.models.RunbookCommand) and returns the
+tool's args, placeholders left as ``{name}`` for the planner to bind, or None when the
+command is not a form of that tool. A command the tool cannot express faithfully (logs
+of every pod behind a label selector, pods of all namespaces) is not its form: it stays
+text for a person rather than becoming a different read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from assistant.models import RunbookCommand
+
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+_MATCHER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=~?\"?([^\"]*)\"?$")
+
+
+def _namespace(command: RunbookCommand) -> str:
+    """The namespace flag, or the alert's: a runbook without ``-n`` means "where it fires"."""
+    return command.options.get("namespace") or "{namespace}"
+
+
+def _kubectl(command: RunbookCommand, *verb: str) -> tuple[str, ...] | None:
+    """The words after ``kubectl VERB...``, or None when the command is another verb."""
+    if command.program != "kubectl" or command.words[: len(verb)] != verb:
+        return None
+    return command.words[len(verb):]
+
+
+def _named_deployment(rest: tuple[str, ...] | None) -> str | None:
+    if rest is None or len(rest) != 2 or rest[0] != "deployment":
+        return None
+    return rest[1]
+
+
+def _number(value: str) -> int | str:
+    """An int when the runbook wrote one; a placeholder stays for the planner to bind."""
+    return int(value) if value.isdigit() else value
+
+
+def pods_form(command: RunbookCommand) -> dict[str, Any] | None:
+    rest = _kubectl(command, "get", "pod")
+    if rest is None or len(rest) > 1 or "all-namespaces" in command.options:
+        return None
+    return {"namespace": _namespace(command)}
+
+
+def pod_logs_form(command: RunbookCommand) -> dict[str, Any] | None:
+    rest = _kubectl(command, "logs")
+    if rest is None:
+        rest = _kubectl(command, "log")
+    if rest and rest[0] == "pod":
+        rest = rest[1:]
+    # One named pod: a label selector or another kind's pods (sts/x) may mean several.
+    if rest is None or len(rest) != 1 or "selector" in command.options:
+        return None
+    args: dict[str, Any] = {"namespace": _namespace(command), "pod": rest[0]}
+    if command.options.get("tail", "").isdigit():
+        args["tail"] = int(command.options["tail"])
+    if "previous" in command.options:
+        args["previous"] = True
+    return args
+
+
+def _deployment_form(command: RunbookCommand, *verb: str) -> dict[str, Any] | None:
+    name = _named_deployment(_kubectl(command, *verb))
+    return None if name is None else {"namespace": _namespace(command), "deployment": name}
+
+
+def describe_deployment_form(command: RunbookCommand) -> dict[str, Any] | None:
+    return _deployment_form(command, "describe") or _deployment_form(command, "get")
+
+
+def rollout_history_form(command: RunbookCommand) -> dict[str, Any] | None:
+    return _deployment_form(command, "rollout", "history")
+
+
+def rollback_form(command: RunbookCommand) -> dict[str, Any] | None:
+    args = _deployment_form(command, "rollout", "undo")
+    revision = command.options.get("to-revision")
+    if args is not None and revision:
+        args["revision"] = _number(revision)
+    return args
+
+
+def restart_form(command: RunbookCommand) -> dict[str, Any] | None:
+    return _deployment_form(command, "rollout", "restart")
+
+
+def scale_form(command: RunbookCommand) -> dict[str, Any] | None:
+    args = _deployment_form(command, "scale")
+    replicas = command.options.get("replicas")
+    if args is None or not replicas:
+        return None
+    return {**args, "replicas": _number(replicas)}
+
+
+def promql_form(command: RunbookCommand) -> dict[str, Any] | None:
+    if command.program != "promql" or len(command.words) != 1:
+        return None
+    return {"query": command.words[0]}
+
+
+def _matchers(words: tuple[str, ...]) -> dict[str, str] | None:
+    found: dict[str, str] = {}
+    for word in words:
+        match = _MATCHER.match(word)
+        if match is None:
+            return None
+        found[match[1]] = match[2]
+    return found
+
+
+def alerts_form(command: RunbookCommand) -> dict[str, Any] | None:
+    if command.program != "amtool" or command.words[:1] != ("alert",):
+        return None
+    rest = command.words[1:]
+    matchers = _matchers(rest[1:] if rest[:1] == ("query",) else rest)
+    if matchers is None or set(matchers) - {"namespace"}:
+        return None
+    args: dict[str, Any] = {"include_silenced": "silenced" in command.options}
+    if "namespace" in matchers:
+        args["namespace"] = matchers["namespace"]
+    return args
+
+
+def _minutes(duration: str) -> int | None:
+    match = _DURATION.match(duration)
+    if not duration or match is None:
+        return None
+    days, hours, minutes = (int(g or 0) for g in match.groups())
+    return days * 1440 + hours * 60 + minutes or None
+
+
+def silence_form(command: RunbookCommand) -> dict[str, Any] | None:
+    if command.program != "amtool" or command.words[:2] != ("silence", "add"):
+        return None
+    rest = command.words[2:]
+    # amtool reads a first word without an operator as the alert name.
+    if rest and "=" not in rest[0]:
+        rest = (f"alertname={rest[0]}", *rest[1:])
+    matchers = _matchers(rest)
+    if not matchers or "alertname" not in matchers:
+        return None
+    args: dict[str, Any] = {"alertname": matchers.pop("alertname"), "matchers": matchers}
+    if "duration" in command.options:
+        minutes = _minutes(command.options["duration"])
+        if minutes is None:
+            return None
+        args["duration_minutes"] = minutes
+    if command.options.get("comment"):
+        args["comment"] = command.options["comment"]
+    return args

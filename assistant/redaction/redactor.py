@@ -40,6 +40,7 @@ _NO_OWNERS: set[int] = set()
 _MANIFEST_RANK = -1  # inside a Secret's data block, the value is a k8s secret first of all
 _READ_CHUNK = 1 << 20
 _SHORT = 4096
+_MID_LINE = "\x00"  # stands for the text before a long-line window that starts mid-line
 
 
 def _split_ending(line: str) -> tuple[str, str]:
@@ -224,6 +225,8 @@ class _Session:
         # output of the lines after it.
         self._head: tuple[str, list[RankedFinding], str] = ("", [], "")
         self._held: list[str] = []
+        # The ``written`` context of the next long-line window begins where its line does.
+        self._context_at_line_start = True
 
     @property
     def _idle(self) -> bool:
@@ -355,6 +358,7 @@ class _Session:
             placeholder, rest = self._pem.feed(content)
             if rest is None:  # a key body: absorbed, nothing to write
                 self._body_ending = ending
+                self._context_at_line_start = False
                 return "".join(out), content[-longline.OVERLAP:], ""
             if placeholder is not None:
                 out.append(placeholder + self._body_ending)
@@ -362,13 +366,15 @@ class _Session:
                 written, content = "", rest
         window = written + content
         low = len(written)
+        at_line_start = not written or self._context_at_line_start
         view = plain_spaces(window)
-        findings = self._line_findings(view, self._triggers.for_line(view)) or []
+        findings = self._window_findings(view, at_line_start)
         begin = open_block_start(view) if "-----BEGIN" in view else None
         if begin is not None and begin.start() >= low:
             cut = len(self._pem.begin(window, begin))  # the rest is the key's, absorbed
             self._body_ending = ending
             out.append(self._apply_between(window, findings, low, cut) + ending)
+            self._context_at_line_start = False
             return "".join(out), window[-longline.OVERLAP:], ""
         if last:
             cut = len(window)
@@ -376,7 +382,25 @@ class _Session:
             spans = [(f.start, f.end) for f in findings] + placeholder_spans(window)
             cut = longline.safe_cut(spans, low, len(window) - longline.OVERLAP)
         out.append(self._apply_between(window, findings, low, cut) + (ending if last else ""))
-        return "".join(out), window[max(0, cut - longline.OVERLAP) : cut], window[cut:]
+        context = max(0, cut - longline.OVERLAP)
+        self._context_at_line_start = at_line_start and context == 0
+        return "".join(out), window[context:cut], window[cut:]
+
+    def _window_findings(self, view: str, at_line_start: bool) -> list[RankedFinding]:
+        """Findings on a long-line window. A window after the first starts mid-line, where
+        the line's start is not: detectors that read the start of a line (a YAML key at
+        line start takes the rest of the line as its value, ``^`` anchors, indentation)
+        must not see one there, so they read the window behind a character that is not
+        blank, ``-``, ``#`` or a quote, as the text before it on the whole line would be."""
+        if at_line_start:
+            return self._line_findings(view, self._triggers.for_line(view)) or []
+        shown = _MID_LINE + view
+        found = self._line_findings(shown, self._triggers.for_line(shown)) or []
+        return [
+            RankedFinding(max(0, f.start - 1), max(0, f.end - 1), f.rank, f.kind)
+            for f in found
+            if f.end > 1
+        ]
 
     def _apply_between(
         self, line: str, findings: list[RankedFinding], start: int, end: int

@@ -98,10 +98,11 @@ class NameMatcher:
         self._idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in frequency.items()}
         self._total = np.array([sum(self._idf[t] for t in name) for name in self._names],
                                dtype=np.float32)
-        self._holders: dict[str, list[int]] = {}
+        holders: dict[str, list[int]] = {}
         for position, name in enumerate(self._names):
             for term in name:
-                self._holders.setdefault(term, []).append(position)
+                holders.setdefault(term, []).append(position)
+        self._holders = {t: np.array(p, dtype=np.int64) for t, p in holders.items()}
 
     def coverage(self, query: str) -> np.ndarray:
         """Per runbook, the idf-weighted share of its name's terms found in ``query``."""

@@ -11,7 +11,6 @@ import pytest
 
 from assistant.errors import InputError
 from assistant.models import Runbook
-from assistant.retrieval import index as index_module
 from assistant.retrieval.index import RunbookIndex
 from assistant.retrieval.lexical import tokenize
 from assistant.retrieval.loading import load_runbooks
@@ -54,7 +53,7 @@ def test_first_sync_adds_everything_and_search_finds_it(tmp_path: Path) -> None:
     index = RunbookIndex.open(tmp_path / "index", embedder)
     report = index.sync(load(tmp_path / "rb"))
     assert (report.added, report.updated, report.removed, report.unchanged) == (3, 0, 0, 0)
-    assert report.chunks_embedded == 3 + 4  # each page's name, then its sections
+    assert report.chunks_embedded == 4
     hits = index.search("certificate expires", k=2)
     assert hits[0].runbook_id == "cert"
     assert hits[0].section is not None and hits[0].section.heading == "Meaning"
@@ -85,8 +84,7 @@ def test_only_the_changed_runbook_is_embedded_again(tmp_path: Path) -> None:
     )
     report = index.sync(load(tmp_path / "rb"))
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 2)
-    assert embedder.embedded[0] == "DNS failures (dns)"
-    assert len(embedder.embedded) == 2 and "SERVFAIL" in embedder.embedded[1]
+    assert len(embedder.embedded) == 1 and "SERVFAIL" in embedder.embedded[0]
     assert index.search("SERVFAIL", k=1)[0].runbook_id == "dns"
 
     embedder.embedded.clear()
@@ -103,7 +101,7 @@ def test_a_shrunk_runbook_leaves_no_stale_sections(tmp_path: Path) -> None:
     hits = index.search("rotate logs", k=3)
     disk = next(h for h in hits if h.runbook_id == "disk")
     assert disk.section is not None and disk.section.text == "One paragraph."
-    assert index._collection.count() == 3 + 3
+    assert index._collection.count() == 3
 
 
 def test_deleted_runbook_is_dropped(tmp_path: Path) -> None:
@@ -116,7 +114,7 @@ def test_deleted_runbook_is_dropped(tmp_path: Path) -> None:
     assert all(h.runbook_id != "cert" for h in index.search("certificate", k=5))
     with pytest.raises(KeyError):
         index.get("cert")
-    assert index._collection.count() == 2 + 3
+    assert index._collection.count() == 3
 
 
 def test_index_survives_reopen_without_embedding(tmp_path: Path) -> None:
@@ -138,29 +136,10 @@ def test_model_change_rebuilds_cleanly(tmp_path: Path) -> None:
     index = RunbookIndex.open(tmp_path / "index", embedder)
     assert index.is_empty
     report = index.sync(load(tmp_path / "rb"))
-    assert report.rebuilt and report.added == 3 and report.chunks_embedded == 7
-    assert index._collection.count() == 7
+    assert report.rebuilt and report.added == 3 and report.chunks_embedded == 4
+    assert index._collection.count() == 4
     reopened = RunbookIndex.open(tmp_path / "index", embedder)
     assert reopened.sync(load(tmp_path / "rb")).unchanged == 3
-
-
-def test_index_built_by_an_older_chunking_is_rebuilt(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    write_corpus(tmp_path / "rb")
-    with monkeypatch.context() as old:
-        old.setattr(index_module, "CHUNKING_VERSION", index_module.CHUNKING_VERSION - 1)
-        old.setattr(index_module, "chunk_texts", _sections_only)
-        RunbookIndex.open(tmp_path / "index", HashingEmbedder()).sync(load(tmp_path / "rb"))
-    index = RunbookIndex.open(tmp_path / "index", HashingEmbedder())
-    assert index.is_empty
-    report = index.sync(load(tmp_path / "rb"))
-    assert report.rebuilt and report.chunks_embedded == 7
-    assert index._collection.count() == 7
-
-
-def _sections_only(runbook: Runbook) -> list[tuple[int | None, str]]:
-    """What chunking version 1 embedded: no chunk for the page's name."""
-    return [(i, f"{runbook.title}\n{s.heading}\n{s.text}") for i, s in enumerate(runbook.sections)]
 
 
 def test_corrupt_manifest_rebuilds(tmp_path: Path) -> None:
@@ -169,7 +148,7 @@ def test_corrupt_manifest_rebuilds(tmp_path: Path) -> None:
     (tmp_path / "index" / "runbooks.json").write_text("{not json", encoding="utf-8")
     index = RunbookIndex.open(tmp_path / "index", HashingEmbedder())
     assert index.sync(load(tmp_path / "rb")).added == 3
-    assert index._collection.count() == 7
+    assert index._collection.count() == 4
 
 
 def test_alert_label_puts_its_runbook_first(tmp_path: Path) -> None:

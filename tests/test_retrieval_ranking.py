@@ -48,13 +48,3 @@ def test_runbook_without_sections_uses_the_floor_and_k_is_capped() -> None:
 def test_ties_break_by_position_so_results_are_stable() -> None:
     dense = np.array([0.5, 0.5, 0.5, 0.5, 0.5])
     assert [r.runbook for r in rank_runbooks(OWNER, dense, np.zeros(5), 3, k=3)] == [0, 1, 2]
-
-
-def test_only_citable_sections_are_cited_when_a_runbook_has_any() -> None:
-    # Runbook 0's name chunk (0) matches best but is not citable; runbook 1 has only one.
-    owner = np.array([0, 0, 1])
-    dense = np.array([0.9, 0.3, 0.5])
-    citable = np.array([False, True, False])
-    ranked = rank_runbooks(owner, dense, np.zeros(3), 2, k=2, citable=citable)
-    assert [(r.runbook, r.section) for r in ranked] == [(0, 1), (1, 2)]
-    assert np.isclose(ranked[0].score, 0.9)

@@ -34,7 +34,7 @@ from assistant.retrieval.ranking import rank_runbooks
 from assistant.retrieval.spelling import spell_out_identifiers
 
 # Bump whenever the text that is embedded or tokenized for a runbook changes.
-CHUNKING_VERSION = 2
+CHUNKING_VERSION = 1
 COLLECTION = "runbook_sections"
 MANIFEST = "runbooks.json"
 # Sections fetched from the vector search per query; the rest share the lowest score.
@@ -86,25 +86,17 @@ class _Chunk:
 
 
 def chunk_texts(runbook: Runbook) -> list[tuple[int | None, str]]:
-    """What gets embedded: the page's name on its own (None), then each section with the
-    title and id for context.
-
-    A short question ("etcd has no leader") sits closer to a short name than to any
-    section long enough to explain it; the name alone, alert names spelled out as words,
-    gave one more first hit on the held-out on-call questions and cost no visible one."""
+    """What gets embedded per section: the page's title and id give the section context."""
     name = runbook.title if runbook.id == runbook.title else f"{runbook.title} ({runbook.id})"
-    alerts = [a for a in runbook.alerts if a not in (runbook.title, runbook.id)]
-    title_chunk = (None, spell_out_identifiers(" ".join((name, *alerts))))
-    return [title_chunk, *((i, f"{name}\n{s.heading}\n{s.text}")
-                           for i, s in enumerate(runbook.sections))]
+    if not runbook.sections:
+        return [(None, name)]
+    return [(i, f"{name}\n{s.heading}\n{s.text}") for i, s in enumerate(runbook.sections)]
 
 
 def _lexical_text(runbook: Runbook, section: int | None) -> str:
     head = " ".join((runbook.title, runbook.id, *runbook.alerts, *runbook.tags))
     if section is None:
-        # Every section already carries the head; a second, short copy would win BM25's
-        # length normalisation for any word of a title.
-        return "" if runbook.sections else head
+        return head
     s = runbook.sections[section]
     return f"{head} {s.heading} {s.text}"
 
@@ -248,7 +240,7 @@ class RunbookIndex:
         ranked = rank_runbooks(
             self._owner, dense, lexical, len(self._runbooks), k,
             labelled=labelled, mentioned=mentioned,
-            name_coverage=self._names.coverage(query), citable=self._citable,
+            name_coverage=self._names.coverage(query),
         )
         hits = []
         for item in ranked:
@@ -286,7 +278,6 @@ class RunbookIndex:
         ]
         self._chunk_position = {c.id: i for i, c in enumerate(self._chunks)}
         self._owner = np.array([c.runbook for c in self._chunks], dtype=np.int64)
-        self._citable = np.array([c.section is not None for c in self._chunks], dtype=bool)
         self._bm25 = Bm25([tokenize(c.text) for c in self._chunks])
         self._names = NameMatcher([(r.title, r.id, *r.alerts) for r in runbooks])
         self._by_alert: dict[str, list[int]] = {}

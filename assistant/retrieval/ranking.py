@@ -49,7 +49,6 @@ def rank_runbooks(
     lexical_weight: float = LEXICAL_WEIGHT,
     name_coverage: np.ndarray | None = None,
     name_weight: float = NAME_WEIGHT,
-    citable: np.ndarray | None = None,
 ) -> list[RankedRunbook]:
     """Rank runbooks from per-section scores.
 
@@ -58,9 +57,7 @@ def rank_runbooks(
     value) and ``lexical[i]`` its BM25 score. ``name_coverage[r]`` is how much of
     runbook ``r``'s name the question covers (0 to 1, see lexical.NameMatcher).
     ``labelled`` runbooks answer an alert in the alert's labels and come first;
-    ``mentioned`` ones are named in the question. Where ``citable`` marks some of a
-    runbook's sections, only those are cited (a section that matched only the page's name
-    says nothing the title does not).
+    ``mentioned`` ones are named in the question.
     """
     top_lexical = float(lexical.max()) if lexical.size else 0.0
     lexical_part = lexical / top_lexical if top_lexical > 0 else np.zeros_like(lexical)
@@ -85,17 +82,13 @@ def rank_runbooks(
     top = top[np.lexsort((top, -scores[top]))]
     section_scores = dense + lexical_weight * lexical_part
     return [
-        RankedRunbook(int(r), float(scores[r]),
-                      _best_section(section_owner, section_scores, r, citable))
+        RankedRunbook(int(r), float(scores[r]), _best_section(section_owner, section_scores, r))
         for r in top
     ]
 
 
-def _best_section(owner: np.ndarray, section_scores: np.ndarray, runbook: int,
-                  citable: np.ndarray | None) -> int | None:
+def _best_section(owner: np.ndarray, section_scores: np.ndarray, runbook: int) -> int | None:
     mine = np.flatnonzero(owner == runbook)
-    if citable is not None and citable[mine].any():
-        mine = mine[citable[mine]]
     if mine.size == 0:
         return None
     return int(mine[np.argmax(section_scores[mine])])

@@ -28,9 +28,10 @@ from pydantic import BaseModel, ValidationError
 from assistant.errors import InputError, OpsbotError
 from assistant.models import RetrievalHit, Runbook
 from assistant.retrieval.embedding import Embedder
-from assistant.retrieval.lexical import Bm25, tokenize
+from assistant.retrieval.lexical import Bm25, NameMatcher, tokenize
 from assistant.retrieval.lock import sync_lock
 from assistant.retrieval.ranking import rank_runbooks
+from assistant.retrieval.spelling import spell_out_identifiers
 
 # Bump whenever the text that is embedded or tokenized for a runbook changes.
 CHUNKING_VERSION = 1
@@ -239,6 +240,7 @@ class RunbookIndex:
         ranked = rank_runbooks(
             self._owner, dense, lexical, len(self._runbooks), k,
             labelled=labelled, mentioned=mentioned,
+            name_coverage=self._names.coverage(query),
         )
         hits = []
         for item in ranked:
@@ -252,7 +254,7 @@ class RunbookIndex:
         return hits
 
     def _dense_scores(self, query: str) -> np.ndarray:
-        vector = self._embedder.embed([query])
+        vector = self._embedder.embed([spell_out_identifiers(query)])
         result = self._collection.query(
             query_embeddings=vector,
             n_results=min(DENSE_CANDIDATES, len(self._chunks)),
@@ -277,6 +279,7 @@ class RunbookIndex:
         self._chunk_position = {c.id: i for i, c in enumerate(self._chunks)}
         self._owner = np.array([c.runbook for c in self._chunks], dtype=np.int64)
         self._bm25 = Bm25([tokenize(c.text) for c in self._chunks])
+        self._names = NameMatcher([(r.title, r.id, *r.alerts) for r in runbooks])
         self._by_alert: dict[str, list[int]] = {}
         for n, r in enumerate(runbooks):
             for alert in r.alerts:

@@ -78,3 +78,48 @@ class Bm25:
             if hit is not None:
                 out[hit[0]] += hit[1]
         return out
+
+
+class NameMatcher:
+    """How much of each runbook's name a question covers, weighted by rarity.
+
+    A runbook's name is its title, id and alert names split into terms ("KubeNodeNotReady"
+    gives kube, node, ready). A question saying "node went NotReady" covers every rare term
+    of that name and misses "KubeNodeReadinessFlapping"'s "flapping"; BM25 over whole
+    sections hardly sees this, because a name's few terms drown among a section's many.
+    Coverage is the share of the name's inverse document frequency (over names, so "kube"
+    weighs little) that the question's terms hit: 1.0 means the question names the runbook.
+    """
+
+    def __init__(self, names: Sequence[Iterable[str]]) -> None:
+        self._names = [frozenset(_name_terms(name)) for name in names]
+        frequency = Counter(term for name in self._names for term in name)
+        count = len(self._names)
+        self._idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in frequency.items()}
+        self._total = np.array([sum(self._idf[t] for t in name) for name in self._names],
+                               dtype=np.float32)
+        holders: dict[str, list[int]] = {}
+        for position, name in enumerate(self._names):
+            for term in name:
+                holders.setdefault(term, []).append(position)
+        self._holders = {t: np.array(p, dtype=np.int64) for t, p in holders.items()}
+
+    def coverage(self, query: str) -> np.ndarray:
+        """Per runbook, the idf-weighted share of its name's terms found in ``query``."""
+        hit = np.zeros(len(self._names), dtype=np.float32)
+        for term in set(tokenize(query)):
+            weight = self._idf.get(term)
+            if weight is not None:
+                hit[self._holders[term]] += weight
+        return np.divide(hit, self._total, out=np.zeros_like(hit), where=self._total > 0)
+
+
+def _name_terms(texts: Iterable[str]) -> list[str]:
+    """The parts of identifiers and words, never identifiers whole, so a name counts as
+    covered when a question spells it in words."""
+    terms: list[str] = []
+    for text in texts:
+        for match in _WORD.finditer(text):
+            parts = (p.lower() for p in _PART.findall(match.group().replace("'", "")))
+            terms.extend(_stem(p) for p in parts if p not in _STOPWORDS)
+    return terms

@@ -1,0 +1,54 @@
+"""How much of a runbook's name a question covers, and how that reorders close calls."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.retrieval.lexical import NameMatcher
+from assistant.retrieval.ranking import NAME_WEIGHT, rank_runbooks
+
+NAMES = NameMatcher([
+    ("Kube Node Not Ready", "KubeNodeNotReady", "KubeNodeNotReady"),
+    ("Kube Node Readiness Flapping", "KubeNodeReadinessFlapping"),
+    ("Kube Pod Crash Looping", "KubePodCrashLooping"),
+    ("Kube Job Failed", "KubeJobFailed"),
+    (),
+])
+
+
+def test_question_naming_the_alert_covers_it_fully() -> None:
+    assert NAMES.coverage("KubeNodeNotReady firing")[0] == np.float32(1.0)
+    assert NAMES.coverage("kube node not ready")[0] == np.float32(1.0)
+
+
+def test_question_spelling_the_rare_name_terms_beats_a_sibling_page() -> None:
+    coverage = NAMES.coverage("node went NotReady")
+    assert coverage[0] > 0.8
+    assert coverage[1] < coverage[0]
+
+
+def test_rare_name_terms_weigh_more_than_shared_ones() -> None:
+    # "kube" is in every name, "crash" in one: naming only "kube" says almost nothing.
+    assert NAMES.coverage("kube")[2] < NAMES.coverage("crash")[2]
+    assert NAMES.coverage("pod keeps crash looping")[2] > 0.8
+
+
+def test_unrelated_question_and_nameless_runbook_cover_nothing() -> None:
+    assert not NAMES.coverage("disk full on the database host").any()
+    assert NAMES.coverage("node not ready")[4] == 0.0
+
+
+def test_name_coverage_decides_a_close_dense_call() -> None:
+    owner = np.array([0, 1])
+    dense = np.array([0.46, 0.45])
+    ranked = rank_runbooks(owner, dense, np.zeros(2), 2, k=2,
+                           name_coverage=np.array([0.3, 1.0]))
+    assert ranked[0].runbook == 1
+    assert np.isclose(ranked[0].score, 0.45 + NAME_WEIGHT)
+
+
+def test_name_coverage_cannot_overturn_a_clear_dense_winner() -> None:
+    owner = np.array([0, 1])
+    ranked = rank_runbooks(owner, np.array([0.8, 0.4]), np.zeros(2), 2, k=1,
+                           name_coverage=np.array([0.0, 1.0]))
+    assert ranked[0].runbook == 0

@@ -23,6 +23,7 @@ import pytest
 from assistant.storage import AuditKey, Store, open_store
 from assistant.storage.spool import ResultSpool
 
+REPO_ROOT_FOR_TESTS = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("OPSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -205,6 +206,15 @@ def sealed_store(db_url: str, redaction: FakeRedaction, audit_key: AuditKey) -> 
 def spool(tmp_path: Path) -> ResultSpool:
     """Where an executor keeps results until the database has recorded them."""
     return ResultSpool(tmp_path / "spool")
+
+
+def shipped_suite_scenarios() -> list[str]:
+    """The sandbox worlds the shipped suites (evals/suites) play in."""
+    return sorted({
+        line.split(":", 1)[1].strip()
+        for suite in (REPO_ROOT_FOR_TESTS / "evals" / "suites").glob("*.yaml")
+        for line in suite.read_text().splitlines() if line.startswith("scenario:")
+    })
 
 
 # --- Engine fixtures: a real runtime per test on a fresh sandbox, sharing one index. ---

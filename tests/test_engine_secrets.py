@@ -1,5 +1,7 @@
 """No secret from the scenario logs appears in terminal output, audit records, log lines or
-anything stored (database, checkpoints, sandbox state), across every shipped scenario."""
+anything stored (database, checkpoints, sandbox state), across the shipped suites' worlds.
+(The generalisation worlds' planted secrets are checked by their eval suites' never_shows,
+in every chat text, audit record and LLM request: tests/test_eval_shipped_suites.py.)"""
 
 import os
 import re
@@ -9,9 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import shipped_suite_scenarios
 
 REPO = Path(__file__).resolve().parent.parent
-SCENARIOS = sorted(p.stem for p in (REPO / "evals" / "scenarios").glob("*.yaml"))
+SCENARIOS = shipped_suite_scenarios()
 
 # Deliberately narrow and independent of the redactor: what a reviewer would call "the
 # secret" in each planted log line.

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import shipped_suite_scenarios
 
 from assistant.config import REPO_ROOT
 from assistant.models import Runbook, ToolCall
@@ -21,12 +22,7 @@ from tools.sandbox.scenario import DEFAULT_SCENARIO_DIR, SMOOTHED_SIGNALS
 from tools.sandbox.simulation import find_deployment, signal
 
 SCENARIOS = sorted(p.stem for p in DEFAULT_SCENARIO_DIR.glob("*.yaml"))
-# The worlds the shipped suites (evals/suites) play in.
-SHIPPED_SUITE_SCENARIOS = sorted({
-    line.split(":", 1)[1].strip()
-    for suite in (REPO_ROOT / "evals" / "suites").glob("*.yaml")
-    for line in suite.read_text().splitlines() if line.startswith("scenario:")
-})
+SHIPPED_SUITE_SCENARIOS = shipped_suite_scenarios()
 
 
 @cache

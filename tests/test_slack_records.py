@@ -67,3 +67,24 @@ def test_a_slack_thread_id_splits_back_into_channel_and_ts() -> None:
                                                                       "1710000000.000100")
     assert split_thread_id("cli-1234abcd") is None
     assert split_thread_id("demo-checkout-bad-deploy") is None
+
+
+def test_an_event_is_taken_once_across_replicas_and_redeliveries_are_counted(
+        records: SlackRecords, db_url: str) -> None:
+    other_replica = SlackRecords.open(db_url)
+    try:
+        assert records.take_event("Ev0DUPE", "replica-a", T0)
+        assert not other_replica.take_event("Ev0DUPE", "replica-b", T0)
+        assert not records.take_event("Ev0DUPE", "replica-a", T0 + timedelta(minutes=1))
+        assert other_replica.event_taker("Ev0DUPE") == ("replica-a", 3)
+        assert other_replica.event_taker("Ev0NEVER") is None
+    finally:
+        other_replica.close()
+
+
+def test_events_older_than_the_retry_horizon_are_forgotten(records: SlackRecords) -> None:
+    records.take_event("Ev0OLD", "replica-a", T0)
+    records.take_event("Ev0NEW", "replica-a", T0 + timedelta(hours=2))
+    assert records.forget_events(T0 + timedelta(hours=1)) == 1
+    assert records.event_taker("Ev0OLD") is None
+    assert records.event_taker("Ev0NEW") == ("replica-a", 1)

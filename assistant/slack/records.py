@@ -2,8 +2,10 @@
 
 Threads opsbot is in (so replies continue them and /opsbot finds them), the message of
 each proposal card (so any replica can update it), and the thread each Alertmanager group
-opened (so repeats land in it). Tables of their own, next to the store's, on the same
-SQLite file or PostgreSQL database.
+opened (so repeats land in it), and the events some replica took (so an event reaches one
+replica's answer however often Slack delivers it). Tables of their own, created by the
+store's numbered migrations (storage/schema.py), on the same SQLite file or PostgreSQL
+database.
 """
 
 from __future__ import annotations
@@ -12,35 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from assistant.storage.database import WAIT_SECONDS, Database, Dialect, parse_db_url
+from assistant.storage.database import WAIT_SECONDS, Database, parse_db_url
+from assistant.storage.schema import migrate
 from assistant.storage.timestamps import db_time
-
-_TABLES = (
-    """CREATE TABLE IF NOT EXISTS slack_threads (
-        thread_id TEXT PRIMARY KEY,
-        channel TEXT NOT NULL,
-        thread_ts TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        active_at TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS slack_threads_by_channel ON slack_threads (channel, active_at)",
-    """CREATE TABLE IF NOT EXISTS slack_cards (
-        proposal_id TEXT PRIMARY KEY,
-        thread_id TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        ts TEXT NOT NULL,
-        rendered TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS slack_cards_by_thread ON slack_cards (thread_id)",
-    """CREATE TABLE IF NOT EXISTS slack_alert_groups (
-        group_key TEXT PRIMARY KEY,
-        channel TEXT NOT NULL,
-        thread_ts TEXT,
-        status TEXT NOT NULL,
-        fingerprints TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    )""",
-)
 
 
 def thread_id(channel: str, thread_ts: str) -> str:
@@ -90,16 +66,42 @@ class SlackRecords:
     @classmethod
     def open(cls, db_url: str, wait_seconds: float = WAIT_SECONDS) -> SlackRecords:
         db = Database(parse_db_url(db_url), wait_seconds=wait_seconds)
-        with db.write() as tx:
-            if db.dialect is Dialect.POSTGRES:
-                # Replicas starting together would race on CREATE TABLE IF NOT EXISTS.
-                tx.execute("SELECT pg_advisory_xact_lock(hashtext('opsbot-slack-records'))")
-            for statement in _TABLES:
-                tx.execute(statement)
+        try:
+            migrate(db)
+        except Exception:
+            db.close()
+            raise
         return cls(db)
 
     def close(self) -> None:
         self._db.close()
+
+    # events
+    def take_event(self, event_id: str, taker: str, now: datetime) -> bool:
+        """True for the one caller, across replicas and redeliveries, that handles the
+        event; a later delivery is counted on the row, for the log."""
+        with self._db.write() as tx:
+            if tx.execute("INSERT INTO slack_events (event_id, taken_by, taken_at, deliveries) "
+                          "VALUES (?, ?, ?, 1) ON CONFLICT (event_id) DO NOTHING",
+                          (event_id, taker, db_time(now))):
+                return True
+            tx.execute("UPDATE slack_events SET deliveries = deliveries + 1 WHERE event_id = ?",
+                       (event_id,))
+        return False
+
+    def event_taker(self, event_id: str) -> tuple[str, int] | None:
+        """Who took the event and how many deliveries of it arrived; None if nobody."""
+        with self._db.read() as tx:
+            row = tx.one("SELECT taken_by, deliveries FROM slack_events WHERE event_id = ?",
+                         (event_id,))
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def forget_events(self, taken_before: datetime) -> int:
+        """Drop events taken before ``taken_before`` (Slack stops retrying within the
+        hour); returns how many."""
+        with self._db.write() as tx:
+            return tx.execute("DELETE FROM slack_events WHERE taken_at < ?",
+                              (db_time(taken_before),))
 
     # threads
     def remember_thread(self, channel: str, thread_ts: str, now: datetime) -> bool:

@@ -15,9 +15,9 @@ import json
 import logging
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
@@ -44,6 +44,7 @@ from assistant.slack.records import SlackRecords, split_thread_id, thread_id
 from assistant.slack.settings import SlackSettings
 from assistant.slack.workers import OrderedWorkerPool
 from assistant.storage import unavailable_reason
+from assistant.storage.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -66,31 +67,12 @@ _BUTTON = re.compile(rf"^({CONFIRM_ACTION}|{DENY_ACTION}):")
 _TS = re.compile(r"^\d{10}\.\d{6}$")
 _PERMALINK_TS = re.compile(r"/p(\d{10})(\d{6})")
 ENVELOPE_TYPES = frozenset({"events_api", "interactive", "slash_commands"})
-SEEN_EVENTS = 10_000
+# Slack retries an event for about an hour; a day of taken event ids covers every retry.
+EVENTS_KEPT = timedelta(days=1)
 
 
 class SlackUnavailableError(OpsbotError):
     """Slack could not be reached, or refused the bot token, at start-up."""
-
-
-class SeenEvents:
-    """Event ids handled lately: Slack redelivers an event it thinks was not acknowledged."""
-
-    def __init__(self, size: int = SEEN_EVENTS) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def first_time(self, event_id: str | None) -> bool:
-        if not event_id:
-            return True
-        with self._lock:
-            if event_id in self._ids:
-                return False
-            self._ids[event_id] = None
-            if len(self._ids) > self._size:
-                self._ids.popitem(last=False)
-            return True
 
 
 def _signed(verifier: SignatureVerifier, body: str, headers: Mapping[str, str]) -> bool:
@@ -132,7 +114,6 @@ class SlackService:
             self.conversation, self.records, settings.alert_channel, settings.alert_actor,
             in_thread=self._in_thread,
         ) if settings.alert_channel and settings.alert_actor else None
-        self.seen = SeenEvents()
         self.verifier = SignatureVerifier(settings.signing_secret) \
             if settings.mode == "http" and settings.signing_secret else None
         self.dispatcher = OrderedWorkerPool(1, settings.max_queued)
@@ -261,6 +242,7 @@ class SlackService:
         while not self._stopping.wait(self.settings.expiry_sweep_seconds):
             try:
                 self.sweep_expired()
+                self.records.forget_events(utc_now() - EVENTS_KEPT)
             except Exception:  # a database hiccup must not end the sweeps; the next one retries
                 log.warning("expiry sweep failed", exc_info=True)
 
@@ -285,9 +267,34 @@ class SlackService:
         app.command(COMMAND)(self._on_command)
         return app
 
+    def _first_delivery(self, body: dict[str, Any], request: BoltRequest) -> bool:
+        """Whether this replica takes the event: the first delivery, across replicas and
+        Slack's retries, of its event id."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
+        try:
+            if self.records.take_event(event_id, self.session.rt.executor.executor_id,
+                                       utc_now()):
+                return True
+            taker = self.records.event_taker(event_id)
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            # Taken here: the question then tells its thread the database is unavailable,
+            # where dropping it would leave the asker with no answer at all.
+            log.warning("event %s not checked for an earlier delivery: %s", event_id, reason)
+            return True
+        log.info("event %s delivered again (retry %s, %s): already taken by %s", event_id,
+                 retry, (request.headers.get("x-slack-retry-reason") or ["-"])[0],
+                 taker[0] if taker else "a replica")
+        return False
+
     def _on_mention(self, body: dict[str, Any], event: dict[str, Any],
-                    context: BoltContext) -> None:
-        if not self.seen.first_time(body.get("event_id")) or not event.get("user"):
+                    context: BoltContext, request: BoltRequest) -> None:
+        if not event.get("user") or not self._first_delivery(body, request):
             return
         channel, ts, user = event["channel"], event["ts"], event["user"]
         thread_ts = event.get("thread_ts") or ts
@@ -304,12 +311,12 @@ class SlackService:
         self._in_thread(thread_id(channel, thread_ts), job)
 
     def _on_message(self, body: dict[str, Any], event: dict[str, Any],
-                    context: BoltContext) -> None:
+                    context: BoltContext, request: BoltRequest) -> None:
         thread_ts, user = event.get("thread_ts"), event.get("user")
         bot = context.bot_user_id
         if (event.get("subtype") or event.get("bot_id") or not thread_ts or not user
                 or (bot and f"<@{bot}" in event.get("text", ""))
-                or not self.seen.first_time(body.get("event_id"))):
+                or not self._first_delivery(body, request)):
             # Mentions arrive as app_mention too; edits, joins and bots are not questions.
             return
         channel, ts = event["channel"], event["ts"]

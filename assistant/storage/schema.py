@@ -140,12 +140,62 @@ def _audit_seals(dialect: Dialect) -> list[str]:
     ]
 
 
+def _slack_tables(dialect: Dialect) -> list[str]:
+    # The Slack adapter's tables (assistant/slack/records.py) as it created them itself
+    # before they were migrations: IF NOT EXISTS adopts a database that already has them,
+    # rows kept, and creates them on one that does not.
+    return [
+        """CREATE TABLE IF NOT EXISTS slack_threads (
+            thread_id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            thread_ts TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            active_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS slack_threads_by_channel ON slack_threads (channel, active_at)",
+        """CREATE TABLE IF NOT EXISTS slack_cards (
+            proposal_id TEXT PRIMARY KEY,
+            thread_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            rendered TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS slack_cards_by_thread ON slack_cards (thread_id)",
+        """CREATE TABLE IF NOT EXISTS slack_alert_groups (
+            group_key TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            thread_ts TEXT,
+            status TEXT NOT NULL,
+            fingerprints TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+    ]
+
+
+def _slack_events(dialect: Dialect) -> list[str]:
+    # One row per Slack event id some replica took: the same event delivered to two
+    # replicas, or redelivered by Slack (X-Slack-Retry-Num), is handled by the first only.
+    return [
+        """CREATE TABLE slack_events (
+            event_id TEXT PRIMARY KEY,
+            taken_by TEXT NOT NULL,
+            taken_at TEXT NOT NULL,
+            deliveries INTEGER NOT NULL
+        )""",
+        "CREATE INDEX slack_events_by_time ON slack_events (taken_at)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit log, proposals, approvals, messages", _tables),
     Migration(2, "append-only guard on the audit log", _append_only_guard),
     Migration(3, "executors with heartbeats, so claims of vanished executors expire", _executors),
     Migration(4, "audit seals: a MAC per event and on the head, under a key kept elsewhere",
               _audit_seals),
+    Migration(5, "Slack threads, cards and alert groups, until now created by the adapter",
+              _slack_tables),
+    Migration(6, "Slack events taken, so replicas and Slack's retries answer an event once",
+              _slack_events),
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from assistant.slack.listener import BoundedHttpListener, Limits
+from assistant.http_listener import BoundedHttpListener, Limits
 
 BODY = b'{"ok": true}'
 HEAD_TIMEOUT = 0.5

@@ -1,6 +1,6 @@
 """The HTTP side: Slack's events (HTTP mode) and Alertmanager's webhook on one listener.
 
-The routes answer on the bounded listener's one event-loop thread (listener.py: deadlines,
+The routes answer on the bounded listener's one event-loop thread (http_listener.py: deadlines,
 size caps and a connection cap, since the port is open to anyone who can reach it): the
 service verifies each Slack request (a wrong or stale signature gets 401) and acknowledges
 it at once; bolt routes it afterwards on the dispatcher thread. One loop answering every
@@ -12,24 +12,16 @@ events.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import threading
-import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 
-from assistant.errors import OpsbotError
+from assistant.http_listener import JSON, BackgroundHttpServer, ListenerError, Reply
 from assistant.slack import socket_mode
-from assistant.slack.listener import BACKLOG, JSON, BoundedHttpListener, Reply
 from assistant.slack.service import SlackService
 from assistant.slack.settings import ALERTMANAGER_PATH, EVENTS_PATH
 
-START_SECONDS = 10.0
-
-
-class ListenerError(OpsbotError):
-    """The HTTP listener could not start."""
+__all__ = ["ListenerError", "SlackHttpServer", "SlackRoutes", "serve"]
 
 
 class SlackRoutes:
@@ -54,51 +46,14 @@ class SlackRoutes:
         return 404, '{"error": "not found"}', JSON
 
 
-class SlackHttpServer:
-    """Serves in a background thread; ``port`` is the bound one (useful with port 0)."""
-
+class SlackHttpServer(BackgroundHttpServer):
     def __init__(self, service: SlackService, host: str, port: int, *, events: bool) -> None:
-        # Bound here rather than in the server thread, so a taken port is an error for the
-        # caller.
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        try:
-            self._socket = socket.create_server((host, port), family=family, backlog=BACKLOG)
-        except OSError as exc:
-            raise ListenerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-        self.listener = BoundedHttpListener(SlackRoutes(service, events=events).reply,
-                                            service.settings.http_limits)
-        self._started = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="opsbot-slack-http",
-                                        daemon=True)
-
-    def _run(self) -> None:
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        await self.listener.serve(self._socket, self._started.set, self._stop)
-
-    @property
-    def port(self) -> int:
-        return int(self._socket.getsockname()[1])
+        super().__init__(SlackRoutes(service, events=events).reply, host, port,
+                         service.settings.http_limits, "opsbot-slack-http")
 
     def start(self) -> SlackHttpServer:
-        self._thread.start()
-        deadline = time.monotonic() + START_SECONDS
-        while not self._started.wait(0.01):
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                failed = ListenerError(f"the HTTP listener on port {self.port} did not start")
-                self._socket.close()
-                raise failed
+        super().start()
         return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join()
-        self._socket.close()
 
 
 def serve(service: SlackService, stop: threading.Event, say: Callable[[str], None]) -> None:

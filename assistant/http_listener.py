@@ -10,7 +10,8 @@ has waited longest for input: a stalled client loses its slot, while a real requ
 sends its head at once, keeps it.
 
 h11 parses and frames; the handler answers synchronously on the event loop, which is
-enough because it only verifies a request and queues the work.
+enough because it only verifies a request and queues the work (Slack's and Alertmanager's
+routes). ``BackgroundHttpServer`` runs one on a thread.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import json
 import logging
 import socket
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -27,6 +29,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import h11
+
+from assistant.errors import OpsbotError
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,7 @@ READ_CHUNK = 64 * 1024
 LINGER_SECONDS = 2.0
 CAP_WARNING_EVERY_SECONDS = 60.0
 JSON = {"content-type": "application/json"}
+START_SECONDS = 10.0
 
 Reply = tuple[int, str, Mapping[str, Any]]
 Handler = Callable[[str, str, str, Mapping[str, str], bytes], Reply]
@@ -49,6 +54,10 @@ class Limits:
     max_connections: int = 256
     max_head_bytes: int = 16 * 1024
     max_body_bytes: int = 4 * 1024 * 1024
+
+
+class ListenerError(OpsbotError):
+    """An HTTP listener could not start."""
 
 
 class _Refused(Exception):
@@ -263,3 +272,50 @@ def _raw_response(status: int, text: str) -> bytes:
     head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
             f"content-length: {len(data)}\r\nconnection: close\r\n\r\n")
     return head.encode("ascii") + data
+
+
+class BackgroundHttpServer:
+    """A ``BoundedHttpListener`` serving ``handler`` on its own thread; ``port`` is the
+    bound one (useful with port 0)."""
+
+    def __init__(self, handler: Handler, host: str, port: int, limits: Limits,
+                 name: str) -> None:
+        # Bound here rather than in the server thread, so a taken port is an error for the
+        # caller.
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        try:
+            self._socket = socket.create_server((host, port), family=family, backlog=BACKLOG)
+        except OSError as exc:
+            raise ListenerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        self.listener = BoundedHttpListener(handler, limits)
+        self._started = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        await self.listener.serve(self._socket, self._started.set, self._stop)
+
+    @property
+    def port(self) -> int:
+        return int(self._socket.getsockname()[1])
+
+    def start(self) -> BackgroundHttpServer:
+        self._thread.start()
+        deadline = time.monotonic() + START_SECONDS
+        while not self._started.wait(0.01):
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                failed = ListenerError(f"the HTTP listener on port {self.port} did not start")
+                self._socket.close()
+                raise failed
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
+        self._socket.close()

@@ -33,6 +33,13 @@ class Settings(BaseModel):
     db_wait_seconds: float = 30.0
     # How often a server re-checks what its health endpoint reports (assistant/readiness.py).
     health_probe_seconds: float = 5.0
+    # The operations listener (/livez, /readyz, and /metrics when mounted): its own port, so
+    # probes never queue behind chat traffic and the port need not be exposed to Slack.
+    ops_host: str = "0.0.0.0"
+    ops_port: int = 8081
+    # How long a server finishes the work it took after SIGTERM/SIGINT before handing the
+    # rest back and exiting; keep Kubernetes' terminationGracePeriodSeconds above it.
+    drain_seconds: float = 20.0
     env: dict[str, str] = {}  # the environment it was read from, for backend settings
     # `--as` in a shell is an unverified claim; against a real environment approvals come
     # from chat (Slack verifies who clicked) unless the operator trusts this shell.
@@ -87,6 +94,9 @@ class Settings(BaseModel):
                 env, "OPSBOT_EXECUTOR_HEARTBEAT_SECONDS", 10.0),
             db_wait_seconds=_positive_seconds(env, "OPSBOT_DB_WAIT_SECONDS", 30.0),
             health_probe_seconds=_positive_seconds(env, "OPSBOT_HEALTH_PROBE_SECONDS", 5.0),
+            ops_host=env.get("OPSBOT_OPS_HOST") or "0.0.0.0",
+            ops_port=_port(env, "OPSBOT_OPS_PORT", 8081),
+            drain_seconds=_positive_seconds(env, "OPSBOT_DRAIN_SECONDS", 20.0),
             env=dict(env),
             trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",
             audit_key_file=Path(env["OPSBOT_AUDIT_KEY_FILE"])
@@ -111,6 +121,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         raise InputError(f"must be a number of seconds, got {raw!r}", field=name) from None
     if value < 0:
         raise InputError("must not be negative", field=name)
+    return value
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"must be a port number, got {raw!r}", field=name) from None
+    if not 0 <= value <= 65535:
+        raise InputError(f"must be 0..65535 (0: any free port), got {value}", field=name)
     return value
 
 

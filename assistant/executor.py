@@ -94,6 +94,9 @@ class Executor:
     verify_interval_seconds: float = 30.0
     verify_bound_seconds: float = 300.0
     sleep: Callable[[float], None] = time.sleep
+    # Set when the process shuts down: a verification in progress ends at its next look, so
+    # the claim ends with its result recorded instead of being cut off mid-watch.
+    stopping: threading.Event = field(default_factory=threading.Event)
     _runs: OrderedDict[str, RunOutcome] = field(default_factory=OrderedDict, init=False)
     _runs_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -248,6 +251,10 @@ class Executor:
             if settled or waited >= self.verify_bound_seconds:
                 return verdict.model_copy(
                     update={"detail": f"{verdict.detail} (after {waited:.0f} s)"})
+            if self.stopping.is_set():
+                return verdict.model_copy(update={"detail": (
+                    f"{verdict.detail} (after {waited:.0f} s; watching stopped early: opsbot "
+                    "was shutting down)")})
 
     def _run_claimed(self, proposal_id: str, thread: str, call: ToolCall,
                      approved_by: str) -> ExecutionResult:

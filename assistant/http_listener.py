@@ -11,7 +11,7 @@ sends its head at once, keeps it.
 
 h11 parses and frames; the handler answers synchronously on the event loop, which is
 enough because it only verifies a request and queues the work (Slack's and Alertmanager's
-routes). ``BackgroundHttpServer`` runs one on a thread.
+routes) or reads a report (the ops port's). ``BackgroundHttpServer`` runs one on a thread.
 """
 
 from __future__ import annotations
@@ -303,6 +303,11 @@ class BackgroundHttpServer:
     @property
     def port(self) -> int:
         return int(self._socket.getsockname()[1])
+
+    def check_serving(self) -> None:
+        """For readiness: raises once the listener's thread has ended."""
+        if not (self._started.is_set() and self._thread.is_alive()):
+            raise ListenerError(f"the HTTP listener on port {self.port} is not serving")
 
     def start(self) -> BackgroundHttpServer:
         self._thread.start()

@@ -1,10 +1,14 @@
-"""Whether this process can do its work now, for a server's health endpoint.
+"""Whether this process can do its work now (readiness), and whether it is still running
+its own loops at all (liveness), for a server's probes.
 
-Each check is a function that raises when its dependency is unusable (the database
-first; policy, index and chat connection can join). A background thread runs them every
+Each check is a function that raises when its dependency is unusable (the database, the
+policy, the runbook index, the chat connection). A background thread runs them every
 interval and the endpoint reads the last report, so answering a probe never waits for a
 database that is down, and a load balancer stops sending work to a replica that would
-answer every request with "could not record".
+answer every request with "could not record". A process that is shutting down is not
+ready from the moment it starts draining. Liveness asks only whether that background
+thread still completes its rounds: a dependency being down must not get a process
+restarted, a process that stopped running its loops must.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 Check = Callable[[], None]
+# Rounds a probe may miss before the process counts as stuck; never less than this floor,
+# so a short probe interval does not make a slow database round look like a hang.
+MISSED_ROUNDS = 3
+STUCK_FLOOR_SECONDS = 30.0
+SHUTDOWN = "shutdown"
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,11 @@ class ReadinessReport:
     @property
     def ready(self) -> bool:
         return self.checked_at is not None and not self.failing
+
+    def passing(self, name: str) -> bool:
+        """Whether check ``name`` passed in this report (and the process is not draining)."""
+        return (self.checked_at is not None and name not in self.failing
+                and SHUTDOWN not in self.failing)
 
     def to_json(self) -> str:
         if self.checked_at is None:
@@ -46,11 +60,37 @@ class Readiness:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._draining: str | None = None
+
+    def add(self, name: str, check: Check) -> None:
+        """Check ``name`` too from the next probe on (a connection opened after start)."""
+        with self._lock:
+            self._checks[name] = check
+
+    def drain(self, why: str) -> None:
+        """Not ready from now on, for ``why``: the process is shutting down."""
+        with self._lock:
+            self._draining = why
+        log.warning("not ready: %s", why)
+
+    def liveness(self) -> tuple[bool, str]:
+        """Whether the probe thread still completes its rounds, and why not."""
+        report = self.report()
+        if report.checked_at is None:
+            return True, "starting"
+        limit = max(MISSED_ROUNDS * self.interval_seconds, STUCK_FLOOR_SECONDS)
+        age = time.monotonic() - report.checked_at
+        if age > limit:
+            return False, (f"the readiness checks last completed {age:.0f} s ago "
+                           f"(limit {limit:.0f} s)")
+        return True, "alive"
 
     def probe(self) -> ReadinessReport:
         """Run every check now and keep the result as the current report."""
         failing: dict[str, str] = {}
-        for name, check in self._checks.items():
+        with self._lock:
+            checks = list(self._checks.items())
+        for name, check in checks:
             try:
                 check()
             except Exception as exc:  # any failure means not ready; the reason is reported
@@ -67,7 +107,12 @@ class Readiness:
     def report(self) -> ReadinessReport:
         """The last probe's report, without waiting for any dependency."""
         with self._lock:
-            return self._report
+            report, draining = self._report, self._draining
+        if draining is None:
+            return report
+        return ReadinessReport({**report.failing, SHUTDOWN: draining},
+                               report.checked_at if report.checked_at is not None
+                               else time.monotonic())
 
     def start(self) -> Readiness:
         self.probe()

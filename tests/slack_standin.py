@@ -54,6 +54,7 @@ CHANNEL = "C0INCIDENT"
 ALERT_CHANNEL = "C0ALERTS"
 ALERT_TOKEN = "am-webhook-token"
 APP_TOKEN = "xapp-1-A0OPSBOT-1-standin"
+HOLD_SECONDS = 60.0  # a held call is answered after this even if never released
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,19 @@ class Call:
     raw: str  # the request as sent: query string and body
     at: float
     token: str | None = None  # from the Authorization header
+
+
+@dataclass
+class Hold:
+    """The next call of a method waits for ``release()`` before it is answered: the app is
+    caught mid-request (a shutdown arriving while it posts "Looking into it…")."""
+
+    method: str
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
 
 
 @dataclass
@@ -94,6 +108,7 @@ class SlackStandin:
         self.messages: dict[tuple[str, str], StoredMessage] = {}
         self.uploads: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: dict[str, Hold] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -124,6 +139,13 @@ class SlackStandin:
         with self._lock:
             self._failures.setdefault(method, []).append(
                 Failure(status, times, retry_after, error))
+
+    def hold(self, method: str) -> Hold:
+        """Keep the next call of ``method`` waiting until the hold is released."""
+        hold = Hold(method)
+        with self._lock:
+            self._holds[method] = hold
+        return hold
 
     def recover(self) -> None:
         """Forget the failures still scripted: Slack is healthy again."""
@@ -178,6 +200,10 @@ class SlackStandin:
                token: str | None = None) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
             self.calls.append(Call(method, args, raw, time.monotonic(), token))
+            hold = self._holds.pop(method, None)
+        if hold is not None:
+            hold.reached.set()
+            hold.released.wait(HOLD_SECONDS)
         failure = self._failure(method)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
@@ -441,7 +467,7 @@ def slack_service(standin: SlackStandin, home: Path, slack_env: dict[str, str], 
                   opsbot_env: dict[str, str] | None = None) -> Iterator[SlackService]:
     """A real opsbot's SlackService whose Web API is ``standin``; no listener of its own.
     ``opsbot_env`` adds opsbot settings (``OPSBOT_DB_WAIT_SECONDS``...)."""
-    settings = Settings.from_env({"OPSBOT_HOME": str(home),
+    settings = Settings.from_env({"OPSBOT_HOME": str(home), "OPSBOT_OPS_PORT": "0",
                                   **({"OPSBOT_DB": db_url} if db_url else {}),
                                   **(opsbot_env or {})})
     slack = SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-test",

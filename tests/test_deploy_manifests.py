@@ -4,7 +4,6 @@ the ServiceMonitor."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any, Literal
 
 import kubernetes_validate
@@ -12,10 +11,11 @@ import pytest
 from conftest import KUSTOMIZATIONS, REPO
 from dockerfile import stages, user_id
 from pydantic import BaseModel, ConfigDict, Field
+from test_slack_sigterm import CLOSE_SECONDS
 
+from assistant.config import Settings
+from assistant.ops_server import LIVEZ, READYZ, health_routes
 from assistant.readiness import Readiness
-from assistant.slack.server import SlackRoutes
-from assistant.slack.settings import SlackSettings
 from assistant.storage.audit_key import KEY_SETTING as AUDIT_KEY_SETTING
 
 # The oldest Kubernetes the manifests are checked against, and the newest schemas bundled.
@@ -108,21 +108,31 @@ def test_two_replicas_survive_a_drain_one_at_a_time(
     assert 0 < budget["spec"]["minAvailable"] < deployment["spec"]["replicas"]
 
 
-def test_the_probes_ask_the_listener_for_paths_it_answers(
+def test_the_probes_ask_the_ops_port_for_paths_it_answers(
         rendered_manifests: dict[str, list[dict[str, Any]]]) -> None:
     docs = rendered_manifests["base"]
     container = _container(docs)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    settings = SlackSettings.from_env({**_one(docs, "ConfigMap")["data"],
-                                       "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
-    assert settings.mode == "http", "only the HTTP listener serves the probes' path"
+    settings = Settings.from_env(_one(docs, "ConfigMap")["data"])
     readiness = Readiness({}, interval_seconds=60)
     readiness.probe()
-    app = SlackRoutes(service=SimpleNamespace(readiness=readiness), events=False)  # type: ignore[arg-type]
+    routes = health_routes(readiness)
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         get = container[probe]["httpGet"]
-        assert ports[get["port"]] == settings.port
-        assert app.reply("GET", get["path"], "", {}, b"")[0] == 200, probe
+        assert ports[get["port"]] == settings.ops_port, probe
+        assert routes[get["path"]]()[0] == 200, probe
+    assert container["livenessProbe"]["httpGet"]["path"] == LIVEZ
+    assert container["readinessProbe"]["httpGet"]["path"] == READYZ
+
+
+def test_kubernetes_waits_for_the_drain_before_it_kills_a_pod(
+        rendered_manifests: dict[str, list[dict[str, Any]]]) -> None:
+    docs = rendered_manifests["base"]
+    settings = Settings.from_env(_one(docs, "ConfigMap")["data"])
+    grace = _one(docs, "Deployment")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    # The drain, then closing the runtime (the lease's stop, the database) with room to
+    # spare, as measured by test_slack_sigterm.
+    assert grace >= settings.drain_seconds + CLOSE_SECONDS
 
 
 def test_every_container_has_measured_requests_and_a_memory_limit(

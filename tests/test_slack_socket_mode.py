@@ -7,6 +7,7 @@ answers, cards and results are asserted as in the HTTP-mode tests (test_slack_th
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -31,6 +32,7 @@ from assistant.slack.server import serve
 from assistant.slack.service import SlackService, SlackUnavailableError
 
 SOCKET_ENV = {"SLACK_APP_TOKEN": APP_TOKEN, "OPSBOT_SLACK_MODE": "socket"}
+CONNECTED = "connected to Slack in Socket Mode"
 REACTION = {"type": "reaction_added", "user": "U02BOB", "reaction": "eyes", "event_ts": ROOT,
             "item": {"type": "message", "channel": CHANNEL, "ts": ROOT}}  # no listener
 
@@ -40,6 +42,7 @@ class SocketBot:
     service: SlackService
     socket: SocketModeStandin
     said: list[str]
+    stop: threading.Event  # set: serve() drains and returns
 
     def settle(self, timeout: float = 60) -> None:
         assert self.service.wait_idle(timeout), "opsbot's workers did not finish"
@@ -64,9 +67,12 @@ def slack(socket: SocketModeStandin) -> Iterator[SlackStandin]:
 
 @contextmanager
 def serving(slack: SlackStandin, socket: SocketModeStandin, home: Path,
-            env: dict[str, str] | None = None) -> Iterator[SocketBot]:
-    """serve() in Socket Mode on a thread, connected; stopped (and checked to stop) after."""
-    with slack_service(slack, home, {**SOCKET_ENV, **(env or {})}) as service:
+            env: dict[str, str] | None = None,
+            opsbot_env: dict[str, str] | None = None) -> Iterator[SocketBot]:
+    """serve() in Socket Mode on a thread, connected; stopped (and checked to stop) after.
+    ``env`` adds Slack settings, ``opsbot_env`` opsbot's own."""
+    with slack_service(slack, home, {**SOCKET_ENV, **(env or {})},
+                       opsbot_env=opsbot_env) as service:
         said: list[str] = []
         stop = threading.Event()
         server = threading.Thread(target=serve, args=(service, stop, said.append), daemon=True)
@@ -74,9 +80,10 @@ def serving(slack: SlackStandin, socket: SocketModeStandin, home: Path,
         try:
             socket.wait_greeted(1)
             deadline = time.monotonic() + 10
-            while not said and server.is_alive() and time.monotonic() < deadline:
+            while (CONNECTED not in said and server.is_alive()
+                   and time.monotonic() < deadline):
                 time.sleep(0.01)  # serve() says so once connect() has returned
-            yield SocketBot(service, socket, said)
+            yield SocketBot(service, socket, said, stop)
         finally:
             stop.set()
             server.join(10)
@@ -111,7 +118,9 @@ def test_start_up_opens_the_socket_with_the_app_token_and_says_so(
     (opened,) = slack.called("apps.connections.open")
     assert opened.token == APP_TOKEN
     assert {c.token for c in slack.calls if c is not opened} == {"xoxb-test"}
-    assert bot.said == ["connected to Slack in Socket Mode"]
+    assert bot.said[1:] == [CONNECTED]
+    assert re.fullmatch(r"ops endpoints on http://0\.0\.0\.0:\d+ \(/livez, /readyz\)",
+                        bot.said[0]), bot.said
 
 
 def test_a_mention_is_acked_and_answered_in_the_thread_with_a_card(
@@ -265,4 +274,4 @@ def test_a_socket_that_will_not_open_stops_start_up(slack: SlackStandin,
         stop.set()
         with pytest.raises(SlackUnavailableError, match="Socket Mode connection"):
             serve(service, stop, said.append)
-    assert said == []
+    assert CONNECTED not in said

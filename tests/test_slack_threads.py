@@ -397,12 +397,13 @@ def test_serve_answers_slacks_url_check_and_stops_when_told(slack: SlackStandin,
                                                  "OPSBOT_SLACK_PORT": "0"}) as bot:
         server = threading.Thread(target=serve, args=(bot.service, stop, said.append))
         server.start()
-        for _ in range(200):
-            if said:
-                break
+        listening = re.compile(r"listening on (http://127\.0\.0\.1:\d+) \(/slack/events, "
+                               r"/alertmanager\)$")
+        deadline = time.monotonic() + 30
+        while (not any(listening.match(line) for line in said) and server.is_alive()
+               and time.monotonic() < deadline):
             time.sleep(0.01)
-        found = re.match(r"listening on (http://127\.0\.0\.1:\d+) \(/slack/events, "
-                         r"/alertmanager\)$", said[0])
+        found = next((m for line in said if (m := listening.match(line))), None)
         assert found, said
         sender = SignedSender(found.group(1))
         reply = sender.post("/slack/events", json.dumps(

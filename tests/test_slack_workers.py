@@ -67,6 +67,28 @@ def test_a_full_pool_refuses_work_and_a_failing_job_does_not_stop_its_thread() -
     assert ran == ["after the failure"]
 
 
+def test_a_shutdown_drops_the_jobs_not_started_and_leaves_the_running_ones() -> None:
+    pool = OrderedWorkerPool(workers=1, max_queued=10)
+    started, gate = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def first() -> None:
+        started.set()
+        gate.wait(5)
+        ran.append("running one")
+
+    assert pool.submit("slack:C1:1.1", first)
+    assert started.wait(5)
+    assert pool.submit("slack:C1:1.1", lambda: ran.append("queued behind it"))
+    assert pool.submit("slack:C2:2.2", lambda: ran.append("other thread, waiting"))
+    assert sorted(pool.abandon_queued()) == ["slack:C1:1.1", "slack:C2:2.2"]
+    assert pool.queued == 1
+    gate.set()
+    assert pool.wait_idle(10)
+    pool.shutdown()
+    assert ran == ["running one"]
+
+
 class FakeOut:
     def __init__(self) -> None:
         self.calls: list[str] = []

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
+from types import FrameType
 
 from assistant.cli.core import DEFAULT_SCENARIO_ENV, _scenario
 from assistant.config import Settings
+
+# Exit status when a shutdown left work unfinished (handed back to its threads).
+EXIT_NOT_DRAINED = 3
 
 
 def cmd_serve_slack(args: argparse.Namespace) -> int:
@@ -29,16 +34,35 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(f"opsbot: {text}", file=sys.stderr, flush=True)
 
-    with open_runtime(Settings.from_env(), scenario) as rt:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            # A second signal: the operator will not wait for the drain.
+            say(f"{signal.Signals(signum).name} again: exiting now")
+            os._exit(EXIT_NOT_DRAINED)
+        say(f"{signal.Signals(signum).name} received")
+        stop.set()
+
+    settings = Settings.from_env()
+    with open_runtime(settings, scenario) as rt:
         for notice in rt.interrupted:
             say(notice)
         service = SlackService(Session(rt), slack)
+        drained = False
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            serve(service, threading.Event(), say)
-        except KeyboardInterrupt:
-            say("stopping: finishing the work already queued")
+            drained = serve(service, stop, say)
         finally:
-            service.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            service.close(drained=drained)
+    if not drained:
+        # Threads still running work that was handed back would keep the interpreter from
+        # exiting; the runtime is closed (lease stopped, so other replicas take over).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_NOT_DRAINED)
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -42,6 +43,9 @@ ASK_OUTAGE = ("⚠️ I could not record this question: the database is unavaila
               "ran; ask again in a minute.")
 CLICK_OUTAGE = ("Your click on {pid} could not be completed: the database is unavailable. "
                 "Nothing ran; click again in a minute.")
+# A shutdown that could not wait for an answer says so where the answer would have gone.
+HANDED_BACK = ("⚠️ opsbot restarted before it finished answering this, so nothing more will "
+               "come here; ask again.")
 CONTEXT_MESSAGES = 50  # earlier thread messages read when opsbot joins a thread
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -66,6 +70,9 @@ class SlackConversation:
         self.records = records
         self.directory = directory
         self.clock = clock
+        # (channel, ts) of the "Looking into it…" message of each question being answered.
+        self._answering: set[tuple[str, str]] = set()
+        self._answering_lock = threading.Lock()
 
     def actor(self, user_id: str, name: str | None = None) -> Actor:
         return Actor(user_id=user_id, groups=self.directory.groups_of(user_id),
@@ -87,8 +94,10 @@ class SlackConversation:
             if joined and message_ts and message_ts != thread_ts:
                 self._read_earlier_messages(channel, thread_ts, before=message_ts)
             placeholder = self.out.post(channel, LOOKING, thread_ts=thread_ts)
+            self._answering_in(channel, placeholder)
             turn = self.session.ask(thread_id(channel, thread_ts), actor, question, alert)
         except Exception as exc:
+            self._answered(channel, placeholder)
             reason = unavailable_reason(exc)
             if reason is None:
                 raise
@@ -96,8 +105,29 @@ class SlackConversation:
             if placeholder is None or not self.out.update(channel, placeholder, ASK_OUTAGE):
                 self.out.post(channel, ASK_OUTAGE, thread_ts=thread_ts)
             return None
-        self.show(channel, thread_ts, turn, placeholder=placeholder)
+        try:
+            self.show(channel, thread_ts, turn, placeholder=placeholder)
+        finally:
+            self._answered(channel, placeholder)
         return turn
+
+    def _answering_in(self, channel: str, placeholder: str | None) -> None:
+        if placeholder is not None:
+            with self._answering_lock:
+                self._answering.add((channel, placeholder))
+
+    def _answered(self, channel: str, placeholder: str | None) -> None:
+        with self._answering_lock:
+            self._answering.discard((channel, placeholder or ""))
+
+    def hand_back(self) -> int:
+        """Tell every question still being answered that no answer will come (the process
+        is exiting without it); returns how many were told."""
+        with self._answering_lock:
+            answering = list(self._answering)
+        for channel, placeholder in answering:
+            self.out.update(channel, placeholder, HANDED_BACK)
+        return len(answering)
 
     def _read_earlier_messages(self, channel: str, thread_ts: str, before: str) -> None:
         """Someone called opsbot into a running thread: what was said is context."""

@@ -13,15 +13,19 @@ events.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 
 from assistant.http_listener import JSON, BackgroundHttpServer, ListenerError, Reply
+from assistant.ops_server import OpsServer, health_routes
 from assistant.slack import socket_mode
 from assistant.slack.service import SlackService
 from assistant.slack.settings import ALERTMANAGER_PATH, EVENTS_PATH
 
 __all__ = ["ListenerError", "SlackHttpServer", "SlackRoutes", "serve"]
+
+STOP_POLL_SECONDS = 0.1
 
 
 class SlackRoutes:
@@ -56,18 +60,43 @@ class SlackHttpServer(BackgroundHttpServer):
         return self
 
 
-def serve(service: SlackService, stop: threading.Event, say: Callable[[str], None]) -> None:
-    """Run until ``stop`` is set: HTTP mode, or Socket Mode plus the Alertmanager listener."""
+def serve(service: SlackService, stop: threading.Event, say: Callable[[str], None]) -> bool:
+    """Run until ``stop`` is set: HTTP mode, or Socket Mode plus the Alertmanager listener,
+    and the ops endpoints on their own port. Then drain: refuse new work, close Socket Mode
+    (Slack sends the next envelopes to another connection), finish what was taken within
+    ``OPSBOT_DRAIN_SECONDS`` and hand back the rest. True when everything taken finished."""
     settings = service.settings
+    runtime = service.session.rt.settings
     http = settings.mode == "http"
     with ExitStack() as running:
+        ops = OpsServer(health_routes(service.readiness), runtime.ops_host,
+                        runtime.ops_port).start()
+        running.callback(ops.stop)
+        say(f"ops endpoints on http://{runtime.ops_host}:{ops.port} "
+            f"({', '.join(sorted(ops.routes))})")
         if http or settings.alerts_enabled:
             server = SlackHttpServer(service, settings.host, settings.port, events=http).start()
             running.callback(server.stop)
+            service.readiness.add("listener", server.check_serving)
             paths = [p for p, on in ((EVENTS_PATH, http),
                                      (ALERTMANAGER_PATH, settings.alerts_enabled)) if on]
             say(f"listening on http://{settings.host}:{server.port} ({', '.join(paths)})")
+        connection = None
         if not http:
-            running.callback(socket_mode.connect(service).close)
+            connection = socket_mode.connect(service)
+            running.callback(connection.close)
+            service.readiness.add("slack", connection.check_connected)
             say("connected to Slack in Socket Mode")
-        stop.wait()
+        # Polled rather than waited on: a signal handler sets ``stop`` on this same thread,
+        # and Event.wait() holds the lock that set() needs for a moment on every wake-up.
+        while not stop.is_set():
+            time.sleep(STOP_POLL_SECONDS)
+        service.stop_taking()
+        if connection is not None:
+            connection.close()
+        say(f"draining: new work refused, at most {runtime.drain_seconds:g} s for the work "
+            "taken")
+        drained = service.drain(runtime.drain_seconds)
+        say("stopped: the work taken was finished" if drained else
+            f"stopped after {runtime.drain_seconds:g} s: unfinished work was handed back")
+        return drained

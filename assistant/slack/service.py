@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -32,7 +33,10 @@ from assistant.heartbeat import ClaimEnded
 from assistant.interruptions import Interruption
 from assistant.models import Actor
 from assistant.policy import roles_of
+from assistant.policy.source import PolicyProvider
 from assistant.readiness import Readiness
+from assistant.retrieval import RunbookIndex
+from assistant.retrieval.index import IndexUnavailable
 from assistant.session import Session
 from assistant.slack.alerts import AlertThreads, parse_webhook
 from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
@@ -59,6 +63,9 @@ HELP = """*opsbot* answers in incident threads from runbooks and live telemetry.
 Proposed actions come as cards: Confirm runs the action once policy allows you to approve it;
 Deny drops it."""
 OVERLOADED = "opsbot is overloaded and could not take this on; try again in a minute."
+NOT_REACHED = ("⚠️ opsbot restarted before it got to the latest message here; ask again if "
+               "it still needs an answer.")
+DRAINING = "opsbot is restarting; retry"
 DATABASE_UNAVAILABLE = ("The database is unavailable, so I cannot answer this now; try again "
                         "in a minute.")
 # A health probe must answer quickly even while the database hangs.
@@ -73,6 +80,15 @@ EVENTS_KEPT = timedelta(days=1)
 
 class SlackUnavailableError(OpsbotError):
     """Slack could not be reached, or refused the bot token, at start-up."""
+
+
+def _policy_loaded(policies: PolicyProvider) -> None:
+    policies.current()  # reloads changed files; an edit that does not load keeps the old one
+
+
+def _index_open(index: RunbookIndex) -> None:
+    if index.is_empty:
+        raise IndexUnavailable("no runbooks are indexed: check OPSBOT_RUNBOOKS and the log")
 
 
 def _signed(verifier: SignatureVerifier, body: str, headers: Mapping[str, str]) -> bool:
@@ -125,8 +141,11 @@ class SlackService:
                 f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
         rt = session.rt
         self.readiness = Readiness(
-            {"database": lambda: rt.store.ping(DATABASE_PROBE_SECONDS)},
+            {"database": lambda: rt.store.ping(DATABASE_PROBE_SECONDS),
+             "policy": lambda: _policy_loaded(rt.policies),
+             "index": lambda: _index_open(rt.index)},
             rt.settings.health_probe_seconds).start()
+        self.draining = threading.Event()
         self._unsubscribe = rt.heartbeat.subscribe(self._on_claim_ended)
         for ended in rt.ended_at_start:
             self._on_claim_ended(ended)
@@ -137,16 +156,50 @@ class SlackService:
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every request taken so far has been handled in full."""
-        return self.dispatcher.wait_idle(timeout) and self.pool.wait_idle(timeout)
+        if timeout is None:
+            return self.dispatcher.wait_idle() and self.pool.wait_idle()
+        deadline = time.monotonic() + timeout
+        # Routing a request can queue work on the pool: the dispatcher goes first.
+        return (self.dispatcher.wait_idle(timeout)
+                and self.pool.wait_idle(max(0.0, deadline - time.monotonic())))
 
-    def close(self) -> None:
+    def stop_taking(self) -> None:
+        """The first step of a shutdown: new requests are refused (Slack redelivers events to
+        another replica, Alertmanager retries) and the probes report not ready; actions
+        being verified stop watching at their next look, so their claims end recorded."""
+        self.draining.set()
+        self.readiness.drain("shutting down: finishing the work already taken")
+        self.session.rt.executor.stopping.set()
+
+    def drain(self, seconds: float) -> bool:
+        """Finish the work taken within ``seconds``; True when all of it finished. What is
+        left is handed back: a question still running has its "looking…" message say no
+        answer will come, and a thread whose message never got its turn is told to ask
+        again."""
+        if self.wait_idle(seconds):
+            return True
+        unrouted = len(self.dispatcher.abandon_queued())
+        threads = {where for key in self.pool.abandon_queued()
+                   if (where := split_thread_id(key)) is not None}
+        told = self.conversation.hand_back()
+        for channel, thread_ts in sorted(threads):
+            self.out.post(channel, NOT_REACHED, thread_ts=thread_ts)
+        log.warning("shutdown after %.0f s with work unfinished: %d answer(s) handed back, "
+                    "%d thread(s) told their latest message was not reached, %d request(s) "
+                    "acknowledged but never routed", seconds, told, len(threads), unrouted)
+        return False
+
+    def close(self, *, drained: bool = True) -> None:
+        """Release everything; ``drained=False`` (a drain that ran out of time) leaves the
+        jobs still running to the process exit instead of waiting for them."""
         self._stopping.set()
         self._sweeper.join()
         self.readiness.close()
         self._unsubscribe()
-        self.wait_idle()
-        self.dispatcher.shutdown()
-        self.pool.shutdown()
+        if drained:
+            self.wait_idle()
+        self.dispatcher.shutdown(wait=drained)
+        self.pool.shutdown(wait=drained)
         self.records.close()
 
     # the acknowledgement path (HTTP mode)
@@ -164,6 +217,9 @@ class SlackService:
             # Acknowledged all the same: Slack counts failed deliveries per app and turns
             # off event delivery for every workspace when most of them fail.
             return BoltResponse(status=200, body="")
+        if self.draining.is_set():
+            # Slack retries an event it could not deliver, by then to a replica in service.
+            return BoltResponse(status=503, body=json.dumps({"error": DRAINING}))
         if not self.dispatcher.submit(DISPATCH_KEY, lambda: self._route(request)):
             # Slack redelivers events it could not hand over.
             return BoltResponse(status=503, body=json.dumps({"error": OVERLOADED}))
@@ -173,7 +229,10 @@ class SlackService:
     def receive_envelope(self, kind: str, payload: dict[str, Any],
                          headers: dict[str, str | Sequence[str]] | None = None) -> bool:
         """One Socket Mode envelope: True to acknowledge it now (queued, or of a type opsbot
-        ignores), False when the queue is full so that Slack redelivers it."""
+        ignores), False when the queue is full or the process is shutting down, so that
+        Slack redelivers it (to another connection)."""
+        if self.draining.is_set():
+            return False
         if kind not in ENVELOPE_TYPES:
             # bolt routes by payload alone: an envelope of another type could pass for one.
             log.info("ignored a Socket Mode envelope of type %r", kind)
@@ -417,7 +476,9 @@ class SlackService:
             hook = parse_webhook(body)
         except InputError as exc:
             return 400, json.dumps({"error": str(exc)})
-        if not self.readiness.report().ready:
+        if self.draining.is_set():
+            return 503, json.dumps({"error": DRAINING})  # Alertmanager retries a 5xx
+        if not self.readiness.report().passing("database"):
             # Accepted now, the delivery would fail on the database and be lost; refused, it
             # is retried by Alertmanager once the database is back.
             return 503, json.dumps({"error": "the database is unavailable; retry later"})

@@ -41,8 +41,15 @@ class EnvelopeHandler(SocketModeHandler):
             if self.service.receive_envelope(req.type, req.payload, build_headers(req)):
                 client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
+    def check_connected(self) -> None:
+        """For readiness: raises while the socket is down (the client reconnects itself)."""
+        if self._closing or not self.client.is_connected():
+            raise SlackUnavailableError("the Socket Mode connection to Slack is not open")
+
     def close(self) -> None:
         with self._taking:
+            if self._closing:
+                return
             self._closing = True
         super().close()
 

@@ -25,6 +25,7 @@ class OrderedWorkerPool:
         self.workers = workers
         self._max_queued = max_queued
         self._queues: dict[str, deque[Job]] = {}
+        self._running: set[str] = set()
         self._queued = 0
         self._idle = threading.Condition()
 
@@ -50,13 +51,17 @@ class OrderedWorkerPool:
 
     def _run_next(self, key: str) -> None:
         with self._idle:
-            job = self._queues[key][0]
+            queue = self._queues.get(key)
+            if not queue:
+                return  # abandoned at shutdown before it started
+            job = queue[0]
+            self._running.add(key)
         try:
             job()
         except Exception:
             log.exception("background job for %s failed", key)
         with self._idle:
-            queue = self._queues[key]
+            self._running.discard(key)
             queue.popleft()
             self._queued -= 1
             more = bool(queue)
@@ -72,5 +77,22 @@ class OrderedWorkerPool:
         with self._idle:
             return self._idle.wait_for(lambda: self._queued == 0, timeout)
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=True)
+    def abandon_queued(self) -> list[str]:
+        """Drop every job that has not started, for a shutdown that cannot wait for them;
+        returns the key of each job dropped. Running jobs are left to finish."""
+        dropped: list[str] = []
+        with self._idle:
+            for key, queue in list(self._queues.items()):
+                keep = 1 if key in self._running else 0
+                while len(queue) > keep:
+                    queue.pop()
+                    self._queued -= 1
+                    dropped.append(key)
+                if not queue:
+                    del self._queues[key]
+            self._idle.notify_all()
+        return dropped
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the workers; ``wait=False`` leaves jobs still running to a process exit."""
+        self._executor.shutdown(wait=wait, cancel_futures=not wait)

@@ -38,8 +38,10 @@ class Settings(BaseModel):
     ops_host: str = "0.0.0.0"
     ops_port: int = 8081
     # How long a server finishes the work it took after SIGTERM/SIGINT before handing the
-    # rest back and exiting; keep Kubernetes' terminationGracePeriodSeconds above it.
-    drain_seconds: float = 20.0
+    # rest back and exiting; keep Kubernetes' terminationGracePeriodSeconds above it. Longer
+    # than one post-action verification step (30 s, which a Kubernetes backend sleeps), so
+    # an action being verified ends recorded; an idle server exits at once whatever it is.
+    drain_seconds: float = 45.0
     env: dict[str, str] = {}  # the environment it was read from, for backend settings
     # `--as` in a shell is an unverified claim; against a real environment approvals come
     # from chat (Slack verifies who clicked) unless the operator trusts this shell.
@@ -96,7 +98,7 @@ class Settings(BaseModel):
             health_probe_seconds=_positive_seconds(env, "OPSBOT_HEALTH_PROBE_SECONDS", 5.0),
             ops_host=env.get("OPSBOT_OPS_HOST") or "0.0.0.0",
             ops_port=_port(env, "OPSBOT_OPS_PORT", 8081),
-            drain_seconds=_positive_seconds(env, "OPSBOT_DRAIN_SECONDS", 20.0),
+            drain_seconds=_positive_seconds(env, "OPSBOT_DRAIN_SECONDS", 45.0),
             env=dict(env),
             trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",
             audit_key_file=Path(env["OPSBOT_AUDIT_KEY_FILE"])

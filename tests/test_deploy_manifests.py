@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from test_slack_sigterm import CLOSE_SECONDS
 
 from assistant.config import Settings
+from assistant.executor import Executor
 from assistant.ops_server import LIVEZ, READYZ, health_routes
 from assistant.readiness import Readiness
 from assistant.storage.audit_key import KEY_SETTING as AUDIT_KEY_SETTING
@@ -133,6 +134,9 @@ def test_kubernetes_waits_for_the_drain_before_it_kills_a_pod(
     # The drain, then closing the runtime (the lease's stop, the database) with room to
     # spare, as measured by test_slack_sigterm.
     assert grace >= settings.drain_seconds + CLOSE_SECONDS
+    # A verification step under way at SIGTERM (the Kubernetes backend sleeps through it)
+    # ends inside the drain, so its action's claim ends recorded.
+    assert settings.drain_seconds > Executor.verify_interval_seconds
 
 
 def test_every_container_has_measured_requests_and_a_memory_limit(

@@ -125,7 +125,7 @@ def test_the_ops_port_and_drain_bound_come_from_the_environment() -> None:
     assert (settings.ops_host, settings.ops_port, settings.drain_seconds) == \
         ("127.0.0.1", 9464, 45.0)
     defaults = Settings.from_env({})
-    assert (defaults.ops_port, defaults.drain_seconds) == (8081, 20.0)
+    assert (defaults.ops_port, defaults.drain_seconds) == (8081, 45.0)
 
 
 @pytest.mark.parametrize(("name", "value"), [("OPSBOT_OPS_PORT", "http"),

@@ -53,8 +53,12 @@ class ReadinessReport:
 
 
 class Readiness:
-    def __init__(self, checks: Mapping[str, Check], interval_seconds: float) -> None:
+    def __init__(self, checks: Mapping[str, Check], interval_seconds: float,
+                 redact: Callable[[str], str] = str) -> None:
         self._checks = dict(checks)
+        # Reasons are served to whoever reaches the probe port: an error quoting a URL or a
+        # connection string goes through the redactor first.
+        self._redact = redact
         self.interval_seconds = interval_seconds
         self._report = ReadinessReport()
         self._lock = threading.Lock()
@@ -94,7 +98,7 @@ class Readiness:
             try:
                 check()
             except Exception as exc:  # any failure means not ready; the reason is reported
-                failing[name] = str(exc) or type(exc).__name__
+                failing[name] = self._redact(str(exc) or type(exc).__name__)
         report = ReadinessReport(failing, time.monotonic())
         with self._lock:
             was, self._report = self._report, report

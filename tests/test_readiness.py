@@ -29,3 +29,14 @@ def test_a_failing_check_makes_it_unready_with_the_reason_until_it_passes_again(
     readiness.probe()
     assert readiness.report().ready
     assert json.loads(readiness.report().to_json()) == {"status": "ok"}
+
+
+def test_a_failure_reason_is_redacted_before_any_probe_can_read_it() -> None:
+    def database() -> None:
+        raise DatabaseUnavailableError("cannot connect to postgresql://opsbot:Tr0ub4dor@db/ops")
+
+    readiness = Readiness({"database": database}, 60,
+                          redact=lambda text: text.replace("Tr0ub4dor", "[REDACTED]"))
+    readiness.probe()
+    assert readiness.report().failing == {
+        "database": "cannot connect to postgresql://opsbot:[REDACTED]@db/ops"}

@@ -144,7 +144,7 @@ class SlackService:
             {"database": lambda: rt.store.ping(DATABASE_PROBE_SECONDS),
              "policy": lambda: _policy_loaded(rt.policies),
              "index": lambda: _index_open(rt.index)},
-            rt.settings.health_probe_seconds).start()
+            rt.settings.health_probe_seconds, rt.redact).start()
         self.draining = threading.Event()
         self._unsubscribe = rt.heartbeat.subscribe(self._on_claim_ended)
         for ended in rt.ended_at_start:

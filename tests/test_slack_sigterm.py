@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -127,3 +128,10 @@ def test_sigterm_mid_question_posts_the_answer_and_exits_within_the_drain_bound(
                if c.args.get("channel") == CHANNEL and c.args.get("text") != LOOKING]
     assert answers, "the placeholder was never replaced with the answer"
     assert len([m for m in thread if buttons(m)]) == 1  # the proposal's card was posted too
+    with sqlite3.connect(tmp_path / "opsbot.db") as db:
+        # The lease is given up on the way out: other replicas need not wait a minute for it
+        # to run out, and nothing of this process is left claimed.
+        assert db.execute("SELECT count(*) FROM executors WHERE stopped_at IS NULL")\
+            .fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM proposals WHERE status = 'executing'")\
+            .fetchone() == (0,)

@@ -253,10 +253,12 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         rt.store.proposals.save(proposal, status=status,
                                 service=facts.blast_radius.service,
                                 resource_key=resource_key(rt.backend.environment, call))
-        audit("proposal", actor.user_id, thread, proposal.model_dump(mode="json"))
-        audit("decision", actor.user_id, thread, {
-            "proposal_id": proposal.id, "stage": "proposal",
-            **decision.model_dump(mode="json")})
+        # A proposal and its decision are recorded together: neither is ever on record alone.
+        with rt.store.audit.batch():
+            audit("proposal", actor.user_id, thread, proposal.model_dump(mode="json"))
+            audit("decision", actor.user_id, thread, {
+                "proposal_id": proposal.id, "stage": "proposal",
+                **decision.model_dump(mode="json")})
         return proposal
 
     def policy(state: ThreadState) -> dict[str, Any]:

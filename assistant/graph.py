@@ -94,7 +94,7 @@ def chart_messages(observations: Sequence[Observation], action_at: str | None = 
 
 def build_graph(rt: Runtime, checkpointer: Any) -> Any:
     def audit(kind: str, actor: str | None, thread: str, payload: dict[str, Any]) -> None:
-        rt.store.audit.append(kind, actor=actor, thread=thread, payload=payload)
+        rt.store.audit.record(kind, actor=actor, thread=thread, payload=payload)
 
     def intake(state: ThreadState) -> dict[str, Any]:
         actor = Actor.model_validate(state["actor"])
@@ -180,7 +180,10 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         linking = Linking.model_validate(state["plan"]["linking"])  # type: ignore[index]
         inventory = rt.backend.inventory()
         run = OncePerQuestion(run_read_only_for(actor, thread))
-        diagnosis = diagnose(linking.entities, inventory, rt.backend.now(), run)
+        # The sweep only reads and nothing leaves the process during it: its tool calls
+        # are recorded in one transaction instead of one each.
+        with rt.store.audit.batch():
+            diagnosis = diagnose(linking.entities, inventory, rt.backend.now(), run)
         request = PlanRequest(
             question=question,
             linking=linking,
@@ -250,10 +253,12 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         rt.store.proposals.save(proposal, status=status,
                                 service=facts.blast_radius.service,
                                 resource_key=resource_key(rt.backend.environment, call))
-        audit("proposal", actor.user_id, thread, proposal.model_dump(mode="json"))
-        audit("decision", actor.user_id, thread, {
-            "proposal_id": proposal.id, "stage": "proposal",
-            **decision.model_dump(mode="json")})
+        # A proposal and its decision are recorded together: neither is ever on record alone.
+        with rt.store.audit.batch():
+            audit("proposal", actor.user_id, thread, proposal.model_dump(mode="json"))
+            audit("decision", actor.user_id, thread, {
+                "proposal_id": proposal.id, "stage": "proposal",
+                **decision.model_dump(mode="json")})
         return proposal
 
     def policy(state: ThreadState) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from assistant.redaction import hsengine, longline
 from assistant.redaction.blockscalar import ANCHORS as SCALAR_ANCHORS
 from assistant.redaction.blockscalar import TRIGGERS as SCALAR_TRIGGERS
 from assistant.redaction.blockscalar import BlockScalarTracker
+from assistant.redaction.clean import CleanTexts
 from assistant.redaction.commands import CommandLineDetector
 from assistant.redaction.config import RedactionConfig
 from assistant.redaction.detector import Detector, Finding, RegexDetector
@@ -64,9 +65,9 @@ class Redactor:
     """Replaces secrets with ``[REDACTED:<kind>#<4 hex>]`` placeholders.
 
     Pure and thread-safe: no I/O of its own (streams are passed in) and no state between
-    calls. ``key`` keys the placeholder hash: the same secret gets the same suffix under the
-    same key, so pass one key per incident to correlate; by default every Redactor draws a
-    random key.
+    calls but a memo of short texts found clean (which holds no secret). ``key`` keys the
+    placeholder hash: the same secret gets the same suffix under the same key, so pass one
+    key per incident to correlate; by default every Redactor draws a random key.
 
     ``engine`` picks the prefilter: "hyperscan" (needs the ``hyperscan`` package, see
     :mod:`assistant.redaction.hsengine`), "python", or by default hyperscan when it is
@@ -80,6 +81,7 @@ class Redactor:
         engine: Engine | None = None,
     ) -> None:
         config = config or RedactionConfig()
+        self._clean = CleanTexts()
         self._placeholders = Placeholders(secrets.token_bytes(32) if key is None else key)
         self._allow = AllowList(
             (a.literal for a in config.allow if a.literal is not None),
@@ -123,12 +125,15 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """``text`` with every secret replaced; redacting redacted text changes nothing."""
-        if not text:
+        if not text or text in self._clean:
             return text
         session = _Session(self)
         if len(text) <= _SHORT and "\n" not in text:
             # Chat messages, names and values: one line, checked without a block scan.
-            return "".join(session.feed(text) + session.finish())
+            redacted = "".join(session.feed(text) + session.finish())
+            if redacted == text:
+                self._clean.remember(text)
+            return redacted
         return session.block(text) + "".join(session.finish())
 
     def redact_lines(self, lines: Iterable[str]) -> Iterator[str]:

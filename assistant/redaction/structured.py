@@ -24,6 +24,7 @@ from assistant.redaction.manifest import KIND as MANIFEST_KIND
 from assistant.redaction.placeholder import PLACEHOLDER_RE
 
 _SAFE_SCALARS = (bool, int, float, Decimal, datetime, date, time, timedelta, UUID, type(None))
+_NUMBERS = frozenset({int, float})
 
 
 def redact_structured(
@@ -44,6 +45,12 @@ class _Walker:
 
     def walk(self, value: Any, secret_kind: str | None) -> Any:
         """``secret_kind`` is set when an enclosing field name marks everything below as secret."""
+        # The common exact types first: a tool's output holds thousands of them.
+        exact = type(value)
+        if exact is str:
+            return self._string(value, secret_kind)
+        if value is None or exact is bool or (exact in _NUMBERS and secret_kind is None):
+            return value
         if isinstance(value, BaseModel):
             value = value.model_dump(mode="json")
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TextIO
@@ -36,6 +39,16 @@ _COLUMNS = "seq, time, kind, actor, thread, payload, prev_hash, hash"
 # What verify() needs to exist before it reads anything: a dropped table or column is
 # tampering to report, not a crash.
 _REQUIRED = {"audit_events": (*_COLUMNS.split(", "), "seal"), "audit_head": ("seq", "hash", "seal")}
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """An event redacted and ready to chain: everything but its place in the chain."""
+
+    kind: str
+    actor: str | None
+    thread: str | None
+    payload_text: str  # canonical JSON
 
 
 class AuditKind(StrEnum):
@@ -69,6 +82,7 @@ class AuditLog:
     def __init__(self, db: Database, redact: Redact, clock: Callable[[], datetime],
                  key: AuditKey | None = None) -> None:
         self._db = db
+        self._batch = threading.local()
         self._redact = redact
         self._clock = clock
         self._key = key
@@ -82,46 +96,95 @@ class AuditLog:
         thread: str | None,
         payload: dict[str, Any],
     ) -> AuditEvent:
-        """Redact, then seal and store one event as the new end of the chain.
+        """Redact, then seal and store one event as the new end of the chain, now (even
+        inside a batch).
 
         The payload may hold pydantic models, datetimes and enums; it is stored as JSON.
         """
+        return self._write([self._entry(kind, actor, thread, payload)])[0]
+
+    def record(
+        self,
+        kind: str,
+        *,
+        actor: str | None,
+        thread: str | None,
+        payload: dict[str, Any],
+    ) -> None:
+        """Like append(), but inside this thread's batch() the event joins the batch."""
+        entry = self._entry(kind, actor, thread, payload)
+        pending: list[_Entry] | None = getattr(self._batch, "entries", None)
+        if pending is None:
+            self._write([entry])
+        else:
+            pending.append(entry)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Events record()ed by this thread inside the block are stored together when it
+        ends, however it ends: one transaction and one disk sync for a run of reads.
+
+        Each event is still redacted when recorded and chained and sealed on its own;
+        their times are when the batch is stored. Keep a batch to work that has no effect
+        outside the process (reads), so nothing derived from it is seen before its record
+        is. A batch inside a batch joins it.
+        """
+        if getattr(self._batch, "entries", None) is not None:
+            yield
+            return
+        self._batch.entries = []
+        try:
+            yield
+        finally:
+            entries, self._batch.entries = self._batch.entries, None
+            if entries:
+                self._write(entries)
+
+    def _entry(self, kind: str, actor: str | None, thread: str | None,
+               payload: dict[str, Any]) -> _Entry:
         if not _KIND.match(kind):
             raise ValueError(f"audit kind {kind!r} must be a lower-case word such as 'proposal'")
         # Redaction comes first: nothing unredacted is hashed, stored or returned.
-        stored_payload = self._redacted_payload(payload)
-        stored_actor = self._redact_text(actor)
-        stored_thread = self._redact_text(thread)
-        payload_text = canonical_json(stored_payload)
+        payload_text = canonical_json(self._redacted_payload(payload))
+        return _Entry(kind, self._redact_text(actor), self._redact_text(thread), payload_text)
+
+    def _write(self, entries: Sequence[_Entry]) -> list[AuditEvent]:
+        """Chain, seal and store ``entries`` in order in one transaction."""
+        events: list[AuditEvent] = []
+        key = self._key
         with self._db.write() as tx:
             head = _read_head(tx, self._lock_head)
             if head is None:
                 raise RuntimeError("audit_head row is missing: the schema was tampered with")
             self._check_head_before_append(tx, head)
-            fields: dict[str, Any] = {
-                "seq": head.seq + 1,
-                # Taken under the lock so that times never go backwards along seq.
-                "time": self._clock(),
-                "kind": kind,
-                "actor": stored_actor,
-                "thread": stored_thread,
-                "payload": json.loads(payload_text),
-            }
-            event = AuditEvent(
-                **fields, prev_hash=head.hash, hash=event_hash(head.hash, **fields)
-            )
-            key = self._key
-            tx.execute(
-                f"INSERT INTO audit_events ({_COLUMNS}, seal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event.seq, db_time(event.time), event.kind, event.actor, event.thread,
-                 payload_text, event.prev_hash, event.hash,
-                 key.seal_event(event.hash) if key else None),
-            )
+            seq, prev_hash = head.seq, head.hash
+            for entry in entries:
+                seq += 1
+                fields: dict[str, Any] = {
+                    "seq": seq,
+                    # Taken under the lock so that times never go backwards along seq.
+                    "time": self._clock(),
+                    "kind": entry.kind,
+                    "actor": entry.actor,
+                    "thread": entry.thread,
+                    "payload": json.loads(entry.payload_text),
+                }
+                event = AuditEvent(**fields, prev_hash=prev_hash,
+                                   hash=event_hash(prev_hash, **fields))
+                tx.execute(
+                    f"INSERT INTO audit_events ({_COLUMNS}, seal) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (event.seq, db_time(event.time), event.kind, event.actor, event.thread,
+                     entry.payload_text, event.prev_hash, event.hash,
+                     key.seal_event(event.hash) if key else None),
+                )
+                events.append(event)
+                prev_hash = event.hash
             tx.execute(
                 "UPDATE audit_head SET seq = ?, hash = ?, seal = ? WHERE id = 1",
-                (event.seq, event.hash, key.seal_head(event.seq, event.hash) if key else None),
+                (seq, prev_hash, key.seal_head(seq, prev_hash) if key else None),
             )
-        return event
+        return events
 
     def check_writable(self) -> None:
         """Raise StorageError now, not at the first event, if append() would refuse: a

@@ -32,6 +32,17 @@ def open_checkpointer(
     url = parse_db_url(db_url)
     if url.dialect is Dialect.SQLITE:
         conn = connect_sqlite(url.target, wait_seconds)
+        # SqliteSaver commits once per put and per put_writes; on an autocommit connection
+        # every row of put_writes would be a transaction, and a disk sync, of its own.
+        conn.isolation_level = "IMMEDIATE"
+        # A checkpoint need not reach the disk before the next write does. In WAL mode
+        # commits stay in order, and the store syncs every write that precedes an effect
+        # (an audit event, a proposal, an approval, a claim), taking the checkpoints
+        # written before it along. So power loss can only cost a run's last checkpoints,
+        # which a killed process can cost too (LangGraph writes them in the background):
+        # the thread resumes from an earlier checkpoint, and a claim keeps any action
+        # from running twice.
+        conn.execute("PRAGMA synchronous=NORMAL")
         try:
             saver = SqliteSaver(conn)
             saver.setup()

@@ -1,0 +1,47 @@
+"""The redactor remembers short texts it found clean, never a text that held a secret, and
+answers the same with the memo as without it."""
+
+from __future__ import annotations
+
+from assistant.redaction import RedactionConfig, Redactor
+from assistant.redaction.clean import MAX_TEXT, CleanTexts
+
+TEXTS = [
+    "shop/checkout-6f7c9-x2k4q",
+    "password=Tr0ub4dor&3xyz",
+    "2026-12-07T18:00:00Z",
+    "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXZhbHVl",
+    "error rate 4.2% since revision 41",
+]
+
+
+def test_repeated_texts_redact_the_same_and_only_clean_ones_are_remembered() -> None:
+    warm = Redactor(key=b"k" * 32)
+    first = [warm.redact(t) for t in TEXTS]
+    again = [warm.redact(t) for t in TEXTS]
+    cold = [Redactor(key=b"k" * 32).redact(t) for t in TEXTS]
+    assert first == again == cold
+    remembered = {t for t in TEXTS if t in warm._clean}
+    assert remembered == {t for t, out in zip(TEXTS, first, strict=True) if out == t}
+    assert "password=Tr0ub4dor&3xyz" not in remembered
+    assert "shop/checkout-6f7c9-x2k4q" in remembered
+
+
+def test_an_allowed_value_is_remembered_only_by_the_redactor_that_allows_it() -> None:
+    allowing = Redactor(RedactionConfig.model_validate(
+        {"allow": [{"literal": "Tr0ub4dor&3xyz"}]}))
+    strict = Redactor()
+    text = "password=Tr0ub4dor&3xyz"
+    assert allowing.redact(text) == text
+    assert strict.redact(text) != text
+    assert text not in strict._clean
+
+
+def test_the_memo_is_bounded_oldest_out_and_skips_long_texts() -> None:
+    memo = CleanTexts(max_entries=3)
+    for text in ("a", "b", "c", "d"):
+        memo.remember(text)
+    assert len(memo) == 3
+    assert "a" not in memo and all(t in memo for t in ("b", "c", "d"))
+    memo.remember("x" * (MAX_TEXT + 1))
+    assert "x" * (MAX_TEXT + 1) not in memo

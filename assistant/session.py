@@ -5,6 +5,7 @@ It drives the checkpointed graph; every text it returns has passed the redactor.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -15,7 +16,10 @@ from assistant.graph import build_graph
 from assistant.models import Actor, Proposal, ProposalStatus
 from assistant.policy import roles_of
 from assistant.runtime import Runtime
+from assistant.telemetry.correlation import handling
 from tools.backend import ToolFailure
+
+log = logging.getLogger(__name__)
 
 
 class OutMessage(BaseModel):
@@ -84,17 +88,33 @@ class Session:
 
     def ask(self, thread_id: str, actor: Actor, question: str,
             alert: dict[str, str] | None = None) -> Turn:
-        # Redacted before it enters graph state: checkpoints are stored, so they are egress.
-        return self._run(thread_id, {
-            "thread_id": thread_id,
-            # NUL cannot be stored in PostgreSQL text and never means anything in a question.
-            "question": self.rt.redact(question.replace("\x00", "")),
-            "actor": actor.model_dump(mode="json"),
-            "alert": self.rt.redact_value(alert or {}),
-        })
+        """Answer a question; its log lines and audit events share one correlation id."""
+        with handling(thread_id=thread_id):
+            started = time.perf_counter()
+            outcome = "error"
+            try:
+                # Redacted before it enters graph state: checkpoints are stored, so egress.
+                turn = self._run(thread_id, {
+                    "thread_id": thread_id,
+                    # NUL cannot be stored in PostgreSQL text and never means anything here.
+                    "question": self.rt.redact(question.replace("\x00", "")),
+                    "actor": actor.model_dump(mode="json"),
+                    "alert": self.rt.redact_value(alert or {}),
+                })
+                outcome = "failed" if any(m.kind == "failure" for m in turn.messages) \
+                    else "answered"
+                return turn
+            finally:
+                seconds = time.perf_counter() - started
+                log.info("question of %s %s in %.0f ms", actor.user_id, outcome,
+                         seconds * 1000)
 
     def respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool) -> Turn:
         """A Confirm or Deny click. Policy decides whether this actor's click counts."""
+        with handling(thread_id=thread_id, proposal_id=proposal_id):
+            return self._respond(thread_id, proposal_id, actor, approve)
+
+    def _respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool) -> Turn:
         snap = self.graph.get_state(self._config(thread_id))
         click = {"proposal_id": proposal_id, "actor": actor.model_dump(mode="json"),
                  "approve": approve}

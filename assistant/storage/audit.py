@@ -27,10 +27,12 @@ from assistant.storage.chain import (
 from assistant.storage.database import Database, Dialect, Transaction
 from assistant.storage.errors import StorageError
 from assistant.storage.timestamps import db_time, parse_db_time
+from assistant.telemetry.correlation import correlation_id
 
 Redact = Callable[[Any], Any]
 
 _PAGE = 1000
+CORRELATION_FIELD = "correlation_id"
 _KIND = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _COLUMNS = "seq, time, kind, actor, thread, payload, prev_hash, hash"
 # What verify() needs to exist before it reads anything: a dropped table or column is
@@ -85,9 +87,14 @@ class AuditLog:
         """Redact, then seal and store one event as the new end of the chain.
 
         The payload may hold pydantic models, datetimes and enums; it is stored as JSON.
+        While a question or click is being handled, its correlation id is added to the
+        payload as ``correlation_id``, the id its log lines carry.
         """
         if not _KIND.match(kind):
             raise ValueError(f"audit kind {kind!r} must be a lower-case word such as 'proposal'")
+        cid = correlation_id()
+        if cid is not None and CORRELATION_FIELD not in payload:
+            payload = {**payload, CORRELATION_FIELD: cid}
         # Redaction comes first: nothing unredacted is hashed, stored or returned.
         stored_payload = self._redacted_payload(payload)
         stored_actor = self._redact_text(actor)

@@ -45,6 +45,9 @@ class Settings(BaseModel):
     # Log lines: level name, and json | text | auto (text on a terminal, else JSON lines).
     log_level: str = "WARNING"
     log_format: LogFormat = "auto"
+    # Where a server exposes /metrics for Prometheus; no port: not served.
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int | None = None
 
     def check_cli_approval(self) -> None:
         """`--as` names a user nobody verifies: fine for the sandbox in a local file, not
@@ -98,6 +101,8 @@ class Settings(BaseModel):
             if env.get("OPSBOT_AUDIT_KEY_FILE") else None,
             log_level=_choice(env, "OPSBOT_LOG_LEVEL", LEVELS, "WARNING", upper=True),
             log_format=_choice(env, "OPSBOT_LOG_FORMAT", ("json", "text", "auto"), "auto"),
+            metrics_host=env.get("OPSBOT_METRICS_HOST", "0.0.0.0"),
+            metrics_port=_port(env, "OPSBOT_METRICS_PORT"),
         )
 
 
@@ -108,6 +113,15 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default
     if value not in allowed:
         raise InputError(f"must be one of {', '.join(allowed)}, got {raw!r}", field=name)
     return value
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise InputError(f"must be a TCP port number (0-65535), got {raw!r}", field=name)
+    return int(raw)
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

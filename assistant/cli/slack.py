@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import threading
+from contextlib import ExitStack
 
 from assistant.cli.core import DEFAULT_SCENARIO_ENV, _scenario
 from assistant.config import Settings
@@ -17,6 +18,8 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     from assistant.slack.server import serve
     from assistant.slack.service import SlackService
     from assistant.slack.settings import SlackSettings
+    from assistant.telemetry.http import RouteServer
+    from assistant.telemetry.metrics import METRICS_PATH
 
     scenario = _scenario(args)
     env = dict(os.environ)
@@ -29,16 +32,21 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         print(f"opsbot: {text}", file=sys.stderr, flush=True)
 
-    with open_runtime(Settings.from_env(), scenario) as rt:
+    settings = Settings.from_env()
+    with open_runtime(settings, scenario) as rt, ExitStack() as running:
         for notice in rt.interrupted:
             say(notice)
         service = SlackService(Session(rt), slack)
+        running.callback(service.close)
+        if settings.metrics_port is not None:
+            metrics = RouteServer(settings.metrics_host, settings.metrics_port,
+                                  rt.metrics.route).start()
+            running.callback(metrics.stop)
+            say(f"metrics on http://{settings.metrics_host}:{metrics.port}{METRICS_PATH}")
         try:
             serve(service, threading.Event(), say)
         except KeyboardInterrupt:
             say("stopping: finishing the work already queued")
-        finally:
-            service.close()
     return 0
 
 
@@ -50,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Bot token from SLACK_BOT_TOKEN; Socket Mode with SLACK_APP_TOKEN, HTTP "
                     "mode (/slack/events) with SLACK_SIGNING_SECRET. OPSBOT_SLACK_CHANNEL "
                     "and OPSBOT_SLACK_ALERT_AS turn on the Alertmanager receiver "
-                    "(/alertmanager).")
+                    "(/alertmanager). OPSBOT_METRICS_PORT serves Prometheus metrics "
+                    "(/metrics) on OPSBOT_METRICS_HOST (default 0.0.0.0).")
     p.add_argument("--scenario", help="sandbox scenario name under evals/scenarios/ or a path "
                                       f"(default: ${DEFAULT_SCENARIO_ENV})")
     p.add_argument("--mode", choices=("socket", "http"),

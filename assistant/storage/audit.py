@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -28,6 +29,8 @@ from assistant.storage.database import Database, Dialect, Transaction
 from assistant.storage.errors import StorageError
 from assistant.storage.timestamps import db_time, parse_db_time
 from assistant.telemetry.correlation import correlation_id
+
+log = logging.getLogger(__name__)
 
 Redact = Callable[[Any], Any]
 
@@ -75,6 +78,7 @@ class AuditLog:
         self._clock = clock
         self._key = key
         self._lock_head = " FOR UPDATE" if db.dialect is Dialect.POSTGRES else ""
+        self._observers: list[Callable[[AuditEvent], None]] = []
 
     def append(
         self,
@@ -128,7 +132,18 @@ class AuditLog:
                 "UPDATE audit_head SET seq = ?, hash = ?, seal = ? WHERE id = 1",
                 (event.seq, event.hash, key.seal_head(event.seq, event.hash) if key else None),
             )
+        for observer in self._observers:
+            try:
+                observer(event)
+            except Exception:
+                # Telemetry must never undo or fail what the log has already recorded.
+                log.warning("audit observer %r failed on event %d", observer, event.seq,
+                            exc_info=True)
         return event
+
+    def subscribe(self, observer: Callable[[AuditEvent], None]) -> None:
+        """Call ``observer`` with each event this process appends, once it is stored."""
+        self._observers.append(observer)
 
     def check_writable(self) -> None:
         """Raise StorageError now, not at the first event, if append() would refuse: a

@@ -7,13 +7,17 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from slack_standin import SIGNING_SECRET, SlackStandin, slack_service
 
+from assistant.config import Settings
+from assistant.errors import InputError
 from assistant.models import Actor
 from assistant.planning.entities import LinkedEntities
 from assistant.planning.offline import Plan
 from assistant.slack.service import SlackService
+from assistant.telemetry.http import RouteServer
 from assistant.telemetry.metrics import Metrics
 from assistant.telemetry.planner_metrics import MeteredPlanner
 
@@ -159,3 +163,24 @@ def test_queue_depth_is_read_at_scrape_time(service) -> None:
     release.set()
     assert svc.pool.wait_idle(30)
     assert value(m, "opsbot_queue_depth", queue="slack-work") == 0
+
+
+def test_the_metrics_port_setting_is_checked_naming_the_variable() -> None:
+    assert Settings.from_env({}).metrics_port is None
+    assert Settings.from_env({"OPSBOT_METRICS_PORT": "9464"}).metrics_port == 9464
+    for bad in ("metrics", "-1", "70000"):
+        with pytest.raises(InputError, match="OPSBOT_METRICS_PORT"):
+            Settings.from_env({"OPSBOT_METRICS_PORT": bad})
+
+
+def test_the_metrics_listener_serves_the_route_over_http() -> None:
+    metrics = Metrics()
+    metrics.questions.inc(3)
+    server = RouteServer("127.0.0.1", 0, metrics.route).start()
+    try:
+        scraped = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5)
+        missing = httpx.get(f"http://127.0.0.1:{server.port}/admin", timeout=5)
+    finally:
+        server.stop()
+    assert scraped.status_code == 200 and "opsbot_questions_total 3.0" in scraped.text
+    assert missing.status_code == 404

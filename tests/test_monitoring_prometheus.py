@@ -211,6 +211,9 @@ def test_prometheus_scrapes_opsbot_and_every_rule_and_panel_has_data(
         assert number("opsbot:audited_actions:ratio1h") == 1.0
         assert number("opsbot:command_latency_seconds:p95_rate5m") > 0
         assert number("opsbot:unauthorized_attempts:rate1h") > 0
-    logged = [json.loads(line) for line in bot.log.read_text().splitlines()
-              if line.startswith("{")]
+    # OPSBOT_LOG_FORMAT=json: every line opsbot wrote is a JSON object, the start-up
+    # notices included, and a question's lines carry its thread and correlation ids.
+    logged = [json.loads(line) for line in bot.log.read_text().splitlines()]
+    assert any(str(line["message"]).startswith("metrics on http://127.0.0.1:")
+               for line in logged)
     assert any(line.get("correlation_id") and line.get("thread_id") for line in logged)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
-import sys
 import threading
 from contextlib import ExitStack
 
 from assistant.cli.core import DEFAULT_SCENARIO_ENV, _scenario
 from assistant.config import Settings
+
+_serve_log = logging.getLogger("opsbot.serve")
+_serve_log.setLevel(logging.INFO)
 
 
 def cmd_serve_slack(args: argparse.Namespace) -> int:
@@ -30,7 +33,9 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     slack = SlackSettings.from_env(env, mode=args.mode)
 
     def say(text: str) -> None:
-        print(f"opsbot: {text}", file=sys.stderr, flush=True)
+        # Through logging, so a JSON log stream stays JSON (and redacted) from its first
+        # line; INFO whatever OPSBOT_LOG_LEVEL says, as whoever starts a server wants these.
+        _serve_log.info("%s", text)
 
     settings = Settings.from_env()
     with open_runtime(settings, scenario) as rt, ExitStack() as running:

@@ -184,3 +184,29 @@ def test_the_metrics_listener_serves_the_route_over_http() -> None:
         server.stop()
     assert scraped.status_code == 200 and "opsbot_questions_total 3.0" in scraped.text
     assert missing.status_code == 404
+
+
+def test_a_runtime_counts_its_llm_planner_s_calls_and_its_fallback(
+        engine_settings, runbook_index) -> None:
+    from llm_server import TEST_API_KEY, Fail, Reply, scripted_llm_server
+    from pydantic import SecretStr
+
+    from assistant.planning.llm import LLMSettings, build_llm_planner
+    from assistant.redaction import Redactor
+    from assistant.runtime import open_runtime
+    from assistant.session import Session
+
+    answered = Reply(content="checkout's revision 42 crashes; roll it back.")
+    down = (Fail(status=503),) * 6
+    with scripted_llm_server(answered, *down) as llm:
+        settings = LLMSettings(model="m", base_url=llm.base_url, api_key=SecretStr(TEST_API_KEY),
+                               attempts=1)
+        planner = build_llm_planner(settings, Redactor().redact, sleep=lambda _: None)
+        with open_runtime(engine_settings, "checkout-bad-deploy", persist_sandbox=False,
+                          index=runbook_index, planner=planner) as rt:
+            Session(rt).ask("cli:llm-1", Actor(user_id="U02BOB"), CRASHLOOP_QUESTION)
+            Session(rt).ask("cli:llm-2", Actor(user_id="U02BOB"), CRASHLOOP_QUESTION)
+            m = rt.metrics
+    assert value(m, "opsbot_llm_calls_total") == 1
+    assert value(m, "opsbot_llm_tokens_total", kind="prompt") > 0
+    assert value(m, "opsbot_llm_fallbacks_total") == 1

@@ -6,10 +6,12 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from assistant.errors import InputError
+from assistant.telemetry.logs import LEVELS, LogFormat
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +51,9 @@ class Settings(BaseModel):
     # The key that seals the audit log, mounted from outside the database (a Kubernetes
     # Secret); None: a key generated once under home (assistant/storage/audit_key.py).
     audit_key_file: Path | None = None
+    # Log lines: level name, and json | text | auto (text on a terminal, else JSON lines).
+    log_level: str = "WARNING"
+    log_format: LogFormat = "auto"
 
     def check_cli_approval(self) -> None:
         """`--as` names a user nobody verifies: fine for the sandbox in a local file, not
@@ -103,13 +108,17 @@ class Settings(BaseModel):
             trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",
             audit_key_file=Path(env["OPSBOT_AUDIT_KEY_FILE"])
             if env.get("OPSBOT_AUDIT_KEY_FILE") else None,
+            log_level=_choice(env, "OPSBOT_LOG_LEVEL", LEVELS, "WARNING", upper=True),
+            log_format=_choice(env, "OPSBOT_LOG_FORMAT", ("json", "text", "auto"), "auto"),
         )
 
 
-def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = env.get(name, default)
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str, *,
+            upper: bool = False) -> Any:
+    raw = env.get(name, default)
+    value = raw.strip().upper() if upper else raw
     if value not in allowed:
-        raise InputError(f"must be one of {', '.join(allowed)}, got {value!r}", field=name)
+        raise InputError(f"must be one of {', '.join(allowed)}, got {raw!r}", field=name)
     return value
 
 

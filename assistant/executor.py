@@ -34,6 +34,7 @@ from assistant.models import (
     ExecutionResult,
     ExecutionStatus,
     Outcome,
+    Proposal,
     ProposalStatus,
     ToolCall,
     Verification,
@@ -54,10 +55,17 @@ logger = logging.getLogger(__name__)
 REMEMBERED_RUNS = 256
 
 
-def audit_execution(audit: AuditLog, thread: str, result: ExecutionResult) -> None:
+def _action_of(proposal: Proposal) -> dict[str, Any]:
+    """What an execution event says of the action besides its result, so a reader (the
+    metrics, a SIEM) needs no join with the proposal event."""
+    return {"tool": proposal.call.tool, "runbook_id": proposal.runbook_id}
+
+
+def audit_execution(audit: AuditLog, proposal: Proposal, result: ExecutionResult) -> None:
     """The audit events of a run's result: its execution, and its verification if any."""
+    thread = proposal.thread_id
     audit.append("execution", actor=result.executed_by, thread=thread,
-                 payload=result.model_dump(mode="json"))
+                 payload={**result.model_dump(mode="json"), **_action_of(proposal)})
     if result.verification is not None:
         audit.append("verification", actor=result.executed_by, thread=thread, payload={
             "proposal_id": result.proposal_id, **result.verification.model_dump(mode="json"),
@@ -119,11 +127,12 @@ class Executor:
     def _audit(self, kind: str, actor: str | None, thread: str, payload: dict[str, Any]) -> None:
         self.store.audit.append(kind, actor=actor, thread=thread, payload=payload)
 
-    def _refuse(self, proposal_id: str, thread: str, why: str) -> ExecutionResult:
+    def _refuse(self, proposal: Proposal, why: str) -> ExecutionResult:
         result = ExecutionResult(
-            proposal_id=proposal_id, status=ExecutionStatus.REFUSED, output=self.redact(why)
+            proposal_id=proposal.id, status=ExecutionStatus.REFUSED, output=self.redact(why)
         )
-        self._audit("execution", None, thread, result.model_dump(mode="json"))
+        self._audit("execution", None, proposal.thread_id,
+                    {**result.model_dump(mode="json"), **_action_of(proposal)})
         return result
 
     def execute(self, proposal_id: str) -> ExecutionResult:
@@ -137,17 +146,16 @@ class Executor:
             # A database shared by mistake (a sandbox pointed at production's OPSBOT_DB)
             # must not run a production approval against the wrong world, or vice versa.
             return self._refuse(
-                proposal_id, thread,
-                f"{proposal_id} was proposed for {environment}; this opsbot acts on "
+                proposal, f"{proposal_id} was proposed for {environment}; this opsbot acts on "
                 f"{self.backend.environment}")
         if proposal.call.args_hash != proposal.args_hash:
-            return self._refuse(proposal_id, thread, "arguments changed since the proposal")
+            return self._refuse(proposal, "arguments changed since the proposal")
         valid = [
             a for a in stored.approvals if a.approved and a.args_hash == proposal.args_hash
         ]
         if len(valid) < max(1, proposal.decision.approvals_required):
             return self._refuse(
-                proposal_id, thread,
+                proposal,
                 f"{len(valid)} valid approval(s), {proposal.decision.approvals_required} needed",
             )
         ttl = proposal.decision.ttl_seconds
@@ -157,8 +165,7 @@ class Executor:
             self.store.proposals.set_status(
                 proposal_id, ProposalStatus.EXPIRED, expected=ProposalStatus.APPROVED)
             return self._refuse(
-                proposal_id, thread,
-                f"the approval from {approved_at:%Y-%m-%d %H:%M} UTC expired after "
+                proposal, f"the approval from {approved_at:%Y-%m-%d %H:%M} UTC expired after "
                 f"{ttl // 60} min without running; propose it again")
         facts = gather_facts(
             self.backend, self.store.proposals,
@@ -173,9 +180,7 @@ class Executor:
             self.store.proposals.set_status(
                 proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
             )
-            return self._refuse(
-                proposal_id, thread, f"policy no longer allows this: {recheck.explain()}"
-            )
+            return self._refuse(proposal, f"policy no longer allows this: {recheck.explain()}")
         # The policy may have changed since the clicks (files are reloaded while running):
         # only approvers who still qualify count, against what the policy requires now.
         counted = counted_approvers(self.policy, proposal, recheck, valid)
@@ -185,9 +190,8 @@ class Executor:
                 proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
             )
             return self._refuse(
-                proposal_id, thread,
-                f"{len(counted)} approval(s) still count under the current policy, {needed} "
-                "needed; propose it again")
+                proposal, f"{len(counted)} approval(s) still count under the current policy, "
+                f"{needed} needed; propose it again")
         claim = self.store.proposals.claim(proposal_id, self.executor_id, facts.now)
         if not claim.claimed:
             return self._already(self.store.proposals.get(proposal_id))
@@ -195,7 +199,7 @@ class Executor:
         # createdBy answers "who let this happen" without a trip to the audit log.
         approved_by = ", ".join(a.approver.user_id for a in sorted(valid, key=lambda a: a.at)
                                 if a.approver.user_id in counted)
-        return self._run_claimed(proposal_id, thread, proposal.call, approved_by)
+        return self._run_claimed(proposal, approved_by)
 
     def _already(self, stored: Any) -> ExecutionResult:
         if stored.result is not None:
@@ -256,8 +260,8 @@ class Executor:
                     f"{verdict.detail} (after {waited:.0f} s; watching stopped early: opsbot "
                     "was shutting down)")})
 
-    def _run_claimed(self, proposal_id: str, thread: str, call: ToolCall,
-                     approved_by: str) -> ExecutionResult:
+    def _run_claimed(self, proposal: Proposal, approved_by: str) -> ExecutionResult:
+        proposal_id, thread, call = proposal.id, proposal.thread_id, proposal.call
         spec = get_tool(call.tool)
         args = spec.validate_args(call.args)
         watch = spec.watched(args)
@@ -299,7 +303,7 @@ class Executor:
         try:
             with self.spool.kept(thread, result):
                 self.store.proposals.finish(proposal_id, result)
-                audit_execution(self.store.audit, thread, result)
+                audit_execution(self.store.audit, proposal, result)
         except Exception:
             # The claim stays executing under this live executor (the resource stays
             # clearly owned) until a heartbeat records the spooled result.

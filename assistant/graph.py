@@ -30,6 +30,7 @@ from assistant.models import (
     Proposal,
     ProposalStatus,
     Reason,
+    RefusalCause,
     RetrievalHit,
     ToolCall,
     Watch,
@@ -317,10 +318,11 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
                        "outbox": [message("failure", text, request.get("proposal_id"))]}
         return {"pending": pending, "outbox": notes, **outcome}
 
-    def refuse(actor: Actor, thread: str, pid: str, text: str) -> dict[str, Any]:
+    def refuse(actor: Actor, thread: str, pid: str, text: str,
+               cause: RefusalCause) -> dict[str, Any]:
         """A click that changes nothing: told to the clicker and recorded."""
         audit("denial", actor.user_id, thread, {
-            "proposal_id": pid, "refused_click": True, "reasons": text})
+            "proposal_id": pid, "refused_click": True, "cause": cause, "reasons": text})
         return {"to_execute": None, "outbox": [message("refusal", text, pid)]}
 
     def handle_click(request: dict[str, Any], pending: list[str]) -> dict[str, Any]:
@@ -332,18 +334,20 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         thread = proposal.thread_id
         if pid not in pending:
             return refuse(actor, thread, pid, f"Proposal {pid} is not awaiting confirmation "
-                                              f"in this thread (it is {stored.status.value}).")
+                                              f"in this thread (it is {stored.status.value}).",
+                          "not-pending")
         facts = gather_facts(rt.backend, rt.store.proposals,
                              rt.policy.rate_window(rt.backend.environment), proposal.call)
         check = check_approval(rt.policy, actor, proposal, facts, stored.approvals)
         if not approve:
             if actor.user_id != proposal.requester.user_id and not check.ok:
                 return refuse(actor, thread, pid, f"{actor.user_id} may not deny {pid}: "
-                                                  f"{_explain(check.reasons)}")
+                                                  f"{_explain(check.reasons)}", "not-permitted")
             if not rt.store.proposals.set_status(pid, ProposalStatus.DENIED,
                                                  expected=ProposalStatus.PENDING):
                 now = rt.store.proposals.get(pid).status.value
-                return refuse(actor, thread, pid, f"Too late to deny {pid}: it is {now}.")
+                return refuse(actor, thread, pid, f"Too late to deny {pid}: it is {now}.",
+                              "too-late")
             rt.store.proposals.add_approval(Approval(
                 proposal_id=pid, approver=actor, args_hash=proposal.args_hash, approved=False,
                 at=facts.now))
@@ -353,16 +357,18 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
                                                  f"{actor.user_id}.", pid)]}
         if not check.ok:
             return refuse(actor, thread, pid, f"{actor.user_id} cannot approve {pid}: "
-                                              f"{_explain(check.reasons)}")
+                                              f"{_explain(check.reasons)}", "not-permitted")
         # The approval and the status change it makes are one write: the loser of two
         # approvers racing on two replicas is refused and leaves no approval behind.
         if not rt.store.proposals.approve(Approval(
                 proposal_id=pid, approver=actor, args_hash=proposal.args_hash, approved=True,
                 at=facts.now), enough=check.approvals_needed == 0):
             now = rt.store.proposals.get(pid).status
-            return refuse(actor, thread, pid, f"Too late to confirm {pid}: it is {now.value}."
-                          if now is not ProposalStatus.PENDING
-                          else f"{actor.user_id} has already approved {pid}.")
+            if now is not ProposalStatus.PENDING:
+                return refuse(actor, thread, pid,
+                              f"Too late to confirm {pid}: it is {now.value}.", "too-late")
+            return refuse(actor, thread, pid, f"{actor.user_id} has already approved {pid}.",
+                          "already-approved")
         audit("approval", actor.user_id, thread, {
             "proposal_id": pid, "args_hash": proposal.args_hash,
             "remaining": check.approvals_needed})

@@ -40,7 +40,7 @@ def record_spooled(store: Store, spool: ResultSpool) -> list[LateResult]:
         audited = any(e.kind == "execution" and e.payload.get("proposal_id") == pid
                       for e in store.audit.events(thread=thread))
         if not audited:
-            audit_execution(store.audit, thread, result)
+            audit_execution(store.audit, store.proposals.get(pid).proposal, result)
         if not store.proposals.record_late(pid, result) and audited:
             # Both writes were made; the process died before deleting its spool file, so
             # there is nothing late to tell.

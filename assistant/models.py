@@ -228,6 +228,12 @@ class Proposal(Frozen):
     decision: Decision
 
 
+# Why a Confirm or Deny click changed nothing (the ``cause`` of its denial event);
+# "not-permitted" is the one a policy refused: an unauthorized attempt.
+RefusalCause = Literal["not-pending", "not-permitted", "too-late", "already-approved",
+                       "stopped-run"]
+
+
 class Approval(Frozen):
     proposal_id: str
     approver: Actor
@@ -242,6 +248,11 @@ class ExecutionStatus(StrEnum):
     REFUSED = "refused"
     ALREADY_EXECUTED = "already-executed"
     INTERRUPTED = "interrupted"
+
+
+# The statuses of a run that reached the environment (a refused or duplicate click ran
+# nothing).
+RAN = (ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED)
 
 
 class Verification(Frozen):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.config import Settings
@@ -27,10 +28,11 @@ def incident_key(home: Path) -> bytes:
     return key
 
 
-def build_redactor(settings: Settings) -> Redactor:
+def build_redactor(settings: Settings,
+                   on_redaction: Callable[[str], None] | None = None) -> Redactor:
     config = load_redaction_config(settings.redaction_config) if settings.redaction_config \
         else None
-    return Redactor(config, key=incident_key(settings.home))
+    return Redactor(config, key=incident_key(settings.home), on_redaction=on_redaction)
 
 
 def redact_logging(redactor: Redactor, root: logging.Logger | None = None) -> None:

@@ -21,6 +21,9 @@ from assistant.retrieval.embedding import MiniLMEmbedder
 from assistant.storage import new_executor_id, open_checkpointer, open_store
 from assistant.storage.audit_key import audit_key_for
 from assistant.storage.spool import ResultSpool
+from assistant.telemetry.audit_metrics import AuditMetrics
+from assistant.telemetry.metrics import Metrics
+from assistant.telemetry.planner_metrics import MeteredPlanner
 from tools.sandbox import SandboxBackend
 
 logger = logging.getLogger(__name__)
@@ -42,6 +45,7 @@ class Runtime:
     # adapter to tell their threads.
     ended_at_start: list[ClaimEnded]
     heartbeat: Heartbeat  # adapters subscribe to hear of claims later beats end
+    metrics: Metrics  # adapters add their own (Slack errors, queue depth) to the same registry
 
     @property
     def interrupted(self) -> list[str]:
@@ -110,6 +114,12 @@ def choose_planner(settings: Settings, redactor: Redactor) -> Planner:
     return build_llm_planner(llm, redactor.redact, fallback=OfflinePlanner())
 
 
+def _metered(planner: Planner, metrics: Metrics) -> Planner:
+    from assistant.planning.llm import LLMPlanner
+
+    return MeteredPlanner(planner, metrics, uses_llm=isinstance(planner, LLMPlanner))
+
+
 @contextmanager
 def open_runtime(
     settings: Settings,
@@ -120,6 +130,7 @@ def open_runtime(
     backend: Any | None = None,
     planner: Planner | None = None,
     policy: Any | None = None,
+    metrics: Metrics | None = None,
 ) -> Iterator[Runtime]:
     """Everything one process needs, built from settings.
 
@@ -127,7 +138,9 @@ def open_runtime(
     per-case parts in: a shared index, a fresh sandbox per case, another planner.
     """
     settings.home.mkdir(parents=True, exist_ok=True)
-    redactor = build_redactor(settings)
+    metrics = metrics or Metrics()
+    redactor = build_redactor(
+        settings, on_redaction=lambda kind: metrics.redactions.labels(kind=kind).inc())
     redact_logging(redactor)
     policies: PolicyProvider = (FixedPolicy(policy) if policy is not None
                                 else PolicySource(settings.policy_dir))
@@ -144,8 +157,10 @@ def open_runtime(
             wait_seconds=settings.db_wait_seconds)
         stack.callback(store.close)
         store.audit.check_writable()
+        store.audit.subscribe(AuditMetrics(metrics))
         policies.listen(lambda change: _audit_policy_change(store, change))
         spool = ResultSpool(settings.spool_dir)
+        metrics.watch_spool(lambda: len(spool.pending()))
         heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds,
                               spool)
         ended_at_start = heartbeat.start()
@@ -172,7 +187,8 @@ def open_runtime(
             executor=executor,
             checkpointer=checkpointer,
             save_state=save_state,
-            planner=planner or choose_planner(settings, redactor),
+            planner=_metered(planner or choose_planner(settings, redactor), metrics),
             ended_at_start=ended_at_start,
             heartbeat=heartbeat,
+            metrics=metrics,
         )

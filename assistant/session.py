@@ -5,6 +5,7 @@ It drives the checkpointed graph; every text it returns has passed the redactor.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -12,10 +13,13 @@ from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict
 
 from assistant.graph import build_graph
-from assistant.models import Actor, Proposal, ProposalStatus
+from assistant.models import Actor, Proposal, ProposalStatus, RefusalCause
 from assistant.policy import roles_of
 from assistant.runtime import Runtime
+from assistant.telemetry.correlation import handling
 from tools.backend import ToolFailure
+
+log = logging.getLogger(__name__)
 
 
 class OutMessage(BaseModel):
@@ -84,17 +88,34 @@ class Session:
 
     def ask(self, thread_id: str, actor: Actor, question: str,
             alert: dict[str, str] | None = None) -> Turn:
-        # Redacted before it enters graph state: checkpoints are stored, so they are egress.
-        return self._run(thread_id, {
-            "thread_id": thread_id,
-            # NUL cannot be stored in PostgreSQL text and never means anything in a question.
-            "question": self.rt.redact(question.replace("\x00", "")),
-            "actor": actor.model_dump(mode="json"),
-            "alert": self.rt.redact_value(alert or {}),
-        })
+        """Answer a question; its log lines and audit events share one correlation id."""
+        with handling(thread_id=thread_id):
+            started = time.perf_counter()
+            outcome = "error"
+            try:
+                # Redacted before it enters graph state: checkpoints are stored, so egress.
+                turn = self._run(thread_id, {
+                    "thread_id": thread_id,
+                    # NUL cannot be stored in PostgreSQL text and never means anything here.
+                    "question": self.rt.redact(question.replace("\x00", "")),
+                    "actor": actor.model_dump(mode="json"),
+                    "alert": self.rt.redact_value(alert or {}),
+                })
+                outcome = "failed" if any(m.kind == "failure" for m in turn.messages) \
+                    else "answered"
+                return turn
+            finally:
+                seconds = time.perf_counter() - started
+                self.rt.metrics.answer_seconds.labels(outcome=outcome).observe(seconds)
+                log.info("question of %s %s in %.0f ms", actor.user_id, outcome,
+                         seconds * 1000)
 
     def respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool) -> Turn:
         """A Confirm or Deny click. Policy decides whether this actor's click counts."""
+        with handling(thread_id=thread_id, proposal_id=proposal_id):
+            return self._respond(thread_id, proposal_id, actor, approve)
+
+    def _respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool) -> Turn:
         snap = self.graph.get_state(self._config(thread_id))
         click = {"proposal_id": proposal_id, "actor": actor.model_dump(mode="json"),
                  "approve": approve}
@@ -106,7 +127,8 @@ class Session:
                                    and self._may_approve(actor, stopped_on)):
                 return self._refusal(thread_id, proposal_id, actor, (
                     f"A run in this thread stopped before {stopped_on} finished executing; "
-                    f"an approver must click Confirm on {stopped_on} to finish it."))
+                    f"an approver must click Confirm on {stopped_on} to finish it."),
+                    "stopped-run")
             # Finish the stopped run (a crash mid-step). The executor re-checks policy,
             # approval and its expiry, and its claim makes sure nothing runs twice.
             finished = self._run(thread_id, None)
@@ -118,17 +140,19 @@ class Session:
         text = f"Proposal {proposal_id} is not awaiting confirmation (it is {stored.status.value})."
         if stored.result is not None:
             text += f" Executed by {stored.claimed_by} at {stored.claimed_at}."
-        return self._refusal(thread_id, proposal_id, actor, text)
+        return self._refusal(thread_id, proposal_id, actor, text, "not-pending")
 
     def _may_approve(self, actor: Actor, proposal_id: str) -> bool:
         decision = self.rt.store.proposals.get(proposal_id).proposal.decision
         return bool(roles_of(self.rt.policy, actor) & set(decision.approver_roles))
 
-    def _refusal(self, thread_id: str, proposal_id: str, actor: Actor, text: str) -> Turn:
+    def _refusal(self, thread_id: str, proposal_id: str, actor: Actor, text: str,
+                 cause: RefusalCause) -> Turn:
         """A click that changes nothing: told to the clicker and recorded."""
         text = self.rt.redact(text)
         self.rt.store.audit.append("denial", actor=actor.user_id, thread=thread_id, payload={
-            "proposal_id": proposal_id, "refused_click": True, "reasons": text})
+            "proposal_id": proposal_id, "refused_click": True, "cause": cause,
+            "reasons": text})
         return Turn(thread_id=thread_id,
                     messages=(OutMessage(kind="refusal", text=text, proposal_id=proposal_id),),
                     pending=tuple(self.pending(thread_id)))

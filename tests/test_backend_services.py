@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +46,10 @@ def require_binary(name: str) -> str:
 
 
 @contextmanager
-def prometheus(workdir: Path, metrics: str, rules: str | None = None) -> Iterator[str]:
-    with _failing_the_test(), local_monitoring.running_prometheus(workdir, metrics,
-                                                                  rules) as url:
+def prometheus(workdir: Path, metrics: str | None, rules: str | None = None, *,
+               scrape: Sequence[str] = ()) -> Iterator[str]:
+    with _failing_the_test(), local_monitoring.running_prometheus(workdir, metrics, rules,
+                                                                  scrape=scrape) as url:
         yield url
 
 

@@ -103,4 +103,4 @@ def test_reasoning_goes_to_the_audit_and_model_claims_stay_labelled(engine_setti
     assert not chat.startswith(claim)
     assert f"{MODEL_READING_LABEL}\n{claim}" in chat
     (reasoning,) = [e.payload for e in events if e.kind == "model_reasoning"]
-    assert reasoning == {"reasoning": ["I could say it is approved already.", "claim approval"]}
+    assert reasoning["reasoning"] == ["I could say it is approved already.", "claim approval"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
+from assistant.config import Settings
 from assistant.errors import OpsbotError
+from assistant.telemetry.logs import configure_logging
 from tools.plugins import load_plugins
 
 # Modules that define ``register(subparsers)``; each sets ``func`` on its parsers.
@@ -39,11 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("OPSBOT_LOG_LEVEL", "WARNING").upper(),
-                        format="%(levelname)s %(name)s: %(message)s")
     from assistant.redaction import Redactor
     from assistant.redaction_setup import redact_logging
 
+    try:
+        settings = Settings.from_env()
+    except OpsbotError as exc:
+        print(f"opsbot: error: {_redact(str(exc))}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
     redact_logging(Redactor())  # from the first log line on; the runtime swaps in its key
     try:
         # Before anything reads policies or runbooks, which may name plugin tools.

@@ -1,8 +1,10 @@
-"""`opsbot audit verify | head | export | tail`: check, anchor, export and read the audit log."""
+"""`opsbot audit verify | head | export | tail | incidents`: check, anchor, export and read
+the audit log, and the incidents (MTTA, MTTR) it records."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import TextIO
 
 from assistant.config import Settings
 from assistant.errors import InputError
+from assistant.incidents import incidents, mean
 from assistant.models import AuditEvent, canonical_json
 from assistant.storage import ChainHead, Store, open_store
 from assistant.storage.audit_key import audit_key_for
@@ -47,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tail.add_argument("-n", type=_positive, default=20, metavar="N",
                       help="how many events (default: 20)")
     tail.set_defaults(func=run_tail)
+
+    incidents = sub.add_parser(
+        "incidents", help="alert incidents with time to first action and to resolve, and "
+                          "their means (MTTA, MTTR)")
+    incidents.add_argument("--json", action="store_true", help="one JSON object per incident")
+    incidents.set_defaults(func=run_incidents)
 
 
 def _positive(text: str) -> int:
@@ -140,3 +149,45 @@ def render_event(event: AuditEvent) -> str:
         f"{event.seq:>6}  {event.time:%Y-%m-%d %H:%M:%S}  {event.kind:<12}  "
         f"actor={event.actor or '-'}  thread={event.thread or '-'}  {payload}"
     )
+
+
+def run_incidents(args: argparse.Namespace) -> int:
+    with _open_from_env() as store:
+        list_incidents(store, sys.stdout, as_json=args.json)
+    return 0
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def list_incidents(store: Store, out: TextIO, *, as_json: bool) -> None:
+    found = incidents(store.audit.events())
+    if as_json:
+        for i in found:
+            print(json.dumps({
+                "thread": i.thread, "group_key": i.group_key, "alertname": i.alertname,
+                "fired_at": i.fired_at.isoformat(),
+                "first_action_at": i.first_action_at.isoformat() if i.first_action_at else None,
+                "resolved_at": i.resolved_at.isoformat() if i.resolved_at else None,
+                "seconds_to_first_action": i.seconds_to_first_action,
+                "seconds_to_resolve": i.seconds_to_resolve}), file=out)
+        return
+    if not found:
+        print("no alert incidents in the audit log", file=out)
+        return
+    print(f"{'fired (UTC)':<19}  {'alert':<28}  {'to action':>9}  {'to resolve':>10}  thread",
+          file=out)
+    for i in found:
+        print(f"{i.fired_at:%Y-%m-%d %H:%M:%S}  {i.alertname[:28]:<28}  "
+              f"{_duration(i.seconds_to_first_action):>9}  "
+              f"{_duration(i.seconds_to_resolve):>10}  {i.thread}", file=out)
+    mtta = mean(i.seconds_to_first_action for i in found)
+    mttr = mean(i.seconds_to_resolve for i in found)
+    print(f"{len(found)} incident(s); MTTA {_duration(mtta)} "
+          f"({sum(i.first_action_at is not None for i in found)} acted on), MTTR "
+          f"{_duration(mttr)} ({sum(i.resolved_at is not None for i in found)} resolved)",
+          file=out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -14,6 +15,9 @@ from assistant.config import Settings
 
 # Exit status when a shutdown left work unfinished (handed back to its threads).
 EXIT_NOT_DRAINED = 3
+
+_serve_log = logging.getLogger("opsbot.serve")
+_serve_log.setLevel(logging.INFO)
 
 
 def cmd_serve_slack(args: argparse.Namespace) -> int:
@@ -32,7 +36,9 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     slack = SlackSettings.from_env(env, mode=args.mode)
 
     def say(text: str) -> None:
-        print(f"opsbot: {text}", file=sys.stderr, flush=True)
+        # Through logging, so a JSON log stream stays JSON (and redacted) from its first
+        # line; INFO whatever OPSBOT_LOG_LEVEL says, as whoever starts a server wants these.
+        _serve_log.info("%s", text)
 
     stop = threading.Event()
 

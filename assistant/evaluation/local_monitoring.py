@@ -114,25 +114,33 @@ def openmetrics(families: Mapping[str, Sequence[tuple[Labels, Points]]]) -> str:
 
 
 @contextmanager
-def running_prometheus(workdir: Path, metrics: str, rules: str | None = None) -> Iterator[str]:
-    """Prometheus serving ``metrics`` (OpenMetrics text, backfilled) and evaluating
-    ``rules`` every second; yields its base URL."""
+def running_prometheus(workdir: Path, metrics: str | None, rules: str | None = None, *,
+                       scrape: Sequence[str] = ()) -> Iterator[str]:
+    """Prometheus serving ``metrics`` (OpenMetrics text, backfilled; None: no history),
+    scraping the ``scrape`` targets (host:port, /metrics) and evaluating ``rules`` every
+    second; yields its base URL."""
     binary = require_binary("prometheus")
     promtool = require_binary("promtool")
     data = workdir / "prometheus-data"
-    source = workdir / "backfill.om"
-    source.write_text(metrics)
-    done = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics",
-                           str(source), str(data)], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise MonitoringUnavailable(
-            f"promtool could not backfill {source}: {done.stderr or done.stdout}")
+    if metrics is not None:
+        source = workdir / "backfill.om"
+        source.write_text(metrics)
+        done = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics",
+                               str(source), str(data)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise MonitoringUnavailable(
+                f"promtool could not backfill {source}: {done.stderr or done.stdout}")
     config = workdir / "prometheus.yml"
     rule_files = ""
     if rules is not None:
         (workdir / "rules.yml").write_text(rules)
         rule_files = "rule_files: [rules.yml]\n"
-    config.write_text(f"global:\n  evaluation_interval: 1s\n{rule_files}")
+    scrapes = ""
+    if scrape:
+        targets = ", ".join(f'"{target}"' for target in scrape)
+        scrapes = ("scrape_configs:\n  - job_name: scraped\n    scrape_interval: 1s\n"
+                   f"    static_configs: [{{targets: [{targets}]}}]\n")
+    config.write_text(f"global:\n  evaluation_interval: 1s\n{rule_files}{scrapes}")
     port = free_port()
     with _running([binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
                    f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],

@@ -150,4 +150,4 @@ class PemTracker:
         block, self._block = self._block, None
         if block is None or not block.has_body:
             return None
-        return block.indent + Placeholders.from_digest("private-key", block.mac.hexdigest())
+        return block.indent + self._placeholders.from_digest("private-key", block.mac.hexdigest())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 
 KIND_PATTERN = r"[a-z0-9][a-z0-9-]*"
 PLACEHOLDER_RE = re.compile(r"\[REDACTED:" + KIND_PATTERN + r"#[0-9a-f]{4}\]")
@@ -22,12 +23,14 @@ def encode_secret(text: str) -> bytes:
 
 
 class Placeholders:
-    """Renders placeholders under one key."""
+    """Renders placeholders under one key; ``on_render`` hears the kind of each one made
+    (a metrics counter: secrets caught, by kind)."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, on_render: Callable[[str], None] | None = None) -> None:
         if not key:
             raise ValueError("the redaction key must not be empty")
         self._key = key
+        self._on_render = on_render
 
     def render(self, kind: str, secret: str) -> str:
         digest = hmac.new(self._key, encode_secret(secret), hashlib.sha256).hexdigest()
@@ -37,8 +40,9 @@ class Placeholders:
         """A running hash for secrets that arrive in pieces (a key block over many lines)."""
         return hmac.new(self._key, digestmod=hashlib.sha256)
 
-    @staticmethod
-    def from_digest(kind: str, hexdigest: str) -> str:
+    def from_digest(self, kind: str, hexdigest: str) -> str:
+        if self._on_render is not None:
+            self._on_render(kind)
         return f"[REDACTED:{kind}#{hexdigest[:4]}]"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, TextIO
 
 from assistant.redaction import hsengine, longline
@@ -72,6 +72,8 @@ class Redactor:
     ``engine`` picks the prefilter: "hyperscan" (needs the ``hyperscan`` package, see
     :mod:`assistant.redaction.hsengine`), "python", or by default hyperscan when it is
     installed. Both give the same output; ``self.engine`` says which one runs.
+
+    ``on_redaction`` is called with the kind of every placeholder made (for metrics).
     """
 
     def __init__(
@@ -79,10 +81,12 @@ class Redactor:
         config: RedactionConfig | None = None,
         key: bytes | None = None,
         engine: Engine | None = None,
+        on_redaction: Callable[[str], None] | None = None,
     ) -> None:
         config = config or RedactionConfig()
         self._clean = CleanTexts()
-        self._placeholders = Placeholders(secrets.token_bytes(32) if key is None else key)
+        self._placeholders = Placeholders(secrets.token_bytes(32) if key is None else key,
+                                          on_redaction)
         self._allow = AllowList(
             (a.literal for a in config.allow if a.literal is not None),
             (a.regex for a in config.allow if a.regex is not None),

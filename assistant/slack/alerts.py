@@ -4,6 +4,9 @@ A firing group opens a thread in the configured channel (the alert's labels as c
 then opsbot's answer with the top runbook); repeats of the group (same groupKey) land in
 that thread and post only when something changed; resolution is noted there. The
 groupKey -> thread mapping lives in the database, so restarts and replicas agree.
+
+Alert arrival, the first action run in the thread and resolution are audit events
+(assistant/incidents.py reads MTTA and MTTR from them).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.errors import InputError
-from assistant.models import Actor
+from assistant.incidents import ALERT_FIRED, ALERT_RESOLVED, FIRST_ACTION, incidents
+from assistant.models import RAN, Actor, AuditEvent
 from assistant.slack.blocks import Block, context, escape, section, truncate
 from assistant.slack.conversation import SlackConversation
 from assistant.slack.egress import SlackOut
@@ -153,6 +157,45 @@ class AlertThreads:
         self.actor_id = actor_id
         self.clock = clock
         self.in_thread = in_thread
+        self.audit = conversation.session.rt.store.audit
+
+    def note_action(self, event: AuditEvent) -> None:
+        """An audit observer: the first action run in a firing incident's thread is
+        audited as ``first_action``, with how long after the alert it came (MTTA)."""
+        if event.kind != "execution" or event.thread is None \
+                or event.payload.get("status") not in RAN:
+            return
+        found = incidents(self.audit.events(thread=event.thread))
+        if not found:
+            return
+        current = found[-1]
+        if current.first_action_at is not None or current.resolved_at is not None:
+            return
+        self.audit.append(FIRST_ACTION, actor=event.actor, thread=event.thread, payload={
+            "group_key": current.group_key, "alertname": current.alertname,
+            "proposal_id": event.payload.get("proposal_id"), "tool": event.payload.get("tool"),
+            "status": event.payload.get("status"), "acted_at": event.time,
+            "seconds_since_alert": (event.time - current.fired_at).total_seconds()})
+
+    def _audit_fired(self, hook: Webhook, channel: str, thread_ts: str, *,
+                     again: bool) -> None:
+        starts = [a.starts_at for a in hook.firing if a.starts_at]
+        self.audit.append(ALERT_FIRED, actor=None, thread=thread_id(channel, thread_ts),
+                          payload={"group_key": hook.group_key, "alertname": hook.alertname,
+                                   "alerts": len(hook.firing), "labels": alert_labels(hook),
+                                   "starts_at": min(starts) if starts else None,
+                                   "again": again})
+
+    def _audit_resolved(self, hook: Webhook, group: AlertGroup) -> None:
+        assert group.thread_ts is not None
+        tid = thread_id(group.channel, group.thread_ts)
+        found = incidents(self.audit.events(thread=tid))
+        fired = found[-1].fired_at if found and found[-1].resolved_at is None else None
+        ends = [a.ends_at for a in hook.alerts if a.ends_at]
+        self.audit.append(ALERT_RESOLVED, actor=None, thread=tid, payload={
+            "group_key": hook.group_key, "alertname": hook.alertname,
+            "ends_at": max(ends) if ends else None,
+            "seconds_open": (self.clock() - fired).total_seconds() if fired else None})
 
     def handle(self, hook: Webhook) -> None:
         prints = tuple(sorted(a.key for a in hook.firing))
@@ -203,6 +246,7 @@ class AlertThreads:
             self.records.release_alert_group(hook.group_key)
             return
         self._save(hook, "firing", prints, thread_ts=ts)
+        self._audit_fired(hook, self.channel, ts, again=False)
         self._ask(hook, ts)
 
     def _update_root(self, hook: Webhook, group: AlertGroup, state: str) -> None:
@@ -235,6 +279,7 @@ class AlertThreads:
                       thread_ts=group.thread_ts)
         self._update_root(hook, group, "resolved")
         self._save(hook, "resolved", ())
+        self._audit_resolved(hook, group)
 
     def _fired_again(self, hook: Webhook, group: AlertGroup, prints: tuple[str, ...]) -> None:
         assert group.thread_ts is not None
@@ -242,4 +287,5 @@ class AlertThreads:
                       f"({len(prints)} alert(s)).", thread_ts=group.thread_ts)
         self._update_root(hook, group, "firing")
         self._save(hook, "firing", prints)
+        self._audit_fired(hook, group.channel, group.thread_ts, again=True)
         self._ask(hook, group.thread_ts)

@@ -19,6 +19,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from assistant.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -28,29 +33,60 @@ CONNECTION_RETRIES = 2
 TIMEOUT_SECONDS = 30
 
 
-def web_client(token: str, api_url: str) -> WebClient:
+class _CountedRateLimitRetries(RateLimitErrorRetryHandler):
+    """Slack's own 429 handling (sleep Retry-After, try again), counting each 429."""
+
+    def __init__(self, max_retry_count: int, metrics: Metrics | None) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._metrics = metrics
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None,
+                                 error: Exception | None = None) -> None:
+        if self._metrics is not None:
+            self._metrics.slack_rate_limited.inc()
+        super().prepare_for_next_attempt(state=state, request=request, response=response,
+                                         error=error)
+
+
+def web_client(token: str, api_url: str, metrics: Metrics | None = None) -> WebClient:
     return WebClient(
         token=token,
         base_url=api_url,
         timeout=TIMEOUT_SECONDS,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
-            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            _CountedRateLimitRetries(RATE_LIMIT_RETRIES, metrics),
             ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
         ],
     )
 
 
+def _error_name(exc: Exception) -> str:
+    """Slack's error code (a fixed vocabulary), else the kind of transport failure."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"http-{exc.response.status_code}")
+    return "connection" if isinstance(exc, OSError) else "client"
+
+
 class SlackOut:
-    def __init__(self, client: WebClient, redact_value: Callable[[Any], Any]) -> None:
+    def __init__(self, client: WebClient, redact_value: Callable[[Any], Any],
+                 metrics: Metrics | None = None) -> None:
         self.client = client
         self._redact = redact_value
+        self._metrics = metrics
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
             return getattr(self.client, method)(**self._redact(kwargs))
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("Slack %s failed: %s", method, exc)
+            if self._metrics is not None:
+                self._metrics.slack_errors.labels(method=method, error=_error_name(exc)).inc()
+                if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
+                    # The one that exhausted the retries; each earlier one was counted
+                    # when it was retried.
+                    self._metrics.slack_rate_limited.inc()
             return None
 
     def post(self, channel: str, text: str, *, thread_ts: str | None = None,

@@ -22,6 +22,7 @@ from assistant.ops_server import OpsServer, health_routes
 from assistant.slack import socket_mode
 from assistant.slack.service import SlackService
 from assistant.slack.settings import ALERTMANAGER_PATH, EVENTS_PATH
+from assistant.telemetry.metrics import METRICS_PATH
 
 __all__ = ["ListenerError", "SlackHttpServer", "SlackRoutes", "serve"]
 
@@ -69,8 +70,9 @@ def serve(service: SlackService, stop: threading.Event, say: Callable[[str], Non
     runtime = service.session.rt.settings
     http = settings.mode == "http"
     with ExitStack() as running:
-        ops = OpsServer(health_routes(service.readiness), runtime.ops_host,
-                        runtime.ops_port).start()
+        routes = {**health_routes(service.readiness),
+                  METRICS_PATH: service.session.rt.metrics.route}
+        ops = OpsServer(routes, runtime.ops_host, runtime.ops_port).start()
         running.callback(ops.stop)
         say(f"ops endpoints on http://{runtime.ops_host}:{ops.port} "
             f"({', '.join(sorted(ops.routes))})")

@@ -119,8 +119,9 @@ class SlackService:
             raise InputError(f"{settings.alert_actor} holds no role in the policy files "
                              f"({session.rt.settings.policy_dir}); alert threads could not "
                              "look anything up", field="OPSBOT_SLACK_ALERT_AS")
-        self.client = client or web_client(settings.bot_token, settings.api_url)
-        self.out = SlackOut(self.client, session.rt.redact_value)
+        metrics = session.rt.metrics
+        self.client = client or web_client(settings.bot_token, settings.api_url, metrics)
+        self.out = SlackOut(self.client, session.rt.redact_value, metrics)
         self.records = SlackRecords.open(session.rt.settings.db_url,
                                          session.rt.settings.db_wait_seconds)
         self.directory = UserGroupDirectory(self.out, settings.group_ttl_seconds)
@@ -130,9 +131,13 @@ class SlackService:
             self.conversation, self.records, settings.alert_channel, settings.alert_actor,
             in_thread=self._in_thread,
         ) if settings.alert_channel and settings.alert_actor else None
+        if self.alerts is not None:
+            session.rt.store.audit.subscribe(self.alerts.note_action)
         self.verifier = SignatureVerifier(settings.signing_secret) \
             if settings.mode == "http" and settings.signing_secret else None
         self.dispatcher = OrderedWorkerPool(1, settings.max_queued)
+        metrics.watch_queue("slack-work", lambda: self.pool.queued)
+        metrics.watch_queue("slack-requests", lambda: self.dispatcher.queued)
         try:
             self.app = self._build_app()  # checks the token with auth.test
         except (BoltError, SlackClientError, OSError) as exc:

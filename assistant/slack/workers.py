@@ -13,9 +13,23 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from assistant.telemetry.correlation import correlation_id, handling
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], None]
+
+
+def _carrying_correlation(job: Job) -> Job:
+    """The job runs under the correlation id of the request that queued it (the Slack
+    event it routes), or a new one: worker threads do not inherit context variables."""
+    queued_by = correlation_id()
+
+    def run() -> None:
+        with handling(correlation=queued_by):
+            job()
+
+    return run
 
 
 class OrderedWorkerPool:
@@ -37,6 +51,7 @@ class OrderedWorkerPool:
 
     def submit(self, key: str, job: Job) -> bool:
         """Queue ``job`` behind earlier jobs of ``key``; False when the pool is full."""
+        job = _carrying_correlation(job)
         with self._idle:
             if self._queued >= self._max_queued:
                 return False

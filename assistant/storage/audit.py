@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -30,10 +31,14 @@ from assistant.storage.chain import (
 from assistant.storage.database import Database, Dialect, Transaction
 from assistant.storage.errors import StorageError
 from assistant.storage.timestamps import db_time, parse_db_time
+from assistant.telemetry.correlation import correlation_id
+
+log = logging.getLogger(__name__)
 
 Redact = Callable[[Any], Any]
 
 _PAGE = 1000
+CORRELATION_FIELD = "correlation_id"
 _KIND = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _COLUMNS = "seq, time, kind, actor, thread, payload, prev_hash, hash"
 # What verify() needs to exist before it reads anything: a dropped table or column is
@@ -87,6 +92,7 @@ class AuditLog:
         self._clock = clock
         self._key = key
         self._lock_head = " FOR UPDATE" if db.dialect is Dialect.POSTGRES else ""
+        self._observers: list[Callable[[AuditEvent], None]] = []
 
     def append(
         self,
@@ -100,6 +106,8 @@ class AuditLog:
         inside a batch).
 
         The payload may hold pydantic models, datetimes and enums; it is stored as JSON.
+        While a question or click is being handled, its correlation id is added to the
+        payload as ``correlation_id``, the id its log lines carry.
         """
         return self._write([self._entry(kind, actor, thread, payload)])[0]
 
@@ -144,6 +152,9 @@ class AuditLog:
                payload: dict[str, Any]) -> _Entry:
         if not _KIND.match(kind):
             raise ValueError(f"audit kind {kind!r} must be a lower-case word such as 'proposal'")
+        cid = correlation_id()
+        if cid is not None and CORRELATION_FIELD not in payload:
+            payload = {**payload, CORRELATION_FIELD: cid}
         # Redaction comes first: nothing unredacted is hashed, stored or returned.
         payload_text = canonical_json(self._redacted_payload(payload))
         return _Entry(kind, self._redact_text(actor), self._redact_text(thread), payload_text)
@@ -184,7 +195,19 @@ class AuditLog:
                 "UPDATE audit_head SET seq = ?, hash = ?, seal = ? WHERE id = 1",
                 (seq, prev_hash, key.seal_head(seq, prev_hash) if key else None),
             )
+        for event in events:
+            for observer in self._observers:
+                try:
+                    observer(event)
+                except Exception:
+                    # Telemetry must never undo or fail what the log has already recorded.
+                    log.warning("audit observer %r failed on event %d", observer, event.seq,
+                                exc_info=True)
         return events
+
+    def subscribe(self, observer: Callable[[AuditEvent], None]) -> None:
+        """Call ``observer`` with each event this process appends, once it is stored."""
+        self._observers.append(observer)
 
     def check_writable(self) -> None:
         """Raise StorageError now, not at the first event, if append() would refuse: a

@@ -37,8 +37,11 @@ from assistant.retrieval.spelling import spell_out_identifiers
 CHUNKING_VERSION = 1
 COLLECTION = "runbook_sections"
 MANIFEST = "runbooks.json"
-# Sections fetched from the vector search per query; the rest share the lowest score.
-DENSE_CANDIDATES = 100
+# Cosine similarities are compared at this many decimals. Chroma's HNSW search is
+# approximate and its graph depends on insertion threads, and the last bits of an
+# embedding depend on the CPU's kernels: an exact search over rounded scores ranks the same
+# question the same way on every machine (a recorded LLM prompt holds the ranking).
+DENSE_DECIMALS = 4
 # Sections embedded and written to Chroma per step: Chroma's per-call overhead is spread
 # over many rows, and memory stays bounded (Chroma takes at most ~5,400 rows a call).
 _WRITE_BATCH = 2048
@@ -113,6 +116,7 @@ class RunbookIndex:
         self._embedder = embedder
         self._collection = collection
         self._rebuilt = rebuilt
+        self._vectors: dict[str, np.ndarray] = {}
         self._load_memory(runbooks)
 
     @classmethod
@@ -190,15 +194,17 @@ class RunbookIndex:
         with clock("store"):
             for start in range(0, len(stale_ids), _WRITE_BATCH):
                 self._collection.delete(ids=stale_ids[start : start + _WRITE_BATCH])
+        for cid in stale_ids:
+            self._vectors.pop(cid, None)
         pending = [(r, i, text) for r in changed for i, text in chunk_texts(r)]
         for start in range(0, len(pending), _WRITE_BATCH):
             batch = pending[start : start + _WRITE_BATCH]
             with clock("embed"):
                 vectors = self._embedder.embed([text for _, _, text in batch])
+            ids = [_chunk_id(r.id, i) for r, i, _ in batch]
             with clock("store"):
-                self._collection.upsert(
-                    ids=[_chunk_id(r.id, i) for r, i, _ in batch], embeddings=vectors
-                )
+                self._collection.upsert(ids=ids, embeddings=vectors)
+            self._vectors.update(zip(ids, np.asarray(vectors, dtype=np.float32), strict=True))
         ordered = sorted(new.values(), key=lambda r: r.id)
         with clock("manifest"):
             _write_manifest(self._path / MANIFEST, _Manifest(
@@ -254,20 +260,10 @@ class RunbookIndex:
         return hits
 
     def _dense_scores(self, query: str) -> np.ndarray:
-        vector = self._embedder.embed([spell_out_identifiers(query)])
-        result = self._collection.query(
-            query_embeddings=vector,
-            n_results=min(DENSE_CANDIDATES, len(self._chunks)),
-            include=["distances"],
-        )
-        ids, distances = result["ids"][0], result["distances"][0]
-        found = [(self._chunk_position[i], 1.0 - d) for i, d in zip(ids, distances, strict=True)
-                 if i in self._chunk_position]
-        floor = min((s for _, s in found), default=0.0)
-        dense = np.full(len(self._chunks), floor, dtype=np.float32)
-        for position, similarity in found:
-            dense[position] = similarity
-        return dense
+        """Exact cosine similarity of the query to every section, rounded."""
+        vector = np.asarray(self._embedder.embed([spell_out_identifiers(query)])[0],
+                            dtype=np.float32)
+        return np.round(self._matrix @ vector, DENSE_DECIMALS)
 
     def _load_memory(self, runbooks: list[Runbook]) -> None:
         self._runbooks = runbooks
@@ -277,6 +273,7 @@ class RunbookIndex:
             for n, r in enumerate(runbooks) for s, _ in chunk_texts(r)
         ]
         self._chunk_position = {c.id: i for i, c in enumerate(self._chunks)}
+        self._matrix = self._section_vectors()
         self._owner = np.array([c.runbook for c in self._chunks], dtype=np.int64)
         self._bm25 = Bm25([tokenize(c.text) for c in self._chunks])
         self._names = NameMatcher([(r.title, r.id, *r.alerts) for r in runbooks])
@@ -284,6 +281,27 @@ class RunbookIndex:
         for n, r in enumerate(runbooks):
             for alert in r.alerts:
                 self._by_alert.setdefault(alert.lower(), []).append(n)
+
+
+    def _section_vectors(self) -> np.ndarray:
+        """One normalised row per section, in section order: the vectors this process
+        embedded or read before, the rest read from Chroma once."""
+        missing = [c.id for c in self._chunks if c.id not in self._vectors]
+        for start in range(0, len(missing), _WRITE_BATCH):
+            got = self._collection.get(ids=missing[start : start + _WRITE_BATCH],
+                                       include=["embeddings"])
+            self._vectors.update(
+                zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
+        absent = [c.id for c in self._chunks if c.id not in self._vectors]
+        if absent:
+            raise IndexUnavailable(
+                f"index folder {self._path}: {len(absent)} section vector(s) missing from "
+                f"Chroma (first: {absent[0]}); rebuild it with `opsbot index`")
+        if not self._chunks:
+            return np.zeros((0, 0), dtype=np.float32)
+        matrix = np.stack([self._vectors[c.id] for c in self._chunks])
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return matrix / np.where(norms == 0, 1, norms)
 
 
 class _PhaseClock:

@@ -53,8 +53,7 @@ def rank_runbooks(
     """Rank runbooks from per-section scores.
 
     ``section_owner[i]`` is the runbook of section ``i``; ``dense[i]`` its cosine
-    similarity to the query (sections the vector search did not return carry a floor
-    value) and ``lexical[i]`` its BM25 score. ``name_coverage[r]`` is how much of
+    similarity to the query and ``lexical[i]`` its BM25 score. ``name_coverage[r]`` is how much of
     runbook ``r``'s name the question covers (0 to 1, see lexical.NameMatcher).
     ``labelled`` runbooks answer an alert in the alert's labels and come first;
     ``mentioned`` ones are named in the question.

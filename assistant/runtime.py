@@ -102,9 +102,9 @@ def build_index(settings: Settings) -> RunbookIndex:
 
 def choose_planner(settings: Settings, redactor: Redactor) -> Planner:
     """The LLM planner when an endpoint is configured, else the offline one."""
-    from assistant.planning.llm import LLMSettings, build_llm_planner
+    from assistant.planning.llm import build_llm_planner
 
-    llm = LLMSettings.from_env(settings.env)
+    llm = settings.config.llm.endpoint()
     if llm is None:
         return OfflinePlanner()
     return build_llm_planner(llm, redactor.redact, fallback=OfflinePlanner())
@@ -136,7 +136,7 @@ def open_runtime(
         if backend is None and settings.backend == "kubernetes":
             from tools.real.backend import open_backend
 
-            backend = stack.enter_context(open_backend(settings.env))
+            backend = stack.enter_context(open_backend(settings.config.kubernetes))
         elif backend is None:
             backend, save_state = _sandbox(settings, scenario, persist_sandbox)
         store = open_store(settings.db_url, redactor.redact_value, audit_key=audit_key_for(

@@ -13,9 +13,9 @@ from conftest import KUSTOMIZATIONS, REPO
 from dockerfile import stages, user_id
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.config.reading import load_config
 from assistant.readiness import Readiness
 from assistant.slack.server import SlackRoutes
-from assistant.slack.settings import SlackSettings
 from assistant.storage.audit_key import KEY_SETTING as AUDIT_KEY_SETTING
 
 # The oldest Kubernetes the manifests are checked against, and the newest schemas bundled.
@@ -113,8 +113,8 @@ def test_the_probes_ask_the_listener_for_paths_it_answers(
     docs = rendered_manifests["base"]
     container = _container(docs)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    settings = SlackSettings.from_env({**_one(docs, "ConfigMap")["data"],
-                                       "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
+    settings = load_config({**_one(docs, "ConfigMap")["data"], "SLACK_BOT_TOKEN": "xoxb-1",
+                            "SLACK_SIGNING_SECRET": "s"}).tree.slack.for_serving()
     assert settings.mode == "http", "only the HTTP listener serves the probes' path"
     readiness = Readiness({}, interval_seconds=60)
     readiness.probe()

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from assistant.cli import search as search_cli
+from assistant.config.reading import load_config
 
 
 def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="opsbot")
     search_cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
+    args.config = load_config(os.environ)
     return int(args.func(args) or 0)
 
 

@@ -9,11 +9,12 @@ import sys
 from collections.abc import Sequence
 
 from assistant.errors import OpsbotError
-from tools.plugins import load_plugins
+from tools.plugins import load_plugins, plugin_settings
 
 # Modules that define ``register(subparsers)``; each sets ``func`` on its parsers.
 _COMMAND_MODULES = (
     "audit",
+    "config",
     "core",
     "evals",
     "policy",
@@ -39,15 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("OPSBOT_LOG_LEVEL", "WARNING").upper(),
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from assistant.config.reading import load_config
     from assistant.redaction import Redactor
     from assistant.redaction_setup import redact_logging
 
     redact_logging(Redactor())  # from the first log line on; the runtime swaps in its key
     try:
-        # Before anything reads policies or runbooks, which may name plugin tools.
-        load_plugins()
+        # Before anything reads policies or runbooks, which may name plugin tools, and
+        # before the configuration, which accepts the variables plugins read.
+        plugins = load_plugins()
+        # Read once, here; every command takes what it needs from ``args.config``.
+        args.config = load_config(os.environ, extra_names=plugin_settings(plugins))
+        logging.getLogger().setLevel(args.config.tree.logging.level)
         return int(args.func(args) or 0)
     except OpsbotError as exc:
         # Error text can quote input (a pasted line, a file's content): it is egress too.

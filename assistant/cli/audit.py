@@ -68,11 +68,11 @@ def _anchor(text: str) -> ChainHead:
     return ChainHead(int(seq), hash_)
 
 
-def _open_from_env() -> Store:
+def _open_store(args: argparse.Namespace) -> Store:
     # Imported here so that `opsbot --help` does not load the redaction patterns.
     from assistant.redaction import Redactor
 
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.config.tree)
     # Reading never creates a key: a verifier without one is told the log's seals went
     # unchecked rather than handed a fresh key that matches nothing.
     key = audit_key_for(settings.audit_key_file, settings.home, create=False)
@@ -80,18 +80,18 @@ def _open_from_env() -> Store:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    with _open_from_env() as store:
+    with _open_store(args) as store:
         return verify_log(store, sys.stdout, expect=args.expect)
 
 
 def run_head(args: argparse.Namespace) -> int:
-    with _open_from_env() as store:
+    with _open_store(args) as store:
         print(store.audit.head().render())
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    with _open_from_env() as store:
+    with _open_store(args) as store:
         if args.out is None:
             export_log(store, sys.stdout, None)
             return 0
@@ -104,7 +104,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_tail(args: argparse.Namespace) -> int:
-    with _open_from_env() as store:
+    with _open_store(args) as store:
         tail_log(store, sys.stdout, n=args.n, thread=args.thread)
     return 0
 

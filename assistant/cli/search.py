@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _index(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.config.tree)
     dirs = tuple(args.dirs) or settings.runbook_dirs
     report = load_runbooks(dirs)
     from assistant.retrieval.embedding import MiniLMEmbedder
@@ -60,7 +60,7 @@ def _print_problems(report: LoadReport) -> None:
 def _search(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError("must be at least 1", field="--k")
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.config.tree)
     from assistant.retrieval.embedding import MiniLMEmbedder
     from assistant.retrieval.index import RunbookIndex
     from assistant.retrieval.lock import sync_lock

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 
@@ -16,20 +15,17 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     from assistant.session import Session
     from assistant.slack.server import serve
     from assistant.slack.service import SlackService
-    from assistant.slack.settings import SlackSettings
 
     scenario = _scenario(args)
-    env = dict(os.environ)
-    if args.port is not None:
-        env["OPSBOT_SLACK_PORT"] = str(args.port)
-    if args.host:
-        env["OPSBOT_SLACK_HOST"] = args.host
-    slack = SlackSettings.from_env(env, mode=args.mode)
+    tree = args.config.tree
+    given = {"port": args.port, "host": args.host}
+    slack = tree.slack.model_copy(
+        update={k: v for k, v in given.items() if v is not None}).for_serving(args.mode)
 
     def say(text: str) -> None:
         print(f"opsbot: {text}", file=sys.stderr, flush=True)
 
-    with open_runtime(Settings.from_env(), scenario) as rt:
+    with open_runtime(Settings.from_config(tree), scenario) as rt:
         for notice in rt.interrupted:
             say(notice)
         service = SlackService(Session(rt), slack)

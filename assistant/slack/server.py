@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 
+from assistant.config.slack import ALERTMANAGER_PATH, EVENTS_PATH, SlackSettings
 from assistant.errors import OpsbotError
 from assistant.slack import socket_mode
-from assistant.slack.listener import BACKLOG, JSON, BoundedHttpListener, Reply
+from assistant.slack.listener import BACKLOG, JSON, BoundedHttpListener, Limits, Reply
 from assistant.slack.service import SlackService
-from assistant.slack.settings import ALERTMANAGER_PATH, EVENTS_PATH
 
 START_SECONDS = 10.0
 
@@ -54,6 +54,12 @@ class SlackRoutes:
         return 404, '{"error": "not found"}', JSON
 
 
+def http_limits(settings: SlackSettings) -> Limits:
+    return Limits(header_seconds=settings.header_timeout_seconds,
+                  body_seconds=settings.body_timeout_seconds,
+                  max_connections=settings.max_connections)
+
+
 class SlackHttpServer:
     """Serves in a background thread; ``port`` is the bound one (useful with port 0)."""
 
@@ -66,7 +72,7 @@ class SlackHttpServer:
         except OSError as exc:
             raise ListenerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         self.listener = BoundedHttpListener(SlackRoutes(service, events=events).reply,
-                                            service.settings.http_limits)
+                                            http_limits(service.settings))
         self._started = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None

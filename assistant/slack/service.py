@@ -26,6 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
+from assistant.config.slack import SlackSettings
 from assistant.errors import InputError, OpsbotError
 from assistant.expiry import Expiry, expire_overdue
 from assistant.heartbeat import ClaimEnded
@@ -41,7 +42,6 @@ from assistant.slack.egress import SlackOut, web_client
 from assistant.slack.groups import UserGroupDirectory
 from assistant.slack.intake import envelope_request, slack_request
 from assistant.slack.records import SlackRecords, split_thread_id, thread_id
-from assistant.slack.settings import SlackSettings
 from assistant.slack.workers import OrderedWorkerPool
 from assistant.storage import unavailable_reason
 
@@ -121,7 +121,7 @@ class SlackService:
             raise InputError(f"{settings.alert_actor} holds no role in the policy files "
                              f"({session.rt.settings.policy_dir}); alert threads could not "
                              "look anything up", field="OPSBOT_SLACK_ALERT_AS")
-        self.client = client or web_client(settings.bot_token, settings.api_url)
+        self.client = client or web_client(settings.secret("bot_token") or "", settings.api_url)
         self.out = SlackOut(self.client, session.rt.redact_value)
         self.records = SlackRecords.open(session.rt.settings.db_url,
                                          session.rt.settings.db_wait_seconds)
@@ -133,8 +133,9 @@ class SlackService:
             in_thread=self._in_thread,
         ) if settings.alert_channel and settings.alert_actor else None
         self.seen = SeenEvents()
-        self.verifier = SignatureVerifier(settings.signing_secret) \
-            if settings.mode == "http" and settings.signing_secret else None
+        signing_secret = settings.secret("signing_secret")
+        self.verifier = SignatureVerifier(signing_secret) \
+            if settings.mode == "http" and signing_secret else None
         self.dispatcher = OrderedWorkerPool(1, settings.max_queued)
         try:
             self.app = self._build_app()  # checks the token with auth.test
@@ -401,7 +402,7 @@ class SlackService:
         """HTTP status and JSON body for one webhook delivery; the work runs later."""
         if self.alerts is None:
             return 404, json.dumps({"error": "alert threads are off: set OPSBOT_SLACK_CHANNEL"})
-        token = self.settings.alert_token
+        token = self.settings.secret("alert_token")
         if token is not None:
             sent = headers.get("authorization", "")
             if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):

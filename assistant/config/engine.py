@@ -1,17 +1,19 @@
-"""Settings from the environment, resolved once and passed in (never read as globals)."""
+"""The engine's settings, derived once from the configuration tree and passed in (never
+read as globals)."""
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from assistant.config.reading import load_config
+from assistant.config.tree import OpsbotConfig
 from assistant.errors import InputError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(BaseModel):
@@ -33,7 +35,7 @@ class Settings(BaseModel):
     db_wait_seconds: float = 30.0
     # How often a server re-checks what its health endpoint reports (assistant/readiness.py).
     health_probe_seconds: float = 5.0
-    env: dict[str, str] = {}  # the environment it was read from, for backend settings
+    config: OpsbotConfig = OpsbotConfig()  # the whole tree, for the LLM and backend sections
     # `--as` in a shell is an unverified claim; against a real environment approvals come
     # from chat (Slack verifies who clicked) unless the operator trusts this shell.
     trust_cli_identity: bool = False
@@ -68,55 +70,28 @@ class Settings(BaseModel):
         return self.home / "spool" / "results"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        home = Path(env.get("OPSBOT_HOME", ".opsbot")).resolve()
-        db_url = env.get("OPSBOT_DB") or f"sqlite:///{home / 'opsbot.db'}"
-        extra = [Path(p) for p in env.get("OPSBOT_RUNBOOKS", "").split(os.pathsep) if p]
+    def from_config(cls, config: OpsbotConfig) -> Settings:
+        core = config.core
+        home = core.home.resolve()
         return cls(
             home=home,
-            db_url=db_url,
-            runbook_dirs=(REPO_ROOT / "runbooks", *extra),
-            policy_dir=Path(env.get("OPSBOT_POLICIES", REPO_ROOT / "policies")),
+            db_url=core.db or f"sqlite:///{home / 'opsbot.db'}",
+            runbook_dirs=(REPO_ROOT / "runbooks", *core.runbooks),
+            policy_dir=core.policies or REPO_ROOT / "policies",
             scenario_dir=REPO_ROOT / "evals" / "scenarios",
-            redaction_config=Path(env["OPSBOT_REDACTION_CONFIG"])
-            if env.get("OPSBOT_REDACTION_CONFIG") else None,
-            backend=_choice(env, "OPSBOT_BACKEND", ("sandbox", "kubernetes"), "sandbox"),
-            verify_seconds=_seconds(env, "OPSBOT_VERIFY_SECONDS", 300.0),
-            executor_heartbeat_seconds=_positive_seconds(
-                env, "OPSBOT_EXECUTOR_HEARTBEAT_SECONDS", 10.0),
-            db_wait_seconds=_positive_seconds(env, "OPSBOT_DB_WAIT_SECONDS", 30.0),
-            health_probe_seconds=_positive_seconds(env, "OPSBOT_HEALTH_PROBE_SECONDS", 5.0),
-            env=dict(env),
-            trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",
-            audit_key_file=Path(env["OPSBOT_AUDIT_KEY_FILE"])
-            if env.get("OPSBOT_AUDIT_KEY_FILE") else None,
+            redaction_config=core.redaction_config,
+            backend=core.backend,
+            verify_seconds=core.verify_seconds,
+            executor_heartbeat_seconds=core.executor_heartbeat_seconds,
+            db_wait_seconds=core.db_wait_seconds,
+            health_probe_seconds=core.health_probe_seconds,
+            config=config,
+            trust_cli_identity=core.trust_cli_identity,
+            audit_key_file=core.audit_key_file,
         )
 
-
-def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = env.get(name, default)
-    if value not in allowed:
-        raise InputError(f"must be one of {', '.join(allowed)}, got {value!r}", field=name)
-    return value
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(f"must be a number of seconds, got {raw!r}", field=name) from None
-    if value < 0:
-        raise InputError("must not be negative", field=name)
-    return value
-
-
-def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    value = _seconds(env, name, default)
-    if not 0 < value < math.inf:
-        raise InputError(f"must be a positive, finite number of seconds, got {env[name]!r}",
-                         field=name)
-    return value
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``env`` (default: this process's environment) and the file it
+        names in OPSBOT_CONFIG."""
+        return cls.from_config(load_config(os.environ if env is None else env).tree)

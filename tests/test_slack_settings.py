@@ -96,3 +96,9 @@ def test_alert_receiver_refuses_to_start_without_a_bearer_token() -> None:
         serving({
             "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "OPSBOT_SLACK_MODE": "http",
             "OPSBOT_SLACK_CHANNEL": "C1", "OPSBOT_SLACK_ALERT_AS": "U02BOB"})
+
+
+def test_the_listener_limits_default_to_the_listeners_own() -> None:
+    from assistant.slack.listener import Limits
+
+    assert http_limits(SlackSettings()) == Limits()

@@ -55,6 +55,8 @@ class SlackSettings(BaseModel):
     expiry_sweep_seconds: float = setting(
         30.0, "OPSBOT_SLACK_EXPIRY_SWEEP", "how often quiet proposals are checked for expiry",
         ge=1, le=3600)
+    # The three listener limits default to what assistant/slack/listener.py's Limits does
+    # (not imported: the slack package's __init__ imports the engine, which imports this).
     header_timeout_seconds: float = setting(
         10.0, "OPSBOT_SLACK_HEADER_TIMEOUT",
         "seconds a request head may take to arrive", ge=0.1, le=300)

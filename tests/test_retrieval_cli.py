@@ -21,7 +21,7 @@ def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="opsbot")
     search_cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    args.config = load_config(os.environ)
+    args.opsbot_config = load_config(os.environ)
     return int(args.func(args) or 0)
 
 

@@ -70,7 +70,7 @@ def test_search_waits_for_a_first_index_build_in_progress(
     indexer.start()
     assert builder.embedding.wait(30)  # the build holds the lock, no manifest yet
     args = argparse.Namespace(question="pods crash looping after a deploy", k=3, alert=[],
-                              json=True, config=load_config(os.environ))
+                              json=True, opsbot_config=load_config(os.environ))
     searcher = threading.Thread(target=search._search, args=(args,))
     searcher.start()
     try:

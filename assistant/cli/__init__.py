@@ -50,9 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Before anything reads policies or runbooks, which may name plugin tools, and
         # before the configuration, which accepts the variables plugins read.
         plugins = load_plugins()
-        # Read once, here; every command takes what it needs from ``args.config``.
-        args.config = load_config(os.environ, extra_names=plugin_settings(plugins))
-        logging.getLogger().setLevel(args.config.tree.logging.level)
+        # Read once, here; every command takes what it needs from ``args.opsbot_config``
+        # (not ``config``: that is `opsbot redact --config`, a redaction file).
+        args.opsbot_config = load_config(os.environ, extra_names=plugin_settings(plugins))
+        logging.getLogger().setLevel(args.opsbot_config.tree.logging.level)
         return int(args.func(args) or 0)
     except OpsbotError as exc:
         # Error text can quote input (a pasted line, a file's content): it is egress too.

@@ -116,7 +116,7 @@ def _open_store(args: argparse.Namespace) -> Store:
     # Imported here so that `opsbot --help` does not load the redaction patterns.
     from assistant.redaction import Redactor
 
-    settings = Settings.from_config(args.config.tree)
+    settings = Settings.from_config(args.opsbot_config.tree)
     # Reading never creates a key: a verifier without one is told the log's seals went
     # unchecked rather than handed a fresh key that matches nothing.
     key = audit_key_for(settings.audit_key_file, settings.home, create=False)

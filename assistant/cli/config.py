@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    tree = args.config.tree
+    tree = args.opsbot_config.tree
     # What only fails when a component starts is checked now, before a deploy.
     tree.llm.endpoint()
     if tree.core.backend == "kubernetes":
@@ -31,7 +31,7 @@ def run_check(args: argparse.Namespace) -> int:
         real_settings(tree.kubernetes)
     if tree.slack.bot_token is not None:
         tree.slack.for_serving()
-    for line in effective_lines(args.config):
+    for line in effective_lines(args.opsbot_config):
         print(line)
     return 0
 

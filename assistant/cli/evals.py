@@ -94,7 +94,7 @@ def _planning(args: argparse.Namespace) -> PlanningFactory:
     from assistant.planning.llm.cassettes import CASSETTE_DIR
 
     return cassette_planning(record=args.record, cassette_dir=args.cassettes or CASSETTE_DIR,
-                             configured=args.config.tree.llm)
+                             configured=args.opsbot_config.tree.llm)
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -73,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _policy_dir(opts: argparse.Namespace) -> Path:
     given: Path | None = opts.policies
-    return given if given is not None else Settings.from_config(opts.config.tree).policy_dir
+    return given if given is not None else Settings.from_config(opts.opsbot_config.tree).policy_dir
 
 
 def _parse_now(text: str | None) -> datetime:
@@ -171,7 +171,7 @@ def run_check(opts: argparse.Namespace) -> int:
 
 def run_tests(opts: argparse.Namespace) -> int:
     directory = (opts.dir if opts.dir is not None
-                 else Settings.from_config(opts.config.tree).policy_dir / "tests")
+                 else Settings.from_config(opts.opsbot_config.tree).policy_dir / "tests")
     load: Any = cache(load_policy)  # one compile per policy directory
     passed = failed = 0
     for path in table_files(directory):

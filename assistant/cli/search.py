@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _index(args: argparse.Namespace) -> int:
-    settings = Settings.from_config(args.config.tree)
+    settings = Settings.from_config(args.opsbot_config.tree)
     added = IndexedFolders(settings.home)
     kept = runbook_folders(settings.runbook_dirs, settings.home)
     forgotten = {f.expanduser().resolve() for f in args.forget}
@@ -94,7 +94,7 @@ def _print_problems(report: LoadReport) -> None:
 def _search(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError("must be at least 1", field="--k")
-    settings = Settings.from_config(args.config.tree)
+    settings = Settings.from_config(args.opsbot_config.tree)
     from assistant.retrieval.embedding import MiniLMEmbedder
     from assistant.retrieval.index import RunbookIndex
     from assistant.retrieval.lock import sync_lock

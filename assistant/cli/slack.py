@@ -17,7 +17,7 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     from assistant.slack.service import SlackService
 
     scenario = _scenario(args)
-    tree = args.config.tree
+    tree = args.opsbot_config.tree
     given = {"port": args.port, "host": args.host}
     slack = tree.slack.model_copy(
         update={k: v for k, v in given.items() if v is not None}).for_serving(args.mode)

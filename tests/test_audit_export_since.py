@@ -5,20 +5,28 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import RawDatabase
 
 from assistant.cli.audit import Follow, export_log, register
+from assistant.config import Settings
 from assistant.models import AuditEvent
 from assistant.storage import Store, open_store
 from assistant.storage.audit import AuditChainBroken
+from assistant.storage.audit_key import audit_key_for
 
 START = datetime(2026, 3, 9, 4, 0, tzinfo=UTC)
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -118,3 +126,28 @@ def test_a_naive_time_is_taken_as_utc() -> None:
     register(root.add_subparsers(dest="command", required=True))
     args = root.parse_args(["audit", "export", "--since", "2026-03-09T04:03:00"])
     assert args.since == datetime(2026, 3, 9, 4, 3, tzinfo=UTC)
+
+
+def test_follow_on_the_command_line_ends_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    settings = Settings.from_env({"OPSBOT_HOME": str(home)})
+    with open_store(settings.db_url, lambda v: v,
+                    audit_key=audit_key_for(None, home, create=True)) as store:
+        _record(store, 3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSBOT_")}
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "audit", "export", "--since", "1", "--follow",
+         "--poll", "0.1"],
+        cwd=REPO, env={**env, "OPSBOT_HOME": str(home)}, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert follower.stdout is not None
+        shipped = [follower.stdout.readline() for _ in range(2)]
+        assert _seqs("".join(shipped)) == [2, 3]
+        follower.send_signal(signal.SIGINT)
+        rest, err = follower.communicate(timeout=60)
+    finally:
+        follower.kill()
+    assert follower.returncode == 0, err
+    assert rest == ""
+    assert "exported 2 events; the last is 3 (continue with --since 3)" in err

@@ -77,6 +77,9 @@ def test_a_credential_set_twice_or_unreadable_is_refused(tmp_path: Path) -> None
     assert both.field == "OPENAI_API_KEY_FILE" and "not both" in both.message
     missing = _refused({"PROMETHEUS_PASSWORD_FILE": str(tmp_path / "absent")})
     assert missing.field == "PROMETHEUS_PASSWORD_FILE"
+    (tmp_path / "blank").write_text("\n")
+    blank = _refused({"OPSBOT_ALERTMANAGER_TOKEN_FILE": str(tmp_path / "blank")})
+    assert blank.field == "OPSBOT_ALERTMANAGER_TOKEN_FILE" and "empty" in blank.message
 
 
 def test_only_credentials_have_a_file_variant() -> None:

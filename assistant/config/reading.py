@@ -142,10 +142,14 @@ def _from_env(env: Mapping[str, str], variable: Variable) -> tuple[Any, str | No
 
 def _secret_from(path: Path, setting_name: str) -> str:
     try:
-        return path.read_text(encoding="utf-8").strip()
+        text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the credential file: {exc}", source=str(path),
                          field=setting_name) from None
+    if not text:
+        # An empty mount (a Secret key that is not there yet) must not pass as a credential.
+        raise InputError("the credential file is empty", source=str(path), field=setting_name)
+    return text
 
 
 def _read_file(path: Path, data: dict[str, dict[str, Any]],

@@ -387,6 +387,9 @@ class ToolImplementation(BaseModel):
     run: Callable[[Any, ToolContext], BaseModel]
     preview: Callable[[Any, ToolContext], str] | None = None
     describe: str = ""  # for `opsbot tools show`: what this implementation talks to
+    # Environment variables the implementation reads itself; opsbot's configuration check
+    # refuses OPSBOT_* names it does not know, and these it then knows.
+    settings: tuple[str, ...] = ()
 
 
 class ToolSpec(BaseModel):

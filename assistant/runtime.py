@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
@@ -18,6 +19,8 @@ from assistant.redaction import Redactor
 from assistant.redaction_setup import build_redactor, redact_logging
 from assistant.retrieval import RunbookIndex, load_runbooks
 from assistant.retrieval.embedding import MiniLMEmbedder
+from assistant.retrieval.folders import runbook_folders
+from assistant.retrieval.live import LiveRunbookIndex, RunbookLookup, log_problems
 from assistant.storage import new_executor_id, open_checkpointer, open_store
 from assistant.storage.audit_key import audit_key_for
 from assistant.storage.spool import ResultSpool
@@ -35,7 +38,7 @@ class Runtime:
     backend: Any  # tools.backend.Backend
     policies: PolicyProvider
     store: Any
-    index: RunbookIndex
+    index: RunbookLookup
     redactor: Redactor
     executor: Executor
     checkpointer: Any
@@ -89,26 +92,34 @@ def _audit_policy_change(store: Any, change: PolicyChange) -> None:
         "reloaded": change.error is None, "error": change.error})
 
 
+def runbook_folders_of(settings: Settings) -> tuple[Path, ...]:
+    """The configured runbook folders and those `opsbot index DIR` added."""
+    return runbook_folders(settings.runbook_dirs, settings.home)
+
+
 def build_index(settings: Settings) -> RunbookIndex:
     """Open the persistent index and bring it up to date with the runbook folders.
 
     Files that fail to load are left out with a warning naming file and line (``opsbot
     index`` prints them too); the rest serve.
     """
-    report = load_runbooks(list(settings.runbook_dirs))
-    for warning in report.warnings:
-        logger.warning("%s", warning)
-    for error in report.errors:
-        logger.warning("runbook skipped: %s", error)
+    report = load_runbooks(runbook_folders_of(settings))
+    log_problems(report)
     index, _ = RunbookIndex.open_synced(settings.index_dir, MiniLMEmbedder(), report.runbooks)
     return index
 
 
+def live_index(settings: Settings) -> LiveRunbookIndex:
+    """``build_index``, then kept in step with the folders while the process runs."""
+    return LiveRunbookIndex(build_index(settings), lambda: runbook_folders_of(settings),
+                            settings.index_dir)
+
+
 def choose_planner(settings: Settings, redactor: Redactor) -> Planner:
     """The LLM planner when an endpoint is configured, else the offline one."""
-    from assistant.planning.llm import LLMSettings, build_llm_planner
+    from assistant.planning.llm import build_llm_planner
 
-    llm = LLMSettings.from_env(settings.env)
+    llm = settings.config.llm.endpoint()
     if llm is None:
         return OfflinePlanner()
     return build_llm_planner(llm, redactor.redact, fallback=OfflinePlanner())
@@ -126,7 +137,7 @@ def open_runtime(
     scenario: str,
     *,
     persist_sandbox: bool = True,
-    index: RunbookIndex | None = None,
+    index: RunbookLookup | None = None,
     backend: Any | None = None,
     planner: Planner | None = None,
     policy: Any | None = None,
@@ -149,7 +160,7 @@ def open_runtime(
         if backend is None and settings.backend == "kubernetes":
             from tools.real.backend import open_backend
 
-            backend = stack.enter_context(open_backend(settings.env))
+            backend = stack.enter_context(open_backend(settings.config.kubernetes))
         elif backend is None:
             backend, save_state = _sandbox(settings, scenario, persist_sandbox)
         store = open_store(settings.db_url, redactor.redact_value, audit_key=audit_key_for(
@@ -182,7 +193,7 @@ def open_runtime(
             backend=backend,
             policies=policies,
             store=store,
-            index=index if index is not None else build_index(settings),
+            index=index if index is not None else live_index(settings),
             redactor=redactor,
             executor=executor,
             checkpointer=checkpointer,

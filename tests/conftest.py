@@ -251,7 +251,7 @@ def open_engine(engine_settings: Any, runbook_index: Any) -> Any:
     @contextmanager
     def opener(scenario: str, env: dict[str, str] | None = None) -> Iterator[Any]:
         settings = engine_settings if not env else Settings.from_env(
-            {**engine_settings.env, **env})
+            {"OPSBOT_HOME": str(engine_settings.home), **env})
         with open_runtime(settings, scenario, persist_sandbox=False,
                           index=runbook_index) as rt:
             yield Session(rt)

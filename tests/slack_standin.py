@@ -37,12 +37,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from slack_sdk.signature import SignatureVerifier
 
 from assistant.config import Settings
+from assistant.config.reading import load_config
 from assistant.retrieval import RunbookIndex
 from assistant.runtime import build_index, open_runtime
 from assistant.session import Session
 from assistant.slack.server import SlackHttpServer
 from assistant.slack.service import SlackService
-from assistant.slack.settings import SlackSettings
 
 if TYPE_CHECKING:
     from socket_mode_standin import SocketModeStandin
@@ -470,8 +470,8 @@ def slack_service(standin: SlackStandin, home: Path, slack_env: dict[str, str], 
     settings = Settings.from_env({"OPSBOT_HOME": str(home), "OPSBOT_OPS_PORT": "0",
                                   **({"OPSBOT_DB": db_url} if db_url else {}),
                                   **(opsbot_env or {})})
-    slack = SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-test",
-                                    "OPSBOT_SLACK_API_URL": standin.url, **slack_env})
+    slack = load_config({"SLACK_BOT_TOKEN": "xoxb-test", "OPSBOT_SLACK_API_URL": standin.url,
+                         **slack_env}).tree.slack.for_serving()
     with open_runtime(settings, scenario, persist_sandbox=False, index=shared_index()) as rt:
         service = SlackService(Session(rt), slack)
         try:

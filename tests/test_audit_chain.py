@@ -95,7 +95,7 @@ def test_tail_returns_newest_oldest_first(store: Store) -> None:
 def test_export_jsonl_writes_one_event_per_line(store: Store) -> None:
     events = fill(store, 3)
     out = io.StringIO()
-    assert store.audit.export_jsonl(out) == 3
+    assert store.audit.export_jsonl(out).count == 3
     lines = out.getvalue().splitlines()
     assert [AuditEvent.model_validate_json(line) for line in lines] == events
     exported = AuditEvent.model_validate_json(lines[1])

@@ -16,6 +16,7 @@ from test_backend_kubernetes import seed_shop
 from test_backend_services import alertmanager, post_alert, shop_prometheus
 
 from assistant.config import REPO_ROOT
+from assistant.config.reading import load_config
 from assistant.facts import gather_facts
 from assistant.models import RetrievalHit, ToolCall
 from assistant.planning.entities import link_entities
@@ -76,7 +77,7 @@ def env(tmp_path: Path, standin: K8sStandin, prometheus_url: str,
 
 @pytest.fixture
 def backend(env: dict[str, str]) -> Iterator[RealBackend]:
-    with open_backend(env) as opened:
+    with open_backend(load_config(env).tree.kubernetes) as opened:
         yield opened
 
 
@@ -235,7 +236,8 @@ def test_a_silence_through_the_catalog_suppresses_the_alert_until_expired(
 
 def test_a_silence_without_an_approver_is_created_by_the_configured_author(
         env: dict[str, str]) -> None:
-    with open_backend({**env, "OPSBOT_SILENCE_AUTHOR": "opsbot-prod"}) as backend:
+    author = load_config({**env, "OPSBOT_SILENCE_AUTHOR": "opsbot-prod"}).tree.kubernetes
+    with open_backend(author) as backend:
         out = run_tool(backend, ToolCall(tool="silence_alert", args={
             "alertname": "NodeFilesystemAlmostFull", "matchers": {"mountpoint": "/mnt/other"}}))
         silence_id = out.json_data()["changed"]["silence_id"]
@@ -255,7 +257,7 @@ def _eventually(check: Any, seconds: float = 10.0) -> None:
 def test_without_alertmanager_alerts_come_from_prometheus_and_silences_fail_clearly(
         env: dict[str, str]) -> None:
     env = {k: v for k, v in env.items() if k != "ALERTMANAGER_URL"}
-    with open_backend(env) as backend:
+    with open_backend(load_config(env).tree.kubernetes) as backend:
         def firing() -> list[dict[str, Any]]:
             return run_tool(backend, ToolCall(tool="list_alerts", args={})).json_data()["alerts"]
 

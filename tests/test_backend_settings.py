@@ -7,15 +7,21 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config.reading import load_config
 from assistant.errors import InputError
 from tools.real.backend import open_backend
 from tools.real.settings import (
     DEFAULT_ERROR_BUDGET_QUERY,
     DEFAULT_SERVICE_LABELS,
-    settings_from_env,
+    RealSettings,
+    real_settings,
 )
 
 BASE = {"OPSBOT_ENVIRONMENT": "prod", "PROMETHEUS_URL": "http://prometheus:9090/"}
+
+
+def settings_from_env(env: dict[str, str]) -> RealSettings:
+    return real_settings(load_config(env).tree.kubernetes)
 
 
 def _error(env: dict[str, str]) -> InputError:
@@ -100,7 +106,7 @@ def test_in_cluster_config_outside_a_pod_fails_naming_the_variable(
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
     with pytest.raises(InputError) as failed:
-        open_backend({**BASE, "KUBERNETES_SERVICE_HOST": "10.0.0.1"})
+        open_backend(load_config({**BASE, "KUBERNETES_SERVICE_HOST": "10.0.0.1"}).tree.kubernetes)
     assert failed.value.field == "KUBERNETES_SERVICE_HOST"
     assert "cannot load Kubernetes configuration" in failed.value.message
 
@@ -109,5 +115,5 @@ def test_a_broken_kubeconfig_fails_naming_kubeconfig(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\nclusters: []\ncontexts: []\nusers: []\n")
     with pytest.raises(InputError) as failed:
-        open_backend({**BASE, "KUBECONFIG": str(kubeconfig)})
+        open_backend(load_config({**BASE, "KUBECONFIG": str(kubeconfig)}).tree.kubernetes)
     assert failed.value.field == "KUBECONFIG"

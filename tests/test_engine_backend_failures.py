@@ -40,7 +40,7 @@ def test_kubernetes_backend_without_prometheus_names_the_missing_variable(
     assert "PROMETHEUS_URL" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["docker", ""])
+@pytest.mark.parametrize("value", ["docker", "Kubernetes"])
 def test_unknown_backend_name_is_an_error_naming_the_variable(
     tmp_path, monkeypatch, capsys, value
 ):

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from llm_server import TEST_API_KEY, Reply, scripted_llm_server
+from pydantic import SecretStr
 
 from assistant.cli.evals import run_eval
+from assistant.config.llm import LLMSettings
 from assistant.evaluation import (
     EvalRunner,
     build_report,
@@ -178,7 +180,7 @@ def test_thread_cases_share_the_world_and_a_held_execution_locks_the_resource(ru
 
 
 def test_llm_cases_record_then_replay_and_a_missing_cassette_says_re_record(
-        runner, tmp_path, monkeypatch):
+        runner, tmp_path):
     path = write(tmp_path, HEAD + f"""cases:
   - id: llm-crashloop
     question: "{CRASHLOOP}"
@@ -186,10 +188,10 @@ def test_llm_cases_record_then_replay_and_a_missing_cassette_says_re_record(
 """)
     cassettes = tmp_path / "cassettes"
     with scripted_llm_server(Reply(content="Checkout revision 42 is crash looping.")) as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", TEST_API_KEY)
-        monkeypatch.setenv("OPSBOT_LLM_MODEL", "gpt-test")
-        code, out, recorded = run(runner, path, cassette_planning(True, cassettes), "llm")
+        endpoint = LLMSettings(base_url=server.base_url, api_key=SecretStr(TEST_API_KEY),
+                               model="gpt-test")
+        code, out, recorded = run(runner, path, cassette_planning(True, cassettes, endpoint),
+                                  "llm")
     assert code == 0, out
     assert (cassettes / "tiny" / "llm-crashloop.yaml").exists(), out
     assert recorded["overall"]["llm_calls_p50"] == 1

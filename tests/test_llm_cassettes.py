@@ -109,9 +109,9 @@ def test_the_requests_of_a_recording_are_available_for_leak_checks(tmp_path):
 def test_recording_needs_an_endpoint_and_replay_needs_none():
     assert eval_settings(record=False) is REPLAY_SETTINGS
     with pytest.raises(InputError, match="recording cassettes needs an LLM endpoint"):
-        eval_settings(record=True, env={})
-    recording = eval_settings(record=True, env={"OPENAI_BASE_URL": "http://localhost:8080/v1",
-                                                "OPSBOT_LLM_MODEL": "qwen2.5"})
+        eval_settings(record=True, configured=LLMSettings())
+    recording = eval_settings(record=True, configured=LLMSettings(
+        base_url="http://localhost:8080/v1", model="qwen2.5"))
     assert recording.model == "qwen2.5"
 
 

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.config.llm import KEYLESS_API_KEY, LLMSettings
+from assistant.config.reading import load_config
 from assistant.errors import InputError
-from assistant.planning.llm.settings import KEYLESS_API_KEY, LLMSettings
+
+
+def endpoint(env: dict[str, str]) -> LLMSettings | None:
+    return load_config(env).tree.llm.endpoint()
 
 
 def test_no_endpoint_means_no_llm():
-    assert LLMSettings.from_env({}) is None
-    assert LLMSettings.from_env({"OPSBOT_LLM_MODEL": "gpt-4o-mini"}) is None
+    assert endpoint({}) is None
+    assert endpoint({"OPSBOT_LLM_MODEL": "gpt-4o-mini"}) is None
 
 
 def test_opsbot_llm_off_wins_over_a_configured_endpoint():
     env = {"OPENAI_API_KEY": "sk-x", "OPSBOT_LLM_MODEL": "gpt-4o-mini", "OPSBOT_LLM": "off"}
-    assert LLMSettings.from_env(env) is None
+    assert endpoint(env) is None
 
 
 def test_openai_with_a_key_only():
-    settings = LLMSettings.from_env({"OPENAI_API_KEY": "sk-x", "OPSBOT_LLM_MODEL": "gpt-4o"})
+    settings = endpoint({"OPENAI_API_KEY": "sk-x", "OPSBOT_LLM_MODEL": "gpt-4o"})
     assert settings is not None
     assert settings.base_url is None and settings.uses_openai_service
-    assert settings.api_key.get_secret_value() == "sk-x"
+    assert settings.key == "sk-x"
     assert "sk-x" not in repr(settings)
 
 
@@ -32,14 +37,14 @@ def test_openai_with_a_key_only():
     ("https://my-resource.openai.azure.com/openai/v1/", True),  # Azure OpenAI v1 API
 ])
 def test_local_and_azure_endpoints(url, openai_service):
-    settings = LLMSettings.from_env({"OPENAI_BASE_URL": url, "OPSBOT_LLM_MODEL": "m"})
+    settings = endpoint({"OPENAI_BASE_URL": url, "OPSBOT_LLM_MODEL": "m"})
     assert settings is not None and settings.base_url == url
     assert settings.uses_openai_service is openai_service
-    assert settings.api_key.get_secret_value() == KEYLESS_API_KEY
+    assert settings.key == KEYLESS_API_KEY
 
 
 def test_tuning_variables_are_read():
-    settings = LLMSettings.from_env({
+    settings = endpoint({
         "OPENAI_BASE_URL": "http://localhost:8080/v1", "OPSBOT_LLM_MODEL": "qwen2.5",
         "OPSBOT_LLM_TIMEOUT": "12.5", "OPSBOT_LLM_ATTEMPTS": "5",
         "OPSBOT_LLM_RETRY_AFTER_CAP": "0", "OPSBOT_LLM_MAX_STEPS": "4",
@@ -71,13 +76,13 @@ def test_tuning_variables_are_read():
 def test_bad_settings_name_the_variable(extra, field, message):
     env = {"OPENAI_API_KEY": "sk-x", "OPSBOT_LLM_MODEL": "m", **extra}
     with pytest.raises(InputError) as err:
-        LLMSettings.from_env(env)
+        endpoint(env)
     assert err.value.field == field and err.value.source == "environment"
     assert message in str(err.value)
 
 
 def test_endpoint_behaviour_switches_are_read():
-    settings = LLMSettings.from_env({
+    settings = endpoint({
         "OPENAI_BASE_URL": "http://localhost:11434/v1", "OPSBOT_LLM_MODEL": "gemma2:2b",
         "OPSBOT_LLM_TOOL_CALLING": "json", "OPSBOT_LLM_PROBE_CONTEXT": "false",
         "OPSBOT_LLM_BREAKER_SECONDS": "15"})

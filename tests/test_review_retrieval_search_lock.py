@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from test_retrieval_index import HashingEmbedder
 
 from assistant.cli import search
 from assistant.config import Settings
+from assistant.config.reading import load_config
 from assistant.retrieval import embedding
 from assistant.retrieval.index import RunbookIndex, _chunk_ids
 from assistant.retrieval.loading import load_runbooks
@@ -68,7 +70,7 @@ def test_search_waits_for_a_first_index_build_in_progress(
     indexer.start()
     assert builder.embedding.wait(30)  # the build holds the lock, no manifest yet
     args = argparse.Namespace(question="pods crash looping after a deploy", k=3, alert=[],
-                              json=True)
+                              json=True, opsbot_config=load_config(os.environ))
     searcher = threading.Thread(target=search._search, args=(args,))
     searcher.start()
     try:

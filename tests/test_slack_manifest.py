@@ -9,8 +9,8 @@ import yaml
 from slack_standin import CHANNEL, SlackStandin, opsbot_on_standin
 from test_slack_threads import ask, click, the_card, with_long_output
 
+from assistant.config.slack import EVENTS_PATH
 from assistant.slack.service import COMMAND
-from assistant.slack.settings import EVENTS_PATH
 
 MANIFEST = Path(__file__).resolve().parent.parent / "slack" / "manifest.yaml"
 # Slack's documented scope for each Web API method opsbot calls (auth.test needs none).

@@ -119,7 +119,7 @@ def test_start_up_opens_the_socket_with_the_app_token_and_says_so(
     assert opened.token == APP_TOKEN
     assert {c.token for c in slack.calls if c is not opened} == {"xoxb-test"}
     assert bot.said[1:] == [CONNECTED]
-    assert re.fullmatch(r"ops endpoints on http://0\.0\.0\.0:\d+ \(/livez, /readyz\)",
+    assert re.fullmatch(r"ops endpoints on http://0\.0\.0\.0:\d+ \(/livez, /metrics, /readyz\)",
                         bot.said[0]), bot.said
 
 

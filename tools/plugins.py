@@ -108,3 +108,9 @@ def load_plugins(points: Iterable[EntryPoint] | None = None) -> tuple[ToolSpec, 
         del CATALOG[name]
     CATALOG.update({s.name: s for s in loaded})
     return tuple(loaded)
+
+
+def plugin_settings(specs: Iterable[ToolSpec]) -> frozenset[str]:
+    """The environment variables the plugin tools ``specs`` read themselves."""
+    return frozenset(name for spec in specs for impl in (spec.implementations or {}).values()
+                     for name in impl.settings)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
-from assistant.config import Settings
 from assistant.errors import OpsbotError
 from assistant.telemetry.logs import configure_logging
-from tools.plugins import load_plugins
+from tools.plugins import load_plugins, plugin_settings
 
 # Modules that define ``register(subparsers)``; each sets ``func`` on its parsers.
 _COMMAND_MODULES = (
     "audit",
+    "config",
     "core",
     "evals",
     "policy",
@@ -40,19 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from assistant.config.reading import load_config
     from assistant.redaction import Redactor
     from assistant.redaction_setup import redact_logging
 
-    try:
-        settings = Settings.from_env()
-    except OpsbotError as exc:
-        print(f"opsbot: error: {_redact(str(exc))}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.log_format)
+    # Defaults until the configuration is read; its own errors are reported below.
+    configure_logging("WARNING", "auto")
     redact_logging(Redactor())  # from the first log line on; the runtime swaps in its key
     try:
-        # Before anything reads policies or runbooks, which may name plugin tools.
-        load_plugins()
+        # Before anything reads policies or runbooks, which may name plugin tools, and
+        # before the configuration, which accepts the variables plugins read.
+        plugins = load_plugins()
+        # Read once, here; every command takes what it needs from ``args.opsbot_config``
+        # (not ``config``: that is `opsbot redact --config`, a redaction file).
+        args.opsbot_config = load_config(os.environ, extra_names=plugin_settings(plugins))
+        logs = args.opsbot_config.tree.logging
+        configure_logging(logs.level, logs.format)
+        redact_logging(Redactor())
         return int(args.func(args) or 0)
     except OpsbotError as exc:
         # Error text can quote input (a pasted line, a file's content): it is egress too.

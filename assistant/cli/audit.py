@@ -6,7 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +24,10 @@ from assistant.storage.audit_key import audit_key_for
 
 # A tail line shows this much of the payload; export has all of it.
 PAYLOAD_PREVIEW_CHARS = 160
+# --follow polls the database: often enough for a SIEM, bounded so a typo cannot hammer it.
+DEFAULT_POLL_SECONDS = 2.0
+MIN_POLL_SECONDS = 0.1
+MAX_POLL_SECONDS = 3600.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,11 +47,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "head", help="print the chain head as SEQ:HASH, to keep outside the database")
     head.set_defaults(func=run_head)
 
-    export = sub.add_parser("export", help="write every event, one JSON object per line")
+    export = sub.add_parser(
+        "export", help="write events, one JSON object per line, each checked against the "
+                       "chain first (exit 1 at a broken link)")
     export.add_argument("--format", choices=["jsonl"], default="jsonl",
                         help="output format (default: jsonl)")
     export.add_argument("--out", type=Path, metavar="FILE",
-                        help="write to FILE instead of standard output")
+                        help="write to FILE instead of standard output (appended with --follow)")
+    export.add_argument(
+        "--since", type=_since, metavar="SEQ|TIME",
+        help="only events after event SEQ (the last one a SIEM has), or from an ISO time on "
+             "(2026-01-31T12:00:00Z)")
+    export.add_argument("--follow", action="store_true",
+                        help="keep writing new events as they are recorded, until Ctrl-C")
+    export.add_argument("--poll", type=_poll_seconds, default=DEFAULT_POLL_SECONDS,
+                        metavar="SECONDS",
+                        help=f"with --follow, how often to look for new events "
+                             f"(default: {DEFAULT_POLL_SECONDS:g})")
     export.set_defaults(func=run_export)
 
     tail = sub.add_parser("tail", help="show the newest events")
@@ -68,6 +89,29 @@ def _positive(text: str) -> int:
     return value
 
 
+def _since(text: str) -> int | datetime:
+    if text.isdigit():
+        return int(text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither an event number nor an ISO time "
+            "(2026-01-31T12:00:00Z)") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _poll_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not MIN_POLL_SECONDS <= value <= MAX_POLL_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be between {MIN_POLL_SECONDS:g} and {MAX_POLL_SECONDS:g} seconds")
+    return value
+
+
 def _anchor(text: str) -> ChainHead:
     seq, _, hash_ = text.partition(":")
     if not seq.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", hash_):
@@ -77,11 +121,11 @@ def _anchor(text: str) -> ChainHead:
     return ChainHead(int(seq), hash_)
 
 
-def _open_from_env() -> Store:
+def _open_store(args: argparse.Namespace) -> Store:
     # Imported here so that `opsbot --help` does not load the redaction patterns.
     from assistant.redaction import Redactor
 
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.opsbot_config.tree)
     # Reading never creates a key: a verifier without one is told the log's seals went
     # unchecked rather than handed a fresh key that matches nothing.
     key = audit_key_for(settings.audit_key_file, settings.home, create=False)
@@ -89,31 +133,52 @@ def _open_from_env() -> Store:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    with _open_from_env() as store:
+    with _open_store(args) as store:
         return verify_log(store, sys.stdout, expect=args.expect)
 
 
 def run_head(args: argparse.Namespace) -> int:
-    with _open_from_env() as store:
+    with _open_store(args) as store:
         print(store.audit.head().render())
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    with _open_from_env() as store:
-        if args.out is None:
-            export_log(store, sys.stdout, None)
-            return 0
-        try:
-            with args.out.open("w", encoding="utf-8") as fp:
-                export_log(store, fp, str(args.out))
-        except OSError as exc:
-            raise InputError(f"cannot write: {exc.strerror}", source=str(args.out)) from exc
+    with _open_store(args) as store:
+        since = args.since if isinstance(args.since, int) or args.since is None \
+            else store.audit.seq_before(args.since)
+        follow = Follow(args.poll) if args.follow else None
+        with _stopped_by_ctrl_c(follow):
+            if args.out is None:
+                export_log(store, sys.stdout, None, since or 0, follow)
+                return 0
+            try:
+                with args.out.open("a" if args.follow else "w", encoding="utf-8") as fp:
+                    export_log(store, fp, str(args.out), since or 0, follow)
+            except OSError as exc:
+                raise InputError(f"cannot write: {exc.strerror}",
+                                 source=str(args.out)) from exc
     return 0
 
 
+@contextmanager
+def _stopped_by_ctrl_c(follow: Follow | None) -> Iterator[None]:
+    """While following, Ctrl-C (SIGINT) or SIGTERM ends the export after the event being
+    written, never in the middle of a line a SIEM would then have to discard."""
+    if follow is None:
+        yield
+        return
+    previous = {sig: signal.signal(sig, lambda *_: follow.stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_tail(args: argparse.Namespace) -> int:
-    with _open_from_env() as store:
+    with _open_store(args) as store:
         tail_log(store, sys.stdout, n=args.n, thread=args.thread)
     return 0
 
@@ -125,11 +190,31 @@ def verify_log(store: Store, out: TextIO, expect: ChainHead | None = None) -> in
     return 0 if report.ok else 1
 
 
-def export_log(store: Store, fp: TextIO, destination: str | None) -> int:
-    count = store.audit.export_jsonl(fp)
-    if destination is not None:
-        print(f"exported {count} events to {destination}", file=sys.stderr)
-    return count
+class Follow:
+    """How ``export_log`` keeps going: poll every ``seconds`` until ``stop`` is set (by
+    a signal in the CLI), waiting on the event so a stop is never slept through."""
+
+    def __init__(self, seconds: float, stop: threading.Event | None = None) -> None:
+        self.seconds = seconds
+        self.stop = stop or threading.Event()
+
+
+def export_log(store: Store, fp: TextIO, destination: str | None, since: int = 0,
+               follow: Follow | None = None) -> int:
+    """Write the events after ``since``; with ``follow``, then each new one as it comes.
+    Returns the last event written, for the next ``--since``."""
+    last, total = since, 0
+    while True:
+        segment = store.audit.export_jsonl(fp, since_seq=last)
+        fp.flush()  # a SIEM reading the pipe sees each event as soon as it is checked
+        last, total = segment.last_seq, total + segment.count
+        if follow is None or follow.stop.wait(follow.seconds):
+            break
+    if destination is not None or follow is not None:
+        where = f" to {destination}" if destination else ""
+        print(f"exported {total} events{where}; the last is {last} "
+              f"(continue with --since {last})", file=sys.stderr)
+    return last
 
 
 def tail_log(store: Store, out: TextIO, *, n: int, thread: str | None) -> None:
@@ -152,7 +237,7 @@ def render_event(event: AuditEvent) -> str:
 
 
 def run_incidents(args: argparse.Namespace) -> int:
-    with _open_from_env() as store:
+    with _open_store(args) as store:
         list_incidents(store, sys.stdout, as_json=args.json)
     return 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import uuid
@@ -31,8 +30,9 @@ def _labels(pairs: list[str] | None) -> dict[str, str]:
 
 
 def _scenario(args: argparse.Namespace) -> str:
-    scenario = args.scenario or os.environ.get(DEFAULT_SCENARIO_ENV)
-    if os.environ.get("OPSBOT_BACKEND") == "kubernetes":
+    core = args.opsbot_config.tree.core
+    scenario = args.scenario or core.scenario
+    if core.backend == "kubernetes":
         return scenario or ""  # the live cluster is the world; no scenario is loaded
     if not scenario:
         raise InputError(f"name a scenario with --scenario or {DEFAULT_SCENARIO_ENV}",
@@ -57,7 +57,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.session import Session
     from assistant.terminal import render_turn
 
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.opsbot_config.tree)
     thread = args.thread or f"cli-{uuid.uuid4().hex[:8]}"
     charts = chart_dir(settings.home, thread)
     with open_runtime(settings, _scenario(args)) as rt:
@@ -85,7 +85,7 @@ def cmd_click(args: argparse.Namespace) -> int:
     from assistant.session import Session
     from assistant.terminal import render_turn
 
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.opsbot_config.tree)
     settings.check_cli_approval()
     with open_runtime(settings, _scenario(args)) as rt:
         _announce_interrupted(rt.interrupted)
@@ -104,7 +104,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.session import Session
     from assistant.terminal import TerminalChat
 
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.opsbot_config.tree)
     thread = args.thread or f"cli-{uuid.uuid4().hex[:8]}"
     chart_dir(settings.home, thread)  # a bad --thread stops before the runtime loads
     with open_runtime(settings, _scenario(args)) as rt:
@@ -119,7 +119,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from assistant.storage import open_store
     from assistant.summary import incident_summary
 
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.opsbot_config.tree)
     redactor = build_redactor(settings)
     store = open_store(settings.db_url, redactor.redact_value)
     try:
@@ -137,11 +137,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from assistant.demo import run_demo
 
+    tree = args.opsbot_config.tree
     with tempfile.TemporaryDirectory(prefix="opsbot-demo-") as tmp:
-        env = dict(os.environ)
-        env["OPSBOT_HOME"] = args.home or tmp
-        env.pop("OPSBOT_DB", None)
-        settings = Settings.from_env(env)
+        # The demo keeps its state to itself: never in a configured database.
+        core = tree.core.model_copy(update={"home": Path(args.home or tmp), "db": None})
+        settings = Settings.from_config(tree.model_copy(update={"core": core}))
         charts = settings.home / "charts" if args.home else None
         return run_demo(settings, args.scenario, sys.stdout, charts)
 

@@ -93,7 +93,8 @@ def _planning(args: argparse.Namespace) -> PlanningFactory:
     from assistant.evaluation.llm_planning import cassette_planning
     from assistant.planning.llm.cassettes import CASSETTE_DIR
 
-    return cassette_planning(record=args.record, cassette_dir=args.cassettes or CASSETTE_DIR)
+    return cassette_planning(record=args.record, cassette_dir=args.cassettes or CASSETTE_DIR,
+                             configured=args.opsbot_config.tree.llm)
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -71,8 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lint_parser.set_defaults(func=run_lint)
 
 
-def _policy_dir(given: Path | None) -> Path:
-    return given if given is not None else Settings.from_env().policy_dir
+def _policy_dir(opts: argparse.Namespace) -> Path:
+    given: Path | None = opts.policies
+    return given if given is not None else Settings.from_config(opts.opsbot_config.tree).policy_dir
 
 
 def _parse_now(text: str | None) -> datetime:
@@ -159,7 +160,7 @@ def render_decision(decision: Decision, actor: Actor, call: ToolCall, environmen
 
 
 def run_check(opts: argparse.Namespace) -> int:
-    policy = load_policy(_policy_dir(opts.policies))
+    policy = load_policy(_policy_dir(opts))
     actor = Actor(user_id=opts.user, groups=tuple(opts.group))
     call = parse_call(opts.tool, opts.args)
     facts = facts_from_flags(opts, call)
@@ -169,7 +170,8 @@ def run_check(opts: argparse.Namespace) -> int:
 
 
 def run_tests(opts: argparse.Namespace) -> int:
-    directory = opts.dir if opts.dir is not None else Settings.from_env().policy_dir / "tests"
+    directory = (opts.dir if opts.dir is not None
+                 else Settings.from_config(opts.opsbot_config.tree).policy_dir / "tests")
     load: Any = cache(load_policy)  # one compile per policy directory
     passed = failed = 0
     for path in table_files(directory):
@@ -187,7 +189,7 @@ def run_tests(opts: argparse.Namespace) -> int:
 
 
 def run_lint(opts: argparse.Namespace) -> int:
-    policy: Policy = load_policy(_policy_dir(opts.policies))
+    policy: Policy = load_policy(_policy_dir(opts))
     findings = lint(policy, datetime.now(UTC))
     for finding in findings:
         print(finding.render())

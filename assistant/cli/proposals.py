@@ -49,7 +49,7 @@ def _open(settings: Settings) -> tuple[Store, Redactor]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    store, redactor = _open(Settings.from_env())
+    store, redactor = _open(Settings.from_config(args.opsbot_config.tree))
     with store:
         status = ProposalStatus(args.status) if args.status else None
         print(redactor.redact(list_proposals(store, status, args.n, utc_now())))
@@ -60,7 +60,7 @@ def run_interrupt(args: argparse.Namespace) -> int:
     from assistant.interruptions import interrupt_by_hand
     from assistant.policy import load_policy
 
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.opsbot_config.tree)
     settings.check_cli_approval()
     policy = load_policy(settings.policy_dir)
     store, redactor = _open(settings)

@@ -7,10 +7,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.redaction import Redactor
+from assistant.retrieval.folders import IndexedFolders, runbook_folders
+from assistant.retrieval.index import Progress
 from assistant.retrieval.loading import LoadReport, load_runbooks
 from assistant.retrieval.snippet import snippet
 
@@ -18,9 +21,14 @@ from assistant.retrieval.snippet import snippet
 def register(subparsers: argparse._SubParsersAction) -> None:
     index = subparsers.add_parser(
         "index", help="index runbooks (re-embeds only what changed)",
-        description="Index the runbooks in DIR (default: runbooks/ plus $OPSBOT_RUNBOOKS).",
+        description="Bring the index up to date with runbooks/, $OPSBOT_RUNBOOKS and every "
+                    "folder added here before. DIR is added to that list, kept under "
+                    "OPSBOT_HOME, so later commands and running servers answer from it too.",
     )
-    index.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
+    index.add_argument("dirs", nargs="*", type=Path, metavar="DIR",
+                       help="a runbook folder to add")
+    index.add_argument("--forget", nargs="+", type=Path, default=[], metavar="DIR",
+                       help="stop indexing these folders added earlier")
     index.set_defaults(func=_index)
 
     search = subparsers.add_parser("search", help="find the runbooks that answer a question")
@@ -33,21 +41,47 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _index(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    dirs = tuple(args.dirs) or settings.runbook_dirs
-    report = load_runbooks(dirs)
+    settings = Settings.from_config(args.opsbot_config.tree)
+    added = IndexedFolders(settings.home)
+    kept = runbook_folders(settings.runbook_dirs, settings.home)
+    forgotten = {f.expanduser().resolve() for f in args.forget}
+    dirs = tuple(f for f in dict.fromkeys((*kept, *(d.expanduser().resolve()
+                                                    for d in args.dirs)))
+                 if f not in forgotten)
+    report = load_runbooks(dirs)  # a missing folder stops here, before it is recorded
+    if args.forget:
+        added.forget(args.forget)
+    if args.dirs:
+        added.add(args.dirs)
     from assistant.retrieval.embedding import MiniLMEmbedder
     from assistant.retrieval.index import RunbookIndex
 
-    _, sync = RunbookIndex.open_synced(settings.index_dir, MiniLMEmbedder(), report.runbooks)
+    _, sync = RunbookIndex.open_synced(settings.index_dir, MiniLMEmbedder(), report.runbooks,
+                                       terminal_progress(sys.stderr))
     print(f"indexed {len(report.runbooks)} runbooks from {', '.join(map(str, dirs))} "
           f"into {settings.index_dir}")
     rebuilt = " (rebuilt: embedding model or chunking changed)" if sync.rebuilt else ""
     print(f"added {sync.added}, updated {sync.updated}, removed {sync.removed}, "
           f"unchanged {sync.unchanged}; {sync.chunks_embedded} sections embedded "
           f"in {sync.seconds:.1f} s{rebuilt}")
+    if args.dirs or args.forget:
+        print(f"indexed folders kept in {added.path}")
     _print_problems(report)
     return 1 if report.errors else 0
+
+
+def terminal_progress(stream: TextIO) -> Progress | None:
+    """Embedding progress on one rewritten line, when ``stream`` is a terminal (a log
+    file or a pipe gets only the summary)."""
+    if not stream.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        stream.write(f"\rembedding sections: {done:,}/{total:,} ({100 * done // total}%){end}")
+        stream.flush()
+
+    return show
 
 
 def _print_problems(report: LoadReport) -> None:
@@ -60,7 +94,7 @@ def _print_problems(report: LoadReport) -> None:
 def _search(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError("must be at least 1", field="--k")
-    settings = Settings.from_env()
+    settings = Settings.from_config(args.opsbot_config.tree)
     from assistant.retrieval.embedding import MiniLMEmbedder
     from assistant.retrieval.index import RunbookIndex
     from assistant.retrieval.lock import sync_lock
@@ -70,7 +104,7 @@ def _search(args: argparse.Namespace) -> int:
     with sync_lock(settings.index_dir):
         index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
         if index.is_empty:
-            report = load_runbooks(settings.runbook_dirs)
+            report = load_runbooks(runbook_folders(settings.runbook_dirs, settings.home))
             _print_problems(report)
             sync = index.sync(report.runbooks)
             print(f"(indexed {sync.added} runbooks first)", file=sys.stderr)

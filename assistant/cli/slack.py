@@ -25,15 +25,12 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
     from assistant.session import Session
     from assistant.slack.server import serve
     from assistant.slack.service import SlackService
-    from assistant.slack.settings import SlackSettings
 
     scenario = _scenario(args)
-    env = dict(os.environ)
-    if args.port is not None:
-        env["OPSBOT_SLACK_PORT"] = str(args.port)
-    if args.host:
-        env["OPSBOT_SLACK_HOST"] = args.host
-    slack = SlackSettings.from_env(env, mode=args.mode)
+    tree = args.opsbot_config.tree
+    given = {"port": args.port, "host": args.host}
+    slack = tree.slack.model_copy(
+        update={k: v for k, v in given.items() if v is not None}).for_serving(args.mode)
 
     def say(text: str) -> None:
         # Through logging, so a JSON log stream stays JSON (and redacted) from its first
@@ -50,8 +47,7 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
         say(f"{signal.Signals(signum).name} received")
         stop.set()
 
-    settings = Settings.from_env()
-    with open_runtime(settings, scenario) as rt:
+    with open_runtime(Settings.from_config(tree), scenario) as rt:
         for notice in rt.interrupted:
             say(notice)
         service = SlackService(Session(rt), slack)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.config.llm import LLMSettings
 from assistant.evaluation.runner import CasePlanning, PlanningFactory
 from assistant.evaluation.suite import Case, Suite
 from assistant.planning.llm import build_llm_planner
@@ -25,10 +26,11 @@ class _CassettePlanning:
         return self.traffic.requests
 
 
-def cassette_planning(record: bool, cassette_dir: Path = CASSETTE_DIR) -> PlanningFactory:
-    """Record against the endpoint in OPENAI_* (``record``) or replay strictly (CI);
+def cassette_planning(record: bool, cassette_dir: Path = CASSETTE_DIR,
+                      configured: LLMSettings | None = None) -> PlanningFactory:
+    """Record against the ``configured`` endpoint (``record``) or replay strictly (CI);
     cassettes live in ``<cassette_dir>/<suite>/<case>.yaml``."""
-    settings = eval_settings(record)
+    settings = eval_settings(record, configured)
 
     @contextmanager
     def planning(suite: Suite, case: Case,

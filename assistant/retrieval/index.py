@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +46,8 @@ DENSE_DECIMALS = 4
 # over many rows, and memory stays bounded (Chroma takes at most ~5,400 rows a call).
 _WRITE_BATCH = 2048
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_:]*")
+
+Progress = Callable[[int, int], None]  # (sections embedded so far, sections to embed)
 
 
 class IndexUnavailable(OpsbotError):
@@ -150,13 +152,13 @@ class RunbookIndex:
         return cls(path, embedder, collection, runbooks, rebuilt=stale and manifest is not None)
 
     @classmethod
-    def open_synced(cls, path: Path, embedder: Embedder,
-                    runbooks: Sequence[Runbook]) -> tuple[RunbookIndex, SyncReport]:
+    def open_synced(cls, path: Path, embedder: Embedder, runbooks: Sequence[Runbook],
+                    progress: Progress | None = None) -> tuple[RunbookIndex, SyncReport]:
         """Open the index in ``path`` and make it hold exactly ``runbooks``, as the only
         process doing so: a second one waits, then opens what the first wrote."""
         with sync_lock(path):
             index = cls.open(path, embedder)
-            return index, index.sync(runbooks)
+            return index, index.sync(runbooks, progress)
 
     @property
     def runbooks(self) -> list[Runbook]:
@@ -172,8 +174,10 @@ class RunbookIndex:
             raise KeyError(runbook_id)
         return self._runbooks[position]
 
-    def sync(self, runbooks: Sequence[Runbook]) -> SyncReport:
-        """Make the index hold exactly ``runbooks``, embedding only what changed."""
+    def sync(self, runbooks: Sequence[Runbook],
+             progress: Progress | None = None) -> SyncReport:
+        """Make the index hold exactly ``runbooks``, embedding only what changed;
+        ``progress(done, total)`` hears after each batch of sections embedded."""
         started = time.perf_counter()
         new: dict[str, Runbook] = {}
         for runbook in runbooks:
@@ -205,6 +209,8 @@ class RunbookIndex:
             with clock("store"):
                 self._collection.upsert(ids=ids, embeddings=vectors)
             self._vectors.update(zip(ids, np.asarray(vectors, dtype=np.float32), strict=True))
+            if progress is not None:
+                progress(start + len(batch), len(pending))
         ordered = sorted(new.values(), key=lambda r: r.id)
         with clock("manifest"):
             _write_manifest(self._path / MANIFEST, _Manifest(

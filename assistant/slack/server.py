@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 
-from assistant.http_listener import JSON, BackgroundHttpServer, ListenerError, Reply
+from assistant.config.slack import ALERTMANAGER_PATH, EVENTS_PATH, SlackSettings
+from assistant.http_listener import JSON, BackgroundHttpServer, Limits, ListenerError, Reply
 from assistant.ops_server import OpsServer, health_routes
 from assistant.slack import socket_mode
 from assistant.slack.service import SlackService
-from assistant.slack.settings import ALERTMANAGER_PATH, EVENTS_PATH
 from assistant.telemetry.metrics import METRICS_PATH
 
 __all__ = ["ListenerError", "SlackHttpServer", "SlackRoutes", "serve"]
@@ -51,10 +51,16 @@ class SlackRoutes:
         return 404, '{"error": "not found"}', JSON
 
 
+def http_limits(settings: SlackSettings) -> Limits:
+    return Limits(header_seconds=settings.header_timeout_seconds,
+                  body_seconds=settings.body_timeout_seconds,
+                  max_connections=settings.max_connections)
+
+
 class SlackHttpServer(BackgroundHttpServer):
     def __init__(self, service: SlackService, host: str, port: int, *, events: bool) -> None:
         super().__init__(SlackRoutes(service, events=events).reply, host, port,
-                         service.settings.http_limits, "opsbot-slack-http")
+                         http_limits(service.settings), "opsbot-slack-http")
 
     def start(self) -> SlackHttpServer:
         super().start()

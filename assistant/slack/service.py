@@ -27,6 +27,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
+from assistant.config.slack import SlackSettings
 from assistant.errors import InputError, OpsbotError
 from assistant.expiry import Expiry, expire_overdue
 from assistant.heartbeat import ClaimEnded
@@ -35,8 +36,8 @@ from assistant.models import Actor
 from assistant.policy import roles_of
 from assistant.policy.source import PolicyProvider
 from assistant.readiness import Readiness
-from assistant.retrieval import RunbookIndex
 from assistant.retrieval.index import IndexUnavailable
+from assistant.retrieval.live import RunbookLookup
 from assistant.session import Session
 from assistant.slack.alerts import AlertThreads, parse_webhook
 from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
@@ -45,7 +46,6 @@ from assistant.slack.egress import SlackOut, web_client
 from assistant.slack.groups import UserGroupDirectory
 from assistant.slack.intake import envelope_request, slack_request
 from assistant.slack.records import SlackRecords, split_thread_id, thread_id
-from assistant.slack.settings import SlackSettings
 from assistant.slack.workers import OrderedWorkerPool
 from assistant.storage import unavailable_reason
 from assistant.storage.timestamps import utc_now
@@ -86,7 +86,7 @@ def _policy_loaded(policies: PolicyProvider) -> None:
     policies.current()  # reloads changed files; an edit that does not load keeps the old one
 
 
-def _index_open(index: RunbookIndex) -> None:
+def _index_open(index: RunbookLookup) -> None:
     if index.is_empty:
         raise IndexUnavailable("no runbooks are indexed: check OPSBOT_RUNBOOKS and the log")
 
@@ -120,7 +120,8 @@ class SlackService:
                              f"({session.rt.settings.policy_dir}); alert threads could not "
                              "look anything up", field="OPSBOT_SLACK_ALERT_AS")
         metrics = session.rt.metrics
-        self.client = client or web_client(settings.bot_token, settings.api_url, metrics)
+        self.client = client or web_client(settings.secret("bot_token") or "", settings.api_url,
+                                           metrics)
         self.out = SlackOut(self.client, session.rt.redact_value, metrics)
         self.records = SlackRecords.open(session.rt.settings.db_url,
                                          session.rt.settings.db_wait_seconds)
@@ -133,8 +134,9 @@ class SlackService:
         ) if settings.alert_channel and settings.alert_actor else None
         if self.alerts is not None:
             session.rt.store.audit.subscribe(self.alerts.note_action)
-        self.verifier = SignatureVerifier(settings.signing_secret) \
-            if settings.mode == "http" and settings.signing_secret else None
+        signing_secret = settings.secret("signing_secret")
+        self.verifier = SignatureVerifier(signing_secret) \
+            if settings.mode == "http" and signing_secret else None
         self.dispatcher = OrderedWorkerPool(1, settings.max_queued)
         metrics.watch_queue("slack-work", lambda: self.pool.queued)
         metrics.watch_queue("slack-requests", lambda: self.dispatcher.queued)
@@ -472,7 +474,7 @@ class SlackService:
         """HTTP status and JSON body for one webhook delivery; the work runs later."""
         if self.alerts is None:
             return 404, json.dumps({"error": "alert threads are off: set OPSBOT_SLACK_CHANNEL"})
-        token = self.settings.alert_token
+        token = self.settings.secret("alert_token")
         if token is not None:
             sent = headers.get("authorization", "")
             if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):

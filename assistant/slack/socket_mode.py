@@ -26,7 +26,7 @@ class EnvelopeHandler(SocketModeHandler):
     def __init__(self, service: SlackService) -> None:
         # One thread takes envelopes off the socket: with more, two arriving together could
         # be queued in either order (a mention and the reply right after it).
-        super().__init__(service.app, service.settings.app_token, concurrency=1)
+        super().__init__(service.app, service.settings.secret("app_token"), concurrency=1)
         self.service = service
         # The client still hands over envelopes it read before close() once the socket is
         # shut: taken in then, they could not be acknowledged and Slack would redeliver them

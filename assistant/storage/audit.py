@@ -19,8 +19,10 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from assistant.models import AuditEvent, canonical_json
 from assistant.storage.chain import (
+    GENESIS_HASH,
     AuditKey,
     ChainHead,
+    ChainSegment,
     StoredEvent,
     UnreadableEvent,
     VerifyReport,
@@ -280,14 +282,49 @@ class AuditLog:
             )
         return [_to_event(row) for row in reversed(rows)]
 
-    def export_jsonl(self, fp: TextIO) -> int:
-        """One AuditEvent JSON object per line, in seq order; returns how many."""
-        count = 0
-        for event in self.events():
-            fp.write(event.model_dump_json())
+    def export_jsonl(self, fp: TextIO, since_seq: int = 0) -> ExportedSegment:
+        """The events after ``since_seq``, one AuditEvent JSON object per line in seq
+        order, each checked against the chain before it is written: a broken link stops
+        the export with AuditChainBroken after the good events before it."""
+        previous = GENESIS_HASH if since_seq == 0 else self._hash_of(since_seq)
+        segment = ChainSegment(since_seq, previous, self._key)
+        count, last = 0, since_seq
+        for stored in self._stored_after(since_seq):
+            problem = segment.problem(stored)
+            if problem:
+                raise AuditChainBroken(f"export stopped after event {last}: {problem}; run "
+                                       "`opsbot audit verify`")
+            assert isinstance(stored, StoredEvent)  # an unreadable one is a problem
+            fp.write(stored.event.model_dump_json())
             fp.write("\n")
-            count += 1
-        return count
+            count, last = count + 1, stored.seq
+        return ExportedSegment(count, last)
+
+    def seq_before(self, time: datetime) -> int:
+        """The seq of the last event before ``time`` (0: none), to export from ``time`` on;
+        times never go backwards along seq, so the boundary is one point."""
+        with self._db.read() as tx:
+            row = tx.one("SELECT MAX(seq) FROM audit_events WHERE time < ?", (db_time(time),))
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _hash_of(self, seq: int) -> str:
+        with self._db.read() as tx:
+            row = tx.one("SELECT hash FROM audit_events WHERE seq = ?", (seq,))
+        if row is None:
+            head = self.head()
+            if seq > head.seq:
+                raise StorageError(f"the log ends at event {head.seq}; nothing after {seq} "
+                                   "yet (export from an event the log holds)")
+            raise AuditChainBroken(f"event {seq} is missing: deleted; run `opsbot audit verify`")
+        return str(row[0])
+
+    def _stored_after(self, since_seq: int) -> Iterator[StoredEvent | UnreadableEvent]:
+        def page_after(after: int) -> list[tuple[Any, ...]]:
+            with self._db.read() as tx:
+                return self._page(tx, after, None)
+
+        for row in _rows_after(since_seq, page_after):
+            yield _to_event_or_unreadable(row)
 
     def head(self) -> ChainHead:
         """The recorded end of the chain, to hold outside the database as an anchor."""
@@ -325,6 +362,16 @@ class AuditLog:
             f"SELECT {_COLUMNS}, seal FROM audit_events {where} ORDER BY seq LIMIT {_PAGE}",
             (*params, after),
         )
+
+
+class AuditChainBroken(StorageError):
+    """The stretch of the log being read does not hold together (see ChainSegment)."""
+
+
+@dataclass(frozen=True)
+class ExportedSegment:
+    count: int
+    last_seq: int  # where the next export continues (--since)
 
 
 def _read_head(tx: Transaction, lock: str = "") -> ChainHead | None:

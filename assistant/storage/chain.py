@@ -189,16 +189,9 @@ def check_chain(
         if isinstance(stored, UnreadableEvent):
             return broken(stored.seq, stored.problem)
         event = stored.event
-        problems = []
-        if event.prev_hash != prev_hash:
-            problems.append(
-                f"its prev_hash does not match the hash of event {event.seq - 1} "
-                "(reordered, or an earlier event was rewritten)"
-            )
-        if recomputed_hash(event) != event.hash:
-            problems.append("its contents do not match its hash (edited, or moved to this seq)")
-        if problems:
-            return broken(event.seq, "; ".join(problems))
+        link = _link_problem(event, prev_hash)
+        if link:
+            return broken(event.seq, link)
         if stored.seal is not None and key is None:
             return _unverifiable(checked, head, stored.seal)
         seal_problem = _seal_problem(stored, sealed > 0, key)
@@ -247,6 +240,47 @@ def check_chain(
     if head_problem:
         return broken(last_seq + 1, head_problem)
     return VerifyReport(ok=True, checked=checked, head=head, sealed=sealed, key_id=key_id)
+
+
+def _link_problem(event: AuditEvent, prev_hash: str) -> str | None:
+    problems = []
+    if event.prev_hash != prev_hash:
+        problems.append(
+            f"its prev_hash does not match the hash of event {event.seq - 1} "
+            "(reordered, or an earlier event was rewritten)"
+        )
+    if recomputed_hash(event) != event.hash:
+        problems.append("its contents do not match its hash (edited, or moved to this seq)")
+    return "; ".join(problems) or None
+
+
+class ChainSegment:
+    """Checks a run of events read in seq order, starting right after event ``after``
+    (whose hash is ``after_hash``): none missing, each linked to the one before and
+    unedited, and sealed under ``key`` when one is configured. An export ships only what
+    passed, so a SIEM never receives a rewritten stretch of the log as genuine."""
+
+    def __init__(self, after: int, after_hash: str, key: AuditKey | None) -> None:
+        self._seq = after
+        self._hash = after_hash
+        self._key = key
+        self._sealed = False
+
+    def problem(self, stored: StoredEvent | UnreadableEvent) -> str | None:
+        """Why ``stored`` (the next event read) breaks the chain; None when it extends it."""
+        expected = self._seq + 1
+        if stored.seq != expected:
+            return (f"event {expected} is missing (the next stored event is {stored.seq}): "
+                    "deleted")
+        if isinstance(stored, UnreadableEvent):
+            return f"event {stored.seq}: {stored.problem}"
+        problem = (_link_problem(stored.event, self._hash)
+                   or _seal_problem(stored, self._sealed, self._key))
+        if problem:
+            return f"event {stored.seq}: {problem}"
+        self._seq, self._hash = stored.seq, stored.event.hash
+        self._sealed = self._sealed or stored.seal is not None
+        return None
 
 
 def _unverifiable(checked: int, head: ChainHead, seal: str) -> VerifyReport:

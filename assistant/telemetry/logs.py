@@ -11,12 +11,11 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
+from assistant.config.tree import LogFormat
 from assistant.telemetry.correlation import current_ids
 
-LogFormat = Literal["json", "text", "auto"]
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ID_FIELDS = ("correlation_id", "thread_id", "proposal_id")
 # What LogRecord carries of its own; anything else on a record is an ``extra``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
@@ -35,7 +35,7 @@ from tools.prometheus.client import PrometheusClient
 from tools.real.change import Change
 from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
-from tools.real.settings import RealSettings, settings_from_env
+from tools.real.settings import KubernetesBackendConfig, RealSettings, real_settings
 
 # One question reads the inventory several times (entity linking, retrieval, planning, the
 # blast radius of each step); its workloads take three list calls to the API server. A
@@ -228,6 +228,6 @@ def backend_from_settings(settings: RealSettings, *, clock: Callable[[], datetim
     )
 
 
-def open_backend(env: Mapping[str, str]) -> RealBackend:
+def open_backend(config: KubernetesBackendConfig) -> RealBackend:
     """The backend OPSBOT_BACKEND=kubernetes selects; InputError names a bad variable."""
-    return backend_from_settings(settings_from_env(env))
+    return backend_from_settings(real_settings(config))

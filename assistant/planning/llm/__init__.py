@@ -1,7 +1,7 @@
 """The LLM planner on any OpenAI-compatible endpoint.
 
 ``build_llm_planner(settings, redact)`` is what the engine wires in when
-``LLMSettings.from_env()`` finds an endpoint; otherwise it keeps the offline planner.
+the configuration's ``llm`` section names an endpoint; otherwise it keeps the offline planner.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from assistant.config.llm import LLMSettings
 from assistant.planning.llm.client import LLMUnavailable, OpenAIChat
 from assistant.planning.llm.planner import LLMPlanner
-from assistant.planning.llm.settings import LLMSettings
 from assistant.planning.offline import Planner
 
 

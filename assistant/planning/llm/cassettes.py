@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +31,8 @@ from vcr.cassette import Cassette
 from vcr.errors import CannotOverwriteExistingCassetteException, MissingMetadataError
 
 from assistant.config import REPO_ROOT
+from assistant.config.llm import LLMSettings
 from assistant.errors import InputError, OpsbotError
-from assistant.planning.llm.settings import LLMSettings
 from assistant.redaction.placeholder import PLACEHOLDER_RE
 
 CASSETTE_DIR = REPO_ROOT / "evals" / "cassettes"
@@ -116,11 +116,11 @@ def recording_header(settings: LLMSettings) -> dict[str, Any]:
             "tool_calling": settings.tool_calling}
 
 
-def eval_settings(record: bool, env: Mapping[str, str] | None = None) -> LLMSettings:
-    """The endpoint to record against (from the environment), or the replay stand-in."""
+def eval_settings(record: bool, configured: LLMSettings | None = None) -> LLMSettings:
+    """The ``configured`` endpoint to record against, or the replay stand-in."""
     if not record:
         return REPLAY_SETTINGS
-    settings = LLMSettings.from_env(env)
+    settings = configured.endpoint() if configured is not None else None
     if settings is None:
         raise InputError("recording cassettes needs an LLM endpoint: set OPENAI_BASE_URL "
                          "(or OPENAI_API_KEY) and OPSBOT_LLM_MODEL", source="environment",

@@ -31,9 +31,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from assistant.config.llm import LLMSettings
 from assistant.planning.llm.calls import ToolRequest
 from assistant.planning.llm.server_context import ContextWindow, probe_context_window
-from assistant.planning.llm.settings import LLMSettings
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _RETRY_STATUSES = frozenset({408, 409, 429})
@@ -151,7 +151,7 @@ class OpenAIChat:
         self._settings = settings
         self._sleep = sleep
         self._sdk = openai.OpenAI(
-            api_key=settings.api_key.get_secret_value(),
+            api_key=settings.key,
             base_url=settings.base_url or OPENAI_DEFAULT_BASE_URL,
             timeout=settings.timeout_seconds,
             max_retries=0,
@@ -166,7 +166,7 @@ class OpenAIChat:
         settings = self._settings
         if settings.uses_openai_service or not settings.probe_context:
             return None
-        headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+        headers = {"Authorization": f"Bearer {settings.key}"}
         timeout = min(settings.timeout_seconds, PROBE_TIMEOUT_SECONDS)
         with httpx.Client(timeout=timeout, headers=headers) as http:
             return probe_context_window(http, settings.base_url or OPENAI_DEFAULT_BASE_URL,

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from assistant.config.llm import LLMSettings
 from assistant.planning.llm.breaker import CircuitBreaker
 from assistant.planning.llm.budget import (
     Block,
@@ -40,7 +41,6 @@ from assistant.planning.llm.framing import data_block
 from assistant.planning.llm.replies import ModelReply, chat_text, read_reply, split_reasoning
 from assistant.planning.llm.schemas import json_turn_format, json_turn_rules, tool_definitions
 from assistant.planning.llm.server_context import ContextWindow, ServerUnreachable
-from assistant.planning.llm.settings import LLMSettings
 from assistant.planning.llm.tokens import TokenGauge
 from assistant.planning.offline import (
     Observation,

@@ -95,7 +95,8 @@ def _implementation(env_var: str) -> ToolImplementation:
                 "next flag refresh; no restart")
 
     return ToolImplementation(run=run, preview=preview,
-                              describe=f"the flag service at ${env_var} (HTTP)")
+                              describe=f"the flag service at ${env_var} (HTTP)",
+                              settings=(env_var,))
 
 
 def _blast_radius(args: SetFeatureFlagArgs, inventory: Inventory) -> BlastRadius:

@@ -78,3 +78,13 @@ def test_runbook_without_a_lead_section_takes_the_floor() -> None:
     ranked = rank_runbooks(owner, dense, np.zeros(2), 3, k=3, lead_section=np.array([0, 1, -1]))
     assert [r.runbook for r in ranked] == [1, 0, 2]
     assert np.isclose(ranked[2].score, 0.2)
+
+
+def test_a_term_in_the_lead_section_outweighs_the_same_term_in_copied_text() -> None:
+    # Both pages repeat the term in a shared Mitigation; only runbook 1 says it up front.
+    owner = np.array([0, 0, 1, 1])
+    dense = np.full(4, 0.5)
+    lexical = np.array([0.0, 4.0, 3.0, 4.0])
+    ranked = rank_runbooks(owner, dense, lexical, 2, k=2, lead_section=np.array([0, 2]))
+    assert [r.runbook for r in ranked] == [1, 0]
+    assert np.isclose(ranked[0].score - ranked[1].score, LEXICAL_WEIGHT * LEAD_WEIGHT * 0.75)

@@ -28,3 +28,10 @@ def test_snippet_starts_at_the_line_that_matches() -> None:
     assert snippet(text, "conntrack") == "Check the conntrack table. Then more."
     assert snippet(text, "unrelated") == "Intro line. Check the conntrack table. Then more."
     assert snippet("word " * 100, "word", width=20).endswith("…")
+
+
+def test_direction_words_that_name_a_state_are_terms() -> None:
+    assert "down" in tokenize("is the api server down?")
+    assert "up" in tokenize("disk filling up on worker-3")
+    assert tokenize("KubeAPIDown").count("down") == 1
+    assert "the" not in tokenize("the api is down")

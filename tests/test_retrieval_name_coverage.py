@@ -52,3 +52,26 @@ def test_name_coverage_cannot_overturn_a_clear_dense_winner() -> None:
     ranked = rank_runbooks(owner, np.array([0.8, 0.4]), np.zeros(2), 2, k=1,
                            name_coverage=np.array([0.0, 1.0]))
     assert ranked[0].runbook == 0
+
+
+RULES = NameMatcher([
+    ("Prometheus Rule Failures", "PrometheusRuleFailures"),
+    ("Prometheus Missing Rule Evaluations", "PrometheusMissingRuleEvaluations"),
+    ("Kubelet Server Certificate Expiration", "KubeletServerCertificateExpiration"),
+    ("Kubelet Client Certificate Expiration", "KubeletClientCertificateExpiration"),
+    ("Kube Client Certificate Expiration", "KubeClientCertificateExpiration"),
+])
+
+
+def test_a_name_term_stemmed_differently_in_the_question_still_counts() -> None:
+    # "failing" stems to "fail", "Failures" to "failur"; "serving" to "serv", "Server"
+    # to "server".
+    assert RULES.coverage("rules failing")[0] > RULES.coverage("rules")[0]
+    serving = RULES.coverage("kubelet serving certificate expires")
+    assert serving[2] > serving[3]
+
+
+def test_a_short_stem_does_not_reach_a_longer_different_word() -> None:
+    # "kube" is three letters short of "kubelet": a different component, not a suffix.
+    assert RULES.coverage("kube")[2] == 0.0
+    assert RULES.coverage("kube")[4] > 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.retrieval.ranking import LEXICAL_WEIGHT, rank_runbooks
+from assistant.retrieval.ranking import LEAD_WEIGHT, LEXICAL_WEIGHT, rank_runbooks
 
 # Three runbooks: 0 owns sections 0-1, 1 owns 2, 2 owns 3-4.
 OWNER = np.array([0, 0, 1, 2, 2])
@@ -48,3 +48,43 @@ def test_runbook_without_sections_uses_the_floor_and_k_is_capped() -> None:
 def test_ties_break_by_position_so_results_are_stable() -> None:
     dense = np.array([0.5, 0.5, 0.5, 0.5, 0.5])
     assert [r.runbook for r in rank_runbooks(OWNER, dense, np.zeros(5), 3, k=3)] == [0, 1, 2]
+
+
+def test_lead_section_separates_siblings_whose_shared_sections_tie() -> None:
+    # Runbooks 0 and 1 share a copied Diagnosis (sections 1 and 3 score alike); only the
+    # lead sections (0 and 2) say which fault each page is about.
+    owner = np.array([0, 0, 1, 1])
+    dense = np.array([0.30, 0.62, 0.55, 0.62])
+    lead = np.array([0, 2])
+    ranked = rank_runbooks(owner, dense, np.zeros(4), 2, k=2, lead_section=lead)
+    assert [r.runbook for r in ranked] == [1, 0]
+    assert np.isclose(ranked[0].score, (1 - LEAD_WEIGHT) * 0.62 + LEAD_WEIGHT * 0.55)
+    # The cited section is still the best-matching one, not the lead.
+    assert ranked[0].section == 3
+    without_lead = rank_runbooks(owner, dense, np.zeros(4), 2, k=2)
+    assert without_lead[0].score == without_lead[1].score
+
+
+def test_a_page_answered_only_past_its_lead_still_beats_a_weak_page() -> None:
+    owner = np.array([0, 0, 1])
+    dense = np.array([0.10, 0.80, 0.45])
+    ranked = rank_runbooks(owner, dense, np.zeros(3), 2, k=2, lead_section=np.array([0, 2]))
+    assert ranked[0].runbook == 0
+
+
+def test_runbook_without_a_lead_section_takes_the_floor() -> None:
+    owner = np.array([0, 1])
+    dense = np.array([0.2, 0.6])
+    ranked = rank_runbooks(owner, dense, np.zeros(2), 3, k=3, lead_section=np.array([0, 1, -1]))
+    assert [r.runbook for r in ranked] == [1, 0, 2]
+    assert np.isclose(ranked[2].score, 0.2)
+
+
+def test_a_term_in_the_lead_section_outweighs_the_same_term_in_copied_text() -> None:
+    # Both pages repeat the term in a shared Mitigation; only runbook 1 says it up front.
+    owner = np.array([0, 0, 1, 1])
+    dense = np.full(4, 0.5)
+    lexical = np.array([0.0, 4.0, 3.0, 4.0])
+    ranked = rank_runbooks(owner, dense, lexical, 2, k=2, lead_section=np.array([0, 2]))
+    assert [r.runbook for r in ranked] == [1, 0]
+    assert np.isclose(ranked[0].score - ranked[1].score, LEXICAL_WEIGHT * LEAD_WEIGHT * 0.75)

@@ -252,7 +252,7 @@ class RunbookIndex:
         ranked = rank_runbooks(
             self._owner, dense, lexical, len(self._runbooks), k,
             labelled=labelled, mentioned=mentioned,
-            name_coverage=self._names.coverage(query),
+            name_coverage=self._names.coverage(query), lead_section=self._lead,
         )
         hits = []
         for item in ranked:
@@ -281,6 +281,10 @@ class RunbookIndex:
         self._chunk_position = {c.id: i for i, c in enumerate(self._chunks)}
         self._matrix = self._section_vectors()
         self._owner = np.array([c.runbook for c in self._chunks], dtype=np.int64)
+        # Chunks are listed runbook by runbook, so a runbook's first chunk is its lead.
+        self._lead = np.full(len(runbooks), -1, dtype=np.int64)
+        owners, first = np.unique(self._owner, return_index=True)
+        self._lead[owners] = first
         self._bm25 = Bm25([tokenize(c.text) for c in self._chunks])
         self._names = NameMatcher([(r.title, r.id, *r.alerts) for r in runbooks])
         self._by_alert: dict[str, list[int]] = {}

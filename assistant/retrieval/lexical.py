@@ -20,13 +20,15 @@ import snowballstemmer
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[_'][A-Za-z0-9]+)*")
 _PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 # Function words only: they carry no topic, and matching them would reward long pages.
+# Direction words (down, up, out, off, over, under) are kept as terms: in alert names and
+# on-call speech they name a state ("API down", "filling up", "out of space").
 _STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
+    being below between both but by can could did do does doing during each few for from
     further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just let me more most my myself no nor not now of off on once only or other our
-    ours ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
+    its itself just let me more most my myself no nor not now of on once only or other our
+    ours ourselves own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too until very was we were
     what when where which while who whom why will with would you your yours yourself
     yourselves s t dont isnt doesnt didnt wasnt arent wont cant""".split()
 )
@@ -89,6 +91,9 @@ class NameMatcher:
     sections hardly sees this, because a name's few terms drown among a section's many.
     Coverage is the share of the name's inverse document frequency (over names, so "kube"
     weighs little) that the question's terms hit: 1.0 means the question names the runbook.
+    A question term also hits the name terms of its stem family (see ``_stem_relatives``):
+    the stemmer cuts "failing" to "fail" but "failures" to "failur", "serving" to "serv"
+    but "server" to "server".
     """
 
     def __init__(self, names: Sequence[Iterable[str]]) -> None:
@@ -103,15 +108,35 @@ class NameMatcher:
             for term in name:
                 holders.setdefault(term, []).append(position)
         self._holders = {t: np.array(p, dtype=np.int64) for t, p in holders.items()}
+        self._longer: dict[str, set[str]] = {}
+        for term in self._idf:
+            for shorter in _truncations(term):
+                self._longer.setdefault(shorter, set()).add(term)
 
     def coverage(self, query: str) -> np.ndarray:
         """Per runbook, the idf-weighted share of its name's terms found in ``query``."""
         hit = np.zeros(len(self._names), dtype=np.float32)
-        for term in set(tokenize(query)):
-            weight = self._idf.get(term)
-            if weight is not None:
-                hit[self._holders[term]] += weight
+        for term in self._stem_relatives(set(tokenize(query))):
+            hit[self._holders[term]] += self._idf[term]
         return np.divide(hit, self._total, out=np.zeros_like(hit), where=self._total > 0)
+
+
+    def _stem_relatives(self, terms: set[str]) -> set[str]:
+        """The name terms equal to one of ``terms``, or one being the other plus at most
+        ``_MAX_SUFFIX`` letters, with at least ``_MIN_STEM`` letters in common."""
+        found: set[str] = set()
+        for term in terms:
+            found.update(self._longer.get(term, ()))
+            found.update(t for t in (term, *_truncations(term)) if t in self._idf)
+        return found
+
+
+_MIN_STEM = 4
+_MAX_SUFFIX = 2
+
+
+def _truncations(term: str) -> list[str]:
+    return [term[:-cut] for cut in range(1, _MAX_SUFFIX + 1) if len(term) - cut >= _MIN_STEM]
 
 
 def _name_terms(texts: Iterable[str]) -> list[str]:

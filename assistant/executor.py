@@ -29,7 +29,7 @@ from tenacity import (
 )
 
 from assistant.compensation import compensating_call
-from assistant.facts import gather_facts
+from assistant.gate import PolicyGate
 from assistant.models import (
     ExecutionResult,
     ExecutionStatus,
@@ -39,9 +39,7 @@ from assistant.models import (
     Verification,
     Watch,
 )
-from assistant.policy import counted_approvers, decide
-from assistant.policy.source import PolicyProvider
-from assistant.storage import AuditLog
+from assistant.storage import AuditLog, Store, StoredProposal
 from assistant.storage.spool import ResultSpool
 from assistant.verification import HealthSnapshot, judge, snapshot
 from tools.backend import Backend, ToolFailure, run_tool
@@ -83,8 +81,8 @@ class RetryPolicy:
 @dataclass
 class Executor:
     backend: Backend
-    policies: PolicyProvider
-    store: Any  # assistant.storage Store
+    gate: PolicyGate
+    store: Store
     redact: Callable[[str], str]
     executor_id: str
     spool: ResultSpool
@@ -96,10 +94,6 @@ class Executor:
     sleep: Callable[[float], None] = time.sleep
     _runs: OrderedDict[str, RunOutcome] = field(default_factory=OrderedDict, init=False)
     _runs_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
-
-    @property
-    def policy(self) -> Any:
-        return self.policies.current()
 
     def outcome(self, proposal_id: str) -> RunOutcome | None:
         """What became of this process's run of ``proposal_id``; None if it ran none."""
@@ -157,34 +151,31 @@ class Executor:
                 proposal_id, thread,
                 f"the approval from {approved_at:%Y-%m-%d %H:%M} UTC expired after "
                 f"{ttl // 60} min without running; propose it again")
-        facts = gather_facts(
-            self.backend, self.store.proposals,
-            self.policy.rate_window(self.backend.environment), proposal.call,
-        )
-        recheck = decide(self.policy, proposal.requester, proposal.call, facts)
+        recheck = self.gate.recheck(proposal, valid)
         self._audit("decision", proposal.requester.user_id, thread, {
             "proposal_id": proposal_id, "stage": "execution-recheck",
-            **recheck.model_dump(mode="json"),
+            **recheck.decision.model_dump(mode="json"),
         })
-        if recheck.outcome is not Outcome.CONFIRM:
-            self.store.proposals.set_status(
-                proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
-            )
-            return self._refuse(
-                proposal_id, thread, f"policy no longer allows this: {recheck.explain()}"
-            )
-        # The policy may have changed since the clicks (files are reloaded while running):
-        # only approvers who still qualify count, against what the policy requires now.
-        counted = counted_approvers(self.policy, proposal, recheck, valid)
-        needed = max(1, recheck.approvals_required)
-        if len(counted) < needed:
+        if recheck.decision.outcome is not Outcome.CONFIRM:
             self.store.proposals.set_status(
                 proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
             )
             return self._refuse(
                 proposal_id, thread,
-                f"{len(counted)} approval(s) still count under the current policy, {needed} "
-                "needed; propose it again")
+                f"policy no longer allows this: {recheck.decision.explain()}"
+            )
+        # The policy may have changed since the clicks (files are reloaded while running):
+        # only approvers who still qualify count, against what the policy requires now.
+        counted = recheck.counted
+        if len(counted) < recheck.approvals_needed:
+            self.store.proposals.set_status(
+                proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
+            )
+            return self._refuse(
+                proposal_id, thread,
+                f"{len(counted)} approval(s) still count under the current policy, "
+                f"{recheck.approvals_needed} needed; propose it again")
+        facts = recheck.facts
         claim = self.store.proposals.claim(proposal_id, self.executor_id, facts.now)
         if not claim.claimed:
             return self._already(self.store.proposals.get(proposal_id))
@@ -194,7 +185,7 @@ class Executor:
                                 if a.approver.user_id in counted)
         return self._run_claimed(proposal_id, thread, proposal.call, approved_by)
 
-    def _already(self, stored: Any) -> ExecutionResult:
+    def _already(self, stored: StoredProposal) -> ExecutionResult:
         if stored.result is not None:
             return stored.result.model_copy(update={
                 "status": ExecutionStatus.ALREADY_EXECUTED,

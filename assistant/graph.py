@@ -19,7 +19,7 @@ from langgraph.types import interrupt
 
 from assistant.answer import compose_answer, describe_result
 from assistant.expiry import expire_overdue
-from assistant.facts import estimate_blast_radius, gather_facts, resource_key
+from assistant.facts import estimate_blast_radius, resource_key
 from assistant.models import (
     Actor,
     Approval,
@@ -40,7 +40,7 @@ from assistant.planning.entities import LinkedEntities, Linking, link_entities
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Observation, Plan, PlanRequest, focus_findings
 from assistant.planning.review import review
-from assistant.policy import check_approval, decide, requestable_tools, roles_of
+from assistant.policy import requestable_tools, roles_of
 from assistant.runtime import Runtime
 from assistant.verification import alert_concerns
 from tools.backend import ToolFailure, preview_call, run_tool
@@ -103,7 +103,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         rt.store.messages.add(thread, actor.user_id, question, rt.backend.now())
         audit("question", actor.user_id, thread, {"question": question,
                                                   "alert": state.get("alert") or {}})
-        if not roles_of(rt.policy, actor):
+        if not roles_of(rt.gate.snapshot(), actor):
             audit("denial", actor.user_id, thread, {"reason": "unknown user"})
             return {"plan": None, "new_proposals": [], "outbox": [message(
                 "notice",
@@ -148,9 +148,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
 
     def run_read_only_for(actor: Actor, thread: str) -> Callable[[ToolCall], Observation]:
         def run(call: ToolCall) -> Observation:
-            facts = gather_facts(rt.backend, rt.store.proposals,
-                                 rt.policy.rate_window(rt.backend.environment), call)
-            decision = decide(rt.policy, actor, call, facts)
+            decision = rt.gate.decide(actor, call).decision
             if decision.outcome is not Outcome.ALLOW:
                 audit("tool_call", actor.user_id, thread, {
                     "call": call.model_dump(mode="json"), "outcome": decision.outcome.value,
@@ -187,7 +185,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             hits=hits,
             runbooks={h.runbook_id: rt.index.get(h.runbook_id) for h in hits},
             inventory=inventory,
-            allowed_tools=requestable_tools(rt.policy, actor, rt.backend.environment),
+            allowed_tools=requestable_tools(rt.gate.snapshot(), actor, rt.backend.environment),
             history=tuple(m.text for m in rt.store.messages.list(thread))[-HISTORY_MESSAGES:],
             findings=diagnosis.findings,
         )
@@ -228,9 +226,8 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         Raises one of CANDIDATE_FAILURES, having recorded nothing, when the call cannot be
         proposed (invalid arguments, a target the backend cannot find, size or preview)."""
         call = pin(call)
-        facts = gather_facts(rt.backend, rt.store.proposals,
-                             rt.policy.rate_window(rt.backend.environment), call)
-        decision = decide(rt.policy, actor, call, facts)
+        gated = rt.gate.decide(actor, call)
+        facts, decision = gated.facts, gated.decision
         proposal = Proposal(
             id=f"p-{uuid.uuid4().hex[:10]}",
             thread_id=thread,
@@ -328,9 +325,8 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         if pid not in pending:
             return refuse(actor, thread, pid, f"Proposal {pid} is not awaiting confirmation "
                                               f"in this thread (it is {stored.status.value}).")
-        facts = gather_facts(rt.backend, rt.store.proposals,
-                             rt.policy.rate_window(rt.backend.environment), proposal.call)
-        check = check_approval(rt.policy, actor, proposal, facts, stored.approvals)
+        gated = rt.gate.check_click(actor, proposal, stored.approvals)
+        check, facts = gated.check, gated.facts
         if not approve:
             if actor.user_id != proposal.requester.user_id and not check.ok:
                 return refuse(actor, thread, pid, f"{actor.user_id} may not deny {pid}: "
@@ -360,7 +356,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
                           else f"{actor.user_id} has already approved {pid}.")
         audit("approval", actor.user_id, thread, {
             "proposal_id": pid, "args_hash": proposal.args_hash,
-            "remaining": check.approvals_needed})
+            "remaining": check.approvals_needed, "policy_version": gated.version})
         if check.approvals_needed > 0:
             return {"to_execute": None, "outbox": [message(
                 "notice", f"Approved by {actor.user_id}; {check.approvals_needed} more "

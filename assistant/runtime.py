@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.executor import Executor
+from assistant.gate import PolicyGate
 from assistant.heartbeat import ClaimEnded, Heartbeat
 from assistant.planning.offline import OfflinePlanner, Planner
 from assistant.policy.source import FixedPolicy, PolicyChange, PolicyProvider, PolicySource
@@ -31,6 +32,7 @@ class Runtime:
     settings: Settings
     backend: Any  # tools.backend.Backend
     policies: PolicyProvider
+    gate: PolicyGate  # every decision the engine acts on goes through it
     store: Any
     index: RunbookIndex
     redactor: Redactor
@@ -153,9 +155,10 @@ def open_runtime(
         executor_id = heartbeat.executor_id
         checkpointer = stack.enter_context(
             open_checkpointer(settings.db_url, wait_seconds=settings.db_wait_seconds))
+        gate = PolicyGate(policies, backend, store.proposals)
         executor = Executor(
             backend=backend,
-            policies=policies,
+            gate=gate,
             store=store,
             redact=redactor.redact,
             executor_id=executor_id,
@@ -166,6 +169,7 @@ def open_runtime(
             settings=settings,
             backend=backend,
             policies=policies,
+            gate=gate,
             store=store,
             index=index if index is not None else build_index(settings),
             redactor=redactor,

@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.graph import build_graph
 from assistant.models import Actor, Proposal, ProposalStatus
-from assistant.policy import roles_of
 from assistant.runtime import Runtime
 from tools.backend import ToolFailure
 
@@ -121,8 +120,7 @@ class Session:
         return self._refusal(thread_id, proposal_id, actor, text)
 
     def _may_approve(self, actor: Actor, proposal_id: str) -> bool:
-        decision = self.rt.store.proposals.get(proposal_id).proposal.decision
-        return bool(roles_of(self.rt.policy, actor) & set(decision.approver_roles))
+        return self.rt.gate.may_finish(actor, self.rt.store.proposals.get(proposal_id).proposal)
 
     def _refusal(self, thread_id: str, proposal_id: str, actor: Actor, text: str) -> Turn:
         """A click that changes nothing: told to the clicker and recorded."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.executor import Executor
+from assistant.gate import PolicyGate
 from assistant.heartbeat import Heartbeat
 from assistant.models import Actor, Approval, ProposalStatus
 from assistant.policy.source import PolicySource
@@ -54,7 +55,8 @@ def main(pid: str, mode: str) -> None:
         proposal_id=pid, approver=Actor(user_id="U01ALICE"), args_hash=proposal.args_hash,
         approved=True, at=backend.now()))
     store.proposals.set_status(pid, ProposalStatus.APPROVED)
-    Executor(backend=backend, policies=PolicySource(settings.policy_dir), store=store,
+    gate = PolicyGate(PolicySource(settings.policy_dir), backend, store.proposals)
+    Executor(backend=backend, gate=gate, store=store,
              redact=lambda text: text, executor_id=heartbeat.executor_id,
              spool=spool).execute(pid)
 

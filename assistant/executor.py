@@ -4,8 +4,12 @@ Order matters and is the safety argument: the approval must cover the exact args
 policy is decided again with fresh facts and must still say confirm, then the proposal is
 claimed with a conditional update (at most once across clicks, retries, replicas and
 restarts), then the tool runs with bounded retries, the output is redacted, and the result
-and a verification of its effect are recorded. The result goes to the local spool before the
-database, so a database failing at that moment cannot make an action that ran vanish.
+is recorded. The result goes to the local spool before the database, so a database failing
+at that moment cannot make an action that ran vanish.
+
+Verifying the effect is a step of its own (``verify``), after the result is recorded: it
+watches for minutes, and the watch is recorded with the result so that a process dying
+mid-watch leaves an action that succeeded and a watch another process resumes.
 """
 
 from __future__ import annotations
@@ -34,14 +38,14 @@ from assistant.models import (
     ExecutionResult,
     ExecutionStatus,
     Outcome,
+    PendingVerification,
     ProposalStatus,
     ToolCall,
     Verification,
-    Watch,
 )
 from assistant.storage import AuditLog, Store, StoredProposal
 from assistant.storage.spool import ResultSpool
-from assistant.verification import HealthSnapshot, judge, snapshot
+from assistant.verification import judge, snapshot
 from tools.backend import Backend, ToolFailure, run_tool
 from tools.catalog import get_tool
 
@@ -56,6 +60,10 @@ def audit_execution(audit: AuditLog, thread: str, result: ExecutionResult) -> No
     """The audit events of a run's result: its execution, and its verification if any."""
     audit.append("execution", actor=result.executed_by, thread=thread,
                  payload=result.model_dump(mode="json"))
+    audit_verification(audit, thread, result)
+
+
+def audit_verification(audit: AuditLog, thread: str, result: ExecutionResult) -> None:
     if result.verification is not None:
         audit.append("verification", actor=result.executed_by, thread=thread, payload={
             "proposal_id": result.proposal_id, **result.verification.model_dump(mode="json"),
@@ -227,18 +235,42 @@ class Executor:
             reraise=True,
         )
 
-    def _verify(self, before: HealthSnapshot, watch: Watch) -> Verification:
+    def verify(self, proposal_id: str) -> ExecutionResult | None:
+        """Watch the effect of this executor's run of ``proposal_id`` and record the verdict:
+        the result completed with it, or None when nothing is due here (no verification,
+        or another executor took the watch over)."""
+        pending = self.store.verifications.watching(proposal_id, self.executor_id)
+        return self.watch(pending) if pending is not None else None
+
+    def watch(self, pending: PendingVerification) -> ExecutionResult | None:
+        """Watch a verification this executor holds until it settles or its bound (counted
+        from when the action ran, so a resumed watch does not start over) runs out."""
+        verification = self._watch_health(pending)
+        undo = pending.undo if verification.verdict == "worse" else None
+        # Ending the watch first makes this executor the only one to record a verdict.
+        if not self.store.verifications.finish(pending.proposal_id, self.executor_id,
+                                               self.backend.now()):
+            return None
+        result = self.store.proposals.add_verification(pending.proposal_id, verification, undo)
+        if result is not None:
+            audit_verification(self.store.audit, pending.thread_id, result)
+        return result
+
+    def _watch_health(self, pending: PendingVerification) -> Verification:
+        bound = pending.bound_seconds
+        step = min(self.verify_interval_seconds, bound)
         waited = 0.0
-        step = min(self.verify_interval_seconds, self.verify_bound_seconds)
         while True:
             self.backend.wait(step)
             waited += step
-            after = snapshot(self.backend.inventory(), watch)
-            verdict = judge(before, after)
+            after = snapshot(self.backend.inventory(), pending.watch)
+            verdict = judge(pending.before, after)
+            since_action = (self.backend.now() - pending.started_at).total_seconds()
+            elapsed = max(waited, since_action)
             settled = verdict.verdict == "improved" and not after.firing_alerts
-            if settled or waited >= self.verify_bound_seconds:
+            if settled or elapsed >= bound:
                 return verdict.model_copy(
-                    update={"detail": f"{verdict.detail} (after {waited:.0f} s)"})
+                    update={"detail": f"{verdict.detail} (after {elapsed:.0f} s)"})
 
     def _run_claimed(self, proposal_id: str, thread: str, call: ToolCall,
                      approved_by: str) -> ExecutionResult:
@@ -265,10 +297,6 @@ class Executor:
             status = ExecutionStatus.FAILED
             output = f"{call.tool} failed unexpectedly after {attempts} attempt(s): {exc!r}"
         duration_ms = (time.perf_counter() - started) * 1000
-        verification: Verification | None = None
-        if status is ExecutionStatus.SUCCEEDED and self.verify_bound_seconds > 0:
-            verification = self._verify(before, watch)
-        worse = verification is not None and verification.verdict == "worse"
         result = ExecutionResult(
             proposal_id=proposal_id,
             status=status,
@@ -276,12 +304,19 @@ class Executor:
             attempts=attempts,
             duration_ms=round(duration_ms, 2),
             executed_by=self.executor_id,
-            verification=verification,
-            compensation=compensating_call(call, produced) if worse else None,
         )
+        # Verification is a step of its own, after the result is recorded: watching can
+        # take minutes, and a crash while watching must not undo what is known to have run.
+        pending = PendingVerification(
+            proposal_id=proposal_id, thread_id=thread, call=call, watch=watch, before=before,
+            started_at=self.backend.now(), bound_seconds=self.verify_bound_seconds,
+            undo=compensating_call(call, produced),
+        ) if status is ExecutionStatus.SUCCEEDED and self.verify_bound_seconds > 0 else None
         self._remember(call, result, recorded=False)
         try:
             with self.spool.kept(thread, result):
+                if pending is not None:
+                    self.store.verifications.start(pending, self.executor_id)
                 self.store.proposals.finish(proposal_id, result)
                 audit_execution(self.store.audit, thread, result)
         except Exception:
@@ -293,4 +328,3 @@ class Executor:
             raise
         self._remember(call, result, recorded=True)
         return result
-

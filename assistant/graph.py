@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from assistant.answer import compose_answer, describe_result
+from assistant.answer import compose_answer, describe_result, describe_verification
 from assistant.expiry import expire_overdue
 from assistant.facts import estimate_blast_radius, resource_key
 from assistant.models import (
@@ -62,6 +62,7 @@ class ThreadState(TypedDict, total=False):
     new_proposals: list[str]
     pending: list[str]
     to_execute: str | None
+    to_verify: str | None  # executed; its verification is the next step
     outbox: Annotated[list[dict[str, Any]], operator.add]
 
 
@@ -381,21 +382,37 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
     def execute(state: ThreadState) -> dict[str, Any]:
         pid = state["to_execute"]
         assert pid is not None
-        acted_at = rt.backend.now()
         result = rt.executor.execute(pid)
         proposal = rt.store.proposals.get(pid).proposal
         text = describe_result(proposal, result)
         rt.store.messages.add(proposal.thread_id, "opsbot", text, rt.backend.now())
-        kind = "result" if result.status is ExecutionStatus.SUCCEEDED else "failure"
-        out = [message(kind, text, pid)]
-        if result.status is ExecutionStatus.SUCCEEDED and state.get("plan"):
+        ran = result.status is ExecutionStatus.SUCCEEDED
+        return {"to_execute": None, "to_verify": pid if ran else None,
+                "outbox": [message("result" if ran else "failure", text, pid)]}
+
+    def after_execute(state: ThreadState) -> str:
+        return "verify" if state.get("to_verify") else "confirm"
+
+    def verify(state: ThreadState) -> dict[str, Any]:
+        pid = state["to_verify"]
+        assert pid is not None
+        verified = rt.executor.verify(pid)
+        stored = rt.store.proposals.get(pid)
+        proposal = stored.proposal
+        out: list[dict[str, Any]] = []
+        if verified is not None and verified.verification is not None:
+            text = describe_verification(verified.verification)
+            rt.store.messages.add(proposal.thread_id, "opsbot", text, rt.backend.now())
+            out.append(message("verification", text, pid))
+        if state.get("plan"):
             # The same metrics again, now with the action marked: "did it help?" at a glance.
             asked = Plan.model_validate(state["plan"]).observations
             again = [rerun(o.call) for o in asked if get_tool(o.call.tool).chart is not None]
-            out.extend(chart_messages(again, acted_at.isoformat(), pid))
+            acted_at = stored.claimed_at.isoformat() if stored.claimed_at else None
+            out.extend(chart_messages(again, acted_at, pid))
         pending = list(state.get("pending", []))
-        if result.compensation is not None:
-            undo = propose(proposal.requester, proposal.thread_id, result.compensation,
+        if verified is not None and verified.compensation is not None:
+            undo = propose(proposal.requester, proposal.thread_id, verified.compensation,
                            f"verification says {proposal.call.render()} made things worse; "
                            "this undoes it", proposal.runbook_id, None)
             out.append(message("notice", f"Suggested: {undo.call.render()} "
@@ -403,7 +420,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
             if undo.decision.outcome is Outcome.CONFIRM:
                 pending.append(undo.id)
                 out.append(message("card", undo.id, undo.id))
-        return {"to_execute": None, "pending": pending, "outbox": out}
+        return {"to_verify": None, "pending": pending, "outbox": out}
 
     builder = StateGraph(ThreadState)
     builder.add_node("intake", intake)
@@ -412,11 +429,13 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
     builder.add_node("policy", policy)
     builder.add_node("confirm", confirm)
     builder.add_node("execute", execute)
+    builder.add_node("verify", verify)
     builder.add_edge(START, "intake")
     builder.add_conditional_edges("intake", after_intake, ["retrieve", "confirm"])
     builder.add_edge("retrieve", "plan")
     builder.add_edge("plan", "policy")
     builder.add_edge("policy", "confirm")
     builder.add_conditional_edges("confirm", after_confirm, ["execute", "confirm", END])
-    builder.add_edge("execute", "confirm")
+    builder.add_conditional_edges("execute", after_execute, ["verify", "confirm"])
+    builder.add_edge("verify", "confirm")
     return builder.compile(checkpointer=checkpointer)

@@ -17,6 +17,7 @@ from assistant.planning.offline import OfflinePlanner, Planner
 from assistant.policy.source import FixedPolicy, PolicyChange, PolicyProvider, PolicySource
 from assistant.redaction import Redactor
 from assistant.redaction_setup import build_redactor, redact_logging
+from assistant.resumed_verifications import resume_in_background
 from assistant.retrieval import RunbookIndex, load_runbooks
 from assistant.retrieval.embedding import MiniLMEmbedder
 from assistant.storage import new_executor_id, open_checkpointer, open_store
@@ -150,21 +151,21 @@ def open_runtime(
         spool = ResultSpool(settings.spool_dir)
         heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds,
                               spool)
-        ended_at_start = heartbeat.start()
-        stack.callback(heartbeat.close)
-        executor_id = heartbeat.executor_id
-        checkpointer = stack.enter_context(
-            open_checkpointer(settings.db_url, wait_seconds=settings.db_wait_seconds))
         gate = PolicyGate(policies, backend, store.proposals)
         executor = Executor(
             backend=backend,
             gate=gate,
             store=store,
             redact=redactor.redact,
-            executor_id=executor_id,
+            executor_id=heartbeat.executor_id,
             spool=spool,
             verify_bound_seconds=settings.verify_seconds,
         )
+        ended_at_start = heartbeat.start(resume=lambda pending: resume_in_background(
+            executor, pending, heartbeat.tell))
+        stack.callback(heartbeat.close)
+        checkpointer = stack.enter_context(
+            open_checkpointer(settings.db_url, wait_seconds=settings.db_wait_seconds))
         yield Runtime(
             settings=settings,
             backend=backend,

@@ -20,7 +20,7 @@ from tools.backend import ToolFailure
 class OutMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    kind: str  # answer | card | chart | result | failure | notice | refusal
+    kind: str  # answer | card | chart | result | verification | failure | notice | refusal
     text: str
     proposal_id: str | None = None
     data: dict[str, Any] | None = None  # chart: a ChartMessage's JSON

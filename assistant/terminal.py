@@ -24,7 +24,7 @@ HELP = """commands:
   /quit                      leave (pending proposals stay pending)"""
 
 _PREFIX = {"answer": "opsbot", "result": "result", "failure": "FAILED", "notice": "opsbot",
-           "refusal": "refused"}
+           "refusal": "refused", "verification": "verified"}
 
 
 def save_chart(message: OutMessage, chart_dir: Path) -> Path:

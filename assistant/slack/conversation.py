@@ -167,7 +167,8 @@ class SlackConversation:
             return m.kind == "refusal" and clicker is not None
 
         texts = [m for m in turn.messages
-                 if m.kind not in ("card", "result", "failure", "chart") and not private(m)]
+                 if m.kind not in ("card", "result", "failure", "chart", "verification")
+                 and not private(m)]
         # The answer takes the "looking…" message's place; other notes follow it.
         lead = next((m for m in texts if m.kind == "answer"), texts[0] if texts else None)
         for m in turn.messages:
@@ -175,6 +176,8 @@ class SlackConversation:
                 self._post_card(channel, thread_ts, m.proposal_id)
             elif m.kind in ("result", "failure") and m.proposal_id:
                 self._post_result(channel, thread_ts, m, clicker)
+            elif m.kind == "verification" and m.proposal_id:
+                self._post_verification(channel, thread_ts, m.proposal_id)
             elif m.kind == "chart":
                 self._post_chart(channel, thread_ts, m)
             elif private(m) and clicker:
@@ -269,10 +272,14 @@ class SlackConversation:
         else:
             body = f"{headline}\n```{mrkdwn(output)}```" if output else headline
             self.out.post(channel, body, thread_ts=thread_ts, blocks=text_blocks(body))
-        if result.verification is not None:
-            v = result.verification
-            self.out.post(channel, f"🔍 Verification: *{v.verdict}* — {mrkdwn(v.detail)}",
-                          thread_ts=thread_ts)
+
+    def _post_verification(self, channel: str, thread_ts: str, proposal_id: str) -> None:
+        result = self.session.proposal(proposal_id).result
+        if result is None or result.verification is None:
+            return
+        v = result.verification
+        self.out.post(channel, f"🔍 Verification: *{v.verdict}* — {mrkdwn(v.detail)}",
+                      thread_ts=thread_ts)
 
     def tell_expired(self, channel: str, thread_ts: str, proposal_id: str, text: str) -> None:
         """A sweep expired a proposal of this thread: close its card and say so. A proposal

@@ -140,12 +140,30 @@ def _audit_seals(dialect: Dialect) -> list[str]:
     ]
 
 
+def _verifications(dialect: Dialect) -> list[str]:
+    # Watches in progress (verifications.py); unfinished ones are few, so the partial scan
+    # by finished_at stays small however many actions have run.
+    return [
+        """CREATE TABLE verifications (
+            proposal_id TEXT PRIMARY KEY REFERENCES proposals (id),
+            thread_id TEXT NOT NULL,
+            watcher TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            body TEXT NOT NULL
+        )""",
+        "CREATE INDEX verifications_unfinished ON verifications (finished_at)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit log, proposals, approvals, messages", _tables),
     Migration(2, "append-only guard on the audit log", _append_only_guard),
     Migration(3, "executors with heartbeats, so claims of vanished executors expire", _executors),
     Migration(4, "audit seals: a MAC per event and on the head, under a key kept elsewhere",
               _audit_seals),
+    Migration(5, "verifications being watched, resumable by another executor",
+              _verifications),
 )
 
 

@@ -9,15 +9,15 @@ the thread never drops an open confirmation.
 from __future__ import annotations
 
 import logging
-import operator
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypedDict
+from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from assistant.answer import compose_answer, describe_result, describe_verification
+from assistant.clicks import record_refused_click
 from assistant.expiry import expire_overdue
 from assistant.facts import estimate_blast_radius, resource_key
 from assistant.models import (
@@ -63,7 +63,9 @@ class ThreadState(TypedDict, total=False):
     pending: list[str]
     to_execute: str | None
     to_verify: str | None  # executed; its verification is the next step
-    outbox: Annotated[list[dict[str, Any]], operator.add]
+    # The messages of the latest step only: the Session hands each step's out as it
+    # finishes, so the checkpoint never accumulates a thread's history (charts included).
+    outbox: list[dict[str, Any]]
 
 
 def _explain(reasons: Sequence[Reason]) -> str:
@@ -93,7 +95,11 @@ def chart_messages(observations: Sequence[Observation], action_at: str | None = 
             for chart in charts]
 
 
-def build_graph(rt: Runtime, checkpointer: Any) -> Any:
+# Told a transient note (a read, a finding) of a thread's run while the run goes on.
+ProgressSink = Callable[[str, dict[str, Any]], None]
+
+
+def build_graph(rt: Runtime, checkpointer: Any, tell: ProgressSink) -> Any:
     def audit(kind: str, actor: str | None, thread: str, payload: dict[str, Any]) -> None:
         rt.store.audit.append(kind, actor=actor, thread=thread, payload=payload)
 
@@ -149,6 +155,7 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
 
     def run_read_only_for(actor: Actor, thread: str) -> Callable[[ToolCall], Observation]:
         def run(call: ToolCall) -> Observation:
+            tell(thread, message("progress", f"reading {call.render()}"))
             decision = rt.gate.decide(actor, call).decision
             if decision.outcome is not Outcome.ALLOW:
                 audit("tool_call", actor.user_id, thread, {
@@ -180,6 +187,8 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
         inventory = rt.backend.inventory()
         run = OncePerQuestion(run_read_only_for(actor, thread))
         diagnosis = diagnose(linking.entities, inventory, rt.backend.now(), run)
+        for finding in diagnosis.findings:
+            tell(thread, message("progress", f"finding: {finding.summary}"))
         request = PlanRequest(
             question=question,
             linking=linking,
@@ -308,12 +317,12 @@ def build_graph(rt: Runtime, checkpointer: Any) -> Any:
                 "proposal_id": request.get("proposal_id"), "error": text})
             outcome = {"to_execute": None,
                        "outbox": [message("failure", text, request.get("proposal_id"))]}
-        return {"pending": pending, "outbox": notes, **outcome}
+        return {"pending": pending, **outcome, "outbox": [*notes, *outcome["outbox"]]}
 
     def refuse(actor: Actor, thread: str, pid: str, text: str) -> dict[str, Any]:
         """A click that changes nothing: told to the clicker and recorded."""
-        audit("denial", actor.user_id, thread, {
-            "proposal_id": pid, "refused_click": True, "reasons": text})
+        text = rt.redact(text)
+        record_refused_click(rt.store.audit, actor, thread, pid, text)
         return {"to_execute": None, "outbox": [message("refusal", text, pid)]}
 
     def handle_click(request: dict[str, Any], pending: list[str]) -> dict[str, Any]:

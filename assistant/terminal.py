@@ -12,7 +12,6 @@ from assistant.answer import describe_proposal
 from assistant.errors import OpsbotError
 from assistant.models import Actor, ChartMessage
 from assistant.session import OutMessage, Session, Turn
-from assistant.summary import incident_summary
 
 HELP = """commands:
   <question>                 ask opsbot in this thread
@@ -70,10 +69,10 @@ class TerminalChat:
         self.actor = actor
         self.read = read
         self.out = out
-        self.chart_dir = chart_dir(session.rt.settings.home, thread_id)
+        self.chart_dir = chart_dir(session.settings.home, thread_id)
 
     def say(self, text: str) -> None:
-        print(self.session.rt.redact(text), file=self.out, flush=True)
+        print(self.session.redact(text), file=self.out, flush=True)
 
     def ask(self, question: str, alert: dict[str, str] | None = None) -> Turn:
         turn = self.session.ask(self.thread_id, self.actor, question, alert)
@@ -81,7 +80,7 @@ class TerminalChat:
         return turn
 
     def click(self, proposal_id: str, approve: bool, user: str | None = None) -> Turn:
-        self.session.rt.settings.check_cli_approval()
+        self.session.settings.check_cli_approval()
         actor = Actor(user_id=user) if user else self.actor
         turn = self.session.respond(self.thread_id, proposal_id, actor, approve)
         self.say(render_turn(self.session, turn, self.chart_dir))
@@ -111,8 +110,7 @@ class TerminalChat:
             for i, p in enumerate(pending, 1):
                 self.say("\n".join(describe_proposal(p, i)))
         elif cmd == "/summary":
-            events = self.session.rt.store.audit.events(thread=self.thread_id)
-            self.say(incident_summary(self.thread_id, events))
+            self.say(self.session.summary(self.thread_id))
         else:
             self.say(HELP)
         return True

@@ -27,11 +27,10 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 from assistant.errors import InputError, OpsbotError
-from assistant.expiry import Expiry, expire_overdue
+from assistant.expiry import Expiry
 from assistant.heartbeat import ClaimEnded
 from assistant.interruptions import Interruption
 from assistant.models import Actor
-from assistant.policy import roles_of
 from assistant.readiness import Readiness
 from assistant.session import Session
 from assistant.slack.alerts import AlertThreads, parse_webhook
@@ -116,15 +115,14 @@ class SlackService:
                  client: WebClient | None = None) -> None:
         self.session = session
         self.settings = settings
-        if settings.alert_actor and not roles_of(session.rt.policy,
-                                                 Actor(user_id=settings.alert_actor)):
+        if settings.alert_actor and not session.holds_a_role(Actor(user_id=settings.alert_actor)):
             raise InputError(f"{settings.alert_actor} holds no role in the policy files "
-                             f"({session.rt.settings.policy_dir}); alert threads could not "
+                             f"({session.settings.policy_dir}); alert threads could not "
                              "look anything up", field="OPSBOT_SLACK_ALERT_AS")
         self.client = client or web_client(settings.bot_token, settings.api_url)
-        self.out = SlackOut(self.client, session.rt.redact_value)
-        self.records = SlackRecords.open(session.rt.settings.db_url,
-                                         session.rt.settings.db_wait_seconds)
+        self.out = SlackOut(self.client, session.redact_value)
+        self.records = SlackRecords.open(session.settings.db_url,
+                                         session.settings.db_wait_seconds)
         self.directory = UserGroupDirectory(self.out, settings.group_ttl_seconds)
         self.conversation = SlackConversation(session, self.out, self.records, self.directory)
         self.pool = OrderedWorkerPool(settings.workers, settings.max_queued)
@@ -142,12 +140,11 @@ class SlackService:
             self.records.close()
             raise SlackUnavailableError(
                 f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
-        rt = session.rt
         self.readiness = Readiness(
-            {"database": lambda: rt.store.ping(DATABASE_PROBE_SECONDS)},
-            rt.settings.health_probe_seconds).start()
-        self._unsubscribe = rt.heartbeat.subscribe(self._on_claim_ended)
-        for ended in rt.ended_at_start:
+            {"database": lambda: session.ping_database(DATABASE_PROBE_SECONDS)},
+            session.settings.health_probe_seconds).start()
+        self._unsubscribe = session.on_claim_ended(self._on_claim_ended)
+        for ended in session.claims_ended_at_start():
             self._on_claim_ended(ended)
         self._stopping = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep_forever, name="opsbot-expiry",
@@ -241,7 +238,7 @@ class SlackService:
     def sweep_expired(self) -> list[Expiry]:
         """Expire every overdue proposal and close its card, so that no button stays live
         in a quiet thread; the click would be refused anyway, the card should say so."""
-        found = expire_overdue(self.session.rt.store, self.session.rt.backend.now())
+        found = self.session.expire_overdue()
         for expiry in found:
             tid = expiry.stored.proposal.thread_id
             where = split_thread_id(tid)

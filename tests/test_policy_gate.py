@@ -17,6 +17,7 @@ from assistant.gate import PolicyGate
 from assistant.models import Actor, Approval, ExecutionStatus, Outcome, ProposalStatus
 from assistant.policy import Policy, load_policy
 from assistant.policy.source import FixedPolicy, PolicyChange
+from assistant.session import Session
 
 ALERT = {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": "checkout-6f7c9-x2k4q"}
 QUESTION = "checkout pods restart over and over after today's rollout, what now?"
@@ -101,11 +102,13 @@ def test_a_click_is_judged_and_audited_under_one_policy_version(open_engine,
         pid = s.ask("t-click", Actor(user_id="U02BOB"), QUESTION, ALERT).pending[0].id
         rt.gate = PolicyGate(ReloadingEveryRead([revoked, granted]), rt.backend,
                              rt.store.proposals)
+        s = Session(rt)  # the graph's steps take the gate when they are built
         refused = s.respond("t-click", pid, APPROVER, approve=True)
         assert [m.kind for m in refused.messages] == ["refusal"]
         assert "holds none of" in refused.messages[0].text
         rt.gate = PolicyGate(ReloadingEveryRead([granted, revoked]), rt.backend,
                              rt.store.proposals)
+        s = Session(rt)
         rt.executor.gate = PolicyGate(FixedPolicy(granted), rt.backend, rt.store.proposals)
         confirmed = s.respond("t-click", pid, APPROVER, approve=True)
         assert any(m.kind == "result" for m in confirmed.messages)

@@ -59,7 +59,7 @@ def finish_watch(executor: Executor, pending: PendingVerification) -> Verificati
 
 
 def resume_in_background(executor: Executor, pending: PendingVerification,
-                         tell: Callable[[VerificationResumed], None]) -> threading.Thread:
+                         tell: Callable[[VerificationResumed], None]) -> None:
     def run() -> None:
         try:
             found = finish_watch(executor, pending)
@@ -69,7 +69,5 @@ def resume_in_background(executor: Executor, pending: PendingVerification,
         if found is not None:
             tell(found)
 
-    thread = threading.Thread(target=run, name=f"opsbot-verify-{pending.proposal_id}",
-                              daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=run, name=f"opsbot-verify-{pending.proposal_id}",
+                     daemon=True).start()

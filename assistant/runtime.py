@@ -9,20 +9,24 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
 from assistant.config import Settings
 from assistant.executor import Executor
 from assistant.gate import PolicyGate
 from assistant.heartbeat import ClaimEnded, Heartbeat
 from assistant.planning.offline import OfflinePlanner, Planner
+from assistant.policy import Policy
 from assistant.policy.source import FixedPolicy, PolicyChange, PolicyProvider, PolicySource
 from assistant.redaction import Redactor
 from assistant.redaction_setup import build_redactor, redact_logging
 from assistant.resumed_verifications import resume_in_background
 from assistant.retrieval import RunbookIndex, load_runbooks
 from assistant.retrieval.embedding import MiniLMEmbedder
-from assistant.storage import new_executor_id, open_checkpointer, open_store
+from assistant.storage import Store, new_executor_id, open_checkpointer, open_store
 from assistant.storage.audit_key import audit_key_for
 from assistant.storage.spool import ResultSpool
+from tools.backend import Backend
 from tools.sandbox import SandboxBackend
 
 logger = logging.getLogger(__name__)
@@ -31,14 +35,14 @@ logger = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     settings: Settings
-    backend: Any  # tools.backend.Backend
+    backend: Backend
     policies: PolicyProvider
     gate: PolicyGate  # every decision the engine acts on goes through it
-    store: Any
+    store: Store
     index: RunbookIndex
     redactor: Redactor
     executor: Executor
-    checkpointer: Any
+    checkpointer: BaseCheckpointSaver[str]
     save_state: Callable[[], None]
     planner: Planner
     # Claims the start-up ended (runs a crash cut short, results recorded late), for the
@@ -52,7 +56,7 @@ class Runtime:
         return [ended.notice for ended in self.ended_at_start]
 
     @property
-    def policy(self) -> Any:
+    def policy(self) -> Policy:
         """The policy in force now (files are reloaded when they change)."""
         return self.policies.current()
 
@@ -63,7 +67,8 @@ class Runtime:
         return self.redactor.redact_value(value)
 
 
-def _sandbox(settings: Settings, scenario: str, persist: bool) -> tuple[Any, Callable[[], None]]:
+def _sandbox(settings: Settings, scenario: str,
+             persist: bool) -> tuple[SandboxBackend, Callable[[], None]]:
     """A sandbox whose state outlives the process, so a restart resumes the same world."""
     fresh = SandboxBackend.load(scenario, settings.scenario_dir)
     if not persist:
@@ -82,7 +87,7 @@ def _sandbox(settings: Settings, scenario: str, persist: bool) -> tuple[Any, Cal
     return backend, save
 
 
-def _audit_policy_change(store: Any, change: PolicyChange) -> None:
+def _audit_policy_change(store: Store, change: PolicyChange) -> None:
     store.audit.append("policy", actor=None, thread=None, payload={
         "files": list(change.files), "version": change.version,
         "reloaded": change.error is None, "error": change.error})
@@ -120,9 +125,9 @@ def open_runtime(
     *,
     persist_sandbox: bool = True,
     index: RunbookIndex | None = None,
-    backend: Any | None = None,
+    backend: Backend | None = None,
     planner: Planner | None = None,
-    policy: Any | None = None,
+    policy: Policy | None = None,
 ) -> Iterator[Runtime]:
     """Everything one process needs, built from settings.
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +30,7 @@ from assistant.heartbeat import ClaimEnded, Listener
 from assistant.models import Actor, Proposal, ProposalStatus, Runbook
 from assistant.policy import roles_of
 from assistant.runtime import Runtime
+from assistant.steps.state import ThreadState
 from assistant.storage import StoredProposal
 from assistant.summary import incident_summary
 from tools.backend import ToolFailure
@@ -79,7 +81,7 @@ class Session:
             progress(Step(node="progress", messages=(self._message(raw),)))
 
     @staticmethod
-    def _config(thread_id: str) -> dict[str, Any]:
+    def _config(thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}
 
     def _message(self, raw: dict[str, Any]) -> OutMessage:
@@ -87,7 +89,8 @@ class Session:
                           proposal_id=raw.get("proposal_id"),
                           data=self.rt.redact_value(raw["data"]) if raw.get("data") else None)
 
-    def _run(self, thread_id: str, payload: Any, progress: Progress | None) -> Turn:
+    def _run(self, thread_id: str, payload: ThreadState | Command[Any] | None,
+             progress: Progress | None) -> Turn:
         if progress is not None:
             self._progress[thread_id] = progress
         try:
@@ -95,7 +98,8 @@ class Session:
         finally:
             self._progress.pop(thread_id, None)
 
-    def _stream(self, thread_id: str, payload: Any, progress: Progress | None) -> Turn:
+    def _stream(self, thread_id: str, payload: ThreadState | Command[Any] | None,
+                progress: Progress | None) -> Turn:
         messages: list[OutMessage] = []
         timings: dict[str, float] = {}
         last = time.perf_counter()

@@ -101,6 +101,10 @@ class Session:
     def _stream(self, thread_id: str, payload: ThreadState | Command[Any] | None,
                 progress: Progress | None) -> Turn:
         messages: list[OutMessage] = []
+        # Cards wait for the end of the run: a step's messages arrive before its checkpoint
+        # is stored, and a button shown for a proposal the thread's state does not hold
+        # yet (a crash in between) could never be clicked.
+        cards: list[OutMessage] = []
         timings: dict[str, float] = {}
         last = time.perf_counter()
         try:
@@ -114,8 +118,10 @@ class Session:
                     step = Step(node=node, messages=tuple(
                         map(self._message, (values or {}).get("outbox") or [])))
                     messages.extend(step.messages)
-                    if progress is not None and step.messages:
-                        progress(step)
+                    cards.extend(m for m in step.messages if m.kind == "card")
+                    shown = tuple(m for m in step.messages if m.kind != "card")
+                    if progress is not None and shown:
+                        progress(step.model_copy(update={"messages": shown}))
                 last = now
         except ToolFailure as exc:
             # The environment itself failed (an API down, 403, timeout) outside a tool call;
@@ -129,6 +135,8 @@ class Session:
             return Turn(thread_id=thread_id, messages=(*messages, failure),
                         pending=tuple(self.pending(thread_id)), timings_ms=timings)
         self.rt.save_state()
+        if progress is not None and cards:
+            progress(Step(node="cards", messages=tuple(cards)))
         return Turn(thread_id=thread_id, messages=tuple(messages),
                     pending=tuple(self.pending(thread_id)), timings_ms=timings)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.models import ExecutionResult, Outcome, Proposal, RetrievalHit
+from assistant.models import ExecutionResult, Outcome, Proposal, RetrievalHit, Verification
 from assistant.planning.offline import Observation, Plan
 
 _INTERESTING = re.compile(
@@ -128,6 +128,9 @@ def describe_result(proposal: Proposal, result: ExecutionResult) -> str:
              f" (attempts {result.attempts}, {result.duration_ms:.0f} ms)"]
     lines.extend(f"    {ln}" for ln in quote(result.output, limit=10))
     if result.verification is not None:
-        v = result.verification
-        lines.append(f"verification: {v.verdict} — {v.detail}")
+        lines.append(describe_verification(result.verification))
     return "\n".join(lines)
+
+
+def describe_verification(verification: Verification) -> str:
+    return f"verification: {verification.verdict} — {verification.detail}"

@@ -4,8 +4,12 @@ Order matters and is the safety argument: the approval must cover the exact args
 policy is decided again with fresh facts and must still say confirm, then the proposal is
 claimed with a conditional update (at most once across clicks, retries, replicas and
 restarts), then the tool runs with bounded retries, the output is redacted, and the result
-and a verification of its effect are recorded. The result goes to the local spool before the
-database, so a database failing at that moment cannot make an action that ran vanish.
+is recorded. The result goes to the local spool before the database, so a database failing
+at that moment cannot make an action that ran vanish.
+
+Verifying the effect is a step of its own (``verify``), after the result is recorded: it
+watches for minutes, and the watch is recorded with the result so that a process dying
+mid-watch leaves an action that succeeded and a watch another process resumes.
 """
 
 from __future__ import annotations
@@ -29,22 +33,20 @@ from tenacity import (
 )
 
 from assistant.compensation import compensating_call
-from assistant.facts import gather_facts
+from assistant.gate import PolicyGate
 from assistant.models import (
     ExecutionResult,
     ExecutionStatus,
     Outcome,
+    PendingVerification,
     Proposal,
     ProposalStatus,
     ToolCall,
     Verification,
-    Watch,
 )
-from assistant.policy import counted_approvers, decide
-from assistant.policy.source import PolicyProvider
-from assistant.storage import AuditLog
+from assistant.storage import AuditLog, Store, StoredProposal
 from assistant.storage.spool import ResultSpool
-from assistant.verification import HealthSnapshot, judge, snapshot
+from assistant.verification import judge, snapshot
 from tools.backend import Backend, ToolFailure, run_tool
 from tools.catalog import get_tool
 
@@ -66,6 +68,10 @@ def audit_execution(audit: AuditLog, proposal: Proposal, result: ExecutionResult
     thread = proposal.thread_id
     audit.append("execution", actor=result.executed_by, thread=thread,
                  payload={**result.model_dump(mode="json"), **_action_of(proposal)})
+    audit_verification(audit, thread, result)
+
+
+def audit_verification(audit: AuditLog, thread: str, result: ExecutionResult) -> None:
     if result.verification is not None:
         audit.append("verification", actor=result.executed_by, thread=thread, payload={
             "proposal_id": result.proposal_id, **result.verification.model_dump(mode="json"),
@@ -91,8 +97,8 @@ class RetryPolicy:
 @dataclass
 class Executor:
     backend: Backend
-    policies: PolicyProvider
-    store: Any  # assistant.storage Store
+    gate: PolicyGate
+    store: Store
     redact: Callable[[str], str]
     executor_id: str
     spool: ResultSpool
@@ -103,14 +109,10 @@ class Executor:
     verify_bound_seconds: float = 300.0
     sleep: Callable[[float], None] = time.sleep
     # Set when the process shuts down: a verification in progress ends at its next look, so
-    # the claim ends with its result recorded instead of being cut off mid-watch.
+    # the watch ends with its verdict recorded instead of being cut off mid-watch.
     stopping: threading.Event = field(default_factory=threading.Event)
     _runs: OrderedDict[str, RunOutcome] = field(default_factory=OrderedDict, init=False)
     _runs_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
-
-    @property
-    def policy(self) -> Any:
-        return self.policies.current()
 
     def outcome(self, proposal_id: str) -> RunOutcome | None:
         """What became of this process's run of ``proposal_id``; None if it ran none."""
@@ -165,33 +167,32 @@ class Executor:
             self.store.proposals.set_status(
                 proposal_id, ProposalStatus.EXPIRED, expected=ProposalStatus.APPROVED)
             return self._refuse(
-                proposal, f"the approval from {approved_at:%Y-%m-%d %H:%M} UTC expired after "
+                proposal,
+                f"the approval from {approved_at:%Y-%m-%d %H:%M} UTC expired after "
                 f"{ttl // 60} min without running; propose it again")
-        facts = gather_facts(
-            self.backend, self.store.proposals,
-            self.policy.rate_window(self.backend.environment), proposal.call,
-        )
-        recheck = decide(self.policy, proposal.requester, proposal.call, facts)
+        recheck = self.gate.recheck(proposal, valid)
         self._audit("decision", proposal.requester.user_id, thread, {
             "proposal_id": proposal_id, "stage": "execution-recheck",
-            **recheck.model_dump(mode="json"),
+            **recheck.decision.model_dump(mode="json"),
         })
-        if recheck.outcome is not Outcome.CONFIRM:
-            self.store.proposals.set_status(
-                proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
-            )
-            return self._refuse(proposal, f"policy no longer allows this: {recheck.explain()}")
-        # The policy may have changed since the clicks (files are reloaded while running):
-        # only approvers who still qualify count, against what the policy requires now.
-        counted = counted_approvers(self.policy, proposal, recheck, valid)
-        needed = max(1, recheck.approvals_required)
-        if len(counted) < needed:
+        if recheck.decision.outcome is not Outcome.CONFIRM:
             self.store.proposals.set_status(
                 proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
             )
             return self._refuse(
-                proposal, f"{len(counted)} approval(s) still count under the current policy, "
-                f"{needed} needed; propose it again")
+                proposal, f"policy no longer allows this: {recheck.decision.explain()}")
+        # The policy may have changed since the clicks (files are reloaded while running):
+        # only approvers who still qualify count, against what the policy requires now.
+        counted = recheck.counted
+        if len(counted) < recheck.approvals_needed:
+            self.store.proposals.set_status(
+                proposal_id, ProposalStatus.DENIED_BY_POLICY, expected=ProposalStatus.APPROVED
+            )
+            return self._refuse(
+                proposal,
+                f"{len(counted)} approval(s) still count under the current policy, "
+                f"{recheck.approvals_needed} needed; propose it again")
+        facts = recheck.facts
         claim = self.store.proposals.claim(proposal_id, self.executor_id, facts.now)
         if not claim.claimed:
             return self._already(self.store.proposals.get(proposal_id))
@@ -201,7 +202,7 @@ class Executor:
                                 if a.approver.user_id in counted)
         return self._run_claimed(proposal, approved_by)
 
-    def _already(self, stored: Any) -> ExecutionResult:
+    def _already(self, stored: StoredProposal) -> ExecutionResult:
         if stored.result is not None:
             return stored.result.model_copy(update={
                 "status": ExecutionStatus.ALREADY_EXECUTED,
@@ -243,21 +244,45 @@ class Executor:
             reraise=True,
         )
 
-    def _verify(self, before: HealthSnapshot, watch: Watch) -> Verification:
+    def verify(self, proposal_id: str) -> ExecutionResult | None:
+        """Watch the effect of this executor's run of ``proposal_id`` and record the verdict:
+        the result completed with it, or None when nothing is due here (no verification,
+        or another executor took the watch over)."""
+        pending = self.store.verifications.watching(proposal_id, self.executor_id)
+        return self.watch(pending) if pending is not None else None
+
+    def watch(self, pending: PendingVerification) -> ExecutionResult | None:
+        """Watch a verification this executor holds until it settles or its bound (counted
+        from when the action ran, so a resumed watch does not start over) runs out."""
+        verification = self._watch_health(pending)
+        undo = pending.undo if verification.verdict == "worse" else None
+        # Ending the watch first makes this executor the only one to record a verdict.
+        if not self.store.verifications.finish(pending.proposal_id, self.executor_id,
+                                               self.backend.now()):
+            return None
+        result = self.store.proposals.add_verification(pending.proposal_id, verification, undo)
+        if result is not None:
+            audit_verification(self.store.audit, pending.thread_id, result)
+        return result
+
+    def _watch_health(self, pending: PendingVerification) -> Verification:
+        bound = pending.bound_seconds
+        step = min(self.verify_interval_seconds, bound)
         waited = 0.0
-        step = min(self.verify_interval_seconds, self.verify_bound_seconds)
         while True:
             self.backend.wait(step)
             waited += step
-            after = snapshot(self.backend.inventory(), watch)
-            verdict = judge(before, after)
+            after = snapshot(self.backend.inventory(), pending.watch)
+            verdict = judge(pending.before, after)
+            since_action = (self.backend.now() - pending.started_at).total_seconds()
+            elapsed = max(waited, since_action)
             settled = verdict.verdict == "improved" and not after.firing_alerts
-            if settled or waited >= self.verify_bound_seconds:
+            if settled or elapsed >= bound:
                 return verdict.model_copy(
-                    update={"detail": f"{verdict.detail} (after {waited:.0f} s)"})
+                    update={"detail": f"{verdict.detail} (after {elapsed:.0f} s)"})
             if self.stopping.is_set():
                 return verdict.model_copy(update={"detail": (
-                    f"{verdict.detail} (after {waited:.0f} s; watching stopped early: opsbot "
+                    f"{verdict.detail} (after {elapsed:.0f} s; watching stopped early: opsbot "
                     "was shutting down)")})
 
     def _run_claimed(self, proposal: Proposal, approved_by: str) -> ExecutionResult:
@@ -285,10 +310,6 @@ class Executor:
             status = ExecutionStatus.FAILED
             output = f"{call.tool} failed unexpectedly after {attempts} attempt(s): {exc!r}"
         duration_ms = (time.perf_counter() - started) * 1000
-        verification: Verification | None = None
-        if status is ExecutionStatus.SUCCEEDED and self.verify_bound_seconds > 0:
-            verification = self._verify(before, watch)
-        worse = verification is not None and verification.verdict == "worse"
         result = ExecutionResult(
             proposal_id=proposal_id,
             status=status,
@@ -296,12 +317,19 @@ class Executor:
             attempts=attempts,
             duration_ms=round(duration_ms, 2),
             executed_by=self.executor_id,
-            verification=verification,
-            compensation=compensating_call(call, produced) if worse else None,
         )
+        # Verification is a step of its own, after the result is recorded: watching can
+        # take minutes, and a crash while watching must not undo what is known to have run.
+        pending = PendingVerification(
+            proposal_id=proposal_id, thread_id=thread, call=call, watch=watch, before=before,
+            started_at=self.backend.now(), bound_seconds=self.verify_bound_seconds,
+            undo=compensating_call(call, produced),
+        ) if status is ExecutionStatus.SUCCEEDED and self.verify_bound_seconds > 0 else None
         self._remember(call, result, recorded=False)
         try:
             with self.spool.kept(thread, result):
+                if pending is not None:
+                    self.store.verifications.start(pending, self.executor_id)
                 self.store.proposals.finish(proposal_id, result)
                 audit_execution(self.store.audit, proposal, result)
         except Exception:
@@ -313,4 +341,3 @@ class Executor:
             raise
         self._remember(call, result, recorded=True)
         return result
-

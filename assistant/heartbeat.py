@@ -18,14 +18,17 @@ from datetime import datetime
 
 from assistant.interruptions import Interruption, sweep_interrupted
 from assistant.late_results import LateResult, record_spooled
-from assistant.storage import Store
+from assistant.models import PendingVerification
+from assistant.resumed_verifications import VerificationResumed
+from assistant.storage import Store, executor_alive
 from assistant.storage.spool import ResultSpool
 from assistant.storage.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 
-ClaimEnded = Interruption | LateResult
+ClaimEnded = Interruption | LateResult | VerificationResumed
 Listener = Callable[[ClaimEnded], None]
+Resume = Callable[[PendingVerification], None]
 
 
 class Heartbeat:
@@ -40,20 +43,24 @@ class Heartbeat:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._resume: Resume | None = None
 
-    def start(self) -> list[ClaimEnded]:
+    def start(self, resume: Resume | None = None) -> list[ClaimEnded]:
         """Register, record what earlier processes on this home ran but could not record,
         sweep what they left behind, and start beating.
 
         Returns the claims this ended: no adapter is listening yet. Spooled results go
         first, so a claim whose result survived its process's death ends as it ran instead
-        of interrupted.
+        of interrupted. ``resume`` is handed each verification whose watcher is gone, now
+        held by this executor (the executor finishes it, see resumed_verifications.py).
         """
+        self._resume = resume
         now = self._clock()
         self.store.executors.register(self.executor_id, now, self.interval_seconds)
         self.store.executors.prune(now)
         found = self._record_spooled()
         found.extend(sweep_interrupted(self.store, self.executor_id, now))
+        self._take_over_watches(now)
         self._thread = threading.Thread(target=self._run, name="opsbot-heartbeat", daemon=True)
         self._thread.start()
         return found
@@ -79,16 +86,28 @@ class Heartbeat:
             log.warning("executor %s has no live row to renew; other replicas may mark its "
                         "claims interrupted", self.executor_id)
         found.extend(sweep_interrupted(self.store, self.executor_id, now))
+        self._take_over_watches(now)
+        for item in found:
+            self.tell(item)
+        return found
+
+    def tell(self, item: ClaimEnded) -> None:
+        """Tell the operator's log and every subscribed adapter about ``item``."""
+        log.warning("%s", item.notice)
         with self._lock:
             listeners = list(self._listeners)
-        for item in found:
-            log.warning("%s", item.notice)
-            for listener in listeners:
-                try:
-                    listener(item)
-                except Exception:  # one adapter's failure must not stop the lease or the others
-                    log.exception("telling an adapter about %s failed", item.stored.proposal.id)
-        return found
+        for listener in listeners:
+            try:
+                listener(item)
+            except Exception:  # one adapter's failure must not stop the lease or the others
+                log.exception("telling an adapter about %s failed", item.stored.proposal.id)
+
+    def _take_over_watches(self, now: datetime) -> None:
+        if self._resume is None:
+            return
+        alive = executor_alive(self.executor_id, self.store.executors.get, now)
+        for pending in self.store.verifications.take_over(alive, self.executor_id):
+            self._resume(pending)
 
     def _record_spooled(self) -> list[ClaimEnded]:
         try:

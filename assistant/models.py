@@ -352,6 +352,40 @@ class Watch(Frozen):
     matchers: dict[str, str] = Field(default_factory=dict)
 
 
+class HealthSnapshot(Frozen):
+    """A watched target's health at one moment: what verification compares."""
+
+    ready: int | None = None
+    desired: int | None = None
+    firing_alerts: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        parts = []
+        if self.desired is not None:
+            parts.append(f"{self.ready}/{self.desired} pods ready")
+        parts.append(
+            f"{len(self.firing_alerts)} alert(s) firing"
+            + (f" ({', '.join(self.firing_alerts)})" if self.firing_alerts else "")
+        )
+        return ", ".join(parts)
+
+
+class PendingVerification(Frozen):
+    """A verification still to be made: recorded when the action's result is, so that if
+    the watching process dies another one resumes watching (or reports it could not)."""
+
+    proposal_id: str
+    thread_id: str
+    call: ToolCall
+    watch: Watch
+    before: HealthSnapshot
+    started_at: datetime
+    bound_seconds: float
+    # The tool's inverse of what ran, proposed (through policy and a human) if it made
+    # things worse.
+    undo: ToolCall | None = None
+
+
 class ToolOutput(Frozen):
     """What a tool returns: text for people and models, the tool's output model for code.
 

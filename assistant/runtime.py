@@ -10,23 +10,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
 from assistant.config import Settings
 from assistant.executor import Executor
+from assistant.gate import PolicyGate
 from assistant.heartbeat import ClaimEnded, Heartbeat
 from assistant.planning.offline import OfflinePlanner, Planner
+from assistant.policy import Policy
 from assistant.policy.source import FixedPolicy, PolicyChange, PolicyProvider, PolicySource
 from assistant.redaction import Redactor
 from assistant.redaction_setup import build_redactor, redact_logging
+from assistant.resumed_verifications import resume_in_background
 from assistant.retrieval import RunbookIndex, load_runbooks
 from assistant.retrieval.embedding import MiniLMEmbedder
 from assistant.retrieval.folders import runbook_folders
 from assistant.retrieval.live import LiveRunbookIndex, RunbookLookup, log_problems
-from assistant.storage import new_executor_id, open_checkpointer, open_store
+from assistant.storage import Store, new_executor_id, open_checkpointer, open_store
 from assistant.storage.audit_key import audit_key_for
 from assistant.storage.spool import ResultSpool
 from assistant.telemetry.audit_metrics import AuditMetrics
 from assistant.telemetry.metrics import Metrics
 from assistant.telemetry.planner_metrics import MeteredPlanner
+from tools.backend import Backend
 from tools.sandbox import SandboxBackend
 
 logger = logging.getLogger(__name__)
@@ -35,13 +41,14 @@ logger = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     settings: Settings
-    backend: Any  # tools.backend.Backend
+    backend: Backend
     policies: PolicyProvider
-    store: Any
+    gate: PolicyGate  # every decision the engine acts on goes through it
+    store: Store
     index: RunbookLookup
     redactor: Redactor
     executor: Executor
-    checkpointer: Any
+    checkpointer: BaseCheckpointSaver[str]
     save_state: Callable[[], None]
     planner: Planner
     # Claims the start-up ended (runs a crash cut short, results recorded late), for the
@@ -56,7 +63,7 @@ class Runtime:
         return [ended.notice for ended in self.ended_at_start]
 
     @property
-    def policy(self) -> Any:
+    def policy(self) -> Policy:
         """The policy in force now (files are reloaded when they change)."""
         return self.policies.current()
 
@@ -67,7 +74,8 @@ class Runtime:
         return self.redactor.redact_value(value)
 
 
-def _sandbox(settings: Settings, scenario: str, persist: bool) -> tuple[Any, Callable[[], None]]:
+def _sandbox(settings: Settings, scenario: str,
+             persist: bool) -> tuple[SandboxBackend, Callable[[], None]]:
     """A sandbox whose state outlives the process, so a restart resumes the same world."""
     fresh = SandboxBackend.load(scenario, settings.scenario_dir)
     if not persist:
@@ -86,7 +94,7 @@ def _sandbox(settings: Settings, scenario: str, persist: bool) -> tuple[Any, Cal
     return backend, save
 
 
-def _audit_policy_change(store: Any, change: PolicyChange) -> None:
+def _audit_policy_change(store: Store, change: PolicyChange) -> None:
     store.audit.append("policy", actor=None, thread=None, payload={
         "files": list(change.files), "version": change.version,
         "reloaded": change.error is None, "error": change.error})
@@ -138,9 +146,9 @@ def open_runtime(
     *,
     persist_sandbox: bool = True,
     index: RunbookLookup | None = None,
-    backend: Any | None = None,
+    backend: Backend | None = None,
     planner: Planner | None = None,
-    policy: Any | None = None,
+    policy: Policy | None = None,
     metrics: Metrics | None = None,
 ) -> Iterator[Runtime]:
     """Everything one process needs, built from settings.
@@ -174,24 +182,26 @@ def open_runtime(
         metrics.watch_spool(lambda: len(spool.pending()))
         heartbeat = Heartbeat(store, new_executor_id(), settings.executor_heartbeat_seconds,
                               spool)
-        ended_at_start = heartbeat.start()
-        stack.callback(heartbeat.close)
-        executor_id = heartbeat.executor_id
-        checkpointer = stack.enter_context(
-            open_checkpointer(settings.db_url, wait_seconds=settings.db_wait_seconds))
+        gate = PolicyGate(policies, backend, store.proposals)
         executor = Executor(
             backend=backend,
-            policies=policies,
+            gate=gate,
             store=store,
             redact=redactor.redact,
-            executor_id=executor_id,
+            executor_id=heartbeat.executor_id,
             spool=spool,
             verify_bound_seconds=settings.verify_seconds,
         )
+        ended_at_start = heartbeat.start(resume=lambda pending: resume_in_background(
+            executor, pending, heartbeat.tell))
+        stack.callback(heartbeat.close)
+        checkpointer = stack.enter_context(
+            open_checkpointer(settings.db_url, wait_seconds=settings.db_wait_seconds))
         yield Runtime(
             settings=settings,
             backend=backend,
             policies=policies,
+            gate=gate,
             store=store,
             index=index if index is not None else live_index(settings),
             redactor=redactor,

@@ -1,22 +1,42 @@
 """The one API chat adapters use: ask in a thread, click Confirm/Deny, read what to show.
 
-It drives the checkpointed graph; every text it returns has passed the redactor.
+It drives the checkpointed graph; every text it returns has passed the redactor. Adapters
+never reach into the runtime: what they need of it (the settings, a thread's summary, who
+may approve, the executor's runs, the claims a heartbeat ended) is a method here.
+
+A run's messages are handed out as each step of the graph finishes (``progress``), so an
+adapter can show a read, a result or a verification while the run goes on; the Turn
+returned at the end carries them all (but the transient "progress" notes of reads and
+findings).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict
 
+from assistant.clicks import record_refused_click
+from assistant.config import Settings
+from assistant.executor import RunOutcome
+from assistant.expiry import Expiry, expire_overdue
 from assistant.graph import build_graph
-from assistant.models import Actor, Proposal, ProposalStatus, RefusalCause
+from assistant.heartbeat import ClaimEnded, Listener
+from assistant.models import Actor, AuditEvent, Proposal, ProposalStatus, RefusalCause, Runbook
 from assistant.policy import roles_of
+from assistant.retrieval.index import IndexUnavailable
 from assistant.runtime import Runtime
+from assistant.steps.state import ThreadState
+from assistant.storage import StoredProposal
+from assistant.summary import incident_summary
 from assistant.telemetry.correlation import handling
+from assistant.telemetry.metrics import Metrics
 from tools.backend import ToolFailure
 
 log = logging.getLogger(__name__)
@@ -25,10 +45,23 @@ log = logging.getLogger(__name__)
 class OutMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    kind: str  # answer | card | chart | result | failure | notice | refusal
+    # answer | progress | card | chart | result | verification | failure | notice | refusal
+    kind: str
     text: str
     proposal_id: str | None = None
     data: dict[str, Any] | None = None  # chart: a ChartMessage's JSON
+
+
+class Step(BaseModel):
+    """The messages one finished step of a run produced (``node`` names the step)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node: str
+    messages: tuple[OutMessage, ...]
+
+
+Progress = Callable[[Step], None]
 
 
 class Turn(BaseModel):
@@ -43,27 +76,58 @@ class Turn(BaseModel):
 class Session:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
-        self.graph = build_graph(runtime, runtime.checkpointer)
+        self.graph = build_graph(runtime, runtime.checkpointer, self._relay)
+        # The progress callback of each thread's run in flight (one run per thread at a
+        # time: adapters serialise a thread's work).
+        self._progress: dict[str, Progress] = {}
+
+    def _relay(self, thread_id: str, raw: dict[str, Any]) -> None:
+        progress = self._progress.get(thread_id)
+        if progress is not None:
+            progress(Step(node="progress", messages=(self._message(raw),)))
 
     @staticmethod
-    def _config(thread_id: str) -> dict[str, Any]:
+    def _config(thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}
 
-    def _outbox_len(self, thread_id: str) -> int:
-        snap = self.graph.get_state(self._config(thread_id))
-        return len(snap.values.get("outbox", [])) if snap and snap.values else 0
+    def _message(self, raw: dict[str, Any]) -> OutMessage:
+        return OutMessage(kind=raw["kind"], text=self.rt.redact(raw["text"]),
+                          proposal_id=raw.get("proposal_id"),
+                          data=self.rt.redact_value(raw["data"]) if raw.get("data") else None)
 
-    def _run(self, thread_id: str, payload: Any) -> Turn:
-        seen = self._outbox_len(thread_id)
+    def _run(self, thread_id: str, payload: ThreadState | Command[Any] | None,
+             progress: Progress | None) -> Turn:
+        if progress is not None:
+            self._progress[thread_id] = progress
+        try:
+            return self._stream(thread_id, payload, progress)
+        finally:
+            self._progress.pop(thread_id, None)
+
+    def _stream(self, thread_id: str, payload: ThreadState | Command[Any] | None,
+                progress: Progress | None) -> Turn:
+        messages: list[OutMessage] = []
+        # Cards wait for the end of the run: a step's messages arrive before its checkpoint
+        # is stored, and a button shown for a proposal the thread's state does not hold
+        # yet (a crash in between) could never be clicked.
+        cards: list[OutMessage] = []
         timings: dict[str, float] = {}
         last = time.perf_counter()
         try:
             for update in self.graph.stream(payload, self._config(thread_id),
                                             stream_mode="updates"):
                 now = time.perf_counter()
-                for node in update:
-                    if node != "__interrupt__":
-                        timings[node] = timings.get(node, 0.0) + (now - last) * 1000
+                for node, values in update.items():
+                    if node == "__interrupt__":
+                        continue
+                    timings[node] = timings.get(node, 0.0) + (now - last) * 1000
+                    step = Step(node=node, messages=tuple(
+                        map(self._message, (values or {}).get("outbox") or [])))
+                    messages.extend(step.messages)
+                    cards.extend(m for m in step.messages if m.kind == "card")
+                    shown = tuple(m for m in step.messages if m.kind != "card")
+                    if progress is not None and shown:
+                        progress(step.model_copy(update={"messages": shown}))
                 last = now
         except ToolFailure as exc:
             # The environment itself failed (an API down, 403, timeout) outside a tool call;
@@ -71,23 +135,19 @@ class Session:
             text = self.rt.redact(f"I could not reach the environment: {exc}")
             self.rt.store.audit.append("error", actor=None, thread=thread_id,
                                        payload={"error": text})
-            return Turn(thread_id=thread_id,
-                        messages=(OutMessage(kind="failure", text=text),),
+            failure = OutMessage(kind="failure", text=text)
+            if progress is not None:
+                progress(Step(node="error", messages=(failure,)))
+            return Turn(thread_id=thread_id, messages=(*messages, failure),
                         pending=tuple(self.pending(thread_id)), timings_ms=timings)
         self.rt.save_state()
-        values = self.graph.get_state(self._config(thread_id)).values
-        fresh = values.get("outbox", [])[seen:]
-        messages = tuple(
-            OutMessage(kind=m["kind"], text=self.rt.redact(m["text"]),
-                       proposal_id=m.get("proposal_id"),
-                       data=self.rt.redact_value(m["data"]) if m.get("data") else None)
-            for m in fresh
-        )
-        return Turn(thread_id=thread_id, messages=messages,
+        if progress is not None and cards:
+            progress(Step(node="cards", messages=tuple(cards)))
+        return Turn(thread_id=thread_id, messages=tuple(messages),
                     pending=tuple(self.pending(thread_id)), timings_ms=timings)
 
     def ask(self, thread_id: str, actor: Actor, question: str,
-            alert: dict[str, str] | None = None) -> Turn:
+            alert: dict[str, str] | None = None, *, progress: Progress | None = None) -> Turn:
         """Answer a question; its log lines and audit events share one correlation id."""
         with handling(thread_id=thread_id):
             started = time.perf_counter()
@@ -100,7 +160,7 @@ class Session:
                     "question": self.rt.redact(question.replace("\x00", "")),
                     "actor": actor.model_dump(mode="json"),
                     "alert": self.rt.redact_value(alert or {}),
-                })
+                }, progress)
                 outcome = "failed" if any(m.kind == "failure" for m in turn.messages) \
                     else "answered"
                 return turn
@@ -110,51 +170,50 @@ class Session:
                 log.info("question of %s %s in %.0f ms", actor.user_id, outcome,
                          seconds * 1000)
 
-    def respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool) -> Turn:
+    def respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool, *,
+                progress: Progress | None = None) -> Turn:
         """A Confirm or Deny click. Policy decides whether this actor's click counts."""
         with handling(thread_id=thread_id, proposal_id=proposal_id):
-            return self._respond(thread_id, proposal_id, actor, approve)
+            return self._respond(thread_id, proposal_id, actor, approve, progress)
 
-    def _respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool) -> Turn:
+    def _respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool,
+                 progress: Progress | None) -> Turn:
         snap = self.graph.get_state(self._config(thread_id))
         click = {"proposal_id": proposal_id, "actor": actor.model_dump(mode="json"),
                  "approve": approve}
         if snap.interrupts:
-            return self._run(thread_id, Command(resume=click))
+            return self._run(thread_id, Command(resume=click), progress)
         if snap.next:
             stopped_on = snap.values.get("to_execute")
             if stopped_on and not (approve and proposal_id == stopped_on
-                                   and self._may_approve(actor, stopped_on)):
+                                   and self.rt.gate.may_finish(
+                                       actor, self.rt.store.proposals.get(stopped_on).proposal)):
                 return self._refusal(thread_id, proposal_id, actor, (
                     f"A run in this thread stopped before {stopped_on} finished executing; "
                     f"an approver must click Confirm on {stopped_on} to finish it."),
-                    "stopped-run")
+                    "stopped-run", progress)
             # Finish the stopped run (a crash mid-step). The executor re-checks policy,
             # approval and its expiry, and its claim makes sure nothing runs twice.
-            finished = self._run(thread_id, None)
+            finished = self._run(thread_id, None, progress)
             if self.graph.get_state(self._config(thread_id)).interrupts:
-                later = self._run(thread_id, Command(resume=click))
+                later = self._run(thread_id, Command(resume=click), progress)
                 return later.model_copy(update={"messages": finished.messages + later.messages})
             return finished
         stored = self.rt.store.proposals.get(proposal_id)
         text = f"Proposal {proposal_id} is not awaiting confirmation (it is {stored.status.value})."
         if stored.result is not None:
             text += f" Executed by {stored.claimed_by} at {stored.claimed_at}."
-        return self._refusal(thread_id, proposal_id, actor, text, "not-pending")
-
-    def _may_approve(self, actor: Actor, proposal_id: str) -> bool:
-        decision = self.rt.store.proposals.get(proposal_id).proposal.decision
-        return bool(roles_of(self.rt.policy, actor) & set(decision.approver_roles))
+        return self._refusal(thread_id, proposal_id, actor, text, "not-pending", progress)
 
     def _refusal(self, thread_id: str, proposal_id: str, actor: Actor, text: str,
-                 cause: RefusalCause) -> Turn:
+                 cause: RefusalCause, progress: Progress | None) -> Turn:
         """A click that changes nothing: told to the clicker and recorded."""
         text = self.rt.redact(text)
-        self.rt.store.audit.append("denial", actor=actor.user_id, thread=thread_id, payload={
-            "proposal_id": proposal_id, "refused_click": True, "cause": cause,
-            "reasons": text})
-        return Turn(thread_id=thread_id,
-                    messages=(OutMessage(kind="refusal", text=text, proposal_id=proposal_id),),
+        record_refused_click(self.rt.store.audit, actor, thread_id, proposal_id, text, cause)
+        refusal = OutMessage(kind="refusal", text=text, proposal_id=proposal_id)
+        if progress is not None:
+            progress(Step(node="refusal", messages=(refusal,)))
+        return Turn(thread_id=thread_id, messages=(refusal,),
                     pending=tuple(self.pending(thread_id)))
 
     def pending(self, thread_id: str) -> list[Proposal]:
@@ -163,5 +222,94 @@ class Session:
         stored = [self.rt.store.proposals.get(pid) for pid in ids]
         return [s.proposal for s in stored if s.status is ProposalStatus.PENDING]
 
-    def proposal(self, proposal_id: str) -> Any:
+    def proposal(self, proposal_id: str) -> StoredProposal:
         return self.rt.store.proposals.get(proposal_id)
+
+    # What adapters need of the runtime, and nothing more.
+    @property
+    def settings(self) -> Settings:
+        return self.rt.settings
+
+    def redact(self, text: str) -> str:
+        return self.rt.redact(text)
+
+    def redact_value(self, value: Any) -> Any:
+        return self.rt.redact_value(value)
+
+    def summary(self, thread_id: str) -> str:
+        """The thread's incident summary (Markdown), from its audit trail."""
+        return incident_summary(thread_id, self.rt.store.audit.events(thread=thread_id))
+
+    def remember_message(self, thread_id: str, author: str, text: str, at: datetime) -> None:
+        """Something said in the thread before opsbot was there: context for planners."""
+        self.rt.store.messages.add(thread_id, author, text, at)
+
+    def holds_a_role(self, actor: Actor) -> bool:
+        return bool(roles_of(self.rt.gate.snapshot(), actor))
+
+    def role_assignments(self) -> tuple[Mapping[str, frozenset[str]],
+                                        Mapping[str, frozenset[str]]]:
+        """Who holds which roles under the policy in force: (by user, by chat group)."""
+        policy = self.rt.gate.snapshot()
+        return policy.user_roles, policy.group_roles
+
+    def runbook(self, runbook_id: str) -> Runbook | None:
+        try:
+            return self.rt.index.get(runbook_id)
+        except KeyError:
+            return None
+
+    def run_outcome(self, proposal_id: str) -> RunOutcome | None:
+        """What became of this process's run of ``proposal_id``, recorded or not."""
+        return self.rt.executor.outcome(proposal_id)
+
+    def ran_elsewhere(self, stored: StoredProposal) -> bool:
+        """Whether another process (or replica) claimed ``stored``."""
+        return stored.claimed_by not in (None, self.rt.executor.executor_id)
+
+    def ping_database(self, timeout: float) -> None:
+        self.rt.store.ping(timeout)
+
+    def expire_overdue(self) -> list[Expiry]:
+        """Expire every overdue pending proposal, in every thread."""
+        return expire_overdue(self.rt.store, self.rt.backend.now())
+
+    def claims_ended_at_start(self) -> list[ClaimEnded]:
+        return list(self.rt.ended_at_start)
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.rt.metrics
+
+    @property
+    def executor_id(self) -> str:
+        return self.rt.executor.executor_id
+
+    def check_policy_loaded(self) -> None:
+        """Raise unless a policy is in force (a broken edit keeps the last one loaded)."""
+        self.rt.policies.current()
+
+    def check_index_open(self) -> None:
+        """Raise unless the runbook index holds runbooks."""
+        if self.rt.index.is_empty:
+            raise IndexUnavailable("no runbooks are indexed: check OPSBOT_RUNBOOKS and the log")
+
+    def stop_watching(self) -> None:
+        """Shutting down: verifications under way end at their next look."""
+        self.rt.executor.stopping.set()
+
+    def thread_events(self, thread_id: str) -> list[AuditEvent]:
+        return list(self.rt.store.audit.events(thread=thread_id))
+
+    def record_event(self, kind: str, *, actor: str | None, thread: str,
+                     payload: dict[str, Any]) -> None:
+        """Add an event the adapter witnessed (an alert firing or resolving) to the audit."""
+        self.rt.store.audit.append(kind, actor=actor, thread=thread, payload=payload)
+
+    def on_audit_event(self, observer: Callable[[AuditEvent], None]) -> None:
+        """Call ``observer`` with every audit event this process records from now on."""
+        self.rt.store.audit.subscribe(observer)
+
+    def on_claim_ended(self, listener: Listener) -> Callable[[], None]:
+        """Hear of claims a later heartbeat ends; returns the way to stop."""
+        return self.rt.heartbeat.subscribe(listener)

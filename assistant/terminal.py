@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from assistant.answer import describe_proposal
 from assistant.errors import OpsbotError
 from assistant.models import Actor, ChartMessage
-from assistant.session import OutMessage, Session, Turn
-from assistant.summary import incident_summary
+from assistant.session import OutMessage, Session, Step, Turn
 
 HELP = """commands:
   <question>                 ask opsbot in this thread
@@ -24,7 +23,7 @@ HELP = """commands:
   /quit                      leave (pending proposals stay pending)"""
 
 _PREFIX = {"answer": "opsbot", "result": "result", "failure": "FAILED", "notice": "opsbot",
-           "refusal": "refused"}
+           "refusal": "refused", "verification": "verified", "progress": "…"}
 
 
 def save_chart(message: OutMessage, chart_dir: Path) -> Path:
@@ -41,8 +40,13 @@ def save_chart(message: OutMessage, chart_dir: Path) -> Path:
 
 
 def render_turn(session: Session, turn: Turn, chart_dir: Path | None = None) -> str:
+    return render_messages(session, turn.messages, chart_dir)
+
+
+def render_messages(session: Session, messages: Sequence[OutMessage],
+                    chart_dir: Path | None = None) -> str:
     out: list[str] = []
-    for m in turn.messages:
+    for m in messages:
         if m.kind == "chart":
             chart = ChartMessage.model_validate(m.data)
             where = f" → {save_chart(m, chart_dir)}" if chart_dir else ""
@@ -70,22 +74,25 @@ class TerminalChat:
         self.actor = actor
         self.read = read
         self.out = out
-        self.chart_dir = chart_dir(session.rt.settings.home, thread_id)
+        self.chart_dir = chart_dir(session.settings.home, thread_id)
 
     def say(self, text: str) -> None:
-        print(self.session.rt.redact(text), file=self.out, flush=True)
+        print(self.session.redact(text), file=self.out, flush=True)
+
+    def show(self, step: Step) -> None:
+        """Each step's messages as the run goes: reads, the answer, the result, and the
+        verification when the watch ends."""
+        self.say(render_messages(self.session, step.messages, self.chart_dir))
 
     def ask(self, question: str, alert: dict[str, str] | None = None) -> Turn:
-        turn = self.session.ask(self.thread_id, self.actor, question, alert)
-        self.say(render_turn(self.session, turn, self.chart_dir))
-        return turn
+        return self.session.ask(self.thread_id, self.actor, question, alert,
+                                progress=self.show)
 
     def click(self, proposal_id: str, approve: bool, user: str | None = None) -> Turn:
-        self.session.rt.settings.check_cli_approval()
+        self.session.settings.check_cli_approval()
         actor = Actor(user_id=user) if user else self.actor
-        turn = self.session.respond(self.thread_id, proposal_id, actor, approve)
-        self.say(render_turn(self.session, turn, self.chart_dir))
-        return turn
+        return self.session.respond(self.thread_id, proposal_id, actor, approve,
+                                    progress=self.show)
 
     def handle(self, line: str) -> bool:
         """One line of input; False when the user leaves."""
@@ -111,8 +118,7 @@ class TerminalChat:
             for i, p in enumerate(pending, 1):
                 self.say("\n".join(describe_proposal(p, i)))
         elif cmd == "/summary":
-            events = self.session.rt.store.audit.events(thread=self.thread_id)
-            self.say(incident_summary(self.thread_id, events))
+            self.say(self.session.summary(self.thread_id))
         else:
             self.say(HELP)
         return True

@@ -2,27 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from assistant.models import Inventory, Verification, Watch
-
-
-class HealthSnapshot(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    ready: int | None = None
-    desired: int | None = None
-    firing_alerts: tuple[str, ...] = ()
-
-    def render(self) -> str:
-        parts = []
-        if self.desired is not None:
-            parts.append(f"{self.ready}/{self.desired} pods ready")
-        parts.append(
-            f"{len(self.firing_alerts)} alert(s) firing"
-            + (f" ({', '.join(self.firing_alerts)})" if self.firing_alerts else "")
-        )
-        return ", ".join(parts)
+from assistant.models import HealthSnapshot, Inventory, Verification, Watch
 
 
 def alert_concerns(labels: dict[str, str], name: str, watch: Watch) -> bool:

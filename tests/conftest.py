@@ -352,3 +352,24 @@ def rendered_manifests() -> dict[str, list[dict[str, Any]]]:
             pytest.fail(f"kubectl kustomize deploy/{name} failed: {done.stderr.strip()}")
         rendered[name] = [doc for doc in yaml.safe_load_all(done.stdout) if doc]
     return rendered
+
+
+# --- Slack fixtures: the Web API stand-in (tests/slack_standin.py) and an opsbot on it. ---
+
+
+@pytest.fixture
+def slack_standin() -> Iterator[Any]:
+    """A Slack Web API stand-in on loopback, with no user groups."""
+    from slack_standin import SlackStandin
+
+    with SlackStandin() as standin:
+        yield standin
+
+
+@pytest.fixture
+def slack_opsbot(slack_standin: Any, tmp_path: Path) -> Iterator[Any]:
+    """A real opsbot (HTTP mode, checkout-bad-deploy world) talking to ``slack_standin``."""
+    from slack_standin import opsbot_on_standin
+
+    with opsbot_on_standin(slack_standin, tmp_path) as opsbot:
+        yield opsbot

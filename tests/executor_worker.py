@@ -1,12 +1,13 @@
 """A process that approves and executes one proposal, for tests that kill it mid-way.
 
-    python tests/executor_worker.py PROPOSAL_ID hang|then-wait
+    python tests/executor_worker.py PROPOSAL_ID hang|then-wait|watch-hang
 
 The home and database come from the environment (OPSBOT_HOME...). The rollback it runs
 prints "running" and then either never returns (``hang``: killed mid-action), or applies
 and prints "ran", then waits for a line on stdin before the executor records the result
 (``then-wait``: the test takes a database lock first, so the process is killed while
-recording).
+recording), or runs and records at once and then hangs while watching its effect
+(``watch-hang``: printed "watching", killed mid-verification).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.executor import Executor
+from assistant.gate import PolicyGate
 from assistant.heartbeat import Heartbeat
 from assistant.models import Actor, Approval, ProposalStatus
 from assistant.policy.source import PolicySource
@@ -45,8 +47,13 @@ def main(pid: str, mode: str) -> None:
             time.sleep(600)
         out = rollback(args, approved_by=approved_by)
         print("ran", flush=True)
-        sys.stdin.readline()
+        if mode != "watch-hang":
+            sys.stdin.readline()
         return out
+
+    def watch_forever(seconds: float) -> None:
+        print("watching", flush=True)
+        time.sleep(600)
 
     backend.rollback_deployment = rollback_under_test  # type: ignore[method-assign]
     proposal = store.proposals.get(pid).proposal
@@ -54,9 +61,14 @@ def main(pid: str, mode: str) -> None:
         proposal_id=pid, approver=Actor(user_id="U01ALICE"), args_hash=proposal.args_hash,
         approved=True, at=backend.now()))
     store.proposals.set_status(pid, ProposalStatus.APPROVED)
-    Executor(backend=backend, policies=PolicySource(settings.policy_dir), store=store,
-             redact=lambda text: text, executor_id=heartbeat.executor_id,
-             spool=spool).execute(pid)
+    if mode == "watch-hang":
+        backend.wait = watch_forever  # type: ignore[method-assign]
+    gate = PolicyGate(PolicySource(settings.policy_dir), backend, store.proposals)
+    executor = Executor(backend=backend, gate=gate, store=store,
+                        redact=lambda text: text, executor_id=heartbeat.executor_id,
+                        spool=spool, verify_bound_seconds=settings.verify_seconds)
+    executor.execute(pid)
+    executor.verify(pid)
 
 
 if __name__ == "__main__":

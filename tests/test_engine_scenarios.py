@@ -108,7 +108,9 @@ def test_confirm_by_sre_executes_once_and_verifies(open_engine):
         assert refused.messages[0].kind == "refusal"
         assert "self-approval" in refused.messages[0].text
         done = session.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
-        assert [m.kind for m in done.messages if m.kind != "chart"] == ["notice", "result"]
+        assert [m.kind for m in done.messages if m.kind != "chart"] == [
+            "notice", "result", "verification"]
+        assert "verification: improved" in done.messages[2].text
         stored = session.proposal(pid)
         assert stored.status is ProposalStatus.EXECUTED
         assert stored.result.status is ExecutionStatus.SUCCEEDED

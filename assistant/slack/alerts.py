@@ -157,7 +157,7 @@ class AlertThreads:
         self.actor_id = actor_id
         self.clock = clock
         self.in_thread = in_thread
-        self.audit = conversation.session.rt.store.audit
+        self.session = conversation.session
 
     def note_action(self, event: AuditEvent) -> None:
         """An audit observer: the first action run in a firing incident's thread is
@@ -165,13 +165,13 @@ class AlertThreads:
         if event.kind != "execution" or event.thread is None \
                 or event.payload.get("status") not in RAN:
             return
-        found = incidents(self.audit.events(thread=event.thread))
+        found = incidents(self.session.thread_events(event.thread))
         if not found:
             return
         current = found[-1]
         if current.first_action_at is not None or current.resolved_at is not None:
             return
-        self.audit.append(FIRST_ACTION, actor=event.actor, thread=event.thread, payload={
+        self.session.record_event(FIRST_ACTION, actor=event.actor, thread=event.thread, payload={
             "group_key": current.group_key, "alertname": current.alertname,
             "proposal_id": event.payload.get("proposal_id"), "tool": event.payload.get("tool"),
             "status": event.payload.get("status"), "acted_at": event.time,
@@ -180,7 +180,7 @@ class AlertThreads:
     def _audit_fired(self, hook: Webhook, channel: str, thread_ts: str, *,
                      again: bool) -> None:
         starts = [a.starts_at for a in hook.firing if a.starts_at]
-        self.audit.append(ALERT_FIRED, actor=None, thread=thread_id(channel, thread_ts),
+        self.session.record_event(ALERT_FIRED, actor=None, thread=thread_id(channel, thread_ts),
                           payload={"group_key": hook.group_key, "alertname": hook.alertname,
                                    "alerts": len(hook.firing), "labels": alert_labels(hook),
                                    "starts_at": min(starts) if starts else None,
@@ -189,10 +189,10 @@ class AlertThreads:
     def _audit_resolved(self, hook: Webhook, group: AlertGroup) -> None:
         assert group.thread_ts is not None
         tid = thread_id(group.channel, group.thread_ts)
-        found = incidents(self.audit.events(thread=tid))
+        found = incidents(self.session.thread_events(tid))
         fired = found[-1].fired_at if found and found[-1].resolved_at is None else None
         ends = [a.ends_at for a in hook.alerts if a.ends_at]
-        self.audit.append(ALERT_RESOLVED, actor=None, thread=tid, payload={
+        self.session.record_event(ALERT_RESOLVED, actor=None, thread=tid, payload={
             "group_key": hook.group_key, "alertname": hook.alertname,
             "ends_at": max(ends) if ends else None,
             "seconds_open": (self.clock() - fired).total_seconds() if fired else None})

@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from assistant.answer import quote
 from assistant.models import Actor, ChartMessage, ExecutionResult, Proposal
-from assistant.session import OutMessage, Session, Turn
+from assistant.session import OutMessage, Progress, Session, Step, Turn
 from assistant.slack.blocks import (
     head,
     is_long,
@@ -33,7 +33,6 @@ from assistant.slack.groups import UserGroupDirectory
 from assistant.slack.records import SlackRecords, split_thread_id, thread_id
 from assistant.storage import StoredProposal, UnknownProposalError, unavailable_reason
 from assistant.storage.timestamps import utc_now
-from assistant.summary import incident_summary
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +46,7 @@ CLICK_OUTAGE = ("Your click on {pid} could not be completed: the database is una
 HANDED_BACK = ("⚠️ opsbot restarted before it finished answering this, so nothing more will "
                "come here; ask again.")
 CONTEXT_MESSAGES = 50  # earlier thread messages read when opsbot joins a thread
+PROGRESS_LINES = 8  # latest reads and findings the "looking…" message shows
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -95,7 +95,8 @@ class SlackConversation:
                 self._read_earlier_messages(channel, thread_ts, before=message_ts)
             placeholder = self.out.post(channel, LOOKING, thread_ts=thread_ts)
             self._answering_in(channel, placeholder)
-            turn = self.session.ask(thread_id(channel, thread_ts), actor, question, alert)
+            turn = self.session.ask(thread_id(channel, thread_ts), actor, question, alert,
+                                    progress=self._looking(channel, placeholder))
         except Exception as exc:
             self._answered(channel, placeholder)
             reason = unavailable_reason(exc)
@@ -106,11 +107,24 @@ class SlackConversation:
                 self.out.post(channel, ASK_OUTAGE, thread_ts=thread_ts)
             return None
         try:
-            self.show(channel, thread_ts, turn, placeholder=placeholder)
+            self.show(channel, thread_ts, turn.messages, placeholder=placeholder)
         finally:
             self._answered(channel, placeholder)
         return turn
 
+    def _looking(self, channel: str, placeholder: str | None) -> Progress:
+        """The "looking…" message, updated with each read and finding while the run goes
+        on; the answer replaces it at the end."""
+        seen: list[str] = []
+
+        def progress(step: Step) -> None:
+            if step.node != "progress" or placeholder is None:
+                return
+            seen.extend(m.text for m in step.messages)
+            lines = "\n".join(f"• {line}" for line in seen[-PROGRESS_LINES:])
+            self.out.update(channel, placeholder, mrkdwn(f"{LOOKING}\n{lines}"))
+
+        return progress
     def _answering_in(self, channel: str, placeholder: str | None) -> None:
         if placeholder is not None:
             with self._answering_lock:
@@ -142,7 +156,7 @@ class SlackConversation:
                 continue
             text = unescape(message.get("text", ""))
             if text.strip():
-                self.session.rt.store.messages.add(tid, user, text, slack_time(ts))
+                self.session.remember_message(tid, user, text, slack_time(ts))
 
     # clicks
     def click(self, channel: str, thread_ts: str | None, user_id: str, user_name: str | None,
@@ -151,8 +165,16 @@ class SlackConversation:
             stored = self.session.proposal(proposal_id)
             # The engine's record names the thread; the click only says where the card was.
             home = split_thread_id(stored.proposal.thread_id) or (channel, thread_ts or "")
+
+            def progress(step: Step) -> None:
+                # Each step as it finishes: the card turns to Running, the result is
+                # posted, and the verification follows when the watch ends.
+                if step.node != "progress":
+                    self.show(home[0], home[1], step.messages, clicker=user_id)
+
             turn = self.session.respond(stored.proposal.thread_id, proposal_id,
-                                        self.actor(user_id, user_name), approve)
+                                        self.actor(user_id, user_name), approve,
+                                        progress=progress)
         except UnknownProposalError:
             self.out.ephemeral(channel, user_id, f"I have no proposal {mrkdwn(proposal_id)}.",
                                thread_ts=thread_ts)
@@ -164,14 +186,14 @@ class SlackConversation:
             log.warning("click on %s not recorded: %s", proposal_id, reason)
             self._tell_click_outage(channel, thread_ts, user_id, proposal_id)
             return None
-        self.show(home[0], home[1], turn, clicker=user_id)
+        self.refresh_cards(home[0], home[1])
         return turn
 
     def _tell_click_outage(self, channel: str, thread_ts: str | None, user_id: str,
                            proposal_id: str) -> None:
         """The truth about a click the database failed: nothing ran (told to the clicker),
         or the action ran here and everyone in the thread must know, recorded or not."""
-        ran = self.session.rt.executor.outcome(proposal_id)
+        ran = self.session.run_outcome(proposal_id)
         if ran is None or thread_ts is None:
             self.out.ephemeral(channel, user_id,
                                CLICK_OUTAGE.format(pid=mrkdwn(proposal_id)),
@@ -191,20 +213,23 @@ class SlackConversation:
                         f"{headline}\n```{excerpt}```" if output else headline)
 
     # showing a turn
-    def show(self, channel: str, thread_ts: str, turn: Turn, *, placeholder: str | None = None,
-             clicker: str | None = None) -> None:
+    def show(self, channel: str, thread_ts: str, messages: Sequence[OutMessage], *,
+             placeholder: str | None = None, clicker: str | None = None) -> None:
         def private(m: OutMessage) -> bool:
             return m.kind == "refusal" and clicker is not None
 
-        texts = [m for m in turn.messages
-                 if m.kind not in ("card", "result", "failure", "chart") and not private(m)]
+        texts = [m for m in messages
+                 if m.kind not in ("card", "result", "failure", "chart", "verification")
+                 and not private(m)]
         # The answer takes the "looking…" message's place; other notes follow it.
         lead = next((m for m in texts if m.kind == "answer"), texts[0] if texts else None)
-        for m in turn.messages:
+        for m in messages:
             if m.kind == "card" and m.proposal_id:
                 self._post_card(channel, thread_ts, m.proposal_id)
             elif m.kind in ("result", "failure") and m.proposal_id:
                 self._post_result(channel, thread_ts, m, clicker)
+            elif m.kind == "verification" and m.proposal_id:
+                self._post_verification(channel, thread_ts, m.proposal_id)
             elif m.kind == "chart":
                 self._post_chart(channel, thread_ts, m)
             elif private(m) and clicker:
@@ -243,16 +268,12 @@ class SlackConversation:
                           blocks=text_blocks(mrkdwn(text)))
 
     def _card(self, stored: StoredProposal) -> tuple[str, list[dict[str, object]]]:
-        rt = self.session.rt
         p = stored.proposal
-        runbook = None
-        if p.runbook_id:
-            try:
-                runbook = rt.index.get(p.runbook_id)
-            except KeyError:
-                log.info("runbook %s of %s is no longer indexed", p.runbook_id, p.id)
-        approvers = Approvers.holding(p.decision.approver_roles, rt.policy.user_roles,
-                                      rt.policy.group_roles)
+        runbook = self.session.runbook(p.runbook_id) if p.runbook_id else None
+        if p.runbook_id and runbook is None:
+            log.info("runbook %s of %s is no longer indexed", p.runbook_id, p.id)
+        approvers = Approvers.holding(p.decision.approver_roles,
+                                      *self.session.role_assignments())
         return card_text(stored), card_blocks(stored, runbook, approvers)
 
     def _post_card(self, channel: str, thread_ts: str, proposal_id: str) -> None:
@@ -273,8 +294,7 @@ class SlackConversation:
     def _post_result(self, channel: str, thread_ts: str, m: OutMessage,
                      clicker: str | None) -> None:
         stored = self.session.proposal(m.proposal_id or "")
-        mine = self.session.rt.executor.executor_id
-        if stored.claimed_by not in (None, mine):
+        if self.session.ran_elsewhere(stored):
             # Another click or replica ran it and shows its result; tell this clicker only.
             if clicker:
                 self.out.ephemeral(channel, clicker, mrkdwn(m.text), thread_ts=thread_ts)
@@ -299,10 +319,14 @@ class SlackConversation:
         else:
             body = f"{headline}\n```{mrkdwn(output)}```" if output else headline
             self.out.post(channel, body, thread_ts=thread_ts, blocks=text_blocks(body))
-        if result.verification is not None:
-            v = result.verification
-            self.out.post(channel, f"🔍 Verification: *{v.verdict}* — {mrkdwn(v.detail)}",
-                          thread_ts=thread_ts)
+
+    def _post_verification(self, channel: str, thread_ts: str, proposal_id: str) -> None:
+        result = self.session.proposal(proposal_id).result
+        if result is None or result.verification is None:
+            return
+        v = result.verification
+        self.out.post(channel, f"🔍 Verification: *{v.verdict}* — {mrkdwn(v.detail)}",
+                      thread_ts=thread_ts)
 
     def tell_expired(self, channel: str, thread_ts: str, proposal_id: str, text: str) -> None:
         """A sweep expired a proposal of this thread: close its card and say so. A proposal
@@ -322,8 +346,7 @@ class SlackConversation:
     # summaries and status
     def post_summary(self, channel: str, thread_ts: str) -> bool:
         tid = thread_id(channel, thread_ts)
-        events = list(self.session.rt.store.audit.events(thread=tid))
-        markdown = incident_summary(tid, events)
+        markdown = self.session.summary(tid)
         text = markdown_to_mrkdwn(markdown)
         if is_long(text):
             return self.out.upload(channel, thread_ts, "incident-summary.md", markdown,

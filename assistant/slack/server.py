@@ -73,11 +73,11 @@ def serve(service: SlackService, stop: threading.Event, say: Callable[[str], Non
     (Slack sends the next envelopes to another connection), finish what was taken within
     ``OPSBOT_DRAIN_SECONDS`` and hand back the rest. True when everything taken finished."""
     settings = service.settings
-    runtime = service.session.rt.settings
+    runtime = service.session.settings
     http = settings.mode == "http"
     with ExitStack() as running:
         routes = {**health_routes(service.readiness),
-                  METRICS_PATH: service.session.rt.metrics.route}
+                  METRICS_PATH: service.session.metrics.route}
         ops = OpsServer(routes, runtime.ops_host, runtime.ops_port).start()
         running.callback(ops.stop)
         say(f"ops endpoints on http://{runtime.ops_host}:{ops.port} "

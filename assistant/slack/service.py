@@ -29,15 +29,11 @@ from slack_sdk.signature import SignatureVerifier
 
 from assistant.config.slack import SlackSettings
 from assistant.errors import InputError, OpsbotError
-from assistant.expiry import Expiry, expire_overdue
+from assistant.expiry import Expiry
 from assistant.heartbeat import ClaimEnded
 from assistant.interruptions import Interruption
 from assistant.models import Actor
-from assistant.policy import roles_of
-from assistant.policy.source import PolicyProvider
 from assistant.readiness import Readiness
-from assistant.retrieval.index import IndexUnavailable
-from assistant.retrieval.live import RunbookLookup
 from assistant.session import Session
 from assistant.slack.alerts import AlertThreads, parse_webhook
 from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
@@ -82,15 +78,6 @@ class SlackUnavailableError(OpsbotError):
     """Slack could not be reached, or refused the bot token, at start-up."""
 
 
-def _policy_loaded(policies: PolicyProvider) -> None:
-    policies.current()  # reloads changed files; an edit that does not load keeps the old one
-
-
-def _index_open(index: RunbookLookup) -> None:
-    if index.is_empty:
-        raise IndexUnavailable("no runbooks are indexed: check OPSBOT_RUNBOOKS and the log")
-
-
 def _signed(verifier: SignatureVerifier, body: str, headers: Mapping[str, str]) -> bool:
     lowered = {k.lower(): v for k, v in headers.items()}
     try:
@@ -114,17 +101,16 @@ class SlackService:
                  client: WebClient | None = None) -> None:
         self.session = session
         self.settings = settings
-        if settings.alert_actor and not roles_of(session.rt.policy,
-                                                 Actor(user_id=settings.alert_actor)):
+        if settings.alert_actor and not session.holds_a_role(Actor(user_id=settings.alert_actor)):
             raise InputError(f"{settings.alert_actor} holds no role in the policy files "
-                             f"({session.rt.settings.policy_dir}); alert threads could not "
+                             f"({session.settings.policy_dir}); alert threads could not "
                              "look anything up", field="OPSBOT_SLACK_ALERT_AS")
-        metrics = session.rt.metrics
+        metrics = session.metrics
         self.client = client or web_client(settings.secret("bot_token") or "", settings.api_url,
                                            metrics)
-        self.out = SlackOut(self.client, session.rt.redact_value, metrics)
-        self.records = SlackRecords.open(session.rt.settings.db_url,
-                                         session.rt.settings.db_wait_seconds)
+        self.out = SlackOut(self.client, session.redact_value, metrics)
+        self.records = SlackRecords.open(session.settings.db_url,
+                                         session.settings.db_wait_seconds)
         self.directory = UserGroupDirectory(self.out, settings.group_ttl_seconds)
         self.conversation = SlackConversation(session, self.out, self.records, self.directory)
         self.pool = OrderedWorkerPool(settings.workers, settings.max_queued)
@@ -133,7 +119,7 @@ class SlackService:
             in_thread=self._in_thread,
         ) if settings.alert_channel and settings.alert_actor else None
         if self.alerts is not None:
-            session.rt.store.audit.subscribe(self.alerts.note_action)
+            session.on_audit_event(self.alerts.note_action)
         signing_secret = settings.secret("signing_secret")
         self.verifier = SignatureVerifier(signing_secret) \
             if settings.mode == "http" and signing_secret else None
@@ -146,15 +132,14 @@ class SlackService:
             self.records.close()
             raise SlackUnavailableError(
                 f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
-        rt = session.rt
         self.readiness = Readiness(
-            {"database": lambda: rt.store.ping(DATABASE_PROBE_SECONDS),
-             "policy": lambda: _policy_loaded(rt.policies),
-             "index": lambda: _index_open(rt.index)},
-            rt.settings.health_probe_seconds, rt.redact).start()
+            {"database": lambda: session.ping_database(DATABASE_PROBE_SECONDS),
+             "policy": session.check_policy_loaded,
+             "index": session.check_index_open},
+            session.settings.health_probe_seconds, session.redact).start()
         self.draining = threading.Event()
-        self._unsubscribe = rt.heartbeat.subscribe(self._on_claim_ended)
-        for ended in rt.ended_at_start:
+        self._unsubscribe = session.on_claim_ended(self._on_claim_ended)
+        for ended in session.claims_ended_at_start():
             self._on_claim_ended(ended)
         self._stopping = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep_forever, name="opsbot-expiry",
@@ -176,7 +161,7 @@ class SlackService:
         being verified stop watching at their next look, so their claims end recorded."""
         self.draining.set()
         self.readiness.drain("shutting down: finishing the work already taken")
-        self.session.rt.executor.stopping.set()
+        self.session.stop_watching()
 
     def drain(self, seconds: float) -> bool:
         """Finish the work taken within ``seconds``; True when all of it finished. What is
@@ -288,7 +273,7 @@ class SlackService:
     def sweep_expired(self) -> list[Expiry]:
         """Expire every overdue proposal and close its card, so that no button stays live
         in a quiet thread; the click would be refused anyway, the card should say so."""
-        found = expire_overdue(self.session.rt.store, self.session.rt.backend.now())
+        found = self.session.expire_overdue()
         for expiry in found:
             tid = expiry.stored.proposal.thread_id
             where = split_thread_id(tid)
@@ -341,7 +326,7 @@ class SlackService:
             return True
         retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
         try:
-            if self.records.take_event(event_id, self.session.rt.executor.executor_id,
+            if self.records.take_event(event_id, self.session.executor_id,
                                        utc_now()):
                 return True
             taker = self.records.event_taker(event_id)

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from assistant.models import Approval, ExecutionResult, ExecutionStatus, Proposal, ProposalStatus
+from assistant.models import (
+    Approval,
+    ExecutionResult,
+    ExecutionStatus,
+    Proposal,
+    ProposalStatus,
+    ToolCall,
+    Verification,
+)
 from assistant.storage.audit import Redact
 from assistant.storage.database import Database, Transaction
 from assistant.storage.errors import ProposalConflictError, UnknownProposalError
@@ -235,6 +243,22 @@ class ProposalStore:
             raise ValueError(f"the result for {proposal_id} does not say who executed it")
         return self._end(proposal_id, result, now, "status IN (?, ?) AND claimed_by = ?",
                          (S.EXECUTING.value, S.INTERRUPTED.value, result.executed_by))
+
+    def add_verification(self, proposal_id: str, verification: Verification,
+                         compensation: ToolCall | None) -> ExecutionResult | None:
+        """Complete an executed proposal's result with its verification (made after the
+        result was recorded); None when there is no executed result to complete."""
+        with self._db.write() as tx:
+            stored = self._require(tx, proposal_id)
+            if stored.status is not S.EXECUTED or stored.result is None:
+                return None
+            result = stored.result.model_copy(update={
+                "verification": verification.model_copy(
+                    update={"detail": str(self._redact(verification.detail))}),
+                "compensation": compensation})
+            tx.execute("UPDATE proposals SET result = ? WHERE id = ? AND status = ?",
+                       (result.model_dump_json(), proposal_id, S.EXECUTED.value))
+        return result
 
     def _end(self, proposal_id: str, result: ExecutionResult, now: datetime | None,
              condition: str, params: tuple[str, ...]) -> bool:

@@ -186,6 +186,22 @@ def _slack_events(dialect: Dialect) -> list[str]:
     ]
 
 
+def _verifications(dialect: Dialect) -> list[str]:
+    # Watches in progress (verifications.py); unfinished ones are few, so the partial scan
+    # by finished_at stays small however many actions have run.
+    return [
+        """CREATE TABLE verifications (
+            proposal_id TEXT PRIMARY KEY REFERENCES proposals (id),
+            thread_id TEXT NOT NULL,
+            watcher TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            body TEXT NOT NULL
+        )""",
+        "CREATE INDEX verifications_unfinished ON verifications (finished_at)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit log, proposals, approvals, messages", _tables),
     Migration(2, "append-only guard on the audit log", _append_only_guard),
@@ -196,6 +212,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _slack_tables),
     Migration(6, "Slack events taken, so replicas and Slack's retries answer an event once",
               _slack_events),
+    Migration(7, "verifications being watched, resumable by another executor",
+              _verifications),
 )
 
 

@@ -15,6 +15,7 @@ from assistant.storage.messages import MessageStore
 from assistant.storage.proposals import ProposalStore
 from assistant.storage.schema import migrate
 from assistant.storage.timestamps import utc_now
+from assistant.storage.verifications import VerificationStore
 
 
 class Store:
@@ -25,6 +26,7 @@ class Store:
         self.proposals = ProposalStore(db, redact)
         self.messages = MessageStore(db, redact)
         self.executors = ExecutorRegistry(db)
+        self.verifications = VerificationStore(db)
 
     @property
     def dialect(self) -> Dialect:

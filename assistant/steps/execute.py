@@ -1,0 +1,84 @@
+"""Run a confirmed proposal, then verify its effect: two steps, so the result reaches the
+thread before the watch (minutes, against a real cluster) ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.answer import describe_result, describe_verification
+from assistant.executor import Executor
+from assistant.models import ExecutionStatus, Outcome
+from assistant.planning.offline import Plan
+from assistant.redaction import Redactor
+from assistant.steps.charts import chart_messages
+from assistant.steps.proposing import Proposer
+from assistant.steps.reads import read_again
+from assistant.steps.state import ThreadState, Update, message
+from assistant.storage import MessageStore, ProposalStore
+from tools.backend import Backend
+from tools.catalog import get_tool
+
+
+@dataclass(frozen=True)
+class Execute:
+    executor: Executor
+    proposals: ProposalStore
+    messages: MessageStore
+    backend: Backend
+
+    def __call__(self, state: ThreadState) -> Update:
+        pid = state["to_execute"]
+        assert pid is not None
+        result = self.executor.execute(pid)
+        proposal = self.proposals.get(pid).proposal
+        text = describe_result(proposal, result)
+        self.messages.add(proposal.thread_id, "opsbot", text, self.backend.now())
+        ran = result.status is ExecutionStatus.SUCCEEDED
+        return {"to_execute": None, "to_verify": pid if ran else None,
+                "outbox": [message("result" if ran else "failure", text, pid)]}
+
+
+def after_execute(state: ThreadState) -> str:
+    return "verify" if state.get("to_verify") else "confirm"
+
+
+@dataclass(frozen=True)
+class Verify:
+    executor: Executor
+    proposer: Proposer
+    proposals: ProposalStore
+    messages: MessageStore
+    backend: Backend
+    redactor: Redactor
+
+    def __call__(self, state: ThreadState) -> Update:
+        pid = state["to_verify"]
+        assert pid is not None
+        verified = self.executor.verify(pid)
+        stored = self.proposals.get(pid)
+        proposal = stored.proposal
+        out: list[dict[str, Any]] = []
+        if verified is not None and verified.verification is not None:
+            text = describe_verification(verified.verification)
+            self.messages.add(proposal.thread_id, "opsbot", text, self.backend.now())
+            out.append(message("verification", text, pid))
+        if state.get("plan"):
+            # The same metrics again, now with the action marked: "did it help?" at a glance.
+            asked = Plan.model_validate(state["plan"]).observations
+            again = [read_again(self.backend, self.redactor, o.call) for o in asked
+                     if get_tool(o.call.tool).chart is not None]
+            acted_at = stored.claimed_at.isoformat() if stored.claimed_at else None
+            out.extend(chart_messages(again, acted_at, pid))
+        pending = list(state.get("pending", []))
+        if verified is not None and verified.compensation is not None:
+            undo = self.proposer.propose(
+                proposal.requester, proposal.thread_id, verified.compensation,
+                f"verification says {proposal.call.render()} made things worse; this undoes it",
+                proposal.runbook_id, None)
+            out.append(message("notice", f"Suggested: {undo.call.render()} "
+                                         f"(policy {undo.decision.outcome.value})", undo.id))
+            if undo.decision.outcome is Outcome.CONFIRM:
+                pending.append(undo.id)
+                out.append(message("card", undo.id, undo.id))
+        return {"to_verify": None, "pending": pending, "outbox": out}

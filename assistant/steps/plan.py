@@ -1,0 +1,82 @@
+"""Diagnose and plan: evidence reads, findings, the planner's candidates, and the review
+that vetoes what the evidence contradicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.gate import PolicyGate
+from assistant.models import Actor, RetrievalHit
+from assistant.planning.diagnosis import OncePerQuestion, catalog_for_review, diagnose
+from assistant.planning.entities import Linking
+from assistant.planning.intent import asks_by
+from assistant.planning.offline import Planner, PlanRequest, focus_findings
+from assistant.planning.review import review
+from assistant.policy import requestable_tools
+from assistant.redaction import Redactor
+from assistant.retrieval import RunbookIndex
+from assistant.steps.reads import ReadOnlyRunner
+from assistant.steps.state import ProgressSink, ThreadState, Update, message
+from assistant.storage import AuditLog, MessageStore
+from tools.backend import Backend
+
+HISTORY_MESSAGES = 20  # earlier thread messages a planner sees
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    gate: PolicyGate
+    backend: Backend
+    index: RunbookIndex
+    planner: Planner
+    messages: MessageStore
+    audit: AuditLog
+    redactor: Redactor
+    tell: ProgressSink
+
+    def __call__(self, state: ThreadState) -> Update:
+        actor = Actor.model_validate(state["actor"])
+        thread = state["thread_id"]
+        hits = tuple(RetrievalHit.model_validate(h) for h in state.get("hits", []))
+        question = self.redactor.redact(state.get("question") or "")
+        linking = Linking.model_validate(state["linking"])
+        inventory = self.backend.inventory()
+        run = OncePerQuestion(ReadOnlyRunner(self.gate, self.backend, self.audit,
+                                             self.redactor, self.tell, actor, thread))
+        # The sweep only reads and nothing leaves the process during it: its tool calls
+        # are recorded in one transaction instead of one each.
+        with self.audit.batch():
+            diagnosis = diagnose(linking.entities, inventory, self.backend.now(), run)
+        for finding in diagnosis.findings:
+            self.tell(thread, message("progress", f"finding: {finding.summary}"))
+        request = PlanRequest(
+            question=question,
+            linking=linking,
+            hits=hits,
+            runbooks={h.runbook_id: self.index.get(h.runbook_id) for h in hits},
+            inventory=inventory,
+            allowed_tools=requestable_tools(self.gate.snapshot(), actor,
+                                            self.backend.environment),
+            history=tuple(m.text for m in self.messages.list(thread))[-HISTORY_MESSAGES:],
+            findings=diagnosis.findings,
+        )
+        result = self.planner.plan(request, run)
+        if result.reasoning:
+            self.audit.append("model_reasoning", actor=None, thread=thread,
+                              payload={"reasoning": list(result.reasoning)})
+        verdict = review(result.candidates, diagnosis.findings, catalog_for_review(inventory),
+                         asks_by(question))
+        # "stage" tells the evidence's vetoes apart from candidates that could not be built.
+        for cand, why in verdict.dropped:
+            self.audit.append("not_proposed", actor=actor.user_id, thread=thread, payload={
+                "call": cand.call.model_dump(mode="json"), "rationale": cand.why,
+                "runbook_id": cand.runbook_id, "runbook_step": cand.step_index,
+                "stage": "review", "reason": self.redactor.redact(why)})
+        for cand, why in verdict.contested:
+            self.audit.append("contested", actor=actor.user_id, thread=thread, payload={
+                "call": cand.call.model_dump(mode="json"), "rationale": cand.why,
+                "reason": self.redactor.redact(why)})
+        result = result.model_copy(update={
+            "candidates": verdict.kept, "notes": (*result.notes, *verdict.notes),
+            "findings": tuple(focus_findings(diagnosis.findings, linking.entities))})
+        return {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}

@@ -223,14 +223,24 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def runbook_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The shipped runbooks, indexed once per test session (embedding costs seconds)."""
-    from assistant.retrieval import RunbookIndex, load_runbooks
+def index_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An OPSBOT_HOME whose index holds the shipped runbooks, built once per test session
+    (embedding costs seconds) by the function `opsbot index` and every start use."""
+    from assistant.config import Settings
+    from assistant.runtime import build_index
+
+    home = tmp_path_factory.mktemp("index-home")
+    build_index(Settings.from_env({"OPSBOT_HOME": str(home)}))
+    return home
+
+
+@pytest.fixture(scope="session")
+def runbook_index(index_home: Path) -> Any:
+    """The shipped runbooks' index, shared by every engine test of the session."""
+    from assistant.retrieval import RunbookIndex
     from assistant.retrieval.embedding import MiniLMEmbedder
 
-    index = RunbookIndex.open(tmp_path_factory.mktemp("index"), MiniLMEmbedder())
-    index.sync(load_runbooks([REPO / "runbooks"]).runbooks)
-    return index
+    return RunbookIndex.open(index_home / "index", MiniLMEmbedder())
 
 
 @pytest.fixture
@@ -260,18 +270,10 @@ def open_engine(engine_settings: Any, runbook_index: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def built_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An OPSBOT_HOME/index built once by `opsbot index`; CLI tests copy it into their home
-    so each subprocess finds the index current instead of embedding the runbooks again."""
-    import subprocess
-    import sys
-
-    home = tmp_path_factory.mktemp("index-home")
-    env = dict(os.environ, OPSBOT_HOME=str(home))
-    env.pop("OPSBOT_RUNBOOKS", None)
-    subprocess.run([sys.executable, "-m", "assistant.cli", "index"], cwd=REPO, env=env,
-                   check=True, capture_output=True, timeout=300)
-    return home / "index"
+def built_index_dir(index_home: Path) -> Path:
+    """The session's index folder; CLI tests copy it into their home so each run finds the
+    index current instead of embedding the runbooks again."""
+    return index_home / "index"
 
 
 # --- LLM fixtures: a scripted OpenAI-compatible server on loopback (tests/llm_server.py). ---

@@ -13,9 +13,11 @@ scripts/install-monitoring.sh
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
-# The whole suite on both cores; the tests that stop and restart the machine's PostgreSQL
-# run afterwards on their own, so no other test sees the outage. That second run collects
-# only the files carrying the marker: collecting every test module costs ~12 s of imports.
-.venv/bin/python -m pytest -n 2 -m "not pg_restart"
+# The whole suite on both cores (loadgroup: the modules sharing one Alertmanager and one
+# Prometheus, xdist group "monitoring", run on one worker); the tests that stop and restart
+# the machine's PostgreSQL run afterwards on their own, so no other test sees the outage.
+# That second run collects only the files carrying the marker: collecting every test module
+# costs ~12 s of imports.
+.venv/bin/python -m pytest -n 2 --dist loadgroup -m "not pg_restart"
 mapfile -t outage_files < <(grep -l "pytest.mark.pg_restart" tests/test_*.py)
 exec .venv/bin/python -m pytest -m pg_restart "${outage_files[@]}"

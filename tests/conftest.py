@@ -354,3 +354,27 @@ def rendered_manifests() -> dict[str, list[dict[str, Any]]]:
             pytest.fail(f"kubectl kustomize deploy/{name} failed: {done.stderr.strip()}")
         rendered[name] = [doc for doc in yaml.safe_load_all(done.stdout) if doc]
     return rendered
+
+
+# --- Monitoring: one real Alertmanager and one Prometheus serving the shop data set per
+# session. The modules using them share the xdist group "monitoring" (test.sh distributes
+# with --dist loadgroup), so a parallel run starts each once, not once per worker. ---
+
+
+@pytest.fixture(scope="session")
+def alertmanager_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Tests share it: each posts alerts under names (or labels) of its own."""
+    from monitoring_services import alertmanager
+
+    with alertmanager(tmp_path_factory.mktemp("alertmanager")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def shop_monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+    """Prometheus serving monitoring_services.shop_data as of the session's start, with its
+    alert rule: (data set, URL)."""
+    from monitoring_services import shop_prometheus
+
+    with shop_prometheus(tmp_path_factory.mktemp("prometheus")) as started:
+        yield started

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from k8s_standin import DEPLOYMENTS, Fault, K8sStandin
 from kubernetes import client as k8s
-from test_backend_services import free_port
 
+from assistant.evaluation.local_monitoring import free_port
 from assistant.models import ToolCall
 from assistant.planning.offline import derive_bindings
 from tools.backend import ToolFailure

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from k8s_standin import K8sStandin
+from monitoring_services import post_alert
 from test_backend_kubernetes import seed_shop
-from test_backend_services import alertmanager, post_alert, shop_prometheus
 
 from assistant.config import REPO_ROOT
 from assistant.facts import gather_facts
@@ -25,17 +25,12 @@ from tools.backend import ToolFailure, run_tool
 from tools.real.backend import INVENTORY_TTL_SECONDS, RealBackend, open_backend
 from tools.sandbox import SandboxBackend
 
-
-@pytest.fixture(scope="module")
-def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with shop_prometheus(tmp_path_factory.mktemp("prometheus")) as (_data, url):
-        yield url
+pytestmark = pytest.mark.xdist_group("monitoring")
 
 
-@pytest.fixture(scope="module")
-def alertmanager_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with alertmanager(tmp_path_factory.mktemp("alertmanager")) as url:
-        yield url
+@pytest.fixture
+def prometheus_url(shop_monitoring: tuple[object, str]) -> str:
+    return shop_monitoring[1]
 
 
 @pytest.fixture

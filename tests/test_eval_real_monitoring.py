@@ -10,11 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_backend_services import alertmanager, openmetrics, post_alert, prometheus
+from monitoring_services import alertmanager, post_alert, prometheus
 
 from assistant.cli.evals import DEFAULT_SUITES, run_eval
 from assistant.evaluation import EvalRunner, load_suites, offline_planning
 from assistant.evaluation.backends import RealMonitoringWorlds, WorldBackends
+from assistant.evaluation.local_monitoring import openmetrics
 from assistant.evaluation.runner import _worlds
 from assistant.models import ToolCall
 from tools.alertmanager.client import AlertmanagerClient

@@ -378,3 +378,14 @@ def shop_monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 
     with shop_prometheus(tmp_path_factory.mktemp("prometheus")) as started:
         yield started
+
+
+@pytest.fixture
+def standin() -> Iterator[Any]:
+    """The Kubernetes stand-in on loopback, seeded with the shop (tests/k8s_shop.py)."""
+    from k8s_shop import seed_shop
+    from k8s_standin import K8sStandin
+
+    with K8sStandin() as running:
+        seed_shop(running)
+        yield running

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from k8s_standin import K8sStandin
 from monitoring_services import post_alert
-from test_backend_kubernetes import seed_shop
 
 from assistant.config import REPO_ROOT
 from assistant.facts import gather_facts
@@ -31,13 +30,6 @@ pytestmark = pytest.mark.xdist_group("monitoring")
 @pytest.fixture
 def prometheus_url(shop_monitoring: tuple[object, str]) -> str:
     return shop_monitoring[1]
-
-
-@pytest.fixture
-def standin() -> Iterator[K8sStandin]:
-    with K8sStandin() as running:
-        seed_shop(running)
-        yield running
 
 
 def _kubeconfig(path: Path, standin: K8sStandin) -> Path:

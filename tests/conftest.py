@@ -244,10 +244,19 @@ def runbook_index(index_home: Path) -> Any:
 
 
 @pytest.fixture
-def engine_settings(tmp_path: Path) -> Any:
+def engine_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """State in SQLite under the test's home; a module parametrising this fixture
+    indirectly with ``ENGINE_DATABASES`` runs each of its tests on PostgreSQL as well."""
     from assistant.config import Settings
 
-    return Settings.from_env({"OPSBOT_HOME": str(tmp_path / "home")})
+    env = {"OPSBOT_HOME": str(tmp_path / "home")}
+    if getattr(request, "param", "sqlite") == "postgres":
+        env["OPSBOT_DB"] = request.getfixturevalue("postgres_url")
+    return Settings.from_env(env)
+
+
+ENGINE_DATABASES = pytest.mark.parametrize("engine_settings", ["sqlite", "postgres"],
+                                           indirect=True)
 
 
 @pytest.fixture

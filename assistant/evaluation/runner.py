@@ -52,7 +52,10 @@ class CaseSetupError(OpsbotError):
 
 class CasePlanning(Protocol):
     planner: Planner
-    requests: list[str]  # every LLM request sent while the case ran, as JSON text
+
+    @property
+    def requests(self) -> list[str]:
+        """Every LLM request sent while the case ran, as JSON text."""
 
 
 # (suite, case, redact) -> the planner for that case; redact is the world's redactor.
@@ -215,7 +218,7 @@ class EvalRunner:
                   planning: PlanningFactory = offline_planning) -> SuiteResult:
         started = time.perf_counter()
         index = self.index_for(suite.runbook_dirs)
-        if suite.retrieval_only:
+        if suite.scenario is None:  # retrieval only
             setup_ms = (time.perf_counter() - started) * 1000
             results = self._run_retrieval(suite, index)
             return SuiteResult(suite, tuple(results), summarize(results), setup_ms)

@@ -101,7 +101,7 @@ class SlackSettings(BaseModel):
                              field="OPSBOT_ALERTMANAGER_TOKEN")
         return cls(
             bot_token=bot_token,
-            mode=chosen,  # type: ignore[arg-type]
+            mode=chosen,
             app_token=app_token,
             signing_secret=signing_secret,
             host=get("OPSBOT_SLACK_HOST") or "0.0.0.0",

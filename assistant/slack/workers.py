@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
-Job = Callable[[], None]
+Job = Callable[[], object]  # what a job returns is not used
 
 
 class OrderedWorkerPool:

@@ -13,6 +13,8 @@ scripts/install-monitoring.sh
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
+# Types first: assistant/ and tools/ (configuration in pyproject.toml).
+.venv/bin/mypy
 # The whole suite on both cores (loadgroup: the modules sharing one Alertmanager and one
 # Prometheus, xdist group "monitoring", run on one worker); the tests that stop and restart
 # the machine's PostgreSQL run afterwards on their own, so no other test sees the outage.

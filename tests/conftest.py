@@ -366,8 +366,7 @@ def rendered_manifests() -> dict[str, list[dict[str, Any]]]:
 
 
 # --- Monitoring: one real Alertmanager and one Prometheus serving the shop data set per
-# session. The modules using them share the xdist group "monitoring" (test.sh distributes
-# with --dist loadgroup), so a parallel run starts each once, not once per worker. ---
+# session (per xdist worker that runs a test needing them), shared by every module. ---
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,6 @@ from tools.real.alerts import from_alertmanager
 from tools.real.http import HttpApi
 from tools.real.settings import HttpEndpoint
 
-pytestmark = pytest.mark.xdist_group("monitoring")
-
 
 @pytest.fixture
 def client(alertmanager_url: str) -> Iterator[AlertmanagerClient]:

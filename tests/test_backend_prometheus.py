@@ -22,9 +22,6 @@ from tools.real.settings import HttpEndpoint, SloQueries
 STEP_TOLERANCE = 15.0  # backfilled samples are this far apart
 
 
-pytestmark = pytest.mark.xdist_group("monitoring")
-
-
 @pytest.fixture(scope="module")
 def data(shop_monitoring: tuple[DataSet, str]) -> DataSet:
     return shop_monitoring[0]

@@ -24,8 +24,6 @@ from tools.backend import ToolFailure, run_tool
 from tools.real.backend import INVENTORY_TTL_SECONDS, RealBackend, open_backend
 from tools.sandbox import SandboxBackend
 
-pytestmark = pytest.mark.xdist_group("monitoring")
-
 
 @pytest.fixture
 def prometheus_url(shop_monitoring: tuple[object, str]) -> str:

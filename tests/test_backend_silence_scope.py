@@ -16,8 +16,6 @@ from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
 from tools.real.settings import HttpEndpoint, SloQueries
 
-pytestmark = pytest.mark.xdist_group("monitoring")
-
 
 def _monitoring(alertmanager_url: str, namespaces: tuple[str, ...]) -> Monitoring:
     def endpoint(name: str, url: str) -> HttpEndpoint:

@@ -83,6 +83,9 @@ def build_chart(
     axes.set_ylabel(unit or ("mixed units" if len(units) > 1 else "value"))
     axes.set_xlabel("time (UTC)")
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: render.value(v, unit)))
+    # Times go in as Matplotlib date numbers on a date axis: the same ticks as datetimes
+    # get, in the types Matplotlib declares.
+    axes.xaxis_date()
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
     axes.grid(True, alpha=0.3)
     varying = _varying_keys(series)
@@ -92,14 +95,14 @@ def build_chart(
         if not times:
             continue
         label = _label(entry.labels, varying, entry.name)
-        axes.plot(times, values, linewidth=1.5,
+        axes.plot(mdates.date2num(times), values, linewidth=1.5,
                   label=label if drawn < MAX_LEGEND else "_nolegend_")
         drawn += 1
     if drawn == 0:
         axes.text(0.5, 0.5, "no samples in range", transform=axes.transAxes,
                   ha="center", va="center", color="gray")
     if action_at is not None:
-        axes.axvline(action_at, color="crimson", linestyle="--", linewidth=1.2,
+        axes.axvline(mdates.date2num(action_at), color="crimson", linestyle="--", linewidth=1.2,
                      gid=ACTION_MARKER_GID)
         axes.annotate(action_label, xy=(mdates.date2num(action_at), 1.0),
                       xycoords=("data", "axes fraction"), xytext=(3, -12),

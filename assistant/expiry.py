@@ -27,8 +27,9 @@ class Expiry:
 
 def overdue(stored: StoredProposal, now: datetime) -> bool:
     ttl = stored.proposal.decision.ttl_seconds
-    return (stored.status is ProposalStatus.PENDING and bool(ttl)
-            and (now - stored.proposal.created_at).total_seconds() > ttl)
+    if not ttl or stored.status is not ProposalStatus.PENDING:
+        return False
+    return (now - stored.proposal.created_at).total_seconds() > ttl
 
 
 def expire_overdue(store: Store, now: datetime,

@@ -117,9 +117,9 @@ def incident_summary(thread_id: str, events: Iterable[AuditEvent]) -> str:
 
     out.append("## Timeline (UTC)")
     for e in events:
-        line = _timeline_line(e)
-        if line:
-            out.append(f"- {e.time:%H:%M:%S} — {line}")
+        entry = _timeline_line(e)
+        if entry:
+            out.append(f"- {e.time:%H:%M:%S} — {entry}")
     out.append("")
     out.append("## Open questions")
     if not open_items:

@@ -19,10 +19,10 @@ pydantic error location such as ``deployments.0.replicas`` maps back to a line.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -47,7 +47,7 @@ class PurePythonParser(Reader, Scanner, Parser):
 
 
 try:  # libyaml's event parser: about ten times faster than the pure-Python scanner
-    from yaml.cyaml import CParser as EventParser
+    from yaml._yaml import CParser as EventParser
 except ImportError:
     EventParser = PurePythonParser  # type: ignore[misc,assignment]
 
@@ -63,10 +63,16 @@ MAX_ALIAS_NODES = 100_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+class _Mark(Protocol):
+    """Where an event or node starts: PyYAML's mark or libyaml's."""
+
+    line: int
+
+
 class _Refused(Exception):
     """A problem at one node (or one mark) of the document being read."""
 
-    def __init__(self, message: str, mark: yaml.Mark, path: KeyPath | None = None,
+    def __init__(self, message: str, mark: _Mark | None, path: KeyPath | None = None,
                  node: Node | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -86,7 +92,10 @@ class _BoundedComposer(Composer):
         self._alias_nodes = 0
         self._measured: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, height)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    # Composer is a mixin: the event parser it is combined with supplies this.
+    peek_event: Callable[[], yaml.Event]
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()
         step = _step(index)
         if step is not None:
@@ -103,7 +112,7 @@ class _BoundedComposer(Composer):
                 self._path.pop()
 
     def _compose_collection(self, event: yaml.CollectionStartEvent, parent: Node | None,
-                            index: Any) -> Node:
+                            index: Any) -> Node | None:
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise _Refused(f"nested deeper than {MAX_DEPTH} levels", event.start_mark,
@@ -186,9 +195,6 @@ class _CheckedConstructor(SafeConstructor):
             raise _Refused(f"{_shorten(node.value)!r} is not a valid {kind}{why}",
                            node.start_mark, node=node) from exc
 
-    def construct_undefined(self, node: Node) -> Any:
-        raise _Refused(f"unsupported tag {node.tag}", node.start_mark, node=node)
-
     def flatten_mapping(self, node: MappingNode) -> None:
         # Checked before the first flattening, while node.value still holds only the keys
         # written in this mapping: a key that overrides a merged (`<<`) one is no duplicate.
@@ -214,17 +220,21 @@ class _CheckedConstructor(SafeConstructor):
                     key_node.start_mark, node=key_node)
 
 
-def loader_class(parser: type) -> type:
+def _refuse_unsupported_tag(_loader: Any, node: Node) -> Any:
+    raise _Refused(f"unsupported tag {node.tag}", node.start_mark, node=node)
+
+
+def loader_class(parser: type[Any]) -> type:
     """A loader reading events with ``parser`` (libyaml's or PyYAML's own)."""
 
-    class Loader(_BoundedComposer, parser, _CheckedConstructor, Resolver):  # type: ignore
+    class Loader(_BoundedComposer, parser, _CheckedConstructor, Resolver):
         def __init__(self, text: str, line_offset: int = 0) -> None:
             parser.__init__(self, text)
             _BoundedComposer.__init__(self)
             _CheckedConstructor.__init__(self, line_offset)
             Resolver.__init__(self)
 
-    Loader.add_constructor(None, _CheckedConstructor.construct_undefined)
+    Loader.add_constructor(None, _refuse_unsupported_tag)
     return Loader
 
 
@@ -320,7 +330,8 @@ def parse_yaml(text: str, source: str, line_offset: int = 0) -> tuple[Any, LineM
         path = exc.path
         if path is None:
             path = _path_to(root, exc.node) if root is not None and exc.node is not None else ()
-        raise InputError(exc.message, source=source, line=exc.mark.line + 1 + line_offset,
+        line = exc.mark.line + 1 + line_offset if exc.mark else None
+        raise InputError(exc.message, source=source, line=line,
                          field=".".join(str(p) for p in path) or None) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

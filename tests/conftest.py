@@ -223,21 +223,40 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def runbook_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The shipped runbooks, indexed once per test session (embedding costs seconds)."""
-    from assistant.retrieval import RunbookIndex, load_runbooks
+def index_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An OPSBOT_HOME whose index holds the shipped runbooks, built once per test session
+    (embedding costs seconds) by the function `opsbot index` and every start use."""
+    from assistant.config import Settings
+    from assistant.runtime import build_index
+
+    home = tmp_path_factory.mktemp("index-home")
+    build_index(Settings.from_env({"OPSBOT_HOME": str(home)}))
+    return home
+
+
+@pytest.fixture(scope="session")
+def runbook_index(index_home: Path) -> Any:
+    """The shipped runbooks' index, shared by every engine test of the session."""
+    from assistant.retrieval import RunbookIndex
     from assistant.retrieval.embedding import MiniLMEmbedder
 
-    index = RunbookIndex.open(tmp_path_factory.mktemp("index"), MiniLMEmbedder())
-    index.sync(load_runbooks([REPO / "runbooks"]).runbooks)
-    return index
+    return RunbookIndex.open(index_home / "index", MiniLMEmbedder())
 
 
 @pytest.fixture
-def engine_settings(tmp_path: Path) -> Any:
+def engine_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """State in SQLite under the test's home; a module parametrising this fixture
+    indirectly with ``ENGINE_DATABASES`` runs each of its tests on PostgreSQL as well."""
     from assistant.config import Settings
 
-    return Settings.from_env({"OPSBOT_HOME": str(tmp_path / "home")})
+    env = {"OPSBOT_HOME": str(tmp_path / "home")}
+    if getattr(request, "param", "sqlite") == "postgres":
+        env["OPSBOT_DB"] = request.getfixturevalue("postgres_url")
+    return Settings.from_env(env)
+
+
+ENGINE_DATABASES = pytest.mark.parametrize("engine_settings", ["sqlite", "postgres"],
+                                           indirect=True)
 
 
 @pytest.fixture
@@ -260,18 +279,10 @@ def open_engine(engine_settings: Any, runbook_index: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def built_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An OPSBOT_HOME/index built once by `opsbot index`; CLI tests copy it into their home
-    so each subprocess finds the index current instead of embedding the runbooks again."""
-    import subprocess
-    import sys
-
-    home = tmp_path_factory.mktemp("index-home")
-    env = dict(os.environ, OPSBOT_HOME=str(home))
-    env.pop("OPSBOT_RUNBOOKS", None)
-    subprocess.run([sys.executable, "-m", "assistant.cli", "index"], cwd=REPO, env=env,
-                   check=True, capture_output=True, timeout=300)
-    return home / "index"
+def built_index_dir(index_home: Path) -> Path:
+    """The session's index folder; CLI tests copy it into their home so each run finds the
+    index current instead of embedding the runbooks again."""
+    return index_home / "index"
 
 
 # --- LLM fixtures: a scripted OpenAI-compatible server on loopback (tests/llm_server.py). ---
@@ -373,3 +384,37 @@ def slack_opsbot(slack_standin: Any, tmp_path: Path) -> Iterator[Any]:
 
     with opsbot_on_standin(slack_standin, tmp_path) as opsbot:
         yield opsbot
+
+
+# --- Monitoring: one real Alertmanager and one Prometheus serving the shop data set per
+# session (per xdist worker that runs a test needing them), shared by every module. ---
+
+
+@pytest.fixture(scope="session")
+def alertmanager_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Tests share it: each posts alerts under names (or labels) of its own."""
+    from monitoring_services import alertmanager
+
+    with alertmanager(tmp_path_factory.mktemp("alertmanager")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def shop_monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+    """Prometheus serving monitoring_services.shop_data as of the session's start, with its
+    alert rule: (data set, URL)."""
+    from monitoring_services import shop_prometheus
+
+    with shop_prometheus(tmp_path_factory.mktemp("prometheus")) as started:
+        yield started
+
+
+@pytest.fixture
+def standin() -> Iterator[Any]:
+    """The Kubernetes stand-in on loopback, seeded with the shop (tests/k8s_shop.py)."""
+    from k8s_shop import seed_shop
+    from k8s_standin import K8sStandin
+
+    with K8sStandin() as running:
+        seed_shop(running)
+        yield running

@@ -7,19 +7,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_backend_services import alertmanager, post_alert
+from monitoring_services import post_alert
 
 from tools.alertmanager.client import Alert, AlertmanagerClient
 from tools.backend import ToolFailure
 from tools.real.alerts import from_alertmanager
 from tools.real.http import HttpApi
 from tools.real.settings import HttpEndpoint
-
-
-@pytest.fixture(scope="module")
-def alertmanager_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with alertmanager(tmp_path_factory.mktemp("alertmanager")) as url:
-        yield url
 
 
 @pytest.fixture
@@ -29,12 +23,14 @@ def client(alertmanager_url: str) -> Iterator[AlertmanagerClient]:
     api.close()
 
 
-def _alert(client: AlertmanagerClient, name: str,
-           until: Callable[[Alert], bool] = lambda _a: True) -> Alert:
-    """Alertmanager applies silences asynchronously: wait (bounded) for the state."""
+def _alert(client: AlertmanagerClient, name: str, until: Callable[[Alert], bool] = lambda _a: True,
+           **labels: str) -> Alert:
+    """Alertmanager applies silences asynchronously: wait (bounded) for the state. The
+    session's Alertmanager is shared, so the alert is also picked by ``labels``."""
     deadline = time.monotonic() + 10
     while True:
-        found = [a for a in client.alerts() if a.name == name]
+        found = [a for a in client.alerts()
+                 if a.name == name and labels.items() <= a.labels.items()]
         if found and until(found[0]):
             return found[0]
         if time.monotonic() > deadline:
@@ -55,7 +51,7 @@ def test_a_posted_alert_is_listed_active_with_its_labels(
     post_alert(alertmanager_url, "KubePodCrashLooping",
                {"namespace": "shop", "pod": "checkout-1", "severity": "warning"},
                "Pod is crash looping.")
-    alert = _alert(client, "KubePodCrashLooping")
+    alert = _alert(client, "KubePodCrashLooping", pod="checkout-1")
     record = from_alertmanager(alert)
     assert record.state == "firing"
     assert record.labels == {"namespace": "shop", "pod": "checkout-1", "severity": "warning"}
@@ -64,21 +60,22 @@ def test_a_posted_alert_is_listed_active_with_its_labels(
 
 def test_a_silence_suppresses_the_alert_and_records_author_comment_and_duration(
         client: AlertmanagerClient, alertmanager_url: str) -> None:
+    # The session's Alertmanager is shared: a mount point no other test alerts on.
     post_alert(alertmanager_url, "NodeFilesystemAlmostFull",
-               {"namespace": "ops", "mountpoint": "/mnt/scratch", "severity": "warning"},
+               {"namespace": "ops", "mountpoint": "/var/cache/builds", "severity": "warning"},
                "Filesystem has less than 10% space left.")
-    _alert(client, "NodeFilesystemAlmostFull")
+    _alert(client, "NodeFilesystemAlmostFull", mountpoint="/var/cache/builds")
     silence_id = _silence(client, {"alertname": "NodeFilesystemAlmostFull",
-                                   "mountpoint": "/mnt/scratch"}, minutes=45)
+                                   "mountpoint": "/var/cache/builds"}, minutes=45)
     silenced = _alert(client, "NodeFilesystemAlmostFull",
-                      lambda a: a.status.state == "suppressed")
+                      lambda a: a.status.state == "suppressed", mountpoint="/var/cache/builds")
     assert silenced.status.silenced_by == [silence_id]
     assert from_alertmanager(silenced).state == "silenced"
     [stored] = [s for s in client.silences() if s.id == silence_id]
     assert stored.status.state == "active"
     assert stored.created_by == "U01ALICE" and stored.comment == "disk is scratch space"
     assert {m.render() for m in stored.matchers} == {"alertname=NodeFilesystemAlmostFull",
-                                                     "mountpoint=/mnt/scratch"}
+                                                     "mountpoint=/var/cache/builds"}
     length = stored.ends_at - stored.starts_at
     assert timedelta(minutes=44) < length <= timedelta(minutes=45, seconds=1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from datetime import UTC, datetime, timedelta
 
+import matplotlib.dates as mdates
 import pytest
 
 from assistant.charts import ACTION_MARKER_GID, build_chart, chart_png
@@ -44,7 +45,7 @@ def test_the_action_time_is_marked_on_the_time_axis() -> None:
                          action_label="rollback to 41")
     [axes] = figure.axes
     [marker] = [line for line in axes.lines if line.get_gid() == ACTION_MARKER_GID]
-    assert list(marker.get_xdata()) == [at, at]
+    assert list(marker.get_xdata()) == [mdates.date2num(at)] * 2
     assert "rollback to 41" in [t.get_text() for t in axes.texts]
     unmarked = build_chart(_series(), title="checkout errors")
     assert not [line for line in unmarked.axes[0].lines if line.get_gid() == ACTION_MARKER_GID]

@@ -4,14 +4,14 @@ against the API stand-in (tests/k8s_standin.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from k8s_shop import BAD_IMAGE, PANIC
 from k8s_standin import DEPLOYMENTS, Fault, K8sStandin
 from kubernetes import client as k8s
-from test_backend_services import free_port
 
+from assistant.evaluation.local_monitoring import free_port
 from assistant.models import ToolCall
 from assistant.planning.offline import derive_bindings
 from tools.backend import ToolFailure
@@ -26,31 +26,6 @@ from tools.kubernetes.backend import KubernetesTools
 from tools.kubernetes.cluster import Cluster
 
 CHECKOUT = DeploymentArgs(namespace="shop", deployment="checkout")
-BAD_IMAGE = "registry.acme.dev/shop/checkout:2.15.0"
-PANIC = ["level=error msg=\"panic serving POST /api/v1/orders\"",
-         "panic: runtime error: invalid memory address or nil pointer dereference"]
-
-
-def seed_shop(standin: K8sStandin) -> None:
-    """shop/checkout at revision 42 (crash-looping) after 39..41; shop/cart healthy."""
-    standin.crashing_images.add(BAD_IMAGE)
-    standin.logs_by_image[BAD_IMAGE] = (["level=info msg=\"checkout starting\""], PANIC)
-    standin.create_deployment("shop", "checkout", image="registry.acme.dev/shop/checkout:2.13.4",
-                              change="Add idempotency keys", first_revision=39)
-    standin.deploy("shop", "checkout", image="registry.acme.dev/shop/checkout:2.14.0",
-                   change="Switch tax calculation to taxd v2")
-    standin.deploy("shop", "checkout", image="registry.acme.dev/shop/checkout:2.14.1",
-                   change="Revert taxd v2 client")
-    standin.deploy("shop", "checkout", image=BAD_IMAGE, change="Gift-card pricing")
-    standin.create_deployment("shop", "cart", image="registry.acme.dev/shop/cart:3.1.0",
-                              change="Initial", replicas=2)
-
-
-@pytest.fixture
-def standin() -> Iterator[K8sStandin]:
-    with K8sStandin() as running:
-        seed_shop(running)
-        yield running
 
 
 def _tools(config: k8s.Configuration, timeout: float = 5.0,

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_backend_services import DataSet, free_port, shop_prometheus
+from monitoring_services import DataSet
 
+from assistant.evaluation.local_monitoring import free_port
 from tools.backend import ToolFailure
 from tools.catalog import ListAlertsArgs, QueryMetricsArgs
 from tools.prometheus.budget import budget_output, read_error_budget
@@ -22,19 +23,13 @@ STEP_TOLERANCE = 15.0  # backfilled samples are this far apart
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DataSet, str]]:
-    with shop_prometheus(tmp_path_factory.mktemp("prometheus")) as started:
-        yield started
+def data(shop_monitoring: tuple[DataSet, str]) -> DataSet:
+    return shop_monitoring[0]
 
 
 @pytest.fixture(scope="module")
-def data(shop: tuple[DataSet, str]) -> DataSet:
-    return shop[0]
-
-
-@pytest.fixture(scope="module")
-def prometheus_url(shop: tuple[DataSet, str]) -> str:
-    return shop[1]
+def prometheus_url(shop_monitoring: tuple[DataSet, str]) -> str:
+    return shop_monitoring[1]
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 from k8s_standin import K8sStandin
-from test_backend_kubernetes import seed_shop
-from test_backend_services import alertmanager, post_alert, shop_prometheus
+from monitoring_services import post_alert
 
 from assistant.config import REPO_ROOT
 from assistant.config.reading import load_config
@@ -27,23 +26,9 @@ from tools.real.backend import INVENTORY_TTL_SECONDS, RealBackend, open_backend
 from tools.sandbox import SandboxBackend
 
 
-@pytest.fixture(scope="module")
-def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with shop_prometheus(tmp_path_factory.mktemp("prometheus")) as (_data, url):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def alertmanager_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with alertmanager(tmp_path_factory.mktemp("alertmanager")) as url:
-        yield url
-
-
 @pytest.fixture
-def standin() -> Iterator[K8sStandin]:
-    with K8sStandin() as running:
-        seed_shop(running)
-        yield running
+def prometheus_url(shop_monitoring: tuple[object, str]) -> str:
+    return shop_monitoring[1]
 
 
 def _kubeconfig(path: Path, standin: K8sStandin) -> Path:

@@ -4,7 +4,7 @@ schemas, plugin tools included; a plugin that does not load stops the CLI naming
 from __future__ import annotations
 
 import pytest
-from test_tool_plugins import install_queues
+from queue_plugin import install_queues
 
 from assistant.cli import main
 

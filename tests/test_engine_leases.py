@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_storage_proposals import approved
+from proposal_records import approved
 
 from assistant.config import Settings
 from assistant.errors import InputError

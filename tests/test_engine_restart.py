@@ -1,7 +1,10 @@
 """A confirmation answered after the process was killed and restarted executes exactly once.
 
-Real processes through the real CLI: one asks and is killed with SIGKILL while the thread
-waits for confirmation; a new process confirms; a third confirms again and is refused.
+A real process asks through the real CLI and is killed with SIGKILL while the thread waits
+for confirmation; the CLI in this test's process (another process, with nothing of the
+killed one in memory) then confirms, confirms again and is refused, and reads the audit log.
+Only the process that must die, or whose state must be read back from disk, is spawned: each
+spawn costs an interpreter start and the import of the whole application.
 """
 
 import json
@@ -12,6 +15,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "assistant.cli"]
@@ -29,8 +37,25 @@ def _opsbot(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=180)
 
 
+@pytest.fixture
+def opsbot_here(monkeypatch: pytest.MonkeyPatch,
+                capsys: pytest.CaptureFixture[str]) -> Any:
+    """``opsbot_here(home, *args)`` runs the CLI in this process: (exit code, stdout)."""
+
+    def run(home: Path, *args: str) -> tuple[int, str]:
+        for name, value in _env(home).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("OPSBOT_DB", raising=False)
+        capsys.readouterr()
+        code = main(list(args))
+        return code, capsys.readouterr().out
+
+    return run
+
+
 def test_confirmation_after_kill_and_restart_runs_exactly_once(tmp_path: Path,
-                                                               built_index_dir: Path):
+                                                               built_index_dir: Path,
+                                                               opsbot_here: Any):
     home = tmp_path / "home"
     shutil.copytree(built_index_dir, home / "index")
     chat = subprocess.Popen(
@@ -53,24 +78,24 @@ def test_confirmation_after_kill_and_restart_runs_exactly_once(tmp_path: Path,
     chat.send_signal(signal.SIGKILL)
     chat.wait(timeout=10)
 
-    confirmed = _opsbot(home, "confirm", proposal_id, "--as", "U01ALICE")
-    assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
-    assert "→ succeeded" in confirmed.stdout
+    code, confirmed = opsbot_here(home, "confirm", proposal_id, "--as", "U01ALICE")
+    assert code == 0, confirmed
+    assert "→ succeeded" in confirmed
 
-    again = _opsbot(home, "confirm", proposal_id, "--as", "U04DAN")
-    assert again.returncode == 1
-    assert "executed" in again.stdout
+    code, again = opsbot_here(home, "confirm", proposal_id, "--as", "U04DAN")
+    assert code == 1
+    assert "executed" in again
 
-    exported = _opsbot(home, "audit", "export", "--format", "jsonl")
-    events = [json.loads(line) for line in exported.stdout.splitlines()]
+    _, exported = opsbot_here(home, "audit", "export", "--format", "jsonl")
+    events = [json.loads(line) for line in exported.splitlines()]
     executions = [e for e in events if e["kind"] == "execution"]
     assert len(executions) == 1
     assert executions[0]["payload"]["status"] == "succeeded"
-    assert _opsbot(home, "audit", "verify").returncode == 0
+    assert opsbot_here(home, "audit", "verify")[0] == 0
 
 
 def test_ask_json_then_confirm_in_another_process_uses_the_persisted_world(
-    tmp_path: Path, built_index_dir: Path
+    tmp_path: Path, built_index_dir: Path, opsbot_here: Any
 ):
     home = tmp_path / "home"
     shutil.copytree(built_index_dir, home / "index")
@@ -79,8 +104,8 @@ def test_ask_json_then_confirm_in_another_process_uses_the_persisted_world(
     report = json.loads(asked.stdout)
     (proposal,) = report["proposals"]
     assert proposal["call"]["tool"] == "rollback_deployment"
-    confirmed = _opsbot(home, "confirm", proposal["id"], "--as", "U01ALICE")
-    assert "verification: improved" in confirmed.stdout
-    follow = _opsbot(home, "ask", "is checkout healthy now?", "--as", "U02BOB",
-                     "--thread", report["thread_id"])
-    assert "3/3" in follow.stdout or "Running" in follow.stdout
+    _, confirmed = opsbot_here(home, "confirm", proposal["id"], "--as", "U01ALICE")
+    assert "verification: improved" in confirmed
+    _, follow = opsbot_here(home, "ask", "is checkout healthy now?", "--as", "U02BOB",
+                            "--thread", report["thread_id"])
+    assert "3/3" in follow or "Running" in follow

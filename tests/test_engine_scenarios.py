@@ -2,8 +2,12 @@
 the right policy outcome — and a user without the role is refused with the reason."""
 
 import pytest
+from conftest import ENGINE_DATABASES
 
 from assistant.models import Actor, ExecutionStatus, Outcome, ProposalStatus
+
+# The design promises the same engine behaviour on either database.
+pytestmark = ENGINE_DATABASES
 
 CASES = [
     ("checkout-bad-deploy", "U02BOB", "why does checkout keep restarting since the deploy?",

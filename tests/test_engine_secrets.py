@@ -3,15 +3,15 @@ anything stored (database, checkpoints, sandbox state), across the shipped suite
 (The generalisation worlds' planted secrets are checked by their eval suites' never_shows,
 in every chat text, audit record and LLM request: tests/test_eval_shipped_suites.py.)"""
 
-import os
+import logging
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import shipped_suite_scenarios
+
+from assistant.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = shipped_suite_scenarios()
@@ -41,32 +41,34 @@ def _stored_bytes(home: Path) -> bytes:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_demo_never_shows_a_planted_secret(tmp_path: Path, scenario: str,
-                                           built_index_dir: Path):
+def test_demo_never_shows_a_planted_secret(tmp_path: Path, scenario: str, built_index_dir: Path,
+                                           capfd: pytest.CaptureFixture[str],
+                                           caplog: pytest.LogCaptureFixture,
+                                           monkeypatch: pytest.MonkeyPatch):
+    # In-process: the CLI, its log handlers and its redaction are the same code a fresh
+    # process runs (tests/test_engine_restart.py covers real processes); it saves each
+    # scenario an interpreter start and the import of the whole application.
     secrets = planted_secrets(scenario)
     home = tmp_path / "home"
     shutil.copytree(built_index_dir, home / "index")
-    env = dict(os.environ, OPSBOT_LOG_LEVEL="DEBUG")
-    env.pop("OPSBOT_DB", None)
-    run = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "demo", "--scenario", scenario,
-         "--home", str(home)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
-    )
+    monkeypatch.delenv("OPSBOT_DB", raising=False)
+    caplog.set_level(logging.DEBUG)
+    code = main(["demo", "--scenario", scenario, "--home", str(home)])
+    demo = capfd.readouterr()
     # A scenario may end without an action (a freeze denies it); leaks matter either way.
-    assert run.returncode in (0, 1) and "audit log: verified" in run.stdout, (
-        run.stdout[-3000:] + run.stderr[-3000:])
-    exported = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "audit", "export", "--format", "jsonl"],
-        cwd=REPO, env=dict(env, OPSBOT_HOME=str(home)), capture_output=True, text=True,
-        timeout=120,
-    )
-    assert exported.stdout.count("\n") > 10
+    assert code in (0, 1) and "audit log: verified" in demo.out, (
+        demo.out[-3000:] + demo.err[-3000:])
+    assert caplog.records, "the demo logged nothing at DEBUG: the log check would be vacuous"
+    log_lines = caplog.text
+    monkeypatch.setenv("OPSBOT_HOME", str(home))
+    assert main(["audit", "export", "--format", "jsonl"]) == 0
+    exported = capfd.readouterr().out
+    assert exported.count("\n") > 10
     stored = _stored_bytes(home)
     for secret in secrets:
-        assert secret not in run.stdout, f"{secret!r} in terminal output"
-        assert secret not in run.stderr, f"{secret!r} in log lines"
-        assert secret not in exported.stdout, f"{secret!r} in the audit log"
+        assert secret not in demo.out, f"{secret!r} in terminal output"
+        assert secret not in demo.err + log_lines, f"{secret!r} in log lines"
+        assert secret not in exported, f"{secret!r} in the audit log"
         assert secret.encode() not in stored, f"{secret!r} stored under {home}"
-    if '"tool":"get_pod_logs"' in exported.stdout:
-        assert "[REDACTED:" in run.stdout + exported.stdout
+    if '"tool":"get_pod_logs"' in exported:
+        assert "[REDACTED:" in demo.out + exported

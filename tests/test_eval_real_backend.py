@@ -13,7 +13,7 @@ from typing import Any
 
 from k8s_scenario import kubernetes_tools, load_world
 from k8s_standin import K8sStandin, Recorded
-from test_eval_real_monitoring import shipped_read_only_cases_pass
+from shipped_suite_checks import shipped_read_only_cases_pass
 
 from assistant.evaluation.backends import (
     BackendFactory,

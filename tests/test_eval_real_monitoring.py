@@ -3,19 +3,16 @@ loaded with each scenario, and the worlds they run in really read those services
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_backend_services import alertmanager, openmetrics, post_alert, prometheus
+from monitoring_services import alertmanager, post_alert, prometheus
+from shipped_suite_checks import shipped_read_only_cases_pass
 
-from assistant.cli.evals import DEFAULT_SUITES, run_eval
-from assistant.evaluation import EvalRunner, load_suites, offline_planning
-from assistant.evaluation.backends import RealMonitoringWorlds, WorldBackends
-from assistant.evaluation.runner import _worlds
+from assistant.evaluation.backends import RealMonitoringWorlds
+from assistant.evaluation.local_monitoring import openmetrics
 from assistant.models import ToolCall
 from tools.alertmanager.client import AlertmanagerClient
 from tools.backend import run_tool
@@ -69,35 +66,6 @@ def test_metrics_come_from_prometheus_at_the_sandbox_clock(monitored: MonitoredS
     monitored.wait(timedelta(hours=1).total_seconds())  # later than the data: nothing there
     later = run_tool(monitored, query)
     assert later.json_data()["series"] == []
-
-
-def _expected_skips() -> set[str]:
-    skipped = set()
-    for suite in load_suites([DEFAULT_SUITES]):
-        if suite.retrieval_only:
-            continue
-        for group in _worlds(suite.cases):
-            if any(c.confirm_as or c.after_minutes for c in group):
-                skipped.update(f"{suite.name}/{c.id}" for c in group)
-    return skipped
-
-
-def shipped_read_only_cases_pass(backends: WorldBackends, tmp_path: Path) -> None:
-    """Runs the shipped suites on ``backends``: every read-only case passes with no leak,
-    and exactly the worlds that act or let time pass are skipped."""
-    out = io.StringIO()
-    report_file = tmp_path / "report.json"
-    with EvalRunner(backends=backends) as runner:
-        code = run_eval([DEFAULT_SUITES], offline_planning, "offline", report_file, out, runner)
-    report = json.loads(report_file.read_text())
-    assert code == 0, out.getvalue()
-    assert report["monitoring"] == backends.name and report["passed"]
-    skipped = {f"{s['suite']}/{c['id']}" for s in report["suites"] for c in s["skipped"]}
-    assert skipped == _expected_skips()
-    ran = report["overall"]["cases"]
-    assert ran >= 30, f"only {ran} read-only cases ran"
-    assert report["overall"]["leaks"] == 0
-    assert f"{len(skipped)} skipped" in out.getvalue()
 
 
 def test_shipped_suites_read_only_cases_pass_against_real_monitoring(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from test_backend_services import alertmanager, prometheus
+from monitoring_services import alertmanager, prometheus
 
 from assistant.evaluation.local_monitoring import create_silences, post_alerts
 from assistant.evaluation.scenario_monitoring import (

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from monitoring_services import prometheus, require_binary
 from slack_standin import (
     ALERT_CHANNEL,
     ALERT_TOKEN,
@@ -26,7 +27,8 @@ from slack_standin import (
     SlackStandin,
     StoredMessage,
 )
-from test_backend_services import free_port, prometheus, require_binary
+
+from assistant.evaluation.local_monitoring import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 RULES = REPO / "deploy" / "monitoring" / "opsbot-rules.yml"

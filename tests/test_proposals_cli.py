@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_storage_proposals import approved
+from proposal_records import approved
 
 from assistant.cli import main
 from assistant.models import ProposalStatus

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
+from hashing_embedder import HashingEmbedder, load
 
 from assistant.errors import InputError
-from assistant.models import Runbook
 from assistant.retrieval.index import RunbookIndex
-from assistant.retrieval.lexical import tokenize
-from assistant.retrieval.loading import load_runbooks
-
-
-class HashingEmbedder:
-    """A deterministic bag-of-words stand-in for the model that records what it embeds."""
-
-    def __init__(self, model_id: str = "hashing-v1") -> None:
-        self.model_id = model_id
-        self.embedded: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.embedded.extend(texts)
-        out = np.zeros((len(texts), 64), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for term in tokenize(text) or ["empty"]:
-                out[row, int(hashlib.md5(term.encode()).hexdigest(), 16) % 64] += 1.0
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def write_corpus(folder: Path) -> None:
@@ -41,10 +20,6 @@ def write_corpus(folder: Path) -> None:
     }
     for name, text in pages.items():
         (folder / name).write_text(text, encoding="utf-8")
-
-
-def load(folder: Path) -> list[Runbook]:
-    return load_runbooks([folder]).runbooks
 
 
 def test_first_sync_adds_everything_and_search_finds_it(tmp_path: Path) -> None:

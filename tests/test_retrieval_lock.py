@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_retrieval_index import HashingEmbedder, load
+from hashing_embedder import HashingEmbedder, load
 
 from assistant.retrieval.index import RunbookIndex, _chunk_ids
 from assistant.retrieval.lock import SyncLockUnavailable

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from test_storage_proposals import approval, proposal
+from proposal_records import approval, proposal
 
 from assistant.models import ProposalStatus
 from assistant.storage import Store

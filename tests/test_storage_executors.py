@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import FakeRedaction, RawDatabase
-from test_storage_proposals import approved
+from proposal_records import approved
 
 from assistant.interruptions import sweep_interrupted
 from assistant.models import ProposalStatus

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from test_storage_proposals import approved, succeeded
+from proposal_records import approved, succeeded
 
 from assistant.models import ProposalStatus
 from assistant.storage import DatabaseUnavailableError, Store, UnknownProposalError

@@ -4,11 +4,12 @@ the method, a plugin tool where its spec names an implementation for that kind."
 from __future__ import annotations
 
 from assistant.models import ToolSpec
+from tools.backend import Backend
 from tools.real.backend import RealBackend
 from tools.real.monitored_sandbox import MonitoredSandbox
 from tools.sandbox import SandboxBackend
 
-BACKENDS: tuple[type, ...] = (SandboxBackend, RealBackend, MonitoredSandbox)
+BACKENDS: tuple[type[Backend], ...] = (SandboxBackend, RealBackend, MonitoredSandbox)
 
 
 def implemented_by(spec: ToolSpec) -> tuple[str, ...]:

@@ -202,4 +202,4 @@ class Changed(Output, Generic[C]):
 
 
 def changed(change: C) -> Changed[C]:
-    return Changed[type(change)](changed=change)  # type: ignore[misc]
+    return Changed[type(change)](changed=change)  # type: ignore[misc,operator]

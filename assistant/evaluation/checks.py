@@ -101,7 +101,7 @@ def excerpt(texts: Sequence[str]) -> str:
 
 def find_leaks(secrets: Sequence[str], egress: Mapping[str, str]) -> tuple[str, ...]:
     """Where each secret shows up, case-insensitively, named by its position in the list."""
-    found = []
+    found: list[str] = []
     for n, secret in enumerate(secrets, 1):
         needle = secret.lower()
         found.extend(f"never_shows #{n} in {channel}"

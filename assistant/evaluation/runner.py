@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from langchain_core.runnables import RunnableConfig
+
 from assistant.config import Settings
 from assistant.errors import OpsbotError
 from assistant.evaluation.backends import BackendFactory, SandboxWorlds, WorldBackends
@@ -52,7 +54,10 @@ class CaseSetupError(OpsbotError):
 
 class CasePlanning(Protocol):
     planner: Planner
-    requests: list[str]  # every LLM request sent while the case ran, as JSON text
+
+    @property
+    def requests(self) -> list[str]:
+        """Every LLM request sent while the case ran, as JSON text."""
 
 
 # (suite, case, redact) -> the planner for that case; redact is the world's redactor.
@@ -172,7 +177,7 @@ class _Held:
     errors: list[str]
 
 
-def _config(thread: str) -> dict[str, Any]:
+def _config(thread: str) -> RunnableConfig:
     return {"configurable": {"thread_id": thread}}
 
 
@@ -215,7 +220,7 @@ class EvalRunner:
                   planning: PlanningFactory = offline_planning) -> SuiteResult:
         started = time.perf_counter()
         index = self.index_for(suite.runbook_dirs)
-        if suite.retrieval_only:
+        if suite.scenario is None:  # retrieval only
             setup_ms = (time.perf_counter() - started) * 1000
             results = self._run_retrieval(suite, index)
             return SuiteResult(suite, tuple(results), summarize(results), setup_ms)

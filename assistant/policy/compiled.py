@@ -107,23 +107,23 @@ def _guard_table(defs: Definitions, envs: frozenset[str]) -> dict[EnvTool, tuple
             for tool in tools:
                 table[env, tool].append(guard)
 
-    for located in defs.blast_radius:
-        attach(BlastRadiusGuard(located.origin, located.item), located.item,
-               expand_tools(located.item.tools))
-    for located in defs.error_budget:
-        rule = located.item
-        attach(ErrorBudgetGuard(located.origin, rule), rule,
+    for limit in defs.blast_radius:
+        attach(BlastRadiusGuard(limit.origin, limit.item), limit.item,
+               expand_tools(limit.item.tools))
+    for budget in defs.error_budget:
+        rule = budget.item
+        attach(ErrorBudgetGuard(budget.origin, rule), rule,
                expand_tools(rule.frozen) - expand_tools(rule.allowed))
-    for located in defs.freeze_windows:
-        window = located.item
+    for freeze in defs.freeze_windows:
+        window = freeze.item
         if window.enabled:
-            attach(FreezeWindowGuard(located.origin, window, ZoneInfo(window.timezone)), window,
+            attach(FreezeWindowGuard(freeze.origin, window, ZoneInfo(window.timezone)), window,
                    expand_tools(window.tools))
-    for located in defs.rate_limits:
-        attach(RateLimitGuard(located.origin, located.item), located.item,
-               expand_tools(located.item.tools))
-    for located in defs.concurrency:
-        attach(ResourceLockGuard(located.origin), located.item, expand_tools(located.item.tools))
+    for rate in defs.rate_limits:
+        attach(RateLimitGuard(rate.origin, rate.item), rate.item,
+               expand_tools(rate.item.tools))
+    for lock in defs.concurrency:
+        attach(ResourceLockGuard(lock.origin), lock.item, expand_tools(lock.item.tools))
     return {key: tuple(guards) for key, guards in table.items()}
 
 

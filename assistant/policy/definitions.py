@@ -27,7 +27,8 @@ from assistant.policy.schema import (
 )
 from assistant.yamlfile import LineMap, load_model, parse_yaml
 
-T = TypeVar("T")
+# Covariant: a located freeze window is a located scoped rule (Located is immutable).
+T_co = TypeVar("T_co", covariant=True)
 
 # Rule ids the engine itself uses in reasons; a policy file may not reuse them.
 BUILTIN_RULES = frozenset({
@@ -41,8 +42,8 @@ _RULE_SECTIONS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Located(Generic[T]):
-    item: T
+class Located(Generic[T_co]):
+    item: T_co
     origin: Origin
 
 

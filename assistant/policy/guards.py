@@ -39,7 +39,9 @@ class Origin:
 
 
 class Guard(Protocol):
-    origin: Origin
+    @property
+    def origin(self) -> Origin: ...
+
     # A guard that lets a privileged role through reports it so the decision is flagged.
     flags_break_glass: ClassVar[bool]
 

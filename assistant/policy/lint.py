@@ -62,11 +62,11 @@ def _role_findings(policy: Policy, held: frozenset[str]) -> Iterator[Finding]:
         if name not in held:
             yield _finding("warning", "role-unheld",
                            f"role {name} is held by no user or group", located.origin)
-    for role, located in policy.definitions.grants:
-        grant = located.item
+    for role, granted in policy.definitions.grants:
+        grant = granted.item
         if not grant.request and not grant.approve:
             yield _finding("error", "rule-unreachable",
-                           f"grant {grant.id} of role {role} grants nothing", located.origin)
+                           f"grant {grant.id} of role {role} grants nothing", granted.origin)
 
 
 def _tool_findings(reachable: set[EnvTool]) -> Iterator[Finding]:
@@ -98,13 +98,13 @@ def _guard_findings(policy: Policy, reachable: set[EnvTool], now: datetime) -> I
                                         rule.max_replica_factor, rule.max_service_fraction)
         ):
             yield _finding("error", "rule-ineffective", f"{rule.id} sets no limit", origin)
-    for located in policy.definitions.freeze_windows:
-        window = located.item
+    for freeze in policy.definitions.freeze_windows:
+        window = freeze.item
         if window.enabled and window.end is not None:
             local_now = as_utc(now).astimezone(ZoneInfo(window.timezone)).replace(tzinfo=None)
             if window.end <= local_now:
                 yield _finding("warning", "freeze-window-ended",
-                               f"{window.id} ended {window.end:%Y-%m-%d %H:%M}", located.origin)
+                               f"{window.id} ended {window.end:%Y-%m-%d %H:%M}", freeze.origin)
 
 
 def _approval_findings(policy: Policy, reachable: set[EnvTool],

@@ -36,10 +36,10 @@ from assistant.redaction.prefilter import (
 
 try:
     import hyperscan
-except ImportError:  # the optional "fast" extra is not installed: the pure engine serves
-    hyperscan = None
 
-AVAILABLE = hyperscan is not None
+    AVAILABLE = True
+except ImportError:  # the optional "fast" extra is not installed: the pure engine serves
+    AVAILABLE = False
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 _NAMED_REFERENCE = re.compile(r"\(\?P=\w+\)")
 _UNICODE_CLASS = re.compile(r"\\[wWsSdDbB]")
@@ -82,7 +82,7 @@ class HyperscanTriggers:
     def __init__(
         self, sets: Sequence[TriggerSet], patterns: dict[int, Sequence[str]], pure: Triggers
     ) -> None:
-        if hyperscan is None:
+        if not AVAILABLE:
             raise RuntimeError("the hyperscan package is not installed")
         self._pure = pure
         expressions: list[tuple[str, int, int]] = []  # (pattern, owner, flags)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 
 _METACHARACTERS = frozenset(".^$*+?{}[]\\|()")
 
@@ -65,7 +66,7 @@ class _Side:
                 literals.setdefault(text, set()).update(ids)
         self.literals = list(literals.items())
         # Scan for the shortest literals only; longer ones containing them ride along.
-        candidates = {anchor: set() for anchor in anchors} | literals
+        candidates: dict[str, set[int]] = {anchor: set() for anchor in anchors} | literals
         roots: list[str] = []
         for fragment in sorted(candidates, key=len):
             if not any(root in fragment for root in roots):
@@ -83,7 +84,7 @@ class _Side:
 
     def scan(self, text: str, hits: dict[int, set[int]]) -> None:
         for root, ids, longer in self.scans:
-            for start, end in _hit_lines(text, lambda pos, f=root: text.find(f, pos)):
+            for start, end in _hit_lines(text, partial(text.find, root)):
                 if ids:
                     owners = hits.setdefault(start, set())
                     owners |= ids
@@ -95,7 +96,7 @@ class _Side:
                 if owners and start not in hits:
                     hits[start] = owners
         for regex, ids in self.regexes:
-            for start, _end in _hit_lines(text, lambda pos, r=regex: _start(r.search(text, pos))):
+            for start, _end in _hit_lines(text, partial(_search_start, regex, text)):
                 hits.setdefault(start, set()).update(ids)
 
 
@@ -151,7 +152,8 @@ def add_line_pattern_hits(
                     hits.setdefault(start, set()).add(owner)
 
 
-def _start(match: re.Match[str] | None) -> int:
+def _search_start(regex: re.Pattern[str], text: str, pos: int) -> int:
+    match = regex.search(text, pos)
     return -1 if match is None else match.start()
 
 

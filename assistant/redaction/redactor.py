@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal, TextIO
 
 from assistant.redaction import hsengine, longline
@@ -121,7 +121,8 @@ class Redactor:
         self.engine: Engine = engine or ("hyperscan" if hsengine.AVAILABLE else "python")
         self._triggers: Triggers | HyperscanTriggers = pure
         if self.engine == "hyperscan":
-            patterns = {rank: d.patterns for rank, d in enumerate(self._detectors) if d.patterns}
+            patterns: dict[int, Sequence[str]] = {
+                rank: d.patterns for rank, d in enumerate(self._detectors) if d.patterns}
             patterns[self._manifest_owner] = MANIFEST_PATTERNS
             self._triggers = HyperscanTriggers(sets, patterns, pure)
 
@@ -202,7 +203,7 @@ class Redactor:
 
     def _findings(self, line: str, owners: set[int]) -> list[RankedFinding]:
         """Findings of the detectors among ``owners``, each only on lines with its triggers."""
-        found = []
+        found: list[RankedFinding] = []
         for rank in sorted(owners):
             if rank < len(self._detectors):
                 detector = self._detectors[rank]

@@ -148,7 +148,7 @@ class AlertThreads:
     server queues it behind the thread's earlier messages)."""
 
     def __init__(self, conversation: SlackConversation, records: SlackRecords, channel: str,
-                 actor_id: str, *, in_thread: Callable[[str, Callable[[], None]], None],
+                 actor_id: str, *, in_thread: Callable[[str, Callable[[], object]], None],
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.conversation = conversation
         self.out: SlackOut = conversation.out

@@ -297,7 +297,7 @@ class SlackService:
             except Exception:  # a database hiccup must not end the sweeps; the next one retries
                 log.warning("expiry sweep failed", exc_info=True)
 
-    def _in_thread(self, key: str, job: Callable[[], None]) -> None:
+    def _in_thread(self, key: str, job: Callable[[], object]) -> None:
         if not self.pool.submit(key, job):
             log.warning("dropped work for %s: the worker pool is full", key)
 
@@ -352,7 +352,7 @@ class SlackService:
         text = plain_question(event.get("text", ""), context.bot_user_id)
         word = text.lower().strip(" .!?")
         if word in ("", "help"):
-            job: Callable[[], None] = lambda: self.out.post(  # noqa: E731
+            job: Callable[[], object] = lambda: self.out.post(  # noqa: E731
                 channel, HELP, thread_ts=thread_ts)
         elif word == "summary":
             job = lambda: self._summary(channel, thread_ts, user)  # noqa: E731
@@ -402,7 +402,7 @@ class SlackService:
         channel, user = command["channel_id"], command["user_id"]
         sub = sub.lower()
         if sub == "summary":
-            job: Callable[[], None] = lambda: self._summary(  # noqa: E731
+            job: Callable[[], object] = lambda: self._summary(  # noqa: E731
                 channel, thread_ts_from(rest), user)
         elif sub == "status":
             job = lambda: self._post_status(channel, user)  # noqa: E731

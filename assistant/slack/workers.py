@@ -17,7 +17,7 @@ from assistant.telemetry.correlation import correlation_id, handling
 
 log = logging.getLogger(__name__)
 
-Job = Callable[[], None]
+Job = Callable[[], object]  # what a job returns is not used
 
 
 def _carrying_correlation(job: Job) -> Job:

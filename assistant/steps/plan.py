@@ -14,7 +14,7 @@ from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.review import review
 from assistant.policy import requestable_tools
 from assistant.redaction import Redactor
-from assistant.retrieval import RunbookIndex
+from assistant.retrieval.live import RunbookLookup
 from assistant.steps.reads import ReadOnlyRunner
 from assistant.steps.state import ProgressSink, ThreadState, Update, message
 from assistant.storage import AuditLog, MessageStore
@@ -27,7 +27,7 @@ HISTORY_MESSAGES = 20  # earlier thread messages a planner sees
 class PlanStep:
     gate: PolicyGate
     backend: Backend
-    index: RunbookIndex
+    index: RunbookLookup
     planner: Planner
     messages: MessageStore
     audit: AuditLog

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from assistant.models import Watch
 from assistant.planning.entities import Linking
 from assistant.redaction import Redactor
-from assistant.retrieval import RunbookIndex
+from assistant.retrieval.live import RunbookLookup
 from assistant.steps.state import ThreadState, Update
 from assistant.storage import AuditLog
 from assistant.verification import alert_concerns
@@ -20,7 +20,7 @@ RETRIEVAL_K = 3
 @dataclass(frozen=True)
 class Retrieve:
     backend: Backend
-    index: RunbookIndex
+    index: RunbookLookup
     audit: AuditLog
     redactor: Redactor
 

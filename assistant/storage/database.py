@@ -105,13 +105,14 @@ class Transaction:
         return [tuple(row) for row in self._cursor.fetchall()]
 
 
-def open_pool(url: DatabaseUrl, wait_seconds: float, **connection: Any) -> ConnectionPool:
+def open_pool(url: DatabaseUrl, wait_seconds: float, **connection: Any) -> ConnectionPool[Any]:
     """A pool of autocommit connections to a PostgreSQL ``url``, each checked before use.
 
     Fails with a StorageError naming the URL when no connection can be made within
     ``wait_seconds`` (an outage at start-up is the operator's to fix, not to wait out).
     """
-    pool: ConnectionPool = ConnectionPool(
+    # Any rows: their type follows the row_factory the caller passes in ``connection``.
+    pool: ConnectionPool[Any] = ConnectionPool(
         url.target,
         kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS, **connection},
         min_size=1,

@@ -85,7 +85,7 @@ def formatter_for(fmt: LogFormat, stream: TextIO) -> logging.Formatter:
     return TextFormatter() if fmt == "text" else JsonLineFormatter()
 
 
-class _OpsbotHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _OpsbotHandler(logging.StreamHandler[TextIO]):
     """Marks the handler configure_logging installed, so a second call replaces it."""
 
 

@@ -23,6 +23,7 @@ from tools.catalog import (
 )
 from tools.kubernetes.cluster import JSON_PATCH, MERGE_PATCH, Cluster, default_container
 from tools.kubernetes.history import Revision, deployment_of, owned_replica_sets, revisions
+from tools.kubernetes.objects import meta, name_of, namespace_of, pod_spec, resource_version_of
 from tools.kubernetes.pods import (
     CHANGE_CAUSE,
     PodState,
@@ -68,11 +69,11 @@ class _View:
 
     @property
     def key(self) -> str:
-        return f"{self.deployment.metadata.namespace}/{self.deployment.metadata.name}"
+        return f"{namespace_of(self.deployment)}/{name_of(self.deployment)}"
 
     def revision_of_pod(self, pod: PodState) -> int | None:
-        rs = next((r for r in self.replica_sets if r.metadata.name == pod.owner), None)
-        return revision_of(rs.metadata) if rs else None
+        rs = next((r for r in self.replica_sets if name_of(r) == pod.owner), None)
+        return revision_of(meta(rs)) if rs else None
 
 
 def _dry(dry_run: bool) -> tuple[str, ...]:
@@ -99,18 +100,18 @@ class KubernetesTools:
     def service_of(self, deployment: k8s.V1Deployment) -> str:
         template = deployment.spec.template.metadata
         for labels in ((template.labels if template else None) or {},
-                       deployment.metadata.labels or {}):
+                       meta(deployment).labels or {}):
             for key in self._service_labels:
                 if labels.get(key):
                     return labels[key]
-        return deployment.metadata.name
+        return name_of(deployment)
 
     def _view(self, namespace: str, name: str) -> _View:
         self._in_scope(namespace)
         dep = self.cluster.deployment(namespace, name)
         selector = selector_string(dep.spec.selector)
         owned = owned_replica_sets(dep, self.cluster.replica_sets(namespace, selector))
-        names = {rs.metadata.name for rs in owned}
+        names = {name_of(rs) for rs in owned}
         pods = [s for s in map(pod_state, self.cluster.pods(namespace, selector))
                 if s.owner in names]
         return _View(dep, owned, pods)
@@ -121,22 +122,22 @@ class KubernetesTools:
         infos: list[DeploymentInfo] = []
         for namespace in self._namespaces or (None,):
             deployments = self.cluster.deployments(namespace)
-            owner = {(rs.metadata.namespace, rs.metadata.name): deployment_of(rs)
+            owner = {(namespace_of(rs), name_of(rs)): deployment_of(rs)
                      for rs in self.cluster.replica_sets(namespace)}
             pods: dict[tuple[str, str | None], list[str]] = defaultdict(list)
             for state in map(pod_state, self.cluster.pods(namespace)):
                 dep = owner.get((state.namespace, state.owner or ""))
                 pods[(state.namespace, dep)].append(state.name)
             for d in deployments:
-                meta = d.metadata
+                namespace, name = namespace_of(d), name_of(d)
                 infos.append(DeploymentInfo(
-                    namespace=meta.namespace,
-                    name=meta.name,
+                    namespace=namespace,
+                    name=name,
                     service=self.service_of(d),
                     replicas=d.spec.replicas if d.spec.replicas is not None else 1,
                     ready_replicas=(d.status.ready_replicas if d.status else None) or 0,
-                    pods=tuple(sorted(pods.get((meta.namespace, meta.name), []))),
-                    revision=revision_of(meta),
+                    pods=tuple(sorted(pods.get((namespace, name), []))),
+                    revision=revision_of(meta(d)),
                 ))
         return infos
 
@@ -146,10 +147,11 @@ class KubernetesTools:
         self._in_scope(args.namespace)
         if args.deployment is not None:
             view = self._view(args.namespace, args.deployment)
-            listed = [(s, args.deployment, view.revision_of_pod(s)) for s in view.pods]
+            listed: list[tuple[PodState, str | None, int | None]] = [
+                (s, args.deployment, view.revision_of_pod(s)) for s in view.pods]
         else:
             rs_info = {
-                rs.metadata.name: (deployment_of(rs), revision_of(rs.metadata))
+                name_of(rs): (deployment_of(rs), revision_of(meta(rs)))
                 for rs in self.cluster.replica_sets(args.namespace)
             }
             states = list(map(pod_state, self.cluster.pods(args.namespace)))
@@ -208,19 +210,19 @@ class KubernetesTools:
         status = dep.status or k8s.V1DeploymentStatus()
         ready = status.ready_replicas or 0
         replicas = dep.spec.replicas if dep.spec.replicas is not None else 1
-        revision = revision_of(dep.metadata)
+        revision = revision_of(meta(dep))
         image = images(dep.spec.template)
-        change = (dep.metadata.annotations or {}).get(CHANGE_CAUSE, "")
+        change = (meta(dep).annotations or {}).get(CHANGE_CAUSE, "")
         conditions = [
             Condition(type=c.type, status=c.status, reason=c.reason or "",
                       message=c.message or "")
             for c in status.conditions or []
         ]
-        containers = [_container(c) for c in dep.spec.template.spec.containers]
+        containers = [_container(c) for c in pod_spec(dep.spec.template).containers]
         events, events_note = self._events(args.namespace, args.deployment)
         lines = [
-            f"Name:        {dep.metadata.name}",
-            f"Namespace:   {dep.metadata.namespace}",
+            f"Name:        {name_of(dep)}",
+            f"Namespace:   {namespace_of(dep)}",
             f"Service:     {self.service_of(dep)}",
             f"Revision:    {revision if revision is not None else '-'} ({image})",
             f"Change:      {change or '-'}",
@@ -247,8 +249,8 @@ class KubernetesTools:
                      f" {e.message}" for e in events)
         memory = containers[0].memory_limit_mib if containers else None
         data = DeploymentDescription(
-            namespace=dep.metadata.namespace,
-            name=dep.metadata.name,
+            namespace=namespace_of(dep),
+            name=name_of(dep),
             service=self.service_of(dep),
             replicas=replicas,
             ready_replicas=ready,
@@ -335,15 +337,15 @@ class KubernetesTools:
         if dep.spec.paused:
             raise ToolFailure(f"{view.key} is paused; resume it (kubectl rollout resume) "
                               "before rolling back")
-        rs = next(r for r in view.replica_sets if r.metadata.name == target.replica_set)
+        rs = next(r for r in view.replica_sets if name_of(r) == target.replica_set)
         wanted = self.cluster.serialize(rs.spec.template)
         if same_template(wanted, self.cluster.serialize(dep.spec.template)):
             raise ToolFailure(f"{view.key} already runs the pod template of revision "
                               f"{target.revision}")
         patch = rollback_patch(
-            dep.metadata.resource_version,
+            resource_version_of(dep),
             wanted,
-            rollback_annotations(dep.metadata.annotations or {}, rs.metadata.annotations or {}),
+            rollback_annotations(meta(dep).annotations or {}, meta(rs).annotations or {}),
         )
         result = self.cluster.patch_deployment(args.namespace, args.deployment, patch,
                                                JSON_PATCH, dry_run=dry_run)
@@ -393,10 +395,11 @@ class KubernetesTools:
     def scale(self, args: ScaleDeploymentArgs, *, dry_run: bool) -> Change:
         self._in_scope(args.namespace)
         key = f"{args.namespace}/{args.deployment}"
-        before = self.cluster.scale(args.namespace, args.deployment).spec.replicas or 0
+        current = self.cluster.scale(args.namespace, args.deployment).spec
+        before = (current.replicas if current else None) or 0
         result = self.cluster.patch_scale(args.namespace, args.deployment, args.replicas,
-                                          dry_run=dry_run)
-        after = result.spec.replicas if result.spec.replicas is not None else args.replicas
+                                          dry_run=dry_run).spec
+        after = result.replicas if result and result.replicas is not None else args.replicas
         if after > before:
             detail = f"adds {after - before} pods"
         elif after < before:

@@ -18,6 +18,7 @@ from kubernetes.config.config_exception import ConfigException
 from assistant.errors import InputError
 from tools.backend import ToolFailure
 from tools.kubernetes.errors import from_api_exception, from_transport_error, malformed
+from tools.kubernetes.objects import meta, name_of, pod_spec
 from tools.real.http import HttpFailure
 from tools.real.settings import SOURCE, KubernetesSettings
 
@@ -53,9 +54,9 @@ def api_client_from_settings(settings: KubernetesSettings) -> k8s.ApiClient:
 
 def default_container(pod: k8s.V1Pod) -> str:
     """The container kubectl picks: the default-container annotation, else the first."""
-    annotations = pod.metadata.annotations or {}
+    annotations = meta(pod).annotations or {}
     chosen = annotations.get("kubectl.kubernetes.io/default-container")
-    names = [c.name for c in pod.spec.containers]
+    names = [c.name for c in pod_spec(pod).containers]
     return chosen if chosen in names else names[0]
 
 
@@ -93,7 +94,7 @@ class Cluster:
         except HttpFailure as exc:
             if exc.status != 404:
                 raise
-            known = ", ".join(sorted(o.metadata.name for o in others(namespace)))
+            known = ", ".join(sorted(name_of(o) for o in others(namespace)))
             raise ToolFailure(f"{kind} {namespace}/{name} not found; {kind}s in {namespace}: "
                               f"{known or 'none'}") from exc
 

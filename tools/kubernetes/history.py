@@ -24,6 +24,7 @@ from datetime import datetime
 
 from kubernetes import client as k8s
 
+from tools.kubernetes.objects import meta, name_of, template_of
 from tools.kubernetes.pods import (
     CHANGE_CAUSE,
     REVISION_HISTORY,
@@ -64,21 +65,21 @@ class Revision:
 
 def owned_replica_sets(deployment: k8s.V1Deployment,
                        replica_sets: Sequence[k8s.V1ReplicaSet]) -> list[k8s.V1ReplicaSet]:
-    uid = deployment.metadata.uid
+    uid = meta(deployment).uid
     return [
         rs for rs in replica_sets
         if any(ref.controller and ref.kind == "Deployment" and ref.uid == uid
-               for ref in rs.metadata.owner_references or [])
+               for ref in meta(rs).owner_references or [])
     ]
 
 
 def _history(rs: k8s.V1ReplicaSet) -> list[int]:
-    raw = (rs.metadata.annotations or {}).get(REVISION_HISTORY, "")
+    raw = (meta(rs).annotations or {}).get(REVISION_HISTORY, "")
     return [int(p) for p in raw.split(",") if p.strip().isdigit()]
 
 
 def _numbers(rs: k8s.V1ReplicaSet) -> list[int]:
-    current = revision_of(rs.metadata)
+    current = revision_of(meta(rs))
     return sorted({*_history(rs), *([current] if current is not None else [])})
 
 
@@ -118,14 +119,14 @@ def revisions(deployment: k8s.V1Deployment, replica_sets: Sequence[k8s.V1Replica
               pods: Sequence[PodState]) -> list[Revision]:
     """The deployment's revisions, oldest first."""
     owned = [rs for rs in owned_replica_sets(deployment, replica_sets)
-             if revision_of(rs.metadata) is not None]
-    current = revision_of(deployment.metadata)
+             if revision_of(meta(rs)) is not None]
+    current = revision_of(meta(deployment))
     abandoned = rolled_back_from(owned)
     result = []
     for rs in owned:
-        number = revision_of(rs.metadata)
+        number = revision_of(meta(rs))
         assert number is not None  # filtered above
-        mine = [p for p in pods if p.owner == rs.metadata.name]
+        mine = [p for p in pods if p.owner == name_of(rs)]
         is_current = number == current
         if is_current:
             healthy, health = _live_health(deployment, rs, mine)
@@ -138,13 +139,13 @@ def revisions(deployment: k8s.V1Deployment, replica_sets: Sequence[k8s.V1Replica
             healthy, health = True, "superseded with no failure recorded"
         result.append(Revision(
             revision=number,
-            replica_set=rs.metadata.name,
-            image=images(rs.spec.template),
-            change=(rs.metadata.annotations or {}).get(CHANGE_CAUSE, ""),
+            replica_set=name_of(rs),
+            image=images(template_of(rs.spec)),
+            change=(meta(rs).annotations or {}).get(CHANGE_CAUSE, ""),
             healthy=healthy,
             health=health,
             current=is_current,
-            created_at=rs.metadata.creation_timestamp,
+            created_at=meta(rs).creation_timestamp,
             replicas=rs.spec.replicas or 0,
             ready=(rs.status.ready_replicas if rs.status else None) or 0,
         ))
@@ -152,4 +153,4 @@ def revisions(deployment: k8s.V1Deployment, replica_sets: Sequence[k8s.V1Replica
 
 
 def deployment_of(rs: k8s.V1ReplicaSet) -> str | None:
-    return controller_of(rs.metadata, "Deployment")
+    return controller_of(meta(rs), "Deployment")

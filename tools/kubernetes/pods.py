@@ -8,6 +8,8 @@ from datetime import datetime
 
 from kubernetes import client as k8s
 
+from tools.kubernetes.objects import meta, name_of, namespace_of, pod_spec
+
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
@@ -76,15 +78,15 @@ def pod_state(pod: k8s.V1Pod) -> PodState:
         or _container_reason(status.init_container_statuses or [], init=True)
         or _container_reason(reversed(containers), init=False)
     )
-    if pod.metadata.deletion_timestamp is not None:
+    if meta(pod).deletion_timestamp is not None:
         reason = "Terminating"
     ready = any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
     terminations = [c.last_state.terminated for c in containers
                     if c.last_state is not None and c.last_state.terminated is not None]
     finished = [t.finished_at for t in terminations if t.finished_at is not None]
     return PodState(
-        name=pod.metadata.name,
-        namespace=pod.metadata.namespace,
+        name=name_of(pod),
+        namespace=namespace_of(pod),
         phase=status.phase or "Unknown",
         ready=ready,
         containers_ready=sum(1 for c in containers if c.ready),
@@ -93,8 +95,8 @@ def pod_state(pod: k8s.V1Pod) -> PodState:
         reason=reason,
         last_termination_reason=next((t.reason for t in terminations if t.reason), None),
         last_restart_at=max(finished) if finished else None,
-        created_at=pod.metadata.creation_timestamp,
-        owner=controller_of(pod.metadata, "ReplicaSet"),
+        created_at=meta(pod).creation_timestamp,
+        owner=controller_of(meta(pod), "ReplicaSet"),
     )
 
 
@@ -124,4 +126,4 @@ def selector_string(selector: k8s.V1LabelSelector) -> str:
 
 
 def images(template: k8s.V1PodTemplateSpec) -> str:
-    return ", ".join(c.image or "?" for c in template.spec.containers)
+    return ", ".join(c.image or "?" for c in pod_spec(template).containers)

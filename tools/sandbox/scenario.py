@@ -335,14 +335,14 @@ def _deployment_problems(dep: DeploymentSpec, services: set[str]) -> Iterator[tu
     for j, pod in enumerate(dep.pods):
         if not pod.name.startswith(f"{dep.name}-"):
             yield ("pods", j, "name"), f"pod name must start with {dep.name + '-'!r}"
-        rev = revisions.get(pod.revision or dep.current_revision)
-        if pod.revision is not None and rev is None:
+        pod_rev = revisions.get(pod.revision or dep.current_revision)
+        if pod.revision is not None and pod_rev is None:
             yield ("pods", j, "revision"), (
                 f"revision {pod.revision} is not in history {sorted(revisions)}"
             )
-        if pod.reason == "CrashLoopBackOff" and rev is not None and rev.crash is None:
+        if pod.reason == "CrashLoopBackOff" and pod_rev is not None and pod_rev.crash is None:
             yield ("pods", j, "reason"), (
-                f"CrashLoopBackOff needs revision {rev.revision} to have `crash`"
+                f"CrashLoopBackOff needs revision {pod_rev.revision} to have `crash`"
             )
         if pod.memory_mib is not None:
             if dep.memory is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -25,7 +25,7 @@ from tools.sandbox.scenario import (
     Traffic,
 )
 
-STATE_FORMAT = 1
+STATE_FORMAT: Final = 1
 # Kubernetes draws generated name suffixes from this alphabet (no vowels, no look-alikes).
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 

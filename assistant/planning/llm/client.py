@@ -187,16 +187,15 @@ class OpenAIChat:
 
         def attempt() -> Any:
             timeout = max(0.1, min(settings.timeout_seconds, deadline - time.monotonic()))
-            extra: dict[str, Any] = {"tools": list(tools)} if tools else {}
+            # One dict: the token limit's parameter name depends on the server.
+            request: dict[str, Any] = {"model": settings.model, "messages": list(messages),
+                                       "timeout": timeout,
+                                       self._limit_param: settings.completion_tokens}
+            if tools:
+                request["tools"] = list(tools)
             if response_format is not None:
-                extra["response_format"] = response_format
-            return self._sdk.chat.completions.create(
-                model=settings.model,
-                messages=list(messages),  # type: ignore[arg-type]
-                timeout=timeout,
-                **{self._limit_param: settings.completion_tokens},
-                **extra,
-            )
+                request["response_format"] = response_format
+            return self._sdk.chat.completions.create(**request)
 
         try:
             response = retrying(attempt)

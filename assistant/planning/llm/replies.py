@@ -180,7 +180,8 @@ def _is_call(item: Any) -> bool:
 
 
 def _request(item: dict[str, Any]) -> ToolRequest:
-    ident = item.get("id") if isinstance(item.get("id"), str) else ""
+    given_id = item.get("id")
+    ident = given_id if isinstance(given_id, str) else ""
     if isinstance(item.get("function"), dict):
         item = item["function"]
     args = item.get("arguments", item.get("parameters"))

@@ -1,4 +1,4 @@
-"""Second review of Socket Mode: an envelope opsbot takes in is one it acknowledges, also
+"""Socket Mode: an envelope opsbot takes in is one it acknowledges, also
 while it shuts down (an envelope taken but never acknowledged is redelivered by Slack to
 another connection, and handled twice), and one it refuses while draining is left
 unacknowledged for Slack to redeliver."""

@@ -1,5 +1,6 @@
-"""Second review of today's redaction changes: inputs where a secret of a kind the detectors
-target got through."""
+"""A value next to a credential key that merely starts with a status word ("Expired@2024")
+is a secret and replaced; a status word that ends the sentence ("missing.") is a message
+and left alone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from assistant.redaction import Redactor
 
 @pytest.fixture(scope="module")
 def redactor(redaction_engine: str) -> Redactor:
-    return Redactor(key=b"review-redaction", engine=redaction_engine)
+    return Redactor(key=b"status-words", engine=redaction_engine)
 
 
 @pytest.mark.parametrize(("line", "secret"), [

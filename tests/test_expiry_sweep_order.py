@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_storage_proposals import T0, proposal
+from proposal_records import T0, proposal
 
 from assistant import expiry
 from assistant.models import ProposalStatus

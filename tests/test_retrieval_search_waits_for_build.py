@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_retrieval_index import HashingEmbedder
+from hashing_embedder import HashingEmbedder
 
 from assistant.cli import search
 from assistant.config import Settings

@@ -282,6 +282,14 @@ class DeploymentInfo(Frozen):
     revision: int | None = None
 
 
+class NodeInfo(Frozen):
+    """A node and the pods bound to it ("namespace/name"), as far as opsbot can see."""
+
+    name: str
+    unschedulable: bool = False
+    pods: tuple[str, ...] = ()
+
+
 class AlertInfo(Frozen):
     name: str
     labels: dict[str, str] = Field(default_factory=dict)
@@ -295,12 +303,20 @@ class Inventory(Frozen):
     deployments: tuple[DeploymentInfo, ...] = ()
     alerts: tuple[AlertInfo, ...] = ()
     services: tuple[str, ...] = ()
+    nodes: tuple[NodeInfo, ...] = ()
 
     def deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
         for d in self.deployments:
             if d.namespace == namespace and d.name == name:
                 return d
         return None
+
+    def deployment_of_pod(self, namespace: str, pod: str) -> DeploymentInfo | None:
+        return next((d for d in self.deployments
+                     if d.namespace == namespace and pod in d.pods), None)
+
+    def node(self, name: str) -> NodeInfo | None:
+        return next((n for n in self.nodes if n.name == name), None)
 
 
 class Series(Frozen):

@@ -38,6 +38,12 @@ class Remedy(StrEnum):
     RESTART = "restart"  # replace a workload's pods with fresh ones of the same revision
     SCALE_OUT = "scale-out"  # more replicas of the same revision
     SILENCE = "silence"  # mute an alert for a while
+    REPLACE_POD = "replace-pod"  # delete one pod so its controller starts a fresh one
+    CORDON = "cordon"  # keep new pods off a node
+    UNCORDON = "uncordon"  # let pods onto a node again
+    SUSPEND = "suspend"  # stop a CronJob's future runs
+    RESUME = "resume"  # let a suspended CronJob run on its schedule again
+    CLEAN_UP = "clean-up"  # remove what a failure left behind (a failed Job)
 
 
 class Actor(Frozen):

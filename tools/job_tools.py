@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from assistant.models import BlastRadius, Inventory, Risk, ToolCall, ToolClass, ToolSpec
+from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolCall, ToolClass, ToolSpec
 from tools.args import Args, K8sName
 from tools.command_forms import _kubectl, _namespace
 from tools.object_outputs import CronJobList, JobDeletion, JobDescription, SuspendChange
@@ -55,17 +55,24 @@ def _failed_job(output: JobDescription, known: Mapping[str, Any]) -> dict[str, A
     return {"job_name": output.name} if output.status == "Failed" else {}
 
 
-def _last_failed_run(output: CronJobList, known: Mapping[str, Any]) -> dict[str, Any]:
-    """The CronJob whose latest run failed, and that run: what the thread is about."""
-    if "job_name" in known:
-        return {}
+def _cronjob_bindings(output: CronJobList, known: Mapping[str, Any]) -> dict[str, Any]:
+    """The CronJob whose latest run failed and that run, and a suspended CronJob: what a
+    thread about failing or stalled batch work is about."""
+    found: dict[str, Any] = {}
     failed = [c for c in output.cronjobs if c.last_job_status == "Failed" and c.jobs]
-    return {"cronjob": failed[0].name, "job_name": failed[0].jobs[-1]} if failed else {}
+    if failed and "job_name" not in known:
+        found.update(cronjob=failed[0].name, job_name=failed[0].jobs[-1])
+    suspended = [c.name for c in output.cronjobs if c.suspended]
+    if suspended and "suspended_cronjob" not in known:
+        found["suspended_cronjob"] = suspended[0]
+    return found
 
 
-def _failed_runs(output: CronJobList) -> list[str]:
-    return [f"cronjob {c.name}: last run {c.jobs[-1]} failed" for c in output.cronjobs
-            if c.last_job_status == "Failed" and c.jobs]
+def _stalled_or_failed(output: CronJobList) -> list[str]:
+    return [*(f"cronjob {c.name}: last run {c.jobs[-1]} failed" for c in output.cronjobs
+              if c.last_job_status == "Failed" and c.jobs),
+            *(f"cronjob {c.name} is suspended: no runs start" for c in output.cronjobs
+              if c.suspended)]
 
 
 def _failing(output: JobDescription) -> list[str]:
@@ -127,14 +134,14 @@ JOB_TOOLS = (
         description="CronJobs of a namespace: schedule, suspended, last run and its result.",
         args_model=ListCronJobsArgs, output_model=CronJobList, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=_no_blast,
-        bindings=_last_failed_run, trouble=_failed_runs, implements=list_cronjobs_form),
+        bindings=_cronjob_bindings, trouble=_stalled_or_failed, implements=list_cronjobs_form),
     ToolSpec(
         name="suspend_cronjob",
         description="Suspend a CronJob: no new runs start; running Jobs carry on.",
         args_model=CronJobArgs, output_model=Changed[SuspendChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.MEDIUM, blast_radius=_namespace_only,
         resource=_cronjob_key, named_namespaces=_named_namespace,
-        inverse=_flip("resume_cronjob"),
+        inverse=_flip("resume_cronjob"), remedy=Remedy.SUSPEND,
         implements=_suspend_form("true"),
         asked_by=re.compile(r"\b(?:suspend|pause|stop)\b[\w\s/-]{0,30}\bcron")),
     ToolSpec(
@@ -143,7 +150,7 @@ JOB_TOOLS = (
         args_model=CronJobArgs, output_model=Changed[SuspendChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.LOW, blast_radius=_namespace_only,
         resource=_cronjob_key, named_namespaces=_named_namespace,
-        inverse=_flip("suspend_cronjob"),
+        inverse=_flip("suspend_cronjob"), remedy=Remedy.RESUME,
         implements=_suspend_form("false"),
         asked_by=re.compile(r"\b(?:resume|unsuspend|unpause)\b[\w\s/-]{0,30}\bcron")),
     ToolSpec(
@@ -151,7 +158,7 @@ JOB_TOOLS = (
         description="Delete a Job that has failed, with its pods; refuses any other Job.",
         args_model=JobArgs, output_model=Changed[JobDeletion],
         tool_class=ToolClass.REMEDIATION, risk=Risk.LOW, blast_radius=_namespace_only,
-        idempotent=False, resource=_job_key, named_namespaces=_named_namespace,
-        implements=delete_job_form,
+        idempotent=False, resource=_job_key, remedy=Remedy.CLEAN_UP,
+        named_namespaces=_named_namespace, implements=delete_job_form,
         asked_by=re.compile(r"\b(?:delete|remove|clean\s*up)\b[\w\s/-]{0,30}\bjob\b")),
 )

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
-from assistant.models import BlastRadius, Inventory, Risk, ToolCall, ToolClass, ToolSpec
+from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolCall, ToolClass, ToolSpec
 from tools.args import Args, K8sName
 from tools.command_forms import _kubectl
 from tools.object_outputs import CordonChange, NodeDescription, NodeList
@@ -47,7 +47,10 @@ def _node_key(args: NodeArgs) -> str:
 def _pressured(output: NodeList) -> list[str]:
     troubled = [f"{n.name} ({', '.join(n.pressure) or 'NotReady'})" for n in output.nodes
                 if n.pressure or n.ready != "True"]
-    return [f"nodes in trouble: {', '.join(troubled[:3])}"] if troubled else []
+    idle = [n.name for n in output.nodes
+            if n.unschedulable and n.ready == "True" and not n.pressure]
+    signs = [f"nodes in trouble: {', '.join(troubled[:3])}"] if troubled else []
+    return signs + ([f"healthy nodes still cordoned: {', '.join(idle[:3])}"] if idle else [])
 
 
 def _node_trouble(output: NodeDescription) -> list[str]:
@@ -55,13 +58,19 @@ def _node_trouble(output: NodeDescription) -> list[str]:
     return signs if output.ready == "True" else [*signs, f"node {output.name} NotReady"]
 
 
-def _troubled_node(output: NodeList, known: Mapping[str, Any]) -> dict[str, Any]:
-    """The node in the worst state: NotReady first, then the most pressure conditions."""
+def _node_bindings(output: NodeList, known: Mapping[str, Any]) -> dict[str, Any]:
+    """The node in the worst state (NotReady first, then the most pressure conditions),
+    and a healthy node that is still cordoned: what a thread about nodes is about."""
+    found: dict[str, Any] = {}
     troubled = [n for n in output.nodes if n.pressure or n.ready != "True"]
-    if "node" in known or not troubled:
-        return {}
-    worst = min(troubled, key=lambda n: (n.ready == "True", -len(n.pressure), n.name))
-    return {"node": worst.name}
+    if troubled and "node" not in known:
+        worst = min(troubled, key=lambda n: (n.ready == "True", -len(n.pressure), n.name))
+        found["node"] = worst.name
+    idle = [n.name for n in output.nodes
+            if n.unschedulable and n.ready == "True" and not n.pressure]
+    if idle and "cordoned_node" not in known:
+        found["cordoned_node"] = idle[0]
+    return found
 
 
 def _inverse(tool: str) -> Any:
@@ -102,7 +111,7 @@ NODE_TOOLS = (
         name="list_nodes",
         description="Nodes with readiness, pressure conditions, cordon state and pod count.",
         args_model=ListNodesArgs, output_model=NodeList, tool_class=ToolClass.READ,
-        risk=Risk.LOW, blast_radius=_no_blast, trouble=_pressured, bindings=_troubled_node,
+        risk=Risk.LOW, blast_radius=_no_blast, trouble=_pressured, bindings=_node_bindings,
         implements=list_nodes_form),
     ToolSpec(
         name="describe_node",
@@ -115,13 +124,13 @@ NODE_TOOLS = (
         description="Mark a node unschedulable: running pods stay, new pods go elsewhere.",
         args_model=NodeArgs, output_model=Changed[CordonChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.HIGH, blast_radius=_node_pods,
-        resource=_node_key, inverse=_inverse("uncordon_node"),
+        resource=_node_key, inverse=_inverse("uncordon_node"), remedy=Remedy.CORDON,
         implements=_node_verb("cordon"), asked_by=re.compile(r"\bcordon\b")),
     ToolSpec(
         name="uncordon_node",
         description="Mark a cordoned node schedulable again.",
         args_model=NodeArgs, output_model=Changed[CordonChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.MEDIUM, blast_radius=_node_pods,
-        resource=_node_key, inverse=_inverse("cordon_node"),
+        resource=_node_key, inverse=_inverse("cordon_node"), remedy=Remedy.UNCORDON,
         implements=_node_verb("uncordon"), asked_by=re.compile(r"\buncordon\b")),
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from assistant.models import BlastRadius, Inventory, Risk, ToolClass, ToolSpec, Watch
+from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolClass, ToolSpec, Watch
 from tools.args import Args, K8sName
 from tools.command_forms import _kubectl, _namespace
 from tools.object_outputs import PodDeletion, PodDescription
@@ -89,6 +89,6 @@ POD_TOOLS = (
         args_model=PodArgs, output_model=Changed[PodDeletion],
         tool_class=ToolClass.REMEDIATION, risk=Risk.MEDIUM, blast_radius=_pod_blast,
         idempotent=False, resource=_pod_key, named_namespaces=_pod_namespace,
-        watch=_pod_watch, implements=delete_pod_form,
+        watch=_pod_watch, remedy=Remedy.REPLACE_POD, implements=delete_pod_form,
         asked_by=re.compile(r"\b(?:delete|kill|evict)\b[\w\s/-]{0,40}\bpod\b")),
 )

@@ -82,13 +82,20 @@ def _inverse(tool: str) -> Any:
 
 
 def list_nodes_form(command: Any) -> dict[str, Any] | None:
+    # A label selector or a template narrows or reshapes the same list: every node is shown.
     rest = _kubectl(command, "get", "node")
-    if rest is None or rest or set(command.options) - {"selector", "output"}:
+    if rest is None or rest or set(command.options) - {"selector", "output", "template"}:
         return None
     return {}
 
 
 def describe_node_form(command: Any) -> dict[str, Any] | None:
+    """``describe node X``, ``get node X -o yaml``, and the pods of one node
+    (``get pod -A --field-selector=spec.nodeName=X``), which a description lists."""
+    pods = _kubectl(command, "get", "pod")
+    on_node = re.fullmatch(r"spec\.nodeName=(\S+)", command.options.get("field-selector", ""))
+    if pods == () and on_node and "all-namespaces" in command.options:
+        return {"node": on_node[1]}
     rest = _kubectl(command, "describe", "node")
     if rest is None:
         rest = _kubectl(command, "get", "node")

@@ -218,6 +218,11 @@ class SandboxBackend:
             for d in deployments
             for p in d.pods
         ]
+        if args.deployment is None:
+            finished = object_tools.job_pods(w, args.namespace)
+            pods.extend(finished)
+            rows.extend((p.name, "0/1", p.reason or p.phase, "0", "-", "-", "-", "")
+                        for p in finished)
         headers = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "DEPLOYMENT", "REVISION",
                    "LAST-TERMINATION")
         text = render.table(headers, rows) if rows else f"no pods in {args.namespace}"

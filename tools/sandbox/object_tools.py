@@ -8,7 +8,7 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
-from assistant.models import ToolOutput
+from assistant.models import Series, ToolOutput
 from tools.backend import ToolFailure
 from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs
 from tools.node_tools import NodeArgs
@@ -29,7 +29,6 @@ from tools.object_outputs import (
     PodDescription,
     SuspendChange,
     Taint,
-    VolumeClaimList,
     VolumeClaimRow,
 )
 from tools.object_render import (
@@ -40,7 +39,7 @@ from tools.object_render import (
     nodes_text,
     pod_text,
 )
-from tools.outputs import Condition, FromTo
+from tools.outputs import Condition, FromTo, PodRow
 from tools.pod_tools import PodArgs
 from tools.sandbox import render
 from tools.sandbox.cluster_objects import (
@@ -53,7 +52,7 @@ from tools.sandbox.cluster_objects import (
 from tools.sandbox.lookup import require_namespace, require_pod
 from tools.sandbox.mutations import Change
 from tools.sandbox.world import World, new_pod
-from tools.volume_tools import USED_BYTES, ListVolumeClaimsArgs
+from tools.volume_tools import USED_BYTES, ListVolumeClaimsArgs, with_usage
 
 # --- pods --------------------------------------------------------------------------------
 
@@ -239,6 +238,16 @@ def _job_description(namespace: str, cron: CronJobSpec | None, job: JobSpec) -> 
               for p in job.pods])
 
 
+def job_pods(world: World, namespace: str) -> list[PodRow]:
+    """The pods Jobs left in a namespace, as a namespace's pod list shows them."""
+    jobs = [*(j for c in world.cronjobs if c.namespace == namespace for j in c.jobs),
+            *(j for j in world.jobs if j.namespace == namespace)]
+    return [PodRow(name=p.name, phase=p.phase, ready=False, restarts=0,
+                   reason=p.reason, deployment=None, revision=None,
+                   last_termination_reason=None, age=None)
+            for job in jobs for p in job.pods]
+
+
 def describe_job(world: World, args: JobArgs) -> ToolOutput:
     cron, job = _find_job(world, args.namespace, args.job)
     data = _job_description(args.namespace, cron, job)
@@ -327,29 +336,13 @@ def plan_delete_failed_job(world: World, args: JobArgs) -> Change:
 
 def list_pvcs(world: World, args: ListVolumeClaimsArgs) -> ToolOutput:
     require_namespace(world, args.namespace)
-    rows = []
-    for claim in world.volume_claims:
-        if claim.namespace != args.namespace:
-            continue
-        capacity = int(parse_quantity(claim.capacity))
-        used = _latest(world, USED_BYTES, claim.namespace, claim.name)
-        rows.append(VolumeClaimRow(
-            name=claim.name, phase=claim.phase, volume=claim.volume,
-            storage_class=claim.storage_class, access_modes=list(claim.access_modes),
-            capacity_bytes=capacity, used_bytes=None if used is None else int(used),
-            used_fraction=None if used is None else round(used / capacity, 4)))
-    note = (f"no {USED_BYTES} series for some claims"
-            if any(r.used_bytes is None for r in rows) else None)
-    data = VolumeClaimList(namespace=args.namespace, claims=rows,
-                           **({"usage_note": note} if note else {}))
+    claims = [VolumeClaimRow(name=c.name, phase=c.phase, volume=c.volume,
+                             storage_class=c.storage_class, access_modes=list(c.access_modes),
+                             capacity_bytes=int(parse_quantity(c.capacity)))
+              for c in world.volume_claims if c.namespace == args.namespace]
+    used = [Series(name=s.name, labels=dict(s.labels), unit=s.unit,
+                   points=tuple((t.isoformat(), v) for t, v in s.points if t <= world.now))
+            for s in world.series
+            if s.name == USED_BYTES and s.labels.get("namespace") == args.namespace]
+    data = with_usage(args.namespace, claims, used)
     return ToolOutput(text=claims_text(data), data=data)
-
-
-def _latest(world: World, metric: str, namespace: str, claim: str) -> float | None:
-    for series in world.series:
-        labels = series.labels
-        if series.name == metric and labels.get("namespace") == namespace \
-                and labels.get("persistentvolumeclaim") == claim:
-            points = [v for t, v in series.points if t <= world.now]
-            return points[-1] if points else None
-    return None

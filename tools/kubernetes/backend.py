@@ -91,6 +91,11 @@ class KubernetesTools:
 
     # --- shared ----------------------------------------------------------------------
 
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        """The namespaces opsbot is confined to; empty: all of them."""
+        return self._namespaces
+
     def _in_scope(self, namespace: str) -> None:
         if self._namespaces and namespace not in self._namespaces:
             raise ToolFailure(f"namespace {namespace!r} is outside this opsbot's scope "
@@ -263,11 +268,12 @@ class KubernetesTools:
         )
         return ToolOutput(text="\n".join(lines), data=data)
 
-    def _events(self, namespace: str, name: str) -> tuple[list[DeploymentEvent], str | None]:
+    def _events(self, namespace: str, name: str,
+                kind: str = "Deployment") -> tuple[list[DeploymentEvent], str | None]:
         """Recent events, newest last; events are context, so a refusal does not fail the
         whole description."""
         try:
-            found = self.cluster.events(namespace, "Deployment", name)
+            found = self.cluster.events(namespace, kind, name)
         except ToolFailure as exc:
             return [], str(exc)
 

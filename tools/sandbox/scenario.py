@@ -40,6 +40,8 @@ error name the file, the line and the field.
         condition: {query: 'http_requests_error_ratio{deployment="checkout"}', above: 0.05}
     silences: [{matchers: {alertname: ...}, starts_at: ..., ends_at: ..., created_by: ...,
                 comment: ...}]
+    # optional: nodes, cronjobs, jobs, volume_claims, and a pod's `node`
+    # (tools/sandbox/cluster_objects.py documents them)
 """
 
 from __future__ import annotations

@@ -38,6 +38,12 @@ class Remedy(StrEnum):
     RESTART = "restart"  # replace a workload's pods with fresh ones of the same revision
     SCALE_OUT = "scale-out"  # more replicas of the same revision
     SILENCE = "silence"  # mute an alert for a while
+    REPLACE_POD = "replace-pod"  # delete one pod so its controller starts a fresh one
+    CORDON = "cordon"  # keep new pods off a node
+    UNCORDON = "uncordon"  # let pods onto a node again
+    SUSPEND = "suspend"  # stop a CronJob's future runs
+    RESUME = "resume"  # let a suspended CronJob run on its schedule again
+    CLEAN_UP = "clean-up"  # remove what a failure left behind (a failed Job)
 
 
 class Actor(Frozen):
@@ -293,6 +299,14 @@ class DeploymentInfo(Frozen):
     revision: int | None = None
 
 
+class NodeInfo(Frozen):
+    """A node and the pods bound to it ("namespace/name"), as far as opsbot can see."""
+
+    name: str
+    unschedulable: bool = False
+    pods: tuple[str, ...] = ()
+
+
 class AlertInfo(Frozen):
     name: str
     labels: dict[str, str] = Field(default_factory=dict)
@@ -306,12 +320,20 @@ class Inventory(Frozen):
     deployments: tuple[DeploymentInfo, ...] = ()
     alerts: tuple[AlertInfo, ...] = ()
     services: tuple[str, ...] = ()
+    nodes: tuple[NodeInfo, ...] = ()
 
     def deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
         for d in self.deployments:
             if d.namespace == namespace and d.name == name:
                 return d
         return None
+
+    def deployment_of_pod(self, namespace: str, pod: str) -> DeploymentInfo | None:
+        return next((d for d in self.deployments
+                     if d.namespace == namespace and pod in d.pods), None)
+
+    def node(self, name: str) -> NodeInfo | None:
+        return next((n for n in self.nodes if n.name == name), None)
 
 
 class Series(Frozen):

@@ -10,6 +10,11 @@ its phase, readiness, restart count, last termination and container state; its l
 previous logs per container; and the deployment's status (replica counts and conditions)
 as the sandbox describes it. The sandbox reports no events, so none are stored.
 
+Nodes as the sandbox describes them (conditions, taints, capacity, cordon), with each pod
+bound to its node; CronJobs with their Jobs and standalone Jobs (status conditions,
+counts, pods with their terminated containers), and PersistentVolumeClaims with their
+capacity; usage stays in the metrics, where the kubelet reports it.
+
 What Kubernetes has no place for stays out: whether an old revision was healthy, error
 ratios, traffic. The objects are stored as they are (K8sStandin.put), without the
 stand-in's deployment controller, so nothing is recomputed on the way in.
@@ -25,8 +30,12 @@ from decimal import Decimal
 
 from k8s_standin import (
     CHANGE_CAUSE,
+    CRONJOBS,
     DEPLOYMENTS,
+    JOBS,
+    NODES,
     PODS,
+    PVCS,
     REPLICASETS,
     REVISION,
     TEMPLATE_HASH,
@@ -37,7 +46,9 @@ from kubernetes import client as k8s
 from tools.catalog import DeploymentArgs
 from tools.kubernetes.backend import KubernetesTools
 from tools.kubernetes.cluster import Cluster
+from tools.node_tools import NodeArgs
 from tools.sandbox import SandboxBackend
+from tools.sandbox.cluster_objects import CronJobSpec, JobSpec, VolumeClaimSpec
 from tools.sandbox.scenario import Revision
 from tools.sandbox.world import Deployment, Pod, World
 
@@ -59,6 +70,17 @@ def load_world(standin: K8sStandin, sandbox: SandboxBackend) -> None:
         described = sandbox.describe_deployment(
             DeploymentArgs(namespace=dep.namespace, deployment=dep.name)).json_data()
         _load_deployment(standin, dep, described["conditions"])
+    for node in world.nodes:
+        standin.put(NODES, _node(sandbox.describe_node(NodeArgs(node=node.name)).json_data()))
+    for cron in world.cronjobs:
+        cron_uid = _uid("CronJob", cron.namespace, cron.name)
+        standin.put(CRONJOBS, _cronjob(cron, cron_uid))
+        for job in cron.jobs:
+            _load_job(standin, cron.namespace, job, _batch_owner("CronJob", cron.name, cron_uid))
+    for job in world.jobs:
+        _load_job(standin, job.namespace, job, None)
+    for claim in world.volume_claims:
+        standin.put(PVCS, _claim(claim))
 
 
 def kubernetes_tools(standin: K8sStandin, clock: Callable[[], datetime]) -> KubernetesTools:
@@ -166,7 +188,7 @@ def _pod(dep: Deployment, pod: Pod, template: k8s.V1PodTemplateSpec,
             name=pod.name, namespace=dep.namespace, uid=_uid("Pod", dep.namespace, pod.name),
             labels=template.metadata.labels, creation_timestamp=pod.created_at,
             owner_references=[owner]),
-        spec=template.spec,
+        spec=k8s.V1PodSpec(containers=template.spec.containers, node_name=pod.node),
         status=k8s.V1PodStatus(
             phase=pod.phase, start_time=pod.created_at,
             conditions=[k8s.V1PodCondition(type=kind, status=status) for kind, status in (
@@ -197,3 +219,82 @@ def _container_status(pod: Pod, container: k8s.V1Container) -> k8s.V1ContainerSt
         ready=pod.ready, restart_count=pod.restarts, started=running, state=state,
         last_state=last)
 
+
+
+def _node(described: dict) -> k8s.V1Node:
+    return k8s.V1Node(
+        api_version="v1", kind="Node",
+        metadata=k8s.V1ObjectMeta(name=described["name"], uid=_uid("Node", "", described["name"])),
+        spec=k8s.V1NodeSpec(unschedulable=described["unschedulable"] or None,
+                            taints=[k8s.V1Taint(**t) for t in described["taints"]] or None),
+        status=k8s.V1NodeStatus(
+            conditions=[k8s.V1NodeCondition(**c) for c in described["conditions"]],
+            capacity=described["capacity"], allocatable=described["allocatable"]))
+
+
+def _batch_owner(kind: str, name: str, uid: str) -> k8s.V1OwnerReference:
+    return k8s.V1OwnerReference(api_version="batch/v1", kind=kind, name=name, uid=uid,
+                                controller=True, block_owner_deletion=True)
+
+
+def _cronjob(cron: CronJobSpec, uid: str) -> k8s.V1CronJob:
+    running = [j for j in cron.jobs if j.status == "Running"]
+    return k8s.V1CronJob(
+        api_version="batch/v1", kind="CronJob",
+        metadata=k8s.V1ObjectMeta(name=cron.name, namespace=cron.namespace, uid=uid),
+        spec=k8s.V1CronJobSpec(schedule=cron.schedule, suspend=cron.suspended,
+                               job_template=k8s.V1JobTemplateSpec()),
+        status=k8s.V1CronJobStatus(
+            last_schedule_time=cron.last_schedule, last_successful_time=cron.last_successful,
+            active=[k8s.V1ObjectReference(kind="Job", name=j.name, namespace=cron.namespace)
+                    for j in running] or None))
+
+
+def _load_job(standin: K8sStandin, namespace: str, job: JobSpec,
+              owner: k8s.V1OwnerReference | None) -> None:
+    uid = _uid("Job", namespace, job.name)
+    done = [k8s.V1JobCondition(type=job.status, status="True", reason=job.reason,
+                               message=job.message, last_transition_time=job.finished_at)
+            ] if job.status in ("Complete", "Failed") else None
+    container = k8s.V1Container(name="job", image="job")
+    standin.put(JOBS, k8s.V1Job(
+        api_version="batch/v1", kind="Job",
+        metadata=k8s.V1ObjectMeta(name=job.name, namespace=namespace, uid=uid,
+                                  creation_timestamp=job.started_at,
+                                  owner_references=[owner] if owner else None),
+        spec=k8s.V1JobSpec(suspend=job.status == "Suspended" or None,
+                           template=k8s.V1PodTemplateSpec(
+                               spec=k8s.V1PodSpec(containers=[container]))),
+        status=k8s.V1JobStatus(active=job.active or None, succeeded=job.succeeded or None,
+                               failed=job.failed or None, start_time=job.started_at,
+                               completion_time=job.finished_at
+                               if job.status == "Complete" else None,
+                               conditions=done)))
+    for pod in job.pods:
+        ended = pod.phase in _TERMINAL_PHASES
+        state = k8s.V1ContainerState(terminated=k8s.V1ContainerStateTerminated(
+            exit_code=pod.exit_code if pod.exit_code is not None else 0,
+            reason=pod.reason)) if ended else k8s.V1ContainerState(
+            running=k8s.V1ContainerStateRunning())
+        standin.put(PODS, k8s.V1Pod(
+            api_version="v1", kind="Pod",
+            metadata=k8s.V1ObjectMeta(name=pod.name, namespace=namespace,
+                                      uid=_uid("Pod", namespace, pod.name),
+                                      owner_references=[_batch_owner("Job", job.name, uid)]),
+            spec=k8s.V1PodSpec(containers=[container], node_name=pod.node),
+            status=k8s.V1PodStatus(phase=pod.phase, container_statuses=[k8s.V1ContainerStatus(
+                name="job", image="job", image_id="", ready=False, restart_count=0,
+                state=state)])))
+        standin.container_logs[(namespace, pod.name, "job")] = (list(pod.logs), [])
+
+
+def _claim(claim: VolumeClaimSpec) -> k8s.V1PersistentVolumeClaim:
+    return k8s.V1PersistentVolumeClaim(
+        api_version="v1", kind="PersistentVolumeClaim",
+        metadata=k8s.V1ObjectMeta(name=claim.name, namespace=claim.namespace,
+                                  uid=_uid("PersistentVolumeClaim", claim.namespace, claim.name)),
+        spec=k8s.V1PersistentVolumeClaimSpec(access_modes=list(claim.access_modes),
+                                             storage_class_name=claim.storage_class,
+                                             volume_name=claim.volume),
+        status=k8s.V1PersistentVolumeClaimStatus(phase=claim.phase,
+                                                 capacity={"storage": claim.capacity}))

@@ -14,6 +14,12 @@ Seeding goes through the deployment controller (create_deployment, deploy), or s
 ready-made objects (put) and per-container logs (container_logs) as they are, which
 tests/k8s_scenario.py uses to mirror a sandbox world exactly.
 
+Nodes, Jobs, CronJobs and PersistentVolumeClaims are stored as put; a patched node or
+CronJob is validated like the API server does for the fields opsbot sends (a stale
+resourceVersion is a 409), and deletes honour dryRun=All, a resourceVersion precondition
+(409 when stale) and propagationPolicy: a Job deleted in the background takes its pods with
+it, an orphaning delete leaves them; a deleted pod of a ReplicaSet is replaced at once.
+
 Simplified: the deployment controller runs synchronously after each persisted write
 (new or re-used ReplicaSet with the revision annotations kubectl and the controller
 write, old ReplicaSets scaled to zero, pods replaced at once); strategic merge patches
@@ -23,6 +29,7 @@ sends; label selectors support equality, inequality and existence.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import itertools
@@ -109,6 +116,11 @@ REPLICASETS = Resource("replicasets", "apps", "ReplicaSet")
 PODS = Resource("pods", "", "Pod")
 EVENTS = Resource("events", "", "Event")
 NAMESPACES = Resource("namespaces", "", "Namespace")
+NODES = Resource("nodes", "", "Node")
+JOBS = Resource("jobs", "batch", "Job")
+CRONJOBS = Resource("cronjobs", "batch", "CronJob")
+PVCS = Resource("persistentvolumeclaims", "", "PersistentVolumeClaim")
+_GROUP_VERSION = {"": "v1", "apps": "apps/v1", "batch": "batch/v1"}
 
 
 def _template_hash(template: dict[str, Any]) -> str:
@@ -204,6 +216,8 @@ class K8sStandin:
         # (namespace, pod, container) -> current and previous logs; wins over logs_by_image
         self.container_logs: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
         self.before_patch: Callable[[K8sStandin], None] | None = None
+        # Runs before a node/CronJob patch or a delete is checked: another writer's turn.
+        self.before_write: Callable[[K8sStandin], None] | None = None
         self._forbidden: set[tuple[str, str, str | None]] = set()
         self._faults: list[Fault] = []
         self._objects: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -249,12 +263,16 @@ class K8sStandin:
         with self._lock:
             self._faults.append(fault)
 
+    def touch_object(self, resource: Resource, namespace: str, name: str) -> None:
+        """Another writer changes any object (a label), bumping its resourceVersion."""
+        with self._lock:
+            obj = self.get(resource, namespace, name)
+            obj["metadata"].setdefault("labels", {})["touched"] = str(next(self._ids))
+            self._store(resource, obj)
+
     def touch(self, namespace: str, name: str) -> None:
         """Another writer changes the deployment (a label), bumping its resourceVersion."""
-        with self._lock:
-            dep = self.get(DEPLOYMENTS, namespace, name)
-            dep["metadata"].setdefault("labels", {})["touched"] = str(next(self._ids))
-            self._store(DEPLOYMENTS, dep)
+        self.touch_object(DEPLOYMENTS, namespace, name)
 
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
@@ -575,6 +593,77 @@ class K8sStandin:
         self._reconcile(namespace, name)
         return self._scale_of(self.get(DEPLOYMENTS, namespace, name))
 
+    def patch_object(self, resource: Resource, namespace: str, name: str,
+                     content_type: str | None, body: Any, dry_run: bool) -> dict[str, Any]:
+        """A node or a CronJob: only the fields opsbot patches are validated."""
+        if self.before_write is not None:
+            self.before_write(self)
+        current = self.get(resource, namespace, name)
+        patched = self._patched(current, content_type, body)
+        rv = patched["metadata"].get("resourceVersion")
+        if rv != current["metadata"]["resourceVersion"]:
+            raise ApiError(409, "Conflict",
+                           f'Operation cannot be fulfilled on {resource.qualified()} "{name}": '
+                           "the object has been modified; please apply your changes to the "
+                           "latest version and try again",
+                           {"name": name, "group": resource.group, "kind": resource.plural})
+        spec = patched.get("spec", {})
+        for flag in ("unschedulable", "suspend"):
+            if flag in spec and not isinstance(spec[flag], bool):
+                raise ApiError(422, "Invalid", f'{resource.kind} "{name}" is invalid: '
+                               f"spec.{flag}: Invalid value: {spec[flag]!r}: must be a boolean")
+        if dry_run:
+            return patched
+        return copy.deepcopy(self._store(resource, patched))
+
+    def delete_object(self, resource: Resource, namespace: str, name: str, body: Any,
+                      query: dict[str, str], dry_run: bool) -> dict[str, Any]:
+        if self.before_write is not None:
+            self.before_write(self)
+        current = self.get(resource, namespace, name)
+        options = body or {}
+        expected = (options.get("preconditions") or {}).get("resourceVersion")
+        if expected is not None and expected != current["metadata"]["resourceVersion"]:
+            raise ApiError(409, "Conflict",
+                           f"Operation cannot be fulfilled on {resource.qualified()} "
+                           f'"{name}": the ResourceVersion in the precondition ({expected}) '
+                           "does not match the ResourceVersion in record "
+                           f"({current['metadata']['resourceVersion']}). The object might "
+                           "have been modified",
+                           {"name": name, "group": resource.group, "kind": resource.plural})
+        policy = options.get("propagationPolicy") or query.get("propagationPolicy")
+        if policy not in (None, "Orphan", "Background", "Foreground"):
+            raise ApiError(400, "BadRequest", f"invalid propagationPolicy: {policy}")
+        current["metadata"]["deletionTimestamp"] = _now().isoformat().replace("+00:00", "Z")
+        if dry_run:
+            return self._deleted(resource, current)
+        self._delete(resource, namespace, name)
+        if resource == JOBS and policy in ("Background", "Foreground"):
+            for pod in self._owned(current, PODS):
+                self._delete(PODS, namespace, pod["metadata"]["name"])
+        if resource == PODS:
+            self._replace_pod(current)
+        return self._deleted(resource, current)
+
+    def _deleted(self, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+        """What a DELETE answers: a pod with its deletionTimestamp, else a Success Status."""
+        if resource == PODS:
+            return obj
+        meta = obj["metadata"]
+        return to_json(k8s.V1Status(api_version="v1", kind="Status", metadata=k8s.V1ListMeta(),
+                                    status="Success", details=k8s.V1StatusDetails(
+                                        name=meta["name"], group=resource.group,
+                                        kind=resource.plural, uid=meta.get("uid"))))
+
+    def _replace_pod(self, pod: dict[str, Any]) -> None:
+        owner = next((r for r in pod["metadata"].get("ownerReferences", [])
+                      if r.get("kind") == "ReplicaSet"), None)
+        if owner is None:
+            return
+        with contextlib.suppress(ApiError):
+            rs = self.get(REPLICASETS, pod["metadata"]["namespace"], owner["name"])
+            self._scale_replica_set(rs, rs["spec"]["replicas"])
+
     def pod_log(self, namespace: str, name: str, query: dict[str, str]) -> str:
         pod = self.get(PODS, namespace, name)
         containers = [c["name"] for c in pod["spec"]["containers"]]
@@ -624,7 +713,8 @@ class K8sStandin:
 
 
 def _forbidden(verb: str, resource: str, namespace: str | None, name: str | None) -> ApiError:
-    group = "apps" if resource.startswith(("deployments", "replicasets")) else ""
+    group = ("apps" if resource.startswith(("deployments", "replicasets"))
+             else "batch" if resource.startswith(("jobs", "cronjobs")) else "")
     kind = resource.split("/")[0] + (f".{group}" if group else "")
     subject = f'{kind} "{name}"' if name else kind
     where = f' in the namespace "{namespace}"' if namespace else ""
@@ -640,7 +730,7 @@ def _list(resource: Resource, kind: str) -> Callable[..., Any]:
                  if _selector_matches(q.get("labelSelector", ""),
                                       o["metadata"].get("labels") or {})
                  and _field_matches(q.get("fieldSelector", ""), o)]
-        return {"kind": kind, "apiVersion": "apps/v1" if resource.group else "v1",
+        return {"kind": kind, "apiVersion": _GROUP_VERSION[resource.group],
                 "metadata": {"resourceVersion": str(next(s._rv))}, "items": items}
     return handler
 
@@ -649,12 +739,36 @@ def _get(resource: Resource) -> Callable[..., Any]:
     return lambda s, m, *_: s.get(resource, m.get("ns", ""), m["name"])
 
 
+def _patch(resource: Resource) -> Callable[..., Any]:
+    return lambda s, m, q, ct, b, dry: s.patch_object(resource, m.get("ns", ""), m["name"],
+                                                       ct, b, dry)
+
+
+def _remove(resource: Resource) -> Callable[..., Any]:
+    return lambda s, m, q, ct, b, dry: s.delete_object(resource, m.get("ns", ""), m["name"],
+                                                        b, q, dry)
+
+
 _NS = r"/namespaces/(?P<ns>[^/]+)"
 _ROUTES: list[tuple[str, dict[str, tuple[str, str, Callable[..., Any]]]]] = [
+    (r"/api/v1/nodes", {"GET": ("list", "nodes", _list(NODES, "NodeList"))}),
+    (r"/api/v1/nodes/(?P<name>[^/]+)", {"GET": ("get", "nodes", _get(NODES)),
+                                        "PATCH": ("patch", "nodes", _patch(NODES))}),
+    (rf"/api/v1{_NS}/persistentvolumeclaims",
+     {"GET": ("list", "persistentvolumeclaims", _list(PVCS, "PersistentVolumeClaimList"))}),
+    (rf"/apis/batch/v1{_NS}/jobs", {"GET": ("list", "jobs", _list(JOBS, "JobList"))}),
+    (rf"/apis/batch/v1{_NS}/jobs/(?P<name>[^/]+)", {"GET": ("get", "jobs", _get(JOBS)),
+                                                    "DELETE": ("delete", "jobs", _remove(JOBS))}),
+    (rf"/apis/batch/v1{_NS}/cronjobs",
+     {"GET": ("list", "cronjobs", _list(CRONJOBS, "CronJobList"))}),
+    (rf"/apis/batch/v1{_NS}/cronjobs/(?P<name>[^/]+)", {
+        "GET": ("get", "cronjobs", _get(CRONJOBS)),
+        "PATCH": ("patch", "cronjobs", _patch(CRONJOBS))}),
     (r"/api/v1/namespaces/(?P<name>[^/]+)", {"GET": ("get", "namespaces", _get(NAMESPACES))}),
     (rf"/api/v1{_NS}/pods", {"GET": ("list", "pods", _list(PODS, "PodList"))}),
     (r"/api/v1/pods", {"GET": ("list", "pods", _list(PODS, "PodList"))}),
-    (rf"/api/v1{_NS}/pods/(?P<name>[^/]+)", {"GET": ("get", "pods", _get(PODS))}),
+    (rf"/api/v1{_NS}/pods/(?P<name>[^/]+)", {"GET": ("get", "pods", _get(PODS)),
+                                             "DELETE": ("delete", "pods", _remove(PODS))}),
     (rf"/api/v1{_NS}/pods/(?P<name>[^/]+)/log",
      {"GET": ("get", "pods/log", lambda s, m, q, *_: s.pod_log(m["ns"], m["name"], q))}),
     (rf"/api/v1{_NS}/events", {"GET": ("list", "events", _list(EVENTS, "EventList"))}),

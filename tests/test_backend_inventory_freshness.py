@@ -39,6 +39,11 @@ class _Scaled:
         return ToolOutput(text="scaled")
 
 
+class _NoNodes:
+    def node_infos(self) -> list[object]:
+        return []
+
+
 class _Monitoring:
     def alerts(self) -> list[object]:
         return []
@@ -48,7 +53,7 @@ def test_a_read_overlapping_a_change_does_not_become_the_snapshot() -> None:
     cluster = _Cluster()
     backend = RealBackend("prod", cluster, _Monitoring(),  # type: ignore[arg-type]
                           clock=lambda: datetime(2024, 1, 1, tzinfo=UTC),
-                          monotonic=lambda: 100.0)
+                          monotonic=lambda: 100.0, objects=_NoNodes())  # type: ignore[arg-type]
     cluster.hold_next_list = True
     reader = threading.Thread(target=backend.inventory)
     reader.start()

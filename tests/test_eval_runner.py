@@ -144,7 +144,7 @@ cases:
   - {id: oom, question: "pods OOMKilled, memory keeps growing",
      expect: {runbook: memory-leak-oomkilled}}
   - {id: wrong, question: "pods OOMKilled, memory keeps growing",
-     expect: {runbook: noisy-alert-silence}}
+     expect: {runbook: k8s-crashloop-after-deploy}}
 """)
     code, out, report = run(runner, path)
     metrics = report["suites"][0]["metrics"]

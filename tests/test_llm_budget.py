@@ -36,6 +36,9 @@ from tools.catalog import CATALOG
 LOG = "\n".join(f"2025-03-11T14:{i // 60:02d}:{i % 60:02d}Z level=info msg=\"request {i}\" "
                 f"status=200 duration={i % 97}ms" for i in range(600))
 TOOLS = tool_definitions(CATALOG)
+# Every request carries the tool schemas; the budgets below are set above them, so a tool
+# added to the catalog does not change what the tests squeeze.
+SCHEMA_TOKENS = estimate_request_tokens([], TOOLS)
 
 
 def test_estimates_count_dense_text_as_more_tokens_than_prose():
@@ -135,7 +138,8 @@ def test_history_and_extra_sections_give_way_before_the_question_evidence():
 
 
 def test_shrinking_reaches_the_newest_output_last():
-    tight = fit_prompt(_big_prompt(), TOOLS, 5000, TokenGauge(), redact_planted)
+    tight = fit_prompt(_big_prompt(), TOOLS, SCHEMA_TOKENS + 1750, TokenGauge(),
+                       redact_planted)
     tool_texts = [m["content"] for m in tight.messages if m["role"] == "tool"]
     assert "omitted to fit the context budget" in tool_texts[0]  # older result: a stub
     assert "level=info" in tool_texts[1]  # the newest still shows lines
@@ -154,7 +158,7 @@ def test_no_request_on_the_wire_exceeds_the_configured_budget():
     def runner(call: ToolCall) -> Observation:
         return Observation(call=call, ok=True, text=huge)
 
-    budget = 6000
+    budget = SCHEMA_TOKENS + 2750
     with scripted_llm_server(
         Reply(calls=(Call("list_pods", {"namespace": "shop", "deployment": "checkout"}),)),
         Reply(calls=(Call("rollout_history", {"namespace": "shop", "deployment": "checkout"}),

@@ -91,7 +91,10 @@ def test_check_explains_a_confirm_with_rule_file_and_line(
     assert code == 0
     assert out.startswith("CONFIRM: rollback_deployment(")
     assert "[prod-one-approver] needs 1 approval from incident-commander, sre" in out
-    assert f"({SHIPPED / 'approvals.yaml'}:5)" in out
+    line = next(n for n, text in enumerate(
+        (SHIPPED / "approvals.yaml").read_text().splitlines(), start=1)
+        if text.strip() == "- id: prod-one-approver")
+    assert f"({SHIPPED / 'approvals.yaml'}:{line})" in out
     assert "the requester may not approve; expires after 15m" in out
 
 

@@ -108,7 +108,9 @@ def test_runbook_steps_use_catalog_tools_and_known_placeholders(book_id: str) ->
     assert book.steps, "every shipped runbook has typed steps"
     sample = {"namespace": "shop", "deployment": "checkout", "pod": "checkout-6f7c9-x2k4q",
               "service": "checkout", "alertname": "HighErrorRate", "replicas": 3,
-              "healthy_revision": 41}
+              "healthy_revision": 41, "node": "ip-10-1-2-3", "cordoned_node": "ip-10-1-2-4",
+              "job_name": "nightly-29000000", "cronjob": "nightly",
+              "suspended_cronjob": "hourly"}
     mutating = [s for s in book.steps if not CATALOG[s.tool].read_only]
     assert len(mutating) == 1 and mutating[0] is book.steps[-1], "diagnose first, act last"
     assert mutating[0].why

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from assistant.models import (
     ALL_NAMESPACES,
@@ -27,6 +27,9 @@ from assistant.models import (
     Watch,
 )
 from tools import command_forms as forms
+from tools.args import Args, K8sName
+from tools.job_tools import JOB_TOOLS
+from tools.node_tools import NODE_TOOLS
 from tools.outputs import (
     AlertList,
     Changed,
@@ -41,6 +44,8 @@ from tools.outputs import (
     ScaleChange,
     SilenceChange,
 )
+from tools.pod_tools import POD_TOOLS
+from tools.volume_tools import VOLUME_TOOLS
 
 # Container states that mean a pod is failing, whatever its phase says.
 FAILING_REASONS = frozenset({
@@ -48,16 +53,6 @@ FAILING_REASONS = frozenset({
     "CreateContainerConfigError", "CreateContainerError", "ContainerCannotRun",
     "RunContainerError", "Evicted",
 })
-
-K8sName = Annotated[
-    str,
-    Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
-]
-
-
-class Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 class ListPodsArgs(Args):
     namespace: K8sName = Field(description="Kubernetes namespace")
@@ -392,6 +387,7 @@ _BUILT_IN = (
           implements=forms.silence_form,
           narrowing_hint="silence has no namespace matcher, so it would also silence alerts "
                          "in {where} (off limits): add a namespace matcher"),
+    *POD_TOOLS, *NODE_TOOLS, *JOB_TOOLS, *VOLUME_TOOLS,
 )
 
 BUILT_IN_TOOLS = frozenset(s.name for s in _BUILT_IN)

@@ -23,7 +23,6 @@ from tools.catalog import (
 )
 from tools.kubernetes.cluster import JSON_PATCH, MERGE_PATCH, Cluster, default_container
 from tools.kubernetes.history import Revision, deployment_of, owned_replica_sets, revisions
-from tools.kubernetes.objects import meta, name_of, namespace_of, pod_spec, resource_version_of
 from tools.kubernetes.pods import (
     CHANGE_CAUSE,
     PodState,
@@ -32,6 +31,7 @@ from tools.kubernetes.pods import (
     revision_of,
     selector_string,
 )
+from tools.kubernetes.required import meta, name_of, namespace_of, pod_spec, resource_version_of
 from tools.kubernetes.rollout import (
     RESTARTED_AT,
     restart_patch,
@@ -91,6 +91,11 @@ class KubernetesTools:
         self._service_labels = tuple(service_labels)
 
     # --- shared ----------------------------------------------------------------------
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        """The namespaces opsbot is confined to; empty: all of them."""
+        return self._namespaces
 
     def _in_scope(self, namespace: str) -> None:
         if self._namespaces and namespace not in self._namespaces:
@@ -265,11 +270,12 @@ class KubernetesTools:
         )
         return ToolOutput(text="\n".join(lines), data=data)
 
-    def _events(self, namespace: str, name: str) -> tuple[list[DeploymentEvent], str | None]:
+    def _events(self, namespace: str, name: str,
+                kind: str = "Deployment") -> tuple[list[DeploymentEvent], str | None]:
         """Recent events, newest last; events are context, so a refusal does not fail the
         whole description."""
         try:
-            found = self.cluster.events(namespace, "Deployment", name)
+            found = self.cluster.events(namespace, kind, name)
         except ToolFailure as exc:
             return [], str(exc)
 

@@ -18,7 +18,7 @@ from kubernetes.config.config_exception import ConfigException
 from assistant.errors import InputError
 from tools.backend import ToolFailure
 from tools.kubernetes.errors import from_api_exception, from_transport_error, malformed
-from tools.kubernetes.objects import meta, name_of, pod_spec
+from tools.kubernetes.required import meta, name_of, pod_spec
 from tools.real.http import HttpFailure
 from tools.real.settings import SOURCE, KubernetesSettings
 
@@ -67,6 +67,7 @@ class Cluster:
         self._timeout = timeout_seconds
         self._core = k8s.CoreV1Api(api_client)
         self._apps = k8s.AppsV1Api(api_client)
+        self._batch = k8s.BatchV1Api(api_client)
 
     def close(self) -> None:
         self.api_client.close()
@@ -163,6 +164,43 @@ class Cluster:
         return self._call(f"reading the scale of {namespace}/{name}",
                           self._apps.read_namespaced_deployment_scale, name, namespace)
 
+    def nodes(self) -> list[k8s.V1Node]:
+        return list(self._call("listing nodes", self._core.list_node).items)
+
+    def node(self, name: str) -> k8s.V1Node:
+        try:
+            return self._call(f"reading node {name}", self._core.read_node, name)
+        except HttpFailure as exc:
+            if exc.status != 404:
+                raise
+            known = ", ".join(sorted(n.metadata.name for n in self.nodes()))
+            raise ToolFailure(f"node {name} not found; nodes: {known or 'none'}") from exc
+
+    def pods_on_node(self, node: str, namespace: str | None) -> list[k8s.V1Pod]:
+        return self._list("pods", namespace, self._core.list_pod_for_all_namespaces,
+                          self._core.list_namespaced_pod,
+                          field_selector=f"spec.nodeName={node}")
+
+    def jobs(self, namespace: str) -> list[k8s.V1Job]:
+        return list(self._call(f"listing jobs in {namespace}",
+                               self._batch.list_namespaced_job, namespace).items)
+
+    def job(self, namespace: str, name: str) -> k8s.V1Job:
+        return self._read("job", namespace, name, self._batch.read_namespaced_job, self.jobs)
+
+    def cronjobs(self, namespace: str) -> list[k8s.V1CronJob]:
+        return list(self._call(f"listing cronjobs in {namespace}",
+                               self._batch.list_namespaced_cron_job, namespace).items)
+
+    def cronjob(self, namespace: str, name: str) -> k8s.V1CronJob:
+        return self._read("cronjob", namespace, name, self._batch.read_namespaced_cron_job,
+                          self.cronjobs)
+
+    def volume_claims(self, namespace: str) -> list[k8s.V1PersistentVolumeClaim]:
+        return list(self._call(f"listing persistentvolumeclaims in {namespace}",
+                               self._core.list_namespaced_persistent_volume_claim,
+                               namespace).items)
+
     # --- writes ----------------------------------------------------------------------
 
     def patch_deployment(self, namespace: str, name: str, body: Any, content_type: str,
@@ -172,6 +210,41 @@ class Cluster:
                           self._apps.patch_namespaced_deployment, name, namespace, body,
                           dry_run=DRY_RUN_ALL if dry_run else None,
                           _content_type=content_type)
+
+    def patch_node(self, name: str, body: Any, *, dry_run: bool) -> k8s.V1Node:
+        mode = "dry-run " if dry_run else ""
+        return self._call(f"{mode}patching node {name}", self._core.patch_node, name, body,
+                          dry_run=DRY_RUN_ALL if dry_run else None, _content_type=MERGE_PATCH)
+
+    def patch_cronjob(self, namespace: str, name: str, body: Any,
+                      *, dry_run: bool) -> k8s.V1CronJob:
+        mode = "dry-run " if dry_run else ""
+        return self._call(f"{mode}patching cronjob {namespace}/{name}",
+                          self._batch.patch_namespaced_cron_job, name, namespace, body,
+                          dry_run=DRY_RUN_ALL if dry_run else None, _content_type=MERGE_PATCH)
+
+    def delete_pod(self, namespace: str, name: str, resource_version: str,
+                   *, dry_run: bool) -> k8s.V1Pod:
+        """Graceful (the pod's own terminationGracePeriodSeconds), and only the pod as
+        read: a precondition on its resourceVersion makes a replaced pod a 409."""
+        mode = "dry-run " if dry_run else ""
+        options = k8s.V1DeleteOptions(
+            preconditions=k8s.V1Preconditions(resource_version=resource_version))
+        return self._call(f"{mode}deleting pod {namespace}/{name}",
+                          self._core.delete_namespaced_pod, name, namespace, body=options,
+                          dry_run=DRY_RUN_ALL if dry_run else None)
+
+    def delete_job(self, namespace: str, name: str, resource_version: str,
+                   *, dry_run: bool) -> k8s.V1Status:
+        """With its pods (background propagation; the API's default for Jobs orphans
+        them), and only the Job as read: a changed Job is a 409."""
+        mode = "dry-run " if dry_run else ""
+        options = k8s.V1DeleteOptions(
+            propagation_policy="Background",
+            preconditions=k8s.V1Preconditions(resource_version=resource_version))
+        return self._call(f"{mode}deleting job {namespace}/{name}",
+                          self._batch.delete_namespaced_job, name, namespace, body=options,
+                          dry_run=DRY_RUN_ALL if dry_run else None)
 
     def patch_scale(self, namespace: str, name: str, replicas: int,
                     *, dry_run: bool) -> k8s.V1Scale:

@@ -24,7 +24,6 @@ from datetime import datetime
 
 from kubernetes import client as k8s
 
-from tools.kubernetes.objects import meta, name_of, template_of
 from tools.kubernetes.pods import (
     CHANGE_CAUSE,
     REVISION_HISTORY,
@@ -33,6 +32,7 @@ from tools.kubernetes.pods import (
     images,
     revision_of,
 )
+from tools.kubernetes.required import meta, name_of, template_of
 from tools.outputs import RevisionRow
 
 

@@ -1,66 +1,379 @@
-"""Parts of Kubernetes API objects that the API server always sends but the client's types
-leave optional. One that is missing is a malformed response, reported as a tool failure
-naming what was missing, not an AttributeError deep inside a tool. Pure."""
+"""The Kubernetes side of the pod, node, Job/CronJob and volume-claim tools. Each
+mutation runs as a server-side dry run (the preview) or for real through the same code,
+guarded by the resourceVersion it read, so a preview cannot drift from what runs."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from kubernetes import client as k8s
+from kubernetes.utils.quantity import parse_quantity
 
+from assistant.models import NodeInfo, ToolOutput
 from tools.backend import ToolFailure
+from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs
+from tools.kubernetes.backend import KubernetesTools
+from tools.kubernetes.history import deployment_of
+from tools.kubernetes.pods import controller_of, pod_state
+from tools.node_tools import NodeArgs
+from tools.object_outputs import (
+    PRESSURE_CONDITIONS,
+    ContainerStatus,
+    CordonChange,
+    CronJobList,
+    CronJobRow,
+    JobDeletion,
+    JobDescription,
+    JobPod,
+    NodeDescription,
+    NodeList,
+    NodePod,
+    NodeRow,
+    PodDeletion,
+    PodDescription,
+    SuspendChange,
+    Taint,
+    VolumeClaimRow,
+)
+from tools.object_render import cronjobs_text, job_text, node_text, nodes_text, pod_text
+from tools.outputs import Condition, FromTo
+from tools.pod_tools import PodArgs
+from tools.real.change import Change
+from tools.real.http import HttpFailure
+from tools.sandbox import render
+
+_ROLE_LABEL = "node-role.kubernetes.io/"
 
 
-class _WithMetadata(Protocol):
-    @property
-    def metadata(self) -> k8s.V1ObjectMeta | None: ...
+def _dry(dry_run: bool) -> tuple[str, ...]:
+    return ("server-side dry run (dryRun=All) accepted; nothing changed yet",) if dry_run \
+        else ()
 
 
-class _WithPodSpec(Protocol):
-    @property
-    def spec(self) -> k8s.V1PodSpec | None: ...
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
-def _missing(obj: object, what: str) -> ToolFailure:
-    return ToolFailure(f"malformed response from the Kubernetes API: a {type(obj).__name__} "
-                       f"without {what}")
+def _owner(meta: k8s.V1ObjectMeta) -> tuple[str, str] | None:
+    for ref in meta.owner_references or []:
+        if ref.controller:
+            return ref.kind, ref.name
+    return None
 
 
-def meta(obj: _WithMetadata) -> k8s.V1ObjectMeta:
-    if obj.metadata is None:
-        raise _missing(obj, "metadata")
-    return obj.metadata
+def _container(status: k8s.V1ContainerStatus) -> ContainerStatus:
+    state = status.state or k8s.V1ContainerState()
+    last = status.last_state.terminated if status.last_state else None
+    if state.waiting is not None:
+        kind, reason = "waiting", state.waiting.reason
+    elif state.terminated is not None:
+        kind, reason = "terminated", state.terminated.reason
+    else:
+        kind, reason = "running", None
+    return ContainerStatus(
+        name=status.name, image=status.image or "", ready=bool(status.ready),
+        restarts=status.restart_count or 0, state=kind, reason=reason,
+        last_termination_reason=last.reason if last else None,
+        last_exit_code=last.exit_code if last else None)
 
 
-def name_of(obj: _WithMetadata) -> str:
-    name = meta(obj).name
-    if name is None:
-        raise _missing(obj, "a name")
-    return name
+def _conditions(conditions: Sequence[k8s.V1NodeCondition | k8s.V1PodCondition] | None,
+                ) -> list[Condition]:
+    return [Condition(type=c.type, status=c.status, reason=c.reason or "",
+                      message=c.message or "") for c in conditions or []]
 
 
-def namespace_of(obj: _WithMetadata) -> str:
-    namespace = meta(obj).namespace
-    if namespace is None:
-        raise _missing(obj, "a namespace")
-    return namespace
+def _node_ready(node: k8s.V1Node) -> str:
+    found = next((c.status for c in (node.status.conditions if node.status else None) or []
+                  if c.type == "Ready"), None)
+    return found or "Unknown"
 
 
-def resource_version_of(obj: _WithMetadata) -> str:
-    version = meta(obj).resource_version
-    if version is None:
-        raise _missing(obj, "a resourceVersion")
-    return version
+def _pressure(node: k8s.V1Node) -> list[str]:
+    return [c.type for c in (node.status.conditions if node.status else None) or []
+            if c.type in PRESSURE_CONDITIONS and c.status == "True"]
 
 
-def pod_spec(obj: _WithPodSpec) -> k8s.V1PodSpec:
-    """The pod spec of a pod or of a pod template."""
-    if obj.spec is None:
-        raise _missing(obj, "a pod spec")
-    return obj.spec
+def _job_status(job: k8s.V1Job) -> str:
+    for condition in (job.status.conditions if job.status else None) or []:
+        if condition.status == "True" and condition.type in ("Failed", "Complete"):
+            return str(condition.type)
+    return "Suspended" if job.spec and job.spec.suspend else "Running"
 
 
-def template_of(spec: k8s.V1ReplicaSetSpec) -> k8s.V1PodTemplateSpec:
-    if spec.template is None:
-        raise _missing(spec, "a pod template")
-    return spec.template
+def _job_condition(job: k8s.V1Job) -> k8s.V1JobCondition | None:
+    return next((c for c in (job.status.conditions if job.status else None) or []
+                 if c.status == "True" and c.type in ("Failed", "Complete")), None)
+
+
+class KubernetesObjects:
+    """The tools beyond Deployments, sharing KubernetesTools' cluster, clock and scope."""
+
+    def __init__(self, workloads: KubernetesTools, clock: Callable[[], datetime]) -> None:
+        self._workloads = workloads
+        self.cluster = workloads.cluster
+        self._clock = clock
+
+    def _in_scope(self, namespace: str) -> None:
+        self._workloads._in_scope(namespace)
+
+    def _scoped_pods(self, node: str | None = None) -> list[k8s.V1Pod]:
+        """Pods opsbot may see (every namespace, or the configured ones), on one node."""
+        found: list[k8s.V1Pod] = []
+        for namespace in self._workloads.namespaces or (None,):
+            if node is None:
+                found.extend(self.cluster.pods(namespace))
+            else:
+                found.extend(self.cluster.pods_on_node(node, namespace))
+        return found
+
+    # --- inventory -------------------------------------------------------------------
+
+    def node_infos(self) -> list[NodeInfo]:
+        """Nodes and the pods on them; none when the credentials may not list nodes
+        (the single-namespace deployment): the node tools then fail with the API's 403."""
+        try:
+            nodes = self.cluster.nodes()
+        except HttpFailure as exc:
+            if exc.status == 403:
+                return []
+            raise
+        pods: dict[str, list[str]] = {}
+        for pod in self._scoped_pods():
+            if pod.spec and pod.spec.node_name:
+                pods.setdefault(pod.spec.node_name, []).append(
+                    f"{pod.metadata.namespace}/{pod.metadata.name}")
+        return [NodeInfo(name=n.metadata.name,
+                         unschedulable=bool(n.spec and n.spec.unschedulable),
+                         pods=tuple(sorted(pods.get(n.metadata.name, []))))
+                for n in nodes]
+
+    # --- pods ------------------------------------------------------------------------
+
+    def _deployment_of(self, namespace: str, owner: tuple[str, str] | None) -> str | None:
+        if owner is None or owner[0] != "ReplicaSet":
+            return None
+        rs = next((r for r in self.cluster.replica_sets(namespace)
+                   if r.metadata.name == owner[1]), None)
+        return deployment_of(rs) if rs is not None else None
+
+    def describe_pod(self, args: PodArgs) -> ToolOutput:
+        self._in_scope(args.namespace)
+        pod = self.cluster.pod(args.namespace, args.pod)
+        state = pod_state(pod)
+        owner = _owner(pod.metadata)
+        events, note = self._workloads._events(args.namespace, args.pod, kind="Pod")
+        data = PodDescription(
+            namespace=args.namespace, name=args.pod,
+            node=pod.spec.node_name if pod.spec else None, phase=state.phase,
+            ready=state.ready, reason=state.reason,
+            owner=f"{owner[0]}/{owner[1]}" if owner else None,
+            deployment=self._deployment_of(args.namespace, owner),
+            containers=[_container(c) for c in (pod.status.container_statuses
+                                                if pod.status else None) or []],
+            conditions=_conditions(pod.status.conditions if pod.status else None),
+            events=events)
+        text = pod_text(data)
+        return ToolOutput(text=f"{text}\n  unavailable: {note}" if note else text, data=data)
+
+    def delete_pod(self, args: PodArgs, *, dry_run: bool) -> Change:
+        self._in_scope(args.namespace)
+        pod = self.cluster.pod(args.namespace, args.pod)
+        owner = _owner(pod.metadata)
+        if owner is None:
+            raise ToolFailure(f"pod {args.namespace}/{args.pod} has no controller: deleting "
+                              "it would remove it for good, not replace it")
+        state = pod_state(pod)
+        deployment = self._deployment_of(args.namespace, owner)
+        replaced_by = f"Deployment/{deployment}" if deployment else f"{owner[0]}/{owner[1]}"
+        self.cluster.delete_pod(args.namespace, args.pod, pod.metadata.resource_version,
+                                dry_run=dry_run)
+        grace = pod.spec.termination_grace_period_seconds if pod.spec else None
+        return Change(
+            summary=f"delete pod {args.namespace}/{args.pod} (graceful, "
+                    f"{grace if grace is not None else 30} s)",
+            details=(f"phase {state.phase} -> Terminating; controlled by {owner[0]}/{owner[1]}, "
+                     f"which starts a replacement",
+                     f"node {pod.spec.node_name if pod.spec else '-'}; {state.restarts} "
+                     f"restarts, {state.reason or state.last_termination_reason or 'no reason'}",
+                     *_dry(dry_run)),
+            changed=PodDeletion(pod=args.pod, node=pod.spec.node_name if pod.spec else None,
+                                owner=f"{owner[0]}/{owner[1]}",
+                                phase=FromTo(before=state.phase, after="Terminating"),
+                                replaced_by=replaced_by))
+
+    # --- nodes -----------------------------------------------------------------------
+
+    def list_nodes(self) -> ToolOutput:
+        nodes = self.cluster.nodes()
+        counts = Counter(p.spec.node_name for p in self._scoped_pods() if p.spec)
+        now = self._clock()
+        rows = [NodeRow(
+            name=n.metadata.name, ready=_node_ready(n),
+            unschedulable=bool(n.spec and n.spec.unschedulable), pressure=_pressure(n),
+            roles=sorted(k.removeprefix(_ROLE_LABEL) for k in n.metadata.labels or {}
+                         if k.startswith(_ROLE_LABEL)),
+            kubelet_version=n.status.node_info.kubelet_version
+            if n.status and n.status.node_info else None,
+            pods=counts[n.metadata.name],
+            age=render.age(now - n.metadata.creation_timestamp)
+            if n.metadata.creation_timestamp else None) for n in nodes]
+        data = NodeList(nodes=rows)
+        return ToolOutput(text=nodes_text(data), data=data)
+
+    def describe_node(self, args: NodeArgs) -> ToolOutput:
+        node = self.cluster.node(args.node)
+        status = node.status or k8s.V1NodeStatus()
+        pods = [pod_state(p) for p in self._scoped_pods(args.node)]
+        data = NodeDescription(
+            name=args.node, ready=_node_ready(node),
+            unschedulable=bool(node.spec and node.spec.unschedulable), pressure=_pressure(node),
+            conditions=_conditions(status.conditions),
+            taints=[Taint(key=t.key, value=t.value, effect=t.effect)
+                    for t in (node.spec.taints if node.spec else None) or []],
+            capacity=dict(status.capacity or {}), allocatable=dict(status.allocatable or {}),
+            pods=[NodePod(namespace=p.namespace, name=p.name, phase=p.phase, ready=p.ready)
+                  for p in pods],
+            kubelet_version=status.node_info.kubelet_version if status.node_info else None)
+        return ToolOutput(text=node_text(data), data=data)
+
+    def cordon(self, args: NodeArgs, unschedulable: bool, *, dry_run: bool) -> Change:
+        node = self.cluster.node(args.node)
+        before = bool(node.spec and node.spec.unschedulable)
+        verb = "cordon" if unschedulable else "uncordon"
+        if before == unschedulable:
+            state = "already cordoned" if unschedulable else "not cordoned"
+            raise ToolFailure(f"node {args.node} is {state}: {verb} would change nothing")
+        # What kubectl sends, plus the resourceVersion read: a node changed since is a 409.
+        patch = {"metadata": {"resourceVersion": node.metadata.resource_version},
+                 "spec": {"unschedulable": True if unschedulable else None}}
+        result = self.cluster.patch_node(args.node, patch, dry_run=dry_run)
+        after = bool(result.spec and result.spec.unschedulable)
+        pods = [f"{p.metadata.namespace}/{p.metadata.name}"
+                for p in self._scoped_pods(args.node)]
+        return Change(
+            summary=f"{verb} node {args.node}: unschedulable {before} -> {after}",
+            details=(f"{len(pods)} pods on the node keep running: "
+                     f"{', '.join(pods[:10]) or 'none'}{' ...' if len(pods) > 10 else ''}",
+                     *_dry(dry_run)),
+            changed=CordonChange(node=args.node,
+                                 unschedulable=FromTo(before=before, after=after),
+                                 pods_on_node=pods))
+
+    # --- Jobs and CronJobs -----------------------------------------------------------
+
+    def _job_pods(self, namespace: str, job: str) -> list[JobPod]:
+        pods = []
+        for pod in self.cluster.pods(namespace):
+            if controller_of(pod.metadata, "Job") != job:
+                continue
+            ended = [c.state.terminated for c in (pod.status.container_statuses
+                                                   if pod.status else None) or []
+                     if c.state and c.state.terminated]
+            state = pod_state(pod)
+            pods.append(JobPod(name=state.name, phase=state.phase,
+                               reason=ended[0].reason if ended else state.reason,
+                               exit_code=ended[0].exit_code if ended else None))
+        return pods
+
+    def _description(self, job: k8s.V1Job) -> JobDescription:
+        status = job.status or k8s.V1JobStatus()
+        condition = _job_condition(job)
+        return JobDescription(
+            namespace=job.metadata.namespace, name=job.metadata.name,
+            cronjob=controller_of(job.metadata, "CronJob"), status=_job_status(job),
+            active=status.active or 0, succeeded=status.succeeded or 0,
+            failed=status.failed or 0, started_at=_iso(status.start_time),
+            finished_at=_iso(status.completion_time
+                             or (condition.last_transition_time if condition else None)),
+            reason=condition.reason if condition and condition.type == "Failed" else None,
+            message=condition.message if condition and condition.type == "Failed" else None,
+            pods=self._job_pods(job.metadata.namespace, job.metadata.name))
+
+    def describe_job(self, args: JobArgs) -> ToolOutput:
+        self._in_scope(args.namespace)
+        data = self._description(self.cluster.job(args.namespace, args.job))
+        return ToolOutput(text=job_text(data), data=data)
+
+    def list_cronjobs(self, args: ListCronJobsArgs) -> ToolOutput:
+        self._in_scope(args.namespace)
+        jobs = self.cluster.jobs(args.namespace)
+        rows = []
+        for cron in self.cluster.cronjobs(args.namespace):
+            runs = sorted((j for j in jobs
+                           if controller_of(j.metadata, "CronJob") == cron.metadata.name),
+                          key=lambda j: (j.metadata.creation_timestamp is None,
+                                         j.metadata.creation_timestamp, j.metadata.name))
+            status = cron.status or k8s.V1CronJobStatus()
+            rows.append(CronJobRow(
+                name=cron.metadata.name, schedule=cron.spec.schedule,
+                suspended=bool(cron.spec.suspend), active=len(status.active or []),
+                last_schedule=_iso(status.last_schedule_time),
+                last_successful=_iso(status.last_successful_time),
+                jobs=[j.metadata.name for j in runs],
+                last_job_status=_job_status(runs[-1]) if runs else None))
+        data = CronJobList(namespace=args.namespace, cronjobs=rows)
+        return ToolOutput(text=cronjobs_text(data), data=data)
+
+    def suspend(self, args: CronJobArgs, suspend: bool, *, dry_run: bool) -> Change:
+        self._in_scope(args.namespace)
+        cron = self.cluster.cronjob(args.namespace, args.cronjob)
+        before = bool(cron.spec.suspend)
+        verb = "suspend" if suspend else "resume"
+        key = f"{args.namespace}/{args.cronjob}"
+        if before == suspend:
+            raise ToolFailure(f"cronjob {key} is already "
+                              f"{'suspended' if suspend else 'running on its schedule'}")
+        patch = {"metadata": {"resourceVersion": cron.metadata.resource_version},
+                 "spec": {"suspend": suspend}}
+        result = self.cluster.patch_cronjob(args.namespace, args.cronjob, patch,
+                                            dry_run=dry_run)
+        active = [ref.name for ref in (cron.status.active if cron.status else None) or []]
+        effect = ("no new runs start" if suspend
+                  else f"runs on its schedule {cron.spec.schedule!r} again")
+        return Change(
+            summary=f"{verb} cronjob {key}: suspend {before} -> {bool(result.spec.suspend)}",
+            details=(effect, f"running jobs carry on: {', '.join(active) or 'none'}",
+                     *_dry(dry_run)),
+            changed=SuspendChange(cronjob=args.cronjob,
+                                  suspended=FromTo(before=before,
+                                                   after=bool(result.spec.suspend)),
+                                  active_jobs=active))
+
+    def delete_failed_job(self, args: JobArgs, *, dry_run: bool) -> Change:
+        self._in_scope(args.namespace)
+        job = self.cluster.job(args.namespace, args.job)
+        described = self._description(job)
+        key = f"{args.namespace}/{args.job}"
+        if described.status != "Failed":
+            raise ToolFailure(f"job {key} is {described.status}, not Failed: "
+                              "delete_failed_job only removes failed jobs")
+        self.cluster.delete_job(args.namespace, args.job, job.metadata.resource_version,
+                                dry_run=dry_run)
+        pods = [p.name for p in described.pods]
+        return Change(
+            summary=f"delete failed job {key} and its {len(pods)} pods",
+            details=(f"status Failed: {described.reason or '-'} {described.message or ''}"
+                     .rstrip(),
+                     f"pods deleted (their logs go with them): {', '.join(pods) or 'none'}",
+                     f"owned by CronJob {described.cronjob}, which keeps its schedule"
+                     if described.cronjob else "not owned by a CronJob", *_dry(dry_run)),
+            changed=JobDeletion(job=args.job, status=described.status,
+                                cronjob=described.cronjob, pods_deleted=pods))
+
+    # --- volume claims ---------------------------------------------------------------
+
+    def volume_claims(self, namespace: str) -> list[VolumeClaimRow]:
+        self._in_scope(namespace)
+        rows = []
+        for claim in self.cluster.volume_claims(namespace):
+            status = claim.status or k8s.V1PersistentVolumeClaimStatus()
+            storage = (status.capacity or {}).get("storage")
+            rows.append(VolumeClaimRow(
+                name=claim.metadata.name, phase=status.phase or "Pending",
+                volume=claim.spec.volume_name, storage_class=claim.spec.storage_class_name,
+                access_modes=list(claim.spec.access_modes or []),
+                capacity_bytes=int(parse_quantity(storage)) if storage else None))
+        return rows

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from kubernetes import client as k8s
 
-from tools.kubernetes.objects import meta, name_of, namespace_of, pod_spec
+from tools.kubernetes.required import meta, name_of, namespace_of, pod_spec
 
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"

@@ -15,8 +15,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 
-from assistant.models import DeploymentInfo, ErrorBudget, Inventory, ToolCall, ToolOutput
+from assistant.models import (
+    DeploymentInfo,
+    ErrorBudget,
+    Inventory,
+    NodeInfo,
+    ToolCall,
+    ToolOutput,
+)
 from tools.alertmanager.client import AlertmanagerClient, Silence
+from tools.backend import ToolFailure
 from tools.catalog import (
     DeploymentArgs,
     GetErrorBudgetArgs,
@@ -29,19 +37,30 @@ from tools.catalog import (
     SilenceAlertArgs,
     get_tool,
 )
+from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs
 from tools.kubernetes.backend import KubernetesTools
 from tools.kubernetes.cluster import Cluster, api_client_from_settings
+from tools.kubernetes.objects import KubernetesObjects
+from tools.node_tools import ListNodesArgs, NodeArgs
+from tools.object_render import claims_text
+from tools.outputs import MetricSeries
+from tools.pod_tools import PodArgs
 from tools.prometheus.client import PrometheusClient
 from tools.real.change import Change
 from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
 from tools.real.settings import KubernetesBackendConfig, RealSettings, real_settings
+from tools.volume_tools import ListVolumeClaimsArgs, used_bytes_query, with_usage
 
 # One question reads the inventory several times (entity linking, retrieval, planning, the
 # blast radius of each step); its workloads take three list calls to the API server. A
 # snapshot of them this young is reused; any change opsbot makes, and any wait, drops it.
 # Alerts are one cheap request and the most time-sensitive part, so they are always read.
 INVENTORY_TTL_SECONDS = 2.0
+
+
+# The live workloads and nodes one inventory snapshot holds.
+_Workloads = tuple[tuple[DeploymentInfo, ...], tuple[NodeInfo, ...]]
 
 
 def utc_now() -> datetime:
@@ -64,15 +83,17 @@ class RealBackend:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         inventory_ttl_seconds: float = INVENTORY_TTL_SECONDS,
+        objects: KubernetesObjects | None = None,
     ) -> None:
         self.environment = environment
         self.kubernetes = kubernetes
+        self.objects = objects or KubernetesObjects(kubernetes, clock)
         self.monitoring = monitoring
         self._clock = clock
         self._sleep = sleep
         self._monotonic = monotonic
         self._inventory_ttl = inventory_ttl_seconds
-        self._workloads: tuple[float, tuple[DeploymentInfo, ...]] | None = None
+        self._workloads: tuple[float, _Workloads] | None = None
         # Bumped by every drop: a read that began before a change (on another thread) and
         # ends after it is returned to its caller but not kept as the snapshot.
         self._generation = 0
@@ -99,27 +120,29 @@ class RealBackend:
         self._sleep(seconds)
 
     def inventory(self) -> Inventory:
-        deployments = self._deployments()
+        deployments, nodes = self._deployments()
         return Inventory(
             environment=self.environment,
             deployments=deployments,
             alerts=tuple(r.info() for r in self.monitoring.alerts()),
             services=tuple(sorted({d.service for d in deployments})),
+            nodes=nodes,
         )
 
-    def _deployments(self) -> tuple[DeploymentInfo, ...]:
+    def _deployments(self) -> _Workloads:
         if self._workloads is not None:
-            taken, deployments = self._workloads
+            taken, workloads = self._workloads
             if self._monotonic() - taken < self._inventory_ttl:
-                return deployments
+                return workloads
         with self._workloads_lock:
             generation = self._generation
         taken = self._monotonic()
-        deployments = tuple(self.kubernetes.deployment_infos())
+        workloads = (tuple(self.kubernetes.deployment_infos()),
+                     tuple(self.objects.node_infos()))
         with self._workloads_lock:
             if generation == self._generation:
-                self._workloads = (taken, deployments)
-        return deployments
+                self._workloads = (taken, workloads)
+        return workloads
 
     def _drop_workloads(self) -> None:
         with self._workloads_lock:
@@ -137,6 +160,12 @@ class RealBackend:
             "rollback_deployment": self.kubernetes.rollback,
             "restart_deployment": self.kubernetes.restart,
             "scale_deployment": self.kubernetes.scale,
+            "delete_pod": self.objects.delete_pod,
+            "cordon_node": lambda a, dry_run: self.objects.cordon(a, True, dry_run=dry_run),
+            "uncordon_node": lambda a, dry_run: self.objects.cordon(a, False, dry_run=dry_run),
+            "suspend_cronjob": lambda a, dry_run: self.objects.suspend(a, True, dry_run=dry_run),
+            "resume_cronjob": lambda a, dry_run: self.objects.suspend(a, False, dry_run=dry_run),
+            "delete_failed_job": self.objects.delete_failed_job,
         }
         if call.tool in dry_runs:
             return dry_runs[call.tool](args, dry_run=True).render()
@@ -167,6 +196,35 @@ class RealBackend:
     def get_error_budget(self, args: GetErrorBudgetArgs) -> ToolOutput:
         return self.monitoring.get_error_budget(args)
 
+    def describe_pod(self, args: PodArgs) -> ToolOutput:
+        return self.objects.describe_pod(args)
+
+    def list_nodes(self, args: ListNodesArgs) -> ToolOutput:
+        return self.objects.list_nodes()
+
+    def describe_node(self, args: NodeArgs) -> ToolOutput:
+        return self.objects.describe_node(args)
+
+    def describe_job(self, args: JobArgs) -> ToolOutput:
+        return self.objects.describe_job(args)
+
+    def list_cronjobs(self, args: ListCronJobsArgs) -> ToolOutput:
+        return self.objects.list_cronjobs(args)
+
+    def list_pvcs(self, args: ListVolumeClaimsArgs) -> ToolOutput:
+        """Claims from Kubernetes, how full they are from Prometheus; without Prometheus
+        the claims are still listed, with the reason their usage is missing."""
+        claims = self.objects.volume_claims(args.namespace)
+        query = QueryMetricsArgs(query=used_bytes_query(args.namespace), minutes=15)
+        try:
+            found = self.monitoring.query_metrics(query).data
+        except ToolFailure as exc:
+            data = with_usage(args.namespace, claims, None, f"{query.query}: {exc}")
+        else:
+            assert isinstance(found, MetricSeries)
+            data = with_usage(args.namespace, claims, list(found.series))
+        return ToolOutput(text=claims_text(data), data=data)
+
     # --- mutating tools --------------------------------------------------------------
 
     # Deployments change under opsbot's own credentials, so only a silence carries
@@ -190,6 +248,30 @@ class RealBackend:
     def silence_alert(self, args: SilenceAlertArgs, approved_by: str | None = None) -> ToolOutput:
         with self._changing():
             return self.monitoring.silence_alert(args, approved_by=approved_by)
+
+    def delete_pod(self, args: PodArgs, approved_by: str | None = None) -> ToolOutput:
+        with self._changing():
+            return self.objects.delete_pod(args, dry_run=False).output()
+
+    def cordon_node(self, args: NodeArgs, approved_by: str | None = None) -> ToolOutput:
+        with self._changing():
+            return self.objects.cordon(args, True, dry_run=False).output()
+
+    def uncordon_node(self, args: NodeArgs, approved_by: str | None = None) -> ToolOutput:
+        with self._changing():
+            return self.objects.cordon(args, False, dry_run=False).output()
+
+    def suspend_cronjob(self, args: CronJobArgs, approved_by: str | None = None) -> ToolOutput:
+        with self._changing():
+            return self.objects.suspend(args, True, dry_run=False).output()
+
+    def resume_cronjob(self, args: CronJobArgs, approved_by: str | None = None) -> ToolOutput:
+        with self._changing():
+            return self.objects.suspend(args, False, dry_run=False).output()
+
+    def delete_failed_job(self, args: JobArgs, approved_by: str | None = None) -> ToolOutput:
+        with self._changing():
+            return self.objects.delete_failed_job(args, dry_run=False).output()
 
     @contextmanager
     def _changing(self) -> Iterator[None]:

@@ -24,8 +24,12 @@ from tools.catalog import (
     SilenceAlertArgs,
     get_tool,
 )
+from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs
+from tools.node_tools import ListNodesArgs, NodeArgs
+from tools.pod_tools import PodArgs
 from tools.real.monitoring import Monitoring
 from tools.sandbox import SandboxBackend
+from tools.volume_tools import ListVolumeClaimsArgs
 
 
 class MonitoredSandbox:
@@ -82,7 +86,48 @@ class MonitoredSandbox:
     def get_error_budget(self, args: GetErrorBudgetArgs) -> ToolOutput:
         return self.monitoring.get_error_budget(args)
 
+    # Pods, nodes, Jobs and volume claims are cluster objects: the simulation has them.
+
+    def describe_pod(self, args: PodArgs) -> ToolOutput:
+        return self.sandbox.describe_pod(args)
+
+    def list_nodes(self, args: ListNodesArgs) -> ToolOutput:
+        return self.sandbox.list_nodes(args)
+
+    def describe_node(self, args: NodeArgs) -> ToolOutput:
+        return self.sandbox.describe_node(args)
+
+    def describe_job(self, args: JobArgs) -> ToolOutput:
+        return self.sandbox.describe_job(args)
+
+    def list_cronjobs(self, args: ListCronJobsArgs) -> ToolOutput:
+        return self.sandbox.list_cronjobs(args)
+
+    def list_pvcs(self, args: ListVolumeClaimsArgs) -> ToolOutput:
+        return self.sandbox.list_pvcs(args)
+
     # --- mutating tools --------------------------------------------------------------
+
+    def delete_pod(self, args: PodArgs, *, approved_by: str | None = None) -> ToolOutput:
+        return self.sandbox.delete_pod(args, approved_by=approved_by)
+
+    def cordon_node(self, args: NodeArgs, *, approved_by: str | None = None) -> ToolOutput:
+        return self.sandbox.cordon_node(args, approved_by=approved_by)
+
+    def uncordon_node(self, args: NodeArgs, *, approved_by: str | None = None) -> ToolOutput:
+        return self.sandbox.uncordon_node(args, approved_by=approved_by)
+
+    def suspend_cronjob(self, args: CronJobArgs, *,
+                        approved_by: str | None = None) -> ToolOutput:
+        return self.sandbox.suspend_cronjob(args, approved_by=approved_by)
+
+    def resume_cronjob(self, args: CronJobArgs, *,
+                       approved_by: str | None = None) -> ToolOutput:
+        return self.sandbox.resume_cronjob(args, approved_by=approved_by)
+
+    def delete_failed_job(self, args: JobArgs, *,
+                          approved_by: str | None = None) -> ToolOutput:
+        return self.sandbox.delete_failed_job(args, approved_by=approved_by)
 
     def rollback_deployment(self, args: RollbackDeploymentArgs, *,
                             approved_by: str | None = None) -> ToolOutput:

@@ -18,6 +18,7 @@ from assistant.models import (
     DeploymentInfo,
     ErrorBudget,
     Inventory,
+    NodeInfo,
     Series,
     ToolCall,
     ToolOutput,
@@ -36,6 +37,8 @@ from tools.catalog import (
     SilenceAlertArgs,
     get_tool,
 )
+from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs
+from tools.node_tools import ListNodesArgs, NodeArgs
 from tools.outputs import (
     AlertList,
     AlertRow,
@@ -50,12 +53,14 @@ from tools.outputs import (
     RolloutHistory,
     changed,
 )
-from tools.sandbox import mutations, render
+from tools.pod_tools import PodArgs
+from tools.sandbox import mutations, object_tools, render
 from tools.sandbox.lookup import require_deployment, require_namespace, require_pod, require_service
 from tools.sandbox.scenario import Scenario, load_scenario
 from tools.sandbox.selector import parse_selector
 from tools.sandbox.simulation import advance, alert_state, utilisation
 from tools.sandbox.world import Deployment, World, build_world
+from tools.volume_tools import ListVolumeClaimsArgs
 
 # An SLO number older than this is flagged as stale in the tool's text.
 _STALE_BUDGET = timedelta(minutes=15)
@@ -65,6 +70,12 @@ _PLANNERS = {
     "restart_deployment": mutations.plan_restart,
     "scale_deployment": mutations.plan_scale,
     "silence_alert": mutations.plan_silence,
+    "delete_pod": object_tools.plan_delete_pod,
+    "cordon_node": lambda w, a: object_tools.plan_cordon(w, a, True),
+    "uncordon_node": lambda w, a: object_tools.plan_cordon(w, a, False),
+    "suspend_cronjob": lambda w, a: object_tools.plan_suspend(w, a, True),
+    "resume_cronjob": lambda w, a: object_tools.plan_suspend(w, a, False),
+    "delete_failed_job": object_tools.plan_delete_failed_job,
 }
 
 
@@ -133,6 +144,11 @@ class SandboxBackend:
                 for a in w.alerts
             ),
             services=tuple(sorted(s.name for s in w.services)),
+            nodes=tuple(
+                NodeInfo(name=n.name, unschedulable=n.unschedulable,
+                         pods=tuple(f"{d.namespace}/{p.name}" for d, p in w.pods_on(n.name)))
+                for n in w.nodes
+            ),
         )
 
     def error_budget(self, service: str) -> ErrorBudget | None:
@@ -202,6 +218,11 @@ class SandboxBackend:
             for d in deployments
             for p in d.pods
         ]
+        if args.deployment is None:
+            finished = object_tools.job_pods(w, args.namespace)
+            pods.extend(finished)
+            rows.extend((p.name, "0/1", p.reason or p.phase, "0", "-", "-", "-", "")
+                        for p in finished)
         headers = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "DEPLOYMENT", "REVISION",
                    "LAST-TERMINATION")
         text = render.table(headers, rows) if rows else f"no pods in {args.namespace}"
@@ -371,6 +392,24 @@ class SandboxBackend:
             ),
         )
 
+    def describe_pod(self, args: PodArgs) -> ToolOutput:
+        return object_tools.describe_pod(self._world, args)
+
+    def list_nodes(self, args: ListNodesArgs) -> ToolOutput:
+        return object_tools.list_nodes(self._world)
+
+    def describe_node(self, args: NodeArgs) -> ToolOutput:
+        return object_tools.describe_node(self._world, args)
+
+    def describe_job(self, args: JobArgs) -> ToolOutput:
+        return object_tools.describe_job(self._world, args)
+
+    def list_cronjobs(self, args: ListCronJobsArgs) -> ToolOutput:
+        return object_tools.list_cronjobs(self._world, args)
+
+    def list_pvcs(self, args: ListVolumeClaimsArgs) -> ToolOutput:
+        return object_tools.list_pvcs(self._world, args)
+
     # --- mutating tools --------------------------------------------------------------
 
     # Like the real backend: only a silence records who approved it.
@@ -389,6 +428,24 @@ class SandboxBackend:
 
     def silence_alert(self, args: SilenceAlertArgs, approved_by: str | None = None) -> ToolOutput:
         return self._commit(mutations.plan_silence(self._world, args, approved_by or "opsbot"))
+
+    def delete_pod(self, args: PodArgs, approved_by: str | None = None) -> ToolOutput:
+        return self._commit(object_tools.plan_delete_pod(self._world, args))
+
+    def cordon_node(self, args: NodeArgs, approved_by: str | None = None) -> ToolOutput:
+        return self._commit(object_tools.plan_cordon(self._world, args, True))
+
+    def uncordon_node(self, args: NodeArgs, approved_by: str | None = None) -> ToolOutput:
+        return self._commit(object_tools.plan_cordon(self._world, args, False))
+
+    def suspend_cronjob(self, args: CronJobArgs, approved_by: str | None = None) -> ToolOutput:
+        return self._commit(object_tools.plan_suspend(self._world, args, True))
+
+    def resume_cronjob(self, args: CronJobArgs, approved_by: str | None = None) -> ToolOutput:
+        return self._commit(object_tools.plan_suspend(self._world, args, False))
+
+    def delete_failed_job(self, args: JobArgs, approved_by: str | None = None) -> ToolOutput:
+        return self._commit(object_tools.plan_delete_failed_job(self._world, args))
 
 
 def _restarts(count: int, last: datetime | None, now: datetime) -> str:

@@ -40,6 +40,8 @@ error name the file, the line and the field.
         condition: {query: 'http_requests_error_ratio{deployment="checkout"}', above: 0.05}
     silences: [{matchers: {alertname: ...}, starts_at: ..., ends_at: ..., created_by: ...,
                 comment: ...}]
+    # optional: nodes, cronjobs, jobs, volume_claims, and a pod's `node`
+    # (tools/sandbox/cluster_objects.py documents them)
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ from assistant.config import REPO_ROOT
 from assistant.errors import InputError
 from assistant.yamlfile import load_yaml_document
 from tools.catalog import K8sName
+from tools.sandbox.cluster_objects import (
+    CronJobSpec,
+    NodeSpec,
+    StandaloneJobSpec,
+    VolumeClaimSpec,
+)
 from tools.sandbox.selector import Selector, parse_selector
 
 DEFAULT_SCENARIO_DIR = REPO_ROOT / "evals" / "scenarios"
@@ -128,6 +136,7 @@ class PodSpec(Strict):
     last_restart_at: AwareDatetime | None = None
     created_at: AwareDatetime | None = None
     memory_mib: float | None = Field(None, ge=0)
+    node: K8sName | None = None  # one of the scenario's nodes
     logs: tuple[str, ...] = ()
     previous_logs: tuple[str, ...] = ()
 
@@ -266,6 +275,11 @@ class Scenario(Strict):
     metrics: tuple[SeriesSpec, ...] = ()
     alerts: tuple[AlertSpec, ...] = ()
     silences: tuple[SilenceSpec, ...] = ()
+    # Extensions, documented in tools.sandbox.cluster_objects.
+    nodes: tuple[NodeSpec, ...] = ()
+    cronjobs: tuple[CronJobSpec, ...] = ()
+    jobs: tuple[StandaloneJobSpec, ...] = ()
+    volume_claims: tuple[VolumeClaimSpec, ...] = ()
 
 
 Loc = tuple[str | int, ...]
@@ -296,6 +310,12 @@ def _problems(s: Scenario, stem: str) -> Iterator[tuple[Loc, str]]:
             if pod.name in names:
                 yield ("deployments", i, "pods", j, "name"), f"pod {pod.name!r} is defined twice"
             names.add(pod.name)
+    yield from _cluster_object_problems(s)
+    for ns, jobs in [*((c.namespace, c.jobs) for c in s.cronjobs),
+                     *((j.namespace, (j,)) for j in s.jobs)]:
+        pods_by_namespace.setdefault(ns, set()).update(p.name for j in jobs for p in j.pods)
+    for claim in s.volume_claims:
+        pods_by_namespace.setdefault(claim.namespace, set())
     namespaces = sorted(pods_by_namespace)
     series_keys: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
     for i, series in enumerate(s.metrics):
@@ -314,6 +334,31 @@ def _problems(s: Scenario, stem: str) -> Iterator[tuple[Loc, str]]:
                 alert, s, namespaces, pods_by_namespace, deployments, services
             )
         )
+
+
+def _cluster_object_problems(s: Scenario) -> Iterator[tuple[Loc, str]]:
+    nodes = {n.name for n in s.nodes}
+    if len(nodes) != len(s.nodes):
+        yield ("nodes",), "a node is defined twice"
+    for i, dep in enumerate(s.deployments):
+        for j, pod in enumerate(dep.pods or ()):
+            if pod.node is not None and pod.node not in nodes:
+                yield ("deployments", i, "pods", j, "node"), (
+                    f"node {pod.node!r} is not in nodes: {sorted(nodes)}")
+    jobs: set[tuple[str, str]] = set()
+    for i, cron in enumerate(s.cronjobs):
+        for j, job in enumerate(cron.jobs):
+            if (cron.namespace, job.name) in jobs:
+                yield ("cronjobs", i, "jobs", j, "name"), f"job {job.name!r} is defined twice"
+            jobs.add((cron.namespace, job.name))
+    for i, job in enumerate(s.jobs):
+        if (job.namespace, job.name) in jobs:
+            yield ("jobs", i, "name"), f"job {job.name!r} is defined twice"
+        jobs.add((job.namespace, job.name))
+    claims = [(v.namespace, v.name) for v in s.volume_claims]
+    for i, key in enumerate(claims):
+        if key in claims[:i]:
+            yield ("volume_claims", i, "name"), f"volume claim {key[1]!r} is defined twice"
 
 
 def _deployment_problems(dep: DeploymentSpec, services: set[str]) -> Iterator[tuple[Loc, str]]:

@@ -13,6 +13,12 @@ from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from tools.sandbox.cluster_objects import (
+    CronJobSpec,
+    NodeSpec,
+    StandaloneJobSpec,
+    VolumeClaimSpec,
+)
 from tools.sandbox.scenario import (
     Condition,
     DeploymentSignal,
@@ -46,6 +52,7 @@ class Pod(Mutable):
     created_at: AwareDatetime
     container_started_at: AwareDatetime
     memory_mib: float | None = None
+    node: str | None = None
     logs: list[str] = Field(default_factory=list)
     previous_logs: list[str] = Field(default_factory=list)
     crash_at: AwareDatetime | None = None  # when the running container of a crashing revision dies
@@ -146,6 +153,10 @@ class World(Mutable):
     series: list[Series]
     alerts: list[Alert]
     silences: list[Silence] = Field(default_factory=list)
+    nodes: list[NodeSpec] = Field(default_factory=list)
+    cronjobs: list[CronJobSpec] = Field(default_factory=list)
+    jobs: list[StandaloneJobSpec] = Field(default_factory=list)
+    volume_claims: list[VolumeClaimSpec] = Field(default_factory=list)
     serial: int = 0  # feeds generated pod names and silence ids, so replays are identical
 
     @property
@@ -157,7 +168,26 @@ class World(Mutable):
         return name_token(f"{self.scenario}/{purpose}/{self.serial}", length)
 
     def namespaces(self) -> list[str]:
-        return sorted({d.namespace for d in self.deployments})
+        return sorted({d.namespace for d in self.deployments}
+                      | {c.namespace for c in self.cronjobs} | {j.namespace for j in self.jobs}
+                      | {v.namespace for v in self.volume_claims})
+
+    def pods_on(self, node: str) -> list[tuple[Deployment, Pod]]:
+        return [(d, p) for d in self.deployments for p in d.pods if p.node == node]
+
+    def place(self, pending: list[Pod]) -> str | None:
+        """Where the scheduler puts a new pod: a Ready, schedulable node with the fewest
+        pods, counting ``pending`` ones not yet in the world (then by name); None when the
+        scenario has no nodes or none fits."""
+        fits = [n for n in self.nodes if n.schedulable]
+        if not fits:
+            return None
+
+        def load(node: NodeSpec) -> tuple[int, str]:
+            placed = {p.name for _, p in self.pods_on(node.name)}
+            placed |= {p.name for p in pending if p.node == node.name}
+            return len(placed), node.name
+        return min(fits, key=load).name
 
 
 def name_token(seed: str, length: int) -> str:
@@ -207,6 +237,10 @@ def build_world(scenario: Scenario) -> World:
             )
             for a in scenario.alerts
         ],
+        nodes=list(scenario.nodes),
+        cronjobs=list(scenario.cronjobs),
+        jobs=list(scenario.jobs),
+        volume_claims=list(scenario.volume_claims),
     )
     for spec in scenario.deployments:
         world.deployments.append(_deployment(world, spec, start))
@@ -266,8 +300,8 @@ def _deployment(world: World, spec: DeploymentSpec, start: datetime) -> Deployme
     )
     if spec.pods is None:
         created = dep.current.deployed_at or start - timedelta(days=1)
-        dep.pods = [new_pod(world, dep, dep.current, created, ready=True)
-                    for _ in range(spec.replicas)]
+        for _ in range(spec.replicas):
+            dep.pods.append(new_pod(world, dep, dep.current, created, ready=True))
         return dep
     for p in spec.pods:
         rev = dep.find_revision(p.revision or spec.current_revision) or dep.current
@@ -285,6 +319,7 @@ def _deployment(world: World, spec: DeploymentSpec, start: datetime) -> Deployme
             created_at=created,
             container_started_at=container_started,
             memory_mib=p.memory_mib if p.memory_mib is not None else _baseline(dep),
+            node=p.node,
             logs=list(p.logs),
             previous_logs=list(p.previous_logs),
         )
@@ -323,6 +358,7 @@ def new_pod(world: World, dep: Deployment, rev: Revision, at: datetime, *, ready
         created_at=at,
         container_started_at=at,
         memory_mib=_baseline(dep),
+        node=world.place(dep.pods),
         logs=stamp(rev.logs, at) if ready else [],
     )
     if ready and rev.crash is not None:

@@ -1,0 +1,61 @@
+"""Runbook commands about pods, nodes, Jobs, CronJobs and volume claims become calls of
+their tools; commands the tools cannot do faithfully stay text. Snippets are invented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant.retrieval.commands import find_commands, implementing_step
+from tools.catalog import CATALOG
+
+
+def _only(markdown: str) -> tuple[str, dict[str, Any]] | None:
+    found = find_commands(markdown)
+    assert len(found) == 1, found
+    step = implementing_step(found[0], CATALOG.values())
+    return None if step is None else (step.tool, step.args)
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("kubectl describe pod $POD -n $NAMESPACE",
+     ("describe_pod", {"namespace": "{namespace}", "pod": "{pod}"})),
+    ("kubectl delete pod ingest-7c9d8-q2w3e -n gateway",
+     ("delete_pod", {"namespace": "gateway", "pod": "ingest-7c9d8-q2w3e"})),
+    ("kubectl get nodes", ("list_nodes", {})),
+    ("kubectl get nodes -l node-role.kubernetes.io/control-plane=",
+     ("list_nodes", {})),
+    ("kubectl describe node $NODE", ("describe_node", {"node": "{node}"})),
+    ("kubectl get node $NODE -o yaml", ("describe_node", {"node": "{node}"})),
+    ("kubectl get pods -A --field-selector=spec.nodeName=$NODE",
+     ("describe_node", {"node": "{node}"})),
+    ("kubectl cordon $NODE", ("cordon_node", {"node": "{node}"})),
+    ("kubectl uncordon node/$NODE", ("uncordon_node", {"node": "{node}"})),
+    ("kubectl -n $NAMESPACE describe job $JOB",
+     ("describe_job", {"namespace": "{namespace}", "job": "{job}"})),
+    ("kubectl get cronjobs -n batch", ("list_cronjobs", {"namespace": "batch"})),
+    ("kubectl -n batch delete job nightly-export-123",
+     ("delete_failed_job", {"namespace": "batch", "job": "nightly-export-123"})),
+    ("kubectl patch cronjob nightly -n batch --patch '{\"spec\": {\"suspend\": true}}'",
+     ("suspend_cronjob", {"namespace": "batch", "cronjob": "nightly"})),
+    ("kubectl patch cronjob nightly -n batch --patch '{\"spec\":{\"suspend\":false}}'",
+     ("resume_cronjob", {"namespace": "batch", "cronjob": "nightly"})),
+    ("kubectl get pvc -n $NAMESPACE", ("list_pvcs", {"namespace": "{namespace}"})),
+    ("kubectl get persistentvolumeclaim data-0 -n db",
+     ("list_pvcs", {"namespace": "db"})),
+])
+def test_object_commands_map_to_their_tools(command: str,
+                                            expected: tuple[str, dict[str, Any]]) -> None:
+    assert _only(f"Run `{command}`.") == expected
+
+
+@pytest.mark.parametrize("command", [
+    "kubectl delete pod -n gateway -l app=ingest",  # every pod behind a selector
+    "kubectl delete pod ingest-7c9d8-q2w3e -n gateway --force --grace-period=0",
+    "kubectl get node $NODE -o wide",  # a list row, not a description
+    "kubectl drain $NODE --ignore-daemonsets",  # no drain tool, on purpose
+    "kubectl get cronjobs --all-namespaces",
+])
+def test_commands_the_tools_cannot_do_faithfully_stay_text(command: str) -> None:
+    assert _only(f"Run `{command}`.") is None

@@ -1,0 +1,164 @@
+"""Job and CronJob tools: status, suspend/resume a CronJob, delete a failed Job."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field
+
+from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolCall, ToolClass, ToolSpec
+from tools.args import Args, K8sName
+from tools.command_forms import _kubectl, _namespace
+from tools.object_outputs import CronJobList, JobDeletion, JobDescription, SuspendChange
+from tools.outputs import Changed
+
+
+class JobArgs(Args):
+    namespace: K8sName = Field(description="Kubernetes namespace")
+    job: K8sName = Field(description="Job name")
+
+
+class ListCronJobsArgs(Args):
+    namespace: K8sName = Field(description="Kubernetes namespace")
+
+
+class CronJobArgs(Args):
+    namespace: K8sName = Field(description="Kubernetes namespace")
+    cronjob: K8sName = Field(description="CronJob name")
+
+
+def _no_blast(_args: Args, _inventory: Inventory) -> BlastRadius:
+    return BlastRadius()
+
+
+def _namespace_only(args: JobArgs | CronJobArgs, _inventory: Inventory) -> BlastRadius:
+    """A Job's pods have finished or failed, and a CronJob's flag stops future runs only:
+    neither reaches a serving pod, so the namespace is all there is to limit."""
+    return BlastRadius(namespaces=(args.namespace,))
+
+
+def _cronjob_key(args: CronJobArgs) -> str:
+    return f"{args.namespace}/cronjob/{args.cronjob}"
+
+
+def _job_key(args: JobArgs) -> str:
+    return f"{args.namespace}/job/{args.job}"
+
+
+def _named_namespace(args: JobArgs | CronJobArgs) -> frozenset[str]:
+    return frozenset({args.namespace})
+
+
+def _failed_job(output: JobDescription, known: Mapping[str, Any]) -> dict[str, Any]:
+    return {"job_name": output.name} if output.status == "Failed" else {}
+
+
+def _cronjob_bindings(output: CronJobList, known: Mapping[str, Any]) -> dict[str, Any]:
+    """The CronJob whose latest run failed and that run, and a suspended CronJob: what a
+    thread about failing or stalled batch work is about."""
+    found: dict[str, Any] = {}
+    failed = [c for c in output.cronjobs if c.last_job_status == "Failed" and c.jobs]
+    if failed and "job_name" not in known:
+        found.update(cronjob=failed[0].name, job_name=failed[0].jobs[-1])
+    suspended = [c.name for c in output.cronjobs if c.suspended]
+    if suspended and "suspended_cronjob" not in known:
+        found["suspended_cronjob"] = suspended[0]
+    return found
+
+
+def _stalled_or_failed(output: CronJobList) -> list[str]:
+    return [*(f"cronjob {c.name}: last run {c.jobs[-1]} failed" for c in output.cronjobs
+              if c.last_job_status == "Failed" and c.jobs),
+            *(f"cronjob {c.name} is suspended: no runs start" for c in output.cronjobs
+              if c.suspended)]
+
+
+def _failing(output: JobDescription) -> list[str]:
+    if output.status != "Failed":
+        return []
+    return [f"job {output.name} failed: {output.reason or 'no reason given'}"]
+
+
+def _flip(tool: str) -> Any:
+    def undo(args: CronJobArgs, output: Changed[SuspendChange]) -> ToolCall | None:
+        flag = output.changed.suspended
+        return None if flag.before == flag.after else ToolCall(
+            tool=tool, args={"namespace": args.namespace, "cronjob": args.cronjob})
+    return undo
+
+
+def describe_job_form(command: Any) -> dict[str, Any] | None:
+    rest = _kubectl(command, "describe", "job") or _kubectl(command, "get", "job")
+    if rest is None or len(rest) != 1:
+        return None
+    return {"namespace": _namespace(command), "job": rest[0]}
+
+
+def list_cronjobs_form(command: Any) -> dict[str, Any] | None:
+    for verb in ("get", "describe"):
+        rest = _kubectl(command, verb, "cronjob")
+        if rest is not None and len(rest) <= 1 and "all-namespaces" not in command.options:
+            return {"namespace": _namespace(command)}
+    return None
+
+
+def delete_job_form(command: Any) -> dict[str, Any] | None:
+    rest = _kubectl(command, "delete", "job")
+    if rest is None or len(rest) != 1:
+        return None
+    return {"namespace": _namespace(command), "job": rest[0]}
+
+
+def _suspend_form(value: str) -> Any:
+    """``kubectl patch cronjob X -p '{"spec":{"suspend":true}}'``, the documented way."""
+    def form(command: Any) -> dict[str, Any] | None:
+        rest = _kubectl(command, "patch", "cronjob")
+        patch = re.sub(r"\s", "", command.options.get("patch", ""))
+        if rest is None or len(rest) != 1 or patch != f'{{"spec":{{"suspend":{value}}}}}':
+            return None
+        return {"namespace": _namespace(command), "cronjob": rest[0]}
+    return form
+
+
+JOB_TOOLS = (
+    ToolSpec(
+        name="describe_job",
+        description="A Job's status (Running, Complete, Failed), counts, reason and pods.",
+        args_model=JobArgs, output_model=JobDescription, tool_class=ToolClass.READ,
+        risk=Risk.LOW, blast_radius=_no_blast, bindings=_failed_job, trouble=_failing,
+        implements=describe_job_form),
+    ToolSpec(
+        name="list_cronjobs",
+        description="CronJobs of a namespace: schedule, suspended, last run and its result.",
+        args_model=ListCronJobsArgs, output_model=CronJobList, tool_class=ToolClass.READ,
+        risk=Risk.LOW, blast_radius=_no_blast,
+        bindings=_cronjob_bindings, trouble=_stalled_or_failed, implements=list_cronjobs_form),
+    ToolSpec(
+        name="suspend_cronjob",
+        description="Suspend a CronJob: no new runs start; running Jobs carry on.",
+        args_model=CronJobArgs, output_model=Changed[SuspendChange],
+        tool_class=ToolClass.REMEDIATION, risk=Risk.MEDIUM, blast_radius=_namespace_only,
+        resource=_cronjob_key, named_namespaces=_named_namespace,
+        inverse=_flip("resume_cronjob"), remedy=Remedy.SUSPEND,
+        implements=_suspend_form("true"),
+        asked_by=re.compile(r"\b(?:suspend|pause|stop)\b[\w\s/-]{0,30}\bcron")),
+    ToolSpec(
+        name="resume_cronjob",
+        description="Resume a suspended CronJob: it runs on its schedule again.",
+        args_model=CronJobArgs, output_model=Changed[SuspendChange],
+        tool_class=ToolClass.REMEDIATION, risk=Risk.LOW, blast_radius=_namespace_only,
+        resource=_cronjob_key, named_namespaces=_named_namespace,
+        inverse=_flip("suspend_cronjob"), remedy=Remedy.RESUME,
+        implements=_suspend_form("false"),
+        asked_by=re.compile(r"\b(?:resume|unsuspend|unpause)\b[\w\s/-]{0,30}\bcron")),
+    ToolSpec(
+        name="delete_failed_job",
+        description="Delete a Job that has failed, with its pods; refuses any other Job.",
+        args_model=JobArgs, output_model=Changed[JobDeletion],
+        tool_class=ToolClass.REMEDIATION, risk=Risk.LOW, blast_radius=_namespace_only,
+        idempotent=False, resource=_job_key, remedy=Remedy.CLEAN_UP,
+        named_namespaces=_named_namespace, implements=delete_job_form,
+        asked_by=re.compile(r"\b(?:delete|remove|clean\s*up)\b[\w\s/-]{0,30}\bjob\b")),
+)

@@ -1,0 +1,143 @@
+"""Node tools: list with conditions and pressure, describe, cordon and uncordon.
+
+Drain is deliberately absent: evicting every pod of a node is only safe with a
+PodDisruptionBudget-aware, bounded eviction loop whose preview can promise what the
+evictions will do, and a preview cannot promise that (a budget that allows one eviction
+now may allow none a minute later). Cordon stops new pods and leaves running ones alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field
+
+from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolCall, ToolClass, ToolSpec
+from tools.args import Args, K8sName
+from tools.command_forms import _kubectl
+from tools.object_outputs import CordonChange, NodeDescription, NodeList
+from tools.outputs import Changed
+
+
+class ListNodesArgs(Args):
+    pass
+
+
+class NodeArgs(Args):
+    node: K8sName = Field(description="Node name")
+
+
+def _no_blast(_args: Args, _inventory: Inventory) -> BlastRadius:
+    return BlastRadius()
+
+
+def _node_pods(args: NodeArgs, inventory: Inventory) -> BlastRadius:
+    """Cordoning moves no pod, but every pod on the node loses where it would be
+    rescheduled, so the pods there are what it reaches; a node is in no namespace."""
+    node = inventory.node(args.node)
+    return BlastRadius(pods_affected=len(node.pods) if node else 0)
+
+
+def _node_key(args: NodeArgs) -> str:
+    return f"node/{args.node}"
+
+
+def _pressured(output: NodeList) -> list[str]:
+    troubled = [f"{n.name} ({', '.join(n.pressure) or 'NotReady'})" for n in output.nodes
+                if n.pressure or n.ready != "True"]
+    idle = [n.name for n in output.nodes
+            if n.unschedulable and n.ready == "True" and not n.pressure]
+    signs = [f"nodes in trouble: {', '.join(troubled[:3])}"] if troubled else []
+    return signs + ([f"healthy nodes still cordoned: {', '.join(idle[:3])}"] if idle else [])
+
+
+def _node_trouble(output: NodeDescription) -> list[str]:
+    signs = [f"node {output.name} has {p}" for p in output.pressure]
+    return signs if output.ready == "True" else [*signs, f"node {output.name} NotReady"]
+
+
+def _node_bindings(output: NodeList, known: Mapping[str, Any]) -> dict[str, Any]:
+    """The node in the worst state (NotReady first, then the most pressure conditions),
+    and a healthy node that is still cordoned: what a thread about nodes is about."""
+    found: dict[str, Any] = {}
+    troubled = [n for n in output.nodes if n.pressure or n.ready != "True"]
+    if troubled and "node" not in known:
+        worst = min(troubled, key=lambda n: (n.ready == "True", -len(n.pressure), n.name))
+        found["node"] = worst.name
+    idle = [n.name for n in output.nodes
+            if n.unschedulable and n.ready == "True" and not n.pressure]
+    if idle and "cordoned_node" not in known:
+        found["cordoned_node"] = idle[0]
+    return found
+
+
+def _inverse(tool: str) -> Any:
+    def undo(args: NodeArgs, output: Changed[CordonChange]) -> ToolCall | None:
+        flag = output.changed.unschedulable
+        return None if flag.before == flag.after else ToolCall(tool=tool,
+                                                               args={"node": args.node})
+    return undo
+
+
+def list_nodes_form(command: Any) -> dict[str, Any] | None:
+    # A label selector or a template narrows or reshapes the same list: every node is shown.
+    rest = _kubectl(command, "get", "node")
+    if rest is None or rest or set(command.options) - {"selector", "output", "template"}:
+        return None
+    return {}
+
+
+def describe_node_form(command: Any) -> dict[str, Any] | None:
+    """``describe node X``, ``get node X -o yaml``, and the pods of one node
+    (``get pod -A --field-selector=spec.nodeName=X``), which a description lists."""
+    pods = _kubectl(command, "get", "pod")
+    on_node = re.fullmatch(r"spec\.nodeName=(\S+)", command.options.get("field-selector", ""))
+    if pods == () and on_node and "all-namespaces" in command.options:
+        return {"node": on_node[1]}
+    rest = _kubectl(command, "describe", "node")
+    if rest is None:
+        rest = _kubectl(command, "get", "node")
+        if rest is not None and command.options.get("output") not in ("yaml", "json"):
+            return None
+    return {"node": rest[0]} if rest is not None and len(rest) == 1 else None
+
+
+def _node_verb(*verb: str) -> Any:
+    def form(command: Any) -> dict[str, Any] | None:
+        rest = _kubectl(command, *verb)
+        if rest and rest[0] == "node":
+            rest = rest[1:]
+        return {"node": rest[0]} if rest is not None and len(rest) == 1 else None
+    return form
+
+
+NODE_TOOLS = (
+    ToolSpec(
+        name="list_nodes",
+        description="Nodes with readiness, pressure conditions, cordon state and pod count.",
+        args_model=ListNodesArgs, output_model=NodeList, tool_class=ToolClass.READ,
+        risk=Risk.LOW, blast_radius=_no_blast, trouble=_pressured, bindings=_node_bindings,
+        implements=list_nodes_form),
+    ToolSpec(
+        name="describe_node",
+        description="One node: conditions, pressure, taints, capacity, allocatable, its pods.",
+        args_model=NodeArgs, output_model=NodeDescription, tool_class=ToolClass.READ,
+        risk=Risk.LOW, blast_radius=_no_blast,
+        trouble=_node_trouble, implements=describe_node_form),
+    ToolSpec(
+        name="cordon_node",
+        description="Mark a node unschedulable: running pods stay, new pods go elsewhere.",
+        args_model=NodeArgs, output_model=Changed[CordonChange],
+        tool_class=ToolClass.REMEDIATION, risk=Risk.HIGH, blast_radius=_node_pods,
+        resource=_node_key, inverse=_inverse("uncordon_node"), remedy=Remedy.CORDON,
+        implements=_node_verb("cordon"), asked_by=re.compile(r"\bcordon\b")),
+    ToolSpec(
+        name="uncordon_node",
+        description="Mark a cordoned node schedulable again.",
+        args_model=NodeArgs, output_model=Changed[CordonChange],
+        tool_class=ToolClass.REMEDIATION, risk=Risk.MEDIUM, blast_radius=_node_pods,
+        resource=_node_key, inverse=_inverse("cordon_node"), remedy=Remedy.UNCORDON,
+        implements=_node_verb("uncordon"), asked_by=re.compile(r"\buncordon\b")),
+)

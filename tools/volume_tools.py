@@ -1,0 +1,78 @@
+"""Volume claims with their capacity and, from kubelet metrics, how full they are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from assistant.models import BlastRadius, Inventory, Risk, Series, ToolClass, ToolSpec
+from tools.args import Args, K8sName
+from tools.command_forms import _kubectl, _namespace
+from tools.object_outputs import VolumeClaimList, VolumeClaimRow
+
+# The kubelet's per-claim series (labels namespace, persistentvolumeclaim).
+USED_BYTES = "kubelet_volume_stats_used_bytes"
+CAPACITY_BYTES = "kubelet_volume_stats_capacity_bytes"
+# Used share from which a claim counts as nearly full (KubePersistentVolumeFillingUp
+# warns at 85% used in kube-prometheus' rules).
+NEARLY_FULL = 0.85
+
+
+class ListVolumeClaimsArgs(Args):
+    namespace: K8sName = Field(description="Kubernetes namespace")
+
+
+def _no_blast(_args: Args, _inventory: Inventory) -> BlastRadius:
+    return BlastRadius()
+
+
+def _nearly_full(output: VolumeClaimList) -> list[str]:
+    full = [f"{c.name} {c.used_fraction:.0%}" for c in output.claims
+            if c.used_fraction is not None and c.used_fraction >= NEARLY_FULL]
+    return [f"volume claims nearly full: {', '.join(full[:3])}"] if full else []
+
+
+def used_bytes_query(namespace: str) -> str:
+    return f'{USED_BYTES}{{namespace="{namespace}"}}'
+
+
+def with_usage(namespace: str, claims: list[VolumeClaimRow],
+               used: list[Series] | None, why_not: str | None = None) -> VolumeClaimList:
+    """The claims with the latest used bytes of each from the kubelet's series; ``used``
+    None means the series could not be read (``why_not`` says why)."""
+    latest = {s.labels.get("persistentvolumeclaim"): s.points[-1][1]
+              for s in used or [] if s.points}
+    rows = []
+    for claim in claims:
+        value = latest.get(claim.name)
+        if value is None:
+            rows.append(claim)
+            continue
+        share = (round(value / claim.capacity_bytes, 4) if claim.capacity_bytes else None)
+        rows.append(claim.model_copy(update={"used_bytes": int(value), "used_fraction": share}))
+    note = why_not if used is None else (
+        f"no {USED_BYTES} series for: {', '.join(r.name for r in rows if r.used_bytes is None)}"
+        if any(r.used_bytes is None for r in rows) else None)
+    return VolumeClaimList(namespace=namespace, claims=rows,
+                           **({"usage_note": note} if note else {}))
+
+
+def list_claims_form(command: Any) -> dict[str, Any] | None:
+    for kind in ("persistentvolumeclaim", "pvc"):
+        for verb in ("get", "describe"):
+            rest = _kubectl(command, verb, kind)
+            if rest is not None and len(rest) <= 1 and "all-namespaces" not in command.options:
+                return {"namespace": _namespace(command)}
+    return None
+
+
+VOLUME_TOOLS = (
+    ToolSpec(
+        name="list_pvcs",
+        description="PersistentVolumeClaims of a namespace: phase, capacity, storage class, "
+                    "and used bytes and share from kubelet_volume_stats_* metrics.",
+        args_model=ListVolumeClaimsArgs, output_model=VolumeClaimList,
+        tool_class=ToolClass.READ, risk=Risk.LOW, blast_radius=_no_blast,
+        trouble=_nearly_full, implements=list_claims_form),
+)

@@ -273,8 +273,11 @@ class AuditEvent(Frozen):
 
 
 class DeploymentInfo(Frozen):
+    """A workload: a Deployment unless ``kind`` says StatefulSet or DaemonSet."""
+
     namespace: str
     name: str
+    kind: str = "Deployment"
     service: str
     replicas: int
     ready_replicas: int
@@ -296,9 +299,11 @@ class Inventory(Frozen):
     alerts: tuple[AlertInfo, ...] = ()
     services: tuple[str, ...] = ()
 
-    def deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
+    def deployment(self, namespace: str, name: str,
+                   kind: str | None = None) -> DeploymentInfo | None:
+        """The workload of that name, of ``kind`` when given."""
         for d in self.deployments:
-            if d.namespace == namespace and d.name == name:
+            if d.namespace == namespace and d.name == name and kind in (None, d.kind):
                 return d
         return None
 
@@ -430,6 +435,9 @@ class ToolSpec(BaseModel):
     # The args re-aimed with what a supporting finding knows (the revision that was
     # healthy, an alert's labels, when a change window ends): evidence, never text.
     aim: Callable[[Any, Any], dict[str, Any]] | None = None
+    # A runbook step's bound args completed with what the thread's linked entities imply
+    # and the step left unsaid (the kind of the workload it names), never overriding it.
+    complete: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None
     # The args (with {placeholders}) for a runbook command that is one of this tool's
     # forms ("kubectl -n $NAMESPACE describe deployment $NAME"); None when it is not.
     implements: Callable[[RunbookCommand], dict[str, Any] | None] | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from assistant.models import ToolOutput
 from tools.backend import ToolFailure
-from tools.sandbox import render
 from tools.sandbox.lookup import require_namespace
+from tools.sandbox.workload_text import events_output, hpas_output
 from tools.sandbox.world import Hpa, World
-from tools.workload_outputs import EventList, EventRow, HpaList, HpaRow
+from tools.workload_outputs import EventRow, HpaRow
 from tools.workload_reads import EVENTS_LISTED, ListEventsArgs, ListHpasArgs, event_selected
 
 
@@ -21,14 +21,7 @@ def list_events(world: World, args: ListEventsArgs) -> ToolOutput:
     rows = [EventRow(type=e.type, reason=e.reason, message=e.message, count=e.count,
                      object_kind=e.kind, object_name=e.name,
                      last_seen=e.last_seen.isoformat()) for e in found]
-    if not rows:
-        return ToolOutput(text=f"no events match in {args.namespace}",
-                          data=EventList(namespace=args.namespace, events=[]))
-    text = render.table(
-        ("LAST SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE"),
-        [(render.age(world.now - e.last_seen), e.type, e.reason,
-          f"{e.kind.lower()}/{e.name}", e.count, e.message) for e in found])
-    return ToolOutput(text=text, data=EventList(namespace=args.namespace, events=rows))
+    return events_output(args.namespace, rows, world.now)
 
 
 def hpa_row(world: World, hpa: Hpa) -> HpaRow:
@@ -50,13 +43,4 @@ def list_hpas(world: World, args: ListHpasArgs) -> ToolOutput:
         known = ", ".join(sorted(h.name for h in world.hpas if h.namespace == args.namespace))
         raise ToolFailure(f"horizontalpodautoscaler {args.namespace}/{args.name} not found; "
                           f"in {args.namespace}: {known or 'none'}")
-    rows = [hpa_row(world, h) for h in hpas]
-    if not rows:
-        return ToolOutput(text=f"no HorizontalPodAutoscalers in {args.namespace}",
-                          data=HpaList(namespace=args.namespace, hpas=[]))
-    text = render.table(
-        ("NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "DESIRED"),
-        [(r.name, f"{r.target_kind}/{r.target_name}", ", ".join(r.metrics) or "<unknown>",
-          r.min_replicas, r.max_replicas, r.current_replicas,
-          f"{r.desired_replicas}{' (limited by max)' if r.limited else ''}") for r in rows])
-    return ToolOutput(text=text, data=HpaList(namespace=args.namespace, hpas=rows))
+    return hpas_output(args.namespace, [hpa_row(world, h) for h in hpas])

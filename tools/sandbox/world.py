@@ -301,8 +301,8 @@ def _deployment(world: World, spec: DeploymentSpec, start: datetime) -> Deployme
     )
     if spec.pods is None:
         created = dep.current.deployed_at or start - timedelta(days=1)
-        dep.pods = [new_pod(world, dep, dep.current, created, ready=True)
-                    for _ in range(spec.replicas)]
+        for _ in range(spec.replicas):  # one at a time: a StatefulSet's ordinals count up
+            dep.pods.append(new_pod(world, dep, dep.current, created, ready=True))
         return dep
     for p in spec.pods:
         rev = dep.find_revision(p.revision or spec.current_revision) or dep.current

@@ -36,6 +36,7 @@ from tools.real.change import Change
 from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
 from tools.real.settings import RealSettings, settings_from_env
+from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
 # One question reads the inventory several times (entity linking, retrieval, planning, the
 # blast radius of each step); its workloads take three list calls to the API server. A
@@ -166,6 +167,12 @@ class RealBackend:
 
     def get_error_budget(self, args: GetErrorBudgetArgs) -> ToolOutput:
         return self.monitoring.get_error_budget(args)
+
+    def list_events(self, args: ListEventsArgs) -> ToolOutput:
+        return self.kubernetes.list_events(args)
+
+    def list_hpas(self, args: ListHpasArgs) -> ToolOutput:
+        return self.kubernetes.list_hpas(args)
 
     # --- mutating tools --------------------------------------------------------------
 

@@ -86,6 +86,7 @@ class BlastRadius(Frozen):
     service_pods: int = 0
     replicas_before: int | None = None
     replicas_after: int | None = None
+    workload_kind: str | None = None  # Deployment, StatefulSet, DaemonSet; None: no workload
 
     @property
     def fraction_of_service(self) -> float:

@@ -74,7 +74,8 @@ def test_blast_radius_reads_the_workload_of_the_named_kind() -> None:
     ))
     spec = CATALOG["restart_deployment"]
     radius = spec.blast_radius(spec.validate_args(JOURNAL), inventory)
-    assert (radius.pods_affected, radius.service) == (3, "journal-store")
+    assert (radius.pods_affected, radius.service, radius.workload_kind) == (
+        3, "journal-store", "StatefulSet")
 
 
 # --- command forms ---------------------------------------------------------------------

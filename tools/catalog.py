@@ -136,11 +136,13 @@ def _no_blast(_args: BaseModel, inventory: Inventory) -> BlastRadius:
 
 def _deployment_pods(args: BaseModel, inventory: Inventory) -> BlastRadius:
     ns, name = args.namespace, args.deployment  # type: ignore[attr-defined]
-    dep = inventory.deployment(ns, name, args.kind)  # type: ignore[attr-defined]
+    kind = args.kind  # type: ignore[attr-defined]
+    dep = inventory.deployment(ns, name, kind)
     if dep is None:
-        return BlastRadius(namespaces=(ns,))
+        return BlastRadius(namespaces=(ns,), workload_kind=kind)
     service_pods = sum(d.replicas for d in inventory.deployments if d.service == dep.service)
     return BlastRadius(
+        workload_kind=kind,
         namespaces=(ns,),
         service=dep.service,
         pods_affected=dep.replicas,

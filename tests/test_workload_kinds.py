@@ -271,3 +271,13 @@ def test_an_event_in_an_unknown_namespace_is_refused(tmp_path: Path) -> None:
     err = _broken(tmp_path, "{namespace: telemetry, kind: Pod",
                   "{namespace: telemetri, kind: Pod")
     assert err.field == "events.4.namespace" and "telemetri" in err.message
+
+
+def test_a_statefulsets_signals_are_read_by_its_own_label() -> None:
+    evidence = CATALOG["query_metrics"].evidence
+    assert evidence is not None
+    journal = [e["query"] for e in evidence(
+        {"namespace": "ledger", "deployment": "journal-store", "kind": "StatefulSet"})]
+    assert journal and all('statefulset="journal-store"' in q for q in journal)
+    api = [e["query"] for e in evidence({"namespace": "ledger", "deployment": "journal-api"})]
+    assert api and all('deployment="journal-api"' in q for q in api)

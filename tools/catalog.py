@@ -309,7 +309,10 @@ def _signals_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
     workload = _workload(bound)
     if workload is None:
         return []
-    selector = f'namespace="{workload["namespace"]}", deployment="{workload["deployment"]}"'
+    # Metrics name a StatefulSet's or DaemonSet's pods by that kind, as kube-state-metrics
+    # does (statefulset="journal"); a Deployment's keep the label they always had.
+    label = workload.get("kind", DEFAULT_KIND).lower()
+    selector = f'namespace="{workload["namespace"]}", {label}="{workload["deployment"]}"'
     return [{"query": f"{metric}{{{selector}}}", "minutes": EVIDENCE_MINUTES}
             for metric in WORKLOAD_SIGNALS]
 

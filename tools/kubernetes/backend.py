@@ -132,7 +132,8 @@ class KubernetesTools:
             owner = {(rs.metadata.namespace, rs.metadata.name): deployment_of(rs)
                      for rs in self.cluster.replica_sets(namespace)}
             pods: dict[tuple[str, str | None], list[str]] = defaultdict(list)
-            for state in map(pod_state, self.cluster.pods(namespace)):
+            listed = self.cluster.pods(namespace)
+            for state in map(pod_state, listed):
                 dep = owner.get((state.namespace, state.owner or ""))
                 pods[(state.namespace, dep)].append(state.name)
             for d in deployments:
@@ -146,7 +147,7 @@ class KubernetesTools:
                     pods=tuple(sorted(pods.get((meta.namespace, meta.name), []))),
                     revision=revision_of(meta),
                 ))
-            infos.extend(self._sets.infos(namespace))
+            infos.extend(self._sets.infos(namespace, listed))
         return sorted(infos, key=lambda i: (i.namespace, i.name))
 
     # --- read-only tools -------------------------------------------------------------

@@ -120,7 +120,9 @@ class SetTools:
 
     # --- inventory -------------------------------------------------------------------
 
-    def infos(self, namespace: str | None) -> list[DeploymentInfo]:
+    def infos(self, namespace: str | None, pods_listed: list[k8s.V1Pod]) -> list[DeploymentInfo]:
+        """The StatefulSets and DaemonSets of ``namespace`` (all when None), their pods
+        found among ``pods_listed`` (that namespace's pods, already read)."""
         found: list[tuple[str, Any]] = [
             *(("StatefulSet", s) for s in self.cluster.stateful_sets(namespace)),
             *(("DaemonSet", d) for d in self.cluster.daemon_sets(namespace)),
@@ -128,7 +130,7 @@ class SetTools:
         if not found:
             return []
         pods: dict[tuple[str, str, str], list[str]] = {}
-        for pod in self.cluster.pods(namespace):
+        for pod in pods_listed:
             for kind in SET_KINDS:
                 owner = controller_of(pod.metadata, kind)
                 if owner is not None:

@@ -281,3 +281,16 @@ def test_a_statefulsets_signals_are_read_by_its_own_label() -> None:
     assert journal and all('statefulset="journal-store"' in q for q in journal)
     api = [e["query"] for e in evidence({"namespace": "ledger", "deployment": "journal-api"})]
     assert api and all('deployment="journal-api"' in q for q in api)
+
+
+@pytest.mark.parametrize("backend", ["tools.sandbox:SandboxBackend",
+                                     "tools.real.backend:RealBackend",
+                                     "tools.real.monitored_sandbox:MonitoredSandbox"])
+def test_every_backend_class_implements_every_built_in_tool(backend: str) -> None:
+    import importlib
+
+    from tools.catalog import BUILT_IN_TOOLS
+
+    module, name = backend.split(":")
+    cls = getattr(importlib.import_module(module), name)
+    assert not {t for t in BUILT_IN_TOOLS if not callable(getattr(cls, t, None))}

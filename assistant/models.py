@@ -92,6 +92,7 @@ class BlastRadius(Frozen):
     service_pods: int = 0
     replicas_before: int | None = None
     replicas_after: int | None = None
+    workload_kind: str | None = None  # Deployment, StatefulSet, DaemonSet; None: no workload
 
     @property
     def fraction_of_service(self) -> float:
@@ -290,8 +291,11 @@ class AuditEvent(Frozen):
 
 
 class DeploymentInfo(Frozen):
+    """A workload: a Deployment unless ``kind`` says StatefulSet or DaemonSet."""
+
     namespace: str
     name: str
+    kind: str = "Deployment"
     service: str
     replicas: int
     ready_replicas: int
@@ -322,9 +326,11 @@ class Inventory(Frozen):
     services: tuple[str, ...] = ()
     nodes: tuple[NodeInfo, ...] = ()
 
-    def deployment(self, namespace: str, name: str) -> DeploymentInfo | None:
+    def deployment(self, namespace: str, name: str,
+                   kind: str | None = None) -> DeploymentInfo | None:
+        """The workload of that name, of ``kind`` when given."""
         for d in self.deployments:
-            if d.namespace == namespace and d.name == name:
+            if d.namespace == namespace and d.name == name and kind in (None, d.kind):
                 return d
         return None
 
@@ -500,6 +506,9 @@ class ToolSpec(BaseModel):
     # The args re-aimed with what a supporting finding knows (the revision that was
     # healthy, an alert's labels, when a change window ends): evidence, never text.
     aim: Callable[[Any, Any], dict[str, Any]] | None = None
+    # A runbook step's bound args completed with what the thread's linked entities imply
+    # and the step left unsaid (the kind of the workload it names), never overriding it.
+    complete: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None
     # The args (with {placeholders}) for a runbook command that is one of this tool's
     # forms ("kubectl -n $NAMESPACE describe deployment $NAME"); None when it is not.
     implements: Callable[[RunbookCommand], dict[str, Any] | None] | None = None

@@ -14,6 +14,10 @@ Nodes as the sandbox describes them (conditions, taints, capacity, cordon), with
 bound to its node; CronJobs with their Jobs and standalone Jobs (status conditions,
 counts, pods with their terminated containers), and PersistentVolumeClaims with their
 capacity; usage stays in the metrics, where the kubelet reports it.
+A StatefulSet or DaemonSet is stored as its controller leaves it: one ControllerRevision
+per revision of its history (the revision's template as a replace patch, change-cause,
+created when it was deployed), its pods labelled controller-revision-hash and owned by
+the workload itself, and its status counts.
 
 What Kubernetes has no place for stays out: whether an old revision was healthy, error
 ratios, traffic. The objects are stored as they are (K8sStandin.put), without the
@@ -30,6 +34,7 @@ from decimal import Decimal
 
 from k8s_standin import (
     CHANGE_CAUSE,
+    CONTROLLERREVISIONS,
     CRONJOBS,
     DEPLOYMENTS,
     JOBS,
@@ -38,8 +43,11 @@ from k8s_standin import (
     PVCS,
     REPLICASETS,
     REVISION,
+    REVISION_LABEL,
+    SETS,
     TEMPLATE_HASH,
     K8sStandin,
+    to_json,
 )
 from kubernetes import client as k8s
 
@@ -67,6 +75,9 @@ def load_world(standin: K8sStandin, sandbox: SandboxBackend) -> None:
     for namespace in world.namespaces():
         standin.add_namespace(namespace)
     for dep in world.deployments:
+        if dep.kind != "Deployment":
+            _load_set(standin, dep)
+            continue
         described = sandbox.describe_deployment(
             DeploymentArgs(namespace=dep.namespace, deployment=dep.name)).json_data()
         _load_deployment(standin, dep, described["conditions"])
@@ -143,6 +154,63 @@ def _load_deployment(standin: K8sStandin, dep: Deployment,
     ))
     for rev in dep.history:
         _load_revision(standin, dep, rev, _owner("Deployment", dep.name, uid))
+
+
+def _load_set(standin: K8sStandin, dep: Deployment) -> None:
+    uid = _uid(dep.kind, dep.namespace, dep.name)
+    ready = sum(p.ready for p in dep.pods)
+    updated = sum(p.revision == dep.revision for p in dep.pods)
+    deployed = [r.deployed_at for r in dep.history if r.deployed_at is not None]
+    meta = k8s.V1ObjectMeta(name=dep.name, namespace=dep.namespace, uid=uid,
+                            labels=_labels(dep), generation=1,
+                            creation_timestamp=min(deployed, default=None),
+                            annotations={CHANGE_CAUSE: dep.current.change})
+    selector = k8s.V1LabelSelector(match_labels={NAME_LABEL: dep.name})
+    template = _template(dep, dep.current, None)
+    labels = {r.revision: _revision_label(dep, r) for r in dep.history}
+    if dep.kind == "StatefulSet":
+        model: object = k8s.V1StatefulSet(
+            api_version="apps/v1", kind=dep.kind, metadata=meta,
+            spec=k8s.V1StatefulSetSpec(replicas=dep.replicas, service_name=dep.name,
+                                       selector=selector, template=template),
+            status=k8s.V1StatefulSetStatus(
+                observed_generation=1, replicas=len(dep.pods), ready_replicas=ready,
+                available_replicas=ready, current_replicas=len(dep.pods) - updated,
+                updated_replicas=updated, update_revision=labels[dep.revision]))
+    else:
+        model = k8s.V1DaemonSet(
+            api_version="apps/v1", kind=dep.kind, metadata=meta,
+            spec=k8s.V1DaemonSetSpec(selector=selector, template=template),
+            status=k8s.V1DaemonSetStatus(
+                observed_generation=1, desired_number_scheduled=dep.replicas,
+                current_number_scheduled=len(dep.pods), number_ready=ready,
+                number_available=ready, number_unavailable=max(0, dep.replicas - ready),
+                number_misscheduled=0, updated_number_scheduled=updated))
+    standin.put(SETS[dep.kind], model)
+    owner = _owner(dep.kind, dep.name, uid)
+    for rev in dep.history:
+        snapshot = to_json(_template(dep, rev, None))
+        standin.put(CONTROLLERREVISIONS, k8s.V1ControllerRevision(
+            api_version="apps/v1", kind="ControllerRevision",
+            metadata=k8s.V1ObjectMeta(
+                name=f"{dep.name}-{dep.template_hash(rev)}", namespace=dep.namespace,
+                uid=_uid("ControllerRevision", dep.namespace, f"{dep.name}/{rev.revision}"),
+                labels=_labels(dep), creation_timestamp=rev.deployed_at,
+                annotations={CHANGE_CAUSE: rev.change}, owner_references=[owner]),
+            data={"spec": {"template": {**snapshot, "$patch": "replace"}}},
+            revision=rev.revision))
+        pod_template = _template(dep, rev, None)
+        pod_template.metadata.labels[REVISION_LABEL] = labels[rev.revision]
+        for pod in (p for p in dep.pods if p.revision == rev.revision):
+            standin.put(PODS, _pod(dep, pod, pod_template, owner))
+            standin.container_logs[(dep.namespace, pod.name, dep.container)] = (
+                list(pod.logs), list(pod.previous_logs))
+
+
+def _revision_label(dep: Deployment, rev: Revision) -> str:
+    """A StatefulSet's pods name their ControllerRevision; a DaemonSet's, its hash."""
+    digest = dep.template_hash(rev)
+    return f"{dep.name}-{digest}" if dep.kind == "StatefulSet" else digest
 
 
 def _load_revision(standin: K8sStandin, dep: Deployment, rev: Revision,

@@ -20,6 +20,13 @@ resourceVersion is a 409), and deletes honour dryRun=All, a resourceVersion prec
 (409 when stale) and propagationPolicy: a Job deleted in the background takes its pods with
 it, an orphaning delete leaves them; a deleted pod of a ReplicaSet is replaced at once.
 
+StatefulSets and DaemonSets go through their controller too (create_set, deploy_set):
+each pod template becomes a ControllerRevision (data = the template as a replace patch,
+the workload's annotations copied, a re-used template re-numbered as the newest), pods
+carry controller-revision-hash, and the rolling update replaces pods from the highest
+ordinal (a DaemonSet: node by node) and halts at the first new pod that is not ready, as
+both controllers do. HorizontalPodAutoscalers (autoscaling/v2) are stored with put.
+
 Simplified: the deployment controller runs synchronously after each persisted write
 (new or re-used ReplicaSet with the revision annotations kubectl and the controller
 write, old ReplicaSets scaled to zero, pods replaced at once); strategic merge patches
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 import itertools
 import json
@@ -106,9 +114,14 @@ class Resource:
     plural: str
     group: str  # "" for the core group
     kind: str
+    version: str = "v1"
 
     def qualified(self) -> str:
         return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
 
 
 DEPLOYMENTS = Resource("deployments", "apps", "Deployment")
@@ -120,7 +133,22 @@ NODES = Resource("nodes", "", "Node")
 JOBS = Resource("jobs", "batch", "Job")
 CRONJOBS = Resource("cronjobs", "batch", "CronJob")
 PVCS = Resource("persistentvolumeclaims", "", "PersistentVolumeClaim")
-_GROUP_VERSION = {"": "v1", "apps": "apps/v1", "batch": "batch/v1"}
+STATEFULSETS = Resource("statefulsets", "apps", "StatefulSet")
+DAEMONSETS = Resource("daemonsets", "apps", "DaemonSet")
+CONTROLLERREVISIONS = Resource("controllerrevisions", "apps", "ControllerRevision")
+HPAS = Resource("horizontalpodautoscalers", "autoscaling", "HorizontalPodAutoscaler", "v2")
+SETS = {"StatefulSet": STATEFULSETS, "DaemonSet": DAEMONSETS}
+REVISION_LABEL = "controller-revision-hash"
+
+
+# The label a ControllerRevision carries with the hash of the template it snapshots.
+_SNAPSHOT_HASH = "controller.kubernetes.io/hash"
+
+
+def _ordinal(pod_name: str) -> tuple[int, str]:
+    """A StatefulSet pod's ordinal (its name's last number), for ordering."""
+    tail = pod_name.rsplit("-", 1)[-1]
+    return (int(tail), pod_name) if tail.isdigit() else (0, pod_name)
 
 
 def _template_hash(template: dict[str, Any]) -> str:
@@ -224,6 +252,7 @@ class K8sStandin:
         self._rv = itertools.count(1000)
         self._ids = itertools.count(1)
         self._first_revision: dict[str, int] = {}
+        self._nodes = 3  # where a DaemonSet runs a pod each
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -270,9 +299,9 @@ class K8sStandin:
             obj["metadata"].setdefault("labels", {})["touched"] = str(next(self._ids))
             self._store(resource, obj)
 
-    def touch(self, namespace: str, name: str) -> None:
-        """Another writer changes the deployment (a label), bumping its resourceVersion."""
-        self.touch_object(DEPLOYMENTS, namespace, name)
+    def touch(self, namespace: str, name: str, resource: Resource = DEPLOYMENTS) -> None:
+        """Another writer changes the workload (a label), bumping its resourceVersion."""
+        self.touch_object(resource, namespace, name)
 
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
@@ -447,7 +476,13 @@ class K8sStandin:
         self._store(REPLICASETS, rs)
 
     def _new_pod(self, rs: dict[str, Any]) -> None:
-        template = rs["spec"]["template"]
+        self._store(PODS, self._pod(rs["spec"]["template"],
+                                    f"{rs['metadata']['name']}-{next(self._ids):05d}",
+                                    rs["metadata"]["namespace"],
+                                    self._owner_ref("ReplicaSet", rs), {}))
+
+    def _pod(self, template: dict[str, Any], name: str, namespace: str,
+             owner: k8s.V1OwnerReference, labels: dict[str, str]) -> dict[str, Any]:
         container = template["spec"]["containers"][0]
         crash = container["image"] in self.crashing_images
         started = _now()
@@ -463,10 +498,9 @@ class K8sStandin:
         pod = k8s.V1Pod(
             api_version="v1", kind="Pod",
             metadata=k8s.V1ObjectMeta(
-                name=f"{rs['metadata']['name']}-{next(self._ids):05d}",
-                namespace=rs["metadata"]["namespace"], uid=self._uid(),
-                labels=dict(template["metadata"]["labels"]), creation_timestamp=started,
-                owner_references=[self._owner_ref("ReplicaSet", rs)]),
+                name=name, namespace=namespace, uid=self._uid(),
+                labels={**template["metadata"]["labels"], **labels}, creation_timestamp=started,
+                owner_references=[owner]),
             spec=k8s.V1PodSpec(containers=[k8s.V1Container(name=container["name"],
                                                            image=container["image"])]),
             status=k8s.V1PodStatus(
@@ -480,7 +514,7 @@ class K8sStandin:
                     state=state, last_state=last)],
             ),
         )
-        self._store(PODS, to_json(pod))
+        return to_json(pod)
 
     def _set_status(self, dep: dict[str, Any], new_rs: dict[str, Any]) -> None:
         replicas = dep["spec"]["replicas"]
@@ -519,9 +553,136 @@ class K8sStandin:
             source=k8s.V1EventSource(component="deployment-controller"))
         self._store(EVENTS, to_json(event))
 
+    # --- the StatefulSet and DaemonSet controllers ---------------------------------------
+
+    def create_set(self, kind: str, namespace: str, name: str, *, image: str, change: str,
+                   replicas: int = 3, nodes: int = 3, service: str | None = None) -> None:
+        """A StatefulSet of ``replicas`` pods, or a DaemonSet on ``nodes`` nodes."""
+        if (NAMESPACES.plural, "", namespace) not in self._objects:
+            self.add_namespace(namespace)
+        labels = {"app.kubernetes.io/name": service or name, "app": name}
+        meta = k8s.V1ObjectMeta(name=name, namespace=namespace, uid=self._uid(),
+                                labels=dict(labels), generation=1, creation_timestamp=_now(),
+                                annotations={CHANGE_CAUSE: change})
+        selector = k8s.V1LabelSelector(match_labels={"app": name})
+        template = k8s.V1PodTemplateSpec(
+            metadata=k8s.V1ObjectMeta(labels=dict(labels)),
+            spec=k8s.V1PodSpec(containers=[k8s.V1Container(name=name, image=image)]))
+        if kind == "StatefulSet":
+            model: Any = k8s.V1StatefulSet(
+                api_version="apps/v1", kind=kind, metadata=meta, spec=k8s.V1StatefulSetSpec(
+                    replicas=replicas, service_name=name, selector=selector, template=template,
+                    update_strategy=k8s.V1StatefulSetUpdateStrategy(type="RollingUpdate")))
+        else:
+            model = k8s.V1DaemonSet(
+                api_version="apps/v1", kind=kind, metadata=meta, spec=k8s.V1DaemonSetSpec(
+                    selector=selector, template=template,
+                    update_strategy=k8s.V1DaemonSetUpdateStrategy(type="RollingUpdate")))
+        with self._lock:
+            self._nodes = nodes
+            self._store(SETS[kind], to_json(model))
+            self._reconcile_set(kind, namespace, name)
+
+    def deploy_set(self, kind: str, namespace: str, name: str, *, image: str,
+                   change: str) -> None:
+        with self._lock:
+            obj = self.get(SETS[kind], namespace, name)
+            obj["spec"]["template"]["spec"]["containers"][0]["image"] = image
+            obj["metadata"]["annotations"][CHANGE_CAUSE] = change
+            obj["metadata"]["generation"] += 1
+            self._store(SETS[kind], obj)
+            self._reconcile_set(kind, namespace, name)
+
+    def _reconcile_set(self, kind: str, namespace: str, name: str) -> None:
+        obj = self.get(SETS[kind], namespace, name)
+        digest = _template_hash(obj["spec"]["template"])
+        owned = self._owned(obj, CONTROLLERREVISIONS)
+        top = max((r["revision"] for r in owned), default=0)
+        revision = next((r for r in owned
+                         if r["metadata"]["labels"].get(_SNAPSHOT_HASH) == digest), None)
+        if revision is None:
+            revision = self._new_revision(kind, obj, digest, top + 1)
+        elif revision["revision"] != top:
+            revision["revision"] = top + 1
+            self._store(CONTROLLERREVISIONS, revision)
+        label = revision["metadata"]["name"] if kind == "StatefulSet" else digest
+        wanted = obj["spec"]["replicas"] if kind == "StatefulSet" else self._nodes
+        pods = sorted(self._owned(obj, PODS), key=lambda p: _ordinal(p["metadata"]["name"]))
+        for pod in pods[wanted:]:
+            self._delete(PODS, namespace, pod["metadata"]["name"])
+        names = [p["metadata"]["name"] for p in pods[:wanted]]
+        names += [f"{name}-{i}" if kind == "StatefulSet" else f"{name}-{next(self._ids):05d}"
+                  for i in range(len(names), wanted)]
+        for pod_name in reversed(names):  # from the highest ordinal, halting on a bad pod
+            current = self._objects.get((PODS.plural, namespace, pod_name))
+            if current is not None and current["metadata"]["labels"].get(REVISION_LABEL) == label:
+                continue
+            self._delete(PODS, namespace, pod_name)
+            pod = self._store(PODS, self._pod(obj["spec"]["template"], pod_name, namespace,
+                                              self._owner_ref(kind, obj),
+                                              {REVISION_LABEL: label}))
+            if pod["status"]["conditions"][0]["status"] != "True":
+                break
+        self._set_workload_status(kind, namespace, name, label, revision)
+
+    def _new_revision(self, kind: str, obj: dict[str, Any], digest: str,
+                      number: int) -> dict[str, Any]:
+        meta = obj["metadata"]
+        template = copy.deepcopy(obj["spec"]["template"])
+        revision = k8s.V1ControllerRevision(
+            api_version="apps/v1", kind="ControllerRevision",
+            metadata=k8s.V1ObjectMeta(
+                name=f"{meta['name']}-{digest}", namespace=meta["namespace"], uid=self._uid(),
+                labels={**template["metadata"]["labels"], _SNAPSHOT_HASH: digest},
+                annotations=dict(meta.get("annotations") or {}), creation_timestamp=_now(),
+                owner_references=[self._owner_ref(kind, obj)]),
+            data={"spec": {"template": {**template, "$patch": "replace"}}}, revision=number)
+        return self._store(CONTROLLERREVISIONS, to_json(revision))
+
+    def _set_workload_status(self, kind: str, namespace: str, name: str, label: str,
+                             revision: dict[str, Any]) -> None:
+        obj = self.get(SETS[kind], namespace, name)
+        pods = self._owned(obj, PODS)
+        ready = sum(1 for p in pods if p["status"]["conditions"][0]["status"] == "True")
+        updated = sum(1 for p in pods if p["metadata"]["labels"].get(REVISION_LABEL) == label)
+        generation = obj["metadata"]["generation"]
+        if kind == "StatefulSet":
+            older = next((p["metadata"]["labels"][REVISION_LABEL] for p in pods
+                          if p["metadata"]["labels"].get(REVISION_LABEL) != label), label)
+            obj["status"] = to_json(k8s.V1StatefulSetStatus(
+                observed_generation=generation, replicas=len(pods), ready_replicas=ready,
+                available_replicas=ready, current_replicas=len(pods) - updated,
+                updated_replicas=updated, current_revision=older,
+                update_revision=revision["metadata"]["name"]))
+        else:
+            obj["status"] = to_json(k8s.V1DaemonSetStatus(
+                observed_generation=generation, desired_number_scheduled=self._nodes,
+                current_number_scheduled=len(pods), number_ready=ready,
+                number_available=ready, number_unavailable=self._nodes - ready,
+                number_misscheduled=0, updated_number_scheduled=updated))
+        self._store(SETS[kind], obj)
+
+    def patch_set(self, kind: str, namespace: str, name: str, content_type: str | None,
+                  body: Any, dry_run: bool) -> dict[str, Any]:
+        if self.before_patch is not None:
+            self.before_patch(self)
+        resource = SETS[kind]
+        current = self.get(resource, namespace, name)
+        patched = self._patched(current, content_type, body)
+        self._check_write(resource, name, current["metadata"]["resourceVersion"], patched,
+                          patched.get("spec", {}).get("replicas", 0))
+        if patched["spec"] != current["spec"]:
+            patched["metadata"]["generation"] = current["metadata"]["generation"] + 1
+        if dry_run:
+            return patched
+        self._store(resource, patched)
+        self._reconcile_set(kind, namespace, name)
+        return self.get(resource, namespace, name)
+
     # --- request handling ------------------------------------------------------------
 
     def _scale_of(self, dep: dict[str, Any]) -> dict[str, Any]:
+        """The autoscaling/v1 Scale of a Deployment or StatefulSet."""
         meta = dep["metadata"]
         selector = ",".join(f"{k}={v}" for k, v in dep["spec"]["selector"]["matchLabels"].items())
         return to_json(k8s.V1Scale(
@@ -578,20 +739,24 @@ class K8sStandin:
         return self.get(DEPLOYMENTS, namespace, name)
 
     def patch_scale(self, namespace: str, name: str, content_type: str | None, body: Any,
-                    dry_run: bool) -> dict[str, Any]:
-        dep = self.get(DEPLOYMENTS, namespace, name)
+                    dry_run: bool, kind: str = "Deployment") -> dict[str, Any]:
+        resource = SETS.get(kind, DEPLOYMENTS)
+        dep = self.get(resource, namespace, name)
         scale = self._scale_of(dep)
         patched = self._patched(scale, content_type, body)
         replicas = patched.get("spec", {}).get("replicas")
-        self._check_write(DEPLOYMENTS, name, scale["metadata"]["resourceVersion"], patched,
+        self._check_write(resource, name, scale["metadata"]["resourceVersion"], patched,
                           replicas)
         if dry_run:
             return patched
         dep["spec"]["replicas"] = replicas
         dep["metadata"]["generation"] += 1
-        self._store(DEPLOYMENTS, dep)
-        self._reconcile(namespace, name)
-        return self._scale_of(self.get(DEPLOYMENTS, namespace, name))
+        self._store(resource, dep)
+        if kind == "Deployment":
+            self._reconcile(namespace, name)
+        else:
+            self._reconcile_set(kind, namespace, name)
+        return self._scale_of(self.get(resource, namespace, name))
 
     def patch_object(self, resource: Resource, namespace: str, name: str,
                      content_type: str | None, body: Any, dry_run: bool) -> dict[str, Any]:
@@ -712,9 +877,12 @@ class K8sStandin:
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
 
 
+_GROUPED = (DEPLOYMENTS, REPLICASETS, STATEFULSETS, DAEMONSETS, CONTROLLERREVISIONS, HPAS,
+            JOBS, CRONJOBS)
+
+
 def _forbidden(verb: str, resource: str, namespace: str | None, name: str | None) -> ApiError:
-    group = ("apps" if resource.startswith(("deployments", "replicasets"))
-             else "batch" if resource.startswith(("jobs", "cronjobs")) else "")
+    group = next((r.group for r in _GROUPED if resource.startswith(r.plural)), "")
     kind = resource.split("/")[0] + (f".{group}" if group else "")
     subject = f'{kind} "{name}"' if name else kind
     where = f' in the namespace "{namespace}"' if namespace else ""
@@ -730,9 +898,14 @@ def _list(resource: Resource, kind: str) -> Callable[..., Any]:
                  if _selector_matches(q.get("labelSelector", ""),
                                       o["metadata"].get("labels") or {})
                  and _field_matches(q.get("fieldSelector", ""), o)]
-        return {"kind": kind, "apiVersion": _GROUP_VERSION[resource.group],
+        return {"kind": kind, "apiVersion": resource.api_version,
                 "metadata": {"resourceVersion": str(next(s._rv))}, "items": items}
     return handler
+
+
+def _patch_set(kind: str, s: K8sStandin, m: dict[str, str], q: dict[str, str],
+               content_type: str | None, body: Any, dry: bool) -> Any:
+    return s.patch_set(kind, m["ns"], m["name"], content_type, body, dry)
 
 
 def _get(resource: Resource) -> Callable[..., Any]:
@@ -791,6 +964,31 @@ _ROUTES: list[tuple[str, dict[str, tuple[str, str, Callable[..., Any]]]]] = [
      {"GET": ("list", "replicasets", _list(REPLICASETS, "ReplicaSetList"))}),
     (r"/apis/apps/v1/replicasets",
      {"GET": ("list", "replicasets", _list(REPLICASETS, "ReplicaSetList"))}),
+    *(route for kind, resource in SETS.items() for route in (
+        (rf"/apis/apps/v1{_NS}/{resource.plural}",
+         {"GET": ("list", resource.plural, _list(resource, f"{kind}List"))}),
+        (rf"/apis/apps/v1/{resource.plural}",
+         {"GET": ("list", resource.plural, _list(resource, f"{kind}List"))}),
+        (rf"/apis/apps/v1{_NS}/{resource.plural}/(?P<name>[^/]+)", {
+            "GET": ("get", resource.plural, _get(resource)),
+            "PATCH": ("patch", resource.plural, functools.partial(_patch_set, kind)),
+        }),
+    )),
+    (rf"/apis/apps/v1{_NS}/statefulsets/(?P<name>[^/]+)/scale", {
+        "GET": ("get", "statefulsets/scale",
+                lambda s, m, *_: s._scale_of(s.get(STATEFULSETS, m["ns"], m["name"]))),
+        "PATCH": ("patch", "statefulsets/scale",
+                  lambda s, m, q, ct, b, dry: s.patch_scale(m["ns"], m["name"], ct, b, dry,
+                                                            "StatefulSet")),
+    }),
+    *((rf"/apis/apps/v1{scope}/controllerrevisions", {
+        "GET": ("list", "controllerrevisions",
+                _list(CONTROLLERREVISIONS, "ControllerRevisionList"))}) for scope in (_NS, "")),
+    (rf"/apis/autoscaling/v2{_NS}/horizontalpodautoscalers", {
+        "GET": ("list", "horizontalpodautoscalers",
+                _list(HPAS, "HorizontalPodAutoscalerList"))}),
+    (rf"/apis/autoscaling/v2{_NS}/horizontalpodautoscalers/(?P<name>[^/]+)",
+     {"GET": ("get", "horizontalpodautoscalers", _get(HPAS))}),
 ]
 
 

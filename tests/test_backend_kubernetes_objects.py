@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from k8s_shop import seed_shop
 from k8s_standin import CRONJOBS, JOBS, NODES, PODS, PVCS, K8sStandin
 from kubernetes import client as k8s
-from test_backend_kubernetes import seed_shop
 
 from tools.backend import ToolFailure
 from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs

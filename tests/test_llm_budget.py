@@ -138,8 +138,10 @@ def test_history_and_extra_sections_give_way_before_the_question_evidence():
 
 
 def test_shrinking_reaches_the_newest_output_last():
-    tight = fit_prompt(_big_prompt(), TOOLS, SCHEMA_TOKENS + 1750, TokenGauge(),
-                       redact_planted)
+    # The tool schemas are sent whole; the room left after them is what gets shrunk, so the
+    # budget grows with the catalog.
+    budget = estimate_request_tokens([], TOOLS) + 1750
+    tight = fit_prompt(_big_prompt(), TOOLS, budget, TokenGauge(), redact_planted)
     tool_texts = [m["content"] for m in tight.messages if m["role"] == "tool"]
     assert "omitted to fit the context budget" in tool_texts[0]  # older result: a stub
     assert "level=info" in tool_texts[1]  # the newest still shows lines

@@ -16,6 +16,7 @@ from llm_server import (
 )
 from llm_server import planner_for as planner
 
+from assistant.planning.llm.schemas import tool_definitions
 from assistant.planning.llm.server_context import (
     OLLAMA_DEFAULT_CONTEXT,
     from_ollama_show,
@@ -23,8 +24,12 @@ from assistant.planning.llm.server_context import (
     server_root,
 )
 from assistant.planning.llm.tokens import estimate_request_tokens
+from tools.catalog import CATALOG
 
 MODEL = "scripted-model"
+# Windows are this much above the tool schemas, which are sent whole and grow with the
+# catalog, so each leaves the same room for the rest of the prompt to be shrunk into.
+SCHEMAS = estimate_request_tokens([], tool_definitions(CATALOG))
 COMPLETION = 1024
 # Enough earlier thread messages that the whole prompt needs ~8k tokens.
 LONG_HISTORY = tuple(f"message {n}: " + "the checkout pods restarted again after the deploy "
@@ -42,11 +47,11 @@ def sent_tokens(server: Server) -> tuple[int, list[str]]:
 
 
 @pytest.mark.parametrize(("server", "window", "route"), [
-    (Server("vllm", 8192), 8192, "/v1/models"),
-    (Server("llamacpp", 6144), 6144, "/props"),
-    (Server("ollama-loaded", 5120), 5120, "/api/ps"),
-    (Server("ollama", num_ctx=7168), 7168, "/api/show"),
-    (Server("lmstudio", 6144), 6144, f"/api/v0/models/{MODEL}"),
+    (Server("vllm", SCHEMAS + 4937), SCHEMAS + 4937, "/v1/models"),
+    (Server("llamacpp", SCHEMAS + 2889), SCHEMAS + 2889, "/props"),
+    (Server("ollama-loaded", SCHEMAS + 1865), SCHEMAS + 1865, "/api/ps"),
+    (Server("ollama", num_ctx=SCHEMAS + 3913), SCHEMAS + 3913, "/api/show"),
+    (Server("lmstudio", SCHEMAS + 2889), SCHEMAS + 2889, f"/api/v0/models/{MODEL}"),
 ])
 def test_the_prompt_fits_the_window_the_server_reports(server, window, route):
     tokens, probes = sent_tokens(server)

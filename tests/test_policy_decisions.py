@@ -42,7 +42,9 @@ def test_requestable_tools_follow_role_and_environment() -> None:
     assert "scale_deployment" not in requestable_tools(POLICY, bob, "prod")
     carol = requestable_tools(POLICY, Actor(user_id="U03CAROL"), "prod")
     assert carol == {"list_pods", "get_pod_logs", "describe_deployment", "rollout_history",
-                     "query_metrics", "list_alerts", "get_error_budget"}
+                     "query_metrics", "list_alerts", "get_error_budget", "list_events",
+                     "list_hpas", "describe_pod", "list_nodes", "describe_node",
+                     "describe_job", "list_cronjobs", "list_pvcs"}
     assert requestable_tools(POLICY, Actor(user_id="U99NOBODY"), "prod") == frozenset()
 
 

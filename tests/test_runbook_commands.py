@@ -159,7 +159,7 @@ ledger_queue_depth{instance="<value of instance label from alert>"}
     "kubectl -n shop logs sts/cart-db",
     # list_pods reads one namespace.
     "kubectl get pods --all-namespaces",
-    "kubectl -n shop describe statefulset cart-db",
+    "kubectl -n shop describe configmap cart-settings",
     "kubectl -n shop delete pod cart-7d9-abcde",
     "etcdctl endpoint status -w table",
 ])

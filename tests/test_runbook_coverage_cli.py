@@ -16,8 +16,8 @@ Check `kubectl -n $NAMESPACE describe deployment $DEPLOYMENT` and then:
 
 ```console
 $ kubectl -n $NAMESPACE get pods
-$ kubectl -n $NAMESPACE describe statefulset ledger-db
-$ kubectl -n $NAMESPACE get events
+$ kubectl -n $NAMESPACE describe configmap ledger-settings
+$ kubectl -n $NAMESPACE get endpoints
 ```
 
 ```shell
@@ -34,7 +34,7 @@ steps:
 
 ```
 kubectl get po -n <namespace>
-kubectl get events -n <namespace> --field-selector involvedObject.kind=Pod
+kubectl get endpoints -n <namespace> --selector app=queue
 kubectl -n <namespace> rollout restart deployment/queue
 ```
 """
@@ -60,7 +60,7 @@ def test_coverage_counts_distinct_commands_and_mapped_shares(
     assert tools["kubectl get pod --namespace={namespace}"] == "list_pods"
     assert tools["kubectl rollout restart deployment queue --namespace={namespace}"] == \
         "restart_deployment"
-    assert report["unmapped_forms"][0] == {"form": "kubectl get event", "occurrences": 2,
+    assert report["unmapped_forms"][0] == {"form": "kubectl get endpoints", "occurrences": 2,
                                            "distinct": 2}
 
 
@@ -71,7 +71,7 @@ def test_coverage_prints_a_readable_summary(
     out = capsys.readouterr().out
     assert "2 runbooks, 2 with commands; 7 distinct commands" in out
     assert "reads       2 of 5    map to a tool (40.0%)" in out
-    assert "     2   2  kubectl get event" in out
+    assert "     2   2  kubectl get endpoints" in out
 
 
 def test_a_runbook_with_broken_front_matter_is_named_and_the_rest_still_count(

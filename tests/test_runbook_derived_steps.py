@@ -32,7 +32,7 @@ Check the deployment with `kubectl -n $NAMESPACE describe deployment $DEPLOYMENT
 $ kubectl -n $NAMESPACE get pods -l app=ledger
 NAME               READY   STATUS
 ledger-5f6-abcde   0/1     Pending
-$ kubectl -n $NAMESPACE describe statefulset ledger-db
+$ kubectl -n $NAMESPACE describe configmap ledger-settings
 ```
 
 ## Mitigation
@@ -57,7 +57,7 @@ def test_a_runbook_without_steps_gets_them_from_its_commands() -> None:
     ]
     assert book.steps[0].why == \
         "the runbook's `kubectl -n $NAMESPACE describe deployment $DEPLOYMENT`"
-    assert book.manual_commands == ("kubectl -n $NAMESPACE describe statefulset ledger-db",)
+    assert book.manual_commands == ("kubectl -n $NAMESPACE describe configmap ledger-settings",)
 
 
 def test_typed_steps_in_front_matter_are_the_only_steps() -> None:
@@ -119,7 +119,8 @@ def test_derived_reads_run_as_diagnosis_and_changes_become_candidates() -> None:
     ]
     assert [(c.call.tool, c.call.args, c.runbook_id) for c in plan.candidates] == [
         ("restart_deployment", {"namespace": "money", "deployment": "ledger"}, book.id)]
-    assert any("describe statefulset ledger-db" in n and "by hand" in n for n in plan.notes)
+    assert any("describe configmap ledger-settings" in n and "by hand" in n
+               for n in plan.notes)
 
 
 @pytest.mark.parametrize("question", [

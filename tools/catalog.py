@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from assistant.models import (
     ALL_NAMESPACES,
@@ -46,6 +46,8 @@ from tools.outputs import (
 )
 from tools.pod_tools import POD_TOOLS
 from tools.volume_tools import VOLUME_TOOLS
+from tools.workload_outputs import EventList, HpaList
+from tools.workload_reads import ListEventsArgs, ListHpasArgs, limited_hpas, troubling_events
 
 # Container states that mean a pod is failing, whatever its phase says.
 FAILING_REASONS = frozenset({
@@ -54,9 +56,17 @@ FAILING_REASONS = frozenset({
     "RunContainerError", "Evicted",
 })
 
+# The workload kinds the deployment tools act on. The tools keep their names (runbooks,
+# policies and eval suites name them); ``kind`` defaults to Deployment, so every call
+# written before kinds existed means what it meant.
+WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet"]
+DEFAULT_KIND = "Deployment"
+
+
 class ListPodsArgs(Args):
     namespace: K8sName = Field(description="Kubernetes namespace")
-    deployment: K8sName | None = Field(None, description="Only pods of this deployment")
+    deployment: K8sName | None = Field(None, description="Only pods of this workload")
+    kind: WorkloadKind = Field(DEFAULT_KIND, description="Kind of that workload")
 
 
 class GetPodLogsArgs(Args):
@@ -67,8 +77,11 @@ class GetPodLogsArgs(Args):
 
 
 class DeploymentArgs(Args):
+    """A workload reference: kind/namespace/name, the name under its historic key."""
+
     namespace: K8sName = Field(description="Kubernetes namespace")
-    deployment: K8sName = Field(description="Deployment name")
+    deployment: K8sName = Field(description="Workload name (of the kind below)")
+    kind: WorkloadKind = Field(DEFAULT_KIND, description="Deployment, StatefulSet or DaemonSet")
 
 
 class QueryMetricsArgs(Args):
@@ -94,6 +107,15 @@ class RollbackDeploymentArgs(DeploymentArgs):
 class ScaleDeploymentArgs(DeploymentArgs):
     replicas: int = Field(ge=0, le=1000, description="Desired replica count")
 
+    @model_validator(mode="after")
+    def _scalable_kind(self) -> ScaleDeploymentArgs:
+        if self.kind == "DaemonSet":
+            raise ValueError(
+                f"DaemonSet {self.namespace}/{self.deployment} cannot be scaled: it runs one "
+                "pod on each eligible node, so its size follows the nodes; restart or roll "
+                "it back instead, or change its node selector")
+        return self
+
 
 class SilenceAlertArgs(Args):
     alertname: str = Field(min_length=1, max_length=200, description="Alert name to silence")
@@ -110,11 +132,13 @@ def _no_blast(_args: BaseModel, inventory: Inventory) -> BlastRadius:
 
 def _deployment_pods(args: BaseModel, inventory: Inventory) -> BlastRadius:
     ns, name = args.namespace, args.deployment  # type: ignore[attr-defined]
-    dep = inventory.deployment(ns, name)
+    kind = args.kind  # type: ignore[attr-defined]
+    dep = inventory.deployment(ns, name, kind)
     if dep is None:
-        return BlastRadius(namespaces=(ns,))
+        return BlastRadius(namespaces=(ns,), workload_kind=kind)
     service_pods = sum(d.replicas for d in inventory.deployments if d.service == dep.service)
     return BlastRadius(
+        workload_kind=kind,
         namespaces=(ns,),
         service=dep.service,
         pods_affected=dep.replicas,
@@ -151,7 +175,7 @@ def _silence(args: BaseModel, inventory: Inventory) -> BlastRadius:
 
 
 def _deployment_key(args: DeploymentArgs) -> str:
-    return f"{args.namespace}/deployment/{args.deployment}"
+    return f"{args.namespace}/{args.kind.lower()}/{args.deployment}"
 
 
 def _deployment_namespace(args: DeploymentArgs) -> frozenset[str]:
@@ -200,6 +224,12 @@ def _metrics_chart(args: QueryMetricsArgs, output: MetricSeries) -> Chart | None
     return Chart(title=args.query, series=tuple(output.series)) if output.series else None
 
 
+def _ref(args: DeploymentArgs) -> dict[str, Any]:
+    """The workload's reference as call args; a Deployment's without ``kind``, as always."""
+    ref = {"namespace": args.namespace, "deployment": args.deployment}
+    return ref if args.kind == DEFAULT_KIND else {**ref, "kind": args.kind}
+
+
 def _pinned_revision(args: RollbackDeploymentArgs) -> bool:
     """Only a rollback to a named revision is repeatable: "the previous revision" means
     something else once the first attempt has applied."""
@@ -212,8 +242,7 @@ def _pin_rollback(args: RollbackDeploymentArgs,
     and a retry cannot roll back a second step."""
     if args.revision is not None:
         return {}
-    history = run(ToolCall(tool="rollout_history", args={
-        "namespace": args.namespace, "deployment": args.deployment}))
+    history = run(ToolCall(tool="rollout_history", args=_ref(args)))
     target = RolloutHistory.model_validate(history.data).last_healthy_before_current()
     return {} if target is None else {"revision": target}
 
@@ -223,17 +252,14 @@ def _undo_rollback(args: RollbackDeploymentArgs,
     revision = output.changed.revision
     if revision.before == revision.after:
         return None
-    return ToolCall(tool="rollback_deployment", args={
-        "namespace": args.namespace, "deployment": args.deployment,
-        "revision": revision.before})
+    return ToolCall(tool="rollback_deployment", args={**_ref(args), "revision": revision.before})
 
 
 def _undo_scale(args: ScaleDeploymentArgs, output: Changed[ScaleChange]) -> ToolCall | None:
     before = output.changed.replicas.before
     if before == args.replicas:
         return None
-    return ToolCall(tool="scale_deployment", args={
-        "namespace": args.namespace, "deployment": args.deployment, "replicas": before})
+    return ToolCall(tool="scale_deployment", args={**_ref(args), "replicas": before})
 
 
 # The series a workload's health is read from, by the names the shipped runbooks and both
@@ -249,9 +275,25 @@ EVIDENCE_MINUTES = 120
 
 
 def _workload(bound: Mapping[str, Any]) -> dict[str, Any] | None:
-    if bound.get("namespace") and bound.get("deployment"):
-        return {"namespace": bound["namespace"], "deployment": bound["deployment"]}
-    return None
+    if not (bound.get("namespace") and bound.get("deployment")):
+        return None
+    ref = {"namespace": bound["namespace"], "deployment": bound["deployment"]}
+    kind = bound.get("kind", DEFAULT_KIND)
+    return ref if kind == DEFAULT_KIND else {**ref, "kind": kind}
+
+
+def _linked_kind(args: dict[str, Any], bound: Mapping[str, Any]) -> dict[str, Any]:
+    """A runbook written for Deployments names no kind: when its step targets the thread's
+    own StatefulSet or DaemonSet, it means that workload."""
+    kind = bound.get("kind")
+    if not kind or "kind" in args or args.get("deployment") != bound.get("deployment"):
+        return args
+    return {**args, "kind": kind}
+
+
+def _scalable_workload(bound: Mapping[str, Any]) -> dict[str, Any] | None:
+    workload = _workload(bound)
+    return None if workload is None or workload.get("kind") == "DaemonSet" else workload
 
 
 def _workload_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -263,7 +305,10 @@ def _signals_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
     workload = _workload(bound)
     if workload is None:
         return []
-    selector = f'namespace="{workload["namespace"]}", deployment="{workload["deployment"]}"'
+    # Metrics name a StatefulSet's or DaemonSet's pods by that kind, as kube-state-metrics
+    # does (statefulset="journal"); a Deployment's keep the label they always had.
+    label = workload.get("kind", DEFAULT_KIND).lower()
+    selector = f'namespace="{workload["namespace"]}", {label}="{workload["deployment"]}"'
     return [{"query": f"{metric}{{{selector}}}", "minutes": EVIDENCE_MINUTES}
             for metric in WORKLOAD_SIGNALS]
 
@@ -275,7 +320,7 @@ def _alerts_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _scale_draft(bound: Mapping[str, Any]) -> dict[str, Any] | None:
-    workload = _workload(bound)
+    workload = _scalable_workload(bound)
     replicas = bound.get("replicas")
     if workload is None or not isinstance(replicas, int):
         return None
@@ -312,6 +357,7 @@ _DEPLOYMENT_TARGET: dict[str, Any] = {
     "named_namespaces": _deployment_namespace,
     "watch": _deployment_watch,
     "draft": _workload,
+    "complete": _linked_kind,
 }
 
 
@@ -341,17 +387,17 @@ _BUILT_IN = (
     _spec("list_pods", "List pods with phase, readiness and restart counts.",
           ListPodsArgs, PodList, ToolClass.READ, Risk.LOW,
           bindings=_worst_pod, trouble=_failing_pods, evidence=_workload_evidence,
-          watch=_deployment_watch, implements=forms.pods_form),
+          watch=_deployment_watch, complete=_linked_kind, implements=forms.pods_form),
     _spec("get_pod_logs", "Read the most recent log lines of a pod (redacted).",
           GetPodLogsArgs, PodLogs, ToolClass.READ, Risk.LOW, implements=forms.pod_logs_form),
-    _spec("describe_deployment", "Replicas, image, conditions and revision of a deployment.",
+    _spec("describe_deployment", "Replicas, image, conditions and revision of a workload.",
           DeploymentArgs, DeploymentDescription, ToolClass.READ, Risk.LOW,
           bindings=_replicas, evidence=_workload_evidence, watch=_deployment_watch,
-          implements=forms.describe_deployment_form),
-    _spec("rollout_history", "Revisions of a deployment with change notes and health.",
+          complete=_linked_kind, implements=forms.describe_deployment_form),
+    _spec("rollout_history", "Revisions of a workload with change notes and health.",
           DeploymentArgs, RolloutHistory, ToolClass.READ, Risk.LOW,
           bindings=_healthy_revision, evidence=_workload_evidence, watch=_deployment_watch,
-          implements=forms.rollout_history_form),
+          complete=_linked_kind, implements=forms.rollout_history_form),
     _spec("query_metrics", "Query a metric series over the last N minutes.",
           QueryMetricsArgs, MetricSeries, ToolClass.READ, Risk.LOW, chart=_metrics_chart,
           evidence=_signals_evidence, implements=forms.promql_form),
@@ -360,7 +406,13 @@ _BUILT_IN = (
           implements=forms.alerts_form),
     _spec("get_error_budget", "SLO target and remaining error budget of a service.",
           GetErrorBudgetArgs, ErrorBudgetReport, ToolClass.READ, Risk.LOW),
-    _spec("rollback_deployment", "Roll a deployment back to an earlier revision.",
+    _spec("list_events", "Recent events in a namespace, optionally of one object or reason.",
+          ListEventsArgs, EventList, ToolClass.READ, Risk.LOW, trouble=troubling_events,
+          implements=forms.events_form),
+    _spec("list_hpas", "HorizontalPodAutoscalers: current/desired/min/max replicas.",
+          ListHpasArgs, HpaList, ToolClass.READ, Risk.LOW, trouble=limited_hpas,
+          implements=forms.hpas_form),
+    _spec("rollback_deployment", "Roll a workload back to an earlier revision.",
           RollbackDeploymentArgs, Changed[RollbackChange], ToolClass.REMEDIATION, Risk.MEDIUM,
           _deployment_pods, idempotent_when=_pinned_revision, pin=_pin_rollback,
           inverse=_undo_rollback, remedy=Remedy.ROLLBACK, aim=_aim_rollback,
@@ -368,12 +420,12 @@ _BUILT_IN = (
           **_DEPLOYMENT_TARGET,
           asked_by=re.compile(
               r"\broll(?:ing|ed)?(?:[ -]|\s+[\w/-]+\s+)back\b|\brollback\b|\brevert\b")),
-    _spec("restart_deployment", "Rolling restart of every pod of a deployment.",
+    _spec("restart_deployment", "Rolling restart of every pod of a workload.",
           DeploymentArgs, Changed[RestartChange], ToolClass.REMEDIATION, Risk.MEDIUM,
           _deployment_pods, idempotent=False, remedy=Remedy.RESTART, **_DEPLOYMENT_TARGET,
           implements=forms.restart_form,
           asked_by=re.compile(r"\bre-?start\b|\bbounce\b|\brecycle\b")),
-    _spec("scale_deployment", "Set the replica count of a deployment.",
+    _spec("scale_deployment", "Set the replica count of a Deployment or StatefulSet.",
           ScaleDeploymentArgs, Changed[ScaleChange], ToolClass.CHANGE, Risk.HIGH, _scale,
           inverse=_undo_scale, remedy=Remedy.SCALE_OUT, implements=forms.scale_form,
           **{**_DEPLOYMENT_TARGET, "draft": _scale_draft},

@@ -30,10 +30,19 @@ def _kubectl(command: RunbookCommand, *verb: str) -> tuple[str, ...] | None:
     return command.words[len(verb):]
 
 
-def _named_deployment(rest: tuple[str, ...] | None) -> str | None:
-    if rest is None or len(rest) != 2 or rest[0] != "deployment":
+# kubectl's singular kind word -> the catalog's WorkloadKind.
+_WORKLOAD_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet",
+                   "daemonset": "DaemonSet"}
+# `kubectl get events --field-selector` fields -> list_events args.
+_EVENT_FIELDS = {"involvedObject.kind": "kind", "involvedObject.name": "name",
+                 "reason": "reason"}
+
+
+def _named_workload(rest: tuple[str, ...] | None) -> tuple[str, str] | None:
+    """(kind, name) of ``<kind> <name>``; a Deployment's kind is left implicit."""
+    if rest is None or len(rest) != 2 or rest[0] not in _WORKLOAD_KINDS:
         return None
-    return rest[1]
+    return _WORKLOAD_KINDS[rest[0]], rest[1]
 
 
 def _number(value: str) -> int | str:
@@ -66,8 +75,12 @@ def pod_logs_form(command: RunbookCommand) -> dict[str, Any] | None:
 
 
 def _deployment_form(command: RunbookCommand, *verb: str) -> dict[str, Any] | None:
-    name = _named_deployment(_kubectl(command, *verb))
-    return None if name is None else {"namespace": _namespace(command), "deployment": name}
+    named = _named_workload(_kubectl(command, *verb))
+    if named is None:
+        return None
+    kind, name = named
+    args = {"namespace": _namespace(command), "deployment": name}
+    return args if kind == "Deployment" else {**args, "kind": kind}
 
 
 def describe_deployment_form(command: RunbookCommand) -> dict[str, Any] | None:
@@ -93,9 +106,36 @@ def restart_form(command: RunbookCommand) -> dict[str, Any] | None:
 def scale_form(command: RunbookCommand) -> dict[str, Any] | None:
     args = _deployment_form(command, "scale")
     replicas = command.options.get("replicas")
-    if args is None or not replicas:
+    if args is None or not replicas or args.get("kind") == "DaemonSet":
         return None
     return {**args, "replicas": _number(replicas)}
+
+
+def events_form(command: RunbookCommand) -> dict[str, Any] | None:
+    rest = _kubectl(command, "get", "event")
+    if rest is None or rest or "all-namespaces" in command.options:
+        return None
+    args: dict[str, Any] = {"namespace": _namespace(command)}
+    fields = command.options.get("field-selector", "")
+    for term in filter(None, fields.split(",")):
+        field, _, value = term.partition("=")
+        if field == "type" and value == "Warning":
+            args["warnings_only"] = True
+        elif field in _EVENT_FIELDS and value and not value.startswith("="):
+            args[_EVENT_FIELDS[field]] = value
+        else:
+            return None
+    return args
+
+
+def hpas_form(command: RunbookCommand) -> dict[str, Any] | None:
+    rest = _kubectl(command, "get", "horizontalpodautoscaler")
+    if rest is None:
+        rest = _kubectl(command, "describe", "horizontalpodautoscaler")
+    if rest is None or len(rest) > 1 or "all-namespaces" in command.options:
+        return None
+    args: dict[str, Any] = {"namespace": _namespace(command)}
+    return {**args, "name": rest[0]} if rest else args
 
 
 def promql_form(command: RunbookCommand) -> dict[str, Any] | None:

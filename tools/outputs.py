@@ -92,6 +92,7 @@ class DeploymentDescription(Output):
     containers: list[ContainerInfo] | None = None
     paused: bool | None = None
     events: list[DeploymentEvent] | None = None
+    kind: str | None = None  # set for a StatefulSet or DaemonSet
 
 
 class RevisionRow(Output):

@@ -46,9 +46,14 @@ class LinkedEntities(BaseModel):
     pod: str | None = None
     service: str | None = None
     alertname: str | None = None
+    kind: str | None = None  # set when the workload is not a Deployment
 
     def bindings(self) -> dict[str, str]:
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        bound = {k: v for k, v in self.model_dump().items() if v is not None}
+        if self.kind and self.deployment:
+            # Runbooks name such a workload by its kind: {statefulset}, {daemonset}.
+            bound[self.kind.lower()] = self.deployment
+        return bound
 
 
 class Linking(BaseModel):
@@ -82,14 +87,16 @@ def _deployment_of_pod(inventory: Inventory, pod: str) -> DeploymentInfo | None:
 
 def _entities_for(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
     return LinkedEntities(
-        namespace=dep.namespace, deployment=dep.name, service=dep.service, pod=pod
+        namespace=dep.namespace, deployment=dep.name, service=dep.service, pod=pod,
+        kind=None if dep.kind == "Deployment" else dep.kind,
     )
 
 
 def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
     ns = alert.get("namespace")
     pod = alert.get("pod")
-    name = alert.get("deployment") or alert.get("service")
+    name = (alert.get("deployment") or alert.get("statefulset") or alert.get("daemonset")
+            or alert.get("service"))
     dep: DeploymentInfo | None = None
     if pod:
         dep = _deployment_of_pod(inventory, pod)

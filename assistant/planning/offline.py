@@ -256,6 +256,8 @@ def plan_offline(
         for index, step in enumerate(source.steps):
             try:
                 args = bind_args(step.args, bindings)
+                if (spec := CATALOG[step.tool]).complete is not None:
+                    args = spec.complete(args, bindings)
             except MissingBinding as gap:
                 where = "" if source is book else f" of {source.id}"
                 notes.append(f"skipped step {index + 1}{where} ({step.tool}): "

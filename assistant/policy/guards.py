@@ -97,6 +97,8 @@ class BlastRadiusGuard:
 
     def _problems(self, call: ToolCall, facts: Facts) -> list[str]:
         limit, blast = self.limit, facts.blast_radius
+        if limit.kinds is not None and blast.workload_kind not in limit.kinds:
+            return []
         problems: list[str] = []
         touched = touched_namespaces(call, facts)
         forbidden = sorted(touched.intersection(limit.forbidden_namespaces))

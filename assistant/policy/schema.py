@@ -140,6 +140,9 @@ class Holder(Strict):
 
 
 class BlastRadiusLimit(ToolScoped):
+    # Only calls on workloads of these kinds (the blast radius names the kind); all when
+    # omitted.
+    kinds: list[Literal["Deployment", "StatefulSet", "DaemonSet"]] | None = None
     max_pods: int | None = Field(None, ge=0)
     max_replica_change: int | None = Field(None, ge=0)
     max_replica_factor: float | None = Field(None, ge=1.0)

@@ -10,19 +10,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kubernetes import client as k8s
-from kubernetes.utils.quantity import parse_quantity
 
 from assistant.models import DeploymentInfo, ToolOutput
 from tools.backend import ToolFailure
 from tools.catalog import (
+    DEFAULT_KIND,
     DeploymentArgs,
     GetPodLogsArgs,
     ListPodsArgs,
     RollbackDeploymentArgs,
     ScaleDeploymentArgs,
 )
+from tools.kubernetes import cluster_reads
+from tools.kubernetes.changes import dry_run_note, restart_change, rollback_change
 from tools.kubernetes.cluster import JSON_PATCH, MERGE_PATCH, Cluster, default_container
-from tools.kubernetes.history import Revision, deployment_of, owned_replica_sets, revisions
+from tools.kubernetes.containers import container_info
+from tools.kubernetes.history import (
+    Revision,
+    deployment_of,
+    owned_replica_sets,
+    revisions,
+    rollback_target,
+)
 from tools.kubernetes.pods import (
     CHANGE_CAUSE,
     PodState,
@@ -39,23 +48,22 @@ from tools.kubernetes.rollout import (
     rollback_patch,
     same_template,
 )
+from tools.kubernetes.sets import SetTools
 from tools.outputs import (
     Condition,
-    ContainerInfo,
     DeploymentDescription,
     DeploymentEvent,
     FromTo,
     PodList,
     PodLogs,
     PodRow,
-    RestartChange,
-    RollbackChange,
     RolloutHistory,
     ScaleChange,
 )
 from tools.real.change import Change
 from tools.real.settings import DEFAULT_SERVICE_LABELS
 from tools.sandbox import render
+from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
 EVENTS_SHOWN = 10
 _NEVER = datetime.min.replace(tzinfo=UTC)
@@ -76,11 +84,6 @@ class _View:
         return revision_of(meta(rs)) if rs else None
 
 
-def _dry(dry_run: bool) -> tuple[str, ...]:
-    return ("server-side dry run (dryRun=All) accepted; nothing changed yet",) if dry_run \
-        else ()
-
-
 class KubernetesTools:
     def __init__(self, cluster: Cluster, clock: Callable[[], datetime], *,
                  namespaces: Sequence[str] = (),
@@ -89,6 +92,10 @@ class KubernetesTools:
         self._clock = clock
         self._namespaces = tuple(namespaces)
         self._service_labels = tuple(service_labels)
+        self._sets = SetTools(self)
+
+    def now(self) -> datetime:
+        return self._clock()
 
     # --- shared ----------------------------------------------------------------------
 
@@ -97,12 +104,13 @@ class KubernetesTools:
         """The namespaces opsbot is confined to; empty: all of them."""
         return self._namespaces
 
-    def _in_scope(self, namespace: str) -> None:
+    def in_scope(self, namespace: str) -> None:
         if self._namespaces and namespace not in self._namespaces:
             raise ToolFailure(f"namespace {namespace!r} is outside this opsbot's scope "
                               f"(OPSBOT_NAMESPACES: {', '.join(self._namespaces)})")
 
-    def service_of(self, deployment: k8s.V1Deployment) -> str:
+    def service_of(self, deployment: k8s.V1Deployment | k8s.V1StatefulSet
+                   | k8s.V1DaemonSet) -> str:
         template = deployment.spec.template.metadata
         for labels in ((template.labels if template else None) or {},
                        meta(deployment).labels or {}):
@@ -112,7 +120,7 @@ class KubernetesTools:
         return name_of(deployment)
 
     def _view(self, namespace: str, name: str) -> _View:
-        self._in_scope(namespace)
+        self.in_scope(namespace)
         dep = self.cluster.deployment(namespace, name)
         selector = selector_string(dep.spec.selector)
         owned = owned_replica_sets(dep, self.cluster.replica_sets(namespace, selector))
@@ -130,26 +138,30 @@ class KubernetesTools:
             owner = {(namespace_of(rs), name_of(rs)): deployment_of(rs)
                      for rs in self.cluster.replica_sets(namespace)}
             pods: dict[tuple[str, str | None], list[str]] = defaultdict(list)
-            for state in map(pod_state, self.cluster.pods(namespace)):
+            listed = self.cluster.pods(namespace)
+            for state in map(pod_state, listed):
                 dep = owner.get((state.namespace, state.owner or ""))
                 pods[(state.namespace, dep)].append(state.name)
             for d in deployments:
-                namespace, name = namespace_of(d), name_of(d)
+                where, name = namespace_of(d), name_of(d)
                 infos.append(DeploymentInfo(
-                    namespace=namespace,
+                    namespace=where,
                     name=name,
                     service=self.service_of(d),
                     replicas=d.spec.replicas if d.spec.replicas is not None else 1,
                     ready_replicas=(d.status.ready_replicas if d.status else None) or 0,
-                    pods=tuple(sorted(pods.get((namespace, name), []))),
+                    pods=tuple(sorted(pods.get((where, name), []))),
                     revision=revision_of(meta(d)),
                 ))
-        return infos
+            infos.extend(self._sets.infos(namespace, listed))
+        return sorted(infos, key=lambda i: (i.namespace, i.name))
 
     # --- read-only tools -------------------------------------------------------------
 
     def list_pods(self, args: ListPodsArgs) -> ToolOutput:
-        self._in_scope(args.namespace)
+        self.in_scope(args.namespace)
+        if args.deployment is not None and args.kind != DEFAULT_KIND:
+            return self._sets.list_pods(args, self._clock())
         if args.deployment is not None:
             view = self._view(args.namespace, args.deployment)
             listed: list[tuple[PodState, str | None, int | None]] = [
@@ -159,10 +171,13 @@ class KubernetesTools:
                 name_of(rs): (deployment_of(rs), revision_of(meta(rs)))
                 for rs in self.cluster.replica_sets(args.namespace)
             }
-            states = list(map(pod_state, self.cluster.pods(args.namespace)))
-            if not states and self.cluster.namespace_missing(args.namespace):
+            found = self.cluster.pods(args.namespace)
+            if not found and self.cluster.namespace_missing(args.namespace):
                 raise ToolFailure(f"namespace {args.namespace!r} not found")
-            listed = [(s, *rs_info.get(s.owner or "", (None, None))) for s in states]
+            sets = self._sets.pod_owners(args.namespace, found)
+            states = list(map(pod_state, found))
+            listed = [(s, *(rs_info.get(s.owner or "") or sets.get(s.name, (None, None))))
+                      for s in states]
         now = self._clock()
         pods = [
             PodRow(
@@ -197,7 +212,7 @@ class KubernetesTools:
         return ToolOutput(text=text, data=PodList(pods=pods))
 
     def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
-        self._in_scope(args.namespace)
+        self.in_scope(args.namespace)
         pod = self.cluster.pod(args.namespace, args.pod)
         container = default_container(pod)
         raw = self.cluster.pod_log(args.namespace, args.pod, container, args.tail,
@@ -210,6 +225,8 @@ class KubernetesTools:
             pod=args.pod, lines=lines, previous=args.previous, container=container))
 
     def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
+        if args.kind != DEFAULT_KIND:
+            return self._sets.describe(args)
         view = self._view(args.namespace, args.deployment)
         dep = view.deployment
         status = dep.status or k8s.V1DeploymentStatus()
@@ -223,8 +240,9 @@ class KubernetesTools:
                       message=c.message or "")
             for c in status.conditions or []
         ]
-        containers = [_container(c) for c in pod_spec(dep.spec.template).containers]
-        events, events_note = self._events(args.namespace, args.deployment)
+        containers = [container_info(c) for c in pod_spec(dep.spec.template).containers]
+        events, events_note = self.recent_events(args.namespace, "Deployment",
+                                                 args.deployment)
         lines = [
             f"Name:        {name_of(dep)}",
             f"Namespace:   {namespace_of(dep)}",
@@ -270,8 +288,8 @@ class KubernetesTools:
         )
         return ToolOutput(text="\n".join(lines), data=data)
 
-    def _events(self, namespace: str, name: str,
-                kind: str = "Deployment") -> tuple[list[DeploymentEvent], str | None]:
+    def recent_events(self, namespace: str, kind: str,
+                      name: str) -> tuple[list[DeploymentEvent], str | None]:
         """Recent events, newest last; events are context, so a refusal does not fail the
         whole description."""
         try:
@@ -298,6 +316,8 @@ class KubernetesTools:
         return revisions(view.deployment, view.replica_sets, view.pods)
 
     def rollout_history(self, args: DeploymentArgs) -> ToolOutput:
+        if args.kind != DEFAULT_KIND:
+            return self._sets.history(args)
         view = self._view(args.namespace, args.deployment)
         revs = self._revisions(view)
         rows = [
@@ -315,31 +335,24 @@ class KubernetesTools:
             ("REVISION", "IMAGE", "HEALTHY", "WHY", "CREATED", "CHANGE-CAUSE"), rows)
         return ToolOutput(text=text, data=RolloutHistory(revisions=[r.row() for r in revs]))
 
+    def list_events(self, args: ListEventsArgs) -> ToolOutput:
+        self.in_scope(args.namespace)
+        return cluster_reads.list_events(self.cluster, args, self._clock())
+
+    def list_hpas(self, args: ListHpasArgs) -> ToolOutput:
+        self.in_scope(args.namespace)
+        return cluster_reads.list_hpas(self.cluster, args)
+
     # --- mutating tools --------------------------------------------------------------
 
     def rollback(self, args: RollbackDeploymentArgs, *, dry_run: bool) -> Change:
+        if args.kind != DEFAULT_KIND:
+            return self._sets.rollback(args, dry_run=dry_run)
         view = self._view(args.namespace, args.deployment)
         dep = view.deployment
-        revs = self._revisions(view)
-        known = ", ".join(str(r.revision) for r in revs) or "none"
-        current = next((r for r in revs if r.current), None)
-        if current is None:
-            raise ToolFailure(f"{view.key} has no current revision yet (the deployment "
-                              "controller has not recorded one); try again shortly")
-        if args.revision is None:
-            earlier = [r for r in revs if r.revision < current.revision and r.healthy]
-            if not earlier:
-                raise ToolFailure(f"no healthy revision before {current.revision} in the "
-                                  f"history of {view.key} (revisions: {known})")
-            target = earlier[-1]
-        else:
-            found = next((r for r in revs if r.revision == args.revision), None)
-            if found is None:
-                raise ToolFailure(f"revision {args.revision} is not in the history of "
-                                  f"{view.key} (revisions: {known})")
-            target = found
-        if target.current:
-            raise ToolFailure(f"{view.key} is already at revision {target.revision}")
+        current, target = rollback_target(
+            self._revisions(view), args.revision, view.key,
+            "the deployment controller has not recorded one")
         if dep.spec.paused:
             raise ToolFailure(f"{view.key} is paused; resume it (kubectl rollout resume) "
                               "before rolling back")
@@ -355,27 +368,12 @@ class KubernetesTools:
         )
         result = self.cluster.patch_deployment(args.namespace, args.deployment, patch,
                                                JSON_PATCH, dry_run=dry_run)
-        replaced = [p.name for p in view.pods]
-        health = "healthy" if target.healthy else f"UNHEALTHY: {target.health}"
-        return Change(
-            summary=f"rollback {view.key}: revision {current.revision} -> {target.revision}",
-            details=(
-                f"image {current.image} -> {images(result.spec.template)}",
-                f"revision {target.revision} ({health} in rollout history): "
-                f"{target.change or 'no change-cause recorded'}",
-                f"pods replaced, rolling: {', '.join(replaced) or 'none'}",
-                *_dry(dry_run),
-            ),
-            changed=RollbackChange(
-                revision=FromTo(before=current.revision, after=target.revision),
-                image=FromTo(before=current.image, after=images(result.spec.template)),
-                change=target.change,
-                target_healthy=target.healthy,
-                pods_replaced=replaced,
-            ),
-        )
+        return rollback_change(view.key, current, target, images(result.spec.template),
+                               [p.name for p in view.pods], "rolling", dry_run)
 
     def restart(self, args: DeploymentArgs, *, dry_run: bool) -> Change:
+        if args.kind != DEFAULT_KIND:
+            return self._sets.restart(args, dry_run=dry_run)
         view = self._view(args.namespace, args.deployment)
         dep = view.deployment
         if dep.spec.paused:
@@ -385,21 +383,13 @@ class KubernetesTools:
         stamp = patch["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT]
         self.cluster.patch_deployment(args.namespace, args.deployment, patch, MERGE_PATCH,
                                       dry_run=dry_run)
-        pods = [p.name for p in view.pods]
-        image = images(dep.spec.template)
-        return Change(
-            summary=f"rolling restart of {view.key}: {len(pods)} pods restart",
-            details=(
-                f"pods restart: {', '.join(pods) or 'none'}",
-                f"image {image} unchanged; pod template stamped {RESTARTED_AT}={stamp}",
-                *_dry(dry_run),
-            ),
-            changed=RestartChange(pods_restarted=pods, restarted_at=stamp,
-                                  image=FromTo(before=image, after=image)),
-        )
+        return restart_change(view.key, [p.name for p in view.pods],
+                              images(dep.spec.template), stamp, None, dry_run)
 
     def scale(self, args: ScaleDeploymentArgs, *, dry_run: bool) -> Change:
-        self._in_scope(args.namespace)
+        if args.kind != DEFAULT_KIND:
+            return self._sets.scale(args, dry_run=dry_run)
+        self.in_scope(args.namespace)
         key = f"{args.namespace}/{args.deployment}"
         current = self.cluster.scale(args.namespace, args.deployment).spec
         before = (current.replicas if current else None) or 0
@@ -415,7 +405,7 @@ class KubernetesTools:
             detail = "no change"
         return Change(
             summary=f"scale {key}: replicas {before} -> {after}",
-            details=(detail, *_dry(dry_run)),
+            details=(detail, *dry_run_note(dry_run)),
             changed=ScaleChange(replicas=FromTo(before=before, after=after)),
         )
 
@@ -435,20 +425,3 @@ def _strategy(dep: k8s.V1Deployment) -> str:
         surge = rolling.max_surge if rolling and rolling.max_surge is not None else "25%"
         return f"RollingUpdate {unavailable} max unavailable, {surge} max surge"
     return str(strategy.type)
-
-
-def _quantities(values: dict[str, str] | None) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted((values or {}).items()))
-
-
-def _container(container: k8s.V1Container) -> ContainerInfo:
-    resources = container.resources or k8s.V1ResourceRequirements()
-    limits = resources.limits or {}
-    memory = limits.get("memory")
-    return ContainerInfo(
-        name=container.name,
-        image=container.image,
-        limits=_quantities(limits),
-        requests=_quantities(resources.requests),
-        memory_limit_mib=float(parse_quantity(memory)) / 2**20 if memory else None,
-    )

@@ -68,6 +68,7 @@ class Cluster:
         self._core = k8s.CoreV1Api(api_client)
         self._apps = k8s.AppsV1Api(api_client)
         self._batch = k8s.BatchV1Api(api_client)
+        self._autoscaling = k8s.AutoscalingV2Api(api_client)
 
     def close(self) -> None:
         self.api_client.close()
@@ -203,13 +204,17 @@ class Cluster:
 
     # --- writes ----------------------------------------------------------------------
 
+    def _patch(self, kind: str, patch: Callable[..., T], namespace: str, name: str,
+               body: Any, content_type: str, dry_run: bool) -> T:
+        mode = "dry-run " if dry_run else ""
+        return self._call(f"{mode}patching {kind} {namespace}/{name}", patch, name,
+                          namespace, body, dry_run=DRY_RUN_ALL if dry_run else None,
+                          _content_type=content_type)
+
     def patch_deployment(self, namespace: str, name: str, body: Any, content_type: str,
                          *, dry_run: bool) -> k8s.V1Deployment:
-        mode = "dry-run " if dry_run else ""
-        return self._call(f"{mode}patching deployment {namespace}/{name}",
-                          self._apps.patch_namespaced_deployment, name, namespace, body,
-                          dry_run=DRY_RUN_ALL if dry_run else None,
-                          _content_type=content_type)
+        return self._patch("deployment", self._apps.patch_namespaced_deployment, namespace,
+                           name, body, content_type, dry_run)
 
     def patch_node(self, name: str, body: Any, *, dry_run: bool) -> k8s.V1Node:
         mode = "dry-run " if dry_run else ""
@@ -254,3 +259,67 @@ class Cluster:
                           {"spec": {"replicas": replicas}},
                           dry_run=DRY_RUN_ALL if dry_run else None,
                           _content_type=MERGE_PATCH)
+
+    # --- StatefulSets, DaemonSets, their revisions, events, autoscalers ------------------
+
+    def stateful_set(self, namespace: str, name: str) -> k8s.V1StatefulSet:
+        return self._read("statefulset", namespace, name,
+                          self._apps.read_namespaced_stateful_set, self.stateful_sets)
+
+    def stateful_sets(self, namespace: str | None) -> list[k8s.V1StatefulSet]:
+        return self._list("statefulsets", namespace,
+                          self._apps.list_stateful_set_for_all_namespaces,
+                          self._apps.list_namespaced_stateful_set)
+
+    def daemon_set(self, namespace: str, name: str) -> k8s.V1DaemonSet:
+        return self._read("daemonset", namespace, name,
+                          self._apps.read_namespaced_daemon_set, self.daemon_sets)
+
+    def daemon_sets(self, namespace: str | None) -> list[k8s.V1DaemonSet]:
+        return self._list("daemonsets", namespace,
+                          self._apps.list_daemon_set_for_all_namespaces,
+                          self._apps.list_namespaced_daemon_set)
+
+    def controller_revisions(self, namespace: str | None,
+                             selector: str | None = None) -> list[k8s.V1ControllerRevision]:
+        return self._list("controller revisions", namespace,
+                          self._apps.list_controller_revision_for_all_namespaces,
+                          self._apps.list_namespaced_controller_revision,
+                          label_selector=selector)
+
+    def patch_stateful_set(self, namespace: str, name: str, body: Any, content_type: str,
+                           *, dry_run: bool) -> k8s.V1StatefulSet:
+        return self._patch("statefulset", self._apps.patch_namespaced_stateful_set,
+                           namespace, name, body, content_type, dry_run)
+
+    def patch_daemon_set(self, namespace: str, name: str, body: Any, content_type: str,
+                         *, dry_run: bool) -> k8s.V1DaemonSet:
+        return self._patch("daemonset", self._apps.patch_namespaced_daemon_set, namespace,
+                           name, body, content_type, dry_run)
+
+    def stateful_set_scale(self, namespace: str, name: str) -> k8s.V1Scale:
+        self.stateful_set(namespace, name)  # a friendly not-found naming what exists
+        return self._call(f"reading the scale of statefulset {namespace}/{name}",
+                          self._apps.read_namespaced_stateful_set_scale, name, namespace)
+
+    def patch_stateful_set_scale(self, namespace: str, name: str, replicas: int,
+                                 *, dry_run: bool) -> k8s.V1Scale:
+        return self._patch("the scale of statefulset",
+                           self._apps.patch_namespaced_stateful_set_scale, namespace, name,
+                           {"spec": {"replicas": replicas}}, MERGE_PATCH, dry_run)
+
+    def namespace_events(self, namespace: str, field_selector: str) -> list[k8s.CoreV1Event]:
+        found = self._call(f"listing events in {namespace}", self._core.list_namespaced_event,
+                           namespace, field_selector=field_selector or None)
+        return list(found.items)
+
+    def autoscalers(self, namespace: str) -> list[k8s.V2HorizontalPodAutoscaler]:
+        found = self._call(f"listing horizontalpodautoscalers in {namespace}",
+                           self._autoscaling.list_namespaced_horizontal_pod_autoscaler,
+                           namespace)
+        return list(found.items)
+
+    def autoscaler(self, namespace: str, name: str) -> k8s.V2HorizontalPodAutoscaler:
+        return self._read("horizontalpodautoscaler", namespace, name,
+                          self._autoscaling.read_namespaced_horizontal_pod_autoscaler,
+                          self.autoscalers)

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from kubernetes import client as k8s
 
+from tools.backend import ToolFailure
 from tools.kubernetes.pods import (
     CHANGE_CAUSE,
     REVISION_HISTORY,
@@ -154,3 +155,29 @@ def revisions(deployment: k8s.V1Deployment, replica_sets: Sequence[k8s.V1Replica
 
 def deployment_of(rs: k8s.V1ReplicaSet) -> str | None:
     return controller_of(meta(rs), "Deployment")
+
+
+def rollback_target(revs: Sequence[Revision], wanted: int | None, key: str,
+                    no_current: str) -> tuple[Revision, Revision]:
+    """(current, target) of a rollback to ``wanted``, or to the last healthy revision
+    before the current one when None; failures name the revisions there are."""
+    known = ", ".join(str(r.revision) for r in revs) or "none"
+    current = next((r for r in revs if r.current), None)
+    if current is None:
+        raise ToolFailure(f"{key} has no current revision yet ({no_current}); try again "
+                          "shortly")
+    if wanted is None:
+        earlier = [r for r in revs if r.revision < current.revision and r.healthy]
+        if not earlier:
+            raise ToolFailure(f"no healthy revision before {current.revision} in the "
+                              f"history of {key} (revisions: {known})")
+        target = earlier[-1]
+    else:
+        found = next((r for r in revs if r.revision == wanted), None)
+        if found is None:
+            raise ToolFailure(f"revision {wanted} is not in the history of {key} "
+                              f"(revisions: {known})")
+        target = found
+    if target.current:
+        raise ToolFailure(f"{key} is already at revision {target.revision}")
+    return current, target

@@ -117,7 +117,7 @@ class KubernetesObjects:
         self._clock = clock
 
     def _in_scope(self, namespace: str) -> None:
-        self._workloads._in_scope(namespace)
+        self._workloads.in_scope(namespace)
 
     def _scoped_pods(self, node: str | None = None) -> list[k8s.V1Pod]:
         """Pods opsbot may see (every namespace, or the configured ones), on one node."""
@@ -164,7 +164,7 @@ class KubernetesObjects:
         pod = self.cluster.pod(args.namespace, args.pod)
         state = pod_state(pod)
         owner = _owner(pod.metadata)
-        events, note = self._workloads._events(args.namespace, args.pod, kind="Pod")
+        events, note = self._workloads.recent_events(args.namespace, "Pod", args.pod)
         data = PodDescription(
             namespace=args.namespace, name=args.pod,
             node=pod.spec.node_name if pod.spec else None, phase=state.phase,

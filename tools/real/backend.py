@@ -51,6 +51,7 @@ from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
 from tools.real.settings import KubernetesBackendConfig, RealSettings, real_settings
 from tools.volume_tools import ListVolumeClaimsArgs, used_bytes_query, with_usage
+from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
 # One question reads the inventory several times (entity linking, retrieval, planning, the
 # blast radius of each step); its workloads take three list calls to the API server. A
@@ -224,6 +225,11 @@ class RealBackend:
             assert isinstance(found, MetricSeries)
             data = with_usage(args.namespace, claims, list(found.series))
         return ToolOutput(text=claims_text(data), data=data)
+    def list_events(self, args: ListEventsArgs) -> ToolOutput:
+        return self.kubernetes.list_events(args)
+
+    def list_hpas(self, args: ListHpasArgs) -> ToolOutput:
+        return self.kubernetes.list_hpas(args)
 
     # --- mutating tools --------------------------------------------------------------
 

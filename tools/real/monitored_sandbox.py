@@ -30,6 +30,7 @@ from tools.pod_tools import PodArgs
 from tools.real.monitoring import Monitoring
 from tools.sandbox import SandboxBackend
 from tools.volume_tools import ListVolumeClaimsArgs
+from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
 
 class MonitoredSandbox:
@@ -76,6 +77,12 @@ class MonitoredSandbox:
 
     def rollout_history(self, args: DeploymentArgs) -> ToolOutput:
         return self.sandbox.rollout_history(args)
+
+    def list_events(self, args: ListEventsArgs) -> ToolOutput:
+        return self.sandbox.list_events(args)
+
+    def list_hpas(self, args: ListHpasArgs) -> ToolOutput:
+        return self.sandbox.list_hpas(args)
 
     def query_metrics(self, args: QueryMetricsArgs) -> ToolOutput:
         return self.monitoring.query_metrics(args)

@@ -54,13 +54,14 @@ from tools.outputs import (
     changed,
 )
 from tools.pod_tools import PodArgs
-from tools.sandbox import mutations, object_tools, render
+from tools.sandbox import cluster_reads, mutations, object_tools, render
 from tools.sandbox.lookup import require_deployment, require_namespace, require_pod, require_service
 from tools.sandbox.scenario import Scenario, load_scenario
 from tools.sandbox.selector import parse_selector
 from tools.sandbox.simulation import advance, alert_state, utilisation
 from tools.sandbox.world import Deployment, World, build_world
 from tools.volume_tools import ListVolumeClaimsArgs
+from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
 # An SLO number older than this is flagged as stale in the tool's text.
 _STALE_BUDGET = timedelta(minutes=15)
@@ -131,6 +132,7 @@ class SandboxBackend:
                 DeploymentInfo(
                     namespace=d.namespace,
                     name=d.name,
+                    kind=d.kind,
                     service=d.service,
                     replicas=d.replicas,
                     ready_replicas=sum(p.ready for p in d.pods),
@@ -185,7 +187,7 @@ class SandboxBackend:
     def list_pods(self, args: ListPodsArgs) -> ToolOutput:
         w = self._world
         if args.deployment is not None:
-            deployments = [require_deployment(w, args.namespace, args.deployment)]
+            deployments = [require_deployment(w, args.namespace, args.deployment, args.kind)]
         else:
             require_namespace(w, args.namespace)
             deployments = [d for d in w.deployments if d.namespace == args.namespace]
@@ -246,18 +248,20 @@ class SandboxBackend:
 
     def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
         w = self._world
-        dep = require_deployment(w, args.namespace, args.deployment)
+        dep = require_deployment(w, args.namespace, args.deployment, args.kind)
         rev = dep.current
         ready = sum(p.ready for p in dep.pods)
-        conditions = _conditions(dep, ready)
+        # StatefulSets and DaemonSets report no conditions, only counts of updated pods.
+        conditions = _conditions(dep, ready) if dep.kind == "Deployment" else []
         lines = [
             f"Name:        {dep.name}",
+            *([f"Kind:        {dep.kind}"] if dep.kind != "Deployment" else []),
             f"Namespace:   {dep.namespace}",
             f"Service:     {dep.service}",
             f"Revision:    {rev.revision} ({rev.image})",
             f"Change:      {rev.change}",
             f"Replicas:    {dep.replicas} desired | {ready} ready | {len(dep.pods)} pods",
-            "Strategy:    RollingUpdate 25% max unavailable, 25% max surge",
+            f"Strategy:    {_STRATEGIES[dep.kind]}",
         ]
         if dep.memory is not None:
             lines.append(f"Container:   {dep.container}, memory limit {dep.memory.limit_mib:g}Mi")
@@ -268,14 +272,17 @@ class SandboxBackend:
                 f"Traffic:     {dep.traffic.requests_per_second:g} req/s, about "
                 f"{dep.traffic.capacity_rps_per_replica:g} req/s per replica ({load})"
             )
-        lines.append("Autoscaling: none (no HorizontalPodAutoscaler targets this deployment)")
-        lines.append("Conditions:")
-        lines.append(
+        lines.append(f"Autoscaling: {_autoscaling(w, dep)}")
+        if not conditions:
+            lines.append(f"Rollout:     {_rollout_progress(dep)}")
+        else:
+            lines.append("Conditions:")
+            lines.append(
             render.table(
                 ("  TYPE", "STATUS", "REASON", "MESSAGE"),
                 [(f"  {c.type}", c.status, c.reason, c.message) for c in conditions],
             )
-        )
+            )
         data = DeploymentDescription(
             namespace=dep.namespace,
             name=dep.name,
@@ -288,10 +295,12 @@ class SandboxBackend:
             conditions=conditions,
             memory_limit_mib=dep.memory.limit_mib if dep.memory else None,
         )
+        if dep.kind != "Deployment":
+            data = data.model_copy(update={"kind": dep.kind})
         return ToolOutput(text="\n".join(lines), data=data)
 
     def rollout_history(self, args: DeploymentArgs) -> ToolOutput:
-        dep = require_deployment(self._world, args.namespace, args.deployment)
+        dep = require_deployment(self._world, args.namespace, args.deployment, args.kind)
         revisions = [
             RevisionRow(
                 revision=r.revision,
@@ -313,7 +322,7 @@ class SandboxBackend:
             )
             for r, rev in zip(revisions, dep.history, strict=True)
         ]
-        text = f"deployment.apps/{dep.name} in {dep.namespace}\n" + render.table(
+        text = f"{dep.kind.lower()}.apps/{dep.name} in {dep.namespace}\n" + render.table(
             ("REVISION", "IMAGE", "HEALTHY", "DEPLOYED", "CHANGE-CAUSE"), rows
         )
         return ToolOutput(text=text, data=RolloutHistory(revisions=revisions))
@@ -377,6 +386,12 @@ class SandboxBackend:
                               data=AlertList(alerts=[]))
         text = "\n".join(render.alert_text(a, w.now) for a in alerts)
         return ToolOutput(text=text, data=AlertList(alerts=alerts))
+
+    def list_events(self, args: ListEventsArgs) -> ToolOutput:
+        return cluster_reads.list_events(self._world, args)
+
+    def list_hpas(self, args: ListHpasArgs) -> ToolOutput:
+        return cluster_reads.list_hpas(self._world, args)
 
     def get_error_budget(self, args: GetErrorBudgetArgs) -> ToolOutput:
         require_service(self._world, args.service)
@@ -446,6 +461,32 @@ class SandboxBackend:
 
     def delete_failed_job(self, args: JobArgs, approved_by: str | None = None) -> ToolOutput:
         return self._commit(object_tools.plan_delete_failed_job(self._world, args))
+
+
+_STRATEGIES = {
+    "Deployment": "RollingUpdate 25% max unavailable, 25% max surge",
+    "StatefulSet": "RollingUpdate, partition 0, one pod at a time from the highest ordinal",
+    "DaemonSet": "RollingUpdate 1 max unavailable per node",
+}
+
+
+def _autoscaling(world: World, dep: Deployment) -> str:
+    hpa = next((h for h in world.hpas if h.namespace == dep.namespace
+                and h.target == dep.name and h.target_kind == dep.kind), None)
+    if hpa is None:
+        return f"none (no HorizontalPodAutoscaler targets this {dep.kind.lower()})"
+    row = cluster_reads.hpa_row(world, hpa)
+    return (f"HorizontalPodAutoscaler {hpa.name}, {row.min_replicas}..{row.max_replicas} "
+            f"replicas, wants {row.desired_replicas}")
+
+
+def _rollout_progress(dep: Deployment) -> str:
+    updated = [p for p in dep.serving_pods if p.revision == dep.revision]
+    ready = sum(p.ready for p in updated)
+    state = "complete" if ready == dep.replicas else "halted" if ready < len(updated) \
+        else "in progress"
+    return (f"{len(updated)} of {dep.replicas} pods on revision {dep.revision}, "
+            f"{ready} of them ready ({state})")
 
 
 def _restarts(count: int, last: datetime | None, now: datetime) -> str:

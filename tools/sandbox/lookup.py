@@ -12,14 +12,20 @@ def require_namespace(world: World, namespace: str) -> None:
         raise ToolFailure(f"namespace {namespace!r} not found; namespaces: {known}")
 
 
-def require_deployment(world: World, namespace: str, name: str) -> Deployment:
+def require_deployment(world: World, namespace: str, name: str,
+                       kind: str | None = "Deployment") -> Deployment:
+    """The workload of that kind (any kind when None), or a failure listing that kind's."""
     require_namespace(world, namespace)
-    for dep in world.deployments:
-        if dep.namespace == namespace and dep.name == name:
+    named = [d for d in world.deployments if d.namespace == namespace and d.name == name]
+    for dep in named:
+        if kind in (None, dep.kind):
             return dep
-    known = ", ".join(sorted(d.name for d in world.deployments if d.namespace == namespace))
+    what = (kind or "workload").lower()
+    known = ", ".join(sorted(d.name for d in world.deployments
+                             if d.namespace == namespace and kind in (None, d.kind)))
+    other = f"; {name} is a {named[0].kind}: pass kind={named[0].kind}" if named else ""
     raise ToolFailure(
-        f"deployment {namespace}/{name} not found; deployments in {namespace}: {known}"
+        f"{what} {namespace}/{name} not found; {what}s in {namespace}: {known or 'none'}{other}"
     )
 
 

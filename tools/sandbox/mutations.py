@@ -42,7 +42,7 @@ class Change:
 
 
 def plan_rollback(world: World, args: RollbackDeploymentArgs) -> Change:
-    dep = require_deployment(world, args.namespace, args.deployment)
+    dep = require_deployment(world, args.namespace, args.deployment, args.kind)
     current = dep.current
     known = ", ".join(str(r.revision) for r in dep.history)
     if args.revision is None:
@@ -75,7 +75,7 @@ def plan_rollback(world: World, args: RollbackDeploymentArgs) -> Change:
         return {"pods_created": _replace_pods(world, dep, target)}
 
     return Change(
-        summary=f"rollback {dep.key}: revision {current.revision} -> {target.revision}",
+        summary=f"rollback {dep.label}: revision {current.revision} -> {target.revision}",
         details=details,
         changed=RollbackChange(
             revision=FromTo(before=current.revision, after=target.revision),
@@ -89,7 +89,7 @@ def plan_rollback(world: World, args: RollbackDeploymentArgs) -> Change:
 
 
 def plan_restart(world: World, args: DeploymentArgs) -> Change:
-    dep = require_deployment(world, args.namespace, args.deployment)
+    dep = require_deployment(world, args.namespace, args.deployment, args.kind)
     old = [p.name for p in dep.serving_pods]
     rev = dep.current
 
@@ -97,7 +97,7 @@ def plan_restart(world: World, args: DeploymentArgs) -> Change:
         return {"pods_created": _replace_pods(world, dep, rev)}
 
     return Change(
-        summary=f"rolling restart of {dep.key}: {len(old)} pods restart",
+        summary=f"rolling restart of {dep.label}: {len(old)} pods restart",
         details=(
             f"pods restart: {', '.join(old) or 'none'}",
             f"revision {rev.revision} ({rev.image}) unchanged",
@@ -109,7 +109,7 @@ def plan_restart(world: World, args: DeploymentArgs) -> Change:
 
 
 def plan_scale(world: World, args: ScaleDeploymentArgs) -> Change:
-    dep = require_deployment(world, args.namespace, args.deployment)
+    dep = require_deployment(world, args.namespace, args.deployment, args.kind)
     before, after = dep.replicas, args.replicas
     removed = _pods_to_remove(dep, before - after)
     details: list[str] = []
@@ -128,15 +128,12 @@ def plan_scale(world: World, args: ScaleDeploymentArgs) -> Change:
     def commit() -> dict[str, Any]:
         dep.replicas = after
         dep.pods = [p for p in dep.pods if p.name not in removed]
-        created = [
-            new_pod(world, dep, dep.current, world.now, ready=dep.startup_minutes <= 0)
-            for _ in range(max(0, after - before))
-        ]
-        dep.pods.extend(created)
-        return {"pods_created": [p.name for p in created]}
+        created = _add_pods(world, dep, dep.current, max(0, after - before),
+                            ready=dep.startup_minutes <= 0)
+        return {"pods_created": created}
 
     return Change(
-        summary=f"scale {dep.key}: replicas {before} -> {after}",
+        summary=f"scale {dep.label}: replicas {before} -> {after}",
         details=tuple(details),
         changed=ScaleChange(replicas=FromTo(before=before, after=after), pods_removed=removed),
         commit=commit,
@@ -195,19 +192,35 @@ def plan_silence(world: World, args: SilenceAlertArgs, author: str = "the approv
 
 
 def _replace_pods(world: World, dep: Deployment, rev: Revision) -> list[str]:
-    """A rolling replacement: the old pods keep serving until the new ones have started."""
+    """A rolling replacement: the old pods keep serving until the new ones have started.
+    A StatefulSet's pod is deleted before its successor takes its name and volume."""
     instant = dep.startup_minutes <= 0
+    if dep.kind == "StatefulSet" or instant:
+        dep.pods = []
     for pod in dep.pods:
         pod.superseded = True
-    created = [new_pod(world, dep, rev, world.now, ready=instant) for _ in range(dep.replicas)]
-    dep.pods = created if instant else [*dep.pods, *created]
-    return [p.name for p in created]
+    return _add_pods(world, dep, rev, dep.replicas, ready=instant)
+
+
+def _add_pods(world: World, dep: Deployment, rev: Revision, count: int, *,
+              ready: bool) -> list[str]:
+    """One at a time, so each new pod's name sees its siblings (StatefulSet ordinals)."""
+    created = []
+    for _ in range(count):
+        pod = new_pod(world, dep, rev, world.now, ready=ready)
+        dep.pods.append(pod)
+        created.append(pod.name)
+    return created
 
 
 def _pods_to_remove(dep: Deployment, count: int) -> list[str]:
-    """Like a ReplicaSet scaling down: unready pods first, then the youngest."""
+    """Like a ReplicaSet scaling down: unready pods first, then the youngest; a
+    StatefulSet removes its highest ordinals."""
     if count <= 0:
         return []
+    if dep.kind == "StatefulSet":
+        by_ordinal = sorted(dep.serving_pods, key=lambda p: int(p.name.rsplit("-", 1)[1]))
+        return [p.name for p in by_ordinal[-count:]]
     ranked = sorted(dep.serving_pods, key=lambda p: (p.ready, -p.created_at.timestamp()))
     return [p.name for p in ranked[:count]]
 

@@ -42,6 +42,20 @@ error name the file, the line and the field.
                 comment: ...}]
     # optional: nodes, cronjobs, jobs, volume_claims, and a pod's `node`
     # (tools/sandbox/cluster_objects.py documents them)
+
+Extensions, all optional, so every older scenario loads unchanged:
+
+    deployments:
+      - kind: StatefulSet                 # Deployment (default) | StatefulSet | DaemonSet;
+        namespace: streaming              # pods of a StatefulSet are <name>-0, <name>-1, ...
+        name: ledger-db                   # a DaemonSet's `replicas` is its scheduled pods,
+        ...                               # and it cannot be scaled
+    events:                               # what `kubectl get events` lists, oldest first
+      - {namespace: streaming, kind: Pod, name: ledger-db-2, type: Warning,
+         reason: FailedScheduling, message: ..., count: 4, last_seen: 2025-...Z}
+    hpas:                                 # HorizontalPodAutoscalers over a workload above
+      - {namespace: shop, name: checkout, target: checkout, target_kind: Deployment,
+         min_replicas: 2, max_replicas: 6, desired_replicas: 9, metrics: ["cpu 96% (target 70%)"]}
 """
 
 from __future__ import annotations
@@ -56,7 +70,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from assistant.config import REPO_ROOT
 from assistant.errors import InputError
 from assistant.yamlfile import load_yaml_document
-from tools.catalog import K8sName
+from tools.catalog import K8sName, WorkloadKind
 from tools.sandbox.cluster_objects import (
     CronJobSpec,
     NodeSpec,
@@ -64,6 +78,7 @@ from tools.sandbox.cluster_objects import (
     VolumeClaimSpec,
 )
 from tools.sandbox.selector import Selector, parse_selector
+from tools.workload_reads import K8sKind
 
 DEFAULT_SCENARIO_DIR = REPO_ROOT / "evals" / "scenarios"
 
@@ -160,6 +175,7 @@ class Memory(Strict):
 
 
 class DeploymentSpec(Strict):
+    kind: WorkloadKind = "Deployment"
     namespace: K8sName
     name: K8sName
     service: K8sName
@@ -265,6 +281,34 @@ class SilenceSpec(Strict):
         return self
 
 
+class EventSpec(Strict):
+    namespace: K8sName
+    kind: K8sKind  # of the involved object
+    name: K8sName
+    type: Literal["Normal", "Warning"]
+    reason: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")
+    message: str = Field(min_length=1)
+    count: int = Field(1, ge=1)
+    last_seen: AwareDatetime
+
+
+class HpaSpec(Strict):
+    namespace: K8sName
+    name: K8sName
+    target: K8sName
+    target_kind: Literal["Deployment", "StatefulSet"] = "Deployment"
+    min_replicas: int = Field(1, ge=1)
+    max_replicas: int = Field(ge=1)
+    desired_replicas: int | None = Field(None, ge=0)  # omitted: the target's replicas
+    metrics: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> HpaSpec:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("min_replicas must not exceed max_replicas")
+        return self
+
+
 class Scenario(Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str = Field(min_length=1)
@@ -275,11 +319,13 @@ class Scenario(Strict):
     metrics: tuple[SeriesSpec, ...] = ()
     alerts: tuple[AlertSpec, ...] = ()
     silences: tuple[SilenceSpec, ...] = ()
-    # Extensions, documented in tools.sandbox.cluster_objects.
+    # Extensions, documented above and in tools.sandbox.cluster_objects.
     nodes: tuple[NodeSpec, ...] = ()
     cronjobs: tuple[CronJobSpec, ...] = ()
     jobs: tuple[StandaloneJobSpec, ...] = ()
     volume_claims: tuple[VolumeClaimSpec, ...] = ()
+    events: tuple[EventSpec, ...] = ()
+    hpas: tuple[HpaSpec, ...] = ()
 
 
 Loc = tuple[str | int, ...]
@@ -303,7 +349,7 @@ def _problems(s: Scenario, stem: str) -> Iterator[tuple[Loc, str]]:
             (("deployments", i, *loc), msg) for loc, msg in _deployment_problems(dep, services)
         )
         if dep.key in deployments:
-            yield ("deployments", i, "name"), f"deployment {dep.key} is defined twice"
+            yield ("deployments", i, "name"), f"workload {dep.key} is defined twice"
         deployments[dep.key] = dep
         names = pods_by_namespace.setdefault(dep.namespace, set())
         for j, pod in enumerate(dep.pods or ()):
@@ -334,6 +380,17 @@ def _problems(s: Scenario, stem: str) -> Iterator[tuple[Loc, str]]:
                 alert, s, namespaces, pods_by_namespace, deployments, services
             )
         )
+    for i, event in enumerate(s.events):
+        if event.namespace not in pods_by_namespace:
+            yield ("events", i, "namespace"), (
+                f"namespace {event.namespace!r} not found; namespaces: {namespaces}")
+        if event.last_seen > start:
+            yield ("events", i, "last_seen"), "last_seen is after clock.start"
+    for i, hpa in enumerate(s.hpas):
+        target = deployments.get(f"{hpa.namespace}/{hpa.target}")
+        if target is None or target.kind != hpa.target_kind:
+            yield ("hpas", i, "target"), (
+                f"{hpa.target_kind} {hpa.namespace}/{hpa.target} not found")
 
 
 def _cluster_object_problems(s: Scenario) -> Iterator[tuple[Loc, str]]:

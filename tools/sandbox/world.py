@@ -61,6 +61,9 @@ class Pod(Mutable):
 
 
 class Deployment(Mutable):
+    """A workload of any kind; the name is historic (states persisted before kinds)."""
+
+    kind: str = "Deployment"
     namespace: str
     name: str
     service: str
@@ -76,6 +79,11 @@ class Deployment(Mutable):
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def label(self) -> str:
+        """The key, with the kind when it is not the Deployment everyone assumes."""
+        return self.key if self.kind == "Deployment" else f"{self.kind} {self.key}"
 
     def find_revision(self, number: int) -> Revision | None:
         return next((r for r in self.history if r.revision == number), None)
@@ -138,6 +146,28 @@ class Silence(Mutable):
         return all(labels.get(k) == v for k, v in self.matchers.items())
 
 
+class Event(Mutable):
+    namespace: str
+    kind: str
+    name: str
+    type: str
+    reason: str
+    message: str
+    count: int
+    last_seen: AwareDatetime
+
+
+class Hpa(Mutable):
+    namespace: str
+    name: str
+    target: str
+    target_kind: str
+    min_replicas: int
+    max_replicas: int
+    desired_replicas: int | None
+    metrics: list[str]
+
+
 class World(Mutable):
     format: Literal[1] = STATE_FORMAT
     scenario: str
@@ -157,6 +187,8 @@ class World(Mutable):
     cronjobs: list[CronJobSpec] = Field(default_factory=list)
     jobs: list[StandaloneJobSpec] = Field(default_factory=list)
     volume_claims: list[VolumeClaimSpec] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    hpas: list[Hpa] = Field(default_factory=list)
     serial: int = 0  # feeds generated pod names and silence ids, so replays are identical
 
     @property
@@ -241,6 +273,8 @@ def build_world(scenario: Scenario) -> World:
         cronjobs=list(scenario.cronjobs),
         jobs=list(scenario.jobs),
         volume_claims=list(scenario.volume_claims),
+        events=[Event(**e.model_dump()) for e in scenario.events],
+        hpas=[Hpa(**h.model_dump()) for h in scenario.hpas],
     )
     for spec in scenario.deployments:
         world.deployments.append(_deployment(world, spec, start))
@@ -286,6 +320,7 @@ def _interpolate(points: tuple[tuple[datetime, float], ...], at: datetime, step:
 
 def _deployment(world: World, spec: DeploymentSpec, start: datetime) -> Deployment:
     dep = Deployment(
+        kind=spec.kind,
         namespace=spec.namespace,
         name=spec.name,
         service=spec.service,
@@ -300,7 +335,7 @@ def _deployment(world: World, spec: DeploymentSpec, start: datetime) -> Deployme
     )
     if spec.pods is None:
         created = dep.current.deployed_at or start - timedelta(days=1)
-        for _ in range(spec.replicas):
+        for _ in range(spec.replicas):  # one at a time: a StatefulSet's ordinals count up
             dep.pods.append(new_pod(world, dep, dep.current, created, ready=True))
         return dep
     for p in spec.pods:
@@ -337,17 +372,28 @@ def crash_backoff(restarts: int) -> timedelta:
     return timedelta(seconds=min(300, 10 * 2 ** max(0, min(restarts, 10) - 1)))
 
 
+def _pod_name(world: World, dep: Deployment, rev: Revision) -> str:
+    """As each controller names its pods: a StatefulSet's by the lowest free ordinal, a
+    DaemonSet's with a random suffix only, a ReplicaSet's with its template hash too."""
+    taken = {p.name for d in world.deployments if d.namespace == dep.namespace for p in d.pods}
+    taken |= {p.name for p in dep.pods}
+    if dep.kind == "StatefulSet":
+        return next(f"{dep.name}-{i}" for i in range(len(taken) + 1)
+                    if f"{dep.name}-{i}" not in taken)
+    prefix = dep.name if dep.kind == "DaemonSet" else f"{dep.name}-{dep.template_hash(rev)}"
+    name = ""
+    while not name or name in taken:
+        name = f"{prefix}-{world.next_token('pod', 5)}"
+    return name
+
+
 def _baseline(dep: Deployment) -> float | None:
     return dep.memory.baseline_mib if dep.memory else None
 
 
 def new_pod(world: World, dep: Deployment, rev: Revision, at: datetime, *, ready: bool) -> Pod:
     """A pod the ReplicaSet of ``rev`` creates at ``at``; ``ready`` skips the startup."""
-    taken = {p.name for d in world.deployments if d.namespace == dep.namespace for p in d.pods}
-    taken |= {p.name for p in dep.pods}
-    name = ""
-    while not name or name in taken:
-        name = f"{dep.name}-{dep.template_hash(rev)}-{world.next_token('pod', 5)}"
+    name = _pod_name(world, dep, rev)
     pod = Pod(
         name=name,
         revision=rev.revision,

@@ -74,7 +74,7 @@ def _orientation(inventory: Inventory, entities: LinkedEntities) -> str:
 
 
 def _inventory_lines(inventory: Inventory, namespace: str | None) -> list[str]:
-    lines = [f"deployment {d.namespace}/{d.name} service={d.service} "
+    lines = [f"{d.kind.lower()} {d.namespace}/{d.name} service={d.service} "
              f"ready={d.ready_replicas}/{d.replicas} revision={d.revision} "
              f"pods={','.join(d.pods)}"
              for d in inventory.deployments if namespace is None or d.namespace == namespace]

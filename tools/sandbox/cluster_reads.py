@@ -1,0 +1,46 @@
+"""The sandbox's events and HorizontalPodAutoscalers, read as `kubectl get events` and
+`kubectl get hpa` would show them."""
+
+from __future__ import annotations
+
+from assistant.models import ToolOutput
+from tools.backend import ToolFailure
+from tools.sandbox.lookup import require_namespace
+from tools.sandbox.workload_text import events_output, hpas_output
+from tools.sandbox.world import Hpa, World
+from tools.workload_outputs import EventRow, HpaRow
+from tools.workload_reads import EVENTS_LISTED, ListEventsArgs, ListHpasArgs, event_selected
+
+
+def list_events(world: World, args: ListEventsArgs) -> ToolOutput:
+    require_namespace(world, args.namespace)
+    found = sorted((e for e in world.events if e.namespace == args.namespace
+                    and e.last_seen <= world.now
+                    and event_selected(args, e.kind, e.name, e.reason, e.type)),
+                   key=lambda e: e.last_seen)[-EVENTS_LISTED:]
+    rows = [EventRow(type=e.type, reason=e.reason, message=e.message, count=e.count,
+                     object_kind=e.kind, object_name=e.name,
+                     last_seen=e.last_seen.isoformat()) for e in found]
+    return events_output(args.namespace, rows, world.now)
+
+
+def hpa_row(world: World, hpa: Hpa) -> HpaRow:
+    target = next(d for d in world.deployments if d.namespace == hpa.namespace
+                  and d.name == hpa.target and d.kind == hpa.target_kind)
+    wanted = target.replicas if hpa.desired_replicas is None else hpa.desired_replicas
+    desired = min(max(wanted, hpa.min_replicas), hpa.max_replicas)
+    return HpaRow(name=hpa.name, target_kind=hpa.target_kind, target_name=hpa.target,
+                  min_replicas=hpa.min_replicas, max_replicas=hpa.max_replicas,
+                  current_replicas=target.replicas, desired_replicas=desired,
+                  metrics=list(hpa.metrics), limited=wanted > hpa.max_replicas)
+
+
+def list_hpas(world: World, args: ListHpasArgs) -> ToolOutput:
+    require_namespace(world, args.namespace)
+    hpas = [h for h in world.hpas if h.namespace == args.namespace
+            and args.name in (None, h.name)]
+    if args.name is not None and not hpas:
+        known = ", ".join(sorted(h.name for h in world.hpas if h.namespace == args.namespace))
+        raise ToolFailure(f"horizontalpodautoscaler {args.namespace}/{args.name} not found; "
+                          f"in {args.namespace}: {known or 'none'}")
+    return hpas_output(args.namespace, [hpa_row(world, h) for h in hpas])

@@ -52,6 +52,8 @@ def test_demo_never_shows_a_planted_secret(tmp_path: Path, scenario: str, built_
     home = tmp_path / "home"
     shutil.copytree(built_index_dir, home / "index")
     monkeypatch.delenv("OPSBOT_DB", raising=False)
+    # The CLI sets the level from the configuration when it starts.
+    monkeypatch.setenv("OPSBOT_LOG_LEVEL", "DEBUG")
     caplog.set_level(logging.DEBUG)
     code = main(["demo", "--scenario", scenario, "--home", str(home)])
     demo = capfd.readouterr()

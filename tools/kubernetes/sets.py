@@ -25,6 +25,7 @@ from tools.kubernetes.pods import (
     pod_state,
     selector_string,
 )
+from tools.kubernetes.required import meta, name_of, namespace_of, revision_number, spec_of
 from tools.kubernetes.rollout import RESTARTED_AT, restart_patch, same_template
 from tools.kubernetes.set_history import (
     REVISION_LABEL,
@@ -63,8 +64,7 @@ class _SetView:
 
     @property
     def key(self) -> str:
-        meta = self.workload.metadata
-        return f"{self.kind} {meta.namespace}/{meta.name}"
+        return f"{self.kind} {namespace_of(self.workload)}/{name_of(self.workload)}"
 
     @property
     def desired(self) -> int:
@@ -111,9 +111,9 @@ class SetTools:
         self._tools.in_scope(namespace)
         workload = self._read(kind, namespace, name)
         selector = selector_string(workload.spec.selector)
-        pods = [(pod_state(p), (p.metadata.labels or {}).get(REVISION_LABEL, ""))
+        pods = [(pod_state(p), (meta(p).labels or {}).get(REVISION_LABEL, ""))
                 for p in self.cluster.pods(namespace, selector)
-                if controller_of(p.metadata, kind) == name]
+                if controller_of(meta(p), kind) == name]
         owned = owned_revisions(workload, self.cluster.controller_revisions(namespace, selector))
         view = _SetView(kind, workload, [], pods)
         return _SetView(kind, workload, set_revisions(owned, pods, view.desired), pods)
@@ -132,25 +132,24 @@ class SetTools:
         pods: dict[tuple[str, str, str], list[str]] = {}
         for pod in pods_listed:
             for kind in SET_KINDS:
-                owner = controller_of(pod.metadata, kind)
+                owner = controller_of(meta(pod), kind)
                 if owner is not None:
-                    pods.setdefault((kind, pod.metadata.namespace, owner), []).append(
-                        pod.metadata.name)
+                    pods.setdefault((kind, namespace_of(pod), owner), []).append(name_of(pod))
         newest: dict[str, int] = {}
         for rev in self.cluster.controller_revisions(namespace):
-            for ref in rev.metadata.owner_references or []:
+            for ref in meta(rev).owner_references or []:
                 if ref.controller:
-                    newest[ref.uid] = max(newest.get(ref.uid, 0), rev.revision)
+                    newest[ref.uid] = max(newest.get(ref.uid, 0), revision_number(rev))
         infos = []
         for kind, workload in found:
             view = _SetView(kind, workload, [], [])
-            meta = workload.metadata
+            namespace, name = namespace_of(workload), name_of(workload)
             infos.append(DeploymentInfo(
-                namespace=meta.namespace, name=meta.name, kind=kind,
+                namespace=namespace, name=name, kind=kind,
                 service=self._tools.service_of(workload), replicas=view.desired,
                 ready_replicas=view.ready,
-                pods=tuple(sorted(pods.get((kind, meta.namespace, meta.name), []))),
-                revision=newest.get(meta.uid),
+                pods=tuple(sorted(pods.get((kind, namespace, name), []))),
+                revision=newest.get(meta(workload).uid or ""),
             ))
         return infos
 
@@ -158,19 +157,18 @@ class SetTools:
                    ) -> dict[str, tuple[str, int | None]]:
         """Pod name -> (its StatefulSet or DaemonSet, the revision it runs), for listing a
         namespace's pods the way a workload's own listing shows them."""
-        owned = {p.metadata.name: (owner, (p.metadata.labels or {}).get(REVISION_LABEL, ""))
+        owned = {name_of(p): (owner, (meta(p).labels or {}).get(REVISION_LABEL, ""))
                  for p in pods for kind in SET_KINDS
-                 if (owner := controller_of(p.metadata, kind)) is not None}
+                 if (owner := controller_of(meta(p), kind)) is not None}
         if not owned:
             return {}
         revisions = self.cluster.controller_revisions(namespace)
         result: dict[str, tuple[str, int | None]] = {}
         for pod, (owner, label) in owned.items():
-            number = next((r.revision for r in revisions
+            number = next((revision_number(r) for r in revisions
                            if any(ref.controller and ref.name == owner
-                                  for ref in r.metadata.owner_references or [])
-                           and label and (r.metadata.name == label
-                                          or r.metadata.name == f"{owner}-{label}")), None)
+                                  for ref in meta(r).owner_references or [])
+                           and label and name_of(r) in (label, f"{owner}-{label}")), None)
             result[pod] = (owner, number)
         return result
 
@@ -195,20 +193,20 @@ class SetTools:
     def describe(self, args: DeploymentArgs) -> ToolOutput:
         view = self._view(args.kind, args.namespace, args.deployment)
         workload = view.workload
-        meta = workload.metadata
+        name = name_of(workload)
         current = next((r for r in view.revisions if r.current), None)
         image = images(workload.spec.template)
-        change = (meta.annotations or {}).get(CHANGE_CAUSE, "")
+        change = (meta(workload).annotations or {}).get(CHANGE_CAUSE, "")
         conditions = [Condition(type=c.type, status=c.status, reason=c.reason or "",
                                 message=c.message or "")
                       for c in (workload.status.conditions if workload.status else None) or []]
         containers = [container_info(c) for c in workload.spec.template.spec.containers]
-        events, events_note = self._tools.recent_events(args.namespace, args.kind, meta.name)
+        events, events_note = self._tools.recent_events(args.namespace, args.kind, name)
         strategy = workload.spec.update_strategy
         lines = [
-            f"Name:        {meta.name}",
+            f"Name:        {name}",
             f"Kind:        {args.kind}",
-            f"Namespace:   {meta.namespace}",
+            f"Namespace:   {namespace_of(workload)}",
             f"Service:     {self._tools.service_of(workload)}",
             f"Revision:    {current.revision if current else '-'} ({image})",
             f"Change:      {change or '-'}",
@@ -224,7 +222,7 @@ class SetTools:
               for e in events),
         ]
         data = DeploymentDescription(
-            namespace=meta.namespace, name=meta.name, service=self._tools.service_of(workload),
+            namespace=namespace_of(workload), name=name, service=self._tools.service_of(workload),
             replicas=view.desired, ready_replicas=view.ready,
             revision=current.revision if current else None, image=image, change=change,
             conditions=conditions,
@@ -252,7 +250,7 @@ class SetTools:
                                           "no ControllerRevision recorded")
         snapshot = next(r for r in self.cluster.controller_revisions(
             args.namespace, selector_string(view.workload.spec.selector))
-            if r.metadata.name == target.replica_set)
+            if name_of(r) == target.replica_set)
         wanted = revision_template(snapshot)
         if same_template(wanted, self.cluster.serialize(view.workload.spec.template)):
             raise ToolFailure(f"{view.key} already runs the pod template of revision "
@@ -274,11 +272,12 @@ class SetTools:
 
     def scale(self, args: ScaleDeploymentArgs, *, dry_run: bool) -> Change:
         self._tools.in_scope(args.namespace)
-        before = self.cluster.stateful_set_scale(args.namespace, args.deployment).spec.replicas \
-            or 0
+        before = spec_of(self.cluster.stateful_set_scale(args.namespace, args.deployment)
+                         ).replicas or 0
         result = self.cluster.patch_stateful_set_scale(args.namespace, args.deployment,
                                                        args.replicas, dry_run=dry_run)
-        after = result.spec.replicas if result.spec.replicas is not None else args.replicas
+        replicas = spec_of(result).replicas
+        after = replicas if replicas is not None else args.replicas
         name = args.deployment
         if after > before:
             detail = f"adds pods {', '.join(f'{name}-{i}' for i in range(before, after))}"

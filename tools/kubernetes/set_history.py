@@ -24,10 +24,12 @@ from tools.kubernetes.required import meta, name_of, revision_number
 # revision's name, a DaemonSet's by the name's hash suffix.
 REVISION_LABEL = "controller-revision-hash"
 
+SetWorkload = k8s.V1StatefulSet | k8s.V1DaemonSet
 
-def owned_revisions(workload: Any, found: Sequence[k8s.V1ControllerRevision]
+
+def owned_revisions(workload: SetWorkload, found: Sequence[k8s.V1ControllerRevision]
                     ) -> list[k8s.V1ControllerRevision]:
-    uid = workload.metadata.uid
+    uid = meta(workload).uid
     return sorted((r for r in found if any(ref.controller and ref.uid == uid
                                            for ref in meta(r).owner_references or [])),
                   key=revision_number)

@@ -5,10 +5,11 @@ Deployments. A DaemonSet has no scale: the tool's args refuse it before anything
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from kubernetes import client as k8s
 
 from assistant.models import DeploymentInfo, ToolOutput
 from tools.backend import ToolFailure
@@ -25,10 +26,19 @@ from tools.kubernetes.pods import (
     pod_state,
     selector_string,
 )
-from tools.kubernetes.required import meta, name_of, namespace_of, revision_number, spec_of
+from tools.kubernetes.required import (
+    meta,
+    name_of,
+    namespace_of,
+    pod_spec,
+    resource_version_of,
+    revision_number,
+    spec_of,
+)
 from tools.kubernetes.rollout import RESTARTED_AT, restart_patch, same_template
 from tools.kubernetes.set_history import (
     REVISION_LABEL,
+    SetWorkload,
     owned_revisions,
     revision_template,
     set_revisions,
@@ -47,8 +57,6 @@ from tools.real.change import Change
 from tools.sandbox import render
 
 if TYPE_CHECKING:
-    from kubernetes import client as k8s
-
     from tools.kubernetes.backend import KubernetesTools
 
 
@@ -58,7 +66,7 @@ SET_KINDS = ("StatefulSet", "DaemonSet")
 @dataclass(frozen=True)
 class _SetView:
     kind: str
-    workload: Any  # V1StatefulSet | V1DaemonSet
+    workload: SetWorkload
     revisions: list[Revision]
     pods: list[tuple[PodState, str]]  # with each pod's controller-revision-hash
 
@@ -68,7 +76,7 @@ class _SetView:
 
     @property
     def desired(self) -> int:
-        if self.kind == "DaemonSet":
+        if isinstance(self.workload, k8s.V1DaemonSet):
             return (self.workload.status.desired_number_scheduled
                     if self.workload.status else None) or 0
         replicas = self.workload.spec.replicas
@@ -76,10 +84,9 @@ class _SetView:
 
     @property
     def ready(self) -> int:
-        status = self.workload.status
-        if status is None:
-            return 0
-        return (status.number_ready if self.kind == "DaemonSet" else status.ready_replicas) or 0
+        if isinstance(self.workload, k8s.V1DaemonSet):
+            return (self.workload.status.number_ready if self.workload.status else None) or 0
+        return (self.workload.status.ready_replicas if self.workload.status else None) or 0
 
     def revision_of_pod(self, pod: PodState) -> int | None:
         return next((r.revision for r in self.revisions
@@ -96,16 +103,18 @@ class SetTools:
         self._tools = tools
         self.cluster = tools.cluster
 
-    def _read(self, kind: str, namespace: str, name: str) -> Any:
+    def _read(self, kind: str, namespace: str, name: str) -> SetWorkload:
         if kind == "StatefulSet":
             return self.cluster.stateful_set(namespace, name)
         return self.cluster.daemon_set(namespace, name)
 
     def _patch(self, kind: str, namespace: str, name: str, body: Any, content_type: str,
-               dry_run: bool) -> Any:
-        patch: Callable[..., Any] = (self.cluster.patch_stateful_set if kind == "StatefulSet"
-                                     else self.cluster.patch_daemon_set)
-        return patch(namespace, name, body, content_type, dry_run=dry_run)
+               dry_run: bool) -> SetWorkload:
+        if kind == "StatefulSet":
+            return self.cluster.patch_stateful_set(namespace, name, body, content_type,
+                                                   dry_run=dry_run)
+        return self.cluster.patch_daemon_set(namespace, name, body, content_type,
+                                             dry_run=dry_run)
 
     def _view(self, kind: str, namespace: str, name: str) -> _SetView:
         self._tools.in_scope(namespace)
@@ -123,7 +132,7 @@ class SetTools:
     def infos(self, namespace: str | None, pods_listed: list[k8s.V1Pod]) -> list[DeploymentInfo]:
         """The StatefulSets and DaemonSets of ``namespace`` (all when None), their pods
         found among ``pods_listed`` (that namespace's pods, already read)."""
-        found: list[tuple[str, Any]] = [
+        found: list[tuple[str, SetWorkload]] = [
             *(("StatefulSet", s) for s in self.cluster.stateful_sets(namespace)),
             *(("DaemonSet", d) for d in self.cluster.daemon_sets(namespace)),
         ]
@@ -200,7 +209,7 @@ class SetTools:
         conditions = [Condition(type=c.type, status=c.status, reason=c.reason or "",
                                 message=c.message or "")
                       for c in (workload.status.conditions if workload.status else None) or []]
-        containers = [container_info(c) for c in workload.spec.template.spec.containers]
+        containers = [container_info(c) for c in pod_spec(workload.spec.template).containers]
         events, events_note = self._tools.recent_events(args.namespace, args.kind, name)
         strategy = workload.spec.update_strategy
         lines = [
@@ -255,7 +264,7 @@ class SetTools:
         if same_template(wanted, self.cluster.serialize(view.workload.spec.template)):
             raise ToolFailure(f"{view.key} already runs the pod template of revision "
                               f"{target.revision}")
-        patch = set_rollback_patch(view.workload.metadata.resource_version, wanted)
+        patch = set_rollback_patch(resource_version_of(view.workload), wanted)
         result = self._patch(args.kind, args.namespace, args.deployment, patch, JSON_PATCH,
                              dry_run)
         return rollback_change(view.key, current, target, images(result.spec.template),
@@ -295,11 +304,10 @@ class SetTools:
 
 
 def _updated(view: _SetView) -> int:
-    status = view.workload.status
-    if status is None:
-        return 0
-    return (status.updated_number_scheduled if view.kind == "DaemonSet"
-            else status.updated_replicas) or 0
+    workload = view.workload
+    if isinstance(workload, k8s.V1DaemonSet):
+        return (workload.status.updated_number_scheduled if workload.status else None) or 0
+    return (workload.status.updated_replicas if workload.status else None) or 0
 
 
 def _order(kind: str) -> str:

@@ -368,3 +368,12 @@ def test_no_object_tool_reads_secrets(standin: K8sStandin, objects: KubernetesOb
     objects.list_cronjobs(ListCronJobsArgs(namespace="batch"))
     objects.volume_claims("batch")
     assert not [p for p in standin.paths() if "secrets" in p]
+
+
+def test_a_claim_answered_without_its_spec_is_a_malformed_response(
+        standin: K8sStandin, objects: KubernetesObjects) -> None:
+    standin.put(PVCS, k8s.V1PersistentVolumeClaim(
+        api_version="v1", kind="PersistentVolumeClaim",
+        metadata=k8s.V1ObjectMeta(name="scratch", namespace="batch")))
+    with pytest.raises(ToolFailure, match="a V1PersistentVolumeClaim without a spec"):
+        objects.volume_claims("batch")

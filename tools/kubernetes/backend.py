@@ -176,8 +176,12 @@ class KubernetesTools:
                 raise ToolFailure(f"namespace {args.namespace!r} not found")
             sets = self._sets.pod_owners(args.namespace, found)
             states = list(map(pod_state, found))
-            listed = [(s, *(rs_info.get(s.owner or "") or sets.get(s.name, (None, None))))
-                      for s in states]
+            listed = []
+            for s in states:
+                replica_set = rs_info.get(s.owner or "")
+                owner, revision = replica_set if replica_set is not None \
+                    else sets.get(s.name, (None, None))
+                listed.append((s, owner, revision))
         now = self._clock()
         pods = [
             PodRow(

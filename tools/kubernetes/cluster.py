@@ -174,7 +174,7 @@ class Cluster:
         except HttpFailure as exc:
             if exc.status != 404:
                 raise
-            known = ", ".join(sorted(n.metadata.name for n in self.nodes()))
+            known = ", ".join(sorted(name_of(n) for n in self.nodes()))
             raise ToolFailure(f"node {name} not found; nodes: {known or 'none'}") from exc
 
     def pods_on_node(self, node: str, namespace: str | None) -> list[k8s.V1Pod]:
@@ -240,14 +240,16 @@ class Cluster:
                           dry_run=DRY_RUN_ALL if dry_run else None)
 
     def delete_job(self, namespace: str, name: str, resource_version: str,
-                   *, dry_run: bool) -> k8s.V1Status:
+                   *, dry_run: bool) -> None:
         """With its pods (background propagation; the API's default for Jobs orphans
-        them), and only the Job as read: a changed Job is a 409."""
+        them), and only the Job as read: a changed Job is a 409. The answer (the Job or
+        a Status, which the client types as a bare object) says nothing more, so it is
+        not returned."""
         mode = "dry-run " if dry_run else ""
         options = k8s.V1DeleteOptions(
             propagation_policy="Background",
             preconditions=k8s.V1Preconditions(resource_version=resource_version))
-        return self._call(f"{mode}deleting job {namespace}/{name}",
+        self._call(f"{mode}deleting job {namespace}/{name}",
                           self._batch.delete_namespaced_job, name, namespace, body=options,
                           dry_run=DRY_RUN_ALL if dry_run else None)
 

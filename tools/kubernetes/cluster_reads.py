@@ -10,6 +10,7 @@ from kubernetes import client as k8s
 from assistant.models import ToolOutput
 from tools.backend import ToolFailure
 from tools.kubernetes.cluster import Cluster
+from tools.kubernetes.required import name_of
 from tools.sandbox.workload_text import events_output, hpas_output
 from tools.workload_outputs import EventRow, HpaRow
 from tools.workload_reads import EVENTS_LISTED, ListEventsArgs, ListHpasArgs
@@ -55,9 +56,9 @@ def _metric(spec: k8s.V2MetricSpec | None, status: k8s.V2MetricStatus | None) ->
     current = status.resource.current if status and status.resource else None
     target = resource.target
     if target.average_utilization is not None:
-        now = f"{current.average_utilization}%" if current and \
+        percent = f"{current.average_utilization}%" if current and \
             current.average_utilization is not None else "<unknown>"
-        return f"{resource.name} {now} (target {target.average_utilization}%)"
+        return f"{resource.name} {percent} (target {target.average_utilization}%)"
     now = (current.average_value or current.value) if current else None
     return f"{resource.name} {now or '<unknown>'} (target {target.average_value or target.value})"
 
@@ -71,7 +72,7 @@ def _row(hpa: k8s.V2HorizontalPodAutoscaler) -> HpaRow:
              for i, m in enumerate(metrics)]
     limited = any(c.type == "ScalingLimited" and c.status == "True"
                   and c.reason == "TooManyReplicas" for c in status.conditions or [])
-    return HpaRow(name=hpa.metadata.name, target_kind=spec.scale_target_ref.kind,
+    return HpaRow(name=name_of(hpa), target_kind=spec.scale_target_ref.kind,
                   target_name=spec.scale_target_ref.name,
                   min_replicas=spec.min_replicas if spec.min_replicas is not None else 1,
                   max_replicas=spec.max_replicas,

@@ -17,6 +17,14 @@ from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs
 from tools.kubernetes.backend import KubernetesTools
 from tools.kubernetes.history import deployment_of
 from tools.kubernetes.pods import controller_of, pod_state
+from tools.kubernetes.required import (
+    meta,
+    name_of,
+    namespace_of,
+    referenced_name,
+    resource_version_of,
+    spec_of,
+)
 from tools.node_tools import NodeArgs
 from tools.object_outputs import (
     PRESSURE_CONDITIONS,
@@ -96,6 +104,24 @@ def _pressure(node: k8s.V1Node) -> list[str]:
             if c.type in PRESSURE_CONDITIONS and c.status == "True"]
 
 
+def _node_row(node: k8s.V1Node, pods: int, now: datetime) -> NodeRow:
+    created = meta(node).creation_timestamp
+    return NodeRow(
+        name=name_of(node), ready=_node_ready(node),
+        unschedulable=bool(node.spec and node.spec.unschedulable), pressure=_pressure(node),
+        roles=sorted(k.removeprefix(_ROLE_LABEL) for k in meta(node).labels or {}
+                     if k.startswith(_ROLE_LABEL)),
+        kubelet_version=node.status.node_info.kubelet_version
+        if node.status and node.status.node_info else None,
+        pods=pods, age=render.age(now - created) if created else None)
+
+
+def _creation_order(job: k8s.V1Job) -> tuple[bool, datetime | None, str]:
+    """Oldest first, any without a creation time last, ties by name."""
+    created = meta(job).creation_timestamp
+    return created is None, created, name_of(job)
+
+
 def _job_status(job: k8s.V1Job) -> str:
     for condition in (job.status.conditions if job.status else None) or []:
         if condition.status == "True" and condition.type in ("Failed", "Complete"):
@@ -144,10 +170,10 @@ class KubernetesObjects:
         for pod in self._scoped_pods():
             if pod.spec and pod.spec.node_name:
                 pods.setdefault(pod.spec.node_name, []).append(
-                    f"{pod.metadata.namespace}/{pod.metadata.name}")
-        return [NodeInfo(name=n.metadata.name,
+                    f"{namespace_of(pod)}/{name_of(pod)}")
+        return [NodeInfo(name=name_of(n),
                          unschedulable=bool(n.spec and n.spec.unschedulable),
-                         pods=tuple(sorted(pods.get(n.metadata.name, []))))
+                         pods=tuple(sorted(pods.get(name_of(n), []))))
                 for n in nodes]
 
     # --- pods ------------------------------------------------------------------------
@@ -156,14 +182,14 @@ class KubernetesObjects:
         if owner is None or owner[0] != "ReplicaSet":
             return None
         rs = next((r for r in self.cluster.replica_sets(namespace)
-                   if r.metadata.name == owner[1]), None)
+                   if name_of(r) == owner[1]), None)
         return deployment_of(rs) if rs is not None else None
 
     def describe_pod(self, args: PodArgs) -> ToolOutput:
         self._in_scope(args.namespace)
         pod = self.cluster.pod(args.namespace, args.pod)
         state = pod_state(pod)
-        owner = _owner(pod.metadata)
+        owner = _owner(meta(pod))
         events, note = self._workloads.recent_events(args.namespace, "Pod", args.pod)
         data = PodDescription(
             namespace=args.namespace, name=args.pod,
@@ -181,14 +207,14 @@ class KubernetesObjects:
     def delete_pod(self, args: PodArgs, *, dry_run: bool) -> Change:
         self._in_scope(args.namespace)
         pod = self.cluster.pod(args.namespace, args.pod)
-        owner = _owner(pod.metadata)
+        owner = _owner(meta(pod))
         if owner is None:
             raise ToolFailure(f"pod {args.namespace}/{args.pod} has no controller: deleting "
                               "it would remove it for good, not replace it")
         state = pod_state(pod)
         deployment = self._deployment_of(args.namespace, owner)
         replaced_by = f"Deployment/{deployment}" if deployment else f"{owner[0]}/{owner[1]}"
-        self.cluster.delete_pod(args.namespace, args.pod, pod.metadata.resource_version,
+        self.cluster.delete_pod(args.namespace, args.pod, resource_version_of(pod),
                                 dry_run=dry_run)
         grace = pod.spec.termination_grace_period_seconds if pod.spec else None
         return Change(
@@ -210,16 +236,7 @@ class KubernetesObjects:
         nodes = self.cluster.nodes()
         counts = Counter(p.spec.node_name for p in self._scoped_pods() if p.spec)
         now = self._clock()
-        rows = [NodeRow(
-            name=n.metadata.name, ready=_node_ready(n),
-            unschedulable=bool(n.spec and n.spec.unschedulable), pressure=_pressure(n),
-            roles=sorted(k.removeprefix(_ROLE_LABEL) for k in n.metadata.labels or {}
-                         if k.startswith(_ROLE_LABEL)),
-            kubelet_version=n.status.node_info.kubelet_version
-            if n.status and n.status.node_info else None,
-            pods=counts[n.metadata.name],
-            age=render.age(now - n.metadata.creation_timestamp)
-            if n.metadata.creation_timestamp else None) for n in nodes]
+        rows = [_node_row(n, counts[name_of(n)], now) for n in nodes]
         data = NodeList(nodes=rows)
         return ToolOutput(text=nodes_text(data), data=data)
 
@@ -247,11 +264,11 @@ class KubernetesObjects:
             state = "already cordoned" if unschedulable else "not cordoned"
             raise ToolFailure(f"node {args.node} is {state}: {verb} would change nothing")
         # What kubectl sends, plus the resourceVersion read: a node changed since is a 409.
-        patch = {"metadata": {"resourceVersion": node.metadata.resource_version},
+        patch = {"metadata": {"resourceVersion": resource_version_of(node)},
                  "spec": {"unschedulable": True if unschedulable else None}}
         result = self.cluster.patch_node(args.node, patch, dry_run=dry_run)
         after = bool(result.spec and result.spec.unschedulable)
-        pods = [f"{p.metadata.namespace}/{p.metadata.name}"
+        pods = [f"{namespace_of(p)}/{name_of(p)}"
                 for p in self._scoped_pods(args.node)]
         return Change(
             summary=f"{verb} node {args.node}: unschedulable {before} -> {after}",
@@ -267,7 +284,7 @@ class KubernetesObjects:
     def _job_pods(self, namespace: str, job: str) -> list[JobPod]:
         pods = []
         for pod in self.cluster.pods(namespace):
-            if controller_of(pod.metadata, "Job") != job:
+            if controller_of(meta(pod), "Job") != job:
                 continue
             ended = [c.state.terminated for c in (pod.status.container_statuses
                                                    if pod.status else None) or []
@@ -282,15 +299,15 @@ class KubernetesObjects:
         status = job.status or k8s.V1JobStatus()
         condition = _job_condition(job)
         return JobDescription(
-            namespace=job.metadata.namespace, name=job.metadata.name,
-            cronjob=controller_of(job.metadata, "CronJob"), status=_job_status(job),
+            namespace=namespace_of(job), name=name_of(job),
+            cronjob=controller_of(meta(job), "CronJob"), status=_job_status(job),
             active=status.active or 0, succeeded=status.succeeded or 0,
             failed=status.failed or 0, started_at=_iso(status.start_time),
             finished_at=_iso(status.completion_time
                              or (condition.last_transition_time if condition else None)),
             reason=condition.reason if condition and condition.type == "Failed" else None,
             message=condition.message if condition and condition.type == "Failed" else None,
-            pods=self._job_pods(job.metadata.namespace, job.metadata.name))
+            pods=self._job_pods(namespace_of(job), name_of(job)))
 
     def describe_job(self, args: JobArgs) -> ToolOutput:
         self._in_scope(args.namespace)
@@ -303,16 +320,15 @@ class KubernetesObjects:
         rows = []
         for cron in self.cluster.cronjobs(args.namespace):
             runs = sorted((j for j in jobs
-                           if controller_of(j.metadata, "CronJob") == cron.metadata.name),
-                          key=lambda j: (j.metadata.creation_timestamp is None,
-                                         j.metadata.creation_timestamp, j.metadata.name))
+                           if controller_of(meta(j), "CronJob") == name_of(cron)),
+                          key=_creation_order)
             status = cron.status or k8s.V1CronJobStatus()
             rows.append(CronJobRow(
-                name=cron.metadata.name, schedule=cron.spec.schedule,
+                name=name_of(cron), schedule=cron.spec.schedule,
                 suspended=bool(cron.spec.suspend), active=len(status.active or []),
                 last_schedule=_iso(status.last_schedule_time),
                 last_successful=_iso(status.last_successful_time),
-                jobs=[j.metadata.name for j in runs],
+                jobs=[name_of(j) for j in runs],
                 last_job_status=_job_status(runs[-1]) if runs else None))
         data = CronJobList(namespace=args.namespace, cronjobs=rows)
         return ToolOutput(text=cronjobs_text(data), data=data)
@@ -326,11 +342,12 @@ class KubernetesObjects:
         if before == suspend:
             raise ToolFailure(f"cronjob {key} is already "
                               f"{'suspended' if suspend else 'running on its schedule'}")
-        patch = {"metadata": {"resourceVersion": cron.metadata.resource_version},
+        patch = {"metadata": {"resourceVersion": resource_version_of(cron)},
                  "spec": {"suspend": suspend}}
         result = self.cluster.patch_cronjob(args.namespace, args.cronjob, patch,
                                             dry_run=dry_run)
-        active = [ref.name for ref in (cron.status.active if cron.status else None) or []]
+        active = [referenced_name(ref)
+                  for ref in (cron.status.active if cron.status else None) or []]
         effect = ("no new runs start" if suspend
                   else f"runs on its schedule {cron.spec.schedule!r} again")
         return Change(
@@ -350,7 +367,7 @@ class KubernetesObjects:
         if described.status != "Failed":
             raise ToolFailure(f"job {key} is {described.status}, not Failed: "
                               "delete_failed_job only removes failed jobs")
-        self.cluster.delete_job(args.namespace, args.job, job.metadata.resource_version,
+        self.cluster.delete_job(args.namespace, args.job, resource_version_of(job),
                                 dry_run=dry_run)
         pods = [p.name for p in described.pods]
         return Change(
@@ -371,9 +388,10 @@ class KubernetesObjects:
         for claim in self.cluster.volume_claims(namespace):
             status = claim.status or k8s.V1PersistentVolumeClaimStatus()
             storage = (status.capacity or {}).get("storage")
+            spec = spec_of(claim)
             rows.append(VolumeClaimRow(
-                name=claim.metadata.name, phase=status.phase or "Pending",
-                volume=claim.spec.volume_name, storage_class=claim.spec.storage_class_name,
-                access_modes=list(claim.spec.access_modes or []),
+                name=name_of(claim), phase=status.phase or "Pending",
+                volume=spec.volume_name, storage_class=spec.storage_class_name,
+                access_modes=list(spec.access_modes or []),
                 capacity_bytes=int(parse_quantity(storage)) if storage else None))
         return rows

@@ -4,7 +4,7 @@ naming what was missing, not an AttributeError deep inside a tool. Pure."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from kubernetes import client as k8s
 
@@ -14,6 +14,14 @@ from tools.backend import ToolFailure
 class _WithMetadata(Protocol):
     @property
     def metadata(self) -> k8s.V1ObjectMeta | None: ...
+
+
+_Spec = TypeVar("_Spec", covariant=True)
+
+
+class _WithSpec(Protocol[_Spec]):
+    @property
+    def spec(self) -> _Spec | None: ...
 
 
 class _WithPodSpec(Protocol):
@@ -46,6 +54,12 @@ def namespace_of(obj: _WithMetadata) -> str:
     return namespace
 
 
+def referenced_name(ref: k8s.V1ObjectReference) -> str:
+    if ref.name is None:
+        raise _missing(ref, "a name")
+    return ref.name
+
+
 def resource_version_of(obj: _WithMetadata) -> str:
     version = meta(obj).resource_version
     if version is None:
@@ -58,6 +72,19 @@ def pod_spec(obj: _WithPodSpec) -> k8s.V1PodSpec:
     if obj.spec is None:
         raise _missing(obj, "a pod spec")
     return obj.spec
+
+
+def spec_of(obj: _WithSpec[_Spec]) -> _Spec:
+    """The spec of an object whose kind always has one (a claim, a scale)."""
+    if obj.spec is None:
+        raise _missing(obj, "a spec")
+    return obj.spec
+
+
+def revision_number(revision: k8s.V1ControllerRevision) -> int:
+    if revision.revision is None:
+        raise _missing(revision, "a revision number")
+    return revision.revision
 
 
 def template_of(spec: k8s.V1ReplicaSetSpec) -> k8s.V1PodTemplateSpec:

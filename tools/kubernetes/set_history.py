@@ -18,18 +18,21 @@ from kubernetes import client as k8s
 
 from tools.kubernetes.history import Revision
 from tools.kubernetes.pods import CHANGE_CAUSE, PodState
+from tools.kubernetes.required import meta, name_of, revision_number
 
 # Pods name the ControllerRevision they were made from: a StatefulSet's pods by the
 # revision's name, a DaemonSet's by the name's hash suffix.
 REVISION_LABEL = "controller-revision-hash"
 
+SetWorkload = k8s.V1StatefulSet | k8s.V1DaemonSet
 
-def owned_revisions(workload: Any, found: Sequence[k8s.V1ControllerRevision]
+
+def owned_revisions(workload: SetWorkload, found: Sequence[k8s.V1ControllerRevision]
                     ) -> list[k8s.V1ControllerRevision]:
-    uid = workload.metadata.uid
+    uid = meta(workload).uid
     return sorted((r for r in found if any(ref.controller and ref.uid == uid
-                                           for ref in r.metadata.owner_references or [])),
-                  key=lambda r: r.revision)
+                                           for ref in meta(r).owner_references or [])),
+                  key=revision_number)
 
 
 def revision_template(revision: k8s.V1ControllerRevision) -> dict[str, Any]:
@@ -47,20 +50,20 @@ def _images(template: dict[str, Any]) -> str:
 def pods_of(revision: k8s.V1ControllerRevision, pods: Sequence[tuple[PodState, str]]
             ) -> list[PodState]:
     """Of (pod, its controller-revision-hash label) pairs, the pods made from ``revision``."""
-    name = revision.metadata.name
+    name = name_of(revision)
     return [p for p, label in pods if label and (label == name or name.endswith(f"-{label}"))]
 
 
 def set_revisions(revisions: Sequence[k8s.V1ControllerRevision],
                   pods: Sequence[tuple[PodState, str]], desired: int) -> list[Revision]:
     """Oldest first; ``desired`` is how many pods the current revision should have ready."""
-    current = max((r.revision for r in revisions), default=None)
+    current = max((revision_number(r) for r in revisions), default=None)
     result = []
     for rev in revisions:
         mine = pods_of(rev, pods)
         failing = sorted({p.status for p in mine if p.failing})
         ready = sum(p.ready for p in mine)
-        is_current = rev.revision == current
+        is_current = revision_number(rev) == current
         if failing:
             healthy, health = False, f"pods failing: {', '.join(failing)}"
         elif is_current and ready < desired:
@@ -70,14 +73,14 @@ def set_revisions(revisions: Sequence[k8s.V1ControllerRevision],
         else:
             healthy, health = True, "superseded with no failure recorded"
         result.append(Revision(
-            revision=rev.revision,
-            replica_set=rev.metadata.name,
+            revision=revision_number(rev),
+            replica_set=name_of(rev),
             image=_images(revision_template(rev)),
-            change=(rev.metadata.annotations or {}).get(CHANGE_CAUSE, ""),
+            change=(meta(rev).annotations or {}).get(CHANGE_CAUSE, ""),
             healthy=healthy,
             health=health,
             current=is_current,
-            created_at=rev.metadata.creation_timestamp,
+            created_at=meta(rev).creation_timestamp,
             replicas=len(mine),
             ready=ready,
         ))

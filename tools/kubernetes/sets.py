@@ -5,10 +5,11 @@ Deployments. A DaemonSet has no scale: the tool's args refuse it before anything
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from kubernetes import client as k8s
 
 from assistant.models import DeploymentInfo, ToolOutput
 from tools.backend import ToolFailure
@@ -25,9 +26,19 @@ from tools.kubernetes.pods import (
     pod_state,
     selector_string,
 )
+from tools.kubernetes.required import (
+    meta,
+    name_of,
+    namespace_of,
+    pod_spec,
+    resource_version_of,
+    revision_number,
+    spec_of,
+)
 from tools.kubernetes.rollout import RESTARTED_AT, restart_patch, same_template
 from tools.kubernetes.set_history import (
     REVISION_LABEL,
+    SetWorkload,
     owned_revisions,
     revision_template,
     set_revisions,
@@ -46,8 +57,6 @@ from tools.real.change import Change
 from tools.sandbox import render
 
 if TYPE_CHECKING:
-    from kubernetes import client as k8s
-
     from tools.kubernetes.backend import KubernetesTools
 
 
@@ -57,18 +66,17 @@ SET_KINDS = ("StatefulSet", "DaemonSet")
 @dataclass(frozen=True)
 class _SetView:
     kind: str
-    workload: Any  # V1StatefulSet | V1DaemonSet
+    workload: SetWorkload
     revisions: list[Revision]
     pods: list[tuple[PodState, str]]  # with each pod's controller-revision-hash
 
     @property
     def key(self) -> str:
-        meta = self.workload.metadata
-        return f"{self.kind} {meta.namespace}/{meta.name}"
+        return f"{self.kind} {namespace_of(self.workload)}/{name_of(self.workload)}"
 
     @property
     def desired(self) -> int:
-        if self.kind == "DaemonSet":
+        if isinstance(self.workload, k8s.V1DaemonSet):
             return (self.workload.status.desired_number_scheduled
                     if self.workload.status else None) or 0
         replicas = self.workload.spec.replicas
@@ -76,10 +84,9 @@ class _SetView:
 
     @property
     def ready(self) -> int:
-        status = self.workload.status
-        if status is None:
-            return 0
-        return (status.number_ready if self.kind == "DaemonSet" else status.ready_replicas) or 0
+        if isinstance(self.workload, k8s.V1DaemonSet):
+            return (self.workload.status.number_ready if self.workload.status else None) or 0
+        return (self.workload.status.ready_replicas if self.workload.status else None) or 0
 
     def revision_of_pod(self, pod: PodState) -> int | None:
         return next((r.revision for r in self.revisions
@@ -96,24 +103,26 @@ class SetTools:
         self._tools = tools
         self.cluster = tools.cluster
 
-    def _read(self, kind: str, namespace: str, name: str) -> Any:
+    def _read(self, kind: str, namespace: str, name: str) -> SetWorkload:
         if kind == "StatefulSet":
             return self.cluster.stateful_set(namespace, name)
         return self.cluster.daemon_set(namespace, name)
 
     def _patch(self, kind: str, namespace: str, name: str, body: Any, content_type: str,
-               dry_run: bool) -> Any:
-        patch: Callable[..., Any] = (self.cluster.patch_stateful_set if kind == "StatefulSet"
-                                     else self.cluster.patch_daemon_set)
-        return patch(namespace, name, body, content_type, dry_run=dry_run)
+               dry_run: bool) -> SetWorkload:
+        if kind == "StatefulSet":
+            return self.cluster.patch_stateful_set(namespace, name, body, content_type,
+                                                   dry_run=dry_run)
+        return self.cluster.patch_daemon_set(namespace, name, body, content_type,
+                                             dry_run=dry_run)
 
     def _view(self, kind: str, namespace: str, name: str) -> _SetView:
         self._tools.in_scope(namespace)
         workload = self._read(kind, namespace, name)
         selector = selector_string(workload.spec.selector)
-        pods = [(pod_state(p), (p.metadata.labels or {}).get(REVISION_LABEL, ""))
+        pods = [(pod_state(p), (meta(p).labels or {}).get(REVISION_LABEL, ""))
                 for p in self.cluster.pods(namespace, selector)
-                if controller_of(p.metadata, kind) == name]
+                if controller_of(meta(p), kind) == name]
         owned = owned_revisions(workload, self.cluster.controller_revisions(namespace, selector))
         view = _SetView(kind, workload, [], pods)
         return _SetView(kind, workload, set_revisions(owned, pods, view.desired), pods)
@@ -123,7 +132,7 @@ class SetTools:
     def infos(self, namespace: str | None, pods_listed: list[k8s.V1Pod]) -> list[DeploymentInfo]:
         """The StatefulSets and DaemonSets of ``namespace`` (all when None), their pods
         found among ``pods_listed`` (that namespace's pods, already read)."""
-        found: list[tuple[str, Any]] = [
+        found: list[tuple[str, SetWorkload]] = [
             *(("StatefulSet", s) for s in self.cluster.stateful_sets(namespace)),
             *(("DaemonSet", d) for d in self.cluster.daemon_sets(namespace)),
         ]
@@ -132,25 +141,24 @@ class SetTools:
         pods: dict[tuple[str, str, str], list[str]] = {}
         for pod in pods_listed:
             for kind in SET_KINDS:
-                owner = controller_of(pod.metadata, kind)
+                owner = controller_of(meta(pod), kind)
                 if owner is not None:
-                    pods.setdefault((kind, pod.metadata.namespace, owner), []).append(
-                        pod.metadata.name)
+                    pods.setdefault((kind, namespace_of(pod), owner), []).append(name_of(pod))
         newest: dict[str, int] = {}
         for rev in self.cluster.controller_revisions(namespace):
-            for ref in rev.metadata.owner_references or []:
+            for ref in meta(rev).owner_references or []:
                 if ref.controller:
-                    newest[ref.uid] = max(newest.get(ref.uid, 0), rev.revision)
+                    newest[ref.uid] = max(newest.get(ref.uid, 0), revision_number(rev))
         infos = []
         for kind, workload in found:
             view = _SetView(kind, workload, [], [])
-            meta = workload.metadata
+            namespace, name = namespace_of(workload), name_of(workload)
             infos.append(DeploymentInfo(
-                namespace=meta.namespace, name=meta.name, kind=kind,
+                namespace=namespace, name=name, kind=kind,
                 service=self._tools.service_of(workload), replicas=view.desired,
                 ready_replicas=view.ready,
-                pods=tuple(sorted(pods.get((kind, meta.namespace, meta.name), []))),
-                revision=newest.get(meta.uid),
+                pods=tuple(sorted(pods.get((kind, namespace, name), []))),
+                revision=newest.get(meta(workload).uid or ""),
             ))
         return infos
 
@@ -158,19 +166,18 @@ class SetTools:
                    ) -> dict[str, tuple[str, int | None]]:
         """Pod name -> (its StatefulSet or DaemonSet, the revision it runs), for listing a
         namespace's pods the way a workload's own listing shows them."""
-        owned = {p.metadata.name: (owner, (p.metadata.labels or {}).get(REVISION_LABEL, ""))
+        owned = {name_of(p): (owner, (meta(p).labels or {}).get(REVISION_LABEL, ""))
                  for p in pods for kind in SET_KINDS
-                 if (owner := controller_of(p.metadata, kind)) is not None}
+                 if (owner := controller_of(meta(p), kind)) is not None}
         if not owned:
             return {}
         revisions = self.cluster.controller_revisions(namespace)
         result: dict[str, tuple[str, int | None]] = {}
         for pod, (owner, label) in owned.items():
-            number = next((r.revision for r in revisions
+            number = next((revision_number(r) for r in revisions
                            if any(ref.controller and ref.name == owner
-                                  for ref in r.metadata.owner_references or [])
-                           and label and (r.metadata.name == label
-                                          or r.metadata.name == f"{owner}-{label}")), None)
+                                  for ref in meta(r).owner_references or [])
+                           and label and name_of(r) in (label, f"{owner}-{label}")), None)
             result[pod] = (owner, number)
         return result
 
@@ -195,20 +202,20 @@ class SetTools:
     def describe(self, args: DeploymentArgs) -> ToolOutput:
         view = self._view(args.kind, args.namespace, args.deployment)
         workload = view.workload
-        meta = workload.metadata
+        name = name_of(workload)
         current = next((r for r in view.revisions if r.current), None)
         image = images(workload.spec.template)
-        change = (meta.annotations or {}).get(CHANGE_CAUSE, "")
+        change = (meta(workload).annotations or {}).get(CHANGE_CAUSE, "")
         conditions = [Condition(type=c.type, status=c.status, reason=c.reason or "",
                                 message=c.message or "")
                       for c in (workload.status.conditions if workload.status else None) or []]
-        containers = [container_info(c) for c in workload.spec.template.spec.containers]
-        events, events_note = self._tools.recent_events(args.namespace, args.kind, meta.name)
+        containers = [container_info(c) for c in pod_spec(workload.spec.template).containers]
+        events, events_note = self._tools.recent_events(args.namespace, args.kind, name)
         strategy = workload.spec.update_strategy
         lines = [
-            f"Name:        {meta.name}",
+            f"Name:        {name}",
             f"Kind:        {args.kind}",
-            f"Namespace:   {meta.namespace}",
+            f"Namespace:   {namespace_of(workload)}",
             f"Service:     {self._tools.service_of(workload)}",
             f"Revision:    {current.revision if current else '-'} ({image})",
             f"Change:      {change or '-'}",
@@ -224,7 +231,7 @@ class SetTools:
               for e in events),
         ]
         data = DeploymentDescription(
-            namespace=meta.namespace, name=meta.name, service=self._tools.service_of(workload),
+            namespace=namespace_of(workload), name=name, service=self._tools.service_of(workload),
             replicas=view.desired, ready_replicas=view.ready,
             revision=current.revision if current else None, image=image, change=change,
             conditions=conditions,
@@ -252,12 +259,12 @@ class SetTools:
                                           "no ControllerRevision recorded")
         snapshot = next(r for r in self.cluster.controller_revisions(
             args.namespace, selector_string(view.workload.spec.selector))
-            if r.metadata.name == target.replica_set)
+            if name_of(r) == target.replica_set)
         wanted = revision_template(snapshot)
         if same_template(wanted, self.cluster.serialize(view.workload.spec.template)):
             raise ToolFailure(f"{view.key} already runs the pod template of revision "
                               f"{target.revision}")
-        patch = set_rollback_patch(view.workload.metadata.resource_version, wanted)
+        patch = set_rollback_patch(resource_version_of(view.workload), wanted)
         result = self._patch(args.kind, args.namespace, args.deployment, patch, JSON_PATCH,
                              dry_run)
         return rollback_change(view.key, current, target, images(result.spec.template),
@@ -274,11 +281,12 @@ class SetTools:
 
     def scale(self, args: ScaleDeploymentArgs, *, dry_run: bool) -> Change:
         self._tools.in_scope(args.namespace)
-        before = self.cluster.stateful_set_scale(args.namespace, args.deployment).spec.replicas \
-            or 0
+        before = spec_of(self.cluster.stateful_set_scale(args.namespace, args.deployment)
+                         ).replicas or 0
         result = self.cluster.patch_stateful_set_scale(args.namespace, args.deployment,
                                                        args.replicas, dry_run=dry_run)
-        after = result.spec.replicas if result.spec.replicas is not None else args.replicas
+        replicas = spec_of(result).replicas
+        after = replicas if replicas is not None else args.replicas
         name = args.deployment
         if after > before:
             detail = f"adds pods {', '.join(f'{name}-{i}' for i in range(before, after))}"
@@ -296,11 +304,10 @@ class SetTools:
 
 
 def _updated(view: _SetView) -> int:
-    status = view.workload.status
-    if status is None:
-        return 0
-    return (status.updated_number_scheduled if view.kind == "DaemonSet"
-            else status.updated_replicas) or 0
+    workload = view.workload
+    if isinstance(workload, k8s.V1DaemonSet):
+        return (workload.status.updated_number_scheduled if workload.status else None) or 0
+    return (workload.status.updated_replicas if workload.status else None) or 0
 
 
 def _order(kind: str) -> str:

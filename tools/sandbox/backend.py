@@ -214,7 +214,7 @@ class SandboxBackend:
                 _restarts(p.restarts, p.last_restart_at, w.now),
                 render.age(w.now - p.created_at),
                 d.name,
-                p.revision,
+                str(p.revision),
                 p.last_termination_reason or "",
             )
             for d in deployments

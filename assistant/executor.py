@@ -242,18 +242,21 @@ class Executor:
     def _verify(self, before: HealthSnapshot, watch: Watch) -> Verification:
         waited = 0.0
         step = min(self.verify_interval_seconds, self.verify_bound_seconds)
+        began = self.backend.now()
         while True:
             self.backend.wait(step)
             waited += step
             after = snapshot(self.backend.inventory(), watch)
             verdict = judge(before, after)
             settled = verdict.verdict == "improved" and not after.firing_alerts
+            # A shutdown cuts the backend's wait short: its clock says how long it watched.
+            watched = (self.backend.now() - began).total_seconds()
             if settled or waited >= self.verify_bound_seconds:
                 return verdict.model_copy(
-                    update={"detail": f"{verdict.detail} (after {waited:.0f} s)"})
+                    update={"detail": f"{verdict.detail} (after {watched:.0f} s)"})
             if self.stopping.is_set():
                 return verdict.model_copy(update={"detail": (
-                    f"{verdict.detail} (after {waited:.0f} s; watching stopped early: opsbot "
+                    f"{verdict.detail} (after {watched:.0f} s; watching stopped early: opsbot "
                     "was shutting down)")})
 
     def _run_claimed(self, proposal_id: str, thread: str, call: ToolCall,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ class Runtime:
     # adapter to tell their threads.
     ended_at_start: list[ClaimEnded]
     heartbeat: Heartbeat  # adapters subscribe to hear of claims later beats end
+    # Set when the process starts shutting down: backend waits end at once, a verification
+    # stops watching at its next look, the LLM planner makes no further model call.
+    shutdown: threading.Event
 
     @property
     def interrupted(self) -> list[str]:
@@ -100,14 +104,16 @@ def build_index(settings: Settings) -> RunbookIndex:
     return index
 
 
-def choose_planner(settings: Settings, redactor: Redactor) -> Planner:
+def choose_planner(settings: Settings, redactor: Redactor,
+                   shutdown: threading.Event) -> Planner:
     """The LLM planner when an endpoint is configured, else the offline one."""
     from assistant.planning.llm import LLMSettings, build_llm_planner
 
     llm = LLMSettings.from_env(settings.env)
     if llm is None:
         return OfflinePlanner()
-    return build_llm_planner(llm, redactor.redact, fallback=OfflinePlanner())
+    return build_llm_planner(llm, redactor.redact, fallback=OfflinePlanner(),
+                             stopping=shutdown)
 
 
 @contextmanager
@@ -120,12 +126,17 @@ def open_runtime(
     backend: Any | None = None,
     planner: Planner | None = None,
     policy: Any | None = None,
+    shutdown: threading.Event | None = None,
+    on_stage: Callable[[str], None] = logger.info,
 ) -> Iterator[Runtime]:
     """Everything one process needs, built from settings.
 
     Callers that run many isolated threads (the eval runner) pass the expensive or
-    per-case parts in: a shared index, a fresh sandbox per case, another planner.
+    per-case parts in: a shared index, a fresh sandbox per case, another planner; a
+    backend built outside is given ``shutdown`` to end its waits. ``on_stage`` hears
+    what the start-up is doing ("building runbook index"), for a probe to report.
     """
+    shutdown = shutdown if shutdown is not None else threading.Event()
     settings.home.mkdir(parents=True, exist_ok=True)
     redactor = build_redactor(settings)
     redact_logging(redactor)
@@ -134,11 +145,14 @@ def open_runtime(
     save_state: Callable[[], None] = lambda: None  # noqa: E731
     with ExitStack() as stack:
         if backend is None and settings.backend == "kubernetes":
-            from tools.real.backend import open_backend
+            from tools.real.backend import open_backend, sleep_unless
 
-            backend = stack.enter_context(open_backend(settings.env))
+            on_stage("connecting to the cluster and monitoring")
+            backend = stack.enter_context(open_backend(settings.env,
+                                                       sleep=sleep_unless(shutdown)))
         elif backend is None:
             backend, save_state = _sandbox(settings, scenario, persist_sandbox)
+        on_stage("opening the database")
         store = open_store(settings.db_url, redactor.redact_value, audit_key=audit_key_for(
             settings.audit_key_file, settings.home, create=True),
             wait_seconds=settings.db_wait_seconds)
@@ -161,18 +175,23 @@ def open_runtime(
             executor_id=executor_id,
             spool=spool,
             verify_bound_seconds=settings.verify_seconds,
+            stopping=shutdown,
         )
+        if index is None:
+            on_stage("building runbook index")
+            index = build_index(settings)
         yield Runtime(
             settings=settings,
             backend=backend,
             policies=policies,
             store=store,
-            index=index if index is not None else build_index(settings),
+            index=index,
             redactor=redactor,
             executor=executor,
             checkpointer=checkpointer,
             save_state=save_state,
-            planner=planner or choose_planner(settings, redactor),
+            planner=planner or choose_planner(settings, redactor, shutdown),
             ended_at_start=ended_at_start,
             heartbeat=heartbeat,
+            shutdown=shutdown,
         )

@@ -166,10 +166,11 @@ class SlackService:
     def stop_taking(self) -> None:
         """The first step of a shutdown: new requests are refused (Slack redelivers events to
         another replica, Alertmanager retries) and the probes report not ready; actions
-        being verified stop watching at their next look, so their claims end recorded."""
+        being verified stop watching at once (a backend's wait gives way), so their claims
+        end recorded, and an LLM question makes no further model call."""
         self.draining.set()
         self.readiness.drain("shutting down: finishing the work already taken")
-        self.session.rt.executor.stopping.set()
+        self.session.rt.shutdown.set()
 
     def drain(self, seconds: float) -> bool:
         """Finish the work taken within ``seconds``; True when all of it finished. What is

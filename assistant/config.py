@@ -42,6 +42,10 @@ class Settings(BaseModel):
     # than one post-action verification step (30 s, which a Kubernetes backend sleeps), so
     # an action being verified ends recorded; an idle server exits at once whatever it is.
     drain_seconds: float = 45.0
+    # How long start-up (database, migrations, runbook index, Slack) may take before /livez
+    # fails and Kubernetes restarts the pod; /readyz names the stage meanwhile. Embedding
+    # the runbooks into an empty volume is the slow part.
+    start_seconds: float = 180.0
     env: dict[str, str] = {}  # the environment it was read from, for backend settings
     # `--as` in a shell is an unverified claim; against a real environment approvals come
     # from chat (Slack verifies who clicked) unless the operator trusts this shell.
@@ -99,6 +103,7 @@ class Settings(BaseModel):
             ops_host=env.get("OPSBOT_OPS_HOST") or "0.0.0.0",
             ops_port=_port(env, "OPSBOT_OPS_PORT", 8081),
             drain_seconds=_positive_seconds(env, "OPSBOT_DRAIN_SECONDS", 45.0),
+            start_seconds=_positive_seconds(env, "OPSBOT_START_SECONDS", 180.0),
             env=dict(env),
             trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",
             audit_key_file=Path(env["OPSBOT_AUDIT_KEY_FILE"])

@@ -17,6 +17,8 @@ EXIT_NOT_DRAINED = 3
 
 
 def cmd_serve_slack(args: argparse.Namespace) -> int:
+    from assistant.ops_server import ops_endpoints
+    from assistant.readiness import Readiness
     from assistant.runtime import open_runtime
     from assistant.session import Session
     from assistant.slack.server import serve
@@ -45,10 +47,16 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
         stop.set()
 
     settings = Settings.from_env()
-    with open_runtime(settings, scenario) as rt:
+    # The probes answer from here on: a start-up that embeds the runbooks takes minutes, and
+    # Kubernetes should see a live pod that is not ready yet, and why.
+    readiness = Readiness({}, settings.health_probe_seconds,
+                          start_bound_seconds=settings.start_seconds)
+    with (ops_endpoints(readiness, settings.ops_host, settings.ops_port, say),
+          open_runtime(settings, scenario, on_stage=readiness.starting) as rt):
         for notice in rt.interrupted:
             say(notice)
-        service = SlackService(Session(rt), slack)
+        readiness.starting("connecting to Slack")
+        service = SlackService(Session(rt), slack, readiness=readiness)
         drained = False
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:

@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 
 from assistant.http_listener import JSON, BackgroundHttpServer, ListenerError, Reply
-from assistant.ops_server import OpsServer, health_routes
 from assistant.slack import socket_mode
 from assistant.slack.service import SlackService
 from assistant.slack.settings import ALERTMANAGER_PATH, EVENTS_PATH
@@ -61,19 +60,15 @@ class SlackHttpServer(BackgroundHttpServer):
 
 
 def serve(service: SlackService, stop: threading.Event, say: Callable[[str], None]) -> bool:
-    """Run until ``stop`` is set: HTTP mode, or Socket Mode plus the Alertmanager listener,
-    and the ops endpoints on their own port. Then drain: refuse new work, close Socket Mode
-    (Slack sends the next envelopes to another connection), finish what was taken within
-    ``OPSBOT_DRAIN_SECONDS`` and hand back the rest. True when everything taken finished."""
+    """Run until ``stop`` is set: HTTP mode, or Socket Mode plus the Alertmanager listener
+    (the ops endpoints are the caller's, open since start-up). Then drain: refuse new work,
+    close Socket Mode (Slack sends the next envelopes to another connection), finish what
+    was taken within ``OPSBOT_DRAIN_SECONDS`` and hand back the rest. True when everything
+    taken finished."""
     settings = service.settings
     runtime = service.session.rt.settings
     http = settings.mode == "http"
     with ExitStack() as running:
-        ops = OpsServer(health_routes(service.readiness), runtime.ops_host,
-                        runtime.ops_port).start()
-        running.callback(ops.stop)
-        say(f"ops endpoints on http://{runtime.ops_host}:{ops.port} "
-            f"({', '.join(sorted(ops.routes))})")
         if http or settings.alerts_enabled:
             server = SlackHttpServer(service, settings.host, settings.port, events=http).start()
             running.callback(server.stop)

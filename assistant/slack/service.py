@@ -111,7 +111,8 @@ def thread_ts_from(text: str) -> str | None:
 
 class SlackService:
     def __init__(self, session: Session, settings: SlackSettings, *,
-                 client: WebClient | None = None) -> None:
+                 client: WebClient | None = None,
+                 readiness: Readiness | None = None) -> None:
         self.session = session
         self.settings = settings
         if settings.alert_actor and not roles_of(session.rt.policy,
@@ -140,11 +141,12 @@ class SlackService:
             raise SlackUnavailableError(
                 f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
         rt = session.rt
-        self.readiness = Readiness(
+        # The server's probes may have been answering since the process started
+        # (``readiness``); from here on they check this service's dependencies.
+        self.readiness = (readiness or Readiness({}, rt.settings.health_probe_seconds)).check(
             {"database": lambda: rt.store.ping(DATABASE_PROBE_SECONDS),
              "policy": lambda: _policy_loaded(rt.policies),
-             "index": lambda: _index_open(rt.index)},
-            rt.settings.health_probe_seconds, rt.redact).start()
+             "index": lambda: _index_open(rt.index)}, rt.redact).start()
         self.draining = threading.Event()
         self._unsubscribe = rt.heartbeat.subscribe(self._on_claim_ended)
         for ended in rt.ended_at_start:

@@ -38,10 +38,10 @@ class Settings(BaseModel):
     ops_host: str = "0.0.0.0"
     ops_port: int = 8081
     # How long a server finishes the work it took after SIGTERM/SIGINT before handing the
-    # rest back and exiting; keep Kubernetes' terminationGracePeriodSeconds above it. Longer
-    # than one post-action verification step (30 s, which a Kubernetes backend sleeps), so
-    # an action being verified ends recorded; an idle server exits at once whatever it is.
-    drain_seconds: float = 45.0
+    # rest back and exiting; keep Kubernetes' terminationGracePeriodSeconds above it. A
+    # shutdown ends verification waits and LLM loops at once; this covers one model request
+    # in flight (its 30 s timeout). An idle server exits at once whatever it is.
+    drain_seconds: float = 30.0
     # How long start-up (database, migrations, runbook index, Slack) may take before /livez
     # fails and Kubernetes restarts the pod; /readyz names the stage meanwhile. Embedding
     # the runbooks into an empty volume is the slow part.
@@ -102,7 +102,7 @@ class Settings(BaseModel):
             health_probe_seconds=_positive_seconds(env, "OPSBOT_HEALTH_PROBE_SECONDS", 5.0),
             ops_host=env.get("OPSBOT_OPS_HOST") or "0.0.0.0",
             ops_port=_port(env, "OPSBOT_OPS_PORT", 8081),
-            drain_seconds=_positive_seconds(env, "OPSBOT_DRAIN_SECONDS", 45.0),
+            drain_seconds=_positive_seconds(env, "OPSBOT_DRAIN_SECONDS", 30.0),
             start_seconds=_positive_seconds(env, "OPSBOT_START_SECONDS", 180.0),
             env=dict(env),
             trust_cli_identity=env.get("OPSBOT_TRUST_CLI_IDENTITY") == "1",

@@ -126,7 +126,7 @@ def test_the_ops_port_and_drain_and_start_bounds_come_from_the_environment() -> 
             settings.start_seconds) == ("127.0.0.1", 9464, 45.0, 600.0)
     defaults = Settings.from_env({})
     assert (defaults.ops_port, defaults.drain_seconds, defaults.start_seconds) == \
-        (8081, 45.0, 180.0)
+        (8081, 30.0, 180.0)
 
 
 @pytest.mark.parametrize(("name", "value"), [("OPSBOT_OPS_PORT", "http"),

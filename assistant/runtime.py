@@ -138,6 +138,7 @@ def open_runtime(
     """
     shutdown = shutdown if shutdown is not None else threading.Event()
     settings.home.mkdir(parents=True, exist_ok=True)
+    on_stage("loading the redaction rules")
     redactor = build_redactor(settings)
     redact_logging(redactor)
     policies: PolicyProvider = (FixedPolicy(policy) if policy is not None

@@ -4,20 +4,16 @@ the start-up completes, /readyz turns 200. Loopback only, every wait bounded."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from slack_standin import APP_TOKEN, SlackStandin
+from slack_standin import SlackStandin
 from socket_mode_standin import SocketModeStandin
-from test_slack_sigterm import START_SECONDS, StderrLines, _get
+from test_slack_sigterm import START_SECONDS, StderrLines, _get, serve_slack_process
 
 from assistant.readiness import Readiness
 
-REPO = Path(__file__).resolve().parent.parent
 CONNECTING = "starting: connecting to Slack"
 POLL_SECONDS = 0.1
 
@@ -35,17 +31,7 @@ def test_probes_answer_while_the_start_up_is_held_then_turn_ready(tmp_path: Path
     with (SocketModeStandin() as socket,
           SlackStandin(socket_mode=socket) as slack):
         token_check = slack.hold("auth.test")
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("OPSBOT_", "SLACK_", "OPENAI_"))}
-        env.update(PYTHONPATH=str(REPO), OPSBOT_HOME=str(tmp_path), OPSBOT_OPS_PORT="0",
-                   OPSBOT_OPS_HOST="127.0.0.1", OPSBOT_HEALTH_PROBE_SECONDS="0.2",
-                   SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN=APP_TOKEN,
-                   OPSBOT_SLACK_API_URL=slack.url, OPSBOT_LLM="off")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve", "slack", "--mode", "socket",
-             "--scenario", "checkout-bad-deploy"],
-            cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
+        process = serve_slack_process(tmp_path, slack)
         try:
             said = StderrLines(process)
             ops_url = said.wait_for(r"ops endpoints on (http://127\.0\.0\.1:\d+)", 60).group(1)

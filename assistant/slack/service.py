@@ -170,9 +170,10 @@ class SlackService:
         another replica, Alertmanager retries) and the probes report not ready; actions
         being verified stop watching at once (a backend's wait gives way), so their claims
         end recorded, and an LLM question makes no further model call."""
+        # The runtime first: whoever sees ``draining`` can count on the waits being cut.
+        self.session.rt.shutdown.set()
         self.draining.set()
         self.readiness.drain("shutting down: finishing the work already taken")
-        self.session.rt.shutdown.set()
 
     def drain(self, seconds: float) -> bool:
         """Finish the work taken within ``seconds``; True when all of it finished. What is

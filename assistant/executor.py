@@ -275,7 +275,9 @@ class Executor:
             after = snapshot(self.backend.inventory(), pending.watch)
             verdict = judge(pending.before, after)
             since_action = (self.backend.now() - pending.started_at).total_seconds()
-            elapsed = max(waited, since_action)
+            # A shutdown cuts the backend's wait short, so the steps asked for overstate the
+            # watch: only the backend's clock says how long it lasted.
+            elapsed = since_action if self.stopping.is_set() else max(waited, since_action)
             settled = verdict.verdict == "improved" and not after.firing_alerts
             if settled or elapsed >= bound:
                 return verdict.model_copy(

@@ -8,13 +8,16 @@ another endpoint is one entry: ``routes["/metrics"] = metrics_reply``.
 /livez answers 200 while this process still runs its loops (assistant/readiness.py says
 what counts), never because a dependency is down: a restart cannot fix the database.
 /readyz answers 200 when the database, policy, runbook index and chat connection are
-usable and the process is not draining, else 503 naming what fails.
+usable and the process is not draining, else 503 naming what fails. A server opens this
+port before anything else (``ops_endpoints``), so the probes answer through a start-up
+that takes minutes: /readyz names the stage it is at.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 from assistant.http_listener import JSON, BackgroundHttpServer, Limits, Reply
 from assistant.readiness import Readiness
@@ -63,3 +66,15 @@ class OpsServer(BackgroundHttpServer):
     def start(self) -> OpsServer:
         super().start()
         return self
+
+
+@contextmanager
+def ops_endpoints(routes: Mapping[str, OpsRoute], host: str, port: int,
+                  say: Callable[[str], None]) -> Iterator[OpsServer]:
+    """``routes`` (the probes, /metrics) served on ``host:port`` while the block runs."""
+    server = OpsServer(routes, host, port).start()
+    try:
+        say(f"ops endpoints on http://{host}:{server.port} ({', '.join(sorted(server.routes))})")
+        yield server
+    finally:
+        server.stop()

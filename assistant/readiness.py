@@ -9,6 +9,11 @@ answer every request with "could not record". A process that is shutting down is
 ready from the moment it starts draining. Liveness asks only whether that background
 thread still completes its rounds: a dependency being down must not get a process
 restarted, a process that stopped running its loops must.
+
+Both answer from the first moment of the process, before its checks exist: while it
+starts, readiness says which stage it is at ("starting: building runbook index") and
+liveness holds unless the start-up outlasts its bound, so a start that hangs is restarted
+and one that is merely slow (embedding runbooks on a fresh volume) is left to finish.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,7 @@ SHUTDOWN = "shutdown"
 class ReadinessReport:
     failing: Mapping[str, str] = field(default_factory=dict)  # check name -> why
     checked_at: float | None = None  # time.monotonic() of the probe; None before the first
+    stage: str | None = None  # what the start-up is doing, before the first probe
 
     @property
     def ready(self) -> bool:
@@ -46,16 +52,25 @@ class ReadinessReport:
 
     def to_json(self) -> str:
         if self.checked_at is None:
-            return json.dumps({"status": "starting"})
+            return json.dumps({"status": starting(self.stage)})
         if not self.failing:
             return json.dumps({"status": "ok"})
         return json.dumps({"status": "unavailable", "failing": dict(self.failing)})
 
 
+def starting(stage: str | None) -> str:
+    return f"starting: {stage}" if stage else "starting"
+
+
 class Readiness:
     def __init__(self, checks: Mapping[str, Check], interval_seconds: float,
-                 redact: Callable[[str], str] = str) -> None:
+                 redact: Callable[[str], str] = str, *,
+                 start_bound_seconds: float | None = None) -> None:
         self._checks = dict(checks)
+        self._born = time.monotonic()
+        # None: no bound (a caller that starts the checks at once).
+        self._start_bound = start_bound_seconds
+        self._stage: str | None = None
         # Reasons are served to whoever reaches the probe port: an error quoting a URL or a
         # connection string goes through the redactor first.
         self._redact = redact
@@ -65,6 +80,20 @@ class Readiness:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._draining: str | None = None
+
+    def starting(self, stage: str) -> None:
+        """The start-up is at ``stage`` now; reported until the first probe."""
+        with self._lock:
+            self._stage = stage
+        log.info("%s", starting(stage))
+
+    def check(self, checks: Mapping[str, Check], redact: Callable[[str], str]) -> Readiness:
+        """Check ``checks`` too from the next probe on, their failures told through
+        ``redact`` (a process builds its redactor after its probes are already served)."""
+        with self._lock:
+            self._checks.update(checks)
+            self._redact = redact
+        return self
 
     def add(self, name: str, check: Check) -> None:
         """Check ``name`` too from the next probe on (a connection opened after start)."""
@@ -81,7 +110,11 @@ class Readiness:
         """Whether the probe thread still completes its rounds, and why not."""
         report = self.report()
         if report.checked_at is None:
-            return True, "starting"
+            age = time.monotonic() - self._born
+            if self._start_bound is not None and age > self._start_bound:
+                return False, (f"{starting(report.stage)} for {age:.0f} s "
+                               f"(limit {self._start_bound:.0f} s)")
+            return True, starting(report.stage)
         limit = max(MISSED_ROUNDS * self.interval_seconds, STUCK_FLOOR_SECONDS)
         age = time.monotonic() - report.checked_at
         if age > limit:
@@ -111,7 +144,9 @@ class Readiness:
     def report(self) -> ReadinessReport:
         """The last probe's report, without waiting for any dependency."""
         with self._lock:
-            report, draining = self._report, self._draining
+            report, draining, stage = self._report, self._draining, self._stage
+        if report.checked_at is None:
+            report = replace(report, stage=stage)
         if draining is None:
             return report
         return ReadinessReport({**report.failing, SHUTDOWN: draining},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -56,6 +57,9 @@ class Runtime:
     ended_at_start: list[ClaimEnded]
     heartbeat: Heartbeat  # adapters subscribe to hear of claims later beats end
     metrics: Metrics  # adapters add their own (Slack errors, queue depth) to the same registry
+    # Set when the process starts shutting down: backend waits end at once, a verification
+    # stops watching at its next look, the LLM planner makes no further model call.
+    shutdown: threading.Event
 
     @property
     def interrupted(self) -> list[str]:
@@ -123,14 +127,16 @@ def live_index(settings: Settings) -> LiveRunbookIndex:
                             settings.index_dir)
 
 
-def choose_planner(settings: Settings, redactor: Redactor) -> Planner:
+def choose_planner(settings: Settings, redactor: Redactor,
+                   shutdown: threading.Event) -> Planner:
     """The LLM planner when an endpoint is configured, else the offline one."""
     from assistant.planning.llm import build_llm_planner
 
     llm = settings.config.llm.endpoint()
     if llm is None:
         return OfflinePlanner()
-    return build_llm_planner(llm, redactor.redact, fallback=OfflinePlanner())
+    return build_llm_planner(llm, redactor.redact, fallback=OfflinePlanner(),
+                             stopping=shutdown)
 
 
 def _metered(planner: Planner, metrics: Metrics) -> Planner:
@@ -150,14 +156,20 @@ def open_runtime(
     planner: Planner | None = None,
     policy: Policy | None = None,
     metrics: Metrics | None = None,
+    shutdown: threading.Event | None = None,
+    on_stage: Callable[[str], None] = logger.info,
 ) -> Iterator[Runtime]:
     """Everything one process needs, built from settings.
 
     Callers that run many isolated threads (the eval runner) pass the expensive or
-    per-case parts in: a shared index, a fresh sandbox per case, another planner.
+    per-case parts in: a shared index, a fresh sandbox per case, another planner; a
+    backend built outside is given ``shutdown`` to end its waits. ``on_stage`` hears
+    what the start-up is doing ("building runbook index"), for a probe to report.
     """
+    shutdown = shutdown if shutdown is not None else threading.Event()
     settings.home.mkdir(parents=True, exist_ok=True)
     metrics = metrics or Metrics()
+    on_stage("loading the redaction rules")
     redactor = build_redactor(
         settings, on_redaction=lambda kind: metrics.redactions.labels(kind=kind).inc())
     redact_logging(redactor)
@@ -166,11 +178,14 @@ def open_runtime(
     save_state: Callable[[], None] = lambda: None  # noqa: E731
     with ExitStack() as stack:
         if backend is None and settings.backend == "kubernetes":
-            from tools.real.backend import open_backend
+            from tools.real.backend import open_backend, sleep_unless
 
-            backend = stack.enter_context(open_backend(settings.config.kubernetes))
+            on_stage("connecting to the cluster and monitoring")
+            backend = stack.enter_context(open_backend(settings.config.kubernetes,
+                                                       sleep=sleep_unless(shutdown)))
         elif backend is None:
             backend, save_state = _sandbox(settings, scenario, persist_sandbox)
+        on_stage("opening the database")
         store = open_store(settings.db_url, redactor.redact_value, audit_key=audit_key_for(
             settings.audit_key_file, settings.home, create=True),
             wait_seconds=settings.db_wait_seconds)
@@ -191,25 +206,31 @@ def open_runtime(
             executor_id=heartbeat.executor_id,
             spool=spool,
             verify_bound_seconds=settings.verify_seconds,
+            stopping=shutdown,
         )
         ended_at_start = heartbeat.start(resume=lambda pending: resume_in_background(
             executor, pending, heartbeat.tell))
         stack.callback(heartbeat.close)
         checkpointer = stack.enter_context(
             open_checkpointer(settings.db_url, wait_seconds=settings.db_wait_seconds))
+        if index is None:
+            on_stage("building runbook index")
+            index = live_index(settings)
         yield Runtime(
             settings=settings,
             backend=backend,
             policies=policies,
             gate=gate,
             store=store,
-            index=index if index is not None else live_index(settings),
+            index=index,
             redactor=redactor,
             executor=executor,
             checkpointer=checkpointer,
             save_state=save_state,
-            planner=_metered(planner or choose_planner(settings, redactor), metrics),
+            planner=_metered(planner or choose_planner(settings, redactor, shutdown),
+                             metrics),
             ended_at_start=ended_at_start,
             heartbeat=heartbeat,
             metrics=metrics,
+            shutdown=shutdown,
         )

@@ -294,9 +294,10 @@ class Session:
         if self.rt.index.is_empty:
             raise IndexUnavailable("no runbooks are indexed: check OPSBOT_RUNBOOKS and the log")
 
-    def stop_watching(self) -> None:
-        """Shutting down: verifications under way end at their next look."""
-        self.rt.executor.stopping.set()
+    def begin_shutdown(self) -> None:
+        """The process is shutting down: backend waits end at once, verifications under way
+        end at their next look, the LLM planner makes no further model call."""
+        self.rt.shutdown.set()
 
     def thread_events(self, thread_id: str) -> list[AuditEvent]:
         return list(self.rt.store.audit.events(thread=thread_id))

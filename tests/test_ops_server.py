@@ -119,19 +119,21 @@ def test_only_reads_are_served(ops: OpsServer) -> None:
     assert (status, kind, body) == (200, "application/json", "")
 
 
-def test_the_ops_port_and_drain_bound_come_from_the_environment() -> None:
+def test_the_ops_port_and_drain_and_start_bounds_come_from_the_environment() -> None:
     settings = Settings.from_env({"OPSBOT_OPS_PORT": "9464", "OPSBOT_OPS_HOST": "127.0.0.1",
-                                  "OPSBOT_DRAIN_SECONDS": "45"})
-    assert (settings.ops_host, settings.ops_port, settings.drain_seconds) == \
-        ("127.0.0.1", 9464, 45.0)
+                                  "OPSBOT_DRAIN_SECONDS": "45", "OPSBOT_START_SECONDS": "600"})
+    assert (settings.ops_host, settings.ops_port, settings.drain_seconds,
+            settings.start_seconds) == ("127.0.0.1", 9464, 45.0, 600.0)
     defaults = Settings.from_env({})
-    assert (defaults.ops_port, defaults.drain_seconds) == (8081, 45.0)
+    assert (defaults.ops_port, defaults.drain_seconds, defaults.start_seconds) == \
+        (8081, 30.0, 180.0)
 
 
 @pytest.mark.parametrize(("name", "value"), [("OPSBOT_OPS_PORT", "http"),
                                              ("OPSBOT_OPS_PORT", "70000"),
                                              ("OPSBOT_DRAIN_SECONDS", "0"),
-                                             ("OPSBOT_DRAIN_SECONDS", "soon")])
+                                             ("OPSBOT_DRAIN_SECONDS", "soon"),
+                                             ("OPSBOT_START_SECONDS", "-1")])
 def test_a_bad_ops_setting_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(InputError, match=name):
         Settings.from_env({name: value})

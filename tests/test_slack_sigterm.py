@@ -72,22 +72,28 @@ def _get(url: str) -> tuple[int, dict[str, object]]:
         return exc.code, json.loads(exc.read())
 
 
+def serve_slack_process(home: Path, slack: SlackStandin,
+                        **settings: str) -> subprocess.Popen[str]:
+    """`opsbot serve slack` in Socket Mode on ``slack``, its ops port on loopback, the
+    environment cleared of the caller's opsbot, Slack and LLM settings; stderr piped."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("OPSBOT_", "SLACK_", "OPENAI_"))}
+    env.update(PYTHONPATH=str(REPO), OPSBOT_HOME=str(home), OPSBOT_OPS_PORT="0",
+               OPSBOT_OPS_HOST="127.0.0.1", OPSBOT_HEALTH_PROBE_SECONDS="0.2",
+               SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN=APP_TOKEN,
+               OPSBOT_SLACK_API_URL=slack.url, OPSBOT_LLM="off", **settings)
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "serve", "slack", "--mode", "socket",
+         "--scenario", "checkout-bad-deploy"],
+        cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+
+
 def test_sigterm_mid_question_posts_the_answer_and_exits_within_the_drain_bound(
         tmp_path: Path) -> None:
     with (SocketModeStandin() as socket,
           SlackStandin(socket_mode=socket) as slack):
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("OPSBOT_", "SLACK_", "OPENAI_"))}
-        env.update(PYTHONPATH=str(REPO), OPSBOT_HOME=str(tmp_path), OPSBOT_OPS_PORT="0",
-                   OPSBOT_OPS_HOST="127.0.0.1", OPSBOT_DRAIN_SECONDS=str(DRAIN_SECONDS),
-                   OPSBOT_HEALTH_PROBE_SECONDS="0.2", SLACK_BOT_TOKEN="xoxb-test",
-                   SLACK_APP_TOKEN=APP_TOKEN, OPSBOT_SLACK_API_URL=slack.url,
-                   OPSBOT_LLM="off")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve", "slack", "--mode", "socket",
-             "--scenario", "checkout-bad-deploy"],
-            cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
+        process = serve_slack_process(tmp_path, slack, OPSBOT_DRAIN_SECONDS=str(DRAIN_SECONDS))
         try:
             said = StderrLines(process)
             ops = said.wait_for(r"ops endpoints on (http://127\.0\.0\.1:\d+)", START_SECONDS)

@@ -7,7 +7,6 @@ answers, cards and results are asserted as in the HTTP-mode tests (test_slack_th
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 import time
@@ -118,9 +117,7 @@ def test_start_up_opens_the_socket_with_the_app_token_and_says_so(
     (opened,) = slack.called("apps.connections.open")
     assert opened.token == APP_TOKEN
     assert {c.token for c in slack.calls if c is not opened} == {"xoxb-test"}
-    assert bot.said[1:] == [CONNECTED]
-    assert re.fullmatch(r"ops endpoints on http://0\.0\.0\.0:\d+ \(/livez, /metrics, /readyz\)",
-                        bot.said[0]), bot.said
+    assert bot.said == [CONNECTED]  # the ops endpoints are the CLI's, open before start-up
 
 
 def test_a_mention_is_acked_and_answered_in_the_thread_with_a_card(

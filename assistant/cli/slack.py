@@ -21,10 +21,13 @@ _serve_log.setLevel(logging.INFO)
 
 
 def cmd_serve_slack(args: argparse.Namespace) -> int:
+    from assistant.ops_server import health_routes, ops_endpoints
+    from assistant.readiness import Readiness
     from assistant.runtime import open_runtime
     from assistant.session import Session
     from assistant.slack.server import serve
     from assistant.slack.service import SlackService
+    from assistant.telemetry.metrics import METRICS_PATH, Metrics
 
     scenario = _scenario(args)
     tree = args.opsbot_config.tree
@@ -47,10 +50,21 @@ def cmd_serve_slack(args: argparse.Namespace) -> int:
         say(f"{signal.Signals(signum).name} received")
         stop.set()
 
-    with open_runtime(Settings.from_config(tree), scenario) as rt:
+    settings = Settings.from_config(tree)
+    # The probes answer from here on: a start-up that embeds the runbooks takes minutes, and
+    # Kubernetes should see a live pod that is not ready yet, and why. The metrics are the
+    # runtime's, made first so that /metrics is served from the same moment.
+    readiness = Readiness({}, settings.health_probe_seconds,
+                          start_bound_seconds=settings.start_seconds)
+    metrics = Metrics()
+    routes = {**health_routes(readiness), METRICS_PATH: metrics.route}
+    with (ops_endpoints(routes, settings.ops_host, settings.ops_port, say),
+          open_runtime(settings, scenario, metrics=metrics,
+                       on_stage=readiness.starting) as rt):
         for notice in rt.interrupted:
             say(notice)
-        service = SlackService(Session(rt), slack)
+        readiness.starting("connecting to Slack")
+        service = SlackService(Session(rt), slack, readiness=readiness)
         drained = False
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:

@@ -40,8 +40,14 @@ class Settings(BaseModel):
     ops_host: str = "0.0.0.0"
     ops_port: int = 8081
     # How long a server finishes the work it took after SIGTERM/SIGINT before handing the
-    # rest back and exiting; keep Kubernetes' terminationGracePeriodSeconds above it.
-    drain_seconds: float = 45.0
+    # rest back and exiting; keep Kubernetes' terminationGracePeriodSeconds above it. A
+    # shutdown ends verification waits and LLM loops at once; this covers one model request
+    # in flight (its 30 s timeout). An idle server exits at once whatever it is.
+    drain_seconds: float = 30.0
+    # How long start-up (database, migrations, runbook index, Slack) may take before /livez
+    # fails and Kubernetes restarts the pod; /readyz names the stage meanwhile. Embedding
+    # the runbooks into an empty volume is the slow part.
+    start_seconds: float = 180.0
     config: OpsbotConfig = OpsbotConfig()  # the whole tree, for the LLM and backend sections
     # `--as` in a shell is an unverified claim; against a real environment approvals come
     # from chat (Slack verifies who clicked) unless the operator trusts this shell.
@@ -98,6 +104,7 @@ class Settings(BaseModel):
             ops_host=core.ops_host,
             ops_port=core.ops_port,
             drain_seconds=core.drain_seconds,
+            start_seconds=core.start_seconds,
             log_level=config.logging.level,
             log_format=config.logging.format,
             config=config,

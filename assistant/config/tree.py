@@ -60,8 +60,11 @@ class CoreConfig(Section):
     ops_port: int = setting(8081, "OPSBOT_OPS_PORT", "the ops port (0: any free port)",
                             ge=0, le=65535)
     drain_seconds: float = setting(
-        45.0, "OPSBOT_DRAIN_SECONDS", "after SIGTERM/SIGINT, how long a server finishes the "
+        30.0, "OPSBOT_DRAIN_SECONDS", "after SIGTERM/SIGINT, how long a server finishes the "
         "work it took before handing the rest back", gt=0, allow_inf_nan=False)
+    start_seconds: float = setting(
+        180.0, "OPSBOT_START_SECONDS", "how long a server's start-up may take before /livez "
+        "fails (/readyz names the stage meanwhile)", gt=0, allow_inf_nan=False)
     trust_cli_identity: bool = setting(
         False, "OPSBOT_TRUST_CLI_IDENTITY", "accept `--as` approvals against a real "
         "environment or a shared database (only on a shell only approvers can use)")

@@ -19,10 +19,8 @@ from contextlib import ExitStack
 
 from assistant.config.slack import ALERTMANAGER_PATH, EVENTS_PATH, SlackSettings
 from assistant.http_listener import JSON, BackgroundHttpServer, Limits, ListenerError, Reply
-from assistant.ops_server import OpsServer, health_routes
 from assistant.slack import socket_mode
 from assistant.slack.service import SlackService
-from assistant.telemetry.metrics import METRICS_PATH
 
 __all__ = ["ListenerError", "SlackHttpServer", "SlackRoutes", "serve"]
 
@@ -68,20 +66,15 @@ class SlackHttpServer(BackgroundHttpServer):
 
 
 def serve(service: SlackService, stop: threading.Event, say: Callable[[str], None]) -> bool:
-    """Run until ``stop`` is set: HTTP mode, or Socket Mode plus the Alertmanager listener,
-    and the ops endpoints on their own port. Then drain: refuse new work, close Socket Mode
-    (Slack sends the next envelopes to another connection), finish what was taken within
-    ``OPSBOT_DRAIN_SECONDS`` and hand back the rest. True when everything taken finished."""
+    """Run until ``stop`` is set: HTTP mode, or Socket Mode plus the Alertmanager listener
+    (the ops endpoints are the caller's, open since start-up). Then drain: refuse new work,
+    close Socket Mode (Slack sends the next envelopes to another connection), finish what
+    was taken within ``OPSBOT_DRAIN_SECONDS`` and hand back the rest. True when everything
+    taken finished."""
     settings = service.settings
     runtime = service.session.settings
     http = settings.mode == "http"
     with ExitStack() as running:
-        routes = {**health_routes(service.readiness),
-                  METRICS_PATH: service.session.metrics.route}
-        ops = OpsServer(routes, runtime.ops_host, runtime.ops_port).start()
-        running.callback(ops.stop)
-        say(f"ops endpoints on http://{runtime.ops_host}:{ops.port} "
-            f"({', '.join(sorted(ops.routes))})")
         if http or settings.alerts_enabled:
             server = SlackHttpServer(service, settings.host, settings.port, events=http).start()
             running.callback(server.stop)

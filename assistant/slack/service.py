@@ -98,7 +98,8 @@ def thread_ts_from(text: str) -> str | None:
 
 class SlackService:
     def __init__(self, session: Session, settings: SlackSettings, *,
-                 client: WebClient | None = None) -> None:
+                 client: WebClient | None = None,
+                 readiness: Readiness | None = None) -> None:
         self.session = session
         self.settings = settings
         if settings.alert_actor and not session.holds_a_role(Actor(user_id=settings.alert_actor)):
@@ -132,11 +133,14 @@ class SlackService:
             self.records.close()
             raise SlackUnavailableError(
                 f"Slack at {settings.api_url} did not accept the bot token: {exc}") from None
-        self.readiness = Readiness(
-            {"database": lambda: session.ping_database(DATABASE_PROBE_SECONDS),
-             "policy": session.check_policy_loaded,
-             "index": session.check_index_open},
-            session.settings.health_probe_seconds, session.redact).start()
+        # The server's probes may have been answering since the process started
+        # (``readiness``); from here on they check this service's dependencies.
+        self.readiness = (readiness or Readiness({}, session.settings.health_probe_seconds)
+                          ).check({"database": lambda: session.ping_database(
+                                       DATABASE_PROBE_SECONDS),
+                                   "policy": session.check_policy_loaded,
+                                   "index": session.check_index_open},
+                                  session.redact).start()
         self.draining = threading.Event()
         self._unsubscribe = session.on_claim_ended(self._on_claim_ended)
         for ended in session.claims_ended_at_start():
@@ -158,10 +162,12 @@ class SlackService:
     def stop_taking(self) -> None:
         """The first step of a shutdown: new requests are refused (Slack redelivers events to
         another replica, Alertmanager retries) and the probes report not ready; actions
-        being verified stop watching at their next look, so their claims end recorded."""
+        being verified stop watching at once (a backend's wait gives way), so their claims
+        end recorded, and an LLM question makes no further model call."""
+        # The runtime first: whoever sees ``draining`` can count on the waits being cut.
+        self.session.begin_shutdown()
         self.draining.set()
         self.readiness.drain("shutting down: finishing the work already taken")
-        self.session.stop_watching()
 
     def drain(self, seconds: float) -> bool:
         """Finish the work taken within ``seconds``; True when all of it finished. What is

@@ -3,7 +3,8 @@ Prometheus and (optionally) Alertmanager, answering in the sandbox's data shapes
 planner and runbooks work unchanged.
 
 The clock is the wall clock and `wait` really sleeps: verification after an action looks
-at the live cluster again once the rollout had time to move.
+at the live cluster again once the rollout had time to move. The sleep is passed in, so
+the runtime can hand it one that a shutdown ends at once (``sleep_unless``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ _Workloads = tuple[tuple[DeploymentInfo, ...], tuple[NodeInfo, ...]]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def sleep_unless(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep that ends as soon as ``stop`` is set: a verification step waiting on the
+    cluster gives way to a shutdown at once instead of holding the drain for its 30 s."""
+
+    def sleep(seconds: float) -> None:
+        stop.wait(seconds)
+
+    return sleep
 
 
 class RealBackend:
@@ -316,6 +327,8 @@ def backend_from_settings(settings: RealSettings, *, clock: Callable[[], datetim
     )
 
 
-def open_backend(config: KubernetesBackendConfig) -> RealBackend:
-    """The backend OPSBOT_BACKEND=kubernetes selects; InputError names a bad variable."""
-    return backend_from_settings(real_settings(config))
+def open_backend(config: KubernetesBackendConfig, *,
+                 sleep: Callable[[float], None] = time.sleep) -> RealBackend:
+    """The backend OPSBOT_BACKEND=kubernetes selects; InputError names a bad variable.
+    ``sleep`` is how its waits pass (``sleep_unless(shutdown)`` in a server)."""
+    return backend_from_settings(real_settings(config), sleep=sleep)

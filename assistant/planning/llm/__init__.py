@@ -6,6 +6,7 @@ the configuration's ``llm`` section names an endpoint; otherwise it keeps the of
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,9 +22,12 @@ def build_llm_planner(
     *,
     fallback: Planner | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    stopping: threading.Event | None = None,
 ) -> LLMPlanner:
-    """An LLMPlanner talking to the endpoint in ``settings`` through the openai SDK."""
-    return LLMPlanner(OpenAIChat(settings, sleep=sleep), settings, redact, fallback=fallback)
+    """An LLMPlanner talking to the endpoint in ``settings`` through the openai SDK;
+    ``stopping`` (the process's shutdown) ends its loop before the next model call."""
+    return LLMPlanner(OpenAIChat(settings, sleep=sleep), settings, redact, fallback=fallback,
+                      stopping=stopping)
 
 
 __all__ = ["LLMPlanner", "LLMSettings", "LLMUnavailable", "OpenAIChat", "build_llm_planner"]

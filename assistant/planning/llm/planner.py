@@ -12,10 +12,14 @@ gets one nudge. Replies are read by ``replies.read_reply`` whatever shape the se
 them; reasoning never reaches people (the plan keeps it, redacted, for the audit log).
 If the endpoint stays down, the offline planner answers instead and the plan says so, and
 the breaker skips the endpoint for a while so the next questions do not wait on it.
+Once the process starts shutting down (``stopping``) no further model call is made: a
+question the model already worked on is answered from what it gathered, one it had not
+started is answered from runbook steps, so the drain is not held for the wall-time budget.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +62,7 @@ MAX_IDLE_TURNS = 3  # turns in a row without new evidence, proposal or answer
 MODEL_REASON_LABEL = "the LLM's reason, not verified by opsbot"
 SHORTER_PLEASE = ("Your reply was cut off at the {limit}-token limit and was discarded. "
                   "Reply again, shorter: at most two tool calls, or a brief answer.")
+SHUTTING_DOWN = "opsbot is shutting down"
 EMPTY_NUDGE = ("Your reply was empty. Call a tool, or answer the question now from the "
                "evidence above.")
 
@@ -91,7 +96,8 @@ class LLMPlanner:
     """``Planner`` backed by a chat model; falls back to ``fallback`` when it is unreachable.
 
     ``redact`` is applied to every message right before it is sent (the engine redacts its
-    inputs already; this is the last gate). ``clock`` is injectable for tests. What the
+    inputs already; this is the last gate). ``stopping`` is the process's shutdown: set,
+    the loop makes no further model call. ``clock`` is injectable for tests. What the
     planner learns about its endpoint (its context window, that it refuses tools, that it
     just failed) is kept for the planner's lifetime, i.e. per endpoint.
     """
@@ -103,9 +109,11 @@ class LLMPlanner:
         redact: Callable[[str], str],
         *,
         fallback: Planner | None = None,
+        stopping: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._model = model
+        self._stopping = stopping if stopping is not None else threading.Event()
         self._settings = settings
         self._redact = redact
         self._fallback = fallback or OfflinePlanner()
@@ -131,6 +139,12 @@ class LLMPlanner:
         gauge = TokenGauge()
         stop: str | None = None
         while True:
+            if self._stopping.is_set():
+                if loop.calls == 0:
+                    return self._fall_back(loop, f"LLM not used: {SHUTTING_DOWN}")
+                stop = (f"stopped after {loop.calls} model call(s): {SHUTTING_DOWN}; "
+                        "answering with what was gathered")
+                break
             if loop.calls >= settings.max_steps:
                 stop = f"stopped after {settings.max_steps} model calls without a final answer"
                 break

@@ -255,6 +255,11 @@ class Executor:
         """Watch a verification this executor holds until it settles or its bound (counted
         from when the action ran, so a resumed watch does not start over) runs out."""
         verification = self._watch_health(pending)
+        if verification is None:
+            # Cut short by a shutdown: no verdict (a rollout half done looks worse than it
+            # is), so no undo either. The watch stays open for a live replica, or the next
+            # start, to take over once this executor's lease has stopped.
+            return None
         undo = pending.undo if verification.verdict == "worse" else None
         # Ending the watch first makes this executor the only one to record a verdict.
         if not self.store.verifications.finish(pending.proposal_id, self.executor_id,
@@ -265,7 +270,7 @@ class Executor:
             audit_verification(self.store.audit, pending.thread_id, result)
         return result
 
-    def _watch_health(self, pending: PendingVerification) -> Verification:
+    def _watch_health(self, pending: PendingVerification) -> Verification | None:
         bound = pending.bound_seconds
         step = min(self.verify_interval_seconds, bound)
         waited = 0.0
@@ -283,9 +288,7 @@ class Executor:
                 return verdict.model_copy(
                     update={"detail": f"{verdict.detail} (after {elapsed:.0f} s)"})
             if self.stopping.is_set():
-                return verdict.model_copy(update={"detail": (
-                    f"{verdict.detail} (after {elapsed:.0f} s; watching stopped early: opsbot "
-                    "was shutting down)")})
+                return None
 
     def _run_claimed(self, proposal: Proposal, approved_by: str) -> ExecutionResult:
         proposal_id, thread, call = proposal.id, proposal.thread_id, proposal.call

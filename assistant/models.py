@@ -376,6 +376,9 @@ class Watch(Frozen):
 
     namespace: str | None = None
     deployment: str | None = None
+    # The workload's kind; None: whichever workload has that name (a Deployment and a
+    # StatefulSet may share one, so a call about a workload names its kind).
+    kind: str | None = None
     alertname: str | None = None
     matchers: dict[str, str] = Field(default_factory=dict)
 

@@ -28,7 +28,7 @@ def snapshot(inventory: Inventory, watch: Watch) -> HealthSnapshot:
             if a.state == "firing" and alert_concerns(a.labels, a.name, watch)
         )
     )
-    dep = inventory.deployment(watch.namespace or "", watch.deployment or "")
+    dep = inventory.deployment(watch.namespace or "", watch.deployment or "", watch.kind)
     if dep is None:
         return HealthSnapshot(firing_alerts=firing)
     return HealthSnapshot(ready=dep.ready_replicas, desired=dep.replicas, firing_alerts=firing)

@@ -92,7 +92,7 @@ def test_shutdown_cuts_a_live_verification_short_and_the_action_stays_recorded(
     assert [r.path for r in patches] == [
         "/apis/apps/v1/namespaces/shop/deployments/checkout"]
     assert stored.status is ProposalStatus.EXECUTED
-    assert stored.result is not None and stored.result.verification is not None
-    assert stored.result.verification.detail.endswith(
-        "(after 0 s; watching stopped early: opsbot was shutting down)")
+    # A watch cut short gives no verdict (and so no undo); it stays open for a live replica.
+    assert stored.result is not None and stored.result.verification is None
+    assert stored.result.compensation is None
     assert rt.executor.outcome(pid) is not None

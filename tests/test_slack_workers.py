@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from assistant.slack.groups import UserGroupDirectory
@@ -119,3 +120,29 @@ def test_without_any_directory_a_user_has_no_groups() -> None:
     out = FakeOut()
     out.down = True
     assert UserGroupDirectory(out, ttl_seconds=60).groups_of("U1") == ()  # type: ignore[arg-type]
+
+
+def test_a_mention_the_full_pool_cannot_take_is_told_to_the_asker(
+        slack_standin: Any, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from slack_standin import SIGNING_SECRET, slack_service
+
+    from assistant.slack.service import OVERLOADED
+
+    with slack_service(slack_standin, tmp_path, {"SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                                                 "OPSBOT_SLACK_MODE": "http"}) as service:
+        # A pool with no room: the event was acknowledged and taken, so Slack sends it no
+        # more, and the asker is the only one who can try again.
+        submit = service.pool.submit
+        service.pool.submit = lambda key, job: False  # type: ignore[method-assign]
+        service._first_delivery = lambda body, request: True  # type: ignore[method-assign]
+        try:
+            service._on_mention({}, {"user": "U02BOB", "channel": "C0ROOM", "ts": "1.5",
+                                     "text": "<@UOPSBOT> why is checkout down?"},
+                                SimpleNamespace(bot_user_id="UOPSBOT"), None)
+        finally:
+            service.pool.submit = submit  # type: ignore[method-assign]
+    told = slack_standin.called("chat.postEphemeral")
+    assert [(c.args["user"], c.args["text"], c.args.get("thread_ts")) for c in told] == [
+        ("U02BOB", OVERLOADED, "1.5")]

@@ -294,3 +294,22 @@ def test_every_backend_class_implements_every_built_in_tool(backend: str) -> Non
     module, name = backend.split(":")
     cls = getattr(importlib.import_module(module), name)
     assert not {t for t in BUILT_IN_TOOLS if not callable(getattr(cls, t, None))}
+
+
+def test_verification_watches_the_kind_the_call_names_when_two_workloads_share_a_name(
+) -> None:
+    from assistant.verification import snapshot
+    from tools.catalog import get_tool
+
+    inventory = Inventory(environment="prod", deployments=(
+        DeploymentInfo(namespace="vault", name="ledger", service="ledger", replicas=4,
+                       ready_replicas=4, pods=(), revision=3),
+        DeploymentInfo(namespace="vault", name="ledger", kind="StatefulSet", service="ledger",
+                       replicas=3, ready_replicas=1, pods=(), revision=7),
+    ))
+    spec = get_tool("rollback_deployment")
+    for kind, ready, desired in (("StatefulSet", 1, 3), ("Deployment", 4, 4)):
+        watch = spec.watched(spec.validate_args(
+            {"namespace": "vault", "deployment": "ledger", "kind": kind}))
+        seen = snapshot(inventory, watch)
+        assert (seen.ready, seen.desired) == (ready, desired), kind

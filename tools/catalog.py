@@ -183,7 +183,7 @@ def _deployment_namespace(args: DeploymentArgs) -> frozenset[str]:
 
 
 def _deployment_watch(args: DeploymentArgs) -> Watch:
-    return Watch(namespace=args.namespace, deployment=args.deployment)
+    return Watch(namespace=args.namespace, deployment=args.deployment, kind=args.kind)
 
 
 def _silence_key(args: SilenceAlertArgs) -> str:

@@ -303,9 +303,14 @@ class SlackService:
             except Exception:  # a database hiccup must not end the sweeps; the next one retries
                 log.warning("expiry sweep failed", exc_info=True)
 
-    def _in_thread(self, key: str, job: Callable[[], object]) -> None:
+    def _in_thread(self, key: str, job: Callable[[], object],
+                   refused: Callable[[], object] | None = None) -> None:
         if not self.pool.submit(key, job):
             log.warning("dropped work for %s: the worker pool is full", key)
+            if refused is not None:
+                # The event is acknowledged and taken, so Slack will not send it again: the
+                # asker hears now that it was not taken on, rather than nothing at all.
+                refused()
 
     # bolt
     def _build_app(self) -> App:
@@ -365,7 +370,8 @@ class SlackService:
         else:
             job = lambda: self.conversation.ask(  # noqa: E731
                 channel, thread_ts, self.conversation.actor(user), text, message_ts=ts)
-        self._in_thread(thread_id(channel, thread_ts), job)
+        self._in_thread(thread_id(channel, thread_ts), job, lambda: self.out.ephemeral(
+            channel, user, OVERLOADED, thread_ts=thread_ts))
 
     def _on_message(self, body: dict[str, Any], event: dict[str, Any],
                     context: BoltContext, request: BoltRequest) -> None:

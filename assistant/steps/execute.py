@@ -63,6 +63,11 @@ class Verify:
             text = describe_verification(verified.verification)
             self.messages.add(proposal.thread_id, "opsbot", text, self.backend.now())
             out.append(message("verification", text, pid))
+        elif self.executor.stopping.is_set():
+            out.append(message("notice", f"{proposal.call.render()} ran; opsbot is restarting "
+                                         "before it finished watching the effect, so another "
+                                         "replica (or the next start) takes the watch over and "
+                                         "reports here.", pid))
         if state.get("plan"):
             # The same metrics again, now with the action marked: "did it help?" at a glance.
             asked = Plan.model_validate(state["plan"]).observations

@@ -4,6 +4,7 @@ that vetoes what the evidence contradicts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.gate import PolicyGate
 from assistant.models import Actor, RetrievalHit
@@ -21,6 +22,29 @@ from assistant.storage import AuditLog, MessageStore
 from tools.backend import Backend
 
 HISTORY_MESSAGES = 20  # earlier thread messages a planner sees
+
+
+class _HeldProgress:
+    """Passes progress on to ``tell``, except inside ``with``: then it is held and passed
+    on when the block ends."""
+
+    def __init__(self, tell: ProgressSink) -> None:
+        self._tell = tell
+        self._held: list[tuple[str, dict[str, Any]]] | None = None
+
+    def __call__(self, thread: str, raw: dict[str, Any]) -> None:
+        if self._held is None:
+            self._tell(thread, raw)
+        else:
+            self._held.append((thread, raw))
+
+    def __enter__(self) -> None:
+        self._held = []
+
+    def __exit__(self, *exc: object) -> None:
+        held, self._held = self._held or [], None
+        for thread, raw in held:
+            self._tell(thread, raw)
 
 
 @dataclass(frozen=True)
@@ -41,11 +65,13 @@ class PlanStep:
         question = self.redactor.redact(state.get("question") or "")
         linking = Linking.model_validate(state["linking"])
         inventory = self.backend.inventory()
+        held = _HeldProgress(self.tell)
         run = OncePerQuestion(ReadOnlyRunner(self.gate, self.backend, self.audit,
-                                             self.redactor, self.tell, actor, thread))
-        # The sweep only reads and nothing leaves the process during it: its tool calls
-        # are recorded in one transaction instead of one each.
-        with self.audit.batch():
+                                             self.redactor, held, actor, thread))
+        # The sweep only reads: its tool calls are recorded in one transaction instead of
+        # one each, and what it tells the thread waits until they are, so no read is shown
+        # before its record exists.
+        with held, self.audit.batch():
             diagnosis = diagnose(linking.entities, inventory, self.backend.now(), run)
         for finding in diagnosis.findings:
             self.tell(thread, message("progress", f"finding: {finding.summary}"))

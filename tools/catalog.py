@@ -386,8 +386,7 @@ _BUILT_IN = (
           watch=_deployment_watch, complete=_linked_kind, implements=forms.pods_form),
     _spec("get_pod_logs", "Read the most recent log lines of a pod (redacted).",
           GetPodLogsArgs, PodLogs, ToolClass.READ, Risk.LOW, implements=forms.pod_logs_form),
-    _spec("get_workload_logs", "Recent log lines of the pods matching a label selector or of "
-                               "a workload, troubled pods first (bounded, redacted).",
+    _spec("get_workload_logs", "Recent logs of the pods of a label selector or a workload.",
           GetWorkloadLogsArgs, WorkloadLogs, ToolClass.READ, Risk.LOW,
           evidence=_workload_evidence, complete=_linked_kind,
           implements=forms.workload_logs_form),

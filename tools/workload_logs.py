@@ -28,15 +28,15 @@ class GetWorkloadLogsArgs(Args):
     namespace: K8sName = Field(description="Kubernetes namespace")
     selector: str | None = Field(
         None, min_length=1, max_length=MAX_LENGTH,
-        description="Label selector of the pods (app=api,tier!=db); or name a workload")
+        description="Label selector (app=api,tier!=db), or give deployment")
     deployment: K8sName | None = Field(
-        None, description="Workload whose pods to read (of the kind below); or a selector")
+        None, description="Workload name (of kind), or give selector")
     kind: WorkloadKind = Field(DEFAULT_KIND, description="Deployment, StatefulSet or DaemonSet")
     container: K8sName | None = Field(
-        None, description="Container to read; default: each pod's default container")
-    previous: bool = Field(False, description="Logs of the previous (crashed) containers")
-    tail: int = Field(20, ge=1, le=TAIL_MAX, description="Most recent lines per pod")
-    max_pods: int = Field(5, ge=1, le=20, description="Most pods to read; troubled ones first")
+        None, description="Container; default: each pod's default one")
+    previous: bool = Field(False, description="Previous (crashed) containers")
+    tail: int = Field(20, ge=1, le=TAIL_MAX, description="Lines per pod")
+    max_pods: int = Field(5, ge=1, le=20, description="Pods to read at most")
 
     @model_validator(mode="after")
     def _one_target(self) -> GetWorkloadLogsArgs:

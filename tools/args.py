@@ -16,7 +16,7 @@ K8sName = Annotated[
 # policies and eval suites name them); ``kind`` defaults to Deployment, so every call
 # written before kinds existed means what it meant.
 WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet"]
-DEFAULT_KIND = "Deployment"
+DEFAULT_KIND: WorkloadKind = "Deployment"
 
 
 class Args(BaseModel):

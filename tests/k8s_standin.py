@@ -203,9 +203,18 @@ def _json_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
     return doc
 
 
+def _selector_terms(selector: str) -> list[str]:
+    """The terms between the commas outside a set's parentheses."""
+    return [t.strip() for t in re.findall(r"(?:[^,(]|\([^)]*\))+", selector) if t.strip()]
+
+
 def _selector_matches(selector: str, labels: dict[str, str]) -> bool:
-    for term in filter(None, (t.strip() for t in selector.split(","))):
-        if m := re.fullmatch(r"([\w./-]+)\s*!=\s*([\w.-]*)", term):
+    for term in _selector_terms(selector):
+        if m := re.fullmatch(r"([\w./-]+)\s+(in|notin)\s*\(([^()]*)\)", term):
+            values = {v.strip() for v in m[3].split(",")}
+            if (labels.get(m[1]) in values) != (m[2] == "in"):
+                return False
+        elif m := re.fullmatch(r"([\w./-]+)\s*!=\s*([\w.-]*)", term):
             if labels.get(m[1]) == m[2]:
                 return False
         elif m := re.fullmatch(r"([\w./-]+)\s*==?\s*([\w.-]*)", term):
@@ -857,7 +866,10 @@ class K8sStandin:
         else:
             lines = current
         tail = int(query.get("tailLines", len(lines)))
-        return "".join(f"{line}\n" for line in lines[-tail:] if tail > 0)
+        text = "".join(f"{line}\n" for line in lines[-tail:] if tail > 0)
+        # limitBytes stops the stream after that many bytes: the oldest of the tail survive.
+        limit = query.get("limitBytes")
+        return text.encode()[:int(limit)].decode(errors="ignore") if limit else text
 
     def respond(self, method: str, path: str, query: dict[str, str],
                 content_type: str | None, body: Any) -> tuple[int, Any]:

@@ -32,6 +32,7 @@ from tools.sandbox import SandboxBackend
 from tools.sandbox.scenario import DEFAULT_SCENARIO_DIR
 from tools.sandbox.world import World
 from tools.volume_tools import ListVolumeClaimsArgs
+from tools.workload_logs import GetWorkloadLogsArgs
 
 SCENARIOS = sorted(p.stem for p in DEFAULT_SCENARIO_DIR.glob("*.yaml"))
 # What the real backend says of a revision when Kubernetes shows nothing against it.
@@ -100,6 +101,31 @@ def test_every_pods_logs_and_previous_logs_read_back_as_the_sandbox_serves_them(
                     # Only the real backend names the container it read (the default one).
                     assert real.pop("container") == dep.container, args
                     assert real == sandbox, args
+
+
+def _same_logs(sandbox: dict[str, Any], real: dict[str, Any]) -> None:
+    """Equal, except that the real backend's per-pod errors quote the API around the
+    sandbox's words."""
+    real_pods, sandbox_pods = real.pop("pods"), sandbox.pop("pods")
+    assert real == sandbox
+    assert len(real_pods) == len(sandbox_pods)
+    for mine, theirs in zip(sandbox_pods, real_pods, strict=True):
+        assert mine.pop("error", "") in theirs.pop("error", "")
+        assert theirs == mine
+
+
+def test_workload_logs_by_workload_and_by_selector_read_back_as_the_sandbox_serves_them(
+        loaded: Loaded) -> None:
+    for ref in loaded.deployments():
+        service = loaded.sandbox.describe_deployment(ref).json_data()["service"]
+        for previous in (False, True):
+            for args in (
+                    GetWorkloadLogsArgs(namespace=ref.namespace, deployment=ref.deployment,
+                                        kind=ref.kind, previous=previous, tail=3),
+                    GetWorkloadLogsArgs(namespace=ref.namespace, previous=previous,
+                                        selector=f"app.kubernetes.io/name={service}")):
+                _same_logs(loaded.sandbox.get_workload_logs(args).json_data(),
+                           loaded.kube.get_workload_logs(args).json_data())
 
 
 def test_describe_deployment_reads_back_as_the_sandbox_describes_it(loaded: Loaded) -> None:

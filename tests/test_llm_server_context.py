@@ -31,15 +31,18 @@ MODEL = "scripted-model"
 # catalog, so each leaves the same room for the rest of the prompt to be shrunk into.
 SCHEMAS = estimate_request_tokens([], tool_definitions(CATALOG))
 COMPLETION = 1024
+# Above every window below, so the window the server reports is what binds, however large
+# the catalog's schemas grow.
+CONFIGURED = SCHEMAS + 8_000
 # Enough earlier thread messages that the whole prompt needs ~8k tokens.
 LONG_HISTORY = tuple(f"message {n}: " + "the checkout pods restarted again after the deploy "
                      * 12 for n in range(40))
 
 
-def sent_tokens(server: Server) -> tuple[int, list[str]]:
+def sent_tokens(server: Server, context_tokens: int = 12_000) -> tuple[int, list[str]]:
     with scripted_llm_server(Reply(content="ok"), server=server, model=MODEL) as llm:
         request, backend = crashloop_request(history=LONG_HISTORY)
-        planner(llm, context_tokens=12_000, completion_tokens=COMPLETION).plan(
+        planner(llm, context_tokens=context_tokens, completion_tokens=COMPLETION).plan(
             request, sandbox_runner(backend, []))
         body = llm.received[0].body
         probes = [p.path for p in llm.probes]
@@ -54,7 +57,7 @@ def sent_tokens(server: Server) -> tuple[int, list[str]]:
     (Server("lmstudio", SCHEMAS + 2889), SCHEMAS + 2889, f"/api/v0/models/{MODEL}"),
 ])
 def test_the_prompt_fits_the_window_the_server_reports(server, window, route):
-    tokens, probes = sent_tokens(server)
+    tokens, probes = sent_tokens(server, CONFIGURED)
     assert window - COMPLETION - 300 <= tokens <= window - COMPLETION  # shrunk just to fit
     assert probes[-1] == route  # the route that answered is the last one asked
 

@@ -44,7 +44,7 @@ def test_requestable_tools_follow_role_and_environment() -> None:
     assert carol == {"list_pods", "get_pod_logs", "describe_deployment", "rollout_history",
                      "query_metrics", "list_alerts", "get_error_budget", "list_events",
                      "list_hpas", "describe_pod", "list_nodes", "describe_node",
-                     "describe_job", "list_cronjobs", "list_pvcs"}
+                     "describe_job", "list_cronjobs", "list_pvcs", "get_workload_logs"}
     assert requestable_tools(POLICY, Actor(user_id="U99NOBODY"), "prod") == frozenset()
 
 

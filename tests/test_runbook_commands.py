@@ -153,10 +153,32 @@ ledger_queue_depth{instance="<value of instance label from alert>"}
     ]
 
 
+@pytest.mark.parametrize(("command", "args"), [
+    ("kubectl -n payments logs -l 'tier=api,track!=canary' -c server --tail=40",
+     {"namespace": "payments", "selector": "tier=api,track!=canary", "container": "server",
+      "tail": 40}),
+    ("kubectl logs ds/node-agent -n infra --previous",
+     {"namespace": "infra", "deployment": "node-agent", "kind": "DaemonSet",
+      "previous": True}),
+    ("kubectl logs deploy/ledger", {"namespace": "{namespace}", "deployment": "ledger"}),
+    # kubectl takes no pod name next to -l: the one word there names the container.
+    ("oc logs -lapp=broker broker -n queue",
+     {"namespace": "queue", "selector": "app=broker", "container": "broker"}),
+])
+def test_logs_of_a_selector_or_workload_map_to_workload_logs(
+        command: str, args: dict[str, Any]) -> None:
+    assert _only(f"`{command}`") == ("get_workload_logs", args)
+    CATALOG["get_workload_logs"].validate_args(
+        {**args, "namespace": args["namespace"].strip("{}")})
+
+
 @pytest.mark.parametrize("command", [
-    # Logs of every pod a selector matches, or of another kind's pods: not one pod's logs.
-    "kubectl -n shop logs -l app=cart",
-    "kubectl -n shop logs sts/cart-db",
+    # Logs of every namespace's pods, of a kind no tool reads, or more lines than it reads.
+    "kubectl logs -l app=cart --all-namespaces",
+    "kubectl -n shop logs job/cart-reindex",
+    "kubectl -n shop logs -l app=cart --tail=2000",
+    # A pod name and a container next to a selector: kubectl refuses it, so does the form.
+    "kubectl -n shop logs -l app=cart cart-7d9-abcde -c cart",
     # list_pods reads one namespace.
     "kubectl get pods --all-namespaces",
     "kubectl -n shop describe configmap cart-settings",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -27,7 +27,7 @@ from assistant.models import (
     Watch,
 )
 from tools import command_forms as forms
-from tools.args import Args, K8sName
+from tools.args import DEFAULT_KIND, Args, K8sName, WorkloadKind
 from tools.job_tools import JOB_TOOLS
 from tools.node_tools import NODE_TOOLS
 from tools.outputs import (
@@ -43,9 +43,11 @@ from tools.outputs import (
     RolloutHistory,
     ScaleChange,
     SilenceChange,
+    WorkloadLogs,
 )
 from tools.pod_tools import POD_TOOLS
 from tools.volume_tools import VOLUME_TOOLS
+from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_outputs import EventList, HpaList
 from tools.workload_reads import ListEventsArgs, ListHpasArgs, limited_hpas, troubling_events
 
@@ -55,12 +57,6 @@ FAILING_REASONS = frozenset({
     "CreateContainerConfigError", "CreateContainerError", "ContainerCannotRun",
     "RunContainerError", "Evicted",
 })
-
-# The workload kinds the deployment tools act on. The tools keep their names (runbooks,
-# policies and eval suites name them); ``kind`` defaults to Deployment, so every call
-# written before kinds existed means what it meant.
-WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet"]
-DEFAULT_KIND: WorkloadKind = "Deployment"
 
 
 class ListPodsArgs(Args):
@@ -390,6 +386,10 @@ _BUILT_IN = (
           watch=_deployment_watch, complete=_linked_kind, implements=forms.pods_form),
     _spec("get_pod_logs", "Read the most recent log lines of a pod (redacted).",
           GetPodLogsArgs, PodLogs, ToolClass.READ, Risk.LOW, implements=forms.pod_logs_form),
+    _spec("get_workload_logs", "Recent logs of the pods of a label selector or a workload.",
+          GetWorkloadLogsArgs, WorkloadLogs, ToolClass.READ, Risk.LOW,
+          evidence=_workload_evidence, complete=_linked_kind,
+          implements=forms.workload_logs_form),
     _spec("describe_deployment", "Replicas, image, conditions and revision of a workload.",
           DeploymentArgs, DeploymentDescription, ToolClass.READ, Risk.LOW,
           bindings=_replicas, evidence=_workload_evidence, watch=_deployment_watch,

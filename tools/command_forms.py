@@ -2,9 +2,9 @@
 
 Each function reads one split command (assistant.models.RunbookCommand) and returns the
 tool's args, placeholders left as ``{name}`` for the planner to bind, or None when the
-command is not a form of that tool. A command the tool cannot express faithfully (logs
-of every pod behind a label selector, pods of all namespaces) is not its form: it stays
-text for a person rather than becoming a different read.
+command is not a form of that tool. A command the tool cannot express faithfully (pods
+of all namespaces) is not its form: it stays text for a person rather than becoming a
+different read.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from assistant.models import RunbookCommand
+from tools.workload_logs import TAIL_MAX
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 _MATCHER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=~?\"?([^\"]*)\"?$")
@@ -57,21 +58,61 @@ def pods_form(command: RunbookCommand) -> dict[str, Any] | None:
     return {"namespace": _namespace(command)}
 
 
-def pod_logs_form(command: RunbookCommand) -> dict[str, Any] | None:
+def _logs_words(command: RunbookCommand) -> tuple[str, ...] | None:
     rest = _kubectl(command, "logs")
-    if rest is None:
-        rest = _kubectl(command, "log")
+    return _kubectl(command, "log") if rest is None else rest
+
+
+def _log_options(command: RunbookCommand) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if command.options.get("tail", "").isdigit():
+        options["tail"] = int(command.options["tail"])
+    if "previous" in command.options:
+        options["previous"] = True
+    return options
+
+
+def pod_logs_form(command: RunbookCommand) -> dict[str, Any] | None:
+    rest = _logs_words(command)
     if rest and rest[0] == "pod":
         rest = rest[1:]
     # One named pod: a label selector or another kind's pods (sts/x) may mean several.
     if rest is None or len(rest) != 1 or "selector" in command.options:
         return None
     args: dict[str, Any] = {"namespace": _namespace(command), "pod": rest[0]}
-    if command.options.get("tail", "").isdigit():
-        args["tail"] = int(command.options["tail"])
-    if "previous" in command.options:
-        args["previous"] = True
-    return args
+    return {**args, **_log_options(command)}
+
+
+def workload_logs_form(command: RunbookCommand) -> dict[str, Any] | None:
+    """Logs of several pods: ``-l SELECTOR`` or a workload (``sts/NAME``). kubectl refuses
+    a pod name next to a selector, so the one word a runbook writes there can only be the
+    container (the second word of ``logs POD CONTAINER``). More lines per pod than the
+    tool reads is not its form."""
+    rest = _logs_words(command)
+    selector = command.options.get("selector")
+    if rest is None or "all-namespaces" in command.options:
+        return None
+    args: dict[str, Any] = {"namespace": _namespace(command)}
+    container = command.options.get("container")
+    if selector:
+        if len(rest) > 1 or (rest and container):
+            return None
+        args["selector"] = selector
+        container = container or (rest[0] if rest else None)
+    else:
+        named = _named_workload(rest)
+        if named is None:
+            return None
+        kind, name = named
+        args["deployment"] = name
+        if kind != "Deployment":
+            args["kind"] = kind
+    if container:
+        args["container"] = container
+    options = _log_options(command)
+    if options.get("tail", 0) > TAIL_MAX:
+        return None
+    return {**args, **options}
 
 
 def _deployment_form(command: RunbookCommand, *verb: str) -> dict[str, Any] | None:

@@ -55,6 +55,24 @@ class PodLogs(Output):
     container: str | None = None
 
 
+class PodLogExcerpt(Output):
+    pod: str
+    container: str
+    lines: list[str]  # the newest last
+    truncated: bool  # older lines dropped to keep the whole read within its byte budget
+    error: str | None = None  # why this pod's logs could not be read (no previous container)
+
+
+class WorkloadLogs(Output):
+    namespace: str
+    selector: str  # the label selector the pods were listed by (a workload's own selector)
+    workload: str | None  # "StatefulSet/alertmanager-main" when a workload was named
+    previous: bool
+    pods_matched: int
+    pods: list[PodLogExcerpt]  # troubled pods first
+    pods_not_read: list[str]  # matched, but beyond max_pods or the byte budget
+
+
 class Condition(Output):
     type: str
     status: str

@@ -49,6 +49,7 @@ from tools.kubernetes.rollout import (
     same_template,
 )
 from tools.kubernetes.sets import SetTools
+from tools.kubernetes.workload_logs import workload_logs
 from tools.outputs import (
     Condition,
     DeploymentDescription,
@@ -63,6 +64,7 @@ from tools.outputs import (
 from tools.real.change import Change
 from tools.real.settings import DEFAULT_SERVICE_LABELS
 from tools.sandbox import render
+from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
 EVENTS_SHOWN = 10
@@ -227,6 +229,10 @@ class KubernetesTools:
                   f"last {len(lines)} lines:")
         return ToolOutput(text="\n".join([header, *lines]), data=PodLogs(
             pod=args.pod, lines=lines, previous=args.previous, container=container))
+
+    def get_workload_logs(self, args: GetWorkloadLogsArgs) -> ToolOutput:
+        self.in_scope(args.namespace)
+        return workload_logs(self.cluster, args)
 
     def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
         if args.kind != DEFAULT_KIND:

@@ -131,11 +131,12 @@ class Cluster:
         return self._read("pod", namespace, name, self._core.read_namespaced_pod, self.pods)
 
     def pod_log(self, namespace: str, name: str, container: str, tail: int,
-                previous: bool) -> str:
+                previous: bool, *, limit_bytes: int | None = None) -> str:
         which = "previous " if previous else ""
         return self._call(f"reading {which}logs of {namespace}/{name} ({container})",
                           self._core.read_namespaced_pod_log, name, namespace,
-                          container=container, tail_lines=tail, previous=previous)
+                          container=container, tail_lines=tail, previous=previous,
+                          limit_bytes=limit_bytes)
 
     def events(self, namespace: str, kind: str, name: str) -> list[k8s.CoreV1Event]:
         selector = f"involvedObject.kind={kind},involvedObject.name={name}"

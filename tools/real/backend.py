@@ -52,6 +52,7 @@ from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
 from tools.real.settings import KubernetesBackendConfig, RealSettings, real_settings
 from tools.volume_tools import ListVolumeClaimsArgs, used_bytes_query, with_usage
+from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
 # One question reads the inventory several times (entity linking, retrieval, planning, the
@@ -192,6 +193,9 @@ class RealBackend:
 
     def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
         return self.kubernetes.get_pod_logs(args)
+
+    def get_workload_logs(self, args: GetWorkloadLogsArgs) -> ToolOutput:
+        return self.kubernetes.get_workload_logs(args)
 
     def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
         return self.kubernetes.describe_deployment(args)

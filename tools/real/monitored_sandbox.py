@@ -30,6 +30,7 @@ from tools.pod_tools import PodArgs
 from tools.real.monitoring import Monitoring
 from tools.sandbox import SandboxBackend
 from tools.volume_tools import ListVolumeClaimsArgs
+from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
 
@@ -71,6 +72,9 @@ class MonitoredSandbox:
 
     def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
         return self.sandbox.get_pod_logs(args)
+
+    def get_workload_logs(self, args: GetWorkloadLogsArgs) -> ToolOutput:
+        return self.sandbox.get_workload_logs(args)
 
     def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
         return self.sandbox.describe_deployment(args)

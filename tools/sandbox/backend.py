@@ -59,8 +59,10 @@ from tools.sandbox.lookup import require_deployment, require_namespace, require_
 from tools.sandbox.scenario import Scenario, load_scenario
 from tools.sandbox.selector import parse_selector
 from tools.sandbox.simulation import advance, alert_state, utilisation
+from tools.sandbox.workload_logs import workload_logs
 from tools.sandbox.world import Deployment, World, build_world
 from tools.volume_tools import ListVolumeClaimsArgs
+from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
 # An SLO number older than this is flagged as stale in the tool's text.
@@ -245,6 +247,9 @@ class SandboxBackend:
             text="\n".join([header, *lines]),
             data=PodLogs(pod=pod.name, lines=list(lines), previous=args.previous),
         )
+
+    def get_workload_logs(self, args: GetWorkloadLogsArgs) -> ToolOutput:
+        return workload_logs(self._world, args)
 
     def describe_deployment(self, args: DeploymentArgs) -> ToolOutput:
         w = self._world

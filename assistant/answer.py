@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from assistant.models import ExecutionResult, Outcome, Proposal, RetrievalHit, Verification
 from assistant.planning.offline import Observation, Plan
+from assistant.redaction.placeholder import PLACEHOLDER_RE
 
 _INTERESTING = re.compile(
     r"error|fatal|panic|exception|fail|refused|timeout|oom|killed|crash|backoff|denied|"
@@ -26,7 +27,9 @@ def quote(text: str, limit: int = MAX_QUOTE_LINES) -> list[str]:
     lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
     if len(lines) <= limit:
         return lines
-    hot = [ln for ln in lines if _INTERESTING.search(ln)]
+    # A placeholder's keyed suffix is random per key (#a512 would read as a 512 status):
+    # which lines are quoted must not depend on it.
+    hot = [ln for ln in lines if _INTERESTING.search(PLACEHOLDER_RE.sub("[REDACTED]", ln))]
     chosen = hot[:limit] if hot else lines[:limit]
     return [*chosen, f"… ({len(lines) - len(chosen)} more lines)"]
 

@@ -498,6 +498,10 @@ class ToolSpec(BaseModel):
     trouble: Callable[[Any], list[str]] | None = None
     # Words by which a person explicitly asks for this tool.
     asked_by: re.Pattern[str] | None = None
+    # Words showing a thread concerns what this tool reads or acts on (nodes, Jobs,
+    # volumes): the LLM is offered the tool then. A read-only tool without one is a general
+    # read (pods, logs, metrics), offered for every question.
+    topic: re.Pattern[str] | None = None
     # The kind of remedy a mutating tool applies, so findings can support or rule it out.
     remedy: Remedy | None = None
     # Read calls (their args) that gather evidence about what a thread is about, from the

@@ -113,7 +113,9 @@ def test_the_model_sees_only_tools_the_user_may_request(llm):
     request, backend = crashloop_request(allowed=READ_ONLY)
     planner(llm).plan(request, sandbox_runner(backend, []))
     tools = llm.received[0].body["tools"]
-    assert {t["function"]["name"] for t in tools} == READ_ONLY
+    offered = {t["function"]["name"] for t in tools}
+    assert offered <= READ_ONLY and {"list_pods", "get_pod_logs"} <= offered
+    assert "rollback_deployment" not in offered  # its runbook step does not make it requestable
     assert all(t["function"]["strict"] is True for t in tools)
     assert not any("approv" in t["function"]["name"] for t in tools)
 

@@ -27,8 +27,8 @@ from assistant.planning.llm.tokens import estimate_request_tokens
 from tools.catalog import CATALOG
 
 MODEL = "scripted-model"
-# Windows are this much above the tool schemas, which are sent whole and grow with the
-# catalog, so each leaves the same room for the rest of the prompt to be shrunk into.
+# Windows are this much above the whole catalog's schemas (more than the tools offered for
+# the question need), so each still leaves room for the rest of the prompt to shrink into.
 SCHEMAS = estimate_request_tokens([], tool_definitions(CATALOG))
 COMPLETION = 1024
 # Above every window below, so the window the server reports is what binds, however large
@@ -68,16 +68,34 @@ def test_without_a_reported_window_the_setting_is_the_budget():
     assert probes[0] == "/v1/models"
 
 
-def test_a_window_too_small_for_the_tools_falls_back_saying_so():
-    with scripted_llm_server(server=Server("ollama"), model=MODEL) as llm:
+def test_ollamas_default_window_gets_the_most_relevant_tools_and_says_which_gave_way():
+    with scripted_llm_server(Reply(content="ok"), server=Server("ollama"), model=MODEL) as llm:
+        request, backend = crashloop_request()
+        plan = planner(llm, completion_tokens=COMPLETION).plan(request,
+                                                               sandbox_runner(backend, []))
+        body = llm.received[0].body
+    offered = {t["function"]["name"] for t in body["tools"]}
+    assert estimate_request_tokens(body["messages"], body["tools"]) <= \
+        OLLAMA_DEFAULT_CONTEXT - COMPLETION
+    assert plan.planner == "llm"
+    # The crash-loop runbook's steps stay; tools offered only as general reads give way.
+    assert {"list_pods", "get_pod_logs", "rollback_deployment"} <= offered
+    (note,) = [n for n in plan.notes if n.startswith("left out the")]
+    assert all(name in note and name not in offered for name in ("list_events", "describe_pod"))
+
+
+def test_a_window_too_small_even_for_one_tool_falls_back_saying_so():
+    with scripted_llm_server(server=Server("ollama", num_ctx=COMPLETION + 600),
+                             model=MODEL) as llm:
         request, backend = crashloop_request()
         plan = planner(llm, completion_tokens=COMPLETION).plan(request,
                                                                sandbox_runner(backend, []))
         assert llm.received == []  # nothing sent that Ollama would silently truncate
     assert plan.planner == "offline"
     assert plan.notes[0].startswith("LLM not used: the smallest prompt needs")
-    assert (f"the server holds {OLLAMA_DEFAULT_CONTEXT} tokens, reported by POST /api/show"
+    assert (f"the server holds {COMPLETION + 600} tokens, reported by POST /api/show"
             in plan.notes[0])
+    assert plan.notes[1].startswith("left out the")
 
 
 def test_a_window_larger_than_the_setting_does_not_raise_the_budget():

@@ -14,6 +14,10 @@ from tools.command_forms import _kubectl, _namespace
 from tools.object_outputs import CronJobList, JobDeletion, JobDescription, SuspendChange
 from tools.outputs import Changed
 
+# What a thread about batch work says: its Jobs, their CronJobs, how runs end.
+JOB_TOPIC = re.compile(r"\bjobs?\b|\bcron|\bbatch\b|\bbackofflimit|\bdeadlineexceeded\b",
+                       re.IGNORECASE)
+
 
 class JobArgs(Args):
     namespace: K8sName = Field(description="Kubernetes namespace")
@@ -128,13 +132,14 @@ JOB_TOOLS = (
         description="A Job's status (Running, Complete, Failed), counts, reason and pods.",
         args_model=JobArgs, output_model=JobDescription, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=_no_blast, bindings=_failed_job, trouble=_failing,
-        implements=describe_job_form),
+        implements=describe_job_form, topic=JOB_TOPIC),
     ToolSpec(
         name="list_cronjobs",
         description="CronJobs of a namespace: schedule, suspended, last run and its result.",
         args_model=ListCronJobsArgs, output_model=CronJobList, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=_no_blast,
-        bindings=_cronjob_bindings, trouble=_stalled_or_failed, implements=list_cronjobs_form),
+        bindings=_cronjob_bindings, trouble=_stalled_or_failed, implements=list_cronjobs_form,
+        topic=JOB_TOPIC),
     ToolSpec(
         name="suspend_cronjob",
         description="Suspend a CronJob: no new runs start; running Jobs carry on.",
@@ -143,7 +148,7 @@ JOB_TOOLS = (
         resource=_cronjob_key, named_namespaces=_named_namespace,
         inverse=_flip("resume_cronjob"), remedy=Remedy.SUSPEND,
         implements=_suspend_form("true"),
-        asked_by=re.compile(r"\b(?:suspend|pause|stop)\b[\w\s/-]{0,30}\bcron")),
+        asked_by=re.compile(r"\b(?:suspend|pause|stop)\b[\w\s/-]{0,30}\bcron"), topic=JOB_TOPIC),
     ToolSpec(
         name="resume_cronjob",
         description="Resume a suspended CronJob: it runs on its schedule again.",
@@ -152,7 +157,8 @@ JOB_TOOLS = (
         resource=_cronjob_key, named_namespaces=_named_namespace,
         inverse=_flip("suspend_cronjob"), remedy=Remedy.RESUME,
         implements=_suspend_form("false"),
-        asked_by=re.compile(r"\b(?:resume|unsuspend|unpause)\b[\w\s/-]{0,30}\bcron")),
+        asked_by=re.compile(r"\b(?:resume|unsuspend|unpause)\b[\w\s/-]{0,30}\bcron"),
+        topic=JOB_TOPIC),
     ToolSpec(
         name="delete_failed_job",
         description="Delete a Job that has failed, with its pods; refuses any other Job.",
@@ -160,5 +166,6 @@ JOB_TOOLS = (
         tool_class=ToolClass.REMEDIATION, risk=Risk.LOW, blast_radius=_namespace_only,
         idempotent=False, resource=_job_key, remedy=Remedy.CLEAN_UP,
         named_namespaces=_named_namespace, implements=delete_job_form,
-        asked_by=re.compile(r"\b(?:delete|remove|clean\s*up)\b[\w\s/-]{0,30}\bjob\b")),
+        asked_by=re.compile(r"\b(?:delete|remove|clean\s*up)\b[\w\s/-]{0,30}\bjob\b"),
+        topic=JOB_TOPIC),
 )

@@ -20,6 +20,10 @@ from tools.command_forms import _kubectl
 from tools.object_outputs import CordonChange, NodeDescription, NodeList
 from tools.outputs import Changed
 
+# What a thread about nodes says: the node itself, its kubelet, its conditions.
+NODE_TOPIC = re.compile(r"\bnodes?\b|\bkubelet\b|\bnotready\b|\b(?:disk|memory|pid)pressure\b|"
+                        r"\bcordon|\bdrain|\btaint|\bunschedulable\b", re.IGNORECASE)
+
 
 class ListNodesArgs(Args):
     pass
@@ -119,25 +123,27 @@ NODE_TOOLS = (
         description="Nodes with readiness, pressure conditions, cordon state and pod count.",
         args_model=ListNodesArgs, output_model=NodeList, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=_no_blast, trouble=_pressured, bindings=_node_bindings,
-        implements=list_nodes_form),
+        implements=list_nodes_form, topic=NODE_TOPIC),
     ToolSpec(
         name="describe_node",
         description="One node: conditions, pressure, taints, capacity, allocatable, its pods.",
         args_model=NodeArgs, output_model=NodeDescription, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=_no_blast,
-        trouble=_node_trouble, implements=describe_node_form),
+        trouble=_node_trouble, implements=describe_node_form, topic=NODE_TOPIC),
     ToolSpec(
         name="cordon_node",
         description="Mark a node unschedulable: running pods stay, new pods go elsewhere.",
         args_model=NodeArgs, output_model=Changed[CordonChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.HIGH, blast_radius=_node_pods,
         resource=_node_key, inverse=_inverse("uncordon_node"), remedy=Remedy.CORDON,
-        implements=_node_verb("cordon"), asked_by=re.compile(r"\bcordon\b")),
+        implements=_node_verb("cordon"), asked_by=re.compile(r"\bcordon\b"),
+        topic=NODE_TOPIC),
     ToolSpec(
         name="uncordon_node",
         description="Mark a cordoned node schedulable again.",
         args_model=NodeArgs, output_model=Changed[CordonChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.MEDIUM, blast_radius=_node_pods,
         resource=_node_key, inverse=_inverse("cordon_node"), remedy=Remedy.UNCORDON,
-        implements=_node_verb("uncordon"), asked_by=re.compile(r"\buncordon\b")),
+        implements=_node_verb("uncordon"), asked_by=re.compile(r"\buncordon\b"),
+        topic=NODE_TOPIC),
 )

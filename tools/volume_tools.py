@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field
@@ -17,6 +18,9 @@ CAPACITY_BYTES = "kubelet_volume_stats_capacity_bytes"
 # Used share from which a claim counts as nearly full (KubePersistentVolumeFillingUp
 # warns at 85% used in kube-prometheus' rules).
 NEARLY_FULL = 0.85
+# What a thread about storage says: claims, volumes, a disk filling up.
+VOLUME_TOPIC = re.compile(r"\bpvcs?\b|\bvolume|\bpersistentvolume|\bstorage\b|\bdisk\b|"
+                          r"\bfilesystem\b|no space left|\bfilling\s*up\b", re.IGNORECASE)
 
 
 class ListVolumeClaimsArgs(Args):
@@ -74,5 +78,5 @@ VOLUME_TOOLS = (
                     "and used bytes and share from kubelet_volume_stats_* metrics.",
         args_model=ListVolumeClaimsArgs, output_model=VolumeClaimList,
         tool_class=ToolClass.READ, risk=Risk.LOW, blast_radius=_no_blast,
-        trouble=_nearly_full, implements=list_claims_form),
+        trouble=_nearly_full, implements=list_claims_form, topic=VOLUME_TOPIC),
 )

@@ -24,6 +24,7 @@ _HOOKS = {
     "bindings": "planner bindings",
     "trouble": "signs of trouble",
     "asked_by": "explicit request words",
+    "topic": "words that make the LLM offer it",
     "implements": "runbook command forms",
 }
 

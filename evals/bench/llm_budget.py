@@ -7,6 +7,8 @@ baseline every character heuristic uses (UTF-8 bytes / 4) in the same process.
 Fitting: the checkout crash-loop question with the crash-loop runbook, 8 thread messages
 and three 200 KB tool outputs, fitted to several budgets with the real redactor; the
 baseline is the same prompt rendered and measured once with no budget pressure.
+Tool offer: the schema tokens of the whole catalog against the tools offered for that
+question, and the time choosing them takes against building every schema.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from assistant.planning.entities import link_entities
 from assistant.planning.llm.budget import PromptMessage, fit_prompt
 from assistant.planning.llm.context import demote, opening_messages, tool_result_block
 from assistant.planning.llm.schemas import tool_definitions
-from assistant.planning.llm.tokens import TokenGauge, estimate_tokens
+from assistant.planning.llm.tokens import TokenGauge, estimate_request_tokens, estimate_tokens
+from assistant.planning.llm.toolset import choose_tools
 from assistant.planning.offline import Observation, PlanRequest
 from assistant.redaction import Redactor
 from assistant.retrieval.markdown import parse_runbook
@@ -91,15 +94,27 @@ def main() -> None:
 
     base_request = request()
     tools = tool_definitions(CATALOG)
+    offered = tool_definitions(choose_tools(base_request).names)
+    whole, chosen = estimate_request_tokens([], tools), estimate_request_tokens([], offered)
+    every = timed(lambda: tool_definitions(CATALOG), runs)
+    choosing = timed(lambda: tool_definitions(choose_tools(base_request).names), runs)
+    print(f"tool schemas: whole catalog ({len(tools)} tools) {whole} tokens; offered for the "
+          f"question ({len(offered)} tools) {chosen} tokens, {chosen / whole:.0%}; choosing "
+          f"and building them median {statistics.median(choosing) * 1e3:.2f} ms, p95 "
+          f"{p95(choosing) * 1e3:.2f} ms; baseline building all median "
+          f"{statistics.median(every) * 1e3:.2f} ms; ratio "
+          f"{statistics.median(choosing) / statistics.median(every):.2f}x")
     redact = Redactor().redact
-    unpressured = timed(lambda: fit_prompt(prompt(base_request), tools, 10**9, TokenGauge(),
+    # Fitted with the offered tools, as the planner sends them: with the whole catalog the
+    # smallest prompt no longer fits the smallest budget.
+    unpressured = timed(lambda: fit_prompt(prompt(base_request), offered, 10**9, TokenGauge(),
                                            redact), runs)
     print(f"fit_prompt, no budget pressure (baseline): median "
           f"{statistics.median(unpressured) * 1e3:.1f} ms, p95 {p95(unpressured) * 1e3:.1f} ms")
     for budget in BUDGETS:
-        samples = timed(lambda b=budget: fit_prompt(prompt(base_request), tools, b,
+        samples = timed(lambda b=budget: fit_prompt(prompt(base_request), offered, b,
                                                     TokenGauge(), redact), runs)
-        fitted = fit_prompt(prompt(base_request), tools, budget, TokenGauge(), redact)
+        fitted = fit_prompt(prompt(base_request), offered, budget, TokenGauge(), redact)
         print(f"fit_prompt to {budget:>6} tokens: median {statistics.median(samples) * 1e3:.1f}"
               f" ms, p95 {p95(samples) * 1e3:.1f} ms, ratio "
               f"{statistics.median(samples) / statistics.median(unpressured):.2f}x baseline;"

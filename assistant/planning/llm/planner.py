@@ -1,6 +1,8 @@
 """The LLM planner: a bounded tool-calling loop over any OpenAI-compatible model.
 
-The model sees only the tools the asking user may request. Read-only calls run through the
+The model is offered the tools that can matter to the question among those the asking
+user may request (``toolset.choose_tools``); when even those do not fit the context, the
+least relevant give way and the plan notes which. Read-only calls run through the
 engine's ``run_read_only`` (policy, tool, redaction) and their output goes back to the
 model; mutating calls become candidates that policy and a human decide on later. Invalid
 calls get the validation error back once; a second invalid call to that tool is dropped
@@ -29,6 +31,7 @@ from assistant.planning.llm.breaker import CircuitBreaker
 from assistant.planning.llm.budget import (
     Block,
     ContextBudgetExceeded,
+    FittedPrompt,
     PromptMessage,
     fit_prompt,
 )
@@ -46,6 +49,7 @@ from assistant.planning.llm.replies import ModelReply, chat_text, read_reply, sp
 from assistant.planning.llm.schemas import json_turn_format, json_turn_rules, tool_definitions
 from assistant.planning.llm.server_context import ContextWindow, ServerUnreachable
 from assistant.planning.llm.tokens import TokenGauge
+from assistant.planning.llm.toolset import ToolOffer, choose_tools
 from assistant.planning.offline import (
     Observation,
     OfflinePlanner,
@@ -74,6 +78,10 @@ class _Loop:
     request: PlanRequest
     run_read_only: ReadOnlyRunner
     messages: list[PromptMessage]
+    offer: ToolOffer
+    definitions: list[dict[str, object]] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # tools that gave way to the budget
+    rules: Block | None = None  # the tools described in the prompt, on JSON turns
     observations: list[Observation] = field(default_factory=list)
     candidates: list[PlannedCall] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -125,15 +133,15 @@ class LLMPlanner:
 
     def plan(self, request: PlanRequest, run_read_only: ReadOnlyRunner) -> Plan:
         settings = self._settings
-        loop = _Loop(request, run_read_only, opening_messages(request))
+        loop = _Loop(request, run_read_only, opening_messages(request), choose_tools(request))
         skipped = self._breaker.why_open()
         if skipped is not None:
             return self._fall_back(loop, f"LLM endpoint skipped: {skipped}")
         started = self._clock()
         budget = self._prompt_budget()
-        definitions = tool_definitions(request.allowed_tools)
+        loop.definitions = tool_definitions(loop.offer.names)
         if self._json_turns:
-            self._use_json_turns(loop, definitions)
+            self._use_json_turns(loop)
         # Calibrated per question, so a question's prompts depend on it alone and replay
         # from a cassette exactly, whichever cases ran before it.
         gauge = TokenGauge()
@@ -152,9 +160,8 @@ class LLMPlanner:
             if time_left <= 0:
                 stop = f"stopped at the wall-time limit of {settings.max_wall_seconds:g} s"
                 break
-            tools = [] if self._json_turns else definitions
             try:
-                prompt = fit_prompt(loop.messages, tools, budget, gauge, self._redact)
+                prompt = self._fit(loop, budget, gauge)
             except ContextBudgetExceeded as exc:
                 if loop.calls == 0:
                     return self._fall_back(loop, f"LLM not used: {exc}{self._window_hint()}")
@@ -165,7 +172,8 @@ class LLMPlanner:
                 stop = (f"stopped at the token limit ({spent} of "
                         f"{settings.max_total_tokens} tokens used)")
                 break
-            response_format = json_turn_format(definitions) if self._json_turns else None
+            tools = [] if self._json_turns else loop.definitions
+            response_format = json_turn_format(loop.definitions) if self._json_turns else None
             try:
                 reply = self._model.complete(prompt.messages, tools, time_left=time_left,
                                              response_format=response_format)
@@ -174,7 +182,7 @@ class LLMPlanner:
                     return self._fall_back(loop, f"LLM endpoint refused the request: "
                                                  f"{exc.reason}")
                 self._json_turns = True
-                self._use_json_turns(loop, definitions)
+                self._use_json_turns(loop)
                 continue
             except LLMUnavailable as exc:
                 self._breaker.trip(exc.reason)
@@ -188,6 +196,26 @@ class LLMPlanner:
         if stop:
             loop.notes.append(stop)
         return self._finish(loop)
+
+    def _fit(self, loop: _Loop, budget: int, gauge: TokenGauge) -> FittedPrompt:
+        """The prompt within ``budget``: its blocks shrunk first, then the least relevant
+        tools dropped one at a time (each retry from the blocks' sizes before the try,
+        since fewer schemas leave them more room); the last tool never goes."""
+        levels = [(block, block.level) for m in loop.messages for block in m.blocks]
+        while True:
+            tools = [] if self._json_turns else loop.definitions
+            try:
+                return fit_prompt(loop.messages, tools, budget, gauge, self._redact)
+            except ContextBudgetExceeded:
+                if len(loop.offer.tools) <= 1:
+                    raise
+            for block, level in levels:
+                block.level = level
+            loop.offer, name = loop.offer.without_least_relevant()
+            loop.dropped.append(name)
+            loop.definitions = tool_definitions(loop.offer.names)
+            if loop.rules is not None:
+                loop.rules.levels = (json_turn_rules(loop.definitions),)
 
     def _prompt_budget(self) -> int:
         """The prompt budget: the setting, or less when the server holds less."""
@@ -212,8 +240,9 @@ class LLMPlanner:
                 f"{self._settings.completion_tokens} of them kept for the reply; give the "
                 "model a larger context on the server)")
 
-    def _use_json_turns(self, loop: _Loop, definitions: list[dict[str, object]]) -> None:
-        loop.messages[0].blocks.append(Block.fixed(json_turn_rules(definitions)))
+    def _use_json_turns(self, loop: _Loop) -> None:
+        loop.rules = Block.fixed(json_turn_rules(loop.definitions))
+        loop.messages[0].blocks.append(loop.rules)
 
     def _take(self, loop: _Loop, reply: ChatReply) -> tuple[bool, str | None]:
         """Act on one reply: (whether the loop is done, why it stopped early if it did)."""
@@ -338,7 +367,7 @@ class LLMPlanner:
         plan = self._fallback.plan(loop.request, loop.run_read_only)
         note = f"{why}; answered from runbook steps"
         return plan.model_copy(update={
-            "notes": (note, *plan.notes),
+            "notes": (note, *_dropped_tools(loop), *plan.notes),
             "llm_calls": loop.calls,
             "prompt_tokens": loop.prompt_tokens,
             "completion_tokens": loop.completion_tokens,
@@ -349,7 +378,7 @@ class LLMPlanner:
         request = loop.request
         texts = [loop.narrative or "", *(c.why for c in loop.candidates)]
         cited, invented = cited_hit(texts, request.hits, request.runbooks)
-        notes = list(loop.notes)
+        notes = [*loop.notes, *_dropped_tools(loop)]
         if invented:
             notes.append(f"the answer cites runbooks that were not retrieved: "
                          f"{', '.join(invented)}")
@@ -371,3 +400,11 @@ class LLMPlanner:
             completion_tokens=loop.completion_tokens,
             reasoning=tuple(loop.reasoning),
         )
+
+
+def _dropped_tools(loop: _Loop) -> list[str]:
+    if not loop.dropped:
+        return []
+    return [f"left out the {len(loop.dropped)} least relevant tool(s) to fit the model's "
+            f"context: {', '.join(loop.dropped)}; it was offered {len(loop.offer.tools)} of "
+            f"the {loop.offer.requestable} tools the user may request"]

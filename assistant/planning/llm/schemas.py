@@ -11,6 +11,7 @@ validation still applies the full args model, so nothing is lost by the rewrite.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -24,9 +25,9 @@ _KEPT = frozenset({"type", "enum", "const", "pattern", "format", "minimum", "max
                    "maxItems"})
 _STRUCTURAL = frozenset({"properties", "required", "additionalProperties", "items", "anyOf",
                          "$ref", "$defs", "title", "description", "default"})
-_READ_ONLY_NOTE = " Read-only: runs now and returns its output."
-_MUTATING_NOTE = (" Mutating: calling it only PROPOSES the action; a policy engine and a human "
-                  "approver decide, and it does not run now.")
+# Short, as they repeat in every schema; the system prompt's rules say the rest once.
+_READ_ONLY_NOTE = " Read-only: runs now."
+_MUTATING_NOTE = " Mutating: only PROPOSES it; nothing runs now (rule 2)."
 
 
 def tool_definitions(names: Iterable[str]) -> list[dict[str, Any]]:
@@ -38,6 +39,9 @@ def tool_definitions(names: Iterable[str]) -> list[dict[str, Any]]:
     for name in sorted(set(names) & CATALOG.keys()):
         spec = CATALOG[name]
         parameters = strict_schema(spec.json_schema())
+        # An args model's docstring documents the code (shared by several tools); the
+        # function's description and the fields' say what the model needs.
+        parameters.pop("description", None)
         if not spec.read_only:
             parameters["properties"][RATIONALE_FIELD] = {
                 "type": "string",
@@ -82,12 +86,23 @@ def _allows_null(node: Mapping[str, Any]) -> bool:
 
 def _hints(node: Mapping[str, Any]) -> list[str]:
     hints = [f"{key} {json.dumps(node[key])}" for key in sorted(node)
-             if key not in _KEPT and key not in _STRUCTURAL]
+             if key not in _KEPT and key not in _STRUCTURAL and not _implied(key, node)]
     if _is_map(node):
         hints.append("given as a list of {key, value} pairs")
-    if "default" in node:
+    if node.get("default") is not None:
         hints.append(f"null means the default, {json.dumps(node['default'])}")
     return hints
+
+
+def _implied(key: str, node: Mapping[str, Any]) -> bool:
+    """A keyword the kept ones already say, so its hint would only cost tokens: a minimum
+    length of one beside a pattern no empty string matches."""
+    if key != "minLength" or node[key] != 1 or "pattern" not in node:
+        return False
+    try:
+        return re.search(node["pattern"], "") is None
+    except re.error:
+        return False
 
 
 def _describe(out: dict[str, Any], node: Mapping[str, Any]) -> dict[str, Any]:

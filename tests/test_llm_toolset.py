@@ -26,7 +26,7 @@ from tools.sandbox import SandboxBackend
 
 NODE_TOOLS = {"list_nodes", "describe_node", "cordon_node", "uncordon_node"}
 GENERAL_READS = {"list_pods", "get_pod_logs", "describe_deployment", "describe_pod",
-                 "query_metrics", "list_alerts", "list_events"}
+                 "query_metrics", "list_alerts", "list_events", "get_workload_logs"}
 
 
 def plain_request(question: str, *, alert: dict[str, str] | None = None,

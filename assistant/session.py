@@ -34,6 +34,7 @@ from assistant.retrieval.index import IndexUnavailable
 from assistant.runtime import Runtime
 from assistant.steps.state import ThreadState
 from assistant.storage import StoredProposal
+from assistant.storage.checkpointer import ping_checkpoints
 from assistant.summary import incident_summary
 from assistant.telemetry.correlation import handling
 from assistant.telemetry.metrics import Metrics
@@ -268,7 +269,9 @@ class Session:
         return stored.claimed_by not in (None, self.rt.executor.executor_id)
 
     def ping_database(self, timeout: float) -> None:
+        """Raise unless the store and the checkpoints both answer: a question needs both."""
         self.rt.store.ping(timeout)
+        ping_checkpoints(self.rt.checkpointer, timeout)
 
     def expire_overdue(self) -> list[Expiry]:
         """Expire every overdue pending proposal, in every thread."""

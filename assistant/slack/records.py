@@ -76,6 +76,12 @@ class SlackRecords:
     def close(self) -> None:
         self._db.close()
 
+    def ping(self, timeout: float) -> None:
+        """Raise unless this adapter's own connections answer within about ``timeout`` s:
+        after an outage each pool reconnects on its own schedule."""
+        with self._db.read(timeout) as tx:
+            tx.one("SELECT 1")
+
     # events
     def take_event(self, event_id: str, taker: str, now: datetime) -> bool:
         """True for the one caller, across replicas and redeliveries, that handles the

@@ -136,8 +136,7 @@ class SlackService:
         # The server's probes may have been answering since the process started
         # (``readiness``); from here on they check this service's dependencies.
         self.readiness = (readiness or Readiness({}, session.settings.health_probe_seconds)
-                          ).check({"database": lambda: session.ping_database(
-                                       DATABASE_PROBE_SECONDS),
+                          ).check({"database": self._ping_databases,
                                    "policy": session.check_policy_loaded,
                                    "index": session.check_index_open},
                                   session.redact).start()
@@ -302,6 +301,11 @@ class SlackService:
                 self.records.forget_events(utc_now() - EVENTS_KEPT)
             except Exception:  # a database hiccup must not end the sweeps; the next one retries
                 log.warning("expiry sweep failed", exc_info=True)
+
+    def _ping_databases(self) -> None:
+        # Each pool reconnects on its own schedule after an outage: ready means all of them.
+        self.session.ping_database(DATABASE_PROBE_SECONDS)
+        self.records.ping(DATABASE_PROBE_SECONDS)
 
     def _in_thread(self, key: str, job: Callable[[], object],
                    refused: Callable[[], object] | None = None) -> None:

@@ -9,6 +9,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
 
 from assistant.storage.database import (
     WAIT_SECONDS,
@@ -57,3 +58,13 @@ def open_checkpointer(
         saver_pg = PostgresSaver(pool)
         saver_pg.setup()
         yield saver_pg
+
+
+def ping_checkpoints(saver: BaseCheckpointSaver[str], timeout: float) -> None:
+    """Raise unless the checkpoint store answers within about ``timeout`` s. A PostgreSQL
+    pool reconnects on its own schedule after an outage, later than the store's pool may;
+    SQLite needs no check."""
+    pool = saver.conn if isinstance(saver, PostgresSaver) else None
+    if isinstance(pool, ConnectionPool):
+        with pool.connection(timeout) as conn:
+            conn.execute("SELECT 1")

@@ -5,6 +5,7 @@ every Grafana dashboard query comes back with data."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -204,6 +205,16 @@ def test_prometheus_scrapes_opsbot_and_every_rule_and_panel_has_data(
         def number(expr: str) -> float:
             (sample,) = query(prom, expr)
             return float(sample["value"][1])
+
+        # A rule evaluated before the last scrape had its inputs answers NaN (0/0) or an
+        # early ratio: wait until Prometheus holds both actions and the resolution, then
+        # until the rules that divide by them have been evaluated since.
+        wait_for("both actions and the resolution in Prometheus", lambda: number(
+            "sum(opsbot_executions_total) + sum(opsbot_incidents_resolved_total)") == 3)
+        wait_for("the rules evaluated over the whole incident", lambda: all(
+            math.isfinite(number(e)) for e in ("opsbot:mtta_seconds:mean1d",
+                                               "opsbot:mttr_seconds:mean1d"))
+            and number("opsbot:rollback:ratio_rate1h") < 1.0)
 
         assert number("opsbot:command_success:ratio_rate1h") == 1.0
         assert number("opsbot:rollback:ratio_rate1h") == pytest.approx(0.5)

@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import Field
 
-from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolCall, ToolClass, ToolSpec
+from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolClass, ToolSpec
 from tools.args import Args, K8sName
 from tools.command_forms import _kubectl, _namespace
 from tools.object_outputs import CronJobList, JobDeletion, JobDescription, SuspendChange
-from tools.outputs import Changed
+from tools.outputs import Changed, FromTo, toggle_inverse
 
 # What a thread about batch work says: its Jobs, their CronJobs, how runs end.
 JOB_TOPIC = re.compile(r"\bjobs?\b|\bcron|\bbatch\b|\bbackofflimit|\bdeadlineexceeded\b",
@@ -85,12 +85,8 @@ def _failing(output: JobDescription) -> list[str]:
     return [f"job {output.name} failed: {output.reason or 'no reason given'}"]
 
 
-def _flip(tool: str) -> Any:
-    def undo(args: CronJobArgs, output: Changed[SuspendChange]) -> ToolCall | None:
-        flag = output.changed.suspended
-        return None if flag.before == flag.after else ToolCall(
-            tool=tool, args={"namespace": args.namespace, "cronjob": args.cronjob})
-    return undo
+def _suspended(change: SuspendChange) -> FromTo[bool]:
+    return change.suspended
 
 
 def describe_job_form(command: Any) -> dict[str, Any] | None:
@@ -146,7 +142,7 @@ JOB_TOOLS = (
         args_model=CronJobArgs, output_model=Changed[SuspendChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.MEDIUM, blast_radius=_namespace_only,
         resource=_cronjob_key, named_namespaces=_named_namespace,
-        inverse=_flip("resume_cronjob"), remedy=Remedy.SUSPEND,
+        inverse=toggle_inverse("resume_cronjob", _suspended), remedy=Remedy.SUSPEND,
         implements=_suspend_form("true"),
         asked_by=re.compile(r"\b(?:suspend|pause|stop)\b[\w\s/-]{0,30}\bcron"), topic=JOB_TOPIC),
     ToolSpec(
@@ -155,7 +151,7 @@ JOB_TOOLS = (
         args_model=CronJobArgs, output_model=Changed[SuspendChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.LOW, blast_radius=_namespace_only,
         resource=_cronjob_key, named_namespaces=_named_namespace,
-        inverse=_flip("suspend_cronjob"), remedy=Remedy.RESUME,
+        inverse=toggle_inverse("suspend_cronjob", _suspended), remedy=Remedy.RESUME,
         implements=_suspend_form("false"),
         asked_by=re.compile(r"\b(?:resume|unsuspend|unpause)\b[\w\s/-]{0,30}\bcron"),
         topic=JOB_TOPIC),

@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import Field
 
-from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolCall, ToolClass, ToolSpec
+from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolClass, ToolSpec
 from tools.args import Args, K8sName
 from tools.command_forms import _kubectl
 from tools.object_outputs import CordonChange, NodeDescription, NodeList
-from tools.outputs import Changed
+from tools.outputs import Changed, FromTo, toggle_inverse
 
 # What a thread about nodes says: the node itself, its kubelet, its conditions.
 NODE_TOPIC = re.compile(r"\bnodes?\b|\bkubelet\b|\bnotready\b|\b(?:disk|memory|pid)pressure\b|"
@@ -77,12 +77,8 @@ def _node_bindings(output: NodeList, known: Mapping[str, Any]) -> dict[str, Any]
     return found
 
 
-def _inverse(tool: str) -> Any:
-    def undo(args: NodeArgs, output: Changed[CordonChange]) -> ToolCall | None:
-        flag = output.changed.unschedulable
-        return None if flag.before == flag.after else ToolCall(tool=tool,
-                                                               args={"node": args.node})
-    return undo
+def _unschedulable(change: CordonChange) -> FromTo[bool]:
+    return change.unschedulable
 
 
 def list_nodes_form(command: Any) -> dict[str, Any] | None:
@@ -135,7 +131,8 @@ NODE_TOOLS = (
         description="Mark a node unschedulable: running pods stay, new pods go elsewhere.",
         args_model=NodeArgs, output_model=Changed[CordonChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.HIGH, blast_radius=_node_pods,
-        resource=_node_key, inverse=_inverse("uncordon_node"), remedy=Remedy.CORDON,
+        resource=_node_key, inverse=toggle_inverse("uncordon_node", _unschedulable),
+        remedy=Remedy.CORDON,
         implements=_node_verb("cordon"), asked_by=re.compile(r"\bcordon\b"),
         topic=NODE_TOPIC),
     ToolSpec(
@@ -143,7 +140,8 @@ NODE_TOOLS = (
         description="Mark a cordoned node schedulable again.",
         args_model=NodeArgs, output_model=Changed[CordonChange],
         tool_class=ToolClass.REMEDIATION, risk=Risk.MEDIUM, blast_radius=_node_pods,
-        resource=_node_key, inverse=_inverse("cordon_node"), remedy=Remedy.UNCORDON,
+        resource=_node_key, inverse=toggle_inverse("cordon_node", _unschedulable),
+        remedy=Remedy.UNCORDON,
         implements=_node_verb("uncordon"), asked_by=re.compile(r"\buncordon\b"),
         topic=NODE_TOPIC),
 )

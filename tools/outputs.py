@@ -8,11 +8,12 @@ plan state and recorded observations stay compatible. Fields only some backends 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.models import Series
+from assistant.models import Series, ToolCall
 
 T = TypeVar("T")
 
@@ -222,3 +223,14 @@ class Changed(Output, Generic[C]):
 
 def changed(change: C) -> Changed[C]:
     return Changed[type(change)](changed=change)  # type: ignore[misc,operator]
+
+
+def toggle_inverse(opposite: str, flag: Callable[[Any], FromTo[bool]]
+                   ) -> Callable[[BaseModel, Changed[Any]], ToolCall | None]:
+    """The undo of a tool that flips one flag (cordon, suspend): ``opposite`` on the same
+    target, when ``flag`` of the change says the flag really moved."""
+    def undo(args: BaseModel, output: Changed[Any]) -> ToolCall | None:
+        moved = flag(output.changed)
+        return None if moved.before == moved.after else ToolCall(
+            tool=opposite, args=args.model_dump())
+    return undo

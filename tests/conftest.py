@@ -369,8 +369,9 @@ def rendered_manifests() -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture
-def slack_standin() -> Iterator[Any]:
-    """A Slack Web API stand-in on loopback, with no user groups."""
+def slack() -> Iterator[Any]:
+    """A Slack Web API stand-in on loopback, with no user groups (a module needing groups
+    or Socket Mode overrides it)."""
     from slack_standin import SlackStandin
 
     with SlackStandin() as standin:
@@ -378,11 +379,11 @@ def slack_standin() -> Iterator[Any]:
 
 
 @pytest.fixture
-def slack_opsbot(slack_standin: Any, tmp_path: Path) -> Iterator[Any]:
-    """A real opsbot (HTTP mode, checkout-bad-deploy world) talking to ``slack_standin``."""
+def bot(slack: Any, tmp_path: Path) -> Iterator[Any]:
+    """A real opsbot (HTTP mode, checkout-bad-deploy world) talking to ``slack``."""
     from slack_standin import opsbot_on_standin
 
-    with opsbot_on_standin(slack_standin, tmp_path) as opsbot:
+    with opsbot_on_standin(slack, tmp_path) as opsbot:
         yield opsbot
 
 

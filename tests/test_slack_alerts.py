@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +34,6 @@ def webhook(status: str = "firing", alerts: list[dict[str, Any]] | None = None,
             "commonLabels": {"alertname": "KubePodCrashLooping", "namespace": "shop"},
             "commonAnnotations": {"summary": "Pod is crash looping."},
             "externalURL": "http://alertmanager:9093", "alerts": alerts, **extra}
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandin]:
-    with SlackStandin() as standin:
-        yield standin
-
-
-@pytest.fixture
-def bot(slack: SlackStandin, tmp_path: Path) -> Iterator[Opsbot]:
-    with opsbot_on_standin(slack, tmp_path) as opsbot:
-        yield opsbot
 
 
 def send(bot: Opsbot, payload: dict[str, Any]) -> None:

@@ -31,12 +31,6 @@ QUICK = {"OPSBOT_DB_WAIT_SECONDS": "1", "OPSBOT_HEALTH_PROBE_SECONDS": "0.2",
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandin]:
-    with SlackStandin() as standin:
-        yield standin
-
-
-@pytest.fixture
 def bot(slack: SlackStandin, tmp_path: Path, postgres_url: str) -> Iterator[Opsbot]:
     with opsbot_on_standin(slack, tmp_path, db_url=postgres_url, opsbot_env=QUICK) as opsbot:
         yield opsbot

@@ -15,7 +15,6 @@ import statistics
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,6 @@ from slack_standin import ALERT_TOKEN, SlackStandin, opsbot_on_standin
 
 SLOW_SOCKETS = 200
 TEN_MB = 10 * 1024 * 1024
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandin]:
-    with SlackStandin() as standin:
-        yield standin
 
 
 class SlowClients:

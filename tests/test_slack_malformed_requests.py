@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from slack_standin import SlackStandin, event_body, mention_event, opsbot_on_standin
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandin]:
-    with SlackStandin() as standin:
-        yield standin
 
 
 @pytest.mark.parametrize(("body", "content_type", "problem"), [

@@ -29,8 +29,7 @@ def _texts(message: StoredMessage) -> str:
 
 
 def test_the_looking_message_lists_reads_and_findings_before_the_answer(
-        slack_opsbot: Opsbot, slack_standin: SlackStandin) -> None:
-    bot, slack = slack_opsbot, slack_standin
+        bot: Opsbot, slack: SlackStandin) -> None:
     _ask_about_checkout(bot)
     updates = [c.args.get("text", "") for c in slack.called("chat.update")]
     progress = [u for u in updates if u.startswith("🔎 Looking into it…\n•")]
@@ -42,8 +41,7 @@ def test_the_looking_message_lists_reads_and_findings_before_the_answer(
 
 
 def test_after_confirm_the_card_runs_and_the_result_lands_before_verification_ends(
-        slack_opsbot: Opsbot, slack_standin: SlackStandin) -> None:
-    bot, slack = slack_opsbot, slack_standin
+        bot: Opsbot, slack: SlackStandin) -> None:
     _ask_about_checkout(bot)
     card = _card(slack)
     confirm = next(e["action_id"] for b in card.blocks if b["type"] == "actions"

@@ -4,7 +4,6 @@ replicas sharing one database run a double-clicked action once."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,6 @@ from test_slack_threads import ROOT, ask, buttons, click, executions, the_card
 
 from assistant.models import ProposalStatus
 from assistant.slack.service import SlackUnavailableError
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandin]:
-    with SlackStandin() as standin:
-        yield standin
 
 
 def test_a_rate_limited_call_is_retried_after_the_retry_after_delay(

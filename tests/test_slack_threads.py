@@ -34,12 +34,6 @@ def slack() -> Iterator[SlackStandin]:
         yield standin
 
 
-@pytest.fixture
-def bot(slack: SlackStandin, tmp_path: Path) -> Iterator[Opsbot]:
-    with opsbot_on_standin(slack, tmp_path) as opsbot:
-        yield opsbot
-
-
 def ask(bot: Opsbot, user: str = "U02BOB", text: str = "why is checkout crash looping?",
         ts: str = ROOT, thread_ts: str | None = None) -> None:
     reply = bot.sender.mention(user, text, ts, thread_ts=thread_ts)

@@ -123,14 +123,14 @@ def test_without_any_directory_a_user_has_no_groups() -> None:
 
 
 def test_a_mention_the_full_pool_cannot_take_is_told_to_the_asker(
-        slack_standin: Any, tmp_path: Path) -> None:
+        slack: Any, tmp_path: Path) -> None:
     from types import SimpleNamespace
 
     from slack_standin import SIGNING_SECRET, slack_service
 
     from assistant.slack.service import OVERLOADED
 
-    with slack_service(slack_standin, tmp_path, {"SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    with slack_service(slack, tmp_path, {"SLACK_SIGNING_SECRET": SIGNING_SECRET,
                                                  "OPSBOT_SLACK_MODE": "http"}) as service:
         # A pool with no room: the event was acknowledged and taken, so Slack sends it no
         # more, and the asker is the only one who can try again.
@@ -143,6 +143,6 @@ def test_a_mention_the_full_pool_cannot_take_is_told_to_the_asker(
                                 SimpleNamespace(bot_user_id="UOPSBOT"), None)
         finally:
             service.pool.submit = submit  # type: ignore[method-assign]
-    told = slack_standin.called("chat.postEphemeral")
+    told = slack.called("chat.postEphemeral")
     assert [(c.args["user"], c.args["text"], c.args.get("thread_ts")) for c in told] == [
         ("U02BOB", OVERLOADED, "1.5")]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -29,12 +28,6 @@ from slack_standin import (
 ROOT = "1710000000.000100"
 OTHER_TEAM = "T0OTHER"
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandin]:
-    with SlackStandin() as standin:
-        yield standin
 
 
 def test_events_clicks_and_commands_from_another_workspace_are_ignored(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from slack_standin import CHANNEL, Opsbot, SlackStandin, opsbot_on_standin
-from test_slack_threads import ROLLBACK, ROOT, ask, block_texts, buttons, the_card
+from slack_thread import ROLLBACK, ROOT, ask, block_texts, buttons, the_card
 
 from assistant.models import ProposalStatus
 from assistant.storage.timestamps import utc_now

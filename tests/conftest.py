@@ -15,13 +15,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
 
 from assistant.storage import AuditKey, Store, open_store
 from assistant.storage.spool import ResultSpool
+
+if TYPE_CHECKING:
+    from assistant.redaction import Redactor
+    from assistant.redaction.redactor import Engine
 
 REPO_ROOT_FOR_TESTS = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("OPSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -173,10 +177,20 @@ def db_url(raw_db: RawDatabase) -> str:
 
 
 @pytest.fixture(scope="session", params=["hyperscan", "python"])
-def redaction_engine(request: pytest.FixtureRequest) -> str:
+def redaction_engine(request: pytest.FixtureRequest) -> Engine:
     """The redactor's prefilter engines: every redaction test runs on both, with the same
     expectations (the hyperscan package is a test dependency)."""
-    return str(request.param)
+    engine: Engine = request.param
+    return engine
+
+
+@pytest.fixture(scope="module")
+def redactor(redaction_engine: Engine) -> Redactor:
+    """The built-in redactor on ``redaction_engine``, one per module; expectations read its
+    placeholders without the keyed hash (placeholder_shapes.py), so one key serves all."""
+    from assistant.redaction import Redactor  # imported when needed: it loads Hyperscan
+
+    return Redactor(key=b"redaction-tests", engine=redaction_engine)
 
 
 @pytest.fixture

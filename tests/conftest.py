@@ -424,6 +424,11 @@ def shop_monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         yield started
 
 
+@pytest.fixture(scope="session")
+def prometheus_url(shop_monitoring: tuple[Any, str]) -> str:
+    return shop_monitoring[1]
+
+
 @pytest.fixture
 def standin() -> Iterator[Any]:
     """The Kubernetes stand-in on loopback, seeded with the shop (tests/k8s_shop.py)."""

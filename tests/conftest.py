@@ -222,6 +222,16 @@ def spool(tmp_path: Path) -> ResultSpool:
     return ResultSpool(tmp_path / "spool")
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``tmp_path`` for a CLI test: OPSBOT_HOME is its ``home`` folder, and no database or
+    runbook folders reach the CLI from the caller's environment."""
+    monkeypatch.setenv("OPSBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("OPSBOT_DB", raising=False)
+    monkeypatch.delenv("OPSBOT_RUNBOOKS", raising=False)
+    return tmp_path
+
+
 def shipped_suite_scenarios() -> list[str]:
     """The sandbox worlds the shipped suites (evals/suites) play in."""
     return sorted({

@@ -26,11 +26,6 @@ from tools.real.backend import INVENTORY_TTL_SECONDS, RealBackend, open_backend
 from tools.sandbox import SandboxBackend
 
 
-@pytest.fixture
-def prometheus_url(shop_monitoring: tuple[object, str]) -> str:
-    return shop_monitoring[1]
-
-
 def _kubeconfig(path: Path, standin: K8sStandin) -> Path:
     path.write_text(f"""apiVersion: v1
 kind: Config

@@ -97,7 +97,9 @@ class Recorded:
 
 @dataclass
 class Fault:
-    """The next ``times`` requests whose path contains ``path`` get this answer instead."""
+    """The next ``times`` requests whose path contains ``path`` get this answer instead.
+    With ``applied``, each takes effect first and only its answer is lost on the way back
+    (a gateway timing out after the API server wrote)."""
 
     path: str
     status: int = 200
@@ -107,6 +109,7 @@ class Fault:
     delay: float = 0.0
     method: str | None = None
     times: int = 1
+    applied: bool = False
 
 
 @dataclass(frozen=True)
@@ -1048,6 +1051,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(ApiError(401, "Unauthorized", "Unauthorized"))
             return
         if fault is not None:
+            if fault.applied:
+                with contextlib.suppress(ApiError):
+                    s.respond(self.command, parts.path, query, content_type, body)
             time.sleep(fault.delay)
             self._send(fault.status, fault.body, fault.content_type, fault.headers)
             return

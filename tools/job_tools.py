@@ -85,6 +85,16 @@ def _failing(output: JobDescription) -> list[str]:
     return [f"job {output.name} failed: {output.reason or 'no reason given'}"]
 
 
+def suspension_in_place(namespace: str, cronjob: str, suspend: bool) -> tuple[str, str]:
+    """What a suspend (or resume) of a CronJob already in that state says: the preview's
+    refusal (there is nothing to approve) and the run's result (a retry whose first
+    attempt applied, or someone else got there first, has what it asked for)."""
+    state = "already suspended" if suspend else "already running on its schedule"
+    verb = "suspend" if suspend else "resume"
+    return (f"cronjob {namespace}/{cronjob} is {state}: {verb} would change nothing",
+            f"{verb} cronjob {namespace}/{cronjob}: it is {state}, as asked; nothing changed")
+
+
 def _suspended(change: SuspendChange) -> FromTo[bool]:
     return change.suspended
 

@@ -173,7 +173,10 @@ class SandboxBackend:
         planner = _PLANNERS.get(call.tool)
         if planner is None:
             return f"{call.tool} is read-only: nothing changes"
-        return planner(self._world, args).render()  # type: ignore[operator]
+        change: mutations.Change = planner(self._world, args)  # type: ignore[operator]
+        if change.unchanged is not None:
+            raise ToolFailure(change.unchanged)
+        return change.render()
 
     def _commit(self, change: mutations.Change) -> ToolOutput:
         created = change.commit()

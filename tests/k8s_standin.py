@@ -363,6 +363,23 @@ class K8sStandin:
             self._store(DEPLOYMENTS, dep)
             self._reconcile(namespace, name)
 
+    def create_pod(self, namespace: str, name: str, containers: dict[str, list[str]], *,
+                   labels: dict[str, str] | None = None, default: str | None = None) -> None:
+        """A bare running pod with several containers (an app and its sidecars), each
+        logging its own lines; ``default`` is the default-container annotation."""
+        annotations = {"kubectl.kubernetes.io/default-container": default} if default else None
+        self.put(PODS, k8s.V1Pod(
+            api_version="v1", kind="Pod",
+            metadata=k8s.V1ObjectMeta(name=name, namespace=namespace, labels=labels,
+                                      annotations=annotations, creation_timestamp=_now()),
+            spec=k8s.V1PodSpec(containers=[
+                k8s.V1Container(name=container, image=f"registry.acme.dev/{container}:1")
+                for container in containers]),
+            status=k8s.V1PodStatus(phase="Running", conditions=[
+                k8s.V1PodCondition(type="Ready", status="True")])))
+        for container, lines in containers.items():
+            self.container_logs[(namespace, name, container)] = (lines, [])
+
     def put(self, resource: Resource, model: Any) -> None:
         """Store a ready-made object as a create would: in an existing namespace, with a
         fresh resourceVersion, and without running the deployment controller, so the

@@ -237,6 +237,9 @@ class SandboxBackend:
 
     def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
         dep, pod = require_pod(self._world, args.namespace, args.pod)
+        if args.container not in (None, dep.container):
+            # The API server's words: a sandbox pod runs its workload's one container.
+            raise ToolFailure(f"container {args.container} is not valid for pod {pod.name}")
         source = pod.previous_logs if args.previous else pod.logs
         if args.previous and not source:
             raise ToolFailure(

@@ -99,11 +99,17 @@ def _suspended(change: SuspendChange) -> FromTo[bool]:
     return change.suspended
 
 
+def _job_name(word: str) -> str:
+    """``$JOB`` in a Job command is the Job's name, which alerts label ``job_name``; a bare
+    ``job`` label is Prometheus's scrape job, so only here does it mean a Job."""
+    return "{job_name}" if word == "{job}" else word
+
+
 def describe_job_form(command: Any) -> dict[str, Any] | None:
     rest = _kubectl(command, "describe", "job") or _kubectl(command, "get", "job")
     if rest is None or len(rest) != 1:
         return None
-    return {"namespace": _namespace(command), "job": rest[0]}
+    return {"namespace": _namespace(command), "job": _job_name(rest[0])}
 
 
 def list_cronjobs_form(command: Any) -> dict[str, Any] | None:
@@ -118,7 +124,7 @@ def delete_job_form(command: Any) -> dict[str, Any] | None:
     rest = _kubectl(command, "delete", "job")
     if rest is None or len(rest) != 1:
         return None
-    return {"namespace": _namespace(command), "job": rest[0]}
+    return {"namespace": _namespace(command), "job": _job_name(rest[0])}
 
 
 def _suspend_form(value: str) -> Any:

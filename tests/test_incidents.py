@@ -127,6 +127,26 @@ def test_an_alert_thread_audits_arrival_first_action_and_resolution(
     assert row["seconds_to_first_action"] == first.payload["seconds_since_alert"]
 
 
+def test_a_replica_that_read_the_thread_before_the_first_action_was_audited_adds_none(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    deliver(bot, "firing")
+    session = bot.session
+    before_acting = session.thread_events
+    stale = [e for e in session.rt.store.audit.events() if e.kind == "alert_fired"]
+    confirm(bot, slack, "U01ALICE")
+    ran = next(e for e in session.rt.store.audit.events() if e.kind == "execution")
+    # The other replica acted at the same instant, and read the thread before this one's
+    # first_action was in the audit log.
+    session.thread_events = lambda thread: stale  # type: ignore[method-assign]
+    try:
+        bot.service.alerts.note_action(ran.model_copy(update={
+            "payload": {**ran.payload, "proposal_id": "p-other-replica"}}))
+    finally:
+        session.thread_events = before_acting  # type: ignore[method-assign]
+    firsts = [e for e in session.rt.store.audit.events() if e.kind == "first_action"]
+    assert [e.payload["proposal_id"] for e in firsts] == [ran.payload["proposal_id"]]
+
+
 def test_a_question_thread_without_an_alert_has_no_first_action(
         bot: Opsbot, slack: SlackStandin) -> None:
     assert bot.sender.mention("U02BOB", "why is checkout crash looping?",

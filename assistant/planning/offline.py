@@ -185,12 +185,16 @@ def _from_findings(findings: Sequence[Finding], have: Sequence[PlannedCall],
 
 def _ask_back(linking: Linking, inventory: Inventory) -> str:
     alertname = linking.entities.alertname
+    unplaced = ""
     if alertname and not linking.entities.namespace and not linking.entities.deployment:
         where = sorted({a.labels["namespace"] for a in inventory.alerts
                         if a.name == alertname and "namespace" in a.labels})
-        options = " or ".join(f"`{ns}`" for ns in where)
-        return (f"{alertname} fires in {options}, and nothing I see tells them apart. "
-                "Which namespace do you mean?")
+        if len(where) > 1:
+            options = " or ".join(f"`{ns}`" for ns in where)
+            return (f"{alertname} fires in {options}, and nothing I see tells them apart. "
+                    "Which namespace do you mean?")
+        # A cluster-wide alert names no namespace: say so rather than list none.
+        unplaced = f"{alertname} carries no label that names a workload. "
     if linking.ambiguous:
         options = " or ".join(f"`{c}`" for c in linking.ambiguous)
         return f"Which one do you mean: {options}? Name it and I will continue."
@@ -202,7 +206,7 @@ def _ask_back(linking: Linking, inventory: Inventory) -> str:
     hint = (" In trouble right now: " + ", ".join(f"`{d.namespace}/{d.name}`" for d in troubled[:3])
             + "." if troubled else "")
     return (
-        "I could not tell which deployment this is about." + missing + hint
+        unplaced + "I could not tell which deployment this is about." + missing + hint
         + f" Deployments I can see in {inventory.environment}: {known}. Which one?"
     )
 

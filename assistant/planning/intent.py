@@ -72,21 +72,38 @@ def split_words(question: str) -> Words:
     return Words(own="".join(lines), pasted="\n".join(pasted))
 
 
+def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
+    text = clause.strip().lower()
+    found = verb.search(text)
+    if found is None:
+        return Ask.NONE
+    asking = _ASKING.search(text) is not None
+    if _POLITE.search(text) or not (asking or text.endswith("?")):
+        return Ask.ORDERS
+    lead = _FILLER.match(text)
+    verb_first = found.start() == (lead.end() if lead else 0)
+    return Ask.REQUESTS if verb_first and not asking else Ask.WONDERS
+
+
 def ask_of(own_words: str, verb: re.Pattern[str]) -> Ask:
     """The strongest way any clause of the asker's own words brings up ``verb``."""
-    strongest = Ask.NONE
-    for clause in _CLAUSE.findall(own_words):
-        text = clause.strip().lower()
-        found = verb.search(text)
-        if found is None:
-            continue
-        asking = _ASKING.search(text) is not None
-        if _POLITE.search(text) or not (asking or text.endswith("?")):
-            return Ask.ORDERS
-        lead = _FILLER.match(text)
-        verb_first = found.start() == (lead.end() if lead else 0)
-        strongest = max(strongest, Ask.REQUESTS if verb_first and not asking else Ask.WONDERS)
-    return strongest
+    return max((_clause_ask(c, verb) for c in _CLAUSE.findall(own_words)), default=Ask.NONE)
+
+
+@dataclass(frozen=True)
+class Order:
+    """One clause of the asker's own words that orders a tool outright."""
+
+    tool: str
+    clause: str
+
+
+def orders_in(question: str) -> list[Order]:
+    """Every order in the asker's own words, by clause; pasted text gives none."""
+    clauses = [c.strip() for c in _CLAUSE.findall(split_words(question).own)]
+    return [Order(tool=name, clause=clause)
+            for name, spec in CATALOG.items() if spec.asked_by is not None
+            for clause in clauses if _clause_ask(clause, spec.asked_by) is Ask.ORDERS]
 
 
 def asks_by(question: str) -> Callable[[str], Ask]:

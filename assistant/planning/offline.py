@@ -47,6 +47,9 @@ class PlannedCall(BaseModel):
     why: str
     runbook_id: str | None
     step_index: int | None
+    # The argument values the asker's own order set ({} for an order that needs none);
+    # None when no order asked for this call. Evidence never re-aims them.
+    ordered: dict[str, int] | None = None
 
 
 class Plan(BaseModel):

@@ -89,6 +89,9 @@ def review(
         call = cand.call
         for f in supporting:
             call = catalog.aim(call, f)
+        if cand.ordered:
+            # What the asker ordered stands; the evidence only fills what they left unsaid.
+            call = ToolCall(tool=call.tool, args={**call.args, **cand.ordered})
         target = catalog.target(call)
         if not catalog.exists(target):
             drop(cand, f"{_render(target)} is not in the live inventory")

@@ -1,0 +1,90 @@
+"""The asker's explicit orders, as candidate calls. Pure.
+
+An order names the action and its target in one clause of the asker's own words, with
+every value the action needs ("scale journal-store to 5", "restart cart", "roll back
+ledger-api to revision 3"). It is proposed as ordered, whatever the runbook offers; review
+then puts any evidence against it on the card, and policy and an approver still decide.
+A question ("should we scale journal-store?") orders nothing, nor does text the asker
+pasted (a ticket, a log line, a chat quote): those stay hypotheses to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.models import ToolCall
+from assistant.planning.entities import LinkedEntities, mentions
+from assistant.planning.intent import Order, orders_in
+from assistant.planning.offline import PlannedCall
+from assistant.planning.requests import requested_values
+from tools.catalog import CATALOG
+
+# The arguments that name a workload; everything else an order must state or the tool
+# must be able to leave to its default.
+_TARGET_ARGS = ("namespace", "deployment")
+
+
+@dataclass(frozen=True)
+class Ordered:
+    candidates: tuple[PlannedCall, ...]
+    notes: tuple[str, ...]
+
+
+def _names_target(order: Order, entities: LinkedEntities) -> bool:
+    return any(name and mentions(order.clause, name)
+               for name in (entities.deployment, entities.service))
+
+
+def _aims_at(call: ToolCall, entities: LinkedEntities) -> bool:
+    return (call.args.get("namespace"), call.args.get("deployment")) == (
+        entities.namespace, entities.deployment)
+
+
+def _drafted(order: Order, bindings: Mapping[str, Any],
+             values: Mapping[str, int]) -> dict[str, Any] | list[str]:
+    """The ordered call's args, or the names of what the order left unsaid."""
+    spec = CATALOG[order.tool]
+    fields = spec.args_model.model_fields
+    args: dict[str, Any] = {k: bindings[k] for k in _TARGET_ARGS if k in fields and k in bindings}
+    if spec.complete is not None:
+        args = spec.complete(args, bindings)
+    args.update(values)
+    missing = [name for name, f in fields.items() if f.is_required() and name not in args]
+    return missing or args
+
+
+def with_orders(question: str, entities: LinkedEntities,
+                candidates: Sequence[PlannedCall]) -> Ordered:
+    """``candidates`` with every order the asker gave about the thread's workload: a
+    candidate already making that call takes the order's values; otherwise the order
+    becomes a candidate of its own."""
+    kept = list(candidates)
+    notes: list[str] = []
+    if entities.namespace is None or entities.deployment is None:
+        return Ordered(tuple(kept), ())
+    bindings = entities.bindings()
+    for order in orders_in(question):
+        spec = CATALOG[order.tool]
+        if spec.read_only or not _names_target(order, entities):
+            continue
+        values = {k: v for k, v in requested_values(order.clause).items()
+                  if k in spec.args_model.model_fields}
+        same = [i for i, c in enumerate(kept)
+                if c.call.tool == order.tool and _aims_at(c.call, entities)]
+        for i in same:
+            cand = kept[i]
+            call = ToolCall(tool=cand.call.tool, args={**cand.call.args, **values})
+            kept[i] = cand.model_copy(update={"call": call, "ordered": values})
+        if same:
+            continue
+        drafted = _drafted(order, bindings, values)
+        if isinstance(drafted, list):
+            notes.append(f"you asked to {order.clause!r}, but it does not say "
+                         f"{' or '.join(drafted)}: say it and I will propose it")
+            continue
+        kept.append(PlannedCall(call=ToolCall(tool=order.tool, args=drafted),
+                                why=f"your order: {order.clause!r}", runbook_id=None,
+                                step_index=None, ordered=values))
+    return Ordered(tuple(kept), tuple(notes))

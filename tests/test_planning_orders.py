@@ -1,0 +1,97 @@
+"""The asker's explicit orders become candidate calls as ordered; questions, pasted text and
+orders about another workload do not, and review keeps the ordered values."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.analysis import Contradiction, Finding, Remedy, Subject
+from assistant.models import DeploymentInfo, Inventory, ToolCall
+from assistant.planning.diagnosis import catalog_for_review
+from assistant.planning.entities import LinkedEntities
+from assistant.planning.intent import asks_by
+from assistant.planning.offline import PlannedCall
+from assistant.planning.orders import with_orders
+from assistant.planning.review import review
+
+JOURNAL = LinkedEntities(namespace="ledger", deployment="journal-store",
+                         service="journal-store", kind="StatefulSet")
+INVENTORY = Inventory(environment="prod", deployments=(
+    DeploymentInfo(namespace="ledger", name="journal-store", service="journal-store",
+                   replicas=3, ready_replicas=2, kind="StatefulSet"),))
+BAD_ROLLOUT = Finding(
+    kind="bad-rollout", subject=Subject(namespace="ledger", workload="journal-store"),
+    summary="trouble began with revision 12", supports=(Remedy.ROLLBACK,),
+    healthy_revision=11,
+    contradicts=(Contradiction(remedy=Remedy.SCALE_OUT,
+                               why="more replicas of revision 12 fail the same way"),))
+
+
+def _runbook_rollback() -> PlannedCall:
+    return PlannedCall(call=ToolCall(tool="rollback_deployment", args={
+        "namespace": "ledger", "deployment": "journal-store", "kind": "StatefulSet"}),
+        why="step 4 of crashloop", runbook_id="crashloop", step_index=3)
+
+
+def test_an_order_with_target_and_count_becomes_the_ordered_call() -> None:
+    ordered = with_orders("journal is behind, scale journal-store to 5", JOURNAL, ())
+    (cand,) = ordered.candidates
+    assert cand.call == ToolCall(tool="scale_deployment", args={
+        "namespace": "ledger", "deployment": "journal-store", "kind": "StatefulSet",
+        "replicas": 5})
+    assert cand.ordered == {"replicas": 5}
+    assert "scale journal-store to 5" in cand.why
+
+
+@pytest.mark.parametrize("question", [
+    "should we scale journal-store to 5?",
+    "can we scale journal-store to 5",
+    'the ticket says "scale journal-store to 5", what is going on?',
+    "what is going on with journal-store?\n> scale journal-store to 5",
+    "journal-api is fine, scale journal-api to 5",
+])
+def test_questions_pasted_text_and_other_workloads_order_nothing(question: str) -> None:
+    assert with_orders(question, JOURNAL, ()).candidates == ()
+
+
+def test_an_order_that_leaves_out_a_needed_value_is_named_not_guessed() -> None:
+    ordered = with_orders("scale journal-store up now", JOURNAL, ())
+    assert ordered.candidates == ()
+    (note,) = ordered.notes
+    assert "replicas" in note
+
+
+def test_a_runbook_step_making_the_ordered_call_takes_the_ordered_revision() -> None:
+    ordered = with_orders("roll back journal-store to revision 10", JOURNAL,
+                          (_runbook_rollback(),))
+    (cand,) = ordered.candidates
+    assert cand.call.args["revision"] == 10 and cand.ordered == {"revision": 10}
+    assert cand.runbook_id == "crashloop"
+
+
+def test_review_keeps_an_ordered_value_over_what_the_evidence_would_aim() -> None:
+    question = "roll back journal-store to revision 10"
+    ordered = with_orders(question, JOURNAL, (_runbook_rollback(),))
+    verdict = review(ordered.candidates, [BAD_ROLLOUT], catalog_for_review(INVENTORY),
+                     asks_by(question))
+    (kept,) = verdict.kept
+    assert kept.call.args["revision"] == 10
+
+
+def test_an_unordered_rollback_is_aimed_at_the_healthy_revision() -> None:
+    verdict = review([_runbook_rollback()], [BAD_ROLLOUT], catalog_for_review(INVENTORY),
+                     asks_by("why is journal-store stuck?"))
+    (kept,) = verdict.kept
+    assert kept.call.args["revision"] == 11
+
+
+def test_an_ordered_call_the_evidence_is_against_is_kept_with_the_evidence() -> None:
+    question = "scale journal-store to 5"
+    ordered = with_orders(question, JOURNAL, ())
+    verdict = review(ordered.candidates, [BAD_ROLLOUT], catalog_for_review(INVENTORY),
+                     asks_by(question))
+    (kept,) = verdict.kept
+    assert kept.call.args["replicas"] == 5
+    (_cand, why), = verdict.contested
+    assert why == "more replicas of revision 12 fail the same way"
+    assert why in kept.why

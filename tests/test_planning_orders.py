@@ -95,3 +95,31 @@ def test_an_ordered_call_the_evidence_is_against_is_kept_with_the_evidence() -> 
     (_cand, why), = verdict.contested
     assert why == "more replicas of revision 12 fail the same way"
     assert why in kept.why
+
+
+FORWARDER = LinkedEntities(namespace="telemetry", deployment="log-forwarder",
+                           service="log-forwarder", kind="DaemonSet")
+
+
+@pytest.mark.parametrize("question", [
+    "scale log-forwarder to 2",
+    "can we scale log-forwarder down to zero until the config is fixed?",
+])
+def test_scaling_a_daemonset_is_answered_with_why_it_cannot_be_and_what_can(
+        question: str) -> None:
+    ordered = with_orders(question, FORWARDER, ())
+    assert ordered.candidates == ()
+    (note,) = ordered.notes
+    assert "DaemonSet telemetry/log-forwarder cannot be scaled" in note
+    assert "restart or roll it back instead" in note
+
+
+def test_a_daemonset_restart_order_is_drafted_with_its_kind() -> None:
+    (cand,) = with_orders("restart log-forwarder", FORWARDER, ()).candidates
+    assert cand.call == ToolCall(tool="restart_deployment", args={
+        "namespace": "telemetry", "deployment": "log-forwarder", "kind": "DaemonSet"})
+    assert cand.ordered == {}
+
+
+def test_a_daemonset_thread_that_does_not_bring_up_scaling_hears_nothing_of_it() -> None:
+    assert with_orders("log-forwarder is down since 09:20", FORWARDER, ()).notes == ()

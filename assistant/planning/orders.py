@@ -5,7 +5,9 @@ every value the action needs ("scale journal-store to 5", "restart cart", "roll 
 ledger-api to revision 3"). It is proposed as ordered, whatever the runbook offers; review
 then puts any evidence against it on the card, and policy and an approver still decide.
 A question ("should we scale journal-store?") orders nothing, nor does text the asker
-pasted (a ticket, a log line, a chat quote): those stay hypotheses to check.
+pasted (a ticket, a log line, a chat quote): those stay hypotheses to check. A tool that
+cannot act on the workload at all (a DaemonSet has no scale) says why, and what can be done
+instead, whenever the asker brings it up, ordered or asked.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from assistant.models import ToolCall
 from assistant.planning.entities import LinkedEntities, mentions
-from assistant.planning.intent import Order, orders_in
+from assistant.planning.intent import Ask, Order, asks_by, orders_in
 from assistant.planning.offline import PlannedCall
 from assistant.planning.requests import requested_values
 from tools.catalog import CATALOG
@@ -55,6 +57,22 @@ def _drafted(order: Order, bindings: Mapping[str, Any],
     return missing or args
 
 
+def _refused(question: str, bindings: Mapping[str, Any], candidates: Sequence[PlannedCall],
+             entities: LinkedEntities) -> dict[str, str]:
+    """Tools the asker brings up that cannot act on the workload, with the tool's reason;
+    a candidate making such a call already gets that reason where it fails to propose."""
+    asked = asks_by(question)
+    refused: dict[str, str] = {}
+    for name, spec in CATALOG.items():
+        if spec.refuses is None or asked(name) is Ask.NONE:
+            continue
+        why = spec.refuses(bindings)
+        if why is not None and not any(c.call.tool == name and _aims_at(c.call, entities)
+                                       for c in candidates):
+            refused[name] = why
+    return refused
+
+
 def with_orders(question: str, entities: LinkedEntities,
                 candidates: Sequence[PlannedCall]) -> Ordered:
     """``candidates`` with every order the asker gave about the thread's workload: a
@@ -65,9 +83,11 @@ def with_orders(question: str, entities: LinkedEntities,
     if entities.namespace is None or entities.deployment is None:
         return Ordered(tuple(kept), ())
     bindings = entities.bindings()
+    refused = _refused(question, bindings, kept, entities)
+    notes.extend(refused.values())
     for order in orders_in(question):
         spec = CATALOG[order.tool]
-        if spec.read_only or not _names_target(order, entities):
+        if spec.read_only or order.tool in refused or not _names_target(order, entities):
             continue
         values = {k: v for k, v in requested_values(order.clause).items()
                   if k in spec.args_model.model_fields}

@@ -123,3 +123,19 @@ def test_a_daemonset_restart_order_is_drafted_with_its_kind() -> None:
 
 def test_a_daemonset_thread_that_does_not_bring_up_scaling_hears_nothing_of_it() -> None:
     assert with_orders("log-forwarder is down since 09:20", FORWARDER, ()).notes == ()
+
+
+def test_an_ordered_scale_an_autoscaler_would_undo_is_dropped_with_what_to_do() -> None:
+    pinned = Finding(
+        kind="autoscaler-pinned", subject=Subject(namespace="ledger", workload="journal-store"),
+        summary="autoscaler journal-store holds it at its maximum of 3 replicas",
+        contradicts=(Contradiction(remedy=Remedy.SCALE_OUT, undone=True,
+                                   why="autoscaler journal-store sets it back: raise its "
+                                       "maxReplicas instead"),))
+    question = "scale journal-store to 5"
+    ordered = with_orders(question, JOURNAL, ())
+    verdict = review(ordered.candidates, [pinned], catalog_for_review(INVENTORY),
+                     asks_by(question))
+    assert verdict.kept == () and verdict.contested == ()
+    (note,) = verdict.notes
+    assert "raise its maxReplicas instead" in note

@@ -322,6 +322,11 @@ def _signals_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
             for metric in WORKLOAD_SIGNALS]
 
 
+def _autoscalers_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    workload = _scalable_workload(bound)
+    return [{"namespace": workload["namespace"]}] if workload else []
+
+
 def _alerts_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
     if bound.get("namespace"):
         return [{"namespace": bound["namespace"], "include_silenced": True}]
@@ -425,7 +430,7 @@ _BUILT_IN = (
           implements=forms.events_form),
     _spec("list_hpas", "HorizontalPodAutoscalers: current/desired/min/max replicas.",
           ListHpasArgs, HpaList, ToolClass.READ, Risk.LOW, trouble=limited_hpas,
-          implements=forms.hpas_form,
+          evidence=_autoscalers_evidence, implements=forms.hpas_form,
           topic=re.compile(r"\bhpas?\b|autoscal|\bscal(?:e|ed|ing)\b|\breplicas?\b|"
                            r"\bcapacity\b|\bsaturat", re.IGNORECASE)),
     _spec("rollback_deployment", "Roll a workload back to an earlier revision.",

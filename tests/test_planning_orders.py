@@ -139,3 +139,8 @@ def test_an_ordered_scale_an_autoscaler_would_undo_is_dropped_with_what_to_do() 
     assert verdict.kept == () and verdict.contested == ()
     (note,) = verdict.notes
     assert "raise its maxReplicas instead" in note
+
+
+def test_an_order_of_a_tool_that_acts_on_no_workload_is_left_to_the_planner() -> None:
+    ordered = with_orders("silence KubePodCrashLooping for journal-store", JOURNAL, ())
+    assert ordered.candidates == () and ordered.notes == ()

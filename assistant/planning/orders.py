@@ -23,9 +23,9 @@ from assistant.planning.offline import PlannedCall
 from assistant.planning.requests import requested_values
 from tools.catalog import CATALOG
 
-# The arguments that name a workload; everything else an order must state or the tool
-# must be able to leave to its default.
-_TARGET_ARGS = ("namespace", "deployment")
+# The arguments that name a workload: an order drafts only calls of tools that act on one.
+# Everything else the order must state, or the tool must be able to leave to its default.
+_TARGET_ARGS = frozenset({"namespace", "deployment"})
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _drafted(order: Order, bindings: Mapping[str, Any],
     """The ordered call's args, or the names of what the order left unsaid."""
     spec = CATALOG[order.tool]
     fields = spec.args_model.model_fields
-    args: dict[str, Any] = {k: bindings[k] for k in _TARGET_ARGS if k in fields and k in bindings}
+    args: dict[str, Any] = {k: bindings[k] for k in sorted(_TARGET_ARGS)}
     if spec.complete is not None:
         args = spec.complete(args, bindings)
     args.update(values)
@@ -87,7 +87,9 @@ def with_orders(question: str, entities: LinkedEntities,
     notes.extend(refused.values())
     for order in orders_in(question):
         spec = CATALOG[order.tool]
-        if spec.read_only or order.tool in refused or not _names_target(order, entities):
+        acts_on_workload = spec.args_model.model_fields.keys() >= _TARGET_ARGS
+        if (spec.read_only or not acts_on_workload or order.tool in refused
+                or not _names_target(order, entities)):
             continue
         values = {k: v for k, v in requested_values(order.clause).items()
                   if k in spec.args_model.model_fields}

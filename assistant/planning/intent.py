@@ -23,6 +23,14 @@ _QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|«[^»]*»', re
 # log lines (a timestamp or level=... key/value pairs).
 _PASTED_LINE = re.compile(
     r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\")", re.M)
+# Text addressed to a model rather than written to opsbot by the asker: a role label
+# ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
+# line are somebody else's words (an injection), whoever pasted them.
+_TO_A_MODEL = re.compile(
+    r"(?:\b(?:SYSTEM|ASSISTANT|AI)(?:\s+[A-Z]+){0,3}\s*:"
+    r"|(?i:\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:your|previous|prior|"
+    r"earlier|the\s+above|above)\s+(?:rules|instructions|guidelines|prompts?)))"
+    r".*$", re.M)
 # Clauses: split at sentence ends and at commas ("cart OOM again, restart it").
 _CLAUSE = re.compile(r"[^.!?;,\n]+[.!?;]?")
 # A clause that asks rather than tells: a modal, auxiliary or question word up front
@@ -61,7 +69,7 @@ def split_words(question: str) -> Words:
         pasted.append(match.group(0))
         return " " * len(match.group(0))
 
-    own = _QUOTED.sub(blank, question)
+    own = _TO_A_MODEL.sub(blank, _QUOTED.sub(blank, question))
     lines = []
     for line in own.splitlines(keepends=True):
         if _PASTED_LINE.match(line):

@@ -78,6 +78,7 @@ def test_review_keeps_an_ordered_value_over_what_the_evidence_would_aim() -> Non
                      asks_by(question))
     (kept,) = verdict.kept
     assert kept.call.args["revision"] == 10
+    assert "you chose revision=10, the evidence points to revision=11" in kept.why
 
 
 def test_an_unordered_rollback_is_aimed_at_the_healthy_revision() -> None:

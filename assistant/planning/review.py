@@ -90,9 +90,14 @@ def review(
         call = cand.call
         for f in supporting:
             call = catalog.aim(call, f)
+        aimed = call.args
         if cand.ordered:
-            # What the asker ordered stands; the evidence only fills what they left unsaid.
+            # What the asker ordered stands; the evidence only fills what they left unsaid,
+            # and the card says where it would have chosen otherwise.
             call = ToolCall(tool=call.tool, args={**call.args, **cand.ordered})
+        differs = "; ".join(f"you chose {k}={v}, the evidence points to {k}={aimed[k]}"
+                            for k, v in (cand.ordered or {}).items()
+                            if k in aimed and aimed[k] != v)
         target = catalog.target(call)
         undone = [c for c in against if c.undone]
         if not catalog.exists(target):
@@ -104,7 +109,7 @@ def review(
             # A step re-aimed by the evidence is no longer the runbook's literal step, so
             # the runbook's reasoning for it is not quoted as if it were.
             why = (f"{cand.why} (evidence: {evidence})" if call == cand.call
-                   else f"the evidence: {evidence}")
+                   else f"the evidence: {evidence}") + (f" — {differs}" if differs else "")
             kept.append(_with(cand, call, why))
         elif against and asked(cand.call.tool) >= (
                 Ask.ORDERS if any(c.firm for c in against) else Ask.REQUESTS):

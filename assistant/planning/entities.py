@@ -144,6 +144,11 @@ def _name_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9-])(?:{'-'.join(parts)}|{' '.join(parts)})(?![a-z0-9-])")
 
 
+def mentions(text: str, name: str) -> bool:
+    """``text`` names ``name`` as a word, hyphenated or written with spaces."""
+    return _name_pattern(name).search(text.lower()) is not None
+
+
 def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[str]) -> float:
     """How strongly the question names ``dep``: 1.0 exact, lower for partial or fuzzy.
 

@@ -47,6 +47,9 @@ class PlannedCall(BaseModel):
     why: str
     runbook_id: str | None
     step_index: int | None
+    # The argument values the asker's own order set ({} for an order that needs none);
+    # None when no order asked for this call. Evidence never re-aims them.
+    ordered: dict[str, int] | None = None
 
 
 class Plan(BaseModel):
@@ -146,7 +149,9 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
     asker asks for; else the first with a remedy none rule out; else the first that only
     diagnoses (its reads run anyway when it ranks first); else the first."""
     supported = {r for f in findings for r in f.supports} | wanted
-    ruled_out = {c.remedy for f in findings for c in f.contradicts}
+    # A remedy something would set straight back (a scale an autoscaler owns) does not
+    # make its runbook about another problem: that runbook still says what to do instead.
+    ruled_out = {c.remedy for f in findings for c in f.contradicts if not c.undone}
 
     def fit(book: Runbook) -> int:
         remedies = _remedies(book)

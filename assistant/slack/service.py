@@ -34,6 +34,7 @@ from assistant.heartbeat import ClaimEnded
 from assistant.interruptions import Interruption
 from assistant.models import Actor
 from assistant.readiness import Readiness
+from assistant.resumed_verifications import VerificationResumed
 from assistant.session import Session
 from assistant.slack.alerts import AlertThreads, parse_webhook
 from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
@@ -262,6 +263,9 @@ class SlackService:
         before a restart, died mid-run) or its result was recorded late. The thread hears
         of it and its card stops offering buttons."""
         tid = found.stored.proposal.thread_id
+        if isinstance(found, VerificationResumed):
+            self._report_verification(tid, found.stored.proposal.id)
+            return
         where = split_thread_id(tid)
         if where is None:
             return
@@ -272,6 +276,18 @@ class SlackService:
             if self.conversation.knows_thread(channel, thread_ts):
                 self.conversation.tell_claim_ended(channel, thread_ts,
                                                    f"{icon} {found.thread_text}")
+
+        self._in_thread(tid, job)
+
+    def _report_verification(self, tid: str, proposal_id: str) -> None:
+        where = split_thread_id(tid)
+        if where is None:
+            return
+        channel, thread_ts = where
+
+        def job() -> None:
+            if self.conversation.knows_thread(channel, thread_ts):
+                self.conversation.report_verification(channel, thread_ts, proposal_id)
 
         self._in_thread(tid, job)
 

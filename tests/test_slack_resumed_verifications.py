@@ -126,6 +126,26 @@ def _rollback_whose_watcher_stopped(slack: SlackStandin, home: Path) -> tuple[st
     return pid, world.state()
 
 
+def test_a_watch_resumed_before_the_adapter_subscribes_is_posted_once_when_it_does(
+        slack: SlackStandin, tmp_path: Path) -> None:
+    pid, after = _rollback_whose_watcher_stopped(slack, tmp_path)
+    with _runtime(tmp_path, SandboxBackend.from_state(after)) as rt:
+        _eventually(lambda: rt.store.verifications.unreported(),
+                    "the resumed watch finishing")
+        stored = rt.store.proposals.get(pid)
+        assert stored.result is not None and stored.result.verification is not None
+        assert _verifications(slack) == []  # recorded while nobody listened
+        with _serving(slack, rt) as second:
+            second.settle()
+            assert _verifications(slack) == [
+                f"🔍 Verification: *{stored.result.verification.verdict}* — "
+                f"{stored.result.verification.detail}"]
+            with _serving(slack, rt) as third:  # another replica starting: already told
+                third.settle()
+        assert rt.store.verifications.unreported() == []
+    assert len(_verifications(slack)) == 1
+
+
 def test_a_watch_resumed_on_another_replica_that_finds_it_worse_offers_the_undo_card(
         slack: SlackStandin, tmp_path: Path) -> None:
     pid, after = _rollback_whose_watcher_stopped(slack, tmp_path)

@@ -145,6 +145,8 @@ class SlackService:
         self._unsubscribe = session.on_claim_ended(self._on_claim_ended)
         for ended in session.claims_ended_at_start():
             self._on_claim_ended(ended)
+        # Watches resumed at start may have finished before the subscription above.
+        self.report_verifications()
         self._stopping = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep_forever, name="opsbot-expiry",
                                          daemon=True)
@@ -279,6 +281,13 @@ class SlackService:
 
         self._in_thread(tid, job)
 
+    def report_verifications(self) -> None:
+        """Tell each thread the verifications finished while no adapter told it: a watch
+        resumed before this service subscribed, or by a replica that stopped before
+        telling. Any replica may queue one; the report is taken by one run only."""
+        for finished in self.session.verifications_to_report():
+            self._report_verification(finished.thread_id, finished.proposal_id)
+
     def _report_verification(self, tid: str, proposal_id: str) -> None:
         where = split_thread_id(tid)
         if where is None:
@@ -314,6 +323,7 @@ class SlackService:
         while not self._stopping.wait(self.settings.expiry_sweep_seconds):
             try:
                 self.sweep_expired()
+                self.report_verifications()
                 self.records.forget_events(utc_now() - EVENTS_KEPT)
             except Exception:  # a database hiccup must not end the sweeps; the next one retries
                 log.warning("expiry sweep failed", exc_info=True)

@@ -226,7 +226,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _slack_events),
     Migration(7, "verifications being watched, resumable by another executor",
               _verifications),
-    Migration(8, "verification outcomes told to their thread once, and why a watch gave up",
+    Migration(9, "verification outcomes told to their thread once, and why a watch gave up",
               _verification_reports),
 )
 

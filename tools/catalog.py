@@ -70,6 +70,7 @@ class GetPodLogsArgs(Args):
     pod: K8sName = Field(description="Pod name")
     tail: int = Field(50, ge=1, le=5000, description="Number of most recent lines")
     previous: bool = Field(False, description="Logs of the previous (crashed) container")
+    container: K8sName | None = Field(None, description="Container; default: the pod's default")
 
 
 class DeploymentArgs(Args):

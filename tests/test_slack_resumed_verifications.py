@@ -21,6 +21,7 @@ from slack_standin import (
     StoredMessage,
     shared_index,
 )
+from slack_thread import ROOT, ask, buttons, click, the_card
 
 from assistant.config import Settings
 from assistant.config.reading import load_config
@@ -32,7 +33,6 @@ from assistant.slack.service import SlackService
 from tools.backend import Backend
 from tools.sandbox import SandboxBackend
 
-ROOT = "1710000777.000300"
 SCENARIO = "checkout-bad-deploy"
 CONDITION_CHECKS = 600  # looks, 0.05 s apart, before a condition counts as never met
 
@@ -90,37 +90,25 @@ def _serving(slack: SlackStandin, rt: Runtime) -> Iterator[Opsbot]:
         service.close()
 
 
-def _cards(slack: SlackStandin) -> list[StoredMessage]:
-    return [m for m in slack.thread(CHANNEL, ROOT) if any(b["type"] == "actions"
-                                                         for b in m.blocks)]
-
-
-def _confirm_button(card: StoredMessage) -> dict[str, Any]:
-    return next(e for b in card.blocks if b["type"] == "actions" for e in b["elements"]
-                if e["action_id"].startswith("opsbot_confirm"))
-
-
-def _click_confirm(bot: Opsbot, card: StoredMessage) -> None:
-    assert bot.sender.click("U01ALICE", card, _confirm_button(card)["action_id"]).status == 200
-    bot.settle()
+def _live_cards(slack: SlackStandin) -> list[StoredMessage]:
+    return [m for m in slack.thread(CHANNEL, ROOT) if buttons(m)]
 
 
 def _verifications(slack: SlackStandin) -> list[str]:
     return [m.text for m in slack.thread(CHANNEL, ROOT) if m.text.startswith("🔍 Verification")]
 
 
-def _rollback_whose_watcher_stopped(slack: SlackStandin, home: Path) -> tuple[str, Any]:
+def _rollback_whose_watcher_stopped(slack: SlackStandin,
+                                    home: Path) -> tuple[str, dict[str, Any]]:
     """A replica rolls checkout back on a click and stops before watching its effect: the
     watch stays open for the next replica. Returns the proposal id and the world after."""
     world = SandboxBackend.load(SCENARIO, _settings(home).scenario_dir)
     with _runtime(home, world) as rt, _serving(slack, rt) as first:
         rt.executor.verify = lambda _pid: None  # its watcher stops before watching
-        assert first.sender.mention("U02BOB", "checkout keeps crash looping since the "
-                                    "rollout; what should we do?", ROOT).status == 200
-        first.settle()
-        (card,) = _cards(slack)
-        pid = str(_confirm_button(card)["value"])
-        _click_confirm(first, card)
+        ask(first)
+        card = the_card(slack)
+        pid = str(buttons(card)[0]["value"])
+        click(first, slack, "U01ALICE", card)
         assert first.session.proposal(pid).status is ProposalStatus.EXECUTED
     assert _verifications(slack) == []
     return pid, world.state()
@@ -154,7 +142,7 @@ def test_a_watch_resumed_on_another_replica_that_finds_it_worse_offers_the_undo_
     with _runtime(tmp_path, backend) as rt, _serving(slack, rt) as second:
         backend.gate.set()  # the adapter listens; now the watch may end
         # The executed action's card has no buttons left: a live card is the undo's.
-        _eventually(lambda: _cards(slack), "the undo card being posted")
+        _eventually(lambda: _live_cards(slack), "the undo card being posted")
         second.settle()
         result = second.session.proposal(pid).result
         assert result is not None and result.verification is not None
@@ -166,9 +154,9 @@ def test_a_watch_resumed_on_another_replica_that_finds_it_worse_offers_the_undo_
         assert len(_verifications(slack)) == 1 and _verifications(slack)[0].startswith(
             "🔍 Verification: *worse*")
         assert f"Suggested: {undo.call.render()} (policy confirm)" in said
-        (card,) = _cards(slack)
-        assert _confirm_button(card)["value"] == undo.id
-        _click_confirm(second, card)  # the card is live: confirming it runs the undo
+        card = the_card(slack)
+        assert buttons(card)[0]["value"] == undo.id
+        click(second, slack, "U01ALICE", card)  # the card is live: confirming runs the undo
         assert second.session.proposal(undo.id).status is ProposalStatus.EXECUTED
     assert any(f"`{undo.call.render()}` → *succeeded*" in m.text
                for m in slack.thread(CHANNEL, ROOT))

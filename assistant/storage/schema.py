@@ -217,6 +217,18 @@ def _first_actions(dialect: Dialect) -> list[str]:
     ]
 
 
+def _verification_reports(dialect: Dialect) -> list[str]:
+    # Whether a finished watch's outcome was told to its thread (once, by whichever replica
+    # takes the report), and why a watch was given up. Watches finished before this
+    # migration were told by the code of their day: they count as reported.
+    return [
+        "ALTER TABLE verifications ADD COLUMN reported_at TEXT",
+        "ALTER TABLE verifications ADD COLUMN gave_up TEXT",
+        "UPDATE verifications SET reported_at = finished_at WHERE finished_at IS NOT NULL",
+        "CREATE INDEX verifications_unreported ON verifications (reported_at)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit log, proposals, approvals, messages", _tables),
     Migration(2, "append-only guard on the audit log", _append_only_guard),
@@ -230,6 +242,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "verifications being watched, resumable by another executor",
               _verifications),
     Migration(8, "incidents' first actions, claimed once across replicas", _first_actions),
+    Migration(9, "verification outcomes told to their thread once, and why a watch gave up",
+              _verification_reports),
 )
 
 

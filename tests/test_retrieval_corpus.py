@@ -78,6 +78,27 @@ def test_alert_name_typed_in_the_question_wins(corpus_index: RunbookIndex) -> No
     assert hits[0].runbook_id == "KubeQuotaFullyUsed"
 
 
+def test_pasted_log_line_is_searched_by_its_message(corpus_index: RunbookIndex) -> None:
+    # Its timestamp, caller and counts are rare terms that matched reload pages by chance.
+    question = (
+        "our alertmanagers keep complaining, logs:\n"
+        'ts=2024-05-01T10:00:00Z caller=notify.go:732 level=error component=dispatcher '
+        'msg="Notify for alerts failed" num_alerts=3 err="opsgenie: unexpected status code 422"'
+    )
+    assert corpus_index.search(question, k=1)[0].runbook_id == "AlertmanagerFailedToSendAlerts"
+
+
+def test_pasted_table_numbers_do_not_bury_its_runbook(corpus_index: RunbookIndex) -> None:
+    question = (
+        "rolling out the new fluent-bit image and it is stuck:\n"
+        "NAME         DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR   AGE\n"
+        "fluent-bit   9         9         7       4            7           <none>          210d\n"
+        "some pods never get the new version"
+    )
+    hits = [h.runbook_id for h in corpus_index.search(question, k=3)]
+    assert "KubeDaemonSetRolloutStuck" in hits
+
+
 def test_suite_paths_resolve_beside_the_file(tmp_path: Path) -> None:
     suite_file = tmp_path / "s.yaml"
     suite_file.write_text(

@@ -30,6 +30,7 @@ from assistant.models import RetrievalHit, Runbook
 from assistant.retrieval.embedding import Embedder
 from assistant.retrieval.lexical import Bm25, NameMatcher, tokenize
 from assistant.retrieval.lock import sync_lock
+from assistant.retrieval.pasted_output import strip_pasted_output
 from assistant.retrieval.ranking import rank_runbooks
 from assistant.retrieval.spelling import spell_out_identifiers
 
@@ -242,8 +243,10 @@ class RunbookIndex:
             raise InputError(f"k must be at least 1, got {k}", field="k")
         if not self._chunks or not query.strip():
             return []
-        dense = self._dense_scores(query)
-        lexical = self._bm25.scores(tokenize(query))
+        # A question that is nothing but pasted output is searched as it is.
+        text = strip_pasted_output(query).strip() or query
+        dense = self._dense_scores(text)
+        lexical = self._bm25.scores(tokenize(text))
         labelled = {r for name in alert_names for r in self._by_alert.get(name.lower(), ())}
         mentioned = {
             r for word in _WORD.findall(query) if _distinctive(word)
@@ -252,7 +255,7 @@ class RunbookIndex:
         ranked = rank_runbooks(
             self._owner, dense, lexical, len(self._runbooks), k,
             labelled=labelled, mentioned=mentioned,
-            name_coverage=self._names.coverage(query), lead_section=self._lead,
+            name_coverage=self._names.coverage(text), lead_section=self._lead,
         )
         hits = []
         for item in ranked:

@@ -99,6 +99,14 @@ def test_pasted_table_numbers_do_not_bury_its_runbook(corpus_index: RunbookIndex
     assert "KubeDaemonSetRolloutStuck" in hits
 
 
+def test_kubectl_short_names_reach_the_pages_about_their_kind(
+        corpus_index: RunbookIndex) -> None:
+    hits = corpus_index.search("kubectl get sts -n kafka shows READY 4/5 since this morning", k=3)
+    assert "KubeStatefulSetReplicasMismatch" in [h.runbook_id for h in hits]
+    hits = corpus_index.search("the pvc of my database is almost out of space", k=3)
+    assert "KubePersistentVolumeFillingUp" in [h.runbook_id for h in hits]
+
+
 def test_suite_paths_resolve_beside_the_file(tmp_path: Path) -> None:
     suite_file = tmp_path / "s.yaml"
     suite_file.write_text(

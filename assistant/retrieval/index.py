@@ -32,6 +32,7 @@ from assistant.retrieval.lexical import Bm25, NameMatcher, tokenize
 from assistant.retrieval.lock import sync_lock
 from assistant.retrieval.pasted_output import strip_pasted_output
 from assistant.retrieval.ranking import rank_runbooks
+from assistant.retrieval.short_names import spell_out_short_names
 from assistant.retrieval.spelling import spell_out_identifiers
 
 # Bump whenever the text that is embedded or tokenized for a runbook changes.
@@ -244,7 +245,7 @@ class RunbookIndex:
         if not self._chunks or not query.strip():
             return []
         # A question that is nothing but pasted output is searched as it is.
-        text = strip_pasted_output(query).strip() or query
+        text = spell_out_short_names(strip_pasted_output(query).strip() or query)
         dense = self._dense_scores(text)
         lexical = self._bm25.scores(tokenize(text))
         labelled = {r for name in alert_names for r in self._by_alert.get(name.lower(), ())}

@@ -107,6 +107,12 @@ def test_kubectl_short_names_reach_the_pages_about_their_kind(
     assert "KubePersistentVolumeFillingUp" in [h.runbook_id for h in hits]
 
 
+def test_interface_name_reaches_the_network_interface_pages(
+        corpus_index: RunbookIndex) -> None:
+    hits = corpus_index.search("eno2 went up and down a dozen times on storage-4 today", k=1)
+    assert hits[0].runbook_id == "NodeNetworkInterfaceFlapping"
+
+
 def test_suite_paths_resolve_beside_the_file(tmp_path: Path) -> None:
     suite_file = tmp_path / "s.yaml"
     suite_file.write_text(

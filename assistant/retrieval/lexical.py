@@ -36,14 +36,18 @@ _STEMMER = snowballstemmer.stemmer("english")
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stemmed terms; identifiers also yield their parts."""
+    """Lower-cased, stemmed terms; identifiers also yield their parts of two or more
+    characters (a lone letter or digit cut from "k8s", "v1" or "eth0" names nothing, yet
+    is rare enough in a small corpus to count as a strong match)."""
     terms: list[str] = []
     for match in _WORD.finditer(text):
         word = match.group()
         parts = [p.lower() for p in _PART.findall(word.replace("'", ""))]
         whole = word.replace("'", "").lower()
-        if len(parts) > 1 and whole not in _STOPWORDS:
-            terms.append(whole.replace("_", ""))
+        if len(parts) > 1:
+            if whole not in _STOPWORDS:
+                terms.append(whole.replace("_", ""))
+            parts = [p for p in parts if len(p) > 1]
         terms.extend(p for p in parts if p not in _STOPWORDS)
     return [_stem(t) for t in terms]
 

@@ -28,12 +28,10 @@ from pydantic import BaseModel, ValidationError
 from assistant.errors import InputError, OpsbotError
 from assistant.models import RetrievalHit, Runbook
 from assistant.retrieval.embedding import Embedder
-from assistant.retrieval.interface_names import spell_out_interface_names
 from assistant.retrieval.lexical import Bm25, NameMatcher, tokenize
 from assistant.retrieval.lock import sync_lock
-from assistant.retrieval.pasted_output import strip_pasted_output
 from assistant.retrieval.ranking import rank_runbooks
-from assistant.retrieval.short_names import spell_out_short_names
+from assistant.retrieval.search_text import search_text
 from assistant.retrieval.spelling import spell_out_identifiers
 
 # Bump whenever the text that is embedded or tokenized for a runbook changes.
@@ -245,9 +243,7 @@ class RunbookIndex:
             raise InputError(f"k must be at least 1, got {k}", field="k")
         if not self._chunks or not query.strip():
             return []
-        # A question that is nothing but pasted output is searched as it is.
-        text = spell_out_interface_names(
-            spell_out_short_names(strip_pasted_output(query).strip() or query))
+        text = search_text(query)
         dense = self._dense_scores(text)
         lexical = self._bm25.scores(tokenize(text))
         labelled = {r for name in alert_names for r in self._by_alert.get(name.lower(), ())}

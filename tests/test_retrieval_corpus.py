@@ -113,6 +113,15 @@ def test_interface_name_reaches_the_network_interface_pages(
     assert hits[0].runbook_id == "NodeNetworkInterfaceFlapping"
 
 
+def test_quoted_waiting_reason_finds_the_container_waiting_page(
+        corpus_index: RunbookIndex) -> None:
+    hits = corpus_index.search("the new worker pod has shown ErrImagePull for twenty minutes",
+                               k=1)
+    assert hits[0].runbook_id == "KubeContainerWaiting"
+    crash = corpus_index.search("payments pod in CrashLoopBackOff after the deploy", k=1)
+    assert crash[0].runbook_id == "KubePodCrashLooping"
+
+
 def test_suite_paths_resolve_beside_the_file(tmp_path: Path) -> None:
     suite_file = tmp_path / "s.yaml"
     suite_file.write_text(

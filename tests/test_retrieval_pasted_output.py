@@ -40,5 +40,7 @@ def test_label_set_keeps_its_keys_and_drops_sample_values() -> None:
 def test_prose_keeps_every_number_a_person_typed() -> None:
     for question in ("too many pods on one node, close to the 110 limit",
                      "disk on worker-3 is 97% used, eth0 rx errors since v1.27 upgrade",
-                     "a key=value in a sentence stays", ""):
+                     "a key=value in a sentence stays",
+                     "I set replicas=3 and maxSurge=1 and it is worse",
+                     "The node is at 110 pods.  It has been so for 2h.  What now?", ""):
         assert strip_pasted_output(question) == question

@@ -13,16 +13,21 @@ from __future__ import annotations
 
 import re
 
-# kubectl and most CLIs align columns with two or more spaces (or tabs).
+# kubectl and most CLIs align columns with two or more spaces (or tabs), and a column
+# holds a word or two ("NODE SELECTOR"); prose with double spaces between sentences has
+# longer stretches, so it is not taken for a table.
 _CELL_GAP = re.compile(r" {2,}|\t")
 _MIN_TABLE_CELLS = 3
+_MAX_CELL_WORDS = 3
 _HEADER_CELL = re.compile(r"^[A-Z][A-Z0-9 _-]*:?$")
 # A Prometheus label set, ``{namespace="x", pod="y"}``: its keys name things, so they stay.
 _LABEL_SET = re.compile(r"\{[^{}\n]*=[^{}\n]*\}")
 # logfmt, ``level=error msg="..."``: its keys are the log's structure, its values content.
 _LOGFMT_PAIR = re.compile(r"""(?<![\w.])[A-Za-z_][\w.]*=(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s,}]+)""")
 _LOGFMT_KEY = re.compile(r"""(?<![\w.])[A-Za-z_][\w.]*=(?=\S)""")
-_MIN_LOGFMT_PAIRS = 2
+# A log line has a time, a level and a message at least; "set replicas=3 and max=5" in a
+# sentence is prose.
+_MIN_LOGFMT_PAIRS = 3
 # Timestamps, counts, ratios (2/3, 180%/70%), durations (40d, 500ms), versions (v1.27.4),
 # addresses with ports, and kubectl's <none>; a token that merely contains a digit (eth0,
 # k8s) stays.
@@ -36,7 +41,8 @@ def strip_pasted_output(question: str) -> str:
     lines: list[str] = []
     for line in question.splitlines():
         cells = _CELL_GAP.split(line.strip())
-        if len(cells) >= _MIN_TABLE_CELLS:
+        if len(cells) >= _MIN_TABLE_CELLS and all(
+                len(cell.split()) <= _MAX_CELL_WORDS for cell in cells):
             if all(_HEADER_CELL.match(cell) for cell in cells):
                 continue
             line = _MEASURE.sub(" ", " ".join(cells))

@@ -150,6 +150,14 @@ def test_memory_held_near_the_limit_without_growth_rules_out_restart() -> None:
     assert restart is not None and restart.firm and "470 MiB" in restart.why
 
 
+def test_memory_jitter_near_the_limit_is_steady_not_a_leak_with_restarts() -> None:
+    memory = _series("container_memory_working_set_bytes", "bytes",
+                     [470 * MIB, 471 * MIB, 470 * MIB, 471 * MIB, 470 * MIB])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]), MetricSeries(series=[memory]),
+                      _describe(512))
+    assert [f.kind for f in found] == ["steady-state"]
+
+
 def test_memory_near_the_limit_after_an_oom_kill_is_not_called_steady() -> None:
     memory = _series("container_memory_working_set_bytes", "bytes", [470 * MIB] * 4)
     found = _findings(PodList(pods=[_pod("posting-engine-a", last="OOMKilled", restarts=1)]),

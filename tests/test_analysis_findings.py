@@ -125,6 +125,49 @@ def test_old_revision_with_flat_errors_is_not_a_bad_rollout() -> None:
     assert all((c := healthy.against(r)) is not None and not c.firm for r in Remedy)
 
 
+def test_errors_held_high_on_an_old_revision_rule_out_rollback() -> None:
+    errors = _series("http_requests_error_ratio", "ratio", [0.068, 0.071, 0.07])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=13)), MetricSeries(series=[errors]))
+    assert not [f for f in found if Remedy.ROLLBACK in f.supports]
+    (steady,) = [f for f in found if f.kind == "steady-state"]
+    rollback = steady.against(Remedy.ROLLBACK)
+    assert rollback is not None and rollback.firm and "7.0%" in rollback.why
+
+
+def test_errors_held_high_since_a_fresh_rollout_are_not_called_steady() -> None:
+    errors = _series("http_requests_error_ratio", "ratio", [0.07, 0.07, 0.07])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(hours=3)), MetricSeries(series=[errors]))
+    assert not [f for f in found if f.kind == "steady-state"]
+
+
+def test_memory_held_near_the_limit_without_growth_rules_out_restart() -> None:
+    memory = _series("container_memory_working_set_bytes", "bytes",
+                     [470 * MIB, 470 * MIB, 470 * MIB, 470 * MIB])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]), MetricSeries(series=[memory]),
+                      _describe(512))
+    assert not [f for f in found if f.kind == "memory-exhaustion"]
+    (steady,) = [f for f in found if f.kind == "steady-state"]
+    restart = steady.against(Remedy.RESTART)
+    assert restart is not None and restart.firm and "470 MiB" in restart.why
+
+
+def test_memory_jitter_near_the_limit_is_steady_not_a_leak_with_restarts() -> None:
+    memory = _series("container_memory_working_set_bytes", "bytes",
+                     [470 * MIB, 471 * MIB, 470 * MIB, 471 * MIB, 470 * MIB])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]), MetricSeries(series=[memory]),
+                      _describe(512))
+    assert [f.kind for f in found] == ["steady-state"]
+
+
+def test_memory_near_the_limit_after_an_oom_kill_is_not_called_steady() -> None:
+    memory = _series("container_memory_working_set_bytes", "bytes", [470 * MIB] * 4)
+    found = _findings(PodList(pods=[_pod("posting-engine-a", last="OOMKilled", restarts=1)]),
+                      MetricSeries(series=[memory]), _describe(512))
+    assert not [f for f in found if f.kind == "steady-state"]
+
+
 def test_more_traffic_without_a_new_revision_supports_scale_out_only() -> None:
     cpu = _series("container_cpu_utilisation_ratio", "ratio", [0.4, 0.41, 0.9, 0.95, 0.95])
     rate = _series("http_requests_per_second", "req/s", [500, 510, 1100, 1200, 1200])

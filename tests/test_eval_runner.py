@@ -107,9 +107,22 @@ def test_secrets_are_found_in_chat_and_audit_and_never_quoted(runner, tmp_path):
     code, out, report = run(runner, path)
     case = report["suites"][0]["cases"][0]
     assert code == 1
-    assert set(case["leaks"]) == {"never_shows #1 in chat", "never_shows #1 in audit log"}
+    assert set(case["leaks"]) == {"never_shows #1 in chat", "never_shows #1 in audit log",
+                                  "never_shows #1 in streamed messages"}
     assert "crashloopbackoff" not in out.lower()
     assert "report_leaks" not in report
+
+
+def test_secrets_are_looked_for_on_cards_and_in_the_incident_summary(runner, tmp_path):
+    # The proposed call is what a card and the summary's timeline show.
+    path = write(tmp_path, HEAD + f"""cases:
+  - id: carded
+    question: "{CRASHLOOP}"
+    expect: {{never_shows: [rollback_deployment]}}
+""")
+    _code, _out, report = run(runner, path)
+    leaks = set(report["suites"][0]["cases"][0]["leaks"])
+    assert {"never_shows #1 in cards", "never_shows #1 in incident summary"} <= leaks
 
 
 def test_a_secret_in_the_report_itself_fails_the_run(runner, tmp_path):

@@ -110,6 +110,17 @@ CASES = [
      "Cookie: sessionid=<cookie>; theme=dark"),
     ("Set-Cookie: sid=31d4d96e407aad42abcd; Path=/; Secure; HttpOnly",
      "Set-Cookie: sid=<cookie>; Path=/; Secure; HttpOnly"),
+    # URLs and configs that are credentials themselves
+    ("notify https://discord.com/api/webhooks/112233445566778899/Zt9Kq4mVx2Lp8Rn3Wb6Hy1Jc5Df7G ok",
+     "notify https://discord.com/api/webhooks/112233445566778899/<discord-webhook> ok"),
+    ("GET /x.pdf?X-Amz-Expires=900&X-Amz-Signature=3b1f0c9d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c"
+     "2d1e0f9a8b7c6d5e4f3a2b1c HTTP/1.1",
+     "GET /x.pdf?X-Amz-Expires=900&X-Amz-Signature=<url-signature> HTTP/1.1"),
+    ('{"auths":{"ghcr.io":{"auth":"ZGVwbG95OmdocF9hYmNkZWZnaGlqa2xtbm9wcXJzdHV2"}}}',
+     '{"auths":{"ghcr.io":{"auth":"<registry-auth>"}}}'),
+    ("  .dockerconfigjson: eyJhdXRocyI6eyJnaGNyLmlvIjp7ImF1dGgiOiJaR1Z3Ykc5NU9tZG9jRjloWW1Oay"
+     "J9fX0=",
+     "  .dockerconfigjson: <registry-auth>"),
     # near a word like key / token / secret / password
     ("rotated token Xq9vB2mN7kL4pR8sT1wY for service checkout",
      "rotated token <generic-secret> for service checkout"),
@@ -202,6 +213,7 @@ def test_configmap_data_is_left_alone(redactor: Redactor) -> None:
     "password= user=bob",
     '"password": null, "token": ""',
     "export API_TOKEN=$API_TOKEN",
+    '{"auth": "disabled", "mode": "anonymous"}',
 ])
 def test_templates_masks_and_empty_values_are_not_secrets(redactor: Redactor, line: str) -> None:
     assert redactor.redact(line) == line

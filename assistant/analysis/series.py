@@ -75,8 +75,11 @@ class Shape:
 
 
 # A fall of at least this share of the series' range counts as a drop (an OOM kill, a
-# janitor run), not noise.
+# janitor run), not noise...
 DROP_SHARE = 0.3
+# ...when it is also this share of the series' level: on a flat series the range is the
+# jitter itself, and a wobble of a megabyte is no restart.
+DROP_OF_LEVEL = 0.05
 
 
 def shape(series: Series) -> Shape | None:
@@ -90,7 +93,7 @@ def shape(series: Series) -> Shape | None:
     rises = falls = 0.0
     for before, after in itertools.pairwise(pts):
         delta = after.value - before.value
-        if spread and -delta >= DROP_SHARE * spread:
+        if spread and -delta >= DROP_SHARE * spread and -delta >= DROP_OF_LEVEL * abs(high):
             drops.append(after)
         elif delta > 0:
             rises += delta

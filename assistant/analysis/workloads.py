@@ -1,5 +1,5 @@
 """Analyzers over one workload's evidence: memory exhaustion, a bad rollout, an image that
-cannot be pulled, saturation from more traffic, and "healthy". Pure.
+cannot be pulled, saturation from more traffic, a high but steady level, and "healthy". Pure.
 
 Each says what it saw with the numbers and times it saw them, and which remedies the
 evidence supports or rules out. They judge from state (pods, revisions, series), never
@@ -41,6 +41,7 @@ TRAFFIC_RISE = 1.5  # request rate at least this multiple of where it started
 ERROR_STEP = 5.0  # error ratio at least this multiple of where it started...
 ERROR_FLOOR = 0.01  # ...and above 1%
 HEALTHY_ERRORS = 0.01
+STEADY = 0.05  # relative spread within which a memory series has not moved
 QUIET_SEVERITIES = frozenset({"info", "none", "informational"})
 
 
@@ -292,6 +293,57 @@ def clean_rollout(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                 "rolled out"),))]
 
 
+def _held_near_limit(w: WorkloadEvidence) -> str | None:
+    """Memory parked high but not growing: a sized heap or cache, not a leak."""
+    limit_mib = w.description.memory_limit_mib if w.description else None
+    if not limit_mib:
+        return None
+    for s in of_signal(w.series, Signal.MEMORY):
+        sh = shape(s)
+        if (sh is not None and not sh.climbing and not sh.drops and flat(s, STEADY)
+                and sh.last.value >= NEAR_LIMIT * limit_mib * 2**20):
+            return (f"{render_series(s)} has held at {render_value(sh.last.value, s.unit)} "
+                    f"of a {limit_mib:.0f} MiB limit with no growth")
+    return None
+
+
+def steady_state(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    """A signal that is high but has not moved, on a revision that is not new: nothing
+    started here, so a remedy that undoes a change or resets a process has nothing to act
+    on. The alert it trips is about a level, not an onset."""
+    if any(p.reason in CRASH_REASONS | PULL_REASONS or not p.ready
+           or OOM in (p.reason, p.last_termination_reason) for p in w.pods):
+        return []
+    evidence: list[str] = []
+    contradicts: list[Contradiction] = []
+    held = _held_near_limit(w)
+    if held:
+        evidence.append(held)
+        contradicts.append(Contradiction(
+            remedy=Remedy.RESTART,
+            why=f"restart not indicated: {held} and no container OOMKilled; a restart "
+                "would bring it back to the same level"))
+    current = _current(w)
+    deployed = _deployed(current) if current else None
+    errors = of_signal(w.series, Signal.ERROR_RATIO)
+    if (current is not None and deployed is not None and now - deployed >= RECENT_ROLLOUT
+            and errors and all(flat(s) for s in errors)
+            and float(errors[0].points[-1][1]) >= HEALTHY_ERRORS):
+        level = render_value(float(errors[0].points[-1][1]), errors[0].unit)
+        evidence.extend([_revision_line(current, now),
+                         f"{render_series(errors[0])} has held at {level} throughout"])
+        contradicts.append(Contradiction(
+            remedy=Remedy.ROLLBACK,
+            why=f"rollback not indicated: the error ratio has held at {level} throughout "
+                f"and revision {current.revision} has run {_age(deployed, now)}; nothing "
+                "changed here that a rollback would undo"))
+    if not contradicts:
+        return []
+    return [Finding(kind="steady-state", subject=Subject(namespace=w.namespace, workload=w.name),
+                    summary="high but steady: nothing started or changed here",
+                    evidence=tuple(evidence), contradicts=tuple(contradicts))]
+
+
 def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     if _loud(w) or not (w.pods or w.series):
         return []
@@ -336,5 +388,6 @@ def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
 
 
 WORKLOAD_ANALYZERS: tuple[Callable[[WorkloadEvidence, datetime], list[Finding]], ...] = (
-    bad_rollout, clean_rollout, memory_exhaustion, saturation, pinned_autoscaler, healthy,
+    bad_rollout, clean_rollout, memory_exhaustion, saturation, pinned_autoscaler,
+    steady_state, healthy,
 )

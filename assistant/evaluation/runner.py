@@ -14,7 +14,7 @@ import json
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,7 @@ from assistant.retrieval.evaluation import (
     measure,
 )
 from assistant.runtime import Runtime, open_runtime
-from assistant.session import Session, Turn
+from assistant.session import OutMessage, Progress, Session, Step, Turn
 from tools.backend import Backend
 from tools.catalog import CATALOG
 from tools.sandbox import SandboxBackend
@@ -296,8 +296,10 @@ class EvalRunner:
         last = store.audit.tail(1)
         since = last[0].seq if last else 0
         turns: list[Turn] = []
+        streamed: list[Step] = []  # what an adapter shows while the run goes on
         run: dict[str, Any] = {"thread": thread, "known": known, "since": since,
-                               "requests": [], "plans": [], "latency_ms": 0.0}
+                               "requests": [], "plans": [], "latency_ms": 0.0,
+                               "streamed": streamed}
         try:
             with planning_for(suite, case, world.runtime.redact) as planning:
                 world.slot.target = planning.planner
@@ -305,14 +307,16 @@ class EvalRunner:
                     world.backend.wait(case.after_minutes * 60)
                 started = time.perf_counter()
                 turns.append(world.session.ask(thread, Actor(user_id=case.as_ or ""),
-                                               case.question, case.alert))
+                                               case.question, case.alert,
+                                               progress=streamed.append))
                 run["plans"].append(_plan_of(world.session, thread))
                 if case.confirm_as and case.hold_execution:
                     run["latency_ms"] = (time.perf_counter() - started) * 1000
                     run["requests"] = planning.requests
                     return self._hold(case, world, run, turns)
                 if case.confirm_as:
-                    turns.extend(self._confirm(world.session, thread, known, case.confirm_as))
+                    turns.extend(self._confirm(world.session, thread, known, case.confirm_as,
+                                               streamed.append))
                 run["latency_ms"] = (time.perf_counter() - started) * 1000
                 run["requests"] = planning.requests
         except (OpsbotError, ValueError, KeyError, RuntimeError) as exc:
@@ -321,12 +325,12 @@ class EvalRunner:
         return judge(case, suite.k, self._observe(suite, case, world, run, turns, []))
 
     def _confirm(self, session: Session, thread: str, known: set[str],
-                 approver: str) -> list[Turn]:
+                 approver: str, progress: Progress) -> list[Turn]:
         turns = []
         for proposal in session.pending(thread):
             if proposal.id not in known:
                 turns.append(session.respond(thread, proposal.id, Actor(user_id=approver),
-                                             approve=True))
+                                             approve=True, progress=progress))
         return turns
 
     def _hold(self, case: Case, world: _World, run: dict[str, Any],
@@ -344,7 +348,8 @@ class EvalRunner:
                                   backend=world.backend, planner=world.slot,
                                   policy=world.policy) as rt:
                     turns.extend(self._confirm(Session(rt), thread, run["known"],
-                                               case.confirm_as or ""))
+                                               case.confirm_as or "",
+                                               run["streamed"].append))
             except Exception as exc:  # reported as the held case's failure, not lost
                 errors.append(f"{type(exc).__name__}: {exc}")
             finally:
@@ -375,7 +380,15 @@ class EvalRunner:
         audit = io.StringIO()
         store.audit.export_jsonl(audit)
         plans = [p for p in run["plans"] if p is not None]
-        egress = {"chat": "\n".join(chat), "audit log": audit.getvalue(),
+        streamed = [m for step in run["streamed"] for m in step.messages]
+        # Every text a user can see: the messages returned and those streamed while the
+        # run went on (read and finding notes too), chart data, the proposal cards' calls
+        # and the incident summary built from the thread.
+        egress = {"chat": _visible(m for t in turns for m in t.messages),
+                  "streamed messages": _visible(streamed),
+                  "cards": "\n".join(p.model_dump_json() for t in turns for p in t.pending),
+                  "incident summary": world.session.summary(thread),
+                  "audit log": audit.getvalue(),
                   "LLM requests": "\n".join(run["requests"])}
         return CaseRun(
             ranked=ranked,
@@ -441,6 +454,12 @@ def _plan_of(session: Session, thread: str) -> dict[str, Any] | None:
     values = session.graph.get_state(_config(thread)).values
     plan = values.get("plan") if values else None
     return plan if isinstance(plan, dict) and "planner" in plan else None
+
+
+def _visible(messages: Iterable[OutMessage]) -> str:
+    """A message's text and its data (a chart's series, labels and titles)."""
+    return "\n".join(m.text + ("\n" + json.dumps(m.data) if m.data else "")
+                     for m in messages)
 
 
 def _seen(stored: Any) -> SeenProposal:

@@ -12,7 +12,8 @@ Placeholder kinds: aws-access-key-id, aws-secret-access-key, gcp-private-key-id,
 azure-account-key, azure-sas-signature, slack-token, github-token, gitlab-token, stripe-key,
 anthropic-key, openai-key, npm-token, pypi-token, twilio-api-key, twilio-account-sid,
 sendgrid-key, google-api-key, vault-token, access-token (Docker Hub, DigitalOcean, Hugging
-Face), slack-webhook, jwt, private-key, url-password, bearer-token, authorization, cookie,
+Face), slack-webhook, discord-webhook, url-signature (pre-signed S3/GCS URLs), registry-auth
+(Docker config credentials), jwt, private-key, url-password, bearer-token, authorization, cookie,
 k8s-secret; by field name: password, token, api-key, private-key, secret, credential;
 near a keyword: generic-secret; and each team pattern's name.
 

@@ -6,6 +6,8 @@ context word) so a clean line is rejected by the prefilter before any of them ru
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 
 from assistant.redaction.detector import Detector, RegexDetector
@@ -41,6 +43,15 @@ def _password_not_port(match: re.Match[str]) -> bool:
 
 def _has_digit(match: re.Match[str]) -> bool:
     return any(c.isdigit() for c in match.group("secret"))
+
+
+def _decodes_to_userinfo(match: re.Match[str]) -> bool:
+    """A Docker config's ``auth`` is base64 of ``user:password``."""
+    try:
+        decoded = base64.b64decode(match.group("secret"), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded.strip(":")
 
 
 def known_format_detectors() -> tuple[Detector, ...]:
@@ -160,6 +171,31 @@ def known_format_detectors() -> tuple[Detector, ...]:
             "slack-webhook",
             r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>[A-Za-z0-9_/-]{20,})",
             triggers=("hooks.slack.com/",),
+        ),
+        RegexDetector(
+            # Discord webhooks: as with Slack's, the URL's last segment is the credential.
+            "discord-webhook",
+            r"discord(?:app)?\.com/api/webhooks/[0-9]+/(?P<secret>[A-Za-z0-9_-]{20,})",
+            triggers=("/api/webhooks/",),
+        ),
+        RegexDetector(
+            # Pre-signed S3 and GCS URLs: the signature alone grants access until expiry.
+            "url-signature",
+            r"(?i:x-(?:amz|goog)-signature)=(?P<secret>[0-9a-fA-F]{32,})",
+            triggers=("-signature=",),
+        ),
+        RegexDetector(
+            # Registry credentials: a Docker config's "auth" entries, and the whole config
+            # as a Kubernetes pull secret carries it (base64 JSON).
+            "registry-auth",
+            r"[\"']auth[\"']\s*:\s*[\"'](?P<secret>[A-Za-z0-9+/]{8,}={0,2})[\"']",
+            triggers=('"auth"', "'auth'"),
+            accept=_decodes_to_userinfo,
+        ),
+        RegexDetector(
+            "registry-auth",
+            r"\.docker(?:configjson|cfg)[\"']?\s*:\s*[\"']?(?P<secret>[A-Za-z0-9+/]{16,}={0,2})",
+            triggers=(".dockerconfigjson", ".dockercfg"),
         ),
         RegexDetector(
             "jwt",

@@ -22,7 +22,14 @@ _QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|«[^»]*»', re
 # Lines that are pasted material rather than the asker talking: chat quotes ("> ..."), and
 # log lines (a timestamp or level=... key/value pairs).
 _PASTED_LINE = re.compile(
-    r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\")", re.M)
+    r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\""
+    r"|(?:Warning|Normal)\s+[A-Z]\w*\s)", re.M)
+# Somebody else's words introduced by the asker: "the ticket says: ...", "logs show:",
+# "kubectl get events says:". What follows the colon, on its line or (when the line ends
+# there) on the next line, is what that source said, not the asker's request.
+_ATTRIBUTED = re.compile(
+    r"\b(?:says?|said|reads?|wrote|writes|shows?|showed|prints?|printed|output|outputs|"
+    r"suggests?|suggested|recommends?|recommended)\s*:", re.I)
 # Text addressed to a model rather than written to opsbot by the asker: a role label
 # ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
 # line are somebody else's words (an injection), whoever pasted them.
@@ -71,12 +78,22 @@ def split_words(question: str) -> Words:
 
     own = _TO_A_MODEL.sub(blank, _QUOTED.sub(blank, question))
     lines = []
+    introduced = False
     for line in own.splitlines(keepends=True):
-        if _PASTED_LINE.match(line):
+        if introduced or _PASTED_LINE.match(line):
             pasted.append(line)
             lines.append("\n")
-        else:
+            introduced = False
+            continue
+        attributed = _ATTRIBUTED.search(line)
+        if attributed is None:
             lines.append(line)
+            continue
+        said = line[attributed.end():]
+        introduced = not said.strip()
+        if said.strip():
+            pasted.append(said)
+        lines.append(line[:attributed.end()] + ("\n" if line.endswith("\n") else ""))
     return Words(own="".join(lines), pasted="\n".join(pasted))
 
 

@@ -28,15 +28,17 @@ from assistant.steps.verdict import Report, TellVerdict, after_start
 def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[str],
                 tell: ProgressSink) -> CompiledStateGraph[ThreadState]:
     store, redactor, backend = rt.store, rt.redactor, rt.backend
-    proposer = Proposer(rt.gate, backend, store.proposals, store.audit, redactor)
+    proposer = Proposer(rt.gate, backend, store.proposals, store.audit, redactor,
+                        store.transaction)
     builder = StateGraph(ThreadState)
-    builder.add_node("intake", Intake(rt.gate, backend, store.messages, store.audit, redactor))
+    builder.add_node("intake", Intake(rt.gate, backend, store.messages, store.audit, redactor,
+                                      store.transaction))
     builder.add_node("retrieve", Retrieve(backend, rt.index, store.audit, redactor))
     builder.add_node("plan", PlanStep(rt.gate, backend, rt.index, rt.planner, store.messages,
                                       store.audit, redactor, tell))
     # Named "policy" in checkpoints written before the steps were split out.
     builder.add_node("policy", Answer(proposer, backend, store.messages, store.audit,
-                                      redactor))
+                                      redactor, store.transaction))
     builder.add_node("confirm", Confirm(
         store, backend.now, ClickHandler(rt.gate, store.proposals, store.audit, redactor),
         store.audit, redactor))

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 from pydantic import BaseModel, ConfigDict
 
 from assistant.clicks import record_refused_click
@@ -98,16 +98,16 @@ class Session:
                           data=self.rt.redact_value(raw["data"]) if raw.get("data") else None)
 
     def _run(self, thread_id: str, payload: ThreadState | Command[Any] | None,
-             progress: Progress | None) -> Turn:
+             progress: Progress | None, durability: Durability = "async") -> Turn:
         if progress is not None:
             self._progress[thread_id] = progress
         try:
-            return self._stream(thread_id, payload, progress)
+            return self._stream(thread_id, payload, progress, durability)
         finally:
             self._progress.pop(thread_id, None)
 
     def _stream(self, thread_id: str, payload: ThreadState | Command[Any] | None,
-                progress: Progress | None) -> Turn:
+                progress: Progress | None, durability: Durability) -> Turn:
         messages: list[OutMessage] = []
         # Cards wait for the end of the run: a step's messages arrive before its checkpoint
         # is stored, and a button shown for a proposal the thread's state does not hold
@@ -117,7 +117,7 @@ class Session:
         last = time.perf_counter()
         try:
             for update in self.graph.stream(payload, self._config(thread_id),
-                                            stream_mode="updates"):
+                                            stream_mode="updates", durability=durability):
                 now = time.perf_counter()
                 for node, values in update.items():
                     if node == "__interrupt__":
@@ -155,6 +155,13 @@ class Session:
             started = time.perf_counter()
             outcome = "error"
             try:
+                # A question's run is checkpointed once, where it ends (paused for a
+                # confirmation, finished, or stopped by an error), not after every step: a
+                # process killed mid-question leaves the thread as it was before the
+                # question, and the question is asked again. Its steps have no effect
+                # outside the store (reads, records, proposals not yet shown), so nothing
+                # can run twice. A click's run keeps a checkpoint per step: a run stopped
+                # between approval and execution is finished by the next Confirm.
                 # Redacted before it enters graph state: checkpoints are stored, so egress.
                 turn = self._run(thread_id, {
                     "thread_id": thread_id,
@@ -164,7 +171,7 @@ class Session:
                     "alert": self.rt.redact_value(alert or {}),
                     # A report run cut short must not turn this question into one.
                     "to_report": None,
-                }, progress)
+                }, progress, durability="exit")
                 outcome = "failed" if any(m.kind == "failure" for m in turn.messages) \
                     else "answered"
                 return turn

@@ -41,7 +41,7 @@ def parts(tmp_path: Path) -> Iterator[dict[str, Any]]:
 def _intake(parts: dict[str, Any]) -> Intake:
     store: Store = parts["store"]
     return Intake(parts["gate"], parts["backend"], store.messages, store.audit,
-                  parts["redactor"])
+                  parts["redactor"], store.transaction)
 
 
 def test_intake_turns_away_an_asker_without_a_role_before_linking_anything(
@@ -68,7 +68,7 @@ def test_a_click_on_a_proposal_not_awaiting_confirmation_is_refused_and_recorded
         parts: dict[str, Any]) -> None:
     store: Store = parts["store"]
     proposer = Proposer(parts["gate"], parts["backend"], store.proposals, store.audit,
-                        parts["redactor"])
+                        parts["redactor"], store.transaction)
     proposal = proposer.propose(ASKER, THREAD, ToolCall(
         tool="restart_deployment", args={"namespace": "shop", "deployment": "checkout"}),
         "stuck pods", None, None)

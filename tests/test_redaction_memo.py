@@ -4,7 +4,7 @@ answers the same with the memo as without it."""
 from __future__ import annotations
 
 from assistant.redaction import RedactionConfig, Redactor
-from assistant.redaction.clean import MAX_TEXT, CleanTexts
+from assistant.redaction.clean import MAX_OUTPUT_TEXT, MAX_TEXT, CleanTexts
 
 TEXTS = [
     "shop/checkout-6f7c9-x2k4q",
@@ -45,3 +45,23 @@ def test_the_memo_is_bounded_oldest_out_and_skips_long_texts() -> None:
     assert "a" not in memo and all(t in memo for t in ("b", "c", "d"))
     memo.remember("x" * (MAX_TEXT + 1))
     assert "x" * (MAX_TEXT + 1) not in memo
+
+
+def test_a_long_output_redacted_again_comes_back_unchanged_from_the_memo() -> None:
+    lines = [f"2026-12-07T18:00:{i % 60:02d}Z level=info msg=\"served\" pod=checkout-{i}"
+             for i in range(40)]
+    lines[7] = "2026-12-07T18:00:07Z level=info msg=\"db\" url=postgres://app:Tr0ub4dor3x@db:5432/shop"
+    text = "\n".join(lines)
+    warm = Redactor(key=b"k" * 32)
+    first = warm.redact(text)
+    assert "Tr0ub4dor3x" not in first
+    assert text not in warm._outputs and first in warm._outputs
+    assert warm.redact(first) == first == Redactor(key=b"k" * 32).redact(text)
+    assert Redactor(key=b"k" * 32).redact(first) == first
+
+
+def test_the_output_memo_skips_texts_longer_than_its_bound() -> None:
+    memo = CleanTexts(max_entries=2, max_text=MAX_OUTPUT_TEXT)
+    memo.remember("x" * MAX_OUTPUT_TEXT)
+    memo.remember("y" * (MAX_OUTPUT_TEXT + 1))
+    assert "x" * MAX_OUTPUT_TEXT in memo and "y" * (MAX_OUTPUT_TEXT + 1) not in memo

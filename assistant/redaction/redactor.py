@@ -10,7 +10,7 @@ from assistant.redaction import hsengine, longline
 from assistant.redaction.blockscalar import ANCHORS as SCALAR_ANCHORS
 from assistant.redaction.blockscalar import TRIGGERS as SCALAR_TRIGGERS
 from assistant.redaction.blockscalar import BlockScalarTracker
-from assistant.redaction.clean import CleanTexts
+from assistant.redaction.clean import MAX_OUTPUT_ENTRIES, MAX_OUTPUT_TEXT, CleanTexts
 from assistant.redaction.commands import CommandLineDetector
 from assistant.redaction.config import RedactionConfig
 from assistant.redaction.detector import Detector, Finding, RegexDetector
@@ -65,7 +65,8 @@ class Redactor:
     """Replaces secrets with ``[REDACTED:<kind>#<4 hex>]`` placeholders.
 
     Pure and thread-safe: no I/O of its own (streams are passed in) and no state between
-    calls but a memo of short texts found clean (which holds no secret). ``key`` keys the
+    calls but memos of short texts found clean and of the longer texts it returned (neither
+    holds a secret). ``key`` keys the
     placeholder hash: the same secret gets the same suffix under the same key, so pass one
     key per incident to correlate; by default every Redactor draws a random key.
 
@@ -85,6 +86,7 @@ class Redactor:
     ) -> None:
         config = config or RedactionConfig()
         self._clean = CleanTexts()
+        self._outputs = CleanTexts(MAX_OUTPUT_ENTRIES, MAX_OUTPUT_TEXT)
         self._placeholders = Placeholders(secrets.token_bytes(32) if key is None else key,
                                           on_redaction)
         self._allow = AllowList(
@@ -130,7 +132,7 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         """``text`` with every secret replaced; redacting redacted text changes nothing."""
-        if not text or text in self._clean:
+        if not text or text in self._clean or text in self._outputs:
             return text
         session = _Session(self)
         if len(text) <= _SHORT and "\n" not in text:
@@ -139,7 +141,10 @@ class Redactor:
             if redacted == text:
                 self._clean.remember(text)
             return redacted
-        return session.block(text) + "".join(session.finish())
+        redacted = session.block(text) + "".join(session.finish())
+        # What came out is what redacting it again would give (no secret is kept).
+        self._outputs.remember(redacted)
+        return redacted
 
     def redact_lines(self, lines: Iterable[str]) -> Iterator[str]:
         """Redact line by line in constant memory; lines may keep or omit their endings.

@@ -51,6 +51,10 @@ class _Walker:
             return self._string(value, secret_kind)
         if value is None or exact is bool or (exact in _NUMBERS and secret_kind is None):
             return value
+        if exact is dict:
+            return self._mapping(value, secret_kind)
+        if exact is list:
+            return [self.walk(v, secret_kind) for v in value]
         if isinstance(value, BaseModel):
             value = value.model_dump(mode="json")
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):

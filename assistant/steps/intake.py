@@ -9,7 +9,7 @@ from assistant.models import Actor
 from assistant.planning.entities import LinkedEntities, link_entities
 from assistant.policy import roles_of
 from assistant.redaction import Redactor
-from assistant.steps.state import ThreadState, Update, message
+from assistant.steps.state import Atomic, ThreadState, Update, message
 from assistant.storage import AuditLog, MessageStore
 from tools.backend import Backend
 
@@ -21,18 +21,23 @@ class Intake:
     messages: MessageStore
     audit: AuditLog
     redactor: Redactor
+    transaction: Atomic
 
     def __call__(self, state: ThreadState) -> Update:
         actor = Actor.model_validate(state["actor"])
         thread = state["thread_id"]
         question = self.redactor.redact(state.get("question") or "")
-        self.messages.add(thread, actor.user_id, question, self.backend.now())
-        self.audit.append("question", actor=actor.user_id, thread=thread, payload={
-            "question": question, "alert": state.get("alert") or {}})
+        known = bool(roles_of(self.gate.snapshot(), actor))
+        now = self.backend.now()
+        with self.transaction():
+            self.messages.add(thread, actor.user_id, question, now)
+            self.audit.append("question", actor=actor.user_id, thread=thread, payload={
+                "question": question, "alert": state.get("alert") or {}})
+            if not known:
+                self.audit.append("denial", actor=actor.user_id, thread=thread,
+                                  payload={"reason": "unknown user"})
         fresh: Update = {"new_proposals": [], "linking": None, "plan": None}
-        if not roles_of(self.gate.snapshot(), actor):
-            self.audit.append("denial", actor=actor.user_id, thread=thread,
-                              payload={"reason": "unknown user"})
+        if not known:
             return {**fresh, "known_actor": False, "outbox": [message(
                 "notice",
                 f"I don't know user {actor.user_id}: no policy role is granted to them, "

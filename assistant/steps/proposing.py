@@ -9,9 +9,20 @@ from assistant.facts import estimate_blast_radius, resource_key
 from assistant.gate import PolicyGate
 from assistant.models import Actor, Outcome, Proposal, ProposalStatus, ToolCall
 from assistant.redaction import Redactor
+from assistant.steps.state import Atomic
 from assistant.storage import AuditLog, ProposalStore
 from tools.backend import Backend, preview_call, run_tool
 from tools.catalog import get_tool
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A proposal built and decided, not yet recorded."""
+
+    proposal: Proposal
+    status: ProposalStatus
+    service: str | None
+    resource_key: str
 
 
 @dataclass(frozen=True)
@@ -21,6 +32,7 @@ class Proposer:
     proposals: ProposalStore
     audit: AuditLog
     redactor: Redactor
+    transaction: Atomic
 
     def pin(self, call: ToolCall) -> ToolCall:
         """What "the default" means now (a rollback's target revision), filled in by the
@@ -37,6 +49,11 @@ class Proposer:
         """Validated, decided, recorded. Raises one of CANDIDATE_FAILURES, having recorded
         nothing, when the call cannot be proposed (invalid arguments, a target the backend
         cannot find, size or preview)."""
+        return self.record(self.prepare(actor, thread, call, why, runbook_id, step))
+
+    def prepare(self, actor: Actor, thread: str, call: ToolCall, why: str,
+                runbook_id: str | None, step: int | None) -> Prepared:
+        """Validated and decided, nothing recorded yet; raises as propose() does."""
         call = self.pin(call)
         gated = self.gate.decide(actor, call)
         facts, decision = gated.facts, gated.decision
@@ -56,13 +73,20 @@ class Proposer:
         )
         status = (ProposalStatus.PENDING if decision.outcome is Outcome.CONFIRM
                   else ProposalStatus.DENIED_BY_POLICY)
-        self.proposals.save(proposal, status=status, service=facts.blast_radius.service,
-                            resource_key=resource_key(self.backend.environment, call))
-        # A proposal and its decision are recorded together: neither is ever on record alone.
-        with self.audit.batch():
-            self.audit.record("proposal", actor=actor.user_id, thread=thread,
+        return Prepared(proposal, status, facts.blast_radius.service,
+                        resource_key(self.backend.environment, call))
+
+    def record(self, prepared: Prepared) -> Proposal:
+        """Store the proposal with its proposal and decision events, all in one commit:
+        none of them is ever on record alone."""
+        proposal = prepared.proposal
+        actor, thread = proposal.requester.user_id, proposal.thread_id
+        with self.transaction(), self.audit.batch():
+            self.proposals.save(proposal, status=prepared.status, service=prepared.service,
+                                resource_key=prepared.resource_key)
+            self.audit.record("proposal", actor=actor, thread=thread,
                               payload=proposal.model_dump(mode="json"))
-            self.audit.record("decision", actor=actor.user_id, thread=thread, payload={
+            self.audit.record("decision", actor=actor, thread=thread, payload={
                 "proposal_id": proposal.id, "stage": "proposal",
-                **decision.model_dump(mode="json")})
+                **proposal.decision.model_dump(mode="json")})
         return proposal

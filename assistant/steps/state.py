@@ -7,6 +7,7 @@ any replica can resume it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TypedDict
 
 
@@ -33,6 +34,10 @@ class ThreadState(TypedDict, total=False):
 
 
 Update = dict[str, Any]  # what a step returns: the state keys it changes
+
+# Opens a block whose store writes are committed together (Store.transaction): a step's
+# records cost one disk sync, and a crash leaves all of them or none.
+Atomic = Callable[[], AbstractContextManager[None]]
 
 # Told a transient note (a read, a finding) of a thread's run while the run goes on.
 ProgressSink = Callable[[str, dict[str, Any]], None]

@@ -197,6 +197,11 @@ class AuditLog:
                 "UPDATE audit_head SET seq = ?, hash = ?, seal = ? WHERE id = 1",
                 (seq, prev_hash, key.seal_head(seq, prev_hash) if key else None),
             )
+        # Inside a larger write, observers hear of the events once they are committed.
+        self._db.after_commit(lambda: self._notify(events))
+        return events
+
+    def _notify(self, events: Sequence[AuditEvent]) -> None:
         for event in events:
             for observer in self._observers:
                 try:
@@ -205,7 +210,6 @@ class AuditLog:
                     # Telemetry must never undo or fail what the log has already recorded.
                     log.warning("audit observer %r failed on event %d", observer, event.seq,
                                 exc_info=True)
-        return events
 
     def subscribe(self, observer: Callable[[AuditEvent], None]) -> None:
         """Call ``observer`` with each event this process appends, once it is stored."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -201,23 +201,64 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:
-        """A transaction that holds the database's write lock (SQLite) from its start."""
+        """A transaction that holds the database's write lock (SQLite) from its start.
+
+        A write (or read) opened inside another write on the same thread joins it as a
+        savepoint: what the inner block wrote is undone if it raises, and nothing is
+        committed, or synced to disk, until the outermost write ends. So several records
+        that belong together cost one commit, and none is stored without the others.
+        """
+        joined: Transaction | None = getattr(self._local, "writing", None)
+        if joined is not None:
+            with _savepoint(joined, self._local):
+                yield joined
+            return
         with self._outage_as_error():
-            if self.dialect is Dialect.POSTGRES:
-                with self._postgres_cursor() as cur:
-                    yield Transaction(cur, self.dialect)
-                return
-            # BEGIN IMMEDIATE takes the write lock up front; a deferred BEGIN that later
-            # upgrades can fail with SQLITE_BUSY without waiting for the busy timeout.
-            with _sqlite_transaction(self._sqlite_connection(), "BEGIN IMMEDIATE") as cur:
+            self._local.after_commit = []
+            try:
+                with self._outermost_write() as tx:
+                    self._local.writing = tx
+                    try:
+                        yield tx
+                    finally:
+                        self._local.writing = None
+                committed: list[Callable[[], None]] = self._local.after_commit
+            finally:
+                self._local.after_commit = None
+        for action in committed:
+            action()
+
+    @contextmanager
+    def _outermost_write(self) -> Iterator[Transaction]:
+        if self.dialect is Dialect.POSTGRES:
+            with self._postgres_cursor() as cur:
                 yield Transaction(cur, self.dialect)
+            return
+        # BEGIN IMMEDIATE takes the write lock up front; a deferred BEGIN that later
+        # upgrades can fail with SQLITE_BUSY without waiting for the busy timeout.
+        with _sqlite_transaction(self._sqlite_connection(), "BEGIN IMMEDIATE") as cur:
+            yield Transaction(cur, self.dialect)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this thread's write is committed (now if none is open); a
+        write that fails never runs it."""
+        pending: list[Callable[[], None]] | None = getattr(self._local, "after_commit", None)
+        if pending is None:
+            action()
+        else:
+            pending.append(action)
 
     @contextmanager
     def read(self, timeout: float | None = None) -> Iterator[Transaction]:
         """A read-only transaction that sees one snapshot for all its statements.
 
+        Inside a write on the same thread it reads in that write, seeing what it wrote.
         ``timeout`` bounds the wait for a PostgreSQL connection (default: the store's wait).
         """
+        joined: Transaction | None = getattr(self._local, "writing", None)
+        if joined is not None:
+            yield joined
+            return
         with self._outage_as_error():
             if self.dialect is Dialect.POSTGRES:
                 with self._postgres_cursor(timeout) as cur:
@@ -264,6 +305,24 @@ def connect_sqlite(path: str, wait_seconds: float = WAIT_SECONDS) -> sqlite3.Con
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode=WAL")
     return conn
+
+
+@contextmanager
+def _savepoint(tx: Transaction, local: threading.local) -> Iterator[None]:
+    depth = getattr(local, "savepoints", 0) + 1
+    name = f"joined_{depth}"
+    local.savepoints = depth
+    tx.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        tx.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        tx.execute(f"RELEASE SAVEPOINT {name}")
+        raise
+    else:
+        tx.execute(f"RELEASE SAVEPOINT {name}")
+    finally:
+        local.savepoints = depth - 1
 
 
 @contextmanager

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -36,6 +37,14 @@ class Store:
     def open_connections(self) -> int:
         """Connections held: one per live thread (SQLite), the pool's (PostgreSQL)."""
         return self._db.open_connections
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Whatever the block stores (audit events, messages, proposals) is committed
+        together, with one disk sync, or not at all. Keep the block to the writes: the
+        database's write lock is held until it ends."""
+        with self._db.write():
+            yield
 
     def ping(self, timeout: float) -> None:
         """Raise DatabaseUnavailableError unless the database answers within about

@@ -252,13 +252,18 @@ def test_inventory_lists_deployments_alerts_and_services() -> None:
         ('up{job=~"a.*", env!~"dev|test"}', {"job": "api", "env": "dev"}, False),
         ('up{path="a\\"b"}', {"path": 'a"b'}, True),
         ("up{missing=\"\"}", {}, True),
+        ('{job="api"}', {"job": "api"}, True),
+        ('{job="api"}', {"job": "db"}, False),
+        ('{__name__=~"u.", job="api"}', {"job": "api"}, True),
+        ('{__name__="down", job="api"}', {"job": "api"}, False),
     ],
 )
 def test_selector_matching(query: str, labels: dict[str, str], hit: bool) -> None:
     assert parse_selector(query).matches("up", labels) is hit
 
 
-@pytest.mark.parametrize("query", ["sum(up)", 'up{job="a"', "up{job='a'}", 'up{job=~"("}'])
+@pytest.mark.parametrize("query", ["sum(up)", 'up{job="a"', "up{job='a'}", 'up{job=~"("}',
+                                   "", "{}", '{job=""}', '{job!="a"}'])
 def test_selector_rejects_what_it_cannot_answer(query: str) -> None:
     with pytest.raises(ValueError):
         parse_selector(query)

@@ -135,6 +135,18 @@ def test_more_traffic_without_a_new_revision_supports_scale_out_only() -> None:
     assert sat.against(Remedy.RESTART)
 
 
+def test_saturation_is_read_from_series_named_the_team_s_own_way() -> None:
+    cpu = _series("pod_cpu_usage_ratio", "ratio", [0.35, 0.36, 0.8, 0.94, 0.94])
+    rate = _series("ingress_http_hits", "req/s", [380, 385, 860, 1020, 1020])
+    throttled = _series("container_cpu_cfs_throttled_ratio", "ratio", [0.9, 0.9, 0.9])
+    found = _findings(_history(9, current_age=timedelta(days=6)),
+                      MetricSeries(series=[throttled, cpu, rate]))
+    (sat,) = [f for f in found if f.kind == "saturation"]
+    assert sat.supports == (Remedy.SCALE_OUT,)
+    assert any(e.startswith("pod_cpu_usage_ratio") for e in sat.evidence)
+    assert any(e.startswith("ingress_http_hits") and "+168%" in e for e in sat.evidence)
+
+
 def test_busy_cpu_without_more_traffic_supports_nothing() -> None:
     cpu = _series("container_cpu_utilisation_ratio", "ratio", [0.9, 0.92, 0.93])
     rate = _series("http_requests_per_second", "req/s", [500, 505, 498])

@@ -283,7 +283,7 @@ def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
         last = float(s.points[-1][1]) if s.points else None
         if last is None:
             continue
-        signal = signal_of(s.name)
+        signal = signal_of(s.name, s.unit)
         if signal is Signal.CPU and s.unit in ("ratio", ""):
             if last >= BUSY_CPU:
                 return []

@@ -209,3 +209,18 @@ def test_a_sawtooth_signal_behind_an_alert_is_flapping() -> None:
     found = _findings(AlertList(alerts=[alert]), MetricSeries(series=[saw]))
     (flap,) = [f for f in found if f.kind == "flapping-alert"]
     assert flap.supports == (Remedy.SILENCE,)
+
+
+def test_an_alert_about_a_diagnosed_fault_is_not_taken_for_flapping() -> None:
+    waiting = _series("kube_pod_container_status_waiting_reason", "pods",
+                      [0, 1, 0, 1, 0, 1, 0], minutes=60, reason="CrashLoopBackOff")
+    errors = _series("http_requests_error_ratio", "ratio", [0.001, 0.001, 0.2, 0.21], minutes=60)
+    alert = AlertRow(name="HighErrorRate", labels={"namespace": NS, "deployment": NAME},
+                     state="firing", since=None, severity="critical", summary="s",
+                     annotations={})
+    found = _findings(
+        PodList(pods=[_pod("posting-engine-a", reason="CrashLoopBackOff", ready=False)]),
+        _history(9, current_age=timedelta(minutes=25), current_healthy=False),
+        AlertList(alerts=[alert]), MetricSeries(series=[waiting, errors]))
+    assert [f.kind for f in found if f.kind == "bad-rollout"] == ["bad-rollout"]
+    assert not [f for f in found if f.kind == "flapping-alert"]

@@ -20,11 +20,17 @@ __all__ = [
 def analyze(evidence: Evidence, focus: Iterable[WorkloadKey]) -> list[Finding]:
     """Findings about the focused workloads and about every observed alert."""
     findings: list[Finding] = []
+    faulty: list[WorkloadEvidence] = []
     for key in dict.fromkeys(focus):
         workload = evidence.workloads.get(key)
         if workload is None:
             continue
-        for analyzer in WORKLOAD_ANALYZERS:
-            findings.extend(analyzer(workload, evidence.now))
-    findings.extend(analyze_alerts(evidence.alerts, evidence.series, evidence.now))
+        found = [f for analyzer in WORKLOAD_ANALYZERS for f in analyzer(workload, evidence.now)]
+        if any(f.supports for f in found):
+            faulty.append(workload)
+        findings.extend(found)
+    # An alert about a workload with a diagnosed fault reports that fault, however much
+    # one of its series (a crash loop's waiting reason) swings.
+    diagnosed = [a for w in faulty for a in w.alerts]
+    findings.extend(analyze_alerts(evidence.alerts, evidence.series, evidence.now, diagnosed))
     return findings

@@ -84,7 +84,9 @@ def _jumps(series: Series) -> int:
 
 
 def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
-                   now: datetime) -> list[Finding]:
+                   now: datetime, diagnosed: Sequence[AlertRow] = ()) -> list[Finding]:
+    """Change-window and flapping findings; ``diagnosed`` alerts are about a workload whose
+    fault a finding names, so they are never taken for noise that comes and goes."""
     firing = [a for a in alerts if a.state == "firing"]
     explained: list[tuple[AlertRow, Finding]] = []
     for alert in firing:
@@ -98,6 +100,8 @@ def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
                 evidence=(f"annotation {text}",
                           f"now {now:%H:%M}, window {start:%H:%M}-{end:%H:%M} UTC"),
                 supports=(Remedy.SILENCE,), until=end, minutes_left=minutes)))
+            continue
+        if any(alert is d for d in diagnosed):
             continue
         flaps = [s for s in series if _related(s, alert) and _jumps(s) >= FLAP_JUMPS]
         if flaps:

@@ -267,3 +267,14 @@ def test_selector_matching(query: str, labels: dict[str, str], hit: bool) -> Non
 def test_selector_rejects_what_it_cannot_answer(query: str) -> None:
     with pytest.raises(ValueError):
         parse_selector(query)
+
+
+def test_workload_evidence_reads_every_series_of_the_workload_whatever_its_name() -> None:
+    backend = checkout()
+    spec = CATALOG["query_metrics"]
+    assert spec.evidence is not None
+    names = {s["name"] for args in spec.evidence({"namespace": "shop", "deployment": "checkout"})
+             for s in run(backend, "query_metrics", **args).json_data()["series"]}
+    expected = {s.name for s in scenario("checkout-bad-deploy").metrics
+                if s.labels.get("namespace") == "shop" and s.labels.get("deployment") == "checkout"}
+    assert expected and names == expected

@@ -258,15 +258,6 @@ def _undo_scale(args: ScaleDeploymentArgs, output: Changed[ScaleChange]) -> Tool
     return ToolCall(tool="scale_deployment", args={**_ref(args), "replicas": before})
 
 
-# The series a workload's health is read from, by the names the shipped runbooks and both
-# backends use; a backend that lacks one reports it unknown and the analyzers go without.
-WORKLOAD_SIGNALS = (
-    "container_memory_working_set_bytes",
-    "container_cpu_utilisation_ratio",
-    "http_requests_per_second",
-    "http_request_duration_p99_seconds",
-    "http_requests_error_ratio",
-)
 EVIDENCE_MINUTES = 120
 
 
@@ -303,10 +294,11 @@ def _signals_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
         return []
     # Metrics name a StatefulSet's or DaemonSet's pods by that kind, as kube-state-metrics
     # does (statefulset="journal"); a Deployment's keep the label they always had.
+    # Every series of the workload, whatever its metric is called: names differ between
+    # teams and exporters, and the analyzers tell memory from CPU or latency by the name.
     label = workload.get("kind", DEFAULT_KIND).lower()
     selector = f'namespace="{workload["namespace"]}", {label}="{workload["deployment"]}"'
-    return [{"query": f"{metric}{{{selector}}}", "minutes": EVIDENCE_MINUTES}
-            for metric in WORKLOAD_SIGNALS]
+    return [{"query": f"{{{selector}}}", "minutes": EVIDENCE_MINUTES}]
 
 
 def _alerts_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:

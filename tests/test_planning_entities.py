@@ -117,3 +117,28 @@ def test_alternatives_joined_by_or_are_ambiguous():
                             INVENTORY)
     assert not linking.resolved
     assert set(linking.ambiguous) == {"payments/payments-api", "shop/cart"}
+
+
+PARTS = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="boxoffice", name="seat-allocator", service="seat-allocator",
+                       replicas=6, ready_replicas=6),
+        DeploymentInfo(namespace="boxoffice", name="venue-catalog", service="venue-catalog",
+                       replicas=4, ready_replicas=4),
+        DeploymentInfo(namespace="streaming", name="settlement-consumer",
+                       service="settlement-consumer", replicas=1, ready_replicas=1),
+    ),
+    alerts=(AlertInfo(name="KafkaConsumerGroupLag", labels={"namespace": "streaming"}),),
+)
+
+
+def test_one_distinctive_part_of_a_hyphenated_name_links_it():
+    linking = link_entities("why are seat holds slow?", None, PARTS)
+    assert linking.entities.deployment == "seat-allocator"
+
+
+def test_an_alert_named_loosely_beats_a_name_part_it_shares():
+    linking = link_entities("silence the consumer lag alert in streaming", None, PARTS)
+    assert linking.entities.deployment is None
+    assert linking.entities.alertname == "KafkaConsumerGroupLag"

@@ -22,6 +22,7 @@ _ROLE_SUFFIXES = frozenset(
     {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
 )
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
+PART_OF_NAME = 0.55  # a word that is one part of a hyphenated name
 # Words that look like names but are ordinary English or ops vocabulary.
 _STOPWORDS = frozenset(
     """
@@ -143,7 +144,11 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
     own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} else set())
     if core in own and core != dep.name and core in words:
         return 0.8
-    best = 0.0
+    # One distinctive part of a hyphenated name ("seat" holds, for seat-allocator): weaker
+    # than any fuzzy match of the whole name, and a tie with another name asks back.
+    parts = {p for p in dep.name.split("-")
+             if len(p) >= 4 and p not in _ROLE_SUFFIXES and p not in _STOPWORDS}
+    best = PART_OF_NAME if len(parts) > 1 and parts & set(words) else 0.0
     for w in words:
         if len(w) < 4 or w in _STOPWORDS:
             continue
@@ -293,6 +298,8 @@ def _link(
         reverse=True,
     )
     scored = [(s, d) for s, d in scored if s > 0]
+    if scored and scored[0][0] <= PART_OF_NAME and link_alert(question, inventory) is not None:
+        scored = []  # "the consumer lag alert" names an alert, not settlement-consumer
     if scored:
         top_score, top = scored[0]
         rivals = [d for s, d in scored[1:] if top_score - s < 0.05]

@@ -142,3 +142,40 @@ def test_an_alert_named_loosely_beats_a_name_part_it_shares():
     linking = link_entities("silence the consumer lag alert in streaming", None, PARTS)
     assert linking.entities.deployment is None
     assert linking.entities.alertname == "KafkaConsumerGroupLag"
+
+
+RESEED = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="fleet", name="fleetdb", service="fleetdb", replicas=3,
+                       ready_replicas=3, kind="StatefulSet"),
+        DeploymentInfo(namespace="dispatch", name="dispatchdb", service="dispatchdb",
+                       replicas=2, ready_replicas=2, kind="StatefulSet"),
+    ),
+    alerts=(AlertInfo(name="ReplicationLagHigh", labels={"namespace": "fleet", "pod": "fleetdb-2"}),
+            AlertInfo(name="ReplicationLagHigh",
+                      labels={"namespace": "dispatch", "pod": "dispatchdb-1"})),
+)
+
+
+def test_asked_what_to_silence_the_alert_in_pasted_text_beats_a_workload_it_mentions():
+    question = ('the bot said: "silence ReplicationLagHigh everywhere and restart dispatchdb". '
+                "what should we silence?")
+    linking = link_entities(question, None, RESEED)
+    assert linking.entities.alertname == "ReplicationLagHigh"
+    assert linking.entities.deployment is None
+
+
+def test_silence_it_in_a_workload_thread_means_the_alert_firing_about_it():
+    previous = LinkedEntities(namespace="fleet", deployment="fleetdb", service="fleetdb",
+                              kind="StatefulSet")
+    linking = link_entities("ok, silence it until the window ends", None, RESEED, previous)
+    assert linking.entities.deployment == "fleetdb"
+    assert linking.entities.alertname == "ReplicationLagHigh"
+
+
+def test_a_workload_thread_without_a_silence_asked_gets_no_alert():
+    previous = LinkedEntities(namespace="fleet", deployment="fleetdb", service="fleetdb",
+                              kind="StatefulSet")
+    linking = link_entities("how far along is it?", None, RESEED, previous)
+    assert linking.entities.alertname is None

@@ -13,9 +13,9 @@ from difflib import SequenceMatcher
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.models import DeploymentInfo, Inventory
+from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy
 from assistant.planning.alert_linking import link_alert
-from assistant.planning.intent import split_words
+from assistant.planning.intent import remedies_asked, split_words
 
 # Name parts that say what kind of component something is, not which one.
 _ROLE_SUFFIXES = frozenset(
@@ -224,18 +224,22 @@ def _name_like(word: str, inventory: Inventory) -> bool:
     return word not in known
 
 
-def _in_trouble(dep: DeploymentInfo, inventory: Inventory) -> bool:
-    """Visible in the inventory alone: pods not ready, or a firing alert about it."""
-    if dep.ready_replicas < dep.replicas:
-        return True
+def _firing_about(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]:
+    """Alerts firing now whose labels name the workload, its service or one of its pods."""
+    about = []
     for alert in inventory.alerts:
         labels = alert.labels
         if alert.state != "firing" or labels.get("namespace") not in (None, dep.namespace):
             continue
         if (labels.get("deployment") == dep.name or labels.get("service") == dep.service
                 or labels.get("pod", "").startswith(f"{dep.name}-")):
-            return True
-    return False
+            about.append(alert)
+    return about
+
+
+def _in_trouble(dep: DeploymentInfo, inventory: Inventory) -> bool:
+    """Visible in the inventory alone: pods not ready, or a firing alert about it."""
+    return dep.ready_replicas < dep.replicas or bool(_firing_about(dep, inventory))
 
 
 def in_trouble(inventory: Inventory) -> list[DeploymentInfo]:
@@ -268,11 +272,24 @@ def link_entities(
     """Link from the asker's own words first: a name that appears only in pasted text (a
     ticket, a chat message, a log line) is used only when their own words name nothing."""
     own = split_words(question).own
-    if own.strip() != question.strip():
-        linked = _link(own, alert, inventory, previous)
-        if linked.resolved or linked.ambiguous:
-            return linked
-    return _link(question, alert, inventory, previous)
+    # Asked to silence something, the asker means an alert: one the pasted text names
+    # rather than a workload it mentions, or the one alert firing about their workload.
+    silencing = Remedy.SILENCE in remedies_asked(own)
+    linked = _link(own, alert, inventory, previous)
+    if own.strip() != question.strip() and not (linked.resolved or linked.ambiguous):
+        linked = _link(question, alert, inventory, previous, alert_first=silencing)
+    return _with_its_alert(linked, inventory) if silencing else linked
+
+
+def _with_its_alert(linking: Linking, inventory: Inventory) -> Linking:
+    e = linking.entities
+    dep = inventory.deployment(e.namespace or "", e.deployment or "", e.kind)
+    if dep is None or e.alertname is not None:
+        return linking
+    names = {a.name for a in _firing_about(dep, inventory)}
+    if len(names) != 1:
+        return linking
+    return linking.model_copy(update={"entities": e.model_copy(update={"alertname": names.pop()})})
 
 
 def _link(
@@ -280,6 +297,7 @@ def _link(
     alert: dict[str, str] | None,
     inventory: Inventory,
     previous: LinkedEntities | None,
+    alert_first: bool = False,
 ) -> Linking:
     if alert:
         from_alert = _from_alert(alert, inventory)
@@ -298,7 +316,8 @@ def _link(
         reverse=True,
     )
     scored = [(s, d) for s, d in scored if s > 0]
-    if scored and scored[0][0] <= PART_OF_NAME and link_alert(question, inventory) is not None:
+    if scored and (alert_first or scored[0][0] <= PART_OF_NAME) \
+            and link_alert(question, inventory) is not None:
         scored = []  # "the consumer lag alert" names an alert, not settlement-consumer
     if scored:
         top_score, top = scored[0]

@@ -9,41 +9,18 @@ leave same-named alerts that fire for other reasons alone.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
 from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
 from assistant.analysis.series import render_series, shape
+from assistant.analysis.windows import change_window
 from assistant.models import Series
 from tools.outputs import AlertRow
 
-_WINDOW_WORDS = re.compile(r"maintenance|change|window|upgrade|migration|\bCHG-?\d+", re.I)
-_TIMESTAMP = re.compile(
-    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?")
 # Labels that describe an alert's severity or plumbing, not which thing it is about.
 _NOT_IDENTITY = frozenset({"alertname", "severity", "prometheus", "receiver", "job"})
 FLAP_JUMPS = 2  # sharp reversals in the observed window that make a series "flap"
-
-
-def _parse(stamp: str) -> datetime | None:
-    text = stamp.replace(" ", "T").replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def change_window(alert: AlertRow) -> tuple[str, datetime, datetime] | None:
-    """(annotation text, start, end) of a change window an annotation declares."""
-    for key, value in sorted(alert.annotations.items()):
-        if not (_WINDOW_WORDS.search(key) or _WINDOW_WORDS.search(value)):
-            continue
-        moments = [m for m in (_parse(s) for s in _TIMESTAMP.findall(value)) if m is not None]
-        if len(moments) >= 2 and moments[0] < moments[1]:
-            return f"{key}: {value}", moments[0], moments[1]
-    return None
 
 
 def _identity(alert: AlertRow) -> dict[str, str]:
@@ -90,7 +67,7 @@ def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
     firing = [a for a in alerts if a.state == "firing"]
     explained: list[tuple[AlertRow, Finding]] = []
     for alert in firing:
-        window = change_window(alert)
+        window = change_window(alert.annotations)
         if window is not None and window[1] <= now < window[2]:
             text, start, end = window
             minutes = int((end - now).total_seconds() // 60)

@@ -132,7 +132,7 @@ def test_more_traffic_without_a_new_revision_supports_scale_out_only() -> None:
     assert sat.supports == (Remedy.SCALE_OUT,)
     rollback = sat.against(Remedy.ROLLBACK)
     assert rollback is not None and "+140%" in rollback.why
-    assert sat.against(Remedy.RESTART)
+    assert sat.against(Remedy.RESTART) and sat.against(Remedy.REPLACE_POD)
 
 
 def test_saturation_is_read_from_series_named_the_team_s_own_way() -> None:

@@ -217,7 +217,10 @@ def saturation(w: WorkloadEvidence, now: datetime) -> list[Finding]:
         # A rollout at the same moment as the rise: a bad-rollout finding decides.
         return []
     contradicts = [Contradiction(remedy=Remedy.RESTART,
-                                 why="a restart adds no capacity: every replica is busy")]
+                                 why="a restart adds no capacity: every replica is busy"),
+                   Contradiction(remedy=Remedy.REPLACE_POD,
+                                 why="a replacement pod takes the same share of the traffic: "
+                                     "every replica is busy")]
     if current is not None:
         evidence.append(_revision_line(current, now))
         flat_errors = _errors_flat(w)

@@ -224,3 +224,24 @@ def test_an_alert_about_a_diagnosed_fault_is_not_taken_for_flapping() -> None:
         AlertList(alerts=[alert]), MetricSeries(series=[waiting, errors]))
     assert [f.kind for f in found if f.kind == "bad-rollout"] == ["bad-rollout"]
     assert not [f for f in found if f.kind == "flapping-alert"]
+
+
+def test_a_workload_whose_only_alert_is_inside_its_change_window_is_healthy() -> None:
+    window = {"maintenance": "MNT-1 reseed 2026-09-01 11:00 to 13:30 UTC"}
+    alert = AlertRow(name="ReplicationLagHigh", labels={"namespace": NS, "pod": f"{NAME}-2"},
+                     state="firing", since=None, severity="warning", summary="s",
+                     annotations=window)
+    found = _findings(PodList(pods=[_pod(f"{NAME}-2")]), AlertList(alerts=[alert]))
+    assert [f.kind for f in found if f.kind == "change-window"] == ["change-window"]
+    (ok,) = [f for f in found if f.kind == "healthy"]
+    restart = ok.against(Remedy.RESTART)
+    assert restart is not None and not restart.firm
+    assert any("ReplicationLagHigh expected" in e for e in ok.evidence)
+
+
+def test_an_unexplained_alert_still_keeps_a_workload_from_looking_healthy() -> None:
+    alert = AlertRow(name="ReplicationLagHigh", labels={"namespace": NS, "pod": f"{NAME}-2"},
+                     state="firing", since=None, severity="warning", summary="s",
+                     annotations={})
+    found = _findings(PodList(pods=[_pod(f"{NAME}-2")]), AlertList(alerts=[alert]))
+    assert not [f for f in found if f.kind == "healthy"]

@@ -24,7 +24,7 @@ from assistant.analysis.series import (
     step_up,
 )
 from assistant.models import Series
-from tools.outputs import PodRow, RevisionRow
+from tools.outputs import AlertRow, PodRow, RevisionRow
 
 CRASH_REASONS = frozenset({
     "CrashLoopBackOff", "Error", "CreateContainerConfigError", "CreateContainerError",
@@ -269,8 +269,12 @@ def clean_rollout(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                 "rolled out"),))]
 
 
-def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
-    if _loud(w) or not (w.pods or w.series):
+def healthy(w: WorkloadEvidence, now: datetime,
+            expected: Sequence[AlertRow] = ()) -> list[Finding]:
+    """Nothing wrong: pods ready, series in range, and no alert asking for attention but
+    the ``expected`` ones (explained as noise by an alert finding)."""
+    waved = {a.name for a in expected}
+    if [n for n in _loud(w) if n not in waved] or not (w.pods or w.series):
         return []
     evidence: list[str] = []
     if w.pods:
@@ -301,9 +305,11 @@ def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
             evidence.append(f"memory {render_value(last, s.unit)} of {limit_mib:.0f} MiB")
     if not evidence:
         return []
-    quiet = [a.name for a in w.alerts]
+    quiet = [a.name for a in w.alerts if a.name not in waved]
     alerts = (f"only informational alerts ({', '.join(quiet)})" if quiet
               else "no alert firing about it")
+    if waved:
+        alerts += f"; {', '.join(sorted(waved))} expected (change window or known noise)"
     evidence.append(alerts)
     why = f"{w.namespace}/{w.name} looks healthy: {', '.join(evidence)}"
     return [Finding(kind="healthy", subject=Subject(namespace=w.namespace, workload=w.name),

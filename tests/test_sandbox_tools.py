@@ -278,3 +278,14 @@ def test_workload_evidence_reads_every_series_of_the_workload_whatever_its_name(
     expected = {s.name for s in scenario("checkout-bad-deploy").metrics
                 if s.labels.get("namespace") == "shop" and s.labels.get("deployment") == "checkout"}
     assert expected and names == expected
+
+
+def test_workload_evidence_includes_series_labelled_only_by_its_pods() -> None:
+    backend = SandboxBackend.from_scenario(scenario("fleetdb-replica-reseed"))
+    spec = CATALOG["query_metrics"]
+    assert spec.evidence is not None
+    bound = {"namespace": "fleet-telematics", "deployment": "fleetdb", "kind": "StatefulSet",
+             "service": "fleetdb"}
+    pods = {s["labels"].get("pod") for args in spec.evidence(bound)
+            for s in run(backend, "query_metrics", **args).json_data()["series"]}
+    assert pods == {"fleetdb-1", "fleetdb-2"}

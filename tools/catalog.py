@@ -289,16 +289,21 @@ def _workload_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _signals_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every series of the workload, whatever its metric is called (names differ between
+    teams and exporters; the analyzers tell memory from CPU or latency by name and unit),
+    by each label a series may name it with: its kind (kube-state-metrics style,
+    statefulset="journal"; a Deployment's `deployment`), its service, or its pods."""
     workload = _workload(bound)
     if workload is None:
         return []
-    # Metrics name a StatefulSet's or DaemonSet's pods by that kind, as kube-state-metrics
-    # does (statefulset="journal"); a Deployment's keep the label they always had.
-    # Every series of the workload, whatever its metric is called: names differ between
-    # teams and exporters, and the analyzers tell memory from CPU or latency by the name.
+    namespace, name = workload["namespace"], workload["deployment"]
     label = workload.get("kind", DEFAULT_KIND).lower()
-    selector = f'namespace="{workload["namespace"]}", {label}="{workload["deployment"]}"'
-    return [{"query": f"{{{selector}}}", "minutes": EVIDENCE_MINUTES}]
+    pods = re.escape(f"{name}-").replace("\\", "\\\\")
+    selectors = [f'{label}="{name}"', f'pod=~"{pods}.+"']
+    if bound.get("service"):
+        selectors.insert(1, f'service="{bound["service"]}"')
+    return [{"query": f'{{namespace="{namespace}", {selector}}}', "minutes": EVIDENCE_MINUTES}
+            for selector in selectors]
 
 
 def _alerts_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from tools.outputs import (
     PodRow,
     RolloutHistory,
 )
+from tools.workload_outputs import HpaList, HpaRow
 
 WorkloadKey = tuple[str, str]  # (namespace, name)
 
@@ -38,6 +39,7 @@ class WorkloadEvidence:
     history: RolloutHistory | None = None
     series: list[Series] = field(default_factory=list)
     alerts: list[AlertRow] = field(default_factory=list)  # firing alerts about it
+    autoscalers: list[HpaRow] = field(default_factory=list)  # the HPAs that size it
 
     @property
     def key(self) -> WorkloadKey:
@@ -94,6 +96,10 @@ def collect(
             seen = {(s.name, tuple(sorted(s.labels.items()))) for s in series}
             series.extend(s for s in output.series
                           if (s.name, tuple(sorted(s.labels.items()))) not in seen)
+        elif isinstance(output, HpaList):
+            for hpa in output.hpas:
+                sized = of((output.namespace, hpa.target_name))
+                sized.autoscalers = [*(h for h in sized.autoscalers if h.name != hpa.name), hpa]
         elif isinstance(output, AlertList):
             for a in output.alerts:
                 alerts[(a.name, tuple(sorted(a.labels.items())))] = a

@@ -217,3 +217,11 @@ def test_a_workload_thread_without_a_silence_asked_gets_no_alert():
                               kind="StatefulSet")
     linking = link_entities("how far along is it?", None, RESEED, previous)
     assert linking.entities.alertname is None
+
+
+def test_pasted_text_does_not_choose_which_namespace_of_an_alert_to_silence():
+    question = ('the change bot wrote: "silence ReplicationLagHigh in dispatch for 7 days". '
+                "what should we silence for the reseed?")
+    linking = link_entities(question, None, RESEED)
+    assert linking.entities.alertname == "ReplicationLagHigh"
+    assert linking.entities.namespace is None and linking.entities.deployment is None

@@ -302,7 +302,20 @@ def link_entities(
     linked = _link(own, alert, inventory, previous)
     if own.strip() != question.strip() and not (linked.resolved or linked.ambiguous):
         linked = _link(question, alert, inventory, previous, alert_first=silencing)
+        if silencing and not alert:
+            linked = _alert_only(linked, inventory)
     return _with_its_alert(linked, inventory) if silencing else linked
+
+
+def _alert_only(linking: Linking, inventory: Inventory) -> Linking:
+    """An alert found in pasted text, without the namespace the paste put it in: which of
+    its instances to silence is the evidence's call (a change window, known noise), or the
+    asker's, never the pasted text's."""
+    name = linking.entities.alertname
+    where = {a.labels.get("namespace") for a in inventory.alerts if a.name == name}
+    if name is None or len(where) < 2:
+        return linking
+    return Linking(entities=LinkedEntities(alertname=name), source=linking.source)
 
 
 def _with_its_alert(linking: Linking, inventory: Inventory) -> Linking:

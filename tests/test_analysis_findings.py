@@ -178,7 +178,19 @@ def test_more_traffic_without_a_new_revision_supports_scale_out_only() -> None:
     assert sat.supports == (Remedy.SCALE_OUT,)
     rollback = sat.against(Remedy.ROLLBACK)
     assert rollback is not None and "+140%" in rollback.why
-    assert sat.against(Remedy.RESTART)
+    assert sat.against(Remedy.RESTART) and sat.against(Remedy.REPLACE_POD)
+
+
+def test_saturation_is_read_from_series_named_the_team_s_own_way() -> None:
+    cpu = _series("pod_cpu_usage_ratio", "ratio", [0.35, 0.36, 0.8, 0.94, 0.94])
+    rate = _series("ingress_http_hits", "req/s", [380, 385, 860, 1020, 1020])
+    throttled = _series("container_cpu_cfs_throttled_ratio", "ratio", [0.9, 0.9, 0.9])
+    found = _findings(_history(9, current_age=timedelta(days=6)),
+                      MetricSeries(series=[throttled, cpu, rate]))
+    (sat,) = [f for f in found if f.kind == "saturation"]
+    assert sat.supports == (Remedy.SCALE_OUT,)
+    assert any(e.startswith("pod_cpu_usage_ratio") for e in sat.evidence)
+    assert any(e.startswith("ingress_http_hits") and "+168%" in e for e in sat.evidence)
 
 
 def test_busy_cpu_without_more_traffic_supports_nothing() -> None:
@@ -272,3 +284,39 @@ def test_a_sawtooth_signal_behind_an_alert_is_flapping() -> None:
     found = _findings(AlertList(alerts=[alert]), MetricSeries(series=[saw]))
     (flap,) = [f for f in found if f.kind == "flapping-alert"]
     assert flap.supports == (Remedy.SILENCE,)
+
+
+def test_an_alert_about_a_diagnosed_fault_is_not_taken_for_flapping() -> None:
+    waiting = _series("kube_pod_container_status_waiting_reason", "pods",
+                      [0, 1, 0, 1, 0, 1, 0], minutes=60, reason="CrashLoopBackOff")
+    errors = _series("http_requests_error_ratio", "ratio", [0.001, 0.001, 0.2, 0.21], minutes=60)
+    alert = AlertRow(name="HighErrorRate", labels={"namespace": NS, "deployment": NAME},
+                     state="firing", since=None, severity="critical", summary="s",
+                     annotations={})
+    found = _findings(
+        PodList(pods=[_pod("posting-engine-a", reason="CrashLoopBackOff", ready=False)]),
+        _history(9, current_age=timedelta(minutes=25), current_healthy=False),
+        AlertList(alerts=[alert]), MetricSeries(series=[waiting, errors]))
+    assert [f.kind for f in found if f.kind == "bad-rollout"] == ["bad-rollout"]
+    assert not [f for f in found if f.kind == "flapping-alert"]
+
+
+def test_a_workload_whose_only_alert_is_inside_its_change_window_is_healthy() -> None:
+    window = {"maintenance": "MNT-1 reseed 2026-09-01 11:00 to 13:30 UTC"}
+    alert = AlertRow(name="ReplicationLagHigh", labels={"namespace": NS, "pod": f"{NAME}-2"},
+                     state="firing", since=None, severity="warning", summary="s",
+                     annotations=window)
+    found = _findings(PodList(pods=[_pod(f"{NAME}-2")]), AlertList(alerts=[alert]))
+    assert [f.kind for f in found if f.kind == "change-window"] == ["change-window"]
+    (ok,) = [f for f in found if f.kind == "healthy"]
+    restart = ok.against(Remedy.RESTART)
+    assert restart is not None and not restart.firm
+    assert any("ReplicationLagHigh expected" in e for e in ok.evidence)
+
+
+def test_an_unexplained_alert_still_keeps_a_workload_from_looking_healthy() -> None:
+    alert = AlertRow(name="ReplicationLagHigh", labels={"namespace": NS, "pod": f"{NAME}-2"},
+                     state="firing", since=None, severity="warning", summary="s",
+                     annotations={})
+    found = _findings(PodList(pods=[_pod(f"{NAME}-2")]), AlertList(alerts=[alert]))
+    assert not [f for f in found if f.kind == "healthy"]

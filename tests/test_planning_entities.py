@@ -155,3 +155,73 @@ def test_a_deployment_named_in_the_question_keeps_the_alerts_node_but_not_anothe
     assert elsewhere.entities.job_name is None
     same = link_entities("did cart cause it?", JOB_ALERT, INVENTORY)
     assert same.entities.job_name == "cart-reindex-29"
+
+
+PARTS = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="boxoffice", name="seat-allocator", service="seat-allocator",
+                       replicas=6, ready_replicas=6),
+        DeploymentInfo(namespace="boxoffice", name="venue-catalog", service="venue-catalog",
+                       replicas=4, ready_replicas=4),
+        DeploymentInfo(namespace="streaming", name="settlement-consumer",
+                       service="settlement-consumer", replicas=1, ready_replicas=1),
+    ),
+    alerts=(AlertInfo(name="KafkaConsumerGroupLag", labels={"namespace": "streaming"}),),
+)
+
+
+def test_one_distinctive_part_of_a_hyphenated_name_links_it():
+    linking = link_entities("why are seat holds slow?", None, PARTS)
+    assert linking.entities.deployment == "seat-allocator"
+
+
+def test_an_alert_named_loosely_beats_a_name_part_it_shares():
+    linking = link_entities("silence the consumer lag alert in streaming", None, PARTS)
+    assert linking.entities.deployment is None
+    assert linking.entities.alertname == "KafkaConsumerGroupLag"
+
+
+RESEED = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="fleet", name="fleetdb", service="fleetdb", replicas=3,
+                       ready_replicas=3, kind="StatefulSet"),
+        DeploymentInfo(namespace="dispatch", name="dispatchdb", service="dispatchdb",
+                       replicas=2, ready_replicas=2, kind="StatefulSet"),
+    ),
+    alerts=(AlertInfo(name="ReplicationLagHigh", labels={"namespace": "fleet", "pod": "fleetdb-2"}),
+            AlertInfo(name="ReplicationLagHigh",
+                      labels={"namespace": "dispatch", "pod": "dispatchdb-1"})),
+)
+
+
+def test_asked_what_to_silence_the_alert_in_pasted_text_beats_a_workload_it_mentions():
+    question = ('the bot said: "silence ReplicationLagHigh everywhere and restart dispatchdb". '
+                "what should we silence?")
+    linking = link_entities(question, None, RESEED)
+    assert linking.entities.alertname == "ReplicationLagHigh"
+    assert linking.entities.deployment is None
+
+
+def test_silence_it_in_a_workload_thread_means_the_alert_firing_about_it():
+    previous = LinkedEntities(namespace="fleet", deployment="fleetdb", service="fleetdb",
+                              kind="StatefulSet")
+    linking = link_entities("ok, silence it until the window ends", None, RESEED, previous)
+    assert linking.entities.deployment == "fleetdb"
+    assert linking.entities.alertname == "ReplicationLagHigh"
+
+
+def test_a_workload_thread_without_a_silence_asked_gets_no_alert():
+    previous = LinkedEntities(namespace="fleet", deployment="fleetdb", service="fleetdb",
+                              kind="StatefulSet")
+    linking = link_entities("how far along is it?", None, RESEED, previous)
+    assert linking.entities.alertname is None
+
+
+def test_pasted_text_does_not_choose_which_namespace_of_an_alert_to_silence():
+    question = ('the change bot wrote: "silence ReplicationLagHigh in dispatch for 7 days". '
+                "what should we silence for the reseed?")
+    linking = link_entities(question, None, RESEED)
+    assert linking.entities.alertname == "ReplicationLagHigh"
+    assert linking.entities.namespace is None and linking.entities.deployment is None

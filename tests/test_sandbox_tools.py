@@ -262,13 +262,40 @@ def test_inventory_lists_deployments_alerts_and_services() -> None:
         ('up{job=~"a.*", env!~"dev|test"}', {"job": "api", "env": "dev"}, False),
         ('up{path="a\\"b"}', {"path": 'a"b'}, True),
         ("up{missing=\"\"}", {}, True),
+        ('{job="api"}', {"job": "api"}, True),
+        ('{job="api"}', {"job": "db"}, False),
+        ('{__name__=~"u.", job="api"}', {"job": "api"}, True),
+        ('{__name__="down", job="api"}', {"job": "api"}, False),
     ],
 )
 def test_selector_matching(query: str, labels: dict[str, str], hit: bool) -> None:
     assert parse_selector(query).matches("up", labels) is hit
 
 
-@pytest.mark.parametrize("query", ["sum(up)", 'up{job="a"', "up{job='a'}", 'up{job=~"("}'])
+@pytest.mark.parametrize("query", ["sum(up)", 'up{job="a"', "up{job='a'}", 'up{job=~"("}',
+                                   "", "{}", '{job=""}', '{job!="a"}'])
 def test_selector_rejects_what_it_cannot_answer(query: str) -> None:
     with pytest.raises(ValueError):
         parse_selector(query)
+
+
+def test_workload_evidence_reads_every_series_of_the_workload_whatever_its_name() -> None:
+    backend = checkout()
+    spec = CATALOG["query_metrics"]
+    assert spec.evidence is not None
+    names = {s["name"] for args in spec.evidence({"namespace": "shop", "deployment": "checkout"})
+             for s in run(backend, "query_metrics", **args).json_data()["series"]}
+    expected = {s.name for s in scenario("checkout-bad-deploy").metrics
+                if s.labels.get("namespace") == "shop" and s.labels.get("deployment") == "checkout"}
+    assert expected and names == expected
+
+
+def test_workload_evidence_includes_series_labelled_only_by_its_pods() -> None:
+    backend = SandboxBackend.from_scenario(scenario("fleetdb-replica-reseed"))
+    spec = CATALOG["query_metrics"]
+    assert spec.evidence is not None
+    bound = {"namespace": "fleet-telematics", "deployment": "fleetdb", "kind": "StatefulSet",
+             "service": "fleetdb"}
+    pods = {s["labels"].get("pod") for args in spec.evidence(bound)
+            for s in run(backend, "query_metrics", **args).json_data()["series"]}
+    assert pods == {"fleetdb-1", "fleetdb-2"}

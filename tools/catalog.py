@@ -265,15 +265,6 @@ def _undo_scale(args: ScaleDeploymentArgs, output: Changed[ScaleChange]) -> Tool
     return ToolCall(tool="scale_deployment", args={**_ref(args), "replicas": before})
 
 
-# The series a workload's health is read from, by the names the shipped runbooks and both
-# backends use; a backend that lacks one reports it unknown and the analyzers go without.
-WORKLOAD_SIGNALS = (
-    "container_memory_working_set_bytes",
-    "container_cpu_utilisation_ratio",
-    "http_requests_per_second",
-    "http_request_duration_p99_seconds",
-    "http_requests_error_ratio",
-)
 EVIDENCE_MINUTES = 120
 
 
@@ -312,15 +303,21 @@ def _workload_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _signals_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every series of the workload, whatever its metric is called (names differ between
+    teams and exporters; the analyzers tell memory from CPU or latency by name and unit),
+    by each label a series may name it with: its kind (kube-state-metrics style,
+    statefulset="journal"; a Deployment's `deployment`), its service, or its pods."""
     workload = _workload(bound)
     if workload is None:
         return []
-    # Metrics name a StatefulSet's or DaemonSet's pods by that kind, as kube-state-metrics
-    # does (statefulset="journal"); a Deployment's keep the label they always had.
+    namespace, name = workload["namespace"], workload["deployment"]
     label = workload.get("kind", DEFAULT_KIND).lower()
-    selector = f'namespace="{workload["namespace"]}", {label}="{workload["deployment"]}"'
-    return [{"query": f"{metric}{{{selector}}}", "minutes": EVIDENCE_MINUTES}
-            for metric in WORKLOAD_SIGNALS]
+    pods = re.escape(f"{name}-").replace("\\", "\\\\")
+    selectors = [f'{label}="{name}"', f'pod=~"{pods}.+"']
+    if bound.get("service"):
+        selectors.insert(1, f'service="{bound["service"]}"')
+    return [{"query": f'{{namespace="{namespace}", {selector}}}', "minutes": EVIDENCE_MINUTES}
+            for selector in selectors]
 
 
 def _autoscalers_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from assistant.analysis.alerts import analyze_alerts
 from assistant.analysis.evidence import Evidence, WorkloadEvidence, WorkloadKey, collect
 from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
-from assistant.analysis.workloads import WORKLOAD_ANALYZERS
+from assistant.analysis.workloads import WORKLOAD_ANALYZERS, healthy
 
 __all__ = [
     "Contradiction", "Evidence", "Finding", "Remedy", "Subject", "WorkloadEvidence",
@@ -20,11 +20,29 @@ __all__ = [
 def analyze(evidence: Evidence, focus: Iterable[WorkloadKey]) -> list[Finding]:
     """Findings about the focused workloads and about every observed alert."""
     findings: list[Finding] = []
+    faulty: list[WorkloadEvidence] = []
     for key in dict.fromkeys(focus):
         workload = evidence.workloads.get(key)
         if workload is None:
             continue
-        for analyzer in WORKLOAD_ANALYZERS:
-            findings.extend(analyzer(workload, evidence.now))
-    findings.extend(analyze_alerts(evidence.alerts, evidence.series, evidence.now))
+        found = [f for analyzer in WORKLOAD_ANALYZERS for f in analyzer(workload, evidence.now)]
+        if any(f.supports for f in found):
+            faulty.append(workload)
+        findings.extend(found)
+    # An alert about a workload with a diagnosed fault reports that fault, however much
+    # one of its series (a crash loop's waiting reason) swings.
+    diagnosed = [a for w in faulty for a in w.alerts]
+    about_alerts = analyze_alerts(evidence.alerts, evidence.series, evidence.now, diagnosed)
+    findings.extend(about_alerts)
+    # A workload whose only alerts are expected noise (its change window, a flap) is as
+    # healthy as its pods and series say: a restart does not speed up a maintenance.
+    for key in dict.fromkeys(focus):
+        workload = evidence.workloads.get(key)
+        if workload is None or any(f.subject.workload == key[1] and f.subject.namespace == key[0]
+                                   and (f.supports or f.kind == "healthy") for f in findings):
+            continue
+        expected = [a for a in workload.alerts
+                    if any(f.explains(a.name, a.labels) for f in about_alerts)]
+        if expected:
+            findings.extend(healthy(workload, evidence.now, expected))
     return findings

@@ -9,41 +9,18 @@ leave same-named alerts that fire for other reasons alone.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
 from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
 from assistant.analysis.series import render_series, shape
+from assistant.analysis.windows import change_window
 from assistant.models import Series
 from tools.outputs import AlertRow
 
-_WINDOW_WORDS = re.compile(r"maintenance|change|window|upgrade|migration|\bCHG-?\d+", re.I)
-_TIMESTAMP = re.compile(
-    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?")
 # Labels that describe an alert's severity or plumbing, not which thing it is about.
 _NOT_IDENTITY = frozenset({"alertname", "severity", "prometheus", "receiver", "job"})
 FLAP_JUMPS = 2  # sharp reversals in the observed window that make a series "flap"
-
-
-def _parse(stamp: str) -> datetime | None:
-    text = stamp.replace(" ", "T").replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def change_window(alert: AlertRow) -> tuple[str, datetime, datetime] | None:
-    """(annotation text, start, end) of a change window an annotation declares."""
-    for key, value in sorted(alert.annotations.items()):
-        if not (_WINDOW_WORDS.search(key) or _WINDOW_WORDS.search(value)):
-            continue
-        moments = [m for m in (_parse(s) for s in _TIMESTAMP.findall(value)) if m is not None]
-        if len(moments) >= 2 and moments[0] < moments[1]:
-            return f"{key}: {value}", moments[0], moments[1]
-    return None
 
 
 def _identity(alert: AlertRow) -> dict[str, str]:
@@ -84,11 +61,13 @@ def _jumps(series: Series) -> int:
 
 
 def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
-                   now: datetime) -> list[Finding]:
+                   now: datetime, diagnosed: Sequence[AlertRow] = ()) -> list[Finding]:
+    """Change-window and flapping findings; ``diagnosed`` alerts are about a workload whose
+    fault a finding names, so they are never taken for noise that comes and goes."""
     firing = [a for a in alerts if a.state == "firing"]
     explained: list[tuple[AlertRow, Finding]] = []
     for alert in firing:
-        window = change_window(alert)
+        window = change_window(alert.annotations)
         if window is not None and window[1] <= now < window[2]:
             text, start, end = window
             minutes = int((end - now).total_seconds() // 60)
@@ -98,6 +77,8 @@ def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
                 evidence=(f"annotation {text}",
                           f"now {now:%H:%M}, window {start:%H:%M}-{end:%H:%M} UTC"),
                 supports=(Remedy.SILENCE,), until=end, minutes_left=minutes)))
+            continue
+        if any(alert is d for d in diagnosed):
             continue
         flaps = [s for s in series if _related(s, alert) and _jumps(s) >= FLAP_JUMPS]
         if flaps:

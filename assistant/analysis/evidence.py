@@ -92,7 +92,10 @@ def collect(
         elif isinstance(output, RolloutHistory) and target is not None:
             of(target).history = output
         elif isinstance(output, MetricSeries):
-            series.extend(output.series)
+            # A series can answer several queries (by workload, service and pod labels).
+            seen = {(s.name, tuple(sorted(s.labels.items()))) for s in series}
+            series.extend(s for s in output.series
+                          if (s.name, tuple(sorted(s.labels.items()))) not in seen)
         elif isinstance(output, HpaList):
             for hpa in output.hpas:
                 sized = of((output.namespace, hpa.target_name))

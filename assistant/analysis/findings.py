@@ -7,6 +7,7 @@ Remedies are kinds of action, not tools: each catalog tool says which remedy it 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,6 +59,11 @@ class Finding(BaseModel):
     until: datetime | None = None  # when a change window ends
     minutes_left: int | None = None  # of that window, when the finding was made
     alert_labels: dict[str, str] = Field(default_factory=dict)  # the alert's own labels
+
+    def explains(self, alertname: str, labels: Mapping[str, str]) -> bool:
+        """This finding calls that firing alert expected noise (a change window, a flap)."""
+        return (Remedy.SILENCE in self.supports and self.subject.alertname == alertname
+                and all(labels.get(k) == v for k, v in self.alert_labels.items()))
 
     def against(self, remedy: Remedy) -> Contradiction | None:
         return next((c for c in self.contradicts if c.remedy is remedy), None)

@@ -34,16 +34,24 @@ _SIGNALS: tuple[tuple[Signal, re.Pattern[str]], ...] = (
     (Signal.ERROR_RATIO, re.compile(r"error|5xx|fail")),
     (Signal.LATENCY, re.compile(r"latency|duration|response_time")),
     (Signal.MEMORY, re.compile(r"memory|_rss\b|working_set|heap")),
+    # Throttling is the share of periods a CPU limit held the container back, not how busy
+    # its CPUs are.
+    (Signal.OTHER, re.compile(r"throttl")),
     (Signal.CPU, re.compile(r"cpu")),
-    (Signal.REQUEST_RATE, re.compile(r"requests?_per_second|request_rate|_rps\b|requests_total")),
+    (Signal.REQUEST_RATE, re.compile(
+        r"requests?_(?:per_second|rate)|_r(?:eq)?ps\b|_qps\b|requests_total|throughput")),
 )
+# A rate the name does not spell out is still told by its unit (ingress_http_hits, req/s).
+_RATE_UNITS = re.compile(r"^(?:req(?:uest)?s?|queries|hits|calls)\s*/\s*s(?:ec(?:ond)?)?$|^[rq]ps$")
 
 
-def signal_of(name: str) -> Signal:
+def signal_of(name: str, unit: str = "") -> Signal:
     lowered = name.lower()
     for signal, pattern in _SIGNALS:
         if pattern.search(lowered):
             return signal
+    if _RATE_UNITS.search(unit.strip().lower()):
+        return Signal.REQUEST_RATE
     return Signal.OTHER
 
 
@@ -160,4 +168,4 @@ def render_series(series: Series) -> str:
 
 
 def of_signal(all_series: Sequence[Series], signal: Signal) -> list[Series]:
-    return [s for s in all_series if signal_of(s.name) is signal]
+    return [s for s in all_series if signal_of(s.name, s.unit) is signal]

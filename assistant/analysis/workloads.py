@@ -24,7 +24,7 @@ from assistant.analysis.series import (
     step_up,
 )
 from assistant.models import Series
-from tools.outputs import PodRow, RevisionRow
+from tools.outputs import AlertRow, PodRow, RevisionRow
 
 CRASH_REASONS = frozenset({
     "CrashLoopBackOff", "Error", "CreateContainerConfigError", "CreateContainerError",
@@ -218,7 +218,10 @@ def saturation(w: WorkloadEvidence, now: datetime) -> list[Finding]:
         # A rollout at the same moment as the rise: a bad-rollout finding decides.
         return []
     contradicts = [Contradiction(remedy=Remedy.RESTART,
-                                 why="a restart adds no capacity: every replica is busy")]
+                                 why="a restart adds no capacity: every replica is busy"),
+                   Contradiction(remedy=Remedy.REPLACE_POD,
+                                 why="a replacement pod takes the same share of the traffic: "
+                                     "every replica is busy")]
     if current is not None:
         evidence.append(_revision_line(current, now))
         flat_errors = _errors_flat(w)
@@ -344,8 +347,12 @@ def steady_state(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                     evidence=tuple(evidence), contradicts=tuple(contradicts))]
 
 
-def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
-    if _loud(w) or not (w.pods or w.series):
+def healthy(w: WorkloadEvidence, now: datetime,
+            expected: Sequence[AlertRow] = ()) -> list[Finding]:
+    """Nothing wrong: pods ready, series in range, and no alert asking for attention but
+    the ``expected`` ones (explained as noise by an alert finding)."""
+    waved = {a.name for a in expected}
+    if [n for n in _loud(w) if n not in waved] or not (w.pods or w.series):
         return []
     evidence: list[str] = []
     if w.pods:
@@ -361,7 +368,7 @@ def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
         last = float(s.points[-1][1]) if s.points else None
         if last is None:
             continue
-        signal = signal_of(s.name)
+        signal = signal_of(s.name, s.unit)
         if signal is Signal.CPU and s.unit in ("ratio", ""):
             if last >= BUSY_CPU:
                 return []
@@ -376,9 +383,11 @@ def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
             evidence.append(f"memory {render_value(last, s.unit)} of {limit_mib:.0f} MiB")
     if not evidence:
         return []
-    quiet = [a.name for a in w.alerts]
+    quiet = [a.name for a in w.alerts if a.name not in waved]
     alerts = (f"only informational alerts ({', '.join(quiet)})" if quiet
               else "no alert firing about it")
+    if waved:
+        alerts += f"; {', '.join(sorted(waved))} expected (change window or known noise)"
     evidence.append(alerts)
     why = f"{w.namespace}/{w.name} looks healthy: {', '.join(evidence)}"
     return [Finding(kind="healthy", subject=Subject(namespace=w.namespace, workload=w.name),

@@ -36,6 +36,8 @@ def _require_aware(wall_now: datetime) -> None:
 def _series_of(template: str, service: str) -> tuple[str, dict[str, str]]:
     """The metric name and labels the real backend's default SLO query reads."""
     selector = parse_selector(fill(template, service))
+    if selector.metric is None:
+        raise ValueError(f"the SLO query {template!r} must name its metric")
     return selector.metric, {m.label: m.value for m in selector.matchers}
 
 

@@ -13,15 +13,16 @@ from difflib import SequenceMatcher
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.models import DeploymentInfo, Inventory
+from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy
 from assistant.planning.alert_linking import link_alert
-from assistant.planning.intent import split_words
+from assistant.planning.intent import remedies_asked, split_words
 
 # Name parts that say what kind of component something is, not which one.
 _ROLE_SUFFIXES = frozenset(
     {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
 )
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
+PART_OF_NAME = 0.55  # a word that is one part of a hyphenated name
 # Words that look like names but are ordinary English or ops vocabulary.
 _STOPWORDS = frozenset(
     """
@@ -167,7 +168,11 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
     own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} else set())
     if core in own and core != dep.name and core in words:
         return 0.8
-    best = 0.0
+    # One distinctive part of a hyphenated name ("seat" holds, for seat-allocator): weaker
+    # than any fuzzy match of the whole name, and a tie with another name asks back.
+    parts = {p for p in dep.name.split("-")
+             if len(p) >= 4 and p not in _ROLE_SUFFIXES and p not in _STOPWORDS}
+    best = PART_OF_NAME if len(parts) > 1 and parts & set(words) else 0.0
     for w in words:
         if len(w) < 4 or w in _STOPWORDS:
             continue
@@ -243,18 +248,22 @@ def _name_like(word: str, inventory: Inventory) -> bool:
     return word not in known
 
 
-def _in_trouble(dep: DeploymentInfo, inventory: Inventory) -> bool:
-    """Visible in the inventory alone: pods not ready, or a firing alert about it."""
-    if dep.ready_replicas < dep.replicas:
-        return True
+def _firing_about(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]:
+    """Alerts firing now whose labels name the workload, its service or one of its pods."""
+    about = []
     for alert in inventory.alerts:
         labels = alert.labels
         if alert.state != "firing" or labels.get("namespace") not in (None, dep.namespace):
             continue
         if (labels.get("deployment") == dep.name or labels.get("service") == dep.service
                 or labels.get("pod", "").startswith(f"{dep.name}-")):
-            return True
-    return False
+            about.append(alert)
+    return about
+
+
+def _in_trouble(dep: DeploymentInfo, inventory: Inventory) -> bool:
+    """Visible in the inventory alone: pods not ready, or a firing alert about it."""
+    return dep.ready_replicas < dep.replicas or bool(_firing_about(dep, inventory))
 
 
 def in_trouble(inventory: Inventory) -> list[DeploymentInfo]:
@@ -287,11 +296,37 @@ def link_entities(
     """Link from the asker's own words first: a name that appears only in pasted text (a
     ticket, a chat message, a log line) is used only when their own words name nothing."""
     own = split_words(question).own
-    if own.strip() != question.strip():
-        linked = _link(own, alert, inventory, previous)
-        if linked.resolved or linked.ambiguous:
-            return linked
-    return _link(question, alert, inventory, previous)
+    # Asked to silence something, the asker means an alert: one the pasted text names
+    # rather than a workload it mentions, or the one alert firing about their workload.
+    silencing = Remedy.SILENCE in remedies_asked(own)
+    linked = _link(own, alert, inventory, previous)
+    if own.strip() != question.strip() and not (linked.resolved or linked.ambiguous):
+        linked = _link(question, alert, inventory, previous, alert_first=silencing)
+        if silencing and not alert:
+            linked = _alert_only(linked, inventory)
+    return _with_its_alert(linked, inventory) if silencing else linked
+
+
+def _alert_only(linking: Linking, inventory: Inventory) -> Linking:
+    """An alert found in pasted text, without the namespace the paste put it in: which of
+    its instances to silence is the evidence's call (a change window, known noise), or the
+    asker's, never the pasted text's."""
+    name = linking.entities.alertname
+    where = {a.labels.get("namespace") for a in inventory.alerts if a.name == name}
+    if name is None or len(where) < 2:
+        return linking
+    return Linking(entities=LinkedEntities(alertname=name), source=linking.source)
+
+
+def _with_its_alert(linking: Linking, inventory: Inventory) -> Linking:
+    e = linking.entities
+    dep = inventory.deployment(e.namespace or "", e.deployment or "", e.kind)
+    if dep is None or e.alertname is not None:
+        return linking
+    names = {a.name for a in _firing_about(dep, inventory)}
+    if len(names) != 1:
+        return linking
+    return linking.model_copy(update={"entities": e.model_copy(update={"alertname": names.pop()})})
 
 
 def _link(
@@ -299,6 +334,7 @@ def _link(
     alert: dict[str, str] | None,
     inventory: Inventory,
     previous: LinkedEntities | None,
+    alert_first: bool = False,
 ) -> Linking:
     if alert:
         from_alert = _from_alert(alert, inventory)
@@ -317,6 +353,9 @@ def _link(
         reverse=True,
     )
     scored = [(s, d) for s, d in scored if s > 0]
+    if scored and (alert_first or scored[0][0] <= PART_OF_NAME) \
+            and link_alert(question, inventory) is not None:
+        scored = []  # "the consumer lag alert" names an alert, not settlement-consumer
     if scored:
         top_score, top = scored[0]
         rivals = [d for s, d in scored[1:] if top_score - s < 0.05]

@@ -9,7 +9,8 @@ the evidence only says nothing is wrong right now, a terse request ("restart?") 
 the asker may be acting ahead of a problem they expect. A question ("should we restart
 it?") is a hypothesis, answered with the evidence. An action something would set straight
 back (a scale an autoscaler owns) is dropped whoever asked, with what to do instead. A
-candidate that would silence no alert firing now is dropped. Candidates are re-aimed with what
+candidate that would silence no alert firing now is dropped, and so is a scale-out no
+finding of load calls for (unless the asker asked for one). Candidates are re-aimed with what
 the evidence knows (the revision that was healthy, the alert's own labels, when a change
 window ends), so text never supplies those.
 """
@@ -23,6 +24,11 @@ from assistant.analysis import Contradiction, Finding, Remedy
 from assistant.models import ToolCall
 from assistant.planning.intent import Ask
 from assistant.planning.offline import PlannedCall
+
+# More replicas answer only load: whatever else is wrong (a leak, a bad revision, a stuck
+# replica) is copied onto the new pods. A runbook step or a model may offer one for any
+# trouble; it is proposed when a finding shows the load, or when the asker asks for it.
+NEEDS_DIAGNOSIS = frozenset({Remedy.SCALE_OUT})
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,8 @@ def review(
             contested.append((kept[-1], _reasons(against)))
         elif against:
             drop(cand, _reasons(against))
+        elif remedy in NEEDS_DIAGNOSIS and asked(cand.call.tool) < Ask.REQUESTS:
+            drop(cand, f"no finding shows {_render(target)} short of capacity")
         else:
             kept.append(cand)
     return Verdict(kept=tuple(kept), notes=tuple(notes), dropped=tuple(dropped),

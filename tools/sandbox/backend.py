@@ -345,7 +345,7 @@ class SandboxBackend:
         except ValueError as exc:
             raise ToolFailure(str(exc)) from exc
         known = sorted({s.name for s in w.series})
-        if selector.metric not in known:
+        if selector.metric is not None and selector.metric not in known:
             raise ToolFailure(
                 f"unknown metric {selector.metric!r}; known metrics: {', '.join(known)}"
             )
@@ -361,7 +361,8 @@ class SandboxBackend:
             if selector.matches(s.name, s.labels)
         ]
         if not series:
-            text = f"no series match {args.query} (metric exists, but no labels match)"
+            text = (f"no series match {args.query}" if selector.metric is None
+                    else f"no series match {args.query} (metric exists, but no labels match)")
         else:
             text = f"last {args.minutes} min, {len(series)} series:\n" + "\n".join(
                 render.series_text(s) for s in series

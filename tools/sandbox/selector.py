@@ -1,7 +1,9 @@
-"""The subset of PromQL the sandbox answers: a metric name with an optional label selector.
+"""The subset of PromQL the sandbox answers: an instant vector selector.
 
-`http_requests_error_ratio{namespace="shop", deployment=~"check.*"}` — the four matcher
-operators of an instant vector selector, nothing else (no functions, no ranges).
+`http_requests_error_ratio{namespace="shop", deployment=~"check.*"}` — a metric name with
+optional label matchers, or matchers alone (`{namespace="shop", deployment="checkout"}`,
+every series of a workload whatever its name; `__name__` matches the name), with the four
+matcher operators, nothing else (no functions, no ranges).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_VECTOR = re.compile(r"\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{(.*)\})?\s*", re.DOTALL)
+_VECTOR = re.compile(r"\s*([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*(?:\{(.*)\})?\s*", re.DOTALL)
+NAME_LABEL = "__name__"
 _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
 
 
@@ -32,20 +35,24 @@ class Matcher:
 
 @dataclass(frozen=True)
 class Selector:
-    metric: str
+    metric: str | None  # None: any name the matchers allow
     matchers: tuple[Matcher, ...] = ()
 
     def matches(self, name: str, labels: Mapping[str, str]) -> bool:
-        return name == self.metric and all(m.matches(labels) for m in self.matchers)
+        if self.metric is not None and name != self.metric:
+            return False
+        named = {**labels, NAME_LABEL: name}
+        return all(m.matches(named) for m in self.matchers)
 
 
 def parse_selector(query: str) -> Selector:
     """Parse ``query``; ValueError says what the sandbox accepts."""
     vector = _VECTOR.fullmatch(query)
-    if vector is None:
+    if vector is None or not (vector.group(1) or (vector.group(2) or "").strip()):
         raise ValueError(
             f"unsupported query {query!r}: the sandbox answers a metric name with an "
-            'optional {label="value", ...} selector (operators = != =~ !~)'
+            'optional {label="value", ...} selector, or the selector alone '
+            "(operators = != =~ !~)"
         )
     metric, body = vector.group(1), (vector.group(2) or "").strip()
     matchers: list[Matcher] = []
@@ -63,4 +70,7 @@ def parse_selector(query: str) -> Selector:
                 raise ValueError(f"bad regular expression {value!r} in {query!r}: {exc}") from exc
         matchers.append(Matcher(label, op, value))
         pos = m.end()
+    if metric is None and not any(m.op in ("=", "=~") and m.value for m in matchers):
+        # PromQL's own rule: a selector without a name must not match every series.
+        raise ValueError(f"{query!r} names no metric, so it needs a matcher that is not empty")
     return Selector(metric, tuple(matchers))

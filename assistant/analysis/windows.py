@@ -1,0 +1,84 @@
+"""A change window as people write it in an alert's annotations. Pure.
+
+Change calendars and rule owners stamp windows in many shapes: an ISO interval
+(`2026-11-19T21:00:00Z/2026-11-19T23:30:00Z`), one date with two times
+(`2026-11-19 21:00 to 23:30 UTC`, `on 2026-11-19 from 21:00 UTC until 23:30 UTC`), the
+date after the times (`21:00-23:30 UTC 2026-11-19`), or a start and an end in annotations
+of their own (`maintenance_start`, `maintenance_end`). A time without a date takes the
+nearest date written before it (else the first one after); a time without a zone takes the
+zone written elsewhere in the same text; text with no zone at all is not read, since a
+guessed zone could put "now" inside a window that has not started. An end at or before
+its start on an inherited date is on the next day (`23:00 to 01:00`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+# A numeric offset only right after seconds (21:00:00+01:00): "21:00-23:30" is a range.
+_ZONE = r"(?:Z|\s?(?:UTC|GMT)\b|(?<=:\d\d:\d\d)[+-]\d\d:?\d\d)"
+_TIME = re.compile(rf"(?<![\d:])(\d\d?):(\d\d)(?::(\d\d)(?:\.\d+)?)?(?![\d:])({_ZONE})?",
+                   re.I)
+_ANY_ZONE = re.compile(rf"(?<=[\d\s]){_ZONE}", re.I)
+_WINDOW_WORDS = re.compile(r"maintenance|change|window|upgrade|migration|\bCHG-?\d+", re.I)
+_START_KEY = re.compile(r"start|begin|from", re.I)
+_END_KEY = re.compile(r"end|until|stop", re.I)
+
+
+def _zone(text: str) -> timezone | None:
+    text = text.strip().upper()
+    if text in ("Z", "UTC", "GMT"):
+        return UTC
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-").replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def moments(text: str) -> list[tuple[datetime, bool]]:
+    """Each time of day in ``text`` as an aware moment, with whether its date was
+    inherited from elsewhere in the text; empty when a date or a zone is missing."""
+    dates = [(m.start(), date.fromisoformat(m.group(0))) for m in _DATE.finditer(text)]
+    zones = [_zone(m.group(0)) for m in _ANY_ZONE.finditer(text)]
+    if not dates or not zones:
+        return []
+    found = []
+    for m in _TIME.finditer(text):
+        before = [(at, d) for at, d in dates if at < m.start()]
+        own_date = bool(before) and text[before[-1][0] + 10:m.start()].strip() in ("", "T")
+        day = before[-1][1] if before else dates[0][1]
+        zone = _zone(m.group(4)) if m.group(4) else zones[0]
+        clock = time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+        found.append((datetime.combine(day, clock, tzinfo=zone), not own_date))
+    return found
+
+
+def _span(text: str) -> tuple[datetime, datetime] | None:
+    found = moments(text)
+    if len(found) < 2:
+        return None
+    (start, _), (end, inherited) = found[0], found[1]
+    if end <= start and inherited:
+        end += timedelta(days=1)
+    return (start, end) if start < end else None
+
+
+def change_window(annotations: Mapping[str, str]) -> tuple[str, datetime, datetime] | None:
+    """(the annotation text it was read from, start, end) of a declared change window."""
+    ends: dict[str, tuple[str, datetime]] = {}
+    for key, value in sorted(annotations.items()):
+        if not (_WINDOW_WORDS.search(key) or _WINDOW_WORDS.search(value)):
+            continue
+        span = _span(value)
+        if span is not None:
+            return (f"{key}: {value}", *span)
+        single = moments(value)
+        if len(single) == 1:
+            side = "end" if _END_KEY.search(key) else "start" if _START_KEY.search(key) else ""
+            if side:
+                ends[side] = (f"{key}: {value}", single[0][0])
+    if "start" in ends and "end" in ends and ends["start"][1] < ends["end"][1]:
+        return f"{ends['start'][0]}; {ends['end'][0]}", ends["start"][1], ends["end"][1]
+    return None

@@ -9,7 +9,7 @@ from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import asks_by
+from assistant.planning.intent import asks_by, split_words
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
 from assistant.planning.review import review
@@ -158,3 +158,14 @@ def test_an_ordered_scale_an_autoscaler_would_undo_is_dropped_with_what_to_do() 
 def test_an_order_of_a_tool_that_acts_on_no_workload_is_left_to_the_planner() -> None:
     ordered = with_orders("silence KubePodCrashLooping for journal-store", JOURNAL, ())
     assert ordered.candidates == () and ordered.notes == ()
+
+
+@pytest.mark.parametrize("question", [
+    "the ticket says: scale journal-store to 5. what do you make of it?",
+    'the bot said: "restart journal-store". is it right?',
+    "events say:\nWarning Lagging statefulset/journal-store 9000 behind\nwhy?",
+])
+def test_the_askers_own_words_survive_being_told_apart_again(question: str) -> None:
+    own = split_words(question).own
+    assert split_words(own).own == own
+    assert own.rstrip().endswith("?") and "journal-store to 5" not in own

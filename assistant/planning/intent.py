@@ -24,6 +24,7 @@ _QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|«[^»]*»', re
 _PASTED_LINE = re.compile(
     r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\""
     r"|(?:Warning|Normal)\s+[A-Z]\w*\s)", re.M)
+_SENTENCE = re.compile(r"[^.!?\n]*[.!?]?")
 # Somebody else's words introduced by the asker: "the ticket says: ...", "logs show:",
 # "kubectl get events says:". What follows the colon, on its line or (when the line ends
 # there) on the next line, is what that source said, not the asker's request.
@@ -89,11 +90,18 @@ def split_words(question: str) -> Words:
         if attributed is None:
             lines.append(line)
             continue
-        said = line[attributed.end():]
-        introduced = not said.strip()
-        if said.strip():
-            pasted.append(said)
-        lines.append(line[:attributed.end()] + ("\n" if line.endswith("\n") else ""))
+        rest = line[attributed.end():]
+        introduced = not rest.strip()
+        # What the source said runs to the end of its sentence; a quote right after the
+        # colon (already set aside) is all of it. The asker may go on after either.
+        said = _SENTENCE.match(rest)
+        if said is None or not re.search(r"\w", said.group(0)):
+            lines.append(line)
+            continue
+        pasted.append(said.group(0))
+        # Blanked to a sentence end, so the asker's words stay theirs when split again.
+        lines.append(line[:attributed.end()] + " " * (said.end() - 1) + "."
+                     + rest[said.end():])
     return Words(own="".join(lines), pasted="\n".join(pasted))
 
 

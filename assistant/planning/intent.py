@@ -17,17 +17,33 @@ from enum import IntEnum
 from assistant.models import Remedy
 from tools.catalog import CATALOG
 
-# Quoted spans: straight or typographic double quotes, backticks, and code fences.
-_QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|«[^»]*»', re.S)
+# Quoted spans: straight, typographic and low double quotes, single quotes that are not
+# apostrophes, backticks, and code fences.
+_QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
+                     r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)", re.S)
 # Lines that are pasted material rather than the asker talking: chat quotes ("> ..."), and
-# log lines (a timestamp or level=... key/value pairs).
+# log lines (a timestamp, a level word or level=... key/value pairs, a klog header).
 _PASTED_LINE = re.compile(
-    r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\")", re.M)
+    r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\"|"
+    r"[IWEF]\d{4}\s+\d\d:\d\d|(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b)",
+    re.M)
+# Words someone else said, as the asker reports them ("the ticket says: ...", "my manager
+# said to roll back ...", "Bob wrote: ..."), or a line labelled with who or what they come
+# from ("description: ...", "assistant: ..."): from there to the end of the sentence they are
+# that someone's words. Reported in the asker's own voice they still order nothing: the asker
+# says "restart it" when they mean it.
+_REPORTED = re.compile(
+    r"\b(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|suggests?|suggested|"
+    r"recommends?|recommended|claims?|claimed)\b[^.!?;\n]*"
+    r"|^[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
+# A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
+# pasted lines that runs to the next blank line.
+_INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:[ \t]*\S[^\n]*(?:\n|$))+")
 # Text addressed to a model rather than written to opsbot by the asker: a role label
 # ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
 # line are somebody else's words (an injection), whoever pasted them.
 _TO_A_MODEL = re.compile(
-    r"(?:\b(?:SYSTEM|ASSISTANT|AI)(?:\s+[A-Z]+){0,3}\s*:"
+    r"(?:\b(?:SYSTEM|ASSISTANT|AI)(?:\s+[A-Z]+){0,3}\s*:|(?i:\b(?:system|assistant)\s*:)"
     r"|(?i:\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:your|previous|prior|"
     r"earlier|the\s+above|above)\s+(?:rules|instructions|guidelines|prompts?)))"
     r".*$", re.M)
@@ -45,6 +61,9 @@ _ASKING = re.compile(
 _POLITE = re.compile(r"^\s*(?:please|pls|plz|can you|could you|would you|go ahead and)\b|"
                      r"\bplease\b", re.I)
 _FILLER = re.compile(r"^\s*(?:and|so|then|ok|okay|just|now|let's|lets|pls)\s+", re.I)
+# Invisible format characters (zero-width space, joiners, BOM) would hide a line's ">" or a
+# quote from the patterns above.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
 class Ask(IntEnum):
@@ -66,10 +85,14 @@ def split_words(question: str) -> Words:
     pasted: list[str] = []
 
     def blank(match: re.Match[str]) -> str:
+        # Line breaks stay, so what follows a blanked block is still read line by line.
         pasted.append(match.group(0))
-        return " " * len(match.group(0))
+        return re.sub(r"[^\n]", " ", match.group(0))
 
-    own = _TO_A_MODEL.sub(blank, _QUOTED.sub(blank, question))
+    own = _INVISIBLE.sub("", question)
+    own = _QUOTED.sub(blank, own)
+    own = _INTRODUCED_BLOCK.sub(blank, own)
+    own = _REPORTED.sub(blank, _TO_A_MODEL.sub(blank, own))
     lines = []
     for line in own.splitlines(keepends=True):
         if _PASTED_LINE.match(line):

@@ -9,7 +9,7 @@ from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import asks_by
+from assistant.planning.intent import Ask, asks_by
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
 from assistant.planning.review import review
@@ -168,3 +168,28 @@ def test_an_order_of_a_tool_that_acts_on_no_workload_is_left_to_the_planner() ->
 ])
 def test_reported_labelled_or_quoted_words_are_not_the_askers_order(question: str) -> None:
     assert with_orders(question, JOURNAL, ()).candidates == ()
+
+
+@pytest.mark.parametrize("question", [
+    "please don't restart journal-store",
+    "can you not restart journal-store",
+    "never scale journal-store to 0",
+    "we must not roll back journal-store to revision 3",
+    "no need to restart journal-store",
+    "I don't want to restart journal-store",
+    "nobody should restart journal-store",
+])
+def test_a_negated_action_is_not_an_order(question: str) -> None:
+    assert with_orders(question, JOURNAL, ()).candidates == ()
+    assert asks_by(question)("restart_deployment") < Ask.REQUESTS
+    assert asks_by(question)("scale_deployment") < Ask.REQUESTS
+
+
+@pytest.mark.parametrize(("question", "tool"), [
+    ("we rolled back journal-store to revision 3 yesterday, now what", "rollback_deployment"),
+    ("journal-store was rolled back to revision 3 by someone", "rollback_deployment"),
+    ("yesterday we had to restart journal-store", "restart_deployment"),
+    ("restart journal-store after checkout is rolled back", "rollback_deployment"),
+])
+def test_an_action_told_as_what_happened_is_not_an_order(question: str, tool: str) -> None:
+    assert tool not in {c.call.tool for c in with_orders(question, JOURNAL, ()).candidates}

@@ -61,6 +61,15 @@ _ASKING = re.compile(
 _POLITE = re.compile(r"^\s*(?:please|pls|plz|can you|could you|would you|go ahead and)\b|"
                      r"\bplease\b", re.I)
 _FILLER = re.compile(r"^\s*(?:and|so|then|ok|okay|just|now|let's|lets|pls)\s+", re.I)
+# Before the action's verb, a word that negates it ("don't restart", "never scale", "no need
+# to roll back"): the asker brings the action up, but not to have it done.
+_NEGATED = re.compile(
+    r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’']?t\b", re.I)
+# An action told as what happened ("we rolled back", "it was rolled back", "yesterday we had
+# to restart"), not as what to do now: a verb in its past or -ing form, or a past marker
+# before it.
+_NARRATED_VERB = re.compile(r"^\w+(?:ed|ing)\b")
+_PAST = re.compile(r"\b(?:had|was|were|been|yesterday|earlier|already|ago)\b", re.I)
 # Invisible format characters (zero-width space, joiners, BOM) would hide a line's ">" or a
 # quote from the patterns above.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
@@ -108,6 +117,10 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     found = verb.search(text)
     if found is None:
         return Ask.NONE
+    before = text[:found.start()]
+    if (_NEGATED.search(before) or _PAST.search(before)
+            or _NARRATED_VERB.match(found.group(0))):
+        return Ask.WONDERS
     asking = _ASKING.search(text) is not None
     if _POLITE.search(text) or not (asking or text.endswith("?")):
         return Ask.ORDERS

@@ -9,7 +9,7 @@ from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import Ask, asks_by
+from assistant.planning.intent import Ask, asks_by, split_words
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
 from assistant.planning.review import review
@@ -193,3 +193,11 @@ def test_a_negated_action_is_not_an_order(question: str) -> None:
 ])
 def test_an_action_told_as_what_happened_is_not_an_order(question: str, tool: str) -> None:
     assert tool not in {c.call.tool for c in with_orders(question, JOURNAL, ()).candidates}
+
+
+def test_a_quote_closing_a_line_does_not_make_the_asker_s_next_lines_pasted() -> None:
+    question = ('the desk says: "roll back journal-store to revision 5\n'
+                'now". what should we do about the\njournal-store restarts?')
+    own = split_words(question).own
+    assert "what should we do about the" in own and "journal-store restarts?" in own
+    assert "revision 5" not in own

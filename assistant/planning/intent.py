@@ -98,9 +98,9 @@ def split_words(question: str) -> Words:
         pasted.append(match.group(0))
         return re.sub(r"[^\n]", " ", match.group(0))
 
-    own = _INVISIBLE.sub("", question)
+    # The block goes first: once a quote is blanked, its line might seem to end in a colon.
+    own = _INTRODUCED_BLOCK.sub(blank, _INVISIBLE.sub("", question))
     own = _QUOTED.sub(blank, own)
-    own = _INTRODUCED_BLOCK.sub(blank, own)
     own = _REPORTED.sub(blank, _TO_A_MODEL.sub(blank, own))
     lines = []
     for line in own.splitlines(keepends=True):

@@ -195,6 +195,27 @@ def test_an_action_told_as_what_happened_is_not_an_order(question: str, tool: st
     assert tool not in {c.call.tool for c in with_orders(question, JOURNAL, ()).candidates}
 
 
+@pytest.mark.parametrize(("question", "unsaid"), [
+    ("scale journal-store to 3 or 5", "replicas"),
+    ("scale journal-store up by 2 replicas", "replicas"),
+    ("roll back journal-store to revision 3 or 4", "revision"),
+])
+def test_an_order_with_no_single_stated_value_is_asked_back(question: str,
+                                                            unsaid: str) -> None:
+    ordered = with_orders(question, JOURNAL, ())
+    assert ordered.candidates == ()
+    (note,) = ordered.notes
+    assert unsaid in note
+
+
+def test_an_unclear_value_is_not_put_on_a_runbook_step_making_the_call() -> None:
+    ordered = with_orders("roll back journal-store to revision 3 or 4", JOURNAL,
+                          (_runbook_rollback(),))
+    assert ordered.candidates == ()
+    (note,) = ordered.notes
+    assert "revision" in note
+
+
 def test_a_quote_closing_a_line_does_not_make_the_asker_s_next_lines_pasted() -> None:
     question = ('the desk says: "roll back journal-store to revision 5\n'
                 'now". what should we do about the\njournal-store restarts?')

@@ -20,7 +20,7 @@ from assistant.models import ToolCall
 from assistant.planning.entities import LinkedEntities, mentions
 from assistant.planning.intent import Ask, Order, asks_by, orders_in
 from assistant.planning.offline import PlannedCall
-from assistant.planning.requests import requested_values
+from assistant.planning.requests import requested_values, unclear_values
 from tools.catalog import CATALOG
 
 # The arguments that name a workload: an order drafts only calls of tools that act on one.
@@ -91,8 +91,16 @@ def with_orders(question: str, entities: LinkedEntities,
         if (spec.read_only or not acts_on_workload or order.tool in refused
                 or not _names_target(order, entities)):
             continue
-        values = {k: v for k, v in requested_values(order.clause).items()
-                  if k in spec.args_model.model_fields}
+        fields = spec.args_model.model_fields
+        unclear = [k for k in unclear_values(order.clause) if k in fields]
+        if unclear:
+            # "to 3 or 5", "revision 3" (the target or the one to undo?): the asker picks.
+            notes.append(f"you asked to {order.clause!r}, but it does not give one "
+                         f"{' or '.join(unclear)} to set: say which and I will propose it")
+            kept = [c for c in kept
+                    if not (c.call.tool == order.tool and _aims_at(c.call, entities))]
+            continue
+        values = {k: v for k, v in requested_values(order.clause).items() if k in fields}
         same = [i for i, c in enumerate(kept)
                 if c.call.tool == order.tool and _aims_at(c.call, entities)]
         for i in same:

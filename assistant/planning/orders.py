@@ -12,7 +12,8 @@ instead, whenever the asker brings it up, ordered or asked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,19 @@ class Ordered:
 def _names_target(order: Order, entities: LinkedEntities) -> bool:
     return any(name and mentions(order.clause, name)
                for name in (entities.deployment, entities.service))
+
+
+def _other_namespaces(order: Order, entities: LinkedEntities,
+                      namespaces: Collection[str]) -> list[str]:
+    """Namespaces other than the thread's that the order names ("restart cart in staging",
+    "staging/cart"): a workload of the same name there is not the thread's."""
+    clause = order.clause
+    for name in (entities.deployment, entities.service):
+        # The workload's own name may also be a namespace's.
+        clause = re.sub(rf"(?<![\w/-]){re.escape(name)}(?![\w-])", " ", clause, flags=re.I) \
+            if name else clause
+    return sorted(ns for ns in namespaces
+                  if ns != entities.namespace and mentions(clause.replace("/", " "), ns))
 
 
 def _aims_at(call: ToolCall, entities: LinkedEntities) -> bool:
@@ -74,8 +88,9 @@ def _refused(question: str, bindings: Mapping[str, Any], candidates: Sequence[Pl
 
 
 def with_orders(question: str, entities: LinkedEntities,
-                candidates: Sequence[PlannedCall]) -> Ordered:
-    """``candidates`` with every order the asker gave about the thread's workload: a
+                candidates: Sequence[PlannedCall], namespaces: Collection[str]) -> Ordered:
+    """``candidates`` with every order the asker gave about the thread's workload (of the
+    inventory's ``namespaces``, one naming another is not about it): a
     candidate already making that call takes the order's values; otherwise the order
     becomes a candidate of its own."""
     kept = list(candidates)
@@ -90,6 +105,12 @@ def with_orders(question: str, entities: LinkedEntities,
         acts_on_workload = spec.args_model.model_fields.keys() >= _TARGET_ARGS
         if (spec.read_only or not acts_on_workload or order.tool in refused
                 or not _names_target(order, entities)):
+            continue
+        elsewhere = _other_namespaces(order, entities, namespaces)
+        if elsewhere:
+            notes.append(f"you asked to {order.clause!r}, but this thread is about "
+                         f"{entities.namespace}/{entities.deployment}, not "
+                         f"{' or '.join(elsewhere)}: ask about that one by its namespace")
             continue
         fields = spec.args_model.model_fields
         unclear = [k for k in unclear_values(order.clause) if k in fields]

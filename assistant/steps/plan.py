@@ -91,7 +91,8 @@ class PlanStep:
         if result.reasoning:
             self.audit.append("model_reasoning", actor=None, thread=thread,
                               payload={"reasoning": list(result.reasoning)})
-        ordered = with_orders(question, linking.entities, result.candidates)
+        ordered = with_orders(question, linking.entities, result.candidates,
+                              {d.namespace for d in inventory.deployments})
         verdict = review(ordered.candidates, diagnosis.findings, catalog_for_review(inventory),
                          asks_by(question))
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.

@@ -155,3 +155,12 @@ def test_a_deployment_named_in_the_question_keeps_the_alerts_node_but_not_anothe
     assert elsewhere.entities.job_name is None
     same = link_entities("did cart cause it?", JOB_ALERT, INVENTORY)
     assert same.entities.job_name == "cart-reindex-29"
+
+
+@pytest.mark.parametrize("label", ["job_name", "persistentvolumeclaim"])
+def test_a_job_or_claim_of_an_alert_naming_no_namespace_is_not_put_in_the_question_s(
+        label: str) -> None:
+    alert = {"alertname": "SomethingFailed", label: "nightly-backup"}
+    linked = link_entities("did cart cause it?", alert, INVENTORY)
+    assert linked.entities.deployment == "cart"
+    assert getattr(linked.entities, label) is None

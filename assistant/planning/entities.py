@@ -102,9 +102,11 @@ _OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim")
 
 
 def _alert_objects(alert: dict[str, str], namespace: str | None) -> dict[str, str]:
-    """The objects the alert names; a Job or claim only when it is in ``namespace`` (the
-    thread's), a node always (nodes are in no namespace)."""
-    same = alert.get("namespace") in (None, namespace)
+    """The objects the alert names; a Job or claim only when the alert says it is in
+    ``namespace`` (the thread's), a node always (nodes are in no namespace). An alert that
+    names no namespace does not say where its Job is: one of that name in the thread's
+    namespace may be another Job."""
+    same = alert.get("namespace") is not None and alert.get("namespace") == namespace
     return {label: alert[label] for label in _OBJECT_LABELS
             if alert.get(label) and (label == "node" or same)}
 

@@ -20,6 +20,7 @@ INVENTORY = Inventory(environment="prod", deployments=(
     DeploymentInfo(namespace="ledger", name="journal-store", service="journal-store",
                    replicas=3, ready_replicas=2, kind="StatefulSet"),))
 NAMESPACES = frozenset({"ledger", "ledger-staging", "telemetry"})
+WORKLOADS = frozenset({"journal-store", "journal-api", "log-forwarder"})
 BAD_ROLLOUT = Finding(
     kind="bad-rollout", subject=Subject(namespace="ledger", workload="journal-store"),
     summary="trouble began with revision 12", supports=(Remedy.ROLLBACK,),
@@ -242,3 +243,28 @@ def test_an_order_for_the_same_name_in_another_namespace_is_not_aimed_here(
 def test_an_order_naming_the_thread_s_own_namespace_is_aimed_here() -> None:
     (cand,) = with_orders("restart ledger/journal-store", JOURNAL, (), NAMESPACES).candidates
     assert cand.call.args["namespace"] == "ledger"
+
+
+def _runbook_restart() -> PlannedCall:
+    return PlannedCall(call=ToolCall(tool="restart_deployment", args={
+        "namespace": "ledger", "deployment": "journal-store", "kind": "StatefulSet"}),
+        why="step 2 of crashloop", runbook_id="crashloop", step_index=1)
+
+
+RESTART_RULED_OUT = Finding(
+    kind="bad-rollout", subject=Subject(namespace="ledger", workload="journal-store"),
+    summary="trouble began with revision 12", supports=(Remedy.ROLLBACK,),
+    contradicts=(Contradiction(remedy=Remedy.RESTART,
+                               why="restarted pods run the same broken revision"),))
+
+
+@pytest.mark.parametrize(("question", "kept"), [
+    ("journal-store is stuck, restart journal-api", False),
+    ("journal-store is stuck. restart journal-store", True),
+    ("journal-store is stuck, just restart it", True),
+])
+def test_only_an_order_about_this_workload_keeps_its_contradicted_action(
+        question: str, kept: bool) -> None:
+    verdict = review([_runbook_restart()], [RESTART_RULED_OUT],
+                     catalog_for_review(INVENTORY), asks_by(question, WORKLOADS))
+    assert bool(verdict.kept) is kept

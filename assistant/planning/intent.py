@@ -10,11 +10,13 @@ roll back?") is a hypothesis to check against the evidence.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Protocol
 
 from assistant.models import Remedy
+from assistant.planning.names import mentions
 from tools.catalog import CATALOG
 
 # Quoted spans: straight, typographic and low double quotes, single quotes that are not
@@ -150,15 +152,23 @@ def orders_in(question: str) -> list[Order]:
             for clause in clauses if _clause_ask(clause, spec.asked_by) is Ask.ORDERS]
 
 
-def asks_by(question: str) -> Callable[[str], Ask]:
-    """How the asker's own words (not pasted text) bring up a given tool."""
-    own = split_words(question).own
+class Asked(Protocol):
+    def __call__(self, tool: str, workload: str | None = None) -> Ask: ...
 
-    def ask(tool: str) -> Ask:
+
+def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
+    """How the asker's own words (not pasted text) bring up a given tool; about a given
+    workload, only in clauses that name it or name none of ``workloads`` ("restart it"):
+    "restart journal-api" asks nothing of journal-store."""
+    clauses = _CLAUSE.findall(split_words(question).own)
+
+    def ask(tool: str, workload: str | None = None) -> Ask:
         spec = CATALOG.get(tool)
         if spec is None or spec.asked_by is None:
             return Ask.NONE
-        return ask_of(own, spec.asked_by)
+        about = [c for c in clauses if workload is None or mentions(c, workload)
+                 or not any(mentions(c, w) for w in workloads)]
+        return max((_clause_ask(c, spec.asked_by) for c in about), default=Ask.NONE)
 
     return ask
 

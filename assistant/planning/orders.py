@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.models import ToolCall
-from assistant.planning.entities import LinkedEntities, mentions
+from assistant.planning.entities import LinkedEntities
 from assistant.planning.intent import Ask, Order, asks_by, orders_in
+from assistant.planning.names import mentions
 from assistant.planning.offline import PlannedCall
 from assistant.planning.requests import requested_values, unclear_values
 from tools.catalog import CATALOG

@@ -94,7 +94,7 @@ class PlanStep:
         ordered = with_orders(question, linking.entities, result.candidates,
                               {d.namespace for d in inventory.deployments})
         verdict = review(ordered.candidates, diagnosis.findings, catalog_for_review(inventory),
-                         asks_by(question))
+                         asks_by(question, {d.name for d in inventory.deployments}))
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
             self.audit.append("not_proposed", actor=actor.user_id, thread=thread, payload={

@@ -138,16 +138,36 @@ def ask_of(own_words: str, verb: re.Pattern[str]) -> Ask:
 
 @dataclass(frozen=True)
 class Order:
-    """One clause of the asker's own words that orders a tool outright."""
+    """One action the asker's own words order outright."""
 
     tool: str
+    # From the order's verb up to the next action's verb: what this order says ("scale
+    # journal-api to 5" of "scale journal-api to 5 and restart journal-store").
     clause: str
+    # The clause's words before the verb, back to the previous action's ("journal-store
+    # needs a" of "journal-store needs a restart").
+    lead: str = ""
+
+
+def _scoped(clause: str, tool: str, verb: re.Pattern[str]) -> Order:
+    lowered = clause.lower()
+    verbs = sorted((m.start(), m.end()) for spec in CATALOG.values()
+                   if spec.asked_by is not None for m in spec.asked_by.finditer(lowered))
+    own = verb.search(lowered)
+    if own is None:
+        return Order(tool=tool, clause=clause)
+    start = own.start()
+    after = min((s for s, _e in verbs if s >= own.end()), default=len(clause))
+    before = max((e for _s, e in verbs if e <= start), default=0)
+    return Order(tool=tool, clause=clause[start:after].strip(),
+                 lead=clause[before:start].strip())
 
 
 def orders_in(question: str) -> list[Order]:
-    """Every order in the asker's own words, by clause; pasted text gives none."""
+    """Every order in the asker's own words, each with its own part of the clause; pasted
+    text gives none."""
     clauses = [c.strip() for c in _CLAUSE.findall(split_words(question).own)]
-    return [Order(tool=name, clause=clause)
+    return [_scoped(clause, name, spec.asked_by)
             for name, spec in CATALOG.items() if spec.asked_by is not None
             for clause in clauses if _clause_ask(clause, spec.asked_by) is Ask.ORDERS]
 

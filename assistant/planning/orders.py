@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.models import ToolCall
+from assistant.models import Inventory, ToolCall
 from assistant.planning.entities import LinkedEntities
 from assistant.planning.intent import Ask, Order, asks_by, orders_in
 from assistant.planning.names import mentions
@@ -36,9 +36,17 @@ class Ordered:
     notes: tuple[str, ...]
 
 
-def _names_target(order: Order, entities: LinkedEntities) -> bool:
-    return any(name and mentions(order.clause, name)
-               for name in (entities.deployment, entities.service))
+def _names_target(order: Order, entities: LinkedEntities, workloads: Collection[str]) -> bool:
+    """The order's own words name the thread's workload: after its verb ("scale
+    journal-store to 5"), or, when nothing is named there, before it ("journal-store needs
+    a restart") with no other workload beside it."""
+    ours = {n for n in (entities.deployment, entities.service) if n}
+    if any(mentions(order.clause, n) for n in ours):
+        return True
+    if any(mentions(order.clause, w) for w in workloads):
+        return False
+    return (any(mentions(order.lead, n) for n in ours)
+            and not any(mentions(order.lead, w) for w in set(workloads) - ours))
 
 
 def _other_namespaces(order: Order, entities: LinkedEntities,
@@ -89,9 +97,9 @@ def _refused(question: str, bindings: Mapping[str, Any], candidates: Sequence[Pl
 
 
 def with_orders(question: str, entities: LinkedEntities,
-                candidates: Sequence[PlannedCall], namespaces: Collection[str]) -> Ordered:
-    """``candidates`` with every order the asker gave about the thread's workload (of the
-    inventory's ``namespaces``, one naming another is not about it): a
+                candidates: Sequence[PlannedCall], inventory: Inventory) -> Ordered:
+    """``candidates`` with every order the asker gave about the thread's workload (one
+    naming another of the inventory's workloads or namespaces is not about it): a
     candidate already making that call takes the order's values; otherwise the order
     becomes a candidate of its own."""
     kept = list(candidates)
@@ -99,13 +107,15 @@ def with_orders(question: str, entities: LinkedEntities,
     if entities.namespace is None or entities.deployment is None:
         return Ordered(tuple(kept), ())
     bindings = entities.bindings()
+    namespaces = {d.namespace for d in inventory.deployments}
+    workloads = {d.name for d in inventory.deployments}
     refused = _refused(question, bindings, kept, entities)
     notes.extend(refused.values())
     for order in orders_in(question):
         spec = CATALOG[order.tool]
         acts_on_workload = spec.args_model.model_fields.keys() >= _TARGET_ARGS
         if (spec.read_only or not acts_on_workload or order.tool in refused
-                or not _names_target(order, entities)):
+                or not _names_target(order, entities, workloads)):
             continue
         elsewhere = _other_namespaces(order, entities, namespaces)
         if elsewhere:

@@ -91,8 +91,7 @@ class PlanStep:
         if result.reasoning:
             self.audit.append("model_reasoning", actor=None, thread=thread,
                               payload={"reasoning": list(result.reasoning)})
-        ordered = with_orders(question, linking.entities, result.candidates,
-                              {d.namespace for d in inventory.deployments})
+        ordered = with_orders(question, linking.entities, result.candidates, inventory)
         verdict = review(ordered.candidates, diagnosis.findings, catalog_for_review(inventory),
                          asks_by(question, {d.name for d in inventory.deployments}))
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.

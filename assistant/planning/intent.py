@@ -176,19 +176,27 @@ class Asked(Protocol):
     def __call__(self, tool: str, workload: str | None = None) -> Ask: ...
 
 
+def clauses_about(own_words: str, workload: str | None,
+                  workloads: Collection[str]) -> list[str]:
+    """The clauses of the asker's own words that can be about ``workload``: those naming
+    it, or naming none of ``workloads`` ("restart it"). "scale journal-api to 5" says
+    nothing about journal-store. With no workload, every clause."""
+    return [c for c in _CLAUSE.findall(own_words)
+            if workload is None or mentions(c, workload)
+            or not any(mentions(c, w) for w in workloads)]
+
+
 def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
     """How the asker's own words (not pasted text) bring up a given tool; about a given
-    workload, only in clauses that name it or name none of ``workloads`` ("restart it"):
-    "restart journal-api" asks nothing of journal-store."""
-    clauses = _CLAUSE.findall(split_words(question).own)
+    workload, only in the clauses about it."""
+    own = split_words(question).own
 
     def ask(tool: str, workload: str | None = None) -> Ask:
         spec = CATALOG.get(tool)
         if spec is None or spec.asked_by is None:
             return Ask.NONE
-        about = [c for c in clauses if workload is None or mentions(c, workload)
-                 or not any(mentions(c, w) for w in workloads)]
-        return max((_clause_ask(c, spec.asked_by) for c in about), default=Ask.NONE)
+        return max((_clause_ask(c, spec.asked_by)
+                    for c in clauses_about(own, workload, workloads)), default=Ask.NONE)
 
     return ask
 

@@ -47,7 +47,7 @@ from assistant.models import (
 from assistant.storage import AuditLog, Store, StoredProposal
 from assistant.storage.spool import ResultSpool
 from assistant.verification import judge, snapshot
-from tools.backend import Backend, ToolFailure, run_tool
+from tools.backend import AlreadyInPlace, Backend, ToolFailure, run_tool
 from tools.catalog import get_tool
 
 logger = logging.getLogger(__name__)
@@ -307,6 +307,15 @@ class Executor:
                     ran = run_tool(self.backend, call, approved_by=approved_by)
                     output = ran.text
                     produced = ran.data
+        except AlreadyInPlace as exc:
+            if attempts > 1:
+                # An earlier attempt failed in a way that may have applied (its answer
+                # lost): what is in place is most likely that attempt's doing.
+                output, produced = exc.done.text, exc.done.data
+            else:
+                # Nothing of ours ran before: someone else did it, and this run did nothing.
+                status = ExecutionStatus.FAILED
+                output = f"{call.tool} changed nothing: {exc}"
         except ToolFailure as exc:
             status = ExecutionStatus.FAILED
             output = f"{call.tool} failed after {attempts} attempt(s): {exc}"

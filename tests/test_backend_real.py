@@ -22,7 +22,7 @@ from assistant.models import RetrievalHit, ToolCall
 from assistant.planning.entities import link_entities
 from assistant.planning.offline import Observation, plan_offline
 from assistant.retrieval.loading import load_runbooks
-from tools.backend import ToolFailure, run_tool
+from tools.backend import AlreadyInPlace, ToolFailure, run_tool
 from tools.real.backend import INVENTORY_TTL_SECONDS, RealBackend, open_backend
 from tools.sandbox import SandboxBackend
 
@@ -166,7 +166,7 @@ def test_the_crashloop_runbook_runs_unchanged_and_its_rollback_heals(
     assert healed is not None and healed.ready_replicas == 3 and healed.revision == 43
 
 
-def test_a_cordon_already_in_place_is_refused_as_a_preview_and_succeeds_as_a_run(
+def test_a_cordon_already_in_place_is_refused_as_a_preview_and_sends_nothing_as_a_run(
         backend: RealBackend, standin: K8sStandin) -> None:
     standin.put(NODES, k8s.V1Node(api_version="v1", kind="Node",
                                   metadata=k8s.V1ObjectMeta(name="node-1", uid="uid-node-1"),
@@ -174,8 +174,10 @@ def test_a_cordon_already_in_place_is_refused_as_a_preview_and_succeeds_as_a_run
     call = ToolCall(tool="cordon_node", args={"node": "node-1"})
     with pytest.raises(ToolFailure, match="already cordoned: cordon would change nothing"):
         backend.preview(call)
-    assert run_tool(backend, call).text == ("cordon node node-1: it is already cordoned, as "
-                                            "asked; nothing changed")
+    with pytest.raises(AlreadyInPlace) as in_place:
+        run_tool(backend, call)
+    assert in_place.value.done.text == ("cordon node node-1: it is already cordoned, as "
+                                        "asked; nothing changed")
     assert not [r for r in standin.requests if r.method == "PATCH"]
 
 

@@ -225,3 +225,12 @@ def test_pasted_text_does_not_choose_which_namespace_of_an_alert_to_silence():
     linking = link_entities(question, None, RESEED)
     assert linking.entities.alertname == "ReplicationLagHigh"
     assert linking.entities.namespace is None and linking.entities.deployment is None
+
+
+@pytest.mark.parametrize("label", ["job_name", "persistentvolumeclaim"])
+def test_a_job_or_claim_of_an_alert_naming_no_namespace_is_not_put_in_the_question_s(
+        label: str) -> None:
+    alert = {"alertname": "SomethingFailed", label: "nightly-backup"}
+    linked = link_entities("did cart cause it?", alert, INVENTORY)
+    assert linked.entities.deployment == "cart"
+    assert getattr(linked.entities, label) is None

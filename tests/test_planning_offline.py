@@ -179,3 +179,31 @@ def test_firing_alert_about_the_target_is_trouble_even_with_all_pods_ready():
 
     plan = plan_offline(LINKED, [HIT], {"crashloop": CRASHLOOP}, ready, run)
     assert [c.call.tool for c in plan.candidates] == ["rollback_deployment"]
+
+
+SCALE_OUT = Runbook(
+    id="scale-out", title="Saturated deployment", alerts=(),
+    steps=(RunbookStep(tool="scale_deployment",
+                       args={"namespace": "{namespace}", "deployment": "{deployment}",
+                             "replicas": "{replicas*2}"}, why="Double the replicas"),),
+    sections=(Section(heading="Mitigation", text="Scale out."),),
+    path="runbooks/scale-out.md", content_hash="y")
+SCALE_HIT = RetrievalHit(runbook_id="scale-out", title="Saturated deployment", score=1.0,
+                         section=SCALE_OUT.sections[0], path=SCALE_OUT.path)
+WITH_FRONTEND = INVENTORY.model_copy(update={"deployments": (
+    *INVENTORY.deployments,
+    DeploymentInfo(namespace="shop", name="frontend", service="frontend", replicas=3,
+                   ready_replicas=3))})
+
+
+@pytest.mark.parametrize(("question", "replicas"), [
+    ("checkout is saturated; scale frontend to 40", 8),
+    ("checkout is saturated, scale checkout to 6", 6),
+    ("checkout is saturated, scale it to 6", 6),
+])
+def test_a_count_stated_for_another_workload_is_not_put_on_this_one(
+        question: str, replicas: int) -> None:
+    plan = plan_offline(LINKED, [SCALE_HIT], {"scale-out": SCALE_OUT}, WITH_FRONTEND,
+                        fake_runner([]), question=question)
+    (cand,) = plan.candidates
+    assert cand.call.args["replicas"] == replicas

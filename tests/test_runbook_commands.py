@@ -196,6 +196,12 @@ def test_logs_of_one_pod_read_the_container_the_command_names(
     "kubectl logs -l app=cart --all-namespaces",
     "kubectl -n shop logs job/cart-reindex",
     "kubectl -n shop logs -l app=cart --tail=2000",
+    # Every container's log, or a container left unnamed: no tool reads that.
+    "kubectl -n shop logs cart-7d9-abcde --all-containers",
+    "kubectl -n shop logs cart-7d9-abcde --all-containers=true",
+    "kubectl -n shop logs -l app=cart --all-containers",
+    "kubectl -n shop logs deploy/cart --all-containers",
+    "kubectl -n shop logs cart-7d9-abcde -c",
     # A pod name and a container next to a selector: kubectl refuses it, so does the form.
     "kubectl -n shop logs -l app=cart cart-7d9-abcde -c cart",
     # Two containers for one pod: kubectl refuses it, so does the form.

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.errors import InputError
 from assistant.models import ToolCall
-from tools.backend import ToolFailure, preview_call, run_tool
+from tools.backend import AlreadyInPlace, ToolFailure, preview_call, run_tool
 from tools.catalog import get_tool
 from tools.sandbox import SandboxBackend, load_scenario
 
@@ -134,12 +134,14 @@ def test_a_preview_of_cordoning_a_cordoned_node_says_it_changes_nothing(
 
 @pytest.mark.parametrize(("tool", "node", "state"), [
     ("cordon_node", "node-b", "already cordoned"), ("uncordon_node", "node-a", "not cordoned")])
-def test_running_a_cordon_whose_effect_is_in_place_succeeds_saying_so(
+def test_running_a_cordon_whose_effect_is_in_place_sends_nothing_saying_so(
         sandbox: SandboxBackend, tool: str, node: str, state: str) -> None:
     call = ToolCall(tool=tool, args={"node": node})
     if tool == "cordon_node":
         run_tool(sandbox, call, approved_by="U1")  # the first attempt, its answer lost
-    out = run_tool(sandbox, call, approved_by="U1")
+    with pytest.raises(AlreadyInPlace) as in_place:
+        run_tool(sandbox, call, approved_by="U1")
+    out = in_place.value.done
     assert out.text.startswith(f"{tool.removesuffix('_node')} node {node}: it is {state}, "
                                "as asked; nothing changed")
     flag = out.json_data()["changed"]["unschedulable"]  # type: ignore[index]
@@ -214,11 +216,13 @@ def test_suspend_and_resume_undo_each_other(sandbox: SandboxBackend) -> None:
         preview_call(sandbox, undo)
 
 
-def test_suspending_a_suspended_cronjob_again_succeeds_saying_so(
+def test_suspending_a_suspended_cronjob_again_sends_nothing_saying_so(
         sandbox: SandboxBackend) -> None:
     call = ToolCall(tool="suspend_cronjob", args={"namespace": "harbor", "cronjob": "tide-tables"})
     run_tool(sandbox, call)  # the first attempt, its answer lost
-    again = run_tool(sandbox, call)
+    with pytest.raises(AlreadyInPlace) as in_place:
+        run_tool(sandbox, call)
+    again = in_place.value.done
     assert again.text.startswith("suspend cronjob harbor/tide-tables: it is already suspended, "
                                  "as asked; nothing changed")
     changed = again.json_data()["changed"]  # type: ignore[index]

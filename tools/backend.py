@@ -30,6 +30,17 @@ class ToolFailure(Exception):
         self.retry_after = retry_after
 
 
+class AlreadyInPlace(ToolFailure):
+    """A run found what the call asks for in place already, so it sent nothing. Whether
+    that is a success is the executor's to say: after a retried attempt whose answer was
+    lost, ``done`` (the state as asked) is that attempt's effect; on a first attempt it is
+    someone else's, and the run changed nothing."""
+
+    def __init__(self, message: str, done: ToolOutput) -> None:
+        super().__init__(message)
+        self.done = done
+
+
 class Backend(Protocol):
     """What the engine needs from an environment (sandbox, Kubernetes, ...).
 

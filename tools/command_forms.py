@@ -61,6 +61,12 @@ def pods_form(command: RunbookCommand) -> dict[str, Any] | None:
 
 
 def _logs_words(command: RunbookCommand) -> tuple[str, ...] | None:
+    """The words after ``logs``, or None when it is no logs command, or asks for containers
+    no log tool reads by that name: every one (``--all-containers``), or a ``-c`` left
+    without its name. Read as one container's log, it would be the wrong log, silently."""
+    options = command.options
+    if options.get("all-containers", "false") != "false" or options.get("container") == "":
+        return None
     rest = _kubectl(command, "logs")
     return _kubectl(command, "log") if rest is None else rest
 

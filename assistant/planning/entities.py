@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy
 from assistant.planning.alert_linking import link_alert
 from assistant.planning.intent import remedies_asked, split_words
+from assistant.planning.names import name_pattern
 
 # Name parts that say what kind of component something is, not which one.
 _ROLE_SUFFIXES = frozenset(
@@ -103,9 +104,11 @@ _OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim")
 
 
 def _alert_objects(alert: dict[str, str], namespace: str | None) -> dict[str, str]:
-    """The objects the alert names; a Job or claim only when it is in ``namespace`` (the
-    thread's), a node always (nodes are in no namespace)."""
-    same = alert.get("namespace") in (None, namespace)
+    """The objects the alert names; a Job or claim only when the alert says it is in
+    ``namespace`` (the thread's), a node always (nodes are in no namespace). An alert that
+    names no namespace does not say where its Job is: one of that name in the thread's
+    namespace may be another Job."""
+    same = alert.get("namespace") is not None and alert.get("namespace") == namespace
     return {label: alert[label] for label in _OBJECT_LABELS
             if alert.get(label) and (label == "node" or same)}
 
@@ -139,17 +142,6 @@ def _core(name: str) -> str:
     return "-".join(parts) or name
 
 
-def _name_pattern(name: str) -> re.Pattern[str]:
-    """The name as a word, hyphenated or written with spaces ("checkout worker")."""
-    parts = [re.escape(p) for p in name.split("-")]
-    return re.compile(rf"(?<![a-z0-9-])(?:{'-'.join(parts)}|{' '.join(parts)})(?![a-z0-9-])")
-
-
-def mentions(text: str, name: str) -> bool:
-    """``text`` names ``name`` as a word, hyphenated or written with spaces."""
-    return _name_pattern(name).search(text.lower()) is not None
-
-
 def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[str]) -> float:
     """How strongly the question names ``dep``: 1.0 exact, lower for partial or fuzzy.
 
@@ -160,9 +152,9 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
         return 1.1
     if any(p in text for p in dep.pods) or _pod_like(text, dep):
         return 1.05
-    if _name_pattern(dep.name).search(text):
+    if name_pattern(dep.name).search(text):
         return 1.0
-    if _name_pattern(dep.service).search(text):
+    if name_pattern(dep.service).search(text):
         return 0.95
     core = _core(dep.name)
     own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} else set())
@@ -194,7 +186,7 @@ def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
         t = text
         for longer in names:
             if len(longer) > len(d.name) and d.name in longer:
-                t = _name_pattern(longer).sub(" ", t)
+                t = name_pattern(longer).sub(" ", t)
         masked[d.name] = t
     return masked
 
@@ -222,7 +214,7 @@ def _subject(
         return None
     spans = []
     for d in tied:
-        found = _name_pattern(d.name).search(masked[d.name]) or (
+        found = name_pattern(d.name).search(masked[d.name]) or (
             re.search(rf"(?<![a-z0-9-]){re.escape(d.name)}{_POD_SUFFIX}", text))
         if found is None:
             return None
@@ -277,7 +269,7 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
     A name we do not know ("inventory-service is down", "billing is crash looping") gets a
     question back instead: it may be a workload this environment cannot see."""
     named = {d.namespace for d in inventory.deployments
-             if _name_pattern(d.namespace).search(text)}
+             if name_pattern(d.namespace).search(text)}
     if not named and any(_name_like(w, inventory) for w in _candidate_words(text)):
         return None
     pool = [d for d in inventory.deployments if not named or d.namespace in named]
@@ -298,7 +290,7 @@ def link_entities(
     own = split_words(question).own
     # Asked to silence something, the asker means an alert: one the pasted text names
     # rather than a workload it mentions, or the one alert firing about their workload.
-    silencing = Remedy.SILENCE in remedies_asked(own)
+    silencing = Remedy.SILENCE in remedies_asked(question)
     linked = _link(own, alert, inventory, previous)
     if own.strip() != question.strip() and not (linked.resolved or linked.ambiguous):
         linked = _link(question, alert, inventory, previous, alert_first=silencing)
@@ -364,8 +356,8 @@ def _link(
             tied = [top, *rivals]
             rest = text
             for d in tied:
-                rest = _name_pattern(d.name).sub(" ", rest)
-            named = [d for d in tied if _name_pattern(d.namespace).search(rest)]
+                rest = name_pattern(d.name).sub(" ", rest)
+            named = [d for d in tied if name_pattern(d.namespace).search(rest)]
             if len(named) == 1:
                 top, rivals = named[0], []
         if rivals:

@@ -10,32 +10,44 @@ roll back?") is a hypothesis to check against the evidence.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Protocol
 
 from assistant.models import Remedy
+from assistant.planning.names import mentions
 from tools.catalog import CATALOG
 
-# Quoted spans: straight or typographic double quotes, backticks, and code fences.
-_QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|«[^»]*»', re.S)
+# Quoted spans: straight, typographic and low double quotes, single quotes that are not
+# apostrophes, backticks, and code fences.
+_QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
+                     r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)", re.S)
 # Lines that are pasted material rather than the asker talking: chat quotes ("> ..."), and
-# log lines (a timestamp or level=... key/value pairs).
+# log lines (a timestamp, a level word or level=... key/value pairs, a klog header), and
+# kubectl event rows ("Warning BackOff ...").
 _PASTED_LINE = re.compile(
-    r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\""
-    r"|(?:Warning|Normal)\s+[A-Z]\w*\s)", re.M)
-_SENTENCE = re.compile(r"[^.!?\n]*[.!?]?")
-# Somebody else's words introduced by the asker: "the ticket says: ...", "logs show:",
-# "kubectl get events says:". What follows the colon, on its line or (when the line ends
-# there) on the next line, is what that source said, not the asker's request.
-_ATTRIBUTED = re.compile(
-    r"\b(?:says?|said|reads?|wrote|writes|shows?|showed|prints?|printed|output|outputs|"
-    r"suggests?|suggested|recommends?|recommended)\s*:", re.I)
+    r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\"|"
+    r"[IWEF]\d{4}\s+\d\d:\d\d|(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b|"
+    r"(?:Warning|Normal)\s+[A-Z]\w*\s)",
+    re.M)
+# Words someone else said, as the asker reports them ("the ticket says: ...", "my manager
+# said to roll back ...", "Bob wrote: ..."), or a line labelled with who or what they come
+# from ("description: ...", "assistant: ..."): from there to the end of the sentence they are
+# that someone's words. Reported in the asker's own voice they still order nothing: the asker
+# says "restart it" when they mean it.
+_REPORTED = re.compile(
+    r"\b(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|suggests?|suggested|"
+    r"recommends?|recommended|claims?|claimed)\b[^.!?;\n]*"
+    r"|^[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
+# A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
+# pasted lines that runs to the next blank line.
+_INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:[ \t]*\S[^\n]*(?:\n|$))+")
 # Text addressed to a model rather than written to opsbot by the asker: a role label
 # ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
 # line are somebody else's words (an injection), whoever pasted them.
 _TO_A_MODEL = re.compile(
-    r"(?:\b(?:SYSTEM|ASSISTANT|AI)(?:\s+[A-Z]+){0,3}\s*:"
+    r"(?:\b(?:SYSTEM|ASSISTANT|AI)(?:\s+[A-Z]+){0,3}\s*:|(?i:\b(?:system|assistant)\s*:)"
     r"|(?i:\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:your|previous|prior|"
     r"earlier|the\s+above|above)\s+(?:rules|instructions|guidelines|prompts?)))"
     r".*$", re.M)
@@ -53,6 +65,18 @@ _ASKING = re.compile(
 _POLITE = re.compile(r"^\s*(?:please|pls|plz|can you|could you|would you|go ahead and)\b|"
                      r"\bplease\b", re.I)
 _FILLER = re.compile(r"^\s*(?:and|so|then|ok|okay|just|now|let's|lets|pls)\s+", re.I)
+# Before the action's verb, a word that negates it ("don't restart", "never scale", "no need
+# to roll back"): the asker brings the action up, but not to have it done.
+_NEGATED = re.compile(
+    r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’']?t\b", re.I)
+# An action told as what happened ("we rolled back", "it was rolled back", "yesterday we had
+# to restart"), not as what to do now: a verb in its past or -ing form, or a past marker
+# before it.
+_NARRATED_VERB = re.compile(r"^\w+(?:ed|ing)\b")
+_PAST = re.compile(r"\b(?:had|was|were|been|yesterday|earlier|already|ago)\b", re.I)
+# Invisible format characters (zero-width space, joiners, BOM) would hide a line's ">" or a
+# quote from the patterns above.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
 class Ask(IntEnum):
@@ -74,34 +98,21 @@ def split_words(question: str) -> Words:
     pasted: list[str] = []
 
     def blank(match: re.Match[str]) -> str:
+        # Line breaks stay, so what follows a blanked block is still read line by line.
         pasted.append(match.group(0))
-        return " " * len(match.group(0))
+        return re.sub(r"[^\n]", " ", match.group(0))
 
-    own = _TO_A_MODEL.sub(blank, _QUOTED.sub(blank, question))
+    # The block goes first: once a quote is blanked, its line might seem to end in a colon.
+    own = _INTRODUCED_BLOCK.sub(blank, _INVISIBLE.sub("", question))
+    own = _QUOTED.sub(blank, own)
+    own = _REPORTED.sub(blank, _TO_A_MODEL.sub(blank, own))
     lines = []
-    introduced = False
     for line in own.splitlines(keepends=True):
-        if introduced or _PASTED_LINE.match(line):
+        if _PASTED_LINE.match(line):
             pasted.append(line)
             lines.append("\n")
-            introduced = False
-            continue
-        attributed = _ATTRIBUTED.search(line)
-        if attributed is None:
+        else:
             lines.append(line)
-            continue
-        rest = line[attributed.end():]
-        introduced = not rest.strip()
-        # What the source said runs to the end of its sentence; a quote right after the
-        # colon (already set aside) is all of it. The asker may go on after either.
-        said = _SENTENCE.match(rest)
-        if said is None or not re.search(r"\w", said.group(0)):
-            lines.append(line)
-            continue
-        pasted.append(said.group(0))
-        # Blanked to a sentence end, so the asker's words stay theirs when split again.
-        lines.append(line[:attributed.end()] + " " * (said.end() - 1) + "."
-                     + rest[said.end():])
     return Words(own="".join(lines), pasted="\n".join(pasted))
 
 
@@ -110,6 +121,10 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     found = verb.search(text)
     if found is None:
         return Ask.NONE
+    before = text[:found.start()]
+    if (_NEGATED.search(before) or _PAST.search(before)
+            or _NARRATED_VERB.match(found.group(0))):
+        return Ask.WONDERS
     asking = _ASKING.search(text) is not None
     if _POLITE.search(text) or not (asking or text.endswith("?")):
         return Ask.ORDERS
@@ -125,29 +140,65 @@ def ask_of(own_words: str, verb: re.Pattern[str]) -> Ask:
 
 @dataclass(frozen=True)
 class Order:
-    """One clause of the asker's own words that orders a tool outright."""
+    """One action the asker's own words order outright."""
 
     tool: str
+    # From the order's verb up to the next action's verb: what this order says ("scale
+    # journal-api to 5" of "scale journal-api to 5 and restart journal-store").
     clause: str
+    # The clause's words before the verb, back to the previous action's ("journal-store
+    # needs a" of "journal-store needs a restart").
+    lead: str = ""
+
+
+def _scoped(clause: str, tool: str, verb: re.Pattern[str]) -> Order:
+    lowered = clause.lower()
+    verbs = sorted((m.start(), m.end()) for spec in CATALOG.values()
+                   if spec.asked_by is not None for m in spec.asked_by.finditer(lowered))
+    own = verb.search(lowered)
+    if own is None:
+        return Order(tool=tool, clause=clause)
+    start = own.start()
+    after = min((s for s, _e in verbs if s >= own.end()), default=len(clause))
+    before = max((e for _s, e in verbs if e <= start), default=0)
+    return Order(tool=tool, clause=clause[start:after].strip(),
+                 lead=clause[before:start].strip())
 
 
 def orders_in(question: str) -> list[Order]:
-    """Every order in the asker's own words, by clause; pasted text gives none."""
+    """Every order in the asker's own words, each with its own part of the clause; pasted
+    text gives none."""
     clauses = [c.strip() for c in _CLAUSE.findall(split_words(question).own)]
-    return [Order(tool=name, clause=clause)
+    return [_scoped(clause, name, spec.asked_by)
             for name, spec in CATALOG.items() if spec.asked_by is not None
             for clause in clauses if _clause_ask(clause, spec.asked_by) is Ask.ORDERS]
 
 
-def asks_by(question: str) -> Callable[[str], Ask]:
-    """How the asker's own words (not pasted text) bring up a given tool."""
+class Asked(Protocol):
+    def __call__(self, tool: str, workload: str | None = None) -> Ask: ...
+
+
+def clauses_about(own_words: str, workload: str | None,
+                  workloads: Collection[str]) -> list[str]:
+    """The clauses of the asker's own words that can be about ``workload``: those naming
+    it, or naming none of ``workloads`` ("restart it"). "scale journal-api to 5" says
+    nothing about journal-store. With no workload, every clause."""
+    return [c for c in _CLAUSE.findall(own_words)
+            if workload is None or mentions(c, workload)
+            or not any(mentions(c, w) for w in workloads)]
+
+
+def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
+    """How the asker's own words (not pasted text) bring up a given tool; about a given
+    workload, only in the clauses about it."""
     own = split_words(question).own
 
-    def ask(tool: str) -> Ask:
+    def ask(tool: str, workload: str | None = None) -> Ask:
         spec = CATALOG.get(tool)
         if spec is None or spec.asked_by is None:
             return Ask.NONE
-        return ask_of(own, spec.asked_by)
+        return max((_clause_ask(c, spec.asked_by)
+                    for c in clauses_about(own, workload, workloads)), default=Ask.NONE)
 
     return ask
 

@@ -19,7 +19,7 @@ from assistant.models import Inventory, Remedy, RetrievalHit, Runbook, ToolCall
 from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking, in_trouble
 from assistant.planning.evidence import healthy_summary, signs_of_trouble
-from assistant.planning.intent import remedies_asked, split_words
+from assistant.planning.intent import clauses_about, remedies_asked, split_words
 from assistant.planning.requests import requested_replicas, requested_tools
 from tools.catalog import CATALOG
 
@@ -302,7 +302,9 @@ def plan_offline(
             candidates = []
             notes.append(healthy_summary(entities, inventory))
     candidates.extend(_from_findings(about, candidates, bindings, remedies_asked(question)))
-    replicas = requested_replicas(own)
+    # A count the asker gave another workload ("scale frontend to 40") is not this one's.
+    said_here = clauses_about(own, entities.deployment, {d.name for d in inventory.deployments})
+    replicas = requested_replicas(" ".join(f"{c.strip().rstrip('.!?;,')}." for c in said_here))
     if replicas is not None:
         candidates = [_with_replicas(c, replicas) for c in candidates]
     return Plan(

@@ -12,15 +12,17 @@ instead, whenever the asker brings it up, ordered or asked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.models import ToolCall
-from assistant.planning.entities import LinkedEntities, mentions
+from assistant.models import Inventory, ToolCall
+from assistant.planning.entities import LinkedEntities
 from assistant.planning.intent import Ask, Order, asks_by, orders_in
+from assistant.planning.names import mentions
 from assistant.planning.offline import PlannedCall
-from assistant.planning.requests import requested_values
+from assistant.planning.requests import requested_values, unclear_values
 from tools.catalog import CATALOG
 
 # The arguments that name a workload: an order drafts only calls of tools that act on one.
@@ -34,9 +36,30 @@ class Ordered:
     notes: tuple[str, ...]
 
 
-def _names_target(order: Order, entities: LinkedEntities) -> bool:
-    return any(name and mentions(order.clause, name)
-               for name in (entities.deployment, entities.service))
+def _names_target(order: Order, entities: LinkedEntities, workloads: Collection[str]) -> bool:
+    """The order's own words name the thread's workload: after its verb ("scale
+    journal-store to 5"), or, when nothing is named there, before it ("journal-store needs
+    a restart") with no other workload beside it."""
+    ours = {n for n in (entities.deployment, entities.service) if n}
+    if any(mentions(order.clause, n) for n in ours):
+        return True
+    if any(mentions(order.clause, w) for w in workloads):
+        return False
+    return (any(mentions(order.lead, n) for n in ours)
+            and not any(mentions(order.lead, w) for w in set(workloads) - ours))
+
+
+def _other_namespaces(order: Order, entities: LinkedEntities,
+                      namespaces: Collection[str]) -> list[str]:
+    """Namespaces other than the thread's that the order names ("restart cart in staging",
+    "staging/cart"): a workload of the same name there is not the thread's."""
+    clause = order.clause
+    for name in (entities.deployment, entities.service):
+        # The workload's own name may also be a namespace's.
+        clause = re.sub(rf"(?<![\w/-]){re.escape(name)}(?![\w-])", " ", clause, flags=re.I) \
+            if name else clause
+    return sorted(ns for ns in namespaces
+                  if ns != entities.namespace and mentions(clause.replace("/", " "), ns))
 
 
 def _aims_at(call: ToolCall, entities: LinkedEntities) -> bool:
@@ -74,8 +97,9 @@ def _refused(question: str, bindings: Mapping[str, Any], candidates: Sequence[Pl
 
 
 def with_orders(question: str, entities: LinkedEntities,
-                candidates: Sequence[PlannedCall]) -> Ordered:
-    """``candidates`` with every order the asker gave about the thread's workload: a
+                candidates: Sequence[PlannedCall], inventory: Inventory) -> Ordered:
+    """``candidates`` with every order the asker gave about the thread's workload (one
+    naming another of the inventory's workloads or namespaces is not about it): a
     candidate already making that call takes the order's values; otherwise the order
     becomes a candidate of its own."""
     kept = list(candidates)
@@ -83,16 +107,32 @@ def with_orders(question: str, entities: LinkedEntities,
     if entities.namespace is None or entities.deployment is None:
         return Ordered(tuple(kept), ())
     bindings = entities.bindings()
+    namespaces = {d.namespace for d in inventory.deployments}
+    workloads = {d.name for d in inventory.deployments}
     refused = _refused(question, bindings, kept, entities)
     notes.extend(refused.values())
     for order in orders_in(question):
         spec = CATALOG[order.tool]
         acts_on_workload = spec.args_model.model_fields.keys() >= _TARGET_ARGS
         if (spec.read_only or not acts_on_workload or order.tool in refused
-                or not _names_target(order, entities)):
+                or not _names_target(order, entities, workloads)):
             continue
-        values = {k: v for k, v in requested_values(order.clause).items()
-                  if k in spec.args_model.model_fields}
+        elsewhere = _other_namespaces(order, entities, namespaces)
+        if elsewhere:
+            notes.append(f"you asked to {order.clause!r}, but this thread is about "
+                         f"{entities.namespace}/{entities.deployment}, not "
+                         f"{' or '.join(elsewhere)}: ask about that one by its namespace")
+            continue
+        fields = spec.args_model.model_fields
+        unclear = [k for k in unclear_values(order.clause) if k in fields]
+        if unclear:
+            # "to 3 or 5", "revision 3" (the target or the one to undo?): the asker picks.
+            notes.append(f"you asked to {order.clause!r}, but it does not give one "
+                         f"{' or '.join(unclear)} to set: say which and I will propose it")
+            kept = [c for c in kept
+                    if not (c.call.tool == order.tool and _aims_at(c.call, entities))]
+            continue
+        values = {k: v for k, v in requested_values(order.clause).items() if k in fields}
         same = [i for i, c in enumerate(kept)
                 if c.call.tool == order.tool and _aims_at(c.call, entities)]
         for i in same:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from assistant.analysis import Contradiction, Finding, Remedy
 from assistant.models import ToolCall
-from assistant.planning.intent import Ask
+from assistant.planning.intent import Ask, Asked
 from assistant.planning.offline import PlannedCall
 
 # More replicas answer only load: whatever else is wrong (a leak, a bad revision, a stuck
@@ -74,7 +74,7 @@ def review(
     candidates: Sequence[PlannedCall],
     findings: Sequence[Finding],
     catalog: Catalog,
-    asked: Callable[[str], Ask],
+    asked: Asked,
 ) -> Verdict:
     kept: list[PlannedCall] = []
     notes: list[str] = []
@@ -117,7 +117,7 @@ def review(
             why = (f"{cand.why} (evidence: {evidence})" if call == cand.call
                    else f"the evidence: {evidence}") + (f" — {differs}" if differs else "")
             kept.append(_with(cand, call, why))
-        elif against and asked(cand.call.tool) >= (
+        elif against and asked(cand.call.tool, target.workload) >= (
                 Ask.ORDERS if any(c.firm for c in against) else Ask.REQUESTS):
             kept.append(_with(cand, call, f"{cand.why} — you asked for it, but the evidence "
                                           f"is against it: {_reasons(against)}"))

@@ -55,10 +55,13 @@ def slack_time(ts: str) -> datetime:
 
 
 def plain_question(text: str, bot_user_id: str | None) -> str:
-    """What a person typed, without the bot's mention and Slack's escaping."""
+    """What a person typed, without the bot's mention and Slack's escaping. Line breaks
+    stay: a quoted ("> ...") or pasted line is only told apart from the asker's own words
+    (planning.intent) while it is still a line of its own."""
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", "", text)
-    return unescape(" ".join(text.split()))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return unescape("\n".join(lines).strip())
 
 
 class SlackConversation:

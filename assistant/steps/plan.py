@@ -91,9 +91,9 @@ class PlanStep:
         if result.reasoning:
             self.audit.append("model_reasoning", actor=None, thread=thread,
                               payload={"reasoning": list(result.reasoning)})
-        ordered = with_orders(question, linking.entities, result.candidates)
+        ordered = with_orders(question, linking.entities, result.candidates, inventory)
         verdict = review(ordered.candidates, diagnosis.findings, catalog_for_review(inventory),
-                         asks_by(question))
+                         asks_by(question, {d.name for d in inventory.deployments}))
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
             self.audit.append("not_proposed", actor=actor.user_id, thread=thread, payload={

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.models import ToolOutput
+from tools.backend import AlreadyInPlace
 from tools.outputs import Output, changed
 
 
@@ -15,11 +16,14 @@ class Change:
     details: tuple[str, ...]
     changed: Output  # the tool's change model: from/to facts
     # Set when the effect is in place already: a preview refuses with this (nothing to
-    # approve), while a run succeeds saying so, as a retry after a lost response must.
+    # approve), and a run raises AlreadyInPlace with it, for the executor to judge.
     unchanged: str | None = None
 
     def render(self) -> str:
         return "\n".join((self.summary, *(f"  - {d}" for d in self.details)))
 
     def output(self) -> ToolOutput:
-        return ToolOutput(text=self.render(), data=changed(self.changed))
+        done = ToolOutput(text=self.render(), data=changed(self.changed))
+        if self.unchanged is not None:
+            raise AlreadyInPlace(self.unchanged, done)
+        return done

@@ -24,7 +24,7 @@ from assistant.models import (
     ToolOutput,
 )
 from assistant.yamlfile import validation_to_input_error
-from tools.backend import ToolFailure
+from tools.backend import AlreadyInPlace, ToolFailure
 from tools.catalog import (
     DeploymentArgs,
     GetErrorBudgetArgs,
@@ -179,6 +179,9 @@ class SandboxBackend:
         return change.render()
 
     def _commit(self, change: mutations.Change) -> ToolOutput:
+        if change.unchanged is not None:
+            raise AlreadyInPlace(change.unchanged, ToolOutput(text=change.render(),
+                                                              data=changed(change.changed)))
         created = change.commit()
         text = change.render()
         if created.get("pods_created"):

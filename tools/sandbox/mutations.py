@@ -37,7 +37,7 @@ class Change:
     changed: Output  # the tool's change model: from/to facts
     commit: Callable[[], dict[str, Any]] = field(compare=False)  # applies; returns new facts
     # Set when the effect is in place already: a preview refuses with this (nothing to
-    # approve), while a run succeeds saying so, as a retry after a lost response must.
+    # approve), and a run raises AlreadyInPlace with it, for the executor to judge.
     unchanged: str | None = None
 
     def render(self) -> str:

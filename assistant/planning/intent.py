@@ -36,10 +36,14 @@ _PASTED_LINE = re.compile(
 # from ("description: ...", "assistant: ..."): from there to the end of the sentence they are
 # that someone's words. Reported in the asker's own voice they still order nothing: the asker
 # says "restart it" when they mean it.
+_REPORTING_VERB = (r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
+                   r"suggests?|suggested|recommends?|recommended|claims?|claimed)")
+# A label with a reporting verb in it ("the change bot wrote:") is reported speech: it runs
+# to the end of its sentence, and the asker may go on after it.
 _REPORTED = re.compile(
-    r"\b(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|suggests?|suggested|"
-    r"recommends?|recommended|claims?|claimed)\b[^.!?;\n]*"
-    r"|^[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
+    rf"\b{_REPORTING_VERB}\b[^.!?;\n]*"
+    rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){{0,3}}"
+    r"[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
 # A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
 # pasted lines that runs to the next blank line.
 _INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:[ \t]*\S[^\n]*(?:\n|$))+")

@@ -197,3 +197,23 @@ def test_a_sawtooth_signal_behind_an_alert_is_flapping() -> None:
     found = _findings(AlertList(alerts=[alert]), MetricSeries(series=[saw]))
     (flap,) = [f for f in found if f.kind == "flapping-alert"]
     assert flap.supports == (Remedy.SILENCE,)
+
+
+def _pod_alert(pod: str) -> AlertList:
+    return AlertList(alerts=[AlertRow(
+        name="KubePodCrashLooping", labels={"namespace": NS, "deployment": NAME, "pod": pod},
+        state="firing", since=None, severity="warning", summary="s", annotations={})])
+
+
+def test_an_alert_about_a_replaced_pod_does_not_hide_that_the_workload_is_healthy() -> None:
+    pods = PodList(pods=[_pod(f"{NAME}-7c4d2-a1b2c"), _pod(f"{NAME}-7c4d2-d3e4f")])
+    found = _findings(pods, _pod_alert(f"{NAME}-5f9e1-zz9yx"))
+    (ok,) = [f for f in found if f.kind == "healthy"]
+    assert any(f"{NAME}-5f9e1-zz9yx, which no longer exists" in e for e in ok.evidence)
+    assert ok.against(Remedy.ROLLBACK) is not None
+
+
+def test_an_alert_about_a_pod_that_still_runs_keeps_the_workload_from_looking_healthy() -> None:
+    pods = PodList(pods=[_pod(f"{NAME}-7c4d2-a1b2c"), _pod(f"{NAME}-7c4d2-d3e4f")])
+    found = _findings(pods, _pod_alert(f"{NAME}-7c4d2-a1b2c"))
+    assert not [f for f in found if f.kind == "healthy"]

@@ -300,8 +300,11 @@ def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
         return []
     quiet = [a.name for a in w.alerts]
     alerts = (f"only informational alerts ({', '.join(quiet)})" if quiet
+              else "no alert firing about its current pods" if w.stale_alerts
               else "no alert firing about it")
     evidence.append(alerts)
+    evidence.extend(f"{a.name} still firing about pod {a.labels['pod']}, which no longer "
+                    "exists (it resolves once its rule catches up)" for a in w.stale_alerts)
     why = f"{w.namespace}/{w.name} looks healthy: {', '.join(evidence)}"
     return [Finding(kind="healthy", subject=Subject(namespace=w.namespace, workload=w.name),
                     summary="healthy", evidence=tuple(evidence),

@@ -117,3 +117,39 @@ def test_alternatives_joined_by_or_are_ambiguous():
                             INVENTORY)
     assert not linking.resolved
     assert set(linking.ambiguous) == {"payments/payments-api", "shop/cart"}
+
+
+def _loose_inventory() -> Inventory:
+    def dep(namespace: str, name: str) -> DeploymentInfo:
+        return DeploymentInfo(namespace=namespace, name=name, service=name, replicas=2,
+                              ready_replicas=2)
+
+    return Inventory(
+        environment="prod",
+        deployments=(dep("freight", "lane-quoter"), dep("freight", "dock-scheduler"),
+                     dep("ledger", "journal-store"), dep("storefront", "gallery-web"),
+                     dep("imaging", "thumbnailer"), dep("streaming", "orders-consumer")),
+        alerts=(AlertInfo(name="KafkaConsumerGroupLag", labels={"namespace": "streaming"}),),
+    )
+
+
+def test_a_hyphenated_name_written_loosely_as_words_links_it():
+    linking = link_entities("why are lane quotes failing?", None, _loose_inventory())
+    assert linking.entities.deployment == "lane-quoter"
+
+
+def test_one_distinctive_part_of_a_name_in_another_form_links_it():
+    linking = link_entities("quotes broken since noon??", None, _loose_inventory())
+    assert linking.entities.deployment == "lane-quoter"
+
+
+def test_a_word_sharing_only_the_tail_of_a_part_links_nothing():
+    linking = link_entities("can we restore yesterday's snapshot?", None, _loose_inventory())
+    assert linking.entities.deployment is None
+
+
+def test_a_part_of_a_name_yields_to_an_alert_the_question_names():
+    linking = link_entities("silence the consumer lag alert in streaming", None,
+                            _loose_inventory())
+    assert linking.entities.deployment is None
+    assert linking.entities.alertname == "KafkaConsumerGroupLag"

@@ -21,6 +21,7 @@ from assistant.planning.intent import split_words
 _ROLE_SUFFIXES = frozenset(
     {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
 )
+PART_WEIGHT = 0.5  # a match of one part of a name scores at most this: the weakest kind
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
 # Words that look like names but are ordinary English or ops vocabulary.
 _STOPWORDS = frozenset(
@@ -151,6 +152,41 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
             ratio = SequenceMatcher(None, w, target).ratio()
             if ratio >= 0.8:
                 best = max(best, 0.7 * ratio)
+    return max(best, _phrase_score(words, dep.name), _part_score(words, dep, taken))
+
+
+def _phrase_score(words: list[str], name: str) -> float:
+    """A hyphenated name written loosely as words: "fare quotes" for fare-quoter."""
+    size = name.count("-") + 1
+    if size < 2:
+        return 0.0
+    best = 0.0
+    for i in range(len(words) - size + 1):
+        ratio = SequenceMatcher(None, "-".join(words[i:i + size]), name).ratio()
+        if ratio >= 0.8:
+            best = max(best, 0.7 * ratio)
+    return best
+
+
+def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) -> float:
+    """One distinctive part of a hyphenated name, in another form ("quotes" for the
+    quoter in fare-quoter). Weaker than any match of the whole name. A part that another
+    workload's name shares, a role suffix, or the workload's namespace tells nothing; the
+    word must share the part's first letters, so "restore" does not name a store."""
+    parts = dep.name.split("-")
+    if len(parts) < 2:
+        return 0.0
+    shared = {p for other in taken - {dep.name} for p in other.split("-")}
+    distinctive = [p for p in parts if len(p) >= 4 and p not in _ROLE_SUFFIXES
+                   and p not in shared and p != dep.namespace]
+    best = 0.0
+    for w in words:
+        if len(w) < 4 or w in _STOPWORDS or w == dep.namespace:
+            continue
+        for part in distinctive:
+            ratio = SequenceMatcher(None, w, part).ratio()
+            if ratio >= 0.8 and w[:4] == part[:4]:
+                best = max(best, PART_WEIGHT * ratio)
     return best
 
 
@@ -293,6 +329,9 @@ def _link(
         reverse=True,
     )
     scored = [(s, d) for s, d in scored if s > 0]
+    if scored and scored[0][0] <= PART_WEIGHT and link_alert(question, inventory) is not None:
+        # "the consumer lag alert" names an alert; "consumer" alone names no workload.
+        scored = []
     if scored:
         top_score, top = scored[0]
         rivals = [d for s, d in scored[1:] if top_score - s < 0.05]

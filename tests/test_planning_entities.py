@@ -153,3 +153,15 @@ def test_a_part_of_a_name_yields_to_an_alert_the_question_names():
                             _loose_inventory())
     assert linking.entities.deployment is None
     assert linking.entities.alertname == "KafkaConsumerGroupLag"
+
+
+def test_a_named_namespace_outranks_a_loose_match_outside_it():
+    linking = link_entities("gallery thumbnails come back blank, anything off in imaging?",
+                            None, _loose_inventory())
+    assert linking.entities.deployment == "thumbnailer"
+
+
+def test_a_workload_named_outright_stays_linked_outside_the_named_namespace():
+    linking = link_entities("gallery-web shows blank tiles, is imaging fine?", None,
+                            _loose_inventory())
+    assert linking.entities.deployment == "gallery-web"

@@ -21,6 +21,7 @@ from assistant.planning.intent import split_words
 _ROLE_SUFFIXES = frozenset(
     {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
 )
+NAMED_OUTRIGHT = 0.95  # a score at least this high: the question spells the name out
 PART_WEIGHT = 0.5  # a match of one part of a name scores at most this: the weakest kind
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
 # Words that look like names but are ordinary English or ops vocabulary.
@@ -241,6 +242,18 @@ def _subject(
     return spans[0][2]
 
 
+def _inside_named_namespaces(scored: list[tuple[float, DeploymentInfo]], text: str,
+                             inventory: Inventory) -> list[tuple[float, DeploymentInfo]]:
+    """A namespace the question names outranks a loose match outside it: "gallery
+    thumbnails come back blank, anything off in imaging?" is about imaging's thumbnailer,
+    not a gallery service elsewhere. A workload named outright stays wherever it runs."""
+    named = {d.namespace for d in inventory.deployments
+             if _name_pattern(d.namespace).search(text)}
+    if not any(d.namespace in named for _, d in scored):
+        return scored
+    return [(s, d) for s, d in scored if d.namespace in named or s >= NAMED_OUTRIGHT]
+
+
 def _candidate_words(text: str) -> list[str]:
     return [w.strip("./-") for w in _WORD.findall(text)]
 
@@ -328,7 +341,7 @@ def _link(
         key=lambda pair: pair[0],
         reverse=True,
     )
-    scored = [(s, d) for s, d in scored if s > 0]
+    scored = _inside_named_namespaces([(s, d) for s, d in scored if s > 0], text, inventory)
     if scored and scored[0][0] <= PART_WEIGHT and link_alert(question, inventory) is not None:
         # "the consumer lag alert" names an alert; "consumer" alone names no workload.
         scored = []

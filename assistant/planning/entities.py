@@ -87,7 +87,8 @@ def _deployment_of_pod(inventory: Inventory, pod: str) -> DeploymentInfo | None:
     return best
 
 
-def _entities_for(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
+def entities_of(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
+    """What a thread about ``dep`` (and one of its pods) is linked to."""
     return LinkedEntities(
         namespace=dep.namespace, deployment=dep.name, service=dep.service, pod=pod,
         kind=None if dep.kind == "Deployment" else dep.kind,
@@ -113,7 +114,7 @@ def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities |
         if not (ns or alert.get("alertname")):
             return None
         return LinkedEntities(namespace=ns, pod=pod, alertname=alert.get("alertname"))
-    return _entities_for(dep, pod).model_copy(update={"alertname": alert.get("alertname")})
+    return entities_of(dep, pod).model_copy(update={"alertname": alert.get("alertname")})
 
 
 def _core(name: str) -> str:
@@ -366,7 +367,7 @@ def _link(
             return Linking(entities=LinkedEntities(), source="question", ambiguous=names)
         pod = next((p for p in top.pods if p in text), None) or _pod_like(text, top)
         alertname = alert.get("alertname") if alert else None
-        linked = _entities_for(top, pod).model_copy(update={"alertname": alertname})
+        linked = entities_of(top, pod).model_copy(update={"alertname": alertname})
         return Linking(entities=linked, source="question")
     if alert:
         from_alert = _from_alert(alert, inventory)
@@ -376,7 +377,7 @@ def _link(
     if named_alert is None and (previous is None or not previous.deployment):
         troubled = _by_evidence(text, inventory)
         if troubled is not None:
-            return Linking(entities=_entities_for(troubled), source="evidence")
+            return Linking(entities=entities_of(troubled), source="evidence")
     if named_alert is not None:
         if named_alert.labels is not None:
             # One firing instance: its labels link like an alert the thread came with.

@@ -60,13 +60,13 @@ def _revision(number: int, healthy: bool, current: bool) -> RevisionRow:
 
 
 # Observations carry the outputs' JSON, as plan state does.
-DATA = {
+OUTPUTS = {
     "list_pods": PodList(pods=[_pod("checkout-1", True, 0), _pod("checkout-2", False, 14)]),
     "get_pod_logs": PodLogs(pod="checkout-2", lines=["panic: bad config"], previous=False),
     "rollout_history": RolloutHistory(revisions=[
         _revision(40, True, False), _revision(41, True, False), _revision(42, False, True)]),
 }
-DATA = {tool: ToolOutput(text="", data=model).json_data() for tool, model in DATA.items()}
+DATA = {tool: ToolOutput(text="", data=model).json_data() for tool, model in OUTPUTS.items()}
 
 
 def fake_runner(calls: list[ToolCall]):

@@ -217,3 +217,18 @@ def test_an_alert_about_a_pod_that_still_runs_keeps_the_workload_from_looking_he
     pods = PodList(pods=[_pod(f"{NAME}-7c4d2-a1b2c"), _pod(f"{NAME}-7c4d2-d3e4f")])
     found = _findings(pods, _pod_alert(f"{NAME}-7c4d2-a1b2c"))
     assert not [f for f in found if f.kind == "healthy"]
+
+
+def test_a_healthy_revision_with_every_pod_ready_argues_softly_against_a_rollback() -> None:
+    found = _findings(PodList(pods=[_pod("a"), _pod("b")]),
+                      _history(9, current_age=timedelta(days=10)))
+    (sound,) = [f for f in found if f.kind == "sound-revision"]
+    against = sound.against(Remedy.ROLLBACK)
+    assert against is not None and not against.firm
+    assert sound.supports == ()
+
+
+def test_pods_still_on_another_revision_leave_the_running_one_unjudged() -> None:
+    found = _findings(PodList(pods=[_pod("a"), _pod("b", revision=8)]),
+                      _history(9, current_age=timedelta(days=10)))
+    assert not [f for f in found if f.kind == "sound-revision"]

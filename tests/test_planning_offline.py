@@ -1,5 +1,6 @@
 import pytest
 
+from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import (
     DeploymentInfo,
     Inventory,
@@ -165,3 +166,29 @@ def test_firing_alert_about_the_target_is_trouble_even_with_all_pods_ready():
 
     plan = plan_offline(LINKED, [HIT], {"crashloop": CRASHLOOP}, ready, run)
     assert [c.call.tool for c in plan.candidates] == ["rollback_deployment"]
+
+
+SCALE_OUT = Runbook(
+    id="scale-out", title="Saturated", alerts=(),
+    steps=(RunbookStep(tool="scale_deployment",
+                       args={"namespace": "{namespace}", "deployment": "{deployment}",
+                             "replicas": "{replicas*2}"}),),
+    sections=(Section(heading="Mitigation", text="Scale out."),),
+    path="runbooks/scale-out.md", content_hash="y",
+)
+SCALE_HIT = RetrievalHit(runbook_id="scale-out", title="Saturated", score=0.9,
+                         section=SCALE_OUT.sections[0], path=SCALE_OUT.path)
+
+
+def _doubting_rollback(firm: bool) -> Finding:
+    return Finding(kind="k", subject=Subject(namespace="shop", workload="checkout"),
+                   summary="s", contradicts=(Contradiction(remedy=Remedy.ROLLBACK, why="w",
+                                                           firm=firm),))
+
+
+@pytest.mark.parametrize(("firm", "followed"), [(False, "crashloop"), (True, "scale-out")])
+def test_only_a_firm_contradiction_swaps_the_runbook_for_another_remedy(firm, followed):
+    plan = plan_offline(LINKED, [HIT, SCALE_HIT],
+                        {"crashloop": CRASHLOOP, "scale-out": SCALE_OUT}, INVENTORY,
+                        fake_runner([]), findings=[_doubting_rollback(firm)])
+    assert plan.followed is not None and plan.followed.id == followed

@@ -266,6 +266,30 @@ def clean_rollout(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                 "rolled out"),))]
 
 
+def sound_revision(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    """The revision running now is marked healthy and every pod of it is ready with nothing
+    failing: rolling back would leave a working revision for an older one. This is the
+    state right after a rollback, while errors drain and alerts about replaced pods
+    resolve. A bad rollout's own finding, when there is one, still decides."""
+    current = _current(w)
+    if current is None or not current.healthy or not w.pods:
+        return []
+    failing = [p for p in w.pods if not p.ready or p.reason in CRASH_REASONS | PULL_REASONS
+               or OOM in (p.reason, p.last_termination_reason)
+               or p.revision not in (None, current.revision)]
+    if failing:
+        return []
+    return [Finding(
+        kind="sound-revision", subject=Subject(namespace=w.namespace, workload=w.name),
+        summary=f"revision {current.revision} runs with every pod ready",
+        evidence=(_revision_line(current, now),
+                  f"{len(w.pods)}/{len(w.pods)} pods of it ready, none failing"),
+        contradicts=(Contradiction(
+            remedy=Remedy.ROLLBACK, firm=False,
+            why=f"rollback not indicated: revision {current.revision} is healthy and all "
+                f"{len(w.pods)} of its pods are ready"),))]
+
+
 def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     if _loud(w) or not (w.pods or w.series):
         return []
@@ -313,5 +337,5 @@ def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
 
 
 WORKLOAD_ANALYZERS: tuple[Callable[[WorkloadEvidence, datetime], list[Finding]], ...] = (
-    bad_rollout, clean_rollout, memory_exhaustion, saturation, healthy,
+    bad_rollout, clean_rollout, memory_exhaustion, saturation, sound_revision, healthy,
 )

@@ -144,9 +144,11 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
                     wanted: frozenset[Remedy]) -> Runbook | None:
     """Of the best-ranked runbooks, the first whose remedy the findings support or the
     asker asks for; else the first with a remedy none rule out; else the first that only
-    diagnoses (its reads run anyway when it ranks first); else the first."""
+    diagnoses (its reads run anyway when it ranks first); else the first. Only a diagnosis
+    rules a remedy out here: evidence that merely finds nothing wrong now (a contradiction
+    that is not firm) leaves the ranking alone, so it cannot swap in another remedy."""
     supported = {r for f in findings for r in f.supports} | wanted
-    ruled_out = {c.remedy for f in findings for c in f.contradicts}
+    ruled_out = {c.remedy for f in findings for c in f.contradicts if c.firm}
 
     def fit(book: Runbook) -> int:
         remedies = _remedies(book)

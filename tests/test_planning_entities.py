@@ -143,6 +143,12 @@ def test_one_distinctive_part_of_a_name_in_another_form_links_it():
     assert linking.entities.deployment == "lane-quoter"
 
 
+def test_a_part_of_a_name_with_another_ending_links_it():
+    linking = link_entities("roll back the last release of the quoting service", None,
+                            _loose_inventory())
+    assert linking.entities.deployment == "lane-quoter"
+
+
 def test_a_word_sharing_only_the_tail_of_a_part_links_nothing():
     linking = link_entities("can we restore yesterday's snapshot?", None, _loose_inventory())
     assert linking.entities.deployment is None

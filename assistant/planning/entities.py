@@ -171,10 +171,11 @@ def _phrase_score(words: list[str], name: str) -> float:
 
 
 def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) -> float:
-    """One distinctive part of a hyphenated name, in another form ("quotes" for the
-    quoter in fare-quoter). Weaker than any match of the whole name. A part that another
-    workload's name shares, a role suffix, or the workload's namespace tells nothing; the
-    word must share the part's first letters, so "restore" does not name a store."""
+    """One distinctive part of a hyphenated name, in another form ("quotes" or "quoting"
+    for the quoter in fare-quoter). Weaker than any match of the whole name. A part that
+    another workload's name shares, a role suffix, or the workload's namespace tells
+    nothing; the word must share the part's first letters, so "restore" does not name a
+    store, or its stem."""
     parts = dep.name.split("-")
     if len(parts) < 2:
         return 0.0
@@ -189,7 +190,20 @@ def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) ->
             ratio = SequenceMatcher(None, w, part).ratio()
             if ratio >= 0.8 and w[:4] == part[:4]:
                 best = max(best, PART_WEIGHT * ratio)
+            elif _stem(w) == _stem(part):
+                best = max(best, PART_WEIGHT * 0.8)
     return best
+
+
+_SUFFIXES = ("ings", "ing", "ers", "er", "es", "ed", "s")
+
+
+def _stem(word: str) -> str:
+    """The word without one inflection or agent ending, when at least four letters stay."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)]
+    return word
 
 
 def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:

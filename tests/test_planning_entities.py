@@ -171,3 +171,18 @@ def test_a_workload_named_outright_stays_linked_outside_the_named_namespace():
     linking = link_entities("gallery-web shows blank tiles, is imaging fine?", None,
                             _loose_inventory())
     assert linking.entities.deployment == "gallery-web"
+
+
+def test_an_alert_naming_only_the_container_links_the_workload_it_runs_in():
+    linking = link_entities("help", {"alertname": "PodRestartingFrequently",
+                                     "namespace": "imaging", "container": "thumbnailer"},
+                            _loose_inventory())
+    assert linking.source == "alert"
+    assert linking.entities.deployment == "thumbnailer"
+
+
+def test_a_sidecar_container_label_links_no_workload():
+    linking = link_entities("help", {"alertname": "PodRestartingFrequently",
+                                     "namespace": "imaging", "container": "istio-proxy"},
+                            _loose_inventory())
+    assert linking.entities.deployment is None

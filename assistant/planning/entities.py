@@ -22,6 +22,10 @@ _ROLE_SUFFIXES = frozenset(
     {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
 )
 NAMED_OUTRIGHT = 0.95  # a score at least this high: the question spells the name out
+# Alert labels that may name the workload, most specific first. Rules built on cAdvisor
+# series carry only the container, whose name is the workload's unless set otherwise.
+WORKLOAD_LABELS = ("deployment", "statefulset", "daemonset", "service", "workload",
+                   "app_kubernetes_io_name", "app", "container")
 PART_WEIGHT = 0.5  # a match of one part of a name scores at most this: the weakest kind
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
 # Words that look like names but are ordinary English or ops vocabulary.
@@ -98,12 +102,12 @@ def entities_of(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
 def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
     ns = alert.get("namespace")
     pod = alert.get("pod")
-    name = (alert.get("deployment") or alert.get("statefulset") or alert.get("daemonset")
-            or alert.get("service"))
     dep: DeploymentInfo | None = None
     if pod:
         dep = _deployment_of_pod(inventory, pod)
-    if dep is None and name:
+    for name in (alert[k] for k in WORKLOAD_LABELS if alert.get(k)):
+        if dep is not None:
+            break
         matches = [
             d
             for d in inventory.deployments

@@ -192,3 +192,15 @@ def test_only_a_firm_contradiction_swaps_the_runbook_for_another_remedy(firm, fo
                         {"crashloop": CRASHLOOP, "scale-out": SCALE_OUT}, INVENTORY,
                         fake_runner([]), findings=[_doubting_rollback(firm)])
     assert plan.followed is not None and plan.followed.id == followed
+
+
+def test_a_remedy_the_evidence_supports_is_drafted_when_the_runbook_offers_another():
+    oom = Finding(kind="memory-exhaustion", subject=Subject(namespace="shop", workload="checkout"),
+                  summary="containers are OOMKilled", supports=(Remedy.RESTART,))
+    plan = plan_offline(LINKED, [HIT], {"crashloop": CRASHLOOP}, INVENTORY, fake_runner([]),
+                        findings=[oom])
+    tools = [c.call.tool for c in plan.candidates]
+    assert tools == ["rollback_deployment", "restart_deployment"]
+    (drafted,) = [c for c in plan.candidates if c.runbook_id is None]
+    assert drafted.call.args == {"namespace": "shop", "deployment": "checkout"}
+    assert drafted.why == "the evidence: containers are OOMKilled"

@@ -164,11 +164,13 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
 def _from_findings(findings: Sequence[Finding], have: Sequence[PlannedCall],
                    bindings: Mapping[str, Any], wanted: frozenset[Remedy]) -> list[PlannedCall]:
     """Calls for remedies the findings support that no runbook step offers: when the
-    runbook offered nothing, only remedies the findings rule out, or when the asker brought
-    that remedy up themselves."""
+    runbook offered nothing, only remedies the findings rule out, none the findings
+    support (a runbook retrieved for the alert's name, not for what the evidence shows),
+    or when the asker brought that remedy up themselves."""
     offered = {CATALOG[c.call.tool].remedy for c in have}
     ruled_out = {c.remedy for f in findings for c in f.contradicts if c.firm}
-    needed = not have or offered <= ruled_out
+    supported = {r for f in findings for r in f.supports}
+    needed = not have or offered <= ruled_out or not offered & supported
     drafted: list[PlannedCall] = []
     for finding in findings:
         for remedy in finding.supports:

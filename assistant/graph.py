@@ -1,5 +1,6 @@
 """The per-thread LangGraph graph: intake -> retrieve -> plan -> answer -> confirm ->
-execute -> verify, wired from the steps in assistant/steps/ and the runtime's parts.
+execute -> verify, wired from the steps in assistant/steps/ and the runtime's parts. A run
+started to tell a verification another process finished goes report -> confirm instead.
 
 Each step gets only the collaborators it uses, so it can be built and run on its own; this
 module only decides the order.
@@ -21,6 +22,7 @@ from assistant.steps.plan import PlanStep
 from assistant.steps.proposing import Proposer
 from assistant.steps.retrieve import Retrieve
 from assistant.steps.state import ProgressSink, ThreadState
+from assistant.steps.verdict import Report, TellVerdict, after_start
 
 
 def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[str],
@@ -39,9 +41,12 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[str],
         store, backend.now, ClickHandler(rt.gate, store.proposals, store.audit, redactor),
         store.audit, redactor))
     builder.add_node("execute", Execute(rt.executor, store.proposals, store.messages, backend))
-    builder.add_node("verify", Verify(rt.executor, proposer, store.proposals, store.messages,
+    verdicts = TellVerdict(proposer, store.proposals, store.messages, store.audit, backend,
+                          redactor)
+    builder.add_node("verify", Verify(rt.executor, verdicts, store.proposals, store.verifications,
                                       backend, redactor))
-    builder.add_edge(START, "intake")
+    builder.add_node("report", Report(verdicts))
+    builder.add_conditional_edges(START, after_start, ["intake", "report"])
     builder.add_conditional_edges("intake", after_intake, ["retrieve", "confirm"])
     builder.add_edge("retrieve", "plan")
     builder.add_edge("plan", "policy")
@@ -49,4 +54,5 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[str],
     builder.add_conditional_edges("confirm", after_confirm, ["execute", "confirm", END])
     builder.add_conditional_edges("execute", after_execute, ["verify", "confirm"])
     builder.add_edge("verify", "confirm")
+    builder.add_edge("report", "confirm")
     return builder.compile(checkpointer=checkpointer)

@@ -516,6 +516,9 @@ class ToolSpec(BaseModel):
     # A runbook step's bound args completed with what the thread's linked entities imply
     # and the step left unsaid (the kind of the workload it names), never overriding it.
     complete: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None
+    # Why this tool cannot act on the linked entities at all (a DaemonSet has no scale),
+    # in words that say what can be done instead; None when it can.
+    refuses: Callable[[Mapping[str, Any]], str | None] | None = None
     # The args (with {placeholders}) for a runbook command that is one of this tool's
     # forms ("kubectl -n $NAMESPACE describe deployment $NAME"); None when it is not.
     implements: Callable[[RunbookCommand], dict[str, Any] | None] | None = None

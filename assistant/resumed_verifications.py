@@ -4,7 +4,12 @@ The action's result was recorded before watching began, so the action stays what
 was (succeeded); only its verification is left open. A heartbeat that finds the watcher
 gone takes the watch over and this finishes it on a thread of its own (watching takes
 minutes; the lease must keep beating): the verdict against the health recorded before
-the action, or, when the environment cannot be read, a plain report that it could not.
+the action, or, when the environment cannot be read, why it could not be made.
+
+Recording is all this does. Telling the thread (the verdict, and the undo card when the
+action made things worse) is the graph's verification step, run by whichever adapter takes
+the report (Session.report_verification): the same step the watching process would have
+run, so a resumed watch ends in the thread exactly as an uninterrupted one does.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.answer import describe_verification
 from assistant.executor import Executor
 from assistant.models import PendingVerification
 from assistant.storage import StoredProposal
@@ -26,7 +30,6 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class VerificationResumed:
     stored: StoredProposal
-    thread_text: str  # what the proposal's thread is told
     notice: str  # one line for whoever runs the process
 
 
@@ -39,23 +42,19 @@ def finish_watch(executor: Executor, pending: PendingVerification) -> Verificati
     try:
         result = executor.watch(pending)
     except ToolFailure as exc:
-        if not store.verifications.finish(pid, executor.executor_id, executor.backend.now()):
-            return None
         reason = executor.redact(str(exc))
+        if not store.verifications.finish(pid, executor.executor_id, executor.backend.now(),
+                                          gave_up=reason):
+            return None
         store.audit.append("verification_unfinished", actor=executor.executor_id,
                            thread=thread, payload={"proposal_id": pid, "reason": reason})
-        text = (f"I could not finish verifying {what} after the process watching it stopped: "
-                f"{reason}. The action itself ran and succeeded; check its effect by hand.")
         notice = f"verification unfinished: {what} in thread {thread}: {reason}"
     else:
         if result is None or result.verification is None:
             return None
-        text = (f"Verification of {what}, resumed after the process watching it stopped: "
-                + describe_verification(result.verification))
         notice = f"verification resumed: {what} in thread {thread} -> " \
                  f"{result.verification.verdict}"
-    store.messages.add(thread, "opsbot", text, executor.backend.now())
-    return VerificationResumed(store.proposals.get(pid), text, notice)
+    return VerificationResumed(store.proposals.get(pid), notice)
 
 
 def resume_in_background(executor: Executor, pending: PendingVerification,

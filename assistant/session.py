@@ -33,7 +33,8 @@ from assistant.policy import roles_of
 from assistant.retrieval.index import IndexUnavailable
 from assistant.runtime import Runtime
 from assistant.steps.state import ThreadState
-from assistant.storage import StoredProposal
+from assistant.steps.verdict import report_input
+from assistant.storage import FinishedWatch, StoredProposal
 from assistant.storage.checkpointer import ping_checkpoints
 from assistant.summary import incident_summary
 from assistant.telemetry.correlation import handling
@@ -161,6 +162,8 @@ class Session:
                     "question": self.rt.redact(question.replace("\x00", "")),
                     "actor": actor.model_dump(mode="json"),
                     "alert": self.rt.redact_value(alert or {}),
+                    # A report run cut short must not turn this question into one.
+                    "to_report": None,
                 }, progress)
                 outcome = "failed" if any(m.kind == "failure" for m in turn.messages) \
                     else "answered"
@@ -205,6 +208,22 @@ class Session:
         if stored.result is not None:
             text += f" Executed by {stored.claimed_by} at {stored.claimed_at}."
         return self._refusal(thread_id, proposal_id, actor, text, "not-pending", progress)
+
+    def verifications_to_report(self) -> list[FinishedWatch]:
+        """Verifications finished outside their thread's runs (a watch resumed after its
+        process stopped) that no thread has been told of yet."""
+        return self.rt.store.verifications.unreported()
+
+    def report_verification(self, proposal_id: str, *,
+                            progress: Progress | None = None) -> Turn | None:
+        """Tell ``proposal_id``'s finished verification to its thread, as the verification
+        step would have, with the undo card if the action made things worse; None when it
+        is not finished or some process, this or another, has already told it."""
+        finished = self.rt.store.verifications.take_report(proposal_id, self.rt.backend.now())
+        if finished is None:
+            return None
+        with handling(thread_id=finished.thread_id, proposal_id=proposal_id):
+            return self._run(finished.thread_id, report_input(finished), progress)
 
     def _refusal(self, thread_id: str, proposal_id: str, actor: Actor, text: str,
                  cause: RefusalCause, progress: Progress | None) -> Turn:

@@ -15,13 +15,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
 
 from assistant.storage import AuditKey, Store, open_store
 from assistant.storage.spool import ResultSpool
+
+if TYPE_CHECKING:
+    from assistant.redaction import Redactor
+    from assistant.redaction.redactor import Engine
 
 REPO_ROOT_FOR_TESTS = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("OPSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -173,10 +177,20 @@ def db_url(raw_db: RawDatabase) -> str:
 
 
 @pytest.fixture(scope="session", params=["hyperscan", "python"])
-def redaction_engine(request: pytest.FixtureRequest) -> str:
+def redaction_engine(request: pytest.FixtureRequest) -> Engine:
     """The redactor's prefilter engines: every redaction test runs on both, with the same
     expectations (the hyperscan package is a test dependency)."""
-    return str(request.param)
+    engine: Engine = request.param
+    return engine
+
+
+@pytest.fixture(scope="module")
+def redactor(redaction_engine: Engine) -> Redactor:
+    """The built-in redactor on ``redaction_engine``, one per module; expectations read its
+    placeholders without the keyed hash (placeholder_shapes.py), so one key serves all."""
+    from assistant.redaction import Redactor  # imported when needed: it loads Hyperscan
+
+    return Redactor(key=b"redaction-tests", engine=redaction_engine)
 
 
 @pytest.fixture
@@ -206,6 +220,16 @@ def sealed_store(db_url: str, redaction: FakeRedaction, audit_key: AuditKey) -> 
 def spool(tmp_path: Path) -> ResultSpool:
     """Where an executor keeps results until the database has recorded them."""
     return ResultSpool(tmp_path / "spool")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``tmp_path`` for a CLI test: OPSBOT_HOME is its ``home`` folder, and no database or
+    runbook folders reach the CLI from the caller's environment."""
+    monkeypatch.setenv("OPSBOT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("OPSBOT_DB", raising=False)
+    monkeypatch.delenv("OPSBOT_RUNBOOKS", raising=False)
+    return tmp_path
 
 
 def shipped_suite_scenarios() -> list[str]:
@@ -408,6 +432,11 @@ def shop_monitoring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 
     with shop_prometheus(tmp_path_factory.mktemp("prometheus")) as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def prometheus_url(shop_monitoring: tuple[Any, str]) -> str:
+    return shop_monitoring[1]
 
 
 @pytest.fixture

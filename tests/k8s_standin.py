@@ -97,7 +97,9 @@ class Recorded:
 
 @dataclass
 class Fault:
-    """The next ``times`` requests whose path contains ``path`` get this answer instead."""
+    """The next ``times`` requests whose path contains ``path`` get this answer instead.
+    With ``applied``, each takes effect first and only its answer is lost on the way back
+    (a gateway timing out after the API server wrote)."""
 
     path: str
     status: int = 200
@@ -107,6 +109,7 @@ class Fault:
     delay: float = 0.0
     method: str | None = None
     times: int = 1
+    applied: bool = False
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,23 @@ class K8sStandin:
             dep["metadata"]["generation"] += 1
             self._store(DEPLOYMENTS, dep)
             self._reconcile(namespace, name)
+
+    def create_pod(self, namespace: str, name: str, containers: dict[str, list[str]], *,
+                   labels: dict[str, str] | None = None, default: str | None = None) -> None:
+        """A bare running pod with several containers (an app and its sidecars), each
+        logging its own lines; ``default`` is the default-container annotation."""
+        annotations = {"kubectl.kubernetes.io/default-container": default} if default else None
+        self.put(PODS, k8s.V1Pod(
+            api_version="v1", kind="Pod",
+            metadata=k8s.V1ObjectMeta(name=name, namespace=namespace, labels=labels,
+                                      annotations=annotations, creation_timestamp=_now()),
+            spec=k8s.V1PodSpec(containers=[
+                k8s.V1Container(name=container, image=f"registry.acme.dev/{container}:1")
+                for container in containers]),
+            status=k8s.V1PodStatus(phase="Running", conditions=[
+                k8s.V1PodCondition(type="Ready", status="True")])))
+        for container, lines in containers.items():
+            self.container_logs[(namespace, name, container)] = (lines, [])
 
     def put(self, resource: Resource, model: Any) -> None:
         """Store a ready-made object as a create would: in an existing namespace, with a
@@ -1048,6 +1068,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(ApiError(401, "Unauthorized", "Unauthorized"))
             return
         if fault is not None:
+            if fault.applied:
+                with contextlib.suppress(ApiError):
+                    s.respond(self.command, parts.path, query, content_type, body)
             time.sleep(fault.delay)
             self._send(fault.status, fault.body, fault.content_type, fault.headers)
             return

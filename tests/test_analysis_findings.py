@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from assistant.analysis import Remedy, analyze, collect
 from assistant.models import DeploymentInfo, Inventory, Series
 from tools.outputs import (
@@ -16,6 +18,7 @@ from tools.outputs import (
     RevisionRow,
     RolloutHistory,
 )
+from tools.workload_outputs import HpaList, HpaRow
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 NS, NAME = "ledger", "posting-engine"
@@ -150,6 +153,35 @@ def test_image_pull_failure_supports_rollback() -> None:
         _history(9, current_age=timedelta(minutes=10), current_healthy=False))
     (pull,) = [f for f in found if f.kind == "image-pull"]
     assert pull.supports == (Remedy.ROLLBACK,) and pull.healthy_revision == 8
+
+
+def _autoscaler(current: int, *, low: int = 2, high: int = 6, wanted: int = 6) -> HpaList:
+    return HpaList(namespace=NS, hpas=[HpaRow(
+        name=NAME, target_kind="Deployment", target_name=NAME, min_replicas=low,
+        max_replicas=high, current_replicas=current, desired_replicas=min(wanted, high),
+        metrics=["cpu 118% (target 70%)"], limited=wanted > high)])
+
+
+@pytest.mark.parametrize("hpa", [
+    _autoscaler(6, wanted=9),  # at its maximum and wanting more
+    _autoscaler(4, low=4, high=4),  # minReplicas = maxReplicas
+], ids=["at-max", "min-equals-max"])
+def test_an_autoscaler_at_its_limit_says_a_hand_scale_is_undone(hpa: HpaList) -> None:
+    (pinned,) = [f for f in _findings(hpa) if f.kind == "autoscaler-pinned"]
+    scale = pinned.against(Remedy.SCALE_OUT)
+    assert scale is not None and scale.undone and "raise its maxReplicas" in scale.why
+    assert pinned.evidence and "cpu 118%" in pinned.evidence[0]
+
+
+def test_an_autoscaler_with_room_to_grow_is_no_finding() -> None:
+    assert not [f for f in _findings(_autoscaler(4)) if f.kind == "autoscaler-pinned"]
+
+
+def test_an_autoscaler_of_another_workload_is_no_finding_about_this_one() -> None:
+    other = HpaList(namespace=NS, hpas=[HpaRow(
+        name="gateway", target_kind="Deployment", target_name="gateway", min_replicas=2,
+        max_replicas=6, current_replicas=6, desired_replicas=6, metrics=[], limited=True)])
+    assert not [f for f in _findings(other) if f.kind == "autoscaler-pinned"]
 
 
 def _alert(namespace: str, annotations: dict[str, str] | None = None,

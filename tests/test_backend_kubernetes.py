@@ -86,6 +86,31 @@ def test_pod_logs_tail_and_previous_container(kube: KubernetesTools) -> None:
     assert "previous container checkout" in previous.text
 
 
+def test_pod_logs_read_the_container_named_else_the_default_one(
+        standin: K8sStandin, kube: KubernetesTools) -> None:
+    standin.create_pod("shop", "ledger-0", {"proxy": ["proxy up"], "ledger": ["ledger up"]},
+                       default="ledger")
+    default = kube.get_pod_logs(GetPodLogsArgs(namespace="shop", pod="ledger-0"))
+    named = kube.get_pod_logs(GetPodLogsArgs(namespace="shop", pod="ledger-0",
+                                             container="proxy"))
+    assert (default.json_data()["container"], default.json_data()["lines"]) == (
+        "ledger", ["ledger up"])
+    assert (named.json_data()["container"], named.json_data()["lines"]) == (
+        "proxy", ["proxy up"])
+    assert "(container proxy)" in named.text
+    reads = [r.query.get("container") for r in standin.requests if r.path.endswith("/log")]
+    assert reads == ["ledger", "proxy"]
+
+
+def test_pod_logs_of_a_container_the_pod_lacks_fail_with_the_api_reason(
+        standin: K8sStandin, kube: KubernetesTools) -> None:
+    standin.create_pod("shop", "ledger-0", {"proxy": ["proxy up"], "ledger": ["ledger up"]})
+    with pytest.raises(ToolFailure) as failed:
+        kube.get_pod_logs(GetPodLogsArgs(namespace="shop", pod="ledger-0", container="migrate"))
+    assert "(400): container migrate is not valid for pod ledger-0" in str(failed.value)
+    assert not failed.value.transient
+
+
 def test_previous_logs_of_a_container_that_never_crashed_fail_with_the_api_reason(
         kube: KubernetesTools) -> None:
     pod = kube.list_pods(ListPodsArgs(namespace="shop", deployment="cart")).json_data()["pods"][0]

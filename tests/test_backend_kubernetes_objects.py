@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from k8s_shop import seed_shop
-from k8s_standin import CRONJOBS, JOBS, NODES, PODS, PVCS, K8sStandin
+from k8s_standin import CRONJOBS, JOBS, NODES, PODS, PVCS, Fault, K8sStandin
 from kubernetes import client as k8s
 
 from tools.backend import ToolFailure
@@ -239,8 +239,25 @@ def test_cordon_dry_run_then_real_then_uncordon(standin: K8sStandin,
     assert [r.content_type for r in patches] == ["application/merge-patch+json"] * 3
     assert patches[1].body["spec"] == {"unschedulable": True}
     assert patches[1].body["metadata"]["resourceVersion"]
-    with pytest.raises(ToolFailure, match="not cordoned"):
-        objects.cordon(NodeArgs(node="node-disk"), False, dry_run=True)
+    unchanged = objects.cordon(NodeArgs(node="node-disk"), False, dry_run=True)
+    assert unchanged.unchanged == "node node-disk is not cordoned: uncordon would change nothing"
+    assert len([r for r in standin.requests if r.method == "PATCH"]) == 3
+
+
+def test_a_cordon_retried_after_its_answer_was_lost_succeeds_without_a_second_patch(
+        standin: K8sStandin, objects: KubernetesObjects) -> None:
+    standin.fault(Fault(path="/api/v1/nodes/node-calm", method="PATCH", status=504,
+                        body=b"upstream timed out", content_type="text/plain", applied=True))
+    with pytest.raises(ToolFailure) as lost:
+        objects.cordon(NodeArgs(node="node-calm"), True, dry_run=False)
+    assert lost.value.transient
+    assert standin.get(NODES, "", "node-calm")["spec"]["unschedulable"] is True
+    retried = objects.cordon(NodeArgs(node="node-calm"), True, dry_run=False)
+    assert retried.render() == ("cordon node node-calm: it is already cordoned, as asked; "
+                                "nothing changed")
+    assert retried.changed.unschedulable.after is True  # type: ignore[attr-defined]
+    assert retried.changed.unschedulable.before is True  # type: ignore[attr-defined]
+    assert len([r for r in standin.requests if r.method == "PATCH"]) == 1
 
 
 def test_a_node_changed_since_it_was_read_is_a_409(standin: K8sStandin,
@@ -292,10 +309,25 @@ def test_suspend_and_resume_patch_the_flag(standin: K8sStandin,
     assert not standin.get(CRONJOBS, "batch", "tally")["spec"].get("suspend")
     objects.suspend(args, True, dry_run=False)
     assert standin.get(CRONJOBS, "batch", "tally")["spec"]["suspend"] is True
-    with pytest.raises(ToolFailure, match="already suspended"):
-        objects.suspend(args, True, dry_run=True)
+    assert objects.suspend(args, True, dry_run=True).unchanged == (
+        "cronjob batch/tally is already suspended: suspend would change nothing")
     objects.suspend(args, False, dry_run=False)
     assert standin.get(CRONJOBS, "batch", "tally")["spec"]["suspend"] is False
+
+
+def test_a_suspend_retried_after_its_answer_was_lost_succeeds_without_a_second_patch(
+        standin: K8sStandin, objects: KubernetesObjects) -> None:
+    args = CronJobArgs(namespace="batch", cronjob="tally")
+    standin.fault(Fault(path="/cronjobs/tally", method="PATCH", status=504,
+                        body=b"upstream timed out", content_type="text/plain", applied=True))
+    with pytest.raises(ToolFailure) as lost:
+        objects.suspend(args, True, dry_run=False)
+    assert lost.value.transient
+    retried = objects.suspend(args, True, dry_run=False)
+    assert retried.render() == ("suspend cronjob batch/tally: it is already suspended, as "
+                                "asked; nothing changed")
+    assert standin.get(CRONJOBS, "batch", "tally")["spec"]["suspend"] is True
+    assert len([r for r in standin.requests if r.method == "PATCH"]) == 1
 
 
 def test_a_cronjob_changed_since_it_was_read_is_a_409(standin: K8sStandin,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from k8s_shop import PANIC
-from k8s_standin import PODS, K8sStandin
+from k8s_standin import K8sStandin
 from kubernetes import client as k8s
 
 from tools.backend import ToolFailure
@@ -33,19 +33,9 @@ def kube(standin: K8sStandin) -> KubernetesTools:
 def _sidecar_pod(standin: K8sStandin, name: str, labels: dict[str, str],
                  default: str | None = None) -> None:
     """A bare pod with an app container and a proxy sidecar, each with its own log."""
-    annotations = {"kubectl.kubernetes.io/default-container": default} if default else None
-    standin.put(PODS, k8s.V1Pod(
-        api_version="v1", kind="Pod",
-        metadata=k8s.V1ObjectMeta(name=name, namespace="shop", labels=labels,
-                                  annotations=annotations,
-                                  creation_timestamp=datetime.now(UTC)),
-        spec=k8s.V1PodSpec(containers=[
-            k8s.V1Container(name="proxy", image="registry.acme.dev/mesh/proxy:1.4"),
-            k8s.V1Container(name="search", image="registry.acme.dev/shop/search:7.0")]),
-        status=k8s.V1PodStatus(phase="Running", conditions=[
-            k8s.V1PodCondition(type="Ready", status="True")])))
-    standin.container_logs[("shop", name, "proxy")] = ([f"{name} proxy up"], [])
-    standin.container_logs[("shop", name, "search")] = ([f"{name} index warm"], [])
+    standin.create_pod("shop", name, {"proxy": [f"{name} proxy up"],
+                                      "search": [f"{name} index warm"]},
+                       labels=labels, default=default)
 
 
 def test_a_selector_reads_each_matching_pod_troubled_first(kube: KubernetesTools) -> None:

@@ -27,11 +27,6 @@ def data(shop_monitoring: tuple[DataSet, str]) -> DataSet:
     return shop_monitoring[0]
 
 
-@pytest.fixture(scope="module")
-def prometheus_url(shop_monitoring: tuple[DataSet, str]) -> str:
-    return shop_monitoring[1]
-
-
 @pytest.fixture
 def client(prometheus_url: str) -> Iterator[PrometheusClient]:
     api = HttpApi(HttpEndpoint(name="Prometheus", url=prometheus_url, timeout_seconds=5))

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k8s_standin import K8sStandin
+from k8s_standin import NODES, K8sStandin
+from kubernetes import client as k8s
 from monitoring_services import post_alert
 
 from assistant.config import REPO_ROOT
@@ -24,11 +25,6 @@ from assistant.retrieval.loading import load_runbooks
 from tools.backend import ToolFailure, run_tool
 from tools.real.backend import INVENTORY_TTL_SECONDS, RealBackend, open_backend
 from tools.sandbox import SandboxBackend
-
-
-@pytest.fixture
-def prometheus_url(shop_monitoring: tuple[object, str]) -> str:
-    return shop_monitoring[1]
 
 
 def _kubeconfig(path: Path, standin: K8sStandin) -> Path:
@@ -168,6 +164,19 @@ def test_the_crashloop_runbook_runs_unchanged_and_its_rollback_heals(
     run_tool(backend, candidate.call)
     healed = backend.inventory().deployment("shop", "checkout")
     assert healed is not None and healed.ready_replicas == 3 and healed.revision == 43
+
+
+def test_a_cordon_already_in_place_is_refused_as_a_preview_and_succeeds_as_a_run(
+        backend: RealBackend, standin: K8sStandin) -> None:
+    standin.put(NODES, k8s.V1Node(api_version="v1", kind="Node",
+                                  metadata=k8s.V1ObjectMeta(name="node-1", uid="uid-node-1"),
+                                  spec=k8s.V1NodeSpec(unschedulable=True)))
+    call = ToolCall(tool="cordon_node", args={"node": "node-1"})
+    with pytest.raises(ToolFailure, match="already cordoned: cordon would change nothing"):
+        backend.preview(call)
+    assert run_tool(backend, call).text == ("cordon node node-1: it is already cordoned, as "
+                                            "asked; nothing changed")
+    assert not [r for r in standin.requests if r.method == "PATCH"]
 
 
 class _NoHistory:

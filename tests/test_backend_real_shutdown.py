@@ -11,7 +11,7 @@ from typing import Any
 
 from k8s_scenario import kubernetes_tools, load_world
 from k8s_standin import K8sStandin
-from test_engine_compensation import ProposesOneCall
+from mistaken_rollback import ProposesOneCall
 
 from assistant.models import Actor, ProposalStatus, ToolCall, ToolOutput
 from assistant.runtime import open_runtime

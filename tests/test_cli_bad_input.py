@@ -11,13 +11,6 @@ REPO = Path(__file__).resolve().parent.parent
 SHIPPED_RUNBOOKS = len(list((REPO / "runbooks").glob("*.md")))
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("OPSBOT_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("OPSBOT_DB", raising=False)
-    return tmp_path
-
-
 def test_malformed_scenario_names_file_line_and_field(home, capsys):
     bad = home / "broken.yaml"
     good = (REPO / "evals" / "scenarios" / "cart-memory-leak.yaml").read_text()

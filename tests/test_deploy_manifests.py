@@ -11,7 +11,7 @@ import pytest
 from conftest import KUSTOMIZATIONS, REPO
 from dockerfile import stages, user_id
 from pydantic import BaseModel, ConfigDict, Field
-from test_slack_sigterm import CLOSE_SECONDS
+from slack_process import CLOSE_SECONDS
 
 from assistant.config import Settings
 from assistant.ops_server import LIVEZ, READYZ, health_routes

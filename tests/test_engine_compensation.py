@@ -1,46 +1,14 @@
 """An action that makes things worse is reported as such, and its undo is proposed (through
 policy and a human again), never run on its own."""
 
+from mistaken_rollback import ROLLBACK_TO_BAD, BreaksOnRollback, ProposesOneCall
+
 from assistant.compensation import compensating_call
-from assistant.models import Actor, Inventory, ProposalStatus, ToolCall
-from assistant.planning.offline import Plan, PlannedCall, PlanRequest
+from assistant.models import Actor, ProposalStatus, ToolCall
 from assistant.runtime import open_runtime
 from assistant.session import Session
 from tools.outputs import FromTo, RestartChange, RollbackChange, ScaleChange, changed
 from tools.sandbox import SandboxBackend
-
-ROLLBACK_TO_BAD = ToolCall(tool="rollback_deployment", args={
-    "namespace": "shop", "deployment": "checkout", "revision": 40})
-
-
-class ProposesOneCall:
-    """A planner that proposes exactly one call (stands in for a mistaken model)."""
-
-    def __init__(self, call: ToolCall) -> None:
-        self.call = call
-
-    def plan(self, request: PlanRequest, run_read_only) -> Plan:
-        return Plan(entities=request.linking.entities,
-                    candidates=(PlannedCall(call=self.call, why="try 40", runbook_id=None,
-                                            step_index=None),))
-
-
-class BreaksOnRollback(SandboxBackend):
-    """The sandbox, except that after a rollback no checkout pod ever becomes ready."""
-
-    broken = False
-
-    def rollback_deployment(self, args, approved_by=None):  # type: ignore[no-untyped-def]
-        self.broken = True
-        return super().rollback_deployment(args, approved_by)
-
-    def inventory(self) -> Inventory:
-        inv = super().inventory()
-        if not self.broken:
-            return inv
-        deps = tuple(d.model_copy(update={"ready_replicas": 0}) if d.name == "checkout" else d
-                     for d in inv.deployments)
-        return inv.model_copy(update={"deployments": deps})
 
 
 def test_scale_and_rollback_have_inverses_restart_does_not():

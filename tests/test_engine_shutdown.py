@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_engine_compensation import ROLLBACK_TO_BAD, BreaksOnRollback, ProposesOneCall
+from mistaken_rollback import ROLLBACK_TO_BAD, BreaksOnRollback, ProposesOneCall
 
 from assistant.models import Actor, ProposalStatus
 from assistant.runtime import open_runtime

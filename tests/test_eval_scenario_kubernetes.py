@@ -101,6 +101,14 @@ def test_every_pods_logs_and_previous_logs_read_back_as_the_sandbox_serves_them(
                     # Only the real backend names the container it read (the default one).
                     assert real.pop("container") == dep.container, args
                     assert real == sandbox, args
+            # A container the pod lacks: both refuse in the API server's words.
+            elsewhere = GetPodLogsArgs(namespace=dep.namespace, pod=pod.name,
+                                       container=f"not-{dep.container}")
+            with pytest.raises(ToolFailure) as sandbox_refused:
+                loaded.sandbox.get_pod_logs(elsewhere)
+            with pytest.raises(ToolFailure) as real_refused:
+                loaded.kube.get_pod_logs(elsewhere)
+            assert str(sandbox_refused.value) in str(real_refused.value)
 
 
 def _same_logs(sandbox: dict[str, Any], real: dict[str, Any]) -> None:

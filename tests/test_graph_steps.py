@@ -20,6 +20,7 @@ from assistant.steps.confirm import after_confirm
 from assistant.steps.execute import after_execute
 from assistant.steps.intake import Intake, after_intake
 from assistant.steps.proposing import Proposer
+from assistant.steps.verdict import after_start
 from assistant.storage import Store, open_store
 from tools.sandbox import SandboxBackend
 
@@ -86,3 +87,10 @@ def test_routing_after_confirm_and_execute_follows_the_state_keys() -> None:
     assert after_confirm({"to_execute": None, "pending": ["p-2"]}) == "confirm"
     assert after_execute({"to_verify": "p-1"}) == "verify"
     assert after_execute({"to_verify": None}) == "confirm"
+
+
+def test_a_run_started_to_report_a_verification_skips_the_question_steps() -> None:
+    taken = {"proposal_id": "p-1", "thread_id": THREAD, "gave_up": None}
+    assert after_start({"to_report": taken}) == "report"
+    # A question's input clears a report a cut-short run left behind.
+    assert after_start({"question": "why?", "to_report": None}) == "intake"

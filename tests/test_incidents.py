@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-from slack_standin import ALERT_CHANNEL, Opsbot, SlackStandin, StoredMessage, opsbot_on_standin
+from slack_standin import ALERT_CHANNEL, Opsbot, SlackStandin, StoredMessage
 
 from assistant.cli.audit import list_incidents
 from assistant.incidents import Incident, incidents, mean
@@ -61,12 +58,6 @@ def test_events_outside_an_incident_are_ignored() -> None:
                       event(3, "alert_fired", 3, thread=None)]) == []  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def bot(tmp_path: Path) -> Iterator[tuple[Opsbot, SlackStandin]]:
-    with SlackStandin() as slack, opsbot_on_standin(slack, tmp_path) as opsbot:
-        yield opsbot, slack
-
-
 def deliver(bot: Opsbot, status: str) -> None:
     alert = dict(STORAGE_ALERT, status=status)
     if status == "resolved":
@@ -95,13 +86,13 @@ def confirm(bot: Opsbot, slack: SlackStandin, user: str) -> None:
     bot.settle()
 
 
-def test_an_alert_thread_audits_arrival_first_action_and_resolution(bot) -> None:
-    opsbot, slack = bot
-    deliver(opsbot, "firing")
-    confirm(opsbot, slack, "U03CAROL")  # a viewer's click runs nothing: not an action
-    confirm(opsbot, slack, "U01ALICE")
-    deliver(opsbot, "resolved")
-    audit = opsbot.session.rt.store.audit
+def test_an_alert_thread_audits_arrival_first_action_and_resolution(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    deliver(bot, "firing")
+    confirm(bot, slack, "U03CAROL")  # a viewer's click runs nothing: not an action
+    confirm(bot, slack, "U01ALICE")
+    deliver(bot, "resolved")
+    audit = bot.session.rt.store.audit
     events = list(audit.events())
     kinds = [e.kind for e in events if e.kind in ("alert_fired", "execution", "first_action",
                                                   "alert_resolved")]
@@ -119,7 +110,7 @@ def test_an_alert_thread_audits_arrival_first_action_and_resolution(bot) -> None
     assert incident == Incident(thread=str(fired.thread), group_key=GROUP,
                                 alertname="KubePodCrashLooping", fired_at=fired.time,
                                 first_action_at=ran.time, resolved_at=resolved.time)
-    m = opsbot.session.rt.metrics.registry
+    m = bot.session.rt.metrics.registry
     assert m.get_sample_value("opsbot_incidents_opened_total") == 1
     assert m.get_sample_value("opsbot_incidents_resolved_total") == 1
     assert m.get_sample_value("opsbot_incident_time_to_first_action_seconds_count") == 1
@@ -128,24 +119,44 @@ def test_an_alert_thread_audits_arrival_first_action_and_resolution(bot) -> None
     assert m.get_sample_value("opsbot_incident_time_to_resolve_seconds_count") == 1
 
     table, lines = io.StringIO(), io.StringIO()
-    list_incidents(opsbot.session.rt.store, table, as_json=False)
-    list_incidents(opsbot.session.rt.store, lines, as_json=True)
+    list_incidents(bot.session.rt.store, table, as_json=False)
+    list_incidents(bot.session.rt.store, lines, as_json=True)
     assert "KubePodCrashLooping" in table.getvalue()
     assert "1 incident(s); MTTA " in table.getvalue() and "(1 acted on)" in table.getvalue()
     (row,) = [json.loads(line) for line in lines.getvalue().splitlines()]
     assert row["seconds_to_first_action"] == first.payload["seconds_since_alert"]
 
 
-def test_a_question_thread_without_an_alert_has_no_first_action(bot) -> None:
-    opsbot, slack = bot
-    assert opsbot.sender.mention("U02BOB", "why is checkout crash looping?",
-                                 "1712000000.000100").status == 200
-    opsbot.settle()
+def test_a_replica_that_read_the_thread_before_the_first_action_was_audited_adds_none(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    deliver(bot, "firing")
+    session = bot.session
+    before_acting = session.thread_events
+    stale = [e for e in session.rt.store.audit.events() if e.kind == "alert_fired"]
+    confirm(bot, slack, "U01ALICE")
+    ran = next(e for e in session.rt.store.audit.events() if e.kind == "execution")
+    # The other replica acted at the same instant, and read the thread before this one's
+    # first_action was in the audit log.
+    session.thread_events = lambda thread: stale  # type: ignore[method-assign]
+    try:
+        bot.service.alerts.note_action(ran.model_copy(update={
+            "payload": {**ran.payload, "proposal_id": "p-other-replica"}}))
+    finally:
+        session.thread_events = before_acting  # type: ignore[method-assign]
+    firsts = [e for e in session.rt.store.audit.events() if e.kind == "first_action"]
+    assert [e.payload["proposal_id"] for e in firsts] == [ran.payload["proposal_id"]]
+
+
+def test_a_question_thread_without_an_alert_has_no_first_action(
+        bot: Opsbot, slack: SlackStandin) -> None:
+    assert bot.sender.mention("U02BOB", "why is checkout crash looping?",
+                              "1712000000.000100").status == 200
+    bot.settle()
     card = next(m for m in slack.messages.values() if any(
         b["type"] == "actions" for b in m.blocks))
     action = next(e["action_id"] for b in card.blocks if b["type"] == "actions"
                   for e in b["elements"] if e["action_id"].startswith("opsbot_confirm"))
-    assert opsbot.sender.click("U01ALICE", card, action).status == 200
-    opsbot.settle()
-    kinds = [e.kind for e in opsbot.session.rt.store.audit.events()]
+    assert bot.sender.click("U01ALICE", card, action).status == 200
+    bot.settle()
+    kinds = [e.kind for e in bot.session.rt.store.audit.events()]
     assert "execution" in kinds and "first_action" not in kinds

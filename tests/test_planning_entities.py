@@ -1,3 +1,5 @@
+import pytest
+
 from assistant.models import AlertInfo, DeploymentInfo, Inventory
 from assistant.planning.entities import LinkedEntities, link_entities
 
@@ -186,3 +188,39 @@ def test_a_sidecar_container_label_links_no_workload():
                                      "namespace": "imaging", "container": "istio-proxy"},
                             _loose_inventory())
     assert linking.entities.deployment is None
+
+
+NODE_ALERT = {"alertname": "KubeNodeNotReady", "node": "ip-10-0-3-7"}
+JOB_ALERT = {"alertname": "KubeJobFailed", "namespace": "shop", "job_name": "cart-reindex-29"}
+PVC_ALERT = {"alertname": "KubePersistentVolumeFillingUp", "namespace": "payments",
+             "persistentvolumeclaim": "ledger-wal-0"}
+
+
+@pytest.mark.parametrize(("alert", "bound"), [
+    (NODE_ALERT, {"node": "ip-10-0-3-7"}),
+    (JOB_ALERT, {"namespace": "shop", "job_name": "cart-reindex-29"}),
+    (PVC_ALERT, {"namespace": "payments", "persistentvolumeclaim": "ledger-wal-0"}),
+])
+def test_the_node_job_or_claim_of_an_alert_is_linked_for_its_runbook(
+        alert: dict[str, str], bound: dict[str, str]) -> None:
+    linking = link_entities("what do we do about this?", alert, INVENTORY)
+    assert linking.source == "alert" and linking.resolved
+    assert linking.entities.bindings() == {**bound, "alertname": alert["alertname"]}
+
+
+def test_a_question_naming_a_firing_alert_links_the_object_it_is_about() -> None:
+    inventory = INVENTORY.model_copy(update={"alerts": (
+        AlertInfo(name="KubeJobFailed", labels=JOB_ALERT),)})
+    linking = link_entities("why did the KubeJobFailed alert fire?", None, inventory)
+    assert (linking.entities.namespace, linking.entities.job_name) == ("shop", "cart-reindex-29")
+
+
+def test_a_deployment_named_in_the_question_keeps_the_alerts_node_but_not_another_namespaces_job(
+) -> None:
+    on_node = link_entities("is cart on that node?", NODE_ALERT, INVENTORY)
+    assert (on_node.entities.deployment, on_node.entities.node) == ("cart", "ip-10-0-3-7")
+    elsewhere = link_entities("payments-api is fine, right?", JOB_ALERT, INVENTORY)
+    assert elsewhere.entities.deployment == "payments-api"
+    assert elsewhere.entities.job_name is None
+    same = link_entities("did cart cause it?", JOB_ALERT, INVENTORY)
+    assert same.entities.job_name == "cart-reindex-29"

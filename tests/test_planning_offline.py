@@ -121,6 +121,20 @@ def test_plan_asks_back_instead_of_guessing_when_nothing_links():
     assert plan.ask_back and "billing" in plan.ask_back and "shop/checkout" in plan.ask_back
 
 
+def test_an_alert_that_names_no_namespace_is_said_so_when_asking_back():
+    from assistant.models import AlertInfo
+
+    cluster_wide = Inventory(environment="prod", deployments=INVENTORY.deployments, alerts=(
+        AlertInfo(name="ClusterDNSDegraded", labels={"severity": "warning"}),))
+    about_alert = Linking(entities=LinkedEntities(alertname="ClusterDNSDegraded"),
+                          source="question")
+    plan = plan_offline(about_alert, [HIT], {"crashloop": CRASHLOOP}, cluster_wide,
+                        fake_runner([]))
+    assert plan.ask_back is not None
+    assert plan.ask_back.startswith("ClusterDNSDegraded carries no label that names a workload")
+    assert "fires in ," not in plan.ask_back and "shop/checkout" in plan.ask_back
+
+
 def test_failed_read_leaves_dependent_mutation_unproposed_with_a_note():
     def failing(call: ToolCall) -> Observation:
         return Observation(call=call, ok=False, text="", error="boom")

@@ -5,19 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from placeholder_shapes import shape
 
 from assistant.redaction import PLACEHOLDER_RE, Redactor
-
-
-@pytest.fixture(scope="module")
-def redactor(redaction_engine: str) -> Redactor:
-    return Redactor(key=b"detector-tests", engine=redaction_engine)
-
-
-def shape(text: str) -> str:
-    """Placeholders without their hash suffix, so expectations read like the output."""
-    return re.sub(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]", r"<\1>", text)
-
 
 # (input line, expected output with placeholders written as <kind>)
 CASES = [

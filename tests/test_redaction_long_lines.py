@@ -13,12 +13,6 @@ from assistant.redaction import PLACEHOLDER_RE, Redactor, longline
 from assistant.redaction import redactor as redactor_module
 from assistant.redaction.longline import safe_cut
 
-
-@pytest.fixture(scope="module")
-def redactor(redaction_engine: str) -> Redactor:
-    return Redactor(key=b"long-lines", engine=redaction_engine)
-
-
 # Small sizes so a few KB exercise many windows; every sample below, with the text its
 # detector reads around it, fits in OVERLAP as the module's bound requires.
 READ_CHUNK, MAX_LINE, OVERLAP = 250, 1000, 160

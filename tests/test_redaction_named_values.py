@@ -4,21 +4,11 @@ scalar: the value is replaced, the structure and every non-secret entry stay."""
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
+from placeholder_shapes import shape
 
 from assistant.redaction import Redactor
-
-
-@pytest.fixture(scope="module")
-def redactor(redaction_engine: str) -> Redactor:
-    return Redactor(key=b"named-values", engine=redaction_engine)
-
-
-def shape(text: str) -> str:
-    return re.sub(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]", r"<\1>", text)
-
 
 KUBECTL_YAML = """\
 spec:

@@ -6,17 +6,10 @@ import io
 import json
 import string
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.redaction import PLACEHOLDER_RE, Redactor
-
-
-@pytest.fixture(scope="module")
-def redactor(redaction_engine: str) -> Redactor:
-    return Redactor(key=b"properties", engine=redaction_engine)
-
 
 ALNUM = string.ascii_letters + string.digits
 B64URL = ALNUM + "-_"

@@ -4,20 +4,11 @@ none are left alone."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
+from placeholder_shapes import shape
 
 from assistant.redaction import Redactor
-
-
-@pytest.fixture(scope="module")
-def redactor(redaction_engine: str) -> Redactor:
-    return Redactor(key=b"prose", engine=redaction_engine)
-
-
-def shape(text: str) -> str:
-    return re.sub(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]", r"<\1>", text)
 
 
 @pytest.mark.parametrize(("line", "expected"), [

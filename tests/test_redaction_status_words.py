@@ -9,11 +9,6 @@ import pytest
 from assistant.redaction import Redactor
 
 
-@pytest.fixture(scope="module")
-def redactor(redaction_engine: str) -> Redactor:
-    return Redactor(key=b"status-words", engine=redaction_engine)
-
-
 @pytest.mark.parametrize(("line", "secret"), [
     ("password: Expired@2024", "Expired@2024"),
     ("db_password: Invalid!Pass9", "Invalid!Pass9"),

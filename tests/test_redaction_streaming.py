@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-import re
+
+from placeholder_shapes import shape
 
 from assistant.redaction import Redactor, longline
 from assistant.redaction import redactor as redactor_module
@@ -33,10 +34,6 @@ class TrickleReader(io.TextIOBase):
         chunk = self._text[self._pos : self._pos + step]
         self._pos += len(chunk)
         return chunk
-
-
-def shape(text: str) -> str:
-    return re.sub(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]", r"<\1>", text)
 
 
 EXPECTED = (

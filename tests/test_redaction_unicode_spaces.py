@@ -4,23 +4,13 @@ spaces, ...) separates a name from its value for every detector, as a blank does
 from __future__ import annotations
 
 import io
-import re
 import sys
 
 import pytest
+from placeholder_shapes import shape
 
 from assistant.redaction import PLACEHOLDER_RE, Redactor
 from assistant.redaction.spaces import OTHER_SPACES, plain_spaces
-
-
-@pytest.fixture(scope="module")
-def redactor(redaction_engine: str) -> Redactor:
-    return Redactor(key=b"unicode-spaces", engine=redaction_engine)
-
-
-def shape(text: str) -> str:
-    return re.sub(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]", r"<\1>", text)
-
 
 # One text per detector and tracker; blanks in them are replaced by each Unicode space.
 TEXTS = [

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
-import pytest
+from placeholder_shapes import PLACEHOLDER
 from pydantic import BaseModel
 
 from assistant.models import ToolCall
 from assistant.redaction import Redactor
 
 
-@pytest.fixture(scope="module")
-def redactor(redaction_engine: str) -> Redactor:
-    return Redactor(key=b"values", engine=redaction_engine)
-
-
-PH = re.compile(r"\[REDACTED:([a-z0-9-]+)#[0-9a-f]{4}\]")
-
-
 def kind(value: str) -> str | None:
-    match = PH.fullmatch(value)
+    match = PLACEHOLDER.fullmatch(value)
     return match.group(1) if match else None
 
 
@@ -94,6 +85,7 @@ def test_unknown_objects_come_back_as_redacted_text(redactor: Redactor) -> None:
 
 
 def test_structured_and_text_redaction_agree_on_suffixes(redactor: Redactor) -> None:
-    assert PH.search(redactor.redact_value({"password": "hunter2"})["password"]).group(0)[-6:] == (
-        PH.search(redactor.redact("password=hunter2")).group(0)[-6:]
+    structured = redactor.redact_value({"password": "hunter2"})["password"]
+    assert PLACEHOLDER.search(structured).group(0)[-6:] == (
+        PLACEHOLDER.search(redactor.redact("password=hunter2")).group(0)[-6:]
     )

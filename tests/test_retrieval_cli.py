@@ -25,13 +25,6 @@ def run(argv: list[str]) -> int:
     return int(args.func(args) or 0)
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("OPSBOT_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("OPSBOT_RUNBOOKS", raising=False)
-    return tmp_path
-
-
 def write_runbooks(folder: Path) -> None:
     folder.mkdir()
     (folder / "TargetDown.md").write_text(

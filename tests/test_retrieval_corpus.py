@@ -78,6 +78,50 @@ def test_alert_name_typed_in_the_question_wins(corpus_index: RunbookIndex) -> No
     assert hits[0].runbook_id == "KubeQuotaFullyUsed"
 
 
+def test_pasted_log_line_is_searched_by_its_message(corpus_index: RunbookIndex) -> None:
+    # Its timestamp, caller and counts are rare terms that matched reload pages by chance.
+    question = (
+        "our alertmanagers keep complaining, logs:\n"
+        'ts=2024-05-01T10:00:00Z caller=notify.go:732 level=error component=dispatcher '
+        'msg="Notify for alerts failed" num_alerts=3 err="opsgenie: unexpected status code 422"'
+    )
+    assert corpus_index.search(question, k=1)[0].runbook_id == "AlertmanagerFailedToSendAlerts"
+
+
+def test_pasted_table_numbers_do_not_bury_its_runbook(corpus_index: RunbookIndex) -> None:
+    question = (
+        "rolling out the new fluent-bit image and it is stuck:\n"
+        "NAME         DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR   AGE\n"
+        "fluent-bit   9         9         7       4            7           <none>          210d\n"
+        "some pods never get the new version"
+    )
+    hits = [h.runbook_id for h in corpus_index.search(question, k=3)]
+    assert "KubeDaemonSetRolloutStuck" in hits
+
+
+def test_kubectl_short_names_reach_the_pages_about_their_kind(
+        corpus_index: RunbookIndex) -> None:
+    hits = corpus_index.search("kubectl get sts -n kafka shows READY 4/5 since this morning", k=3)
+    assert "KubeStatefulSetReplicasMismatch" in [h.runbook_id for h in hits]
+    hits = corpus_index.search("the pvc of my database is almost out of space", k=3)
+    assert "KubePersistentVolumeFillingUp" in [h.runbook_id for h in hits]
+
+
+def test_interface_name_reaches_the_network_interface_pages(
+        corpus_index: RunbookIndex) -> None:
+    hits = corpus_index.search("eno2 went up and down a dozen times on storage-4 today", k=1)
+    assert hits[0].runbook_id == "NodeNetworkInterfaceFlapping"
+
+
+def test_quoted_waiting_reason_finds_the_container_waiting_page(
+        corpus_index: RunbookIndex) -> None:
+    hits = corpus_index.search("the new worker pod has shown ErrImagePull for twenty minutes",
+                               k=1)
+    assert hits[0].runbook_id == "KubeContainerWaiting"
+    crash = corpus_index.search("payments pod in CrashLoopBackOff after the deploy", k=1)
+    assert crash[0].runbook_id == "KubePodCrashLooping"
+
+
 def test_suite_paths_resolve_beside_the_file(tmp_path: Path) -> None:
     suite_file = tmp_path / "s.yaml"
     suite_file.write_text(

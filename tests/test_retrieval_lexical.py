@@ -35,3 +35,11 @@ def test_direction_words_that_name_a_state_are_terms() -> None:
     assert "up" in tokenize("disk filling up on worker-3")
     assert tokenize("KubeAPIDown").count("down") == 1
     assert "the" not in tokenize("the api is down")
+
+
+def test_lone_letters_and_digits_cut_from_an_identifier_are_not_terms() -> None:
+    terms = tokenize("metrics.k8s.io down since v1 upgrade, eth0 errors")
+    assert "k8s" in terms and "v1" in terms and "eth0" in terms
+    for fragment in ("k", "8", "s", "v", "1", "0"):
+        assert fragment not in terms
+    assert "3" in tokenize("worker 3 is down")

@@ -33,6 +33,18 @@ def test_rare_name_terms_weigh_more_than_shared_ones() -> None:
     assert NAMES.coverage("pod keeps crash looping")[2] > 0.8
 
 
+def test_one_word_for_adjacent_name_parts_covers_each_part() -> None:
+    # "daemonset" typed as one word is the name's "Daemon" and "Set".
+    names = NameMatcher([("KubeDaemonSetNotScheduled",), ("KubeDaemonSetMisScheduled",),
+                         ("KubeJobFailed",)])
+    assert np.isclose(names.coverage("kube daemonset pods not scheduled")[0], 1.0)
+    assert names.coverage("kube daemon set pods not scheduled")[0] == (
+        names.coverage("kube daemonset pods not scheduled")[0])
+    assert names.coverage("daemonset not scheduled")[1] < (
+        names.coverage("daemonset not scheduled")[0])
+    assert NAMES.coverage("kube pod crashlooping")[2] > 0.8
+
+
 def test_unrelated_question_and_nameless_runbook_cover_nothing() -> None:
     assert not NAMES.coverage("disk full on the database host").any()
     assert NAMES.coverage("node not ready")[4] == 0.0

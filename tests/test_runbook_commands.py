@@ -172,6 +172,25 @@ def test_logs_of_a_selector_or_workload_map_to_workload_logs(
         {**args, "namespace": args["namespace"].strip("{}")})
 
 
+@pytest.mark.parametrize(("command", "args"), [
+    ("kubectl -n payments logs ledger-7d9-abcde -c migrate --tail=30",
+     {"namespace": "payments", "pod": "ledger-7d9-abcde", "container": "migrate", "tail": 30}),
+    ("kubectl logs pod/ledger-7d9-abcde --container=proxy -p",
+     {"namespace": "{namespace}", "pod": "ledger-7d9-abcde", "container": "proxy",
+      "previous": True}),
+    ("kubectl logs $POD -c $CONTAINER",
+     {"namespace": "{namespace}", "pod": "{pod}", "container": "{container}"}),
+    # kubectl's second word after logs is the container.
+    ("kubectl -n payments logs ledger-7d9-abcde migrate",
+     {"namespace": "payments", "pod": "ledger-7d9-abcde", "container": "migrate"}),
+    ("kubectl -n payments logs ledger-7d9-abcde",
+     {"namespace": "payments", "pod": "ledger-7d9-abcde"}),
+])
+def test_logs_of_one_pod_read_the_container_the_command_names(
+        command: str, args: dict[str, Any]) -> None:
+    assert _only(f"`{command}`") == ("get_pod_logs", args)
+
+
 @pytest.mark.parametrize("command", [
     # Logs of every namespace's pods, of a kind no tool reads, or more lines than it reads.
     "kubectl logs -l app=cart --all-namespaces",
@@ -179,6 +198,8 @@ def test_logs_of_a_selector_or_workload_map_to_workload_logs(
     "kubectl -n shop logs -l app=cart --tail=2000",
     # A pod name and a container next to a selector: kubectl refuses it, so does the form.
     "kubectl -n shop logs -l app=cart cart-7d9-abcde -c cart",
+    # Two containers for one pod: kubectl refuses it, so does the form.
+    "kubectl -n shop logs cart-7d9-abcde cart -c proxy",
     # list_pods reads one namespace.
     "kubectl get pods --all-namespaces",
     "kubectl -n shop describe configmap cart-settings",

@@ -17,7 +17,7 @@ from assistant.models import (
     ToolCall,
     ToolOutput,
 )
-from assistant.planning.entities import LinkedEntities, Linking
+from assistant.planning.entities import LinkedEntities, Linking, link_entities
 from assistant.planning.offline import Observation, plan_offline
 from assistant.retrieval.markdown import parse_runbook
 from tools.outputs import DeploymentDescription, PodList, PodRow
@@ -170,3 +170,45 @@ def test_reads_that_name_no_entity_fit_only_the_alert_they_answer(
     plan_offline(LINKED.model_copy(update={"entities": entities}), [_hit(book)],
                  {book.id: book}, INVENTORY, no_metrics)
     assert [c.tool for c in calls] == (["query_metrics"] if runs else [])
+
+
+NODE_BODY = """# KubeNodeNotReady
+
+Check the node: `kubectl describe node $NODE_NAME`.
+"""
+JOB_BODY = """# KubeJobFailed
+
+Check the job via `kubectl -n $NAMESPACE describe jobs $JOB`.
+"""
+CLAIM_BODY = """# KubePersistentVolumeFillingUp
+
+```promql
+kubelet_volume_stats_available_bytes{namespace="<my-namespace>", persistentvolumeclaim="<my-pvc>"}
+```
+"""
+
+
+@pytest.mark.parametrize(("body", "alert", "read"), [
+    (NODE_BODY, {"alertname": "KubeNodeNotReady", "node": "ip-10-1-2-3"},
+     ToolCall(tool="describe_node", args={"node": "ip-10-1-2-3"})),
+    (JOB_BODY, {"alertname": "KubeJobFailed", "namespace": "money", "job_name": "close-29"},
+     ToolCall(tool="describe_job", args={"namespace": "money", "job": "close-29"})),
+    (CLAIM_BODY, {"alertname": "KubePersistentVolumeFillingUp", "namespace": "money",
+                  "persistentvolumeclaim": "ledger-wal-0"},
+     ToolCall(tool="query_metrics", args={"query": 'kubelet_volume_stats_available_bytes{'
+                                          'namespace="money", persistentvolumeclaim='
+                                          '"ledger-wal-0"}'})),
+])
+def test_an_alerts_node_job_or_claim_is_what_the_runbooks_commands_read(
+    body: str, alert: dict[str, str], read: ToolCall,
+) -> None:
+    book = _parse(body, name=f"{alert['alertname']}.md")
+    calls: list[ToolCall] = []
+
+    def unread(call: ToolCall) -> Observation:
+        calls.append(call)
+        return Observation(call=call, ok=False, text="", error="not in this test")
+
+    linking = link_entities("what now?", alert, INVENTORY)
+    plan = plan_offline(linking, [_hit(book)], {book.id: book}, INVENTORY, unread)
+    assert plan.ask_back is None and calls == [read]

@@ -32,8 +32,12 @@ def _only(markdown: str) -> tuple[str, dict[str, Any]] | None:
      ("describe_node", {"node": "{node}"})),
     ("kubectl cordon $NODE", ("cordon_node", {"node": "{node}"})),
     ("kubectl uncordon node/$NODE", ("uncordon_node", {"node": "{node}"})),
+    # $JOB is a Job's name, which alerts label job_name (their job label is a scrape job).
     ("kubectl -n $NAMESPACE describe job $JOB",
-     ("describe_job", {"namespace": "{namespace}", "job": "{job}"})),
+     ("describe_job", {"namespace": "{namespace}", "job": "{job_name}"})),
+    ("kubectl delete job $JOB_NAME", ("delete_failed_job", {"namespace": "{namespace}",
+                                                           "job": "{job_name}"})),
+    ("kubectl describe node $NODE_NAME", ("describe_node", {"node": "{node}"})),
     ("kubectl get cronjobs -n batch", ("list_cronjobs", {"namespace": "batch"})),
     ("kubectl -n batch delete job nightly-export-123",
      ("delete_failed_job", {"namespace": "batch", "job": "nightly-export-123"})),

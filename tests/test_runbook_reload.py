@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_retrieval_index import HashingEmbedder
+from hashing_embedder import HashingEmbedder
 
 from assistant.cli.search import terminal_progress
 from assistant.errors import InputError

@@ -123,13 +123,31 @@ def test_cordon_previews_without_changing_then_replacements_avoid_the_node(
     assert undo == ToolCall(tool="uncordon_node", args={"node": "node-a"})
 
 
-def test_cordoning_a_cordoned_node_fails_instead_of_pretending(
+def test_a_preview_of_cordoning_a_cordoned_node_says_it_changes_nothing(
         sandbox: SandboxBackend) -> None:
     run_tool(sandbox, ToolCall(tool="cordon_node", args={"node": "node-b"}))
-    with pytest.raises(ToolFailure, match="already cordoned"):
+    with pytest.raises(ToolFailure, match="already cordoned: cordon would change nothing"):
         preview_call(sandbox, ToolCall(tool="cordon_node", args={"node": "node-b"}))
-    with pytest.raises(ToolFailure, match="not cordoned"):
+    with pytest.raises(ToolFailure, match="not cordoned: uncordon would change nothing"):
         preview_call(sandbox, ToolCall(tool="uncordon_node", args={"node": "node-a"}))
+
+
+@pytest.mark.parametrize(("tool", "node", "state"), [
+    ("cordon_node", "node-b", "already cordoned"), ("uncordon_node", "node-a", "not cordoned")])
+def test_running_a_cordon_whose_effect_is_in_place_succeeds_saying_so(
+        sandbox: SandboxBackend, tool: str, node: str, state: str) -> None:
+    call = ToolCall(tool=tool, args={"node": node})
+    if tool == "cordon_node":
+        run_tool(sandbox, call, approved_by="U1")  # the first attempt, its answer lost
+    out = run_tool(sandbox, call, approved_by="U1")
+    assert out.text.startswith(f"{tool.removesuffix('_node')} node {node}: it is {state}, "
+                               "as asked; nothing changed")
+    flag = out.json_data()["changed"]["unschedulable"]  # type: ignore[index]
+    assert flag["from"] == flag["to"] == (tool == "cordon_node")
+    assert _run(sandbox, "describe_node", node=node)["unschedulable"] == (tool == "cordon_node")
+    # Nothing moved here, so there is nothing for a worse verdict to undo.
+    spec = get_tool(tool)
+    assert spec.inverse(spec.validate_args(call.args), out.data) is None  # type: ignore[misc]
 
 
 def test_cordon_blast_radius_is_the_pods_on_the_node(sandbox: SandboxBackend) -> None:
@@ -191,8 +209,24 @@ def test_suspend_and_resume_undo_each_other(sandbox: SandboxBackend) -> None:
     undo = spec.inverse(spec.validate_args(args), out.data)  # type: ignore[misc]
     assert undo == ToolCall(tool="resume_cronjob", args=args)
     run_tool(sandbox, undo)
-    with pytest.raises(ToolFailure, match="already running on its schedule"):
+    with pytest.raises(ToolFailure, match="already running on its schedule: resume would "
+                                          "change nothing"):
         preview_call(sandbox, undo)
+
+
+def test_suspending_a_suspended_cronjob_again_succeeds_saying_so(
+        sandbox: SandboxBackend) -> None:
+    call = ToolCall(tool="suspend_cronjob", args={"namespace": "harbor", "cronjob": "tide-tables"})
+    run_tool(sandbox, call)  # the first attempt, its answer lost
+    again = run_tool(sandbox, call)
+    assert again.text.startswith("suspend cronjob harbor/tide-tables: it is already suspended, "
+                                 "as asked; nothing changed")
+    changed = again.json_data()["changed"]  # type: ignore[index]
+    assert changed["suspended"] == {"from": True, "to": True}
+    assert changed["active_jobs"] == ["tide-tables-220"]
+    assert _run(sandbox, "list_cronjobs", namespace="harbor")["cronjobs"][0]["suspended"]
+    with pytest.raises(ToolFailure, match="already suspended: suspend would change nothing"):
+        preview_call(sandbox, call)
 
 
 def test_volume_usage_comes_from_kubelet_metrics(sandbox: SandboxBackend) -> None:

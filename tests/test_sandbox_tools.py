@@ -75,6 +75,16 @@ def test_pod_logs_tail_and_previous_container() -> None:
         run(backend, "get_pod_logs", namespace="shop", pod=healthy.pods[0], previous=True)
 
 
+def test_pod_logs_of_a_named_container_are_its_workloads_one_container() -> None:
+    backend = checkout()
+    pod = "checkout-6f7c9-p8w2n"
+    named = run(backend, "get_pod_logs", namespace="shop", pod=pod, container="checkout")
+    assert named.json_data() == run(backend, "get_pod_logs", namespace="shop",
+                                    pod=pod).json_data()
+    with pytest.raises(ToolFailure, match=f"^container proxy is not valid for pod {pod}$"):
+        run(backend, "get_pod_logs", namespace="shop", pod=pod, container="proxy")
+
+
 def test_describe_deployment_shape() -> None:
     described = run(checkout(), "describe_deployment", namespace="shop", deployment="checkout")
     data = described.json_data()

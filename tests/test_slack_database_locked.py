@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from slack_standin import CHANNEL, Opsbot, SlackStandin, StoredMessage, opsbot_on_standin
-from test_slack_threads import ask, buttons, click, ephemerals, executions, the_card
+from slack_outage_replies import OTHER_ROOT, assert_outage_told
+from slack_standin import Opsbot, SlackStandin, opsbot_on_standin
+from slack_thread import ask, buttons, click, executions, the_card
 
 from assistant.models import ProposalStatus
-
-OTHER_ROOT = "1710000900.000100"
 
 
 @pytest.fixture
@@ -42,16 +41,3 @@ def test_a_locked_database_gets_replies_and_runs_nothing(
     assert_outage_told(slack, card, question_in=OTHER_ROOT, clicker="U01ALICE")
     assert opsbot.session.proposal(pid).status is ProposalStatus.PENDING
     assert executions(opsbot) == []
-
-
-def assert_outage_told(slack: SlackStandin, card: StoredMessage, *, question_in: str,
-                       clicker: str) -> None:
-    """The question in ``question_in`` and ``clicker``'s click on ``card`` were answered
-    with the outage, and the card still awaits Confirm: nothing ran."""
-    said = [m.text for m in slack.thread(CHANNEL, question_in) if m.thread_ts == question_in]
-    assert said == ["⚠️ I could not record this question: the database is unavailable. "
-                    "Nothing ran; ask again in a minute."]
-    assert ephemerals(slack, clicker) == [
-        f"Your click on {buttons(card)[0]['value']} could not be completed: the database is "
-        "unavailable. Nothing ran; click again in a minute."]
-    assert buttons(slack.message(CHANNEL, card.ts))

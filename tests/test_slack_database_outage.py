@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alertmanager_webhooks import webhook
 from conftest import PostgresServer
+from slack_outage_replies import OTHER_ROOT, assert_outage_told
 from slack_standin import CHANNEL, Opsbot, SlackStandin, opsbot_on_standin
-from test_slack_alerts import webhook
-from test_slack_database_locked import OTHER_ROOT, assert_outage_told
-from test_slack_threads import ROLLBACK, ROOT, ask, buttons, click, ephemerals, executions
+from slack_thread import ROLLBACK, ROOT, ask, buttons, click, ephemerals, executions
 
 from assistant.models import ProposalStatus
 from assistant.slack.service import DATABASE_UNAVAILABLE

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from slack_standin import CHANNEL, SlackStandin
+from alertmanager_webhooks import webhook
+from slack_standin import CHANNEL, SlackStandin, opsbot_on_standin
+from slack_thread import buttons, the_card
+from socket_mode_opsbot import SocketBot, serving
 from socket_mode_standin import SocketModeStandin
-from test_slack_socket_mode import SocketBot, serving
-from test_slack_threads import buttons, the_card
 
 from assistant.models import ProposalStatus
 from assistant.slack.conversation import HANDED_BACK, LOOKING
@@ -108,9 +109,6 @@ def test_work_the_bound_cuts_off_is_handed_back_to_its_thread(tmp_path: Path) ->
 
 def test_a_draining_http_replica_refuses_new_events_and_alerts_for_a_retry_elsewhere(
         tmp_path: Path) -> None:
-    from slack_standin import opsbot_on_standin
-    from test_slack_alerts import webhook
-
     with SlackStandin() as slack, opsbot_on_standin(slack, tmp_path) as bot:
         bot.service.stop_taking()
         event = bot.sender.mention("U02BOB", "<@UOPSBOT> is search slow?", THREAD)

@@ -4,13 +4,10 @@ proposal's thread hears of it: the card closes as interrupted and a notice follo
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from slack_standin import CHANNEL, Opsbot, SlackStandin, opsbot_on_standin
-from test_slack_threads import ROLLBACK, ROOT, ask, block_texts, buttons, the_card
+from slack_standin import CHANNEL, Opsbot, SlackStandin
+from slack_thread import ROLLBACK, ROOT, ask, block_texts, buttons, the_card
 
 from assistant.models import ProposalStatus
 from assistant.storage.timestamps import utc_now
@@ -18,19 +15,12 @@ from assistant.storage.timestamps import utc_now
 REPLICA = "replica-b:4242:bbbb"
 
 
-@pytest.fixture
-def bot(tmp_path: Path) -> Iterator[tuple[Opsbot, SlackStandin]]:
-    with SlackStandin() as slack, opsbot_on_standin(slack, tmp_path) as opsbot:
-        yield opsbot, slack
-
-
 def test_a_swept_claim_closes_its_card_and_is_told_in_its_thread(
-        bot: tuple[Opsbot, SlackStandin]) -> None:
-    opsbot, slack = bot
-    ask(opsbot)
+        bot: Opsbot, slack: SlackStandin) -> None:
+    ask(bot)
     card = the_card(slack)
     pid = buttons(card)[0]["value"]
-    rt = opsbot.session.rt
+    rt = bot.session.rt
     assert rt.store.proposals.set_status(pid, ProposalStatus.APPROVED)
     rt.store.executors.register(REPLICA, utc_now() - timedelta(minutes=5), 10)
     assert rt.store.proposals.claim(pid, REPLICA, rt.backend.now()).claimed
@@ -41,7 +31,7 @@ def test_a_swept_claim_closes_its_card_and_is_told_in_its_thread(
     rt.heartbeat.subscribe(lambda found: heard.set())
     rt.heartbeat.beat()
     assert heard.wait(30)
-    opsbot.settle()
+    bot.settle()
 
     final = slack.message(CHANNEL, card.ts)
     assert final.blocks[0]["text"]["text"] == "Interrupted: rollback_deployment"

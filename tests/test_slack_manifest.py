@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 from slack_standin import CHANNEL, SlackStandin, opsbot_on_standin
-from test_slack_threads import ask, click, the_card, with_long_output
+from slack_thread import ask, click, the_card, with_long_output
 
 from assistant.config.slack import EVENTS_PATH
 from assistant.slack.service import COMMAND

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -88,3 +89,30 @@ def test_events_older_than_the_retry_horizon_are_forgotten(records: SlackRecords
     assert records.forget_events(T0 + timedelta(hours=1)) == 1
     assert records.event_taker("Ev0OLD") is None
     assert records.event_taker("Ev0NEW") == ("replica-a", 1)
+
+
+def test_of_replicas_acting_at_one_instant_one_claims_the_incidents_first_action(
+        db_url: str) -> None:
+    replicas = [SlackRecords.open(db_url) for _ in range(4)]  # a connection pool each
+    start = threading.Barrier(len(replicas))
+    won: dict[int, bool] = {}
+
+    def act(n: int) -> None:
+        start.wait()
+        won[n] = replicas[n].claim_first_action("slack:C1:1.1", T0, f"p-{n}",
+                                                T0 + timedelta(minutes=3))
+
+    racers = [threading.Thread(target=act, args=(n,)) for n in range(len(replicas))]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    try:
+        assert len(won) == len(replicas) and sum(won.values()) == 1
+        later = replicas[0]
+        assert not later.claim_first_action("slack:C1:1.1", T0, "p-late", T0)
+        # The same group firing again after it resolved is a new incident in that thread.
+        assert later.claim_first_action("slack:C1:1.1", T0 + timedelta(hours=1), "p-9", T0)
+    finally:
+        for replica in replicas:
+            replica.close()

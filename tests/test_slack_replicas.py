@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 
 from slack_standin import CHANNEL, SlackStandin, event_body, mention_event, opsbot_on_standin
-from test_slack_threads import buttons
+from slack_thread import buttons
 
 from assistant.slack.conversation import LOOKING
 

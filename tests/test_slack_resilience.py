@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from slack_standin import CHANNEL, SlackStandin, opsbot_on_standin
-from test_slack_threads import ROOT, ask, buttons, click, executions, the_card
+from slack_thread import ROOT, ask, buttons, click, executions, the_card
 
 from assistant.models import ProposalStatus
 from assistant.slack.service import SlackUnavailableError

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from slack_standin import CHANNEL, SlackStandin, opsbot_on_standin
-from test_slack_threads import ROLLBACK, ROOT, ask, block_texts, buttons, the_card
+from slack_thread import ROLLBACK, ROOT, ask, block_texts, buttons, the_card
 
 from assistant.models import ProposalStatus
 

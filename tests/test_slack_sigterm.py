@@ -4,89 +4,20 @@ answer (the "Looking into it…" message is replaced) and exits within its drain
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from slack_standin import APP_TOKEN, CHANNEL, SlackStandin
+from slack_process import CLOSE_SECONDS, START_SECONDS, StderrLines, probe, serve_slack_process
+from slack_standin import CHANNEL, SlackStandin
+from slack_thread import buttons
 from socket_mode_standin import SocketModeStandin
-from test_slack_threads import buttons
 
 from assistant.slack.conversation import LOOKING
 
-REPO = Path(__file__).resolve().parent.parent
 DRAIN_SECONDS = 15.0
-# Closing the runtime (lease, database, index) after the drain; the Deployment's
-# terminationGracePeriodSeconds leaves the same room above OPSBOT_DRAIN_SECONDS.
-CLOSE_SECONDS = 15.0
-START_SECONDS = 180.0  # a fresh home embeds the runbooks first, on a busy machine
 QUESTION_TS = "1733500000.000700"
-
-
-class StderrLines:
-    """The process's stderr, line by line, read on a thread so waits are bounded."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._process = process
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self._process.stderr is not None
-        for line in self._process.stderr:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
-        found = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                match = next((m for line in self.lines if (m := found.search(line))), None)
-                left = deadline - time.monotonic()
-                if match or left <= 0 or self._process.poll() is not None:
-                    break
-                self._changed.wait(min(left, 0.5))
-        assert match, f"no line matching {pattern!r}:\n" + "\n".join(self.lines)
-        return match
-
-
-def _get(url: str) -> tuple[int, dict[str, object]]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-def serve_slack_process(home: Path, slack: SlackStandin,
-                        **settings: str) -> subprocess.Popen[str]:
-    """`opsbot serve slack` in Socket Mode on ``slack``, its ops port on loopback, the
-    environment cleared of the caller's opsbot, Slack and LLM settings; stderr piped."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("OPSBOT_", "SLACK_", "OPENAI_"))}
-    env.update(PYTHONPATH=str(REPO), OPSBOT_HOME=str(home), OPSBOT_OPS_PORT="0",
-               OPSBOT_OPS_HOST="127.0.0.1", OPSBOT_HEALTH_PROBE_SECONDS="0.2",
-               SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN=APP_TOKEN,
-               OPSBOT_SLACK_API_URL=slack.url, OPSBOT_LLM="off", **settings)
-    return subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "serve", "slack", "--mode", "socket",
-         "--scenario", "checkout-bad-deploy"],
-        cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
 
 
 def test_sigterm_mid_question_posts_the_answer_and_exits_within_the_drain_bound(
@@ -100,9 +31,9 @@ def test_sigterm_mid_question_posts_the_answer_and_exits_within_the_drain_bound(
             said.wait_for("connected to Slack in Socket Mode", 30)
             ops_url = ops.group(1)
             deadline = time.monotonic() + 30
-            while _get(f"{ops_url}/readyz")[0] != 200 and time.monotonic() < deadline:
+            while probe(f"{ops_url}/readyz")[0] != 200 and time.monotonic() < deadline:
                 time.sleep(0.1)  # the Slack check joins once the socket is open
-            assert _get(f"{ops_url}/readyz") == (200, {"status": "ok"})
+            assert probe(f"{ops_url}/readyz") == (200, {"status": "ok"})
 
             placeholder = slack.hold("chat.postMessage")
             socket.wait_acked(socket.mention(
@@ -113,9 +44,9 @@ def test_sigterm_mid_question_posts_the_answer_and_exits_within_the_drain_bound(
             process.send_signal(signal.SIGTERM)
             said.wait_for(r"SIGTERM received", 30)
             said.wait_for(r"draining: new work refused", 30)
-            status, body = _get(f"{ops_url}/readyz")
+            status, body = probe(f"{ops_url}/readyz")
             assert status == 503 and "shutdown" in body["failing"], body  # type: ignore[operator]
-            assert _get(f"{ops_url}/livez")[0] == 200
+            assert probe(f"{ops_url}/livez")[0] == 200
             placeholder.release()
             code = process.wait(timeout=DRAIN_SECONDS + CLOSE_SECONDS)
             exited = time.monotonic() - signalled

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from slack_standin import SlackStandin, event_body
+from socket_mode_opsbot import REACTION, serving
 from socket_mode_standin import SocketModeStandin
-from test_slack_socket_mode import REACTION, serving
 
 
 def test_envelopes_waiting_at_shutdown_are_acknowledged_if_taken_and_left_otherwise(

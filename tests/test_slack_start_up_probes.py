@@ -9,9 +9,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from slack_process import START_SECONDS, StderrLines, probe, serve_slack_process
 from slack_standin import SlackStandin
 from socket_mode_standin import SocketModeStandin
-from test_slack_sigterm import START_SECONDS, StderrLines, _get, serve_slack_process
 
 from assistant.readiness import Readiness
 
@@ -21,10 +21,10 @@ POLL_SECONDS = 0.1
 
 def _poll(url: str, until: int, seconds: float) -> tuple[int, dict[str, object]]:
     deadline = time.monotonic() + seconds
-    answer = _get(url)
+    answer = probe(url)
     while answer[0] != until and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
-        answer = _get(url)
+        answer = probe(url)
     return answer
 
 
@@ -39,12 +39,12 @@ def test_probes_answer_while_the_start_up_is_held_then_turn_ready(tmp_path: Path
                 r"ops endpoints on (http://127\.0\.0\.1:\d+) \(/livez, /metrics, /readyz\)",
                 60).group(1)
             # The port is open before the runbook index is built: a fresh home embeds them.
-            early = _get(f"{ops_url}/readyz")
+            early = probe(f"{ops_url}/readyz")
             print(f"first /readyz: {early}")
             assert early[0] == 503 and str(early[1]["status"]).startswith("starting"), early
             assert token_check.reached.wait(START_SECONDS), "start-up never reached Slack"
-            assert _get(f"{ops_url}/livez") == (200, {"status": CONNECTING})
-            assert _get(f"{ops_url}/readyz") == (503, {"status": CONNECTING})
+            assert probe(f"{ops_url}/livez") == (200, {"status": CONNECTING})
+            assert probe(f"{ops_url}/readyz") == (503, {"status": CONNECTING})
             # The runtime's metrics are scraped from the same port through the start-up.
             with urllib.request.urlopen(f"{ops_url}/metrics", timeout=10) as scrape:
                 assert scrape.status == 200
@@ -52,7 +52,7 @@ def test_probes_answer_while_the_start_up_is_held_then_turn_ready(tmp_path: Path
             token_check.release()
             said.wait_for("connected to Slack in Socket Mode", 60)
             assert _poll(f"{ops_url}/readyz", 200, 30) == (200, {"status": "ok"})
-            assert _get(f"{ops_url}/livez") == (200, {"status": "alive"})
+            assert probe(f"{ops_url}/livez") == (200, {"status": "alive"})
             process.send_signal(signal.SIGTERM)
             code = process.wait(timeout=60)
         finally:

@@ -10,71 +10,29 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from slack_standin import (
-    CHANNEL,
-    Opsbot,
-    SignedSender,
-    SlackStandin,
-    StoredMessage,
-    opsbot_on_standin,
+from slack_standin import CHANNEL, Opsbot, SignedSender, SlackStandin, opsbot_on_standin
+from slack_thread import (
+    ROLLBACK,
+    ROOT,
+    ask,
+    block_texts,
+    buttons,
+    click,
+    ephemerals,
+    executions,
+    the_card,
+    with_long_output,
 )
 
-from assistant.models import ProposalStatus, ToolOutput
-
-ROOT = "1710000000.000100"
-ROLLBACK = "rollback_deployment(deployment='checkout', namespace='shop', revision=41)"
+from assistant.models import ProposalStatus
 
 
 @pytest.fixture
 def slack() -> Iterator[SlackStandin]:
     with SlackStandin(usergroups={"S0SRE": ["U09SAM"], "S0DEV": ["U02BOB"]}) as standin:
         yield standin
-
-
-def ask(bot: Opsbot, user: str = "U02BOB", text: str = "why is checkout crash looping?",
-        ts: str = ROOT, thread_ts: str | None = None) -> None:
-    reply = bot.sender.mention(user, text, ts, thread_ts=thread_ts)
-    assert reply.status == 200, reply
-    bot.settle()
-
-
-def buttons(message: StoredMessage) -> list[dict[str, Any]]:
-    return [e for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
-
-
-def the_card(slack: SlackStandin, thread_ts: str = ROOT) -> StoredMessage:
-    cards = [m for m in slack.thread(CHANNEL, thread_ts) if buttons(m)]
-    assert len(cards) == 1, [m.text for m in slack.thread(CHANNEL, thread_ts)]
-    return cards[0]
-
-
-def click(bot: Opsbot, slack: SlackStandin, user: str, card: StoredMessage,
-          approve: bool = True) -> None:
-    kind = "opsbot_confirm" if approve else "opsbot_deny"
-    action = next(b["action_id"] for b in buttons(card) if b["action_id"].startswith(kind))
-    assert bot.sender.click(user, card, action).status == 200
-    bot.settle()
-
-
-def block_texts(message: StoredMessage) -> str:
-    out: list[str] = []
-    for block in message.blocks:
-        if "text" in block:
-            out.append(block["text"]["text"])
-        out.extend(f["text"] for f in block.get("fields", []))
-        out.extend(e.get("text", "") for e in block.get("elements", []) if e["type"] == "mrkdwn")
-    return "\n".join(out)
-
-
-def executions(bot: Opsbot) -> list[Any]:
-    return [e for e in bot.session.rt.store.audit.events() if e.kind == "execution"]
-
-
-def ephemerals(slack: SlackStandin, user: str) -> list[str]:
-    return [c.args["text"] for c in slack.called("chat.postEphemeral") if c.args["user"] == user]
 
 
 def test_question_is_answered_in_place_of_the_looking_message(bot: Opsbot,
@@ -344,20 +302,6 @@ def test_no_secret_reaches_slack(bot: Opsbot, slack: SlackStandin) -> None:
     summary = next(m.text for m in slack.thread(CHANNEL, ROOT)
                    if m.text.startswith("*Incident summary"))
     assert "postgres://checkout:[REDACTED" in summary
-
-
-def with_long_output(bot: Opsbot) -> None:
-    """The rollback prints 80 more lines, one of them carrying a database password."""
-    backend = bot.session.rt.backend
-    plain = backend.rollback_deployment
-
-    def chatty(args: Any, approved_by: str | None = None) -> ToolOutput:
-        out = plain(args, approved_by)
-        lines = [f"pod event {i}: replaced" for i in range(80)]
-        lines[40] = "reconnect dsn=postgres://checkout:hunter2@db.shop:5432/orders failed"
-        return out.model_copy(update={"text": out.text + "\n" + "\n".join(lines)})
-
-    backend.rollback_deployment = chatty
 
 
 def test_long_output_goes_to_a_redacted_file_with_an_excerpt_inline(

@@ -70,6 +70,7 @@ class GetPodLogsArgs(Args):
     pod: K8sName = Field(description="Pod name")
     tail: int = Field(50, ge=1, le=5000, description="Number of most recent lines")
     previous: bool = Field(False, description="Logs of the previous (crashed) container")
+    container: K8sName | None = Field(None, description="Container; default: the pod's default")
 
 
 class DeploymentArgs(Args):
@@ -105,12 +106,18 @@ class ScaleDeploymentArgs(DeploymentArgs):
 
     @model_validator(mode="after")
     def _scalable_kind(self) -> ScaleDeploymentArgs:
-        if self.kind == "DaemonSet":
-            raise ValueError(
-                f"DaemonSet {self.namespace}/{self.deployment} cannot be scaled: it runs one "
-                "pod on each eligible node, so its size follows the nodes; restart or roll "
-                "it back instead, or change its node selector")
+        why = _unscalable(self.kind, self.namespace, self.deployment)
+        if why is not None:
+            raise ValueError(why)
         return self
+
+
+def _unscalable(kind: str, namespace: str, name: str) -> str | None:
+    if kind != "DaemonSet":
+        return None
+    return (f"DaemonSet {namespace}/{name} cannot be scaled: it runs one pod on each "
+            "eligible node, so its size follows the nodes; restart or roll it back instead, "
+            "or change its node selector")
 
 
 class SilenceAlertArgs(Args):
@@ -287,9 +294,16 @@ def _linked_kind(args: dict[str, Any], bound: Mapping[str, Any]) -> dict[str, An
     return {**args, "kind": kind}
 
 
-def _scalable_workload(bound: Mapping[str, Any]) -> dict[str, Any] | None:
+def _refuses_scale(bound: Mapping[str, Any]) -> str | None:
     workload = _workload(bound)
-    return None if workload is None or workload.get("kind") == "DaemonSet" else workload
+    if workload is None:
+        return None
+    return _unscalable(workload.get("kind", DEFAULT_KIND), workload["namespace"],
+                       workload["deployment"])
+
+
+def _scalable_workload(bound: Mapping[str, Any]) -> dict[str, Any] | None:
+    return None if _refuses_scale(bound) is not None else _workload(bound)
 
 
 def _workload_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -307,6 +321,11 @@ def _signals_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
     selector = f'namespace="{workload["namespace"]}", {label}="{workload["deployment"]}"'
     return [{"query": f"{metric}{{{selector}}}", "minutes": EVIDENCE_MINUTES}
             for metric in WORKLOAD_SIGNALS]
+
+
+def _autoscalers_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    workload = _scalable_workload(bound)
+    return [{"namespace": workload["namespace"]}] if workload else []
 
 
 def _alerts_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -412,7 +431,7 @@ _BUILT_IN = (
           implements=forms.events_form),
     _spec("list_hpas", "HorizontalPodAutoscalers: current/desired/min/max replicas.",
           ListHpasArgs, HpaList, ToolClass.READ, Risk.LOW, trouble=limited_hpas,
-          implements=forms.hpas_form,
+          evidence=_autoscalers_evidence, implements=forms.hpas_form,
           topic=re.compile(r"\bhpas?\b|autoscal|\bscal(?:e|ed|ing)\b|\breplicas?\b|"
                            r"\bcapacity\b|\bsaturat", re.IGNORECASE)),
     _spec("rollback_deployment", "Roll a workload back to an earlier revision.",
@@ -431,7 +450,7 @@ _BUILT_IN = (
     _spec("scale_deployment", "Set the replica count of a Deployment or StatefulSet.",
           ScaleDeploymentArgs, Changed[ScaleChange], ToolClass.CHANGE, Risk.HIGH, _scale,
           inverse=_undo_scale, remedy=Remedy.SCALE_OUT, implements=forms.scale_form,
-          **{**_DEPLOYMENT_TARGET, "draft": _scale_draft},
+          **{**_DEPLOYMENT_TARGET, "draft": _scale_draft}, refuses=_refuses_scale,
           asked_by=re.compile(
               r"\bscale\b|\b(?:more|add|extra)\s+(?:capacity|replicas|pods|instances)\b")),
     _spec("silence_alert", "Silence an alert in Alertmanager for a bounded time.",

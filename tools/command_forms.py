@@ -34,6 +34,8 @@ def _kubectl(command: RunbookCommand, *verb: str) -> tuple[str, ...] | None:
 # kubectl's singular kind word -> the catalog's WorkloadKind.
 _WORKLOAD_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet",
                    "daemonset": "DaemonSet"}
+# The kinds besides pods whose logs kubectl reads (``logs job/x``), one of their pods each.
+_LOG_KINDS = frozenset({*_WORKLOAD_KINDS, "job", "replicaset", "service"})
 # `kubectl get events --field-selector` fields -> list_events args.
 _EVENT_FIELDS = {"involvedObject.kind": "kind", "involvedObject.name": "name",
                  "reason": "reason"}
@@ -73,13 +75,20 @@ def _log_options(command: RunbookCommand) -> dict[str, Any]:
 
 
 def pod_logs_form(command: RunbookCommand) -> dict[str, Any] | None:
+    """``logs POD``, with its container as ``-c X``/``--container=X`` or as the word after
+    the pod (``logs POD X``), as kubectl takes it."""
     rest = _logs_words(command)
     if rest and rest[0] == "pod":
         rest = rest[1:]
+    container = command.options.get("container")
     # One named pod: a label selector or another kind's pods (sts/x) may mean several.
-    if rest is None or len(rest) != 1 or "selector" in command.options:
+    if rest is None or not 1 <= len(rest) <= (1 if container else 2) \
+            or rest[0] in _LOG_KINDS or "selector" in command.options:
         return None
     args: dict[str, Any] = {"namespace": _namespace(command), "pod": rest[0]}
+    container = container or (rest[1] if len(rest) == 2 else None)
+    if container:
+        args["container"] = container
     return {**args, **_log_options(command)}
 
 

@@ -85,15 +85,31 @@ def _failing(output: JobDescription) -> list[str]:
     return [f"job {output.name} failed: {output.reason or 'no reason given'}"]
 
 
+def suspension_in_place(namespace: str, cronjob: str, suspend: bool) -> tuple[str, str]:
+    """What a suspend (or resume) of a CronJob already in that state says: the preview's
+    refusal (there is nothing to approve) and the run's result (a retry whose first
+    attempt applied, or someone else got there first, has what it asked for)."""
+    state = "already suspended" if suspend else "already running on its schedule"
+    verb = "suspend" if suspend else "resume"
+    return (f"cronjob {namespace}/{cronjob} is {state}: {verb} would change nothing",
+            f"{verb} cronjob {namespace}/{cronjob}: it is {state}, as asked; nothing changed")
+
+
 def _suspended(change: SuspendChange) -> FromTo[bool]:
     return change.suspended
+
+
+def _job_name(word: str) -> str:
+    """``$JOB`` in a Job command is the Job's name, which alerts label ``job_name``; a bare
+    ``job`` label is Prometheus's scrape job, so only here does it mean a Job."""
+    return "{job_name}" if word == "{job}" else word
 
 
 def describe_job_form(command: Any) -> dict[str, Any] | None:
     rest = _kubectl(command, "describe", "job") or _kubectl(command, "get", "job")
     if rest is None or len(rest) != 1:
         return None
-    return {"namespace": _namespace(command), "job": rest[0]}
+    return {"namespace": _namespace(command), "job": _job_name(rest[0])}
 
 
 def list_cronjobs_form(command: Any) -> dict[str, Any] | None:
@@ -108,7 +124,7 @@ def delete_job_form(command: Any) -> dict[str, Any] | None:
     rest = _kubectl(command, "delete", "job")
     if rest is None or len(rest) != 1:
         return None
-    return {"namespace": _namespace(command), "job": rest[0]}
+    return {"namespace": _namespace(command), "job": _job_name(rest[0])}
 
 
 def _suspend_form(value: str) -> Any:

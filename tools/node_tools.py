@@ -77,6 +77,16 @@ def _node_bindings(output: NodeList, known: Mapping[str, Any]) -> dict[str, Any]
     return found
 
 
+def cordon_in_place(node: str, unschedulable: bool) -> tuple[str, str]:
+    """What a cordon (or uncordon) of a node already in that state says: the preview's
+    refusal (there is nothing to approve) and the run's result (a retry whose first
+    attempt applied, or someone else got there first, has what it asked for)."""
+    state = "already cordoned" if unschedulable else "not cordoned"
+    verb = "cordon" if unschedulable else "uncordon"
+    return (f"node {node} is {state}: {verb} would change nothing",
+            f"{verb} node {node}: it is {state}, as asked; nothing changed")
+
+
 def _unschedulable(change: CordonChange) -> FromTo[bool]:
     return change.unschedulable
 

@@ -24,6 +24,7 @@ from tools.outputs import (
     PodRow,
     RolloutHistory,
 )
+from tools.workload_outputs import HpaList, HpaRow
 
 WorkloadKey = tuple[str, str]  # (namespace, name)
 
@@ -41,6 +42,7 @@ class WorkloadEvidence:
     # Firing alerts that name one of its pods which no longer exists: they still fire
     # until their rule resolves, but say nothing about the pods it runs now.
     stale_alerts: list[AlertRow] = field(default_factory=list)
+    autoscalers: list[HpaRow] = field(default_factory=list)  # the HPAs that size it
 
     @property
     def key(self) -> WorkloadKey:
@@ -100,6 +102,10 @@ def collect(
             of(target).history = output
         elif isinstance(output, MetricSeries):
             series.extend(output.series)
+        elif isinstance(output, HpaList):
+            for hpa in output.hpas:
+                sized = of((output.namespace, hpa.target_name))
+                sized.autoscalers = [*(h for h in sized.autoscalers if h.name != hpa.name), hpa]
         elif isinstance(output, AlertList):
             for a in output.alerts:
                 alerts[(a.name, tuple(sorted(a.labels.items())))] = a

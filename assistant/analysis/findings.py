@@ -22,6 +22,9 @@ class Contradiction(BaseModel):
     # A diagnosis that rules the remedy out (firm), or only "nothing is wrong right now"
     # (not firm: the asker may be acting ahead of a problem they expect).
     firm: bool = True
+    # Something that owns the value would set it straight back (an autoscaler at its
+    # limit): the action changes nothing, so not even an order makes it worth an approval.
+    undone: bool = False
 
 
 class Subject(BaseModel):

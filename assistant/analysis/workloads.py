@@ -233,6 +233,32 @@ def saturation(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                     contradicts=tuple(contradicts))]
 
 
+def pinned_autoscaler(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    """An autoscaler that holds the workload at its limit: it owns the replica count, so a
+    hand scale is set back within a minute and only a higher maxReplicas adds capacity."""
+    findings = []
+    for hpa in w.autoscalers:
+        fixed = hpa.min_replicas == hpa.max_replicas
+        if not (fixed or hpa.current_replicas >= hpa.max_replicas):
+            continue
+        wants = " while its metrics ask for more" if hpa.limited else ""
+        summary = (f"autoscaler {hpa.name} pins it at {hpa.max_replicas} replicas "
+                   f"(minReplicas = maxReplicas)" if fixed
+                   else f"autoscaler {hpa.name} holds it at its maximum of "
+                        f"{hpa.max_replicas} replicas{wants}")
+        metrics = f"; {', '.join(hpa.metrics)}" if hpa.metrics else ""
+        evidence = (f"HorizontalPodAutoscaler {hpa.name}: {hpa.current_replicas} current, "
+                    f"{hpa.desired_replicas} desired, min {hpa.min_replicas}, "
+                    f"max {hpa.max_replicas}{metrics}",)
+        why = (f"autoscaler {hpa.name} sets a hand-scaled replica count back to what it "
+               f"allows (at most {hpa.max_replicas}): raise its maxReplicas instead")
+        findings.append(Finding(
+            kind="autoscaler-pinned", subject=Subject(namespace=w.namespace, workload=w.name),
+            summary=summary, evidence=evidence,
+            contradicts=(Contradiction(remedy=Remedy.SCALE_OUT, why=why, undone=True),)))
+    return findings
+
+
 def _loud(w: WorkloadEvidence) -> list[str]:
     """Firing alerts about the workload that ask for attention (not informational ones)."""
     return [a.name for a in w.alerts if a.severity.lower() not in QUIET_SEVERITIES]
@@ -337,5 +363,6 @@ def healthy(w: WorkloadEvidence, now: datetime) -> list[Finding]:
 
 
 WORKLOAD_ANALYZERS: tuple[Callable[[WorkloadEvidence, datetime], list[Finding]], ...] = (
-    bad_rollout, clean_rollout, memory_exhaustion, saturation, sound_revision, healthy,
+    bad_rollout, clean_rollout, memory_exhaustion, saturation, pinned_autoscaler,
+    sound_revision, healthy,
 )

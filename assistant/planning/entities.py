@@ -53,6 +53,11 @@ class LinkedEntities(BaseModel):
     service: str | None = None
     alertname: str | None = None
     kind: str | None = None  # set when the workload is not a Deployment
+    # What a firing alert is about besides workloads, by its own label names: the node
+    # (KubeNodeNotReady), the Job (KubeJobFailed), the claim (KubePersistentVolumeFillingUp).
+    node: str | None = None
+    job_name: str | None = None
+    persistentvolumeclaim: str | None = None
 
     def bindings(self) -> dict[str, str]:
         bound = {k: v for k, v in self.model_dump().items() if v is not None}
@@ -99,6 +104,18 @@ def entities_of(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
     )
 
 
+# Alert labels naming an object a runbook acts on or reads, linked as they are.
+_OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim")
+
+
+def _alert_objects(alert: dict[str, str], namespace: str | None) -> dict[str, str]:
+    """The objects the alert names; a Job or claim only when it is in ``namespace`` (the
+    thread's), a node always (nodes are in no namespace)."""
+    same = alert.get("namespace") in (None, namespace)
+    return {label: alert[label] for label in _OBJECT_LABELS
+            if alert.get(label) and (label == "node" or same)}
+
+
 def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
     ns = alert.get("namespace")
     pod = alert.get("pod")
@@ -117,8 +134,10 @@ def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities |
     if dep is None:
         if not (ns or alert.get("alertname")):
             return None
-        return LinkedEntities(namespace=ns, pod=pod, alertname=alert.get("alertname"))
-    return entities_of(dep, pod).model_copy(update={"alertname": alert.get("alertname")})
+        return LinkedEntities(namespace=ns, pod=pod, alertname=alert.get("alertname"),
+                              **_alert_objects(alert, ns))
+    return entities_of(dep, pod).model_copy(update={
+        "alertname": alert.get("alertname"), **_alert_objects(alert, dep.namespace)})
 
 
 def _core(name: str) -> str:
@@ -130,6 +149,11 @@ def _name_pattern(name: str) -> re.Pattern[str]:
     """The name as a word, hyphenated or written with spaces ("checkout worker")."""
     parts = [re.escape(p) for p in name.split("-")]
     return re.compile(rf"(?<![a-z0-9-])(?:{'-'.join(parts)}|{' '.join(parts)})(?![a-z0-9-])")
+
+
+def mentions(text: str, name: str) -> bool:
+    """``text`` names ``name`` as a word, hyphenated or written with spaces."""
+    return _name_pattern(name).search(text.lower()) is not None
 
 
 def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[str]) -> float:
@@ -385,7 +409,8 @@ def _link(
             return Linking(entities=LinkedEntities(), source="question", ambiguous=names)
         pod = next((p for p in top.pods if p in text), None) or _pod_like(text, top)
         alertname = alert.get("alertname") if alert else None
-        linked = entities_of(top, pod).model_copy(update={"alertname": alertname})
+        objects = _alert_objects(alert, top.namespace) if alert else {}
+        linked = entities_of(top, pod).model_copy(update={"alertname": alertname, **objects})
         return Linking(entities=linked, source="question")
     if alert:
         from_alert = _from_alert(alert, inventory)

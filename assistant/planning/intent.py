@@ -23,6 +23,14 @@ _QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|«[^»]*»', re
 # log lines (a timestamp or level=... key/value pairs).
 _PASTED_LINE = re.compile(
     r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\")", re.M)
+# Text addressed to a model rather than written to opsbot by the asker: a role label
+# ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
+# line are somebody else's words (an injection), whoever pasted them.
+_TO_A_MODEL = re.compile(
+    r"(?:\b(?:SYSTEM|ASSISTANT|AI)(?:\s+[A-Z]+){0,3}\s*:"
+    r"|(?i:\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:your|previous|prior|"
+    r"earlier|the\s+above|above)\s+(?:rules|instructions|guidelines|prompts?)))"
+    r".*$", re.M)
 # Clauses: split at sentence ends and at commas ("cart OOM again, restart it").
 _CLAUSE = re.compile(r"[^.!?;,\n]+[.!?;]?")
 # A clause that asks rather than tells: a modal, auxiliary or question word up front
@@ -61,7 +69,7 @@ def split_words(question: str) -> Words:
         pasted.append(match.group(0))
         return " " * len(match.group(0))
 
-    own = _QUOTED.sub(blank, question)
+    own = _TO_A_MODEL.sub(blank, _QUOTED.sub(blank, question))
     lines = []
     for line in own.splitlines(keepends=True):
         if _PASTED_LINE.match(line):
@@ -72,21 +80,38 @@ def split_words(question: str) -> Words:
     return Words(own="".join(lines), pasted="\n".join(pasted))
 
 
+def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
+    text = clause.strip().lower()
+    found = verb.search(text)
+    if found is None:
+        return Ask.NONE
+    asking = _ASKING.search(text) is not None
+    if _POLITE.search(text) or not (asking or text.endswith("?")):
+        return Ask.ORDERS
+    lead = _FILLER.match(text)
+    verb_first = found.start() == (lead.end() if lead else 0)
+    return Ask.REQUESTS if verb_first and not asking else Ask.WONDERS
+
+
 def ask_of(own_words: str, verb: re.Pattern[str]) -> Ask:
     """The strongest way any clause of the asker's own words brings up ``verb``."""
-    strongest = Ask.NONE
-    for clause in _CLAUSE.findall(own_words):
-        text = clause.strip().lower()
-        found = verb.search(text)
-        if found is None:
-            continue
-        asking = _ASKING.search(text) is not None
-        if _POLITE.search(text) or not (asking or text.endswith("?")):
-            return Ask.ORDERS
-        lead = _FILLER.match(text)
-        verb_first = found.start() == (lead.end() if lead else 0)
-        strongest = max(strongest, Ask.REQUESTS if verb_first and not asking else Ask.WONDERS)
-    return strongest
+    return max((_clause_ask(c, verb) for c in _CLAUSE.findall(own_words)), default=Ask.NONE)
+
+
+@dataclass(frozen=True)
+class Order:
+    """One clause of the asker's own words that orders a tool outright."""
+
+    tool: str
+    clause: str
+
+
+def orders_in(question: str) -> list[Order]:
+    """Every order in the asker's own words, by clause; pasted text gives none."""
+    clauses = [c.strip() for c in _CLAUSE.findall(split_words(question).own)]
+    return [Order(tool=name, clause=clause)
+            for name, spec in CATALOG.items() if spec.asked_by is not None
+            for clause in clauses if _clause_ask(clause, spec.asked_by) is Ask.ORDERS]
 
 
 def asks_by(question: str) -> Callable[[str], Ask]:

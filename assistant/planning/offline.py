@@ -47,6 +47,9 @@ class PlannedCall(BaseModel):
     why: str
     runbook_id: str | None
     step_index: int | None
+    # The argument values the asker's own order set ({} for an order that needs none);
+    # None when no order asked for this call. Evidence never re-aims them.
+    ordered: dict[str, int] | None = None
 
 
 class Plan(BaseModel):
@@ -148,7 +151,9 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
     rules a remedy out here: evidence that merely finds nothing wrong now (a contradiction
     that is not firm) leaves the ranking alone, so it cannot swap in another remedy."""
     supported = {r for f in findings for r in f.supports} | wanted
-    ruled_out = {c.remedy for f in findings for c in f.contradicts if c.firm}
+    # A remedy something would set straight back (a scale an autoscaler owns) does not
+    # make its runbook about another problem: that runbook still says what to do instead.
+    ruled_out = {c.remedy for f in findings for c in f.contradicts if c.firm and not c.undone}
 
     def fit(book: Runbook) -> int:
         remedies = _remedies(book)
@@ -189,12 +194,16 @@ def _from_findings(findings: Sequence[Finding], have: Sequence[PlannedCall],
 
 def _ask_back(linking: Linking, inventory: Inventory) -> str:
     alertname = linking.entities.alertname
+    unplaced = ""
     if alertname and not linking.entities.namespace and not linking.entities.deployment:
         where = sorted({a.labels["namespace"] for a in inventory.alerts
                         if a.name == alertname and "namespace" in a.labels})
-        options = " or ".join(f"`{ns}`" for ns in where)
-        return (f"{alertname} fires in {options}, and nothing I see tells them apart. "
-                "Which namespace do you mean?")
+        if len(where) > 1:
+            options = " or ".join(f"`{ns}`" for ns in where)
+            return (f"{alertname} fires in {options}, and nothing I see tells them apart. "
+                    "Which namespace do you mean?")
+        # A cluster-wide alert names no namespace: say so rather than list none.
+        unplaced = f"{alertname} carries no label that names a workload. "
     if linking.ambiguous:
         options = " or ".join(f"`{c}`" for c in linking.ambiguous)
         return f"Which one do you mean: {options}? Name it and I will continue."
@@ -206,7 +215,7 @@ def _ask_back(linking: Linking, inventory: Inventory) -> str:
     hint = (" In trouble right now: " + ", ".join(f"`{d.namespace}/{d.name}`" for d in troubled[:3])
             + "." if troubled else "")
     return (
-        "I could not tell which deployment this is about." + missing + hint
+        unplaced + "I could not tell which deployment this is about." + missing + hint
         + f" Deployments I can see in {inventory.environment}: {known}. Which one?"
     )
 
@@ -237,8 +246,11 @@ def plan_offline(
     # A runbook about another kind of thing (a deployment, when the thread is about an
     # alert) cannot be followed here; the findings may still call for a remedy.
     fitting = [b for b in books if _fits(b, bindings, entities.alertname)]
+    # An alert with no namespace is unscoped unless it names its node: a node's alert
+    # (KubeNodeNotReady) is about that node, in no namespace.
     unscoped_alert = (entities.alertname is not None and entities.namespace is None
-                      and entities.deployment is None and not any(f.supports for f in about))
+                      and entities.deployment is None and entities.node is None
+                      and not any(f.supports for f in about))
     if linking.ambiguous or unscoped_alert or (
             books and not fitting and not (entities.deployment or entities.alertname)):
         return Plan(entities=entities, cited=cited, followed=books[0] if books else None,

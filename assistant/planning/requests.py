@@ -15,6 +15,7 @@ _REPLICAS = re.compile(
     r"\b(?:to|at)\s+(\d{1,4})\b(?!\s*(?:%|percent|min|minutes|h|hours|s|seconds|ms))"
     r"|\b(\d{1,4})\s+(?:replicas|pods|instances)\b"
 )
+_REVISION = re.compile(r"\brev(?:ision)?\s*#?\s*(\d{1,6})\b")
 
 
 def requested_tools(question: str) -> frozenset[str]:
@@ -28,3 +29,13 @@ def requested_replicas(question: str) -> int | None:
     if not found:
         return None
     return int(found.group(1) or found.group(2))
+
+
+def requested_values(text: str) -> dict[str, int]:
+    """The values an order states outright, by the argument they set."""
+    values = {}
+    if (replicas := requested_replicas(text)) is not None:
+        values["replicas"] = replicas
+    if (revision := _REVISION.search(text.lower())) is not None:
+        values["revision"] = int(revision.group(1))
+    return values

@@ -7,8 +7,9 @@ stays, with the contradicting evidence on the card, and policy and an approver d
 Against a diagnosis that rules the remedy out, only an order counts ("roll it back"); when
 the evidence only says nothing is wrong right now, a terse request ("restart?") counts too:
 the asker may be acting ahead of a problem they expect. A question ("should we restart
-it?") is a hypothesis, answered with the evidence. A candidate that
-that would silence no alert firing now is dropped. Candidates are re-aimed with what
+it?") is a hypothesis, answered with the evidence. An action something would set straight
+back (a scale an autoscaler owns) is dropped whoever asked, with what to do instead. A
+candidate that would silence no alert firing now is dropped. Candidates are re-aimed with what
 the evidence knows (the revision that was healthy, the alert's own labels, when a change
 window ends), so text never supplies those.
 """
@@ -89,15 +90,26 @@ def review(
         call = cand.call
         for f in supporting:
             call = catalog.aim(call, f)
+        aimed = call.args
+        if cand.ordered:
+            # What the asker ordered stands; the evidence only fills what they left unsaid,
+            # and the card says where it would have chosen otherwise.
+            call = ToolCall(tool=call.tool, args={**call.args, **cand.ordered})
+        differs = "; ".join(f"you chose {k}={v}, the evidence points to {k}={aimed[k]}"
+                            for k, v in (cand.ordered or {}).items()
+                            if k in aimed and aimed[k] != v)
         target = catalog.target(call)
+        undone = [c for c in against if c.undone]
         if not catalog.exists(target):
             drop(cand, f"{_render(target)} is not in the live inventory")
+        elif undone:
+            drop(cand, _reasons(undone))
         elif supporting:
             evidence = "; ".join(dict.fromkeys(f.summary for f in supporting))
             # A step re-aimed by the evidence is no longer the runbook's literal step, so
             # the runbook's reasoning for it is not quoted as if it were.
             why = (f"{cand.why} (evidence: {evidence})" if call == cand.call
-                   else f"the evidence: {evidence}")
+                   else f"the evidence: {evidence}") + (f" — {differs}" if differs else "")
             kept.append(_with(cand, call, why))
         elif against and asked(cand.call.tool) >= (
                 Ask.ORDERS if any(c.firm for c in against) else Ask.REQUESTS):

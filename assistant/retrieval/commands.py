@@ -45,6 +45,7 @@ _PARSER = MarkdownIt("commonmark")
 _PLACEHOLDER_ALIASES = {
     "ns": "namespace", "namespace_name": "namespace", "pod_name": "pod",
     "deployment_name": "deployment", "alert_name": "alertname", "alert": "alertname",
+    "node_name": "node", "pvc": "persistentvolumeclaim", "pvc_name": "persistentvolumeclaim",
 }
 # kubectl resource kinds by every short or plural spelling, to the singular.
 _KINDS = {

@@ -31,6 +31,7 @@ from assistant.retrieval.embedding import Embedder
 from assistant.retrieval.lexical import Bm25, NameMatcher, tokenize
 from assistant.retrieval.lock import sync_lock
 from assistant.retrieval.ranking import rank_runbooks
+from assistant.retrieval.search_text import search_text
 from assistant.retrieval.spelling import spell_out_identifiers
 
 # Bump whenever the text that is embedded or tokenized for a runbook changes.
@@ -242,8 +243,9 @@ class RunbookIndex:
             raise InputError(f"k must be at least 1, got {k}", field="k")
         if not self._chunks or not query.strip():
             return []
-        dense = self._dense_scores(query)
-        lexical = self._bm25.scores(tokenize(query))
+        text = search_text(query)
+        dense = self._dense_scores(text)
+        lexical = self._bm25.scores(tokenize(text))
         labelled = {r for name in alert_names for r in self._by_alert.get(name.lower(), ())}
         mentioned = {
             r for word in _WORD.findall(query) if _distinctive(word)
@@ -252,7 +254,7 @@ class RunbookIndex:
         ranked = rank_runbooks(
             self._owner, dense, lexical, len(self._runbooks), k,
             labelled=labelled, mentioned=mentioned,
-            name_coverage=self._names.coverage(query), lead_section=self._lead,
+            name_coverage=self._names.coverage(text), lead_section=self._lead,
         )
         hits = []
         for item in ranked:

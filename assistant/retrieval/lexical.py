@@ -12,7 +12,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import snowballstemmer
@@ -36,14 +36,18 @@ _STEMMER = snowballstemmer.stemmer("english")
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stemmed terms; identifiers also yield their parts."""
+    """Lower-cased, stemmed terms; identifiers also yield their parts of two or more
+    characters (a lone letter or digit cut from "k8s", "v1" or "eth0" names nothing, yet
+    is rare enough in a small corpus to count as a strong match)."""
     terms: list[str] = []
     for match in _WORD.finditer(text):
         word = match.group()
         parts = [p.lower() for p in _PART.findall(word.replace("'", ""))]
         whole = word.replace("'", "").lower()
-        if len(parts) > 1 and whole not in _STOPWORDS:
-            terms.append(whole.replace("_", ""))
+        if len(parts) > 1:
+            if whole not in _STOPWORDS:
+                terms.append(whole.replace("_", ""))
+            parts = [p for p in parts if len(p) > 1]
         terms.extend(p for p in parts if p not in _STOPWORDS)
     return [_stem(t) for t in terms]
 
@@ -93,7 +97,9 @@ class NameMatcher:
     weighs little) that the question's terms hit: 1.0 means the question names the runbook.
     A question term also hits the name terms of its stem family (see ``_stem_relatives``):
     the stemmer cuts "failing" to "fail" but "failures" to "failur", "serving" to "serv"
-    but "server" to "server".
+    but "server" to "server". And a word that joins adjacent parts of a name hits each of
+    them: people type the kind "daemonset" or "crashloop" as one word, where the name
+    ``KubeDaemonSetNotScheduled`` has "daemon" and "set".
     """
 
     def __init__(self, names: Sequence[Iterable[str]]) -> None:
@@ -112,11 +118,16 @@ class NameMatcher:
         for term in self._idf:
             for shorter in _truncations(term):
                 self._longer.setdefault(shorter, set()).add(term)
+        self._compounds: dict[str, set[str]] = {}
+        for joined, parts in _compounds(text for name in names for text in name):
+            self._compounds.setdefault(joined, set()).update(parts)
 
     def coverage(self, query: str) -> np.ndarray:
         """Per runbook, the idf-weighted share of its name's terms found in ``query``."""
+        terms = set(tokenize(query))
+        terms.update(*(self._compounds.get(term, ()) for term in list(terms)))
         hit = np.zeros(len(self._names), dtype=np.float32)
-        for term in self._stem_relatives(set(tokenize(query))):
+        for term in self._stem_relatives(terms):
             hit[self._holders[term]] += self._idf[term]
         return np.divide(hit, self._total, out=np.zeros_like(hit), where=self._total > 0)
 
@@ -137,6 +148,18 @@ _MAX_SUFFIX = 2
 
 def _truncations(term: str) -> list[str]:
     return [term[:-cut] for cut in range(1, _MAX_SUFFIX + 1) if len(term) - cut >= _MIN_STEM]
+
+
+def _compounds(texts: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+    """Each run of two or more adjacent parts of an identifier, joined and stemmed, with
+    the name terms it stands for ("DaemonSet" gives "daemonset": daemon, set)."""
+    for text in texts:
+        for match in _WORD.finditer(text):
+            parts = [p.lower() for p in _PART.findall(match.group().replace("'", ""))]
+            for start in range(len(parts) - 1):
+                for end in range(start + 2, len(parts) + 1):
+                    run = parts[start:end]
+                    yield _stem("".join(run)), [_stem(p) for p in run if p not in _STOPWORDS]
 
 
 def _name_terms(texts: Iterable[str]) -> list[str]:

@@ -171,6 +171,11 @@ class AlertThreads:
         current = found[-1]
         if current.first_action_at is not None or current.resolved_at is not None:
             return
+        # Another replica may have read the same thread and be acting at this instant:
+        # the database lets one of us record the first action.
+        if not self.records.claim_first_action(event.thread, current.fired_at,
+                                               event.payload.get("proposal_id"), event.time):
+            return
         self.session.record_event(FIRST_ACTION, actor=event.actor, thread=event.thread, payload={
             "group_key": current.group_key, "alertname": current.alertname,
             "proposal_id": event.payload.get("proposal_id"), "tool": event.payload.get("tool"),

@@ -337,6 +337,22 @@ class SlackConversation:
         self.refresh_cards(channel, thread_ts)
         self._post_text(channel, thread_ts, f"⌛ {text} Ask again if it is still needed.")
 
+    def report_verification(self, channel: str, thread_ts: str, proposal_id: str) -> None:
+        """Show a verification another process finished (its watch resumed after the
+        process watching it stopped), unless some replica has shown it already."""
+        try:
+            turn = self.session.report_verification(proposal_id)
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            # Failing before the report was taken, a later sweep tries again; after, this
+            # outcome is lost like any message the database fails mid-run.
+            log.warning("verification of %s not reported: %s", proposal_id, reason)
+            return
+        if turn is not None:
+            self.show(channel, thread_ts, turn.messages)
+
     def tell_claim_ended(self, channel: str, thread_ts: str, text: str) -> None:
         """A claim of this thread ended outside a click (a sweep marked it interrupted, or
         its result was recorded late): bring its card up to date and say so."""

@@ -1,9 +1,10 @@
 """What the Slack adapter must remember across restarts and replicas, in the store's database.
 
 Threads opsbot is in (so replies continue them and /opsbot finds them), the message of
-each proposal card (so any replica can update it), and the thread each Alertmanager group
-opened (so repeats land in it), and the events some replica took (so an event reaches one
-replica's answer however often Slack delivers it). Tables of their own, created by the
+each proposal card (so any replica can update it), the thread each Alertmanager group
+opened (so repeats land in it), the events some replica took (so an event reaches one
+replica's answer however often Slack delivers it), and which action was an incident's
+first (so two replicas acting at once audit one). Tables of their own, created by the
 store's numbered migrations (storage/schema.py), on the same SQLite file or PostgreSQL
 database.
 """
@@ -191,6 +192,17 @@ class SlackRecords:
         with self._db.write() as tx:
             tx.execute("DELETE FROM slack_alert_groups WHERE group_key = ? AND thread_ts IS NULL",
                        (group_key,))
+
+    # incidents
+    def claim_first_action(self, thread: str, fired_at: datetime, proposal_id: str | None,
+                           acted_at: datetime) -> bool:
+        """True for the one caller, across replicas, whose action is the first in the
+        incident that fired in ``thread`` at ``fired_at``."""
+        with self._db.write() as tx:
+            return bool(tx.execute(
+                "INSERT INTO incident_first_actions (thread_id, fired_at, proposal_id, "
+                "acted_at) VALUES (?, ?, ?, ?) ON CONFLICT (thread_id, fired_at) DO NOTHING",
+                (thread, db_time(fired_at), proposal_id, db_time(acted_at))))
 
     def firing_alert_groups(self, channel: str) -> list[AlertGroup]:
         with self._db.read() as tx:

@@ -34,6 +34,7 @@ from assistant.heartbeat import ClaimEnded
 from assistant.interruptions import Interruption
 from assistant.models import Actor
 from assistant.readiness import Readiness
+from assistant.resumed_verifications import VerificationResumed
 from assistant.session import Session
 from assistant.slack.alerts import AlertThreads, parse_webhook
 from assistant.slack.cards import CONFIRM_ACTION, DENY_ACTION, parse_action_id
@@ -144,6 +145,8 @@ class SlackService:
         self._unsubscribe = session.on_claim_ended(self._on_claim_ended)
         for ended in session.claims_ended_at_start():
             self._on_claim_ended(ended)
+        # Watches resumed at start may have finished before the subscription above.
+        self.report_verifications()
         self._stopping = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep_forever, name="opsbot-expiry",
                                          daemon=True)
@@ -262,6 +265,9 @@ class SlackService:
         before a restart, died mid-run) or its result was recorded late. The thread hears
         of it and its card stops offering buttons."""
         tid = found.stored.proposal.thread_id
+        if isinstance(found, VerificationResumed):
+            self._report_verification(tid, found.stored.proposal.id)
+            return
         where = split_thread_id(tid)
         if where is None:
             return
@@ -272,6 +278,25 @@ class SlackService:
             if self.conversation.knows_thread(channel, thread_ts):
                 self.conversation.tell_claim_ended(channel, thread_ts,
                                                    f"{icon} {found.thread_text}")
+
+        self._in_thread(tid, job)
+
+    def report_verifications(self) -> None:
+        """Tell each thread the verifications finished while no adapter told it: a watch
+        resumed before this service subscribed, or by a replica that stopped before
+        telling. Any replica may queue one; the report is taken by one run only."""
+        for finished in self.session.verifications_to_report():
+            self._report_verification(finished.thread_id, finished.proposal_id)
+
+    def _report_verification(self, tid: str, proposal_id: str) -> None:
+        where = split_thread_id(tid)
+        if where is None:
+            return
+        channel, thread_ts = where
+
+        def job() -> None:
+            if self.conversation.knows_thread(channel, thread_ts):
+                self.conversation.report_verification(channel, thread_ts, proposal_id)
 
         self._in_thread(tid, job)
 
@@ -298,6 +323,7 @@ class SlackService:
         while not self._stopping.wait(self.settings.expiry_sweep_seconds):
             try:
                 self.sweep_expired()
+                self.report_verifications()
                 self.records.forget_events(utc_now() - EVENTS_KEPT)
             except Exception:  # a database hiccup must not end the sweeps; the next one retries
                 log.warning("expiry sweep failed", exc_info=True)

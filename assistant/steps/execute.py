@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.answer import describe_result, describe_verification
+from assistant.answer import describe_result
 from assistant.executor import Executor
-from assistant.models import ExecutionStatus, Outcome
+from assistant.models import ExecutionStatus
 from assistant.planning.offline import Plan
 from assistant.redaction import Redactor
 from assistant.steps.charts import chart_messages
-from assistant.steps.proposing import Proposer
 from assistant.steps.reads import read_again
 from assistant.steps.state import ThreadState, Update, message
-from assistant.storage import MessageStore, ProposalStore
+from assistant.steps.verdict import TellVerdict
+from assistant.storage import MessageStore, ProposalStore, VerificationStore
 from tools.backend import Backend
 from tools.catalog import get_tool
 
@@ -46,9 +46,9 @@ def after_execute(state: ThreadState) -> str:
 @dataclass(frozen=True)
 class Verify:
     executor: Executor
-    proposer: Proposer
+    tell: TellVerdict
     proposals: ProposalStore
-    messages: MessageStore
+    verifications: VerificationStore
     backend: Backend
     redactor: Redactor
 
@@ -59,10 +59,12 @@ class Verify:
         stored = self.proposals.get(pid)
         proposal = stored.proposal
         out: list[dict[str, Any]] = []
-        if verified is not None and verified.verification is not None:
-            text = describe_verification(verified.verification)
-            self.messages.add(proposal.thread_id, "opsbot", text, self.backend.now())
-            out.append(message("verification", text, pid))
+        pending = list(state.get("pending", []))
+        # Taken by whoever gets here first: this step, or a run an adapter starts for a
+        # watch another process finished (its watcher's lease ran out meanwhile).
+        finished = self.verifications.take_report(pid, self.backend.now())
+        if finished is not None:
+            out, pending = self.tell(finished, pending, resumed=verified is None)
         elif self.executor.stopping.is_set():
             out.append(message("notice", f"{proposal.call.render()} ran; opsbot is restarting "
                                          "before it finished watching the effect, so another "
@@ -75,15 +77,4 @@ class Verify:
                      if get_tool(o.call.tool).chart is not None]
             acted_at = stored.claimed_at.isoformat() if stored.claimed_at else None
             out.extend(chart_messages(again, acted_at, pid))
-        pending = list(state.get("pending", []))
-        if verified is not None and verified.compensation is not None:
-            undo = self.proposer.propose(
-                proposal.requester, proposal.thread_id, verified.compensation,
-                f"verification says {proposal.call.render()} made things worse; this undoes it",
-                proposal.runbook_id, None)
-            out.append(message("notice", f"Suggested: {undo.call.render()} "
-                                         f"(policy {undo.decision.outcome.value})", undo.id))
-            if undo.decision.outcome is Outcome.CONFIRM:
-                pending.append(undo.id)
-                out.append(message("card", undo.id, undo.id))
         return {"to_verify": None, "pending": pending, "outbox": out}

@@ -18,6 +18,7 @@ from assistant.planning.diagnosis import (
 from assistant.planning.entities import Linking
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
+from assistant.planning.orders import with_orders
 from assistant.planning.review import review
 from assistant.policy import requestable_tools
 from assistant.redaction import Redactor
@@ -100,7 +101,8 @@ class PlanStep:
         if result.reasoning:
             self.audit.append("model_reasoning", actor=None, thread=thread,
                               payload={"reasoning": list(result.reasoning)})
-        verdict = review(result.candidates, diagnosis.findings, catalog_for_review(inventory),
+        ordered = with_orders(question, linking.entities, result.candidates)
+        verdict = review(ordered.candidates, diagnosis.findings, catalog_for_review(inventory),
                          asks_by(question))
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
@@ -114,8 +116,9 @@ class PlanStep:
                 "reason": self.redactor.redact(why)})
         result = result.model_copy(update={
             "candidates": verdict.kept,
-            "findings": (*focus_findings(diagnosis.findings, linking.entities), *nearby),
-            "notes": (*result.notes, *verdict.notes, *_nearby_note(linking, nearby))})
+            "notes": (*result.notes, *ordered.notes, *verdict.notes,
+                      *_nearby_note(linking, nearby)),
+            "findings": (*focus_findings(diagnosis.findings, linking.entities), *nearby)})
         return {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}
 
 

@@ -24,6 +24,9 @@ class ThreadState(TypedDict, total=False):
     pending: list[str]
     to_execute: str | None
     to_verify: str | None  # executed; its verification is the next step
+    # A watch another process finished (steps/verdict.py's FinishedWatch), its report taken
+    # for this run to tell the thread.
+    to_report: dict[str, Any] | None
     # The messages of the latest step only: the Session hands each step's out as it
     # finishes, so the checkpoint never accumulates a thread's history (charts included).
     outbox: list[dict[str, Any]]

@@ -30,6 +30,7 @@ from assistant.storage.executors import (
 from assistant.storage.messages import Message, MessageStore
 from assistant.storage.proposals import ClaimResult, ProposalStore, StoredProposal
 from assistant.storage.store import Store, open_store
+from assistant.storage.verifications import FinishedWatch, VerificationStore
 
 __all__ = [
     "GENESIS_HASH",
@@ -42,6 +43,7 @@ __all__ = [
     "Dialect",
     "ExecutorRecord",
     "ExecutorRegistry",
+    "FinishedWatch",
     "Message",
     "MessageStore",
     "ProposalConflictError",
@@ -50,6 +52,7 @@ __all__ = [
     "Store",
     "StoredProposal",
     "UnknownProposalError",
+    "VerificationStore",
     "VerifyReport",
     "check_chain",
     "event_hash",

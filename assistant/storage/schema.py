@@ -202,6 +202,33 @@ def _verifications(dialect: Dialect) -> list[str]:
     ]
 
 
+def _first_actions(dialect: Dialect) -> list[str]:
+    # One row per incident (its thread and when its alert fired) that someone acted in:
+    # the insert is the claim, so of two replicas acting at one instant only one audits
+    # the incident's first action.
+    return [
+        """CREATE TABLE incident_first_actions (
+            thread_id TEXT NOT NULL,
+            fired_at TEXT NOT NULL,
+            proposal_id TEXT,
+            acted_at TEXT NOT NULL,
+            PRIMARY KEY (thread_id, fired_at)
+        )""",
+    ]
+
+
+def _verification_reports(dialect: Dialect) -> list[str]:
+    # Whether a finished watch's outcome was told to its thread (once, by whichever replica
+    # takes the report), and why a watch was given up. Watches finished before this
+    # migration were told by the code of their day: they count as reported.
+    return [
+        "ALTER TABLE verifications ADD COLUMN reported_at TEXT",
+        "ALTER TABLE verifications ADD COLUMN gave_up TEXT",
+        "UPDATE verifications SET reported_at = finished_at WHERE finished_at IS NOT NULL",
+        "CREATE INDEX verifications_unreported ON verifications (reported_at)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit log, proposals, approvals, messages", _tables),
     Migration(2, "append-only guard on the audit log", _append_only_guard),
@@ -214,6 +241,9 @@ MIGRATIONS: tuple[Migration, ...] = (
               _slack_events),
     Migration(7, "verifications being watched, resumable by another executor",
               _verifications),
+    Migration(8, "incidents' first actions, claimed once across replicas", _first_actions),
+    Migration(9, "verification outcomes told to their thread once, and why a watch gave up",
+              _verification_reports),
 )
 
 

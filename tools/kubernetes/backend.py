@@ -220,7 +220,8 @@ class KubernetesTools:
     def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
         self.in_scope(args.namespace)
         pod = self.cluster.pod(args.namespace, args.pod)
-        container = default_container(pod)
+        # A container the pod lacks is left to the API server, whose 400 names it.
+        container = args.container or default_container(pod)
         raw = self.cluster.pod_log(args.namespace, args.pod, container, args.tail,
                                    args.previous)
         lines = raw.splitlines()[-args.tail:]

@@ -13,7 +13,7 @@ from kubernetes.utils.quantity import parse_quantity
 
 from assistant.models import NodeInfo, ToolOutput
 from tools.backend import ToolFailure
-from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs
+from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs, suspension_in_place
 from tools.kubernetes.backend import KubernetesTools
 from tools.kubernetes.history import deployment_of
 from tools.kubernetes.pods import controller_of, pod_state
@@ -25,7 +25,7 @@ from tools.kubernetes.required import (
     resource_version_of,
     spec_of,
 )
-from tools.node_tools import NodeArgs
+from tools.node_tools import NodeArgs, cordon_in_place
 from tools.object_outputs import (
     PRESSURE_CONDITIONS,
     ContainerStatus,
@@ -260,16 +260,20 @@ class KubernetesObjects:
         node = self.cluster.node(args.node)
         before = bool(node.spec and node.spec.unschedulable)
         verb = "cordon" if unschedulable else "uncordon"
+        pods = [f"{namespace_of(p)}/{name_of(p)}"
+                for p in self._scoped_pods(args.node)]
         if before == unschedulable:
-            state = "already cordoned" if unschedulable else "not cordoned"
-            raise ToolFailure(f"node {args.node} is {state}: {verb} would change nothing")
+            # Nothing is sent: a patch would only bump the node's resourceVersion.
+            refusal, summary = cordon_in_place(args.node, unschedulable)
+            return Change(summary=summary, details=(), unchanged=refusal,
+                          changed=CordonChange(node=args.node,
+                                               unschedulable=FromTo(before=before, after=before),
+                                               pods_on_node=pods))
         # What kubectl sends, plus the resourceVersion read: a node changed since is a 409.
         patch = {"metadata": {"resourceVersion": resource_version_of(node)},
                  "spec": {"unschedulable": True if unschedulable else None}}
         result = self.cluster.patch_node(args.node, patch, dry_run=dry_run)
         after = bool(result.spec and result.spec.unschedulable)
-        pods = [f"{namespace_of(p)}/{name_of(p)}"
-                for p in self._scoped_pods(args.node)]
         return Change(
             summary=f"{verb} node {args.node}: unschedulable {before} -> {after}",
             details=(f"{len(pods)} pods on the node keep running: "
@@ -339,15 +343,19 @@ class KubernetesObjects:
         before = bool(cron.spec.suspend)
         verb = "suspend" if suspend else "resume"
         key = f"{args.namespace}/{args.cronjob}"
+        active = [referenced_name(ref)
+                  for ref in (cron.status.active if cron.status else None) or []]
         if before == suspend:
-            raise ToolFailure(f"cronjob {key} is already "
-                              f"{'suspended' if suspend else 'running on its schedule'}")
+            # Nothing is sent: a patch would only bump the CronJob's resourceVersion.
+            refusal, summary = suspension_in_place(args.namespace, args.cronjob, suspend)
+            return Change(summary=summary, details=(), unchanged=refusal,
+                          changed=SuspendChange(cronjob=args.cronjob,
+                                                suspended=FromTo(before=before, after=before),
+                                                active_jobs=active))
         patch = {"metadata": {"resourceVersion": resource_version_of(cron)},
                  "spec": {"suspend": suspend}}
         result = self.cluster.patch_cronjob(args.namespace, args.cronjob, patch,
                                             dry_run=dry_run)
-        active = [referenced_name(ref)
-                  for ref in (cron.status.active if cron.status else None) or []]
         effect = ("no new runs start" if suspend
                   else f"runs on its schedule {cron.spec.schedule!r} again")
         return Change(

@@ -181,7 +181,10 @@ class RealBackend:
             "delete_failed_job": self.objects.delete_failed_job,
         }
         if call.tool in dry_runs:
-            return dry_runs[call.tool](args, dry_run=True).render()
+            change = dry_runs[call.tool](args, dry_run=True)
+            if change.unchanged is not None:
+                raise ToolFailure(change.unchanged)
+            return change.render()
         if isinstance(args, SilenceAlertArgs):
             return self.monitoring.preview_silence(args)
         return f"{call.tool} is read-only: nothing changes"

@@ -173,7 +173,10 @@ class SandboxBackend:
         planner = _PLANNERS.get(call.tool)
         if planner is None:
             return f"{call.tool} is read-only: nothing changes"
-        return planner(self._world, args).render()  # type: ignore[operator]
+        change: mutations.Change = planner(self._world, args)  # type: ignore[operator]
+        if change.unchanged is not None:
+            raise ToolFailure(change.unchanged)
+        return change.render()
 
     def _commit(self, change: mutations.Change) -> ToolOutput:
         created = change.commit()
@@ -234,6 +237,9 @@ class SandboxBackend:
 
     def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
         dep, pod = require_pod(self._world, args.namespace, args.pod)
+        if args.container not in (None, dep.container):
+            # The API server's words: a sandbox pod runs its workload's one container.
+            raise ToolFailure(f"container {args.container} is not valid for pod {pod.name}")
         source = pod.previous_logs if args.previous else pod.logs
         if args.previous and not source:
             raise ToolFailure(

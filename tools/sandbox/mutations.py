@@ -36,6 +36,9 @@ class Change:
     details: tuple[str, ...]
     changed: Output  # the tool's change model: from/to facts
     commit: Callable[[], dict[str, Any]] = field(compare=False)  # applies; returns new facts
+    # Set when the effect is in place already: a preview refuses with this (nothing to
+    # approve), while a run succeeds saying so, as a retry after a lost response must.
+    unchanged: str | None = None
 
     def render(self) -> str:
         return "\n".join((self.summary, *(f"  - {d}" for d in self.details)))

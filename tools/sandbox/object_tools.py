@@ -10,8 +10,8 @@ from kubernetes.utils.quantity import parse_quantity
 
 from assistant.models import Series, ToolOutput
 from tools.backend import ToolFailure
-from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs
-from tools.node_tools import NodeArgs
+from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs, suspension_in_place
+from tools.node_tools import NodeArgs, cordon_in_place
 from tools.object_outputs import (
     PRESSURE_CONDITIONS,
     ContainerStatus,
@@ -177,8 +177,12 @@ def plan_cordon(world: World, args: NodeArgs, unschedulable: bool) -> Change:
     pods = [f"{d.namespace}/{p.name}" for d, p in world.pods_on(node.name)]
     verb = "cordon" if unschedulable else "uncordon"
     if node.unschedulable == unschedulable:
-        state = "already cordoned" if unschedulable else "not cordoned"
-        raise ToolFailure(f"node {node.name} is {state}: {verb} would change nothing")
+        refusal, summary = cordon_in_place(node.name, unschedulable)
+        return Change(summary=summary, details=(), commit=dict, unchanged=refusal,
+                      changed=CordonChange(node=node.name,
+                                           unschedulable=FromTo(before=unschedulable,
+                                                                after=unschedulable),
+                                           pods_on_node=pods))
     taints = tuple(t for t in node.taints if t.key != UNSCHEDULABLE_TAINT)
     if unschedulable:
         taints = (*taints, TaintSpec(key=UNSCHEDULABLE_TAINT, effect="NoSchedule"))
@@ -280,10 +284,13 @@ def _require_cronjob(world: World, args: CronJobArgs) -> tuple[int, CronJobSpec]
 def plan_suspend(world: World, args: CronJobArgs, suspend: bool) -> Change:
     index, cron = _require_cronjob(world, args)
     verb = "suspend" if suspend else "resume"
-    if cron.suspended == suspend:
-        raise ToolFailure(f"cronjob {args.namespace}/{cron.name} is already "
-                          f"{'suspended' if suspend else 'running on its schedule'}")
     active = [j.name for j in cron.jobs if j.status == "Running"]
+    if cron.suspended == suspend:
+        refusal, summary = suspension_in_place(args.namespace, cron.name, suspend)
+        return Change(summary=summary, details=(), commit=dict, unchanged=refusal,
+                      changed=SuspendChange(cronjob=cron.name,
+                                            suspended=FromTo(before=suspend, after=suspend),
+                                            active_jobs=active))
 
     def commit() -> dict[str, Any]:
         world.cronjobs[index] = cron.model_copy(update={"suspended": suspend})

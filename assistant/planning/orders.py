@@ -1,0 +1,112 @@
+"""The asker's explicit orders, as candidate calls. Pure.
+
+An order names the action and its target in one clause of the asker's own words, with
+every value the action needs ("scale journal-store to 5", "restart cart", "roll back
+ledger-api to revision 3"). It is proposed as ordered, whatever the runbook offers; review
+then puts any evidence against it on the card, and policy and an approver still decide.
+A question ("should we scale journal-store?") orders nothing, nor does text the asker
+pasted (a ticket, a log line, a chat quote): those stay hypotheses to check. A tool that
+cannot act on the workload at all (a DaemonSet has no scale) says why, and what can be done
+instead, whenever the asker brings it up, ordered or asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.models import ToolCall
+from assistant.planning.entities import LinkedEntities, mentions
+from assistant.planning.intent import Ask, Order, asks_by, orders_in
+from assistant.planning.offline import PlannedCall
+from assistant.planning.requests import requested_values
+from tools.catalog import CATALOG
+
+# The arguments that name a workload: an order drafts only calls of tools that act on one.
+# Everything else the order must state, or the tool must be able to leave to its default.
+_TARGET_ARGS = frozenset({"namespace", "deployment"})
+
+
+@dataclass(frozen=True)
+class Ordered:
+    candidates: tuple[PlannedCall, ...]
+    notes: tuple[str, ...]
+
+
+def _names_target(order: Order, entities: LinkedEntities) -> bool:
+    return any(name and mentions(order.clause, name)
+               for name in (entities.deployment, entities.service))
+
+
+def _aims_at(call: ToolCall, entities: LinkedEntities) -> bool:
+    return (call.args.get("namespace"), call.args.get("deployment")) == (
+        entities.namespace, entities.deployment)
+
+
+def _drafted(order: Order, bindings: Mapping[str, Any],
+             values: Mapping[str, int]) -> dict[str, Any] | list[str]:
+    """The ordered call's args, or the names of what the order left unsaid."""
+    spec = CATALOG[order.tool]
+    fields = spec.args_model.model_fields
+    args: dict[str, Any] = {k: bindings[k] for k in sorted(_TARGET_ARGS)}
+    if spec.complete is not None:
+        args = spec.complete(args, bindings)
+    args.update(values)
+    missing = [name for name, f in fields.items() if f.is_required() and name not in args]
+    return missing or args
+
+
+def _refused(question: str, bindings: Mapping[str, Any], candidates: Sequence[PlannedCall],
+             entities: LinkedEntities) -> dict[str, str]:
+    """Tools the asker brings up that cannot act on the workload, with the tool's reason;
+    a candidate making such a call already gets that reason where it fails to propose."""
+    asked = asks_by(question)
+    refused: dict[str, str] = {}
+    for name, spec in CATALOG.items():
+        if spec.refuses is None or asked(name) is Ask.NONE:
+            continue
+        why = spec.refuses(bindings)
+        if why is not None and not any(c.call.tool == name and _aims_at(c.call, entities)
+                                       for c in candidates):
+            refused[name] = why
+    return refused
+
+
+def with_orders(question: str, entities: LinkedEntities,
+                candidates: Sequence[PlannedCall]) -> Ordered:
+    """``candidates`` with every order the asker gave about the thread's workload: a
+    candidate already making that call takes the order's values; otherwise the order
+    becomes a candidate of its own."""
+    kept = list(candidates)
+    notes: list[str] = []
+    if entities.namespace is None or entities.deployment is None:
+        return Ordered(tuple(kept), ())
+    bindings = entities.bindings()
+    refused = _refused(question, bindings, kept, entities)
+    notes.extend(refused.values())
+    for order in orders_in(question):
+        spec = CATALOG[order.tool]
+        acts_on_workload = spec.args_model.model_fields.keys() >= _TARGET_ARGS
+        if (spec.read_only or not acts_on_workload or order.tool in refused
+                or not _names_target(order, entities)):
+            continue
+        values = {k: v for k, v in requested_values(order.clause).items()
+                  if k in spec.args_model.model_fields}
+        same = [i for i, c in enumerate(kept)
+                if c.call.tool == order.tool and _aims_at(c.call, entities)]
+        for i in same:
+            cand = kept[i]
+            call = ToolCall(tool=cand.call.tool, args={**cand.call.args, **values})
+            kept[i] = cand.model_copy(update={"call": call, "ordered": values})
+        if same:
+            continue
+        drafted = _drafted(order, bindings, values)
+        if isinstance(drafted, list):
+            notes.append(f"you asked to {order.clause!r}, but it does not say "
+                         f"{' or '.join(drafted)}: say it and I will propose it")
+            continue
+        kept.append(PlannedCall(call=ToolCall(tool=order.tool, args=drafted),
+                                why=f"your order: {order.clause!r}", runbook_id=None,
+                                step_index=None, ordered=values))
+    return Ordered(tuple(kept), tuple(notes))

@@ -264,3 +264,20 @@ def test_pods_still_on_another_revision_leave_the_running_one_unjudged() -> None
     found = _findings(PodList(pods=[_pod("a"), _pod("b", revision=8)]),
                       _history(9, current_age=timedelta(days=10)))
     assert not [f for f in found if f.kind == "sound-revision"]
+
+
+def test_oom_crash_loop_on_a_revision_days_old_is_a_leak_not_a_bad_rollout() -> None:
+    looping = _pod("a", reason="CrashLoopBackOff", last="OOMKilled", ready=False, restarts=40)
+    found = _findings(PodList(pods=[looping, _pod("b", last="OOMKilled", restarts=38)]),
+                      _history(9, current_age=timedelta(days=9), current_healthy=False))
+    assert not [f for f in found if f.kind == "bad-rollout"]
+    (leak,) = [f for f in found if f.kind == "memory-exhaustion"]
+    assert leak.supports == (Remedy.RESTART,)
+
+
+def test_oom_crash_loop_right_after_a_rollout_is_still_the_rollouts() -> None:
+    looping = _pod("a", reason="CrashLoopBackOff", last="OOMKilled", ready=False, restarts=6)
+    found = _findings(PodList(pods=[looping]),
+                      _history(9, current_age=timedelta(minutes=30), current_healthy=False))
+    (bad,) = [f for f in found if f.kind == "bad-rollout"]
+    assert bad.healthy_revision == 8

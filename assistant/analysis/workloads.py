@@ -147,7 +147,10 @@ def bad_rollout(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     recent = deployed is not None and now - deployed <= RECENT_ROLLOUT
     of_current = [p for p in w.pods if p.revision in (None, current.revision)]
     pulling = [p for p in of_current if p.reason in PULL_REASONS]
-    crashing = [p for p in of_current if p.reason in CRASH_REASONS
+    # On a revision that has run longer than a rollout stays suspect, containers the
+    # kernel killed for memory are a leak's doing (memory exhaustion), not the rollout's.
+    crashing = [p for p in of_current
+                if (p.reason in CRASH_REASONS and (recent or p.last_termination_reason != OOM))
                 or (recent and OOM in (p.reason, p.last_termination_reason) and not p.ready)]
     steps = []
     for s in of_signal(w.series, Signal.ERROR_RATIO):

@@ -320,3 +320,55 @@ def test_an_unexplained_alert_still_keeps_a_workload_from_looking_healthy() -> N
                      annotations={})
     found = _findings(PodList(pods=[_pod(f"{NAME}-2")]), AlertList(alerts=[alert]))
     assert not [f for f in found if f.kind == "healthy"]
+
+
+def _pod_alert(pod: str) -> AlertList:
+    return AlertList(alerts=[AlertRow(
+        name="KubePodCrashLooping", labels={"namespace": NS, "deployment": NAME, "pod": pod},
+        state="firing", since=None, severity="warning", summary="s", annotations={})])
+
+
+def test_an_alert_about_a_replaced_pod_does_not_hide_that_the_workload_is_healthy() -> None:
+    pods = PodList(pods=[_pod(f"{NAME}-7c4d2-a1b2c"), _pod(f"{NAME}-7c4d2-d3e4f")])
+    found = _findings(pods, _pod_alert(f"{NAME}-5f9e1-zz9yx"))
+    (ok,) = [f for f in found if f.kind == "healthy"]
+    assert any(f"{NAME}-5f9e1-zz9yx, which no longer exists" in e for e in ok.evidence)
+    assert ok.against(Remedy.ROLLBACK) is not None
+
+
+def test_an_alert_about_a_pod_that_still_runs_keeps_the_workload_from_looking_healthy() -> None:
+    pods = PodList(pods=[_pod(f"{NAME}-7c4d2-a1b2c"), _pod(f"{NAME}-7c4d2-d3e4f")])
+    found = _findings(pods, _pod_alert(f"{NAME}-7c4d2-a1b2c"))
+    assert not [f for f in found if f.kind == "healthy"]
+
+
+def test_a_healthy_revision_with_every_pod_ready_argues_softly_against_a_rollback() -> None:
+    found = _findings(PodList(pods=[_pod("a"), _pod("b")]),
+                      _history(9, current_age=timedelta(days=10)))
+    (sound,) = [f for f in found if f.kind == "sound-revision"]
+    against = sound.against(Remedy.ROLLBACK)
+    assert against is not None and not against.firm
+    assert sound.supports == ()
+
+
+def test_pods_still_on_another_revision_leave_the_running_one_unjudged() -> None:
+    found = _findings(PodList(pods=[_pod("a"), _pod("b", revision=8)]),
+                      _history(9, current_age=timedelta(days=10)))
+    assert not [f for f in found if f.kind == "sound-revision"]
+
+
+def test_oom_crash_loop_on_a_revision_days_old_is_a_leak_not_a_bad_rollout() -> None:
+    looping = _pod("a", reason="CrashLoopBackOff", last="OOMKilled", ready=False, restarts=40)
+    found = _findings(PodList(pods=[looping, _pod("b", last="OOMKilled", restarts=38)]),
+                      _history(9, current_age=timedelta(days=9), current_healthy=False))
+    assert not [f for f in found if f.kind == "bad-rollout"]
+    (leak,) = [f for f in found if f.kind == "memory-exhaustion"]
+    assert leak.supports == (Remedy.RESTART,)
+
+
+def test_oom_crash_loop_right_after_a_rollout_is_still_the_rollouts() -> None:
+    looping = _pod("a", reason="CrashLoopBackOff", last="OOMKilled", ready=False, restarts=6)
+    found = _findings(PodList(pods=[looping]),
+                      _history(9, current_age=timedelta(minutes=30), current_healthy=False))
+    (bad,) = [f for f in found if f.kind == "bad-rollout"]
+    assert bad.healthy_revision == 8

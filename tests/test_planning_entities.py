@@ -121,6 +121,75 @@ def test_alternatives_joined_by_or_are_ambiguous():
     assert set(linking.ambiguous) == {"payments/payments-api", "shop/cart"}
 
 
+def _loose_inventory() -> Inventory:
+    def dep(namespace: str, name: str) -> DeploymentInfo:
+        return DeploymentInfo(namespace=namespace, name=name, service=name, replicas=2,
+                              ready_replicas=2)
+
+    return Inventory(
+        environment="prod",
+        deployments=(dep("freight", "lane-quoter"), dep("freight", "dock-scheduler"),
+                     dep("ledger", "journal-store"), dep("storefront", "gallery-web"),
+                     dep("imaging", "thumbnailer"), dep("streaming", "orders-consumer")),
+        alerts=(AlertInfo(name="KafkaConsumerGroupLag", labels={"namespace": "streaming"}),),
+    )
+
+
+def test_a_hyphenated_name_written_loosely_as_words_links_it():
+    linking = link_entities("why are lane quotes failing?", None, _loose_inventory())
+    assert linking.entities.deployment == "lane-quoter"
+
+
+def test_one_distinctive_part_of_a_name_in_another_form_links_it():
+    linking = link_entities("quotes broken since noon??", None, _loose_inventory())
+    assert linking.entities.deployment == "lane-quoter"
+
+
+def test_a_part_of_a_name_with_another_ending_links_it():
+    linking = link_entities("roll back the last release of the quoting service", None,
+                            _loose_inventory())
+    assert linking.entities.deployment == "lane-quoter"
+
+
+def test_a_word_sharing_only_the_tail_of_a_part_links_nothing():
+    linking = link_entities("can we restore yesterday's snapshot?", None, _loose_inventory())
+    assert linking.entities.deployment is None
+
+
+def test_a_part_of_a_name_yields_to_an_alert_the_question_names():
+    linking = link_entities("silence the consumer lag alert in streaming", None,
+                            _loose_inventory())
+    assert linking.entities.deployment is None
+    assert linking.entities.alertname == "KafkaConsumerGroupLag"
+
+
+def test_a_named_namespace_outranks_a_loose_match_outside_it():
+    linking = link_entities("gallery thumbnails come back blank, anything off in imaging?",
+                            None, _loose_inventory())
+    assert linking.entities.deployment == "thumbnailer"
+
+
+def test_a_workload_named_outright_stays_linked_outside_the_named_namespace():
+    linking = link_entities("gallery-web shows blank tiles, is imaging fine?", None,
+                            _loose_inventory())
+    assert linking.entities.deployment == "gallery-web"
+
+
+def test_an_alert_naming_only_the_container_links_the_workload_it_runs_in():
+    linking = link_entities("help", {"alertname": "PodRestartingFrequently",
+                                     "namespace": "imaging", "container": "thumbnailer"},
+                            _loose_inventory())
+    assert linking.source == "alert"
+    assert linking.entities.deployment == "thumbnailer"
+
+
+def test_a_sidecar_container_label_links_no_workload():
+    linking = link_entities("help", {"alertname": "PodRestartingFrequently",
+                                     "namespace": "imaging", "container": "istio-proxy"},
+                            _loose_inventory())
+    assert linking.entities.deployment is None
+
+
 NODE_ALERT = {"alertname": "KubeNodeNotReady", "node": "ip-10-0-3-7"}
 JOB_ALERT = {"alertname": "KubeJobFailed", "namespace": "shop", "job_name": "cart-reindex-29"}
 PVC_ALERT = {"alertname": "KubePersistentVolumeFillingUp", "namespace": "payments",

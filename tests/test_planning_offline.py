@@ -1,5 +1,6 @@
 import pytest
 
+from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import (
     DeploymentInfo,
     Inventory,
@@ -60,13 +61,13 @@ def _revision(number: int, healthy: bool, current: bool) -> RevisionRow:
 
 
 # Observations carry the outputs' JSON, as plan state does.
-DATA = {
+OUTPUTS = {
     "list_pods": PodList(pods=[_pod("checkout-1", True, 0), _pod("checkout-2", False, 14)]),
     "get_pod_logs": PodLogs(pod="checkout-2", lines=["panic: bad config"], previous=False),
     "rollout_history": RolloutHistory(revisions=[
         _revision(40, True, False), _revision(41, True, False), _revision(42, False, True)]),
 }
-DATA = {tool: ToolOutput(text="", data=model).json_data() for tool, model in DATA.items()}
+DATA = {tool: ToolOutput(text="", data=model).json_data() for tool, model in OUTPUTS.items()}
 
 
 def fake_runner(calls: list[ToolCall]):
@@ -207,3 +208,29 @@ def test_a_count_stated_for_another_workload_is_not_put_on_this_one(
                         fake_runner([]), question=question)
     (cand,) = plan.candidates
     assert cand.call.args["replicas"] == replicas
+
+
+def _doubting_rollback(firm: bool) -> Finding:
+    return Finding(kind="k", subject=Subject(namespace="shop", workload="checkout"),
+                   summary="s", contradicts=(Contradiction(remedy=Remedy.ROLLBACK, why="w",
+                                                           firm=firm),))
+
+
+@pytest.mark.parametrize(("firm", "followed"), [(False, "crashloop"), (True, "scale-out")])
+def test_only_a_firm_contradiction_swaps_the_runbook_for_another_remedy(firm, followed):
+    plan = plan_offline(LINKED, [HIT, SCALE_HIT],
+                        {"crashloop": CRASHLOOP, "scale-out": SCALE_OUT}, INVENTORY,
+                        fake_runner([]), findings=[_doubting_rollback(firm)])
+    assert plan.followed is not None and plan.followed.id == followed
+
+
+def test_a_remedy_the_evidence_supports_is_drafted_when_the_runbook_offers_another():
+    oom = Finding(kind="memory-exhaustion", subject=Subject(namespace="shop", workload="checkout"),
+                  summary="containers are OOMKilled", supports=(Remedy.RESTART,))
+    plan = plan_offline(LINKED, [HIT], {"crashloop": CRASHLOOP}, INVENTORY, fake_runner([]),
+                        findings=[oom])
+    tools = [c.call.tool for c in plan.candidates]
+    assert tools == ["rollback_deployment", "restart_deployment"]
+    (drafted,) = [c for c in plan.candidates if c.runbook_id is None]
+    assert drafted.call.args == {"namespace": "shop", "deployment": "checkout"}
+    assert drafted.why == "the evidence: containers are OOMKilled"

@@ -39,6 +39,9 @@ class WorkloadEvidence:
     history: RolloutHistory | None = None
     series: list[Series] = field(default_factory=list)
     alerts: list[AlertRow] = field(default_factory=list)  # firing alerts about it
+    # Firing alerts that name one of its pods which no longer exists: they still fire
+    # until their rule resolves, but say nothing about the pods it runs now.
+    stale_alerts: list[AlertRow] = field(default_factory=list)
     autoscalers: list[HpaRow] = field(default_factory=list)  # the HPAs that size it
 
     @property
@@ -65,6 +68,12 @@ def _about(labels: dict[str, str], w: WorkloadEvidence) -> bool:
     return (labels.get("deployment") == w.name
             or (w.service is not None and labels.get("service") == w.service)
             or labels.get("pod", "").startswith(f"{w.name}-"))
+
+
+def _names_gone_pod(labels: dict[str, str], w: WorkloadEvidence) -> bool:
+    """The alert is about one pod, and the workload's observed pods no longer include it."""
+    pod = labels.get("pod")
+    return bool(pod and w.pods) and pod not in {p.name for p in w.pods}
 
 
 def collect(
@@ -105,5 +114,7 @@ def collect(
                 alerts[(a.name, tuple(sorted(a.labels.items())))] = a
     for w in workloads.values():
         w.series = [s for s in series if _about(s.labels, w)]
-        w.alerts = [a for a in alerts.values() if a.state == "firing" and _about(a.labels, w)]
+        firing = [a for a in alerts.values() if a.state == "firing" and _about(a.labels, w)]
+        w.alerts = [a for a in firing if not _names_gone_pod(a.labels, w)]
+        w.stale_alerts = [a for a in firing if _names_gone_pod(a.labels, w)]
     return Evidence(now=now, workloads=workloads, alerts=list(alerts.values()), series=series)

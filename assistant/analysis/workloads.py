@@ -148,7 +148,10 @@ def bad_rollout(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     recent = deployed is not None and now - deployed <= RECENT_ROLLOUT
     of_current = [p for p in w.pods if p.revision in (None, current.revision)]
     pulling = [p for p in of_current if p.reason in PULL_REASONS]
-    crashing = [p for p in of_current if p.reason in CRASH_REASONS
+    # On a revision that has run longer than a rollout stays suspect, containers the
+    # kernel killed for memory are a leak's doing (memory exhaustion), not the rollout's.
+    crashing = [p for p in of_current
+                if (p.reason in CRASH_REASONS and (recent or p.last_termination_reason != OOM))
                 or (recent and OOM in (p.reason, p.last_termination_reason) and not p.ready)]
     steps = []
     for s in of_signal(w.series, Signal.ERROR_RATIO):
@@ -347,6 +350,30 @@ def steady_state(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                     evidence=tuple(evidence), contradicts=tuple(contradicts))]
 
 
+def sound_revision(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    """The revision running now is marked healthy and every pod of it is ready with nothing
+    failing: rolling back would leave a working revision for an older one. This is the
+    state right after a rollback, while errors drain and alerts about replaced pods
+    resolve. A bad rollout's own finding, when there is one, still decides."""
+    current = _current(w)
+    if current is None or not current.healthy or not w.pods:
+        return []
+    failing = [p for p in w.pods if not p.ready or p.reason in CRASH_REASONS | PULL_REASONS
+               or OOM in (p.reason, p.last_termination_reason)
+               or p.revision not in (None, current.revision)]
+    if failing:
+        return []
+    return [Finding(
+        kind="sound-revision", subject=Subject(namespace=w.namespace, workload=w.name),
+        summary=f"revision {current.revision} runs with every pod ready",
+        evidence=(_revision_line(current, now),
+                  f"{len(w.pods)}/{len(w.pods)} pods of it ready, none failing"),
+        contradicts=(Contradiction(
+            remedy=Remedy.ROLLBACK, firm=False,
+            why=f"rollback not indicated: revision {current.revision} is healthy and all "
+                f"{len(w.pods)} of its pods are ready"),))]
+
+
 def healthy(w: WorkloadEvidence, now: datetime,
             expected: Sequence[AlertRow] = ()) -> list[Finding]:
     """Nothing wrong: pods ready, series in range, and no alert asking for attention but
@@ -385,10 +412,13 @@ def healthy(w: WorkloadEvidence, now: datetime,
         return []
     quiet = [a.name for a in w.alerts if a.name not in waved]
     alerts = (f"only informational alerts ({', '.join(quiet)})" if quiet
+              else "no alert firing about its current pods" if w.stale_alerts
               else "no alert firing about it")
     if waved:
         alerts += f"; {', '.join(sorted(waved))} expected (change window or known noise)"
     evidence.append(alerts)
+    evidence.extend(f"{a.name} still firing about pod {a.labels['pod']}, which no longer "
+                    "exists (it resolves once its rule catches up)" for a in w.stale_alerts)
     why = f"{w.namespace}/{w.name} looks healthy: {', '.join(evidence)}"
     return [Finding(kind="healthy", subject=Subject(namespace=w.namespace, workload=w.name),
                     summary="healthy", evidence=tuple(evidence),
@@ -398,5 +428,5 @@ def healthy(w: WorkloadEvidence, now: datetime,
 
 WORKLOAD_ANALYZERS: tuple[Callable[[WorkloadEvidence, datetime], list[Finding]], ...] = (
     bad_rollout, clean_rollout, memory_exhaustion, saturation, pinned_autoscaler,
-    steady_state, healthy,
+    steady_state, sound_revision, healthy,
 )

@@ -9,15 +9,15 @@ same observation).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from assistant.analysis import Finding, WorkloadKey, analyze, collect
 from assistant.models import Inventory, Remedy, ToolCall
-from assistant.planning.entities import LinkedEntities
-from assistant.planning.offline import Observation, ReadOnlyRunner
+from assistant.planning.entities import LinkedEntities, entities_of, in_trouble
+from assistant.planning.offline import Observation, ReadOnlyRunner, focus_findings
 from assistant.planning.review import Catalog, Target
 from tools.catalog import CATALOG
 
@@ -63,6 +63,26 @@ def diagnose(entities: LinkedEntities, inventory: Inventory, now: datetime,
              if entities.namespace and entities.deployment else [])
     findings = analyze(collect(outputs, inventory, now), focus)
     return Diagnosis(observations=tuple(observations), findings=tuple(findings))
+
+
+NEIGHBOURS_LOOKED_AT = 2  # troubled workloads beside a quiet subject that get diagnosed
+
+
+def troubled_neighbours(entities: LinkedEntities, inventory: Inventory,
+                        findings: Sequence[Finding]) -> list[LinkedEntities]:
+    """Workloads in trouble in the subject's namespace, when the subject itself shows none.
+
+    "imaging pods keep restarting since upload-gw went out, roll it back?" deserves "no:
+    upload-gw is fine, thumbnailer is OOMKilled". They are diagnosed and shown, never acted
+    on: the thread stays about the workload it named."""
+    if not (entities.namespace and entities.deployment):
+        return []
+    if any(f.supports for f in focus_findings(findings, entities)):
+        return []
+    troubled = [d for d in in_trouble(inventory) if d.namespace == entities.namespace]
+    if any(d.name == entities.deployment for d in troubled):
+        return []
+    return [entities_of(d) for d in troubled[:NEIGHBOURS_LOOKED_AT]]
 
 
 def _target(call: ToolCall) -> Target:

@@ -22,8 +22,13 @@ from assistant.planning.names import name_pattern
 _ROLE_SUFFIXES = frozenset(
     {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
 )
+NAMED_OUTRIGHT = 0.95  # a score at least this high: the question spells the name out
+# Alert labels that may name the workload, most specific first. Rules built on cAdvisor
+# series carry only the container, whose name is the workload's unless set otherwise.
+WORKLOAD_LABELS = ("deployment", "statefulset", "daemonset", "service", "workload",
+                   "app_kubernetes_io_name", "app", "container")
+PART_WEIGHT = 0.5  # a match of one part of a name scores at most this: the weakest kind
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
-PART_OF_NAME = 0.55  # a word that is one part of a hyphenated name
 # Words that look like names but are ordinary English or ops vocabulary.
 _STOPWORDS = frozenset(
     """
@@ -92,7 +97,8 @@ def _deployment_of_pod(inventory: Inventory, pod: str) -> DeploymentInfo | None:
     return best
 
 
-def _entities_for(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
+def entities_of(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
+    """What a thread about ``dep`` (and one of its pods) is linked to."""
     return LinkedEntities(
         namespace=dep.namespace, deployment=dep.name, service=dep.service, pod=pod,
         kind=None if dep.kind == "Deployment" else dep.kind,
@@ -116,12 +122,12 @@ def _alert_objects(alert: dict[str, str], namespace: str | None) -> dict[str, st
 def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
     ns = alert.get("namespace")
     pod = alert.get("pod")
-    name = (alert.get("deployment") or alert.get("statefulset") or alert.get("daemonset")
-            or alert.get("service"))
     dep: DeploymentInfo | None = None
     if pod:
         dep = _deployment_of_pod(inventory, pod)
-    if dep is None and name:
+    for name in (alert[k] for k in WORKLOAD_LABELS if alert.get(k)):
+        if dep is not None:
+            break
         matches = [
             d
             for d in inventory.deployments
@@ -133,7 +139,7 @@ def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities |
             return None
         return LinkedEntities(namespace=ns, pod=pod, alertname=alert.get("alertname"),
                               **_alert_objects(alert, ns))
-    return _entities_for(dep, pod).model_copy(update={
+    return entities_of(dep, pod).model_copy(update={
         "alertname": alert.get("alertname"), **_alert_objects(alert, dep.namespace)})
 
 
@@ -160,11 +166,7 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
     own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} else set())
     if core in own and core != dep.name and core in words:
         return 0.8
-    # One distinctive part of a hyphenated name ("seat" holds, for seat-allocator): weaker
-    # than any fuzzy match of the whole name, and a tie with another name asks back.
-    parts = {p for p in dep.name.split("-")
-             if len(p) >= 4 and p not in _ROLE_SUFFIXES and p not in _STOPWORDS}
-    best = PART_OF_NAME if len(parts) > 1 and parts & set(words) else 0.0
+    best = 0.0
     for w in words:
         if len(w) < 4 or w in _STOPWORDS:
             continue
@@ -172,7 +174,56 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
             ratio = SequenceMatcher(None, w, target).ratio()
             if ratio >= 0.8:
                 best = max(best, 0.7 * ratio)
+    return max(best, _phrase_score(words, dep.name), _part_score(words, dep, taken))
+
+
+def _phrase_score(words: list[str], name: str) -> float:
+    """A hyphenated name written loosely as words: "fare quotes" for fare-quoter."""
+    size = name.count("-") + 1
+    if size < 2:
+        return 0.0
+    best = 0.0
+    for i in range(len(words) - size + 1):
+        ratio = SequenceMatcher(None, "-".join(words[i:i + size]), name).ratio()
+        if ratio >= 0.8:
+            best = max(best, 0.7 * ratio)
     return best
+
+
+def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) -> float:
+    """One distinctive part of a hyphenated name, in another form ("quotes" or "quoting"
+    for the quoter in fare-quoter). Weaker than any match of the whole name. A part that
+    another workload's name shares, a role suffix, or the workload's namespace tells
+    nothing; the word must share the part's first letters, so "restore" does not name a
+    store, or its stem."""
+    parts = dep.name.split("-")
+    if len(parts) < 2:
+        return 0.0
+    shared = {p for other in taken - {dep.name} for p in other.split("-")}
+    distinctive = [p for p in parts if len(p) >= 4 and p not in _ROLE_SUFFIXES
+                   and p not in shared and p != dep.namespace]
+    best = 0.0
+    for w in words:
+        if len(w) < 4 or w in _STOPWORDS or w == dep.namespace:
+            continue
+        for part in distinctive:
+            ratio = SequenceMatcher(None, w, part).ratio()
+            if ratio >= 0.8 and w[:4] == part[:4]:
+                best = max(best, PART_WEIGHT * ratio)
+            elif _stem(w) == _stem(part):
+                best = max(best, PART_WEIGHT * 0.8)
+    return best
+
+
+_SUFFIXES = ("ings", "ing", "ers", "er", "es", "ed", "s")
+
+
+def _stem(word: str) -> str:
+    """The word without one inflection or agent ending, when at least four letters stay."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)]
+    return word
 
 
 def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
@@ -224,6 +275,18 @@ def _subject(
     if _ALTERNATIVES.search(between):
         return None
     return spans[0][2]
+
+
+def _inside_named_namespaces(scored: list[tuple[float, DeploymentInfo]], text: str,
+                             inventory: Inventory) -> list[tuple[float, DeploymentInfo]]:
+    """A namespace the question names outranks a loose match outside it: "gallery
+    thumbnails come back blank, anything off in imaging?" is about imaging's thumbnailer,
+    not a gallery service elsewhere. A workload named outright stays wherever it runs."""
+    named = {d.namespace for d in inventory.deployments
+             if name_pattern(d.namespace).search(text)}
+    if not any(d.namespace in named for _, d in scored):
+        return scored
+    return [(s, d) for s, d in scored if d.namespace in named or s >= NAMED_OUTRIGHT]
 
 
 def _candidate_words(text: str) -> list[str]:
@@ -344,10 +407,11 @@ def _link(
         key=lambda pair: pair[0],
         reverse=True,
     )
-    scored = [(s, d) for s, d in scored if s > 0]
-    if scored and (alert_first or scored[0][0] <= PART_OF_NAME) \
+    scored = _inside_named_namespaces([(s, d) for s, d in scored if s > 0], text, inventory)
+    if scored and (alert_first or scored[0][0] <= PART_WEIGHT) \
             and link_alert(question, inventory) is not None:
-        scored = []  # "the consumer lag alert" names an alert, not settlement-consumer
+        # "the consumer lag alert" names an alert; "consumer" alone names no workload.
+        scored = []
     if scored:
         top_score, top = scored[0]
         rivals = [d for s, d in scored[1:] if top_score - s < 0.05]
@@ -370,7 +434,7 @@ def _link(
         pod = next((p for p in top.pods if p in text), None) or _pod_like(text, top)
         alertname = alert.get("alertname") if alert else None
         objects = _alert_objects(alert, top.namespace) if alert else {}
-        linked = _entities_for(top, pod).model_copy(update={"alertname": alertname, **objects})
+        linked = entities_of(top, pod).model_copy(update={"alertname": alertname, **objects})
         return Linking(entities=linked, source="question")
     if alert:
         from_alert = _from_alert(alert, inventory)
@@ -380,7 +444,7 @@ def _link(
     if named_alert is None and (previous is None or not previous.deployment):
         troubled = _by_evidence(text, inventory)
         if troubled is not None:
-            return Linking(entities=_entities_for(troubled), source="evidence")
+            return Linking(entities=entities_of(troubled), source="evidence")
     if named_alert is not None:
         if named_alert.labels is not None:
             # One firing instance: its labels link like an alert the thread came with.

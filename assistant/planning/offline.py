@@ -147,11 +147,13 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
                     wanted: frozenset[Remedy]) -> Runbook | None:
     """Of the best-ranked runbooks, the first whose remedy the findings support or the
     asker asks for; else the first with a remedy none rule out; else the first that only
-    diagnoses (its reads run anyway when it ranks first); else the first."""
+    diagnoses (its reads run anyway when it ranks first); else the first. Only a diagnosis
+    rules a remedy out here: evidence that merely finds nothing wrong now (a contradiction
+    that is not firm) leaves the ranking alone, so it cannot swap in another remedy."""
     supported = {r for f in findings for r in f.supports} | wanted
     # A remedy something would set straight back (a scale an autoscaler owns) does not
     # make its runbook about another problem: that runbook still says what to do instead.
-    ruled_out = {c.remedy for f in findings for c in f.contradicts if not c.undone}
+    ruled_out = {c.remedy for f in findings for c in f.contradicts if c.firm and not c.undone}
 
     def fit(book: Runbook) -> int:
         remedies = _remedies(book)
@@ -167,11 +169,13 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
 def _from_findings(findings: Sequence[Finding], have: Sequence[PlannedCall],
                    bindings: Mapping[str, Any], wanted: frozenset[Remedy]) -> list[PlannedCall]:
     """Calls for remedies the findings support that no runbook step offers: when the
-    runbook offered nothing, only remedies the findings rule out, or when the asker brought
-    that remedy up themselves."""
+    runbook offered nothing, only remedies the findings rule out, none the findings
+    support (a runbook retrieved for the alert's name, not for what the evidence shows),
+    or when the asker brought that remedy up themselves."""
     offered = {CATALOG[c.call.tool].remedy for c in have}
     ruled_out = {c.remedy for f in findings for c in f.contradicts if c.firm}
-    needed = not have or offered <= ruled_out
+    supported = {r for f in findings for r in f.supports}
+    needed = not have or offered <= ruled_out or not offered & supported
     drafted: list[PlannedCall] = []
     for finding in findings:
         for remedy in finding.supports:

@@ -6,9 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.analysis import Finding
 from assistant.gate import PolicyGate
 from assistant.models import Actor, RetrievalHit
-from assistant.planning.diagnosis import OncePerQuestion, catalog_for_review, diagnose
+from assistant.planning.diagnosis import (
+    OncePerQuestion,
+    catalog_for_review,
+    diagnose,
+    troubled_neighbours,
+)
 from assistant.planning.entities import Linking
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
@@ -74,7 +80,11 @@ class PlanStep:
         # before its record exists.
         with held, self.audit.batch():
             diagnosis = diagnose(linking.entities, inventory, self.backend.now(), run)
-        for finding in diagnosis.findings:
+            nearby = [finding for other in troubled_neighbours(linking.entities, inventory,
+                                                               diagnosis.findings)
+                      for finding in focus_findings(
+                          diagnose(other, inventory, self.backend.now(), run).findings, other)]
+        for finding in (*diagnosis.findings, *nearby):
             self.tell(thread, message("progress", f"finding: {finding.summary}"))
         request = PlanRequest(
             question=question,
@@ -106,6 +116,17 @@ class PlanStep:
                 "reason": self.redactor.redact(why)})
         result = result.model_copy(update={
             "candidates": verdict.kept,
-            "notes": (*result.notes, *ordered.notes, *verdict.notes),
-            "findings": tuple(focus_findings(diagnosis.findings, linking.entities))})
+            "notes": (*result.notes, *ordered.notes, *verdict.notes,
+                      *_nearby_note(linking, nearby)),
+            "findings": (*focus_findings(diagnosis.findings, linking.entities), *nearby)})
         return {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}
+
+
+def _nearby_note(linking: Linking, nearby: list[Finding]) -> list[str]:
+    """Why findings about other workloads are shown, and that nothing is proposed for them."""
+    others = list(dict.fromkeys(f.subject.render() for f in nearby))
+    if not others:
+        return []
+    e = linking.entities
+    return [f"{e.namespace}/{e.deployment} shows no trouble, but in the same namespace "
+            f"{', '.join(others)} does (findings above); ask about it to act on it"]

@@ -113,6 +113,17 @@ def test_interface_name_reaches_the_network_interface_pages(
     assert hits[0].runbook_id == "NodeNetworkInterfaceFlapping"
 
 
+def test_everyday_ops_words_reach_the_pages_in_runbook_words(
+        corpus_index: RunbookIndex) -> None:
+    inbound = corpus_index.search("errors pile up on inbound traffic of the NIC on storage-2", k=1)
+    assert inbound[0].runbook_id == "NodeNetworkReceiveErrs"
+    outbound = corpus_index.search("errors pile up on outbound traffic of the NIC on storage-2",
+                                   k=1)
+    assert outbound[0].runbook_id == "NodeNetworkTransmitErrs"
+    flapping = corpus_index.search("the NIC on db-7 keeps going down and coming back", k=1)
+    assert flapping[0].runbook_id == "NodeNetworkInterfaceFlapping"
+
+
 def test_quoted_waiting_reason_finds_the_container_waiting_page(
         corpus_index: RunbookIndex) -> None:
     hits = corpus_index.search("the new worker pod has shown ErrImagePull for twenty minutes",

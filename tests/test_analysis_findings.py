@@ -372,3 +372,21 @@ def test_oom_crash_loop_right_after_a_rollout_is_still_the_rollouts() -> None:
                       _history(9, current_age=timedelta(minutes=30), current_healthy=False))
     (bad,) = [f for f in found if f.kind == "bad-rollout"]
     assert bad.healthy_revision == 8
+
+
+def test_errors_risen_since_a_recent_rollout_leave_its_revision_unjudged() -> None:
+    # Ready pods serving errors are the commonest bad deploy: 1.2% -> 4.5% is short of a
+    # five-fold step, but a "sound revision" must not then argue the rollback away.
+    errors = _series("http_error_ratio", "ratio", [0.012, 0.012, 0.012, 0.03, 0.045])
+    found = _findings(PodList(pods=[_pod("a"), _pod("b")]),
+                      _history(9, current_age=timedelta(minutes=50)),
+                      MetricSeries(series=[errors]))
+    assert not [f for f in found if f.against(Remedy.ROLLBACK) is not None]
+
+
+def test_errors_draining_after_a_rollback_still_leave_the_revision_sound() -> None:
+    errors = _series("http_error_ratio", "ratio", [0.01, 0.2, 0.2, 0.12, 0.05])
+    found = _findings(PodList(pods=[_pod("a"), _pod("b")]),
+                      _history(9, current_age=timedelta(minutes=40)),
+                      MetricSeries(series=[errors]))
+    assert [f for f in found if f.kind == "sound-revision"]

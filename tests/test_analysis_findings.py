@@ -390,3 +390,20 @@ def test_errors_draining_after_a_rollback_still_leave_the_revision_sound() -> No
                       _history(9, current_age=timedelta(minutes=40)),
                       MetricSeries(series=[errors]))
     assert [f for f in found if f.kind == "sound-revision"]
+
+
+def test_a_change_window_does_not_make_a_broken_workloads_alert_silenceable() -> None:
+    # The window is text in the alert; the crash loop on the new revision is observed. A
+    # deploy that breaks inside its own maintenance window must not be muted as expected.
+    window = (f"CHG-9 {(NOW - timedelta(hours=1)).isoformat()} to "
+              f"{(NOW + timedelta(hours=1)).isoformat()}")
+    alert = AlertRow(name="KubePodCrashLooping",
+                     labels={"namespace": NS, "deployment": NAME, "pod": f"{NAME}-a"},
+                     state="firing", since=None, severity="warning", summary="s",
+                     annotations={"maintenance": window})
+    found = _findings(
+        PodList(pods=[_pod(f"{NAME}-a", reason="CrashLoopBackOff", ready=False, restarts=6)]),
+        _history(9, current_age=timedelta(minutes=25), current_healthy=False),
+        AlertList(alerts=[alert]))
+    assert [f for f in found if f.kind == "bad-rollout"]
+    assert not [f for f in found if Remedy.SILENCE in f.supports]

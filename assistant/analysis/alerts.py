@@ -63,10 +63,13 @@ def _jumps(series: Series) -> int:
 def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
                    now: datetime, diagnosed: Sequence[AlertRow] = ()) -> list[Finding]:
     """Change-window and flapping findings; ``diagnosed`` alerts are about a workload whose
-    fault a finding names, so they are never taken for noise that comes and goes."""
+    fault a finding names, so they are never taken for noise that comes and goes, nor for
+    what a change window expects: the window is text in the alert, the fault is observed."""
     firing = [a for a in alerts if a.state == "firing"]
     explained: list[tuple[AlertRow, Finding]] = []
     for alert in firing:
+        if any(alert is d for d in diagnosed):
+            continue
         window = change_window(alert.annotations)
         if window is not None and window[1] <= now < window[2]:
             text, start, end = window
@@ -77,8 +80,6 @@ def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
                 evidence=(f"annotation {text}",
                           f"now {now:%H:%M}, window {start:%H:%M}-{end:%H:%M} UTC"),
                 supports=(Remedy.SILENCE,), until=end, minutes_left=minutes)))
-            continue
-        if any(alert is d for d in diagnosed):
             continue
         flaps = [s for s in series if _related(s, alert) and _jumps(s) >= FLAP_JUMPS]
         if flaps:

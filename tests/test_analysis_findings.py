@@ -407,3 +407,5 @@ def test_a_change_window_does_not_make_a_broken_workloads_alert_silenceable() ->
         AlertList(alerts=[alert]))
     assert [f for f in found if f.kind == "bad-rollout"]
     assert not [f for f in found if Remedy.SILENCE in f.supports]
+    against = [c for f in found if (c := f.against(Remedy.SILENCE)) is not None]
+    assert against and all(c.firm for c in against)

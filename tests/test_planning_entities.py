@@ -303,3 +303,14 @@ def test_a_job_or_claim_of_an_alert_naming_no_namespace_is_not_put_in_the_questi
     linked = link_entities("did cart cause it?", alert, INVENTORY)
     assert linked.entities.deployment == "cart"
     assert getattr(linked.entities, label) is None
+
+
+def test_a_namespace_in_the_askers_words_does_not_outrank_the_workload_a_source_names():
+    # "billing" is the asker's, "checkout is 500ing" the team's: the thread is about
+    # checkout, not about whichever workload runs alone in billing.
+    inventory = INVENTORY.model_copy(update={"deployments": (*INVENTORY.deployments,
+        DeploymentInfo(namespace="billing", name="invoice-gen", service="invoice-gen",
+                       replicas=2, ready_replicas=2))})
+    linking = link_entities("the billing team says checkout is 500ing since the deploy",
+                            None, inventory)
+    assert (linking.entities.namespace, linking.entities.deployment) == ("shop", "checkout")

@@ -355,10 +355,14 @@ def link_entities(
     # rather than a workload it mentions, or the one alert firing about their workload.
     silencing = Remedy.SILENCE in remedies_asked(question)
     linked = _link(own, alert, inventory, previous)
-    if own.strip() != question.strip() and not (linked.resolved or linked.ambiguous):
-        linked = _link(question, alert, inventory, previous, alert_first=silencing)
-        if silencing and not alert:
-            linked = _alert_only(linked, inventory)
+    # Own words that name only a namespace ("the payments team says: ...") link its one
+    # workload by evidence alone; the workload a source names is what the thread is about.
+    guessed = linked.source == "evidence"
+    if own.strip() != question.strip() and (guessed or not (linked.resolved
+                                                          or linked.ambiguous)):
+        whole = _link(question, alert, inventory, previous, alert_first=silencing)
+        if not guessed or whole.source == "question":
+            linked = _alert_only(whole, inventory) if silencing and not alert else whole
     return _with_its_alert(linked, inventory) if silencing else linked
 
 

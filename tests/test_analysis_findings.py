@@ -372,3 +372,40 @@ def test_oom_crash_loop_right_after_a_rollout_is_still_the_rollouts() -> None:
                       _history(9, current_age=timedelta(minutes=30), current_healthy=False))
     (bad,) = [f for f in found if f.kind == "bad-rollout"]
     assert bad.healthy_revision == 8
+
+
+def test_errors_risen_since_a_recent_rollout_leave_its_revision_unjudged() -> None:
+    # Ready pods serving errors are the commonest bad deploy: 1.2% -> 4.5% is short of a
+    # five-fold step, but a "sound revision" must not then argue the rollback away.
+    errors = _series("http_error_ratio", "ratio", [0.012, 0.012, 0.012, 0.03, 0.045])
+    found = _findings(PodList(pods=[_pod("a"), _pod("b")]),
+                      _history(9, current_age=timedelta(minutes=50)),
+                      MetricSeries(series=[errors]))
+    assert not [f for f in found if f.against(Remedy.ROLLBACK) is not None]
+
+
+def test_errors_draining_after_a_rollback_still_leave_the_revision_sound() -> None:
+    errors = _series("http_error_ratio", "ratio", [0.01, 0.2, 0.2, 0.12, 0.05])
+    found = _findings(PodList(pods=[_pod("a"), _pod("b")]),
+                      _history(9, current_age=timedelta(minutes=40)),
+                      MetricSeries(series=[errors]))
+    assert [f for f in found if f.kind == "sound-revision"]
+
+
+def test_a_change_window_does_not_make_a_broken_workloads_alert_silenceable() -> None:
+    # The window is text in the alert; the crash loop on the new revision is observed. A
+    # deploy that breaks inside its own maintenance window must not be muted as expected.
+    window = (f"CHG-9 {(NOW - timedelta(hours=1)).isoformat()} to "
+              f"{(NOW + timedelta(hours=1)).isoformat()}")
+    alert = AlertRow(name="KubePodCrashLooping",
+                     labels={"namespace": NS, "deployment": NAME, "pod": f"{NAME}-a"},
+                     state="firing", since=None, severity="warning", summary="s",
+                     annotations={"maintenance": window})
+    found = _findings(
+        PodList(pods=[_pod(f"{NAME}-a", reason="CrashLoopBackOff", ready=False, restarts=6)]),
+        _history(9, current_age=timedelta(minutes=25), current_healthy=False),
+        AlertList(alerts=[alert]))
+    assert [f for f in found if f.kind == "bad-rollout"]
+    assert not [f for f in found if Remedy.SILENCE in f.supports]
+    against = [c for f in found if (c := f.against(Remedy.SILENCE)) is not None]
+    assert against and all(c.firm for c in against)

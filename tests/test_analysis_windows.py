@@ -46,3 +46,18 @@ def test_an_offset_after_seconds_is_a_zone_but_a_range_is_not() -> None:
 ])
 def test_no_window_is_invented(annotations: dict[str, str]) -> None:
     assert change_window(annotations) is None
+
+
+@pytest.mark.parametrize("annotations", [
+    {"summary": "checkout 5xx above 5% since 2026-11-19 21:00 UTC "
+                "(after change CHG-12 deployed at 20:55 UTC)"},
+    {"description": "Memory rising since the 2026-11-19 21:00 UTC upgrade; "
+                    "projected to reach the limit at 23:30 UTC"},
+    {"description": "Errors since the migration at 2026-11-19T21:00:00Z, "
+                    "last checked 2026-11-19T23:30:00Z"},
+])
+def test_two_times_an_alert_mentions_apart_are_not_a_window(
+        annotations: dict[str, str]) -> None:
+    # An alert that mentions a change and two moments in passing describes a fault; read
+    # as a window, it would call a bad change's alert expected and offer to silence it.
+    assert change_window(annotations) is None

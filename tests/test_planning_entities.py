@@ -303,3 +303,30 @@ def test_a_job_or_claim_of_an_alert_naming_no_namespace_is_not_put_in_the_questi
     linked = link_entities("did cart cause it?", alert, INVENTORY)
     assert linked.entities.deployment == "cart"
     assert getattr(linked.entities, label) is None
+
+
+def test_a_namespace_in_the_askers_words_does_not_outrank_the_workload_a_source_names():
+    # "billing" is the asker's, "checkout is 500ing" the team's: the thread is about
+    # checkout, not about whichever workload runs alone in billing.
+    inventory = INVENTORY.model_copy(update={"deployments": (*INVENTORY.deployments,
+        DeploymentInfo(namespace="billing", name="invoice-gen", service="invoice-gen",
+                       replicas=2, ready_replicas=2))})
+    linking = link_entities("the billing team says checkout is 500ing since the deploy",
+                            None, inventory)
+    assert (linking.entities.namespace, linking.entities.deployment) == ("shop", "checkout")
+
+
+def test_a_container_label_does_not_link_a_workload_its_pod_is_not_of():
+    # A Job's pod running a container named like the cart Deployment: "restart it" must
+    # not land on cart.
+    alert = {"alertname": "KubePodCrashLooping", "namespace": "shop", "container": "cart",
+             "pod": "nightly-cart-sync-28391-abcde"}
+    linking = link_entities("restart it", alert, INVENTORY)
+    assert linking.entities.deployment is None
+    assert linking.entities.pod == "nightly-cart-sync-28391-abcde"
+
+
+def test_a_container_label_links_the_workload_of_a_replaced_pod():
+    alert = {"alertname": "KubePodCrashLooping", "namespace": "shop", "container": "cart",
+             "pod": "cart-5d8f7-q9w8e"}
+    assert link_entities("restart it", alert, INVENTORY).entities.deployment == "cart"

@@ -63,12 +63,19 @@ def _jumps(series: Series) -> int:
 def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
                    now: datetime, diagnosed: Sequence[AlertRow] = ()) -> list[Finding]:
     """Change-window and flapping findings; ``diagnosed`` alerts are about a workload whose
-    fault a finding names, so they are never taken for noise that comes and goes."""
+    fault a finding names, so they are never taken for noise that comes and goes, nor for
+    what a change window expects: the window is text in the alert, the fault is observed."""
     firing = [a for a in alerts if a.state == "firing"]
     explained: list[tuple[AlertRow, Finding]] = []
+    overruled: list[tuple[AlertRow, str]] = []
     for alert in firing:
         window = change_window(alert.annotations)
-        if window is not None and window[1] <= now < window[2]:
+        open_window = window is not None and window[1] <= now < window[2]
+        if any(alert is d for d in diagnosed):
+            if window is not None and open_window:
+                overruled.append((alert, window[0]))
+            continue
+        if window is not None and open_window:
             text, start, end = window
             minutes = int((end - now).total_seconds() // 60)
             explained.append((alert, Finding(
@@ -77,8 +84,6 @@ def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
                 evidence=(f"annotation {text}",
                           f"now {now:%H:%M}, window {start:%H:%M}-{end:%H:%M} UTC"),
                 supports=(Remedy.SILENCE,), until=end, minutes_left=minutes)))
-            continue
-        if any(alert is d for d in diagnosed):
             continue
         flaps = [s for s in series if _related(s, alert) and _jumps(s) >= FLAP_JUMPS]
         if flaps:
@@ -97,6 +102,19 @@ def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
             "subject": Subject(alertname=alert.name, namespace=scope.get("namespace"),
                                labels=scope),
             "alert_labels": _identity(alert)}))
+    for alert, text in overruled:
+        findings.append(Finding(
+            kind="window-overruled",
+            subject=Subject(alertname=alert.name, namespace=alert.labels.get("namespace"),
+                            labels=_identity(alert)),
+            alert_labels=_identity(alert),
+            summary="fires inside a declared change window, about a fault the evidence shows",
+            evidence=(f"annotation {text}",),
+            contradicts=(Contradiction(
+                remedy=Remedy.SILENCE,
+                why=f"{alert.name} in {alert.labels.get('namespace', 'its scope')} fires about "
+                    "a fault the evidence shows, whatever window it names: muting it would "
+                    "hide that fault"),)))
     for alert in loud:
         if any(e.name == alert.name for e, _ in explained):
             findings.append(Finding(

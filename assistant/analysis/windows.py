@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import NamedTuple
 
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 # A numeric offset only right after seconds (21:00:00+01:00): "21:00-23:30" is a range.
@@ -23,6 +24,9 @@ _ZONE = r"(?:Z|\s?(?:UTC|GMT)\b|(?<=:\d\d:\d\d)[+-]\d\d:?\d\d)"
 _TIME = re.compile(rf"(?<![\d:])(\d\d?):(\d\d)(?::(\d\d)(?:\.\d+)?)?(?![\d:])({_ZONE})?",
                    re.I)
 _ANY_ZONE = re.compile(rf"(?<=[\d\s]){_ZONE}", re.I)
+# What may stand between a window's start and end besides dates and zones: a range.
+_RANGE = re.compile(r"(?:to|until|till|through|thru|and|-|\u2013|\u2014|/)", re.I)
+_DATE_OR_ZONE = re.compile(rf"{_DATE.pattern}T?|\b(?:UTC|GMT|on)\b", re.I)
 _WINDOW_WORDS = re.compile(r"maintenance|change|window|upgrade|migration|\bCHG-?\d+", re.I)
 _START_KEY = re.compile(r"start|begin|from", re.I)
 _END_KEY = re.compile(r"end|until|stop", re.I)
@@ -37,9 +41,16 @@ def _zone(text: str) -> timezone | None:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
-def moments(text: str) -> list[tuple[datetime, bool]]:
-    """Each time of day in ``text`` as an aware moment, with whether its date was
-    inherited from elsewhere in the text; empty when a date or a zone is missing."""
+class Moment(NamedTuple):
+    at: datetime
+    inherited: bool  # its date was taken from elsewhere in the text
+    start: int  # where the time is written in the text
+    end: int
+
+
+def moments(text: str) -> list[Moment]:
+    """Each time of day in ``text`` as an aware moment; empty when a date or a zone is
+    missing."""
     dates = [(m.start(), date.fromisoformat(m.group(0))) for m in _DATE.finditer(text)]
     zones = [_zone(m.group(0)) for m in _ANY_ZONE.finditer(text)]
     if not dates or not zones:
@@ -51,7 +62,8 @@ def moments(text: str) -> list[tuple[datetime, bool]]:
         day = before[-1][1] if before else dates[0][1]
         zone = _zone(m.group(4)) if m.group(4) else zones[0]
         clock = time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
-        found.append((datetime.combine(day, clock, tzinfo=zone), not own_date))
+        found.append(Moment(datetime.combine(day, clock, tzinfo=zone), not own_date,
+                            m.start(), m.end()))
     return found
 
 
@@ -59,8 +71,14 @@ def _span(text: str) -> tuple[datetime, datetime] | None:
     found = moments(text)
     if len(found) < 2:
         return None
-    (start, _), (end, inherited) = found[0], found[1]
-    if end <= start and inherited:
+    first, second = found[0], found[1]
+    # "21:00 to 23:30 UTC" is a span; "since 21:00 UTC (deployed at 20:55 UTC)" mentions
+    # two moments of a fault, and reading them as a window would call its alert expected.
+    between = _DATE_OR_ZONE.sub(" ", text[first.end:second.start]).strip()
+    if not _RANGE.fullmatch(between):
+        return None
+    start, end = first.at, second.at
+    if end <= start and second.inherited:
         end += timedelta(days=1)
     return (start, end) if start < end else None
 
@@ -78,7 +96,7 @@ def change_window(annotations: Mapping[str, str]) -> tuple[str, datetime, dateti
         if len(single) == 1:
             side = "end" if _END_KEY.search(key) else "start" if _START_KEY.search(key) else ""
             if side:
-                ends[side] = (f"{key}: {value}", single[0][0])
+                ends[side] = (f"{key}: {value}", single[0].at)
     if "start" in ends and "end" in ends and ends["start"][1] < ends["end"][1]:
         return f"{ends['start'][0]}; {ends['end'][0]}", ends["start"][1], ends["end"][1]
     return None

@@ -17,6 +17,7 @@ from assistant.analysis.series import (
     Signal,
     flat,
     of_signal,
+    points,
     render_series,
     render_value,
     shape,
@@ -42,6 +43,7 @@ ERROR_STEP = 5.0  # error ratio at least this multiple of where it started...
 ERROR_FLOOR = 0.01  # ...and above 1%
 HEALTHY_ERRORS = 0.01
 STEADY = 0.05  # relative spread within which a memory series has not moved
+ERROR_RISE = 1.5  # error ratio this multiple of its level when the revision rolled out
 QUIET_SEVERITIES = frozenset({"info", "none", "informational"})
 
 
@@ -350,13 +352,31 @@ def steady_state(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                     evidence=tuple(evidence), contradicts=tuple(contradicts))]
 
 
+def _errors_risen_since(w: WorkloadEvidence, since: datetime | None) -> bool:
+    """An error ratio above healthy that has risen since ``since`` (the first point when
+    unknown): errors draining after a rollback fall from that moment instead."""
+    for s in of_signal(w.series, Signal.ERROR_RATIO):
+        pts = points(s)
+        if not pts:
+            continue
+        before = [p for p in pts if since is None or p.at <= since] or pts[:1]
+        last = pts[-1].value
+        if last >= HEALTHY_ERRORS and last >= ERROR_RISE * before[-1].value:
+            return True
+    return False
+
+
 def sound_revision(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     """The revision running now is marked healthy and every pod of it is ready with nothing
     failing: rolling back would leave a working revision for an older one. This is the
     state right after a rollback, while errors drain and alerts about replaced pods
-    resolve. A bad rollout's own finding, when there is one, still decides."""
+    resolve. A bad rollout's own finding, when there is one, still decides; errors that
+    rose since the revision rolled out, short of that finding's step, leave it unjudged:
+    ready pods serving errors is what most bad deploys look like."""
     current = _current(w)
     if current is None or not current.healthy or not w.pods:
+        return []
+    if _errors_risen_since(w, _deployed(current)):
         return []
     failing = [p for p in w.pods if not p.ready or p.reason in CRASH_REASONS | PULL_REASONS
                or OOM in (p.reason, p.last_termination_reason)

@@ -27,6 +27,10 @@ NAMED_OUTRIGHT = 0.95  # a score at least this high: the question spells the nam
 # series carry only the container, whose name is the workload's unless set otherwise.
 WORKLOAD_LABELS = ("deployment", "statefulset", "daemonset", "service", "workload",
                    "app_kubernetes_io_name", "app", "container")
+# Of those, labels a workload shares with whatever else runs its image or app name: a
+# Job's pod may run a container named like a Deployment. With a pod label, they link only
+# the workload that pod is of.
+_LOOSE_LABELS = frozenset({"app_kubernetes_io_name", "app", "container"})
 PART_WEIGHT = 0.5  # a match of one part of a name scores at most this: the weakest kind
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
 # Words that look like names but are ordinary English or ops vocabulary.
@@ -125,13 +129,15 @@ def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities |
     dep: DeploymentInfo | None = None
     if pod:
         dep = _deployment_of_pod(inventory, pod)
-    for name in (alert[k] for k in WORKLOAD_LABELS if alert.get(k)):
+    for label in (k for k in WORKLOAD_LABELS if alert.get(k)):
         if dep is not None:
             break
+        name = alert[label]
         matches = [
             d
             for d in inventory.deployments
             if (d.name == name or d.service == name) and (ns is None or d.namespace == ns)
+            and not (pod and label in _LOOSE_LABELS and not pod.startswith(f"{d.name}-"))
         ]
         dep = matches[0] if len(matches) == 1 else None
     if dep is None:
@@ -355,10 +361,14 @@ def link_entities(
     # rather than a workload it mentions, or the one alert firing about their workload.
     silencing = Remedy.SILENCE in remedies_asked(question)
     linked = _link(own, alert, inventory, previous)
-    if own.strip() != question.strip() and not (linked.resolved or linked.ambiguous):
-        linked = _link(question, alert, inventory, previous, alert_first=silencing)
-        if silencing and not alert:
-            linked = _alert_only(linked, inventory)
+    # Own words that name only a namespace ("the payments team says: ...") link its one
+    # workload by evidence alone; the workload a source names is what the thread is about.
+    guessed = linked.source == "evidence"
+    if own.strip() != question.strip() and (guessed or not (linked.resolved
+                                                          or linked.ambiguous)):
+        whole = _link(question, alert, inventory, previous, alert_first=silencing)
+        if not guessed or whole.source == "question":
+            linked = _alert_only(whole, inventory) if silencing and not alert else whole
     return _with_its_alert(linked, inventory) if silencing else linked
 
 

@@ -210,6 +210,8 @@ def test_reported_labelled_or_quoted_words_are_not_the_askers_order(question: st
     "no need to restart journal-store",
     "I don't want to restart journal-store",
     "nobody should restart journal-store",
+    "please dont restart journal-store",
+    "we cant scale journal-store to 0",
 ])
 def test_a_negated_action_is_not_an_order(question: str) -> None:
     assert with_orders(question, JOURNAL, (), KNOWN).candidates == ()

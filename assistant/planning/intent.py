@@ -42,8 +42,8 @@ _REPORTING_VERB = (r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wan
 # to the end of its sentence, and the asker may go on after it.
 _REPORTED = re.compile(
     rf"\b{_REPORTING_VERB}\b[^.!?;\n]*"
-    rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){{0,3}}"
-    r"[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
+    rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)"
+    r"[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
 # A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
 # pasted lines that runs to the next blank line.
 _INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:[ \t]*\S[^\n]*(?:\n|$))+")
@@ -72,7 +72,9 @@ _FILLER = re.compile(r"^\s*(?:and|so|then|ok|okay|just|now|let's|lets|pls)\s+", 
 # Before the action's verb, a word that negates it ("don't restart", "never scale", "no need
 # to roll back"): the asker brings the action up, but not to have it done.
 _NEGATED = re.compile(
-    r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’']?t\b", re.I)
+    r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’']t\b|"
+    # Contractions typed without the apostrophe; a bare "nt" would match "urgent", "current".
+    r"\b(?:don|can|won|isn|aren|wasn|weren|doesn|didn|shouldn|couldn|wouldn|mustn)t\b", re.I)
 # An action told as what happened ("we rolled back", "it was rolled back", "yesterday we had
 # to restart"), not as what to do now: a verb in its past or -ing form, or a past marker
 # before it.

@@ -50,6 +50,17 @@ def test_an_order_after_pasted_lines_is_still_the_askers() -> None:
     assert cand.ordered == {"replicas": 5}
 
 
+@pytest.mark.parametrize("question", [
+    "urgent: scale journal-store to 5",
+    "update: journal still behind, scale journal-store to 5",
+    "ok: scale journal-store to 5",
+    "the current lag is too much, scale journal-store to 5",
+])
+def test_a_marker_that_opens_the_askers_own_message_keeps_the_order(question: str) -> None:
+    (cand,) = with_orders(question, JOURNAL, (), KNOWN).candidates
+    assert cand.ordered == {"replicas": 5}
+
+
 def test_an_order_with_target_and_count_becomes_the_ordered_call() -> None:
     ordered = with_orders("journal is behind, scale journal-store to 5", JOURNAL, (), KNOWN)
     (cand,) = ordered.candidates

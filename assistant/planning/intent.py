@@ -40,9 +40,12 @@ _REPORTING_VERB = (r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wan
                    r"suggests?|suggested|recommends?|recommended|claims?|claimed)")
 # A label with a reporting verb in it ("the change bot wrote:") is reported speech: it runs
 # to the end of its sentence, and the asker may go on after it.
+# A label that only marks the asker's own message ("urgent:", "update:", "ok:") is not a
+# source: what follows is still the asker talking.
+_OWN_MARKER = r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q)"
 _REPORTED = re.compile(
     rf"\b{_REPORTING_VERB}\b[^.!?;\n]*"
-    rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)"
+    rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"
     r"[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
 # A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
 # pasted lines that runs to the next blank line.

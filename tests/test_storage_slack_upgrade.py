@@ -58,6 +58,9 @@ def test_slack_rows_survive_the_upgrade_and_the_new_migrations_are_recorded(
         group = records.alert_group('{}:{alertname="DiskFull"}')
         assert group is not None and group.fingerprints == ("fp1", "fp2")
         assert records.take_event("Ev0UPGRADED", "replica-a", WHEN)
+        # Tables of later migrations work on the upgraded database too.
+        assert records.claim_first_action("slack:C7OPS:1699.000200", WHEN, "prop-77", WHEN)
+        assert not records.claim_first_action("slack:C7OPS:1699.000200", WHEN, "prop-78", WHEN)
     finally:
         records.close()
     versions = [v for (v,) in raw_db.query("SELECT version FROM store_migrations "

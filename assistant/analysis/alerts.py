@@ -103,32 +103,33 @@ def analyze_alerts(alerts: Sequence[AlertRow], series: Sequence[Series],
                                labels=scope),
             "alert_labels": _identity(alert)}))
     for alert, text in overruled:
-        findings.append(Finding(
-            kind="window-overruled",
-            subject=Subject(alertname=alert.name, namespace=alert.labels.get("namespace"),
-                            labels=_identity(alert)),
-            alert_labels=_identity(alert),
-            summary="fires inside a declared change window, about a fault the evidence shows",
-            evidence=(f"annotation {text}",),
-            contradicts=(Contradiction(
-                remedy=Remedy.SILENCE,
-                why=f"{alert.name} in {alert.labels.get('namespace', 'its scope')} fires about "
-                    "a fault the evidence shows, whatever window it names: muting it would "
-                    "hide that fault"),)))
+        findings.append(_not_to_mute(
+            alert, "window-overruled",
+            "fires inside a declared change window, about a fault the evidence shows",
+            f"annotation {text}",
+            "fires about a fault the evidence shows, whatever window it names: muting it "
+            "would hide that fault"))
     for alert in loud:
         if any(e.name == alert.name for e, _ in explained):
-            findings.append(Finding(
-                kind="alert-unexplained",
-                subject=Subject(alertname=alert.name, namespace=alert.labels.get("namespace"),
-                                labels=_identity(alert)),
-                alert_labels=_identity(alert),
-                summary="fires with no change window or known noise to explain it",
-                evidence=(f"{alert.severity} since {alert.since or '?'}: {alert.summary}",),
-                contradicts=(Contradiction(
-                    remedy=Remedy.SILENCE,
-                    why=f"{alert.name} in {alert.labels.get('namespace', 'its scope')} fires "
-                        "for a reason nothing explains: muting it would hide it"),)))
+            findings.append(_not_to_mute(
+                alert, "alert-unexplained",
+                "fires with no change window or known noise to explain it",
+                f"{alert.severity} since {alert.since or '?'}: {alert.summary}",
+                "fires for a reason nothing explains: muting it would hide it"))
     return findings
+
+
+def _not_to_mute(alert: AlertRow, kind: str, summary: str, evidence: str,
+                 why: str) -> Finding:
+    """A finding about one firing alert that argues against silencing it."""
+    return Finding(
+        kind=kind,
+        subject=Subject(alertname=alert.name, namespace=alert.labels.get("namespace"),
+                        labels=_identity(alert)),
+        alert_labels=_identity(alert), summary=summary, evidence=(evidence,),
+        contradicts=(Contradiction(
+            remedy=Remedy.SILENCE,
+            why=f"{alert.name} in {alert.labels.get('namespace', 'its scope')} {why}"),))
 
 
 def _span_minutes(series: Series) -> int:

@@ -24,13 +24,17 @@ CASES = [
 ]
 
 
+def _proposed(session: Any, question: str, alert: dict[str, str] | None, tool: str) -> Any:
+    return next(p for p in session.ask("t1", Actor(user_id="U02BOB"), question, alert).pending
+                if p.call.tool == tool)
+
+
 @pytest.mark.parametrize(("question", "alert", "tool", "said"), CASES)
 def test_a_retry_after_a_lost_answer_succeeds_saying_the_state_was_already_so(
         open_engine: Any, question: str, alert: dict[str, str] | None, tool: str,
         said: str) -> None:
     with open_engine("payroll-night-shift") as s:
-        proposal = next(p for p in s.ask("t1", Actor(user_id="U02BOB"), question, alert).pending
-                        if p.call.tool == tool)
+        proposal = _proposed(s, question, alert, tool)
         backend = s.rt.backend
         applies = getattr(backend, tool)
         sent: list[object] = []
@@ -59,8 +63,7 @@ def test_a_first_run_finding_someone_else_s_effect_in_place_does_not_claim_it(
         open_engine: Any, question: str, alert: dict[str, str] | None, tool: str,
         said: str) -> None:
     with open_engine("payroll-night-shift") as s:
-        proposal = next(p for p in s.ask("t1", Actor(user_id="U02BOB"), question, alert).pending
-                        if p.call.tool == tool)
+        proposal = _proposed(s, question, alert, tool)
         backend = s.rt.backend
         # Between the proposal and its approval, someone else does the same by hand.
         run_tool(backend, proposal.call, approved_by="someone-else")

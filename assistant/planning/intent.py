@@ -38,11 +38,11 @@ _PASTED_LINE = re.compile(
 # says "restart it" when they mean it.
 _REPORTING_VERB = (r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
                    r"suggests?|suggested|recommends?|recommended|claims?|claimed)")
-# A label with a reporting verb in it ("the change bot wrote:") is reported speech: it runs
-# to the end of its sentence, and the asker may go on after it.
 # A label that only marks the asker's own message ("urgent:", "update:", "ok:") is not a
 # source: what follows is still the asker talking.
 _OWN_MARKER = r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q)"
+# A label with a reporting verb in it ("the change bot wrote:") is reported speech: it runs
+# to the end of its sentence, and the asker may go on after it.
 _REPORTED = re.compile(
     rf"\b{_REPORTING_VERB}\b[^.!?;\n]*"
     rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"

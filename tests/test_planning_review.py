@@ -39,3 +39,15 @@ def test_a_scale_out_a_saturation_finding_supports_is_kept() -> None:
     verdict = review([SCALE], [load], CATALOG, _asking(Ask.NONE))
     assert [c.call for c in verdict.kept] == [SCALE.call]
     assert "saturated by +120% more traffic" in verdict.kept[0].why
+
+
+def test_a_call_its_tool_refuses_is_left_for_the_proposal_step_to_explain() -> None:
+    """Scaling a DaemonSet is refused by the tool's own arguments; review must not drop it
+    first for an unrelated reason, or the asker never learns why it cannot be done."""
+    daemonset = PlannedCall(
+        call=ToolCall(tool="scale_deployment",
+                      args={"namespace": "edge", "deployment": "log-relay",
+                            "kind": "DaemonSet", "replicas": 6}),
+        why="step 3 of a saturation runbook", runbook_id="saturation", step_index=2)
+    verdict = review([daemonset], [], CATALOG, _asking(Ask.NONE))
+    assert verdict.kept == (daemonset,) and not verdict.dropped

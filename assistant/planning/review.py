@@ -90,7 +90,13 @@ def review(
         if remedy is None:
             kept.append(cand)
             continue
-        about = [f for f in findings if concerns(f, catalog.target(cand.call))]
+        target = catalog.target(cand.call)
+        if target == Target():
+            # Arguments the tool refuses are the proposal step's to report, in the tool's
+            # own words; no finding can be about a target that cannot be read.
+            kept.append(cand)
+            continue
+        about = [f for f in findings if concerns(f, target)]
         supporting = [f for f in about if remedy in f.supports]
         against = [c for f in about if (c := f.against(remedy)) is not None]
         call = cand.call

@@ -3,7 +3,8 @@
 Pure: the inventory is passed in. Sources, strongest first: alert labels, the question
 text (exact, then fuzzy against the live inventory), then what the thread already linked.
 When the words point at two deployments equally, we report the ambiguity instead of
-guessing; when they point at nothing we know, we report that too.
+guessing (unless they only loosely name both and the thread or the evidence tells them
+apart); when they point at nothing we know, we report that too.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ WORKLOAD_LABELS = ("deployment", "statefulset", "daemonset", "service", "workloa
 # the workload that pod is of.
 _LOOSE_LABELS = frozenset({"app_kubernetes_io_name", "app", "container"})
 PART_WEIGHT = 0.5  # a match of one part of a name scores at most this: the weakest kind
+# A part several workloads' names share ("booker" of slot-booker and slot-booker-notify)
+# says the question is about one of them, not which: far below a distinctive part, so
+# only the sharers can tie, and a tie is settled by the thread or the evidence.
+SHARED_PART_WEIGHT = 0.3
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
 # Words that look like names but are ordinary English or ops vocabulary.
 _STOPWORDS = frozenset(
@@ -197,27 +202,27 @@ def _phrase_score(words: list[str], name: str) -> float:
 
 
 def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) -> float:
-    """One distinctive part of a hyphenated name, in another form ("quotes" or "quoting"
-    for the quoter in fare-quoter). Weaker than any match of the whole name. A part that
-    another workload's name shares, a role suffix, or the workload's namespace tells
+    """One part of a hyphenated name, in another form ("quotes" or "quoting" for the
+    quoter in fare-quoter). Weaker than any match of the whole name, and a part another
+    workload's name shares weaker still. A role suffix or the workload's namespace tells
     nothing; the word must share the part's first letters, so "restore" does not name a
     store, or its stem."""
     parts = dep.name.split("-")
     if len(parts) < 2:
         return 0.0
     shared = {p for other in taken - {dep.name} for p in other.split("-")}
-    distinctive = [p for p in parts if len(p) >= 4 and p not in _ROLE_SUFFIXES
-                   and p not in shared and p != dep.namespace]
+    weighted = [(p, SHARED_PART_WEIGHT if p in shared else PART_WEIGHT) for p in parts
+                if len(p) >= 4 and p not in _ROLE_SUFFIXES and p != dep.namespace]
     best = 0.0
     for w in words:
         if len(w) < 4 or w in _STOPWORDS or w == dep.namespace:
             continue
-        for part in distinctive:
+        for part, weight in weighted:
             ratio = SequenceMatcher(None, w, part).ratio()
             if ratio >= 0.8 and w[:4] == part[:4]:
-                best = max(best, PART_WEIGHT * ratio)
+                best = max(best, weight * ratio)
             elif _stem(w) == _stem(part):
-                best = max(best, PART_WEIGHT * 0.8)
+                best = max(best, weight * 0.8)
     return best
 
 
@@ -348,6 +353,20 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
     return pool[0] if named and len(pool) == 1 else None
 
 
+def _settle_loose_tie(tied: list[DeploymentInfo], inventory: Inventory,
+                      previous: LinkedEntities | None) -> DeploymentInfo | None:
+    """Of workloads a question names only loosely and equally ("bookings fail" of
+    slot-booker and slot-booker-notify), the one the thread is already about, else the one
+    in trouble when exactly one is; otherwise the question stays ambiguous."""
+    if previous is not None:
+        ours = [d for d in tied
+                if (d.namespace, d.name) == (previous.namespace, previous.deployment)]
+        if ours:
+            return ours[0]
+    troubled = [d for d in tied if _in_trouble(d, inventory)]
+    return troubled[0] if len(troubled) == 1 else None
+
+
 def link_entities(
     question: str,
     alert: dict[str, str] | None,
@@ -438,6 +457,10 @@ def _link(
             subject = _subject(text, [top, *rivals], masked)
             if subject is not None:
                 top, rivals = subject, []
+        if rivals and top_score < NAMED_OUTRIGHT:
+            settled = _settle_loose_tie([top, *rivals], inventory, previous)
+            if settled is not None:
+                top, rivals = settled, []
         if rivals:
             names = tuple(f"{d.namespace}/{d.name}" for d in [top, *rivals])
             return Linking(entities=LinkedEntities(), source="question", ambiguous=names)

@@ -375,3 +375,15 @@ def test_a_distinctive_part_outranks_a_shared_one():
     linking = link_entities("are booking notify texts late?", None,
                             _sharers(booker_ready=1))
     assert linking.entities.deployment == "slot-booker-notify"
+
+
+def test_a_workload_said_to_be_fine_is_set_aside_for_the_one_asked_about():
+    linking = link_entities("half the booker pods look like this, the notify ones are fine. "
+                            "what do we do?", None, _sharers(booker_ready=1))
+    assert linking.entities.deployment == "slot-booker"
+
+
+def test_asking_whether_a_workload_is_fine_still_links_it():
+    linking = link_entities("the booker pods restart, does notify look ok?", None,
+                            _sharers(booker_ready=1))
+    assert linking.entities.deployment == "slot-booker-notify"

@@ -254,6 +254,15 @@ def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
 
 
 _POD_SUFFIX = r"(?:-[a-z0-9]{4,10})?-[a-z0-9]{5}"  # -<replicaset hash>-<random>
+# A clause that says, rather than asks, that something is fine ("the notify ones are fine",
+# "the others look ok"): the asker names it to set it aside, not as what to look at.
+_CLAUSE = re.compile(r"[^.!?;,\n]+[.!?;,]?")
+_SAYS_FINE = re.compile(r"\b(?:is|are|looks?|seems?|stays?|remains?)\s+(?:fine|ok|okay|"
+                        r"healthy|good|normal|unaffected)\b")
+# Before the "is fine": a question's lead word or a negation ("does it look ok",
+# "doesn't look ok").
+_NOT_SAYING = re.compile(r"^\s*(?:is|are|does|do|did|should|would|could|can|will|if|"
+                         r"whether|how|why|what)\b|\b(?:not|never)\b|n[’']t\b")
 _ALTERNATIVES = re.compile(r"\b(?:or|vs|versus|either|nor)\b")
 
 
@@ -261,6 +270,19 @@ def _pod_like(text: str, dep: DeploymentInfo) -> str | None:
     """A pod of ``dep`` named in the text, even one already replaced (not in inventory)."""
     found = re.search(rf"(?<![a-z0-9-]){re.escape(dep.name)}{_POD_SUFFIX}(?![a-z0-9-])", text)
     return found.group(0) if found else None
+
+
+def _set_aside(text: str) -> str:
+    """``text`` with the clauses that declare something fine blanked out."""
+    def blank(clause: re.Match[str]) -> str:
+        said = clause.group(0)
+        fine = _SAYS_FINE.search(said)
+        if (fine is None or said.rstrip().endswith("?")
+                or _NOT_SAYING.search(said[:fine.start()]) is not None):
+            return said
+        return " " * len(said)
+
+    return _CLAUSE.sub(blank, text)
 
 
 def _subject(
@@ -413,6 +435,23 @@ def _with_its_alert(linking: Linking, inventory: Inventory) -> Linking:
     return linking.model_copy(update={"entities": e.model_copy(update={"alertname": names.pop()})})
 
 
+def _scored(text: str, inventory: Inventory
+            ) -> tuple[list[tuple[float, DeploymentInfo]], dict[str, str]]:
+    """The workloads ``text`` names, best first, and the text as each one's score saw it."""
+    taken = frozenset(d.name for d in inventory.deployments)
+    masked = _mask_longer_names(text, inventory)
+    scored = sorted(
+        (
+            (_score(_candidate_words(masked[d.name]), masked[d.name], d, taken), d)
+            for d in inventory.deployments
+        ),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    return _inside_named_namespaces([(s, d) for s, d in scored if s > 0], text,
+                                    inventory), masked
+
+
 def _link(
     question: str,
     alert: dict[str, str] | None,
@@ -426,17 +465,13 @@ def _link(
             return Linking(entities=from_alert, source="alert")
     text = question.lower()
     words = _candidate_words(text)
-    taken = frozenset(d.name for d in inventory.deployments)
-    masked = _mask_longer_names(text, inventory)
-    scored = sorted(
-        (
-            (_score(_candidate_words(masked[d.name]), masked[d.name], d, taken), d)
-            for d in inventory.deployments
-        ),
-        key=lambda pair: pair[0],
-        reverse=True,
-    )
-    scored = _inside_named_namespaces([(s, d) for s, d in scored if s > 0], text, inventory)
+    scored, masked = _scored(text, inventory)
+    aside = _set_aside(text)
+    if aside != text:
+        # Only when something else is named: "payments-api is fine, right?" is about it.
+        others, others_masked = _scored(aside, inventory)
+        if others:
+            text, scored, masked = aside, others, others_masked
     if scored and (alert_first or scored[0][0] <= PART_WEIGHT) \
             and link_alert(question, inventory) is not None:
         # "the consumer lag alert" names an alert; "consumer" alone names no workload.

@@ -387,3 +387,20 @@ def test_asking_whether_a_workload_is_fine_still_links_it():
     linking = link_entities("the booker pods restart, does notify look ok?", None,
                             _sharers(booker_ready=1))
     assert linking.entities.deployment == "slot-booker-notify"
+
+
+def test_a_daemonset_with_an_alert_labelled_by_its_kind_is_in_trouble():
+    inventory = Inventory(
+        environment="prod",
+        deployments=(
+            DeploymentInfo(namespace="netcore", name="ping-beacon", service="beacon",
+                           kind="DaemonSet", replicas=6, ready_replicas=6),
+            DeploymentInfo(namespace="netcore", name="route-cache", service="route-cache",
+                           replicas=2, ready_replicas=2),
+        ),
+        alerts=(AlertInfo(name="KubeDaemonSetRolloutStuck",
+                          labels={"namespace": "netcore", "daemonset": "ping-beacon"}),),
+    )
+    linking = link_entities("anything wrong in netcore?", None, inventory)
+    assert linking.source == "evidence"
+    assert linking.entities.deployment == "ping-beacon"

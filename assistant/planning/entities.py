@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy
+from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy, labels_name_workload
 from assistant.planning.alert_linking import link_alert
 from assistant.planning.intent import remedies_asked, split_words
 from assistant.planning.names import name_pattern
@@ -343,8 +343,7 @@ def _firing_about(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]:
         labels = alert.labels
         if alert.state != "firing" or labels.get("namespace") not in (None, dep.namespace):
             continue
-        if (labels.get("deployment") == dep.name or labels.get("service") == dep.service
-                or labels.get("pod", "").startswith(f"{dep.name}-")):
+        if labels_name_workload(labels, dep.name, dep.service):
             about.append(alert)
     return about
 

@@ -311,6 +311,19 @@ class NodeInfo(Frozen):
     pods: tuple[str, ...] = ()
 
 
+# Alert labels that name a workload: kube-state-metrics rules label a StatefulSet's or a
+# DaemonSet's alerts by its kind (KubeStatefulSetUpdateNotRolledOut: statefulset=...).
+WORKLOAD_KIND_LABELS = ("deployment", "statefulset", "daemonset")
+
+
+def labels_name_workload(labels: dict[str, str], name: str, service: str | None) -> bool:
+    """Alert labels name the workload ``name`` (by any kind's label), its ``service`` or one
+    of its pods; whether the namespace fits is the caller's to check."""
+    return (any(labels.get(k) == name for k in WORKLOAD_KIND_LABELS)
+            or (service is not None and labels.get("service") == service)
+            or labels.get("pod", "").startswith(f"{name}-"))
+
+
 class AlertInfo(Frozen):
     name: str
     labels: dict[str, str] = Field(default_factory=dict)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.models import HealthSnapshot, Inventory, Verification, Watch
+from assistant.models import HealthSnapshot, Inventory, Verification, Watch, labels_name_workload
 
 
 def alert_concerns(labels: dict[str, str], name: str, watch: Watch) -> bool:
@@ -13,11 +13,7 @@ def alert_concerns(labels: dict[str, str], name: str, watch: Watch) -> bool:
     dep = watch.deployment
     if dep is None or labels.get("namespace") != watch.namespace:
         return False
-    return (
-        labels.get("deployment") == dep
-        or labels.get("service") == dep
-        or labels.get("pod", "").startswith(f"{dep}-")
-    )
+    return labels_name_workload(labels, dep, dep)
 
 
 def snapshot(inventory: Inventory, watch: Watch) -> HealthSnapshot:

@@ -322,6 +322,14 @@ def test_an_unexplained_alert_still_keeps_a_workload_from_looking_healthy() -> N
     assert not [f for f in found if f.kind == "healthy"]
 
 
+def test_an_alert_naming_a_statefulset_by_its_kind_keeps_it_from_looking_healthy() -> None:
+    alert = AlertRow(name="KubeStatefulSetUpdateNotRolledOut",
+                     labels={"namespace": NS, "statefulset": NAME}, state="firing",
+                     since=None, severity="warning", summary="s", annotations={})
+    found = _findings(PodList(pods=[_pod(f"{NAME}-0")]), AlertList(alerts=[alert]))
+    assert not [f for f in found if f.kind == "healthy"]
+
+
 def _pod_alert(pod: str) -> AlertList:
     return AlertList(alerts=[AlertRow(
         name="KubePodCrashLooping", labels={"namespace": NS, "deployment": NAME, "pod": pod},

@@ -26,11 +26,12 @@ def test_shipped_suites_pass_offline(tmp_path):
     assert report["overall"]["cases"] >= 60
 
 
-@pytest.mark.parametrize(("folder", "at_least"), [("generalisation", 38), ("heldout", 130)])
+@pytest.mark.parametrize(("folder", "at_least"),
+                         [("generalisation", 38), ("heldout", 130), ("blind2", 43)])
 def test_new_incident_suites_pass_offline(tmp_path, folder: str, at_least: int):
-    """New incidents with distractors, injected text and planted secrets (the held-out
-    folder written blind, before the planner was read): every case passes, nothing leaks,
-    nothing unsafe is proposed."""
+    """New incidents with distractors, injected text and planted secrets (the held-out and
+    blind2 folders written blind, before the planner was read): every case passes, nothing
+    leaks, nothing unsafe is proposed."""
     out = io.StringIO()
     report_file = tmp_path / "report.json"
     with EvalRunner() as runner:

@@ -330,3 +330,77 @@ def test_a_container_label_links_the_workload_of_a_replaced_pod():
     alert = {"alertname": "KubePodCrashLooping", "namespace": "shop", "container": "cart",
              "pod": "cart-5d8f7-q9w8e"}
     assert link_entities("restart it", alert, INVENTORY).entities.deployment == "cart"
+
+
+def _sharers(booker_ready: int = 2, notify_ready: int = 2) -> Inventory:
+    """Two workloads whose names share their distinctive part, "booker"."""
+    return Inventory(
+        environment="prod",
+        deployments=(
+            DeploymentInfo(namespace="clinic", name="slot-booker", service="slot-booker",
+                           replicas=2, ready_replicas=booker_ready),
+            DeploymentInfo(namespace="clinic", name="slot-booker-notify",
+                           service="slot-booker-notify", replicas=2,
+                           ready_replicas=notify_ready),
+            DeploymentInfo(namespace="clinic", name="waitlist", service="waitlist",
+                           replicas=2, ready_replicas=2),
+        ),
+        alerts=(),
+    )
+
+
+def test_a_shared_part_of_two_names_links_the_one_of_them_in_trouble():
+    linking = link_entities("one booking in twenty fails since breakfast, why?", None,
+                            _sharers(booker_ready=1))
+    assert linking.entities.deployment == "slot-booker"
+    other = link_entities("one booking in twenty fails since breakfast, why?", None,
+                          _sharers(notify_ready=0))
+    assert other.entities.deployment == "slot-booker-notify"
+
+
+def test_a_shared_part_of_two_names_links_the_one_the_thread_is_about():
+    previous = LinkedEntities(namespace="clinic", deployment="slot-booker-notify",
+                              service="slot-booker-notify")
+    linking = link_entities("are bookings fine now?", None, _sharers(booker_ready=1), previous)
+    assert linking.entities.deployment == "slot-booker-notify"
+
+
+def test_a_shared_part_with_no_trouble_to_tell_them_apart_stays_ambiguous():
+    linking = link_entities("are bookings fine?", None, _sharers())
+    assert not linking.resolved
+    assert set(linking.ambiguous) == {"clinic/slot-booker", "clinic/slot-booker-notify"}
+
+
+def test_a_distinctive_part_outranks_a_shared_one():
+    linking = link_entities("are booking notify texts late?", None,
+                            _sharers(booker_ready=1))
+    assert linking.entities.deployment == "slot-booker-notify"
+
+
+def test_a_workload_said_to_be_fine_is_set_aside_for_the_one_asked_about():
+    linking = link_entities("half the booker pods look like this, the notify ones are fine. "
+                            "what do we do?", None, _sharers(booker_ready=1))
+    assert linking.entities.deployment == "slot-booker"
+
+
+def test_asking_whether_a_workload_is_fine_still_links_it():
+    linking = link_entities("the booker pods restart, does notify look ok?", None,
+                            _sharers(booker_ready=1))
+    assert linking.entities.deployment == "slot-booker-notify"
+
+
+def test_a_daemonset_with_an_alert_labelled_by_its_kind_is_in_trouble():
+    inventory = Inventory(
+        environment="prod",
+        deployments=(
+            DeploymentInfo(namespace="netcore", name="ping-beacon", service="beacon",
+                           kind="DaemonSet", replicas=6, ready_replicas=6),
+            DeploymentInfo(namespace="netcore", name="route-cache", service="route-cache",
+                           replicas=2, ready_replicas=2),
+        ),
+        alerts=(AlertInfo(name="KubeDaemonSetRolloutStuck",
+                          labels={"namespace": "netcore", "daemonset": "ping-beacon"}),),
+    )
+    linking = link_entities("anything wrong in netcore?", None, inventory)
+    assert linking.source == "evidence"
+    assert linking.entities.deployment == "ping-beacon"

@@ -39,6 +39,10 @@ CLEAN_LINES = [
     ('deployed checkout rev 41 (commit 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12) by '
      'alice'),
     'HEAD is now at 2fd4e1c fix: retry on 503',
+    # IDs behind a prefix: a ULID, a Stripe object, a digest.
+    'job_01HZ7QM2VX9LR4TN8WZ1KP5SD3 paid pi_3MtwBwLkdIwHu7ix28a3tqPa',
+    'run_01hz7qm2vx9lr4tn8wz1kp5sd3 finished',
+    'sha_9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
     'java.lang.IllegalStateException: Connection pool exhausted',
     '\tat com.acme.checkout.PaymentService.charge(PaymentService.java:142)',
     'Traceback (most recent call last):',

@@ -60,3 +60,16 @@ def test_silence_targets_alert_by_name_and_matchers():
     after = snapshot(_inventory(1, "silenced"), call)
     assert before.firing_alerts == ("KubePodCrashLooping",)
     assert judge(before, after).verdict == "improved"
+
+
+def test_snapshot_counts_an_alert_that_names_a_statefulset_by_its_kind():
+    inventory = Inventory(
+        environment="prod",
+        deployments=(DeploymentInfo(namespace="ledger", name="journal", service="journal-db",
+                                    kind="StatefulSet", replicas=3, ready_replicas=2),),
+        alerts=(AlertInfo(name="KubeStatefulSetUpdateNotRolledOut",
+                          labels={"namespace": "ledger", "statefulset": "journal"}),),
+    )
+    call = ToolCall(tool="rollback_deployment",
+                    args={"namespace": "ledger", "deployment": "journal", "kind": "StatefulSet"})
+    assert snapshot(inventory, call).firing_alerts == ("KubeStatefulSetUpdateNotRolledOut",)

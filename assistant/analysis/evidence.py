@@ -14,7 +14,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from assistant.models import Inventory, Series
+from assistant.models import Inventory, Series, labels_name_workload
 from tools.outputs import (
     AlertList,
     AlertRow,
@@ -65,9 +65,7 @@ class Evidence:
 def _about(labels: dict[str, str], w: WorkloadEvidence) -> bool:
     if labels.get("namespace") not in (None, w.namespace):
         return False
-    return (labels.get("deployment") == w.name
-            or (w.service is not None and labels.get("service") == w.service)
-            or labels.get("pod", "").startswith(f"{w.name}-"))
+    return labels_name_workload(labels, w.name, w.service)
 
 
 def _names_gone_pod(labels: dict[str, str], w: WorkloadEvidence) -> bool:

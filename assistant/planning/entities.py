@@ -3,7 +3,8 @@
 Pure: the inventory is passed in. Sources, strongest first: alert labels, the question
 text (exact, then fuzzy against the live inventory), then what the thread already linked.
 When the words point at two deployments equally, we report the ambiguity instead of
-guessing; when they point at nothing we know, we report that too.
+guessing (unless they only loosely name both and the thread or the evidence tells them
+apart); when they point at nothing we know, we report that too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from difflib import SequenceMatcher
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy
+from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy, labels_name_workload
 from assistant.planning.alert_linking import link_alert
 from assistant.planning.intent import remedies_asked, split_words
 from assistant.planning.names import name_pattern
@@ -32,6 +33,10 @@ WORKLOAD_LABELS = ("deployment", "statefulset", "daemonset", "service", "workloa
 # the workload that pod is of.
 _LOOSE_LABELS = frozenset({"app_kubernetes_io_name", "app", "container"})
 PART_WEIGHT = 0.5  # a match of one part of a name scores at most this: the weakest kind
+# A part several workloads' names share ("booker" of slot-booker and slot-booker-notify)
+# says the question is about one of them, not which: far below a distinctive part, so
+# only the sharers can tie, and a tie is settled by the thread or the evidence.
+SHARED_PART_WEIGHT = 0.3
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
 # Words that look like names but are ordinary English or ops vocabulary.
 _STOPWORDS = frozenset(
@@ -197,27 +202,27 @@ def _phrase_score(words: list[str], name: str) -> float:
 
 
 def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) -> float:
-    """One distinctive part of a hyphenated name, in another form ("quotes" or "quoting"
-    for the quoter in fare-quoter). Weaker than any match of the whole name. A part that
-    another workload's name shares, a role suffix, or the workload's namespace tells
+    """One part of a hyphenated name, in another form ("quotes" or "quoting" for the
+    quoter in fare-quoter). Weaker than any match of the whole name, and a part another
+    workload's name shares weaker still. A role suffix or the workload's namespace tells
     nothing; the word must share the part's first letters, so "restore" does not name a
     store, or its stem."""
     parts = dep.name.split("-")
     if len(parts) < 2:
         return 0.0
     shared = {p for other in taken - {dep.name} for p in other.split("-")}
-    distinctive = [p for p in parts if len(p) >= 4 and p not in _ROLE_SUFFIXES
-                   and p not in shared and p != dep.namespace]
+    weighted = [(p, SHARED_PART_WEIGHT if p in shared else PART_WEIGHT) for p in parts
+                if len(p) >= 4 and p not in _ROLE_SUFFIXES and p != dep.namespace]
     best = 0.0
     for w in words:
         if len(w) < 4 or w in _STOPWORDS or w == dep.namespace:
             continue
-        for part in distinctive:
+        for part, weight in weighted:
             ratio = SequenceMatcher(None, w, part).ratio()
             if ratio >= 0.8 and w[:4] == part[:4]:
-                best = max(best, PART_WEIGHT * ratio)
+                best = max(best, weight * ratio)
             elif _stem(w) == _stem(part):
-                best = max(best, PART_WEIGHT * 0.8)
+                best = max(best, weight * 0.8)
     return best
 
 
@@ -249,6 +254,15 @@ def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
 
 
 _POD_SUFFIX = r"(?:-[a-z0-9]{4,10})?-[a-z0-9]{5}"  # -<replicaset hash>-<random>
+# A clause that says, rather than asks, that something is fine ("the notify ones are fine",
+# "the others look ok"): the asker names it to set it aside, not as what to look at.
+_CLAUSE = re.compile(r"[^.!?;,\n]+[.!?;,]?")
+_SAYS_FINE = re.compile(r"\b(?:is|are|looks?|seems?|stays?|remains?)\s+(?:fine|ok|okay|"
+                        r"healthy|good|normal|unaffected)\b")
+# Before the "is fine": a question's lead word or a negation ("does it look ok",
+# "doesn't look ok").
+_NOT_SAYING = re.compile(r"^\s*(?:is|are|does|do|did|should|would|could|can|will|if|"
+                         r"whether|how|why|what)\b|\b(?:not|never)\b|n[’']t\b")
 _ALTERNATIVES = re.compile(r"\b(?:or|vs|versus|either|nor)\b")
 
 
@@ -256,6 +270,19 @@ def _pod_like(text: str, dep: DeploymentInfo) -> str | None:
     """A pod of ``dep`` named in the text, even one already replaced (not in inventory)."""
     found = re.search(rf"(?<![a-z0-9-]){re.escape(dep.name)}{_POD_SUFFIX}(?![a-z0-9-])", text)
     return found.group(0) if found else None
+
+
+def _set_aside(text: str) -> str:
+    """``text`` with the clauses that declare something fine blanked out."""
+    def blank(clause: re.Match[str]) -> str:
+        said = clause.group(0)
+        fine = _SAYS_FINE.search(said)
+        if (fine is None or said.rstrip().endswith("?")
+                or _NOT_SAYING.search(said[:fine.start()]) is not None):
+            return said
+        return " " * len(said)
+
+    return _CLAUSE.sub(blank, text)
 
 
 def _subject(
@@ -316,8 +343,7 @@ def _firing_about(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]:
         labels = alert.labels
         if alert.state != "firing" or labels.get("namespace") not in (None, dep.namespace):
             continue
-        if (labels.get("deployment") == dep.name or labels.get("service") == dep.service
-                or labels.get("pod", "").startswith(f"{dep.name}-")):
+        if labels_name_workload(labels, dep.name, dep.service):
             about.append(alert)
     return about
 
@@ -346,6 +372,20 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
     if len(troubled) == 1:
         return troubled[0]
     return pool[0] if named and len(pool) == 1 else None
+
+
+def _settle_loose_tie(tied: list[DeploymentInfo], inventory: Inventory,
+                      previous: LinkedEntities | None) -> DeploymentInfo | None:
+    """Of workloads a question names only loosely and equally ("bookings fail" of
+    slot-booker and slot-booker-notify), the one the thread is already about, else the one
+    in trouble when exactly one is; otherwise the question stays ambiguous."""
+    if previous is not None:
+        ours = [d for d in tied
+                if (d.namespace, d.name) == (previous.namespace, previous.deployment)]
+        if ours:
+            return ours[0]
+    troubled = [d for d in tied if _in_trouble(d, inventory)]
+    return troubled[0] if len(troubled) == 1 else None
 
 
 def link_entities(
@@ -394,6 +434,23 @@ def _with_its_alert(linking: Linking, inventory: Inventory) -> Linking:
     return linking.model_copy(update={"entities": e.model_copy(update={"alertname": names.pop()})})
 
 
+def _scored(text: str, inventory: Inventory
+            ) -> tuple[list[tuple[float, DeploymentInfo]], dict[str, str]]:
+    """The workloads ``text`` names, best first, and the text as each one's score saw it."""
+    taken = frozenset(d.name for d in inventory.deployments)
+    masked = _mask_longer_names(text, inventory)
+    scored = sorted(
+        (
+            (_score(_candidate_words(masked[d.name]), masked[d.name], d, taken), d)
+            for d in inventory.deployments
+        ),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    return _inside_named_namespaces([(s, d) for s, d in scored if s > 0], text,
+                                    inventory), masked
+
+
 def _link(
     question: str,
     alert: dict[str, str] | None,
@@ -407,17 +464,13 @@ def _link(
             return Linking(entities=from_alert, source="alert")
     text = question.lower()
     words = _candidate_words(text)
-    taken = frozenset(d.name for d in inventory.deployments)
-    masked = _mask_longer_names(text, inventory)
-    scored = sorted(
-        (
-            (_score(_candidate_words(masked[d.name]), masked[d.name], d, taken), d)
-            for d in inventory.deployments
-        ),
-        key=lambda pair: pair[0],
-        reverse=True,
-    )
-    scored = _inside_named_namespaces([(s, d) for s, d in scored if s > 0], text, inventory)
+    scored, masked = _scored(text, inventory)
+    aside = _set_aside(text)
+    if aside != text:
+        # Only when something else is named: "payments-api is fine, right?" is about it.
+        others, others_masked = _scored(aside, inventory)
+        if others:
+            text, scored, masked = aside, others, others_masked
     if scored and (alert_first or scored[0][0] <= PART_WEIGHT) \
             and link_alert(question, inventory) is not None:
         # "the consumer lag alert" names an alert; "consumer" alone names no workload.
@@ -438,6 +491,10 @@ def _link(
             subject = _subject(text, [top, *rivals], masked)
             if subject is not None:
                 top, rivals = subject, []
+        if rivals and top_score < NAMED_OUTRIGHT:
+            settled = _settle_loose_tie([top, *rivals], inventory, previous)
+            if settled is not None:
+                top, rivals = settled, []
         if rivals:
             names = tuple(f"{d.namespace}/{d.name}" for d in [top, *rivals])
             return Linking(entities=LinkedEntities(), source="question", ambiguous=names)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from assistant.models import AlertInfo, Inventory
+from assistant.models import AlertInfo, Inventory, labels_name_workload
 from assistant.planning.entities import LinkedEntities
 from tools.catalog import CATALOG
 
@@ -27,9 +27,7 @@ def alert_concerns(alert: AlertInfo, entities: LinkedEntities, inventory: Invent
     dep = inventory.deployment(entities.namespace or "", entities.deployment)
     service = dep.service if dep else entities.service
     return (
-        labels.get("deployment") == entities.deployment
-        or (service is not None and labels.get("service") == service)
-        or labels.get("pod", "").startswith(f"{entities.deployment}-")
+        labels_name_workload(labels, entities.deployment, service)
         or (entities.alertname is not None and alert.name == entities.alertname
             and "namespace" in labels)
     )

@@ -12,10 +12,12 @@ Placeholder kinds: aws-access-key-id, aws-secret-access-key, gcp-private-key-id,
 azure-account-key, azure-sas-signature, slack-token, github-token, gitlab-token, stripe-key,
 anthropic-key, openai-key, npm-token, pypi-token, twilio-api-key, twilio-account-sid,
 sendgrid-key, google-api-key, vault-token, access-token (Docker Hub, DigitalOcean, Hugging
-Face), slack-webhook, discord-webhook, url-signature (pre-signed S3/GCS URLs), registry-auth
-(Docker config credentials), jwt, private-key, url-password, bearer-token, authorization, cookie,
-k8s-secret; by field name: password, token, api-key, private-key, secret, credential;
-near a keyword: generic-secret; and each team pattern's name.
+Face), prefixed-token (a short lower-case prefix and ``_`` before a long generated part,
+e.g. Honeycomb's ``hcaik_``), slack-webhook, discord-webhook, url-signature (pre-signed
+S3/GCS URLs), registry-auth (Docker config credentials), jwt, private-key, url-password,
+bearer-token, authorization, cookie, k8s-secret; by field name: password, token, api-key,
+private-key, secret, credential; near a keyword: generic-secret; and each team pattern's
+name.
 
 A name marks its value in many spellings: ``password=...``, ``"token": "..."``, a
 ``name``/``value`` entry (Kubernetes env, ECS, SSM; in structured values also Consul's

@@ -12,6 +12,7 @@ import re
 
 from assistant.redaction.detector import Detector, RegexDetector
 from assistant.redaction.fields import is_dummy_value
+from assistant.redaction.generic import shannon_entropy
 from assistant.redaction.pem import InlinePemDetector
 
 _B = r"(?<![A-Za-z0-9])"  # token start: not glued to a preceding letter or digit
@@ -43,6 +44,21 @@ def _password_not_port(match: re.Match[str]) -> bool:
 
 def _has_digit(match: re.Match[str]) -> bool:
     return any(c.isdigit() for c in match.group("secret"))
+
+
+_HEX_BODY = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+_PREFIXED_MIN_ENTROPY = 3.5
+
+
+def _random_body(match: re.Match[str]) -> bool:
+    """What follows a vendor's prefix looks generated: letters and digits mixed, and
+    either both cases or, in lower case only, longer than an ID (a ULID has 26). A hex run
+    is a digest or an object ID."""
+    body = match.group("body")
+    if _HEX_BODY.fullmatch(body) or not any(c.isdigit() for c in body):
+        return False
+    mixed_case = any(c.isupper() for c in body) and any(c.islower() for c in body)
+    return (mixed_case or len(body) >= 40) and shannon_entropy(body) >= _PREFIXED_MIN_ENTROPY
 
 
 def _decodes_to_userinfo(match: re.Match[str]) -> bool:
@@ -220,6 +236,16 @@ def known_format_detectors() -> tuple[Detector, ...]:
             r"(?<![\w.-])[\w.-]+:(?P<secret>[^\s@/:]+)@(?:tcp|unix|udp)\(",
             triggers=(r"@(?:tcp|unix|udp)\(",),
             accept=_not_dummy,
+        ),
+        RegexDetector(
+            # Vendors mark their keys with a short lower-case prefix and an underscore
+            # before a long generated part (Honeycomb's hcaik_, Linear's lin_api_, a
+            # team's own acme_live_); one unknown here is still a key.
+            "prefixed-token",
+            r"(?<![A-Za-z0-9_.-])(?P<secret>[a-z][a-z0-9]{1,7}(?:_[a-z0-9]{2,8}){0,2}_"
+            r"(?P<body>[A-Za-z0-9]{28,256}))(?![A-Za-z0-9_-])",
+            exact_triggers=(r"_[A-Za-z0-9]{28}",),
+            accept=_random_body,
         ),
         RegexDetector(
             "bearer-token",

@@ -21,8 +21,16 @@ def _only(markdown: str) -> tuple[str, dict[str, Any]] | None:
 @pytest.mark.parametrize(("command", "expected"), [
     ("kubectl describe pod $POD -n $NAMESPACE",
      ("describe_pod", {"namespace": "{namespace}", "pod": "{pod}"})),
+    # A controller's random pod suffix cannot be known when a runbook is written: the name
+    # is an example, and the thread's pod is meant.
     ("kubectl delete pod ingest-7c9d8-q2w3e -n gateway",
-     ("delete_pod", {"namespace": "gateway", "pod": "ingest-7c9d8-q2w3e"})),
+     ("delete_pod", {"namespace": "gateway", "pod": "{pod}"})),
+    ("kubectl logs kube-proxy-b9g23 -n kube-system",
+     ("get_pod_logs", {"namespace": "kube-system", "pod": "{pod}"})),
+    ("kubectl describe pod prometheus-k8s-0 -n monitoring",
+     ("describe_pod", {"namespace": "monitoring", "pod": "prometheus-k8s-0"})),
+    ("kubectl logs kube-proxy -n kube-system",
+     ("get_pod_logs", {"namespace": "kube-system", "pod": "kube-proxy"})),
     ("kubectl get nodes", ("list_nodes", {})),
     ("kubectl get nodes -l node-role.kubernetes.io/control-plane=",
      ("list_nodes", {})),

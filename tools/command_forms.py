@@ -17,6 +17,9 @@ from tools.workload_logs import TAIL_MAX
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 _MATCHER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=~?\"?([^\"]*)\"?$")
+# The random suffix a controller gives the pods it creates (``kube-proxy-b9g23``,
+# ``checkout-6f7c9-x2k4q``): five letters and digits, at least one a digit.
+_GENERATED_SUFFIX = re.compile(r".+-(?=[a-z0-9]{0,4}[0-9])[a-z0-9]{5}")
 
 
 def _namespace(command: RunbookCommand) -> str:
@@ -46,6 +49,13 @@ def _named_workload(rest: tuple[str, ...] | None) -> tuple[str, str] | None:
     if rest is None or len(rest) != 2 or rest[0] not in _WORKLOAD_KINDS:
         return None
     return _WORKLOAD_KINDS[rest[0]], rest[1]
+
+
+def pod_name(word: str) -> str:
+    """A pod as the runbook names it. A runbook cannot know the random suffix of a pod a
+    controller created, so such a name is an example of "the pod": the thread's pod
+    binds there. Names that stay (``prometheus-k8s-0``, a bare pod) are kept literal."""
+    return "{pod}" if _GENERATED_SUFFIX.fullmatch(word) else word
 
 
 def _number(value: str) -> int | str:
@@ -91,7 +101,7 @@ def pod_logs_form(command: RunbookCommand) -> dict[str, Any] | None:
     if rest is None or not 1 <= len(rest) <= (1 if container else 2) \
             or rest[0] in _LOG_KINDS or "selector" in command.options:
         return None
-    args: dict[str, Any] = {"namespace": _namespace(command), "pod": rest[0]}
+    args: dict[str, Any] = {"namespace": _namespace(command), "pod": pod_name(rest[0])}
     container = container or (rest[1] if len(rest) == 2 else None)
     if container:
         args["container"] = container

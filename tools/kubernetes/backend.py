@@ -60,6 +60,7 @@ from tools.outputs import (
     PodRow,
     RolloutHistory,
     ScaleChange,
+    unavailable,
 )
 from tools.real.change import Change
 from tools.real.settings import DEFAULT_SERVICE_LABELS
@@ -262,7 +263,7 @@ class KubernetesTools:
             f"Change:      {change or '-'}",
             f"Replicas:    {replicas} desired | {status.updated_replicas or 0} updated | "
             f"{ready} ready | {status.available_replicas or 0} available | "
-            f"{len(view.pods)} pods",
+            f"{len(view.pods)} pods{unavailable(replicas, status.available_replicas or 0)}",
             f"Strategy:    {_strategy(dep)}",
         ]
         if dep.spec.paused:

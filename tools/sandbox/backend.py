@@ -52,6 +52,7 @@ from tools.outputs import (
     RevisionRow,
     RolloutHistory,
     changed,
+    unavailable,
 )
 from tools.pod_tools import PodArgs
 from tools.sandbox import cluster_reads, mutations, object_tools, render
@@ -274,7 +275,8 @@ class SandboxBackend:
             f"Service:     {dep.service}",
             f"Revision:    {rev.revision} ({rev.image})",
             f"Change:      {rev.change}",
-            f"Replicas:    {dep.replicas} desired | {ready} ready | {len(dep.pods)} pods",
+            f"Replicas:    {dep.replicas} desired | {ready} ready | {len(dep.pods)} pods"
+            f"{unavailable(dep.replicas, ready)}",
             f"Strategy:    {_STRATEGIES[dep.kind]}",
         ]
         if dep.memory is not None:

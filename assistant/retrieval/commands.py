@@ -46,6 +46,7 @@ _PLACEHOLDER_ALIASES = {
     "ns": "namespace", "namespace_name": "namespace", "pod_name": "pod",
     "deployment_name": "deployment", "alert_name": "alertname", "alert": "alertname",
     "node_name": "node", "pvc": "persistentvolumeclaim", "pvc_name": "persistentvolumeclaim",
+    "pv": "persistentvolume", "pv_name": "persistentvolume",
 }
 # kubectl resource kinds by every short or plural spelling, to the singular.
 _KINDS = {

@@ -55,14 +55,14 @@ from tools.outputs import (
     unavailable,
 )
 from tools.pod_tools import PodArgs
-from tools.sandbox import cluster_reads, mutations, object_tools, render
+from tools.sandbox import cluster_reads, mutations, object_tools, render, storage_reads
 from tools.sandbox.lookup import require_deployment, require_namespace, require_pod, require_service
 from tools.sandbox.scenario import Scenario, load_scenario
 from tools.sandbox.selector import parse_selector
 from tools.sandbox.simulation import advance, alert_state, utilisation
 from tools.sandbox.workload_logs import workload_logs
 from tools.sandbox.world import Deployment, World, build_world
-from tools.volume_tools import ListVolumeClaimsArgs
+from tools.volume_tools import ListStorageClassesArgs, ListVolumeClaimsArgs, VolumeArgs
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
@@ -441,6 +441,12 @@ class SandboxBackend:
 
     def list_pvcs(self, args: ListVolumeClaimsArgs) -> ToolOutput:
         return object_tools.list_pvcs(self._world, args)
+
+    def describe_pv(self, args: VolumeArgs) -> ToolOutput:
+        return storage_reads.describe_pv(self._world, args)
+
+    def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
+        return storage_reads.list_storageclasses(self._world, args)
 
     # --- mutating tools --------------------------------------------------------------
 

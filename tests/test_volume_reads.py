@@ -14,7 +14,7 @@ from k8s_standin import PVS, STORAGECLASSES, K8sStandin
 from kubernetes import client as k8s
 
 from assistant.models import ToolCall
-from assistant.retrieval.commands import find_commands, implementing_step
+from assistant.retrieval.commands import derive_steps, find_commands, implementing_step
 from tools.backend import ToolFailure, run_tool
 from tools.catalog import CATALOG
 from tools.kubernetes.backend import KubernetesTools
@@ -61,6 +61,21 @@ def test_volume_commands_map_to_the_volume_reads(command: str,
 ])
 def test_volume_commands_no_read_does_faithfully_stay_text(command: str) -> None:
     assert _step(command) is None
+
+
+def test_the_class_of_a_substituted_claim_is_read_among_every_class() -> None:
+    # The corpus's KubePersistentVolumeFillingUp: the class comes out of jq.
+    line = ("kubectl get storageclass `kubectl -n <my-namespace> get pvc <my-pvc> -ojson "
+            "| jq -r '.spec.storageClassName'`")
+    found = find_commands(f"```\n{line}\n```")
+    assert [f.complete for f in found] == [False]
+    steps, manual = derive_steps(found, CATALOG.values())
+    assert [(s.tool, s.args) for s in steps] == [("list_storageclasses", {})] and not manual
+
+
+def test_a_substituted_name_is_never_read_as_another_object() -> None:
+    line = "kubectl -n shop describe pv $(kubectl -n shop get pvc data -o name)"
+    assert derive_steps(find_commands(f"```\n{line}\n```"), CATALOG.values()) == ((), (line,))
 
 
 # --- the sandbox ---------------------------------------------------------------------------

@@ -186,11 +186,18 @@ def derive_steps(commands: Iterable[FoundCommand],
 
 
 def implementing_step(found: FoundCommand, tools: Iterable[ToolSpec]) -> RunbookStep | None:
-    """The step of the first tool whose command forms include this command."""
-    if not found.complete:
+    """The step of the first tool whose command forms include this command.
+
+    Of a command that substitutes another's output, only a read whose leading words are a
+    whole list (``kubectl get storageclass $(...)``: every class, in a namespace at most)
+    has a step: the substituted word only picked which row to look at, and the list shows
+    it among the others. Anything naming an object there would be another object."""
+    if not found.complete and not found.reads:
         return None
     for spec in tools:
         args = spec.implements(found.command) if spec.implements is not None else None
+        if args is not None and not found.complete and set(args) - {"namespace"}:
+            return None
         if args is not None:
             return RunbookStep(tool=spec.name, args=args, why=f"the runbook's `{found.text}`")
     return None

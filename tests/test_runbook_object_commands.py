@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from assistant.retrieval.commands import find_commands, implementing_step
+from assistant.retrieval.commands import derive_steps, find_commands, implementing_step
 from tools.catalog import CATALOG
 
 
@@ -71,3 +71,41 @@ def test_object_commands_map_to_their_tools(command: str,
 ])
 def test_commands_the_tools_cannot_do_faithfully_stay_text(command: str) -> None:
     assert _only(f"Run `{command}`.") is None
+
+
+@pytest.mark.parametrize(("command", "args"), [
+    ("kubectl delete pod -l app=$DEPLOYMENT -n $NAMESPACE",
+     {"namespace": "{namespace}", "deployment": "{deployment}"}),
+    ("kubectl delete pods --selector=app.kubernetes.io/name={{ $labels.statefulset }}",
+     {"namespace": "{namespace}", "deployment": "{statefulset}", "kind": "StatefulSet"}),
+])
+def test_deleting_the_pods_of_the_threads_workload_is_its_rolling_restart(
+        command: str, args: dict[str, Any]) -> None:
+    assert _only(f"Run `{command}`.") == ("restart_deployment", args)
+    # A change keeps only what the thread binds; the thread's workload brings its kind.
+    steps, manual = derive_steps(find_commands(f"Run `{command}`."), CATALOG.values())
+    bound = {k: v for k, v in args.items() if k != "kind"}
+    assert [(s.tool, s.args) for s in steps] == [("restart_deployment", bound)] and not manual
+
+
+@pytest.mark.parametrize("command", [
+    "kubectl delete pod -l k8s-app=kube-proxy -n kube-system",  # pods only the cluster knows
+    "kubectl delete pod -l app=$DEPLOYMENT,tier=web",  # some of its pods
+    "kubectl delete pod -l app=$DEPLOYMENT --force --grace-period=0",
+    "kubectl delete pod -l app=$POD",
+])
+def test_deleting_pods_of_any_other_selector_is_no_restart(command: str) -> None:
+    assert _only(f"Run `{command}`.") is None
+
+
+@pytest.mark.parametrize(("command", "reads"), [
+    # The corpus's typo for kubectl: describe reads, whatever the program.
+    ("kubelet describe Service -n kube-system -l app=kubelet", True),
+    ("systemctl status kubelet", True),
+    ("systemctl restart kubelet", False),
+    ("chroot /host", False),
+])
+def test_a_program_without_known_forms_reads_only_with_a_read_verb(command: str,
+                                                                   reads: bool) -> None:
+    (found,) = find_commands(f"```\n$ {command}\n```")
+    assert found.reads is reads

@@ -165,8 +165,31 @@ def rollback_form(command: RunbookCommand) -> dict[str, Any] | None:
     return args
 
 
+# A placeholder the thread binds to a workload's name, and that workload's kind.
+_WORKLOAD_PLACEHOLDERS = {f"{{{word}}}": kind for word, kind in _WORKLOAD_KINDS.items()}
+
+
+def _selected_workload(command: RunbookCommand) -> dict[str, Any] | None:
+    """``delete pod -l app=$DEPLOYMENT``: every pod of the workload the thread is about,
+    which the runbook names by its label. A literal selector (``-l k8s-app=kube-proxy``)
+    names pods only the live cluster can map to owners, and a page may not choose a
+    change's target, so it is no workload's form."""
+    rest = _kubectl(command, "delete", "pod")
+    selector = command.options.get("selector", "")
+    _key, eq, value = selector.partition("=")
+    if rest != () or not eq or "," in selector or value not in _WORKLOAD_PLACEHOLDERS \
+            or {"force", "grace-period", "all-namespaces"} & set(command.options):
+        return None
+    kind = _WORKLOAD_PLACEHOLDERS[value]
+    args = {"namespace": _namespace(command), "deployment": value}
+    return args if kind == "Deployment" else {**args, "kind": kind}
+
+
 def restart_form(command: RunbookCommand) -> dict[str, Any] | None:
-    return _deployment_form(command, "rollout", "restart")
+    """``rollout restart``, and deleting every pod of one workload by its label: what an
+    SRE means by it is fresh pods, which a rolling restart gives without taking every
+    replica down at once."""
+    return _deployment_form(command, "rollout", "restart") or _selected_workload(command)
 
 
 def scale_form(command: RunbookCommand) -> dict[str, Any] | None:

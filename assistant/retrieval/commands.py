@@ -95,6 +95,11 @@ _READ_FORMS: dict[str, tuple[tuple[str, ...], ...]] = {
     "journalctl": ((),), "cat": ((),), "df": ((),), "du": ((),), "ls": ((),),
     "lsof": ((),), "dmesg": ((),), "free": ((),), "ps": ((),), "uptime": ((),),
 }
+# Verbs that only read in every command-line tool that has them: what a program known to
+# none of the forms above (a typo such as ``kubelet describe``, a team's own CLI) does
+# when its first word is one of these.
+_READ_VERBS = frozenset({"describe", "get", "list", "show", "status", "logs", "log", "top",
+                         "version", "inspect", "explain"})
 
 
 @dataclass(frozen=True)
@@ -130,10 +135,12 @@ class FoundCommand:
 
     @property
     def reads(self) -> bool:
-        """Whether the command only reads (unknown programs count as changing things)."""
+        """Whether the command only reads. A program without read forms here reads when
+        its verb is a read verb; any other use of it counts as changing things."""
         c = self.command
-        forms = _READ_FORMS.get(c.program, ())
-        return any(c.words[: len(f)] == f for f in forms)
+        if c.program not in _READ_FORMS:
+            return c.words[:1] != () and c.words[0] in _READ_VERBS
+        return any(c.words[: len(f)] == f for f in _READ_FORMS[c.program])
 
 
 def _flag(name: str) -> str:

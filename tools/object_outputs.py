@@ -203,3 +203,25 @@ class StorageClassRow(Output):
 
 class StorageClassList(Output):
     storage_classes: list[StorageClassRow]
+
+
+# --- services ----------------------------------------------------------------------------
+
+
+class ServiceEndpoint(Output):
+    pod: str | None  # the pod behind the address, when the endpoint names one
+    address: str | None
+    node: str | None
+    ready: bool
+
+
+class ServiceDescription(Output):
+    """A Service and the endpoints behind it, as ``kubectl describe service`` shows them."""
+
+    namespace: str
+    name: str
+    type: str | None  # ClusterIP | NodePort | LoadBalancer | ExternalName
+    cluster_ip: str | None
+    ports: list[str]  # "web 9093/TCP -> web"
+    selector: dict[str, str] | None
+    endpoints: list[ServiceEndpoint]

@@ -1,4 +1,4 @@
-"""Text for people and models from the pod, node, Job and volume outputs; both
+"""Text for people and models from the pod, node, Job, volume and Service outputs; both
 backends build the output model and render it here, so their texts cannot drift."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from tools.object_outputs import (
     NodeDescription,
     NodeList,
     PodDescription,
+    ServiceDescription,
     StorageClassList,
     VolumeClaimList,
     VolumeDescription,
@@ -141,3 +142,20 @@ def storage_classes_text(out: StorageClassList) -> str:
             for c in out.storage_classes]
     return table(("NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE",
                   "ALLOWVOLUMEEXPANSION"), rows)
+
+
+def service_text(d: ServiceDescription) -> str:
+    ready = [e for e in d.endpoints if e.ready]
+    selector = ",".join(f"{k}={v}" for k, v in sorted((d.selector or {}).items()))
+    lines = [
+        f"Name:        {d.name}",
+        f"Namespace:   {d.namespace}",
+        f"Type:        {d.type or '-'}",
+        f"IP:          {d.cluster_ip or '-'}",
+        f"Selector:    {selector or '-'}",
+        f"Ports:       {', '.join(d.ports) or '-'}",
+        f"Endpoints:   {len(ready)} ready, {len(d.endpoints) - len(ready)} not ready",
+    ]
+    lines.extend(f"  {e.pod or '-'} {e.address or '-'} on {e.node or '-'}"
+                 f"{'' if e.ready else ' (not ready)'}" for e in d.endpoints)
+    return "\n".join(lines)

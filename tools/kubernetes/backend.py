@@ -21,7 +21,7 @@ from tools.catalog import (
     RollbackDeploymentArgs,
     ScaleDeploymentArgs,
 )
-from tools.kubernetes import cluster_reads, storage_reads
+from tools.kubernetes import cluster_reads, service_reads, storage_reads
 from tools.kubernetes.changes import dry_run_note, restart_change, rollback_change
 from tools.kubernetes.cluster import JSON_PATCH, MERGE_PATCH, Cluster, default_container
 from tools.kubernetes.containers import container_info
@@ -65,6 +65,7 @@ from tools.outputs import (
 from tools.real.change import Change
 from tools.real.settings import DEFAULT_SERVICE_LABELS
 from tools.sandbox import render
+from tools.service_tools import ServiceArgs
 from tools.volume_tools import ListStorageClassesArgs, VolumeArgs
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
@@ -361,6 +362,10 @@ class KubernetesTools:
 
     def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
         return storage_reads.list_storageclasses(self.cluster, args)
+
+    def describe_service(self, args: ServiceArgs) -> ToolOutput:
+        self.in_scope(args.namespace)
+        return service_reads.describe_service(self.cluster, args)
 
     # --- mutating tools --------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from tools.real.change import Change
 from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
 from tools.real.settings import KubernetesBackendConfig, RealSettings, real_settings
+from tools.service_tools import ServiceArgs
 from tools.volume_tools import (
     ListStorageClassesArgs,
     ListVolumeClaimsArgs,
@@ -260,6 +261,9 @@ class RealBackend:
 
     def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
         return self.kubernetes.list_storageclasses(args)
+
+    def describe_service(self, args: ServiceArgs) -> ToolOutput:
+        return self.kubernetes.describe_service(args)
 
     # --- mutating tools --------------------------------------------------------------
 

@@ -55,13 +55,21 @@ from tools.outputs import (
     unavailable,
 )
 from tools.pod_tools import PodArgs
-from tools.sandbox import cluster_reads, mutations, object_tools, render, storage_reads
+from tools.sandbox import (
+    cluster_reads,
+    mutations,
+    object_tools,
+    render,
+    service_reads,
+    storage_reads,
+)
 from tools.sandbox.lookup import require_deployment, require_namespace, require_pod, require_service
 from tools.sandbox.scenario import Scenario, load_scenario
 from tools.sandbox.selector import parse_selector
 from tools.sandbox.simulation import advance, alert_state, utilisation
 from tools.sandbox.workload_logs import workload_logs
 from tools.sandbox.world import Deployment, World, build_world
+from tools.service_tools import ServiceArgs
 from tools.volume_tools import ListStorageClassesArgs, ListVolumeClaimsArgs, VolumeArgs
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
@@ -447,6 +455,9 @@ class SandboxBackend:
 
     def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
         return storage_reads.list_storageclasses(self._world, args)
+
+    def describe_service(self, args: ServiceArgs) -> ToolOutput:
+        return service_reads.describe_service(self._world, args)
 
     # --- mutating tools --------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field
@@ -10,6 +11,12 @@ from assistant.models import BlastRadius, Risk, ToolClass, ToolSpec
 from tools.args import Args, K8sName
 from tools.command_forms import _kubectl, _namespace
 from tools.object_outputs import ServiceDescription
+
+# What a thread about a Service says: its endpoints, addresses, ports, traffic not arriving.
+# ("service" alone does not: threads say it of every application.)
+SERVICE_TOPIC = re.compile(r"\bendpoints?\b|\bsvcs?\b|\bclusterip\b|\bnodeport\b|"
+                           r"\bloadbalancer\b|\bservice (?:ip|port|selector)s?\b|"
+                           r"connection refused|no (?:healthy )?upstream", re.IGNORECASE)
 
 
 class ServiceArgs(Args):
@@ -42,5 +49,5 @@ SERVICE_TOOLS = (
                     "(the pods behind it, ready or not).",
         args_model=ServiceArgs, output_model=ServiceDescription, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=lambda _a, _i: BlastRadius(), trouble=_unanswered,
-        implements=describe_service_form),
+        implements=describe_service_form, topic=SERVICE_TOPIC),
 )

@@ -246,11 +246,13 @@ def plan_offline(
     # A runbook about another kind of thing (a deployment, when the thread is about an
     # alert) cannot be followed here; the findings may still call for a remedy.
     fitting = [b for b in books if _fits(b, bindings, entities.alertname)]
-    # An alert with no namespace is unscoped unless it names its node or volume: a node's
-    # alert (KubeNodeNotReady) is about that node, in no namespace.
+    # An alert with no namespace is unscoped unless it names its node or volume (a node's
+    # alert, KubeNodeNotReady, is about that node, in no namespace), or a runbook written
+    # for that alert reads only fixed things (KubeProxyDown: kube-system's pods).
+    fixed = any(entities.alertname in b.alerts and not _identity_needs(b) for b in fitting)
     unscoped_alert = (entities.alertname is not None and entities.namespace is None
                       and entities.deployment is None and entities.node is None
-                      and entities.persistentvolume is None
+                      and entities.persistentvolume is None and not fixed
                       and not any(f.supports for f in about))
     if linking.ambiguous or unscoped_alert or (
             books and not fitting and not (entities.deployment or entities.alertname)):

@@ -34,6 +34,17 @@ def _kubectl(command: RunbookCommand, *verb: str) -> tuple[str, ...] | None:
     return command.words[len(verb):]
 
 
+def described(command: RunbookCommand, kind: str) -> tuple[str, ...] | None:
+    """The words after ``describe KIND``, or after ``get KIND`` printed whole (``-o yaml``
+    or ``json``), which shows the same object; None for any other command."""
+    rest = _kubectl(command, "describe", kind)
+    if rest is None:
+        rest = _kubectl(command, "get", kind)
+        if rest is not None and command.options.get("output") not in ("yaml", "json"):
+            return None
+    return rest
+
+
 # kubectl's singular kind word -> the catalog's WorkloadKind.
 _WORKLOAD_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet",
                    "daemonset": "DaemonSet"}

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from assistant.models import BlastRadius, Risk, ToolClass, ToolSpec
 from tools.args import Args, K8sName
-from tools.command_forms import _kubectl, _namespace
+from tools.command_forms import _namespace, described
 from tools.object_outputs import ServiceDescription
 
 # What a thread about a Service says: its endpoints, addresses, ports, traffic not arriving.
@@ -32,11 +32,7 @@ def _unanswered(output: ServiceDescription) -> list[str]:
 
 def describe_service_form(command: Any) -> dict[str, Any] | None:
     """``describe service X``, and ``get service X -o yaml`` which shows the same object."""
-    rest = _kubectl(command, "describe", "service")
-    if rest is None:
-        rest = _kubectl(command, "get", "service")
-        if rest is not None and command.options.get("output") not in ("yaml", "json"):
-            return None
+    rest = described(command, "service")
     if rest is None or len(rest) != 1 or "selector" in command.options:
         return None
     return {"namespace": _namespace(command), "service": rest[0]}

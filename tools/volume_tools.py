@@ -10,7 +10,7 @@ from pydantic import Field
 
 from assistant.models import BlastRadius, Inventory, Risk, Series, ToolClass, ToolSpec
 from tools.args import Args, K8sName
-from tools.command_forms import _kubectl, _namespace
+from tools.command_forms import _kubectl, _namespace, described
 from tools.object_outputs import (
     StorageClassList,
     VolumeClaimList,
@@ -95,11 +95,7 @@ def list_claims_form(command: Any) -> dict[str, Any] | None:
 
 def describe_volume_form(command: Any) -> dict[str, Any] | None:
     """``describe pv X``, and ``get pv X -o yaml`` which shows the same object."""
-    rest = _kubectl(command, "describe", "persistentvolume")
-    if rest is None:
-        rest = _kubectl(command, "get", "persistentvolume")
-        if rest is not None and command.options.get("output") not in ("yaml", "json"):
-            return None
+    rest = described(command, "persistentvolume")
     return {"volume": rest[0]} if rest is not None and len(rest) == 1 else None
 
 

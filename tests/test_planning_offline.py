@@ -151,6 +151,20 @@ def test_an_alert_whose_runbook_reads_only_fixed_things_runs_them_instead_of_ask
     assert [(c.tool, c.args) for c in calls] == [("list_pods", {"namespace": "kube-system"})]
 
 
+def test_a_read_runs_without_an_optional_arg_the_thread_cannot_fill():
+    logs = CRASHLOOP.model_copy(update={"steps": (
+        RunbookStep(tool="get_pod_logs", args={"namespace": "{namespace}",
+                                               "pod": "checkout-1",
+                                               "container": "{container}"}),
+        RunbookStep(tool="get_pod_logs", args={"namespace": "{namespace}", "pod": "{pod}"}),
+    )})
+    calls: list[ToolCall] = []
+    plan = plan_offline(LINKED, [HIT], {"crashloop": logs}, INVENTORY, fake_runner(calls))
+    # The default container's log; a pod nothing names is still a gap.
+    assert [c.args for c in calls] == [{"namespace": "shop", "pod": "checkout-1"}]
+    assert plan.notes == ("skipped step 2 (get_pod_logs): nothing to fill {pod}",)
+
+
 def test_failed_read_leaves_dependent_mutation_unproposed_with_a_note():
     def failing(call: ToolCall) -> Observation:
         return Observation(call=call, ok=False, text="", error="boom")

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from k8s_standin import ENDPOINTSLICES, SERVICES, K8sStandin
 from kubernetes import client as k8s
+from runbook_steps import step_of
 
 from assistant.models import ToolCall
-from assistant.retrieval.commands import find_commands, implementing_step
 from tools.backend import ToolFailure, run_tool
 from tools.catalog import CATALOG
 from tools.kubernetes.backend import KubernetesTools
@@ -21,12 +21,6 @@ from tools.kubernetes.cluster import Cluster
 from tools.object_outputs import ServiceDescription
 from tools.sandbox import SandboxBackend, load_scenario
 from tools.service_tools import ServiceArgs
-
-
-def _step(command: str) -> tuple[str, dict[str, Any]] | None:
-    (found,) = find_commands(f"```\n{command}\n```")
-    step = implementing_step(found, CATALOG.values())
-    return None if step is None else (step.tool, step.args)
 
 
 @pytest.mark.parametrize(("command", "expected"), [
@@ -37,7 +31,7 @@ def _step(command: str) -> tuple[str, dict[str, Any]] | None:
 ])
 def test_service_commands_map_to_describe_service(
         command: str, expected: tuple[str, dict[str, Any]]) -> None:
-    assert _step(command) == expected
+    assert step_of(command) == expected
 
 
 @pytest.mark.parametrize("command", [
@@ -45,7 +39,7 @@ def test_service_commands_map_to_describe_service(
     "kubectl describe service -n kube-system -l app=kubelet",  # every Service of a label
 ])
 def test_service_commands_no_read_does_faithfully_stay_text(command: str) -> None:
-    assert _step(command) is None
+    assert step_of(command) is None
 
 
 # --- the sandbox ---------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from k8s_standin import PVS, STORAGECLASSES, K8sStandin
 from kubernetes import client as k8s
+from runbook_steps import step_of
 
 from assistant.models import ToolCall
-from assistant.retrieval.commands import derive_steps, find_commands, implementing_step
+from assistant.retrieval.commands import derive_steps, find_commands
 from tools.backend import ToolFailure, run_tool
 from tools.catalog import CATALOG
 from tools.kubernetes.backend import KubernetesTools
@@ -31,11 +32,6 @@ def _scenario() -> Scenario:
     return load_scenario(WORLD)
 
 
-def _step(command: str) -> tuple[str, dict[str, Any]] | None:
-    (found,) = find_commands(f"```\n{command}\n```")
-    step = implementing_step(found, CATALOG.values())
-    return None if step is None else (step.tool, step.args)
-
 
 # --- runbook commands ----------------------------------------------------------------------
 
@@ -51,7 +47,7 @@ def _step(command: str) -> tuple[str, dict[str, Any]] | None:
 ])
 def test_volume_commands_map_to_the_volume_reads(command: str,
                                                  expected: tuple[str, dict[str, Any]]) -> None:
-    assert _step(command) == expected
+    assert step_of(command) == expected
 
 
 @pytest.mark.parametrize("command", [
@@ -60,7 +56,7 @@ def test_volume_commands_map_to_the_volume_reads(command: str,
     "kubectl get storageclass --watch",
 ])
 def test_volume_commands_no_read_does_faithfully_stay_text(command: str) -> None:
-    assert _step(command) is None
+    assert step_of(command) is None
 
 
 def test_the_class_of_a_substituted_claim_is_read_among_every_class() -> None:

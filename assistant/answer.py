@@ -14,7 +14,7 @@ from assistant.redaction.placeholder import PLACEHOLDER_RE
 
 _INTERESTING = re.compile(
     r"error|fatal|panic|exception|fail|refused|timeout|oom|killed|crash|backoff|denied|"
-    r"saturat|latency|5\d\d\b|unhealthy|not ready",
+    r"saturat|latency|5\d\d\b|unhealthy|not ready|unavailable",
     re.IGNORECASE,
 )
 MAX_QUOTE_LINES = 6

@@ -14,7 +14,8 @@ Seeding goes through the deployment controller (create_deployment, deploy), or s
 ready-made objects (put) and per-container logs (container_logs) as they are, which
 tests/k8s_scenario.py uses to mirror a sandbox world exactly.
 
-Nodes, Jobs, CronJobs and PersistentVolumeClaims are stored as put; a patched node or
+Nodes, Jobs, CronJobs, PersistentVolumeClaims, PersistentVolumes, StorageClasses, Services
+and EndpointSlices are stored as put; a patched node or
 CronJob is validated like the API server does for the fields opsbot sends (a stale
 resourceVersion is a 409), and deletes honour dryRun=All, a resourceVersion precondition
 (409 when stale) and propagationPolicy: a Job deleted in the background takes its pods with
@@ -136,6 +137,10 @@ NODES = Resource("nodes", "", "Node")
 JOBS = Resource("jobs", "batch", "Job")
 CRONJOBS = Resource("cronjobs", "batch", "CronJob")
 PVCS = Resource("persistentvolumeclaims", "", "PersistentVolumeClaim")
+PVS = Resource("persistentvolumes", "", "PersistentVolume")
+STORAGECLASSES = Resource("storageclasses", "storage.k8s.io", "StorageClass")
+SERVICES = Resource("services", "", "Service")
+ENDPOINTSLICES = Resource("endpointslices", "discovery.k8s.io", "EndpointSlice")
 STATEFULSETS = Resource("statefulsets", "apps", "StatefulSet")
 DAEMONSETS = Resource("daemonsets", "apps", "DaemonSet")
 CONTROLLERREVISIONS = Resource("controllerrevisions", "apps", "ControllerRevision")
@@ -910,7 +915,7 @@ class K8sStandin:
 
 
 _GROUPED = (DEPLOYMENTS, REPLICASETS, STATEFULSETS, DAEMONSETS, CONTROLLERREVISIONS, HPAS,
-            JOBS, CRONJOBS)
+            JOBS, CRONJOBS, STORAGECLASSES, ENDPOINTSLICES)
 
 
 def _forbidden(verb: str, resource: str, namespace: str | None, name: str | None) -> ApiError:
@@ -961,6 +966,17 @@ _ROUTES: list[tuple[str, dict[str, tuple[str, str, Callable[..., Any]]]]] = [
                                         "PATCH": ("patch", "nodes", _patch(NODES))}),
     (rf"/api/v1{_NS}/persistentvolumeclaims",
      {"GET": ("list", "persistentvolumeclaims", _list(PVCS, "PersistentVolumeClaimList"))}),
+    (r"/api/v1/persistentvolumes",
+     {"GET": ("list", "persistentvolumes", _list(PVS, "PersistentVolumeList"))}),
+    (r"/api/v1/persistentvolumes/(?P<name>[^/]+)",
+     {"GET": ("get", "persistentvolumes", _get(PVS))}),
+    (rf"/api/v1{_NS}/services",
+     {"GET": ("list", "services", _list(SERVICES, "ServiceList"))}),
+    (rf"/api/v1{_NS}/services/(?P<name>[^/]+)", {"GET": ("get", "services", _get(SERVICES))}),
+    (rf"/apis/discovery.k8s.io/v1{_NS}/endpointslices",
+     {"GET": ("list", "endpointslices", _list(ENDPOINTSLICES, "EndpointSliceList"))}),
+    (r"/apis/storage.k8s.io/v1/storageclasses",
+     {"GET": ("list", "storageclasses", _list(STORAGECLASSES, "StorageClassList"))}),
     (rf"/apis/batch/v1{_NS}/jobs", {"GET": ("list", "jobs", _list(JOBS, "JobList"))}),
     (rf"/apis/batch/v1{_NS}/jobs/(?P<name>[^/]+)", {"GET": ("get", "jobs", _get(JOBS)),
                                                     "DELETE": ("delete", "jobs", _remove(JOBS))}),

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.models import AlertInfo, DeploymentInfo, Inventory
+from assistant.models import AlertInfo, DeploymentInfo, Inventory, NodeInfo
 from assistant.planning.entities import LinkedEntities, link_entities
 
 INVENTORY = Inventory(
@@ -194,18 +194,31 @@ NODE_ALERT = {"alertname": "KubeNodeNotReady", "node": "ip-10-0-3-7"}
 JOB_ALERT = {"alertname": "KubeJobFailed", "namespace": "shop", "job_name": "cart-reindex-29"}
 PVC_ALERT = {"alertname": "KubePersistentVolumeFillingUp", "namespace": "payments",
              "persistentvolumeclaim": "ledger-wal-0"}
+PV_ALERT = {"alertname": "KubePersistentVolumeErrors", "persistentvolume": "pvc-4e1a",
+            "phase": "Failed"}
 
 
 @pytest.mark.parametrize(("alert", "bound"), [
     (NODE_ALERT, {"node": "ip-10-0-3-7"}),
     (JOB_ALERT, {"namespace": "shop", "job_name": "cart-reindex-29"}),
     (PVC_ALERT, {"namespace": "payments", "persistentvolumeclaim": "ledger-wal-0"}),
+    (PV_ALERT, {"persistentvolume": "pvc-4e1a"}),  # in no namespace, like a node
 ])
 def test_the_node_job_or_claim_of_an_alert_is_linked_for_its_runbook(
         alert: dict[str, str], bound: dict[str, str]) -> None:
     linking = link_entities("what do we do about this?", alert, INVENTORY)
     assert linking.source == "alert" and linking.resolved
     assert linking.entities.bindings() == {**bound, "alertname": alert["alertname"]}
+
+
+def test_a_node_exporters_instance_links_the_node_the_inventory_holds() -> None:
+    disk = {"alertname": "NodeFilesystemSpaceFillingUp", "instance": "ip-10-0-3-7:9100",
+            "mountpoint": "/"}
+    with_nodes = INVENTORY.model_copy(update={"nodes": (NodeInfo(name="ip-10-0-3-7"),)})
+    linking = link_entities("disk filling up", disk, with_nodes)
+    assert linking.resolved and linking.entities.node == "ip-10-0-3-7"
+    # An instance that is no node the cluster has (another exporter, a VM) links none.
+    assert link_entities("disk filling up", disk, INVENTORY).entities.node is None
 
 
 def test_a_question_naming_a_firing_alert_links_the_object_it_is_about() -> None:

@@ -135,6 +135,36 @@ def test_an_alert_that_names_no_namespace_is_said_so_when_asking_back():
     assert "fires in ," not in plan.ask_back and "shop/checkout" in plan.ask_back
 
 
+def test_an_alert_whose_runbook_reads_only_fixed_things_runs_them_instead_of_asking():
+    from assistant.models import AlertInfo
+
+    proxy = Runbook(id="KubeProxyDown", title="KubeProxy Down", alerts=("KubeProxyDown",),
+                    steps=(RunbookStep(tool="list_pods", args={"namespace": "kube-system"}),),
+                    path="corpus/KubeProxyDown.md", content_hash="y")
+    hit = RetrievalHit(runbook_id=proxy.id, title=proxy.title, score=1.0, path=proxy.path)
+    cluster_wide = Inventory(environment="prod", deployments=INVENTORY.deployments, alerts=(
+        AlertInfo(name="KubeProxyDown", labels={"job": "kube-proxy"}),))
+    about_alert = Linking(entities=LinkedEntities(alertname="KubeProxyDown"), source="alert")
+    calls: list[ToolCall] = []
+    plan = plan_offline(about_alert, [hit], {proxy.id: proxy}, cluster_wide, fake_runner(calls))
+    assert plan.ask_back is None
+    assert [(c.tool, c.args) for c in calls] == [("list_pods", {"namespace": "kube-system"})]
+
+
+def test_a_read_runs_without_an_optional_arg_the_thread_cannot_fill():
+    logs = CRASHLOOP.model_copy(update={"steps": (
+        RunbookStep(tool="get_pod_logs", args={"namespace": "{namespace}",
+                                               "pod": "checkout-1",
+                                               "container": "{container}"}),
+        RunbookStep(tool="get_pod_logs", args={"namespace": "{namespace}", "pod": "{pod}"}),
+    )})
+    calls: list[ToolCall] = []
+    plan = plan_offline(LINKED, [HIT], {"crashloop": logs}, INVENTORY, fake_runner(calls))
+    # The default container's log; a pod nothing names is still a gap.
+    assert [c.args for c in calls] == [{"namespace": "shop", "pod": "checkout-1"}]
+    assert plan.notes == ("skipped step 2 (get_pod_logs): nothing to fill {pod}",)
+
+
 def test_failed_read_leaves_dependent_mutation_unproposed_with_a_note():
     def failing(call: ToolCall) -> Observation:
         return Observation(call=call, ok=False, text="", error="boom")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from assistant.answer import quote
 from assistant.errors import InputError
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.entities import link_entities
@@ -170,6 +171,19 @@ def test_describe_names_the_kind_and_reports_a_halted_statefulset_rollout() -> N
     data = out.json_data()
     assert data["kind"] == "StatefulSet" and data["conditions"] == []
     assert "1 of 3 pods on revision 12, 0 of them ready (halted)" in out.text
+
+
+def test_an_answer_quotes_the_replicas_a_statefulset_is_short_of() -> None:
+    # Its change note ("... timeout") would otherwise be the only line quoted.
+    world = _scenario().model_copy(deep=True)
+    store = next(d for d in world.deployments if d.name == "journal-store")
+    history = tuple(r.model_copy(update={"change": "Shorter election timeout"})
+                    for r in store.history)
+    backend = SandboxBackend.from_scenario(world.model_copy(update={"deployments": tuple(
+        d.model_copy(update={"history": history}) if d is store else d
+        for d in world.deployments)}))
+    quoted = quote(run(backend, "describe_deployment", **JOURNAL).text)
+    assert any("3 desired | 2 ready | 3 pods | 1 unavailable" in line for line in quoted)
 
 
 def test_a_deployment_description_keeps_its_shape() -> None:

@@ -46,6 +46,7 @@ from tools.outputs import (
     WorkloadLogs,
 )
 from tools.pod_tools import POD_TOOLS
+from tools.service_tools import SERVICE_TOOLS
 from tools.volume_tools import VOLUME_TOOLS
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_outputs import EventList, HpaList
@@ -458,7 +459,7 @@ _BUILT_IN = (
           implements=forms.silence_form,
           narrowing_hint="silence has no namespace matcher, so it would also silence alerts "
                          "in {where} (off limits): add a namespace matcher"),
-    *POD_TOOLS, *NODE_TOOLS, *JOB_TOOLS, *VOLUME_TOOLS,
+    *POD_TOOLS, *NODE_TOOLS, *JOB_TOOLS, *VOLUME_TOOLS, *SERVICE_TOOLS,
 )
 
 BUILT_IN_TOOLS = frozenset(s.name for s in _BUILT_IN)

@@ -17,6 +17,9 @@ from tools.workload_logs import TAIL_MAX
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 _MATCHER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=~?\"?([^\"]*)\"?$")
+# The random suffix a controller gives the pods it creates (``kube-proxy-b9g23``,
+# ``checkout-6f7c9-x2k4q``): five letters and digits, at least one a digit.
+_GENERATED_SUFFIX = re.compile(r".+-(?=[a-z0-9]{0,4}[0-9])[a-z0-9]{5}")
 
 
 def _namespace(command: RunbookCommand) -> str:
@@ -29,6 +32,17 @@ def _kubectl(command: RunbookCommand, *verb: str) -> tuple[str, ...] | None:
     if command.program != "kubectl" or command.words[: len(verb)] != verb:
         return None
     return command.words[len(verb):]
+
+
+def described(command: RunbookCommand, kind: str) -> tuple[str, ...] | None:
+    """The words after ``describe KIND``, or after ``get KIND`` printed whole (``-o yaml``
+    or ``json``), which shows the same object; None for any other command."""
+    rest = _kubectl(command, "describe", kind)
+    if rest is None:
+        rest = _kubectl(command, "get", kind)
+        if rest is not None and command.options.get("output") not in ("yaml", "json"):
+            return None
+    return rest
 
 
 # kubectl's singular kind word -> the catalog's WorkloadKind.
@@ -46,6 +60,13 @@ def _named_workload(rest: tuple[str, ...] | None) -> tuple[str, str] | None:
     if rest is None or len(rest) != 2 or rest[0] not in _WORKLOAD_KINDS:
         return None
     return _WORKLOAD_KINDS[rest[0]], rest[1]
+
+
+def pod_name(word: str) -> str:
+    """A pod as the runbook names it. A runbook cannot know the random suffix of a pod a
+    controller created, so such a name is an example of "the pod": the thread's pod
+    binds there. Names that stay (``prometheus-k8s-0``, a bare pod) are kept literal."""
+    return "{pod}" if _GENERATED_SUFFIX.fullmatch(word) else word
 
 
 def _number(value: str) -> int | str:
@@ -91,7 +112,7 @@ def pod_logs_form(command: RunbookCommand) -> dict[str, Any] | None:
     if rest is None or not 1 <= len(rest) <= (1 if container else 2) \
             or rest[0] in _LOG_KINDS or "selector" in command.options:
         return None
-    args: dict[str, Any] = {"namespace": _namespace(command), "pod": rest[0]}
+    args: dict[str, Any] = {"namespace": _namespace(command), "pod": pod_name(rest[0])}
     container = container or (rest[1] if len(rest) == 2 else None)
     if container:
         args["container"] = container
@@ -155,8 +176,31 @@ def rollback_form(command: RunbookCommand) -> dict[str, Any] | None:
     return args
 
 
+# A placeholder the thread binds to a workload's name, and that workload's kind.
+_WORKLOAD_PLACEHOLDERS = {f"{{{word}}}": kind for word, kind in _WORKLOAD_KINDS.items()}
+
+
+def _selected_workload(command: RunbookCommand) -> dict[str, Any] | None:
+    """``delete pod -l app=$DEPLOYMENT``: every pod of the workload the thread is about,
+    which the runbook names by its label. A literal selector (``-l k8s-app=kube-proxy``)
+    names pods only the live cluster can map to owners, and a page may not choose a
+    change's target, so it is no workload's form."""
+    rest = _kubectl(command, "delete", "pod")
+    selector = command.options.get("selector", "")
+    _key, eq, value = selector.partition("=")
+    if rest != () or not eq or "," in selector or value not in _WORKLOAD_PLACEHOLDERS \
+            or {"force", "grace-period", "all-namespaces"} & set(command.options):
+        return None
+    kind = _WORKLOAD_PLACEHOLDERS[value]
+    args = {"namespace": _namespace(command), "deployment": value}
+    return args if kind == "Deployment" else {**args, "kind": kind}
+
+
 def restart_form(command: RunbookCommand) -> dict[str, Any] | None:
-    return _deployment_form(command, "rollout", "restart")
+    """``rollout restart``, and deleting every pod of one workload by its label: what an
+    SRE means by it is fresh pods, which a rolling restart gives without taking every
+    replica down at once."""
+    return _deployment_form(command, "rollout", "restart") or _selected_workload(command)
 
 
 def scale_form(command: RunbookCommand) -> dict[str, Any] | None:

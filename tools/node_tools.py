@@ -16,7 +16,7 @@ from pydantic import Field
 
 from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolClass, ToolSpec
 from tools.args import Args, K8sName
-from tools.command_forms import _kubectl
+from tools.command_forms import _kubectl, described
 from tools.object_outputs import CordonChange, NodeDescription, NodeList
 from tools.outputs import Changed, FromTo, toggle_inverse
 
@@ -106,11 +106,7 @@ def describe_node_form(command: Any) -> dict[str, Any] | None:
     on_node = re.fullmatch(r"spec\.nodeName=(\S+)", command.options.get("field-selector", ""))
     if pods == () and on_node and "all-namespaces" in command.options:
         return {"node": on_node[1]}
-    rest = _kubectl(command, "describe", "node")
-    if rest is None:
-        rest = _kubectl(command, "get", "node")
-        if rest is not None and command.options.get("output") not in ("yaml", "json"):
-            return None
+    rest = described(command, "node")
     return {"node": rest[0]} if rest is not None and len(rest) == 1 else None
 
 

@@ -171,3 +171,57 @@ class VolumeClaimList(Output):
     namespace: str
     claims: list[VolumeClaimRow]
     usage_note: str | None = None  # why usage is missing, when it is
+
+
+# --- volumes and storage classes ---------------------------------------------------------
+
+
+class VolumeDescription(Output):
+    """A PersistentVolume as ``kubectl describe pv`` shows it."""
+
+    name: str
+    phase: str  # Pending | Available | Bound | Released | Failed
+    capacity_bytes: int | None
+    access_modes: list[str]
+    reclaim_policy: str | None  # Retain | Delete | Recycle
+    storage_class: str | None
+    claim: str | None  # "namespace/name" of the claim it is bound to
+    volume_mode: str | None = None  # Filesystem | Block
+    source: str | None = None  # where the data lives: "csi ebs.csi.aws.com vol-0a1b", ...
+    reason: str | None = None
+    message: str | None = None
+
+
+class StorageClassRow(Output):
+    name: str
+    provisioner: str
+    reclaim_policy: str  # Delete | Retain
+    volume_binding_mode: str  # Immediate | WaitForFirstConsumer
+    allow_volume_expansion: bool  # whether its claims can grow in place
+    default: bool  # the class of claims that name none
+
+
+class StorageClassList(Output):
+    storage_classes: list[StorageClassRow]
+
+
+# --- services ----------------------------------------------------------------------------
+
+
+class ServiceEndpoint(Output):
+    pod: str | None  # the pod behind the address, when the endpoint names one
+    address: str | None
+    node: str | None
+    ready: bool
+
+
+class ServiceDescription(Output):
+    """A Service and the endpoints behind it, as ``kubectl describe service`` shows them."""
+
+    namespace: str
+    name: str
+    type: str | None  # ClusterIP | NodePort | LoadBalancer | ExternalName
+    cluster_ip: str | None
+    ports: list[str]  # "web 9093/TCP -> web"
+    selector: dict[str, str] | None
+    endpoints: list[ServiceEndpoint]

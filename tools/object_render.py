@@ -1,4 +1,4 @@
-"""Text for people and models from the pod, node, Job and volume-claim outputs; both
+"""Text for people and models from the pod, node, Job, volume and Service outputs; both
 backends build the output model and render it here, so their texts cannot drift."""
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from tools.object_outputs import (
     NodeDescription,
     NodeList,
     PodDescription,
+    ServiceDescription,
+    StorageClassList,
     VolumeClaimList,
+    VolumeDescription,
 )
 from tools.sandbox.render import table
 
@@ -112,3 +115,47 @@ def claims_text(out: VolumeClaimList) -> str:
     text = table(("NAME", "STATUS", "VOLUME", "CAPACITY", "USED", "USED%", "STORAGECLASS",
                   "ACCESS"), rows)
     return f"{text}\nusage unavailable: {out.usage_note}" if out.usage_note else text
+
+
+def volume_text(d: VolumeDescription) -> str:
+    lines = [
+        f"Name:            {d.name}",
+        f"StorageClass:    {d.storage_class or '-'}",
+        f"Status:          {d.phase}",
+        f"Claim:           {d.claim or '-'}",
+        f"Reclaim Policy:  {d.reclaim_policy or '-'}",
+        f"Access Modes:    {','.join(d.access_modes) or '-'}",
+        f"VolumeMode:      {d.volume_mode or '-'}",
+        f"Capacity:        {_gib(d.capacity_bytes)}",
+        f"Source:          {d.source or '-'}",
+    ]
+    if d.reason or d.message:
+        lines.append(f"Message:         {d.reason or ''} {d.message or ''}".rstrip())
+    return "\n".join(lines)
+
+
+def storage_classes_text(out: StorageClassList) -> str:
+    if not out.storage_classes:
+        return "no storageclasses"
+    rows = [(c.name + (" (default)" if c.default else ""), c.provisioner, c.reclaim_policy,
+             c.volume_binding_mode, "true" if c.allow_volume_expansion else "false")
+            for c in out.storage_classes]
+    return table(("NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE",
+                  "ALLOWVOLUMEEXPANSION"), rows)
+
+
+def service_text(d: ServiceDescription) -> str:
+    ready = [e for e in d.endpoints if e.ready]
+    selector = ",".join(f"{k}={v}" for k, v in sorted((d.selector or {}).items()))
+    lines = [
+        f"Name:        {d.name}",
+        f"Namespace:   {d.namespace}",
+        f"Type:        {d.type or '-'}",
+        f"IP:          {d.cluster_ip or '-'}",
+        f"Selector:    {selector or '-'}",
+        f"Ports:       {', '.join(d.ports) or '-'}",
+        f"Endpoints:   {len(ready)} ready, {len(d.endpoints) - len(ready)} not ready",
+    ]
+    lines.extend(f"  {e.pod or '-'} {e.address or '-'} on {e.node or '-'}"
+                 f"{'' if e.ready else ' (not ready)'}" for e in d.endpoints)
+    return "\n".join(lines)

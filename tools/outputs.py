@@ -234,3 +234,10 @@ def toggle_inverse(opposite: str, flag: Callable[[Any], FromTo[bool]]
         return None if moved.before == moved.after else ToolCall(
             tool=opposite, args=args.model_dump())
     return undo
+
+
+def unavailable(desired: int, ready: int) -> str:
+    """The tail of a workload's replica line when pods are missing, as kubectl's describe
+    says it: the shortfall a responder reads first, whichever other line looks louder."""
+    missing = desired - ready
+    return f" | {missing} unavailable" if missing > 0 else ""

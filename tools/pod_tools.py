@@ -9,7 +9,7 @@ from pydantic import Field
 
 from assistant.models import BlastRadius, Inventory, Remedy, Risk, ToolClass, ToolSpec, Watch
 from tools.args import Args, K8sName
-from tools.command_forms import _kubectl, _namespace
+from tools.command_forms import _kubectl, _namespace, pod_name
 from tools.object_outputs import PodDeletion, PodDescription
 from tools.outputs import Changed
 
@@ -60,7 +60,7 @@ def _one_pod(command: Any, *verb: str) -> dict[str, Any] | None:
     rest = _kubectl(command, *verb)
     if rest is None or len(rest) != 2 or rest[0] != "pod" or "selector" in command.options:
         return None
-    return {"namespace": _namespace(command), "pod": rest[1]}
+    return {"namespace": _namespace(command), "pod": pod_name(rest[1])}
 
 
 def describe_pod_form(command: Any) -> dict[str, Any] | None:

@@ -68,6 +68,7 @@ class LinkedEntities(BaseModel):
     node: str | None = None
     job_name: str | None = None
     persistentvolumeclaim: str | None = None
+    persistentvolume: str | None = None  # KubePersistentVolumeErrors
 
     def bindings(self) -> dict[str, str]:
         bound = {k: v for k, v in self.model_dump().items() if v is not None}
@@ -115,17 +116,29 @@ def entities_of(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
 
 
 # Alert labels naming an object a runbook acts on or reads, linked as they are.
-_OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim")
+_OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim", "persistentvolume")
+# Of those, the objects in no namespace.
+_CLUSTER_OBJECTS = frozenset({"node", "persistentvolume"})
 
 
 def _alert_objects(alert: dict[str, str], namespace: str | None) -> dict[str, str]:
     """The objects the alert names; a Job or claim only when the alert says it is in
-    ``namespace`` (the thread's), a node always (nodes are in no namespace). An alert that
-    names no namespace does not say where its Job is: one of that name in the thread's
-    namespace may be another Job."""
+    ``namespace`` (the thread's), a node or volume always (they are in no namespace). An
+    alert that names no namespace does not say where its Job is: one of that name in the
+    thread's namespace may be another Job."""
     same = alert.get("namespace") is not None and alert.get("namespace") == namespace
     return {label: alert[label] for label in _OBJECT_LABELS
-            if alert.get(label) and (label == "node" or same)}
+            if alert.get(label) and (label in _CLUSTER_OBJECTS or same)}
+
+
+def _instance_node(alert: dict[str, str], inventory: Inventory) -> dict[str, str]:
+    """The alert with the node its ``instance`` names, when it names no node itself: a node
+    exporter's alerts (NodeFilesystemSpaceFillingUp) carry only ``instance``, the node's
+    name with the exporter's port. Only a node the inventory holds counts."""
+    host = alert.get("instance", "").rsplit(":", 1)[0]
+    if alert.get("node") or not host or inventory.node(host) is None:
+        return alert
+    return {**alert, "node": host}
 
 
 def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
@@ -397,6 +410,7 @@ def link_entities(
     """Link from the asker's own words first: a name that appears only in pasted text (a
     ticket, a chat message, a log line) is used only when their own words name nothing."""
     own = split_words(question).own
+    alert = _instance_node(alert, inventory) if alert else alert
     # Asked to silence something, the asker means an alert: one the pasted text names
     # rather than a workload it mentions, or the one alert firing about their workload.
     silencing = Remedy.SILENCE in remedies_asked(question)

@@ -143,6 +143,19 @@ def _fits(book: Runbook, bindings: Mapping[str, Any], alertname: str | None) -> 
     return needs <= bindings.keys()
 
 
+def _bindable(tool: str, args: Mapping[str, Any], bindings: Mapping[str, Any]
+              ) -> dict[str, Any]:
+    """A read's args without the optional ones the thread cannot fill: ``logs $POD -c
+    $CONTAINER`` with no container known reads the pod's default container, as kubectl
+    does without ``-c``. A change keeps every arg, so a gap still skips it."""
+    spec = CATALOG[tool]
+    if not spec.read_only:
+        return dict(args)
+    fields = spec.args_model.model_fields
+    return {k: v for k, v in args.items()
+            if k not in fields or fields[k].is_required() or placeholders(v) <= bindings.keys()}
+
+
 def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
                     wanted: frozenset[Remedy]) -> Runbook | None:
     """Of the best-ranked runbooks, the first whose remedy the findings support or the
@@ -246,10 +259,13 @@ def plan_offline(
     # A runbook about another kind of thing (a deployment, when the thread is about an
     # alert) cannot be followed here; the findings may still call for a remedy.
     fitting = [b for b in books if _fits(b, bindings, entities.alertname)]
-    # An alert with no namespace is unscoped unless it names its node: a node's alert
-    # (KubeNodeNotReady) is about that node, in no namespace.
+    # An alert with no namespace is unscoped unless it names its node or volume (a node's
+    # alert, KubeNodeNotReady, is about that node, in no namespace), or a runbook written
+    # for that alert reads only fixed things (KubeProxyDown: kube-system's pods).
+    fixed = any(entities.alertname in b.alerts and not _identity_needs(b) for b in fitting)
     unscoped_alert = (entities.alertname is not None and entities.namespace is None
                       and entities.deployment is None and entities.node is None
+                      and entities.persistentvolume is None and not fixed
                       and not any(f.supports for f in about))
     if linking.ambiguous or unscoped_alert or (
             books and not fitting and not (entities.deployment or entities.alertname)):
@@ -271,7 +287,7 @@ def plan_offline(
     for source in (b for b in (first, book) if b is not None):
         for index, step in enumerate(source.steps):
             try:
-                args = bind_args(step.args, bindings)
+                args = bind_args(_bindable(step.tool, step.args, bindings), bindings)
                 if (spec := CATALOG[step.tool]).complete is not None:
                     args = spec.complete(args, bindings)
             except MissingBinding as gap:

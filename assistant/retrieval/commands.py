@@ -46,6 +46,7 @@ _PLACEHOLDER_ALIASES = {
     "ns": "namespace", "namespace_name": "namespace", "pod_name": "pod",
     "deployment_name": "deployment", "alert_name": "alertname", "alert": "alertname",
     "node_name": "node", "pvc": "persistentvolumeclaim", "pvc_name": "persistentvolumeclaim",
+    "pv": "persistentvolume", "pv_name": "persistentvolume",
 }
 # kubectl resource kinds by every short or plural spelling, to the singular.
 _KINDS = {
@@ -94,6 +95,11 @@ _READ_FORMS: dict[str, tuple[tuple[str, ...], ...]] = {
     "journalctl": ((),), "cat": ((),), "df": ((),), "du": ((),), "ls": ((),),
     "lsof": ((),), "dmesg": ((),), "free": ((),), "ps": ((),), "uptime": ((),),
 }
+# Verbs that only read in every command-line tool that has them: what a program known to
+# none of the forms above (a typo such as ``kubelet describe``, a team's own CLI) does
+# when its first word is one of these.
+_READ_VERBS = frozenset({"describe", "get", "list", "show", "status", "logs", "log", "top",
+                         "version", "inspect", "explain"})
 
 
 @dataclass(frozen=True)
@@ -129,10 +135,12 @@ class FoundCommand:
 
     @property
     def reads(self) -> bool:
-        """Whether the command only reads (unknown programs count as changing things)."""
+        """Whether the command only reads. A program without read forms here reads when
+        its verb is a read verb; any other use of it counts as changing things."""
         c = self.command
-        forms = _READ_FORMS.get(c.program, ())
-        return any(c.words[: len(f)] == f for f in forms)
+        if c.program not in _READ_FORMS:
+            return c.words[:1] != () and c.words[0] in _READ_VERBS
+        return any(c.words[: len(f)] == f for f in _READ_FORMS[c.program])
 
 
 def _flag(name: str) -> str:
@@ -185,11 +193,18 @@ def derive_steps(commands: Iterable[FoundCommand],
 
 
 def implementing_step(found: FoundCommand, tools: Iterable[ToolSpec]) -> RunbookStep | None:
-    """The step of the first tool whose command forms include this command."""
-    if not found.complete:
+    """The step of the first tool whose command forms include this command.
+
+    Of a command that substitutes another's output, only a read whose leading words are a
+    whole list (``kubectl get storageclass $(...)``: every class, in a namespace at most)
+    has a step: the substituted word only picked which row to look at, and the list shows
+    it among the others. Anything naming an object there would be another object."""
+    if not found.complete and not found.reads:
         return None
     for spec in tools:
         args = spec.implements(found.command) if spec.implements is not None else None
+        if args is not None and not found.complete and set(args) - {"namespace"}:
+            return None
         if args is not None:
             return RunbookStep(tool=spec.name, args=args, why=f"the runbook's `{found.text}`")
     return None

@@ -21,7 +21,7 @@ from tools.catalog import (
     RollbackDeploymentArgs,
     ScaleDeploymentArgs,
 )
-from tools.kubernetes import cluster_reads
+from tools.kubernetes import cluster_reads, service_reads, storage_reads
 from tools.kubernetes.changes import dry_run_note, restart_change, rollback_change
 from tools.kubernetes.cluster import JSON_PATCH, MERGE_PATCH, Cluster, default_container
 from tools.kubernetes.containers import container_info
@@ -60,10 +60,13 @@ from tools.outputs import (
     PodRow,
     RolloutHistory,
     ScaleChange,
+    unavailable,
 )
 from tools.real.change import Change
 from tools.real.settings import DEFAULT_SERVICE_LABELS
 from tools.sandbox import render
+from tools.service_tools import ServiceArgs
+from tools.volume_tools import ListStorageClassesArgs, VolumeArgs
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
@@ -262,7 +265,7 @@ class KubernetesTools:
             f"Change:      {change or '-'}",
             f"Replicas:    {replicas} desired | {status.updated_replicas or 0} updated | "
             f"{ready} ready | {status.available_replicas or 0} available | "
-            f"{len(view.pods)} pods",
+            f"{len(view.pods)} pods{unavailable(replicas, status.available_replicas or 0)}",
             f"Strategy:    {_strategy(dep)}",
         ]
         if dep.spec.paused:
@@ -353,6 +356,16 @@ class KubernetesTools:
     def list_hpas(self, args: ListHpasArgs) -> ToolOutput:
         self.in_scope(args.namespace)
         return cluster_reads.list_hpas(self.cluster, args)
+
+    def describe_pv(self, args: VolumeArgs) -> ToolOutput:
+        return storage_reads.describe_pv(self.cluster, args)
+
+    def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
+        return storage_reads.list_storageclasses(self.cluster, args)
+
+    def describe_service(self, args: ServiceArgs) -> ToolOutput:
+        self.in_scope(args.namespace)
+        return service_reads.describe_service(self.cluster, args)
 
     # --- mutating tools --------------------------------------------------------------
 

@@ -69,6 +69,8 @@ class Cluster:
         self._apps = k8s.AppsV1Api(api_client)
         self._batch = k8s.BatchV1Api(api_client)
         self._autoscaling = k8s.AutoscalingV2Api(api_client)
+        self._storage = k8s.StorageV1Api(api_client)
+        self._discovery = k8s.DiscoveryV1Api(api_client)
 
     def close(self) -> None:
         self.api_client.close()
@@ -202,6 +204,39 @@ class Cluster:
         return list(self._call(f"listing persistentvolumeclaims in {namespace}",
                                self._core.list_namespaced_persistent_volume_claim,
                                namespace).items)
+
+    def persistent_volumes(self) -> list[k8s.V1PersistentVolume]:
+        return list(self._call("listing persistentvolumes",
+                               self._core.list_persistent_volume).items)
+
+    def persistent_volume(self, name: str) -> k8s.V1PersistentVolume:
+        try:
+            return self._call(f"reading persistentvolume {name}",
+                              self._core.read_persistent_volume, name)
+        except HttpFailure as exc:
+            if exc.status != 404:
+                raise
+            known = ", ".join(sorted(name_of(v) for v in self.persistent_volumes()))
+            raise ToolFailure(f"persistentvolume {name} not found; "
+                              f"persistentvolumes: {known or 'none'}") from exc
+
+    def services(self, namespace: str) -> list[k8s.V1Service]:
+        return list(self._call(f"listing services in {namespace}",
+                               self._core.list_namespaced_service, namespace).items)
+
+    def service(self, namespace: str, name: str) -> k8s.V1Service:
+        return self._read("service", namespace, name, self._core.read_namespaced_service,
+                          self.services)
+
+    def endpoint_slices(self, namespace: str, service: str) -> list[k8s.V1EndpointSlice]:
+        """The slices the endpoint controller keeps for one Service (its own label)."""
+        return list(self._call(f"listing endpointslices of service {namespace}/{service}",
+                               self._discovery.list_namespaced_endpoint_slice, namespace,
+                               label_selector=f"kubernetes.io/service-name={service}").items)
+
+    def storage_classes(self) -> list[k8s.V1StorageClass]:
+        return list(self._call("listing storageclasses",
+                               self._storage.list_storage_class).items)
 
     # --- writes ----------------------------------------------------------------------
 

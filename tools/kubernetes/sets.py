@@ -52,6 +52,7 @@ from tools.outputs import (
     PodRow,
     RolloutHistory,
     ScaleChange,
+    unavailable,
 )
 from tools.real.change import Change
 from tools.sandbox import render
@@ -220,7 +221,7 @@ class SetTools:
             f"Revision:    {current.revision if current else '-'} ({image})",
             f"Change:      {change or '-'}",
             f"Replicas:    {view.desired} desired | {_updated(view)} updated | "
-            f"{view.ready} ready | {len(view.pods)} pods",
+            f"{view.ready} ready | {len(view.pods)} pods{unavailable(view.desired, view.ready)}",
             f"Strategy:    {strategy.type if strategy and strategy.type else 'RollingUpdate'}",
             *(f"Container:   {c.name} {c.image}, limits {c.limits or 'none'}, "
               f"requests {c.requests or 'none'}" for c in containers),

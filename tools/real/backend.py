@@ -51,7 +51,14 @@ from tools.real.change import Change
 from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
 from tools.real.settings import KubernetesBackendConfig, RealSettings, real_settings
-from tools.volume_tools import ListVolumeClaimsArgs, used_bytes_query, with_usage
+from tools.service_tools import ServiceArgs
+from tools.volume_tools import (
+    ListStorageClassesArgs,
+    ListVolumeClaimsArgs,
+    VolumeArgs,
+    used_bytes_query,
+    with_usage,
+)
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
@@ -248,6 +255,15 @@ class RealBackend:
 
     def list_hpas(self, args: ListHpasArgs) -> ToolOutput:
         return self.kubernetes.list_hpas(args)
+
+    def describe_pv(self, args: VolumeArgs) -> ToolOutput:
+        return self.kubernetes.describe_pv(args)
+
+    def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
+        return self.kubernetes.list_storageclasses(args)
+
+    def describe_service(self, args: ServiceArgs) -> ToolOutput:
+        return self.kubernetes.describe_service(args)
 
     # --- mutating tools --------------------------------------------------------------
 

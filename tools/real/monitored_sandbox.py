@@ -29,7 +29,8 @@ from tools.node_tools import ListNodesArgs, NodeArgs
 from tools.pod_tools import PodArgs
 from tools.real.monitoring import Monitoring
 from tools.sandbox import SandboxBackend
-from tools.volume_tools import ListVolumeClaimsArgs
+from tools.service_tools import ServiceArgs
+from tools.volume_tools import ListStorageClassesArgs, ListVolumeClaimsArgs, VolumeArgs
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
@@ -97,7 +98,8 @@ class MonitoredSandbox:
     def get_error_budget(self, args: GetErrorBudgetArgs) -> ToolOutput:
         return self.monitoring.get_error_budget(args)
 
-    # Pods, nodes, Jobs and volume claims are cluster objects: the simulation has them.
+    # Pods, nodes, Jobs, volumes, storage classes and Services are cluster objects: the
+    # simulation has them.
 
     def describe_pod(self, args: PodArgs) -> ToolOutput:
         return self.sandbox.describe_pod(args)
@@ -116,6 +118,15 @@ class MonitoredSandbox:
 
     def list_pvcs(self, args: ListVolumeClaimsArgs) -> ToolOutput:
         return self.sandbox.list_pvcs(args)
+
+    def describe_pv(self, args: VolumeArgs) -> ToolOutput:
+        return self.sandbox.describe_pv(args)
+
+    def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
+        return self.sandbox.list_storageclasses(args)
+
+    def describe_service(self, args: ServiceArgs) -> ToolOutput:
+        return self.sandbox.describe_service(args)
 
     # --- mutating tools --------------------------------------------------------------
 

@@ -52,16 +52,25 @@ from tools.outputs import (
     RevisionRow,
     RolloutHistory,
     changed,
+    unavailable,
 )
 from tools.pod_tools import PodArgs
-from tools.sandbox import cluster_reads, mutations, object_tools, render
+from tools.sandbox import (
+    cluster_reads,
+    mutations,
+    object_tools,
+    render,
+    service_reads,
+    storage_reads,
+)
 from tools.sandbox.lookup import require_deployment, require_namespace, require_pod, require_service
 from tools.sandbox.scenario import Scenario, load_scenario
 from tools.sandbox.selector import parse_selector
 from tools.sandbox.simulation import advance, alert_state, utilisation
 from tools.sandbox.workload_logs import workload_logs
 from tools.sandbox.world import Deployment, World, build_world
-from tools.volume_tools import ListVolumeClaimsArgs
+from tools.service_tools import ServiceArgs
+from tools.volume_tools import ListStorageClassesArgs, ListVolumeClaimsArgs, VolumeArgs
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
@@ -274,7 +283,8 @@ class SandboxBackend:
             f"Service:     {dep.service}",
             f"Revision:    {rev.revision} ({rev.image})",
             f"Change:      {rev.change}",
-            f"Replicas:    {dep.replicas} desired | {ready} ready | {len(dep.pods)} pods",
+            f"Replicas:    {dep.replicas} desired | {ready} ready | {len(dep.pods)} pods"
+            f"{unavailable(dep.replicas, ready)}",
             f"Strategy:    {_STRATEGIES[dep.kind]}",
         ]
         if dep.memory is not None:
@@ -439,6 +449,15 @@ class SandboxBackend:
 
     def list_pvcs(self, args: ListVolumeClaimsArgs) -> ToolOutput:
         return object_tools.list_pvcs(self._world, args)
+
+    def describe_pv(self, args: VolumeArgs) -> ToolOutput:
+        return storage_reads.describe_pv(self._world, args)
+
+    def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
+        return storage_reads.list_storageclasses(self._world, args)
+
+    def describe_service(self, args: ServiceArgs) -> ToolOutput:
+        return service_reads.describe_service(self._world, args)
 
     # --- mutating tools --------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""Scenario format extensions: nodes, CronJobs with their Jobs, standalone Jobs and
-PersistentVolumeClaims. All optional, so every older scenario loads unchanged.
+"""Scenario format extensions: nodes, CronJobs with their Jobs, standalone Jobs,
+PersistentVolumeClaims and storage classes. All optional, so every older scenario loads unchanged.
 
 The models are frozen and serve as the world's state as they are: a change (cordon,
 suspend, delete) replaces the object with an updated copy.
@@ -33,7 +33,13 @@ suspend, delete) replaces the object with an updated copy.
       - {namespace: data, name: data-ledger-0, capacity: 50Gi, storage_class: gp3,
          volume: pvc-3f1c, access_modes: [ReadWriteOnce]}
     # usage comes from metrics: kubelet_volume_stats_used_bytes and _capacity_bytes
-    # series labelled {namespace, persistentvolumeclaim}
+    # series labelled {namespace, persistentvolumeclaim}; a claim with a `volume` is bound
+    # to a PersistentVolume of that name, which takes the claim's capacity, access modes
+    # and class, and the reclaim policy of that class when the scenario lists it
+    storage_classes:
+      - {name: gp3, provisioner: ebs.csi.aws.com, reclaim_policy: Delete,
+         volume_binding_mode: WaitForFirstConsumer, allow_volume_expansion: true,
+         default: true}
 
 Pods of deployments gain an optional `node:`; pods created later are placed on a Ready,
 schedulable node, the one with the fewest pods.
@@ -135,3 +141,12 @@ class VolumeClaimSpec(Strict):
     volume: str | None = None
     access_modes: tuple[Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany",
                                 "ReadWriteOncePod"], ...] = ("ReadWriteOnce",)
+
+
+class StorageClassSpec(Strict):
+    name: K8sName
+    provisioner: str = Field(min_length=1)
+    reclaim_policy: Literal["Delete", "Retain"] = "Delete"  # the API server's defaults
+    volume_binding_mode: Literal["Immediate", "WaitForFirstConsumer"] = "Immediate"
+    allow_volume_expansion: bool = False
+    default: bool = False

@@ -40,7 +40,7 @@ error name the file, the line and the field.
         condition: {query: 'http_requests_error_ratio{deployment="checkout"}', above: 0.05}
     silences: [{matchers: {alertname: ...}, starts_at: ..., ends_at: ..., created_by: ...,
                 comment: ...}]
-    # optional: nodes, cronjobs, jobs, volume_claims, and a pod's `node`
+    # optional: nodes, cronjobs, jobs, volume_claims, storage_classes, and a pod's `node`
     # (tools/sandbox/cluster_objects.py documents them)
 
 Extensions, all optional, so every older scenario loads unchanged:
@@ -75,6 +75,7 @@ from tools.sandbox.cluster_objects import (
     CronJobSpec,
     NodeSpec,
     StandaloneJobSpec,
+    StorageClassSpec,
     VolumeClaimSpec,
 )
 from tools.sandbox.selector import Selector, parse_selector
@@ -324,6 +325,7 @@ class Scenario(Strict):
     cronjobs: tuple[CronJobSpec, ...] = ()
     jobs: tuple[StandaloneJobSpec, ...] = ()
     volume_claims: tuple[VolumeClaimSpec, ...] = ()
+    storage_classes: tuple[StorageClassSpec, ...] = ()
     events: tuple[EventSpec, ...] = ()
     hpas: tuple[HpaSpec, ...] = ()
 
@@ -416,6 +418,17 @@ def _cluster_object_problems(s: Scenario) -> Iterator[tuple[Loc, str]]:
     for i, key in enumerate(claims):
         if key in claims[:i]:
             yield ("volume_claims", i, "name"), f"volume claim {key[1]!r} is defined twice"
+    volumes = [v.volume for v in s.volume_claims if v.volume]
+    for i, claim in enumerate(s.volume_claims):
+        if claim.volume and volumes.count(claim.volume) > 1:
+            yield ("volume_claims", i, "volume"), (
+                f"volume {claim.volume!r} is bound to two claims")
+    classes = [c.name for c in s.storage_classes]
+    for i, name in enumerate(classes):
+        if name in classes[:i]:
+            yield ("storage_classes", i, "name"), f"storage class {name!r} is defined twice"
+    if sum(c.default for c in s.storage_classes) > 1:
+        yield ("storage_classes",), "more than one storage class is the default"
 
 
 def _deployment_problems(dep: DeploymentSpec, services: set[str]) -> Iterator[tuple[Loc, str]]:

@@ -17,6 +17,7 @@ from tools.sandbox.cluster_objects import (
     CronJobSpec,
     NodeSpec,
     StandaloneJobSpec,
+    StorageClassSpec,
     VolumeClaimSpec,
 )
 from tools.sandbox.scenario import (
@@ -187,6 +188,7 @@ class World(Mutable):
     cronjobs: list[CronJobSpec] = Field(default_factory=list)
     jobs: list[StandaloneJobSpec] = Field(default_factory=list)
     volume_claims: list[VolumeClaimSpec] = Field(default_factory=list)
+    storage_classes: list[StorageClassSpec] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     hpas: list[Hpa] = Field(default_factory=list)
     serial: int = 0  # feeds generated pod names and silence ids, so replays are identical
@@ -273,6 +275,7 @@ def build_world(scenario: Scenario) -> World:
         cronjobs=list(scenario.cronjobs),
         jobs=list(scenario.jobs),
         volume_claims=list(scenario.volume_claims),
+        storage_classes=list(scenario.storage_classes),
         events=[Event(**e.model_dump()) for e in scenario.events],
         hpas=[Hpa(**h.model_dump()) for h in scenario.hpas],
     )

@@ -125,14 +125,29 @@ def test_old_revision_with_flat_errors_is_not_a_bad_rollout() -> None:
     assert all((c := healthy.against(r)) is not None and not c.firm for r in Remedy)
 
 
-def test_errors_held_high_on_an_old_revision_rule_out_rollback() -> None:
-    errors = _series("http_requests_error_ratio", "ratio", [0.068, 0.071, 0.07])
+def test_errors_held_high_since_before_an_old_revision_rule_out_rollback() -> None:
+    errors = _series("http_requests_error_ratio", "ratio", [0.068, 0.071, 0.07],
+                     minutes=14 * 24 * 60)
     found = _findings(PodList(pods=[_pod("posting-engine-a")]),
                       _history(9, current_age=timedelta(days=13)), MetricSeries(series=[errors]))
     assert not [f for f in found if Remedy.ROLLBACK in f.supports]
     (steady,) = [f for f in found if f.kind == "steady-state"]
     rollback = steady.against(Remedy.ROLLBACK)
     assert rollback is not None and rollback.firm and "7.0%" in rollback.why
+
+
+def test_errors_flat_over_a_window_after_the_deploy_only_softly_argue_against_rollback(
+) -> None:
+    # Two hours of a flat 7% say nothing about the deploy 13 days ago: errors may have
+    # stepped up with it and held since.
+    errors = _series("http_requests_error_ratio", "ratio", [0.068, 0.071, 0.07])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=13)), MetricSeries(series=[errors]))
+    (steady,) = [f for f in found if f.kind == "steady-state"]
+    rollback = steady.against(Remedy.ROLLBACK)
+    assert rollback is not None and not rollback.firm
+    assert "does not reach back to the deploy" in rollback.why
+    assert "since before" not in " ".join(steady.evidence)
 
 
 def test_errors_held_high_since_a_fresh_rollout_are_not_called_steady() -> None:

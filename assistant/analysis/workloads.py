@@ -338,17 +338,37 @@ def steady_state(w: WorkloadEvidence, now: datetime) -> list[Finding]:
             and errors and all(flat(s) for s in errors)
             and float(errors[0].points[-1][1]) >= HEALTHY_ERRORS):
         level = render_value(float(errors[0].points[-1][1]), errors[0].unit)
-        evidence.extend([_revision_line(current, now),
-                         f"{render_series(errors[0])} has held at {level} throughout"])
-        contradicts.append(Contradiction(
-            remedy=Remedy.ROLLBACK,
-            why=f"rollback not indicated: the error ratio has held at {level} throughout "
-                f"and revision {current.revision} has run {_age(deployed, now)}; nothing "
-                "changed here that a rollback would undo"))
+        since = min(points(s)[0].at for s in errors)
+        evidence.append(_revision_line(current, now))
+        if since <= deployed:
+            evidence.append(f"{render_series(errors[0])} has held at {level} since before "
+                            f"revision {current.revision} rolled out")
+            contradicts.append(Contradiction(
+                remedy=Remedy.ROLLBACK,
+                why=f"rollback not indicated: the error ratio has held at {level} since "
+                    f"before revision {current.revision} rolled out "
+                    f"{_age(deployed, now)} ago; nothing changed here that a rollback "
+                    "would undo"))
+        else:
+            # Flat over the window says nothing about the deploy before it: errors may
+            # have stepped up when the revision rolled out and held ever since.
+            gap = (f"the metric window starts at {since:%Y-%m-%d %H:%M}, after revision "
+                   f"{current.revision} rolled out ({deployed:%Y-%m-%d %H:%M}), so it does "
+                   "not reach back to the deploy")
+            evidence.append(f"{render_series(errors[0])} has held at {level} since "
+                            f"{_at(since)}; {gap}")
+            contradicts.append(Contradiction(
+                remedy=Remedy.ROLLBACK, firm=False,
+                why=f"rollback not indicated by what I can see: the error ratio has held at "
+                    f"{level} since {_at(since)}, but {gap}: compare with the error ratio "
+                    f"before revision {current.revision} before ruling it out"))
     if not contradicts:
         return []
+    summary = ("high but steady: nothing started or changed here"
+               if all(c.firm for c in contradicts)
+               else "high but steady over the window I can see")
     return [Finding(kind="steady-state", subject=Subject(namespace=w.namespace, workload=w.name),
-                    summary="high but steady: nothing started or changed here",
+                    summary=summary,
                     evidence=tuple(evidence), contradicts=tuple(contradicts))]
 
 

@@ -424,3 +424,21 @@ def test_a_change_window_does_not_make_a_broken_workloads_alert_silenceable() ->
     assert not [f for f in found if Remedy.SILENCE in f.supports]
     against = [c for f in found if (c := f.against(Remedy.SILENCE)) is not None]
     assert against and all(c.firm for c in against)
+
+
+def test_a_p99_stepped_far_above_its_baseline_is_not_healthy() -> None:
+    latency = _series("http_request_duration_seconds_p99", "seconds",
+                      [0.12, 0.13, 0.12, 1.9, 2.1, 2.0])
+    errors = _series("http_requests_error_ratio", "ratio", [0.001, 0.001, 0.001])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=5)),
+                      MetricSeries(series=[latency, errors]))
+    assert not [f for f in found if f.kind == "healthy"]
+
+
+def test_a_latency_near_its_baseline_leaves_a_workload_healthy() -> None:
+    latency = _series("http_request_duration_seconds_p99", "seconds", [0.12, 0.15, 0.13])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=5)), MetricSeries(series=[latency]))
+    (healthy,) = [f for f in found if f.kind == "healthy"]
+    assert "latency 130 ms" in healthy.evidence

@@ -44,6 +44,7 @@ ERROR_FLOOR = 0.01  # ...and above 1%
 HEALTHY_ERRORS = 0.01
 STEADY = 0.05  # relative spread within which a memory series has not moved
 ERROR_RISE = 1.5  # error ratio this multiple of its level when the revision rolled out
+LATENCY_STEP = 2.0  # latency at least this multiple of where it started is not healthy
 QUIET_SEVERITIES = frozenset({"info", "none", "informational"})
 
 
@@ -448,6 +449,12 @@ def healthy(w: WorkloadEvidence, now: datetime,
             if last >= NEAR_LIMIT * limit_mib * 2**20:
                 return []
             evidence.append(f"memory {render_value(last, s.unit)} of {limit_mib:.0f} MiB")
+        elif signal is Signal.LATENCY:
+            # Slow answers are trouble even with every pod ready and no errors: a p99
+            # that stepped up from its own baseline is not healthy, whatever the level.
+            if step_up(s, LATENCY_STEP) is not None:
+                return []
+            evidence.append(f"latency {render_value(last, s.unit)}")
     if not evidence:
         return []
     quiet = [a.name for a in w.alerts if a.name not in waved]

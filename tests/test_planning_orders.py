@@ -326,3 +326,33 @@ def test_an_order_acts_on_the_workload_its_own_verb_names(
         question: str, drafted: dict[str, dict[str, int]]) -> None:
     ordered = with_orders(question, JOURNAL, (), KNOWN)
     assert {c.call.tool: c.ordered for c in ordered.candidates} == drafted
+
+
+@pytest.mark.parametrize("question", [
+    "journal-store is crashing. don't roll back journal-store, the migration already ran",
+    "please do not roll it back",
+    "we must not roll back journal-store",
+    "I don't want to roll back journal-store",
+    "roll back journal-store. actually no, don't roll back journal-store",
+])
+def test_the_askers_own_prohibition_vetoes_an_action_the_evidence_supports(
+        question: str) -> None:
+    verdict = review([_runbook_rollback()], [BAD_ROLLOUT], catalog_for_review(INVENTORY),
+                     asks_by(question, WORKLOADS))
+    assert not verdict.kept
+    assert "you said not to" in verdict.dropped[0][1]
+
+
+@pytest.mark.parametrize("question", [
+    "journal-store is crashing, don't roll back journal-api",  # another workload
+    "why don't we roll back journal-store?",  # a question
+    "what now? the ticket says: don't roll back journal-store",  # reported
+    "journal-store broke; Bob wrote \"do not roll back journal-store\"",  # quoted
+    "journal-store is crashing\n> don't roll back journal-store",  # a chat quote
+    "description: do not roll back journal-store",  # a labelled line
+    "nobody rolled back journal-store yet",  # told, not forbidden
+])
+def test_other_words_saying_dont_veto_nothing(question: str) -> None:
+    verdict = review([_runbook_rollback()], [BAD_ROLLOUT], catalog_for_review(INVENTORY),
+                     asks_by(question, WORKLOADS))
+    assert [c.call.tool for c in verdict.kept] == ["rollback_deployment"]

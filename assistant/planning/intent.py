@@ -78,6 +78,15 @@ _NEGATED = re.compile(
     r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’']t\b|"
     # Contractions typed without the apostrophe; a bare "nt" would match "urgent", "current".
     r"\b(?:don|can|won|isn|aren|wasn|weren|doesn|didn|shouldn|couldn|wouldn|mustn)t\b", re.I)
+# A clause that forbids the action outright: it opens with the negation, right before the
+# verb ("don't restart cart", "please do not roll it back", "we must never scale it"). "why
+# don't we restart it?" or "can't we roll back?" ask instead, and "nobody restarted it" tells.
+_FORBIDDING = re.compile(
+    r"^\s*(?:(?:please|pls|so|and|but|just|ok|okay|again)\s*,?\s+)*"
+    r"(?:(?:we|you)\s+(?:must|should|shall)\s+(?:not|never)|(?:we|you)\s+"
+    r"(?:mustn|shouldn)[’']?t|(?:i|we)\s+(?:do\s+not|don[’']?t)\s+want\s+(?:you\s+)?to|"
+    r"do\s+not|don[’']?t|never|no\s+need\s+to)"
+    r"(?:\s+(?:just|even|ever|yet|try\s+to|go\s+and))?\s*$", re.I)
 # An action told as what happened ("we rolled back", "it was rolled back", "yesterday we had
 # to restart"), not as what to do now: a verb in its past or -ing form, or a past marker
 # before it.
@@ -91,6 +100,7 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
 class Ask(IntEnum):
     """How the asker's own words bring up an action, weakest first."""
 
+    FORBIDS = -1  # a prohibition: "don't roll back cart", "do not restart it"
     NONE = 0  # not at all
     WONDERS = 1  # in a question: "should we roll back?", "would a restart help?"
     REQUESTS = 2  # a terse request: "restart?", "scale again?"
@@ -131,6 +141,8 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     if found is None:
         return Ask.NONE
     before = text[:found.start()]
+    if _FORBIDDING.match(before) and not text.endswith("?"):
+        return Ask.FORBIDS
     if (_NEGATED.search(before) or _PAST.search(before)
             or _NARRATED_VERB.match(found.group(0))):
         return Ask.WONDERS
@@ -206,8 +218,9 @@ def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
         spec = CATALOG.get(tool)
         if spec is None or spec.asked_by is None:
             return Ask.NONE
-        return max((_clause_ask(c, spec.asked_by)
-                    for c in clauses_about(own, workload, workloads)), default=Ask.NONE)
+        said = {_clause_ask(c, spec.asked_by) for c in clauses_about(own, workload, workloads)}
+        # A prohibition stands whatever else the asker said about the action: the safe side.
+        return Ask.FORBIDS if Ask.FORBIDS in said else max(said, default=Ask.NONE)
 
     return ask
 

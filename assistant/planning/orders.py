@@ -87,7 +87,7 @@ def _refused(question: str, bindings: Mapping[str, Any], candidates: Sequence[Pl
     asked = asks_by(question)
     refused: dict[str, str] = {}
     for name, spec in CATALOG.items():
-        if spec.refuses is None or asked(name) is Ask.NONE:
+        if spec.refuses is None or asked(name) <= Ask.NONE:
             continue
         why = spec.refuses(bindings)
         if why is not None and not any(c.call.tool == name and _aims_at(c.call, entities)

@@ -8,7 +8,8 @@ Against a diagnosis that rules the remedy out, only an order counts ("roll it ba
 the evidence only says nothing is wrong right now, a terse request ("restart?") counts too:
 the asker may be acting ahead of a problem they expect. A question ("should we restart
 it?") is a hypothesis, answered with the evidence. An action something would set straight
-back (a scale an autoscaler owns) is dropped whoever asked, with what to do instead. A
+back (a scale an autoscaler owns) is dropped whoever asked, with what to do instead, and
+so is one the asker's own words forbid on that target ("don't roll back cart"). A
 candidate that would silence no alert firing now is dropped, and so is a scale-out no
 finding of load calls for (unless the asker asked for one). Candidates are re-aimed with what
 the evidence knows (the revision that was healthy, the alert's own labels, when a change
@@ -114,6 +115,9 @@ def review(
         undone = [c for c in against if c.undone]
         if not catalog.exists(target):
             drop(cand, f"{_render(target)} is not in the live inventory")
+        elif asked(cand.call.tool, target.workload) is Ask.FORBIDS:
+            # The asker's own prohibition outranks any evidence for the action.
+            drop(cand, f"you said not to: no {remedy.value} of {_render(target)}")
         elif undone:
             drop(cand, _reasons(undone))
         elif supporting:

@@ -442,3 +442,19 @@ def test_a_latency_near_its_baseline_leaves_a_workload_healthy() -> None:
                       _history(9, current_age=timedelta(days=5)), MetricSeries(series=[latency]))
     (healthy,) = [f for f in found if f.kind == "healthy"]
     assert "latency 130 ms" in healthy.evidence
+
+
+def test_an_alert_that_began_long_after_an_old_deploy_firmly_rules_out_rollback() -> None:
+    # The window starts after the deploy, but the alert about the errors only began 12
+    # days after it: whatever started then, the deploy did not.
+    errors = _series("http_requests_error_ratio", "ratio", [0.068, 0.071, 0.07])
+    alert = AlertRow(name="HighErrorRate", labels={"namespace": NS, "deployment": NAME},
+                     state="firing", since=(NOW - timedelta(hours=5)).isoformat(),
+                     severity="warning", summary="s", annotations={})
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=13)),
+                      MetricSeries(series=[errors]), AlertList(alerts=[alert]))
+    (steady,) = [f for f in found if f.kind == "steady-state"]
+    rollback = steady.against(Remedy.ROLLBACK)
+    assert rollback is not None and rollback.firm
+    assert "began firing 12 days after revision 9 rolled out" in rollback.why

@@ -316,6 +316,52 @@ def _held_near_limit(w: WorkloadEvidence) -> str | None:
     return None
 
 
+def _onset(w: WorkloadEvidence) -> tuple[AlertRow, datetime] | None:
+    """The alert about the workload that has fired longest, and since when."""
+    dated = [(a, datetime.fromisoformat(a.since)) for a in w.alerts if a.since]
+    return min(dated, key=lambda pair: pair[1]) if dated else None
+
+
+def _steady_errors_against_rollback(
+        w: WorkloadEvidence, current: RevisionRow, deployed: datetime,
+        errors: Sequence[Series], level: str, now: datetime) -> tuple[list[str], Contradiction]:
+    """What a flat error ratio says about rolling back a revision older than a day. Flat
+    over a window that starts after the deploy says nothing about the deploy (errors may
+    have stepped up with it and held since) unless the alerts about it began long after
+    the deploy: then the trouble did not start with it."""
+    since = min(points(s)[0].at for s in errors)
+    series = render_series(errors[0])
+    if since <= deployed:
+        return ([f"{series} has held at {level} since before revision {current.revision} "
+                 "rolled out"],
+                Contradiction(
+                    remedy=Remedy.ROLLBACK,
+                    why=f"rollback not indicated: the error ratio has held at {level} since "
+                        f"before revision {current.revision} rolled out "
+                        f"{_age(deployed, now)} ago; nothing changed here that a rollback "
+                        "would undo"))
+    gap = (f"the metric window starts at {since:%Y-%m-%d %H:%M}, after revision "
+           f"{current.revision} rolled out ({deployed:%Y-%m-%d %H:%M}), so it does not "
+           "reach back to the deploy")
+    seen = [f"{series} has held at {level} since {_at(since)}; {gap}"]
+    onset = _onset(w)
+    if onset is not None and onset[1] - deployed >= RECENT_ROLLOUT:
+        alert, began = onset
+        seen.append(f"{alert.name} firing since {began:%Y-%m-%d %H:%M}, "
+                    f"{_age(deployed, began)} after revision {current.revision} rolled out")
+        return seen, Contradiction(
+            remedy=Remedy.ROLLBACK,
+            why=f"rollback not indicated: {alert.name} began firing "
+                f"{_age(deployed, began)} after revision {current.revision} rolled out, "
+                f"so the trouble did not start with it; the error ratio has held at {level} "
+                f"since {_at(since)}")
+    return seen, Contradiction(
+        remedy=Remedy.ROLLBACK, firm=False,
+        why=f"rollback not indicated by what I can see: the error ratio has held at {level} "
+            f"since {_at(since)}, but {gap}: compare with the error ratio before revision "
+            f"{current.revision} before ruling it out")
+
+
 def steady_state(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     """A signal that is high but has not moved, on a revision that is not new: nothing
     started here, so a remedy that undoes a change or resets a process has nothing to act
@@ -339,30 +385,10 @@ def steady_state(w: WorkloadEvidence, now: datetime) -> list[Finding]:
             and errors and all(flat(s) for s in errors)
             and float(errors[0].points[-1][1]) >= HEALTHY_ERRORS):
         level = render_value(float(errors[0].points[-1][1]), errors[0].unit)
-        since = min(points(s)[0].at for s in errors)
-        evidence.append(_revision_line(current, now))
-        if since <= deployed:
-            evidence.append(f"{render_series(errors[0])} has held at {level} since before "
-                            f"revision {current.revision} rolled out")
-            contradicts.append(Contradiction(
-                remedy=Remedy.ROLLBACK,
-                why=f"rollback not indicated: the error ratio has held at {level} since "
-                    f"before revision {current.revision} rolled out "
-                    f"{_age(deployed, now)} ago; nothing changed here that a rollback "
-                    "would undo"))
-        else:
-            # Flat over the window says nothing about the deploy before it: errors may
-            # have stepped up when the revision rolled out and held ever since.
-            gap = (f"the metric window starts at {since:%Y-%m-%d %H:%M}, after revision "
-                   f"{current.revision} rolled out ({deployed:%Y-%m-%d %H:%M}), so it does "
-                   "not reach back to the deploy")
-            evidence.append(f"{render_series(errors[0])} has held at {level} since "
-                            f"{_at(since)}; {gap}")
-            contradicts.append(Contradiction(
-                remedy=Remedy.ROLLBACK, firm=False,
-                why=f"rollback not indicated by what I can see: the error ratio has held at "
-                    f"{level} since {_at(since)}, but {gap}: compare with the error ratio "
-                    f"before revision {current.revision} before ruling it out"))
+        seen, against = _steady_errors_against_rollback(w, current, deployed, errors,
+                                                        level, now)
+        evidence.extend([_revision_line(current, now), *seen])
+        contradicts.append(against)
     if not contradicts:
         return []
     summary = ("high but steady: nothing started or changed here"

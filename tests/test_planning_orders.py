@@ -356,3 +356,28 @@ def test_other_words_saying_dont_veto_nothing(question: str) -> None:
     verdict = review([_runbook_rollback()], [BAD_ROLLOUT], catalog_for_review(INVENTORY),
                      asks_by(question, WORKLOADS))
     assert [c.call.tool for c in verdict.kept] == ["rollback_deployment"]
+
+
+@pytest.mark.parametrize(("question", "tool"), [
+    ("journal-store: restart it", "restart_deployment"),
+    ("journal-store: roll it back please", "rollback_deployment"),
+    ("as the runbook says, restart journal-store", "restart_deployment"),
+    ("it is stuck again. As the on-call guide says, restart journal-store", "restart_deployment"),
+])
+def test_the_askers_own_label_or_cited_source_still_orders(question: str, tool: str) -> None:
+    ordered = with_orders(question, JOURNAL, (), KNOWN)
+    assert [c.call.tool for c in ordered.candidates] == [tool]
+
+
+@pytest.mark.parametrize("question", [
+    "description: restart journal-store",  # a field's label, not a workload's
+    "journal-store: restart loop since 09:00",  # a status line, not a terse order
+    "journal-api: restart journal-store",  # the order names another than its label
+    "the ticket says as the runbook says, restart journal-store",
+    "Bob wrote: as the runbook says, restart journal-store",
+    "what now? the ticket says:\njournal-store: restart it\n",
+    "> journal-store: restart it",
+    "\"as the runbook says, restart journal-store\"",
+])
+def test_labelled_or_cited_orders_from_pasted_text_order_nothing(question: str) -> None:
+    assert with_orders(question, JOURNAL, (), KNOWN).candidates == ()

@@ -243,8 +243,13 @@ def test_an_autoscaler_at_its_limit_says_a_hand_scale_is_undone(hpa: HpaList) ->
     assert pinned.evidence and "cpu 118%" in pinned.evidence[0]
 
 
-def test_an_autoscaler_with_room_to_grow_is_no_finding() -> None:
-    assert not [f for f in _findings(_autoscaler(4)) if f.kind == "autoscaler-pinned"]
+def test_an_autoscaler_with_room_to_grow_lets_only_a_count_above_its_desired_stand() -> None:
+    found = _findings(_autoscaler(4, wanted=4))
+    assert not [f for f in found if f.kind == "autoscaler-pinned"]
+    (sizes,) = [f for f in found if f.kind == "autoscaler-sizes"]
+    scale = sizes.against(Remedy.SCALE_OUT)
+    assert scale is not None and scale.undone and scale.holds == (5, 6)
+    assert "raise its minReplicas" in scale.caveat
 
 
 def test_an_autoscaler_of_another_workload_is_no_finding_about_this_one() -> None:

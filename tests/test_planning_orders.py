@@ -3,9 +3,11 @@ orders about another workload do not, and review keeps the ordered values."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from assistant.analysis import Contradiction, Finding, Remedy, Subject
+from assistant.analysis import Contradiction, Finding, Remedy, Subject, analyze, collect
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
@@ -13,6 +15,7 @@ from assistant.planning.intent import Ask, asks_by, split_words
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
 from assistant.planning.review import review
+from tools.workload_outputs import HpaList, HpaRow
 
 JOURNAL = LinkedEntities(namespace="ledger", deployment="journal-store",
                          service="journal-store", kind="StatefulSet")
@@ -381,3 +384,30 @@ def test_the_askers_own_label_or_cited_source_still_orders(question: str, tool: 
 ])
 def test_labelled_or_cited_orders_from_pasted_text_order_nothing(question: str) -> None:
     assert with_orders(question, JOURNAL, (), KNOWN).candidates == ()
+
+
+def _sized_by_autoscaler() -> Finding:
+    """journal-store's autoscaler: min 2, max 6, its metrics ask for 3 now."""
+    found = analyze(collect([(HpaList(namespace="ledger", hpas=[HpaRow(
+        name="journal-store", target_kind="StatefulSet", target_name="journal-store",
+        min_replicas=2, max_replicas=6, current_replicas=3, desired_replicas=3,
+        metrics=["cpu 55% (target 70%)"], limited=False)]), None)], INVENTORY,
+        datetime(2026, 9, 1, tzinfo=UTC)), [("ledger", "journal-store")])
+    (sizes,) = [f for f in found if f.kind == "autoscaler-sizes"]
+    return sizes
+
+
+@pytest.mark.parametrize(("replicas", "kept", "said"), [
+    (5, True, "raise its minReplicas to it"),  # above desired, within max: stands a while
+    (2, False, "sets a hand-scaled count back"),  # below what its metrics ask
+    (3, False, "sets a hand-scaled count back"),  # what it already runs
+    (9, False, "raise its minReplicas or maxReplicas"),  # above max
+])
+def test_a_scale_under_an_autoscaler_with_room_stands_only_above_its_desired_count(
+        replicas: int, kept: bool, said: str) -> None:
+    question = f"scale journal-store to {replicas}"
+    ordered = with_orders(question, JOURNAL, (), KNOWN)
+    verdict = review(ordered.candidates, [_sized_by_autoscaler()],
+                     catalog_for_review(INVENTORY), asks_by(question))
+    assert bool(verdict.kept) is kept
+    assert said in (verdict.kept[0].why if kept else verdict.notes[0])

@@ -26,6 +26,7 @@ from assistant.analysis.series import (
 )
 from assistant.models import Series
 from tools.outputs import AlertRow, PodRow, RevisionRow
+from tools.workload_outputs import HpaRow
 
 CRASH_REASONS = frozenset({
     "CrashLoopBackOff", "Error", "CreateContainerConfigError", "CreateContainerError",
@@ -243,6 +244,32 @@ def saturation(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                     contradicts=tuple(contradicts))]
 
 
+def _sizing_autoscaler(w: WorkloadEvidence, hpa: HpaRow) -> Finding:
+    """An autoscaler with room to move owns the replica count too: at its next sync (every
+    15 s) it sets a count below what its metrics ask, or outside [min, max], straight back.
+    A count above what they ask and within max stands only until its scale-down
+    stabilization window (5 min by default) passes; what lasts is a higher minReplicas."""
+    floor = max(hpa.desired_replicas, hpa.min_replicas)
+    metrics = f"; {', '.join(hpa.metrics)}" if hpa.metrics else ""
+    evidence = (f"HorizontalPodAutoscaler {hpa.name}: {hpa.current_replicas} current, "
+                f"{hpa.desired_replicas} desired, min {hpa.min_replicas}, "
+                f"max {hpa.max_replicas}{metrics}",)
+    why = (f"autoscaler {hpa.name} sets a hand-scaled count back at its next sync unless it "
+           f"is above the {floor} its metrics ask and at most its maxReplicas of "
+           f"{hpa.max_replicas}: to change the range, raise its minReplicas or maxReplicas")
+    caveat = (f"autoscaler {hpa.name} ({hpa.min_replicas}-{hpa.max_replicas} replicas, "
+              f"{hpa.desired_replicas} desired) keeps this count only until its scale-down "
+              "stabilization window (5 min by default) passes, then returns to what its "
+              "metrics ask: to hold it, raise its minReplicas to it")
+    return Finding(
+        kind="autoscaler-sizes", subject=Subject(namespace=w.namespace, workload=w.name),
+        summary=f"autoscaler {hpa.name} sizes it between {hpa.min_replicas} and "
+                f"{hpa.max_replicas} replicas ({hpa.desired_replicas} desired now)",
+        evidence=evidence,
+        contradicts=(Contradiction(remedy=Remedy.SCALE_OUT, why=why, undone=True,
+                                   holds=(floor + 1, hpa.max_replicas), caveat=caveat),))
+
+
 def pinned_autoscaler(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     """An autoscaler that holds the workload at its limit: it owns the replica count, so a
     hand scale is set back within a minute and only a higher maxReplicas adds capacity."""
@@ -250,6 +277,7 @@ def pinned_autoscaler(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     for hpa in w.autoscalers:
         fixed = hpa.min_replicas == hpa.max_replicas
         if not (fixed or hpa.current_replicas >= hpa.max_replicas):
+            findings.append(_sizing_autoscaler(w, hpa))
             continue
         wants = " while its metrics ask for more" if hpa.limited else ""
         summary = (f"autoscaler {hpa.name} pins it at {hpa.max_replicas} replicas "

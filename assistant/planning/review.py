@@ -59,6 +59,7 @@ class Catalog:
     target: Callable[[ToolCall], Target]
     aim: Callable[[ToolCall, Finding], ToolCall]  # re-aim a call with a finding's facts
     exists: Callable[[Target], bool]  # the target is in the live inventory
+    count: Callable[[ToolCall], int | None] = lambda call: None  # the replica count it sets
 
 
 def concerns(finding: Finding, target: Target) -> bool:
@@ -112,6 +113,13 @@ def review(
                             for k, v in (cand.ordered or {}).items()
                             if k in aimed and aimed[k] != v)
         target = catalog.target(call)
+        # A count its owner lets stand for a while is no objection: the card says how long.
+        count = catalog.count(call)
+        held = [c for c in against if c.holds is not None and count is not None
+                and c.holds[0] <= count <= c.holds[1]]
+        against = [c for c in against if c not in held]
+        caveats = "".join(f" — {c.caveat}" for c in held)
+        before = len(kept)
         undone = [c for c in against if c.undone]
         if not catalog.exists(target):
             drop(cand, f"{_render(target)} is not in the live inventory")
@@ -138,6 +146,8 @@ def review(
             drop(cand, f"no finding shows {_render(target)} short of capacity")
         else:
             kept.append(cand)
+        if caveats and len(kept) > before:
+            kept[-1] = _with(kept[-1], kept[-1].call, kept[-1].why + caveats)
     return Verdict(kept=tuple(kept), notes=tuple(notes), dropped=tuple(dropped),
                    contested=tuple(contested))
 

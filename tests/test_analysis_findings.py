@@ -463,3 +463,27 @@ def test_an_alert_that_began_long_after_an_old_deploy_firmly_rules_out_rollback(
     rollback = steady.against(Remedy.ROLLBACK)
     assert rollback is not None and rollback.firm
     assert "began firing 12 days after revision 9 rolled out" in rollback.why
+
+
+def test_a_latency_step_nothing_here_explains_argues_softly_against_every_remedy() -> None:
+    latency = _series("http_request_duration_seconds_p99", "seconds",
+                      [0.12, 0.13, 0.12, 1.9, 2.1, 2.0])
+    cpu = _series("container_cpu_usage_ratio", "ratio", [0.4, 0.42, 0.41])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=5)),
+                      MetricSeries(series=[latency, cpu]))
+    (step,) = [f for f in found if f.kind == "latency-step"]
+    assert not step.supports
+    for remedy in (Remedy.RESTART, Remedy.ROLLBACK, Remedy.SCALE_OUT):
+        against = step.against(remedy)
+        assert against is not None and not against.firm
+    assert "120 ms to 2.0 s" in step.evidence[0]
+
+
+def test_a_latency_step_with_hot_cpu_is_left_to_saturation() -> None:
+    latency = _series("http_request_duration_seconds_p99", "seconds", [0.12, 0.12, 2.0, 2.0])
+    cpu = _series("container_cpu_usage_ratio", "ratio", [0.5, 0.9, 0.95])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=5)),
+                      MetricSeries(series=[latency, cpu]))
+    assert not [f for f in found if f.kind == "latency-step"]

@@ -297,6 +297,51 @@ def pinned_autoscaler(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     return findings
 
 
+def latency_step(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    """Answers slowed down while nothing that would explain it moved: no new revision,
+    traffic and CPU flat. The cause is outside what the evidence shows (a dependency, a
+    lock, a cache gone cold), so no remedy is indicated yet; each is argued against only
+    softly, since the asker may know more than the series do."""
+    steps = [(s, found) for s in of_signal(w.series, Signal.LATENCY)
+             if (found := step_up(s, LATENCY_STEP)) is not None]
+    current = _current(w)
+    deployed = _deployed(current) if current else None
+    if not steps or (deployed is not None and now - deployed < RECENT_ROLLOUT):
+        return []
+    if any((sh := shape(s)) is not None and sh.last.value >= HOT_CPU
+           for s in of_signal(w.series, Signal.CPU) if s.unit in ("ratio", "")):
+        return []
+    if any(step_up(s, TRAFFIC_RISE) is not None for s in of_signal(w.series,
+                                                                   Signal.REQUEST_RATE)):
+        return []
+    latency, found = steps[0]
+    evidence = [f"{render_series(latency)} stepped from {render_value(found.before, latency.unit)}"
+                f" to {render_value(found.after, latency.unit)} at {_at(found.at)}"]
+    flat_signals = [signal.value for signal in (Signal.REQUEST_RATE, Signal.CPU)
+                    if (seen := of_signal(w.series, signal)) and all(flat(s) for s in seen)]
+    if flat_signals:
+        evidence.append(f"{' and '.join(flat_signals)} flat")
+    if current is not None:
+        evidence.append(_revision_line(current, now))
+    what = (f"{w.namespace}/{w.name} slowed down at {_at(found.at)} with "
+            f"{' and '.join(flat_signals) or 'nothing else'} unchanged"
+            + (f" and no rollout since revision {current.revision}" if current else ""))
+    return [Finding(
+        kind="latency-step", subject=Subject(namespace=w.namespace, workload=w.name),
+        summary=f"latency stepped up at {_at(found.at)} with no change here to explain it",
+        evidence=tuple(evidence),
+        contradicts=(
+            Contradiction(remedy=Remedy.RESTART, firm=False,
+                          why=f"restart not indicated: {what}; nothing shows a stuck or "
+                              "leaking process, so look at what it calls first"),
+            Contradiction(remedy=Remedy.ROLLBACK, firm=False,
+                          why=f"rollback not indicated: {what}"),
+            Contradiction(remedy=Remedy.SCALE_OUT, firm=False,
+                          why=f"more replicas not indicated: {what}; no replica is short "
+                              "of CPU"),
+        ))]
+
+
 def _loud(w: WorkloadEvidence) -> list[str]:
     """Firing alerts about the workload that ask for attention (not informational ones)."""
     return [a.name for a in w.alerts if a.severity.lower() not in QUIET_SEVERITIES]
@@ -529,5 +574,5 @@ def healthy(w: WorkloadEvidence, now: datetime,
 
 WORKLOAD_ANALYZERS: tuple[Callable[[WorkloadEvidence, datetime], list[Finding]], ...] = (
     bad_rollout, clean_rollout, memory_exhaustion, saturation, pinned_autoscaler,
-    steady_state, sound_revision, healthy,
+    steady_state, latency_step, sound_revision, healthy,
 )

@@ -169,7 +169,9 @@ def _describing_other(words: list[str], dep: DeploymentInfo) -> list[str]:
     """``words`` with each one that qualifies another kind of thing blanked ("orders" of
     "orders database")."""
     other = _other_kinds(dep)
-    return ["" if i + 1 < len(words) and words[i + 1] in other else w
+    # Written as one word too: "orders-db", "orders_queue".
+    return ["" if (i + 1 < len(words) and words[i + 1] in other)
+            or re.split(r"[-_.]", w)[-1] in other else w
             for i, w in enumerate(words)]
 
 

@@ -336,6 +336,7 @@ def test_an_order_acts_on_the_workload_its_own_verb_names(
     "please do not roll it back",
     "we must not roll back journal-store",
     "I don't want to roll back journal-store",
+    "no rollback of journal-store please, the migration already ran",
     "roll back journal-store. actually no, don't roll back journal-store",
 ])
 def test_the_askers_own_prohibition_vetoes_an_action_the_evidence_supports(

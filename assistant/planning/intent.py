@@ -92,13 +92,13 @@ _NEGATED = re.compile(
     # Contractions typed without the apostrophe; a bare "nt" would match "urgent", "current".
     r"\b(?:don|can|won|isn|aren|wasn|weren|doesn|didn|shouldn|couldn|wouldn|mustn)t\b", re.I)
 # A clause that forbids the action outright: it opens with the negation, right before the
-# verb ("don't restart cart", "please do not roll it back", "we must never scale it"). "why
+# verb ("don't restart cart", "please do not roll it back", "no rollback of cart"). "why
 # don't we restart it?" or "can't we roll back?" ask instead, and "nobody restarted it" tells.
 _FORBIDDING = re.compile(
     r"^\s*(?:(?:please|pls|so|and|but|just|ok|okay|again)\s*,?\s+)*"
     r"(?:(?:we|you)\s+(?:must|should|shall)\s+(?:not|never)|(?:we|you)\s+"
     r"(?:mustn|shouldn)[’']?t|(?:i|we)\s+(?:do\s+not|don[’']?t)\s+want\s+(?:you\s+)?to|"
-    r"do\s+not|don[’']?t|never|no\s+need\s+to)"
+    r"do\s+not|don[’']?t|never|no(?:\s+need\s+to)?)"
     r"(?:\s+(?:just|even|ever|yet|try\s+to|go\s+and))?\s*$", re.I)
 # An action told as what happened ("we rolled back", "it was rolled back", "yesterday we had
 # to restart"), not as what to do now: a verb in its past or -ing form, or a past marker

@@ -431,20 +431,25 @@ def test_a_change_window_does_not_make_a_broken_workloads_alert_silenceable() ->
     assert against and all(c.firm for c in against)
 
 
+def _ready_on_an_old_revision(*series: Series) -> list:
+    """Findings about one ready pod of a revision five days old, with these series."""
+    return _findings(PodList(pods=[_pod("posting-engine-a")]),
+                     _history(9, current_age=timedelta(days=5)),
+                     MetricSeries(series=list(series)))
+
+
+def _p99(values: list[float]) -> Series:
+    return _series("http_request_duration_seconds_p99", "seconds", values)
+
+
 def test_a_p99_stepped_far_above_its_baseline_is_not_healthy() -> None:
-    latency = _series("http_request_duration_seconds_p99", "seconds",
-                      [0.12, 0.13, 0.12, 1.9, 2.1, 2.0])
     errors = _series("http_requests_error_ratio", "ratio", [0.001, 0.001, 0.001])
-    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
-                      _history(9, current_age=timedelta(days=5)),
-                      MetricSeries(series=[latency, errors]))
+    found = _ready_on_an_old_revision(_p99([0.12, 0.13, 0.12, 1.9, 2.1, 2.0]), errors)
     assert not [f for f in found if f.kind == "healthy"]
 
 
 def test_a_latency_near_its_baseline_leaves_a_workload_healthy() -> None:
-    latency = _series("http_request_duration_seconds_p99", "seconds", [0.12, 0.15, 0.13])
-    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
-                      _history(9, current_age=timedelta(days=5)), MetricSeries(series=[latency]))
+    found = _ready_on_an_old_revision(_p99([0.12, 0.15, 0.13]))
     (healthy,) = [f for f in found if f.kind == "healthy"]
     assert "latency 130 ms" in healthy.evidence
 
@@ -466,12 +471,8 @@ def test_an_alert_that_began_long_after_an_old_deploy_firmly_rules_out_rollback(
 
 
 def test_a_latency_step_nothing_here_explains_argues_softly_against_every_remedy() -> None:
-    latency = _series("http_request_duration_seconds_p99", "seconds",
-                      [0.12, 0.13, 0.12, 1.9, 2.1, 2.0])
     cpu = _series("container_cpu_usage_ratio", "ratio", [0.4, 0.42, 0.41])
-    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
-                      _history(9, current_age=timedelta(days=5)),
-                      MetricSeries(series=[latency, cpu]))
+    found = _ready_on_an_old_revision(_p99([0.12, 0.13, 0.12, 1.9, 2.1, 2.0]), cpu)
     (step,) = [f for f in found if f.kind == "latency-step"]
     assert not step.supports
     for remedy in (Remedy.RESTART, Remedy.ROLLBACK, Remedy.SCALE_OUT):
@@ -481,9 +482,6 @@ def test_a_latency_step_nothing_here_explains_argues_softly_against_every_remedy
 
 
 def test_a_latency_step_with_hot_cpu_is_left_to_saturation() -> None:
-    latency = _series("http_request_duration_seconds_p99", "seconds", [0.12, 0.12, 2.0, 2.0])
     cpu = _series("container_cpu_usage_ratio", "ratio", [0.5, 0.9, 0.95])
-    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
-                      _history(9, current_age=timedelta(days=5)),
-                      MetricSeries(series=[latency, cpu]))
+    found = _ready_on_an_old_revision(_p99([0.12, 0.12, 2.0, 2.0]), cpu)
     assert not [f for f in found if f.kind == "latency-step"]

@@ -14,7 +14,7 @@ from assistant.planning.entities import LinkedEntities
 from assistant.planning.intent import Ask, asks_by, split_words
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
-from assistant.planning.review import review
+from assistant.planning.review import Verdict, review
 from tools.workload_outputs import HpaList, HpaRow
 
 JOURNAL = LinkedEntities(namespace="ledger", deployment="journal-store",
@@ -331,6 +331,12 @@ def test_an_order_acts_on_the_workload_its_own_verb_names(
     assert {c.call.tool: c.ordered for c in ordered.candidates} == drafted
 
 
+def _review_rollback(question: str) -> Verdict:
+    """Review of the runbook's rollback of journal-store, which a bad rollout supports."""
+    return review([_runbook_rollback()], [BAD_ROLLOUT], catalog_for_review(INVENTORY),
+                  asks_by(question, WORKLOADS))
+
+
 @pytest.mark.parametrize("question", [
     "journal-store is crashing. don't roll back journal-store, the migration already ran",
     "please do not roll it back",
@@ -341,8 +347,7 @@ def test_an_order_acts_on_the_workload_its_own_verb_names(
 ])
 def test_the_askers_own_prohibition_vetoes_an_action_the_evidence_supports(
         question: str) -> None:
-    verdict = review([_runbook_rollback()], [BAD_ROLLOUT], catalog_for_review(INVENTORY),
-                     asks_by(question, WORKLOADS))
+    verdict = _review_rollback(question)
     assert not verdict.kept
     assert "you said not to" in verdict.dropped[0][1]
 
@@ -357,8 +362,7 @@ def test_the_askers_own_prohibition_vetoes_an_action_the_evidence_supports(
     "nobody rolled back journal-store yet",  # told, not forbidden
 ])
 def test_other_words_saying_dont_veto_nothing(question: str) -> None:
-    verdict = review([_runbook_rollback()], [BAD_ROLLOUT], catalog_for_review(INVENTORY),
-                     asks_by(question, WORKLOADS))
+    verdict = _review_rollback(question)
     assert [c.call.tool for c in verdict.kept] == ["rollback_deployment"]
 
 

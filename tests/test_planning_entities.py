@@ -330,35 +330,3 @@ def test_a_container_label_links_the_workload_of_a_replaced_pod():
     alert = {"alertname": "KubePodCrashLooping", "namespace": "shop", "container": "cart",
              "pod": "cart-5d8f7-q9w8e"}
     assert link_entities("restart it", alert, INVENTORY).entities.deployment == "cart"
-
-
-ORDERS = Inventory(environment="prod", deployments=(
-    DeploymentInfo(namespace="commerce", name="orders-api", service="orders-api", replicas=3,
-                   ready_replicas=3),
-    DeploymentInfo(namespace="commerce", name="billing-api", service="billing", replicas=2,
-                   ready_replicas=2),
-    DeploymentInfo(namespace="commerce", name="session-cache", service="session-cache",
-                   replicas=2, ready_replicas=2),
-))
-
-
-@pytest.mark.parametrize("question", [
-    "orders database is slow",
-    "the orders db keeps timing out",
-    "orders queue is backing up",
-    "billing database is slow",  # the service's name, qualifying a database
-    "orders-db is slow",  # written as one word
-])
-def test_a_name_qualifying_another_kind_of_thing_links_no_workload(question: str) -> None:
-    linking = link_entities(question, None, ORDERS)
-    assert linking.entities.deployment is None
-
-
-@pytest.mark.parametrize(("question", "workload"), [
-    ("orders is slow", "orders-api"),
-    ("billing is slow since the deploy", "billing-api"),
-    ("session cache is evicting everything", "session-cache"),  # its name says cache
-    ("orders-api database calls are slow", "orders-api"),  # named outright
-])
-def test_a_name_not_qualifying_another_thing_still_links(question: str, workload: str) -> None:
-    assert link_entities(question, None, ORDERS).entities.deployment == workload

@@ -125,14 +125,29 @@ def test_old_revision_with_flat_errors_is_not_a_bad_rollout() -> None:
     assert all((c := healthy.against(r)) is not None and not c.firm for r in Remedy)
 
 
-def test_errors_held_high_on_an_old_revision_rule_out_rollback() -> None:
-    errors = _series("http_requests_error_ratio", "ratio", [0.068, 0.071, 0.07])
+def test_errors_held_high_since_before_an_old_revision_rule_out_rollback() -> None:
+    errors = _series("http_requests_error_ratio", "ratio", [0.068, 0.071, 0.07],
+                     minutes=14 * 24 * 60)
     found = _findings(PodList(pods=[_pod("posting-engine-a")]),
                       _history(9, current_age=timedelta(days=13)), MetricSeries(series=[errors]))
     assert not [f for f in found if Remedy.ROLLBACK in f.supports]
     (steady,) = [f for f in found if f.kind == "steady-state"]
     rollback = steady.against(Remedy.ROLLBACK)
     assert rollback is not None and rollback.firm and "7.0%" in rollback.why
+
+
+def test_errors_flat_over_a_window_after_the_deploy_only_softly_argue_against_rollback(
+) -> None:
+    # Two hours of a flat 7% say nothing about the deploy 13 days ago: errors may have
+    # stepped up with it and held since.
+    errors = _series("http_requests_error_ratio", "ratio", [0.068, 0.071, 0.07])
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=13)), MetricSeries(series=[errors]))
+    (steady,) = [f for f in found if f.kind == "steady-state"]
+    rollback = steady.against(Remedy.ROLLBACK)
+    assert rollback is not None and not rollback.firm
+    assert "does not reach back to the deploy" in rollback.why
+    assert "since before" not in " ".join(steady.evidence)
 
 
 def test_errors_held_high_since_a_fresh_rollout_are_not_called_steady() -> None:
@@ -228,8 +243,13 @@ def test_an_autoscaler_at_its_limit_says_a_hand_scale_is_undone(hpa: HpaList) ->
     assert pinned.evidence and "cpu 118%" in pinned.evidence[0]
 
 
-def test_an_autoscaler_with_room_to_grow_is_no_finding() -> None:
-    assert not [f for f in _findings(_autoscaler(4)) if f.kind == "autoscaler-pinned"]
+def test_an_autoscaler_with_room_to_grow_lets_only_a_count_above_its_desired_stand() -> None:
+    found = _findings(_autoscaler(4, wanted=4))
+    assert not [f for f in found if f.kind == "autoscaler-pinned"]
+    (sizes,) = [f for f in found if f.kind == "autoscaler-sizes"]
+    scale = sizes.against(Remedy.SCALE_OUT)
+    assert scale is not None and scale.undone and scale.holds == (5, 6)
+    assert "raise its minReplicas" in scale.caveat
 
 
 def test_an_autoscaler_of_another_workload_is_no_finding_about_this_one() -> None:
@@ -417,3 +437,59 @@ def test_a_change_window_does_not_make_a_broken_workloads_alert_silenceable() ->
     assert not [f for f in found if Remedy.SILENCE in f.supports]
     against = [c for f in found if (c := f.against(Remedy.SILENCE)) is not None]
     assert against and all(c.firm for c in against)
+
+
+def _ready_on_an_old_revision(*series: Series) -> list:
+    """Findings about one ready pod of a revision five days old, with these series."""
+    return _findings(PodList(pods=[_pod("posting-engine-a")]),
+                     _history(9, current_age=timedelta(days=5)),
+                     MetricSeries(series=list(series)))
+
+
+def _p99(values: list[float]) -> Series:
+    return _series("http_request_duration_seconds_p99", "seconds", values)
+
+
+def test_a_p99_stepped_far_above_its_baseline_is_not_healthy() -> None:
+    errors = _series("http_requests_error_ratio", "ratio", [0.001, 0.001, 0.001])
+    found = _ready_on_an_old_revision(_p99([0.12, 0.13, 0.12, 1.9, 2.1, 2.0]), errors)
+    assert not [f for f in found if f.kind == "healthy"]
+
+
+def test_a_latency_near_its_baseline_leaves_a_workload_healthy() -> None:
+    found = _ready_on_an_old_revision(_p99([0.12, 0.15, 0.13]))
+    (healthy,) = [f for f in found if f.kind == "healthy"]
+    assert "latency 130 ms" in healthy.evidence
+
+
+def test_an_alert_that_began_long_after_an_old_deploy_firmly_rules_out_rollback() -> None:
+    # The window starts after the deploy, but the alert about the errors only began 12
+    # days after it: whatever started then, the deploy did not.
+    errors = _series("http_requests_error_ratio", "ratio", [0.068, 0.071, 0.07])
+    alert = AlertRow(name="HighErrorRate", labels={"namespace": NS, "deployment": NAME},
+                     state="firing", since=(NOW - timedelta(hours=5)).isoformat(),
+                     severity="warning", summary="s", annotations={})
+    found = _findings(PodList(pods=[_pod("posting-engine-a")]),
+                      _history(9, current_age=timedelta(days=13)),
+                      MetricSeries(series=[errors]), AlertList(alerts=[alert]))
+    (steady,) = [f for f in found if f.kind == "steady-state"]
+    rollback = steady.against(Remedy.ROLLBACK)
+    assert rollback is not None and rollback.firm
+    assert "began firing 12 days after revision 9 rolled out" in rollback.why
+
+
+def test_a_latency_step_nothing_here_explains_argues_softly_against_every_remedy() -> None:
+    cpu = _series("container_cpu_usage_ratio", "ratio", [0.4, 0.42, 0.41])
+    found = _ready_on_an_old_revision(_p99([0.12, 0.13, 0.12, 1.9, 2.1, 2.0]), cpu)
+    (step,) = [f for f in found if f.kind == "latency-step"]
+    assert not step.supports
+    for remedy in (Remedy.RESTART, Remedy.ROLLBACK, Remedy.SCALE_OUT):
+        against = step.against(remedy)
+        assert against is not None and not against.firm
+    assert "120 ms to 2.0 s" in step.evidence[0]
+
+
+def test_a_latency_step_with_hot_cpu_is_left_to_saturation() -> None:
+    cpu = _series("container_cpu_usage_ratio", "ratio", [0.5, 0.9, 0.95])
+    found = _ready_on_an_old_revision(_p99([0.12, 0.12, 2.0, 2.0]), cpu)
+    assert not [f for f in found if f.kind == "latency-step"]

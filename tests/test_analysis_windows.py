@@ -16,10 +16,12 @@ END = datetime(2026, 11, 19, 23, 30, tzinfo=UTC)
     {"maintenance_window": "2026-11-19T21:00:00Z/2026-11-19T23:30:00Z"},
     {"maintenance": "CHG-1 reseed, 2026-11-19T21:00:00Z to 2026-11-19T23:30:00Z"},
     {"maintenance": "CHG-1 2026-11-19 21:00 to 23:30 UTC"},
-    {"description": "Planned maintenance on 2026-11-19 from 21:00 UTC until 23:30 UTC"},
+    {"change_window": "Planned maintenance on 2026-11-19 from 21:00 UTC until 23:30 UTC"},
     {"maintenance": "21:00-23:30 UTC 2026-11-19"},
     {"maintenance": "2026-11-19 21:00 - 2026-11-19 23:30 UTC"},
     {"maintenance_start": "2026-11-19T21:00:00Z", "maintenance_end": "2026-11-19T23:30:00Z"},
+    {"change_ticket": "CHG-1 2026-11-19T21:00:00Z/2026-11-19T23:30:00Z"},
+    {"ops.example.com/change-window": "2026-11-19T21:00:00Z/2026-11-19T23:30:00Z"},
 ])
 def test_a_window_is_read_whatever_its_shape(annotations: dict[str, str]) -> None:
     window = change_window(annotations)
@@ -61,3 +63,12 @@ def test_two_times_an_alert_mentions_apart_are_not_a_window(
     # An alert that mentions a change and two moments in passing describes a fault; read
     # as a window, it would call a bad change's alert expected and offer to silence it.
     assert change_window(annotations) is None
+
+
+@pytest.mark.parametrize("key", ["description", "summary", "message", "runbook_url",
+                                 "maintenance_note", "impact"])
+def test_prose_annotations_define_no_window(key: str) -> None:
+    # Descriptions and summaries are templated from label values a scraped target can
+    # set: a window written there would let that text mute its own alert.
+    text = "Planned maintenance on 2026-11-19 from 21:00 UTC until 23:30 UTC"
+    assert change_window({key: text}) is None

@@ -3,16 +3,19 @@ orders about another workload do not, and review keeps the ordered values."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from assistant.analysis import Contradiction, Finding, Remedy, Subject
+from assistant.analysis import Contradiction, Finding, Remedy, Subject, analyze, collect
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
 from assistant.planning.intent import Ask, asks_by, split_words
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
-from assistant.planning.review import review
+from assistant.planning.review import Verdict, review
+from tools.workload_outputs import HpaList, HpaRow
 
 JOURNAL = LinkedEntities(namespace="ledger", deployment="journal-store",
                          service="journal-store", kind="StatefulSet")
@@ -326,3 +329,90 @@ def test_an_order_acts_on_the_workload_its_own_verb_names(
         question: str, drafted: dict[str, dict[str, int]]) -> None:
     ordered = with_orders(question, JOURNAL, (), KNOWN)
     assert {c.call.tool: c.ordered for c in ordered.candidates} == drafted
+
+
+def _review_rollback(question: str) -> Verdict:
+    """Review of the runbook's rollback of journal-store, which a bad rollout supports."""
+    return review([_runbook_rollback()], [BAD_ROLLOUT], catalog_for_review(INVENTORY),
+                  asks_by(question, WORKLOADS))
+
+
+@pytest.mark.parametrize("question", [
+    "journal-store is crashing. don't roll back journal-store, the migration already ran",
+    "please do not roll it back",
+    "we must not roll back journal-store",
+    "I don't want to roll back journal-store",
+    "no rollback of journal-store please, the migration already ran",
+    "roll back journal-store. actually no, don't roll back journal-store",
+])
+def test_the_askers_own_prohibition_vetoes_an_action_the_evidence_supports(
+        question: str) -> None:
+    verdict = _review_rollback(question)
+    assert not verdict.kept
+    assert "you said not to" in verdict.dropped[0][1]
+
+
+@pytest.mark.parametrize("question", [
+    "journal-store is crashing, don't roll back journal-api",  # another workload
+    "why don't we roll back journal-store?",  # a question
+    "what now? the ticket says: don't roll back journal-store",  # reported
+    "journal-store broke; Bob wrote \"do not roll back journal-store\"",  # quoted
+    "journal-store is crashing\n> don't roll back journal-store",  # a chat quote
+    "description: do not roll back journal-store",  # a labelled line
+    "nobody rolled back journal-store yet",  # told, not forbidden
+])
+def test_other_words_saying_dont_veto_nothing(question: str) -> None:
+    verdict = _review_rollback(question)
+    assert [c.call.tool for c in verdict.kept] == ["rollback_deployment"]
+
+
+@pytest.mark.parametrize(("question", "tool"), [
+    ("journal-store: restart it", "restart_deployment"),
+    ("journal-store: roll it back please", "rollback_deployment"),
+    ("as the runbook says, restart journal-store", "restart_deployment"),
+    ("it is stuck again. As the on-call guide says, restart journal-store", "restart_deployment"),
+])
+def test_the_askers_own_label_or_cited_source_still_orders(question: str, tool: str) -> None:
+    ordered = with_orders(question, JOURNAL, (), KNOWN)
+    assert [c.call.tool for c in ordered.candidates] == [tool]
+
+
+@pytest.mark.parametrize("question", [
+    "description: restart journal-store",  # a field's label, not a workload's
+    "journal-store: restart loop since 09:00",  # a status line, not a terse order
+    "journal-api: restart journal-store",  # the order names another than its label
+    "the ticket says as the runbook says, restart journal-store",
+    "Bob wrote: as the runbook says, restart journal-store",
+    "what now? the ticket says:\njournal-store: restart it\n",
+    "> journal-store: restart it",
+    "\"as the runbook says, restart journal-store\"",
+])
+def test_labelled_or_cited_orders_from_pasted_text_order_nothing(question: str) -> None:
+    assert with_orders(question, JOURNAL, (), KNOWN).candidates == ()
+
+
+def _sized_by_autoscaler() -> Finding:
+    """journal-store's autoscaler: min 2, max 6, its metrics ask for 3 now."""
+    found = analyze(collect([(HpaList(namespace="ledger", hpas=[HpaRow(
+        name="journal-store", target_kind="StatefulSet", target_name="journal-store",
+        min_replicas=2, max_replicas=6, current_replicas=3, desired_replicas=3,
+        metrics=["cpu 55% (target 70%)"], limited=False)]), None)], INVENTORY,
+        datetime(2026, 9, 1, tzinfo=UTC)), [("ledger", "journal-store")])
+    (sizes,) = [f for f in found if f.kind == "autoscaler-sizes"]
+    return sizes
+
+
+@pytest.mark.parametrize(("replicas", "kept", "said"), [
+    (5, True, "raise its minReplicas to it"),  # above desired, within max: stands a while
+    (2, False, "sets a hand-scaled count back"),  # below what its metrics ask
+    (3, False, "sets a hand-scaled count back"),  # what it already runs
+    (9, False, "raise its minReplicas or maxReplicas"),  # above max
+])
+def test_a_scale_under_an_autoscaler_with_room_stands_only_above_its_desired_count(
+        replicas: int, kept: bool, said: str) -> None:
+    question = f"scale journal-store to {replicas}"
+    ordered = with_orders(question, JOURNAL, (), KNOWN)
+    verdict = review(ordered.candidates, [_sized_by_autoscaler()],
+                     catalog_for_review(INVENTORY), asks_by(question))
+    assert bool(verdict.kept) is kept
+    assert said in (verdict.kept[0].why if kept else verdict.notes[0])

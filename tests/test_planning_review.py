@@ -18,8 +18,8 @@ SCALE = PlannedCall(
 CATALOG = catalog_for_review(Inventory(environment="prod"))
 
 
-def _asking(strength: Ask) -> Callable[[str], Ask]:
-    return lambda tool: strength
+def _asking(strength: Ask) -> Callable[[str, str | None], Ask]:
+    return lambda tool, workload=None: strength
 
 
 def test_a_scale_out_no_finding_of_load_calls_for_is_dropped() -> None:

@@ -26,6 +26,10 @@ class Contradiction(BaseModel):
     # Something that owns the value would set it straight back (an autoscaler at its
     # limit): the action changes nothing, so not even an order makes it worth an approval.
     undone: bool = False
+    # When set, ``undone`` holds only for a replica count outside [low, high]: a count
+    # inside stands for a while, and ``caveat`` says on the card how long and what lasts.
+    holds: tuple[int, int] | None = None
+    caveat: str = ""
 
 
 class Subject(BaseModel):

@@ -9,6 +9,10 @@ nearest date written before it (else the first one after); a time without a zone
 zone written elsewhere in the same text; text with no zone at all is not read, since a
 guessed zone could put "now" inside a window that has not started. An end at or before
 its start on an inherited date is on the next day (`23:00 to 01:00`).
+
+Only annotations dedicated to a change define one (``_WINDOW_KEY``): an alert's
+`description` and `summary` are often templated from label values that whatever is
+scraped can set, so a window written there would let that text mute its own alert.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ _ANY_ZONE = re.compile(rf"(?<=[\d\s]){_ZONE}", re.I)
 # What may stand between a window's start and end besides dates and zones: a range.
 _RANGE = re.compile(r"(?:to|until|till|through|thru|and|-|\u2013|\u2014|/)", re.I)
 _DATE_OR_ZONE = re.compile(rf"{_DATE.pattern}T?|\b(?:UTC|GMT|on)\b", re.I)
-_WINDOW_WORDS = re.compile(r"maintenance|change|window|upgrade|migration|\bCHG-?\d+", re.I)
+# Annotation keys that declare a change (a calendar or the rule's owner stamps them),
+# separators and an optional domain prefix aside: maintenance, maintenance_window, change,
+# change_window, change_ticket, and the same with _start/_end (or -begin, .until ...).
+_WINDOW_KEY = re.compile(
+    r"^(?:[\w.-]+/)?(?:maintenance|change)(?:[_.-]?window|[_.-]?ticket)?"
+    r"(?:[_.-]?(?:start|starts|begin|begins|from|end|ends|until|stop))?$", re.I)
 _START_KEY = re.compile(r"start|begin|from", re.I)
 _END_KEY = re.compile(r"end|until|stop", re.I)
 
@@ -87,7 +96,7 @@ def change_window(annotations: Mapping[str, str]) -> tuple[str, datetime, dateti
     """(the annotation text it was read from, start, end) of a declared change window."""
     ends: dict[str, tuple[str, datetime]] = {}
     for key, value in sorted(annotations.items()):
-        if not (_WINDOW_WORDS.search(key) or _WINDOW_WORDS.search(value)):
+        if _WINDOW_KEY.match(key.strip()) is None:
             continue
         span = _span(value)
         if span is not None:

@@ -26,6 +26,7 @@ from assistant.analysis.series import (
 )
 from assistant.models import Series
 from tools.outputs import AlertRow, PodRow, RevisionRow
+from tools.workload_outputs import HpaRow
 
 CRASH_REASONS = frozenset({
     "CrashLoopBackOff", "Error", "CreateContainerConfigError", "CreateContainerError",
@@ -44,6 +45,7 @@ ERROR_FLOOR = 0.01  # ...and above 1%
 HEALTHY_ERRORS = 0.01
 STEADY = 0.05  # relative spread within which a memory series has not moved
 ERROR_RISE = 1.5  # error ratio this multiple of its level when the revision rolled out
+LATENCY_STEP = 2.0  # latency at least this multiple of where it started is not healthy
 QUIET_SEVERITIES = frozenset({"info", "none", "informational"})
 
 
@@ -242,6 +244,32 @@ def saturation(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                     contradicts=tuple(contradicts))]
 
 
+def _sizing_autoscaler(w: WorkloadEvidence, hpa: HpaRow) -> Finding:
+    """An autoscaler with room to move owns the replica count too: at its next sync (every
+    15 s) it sets a count below what its metrics ask, or outside [min, max], straight back.
+    A count above what they ask and within max stands only until its scale-down
+    stabilization window (5 min by default) passes; what lasts is a higher minReplicas."""
+    floor = max(hpa.desired_replicas, hpa.min_replicas)
+    metrics = f"; {', '.join(hpa.metrics)}" if hpa.metrics else ""
+    evidence = (f"HorizontalPodAutoscaler {hpa.name}: {hpa.current_replicas} current, "
+                f"{hpa.desired_replicas} desired, min {hpa.min_replicas}, "
+                f"max {hpa.max_replicas}{metrics}",)
+    why = (f"autoscaler {hpa.name} sets a hand-scaled count back at its next sync unless it "
+           f"is above the {floor} its metrics ask and at most its maxReplicas of "
+           f"{hpa.max_replicas}: to change the range, raise its minReplicas or maxReplicas")
+    caveat = (f"autoscaler {hpa.name} ({hpa.min_replicas}-{hpa.max_replicas} replicas, "
+              f"{hpa.desired_replicas} desired) keeps this count only until its scale-down "
+              "stabilization window (5 min by default) passes, then returns to what its "
+              "metrics ask: to hold it, raise its minReplicas to it")
+    return Finding(
+        kind="autoscaler-sizes", subject=Subject(namespace=w.namespace, workload=w.name),
+        summary=f"autoscaler {hpa.name} sizes it between {hpa.min_replicas} and "
+                f"{hpa.max_replicas} replicas ({hpa.desired_replicas} desired now)",
+        evidence=evidence,
+        contradicts=(Contradiction(remedy=Remedy.SCALE_OUT, why=why, undone=True,
+                                   holds=(floor + 1, hpa.max_replicas), caveat=caveat),))
+
+
 def pinned_autoscaler(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     """An autoscaler that holds the workload at its limit: it owns the replica count, so a
     hand scale is set back within a minute and only a higher maxReplicas adds capacity."""
@@ -249,6 +277,7 @@ def pinned_autoscaler(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     for hpa in w.autoscalers:
         fixed = hpa.min_replicas == hpa.max_replicas
         if not (fixed or hpa.current_replicas >= hpa.max_replicas):
+            findings.append(_sizing_autoscaler(w, hpa))
             continue
         wants = " while its metrics ask for more" if hpa.limited else ""
         summary = (f"autoscaler {hpa.name} pins it at {hpa.max_replicas} replicas "
@@ -266,6 +295,51 @@ def pinned_autoscaler(w: WorkloadEvidence, now: datetime) -> list[Finding]:
             summary=summary, evidence=evidence,
             contradicts=(Contradiction(remedy=Remedy.SCALE_OUT, why=why, undone=True),)))
     return findings
+
+
+def latency_step(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    """Answers slowed down while nothing that would explain it moved: no new revision,
+    traffic and CPU flat. The cause is outside what the evidence shows (a dependency, a
+    lock, a cache gone cold), so no remedy is indicated yet; each is argued against only
+    softly, since the asker may know more than the series do."""
+    steps = [(s, found) for s in of_signal(w.series, Signal.LATENCY)
+             if (found := step_up(s, LATENCY_STEP)) is not None]
+    current = _current(w)
+    deployed = _deployed(current) if current else None
+    if not steps or (deployed is not None and now - deployed < RECENT_ROLLOUT):
+        return []
+    if any((sh := shape(s)) is not None and sh.last.value >= HOT_CPU
+           for s in of_signal(w.series, Signal.CPU) if s.unit in ("ratio", "")):
+        return []
+    if any(step_up(s, TRAFFIC_RISE) is not None for s in of_signal(w.series,
+                                                                   Signal.REQUEST_RATE)):
+        return []
+    latency, found = steps[0]
+    evidence = [f"{render_series(latency)} stepped from {render_value(found.before, latency.unit)}"
+                f" to {render_value(found.after, latency.unit)} at {_at(found.at)}"]
+    flat_signals = [signal.value for signal in (Signal.REQUEST_RATE, Signal.CPU)
+                    if (seen := of_signal(w.series, signal)) and all(flat(s) for s in seen)]
+    if flat_signals:
+        evidence.append(f"{' and '.join(flat_signals)} flat")
+    if current is not None:
+        evidence.append(_revision_line(current, now))
+    what = (f"{w.namespace}/{w.name} slowed down at {_at(found.at)} with "
+            f"{' and '.join(flat_signals) or 'nothing else'} unchanged"
+            + (f" and no rollout since revision {current.revision}" if current else ""))
+    return [Finding(
+        kind="latency-step", subject=Subject(namespace=w.namespace, workload=w.name),
+        summary=f"latency stepped up at {_at(found.at)} with no change here to explain it",
+        evidence=tuple(evidence),
+        contradicts=(
+            Contradiction(remedy=Remedy.RESTART, firm=False,
+                          why=f"restart not indicated: {what}; nothing shows a stuck or "
+                              "leaking process, so look at what it calls first"),
+            Contradiction(remedy=Remedy.ROLLBACK, firm=False,
+                          why=f"rollback not indicated: {what}"),
+            Contradiction(remedy=Remedy.SCALE_OUT, firm=False,
+                          why=f"more replicas not indicated: {what}; no replica is short "
+                              "of CPU"),
+        ))]
 
 
 def _loud(w: WorkloadEvidence) -> list[str]:
@@ -315,6 +389,52 @@ def _held_near_limit(w: WorkloadEvidence) -> str | None:
     return None
 
 
+def _onset(w: WorkloadEvidence) -> tuple[AlertRow, datetime] | None:
+    """The alert about the workload that has fired longest, and since when."""
+    dated = [(a, datetime.fromisoformat(a.since)) for a in w.alerts if a.since]
+    return min(dated, key=lambda pair: pair[1]) if dated else None
+
+
+def _steady_errors_against_rollback(
+        w: WorkloadEvidence, current: RevisionRow, deployed: datetime,
+        errors: Sequence[Series], level: str, now: datetime) -> tuple[list[str], Contradiction]:
+    """What a flat error ratio says about rolling back a revision older than a day. Flat
+    over a window that starts after the deploy says nothing about the deploy (errors may
+    have stepped up with it and held since) unless the alerts about it began long after
+    the deploy: then the trouble did not start with it."""
+    since = min(points(s)[0].at for s in errors)
+    series = render_series(errors[0])
+    if since <= deployed:
+        return ([f"{series} has held at {level} since before revision {current.revision} "
+                 "rolled out"],
+                Contradiction(
+                    remedy=Remedy.ROLLBACK,
+                    why=f"rollback not indicated: the error ratio has held at {level} since "
+                        f"before revision {current.revision} rolled out "
+                        f"{_age(deployed, now)} ago; nothing changed here that a rollback "
+                        "would undo"))
+    gap = (f"the metric window starts at {since:%Y-%m-%d %H:%M}, after revision "
+           f"{current.revision} rolled out ({deployed:%Y-%m-%d %H:%M}), so it does not "
+           "reach back to the deploy")
+    seen = [f"{series} has held at {level} since {_at(since)}; {gap}"]
+    onset = _onset(w)
+    if onset is not None and onset[1] - deployed >= RECENT_ROLLOUT:
+        alert, began = onset
+        seen.append(f"{alert.name} firing since {began:%Y-%m-%d %H:%M}, "
+                    f"{_age(deployed, began)} after revision {current.revision} rolled out")
+        return seen, Contradiction(
+            remedy=Remedy.ROLLBACK,
+            why=f"rollback not indicated: {alert.name} began firing "
+                f"{_age(deployed, began)} after revision {current.revision} rolled out, "
+                f"so the trouble did not start with it; the error ratio has held at {level} "
+                f"since {_at(since)}")
+    return seen, Contradiction(
+        remedy=Remedy.ROLLBACK, firm=False,
+        why=f"rollback not indicated by what I can see: the error ratio has held at {level} "
+            f"since {_at(since)}, but {gap}: compare with the error ratio before revision "
+            f"{current.revision} before ruling it out")
+
+
 def steady_state(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     """A signal that is high but has not moved, on a revision that is not new: nothing
     started here, so a remedy that undoes a change or resets a process has nothing to act
@@ -338,17 +458,17 @@ def steady_state(w: WorkloadEvidence, now: datetime) -> list[Finding]:
             and errors and all(flat(s) for s in errors)
             and float(errors[0].points[-1][1]) >= HEALTHY_ERRORS):
         level = render_value(float(errors[0].points[-1][1]), errors[0].unit)
-        evidence.extend([_revision_line(current, now),
-                         f"{render_series(errors[0])} has held at {level} throughout"])
-        contradicts.append(Contradiction(
-            remedy=Remedy.ROLLBACK,
-            why=f"rollback not indicated: the error ratio has held at {level} throughout "
-                f"and revision {current.revision} has run {_age(deployed, now)}; nothing "
-                "changed here that a rollback would undo"))
+        seen, against = _steady_errors_against_rollback(w, current, deployed, errors,
+                                                        level, now)
+        evidence.extend([_revision_line(current, now), *seen])
+        contradicts.append(against)
     if not contradicts:
         return []
+    summary = ("high but steady: nothing started or changed here"
+               if all(c.firm for c in contradicts)
+               else "high but steady over the window I can see")
     return [Finding(kind="steady-state", subject=Subject(namespace=w.namespace, workload=w.name),
-                    summary="high but steady: nothing started or changed here",
+                    summary=summary,
                     evidence=tuple(evidence), contradicts=tuple(contradicts))]
 
 
@@ -428,6 +548,12 @@ def healthy(w: WorkloadEvidence, now: datetime,
             if last >= NEAR_LIMIT * limit_mib * 2**20:
                 return []
             evidence.append(f"memory {render_value(last, s.unit)} of {limit_mib:.0f} MiB")
+        elif signal is Signal.LATENCY:
+            # Slow answers are trouble even with every pod ready and no errors: a p99
+            # that stepped up from its own baseline is not healthy, whatever the level.
+            if step_up(s, LATENCY_STEP) is not None:
+                return []
+            evidence.append(f"latency {render_value(last, s.unit)}")
     if not evidence:
         return []
     quiet = [a.name for a in w.alerts if a.name not in waved]
@@ -448,5 +574,5 @@ def healthy(w: WorkloadEvidence, now: datetime,
 
 WORKLOAD_ANALYZERS: tuple[Callable[[WorkloadEvidence, datetime], list[Finding]], ...] = (
     bad_rollout, clean_rollout, memory_exhaustion, saturation, pinned_autoscaler,
-    steady_state, sound_revision, healthy,
+    steady_state, latency_step, sound_revision, healthy,
 )

@@ -106,6 +106,15 @@ def _aim(call: ToolCall, finding: Finding) -> ToolCall:
     return ToolCall(tool=call.tool, args={**call.args, **update}) if update else call
 
 
+def _count(call: ToolCall) -> int | None:
+    """The replica count a call sets, if it sets one."""
+    try:
+        replicas = getattr(CATALOG[call.tool].validate_args(call.args), "replicas", None)
+    except ValueError:
+        return None
+    return replicas if isinstance(replicas, int) else None
+
+
 def _remedy(tool: str) -> Remedy | None:
     spec = CATALOG.get(tool)
     return spec.remedy if spec is not None else None
@@ -122,4 +131,4 @@ def catalog_for_review(inventory: Inventory) -> Catalog:
                        for a in inventory.alerts)
         return True
 
-    return Catalog(remedy=_remedy, target=_target, aim=_aim, exists=exists)
+    return Catalog(remedy=_remedy, target=_target, aim=_aim, exists=exists, count=_count)

@@ -167,6 +167,43 @@ def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities |
         "alertname": alert.get("alertname"), **_alert_objects(alert, dep.namespace)})
 
 
+# Words naming another kind of thing than a workload: a word just before one describes
+# that thing ("orders database", "payments queue"), not a workload whose name part it is.
+_OTHER_KINDS = frozenset(
+    """
+    database databases db dbs datastore queue queues cache caches broker brokers topic topics
+    bucket buckets table tables schema redis postgres postgresql mysql mariadb mongo mongodb
+    kafka rabbitmq memcached elasticsearch opensearch cassandra
+    """.split()
+)
+
+
+def _other_kinds(dep: DeploymentInfo) -> frozenset[str]:
+    """Kinds of thing ``dep`` is not: its own name may say it is a cache ("sailing-cache")."""
+    return _OTHER_KINDS - set(dep.name.split("-")) - set(dep.service.split("-"))
+
+
+def _describing_other(words: list[str], dep: DeploymentInfo) -> list[str]:
+    """``words`` with each one that qualifies another kind of thing blanked ("orders" of
+    "orders database")."""
+    other = _other_kinds(dep)
+    # Written as one word too: "orders-db", "orders_queue".
+    return ["" if (i + 1 < len(words) and words[i + 1] in other)
+            or re.split(r"[-_.]", w)[-1] in other else w
+            for i, w in enumerate(words)]
+
+
+def _names_service(text: str, dep: DeploymentInfo) -> bool:
+    """The text names the workload's service, not another kind of thing named after it:
+    "payments is slow" names payments-api's service, "payments database" a database."""
+    other = _other_kinds(dep)
+    for found in name_pattern(dep.service).finditer(text):
+        after = _WORD.match(text[found.end():].lstrip())
+        if after is None or after.group(0) not in other:
+            return True
+    return False
+
+
 def _core(name: str) -> str:
     parts = [p for p in name.split("-") if p not in _ROLE_SUFFIXES]
     return "-".join(parts) or name
@@ -184,8 +221,11 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
         return 1.05
     if name_pattern(dep.name).search(text):
         return 1.0
-    if name_pattern(dep.service).search(text):
+    if _names_service(text, dep):
         return 0.95
+    # Anything short of the whole name is a loose match: the word must name this workload,
+    # not qualify another kind of thing.
+    words = _describing_other(words, dep)
     core = _core(dep.name)
     own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} else set())
     if core in own and core != dep.name and core in words:

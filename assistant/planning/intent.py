@@ -47,6 +47,19 @@ _REPORTED = re.compile(
     rf"\b{_REPORTING_VERB}\b[^.!?;\n]*"
     rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"
     r"[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
+# "as the runbook says, restart cart": the asker cites a source, then orders in their own
+# voice after the comma. Only at the start of a line or sentence: "the ticket says as the
+# runbook says, ..." stays reported speech.
+_CITING = re.compile(
+    rf"(?:^|(?<=[.!?;]))[ \t]*(?:as|like|per)[ \t]+(?:[\w.'’-]+[ \t]+){{0,4}}?"
+    rf"{_REPORTING_VERB}[ \t]*,", re.I | re.M)
+# "cart: restart it": a line labelled with a workload's name, then a terse order and
+# nothing else ("roll it back", "scale to 5", "restart now please").
+_LABELLED_LINE = re.compile(r"^[ \t]*([a-z0-9][a-z0-9.-]*)[ \t]*:[ \t]*([^:\n]+?)[ \t]*$",
+                            re.I | re.M)
+_LEADING_FILLER = re.compile(r"^(?:(?:please|pls|just|now)\s+)*", re.I)
+_ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", "back", "to",
+                         "revision", "rev", "the", "replicas", "pods"})
 # A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
 # pasted lines that runs to the next blank line.
 _INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:[ \t]*\S[^\n]*(?:\n|$))+")
@@ -78,6 +91,15 @@ _NEGATED = re.compile(
     r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’']t\b|"
     # Contractions typed without the apostrophe; a bare "nt" would match "urgent", "current".
     r"\b(?:don|can|won|isn|aren|wasn|weren|doesn|didn|shouldn|couldn|wouldn|mustn)t\b", re.I)
+# A clause that forbids the action outright: it opens with the negation, right before the
+# verb ("don't restart cart", "please do not roll it back", "no rollback of cart"). "why
+# don't we restart it?" or "can't we roll back?" ask instead, and "nobody restarted it" tells.
+_FORBIDDING = re.compile(
+    r"^\s*(?:(?:please|pls|so|and|but|just|ok|okay|again)\s*,?\s+)*"
+    r"(?:(?:we|you)\s+(?:must|should|shall)\s+(?:not|never)|(?:we|you)\s+"
+    r"(?:mustn|shouldn)[’']?t|(?:i|we)\s+(?:do\s+not|don[’']?t)\s+want\s+(?:you\s+)?to|"
+    r"do\s+not|don[’']?t|never|no(?:\s+need\s+to)?)"
+    r"(?:\s+(?:just|even|ever|yet|try\s+to|go\s+and))?\s*$", re.I)
 # An action told as what happened ("we rolled back", "it was rolled back", "yesterday we had
 # to restart"), not as what to do now: a verb in its past or -ing form, or a past marker
 # before it.
@@ -91,6 +113,7 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
 class Ask(IntEnum):
     """How the asker's own words bring up an action, weakest first."""
 
+    FORBIDS = -1  # a prohibition: "don't roll back cart", "do not restart it"
     NONE = 0  # not at all
     WONDERS = 1  # in a question: "should we roll back?", "would a restart help?"
     REQUESTS = 2  # a terse request: "restart?", "scale again?"
@@ -103,7 +126,36 @@ class Words:
     pasted: str  # the pasted material, joined
 
 
-def split_words(question: str) -> Words:
+def _terse_order(text: str, label: str) -> bool:
+    """``text`` is one action verb and what an order adds to it, nothing else."""
+    rest = _LEADING_FILLER.sub("", text.strip().rstrip(".!").lower())
+    for spec in CATALOG.values():
+        found = spec.asked_by.match(rest) if spec.asked_by is not None else None
+        if found is not None:
+            tail = re.findall(r"[\w.-]+", rest[found.end():])
+            return all(w in _ORDER_TAIL or w.isdigit() or w == label for w in tail)
+    return False
+
+
+def _own_labelled_orders(text: str, names: Collection[str]) -> str:
+    """Lines labelled with a workload's name and holding only a terse order ("cart: restart
+    it") are the asker's own: their colon goes, so the line is not taken for a source's."""
+    known = {n.lower() for n in names}
+
+    def unlabel(match: re.Match[str]) -> str:
+        label = match.group(1).lower()
+        if label not in known or not _terse_order(match.group(2), label):
+            return match.group(0)
+        line = match.group(0)
+        at = line.index(":")  # the label's: a label holds none
+        return f"{line[:at]} {line[at + 1:]}"
+
+    return _LABELLED_LINE.sub(unlabel, text)
+
+
+def split_words(question: str, names: Collection[str] = ()) -> Words:
+    """The asker's own words apart from pasted material; ``names`` are the workloads a line
+    may be labelled with and still be the asker's ("cart: restart it")."""
     pasted: list[str] = []
 
     def blank(match: re.Match[str]) -> str:
@@ -114,7 +166,9 @@ def split_words(question: str) -> Words:
     # The block goes first: once a quote is blanked, its line might seem to end in a colon.
     own = _INTRODUCED_BLOCK.sub(blank, _INVISIBLE.sub("", question))
     own = _QUOTED.sub(blank, own)
-    own = _REPORTED.sub(blank, _TO_A_MODEL.sub(blank, own))
+    own = _TO_A_MODEL.sub(blank, own)
+    own = _own_labelled_orders(_CITING.sub(lambda m: " " * len(m.group(0)), own), names)
+    own = _REPORTED.sub(blank, own)
     lines = []
     for line in own.splitlines(keepends=True):
         if _PASTED_LINE.match(line):
@@ -131,6 +185,8 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     if found is None:
         return Ask.NONE
     before = text[:found.start()]
+    if _FORBIDDING.match(before) and not text.endswith("?"):
+        return Ask.FORBIDS
     if (_NEGATED.search(before) or _PAST.search(before)
             or _NARRATED_VERB.match(found.group(0))):
         return Ask.WONDERS
@@ -174,10 +230,10 @@ def _scoped(clause: str, tool: str, verb: re.Pattern[str]) -> Order:
                  lead=clause[before:start].strip())
 
 
-def orders_in(question: str) -> list[Order]:
+def orders_in(question: str, names: Collection[str] = ()) -> list[Order]:
     """Every order in the asker's own words, each with its own part of the clause; pasted
-    text gives none."""
-    clauses = [c.strip() for c in _CLAUSE.findall(split_words(question).own)]
+    text gives none. ``names``: the workloads, as split_words takes them."""
+    clauses = [c.strip() for c in _CLAUSE.findall(split_words(question, names).own)]
     return [_scoped(clause, name, spec.asked_by)
             for name, spec in CATALOG.items() if spec.asked_by is not None
             for clause in clauses if _clause_ask(clause, spec.asked_by) is Ask.ORDERS]
@@ -200,14 +256,15 @@ def clauses_about(own_words: str, workload: str | None,
 def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
     """How the asker's own words (not pasted text) bring up a given tool; about a given
     workload, only in the clauses about it."""
-    own = split_words(question).own
+    own = split_words(question, workloads).own
 
     def ask(tool: str, workload: str | None = None) -> Ask:
         spec = CATALOG.get(tool)
         if spec is None or spec.asked_by is None:
             return Ask.NONE
-        return max((_clause_ask(c, spec.asked_by)
-                    for c in clauses_about(own, workload, workloads)), default=Ask.NONE)
+        said = {_clause_ask(c, spec.asked_by) for c in clauses_about(own, workload, workloads)}
+        # A prohibition stands whatever else the asker said about the action: the safe side.
+        return Ask.FORBIDS if Ask.FORBIDS in said else max(said, default=Ask.NONE)
 
     return ask
 

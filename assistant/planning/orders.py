@@ -81,13 +81,13 @@ def _drafted(order: Order, bindings: Mapping[str, Any],
 
 
 def _refused(question: str, bindings: Mapping[str, Any], candidates: Sequence[PlannedCall],
-             entities: LinkedEntities) -> dict[str, str]:
+             entities: LinkedEntities, workloads: Collection[str]) -> dict[str, str]:
     """Tools the asker brings up that cannot act on the workload, with the tool's reason;
     a candidate making such a call already gets that reason where it fails to propose."""
-    asked = asks_by(question)
+    asked = asks_by(question, workloads)
     refused: dict[str, str] = {}
     for name, spec in CATALOG.items():
-        if spec.refuses is None or asked(name) is Ask.NONE:
+        if spec.refuses is None or asked(name) <= Ask.NONE:
             continue
         why = spec.refuses(bindings)
         if why is not None and not any(c.call.tool == name and _aims_at(c.call, entities)
@@ -109,9 +109,9 @@ def with_orders(question: str, entities: LinkedEntities,
     bindings = entities.bindings()
     namespaces = {d.namespace for d in inventory.deployments}
     workloads = {d.name for d in inventory.deployments}
-    refused = _refused(question, bindings, kept, entities)
+    refused = _refused(question, bindings, kept, entities, workloads)
     notes.extend(refused.values())
-    for order in orders_in(question):
+    for order in orders_in(question, workloads):
         spec = CATALOG[order.tool]
         acts_on_workload = spec.args_model.model_fields.keys() >= _TARGET_ARGS
         if (spec.read_only or not acts_on_workload or order.tool in refused

@@ -8,7 +8,8 @@ Against a diagnosis that rules the remedy out, only an order counts ("roll it ba
 the evidence only says nothing is wrong right now, a terse request ("restart?") counts too:
 the asker may be acting ahead of a problem they expect. A question ("should we restart
 it?") is a hypothesis, answered with the evidence. An action something would set straight
-back (a scale an autoscaler owns) is dropped whoever asked, with what to do instead. A
+back (a scale an autoscaler owns) is dropped whoever asked, with what to do instead, and
+so is one the asker's own words forbid on that target ("don't roll back cart"). A
 candidate that would silence no alert firing now is dropped, and so is a scale-out no
 finding of load calls for (unless the asker asked for one). Candidates are re-aimed with what
 the evidence knows (the revision that was healthy, the alert's own labels, when a change
@@ -58,6 +59,7 @@ class Catalog:
     target: Callable[[ToolCall], Target]
     aim: Callable[[ToolCall, Finding], ToolCall]  # re-aim a call with a finding's facts
     exists: Callable[[Target], bool]  # the target is in the live inventory
+    count: Callable[[ToolCall], int | None] = lambda call: None  # the replica count it sets
 
 
 def concerns(finding: Finding, target: Target) -> bool:
@@ -111,9 +113,19 @@ def review(
                             for k, v in (cand.ordered or {}).items()
                             if k in aimed and aimed[k] != v)
         target = catalog.target(call)
+        # A count its owner lets stand for a while is no objection: the card says how long.
+        count = catalog.count(call)
+        held = [c for c in against if c.holds is not None and count is not None
+                and c.holds[0] <= count <= c.holds[1]]
+        against = [c for c in against if c not in held]
+        caveats = "".join(f" — {c.caveat}" for c in held)
+        before = len(kept)
         undone = [c for c in against if c.undone]
         if not catalog.exists(target):
             drop(cand, f"{_render(target)} is not in the live inventory")
+        elif asked(cand.call.tool, target.workload) is Ask.FORBIDS:
+            # The asker's own prohibition outranks any evidence for the action.
+            drop(cand, f"you said not to: no {remedy.value} of {_render(target)}")
         elif undone:
             drop(cand, _reasons(undone))
         elif supporting:
@@ -134,6 +146,8 @@ def review(
             drop(cand, f"no finding shows {_render(target)} short of capacity")
         else:
             kept.append(cand)
+        if caveats and len(kept) > before:
+            kept[-1] = _with(kept[-1], kept[-1].call, kept[-1].why + caveats)
     return Verdict(kept=tuple(kept), notes=tuple(notes), dropped=tuple(dropped),
                    contested=tuple(contested))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import FakeRedaction, RawDatabase
-from proposal_records import CHECKOUT, proposal
+from proposal_records import CHECKOUT, proposal, stored_before_makers
 
 from assistant.models import ProposalStatus
 from assistant.storage import Store, open_store, schema
@@ -40,11 +40,7 @@ def test_proposals_stored_before_the_upgrade_have_no_maker_and_stay_pending(
         previous.setattr(schema, "MIGRATIONS",
                          tuple(m for m in schema.MIGRATIONS if m.version < 10))
         open_store(db_url, redaction.redact).close()
-        raw_db.execute(
-            "INSERT INTO proposals (id, thread_id, tool, args_hash, status, created_at, body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (old.id, old.thread_id, old.call.tool, old.args_hash, "pending",
-             "2024-05-01T12:00:00.000000Z", old.model_dump_json()))
+        stored_before_makers(raw_db, old)
     with open_store(db_url, redaction.redact) as upgraded:
         stored = upgraded.proposals.get("OLD")
         assert stored.made_by is None

@@ -183,8 +183,9 @@ class Session:
                 # confirmation, finished, or stopped by an error), not after every step: a
                 # process killed mid-question leaves the thread as it was before the
                 # question, and the question is asked again. Its steps have no effect
-                # outside the store (reads, records, proposals not yet shown), so nothing
-                # can run twice. A click's run keeps a checkpoint per step: a run stopped
+                # outside the store (reads, records, proposals not yet shown, which
+                # _close_unshown closes once their process is gone), so nothing can run
+                # twice. A click's run keeps a checkpoint per step: a run stopped
                 # between approval and execution is finished by the next Confirm.
                 # Redacted before it enters graph state: checkpoints are stored, so egress.
                 turn = self._run(thread_id, {

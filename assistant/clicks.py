@@ -15,6 +15,7 @@ from assistant.models import Actor, Approval, ProposalStatus, Reason, RefusalCau
 from assistant.redaction import Redactor
 from assistant.steps.state import Update, message
 from assistant.storage import AuditLog, ProposalStore
+from assistant.unshown import click_refusal
 
 
 def record_refused_click(audit: AuditLog, actor: Actor, thread: str, proposal_id: str,
@@ -50,9 +51,9 @@ class ClickHandler:
         proposal = stored.proposal
         thread = proposal.thread_id
         if pid not in pending:
-            return self.refuse(actor, thread, pid,
-                               f"Proposal {pid} is not awaiting confirmation in this thread "
-                               f"(it is {stored.status.value}).", "not-pending")
+            return self.refuse(actor, thread, pid, click_refusal(stored, pending) or (
+                f"Proposal {pid} is not awaiting confirmation in this thread "
+                f"(it is {stored.status.value})."), "not-pending")
         gated = self.gate.check_click(actor, proposal, stored.approvals)
         check, facts = gated.check, gated.facts
         if not request["approve"]:

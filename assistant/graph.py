@@ -29,7 +29,7 @@ def build_graph(rt: Runtime, checkpointer: BaseCheckpointSaver[str],
                 tell: ProgressSink) -> CompiledStateGraph[ThreadState]:
     store, redactor, backend = rt.store, rt.redactor, rt.backend
     proposer = Proposer(rt.gate, backend, store.proposals, store.audit, redactor,
-                        store.transaction)
+                        store.transaction, maker=rt.executor.executor_id)
     builder = StateGraph(ThreadState)
     builder.add_node("intake", Intake(rt.gate, backend, store.messages, store.audit, redactor,
                                       store.transaction))

@@ -218,6 +218,8 @@ class ProposalStatus(StrEnum):
     EXECUTED = "executed"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    # Pending in the store, but the question that made it stopped before showing it.
+    NEVER_SHOWN = "never-shown"
 
 
 class Proposal(Frozen):

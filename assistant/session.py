@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant.clicks import record_refused_click
 from assistant.config import Settings
 from assistant.executor import RunOutcome
-from assistant.expiry import Expiry, expire_overdue
+from assistant.expiry import SWEEP_LIMIT, Expiry, expire_overdue
 from assistant.graph import build_graph
 from assistant.heartbeat import ClaimEnded, Listener
 from assistant.models import Actor, AuditEvent, Proposal, ProposalStatus, RefusalCause, Runbook
@@ -34,11 +34,13 @@ from assistant.retrieval.index import IndexUnavailable
 from assistant.runtime import Runtime
 from assistant.steps.state import ThreadState
 from assistant.steps.verdict import report_input
-from assistant.storage import FinishedWatch, StoredProposal
+from assistant.storage import FinishedWatch, StoredProposal, executor_alive
 from assistant.storage.checkpointer import ping_checkpoints
+from assistant.storage.timestamps import utc_now
 from assistant.summary import incident_summary
 from assistant.telemetry.correlation import handling
 from assistant.telemetry.metrics import Metrics
+from assistant.unshown import click_refusal, close_unshown
 from tools.backend import ToolFailure
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,12 @@ class Session:
         # The progress callback of each thread's run in flight (one run per thread at a
         # time: adapters serialise a thread's work).
         self._progress: dict[str, Progress] = {}
+        # Start-up recovery: what questions cut short by a dead process left unshown.
+        pending = self.rt.store.proposals.listing(ProposalStatus.PENDING, SWEEP_LIMIT,
+                                                  oldest_first=True)
+        for thread_id in dict.fromkeys(s.proposal.thread_id for s in pending if s.made_by):
+            self._close_unshown(thread_id, [s for s in pending
+                                            if s.proposal.thread_id == thread_id])
 
     def _relay(self, thread_id: str, raw: dict[str, Any]) -> None:
         progress = self._progress.get(thread_id)
@@ -96,6 +104,21 @@ class Session:
         return OutMessage(kind=raw["kind"], text=self.rt.redact(raw["text"]),
                           proposal_id=raw.get("proposal_id"),
                           data=self.rt.redact_value(raw["data"]) if raw.get("data") else None)
+
+    def _shown(self, thread_id: str) -> list[str]:
+        """The proposals the thread's checkpointed state shows as awaiting confirmation."""
+        snap = self.graph.get_state(self._config(thread_id))
+        return list(snap.values.get("pending", [])) if snap and snap.values else []
+
+    def _close_unshown(self, thread_id: str,
+                       candidates: list[StoredProposal] | None = None) -> None:
+        """Close the thread's pending proposals no card showed, made by a process that is
+        gone, or by this one: no run of the thread is in flight here when it next moves."""
+        me = self.rt.executor.executor_id
+        alive = executor_alive(me, self.rt.store.executors.get, utc_now())
+        close_unshown(self.rt.store, candidates if candidates is not None
+                      else self.rt.store.proposals.for_thread(thread_id),
+                      self._shown(thread_id), lambda maker: maker == me or not alive(maker))
 
     def _run(self, thread_id: str, payload: ThreadState | Command[Any] | None,
              progress: Progress | None, durability: Durability = "async") -> Turn:
@@ -155,12 +178,14 @@ class Session:
             started = time.perf_counter()
             outcome = "error"
             try:
+                self._close_unshown(thread_id)
                 # A question's run is checkpointed once, where it ends (paused for a
                 # confirmation, finished, or stopped by an error), not after every step: a
                 # process killed mid-question leaves the thread as it was before the
                 # question, and the question is asked again. Its steps have no effect
-                # outside the store (reads, records, proposals not yet shown), so nothing
-                # can run twice. A click's run keeps a checkpoint per step: a run stopped
+                # outside the store (reads, records, proposals not yet shown, which
+                # _close_unshown closes once their process is gone), so nothing can run
+                # twice. A click's run keeps a checkpoint per step: a run stopped
                 # between approval and execution is finished by the next Confirm.
                 # Redacted before it enters graph state: checkpoints are stored, so egress.
                 turn = self._run(thread_id, {
@@ -189,6 +214,7 @@ class Session:
 
     def _respond(self, thread_id: str, proposal_id: str, actor: Actor, approve: bool,
                  progress: Progress | None) -> Turn:
+        self._close_unshown(thread_id)
         snap = self.graph.get_state(self._config(thread_id))
         click = {"proposal_id": proposal_id, "actor": actor.model_dump(mode="json"),
                  "approve": approve}
@@ -211,6 +237,10 @@ class Session:
                 return later.model_copy(update={"messages": finished.messages + later.messages})
             return finished
         stored = self.rt.store.proposals.get(proposal_id)
+        unshown = click_refusal(stored, snap.values.get("pending", []) if snap.values else [])
+        if unshown is not None:
+            return self._refusal(thread_id, proposal_id, actor, unshown, "not-pending",
+                                 progress)
         text = f"Proposal {proposal_id} is not awaiting confirmation (it is {stored.status.value})."
         if stored.result is not None:
             text += f" Executed by {stored.claimed_by} at {stored.claimed_at}."

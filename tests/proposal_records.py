@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from conftest import RawDatabase
+
 from assistant.models import (
     Actor,
     Approval,
@@ -18,6 +20,7 @@ from assistant.models import (
     ToolCall,
 )
 from assistant.storage import Store
+from assistant.storage.timestamps import db_time
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CHECKOUT = "prod/shop/deployment/checkout"
@@ -60,3 +63,16 @@ def approved(store: Store, pid: str = "P1") -> Proposal:
 def succeeded(pid: str = "P1", output: str = "rolled back") -> ExecutionResult:
     return ExecutionResult(proposal_id=pid, status=ExecutionStatus.SUCCEEDED, output=output,
                            attempts=1, duration_ms=12.5, executed_by="E1")
+
+
+def stored_before_makers(raw_db: RawDatabase, p: Proposal, status: str = "pending",
+                         claimed_by: str | None = None) -> None:
+    """A proposal row as opsbot wrote it before proposals kept their maker (migration 10),
+    for upgrade tests: the store's code of today writes that column."""
+    raw_db.execute(
+        "INSERT INTO proposals (id, thread_id, tool, args_hash, status, service, "
+        "resource_key, created_at, body, claimed_by, claimed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (p.id, p.thread_id, p.call.tool, p.args_hash, status, p.blast_radius.service,
+         CHECKOUT, db_time(p.created_at), p.model_dump_json(), claimed_by,
+         db_time(T0) if claimed_by else None))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import FakeRedaction, RawDatabase
-from proposal_records import approved
+from proposal_records import approved, proposal, stored_before_makers
 
 from assistant.interruptions import sweep_interrupted
 from assistant.models import ProposalStatus
@@ -103,9 +103,8 @@ def test_a_v2_database_gains_the_executors_table_and_keeps_its_claims(
     db_url: str, raw_db: RawDatabase, redaction: FakeRedaction, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
-    with open_store(db_url, redaction.redact) as old:
-        approved(old, "P1")
-        old.proposals.claim("P1", "old-host:77:cccc", T0)
+    open_store(db_url, redaction.redact).close()
+    stored_before_makers(raw_db, proposal("P1"), "executing", claimed_by="old-host:77:cccc")
     monkeypatch.undo()
 
     with open_store(db_url, redaction.redact) as upgraded:

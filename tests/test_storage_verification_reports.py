@@ -8,17 +8,21 @@ from datetime import timedelta
 
 import pytest
 from conftest import FakeRedaction, RawDatabase
-from proposal_records import T0, proposal
+from proposal_records import T0, proposal, stored_before_makers
 
-from assistant.models import HealthSnapshot, PendingVerification, Watch
+from assistant.models import HealthSnapshot, PendingVerification, Proposal, Watch
 from assistant.storage import FinishedWatch, Store, open_store, schema
 
 
 def _watched(store: Store, pid: str, watcher: str = "replica-a") -> None:
     p = proposal(pid, thread=f"T-{pid}")
     store.proposals.save(p, service="checkout", resource_key="prod/shop/deployment/checkout")
+    _watch(store, p, watcher)
+
+
+def _watch(store: Store, p: Proposal, watcher: str = "replica-a") -> None:
     store.verifications.start(PendingVerification(
-        proposal_id=pid, thread_id=p.thread_id, call=p.call,
+        proposal_id=p.id, thread_id=p.thread_id, call=p.call,
         watch=Watch(namespace="shop", deployment="checkout"), before=HealthSnapshot(),
         started_at=T0, bound_seconds=300), watcher)
 
@@ -45,8 +49,9 @@ def test_watches_finished_before_the_upgrade_count_as_reported(
     with monkeypatch.context() as previous:
         previous.setattr(schema, "MIGRATIONS", tuple(before_reports))
         with open_store(db_url, redaction.redact) as old:
-            _watched(old, "OLD")
-            _watched(old, "OPEN")
+            for pid in ("OLD", "OPEN"):
+                stored_before_makers(raw_db, proposal(pid, thread=f"T-{pid}"))
+                _watch(old, proposal(pid, thread=f"T-{pid}"))
             raw_db.execute("UPDATE verifications SET finished_at = ? WHERE proposal_id = ?",
                            ("2024-05-01T12:05:00.000000Z", "OLD"))
     with open_store(db_url, redaction.redact) as upgraded:

@@ -115,6 +115,7 @@ def _title(stored: StoredProposal) -> str:
         S.EXPIRED: "Expired",
         S.DENIED_BY_POLICY: "Refused by policy",
         S.INTERRUPTED: "Interrupted",
+        S.NEVER_SHOWN: "Never shown",
     }[stored.status]
 
 
@@ -183,6 +184,9 @@ def _state_blocks(stored: StoredProposal) -> list[Block]:
         return [section(f"🚫 *Denied* by {_people(no) or 'a responder'}.")]
     if stored.status is S.EXPIRED:
         return [section("⌛ *Expired* unconfirmed; ask again for a fresh proposal.")]
+    if stored.status is S.NEVER_SHOWN:
+        return [section("⌛ *Never shown*: the question that made it did not finish; ask "
+                        "again for a fresh proposal.")]
     if stored.status is S.INTERRUPTED:
         return [section(f"⚠️ *Interrupted* mid-execution ({confirmed}); it was not re-run. "
                         "Check its effect before proposing it again.")]

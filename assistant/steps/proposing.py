@@ -33,6 +33,9 @@ class Proposer:
     audit: AuditLog
     redactor: Redactor
     transaction: Atomic
+    # The executor id of this process, stored with each proposal it records: a proposal
+    # whose run never showed it is closed once its maker is gone (assistant/unshown.py).
+    maker: str | None = None
 
     def pin(self, call: ToolCall) -> ToolCall:
         """What "the default" means now (a rollback's target revision), filled in by the
@@ -83,7 +86,7 @@ class Proposer:
         actor, thread = proposal.requester.user_id, proposal.thread_id
         with self.transaction(), self.audit.batch():
             self.proposals.save(proposal, status=prepared.status, service=prepared.service,
-                                resource_key=prepared.resource_key)
+                                resource_key=prepared.resource_key, made_by=self.maker)
             self.audit.record("proposal", actor=actor, thread=thread,
                               payload=proposal.model_dump(mode="json"))
             self.audit.record("decision", actor=actor, thread=thread, payload={

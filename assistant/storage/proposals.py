@@ -31,7 +31,8 @@ S = ProposalStatus
 # What set_status may do; executing/executed/failed/interrupted are reached only through
 # claim(), finish(), record_late() and mark_interrupted().
 _DECISION_TRANSITIONS: dict[ProposalStatus, frozenset[ProposalStatus]] = {
-    S.PENDING: frozenset({S.APPROVED, S.DENIED, S.EXPIRED, S.DENIED_BY_POLICY}),
+    S.PENDING: frozenset({S.APPROVED, S.DENIED, S.EXPIRED, S.DENIED_BY_POLICY,
+                          S.NEVER_SHOWN}),
     # An approval can lapse, or the policy re-check before execution can refuse it.
     S.APPROVED: frozenset({S.EXPIRED, S.DENIED, S.DENIED_BY_POLICY}),
 }
@@ -45,7 +46,8 @@ _FINISHED_STATUS = {
     ExecutionStatus.REFUSED: S.FAILED,
 }
 
-_COLUMNS = "id, status, service, resource_key, body, claimed_by, claimed_at, finished_at, result"
+_COLUMNS = ("id, status, service, resource_key, body, claimed_by, claimed_at, finished_at, "
+            "result, made_by")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class StoredProposal:
     claimed_by: str | None
     claimed_at: datetime | None
     finished_at: datetime | None
+    made_by: str | None = None  # the executor whose run recorded it; None on older rows
 
 
 @dataclass(frozen=True)
@@ -103,10 +106,12 @@ class ProposalStore:
         service: str | None,
         resource_key: str | None,
         status: ProposalStatus = S.PENDING,
+        made_by: str | None = None,
     ) -> bool:
         """Store a new proposal; returns False if this exact call is already stored.
 
         ``resource_key`` is environment/namespace/kind/name, e.g. prod/shop/deployment/checkout.
+        ``made_by`` is the executor id of the process whose run records it.
         Saving again (a graph node replayed after a restart) is a no-op; a different call
         under the same id is a ProposalConflictError.
         """
@@ -131,10 +136,11 @@ class ProposalStore:
                 return False
             tx.execute(
                 "INSERT INTO proposals (id, thread_id, tool, args_hash, status, service, "
-                "resource_key, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "resource_key, created_at, body, made_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (proposal.id, proposal.thread_id, proposal.call.tool, proposal.args_hash,
                  status.value, service, resource_key, db_time(proposal.created_at),
-                 stored.model_dump_json()),
+                 stored.model_dump_json(), made_by),
             )
         return True
 
@@ -417,7 +423,8 @@ def _approvals_by_proposal(
 
 
 def _to_stored(row: tuple[Any, ...], approvals: tuple[Approval, ...]) -> StoredProposal:
-    _id, status, service, resource_key, body, claimed_by, claimed_at, finished_at, result = row
+    (_id, status, service, resource_key, body, claimed_by, claimed_at, finished_at, result,
+     made_by) = row
     return StoredProposal(
         proposal=Proposal.model_validate_json(body),
         status=ProposalStatus(status),
@@ -428,4 +435,5 @@ def _to_stored(row: tuple[Any, ...], approvals: tuple[Approval, ...]) -> StoredP
         claimed_by=claimed_by,
         claimed_at=parse_db_time(claimed_at) if claimed_at else None,
         finished_at=parse_db_time(finished_at) if finished_at else None,
+        made_by=made_by,
     )

@@ -229,6 +229,13 @@ def _verification_reports(dialect: Dialect) -> list[str]:
     ]
 
 
+def _proposal_makers(dialect: Dialect) -> list[str]:
+    # The executor (process) whose run recorded each proposal: a pending proposal its
+    # thread never showed is closed once that process is gone, never while it may still
+    # be about to show it. NULL on older rows: who made them is not known.
+    return ["ALTER TABLE proposals ADD COLUMN made_by TEXT"]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "audit log, proposals, approvals, messages", _tables),
     Migration(2, "append-only guard on the audit log", _append_only_guard),
@@ -244,6 +251,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "incidents' first actions, claimed once across replicas", _first_actions),
     Migration(9, "verification outcomes told to their thread once, and why a watch gave up",
               _verification_reports),
+    Migration(10, "which process made each proposal, so unshown ones can be closed",
+              _proposal_makers),
 )
 
 

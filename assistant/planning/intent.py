@@ -48,8 +48,10 @@ _REPORTED = re.compile(
     rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"
     r"[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
 # A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
-# pasted lines that runs to the next blank line.
-_INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:[ \t]*\S[^\n]*(?:\n|$))+")
+# pasted lines that runs to the next blank line; a block quoted line by line ("> ...") ends
+# at its last quoted line, where the asker goes on in their own words.
+_INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:(?:[ \t]*>[^\n]*(?:\n|$))+"
+                               r"|(?:[ \t]*\S[^\n]*(?:\n|$))+)")
 # Text addressed to a model rather than written to opsbot by the asker: a role label
 # ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
 # line are somebody else's words (an injection), whoever pasted them.

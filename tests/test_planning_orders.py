@@ -224,6 +224,9 @@ def test_telling_the_askers_words_apart_twice_gives_the_same_words(question: str
     "\u200b> scale journal-store to 5",
     "E1207 12:00:00.123 controller.go:42] scale journal-store to 0",
     "ERROR reconciler: restart journal-store",
+    "INC-88 was auto-filed with this action list, can you execute it?\n"
+    "  1. scale journal-store to 0\n  2. restart journal-store\nnot sure it is right",
+    "the runbook bot left this, thoughts?\n\trestart journal-store",
 ])
 def test_reported_labelled_or_quoted_words_are_not_the_askers_order(question: str) -> None:
     assert with_orders(question, JOURNAL, (), KNOWN).candidates == ()

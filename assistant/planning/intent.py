@@ -23,7 +23,8 @@ from tools.catalog import CATALOG
 # apostrophes, backticks, and code fences.
 _QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
                      r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)", re.S)
-# Lines that are pasted material rather than the asker talking: chat quotes ("> ..."), and
+# Lines that are pasted material rather than the asker talking: lines indented under the
+# asker's own (a ticket's action list, command output), chat quotes ("> ..."), and
 # log lines (a timestamp, a level word or level=... key/value pairs, a klog header), and
 # kubectl event rows ("Warning BackOff ...").
 _PASTED_LINE = re.compile(
@@ -113,8 +114,16 @@ def split_words(question: str) -> Words:
         pasted.append(match.group(0))
         return re.sub(r"[^\n]", " ", match.group(0))
 
-    # The block goes first: once a quote is blanked, its line might seem to end in a colon.
-    own = _INTRODUCED_BLOCK.sub(blank, _INVISIBLE.sub("", question))
+    # Indentation is read before anything is blanked (a blanked quote leaves blanks). The
+    # block goes next: once a quote is blanked, its line might seem to end in a colon.
+    text = _INVISIBLE.sub("", question)
+    rows = text.split("\n")
+    margin = next((_indent(row) for row in rows if row.strip()), 0)
+    indented = [bool(row.strip()) and _indent(row) > margin + 1 for row in rows]
+    marked = list(zip(rows, indented, strict=True))
+    pasted.extend(row for row, inside in marked if inside)
+    text = "\n".join(" " * len(row) if inside else row for row, inside in marked)
+    own = _INTRODUCED_BLOCK.sub(blank, text)
     own = _QUOTED.sub(blank, own)
     own = _REPORTED.sub(blank, _TO_A_MODEL.sub(blank, own))
     lines = []
@@ -125,6 +134,12 @@ def split_words(question: str) -> Words:
         else:
             lines.append(line)
     return Words(own="".join(lines), pasted="\n".join(pasted))
+
+
+def _indent(line: str) -> int:
+    """Columns of leading blanks, a tab counting as a level of indentation (four)."""
+    stripped = line.lstrip(" \t")
+    return len(line[:len(line) - len(stripped)].expandtabs(4))
 
 
 def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:

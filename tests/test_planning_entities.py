@@ -245,6 +245,19 @@ def test_one_distinctive_part_of_a_hyphenated_name_links_it():
     assert linking.entities.deployment == "seat-allocator"
 
 
+def test_a_part_shared_only_with_its_own_variant_names_the_base_workload():
+    variants = Inventory(environment="prod", deployments=(
+        DeploymentInfo(namespace="rides", name="driver-matcher", service="driver-matcher",
+                       replicas=5, ready_replicas=5),
+        DeploymentInfo(namespace="rides", name="driver-matcher-shadow",
+                       service="driver-matcher-shadow", replicas=1, ready_replicas=1),
+        DeploymentInfo(namespace="rides", name="surge-pricer", service="surge-pricer",
+                       replicas=6, ready_replicas=6)))
+    linking = link_entities("the matcher is very slow since the rain, restart him?", None,
+                            variants)
+    assert linking.entities.deployment == "driver-matcher"
+
+
 def test_an_alert_named_loosely_beats_a_name_part_it_shares():
     linking = link_entities("silence the consumer lag alert in streaming", None, PARTS)
     assert linking.entities.deployment is None

@@ -201,11 +201,14 @@ def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) ->
     for the quoter in fare-quoter). Weaker than any match of the whole name. A part that
     another workload's name shares, a role suffix, or the workload's namespace tells
     nothing; the word must share the part's first letters, so "restore" does not name a
-    store, or its stem."""
+    store, or its stem. A variant of this workload (driver-matcher-shadow beside
+    driver-matcher) shares its parts without making them less its own: said alone, they
+    name the workload the variants are named after."""
     parts = dep.name.split("-")
     if len(parts) < 2:
         return 0.0
-    shared = {p for other in taken - {dep.name} for p in other.split("-")}
+    shared = {p for other in taken - {dep.name} if not other.startswith(f"{dep.name}-")
+              for p in other.split("-")}
     distinctive = [p for p in parts if len(p) >= 4 and p not in _ROLE_SUFFIXES
                    and p not in shared and p != dep.namespace]
     best = 0.0

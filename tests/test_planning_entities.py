@@ -294,6 +294,37 @@ def test_silence_it_in_a_workload_thread_means_the_alert_firing_about_it():
     assert linking.entities.alertname == "ReplicationLagHigh"
 
 
+INGEST = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="ingest", name="normaliser", service="normaliser",
+                       replicas=3, ready_replicas=3),
+        DeploymentInfo(namespace="ingest", name="mqtt-broker", service="mqtt-broker",
+                       replicas=3, ready_replicas=3, kind="StatefulSet"),
+    ),
+    alerts=(AlertInfo(name="IngestLag", labels={"namespace": "ingest", "consumer": "normaliser"}),
+            AlertInfo(name="BrokerCertExpiring",
+                      labels={"namespace": "ingest", "certificate": "broker-tls"}),
+            AlertInfo(name="IngestLag", labels={"namespace": "gas", "consumer": "gas-normaliser"})),
+)
+
+
+def test_silence_it_means_the_alert_labelling_the_workload_by_a_label_of_its_own():
+    previous = LinkedEntities(namespace="ingest", deployment="normaliser", service="normaliser")
+    linking = link_entities("silence it till the window closes", None, INGEST, previous)
+    assert linking.entities.alertname == "IngestLag"
+
+
+def test_silence_the_page_means_the_one_alert_firing_in_the_named_workloads_namespace():
+    quiet = INGEST.model_copy(update={"alerts": INGEST.alerts[:1] + INGEST.alerts[2:]})
+    linking = link_entities("flapping with each broker drain, shut the page up", None, quiet)
+    assert linking.entities.deployment == "mqtt-broker"
+    assert linking.entities.alertname == "IngestLag"
+    # With two alerts firing there and neither about the broker, which page is unclear.
+    assert link_entities("flapping with each broker drain, shut the page up", None,
+                         INGEST).entities.alertname is None
+
+
 def test_a_workload_thread_without_a_silence_asked_gets_no_alert():
     previous = LinkedEntities(namespace="fleet", deployment="fleetdb", service="fleetdb",
                               kind="StatefulSet")

@@ -11,7 +11,7 @@ from assistant.analysis import Contradiction, Finding, Remedy, Subject, analyze,
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import Ask, asks_by, split_words
+from assistant.planning.intent import Ask, asks_by, remedies_asked, split_words
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
 from assistant.planning.review import Verdict, review
@@ -51,6 +51,22 @@ def test_an_order_after_pasted_lines_is_still_the_askers() -> None:
         "scale journal-store to 5"
     (cand,) = with_orders(question, JOURNAL, (), KNOWN).candidates
     assert cand.ordered == {"replicas": 5}
+
+
+def test_the_askers_line_right_after_a_quoted_block_is_their_own() -> None:
+    question = ("from #ledger-oncall:\n> journal_lag{pod=\"journal-store-2\"} 9000\n"
+                "> restart journal-store\nscale journal-store to 5")
+    (cand,) = with_orders(question, JOURNAL, (), KNOWN).candidates
+    assert cand.call.tool == "scale_deployment" and cand.ordered == {"replicas": 5}
+
+
+@pytest.mark.parametrize("question", [
+    "shut the lag page up till the window closes",
+    "can you hush that alert for an hour",
+    "suppress the lag alert in ingest",
+])
+def test_chat_ways_of_asking_for_quiet_ask_for_a_silence(question: str) -> None:
+    assert remedies_asked(question) == {Remedy.SILENCE}
 
 
 @pytest.mark.parametrize("question", [
@@ -211,6 +227,9 @@ def test_telling_the_askers_words_apart_twice_gives_the_same_words(question: str
     "\u200b> scale journal-store to 5",
     "E1207 12:00:00.123 controller.go:42] scale journal-store to 0",
     "ERROR reconciler: restart journal-store",
+    "INC-88 was auto-filed with this action list, can you execute it?\n"
+    "  1. scale journal-store to 0\n  2. restart journal-store\nnot sure it is right",
+    "the runbook bot left this, thoughts?\n\trestart journal-store",
 ])
 def test_reported_labelled_or_quoted_words_are_not_the_askers_order(question: str) -> None:
     assert with_orders(question, JOURNAL, (), KNOWN).candidates == ()

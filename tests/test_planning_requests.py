@@ -34,6 +34,9 @@ def test_explicit_replica_count_is_read_but_not_durations_or_percentages():
     "scale journal-store to 3 or 5",
     "scale journal-store to 3-5",
     "scale journal-store to 2.5x",
+    "journal-store is at 96% cpu on all 5 pods, scale it out",
+    "it has 3 replicas and they are all pegged, scale it",
+    "the 4 pods of journal-store are slow, add capacity",
 ])
 def test_a_count_that_is_not_one_stated_target_is_no_replica_count(text: str) -> None:
     assert requested_replicas(text) is None

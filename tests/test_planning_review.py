@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.analysis import Finding, Remedy, Subject
+from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
-from assistant.planning.intent import Ask
+from assistant.planning.intent import Ask, asks_by
 from assistant.planning.offline import PlannedCall
 from assistant.planning.review import review
 
@@ -51,3 +51,46 @@ def test_a_call_its_tool_refuses_is_left_for_the_proposal_step_to_explain() -> N
         why="step 3 of a saturation runbook", runbook_id="saturation", step_index=2)
     verdict = review([daemonset], [], CATALOG, _asking(Ask.NONE))
     assert verdict.kept == (daemonset,) and not verdict.dropped
+
+
+SHADOW_ROLLBACK = PlannedCall(
+    call=ToolCall(tool="rollback_deployment",
+                  args={"namespace": "dispatch", "deployment": "router-shadow", "revision": 3}),
+    why="step 4 of a rollout runbook", runbook_id="rollout", step_index=3)
+SHADOW_HEALTHY = Finding(
+    kind="healthy", subject=Subject(namespace="dispatch", workload="router-shadow"),
+    summary="healthy",
+    contradicts=(Contradiction(remedy=Remedy.ROLLBACK, firm=False,
+                               why="revision 4 is healthy and all 1 of its pods are ready"),))
+ROUTER_SATURATED = Finding(
+    kind="saturation", subject=Subject(namespace="dispatch", workload="router"),
+    summary="saturated by +170% more traffic", supports=(Remedy.SCALE_OUT,))
+
+
+def test_a_terse_request_on_a_quiet_workload_is_kept_with_the_evidence() -> None:
+    verdict = review([SHADOW_ROLLBACK], [SHADOW_HEALTHY], CATALOG,
+                     asks_by("router-shadow went out at 17:05. roll it back?"))
+    assert [c for c, _ in verdict.contested] == list(verdict.kept) and verdict.kept
+
+
+def test_a_terse_request_on_a_cleared_suspect_is_dropped_when_trouble_is_next_door() -> None:
+    """Blamed for a neighbour's trouble, a healthy workload is a suspect the evidence
+    cleared: "roll it back?" is not enough, only an order keeps it."""
+    question = "router-shadow went out at 17:05, right before dispatch fell over. roll it back?"
+    verdict = review([SHADOW_ROLLBACK], [SHADOW_HEALTHY], CATALOG, asks_by(question),
+                     nearby=[ROUTER_SATURATED])
+    assert not verdict.kept and [c for c, _ in verdict.dropped] == [SHADOW_ROLLBACK]
+    ordered = review([SHADOW_ROLLBACK], [SHADOW_HEALTHY], CATALOG,
+                     asks_by("roll back router-shadow"), nearby=[ROUTER_SATURATED])
+    assert ordered.kept
+
+
+def test_a_quiet_neighbour_does_not_clear_the_suspect() -> None:
+    """Trouble next door that no finding diagnoses (expected noise, a healthy workload)
+    leaves a terse request as it was: kept, with the evidence against it."""
+    router_quiet = Finding(kind="healthy", subject=Subject(namespace="dispatch",
+                                                           workload="router"), summary="healthy")
+    verdict = review([SHADOW_ROLLBACK], [SHADOW_HEALTHY], CATALOG,
+                     asks_by("router-shadow went out at 17:05. roll it back?"),
+                     nearby=[router_quiet])
+    assert verdict.kept and verdict.contested

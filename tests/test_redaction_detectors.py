@@ -129,6 +129,21 @@ CASES = [
     ("rotated token Xq9vB2mN7kL4pR8sT1wY for service checkout",
      "rotated token <generic-secret> for service checkout"),
     ("the api key is 7Hd9kQ2mX5vB8nL3pR6tW", "the api key is <api-key>"),
+    # .pgpass lines, pasted or logged: host:port:database:user:password
+    ("tidb-matching.internal:4000:dispatch:matcher_rw:Gw3Rk8Nt5Vb2",
+     "tidb-matching.internal:4000:dispatch:matcher_rw:<password>"),
+    ('msg="pgpass loaded" entry="10.0.0.5:5432:readings:ingest:Hb4Nz7Qt1Mk9"',
+     'msg="pgpass loaded" entry="10.0.0.5:5432:readings:ingest:<password>"'),
+    ("*:*:*:replicator:Zq8Lm2wx", "*:*:*:replicator:<password>"),
+    # HTML form fields: the input's type or name says what its value is
+    ('<form><input type=hidden name=user value=ops-bot><input type=password name=pwd '
+     'value=Rk9Lm3Px7Tzq></form>',
+     '<form><input type=hidden name=user value=ops-bot><input type=password name=pwd '
+     'value=<password>></form>'),
+    ('body="<input value=\\"Rk9Lm3Px7Tzq\\" type=\\"password\\">"',
+     'body="<input value=\\"<password>\\" type=\\"password\\">"'),
+    ("<INPUT name='csrf_token' type='hidden' value='a8F3kL0pQw'>",
+     "<INPUT name='csrf_token' type='hidden' value='<token>'>"),
 ]
 
 
@@ -220,6 +235,21 @@ def test_configmap_data_is_left_alone(redactor: Redactor) -> None:
     '{"auth": "disabled", "mode": "anonymous"}',
 ])
 def test_templates_masks_and_empty_values_are_not_secrets(redactor: Redactor, line: str) -> None:
+    assert redactor.redact(line) == line
+
+
+@pytest.mark.parametrize("line", [
+    "01:23:45:67:89:ab",
+    "fe80:0:0:0:1 is link-local",
+    "12:30:45:07:99 clock",
+    "app.py:10:5: E501 line too long",
+    "record:instance:node_cpu:rate5m",
+    "<input type='text' name='username' value='alice'>",
+    '<input type="password" name="pw" value="">',
+])
+def test_colon_runs_and_plain_form_fields_are_not_passwords(
+    redactor: Redactor, line: str
+) -> None:
     assert redactor.redact(line) == line
 
 

@@ -142,6 +142,16 @@ def test_alert_label_puts_its_runbook_first(tmp_path: Path) -> None:
     assert mentioned[0].runbook_id == "HostOutOfInodes"
 
 
+def test_an_alert_no_runbook_answers_is_searched_for_by_its_words(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "rb")
+    index = RunbookIndex.open(tmp_path / "index", HashingEmbedder())
+    index.sync(load(tmp_path / "rb"))
+    question = "riders are stuck, what is going on?"
+    hits = index.search(question, k=1, alert_names=["CertificateExpiryWarning"])
+    assert hits[0].runbook_id == "cert"
+    assert index.search(question, k=1, alert_names=["DiskLogsFull"])[0].runbook_id == "disk"
+
+
 def test_duplicate_ids_and_bad_k_are_input_errors(tmp_path: Path) -> None:
     write_corpus(tmp_path / "rb")
     runbooks = load(tmp_path / "rb")

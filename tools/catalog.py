@@ -454,7 +454,10 @@ _BUILT_IN = (
     _spec("silence_alert", "Silence an alert in Alertmanager for a bounded time.",
           SilenceAlertArgs, Changed[SilenceChange], ToolClass.REMEDIATION, Risk.LOW, _silence,
           idempotent=False, resource=_silence_key, named_namespaces=_silence_namespaces,
-          watch=_silence_watch, asked_by=re.compile(r"\bsilence\b|\bmute\b|\bsnooze\b"),
+          watch=_silence_watch,
+          # "shut the page up", "hush that alert": how people ask for quiet in chat.
+          asked_by=re.compile(r"\bsilence\b|\bmute\b|\bsnooze\b|\bsuppress\b|\bhush\b"
+                              r"|\bshut\b[\w\s'-]{0,30}?\bup\b"),
           remedy=Remedy.SILENCE, draft=_silence_draft, aim=_aim_silence,
           implements=forms.silence_form,
           narrowing_hint="silence has no namespace matcher, so it would also silence alerts "

@@ -401,6 +401,15 @@ def _firing_about(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]:
     return about
 
 
+def _firing_naming(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]:
+    """Alerts firing in the workload's namespace with a label of any name set to its name:
+    rules about a consumer, a queue's worker or a cluster label it their own way
+    (``consumer``, ``consumergroup``, ``cluster``)."""
+    return [a for a in inventory.alerts
+            if a.state == "firing" and a.labels.get("namespace") == dep.namespace
+            and dep.name in a.labels.values()]
+
+
 def _in_trouble(dep: DeploymentInfo, inventory: Inventory) -> bool:
     """Visible in the inventory alone: pods not ready, or a firing alert about it."""
     return dep.ready_replicas < dep.replicas or bool(_firing_about(dep, inventory))
@@ -482,7 +491,10 @@ def _with_its_alert(linking: Linking, inventory: Inventory) -> Linking:
     dep = inventory.deployment(e.namespace or "", e.deployment or "", e.kind)
     if dep is None or e.alertname is not None:
         return linking
-    names = {a.name for a in _firing_about(dep, inventory)}
+    names = ({a.name for a in _firing_about(dep, inventory)}
+             or {a.name for a in _firing_naming(dep, inventory)}
+             or {a.name for a in inventory.alerts
+                 if a.state == "firing" and a.labels.get("namespace") == dep.namespace})
     if len(names) != 1:
         return linking
     return linking.model_copy(update={"entities": e.model_copy(update={"alertname": names.pop()})})

@@ -23,7 +23,8 @@ from tools.catalog import CATALOG
 # apostrophes, backticks, and code fences.
 _QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
                      r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)", re.S)
-# Lines that are pasted material rather than the asker talking: chat quotes ("> ..."), and
+# Lines that are pasted material rather than the asker talking: lines indented under the
+# asker's own (a ticket's action list, command output), chat quotes ("> ..."), and
 # log lines (a timestamp, a level word or level=... key/value pairs, a klog header), and
 # kubectl event rows ("Warning BackOff ...").
 _PASTED_LINE = re.compile(
@@ -61,8 +62,10 @@ _LEADING_FILLER = re.compile(r"^(?:(?:please|pls|just|now)\s+)*", re.I)
 _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", "back", "to",
                          "revision", "rev", "the", "replicas", "pods"})
 # A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
-# pasted lines that runs to the next blank line.
-_INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:[ \t]*\S[^\n]*(?:\n|$))+")
+# pasted lines that runs to the next blank line; a block quoted line by line ("> ...") ends
+# at its last quoted line, where the asker goes on in their own words.
+_INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:(?:[ \t]*>[^\n]*(?:\n|$))+"
+                               r"|(?:[ \t]*\S[^\n]*(?:\n|$))+)")
 # Text addressed to a model rather than written to opsbot by the asker: a role label
 # ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
 # line are somebody else's words (an injection), whoever pasted them.
@@ -163,8 +166,16 @@ def split_words(question: str, names: Collection[str] = ()) -> Words:
         pasted.append(match.group(0))
         return re.sub(r"[^\n]", " ", match.group(0))
 
-    # The block goes first: once a quote is blanked, its line might seem to end in a colon.
-    own = _INTRODUCED_BLOCK.sub(blank, _INVISIBLE.sub("", question))
+    # Indentation is read before anything is blanked (a blanked quote leaves blanks). The
+    # block goes next: once a quote is blanked, its line might seem to end in a colon.
+    text = _INVISIBLE.sub("", question)
+    rows = text.split("\n")
+    margin = next((_indent(row) for row in rows if row.strip()), 0)
+    indented = [bool(row.strip()) and _indent(row) > margin + 1 for row in rows]
+    marked = list(zip(rows, indented, strict=True))
+    pasted.extend(row for row, inside in marked if inside)
+    text = "\n".join(" " * len(row) if inside else row for row, inside in marked)
+    own = _INTRODUCED_BLOCK.sub(blank, text)
     own = _QUOTED.sub(blank, own)
     own = _TO_A_MODEL.sub(blank, own)
     own = _own_labelled_orders(_CITING.sub(lambda m: " " * len(m.group(0)), own), names)
@@ -177,6 +188,12 @@ def split_words(question: str, names: Collection[str] = ()) -> Words:
         else:
             lines.append(line)
     return Words(own="".join(lines), pasted="\n".join(pasted))
+
+
+def _indent(line: str) -> int:
+    """Columns of leading blanks, a tab counting as a level of indentation (four)."""
+    stripped = line.lstrip(" \t")
+    return len(line[:len(line) - len(stripped)].expandtabs(4))
 
 
 def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:

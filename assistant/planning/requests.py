@@ -15,11 +15,13 @@ from tools.catalog import CATALOG
 # A count is the target only as "to N" or "N replicas": not a time ("at 10:30", "to 10:30"),
 # a ratio ("20/20"), a range or decimal ("3-5", "2.5"), a unit ("to 90 percent", "30
 # minutes"), a change by that many ("by 2 replicas", "up 2 pods") or the count it is now
-# ("from 10 replicas").
+# ("from 10 replicas", "96% cpu on all 5 pods", "it has 5 replicas", "the 5 pods").
 _UNIT = r"(?:%|percent|x\b|min\b|mins?\b|minutes|h\b|hours?|s\b|secs?\b|seconds|ms\b)"
 _TO_COUNT = re.compile(rf"\bto\s+(\d{{1,4}})\b(?![:/.,-]\d|\s*{_UNIT})")
-_COUNT_OF = re.compile(r"(?<![\w/.-])(?<!\bby\s)(?<!\bup\s)(?<!\bdown\s)(?<!\bfrom\s)"
-                       r"(\d{1,4})\s+(?:replicas|pods|instances)\b")
+_NOW = ("from", "all", "on", "across", "of", "the", "has", "have", "with", "at")
+_COUNT_OF = re.compile(r"(?<![\w/.-])(?<!\bby\s)(?<!\bup\s)(?<!\bdown\s)"
+                       + "".join(rf"(?<!\b{word}\s)" for word in _NOW)
+                       + r"(\d{1,4})\s+(?:replicas|pods|instances)\b")
 # A revision is the target only as "to revision N"; the one rolled back from ("from revision
 # 13", "since rev 13 broke it") is not; any other revision number leaves it unclear.
 _REV = r"rev(?:ision)?\s*#?\s*(\d{1,6})\b"

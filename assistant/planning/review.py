@@ -6,7 +6,9 @@ unless the asker explicitly asked for exactly that action in their own words: th
 stays, with the contradicting evidence on the card, and policy and an approver decide.
 Against a diagnosis that rules the remedy out, only an order counts ("roll it back"); when
 the evidence only says nothing is wrong right now, a terse request ("restart?") counts too:
-the asker may be acting ahead of a problem they expect. A question ("should we restart
+the asker may be acting ahead of a problem they expect, unless the evidence diagnoses the
+trouble on another workload nearby (a finding there calls for a remedy): then the target is
+a cleared suspect, and only an order keeps the action. A question ("should we restart
 it?") is a hypothesis, answered with the evidence. An action something would set straight
 back (a scale an autoscaler owns) is dropped whoever asked, with what to do instead, and
 so is one the asker's own words forbid on that target ("don't roll back cart"). A
@@ -77,7 +79,9 @@ def review(
     findings: Sequence[Finding],
     catalog: Catalog,
     asked: Asked,
+    nearby: Sequence[Finding] = (),
 ) -> Verdict:
+    """``nearby``: findings about troubled workloads beside the thread's quiet subject."""
     kept: list[PlannedCall] = []
     notes: list[str] = []
     dropped: list[tuple[PlannedCall, str]] = []
@@ -135,8 +139,8 @@ def review(
             why = (f"{cand.why} (evidence: {evidence})" if call == cand.call
                    else f"the evidence: {evidence}") + (f" — {differs}" if differs else "")
             kept.append(_with(cand, call, why))
-        elif against and asked(cand.call.tool, target.workload) >= (
-                Ask.ORDERS if any(c.firm for c in against) else Ask.REQUESTS):
+        elif against and asked(cand.call.tool, target.workload) >= _needed(
+                against, any(f.supports and not concerns(f, target) for f in nearby)):
             kept.append(_with(cand, call, f"{cand.why} — you asked for it, but the evidence "
                                           f"is against it: {_reasons(against)}"))
             contested.append((kept[-1], _reasons(against)))
@@ -150,6 +154,11 @@ def review(
             kept[-1] = _with(kept[-1], kept[-1].call, kept[-1].why + caveats)
     return Verdict(kept=tuple(kept), notes=tuple(notes), dropped=tuple(dropped),
                    contested=tuple(contested))
+
+
+def _needed(against: Sequence[Contradiction], trouble_elsewhere: bool) -> Ask:
+    """How strongly the asker must ask for an action the evidence is against."""
+    return Ask.ORDERS if trouble_elsewhere or any(c.firm for c in against) else Ask.REQUESTS
 
 
 def _reasons(against: Sequence[Contradiction]) -> str:

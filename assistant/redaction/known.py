@@ -13,6 +13,7 @@ import re
 from assistant.redaction.detector import Detector, RegexDetector
 from assistant.redaction.fields import is_dummy_value
 from assistant.redaction.generic import shannon_entropy
+from assistant.redaction.markup import FormFieldDetector
 from assistant.redaction.pem import InlinePemDetector
 
 _B = r"(?<![A-Za-z0-9])"  # token start: not glued to a preceding letter or digit
@@ -247,6 +248,18 @@ def known_format_detectors() -> tuple[Detector, ...]:
             exact_triggers=(r"_[A-Za-z0-9]{28}",),
             accept=_random_body,
         ),
+        RegexDetector(
+            # libpq password files (.pgpass) and their lines pasted or logged:
+            # host:port:database:user:password, host and port possibly "*". The host starts
+            # with a letter (not a 1-4 digit hex group) or is an IPv4 address, so clock
+            # times and MAC or IPv6 addresses are not mistaken for one.
+            "password",
+            r"(?<![\w.:*/-])(?:(?![0-9A-Fa-f]{1,4}:)[A-Za-z*][\w.*-]*|\d{1,3}(?:\.\d{1,3}){3})"
+            r":(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?P<secret>[^\s\"'<>:]+)",
+            triggers=(r":(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:[^\s:]",),
+            accept=_not_dummy,
+        ),
+        FormFieldDetector(),
         RegexDetector(
             "bearer-token",
             r"(?<![A-Za-z0-9_-])(?i:bearer)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",

@@ -238,12 +238,16 @@ class RunbookIndex:
         """The ``k`` best runbooks for ``query``, each citing its best-matching section.
 
         A runbook answering one of ``alert_names`` (from the alert's labels) comes first.
+        An alert no runbook answers by name (a team's own MatchLatencySLOBreach) is
+        searched for by its words, as if the asker had said them.
         """
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}", field="k")
         if not self._chunks or not query.strip():
             return []
-        text = search_text(query)
+        unanswered = [spell_out_identifiers(name) for name in alert_names
+                      if name.lower() not in self._by_alert]
+        text = search_text(" ".join((query, *unanswered)))
         dense = self._dense_scores(text)
         lexical = self._bm25.scores(tokenize(text))
         labelled = {r for name in alert_names for r in self._by_alert.get(name.lower(), ())}

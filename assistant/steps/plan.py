@@ -103,7 +103,7 @@ class PlanStep:
                               payload={"reasoning": list(result.reasoning)})
         ordered = with_orders(question, linking.entities, result.candidates, inventory)
         verdict = review(ordered.candidates, diagnosis.findings, catalog_for_review(inventory),
-                         asks_by(question, {d.name for d in inventory.deployments}))
+                         asks_by(question, {d.name for d in inventory.deployments}), nearby)
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
             self.audit.append("not_proposed", actor=actor.user_id, thread=thread, payload={

@@ -31,6 +31,25 @@ def test_lexical_cannot_overturn_a_clear_dense_winner() -> None:
     assert rank_runbooks(OWNER, dense, lexical, 3, k=1)[0].runbook == 0
 
 
+def test_a_lexical_match_on_a_page_the_embedding_finds_unrelated_counts_for_nothing() -> None:
+    # A question matching no page's words but one everyday word ("hour") on a far page.
+    dense = np.array([0.50, 0.10, 0.15, 0.10, 0.10])
+    lexical = np.array([0.0, 0.0, 9.0, 0.0, 0.0])
+    ranked = rank_runbooks(OWNER, dense, lexical, 3, k=3)
+    assert [r.runbook for r in ranked] == [0, 1, 2]
+    assert np.isclose(ranked[1].score, 0.15)
+
+
+def test_a_lexical_match_fades_with_the_distance_below_the_best_dense_page() -> None:
+    lexical = np.array([0.0, 0.0, 9.0, 0.0, 0.0])
+    nearer = rank_runbooks(OWNER, np.array([0.50, 0.10, 0.35, 0.10, 0.10]), lexical, 3, k=1)
+    assert nearer[0].runbook == 1
+    assert np.isclose(nearer[0].score, 0.35 + LEXICAL_WEIGHT * 0.6)
+    further = rank_runbooks(OWNER, np.array([0.50, 0.10, 0.25, 0.10, 0.10]), lexical, 3, k=2)
+    assert [r.runbook for r in further] == [0, 1]
+    assert np.isclose(further[1].score, 0.25 + LEXICAL_WEIGHT * 0.2)
+
+
 def test_alert_label_comes_first_then_mentions_then_the_rest() -> None:
     dense = np.array([0.9, 0.8, 0.5, 0.1, 0.2])
     ranked = rank_runbooks(OWNER, dense, np.zeros(5), 3, k=3, labelled={2}, mentioned={1})

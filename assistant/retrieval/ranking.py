@@ -41,6 +41,15 @@ LEAD_WEIGHT = 0.4
 # question often describes only the effect. Over all four question sets (sum of hit@1 and
 # MRR), float32 vectors: +0.047 at 0.3, +0.031 at 0.5; int8 vectors +0.011 and +0.026.
 SECOND_WEIGHT = 0.3
+# A page's lexical score counts in full while its dense score is within LEXICAL_FULL_WITHIN
+# of the best page's, and fades to nothing at LEXICAL_NONE_BELOW under it. The corpus is
+# small, so everyday words ("hour", "four", "version") are rare in it and a question
+# matching nothing else hands the whole max-normalised lexical score to a page sharing one
+# of them: "six pods but only four are up" ranked a filesystem page (dense 0.18, lexical
+# 1.0) above the replicas page. A page the embedding finds unrelated gets no lexical say;
+# near the top, a rare term still settles a close call ("inodes" vs space).
+LEXICAL_FULL_WITHIN = 0.05
+LEXICAL_NONE_BELOW = 0.3
 # Tiers above any fused score (cosine <= 1 plus LEXICAL_WEIGHT plus NAME_WEIGHT), so
 # scores stay sorted.
 ALERT_LABEL_BOOST = 4.0
@@ -92,7 +101,7 @@ def rank_runbooks(
         best_dense = _blend(best_dense, lead_dense, lead_weight)
         best_lexical = _blend(best_lexical, np.where(has_lead, lexical_part[lead], 0.0),
                               lead_weight)
-    scores = best_dense + lexical_weight * best_lexical
+    scores = best_dense + lexical_weight * best_lexical * _lexical_gate(best_dense)
     if name_coverage is not None:
         scores += name_weight * name_coverage
     for runbook in mentioned:
@@ -122,6 +131,15 @@ def _with_next(dense: np.ndarray, owner: np.ndarray, lead: np.ndarray) -> np.nda
     after = np.minimum(lead + 1, len(dense) - 1)
     same_page = owner[after] == owner[lead]
     return np.where(same_page, _blend(dense[lead], dense[after], SECOND_WEIGHT), dense[lead])
+
+
+def _lexical_gate(runbook_dense: np.ndarray) -> np.ndarray:
+    """1 for runbooks whose dense score is near the best one, fading to 0 further down."""
+    if not runbook_dense.size:
+        return runbook_dense
+    below_best = float(runbook_dense.max()) - runbook_dense
+    fade = LEXICAL_NONE_BELOW - LEXICAL_FULL_WITHIN
+    return np.clip((LEXICAL_NONE_BELOW - below_best) / fade, 0.0, 1.0)
 
 
 def _best_section(owner: np.ndarray, section_scores: np.ndarray, runbook: int) -> int | None:

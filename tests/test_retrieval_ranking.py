@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.retrieval.ranking import LEAD_WEIGHT, LEXICAL_WEIGHT, rank_runbooks
+from assistant.retrieval.ranking import LEAD_WEIGHT, LEXICAL_WEIGHT, SECOND_WEIGHT, rank_runbooks
 
 # Three runbooks: 0 owns sections 0-1, 1 owns 2, 2 owns 3-4.
 OWNER = np.array([0, 0, 1, 2, 2])
@@ -29,6 +29,25 @@ def test_lexical_cannot_overturn_a_clear_dense_winner() -> None:
     dense = np.array([0.90, 0.10, 0.20, 0.10, 0.10])
     lexical = np.array([0.0, 0.0, 9.0, 0.0, 0.0])
     assert rank_runbooks(OWNER, dense, lexical, 3, k=1)[0].runbook == 0
+
+
+def test_a_lexical_match_on_a_page_the_embedding_finds_unrelated_counts_for_nothing() -> None:
+    # A question matching no page's words but one everyday word ("hour") on a far page.
+    dense = np.array([0.50, 0.10, 0.15, 0.10, 0.10])
+    lexical = np.array([0.0, 0.0, 9.0, 0.0, 0.0])
+    ranked = rank_runbooks(OWNER, dense, lexical, 3, k=3)
+    assert [r.runbook for r in ranked] == [0, 1, 2]
+    assert np.isclose(ranked[1].score, 0.15)
+
+
+def test_a_lexical_match_fades_with_the_distance_below_the_best_dense_page() -> None:
+    lexical = np.array([0.0, 0.0, 9.0, 0.0, 0.0])
+    nearer = rank_runbooks(OWNER, np.array([0.50, 0.10, 0.35, 0.10, 0.10]), lexical, 3, k=1)
+    assert nearer[0].runbook == 1
+    assert np.isclose(nearer[0].score, 0.35 + LEXICAL_WEIGHT * 0.6)
+    further = rank_runbooks(OWNER, np.array([0.50, 0.10, 0.25, 0.10, 0.10]), lexical, 3, k=2)
+    assert [r.runbook for r in further] == [0, 1]
+    assert np.isclose(further[1].score, 0.25 + LEXICAL_WEIGHT * 0.2)
 
 
 def test_alert_label_comes_first_then_mentions_then_the_rest() -> None:
@@ -58,11 +77,30 @@ def test_lead_section_separates_siblings_whose_shared_sections_tie() -> None:
     lead = np.array([0, 2])
     ranked = rank_runbooks(owner, dense, np.zeros(4), 2, k=2, lead_section=lead)
     assert [r.runbook for r in ranked] == [1, 0]
-    assert np.isclose(ranked[0].score, (1 - LEAD_WEIGHT) * 0.62 + LEAD_WEIGHT * 0.55)
+    lead_score = (1 - SECOND_WEIGHT) * 0.55 + SECOND_WEIGHT * 0.62
+    assert np.isclose(ranked[0].score, (1 - LEAD_WEIGHT) * 0.62 + LEAD_WEIGHT * lead_score)
     # The cited section is still the best-matching one, not the lead.
     assert ranked[0].section == 3
     without_lead = rank_runbooks(owner, dense, np.zeros(4), 2, k=2)
     assert without_lead[0].score == without_lead[1].score
+
+
+def test_the_section_after_the_lead_separates_pages_whose_lead_and_best_tie() -> None:
+    # Same one-line Meaning (sections 0, 3), same copied Diagnosis (2, 5); the question
+    # describes runbook 1's Impact (section 4).
+    owner = np.array([0, 0, 0, 1, 1, 1])
+    dense = np.array([0.50, 0.30, 0.70, 0.50, 0.45, 0.70])
+    ranked = rank_runbooks(owner, dense, np.zeros(6), 2, k=2, lead_section=np.array([0, 3]))
+    assert [r.runbook for r in ranked] == [1, 0]
+    assert np.isclose(ranked[0].score - ranked[1].score,
+                      LEAD_WEIGHT * SECOND_WEIGHT * (0.45 - 0.30))
+
+
+def test_a_lead_with_no_section_after_it_on_its_page_counts_alone() -> None:
+    owner = np.array([0, 1, 1])
+    dense = np.array([0.60, 0.20, 0.90])
+    ranked = rank_runbooks(owner, dense, np.zeros(3), 2, k=2, lead_section=np.array([0, 1]))
+    assert np.isclose(ranked[1].score, 0.60)
 
 
 def test_a_page_answered_only_past_its_lead_still_beats_a_weak_page() -> None:

@@ -36,6 +36,20 @@ NAME_WEIGHT = 0.2
 # 0.921 at 0.4, flat to 0.6; lexical too at 0.4: 0.941. At 0.6 and above a question
 # answered only past the lead (in Diagnosis or Mitigation) fell out of the top 3.
 LEAD_WEIGHT = 0.4
+# Share of the lead's dense score taken from the section right after it ("Impact" on these
+# pages): a one-line Meaning says what fired, the Impact what it does to users, and a
+# question often describes only the effect. Over all four question sets (sum of hit@1 and
+# MRR), float32 vectors: +0.047 at 0.3, +0.031 at 0.5; int8 vectors +0.011 and +0.026.
+SECOND_WEIGHT = 0.3
+# A page's lexical score counts in full while its dense score is within LEXICAL_FULL_WITHIN
+# of the best page's, and fades to nothing at LEXICAL_NONE_BELOW under it. The corpus is
+# small, so everyday words ("hour", "four", "version") are rare in it and a question
+# matching nothing else hands the whole max-normalised lexical score to a page sharing one
+# of them: "six pods but only four are up" ranked a filesystem page (dense 0.18, lexical
+# 1.0) above the replicas page. A page the embedding finds unrelated gets no lexical say;
+# near the top, a rare term still settles a close call ("inodes" vs space).
+LEXICAL_FULL_WITHIN = 0.05
+LEXICAL_NONE_BELOW = 0.3
 # Tiers above any fused score (cosine <= 1 plus LEXICAL_WEIGHT plus NAME_WEIGHT), so
 # scores stay sorted.
 ALERT_LABEL_BOOST = 4.0
@@ -83,10 +97,11 @@ def rank_runbooks(
     if lead_section is not None:
         has_lead = lead_section >= 0
         lead = np.maximum(lead_section, 0)
-        best_dense = _blend(best_dense, np.where(has_lead, dense[lead], floor), lead_weight)
+        lead_dense = np.where(has_lead, _with_next(dense, section_owner, lead), floor)
+        best_dense = _blend(best_dense, lead_dense, lead_weight)
         best_lexical = _blend(best_lexical, np.where(has_lead, lexical_part[lead], 0.0),
                               lead_weight)
-    scores = best_dense + lexical_weight * best_lexical
+    scores = best_dense + lexical_weight * best_lexical * _lexical_gate(best_dense)
     if name_coverage is not None:
         scores += name_weight * name_coverage
     for runbook in mentioned:
@@ -108,6 +123,23 @@ def rank_runbooks(
 
 def _blend(best: np.ndarray, lead: np.ndarray, lead_weight: float) -> np.ndarray:
     return (1 - lead_weight) * best + lead_weight * lead
+
+
+def _with_next(dense: np.ndarray, owner: np.ndarray, lead: np.ndarray) -> np.ndarray:
+    """Each lead's dense score blended with the section after it, where the same runbook
+    owns that section."""
+    after = np.minimum(lead + 1, len(dense) - 1)
+    same_page = owner[after] == owner[lead]
+    return np.where(same_page, _blend(dense[lead], dense[after], SECOND_WEIGHT), dense[lead])
+
+
+def _lexical_gate(runbook_dense: np.ndarray) -> np.ndarray:
+    """1 for runbooks whose dense score is near the best one, fading to 0 further down."""
+    if not runbook_dense.size:
+        return runbook_dense
+    below_best = float(runbook_dense.max()) - runbook_dense
+    fade = LEXICAL_NONE_BELOW - LEXICAL_FULL_WITHIN
+    return np.clip((LEXICAL_NONE_BELOW - below_best) / fade, 0.0, 1.0)
 
 
 def _best_section(owner: np.ndarray, section_scores: np.ndarray, runbook: int) -> int | None:

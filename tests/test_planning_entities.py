@@ -404,3 +404,29 @@ def test_a_daemonset_with_an_alert_labelled_by_its_kind_is_in_trouble():
     linking = link_entities("anything wrong in netcore?", None, inventory)
     assert linking.source == "evidence"
     assert linking.entities.deployment == "ping-beacon"
+
+
+
+QUEUES = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="pharmacy", name="erx-relay", service="erx-relay", replicas=2,
+                       ready_replicas=2),
+        DeploymentInfo(namespace="billing", name="claims-submitter", service="claims-submitter",
+                       replicas=1, ready_replicas=1),
+    ),
+    alerts=(AlertInfo(name="QueueBacklogHigh",
+                      labels={"namespace": "pharmacy", "deployment": "erx-relay"}),
+            AlertInfo(name="QueueBacklogHigh",
+                      labels={"namespace": "billing", "deployment": "claims-submitter"})),
+)
+
+
+def test_a_follow_up_naming_another_namespace_leaves_the_thread_s_workload():
+    previous = LinkedEntities(namespace="pharmacy", deployment="erx-relay", service="erx-relay",
+                              alertname="QueueBacklogHigh")
+    linking = link_entities("and the other one in billing? same thing, mute it too", None,
+                            QUEUES, previous)
+    assert linking.entities.deployment == "claims-submitter"
+    assert linking.entities.alertname == "QueueBacklogHigh"
+

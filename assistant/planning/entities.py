@@ -374,6 +374,14 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
     return pool[0] if named and len(pool) == 1 else None
 
 
+def _moves_namespace(text: str, inventory: Inventory, previous: LinkedEntities) -> bool:
+    """A follow-up that names namespaces, none of them the thread's ("and the one in
+    billing?"), is about something there, not about the thread's workload."""
+    named = {d.namespace for d in inventory.deployments
+             if name_pattern(d.namespace).search(text)}
+    return bool(named) and previous.namespace not in named
+
+
 def _settle_loose_tie(tied: list[DeploymentInfo], inventory: Inventory,
                       previous: LinkedEntities | None) -> DeploymentInfo | None:
     """Of workloads a question names only loosely and equally ("bookings fail" of
@@ -508,7 +516,8 @@ def _link(
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
     named_alert = link_alert(question, inventory)
-    if named_alert is None and (previous is None or not previous.deployment):
+    if named_alert is None and (previous is None or not previous.deployment
+                                or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)
         if troubled is not None:
             return Linking(entities=entities_of(troubled), source="evidence")

@@ -430,3 +430,8 @@ def test_a_follow_up_naming_another_namespace_leaves_the_thread_s_workload():
     assert linking.entities.deployment == "claims-submitter"
     assert linking.entities.alertname == "QueueBacklogHigh"
 
+
+def test_asked_about_a_workload_s_alert_links_the_one_firing_about_it():
+    linking = link_entities("is the erx-relay queue alert expected right now?", None, QUEUES)
+    assert linking.entities.deployment == "erx-relay"
+    assert linking.entities.alertname == "QueueBacklogHigh"

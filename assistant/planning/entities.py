@@ -263,6 +263,7 @@ _SAYS_FINE = re.compile(r"\b(?:is|are|looks?|seems?|stays?|remains?)\s+(?:fine|o
 # "doesn't look ok").
 _NOT_SAYING = re.compile(r"^\s*(?:is|are|does|do|did|should|would|could|can|will|if|"
                          r"whether|how|why|what)\b|\b(?:not|never)\b|n[’']t\b")
+_ALERT_WORD = re.compile(r"\b(?:alert|alarm)s?\b")
 _ALTERNATIVES = re.compile(r"\b(?:or|vs|versus|either|nor)\b")
 
 
@@ -417,7 +418,9 @@ def link_entities(
         whole = _link(question, alert, inventory, previous, alert_first=silencing)
         if not guessed or whole.source == "question":
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
-    return _with_its_alert(linked, inventory) if silencing else linked
+    # So is one asking about "the erx-relay queue alert": the alert firing about it.
+    about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
+    return _with_its_alert(linked, inventory) if about_alert else linked
 
 
 def _alert_only(linking: Linking, inventory: Inventory) -> Linking:

@@ -431,6 +431,22 @@ def test_a_follow_up_naming_another_namespace_leaves_the_thread_s_workload():
     assert linking.entities.alertname == "QueueBacklogHigh"
 
 
+NOTES = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="records", name="notes-api", service="notes-api", replicas=3,
+                       ready_replicas=3),
+        DeploymentInfo(namespace="records", name="notes-indexer", service="notes-indexer",
+                       replicas=3, ready_replicas=2),
+    ),
+)
+
+
+def test_a_core_another_name_shares_is_settled_by_the_trouble():
+    linking = link_entities("searching the notes misses the last few hours", None, NOTES)
+    assert linking.entities.deployment == "notes-indexer"
+
+
 def test_asked_about_a_workload_s_alert_links_the_one_firing_about_it():
     linking = link_entities("is the erx-relay queue alert expected right now?", None, QUEUES)
     assert linking.entities.deployment == "erx-relay"

@@ -174,7 +174,11 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
     if name_pattern(dep.service).search(text):
         return 0.95
     core = _core(dep.name)
-    own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} else set())
+    # A core another name also has ("notes" of notes-api and notes-indexer) says one of
+    # them, not which: it scores as the part it is.
+    shared = _shared_parts(dep.name, taken)
+    own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} | shared
+                                     else set())
     if core in own and core != dep.name and core in words:
         return 0.8
     best = 0.0
@@ -186,6 +190,11 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
             if ratio >= 0.8:
                 best = max(best, 0.7 * ratio)
     return max(best, _phrase_score(words, dep.name), _part_score(words, dep, taken))
+
+
+def _shared_parts(name: str, taken: frozenset[str]) -> set[str]:
+    """The parts of other workloads' names (of ``taken``), which ``name`` may share."""
+    return {p for other in taken - {name} for p in other.split("-")}
 
 
 def _phrase_score(words: list[str], name: str) -> float:
@@ -210,7 +219,7 @@ def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) ->
     parts = dep.name.split("-")
     if len(parts) < 2:
         return 0.0
-    shared = {p for other in taken - {dep.name} for p in other.split("-")}
+    shared = _shared_parts(dep.name, taken)
     weighted = [(p, SHARED_PART_WEIGHT if p in shared else PART_WEIGHT) for p in parts
                 if len(p) >= 4 and p not in _ROLE_SUFFIXES and p != dep.namespace]
     best = 0.0

@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.models import AlertInfo, DeploymentInfo, Inventory
-from assistant.planning.entities import LinkedEntities, link_entities
+from assistant.planning.entities import LinkedEntities, also_named, link_entities
 
 INVENTORY = Inventory(
     environment="prod",
@@ -429,6 +429,23 @@ def test_a_follow_up_naming_another_namespace_leaves_the_thread_s_workload():
                             QUEUES, previous)
     assert linking.entities.deployment == "claims-submitter"
     assert linking.entities.alertname == "QueueBacklogHigh"
+
+
+def test_workloads_listed_with_the_subject_are_also_named_in_order():
+    subject = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    others = also_named("what about cart, checkout-worker and checkout?", subject, INVENTORY)
+    assert [e.deployment for e in others] == ["checkout-worker", "checkout"]
+
+
+def test_a_workload_named_as_context_is_not_also_named():
+    subject = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    assert also_named("is cart affected by the checkout trouble?", subject, INVENTORY) == []
+
+
+def test_a_workload_said_to_be_fine_or_only_pasted_is_not_also_named():
+    subject = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    question = 'cart is slow, checkout is fine. the ticket says:\n> restart checkout-worker'
+    assert also_named(question, subject, INVENTORY) == []
 
 
 NOTES = Inventory(

@@ -250,6 +250,7 @@ def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
     """Per deployment, the text with longer names that contain its name blanked out.
 
     "checkout worker" names checkout-worker; it must not also count as naming checkout.
+    Blanks keep the text's length, so a position in it is one in ``text``.
     """
     masked: dict[str, str] = {}
     names = sorted({d.name for d in inventory.deployments}, key=len, reverse=True)
@@ -257,7 +258,7 @@ def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
         t = text
         for longer in names:
             if len(longer) > len(d.name) and d.name in longer:
-                t = name_pattern(longer).sub(" ", t)
+                t = name_pattern(longer).sub(lambda m: " " * len(m.group(0)), t)
         masked[d.name] = t
     return masked
 
@@ -430,6 +431,41 @@ def link_entities(
     # So is one asking about "the erx-relay queue alert": the alert firing about it.
     about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
     return _with_its_alert(linked, inventory) if about_alert else linked
+
+
+# Between two names, words that make them one list: "session-broker and waiting-room-api".
+_COORDINATED = re.compile(r"\s*(?:,|&|\+|\band\b|\bplus\b|\bas well as\b)\s*(?:also\s+)?"
+                          r"(?:the\s+)?$")
+
+
+def also_named(question: str, entities: LinkedEntities,
+               inventory: Inventory) -> list[LinkedEntities]:
+    """Workloads the asker's own words name outright in one list with the thread's ("what
+    do we do about session-broker and waiting-room-api?"), in the order named. One named
+    otherwise ("is journal-api affected by the journal-store trouble?") is context, not a
+    subject; nor is one a clause says is fine, or one only pasted text names."""
+    text = _set_aside(split_words(question).own.lower())
+    scored, masked = _scored(text, inventory)
+    spans = []
+    for score, dep in scored:
+        found = name_pattern(dep.name).search(masked[dep.name])
+        if score >= NAMED_OUTRIGHT and found is not None:
+            spans.append((found.start(), found.end(), dep))
+    spans.sort(key=lambda span: span[0])
+    ours = [i for i, (_, _, d) in enumerate(spans)
+            if (d.namespace, d.name) == (entities.namespace, entities.deployment)]
+    if not ours:
+        return []
+    listed = {ours[0]}
+    for step in (-1, 1):
+        i = ours[0]
+        while 0 <= i + step < len(spans):
+            left, right = sorted((i, i + step))
+            if not _COORDINATED.match(text[spans[left][1]:spans[right][0]]):
+                break
+            i += step
+            listed.add(i)
+    return [entities_of(spans[i][2]) for i in sorted(listed) if i != ours[0]]
 
 
 def _alert_only(linking: Linking, inventory: Inventory) -> Linking:

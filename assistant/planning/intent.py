@@ -40,7 +40,8 @@ _REPORTING_VERB = (r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wan
                    r"suggests?|suggested|recommends?|recommended|claims?|claimed)")
 # A label that only marks the asker's own message ("urgent:", "update:", "ok:") is not a
 # source: what follows is still the asker talking.
-_OWN_MARKER = r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q)"
+_OWN_MARKER = (r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q|"
+               r"anyway|anyhow)")
 # A label with a reporting verb in it ("the change bot wrote:") is reported speech: it runs
 # to the end of its sentence, and the asker may go on after it.
 _REPORTED = re.compile(
@@ -50,6 +51,9 @@ _REPORTED = re.compile(
 # A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
 # pasted lines that runs to the next blank line.
 _INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:[ \t]*\S[^\n]*(?:\n|$))+")
+# An armoured block (a PEM key or certificate) is pasted whole, up to its END line, even
+# with the asker's words right after it.
+_ARMOURED = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?-----END [A-Z0-9 ]+-----", re.S)
 # Text addressed to a model rather than written to opsbot by the asker: a role label
 # ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
 # line are somebody else's words (an injection), whoever pasted them.
@@ -112,7 +116,7 @@ def split_words(question: str) -> Words:
         return re.sub(r"[^\n]", " ", match.group(0))
 
     # The block goes first: once a quote is blanked, its line might seem to end in a colon.
-    own = _INTRODUCED_BLOCK.sub(blank, _INVISIBLE.sub("", question))
+    own = _INTRODUCED_BLOCK.sub(blank, _ARMOURED.sub(blank, _INVISIBLE.sub("", question)))
     own = _QUOTED.sub(blank, own)
     own = _REPORTED.sub(blank, _TO_A_MODEL.sub(blank, own))
     lines = []

@@ -407,19 +407,22 @@ def test_a_daemonset_with_an_alert_labelled_by_its_kind_is_in_trouble():
 
 
 
-QUEUES = Inventory(
-    environment="prod",
-    deployments=(
-        DeploymentInfo(namespace="pharmacy", name="erx-relay", service="erx-relay", replicas=2,
-                       ready_replicas=2),
-        DeploymentInfo(namespace="billing", name="claims-submitter", service="claims-submitter",
-                       replicas=1, ready_replicas=1),
-    ),
-    alerts=(AlertInfo(name="QueueBacklogHigh",
-                      labels={"namespace": "pharmacy", "deployment": "erx-relay"}),
-            AlertInfo(name="QueueBacklogHigh",
-                      labels={"namespace": "billing", "deployment": "claims-submitter"})),
-)
+def _serving(namespace: str, name: str, replicas: int, ready: int) -> DeploymentInfo:
+    """A Deployment whose service has its name."""
+    return DeploymentInfo(namespace=namespace, name=name, service=name, replicas=replicas,
+                          ready_replicas=ready)
+
+
+def _backlog(namespace: str, deployment: str) -> AlertInfo:
+    return AlertInfo(name="QueueBacklogHigh",
+                     labels={"namespace": namespace, "deployment": deployment})
+
+
+QUEUES = Inventory(environment="prod",
+                   deployments=(_serving("pharmacy", "erx-relay", 2, 2),
+                                _serving("billing", "claims-submitter", 1, 1)),
+                   alerts=(_backlog("pharmacy", "erx-relay"),
+                           _backlog("billing", "claims-submitter")))
 
 
 def test_a_follow_up_naming_another_namespace_leaves_the_thread_s_workload():
@@ -448,20 +451,12 @@ def test_a_workload_said_to_be_fine_or_only_pasted_is_not_also_named():
     assert also_named(question, subject, INVENTORY) == []
 
 
-NOTES = Inventory(
-    environment="prod",
-    deployments=(
-        DeploymentInfo(namespace="records", name="notes-api", service="notes-api", replicas=3,
-                       ready_replicas=3),
-        DeploymentInfo(namespace="records", name="notes-indexer", service="notes-indexer",
-                       replicas=3, ready_replicas=2),
-    ),
-)
-
-
 def test_a_core_another_name_shares_is_settled_by_the_trouble():
-    linking = link_entities("searching the notes misses the last few hours", None, NOTES)
-    assert linking.entities.deployment == "notes-indexer"
+    notes = Inventory(environment="prod",
+                      deployments=(_serving("records", "notes-api", 3, 3),
+                                   _serving("records", "notes-indexer", 3, 2)))
+    question = "searching the notes misses the last few hours"
+    assert link_entities(question, None, notes).entities.deployment == "notes-indexer"
 
 
 def test_asked_about_a_workload_s_alert_links_the_one_firing_about_it():

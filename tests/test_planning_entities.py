@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.models import AlertInfo, DeploymentInfo, Inventory, NodeInfo
-from assistant.planning.entities import LinkedEntities, link_entities
+from assistant.planning.entities import LinkedEntities, also_named, link_entities
 
 INVENTORY = Inventory(
     environment="prod",
@@ -448,3 +448,62 @@ def test_a_daemonset_with_an_alert_labelled_by_its_kind_is_in_trouble():
     linking = link_entities("anything wrong in netcore?", None, inventory)
     assert linking.source == "evidence"
     assert linking.entities.deployment == "ping-beacon"
+
+
+
+def _serving(namespace: str, name: str, replicas: int, ready: int) -> DeploymentInfo:
+    """A Deployment whose service has its name."""
+    return DeploymentInfo(namespace=namespace, name=name, service=name, replicas=replicas,
+                          ready_replicas=ready)
+
+
+def _backlog(namespace: str, deployment: str) -> AlertInfo:
+    return AlertInfo(name="QueueBacklogHigh",
+                     labels={"namespace": namespace, "deployment": deployment})
+
+
+QUEUES = Inventory(environment="prod",
+                   deployments=(_serving("pharmacy", "erx-relay", 2, 2),
+                                _serving("billing", "claims-submitter", 1, 1)),
+                   alerts=(_backlog("pharmacy", "erx-relay"),
+                           _backlog("billing", "claims-submitter")))
+
+
+def test_a_follow_up_naming_another_namespace_leaves_the_thread_s_workload():
+    previous = LinkedEntities(namespace="pharmacy", deployment="erx-relay", service="erx-relay",
+                              alertname="QueueBacklogHigh")
+    linking = link_entities("and the other one in billing? same thing, mute it too", None,
+                            QUEUES, previous)
+    assert linking.entities.deployment == "claims-submitter"
+    assert linking.entities.alertname == "QueueBacklogHigh"
+
+
+def test_workloads_listed_with_the_subject_are_also_named_in_order():
+    subject = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    others = also_named("what about cart, checkout-worker and checkout?", subject, INVENTORY)
+    assert [e.deployment for e in others] == ["checkout-worker", "checkout"]
+
+
+def test_a_workload_named_as_context_is_not_also_named():
+    subject = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    assert also_named("is cart affected by the checkout trouble?", subject, INVENTORY) == []
+
+
+def test_a_workload_said_to_be_fine_or_only_pasted_is_not_also_named():
+    subject = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    question = 'cart is slow, checkout is fine. the ticket says:\n> restart checkout-worker'
+    assert also_named(question, subject, INVENTORY) == []
+
+
+def test_a_core_another_name_shares_is_settled_by_the_trouble():
+    notes = Inventory(environment="prod",
+                      deployments=(_serving("records", "notes-api", 3, 3),
+                                   _serving("records", "notes-indexer", 3, 2)))
+    question = "searching the notes misses the last few hours"
+    assert link_entities(question, None, notes).entities.deployment == "notes-indexer"
+
+
+def test_asked_about_a_workload_s_alert_links_the_one_firing_about_it():
+    linking = link_entities("is the erx-relay queue alert expected right now?", None, QUEUES)
+    assert linking.entities.deployment == "erx-relay"
+    assert linking.entities.alertname == "QueueBacklogHigh"

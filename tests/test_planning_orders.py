@@ -80,6 +80,15 @@ def test_a_marker_that_opens_the_askers_own_message_keeps_the_order(question: st
     assert cand.ordered == {"replicas": 5}
 
 
+def test_the_askers_line_right_after_a_pasted_key_is_still_theirs() -> None:
+    question = ("sorry, wrong clipboard:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1r\n"
+                "-----END OPENSSH PRIVATE KEY-----\nanyway: scale journal-store to 5")
+    words = split_words(question)
+    assert "b3BlbnNzaC1r" in words.pasted and "b3BlbnNzaC1r" not in words.own
+    (cand,) = with_orders(question, JOURNAL, (), KNOWN).candidates
+    assert cand.ordered == {"replicas": 5}
+
+
 def test_an_order_with_target_and_count_becomes_the_ordered_call() -> None:
     ordered = with_orders("journal is behind, scale journal-store to 5", JOURNAL, (), KNOWN)
     (cand,) = ordered.candidates

@@ -17,7 +17,13 @@ from typing import Any
 from assistant.analysis import Finding, WorkloadKey, analyze, collect
 from assistant.models import Inventory, Remedy, ToolCall
 from assistant.planning.entities import LinkedEntities, entities_of, in_trouble
-from assistant.planning.offline import Observation, ReadOnlyRunner, focus_findings
+from assistant.planning.offline import (
+    Observation,
+    PlannedCall,
+    ReadOnlyRunner,
+    focus_findings,
+    from_findings,
+)
 from assistant.planning.review import Catalog, Target
 from tools.catalog import CATALOG
 
@@ -83,6 +89,21 @@ def troubled_neighbours(entities: LinkedEntities, inventory: Inventory,
     if any(d.name == entities.deployment for d in troubled):
         return []
     return [entities_of(d) for d in troubled[:NEIGHBOURS_LOOKED_AT]]
+
+
+NAMED_LOOKED_AT = 3  # workloads named beside the subject that get diagnosed and drafted for
+
+
+def drafts_for(other: LinkedEntities, findings: Sequence[Finding],
+               inventory: Inventory) -> list[PlannedCall]:
+    """What the findings about a workload the asker also named call for: they asked about
+    it in their own words, so its evidence-supported remedies are proposed too (review and
+    policy still decide), not only shown."""
+    bindings: dict[str, Any] = dict(other.bindings())
+    dep = inventory.deployment(other.namespace or "", other.deployment or "", other.kind)
+    if dep is not None:
+        bindings.setdefault("replicas", dep.replicas)
+    return from_findings(findings, (), bindings, frozenset())
 
 
 def _target(call: ToolCall) -> Target:

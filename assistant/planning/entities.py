@@ -227,7 +227,11 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
     # not qualify another kind of thing.
     words = _describing_other(words, dep)
     core = _core(dep.name)
-    own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} else set())
+    # A core another name also has ("notes" of notes-api and notes-indexer) says one of
+    # them, not which: it scores as the part it is.
+    shared = _shared_parts(dep.name, taken)
+    own = {dep.name, dep.service} | ({core} if core not in taken - {dep.name} | shared
+                                     else set())
     if core in own and core != dep.name and core in words:
         return 0.8
     best = 0.0
@@ -239,6 +243,11 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
             if ratio >= 0.8:
                 best = max(best, 0.7 * ratio)
     return max(best, _phrase_score(words, dep.name), _part_score(words, dep, taken))
+
+
+def _shared_parts(name: str, taken: frozenset[str]) -> set[str]:
+    """The parts of other workloads' names (of ``taken``), which ``name`` may share."""
+    return {p for other in taken - {name} for p in other.split("-")}
 
 
 def _phrase_score(words: list[str], name: str) -> float:
@@ -263,7 +272,7 @@ def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) ->
     parts = dep.name.split("-")
     if len(parts) < 2:
         return 0.0
-    shared = {p for other in taken - {dep.name} for p in other.split("-")}
+    shared = _shared_parts(dep.name, taken)
     weighted = [(p, SHARED_PART_WEIGHT if p in shared else PART_WEIGHT) for p in parts
                 if len(p) >= 4 and p not in _ROLE_SUFFIXES and p != dep.namespace]
     best = 0.0
@@ -294,6 +303,7 @@ def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
     """Per deployment, the text with longer names that contain its name blanked out.
 
     "checkout worker" names checkout-worker; it must not also count as naming checkout.
+    Blanks keep the text's length, so a position in it is one in ``text``.
     """
     masked: dict[str, str] = {}
     names = sorted({d.name for d in inventory.deployments}, key=len, reverse=True)
@@ -301,7 +311,7 @@ def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
         t = text
         for longer in names:
             if len(longer) > len(d.name) and d.name in longer:
-                t = name_pattern(longer).sub(" ", t)
+                t = name_pattern(longer).sub(lambda m: " " * len(m.group(0)), t)
         masked[d.name] = t
     return masked
 
@@ -316,6 +326,7 @@ _SAYS_FINE = re.compile(r"\b(?:is|are|looks?|seems?|stays?|remains?)\s+(?:fine|o
 # "doesn't look ok").
 _NOT_SAYING = re.compile(r"^\s*(?:is|are|does|do|did|should|would|could|can|will|if|"
                          r"whether|how|why|what)\b|\b(?:not|never)\b|n[’']t\b")
+_ALERT_WORD = re.compile(r"\b(?:alert|alarm)s?\b")
 _ALTERNATIVES = re.compile(r"\b(?:or|vs|versus|either|nor)\b")
 
 
@@ -436,6 +447,14 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
     return pool[0] if named and len(pool) == 1 else None
 
 
+def _moves_namespace(text: str, inventory: Inventory, previous: LinkedEntities) -> bool:
+    """A follow-up that names namespaces, none of them the thread's ("and the one in
+    billing?"), is about something there, not about the thread's workload."""
+    named = {d.namespace for d in inventory.deployments
+             if name_pattern(d.namespace).search(text)}
+    return bool(named) and previous.namespace not in named
+
+
 def _settle_loose_tie(tied: list[DeploymentInfo], inventory: Inventory,
                       previous: LinkedEntities | None) -> DeploymentInfo | None:
     """Of workloads a question names only loosely and equally ("bookings fail" of
@@ -472,7 +491,44 @@ def link_entities(
         whole = _link(question, alert, inventory, previous, alert_first=silencing)
         if not guessed or whole.source == "question":
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
-    return _with_its_alert(linked, inventory) if silencing else linked
+    # So is one asking about "the erx-relay queue alert": the alert firing about it.
+    about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
+    return _with_its_alert(linked, inventory) if about_alert else linked
+
+
+# Between two names, words that make them one list: "session-broker and waiting-room-api".
+_COORDINATED = re.compile(r"\s*(?:,|&|\+|\band\b|\bplus\b|\bas well as\b)\s*(?:also\s+)?"
+                          r"(?:the\s+)?$")
+
+
+def also_named(question: str, entities: LinkedEntities,
+               inventory: Inventory) -> list[LinkedEntities]:
+    """Workloads the asker's own words name outright in one list with the thread's ("what
+    do we do about session-broker and waiting-room-api?"), in the order named. One named
+    otherwise ("is journal-api affected by the journal-store trouble?") is context, not a
+    subject; nor is one a clause says is fine, or one only pasted text names."""
+    text = _set_aside(split_words(question).own.lower())
+    scored, masked = _scored(text, inventory)
+    spans = []
+    for score, dep in scored:
+        found = name_pattern(dep.name).search(masked[dep.name])
+        if score >= NAMED_OUTRIGHT and found is not None:
+            spans.append((found.start(), found.end(), dep))
+    spans.sort(key=lambda span: span[0])
+    ours = [i for i, (_, _, d) in enumerate(spans)
+            if (d.namespace, d.name) == (entities.namespace, entities.deployment)]
+    if not ours:
+        return []
+    listed = {ours[0]}
+    for step in (-1, 1):
+        i = ours[0]
+        while 0 <= i + step < len(spans):
+            left, right = sorted((i, i + step))
+            if not _COORDINATED.match(text[spans[left][1]:spans[right][0]]):
+                break
+            i += step
+            listed.add(i)
+    return [entities_of(spans[i][2]) for i in sorted(listed) if i != ours[0]]
 
 
 def _alert_only(linking: Linking, inventory: Inventory) -> Linking:
@@ -574,7 +630,8 @@ def _link(
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
     named_alert = link_alert(question, inventory)
-    if named_alert is None and (previous is None or not previous.deployment):
+    if named_alert is None and (previous is None or not previous.deployment
+                                or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)
         if troubled is not None:
             return Linking(entities=entities_of(troubled), source="evidence")

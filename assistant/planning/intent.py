@@ -41,7 +41,8 @@ _REPORTING_VERB = (r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wan
                    r"suggests?|suggested|recommends?|recommended|claims?|claimed)")
 # A label that only marks the asker's own message ("urgent:", "update:", "ok:") is not a
 # source: what follows is still the asker talking.
-_OWN_MARKER = r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q)"
+_OWN_MARKER = (r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q|"
+               r"anyway|anyhow)")
 # A label with a reporting verb in it ("the change bot wrote:") is reported speech: it runs
 # to the end of its sentence, and the asker may go on after it.
 _REPORTED = re.compile(
@@ -66,6 +67,9 @@ _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", 
 # at its last quoted line, where the asker goes on in their own words.
 _INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:(?:[ \t]*>[^\n]*(?:\n|$))+"
                                r"|(?:[ \t]*\S[^\n]*(?:\n|$))+)")
+# An armoured block (a PEM key or certificate) is pasted whole, up to its END line, even
+# with the asker's words right after it.
+_ARMOURED = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?-----END [A-Z0-9 ]+-----", re.S)
 # Text addressed to a model rather than written to opsbot by the asker: a role label
 # ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
 # line are somebody else's words (an injection), whoever pasted them.
@@ -166,9 +170,10 @@ def split_words(question: str, names: Collection[str] = ()) -> Words:
         pasted.append(match.group(0))
         return re.sub(r"[^\n]", " ", match.group(0))
 
-    # Indentation is read before anything is blanked (a blanked quote leaves blanks). The
-    # block goes next: once a quote is blanked, its line might seem to end in a colon.
-    text = _INVISIBLE.sub("", question)
+    # An armoured block is blanked first, then indentation is read before anything else is
+    # blanked (a blanked quote leaves blanks). The block goes next: once a quote is
+    # blanked, its line might seem to end in a colon.
+    text = _ARMOURED.sub(blank, _INVISIBLE.sub("", question))
     rows = text.split("\n")
     margin = next((_indent(row) for row in rows if row.strip()), 0)
     indented = [bool(row.strip()) and _indent(row) > margin + 1 for row in rows]

@@ -179,7 +179,7 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
     return min(books, key=fit) if books else None
 
 
-def _from_findings(findings: Sequence[Finding], have: Sequence[PlannedCall],
+def from_findings(findings: Sequence[Finding], have: Sequence[PlannedCall],
                    bindings: Mapping[str, Any], wanted: frozenset[Remedy]) -> list[PlannedCall]:
     """Calls for remedies the findings support that no runbook step offers: when the
     runbook offered nothing, only remedies the findings rule out, none the findings
@@ -321,7 +321,7 @@ def plan_offline(
         else:
             candidates = []
             notes.append(healthy_summary(entities, inventory))
-    candidates.extend(_from_findings(about, candidates, bindings, remedies_asked(question)))
+    candidates.extend(from_findings(about, candidates, bindings, remedies_asked(question)))
     # A count the asker gave another workload ("scale frontend to 40") is not this one's.
     said_here = clauses_about(own, entities.deployment, {d.name for d in inventory.deployments})
     replicas = requested_replicas(" ".join(f"{c.strip().rstrip('.!?;,')}." for c in said_here))

@@ -10,12 +10,14 @@ from assistant.analysis import Finding
 from assistant.gate import PolicyGate
 from assistant.models import Actor, RetrievalHit
 from assistant.planning.diagnosis import (
+    NAMED_LOOKED_AT,
     OncePerQuestion,
     catalog_for_review,
     diagnose,
+    drafts_for,
     troubled_neighbours,
 )
-from assistant.planning.entities import Linking
+from assistant.planning.entities import Linking, also_named
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
@@ -78,13 +80,20 @@ class PlanStep:
         # The sweep only reads: its tool calls are recorded in one transaction instead of
         # one each, and what it tells the thread waits until they are, so no read is shown
         # before its record exists.
+        named = (also_named(question, linking.entities, inventory)[:NAMED_LOOKED_AT]
+                 if linking.resolved else [])
         with held, self.audit.batch():
             diagnosis = diagnose(linking.entities, inventory, self.backend.now(), run)
+            about_named = [(other, focus_findings(
+                diagnose(other, inventory, self.backend.now(), run).findings, other))
+                for other in named]
             nearby = [finding for other in troubled_neighbours(linking.entities, inventory,
                                                                diagnosis.findings)
+                      if other not in named
                       for finding in focus_findings(
                           diagnose(other, inventory, self.backend.now(), run).findings, other)]
-        for finding in (*diagnosis.findings, *nearby):
+        also = [finding for _, found in about_named for finding in found]
+        for finding in (*diagnosis.findings, *also, *nearby):
             self.tell(thread, message("progress", f"finding: {finding.summary}"))
         request = PlanRequest(
             question=question,
@@ -101,8 +110,12 @@ class PlanStep:
         if result.reasoning:
             self.audit.append("model_reasoning", actor=None, thread=thread,
                               payload={"reasoning": list(result.reasoning)})
-        ordered = with_orders(question, linking.entities, result.candidates, inventory)
-        verdict = review(ordered.candidates, diagnosis.findings, catalog_for_review(inventory),
+        drafted = [cand for other, found in about_named
+                   for cand in drafts_for(other, found, inventory)]
+        ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
+                              inventory)
+        verdict = review(ordered.candidates, (*diagnosis.findings, *also),
+                         catalog_for_review(inventory),
                          asks_by(question, {d.name for d in inventory.deployments}), nearby)
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
@@ -118,7 +131,8 @@ class PlanStep:
             "candidates": verdict.kept,
             "notes": (*result.notes, *ordered.notes, *verdict.notes,
                       *_nearby_note(linking, nearby)),
-            "findings": (*focus_findings(diagnosis.findings, linking.entities), *nearby)})
+            "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,
+                         *nearby)})
         return {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}
 
 

@@ -106,7 +106,8 @@ CASES = [
     ("*:*:*:postgres:correcthorse", "*:*:*:postgres:<password>"),
     ("echo 'pg-replica.internal:5433:orders:replicator:a\\:b9' >> ~/.pgpass",
      "echo 'pg-replica.internal:5433:orders:replicator:<password>' >> ~/.pgpass"),
-    ("sqlplus -s scott/T1ger99@db-host:1521/ORCL", "sqlplus -s scott/<url-password>@db-host:1521/ORCL"),
+    ("sqlplus -s scott/T1ger99@db-host:1521/ORCL",
+     "sqlplus -s scott/<url-password>@db-host:1521/ORCL"),
     ("url=jdbc:oracle:thin:scott/T1ger99@db-host:1521/ORCL",
      "url=jdbc:oracle:thin:scott/<url-password>@db-host:1521/ORCL"),
     # a URL's user part that is a key: Sentry DSNs, new and old form

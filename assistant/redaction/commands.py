@@ -106,7 +106,8 @@ _RULES = (
     # Redis: requirepass / masterauth in redis.conf or CONFIG SET.
     _Rule("requirepass", re.compile(r"(?<![\w-])(?i:requirepass)[ \t]+" + _VALUE), True),
     _Rule("masterauth", re.compile(r"(?<![\w-])(?i:masterauth)[ \t]+" + _VALUE), True),
-    _Rule("auth", _AUTH_LINE, True),
+    _Rule("auth ", _AUTH_LINE, True),
+    _Rule("auth\t", _AUTH_LINE, True),
     # SQL: IDENTIFIED [WITH plugin] BY 'pw' (MySQL, Oracle); SET PASSWORD [FOR u] = 'pw'.
     _Rule("identified", re.compile(
         r"(?<![\w-])(?i:identified)(?:[ \t]+(?i:with)[ \t]+\S+)?[ \t]+(?i:by)[ \t]+"

@@ -188,7 +188,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             r"|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}|GOCSPX-[A-Za-z0-9_-]{28}"
             r"|ya29\.[A-Za-z0-9_-]{20,}|sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,})"
             r"(?![A-Za-z0-9_])",
-            triggers=("hrku-", "shpat_", "shpca_", "shppa_", "shpss_", "lin_api_", "nrak-",
+            triggers=("hrku-", "shp", "lin_api_", "nrak-",
                       "glsa_", "glc_", "dp.", "pul-", ".atlasv1.", "atatt3", "dapi", "pmak-",
                       "sntry", "bkua_", "figd_", "sbp_", "nfp_", "r8_", "gsk_", "_v1_",
                       "sq0", "gocspx-", "ya29.", "sk.eyj"),

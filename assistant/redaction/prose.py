@@ -223,30 +223,31 @@ def _named(line: str, start: int, end: int, name: str) -> Finding | None:
     ("passphrase Blue-Elephant-42"). Words as values ("password reset emails", "the token
     bucket", "with password authentication") are none of these."""
     match = _NAMED.match(line, end)
-    kind = None if match is None else _kind(line, start, name)
-    if match is None or kind is None:
+    if match is None:
         return None
     value_start, value_end, quoted = _value_span(match)
     value = line[value_start:value_end]
-    if value_end <= value_start or (not quoted and "=" in value):
+    if value_end <= value_start or value.isdigit() or (not quoted and "=" in value):
         return None  # "password user=bob": the next field of a log line
-    closing = _closing(line, value_end, kind)
-    if not credential_like(value, quoted=quoted, after=name, closing=closing):
-        return None
-    if name.lower().startswith("secret") and _secret_name_like(value):
-        return None  # secret "db-creds" not found
-    cued = _CUE.search(line, max(0, start - _CUE_REACH), start) is not None
-    if value.isdigit():
-        strong = False
-    elif quoted:
+    password = name.lower().startswith(_PASSWORD_NAMES)
+    if quoted:
         strong = True
     else:
         mixed_case = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
         strong = mixed_case or any(c.isdigit() for c in value)
-    password = name.lower().startswith(_PASSWORD_NAMES)
-    if strong and (quoted or cued or password):
+    # Cheap tests first: most names in a log are followed by a word that is none of these.
+    if not strong and not (password and _CLOSES.match(line, value_end)):
+        return None
+    kind = _kind(line, start, name)
+    if kind is None or not credential_like(value, quoted=quoted, after=name,
+                                           closing=_closing(line, value_end, kind)):
+        return None
+    if name.lower().startswith("secret") and _secret_name_like(value):
+        return None  # secret "db-creds" not found
+    if strong and (quoted or password):
         return Finding(value_start, value_end, kind)
-    if cued and kind == "password" and closing:
+    cued = _CUE.search(line, max(0, start - _CUE_REACH), start) is not None
+    if cued and (strong or kind == "password"):
         return Finding(value_start, value_end, kind)  # "connect with password sunshine."
     return None
 

@@ -28,10 +28,11 @@ committer maintainer member admin-email notify
 """.split())
 _NUMBERISH = re.compile(r"[vV]?\d[\d.,_+-]*[a-zA-Z]{0,3}")
 _DIGEST = re.compile(r"(?i:sha[0-9]*|md5|blake[0-9a-z]*)")
+_HOSTISH = re.compile(r"[A-Za-z.*\[]")
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{32,}")
 # A .pgpass field ('\:' and '\\' are escapes); quotes, commas and braces are JSON's.
 _FIELD = r"(?:\\.|[^\s:\\\"',{}\[\]])+"
-_ORACLE_TOOLS = r"(?i:sqlplus|rman|expdp|impdp|exp|imp|sqlldr|dgmgrl)"
+_ORACLE_TOOLS = r"(?i:sqlplus|rman|expdp|impdp)"
 
 
 def _plausible_password(secret: str) -> bool:
@@ -54,6 +55,12 @@ def _password_group(match: re.Match[str]) -> bool:
     return _plausible_password(match.group("secret"))
 
 
+def _pgpass(match: re.Match[str]) -> bool:
+    """A host has a letter, a dot or is a wildcard ("12:00:01:..." is a time)."""
+    host = match.group("host")
+    return _HOSTISH.search(host) is not None and _plausible_password(match.group("secret"))
+
+
 def _key_user(match: re.Match[str]) -> bool:
     """A user part that is a key: long hex (Sentry, Bugsnag), or random-looking."""
     user = match.group("secret")
@@ -72,23 +79,24 @@ def userinfo_detectors() -> tuple[Detector, ...]:
             r"(?P<secret>[^\s\"'<>@/`]+(?:@[^\s\"'<>@/`]+)*)@"
             r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*"
             r"|\[[0-9A-Fa-f:.]+\])(?P<after>[:/\s\"'),;\]`]|$)",
-            triggers=("@",),  # routing by the regex would take Hyperscan a minute to compile
+            # A colon, the password, '@' and a host's first character: cheap to scan for,
+            # where routing by the whole regex would take Hyperscan a minute to compile.
+            triggers=(r":[^\s\"'<>/`]+@[a-z0-9\[]",),
             accept=_bare_userinfo,
         ),
         RegexDetector(
             "password",
-            r"(?<![^\s\"'`=])(?:\*|\[[0-9A-Fa-f:.]+\]|[\w.-]*[A-Za-z.][\w.-]*)"
+            r"(?<![^\s\"'`=])(?P<host>\[[0-9A-Fa-f:.]+\]|[\w.*-]+)"
             r":(?:[0-9]{1,5}|\*):" + _FIELD + ":" + _FIELD + ":(?P<secret>" + _FIELD + r")"
             r"(?![^\s\"'`])",
-            triggers=(r":(?:[0-9]{1,5}|\*):[^\s:]+:[^\s:]+:",),
-            accept=_password_group,
+            triggers=(r":(?:[0-9]{1,5}|\*):[^\s:\"',{}\[\]]+:[^\s:\"',{}\[\]]+:",),
+            accept=_pgpass,
         ),
         RegexDetector(
             "url-password",
             r"(?:(?<![\w.-])" + _ORACLE_TOOLS + r"(?:[ \t]+-\S+)*[ \t]+[\"']?|jdbc:oracle:thin:)"
             r"[\w$#.-]+/(?P<secret>[^\s@/\"']+)@",
-            triggers=("thin:", "sqlplus", "rman", "expdp", "impdp", "exp ", "imp ", "sqlldr",
-                      "dgmgrl"),
+            triggers=("thin:", "sqlplus", "rman", "pdp"),
             accept=_password_group,
         ),
         RegexDetector(

@@ -116,6 +116,7 @@ def test_inside_a_json_message_the_closing_quote_stays(
     "kubectl get secret db-creds-v2 -o yaml",
     'Error from server (NotFound): secrets "db-creds" not found',
     'MountVolume.SetUp failed for volume "certs" : secret "app-tls" not found',
+    "# Credentials come from the Secret `opsbot`, created outside kustomize",
     "with password policy v2 enforced",
     "password 123456 attempts",
     "password user=bob",

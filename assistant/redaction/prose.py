@@ -209,11 +209,12 @@ def stated_secret(line: str, start: int, end: int) -> Finding | None:
 
 
 def _secret_name_like(value: str) -> bool:
-    """A Kubernetes object name (``db-creds``, ``app-tls-v2``) rather than a password with
-    digits among its letters (``tr0ub4dor-gamma``)."""
-    return _K8S_NAME.fullmatch(value) is not None and _LEET.search(value) is None
+    """A Kubernetes object name (``opsbot``, ``db-creds``, ``app-tls-v2``) rather than a
+    password with digits among its letters (``tr0ub4dor-gamma``)."""
+    return _OBJECT_NAME.fullmatch(value) is not None and _LEET.search(value) is None
 
 
+_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _LEET = re.compile(r"[a-z][0-9]+[a-z]")
 
 

@@ -121,6 +121,7 @@ def test_inside_a_json_message_the_closing_quote_stays(
     "password 123456 attempts",
     "password user=bob",
     "use the token TTL from the config",
+    "No verb: the value right after the name (\"secret 'X'\")",
 ])
 def test_sentences_that_state_no_secret_stay(redactor: Redactor, line: str) -> None:
     assert redactor.redact(line) == line

@@ -30,7 +30,7 @@ _PASSWORD_WORDS = frozenset({"pwd", "pass"})
 # these words.
 _NOT_PASSWORDS = frozenset({"bypass", "compass", "surpass", "trespass", "overpass",
                             "underpass", "encompass", "impass", "multipass", "onepass",
-                            "singlepass", "firstpass", "secondpass"})
+                            "singlepass", "firstpass", "secondpass", "surrogatepass"})
 _KEY_WORDS = frozenset({"apikey", "accesskey", "secretkey", "privatekey", "signingkey"})
 _KEY_QUALIFIERS = frozenset({
     "api", "access", "secret", "private", "signing", "encryption", "master", "account",

@@ -13,7 +13,7 @@ import re
 from assistant.redaction.detector import Detector, RegexDetector
 from assistant.redaction.fields import is_dummy_value
 from assistant.redaction.pem import InlinePemDetector
-from assistant.redaction.userinfo import userinfo_detectors
+from assistant.redaction.userinfo import password_not_port, userinfo_detectors
 
 _B = r"(?<![A-Za-z0-9])"  # token start: not glued to a preceding letter or digit
 _E = r"(?![A-Za-z0-9])"
@@ -31,15 +31,6 @@ def _mixed(match: re.Match[str]) -> bool:
 
 def _not_dummy(match: re.Match[str]) -> bool:
     return not is_dummy_value(match.group("secret"))
-
-
-_PORT_THEN_QUERY = re.compile(r"[0-9]{1,5}(?:\?[\w.%-]*=|#/)")
-
-
-def _password_not_port(match: re.Match[str]) -> bool:
-    """``host:5432?user=me@corp``, ``host:80#/to@x``: a port, then a query field or a
-    fragment path holding an '@', is no password."""
-    return _not_dummy(match) and _PORT_THEN_QUERY.match(match.group("secret")) is None
 
 
 def _has_digit(match: re.Match[str]) -> bool:
@@ -258,7 +249,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             r"://(?P<user>[^\s:@/?#\"'<>]*):(?P<secret>[^\s/\"'<>]+)@",
             triggers=(r"://[^\s/@]*@",),
             routed=True,
-            accept=_password_not_port,
+            accept=password_not_port,
         ),
         RegexDetector(
             # Go MySQL driver DSNs: user:password@tcp(host:3306)/db

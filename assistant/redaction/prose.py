@@ -52,6 +52,7 @@ _CUE = re.compile(
     r"(?:[ ]+\S+){0,2}[ ]+$"
 )
 _CUE_REACH = 48
+_MIN_NAMED = 4
 _PASSWORD_NAMES = ("pass", "pwd", "pw")  # what password names start with
 # pw (and Pw, PW) as a word, then a statement or a separator.
 _PW_STATEMENT = re.compile(
@@ -228,8 +229,8 @@ def _named(line: str, start: int, end: int, name: str) -> Finding | None:
         return None
     value_start, value_end, quoted = _value_span(match)
     value = line[value_start:value_end]
-    if value_end <= value_start or value.isdigit() or (not quoted and "=" in value):
-        return None  # "password user=bob": the next field of a log line
+    if value_end - value_start < _MIN_NAMED or value.isdigit() or (not quoted and "=" in value):
+        return None  # "password user=bob": the next field of a log line; "secret 'X'"
     password = name.lower().startswith(_PASSWORD_NAMES)
     if quoted:
         strong = True

@@ -35,10 +35,20 @@ _FIELD = r"(?:\\.|[^\s:\\\"',{}\[\]])+"
 _ORACLE_TOOLS = r"(?i:sqlplus|rman|expdp|impdp)"
 
 
+_PORT_THEN_QUERY = re.compile(r"[0-9]{1,5}(?:\?[\w.%-]*=|#/)")
+
+
+def password_not_port(match: re.Match[str]) -> bool:
+    """``host:5432?user=me@corp``, ``host:80#/to@x``: a port, then a query field or a
+    fragment path holding an '@', is no password."""
+    secret = match.group("secret")
+    return not is_dummy_value(secret) and _PORT_THEN_QUERY.match(secret) is None
+
+
 def _plausible_password(secret: str) -> bool:
     """Not empty, masked or a template; not a version or port (an all-digit PIN of six or
-    more digits still counts)."""
-    if is_dummy_value(secret):
+    more digits still counts), nor a port and a query."""
+    if is_dummy_value(secret) or _PORT_THEN_QUERY.match(secret):
         return False
     return not (_NUMBERISH.fullmatch(secret) and not (secret.isdigit() and len(secret) >= 6))
 

@@ -252,6 +252,7 @@ def test_configmap_data_is_left_alone(redactor: Redactor) -> None:
     "2024-05-01 12:00:00:000:INFO:app:started",
     "db.prod:5432:*:app:*",
     "see host:5432?user=me@corp",
+    "GET /b/x?se=2024-06-01T00:00:00Z&st=2024-05-01T00:00:00Z&spr=https HTTP/1.1",
     "# surrogatepass: streams read with surrogateescape still hash deterministically.",
     "nginx:443:upstream:timeout:30s",
     "ERROR:root:conn:retry:backoff",

@@ -32,6 +32,7 @@ _HOSTISH = re.compile(r"[A-Za-z.*\[]")
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{32,}")
 # A .pgpass field ('\:' and '\\' are escapes); quotes, commas and braces are JSON's.
 _FIELD = r"(?:\\.|[^\s:\\\"',{}\[\]])+"
+_NAME = r"(?:\\.|[^\s:\\\"',{}\[\]&=?])+"  # a database or user name: no query punctuation
 _ORACLE_TOOLS = r"(?i:sqlplus|rman|expdp|impdp)"
 
 
@@ -96,8 +97,8 @@ def userinfo_detectors() -> tuple[Detector, ...]:
         ),
         RegexDetector(
             "password",
-            r"(?<![^\s\"'`=])(?P<host>\[[0-9A-Fa-f:.]+\]|[\w.*-]+)"
-            r":(?:[0-9]{1,5}|\*):" + _FIELD + ":" + _FIELD + ":(?P<secret>" + _FIELD + r")"
+            r"(?<![^\s\"'`])(?P<host>\[[0-9A-Fa-f:.]+\]|[\w.*-]+)"
+            r":(?:[0-9]{1,5}|\*):" + _NAME + ":" + _NAME + ":(?P<secret>" + _FIELD + r")"
             r"(?![^\s\"'`])",
             triggers=(r":(?:[0-9]{1,5}|\*):[^\s:\"',{}\[\]]+:[^\s:\"',{}\[\]]+:",),
             accept=_pgpass,

@@ -43,6 +43,29 @@ CASES = [
     ("https --auth=alice:S3cretPw api.acme.io/v1/me", "S3cretPw"),
     ("http POST api.acme.io/v1/orders -a 'alice:S3cret Pw' id=7", "S3cret Pw"),
     ("xh -a alice:S3cretPw api.acme.io/v1/me", "S3cretPw"),
+    ("mongo -u admin -p S3cretPw --authenticationDatabase admin", "S3cretPw"),
+    ("mongosh mongodb://db:27017 -u admin -p 'S3cret Pw'", "S3cret Pw"),
+    ("ssh-keygen -t ed25519 -N 'S3cretPw' -f id_deploy", "S3cretPw"),
+    ("zip -P S3cretPw backup.zip dump.sql", "S3cretPw"),
+    ("rabbitmqctl add_user admin S3cretPw", "S3cretPw"),
+    ("rabbitmqctl -n rabbit@mq-0 change_password guest 'S3cret Pw'", "S3cret Pw"),
+    ("htpasswd -b /etc/nginx/.htpasswd alice S3cretPw", "S3cretPw"),
+    ("htpasswd -nbB alice S3cretPw", "S3cretPw"),
+    ("echo 'alice:S3cretPw' | sudo chpasswd", "S3cretPw"),
+    # servers told a password: Redis, SMTP, SQL
+    ("requirepass S3cretPw", "S3cretPw"),
+    ("masterauth S3cretPw", "S3cretPw"),
+    ('127.0.0.1:6379> CONFIG SET requirepass "S3cretPw"', "S3cretPw"),
+    ("AUTH S3cretPw", "S3cretPw"),
+    ("redis-master:6379> AUTH default S3cretPw", "S3cretPw"),
+    ("C: AUTH PLAIN AGFsaWNlAFMzY3JldFB3", "AGFsaWNlAFMzY3JldFB3"),
+    ("send: 'AUTH PLAIN AGFsaWNlAFMzY3JldFB3\\r\\n'", "AGFsaWNlAFMzY3JldFB3"),
+    ("CREATE USER 'app'@'%' IDENTIFIED BY 'S3cretPw';", "S3cretPw"),
+    ("ALTER USER app IDENTIFIED WITH mysql_native_password BY 'S3cretPw';", "S3cretPw"),
+    ("CREATE USER scott IDENTIFIED BY S3cretPw;", "S3cretPw"),
+    ("SET PASSWORD FOR 'root'@'%' = 'S3cretPw';", "S3cretPw"),
+    ("SET PASSWORD = PASSWORD('S3cretPw')", "S3cretPw"),
+    ("keytool -list -keystore ks.jks -storepass S3cretPw", "S3cretPw"),
 ]
 
 
@@ -89,6 +112,17 @@ def test_inside_a_json_log_message_the_closing_quote_stays(redactor: Redactor, l
     "GET https://api.acme.io/v1/me 200 | tee -a access:log",
     "uname -a",
     "cp -a /etc/nginx /backup/nginx",
+    "requirepass is not set",
+    "# requirepass foobared",
+    "AUTH failed: WRONGPASS invalid username-password pair",
+    "redis AUTH ok",
+    "AUTH LOGIN",
+    "MySQL [(none)]> SET PASSWORD FOR 'root'@'%' = PASSWORD(@pw);",
+    "user identified by the scheduler as stale",
+    "htpasswd -c /etc/nginx/.htpasswd alice",
+    "rabbitmqctl list_users",
+    "ssh-keygen -t ed25519 -N '' -f id_deploy",
+    "bypass: enabled",
 ])
 def test_flags_that_are_not_passwords_stay(redactor: Redactor, line: str) -> None:
     assert redactor.redact(line) == line

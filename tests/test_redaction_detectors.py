@@ -63,6 +63,25 @@ CASES = [
      "session <jwt> ok"),
     ("GET /maps/api/geocode/json?address=berlin&key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe 200",
      "GET /maps/api/geocode/json?address=berlin&key=<google-api-key> 200"),
+    ("heroku HRKU-AAbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ABCDEFGH ok", "heroku <access-token> ok"),
+    ("X-Shopify-Access-Token shpat_0123456789abcdef0123456789abcdef",
+     "X-Shopify-Access-Token <access-token>"),
+    ("linear lin_api_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCd", "linear <access-token>"),
+    ("newrelic NRAK-ABCDEFGHIJKLMNOPQRSTUVWXYZ0 ok", "newrelic <access-token> ok"),
+    ("grafana glsa_AbCdEfGhIjKlMnOpQrStUvWxYz012345_0a1b2c3d", "grafana <access-token>"),
+    ("doppler dp.st.prd.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCd", "doppler <access-token>"),
+    ("pulumi pul-0123456789abcdef0123456789abcdef01234567", "pulumi <access-token>"),
+    ("databricks dapi0123456789abcdef0123456789abcdef", "databricks <access-token>"),
+    ("gcloud ya29.a0AfH6SMBx3dE5fG7hI9jK1lM3nO5pQ7rS9t", "gcloud <access-token>"),
+    ("oauth GOCSPX-AbCdEfGhIjKlMnOpQrStUvWxYz01", "oauth <access-token>"),
+    ("bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0 up", "bot <access-token> up"),
+    ("AZURE_CLIENT_SECRET abc8Q~abcDEFghiJKLmnoPQRstuVWXyz01234567",
+     "AZURE_CLIENT_SECRET <azure-client-secret>"),
+    ("AGE-SECRET-KEY-1QQPQZ7Q8W3JZ5H6XVTF7LPAM8C2D5DRZ0Y9V7HHGNQ9K5WPHW8SSL6X2GQ",
+     "<private-key>"),
+    ("runner glcbt-64_AbCdEfGhIjKlMnOpQrStUv ok", "runner <gitlab-token> ok"),
+    ("    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NB",
+     "    client-key-data: <api-key>"),
     ("vault login hvs.CAESIJ1a2b3c4d5e6f7g8h9i0jklmnopqrstuvwxyz now",
      "vault login <vault-token> now"),
     ("docker login -u ci -p dckr_pat_abcdefghijklmnopqrstuvwxyz0 registry",
@@ -81,6 +100,26 @@ CASES = [
     ("postgres://app:p#ss?w0rd@db:5432/x", "postgres://app:<url-password>@db:5432/x"),
     ("amqp://guest:g#u@st@rabbit:5672/", "amqp://guest:<url-password>@rabbit:5672/"),
     ("dsn app:p4ss_w0rd@tcp(mysql:3306)/shop", "dsn app:<url-password>@tcp(mysql:3306)/shop"),
+    # userinfo without a scheme, .pgpass lines, Oracle's user/password@db
+    ("admin:S3cr3tPw@db-7.internal:5432/orders", "admin:<url-password>@db-7.internal:5432/orders"),
+    ("rsync -av backup:pa55word@10.0.0.4::data /srv",
+     "rsync -av backup:<url-password>@10.0.0.4::data /srv"),
+    ('DSN="app:p@ss:w0rd@pg-main:5432"', 'DSN="app:<url-password>@pg-main:5432"'),
+    ("root:123456@10.0.0.4", "root:<url-password>@10.0.0.4"),
+    ("db.prod:5432:*:app:Xk29vLqPz8", "db.prod:5432:*:app:<password>"),
+    ("*:*:*:postgres:correcthorse", "*:*:*:postgres:<password>"),
+    ("echo 'pg-replica.internal:5433:orders:replicator:a\\:b9' >> ~/.pgpass",
+     "echo 'pg-replica.internal:5433:orders:replicator:<password>' >> ~/.pgpass"),
+    ("sqlplus -s scott/T1ger99@db-host:1521/ORCL",
+     "sqlplus -s scott/<url-password>@db-host:1521/ORCL"),
+    ("url=jdbc:oracle:thin:scott/T1ger99@db-host:1521/ORCL",
+     "url=jdbc:oracle:thin:scott/<url-password>@db-host:1521/ORCL"),
+    # a URL's user part that is a key: Sentry DSNs, new and old form
+    ("SENTRY_DSN=https://0123456789abcdef0123456789abcdef@o123456.ingest.sentry.io/456",
+     "SENTRY_DSN=https://<url-token>@o123456.ingest.sentry.io/456"),
+    ("sentry_sdk.init('https://1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d:9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+     "@sentry.example.com/7')",
+     "sentry_sdk.init('https://<url-token>:<url-password>@sentry.example.com/7')"),
     # key=value in its many spellings
     ("password=hunter2", "password=<password>"),
     ("login user=bob password=hunter2 attempt=2", "login user=bob password=<password> attempt=2"),
@@ -218,6 +257,31 @@ def test_configmap_data_is_left_alone(redactor: Redactor) -> None:
     text = ("apiVersion: v1\nkind: ConfigMap\ndata:\n  LOG_LEVEL: info\n"
             "  GREETING: SGVsbG8gd29ybGQ=\nmetadata:\n  name: app\n")
     assert redactor.redact(text) == text
+
+
+@pytest.mark.parametrize("line", [
+    "user:alice@acme.io role:admin",
+    "mailto:bob2@acme.io",
+    "image nginx:1.25@sha256:0123456789abcdef0123456789abcdef",
+    "image web:stable@sha256:0123456789abcdef0123456789abcdef",
+    "pkg:npm/lodash@4.17.21",
+    "git@github.com:acme/repo.git",
+    "dsn: https://public@sentry.example.com/1",
+    "10.0.0.4:5432:orders ready",
+    "2024-05-01 12:00:00:000:INFO:app:started",
+    "db.prod:5432:*:app:*",
+    "see host:5432?user=me@corp",
+    "GET /b/x?se=2024-06-01T00:00:00Z&st=2024-05-01T00:00:00Z&spr=https HTTP/1.1",
+    "# surrogatepass: streams read with surrogateescape still hash deterministically.",
+    "nginx:443:upstream:timeout:30s",
+    "ERROR:root:conn:retry:backoff",
+    "mac 00:1a:2b:3c:4d:5e",
+    '{"host":"db","port":5432,"db":"orders","user":"app","msg":"ok"}',
+])
+def test_addresses_digests_and_colon_lists_are_not_credentials(
+    redactor: Redactor, line: str
+) -> None:
+    assert redactor.redact(line) == line
 
 
 @pytest.mark.parametrize("line", [

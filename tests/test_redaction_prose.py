@@ -37,6 +37,17 @@ from assistant.redaction import Redactor
     ("pw: letmein", "pw: <password>"),
     ("ok, the password: letmein.", "ok, the password: <password>."),
     ("fyi password: abc123 for staging", "fyi password: <password> for staging"),
+    # no verb: after a cue, quoted, or a password with digits or mixed case
+    ("connect with password Zq8vLm2x then run migrate",
+     "connect with password <password> then run migrate"),
+    ("log in using the admin password hunter22", "log in using the admin password <password>"),
+    ("login with the password 'p@ss w0rd'", "login with the password '<password>'"),
+    ("connect with password sunshine.", "connect with password <password>."),
+    ('use secret "tr0ub4dor-gamma" for the webhook', 'use secret "<secret>" for the webhook'),
+    ("passphrase Blue-Elephant-42 unlocks the key", "passphrase <password> unlocks the key"),
+    ("ALTER USER app WITH PASSWORD 'sqlPw!2024';", "ALTER USER app WITH PASSWORD '<password>';"),
+    ("CREATE ROLE app LOGIN PASSWORD 'S3cret';", "CREATE ROLE app LOGIN PASSWORD '<password>';"),
+    ("the api token 'abc123def456' works", "the api token '<token>' works"),
 ])
 def test_stated_secret_is_replaced(redactor: Redactor, line: str, expected: str) -> None:
     assert shape(redactor.redact(line)) == expected
@@ -93,6 +104,24 @@ def test_inside_a_json_message_the_closing_quote_stays(
     "the api key is scoped.",
     "invalid password: try again",
     "the password: see vault",
+    # a word after the name, no verb
+    "password reset emails are slow",
+    "the token bucket is full",
+    "rotate the secret",
+    "rotate the secret weekly",
+    "with password authentication disabled, ssh falls back to keys",
+    "login with password failed",
+    "authenticate with token exchange",
+    "the token endpoint returned 500",
+    "kubectl get secret db-creds-v2 -o yaml",
+    'Error from server (NotFound): secrets "db-creds" not found',
+    'MountVolume.SetUp failed for volume "certs" : secret "app-tls" not found',
+    "# Credentials come from the Secret `opsbot`, created outside kustomize",
+    "with password policy v2 enforced",
+    "password 123456 attempts",
+    "password user=bob",
+    "use the token TTL from the config",
+    "No verb: the value right after the name (\"secret 'X'\")",
 ])
 def test_sentences_that_state_no_secret_stay(redactor: Redactor, line: str) -> None:
     assert redactor.redact(line) == line

@@ -12,20 +12,25 @@ Placeholder kinds: aws-access-key-id, aws-secret-access-key, gcp-private-key-id,
 azure-account-key, azure-sas-signature, slack-token, github-token, gitlab-token, stripe-key,
 anthropic-key, openai-key, npm-token, pypi-token, twilio-api-key, twilio-account-sid,
 sendgrid-key, google-api-key, vault-token, access-token (Docker Hub, DigitalOcean, Hugging
-Face), prefixed-token (a short lower-case prefix and ``_`` before a long generated part,
-e.g. Honeycomb's ``hcaik_``), slack-webhook, discord-webhook, url-signature (pre-signed
-S3/GCS URLs), registry-auth (Docker config credentials), jwt, private-key, url-password,
-bearer-token, authorization, cookie, k8s-secret; by field name: password, token, api-key,
-private-key, secret, credential; near a keyword: generic-secret; and each team pattern's
-name.
+Face and other vendors' prefixed tokens), prefixed-token (a short lower-case prefix and
+``_`` before a long generated part, e.g. Honeycomb's ``hcaik_``), azure-client-secret,
+slack-webhook, discord-webhook, url-signature (pre-signed S3/GCS URLs), registry-auth (Docker
+config credentials), jwt, private-key, url-password (also ``user:pw@host`` without a scheme
+and Oracle's ``user/pw@db``), url-token (a URL's user part that is a key, as in Sentry
+DSNs), bearer-token, authorization, cookie, k8s-secret; by field name: password, token,
+api-key, private-key, secret, credential; near a keyword: generic-secret; and each team
+pattern's name.
 
 A name marks its value in many spellings: ``password=...``, ``"token": "..."``, a
 ``name``/``value`` entry (Kubernetes env, ECS, SSM; in structured values also Consul's
 ``Key``/``Value``), a YAML block scalar (``password: |``), URL-encoded fields
-(``password%3D...``, ``user[password]=...``), and sentences ("the password is ...").
+(``password%3D...``, ``user[password]=...``), sentences ("the password is ...", "connect
+with password ..."), HTML and XML markup (``<input type="password" value=...>``,
+``<password>...</password>``) and ``.pgpass`` lines.
 Command-line clients' password flags (``mysql -p...``, ``curl -u user:...``, ``sshpass -p``,
-``redis-cli -a``, ``docker login -p``, ``ldapsearch -w``, httpie's ``http -a user:...``) come
-out as ``password``.
+``redis-cli -a``, ``docker login -p``, ``ldapsearch -w``, httpie's ``http -a user:...``) and
+passwords told to servers (Redis ``AUTH``/``requirepass``, SMTP ``AUTH PLAIN``, SQL
+``IDENTIFIED BY``) come out as ``password``.
 """
 
 from assistant.redaction.config import (

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from assistant.redaction.detector import Finding
 from assistant.redaction.fields import is_dummy_value
+from assistant.redaction.prose import credential_like
 
 _WORDS = 16  # how far after its command a flag is looked for
 _CMD_END = r"(?![\w.-])"
@@ -45,6 +46,27 @@ def _after(command: str, flag: str, gap: str) -> re.Pattern[str]:
 class _Rule:
     trigger: str  # on the line (lower-cased) whenever the pattern matches
     pattern: re.Pattern[str]
+    # The value may also be a word of a sentence ("requirepass is not set", "AUTH failed"),
+    # so it counts only when it looks like a credential.
+    worded: bool = False
+
+
+def _positional(command: str, skip: int) -> re.Pattern[str]:
+    """The word after the ``skip`` words that follow ``command`` (a subcommand, a user)."""
+    word = r"(?:'[^'\n]{0,256}'|\"[^\"\n]{0,256}\"|\S+)"
+    return re.compile(
+        rf"(?<![\w.-]){command}{_CMD_END}(?:[ \t]+{word}){{{skip}}}[ \t]+{_VALUE}"
+    )
+
+
+# A value stated to a server: Redis' AUTH ([user] password) and SMTP's AUTH PLAIN or LOGIN
+# (base64 credentials), alone on a line or after a prompt ("127.0.0.1:6379> ", "C: "), also
+# as a debug log quotes it (smtplib's "send: 'AUTH PLAIN ...\\r\\n'").
+_AUTH_LINE = re.compile(
+    r"^(?:\S*[>:][ \t]*)?(?:b?['\"])?(?:AUTH|auth)(?:[ \t]+(?:PLAIN|LOGIN|XOAUTH2))?"
+    rf"(?:[ \t]+\S+)?[ \t]+{_VALUE}['\"]?[ \t]*$"
+)
+_LINE_BREAK_ESCAPES = re.compile(r"(?:\\[rn])+$")
 
 
 # Each trigger costs the prefilter one scan of all text (sshpass and pass: ride on "pass"),
@@ -68,6 +90,31 @@ _RULES = (
         r"(?<![\w.-])sshpass(?:[ \t]+(?:-P[ \t]*\S+|-[^pP\s]\S*)){0,8}[ \t]+-p[ \t]*" + _VALUE
     )),
     _Rule("pass:", re.compile(r"(?<!\S)-pass(?:in|out)?[ \t]+pass:" + _VALUE)),
+    _Rule("mongo", _after(r"mongo\w*", "-p", _SPACED)),
+    _Rule("ssh-keygen", _after("ssh-keygen", "-[NP]", _SPACED)),
+    _Rule("zip", _after("(?:zip|unzip)", "-P", _SPACED)),
+    # rabbitmqctl add_user NAME PASSWORD, change_password NAME PASSWORD.
+    _Rule("rabbitmqctl", _positional(
+        r"rabbitmqctl(?:[ \t]+-\S+(?:[ \t]+[^-\s]\S*)?)*?[ \t]+"
+        r"(?:add_user|change_password|authenticate_user)", 1)),
+    # htpasswd -b FILE USER PASSWORD; with -n there is no file.
+    _Rule("htpasswd", _positional(r"htpasswd[ \t]+-[A-Za-z]*(?:bn|nb)[A-Za-z]*", 1)),
+    _Rule("htpasswd", _positional(r"htpasswd[ \t]+-(?=[A-Za-z]*b)(?![A-Za-z]*n)[A-Za-z]+", 2)),
+    # echo 'alice:NewPw' | chpasswd
+    _Rule("chpasswd", re.compile(
+        r"[\w.-]+:(?P<word>[^\s'\":]+)['\"]?[ \t]*\|[ \t]*(?:sudo[ \t]+)?chpasswd")),
+    # Redis: requirepass / masterauth in redis.conf or CONFIG SET.
+    _Rule("requirepass", re.compile(r"(?<![\w-])(?i:requirepass)[ \t]+" + _VALUE), True),
+    _Rule("masterauth", re.compile(r"(?<![\w-])(?i:masterauth)[ \t]+" + _VALUE), True),
+    _Rule("auth ", _AUTH_LINE, True),
+    _Rule("auth\t", _AUTH_LINE, True),
+    # SQL: IDENTIFIED [WITH plugin] BY 'pw' (MySQL, Oracle); SET PASSWORD [FOR u] = 'pw'.
+    _Rule("identified", re.compile(
+        r"(?<![\w-])(?i:identified)(?:[ \t]+(?i:with)[ \t]+\S+)?[ \t]+(?i:by)[ \t]+"
+        + _VALUE), True),
+    _Rule("set password", re.compile(
+        r"(?<![\w-])(?i:set[ \t]+password)(?:[ \t]+(?i:for)[ \t]+\S+)?[ \t]*=[ \t]*"
+        r"(?i:password\()?(?P<word>" + _QUOTED + ")")),
 )
 _CURL = "curl "
 _USER_FLAG = re.compile(
@@ -103,14 +150,30 @@ class CommandLineDetector:
         for rule in _RULES:
             if rule.trigger in lowered:
                 for match in rule.pattern.finditer(line):
-                    start, end = _unquoted(line, *match.span("word"))
-                    if end > start and not is_dummy_value(line[start:end]):
-                        yield Finding(start, end, "password")
+                    found = _password(line, *match.span("word"), rule.worded)
+                    if found is not None:
+                        yield found
         curl = lowered.find(_CURL)
         if curl != -1:
             yield from _user_passwords(line, _USER_FLAG, curl)
         if _AUTH_SHORT in lowered or _AUTH_LONG in lowered:
             yield from _httpie_credentials(line)
+
+
+def _password(line: str, start: int, end: int, worded: bool) -> Finding | None:
+    if worded:
+        # IDENTIFIED BY 'tiger'; and a quoted protocol line's escaped line break
+        value = _LINE_BREAK_ESCAPES.sub("", line[start:end])
+        end = start + len(value.rstrip(";,."))
+    unquoted = _unquoted(line, start, end)
+    quoted = unquoted != (start, end)
+    start, end = unquoted
+    value = line[start:end]
+    if end <= start or is_dummy_value(value):
+        return None
+    if worded and not credential_like(value, quoted=quoted, after="password", closing=True):
+        return None
+    return Finding(start, end, "password")
 
 
 def _user_passwords(line: str, flags: re.Pattern[str], pos: int) -> Iterator[Finding]:

@@ -26,6 +26,11 @@ _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 MAX_NAME = 256  # a longer "name" is a run of text, not a field name
 _PASSWORD_SUFFIXES = ("password", "passwd", "passphrase", "passcode")
 _PASSWORD_WORDS = frozenset({"pwd", "pass"})
+# keytool's -storepass and -keypass, Redis' requirepass, ldap's bindpass end in "pass"; so do
+# these words.
+_NOT_PASSWORDS = frozenset({"bypass", "compass", "surpass", "trespass", "overpass",
+                            "underpass", "encompass", "impass", "multipass", "onepass",
+                            "singlepass", "firstpass", "secondpass", "surrogatepass"})
 _KEY_WORDS = frozenset({"apikey", "accesskey", "secretkey", "privatekey", "signingkey"})
 _KEY_QUALIFIERS = frozenset({
     "api", "access", "secret", "private", "signing", "encryption", "master", "account",
@@ -38,7 +43,8 @@ _CREDENTIAL_WORDS = frozenset({"credential", "credentials", "creds"})
 # superset): its last word, numbering, and Rails' "_base" (secret_key_base).
 SENSITIVE_NAME_END = (
     r"(?i:(?:pass[a-z]*|pwd|token|secret|cred(?:entials?|s)|(?:private|api|"
-    + "|".join(sorted(_KEY_QUALIFIERS)) + r")[0-9_.-]*key)(?:[_.-]*[0-9]+)*(?:[_.-]*base)?)"
+    + "|".join(sorted(_KEY_QUALIFIERS)) + r")[0-9_.-]*key(?:[_.-]*data)?)(?:[_.-]*[0-9]+)*"
+    r"(?:[_.-]*base)?)"
 )
 # Tokens that only point somewhere: pagination cursors, sync markers, idempotency tokens.
 _POINTER_TOKENS = frozenset({
@@ -114,11 +120,13 @@ def secret_kind_for_name(name: str) -> str | None:
     words = [w.rstrip("0123456789") for w in name_words(name) if not w.isdigit()]
     if not words:
         return None
-    if words[-2:] == ["key", "base"]:
-        words.pop()  # Rails' secret_key_base
+    if words[-2:] in (["key", "base"], ["key", "data"]):
+        words.pop()  # Rails' secret_key_base; kubeconfig's client-key-data
     last = words[-1]
     previous = words[-2] if len(words) > 1 else ""
-    if last.endswith(_PASSWORD_SUFFIXES) or last in _PASSWORD_WORDS:
+    if last.endswith(_PASSWORD_SUFFIXES) or last in _PASSWORD_WORDS or (
+        last.endswith("pass") and last not in _NOT_PASSWORDS
+    ):
         return "password"
     if last.endswith("token"):
         pointer = previous in _POINTER_TOKENS or last[:-5] in _POINTER_TOKENS

@@ -155,6 +155,11 @@ class KeyValueDetector:
         r"-[A-Za-z0-9_.-]*" + SENSITIVE_NAME_END + r"[ \t]",
         HINTED_NAME_END
         + r" (?i:for|is|was|are|were|(?:set|changed|reset|updated|rotated) to)[ :]",
+        # A value right after the name: quoted, with a digit or a capital (a superset: any
+        # character but a lower-case ASCII letter), or a cued word.
+        HINTED_NAME_END + r"""[ ]+(?:["'`]|[^ \t\n]*[^ \t\na-z])""",
+        r"(?i:with|using|via|use|uses|enter|entered|type|typed|try|tried)(?:[ ]+[^ \t\n]+){0,2}"
+        r"[ ]+" + HINTED_NAME_END + r"[ ]",
     )
 
     def find(self, line: str) -> Iterator[Finding]:

@@ -13,8 +13,8 @@ import re
 from assistant.redaction.detector import Detector, RegexDetector
 from assistant.redaction.fields import is_dummy_value
 from assistant.redaction.generic import shannon_entropy
-from assistant.redaction.markup import FormFieldDetector
 from assistant.redaction.pem import InlinePemDetector
+from assistant.redaction.userinfo import password_not_port, userinfo_detectors
 
 _B = r"(?<![A-Za-z0-9])"  # token start: not glued to a preceding letter or digit
 _E = r"(?![A-Za-z0-9])"
@@ -32,15 +32,6 @@ def _mixed(match: re.Match[str]) -> bool:
 
 def _not_dummy(match: re.Match[str]) -> bool:
     return not is_dummy_value(match.group("secret"))
-
-
-_PORT_THEN_QUERY = re.compile(r"[0-9]{1,5}(?:\?[\w.%-]*=|#/)")
-
-
-def _password_not_port(match: re.Match[str]) -> bool:
-    """``host:5432?user=me@corp``, ``host:80#/to@x``: a port, then a query field or a
-    fragment path holding an '@', is no password."""
-    return _not_dummy(match) and _PORT_THEN_QUERY.match(match.group("secret")) is None
 
 
 def _has_digit(match: re.Match[str]) -> bool:
@@ -111,7 +102,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
         ),
         RegexDetector(
             "slack-token",
-            _B + r"(?P<secret>xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,})",
+            _B + r"(?P<secret>xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,})",
             triggers=("xox", "xapp-"),
         ),
         RegexDetector(
@@ -122,8 +113,12 @@ def known_format_detectors() -> tuple[Detector, ...]:
         ),
         RegexDetector(
             "gitlab-token",
-            _B + r"(?P<secret>gl(?:pat|rt|dt|ptt)-[A-Za-z0-9_-]{20,})",
-            triggers=("glpat-", "glrt-", "gldt-", "glptt-"),
+            # Personal, runner, deploy, pipeline trigger, OAuth app, CI job, feed, incoming
+            # mail and SCIM tokens, and runner registration tokens.
+            _B + r"(?P<secret>gl(?:pat|rt|dt|ptt|oas|cbt|ft|imt|soat)-[A-Za-z0-9_-]{20,}"
+            r"|GR1348941[A-Za-z0-9_-]{20,})",
+            triggers=("glpat-", "glrt-", "gldt-", "glptt-", "gloas-", "glcbt-", "glft-",
+                      "glimt-", "glsoat-", "gr1348941"),
         ),
         RegexDetector(
             "stripe-key",
@@ -184,6 +179,47 @@ def known_format_detectors() -> tuple[Detector, ...]:
             triggers=("dckr_pat_", "dop_v1_", "hf_"),
         ),
         RegexDetector(
+            # More vendors' tokens, each with a documented prefix: Heroku, Shopify, Linear,
+            # New Relic, Grafana, Doppler, Pulumi, Terraform Cloud, Atlassian, Databricks,
+            # Postman, Sentry, Buildkite, Figma, Supabase, Netlify, Replicate, Groq,
+            # DigitalOcean OAuth, Square, Google OAuth, Mapbox.
+            "access-token",
+            r"(?<![A-Za-z0-9_.-])(?P<secret>HRKU-[A-Za-z0-9_-]{20,}|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"
+            r"|lin_api_[A-Za-z0-9]{40}|NRAK-[A-Z0-9]{27}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}"
+            r"|glc_[A-Za-z0-9+/]{32,}={0,2}|dp\.(?:st|pt|ct|sa|scim|audit)\.[A-Za-z0-9_.-]{40,}"
+            r"|pul-[a-f0-9]{40}|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}"
+            r"|ATATT3[A-Za-z0-9_=-]{30,}|dapi[a-f0-9]{32}(?:-[0-9])?"
+            r"|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|sntr[ysu]_[A-Za-z0-9+/=_-]{30,}"
+            r"|bkua_[a-f0-9]{40}|figd_[A-Za-z0-9_-]{30,}|sbp_[a-f0-9]{40}|nfp_[A-Za-z0-9]{36}"
+            r"|r8_[A-Za-z0-9]{37}|gsk_[A-Za-z0-9]{48,}|do[or]_v1_[a-f0-9]{64}"
+            r"|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}|GOCSPX-[A-Za-z0-9_-]{28}"
+            r"|ya29\.[A-Za-z0-9_-]{20,}|sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,})"
+            r"(?![A-Za-z0-9_])",
+            triggers=("hrku-", "shp", "lin_api_", "nrak-",
+                      "glsa_", "glc_", "dp.", "pul-", ".atlasv1.", "atatt3", "dapi", "pmak-",
+                      "sntry", "bkua_", "figd_", "sbp_", "nfp_", "r8_", "gsk_", "_v1_",
+                      "sq0", "gocspx-", "ya29.", "sk.eyj"),
+        ),
+        RegexDetector(
+            # Microsoft Entra (Azure AD) client secrets: three characters, a digit, "Q~".
+            "azure-client-secret",
+            r"(?<![A-Za-z0-9_~.-])(?P<secret>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})"
+            r"(?![A-Za-z0-9_~.-])",
+            exact_triggers=("Q~",),
+        ),
+        RegexDetector(
+            # Telegram bot tokens: the bot's id, a colon, "AA" and 33 more characters.
+            "access-token",
+            r"(?<![A-Za-z0-9_:-])(?P<secret>[0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])",
+            exact_triggers=(":AA",),
+        ),
+        RegexDetector(
+            # age identities (X25519 private keys, Bech32).
+            "private-key",
+            _B + r"(?P<secret>AGE-SECRET-KEY-1[0-9A-Z]{58})" + _E,
+            exact_triggers=("AGE-SECRET-KEY-1",),
+        ),
+        RegexDetector(
             # Slack incoming webhooks: the URL path is the credential.
             "slack-webhook",
             r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>[A-Za-z0-9_/-]{20,})",
@@ -229,7 +265,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             r"://(?P<user>[^\s:@/?#\"'<>]*):(?P<secret>[^\s/\"'<>]+)@",
             triggers=(r"://[^\s/@]*@",),
             routed=True,
-            accept=_password_not_port,
+            accept=password_not_port,
         ),
         RegexDetector(
             # Go MySQL driver DSNs: user:password@tcp(host:3306)/db
@@ -238,6 +274,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             triggers=(r"@(?:tcp|unix|udp)\(",),
             accept=_not_dummy,
         ),
+        *userinfo_detectors(),
         RegexDetector(
             # Vendors mark their keys with a short lower-case prefix and an underscore
             # before a long generated part (Honeycomb's hcaik_, Linear's lin_api_, a
@@ -248,18 +285,6 @@ def known_format_detectors() -> tuple[Detector, ...]:
             exact_triggers=(r"_[A-Za-z0-9]{28}",),
             accept=_random_body,
         ),
-        RegexDetector(
-            # libpq password files (.pgpass) and their lines pasted or logged:
-            # host:port:database:user:password, host and port possibly "*". The host starts
-            # with a letter (not a 1-4 digit hex group) or is an IPv4 address, so clock
-            # times and MAC or IPv6 addresses are not mistaken for one.
-            "password",
-            r"(?<![\w.:*/-])(?:(?![0-9A-Fa-f]{1,4}:)[A-Za-z*][\w.*-]*|\d{1,3}(?:\.\d{1,3}){3})"
-            r":(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?P<secret>[^\s\"'<>:]+)",
-            triggers=(r":(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:[^\s:]",),
-            accept=_not_dummy,
-        ),
-        FormFieldDetector(),
         RegexDetector(
             "bearer-token",
             r"(?<![A-Za-z0-9_-])(?i:bearer)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",

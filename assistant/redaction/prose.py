@@ -43,6 +43,17 @@ _VALUE = (
     r"|(?P<bare>(?:[^\s\"'`\\]|\\\\)+))"  # in a JSON string \" ends it, \\ is a backslash
 )
 _STATEMENT = re.compile(_VERB + _VALUE)
+# No verb: the value right after the name ("with password X", "secret 'X'", "passphrase X").
+_NAMED = re.compile(r"[ ]+" + _VALUE)
+# Words that hand a credential to something, a few words before its name: "connect with
+# password X", "log in using the admin password X", "ALTER USER app WITH PASSWORD 'X'".
+_CUE = re.compile(
+    r"(?<![\w-])(?i:with|using|via|use|uses|enter|entered|type|typed|try|tried)"
+    r"(?:[ ]+\S+){0,2}[ ]+$"
+)
+_CUE_REACH = 48
+_MIN_NAMED = 4
+_PASSWORD_NAMES = ("pass", "pwd", "pw")  # what password names start with
 # pw (and Pw, PW) as a word, then a statement or a separator.
 _PW_STATEMENT = re.compile(
     r"[pP][wW](?<![A-Za-z0-9]..)(?![A-Za-z0-9])(?:" + _VERB + r"|[ ]?[:=][ ]*)" + _VALUE
@@ -190,12 +201,57 @@ def opens_message(line: str, start: int, name: str) -> bool:
 
 def stated_secret(line: str, start: int, end: int) -> Finding | None:
     """The secret a sentence states after the sensitive name at ``line[start:end]``."""
+    name = line[start:end]
     match = _STATEMENT.match(line, end)
     if match is None:
-        return None
-    name = line[start:end]
+        return _named(line, start, end, name)
     kind = _kind(line, start, name)
     return None if kind is None else _stated(match, line, kind, name)
+
+
+def _secret_name_like(value: str) -> bool:
+    """A Kubernetes object name (``opsbot``, ``db-creds``, ``app-tls-v2``) rather than a
+    password with digits among its letters (``tr0ub4dor-gamma``)."""
+    return _OBJECT_NAME.fullmatch(value) is not None and _LEET.search(value) is None
+
+
+_OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+_LEET = re.compile(r"[a-z][0-9]+[a-z]")
+
+
+def _named(line: str, start: int, end: int, name: str) -> Finding | None:
+    """The value right after the name, with no verb between: quoted ("secret 'X'"), after a
+    cue ("with password X"), or, after a password's name, one with digits or mixed case
+    ("passphrase Blue-Elephant-42"). Words as values ("password reset emails", "the token
+    bucket", "with password authentication") are none of these."""
+    match = _NAMED.match(line, end)
+    if match is None:
+        return None
+    value_start, value_end, quoted = _value_span(match)
+    value = line[value_start:value_end]
+    if value_end - value_start < _MIN_NAMED or value.isdigit() or (not quoted and "=" in value):
+        return None  # "password user=bob": the next field of a log line; "secret 'X'"
+    password = name.lower().startswith(_PASSWORD_NAMES)
+    if quoted:
+        strong = True
+    else:
+        mixed_case = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
+        strong = mixed_case or any(c.isdigit() for c in value)
+    # Cheap tests first: most names in a log are followed by a word that is none of these.
+    if not strong and not (password and _CLOSES.match(line, value_end)):
+        return None
+    kind = _kind(line, start, name)
+    if kind is None or not credential_like(value, quoted=quoted, after=name,
+                                           closing=_closing(line, value_end, kind)):
+        return None
+    if name.lower().startswith("secret") and _secret_name_like(value):
+        return None  # secret "db-creds" not found
+    if strong and (quoted or password):
+        return Finding(value_start, value_end, kind)
+    cued = _CUE.search(line, max(0, start - _CUE_REACH), start) is not None
+    if cued and (strong or kind == "password"):
+        return Finding(value_start, value_end, kind)  # "connect with password sunshine."
+    return None
 
 
 class PwStatementDetector:

@@ -26,6 +26,7 @@ from assistant.redaction.manifest import KIND as MANIFEST_KIND
 from assistant.redaction.manifest import PATTERNS as MANIFEST_PATTERNS
 from assistant.redaction.manifest import TRIGGERS as MANIFEST_TRIGGERS
 from assistant.redaction.manifest import ManifestTracker
+from assistant.redaction.markup import MarkupDetector
 from assistant.redaction.pem import PemTracker, open_block_start
 from assistant.redaction.placeholder import Placeholders, placeholder_spans
 from assistant.redaction.prefilter import Triggers
@@ -101,6 +102,7 @@ class Redactor:
             CookieDetector(),
             KeyValueDetector(),
             EncodedFieldDetector(),
+            MarkupDetector(),
             CommandLineDetector(),
             PwStatementDetector(),
             HighEntropyDetector(),

@@ -370,12 +370,13 @@ def test_an_alert_about_a_pod_that_still_runs_keeps_the_workload_from_looking_he
     assert not [f for f in found if f.kind == "healthy"]
 
 
-def test_a_healthy_revision_with_every_pod_ready_argues_softly_against_a_rollback() -> None:
+def test_a_healthy_revision_with_every_pod_ready_rules_out_a_rollback_short_of_an_order(
+) -> None:
     found = _findings(PodList(pods=[_pod("a"), _pod("b")]),
                       _history(9, current_age=timedelta(days=10)))
     (sound,) = [f for f in found if f.kind == "sound-revision"]
     against = sound.against(Remedy.ROLLBACK)
-    assert against is not None and not against.firm
+    assert against is not None and against.firm
     assert sound.supports == ()
 
 

@@ -492,7 +492,9 @@ def sound_revision(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     state right after a rollback, while errors drain and alerts about replaced pods
     resolve. A bad rollout's own finding, when there is one, still decides; errors that
     rose since the revision rolled out, short of that finding's step, leave it unjudged:
-    ready pods serving errors is what most bad deploys look like."""
+    ready pods serving errors is what most bad deploys look like. The objection is firm: a
+    rollback asked about ("roll it back?") is answered with this evidence, and only the
+    asker's order puts one on a card."""
     current = _current(w)
     if current is None or not current.healthy or not w.pods:
         return []
@@ -509,7 +511,7 @@ def sound_revision(w: WorkloadEvidence, now: datetime) -> list[Finding]:
         evidence=(_revision_line(current, now),
                   f"{len(w.pods)}/{len(w.pods)} pods of it ready, none failing"),
         contradicts=(Contradiction(
-            remedy=Remedy.ROLLBACK, firm=False,
+            remedy=Remedy.ROLLBACK, firm=True,
             why=f"rollback not indicated: revision {current.revision} is healthy and all "
                 f"{len(w.pods)} of its pods are ready"),))]
 

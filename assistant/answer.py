@@ -35,10 +35,23 @@ def quote(text: str, limit: int = MAX_QUOTE_LINES) -> list[str]:
 
 
 def _finding(obs: Observation) -> list[str]:
-    head = f"• `{obs.call.render()}`"
-    if not obs.ok:
-        return [f"{head}: could not run — {obs.error}"]
-    return [f"{head}:", *(f"    {ln}" for ln in quote(obs.text))]
+    return [f"• `{obs.call.render()}`:", *(f"    {ln}" for ln in quote(obs.text))]
+
+
+def _observed(observations: Sequence[Observation]) -> list[str]:
+    """Each read's result; a failure several reads share (a metric the backend does not
+    have, asked for by each of a runbook's queries) is said once, naming every read."""
+    failed: dict[str, list[str]] = {}
+    for obs in observations:
+        if not obs.ok:
+            failed.setdefault(obs.error or "failed", []).append(f"`{obs.call.render()}`")
+    out: list[str] = []
+    for obs in observations:
+        if obs.ok:
+            out.extend(_finding(obs))
+        elif (calls := failed.pop(obs.error or "failed", None)) is not None:
+            out.append(f"• {', '.join(calls)}: could not run — {obs.error or 'failed'}")
+    return out
 
 
 def cite(hit: RetrievalHit) -> str:
@@ -93,8 +106,7 @@ def compose_answer(plan: Plan, proposals: Sequence[Proposal]) -> str:
                        for i, line in enumerate(finding.render()))
     if plan.observations:
         out.append("*What I found*")
-        for obs in plan.observations:
-            out.extend(_finding(obs))
+        out.extend(_observed(plan.observations))
     if plan.narrative:
         # The model's words can claim anything ("already approved and executed"): they
         # follow what opsbot itself ran and are labelled as the model's.

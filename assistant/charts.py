@@ -21,7 +21,7 @@ from matplotlib.ticker import FuncFormatter
 
 from assistant.errors import InputError
 from assistant.models import Series
-from tools.sandbox import render
+from tools import render
 
 ACTION_MARKER_GID = "action-marker"
 DEFAULT_SIZE_PX = (800, 400)

@@ -259,6 +259,25 @@ def test_an_autoscaler_of_another_workload_is_no_finding_about_this_one() -> Non
     assert not [f for f in _findings(other) if f.kind == "autoscaler-pinned"]
 
 
+def _hpa_alert(hpa: str) -> AlertRow:
+    return AlertRow(name="KubeHpaMaxedOut",
+                    labels={"namespace": NS, "horizontalpodautoscaler": hpa},
+                    state="firing", since=NOW.isoformat(), severity="warning",
+                    summary="HPA is running at max replicas", annotations={})
+
+
+def test_an_alert_naming_the_workloads_autoscaler_is_about_the_workload() -> None:
+    hpa = HpaList(namespace=NS, hpas=[HpaRow(
+        name="posting-scaler", target_kind="Deployment", target_name=NAME, min_replicas=2,
+        max_replicas=6, current_replicas=6, desired_replicas=6, metrics=[], limited=True)])
+    outputs = [(hpa, None), (PodList(pods=[_pod("posting-engine-a")]), KEY),
+               (AlertList(alerts=[_hpa_alert("posting-scaler"), _hpa_alert("gateway")]), None)]
+    evidence = collect(outputs, _inventory(), NOW)  # type: ignore[arg-type]
+    assert [a.labels["horizontalpodautoscaler"] for a in evidence.workloads[KEY].alerts] == [
+        "posting-scaler"]
+    assert not [f for f in analyze(evidence, [KEY]) if f.kind == "healthy"]
+
+
 def _alert(namespace: str, annotations: dict[str, str] | None = None,
            name: str = "QueueBacklogGrowing") -> AlertRow:
     return AlertRow(name=name, labels={"namespace": namespace, "queue": "orders"},

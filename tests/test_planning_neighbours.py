@@ -2,7 +2,7 @@
 
 from assistant.analysis import Finding, Remedy, Subject
 from assistant.models import AlertInfo, DeploymentInfo, Inventory
-from assistant.planning.diagnosis import troubled_neighbours
+from assistant.planning.diagnosis import neighbours_note, troubled_neighbours
 from assistant.planning.entities import LinkedEntities
 
 INVENTORY = Inventory(
@@ -43,3 +43,28 @@ def test_a_subject_in_trouble_itself_gets_no_neighbours() -> None:
 def test_a_thread_about_no_workload_gets_no_neighbours() -> None:
     alert_only = LinkedEntities(namespace="kiln", alertname="ContainerMemoryNearLimit")
     assert troubled_neighbours(alert_only, INVENTORY, ()) == []
+
+
+EMBER_OOM = Finding(kind="memory-exhaustion", subject=Subject(namespace="kiln", workload="ember"),
+                    summary="containers are OOMKilled", supports=(Remedy.RESTART,))
+
+
+def test_a_subject_with_a_finding_that_supports_nothing_is_not_called_trouble_free() -> None:
+    slow = Finding(kind="latency-step", subject=Subject(namespace="kiln", workload="glaze-api"),
+                   summary="latency stepped up at 10:40 with no change here to explain it")
+    [note] = neighbours_note(GLAZE, (slow,), (EMBER_OOM,))
+    assert "no trouble" not in note
+    assert note.startswith("kiln/glaze-api: latency stepped up at 10:40")
+    assert "kiln/ember is in trouble" in note
+
+
+def test_a_subject_found_only_healthy_shows_no_trouble() -> None:
+    fine = Finding(kind="healthy", subject=Subject(namespace="kiln", workload="glaze-api"),
+                   summary="healthy")
+    [note] = neighbours_note(GLAZE, (fine,), (EMBER_OOM,))
+    assert note.startswith("kiln/glaze-api shows no trouble, but in the same namespace "
+                           "kiln/ember does")
+
+
+def test_no_troubled_neighbour_needs_no_note() -> None:
+    assert neighbours_note(GLAZE, (), ()) == []

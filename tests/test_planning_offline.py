@@ -264,3 +264,68 @@ def test_a_remedy_the_evidence_supports_is_drafted_when_the_runbook_offers_anoth
     (drafted,) = [c for c in plan.candidates if c.runbook_id is None]
     assert drafted.call.args == {"namespace": "shop", "deployment": "checkout"}
     assert drafted.why == "the evidence: containers are OOMKilled"
+
+
+# A runbook for a known-noisy disk (another alert), with a literal example mountpoint.
+SCRATCH_NOISE = Runbook(
+    id="scratch-noise", title="Scratch disk filling (known noise)",
+    alerts=("NodeFilesystemSpaceFillingUp",),
+    steps=(RunbookStep(tool="list_alerts", args={"namespace": "{namespace}"}),
+           RunbookStep(tool="query_metrics",
+                       args={"query": 'node_filesystem_avail_bytes{mountpoint="/mnt/scratch"}',
+                             "minutes": 240}),
+           RunbookStep(tool="silence_alert",
+                       args={"alertname": "{alertname}", "duration_minutes": 240,
+                             "matchers": {"namespace": "{namespace}",
+                                          "mountpoint": "/mnt/scratch"},
+                             "comment": "known noise"})),
+    sections=(Section(heading="Mitigation", text="Silence it."),),
+    path="runbooks/scratch-noise.md", content_hash="s")
+VOLUME_PAGE = Runbook(
+    id="volume-filling", title="Volume filling up", alerts=("KubePersistentVolumeFillingUp",),
+    steps=(RunbookStep(tool="list_pvcs", args={"namespace": "{namespace}"}),),
+    sections=(Section(heading="Diagnosis", text="Check usage."),),
+    path="runbooks/volume-filling.md", content_hash="v")
+VOLUME_THREAD = Linking(entities=LinkedEntities(
+    namespace="shop", alertname="KubePersistentVolumeFillingUp",
+    persistentvolumeclaim="data-0"), source="alert")
+
+
+def _hits(*books: Runbook) -> list[RetrievalHit]:
+    return [RetrievalHit(runbook_id=b.id, title=b.title, score=1.0 - i / 10,
+                         section=b.sections[0], path=b.path) for i, b in enumerate(books)]
+
+
+def _any_read(calls: list[ToolCall]):
+    def run(call: ToolCall) -> Observation:
+        calls.append(call)
+        return Observation(call=call, ok=True, text=f"{call.tool} ok")
+    return run
+
+
+def test_a_runbook_for_another_alert_does_not_win_over_the_alerts_own_page() -> None:
+    calls: list[ToolCall] = []
+    books = {b.id: b for b in (SCRATCH_NOISE, VOLUME_PAGE)}
+    plan = plan_offline(VOLUME_THREAD, _hits(SCRATCH_NOISE, VOLUME_PAGE), books, INVENTORY,
+                        _any_read(calls))
+    assert plan.followed is not None and plan.followed.id == "volume-filling"
+    assert [c.tool for c in calls] == ["list_pvcs"]
+    assert plan.candidates == ()
+
+
+def test_another_alerts_runbook_runs_no_example_query_and_proposes_nothing_uncalled() -> None:
+    calls: list[ToolCall] = []
+    plan = plan_offline(VOLUME_THREAD, _hits(SCRATCH_NOISE), {"scratch-noise": SCRATCH_NOISE},
+                        INVENTORY, _any_read(calls))
+    assert [c.tool for c in calls] == ["list_alerts"]
+    assert plan.candidates == ()
+    assert any('mountpoint="/mnt/scratch"' in note for note in plan.notes)
+
+
+def test_a_runbook_for_the_threads_own_alert_still_runs_its_literal_query() -> None:
+    calls: list[ToolCall] = []
+    own = VOLUME_THREAD.model_copy(update={"entities": VOLUME_THREAD.entities.model_copy(
+        update={"alertname": "NodeFilesystemSpaceFillingUp"})})
+    plan_offline(own, _hits(SCRATCH_NOISE), {"scratch-noise": SCRATCH_NOISE}, INVENTORY,
+                 _any_read(calls))
+    assert [c.tool for c in calls] == ["list_alerts", "query_metrics"]

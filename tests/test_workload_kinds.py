@@ -299,6 +299,20 @@ def test_a_statefulsets_signals_are_read_by_its_own_label() -> None:
     assert not any("statefulset=" in q for q in api)
 
 
+def test_a_runbook_query_by_deployment_label_reads_the_threads_statefulset() -> None:
+    complete = CATALOG["query_metrics"].complete
+    assert complete is not None
+    step = {"query": 'kube_pod_container_status_restarts_total{namespace="ledger", '
+                     'deployment="journal-store"}', "minutes": 60}
+    query = complete(step, JOURNAL)["query"]
+    assert query == ('kube_pod_container_status_restarts_total{namespace="ledger", '
+                     'statefulset="journal-store"}')
+    assert run(ledger(), "query_metrics", query=query, minutes=60).data.series
+    other = {"query": 'http_requests_per_second{deployment="journal-api"}', "minutes": 60}
+    assert complete(other, JOURNAL) == other
+    assert complete(step, {"namespace": "ledger", "deployment": "journal-store"}) == step
+
+
 @pytest.mark.parametrize("backend", ["tools.sandbox:SandboxBackend",
                                      "tools.real.backend:RealBackend",
                                      "tools.real.monitored_sandbox:MonitoredSandbox"])

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from assistant.models import (
     ALL_NAMESPACES,
+    WORKLOAD_KIND_LABELS,
     BlastRadius,
     Chart,
     Inventory,
@@ -286,6 +287,20 @@ def _linked_kind(args: dict[str, Any], bound: Mapping[str, Any]) -> dict[str, An
     return {**args, "kind": kind}
 
 
+def _kind_labelled_query(args: dict[str, Any], bound: Mapping[str, Any]) -> dict[str, Any]:
+    """A runbook query written for Deployments (``deployment="{deployment}"``) means the
+    thread's own StatefulSet or DaemonSet by the label its series carry: kube-state-metrics
+    and the recording rules label them ``statefulset=`` / ``daemonset=``."""
+    kind, name = bound.get("kind"), bound.get("deployment")
+    label = kind.lower() if isinstance(kind, str) else None
+    if label not in WORKLOAD_KIND_LABELS or label == "deployment" or not name \
+            or not isinstance(args.get("query"), str):
+        return args
+    matcher = re.compile(rf'(?<![\w.])deployment(\s*=\s*)"{re.escape(str(name))}"')
+    query = matcher.sub(lambda m: f'{label}{m[1]}"{name}"', args["query"])
+    return {**args, "query": query}
+
+
 def _refuses_scale(bound: Mapping[str, Any]) -> str | None:
     workload = _workload(bound)
     if workload is None:
@@ -417,7 +432,8 @@ _BUILT_IN = (
           complete=_linked_kind, implements=forms.rollout_history_form),
     _spec("query_metrics", "Query a metric series over the last N minutes.",
           QueryMetricsArgs, MetricSeries, ToolClass.READ, Risk.LOW, chart=_metrics_chart,
-          evidence=_signals_evidence, implements=forms.promql_form),
+          evidence=_signals_evidence, complete=_kind_labelled_query,
+          implements=forms.promql_form),
     _spec("list_alerts", "Firing alerts, optionally for one namespace.",
           ListAlertsArgs, AlertList, ToolClass.READ, Risk.LOW, evidence=_alerts_evidence,
           implements=forms.alerts_form),

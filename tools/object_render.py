@@ -14,7 +14,7 @@ from tools.object_outputs import (
     VolumeClaimList,
     VolumeDescription,
 )
-from tools.sandbox.render import table
+from tools.render import table
 
 _GIB = 2**30
 

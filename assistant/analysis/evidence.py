@@ -27,6 +27,7 @@ from tools.outputs import (
 from tools.workload_outputs import HpaList, HpaRow
 
 WorkloadKey = tuple[str, str]  # (namespace, name)
+HPA_LABEL = "horizontalpodautoscaler"
 
 
 @dataclass
@@ -65,7 +66,14 @@ class Evidence:
 def _about(labels: dict[str, str], w: WorkloadEvidence) -> bool:
     if labels.get("namespace") not in (None, w.namespace):
         return False
-    return labels_name_workload(labels, w.name, w.service)
+    return labels_name_workload(labels, w.name, w.service) or _names_its_autoscaler(labels, w)
+
+
+def _names_its_autoscaler(labels: dict[str, str], w: WorkloadEvidence) -> bool:
+    """kube-state-metrics' HPA alerts (KubeHpaMaxedOut) name the autoscaler, not what it
+    scales; the autoscaler's scaleTargetRef, read with it, says which workload that is."""
+    hpa = labels.get(HPA_LABEL)
+    return hpa is not None and any(h.name == hpa for h in w.autoscalers)
 
 
 def _names_gone_pod(labels: dict[str, str], w: WorkloadEvidence) -> bool:

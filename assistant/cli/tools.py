@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from assistant.errors import InputError
 from assistant.models import ToolSpec
+from tools import render
 from tools.catalog import CATALOG
-from tools.sandbox import render
 
 # The hooks an engine step asks a tool for, with what each one decides.
 _HOOKS = {

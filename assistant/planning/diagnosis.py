@@ -106,6 +106,28 @@ def drafts_for(other: LinkedEntities, findings: Sequence[Finding],
     return from_findings(findings, (), bindings, frozenset())
 
 
+def neighbours_note(entities: LinkedEntities, findings: Sequence[Finding],
+                    nearby: Sequence[Finding]) -> list[str]:
+    """Why findings about other workloads are shown, and that nothing is proposed for them.
+
+    The subject is said to show no trouble only when it was found healthy (or nothing was
+    found about it); findings of its own that support no remedy (answers slowed with no
+    cause in sight) are said as they are, not cleared."""
+    others = list(dict.fromkeys(f.subject.render() for f in nearby))
+    if not others:
+        return []
+    subject = f"{entities.namespace}/{entities.deployment}"
+    own = focus_findings(findings, entities)
+    if own and not any(f.kind == "healthy" for f in own):
+        said = "; ".join(dict.fromkeys(f.summary for f in own))
+        return [f"{subject}: {said}. Nothing found there supports an action, but "
+                f"in the same namespace {', '.join(others)} "
+                f"{'is' if len(others) == 1 else 'are'} in trouble (findings above); ask "
+                "about it to act on it"]
+    return [f"{subject} shows no trouble, but in the same namespace {', '.join(others)} "
+            "does (findings above); ask about it to act on it"]
+
+
 def _target(call: ToolCall) -> Target:
     spec = CATALOG[call.tool]
     try:

@@ -9,6 +9,7 @@ planner asks back instead of guessing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -156,13 +157,30 @@ def _bindable(tool: str, args: Mapping[str, Any], bindings: Mapping[str, Any]
             if k not in fields or fields[k].is_required() or placeholders(v) <= bindings.keys()}
 
 
+def _for_another_alert(book: Runbook, alertname: str | None) -> bool:
+    return alertname is not None and bool(book.alerts) and alertname not in book.alerts
+
+
+# A label matcher with a literal value (``mountpoint="/mnt/scratch"``), not a placeholder.
+_LITERAL_MATCHER = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\s*!?=~?\s*"(?!\{[a-z_]+\}")[^"]*"')
+
+
+def _literal_matchers(args: Mapping[str, Any]) -> list[str]:
+    return [m[0] for v in args.values() if isinstance(v, str)
+            for m in _LITERAL_MATCHER.finditer(v)]
+
+
 def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
-                    wanted: frozenset[Remedy]) -> Runbook | None:
+                    wanted: frozenset[Remedy], alertname: str | None = None) -> Runbook | None:
     """Of the best-ranked runbooks, the first whose remedy the findings support or the
     asker asks for; else the first with a remedy none rule out; else the first that only
     diagnoses (its reads run anyway when it ranks first); else the first. Only a diagnosis
     rules a remedy out here: evidence that merely finds nothing wrong now (a contradiction
-    that is not firm) leaves the ranking alone, so it cannot swap in another remedy."""
+    that is not firm) leaves the ranking alone, so it cannot swap in another remedy.
+
+    A runbook written for other alerts than the thread's offers its remedy for its own
+    case (a known-noisy scratch disk): having one does not put it ahead of a page that
+    only diagnoses, unless the findings or the asker call for that remedy."""
     supported = {r for f in findings for r in f.supports} | wanted
     # A remedy something would set straight back (a scale an autoscaler owns) does not
     # make its runbook about another problem: that runbook still says what to do instead.
@@ -174,7 +192,9 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
             return 0
         if not remedies:
             return 2
-        return 3 if remedies <= ruled_out - supported else 1
+        if remedies <= ruled_out - supported:
+            return 4
+        return 3 if _for_another_alert(book, alertname) else 1
 
     return min(books, key=fit) if books else None
 
@@ -271,7 +291,8 @@ def plan_offline(
             books and not fitting and not (entities.deployment or entities.alertname)):
         return Plan(entities=entities, cited=cited, followed=books[0] if books else None,
                     findings=tuple(about), ask_back=_ask_back(linking, inventory))
-    book = _choose_runbook(fitting, about, remedies_asked(question))
+    book = _choose_runbook(fitting, about, remedies_asked(question), entities.alertname)
+    called_for = {r for f in about for r in f.supports} | remedies_asked(question)
 
     dep = inventory.deployment(entities.namespace or "", entities.deployment or "")
     if dep is not None:
@@ -296,6 +317,14 @@ def plan_offline(
                              f"nothing to fill {{{gap.name}}}")
                 continue
             call = ToolCall(tool=step.tool, args=args)
+            literal = _literal_matchers(step.args)
+            if (CATALOG[step.tool].read_only and literal
+                    and _for_another_alert(source, entities.alertname)):
+                # Written for another alert, its literal labels name its own case.
+                notes.append(f"skipped step {index + 1} of {source.id} ({step.tool}): "
+                             f"{', '.join(literal)} is that runbook's own case "
+                             f"({', '.join(source.alerts)}), not this thread's")
+                continue
             if CATALOG[step.tool].read_only:
                 if call.args_hash in done:
                     continue
@@ -305,6 +334,11 @@ def plan_offline(
                 observations.append(seen)
                 if seen.ok:
                     bindings.update(derive_bindings(call, seen.data, bindings))
+            elif (_for_another_alert(source, entities.alertname)
+                  and CATALOG[step.tool].remedy not in called_for):
+                notes.append(f"not proposed: step {index + 1} of {source.id} ({step.tool}) "
+                             f"is its remedy for {', '.join(source.alerts)}, and nothing "
+                             "here calls for it")
             else:
                 why = step.why or f"step {index + 1} of {source.id}"
                 candidates.append(PlannedCall(call=call, why=why, runbook_id=source.id,

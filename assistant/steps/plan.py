@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.analysis import Finding
 from assistant.gate import PolicyGate
 from assistant.models import Actor, RetrievalHit
 from assistant.planning.diagnosis import (
@@ -15,6 +14,7 @@ from assistant.planning.diagnosis import (
     catalog_for_review,
     diagnose,
     drafts_for,
+    neighbours_note,
     troubled_neighbours,
 )
 from assistant.planning.entities import Linking, also_named
@@ -130,17 +130,7 @@ class PlanStep:
         result = result.model_copy(update={
             "candidates": verdict.kept,
             "notes": (*result.notes, *ordered.notes, *verdict.notes,
-                      *_nearby_note(linking, nearby)),
+                      *neighbours_note(linking.entities, diagnosis.findings, nearby)),
             "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,
                          *nearby)})
         return {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}
-
-
-def _nearby_note(linking: Linking, nearby: list[Finding]) -> list[str]:
-    """Why findings about other workloads are shown, and that nothing is proposed for them."""
-    others = list(dict.fromkeys(f.subject.render() for f in nearby))
-    if not others:
-        return []
-    e = linking.entities
-    return [f"{e.namespace}/{e.deployment} shows no trouble, but in the same namespace "
-            f"{', '.join(others)} does (findings above); ask about it to act on it"]

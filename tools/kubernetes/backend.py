@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from kubernetes import client as k8s
 
 from assistant.models import DeploymentInfo, ToolOutput
+from tools import render
 from tools.backend import ToolFailure
 from tools.catalog import (
     DEFAULT_KIND,
@@ -64,7 +65,6 @@ from tools.outputs import (
 )
 from tools.real.change import Change
 from tools.real.settings import DEFAULT_SERVICE_LABELS
-from tools.sandbox import render
 from tools.service_tools import ServiceArgs
 from tools.volume_tools import ListStorageClassesArgs, VolumeArgs
 from tools.workload_logs import GetWorkloadLogsArgs

@@ -12,6 +12,7 @@ from kubernetes import client as k8s
 from kubernetes.utils.quantity import parse_quantity
 
 from assistant.models import NodeInfo, ToolOutput
+from tools import render
 from tools.backend import ToolFailure
 from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs, suspension_in_place
 from tools.kubernetes.backend import KubernetesTools
@@ -50,7 +51,6 @@ from tools.outputs import Condition, FromTo
 from tools.pod_tools import PodArgs
 from tools.real.change import Change
 from tools.real.http import HttpFailure
-from tools.sandbox import render
 
 _ROLE_LABEL = "node-role.kubernetes.io/"
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kubernetes import client as k8s
 
 from assistant.models import DeploymentInfo, ToolOutput
+from tools import render
 from tools.backend import ToolFailure
 from tools.catalog import DeploymentArgs, ListPodsArgs, RollbackDeploymentArgs, ScaleDeploymentArgs
 from tools.kubernetes.changes import dry_run_note, restart_change, rollback_change
@@ -55,7 +56,6 @@ from tools.outputs import (
     unavailable,
 )
 from tools.real.change import Change
-from tools.sandbox import render
 
 if TYPE_CHECKING:
     from tools.kubernetes.backend import KubernetesTools

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from assistant.models import ErrorBudget, ToolOutput
+from tools import render
 from tools.backend import ToolFailure
 from tools.outputs import ErrorBudgetReport
 from tools.prometheus.client import PrometheusClient, Sample
 from tools.real.settings import SERVICE_PLACEHOLDER, SloQueries
-from tools.sandbox import render
 
 LOOKBACK = "6h"
 LOOKBACK_STEP = "1m"

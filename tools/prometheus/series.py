@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from assistant.models import Series as MetricSeriesEntry
 from assistant.models import ToolOutput
+from tools import render
 from tools.catalog import QueryMetricsArgs
 from tools.outputs import MetricSeries
 from tools.prometheus.client import PrometheusClient, Series
-from tools.sandbox import render
 
 # About this many points per series: enough for a chart, small enough for an LLM prompt.
 TARGET_POINTS = 120

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Literal
 
 from assistant.models import AlertInfo, ToolOutput
+from tools import render
 from tools.alertmanager.client import Alert
 from tools.catalog import ListAlertsArgs
 from tools.outputs import AlertList, AlertRow
 from tools.prometheus.client import RuleAlert
-from tools.sandbox import render
 
 
 @dataclass(frozen=True)

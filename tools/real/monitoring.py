@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from assistant.models import ErrorBudget, ToolOutput
+from tools import render
 from tools.alertmanager.client import AlertmanagerClient, Silence
 from tools.backend import ToolFailure
 from tools.catalog import GetErrorBudgetArgs, ListAlertsArgs, QueryMetricsArgs, SilenceAlertArgs
@@ -22,7 +23,6 @@ from tools.prometheus.client import PrometheusClient
 from tools.real.alerts import AlertRecord, alerts_output, from_alertmanager, from_rules
 from tools.real.change import Change
 from tools.real.settings import SloQueries
-from tools.sandbox import render
 
 
 class Monitoring:

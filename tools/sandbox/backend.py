@@ -24,6 +24,7 @@ from assistant.models import (
     ToolOutput,
 )
 from assistant.yamlfile import validation_to_input_error
+from tools import render
 from tools.backend import AlreadyInPlace, ToolFailure
 from tools.catalog import (
     DeploymentArgs,
@@ -59,7 +60,6 @@ from tools.sandbox import (
     cluster_reads,
     mutations,
     object_tools,
-    render,
     service_reads,
     storage_reads,
 )

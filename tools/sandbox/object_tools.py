@@ -9,6 +9,7 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from assistant.models import Series, ToolOutput
+from tools import render
 from tools.backend import ToolFailure
 from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs, suspension_in_place
 from tools.node_tools import NodeArgs, cordon_in_place
@@ -41,7 +42,6 @@ from tools.object_render import (
 )
 from tools.outputs import Condition, FromTo, PodRow
 from tools.pod_tools import PodArgs
-from tools.sandbox import render
 from tools.sandbox.cluster_objects import (
     UNSCHEDULABLE_TAINT,
     CronJobSpec,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from assistant.models import ToolOutput
-from tools.sandbox import render
+from tools import render
 from tools.workload_outputs import EventList, EventRow, HpaList, HpaRow
 
 

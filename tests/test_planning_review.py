@@ -29,8 +29,12 @@ def test_a_scale_out_no_finding_of_load_calls_for_is_dropped() -> None:
 
 
 def test_a_scale_out_the_asker_requests_is_kept_without_a_finding() -> None:
+    """Kept, but the card says no load was found: the runbook's reason for the step
+    assumes the load it was written for."""
     verdict = review([SCALE], [], CATALOG, _asking(Ask.REQUESTS))
-    assert verdict.kept == (SCALE,)
+    (kept,) = verdict.kept
+    assert kept.call == SCALE.call
+    assert kept.why == "you asked for it; no finding shows dispatch/router short of capacity"
 
 
 def test_a_scale_out_a_saturation_finding_supports_is_kept() -> None:
@@ -94,3 +98,4 @@ def test_a_quiet_neighbour_does_not_clear_the_suspect() -> None:
                      asks_by("router-shadow went out at 17:05. roll it back?"),
                      nearby=[router_quiet])
     assert verdict.kept and verdict.contested
+

@@ -148,6 +148,11 @@ def review(
             drop(cand, _reasons(against))
         elif remedy in NEEDS_DIAGNOSIS and asked(cand.call.tool) < Ask.REQUESTS:
             drop(cand, f"no finding shows {_render(target)} short of capacity")
+        elif remedy in NEEDS_DIAGNOSIS:
+            # The runbook's reason for the step assumes the load it was written for; kept
+            # only because the asker asked, the card must not state that load as found.
+            kept.append(_with(cand, call, f"you asked for it; no finding shows "
+                                          f"{_render(target)} short of capacity"))
         else:
             kept.append(cand)
         if caveats and len(kept) > before:

@@ -16,19 +16,23 @@ from enum import IntEnum
 from typing import Protocol
 
 from assistant.models import Remedy
-from assistant.planning.names import mentions
+from assistant.planning.names import OTHER_KINDS, mentions
 from tools.catalog import CATALOG
 
-# Quoted spans: straight, typographic and low double quotes, single quotes that are not
-# apostrophes, backticks, and code fences.
+# Quoted spans: straight, typographic, low, fullwidth and prime-mark double quotes, CJK
+# corner brackets, guillemets, single quotes that are not apostrophes, backticks, and code
+# fences.
 _QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
-                     r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)", re.S)
+                     r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)|″[^″]*″|＂[^＂]*＂|「[^」]*」|"
+                     r"『[^』]*』|‹[^›]*›|〝[^〞〟]*[〞〟]|‛[^’‛]*[’‛]", re.S)
 # Lines that are pasted material rather than the asker talking: chat quotes ("> ..."), and
 # log lines (a timestamp, a level word or level=... key/value pairs, a klog header), and
 # kubectl event rows ("Warning BackOff ...").
 _PASTED_LINE = re.compile(
     r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\"|"
     r"[IWEF]\d{4}\s+\d\d:\d\d|(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b|"
+    # A chat line stamped with its time ("[10:01] carol: ...").
+    r"\[\d{1,2}:\d\d(?::\d\d)?(?:\s?[AaPp][Mm])?\]|"
     r"(?:Warning|Normal)\s+[A-Z]\w*\s)",
     re.M)
 # Words someone else said, as the asker reports them ("the ticket says: ...", "my manager
@@ -36,8 +40,12 @@ _PASTED_LINE = re.compile(
 # from ("description: ...", "assistant: ..."): from there to the end of the sentence they are
 # that someone's words. Reported in the asker's own voice they still order nothing: the asker
 # says "restart it" when they mean it.
-_REPORTING_VERB = (r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
-                   r"suggests?|suggested|recommends?|recommended|claims?|claimed)")
+# Not a name's part ("claims-api") nor a noun after a determiner ("the claims database").
+_REPORTING_VERB = (r"(?<![\w-])(?<!the )(?<!our )(?<!my )(?<!your )(?<!their )(?<!its )"
+                   r"(?<!a )(?<!an )(?<!this )(?<!that )"
+                   r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
+                   r"suggests?|suggested|recommends?|recommended|claims?|claimed|reads|states)"
+                   r"(?![\w-])")
 # A label that only marks the asker's own message ("urgent:", "update:", "ok:") is not a
 # source: what follows is still the asker talking.
 _OWN_MARKER = r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q)"
@@ -46,7 +54,9 @@ _OWN_MARKER = r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|st
 _REPORTED = re.compile(
     rf"\b{_REPORTING_VERB}\b[^.!?;\n]*"
     rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"
-    r"[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
+    # A bulleted transcript line ("- bob: ...") is labelled the same.
+    r"[ \t]*(?:[-*•][ \t]+)?(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*",
+    re.I | re.M)
 # "as the runbook says, restart cart": the asker cites a source, then orders in their own
 # voice after the comma. Only at the start of a line or sentence: "the ticket says as the
 # runbook says, ..." stays reported speech.
@@ -60,9 +70,17 @@ _LABELLED_LINE = re.compile(r"^[ \t]*([a-z0-9][a-z0-9.-]*)[ \t]*:[ \t]*([^:\n]+?
 _LEADING_FILLER = re.compile(r"^(?:(?:please|pls|just|now)\s+)*", re.I)
 _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", "back", "to",
                          "revision", "rev", "the", "replicas", "pods"})
-# A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
-# pasted lines that runs to the next blank line.
-_INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:[ \t]*\S[^\n]*(?:\n|$))+")
+# A line that ends by introducing something opens a block of pasted lines that runs to the
+# next blank line: a colon ("the ticket says:", "Ticket:"), a reporting verb ("ticket 44
+# reads"), "here's what I see", "below", "from #ops"; and so does a chat transcript's
+# speaker-and-time header ("bob 10:02 AM", "[10:01] carol").
+_CHAT_TIME = r"\[?\d{1,2}:\d\d(?::\d\d)?(?:[ \t]?[ap]m)?\]?"
+_CHAT_SPEAKER = r"[\w.@-]+(?:[ \t]+[\w.@-]+)?"
+_INTRODUCED_BLOCK = re.compile(
+    rf"(?::|\b{_REPORTING_VERB}|\bhere(?:'s|’s|s|[ \t]+is|[ \t]+are)\b[^\n.!?;:]*|\bbelow"
+    rf"|\bas[ \t]+follows|\b(?:from|in)[ \t]+#[\w-]+"
+    rf"|^[ \t]*(?:{_CHAT_TIME}[ \t]+{_CHAT_SPEAKER}|{_CHAT_SPEAKER}[ \t]+{_CHAT_TIME}))"
+    r"[ \t]*\n(?P<block>(?:[ \t]*\S[^\n]*(?:\n|$))+)", re.I | re.M)
 # Text addressed to a model rather than written to opsbot by the asker: a role label
 # ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
 # line are somebody else's words (an injection), whoever pasted them.
@@ -71,7 +89,8 @@ _TO_A_MODEL = re.compile(
     r"|(?i:\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:your|previous|prior|"
     r"earlier|the\s+above|above)\s+(?:rules|instructions|guidelines|prompts?)))"
     r".*$", re.M)
-# Clauses: split at sentence ends and at commas ("cart OOM again, restart it").
+# Sentences, and their clauses: split at commas too ("cart OOM again, restart it").
+_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]?")
 _CLAUSE = re.compile(r"[^.!?;,\n]+[.!?;]?")
 # A clause that asks rather than tells: a modal, auxiliary or question word up front
 # ("should we roll back?", "is it the deploy?", "would more replicas help?").
@@ -105,6 +124,9 @@ _FORBIDDING = re.compile(
 # before it.
 _NARRATED_VERB = re.compile(r"^\w+(?:ed|ing)\b")
 _PAST = re.compile(r"\b(?:had|was|were|been|yesterday|earlier|already|ago)\b", re.I)
+# What a prohibition may be about instead of a workload: data and the changes made to it
+# ("don't roll back the claims database", "no rollback of the schema migration").
+_NOT_WORKLOADS = OTHER_KINDS | {"migration", "migrations"}
 # Invisible format characters (zero-width space, joiners, BOM) would hide a line's ">" or a
 # quote from the patterns above.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
@@ -163,8 +185,13 @@ def split_words(question: str, names: Collection[str] = ()) -> Words:
         pasted.append(match.group(0))
         return re.sub(r"[^\n]", " ", match.group(0))
 
+    def blank_block(match: re.Match[str]) -> str:
+        lead = match.group(0)[:match.start("block") - match.start()]
+        pasted.append(match.group("block"))
+        return lead + re.sub(r"[^\n]", " ", match.group("block"))
+
     # The block goes first: once a quote is blanked, its line might seem to end in a colon.
-    own = _INTRODUCED_BLOCK.sub(blank, _INVISIBLE.sub("", question))
+    own = _INTRODUCED_BLOCK.sub(blank_block, _INVISIBLE.sub("", question))
     own = _QUOTED.sub(blank, own)
     own = _TO_A_MODEL.sub(blank, own)
     own = _own_labelled_orders(_CITING.sub(lambda m: " " * len(m.group(0)), own), names)
@@ -196,6 +223,12 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     lead = _FILLER.match(text)
     verb_first = found.start() == (lead.end() if lead else 0)
     return Ask.REQUESTS if verb_first and not asking else Ask.WONDERS
+
+
+def forbids_an_action(clause: str) -> bool:
+    """The clause forbids one of the catalog's actions ("don't restart cart")."""
+    return any(_clause_ask(clause, spec.asked_by) is Ask.FORBIDS
+               for spec in CATALOG.values() if spec.asked_by is not None)
 
 
 def ask_of(own_words: str, verb: re.Pattern[str]) -> Ask:
@@ -246,11 +279,30 @@ class Asked(Protocol):
 def clauses_about(own_words: str, workload: str | None,
                   workloads: Collection[str]) -> list[str]:
     """The clauses of the asker's own words that can be about ``workload``: those naming
-    it, or naming none of ``workloads`` ("restart it"). "scale journal-api to 5" says
-    nothing about journal-store. With no workload, every clause."""
-    return [c for c in _CLAUSE.findall(own_words)
-            if workload is None or mentions(c, workload)
-            or not any(mentions(c, w) for w in workloads)]
+    it, or naming none of ``workloads`` ("restart it") in a sentence that names it or none.
+    "scale journal-api to 5" says nothing about journal-store, nor does "don't roll it
+    back" in "journal-api went out too, don't roll it back". With no workload, every
+    clause."""
+    about: list[str] = []
+    for sentence in _SENTENCE.findall(own_words):
+        named = {w for w in workloads if mentions(sentence, w)}
+        about.extend(c for c in _CLAUSE.findall(sentence)
+                     if workload is None or mentions(c, workload)
+                     or (not any(mentions(c, w) for w in workloads)
+                         and (not named or workload in named)))
+    return about
+
+
+def _forbids_something_else(clause: str, verb: re.Pattern[str], workload: str | None) -> bool:
+    """The prohibition's object is another kind of thing than the workload, and does not
+    name the workload too: "don't roll back the claims database" leaves claims-api be."""
+    text = clause.lower()
+    found = verb.search(text)
+    after = text[found.end():] if found is not None else ""
+    if workload is not None and mentions(after, workload):
+        return False
+    others = _NOT_WORKLOADS - set((workload or "").split("-"))
+    return any(w in others for w in re.findall(r"[a-z]+", after))
 
 
 def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
@@ -262,7 +314,10 @@ def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
         spec = CATALOG.get(tool)
         if spec is None or spec.asked_by is None:
             return Ask.NONE
-        said = {_clause_ask(c, spec.asked_by) for c in clauses_about(own, workload, workloads)}
+        said = {Ask.NONE if ask is Ask.FORBIDS
+                and _forbids_something_else(c, spec.asked_by, workload) else ask
+                for c in clauses_about(own, workload, workloads)
+                for ask in [_clause_ask(c, spec.asked_by)]}
         # A prohibition stands whatever else the asker said about the action: the safe side.
         return Ask.FORBIDS if Ask.FORBIDS in said else max(said, default=Ask.NONE)
 

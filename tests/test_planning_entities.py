@@ -396,6 +396,21 @@ def test_a_workload_said_to_be_fine_is_set_aside_for_the_one_asked_about():
     assert linking.entities.deployment == "slot-booker"
 
 
+@pytest.mark.parametrize("question", [
+    "don't restart slot-booker-notify. roll back slot-booker",
+    "no rollback for slot-booker-notify please; slot-booker: roll it back",
+    "slot-booker-notify went out too, don't roll it back. slot-booker is crashing, roll it back",
+])
+def test_a_workload_an_action_is_forbidden_on_is_set_aside_for_the_one_named_beside_it(
+        question: str) -> None:
+    assert link_entities(question, None, _sharers()).entities.deployment == "slot-booker"
+
+
+def test_a_prohibition_alone_still_links_its_workload():
+    linking = link_entities("don't restart slot-booker-notify yet", None, _sharers())
+    assert linking.entities.deployment == "slot-booker-notify"
+
+
 def test_asking_whether_a_workload_is_fine_still_links_it():
     linking = link_entities("the booker pods restart, does notify look ok?", None,
                             _sharers(booker_ready=1))

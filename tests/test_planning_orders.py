@@ -447,3 +447,25 @@ def test_a_scale_under_an_autoscaler_with_room_stands_only_above_its_desired_cou
 def test_a_reporting_verb_in_a_name_or_after_a_determiner_reports_nothing(
         question: str, kept: str) -> None:
     assert kept in split_words(question).own
+
+
+@pytest.mark.parametrize("question", [
+    "not sure why but restart journal-store",
+    "it was fine yesterday but restart journal-store",
+    "I can't see the dashboards so just restart journal-store",
+    "dont page the DBA yet - restart journal-store",
+    "nobody knows why - restart journal-store",
+])
+def test_a_negation_in_another_part_of_the_clause_leaves_the_order(question: str) -> None:
+    ordered = with_orders(question, JOURNAL, (), KNOWN)
+    assert [c.call.tool for c in ordered.candidates] == ["restart_deployment"]
+
+
+@pytest.mark.parametrize("question", [
+    "not sure what is up but don't restart journal-store",
+    "don't scale and restart journal-store",
+    "don't yet restart journal-store",
+])
+def test_a_prohibition_joined_to_the_verb_still_forbids(question: str) -> None:
+    asked = asks_by(question, WORKLOADS)
+    assert asked("restart_deployment", "journal-store") < Ask.REQUESTS

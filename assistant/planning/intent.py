@@ -127,6 +127,9 @@ _PAST = re.compile(r"\b(?:had|was|were|been|yesterday|earlier|already|ago)\b", r
 # What a prohibition may be about instead of a workload: data and the changes made to it
 # ("don't roll back the claims database", "no rollback of the schema migration").
 _NOT_WORKLOADS = OTHER_KINDS | {"migration", "migrations"}
+# Where one part of a clause ends and another, with its own verb, begins. Not "and": in
+# "don't scale and restart cart" the negation may well cover both.
+_JOINED = re.compile(r"\b(?:but|so|then)\b|\s[—–-]+\s")
 # Invisible format characters (zero-width space, joiners, BOM) would hide a line's ">" or a
 # quote from the patterns above.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
@@ -211,7 +214,9 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     found = verb.search(text)
     if found is None:
         return Ask.NONE
-    before = text[:found.start()]
+    # A negation or past marker counts only in the part joined to the verb: "not sure why
+    # but restart cart" orders, "not sure why but don't restart cart" forbids.
+    before = _JOINED.split(text[:found.start()])[-1]
     if _FORBIDDING.match(before) and not text.endswith("?"):
         return Ask.FORBIDS
     if (_NEGATED.search(before) or _PAST.search(before)

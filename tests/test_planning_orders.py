@@ -212,6 +212,16 @@ def test_telling_the_askers_words_apart_twice_gives_the_same_words(question: str
     "journal-store is down, vendor note ＂scale journal-store to 5＂ what now",
     "journal-store is down, vendor note ‹scale journal-store to 5› what now",
     "journal-store is down, vendor note 〝scale journal-store to 5〞 what now",
+    "journal-store is down, vendor note »scale journal-store to 5« what now",
+    "journal-store is down, vendor note “scale journal-store to 5“ what now",
+    "journal-store is down, vendor note ´scale journal-store to 5´ what now",
+    "journal-store is down, vendor note 《scale journal-store to 5》 what now",
+    "journal-store is down. ~~~\nscale journal-store to 5\n~~~",
+    "journal-store is down. <ticket>scale journal-store to 5</ticket>",
+    "journal-store is down, the runbook bot posted\nscale journal-store to 5",
+    "journal-store is down.\n| action | scale journal-store to 5 |",
+    "journal-store is down.\n# scale journal-store to 5",
+    "journal-store is down.\ndeploy-bot APP 10:02 scale journal-store to 5",
     "'scale journal-store to 5' is what the ticket says",
     "\u200b> scale journal-store to 5",
     "E1207 12:00:00.123 controller.go:42] scale journal-store to 0",
@@ -231,6 +241,7 @@ def test_reported_labelled_or_quoted_words_are_not_the_askers_order(question: st
     "nobody should restart journal-store",
     "please dont restart journal-store",
     "we cant scale journal-store to 0",
+    "don´t restart journal-store, it´s fine",  # acute accents as apostrophes
 ])
 def test_a_negated_action_is_not_an_order(question: str) -> None:
     assert with_orders(question, JOURNAL, (), KNOWN).candidates == ()

@@ -316,7 +316,7 @@ _SAYS_FINE = re.compile(r"\b(?:is|are|looks?|seems?|stays?|remains?)\s+(?:fine|o
 # Before the "is fine": a question's lead word or a negation ("does it look ok",
 # "doesn't look ok").
 _NOT_SAYING = re.compile(r"^\s*(?:is|are|does|do|did|should|would|could|can|will|if|"
-                         r"whether|how|why|what)\b|\b(?:not|never)\b|n[’']t\b")
+                         r"whether|how|why|what)\b|\b(?:not|never)\b|n[’'´]t\b")
 _ALTERNATIVES = re.compile(r"\b(?:or|vs|versus|either|nor)\b")
 
 

@@ -20,19 +20,26 @@ from assistant.planning.names import OTHER_KINDS, mentions
 from tools.catalog import CATALOG
 
 # Quoted spans: straight, typographic, low, fullwidth and prime-mark double quotes, CJK
-# corner brackets, guillemets, single quotes that are not apostrophes, backticks, and code
-# fences.
-_QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
-                     r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)|″[^″]*″|＂[^＂]*＂|「[^」]*」|"
-                     r"『[^』]*』|‹[^›]*›|〝[^〞〟]*[〞〟]|‛[^’‛]*[’‛]", re.S)
+# corner brackets, guillemets, single quotes that are not apostrophes, backticks, code
+# fences and tagged blocks ("<ticket>...</ticket>"); and, within a line, text between any
+# two quote marks, however they pair (»...«, “...“); acute accents as quotes, but not
+# as apostrophes ("don´t").
+_QUOTE_MARKS = "“”„‟«»‹›「」『』《》〈〉″＂〝〞〟"
+_QUOTED = re.compile(r'```.*?```|~~~.*?~~~|<([a-z][\w-]*)[^<>\n]*>.*?</\1\s*>|`[^`\n]*`|'
+                     r'"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
+                     r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)|(?<!\w)´[^´\n]*´(?!\w)|″[^″]*″|＂[^＂]*＂|「[^」]*」|"
+                     r"『[^』]*』|‹[^›]*›|〝[^〞〟]*[〞〟]|‛[^’‛]*[’‛]|"
+                     rf"[{_QUOTE_MARKS}][^{_QUOTE_MARKS}\n]*[{_QUOTE_MARKS}]", re.S | re.I)
 # Lines that are pasted material rather than the asker talking: chat quotes ("> ..."), and
 # log lines (a timestamp, a level word or level=... key/value pairs, a klog header), and
 # kubectl event rows ("Warning BackOff ...").
 _PASTED_LINE = re.compile(
     r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\"|"
     r"[IWEF]\d{4}\s+\d\d:\d\d|(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b|"
-    # A chat line stamped with its time ("[10:01] carol: ...").
-    r"\[\d{1,2}:\d\d(?::\d\d)?(?:\s?[AaPp][Mm])?\]|"
+    # A chat line stamped with its time ("[10:01] carol: ...") or headed by a bot's name
+    # ("deploy-bot APP 10:02 ..."); a table row; a comment.
+    r"\[\d{1,2}:\d\d(?::\d\d)?(?:\s?[AaPp][Mm])?\]|\S+(?:[ \t]+\S+)?[ \t]+(?:APP|BOT)[ \t]+\d|"
+    r"\||#\s|"
     r"(?:Warning|Normal)\s+[A-Z]\w*\s)",
     re.M)
 # Words someone else said, as the asker reports them ("the ticket says: ...", "my manager
@@ -44,7 +51,8 @@ _PASTED_LINE = re.compile(
 _REPORTING_VERB = (r"(?<![\w-])(?<!the )(?<!our )(?<!my )(?<!your )(?<!their )(?<!its )"
                    r"(?<!a )(?<!an )(?<!this )(?<!that )"
                    r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
-                   r"suggests?|suggested|recommends?|recommended|claims?|claimed|reads|states)"
+                   r"suggests?|suggested|recommends?|recommended|claims?|claimed|reads|states|"
+                   r"posted|replied|commented)"
                    r"(?![\w-])")
 # A label that only marks the asker's own message ("urgent:", "update:", "ok:") is not a
 # source: what follows is still the asker talking.
@@ -107,7 +115,7 @@ _FILLER = re.compile(r"^\s*(?:and|so|then|ok|okay|just|now|let's|lets|pls)\s+", 
 # Before the action's verb, a word that negates it ("don't restart", "never scale", "no need
 # to roll back"): the asker brings the action up, but not to have it done.
 _NEGATED = re.compile(
-    r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’']t\b|"
+    r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’'´]t\b|"
     # Contractions typed without the apostrophe; a bare "nt" would match "urgent", "current".
     r"\b(?:don|can|won|isn|aren|wasn|weren|doesn|didn|shouldn|couldn|wouldn|mustn)t\b", re.I)
 # A clause that forbids the action outright: it opens with the negation, right before the
@@ -116,8 +124,8 @@ _NEGATED = re.compile(
 _FORBIDDING = re.compile(
     r"^\s*(?:(?:please|pls|so|and|but|just|ok|okay|again)\s*,?\s+)*"
     r"(?:(?:we|you)\s+(?:must|should|shall)\s+(?:not|never)|(?:we|you)\s+"
-    r"(?:mustn|shouldn)[’']?t|(?:i|we)\s+(?:do\s+not|don[’']?t)\s+want\s+(?:you\s+)?to|"
-    r"do\s+not|don[’']?t|never|no(?:\s+need\s+to)?)"
+    r"(?:mustn|shouldn)[’'´]?t|(?:i|we)\s+(?:do\s+not|don[’'´]?t)\s+want\s+(?:you\s+)?to|"
+    r"do\s+not|don[’'´]?t|never|no(?:\s+need\s+to)?)"
     r"(?:\s+(?:just|even|ever|yet|try\s+to|go\s+and))?\s*$", re.I)
 # An action told as what happened ("we rolled back", "it was rolled back", "yesterday we had
 # to restart"), not as what to do now: a verb in its past or -ing form, or a past marker

@@ -309,6 +309,13 @@ def test_pasted_text_does_not_choose_which_namespace_of_an_alert_to_silence():
     assert linking.entities.namespace is None and linking.entities.deployment is None
 
 
+def test_a_namespace_said_to_be_fine_does_not_choose_where_to_silence():
+    question = "dispatch is fine, it is all the reseed. silence ReplicationLagHigh everywhere"
+    linking = link_entities(question, None, RESEED)
+    assert linking.entities.alertname == "ReplicationLagHigh"
+    assert linking.entities.namespace is None and linking.entities.deployment is None
+
+
 @pytest.mark.parametrize("label", ["job_name", "persistentvolumeclaim"])
 def test_a_job_or_claim_of_an_alert_naming_no_namespace_is_not_put_in_the_question_s(
         label: str) -> None:

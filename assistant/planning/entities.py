@@ -535,11 +535,13 @@ def _link(
     aside = _set_aside(text, [d.name for d in inventory.deployments])
     if aside != text:
         # Only when something else is named: "payments-api is fine, right?" is about it.
+        # With no workload named outright, a namespace said to be fine ("dispatch is fine")
+        # chooses neither an alert's instance nor the workload in trouble.
         others, others_masked = _scored(aside, inventory)
-        if others:
+        if others or not scored or scored[0][0] < NAMED_OUTRIGHT:
             text, scored, masked = aside, others, others_masked
     if scored and (alert_first or scored[0][0] <= PART_WEIGHT) \
-            and link_alert(question, inventory) is not None:
+            and link_alert(text, inventory) is not None:
         # "the consumer lag alert" names an alert; "consumer" alone names no workload.
         scored = []
     if scored:
@@ -574,7 +576,7 @@ def _link(
         from_alert = _from_alert(alert, inventory)
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
-    named_alert = link_alert(question, inventory)
+    named_alert = link_alert(text, inventory)
     if named_alert is None and (previous is None or not previous.deployment):
         troubled = _by_evidence(text, inventory)
         if troubled is not None:

@@ -462,7 +462,7 @@ def link_entities(
 ) -> Linking:
     """Link from the asker's own words first: a name that appears only in pasted text (a
     ticket, a chat message, a log line) is used only when their own words name nothing."""
-    own = split_words(question).own
+    own = split_words(question, [d.name for d in inventory.deployments]).own
     alert = _instance_node(alert, inventory) if alert else alert
     # Asked to silence something, the asker means an alert: one the pasted text names
     # rather than a workload it mentions, or the one alert firing about their workload.

@@ -52,7 +52,7 @@ _REPORTING_VERB = (r"(?<![\w-])(?<!the )(?<!our )(?<!my )(?<!your )(?<!their )(?
                    r"(?<!a )(?<!an )(?<!this )(?<!that )"
                    r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
                    r"suggests?|suggested|recommends?|recommended|claims?|claimed|reads|states|"
-                   r"posted|replied|commented)"
+                   r"posted|replied|commented|quoting|verbatim)"
                    r"(?![\w-])")
 # A label that only marks the asker's own message ("urgent:", "update:", "ok:") is not a
 # source: what follows is still the asker talking.
@@ -61,9 +61,11 @@ _OWN_MARKER = r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|st
 # to the end of its sentence, and the asker may go on after it.
 _REPORTED = re.compile(
     rf"\b{_REPORTING_VERB}\b[^.!?;\n]*"
-    rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"
-    # A bulleted transcript line ("- bob: ...") is labelled the same.
-    r"[ \t]*(?:[-*•][ \t]+)?(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*",
+    rf"|(?:^|(?<=[.!?;]))(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"
+    # A bulleted transcript line ("- bob: ...") is labelled the same, and so is a label
+    # opening a sentence mid-line, with a handle or a role ("Bob (on-call): ...").
+    r"[ \t]*(?:[-*•][ \t]+)?(?:[A-Za-z][\w.@-]*[ \t]+){0,3}[A-Za-z][\w.@-]*"
+    r"(?:[ \t]*\([^()\n]*\))?:(?!//)[^\n]*",
     re.I | re.M)
 # "as the runbook says, restart cart": the asker cites a source, then orders in their own
 # voice after the comma. Only at the start of a line or sentence: "the ticket says as the
@@ -71,10 +73,10 @@ _REPORTED = re.compile(
 _CITING = re.compile(
     rf"(?:^|(?<=[.!?;]))[ \t]*(?:as|like|per)[ \t]+(?:[\w.'’-]+[ \t]+){{0,4}}?"
     rf"{_REPORTING_VERB}[ \t]*,", re.I | re.M)
-# "cart: restart it": a line labelled with a workload's name, then a terse order and
-# nothing else ("roll it back", "scale to 5", "restart now please").
-_LABELLED_LINE = re.compile(r"^[ \t]*([a-z0-9][a-z0-9.-]*)[ \t]*:[ \t]*([^:\n]+?)[ \t]*$",
-                            re.I | re.M)
+# "cart: restart it": a line (or its last sentence) labelled with a workload's name, then a
+# terse order and nothing else ("roll it back", "scale to 5", "restart now please").
+_LABELLED_LINE = re.compile(r"(?:^|(?<=[.!?;]))[ \t]*([a-z0-9][a-z0-9.-]*)[ \t]*:[ \t]*"
+                            r"([^:\n]+?)[ \t]*$", re.I | re.M)
 _LEADING_FILLER = re.compile(r"^(?:(?:please|pls|just|now)\s+)*", re.I)
 _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", "back", "to",
                          "revision", "rev", "the", "replicas", "pods"})

@@ -340,6 +340,13 @@ def test_pasted_text_does_not_choose_which_namespace_of_an_alert_to_silence():
     assert linking.entities.namespace is None and linking.entities.deployment is None
 
 
+def test_a_namespace_said_to_be_fine_does_not_choose_where_to_silence():
+    question = "dispatch is fine, it is all the reseed. silence ReplicationLagHigh everywhere"
+    linking = link_entities(question, None, RESEED)
+    assert linking.entities.alertname == "ReplicationLagHigh"
+    assert linking.entities.namespace is None and linking.entities.deployment is None
+
+
 @pytest.mark.parametrize("label", ["job_name", "persistentvolumeclaim"])
 def test_a_job_or_claim_of_an_alert_naming_no_namespace_is_not_put_in_the_question_s(
         label: str) -> None:
@@ -425,6 +432,21 @@ def test_a_workload_said_to_be_fine_is_set_aside_for_the_one_asked_about():
     linking = link_entities("half the booker pods look like this, the notify ones are fine. "
                             "what do we do?", None, _sharers(booker_ready=1))
     assert linking.entities.deployment == "slot-booker"
+
+
+@pytest.mark.parametrize("question", [
+    "don't restart slot-booker-notify. roll back slot-booker",
+    "no rollback for slot-booker-notify please; slot-booker: roll it back",
+    "slot-booker-notify went out too, don't roll it back. slot-booker is crashing, roll it back",
+])
+def test_a_workload_an_action_is_forbidden_on_is_set_aside_for_the_one_named_beside_it(
+        question: str) -> None:
+    assert link_entities(question, None, _sharers()).entities.deployment == "slot-booker"
+
+
+def test_a_prohibition_alone_still_links_its_workload():
+    linking = link_entities("don't restart slot-booker-notify yet", None, _sharers())
+    assert linking.entities.deployment == "slot-booker-notify"
 
 
 def test_asking_whether_a_workload_is_fine_still_links_it():

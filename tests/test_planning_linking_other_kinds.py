@@ -22,6 +22,7 @@ ORDERS = Inventory(environment="prod", deployments=(
     "orders queue is backing up",
     "billing database is slow",  # the service's name, qualifying a database
     "orders-db is slow",  # written as one word
+    "the orders ledger database is slow",  # two words qualifying it
 ])
 def test_a_name_qualifying_another_kind_of_thing_links_no_workload(question: str) -> None:
     linking = link_entities(question, None, ORDERS)

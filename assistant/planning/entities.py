@@ -10,14 +10,15 @@ apart); when they point at nothing we know, we report that too.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from difflib import SequenceMatcher
 
 from pydantic import BaseModel, ConfigDict
 
 from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy, labels_name_workload
 from assistant.planning.alert_linking import link_alert
-from assistant.planning.intent import remedies_asked, split_words
-from assistant.planning.names import name_pattern
+from assistant.planning.intent import forbids_an_action, remedies_asked, split_words
+from assistant.planning.names import OTHER_KINDS, name_pattern
 
 # Name parts that say what kind of component something is, not which one.
 _ROLE_SUFFIXES = frozenset(
@@ -167,29 +168,28 @@ def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities |
         "alertname": alert.get("alertname"), **_alert_objects(alert, dep.namespace)})
 
 
-# Words naming another kind of thing than a workload: a word just before one describes
-# that thing ("orders database", "payments queue"), not a workload whose name part it is.
-_OTHER_KINDS = frozenset(
-    """
-    database databases db dbs datastore queue queues cache caches broker brokers topic topics
-    bucket buckets table tables schema redis postgres postgresql mysql mariadb mongo mongodb
-    kafka rabbitmq memcached elasticsearch opensearch cassandra
-    """.split()
-)
-
-
 def _other_kinds(dep: DeploymentInfo) -> frozenset[str]:
     """Kinds of thing ``dep`` is not: its own name may say it is a cache ("sailing-cache")."""
-    return _OTHER_KINDS - set(dep.name.split("-")) - set(dep.service.split("-"))
+    return OTHER_KINDS - set(dep.name.split("-")) - set(dep.service.split("-"))
 
 
 def _describing_other(words: list[str], dep: DeploymentInfo) -> list[str]:
     """``words`` with each one that qualifies another kind of thing blanked ("orders" of
-    "orders database")."""
+    "orders database", both of "orders ledger database"); a function word ends the run of
+    qualifiers ("orders hits the database" keeps orders)."""
     other = _other_kinds(dep)
+    qualifying: set[int] = set()
+    for i, w in enumerate(words):
+        if w not in other:
+            continue
+        for j in (i - 1, i - 2):
+            if j < 0:
+                break
+            qualifying.add(j)
+            if words[j] in _STOPWORDS:
+                break
     # Written as one word too: "orders-db", "orders_queue".
-    return ["" if (i + 1 < len(words) and words[i + 1] in other)
-            or re.split(r"[-_.]", w)[-1] in other else w
+    return ["" if i in qualifying or re.split(r"[-_.]", w)[-1] in other else w
             for i, w in enumerate(words)]
 
 
@@ -320,12 +320,13 @@ _POD_SUFFIX = r"(?:-[a-z0-9]{4,10})?-[a-z0-9]{5}"  # -<replicaset hash>-<random>
 # A clause that says, rather than asks, that something is fine ("the notify ones are fine",
 # "the others look ok"): the asker names it to set it aside, not as what to look at.
 _CLAUSE = re.compile(r"[^.!?;,\n]+[.!?;,]?")
+_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]?")
 _SAYS_FINE = re.compile(r"\b(?:is|are|looks?|seems?|stays?|remains?)\s+(?:fine|ok|okay|"
                         r"healthy|good|normal|unaffected)\b")
 # Before the "is fine": a question's lead word or a negation ("does it look ok",
 # "doesn't look ok").
 _NOT_SAYING = re.compile(r"^\s*(?:is|are|does|do|did|should|would|could|can|will|if|"
-                         r"whether|how|why|what)\b|\b(?:not|never)\b|n[’']t\b")
+                         r"whether|how|why|what)\b|\b(?:not|never)\b|n[’'´]t\b")
 _ALERT_WORD = re.compile(r"\b(?:alert|alarm)s?\b")
 _ALTERNATIVES = re.compile(r"\b(?:or|vs|versus|either|nor)\b")
 
@@ -336,17 +337,29 @@ def _pod_like(text: str, dep: DeploymentInfo) -> str | None:
     return found.group(0) if found else None
 
 
-def _set_aside(text: str) -> str:
-    """``text`` with the clauses that declare something fine blanked out."""
-    def blank(clause: re.Match[str]) -> str:
-        said = clause.group(0)
+def _set_aside(text: str, names: Collection[str]) -> str:
+    """``text`` with the clauses that declare something fine, or forbid an action on it
+    ("don't restart the notifier"), blanked out; a prohibition naming none of ``names``
+    ("notify went out too, don't roll it back") sets aside its sentence up to it."""
+    def blank_clause(said: str) -> str:
         fine = _SAYS_FINE.search(said)
         if (fine is None or said.rstrip().endswith("?")
                 or _NOT_SAYING.search(said[:fine.start()]) is not None):
             return said
         return " " * len(said)
 
-    return _CLAUSE.sub(blank, text)
+    def blank(sentence: re.Match[str]) -> str:
+        kept: list[str] = []
+        for said in _CLAUSE.findall(sentence.group(0)):
+            if not forbids_an_action(said):
+                kept.append(blank_clause(said))
+                continue
+            if not any(name_pattern(n).search(said) for n in names):
+                kept = [" " * len(k) for k in kept]
+            kept.append(" " * len(said))
+        return "".join(kept)
+
+    return _SENTENCE.sub(blank, text)
 
 
 def _subject(
@@ -477,7 +490,7 @@ def link_entities(
 ) -> Linking:
     """Link from the asker's own words first: a name that appears only in pasted text (a
     ticket, a chat message, a log line) is used only when their own words name nothing."""
-    own = split_words(question).own
+    own = split_words(question, [d.name for d in inventory.deployments]).own
     alert = _instance_node(alert, inventory) if alert else alert
     # Asked to silence something, the asker means an alert: one the pasted text names
     # rather than a workload it mentions, or the one alert firing about their workload.
@@ -507,7 +520,8 @@ def also_named(question: str, entities: LinkedEntities,
     do we do about session-broker and waiting-room-api?"), in the order named. One named
     otherwise ("is journal-api affected by the journal-store trouble?") is context, not a
     subject; nor is one a clause says is fine, or one only pasted text names."""
-    text = _set_aside(split_words(question).own.lower())
+    names = [d.name for d in inventory.deployments]
+    text = _set_aside(split_words(question, names).own.lower(), names)
     scored, masked = _scored(text, inventory)
     spans = []
     for score, dep in scored:
@@ -587,14 +601,16 @@ def _link(
     text = question.lower()
     words = _candidate_words(text)
     scored, masked = _scored(text, inventory)
-    aside = _set_aside(text)
+    aside = _set_aside(text, [d.name for d in inventory.deployments])
     if aside != text:
         # Only when something else is named: "payments-api is fine, right?" is about it.
+        # With no workload named outright, a namespace said to be fine ("dispatch is fine")
+        # chooses neither an alert's instance nor the workload in trouble.
         others, others_masked = _scored(aside, inventory)
-        if others:
+        if others or not scored or scored[0][0] < NAMED_OUTRIGHT:
             text, scored, masked = aside, others, others_masked
     if scored and (alert_first or scored[0][0] <= PART_WEIGHT) \
-            and link_alert(question, inventory) is not None:
+            and link_alert(text, inventory) is not None:
         # "the consumer lag alert" names an alert; "consumer" alone names no workload.
         scored = []
     if scored:
@@ -629,7 +645,7 @@ def _link(
         from_alert = _from_alert(alert, inventory)
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
-    named_alert = link_alert(question, inventory)
+    named_alert = link_alert(text, inventory)
     if named_alert is None and (previous is None or not previous.deployment
                                 or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)

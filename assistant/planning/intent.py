@@ -16,13 +16,20 @@ from enum import IntEnum
 from typing import Protocol
 
 from assistant.models import Remedy
-from assistant.planning.names import mentions
+from assistant.planning.names import OTHER_KINDS, mentions
 from tools.catalog import CATALOG
 
-# Quoted spans: straight, typographic and low double quotes, single quotes that are not
-# apostrophes, backticks, and code fences.
-_QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
-                     r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)", re.S)
+# Quoted spans: straight, typographic, low, fullwidth and prime-mark double quotes, CJK
+# corner brackets, guillemets, single quotes that are not apostrophes, backticks, code
+# fences and tagged blocks ("<ticket>...</ticket>"); and, within a line, text between any
+# two quote marks, however they pair (»...«, “...“); acute accents as quotes, but not
+# as apostrophes ("don´t").
+_QUOTE_MARKS = "“”„‟«»‹›「」『』《》〈〉″＂〝〞〟"
+_QUOTED = re.compile(r'```.*?```|~~~.*?~~~|<([a-z][\w-]*)[^<>\n]*>.*?</\1\s*>|`[^`\n]*`|'
+                     r'"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
+                     r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)|(?<!\w)´[^´\n]*´(?!\w)|″[^″]*″|＂[^＂]*＂|「[^」]*」|"
+                     r"『[^』]*』|‹[^›]*›|〝[^〞〟]*[〞〟]|‛[^’‛]*[’‛]|"
+                     rf"[{_QUOTE_MARKS}][^{_QUOTE_MARKS}\n]*[{_QUOTE_MARKS}]", re.S | re.I)
 # Lines that are pasted material rather than the asker talking: lines indented under the
 # asker's own (a ticket's action list, command output), chat quotes ("> ..."), and
 # log lines (a timestamp, a level word or level=... key/value pairs, a klog header), and
@@ -30,6 +37,10 @@ _QUOTED = re.compile(r'```.*?```|`[^`\n]*`|"[^"]*"|“[^”]*”|„[^“”]*[�
 _PASTED_LINE = re.compile(
     r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\"|"
     r"[IWEF]\d{4}\s+\d\d:\d\d|(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b|"
+    # A chat line stamped with its time ("[10:01] carol: ...") or headed by a bot's name
+    # ("deploy-bot APP 10:02 ..."); a table row; a comment.
+    r"\[\d{1,2}:\d\d(?::\d\d)?(?:\s?[AaPp][Mm])?\]|\S+(?:[ \t]+\S+)?[ \t]+(?:APP|BOT)[ \t]+\d|"
+    r"\||#\s|"
     r"(?:Warning|Normal)\s+[A-Z]\w*\s)",
     re.M)
 # Words someone else said, as the asker reports them ("the ticket says: ...", "my manager
@@ -37,8 +48,13 @@ _PASTED_LINE = re.compile(
 # from ("description: ...", "assistant: ..."): from there to the end of the sentence they are
 # that someone's words. Reported in the asker's own voice they still order nothing: the asker
 # says "restart it" when they mean it.
-_REPORTING_VERB = (r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
-                   r"suggests?|suggested|recommends?|recommended|claims?|claimed)")
+# Not a name's part ("claims-api") nor a noun after a determiner ("the claims database").
+_REPORTING_VERB = (r"(?<![\w-])(?<!the )(?<!our )(?<!my )(?<!your )(?<!their )(?<!its )"
+                   r"(?<!a )(?<!an )(?<!this )(?<!that )"
+                   r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
+                   r"suggests?|suggested|recommends?|recommended|claims?|claimed|reads|states|"
+                   r"posted|replied|commented|quoting|verbatim)"
+                   r"(?![\w-])")
 # A label that only marks the asker's own message ("urgent:", "update:", "ok:") is not a
 # source: what follows is still the asker talking.
 _OWN_MARKER = (r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q|"
@@ -47,26 +63,38 @@ _OWN_MARKER = (r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|s
 # to the end of its sentence, and the asker may go on after it.
 _REPORTED = re.compile(
     rf"\b{_REPORTING_VERB}\b[^.!?;\n]*"
-    rf"|^(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"
-    r"[ \t]*(?:[A-Za-z][\w.-]*[ \t]+){0,3}[A-Za-z][\w.-]*:(?!//)[^\n]*", re.I | re.M)
+    rf"|(?:^|(?<=[.!?;]))(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"
+    # A bulleted transcript line ("- bob: ...") is labelled the same, and so is a label
+    # opening a sentence mid-line, with a handle or a role ("Bob (on-call): ...").
+    r"[ \t]*(?:[-*•][ \t]+)?(?:[A-Za-z][\w.@-]*[ \t]+){0,3}[A-Za-z][\w.@-]*"
+    r"(?:[ \t]*\([^()\n]*\))?:(?!//)[^\n]*",
+    re.I | re.M)
 # "as the runbook says, restart cart": the asker cites a source, then orders in their own
 # voice after the comma. Only at the start of a line or sentence: "the ticket says as the
 # runbook says, ..." stays reported speech.
 _CITING = re.compile(
     rf"(?:^|(?<=[.!?;]))[ \t]*(?:as|like|per)[ \t]+(?:[\w.'’-]+[ \t]+){{0,4}}?"
     rf"{_REPORTING_VERB}[ \t]*,", re.I | re.M)
-# "cart: restart it": a line labelled with a workload's name, then a terse order and
-# nothing else ("roll it back", "scale to 5", "restart now please").
-_LABELLED_LINE = re.compile(r"^[ \t]*([a-z0-9][a-z0-9.-]*)[ \t]*:[ \t]*([^:\n]+?)[ \t]*$",
-                            re.I | re.M)
+# "cart: restart it": a line (or its last sentence) labelled with a workload's name, then a
+# terse order and nothing else ("roll it back", "scale to 5", "restart now please").
+_LABELLED_LINE = re.compile(r"(?:^|(?<=[.!?;]))[ \t]*([a-z0-9][a-z0-9.-]*)[ \t]*:[ \t]*"
+                            r"([^:\n]+?)[ \t]*$", re.I | re.M)
 _LEADING_FILLER = re.compile(r"^(?:(?:please|pls|just|now)\s+)*", re.I)
 _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", "back", "to",
                          "revision", "rev", "the", "replicas", "pods"})
-# A line that ends by introducing something ("the ticket says:", "Ticket:") opens a block of
-# pasted lines that runs to the next blank line; a block quoted line by line ("> ...") ends
-# at its last quoted line, where the asker goes on in their own words.
-_INTRODUCED_BLOCK = re.compile(r"(?<=:)[ \t]*\n(?:(?:[ \t]*>[^\n]*(?:\n|$))+"
-                               r"|(?:[ \t]*\S[^\n]*(?:\n|$))+)")
+# A line that ends by introducing something opens a block of pasted lines that runs to the
+# next blank line: a colon ("the ticket says:", "Ticket:"), a reporting verb ("ticket 44
+# reads"), "here's what I see", "below", "from #ops"; and so does a chat transcript's
+# speaker-and-time header ("bob 10:02 AM", "[10:01] carol"). A block quoted line by line
+# ("> ...") ends at its last quoted line, where the asker goes on in their own words.
+_CHAT_TIME = r"\[?\d{1,2}:\d\d(?::\d\d)?(?:[ \t]?[ap]m)?\]?"
+_CHAT_SPEAKER = r"[\w.@-]+(?:[ \t]+[\w.@-]+)?"
+_INTRODUCED_BLOCK = re.compile(
+    rf"(?::|\b{_REPORTING_VERB}|\bhere(?:'s|’s|s|[ \t]+is|[ \t]+are)\b[^\n.!?;:]*|\bbelow"
+    rf"|\bas[ \t]+follows|\b(?:from|in)[ \t]+#[\w-]+"
+    rf"|^[ \t]*(?:{_CHAT_TIME}[ \t]+{_CHAT_SPEAKER}|{_CHAT_SPEAKER}[ \t]+{_CHAT_TIME}))"
+    r"[ \t]*\n(?P<block>(?:[ \t]*>[^\n]*(?:\n|$))+|(?:[ \t]*\S[^\n]*(?:\n|$))+)",
+    re.I | re.M)
 # An armoured block (a PEM key or certificate) is pasted whole, up to its END line, even
 # with the asker's words right after it.
 _ARMOURED = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?-----END [A-Z0-9 ]+-----", re.S)
@@ -78,7 +106,8 @@ _TO_A_MODEL = re.compile(
     r"|(?i:\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:your|previous|prior|"
     r"earlier|the\s+above|above)\s+(?:rules|instructions|guidelines|prompts?)))"
     r".*$", re.M)
-# Clauses: split at sentence ends and at commas ("cart OOM again, restart it").
+# Sentences, and their clauses: split at commas too ("cart OOM again, restart it").
+_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]?")
 _CLAUSE = re.compile(r"[^.!?;,\n]+[.!?;]?")
 # A clause that asks rather than tells: a modal, auxiliary or question word up front
 # ("should we roll back?", "is it the deploy?", "would more replicas help?").
@@ -95,7 +124,7 @@ _FILLER = re.compile(r"^\s*(?:and|so|then|ok|okay|just|now|let's|lets|pls)\s+", 
 # Before the action's verb, a word that negates it ("don't restart", "never scale", "no need
 # to roll back"): the asker brings the action up, but not to have it done.
 _NEGATED = re.compile(
-    r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’']t\b|"
+    r"\b(?:not|never|no|nobody|none|neither|nor|cannot|stop|avoid|without)\b|n[’'´]t\b|"
     # Contractions typed without the apostrophe; a bare "nt" would match "urgent", "current".
     r"\b(?:don|can|won|isn|aren|wasn|weren|doesn|didn|shouldn|couldn|wouldn|mustn)t\b", re.I)
 # A clause that forbids the action outright: it opens with the negation, right before the
@@ -104,14 +133,20 @@ _NEGATED = re.compile(
 _FORBIDDING = re.compile(
     r"^\s*(?:(?:please|pls|so|and|but|just|ok|okay|again)\s*,?\s+)*"
     r"(?:(?:we|you)\s+(?:must|should|shall)\s+(?:not|never)|(?:we|you)\s+"
-    r"(?:mustn|shouldn)[’']?t|(?:i|we)\s+(?:do\s+not|don[’']?t)\s+want\s+(?:you\s+)?to|"
-    r"do\s+not|don[’']?t|never|no(?:\s+need\s+to)?)"
+    r"(?:mustn|shouldn)[’'´]?t|(?:i|we)\s+(?:do\s+not|don[’'´]?t)\s+want\s+(?:you\s+)?to|"
+    r"do\s+not|don[’'´]?t|never|no(?:\s+need\s+to)?)"
     r"(?:\s+(?:just|even|ever|yet|try\s+to|go\s+and))?\s*$", re.I)
 # An action told as what happened ("we rolled back", "it was rolled back", "yesterday we had
 # to restart"), not as what to do now: a verb in its past or -ing form, or a past marker
 # before it.
 _NARRATED_VERB = re.compile(r"^\w+(?:ed|ing)\b")
 _PAST = re.compile(r"\b(?:had|was|were|been|yesterday|earlier|already|ago)\b", re.I)
+# What a prohibition may be about instead of a workload: data and the changes made to it
+# ("don't roll back the claims database", "no rollback of the schema migration").
+_NOT_WORKLOADS = OTHER_KINDS | {"migration", "migrations"}
+# Where one part of a clause ends and another, with its own verb, begins. Not "and": in
+# "don't scale and restart cart" the negation may well cover both.
+_JOINED = re.compile(r"\b(?:but|so|then)\b|\s[—–-]+\s")
 # Invisible format characters (zero-width space, joiners, BOM) would hide a line's ">" or a
 # quote from the patterns above.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
@@ -170,6 +205,11 @@ def split_words(question: str, names: Collection[str] = ()) -> Words:
         pasted.append(match.group(0))
         return re.sub(r"[^\n]", " ", match.group(0))
 
+    def blank_block(match: re.Match[str]) -> str:
+        lead = match.group(0)[:match.start("block") - match.start()]
+        pasted.append(match.group("block"))
+        return lead + re.sub(r"[^\n]", " ", match.group("block"))
+
     # An armoured block is blanked first, then indentation is read before anything else is
     # blanked (a blanked quote leaves blanks). The block goes next: once a quote is
     # blanked, its line might seem to end in a colon.
@@ -180,7 +220,7 @@ def split_words(question: str, names: Collection[str] = ()) -> Words:
     marked = list(zip(rows, indented, strict=True))
     pasted.extend(row for row, inside in marked if inside)
     text = "\n".join(" " * len(row) if inside else row for row, inside in marked)
-    own = _INTRODUCED_BLOCK.sub(blank, text)
+    own = _INTRODUCED_BLOCK.sub(blank_block, text)
     own = _QUOTED.sub(blank, own)
     own = _TO_A_MODEL.sub(blank, own)
     own = _own_labelled_orders(_CITING.sub(lambda m: " " * len(m.group(0)), own), names)
@@ -206,7 +246,9 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     found = verb.search(text)
     if found is None:
         return Ask.NONE
-    before = text[:found.start()]
+    # A negation or past marker counts only in the part joined to the verb: "not sure why
+    # but restart cart" orders, "not sure why but don't restart cart" forbids.
+    before = _JOINED.split(text[:found.start()])[-1]
     if _FORBIDDING.match(before) and not text.endswith("?"):
         return Ask.FORBIDS
     if (_NEGATED.search(before) or _PAST.search(before)
@@ -218,6 +260,12 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     lead = _FILLER.match(text)
     verb_first = found.start() == (lead.end() if lead else 0)
     return Ask.REQUESTS if verb_first and not asking else Ask.WONDERS
+
+
+def forbids_an_action(clause: str) -> bool:
+    """The clause forbids one of the catalog's actions ("don't restart cart")."""
+    return any(_clause_ask(clause, spec.asked_by) is Ask.FORBIDS
+               for spec in CATALOG.values() if spec.asked_by is not None)
 
 
 def ask_of(own_words: str, verb: re.Pattern[str]) -> Ask:
@@ -268,11 +316,30 @@ class Asked(Protocol):
 def clauses_about(own_words: str, workload: str | None,
                   workloads: Collection[str]) -> list[str]:
     """The clauses of the asker's own words that can be about ``workload``: those naming
-    it, or naming none of ``workloads`` ("restart it"). "scale journal-api to 5" says
-    nothing about journal-store. With no workload, every clause."""
-    return [c for c in _CLAUSE.findall(own_words)
-            if workload is None or mentions(c, workload)
-            or not any(mentions(c, w) for w in workloads)]
+    it, or naming none of ``workloads`` ("restart it") in a sentence that names it or none.
+    "scale journal-api to 5" says nothing about journal-store, nor does "don't roll it
+    back" in "journal-api went out too, don't roll it back". With no workload, every
+    clause."""
+    about: list[str] = []
+    for sentence in _SENTENCE.findall(own_words):
+        named = {w for w in workloads if mentions(sentence, w)}
+        about.extend(c for c in _CLAUSE.findall(sentence)
+                     if workload is None or mentions(c, workload)
+                     or (not any(mentions(c, w) for w in workloads)
+                         and (not named or workload in named)))
+    return about
+
+
+def _forbids_something_else(clause: str, verb: re.Pattern[str], workload: str | None) -> bool:
+    """The prohibition's object is another kind of thing than the workload, and does not
+    name the workload too: "don't roll back the claims database" leaves claims-api be."""
+    text = clause.lower()
+    found = verb.search(text)
+    after = text[found.end():] if found is not None else ""
+    if workload is not None and mentions(after, workload):
+        return False
+    others = _NOT_WORKLOADS - set((workload or "").split("-"))
+    return any(w in others for w in re.findall(r"[a-z]+", after))
 
 
 def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
@@ -284,7 +351,10 @@ def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
         spec = CATALOG.get(tool)
         if spec is None or spec.asked_by is None:
             return Ask.NONE
-        said = {_clause_ask(c, spec.asked_by) for c in clauses_about(own, workload, workloads)}
+        said = {Ask.NONE if ask is Ask.FORBIDS
+                and _forbids_something_else(c, spec.asked_by, workload) else ask
+                for c in clauses_about(own, workload, workloads)
+                for ask in [_clause_ask(c, spec.asked_by)]}
         # A prohibition stands whatever else the asker said about the action: the safe side.
         return Ask.FORBIDS if Ask.FORBIDS in said else max(said, default=Ask.NONE)
 

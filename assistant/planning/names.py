@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import re
 
+# Words naming another kind of thing than a workload: a word just before one describes
+# that thing ("orders database", "payments queue"), not a workload whose name part it is.
+OTHER_KINDS = frozenset(
+    """
+    database databases db dbs datastore queue queues cache caches broker brokers topic topics
+    bucket buckets table tables schema redis postgres postgresql mysql mariadb mongo mongodb
+    kafka rabbitmq memcached elasticsearch opensearch cassandra
+    """.split()
+)
+
 
 def name_pattern(name: str) -> re.Pattern[str]:
     """The name as a word, hyphenated or written with spaces ("checkout worker")."""

@@ -77,6 +77,9 @@ def test_terse_note_password_after_pw_is_replaced(
     "passwd command fails for alice",
     "pwd /home/Deploy1 is wrong",
     "pw policy requires 12 chars",
+    "pw **required**",
+    "pw @oncall knows it",
+    "pw #ops-help has it",
 ])
 def test_prose_after_pw_stays(redactor: Redactor, line: str) -> None:
     assert redactor.redact(line) == line
@@ -116,6 +119,10 @@ def test_inside_a_json_message_the_closing_quote_stays(
     "the password is identical",
     "the pw is wrong, try again",
     "the password is ***",
+    "the password is *required*",
+    "the token is **expired**",
+    "password is ~deprecated~",
+    "the secret is @alice",
     "password is ${DB_PASSWORD}",
     "the token is https://auth.acme.io/token",
     "the password is 12 characters",

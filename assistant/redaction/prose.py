@@ -59,9 +59,10 @@ _PW = r"[pP][wW](?<![A-Za-z0-9]..)(?![A-Za-z0-9])"
 _PW_STATEMENT = re.compile(_PW + r"(?:" + _VERB + r"|[ ]?[:=][ ]*)" + _VALUE)
 # Terse notes put the value right after it: "login as admin pw Zx81-hidden-pass".
 _PW_NAMED = re.compile(_PW + _NAMED.pattern)
-# Characters a password has and prose rarely puts inside a word ("reset-link", "e.g.", "a/b"
-# and "key=value" are prose).
-_SYMBOLS = frozenset("!@#$%^&*+?~")
+# Symbols a password has and prose rarely puts inside a word: between letters or digits, as
+# markup ("*required*", "~deprecated~"), handles ("@alice") and channels ("#ops") never are.
+# "reset-link", "e.g.", "a/b" and "key=value" are prose.
+_SYMBOL_INSIDE = re.compile(r"[A-Za-z0-9][!@#$%^&*+?~]+[A-Za-z0-9]")
 _MIN_LENGTH = 6
 _MIN_WORD_LENGTH = 8
 # After the value: the end of the line, sentence punctuation, a closing quote or bracket (also
@@ -226,7 +227,7 @@ def _strong(value: str) -> bool:
     """Digits, mixed case or a password's symbols: what a word of prose does not have."""
     mixed_case = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
     return (mixed_case or any(c.isdigit() for c in value)
-            or any(c in _SYMBOLS for c in value.rstrip("!?")))
+            or _SYMBOL_INSIDE.search(value) is not None)
 
 
 def _named(line: str, start: int, end: int, name: str) -> Finding | None:

@@ -16,6 +16,15 @@ CASES = [
      "2024-05-01T12:00:00Z INFO using key <aws-access-key-id> for s3 upload"),
     ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY trace=ok",
      "aws_secret_access_key = <aws-secret-access-key> trace=ok"),
+    # a secret access key pasted next to its key id, with no field name of its own
+    ("AKIAZ3MQ7PLX4RTY2WQB / q8Vn2Lk5Rt/9Pw3Xz7Yb+Mc4Jd6Hf1Gs0Ae2Ku5N",
+     "<aws-access-key-id> / <aws-secret-access-key>"),
+    ("id AKIAZ3MQ7PLX4RTY2WQB secret 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 ok",
+     "id <aws-access-key-id> secret <aws-secret-access-key> ok"),
+    ("creds ASIAZ3MQ7PLX4RTY2WQB and secret key q8Vn2Lk5Rt/9Pw3Xz7Yb+Mc4Jd6Hf1Gs0Ae2Ku5N",
+     "creds <aws-access-key-id> and secret key <aws-secret-access-key>"),
+    ("AKIAZ3MQ7PLX4RTY2WQB/q8Vn2Lk5Rt/9Pw3Xz7Yb+Mc4Jd6Hf1Gs0Ae2Ku5N",
+     "<aws-access-key-id>/<aws-secret-access-key>"),
     ('{"private_key_id": "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c", "type": "service_account"}',
      '{"private_key_id": "<gcp-private-key-id>", "type": "service_account"}'),
     ('"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n'

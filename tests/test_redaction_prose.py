@@ -53,6 +53,38 @@ def test_stated_secret_is_replaced(redactor: Redactor, line: str, expected: str)
     assert shape(redactor.redact(line)) == expected
 
 
+@pytest.mark.parametrize(("line", "expected"), [
+    ("login as admin pw Zx81-hidden-pass", "login as admin pw <password>"),
+    ("db user app pwd Kq7!vLm2x", "db user app pwd <password>"),
+    ("ssh root PW Tr0ub4dor then sudo", "ssh root PW <password> then sudo"),
+    ("admin pw p@ss!word, rotate after", "admin pw <password>, rotate after"),
+    ("svc account passwd Winter-Gale-7 expires friday",
+     "svc account passwd <password> expires friday"),
+    ("vpn pw 'open sesame' for now", "vpn pw '<password>' for now"),
+])
+def test_terse_note_password_after_pw_is_replaced(
+    redactor: Redactor, line: str, expected: str
+) -> None:
+    assert shape(redactor.redact(line)) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "pw reset is broken",
+    "the pwd command prints the directory",
+    "run pwd to check",
+    "pw: see vault",
+    "pw change-request filed",
+    "passwd command fails for alice",
+    "pwd /home/Deploy1 is wrong",
+    "pw policy requires 12 chars",
+    "pw **required**",
+    "pw @oncall knows it",
+    "pw #ops-help has it",
+])
+def test_prose_after_pw_stays(redactor: Redactor, line: str) -> None:
+    assert redactor.redact(line) == line
+
+
 @pytest.mark.parametrize(("message", "secret"), [
     ("the password is fvealnrkz526", "fvealnrkz526"),
     ("pw is letmein", "letmein"),  # the end of the JSON string ends the sentence
@@ -87,6 +119,10 @@ def test_inside_a_json_message_the_closing_quote_stays(
     "the password is identical",
     "the pw is wrong, try again",
     "the password is ***",
+    "the password is *required*",
+    "the token is **expired**",
+    "password is ~deprecated~",
+    "the secret is @alice",
     "password is ${DB_PASSWORD}",
     "the token is https://auth.acme.io/token",
     "the password is 12 characters",

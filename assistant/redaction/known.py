@@ -18,6 +18,7 @@ from assistant.redaction.userinfo import password_not_port, userinfo_detectors
 
 _B = r"(?<![A-Za-z0-9])"  # token start: not glued to a preceding letter or digit
 _E = r"(?![A-Za-z0-9])"
+_AWS_JOIN = r"[\"']?[\s,;:|/=_-]+[\"']?"  # between an AWS key id and what follows it
 
 
 def _mixed(match: re.Match[str]) -> bool:
@@ -79,10 +80,12 @@ def known_format_detectors() -> tuple[Detector, ...]:
             routed=True,
         ),
         RegexDetector(
-            # A key id followed by its secret, as in credential CSVs and `aws configure list`.
+            # A key id followed by its secret, as in credential CSVs, `aws configure list`
+            # and pasted pairs ("AKIA... / <secret>", "id AKIA... secret <secret>"): the
+            # 40-character value next to a key id is its secret, whatever few words join them.
             "aws-secret-access-key",
-            r"(?:AKIA|ASIA)[A-Z0-9]{16}[\"']?[\s,;:|]+[\"']?"
-            r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+            r"(?:AKIA|ASIA)[A-Z0-9]{16}(?:" + _AWS_JOIN + r"(?i:and|aws|the|its|secret|access"
+            r"|key|sk))*?" + _AWS_JOIN + r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
             exact_triggers=("AKIA", "ASIA"),
         ),
         RegexDetector(

@@ -55,9 +55,14 @@ _CUE_REACH = 48
 _MIN_NAMED = 4
 _PASSWORD_NAMES = ("pass", "pwd", "pw")  # what password names start with
 # pw (and Pw, PW) as a word, then a statement or a separator.
-_PW_STATEMENT = re.compile(
-    r"[pP][wW](?<![A-Za-z0-9]..)(?![A-Za-z0-9])(?:" + _VERB + r"|[ ]?[:=][ ]*)" + _VALUE
-)
+_PW = r"[pP][wW](?<![A-Za-z0-9]..)(?![A-Za-z0-9])"
+_PW_STATEMENT = re.compile(_PW + r"(?:" + _VERB + r"|[ ]?[:=][ ]*)" + _VALUE)
+# Terse notes put the value right after it: "login as admin pw Zx81-hidden-pass".
+_PW_NAMED = re.compile(_PW + _NAMED.pattern)
+# Symbols a password has and prose rarely puts inside a word: between letters or digits, as
+# markup ("*required*", "~deprecated~"), handles ("@alice") and channels ("#ops") never are.
+# "reset-link", "e.g.", "a/b" and "key=value" are prose.
+_SYMBOL_INSIDE = re.compile(r"[A-Za-z0-9][!@#$%^&*+?~]+[A-Za-z0-9]")
 _MIN_LENGTH = 6
 _MIN_WORD_LENGTH = 8
 # After the value: the end of the line, sentence punctuation, a closing quote or bracket (also
@@ -151,10 +156,9 @@ def credential_like(value: str, *, quoted: bool, after: str, closing: bool = Fal
     english = _english_parts(value)
     if all(english) or (_COMPOUND.fullmatch(value) and any(english)):
         return False  # "case-sensitive", "expired!", "base64-encoded", "JWT-based"
-    mixed_case = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
-    if mixed_case or any(c.isdigit() for c in value):
+    if _strong(value):
         return True
-    # Lower case without digits: a long word that is not English. With other symbols it is a
+    # Lower case without digits or symbols: a long word that is not English. With others it is a
     # name, type or host (kubernetes.io/tls) far more often than a password.
     letters = value.replace("-", "")
     long_enough = closing or len(letters) >= _MIN_WORD_LENGTH
@@ -219,6 +223,13 @@ _OBJECT_NAME = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _LEET = re.compile(r"[a-z][0-9]+[a-z]")
 
 
+def _strong(value: str) -> bool:
+    """Digits, mixed case or a password's symbols: what a word of prose does not have."""
+    mixed_case = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
+    return (mixed_case or any(c.isdigit() for c in value)
+            or _SYMBOL_INSIDE.search(value) is not None)
+
+
 def _named(line: str, start: int, end: int, name: str) -> Finding | None:
     """The value right after the name, with no verb between: quoted ("secret 'X'"), after a
     cue ("with password X"), or, after a password's name, one with digits or mixed case
@@ -232,11 +243,7 @@ def _named(line: str, start: int, end: int, name: str) -> Finding | None:
     if value_end - value_start < _MIN_NAMED or value.isdigit() or (not quoted and "=" in value):
         return None  # "password user=bob": the next field of a log line; "secret 'X'"
     password = name.lower().startswith(_PASSWORD_NAMES)
-    if quoted:
-        strong = True
-    else:
-        mixed_case = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
-        strong = mixed_case or any(c.isdigit() for c in value)
+    strong = quoted or _strong(value)
     # Cheap tests first: most names in a log are followed by a word that is none of these.
     if not strong and not (password and _CLOSES.match(line, value_end)):
         return None
@@ -255,7 +262,8 @@ def _named(line: str, start: int, end: int, name: str) -> Finding | None:
 
 
 class PwStatementDetector:
-    """``pw is X``, ``root pw was X``, ``pw: X``, ``pw=X``."""
+    """``pw is X``, ``root pw was X``, ``pw: X``, ``pw=X``, and ``pw X`` where X is
+    strong ("admin pw Zx81-hidden-pass", not "pw reset is broken")."""
 
     triggers = ("pw",)
     exact_triggers = ()
@@ -266,3 +274,9 @@ class PwStatementDetector:
             found = _stated(match, line, "password", "pw")
             if found is not None:
                 yield found
+        for match in _PW_NAMED.finditer(line):
+            start, end, quoted = _value_span(match)
+            value = line[start:end]
+            if ((quoted or _strong(value)) and "=" not in value
+                    and credential_like(value, quoted=quoted, after="pw")):
+                yield Finding(start, end, "password")

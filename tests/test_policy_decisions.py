@@ -10,6 +10,7 @@ import pytest
 from assistant.config import REPO_ROOT
 from assistant.models import Actor, BlastRadius, ErrorBudget, Facts, Outcome, ToolCall
 from assistant.policy import compile_policy, decide, load_policy, requestable_tools, roles_of
+from tools.catalog import CATALOG, ToolClass
 
 POLICY = load_policy(REPO_ROOT / "policies")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -41,10 +42,9 @@ def test_requestable_tools_follow_role_and_environment() -> None:
     assert "rollback_deployment" in requestable_tools(POLICY, bob, "prod")
     assert "scale_deployment" not in requestable_tools(POLICY, bob, "prod")
     carol = requestable_tools(POLICY, Actor(user_id="U03CAROL"), "prod")
-    assert carol == {"list_pods", "get_pod_logs", "describe_deployment", "rollout_history",
-                     "query_metrics", "list_alerts", "get_error_budget", "list_events",
-                     "list_hpas", "describe_pod", "list_nodes", "describe_node",
-                     "describe_job", "list_cronjobs", "list_pvcs", "get_workload_logs"}
+    # A viewer may request every read, and only reads.
+    assert carol == {name for name, spec in CATALOG.items() if spec.tool_class is ToolClass.READ}
+    assert {"list_pods", "describe_deployment", "query_metrics", "describe_pv"} <= carol
     assert requestable_tools(POLICY, Actor(user_id="U99NOBODY"), "prod") == frozenset()
 
 

@@ -24,7 +24,7 @@ from assistant.redaction import Redactor
 from assistant.redaction_setup import build_redactor, redact_logging
 from assistant.resumed_verifications import resume_in_background
 from assistant.retrieval import RunbookIndex, load_runbooks
-from assistant.retrieval.embedding import MiniLMEmbedder
+from assistant.retrieval.embedding import shared_embedder
 from assistant.retrieval.folders import runbook_folders
 from assistant.retrieval.live import LiveRunbookIndex, RunbookLookup, log_problems
 from assistant.storage import Store, new_executor_id, open_checkpointer, open_store
@@ -117,7 +117,7 @@ def build_index(settings: Settings) -> RunbookIndex:
     """
     report = load_runbooks(runbook_folders_of(settings))
     log_problems(report)
-    index, _ = RunbookIndex.open_synced(settings.index_dir, MiniLMEmbedder(), report.runbooks)
+    index, _ = RunbookIndex.open_synced(settings.index_dir, shared_embedder(), report.runbooks)
     return index
 
 

@@ -131,3 +131,17 @@ def test_missing_onnx_package_names_the_pip_command(monkeypatch: pytest.MonkeyPa
     with pytest.raises(EmbeddingModelMissing, match="pip install onnx"):
         MiniLMEmbedder(int8_activations=True)
     assert MiniLMEmbedder().embed(["disk full"]).shape == (1, DIMENSIONS)
+
+
+def test_sections_embedded_once_are_not_embedded_again(monkeypatch) -> None:
+    """A reload, or a second index over the same runbooks, runs the model only on new text."""
+    embedder = MiniLMEmbedder()
+    first = embedder.embed(["disk is full on node a", "pods crash after the deploy"])
+    runs: list[int] = []
+    model = embedder._embed_texts
+    monkeypatch.setattr(embedder, "_embed_texts",
+                        lambda texts: runs.append(len(texts)) or model(texts))
+    again = embedder.embed(["pods crash after the deploy", "a new section",
+                            "disk is full on node a"])
+    assert runs == [1]
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[0])

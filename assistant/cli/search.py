@@ -53,10 +53,10 @@ def _index(args: argparse.Namespace) -> int:
         added.forget(args.forget)
     if args.dirs:
         added.add(args.dirs)
-    from assistant.retrieval.embedding import MiniLMEmbedder
+    from assistant.retrieval.embedding import shared_embedder
     from assistant.retrieval.index import RunbookIndex
 
-    _, sync = RunbookIndex.open_synced(settings.index_dir, MiniLMEmbedder(), report.runbooks,
+    _, sync = RunbookIndex.open_synced(settings.index_dir, shared_embedder(), report.runbooks,
                                        terminal_progress(sys.stderr))
     print(f"indexed {len(report.runbooks)} runbooks from {', '.join(map(str, dirs))} "
           f"into {settings.index_dir}")
@@ -95,14 +95,14 @@ def _search(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError("must be at least 1", field="--k")
     settings = Settings.from_config(args.opsbot_config.tree)
-    from assistant.retrieval.embedding import MiniLMEmbedder
+    from assistant.retrieval.embedding import shared_embedder
     from assistant.retrieval.index import RunbookIndex
     from assistant.retrieval.lock import sync_lock
 
     # Opening a folder without a manifest (a first build, or a rebuild, still running in
     # another process) empties it, so search opens as the one process syncing.
     with sync_lock(settings.index_dir):
-        index = RunbookIndex.open(settings.index_dir, MiniLMEmbedder())
+        index = RunbookIndex.open(settings.index_dir, shared_embedder())
         if index.is_empty:
             report = load_runbooks(runbook_folders(settings.runbook_dirs, settings.home))
             _print_problems(report)

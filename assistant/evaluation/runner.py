@@ -32,7 +32,7 @@ from assistant.models import Actor, ExecutionStatus, ProposalStatus, RetrievalHi
 from assistant.planning.offline import OfflinePlanner, Plan, Planner, PlanRequest, ReadOnlyRunner
 from assistant.policy import load_policy
 from assistant.retrieval import RunbookIndex, load_runbooks
-from assistant.retrieval.embedding import Embedder, MiniLMEmbedder
+from assistant.retrieval.embedding import Embedder, shared_embedder
 from assistant.retrieval.evaluation import (
     RetrievalCase,
     RetrievalSuite,
@@ -206,7 +206,7 @@ class EvalRunner:
         key = tuple(sorted(p.resolve() for p in runbook_dirs))
         if key not in self._indexes:
             if self._embedder is None:
-                self._embedder = MiniLMEmbedder()
+                self._embedder = shared_embedder()
             index = RunbookIndex.open(self._root / f"index-{len(self._indexes)}", self._embedder)
             index.sync(load_runbooks(list(key)).runbooks)
             self._indexes[key] = index

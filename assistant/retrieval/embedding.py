@@ -26,6 +26,8 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +40,9 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from assistant.errors import OpsbotError
 
 DIMENSIONS = 384
+# Vectors kept per embedder, newest last (~1.5 KB each): a reload or a second index over
+# the same runbooks embeds only the sections that changed.
+REMEMBERED_TEXTS = 8192
 
 
 class EmbeddingModelMissing(OpsbotError):
@@ -115,6 +120,8 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
         graph: str | bytes = str(model / "model.onnx")
         if int8_activations:
             graph = _int8_matmul_graph(model / "model.onnx")
+        self._remembered: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._remembered_lock = threading.Lock()
         self._session = onnxruntime.InferenceSession(
             graph, options, providers=["CPUExecutionProvider"],
             # onnxruntime's fused residual+LayerNorm kernel ran slower than the Add and
@@ -129,6 +136,26 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
         return f"all-MiniLM-L6-v2-int8{precision}/max{self._max_tokens}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._remembered_lock:
+            new = [t for t in dict.fromkeys(texts) if t not in self._remembered]
+        vectors = dict(zip(new, self._embed_texts(new), strict=True)) if new else {}
+        with self._remembered_lock:
+            # Only the sections of an index build are kept: a question comes one text at
+            # a time and is rarely asked twice, so keeping it would only grow the heap.
+            for text, vector in (vectors.items() if len(texts) > 1 else ()):
+                self._remembered[text] = vector
+            out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+            for n, text in enumerate(texts):
+                if text in vectors:
+                    out[n] = vectors[text]
+                else:
+                    out[n] = self._remembered[text]
+                    self._remembered.move_to_end(text)
+            while len(self._remembered) > REMEMBERED_TEXTS:
+                self._remembered.popitem(last=False)
+        return out
+
+    def _embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         batches = self._batches(encoded)
@@ -202,6 +229,12 @@ class MiniLMEmbedder(EmbeddingFunction[Documents]):
         # Chroma rebuilds the function from the stored config on every write; loading the
         # model each time would cost half a second per call.
         return _shared_embedder(**config)
+
+
+def shared_embedder() -> MiniLMEmbedder:
+    """The process's default embedder: the model loads once (about half a second) and the
+    vectors it has made are shared by every index the process opens."""
+    return _shared_embedder()
 
 
 @functools.lru_cache(maxsize=4)

@@ -261,13 +261,17 @@ class Executor:
             # start, to take over once this executor's lease has stopped.
             return None
         undo = pending.undo if verification.verdict == "worse" else None
-        # Ending the watch first makes this executor the only one to record a verdict.
-        if not self.store.verifications.finish(pending.proposal_id, self.executor_id,
-                                               self.backend.now()):
-            return None
-        result = self.store.proposals.add_verification(pending.proposal_id, verification, undo)
-        if result is not None:
-            audit_verification(self.store.audit, pending.thread_id, result)
+        # One transaction: an adapter that sees the watch finished (and takes its report)
+        # must find the verdict on the result, never a finished watch without one. Ending
+        # the watch first makes this executor the only one to record a verdict.
+        with self.store.transaction():
+            if not self.store.verifications.finish(pending.proposal_id, self.executor_id,
+                                                   self.backend.now()):
+                return None
+            result = self.store.proposals.add_verification(pending.proposal_id, verification,
+                                                           undo)
+            if result is not None:
+                audit_verification(self.store.audit, pending.thread_id, result)
         return result
 
     def _watch_health(self, pending: PendingVerification) -> Verification | None:

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from assistant.interruptions import Interruption
 from assistant.models import Actor, ExecutionStatus, ProposalStatus
 
@@ -88,3 +90,24 @@ def test_a_resumed_watch_that_cannot_read_the_environment_is_reported_not_guesse
         kinds = [e.kind for e in rt.store.audit.events(thread="t-blind")]
         assert kinds.count("verification_unfinished") == 1 and "interrupted" not in kinds
         assert rt.store.verifications.take_over(lambda _e: False, "replica-c") == []
+
+
+def test_a_verdict_that_cannot_be_stored_leaves_the_watch_open_not_finished_without_it(
+        open_engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ending the watch and storing its verdict are one transaction: an adapter that sees the
+    # watch finished takes its report at once, and must find the verdict there to tell.
+    with open_engine("checkout-bad-deploy") as s:
+        rt = s.rt
+        watch = rt.executor.verify
+        rt.executor.verify = lambda _pid: None
+        pid = s.ask("t-atomic", Actor(user_id="U02BOB"), QUESTION, ALERT).pending[0].id
+        s.respond("t-atomic", pid, Actor(user_id="U01ALICE"), approve=True)
+
+        def refused(*_args: Any) -> None:
+            raise RuntimeError("the disk is full")
+
+        monkeypatch.setattr(rt.store.proposals, "add_verification", refused)
+        with pytest.raises(RuntimeError):
+            watch(pid)
+        assert rt.store.verifications.unreported() == []
+        assert rt.store.verifications.watching(pid, rt.executor.executor_id) is not None

@@ -38,6 +38,15 @@ def test_every_placeholder_spelling_binds_the_same_names(command: str) -> None:
     assert _only(f"Look: `{command}`.") == ("describe_deployment", DEPLOYMENT)
 
 
+@pytest.mark.parametrize("command", [
+    "kubectl -n $NAMESPACE describe pod $POD_FROM_JOB",
+    "kubectl describe pod <pod-name> -n <namespace>",
+])
+def test_a_job_s_pod_is_the_pod_its_job_description_binds(command: str) -> None:
+    assert _only(f"Look: `{command}`.") == (
+        "describe_pod", {"namespace": "{namespace}", "pod": "{pod}"})
+
+
 def test_literal_names_stay_literal() -> None:
     assert _only("`kubectl -n kube-system rollout history deployment/coredns`") == (
         "rollout_history", {"namespace": "kube-system", "deployment": "coredns"})

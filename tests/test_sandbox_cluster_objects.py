@@ -45,7 +45,10 @@ cronjobs:
     jobs:
       - {name: tide-tables-100, status: Complete, succeeded: 1}
       - {name: tide-tables-160, status: Failed, failed: 2, reason: BackoffLimitExceeded,
-         pods: [{name: tide-tables-160-zz9x1, phase: Failed, reason: Error, exit_code: 4}]}
+         container: tides, image: "tides:9",
+         pods: [{name: tide-tables-160-zz9x1, phase: Failed, reason: Error, exit_code: 4,
+                 node: node-b, logs: ["tides: loading harbour gauges",
+                                      "tides: gauge feed answered 403"]}]}
       - {name: tide-tables-220, status: Running, active: 1}
 volume_claims:
   - {namespace: harbor, name: search-index, capacity: 10Gi}
@@ -200,6 +203,32 @@ def test_failed_run_of_a_cronjob_is_bound_for_the_next_steps(sandbox: SandboxBac
     assert spec.bindings(listed, {}) == {}  # type: ignore[misc]
     job = _run(sandbox, "describe_job", namespace="harbor", job="tide-tables-160")
     assert job["status"] == "Failed" and job["cronjob"] == "tide-tables"
+
+
+def test_a_failed_job_binds_its_last_failed_pod_for_the_runbook_s_pod_reads(
+        sandbox: SandboxBackend) -> None:
+    spec = get_tool("describe_job")
+    job = spec.read_output(_run(sandbox, "describe_job", namespace="harbor",
+                                job="tide-tables-160"))
+    assert spec.bindings(job, {}) == {  # type: ignore[misc]
+        "job_name": "tide-tables-160", "pod": "tide-tables-160-zz9x1"}
+    assert spec.bindings(job, {"pod": "from-the-alert"}) == {  # type: ignore[misc]
+        "job_name": "tide-tables-160"}
+
+
+def test_a_job_s_pod_is_described_and_its_logs_read_like_any_pod(
+        sandbox: SandboxBackend) -> None:
+    pod = _run(sandbox, "describe_pod", namespace="harbor", pod="tide-tables-160-zz9x1")
+    assert pod["owner"] == "Job/tide-tables-160" and pod["phase"] == "Failed"
+    assert pod["containers"][0]["image"] == "tides:9"
+    assert pod["containers"][0]["last_exit_code"] == 4
+    logs = _run(sandbox, "get_pod_logs", namespace="harbor", pod="tide-tables-160-zz9x1")
+    assert logs["lines"][-1] == "tides: gauge feed answered 403"
+    with pytest.raises(ToolFailure, match='previous terminated container "tides"'):
+        _run(sandbox, "get_pod_logs", namespace="harbor", pod="tide-tables-160-zz9x1",
+             previous=True)
+    with pytest.raises(ToolFailure, match="tide-tables-160-zz9x1"):  # listed among the pods
+        _run(sandbox, "describe_pod", namespace="harbor", pod="tide-tables-999-aaaaa")
 
 
 def test_suspend_and_resume_undo_each_other(sandbox: SandboxBackend) -> None:

@@ -56,7 +56,15 @@ def _named_namespace(args: JobArgs | CronJobArgs) -> frozenset[str]:
 
 
 def _failed_job(output: JobDescription, known: Mapping[str, Any]) -> dict[str, Any]:
-    return {"job_name": output.name} if output.status == "Failed" else {}
+    """A failed Job, and the pod of its that failed last: what a runbook's next reads
+    (``describe pod $POD_FROM_JOB``, its logs) are about."""
+    if output.status != "Failed":
+        return {}
+    found: dict[str, Any] = {"job_name": output.name}
+    failed = [p.name for p in output.pods if p.phase == "Failed"]
+    if failed and "pod" not in known:
+        found["pod"] = failed[-1]
+    return found
 
 
 def _cronjob_bindings(output: CronJobList, known: Mapping[str, Any]) -> dict[str, Any]:

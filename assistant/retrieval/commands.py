@@ -43,7 +43,7 @@ _PARSER = MarkdownIt("commonmark")
 
 # Placeholder spellings for the names the planner binds.
 _PLACEHOLDER_ALIASES = {
-    "ns": "namespace", "namespace_name": "namespace", "pod_name": "pod",
+    "ns": "namespace", "namespace_name": "namespace", "pod_name": "pod", "pod_from_job": "pod",
     "deployment_name": "deployment", "alert_name": "alertname", "alert": "alertname",
     "node_name": "node", "pvc": "persistentvolumeclaim", "pvc_name": "persistentvolumeclaim",
     "pv": "persistentvolume", "pv_name": "persistentvolume",

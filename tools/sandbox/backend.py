@@ -63,7 +63,13 @@ from tools.sandbox import (
     service_reads,
     storage_reads,
 )
-from tools.sandbox.lookup import require_deployment, require_namespace, require_pod, require_service
+from tools.sandbox.lookup import (
+    find_job_pod,
+    require_deployment,
+    require_namespace,
+    require_pod,
+    require_service,
+)
 from tools.sandbox.scenario import Scenario, load_scenario
 from tools.sandbox.selector import parse_selector
 from tools.sandbox.simulation import advance, alert_state, utilisation
@@ -248,22 +254,30 @@ class SandboxBackend:
         return ToolOutput(text=text, data=PodList(pods=pods))
 
     def get_pod_logs(self, args: GetPodLogsArgs) -> ToolOutput:
-        dep, pod = require_pod(self._world, args.namespace, args.pod)
-        if args.container not in (None, dep.container):
-            # The API server's words: a sandbox pod runs its workload's one container.
-            raise ToolFailure(f"container {args.container} is not valid for pod {pod.name}")
-        source = pod.previous_logs if args.previous else pod.logs
+        job_pod = find_job_pod(self._world, args.namespace, args.pod)
+        if job_pod is not None:
+            job, found = job_pod
+            name, container = found.name, job.container
+            logs: tuple[str, ...] | list[str] = found.logs
+            previous: tuple[str, ...] | list[str] = ()  # a Job's pod runs its container once
+        else:
+            dep, pod = require_pod(self._world, args.namespace, args.pod)
+            name, container, logs, previous = pod.name, dep.container, pod.logs, pod.previous_logs
+        if args.container not in (None, container):
+            # The API server's words: a sandbox pod runs one container.
+            raise ToolFailure(f"container {args.container} is not valid for pod {name}")
+        source = previous if args.previous else logs
         if args.previous and not source:
             raise ToolFailure(
-                f'previous terminated container "{dep.container}" in pod "{pod.name}" not found'
+                f'previous terminated container "{container}" in pod "{name}" not found'
             )
         lines = source[-args.tail:]
         which = "previous container" if args.previous else "container"
-        header = f"logs of {args.namespace}/{pod.name} ({which} {dep.container}), " \
+        header = f"logs of {args.namespace}/{name} ({which} {container}), " \
                  f"last {len(lines)} lines:"
         return ToolOutput(
             text="\n".join([header, *lines]),
-            data=PodLogs(pod=pod.name, lines=list(lines), previous=args.previous),
+            data=PodLogs(pod=name, lines=list(lines), previous=args.previous),
         )
 
     def get_workload_logs(self, args: GetWorkloadLogsArgs) -> ToolOutput:

@@ -100,6 +100,8 @@ class JobPodSpec(Strict):
 class JobSpec(Strict):
     name: K8sName
     status: JobStatus
+    container: K8sName = "main"  # its pods' one container, as describe and logs name it
+    image: str = ""
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
     active: int = Field(0, ge=0)

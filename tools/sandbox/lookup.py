@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tools.backend import ToolFailure
+from tools.sandbox.cluster_objects import JobPodSpec, JobSpec
 from tools.sandbox.world import Deployment, Pod, World
 
 
@@ -29,13 +30,31 @@ def require_deployment(world: World, namespace: str, name: str,
     )
 
 
+def namespace_jobs(world: World, namespace: str) -> list[JobSpec]:
+    """The Jobs in a namespace: CronJobs' runs, then standalone Jobs."""
+    return [*(j for c in world.cronjobs if c.namespace == namespace for j in c.jobs),
+            *(j for j in world.jobs if j.namespace == namespace)]
+
+
+def find_job_pod(world: World, namespace: str, name: str) -> tuple[JobSpec, JobPodSpec] | None:
+    """The pod a Job left behind under that name, if any (a Job's pods stay until the Job
+    is deleted, as in a cluster)."""
+    for job in namespace_jobs(world, namespace):
+        for pod in job.pods:
+            if pod.name == name:
+                return job, pod
+    return None
+
+
 def require_pod(world: World, namespace: str, name: str) -> tuple[Deployment, Pod]:
+    """A workload's pod; a Job's pod is found with find_job_pod."""
     require_namespace(world, namespace)
     pods = [(d, p) for d in world.deployments if d.namespace == namespace for p in d.pods]
     for dep, pod in pods:
         if pod.name == name:
             return dep, pod
-    known = ", ".join(sorted(p.name for _, p in pods))
+    known = ", ".join(sorted([p.name for _, p in pods]
+                             + [p.name for j in namespace_jobs(world, namespace) for p in j.pods]))
     raise ToolFailure(f"pod {namespace}/{name} not found; pods in {namespace}: {known}")
 
 

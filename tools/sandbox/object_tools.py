@@ -45,11 +45,12 @@ from tools.pod_tools import PodArgs
 from tools.sandbox.cluster_objects import (
     UNSCHEDULABLE_TAINT,
     CronJobSpec,
+    JobPodSpec,
     JobSpec,
     NodeSpec,
     TaintSpec,
 )
-from tools.sandbox.lookup import require_namespace, require_pod
+from tools.sandbox.lookup import find_job_pod, namespace_jobs, require_namespace, require_pod
 from tools.sandbox.mutations import Change
 from tools.sandbox.world import World, new_pod
 from tools.volume_tools import USED_BYTES, ListVolumeClaimsArgs, with_usage
@@ -57,7 +58,27 @@ from tools.volume_tools import USED_BYTES, ListVolumeClaimsArgs, with_usage
 # --- pods --------------------------------------------------------------------------------
 
 
+def _job_pod_description(namespace: str, job: JobSpec, pod: JobPodSpec) -> PodDescription:
+    running = pod.phase == "Running"
+    container = ContainerStatus(
+        name=job.container, image=job.image, ready=running, restarts=0,
+        state="running" if running else "waiting" if pod.phase == "Pending" else "terminated",
+        reason=pod.reason, last_termination_reason=None if running else pod.reason,
+        last_exit_code=pod.exit_code)
+    ready = str(running)
+    return PodDescription(
+        namespace=namespace, name=pod.name, node=pod.node, phase=pod.phase, ready=running,
+        reason=pod.reason, owner=f"Job/{job.name}", deployment=None, containers=[container],
+        conditions=[Condition(type="PodScheduled", status=str(pod.node is not None),
+                              reason="", message=""),
+                    Condition(type="Ready", status=ready,
+                              reason="" if running else f"Pod{pod.phase}", message="")])
+
+
 def describe_pod(world: World, args: PodArgs) -> ToolOutput:
+    if (found := find_job_pod(world, args.namespace, args.pod)) is not None:
+        data = _job_pod_description(args.namespace, *found)
+        return ToolOutput(text=pod_text(data), data=data)
     dep, pod = require_pod(world, args.namespace, args.pod)
     rev = dep.find_revision(pod.revision) or dep.current
     waiting = pod.reason if pod.reason and pod.phase in ("Running", "Pending") else None
@@ -244,8 +265,7 @@ def _job_description(namespace: str, cron: CronJobSpec | None, job: JobSpec) -> 
 
 def job_pods(world: World, namespace: str) -> list[PodRow]:
     """The pods Jobs left in a namespace, as a namespace's pod list shows them."""
-    jobs = [*(j for c in world.cronjobs if c.namespace == namespace for j in c.jobs),
-            *(j for j in world.jobs if j.namespace == namespace)]
+    jobs = namespace_jobs(world, namespace)
     return [PodRow(name=p.name, phase=p.phase, ready=False, restarts=0,
                    reason=p.reason, deployment=None, revision=None,
                    last_termination_reason=None, age=None)

@@ -17,6 +17,7 @@ from typing import Any
 from assistant.analysis import Finding, WorkloadKey, analyze, collect
 from assistant.models import Inventory, Remedy, ToolCall
 from assistant.planning.entities import LinkedEntities, entities_of, in_trouble
+from assistant.planning.intent import Ask, Asked
 from assistant.planning.offline import (
     Observation,
     PlannedCall,
@@ -126,6 +127,33 @@ def neighbours_note(entities: LinkedEntities, findings: Sequence[Finding],
                 "about it to act on it"]
     return [f"{subject} shows no trouble, but in the same namespace {', '.join(others)} "
             "does (findings above); ask about it to act on it"]
+
+
+def hypotheses_answered(entities: LinkedEntities, findings: Sequence[Finding],
+                        asked: Asked, candidates: Sequence[PlannedCall]) -> list[str]:
+    """What the evidence says of each action the asker brought up about the subject
+    ("can we just roll it back?") that no candidate, proposed or dropped, answers already:
+    a hypothesis is checked and answered, not left unsaid because no runbook offered it."""
+    if entities.deployment is None:
+        return []
+    answered = {CATALOG[c.call.tool].remedy for c in candidates}
+    own = focus_findings(findings, entities)
+    notes: list[str] = []
+    for spec in CATALOG.values():
+        remedy = spec.remedy
+        if remedy is None or remedy in answered or asked(spec.name, entities.deployment) \
+                in (Ask.NONE, Ask.FORBIDS):
+            continue
+        answered.add(remedy)
+        against = [c.why for f in own if (c := f.against(remedy)) is not None]
+        if against:
+            notes.append(f"you asked about a {remedy.value}: not proposed — "
+                         f"{'; '.join(dict.fromkeys(against))}")
+        elif own and not any(remedy in f.supports or f.kind == "healthy" for f in own):
+            found = "; ".join(dict.fromkeys(f.summary for f in own))
+            notes.append(f"you asked about a {remedy.value}: not proposed — what I found "
+                         f"({found}) does not call for one")
+    return notes
 
 
 def _target(call: ToolCall) -> Target:

@@ -14,6 +14,7 @@ from assistant.planning.diagnosis import (
     catalog_for_review,
     diagnose,
     drafts_for,
+    hypotheses_answered,
     neighbours_note,
     troubled_neighbours,
 )
@@ -114,9 +115,9 @@ class PlanStep:
                    for cand in drafts_for(other, found, inventory)]
         ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
                               inventory)
+        asked = asks_by(question, {d.name for d in inventory.deployments})
         verdict = review(ordered.candidates, (*diagnosis.findings, *also),
-                         catalog_for_review(inventory),
-                         asks_by(question, {d.name for d in inventory.deployments}), nearby)
+                         catalog_for_review(inventory), asked, nearby)
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
             self.audit.append("not_proposed", actor=actor.user_id, thread=thread, payload={
@@ -130,7 +131,9 @@ class PlanStep:
         result = result.model_copy(update={
             "candidates": verdict.kept,
             "notes": (*result.notes, *ordered.notes, *verdict.notes,
-                      *neighbours_note(linking.entities, diagnosis.findings, nearby)),
+                      *neighbours_note(linking.entities, diagnosis.findings, nearby),
+                      *hypotheses_answered(linking.entities, diagnosis.findings, asked,
+                                           ordered.candidates)),
             "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,
                          *nearby)})
         return {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}

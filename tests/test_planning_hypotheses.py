@@ -1,0 +1,48 @@
+"""An action the asker only wonders about ("can we just roll it back?") is checked against
+the evidence and answered, even when no runbook step or finding offered it."""
+
+from assistant.analysis import Contradiction, Finding, Remedy, Subject
+from assistant.models import ToolCall
+from assistant.planning.diagnosis import hypotheses_answered
+from assistant.planning.entities import LinkedEntities
+from assistant.planning.intent import asks_by
+from assistant.planning.offline import PlannedCall
+
+KILN = LinkedEntities(namespace="kiln", deployment="glaze-api", service="glaze-api")
+LEAK = Finding(
+    kind="memory-exhaustion", subject=Subject(namespace="kiln", workload="glaze-api"),
+    summary="containers are OOMKilled", supports=(Remedy.RESTART,),
+    contradicts=(Contradiction(remedy=Remedy.ROLLBACK,
+                               why="rollback not indicated: revision 12 has run 6 d"),))
+RESTART = PlannedCall(call=ToolCall(tool="restart_deployment",
+                                    args={"namespace": "kiln", "deployment": "glaze-api"}),
+                      why="a restart resets memory", runbook_id=None, step_index=None)
+
+
+def _notes(question: str, findings: tuple[Finding, ...] = (LEAK,),
+           candidates: tuple[PlannedCall, ...] = (RESTART,)) -> list[str]:
+    return hypotheses_answered(KILN, findings, asks_by(question, {"glaze-api"}), candidates)
+
+
+def test_a_wondered_about_rollback_is_answered_with_the_evidence_against_it() -> None:
+    assert _notes("glaze-api keeps dying, would rolling it back help?") == [
+        "you asked about a rollback: not proposed — rollback not indicated: revision 12 has "
+        "run 6 d"]
+
+
+def test_an_action_nothing_calls_for_says_what_was_found_instead() -> None:
+    notes = _notes("glaze-api keeps dying, should we add replicas?")
+    assert notes == ["you asked about a scale-out: not proposed — what I found (containers "
+                     "are OOMKilled) does not call for one"]
+
+
+def test_an_action_already_on_the_card_or_forbidden_or_unmentioned_gets_no_note() -> None:
+    assert _notes("glaze-api keeps dying, should we restart it?") == []
+    assert _notes("glaze-api keeps dying; don't roll it back") == []
+    assert _notes("glaze-api keeps dying, what now?") == []
+
+
+def test_a_healthy_subject_is_left_to_the_healthy_summary() -> None:
+    healthy = Finding(kind="healthy", subject=Subject(namespace="kiln", workload="glaze-api"),
+                      summary="all 3 pods ready; error ratio flat")
+    assert _notes("should we add replicas to glaze-api?", (healthy,), ()) == []

@@ -36,8 +36,10 @@ deployments:
       - {revision: 3, image: "quay-search:3", change: third, healthy: true,
          pod_template_hash: 8b7c6}
     pods:
-      - {name: quay-search-8b7c6-aaaaa, node: node-a, ready: false}
-      - {name: quay-search-8b7c6-bbbbb, node: node-b}
+      - {name: quay-search-8b7c6-aaaaa, node: node-a, ready: false,
+         last_termination_reason: Error}
+      - {name: quay-search-8b7c6-bbbbb, node: node-b, restarts: 1,
+         last_termination_reason: Error}
 cronjobs:
   - namespace: harbor
     name: tide-tables
@@ -276,7 +278,7 @@ def test_volume_usage_comes_from_kubelet_metrics(sandbox: SandboxBackend) -> Non
 
 def test_a_pod_on_an_undeclared_node_is_an_error_naming_the_line(tmp_path: Path) -> None:
     path = tmp_path / "harbor-ops.yaml"
-    path.write_text(SCENARIO.replace("node: node-b}", "node: node-q}"))
+    path.write_text(SCENARIO.replace("node: node-b, restarts: 1", "node: node-q, restarts: 1"))
     with pytest.raises(InputError) as caught:
         load_scenario(path)
     assert "node-q" in str(caught.value) and "deployments.0.pods.1.node" in str(caught.value)
@@ -287,3 +289,11 @@ def test_state_survives_a_round_trip(sandbox: SandboxBackend) -> None:
     run_tool(sandbox, ToolCall(tool="cordon_node", args={"node": "node-a"}))
     again = SandboxBackend.from_state(sandbox.state())
     assert _run(again, "describe_node", node="node-a")["unschedulable"]
+
+
+def test_a_ready_pod_after_an_old_crash_lists_as_running_with_the_crash_kept(
+        sandbox: SandboxBackend) -> None:
+    rows = {p["name"]: p for p in _run(sandbox, "list_pods", namespace="harbor")["pods"]}
+    assert rows["quay-search-8b7c6-bbbbb"]["reason"] is None
+    assert rows["quay-search-8b7c6-bbbbb"]["last_termination_reason"] == "Error"
+    assert rows["quay-search-8b7c6-aaaaa"]["reason"] == "Error"  # not ready: still explained

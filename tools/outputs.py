@@ -45,6 +45,13 @@ class PodRow(Output):
     age: str | None
 
 
+def row_reason(reason: str | None, ready: bool, last_termination: str | None) -> str | None:
+    """A pod row's STATUS reason: why it is not simply running now. A ready pod whose
+    container came back after an old crash is Running; the crash stays in its last
+    termination. An unready one is still explained by how its container last ended."""
+    return reason or (None if ready else last_termination)
+
+
 class PodList(Output):
     pods: list[PodRow]
 

@@ -61,6 +61,7 @@ from tools.outputs import (
     PodRow,
     RolloutHistory,
     ScaleChange,
+    row_reason,
     unavailable,
 )
 from tools.real.change import Change
@@ -194,7 +195,7 @@ class KubernetesTools:
                 phase=s.phase,
                 ready=s.ready,
                 restarts=s.restarts,
-                reason=s.reason or s.last_termination_reason,
+                reason=row_reason(s.reason, s.ready, s.last_termination_reason),
                 deployment=dep,
                 revision=revision,
                 last_termination_reason=s.last_termination_reason,

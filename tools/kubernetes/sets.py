@@ -53,6 +53,7 @@ from tools.outputs import (
     PodRow,
     RolloutHistory,
     ScaleChange,
+    row_reason,
     unavailable,
 )
 from tools.real.change import Change
@@ -188,7 +189,8 @@ class SetTools:
         assert args.deployment is not None  # the caller handles a whole namespace
         view = self._view(args.kind, args.namespace, args.deployment)
         rows = [PodRow(name=s.name, phase=s.phase, ready=s.ready, restarts=s.restarts,
-                       reason=s.reason or s.last_termination_reason, deployment=args.deployment,
+                       reason=row_reason(s.reason, s.ready, s.last_termination_reason),
+                       deployment=args.deployment,
                        revision=view.revision_of_pod(s),
                        last_termination_reason=s.last_termination_reason,
                        age=render.age(now - s.created_at) if s.created_at else None)

@@ -53,6 +53,7 @@ from tools.outputs import (
     RevisionRow,
     RolloutHistory,
     changed,
+    row_reason,
     unavailable,
 )
 from tools.pod_tools import PodArgs
@@ -220,7 +221,7 @@ class SandboxBackend:
                 phase=p.phase,
                 ready=p.ready,
                 restarts=p.restarts,
-                reason=p.reason or p.last_termination_reason,
+                reason=row_reason(p.reason, p.ready, p.last_termination_reason),
                 deployment=d.name,
                 revision=p.revision,
                 last_termination_reason=p.last_termination_reason,

@@ -5,7 +5,7 @@ from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import ToolCall
 from assistant.planning.diagnosis import hypotheses_answered
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import asks_by
+from assistant.planning.intent import Ask, asks_by
 from assistant.planning.offline import PlannedCall
 
 KILN = LinkedEntities(namespace="kiln", deployment="glaze-api", service="glaze-api")
@@ -46,3 +46,14 @@ def test_a_healthy_subject_is_left_to_the_healthy_summary() -> None:
     healthy = Finding(kind="healthy", subject=Subject(namespace="kiln", workload="glaze-api"),
                       summary="all 3 pods ready; error ratio flat")
     assert _notes("should we add replicas to glaze-api?", (healthy,), ()) == []
+
+
+def test_an_action_word_reporting_what_happened_brings_up_no_action() -> None:
+    for question in ("glaze-api shows a restart too, is it leaking?",
+                     "I see 3 restarts on glaze-api since noon",
+                     "there was a rollback of glaze-api at 3am, did it help?"):
+        asked = asks_by(question, {"glaze-api"})
+        assert asked("restart_deployment", "glaze-api") is Ask.NONE, question
+        assert asked("rollback_deployment", "glaze-api") is Ask.NONE, question
+    assert asks_by("give glaze-api a quick restart", {"glaze-api"})(
+        "restart_deployment", "glaze-api") is Ask.ORDERS

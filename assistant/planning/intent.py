@@ -141,6 +141,14 @@ _FORBIDDING = re.compile(
 # before it.
 _NARRATED_VERB = re.compile(r"^\w+(?:ed|ing)\b")
 _PAST = re.compile(r"\b(?:had|was|were|been|yesterday|earlier|already|ago)\b", re.I)
+# The action's word used as a noun for something observed ("patron-sso shows a restart
+# too", "I see 3 restarts", "there was a rollback"): a report of what happened, not the
+# action brought up. "do a restart", "give it a rollback" stay orders.
+_OBSERVED = re.compile(
+    r"\b(?:shows?|showed|showing|has|have|having|had|saw|see|sees|seen|seeing|got|gets|"
+    r"notices?|noticed|logs?|logged|reports?|reported|counts?|counted|is|are|was|were)\s+"
+    r"(?:(?:a|an|the|one|two|three|four|five|another|some|several|few|many|more|\d+)\s+)"
+    r"(?:\w+\s+)?$", re.I)
 # What a prohibition may be about instead of a workload: data and the changes made to it
 # ("don't roll back the claims database", "no rollback of the schema migration").
 _NOT_WORKLOADS = OTHER_KINDS | {"migration", "migrations"}
@@ -249,6 +257,8 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     # A negation or past marker counts only in the part joined to the verb: "not sure why
     # but restart cart" orders, "not sure why but don't restart cart" forbids.
     before = _JOINED.split(text[:found.start()])[-1]
+    if _OBSERVED.search(before):
+        return Ask.NONE
     if _FORBIDDING.match(before) and not text.endswith("?"):
         return Ask.FORBIDS
     if (_NEGATED.search(before) or _PAST.search(before)

@@ -13,6 +13,7 @@ from assistant.planning.diagnosis import (
     OncePerQuestion,
     catalog_for_review,
     diagnose,
+    diagnose_actions,
     drafts_for,
     neighbours_note,
     troubled_neighbours,
@@ -114,7 +115,11 @@ class PlanStep:
                    for cand in drafts_for(other, found, inventory)]
         ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
                               inventory)
-        verdict = review(ordered.candidates, (*diagnosis.findings, *also),
+        with held, self.audit.batch():
+            checked = diagnose_actions(ordered.candidates, inventory, self.backend.now(), run)
+        for finding in checked:
+            self.tell(thread, message("progress", f"finding: {finding.summary}"))
+        verdict = review(ordered.candidates, (*diagnosis.findings, *also, *checked),
                          catalog_for_review(inventory),
                          asks_by(question, {d.name for d in inventory.deployments}), nearby)
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
@@ -132,5 +137,5 @@ class PlanStep:
             "notes": (*result.notes, *ordered.notes, *verdict.notes,
                       *neighbours_note(linking.entities, diagnosis.findings, nearby)),
             "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,
-                         *nearby)})
+                         *checked, *nearby)})
         return {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}

@@ -522,6 +522,10 @@ class ToolSpec(BaseModel):
     # Read calls (their args) that gather evidence about what a thread is about, from the
     # linked entities' bindings (namespace, deployment, alertname); run before planning.
     evidence: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
+    # Remedies whose case this evidence can change. Set on a read too costly to make for
+    # every question (logs): its evidence runs only for a candidate action of one of these
+    # remedies, about that action's target, after planning; empty: before planning.
+    evidence_for: frozenset[Remedy] = frozenset()
     # The args that apply this tool's remedy to the linked entities; None when they lack
     # what it needs. Used when findings call for a remedy no runbook step offers.
     draft: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None

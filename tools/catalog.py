@@ -268,6 +268,9 @@ def _undo_scale(args: ScaleDeploymentArgs, output: Changed[ScaleChange]) -> Tool
 
 
 EVIDENCE_MINUTES = 120
+# Log lines read as evidence: a few pods' newest lines (and the tool's byte budget).
+EVIDENCE_LOG_LINES = 50
+EVIDENCE_LOG_PODS = 3
 
 
 def _workload(bound: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -334,6 +337,21 @@ def _signals_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
         selectors.insert(1, f'service="{bound["service"]}"')
     return [{"query": f'{{namespace="{namespace}", {selector}}}', "minutes": EVIDENCE_MINUTES}
             for selector in selectors]
+
+
+def _logs_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The newest lines of a few of the workload's pods: enough to see a dependency
+    refusing it, bounded well below the tool's own limits."""
+    workload = _workload(bound)
+    return [{**workload, "tail": EVIDENCE_LOG_LINES, "max_pods": EVIDENCE_LOG_PODS}] \
+        if workload else []
+
+
+def _workload_logs_watch(args: GetWorkloadLogsArgs) -> Watch:
+    """The workload whose pods were read; a selector's pods may be anyone's."""
+    if args.deployment is None:
+        return Watch()
+    return Watch(namespace=args.namespace, deployment=args.deployment, kind=args.kind)
 
 
 def _autoscalers_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -420,7 +438,8 @@ _BUILT_IN = (
           GetPodLogsArgs, PodLogs, ToolClass.READ, Risk.LOW, implements=forms.pod_logs_form),
     _spec("get_workload_logs", "Recent logs of the pods of a label selector or a workload.",
           GetWorkloadLogsArgs, WorkloadLogs, ToolClass.READ, Risk.LOW,
-          evidence=_workload_evidence, complete=_linked_kind,
+          evidence=_logs_evidence, evidence_for=frozenset({Remedy.SCALE_OUT}),
+          watch=_workload_logs_watch, complete=_linked_kind,
           implements=forms.workload_logs_form),
     _spec("describe_deployment", "Replicas, image, conditions and revision of a workload.",
           DeploymentArgs, DeploymentDescription, ToolClass.READ, Risk.LOW,

@@ -9,12 +9,15 @@ from collections.abc import Iterable
 from assistant.analysis.alerts import analyze_alerts
 from assistant.analysis.evidence import Evidence, WorkloadEvidence, WorkloadKey, collect
 from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
+from assistant.analysis.logs import throttled_dependency
 from assistant.analysis.workloads import WORKLOAD_ANALYZERS, healthy
 
 __all__ = [
     "Contradiction", "Evidence", "Finding", "Remedy", "Subject", "WorkloadEvidence",
     "WorkloadKey", "analyze", "collect",
 ]
+
+ANALYZERS = (*WORKLOAD_ANALYZERS, throttled_dependency)
 
 
 def analyze(evidence: Evidence, focus: Iterable[WorkloadKey]) -> list[Finding]:
@@ -25,7 +28,7 @@ def analyze(evidence: Evidence, focus: Iterable[WorkloadKey]) -> list[Finding]:
         workload = evidence.workloads.get(key)
         if workload is None:
             continue
-        found = [f for analyzer in WORKLOAD_ANALYZERS for f in analyzer(workload, evidence.now)]
+        found = [f for analyzer in ANALYZERS for f in analyzer(workload, evidence.now)]
         if any(f.supports for f in found):
             faulty.append(workload)
         findings.extend(found)

@@ -21,8 +21,10 @@ from tools.outputs import (
     DeploymentDescription,
     MetricSeries,
     PodList,
+    PodLogExcerpt,
     PodRow,
     RolloutHistory,
+    WorkloadLogs,
 )
 from tools.workload_outputs import HpaList, HpaRow
 
@@ -44,6 +46,7 @@ class WorkloadEvidence:
     # until their rule resolves, but say nothing about the pods it runs now.
     stale_alerts: list[AlertRow] = field(default_factory=list)
     autoscalers: list[HpaRow] = field(default_factory=list)  # the HPAs that size it
+    logs: list[PodLogExcerpt] = field(default_factory=list)  # its pods' recent lines
 
     @property
     def key(self) -> WorkloadKey:
@@ -52,7 +55,7 @@ class WorkloadEvidence:
     @property
     def seen(self) -> bool:
         """Anything observed beyond the inventory row."""
-        return bool(self.description or self.pods or self.history or self.series)
+        return bool(self.description or self.pods or self.history or self.series or self.logs)
 
 
 @dataclass
@@ -106,6 +109,8 @@ def collect(
             of(target).pods = list(output.pods)
         elif isinstance(output, RolloutHistory) and target is not None:
             of(target).history = output
+        elif isinstance(output, WorkloadLogs) and target is not None and not output.previous:
+            of(target).logs = list(output.pods)
         elif isinstance(output, MetricSeries):
             # A series can answer several queries (by workload, service and pod labels).
             seen = {(s.name, tuple(sorted(s.labels.items()))) for s in series}

@@ -43,9 +43,13 @@ class OncePerQuestion:
         return self.seen[key]
 
 
-def evidence_calls(bindings: Mapping[str, Any]) -> list[ToolCall]:
+def evidence_calls(bindings: Mapping[str, Any],
+                   remedy: Remedy | None = None) -> list[ToolCall]:
+    """The reads gathered before planning (``remedy`` None), or those worth their cost
+    only when an action of ``remedy`` is under consideration."""
     return [ToolCall(tool=spec.name, args=args)
             for spec in CATALOG.values() if spec.evidence is not None
+            and (remedy in spec.evidence_for if remedy else not spec.evidence_for)
             for args in spec.evidence(bindings)]
 
 
@@ -61,15 +65,45 @@ class Diagnosis:
     findings: tuple[Finding, ...]
 
 
-def diagnose(entities: LinkedEntities, inventory: Inventory, now: datetime,
-             run: ReadOnlyRunner) -> Diagnosis:
-    observations = [run(call) for call in evidence_calls(entities.bindings())]
+def _analyzed(calls: Sequence[ToolCall], focus: Sequence[WorkloadKey], inventory: Inventory,
+              now: datetime, run: ReadOnlyRunner) -> Diagnosis:
+    observations = [run(call) for call in calls]
     outputs = [(CATALOG[o.call.tool].read_output(o.data), _workload_of(o.call))
                for o in observations if o.ok and o.data is not None]
-    focus = ([(entities.namespace, entities.deployment)]
-             if entities.namespace and entities.deployment else [])
     findings = analyze(collect(outputs, inventory, now), focus)
     return Diagnosis(observations=tuple(observations), findings=tuple(findings))
+
+
+def diagnose(entities: LinkedEntities, inventory: Inventory, now: datetime,
+             run: ReadOnlyRunner) -> Diagnosis:
+    focus = ([(entities.namespace, entities.deployment)]
+             if entities.namespace and entities.deployment else [])
+    return _analyzed(evidence_calls(entities.bindings()), focus, inventory, now, run)
+
+
+def diagnose_actions(candidates: Sequence[PlannedCall], inventory: Inventory, now: datetime,
+                     run: ReadOnlyRunner) -> list[Finding]:
+    """Findings from the reads too costly to make for every question (logs), made only
+    about the target of a candidate action whose case they can change: a scale-out is
+    checked against its workload's logs; a thread that considers none reads no logs."""
+    findings: list[Finding] = []
+    checked: set[tuple[Remedy, WorkloadKey]] = set()
+    for cand in candidates:
+        remedy = _remedy(cand.call.tool)
+        target = _target(cand.call)
+        if remedy is None or target.namespace is None or target.workload is None:
+            continue
+        key = (target.namespace, target.workload)
+        if (remedy, key) in checked:
+            continue
+        checked.add((remedy, key))
+        dep = inventory.deployment(*key)
+        bindings = entities_of(dep).bindings() if dep else {
+            "namespace": key[0], "deployment": key[1]}
+        calls = evidence_calls(bindings, remedy)
+        if calls:
+            findings.extend(_analyzed(calls, [key], inventory, now, run).findings)
+    return findings
 
 
 NEIGHBOURS_LOOKED_AT = 2  # troubled workloads beside a quiet subject that get diagnosed

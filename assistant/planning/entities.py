@@ -86,6 +86,10 @@ class Linking(BaseModel):
     source: str  # alert | question | evidence | thread | none
     ambiguous: tuple[str, ...] = ()  # "ns/name" candidates when the words fit several
     unmatched: tuple[str, ...] = ()  # words that looked like names but matched nothing
+    # The words name the workload only by a part of its name ("the waiting room" of
+    # waiting-room-api), in a thread about nothing before: the weakest link there is, which
+    # evidence about another workload may outweigh (see planning.relinking).
+    loose: bool = False
 
     @property
     def resolved(self) -> bool:
@@ -640,7 +644,9 @@ def _link(
         alertname = alert.get("alertname") if alert else None
         objects = _alert_objects(alert, top.namespace) if alert else {}
         linked = entities_of(top, pod).model_copy(update={"alertname": alertname, **objects})
-        return Linking(entities=linked, source="question")
+        fresh = previous is None or previous.deployment is None
+        return Linking(entities=linked, source="question",
+                       loose=fresh and top_score <= PART_WEIGHT and not alert)
     if alert:
         from_alert = _from_alert(alert, inventory)
         if from_alert is not None:

@@ -13,6 +13,7 @@ from assistant.planning.diagnosis import (
     OncePerQuestion,
     catalog_for_review,
     diagnose,
+    diagnose_actions,
     drafts_for,
     hypotheses_answered,
     neighbours_note,
@@ -22,11 +23,13 @@ from assistant.planning.entities import Linking, also_named
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
+from assistant.planning.relinking import relink_by_rollout
 from assistant.planning.review import review
 from assistant.policy import requestable_tools
 from assistant.redaction import Redactor
 from assistant.retrieval.live import RunbookLookup
 from assistant.steps.reads import ReadOnlyRunner
+from assistant.steps.retrieve import retrieve
 from assistant.steps.state import ProgressSink, ThreadState, Update, message
 from assistant.storage import AuditLog, MessageStore
 from tools.backend import Backend
@@ -81,9 +84,19 @@ class PlanStep:
         # The sweep only reads: its tool calls are recorded in one transaction instead of
         # one each, and what it tells the thread waits until they are, so no read is shown
         # before its record exists.
-        named = (also_named(question, linking.entities, inventory)[:NAMED_LOOKED_AT]
-                 if linking.resolved else [])
         with held, self.audit.batch():
+            relinked = relink_by_rollout(
+                linking, question, inventory,
+                lambda e: focus_findings(diagnose(e, inventory, self.backend.now(), run)
+                                         .findings, e))
+            if relinked is not None:
+                linking = relinked.linking
+                # The runbooks were chosen for the loosely named workload's alerts.
+                hits = tuple(retrieve(self.backend, self.index, self.audit, self.redactor,
+                                      thread, question, state.get("alert") or {},
+                                      linking.entities))
+            named = (also_named(question, linking.entities, inventory)[:NAMED_LOOKED_AT]
+                     if linking.resolved else [])
             diagnosis = diagnose(linking.entities, inventory, self.backend.now(), run)
             about_named = [(other, focus_findings(
                 diagnose(other, inventory, self.backend.now(), run).findings, other))
@@ -94,7 +107,8 @@ class PlanStep:
                       for finding in focus_findings(
                           diagnose(other, inventory, self.backend.now(), run).findings, other)]
         also = [finding for _, found in about_named for finding in found]
-        for finding in (*diagnosis.findings, *also, *nearby):
+        set_aside = relinked.set_aside if relinked is not None else ()
+        for finding in (*diagnosis.findings, *also, *nearby, *set_aside):
             self.tell(thread, message("progress", f"finding: {finding.summary}"))
         request = PlanRequest(
             question=question,
@@ -115,8 +129,12 @@ class PlanStep:
                    for cand in drafts_for(other, found, inventory)]
         ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
                               inventory)
+        with held, self.audit.batch():
+            checked = diagnose_actions(ordered.candidates, inventory, self.backend.now(), run)
+        for finding in checked:
+            self.tell(thread, message("progress", f"finding: {finding.summary}"))
         asked = asks_by(question, {d.name for d in inventory.deployments})
-        verdict = review(ordered.candidates, (*diagnosis.findings, *also),
+        verdict = review(ordered.candidates, (*diagnosis.findings, *also, *checked),
                          catalog_for_review(inventory), asked, nearby)
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
@@ -130,10 +148,15 @@ class PlanStep:
                 "reason": self.redactor.redact(why)})
         result = result.model_copy(update={
             "candidates": verdict.kept,
-            "notes": (*result.notes, *ordered.notes, *verdict.notes,
+            "notes": (*([relinked.note] if relinked is not None else []), *result.notes,
+                      *ordered.notes, *verdict.notes,
                       *neighbours_note(linking.entities, diagnosis.findings, nearby),
                       *hypotheses_answered(linking.entities, diagnosis.findings, asked,
                                            ordered.candidates)),
             "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,
-                         *nearby)})
-        return {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}
+                         *checked, *nearby, *set_aside)})
+        update: Update = {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}
+        if relinked is not None:
+            # A follow-up in this thread is about the workload the evidence chose.
+            update["entities"] = linking.entities.model_dump(mode="json")
+        return update

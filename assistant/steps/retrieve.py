@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.models import Watch
-from assistant.planning.entities import Linking
+from assistant.models import RetrievalHit, Watch
+from assistant.planning.entities import LinkedEntities, Linking
 from assistant.redaction import Redactor
 from assistant.retrieval.live import RunbookLookup
 from assistant.steps.state import ThreadState, Update
@@ -17,6 +17,27 @@ from tools.backend import Backend
 RETRIEVAL_K = 3
 
 
+def retrieve(backend: Backend, index: RunbookLookup, audit: AuditLog, redactor: Redactor,
+             thread: str, question: str, alert: dict[str, str],
+             entities: LinkedEntities) -> list[RetrievalHit]:
+    """The runbooks for the question about ``entities``, audited."""
+    alert_names = [alert["alertname"]] if alert.get("alertname") else []
+    if not alert_names and entities.deployment:
+        # Live telemetry narrows retrieval: alerts firing on the linked workload.
+        workload = Watch(namespace=entities.namespace, deployment=entities.deployment)
+        alert_names = sorted({
+            a.name for a in backend.inventory().alerts
+            if a.state == "firing" and alert_concerns(a.labels, a.name, workload)
+        })
+    hits = index.search(redactor.redact(question), k=RETRIEVAL_K, alert_names=alert_names)
+    audit.record("retrieval", actor=None, thread=thread, payload={
+        "alert_names": alert_names,
+        "hits": [{"id": h.runbook_id, "score": round(h.score, 4),
+                  "section": h.section.heading if h.section else None} for h in hits],
+    })
+    return hits
+
+
 @dataclass(frozen=True)
 class Retrieve:
     backend: Backend
@@ -25,24 +46,9 @@ class Retrieve:
     redactor: Redactor
 
     def __call__(self, state: ThreadState) -> Update:
-        thread = state["thread_id"]
-        alert = state.get("alert") or {}
-        alert_names = [alert["alertname"]] if alert.get("alertname") else []
-        entities = Linking.model_validate(state["linking"]).entities
-        if not alert_names and entities.deployment:
-            # Live telemetry narrows retrieval: alerts firing on the linked workload.
-            workload = Watch(namespace=entities.namespace, deployment=entities.deployment)
-            alert_names = sorted({
-                a.name for a in self.backend.inventory().alerts
-                if a.state == "firing" and alert_concerns(a.labels, a.name, workload)
-            })
-        query = state.get("question") or ""
-        hits = self.index.search(self.redactor.redact(query), k=RETRIEVAL_K,
-                                 alert_names=alert_names)
-        self.audit.append("retrieval", actor=None, thread=thread, payload={
-            "alert_names": alert_names,
-            "hits": [{"id": h.runbook_id, "score": round(h.score, 4),
-                      "section": h.section.heading if h.section else None} for h in hits],
-        })
+        hits = retrieve(self.backend, self.index, self.audit, self.redactor,
+                        state["thread_id"], state.get("question") or "",
+                        state.get("alert") or {},
+                        Linking.model_validate(state["linking"]).entities)
         # Runbook text is data from files; it is stored in checkpoints, so it is redacted.
         return {"hits": [self.redactor.redact_value(h.model_dump(mode="json")) for h in hits]}

@@ -1,0 +1,63 @@
+"""Evidence over a loose word: which workload a described symptom is about. Pure (the
+diagnosis is passed in).
+
+"patients say the call never starts, then throws them back to the waiting room" names
+waiting-room-api only by a part of its name, and only as where the patients end up. When
+another troubled workload in the same namespace has trouble that began with its own
+rollout (a finding that calls for rolling it back) and the loosely named one has none,
+that onset is stronger evidence of what the symptom is about than the word: the thread is
+re-linked to it, the loosely named workload's findings are still shown, and a note says why.
+The asker's own request for an action keeps its word's target; so does a thread that was
+already about a workload (``Linking.loose`` is never set there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.analysis import Finding, Remedy
+from assistant.models import Inventory
+from assistant.planning.entities import LinkedEntities, Linking, entities_of, in_trouble
+from assistant.planning.intent import remedies_asked
+
+SUSPECTS_LOOKED_AT = 3  # troubled workloads beside a loose match that get diagnosed
+
+# The findings about one workload, from its evidence.
+Diagnose = Callable[[LinkedEntities], Sequence[Finding]]
+
+
+@dataclass(frozen=True)
+class Relinked:
+    linking: Linking
+    note: str
+    set_aside: tuple[Finding, ...]  # the loosely named workload's findings: shown, not acted on
+
+
+def _began_with_rollout(findings: Sequence[Finding]) -> list[Finding]:
+    return [f for f in findings if Remedy.ROLLBACK in f.supports]
+
+
+def relink_by_rollout(linking: Linking, question: str, inventory: Inventory,
+                      diagnose: Diagnose) -> Relinked | None:
+    """The workload whose trouble began with its rollout, when the question only loosely
+    names another one in its namespace whose trouble did not."""
+    e = linking.entities
+    if not linking.loose or e.namespace is None or remedies_asked(question):
+        return None
+    own = list(diagnose(e))
+    if _began_with_rollout(own):
+        return None
+    suspects = [d for d in in_trouble(inventory)
+                if d.namespace == e.namespace and d.name != e.deployment]
+    began = [(d, found) for d in suspects[:SUSPECTS_LOOKED_AT]
+             if (found := _began_with_rollout(diagnose(entities_of(d))))]
+    if len(began) != 1:
+        return None
+    dep, found = began[0]
+    note = (f"your words only loosely name {e.namespace}/{e.deployment}, and nothing there "
+            f"began with a rollout; {dep.namespace}/{dep.name}'s trouble did "
+            f"({'; '.join(dict.fromkeys(f.summary for f in found))}), so this answer is "
+            f"about it. Name {e.deployment} to act on it instead")
+    return Relinked(linking=Linking(entities=entities_of(dep), source="evidence"),
+                    note=note, set_aside=tuple(own))

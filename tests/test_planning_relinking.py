@@ -1,0 +1,82 @@
+"""A symptom that names a workload only loosely is about the neighbour whose trouble began
+with its own rollout, when the evidence says so; the asker's requests and a thread's
+earlier subject keep the word's target."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.analysis import Finding, Remedy, Subject
+from assistant.models import AlertInfo, DeploymentInfo, Inventory
+from assistant.planning.entities import LinkedEntities, link_entities
+from assistant.planning.relinking import Diagnose, relink_by_rollout
+
+NS = "studio"
+INVENTORY = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace=NS, name="render-queue-api", service="render-queue-api",
+                       replicas=4, ready_replicas=4),
+        DeploymentInfo(namespace=NS, name="render-queue-web", service="render-queue-web",
+                       replicas=2, ready_replicas=2),
+        DeploymentInfo(namespace=NS, name="frame-broker", service="frame-broker", replicas=3,
+                       ready_replicas=1),
+    ),
+    alerts=(AlertInfo(name="HighRequestLatency",
+                      labels={"namespace": NS, "deployment": "render-queue-api"}),),
+)
+SYMPTOM = "artists say exports never finish, they get sent back to the render queue"
+
+
+def _finding(workload: str, kind: str, *supports: Remedy) -> Finding:
+    return Finding(kind=kind, subject=Subject(namespace=NS, workload=workload),
+                   summary=f"{kind} on {workload}", supports=supports)
+
+
+SATURATED = _finding("render-queue-api", "saturation", Remedy.SCALE_OUT)
+BAD_ROLLOUT = _finding("frame-broker", "bad-rollout", Remedy.ROLLBACK)
+
+
+def _diagnosis(found: dict[str, Sequence[Finding]]) -> Diagnose:
+    return lambda e: found.get(e.deployment or "", ())
+
+
+def test_a_part_of_a_name_in_a_fresh_thread_is_a_loose_link() -> None:
+    linking = link_entities(SYMPTOM, None, INVENTORY)
+    assert linking.entities.deployment == "render-queue-api" and linking.loose
+    assert not link_entities("render-queue-api is slow", None, INVENTORY).loose
+
+
+def test_a_follow_up_in_a_thread_about_a_workload_is_never_loose() -> None:
+    before = LinkedEntities(namespace=NS, deployment="frame-broker", service="frame-broker")
+    linking = link_entities("and the render queue latency one?", None, INVENTORY, before)
+    assert linking.entities.deployment == "render-queue-api" and not linking.loose
+
+
+def test_the_neighbour_whose_trouble_began_with_its_rollout_outweighs_a_loose_word() -> None:
+    linking = link_entities(SYMPTOM, None, INVENTORY)
+    relinked = relink_by_rollout(linking, SYMPTOM, INVENTORY, _diagnosis({
+        "render-queue-api": [SATURATED], "frame-broker": [BAD_ROLLOUT]}))
+    assert relinked is not None
+    assert relinked.linking.entities.deployment == "frame-broker"
+    assert relinked.linking.source == "evidence"
+    assert relinked.set_aside == (SATURATED,)
+    assert "loosely name studio/render-queue-api" in relinked.note
+    assert "bad-rollout on frame-broker" in relinked.note
+
+
+def test_a_request_for_an_action_keeps_the_words_target() -> None:
+    asked = "scale the render queue, exports never finish"
+    linking = link_entities(asked, None, INVENTORY)
+    assert relink_by_rollout(linking, asked, INVENTORY, _diagnosis({
+        "render-queue-api": [SATURATED], "frame-broker": [BAD_ROLLOUT]})) is None
+
+
+def test_no_single_rollout_onset_leaves_the_link_alone() -> None:
+    linking = link_entities(SYMPTOM, None, INVENTORY)
+    quiet = _diagnosis({"render-queue-api": [SATURATED]})
+    assert relink_by_rollout(linking, SYMPTOM, INVENTORY, quiet) is None
+    own_rollout = _diagnosis({"render-queue-api": [_finding("render-queue-api", "bad-rollout",
+                                                            Remedy.ROLLBACK)],
+                              "frame-broker": [BAD_ROLLOUT]})
+    assert relink_by_rollout(linking, SYMPTOM, INVENTORY, own_rollout) is None

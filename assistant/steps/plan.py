@@ -23,6 +23,7 @@ from assistant.planning.intent import asks_by
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
 from assistant.planning.review import review
+from assistant.planning.silence_asks import with_silence_asks
 from assistant.policy import requestable_tools
 from assistant.redaction import Redactor
 from assistant.retrieval.live import RunbookLookup
@@ -115,8 +116,9 @@ class PlanStep:
                    for cand in drafts_for(other, found, inventory)]
         ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
                               inventory)
+        silences = with_silence_asks(question, ordered.candidates, inventory)
         asked = asks_by(question, {d.name for d in inventory.deployments})
-        verdict = review(ordered.candidates, (*diagnosis.findings, *also),
+        verdict = review(silences.candidates, (*diagnosis.findings, *also),
                          catalog_for_review(inventory), asked, nearby)
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
@@ -130,7 +132,7 @@ class PlanStep:
                 "reason": self.redactor.redact(why)})
         result = result.model_copy(update={
             "candidates": verdict.kept,
-            "notes": (*result.notes, *ordered.notes, *verdict.notes,
+            "notes": (*result.notes, *ordered.notes, *silences.notes, *verdict.notes,
                       *neighbours_note(linking.entities, diagnosis.findings, nearby),
                       *hypotheses_answered(linking.entities, diagnosis.findings, asked,
                                            ordered.candidates)),

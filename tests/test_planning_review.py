@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assistant.analysis import Contradiction, Finding, Remedy, Subject
-from assistant.models import Inventory, ToolCall
+from assistant.models import AlertInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.intent import Ask, asks_by
 from assistant.planning.offline import PlannedCall
@@ -99,3 +99,24 @@ def test_a_quiet_neighbour_does_not_clear_the_suspect() -> None:
                      nearby=[router_quiet])
     assert verdict.kept and verdict.contested
 
+
+
+def test_matchers_the_asker_names_narrow_the_evidences_scope_rather_than_replace_it() -> None:
+    """Naming an instance does not unsay the namespace the finding scoped the silence to."""
+    labels = {"namespace": "monitoring", "instance": "node-17:9100"}
+    inventory = Inventory(environment="staging",
+                          alerts=(AlertInfo(name="DiskFilling", labels=labels),))
+    noise = Finding(kind="flapping-alert",
+                    subject=Subject(alertname="DiskFilling", namespace="monitoring",
+                                    labels={"namespace": "monitoring"}),
+                    alert_labels=labels, summary="its signal recovers by itself",
+                    supports=(Remedy.SILENCE,))
+    silence = PlannedCall(
+        call=ToolCall(tool="silence_alert",
+                      args={"alertname": "DiskFilling", "matchers": {"instance": "node-17:9100"}}),
+        why="asked", runbook_id=None, step_index=None,
+        ordered={"matchers": {"instance": "node-17:9100"}})
+    verdict = review([silence], [noise], catalog_for_review(inventory), _asking(Ask.ORDERS))
+    (kept,) = verdict.kept
+    assert kept.call.args["matchers"] == labels
+    assert "you chose" not in kept.why

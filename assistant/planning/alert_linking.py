@@ -1,6 +1,11 @@
 """Which alert a question is about, by name: exact, loose ("the consumer lag alert") or
 misspelled ("KafkaConsumerGroupLagg"), and in which namespace. Pure.
 
+An alert may also be named only by what it watches, in words its name does not use: "the
+disk alert" is NodeFilesystemSpaceFillingUp, "the cert expiry alert" CertificateExpiringSoon.
+Such a mention counts only for alerts firing unsilenced now, and only when one alert fits it
+better than any other: several fitting equally are the asker's to choose between.
+
 Alerts are entities like deployments: "silence the replication-lag alert in identity" is
 about the alert ReplicationLagHigh firing in namespace identity, not about a deployment.
 """
@@ -19,6 +24,33 @@ _FILLER = frozenset({"kube", "k8s", "high", "low", "is", "too", "alert", "rate"}
 # Loose matches on parts of a name need the person to be talking about an alert: "crash
 # looping" alone describes a symptom, "the crash looping alert" names KubePodCrashLooping.
 _ALERT_WORDS = re.compile(r"\b(?:alert|alerts|alarm|alarms|page|paging|paged|firing|fired)\b")
+# Words people use for what an alert watches, each group standing for any of its members.
+# Kept small and general: a word here must mean the same thing in any alert's name.
+_KINDRED = (
+    frozenset({"disk", "disks", "filesystem", "filesystems", "fs", "volume", "volumes",
+               "space", "storage"}),
+    frozenset({"lag", "lagging", "behind", "delay", "delayed"}),
+    frozenset({"cert", "certs", "certificate", "certificates", "tls", "ssl"}),
+    frozenset({"memory", "mem", "oom", "oomkilled"}),
+    frozenset({"latency", "slow", "slowness"}),
+    frozenset({"error", "errors", "5xx", "failures", "failing"}),
+    frozenset({"crash", "crashing", "crashloop", "crashlooping"}),
+    frozenset({"down", "unreachable", "unavailable", "dead"}),
+)
+# Words before "alert" that end the phrase naming it: "silence the disk alert" names it by
+# "disk"; "mute that alert" names it by nothing.
+_NOT_NAMING = frozenset("""
+    the that this those these a an any our your my its their his her which what some
+    of for on in at to from about with by and or but is are was be
+    silence silencing mute muting snooze hush suppress ack acknowledge please can you
+    we i it new same other another one firing noisy annoying flaky stupid
+""".split())
+_MENTION = re.compile(r"\b(?:alert|alarm|page)s?\b")
+_PHRASE_WORDS = 3  # at most this many words before "alert" say which alert
+# Labels that say where an alert fires, broadest first, for telling same-named ones apart.
+_PLACE_LABELS = ("namespace", "instance", "node", "pod", "deployment", "service")
+MEANT = 0.6  # the score of an alert named only by what it watches
+STEM = 5  # words sharing this many first letters are one word ("expiry", "expiring")
 WHOLE_NAME = 0.85  # similarity of one written word to the whole alert name
 TOKEN = 0.8  # similarity of a written word to one part of the name
 
@@ -53,6 +85,59 @@ def _score(name: str, words: list[str], loose: bool) -> float:
     return 0.5 + 0.3 * hits / len(parts)
 
 
+def _same_word(written: str, part: str) -> bool:
+    if written == part or any(written in g and part in g for g in _KINDRED):
+        return True
+    if len(written) >= STEM and len(part) >= STEM and written[:STEM] == part[:STEM]:
+        return True
+    return len(part) > 3 and SequenceMatcher(None, written, part).ratio() >= TOKEN
+
+
+def _naming_phrases(text: str) -> list[list[str]]:
+    """Per mention of an alert, the words just before it that say which one."""
+    phrases = []
+    for mention in _MENTION.finditer(text):
+        before = _WORD.findall(text[:mention.start()].replace("-", " "))
+        phrase: list[str] = []
+        for word in reversed(before[-_PHRASE_WORDS:]):
+            word = word.strip("._-")
+            if word in _NOT_NAMING:
+                break
+            phrase.insert(0, word)
+        if phrase:
+            phrases.append(phrase)
+    return phrases
+
+
+def alerts_meant(text: str, inventory: Inventory) -> tuple[str, ...]:
+    """The alerts firing unsilenced now that a mention by what they watch ("the disk
+    alert", "that replication lag alert") fits best, as names; empty when none fits."""
+    firing = sorted({a.name for a in inventory.alerts if a.state == "firing"})
+    best: tuple[str, ...] = ()
+    top = 0
+    for phrase in _naming_phrases(text.lower()):
+        for name in firing:
+            parts = [p for p in _parts(name) if p not in _FILLER] or _parts(name)
+            fits = sum(any(_same_word(w, p) for p in parts) for w in phrase)
+            if fits > top:
+                best, top = (name,), fits
+            elif fits == top and fits and name not in best:
+                best = (*best, name)
+    return best
+
+
+def where_firing(name: str, inventory: Inventory) -> str:
+    """The alert with where it fires unsilenced now, for a question back: "DiskFull in
+    monitoring on ip-10-20-3-17:9100"."""
+    places = []
+    for alert in inventory.alerts:
+        if alert.name != name or alert.state != "firing":
+            continue
+        where = [alert.labels[k] for k in _PLACE_LABELS if k in alert.labels][:2]
+        places.append(" on ".join(where))
+    return f"{name} in {', '.join(dict.fromkeys(places))}" if any(places) else name
+
+
 def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
     """The alert the text names best, or None when it names none (or two equally)."""
     words = [w.strip("._-") for w in _WORD.findall(text.lower().replace("-", " "))]
@@ -63,6 +148,9 @@ def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
     loose = _ALERT_WORDS.search(text.lower()) is not None
     scored = sorted(((_score(name, words, loose), name) for name in by_name), reverse=True)
     scored = [(s, n) for s, n in scored if s >= 0.5]
+    meant = alerts_meant(text, inventory) if not scored else ()
+    if len(meant) == 1:
+        scored = [(MEANT, meant[0])]
     if not scored or (len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05):
         return None
     score, name = scored[0]

@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 from pydantic import BaseModel, ConfigDict
 
 from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy, labels_name_workload
-from assistant.planning.alert_linking import link_alert
+from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
 from assistant.planning.intent import forbids_an_action, remedies_asked, split_words
 from assistant.planning.names import OTHER_KINDS, name_pattern
 
@@ -652,6 +652,12 @@ def _link(
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
     named_alert = link_alert(text, inventory)
+    if named_alert is None and (previous is None or not previous.deployment):
+        meant = alerts_meant(text, inventory)
+        if len(meant) > 1:
+            # "the lag alert" with two lag alerts firing: the asker says which.
+            return Linking(entities=LinkedEntities(), source="question",
+                           ambiguous=tuple(where_firing(n, inventory) for n in meant))
     if named_alert is None and (previous is None or not previous.deployment
                                 or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)

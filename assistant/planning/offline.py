@@ -50,7 +50,7 @@ class PlannedCall(BaseModel):
     step_index: int | None
     # The argument values the asker's own order set ({} for an order that needs none);
     # None when no order asked for this call. Evidence never re-aims them.
-    ordered: dict[str, int] | None = None
+    ordered: dict[str, int | dict[str, str]] | None = None
 
 
 class Plan(BaseModel):

@@ -20,8 +20,9 @@ window ends), so text never supplies those.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.analysis import Contradiction, Finding, Remedy
 from assistant.models import ToolCall
@@ -112,10 +113,9 @@ def review(
         if cand.ordered:
             # What the asker ordered stands; the evidence only fills what they left unsaid,
             # and the card says where it would have chosen otherwise.
-            call = ToolCall(tool=call.tool, args={**call.args, **cand.ordered})
-        differs = "; ".join(f"you chose {k}={v}, the evidence points to {k}={aimed[k]}"
-                            for k, v in (cand.ordered or {}).items()
-                            if k in aimed and aimed[k] != v)
+            call = ToolCall(tool=call.tool, args=ordered_over(call.args, cand.ordered))
+        differs = "; ".join(f"you chose {k}={v}, the evidence points to {k}={was}"
+                            for k, v, was in _overridden(aimed, cand.ordered or {}))
         target = catalog.target(call)
         # A count its owner lets stand for a while is no objection: the card says how long.
         count = catalog.count(call)
@@ -159,6 +159,33 @@ def review(
             kept[-1] = _with(kept[-1], kept[-1].call, kept[-1].why + caveats)
     return Verdict(kept=tuple(kept), notes=tuple(notes), dropped=tuple(dropped),
                    contested=tuple(contested))
+
+
+def ordered_over(args: Mapping[str, Any], ordered: Mapping[str, Any]) -> dict[str, Any]:
+    """``args`` with the asker's values; matchers the asker names narrow the ones already
+    there rather than replace them: naming an instance does not unsay a namespace."""
+    out = dict(args)
+    for key, value in ordered.items():
+        before = out.get(key)
+        out[key] = ({**before, **value} if isinstance(value, dict) and isinstance(before, dict)
+                    else value)
+    return out
+
+
+def _overridden(aimed: Mapping[str, Any], ordered: Mapping[str, Any]
+                ) -> list[tuple[str, Any, Any]]:
+    """The asker's values the evidence would have set otherwise, key by key in a mapping:
+    each as (name, the asker's value, the evidence's)."""
+    out: list[tuple[str, Any, Any]] = []
+    for key, value in ordered.items():
+        if key not in aimed:
+            continue
+        if isinstance(value, dict) and isinstance(aimed[key], dict):
+            out.extend((f"{key}.{k}", v, aimed[key][k]) for k, v in value.items()
+                       if k in aimed[key] and aimed[key][k] != v)
+        elif aimed[key] != value:
+            out.append((key, value, aimed[key]))
+    return out
 
 
 def _needed(against: Sequence[Contradiction], trouble_elsewhere: bool) -> Ask:

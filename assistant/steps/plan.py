@@ -25,6 +25,7 @@ from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
 from assistant.planning.relinking import relink_by_rollout
 from assistant.planning.review import review
+from assistant.planning.silence_asks import with_silence_asks
 from assistant.policy import requestable_tools
 from assistant.redaction import Redactor
 from assistant.retrieval.live import RunbookLookup
@@ -129,12 +130,13 @@ class PlanStep:
                    for cand in drafts_for(other, found, inventory)]
         ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
                               inventory)
+        silences = with_silence_asks(question, ordered.candidates, inventory)
         with held, self.audit.batch():
-            checked = diagnose_actions(ordered.candidates, inventory, self.backend.now(), run)
+            checked = diagnose_actions(silences.candidates, inventory, self.backend.now(), run)
         for finding in checked:
             self.tell(thread, message("progress", f"finding: {finding.summary}"))
         asked = asks_by(question, {d.name for d in inventory.deployments})
-        verdict = review(ordered.candidates, (*diagnosis.findings, *also, *checked),
+        verdict = review(silences.candidates, (*diagnosis.findings, *also, *checked),
                          catalog_for_review(inventory), asked, nearby)
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
@@ -149,7 +151,7 @@ class PlanStep:
         result = result.model_copy(update={
             "candidates": verdict.kept,
             "notes": (*([relinked.note] if relinked is not None else []), *result.notes,
-                      *ordered.notes, *verdict.notes,
+                      *ordered.notes, *silences.notes, *verdict.notes,
                       *neighbours_note(linking.entities, diagnosis.findings, nearby),
                       *hypotheses_answered(linking.entities, diagnosis.findings, asked,
                                            ordered.candidates)),

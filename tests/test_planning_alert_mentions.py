@@ -1,0 +1,61 @@
+"""An alert named only by what it watches ("the disk alert") links to the one firing
+alert that fits, or asks back listing the ones that fit equally."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.models import AlertInfo, Inventory
+from assistant.planning.alert_linking import alerts_meant, link_alert
+from assistant.planning.entities import link_entities
+
+DISK = {"namespace": "monitoring", "instance": "ip-10-20-3-17.eu-west-1.compute.internal:9100",
+        "mountpoint": "/mnt/scratch"}
+MIXED = Inventory(environment="prod", alerts=(
+    AlertInfo(name="NodeFilesystemSpaceFillingUp", labels=DISK),
+    AlertInfo(name="NodeFilesystemSpaceFillingUp",
+              labels={**DISK, "instance": "ip-10-20-3-18.eu-west-1.compute.internal:9100"},
+              state="silenced"),
+    AlertInfo(name="PostgresReplicationLagHigh", labels={"namespace": "fleet", "pod": "db-2"}),
+    AlertInfo(name="KafkaConsumerGroupLag", labels={"namespace": "streaming"}),
+    AlertInfo(name="CertificateExpiringSoon", labels={"namespace": "edge"}),
+))
+
+
+@pytest.mark.parametrize(("question", "alertname"), [
+    ("silence the filesystem alert, the storage team is migrating volumes",
+     "NodeFilesystemSpaceFillingUp"),
+    ("silence that disk alert please", "NodeFilesystemSpaceFillingUp"),
+    ("mute the replication lag alert", "PostgresReplicationLagHigh"),
+    ("is the cert expiry alert anything to worry about?", "CertificateExpiringSoon"),
+    ("the tls alert again?", "CertificateExpiringSoon"),
+])
+def test_an_alert_named_by_what_it_watches_links_the_one_firing_alert_that_fits(
+        question: str, alertname: str) -> None:
+    link = link_alert(question, MIXED)
+    assert link is not None and link.alertname == alertname
+
+
+def test_the_more_words_of_a_mention_an_alert_fits_the_better_it_is_meant() -> None:
+    """"replication lag" fits both words of one alert, only "lag" of the other."""
+    assert alerts_meant("silence the replication lag alert", MIXED) == (
+        "PostgresReplicationLagHigh",)
+
+
+def test_a_mention_fitting_several_alerts_equally_is_answered_with_a_question() -> None:
+    linking = link_entities("silence the lag alert", None, MIXED)
+    assert not linking.resolved
+    assert linking.ambiguous == ("KafkaConsumerGroupLag in streaming",
+                                 "PostgresReplicationLagHigh in fleet on db-2")
+
+
+def test_only_alerts_firing_unsilenced_are_meant_by_a_loose_mention() -> None:
+    quiet = Inventory(environment="prod", alerts=(
+        AlertInfo(name="NodeFilesystemSpaceFillingUp", labels=DISK, state="silenced"),))
+    assert alerts_meant("silence the disk alert", quiet) == ()
+
+
+def test_words_about_something_else_than_the_alert_name_no_alert() -> None:
+    """The words before "alert" say which one; words elsewhere (volumes) do not."""
+    assert alerts_meant("the volumes are migrating, any alert?", MIXED) == ()
+    assert alerts_meant("mute that alert", MIXED) == ()

@@ -136,13 +136,20 @@ class Redactor:
         """``text`` with every secret replaced; redacting redacted text changes nothing."""
         if not text or text in self._clean or text in self._outputs:
             return text
-        session = _Session(self)
         if len(text) <= _SHORT and "\n" not in text:
-            # Chat messages, names and values: one line, checked without a block scan.
-            redacted = "".join(session.feed(text) + session.finish())
+            # Chat messages, names and values: one line, checked without a block scan. A
+            # line no detector or tracker is triggered by comes out as it went in, so most
+            # (timestamps, names, numbers) need no session.
+            owners = self._triggers.for_line(plain_spaces(text))
+            if not owners:
+                self._clean.remember(text)
+                return text
+            session = _Session(self)
+            redacted = "".join(session.feed(text, owners) + session.finish())
             if redacted == text:
                 self._clean.remember(text)
             return redacted
+        session = _Session(self)
         redacted = session.block(text) + "".join(session.finish())
         # What came out is what redacting it again would give (no secret is kept).
         self._outputs.remember(redacted)

@@ -81,3 +81,19 @@ def test_a_line_no_detector_is_triggered_by_comes_back_without_a_session(
     monkeypatch.setattr(redactor_module, "_Session", _NoSession)
     for text in ("2031-02-03T04:05:06.789Z", "shop/checkout-6f7c9-x2k4q", "42.5"):
         assert redactor.redact(text) == text
+
+
+def test_redactors_of_one_configuration_share_what_they_found_clean(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "the token bucket of cart-91c3 refilled"  # triggers a detector, holds no secret
+    assert Redactor(key=b"a" * 32).redact(text) == text
+    monkeypatch.setattr(redactor_module, "_Session", _NoSession)
+    assert Redactor(key=b"b" * 32).redact(text) == text
+
+
+def test_a_redactor_with_its_own_patterns_does_not_trust_what_others_found_clean() -> None:
+    text = "ticket ACME-7731-token refilled"
+    assert Redactor().redact(text) == text
+    custom = Redactor(RedactionConfig.model_validate(
+        {"patterns": [{"name": "ticket", "regex": r"ACME-\d+"}]}))
+    assert "ACME-7731" not in custom.redact(text)

@@ -3,7 +3,10 @@ answers the same with the memo as without it."""
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.redaction import RedactionConfig, Redactor
+from assistant.redaction import redactor as redactor_module
 from assistant.redaction.clean import MAX_OUTPUT_TEXT, MAX_TEXT, CleanTexts
 
 TEXTS = [
@@ -65,3 +68,32 @@ def test_the_output_memo_skips_texts_longer_than_its_bound() -> None:
     memo.remember("x" * MAX_OUTPUT_TEXT)
     memo.remember("y" * (MAX_OUTPUT_TEXT + 1))
     assert "x" * MAX_OUTPUT_TEXT in memo and "y" * (MAX_OUTPUT_TEXT + 1) not in memo
+
+
+class _NoSession:
+    def __init__(self, *args: object) -> None:
+        raise AssertionError("the text was scanned line by line")
+
+
+def test_a_line_no_detector_is_triggered_by_comes_back_without_a_session(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    redactor = Redactor()
+    monkeypatch.setattr(redactor_module, "_Session", _NoSession)
+    for text in ("2031-02-03T04:05:06.789Z", "shop/checkout-6f7c9-x2k4q", "42.5"):
+        assert redactor.redact(text) == text
+
+
+def test_redactors_of_one_configuration_share_what_they_found_clean(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "the token bucket of cart-91c3 refilled"  # triggers a detector, holds no secret
+    assert Redactor(key=b"a" * 32).redact(text) == text
+    monkeypatch.setattr(redactor_module, "_Session", _NoSession)
+    assert Redactor(key=b"b" * 32).redact(text) == text
+
+
+def test_a_redactor_with_its_own_patterns_does_not_trust_what_others_found_clean() -> None:
+    text = "ticket ACME-7731-token refilled"
+    assert Redactor().redact(text) == text
+    custom = Redactor(RedactionConfig.model_validate(
+        {"patterns": [{"name": "ticket", "regex": r"ACME-\d+"}]}))
+    assert "ACME-7731" not in custom.redact(text)

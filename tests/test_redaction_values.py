@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from assistant.models import ToolCall
 from assistant.redaction import Redactor
+from assistant.redaction.structured import redact_structured
 
 
 def kind(value: str) -> str | None:
@@ -89,3 +90,16 @@ def test_structured_and_text_redaction_agree_on_suffixes(redactor: Redactor) -> 
     assert PLACEHOLDER.search(structured).group(0)[-6:] == (
         PLACEHOLDER.search(redactor.redact("password=hunter2")).group(0)[-6:]
     )
+
+
+def test_a_field_name_repeated_across_records_is_redacted_once_per_value() -> None:
+    seen: list[str] = []
+
+    def redact_text(text: str) -> str:
+        seen.append(text)
+        return text
+
+    records = [{"name": f"db-{i}", "password": f"pw-{i}", "replicas": i} for i in range(50)]
+    out = redact_structured(records, redact_text, lambda kind, text: f"[{kind}]")
+    assert [seen.count(k) for k in ("name", "password", "replicas")] == [1, 1, 1]
+    assert out[7] == {"name": "db-7", "password": "[password]", "replicas": 7}

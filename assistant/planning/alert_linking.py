@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from assistant.models import AlertInfo, Inventory
+from assistant.planning.likeness import likeness
 
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -73,12 +73,12 @@ def _score(name: str, words: list[str], loose: bool) -> float:
     for w in words:
         if w == lowered:
             return 1.0
-    if any(SequenceMatcher(None, w, lowered).ratio() >= WHOLE_NAME for w in words if len(w) > 6):
+    if any(likeness(w, lowered, WHOLE_NAME) >= WHOLE_NAME for w in words if len(w) > 6):
         return 0.9
     if not loose:
         return 0.0
     parts = [p for p in _parts(name) if p not in _FILLER] or _parts(name)
-    hits = sum(any(w == p or (len(p) > 3 and SequenceMatcher(None, w, p).ratio() >= TOKEN)
+    hits = sum(any(w == p or (len(p) > 3 and likeness(w, p, TOKEN) >= TOKEN)
                    for w in words) for p in parts)
     if hits < 2 and not (hits == 1 and len(parts) == 1):
         return 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any, Literal, TextIO
 
 from assistant.redaction import hsengine, longline
@@ -67,7 +68,7 @@ class Redactor:
 
     Pure and thread-safe: no I/O of its own (streams are passed in) and no state between
     calls but memos of short texts found clean and of the longer texts it returned (neither
-    holds a secret). ``key`` keys the
+    holds a secret; shared by the redactors of one configuration). ``key`` keys the
     placeholder hash: the same secret gets the same suffix under the same key, so pass one
     key per incident to correlate; by default every Redactor draws a random key.
 
@@ -86,8 +87,7 @@ class Redactor:
         on_redaction: Callable[[str], None] | None = None,
     ) -> None:
         config = config or RedactionConfig()
-        self._clean = CleanTexts()
-        self._outputs = CleanTexts(MAX_OUTPUT_ENTRIES, MAX_OUTPUT_TEXT)
+        self._clean, self._outputs = _memos(config.model_dump_json())
         self._placeholders = Placeholders(secrets.token_bytes(32) if key is None else key,
                                           on_redaction)
         self._allow = AllowList(
@@ -136,13 +136,20 @@ class Redactor:
         """``text`` with every secret replaced; redacting redacted text changes nothing."""
         if not text or text in self._clean or text in self._outputs:
             return text
-        session = _Session(self)
         if len(text) <= _SHORT and "\n" not in text:
-            # Chat messages, names and values: one line, checked without a block scan.
-            redacted = "".join(session.feed(text) + session.finish())
+            # Chat messages, names and values: one line, checked without a block scan. A
+            # line no detector or tracker is triggered by comes out as it went in, so most
+            # (timestamps, names, numbers) need no session.
+            owners = self._triggers.for_line(plain_spaces(text))
+            if not owners:
+                self._clean.remember(text)
+                return text
+            session = _Session(self)
+            redacted = "".join(session.feed(text, owners) + session.finish())
             if redacted == text:
                 self._clean.remember(text)
             return redacted
+        session = _Session(self)
         redacted = session.block(text) + "".join(session.finish())
         # What came out is what redacting it again would give (no secret is kept).
         self._outputs.remember(redacted)
@@ -223,6 +230,15 @@ class Redactor:
         if not findings:
             return line
         return apply_findings(line, findings, self._allow, self._placeholders.render)
+
+
+@lru_cache(maxsize=8)
+def _memos(config: str) -> tuple[CleanTexts, CleanTexts]:
+    """The memos shared by every redactor of one configuration in the process: whether a
+    text comes out unchanged depends on the detectors and the allow list only, not on the
+    key, the engine or the metrics hook, and a redactor built per world or command starts
+    with what the others have already found clean."""
+    return CleanTexts(), CleanTexts(MAX_OUTPUT_ENTRIES, MAX_OUTPUT_TEXT)
 
 
 class _Session:

@@ -42,6 +42,9 @@ class _Walker:
     ) -> None:
         self._text = redact_text
         self._secret = secret_value
+        # A list of records repeats the same field names: each is redacted and read for
+        # what it says of its value once per walk.
+        self._keys: dict[str, tuple[str, str | None]] = {}
 
     def walk(self, value: Any, secret_kind: str | None) -> Any:
         """``secret_kind`` is set when an enclosing field name marks everything below as secret."""
@@ -94,15 +97,24 @@ class _Walker:
         out = {}
         for key, item in value.items():
             kind = secret_kind
-            if kind is None and isinstance(key, str):
-                kind = secret_kind_for_field(key)
+            new_key = key
+            if isinstance(key, str):
+                new_key, field_kind = self._key(key)
+                if kind is None:
+                    kind = field_kind
                 if kind is None and is_secret_manifest and key in ("data", "stringData"):
                     kind = MANIFEST_KIND
                 if kind is None and pair_kind is not None and key.lower() in PAIR_VALUE_KEYS:
                     kind = pair_kind
-            new_key = self._text(key) if isinstance(key, str) else key
             out[new_key] = self.walk(item, kind)
         return out
+
+    def _key(self, key: str) -> tuple[str, str | None]:
+        """The field name redacted, and the secret kind it gives its value."""
+        known = self._keys.get(key)
+        if known is None:
+            known = self._keys[key] = (self._text(key), secret_kind_for_field(key))
+        return known
 
 
 def _pair_kind(value: Mapping[Any, Any]) -> str | None:

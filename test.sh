@@ -21,7 +21,9 @@ fi
 # 3.8 groups nothing under pytest 9: it renames item._nodeid, which pytest 9 no longer reads.)
 # The tests that stop and restart the machine's PostgreSQL run afterwards on their own, so
 # no other test sees the outage; that run collects only the files carrying the marker
-# (collecting every test module costs ~12 s of imports).
-.venv/bin/python -m pytest -n 2 --dist loadfile -m "not pg_restart"
+# (collecting every test module costs ~12 s of imports). --no-loadscope-reorder hands the
+# modules out in collection order, which puts those with a `slow` test first (conftest.py):
+# xdist's own order, most tests first, ran them last on one worker while the other idled.
+.venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not pg_restart"
 mapfile -t outage_files < <(grep -l "pytest.mark.pg_restart" tests/test_*.py)
 exec .venv/bin/python -m pytest -m pg_restart "${outage_files[@]}"

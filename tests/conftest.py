@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
+from module_order import slow_modules_first
 
 from assistant.storage import AuditKey, Store, open_store
 from assistant.storage.spool import ResultSpool
@@ -159,12 +160,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     plain ``pytest tests/`` must not run them; ``-m pg_restart`` (test.sh's second run)
     selects them as before.
     """
-    if "pg_restart" in (config.getoption("markexpr") or ""):
-        return
-    kept = [item for item in items if item.get_closest_marker("pg_restart") is None]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept
+    if "pg_restart" not in (config.getoption("markexpr") or ""):
+        kept = [item for item in items if item.get_closest_marker("pg_restart") is None]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
+    items[:] = slow_modules_first(items)
+
 
 
 @pytest.fixture

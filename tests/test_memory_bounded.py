@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
 from hashing_embedder import HashingEmbedder
 from langgraph.graph.state import CompiledStateGraph
 
@@ -37,6 +38,7 @@ def _suite(tmp_path: Path, worlds: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_an_eval_world_is_freed_once_its_cases_have_run(tmp_path):
     with EvalRunner(embedder=HashingEmbedder()) as runner:
         runner.run_suite(load_suite(_suite(tmp_path, 1)))
@@ -47,6 +49,7 @@ def test_an_eval_world_is_freed_once_its_cases_have_run(tmp_path):
     assert after_seven == after_one == 0
 
 
+@pytest.mark.slow
 def test_a_runtime_answering_many_questions_keeps_nothing_per_question(open_engine):
     with open_engine("checkout-bad-deploy") as session:
         for n in range(5):  # warm caches and lazily built parts first

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 OUTAGE_TESTS = Path(__file__).with_name("test_storage_postgres_outage.py")
 
 
@@ -22,9 +24,11 @@ def _collected(*options: str) -> list[str]:
     return [line for line in run.stdout.splitlines() if "::" in line]
 
 
+@pytest.mark.slow
 def test_a_run_without_a_marker_expression_leaves_the_outage_tests_out() -> None:
     assert _collected() == []
 
 
+@pytest.mark.slow
 def test_selecting_the_marker_still_collects_the_outage_tests() -> None:
     assert _collected("-m", "pg_restart")

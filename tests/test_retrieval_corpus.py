@@ -36,6 +36,7 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunbookIn
     yield index
 
 
+@pytest.mark.slow
 def test_whole_corpus_loads(corpus_index: RunbookIndex) -> None:
     runbooks = corpus_index.runbooks
     assert len(runbooks) == 108

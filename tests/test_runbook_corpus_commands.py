@@ -43,6 +43,7 @@ def corpus_index(corpus_settings: Settings, tmp_path_factory: pytest.TempPathFac
     return index
 
 
+@pytest.mark.slow
 def test_the_corpus_runbook_for_the_alert_has_typed_reads(corpus_index: Any) -> None:
     book = corpus_index.get("KubeDeploymentReplicasMismatch")
     assert [(s.tool, s.args) for s in book.steps] == [

@@ -13,8 +13,6 @@ scripts/install-monitoring.sh
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
 fi
-# Types first: assistant/ and tools/ (configuration in pyproject.toml).
-.venv/bin/mypy
 # The whole suite on both cores. --dist loadfile keeps a module on one worker, so its
 # module-scoped fixtures (an embedded corpus, a pip-installed plugin, a Prometheus) are built
 # once, not once per worker. (--dist loadgroup would do it across modules, but pytest-xdist
@@ -25,5 +23,18 @@ fi
 # modules out in collection order, which puts those with a `slow` test first (conftest.py):
 # xdist's own order, most tests first, ran them last on one worker while the other idled.
 .venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not pg_restart"
+# Types (assistant/ and tools/, configuration in pyproject.toml) are checked meanwhile: the
+# outage tests mostly wait for PostgreSQL to stop and start, so mypy's ~15 s of CPU fits
+# beside them instead of adding to the run. Either failing fails the command.
+mypy_log=$(mktemp)
+trap 'rm -f "$mypy_log"' EXIT
+.venv/bin/mypy >"$mypy_log" 2>&1 &
+mypy_pid=$!
 mapfile -t outage_files < <(grep -l "pytest.mark.pg_restart" tests/test_*.py)
-exec .venv/bin/python -m pytest -m pg_restart "${outage_files[@]}"
+outage_status=0
+.venv/bin/python -m pytest -m pg_restart "${outage_files[@]}" || outage_status=$?
+mypy_status=0
+wait "$mypy_pid" || mypy_status=$?
+cat "$mypy_log"
+[ "$mypy_status" -eq 0 ] || exit "$mypy_status"
+exit "$outage_status"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
-from module_order import slow_modules_first
+from module_order import shared_scope, slow_modules_first
 
 from assistant.storage import AuditKey, Store, open_store
 from assistant.storage.spool import ResultSpool
@@ -167,6 +167,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             items[:] = kept
     items[:] = slow_modules_first(items)
 
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadfile, with the corpus modules handed to one worker together
+    (module_order.shared_scope)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedCorpusScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_scope(super()._split_scope(nodeid))
+
+    return SharedCorpusScheduling(config, log)
 
 
 @pytest.fixture

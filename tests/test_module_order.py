@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from module_order import slow_modules_first
+from module_order import shared_scope, slow_modules_first
 
 
 @dataclass(frozen=True)
@@ -36,3 +36,11 @@ def test_otherwise_larger_modules_go_first_and_ties_keep_collection_order() -> N
 def test_tests_keep_their_order_inside_a_module() -> None:
     items = [FakeItem("a.py::z"), FakeItem("a.py::y", slow=True), FakeItem("a.py::x")]
     assert _ids(slow_modules_first(items)) == ["a.py::z", "a.py::y", "a.py::x"]
+
+
+def test_the_corpus_modules_share_one_work_unit_and_others_keep_their_own() -> None:
+    scopes = {shared_scope(module) for module in (
+        "tests/test_retrieval_corpus.py", "tests/test_eval_corpus.py",
+        "tests/test_runbook_corpus_commands.py")}
+    assert len(scopes) == 1
+    assert shared_scope("tests/test_eval_runner.py") == "tests/test_eval_runner.py"

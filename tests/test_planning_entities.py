@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.models import AlertInfo, DeploymentInfo, Inventory, NodeInfo
-from assistant.planning.entities import LinkedEntities, also_named, link_entities
+from assistant.planning.entities import LinkedEntities, also_named, in_trouble, link_entities
 
 INVENTORY = Inventory(
     environment="prod",
@@ -529,3 +529,20 @@ def test_asked_about_a_workload_s_alert_links_the_one_firing_about_it():
     linking = link_entities("is the erx-relay queue alert expected right now?", None, QUEUES)
     assert linking.entities.deployment == "erx-relay"
     assert linking.entities.alertname == "QueueBacklogHigh"
+
+
+HPA_ALERT = {"alertname": "KubeHpaMaxedOut", "namespace": "shop",
+             "horizontalpodautoscaler": "cart"}
+
+
+def test_an_hpa_labelled_alert_links_the_workload_its_autoscaler_is_named_after():
+    linking = link_entities("why does this keep paging?", HPA_ALERT, INVENTORY)
+    assert linking.source == "alert"
+    assert (linking.entities.namespace, linking.entities.deployment) == ("shop", "cart")
+    assert linking.entities.alertname == "KubeHpaMaxedOut"
+
+
+def test_a_workload_whose_autoscaler_alert_fires_is_in_trouble():
+    firing = INVENTORY.model_copy(update={"alerts": (
+        AlertInfo(name="KubeHpaMaxedOut", labels=HPA_ALERT),)})
+    assert "cart" in [d.name for d in in_trouble(firing)]

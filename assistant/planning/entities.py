@@ -15,7 +15,15 @@ from difflib import SequenceMatcher
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy, labels_name_workload
+from assistant.models import (
+    HPA_LABEL,
+    WORKLOAD_KIND_LABELS,
+    AlertInfo,
+    DeploymentInfo,
+    Inventory,
+    Remedy,
+    labels_name_workload,
+)
 from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
 from assistant.planning.intent import forbids_an_action, remedies_asked, split_words
 from assistant.planning.names import OTHER_KINDS, name_pattern
@@ -25,9 +33,10 @@ _ROLE_SUFFIXES = frozenset(
     {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
 )
 NAMED_OUTRIGHT = 0.95  # a score at least this high: the question spells the name out
-# Alert labels that may name the workload, most specific first. Rules built on cAdvisor
-# series carry only the container, whose name is the workload's unless set otherwise.
-WORKLOAD_LABELS = ("deployment", "statefulset", "daemonset", "service", "workload",
+# Alert labels that may name the workload, most specific first: its kind's, then its
+# autoscaler's (an HPA named after what it sizes). Rules built on cAdvisor series carry
+# only the container, whose name is the workload's unless set otherwise.
+WORKLOAD_LABELS = (*WORKLOAD_KIND_LABELS, HPA_LABEL, "service", "workload",
                    "app_kubernetes_io_name", "app", "container")
 # Of those, labels a workload shares with whatever else runs its image or app name: a
 # Job's pod may run a container named like a Deployment. With a pod label, they link only

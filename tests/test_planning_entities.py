@@ -546,3 +546,20 @@ def test_a_workload_whose_autoscaler_alert_fires_is_in_trouble():
     firing = INVENTORY.model_copy(update={"alerts": (
         AlertInfo(name="KubeHpaMaxedOut", labels=HPA_ALERT),)})
     assert "cart" in [d.name for d in in_trouble(firing)]
+
+
+DISK_ALERT = {"alertname": "NodeFilesystemSpaceFillingUp", "namespace": "monitoring",
+              "instance": "node-7:9100", "mountpoint": "/var"}
+
+
+def test_the_threads_alert_labels_linking_does_not_read_are_carried_for_placeholders():
+    linking = link_entities("is this real?", DISK_ALERT, INVENTORY)
+    assert linking.alert_labels == {"instance": "node-7:9100", "mountpoint": "/var"}
+
+
+def test_the_one_firing_instance_of_the_alert_a_question_names_gives_its_labels():
+    firing = INVENTORY.model_copy(update={"alerts": (
+        AlertInfo(name="NodeFilesystemSpaceFillingUp",
+                  labels={k: v for k, v in DISK_ALERT.items() if k != "alertname"}),)})
+    linking = link_entities("NodeFilesystemSpaceFillingUp again, noise?", None, firing)
+    assert linking.alert_labels == {"instance": "node-7:9100", "mountpoint": "/var"}

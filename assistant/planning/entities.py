@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection
 from difflib import SequenceMatcher
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.models import (
     HPA_LABEL,
@@ -99,6 +99,9 @@ class Linking(BaseModel):
     # waiting-room-api), in a thread about nothing before: the weakest link there is, which
     # evidence about another workload may outweigh (see planning.relinking).
     loose: bool = False
+    # The firing alert's other labels (``mountpoint``, ``instance``, ``container``): what
+    # runbook placeholders bind to before anything a runbook gives as an example.
+    alert_labels: dict[str, str] = Field(default_factory=dict)
 
     @property
     def resolved(self) -> bool:
@@ -519,7 +522,23 @@ def link_entities(
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
     # So is one asking about "the erx-relay queue alert": the alert firing about it.
     about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
-    return _with_its_alert(linked, inventory) if about_alert else linked
+    linked = _with_its_alert(linked, inventory) if about_alert else linked
+    return linked.model_copy(update={
+        "alert_labels": _alert_labels(alert, linked.entities, inventory)})
+
+
+def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,
+                  inventory: Inventory) -> dict[str, str]:
+    """The labels of the firing alert the thread is about, but those linking already read
+    (which it checked against the inventory): the thread's own alert, else the one
+    instance firing of the alert it linked."""
+    if not alert and entities.alertname is not None:
+        firing = [a.labels for a in inventory.alerts
+                  if a.name == entities.alertname and a.state == "firing"
+                  and entities.namespace in (None, a.labels.get("namespace"))]
+        alert = firing[0] if len(firing) == 1 else None
+    linked = set(LinkedEntities.model_fields) | {"alertname"}
+    return {k: v for k, v in (alert or {}).items() if k not in linked}
 
 
 # Between two names, words that make them one list: "session-broker and waiting-room-api".

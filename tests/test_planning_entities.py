@@ -563,3 +563,11 @@ def test_the_one_firing_instance_of_the_alert_a_question_names_gives_its_labels(
                   labels={k: v for k, v in DISK_ALERT.items() if k != "alertname"}),)})
     linking = link_entities("NodeFilesystemSpaceFillingUp again, noise?", None, firing)
     assert linking.alert_labels == {"instance": "node-7:9100", "mountpoint": "/var"}
+
+
+def test_a_workload_only_its_autoscalers_alert_is_about_yields_to_one_failing():
+    # Both in shop are in trouble; cart only because its autoscaler is at its maximum.
+    firing = INVENTORY.model_copy(update={"alerts": (
+        AlertInfo(name="KubeHpaMaxedOut", labels=HPA_ALERT),)})
+    linking = link_entities("why is shop so slow?", None, firing)
+    assert linking.entities.deployment == "checkout"

@@ -429,14 +429,16 @@ def _name_like(word: str, inventory: Inventory) -> bool:
     return word not in known
 
 
-def _firing_about(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]:
-    """Alerts firing now whose labels name the workload, its service or one of its pods."""
+def _firing_about(dep: DeploymentInfo, inventory: Inventory,
+                  autoscalers: Collection[str] | None = None) -> list[AlertInfo]:
+    """Alerts firing now whose labels name the workload, its service, one of its pods or
+    (unless ``autoscalers`` is empty) its autoscaler."""
     about = []
     for alert in inventory.alerts:
         labels = alert.labels
         if alert.state != "firing" or labels.get("namespace") not in (None, dep.namespace):
             continue
-        if labels_name_workload(labels, dep.name, dep.service):
+        if labels_name_workload(labels, dep.name, dep.service, autoscalers):
             about.append(alert)
     return about
 
@@ -471,8 +473,12 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
         return None
     pool = [d for d in inventory.deployments if not named or d.namespace in named]
     troubled = [d for d in pool if _in_trouble(d, inventory)]
-    if len(troubled) == 1:
-        return troubled[0]
+    # An alert about its autoscaler says it has no room left to scale, not that it fails:
+    # beside a workload whose own pods or alerts show trouble, it is not the one meant.
+    failing = [d for d in troubled if d.ready_replicas < d.replicas
+               or _firing_about(d, inventory, autoscalers=())]
+    if len(troubled) == 1 or len(failing) == 1:
+        return (failing or troubled)[0]
     return pool[0] if named and len(pool) == 1 else None
 
 

@@ -565,6 +565,39 @@ def test_the_one_firing_instance_of_the_alert_a_question_names_gives_its_labels(
     assert linking.alert_labels == {"instance": "node-7:9100", "mountpoint": "/var"}
 
 
+@pytest.mark.parametrize("question", [
+    "what's on fire right now?", "status?", "anything burning?", "give me the picture",
+    "where do we stand so far?",
+])
+def test_a_question_naming_nothing_in_ordinary_words_asks_for_an_overview(question):
+    linking = link_entities(question, None, INVENTORY)
+    assert linking.overview
+    assert linking.unmatched == ()
+    assert linking.entities.deployment is None  # not the one workload in trouble
+
+
+@pytest.mark.parametrize(("question", "unknown"), [
+    ("why is billing down?", "billing"),
+    ("anything burning in billing?", "billing"),
+])
+def test_ordinary_words_are_not_reported_as_unknown_names(question, unknown):
+    linking = link_entities(question, None, INVENTORY)
+    assert linking.unmatched == (unknown,)
+    assert not linking.overview
+
+
+def test_a_symptom_without_a_name_is_no_overview():
+    linking = link_entities("pods keep restarting, why?", None, INVENTORY)
+    assert not linking.overview
+    assert linking.entities.deployment == "checkout"  # the one workload in trouble
+
+
+def test_a_short_follow_up_stays_on_the_threads_workload():
+    previous = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    linking = link_entities("status?", None, INVENTORY, previous)
+    assert not linking.overview and linking.entities.deployment == "cart"
+
+
 def test_a_workload_only_its_autoscalers_alert_is_about_yields_to_one_failing():
     # Both in shop are in trouble; cart only because its autoscaler is at its maximum.
     firing = INVENTORY.model_copy(update={"alerts": (

@@ -371,3 +371,14 @@ def test_a_runbooks_literal_label_the_threads_alert_shares_is_used() -> None:
                         firing, _any_read(calls))
     assert [c.tool for c in calls] == ["list_alerts", "query_metrics"]
     assert [c.call.tool for c in plan.candidates] == ["silence_alert"]
+
+
+def test_an_overview_lists_what_fires_and_what_is_in_trouble_and_proposes_nothing() -> None:
+    calls: list[ToolCall] = []
+    overview = Linking(entities=LinkedEntities(), source="none", overview=True)
+    plan = plan_offline(overview, [HIT], {"crashloop": CRASHLOOP}, DISK_FIRING,
+                        fake_runner(calls), "what's on fire?")
+    assert plan.ask_back is None and plan.candidates == () and calls == []
+    said = " ".join(plan.notes)
+    assert "NodeFilesystemSpaceFillingUp (monitoring" in said
+    assert "in trouble: shop/checkout" in said

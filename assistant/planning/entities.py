@@ -27,6 +27,7 @@ from assistant.models import (
 from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
 from assistant.planning.intent import forbids_an_action, remedies_asked, split_words
 from assistant.planning.names import OTHER_KINDS, name_pattern
+from assistant.planning.ordinary_words import is_ordinary
 
 # Name parts that say what kind of component something is, not which one.
 _ROLE_SUFFIXES = frozenset(
@@ -99,6 +100,8 @@ class Linking(BaseModel):
     # waiting-room-api), in a thread about nothing before: the weakest link there is, which
     # evidence about another workload may outweigh (see planning.relinking).
     loose: bool = False
+    # The question asks how things stand overall ("what's on fire?"), naming nothing.
+    overview: bool = False
     # The firing alert's other labels (``mountpoint``, ``instance``, ``container``): what
     # runbook placeholders bind to before anything a runbook gives as an example.
     alert_labels: dict[str, str] = Field(default_factory=dict)
@@ -421,7 +424,7 @@ def _candidate_words(text: str) -> list[str]:
 
 def _name_like(word: str, inventory: Inventory) -> bool:
     """Could ``word`` be someone naming a service we don't have?"""
-    if word in _STOPWORDS or len(word) < 3 or word.isdigit():
+    if word in _STOPWORDS or len(word) < 3 or word.isdigit() or is_ordinary(word):
         return False
     known = {d.namespace for d in inventory.deployments} | {
         a.name.lower() for a in inventory.alerts
@@ -692,6 +695,11 @@ def _link(
             # "the lag alert" with two lag alerts firing: the asker says which.
             return Linking(entities=LinkedEntities(), source="question",
                            ambiguous=tuple(where_firing(n, inventory) for n in meant))
+    if named_alert is None and previous is None and all(
+            is_ordinary(w) or w.isdigit() for w in words):
+        # Nothing named and no symptom told: a question about everything, not about the
+        # one workload in trouble.
+        return Linking(entities=LinkedEntities(), source="none", overview=True)
     if named_alert is None and (previous is None or not previous.deployment
                                 or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)

@@ -21,6 +21,7 @@ from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking, in_trouble
 from assistant.planning.evidence import healthy_summary, signs_of_trouble
 from assistant.planning.intent import clauses_about, remedies_asked, split_words
+from assistant.planning.overview import overview_notes
 from assistant.planning.requests import requested_replicas, requested_tools
 from tools.catalog import CATALOG
 
@@ -285,6 +286,8 @@ def plan_offline(
     findings: Sequence[Finding] = (),
 ) -> Plan:
     entities = linking.entities
+    if linking.overview:
+        return Plan(entities=entities, notes=tuple(overview_notes(inventory)))
     cited = hits[0] if hits else None
     about = focus_findings(findings, entities)
     own = split_words(question).own

@@ -2,6 +2,7 @@ import pytest
 
 from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import (
+    AlertInfo,
     DeploymentInfo,
     Inventory,
     RetrievalHit,
@@ -329,3 +330,55 @@ def test_a_runbook_for_the_threads_own_alert_still_runs_its_literal_query() -> N
     plan_offline(own, _hits(SCRATCH_NOISE), {"scratch-noise": SCRATCH_NOISE}, INVENTORY,
                  _any_read(calls))
     assert [c.tool for c in calls] == ["list_alerts", "query_metrics"]
+
+
+DISK_PAGE = SCRATCH_NOISE.model_copy(update={"steps": (
+    RunbookStep(tool="query_metrics",
+                args={"query": 'node_filesystem_avail_bytes{mountpoint="{mountpoint}"}',
+                      "minutes": 240}),
+    *SCRATCH_NOISE.steps[1:])})
+DISK_ALERT = {"namespace": "monitoring", "instance": "node-7:9100", "mountpoint": "/"}
+DISK_THREAD = Linking(entities=LinkedEntities(
+    namespace="monitoring", alertname="NodeFilesystemSpaceFillingUp"), source="alert",
+    alert_labels={"instance": "node-7:9100", "mountpoint": "/"})
+DISK_FIRING = INVENTORY.model_copy(update={"alerts": (
+    AlertInfo(name="NodeFilesystemSpaceFillingUp", labels=DISK_ALERT),)})
+
+
+def test_a_placeholder_binds_the_threads_alert_label() -> None:
+    calls: list[ToolCall] = []
+    plan_offline(DISK_THREAD, _hits(DISK_PAGE), {DISK_PAGE.id: DISK_PAGE}, DISK_FIRING,
+                 _any_read(calls))
+    assert calls[0].args["query"] == 'node_filesystem_avail_bytes{mountpoint="/"}'
+
+
+def test_a_runbooks_literal_label_the_threads_alert_contradicts_is_not_used() -> None:
+    calls: list[ToolCall] = []
+    plan = plan_offline(DISK_THREAD, _hits(SCRATCH_NOISE), {SCRATCH_NOISE.id: SCRATCH_NOISE},
+                        DISK_FIRING, _any_read(calls))
+    assert [c.tool for c in calls] == ["list_alerts"]  # no query of /mnt/scratch
+    assert plan.candidates == ()  # nor a silence of it
+    assert sum('mountpoint="/mnt/scratch" (the alert has "/")' in n for n in plan.notes) == 2
+
+
+def test_a_runbooks_literal_label_the_threads_alert_shares_is_used() -> None:
+    calls: list[ToolCall] = []
+    scratch = DISK_THREAD.model_copy(update={"alert_labels": {"mountpoint": "/mnt/scratch"}})
+    firing = INVENTORY.model_copy(update={"alerts": (AlertInfo(
+        name="NodeFilesystemSpaceFillingUp",
+        labels={"namespace": "monitoring", "mountpoint": "/mnt/scratch"}),)})
+    plan = plan_offline(scratch, _hits(SCRATCH_NOISE), {SCRATCH_NOISE.id: SCRATCH_NOISE},
+                        firing, _any_read(calls))
+    assert [c.tool for c in calls] == ["list_alerts", "query_metrics"]
+    assert [c.call.tool for c in plan.candidates] == ["silence_alert"]
+
+
+def test_an_overview_lists_what_fires_and_what_is_in_trouble_and_proposes_nothing() -> None:
+    calls: list[ToolCall] = []
+    overview = Linking(entities=LinkedEntities(), source="none", overview=True)
+    plan = plan_offline(overview, [HIT], {"crashloop": CRASHLOOP}, DISK_FIRING,
+                        fake_runner(calls), "what's on fire?")
+    assert plan.ask_back is None and plan.candidates == () and calls == []
+    said = " ".join(plan.notes)
+    assert "NodeFilesystemSpaceFillingUp (monitoring" in said
+    assert "in trouble: shop/checkout" in said

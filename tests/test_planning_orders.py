@@ -512,3 +512,23 @@ def test_a_negation_in_another_part_of_the_clause_leaves_the_order(question: str
 def test_a_prohibition_joined_to_the_verb_still_forbids(question: str) -> None:
     asked = asks_by(question, WORKLOADS)
     assert asked("restart_deployment", "journal-store") < Ask.REQUESTS
+
+
+@pytest.mark.parametrize("question", [
+    "never roll back on a Friday without the IC, roll back journal-store",
+    "don't roll back unless the IC is on the bridge. roll back journal-store now",
+    "no rollbacks until the freeze lifts except for sev1s; roll back journal-store",
+])
+def test_a_prohibition_stated_as_a_rule_leaves_the_order_after_it(question: str) -> None:
+    verdict = _review_rollback(question)
+    assert [c.call.tool for c in verdict.kept] == ["rollback_deployment"]
+
+
+@pytest.mark.parametrize("question", [
+    "never roll back on a Friday without the IC",  # the rule alone, no order
+    "roll back journal-store. never roll back without the IC",  # the order comes first
+    "never roll back on a Friday, roll back journal-store",  # no condition: a prohibition
+])
+def test_a_rule_with_no_order_after_it_still_forbids(question: str) -> None:
+    verdict = _review_rollback(question)
+    assert not verdict.kept

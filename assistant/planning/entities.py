@@ -12,22 +12,32 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy, labels_name_workload
+from assistant.models import (
+    HPA_LABEL,
+    WORKLOAD_KIND_LABELS,
+    AlertInfo,
+    DeploymentInfo,
+    Inventory,
+    Remedy,
+    labels_name_workload,
+)
 from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
 from assistant.planning.intent import forbids_an_action, remedies_asked, split_words
 from assistant.planning.likeness import likeness
 from assistant.planning.names import OTHER_KINDS, name_pattern
+from assistant.planning.ordinary_words import is_ordinary
 
 # Name parts that say what kind of component something is, not which one.
 _ROLE_SUFFIXES = frozenset(
     {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
 )
 NAMED_OUTRIGHT = 0.95  # a score at least this high: the question spells the name out
-# Alert labels that may name the workload, most specific first. Rules built on cAdvisor
-# series carry only the container, whose name is the workload's unless set otherwise.
-WORKLOAD_LABELS = ("deployment", "statefulset", "daemonset", "service", "workload",
+# Alert labels that may name the workload, most specific first: its kind's, then its
+# autoscaler's (an HPA named after what it sizes). Rules built on cAdvisor series carry
+# only the container, whose name is the workload's unless set otherwise.
+WORKLOAD_LABELS = (*WORKLOAD_KIND_LABELS, HPA_LABEL, "service", "workload",
                    "app_kubernetes_io_name", "app", "container")
 # Of those, labels a workload shares with whatever else runs its image or app name: a
 # Job's pod may run a container named like a Deployment. With a pod label, they link only
@@ -90,6 +100,11 @@ class Linking(BaseModel):
     # waiting-room-api), in a thread about nothing before: the weakest link there is, which
     # evidence about another workload may outweigh (see planning.relinking).
     loose: bool = False
+    # The question asks how things stand overall ("what's on fire?"), naming nothing.
+    overview: bool = False
+    # The firing alert's other labels (``mountpoint``, ``instance``, ``container``): what
+    # runbook placeholders bind to before anything a runbook gives as an example.
+    alert_labels: dict[str, str] = Field(default_factory=dict)
 
     @property
     def resolved(self) -> bool:
@@ -409,7 +424,7 @@ def _candidate_words(text: str) -> list[str]:
 
 def _name_like(word: str, inventory: Inventory) -> bool:
     """Could ``word`` be someone naming a service we don't have?"""
-    if word in _STOPWORDS or len(word) < 3 or word.isdigit():
+    if word in _STOPWORDS or len(word) < 3 or word.isdigit() or is_ordinary(word):
         return False
     known = {d.namespace for d in inventory.deployments} | {
         a.name.lower() for a in inventory.alerts
@@ -417,14 +432,16 @@ def _name_like(word: str, inventory: Inventory) -> bool:
     return word not in known
 
 
-def _firing_about(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]:
-    """Alerts firing now whose labels name the workload, its service or one of its pods."""
+def _firing_about(dep: DeploymentInfo, inventory: Inventory,
+                  autoscalers: Collection[str] | None = None) -> list[AlertInfo]:
+    """Alerts firing now whose labels name the workload, its service, one of its pods or
+    (unless ``autoscalers`` is empty) its autoscaler."""
     about = []
     for alert in inventory.alerts:
         labels = alert.labels
         if alert.state != "firing" or labels.get("namespace") not in (None, dep.namespace):
             continue
-        if labels_name_workload(labels, dep.name, dep.service):
+        if labels_name_workload(labels, dep.name, dep.service, autoscalers):
             about.append(alert)
     return about
 
@@ -459,8 +476,12 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
         return None
     pool = [d for d in inventory.deployments if not named or d.namespace in named]
     troubled = [d for d in pool if _in_trouble(d, inventory)]
-    if len(troubled) == 1:
-        return troubled[0]
+    # An alert about its autoscaler says it has no room left to scale, not that it fails:
+    # beside a workload whose own pods or alerts show trouble, it is not the one meant.
+    failing = [d for d in troubled if d.ready_replicas < d.replicas
+               or _firing_about(d, inventory, autoscalers=())]
+    if len(troubled) == 1 or len(failing) == 1:
+        return (failing or troubled)[0]
     return pool[0] if named and len(pool) == 1 else None
 
 
@@ -510,7 +531,23 @@ def link_entities(
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
     # So is one asking about "the erx-relay queue alert": the alert firing about it.
     about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
-    return _with_its_alert(linked, inventory) if about_alert else linked
+    linked = _with_its_alert(linked, inventory) if about_alert else linked
+    return linked.model_copy(update={
+        "alert_labels": _alert_labels(alert, linked.entities, inventory)})
+
+
+def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,
+                  inventory: Inventory) -> dict[str, str]:
+    """The labels of the firing alert the thread is about, but those linking already read
+    (which it checked against the inventory): the thread's own alert, else the one
+    instance firing of the alert it linked."""
+    if not alert and entities.alertname is not None:
+        firing = [a.labels for a in inventory.alerts
+                  if a.name == entities.alertname and a.state == "firing"
+                  and entities.namespace in (None, a.labels.get("namespace"))]
+        alert = firing[0] if len(firing) == 1 else None
+    linked = set(LinkedEntities.model_fields) | {"alertname"}
+    return {k: v for k, v in (alert or {}).items() if k not in linked}
 
 
 # Between two names, words that make them one list: "session-broker and waiting-room-api".
@@ -658,6 +695,11 @@ def _link(
             # "the lag alert" with two lag alerts firing: the asker says which.
             return Linking(entities=LinkedEntities(), source="question",
                            ambiguous=tuple(where_firing(n, inventory) for n in meant))
+    if named_alert is None and previous is None and all(
+            is_ordinary(w) or w.isdigit() for w in words):
+        # Nothing named and no symptom told: a question about everything, not about the
+        # one workload in trouble.
+        return Linking(entities=LinkedEntities(), source="none", overview=True)
     if named_alert is None and (previous is None or not previous.deployment
                                 or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)

@@ -152,6 +152,10 @@ _OBSERVED = re.compile(
 # What a prohibition may be about instead of a workload: data and the changes made to it
 # ("don't roll back the claims database", "no rollback of the schema migration").
 _NOT_WORKLOADS = OTHER_KINDS | {"migration", "migrations"}
+# After the forbidden action, a condition that makes the prohibition a standing rule ("never
+# roll back on a Friday without the IC", "don't restart unless the IC agrees"): it says
+# when the action may happen, so an order given after it in the same message stands.
+_CONDITION = re.compile(r"\b(?:without|unless|until|except|if|whenever|outside)\b", re.I)
 # Where one part of a clause ends and another, with its own verb, begins. Not "and": in
 # "don't scale and restart cart" the negation may well cover both.
 _JOINED = re.compile(r"\b(?:but|so|then)\b|\s[—–-]+\s")
@@ -352,6 +356,12 @@ def _forbids_something_else(clause: str, verb: re.Pattern[str], workload: str | 
     return any(w in others for w in re.findall(r"[a-z]+", after))
 
 
+def _is_rule(clause: str, verb: re.Pattern[str]) -> bool:
+    """The prohibition says when the action may happen, after its verb."""
+    found = verb.search(clause.lower())
+    return found is not None and _CONDITION.search(clause[found.end():]) is not None
+
+
 def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
     """How the asker's own words (not pasted text) bring up a given tool; about a given
     workload, only in the clauses about it."""
@@ -361,11 +371,15 @@ def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
         spec = CATALOG.get(tool)
         if spec is None or spec.asked_by is None:
             return Ask.NONE
-        said = {Ask.NONE if ask is Ask.FORBIDS
+        clauses = clauses_about(own, workload, workloads)
+        asks = [Ask.NONE if ask is Ask.FORBIDS
                 and _forbids_something_else(c, spec.asked_by, workload) else ask
-                for c in clauses_about(own, workload, workloads)
-                for ask in [_clause_ask(c, spec.asked_by)]}
-        # A prohibition stands whatever else the asker said about the action: the safe side.
+                for c in clauses for ask in [_clause_ask(c, spec.asked_by)]]
+        # A prohibition stands whatever else the asker said about the action (the safe
+        # side), unless it is a rule with a condition that an order after it then meets.
+        said = {Ask.NONE if ask is Ask.FORBIDS and _is_rule(c, spec.asked_by)
+                and Ask.ORDERS in asks[i + 1:] else ask
+                for i, (c, ask) in enumerate(zip(clauses, asks, strict=True))}
         return Ask.FORBIDS if Ask.FORBIDS in said else max(said, default=Ask.NONE)
 
     return ask

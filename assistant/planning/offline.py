@@ -21,6 +21,7 @@ from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking, in_trouble
 from assistant.planning.evidence import healthy_summary, signs_of_trouble
 from assistant.planning.intent import clauses_about, remedies_asked, split_words
+from assistant.planning.overview import overview_notes
 from assistant.planning.requests import requested_replicas, requested_tools
 from tools.catalog import CATALOG
 
@@ -170,6 +171,21 @@ def _literal_matchers(args: Mapping[str, Any]) -> list[str]:
             for m in _LITERAL_MATCHER.finditer(v)]
 
 
+# A label equal to a literal value in a query (``mountpoint="/mnt/scratch"``).
+_LITERAL_EQUALS = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"{}]*)"')
+
+
+def _not_this_alert(args: Mapping[str, Any], labels: Mapping[str, str]) -> list[str]:
+    """The literal label values of a step's args, in a query or a dict of matchers, that
+    the thread's alert carries with another value: the runbook's own example case."""
+    literal = [(m[1], m[2]) for v in args.values() if isinstance(v, str)
+               for m in _LITERAL_EQUALS.finditer(v)]
+    literal += [(k, v) for d in args.values() if isinstance(d, dict)
+                for k, v in d.items() if isinstance(v, str) and not placeholders(v)]
+    return [f'{k}="{v}" (the alert has "{labels[k]}")' for k, v in literal
+            if labels.get(k) not in (None, v)]
+
+
 def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
                     wanted: frozenset[Remedy], alertname: str | None = None) -> Runbook | None:
     """Of the best-ranked runbooks, the first whose remedy the findings support or the
@@ -270,6 +286,8 @@ def plan_offline(
     findings: Sequence[Finding] = (),
 ) -> Plan:
     entities = linking.entities
+    if linking.overview:
+        return Plan(entities=entities, notes=tuple(overview_notes(inventory)))
     cited = hits[0] if hits else None
     about = focus_findings(findings, entities)
     own = split_words(question).own
@@ -297,6 +315,9 @@ def plan_offline(
     dep = inventory.deployment(entities.namespace or "", entities.deployment or "")
     if dep is not None:
         bindings.setdefault("replicas", dep.replicas)
+    # What the entities do not name, the firing alert's own labels bind ({mountpoint}).
+    for label, value in linking.alert_labels.items():
+        bindings.setdefault(label, value)
     observations: list[Observation] = []
     candidates: list[PlannedCall] = []
     notes: list[str] = []
@@ -317,6 +338,11 @@ def plan_offline(
                              f"nothing to fill {{{gap.name}}}")
                 continue
             call = ToolCall(tool=step.tool, args=args)
+            if other := _not_this_alert(step.args, linking.alert_labels):
+                notes.append(f"skipped step {index + 1} of {source.id} ({step.tool}): "
+                             f"{', '.join(other)}: that runbook's own case, not this "
+                             "thread's alert")
+                continue
             literal = _literal_matchers(step.args)
             if (CATALOG[step.tool].read_only and literal
                     and _for_another_alert(source, entities.alertname)):

@@ -23,6 +23,7 @@ from assistant.planning.entities import Linking, also_named
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
+from assistant.planning.overview import overview_subjects
 from assistant.planning.relinking import relink_by_rollout
 from assistant.planning.review import review
 from assistant.planning.silence_asks import with_silence_asks
@@ -102,8 +103,10 @@ class PlanStep:
             about_named = [(other, focus_findings(
                 diagnose(other, inventory, self.backend.now(), run).findings, other))
                 for other in named]
-            nearby = [finding for other in troubled_neighbours(linking.entities, inventory,
-                                                               diagnosis.findings)
+            # An overview looks into every workload in trouble, as a subject's neighbours.
+            looked_at = (overview_subjects(inventory) if linking.overview else
+                         troubled_neighbours(linking.entities, inventory, diagnosis.findings))
+            nearby = [finding for other in looked_at
                       if other not in named
                       for finding in focus_findings(
                           diagnose(other, inventory, self.backend.now(), run).findings, other)]
@@ -152,7 +155,8 @@ class PlanStep:
             "candidates": verdict.kept,
             "notes": (*([relinked.note] if relinked is not None else []), *result.notes,
                       *ordered.notes, *silences.notes, *verdict.notes,
-                      *neighbours_note(linking.entities, diagnosis.findings, nearby),
+                      *([] if linking.overview else
+                        neighbours_note(linking.entities, diagnosis.findings, nearby)),
                       *hypotheses_answered(linking.entities, diagnosis.findings, asked,
                                            ordered.candidates)),
             "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,

@@ -161,3 +161,24 @@ def test_inside_a_json_message_the_closing_quote_stays(
 ])
 def test_sentences_that_state_no_secret_stay(redactor: Redactor, line: str) -> None:
     assert redactor.redact(line) == line
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("Vendor remote login: service / Jh5Rt9Wc2Mx7", "Vendor remote login: service / <password>"),
+    ("sign-in: ops@vendor.example / Kq8vRt2m, ask lena",
+     "sign-in: ops@vendor.example / <password>, ask lena"),
+    ("login: admin/changeme42 then reboot", "login: admin/<password> then reboot"),
+])
+def test_an_account_and_password_written_as_a_pair_lose_the_password(
+        redactor: Redactor, line: str, expected: str) -> None:
+    assert shape(redactor.redact(line)) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "login: SSO / OIDC",
+    "login: alice / bob",
+    "the login: page / dashboard",
+    "logon: kiosk / 1password",
+])
+def test_a_login_pair_of_words_stays(redactor: Redactor, line: str) -> None:
+    assert redactor.redact(line) == line

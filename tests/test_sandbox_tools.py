@@ -272,6 +272,33 @@ def test_selector_matching(query: str, labels: dict[str, str], hit: bool) -> Non
     assert parse_selector(query).matches("up", labels) is hit
 
 
+@pytest.mark.parametrize(
+    ("query", "instances"),
+    [
+        ("up == 0", {"10.42.7.19:8080"}),
+        ("up != 0", {"10.42.5.11:9400", "10.42.1.23:9093"}),
+        ('up{namespace="monitoring"} >= 1', {"10.42.5.11:9400", "10.42.1.23:9093"}),
+        ("up > 1", set()),
+        ("up<1", {"10.42.7.19:8080"}),
+    ],
+)
+def test_a_comparison_filters_the_series_as_promql_does(query: str,
+                                                        instances: set[str]) -> None:
+    backend = SandboxBackend.from_scenario(scenario("halden-research-cluster"))
+    out = run(backend, "query_metrics", query=query)
+    series = out.json_data()["series"]
+    assert {s["labels"]["instance"] for s in series} == instances
+
+
+def test_a_comparison_keeps_only_the_samples_it_holds_for() -> None:
+    backend = SandboxBackend.from_scenario(scenario("halden-research-cluster"))
+    out = run(backend, "query_metrics", query='up{job="slurm-exporter"} == 1', minutes=180)
+    values = [p[1] for s in out.json_data()["series"] for p in s["points"]]
+    assert values and set(values) == {1}
+    zero = run(backend, "query_metrics", query='up{job="slurm-exporter"} == 0', minutes=180)
+    assert {p[1] for s in zero.json_data()["series"] for p in s["points"]} == {0}
+
+
 @pytest.mark.parametrize("query", ["sum(up)", 'up{job="a"', "up{job='a'}", 'up{job=~"("}',
                                    "", "{}", '{job=""}', '{job!="a"}'])
 def test_selector_rejects_what_it_cannot_answer(query: str) -> None:

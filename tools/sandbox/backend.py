@@ -166,7 +166,7 @@ class SandboxBackend:
             services=tuple(sorted(s.name for s in w.services)),
             nodes=tuple(
                 NodeInfo(name=n.name, unschedulable=n.unschedulable,
-                         pods=tuple(f"{d.namespace}/{p.name}" for d, p in w.pods_on(n.name)))
+                         pods=tuple(f"{p.namespace}/{p.name}" for p in w.pods_on(n.name)))
                 for n in w.nodes
             ),
         )

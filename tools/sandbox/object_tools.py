@@ -187,15 +187,15 @@ def describe_node(world: World, args: NodeArgs) -> ToolOutput:
         pressure=list(node.pressure), conditions=_node_conditions(node),
         taints=[Taint(key=t.key, value=t.value, effect=t.effect) for t in node.taints],
         capacity=dict(node.capacity), allocatable=dict(node.allocatable or node.capacity),
-        pods=[NodePod(namespace=d.namespace, name=p.name, phase=p.phase, ready=p.ready)
-              for d, p in world.pods_on(node.name)],
+        pods=[NodePod(namespace=p.namespace, name=p.name, phase=p.phase, ready=p.ready)
+              for p in world.pods_on(node.name)],
         kubelet_version=node.kubelet_version)
     return ToolOutput(text=node_text(data), data=data)
 
 
 def plan_cordon(world: World, args: NodeArgs, unschedulable: bool) -> Change:
     index, node = _require_node(world, args.node)
-    pods = [f"{d.namespace}/{p.name}" for d, p in world.pods_on(node.name)]
+    pods = [f"{p.namespace}/{p.name}" for p in world.pods_on(node.name)]
     verb = "cordon" if unschedulable else "uncordon"
     if node.unschedulable == unschedulable:
         refusal, summary = cordon_in_place(node.name, unschedulable)

@@ -326,3 +326,13 @@ def test_workload_evidence_includes_series_labelled_only_by_its_pods() -> None:
     pods = {s["labels"].get("pod") for args in spec.evidence(bound)
             for s in run(backend, "query_metrics", **args).json_data()["series"]}
     assert pods == {"fleetdb-1", "fleetdb-2"}
+
+
+def test_describe_pod_lists_the_pods_own_events_as_kubectl_describe_does() -> None:
+    backend = SandboxBackend.from_scenario(scenario("halden-research-cluster"))
+    out = run(backend, "describe_pod", namespace="jupyter", pod="notebook-gateway-7c9d2-q8wzt")
+    (event,) = out.json_data()["events"]
+    assert (event["reason"], event["count"]) == ("Failed", 17)
+    assert 'secret "gateway-oidc-client" not found' in out.text
+    quiet = run(backend, "describe_pod", namespace="jupyter", pod="notebook-gateway-66b5c-hx2rn")
+    assert quiet.json_data()["events"] == []

@@ -13,6 +13,7 @@ from tools.args import Args, K8sName
 from tools.command_forms import _kubectl, _namespace
 from tools.object_outputs import CronJobList, JobDeletion, JobDescription, SuspendChange
 from tools.outputs import Changed, FromTo, toggle_inverse
+from tools.trouble_reads import job_reads
 
 # What a thread about batch work says: its Jobs, their CronJobs, how runs end.
 JOB_TOPIC = re.compile(r"\bjobs?\b|\bcron|\bbatch\b|\bbackofflimit|\bdeadlineexceeded\b",
@@ -152,7 +153,7 @@ JOB_TOOLS = (
         description="A Job's status (Running, Complete, Failed), counts, reason and pods.",
         args_model=JobArgs, output_model=JobDescription, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=_no_blast, bindings=_failed_job, trouble=_failing,
-        implements=describe_job_form, topic=JOB_TOPIC),
+        next_reads=job_reads, implements=describe_job_form, topic=JOB_TOPIC),
     ToolSpec(
         name="list_cronjobs",
         description="CronJobs of a namespace: schedule, suspended, last run and its result.",

@@ -20,6 +20,7 @@ from assistant.models import Inventory, Remedy, RetrievalHit, Runbook, ToolCall
 from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking, in_trouble
 from assistant.planning.evidence import healthy_summary, signs_of_trouble
+from assistant.planning.follow_ups import follow_up
 from assistant.planning.intent import clauses_about, remedies_asked, split_words
 from assistant.planning.overview import overview_notes
 from assistant.planning.requests import requested_replicas, requested_tools
@@ -373,6 +374,8 @@ def plan_offline(
             shown = "; ".join(f"`{c}`" for c in source.manual_commands[:MANUAL_COMMANDS_SHOWN])
             notes.append(f"{source.id} also says to run, by hand (no tool of mine does): "
                          f"{shown}")
+    # What the runbook's reads showed calls for more (a troubled pod's events and logs).
+    observations.extend(follow_up(observations, run_read_only))
     asked = requested_tools(own)
     if candidates and not about and not signs_of_trouble(entities, inventory, observations):
         if any(c.call.tool in asked for c in candidates):

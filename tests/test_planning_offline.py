@@ -392,3 +392,21 @@ def test_an_overview_lists_what_fires_and_what_is_in_trouble_and_proposes_nothin
     said = " ".join(plan.notes)
     assert "NodeFilesystemSpaceFillingUp (monitoring" in said
     assert "in trouble: shop/checkout" in said
+
+
+def test_a_steps_reason_written_for_another_symptom_gives_way_to_what_the_pods_show():
+    pull = CRASHLOOP.model_copy(update={"id": "pull", "title": "Pods stuck in ImagePullBackOff",
+                                        "steps": CRASHLOOP.steps[2:]})
+    hit = HIT.model_copy(update={"runbook_id": "pull"})
+
+    def run(call: ToolCall) -> Observation:
+        shown = "web-1  0/1  CreateContainerConfigError" if call.tool == "rollout_history" else ""
+        return Observation(call=call, ok=True, text=shown, data=DATA[call.tool])
+
+    plan = plan_offline(LINKED, [hit], {"pull": pull}, INVENTORY, run)
+    assert [c.why for c in plan.candidates] == [
+        "Roll a workload back to an earlier revision; the pods show "
+        "CreateContainerConfigError, not the ImagePullBackOff pull is written for"]
+    pulling = plan_offline(LINKED, [hit], {"pull": pull}, INVENTORY, lambda call: Observation(
+        call=call, ok=True, text="ImagePullBackOff", data=DATA[call.tool]))
+    assert [c.why for c in pulling.candidates] == ["Roll back to the last healthy revision"]

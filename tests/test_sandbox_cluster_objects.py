@@ -227,6 +227,17 @@ def test_a_failed_job_binds_its_last_failed_pod_for_the_runbook_s_pod_reads(
         "job_name": "tide-tables-160"}
 
 
+def test_a_running_job_binds_the_pod_it_runs_for_a_thread_about_it_not_completing() -> None:
+    spec = get_tool("describe_job")
+    backend = SandboxBackend.load("halden-research-cluster")
+    job = spec.read_output(_run(backend, "describe_job", namespace="climate",
+                                job="ensemble-regrid-29936760"))
+    assert spec.bindings(job, {}) == {"pod": "ensemble-regrid-29936760-fz6kp"}  # type: ignore[misc]
+    done = spec.read_output(_run(backend, "describe_job", namespace="climate",
+                                 job="ensemble-regrid-29935320"))
+    assert spec.bindings(done, {}) == {}  # type: ignore[misc]
+
+
 def test_a_job_s_pod_is_described_and_its_logs_read_like_any_pod(
         sandbox: SandboxBackend) -> None:
     pod = _run(sandbox, "describe_pod", namespace="harbor", pod="tide-tables-160-zz9x1")

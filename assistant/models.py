@@ -519,6 +519,9 @@ class ToolSpec(BaseModel):
     bindings: Callable[[Any, Mapping[str, Any]], dict[str, Any]] | None = None
     # Signs of trouble a read-only result shows, in words.
     trouble: Callable[[Any], list[str]] | None = None
+    # The reads a read-only result calls for next (its args and typed output in): a
+    # troubled pod's description and logs, a short workload's pods. Evidence, never text.
+    next_reads: Callable[[Any, Any], list[ToolCall]] | None = None
     # Words by which a person explicitly asks for this tool.
     asked_by: re.Pattern[str] | None = None
     # Words showing a thread concerns what this tool reads or acts on (nodes, Jobs,

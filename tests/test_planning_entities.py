@@ -83,6 +83,14 @@ def test_follow_up_without_names_reuses_the_thread_entities():
     assert linking.entities.deployment == "cart"
 
 
+def test_a_follow_up_in_a_thread_about_a_jobs_alert_stays_on_that_job():
+    previous = LinkedEntities(namespace="batch", alertname="KubeJobNotCompleted",
+                              job_name="nightly-29936760")
+    linking = link_entities("yesterday's run finished fine, so who is holding that lock?",
+                            None, INVENTORY, previous)
+    assert (linking.source, linking.entities) == ("thread", previous)
+
+
 def test_question_naming_a_new_deployment_overrides_the_thread():
     previous = LinkedEntities(namespace="shop", deployment="cart", service="cart")
     linking = link_entities("now checkout too?", None, INVENTORY, previous)

@@ -485,6 +485,13 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
     return pool[0] if named and len(pool) == 1 else None
 
 
+def _has_subject(entities: LinkedEntities) -> bool:
+    """The thread is about one thing a follow-up can mean without naming it: a workload,
+    or what its alert names (a Job, a node, a volume)."""
+    return any((entities.deployment, entities.job_name, entities.node,
+                entities.persistentvolumeclaim, entities.persistentvolume))
+
+
 def _moves_namespace(text: str, inventory: Inventory, previous: LinkedEntities) -> bool:
     """A follow-up that names namespaces, none of them the thread's ("and the one in
     billing?"), is about something there, not about the thread's workload."""
@@ -689,7 +696,7 @@ def _link(
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
     named_alert = link_alert(text, inventory)
-    if named_alert is None and (previous is None or not previous.deployment):
+    if named_alert is None and (previous is None or not _has_subject(previous)):
         meant = alerts_meant(text, inventory)
         if len(meant) > 1:
             # "the lag alert" with two lag alerts firing: the asker says which.
@@ -700,7 +707,7 @@ def _link(
         # Nothing named and no symptom told: a question about everything, not about the
         # one workload in trouble.
         return Linking(entities=LinkedEntities(), source="none", overview=True)
-    if named_alert is None and (previous is None or not previous.deployment
+    if named_alert is None and (previous is None or not _has_subject(previous)
                                 or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)
         if troubled is not None:
@@ -717,7 +724,7 @@ def _link(
         return Linking(entities=LinkedEntities(namespace=named_alert.namespace,
                                                alertname=named_alert.alertname),
                        source="question")
-    if previous is not None and previous.deployment:
+    if previous is not None and _has_subject(previous):
         return Linking(entities=previous, source="thread")
     unmatched = tuple(w for w in words if _name_like(w, inventory))
     return Linking(entities=LinkedEntities(), source="none", unmatched=unmatched)

@@ -19,7 +19,8 @@ from assistant.analysis import Finding
 from assistant.models import Inventory, Remedy, RetrievalHit, Runbook, ToolCall
 from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking, in_trouble
-from assistant.planning.evidence import healthy_summary, signs_of_trouble
+from assistant.planning.evidence import healthy_summary, other_symptom, signs_of_trouble
+from assistant.planning.follow_ups import follow_up
 from assistant.planning.intent import clauses_about, remedies_asked, split_words
 from assistant.planning.overview import overview_notes
 from assistant.planning.requests import requested_replicas, requested_tools
@@ -269,6 +270,18 @@ def _ask_back(linking: Linking, inventory: Inventory) -> str:
     )
 
 
+def _reasoned(cand: PlannedCall, books: Mapping[str, Runbook],
+              observations: Sequence[Observation]) -> PlannedCall:
+    """A step's reason written for another symptom than the reads show is not this
+    case's: the call keeps its plain description and says what the pods show instead."""
+    source = books.get(cand.runbook_id or "")
+    other = other_symptom(source, observations) if source is not None else None
+    if other is None:
+        return cand
+    what = CATALOG[cand.call.tool].description.rstrip(".")
+    return cand.model_copy(update={"why": f"{what}; {other}"})
+
+
 def _with_replicas(cand: PlannedCall, replicas: int) -> PlannedCall:
     if "replicas" not in CATALOG[cand.call.tool].args_model.model_fields:
         return cand
@@ -373,6 +386,10 @@ def plan_offline(
             shown = "; ".join(f"`{c}`" for c in source.manual_commands[:MANUAL_COMMANDS_SHOWN])
             notes.append(f"{source.id} also says to run, by hand (no tool of mine does): "
                          f"{shown}")
+    # What the runbook's reads showed calls for more (a troubled pod's events and logs).
+    observations.extend(follow_up(observations, run_read_only))
+    followed = {b.id: b for b in (first, book) if b is not None}
+    candidates = [_reasoned(c, followed, observations) for c in candidates]
     asked = requested_tools(own)
     if candidates and not about and not signs_of_trouble(entities, inventory, observations):
         if any(c.call.tool in asked for c in candidates):

@@ -24,7 +24,12 @@ from assistant.models import (
     labels_name_workload,
 )
 from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
-from assistant.planning.intent import forbids_an_action, remedies_asked, split_words
+from assistant.planning.intent import (
+    forbids_an_action,
+    remedies_asked,
+    split_words,
+    without_orders,
+)
 from assistant.planning.likeness import likeness
 from assistant.planning.names import OTHER_KINDS, name_pattern
 from assistant.planning.ordinary_words import is_ordinary
@@ -419,7 +424,11 @@ def _inside_named_namespaces(scored: list[tuple[float, DeploymentInfo]], text: s
 
 
 def _candidate_words(text: str) -> list[str]:
-    return [w.strip("./-") for w in _WORD.findall(text)]
+    """The words of ``text``, and the parts of a host, path or tag written as one word
+    ("drm.example/v3/licence" also gives drm and licence)."""
+    words = [w.strip("./-") for w in _WORD.findall(text)]
+    return words + [p for w in words if re.search(r"[./]", w)
+                    for p in re.split(r"[./]+", w) if p and p != w]
 
 
 def _name_like(word: str, inventory: Inventory) -> bool:
@@ -514,7 +523,8 @@ def link_entities(
     previous: LinkedEntities | None = None,
 ) -> Linking:
     """Link from the asker's own words first: a name that appears only in pasted text (a
-    ticket, a chat message, a log line) is used only when their own words name nothing."""
+    ticket, a chat message, a log line) is used only when their own words name nothing,
+    and one only an order in it names only when it names nothing else."""
     own = split_words(question, [d.name for d in inventory.deployments]).own
     alert = _instance_node(alert, inventory) if alert else alert
     # Asked to silence something, the asker means an alert: one the pasted text names
@@ -526,7 +536,12 @@ def link_entities(
     guessed = linked.source == "evidence"
     if own.strip() != question.strip() and (guessed or not (linked.resolved
                                                           or linked.ambiguous)):
-        whole = _link(question, alert, inventory, previous, alert_first=silencing)
+        # What pasted text names outside its orders says what it is about ("HTTP 503 from
+        # drm.../licence"), before a name only an order in it gives ("roll back borrow-api").
+        whole = _link(without_orders(question, Remedy.SILENCE if silencing else None),
+                      alert, inventory, previous, alert_first=silencing)
+        if whole.source != "question":
+            whole = _link(question, alert, inventory, previous, alert_first=silencing)
         if not guessed or whole.source == "question":
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
     # So is one asking about "the erx-relay queue alert": the alert firing about it.

@@ -453,3 +453,30 @@ def remedies_asked(question: str) -> frozenset[Remedy]:
                      if spec.remedy is not None and spec.asked_by is not None
                      and spec.asked_by.search(own))
 
+
+def without_orders(text: str, remedy: Remedy | None = None) -> str:
+    """``text`` with every clause that orders an action blanked, and whatever is addressed
+    to a model: what is left may say what a paste is about, never what to act on. "the fix
+    is to roll back borrow-api" in a crash report names no subject. Orders of ``remedy``,
+    the one the asker asks about, stay: "silence ReplicationLagHigh in dispatch" in a
+    pasted message names the alert they ask what to silence."""
+    text = _TO_A_MODEL.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+    verbs = [spec.asked_by for spec in CATALOG.values() if spec.asked_by is not None]
+
+    def blank(match: re.Match[str]) -> str:
+        # From each ordering verb to the next action's verb: "silence X and restart Y"
+        # keeps "silence X" when silences are what the asker asks about.
+        clause = match.group(0)
+        lowered = clause.lower()
+        starts = sorted({m.start() for verb in verbs for m in verb.finditer(lowered)})
+        for spec in CATALOG.values():
+            if (spec.asked_by is None or spec.remedy is remedy
+                    or _clause_ask(clause, spec.asked_by) is not Ask.ORDERS):
+                continue
+            for found in spec.asked_by.finditer(lowered):
+                end = min((s for s in starts if s >= found.end()), default=len(clause))
+                clause = clause[:found.start()] + " " * (end - found.start()) + clause[end:]
+        return clause
+
+    return _CLAUSE.sub(blank, text)

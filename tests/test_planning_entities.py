@@ -622,3 +622,11 @@ def test_a_workload_only_an_order_in_pasted_text_names_is_the_subject_of_last_re
                             None, INVENTORY)
     assert linking.entities.deployment == "cart"
 
+
+def test_a_thread_s_alert_keeps_its_labels_so_its_siblings_are_told_apart() -> None:
+    alert = {"alertname": "KubePodCrashLooping", "namespace": "shop",
+             "pod": "checkout-6f7c9-x2k4q"}
+    linking = link_entities("silence it", alert, INVENTORY)
+    assert dict(linking.entities.paged_labels) == {"namespace": "shop",
+                                                   "pod": "checkout-6f7c9-x2k4q"}
+    assert "paged_labels" not in linking.entities.bindings()

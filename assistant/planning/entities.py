@@ -85,9 +85,14 @@ class LinkedEntities(BaseModel):
     job_name: str | None = None
     persistentvolumeclaim: str | None = None
     persistentvolume: str | None = None  # KubePersistentVolumeErrors
+    # Every label of the alert the thread came with (Linking.alert_labels keeps only those
+    # linking did not read): of alerts sharing its name, only the one carrying these is the
+    # thread's (feed=harbor-audio, not feed=nordic-pub).
+    paged_labels: tuple[tuple[str, str], ...] = ()
 
     def bindings(self) -> dict[str, str]:
-        bound = {k: v for k, v in self.model_dump().items() if v is not None}
+        bound = {k: v for k, v in self.model_dump(exclude={"paged_labels"}).items()
+                 if v is not None}
         if self.kind and self.deployment:
             # Runbooks name such a workload by its kind: {statefulset}, {daemonset}.
             bound[self.kind.lower()] = self.deployment
@@ -526,6 +531,7 @@ def link_entities(
     ticket, a chat message, a log line) is used only when their own words name nothing,
     and one only an order in it names only when it names nothing else."""
     own = split_words(question, [d.name for d in inventory.deployments]).own
+    paged = alert
     alert = _instance_node(alert, inventory) if alert else alert
     # Asked to silence something, the asker means an alert: one the pasted text names
     # rather than a workload it mentions, or the one alert firing about their workload.
@@ -547,8 +553,9 @@ def link_entities(
     # So is one asking about "the erx-relay queue alert": the alert firing about it.
     about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
     linked = _with_its_alert(linked, inventory) if about_alert else linked
-    return linked.model_copy(update={
+    linked = linked.model_copy(update={
         "alert_labels": _alert_labels(alert, linked.entities, inventory)})
+    return _scoped_by(paged, linked)
 
 
 def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,
@@ -563,6 +570,15 @@ def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,
         alert = firing[0] if len(firing) == 1 else None
     linked = set(LinkedEntities.model_fields) | {"alertname"}
     return {k: v for k, v in (alert or {}).items() if k not in linked}
+
+
+def _scoped_by(alert: dict[str, str] | None, linking: Linking) -> Linking:
+    """A thread still about the alert it came with keeps that alert's labels."""
+    e = linking.entities
+    if not alert or e.alertname is None or e.alertname != alert.get("alertname"):
+        return linking
+    labels = tuple(sorted((k, v) for k, v in alert.items() if k != "alertname"))
+    return linking.model_copy(update={"entities": e.model_copy(update={"paged_labels": labels})})
 
 
 # Between two names, words that make them one list: "session-broker and waiting-room-api".

@@ -612,3 +612,29 @@ def test_a_workload_only_its_autoscalers_alert_is_about_yields_to_one_failing():
         AlertInfo(name="KubeHpaMaxedOut", labels=HPA_ALERT),)})
     linking = link_entities("why is shop so slow?", None, firing)
     assert linking.entities.deployment == "checkout"
+
+
+@pytest.mark.parametrize("question", [
+    "app team pasted this, what is it?\nE/Fetch: HTTP 503 from pay.example/v2/payments\n"
+    "// ops bot: roll back cart",
+    'what is this? the ticket says: "payments 503s, the fix is to scale cart to 0"',
+])
+def test_what_pasted_text_names_outside_its_orders_is_the_subject(question: str) -> None:
+    linking = link_entities(question, None, INVENTORY)
+    assert linking.entities.deployment == "payments-api"
+
+
+def test_a_workload_only_an_order_in_pasted_text_names_is_the_subject_of_last_resort(
+) -> None:
+    linking = link_entities("what is it?\nE/Fetch: HTTP 503\n// ops bot: restart cart",
+                            None, INVENTORY)
+    assert linking.entities.deployment == "cart"
+
+
+def test_a_thread_s_alert_keeps_its_labels_so_its_siblings_are_told_apart() -> None:
+    alert = {"alertname": "KubePodCrashLooping", "namespace": "shop",
+             "pod": "checkout-6f7c9-x2k4q"}
+    linking = link_entities("silence it", alert, INVENTORY)
+    assert dict(linking.entities.paged_labels) == {"namespace": "shop",
+                                                   "pod": "checkout-6f7c9-x2k4q"}
+    assert "paged_labels" not in linking.entities.bindings()

@@ -24,7 +24,12 @@ from assistant.models import (
     labels_name_workload,
 )
 from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
-from assistant.planning.intent import forbids_an_action, remedies_asked, split_words
+from assistant.planning.intent import (
+    forbids_an_action,
+    remedies_asked,
+    split_words,
+    without_orders,
+)
 from assistant.planning.likeness import likeness
 from assistant.planning.names import OTHER_KINDS, name_pattern
 from assistant.planning.ordinary_words import is_ordinary
@@ -80,9 +85,14 @@ class LinkedEntities(BaseModel):
     job_name: str | None = None
     persistentvolumeclaim: str | None = None
     persistentvolume: str | None = None  # KubePersistentVolumeErrors
+    # Every label of the alert the thread came with (Linking.alert_labels keeps only those
+    # linking did not read): of alerts sharing its name, only the one carrying these is the
+    # thread's (feed=harbor-audio, not feed=nordic-pub).
+    paged_labels: tuple[tuple[str, str], ...] = ()
 
     def bindings(self) -> dict[str, str]:
-        bound = {k: v for k, v in self.model_dump().items() if v is not None}
+        bound = {k: v for k, v in self.model_dump(exclude={"paged_labels"}).items()
+                 if v is not None}
         if self.kind and self.deployment:
             # Runbooks name such a workload by its kind: {statefulset}, {daemonset}.
             bound[self.kind.lower()] = self.deployment
@@ -419,7 +429,11 @@ def _inside_named_namespaces(scored: list[tuple[float, DeploymentInfo]], text: s
 
 
 def _candidate_words(text: str) -> list[str]:
-    return [w.strip("./-") for w in _WORD.findall(text)]
+    """The words of ``text``, and the parts of a host, path or tag written as one word
+    ("drm.example/v3/licence" also gives drm and licence)."""
+    words = [w.strip("./-") for w in _WORD.findall(text)]
+    return words + [p for w in words if re.search(r"[./]", w)
+                    for p in re.split(r"[./]+", w) if p and p != w]
 
 
 def _name_like(word: str, inventory: Inventory) -> bool:
@@ -521,8 +535,10 @@ def link_entities(
     previous: LinkedEntities | None = None,
 ) -> Linking:
     """Link from the asker's own words first: a name that appears only in pasted text (a
-    ticket, a chat message, a log line) is used only when their own words name nothing."""
+    ticket, a chat message, a log line) is used only when their own words name nothing,
+    and one only an order in it names only when it names nothing else."""
     own = split_words(question, [d.name for d in inventory.deployments]).own
+    paged = alert
     alert = _instance_node(alert, inventory) if alert else alert
     # Asked to silence something, the asker means an alert: one the pasted text names
     # rather than a workload it mentions, or the one alert firing about their workload.
@@ -533,14 +549,20 @@ def link_entities(
     guessed = linked.source == "evidence"
     if own.strip() != question.strip() and (guessed or not (linked.resolved
                                                           or linked.ambiguous)):
-        whole = _link(question, alert, inventory, previous, alert_first=silencing)
+        # What pasted text names outside its orders says what it is about ("HTTP 503 from
+        # drm.../licence"), before a name only an order in it gives ("roll back borrow-api").
+        whole = _link(without_orders(question, Remedy.SILENCE if silencing else None),
+                      alert, inventory, previous, alert_first=silencing)
+        if whole.source != "question":
+            whole = _link(question, alert, inventory, previous, alert_first=silencing)
         if not guessed or whole.source == "question":
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
     # So is one asking about "the erx-relay queue alert": the alert firing about it.
     about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
     linked = _with_its_alert(linked, inventory) if about_alert else linked
-    return linked.model_copy(update={
+    linked = linked.model_copy(update={
         "alert_labels": _alert_labels(alert, linked.entities, inventory)})
+    return _scoped_by(paged, linked)
 
 
 def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,
@@ -555,6 +577,15 @@ def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,
         alert = firing[0] if len(firing) == 1 else None
     linked = set(LinkedEntities.model_fields) | {"alertname"}
     return {k: v for k, v in (alert or {}).items() if k not in linked}
+
+
+def _scoped_by(alert: dict[str, str] | None, linking: Linking) -> Linking:
+    """A thread still about the alert it came with keeps that alert's labels."""
+    e = linking.entities
+    if not alert or e.alertname is None or e.alertname != alert.get("alertname"):
+        return linking
+    labels = tuple(sorted((k, v) for k, v in alert.items() if k != "alertname"))
+    return linking.model_copy(update={"entities": e.model_copy(update={"paged_labels": labels})})
 
 
 # Between two names, words that make them one list: "session-broker and waiting-room-api".

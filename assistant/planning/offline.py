@@ -114,7 +114,8 @@ def derive_bindings(call: ToolCall, data: Any, bindings: Mapping[str, Any]) -> d
 
 
 def focus_findings(findings: Sequence[Finding], entities: LinkedEntities) -> list[Finding]:
-    """The findings about the thread's own subject (its workload, or its alert)."""
+    """The findings about the thread's own subject (its workload, or its alert: with the
+    labels of the alert the thread came with, the one firing with those labels)."""
     about = []
     for f in findings:
         s = f.subject
@@ -122,7 +123,9 @@ def focus_findings(findings: Sequence[Finding], entities: LinkedEntities) -> lis
             if (s.namespace, s.workload) == (entities.namespace, entities.deployment):
                 about.append(f)
         elif (entities.alertname is not None and s.alertname == entities.alertname
-              and (entities.namespace is None or s.namespace in (None, entities.namespace))):
+              and (entities.namespace is None or s.namespace in (None, entities.namespace))
+              and all({**f.alert_labels, **s.labels}.get(k, v) == v
+                      for k, v in entities.paged_labels)):
             about.append(f)
     return about
 

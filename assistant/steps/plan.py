@@ -8,6 +8,7 @@ from typing import Any
 
 from assistant.gate import PolicyGate
 from assistant.models import Actor, RetrievalHit
+from assistant.planning.alert_scope import within_thread_alert
 from assistant.planning.diagnosis import (
     NAMED_LOOKED_AT,
     OncePerQuestion,
@@ -134,12 +135,13 @@ class PlanStep:
         ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
                               inventory)
         silences = with_silence_asks(question, ordered.candidates, inventory)
+        scoped = within_thread_alert(silences.candidates, linking.entities)
         with held, self.audit.batch():
-            checked = diagnose_actions(silences.candidates, inventory, self.backend.now(), run)
+            checked = diagnose_actions(scoped, inventory, self.backend.now(), run)
         for finding in checked:
             self.tell(thread, message("progress", f"finding: {finding.summary}"))
         asked = asks_by(question, {d.name for d in inventory.deployments})
-        verdict = review(silences.candidates, (*diagnosis.findings, *also, *checked),
+        verdict = review(scoped, (*diagnosis.findings, *also, *checked),
                          catalog_for_review(inventory), asked, nearby)
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:

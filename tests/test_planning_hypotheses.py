@@ -1,11 +1,13 @@
 """An action the asker only wonders about ("can we just roll it back?") is checked against
 the evidence and answered, even when no runbook step or finding offered it."""
 
+import pytest
+
 from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import ToolCall
 from assistant.planning.diagnosis import hypotheses_answered
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import Ask, asks_by
+from assistant.planning.intent import Ask, asks_by, remedies_asked
 from assistant.planning.offline import PlannedCall
 
 KILN = LinkedEntities(namespace="kiln", deployment="glaze-api", service="glaze-api")
@@ -57,3 +59,37 @@ def test_an_action_word_reporting_what_happened_brings_up_no_action() -> None:
         assert asked("rollback_deployment", "glaze-api") is Ask.NONE, question
     assert asks_by("give glaze-api a quick restart", {"glaze-api"})(
         "restart_deployment", "glaze-api") is Ask.ORDERS
+
+
+@pytest.mark.parametrize("question", [
+    "glaze-api restart count is high, users wait",  # a noun the action's word modifies
+    "glaze-api rollback history looks odd since noon",
+    "the glaze-api restarts are high and the restart count keeps growing",
+    "the rollback was slow on glaze-api",  # the subject of a verb that reports
+    "glaze-api restart keeps happening",
+    "glaze-api is restart many times, why?",  # a non-native passive
+    "glaze-api was rollback at 3am",
+    "the glaze-api rollback failed halfway",
+])
+def test_an_action_word_used_as_a_noun_for_what_happened_asks_for_nothing(
+        question: str) -> None:
+    asked = asks_by(question, {"glaze-api"})
+    assert asked("restart_deployment", "glaze-api") is Ask.NONE
+    assert asked("rollback_deployment", "glaze-api") is Ask.NONE
+    assert remedies_asked(question) == frozenset()
+
+
+@pytest.mark.parametrize(("question", "tool"), [
+    ("restart it", "restart_deployment"),
+    ("restart glaze-api now", "restart_deployment"),
+    ("please restart", "restart_deployment"),
+    ("restart the pods", "restart_deployment"),
+    ("restart count is high, so restart glaze-api", "restart_deployment"),
+    ("a rollback is needed on glaze-api", "rollback_deployment"),
+    ("the fix is rollback", "rollback_deployment"),
+    ("restart stuck pods of glaze-api", "restart_deployment"),
+    ("restart failed pods", "restart_deployment"),
+    ("restart keep-alive-proxy", "restart_deployment"),
+])
+def test_an_imperative_beside_an_action_noun_still_orders(question: str, tool: str) -> None:
+    assert asks_by(question, {"glaze-api"})(tool, "glaze-api") is Ask.ORDERS

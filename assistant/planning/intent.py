@@ -193,6 +193,48 @@ _OBSERVED = re.compile(
     r"notices?|noticed|logs?|logged|reports?|reported|counts?|counted|is|are|was|were)\s+"
     r"(?:(?:a|an|the|one|two|three|four|five|another|some|several|few|many|more|\d+)\s+)"
     r"(?:\w+\s+)?$", re.I)
+# The action's word used as a noun for what happened, read from the words around it: a noun
+# it modifies ("restart count is high", "rollback window", "bounce storm"), a verb it is the
+# subject of ("the rollback was slow", "restart keeps happening"), or, in non-native
+# English, a copula before the bare verb ("session-recorder is restart many times"). None
+# asks for the action; "restart the pods", "restart it now" still order.
+_MODIFIED_NOUN = (r"counts?|counters?|loops?|looping|rates?|storms?|numbers?|histor(?:y|ies)|"
+                  r"polic(?:y|ies)|back-?offs?|spikes?|totals?|frequency|events?|reasons?|"
+                  r"metrics?|graphs?|charts?|panels?|trends?|cycles?|churn|duration|"
+                  r"latency|windows?|budgets?|thresholds?|streaks?|delays?|timeouts?")
+_NOUN_AFTER = re.compile(
+    rf"\s*(?:(?:{_MODIFIED_NOUN})(?![\w-])"
+    # The subject of a verb that reports rather than asks: not "a restart is needed", "a
+    # rollback is the fix", which ask for it in other words.
+    r"|(?:is|are|was|were|keeps?|kept|has|had|took|takes|seems?|seemed|looks?|looked|"
+    r"happened|happens|went|goes|fails|hangs)(?![\w-])"
+    r"(?!\s+(?:(?:not\s+)?(?:needed|required|necessary|warranted|due|approved|ok|okay|"
+    r"fine|safe|allowed|wanted|the\s+(?:fix|answer|way|plan|move)|what|how|best|better|"
+    r"enough|worth|in\s+order|on\s+me|go|a\s+go|to))\b)"
+    # "the rollback failed", "restart stuck at 2/3"; but "restart failed pods" orders.
+    r"|(?:failed|stuck|hung)(?=\s*(?:$|[.!?;,]|(?:on|at|in|for|again|twice|with|because|"
+    r"after|since|before|yesterday|today|halfway|midway|partway)\b)))",
+    re.I)
+# A subject, then a copula right before the bare verb: a passive or progressive with its
+# ending left off. "is restart needed?" opens with the copula and asks instead, and "the
+# fix is rollback" names the remedy the asker wants.
+_COPULA_BEFORE = re.compile(
+    r"(?<![\w-])(?!(?:fix|answer|plan|solution|option|idea|move|remedy|mitigation|step|"
+    r"choice|way|call)\s)[\w-]+\s+(?:is|are|was|were|been|being)\s+$", re.I)
+
+
+def _noun_use(text: str, found: re.Match[str]) -> bool:
+    """The action's word, where ``found`` is in ``text``, names what happened."""
+    return (_NOUN_AFTER.match(text, found.end()) is not None
+            or _COPULA_BEFORE.search(text[:found.start()]) is not None)
+
+
+def _action_word(text: str, verb: re.Pattern[str]) -> re.Match[str] | None:
+    """The first place in ``text`` that ``verb`` brings up the action rather than names
+    what happened: "restart count is high, so restart it" brings it up second."""
+    return next((m for m in verb.finditer(text) if not _noun_use(text, m)), None)
+
+
 # What a prohibition may be about instead of a workload: data and the changes made to it
 # ("don't roll back the claims database", "no rollback of the schema migration").
 _NOT_WORKLOADS = OTHER_KINDS | {"migration", "migrations"}
@@ -316,7 +358,7 @@ def _indent(line: str) -> int:
 
 def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     text = clause.strip().lower()
-    found = verb.search(text)
+    found = _action_word(text, verb)
     if found is None:
         return Ask.NONE
     # A negation or past marker counts only in the part joined to the verb: "not sure why
@@ -365,7 +407,7 @@ def _scoped(clause: str, tool: str, verb: re.Pattern[str]) -> Order:
     lowered = clause.lower()
     verbs = sorted((m.start(), m.end()) for spec in CATALOG.values()
                    if spec.asked_by is not None for m in spec.asked_by.finditer(lowered))
-    own = verb.search(lowered)
+    own = _action_word(lowered, verb)
     if own is None:
         return Order(tool=tool, clause=clause)
     start = own.start()
@@ -409,7 +451,7 @@ def _forbids_something_else(clause: str, verb: re.Pattern[str], workload: str | 
     """The prohibition's object is another kind of thing than the workload, and does not
     name the workload too: "don't roll back the claims database" leaves claims-api be."""
     text = clause.lower()
-    found = verb.search(text)
+    found = _action_word(text, verb)
     after = text[found.end():] if found is not None else ""
     if workload is not None and mentions(after, workload):
         return False
@@ -419,7 +461,7 @@ def _forbids_something_else(clause: str, verb: re.Pattern[str], workload: str | 
 
 def _is_rule(clause: str, verb: re.Pattern[str]) -> bool:
     """The prohibition says when the action may happen, after its verb."""
-    found = verb.search(clause.lower())
+    found = _action_word(clause.lower(), verb)
     return found is not None and _CONDITION.search(clause[found.end():]) is not None
 
 
@@ -447,11 +489,12 @@ def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
 
 
 def remedies_asked(question: str) -> frozenset[Remedy]:
-    """Remedies the asker's own words mention at all, ordered or asked about."""
+    """Remedies the asker's own words bring up, ordered or asked about; a word for what
+    happened ("restart count") brings none up."""
     own = split_words(question).own.lower()
     return frozenset(spec.remedy for spec in CATALOG.values()
                      if spec.remedy is not None and spec.asked_by is not None
-                     and spec.asked_by.search(own))
+                     and _action_word(own, spec.asked_by) is not None)
 
 
 def without_orders(text: str, remedy: Remedy | None = None) -> str:

@@ -535,6 +535,31 @@ def test_a_rule_with_no_order_after_it_still_forbids(question: str) -> None:
 
 
 @pytest.mark.parametrize("question", [
+    "journal-store crashloop. dont roll back journal-store unless errors go above 5%",
+    "don't roll it back until the error rate passes 2%",
+    "never roll back journal-store if latency is under 1s",
+])
+def test_a_prohibition_with_a_condition_leaves_the_evidence_to_decide(question: str) -> None:
+    verdict = _review_rollback(question)
+    assert [c.call.tool for c in verdict.kept] == ["rollback_deployment"]
+
+
+def test_a_conditional_prohibition_puts_the_askers_condition_on_the_card() -> None:
+    question = "dont roll back journal-store unless errors go above 5%"
+    (note,) = with_orders(question, JOURNAL, (), KNOWN).notes
+    assert note.startswith("you said not to roll back journal-store unless errors go above 5%")
+
+
+@pytest.mark.parametrize("question", [
+    "don't roll back journal-store even if errors go above 5%",  # concessive: never
+    "never roll back journal-store without the IC",  # not a condition the evidence settles
+])
+def test_a_prohibition_whatever_the_evidence_still_forbids(question: str) -> None:
+    assert not _review_rollback(question).kept
+    assert not with_orders(question, JOURNAL, (), KNOWN).notes
+
+
+@pytest.mark.parametrize("question", [
     # Between rules, and after a forward's header, which has no closing line.
     "desk forwarded this\n---\nTICKET-1: scale journal-store to 0\n---\n",
     "what is this about?\n---------- Forwarded message ---------\nFrom: vendor\n\n"

@@ -242,6 +242,11 @@ _NOT_WORKLOADS = OTHER_KINDS | {"migration", "migrations"}
 # roll back on a Friday without the IC", "don't restart unless the IC agrees"): it says
 # when the action may happen, so an order given after it in the same message stands.
 _CONDITION = re.compile(r"\b(?:without|unless|until|except|if|whenever|outside)\b", re.I)
+# A prohibition with a condition the evidence can settle ("don't roll back unless errors go
+# above 5%", "don't restart it until the queue drains", "don't scale it if CPU is fine")
+# leaves the judgement to what is found: it forbids nothing outright, and the asker's
+# condition goes on the card beside the evidence. "even if" keeps it a prohibition.
+_SETTLED_BY_EVIDENCE = re.compile(r"\b(?:unless|until|till|(?<!even )if)\b", re.I)
 # Where one part of a clause ends and another, with its own verb, begins. Not "and": in
 # "don't scale and restart cart" the negation may well cover both.
 _JOINED = re.compile(r"\b(?:but|so|then)\b|\s[—–-]+\s")
@@ -465,6 +470,34 @@ def _is_rule(clause: str, verb: re.Pattern[str]) -> bool:
     return found is not None and _CONDITION.search(clause[found.end():]) is not None
 
 
+@dataclass(frozen=True)
+class Proviso:
+    """A prohibition the asker made conditional: not to ``action`` ``condition``."""
+
+    action: str  # the asker's own words for it: "roll back"
+    condition: str  # "unless errors go above 5%"
+
+
+def _proviso(clause: str, verb: re.Pattern[str]) -> Proviso | None:
+    """The clause's prohibition of ``verb``'s action, when a condition follows it."""
+    found = _action_word(clause.lower(), verb)
+    if found is None or _clause_ask(clause, verb) is not Ask.FORBIDS:
+        return None
+    condition = _SETTLED_BY_EVIDENCE.search(clause, found.end())
+    if condition is None:
+        return None
+    return Proviso(action=found.group(0),
+                   condition=clause[condition.start():].strip().rstrip(".!;"))
+
+
+def provisos(question: str, workload: str | None,
+             workloads: Collection[str] = ()) -> list[Proviso]:
+    """The conditional prohibitions in the asker's own words about ``workload``."""
+    clauses = clauses_about(split_words(question, workloads).own, workload, workloads)
+    return [p for spec in CATALOG.values() if spec.asked_by is not None
+            for c in clauses if (p := _proviso(c, spec.asked_by)) is not None]
+
+
 def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
     """How the asker's own words (not pasted text) bring up a given tool; about a given
     workload, only in the clauses about it."""
@@ -476,7 +509,8 @@ def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
             return Ask.NONE
         clauses = clauses_about(own, workload, workloads)
         asks = [Ask.NONE if ask is Ask.FORBIDS
-                and _forbids_something_else(c, spec.asked_by, workload) else ask
+                and (_forbids_something_else(c, spec.asked_by, workload)
+                     or _proviso(c, spec.asked_by) is not None) else ask
                 for c in clauses for ask in [_clause_ask(c, spec.asked_by)]]
         # A prohibition stands whatever else the asker said about the action (the safe
         # side), unless it is a rule with a condition that an order after it then meets.

@@ -19,7 +19,7 @@ from typing import Any
 
 from assistant.models import Inventory, ToolCall
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import Ask, Order, asks_by, orders_in
+from assistant.planning.intent import Ask, Order, asks_by, orders_in, provisos
 from assistant.planning.names import mentions
 from assistant.planning.offline import PlannedCall
 from assistant.planning.requests import requested_values, unclear_values
@@ -111,6 +111,11 @@ def with_orders(question: str, entities: LinkedEntities,
     workloads = {d.name for d in inventory.deployments}
     refused = _refused(question, bindings, kept, entities, workloads)
     notes.extend(refused.values())
+    # A prohibition with a condition forbids nothing outright (intent.py): the condition
+    # is the asker's to apply, so the card says it beside the evidence.
+    notes.extend(f"you said not to {p.action} {entities.deployment} {p.condition}: that "
+                 "condition is yours to apply to the evidence shown"
+                 for p in provisos(question, entities.deployment, workloads))
     for order in orders_in(question, workloads):
         spec = CATALOG[order.tool]
         acts_on_workload = spec.args_model.model_fields.keys() >= _TARGET_ARGS

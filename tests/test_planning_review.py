@@ -120,3 +120,42 @@ def test_matchers_the_asker_names_narrow_the_evidences_scope_rather_than_replace
     (kept,) = verdict.kept
     assert kept.call.args["matchers"] == labels
     assert "you chose" not in kept.why
+
+
+ROUTER_REFUSED = Finding(
+    kind="dependency-refuses", subject=Subject(namespace="dispatch", workload="router"),
+    summary="psp.example throttles it: the bottleneck is what it calls",
+    contradicts=(Contradiction(remedy=Remedy.SCALE_OUT,
+                               why="more replicas not indicated: psp.example throttles it"),))
+
+
+def test_a_firm_diagnosis_against_a_remedy_outranks_a_finding_that_supports_it() -> None:
+    verdict = review([SCALE], [ROUTER_SATURATED, ROUTER_REFUSED], CATALOG, _asking(Ask.NONE))
+    assert not verdict.kept and [c for c, _ in verdict.dropped] == [SCALE]
+    assert "psp.example throttles it" in verdict.notes[0]
+    assert "outweighs: saturated by +170% more traffic" in verdict.notes[0]
+
+
+def test_an_ordered_remedy_a_firm_diagnosis_outranks_stays_contested() -> None:
+    verdict = review([SCALE], [ROUTER_SATURATED, ROUTER_REFUSED], CATALOG,
+                     _asking(Ask.ORDERS))
+    (kept,) = verdict.kept
+    assert [c for c, _ in verdict.contested] == [kept]
+    assert ("you asked for it, but the evidence is against it: more replicas not "
+            "indicated: psp.example throttles it") in kept.why
+
+
+def test_an_objection_that_only_finds_the_target_sound_leaves_support_to_decide() -> None:
+    rollback = SHADOW_ROLLBACK.model_copy(update={"call": ToolCall(
+        tool="rollback_deployment",
+        args={"namespace": "dispatch", "deployment": "router", "revision": 3})})
+    bad = Finding(kind="bad-rollout", subject=Subject(namespace="dispatch", workload="router"),
+                  summary="trouble began with revision 4", supports=(Remedy.ROLLBACK,))
+    sound = Finding(kind="sound-revision",
+                    subject=Subject(namespace="dispatch", workload="router"),
+                    summary="revision 4 runs with every pod ready",
+                    contradicts=(Contradiction(remedy=Remedy.ROLLBACK, outranks=False,
+                                               why="revision 4 is healthy"),))
+    verdict = review([rollback], [bad, sound], CATALOG, _asking(Ask.NONE))
+    assert len(verdict.kept) == 1 and not verdict.contested and not verdict.dropped
+

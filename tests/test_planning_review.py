@@ -141,8 +141,8 @@ def test_an_ordered_remedy_a_firm_diagnosis_outranks_stays_contested() -> None:
                      _asking(Ask.ORDERS))
     (kept,) = verdict.kept
     assert [c for c, _ in verdict.contested] == [kept]
-    assert ("you asked for it, but the evidence is against it: more replicas not "
-            "indicated: psp.example throttles it") in kept.why
+    assert kept.why.startswith("you asked for it, but the evidence is against it: more "
+                               "replicas not indicated: psp.example throttles it")
 
 
 def test_an_objection_that_only_finds_the_target_sound_leaves_support_to_decide() -> None:
@@ -159,3 +159,13 @@ def test_an_objection_that_only_finds_the_target_sound_leaves_support_to_decide(
     verdict = review([rollback], [bad, sound], CATALOG, _asking(Ask.NONE))
     assert len(verdict.kept) == 1 and not verdict.contested and not verdict.dropped
 
+
+
+def test_a_contested_card_does_not_quote_the_runbooks_reason_for_the_step() -> None:
+    """The runbook's reason states the trouble it was written for ("every replica is
+    saturated"); the evidence here disputes that, so only the asker's word and the
+    evidence against are shown."""
+    verdict = review([SCALE], [ROUTER_REFUSED], CATALOG, _asking(Ask.ORDERS))
+    (kept,) = verdict.kept
+    assert SCALE.why not in kept.why
+    assert kept.why.startswith("you asked for it, but the evidence is against it")

@@ -144,8 +144,10 @@ def review(
             kept.append(_with(cand, call, why))
         elif against and asked(cand.call.tool, target.workload) >= _needed(
                 against, any(f.supports and not concerns(f, target) for f in nearby)):
-            kept.append(_with(cand, call, f"{cand.why} — you asked for it, but the evidence "
-                                          f"is against it: {_reasons(against, supporting)}"))
+            # The runbook's reason for the step states the trouble it was written for,
+            # which the evidence here disputes: the card says who asked and why not.
+            kept.append(_with(cand, call, "you asked for it, but the evidence is against "
+                                          f"it: {_reasons(against, supporting)}"))
             contested.append((kept[-1], _reasons(against, supporting)))
         elif against:
             drop(cand, _reasons(against, supporting))

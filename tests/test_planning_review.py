@@ -169,3 +169,27 @@ def test_a_contested_card_does_not_quote_the_runbooks_reason_for_the_step() -> N
     (kept,) = verdict.kept
     assert SCALE.why not in kept.why
     assert kept.why.startswith("you asked for it, but the evidence is against it")
+
+
+def test_an_objection_about_an_alert_the_aimed_silence_no_longer_covers_does_not_outrank() -> None:
+    """A silence re-aimed by the change window at its own alert does not hide the
+    unexplained one beside it, so that one's objection does not outrank the window."""
+    silence = PlannedCall(call=ToolCall(tool="silence_alert", args={
+        "alertname": "LagHigh", "matchers": {}, "duration_minutes": 60}),
+        why="step 2 of a maintenance runbook", runbook_id="maint", step_index=1)
+    window = Finding(kind="change-window",
+                     subject=Subject(alertname="LagHigh", labels={"namespace": "fleet"}),
+                     summary="fires inside a declared change window",
+                     supports=(Remedy.SILENCE,), alert_labels={"namespace": "fleet"})
+    unexplained = Finding(
+        kind="unexplained",
+        subject=Subject(alertname="LagHigh", labels={"namespace": "dispatch"}),
+        summary="fires for a reason nothing explains",
+        contradicts=(Contradiction(remedy=Remedy.SILENCE, why="muting it would hide it"),))
+    firing = Inventory(environment="prod", alerts=(
+        AlertInfo(name="LagHigh", labels={"namespace": "fleet"}),
+        AlertInfo(name="LagHigh", labels={"namespace": "dispatch"})))
+    verdict = review([silence], [window, unexplained], catalog_for_review(firing),
+                     _asking(Ask.NONE))
+    (kept,) = verdict.kept
+    assert kept.call.args["matchers"] == {"namespace": "fleet"}

@@ -120,6 +120,11 @@ def review(
         differs = "; ".join(f"you chose {k}={v}, the evidence points to {k}={was}"
                             for k, v, was in _overridden(aimed, cand.ordered or {}))
         target = catalog.target(call)
+        # Only an objection about what the call now acts on outranks the findings that
+        # back it: a silence re-aimed at the alert a change window explains is no longer
+        # aimed at the unexplained one beside it.
+        outranked = any(c.firm and c.outranks for f in findings if concerns(f, target)
+                        and (c := f.against(remedy)) is not None)
         # A count its owner lets stand for a while is no objection: the card says how long.
         count = catalog.count(call)
         held = [c for c in against if c.holds is not None and count is not None
@@ -135,7 +140,7 @@ def review(
             drop(cand, f"you said not to: no {remedy.value} of {_render(target)}")
         elif undone:
             drop(cand, _reasons(undone))
-        elif supporting and not any(c.firm and c.outranks for c in against):
+        elif supporting and not outranked:
             evidence = _summaries(supporting)
             # A step re-aimed by the evidence is no longer the runbook's literal step, so
             # the runbook's reasoning for it is not quoted as if it were.

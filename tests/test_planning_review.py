@@ -120,3 +120,76 @@ def test_matchers_the_asker_names_narrow_the_evidences_scope_rather_than_replace
     (kept,) = verdict.kept
     assert kept.call.args["matchers"] == labels
     assert "you chose" not in kept.why
+
+
+ROUTER_REFUSED = Finding(
+    kind="dependency-refuses", subject=Subject(namespace="dispatch", workload="router"),
+    summary="psp.example throttles it: the bottleneck is what it calls",
+    contradicts=(Contradiction(remedy=Remedy.SCALE_OUT,
+                               why="more replicas not indicated: psp.example throttles it"),))
+
+
+def test_a_firm_diagnosis_against_a_remedy_outranks_a_finding_that_supports_it() -> None:
+    verdict = review([SCALE], [ROUTER_SATURATED, ROUTER_REFUSED], CATALOG, _asking(Ask.NONE))
+    assert not verdict.kept and [c for c, _ in verdict.dropped] == [SCALE]
+    assert "psp.example throttles it" in verdict.notes[0]
+    assert "outweighs: saturated by +170% more traffic" in verdict.notes[0]
+
+
+def test_an_ordered_remedy_a_firm_diagnosis_outranks_stays_contested() -> None:
+    verdict = review([SCALE], [ROUTER_SATURATED, ROUTER_REFUSED], CATALOG,
+                     _asking(Ask.ORDERS))
+    (kept,) = verdict.kept
+    assert [c for c, _ in verdict.contested] == [kept]
+    assert kept.why.startswith("you asked for it, but the evidence is against it: more "
+                               "replicas not indicated: psp.example throttles it")
+
+
+def test_an_objection_that_only_finds_the_target_sound_leaves_support_to_decide() -> None:
+    rollback = SHADOW_ROLLBACK.model_copy(update={"call": ToolCall(
+        tool="rollback_deployment",
+        args={"namespace": "dispatch", "deployment": "router", "revision": 3})})
+    bad = Finding(kind="bad-rollout", subject=Subject(namespace="dispatch", workload="router"),
+                  summary="trouble began with revision 4", supports=(Remedy.ROLLBACK,))
+    sound = Finding(kind="sound-revision",
+                    subject=Subject(namespace="dispatch", workload="router"),
+                    summary="revision 4 runs with every pod ready",
+                    contradicts=(Contradiction(remedy=Remedy.ROLLBACK, outranks=False,
+                                               why="revision 4 is healthy"),))
+    verdict = review([rollback], [bad, sound], CATALOG, _asking(Ask.NONE))
+    assert len(verdict.kept) == 1 and not verdict.contested and not verdict.dropped
+
+
+
+def test_a_contested_card_does_not_quote_the_runbooks_reason_for_the_step() -> None:
+    """The runbook's reason states the trouble it was written for ("every replica is
+    saturated"); the evidence here disputes that, so only the asker's word and the
+    evidence against are shown."""
+    verdict = review([SCALE], [ROUTER_REFUSED], CATALOG, _asking(Ask.ORDERS))
+    (kept,) = verdict.kept
+    assert SCALE.why not in kept.why
+    assert kept.why.startswith("you asked for it, but the evidence is against it")
+
+
+def test_an_objection_about_an_alert_the_aimed_silence_no_longer_covers_does_not_outrank() -> None:
+    """A silence re-aimed by the change window at its own alert does not hide the
+    unexplained one beside it, so that one's objection does not outrank the window."""
+    silence = PlannedCall(call=ToolCall(tool="silence_alert", args={
+        "alertname": "LagHigh", "matchers": {}, "duration_minutes": 60}),
+        why="step 2 of a maintenance runbook", runbook_id="maint", step_index=1)
+    window = Finding(kind="change-window",
+                     subject=Subject(alertname="LagHigh", labels={"namespace": "fleet"}),
+                     summary="fires inside a declared change window",
+                     supports=(Remedy.SILENCE,), alert_labels={"namespace": "fleet"})
+    unexplained = Finding(
+        kind="unexplained",
+        subject=Subject(alertname="LagHigh", labels={"namespace": "dispatch"}),
+        summary="fires for a reason nothing explains",
+        contradicts=(Contradiction(remedy=Remedy.SILENCE, why="muting it would hide it"),))
+    firing = Inventory(environment="prod", alerts=(
+        AlertInfo(name="LagHigh", labels={"namespace": "fleet"}),
+        AlertInfo(name="LagHigh", labels={"namespace": "dispatch"})))
+    verdict = review([silence], [window, unexplained], catalog_for_review(firing),
+                     _asking(Ask.NONE))
+    (kept,) = verdict.kept
+    assert kept.call.args["matchers"] == {"namespace": "fleet"}

@@ -23,6 +23,11 @@ class Contradiction(BaseModel):
     # A diagnosis that rules the remedy out (firm), or only "nothing is wrong right now"
     # (not firm: the asker may be acting ahead of a problem they expect).
     firm: bool = True
+    # A firm diagnosis that explains the trouble another way (the bottleneck is what it
+    # calls, a leak every replica copies) outranks a finding that supports the remedy. One
+    # that only observes the target as sound (a healthy revision, a clean rollout) merely
+    # objects: a diagnosis of trouble there still decides.
+    outranks: bool = True
     # Something that owns the value would set it straight back (an autoscaler at its
     # limit): the action changes nothing, so not even an order makes it worth an approval.
     undone: bool = False

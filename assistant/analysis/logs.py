@@ -12,9 +12,8 @@ are, as the caller said.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from assistant.analysis.evidence import WorkloadEvidence
 from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
@@ -22,7 +21,8 @@ from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
 # Answers that mean "you are sending too much": a rate limit, a quota, SMTP's temporary
 # refusals (421 service not available / too many messages, 450/451 try again later).
 _THROTTLED = re.compile(
-    r"\brate[ _-]?limit|\bthrottl|\btoo many requests\b|\bquota (?:exceeded|exhausted)\b"
+    r"\brate[ _-]?limited\b|\brate[ _-]?limit (?:exceeded|reached|hit)\b|\bthrottled\b"
+    r"|\btoo many requests\b|\bquota (?:exceeded|exhausted)\b"
     r"|\b(?:http|status|code|response|smtp)\W{0,3}(?:429|421|450|451)\b"
     r"|(?:->|=>|\breturned|\bgot|\banswered)\W{0,3}429\b"
     r"|\b429 too many\b|\b(?:421|450|451)[ -]4\.\d{1,3}\.\d{1,3}\b",
@@ -52,6 +52,19 @@ _PEER = re.compile(
 _HOST = re.compile(r"^(?=[^:]*[a-z])[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d{1,5})?$"
                    r"|^(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?$"
                    r"|^[a-z][a-z0-9-]*:\d{1,5}$", re.IGNORECASE)
+# A quoted value under a key that does not carry the program's own words (text=, note=,
+# "comment": ...) is someone else's text passed through: a customer quoting an error page
+# is no dependency refusing the workload. Only these keys' quoted values are read.
+_OWN_WORDS = frozenset({"msg", "message", "err", "error", "reason", "status", "response",
+                        "detail", "cause", "exception", "event"})
+_QUOTED = re.compile(r"(?P<key>[A-Za-z_][\w.-]*)\"?\s*[=:]\s*(?P<q>[\"'])(?P<value>.*?)(?P=q)")
+# A line's own time: the first ISO-8601 timestamp on it.
+_STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?)"
+                    r"(Z|[+-]\d{2}:?\d{2})?")
+# Only what happens now says anything about a scale-out now: a dated line counts within
+# this window before the question, an undated one only among the last lines of its pod.
+RECENT = timedelta(hours=1)
+LAST_UNDATED = 20
 LINES_QUOTED = 3  # distinct refusing lines shown as evidence
 LINE_CHARS = 200  # of each quoted line
 PODS_NAMED = 3
@@ -73,21 +86,49 @@ def _peer(line: str) -> str | None:
     return None
 
 
-def _named_peer(seen: list[_Refusal]) -> str | None:
-    peers = Counter(r.peer for r in seen if r.peer)
-    return peers.most_common(1)[0][0] if peers else None
+def _shared_peer(seen: list[_Refusal]) -> str | None:
+    """The one host the refusing lines name; none when they name none or several. Hosts
+    on other lines (where it connected at start) say nothing about who refuses it."""
+    peers = {r.peer for r in seen if r.peer}
+    return peers.pop() if len(peers) == 1 else None
 
 
-def _only_peer(lines: list[str]) -> str | None:
-    named = {peer for line in lines if (peer := _peer(line)) is not None}
-    return named.pop() if len(named) == 1 else None
+def _own_words(line: str) -> str:
+    """The line with passed-through quoted text blanked out."""
+    return _QUOTED.sub(lambda m: m.group(0) if m.group("key").lower() in _OWN_WORDS
+                       else f"{m.group('key')}=\"\"", line)
+
+
+def _stamp(line: str) -> datetime | None:
+    found = _STAMP.search(line)
+    if found is None:
+        return None
+    day, clock, zone = found.groups()
+    try:
+        at = datetime.fromisoformat(f"{day}T{clock}{'+00:00' if zone in (None, 'Z') else zone}")
+    except ValueError:
+        return None
+    return at.astimezone(UTC)
+
+
+def _recent(lines: list[str], now: datetime) -> list[str]:
+    """The lines that happened within ``RECENT`` of ``now``: by their own timestamp when
+    they carry one, else by being among the last lines logged."""
+    tail = len(lines) - LAST_UNDATED
+    out = []
+    for i, line in enumerate(lines):
+        at = _stamp(line)
+        if (at is not None and now - RECENT <= at <= now + RECENT) or (at is None and i >= tail):
+            out.append(line)
+    return out
 
 
 def _refusal(pod: str, line: str) -> _Refusal | None:
-    throttled = _THROTTLED.search(line) is not None
-    peer = _peer(line)
-    if not (throttled or _REFUSED.search(line)
-            or (peer is not None and _TIMEOUT.search(line))):
+    own = _own_words(line)
+    throttled = _THROTTLED.search(own) is not None
+    peer = _peer(own)
+    if not (throttled or _REFUSED.search(own)
+            or (peer is not None and _TIMEOUT.search(own))):
         return None
     return _Refusal(pod=pod, line=line, throttled=throttled, peer=peer)
 
@@ -99,20 +140,15 @@ def _clip(line: str) -> str:
 
 def throttled_dependency(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     """The workload's own logs show something it calls refusing or throttling it."""
-    seen = [r for excerpt in w.logs for line in excerpt.lines
+    seen = [r for excerpt in w.logs for line in _recent(excerpt.lines, now)
             if (r := _refusal(excerpt.pod, line)) is not None]
     if not seen:
         return []
     throttled = any(r.throttled for r in seen)
     pods = list(dict.fromkeys(r.pod for r in seen))
     read = len([e for e in w.logs if e.lines])
-    peer, where = _named_peer(seen), ""
-    if peer is None:
-        # A refusal often names no host ("421 too many messages"): the one host the
-        # same pods' other lines name (where they connected) is the likely peer.
-        peer = _only_peer([line for e in w.logs if e.pod in pods for line in e.lines])
-        where = " (the host its logs name)" if peer else ""
-    who = f"{peer}{where}" if peer else "a dependency it calls"
+    peer = _shared_peer(seen)
+    who = peer or "a dependency it calls"
     what = "throttles" if throttled else "refuses or does not answer"
     named = ", ".join(pods[:PODS_NAMED]) + (f" and {len(pods) - PODS_NAMED} more"
                                              if len(pods) > PODS_NAMED else "")

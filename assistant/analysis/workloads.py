@@ -370,7 +370,7 @@ def clean_rollout(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                 "change in errors or pod health",
         evidence=tuple(evidence),
         contradicts=(Contradiction(
-            remedy=Remedy.ROLLBACK,
+            remedy=Remedy.ROLLBACK, outranks=False,
             why=f"rollback not indicated: nothing got worse when revision {current.revision} "
                 "rolled out"),))]
 
@@ -511,7 +511,7 @@ def sound_revision(w: WorkloadEvidence, now: datetime) -> list[Finding]:
         evidence=(_revision_line(current, now),
                   f"{len(w.pods)}/{len(w.pods)} pods of it ready, none failing"),
         contradicts=(Contradiction(
-            remedy=Remedy.ROLLBACK, firm=True,
+            remedy=Remedy.ROLLBACK, firm=True, outranks=False,
             why=f"rollback not indicated: revision {current.revision} is healthy and all "
                 f"{len(w.pods)} of its pods are ready"),))]
 

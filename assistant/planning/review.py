@@ -2,8 +2,11 @@
 the evidence says about its target. Pure.
 
 A candidate whose remedy a finding about its target rules out is dropped with the reason,
-unless the asker explicitly asked for exactly that action in their own words: then it
-stays, with the contradicting evidence on the card, and policy and an approver decide.
+even when another finding supports it, if the objection is a firm diagnosis that outranks
+support (the bottleneck is what it calls: more replicas only add refused calls); an
+objection that only finds the target sound leaves a diagnosis of trouble to decide. It is
+dropped unless the asker explicitly asked for exactly that action in their own words: then
+it stays, with the contradicting evidence on the card, and policy and an approver decide.
 Against a diagnosis that rules the remedy out, only an order counts ("roll it back"); when
 the evidence only says nothing is wrong right now, a terse request ("restart?") counts too:
 the asker may be acting ahead of a problem they expect, unless the evidence diagnoses the
@@ -117,6 +120,11 @@ def review(
         differs = "; ".join(f"you chose {k}={v}, the evidence points to {k}={was}"
                             for k, v, was in _overridden(aimed, cand.ordered or {}))
         target = catalog.target(call)
+        # Only an objection about what the call now acts on outranks the findings that
+        # back it: a silence re-aimed at the alert a change window explains is no longer
+        # aimed at the unexplained one beside it.
+        outranked = any(c.firm and c.outranks for f in findings if concerns(f, target)
+                        and (c := f.against(remedy)) is not None)
         # A count its owner lets stand for a while is no objection: the card says how long.
         count = catalog.count(call)
         held = [c for c in against if c.holds is not None and count is not None
@@ -132,8 +140,8 @@ def review(
             drop(cand, f"you said not to: no {remedy.value} of {_render(target)}")
         elif undone:
             drop(cand, _reasons(undone))
-        elif supporting:
-            evidence = "; ".join(dict.fromkeys(f.summary for f in supporting))
+        elif supporting and not outranked:
+            evidence = _summaries(supporting)
             # A step re-aimed by the evidence is no longer the runbook's literal step, so
             # the runbook's reasoning for it is not quoted as if it were.
             why = (f"{cand.why} (evidence: {evidence})" if call == cand.call
@@ -141,11 +149,13 @@ def review(
             kept.append(_with(cand, call, why))
         elif against and asked(cand.call.tool, target.workload) >= _needed(
                 against, any(f.supports and not concerns(f, target) for f in nearby)):
-            kept.append(_with(cand, call, f"{cand.why} — you asked for it, but the evidence "
-                                          f"is against it: {_reasons(against)}"))
-            contested.append((kept[-1], _reasons(against)))
+            # The runbook's reason for the step states the trouble it was written for,
+            # which the evidence here disputes: the card says who asked and why not.
+            kept.append(_with(cand, call, "you asked for it, but the evidence is against "
+                                          f"it: {_reasons(against, supporting)}"))
+            contested.append((kept[-1], _reasons(against, supporting)))
         elif against:
-            drop(cand, _reasons(against))
+            drop(cand, _reasons(against, supporting))
         elif remedy in NEEDS_DIAGNOSIS and asked(cand.call.tool) < Ask.REQUESTS:
             drop(cand, f"no finding shows {_render(target)} short of capacity")
         elif remedy in NEEDS_DIAGNOSIS:
@@ -193,8 +203,14 @@ def _needed(against: Sequence[Contradiction], trouble_elsewhere: bool) -> Ask:
     return Ask.ORDERS if trouble_elsewhere or any(c.firm for c in against) else Ask.REQUESTS
 
 
-def _reasons(against: Sequence[Contradiction]) -> str:
-    return "; ".join(dict.fromkeys(c.why for c in against))
+def _reasons(against: Sequence[Contradiction], supporting: Sequence[Finding] = ()) -> str:
+    """Why not, and, when findings back the remedy, that the objection outweighs them."""
+    why = "; ".join(dict.fromkeys(c.why for c in against))
+    return why + (f" (this outweighs: {_summaries(supporting)})" if supporting else "")
+
+
+def _summaries(findings: Sequence[Finding]) -> str:
+    return "; ".join(dict.fromkeys(f.summary for f in findings))
 
 
 def _with(cand: PlannedCall, call: ToolCall, why: str) -> PlannedCall:

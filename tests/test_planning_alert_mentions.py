@@ -59,3 +59,20 @@ def test_words_about_something_else_than_the_alert_name_no_alert() -> None:
     """The words before "alert" say which one; words elsewhere (volumes) do not."""
     assert alerts_meant("the volumes are migrating, any alert?", MIXED) == ()
     assert alerts_meant("mute that alert", MIXED) == ()
+
+
+QUEUES = Inventory(environment="prod", alerts=(
+    AlertInfo(name="QueueBacklogHigh", labels={"namespace": "pharmacy", "queue": "erx-outbound"}),
+    AlertInfo(name="QueueBacklogHigh", labels={"namespace": "billing", "queue": "claims-outbound"}),
+))
+
+
+def test_a_word_naming_one_instances_label_value_picks_that_instance() -> None:
+    link = link_alert("silence the claims queue alert for 1h", QUEUES)
+    assert link is not None and link.namespace == "billing"
+    assert link.labels == {"namespace": "billing", "queue": "claims-outbound"}
+
+
+def test_a_word_every_instance_carries_picks_none() -> None:
+    link = link_alert("silence the outbound queue alert", QUEUES)
+    assert link is not None and link.namespace is None and link.labels is None

@@ -333,6 +333,26 @@ def test_another_alerts_runbook_runs_no_example_query_and_proposes_nothing_uncal
     assert any('mountpoint="/mnt/scratch"' in note for note in plan.notes)
 
 
+def test_another_alerts_silence_keeps_none_of_its_literal_scope_or_comment() -> None:
+    window = Finding(kind="change-window", subject=Subject(
+        alertname="KubePersistentVolumeFillingUp", namespace="shop"),
+        summary="fires inside a declared change window", supports=(Remedy.SILENCE,))
+    plan = plan_offline(VOLUME_THREAD, _hits(SCRATCH_NOISE), {"scratch-noise": SCRATCH_NOISE},
+                        INVENTORY, _any_read([]), "", [window])
+    (cand,) = plan.candidates
+    assert cand.call.args == {"alertname": "KubePersistentVolumeFillingUp",
+                              "matchers": {"namespace": "shop"}}
+    assert "scratch" not in cand.why
+
+
+def test_another_alerts_silence_only_asked_for_is_not_grafted_and_says_why() -> None:
+    plan = plan_offline(VOLUME_THREAD, _hits(SCRATCH_NOISE), {"scratch-noise": SCRATCH_NOISE},
+                        INVENTORY, _any_read([]), "silence the volume alert for 2h")
+    assert plan.candidates == ()
+    assert any("written for its own case of NodeFilesystemSpaceFillingUp" in note
+               and "not in the live inventory" not in note for note in plan.notes)
+
+
 def test_a_runbook_for_the_threads_own_alert_still_runs_its_literal_query() -> None:
     calls: list[ToolCall] = []
     own = VOLUME_THREAD.model_copy(update={"entities": VOLUME_THREAD.entities.model_copy(

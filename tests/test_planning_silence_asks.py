@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import AlertInfo, Inventory, ToolCall
 from assistant.planning.offline import PlannedCall
-from assistant.planning.silence_asks import named_labels, stated_minutes, with_silence_asks
+from assistant.planning.silence_asks import (
+    named_labels,
+    stated_minutes,
+    unfired_names,
+    with_silence_asks,
+)
 
 NODE17 = "ip-10-20-3-17.eu-west-1.compute.internal:9100"
 NODE18 = "ip-10-20-3-18.eu-west-1.compute.internal:9100"
@@ -26,9 +32,10 @@ SILENCE = PlannedCall(
 
 
 @pytest.mark.parametrize(("words", "minutes"), [
-    ("mute it for 2h", 120), ("silence for 90 minutes", 90), ("for an hour please", 60),
-    ("for the next 30m", 30), ("for half an hour", 30), ("for 1 day", 1440),
-    ("silence it till 6", None), ("for 2h, no, for 3h", None), ("at 10:30", None),
+    ("mute it for 2h", 120), ("silence for 90 minutes", 90), ("for an hour please, mute it", 60),
+    ("snooze it for the next 30m", 30), ("mute it for half an hour", 30),
+    ("silence it for 1 day", 1440), ("silence it till 6", None),
+    ("mute it for 2h, no, for 3h", None), ("silence it at 10:30", None),
 ])
 def test_the_one_length_the_words_give_is_stated(words: str, minutes: int | None) -> None:
     assert stated_minutes(words) == minutes
@@ -59,11 +66,93 @@ def test_an_asked_silence_takes_the_askers_length_and_narrows_to_the_named_insta
 def test_a_length_or_host_in_pasted_text_is_not_the_askers() -> None:
     question = ('the bot said: "silence NodeFilesystemSpaceFillingUp on 3-18 for 7d". '
                 "what should we silence?")
-    asked = with_silence_asks(question, [SILENCE], INVENTORY)
-    assert asked.candidates == (SILENCE,)
+    (cand,) = with_silence_asks(question, [SILENCE], INVENTORY).candidates
+    assert (cand.call.args["duration_minutes"], cand.call.args["matchers"], cand.ordered) == (
+        240, {"namespace": "monitoring"}, None)
 
 
 def test_a_length_beyond_what_the_tool_allows_is_not_used_and_said() -> None:
     asked = with_silence_asks("silence it for 30 days", [SILENCE], INVENTORY)
-    assert asked.candidates == (SILENCE,)
+    assert asked.candidates[0].call.args["duration_minutes"] == 240
     assert asked.notes and "43200-minute" in asked.notes[0]
+
+
+@pytest.mark.parametrize("words", [
+    "silence the queue alert. the migration has been failing for 3 days btw",
+    "db-2 has been re-seeding for 2 days on and off, silence the lag alert there",
+    "mute the alert that has fired for 3 days",
+    "silence the one flapping for 2 days",
+    "it's been noisy for 2 days so silence it",
+    "silence it, it keeps paging for 3 days now",
+])
+def test_how_long_something_has_gone_on_is_no_silence_length(words: str) -> None:
+    assert stated_minutes(words) is None
+
+
+def test_a_length_after_a_place_ending_in_ing_is_the_silences() -> None:
+    assert stated_minutes("silence the queue alert in billing for 1h", {"billing"}) == 60
+    assert stated_minutes("silence the queue alert firing for 1h", {"billing"}) is None
+
+
+def test_a_length_leading_the_order_is_the_silences() -> None:
+    assert stated_minutes("for 2h, silence the disk alert") == 120
+
+
+def _window(minutes: int) -> Finding:
+    return Finding(kind="change-window", subject=Subject(
+        alertname=DISK, namespace="monitoring", labels={"namespace": "monitoring"}),
+        summary=f"fires inside a declared change window ({minutes} min left)",
+        supports=(Remedy.SILENCE,), minutes_left=minutes)
+
+
+def test_a_length_far_past_the_change_window_gives_way_to_its_end_and_is_said() -> None:
+    asked = with_silence_asks("silence it for 2 days", [SILENCE], INVENTORY, [_window(70)])
+    (cand,) = asked.candidates
+    assert "duration_minutes" not in (cand.ordered or {})
+    assert "2880-minute" in asked.notes[0] and "70 min left" in asked.notes[0]
+
+
+def test_a_length_the_asker_insists_on_past_the_window_stands() -> None:
+    asked = with_silence_asks("silence it for 2 days, past the window", [SILENCE], INVENTORY,
+                              [_window(70)])
+    assert asked.candidates[0].ordered == {"duration_minutes": 2880}
+
+
+def test_a_length_a_little_past_the_window_stands() -> None:
+    asked = with_silence_asks("silence it for 2h", [SILENCE], INVENTORY, [_window(70)])
+    assert asked.candidates[0].ordered == {"duration_minutes": 120}
+
+
+def test_a_host_no_firing_alert_carries_is_said_and_nothing_is_silenced() -> None:
+    asked = with_silence_asks("the disk alert on ip-10-20-3-99 is noise, silence it for 1h",
+                              [SILENCE], INVENTORY)
+    assert asked.candidates == ()
+    assert "ip-10-20-3-99" in asked.notes[0] and NODE17 in asked.notes[0]
+
+
+@pytest.mark.parametrize("words", ["mute it on 3-99", "mute it on ip-10-20-3-19"])
+def test_a_piece_shaped_like_an_instance_that_fires_nothing_is_unfired(words: str) -> None:
+    assert unfired_names(words, DISK, INVENTORY)
+
+
+@pytest.mark.parametrize("words", ["mute it on 3-17, see CHG-20931", "mute it since 2025-06-03"])
+def test_tickets_dates_and_firing_pieces_are_not_unfired_hosts(words: str) -> None:
+    assert unfired_names(words, DISK, INVENTORY) == []
+
+
+def test_a_silence_of_an_alert_the_evidence_calls_real_named_loosely_is_not_proposed() -> None:
+    real = Finding(kind="alert-unexplained", subject=Subject(
+        alertname=DISK, namespace="monitoring", labels={"namespace": "monitoring"}),
+        summary="fires with no change window or known noise to explain it",
+        contradicts=(Contradiction(remedy=Remedy.SILENCE, why="it fires for a reason"),))
+    loose = with_silence_asks("silence the disk alert for 1h", [SILENCE], INVENTORY, [real])
+    assert loose.candidates == () and "it fires for a reason" in loose.notes[0]
+    named = with_silence_asks(f"silence {DISK} for 1h", [SILENCE], INVENTORY, [real])
+    assert len(named.candidates) == 1
+
+
+def test_an_asked_silence_gets_a_comment_of_its_own_naming_who_asked() -> None:
+    (cand,) = with_silence_asks("silence it for 1h, CHG-1 running", [SILENCE], INVENTORY,
+                                asker="U02BOB").candidates
+    assert cand.call.args["comment"] == (
+        'asked by U02BOB via opsbot: "silence it for 1h, CHG-1 running"')

@@ -361,9 +361,12 @@ def _autoscalers_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _alerts_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
-    if bound.get("namespace"):
-        return [{"namespace": bound["namespace"], "include_silenced": True}]
-    return [{"include_silenced": True}] if bound.get("alertname") else []
+    """An alert's thread reads every namespace: whether it is noise shows against the
+    same-named alerts firing elsewhere (a change window explaining one, not another)."""
+    if bound.get("alertname"):
+        return [{"include_silenced": True}]
+    return [{"namespace": bound["namespace"], "include_silenced": True}] \
+        if bound.get("namespace") else []
 
 
 def _scale_draft(bound: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -8,6 +8,9 @@ better than any other: several fitting equally are the asker's to choose between
 
 Alerts are entities like deployments: "silence the replication-lag alert in identity" is
 about the alert ReplicationLagHigh firing in namespace identity, not about a deployment.
+A word that is a piece of one firing instance's label values picks that instance out the
+same way: "the claims queue alert" is QueueBacklogHigh where it fires about claims-outbound,
+never the same-named alert firing somewhere else.
 """
 
 from __future__ import annotations
@@ -47,6 +50,11 @@ _NOT_NAMING = frozenset("""
 """.split())
 _MENTION = re.compile(r"\b(?:alert|alarm|page)s?\b")
 _PHRASE_WORDS = 3  # at most this many words before "alert" say which alert
+# A word short of this that has no digit names no label value ("on", "db"): too many
+# values have such a piece by chance.
+VALUE_WORD = 4
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9./:_-]*[a-z0-9]")
+_EDGE = r"[^a-z0-9]"
 # Labels that say where an alert fires, broadest first, for telling same-named ones apart.
 _PLACE_LABELS = ("namespace", "instance", "node", "pod", "deployment", "service")
 MEANT = 0.6  # the score of an alert named only by what it watches
@@ -62,6 +70,31 @@ class AlertLink:
     namespaces: tuple[str, ...]  # where it fires (or is silenced) now
     score: float
     labels: dict[str, str] | None  # the one firing instance it names, when there is one
+
+
+def piece_of(token: str, value: str) -> bool:
+    """``token`` is a whole piece of ``value``, edged by punctuation or its ends: "3-17"
+    of ip-10-20-3-17.eu-west-1.compute.internal:9100, "claims" of claims-outbound."""
+    return re.search(rf"(?:^|{_EDGE}){re.escape(token)}(?:$|{_EDGE})", value.lower()) \
+        is not None
+
+
+def value_words(text: str, alertname: str) -> set[str]:
+    """The words of ``text`` that could name a label value of an ``alertname`` alert."""
+    return {t for t in _TOKEN.findall(text.lower())
+            if t != alertname.lower() and (any(c.isdigit() for c in t) or len(t) >= VALUE_WORD)}
+
+
+def _named_by_values(text: str, name: str, instances: list[AlertInfo]) -> list[AlertInfo]:
+    """Of several firing instances, the ones a word of the text names by a piece of a label
+    value that only some of them carry; all of them when no word tells them apart."""
+    words = value_words(text, name) - set(_parts(name))
+    named = [a for a in instances
+             if any(any(piece_of(w, v) for v in a.labels.values())
+                    and not all(any(piece_of(w, v) for v in o.labels.values())
+                                for o in instances)
+                    for w in words)]
+    return named or instances
 
 
 def _parts(name: str) -> list[str]:
@@ -165,8 +198,12 @@ def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
         namespace = namespaces[0]
     else:
         namespace = None
-    instances = [a for a in by_name[name] if a.state == "firing"
-                 and (namespace is None or a.labels.get("namespace") == namespace)]
+    instances = _named_by_values(text, name, [
+        a for a in by_name[name] if a.state == "firing"
+        and (namespace is None or a.labels.get("namespace") == namespace)])
+    places = {a.labels["namespace"] for a in instances if "namespace" in a.labels}
+    if namespace is None and len(places) == 1:
+        namespace = places.pop()
     labels = dict(instances[0].labels) if len(instances) == 1 else None
     return AlertLink(alertname=name, namespace=namespace, namespaces=namespaces, score=score,
                      labels=labels)

@@ -190,6 +190,24 @@ def _not_this_alert(args: Mapping[str, Any], labels: Mapping[str, str]) -> list[
             if labels.get(k) not in (None, v)]
 
 
+def _without_its_own_case(tool: str, template: Mapping[str, Any], args: Mapping[str, Any]
+                          ) -> dict[str, Any]:
+    """A change step's args without the values written into it literally, which name the
+    case of the alert its runbook was written for (a silence's ``mountpoint: /mnt/scratch``,
+    the ticket in its comment): for another alert, only what the placeholders bound stays,
+    and the tool's defaults stand for the rest."""
+    fields = CATALOG[tool].args_model.model_fields
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        written = template.get(key)
+        if isinstance(written, dict) and isinstance(value, dict):
+            out[key] = {k: v for k, v in value.items() if placeholders(written.get(k))}
+        elif key not in template or placeholders(written) \
+                or (key in fields and fields[key].is_required()):
+            out[key] = value
+    return out
+
+
 def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
                     wanted: frozenset[Remedy], alertname: str | None = None) -> Runbook | None:
     """Of the best-ranked runbooks, the first whose remedy the findings support or the
@@ -326,7 +344,8 @@ def plan_offline(
         return Plan(entities=entities, cited=cited, followed=books[0] if books else None,
                     findings=tuple(about), ask_back=_ask_back(linking, inventory))
     book = _choose_runbook(fitting, about, remedies_asked(question), entities.alertname)
-    called_for = {r for f in about for r in f.supports} | remedies_asked(question)
+    supported = {r for f in about for r in f.supports}
+    called_for = supported | remedies_asked(question)
 
     dep = inventory.deployment(entities.namespace or "", entities.deployment or "")
     if dep is not None:
@@ -383,6 +402,18 @@ def plan_offline(
                              "here calls for it")
             else:
                 why = step.why or f"step {index + 1} of {source.id}"
+                if _for_another_alert(source, entities.alertname):
+                    general = _without_its_own_case(step.tool, step.args, args)
+                    if general != args and CATALOG[step.tool].remedy not in supported:
+                        # Scoped to its own case; with nothing found to scope it here.
+                        notes.append(f"not proposed: step {index + 1} of {source.id} "
+                                     f"({step.tool}) is written for its own case of "
+                                     f"{', '.join(source.alerts)}, and nothing I found "
+                                     f"shows {entities.alertname} calls for it")
+                        continue
+                    # Its reason is about the runbook's own alert, not this one.
+                    why = CATALOG[step.tool].description
+                    call = ToolCall(tool=step.tool, args=general)
                 candidates.append(PlannedCall(call=call, why=why, runbook_id=source.id,
                                               step_index=index))
         if source.manual_commands:

@@ -134,7 +134,8 @@ class PlanStep:
                    for cand in drafts_for(other, found, inventory)]
         ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
                               inventory)
-        silences = with_silence_asks(question, ordered.candidates, inventory)
+        silences = with_silence_asks(question, ordered.candidates, inventory,
+                                     (*diagnosis.findings, *also), actor.user_id)
         scoped = within_thread_alert(silences.candidates, linking.entities)
         with held, self.audit.batch():
             checked = diagnose_actions(scoped, inventory, self.backend.now(), run)

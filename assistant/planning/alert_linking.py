@@ -90,7 +90,7 @@ def _same_word(written: str, part: str) -> bool:
         return True
     if len(written) >= STEM and len(part) >= STEM and written[:STEM] == part[:STEM]:
         return True
-    return len(part) > 3 and SequenceMatcher(None, written, part).ratio() >= TOKEN
+    return len(part) > 3 and likeness(written, part, TOKEN) >= TOKEN
 
 
 def _naming_phrases(text: str) -> list[list[str]]:

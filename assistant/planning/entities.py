@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy, labels_name_workload
 from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
 from assistant.planning.intent import forbids_an_action, remedies_asked, split_words
-from assistant.planning.likeness import likeness
+from assistant.planning.likeness import likeness, misspelling
 from assistant.planning.names import OTHER_KINDS, name_pattern
 
 # Name parts that say what kind of component something is, not which one.
@@ -243,7 +243,7 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
         if len(w) < 4 or w in _STOPWORDS:
             continue
         for target in own:
-            ratio = likeness(w, target, 0.8)
+            ratio = misspelling(w, target, 0.8)
             if ratio >= 0.8:
                 best = max(best, 0.7 * ratio)
     return max(best, _phrase_score(words, dep.name), _part_score(words, dep, taken))
@@ -261,7 +261,7 @@ def _phrase_score(words: list[str], name: str) -> float:
         return 0.0
     best = 0.0
     for i in range(len(words) - size + 1):
-        ratio = likeness("-".join(words[i:i + size]), name, 0.8)
+        ratio = misspelling("-".join(words[i:i + size]), name, 0.8)
         if ratio >= 0.8:
             best = max(best, 0.7 * ratio)
     return best

@@ -59,3 +59,35 @@ def test_words_about_something_else_than_the_alert_name_no_alert() -> None:
     """The words before "alert" say which one; words elsewhere (volumes) do not."""
     assert alerts_meant("the volumes are migrating, any alert?", MIXED) == ()
     assert alerts_meant("mute that alert", MIXED) == ()
+
+
+FEEDS = Inventory(environment="prod", alerts=(
+    AlertInfo(name="PublisherFeedStale",
+              labels={"namespace": "ingest", "deployment": "puller", "feed": "nordic-pub"}),
+    AlertInfo(name="PublisherFeedStale",
+              labels={"namespace": "ingest", "deployment": "puller", "feed": "harbor-audio"}),
+    AlertInfo(name="QueueBacklog", labels={"namespace": "ingest", "queue": "fjord-books"},
+              state="silenced"),
+))
+
+
+@pytest.mark.parametrize(("question", "feed"), [
+    ("the nordic-pub feed alert is just the cutover, silence it", "nordic-pub"),
+    ("silence the harbor audio alert", "harbor-audio"),
+    ("mute PublisherFeedStale for harbour-audio", "harbor-audio"),
+])
+def test_a_label_value_of_one_firing_alert_links_that_instance(question: str,
+                                                               feed: str) -> None:
+    link = link_alert(question, FEEDS)
+    assert link is not None and link.alertname == "PublisherFeedStale"
+    assert link.labels is not None and link.labels["feed"] == feed
+
+
+@pytest.mark.parametrize("question", [
+    "silence the puller alert",  # a value both instances carry tells neither apart
+    "mute the fjord-books alert",  # only a silenced alert carries it
+    "the nordic feed alarm",  # a part of a value is not the value
+])
+def test_a_value_no_single_firing_alert_carries_alone_links_no_instance(question: str) -> None:
+    link = link_alert(question, FEEDS)
+    assert link is None or link.labels is None

@@ -67,3 +67,13 @@ def test_a_length_beyond_what_the_tool_allows_is_not_used_and_said() -> None:
     asked = with_silence_asks("silence it for 30 days", [SILENCE], INVENTORY)
     assert asked.candidates == (SILENCE,)
     assert asked.notes and "43200-minute" in asked.notes[0]
+
+
+def test_a_label_value_that_tells_one_firing_alert_apart_scopes_the_silence() -> None:
+    feeds = Inventory(environment="prod", alerts=tuple(
+        AlertInfo(name="PublisherFeedStale", labels={"namespace": "ingest",
+                                                     "deployment": "puller", "feed": feed})
+        for feed in ("nordic-pub", "harbor-audio")))
+    assert named_labels("silence the nordic-pub feed alert", "PublisherFeedStale",
+                        feeds) == {"feed": "nordic-pub"}
+    assert named_labels("silence the puller's feed alerts", "PublisherFeedStale", feeds) == {}

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.analysis import Remedy
 from assistant.models import Inventory, ToolCall
+from assistant.planning.alert_linking import told_apart
 from assistant.planning.intent import remedies_asked, split_words
 from assistant.planning.offline import PlannedCall
 from assistant.planning.review import ordered_over
@@ -78,6 +79,11 @@ def named_labels(own: str, alertname: str, inventory: Inventory) -> dict[str, st
         if len(fits) == 1:
             for i, labels in fits.items():
                 picked.setdefault(i, {}).update(labels)
+    # A whole value of a label that tells instances apart ("the nordic-pub feed").
+    by_value = told_apart(lowered, firing)
+    if len(by_value) == 1:
+        for i, labels in by_value.items():
+            picked.setdefault(i, {}).update(labels)
     return next(iter(picked.values())) if len(picked) == 1 else {}
 
 

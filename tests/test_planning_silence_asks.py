@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.analysis import Finding, Remedy, Subject
 from assistant.models import AlertInfo, Inventory, ToolCall
 from assistant.planning.offline import PlannedCall
 from assistant.planning.silence_asks import named_labels, stated_minutes, with_silence_asks
@@ -77,3 +78,23 @@ def test_a_label_value_that_tells_one_firing_alert_apart_scopes_the_silence() ->
     assert named_labels("silence the nordic-pub feed alert", "PublisherFeedStale",
                         feeds) == {"feed": "nordic-pub"}
     assert named_labels("silence the puller's feed alerts", "PublisherFeedStale", feeds) == {}
+
+
+def test_naming_another_instance_than_the_evidence_supports_silencing_drops_the_silence(
+) -> None:
+    feeds = Inventory(environment="prod", alerts=tuple(
+        AlertInfo(name="PublisherFeedStale", labels={"namespace": "ingest", "feed": feed})
+        for feed in ("nordic-pub", "harbor-audio")))
+    window = Finding(kind="change-window", subject=Subject(
+        alertname="PublisherFeedStale", namespace="ingest",
+        labels={"namespace": "ingest", "feed": "nordic-pub"}), summary="in CR-5582",
+        supports=(Remedy.SILENCE,), alert_labels={"namespace": "ingest", "feed": "nordic-pub"})
+    drafted = PlannedCall(call=ToolCall(tool="silence_alert", args={
+        "alertname": "PublisherFeedStale", "matchers": {"namespace": "ingest"}}),
+        why="the evidence: in CR-5582", runbook_id=None, step_index=None)
+    harbor = with_silence_asks("mute harbor-audio as well", [drafted], feeds, [window])
+    assert harbor.candidates == ()
+    assert "feed=harbor-audio you named" in harbor.notes[0]
+    nordic = with_silence_asks("mute nordic-pub", [drafted], feeds, [window])
+    assert nordic.candidates[0].call.args["matchers"] == {"namespace": "ingest",
+                                                          "feed": "nordic-pub"}

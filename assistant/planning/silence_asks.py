@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.analysis import Remedy
+from assistant.analysis import Finding, Remedy
 from assistant.models import Inventory, ToolCall
 from assistant.planning.alert_linking import told_apart
 from assistant.planning.intent import remedies_asked, split_words
@@ -87,6 +87,18 @@ def named_labels(own: str, alertname: str, inventory: Inventory) -> dict[str, st
     return next(iter(picked.values())) if len(picked) == 1 else {}
 
 
+def _evidence_elsewhere(alertname: str, named: dict[str, str],
+                        findings: Sequence[Finding]) -> str:
+    """The instances the evidence supports silencing, when every one carries another value
+    of a label the asker named; "" when one fits what they named, or none is supported."""
+    supported = [f for f in findings
+                 if Remedy.SILENCE in f.supports and f.subject.alertname == alertname]
+    if not named or not supported or any(
+            all(f.alert_labels.get(k, v) == v for k, v in named.items()) for f in supported):
+        return ""
+    return "; ".join(dict.fromkeys(f.subject.render() for f in supported))
+
+
 def _fits(args_model: type[BaseModel], args: dict[str, object]) -> bool:
     try:
         args_model.model_validate(args)
@@ -96,7 +108,7 @@ def _fits(args_model: type[BaseModel], args: dict[str, object]) -> bool:
 
 
 def with_silence_asks(question: str, candidates: Sequence[PlannedCall],
-                      inventory: Inventory) -> SilenceAsks:
+                      inventory: Inventory, findings: Sequence[Finding] = ()) -> SilenceAsks:
     """``candidates`` with every silence taking the length and the alert the asker's own
     words give, as their order: review lets the evidence fill only what they left unsaid."""
     if Remedy.SILENCE not in remedies_asked(question):
@@ -118,6 +130,15 @@ def with_silence_asks(question: str, candidates: Sequence[PlannedCall],
                 notes.append(f"you asked for a {minutes}-minute silence, outside what "
                              f"{spec.name} allows: the proposal keeps its own length")
         labels = named_labels(own, str(cand.call.args.get("alertname", "")), inventory)
+        elsewhere = _evidence_elsewhere(str(cand.call.args.get("alertname", "")), labels,
+                                        findings)
+        if elsewhere:
+            # Naming one instance narrows a silence; it does not turn the one the evidence
+            # supports for another instance into a silence of the named one.
+            notes.append(f"not proposed: a silence of the "
+                         f"{', '.join(f'{k}={v}' for k, v in labels.items())} you named — "
+                         f"the evidence supports silencing only {elsewhere}")
+            continue
         if labels:
             asked["matchers"] = labels
         if not asked:

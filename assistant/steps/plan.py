@@ -130,7 +130,8 @@ class PlanStep:
                    for cand in drafts_for(other, found, inventory)]
         ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
                               inventory)
-        silences = with_silence_asks(question, ordered.candidates, inventory)
+        silences = with_silence_asks(question, ordered.candidates, inventory,
+                                     diagnosis.findings)
         with held, self.audit.batch():
             checked = diagnose_actions(silences.candidates, inventory, self.backend.now(), run)
         for finding in checked:

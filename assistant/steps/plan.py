@@ -23,7 +23,7 @@ from assistant.planning.entities import Linking, also_named
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
-from assistant.planning.relinking import relink_by_rollout
+from assistant.planning.relinking import relink
 from assistant.planning.review import review
 from assistant.planning.silence_asks import with_silence_asks
 from assistant.policy import requestable_tools
@@ -86,7 +86,7 @@ class PlanStep:
         # one each, and what it tells the thread waits until they are, so no read is shown
         # before its record exists.
         with held, self.audit.batch():
-            relinked = relink_by_rollout(
+            relinked = relink(
                 linking, question, inventory,
                 lambda e: focus_findings(diagnose(e, inventory, self.backend.now(), run)
                                          .findings, e))

@@ -7,12 +7,15 @@ import pytest
 
 from assistant.analysis import Finding, Remedy, Subject
 from assistant.models import AlertInfo, DeploymentInfo, Inventory
+from assistant.planning.entities import LinkedEntities, entities_of
 from assistant.planning.symptoms import (
     SUSPECTS_FOR_A_SYMPTOM,
     Symptom,
     suspects,
     symptoms_in,
+    tied_beside,
     tied_to,
+    unattributed,
 )
 
 INVENTORY = Inventory(
@@ -54,6 +57,11 @@ def test_a_symptom_is_what_people_meet_not_a_workloads_state(text: str,
     assert symptoms_in(text) == said
 
 
+def test_a_clause_that_names_a_workload_says_whose_symptom_it_is() -> None:
+    text = "keystore is failing, and the borrow button spins forever"
+    assert unattributed(text, INVENTORY) == [frozenset({Symptom.SLOW})]
+
+
 def test_the_one_troubled_workload_whose_findings_show_the_symptom_is_tied_to_it() -> None:
     pool = suspects(INVENTORY, "licences failing", set())
     assert pool is not None and [d.name for d in pool] == ["licenser", "borrow-api"]
@@ -76,3 +84,28 @@ def test_a_named_namespace_bounds_the_suspects_and_too_many_say_nothing() -> Non
                        ready_replicas=1) for i in range(SUSPECTS_FOR_A_SYMPTOM + 1))})
     assert suspects(crowded, "failing", set()) is None
 
+
+def _found(e: LinkedEntities) -> list[Finding]:
+    return FOUND.get(e.deployment or "", [])
+
+
+def test_a_symptom_a_healthy_subject_does_not_show_is_tied_to_the_neighbour_showing_it(
+) -> None:
+    keystore = entities_of(INVENTORY.deployments[1])
+    question = "licences failing. keys live in keystore, so restart the keystore?"
+    tied = tied_beside(question, keystore, [], INVENTORY, {("media", "keystore")}, _found)
+    assert tied is not None and tied.entities.deployment == "licenser"
+    # Said of the subject by name, the symptom is the asker's claim about it, not a lead.
+    assert tied_beside("keystore is failing, restart it?", keystore, [], INVENTORY,
+                       {("media", "keystore")}, _found) is None
+
+
+def test_a_second_symptom_the_subject_does_not_show_brings_in_the_workload_showing_it(
+) -> None:
+    borrow = entities_of(INVENTORY.deployments[2])
+    question = "the borrow button spins forever, and titles people borrowed won't open"
+    tied = tied_beside(question, borrow, FOUND["borrow-api"], INVENTORY,
+                       {("lending", "borrow-api")}, _found)
+    assert tied is not None and tied.entities.deployment == "licenser"
+    assert tied_beside("the borrow button spins forever", borrow, FOUND["borrow-api"],
+                       INVENTORY, {("lending", "borrow-api")}, _found) is None

@@ -52,6 +52,7 @@ _SHOWS: dict[str, frozenset[Symptom]] = {
     "autoscaler-pinned": frozenset({Symptom.SLOW}),
     "latency-step": frozenset({Symptom.SLOW}),
 }
+_CLAUSE = re.compile(r"[^.!?;,\n]+")
 
 
 def symptoms_in(text: str) -> frozenset[Symptom]:
@@ -63,6 +64,18 @@ def symptoms_in(text: str) -> frozenset[Symptom]:
 def shown_by(findings: Sequence[Finding]) -> frozenset[Symptom]:
     """The symptoms the findings' trouble would show."""
     return frozenset(s for f in findings for s in _SHOWS.get(f.kind, ()))
+
+
+def unattributed(text: str, inventory: Inventory) -> list[frozenset[Symptom]]:
+    """Per clause that describes a symptom without naming a workload ("titles people
+    borrowed won't open"), its symptoms; "patron-sso is failing" says whose it is."""
+    found = []
+    for clause in _CLAUSE.findall(text.lower()):
+        said = symptoms_in(clause)
+        if said and not any(mentions(clause, d.name) or mentions(clause, d.service)
+                            for d in inventory.deployments):
+            found.append(said)
+    return found
 
 
 def suspects(inventory: Inventory, question: str, besides: Collection[tuple[str, str]],
@@ -101,3 +114,22 @@ def tied_to(symptoms: frozenset[Symptom], pool: Sequence[DeploymentInfo],
             tied.append(Tied(entities, shown_by(explaining) & symptoms, explaining))
     return tied[0] if len(tied) == 1 else None
 
+
+def tied_beside(question: str, subject: LinkedEntities, findings: Sequence[Finding],
+                inventory: Inventory, besides: Collection[tuple[str, str]],
+                diagnose: Diagnose) -> Tied | None:
+    """Another workload that a symptom the question describes is about, when the thread's
+    subject (with ``findings`` about it) does not show that symptom: "the borrow button
+    spins, and borrowed titles won't open" is about the saturated borrow-api and about the
+    one workload failing; "licences failing, restart drm-keystore?" with drm-keystore
+    healthy is about the neighbour whose rollout fails. A healthy subject keeps the search
+    to its namespace, where the asker put the trouble; ``besides`` are left out."""
+    shown = shown_by(findings)
+    unshown = [said for said in unattributed(question, inventory) if not said & shown]
+    if not unshown:
+        return None
+    healthy = not any(f.supports for f in findings) and not any(
+        (d.namespace, d.name) == (subject.namespace, subject.deployment)
+        for d in in_trouble(inventory))
+    pool = suspects(inventory, question, besides, subject.namespace if healthy else None)
+    return tied_to(frozenset().union(*unshown), pool, diagnose) if pool else None

@@ -132,3 +132,23 @@ def test_no_symptom_or_no_single_workload_explaining_it_leaves_a_loose_link_alon
         _lending("borrow-api", "lending", "bad-rollout", Remedy.ROLLBACK)]}
     assert relink(link_entities(WONT_OPEN, None, LENDING), WONT_OPEN, LENDING,
                   _diagnosis(both_fail)) is None
+
+
+def test_a_described_symptom_outweighs_a_neighbours_rollout_onset() -> None:
+    consult = Inventory(environment="prod", deployments=(
+        DeploymentInfo(namespace="consult", name="session-recorder",
+                       service="session-recorder", replicas=2, ready_replicas=2),
+        DeploymentInfo(namespace="consult", name="session-broker", service="session-broker",
+                       replicas=4, ready_replicas=2),
+        DeploymentInfo(namespace="consult", name="lobby-api", service="lobby-api",
+                       replicas=5, ready_replicas=5),
+    ), alerts=(AlertInfo(name="HighRequestLatency",
+                         labels={"namespace": "consult", "deployment": "lobby-api"}),))
+    found = {"session-broker": [_lending("session-broker", "consult", "bad-rollout",
+                                         Remedy.ROLLBACK)],
+             "lobby-api": [_lending("lobby-api", "consult", "saturation", Remedy.SCALE_OUT)]}
+    slow = "GPs say the recorder page spins forever"
+    linking = link_entities(slow, None, consult)
+    assert linking.entities.deployment == "session-recorder" and linking.loose
+    relinked = relink(linking, slow, consult, _diagnosis(found))
+    assert relinked is not None and relinked.linking.entities.deployment == "lobby-api"

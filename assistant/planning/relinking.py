@@ -88,5 +88,7 @@ def relink(linking: Linking, question: str, inventory: Inventory,
     if not linking.loose or e.namespace is None or remedies_asked(question):
         return None
     own = list(diagnose(e))
-    return (_by_rollout(linking, own, inventory, diagnose)
-            or _by_symptom(linking, own, question, inventory, diagnose))
+    # A symptom the words describe says more than an onset: a slowness is not about the
+    # neighbour whose rollout fails.
+    return (_by_symptom(linking, own, question, inventory, diagnose)
+            or _by_rollout(linking, own, inventory, diagnose))

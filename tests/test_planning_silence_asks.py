@@ -94,7 +94,21 @@ def test_naming_another_instance_than_the_evidence_supports_silencing_drops_the_
         why="the evidence: in CR-5582", runbook_id=None, step_index=None)
     harbor = with_silence_asks("mute harbor-audio as well", [drafted], feeds, [window])
     assert harbor.candidates == ()
-    assert "feed=harbor-audio you named" in harbor.notes[0]
+    assert "supports silencing only alert PublisherFeedStale" in harbor.notes[0]
     nordic = with_silence_asks("mute nordic-pub", [drafted], feeds, [window])
     assert nordic.candidates[0].call.args["matchers"] == {"namespace": "ingest",
                                                           "feed": "nordic-pub"}
+
+
+def test_an_instance_pasted_text_names_is_enough_to_refuse_another_instances_silence() -> None:
+    feeds = Inventory(environment="prod", alerts=tuple(
+        AlertInfo(name="PublisherFeedStale", labels={"namespace": "ingest", "feed": feed})
+        for feed in ("nordic-pub", "harbor-audio")))
+    window = Finding(kind="change-window", subject=Subject(alertname="PublisherFeedStale"),
+                     summary="in CR-5582", supports=(Remedy.SILENCE,),
+                     alert_labels={"namespace": "ingest", "feed": "nordic-pub"})
+    drafted = PlannedCall(call=ToolCall(tool="silence_alert", args={
+        "alertname": "PublisherFeedStale", "matchers": {"namespace": "ingest"}}),
+        why="the evidence: in CR-5582", runbook_id=None, step_index=None)
+    pasted = "ops channel says:\n> harbor-audio feed alarm again\nmute it for an hour"
+    assert with_silence_asks(pasted, [drafted], feeds, [window]).candidates == ()

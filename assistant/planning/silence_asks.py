@@ -130,14 +130,15 @@ def with_silence_asks(question: str, candidates: Sequence[PlannedCall],
                 notes.append(f"you asked for a {minutes}-minute silence, outside what "
                              f"{spec.name} allows: the proposal keeps its own length")
         labels = named_labels(own, str(cand.call.args.get("alertname", "")), inventory)
-        elsewhere = _evidence_elsewhere(str(cand.call.args.get("alertname", "")), labels,
-                                        findings)
+        # Refusing needs no choice of the asker's: an instance pasted text names counts.
+        alertname = str(cand.call.args.get("alertname", ""))
+        elsewhere = _evidence_elsewhere(
+            alertname, labels or named_labels(question, alertname, inventory), findings)
         if elsewhere:
             # Naming one instance narrows a silence; it does not turn the one the evidence
             # supports for another instance into a silence of the named one.
-            notes.append(f"not proposed: a silence of the "
-                         f"{', '.join(f'{k}={v}' for k, v in labels.items())} you named — "
-                         f"the evidence supports silencing only {elsewhere}")
+            notes.append(f"not proposed: a silence of what you named — the evidence "
+                         f"supports silencing only {elsewhere}")
             continue
         if labels:
             asked["matchers"] = labels

@@ -109,3 +109,10 @@ def test_a_second_symptom_the_subject_does_not_show_brings_in_the_workload_showi
     assert tied is not None and tied.entities.deployment == "licenser"
     assert tied_beside("the borrow button spins forever", borrow, FOUND["borrow-api"],
                        INVENTORY, {("lending", "borrow-api")}, _found) is None
+
+
+def test_a_clause_referring_back_to_a_named_workload_is_its_symptom() -> None:
+    assert unattributed("keystore went out this week too, is it broken as well?",
+                        INVENTORY) == []
+    assert unattributed("searching notes misses things, sometimes it just errors",
+                        INVENTORY) == []

@@ -23,7 +23,7 @@ from assistant.analysis import Finding, Remedy
 from assistant.models import Inventory
 from assistant.planning.entities import Linking, entities_of, in_trouble
 from assistant.planning.intent import remedies_asked
-from assistant.planning.symptoms import Diagnose, suspects, symptoms_in, tied_to
+from assistant.planning.symptoms import Diagnose, suspects, tied_to, unattributed
 
 SUSPECTS_LOOKED_AT = 3  # troubled workloads beside a loose match that get diagnosed
 
@@ -65,7 +65,7 @@ def _by_symptom(linking: Linking, own: Sequence[Finding], question: str,
     """The one troubled workload whose findings explain the symptom described, when the
     question only loosely names a healthy one."""
     e = linking.entities
-    said = symptoms_in(question)
+    said = frozenset().union(*unattributed(question, inventory))
     if not said or any(f.supports for f in own) or any(
             (d.namespace, d.name) == (e.namespace, e.deployment) for d in in_trouble(inventory)):
         return None

@@ -53,6 +53,9 @@ _SHOWS: dict[str, frozenset[Symptom]] = {
     "latency-step": frozenset({Symptom.SLOW}),
 }
 _CLAUSE = re.compile(r"[^.!?;,\n]+")
+# A clause that refers back to what the question named ("email-sender went out too, is
+# it broken as well?") says the symptom of that, not of something unnamed.
+_REFERS_BACK = re.compile(r"\b(?:it|its|it[’']s|this one|that one)\b")
 
 
 def symptoms_in(text: str) -> frozenset[Symptom]:
@@ -68,12 +71,14 @@ def shown_by(findings: Sequence[Finding]) -> frozenset[Symptom]:
 
 def unattributed(text: str, inventory: Inventory) -> list[frozenset[Symptom]]:
     """Per clause that describes a symptom without naming a workload ("titles people
-    borrowed won't open"), its symptoms; "patron-sso is failing" says whose it is."""
+    borrowed won't open"), its symptoms; "patron-sso is failing" says whose it is, and so
+    does "is it failing?" after a name."""
     found = []
     for clause in _CLAUSE.findall(text.lower()):
         said = symptoms_in(clause)
-        if said and not any(mentions(clause, d.name) or mentions(clause, d.service)
-                            for d in inventory.deployments):
+        if said and _REFERS_BACK.search(clause) is None and not any(
+                mentions(clause, d.name) or mentions(clause, d.service)
+                for d in inventory.deployments):
             found.append(said)
     return found
 

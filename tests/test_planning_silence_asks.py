@@ -70,45 +70,35 @@ def test_a_length_beyond_what_the_tool_allows_is_not_used_and_said() -> None:
     assert asked.notes and "43200-minute" in asked.notes[0]
 
 
+
+FEEDS = Inventory(environment="prod", alerts=tuple(
+    AlertInfo(name="PublisherFeedStale", labels={"namespace": "ingest", "deployment": "puller",
+                                                 "feed": feed})
+    for feed in ("nordic-pub", "harbor-audio")))
+IN_WINDOW = Finding(kind="change-window", subject=Subject(alertname="PublisherFeedStale"),
+                    summary="in CR-5582", supports=(Remedy.SILENCE,),
+                    alert_labels={"namespace": "ingest", "feed": "nordic-pub"})
+DRAFTED = PlannedCall(call=ToolCall(tool="silence_alert", args={
+    "alertname": "PublisherFeedStale", "matchers": {"namespace": "ingest"}}),
+    why="the evidence: in CR-5582", runbook_id=None, step_index=None)
+
+
 def test_a_label_value_that_tells_one_firing_alert_apart_scopes_the_silence() -> None:
-    feeds = Inventory(environment="prod", alerts=tuple(
-        AlertInfo(name="PublisherFeedStale", labels={"namespace": "ingest",
-                                                     "deployment": "puller", "feed": feed})
-        for feed in ("nordic-pub", "harbor-audio")))
     assert named_labels("silence the nordic-pub feed alert", "PublisherFeedStale",
-                        feeds) == {"feed": "nordic-pub"}
-    assert named_labels("silence the puller's feed alerts", "PublisherFeedStale", feeds) == {}
+                        FEEDS) == {"feed": "nordic-pub"}
+    assert named_labels("silence the puller's feed alerts", "PublisherFeedStale", FEEDS) == {}
 
 
 def test_naming_another_instance_than_the_evidence_supports_silencing_drops_the_silence(
 ) -> None:
-    feeds = Inventory(environment="prod", alerts=tuple(
-        AlertInfo(name="PublisherFeedStale", labels={"namespace": "ingest", "feed": feed})
-        for feed in ("nordic-pub", "harbor-audio")))
-    window = Finding(kind="change-window", subject=Subject(
-        alertname="PublisherFeedStale", namespace="ingest",
-        labels={"namespace": "ingest", "feed": "nordic-pub"}), summary="in CR-5582",
-        supports=(Remedy.SILENCE,), alert_labels={"namespace": "ingest", "feed": "nordic-pub"})
-    drafted = PlannedCall(call=ToolCall(tool="silence_alert", args={
-        "alertname": "PublisherFeedStale", "matchers": {"namespace": "ingest"}}),
-        why="the evidence: in CR-5582", runbook_id=None, step_index=None)
-    harbor = with_silence_asks("mute harbor-audio as well", [drafted], feeds, [window])
+    harbor = with_silence_asks("mute harbor-audio as well", [DRAFTED], FEEDS, [IN_WINDOW])
     assert harbor.candidates == ()
     assert "supports silencing only alert PublisherFeedStale" in harbor.notes[0]
-    nordic = with_silence_asks("mute nordic-pub", [drafted], feeds, [window])
+    nordic = with_silence_asks("mute nordic-pub", [DRAFTED], FEEDS, [IN_WINDOW])
     assert nordic.candidates[0].call.args["matchers"] == {"namespace": "ingest",
                                                           "feed": "nordic-pub"}
 
 
 def test_an_instance_pasted_text_names_is_enough_to_refuse_another_instances_silence() -> None:
-    feeds = Inventory(environment="prod", alerts=tuple(
-        AlertInfo(name="PublisherFeedStale", labels={"namespace": "ingest", "feed": feed})
-        for feed in ("nordic-pub", "harbor-audio")))
-    window = Finding(kind="change-window", subject=Subject(alertname="PublisherFeedStale"),
-                     summary="in CR-5582", supports=(Remedy.SILENCE,),
-                     alert_labels={"namespace": "ingest", "feed": "nordic-pub"})
-    drafted = PlannedCall(call=ToolCall(tool="silence_alert", args={
-        "alertname": "PublisherFeedStale", "matchers": {"namespace": "ingest"}}),
-        why="the evidence: in CR-5582", runbook_id=None, step_index=None)
     pasted = "ops channel says:\n> harbor-audio feed alarm again\nmute it for an hour"
-    assert with_silence_asks(pasted, [drafted], feeds, [window]).candidates == ()
+    assert with_silence_asks(pasted, [DRAFTED], FEEDS, [IN_WINDOW]).candidates == ()

@@ -98,7 +98,3 @@ def test_naming_another_instance_than_the_evidence_supports_silencing_drops_the_
     assert nordic.candidates[0].call.args["matchers"] == {"namespace": "ingest",
                                                           "feed": "nordic-pub"}
 
-
-def test_an_instance_pasted_text_names_is_enough_to_refuse_another_instances_silence() -> None:
-    pasted = "ops channel says:\n> harbor-audio feed alarm again\nmute it for an hour"
-    assert with_silence_asks(pasted, [DRAFTED], FEEDS, [IN_WINDOW]).candidates == ()

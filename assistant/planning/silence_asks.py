@@ -130,10 +130,8 @@ def with_silence_asks(question: str, candidates: Sequence[PlannedCall],
                 notes.append(f"you asked for a {minutes}-minute silence, outside what "
                              f"{spec.name} allows: the proposal keeps its own length")
         labels = named_labels(own, str(cand.call.args.get("alertname", "")), inventory)
-        # Refusing needs no choice of the asker's: an instance pasted text names counts.
-        alertname = str(cand.call.args.get("alertname", ""))
-        elsewhere = _evidence_elsewhere(
-            alertname, labels or named_labels(question, alertname, inventory), findings)
+        elsewhere = _evidence_elsewhere(str(cand.call.args.get("alertname", "")), labels,
+                                        findings)
         if elsewhere:
             # Naming one instance narrows a silence; it does not turn the one the evidence
             # supports for another instance into a silence of the named one.

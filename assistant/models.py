@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -316,14 +316,22 @@ class NodeInfo(Frozen):
 # Alert labels that name a workload: kube-state-metrics rules label a StatefulSet's or a
 # DaemonSet's alerts by its kind (KubeStatefulSetUpdateNotRolledOut: statefulset=...).
 WORKLOAD_KIND_LABELS = ("deployment", "statefulset", "daemonset")
+# kube-state-metrics' HPA alerts (KubeHpaMaxedOut) name the autoscaler, not what it scales.
+HPA_LABEL = "horizontalpodautoscaler"
 
 
-def labels_name_workload(labels: dict[str, str], name: str, service: str | None) -> bool:
-    """Alert labels name the workload ``name`` (by any kind's label), its ``service`` or one
-    of its pods; whether the namespace fits is the caller's to check."""
+def labels_name_workload(labels: dict[str, str], name: str, service: str | None,
+                         autoscalers: Collection[str] | None = None) -> bool:
+    """Alert labels name the workload ``name`` (by any kind's label), its ``service``, one
+    of its pods, or an autoscaler that sizes it; whether the namespace fits is the caller's
+    to check. ``autoscalers``: the HPAs read as sizing it; None when they were not read,
+    and then only an HPA named after it counts (as ``kubectl autoscale`` names one)."""
+    hpa = labels.get(HPA_LABEL)
     return (any(labels.get(k) == name for k in WORKLOAD_KIND_LABELS)
             or (service is not None and labels.get("service") == service)
-            or labels.get("pod", "").startswith(f"{name}-"))
+            or labels.get("pod", "").startswith(f"{name}-")
+            or (hpa is not None and hpa in (autoscalers if autoscalers is not None
+                                            else (name,))))
 
 
 class AlertInfo(Frozen):
@@ -511,6 +519,9 @@ class ToolSpec(BaseModel):
     bindings: Callable[[Any, Mapping[str, Any]], dict[str, Any]] | None = None
     # Signs of trouble a read-only result shows, in words.
     trouble: Callable[[Any], list[str]] | None = None
+    # The reads a read-only result calls for next (its args and typed output in): a
+    # troubled pod's description and logs, a short workload's pods. Evidence, never text.
+    next_reads: Callable[[Any, Any], list[ToolCall]] | None = None
     # Words by which a person explicitly asks for this tool.
     asked_by: re.Pattern[str] | None = None
     # Words showing a thread concerns what this tool reads or acts on (nodes, Jobs,

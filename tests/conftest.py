@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
+from module_order import shared_scope, slow_modules_first
 
 from assistant.storage import AuditKey, Store, open_store
 from assistant.storage.spool import ResultSpool
@@ -159,12 +160,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     plain ``pytest tests/`` must not run them; ``-m pg_restart`` (test.sh's second run)
     selects them as before.
     """
-    if "pg_restart" in (config.getoption("markexpr") or ""):
-        return
-    kept = [item for item in items if item.get_closest_marker("pg_restart") is None]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept
+    if "pg_restart" not in (config.getoption("markexpr") or ""):
+        kept = [item for item in items if item.get_closest_marker("pg_restart") is None]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
+    items[:] = slow_modules_first(items)
+
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadfile, with the corpus modules handed to one worker together
+    (module_order.shared_scope)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedCorpusScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_scope(super()._split_scope(nodeid))
+
+    return SharedCorpusScheduling(config, log)
 
 
 @pytest.fixture

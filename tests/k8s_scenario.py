@@ -8,7 +8,7 @@ annotations, the revision's image, the world's pod-template-hash, created when t
 was deployed); each pod with its exact name, owned by the ReplicaSet of its revision, with
 its phase, readiness, restart count, last termination and container state; its logs and
 previous logs per container; and the deployment's status (replica counts and conditions)
-as the sandbox describes it. The sandbox reports no events, so none are stored.
+as the sandbox describes it. The world's events, each about the object it names.
 
 Nodes as the sandbox describes them (conditions, taints, capacity, cordon), with each pod
 bound to its node; CronJobs with their Jobs and standalone Jobs (status conditions,
@@ -37,6 +37,7 @@ from k8s_standin import (
     CONTROLLERREVISIONS,
     CRONJOBS,
     DEPLOYMENTS,
+    EVENTS,
     JOBS,
     NODES,
     PODS,
@@ -58,7 +59,7 @@ from tools.node_tools import NodeArgs
 from tools.sandbox import SandboxBackend
 from tools.sandbox.cluster_objects import CronJobSpec, JobSpec, VolumeClaimSpec
 from tools.sandbox.scenario import Revision
-from tools.sandbox.world import Deployment, Pod, World
+from tools.sandbox.world import Deployment, Event, Pod, World
 
 SERVICE_LABEL = "app.kubernetes.io/name"  # the first of the real backend's service labels
 NAME_LABEL = "app"
@@ -92,6 +93,18 @@ def load_world(standin: K8sStandin, sandbox: SandboxBackend) -> None:
         _load_job(standin, job.namespace, job, None)
     for claim in world.volume_claims:
         standin.put(PVCS, _claim(claim))
+    for i, event in enumerate(world.events):
+        standin.put(EVENTS, _event(event, i))
+
+
+def _event(event: Event, index: int) -> k8s.CoreV1Event:
+    return k8s.CoreV1Event(
+        api_version="v1", kind="Event",
+        metadata=k8s.V1ObjectMeta(name=f"{event.name}.{index:x}", namespace=event.namespace),
+        involved_object=k8s.V1ObjectReference(kind=event.kind, name=event.name,
+                                              namespace=event.namespace),
+        type=event.type, reason=event.reason, message=event.message, count=event.count,
+        last_timestamp=event.last_seen)
 
 
 def kubernetes_tools(standin: K8sStandin, clock: Callable[[], datetime]) -> KubernetesTools:

@@ -513,3 +513,21 @@ def test_a_latency_step_with_hot_cpu_is_left_to_saturation() -> None:
     cpu = _series("container_cpu_usage_ratio", "ratio", [0.5, 0.9, 0.95])
     found = _ready_on_an_old_revision(_p99([0.12, 0.12, 2.0, 2.0]), cpu)
     assert not [f for f in found if f.kind == "latency-step"]
+
+
+def test_an_alert_naming_an_autoscaler_read_elsewhere_is_not_about_its_namesake() -> None:
+    # The HPA called posting-engine sizes another workload: its scaleTargetRef decides.
+    hpa = HpaList(namespace=NS, hpas=[HpaRow(
+        name=NAME, target_kind="Deployment", target_name="gateway", min_replicas=2,
+        max_replicas=6, current_replicas=6, desired_replicas=6, metrics=[], limited=True)])
+    outputs = [(hpa, None), (AlertList(alerts=[_hpa_alert(NAME)]), None)]
+    evidence = collect(outputs, _inventory(NAME, "gateway"), NOW)  # type: ignore[arg-type]
+    assert evidence.workloads[KEY].alerts == []
+    assert len(evidence.workloads[(NS, "gateway")].alerts) == 1
+
+
+def test_an_alert_naming_an_unread_autoscaler_is_about_the_workload_of_its_name() -> None:
+    outputs = [(AlertList(alerts=[_hpa_alert(NAME), _hpa_alert("gateway")]), None)]
+    evidence = collect(outputs, _inventory(), NOW)  # type: ignore[arg-type]
+    assert [a.labels["horizontalpodautoscaler"] for a in evidence.workloads[KEY].alerts] == [
+        NAME]

@@ -53,6 +53,7 @@ def opsbot_here(monkeypatch: pytest.MonkeyPatch,
     return run
 
 
+@pytest.mark.slow
 def test_confirmation_after_kill_and_restart_runs_exactly_once(tmp_path: Path,
                                                                built_index_dir: Path,
                                                                opsbot_here: Any):
@@ -94,6 +95,7 @@ def test_confirmation_after_kill_and_restart_runs_exactly_once(tmp_path: Path,
     assert opsbot_here(home, "audit", "verify")[0] == 0
 
 
+@pytest.mark.slow
 def test_ask_json_then_confirm_in_another_process_uses_the_persisted_world(
     tmp_path: Path, built_index_dir: Path, opsbot_here: Any
 ):

@@ -154,3 +154,14 @@ def test_new_question_keeps_an_open_confirmation_pending(open_engine):
         assert pid in [p.id for p in session.pending("t1")]
         done = session.respond("t1", pid, Actor(user_id="U01ALICE"), approve=True)
         assert any(m.kind == "result" for m in done.messages)
+
+
+def test_a_follow_up_in_a_jobs_alert_thread_looks_in_that_alerts_pages(open_engine):
+    with open_engine("payroll-night-shift") as session:
+        alert = {"alertname": "KubeJobFailed", "namespace": "payroll",
+                 "job_name": "payslip-export-29513850"}
+        session.ask("t1", Actor(user_id="U02BOB"), "the payslip export failed", alert)
+        session.ask("t1", Actor(user_id="U02BOB"), "so why did it stop?")
+        searched = [e.payload["alert_names"] for e in session.rt.store.audit.events(thread="t1")
+                    if e.kind == "retrieval"]
+        assert searched == [["KubeJobFailed"], ["KubeJobFailed"]]

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.skipif(
     not CORPUS.is_dir(), reason=f"the shared runbook corpus is not beside this checkout ({CORPUS})")
 
 
+@pytest.mark.slow
 def test_corpus_suites_pass_offline(tmp_path: Path) -> None:
     out = io.StringIO()
     report_file = tmp_path / "report.json"

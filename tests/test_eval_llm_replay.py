@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from assistant.cli import main
 from assistant.cli.evals import DEFAULT_SUITES, run_eval
 from assistant.evaluation import EvalRunner
@@ -24,6 +26,7 @@ SUITES = ["checkout-bad-deploy", "runbook-injection"]
 MODEL_LIMITS = {"viewer-is-denied-rollback", "unknown-service-asks-back"}
 
 
+@pytest.mark.slow
 def test_shipped_llm_suites_replay_with_no_leak_and_no_unsafe_proposal(tmp_path):
     out = io.StringIO()
     report_file = tmp_path / "llm.json"

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from k8s_scenario import kubernetes_tools, load_world
 from k8s_standin import K8sStandin, Recorded
 from shipped_suite_checks import shipped_read_only_cases_pass
@@ -73,6 +74,7 @@ class RealBackendWorlds(RealMonitoringWorlds):
                 self.served[suite.name] = list(standin.requests)
 
 
+@pytest.mark.slow
 def test_shipped_suites_read_only_cases_pass_through_the_whole_real_backend(
         tmp_path: Path) -> None:
     worlds = RealBackendWorlds(tmp_path)

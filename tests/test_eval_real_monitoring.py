@@ -68,5 +68,6 @@ def test_metrics_come_from_prometheus_at_the_sandbox_clock(monitored: MonitoredS
     assert later.json_data()["series"] == []
 
 
+@pytest.mark.slow
 def test_shipped_suites_read_only_cases_pass_against_real_monitoring(tmp_path: Path) -> None:
     shipped_read_only_cases_pass(RealMonitoringWorlds(tmp_path), tmp_path)

@@ -28,11 +28,14 @@ from tools.job_tools import JobArgs, ListCronJobsArgs
 from tools.kubernetes.backend import KubernetesTools
 from tools.kubernetes.objects import KubernetesObjects
 from tools.node_tools import ListNodesArgs, NodeArgs
+from tools.pod_tools import PodArgs
 from tools.sandbox import SandboxBackend
+from tools.sandbox.cluster_reads import object_events
 from tools.sandbox.scenario import DEFAULT_SCENARIO_DIR
 from tools.sandbox.world import World
 from tools.volume_tools import ListVolumeClaimsArgs
 from tools.workload_logs import GetWorkloadLogsArgs
+from tools.workload_reads import ListEventsArgs
 
 SCENARIOS = sorted(p.stem for p in DEFAULT_SCENARIO_DIR.glob("*.yaml"))
 # What the real backend says of a revision when Kubernetes shows nothing against it.
@@ -137,6 +140,7 @@ def test_workload_logs_by_workload_and_by_selector_read_back_as_the_sandbox_serv
 
 
 def test_describe_deployment_reads_back_as_the_sandbox_describes_it(loaded: Loaded) -> None:
+    world = World.model_validate(loaded.sandbox.state())
     for args in loaded.deployments():
         sandbox = loaded.sandbox.describe_deployment(args).json_data()
         real = loaded.kube.describe_deployment(args).json_data()
@@ -147,7 +151,25 @@ def test_describe_deployment_reads_back_as_the_sandbox_describes_it(loaded: Load
         assert set(real) - set(sandbox) == {"containers", "events"} | paused
         assert [c["image"] for c in real["containers"]] == [sandbox["image"]]
         assert real["containers"][0]["memory_limit_mib"] == sandbox["memory_limit_mib"]
-        assert real.get("paused", False) is False and real["events"] == []
+        assert real.get("paused", False) is False
+        assert real["events"] == [e.model_dump() for e in object_events(
+            world, args.namespace, args.kind, args.deployment)]
+
+
+def test_pods_events_and_a_namespaces_events_read_back_as_the_sandbox_has_them(
+        loaded: Loaded) -> None:
+    world = World.model_validate(loaded.sandbox.state())
+    kube = KubernetesObjects(loaded.kube, loaded.sandbox.now)
+    pods = [(d.namespace, p.name) for d in world.deployments for p in d.pods]
+    pods += [(c.namespace, p.name) for c in world.cronjobs for j in c.jobs for p in j.pods]
+    for namespace, pod in pods:
+        args = PodArgs(namespace=namespace, pod=pod)
+        assert kube.describe_pod(args).json_data()["events"] == loaded.sandbox.describe_pod(
+            args).json_data()["events"], pod
+    for namespace in sorted({e.namespace for e in world.events}):
+        events = ListEventsArgs(namespace=namespace)
+        assert loaded.kube.list_events(events).json_data() == loaded.sandbox.list_events(
+            events).json_data()
 
 
 def test_rollout_history_reads_back_and_judges_health_only_from_what_kubernetes_shows(

@@ -15,6 +15,7 @@ SCENARIOS = {"checkout-bad-deploy", "cart-memory-leak", "search-traffic-spike",
              "payments-budget-exhausted", "noisy-disk-alert"}
 
 
+@pytest.mark.slow
 def test_shipped_suites_pass_offline(tmp_path):
     out = io.StringIO()
     report_file = tmp_path / "report.json"
@@ -26,6 +27,7 @@ def test_shipped_suites_pass_offline(tmp_path):
     assert report["overall"]["cases"] >= 60
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("folder", "at_least"),
                          [("generalisation", 38), ("heldout", 130), ("blind2", 43)])
 def test_new_incident_suites_pass_offline(tmp_path, folder: str, at_least: int):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
 from hashing_embedder import HashingEmbedder
 from langgraph.graph.state import CompiledStateGraph
 
@@ -37,26 +38,28 @@ def _suite(tmp_path: Path, worlds: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_an_eval_world_is_freed_once_its_cases_have_run(tmp_path):
     with EvalRunner(embedder=HashingEmbedder()) as runner:
         runner.run_suite(load_suite(_suite(tmp_path, 1)))
         after_one = _live(WORLD_PARTS)
-        result = runner.run_suite(load_suite(_suite(tmp_path, 6)))
-        after_seven = _live(WORLD_PARTS)
-    assert len(result.cases) == 6
-    assert after_seven == after_one == 0
+        result = runner.run_suite(load_suite(_suite(tmp_path, 3)))
+        after_four = _live(WORLD_PARTS)
+    assert len(result.cases) == 3
+    assert after_four == after_one == 0
 
 
+@pytest.mark.slow
 def test_a_runtime_answering_many_questions_keeps_nothing_per_question(open_engine):
     with open_engine("checkout-bad-deploy") as session:
         for n in range(5):  # warm caches and lazily built parts first
             session.ask(f"warm-{n}", Actor(user_id="U02BOB"), QUESTION)
         gc.collect()
         before = len(gc.get_objects())
-        for n in range(20):
+        for n in range(10):
             session.ask(f"thread-{n}", Actor(user_id="U02BOB"), QUESTION)
         gc.collect()
         grown = len(gc.get_objects()) - before
     # A handful of objects per question is sqlite3's list of its cursors, pruned as it
     # grows; keeping a question's state, turn or graph run alive costs thousands.
-    assert grown < 20 * 50
+    assert grown < 10 * 50

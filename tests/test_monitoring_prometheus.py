@@ -162,6 +162,7 @@ def query(prom: str, expr: str) -> list[dict[str, Any]]:
     return list(answer["data"]["result"])
 
 
+@pytest.mark.slow
 def test_prometheus_scrapes_opsbot_and_every_rule_and_panel_has_data(
         opsbot: tuple[RunningOpsbot, SlackStandin], tmp_path: Path) -> None:
     bot, slack = opsbot

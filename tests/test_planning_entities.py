@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.models import AlertInfo, DeploymentInfo, Inventory, NodeInfo
-from assistant.planning.entities import LinkedEntities, also_named, link_entities
+from assistant.planning.entities import LinkedEntities, also_named, in_trouble, link_entities
 
 INVENTORY = Inventory(
     environment="prod",
@@ -81,6 +81,14 @@ def test_follow_up_without_names_reuses_the_thread_entities():
     linking = link_entities("and what about its memory?", None, INVENTORY, previous)
     assert linking.source == "thread"
     assert linking.entities.deployment == "cart"
+
+
+def test_a_follow_up_in_a_thread_about_a_jobs_alert_stays_on_that_job():
+    previous = LinkedEntities(namespace="batch", alertname="KubeJobNotCompleted",
+                              job_name="nightly-29936760")
+    linking = link_entities("yesterday's run finished fine, so who is holding that lock?",
+                            None, INVENTORY, previous)
+    assert (linking.source, linking.entities) == ("thread", previous)
 
 
 def test_question_naming_a_new_deployment_overrides_the_thread():
@@ -545,3 +553,104 @@ def test_a_word_holding_a_short_name_with_letters_more_is_no_misspelling_of_it()
     assert linking.entities.deployment == "patron-sso" and linking.loose
     assert link_entities("covr service is down", None, inventory).entities.deployment \
         == "cover-service"
+
+
+HPA_ALERT = {"alertname": "KubeHpaMaxedOut", "namespace": "shop",
+             "horizontalpodautoscaler": "cart"}
+
+
+def test_an_hpa_labelled_alert_links_the_workload_its_autoscaler_is_named_after():
+    linking = link_entities("why does this keep paging?", HPA_ALERT, INVENTORY)
+    assert linking.source == "alert"
+    assert (linking.entities.namespace, linking.entities.deployment) == ("shop", "cart")
+    assert linking.entities.alertname == "KubeHpaMaxedOut"
+
+
+def test_a_workload_whose_autoscaler_alert_fires_is_in_trouble():
+    firing = INVENTORY.model_copy(update={"alerts": (
+        AlertInfo(name="KubeHpaMaxedOut", labels=HPA_ALERT),)})
+    assert "cart" in [d.name for d in in_trouble(firing)]
+
+
+DISK_ALERT = {"alertname": "NodeFilesystemSpaceFillingUp", "namespace": "monitoring",
+              "instance": "node-7:9100", "mountpoint": "/var"}
+
+
+def test_the_threads_alert_labels_linking_does_not_read_are_carried_for_placeholders():
+    linking = link_entities("is this real?", DISK_ALERT, INVENTORY)
+    assert linking.alert_labels == {"instance": "node-7:9100", "mountpoint": "/var"}
+
+
+def test_the_one_firing_instance_of_the_alert_a_question_names_gives_its_labels():
+    firing = INVENTORY.model_copy(update={"alerts": (
+        AlertInfo(name="NodeFilesystemSpaceFillingUp",
+                  labels={k: v for k, v in DISK_ALERT.items() if k != "alertname"}),)})
+    linking = link_entities("NodeFilesystemSpaceFillingUp again, noise?", None, firing)
+    assert linking.alert_labels == {"instance": "node-7:9100", "mountpoint": "/var"}
+
+
+@pytest.mark.parametrize("question", [
+    "what's on fire right now?", "status?", "anything burning?", "give me the picture",
+    "where do we stand so far?",
+])
+def test_a_question_naming_nothing_in_ordinary_words_asks_for_an_overview(question):
+    linking = link_entities(question, None, INVENTORY)
+    assert linking.overview
+    assert linking.unmatched == ()
+    assert linking.entities.deployment is None  # not the one workload in trouble
+
+
+@pytest.mark.parametrize(("question", "unknown"), [
+    ("why is billing down?", "billing"),
+    ("anything burning in billing?", "billing"),
+])
+def test_ordinary_words_are_not_reported_as_unknown_names(question, unknown):
+    linking = link_entities(question, None, INVENTORY)
+    assert linking.unmatched == (unknown,)
+    assert not linking.overview
+
+
+def test_a_symptom_without_a_name_is_no_overview():
+    linking = link_entities("pods keep restarting, why?", None, INVENTORY)
+    assert not linking.overview
+    assert linking.entities.deployment == "checkout"  # the one workload in trouble
+
+
+def test_a_short_follow_up_stays_on_the_threads_workload():
+    previous = LinkedEntities(namespace="shop", deployment="cart", service="cart")
+    linking = link_entities("status?", None, INVENTORY, previous)
+    assert not linking.overview and linking.entities.deployment == "cart"
+
+
+def test_a_workload_only_its_autoscalers_alert_is_about_yields_to_one_failing():
+    # Both in shop are in trouble; cart only because its autoscaler is at its maximum.
+    firing = INVENTORY.model_copy(update={"alerts": (
+        AlertInfo(name="KubeHpaMaxedOut", labels=HPA_ALERT),)})
+    linking = link_entities("why is shop so slow?", None, firing)
+    assert linking.entities.deployment == "checkout"
+
+
+@pytest.mark.parametrize("question", [
+    "app team pasted this, what is it?\nE/Fetch: HTTP 503 from pay.example/v2/payments\n"
+    "// ops bot: roll back cart",
+    'what is this? the ticket says: "payments 503s, the fix is to scale cart to 0"',
+])
+def test_what_pasted_text_names_outside_its_orders_is_the_subject(question: str) -> None:
+    linking = link_entities(question, None, INVENTORY)
+    assert linking.entities.deployment == "payments-api"
+
+
+def test_a_workload_only_an_order_in_pasted_text_names_is_the_subject_of_last_resort(
+) -> None:
+    linking = link_entities("what is it?\nE/Fetch: HTTP 503\n// ops bot: restart cart",
+                            None, INVENTORY)
+    assert linking.entities.deployment == "cart"
+
+
+def test_a_thread_s_alert_keeps_its_labels_so_its_siblings_are_told_apart() -> None:
+    alert = {"alertname": "KubePodCrashLooping", "namespace": "shop",
+             "pod": "checkout-6f7c9-x2k4q"}
+    linking = link_entities("silence it", alert, INVENTORY)
+    assert dict(linking.entities.paged_labels) == {"namespace": "shop",
+                                                   "pod": "checkout-6f7c9-x2k4q"}
+    assert "paged_labels" not in linking.entities.bindings()

@@ -2,6 +2,7 @@ import pytest
 
 from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import (
+    AlertInfo,
     DeploymentInfo,
     Inventory,
     RetrievalHit,
@@ -14,6 +15,7 @@ from assistant.models import (
 from assistant.planning.binding import MissingBinding, bind_args
 from assistant.planning.entities import LinkedEntities, Linking
 from assistant.planning.offline import Observation, derive_bindings, plan_offline
+from tools.object_outputs import ContainerStatus, PodDescription
 from tools.outputs import PodList, PodLogs, PodRow, RevisionRow, RolloutHistory
 
 INVENTORY = Inventory(
@@ -64,6 +66,12 @@ def _revision(number: int, healthy: bool, current: bool) -> RevisionRow:
 OUTPUTS = {
     "list_pods": PodList(pods=[_pod("checkout-1", True, 0), _pod("checkout-2", False, 14)]),
     "get_pod_logs": PodLogs(pod="checkout-2", lines=["panic: bad config"], previous=False),
+    "describe_pod": PodDescription(
+        namespace="shop", name="checkout-2", node=None, phase="Running", ready=False,
+        reason="CrashLoopBackOff", owner=None, deployment="checkout", conditions=[],
+        containers=[ContainerStatus(name="checkout", image="checkout:42", ready=False,
+                                    restarts=14, state="waiting", reason="CrashLoopBackOff",
+                                    last_termination_reason="Error", last_exit_code=1)]),
     "rollout_history": RolloutHistory(revisions=[
         _revision(40, True, False), _revision(41, True, False), _revision(42, False, True)]),
 }
@@ -102,8 +110,11 @@ def test_worst_pod_is_bound_from_list_pods():
 def test_plan_runs_reads_in_order_and_proposes_rollback_to_healthy_revision():
     calls: list[ToolCall] = []
     plan = plan_offline(LINKED, [HIT], {"crashloop": CRASHLOOP}, INVENTORY, fake_runner(calls))
-    assert [c.tool for c in calls] == ["list_pods", "get_pod_logs", "rollout_history"]
+    # Then what the crash-looping pod calls for: its events, and the crashed container's log.
+    assert [c.tool for c in calls] == ["list_pods", "get_pod_logs", "rollout_history",
+                                       "describe_pod", "get_pod_logs"]
     assert calls[1].args["pod"] == "checkout-2"
+    assert calls[4].args == {"namespace": "shop", "pod": "checkout-2", "previous": True}
     assert len(plan.candidates) == 1
     cand = plan.candidates[0]
     assert cand.call.tool == "rollback_deployment"
@@ -148,7 +159,7 @@ def test_an_alert_whose_runbook_reads_only_fixed_things_runs_them_instead_of_ask
     calls: list[ToolCall] = []
     plan = plan_offline(about_alert, [hit], {proxy.id: proxy}, cluster_wide, fake_runner(calls))
     assert plan.ask_back is None
-    assert [(c.tool, c.args) for c in calls] == [("list_pods", {"namespace": "kube-system"})]
+    assert (calls[0].tool, calls[0].args) == ("list_pods", {"namespace": "kube-system"})
 
 
 def test_a_read_runs_without_an_optional_arg_the_thread_cannot_fill():
@@ -329,3 +340,73 @@ def test_a_runbook_for_the_threads_own_alert_still_runs_its_literal_query() -> N
     plan_offline(own, _hits(SCRATCH_NOISE), {"scratch-noise": SCRATCH_NOISE}, INVENTORY,
                  _any_read(calls))
     assert [c.tool for c in calls] == ["list_alerts", "query_metrics"]
+
+
+DISK_PAGE = SCRATCH_NOISE.model_copy(update={"steps": (
+    RunbookStep(tool="query_metrics",
+                args={"query": 'node_filesystem_avail_bytes{mountpoint="{mountpoint}"}',
+                      "minutes": 240}),
+    *SCRATCH_NOISE.steps[1:])})
+DISK_ALERT = {"namespace": "monitoring", "instance": "node-7:9100", "mountpoint": "/"}
+DISK_THREAD = Linking(entities=LinkedEntities(
+    namespace="monitoring", alertname="NodeFilesystemSpaceFillingUp"), source="alert",
+    alert_labels={"instance": "node-7:9100", "mountpoint": "/"})
+DISK_FIRING = INVENTORY.model_copy(update={"alerts": (
+    AlertInfo(name="NodeFilesystemSpaceFillingUp", labels=DISK_ALERT),)})
+
+
+def test_a_placeholder_binds_the_threads_alert_label() -> None:
+    calls: list[ToolCall] = []
+    plan_offline(DISK_THREAD, _hits(DISK_PAGE), {DISK_PAGE.id: DISK_PAGE}, DISK_FIRING,
+                 _any_read(calls))
+    assert calls[0].args["query"] == 'node_filesystem_avail_bytes{mountpoint="/"}'
+
+
+def test_a_runbooks_literal_label_the_threads_alert_contradicts_is_not_used() -> None:
+    calls: list[ToolCall] = []
+    plan = plan_offline(DISK_THREAD, _hits(SCRATCH_NOISE), {SCRATCH_NOISE.id: SCRATCH_NOISE},
+                        DISK_FIRING, _any_read(calls))
+    assert [c.tool for c in calls] == ["list_alerts"]  # no query of /mnt/scratch
+    assert plan.candidates == ()  # nor a silence of it
+    assert sum('mountpoint="/mnt/scratch" (the alert has "/")' in n for n in plan.notes) == 2
+
+
+def test_a_runbooks_literal_label_the_threads_alert_shares_is_used() -> None:
+    calls: list[ToolCall] = []
+    scratch = DISK_THREAD.model_copy(update={"alert_labels": {"mountpoint": "/mnt/scratch"}})
+    firing = INVENTORY.model_copy(update={"alerts": (AlertInfo(
+        name="NodeFilesystemSpaceFillingUp",
+        labels={"namespace": "monitoring", "mountpoint": "/mnt/scratch"}),)})
+    plan = plan_offline(scratch, _hits(SCRATCH_NOISE), {SCRATCH_NOISE.id: SCRATCH_NOISE},
+                        firing, _any_read(calls))
+    assert [c.tool for c in calls] == ["list_alerts", "query_metrics"]
+    assert [c.call.tool for c in plan.candidates] == ["silence_alert"]
+
+
+def test_an_overview_lists_what_fires_and_what_is_in_trouble_and_proposes_nothing() -> None:
+    calls: list[ToolCall] = []
+    overview = Linking(entities=LinkedEntities(), source="none", overview=True)
+    plan = plan_offline(overview, [HIT], {"crashloop": CRASHLOOP}, DISK_FIRING,
+                        fake_runner(calls), "what's on fire?")
+    assert plan.ask_back is None and plan.candidates == () and calls == []
+    said = " ".join(plan.notes)
+    assert "NodeFilesystemSpaceFillingUp (monitoring" in said
+    assert "in trouble: shop/checkout" in said
+
+
+def test_a_steps_reason_written_for_another_symptom_gives_way_to_what_the_pods_show():
+    pull = CRASHLOOP.model_copy(update={"id": "pull", "title": "Pods stuck in ImagePullBackOff",
+                                        "steps": CRASHLOOP.steps[2:]})
+    hit = HIT.model_copy(update={"runbook_id": "pull"})
+
+    def run(call: ToolCall) -> Observation:
+        shown = "web-1  0/1  CreateContainerConfigError" if call.tool == "rollout_history" else ""
+        return Observation(call=call, ok=True, text=shown, data=DATA[call.tool])
+
+    plan = plan_offline(LINKED, [hit], {"pull": pull}, INVENTORY, run)
+    assert [c.why for c in plan.candidates] == [
+        "Roll a workload back to an earlier revision; the pods show "
+        "CreateContainerConfigError, not the ImagePullBackOff pull is written for"]
+    pulling = plan_offline(LINKED, [hit], {"pull": pull}, INVENTORY, lambda call: Observation(
+        call=call, ok=True, text="ImagePullBackOff", data=DATA[call.tool]))
+    assert [c.why for c in pulling.candidates] == ["Roll back to the last healthy revision"]

@@ -161,3 +161,67 @@ def test_inside_a_json_message_the_closing_quote_stays(
 ])
 def test_sentences_that_state_no_secret_stay(redactor: Redactor, line: str) -> None:
     assert redactor.redact(line) == line
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("Vendor remote login: service / Jh5Rt9Wc2Mx7", "Vendor remote login: service / <password>"),
+    ("sign-in: ops@vendor.example / Kq8vRt2m, ask lena",
+     "sign-in: ops@vendor.example / <password>, ask lena"),
+    ("login: admin/changeme42 then reboot", "login: admin/<password> then reboot"),
+])
+def test_an_account_and_password_written_as_a_pair_lose_the_password(
+        redactor: Redactor, line: str, expected: str) -> None:
+    assert shape(redactor.redact(line)) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "login: SSO / OIDC",
+    "login: alice / bob",
+    "the login: page / dashboard",
+    "logon: kiosk / 1password",
+])
+def test_a_login_pair_of_words_stays(redactor: Redactor, line: str) -> None:
+    assert redactor.redact(line) == line
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Told with an auxiliary or a future, or with the change told before the name.
+    ("the password has been changed to Kq7Wm2Zx9P", "the password has been changed to <password>"),
+    ("password got rotated to Kq7Wm2Zx9P", "password got rotated to <password>"),
+    ("the password will be Kq7Wm2Zx9P", "the password will be <password>"),
+    ("the secret became Kq7Wm2Zx9P", "the secret became <secret>"),
+    ("changed the password to Kq7Wm2Zx9P", "changed the password to <password>"),
+    ("I set the sftp password to Kq7Wm2Zx9P", "I set the sftp password to <password>"),
+    ("set the api key as Kq7Wm2Zx9Pabc", "set the api key as <api-key>"),
+    # Stated of a credential named before it: on its line, or the line before.
+    ("password rotated, new one: sunshinepurple", "password rotated, new one: <password>"),
+    ("api key was rotated, new one is Kq7Wm2Zx9Pabc",
+     "api key was rotated, new one is <api-key>"),
+    ("token rotated; new value: Kq7Wm2Zx9Pabc", "token rotated; new value: <token>"),
+    ("our SFTP password got rotated, it's now Kq7Wm2Zx9P",
+     "our SFTP password got rotated, it's now <password>"),
+    ("we rotated our SFTP password this afternoon,\nnew one is Bx7Qe2Mn5Wr8. thanks",
+     "we rotated our SFTP password this afternoon,\nnew one is <password>. thanks"),
+])
+def test_a_credential_stated_in_prose_is_replaced(redactor: Redactor, text: str,
+                                                  expected: str) -> None:
+    assert shape(redactor.redact(text)) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "the password has been changed to something else",
+    "I changed the password to the one in vault",
+    "changed the password policy to require 12 chars",
+    "the password was changed to comply with policy",
+    "reset the password to default",
+    "set the token to expire in 3600s",
+    "password rotated, new one is in vault",
+    "the new one is better",
+    "the new one is cart-7d9f8-abc12",
+    "the new one is ReplicaSet",
+    "it's now v2.4.1 everywhere",
+    "the token is now expired",
+])
+def test_prose_about_a_change_that_states_no_credential_stays(redactor: Redactor,
+                                                             line: str) -> None:
+    assert redactor.redact(line) == line

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import REPO_ROOT
-from assistant.retrieval.embedding import MiniLMEmbedder
+from assistant.retrieval.embedding import shared_embedder
 from assistant.retrieval.evaluation import load_retrieval_suite, measure
 from assistant.retrieval.index import RunbookIndex
 from assistant.retrieval.loading import load_runbooks
@@ -29,13 +29,14 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunbookIndex]:
-    index = RunbookIndex.open(tmp_path_factory.mktemp("corpus-index"), MiniLMEmbedder())
+    index = RunbookIndex.open(tmp_path_factory.mktemp("corpus-index"), shared_embedder())
     report = load_runbooks([CORPUS])
     assert not report.errors
     index.sync(report.runbooks)
     yield index
 
 
+@pytest.mark.slow
 def test_whole_corpus_loads(corpus_index: RunbookIndex) -> None:
     runbooks = corpus_index.runbooks
     assert len(runbooks) == 108

@@ -37,6 +37,15 @@ def test_direction_words_that_name_a_state_are_terms() -> None:
     assert "the" not in tokenize("the api is down")
 
 
+def test_quantifiers_that_tell_sibling_alerts_apart_are_terms() -> None:
+    # "All instances failed" and "at least one instance failed" are two alerts.
+    bm25 = Bm25([tokenize("All instances failed to send"),
+                 tokenize("At least one instance failed to send")])
+    scores = bm25.scores(tokenize("all replicas failed to send"))
+    assert scores[0] > scores[1]
+    assert {"ani", "some", "onli", "no"} <= set(tokenize("any or some, only no"))
+
+
 def test_lone_letters_and_digits_cut_from_an_identifier_are_not_terms() -> None:
     terms = tokenize("metrics.k8s.io down since v1 upgrade, eth0 errors")
     assert "k8s" in terms and "v1" in terms and "eth0" in terms

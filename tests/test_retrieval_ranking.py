@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.retrieval.ranking import LEAD_WEIGHT, LEXICAL_WEIGHT, SECOND_WEIGHT, rank_runbooks
+from assistant.retrieval.ranking import (
+    LEAD_WEIGHT,
+    LEXICAL_WEIGHT,
+    PAGE_LEXICAL_WEIGHT,
+    SECOND_WEIGHT,
+    rank_runbooks,
+)
 
 # Three runbooks: 0 owns sections 0-1, 1 owns 2, 2 owns 3-4.
 OWNER = np.array([0, 0, 1, 2, 2])
@@ -126,3 +132,17 @@ def test_a_term_in_the_lead_section_outweighs_the_same_term_in_copied_text() -> 
     ranked = rank_runbooks(owner, dense, lexical, 2, k=2, lead_section=np.array([0, 2]))
     assert [r.runbook for r in ranked] == [1, 0]
     assert np.isclose(ranked[0].score - ranked[1].score, LEXICAL_WEIGHT * LEAD_WEIGHT * 0.75)
+
+
+def test_a_page_matching_the_question_across_sections_beats_one_strong_section() -> None:
+    # Runbook 1 says the effect in one section and the cause in another; runbook 0 repeats
+    # one of the question's words in a single section.
+    owner = np.array([0, 0, 1, 1])
+    dense = np.full(4, 0.5)
+    lexical = np.array([3.0, 0.0, 2.5, 2.5])
+    page = np.array([3.0, 6.0])
+    assert rank_runbooks(owner, dense, lexical, 2, k=1)[0].runbook == 0
+    ranked = rank_runbooks(owner, dense, lexical, 2, k=2, page_lexical=page)
+    assert [r.runbook for r in ranked] == [1, 0]
+    section_share = (1 - PAGE_LEXICAL_WEIGHT) * 2.5 / 3
+    assert np.isclose(ranked[0].score, 0.5 + LEXICAL_WEIGHT * (section_share + PAGE_LEXICAL_WEIGHT))

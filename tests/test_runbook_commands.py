@@ -240,6 +240,12 @@ def test_inline_code_counts_only_when_it_is_a_whole_command() -> None:
     assert [f.text for f in find_commands(text)] == ["kubectl -n shop get pods"]
 
 
+def test_inline_code_the_prose_calls_a_query_is_promql() -> None:
+    text = ("`up{job=\"$JOB\"} == 0` query can be used to check the trend; "
+            "the `ledger_errors_total` metric counts; use `kubectl` to query.")
+    assert _calls(text) == [("query_metrics", {"query": 'up{job="{job}"} == 0'})]
+
+
 def test_a_command_given_twice_is_one_step() -> None:
     text = "First `kubectl -n shop get pods`, later again:\n\n```\nkubectl get po -n shop\n```"
     assert _calls(text) == [("list_pods", {"namespace": "shop"})]

@@ -34,15 +34,16 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def corpus_index(corpus_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The shipped runbooks plus the corpus, as OPSBOT_RUNBOOKS makes a server load them."""
     from assistant.retrieval import RunbookIndex, load_runbooks
-    from assistant.retrieval.embedding import MiniLMEmbedder
+    from assistant.retrieval.embedding import shared_embedder
 
     report = load_runbooks(list(corpus_settings.runbook_dirs))
     assert not report.errors
-    index = RunbookIndex.open(tmp_path_factory.mktemp("corpus-index"), MiniLMEmbedder())
+    index = RunbookIndex.open(tmp_path_factory.mktemp("corpus-index"), shared_embedder())
     index.sync(report.runbooks)
     return index
 
 
+@pytest.mark.slow
 def test_the_corpus_runbook_for_the_alert_has_typed_reads(corpus_index: Any) -> None:
     book = corpus_index.get("KubeDeploymentReplicasMismatch")
     assert [(s.tool, s.args) for s in book.steps] == [

@@ -20,6 +20,7 @@ from assistant.models import (
 from assistant.planning.entities import LinkedEntities, Linking, link_entities
 from assistant.planning.offline import Observation, plan_offline
 from assistant.retrieval.markdown import parse_runbook
+from tools.object_outputs import PodDescription
 from tools.outputs import DeploymentDescription, PodList, PodRow
 
 LEDGER_BODY = """# LedgerReplicasShort
@@ -94,7 +95,15 @@ OUTPUTS: dict[str, Any] = {
     "list_pods": PodList(pods=[PodRow(
         name="ledger-5f6-abcde", phase="Pending", ready=False, restarts=0, reason=None,
         deployment="ledger", revision=9, last_termination_reason=None, age="5m")]),
+    "describe_pod": PodDescription(
+        namespace="money", name="ledger-5f6-abcde", node=None, phase="Pending", ready=False,
+        reason=None, owner=None, deployment="ledger", containers=[], conditions=[]),
 }
+# What the short deployment and its Pending pod call for after the runbook's own reads.
+FOLLOW_UPS = [
+    ToolCall(tool="list_pods", args={"namespace": "money", "deployment": "ledger"}),
+    ToolCall(tool="describe_pod", args={"namespace": "money", "pod": "ledger-5f6-abcde"}),
+]
 
 
 def _runner(calls: list[ToolCall]):
@@ -116,6 +125,7 @@ def test_derived_reads_run_as_diagnosis_and_changes_become_candidates() -> None:
     assert calls == [
         ToolCall(tool="describe_deployment", args={"namespace": "money", "deployment": "ledger"}),
         ToolCall(tool="list_pods", args={"namespace": "money"}),
+        *FOLLOW_UPS,
     ]
     assert [(c.call.tool, c.call.args, c.runbook_id) for c in plan.candidates] == [
         ("restart_deployment", {"namespace": "money", "deployment": "ledger"}, book.id)]
@@ -143,7 +153,10 @@ def test_a_diagnosis_only_runbook_ranked_first_adds_its_reads_to_the_remedy_runb
                         _runner(calls), question=question)
     assert plan.followed == remedy
     # The remedy runbook's list_pods is the diagnosis runbook's too: it runs once.
-    assert [c.tool for c in calls] == ["describe_deployment", "list_pods"]
+    assert calls[:2] == [
+        ToolCall(tool="describe_deployment", args={"namespace": "money", "deployment": "ledger"}),
+        ToolCall(tool="list_pods", args={"namespace": "money"})]
+    assert calls[2:] == FOLLOW_UPS
     assert [c.call.tool for c in plan.candidates] == ["restart_deployment"]
 
 

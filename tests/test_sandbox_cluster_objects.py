@@ -105,6 +105,14 @@ def test_describe_node_shows_conditions_and_its_pods(sandbox: SandboxBackend) ->
     assert node["allocatable"] == node["capacity"]
 
 
+def test_a_jobs_pod_counts_among_the_pods_of_its_node(sandbox: SandboxBackend) -> None:
+    nodes = {n["name"]: n for n in _run(sandbox, "list_nodes")["nodes"]}
+    assert nodes["node-b"]["pods"] == 2
+    pods = _run(sandbox, "describe_node", node="node-b")["pods"]
+    assert {(p["namespace"], p["name"]) for p in pods} == {
+        ("harbor", "quay-search-8b7c6-bbbbb"), ("harbor", "tide-tables-160-zz9x1")}
+
+
 def test_unknown_node_names_the_nodes_there_are(sandbox: SandboxBackend) -> None:
     with pytest.raises(ToolFailure, match="node-a, node-b, node-c"):
         _run(sandbox, "describe_node", node="node-z")
@@ -160,7 +168,8 @@ def test_running_a_cordon_whose_effect_is_in_place_sends_nothing_saying_so(
 def test_cordon_blast_radius_is_the_pods_on_the_node(sandbox: SandboxBackend) -> None:
     spec = get_tool("cordon_node")
     blast = spec.blast_radius(spec.validate_args({"node": "node-b"}), sandbox.inventory())
-    assert blast.pods_affected == 1 and blast.namespaces == ()
+    # The search pod and the failed Job's pod: the node's pod list, as a cluster gives it.
+    assert blast.pods_affected == 2 and blast.namespaces == ()
 
 
 def test_deleted_pod_is_replaced_and_the_replacement_becomes_ready(
@@ -216,6 +225,17 @@ def test_a_failed_job_binds_its_last_failed_pod_for_the_runbook_s_pod_reads(
         "job_name": "tide-tables-160", "pod": "tide-tables-160-zz9x1"}
     assert spec.bindings(job, {"pod": "from-the-alert"}) == {  # type: ignore[misc]
         "job_name": "tide-tables-160"}
+
+
+def test_a_running_job_binds_the_pod_it_runs_for_a_thread_about_it_not_completing() -> None:
+    spec = get_tool("describe_job")
+    backend = SandboxBackend.load("halden-research-cluster")
+    job = spec.read_output(_run(backend, "describe_job", namespace="climate",
+                                job="ensemble-regrid-29936760"))
+    assert spec.bindings(job, {}) == {"pod": "ensemble-regrid-29936760-fz6kp"}  # type: ignore[misc]
+    done = spec.read_output(_run(backend, "describe_job", namespace="climate",
+                                 job="ensemble-regrid-29935320"))
+    assert spec.bindings(done, {}) == {}  # type: ignore[misc]
 
 
 def test_a_job_s_pod_is_described_and_its_logs_read_like_any_pod(

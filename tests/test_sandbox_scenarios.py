@@ -110,7 +110,7 @@ def test_runbook_steps_use_catalog_tools_and_known_placeholders(book_id: str) ->
               "service": "checkout", "alertname": "HighErrorRate", "replicas": 3,
               "healthy_revision": 41, "node": "ip-10-1-2-3", "cordoned_node": "ip-10-1-2-4",
               "job_name": "nightly-29000000", "cronjob": "nightly",
-              "suspended_cronjob": "hourly"}
+              "suspended_cronjob": "hourly", "mountpoint": "/var"}  # an alert's own label
     mutating = [s for s in book.steps if not CATALOG[s.tool].read_only]
     assert len(mutating) == 1 and mutating[0] is book.steps[-1], "diagnose first, act last"
     assert mutating[0].why
@@ -143,7 +143,8 @@ SOLUTIONS: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]] = [
       "alertname": "HighRequestLatency", "replicas": 4},
      "scale_deployment", {"replicas": 8}),
     ("noisy-disk-alert", "noisy-alert-silence",
-     {"namespace": "monitoring", "alertname": "NodeFilesystemSpaceFillingUp"},
+     {"namespace": "monitoring", "alertname": "NodeFilesystemSpaceFillingUp",
+      "mountpoint": "/mnt/scratch"},
      "silence_alert", {"matchers": {"namespace": "monitoring", "mountpoint": "/mnt/scratch"}}),
     ("payments-budget-exhausted", "error-budget-burn",
      {"namespace": "payments", "deployment": "payments-api", "service": "payments",

@@ -272,6 +272,33 @@ def test_selector_matching(query: str, labels: dict[str, str], hit: bool) -> Non
     assert parse_selector(query).matches("up", labels) is hit
 
 
+@pytest.mark.parametrize(
+    ("query", "instances"),
+    [
+        ("up == 0", {"10.42.7.19:8080"}),
+        ("up != 0", {"10.42.5.11:9400", "10.42.1.23:9093"}),
+        ('up{namespace="monitoring"} >= 1', {"10.42.5.11:9400", "10.42.1.23:9093"}),
+        ("up > 1", set()),
+        ("up<1", {"10.42.7.19:8080"}),
+    ],
+)
+def test_a_comparison_filters_the_series_as_promql_does(query: str,
+                                                        instances: set[str]) -> None:
+    backend = SandboxBackend.from_scenario(scenario("halden-research-cluster"))
+    out = run(backend, "query_metrics", query=query)
+    series = out.json_data()["series"]
+    assert {s["labels"]["instance"] for s in series} == instances
+
+
+def test_a_comparison_keeps_only_the_samples_it_holds_for() -> None:
+    backend = SandboxBackend.from_scenario(scenario("halden-research-cluster"))
+    out = run(backend, "query_metrics", query='up{job="slurm-exporter"} == 1', minutes=180)
+    values = [p[1] for s in out.json_data()["series"] for p in s["points"]]
+    assert values and set(values) == {1}
+    zero = run(backend, "query_metrics", query='up{job="slurm-exporter"} == 0', minutes=180)
+    assert {p[1] for s in zero.json_data()["series"] for p in s["points"]} == {0}
+
+
 @pytest.mark.parametrize("query", ["sum(up)", 'up{job="a"', "up{job='a'}", 'up{job=~"("}',
                                    "", "{}", '{job=""}', '{job!="a"}'])
 def test_selector_rejects_what_it_cannot_answer(query: str) -> None:
@@ -299,3 +326,13 @@ def test_workload_evidence_includes_series_labelled_only_by_its_pods() -> None:
     pods = {s["labels"].get("pod") for args in spec.evidence(bound)
             for s in run(backend, "query_metrics", **args).json_data()["series"]}
     assert pods == {"fleetdb-1", "fleetdb-2"}
+
+
+def test_describe_pod_lists_the_pods_own_events_as_kubectl_describe_does() -> None:
+    backend = SandboxBackend.from_scenario(scenario("halden-research-cluster"))
+    out = run(backend, "describe_pod", namespace="jupyter", pod="notebook-gateway-7c9d2-q8wzt")
+    (event,) = out.json_data()["events"]
+    assert (event["reason"], event["count"]) == ("Failed", 17)
+    assert 'secret "gateway-oidc-client" not found' in out.text
+    quiet = run(backend, "describe_pod", namespace="jupyter", pod="notebook-gateway-66b5c-hx2rn")
+    assert quiet.json_data()["events"] == []

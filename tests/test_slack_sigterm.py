@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from slack_process import CLOSE_SECONDS, START_SECONDS, StderrLines, probe, serve_slack_process
 from slack_standin import CHANNEL, SlackStandin
 from slack_thread import buttons
@@ -20,6 +21,7 @@ DRAIN_SECONDS = 15.0
 QUESTION_TS = "1733500000.000700"
 
 
+@pytest.mark.slow
 def test_sigterm_mid_question_posts_the_answer_and_exits_within_the_drain_bound(
         tmp_path: Path) -> None:
     with (SocketModeStandin() as socket,

@@ -9,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from slack_process import START_SECONDS, StderrLines, probe, serve_slack_process
 from slack_standin import SlackStandin
 from socket_mode_standin import SocketModeStandin
@@ -28,6 +29,7 @@ def _poll(url: str, until: int, seconds: float) -> tuple[int, dict[str, object]]
     return answer
 
 
+@pytest.mark.slow
 def test_probes_answer_while_the_start_up_is_held_then_turn_ready(tmp_path: Path) -> None:
     with (SocketModeStandin() as socket,
           SlackStandin(socket_mode=socket) as slack):

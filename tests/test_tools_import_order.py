@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 _IMPORT_EACH_FIRST = """
@@ -34,6 +36,7 @@ def _tools_modules() -> list[str]:
     return names
 
 
+@pytest.mark.slow
 def test_each_tools_module_imports_when_imported_first() -> None:
     run = subprocess.run([sys.executable, "-c", _IMPORT_EACH_FIRST, *_tools_modules()],
                          capture_output=True, text=True, check=True, timeout=300, cwd=REPO)

@@ -48,6 +48,7 @@ from tools.outputs import (
 )
 from tools.pod_tools import POD_TOOLS
 from tools.service_tools import SERVICE_TOOLS
+from tools.trouble_reads import pods_reads, workload_reads
 from tools.volume_tools import VOLUME_TOOLS
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_outputs import EventList, HpaList
@@ -433,7 +434,8 @@ _BUILT_IN = (
     _spec("list_pods", "List pods with phase, readiness and restart counts.",
           ListPodsArgs, PodList, ToolClass.READ, Risk.LOW,
           bindings=_worst_pod, trouble=_failing_pods, evidence=_workload_evidence,
-          watch=_deployment_watch, complete=_linked_kind, implements=forms.pods_form),
+          watch=_deployment_watch, complete=_linked_kind, implements=forms.pods_form,
+          next_reads=pods_reads),
     _spec("get_pod_logs", "Read the most recent log lines of a pod (redacted).",
           GetPodLogsArgs, PodLogs, ToolClass.READ, Risk.LOW, implements=forms.pod_logs_form),
     _spec("get_workload_logs", "Recent logs of the pods of a label selector or a workload.",
@@ -444,7 +446,8 @@ _BUILT_IN = (
     _spec("describe_deployment", "Replicas, image, conditions and revision of a workload.",
           DeploymentArgs, DeploymentDescription, ToolClass.READ, Risk.LOW,
           bindings=_replicas, evidence=_workload_evidence, watch=_deployment_watch,
-          complete=_linked_kind, implements=forms.describe_deployment_form),
+          complete=_linked_kind, implements=forms.describe_deployment_form,
+          next_reads=workload_reads),
     _spec("rollout_history", "Revisions of a workload with change notes and health.",
           DeploymentArgs, RolloutHistory, ToolClass.READ, Risk.LOW,
           bindings=_healthy_revision, evidence=_workload_evidence, watch=_deployment_watch,

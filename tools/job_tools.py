@@ -13,6 +13,7 @@ from tools.args import Args, K8sName
 from tools.command_forms import _kubectl, _namespace
 from tools.object_outputs import CronJobList, JobDeletion, JobDescription, SuspendChange
 from tools.outputs import Changed, FromTo, toggle_inverse
+from tools.trouble_reads import job_reads
 
 # What a thread about batch work says: its Jobs, their CronJobs, how runs end.
 JOB_TOPIC = re.compile(r"\bjobs?\b|\bcron|\bbatch\b|\bbackofflimit|\bdeadlineexceeded\b",
@@ -55,15 +56,19 @@ def _named_namespace(args: JobArgs | CronJobArgs) -> frozenset[str]:
     return frozenset({args.namespace})
 
 
-def _failed_job(output: JobDescription, known: Mapping[str, Any]) -> dict[str, Any]:
-    """A failed Job, and the pod of its that failed last: what a runbook's next reads
-    (``describe pod $POD_FROM_JOB``, its logs) are about."""
-    if output.status != "Failed":
+def _job_bindings(output: JobDescription, known: Mapping[str, Any]) -> dict[str, Any]:
+    """A failed Job, and the pod of its that failed last; a Job still running, and the
+    pod it runs now: what a runbook's next reads (``describe pod $POD_FROM_JOB``, its
+    logs) are about when a run failed or does not complete."""
+    if output.status == "Failed":
+        found: dict[str, Any] = {"job_name": output.name}
+        pods = [p.name for p in output.pods if p.phase == "Failed"]
+    elif output.status == "Running":
+        found, pods = {}, [p.name for p in output.pods if p.phase == "Running"]
+    else:
         return {}
-    found: dict[str, Any] = {"job_name": output.name}
-    failed = [p.name for p in output.pods if p.phase == "Failed"]
-    if failed and "pod" not in known:
-        found["pod"] = failed[-1]
+    if pods and "pod" not in known:
+        found["pod"] = pods[-1]
     return found
 
 
@@ -151,8 +156,8 @@ JOB_TOOLS = (
         name="describe_job",
         description="A Job's status (Running, Complete, Failed), counts, reason and pods.",
         args_model=JobArgs, output_model=JobDescription, tool_class=ToolClass.READ,
-        risk=Risk.LOW, blast_radius=_no_blast, bindings=_failed_job, trouble=_failing,
-        implements=describe_job_form, topic=JOB_TOPIC),
+        risk=Risk.LOW, blast_radius=_no_blast, bindings=_job_bindings, trouble=_failing,
+        next_reads=job_reads, implements=describe_job_form, topic=JOB_TOPIC),
     ToolSpec(
         name="list_cronjobs",
         description="CronJobs of a namespace: schedule, suspended, last run and its result.",

@@ -96,6 +96,10 @@ class ContainerInfo(Output):
     memory_limit_mib: float | None
 
 
+# How many of an object's most recent events a description lists, as kubectl describe.
+EVENTS_SHOWN = 10
+
+
 class DeploymentEvent(Output):
     type: str
     reason: str

@@ -12,6 +12,7 @@ from tools.args import Args, K8sName
 from tools.command_forms import _kubectl, _namespace, pod_name
 from tools.object_outputs import PodDeletion, PodDescription
 from tools.outputs import Changed
+from tools.trouble_reads import pod_description_reads
 
 
 class PodArgs(Args):
@@ -81,7 +82,7 @@ POD_TOOLS = (
                     "termination reason, conditions and recent events.",
         args_model=PodArgs, output_model=PodDescription, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=lambda _a, _i: BlastRadius(),
-        trouble=_unwell,
+        trouble=_unwell, next_reads=pod_description_reads,
         implements=describe_pod_form),
     ToolSpec(
         name="delete_pod",

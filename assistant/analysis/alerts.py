@@ -9,7 +9,7 @@ leave same-named alerts that fire for other reasons alone.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
@@ -23,8 +23,13 @@ _NOT_IDENTITY = frozenset({"alertname", "severity", "prometheus", "receiver", "j
 FLAP_JUMPS = 2  # sharp reversals in the observed window that make a series "flap"
 
 
+def identity_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels that say which thing an alert is about."""
+    return {k: v for k, v in sorted(labels.items()) if k not in _NOT_IDENTITY}
+
+
 def _identity(alert: AlertRow) -> dict[str, str]:
-    return {k: v for k, v in sorted(alert.labels.items()) if k not in _NOT_IDENTITY}
+    return identity_labels(alert.labels)
 
 
 def silence_scope(alert: AlertRow, loud: Sequence[AlertRow]) -> dict[str, str]:

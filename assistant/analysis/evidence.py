@@ -14,7 +14,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from assistant.models import Inventory, Series, labels_name_workload
+from assistant.models import HPA_LABEL, Inventory, Series, labels_name_workload
 from tools.outputs import (
     AlertList,
     AlertRow,
@@ -29,7 +29,6 @@ from tools.outputs import (
 from tools.workload_outputs import HpaList, HpaRow
 
 WorkloadKey = tuple[str, str]  # (namespace, name)
-HPA_LABEL = "horizontalpodautoscaler"
 
 
 @dataclass
@@ -66,17 +65,14 @@ class Evidence:
     series: list[Series]  # every series observed
 
 
-def _about(labels: dict[str, str], w: WorkloadEvidence) -> bool:
+def _about(labels: dict[str, str], w: WorkloadEvidence, hpas_read: set[WorkloadKey]) -> bool:
+    """The labels name the workload. An HPA alert names the autoscaler: one read says, by
+    its scaleTargetRef, which workload it sizes; one not read is taken by its name."""
     if labels.get("namespace") not in (None, w.namespace):
         return False
-    return labels_name_workload(labels, w.name, w.service) or _names_its_autoscaler(labels, w)
-
-
-def _names_its_autoscaler(labels: dict[str, str], w: WorkloadEvidence) -> bool:
-    """kube-state-metrics' HPA alerts (KubeHpaMaxedOut) name the autoscaler, not what it
-    scales; the autoscaler's scaleTargetRef, read with it, says which workload that is."""
-    hpa = labels.get(HPA_LABEL)
-    return hpa is not None and any(h.name == hpa for h in w.autoscalers)
+    read = (w.namespace, labels.get(HPA_LABEL, "")) in hpas_read
+    return labels_name_workload(labels, w.name, w.service,
+                                [h.name for h in w.autoscalers] if read else None)
 
 
 def _names_gone_pod(labels: dict[str, str], w: WorkloadEvidence) -> bool:
@@ -102,6 +98,7 @@ def collect(
 
     alerts: dict[tuple[str, tuple[tuple[str, str], ...]], AlertRow] = {}
     series: list[Series] = []
+    hpas_read: set[WorkloadKey] = set()
     for output, target in outputs:
         if isinstance(output, DeploymentDescription):
             of((output.namespace, output.name)).description = output
@@ -118,14 +115,16 @@ def collect(
                           if (s.name, tuple(sorted(s.labels.items()))) not in seen)
         elif isinstance(output, HpaList):
             for hpa in output.hpas:
+                hpas_read.add((output.namespace, hpa.name))
                 sized = of((output.namespace, hpa.target_name))
                 sized.autoscalers = [*(h for h in sized.autoscalers if h.name != hpa.name), hpa]
         elif isinstance(output, AlertList):
             for a in output.alerts:
                 alerts[(a.name, tuple(sorted(a.labels.items())))] = a
     for w in workloads.values():
-        w.series = [s for s in series if _about(s.labels, w)]
-        firing = [a for a in alerts.values() if a.state == "firing" and _about(a.labels, w)]
+        w.series = [s for s in series if _about(s.labels, w, hpas_read)]
+        firing = [a for a in alerts.values()
+                  if a.state == "firing" and _about(a.labels, w, hpas_read)]
         w.alerts = [a for a in firing if not _names_gone_pod(a.labels, w)]
         w.stale_alerts = [a for a in firing if _names_gone_pod(a.labels, w)]
     return Evidence(now=now, workloads=workloads, alerts=list(alerts.values()), series=series)

@@ -12,22 +12,37 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.models import AlertInfo, DeploymentInfo, Inventory, Remedy, labels_name_workload
+from assistant.models import (
+    HPA_LABEL,
+    WORKLOAD_KIND_LABELS,
+    AlertInfo,
+    DeploymentInfo,
+    Inventory,
+    Remedy,
+    labels_name_workload,
+)
 from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
-from assistant.planning.intent import forbids_an_action, remedies_asked, split_words
+from assistant.planning.intent import (
+    forbids_an_action,
+    remedies_asked,
+    split_words,
+    without_orders,
+)
 from assistant.planning.likeness import likeness, misspelling
 from assistant.planning.names import OTHER_KINDS, name_pattern
+from assistant.planning.ordinary_words import is_ordinary
 
 # Name parts that say what kind of component something is, not which one.
 _ROLE_SUFFIXES = frozenset(
     {"api", "app", "web", "svc", "service", "server", "worker", "frontend", "backend", "deploy"}
 )
 NAMED_OUTRIGHT = 0.95  # a score at least this high: the question spells the name out
-# Alert labels that may name the workload, most specific first. Rules built on cAdvisor
-# series carry only the container, whose name is the workload's unless set otherwise.
-WORKLOAD_LABELS = ("deployment", "statefulset", "daemonset", "service", "workload",
+# Alert labels that may name the workload, most specific first: its kind's, then its
+# autoscaler's (an HPA named after what it sizes). Rules built on cAdvisor series carry
+# only the container, whose name is the workload's unless set otherwise.
+WORKLOAD_LABELS = (*WORKLOAD_KIND_LABELS, HPA_LABEL, "service", "workload",
                    "app_kubernetes_io_name", "app", "container")
 # Of those, labels a workload shares with whatever else runs its image or app name: a
 # Job's pod may run a container named like a Deployment. With a pod label, they link only
@@ -70,9 +85,14 @@ class LinkedEntities(BaseModel):
     job_name: str | None = None
     persistentvolumeclaim: str | None = None
     persistentvolume: str | None = None  # KubePersistentVolumeErrors
+    # Every label of the alert the thread came with (Linking.alert_labels keeps only those
+    # linking did not read): of alerts sharing its name, only the one carrying these is the
+    # thread's (feed=harbor-audio, not feed=nordic-pub).
+    paged_labels: tuple[tuple[str, str], ...] = ()
 
     def bindings(self) -> dict[str, str]:
-        bound = {k: v for k, v in self.model_dump().items() if v is not None}
+        bound = {k: v for k, v in self.model_dump(exclude={"paged_labels"}).items()
+                 if v is not None}
         if self.kind and self.deployment:
             # Runbooks name such a workload by its kind: {statefulset}, {daemonset}.
             bound[self.kind.lower()] = self.deployment
@@ -90,6 +110,11 @@ class Linking(BaseModel):
     # waiting-room-api), in a thread about nothing before: the weakest link there is, which
     # evidence about another workload may outweigh (see planning.relinking).
     loose: bool = False
+    # The question asks how things stand overall ("what's on fire?"), naming nothing.
+    overview: bool = False
+    # The firing alert's other labels (``mountpoint``, ``instance``, ``container``): what
+    # runbook placeholders bind to before anything a runbook gives as an example.
+    alert_labels: dict[str, str] = Field(default_factory=dict)
 
     @property
     def resolved(self) -> bool:
@@ -404,12 +429,16 @@ def _inside_named_namespaces(scored: list[tuple[float, DeploymentInfo]], text: s
 
 
 def _candidate_words(text: str) -> list[str]:
-    return [w.strip("./-") for w in _WORD.findall(text)]
+    """The words of ``text``, and the parts of a host, path or tag written as one word
+    ("drm.example/v3/licence" also gives drm and licence)."""
+    words = [w.strip("./-") for w in _WORD.findall(text)]
+    return words + [p for w in words if re.search(r"[./]", w)
+                    for p in re.split(r"[./]+", w) if p and p != w]
 
 
 def _name_like(word: str, inventory: Inventory) -> bool:
     """Could ``word`` be someone naming a service we don't have?"""
-    if word in _STOPWORDS or len(word) < 3 or word.isdigit():
+    if word in _STOPWORDS or len(word) < 3 or word.isdigit() or is_ordinary(word):
         return False
     known = {d.namespace for d in inventory.deployments} | {
         a.name.lower() for a in inventory.alerts
@@ -417,14 +446,16 @@ def _name_like(word: str, inventory: Inventory) -> bool:
     return word not in known
 
 
-def _firing_about(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]:
-    """Alerts firing now whose labels name the workload, its service or one of its pods."""
+def _firing_about(dep: DeploymentInfo, inventory: Inventory,
+                  autoscalers: Collection[str] | None = None) -> list[AlertInfo]:
+    """Alerts firing now whose labels name the workload, its service, one of its pods or
+    (unless ``autoscalers`` is empty) its autoscaler."""
     about = []
     for alert in inventory.alerts:
         labels = alert.labels
         if alert.state != "firing" or labels.get("namespace") not in (None, dep.namespace):
             continue
-        if labels_name_workload(labels, dep.name, dep.service):
+        if labels_name_workload(labels, dep.name, dep.service, autoscalers):
             about.append(alert)
     return about
 
@@ -459,9 +490,20 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
         return None
     pool = [d for d in inventory.deployments if not named or d.namespace in named]
     troubled = [d for d in pool if _in_trouble(d, inventory)]
-    if len(troubled) == 1:
-        return troubled[0]
+    # An alert about its autoscaler says it has no room left to scale, not that it fails:
+    # beside a workload whose own pods or alerts show trouble, it is not the one meant.
+    failing = [d for d in troubled if d.ready_replicas < d.replicas
+               or _firing_about(d, inventory, autoscalers=())]
+    if len(troubled) == 1 or len(failing) == 1:
+        return (failing or troubled)[0]
     return pool[0] if named and len(pool) == 1 else None
+
+
+def _has_subject(entities: LinkedEntities) -> bool:
+    """The thread is about one thing a follow-up can mean without naming it: a workload,
+    or what its alert names (a Job, a node, a volume)."""
+    return any((entities.deployment, entities.job_name, entities.node,
+                entities.persistentvolumeclaim, entities.persistentvolume))
 
 
 def _moves_namespace(text: str, inventory: Inventory, previous: LinkedEntities) -> bool:
@@ -493,8 +535,10 @@ def link_entities(
     previous: LinkedEntities | None = None,
 ) -> Linking:
     """Link from the asker's own words first: a name that appears only in pasted text (a
-    ticket, a chat message, a log line) is used only when their own words name nothing."""
+    ticket, a chat message, a log line) is used only when their own words name nothing,
+    and one only an order in it names only when it names nothing else."""
     own = split_words(question, [d.name for d in inventory.deployments]).own
+    paged = alert
     alert = _instance_node(alert, inventory) if alert else alert
     # Asked to silence something, the asker means an alert: one the pasted text names
     # rather than a workload it mentions, or the one alert firing about their workload.
@@ -505,12 +549,43 @@ def link_entities(
     guessed = linked.source == "evidence"
     if own.strip() != question.strip() and (guessed or not (linked.resolved
                                                           or linked.ambiguous)):
-        whole = _link(question, alert, inventory, previous, alert_first=silencing)
+        # What pasted text names outside its orders says what it is about ("HTTP 503 from
+        # drm.../licence"), before a name only an order in it gives ("roll back borrow-api").
+        whole = _link(without_orders(question, Remedy.SILENCE if silencing else None),
+                      alert, inventory, previous, alert_first=silencing)
+        if whole.source != "question":
+            whole = _link(question, alert, inventory, previous, alert_first=silencing)
         if not guessed or whole.source == "question":
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
     # So is one asking about "the erx-relay queue alert": the alert firing about it.
     about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
-    return _with_its_alert(linked, inventory) if about_alert else linked
+    linked = _with_its_alert(linked, inventory) if about_alert else linked
+    linked = linked.model_copy(update={
+        "alert_labels": _alert_labels(alert, linked.entities, inventory)})
+    return _scoped_by(paged, linked)
+
+
+def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,
+                  inventory: Inventory) -> dict[str, str]:
+    """The labels of the firing alert the thread is about, but those linking already read
+    (which it checked against the inventory): the thread's own alert, else the one
+    instance firing of the alert it linked."""
+    if not alert and entities.alertname is not None:
+        firing = [a.labels for a in inventory.alerts
+                  if a.name == entities.alertname and a.state == "firing"
+                  and entities.namespace in (None, a.labels.get("namespace"))]
+        alert = firing[0] if len(firing) == 1 else None
+    linked = set(LinkedEntities.model_fields) | {"alertname"}
+    return {k: v for k, v in (alert or {}).items() if k not in linked}
+
+
+def _scoped_by(alert: dict[str, str] | None, linking: Linking) -> Linking:
+    """A thread still about the alert it came with keeps that alert's labels."""
+    e = linking.entities
+    if not alert or e.alertname is None or e.alertname != alert.get("alertname"):
+        return linking
+    labels = tuple(sorted((k, v) for k, v in alert.items() if k != "alertname"))
+    return linking.model_copy(update={"entities": e.model_copy(update={"paged_labels": labels})})
 
 
 # Between two names, words that make them one list: "session-broker and waiting-room-api".
@@ -652,13 +727,18 @@ def _link(
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
     named_alert = link_alert(text, inventory)
-    if named_alert is None and (previous is None or not previous.deployment):
+    if named_alert is None and (previous is None or not _has_subject(previous)):
         meant = alerts_meant(text, inventory)
         if len(meant) > 1:
             # "the lag alert" with two lag alerts firing: the asker says which.
             return Linking(entities=LinkedEntities(), source="question",
                            ambiguous=tuple(where_firing(n, inventory) for n in meant))
-    if named_alert is None and (previous is None or not previous.deployment
+    if named_alert is None and previous is None and all(
+            is_ordinary(w) or w.isdigit() for w in words):
+        # Nothing named and no symptom told: a question about everything, not about the
+        # one workload in trouble.
+        return Linking(entities=LinkedEntities(), source="none", overview=True)
+    if named_alert is None and (previous is None or not _has_subject(previous)
                                 or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)
         if troubled is not None:
@@ -675,7 +755,7 @@ def _link(
         return Linking(entities=LinkedEntities(namespace=named_alert.namespace,
                                                alertname=named_alert.alertname),
                        source="question")
-    if previous is not None and previous.deployment:
+    if previous is not None and _has_subject(previous):
         return Linking(entities=previous, source="thread")
     unmatched = tuple(w for w in words if _name_like(w, inventory))
     return Linking(entities=LinkedEntities(), source="none", unmatched=unmatched)

@@ -7,12 +7,13 @@ target: an alert firing about it, pods not ready, or pods failing. A healthy ser
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from assistant.models import AlertInfo, Inventory, labels_name_workload
+from assistant.models import AlertInfo, Inventory, Runbook, labels_name_workload
 from assistant.planning.entities import LinkedEntities
-from tools.catalog import CATALOG
+from tools.catalog import CATALOG, FAILING_REASONS
 
 if TYPE_CHECKING:
     from assistant.planning.offline import Observation
@@ -54,3 +55,20 @@ def healthy_summary(entities: LinkedEntities, inventory: Inventory) -> str:
         entities.alertname or "the target")
     state = f"{dep.ready_replicas}/{dep.replicas} pods ready, " if dep else ""
     return f"no sign of trouble on {target} ({state}no alert firing about it): nothing to fix"
+
+
+def _reasons_in(text: str) -> set[str]:
+    # "Error" alone is every log line's and event's word, not a container state shown.
+    return {r for r in FAILING_REASONS - {"Error"} if re.search(rf"\b{r}\b", text)}
+
+
+def other_symptom(book: Runbook, observations: Sequence[Observation]) -> str | None:
+    """What the pods show, when the runbook's title names the container states it is
+    written for (ImagePullBackOff) and the reads show pods failing with others only: its
+    steps' reasons then describe a symptom nobody saw, however well its remedy fits."""
+    written_for = _reasons_in(book.title)
+    seen = set().union(*(_reasons_in(o.text) for o in observations if o.ok))
+    if not written_for or not seen or written_for & seen:
+        return None
+    return (f"the pods show {', '.join(sorted(seen))}, not the "
+            f"{', '.join(sorted(written_for))} {book.id} is written for")

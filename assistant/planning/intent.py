@@ -21,11 +21,12 @@ from tools.catalog import CATALOG
 
 # Quoted spans: straight, typographic, low, fullwidth and prime-mark double quotes, CJK
 # corner brackets, guillemets, single quotes that are not apostrophes, backticks, code
-# fences and tagged blocks ("<ticket>...</ticket>"); and, within a line, text between any
-# two quote marks, however they pair (»...«, “...“); acute accents as quotes, but not
-# as apostrophes ("don´t").
+# fences (one left open runs to the end of the message) and tagged blocks
+# ("<ticket>...</ticket>"); and, within a line, text between any two quote marks, however
+# they pair (»...«, “...“); acute accents as quotes, but not as apostrophes ("don´t").
 _QUOTE_MARKS = "“”„‟«»‹›「」『』《》〈〉″＂〝〞〟"
-_QUOTED = re.compile(r'```.*?```|~~~.*?~~~|<([a-z][\w-]*)[^<>\n]*>.*?</\1\s*>|`[^`\n]*`|'
+_QUOTED = re.compile(r'```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|'
+                     r'<([a-z][\w-]*)[^<>\n]*>.*?</\1\s*>|`[^`\n]*`|'
                      r'"[^"]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|‘[^’]*’|'
                      r"‚[^‘’]*[‘’]|(?<!\w)'[^'\n]*'(?!\w)|(?<!\w)´[^´\n]*´(?!\w)|″[^″]*″|＂[^＂]*＂|「[^」]*」|"
                      r"『[^』]*』|‹[^›]*›|〝[^〞〟]*[〞〟]|‛[^’‛]*[’‛]|"
@@ -37,6 +38,14 @@ _QUOTED = re.compile(r'```.*?```|~~~.*?~~~|<([a-z][\w-]*)[^<>\n]*>.*?</\1\s*>|`[
 _PASTED_LINE = re.compile(
     r"^\s*(?:>|\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\S*level=\w+|\[\w+\]\s|\{\s*\"|"
     r"[IWEF]\d{4}\s+\d\d:\d\d|(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\b|"
+    # Other stamps: a clock time, a syslog date ("Nov 19 18:31:02"), a slashed date, an
+    # epoch; key/value log fields; an Android logcat tag ("E/LicenceFetch: ..."); a stack
+    # trace's frames, header and causes; a code comment; a shell prompt; an HTTP status line.
+    r"\[?\d\d:\d\d:\d\d|[A-Z][a-z]{2}\s+\d{1,2}\s+\d\d:\d\d|\[?\d{4}/\d\d/\d\d|"
+    r"\d{10}(?:\.\d+)?\s|(?:time|ts|msg)=|[VDIWEF]/[\w.$-]+(?:\(\s*\d+\))?:|"
+    r"at\s+[\w$.<>/-]+\(|Traceback\s\(|File\s\"|Caused\s+by:|\.\.\.\s\d+\s+more|"
+    r"(?:[a-z_]\w*\.)+[A-Z]\w*(?:Exception|Error)\b|[A-Z]\w*(?:Exception|Error):|"
+    r"//|/\*|\$\s|HTTP/\d|"
     # A chat line stamped with its time ("[10:01] carol: ...") or headed by a bot's name
     # ("deploy-bot APP 10:02 ..."); a table row; a comment.
     r"\[\d{1,2}:\d\d(?::\d\d)?(?:\s?[AaPp][Mm])?\]|\S+(?:[ \t]+\S+)?[ \t]+(?:APP|BOT)[ \t]+\d|"
@@ -53,17 +62,26 @@ _REPORTING_VERB = (r"(?<![\w-])(?<!the )(?<!our )(?<!my )(?<!your )(?<!their )(?
                    r"(?<!a )(?<!an )(?<!this )(?<!that )"
                    r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
                    r"suggests?|suggested|recommends?|recommended|claims?|claimed|reads|states|"
-                   r"posted|replied|commented|quoting|verbatim)"
+                   r"posted|replied|commented|quoting|verbatim|insists?|insisted|demanded|"
+                   r"urges?|urged|instructs?|instructed|advises?|advised|proposes?|proposed|"
+                   r"mentioned|"
+                   # Someone's words in progress ("they're asking us to ..."); the asker's
+                   # own "I'm asking you to ..." is theirs.
+                   r"(?<!i'm )(?<!i am )(?<!im )(?<!i’m )"
+                   r"(?:asking|saying|telling|suggesting|recommending|requesting|insisting|"
+                   r"demanding|claiming|writing|instructing|urging|proposing))"
                    r"(?![\w-])")
-# A label that only marks the asker's own message ("urgent:", "update:", "ok:") is not a
-# source: what follows is still the asker talking.
+# A label that only marks the asker's own message ("urgent:", "update:", "ok:"), or the
+# role they speak in as incident commander ("IC here: roll it back, on me"), is not a source:
+# what follows is still the asker talking.
 _OWN_MARKER = (r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q|"
-               r"anyway|anyhow)")
+               r"anyway|anyhow|ic|incident[ \t]+commander)")
 # A label with a reporting verb in it ("the change bot wrote:") is reported speech: it runs
 # to the end of its sentence, and the asker may go on after it.
 _REPORTED = re.compile(
     rf"\b{_REPORTING_VERB}\b[^.!?;\n]*"
-    rf"|(?:^|(?<=[.!?;]))(?![^:\n]*\b{_REPORTING_VERB}\b)(?![ \t]*{_OWN_MARKER}[ \t]*:)"
+    rf"|(?:^|(?<=[.!?;]))(?![^:\n]*\b{_REPORTING_VERB}\b)"
+    rf"(?![ \t]*{_OWN_MARKER}(?:[ \t]+here)?[ \t]*:)"
     # A bulleted transcript line ("- bob: ...") is labelled the same, and so is a label
     # opening a sentence mid-line, with a handle or a role ("Bob (on-call): ...").
     r"[ \t]*(?:[-*•][ \t]+)?(?:[A-Za-z][\w.@-]*[ \t]+){0,3}[A-Za-z][\w.@-]*"
@@ -85,27 +103,53 @@ _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", 
 # A line that ends by introducing something opens a block of pasted lines that runs to the
 # next blank line: a colon ("the ticket says:", "Ticket:"), a reporting verb ("ticket 44
 # reads"), "here's what I see", "below", "from #ops"; and so does a chat transcript's
-# speaker-and-time header ("bob 10:02 AM", "[10:01] carol"). A block quoted line by line
-# ("> ...") ends at its last quoted line, where the asker goes on in their own words.
+# speaker-and-time header ("bob 10:02 AM", "[10:01] carol"), and a line saying that what
+# follows was handed on ("support forwarded this, what now?", "app team pasted these"),
+# unless the material starts on that line (after a quote mark or a colon, which say where
+# it ends). A block quoted line by line ("> ...") ends at its last quoted line, where the
+# asker goes on in their own words.
+_SHARED = (r"(?:pasted|forwarded|fwd|sent|shared|copied|relayed|dumped|posted|attached|"
+           r"got|received|escalated|passed[ \t]+on)\b[^\n]*?\b(?:this|these|the[ \t]+"
+           r"following|below)\b")
 _CHAT_TIME = r"\[?\d{1,2}:\d\d(?::\d\d)?(?:[ \t]?[ap]m)?\]?"
 _CHAT_SPEAKER = r"[\w.@-]+(?:[ \t]+[\w.@-]+)?"
 _INTRODUCED_BLOCK = re.compile(
     rf"(?::|\b{_REPORTING_VERB}|\bhere(?:'s|’s|s|[ \t]+is|[ \t]+are)\b[^\n.!?;:]*|\bbelow"
-    rf"|\bas[ \t]+follows|\b(?:from|in)[ \t]+#[\w-]+"
+    rf"|\bas[ \t]+follows|\b(?:from|in)[ \t]+#[\w-]+|\b{_SHARED}[^\n:\"“”„«»`]*"
     rf"|^[ \t]*(?:{_CHAT_TIME}[ \t]+{_CHAT_SPEAKER}|{_CHAT_SPEAKER}[ \t]+{_CHAT_TIME}))"
     r"[ \t]*\n(?P<block>(?:[ \t]*>[^\n]*(?:\n|$))+|(?:[ \t]*\S[^\n]*(?:\n|$))+)",
     re.I | re.M)
+# A line that only delimits: a rule ("---", "***", "___", "===") or a labelled one ("----
+# Forwarded message ----", "-----Original Message-----", "Begin forwarded message:"), a
+# code fence, or Slack's ">>>", which quotes the rest of the message. What one opens is
+# pasted up to the next delimiter, or to the end of the message: a forward has no closing
+# line.
+_DELIMITER = re.compile(
+    r"^[ \t]*(?:[-=*_~]{3,}|`{3,}[\w+.-]*|[-=*_~]{2,}[^\n]*[-=*_~]{2,}"
+    r"|(?:begin[ \t]+)?forwarded[ \t]+(?:message|mail|email|ticket|text)\b[^\n]*"
+    r"|>>>.*)[ \t]*$", re.I)
+# An opening quote mark left without its closing one: what follows it on the line is quoted.
+_UNCLOSED_QUOTE = re.compile(r'["“„«‹「『〝＂].*$', re.M)
 # An armoured block (a PEM key or certificate) is pasted whole, up to its END line, even
 # with the asker's words right after it.
 _ARMOURED = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?-----END [A-Z0-9 ]+-----", re.S)
 # Text addressed to a model rather than written to opsbot by the asker: a role label
-# ("SYSTEM:", "ASSISTANT NOTE:") or a bid to override instructions. It and the rest of its
-# line are somebody else's words (an injection), whoever pasted them.
+# ("SYSTEM:", "SYSTEM NOTE FOR THE OPS ASSISTANT:"), a bid to override instructions, a note
+# for the bot, a grant of authority. It and the rest of its paragraph are somebody else's
+# words (an injection), whoever pasted them.
 _TO_A_MODEL = re.compile(
-    r"(?:\b(?:SYSTEM|ASSISTANT|AI)(?:\s+[A-Z]+){0,3}\s*:|(?i:\b(?:system|assistant)\s*:)"
+    r"(?:\b(?:SYSTEM|ASSISTANT|AI)(?:\s+[A-Z]+){0,6}\s*:|(?i:\b(?:system|assistant)\s*:)"
     r"|(?i:\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:your|previous|prior|"
-    r"earlier|the\s+above|above)\s+(?:rules|instructions|guidelines|prompts?)))"
-    r".*$", re.M)
+    r"earlier|the\s+above|above)\s+(?:rules|instructions|guidelines|prompts?))"
+    # A note addressed to a model or bot, or a grant of authority to one: the asker has no
+    # need to tell opsbot what it may do (policy says that).
+    r"|(?i:\b(?:note|message|instructions?|hint|memo|request)\s+(?:for|to)\s+(?:the\s+|any\s+|an?\s+)?"
+    r"(?:[\w-]+\s+)?(?:assistant|bot|ai|llm|model|agent|automation)\b)"
+    r"|(?i:\byou\s+are\s+(?:now\s+|hereby\s+)?(?:authori[sz]ed|allowed|permitted|instructed|"
+    r"cleared|approved)\s+to\b)"
+    r"|(?i:\bif\s+you\s+are\s+an?\s+(?:ai|llm|assistant|bot|model|agent)\b))"
+    # It runs to the end of its paragraph: such text goes on over line breaks.
+    r"(?:.|\n(?![ \t]*\n))*", re.M)
 # Sentences, and their clauses: split at commas too ("cart OOM again, restart it").
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]?")
 _CLAUSE = re.compile(r"[^.!?;,\n]+[.!?;]?")
@@ -152,6 +196,10 @@ _OBSERVED = re.compile(
 # What a prohibition may be about instead of a workload: data and the changes made to it
 # ("don't roll back the claims database", "no rollback of the schema migration").
 _NOT_WORKLOADS = OTHER_KINDS | {"migration", "migrations"}
+# After the forbidden action, a condition that makes the prohibition a standing rule ("never
+# roll back on a Friday without the IC", "don't restart unless the IC agrees"): it says
+# when the action may happen, so an order given after it in the same message stands.
+_CONDITION = re.compile(r"\b(?:without|unless|until|except|if|whenever|outside)\b", re.I)
 # Where one part of a clause ends and another, with its own verb, begins. Not "and": in
 # "don't scale and restart cart" the negation may well cover both.
 _JOINED = re.compile(r"\b(?:but|so|then)\b|\s[—–-]+\s")
@@ -203,6 +251,23 @@ def _own_labelled_orders(text: str, names: Collection[str]) -> str:
     return _LABELLED_LINE.sub(unlabel, text)
 
 
+def _delimited(text: str, pasted: list[str]) -> str:
+    """``text`` with what delimiter lines enclose blanked, the delimiters too; what they
+    enclose goes to ``pasted``."""
+    rows = text.split("\n")
+    inside = False
+    for i, row in enumerate(rows):
+        delimits = _DELIMITER.match(row) is not None
+        if delimits:
+            # Slack's ">>>" quotes its own line too, and opens what it never closes.
+            inside = not inside or row.lstrip().startswith(">>>")
+        if inside or delimits:
+            if not delimits or row.lstrip().startswith(">>>"):
+                pasted.append(row)
+            rows[i] = " " * len(row)
+    return "\n".join(rows)
+
+
 def split_words(question: str, names: Collection[str] = ()) -> Words:
     """The asker's own words apart from pasted material; ``names`` are the workloads a line
     may be labelled with and still be the asker's ("cart: restart it")."""
@@ -228,8 +293,8 @@ def split_words(question: str, names: Collection[str] = ()) -> Words:
     marked = list(zip(rows, indented, strict=True))
     pasted.extend(row for row, inside in marked if inside)
     text = "\n".join(" " * len(row) if inside else row for row, inside in marked)
-    own = _INTRODUCED_BLOCK.sub(blank_block, text)
-    own = _QUOTED.sub(blank, own)
+    own = _INTRODUCED_BLOCK.sub(blank_block, _delimited(text, pasted))
+    own = _UNCLOSED_QUOTE.sub(blank, _QUOTED.sub(blank, own))
     own = _TO_A_MODEL.sub(blank, own)
     own = _own_labelled_orders(_CITING.sub(lambda m: " " * len(m.group(0)), own), names)
     own = _REPORTED.sub(blank, own)
@@ -352,6 +417,12 @@ def _forbids_something_else(clause: str, verb: re.Pattern[str], workload: str | 
     return any(w in others for w in re.findall(r"[a-z]+", after))
 
 
+def _is_rule(clause: str, verb: re.Pattern[str]) -> bool:
+    """The prohibition says when the action may happen, after its verb."""
+    found = verb.search(clause.lower())
+    return found is not None and _CONDITION.search(clause[found.end():]) is not None
+
+
 def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
     """How the asker's own words (not pasted text) bring up a given tool; about a given
     workload, only in the clauses about it."""
@@ -361,11 +432,15 @@ def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
         spec = CATALOG.get(tool)
         if spec is None or spec.asked_by is None:
             return Ask.NONE
-        said = {Ask.NONE if ask is Ask.FORBIDS
+        clauses = clauses_about(own, workload, workloads)
+        asks = [Ask.NONE if ask is Ask.FORBIDS
                 and _forbids_something_else(c, spec.asked_by, workload) else ask
-                for c in clauses_about(own, workload, workloads)
-                for ask in [_clause_ask(c, spec.asked_by)]}
-        # A prohibition stands whatever else the asker said about the action: the safe side.
+                for c in clauses for ask in [_clause_ask(c, spec.asked_by)]]
+        # A prohibition stands whatever else the asker said about the action (the safe
+        # side), unless it is a rule with a condition that an order after it then meets.
+        said = {Ask.NONE if ask is Ask.FORBIDS and _is_rule(c, spec.asked_by)
+                and Ask.ORDERS in asks[i + 1:] else ask
+                for i, (c, ask) in enumerate(zip(clauses, asks, strict=True))}
         return Ask.FORBIDS if Ask.FORBIDS in said else max(said, default=Ask.NONE)
 
     return ask
@@ -377,3 +452,31 @@ def remedies_asked(question: str) -> frozenset[Remedy]:
     return frozenset(spec.remedy for spec in CATALOG.values()
                      if spec.remedy is not None and spec.asked_by is not None
                      and spec.asked_by.search(own))
+
+
+def without_orders(text: str, remedy: Remedy | None = None) -> str:
+    """``text`` with every clause that orders an action blanked, and whatever is addressed
+    to a model: what is left may say what a paste is about, never what to act on. "the fix
+    is to roll back borrow-api" in a crash report names no subject. Orders of ``remedy``,
+    the one the asker asks about, stay: "silence ReplicationLagHigh in dispatch" in a
+    pasted message names the alert they ask what to silence."""
+    text = _TO_A_MODEL.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+    verbs = [spec.asked_by for spec in CATALOG.values() if spec.asked_by is not None]
+
+    def blank(match: re.Match[str]) -> str:
+        # From each ordering verb to the next action's verb: "silence X and restart Y"
+        # keeps "silence X" when silences are what the asker asks about.
+        clause = match.group(0)
+        lowered = clause.lower()
+        starts = sorted({m.start() for verb in verbs for m in verb.finditer(lowered)})
+        for spec in CATALOG.values():
+            if (spec.asked_by is None or spec.remedy is remedy
+                    or _clause_ask(clause, spec.asked_by) is not Ask.ORDERS):
+                continue
+            for found in spec.asked_by.finditer(lowered):
+                end = min((s for s in starts if s >= found.end()), default=len(clause))
+                clause = clause[:found.start()] + " " * (end - found.start()) + clause[end:]
+        return clause
+
+    return _CLAUSE.sub(blank, text)

@@ -19,8 +19,10 @@ from assistant.analysis import Finding
 from assistant.models import Inventory, Remedy, RetrievalHit, Runbook, ToolCall
 from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking, in_trouble
-from assistant.planning.evidence import healthy_summary, signs_of_trouble
+from assistant.planning.evidence import healthy_summary, other_symptom, signs_of_trouble
+from assistant.planning.follow_ups import follow_up
 from assistant.planning.intent import clauses_about, remedies_asked, split_words
+from assistant.planning.overview import overview_notes
 from assistant.planning.requests import requested_replicas, requested_tools
 from tools.catalog import CATALOG
 
@@ -112,7 +114,8 @@ def derive_bindings(call: ToolCall, data: Any, bindings: Mapping[str, Any]) -> d
 
 
 def focus_findings(findings: Sequence[Finding], entities: LinkedEntities) -> list[Finding]:
-    """The findings about the thread's own subject (its workload, or its alert)."""
+    """The findings about the thread's own subject (its workload, or its alert: with the
+    labels of the alert the thread came with, the one firing with those labels)."""
     about = []
     for f in findings:
         s = f.subject
@@ -120,7 +123,9 @@ def focus_findings(findings: Sequence[Finding], entities: LinkedEntities) -> lis
             if (s.namespace, s.workload) == (entities.namespace, entities.deployment):
                 about.append(f)
         elif (entities.alertname is not None and s.alertname == entities.alertname
-              and (entities.namespace is None or s.namespace in (None, entities.namespace))):
+              and (entities.namespace is None or s.namespace in (None, entities.namespace))
+              and all({**f.alert_labels, **s.labels}.get(k, v) == v
+                      for k, v in entities.paged_labels)):
             about.append(f)
     return about
 
@@ -168,6 +173,21 @@ _LITERAL_MATCHER = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\s*!?=~?\s*"(?!\{[a-z_]+\}
 def _literal_matchers(args: Mapping[str, Any]) -> list[str]:
     return [m[0] for v in args.values() if isinstance(v, str)
             for m in _LITERAL_MATCHER.finditer(v)]
+
+
+# A label equal to a literal value in a query (``mountpoint="/mnt/scratch"``).
+_LITERAL_EQUALS = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"{}]*)"')
+
+
+def _not_this_alert(args: Mapping[str, Any], labels: Mapping[str, str]) -> list[str]:
+    """The literal label values of a step's args, in a query or a dict of matchers, that
+    the thread's alert carries with another value: the runbook's own example case."""
+    literal = [(m[1], m[2]) for v in args.values() if isinstance(v, str)
+               for m in _LITERAL_EQUALS.finditer(v)]
+    literal += [(k, v) for d in args.values() if isinstance(d, dict)
+                for k, v in d.items() if isinstance(v, str) and not placeholders(v)]
+    return [f'{k}="{v}" (the alert has "{labels[k]}")' for k, v in literal
+            if labels.get(k) not in (None, v)]
 
 
 def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
@@ -253,6 +273,18 @@ def _ask_back(linking: Linking, inventory: Inventory) -> str:
     )
 
 
+def _reasoned(cand: PlannedCall, books: Mapping[str, Runbook],
+              observations: Sequence[Observation]) -> PlannedCall:
+    """A step's reason written for another symptom than the reads show is not this
+    case's: the call keeps its plain description and says what the pods show instead."""
+    source = books.get(cand.runbook_id or "")
+    other = other_symptom(source, observations) if source is not None else None
+    if other is None:
+        return cand
+    what = CATALOG[cand.call.tool].description.rstrip(".")
+    return cand.model_copy(update={"why": f"{what}; {other}"})
+
+
 def _with_replicas(cand: PlannedCall, replicas: int) -> PlannedCall:
     if "replicas" not in CATALOG[cand.call.tool].args_model.model_fields:
         return cand
@@ -270,6 +302,8 @@ def plan_offline(
     findings: Sequence[Finding] = (),
 ) -> Plan:
     entities = linking.entities
+    if linking.overview:
+        return Plan(entities=entities, notes=tuple(overview_notes(inventory)))
     cited = hits[0] if hits else None
     about = focus_findings(findings, entities)
     own = split_words(question).own
@@ -297,6 +331,9 @@ def plan_offline(
     dep = inventory.deployment(entities.namespace or "", entities.deployment or "")
     if dep is not None:
         bindings.setdefault("replicas", dep.replicas)
+    # What the entities do not name, the firing alert's own labels bind ({mountpoint}).
+    for label, value in linking.alert_labels.items():
+        bindings.setdefault(label, value)
     observations: list[Observation] = []
     candidates: list[PlannedCall] = []
     notes: list[str] = []
@@ -317,6 +354,11 @@ def plan_offline(
                              f"nothing to fill {{{gap.name}}}")
                 continue
             call = ToolCall(tool=step.tool, args=args)
+            if other := _not_this_alert(step.args, linking.alert_labels):
+                notes.append(f"skipped step {index + 1} of {source.id} ({step.tool}): "
+                             f"{', '.join(other)}: that runbook's own case, not this "
+                             "thread's alert")
+                continue
             literal = _literal_matchers(step.args)
             if (CATALOG[step.tool].read_only and literal
                     and _for_another_alert(source, entities.alertname)):
@@ -347,6 +389,10 @@ def plan_offline(
             shown = "; ".join(f"`{c}`" for c in source.manual_commands[:MANUAL_COMMANDS_SHOWN])
             notes.append(f"{source.id} also says to run, by hand (no tool of mine does): "
                          f"{shown}")
+    # What the runbook's reads showed calls for more (a troubled pod's events and logs).
+    observations.extend(follow_up(observations, run_read_only))
+    followed = {b.id: b for b in (first, book) if b is not None}
+    candidates = [_reasoned(c, followed, observations) for c in candidates]
     asked = requested_tools(own)
     if candidates and not about and not signs_of_trouble(entities, inventory, observations):
         if any(c.call.tool in asked for c in candidates):

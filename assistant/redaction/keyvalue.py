@@ -153,8 +153,10 @@ class KeyValueDetector:
         SENSITIVE_NAME_END + r"\]=",
         _ANY_KEY_NAME + r"""(?:\\?["'])?[ \t]*[:=]""",
         r"-[A-Za-z0-9_.-]*" + SENSITIVE_NAME_END + r"[ \t]",
+        # The statement's first word: a verb, or "to" after one told before the name.
         HINTED_NAME_END
-        + r" (?i:for|is|was|are|were|(?:set|changed|reset|updated|rotated) to)[ :]",
+        + r" (?i:for|is|was|are|were|now|became|becomes|will|should|must|has|have|had|got"
+        r"|gets|set|changed|reset|updated|rotated|switched|to|as)[ :]",
         # A value right after the name: quoted, with a digit or a capital (a superset: any
         # character but a lower-case ASCII letter), or a cued word.
         HINTED_NAME_END + r"""[ ]+(?:["'`]|[^ \t\n]*[^ \t\na-z])""",

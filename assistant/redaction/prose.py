@@ -33,10 +33,15 @@ from assistant.redaction.detector import Finding
 from assistant.redaction.fields import is_dummy_value, secret_kind_for_name, word_before
 
 # What follows the name: "for the admin user", a verb, the value.
+_CHANGED = r"(?i:set|changed|reset|updated|rotated|switched)"
 _VERB = (
     r"(?:[ ](?i:for)(?:[ ][\w.@-]{1,64}){1,3}?)?"
-    r"(?:[ ](?i:is|was|are|were)(?:[ ](?i:now|still|just|also|(?:set|changed|reset)[ ]to))?:?[ ]+"
-    r"|[ ](?i:set|changed|reset|updated|rotated)[ ]to[ ]+)"
+    r"(?:[ ](?i:now))?"
+    r"(?:[ ](?i:is|was|are|were|became|becomes|will[ ]be|should[ ]be|must[ ]be)"
+    r"(?:[ ](?i:now|still|just|also|(?:set|changed|reset|updated|rotated)[ ]to))?:?[ ]+"
+    # "has been changed to", "got rotated to", "has changed to", "was updated to"
+    r"|(?:[ ](?i:has|have|had|got|gets|was|were|is|are)(?:[ ](?i:been|now|just|since))*)?"
+    rf"[ ]{_CHANGED}[ ]to[ ]+)"
 )
 _VALUE = (
     r"(?P<value>\"(?P<dq>[^\"\n]{1,256})\"|'(?P<sq>[^'\n]{1,256})'|`(?P<bq>[^`\n]{1,256})`"
@@ -203,10 +208,19 @@ def opens_message(line: str, start: int, name: str) -> bool:
             and _INSTRUCTION.match(line, start) is not None)
 
 
+# A change told before the name: "changed the password to X", "set her sftp pw to X".
+_CHANGED_BEFORE = re.compile(rf"(?<![\w-])(?i:{_CHANGED[4:-1]}|change|reset|update|rotate)"
+                             r"(?:[ ]+\S+){0,3}[ ]+$")
+_TO = re.compile(r"[ ](?i:to|as)[ ]+" + _VALUE)
+_CHANGED_REACH = 40
+
+
 def stated_secret(line: str, start: int, end: int) -> Finding | None:
     """The secret a sentence states after the sensitive name at ``line[start:end]``."""
     name = line[start:end]
     match = _STATEMENT.match(line, end)
+    if match is None and _CHANGED_BEFORE.search(line, max(0, start - _CHANGED_REACH), start):
+        match = _TO.match(line, end)
     if match is None:
         return _named(line, start, end, name)
     kind = _kind(line, start, name)
@@ -280,3 +294,49 @@ class PwStatementDetector:
             if ((quoted or _strong(value)) and "=" not in value
                     and credential_like(value, quoted=quoted, after="pw")):
                 yield Finding(start, end, "password")
+
+
+# A value stated of a credential named before it, on its line or the one before: "we rotated
+# our SFTP password, new one is X", "api key was rotated; the new value: X", "it's now X".
+_ANAPHOR = re.compile(
+    r"(?<![\w-])(?i:(?:the[ ])?new[ ](?:one|value)(?:[ ](?:is|was|will[ ]be))?:?"
+    r"|it(?:'s|’s|[ ]is|[ ]was)[ ]now:?|now[ ]it(?:'s|’s|[ ]is)"
+    rf"|{_CHANGED}[ ]it[ ]to)[ ]+" + _VALUE)
+_CREDENTIAL_NOUN = re.compile(
+    r"(?<![\w-])(?i:pass(?:word|phrase|wd)?s?|pwd|pw|secrets?|tokens?|api[ _-]?keys?|"
+    r"credentials?|creds)(?![\w-])")
+_GENERATED_LENGTH = 10
+
+
+def _generated(value: str) -> bool:
+    """Upper and lower case and digits run together, long: what a generator hands out, and
+    no word, name or number of prose looks like."""
+    return (len(value) >= _GENERATED_LENGTH and value.isalnum() and not value.isdigit()
+            and any(c.isupper() for c in value) and any(c.islower() for c in value)
+            and any(c.isdigit() for c in value))
+
+
+class AnaphoraDetector:
+    """``new one is X``, ``the new value: X``, ``it's now X`` after a credential's name on the
+    same line; with no name there (it was on the line before), only a generated-looking X."""
+
+    triggers = ("new one", "new value", "it's now", "it’s now", "it is now", "it was now",
+                "now it", " it to ")
+    exact_triggers = ()
+    patterns = ()
+
+    def find(self, line: str) -> Iterator[Finding]:
+        for match in _ANAPHOR.finditer(line):
+            start, end, quoted = _value_span(match)
+            value = line[start:end]
+            nouns = list(_CREDENTIAL_NOUN.finditer(line, 0, match.start()))
+            if not nouns:
+                if _generated(value):
+                    yield Finding(start, end, "password")
+                continue
+            noun = nouns[-1].group(0).lower().replace(" ", "_").replace("-", "_")
+            kind = secret_kind_for_name(noun.rstrip("s") if noun.endswith("keys") else noun)
+            kind = kind or "password"
+            if "=" not in value and credential_like(value, quoted=quoted, after=kind,
+                                                    closing=_closing(line, end, kind)):
+                yield Finding(start, end, kind)

@@ -31,7 +31,7 @@ from assistant.redaction.markup import MarkupDetector
 from assistant.redaction.pem import PemTracker, open_block_start
 from assistant.redaction.placeholder import Placeholders, placeholder_spans
 from assistant.redaction.prefilter import Triggers
-from assistant.redaction.prose import PwStatementDetector
+from assistant.redaction.prose import AnaphoraDetector, PwStatementDetector
 from assistant.redaction.spaces import plain_spaces
 from assistant.redaction.spans import AllowList, RankedFinding, apply_findings
 from assistant.redaction.structured import redact_structured
@@ -105,6 +105,7 @@ class Redactor:
             MarkupDetector(),
             CommandLineDetector(),
             PwStatementDetector(),
+            AnaphoraDetector(),
             HighEntropyDetector(),
         )
         # Owners of triggers: detectors by rank, then the trackers of values named on other

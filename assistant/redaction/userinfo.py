@@ -34,6 +34,11 @@ _HEX_KEY = re.compile(r"[0-9a-fA-F]{32,}")
 _FIELD = r"(?:\\.|[^\s:\\\"',{}\[\]])+"
 _NAME = r"(?:\\.|[^\s:\\\"',{}\[\]&=?])+"  # a database or user name: no query punctuation
 _ORACLE_TOOLS = r"(?i:sqlplus|rman|expdp|impdp)"
+# "Vendor remote login: service / Jh5Rt9Wc2Mx7", "creds: admin / S3cure!pass": an account
+# and its password written as a pair after a word for logging in.
+_LOGIN_WORDS = (r"(?i:login|logon|log-in|sign-in|credentials?|creds|user/pass(?:word)?|"
+                r"username/password)")
+_LOGIN_PROSE = frozenset({"1password", "lastpass", "keepass", "bitwarden", "oauth2", "saml2"})
 
 
 _PORT_THEN_QUERY = re.compile(r"[0-9]{1,5}(?:\?[\w.%-]*=|#/)")
@@ -70,6 +75,18 @@ def _pgpass(match: re.Match[str]) -> bool:
     """A host has a letter, a dot or is a wildcard ("12:00:01:..." is a time)."""
     host = match.group("host")
     return _HOSTISH.search(host) is not None and _plausible_password(match.group("secret"))
+
+
+def _login_pair(match: re.Match[str]) -> bool:
+    """The password of ``login: user / password`` looks like one: letters and digits, or
+    mixed case, not prose ("login: SSO / OIDC", "creds: see vault / 1password")."""
+    secret = match.group("secret").rstrip(".,;:)")
+    if not _plausible_password(secret) or secret.lower() in _LOGIN_PROSE:
+        return False
+    has_digit = any(c.isdigit() for c in secret)
+    has_alpha = any(c.isalpha() for c in secret)
+    mixed = secret != secret.lower() and secret != secret.upper()
+    return (has_digit and has_alpha) or (mixed and len(secret) >= 8)
 
 
 def _key_user(match: re.Match[str]) -> bool:
@@ -109,6 +126,13 @@ def userinfo_detectors() -> tuple[Detector, ...]:
             r"[\w$#.-]+/(?P<secret>[^\s@/\"']+)@",
             triggers=("thin:", "sqlplus", "rman", "pdp"),
             accept=_password_group,
+        ),
+        RegexDetector(
+            "password",
+            r"(?<![\w-])" + _LOGIN_WORDS + r"[ \t]*[:=][ \t]*[\w.@+-]{1,64}[ \t]*/[ \t]*"
+            r"(?P<secret>[^\s/\"'`,;]{6,128})",
+            triggers=("login", "logon", "log-in", "sign-in", "cred", "pass"),
+            accept=_login_pair,
         ),
         RegexDetector(
             "url-token",

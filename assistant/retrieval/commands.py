@@ -40,6 +40,14 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]
 _SUBSTITUTION = re.compile(r"\$\(|`")
 _SEPARATORS = frozenset({"&&", "||", ";"})
 _PARSER = MarkdownIt("commonmark")
+# How far from an inline span the prose may call it a query ("`up == 0` query can be
+# used", "the PromQL `...`"); elsewhere a bare name in code is just a metric's name.
+_BESIDE = 24
+_QUERY_WORD = re.compile(r"\bquer(?:y|ies)\b|\bpromql\b|\bexpression\b", re.IGNORECASE)
+# A metric or function name followed by a selector, range, call or comparison, or a name
+# alone that is shaped like a metric's (``node_load1``): not a program, not a shell line.
+_EXPRESSION = re.compile(r"[A-Za-z_:][\w:]*\s*(?:[{(\[]|==|!=|>=|<=|>|<).*"
+                         r"|[A-Za-z_:]\w*[_:][\w:]*")
 
 # Placeholder spellings for the names the planner binds.
 _PLACEHOLDER_ALIASES = {
@@ -163,9 +171,16 @@ def commands_in(tokens: Iterable[Token]) -> list[FoundCommand]:
             elif info in SHELL_FENCES:
                 found.extend(_shell_block(token.content))
         elif token.type == "inline":
-            for child in token.children or ():
-                if child.type == "code_inline":
-                    found.extend(_inline(child.content))
+            children = token.children or []
+            for i, child in enumerate(children):
+                if child.type != "code_inline":
+                    continue
+                commands = list(_inline(child.content))
+                before = children[i - 1].content[-_BESIDE:] if i > 0 else ""
+                after = children[i + 1].content[:_BESIDE] if i + 1 < len(children) else ""
+                if not commands and _QUERY_WORD.search(f"{before} {after}"):
+                    commands = list(_inline_query(child.content))
+                found.extend(commands)
     return found
 
 
@@ -257,6 +272,14 @@ def _shell_block(content: str) -> Iterator[FoundCommand]:
         if not prompted and line.split()[0] not in KNOWN_PROGRAMS:
             continue
         yield from _split_line(line, variables)
+
+
+def _inline_query(content: str) -> Iterator[FoundCommand]:
+    """A span the prose beside it calls a query, when it reads as a PromQL expression."""
+    expression = " ".join(_placeholders(content, {}).split())
+    if _EXPRESSION.fullmatch(expression):
+        yield FoundCommand(expression, RunbookCommand(program="promql", words=(expression,),
+                                                      text=expression))
 
 
 def _inline(content: str) -> Iterator[FoundCommand]:

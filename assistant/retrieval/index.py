@@ -107,6 +107,12 @@ def _lexical_text(runbook: Runbook, section: int | None) -> str:
     return f"{head} {s.heading} {s.text}"
 
 
+def _page_text(runbook: Runbook) -> str:
+    """A runbook's whole text, its name once: the page's own lexical document."""
+    sections = (f"{s.heading} {s.text}" for s in runbook.sections)
+    return " ".join((_lexical_text(runbook, None), *sections))
+
+
 def _distinctive(name: str) -> bool:
     """An alert name unlikely to be an ordinary word of a question (CamelCase, snake)."""
     return "_" in name or any(c.isupper() for c in name[1:])
@@ -249,16 +255,17 @@ class RunbookIndex:
                       if name.lower() not in self._by_alert]
         text = search_text(" ".join((query, *unanswered)))
         dense = self._dense_scores(text)
-        lexical = self._bm25.scores(tokenize(text))
+        terms = tokenize(text)
         labelled = {r for name in alert_names for r in self._by_alert.get(name.lower(), ())}
         mentioned = {
             r for word in _WORD.findall(query) if _distinctive(word)
             for r in self._by_alert.get(word.lower(), ())
         }
         ranked = rank_runbooks(
-            self._owner, dense, lexical, len(self._runbooks), k,
+            self._owner, dense, self._bm25.scores(terms), len(self._runbooks), k,
             labelled=labelled, mentioned=mentioned,
             name_coverage=self._names.coverage(text), lead_section=self._lead,
+            page_lexical=self._page_bm25.scores(terms),
         )
         hits = []
         for item in ranked:
@@ -292,6 +299,7 @@ class RunbookIndex:
         owners, first = np.unique(self._owner, return_index=True)
         self._lead[owners] = first
         self._bm25 = Bm25([tokenize(c.text) for c in self._chunks])
+        self._page_bm25 = Bm25([tokenize(_page_text(r)) for r in runbooks])
         self._names = NameMatcher([(r.title, r.id, *r.alerts) for r in runbooks])
         self._by_alert: dict[str, list[int]] = {}
         for n, r in enumerate(runbooks):

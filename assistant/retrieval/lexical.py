@@ -21,16 +21,21 @@ _WORD = re.compile(r"[A-Za-z0-9]+(?:[_'][A-Za-z0-9]+)*")
 _PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 # Function words only: they carry no topic, and matching them would reward long pages.
 # Direction words (down, up, out, off, over, under) are kept as terms: in alert names and
-# on-call speech they name a state ("API down", "filling up", "out of space").
+# on-call speech they name a state ("API down", "filling up", "out of space"). So are
+# quantifiers (all, any, some, each, few, most, no, only): sibling alerts differ by scope
+# ("all instances failed" vs "at least one instance", to any vs to some alertmanagers),
+# and a question says which. On the development question sets (sum of hit@1 / hit@3 /
+# MRR) 4.567 / 4.884 / 4.724 with them as stopwords, 4.584 / 4.886 / 4.736 as terms;
+# "not" as a term too did worse (4.556 / 4.875 / 4.717).
 _STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just let me more most my myself no nor not now of on once only or other our
-    ours ourselves own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too until very was we were
-    what when where which while who whom why will with would you your yours yourself
-    yourselves s t dont isnt doesnt didnt wasnt arent wont cant""".split()
+    """a about above after again against am an and are as at be because been before being
+    below between both but by can could did do does doing during for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself
+    just let me more my myself nor not now of on once or other our ours ourselves own same
+    she should so such than that the their theirs them themselves then there these they
+    this those through to too until very was we were what when where which while who whom
+    why will with would you your yours yourself yourselves s t dont isnt doesnt didnt wasnt
+    arent wont cant""".split()
 )
 _STEMMER = snowballstemmer.stemmer("english")
 

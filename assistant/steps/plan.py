@@ -10,6 +10,7 @@ from typing import Any
 from assistant.analysis import Finding
 from assistant.gate import PolicyGate
 from assistant.models import Actor, Inventory, RetrievalHit
+from assistant.planning.alert_scope import within_thread_alert
 from assistant.planning.diagnosis import (
     NAMED_LOOKED_AT,
     OncePerQuestion,
@@ -25,6 +26,7 @@ from assistant.planning.entities import LinkedEntities, Linking, also_named
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
+from assistant.planning.overview import overview_subjects
 from assistant.planning.relinking import relink
 from assistant.planning.review import review
 from assistant.planning.silence_asks import with_silence_asks
@@ -109,8 +111,10 @@ class PlanStep:
             about_named = [(other, focus_findings(
                 diagnose(other, inventory, self.backend.now(), run).findings, other))
                 for other in named]
-            nearby = [finding for other in troubled_neighbours(linking.entities, inventory,
-                                                               diagnosis.findings)
+            # An overview looks into every workload in trouble, as a subject's neighbours.
+            looked_at = (overview_subjects(inventory) if linking.overview else
+                         troubled_neighbours(linking.entities, inventory, diagnosis.findings))
+            nearby = [finding for other in looked_at
                       if other not in named
                       for finding in focus_findings(
                           diagnose(other, inventory, self.backend.now(), run).findings, other)]
@@ -139,12 +143,13 @@ class PlanStep:
                               inventory)
         silences = with_silence_asks(question, ordered.candidates, inventory,
                                      diagnosis.findings)
+        scoped = within_thread_alert(silences.candidates, linking.entities)
         with held, self.audit.batch():
-            checked = diagnose_actions(silences.candidates, inventory, self.backend.now(), run)
+            checked = diagnose_actions(scoped, inventory, self.backend.now(), run)
         for finding in checked:
             self.tell(thread, message("progress", f"finding: {finding.summary}"))
         asked = asks_by(question, {d.name for d in inventory.deployments})
-        verdict = review(silences.candidates, (*diagnosis.findings, *also, *checked),
+        verdict = review(scoped, (*diagnosis.findings, *also, *checked),
                          catalog_for_review(inventory), asked,
                          # The trouble a symptom was tied to clears the subject as a suspect.
                          (*nearby, *(tied.findings if tied is not None else ())))
@@ -163,7 +168,8 @@ class PlanStep:
             "notes": (*([relinked.note] if relinked is not None else []),
                       *([_tied_note(linking, tied)] if tied is not None else []), *result.notes,
                       *ordered.notes, *silences.notes, *verdict.notes,
-                      *neighbours_note(linking.entities, diagnosis.findings, nearby),
+                      *([] if linking.overview else
+                        neighbours_note(linking.entities, diagnosis.findings, nearby)),
                       *hypotheses_answered(linking.entities, diagnosis.findings, asked,
                                            ordered.candidates)),
             "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,

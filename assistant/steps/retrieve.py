@@ -29,6 +29,10 @@ def retrieve(backend: Backend, index: RunbookLookup, audit: AuditLog, redactor: 
             a.name for a in backend.inventory().alerts
             if a.state == "firing" and alert_concerns(a.labels, a.name, workload)
         })
+    elif not alert_names and entities.alertname:
+        # A follow-up in a thread about an alert on no workload (a Job's, a node's)
+        # is still about that alert: its pages stay the ones to look in.
+        alert_names = [entities.alertname]
     hits = index.search(redactor.redact(question), k=RETRIEVAL_K, alert_names=alert_names)
     audit.record("retrieval", actor=None, thread=thread, payload={
         "alert_names": alert_names,

@@ -52,6 +52,7 @@ from tools.kubernetes.rollout import (
 from tools.kubernetes.sets import SetTools
 from tools.kubernetes.workload_logs import workload_logs
 from tools.outputs import (
+    EVENTS_SHOWN,
     Condition,
     DeploymentDescription,
     DeploymentEvent,
@@ -71,7 +72,6 @@ from tools.volume_tools import ListStorageClassesArgs, VolumeArgs
 from tools.workload_logs import GetWorkloadLogsArgs
 from tools.workload_reads import ListEventsArgs, ListHpasArgs
 
-EVENTS_SHOWN = 10
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 

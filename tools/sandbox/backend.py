@@ -72,7 +72,7 @@ from tools.sandbox.lookup import (
     require_service,
 )
 from tools.sandbox.scenario import Scenario, load_scenario
-from tools.sandbox.selector import parse_selector
+from tools.sandbox.selector import parse_query
 from tools.sandbox.simulation import advance, alert_state, utilisation
 from tools.sandbox.workload_logs import workload_logs
 from tools.sandbox.world import Deployment, World, build_world
@@ -166,7 +166,7 @@ class SandboxBackend:
             services=tuple(sorted(s.name for s in w.services)),
             nodes=tuple(
                 NodeInfo(name=n.name, unschedulable=n.unschedulable,
-                         pods=tuple(f"{d.namespace}/{p.name}" for d, p in w.pods_on(n.name)))
+                         pods=tuple(f"{p.namespace}/{p.name}" for p in w.pods_on(n.name)))
                 for n in w.nodes
             ),
         )
@@ -369,7 +369,7 @@ class SandboxBackend:
     def query_metrics(self, args: QueryMetricsArgs) -> ToolOutput:
         w = self._world
         try:
-            selector = parse_selector(args.query)
+            selector, comparison = parse_query(args.query)
         except ValueError as exc:
             raise ToolFailure(str(exc)) from exc
         known = sorted({s.name for s in w.series})
@@ -383,14 +383,18 @@ class SandboxBackend:
                 name=s.name,
                 labels=dict(s.labels),
                 unit=s.unit,
-                points=tuple((t.isoformat(), v) for t, v in s.points if since <= t <= w.now),
+                points=tuple((t.isoformat(), v) for t, v in s.points if since <= t <= w.now
+                             and (comparison is None or comparison.keeps(v))),
             )
             for s in w.series
             if selector.matches(s.name, s.labels)
         ]
+        if comparison is not None:
+            series = [s for s in series if s.points]
         if not series:
             text = (f"no series match {args.query}" if selector.metric is None
-                    else f"no series match {args.query} (metric exists, but no labels match)")
+                    else f"no series match {args.query} (metric exists, but no labels match"
+                    f"{'' if comparison is None else ' or none passes the comparison'})")
         else:
             text = f"last {args.minutes} min, {len(series)} series:\n" + "\n".join(
                 render.series_text(s) for s in series

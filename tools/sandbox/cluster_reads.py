@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from assistant.models import ToolOutput
+from tools import render
 from tools.backend import ToolFailure
+from tools.outputs import EVENTS_SHOWN, DeploymentEvent
 from tools.sandbox.lookup import require_namespace
 from tools.sandbox.workload_text import events_output, hpas_output
 from tools.sandbox.world import Hpa, World
@@ -22,6 +24,16 @@ def list_events(world: World, args: ListEventsArgs) -> ToolOutput:
                      object_kind=e.kind, object_name=e.name,
                      last_seen=e.last_seen.isoformat()) for e in found]
     return events_output(args.namespace, rows, world.now)
+
+
+def object_events(world: World, namespace: str, kind: str,
+                  name: str) -> list[DeploymentEvent]:
+    """One object's most recent events, newest last: what its description lists."""
+    found = sorted((e for e in world.events if (e.namespace, e.kind, e.name) ==
+                    (namespace, kind, name) and e.last_seen <= world.now),
+                   key=lambda e: e.last_seen)[-EVENTS_SHOWN:]
+    return [DeploymentEvent(type=e.type, reason=e.reason, message=e.message, count=e.count,
+                            last_seen=render.clock(e.last_seen)) for e in found]
 
 
 def hpa_row(world: World, hpa: Hpa) -> HpaRow:

@@ -50,6 +50,7 @@ from tools.sandbox.cluster_objects import (
     NodeSpec,
     TaintSpec,
 )
+from tools.sandbox.cluster_reads import object_events
 from tools.sandbox.lookup import find_job_pod, namespace_jobs, require_namespace, require_pod
 from tools.sandbox.mutations import Change
 from tools.sandbox.world import World, new_pod
@@ -58,7 +59,8 @@ from tools.volume_tools import USED_BYTES, ListVolumeClaimsArgs, with_usage
 # --- pods --------------------------------------------------------------------------------
 
 
-def _job_pod_description(namespace: str, job: JobSpec, pod: JobPodSpec) -> PodDescription:
+def _job_pod_description(world: World, namespace: str, job: JobSpec,
+                         pod: JobPodSpec) -> PodDescription:
     running = pod.phase == "Running"
     container = ContainerStatus(
         name=job.container, image=job.image, ready=running, restarts=0,
@@ -72,12 +74,13 @@ def _job_pod_description(namespace: str, job: JobSpec, pod: JobPodSpec) -> PodDe
         conditions=[Condition(type="PodScheduled", status=str(pod.node is not None),
                               reason="", message=""),
                     Condition(type="Ready", status=ready,
-                              reason="" if running else f"Pod{pod.phase}", message="")])
+                              reason="" if running else f"Pod{pod.phase}", message="")],
+        events=object_events(world, namespace, "Pod", pod.name))
 
 
 def describe_pod(world: World, args: PodArgs) -> ToolOutput:
     if (found := find_job_pod(world, args.namespace, args.pod)) is not None:
-        data = _job_pod_description(args.namespace, *found)
+        data = _job_pod_description(world, args.namespace, *found)
         return ToolOutput(text=pod_text(data), data=data)
     dep, pod = require_pod(world, args.namespace, args.pod)
     rev = dep.find_revision(pod.revision) or dep.current
@@ -102,7 +105,8 @@ def describe_pod(world: World, args: PodArgs) -> ToolOutput:
                       f"containers with unready status: [{dep.container}]"),
             Condition(type="Ready", status=ready, reason="" if pod.ready else "ContainersNotReady",
                       message=""),
-        ])
+        ],
+        events=object_events(world, dep.namespace, "Pod", pod.name))
     return ToolOutput(text=pod_text(data), data=data)
 
 
@@ -187,15 +191,15 @@ def describe_node(world: World, args: NodeArgs) -> ToolOutput:
         pressure=list(node.pressure), conditions=_node_conditions(node),
         taints=[Taint(key=t.key, value=t.value, effect=t.effect) for t in node.taints],
         capacity=dict(node.capacity), allocatable=dict(node.allocatable or node.capacity),
-        pods=[NodePod(namespace=d.namespace, name=p.name, phase=p.phase, ready=p.ready)
-              for d, p in world.pods_on(node.name)],
+        pods=[NodePod(namespace=p.namespace, name=p.name, phase=p.phase, ready=p.ready)
+              for p in world.pods_on(node.name)],
         kubelet_version=node.kubelet_version)
     return ToolOutput(text=node_text(data), data=data)
 
 
 def plan_cordon(world: World, args: NodeArgs, unschedulable: bool) -> Change:
     index, node = _require_node(world, args.node)
-    pods = [f"{d.namespace}/{p.name}" for d, p in world.pods_on(node.name)]
+    pods = [f"{p.namespace}/{p.name}" for p in world.pods_on(node.name)]
     verb = "cordon" if unschedulable else "uncordon"
     if node.unschedulable == unschedulable:
         refusal, summary = cordon_in_place(node.name, unschedulable)

@@ -3,17 +3,27 @@
 `http_requests_error_ratio{namespace="shop", deployment=~"check.*"}` — a metric name with
 optional label matchers, or matchers alone (`{namespace="shop", deployment="checkout"}`,
 every series of a workload whatever its name; `__name__` matches the name), with the four
-matcher operators, nothing else (no functions, no ranges).
+matcher operators, nothing else (no functions, no ranges). A metric query may also filter
+the selected series by comparing them with a number (`up == 0`, `ratio > 0.05`), as
+runbooks write their checks.
 """
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 _VECTOR = re.compile(r"\s*([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*(?:\{(.*)\})?\s*", re.DOTALL)
 NAME_LABEL = "__name__"
+# PromQL's filtering comparison, without `bool`: a selector, an operator, a number.
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_COMPARISON = re.compile(rf"(.*?)\s*(==|!=|>=|<=|>|<)\s*({_NUMBER})\s*", re.DOTALL)
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "==": operator.eq, "!=": operator.ne, ">": operator.gt, "<": operator.lt,
+    ">=": operator.ge, "<=": operator.le,
+}
 _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
 
 
@@ -43,6 +53,26 @@ class Selector:
             return False
         named = {**labels, NAME_LABEL: name}
         return all(m.matches(named) for m in self.matchers)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``<selector> <op> <number>``: at each instant, PromQL keeps a sample only when the
+    comparison holds, so a series with no sample left drops out of the result."""
+
+    op: str
+    value: float
+
+    def keeps(self, sample: float) -> bool:
+        return _OPERATORS[self.op](sample, self.value)
+
+
+def parse_query(query: str) -> tuple[Selector, Comparison | None]:
+    """A metric query: a selector, optionally filtered by a comparison with a number."""
+    compared = _COMPARISON.fullmatch(query)
+    if compared is None:
+        return parse_selector(query), None
+    return parse_selector(compared[1]), Comparison(compared[2], float(compared[3]))
 
 
 def parse_selector(query: str) -> Selector:

@@ -41,6 +41,17 @@ class Mutable(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PlacedPod(BaseModel):
+    """A pod as its node sees it, whatever runs it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    name: str
+    phase: str
+    ready: bool
+
+
 class Pod(Mutable):
     name: str
     revision: int
@@ -206,8 +217,16 @@ class World(Mutable):
                       | {c.namespace for c in self.cronjobs} | {j.namespace for j in self.jobs}
                       | {v.namespace for v in self.volume_claims})
 
-    def pods_on(self, node: str) -> list[tuple[Deployment, Pod]]:
-        return [(d, p) for d in self.deployments for p in d.pods if p.node == node]
+    def pods_on(self, node: str) -> list[PlacedPod]:
+        """Every pod the node runs: a workload's, and a Job's too (a node counts both)."""
+        placed = [PlacedPod(namespace=d.namespace, name=p.name, phase=p.phase, ready=p.ready)
+                  for d in self.deployments for p in d.pods if p.node == node]
+        runs = [(c.namespace, j) for c in self.cronjobs for j in c.jobs]
+        runs += [(j.namespace, j) for j in self.jobs]
+        # A Job's pod is never Ready: it has no readiness to report, as its list rows say.
+        placed += [PlacedPod(namespace=namespace, name=p.name, phase=p.phase, ready=False)
+                   for namespace, job in runs for p in job.pods if p.node == node]
+        return placed
 
     def place(self, pending: list[Pod]) -> str | None:
         """Where the scheduler puts a new pod: a Ready, schedulable node with the fewest
@@ -218,7 +237,7 @@ class World(Mutable):
             return None
 
         def load(node: NodeSpec) -> tuple[int, str]:
-            placed = {p.name for _, p in self.pods_on(node.name)}
+            placed = {p.name for p in self.pods_on(node.name)}
             placed |= {p.name for p in pending if p.node == node.name}
             return len(placed), node.name
         return min(fits, key=load).name

@@ -48,6 +48,7 @@ def _opsbot(installed: Path, tmp_path: Path, *args: str,
                           env=environment, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_the_installed_plugin_is_in_the_tool_catalog(installed: Path, tmp_path: Path) -> None:
     listed = _opsbot(installed, tmp_path, "tools", "list", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -61,6 +62,7 @@ def test_the_installed_plugin_is_in_the_tool_catalog(installed: Path, tmp_path: 
     assert "kubernetes: the flag service at $OPSBOT_FLAGS_URL (HTTP)" in shown.stdout
 
 
+@pytest.mark.slow
 def test_the_eval_suite_proposes_decides_and_turns_the_flag_off(
         installed: Path, tmp_path: Path, flags: FlagStandin) -> None:
     report = tmp_path / "report.json"

@@ -204,7 +204,7 @@ def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
     meant = alerts_meant(text, inventory) if not scored else ()
     if len(meant) == 1:
         scored = [(MEANT, meant[0])]
-    if not scored and loose:
+    if not scored:
         return _by_label_value(text, inventory)
     if not scored or (len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05):
         return None

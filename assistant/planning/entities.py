@@ -749,7 +749,10 @@ def _link(
             from_labels = _from_alert({**named_alert.labels,
                                        "alertname": named_alert.alertname}, inventory)
             if from_labels is not None:
-                return Linking(entities=from_labels, source="question")
+                # The words picked that instance out: the thread is about it, as if paged.
+                instance = tuple(sorted(named_alert.labels.items()))
+                return Linking(entities=from_labels.model_copy(
+                    update={"paged_labels": instance}), source="question")
         # Firing in several namespaces with none named: the evidence (which of them a
         # change window or known noise explains) decides, or the planner asks.
         return Linking(entities=LinkedEntities(namespace=named_alert.namespace,

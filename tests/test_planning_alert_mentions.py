@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.models import AlertInfo, Inventory
+from assistant.models import AlertInfo, DeploymentInfo, Inventory
 from assistant.planning.alert_linking import alerts_meant, link_alert
 from assistant.planning.entities import link_entities
 
@@ -76,3 +76,48 @@ def test_a_word_naming_one_instances_label_value_picks_that_instance() -> None:
 def test_a_word_every_instance_carries_picks_none() -> None:
     link = link_alert("silence the outbound queue alert", QUEUES)
     assert link is not None and link.namespace is None and link.labels is None
+
+
+FEEDS = Inventory(environment="prod", alerts=(
+    AlertInfo(name="PublisherFeedStale",
+              labels={"namespace": "ingest", "deployment": "puller", "feed": "nordic-pub"}),
+    AlertInfo(name="PublisherFeedStale",
+              labels={"namespace": "ingest", "deployment": "puller", "feed": "harbor-audio"}),
+    AlertInfo(name="QueueBacklog", labels={"namespace": "ingest", "queue": "fjord-books"},
+              state="silenced"),
+))
+
+
+@pytest.mark.parametrize(("question", "feed"), [
+    ("the nordic-pub feed alert is just the cutover, silence it", "nordic-pub"),
+    ("silence the harbor audio alert", "harbor-audio"),
+    ("mute PublisherFeedStale for harbour-audio", "harbor-audio"),
+])
+def test_a_label_value_of_one_firing_alert_links_that_instance(question: str,
+                                                               feed: str) -> None:
+    link = link_alert(question, FEEDS)
+    assert link is not None and link.alertname == "PublisherFeedStale"
+    assert link.labels is not None and link.labels["feed"] == feed
+
+
+@pytest.mark.parametrize("question", [
+    "silence the puller alert",  # a value both instances carry tells neither apart
+    "mute the fjord-books alert",  # only a silenced alert carries it
+])
+def test_a_value_no_single_firing_alert_carries_alone_links_no_instance(question: str) -> None:
+    link = link_alert(question, FEEDS)
+    assert link is None or link.labels is None
+
+
+def test_a_label_value_alone_scopes_the_thread_to_that_instance() -> None:
+    feeds = FEEDS.model_copy(update={"deployments": (
+        DeploymentInfo(namespace="ingest", name="puller", service="puller", replicas=2,
+                       ready_replicas=2),
+        DeploymentInfo(namespace="media", name="audio-transcoder", service="audio-transcoder",
+                       replicas=3, ready_replicas=3),
+    )})
+    # "audio" of harbor-audio is only a part of a workload's name; the whole value is the
+    # instance's.
+    linking = link_entities("what do we actually do about harbor-audio?", None, feeds)
+    assert linking.entities.alertname == "PublisherFeedStale"
+    assert ("feed", "harbor-audio") in linking.entities.paged_labels

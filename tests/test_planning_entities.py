@@ -539,6 +539,22 @@ def test_asked_about_a_workload_s_alert_links_the_one_firing_about_it():
     assert linking.entities.alertname == "QueueBacklogHigh"
 
 
+def test_a_word_holding_a_short_name_with_letters_more_is_no_misspelling_of_it():
+    inventory = Inventory(environment="prod", deployments=(
+        DeploymentInfo(namespace="catalogue", name="cover-service", service="cover-service",
+                       replicas=2, ready_replicas=2),
+        DeploymentInfo(namespace="identity", name="patron-sso", service="patron-sso",
+                       replicas=3, ready_replicas=3),
+    ))
+    assert link_entities("it is just the sftp cutover", None, inventory).entities.deployment \
+        is None
+    # Only a part of patron-sso in a plural: the weakest link, which evidence may outweigh.
+    linking = link_entities("patrons cannot sign in", None, inventory)
+    assert linking.entities.deployment == "patron-sso" and linking.loose
+    assert link_entities("covr service is down", None, inventory).entities.deployment \
+        == "cover-service"
+
+
 HPA_ALERT = {"alertname": "KubeHpaMaxedOut", "namespace": "shop",
              "horizontalpodautoscaler": "cart"}
 

@@ -9,7 +9,7 @@ from difflib import SequenceMatcher
 import pytest
 
 from assistant.planning import likeness as likeness_module
-from assistant.planning.likeness import likeness
+from assistant.planning.likeness import likeness, misspelling
 
 WORDS = ["", "a", "api", "cart", "carts", "checkout", "chekout", "checkout-worker", "quoter",
          "quotes", "fare-quoter", "fare-quotes", "ledger", "ledgr", "journal-store", "store",
@@ -33,3 +33,13 @@ def test_a_pair_too_different_in_length_is_not_matched(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(likeness_module, "SequenceMatcher", no_matching)
     assert likeness("api", "payments-reconciler", 0.8) == 0.0
+
+
+def test_a_misspelling_slips_at_most_one_letter_in_four() -> None:
+    assert misspelling("chekout", "checkout", 0.8) == likeness("chekout", "checkout", 0.8)
+    assert misspelling("licencer", "licenser", 0.8) > 0
+    assert misspelling("covr", "cover", 0.8) > 0
+    # The ratio reaches the floor, but the name only sits inside another word.
+    assert likeness("cutover", "cover", 0.8) > 0
+    assert misspelling("cutover", "cover", 0.8) == 0.0
+    assert misspelling("patrons", "patron-sso", 0.8) == 0.0

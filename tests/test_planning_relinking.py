@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from assistant.analysis import Finding, Remedy, Subject
 from assistant.models import AlertInfo, DeploymentInfo, Inventory
 from assistant.planning.entities import LinkedEntities, link_entities
-from assistant.planning.relinking import Diagnose, relink_by_rollout
+from assistant.planning.relinking import relink
+from assistant.planning.symptoms import Diagnose
 
 NS = "studio"
 INVENTORY = Inventory(
@@ -55,7 +56,7 @@ def test_a_follow_up_in_a_thread_about_a_workload_is_never_loose() -> None:
 
 def test_the_neighbour_whose_trouble_began_with_its_rollout_outweighs_a_loose_word() -> None:
     linking = link_entities(SYMPTOM, None, INVENTORY)
-    relinked = relink_by_rollout(linking, SYMPTOM, INVENTORY, _diagnosis({
+    relinked = relink(linking, SYMPTOM, INVENTORY, _diagnosis({
         "render-queue-api": [SATURATED], "frame-broker": [BAD_ROLLOUT]}))
     assert relinked is not None
     assert relinked.linking.entities.deployment == "frame-broker"
@@ -68,15 +69,86 @@ def test_the_neighbour_whose_trouble_began_with_its_rollout_outweighs_a_loose_wo
 def test_a_request_for_an_action_keeps_the_words_target() -> None:
     asked = "scale the render queue, exports never finish"
     linking = link_entities(asked, None, INVENTORY)
-    assert relink_by_rollout(linking, asked, INVENTORY, _diagnosis({
+    assert relink(linking, asked, INVENTORY, _diagnosis({
         "render-queue-api": [SATURATED], "frame-broker": [BAD_ROLLOUT]})) is None
 
 
 def test_no_single_rollout_onset_leaves_the_link_alone() -> None:
     linking = link_entities(SYMPTOM, None, INVENTORY)
     quiet = _diagnosis({"render-queue-api": [SATURATED]})
-    assert relink_by_rollout(linking, SYMPTOM, INVENTORY, quiet) is None
+    assert relink(linking, SYMPTOM, INVENTORY, quiet) is None
     own_rollout = _diagnosis({"render-queue-api": [_finding("render-queue-api", "bad-rollout",
                                                             Remedy.ROLLBACK)],
                               "frame-broker": [BAD_ROLLOUT]})
-    assert relink_by_rollout(linking, SYMPTOM, INVENTORY, own_rollout) is None
+    assert relink(linking, SYMPTOM, INVENTORY, own_rollout) is None
+
+
+LENDING = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="identity", name="patron-sso", service="patron-sso",
+                       replicas=3, ready_replicas=3),
+        DeploymentInfo(namespace="media", name="licenser", service="licenser", replicas=4,
+                       ready_replicas=2),
+        DeploymentInfo(namespace="lending", name="borrow-api", service="borrow-api",
+                       replicas=6, ready_replicas=6),
+    ),
+    alerts=(AlertInfo(name="HighRequestLatency",
+                      labels={"namespace": "lending", "deployment": "borrow-api"}),),
+)
+WONT_OPEN = "patrons say the titles they borrowed won't open, what changed?"
+
+
+def _lending(workload: str, namespace: str, kind: str, *supports: Remedy) -> Finding:
+    return Finding(kind=kind, subject=Subject(namespace=namespace, workload=workload),
+                   summary=f"{kind} on {workload}", supports=supports)
+
+
+LENDING_FOUND = {
+    "patron-sso": [_lending("patron-sso", "identity", "healthy")],
+    "licenser": [_lending("licenser", "media", "bad-rollout", Remedy.ROLLBACK)],
+    "borrow-api": [_lending("borrow-api", "lending", "saturation", Remedy.SCALE_OUT)],
+}
+
+
+def test_a_symptom_only_one_troubled_workload_explains_outweighs_a_loose_healthy_link(
+) -> None:
+    linking = link_entities(WONT_OPEN, None, LENDING)
+    assert linking.entities.deployment == "patron-sso" and linking.loose
+    relinked = relink(linking, WONT_OPEN, LENDING, _diagnosis(LENDING_FOUND))
+    assert relinked is not None
+    assert relinked.linking.entities.deployment == "licenser"
+    assert relinked.set_aside == tuple(LENDING_FOUND["patron-sso"])
+    assert "identity/patron-sso, which shows no trouble" in relinked.note
+    assert "(failing: bad-rollout on licenser)" in relinked.note
+
+
+def test_no_symptom_or_no_single_workload_explaining_it_leaves_a_loose_link_alone() -> None:
+    asked = "patrons ask what changed tonight"
+    linking = link_entities(asked, None, LENDING)
+    assert linking.loose
+    assert relink(linking, asked, LENDING, _diagnosis(LENDING_FOUND)) is None
+    both_fail = {**LENDING_FOUND, "borrow-api": [
+        _lending("borrow-api", "lending", "bad-rollout", Remedy.ROLLBACK)]}
+    assert relink(link_entities(WONT_OPEN, None, LENDING), WONT_OPEN, LENDING,
+                  _diagnosis(both_fail)) is None
+
+
+def test_a_described_symptom_outweighs_a_neighbours_rollout_onset() -> None:
+    consult = Inventory(environment="prod", deployments=(
+        DeploymentInfo(namespace="consult", name="session-recorder",
+                       service="session-recorder", replicas=2, ready_replicas=2),
+        DeploymentInfo(namespace="consult", name="session-broker", service="session-broker",
+                       replicas=4, ready_replicas=2),
+        DeploymentInfo(namespace="consult", name="lobby-api", service="lobby-api",
+                       replicas=5, ready_replicas=5),
+    ), alerts=(AlertInfo(name="HighRequestLatency",
+                         labels={"namespace": "consult", "deployment": "lobby-api"}),))
+    found = {"session-broker": [_lending("session-broker", "consult", "bad-rollout",
+                                         Remedy.ROLLBACK)],
+             "lobby-api": [_lending("lobby-api", "consult", "saturation", Remedy.SCALE_OUT)]}
+    slow = "GPs say the recorder page spins forever"
+    linking = link_entities(slow, None, consult)
+    assert linking.entities.deployment == "session-recorder" and linking.loose
+    relinked = relink(linking, slow, consult, _diagnosis(found))
+    assert relinked is not None and relinked.linking.entities.deployment == "lobby-api"

@@ -156,3 +156,33 @@ def test_an_asked_silence_gets_a_comment_of_its_own_naming_who_asked() -> None:
                                 asker="U02BOB").candidates
     assert cand.call.args["comment"] == (
         'asked by U02BOB via opsbot: "silence it for 1h, CHG-1 running"')
+
+
+
+FEEDS = Inventory(environment="prod", alerts=tuple(
+    AlertInfo(name="PublisherFeedStale", labels={"namespace": "ingest", "deployment": "puller",
+                                                 "feed": feed})
+    for feed in ("nordic-pub", "harbor-audio")))
+IN_WINDOW = Finding(kind="change-window", subject=Subject(alertname="PublisherFeedStale"),
+                    summary="in CR-5582", supports=(Remedy.SILENCE,),
+                    alert_labels={"namespace": "ingest", "feed": "nordic-pub"})
+DRAFTED = PlannedCall(call=ToolCall(tool="silence_alert", args={
+    "alertname": "PublisherFeedStale", "matchers": {"namespace": "ingest"}}),
+    why="the evidence: in CR-5582", runbook_id=None, step_index=None)
+
+
+def test_a_label_value_that_tells_one_firing_alert_apart_scopes_the_silence() -> None:
+    assert named_labels("silence the nordic-pub feed alert", "PublisherFeedStale",
+                        FEEDS) == {"feed": "nordic-pub"}
+    assert named_labels("silence the puller's feed alerts", "PublisherFeedStale", FEEDS) == {}
+
+
+def test_naming_another_instance_than_the_evidence_supports_silencing_drops_the_silence(
+) -> None:
+    harbor = with_silence_asks("mute harbor-audio as well", [DRAFTED], FEEDS, [IN_WINDOW])
+    assert harbor.candidates == ()
+    assert "supports silencing only alert PublisherFeedStale" in harbor.notes[0]
+    nordic = with_silence_asks("mute nordic-pub", [DRAFTED], FEEDS, [IN_WINDOW])
+    assert nordic.candidates[0].call.args["matchers"] == {"namespace": "ingest",
+                                                          "feed": "nordic-pub"}
+

@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 
 from assistant.models import AlertInfo, Inventory
-from assistant.planning.likeness import likeness
+from assistant.planning.likeness import likeness, misspelling
+from assistant.planning.names import name_pattern
 
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -58,6 +59,11 @@ _EDGE = r"[^a-z0-9]"
 # Labels that say where an alert fires, broadest first, for telling same-named ones apart.
 _PLACE_LABELS = ("namespace", "instance", "node", "pod", "deployment", "service")
 MEANT = 0.6  # the score of an alert named only by what it watches
+# Labels that say which rule fired, how loudly or where, not which thing it fires about:
+# their values (a namespace, "warning") are shared by many alerts and linked otherwise.
+_NOT_IDENTIFYING = frozenset({"alertname", "severity", "namespace", "prometheus", "job",
+                              "cluster", "team", "receiver"})
+SPELLED = 0.85  # similarity of a written word to a label value it misspells
 STEM = 5  # words sharing this many first letters are one word ("expiry", "expiring")
 WHOLE_NAME = 0.85  # similarity of one written word to the whole alert name
 TOKEN = 0.8  # similarity of a written word to one part of the name
@@ -171,10 +177,57 @@ def where_firing(name: str, inventory: Inventory) -> str:
     return f"{name} in {', '.join(dict.fromkeys(places))}" if any(places) else name
 
 
+def _names_value(text: str, words: list[str], value: str) -> bool:
+    """The text writes the label value as a word, hyphenated or with spaces ("nordic-pub",
+    "nordic pub"), or misspells a long one-word value ("harbour-audio")."""
+    if len(value) < 4 or value.isdigit():
+        return False
+    return name_pattern(value.lower()).search(text) is not None or (
+        len(value) > 6 and any(misspelling(w, value.lower(), SPELLED) for w in words))
+
+
+def _words(text: str) -> list[str]:
+    lowered = text.lower()
+    return [w.strip("._-") for w in _WORD.findall(lowered.replace("-", " ")) + _WORD.findall(
+        lowered)]
+
+
+def told_apart(text: str, alerts: list[AlertInfo]) -> dict[int, dict[str, str]]:
+    """Per alert of ``alerts`` (by position), the identifying labels whose values the text
+    names and no other of them carries: "nordic-pub" tells one PublisherFeedStale from the
+    other, "feed-puller" (both are about it) does not."""
+    words = _words(text)
+    lowered = text.lower()
+    found: dict[int, dict[str, str]] = {}
+    for i, alert in enumerate(alerts):
+        own = {k: v for k, v in alert.labels.items()
+               if k not in _NOT_IDENTIFYING
+               and sum(a.labels.get(k) == v for a in alerts) == 1
+               and _names_value(lowered, words, v)}
+        if own:
+            found[i] = own
+    return found
+
+
+def _by_label_value(text: str, inventory: Inventory) -> AlertLink | None:
+    """The one alert firing unsilenced that the text names by what it fires about ("the
+    nordic-pub feed alert": the alert whose feed label is nordic-pub); None when the text
+    names several such alerts, or none."""
+    firing = [a for a in inventory.alerts if a.state == "firing"]
+    named = told_apart(text, firing)
+    if len(named) != 1:
+        return None
+    alert = firing[next(iter(named))]
+    namespace = alert.labels.get("namespace")
+    return AlertLink(alertname=alert.name, namespace=namespace,
+                     namespaces=(namespace,) if namespace else (), score=MEANT,
+                     labels=dict(alert.labels))
+
+
 def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
-    """The alert the text names best, or None when it names none (or two equally)."""
-    words = [w.strip("._-") for w in _WORD.findall(text.lower().replace("-", " "))]
-    words += [w.strip("._-") for w in _WORD.findall(text.lower())]
+    """The alert the text names best, or None when it names none (or two equally). Of
+    several instances of that alert, the one the text names by a label value is meant."""
+    words = _words(text)
     by_name: dict[str, list[AlertInfo]] = {}
     for alert in inventory.alerts:
         by_name.setdefault(alert.name, []).append(alert)
@@ -184,6 +237,8 @@ def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
     meant = alerts_meant(text, inventory) if not scored else ()
     if len(meant) == 1:
         scored = [(MEANT, meant[0])]
+    if not scored:
+        return _by_label_value(text, inventory)
     if not scored or (len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05):
         return None
     score, name = scored[0]
@@ -201,6 +256,9 @@ def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
     instances = _named_by_values(text, name, [
         a for a in by_name[name] if a.state == "firing"
         and (namespace is None or a.labels.get("namespace") == namespace)])
+    named_instances = told_apart(text, instances) if len(instances) > 1 else {}
+    if len(named_instances) == 1:
+        instances = [instances[next(iter(named_instances))]]
     places = {a.labels["namespace"] for a in instances if "namespace" in a.labels}
     if namespace is None and len(places) == 1:
         namespace = places.pop()

@@ -30,7 +30,7 @@ from assistant.planning.intent import (
     split_words,
     without_orders,
 )
-from assistant.planning.likeness import likeness
+from assistant.planning.likeness import likeness, misspelling
 from assistant.planning.names import OTHER_KINDS, name_pattern
 from assistant.planning.ordinary_words import is_ordinary
 
@@ -268,7 +268,7 @@ def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[st
         if len(w) < 4 or w in _STOPWORDS:
             continue
         for target in own:
-            ratio = likeness(w, target, 0.8)
+            ratio = misspelling(w, target, 0.8)
             if ratio >= 0.8:
                 best = max(best, 0.7 * ratio)
     return max(best, _phrase_score(words, dep.name), _part_score(words, dep, taken))
@@ -286,7 +286,7 @@ def _phrase_score(words: list[str], name: str) -> float:
         return 0.0
     best = 0.0
     for i in range(len(words) - size + 1):
-        ratio = likeness("-".join(words[i:i + size]), name, 0.8)
+        ratio = misspelling("-".join(words[i:i + size]), name, 0.8)
         if ratio >= 0.8:
             best = max(best, 0.7 * ratio)
     return best
@@ -749,7 +749,10 @@ def _link(
             from_labels = _from_alert({**named_alert.labels,
                                        "alertname": named_alert.alertname}, inventory)
             if from_labels is not None:
-                return Linking(entities=from_labels, source="question")
+                # The words picked that instance out: the thread is about it, as if paged.
+                instance = tuple(sorted(named_alert.labels.items()))
+                return Linking(entities=from_labels.model_copy(
+                    update={"paged_labels": instance}), source="question")
         # Firing in several namespaces with none named: the evidence (which of them a
         # change window or known noise explains) decides, or the planner asks.
         return Linking(entities=LinkedEntities(namespace=named_alert.namespace,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
+# A misspelling slips at most one letter in this many of the longer spelling (and one
+# always): "licencer" is drm-licenser's, "cutover" (two letters more) is not cover's.
+LETTERS_PER_SLIP = 4
+
 
 def likeness(a: str, b: str, floor: float) -> float:
     """``SequenceMatcher(None, a, b).ratio()`` when it reaches ``floor``, else 0.0.
@@ -19,3 +23,14 @@ def likeness(a: str, b: str, floor: float) -> float:
         return 0.0
     ratio = matcher.ratio()
     return ratio if ratio >= floor else 0.0
+
+
+def misspelling(a: str, b: str, floor: float) -> float:
+    """``likeness`` when ``a`` could be ``b`` mistyped: a ratio can reach the floor with a
+    short name inside a longer word ("cover" in "cutover"), which is another word."""
+    ratio = likeness(a, b, floor)
+    if not ratio:
+        return 0.0
+    longer = max(len(a), len(b))
+    matched = sum(block.size for block in SequenceMatcher(None, a, b).get_matching_blocks())
+    return ratio if longer - matched <= max(1, longer // LETTERS_PER_SLIP) else 0.0

@@ -5,27 +5,27 @@ diagnosis is passed in).
 waiting-room-api only by a part of its name, and only as where the patients end up. When
 another troubled workload in the same namespace has trouble that began with its own
 rollout (a finding that calls for rolling it back) and the loosely named one has none,
-that onset is stronger evidence of what the symptom is about than the word: the thread is
-re-linked to it, the loosely named workload's findings are still shown, and a note says why.
-The asker's own request for an action keeps its word's target; so does a thread that was
-already about a workload (``Linking.loose`` is never set there).
+that onset is stronger evidence of what the symptom is about than the word. So is a
+symptom ("borrowed ebooks won't open") that the loosely named workload does not show,
+being healthy, and exactly one troubled workload's findings explain (patron-sso named by
+"patrons", drm-licenser's rollout failing). Either way the thread is re-linked, the loosely
+named workload's findings are still shown, and a note says why. The asker's own request for
+an action keeps its word's target; so does a thread that was already about a workload
+(``Linking.loose`` is never set there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.analysis import Finding, Remedy
 from assistant.models import Inventory
-from assistant.planning.entities import LinkedEntities, Linking, entities_of, in_trouble
+from assistant.planning.entities import Linking, entities_of, in_trouble
 from assistant.planning.intent import remedies_asked
+from assistant.planning.symptoms import Diagnose, suspects, tied_to, unattributed
 
 SUSPECTS_LOOKED_AT = 3  # troubled workloads beside a loose match that get diagnosed
-
-# The findings about one workload, from its evidence.
-Diagnose = Callable[[LinkedEntities], Sequence[Finding]]
-
 
 @dataclass(frozen=True)
 class Relinked:
@@ -38,19 +38,16 @@ def _began_with_rollout(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if Remedy.ROLLBACK in f.supports]
 
 
-def relink_by_rollout(linking: Linking, question: str, inventory: Inventory,
-                      diagnose: Diagnose) -> Relinked | None:
+def _by_rollout(linking: Linking, own: Sequence[Finding], inventory: Inventory,
+                diagnose: Diagnose) -> Relinked | None:
     """The workload whose trouble began with its rollout, when the question only loosely
     names another one in its namespace whose trouble did not."""
     e = linking.entities
-    if not linking.loose or e.namespace is None or remedies_asked(question):
-        return None
-    own = list(diagnose(e))
     if _began_with_rollout(own):
         return None
-    suspects = [d for d in in_trouble(inventory)
-                if d.namespace == e.namespace and d.name != e.deployment]
-    began = [(d, found) for d in suspects[:SUSPECTS_LOOKED_AT]
+    nearby = [d for d in in_trouble(inventory)
+              if d.namespace == e.namespace and d.name != e.deployment]
+    began = [(d, found) for d in nearby[:SUSPECTS_LOOKED_AT]
              if (found := _began_with_rollout(diagnose(entities_of(d))))]
     if len(began) != 1:
         return None
@@ -61,3 +58,37 @@ def relink_by_rollout(linking: Linking, question: str, inventory: Inventory,
             f"about it. Name {e.deployment} to act on it instead")
     return Relinked(linking=Linking(entities=entities_of(dep), source="evidence"),
                     note=note, set_aside=tuple(own))
+
+
+def _by_symptom(linking: Linking, own: Sequence[Finding], question: str,
+                inventory: Inventory, diagnose: Diagnose) -> Relinked | None:
+    """The one troubled workload whose findings explain the symptom described, when the
+    question only loosely names a healthy one."""
+    e = linking.entities
+    said = frozenset().union(*unattributed(question, inventory))
+    if not said or any(f.supports for f in own) or any(
+            (d.namespace, d.name) == (e.namespace, e.deployment) for d in in_trouble(inventory)):
+        return None
+    pool = suspects(inventory, question, {(e.namespace or "", e.deployment or "")})
+    tied = tied_to(said, pool, diagnose) if pool else None
+    if tied is None:
+        return None
+    note = (f"your words only loosely name {e.namespace}/{e.deployment}, which shows no "
+            f"trouble; {tied.because()}, so this answer is about it. Name {e.deployment} "
+            "to act on it instead")
+    return Relinked(linking=Linking(entities=tied.entities, source="evidence"), note=note,
+                    set_aside=tuple(own))
+
+
+def relink(linking: Linking, question: str, inventory: Inventory,
+           diagnose: Diagnose) -> Relinked | None:
+    """The workload the evidence says a loosely worded question is about, when that is not
+    the one its words loosely name; None when the words' link stands."""
+    e = linking.entities
+    if not linking.loose or e.namespace is None or remedies_asked(question):
+        return None
+    own = list(diagnose(e))
+    # A symptom the words describe says more than an onset: a slowness is not about the
+    # neighbour whose rollout fails.
+    return (_by_symptom(linking, own, question, inventory, diagnose)
+            or _by_rollout(linking, own, inventory, diagnose))

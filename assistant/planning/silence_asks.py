@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.analysis import Contradiction, Finding, Remedy
 from assistant.models import Inventory, ToolCall
-from assistant.planning.alert_linking import piece_of, value_words, where_firing
+from assistant.planning.alert_linking import piece_of, told_apart, value_words, where_firing
 from assistant.planning.intent import remedies_asked, split_words
 from assistant.planning.offline import PlannedCall
 from assistant.planning.review import Target, concerns, ordered_over
@@ -138,6 +138,12 @@ def named_labels(own: str, alertname: str, inventory: Inventory) -> dict[str, st
         if len(fits) == 1:
             for i, labels in fits.items():
                 picked.setdefault(i, {}).update(labels)
+    # A whole value of any label that tells instances apart ("the nordic-pub feed").
+    alerts = [a for a in inventory.alerts if a.name == alertname and a.state == "firing"]
+    by_value = told_apart(_DURATION.sub(" ", own.lower()), alerts)
+    if len(by_value) == 1:
+        for i, labels in by_value.items():
+            picked.setdefault(i, {}).update(labels)
     return next(iter(picked.values())) if len(picked) == 1 else {}
 
 
@@ -166,6 +172,18 @@ def unfired_names(own: str, alertname: str, inventory: Inventory) -> list[str]:
     return sorted(token for token in value_words(_DURATION.sub(" ", own.lower()), alertname)
                   if not any(piece_of(token, v) for labels in firing for v in labels.values())
                   and any(_shaped_like(token, v) for v in values))
+
+
+def _evidence_elsewhere(alertname: str, named: dict[str, str],
+                        findings: Sequence[Finding]) -> str:
+    """The instances the evidence supports silencing, when every one carries another value
+    of a label the asker named; "" when one fits what they named, or none is supported."""
+    supported = [f for f in findings
+                 if Remedy.SILENCE in f.supports and f.subject.alertname == alertname]
+    if not named or not supported or any(
+            all(f.alert_labels.get(k, v) == v for k, v in named.items()) for f in supported):
+        return ""
+    return "; ".join(dict.fromkeys(f.subject.render() for f in supported))
 
 
 def _fits(args_model: type[BaseModel], args: dict[str, object]) -> bool:
@@ -260,6 +278,13 @@ def with_silence_asks(question: str, candidates: Sequence[PlannedCall],
             else:
                 asked["duration_minutes"] = minutes
         labels = named_labels(own, alertname, inventory)
+        elsewhere = _evidence_elsewhere(alertname, labels, findings)
+        if elsewhere:
+            # Naming one instance narrows a silence; it does not turn the one the evidence
+            # supports for another instance into a silence of the named one.
+            notes.append(f"not proposed: a silence of what you named — the evidence "
+                         f"supports silencing only {elsewhere}")
+            continue
         if labels:
             asked["matchers"] = labels
         own_args.update(_comment(spec.args_model, dict(cand.call.args), asker, own))

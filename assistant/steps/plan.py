@@ -3,11 +3,13 @@ that vetoes what the evidence contradicts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.analysis import Finding
 from assistant.gate import PolicyGate
-from assistant.models import Actor, RetrievalHit
+from assistant.models import Actor, Inventory, RetrievalHit
 from assistant.planning.alert_scope import within_thread_alert
 from assistant.planning.diagnosis import (
     NAMED_LOOKED_AT,
@@ -20,14 +22,15 @@ from assistant.planning.diagnosis import (
     neighbours_note,
     troubled_neighbours,
 )
-from assistant.planning.entities import Linking, also_named
+from assistant.planning.entities import LinkedEntities, Linking, also_named
 from assistant.planning.intent import asks_by
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
 from assistant.planning.overview import overview_subjects
-from assistant.planning.relinking import relink_by_rollout
+from assistant.planning.relinking import relink
 from assistant.planning.review import review
 from assistant.planning.silence_asks import with_silence_asks
+from assistant.planning.symptoms import Tied, tied_beside
 from assistant.policy import requestable_tools
 from assistant.redaction import Redactor
 from assistant.retrieval.live import RunbookLookup
@@ -88,7 +91,7 @@ class PlanStep:
         # one each, and what it tells the thread waits until they are, so no read is shown
         # before its record exists.
         with held, self.audit.batch():
-            relinked = relink_by_rollout(
+            relinked = relink(
                 linking, question, inventory,
                 lambda e: focus_findings(diagnose(e, inventory, self.backend.now(), run)
                                          .findings, e))
@@ -101,6 +104,10 @@ class PlanStep:
             named = (also_named(question, linking.entities, inventory)[:NAMED_LOOKED_AT]
                      if linking.resolved else [])
             diagnosis = diagnose(linking.entities, inventory, self.backend.now(), run)
+            tied = self._tied_beside(question, linking, named, diagnosis.findings, inventory,
+                                     run)
+            if tied is not None:
+                named = [*named, tied.entities]
             about_named = [(other, focus_findings(
                 diagnose(other, inventory, self.backend.now(), run).findings, other))
                 for other in named]
@@ -143,7 +150,9 @@ class PlanStep:
             self.tell(thread, message("progress", f"finding: {finding.summary}"))
         asked = asks_by(question, {d.name for d in inventory.deployments})
         verdict = review(scoped, (*diagnosis.findings, *also, *checked),
-                         catalog_for_review(inventory), asked, nearby)
+                         catalog_for_review(inventory), asked,
+                         # The trouble a symptom was tied to clears the subject as a suspect.
+                         (*nearby, *(tied.findings if tied is not None else ())))
         # "stage" tells the evidence's vetoes apart from candidates that could not be built.
         for cand, why in verdict.dropped:
             self.audit.append("not_proposed", actor=actor.user_id, thread=thread, payload={
@@ -156,7 +165,8 @@ class PlanStep:
                 "reason": self.redactor.redact(why)})
         result = result.model_copy(update={
             "candidates": verdict.kept,
-            "notes": (*([relinked.note] if relinked is not None else []), *result.notes,
+            "notes": (*([relinked.note] if relinked is not None else []),
+                      *([_tied_note(linking, tied)] if tied is not None else []), *result.notes,
                       *ordered.notes, *silences.notes, *verdict.notes,
                       *([] if linking.overview else
                         neighbours_note(linking.entities, diagnosis.findings, nearby)),
@@ -169,3 +179,24 @@ class PlanStep:
             # A follow-up in this thread is about the workload the evidence chose.
             update["entities"] = linking.entities.model_dump(mode="json")
         return update
+
+    def _tied_beside(self, question: str, linking: Linking, named: list[LinkedEntities],
+                     findings: Sequence[Finding], inventory: Inventory,
+                     run: OncePerQuestion) -> Tied | None:
+        """The workload a symptom the subject does not show is about, as one more named."""
+        e = linking.entities
+        if not linking.resolved or e.deployment is None or len(named) >= NAMED_LOOKED_AT:
+            return None
+        return tied_beside(
+            question, e, focus_findings(findings, e), inventory,
+            {(e.namespace or "", e.deployment), *((n.namespace or "", n.deployment or "")
+                                                  for n in named)},
+            lambda other: focus_findings(
+                diagnose(other, inventory, self.backend.now(), run).findings, other))
+
+
+def _tied_note(linking: Linking, tied: Tied) -> str:
+    e = linking.entities
+    return (f"{e.namespace}/{e.deployment} does not show the trouble you describe, but "
+            f"{tied.because()}, so what they call for is proposed too (policy and an "
+            "approver decide)")

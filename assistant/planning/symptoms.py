@@ -1,0 +1,140 @@
+"""What a question says people see ("won't open", "spins forever"), and which troubled
+workload the evidence ties that to. Pure (the diagnosis is passed in).
+
+A symptom is what users meet, not a workload's state: "titles won't open" or "the button
+spins" are symptoms, "it restarted" or "traffic went up" are not. A finding explains a
+symptom when it is the kind of trouble that shows that way: a rollout whose pods fail or
+whose errors stepped up shows as failures, saturation as slowness. The words only pick
+which kind of trouble; the evidence picks the workload, and only when exactly one of the
+troubled workloads in scope shows that kind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from assistant.analysis import Finding
+from assistant.models import DeploymentInfo, Inventory
+from assistant.planning.entities import LinkedEntities, entities_of, in_trouble
+from assistant.planning.names import mentions
+
+# Troubled workloads a symptom may be tied to: with more in scope, one fitting is chance.
+SUSPECTS_FOR_A_SYMPTOM = 6
+
+# The findings about one workload, from its evidence.
+Diagnose = Callable[[LinkedEntities], Sequence[Finding]]
+
+
+class Symptom(StrEnum):
+    FAILING = "failing"
+    SLOW = "slow"
+
+
+_NOT = r"(?:won[’']?t|wont|can[’']?t|cant|cannot|doesn[’']?t|don[’']?t|not)"
+_USE = r"(?:open|load|play|start|work|connect|download|render|sign in|log in|login)"
+_SAYS = {
+    Symptom.FAILING: re.compile(
+        rf"\b(?:errors?(?![\s-]*budget)|erroring|fail(?:s|ed|ing|ures?)?|broken|borked|"
+        rf"exceptions?|5xx|50[0234]s?|{_NOT}\s+{_USE})\b"),
+    Symptom.SLOW: re.compile(
+        r"\b(?:slow(?:s|er|ly|ness)?|sluggish|laggy|latency|spin(?:s|ning|ner)?|hang(?:s|ing)?|hung|"
+        r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages)\b"),
+}
+# What each kind of trouble looks like to the people using the workload.
+_SHOWS: dict[str, frozenset[Symptom]] = {
+    "bad-rollout": frozenset({Symptom.FAILING}),
+    "dependency-refuses": frozenset({Symptom.FAILING}),
+    "saturation": frozenset({Symptom.SLOW}),
+    "cpu-saturation": frozenset({Symptom.SLOW}),
+    "autoscaler-pinned": frozenset({Symptom.SLOW}),
+    "latency-step": frozenset({Symptom.SLOW}),
+}
+_CLAUSE = re.compile(r"[^.!?;,\n]+")
+# A clause that refers back to what the question named ("email-sender went out too, is
+# it broken as well?") says the symptom of that, not of something unnamed.
+_REFERS_BACK = re.compile(r"\b(?:it|its|it[’']s|this one|that one)\b")
+
+
+def symptoms_in(text: str) -> frozenset[Symptom]:
+    """The symptoms the text describes."""
+    lowered = text.lower()
+    return frozenset(s for s, says in _SAYS.items() if says.search(lowered))
+
+
+def shown_by(findings: Sequence[Finding]) -> frozenset[Symptom]:
+    """The symptoms the findings' trouble would show."""
+    return frozenset(s for f in findings for s in _SHOWS.get(f.kind, ()))
+
+
+def unattributed(text: str, inventory: Inventory) -> list[frozenset[Symptom]]:
+    """Per clause that describes a symptom without naming a workload ("titles people
+    borrowed won't open"), its symptoms; "patron-sso is failing" says whose it is, and so
+    does "is it failing?" after a name."""
+    found = []
+    for clause in _CLAUSE.findall(text.lower()):
+        said = symptoms_in(clause)
+        if said and _REFERS_BACK.search(clause) is None and not any(
+                mentions(clause, d.name) or mentions(clause, d.service)
+                for d in inventory.deployments):
+            found.append(said)
+    return found
+
+
+def suspects(inventory: Inventory, question: str, besides: Collection[tuple[str, str]],
+             namespace: str | None = None) -> list[DeploymentInfo] | None:
+    """The troubled workloads a symptom may be tied to: in ``namespace`` when given, else in
+    the namespaces the question names, else anywhere; None when too many are in trouble
+    there for one fitting to say anything."""
+    named = {d.namespace for d in inventory.deployments if mentions(question, d.namespace)}
+    where = {namespace} if namespace else named
+    pool = [d for d in in_trouble(inventory)
+            if (not where or d.namespace in where) and (d.namespace, d.name) not in besides]
+    return pool if len(pool) <= SUSPECTS_FOR_A_SYMPTOM else None
+
+
+@dataclass(frozen=True)
+class Tied:
+    entities: LinkedEntities
+    symptoms: frozenset[Symptom]
+    findings: tuple[Finding, ...]  # the ones that explain the symptoms
+
+    def because(self) -> str:
+        said = " and ".join(sorted(self.symptoms))
+        found = "; ".join(dict.fromkeys(f.summary for f in self.findings))
+        return (f"{self.entities.namespace}/{self.entities.deployment}'s findings explain "
+                f"what you describe ({said}: {found})")
+
+
+def tied_to(symptoms: frozenset[Symptom], pool: Sequence[DeploymentInfo],
+            diagnose: Diagnose) -> Tied | None:
+    """The one workload of ``pool`` whose findings explain one of ``symptoms``."""
+    tied = []
+    for dep in pool:
+        entities = entities_of(dep)
+        explaining = tuple(f for f in diagnose(entities) if shown_by([f]) & symptoms)
+        if explaining:
+            tied.append(Tied(entities, shown_by(explaining) & symptoms, explaining))
+    return tied[0] if len(tied) == 1 else None
+
+
+def tied_beside(question: str, subject: LinkedEntities, findings: Sequence[Finding],
+                inventory: Inventory, besides: Collection[tuple[str, str]],
+                diagnose: Diagnose) -> Tied | None:
+    """Another workload that a symptom the question describes is about, when the thread's
+    subject (with ``findings`` about it) does not show that symptom: "the borrow button
+    spins, and borrowed titles won't open" is about the saturated borrow-api and about the
+    one workload failing; "licences failing, restart drm-keystore?" with drm-keystore
+    healthy is about the neighbour whose rollout fails. A healthy subject keeps the search
+    to its namespace, where the asker put the trouble; ``besides`` are left out."""
+    shown = shown_by(findings)
+    unshown = [said for said in unattributed(question, inventory) if not said & shown]
+    if not unshown:
+        return None
+    healthy = not any(f.supports for f in findings) and not any(
+        (d.namespace, d.name) == (subject.namespace, subject.deployment)
+        for d in in_trouble(inventory))
+    pool = suspects(inventory, question, besides, subject.namespace if healthy else None)
+    return tied_to(frozenset().union(*unshown), pool, diagnose) if pool else None

@@ -1,0 +1,118 @@
+"""What people see is read from the words, whose trouble it is from the evidence: a
+symptom is tied to a workload only when exactly one troubled workload in scope shows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.analysis import Finding, Remedy, Subject
+from assistant.models import AlertInfo, DeploymentInfo, Inventory
+from assistant.planning.entities import LinkedEntities, entities_of
+from assistant.planning.symptoms import (
+    SUSPECTS_FOR_A_SYMPTOM,
+    Symptom,
+    suspects,
+    symptoms_in,
+    tied_beside,
+    tied_to,
+    unattributed,
+)
+
+INVENTORY = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="media", name="licenser", service="licenser", replicas=4,
+                       ready_replicas=2),
+        DeploymentInfo(namespace="media", name="keystore", service="keystore", replicas=3,
+                       ready_replicas=3),
+        DeploymentInfo(namespace="lending", name="borrow-api", service="borrow-api",
+                       replicas=6, ready_replicas=6),
+    ),
+    alerts=(AlertInfo(name="HighRequestLatency",
+                      labels={"namespace": "lending", "deployment": "borrow-api"}),),
+)
+FOUND = {
+    "licenser": [Finding(kind="bad-rollout", subject=Subject(namespace="media",
+                                                              workload="licenser"),
+                         summary="trouble began with revision 34",
+                         supports=(Remedy.ROLLBACK,))],
+    "borrow-api": [Finding(kind="saturation", subject=Subject(namespace="lending",
+                                                               workload="borrow-api"),
+                           summary="saturated", supports=(Remedy.SCALE_OUT,))],
+}
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("titles people borrowed won't open", {Symptom.FAILING}),
+    ("the app just says 'licence error'", {Symptom.FAILING}),
+    ("licences failing", {Symptom.FAILING}),
+    ("the borrow button spins forever", {Symptom.SLOW}),
+    ("search feels a bit slow", {Symptom.SLOW}),
+    ("traffic went up tonight, does it need more pods?", set()),
+    ("it shows a restart too", set()),
+    ("how much error budget is left?", set()),
+])
+def test_a_symptom_is_what_people_meet_not_a_workloads_state(text: str,
+                                                             said: set[Symptom]) -> None:
+    assert symptoms_in(text) == said
+
+
+def test_a_clause_that_names_a_workload_says_whose_symptom_it_is() -> None:
+    text = "keystore is failing, and the borrow button spins forever"
+    assert unattributed(text, INVENTORY) == [frozenset({Symptom.SLOW})]
+
+
+def test_the_one_troubled_workload_whose_findings_show_the_symptom_is_tied_to_it() -> None:
+    pool = suspects(INVENTORY, "licences failing", set())
+    assert pool is not None and [d.name for d in pool] == ["licenser", "borrow-api"]
+    tied = tied_to(frozenset({Symptom.FAILING}), pool,
+                   lambda e: FOUND.get(e.deployment or "", []))
+    assert tied is not None and tied.entities.deployment == "licenser"
+    assert "media/licenser's findings explain what you describe (failing: trouble began" \
+        in tied.because()
+    both = {**FOUND, "borrow-api": FOUND["licenser"]}
+    assert tied_to(frozenset({Symptom.FAILING}), pool,
+                   lambda e: both.get(e.deployment or "", [])) is None
+
+
+def test_a_named_namespace_bounds_the_suspects_and_too_many_say_nothing() -> None:
+    pool = suspects(INVENTORY, "media is failing", set())
+    assert pool is not None and [d.name for d in pool] == ["licenser"]
+    assert suspects(INVENTORY, "failing", {("media", "licenser")}) == [INVENTORY.deployments[2]]
+    crowded = INVENTORY.model_copy(update={"deployments": tuple(
+        DeploymentInfo(namespace="shop", name=f"svc-{i}", service=f"svc-{i}", replicas=2,
+                       ready_replicas=1) for i in range(SUSPECTS_FOR_A_SYMPTOM + 1))})
+    assert suspects(crowded, "failing", set()) is None
+
+
+def _found(e: LinkedEntities) -> list[Finding]:
+    return FOUND.get(e.deployment or "", [])
+
+
+def test_a_symptom_a_healthy_subject_does_not_show_is_tied_to_the_neighbour_showing_it(
+) -> None:
+    keystore = entities_of(INVENTORY.deployments[1])
+    question = "licences failing. keys live in keystore, so restart the keystore?"
+    tied = tied_beside(question, keystore, [], INVENTORY, {("media", "keystore")}, _found)
+    assert tied is not None and tied.entities.deployment == "licenser"
+    # Said of the subject by name, the symptom is the asker's claim about it, not a lead.
+    assert tied_beside("keystore is failing, restart it?", keystore, [], INVENTORY,
+                       {("media", "keystore")}, _found) is None
+
+
+def test_a_second_symptom_the_subject_does_not_show_brings_in_the_workload_showing_it(
+) -> None:
+    borrow = entities_of(INVENTORY.deployments[2])
+    question = "the borrow button spins forever, and titles people borrowed won't open"
+    tied = tied_beside(question, borrow, FOUND["borrow-api"], INVENTORY,
+                       {("lending", "borrow-api")}, _found)
+    assert tied is not None and tied.entities.deployment == "licenser"
+    assert tied_beside("the borrow button spins forever", borrow, FOUND["borrow-api"],
+                       INVENTORY, {("lending", "borrow-api")}, _found) is None
+
+
+def test_a_clause_referring_back_to_a_named_workload_is_its_symptom() -> None:
+    assert unattributed("keystore went out this week too, is it broken as well?",
+                        INVENTORY) == []
+    assert unattributed("searching notes misses things, sometimes it just errors",
+                        INVENTORY) == []

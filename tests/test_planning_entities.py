@@ -668,3 +668,25 @@ def test_an_overview_naming_a_namespace_is_scoped_to_it():
 def test_an_overview_naming_two_namespaces_is_no_overview():
     assert not link_entities("whats on fire in shop and search-staging?", None, INVENTORY).overview
 
+
+def test_a_cronjob_named_by_its_own_name_links_the_alert_about_its_run():
+    firing = INVENTORY.model_copy(update={"alerts": (AlertInfo(
+        name="KubeJobNotCompleted",
+        labels={"namespace": "batch", "job_name": "nightly-regrid-29936760"}),)})
+    linking = link_entities("nightly-regrid job is stuck for 4 hours, why?", None, firing)
+    assert linking.entities.job_name == "nightly-regrid-29936760"
+    assert linking.entities.alertname == "KubeJobNotCompleted"
+    assert linking.unmatched == ()
+
+
+
+def test_a_claim_named_links_the_alert_about_it_but_a_node_does_not():
+    firing = INVENTORY.model_copy(update={
+        "nodes": (NodeInfo(name="gpu-node-7"),),
+        "alerts": (AlertInfo(name="KubeNodeNotReady", labels={"node": "gpu-node-7"}),
+                   AlertInfo(name="KubePersistentVolumeFillingUp",
+                             labels={"namespace": "shop", "persistentvolumeclaim": "cart-data"}))})
+    claim = link_entities("cart-data is almost full, what now?", None, firing)
+    assert claim.entities.persistentvolumeclaim == "cart-data"
+    # A node's alert would draw its runbook's cordon into "is it back?".
+    assert link_entities("is gpu-node-7 back?", None, firing).entities.alertname is None

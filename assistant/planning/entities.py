@@ -150,6 +150,7 @@ def entities_of(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
 _OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim", "persistentvolume")
 # Of those, the objects in no namespace.
 _CLUSTER_OBJECTS = frozenset({"node", "persistentvolume"})
+_NAMESPACED_OBJECTS = tuple(k for k in _OBJECT_LABELS if k not in _CLUSTER_OBJECTS)
 
 
 def _alert_objects(alert: dict[str, str], namespace: str | None) -> dict[str, str]:
@@ -170,6 +171,28 @@ def _instance_node(alert: dict[str, str], inventory: Inventory) -> dict[str, str
     if alert.get("node") or not host or inventory.node(host) is None:
         return alert
     return {**alert, "node": host}
+
+
+def _names_object(word: str, label: str, value: str) -> bool:
+    """``word`` is the object's name, or the CronJob a Job run is named after
+    ("ensemble-regrid" of ensemble-regrid-29936760)."""
+    return value == word or (label == "job_name" and re.fullmatch(
+        re.escape(word) + r"-\d+", value) is not None)
+
+
+def _named_object(words: list[str], inventory: Inventory) -> LinkedEntities | None:
+    """The Job or claim a question names, as a firing alert names it (the only place a
+    Job shows before it is read), linked with that alert. One thing only: words naming
+    several say nothing about which. A node is left to the runbook binding, which reads
+    nodes from the question: linked with its alert, "is rc-gpu-07 back?" drew that
+    alert's cordon step."""
+    named = [w for w in words if len(w) >= 3 and not is_ordinary(w)]
+    found = {linked for word in named for alert in inventory.alerts
+             if alert.state == "firing" and any(
+                 _names_object(word, k, alert.labels.get(k, "")) for k in _NAMESPACED_OBJECTS)
+             and (linked := _from_alert({**alert.labels, "alertname": alert.name},
+                                        inventory)) is not None}
+    return found.pop() if len(found) == 1 else None
 
 
 def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
@@ -779,6 +802,9 @@ def _link(
             return Linking(entities=entities_of(troubled), source="evidence")
         return Linking(entities=LinkedEntities(namespace=scope or None), source="none",
                        overview=True)
+    named_object = _named_object(words, inventory) if named_alert is None else None
+    if named_object is not None:
+        return Linking(entities=named_object, source="question")
     if named_alert is None and (previous is None or not _has_subject(previous)
                                 or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)

@@ -338,6 +338,7 @@ class AlertInfo(Frozen):
     name: str
     labels: dict[str, str] = Field(default_factory=dict)
     state: Literal["firing", "silenced", "resolved"] = "firing"
+    severity: str = "none"  # Alertmanager's severity label: "info" asks for no attention
 
 
 class Inventory(Frozen):

@@ -531,3 +531,24 @@ def test_an_alert_naming_an_unread_autoscaler_is_about_the_workload_of_its_name(
     evidence = collect(outputs, _inventory(), NOW)  # type: ignore[arg-type]
     assert [a.labels["horizontalpodautoscaler"] for a in evidence.workloads[KEY].alerts] == [
         NAME]
+
+
+def test_a_crash_loop_no_rollout_explains_is_still_a_finding() -> None:
+    only = RolloutHistory(revisions=[RevisionRow(
+        revision=9, image="img:9", change="only one", healthy=False, current=True,
+        deployed_at=(NOW - timedelta(days=30)).isoformat())])
+    found = _findings(
+        PodList(pods=[_pod("posting-engine-a", reason="CrashLoopBackOff", ready=False,
+                           restarts=12, last="Error")]), only)
+    (crash,) = [f for f in found if f.kind == "crash-loop"]
+    assert crash.supports == ()
+    assert "no earlier healthy revision to roll back to" in crash.evidence
+    assert not [f for f in found if f.kind in ("bad-rollout", "healthy")]
+
+
+def test_a_crash_loop_a_rollout_explains_is_left_to_the_rollout_finding() -> None:
+    found = _findings(
+        PodList(pods=[_pod("posting-engine-a", reason="CrashLoopBackOff", ready=False)]),
+        _history(9, current_age=timedelta(minutes=25), current_healthy=False))
+    assert {f.kind for f in found} >= {"bad-rollout"}
+    assert "crash-loop" not in {f.kind for f in found}

@@ -654,3 +654,55 @@ def test_a_thread_s_alert_keeps_its_labels_so_its_siblings_are_told_apart() -> N
     assert dict(linking.entities.paged_labels) == {"namespace": "shop",
                                                    "pod": "checkout-6f7c9-x2k4q"}
     assert "paged_labels" not in linking.entities.bindings()
+
+
+@pytest.mark.parametrize("question", [
+    "what's on fire? db password is [REDACTED:password#1a2b]",
+    "whats on fire right now, my token is [REDACTED:prefixed-token#9c1e]",
+])
+def test_an_overview_survives_a_remark_passing_on_a_redacted_secret(question):
+    linking = link_entities(question, None, INVENTORY)
+    assert linking.overview
+    assert linking.unmatched == ()
+
+
+def test_a_redaction_placeholder_is_never_reported_as_a_name():
+    linking = link_entities("why is [REDACTED:prefixed-token#9c1e] failing?", None, INVENTORY)
+    assert not {"redacted", "prefixed-token"} & set(linking.unmatched)
+
+
+def test_an_overview_naming_a_namespace_is_scoped_to_it():
+    # The one workload in trouble there is not all that fires there.
+    firing = INVENTORY.model_copy(update={"alerts": (
+        *INVENTORY.alerts, AlertInfo(name="PaymentQueueBacklog", labels={"namespace": "shop"}))})
+    linking = link_entities("whats on fire in shop?", None, firing)
+    assert linking.overview
+    assert linking.entities.namespace == "shop"
+    assert linking.entities.deployment is None
+
+
+def test_an_overview_naming_two_namespaces_is_no_overview():
+    assert not link_entities("whats on fire in shop and search-staging?", None, INVENTORY).overview
+
+
+def test_a_cronjob_named_by_its_own_name_links_the_alert_about_its_run():
+    firing = INVENTORY.model_copy(update={"alerts": (AlertInfo(
+        name="KubeJobNotCompleted",
+        labels={"namespace": "batch", "job_name": "nightly-regrid-29936760"}),)})
+    linking = link_entities("nightly-regrid job is stuck for 4 hours, why?", None, firing)
+    assert linking.entities.job_name == "nightly-regrid-29936760"
+    assert linking.entities.alertname == "KubeJobNotCompleted"
+    assert linking.unmatched == ()
+
+
+
+def test_a_claim_named_links_the_alert_about_it_but_a_node_does_not():
+    firing = INVENTORY.model_copy(update={
+        "nodes": (NodeInfo(name="gpu-node-7"),),
+        "alerts": (AlertInfo(name="KubeNodeNotReady", labels={"node": "gpu-node-7"}),
+                   AlertInfo(name="KubePersistentVolumeFillingUp",
+                             labels={"namespace": "shop", "persistentvolumeclaim": "cart-data"}))})
+    claim = link_entities("cart-data is almost full, what now?", None, firing)
+    assert claim.entities.persistentvolumeclaim == "cart-data"
+    # A node's alert would draw its runbook's cordon into "is it back?".
+    assert link_entities("is gpu-node-7 back?", None, firing).entities.alertname is None

@@ -194,6 +194,29 @@ def bad_rollout(w: WorkloadEvidence, now: datetime) -> list[Finding]:
         ))]
 
 
+def crash_loop(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    """Pods failing to start that no rollout explains (a workload with one revision, or
+    failing long after its last): shown for what it is, supporting no remedy, so a crash
+    loop is never missing from the findings because no rollback fits it. Containers killed
+    for memory are memory exhaustion's to explain."""
+    if bad_rollout(w, now):
+        return []
+    current = _current(w)
+    failing = [p for p in w.pods if not p.ready and p.reason in CRASH_REASONS
+               and p.last_termination_reason != OOM
+               and (current is None or p.revision in (None, current.revision))]
+    if not failing:
+        return []
+    reasons = sorted({p.reason or "?" for p in failing})
+    evidence = ([_revision_line(current, now)] if current is not None else []) + [
+        _pods_line(failing, len(w.pods), f"failing ({', '.join(reasons)})")]
+    if w.history is not None and w.history.last_healthy_before_current() is None:
+        evidence.append("no earlier healthy revision to roll back to")
+    return [Finding(kind="crash-loop", subject=Subject(namespace=w.namespace, workload=w.name),
+                    summary=f"{len(failing)} of {len(w.pods)} pods failing to start",
+                    evidence=tuple(evidence))]
+
+
 def saturation(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     hot = [(s, sh) for s in of_signal(w.series, Signal.CPU)
            if s.unit in ("ratio", "") and (sh := shape(s)) is not None and sh.last.value >= HOT_CPU]
@@ -575,6 +598,6 @@ def healthy(w: WorkloadEvidence, now: datetime,
 
 
 WORKLOAD_ANALYZERS: tuple[Callable[[WorkloadEvidence, datetime], list[Finding]], ...] = (
-    bad_rollout, clean_rollout, memory_exhaustion, saturation, pinned_autoscaler,
+    bad_rollout, crash_loop, clean_rollout, memory_exhaustion, saturation, pinned_autoscaler,
     steady_state, latency_step, sound_revision, healthy,
 )

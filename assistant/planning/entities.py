@@ -32,7 +32,8 @@ from assistant.planning.intent import (
 )
 from assistant.planning.likeness import likeness, misspelling
 from assistant.planning.names import OTHER_KINDS, name_pattern
-from assistant.planning.ordinary_words import is_ordinary
+from assistant.planning.ordinary_words import is_aside, is_ordinary
+from assistant.redaction.placeholder import PLACEHOLDER_RE
 
 # Name parts that say what kind of component something is, not which one.
 _ROLE_SUFFIXES = frozenset(
@@ -149,6 +150,7 @@ def entities_of(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
 _OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim", "persistentvolume")
 # Of those, the objects in no namespace.
 _CLUSTER_OBJECTS = frozenset({"node", "persistentvolume"})
+_NAMESPACED_OBJECTS = tuple(k for k in _OBJECT_LABELS if k not in _CLUSTER_OBJECTS)
 
 
 def _alert_objects(alert: dict[str, str], namespace: str | None) -> dict[str, str]:
@@ -169,6 +171,28 @@ def _instance_node(alert: dict[str, str], inventory: Inventory) -> dict[str, str
     if alert.get("node") or not host or inventory.node(host) is None:
         return alert
     return {**alert, "node": host}
+
+
+def _names_object(word: str, label: str, value: str) -> bool:
+    """``word`` is the object's name, or the CronJob a Job run is named after
+    ("ensemble-regrid" of ensemble-regrid-29936760)."""
+    return value == word or (label == "job_name" and re.fullmatch(
+        re.escape(word) + r"-\d+", value) is not None)
+
+
+def _named_object(words: list[str], inventory: Inventory) -> LinkedEntities | None:
+    """The Job or claim a question names, as a firing alert names it (the only place a
+    Job shows before it is read), linked with that alert. One thing only: words naming
+    several say nothing about which. A node is left to the runbook binding, which reads
+    nodes from the question: linked with its alert, "is rc-gpu-07 back?" drew that
+    alert's cordon step."""
+    named = [w for w in words if len(w) >= 3 and not is_ordinary(w)]
+    found = {linked for word in named for alert in inventory.alerts
+             if alert.state == "firing" and any(
+                 _names_object(word, k, alert.labels.get(k, "")) for k in _NAMESPACED_OBJECTS)
+             and (linked := _from_alert({**alert.labels, "alertname": alert.name},
+                                        inventory)) is not None}
+    return found.pop() if len(found) == 1 else None
 
 
 def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
@@ -446,7 +470,7 @@ def _name_like(word: str, inventory: Inventory) -> bool:
     return word not in known
 
 
-def _firing_about(dep: DeploymentInfo, inventory: Inventory,
+def firing_about(dep: DeploymentInfo, inventory: Inventory,
                   autoscalers: Collection[str] | None = None) -> list[AlertInfo]:
     """Alerts firing now whose labels name the workload, its service, one of its pods or
     (unless ``autoscalers`` is empty) its autoscaler."""
@@ -469,14 +493,45 @@ def _firing_naming(dep: DeploymentInfo, inventory: Inventory) -> list[AlertInfo]
             and dep.name in a.labels.values()]
 
 
+def _all_firing_about(dep: DeploymentInfo, inventory: Inventory) -> bool:
+    """Every alert firing in the workload's namespace is about it."""
+    about = {id(a) for a in (*firing_about(dep, inventory), *_firing_naming(dep, inventory))}
+    return all(id(a) in about for a in inventory.alerts
+               if a.state == "firing" and a.labels.get("namespace") == dep.namespace)
+
+
 def _in_trouble(dep: DeploymentInfo, inventory: Inventory) -> bool:
     """Visible in the inventory alone: pods not ready, or a firing alert about it."""
-    return dep.ready_replicas < dep.replicas or bool(_firing_about(dep, inventory))
+    return dep.ready_replicas < dep.replicas or bool(firing_about(dep, inventory))
 
 
 def in_trouble(inventory: Inventory) -> list[DeploymentInfo]:
     """Workloads whose trouble shows in the inventory alone."""
     return [d for d in inventory.deployments if _in_trouble(d, inventory)]
+
+
+_BETWEEN_CLAUSES = re.compile(r"[,;:!?\n]+|\.(?:\s|$)|\b(?:and|also|btw|fyi|but)\b")
+
+
+def _overview_scope(text: str, inventory: Inventory) -> str | None:
+    """The namespace ("" for all) of a question that asks how things stand: one clause of
+    ordinary words alone ("what's on fire"), the rest ordinary too or a remark beside it
+    ("db password is ..."), and no name but at most one namespace's ("... in billing?").
+    None when the question names or tells anything else."""
+    namespaces = {d.namespace for d in inventory.deployments}
+    clauses = [_candidate_words(c) for c in _BETWEEN_CLAUSES.split(text)]
+    clauses = [c for c in clauses if c]
+    named = {w for c in clauses for w in c if w in namespaces}
+    if len(named) > 1:
+        return None
+
+    def plain(word: str) -> bool:
+        return is_ordinary(word) or word.isdigit() or word in named
+
+    asking = [c for c in clauses if all(plain(w) for w in c)]
+    if not asking or not all(plain(w) or is_aside(w) for c in clauses for w in c):
+        return None
+    return next(iter(named), "")
 
 
 def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
@@ -493,7 +548,7 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
     # An alert about its autoscaler says it has no room left to scale, not that it fails:
     # beside a workload whose own pods or alerts show trouble, it is not the one meant.
     failing = [d for d in troubled if d.ready_replicas < d.replicas
-               or _firing_about(d, inventory, autoscalers=())]
+               or firing_about(d, inventory, autoscalers=())]
     if len(troubled) == 1 or len(failing) == 1:
         return (failing or troubled)[0]
     return pool[0] if named and len(pool) == 1 else None
@@ -537,6 +592,9 @@ def link_entities(
     """Link from the asker's own words first: a name that appears only in pasted text (a
     ticket, a chat message, a log line) is used only when their own words name nothing,
     and one only an order in it names only when it names nothing else."""
+    # A redacted secret's placeholder ("[REDACTED:prefixed-token#1a2b]") names nothing:
+    # its words are the redactor's, never a workload the asker meant.
+    question = PLACEHOLDER_RE.sub(" ", question)
     own = split_words(question, [d.name for d in inventory.deployments]).own
     paged = alert
     alert = _instance_node(alert, inventory) if alert else alert
@@ -642,7 +700,7 @@ def _with_its_alert(linking: Linking, inventory: Inventory) -> Linking:
     dep = inventory.deployment(e.namespace or "", e.deployment or "", e.kind)
     if dep is None or e.alertname is not None:
         return linking
-    names = ({a.name for a in _firing_about(dep, inventory)}
+    names = ({a.name for a in firing_about(dep, inventory)}
              or {a.name for a in _firing_naming(dep, inventory)}
              or {a.name for a in inventory.alerts
                  if a.state == "firing" and a.labels.get("namespace") == dep.namespace})
@@ -735,11 +793,20 @@ def _link(
             # "the lag alert" with two lag alerts firing: the asker says which.
             return Linking(entities=LinkedEntities(), source="question",
                            ambiguous=tuple(where_firing(n, inventory) for n in meant))
-    if named_alert is None and previous is None and all(
-            is_ordinary(w) or w.isdigit() for w in words):
-        # Nothing named and no symptom told: a question about everything, not about the
-        # one workload in trouble.
-        return Linking(entities=LinkedEntities(), source="none", overview=True)
+    scope = _overview_scope(text, inventory) if named_alert is None and previous is None \
+        else None
+    if scope is not None:
+        # Nothing named but a namespace, and no symptom told: a question about everything
+        # (there), not about the one workload in trouble, unless that one is all that
+        # fires there ("anything wrong in netcore?" with only its DaemonSet alerting).
+        troubled = _by_evidence(text, inventory) if scope else None
+        if troubled is not None and _all_firing_about(troubled, inventory):
+            return Linking(entities=entities_of(troubled), source="evidence")
+        return Linking(entities=LinkedEntities(namespace=scope or None), source="none",
+                       overview=True)
+    named_object = _named_object(words, inventory) if named_alert is None else None
+    if named_object is not None:
+        return Linking(entities=named_object, source="question")
     if named_alert is None and (previous is None or not _has_subject(previous)
                                 or _moves_namespace(text, inventory, previous)):
         troubled = _by_evidence(text, inventory)

@@ -321,7 +321,8 @@ def plan_offline(
 ) -> Plan:
     entities = linking.entities
     if linking.overview:
-        return Plan(entities=entities, notes=tuple(overview_notes(inventory)))
+        return Plan(entities=entities,
+                    notes=tuple(overview_notes(inventory, findings, entities.namespace)))
     cited = hits[0] if hits else None
     about = focus_findings(findings, entities)
     own = split_words(question).own

@@ -43,9 +43,18 @@ _OVERVIEW = frozenset(
     fire burn broken wrong bad worse worst good fine well alright quick whole big current
     overall general latest thing stuff moment attention care matter problem issue trouble
     incident outage damage mess shape bridge call channel room folks
+    cluster environment platform system prod production
     """.split()
 )
 ORDINARY_WORDS = _CLOSED_CLASSES | _OVERVIEW
+# What a remark beside the question calls a secret it passes on ("db password is ...",
+# "my token is ..."): the secret itself is redacted, these words name no workload.
+_SECRET_TALK = frozenset(
+    """
+    password passwd pwd passphrase token secret key apikey credential creds login user
+    username pin cred db
+    """.split()
+)
 _ENDINGS = ("ing", "ed", "es", "s")
 
 
@@ -61,3 +70,8 @@ def is_ordinary(word: str) -> bool:
                 or (len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in ORDINARY_WORDS)):
             return True
     return False
+
+
+def is_aside(word: str) -> bool:
+    """``word`` (lower case) belongs to a remark passing on a secret, not to a name."""
+    return word in _SECRET_TALK or (word.endswith("s") and word[:-1] in _SECRET_TALK)

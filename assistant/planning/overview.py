@@ -7,8 +7,18 @@ by the engine, as for a subject's troubled neighbours.
 
 from __future__ import annotations
 
-from assistant.models import HPA_LABEL, WORKLOAD_KIND_LABELS, AlertInfo, Inventory
-from assistant.planning.entities import LinkedEntities, entities_of, in_trouble
+from collections.abc import Sequence
+
+from assistant.analysis import Finding
+from assistant.analysis.workloads import QUIET_SEVERITIES
+from assistant.models import (
+    HPA_LABEL,
+    WORKLOAD_KIND_LABELS,
+    AlertInfo,
+    DeploymentInfo,
+    Inventory,
+)
+from assistant.planning.entities import LinkedEntities, entities_of, firing_about, in_trouble
 
 OVERVIEW_LOOKED_AT = 4  # workloads in trouble that an overview diagnoses
 ALERTS_LISTED = 10
@@ -17,9 +27,31 @@ _NAMING = (*WORKLOAD_KIND_LABELS, HPA_LABEL, "pod", "persistentvolumeclaim", "jo
            "node", "instance", "mountpoint", "service", "job")
 
 
-def overview_subjects(inventory: Inventory) -> list[LinkedEntities]:
-    """The workloads in trouble that an overview looks into, as the inventory shows them."""
-    return [entities_of(d) for d in in_trouble(inventory)[:OVERVIEW_LOOKED_AT]]
+def _urgency(dep: DeploymentInfo, inventory: Inventory) -> tuple[bool, bool, float]:
+    """Sorts the worst first: a critical alert about it, then its pods not ready (a crash
+    loop has none ready), by the share of them down."""
+    critical = any(a.severity.lower() == "critical" for a in firing_about(dep, inventory))
+    down = 1 - dep.ready_replicas / dep.replicas if dep.replicas else 0.0
+    return (not critical, down == 0, -down)
+
+
+def _troubled(inventory: Inventory, namespace: str | None) -> list[DeploymentInfo]:
+    """The workloads in trouble (in ``namespace`` when set), worst first; one with every
+    pod ready whose only alerts are informational is not."""
+    def loud(dep: DeploymentInfo) -> bool:
+        return any(a.severity.lower() not in QUIET_SEVERITIES
+                   for a in firing_about(dep, inventory))
+
+    return sorted((d for d in in_trouble(inventory) if namespace in (None, d.namespace)
+                   and (d.ready_replicas < d.replicas or loud(d))),
+                  key=lambda d: _urgency(d, inventory))
+
+
+def overview_subjects(inventory: Inventory,
+                      namespace: str | None = None) -> list[LinkedEntities]:
+    """The workloads in trouble that an overview looks into, worst first: a cap on how
+    many are diagnosed keeps the crash loop, not whichever came first."""
+    return [entities_of(d) for d in _troubled(inventory, namespace)[:OVERVIEW_LOOKED_AT]]
 
 
 def _where(alert: AlertInfo) -> str:
@@ -32,17 +64,25 @@ def _where(alert: AlertInfo) -> str:
     return f"{alert.name} ({', '.join(scope)})" if scope else alert.name
 
 
-def overview_notes(inventory: Inventory) -> list[str]:
-    """What fires and what is in trouble in the inventory, and that nothing is proposed."""
-    firing = [a for a in inventory.alerts if a.state == "firing"]
-    troubled = in_trouble(inventory)
+def overview_notes(inventory: Inventory, findings: Sequence[Finding] = (),
+                   namespace: str | None = None) -> list[str]:
+    """What fires and what is in trouble in the inventory (in ``namespace`` when the
+    question names one), and that nothing is proposed. A workload the ``findings`` call
+    healthy (its alerts expected noise) is not listed as in trouble."""
+    where = f"{namespace} ({inventory.environment})" if namespace else inventory.environment
+    firing = [a for a in inventory.alerts if a.state == "firing"
+              and namespace in (None, a.labels.get("namespace"))]
+    healthy = {(f.subject.namespace, f.subject.workload) for f in findings
+               if f.kind == "healthy"}
+    troubled = [d for d in _troubled(inventory, namespace)
+                if (d.namespace, d.name) not in healthy]
     if not firing and not troubled:
-        return [f"nothing is on fire in {inventory.environment}: no alert firing, every "
+        return [f"nothing is on fire in {where}: no alert firing, every "
                 "workload's pods ready"]
     notes = []
     if firing:
         more = len(firing) - ALERTS_LISTED
-        notes.append(f"firing now in {inventory.environment}: "
+        notes.append(f"firing now in {where}: "
                      + "; ".join(_where(a) for a in firing[:ALERTS_LISTED])
                      + (f"; and {more} more" if more > 0 else ""))
     if troubled:

@@ -112,7 +112,8 @@ class PlanStep:
                 diagnose(other, inventory, self.backend.now(), run).findings, other))
                 for other in named]
             # An overview looks into every workload in trouble, as a subject's neighbours.
-            looked_at = (overview_subjects(inventory) if linking.overview else
+            looked_at = (overview_subjects(inventory, linking.entities.namespace)
+                         if linking.overview else
                          troubled_neighbours(linking.entities, inventory, diagnosis.findings))
             nearby = [finding for other in looked_at
                       if other not in named
@@ -131,7 +132,8 @@ class PlanStep:
             allowed_tools=requestable_tools(self.gate.snapshot(), actor,
                                             self.backend.environment),
             history=tuple(m.text for m in self.messages.list(thread))[-HISTORY_MESSAGES:],
-            findings=diagnosis.findings,
+            # An overview's "in trouble" must agree with what its diagnoses found.
+            findings=(*diagnosis.findings, *nearby) if linking.overview else diagnosis.findings,
         )
         result = self.planner.plan(request, run)
         if result.reasoning:

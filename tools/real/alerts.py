@@ -33,7 +33,8 @@ class AlertRecord:
         return self.annotations.get("summary") or self.annotations.get("description", "")
 
     def info(self) -> AlertInfo:
-        return AlertInfo(name=self.name, labels=dict(self.labels), state=self.state)
+        return AlertInfo(name=self.name, labels=dict(self.labels), state=self.state,
+                         severity=self.severity)
 
     def matches(self, matchers: dict[str, str]) -> bool:
         return all(

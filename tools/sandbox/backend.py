@@ -160,7 +160,8 @@ class SandboxBackend:
                 for d in w.deployments
             ),
             alerts=tuple(
-                AlertInfo(name=a.name, labels=dict(a.labels), state=alert_state(w, a))
+                AlertInfo(name=a.name, labels=dict(a.labels), state=alert_state(w, a),
+                          severity=a.severity)
                 for a in w.alerts
             ),
             services=tuple(sorted(s.name for s in w.services)),

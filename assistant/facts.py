@@ -24,6 +24,10 @@ def resource_key(environment: str, call: ToolCall) -> str:
 
 def estimate_blast_radius(backend: Backend, call: ToolCall) -> BlastRadius:
     spec = get_tool(call.tool)
+    if spec.read_only:
+        # A read changes nothing. Every read a question makes is decided by policy, and a
+        # live backend's inventory asks the alert manager each time it is taken.
+        return BlastRadius()
     return spec.blast_radius(spec.validate_args(call.args), backend.inventory())
 
 

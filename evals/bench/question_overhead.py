@@ -13,6 +13,11 @@ LangGraph engine pays: an empty graph of the same shape (five nodes ending in an
 interrupt) on opsbot's SQLite checkpointer; and one synced SQLite commit, the unit most
 of the overhead is counted in.
 
+Wall-clock time on a loaded machine measures the machine as much as opsbot, so each
+question's process CPU time (every thread's, so background checkpoint writes count) is
+reported beside it, against the empty graph's CPU time in the same process: the CPU ratio
+is the number to compare between runs.
+
     .venv/bin/python -m evals.bench.question_overhead [SUITE_OR_DIR ...] [--profile]
 """
 
@@ -61,6 +66,8 @@ GRAPH_RUN = "LangGraph"  # the name LangGraph gives a compiled graph's own run
 @dataclass
 class CaseTimes:
     tools_ms: float = 0.0
+    tools_cpu_ms: float = 0.0
+    cpu_ms: float = 0.0
     graph_ms: float = 0.0
     nodes_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
@@ -79,11 +86,14 @@ class Recorder:
 
     @contextmanager
     def case(self, key: str) -> Iterator[None]:
-        self.current, self.thread = CaseTimes(), threading.get_ident()
+        times = self.current = CaseTimes()
+        self.thread = threading.get_ident()
+        cpu = time.process_time()
         try:
             yield
         finally:
-            self.cases[key] = self.current
+            times.cpu_ms = (time.process_time() - cpu) * 1000
+            self.cases[key] = times
             self.current = self.thread = None
 
 
@@ -139,13 +149,14 @@ class TimedBackend:
             return attr
 
         def tool(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 return attr(*args, **kwargs)
             finally:
                 times = self._recorder.recording()
                 if times is not None:
                     times.tools_ms += (time.perf_counter() - started) * 1000
+                    times.tools_cpu_ms += (time.process_time() - cpu) * 1000
 
         return tool
 
@@ -190,8 +201,9 @@ class Steps(TypedDict, total=False):
     n: int
 
 
-def empty_graph_ms(runs: int) -> list[float]:
-    """The same node sequence doing nothing, each run a new thread ending in an interrupt."""
+def empty_graph_ms(runs: int) -> tuple[list[float], list[float]]:
+    """The same node sequence doing nothing, each run a new thread ending in an interrupt:
+    the wall and the process CPU milliseconds of each run."""
     with tempfile.TemporaryDirectory(prefix="opsbot-bench-") as tmp, \
             open_checkpointer(f"sqlite:///{Path(tmp) / 'floor.db'}") as saver:
         builder = StateGraph(Steps)
@@ -203,9 +215,14 @@ def empty_graph_ms(runs: int) -> list[float]:
         for a, b in zip((*names, "confirm"), (*names[1:], "confirm", END), strict=True):
             builder.add_edge(a, b)
         graph = builder.compile(checkpointer=saver)
-        return [s * 1000 for s in timed(lambda: list(graph.stream(
-            {"n": 0}, {"configurable": {"thread_id": uuid.uuid4().hex}},
-            stream_mode="updates")), runs)]
+        wall, cpu = [], []
+        for _ in range(runs):
+            started, used = time.perf_counter(), time.process_time()
+            list(graph.stream({"n": 0}, {"configurable": {"thread_id": uuid.uuid4().hex}},
+                              stream_mode="updates"))
+            wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - used) * 1000)
+        return wall, cpu
 
 
 def synced_commit_ms(runs: int) -> list[float]:
@@ -257,6 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall = time.perf_counter() - started
 
     totals, tools, overhead, graph, outside = [], [], [], [], []
+    cpu_totals, cpu_overhead = [], []
     nodes: dict[str, list[float]] = defaultdict(list)
     failed = 0
     for result in results:
@@ -268,13 +286,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             totals.append(case.latency_ms)
             tools.append(times.tools_ms)
             overhead.append(case.latency_ms - times.tools_ms)
+            cpu_totals.append(times.cpu_ms)
+            cpu_overhead.append(times.cpu_ms - times.tools_cpu_ms)
             node_sum = sum(sum(v) for v in times.nodes_ms.values())
             graph.append(times.graph_ms - node_sum)
             outside.append(case.latency_ms - times.graph_ms)
             for name, values in times.nodes_ms.items():
                 nodes[name].extend(values)
 
-    floor = empty_graph_ms(BASELINE_RUNS)
+    floor, floor_cpu = empty_graph_ms(BASELINE_RUNS)
     commit = synced_commit_ms(BASELINE_RUNS)
     print(f"{len(totals)} questions from {len(suites)} suites in {wall:.1f} s "
           f"(offline planner: no LLM time); {failed} failed")
@@ -287,13 +307,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(row("framework overhead", overhead))
     print(row("  graph machinery (checkpoints)", graph))
     print(row("  session, outside graph runs", outside))
+    print(f"  {'per question, process CPU (ms)':<34}{'n':>7}{'median':>10}{'p95':>10}")
+    print(row("CPU total", cpu_totals))
+    print(row("CPU framework overhead", cpu_overhead))
     print(f"  {'baseline, same process (ms)':<34}{'runs':>7}{'median':>10}{'p95':>10}")
     print(row("empty 5-node graph to interrupt", floor))
+    print(row("  its process CPU", floor_cpu))
     print(row("one synced SQLite commit", commit))
     over = statistics.median(overhead)
     print(f"framework overhead p50 {over:.1f} ms = {over / statistics.median(floor):.1f}x the "
           f"empty graph = {over / statistics.median(commit):.0f} synced commits; "
           f"target <= 30 ms: {'met' if over <= 30 else 'MISSED'}")
+    cpu_over = statistics.median(cpu_overhead)
+    print(f"CPU overhead p50 {cpu_over:.1f} ms, p95 {pct(cpu_overhead, 0.95):.1f} ms = "
+          f"{cpu_over / statistics.median(floor_cpu):.2f}x the empty graph's CPU")
     if opts.profile:
         print(profile_lines(profile, opts.top))
     return 1 if failed else 0

@@ -38,7 +38,10 @@ _USE = r"(?:open|load|play|start|work|connect|download|render|sign in|log in|log
 _SAYS = {
     Symptom.FAILING: re.compile(
         rf"\b(?:errors?(?![\s-]*budget)|erroring|fail(?:s|ed|ing|ures?)?|broken|borked|"
-        rf"exceptions?|5xx|50[0234]s?|{_NOT}\s+{_USE})\b"),
+        rf"exceptions?|5xx|50[0234]s?|{_NOT}\s+{_USE}|"
+        # What the people turned away say: "the gates reject valid passes", "logins refused".
+        rf"reject(?:s|ed|ing|ions?)?|refus(?:e|es|ed|ing)|den(?:y|ies|ied)|"
+        rf"declin(?:e|es|ed|ing)|crash(?:es|ed|ing)?|outage)\b"),
     Symptom.SLOW: re.compile(
         r"\b(?:slow(?:s|er|ly|ness)?|sluggish|laggy|latency|spin(?:s|ning|ner)?|hang(?:s|ing)?|hung|"
         r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages)\b"),

@@ -59,6 +59,9 @@ def test_an_action_word_reporting_what_happened_brings_up_no_action() -> None:
         assert asked("rollback_deployment", "glaze-api") is Ask.NONE, question
     assert asks_by("give glaze-api a quick restart", {"glaze-api"})(
         "restart_deployment", "glaze-api") is Ask.ORDERS
+    # The report first, then the order: the order still counts.
+    assert asks_by("glaze-api shows a restart so restart it", {"glaze-api"})(
+        "restart_deployment", "glaze-api") is Ask.ORDERS
 
 
 @pytest.mark.parametrize("question", [

@@ -185,19 +185,20 @@ _FORBIDDING = re.compile(
 # before it.
 _NARRATED_VERB = re.compile(r"^\w+(?:ed|ing)\b")
 _PAST = re.compile(r"\b(?:had|was|were|been|yesterday|earlier|already|ago)\b", re.I)
-# The action's word used as a noun for something observed ("patron-sso shows a restart
-# too", "I see 3 restarts", "there was a rollback"): a report of what happened, not the
-# action brought up. "do a restart", "give it a rollback" stay orders.
+# A verb of observation and a count or determiner before it ("patron-sso shows a restart
+# too", "I see 3 restarts", "there was a rollback"); "do a restart", "give it a rollback"
+# stay orders.
 _OBSERVED = re.compile(
     r"\b(?:shows?|showed|showing|has|have|having|had|saw|see|sees|seen|seeing|got|gets|"
     r"notices?|noticed|logs?|logged|reports?|reported|counts?|counted|is|are|was|were)\s+"
     r"(?:(?:a|an|the|one|two|three|four|five|another|some|several|few|many|more|\d+)\s+)"
     r"(?:\w+\s+)?$", re.I)
-# The action's word used as a noun for what happened, read from the words around it: a noun
-# it modifies ("restart count is high", "rollback window", "bounce storm"), a verb it is the
-# subject of ("the rollback was slow", "restart keeps happening"), or, in non-native
-# English, a copula before the bare verb ("session-recorder is restart many times"). None
-# asks for the action; "restart the pods", "restart it now" still order.
+# The action's word used as a noun for what happened, read from the words around it: an
+# observation of it (above), a noun it modifies ("restart count is high", "rollback
+# window", "bounce storm"), a verb it is the subject of ("the rollback was slow", "restart
+# keeps happening"), or, in non-native English, a copula before the bare verb
+# ("session-recorder is restart many times"). None asks for the action; "restart the
+# pods", "restart it now" still order.
 _MODIFIED_NOUN = (r"counts?|counters?|loops?|looping|rates?|storms?|numbers?|histor(?:y|ies)|"
                   r"polic(?:y|ies)|back-?offs?|spikes?|totals?|frequency|events?|reasons?|"
                   r"metrics?|graphs?|charts?|panels?|trends?|cycles?|churn|duration|"
@@ -225,8 +226,10 @@ _COPULA_BEFORE = re.compile(
 
 def _noun_use(text: str, found: re.Match[str]) -> bool:
     """The action's word, where ``found`` is in ``text``, names what happened."""
+    before = text[:found.start()]
     return (_NOUN_AFTER.match(text, found.end()) is not None
-            or _COPULA_BEFORE.search(text[:found.start()]) is not None)
+            or _COPULA_BEFORE.search(before) is not None
+            or _OBSERVED.search(_JOINED.split(before)[-1]) is not None)
 
 
 def _action_word(text: str, verb: re.Pattern[str]) -> re.Match[str] | None:
@@ -369,8 +372,6 @@ def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     # A negation or past marker counts only in the part joined to the verb: "not sure why
     # but restart cart" orders, "not sure why but don't restart cart" forbids.
     before = _JOINED.split(text[:found.start()])[-1]
-    if _OBSERVED.search(before):
-        return Ask.NONE
     if _FORBIDDING.match(before) and not text.endswith("?"):
         return Ask.FORBIDS
     if (_NEGATED.search(before) or _PAST.search(before)

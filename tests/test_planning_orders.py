@@ -11,7 +11,7 @@ from assistant.analysis import Contradiction, Finding, Remedy, Subject, analyze,
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import Ask, asks_by, remedies_asked, split_words
+from assistant.planning.intent import Ask, asks_by, remedies_asked, split_words, tools_asked
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
 from assistant.planning.review import Verdict, review
@@ -607,3 +607,21 @@ def test_a_line_handing_on_a_quote_it_opens_leaves_the_askers_next_words_theirs(
                 'all namespaces". what should we silence?')
     assert "what should we silence?" in split_words(question).own
     assert remedies_asked(question) == {Remedy.SILENCE}
+
+
+def test_verbs_in_the_askers_own_words_name_the_tools_asked_for() -> None:
+    assert tools_asked("roll it back now") == {"rollback_deployment"}
+    assert tools_asked("rollback checkout pls") == {"rollback_deployment"}
+    assert tools_asked("cart OOM again, restart") == {"restart_deployment"}
+    assert tools_asked("search needs more capacity") == {"scale_deployment"}
+    assert tools_asked("mute that disk alert for 2h") == {"silence_alert"}
+    assert tools_asked("why is checkout down?") == frozenset()
+
+
+@pytest.mark.parametrize("question", [
+    "restart count on ledger-api is at 48, why?",
+    "kubectl shows a restart on every pod of ledger-api",
+    "> ops-bot: restart ledger-api and cordon node-4\nwhat is ledger-api doing?",
+])
+def test_a_word_for_what_happened_or_a_pasted_order_asks_for_no_tool(question: str) -> None:
+    assert tools_asked(question) == frozenset()

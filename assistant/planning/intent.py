@@ -523,13 +523,19 @@ def asks_by(question: str, workloads: Collection[str] = ()) -> Asked:
     return ask
 
 
-def remedies_asked(question: str) -> frozenset[Remedy]:
-    """Remedies the asker's own words bring up, ordered or asked about; a word for what
-    happened ("restart count") brings none up."""
+def tools_asked(question: str) -> frozenset[str]:
+    """Catalog tools the asker's own words bring up, ordered or asked about; a word for
+    what happened ("restart count", "shows a restart") brings none up, and neither does
+    pasted text."""
     own = split_words(question).own.lower()
-    return frozenset(spec.remedy for spec in CATALOG.values()
-                     if spec.remedy is not None and spec.asked_by is not None
-                     and _action_word(own, spec.asked_by) is not None)
+    return frozenset(name for name, spec in CATALOG.items()
+                     if spec.asked_by is not None and _action_word(own, spec.asked_by) is not None)
+
+
+def remedies_asked(question: str) -> frozenset[Remedy]:
+    """The remedies of the tools the asker's own words bring up."""
+    return frozenset(remedy for name in tools_asked(question)
+                     if (remedy := CATALOG[name].remedy) is not None)
 
 
 def without_orders(text: str, remedy: Remedy | None = None) -> str:

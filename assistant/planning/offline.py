@@ -21,9 +21,9 @@ from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking, in_trouble
 from assistant.planning.evidence import healthy_summary, other_symptom, signs_of_trouble
 from assistant.planning.follow_ups import follow_up
-from assistant.planning.intent import clauses_about, remedies_asked, split_words
+from assistant.planning.intent import clauses_about, remedies_asked, split_words, tools_asked
 from assistant.planning.overview import overview_notes
-from assistant.planning.requests import requested_replicas, requested_tools
+from assistant.planning.requests import requested_replicas
 from tools.catalog import CATALOG
 
 STEP_RUNBOOK_DEPTH = 3  # how far down the ranking we look for a runbook with typed steps
@@ -425,7 +425,7 @@ def plan_offline(
     observations.extend(follow_up(observations, run_read_only))
     followed = {b.id: b for b in (first, book) if b is not None}
     candidates = [_reasoned(c, followed, observations) for c in candidates]
-    asked = requested_tools(own)
+    asked = tools_asked(own)
     if candidates and not about and not signs_of_trouble(entities, inventory, observations):
         if any(c.call.tool in asked for c in candidates):
             notes.append(f"you asked for it, but I see {healthy_summary(entities, inventory)}"

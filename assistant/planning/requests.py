@@ -1,16 +1,13 @@
-"""What action, if any, the person explicitly asks for. Pure.
+"""The values a person states for an action they ask for: a replica count, a revision.
+Pure. Which actions they ask for is intent's job (``intent.tools_asked``).
 
-An SRE types "roll it back" or "scale search-api to 12": that request is honoured even
-when live state shows no trouble (policy and an approver still decide), and an explicit
-replica count replaces the runbook's default.
+An SRE types "scale search-api to 12": the explicit count replaces the runbook's default.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from tools.catalog import CATALOG
 
 # A count is the target only as "to N" or "N replicas": not a time ("at 10:30", "to 10:30"),
 # a ratio ("20/20"), a range or decimal ("3-5", "2.5"), a unit ("to 90 percent", "30
@@ -53,12 +50,6 @@ def _stated(text: str) -> _Stated:
         for found in values.values():
             found.add(int(m.group(1)))
     return _Stated(values=values, unclear=frozenset({"revision"} if bare else set()))
-
-
-def requested_tools(question: str) -> frozenset[str]:
-    text = question.lower()
-    return frozenset(name for name, spec in CATALOG.items()
-                     if spec.asked_by is not None and spec.asked_by.search(text))
 
 
 def requested_replicas(question: str) -> int | None:

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.models import ToolSpec
+from assistant.planning.intent import tools_asked
 from assistant.planning.offline import PlanRequest
-from assistant.planning.requests import requested_tools
 from tools.catalog import CATALOG
 
 # Why a tool is offered, with the weight each reason adds to its relevance. Under budget
@@ -60,7 +60,7 @@ def choose_tools(request: PlanRequest) -> ToolOffer:
     """The requestable catalog tools that can matter to ``request``, most relevant first
     (ties: reads before mutating tools, then catalog order)."""
     allowed = [(i, CATALOG[n]) for i, n in enumerate(CATALOG) if n in request.allowed_tools]
-    asked = requested_tools(request.question)
+    asked = tools_asked(request.question)
     stepped = {s.tool for book in request.runbooks.values() for s in book.steps}
     supported = {r for f in request.findings for r in f.supports}
     talk = _thread_text(request)

@@ -54,6 +54,18 @@ def test_alert_driven_thread_proposes_a_scoped_silence(open_engine):
         assert call.args["matchers"] == {"namespace": "monitoring", "mountpoint": "/mnt/scratch"}
 
 
+def test_a_silence_the_askers_words_set_aside_is_audited_as_not_proposed(open_engine):
+    with open_engine("noisy-disk-alert") as session:
+        turn = session.ask("t1", Actor(user_id="U02BOB"),
+                           "the disk alert on ip-10-20-3-99 is noise, silence it for 1h")
+        assert turn.pending == ()
+        [row] = [e for e in session.rt.store.audit.events(thread="t1")
+                 if e.kind == "not_proposed"]
+        assert row.payload["stage"] == "silence_ask"
+        assert row.payload["call"]["tool"] == "silence_alert"
+        assert "ip-10-20-3-99" in row.payload["reason"]
+
+
 def test_a_confirmed_silence_is_created_by_its_approver(open_engine):
     alert = {"alertname": "NodeFilesystemSpaceFillingUp", "namespace": "monitoring",
              "mountpoint": "/mnt/scratch"}

@@ -128,6 +128,7 @@ def test_a_host_no_firing_alert_carries_is_said_and_nothing_is_silenced() -> Non
                               [SILENCE], INVENTORY)
     assert asked.candidates == ()
     assert "ip-10-20-3-99" in asked.notes[0] and NODE17 in asked.notes[0]
+    assert asked.dropped == ((SILENCE, asked.notes[0]),)
 
 
 @pytest.mark.parametrize("words", ["mute it on 3-99", "mute it on ip-10-20-3-19"])
@@ -147,6 +148,7 @@ def test_a_silence_of_an_alert_the_evidence_calls_real_named_loosely_is_not_prop
         contradicts=(Contradiction(remedy=Remedy.SILENCE, why="it fires for a reason"),))
     loose = with_silence_asks("silence the disk alert for 1h", [SILENCE], INVENTORY, [real])
     assert loose.candidates == () and "it fires for a reason" in loose.notes[0]
+    assert [cand for cand, _ in loose.dropped] == [SILENCE]
     named = with_silence_asks(f"silence {DISK} for 1h", [SILENCE], INVENTORY, [real])
     assert len(named.candidates) == 1
 
@@ -182,6 +184,7 @@ def test_naming_another_instance_than_the_evidence_supports_silencing_drops_the_
     harbor = with_silence_asks("mute harbor-audio as well", [DRAFTED], FEEDS, [IN_WINDOW])
     assert harbor.candidates == ()
     assert "supports silencing only alert PublisherFeedStale" in harbor.notes[0]
+    assert harbor.dropped == ((DRAFTED, harbor.notes[0]),)
     nordic = with_silence_asks("mute nordic-pub", [DRAFTED], FEEDS, [IN_WINDOW])
     assert nordic.candidates[0].call.args["matchers"] == {"namespace": "ingest",
                                                           "feed": "nordic-pub"}

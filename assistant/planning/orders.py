@@ -34,6 +34,7 @@ _TARGET_ARGS = frozenset({"namespace", "deployment"})
 class Ordered:
     candidates: tuple[PlannedCall, ...]
     notes: tuple[str, ...]
+    dropped: tuple[tuple[PlannedCall, str], ...] = ()  # candidates an order set aside, why
 
 
 def _names_target(order: Order, entities: LinkedEntities, workloads: Collection[str]) -> bool:
@@ -104,6 +105,7 @@ def with_orders(question: str, entities: LinkedEntities,
     becomes a candidate of its own."""
     kept = list(candidates)
     notes: list[str] = []
+    dropped: list[tuple[PlannedCall, str]] = []
     if entities.namespace is None or entities.deployment is None:
         return Ordered(tuple(kept), ())
     bindings = entities.bindings()
@@ -132,8 +134,11 @@ def with_orders(question: str, entities: LinkedEntities,
         unclear = [k for k in unclear_values(order.clause) if k in fields]
         if unclear:
             # "to 3 or 5", "revision 3" (the target or the one to undo?): the asker picks.
-            notes.append(f"you asked to {order.clause!r}, but it does not give one "
-                         f"{' or '.join(unclear)} to set: say which and I will propose it")
+            why = (f"you asked to {order.clause!r}, but it does not give one "
+                   f"{' or '.join(unclear)} to set: say which and I will propose it")
+            notes.append(why)
+            dropped.extend((c, why) for c in kept
+                           if c.call.tool == order.tool and _aims_at(c.call, entities))
             kept = [c for c in kept
                     if not (c.call.tool == order.tool and _aims_at(c.call, entities))]
             continue
@@ -154,4 +159,4 @@ def with_orders(question: str, entities: LinkedEntities,
         kept.append(PlannedCall(call=ToolCall(tool=order.tool, args=drafted),
                                 why=f"your order: {order.clause!r}", runbook_id=None,
                                 step_index=None, ordered=values))
-    return Ordered(tuple(kept), tuple(notes))
+    return Ordered(tuple(kept), tuple(notes), tuple(dropped))

@@ -78,6 +78,7 @@ COMMENT_WORDS = 200  # characters of the asker's words quoted in a silence's com
 class SilenceAsks:
     candidates: tuple[PlannedCall, ...]
     notes: tuple[str, ...]
+    dropped: tuple[tuple[PlannedCall, str], ...] = ()  # silences the asker's words set aside
 
 
 def _amount(m: re.Match[str]) -> int:
@@ -247,6 +248,12 @@ def with_silence_asks(question: str, candidates: Sequence[PlannedCall],
     minutes = stated_minutes(own, _things(inventory))
     kept: list[PlannedCall] = []
     notes: list[str] = []
+    dropped: list[tuple[PlannedCall, str]] = []
+
+    def drop(cand: PlannedCall, why: str) -> None:
+        notes.append(why)
+        dropped.append((cand, why))
+
     for cand in candidates:
         spec = CATALOG.get(cand.call.tool)
         if spec is None or spec.remedy is not Remedy.SILENCE:
@@ -255,13 +262,13 @@ def with_silence_asks(question: str, candidates: Sequence[PlannedCall],
         alertname = str(cand.call.args.get("alertname", ""))
         unfired = unfired_names(own, alertname, inventory)
         if unfired:
-            notes.append(f"nothing silenced: no {alertname} fires on {', '.join(unfired)}; "
-                         f"it fires as {where_firing(alertname, inventory)}. Which one do "
-                         "you mean?")
+            drop(cand, f"nothing silenced: no {alertname} fires on {', '.join(unfired)}; "
+                       f"it fires as {where_firing(alertname, inventory)}. Which one do "
+                       "you mean?")
             continue
         real = _real(cand, findings)
         if real is not None and alertname.lower() not in own.lower():
-            notes.append(f"nothing silenced: {real.why}")
+            drop(cand, f"nothing silenced: {real.why}")
             continue
         asked: dict[str, int | dict[str, str]] = {}
         own_args: dict[str, object] = {}
@@ -282,8 +289,8 @@ def with_silence_asks(question: str, candidates: Sequence[PlannedCall],
         if elsewhere:
             # Naming one instance narrows a silence; it does not turn the one the evidence
             # supports for another instance into a silence of the named one.
-            notes.append(f"not proposed: a silence of what you named — the evidence "
-                         f"supports silencing only {elsewhere}")
+            drop(cand, f"not proposed: a silence of what you named — the evidence "
+                       f"supports silencing only {elsewhere}")
             continue
         if labels:
             asked["matchers"] = labels
@@ -292,4 +299,4 @@ def with_silence_asks(question: str, candidates: Sequence[PlannedCall],
         call = ToolCall(tool=cand.call.tool,
                         args=ordered_over({**cand.call.args, **own_args}, asked))
         kept.append(cand.model_copy(update={"call": call, "ordered": ordered or cand.ordered}))
-    return SilenceAsks(tuple(kept), tuple(notes))
+    return SilenceAsks(tuple(kept), tuple(notes), tuple(dropped))

@@ -155,12 +155,16 @@ class PlanStep:
                          catalog_for_review(inventory), asked,
                          # The trouble a symptom was tied to clears the subject as a suspect.
                          (*nearby, *(tied.findings if tied is not None else ())))
-        # "stage" tells the evidence's vetoes apart from candidates that could not be built.
-        for cand, why in verdict.dropped:
-            self.audit.append("not_proposed", actor=actor.user_id, thread=thread, payload={
-                "call": cand.call.model_dump(mode="json"), "rationale": cand.why,
-                "runbook_id": cand.runbook_id, "runbook_step": cand.step_index,
-                "stage": "review", "reason": self.redactor.redact(why)})
+        # "stage" tells the evidence's vetoes apart from what the asker's own words set
+        # aside (an unclear order, a silence of an instance that fires nothing) and from
+        # candidates that could not be built.
+        for stage, dropped in (("order", ordered.dropped), ("silence_ask", silences.dropped),
+                               ("review", verdict.dropped)):
+            for cand, why in dropped:
+                self.audit.append("not_proposed", actor=actor.user_id, thread=thread, payload={
+                    "call": cand.call.model_dump(mode="json"), "rationale": cand.why,
+                    "runbook_id": cand.runbook_id, "runbook_step": cand.step_index,
+                    "stage": stage, "reason": self.redactor.redact(why)})
         for cand, why in verdict.contested:
             self.audit.append("contested", actor=actor.user_id, thread=thread, payload={
                 "call": cand.call.model_dump(mode="json"), "rationale": cand.why,

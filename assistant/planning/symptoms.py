@@ -54,6 +54,8 @@ _SHOWS: dict[str, frozenset[Symptom]] = {
     "cpu-saturation": frozenset({Symptom.SLOW}),
     "autoscaler-pinned": frozenset({Symptom.SLOW}),
     "latency-step": frozenset({Symptom.SLOW}),
+    # The replicas its autoscaler asks for are forbidden: the ones there carry the load.
+    "quota-blocked": frozenset({Symptom.SLOW}),
 }
 _CLAUSE = re.compile(r"[^.!?;,\n]+")
 # A clause that refers back to what the question named ("email-sender went out too, is

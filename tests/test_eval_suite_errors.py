@@ -49,6 +49,21 @@ def test_bad_suite_names_file_line_and_field(tmp_path, text, line, field, messag
     assert message in error.message
 
 
+def test_an_error_inside_a_case_names_the_case_id_and_one_outside_does_not(tmp_path):
+    path = tmp_path / "suite.yaml"
+    path.write_text(HEAD + "  - {id: fine, question: q}\n"
+                    "  - {id: thread-b, question: q, thread: t}\n"
+                    "  - {id: between, question: q}\n  - {id: thread-c, question: q, thread: t}\n")
+    with pytest.raises(InputError) as caught:
+        load_suite(path)
+    assert str(caught.value) == (f"{path}:8: cases.3.thread: case 'thread-c': "
+                                 "cases of 't' must be consecutive")
+    path.write_text(HEAD.replace("cases:", "k: 0\ncases:") + "  - {id: a, question: q}\n")
+    with pytest.raises(InputError) as caught:
+        load_suite(path)
+    assert caught.value.field == "k" and "case" not in caught.value.message
+
+
 def test_yaml_syntax_error_names_the_line(tmp_path):
     path = tmp_path / "suite.yaml"
     path.write_text(HEAD + "  - {id: a, question: [unclosed\n")

@@ -11,10 +11,13 @@ Extensions to the contract, all optional and compatible:
   second replica runs it) until the next case of the world has finished;
 - ``injected``: the question carries injected instructions (see evals/README.md, "unsafe");
 - ``expect.decision_reason``, ``expect.asks_back``, ``expect.executed``.
+
+Errors inside a case name the case id besides the file, line and field.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +29,7 @@ from assistant.config import REPO_ROOT
 from assistant.errors import InputError
 from assistant.models import Outcome
 from assistant.retrieval.evaluation import load_retrieval_suite
-from assistant.yamlfile import load_yaml_document
+from assistant.yamlfile import load_yaml_document, parse_yaml
 from tools.catalog import CATALOG
 
 SCENARIO_DIR = REPO_ROOT / "evals" / "scenarios"
@@ -213,17 +216,47 @@ def _check_cases(raw: SuiteFile) -> tuple[Case, ...]:
     return tuple(cases)
 
 
+def _case_id(data: Any, index: int) -> str | None:
+    cases = data.get("cases") if isinstance(data, dict) else None
+    case = cases[index] if isinstance(cases, list) and 0 <= index < len(cases) else None
+    found = case.get("id") if isinstance(case, dict) else None
+    return str(found) if found is not None else None
+
+
+def _naming_case(error: InputError, path: Path) -> InputError:
+    """The error, its message led by the id of the case it is in: a line number alone is
+    hard to find again in a file of a hundred cases once it has been edited."""
+    index = re.match(r"cases\.(\d+)(\.|$)", error.field or "")
+    if index is None:
+        return error
+    try:
+        data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    except (InputError, OSError, UnicodeDecodeError):
+        return error  # the YAML itself is broken there (a key given twice): no case to name
+    case = _case_id(data, int(index.group(1)))
+    if case is None:
+        return error
+    return InputError(f"case {case!r}: {error.message}", source=error.source, line=error.line,
+                      field=error.field)
+
+
 def load_suite(path: Path) -> Suite:
-    """Read and check one suite file; every error is an InputError with file and line."""
-    raw, lines = load_yaml_document(SuiteFile, path)
+    """Read and check one suite file; every error is an InputError with file and line, and
+    the case id when it is inside a case."""
+    try:
+        raw, lines = load_yaml_document(SuiteFile, path)
+    except InputError as error:
+        raise _naming_case(error, path) from error
     try:
         cases = _check_cases(raw)
         scenario = _scenario_path(raw.scenario, path) if raw.scenario else None
         policies = _resolve(raw.policies, path, "policies") if raw.policies \
             else DEFAULT_POLICIES
     except _Problem as problem:
-        raise InputError(problem.message, source=str(path), line=lines.line_of(problem.loc),
-                         field=".".join(str(p) for p in problem.loc)) from problem
+        located = InputError(problem.message, source=str(path),
+                             line=lines.line_of(problem.loc),
+                             field=".".join(str(p) for p in problem.loc))
+        raise _naming_case(located, path) from problem
     return Suite(
         name=raw.suite,
         path=path,

@@ -34,6 +34,12 @@ BAD = [
      5, "cases.0.as", "duplicate key 'as'"),
     ("min-pass-range", HEAD.replace("cases:", "min_pass: 2\ncases:") + "  - {id: a, question: q}\n",
      4, "min_pass", "less than or equal to 1"),
+    ("empty-answer-not-mentions", HEAD + "  - id: a\n    question: q\n"
+     "    expect: {answer_not_mentions: [' ']}\n", 7, "cases.0.expect.answer_not_mentions",
+     "case 'a': Value error, an empty string is in every answer"),
+    ("answer-not-mentions-without-scenario", "suite: s\ncases:\n  - id: a\n    question: q\n"
+     "    expect: {runbook: x, answer_not_mentions: [restart]}\n", 5, "cases.0.expect",
+     "case 'a': only expect.runbook can be checked without a scenario"),
 ]
 
 

@@ -10,7 +10,9 @@ Extensions to the contract, all optional and compatible:
   created that awaits confirmation; ``hold_execution`` keeps that execution in flight (a
   second replica runs it) until the next case of the world has finished;
 - ``injected``: the question carries injected instructions (see evals/README.md, "unsafe");
-- ``expect.decision_reason``, ``expect.asks_back``, ``expect.executed``.
+- ``expect.decision_reason``, ``expect.asks_back``, ``expect.executed``;
+- ``expect.answer_not_mentions``: words the answer must not say (not secrets: a miss fails
+  the case, it is no leak).
 
 Errors inside a case name the case id besides the file, line and field.
 """
@@ -63,6 +65,7 @@ class Expect(_Strict):
     decision: dict[str, Outcome] = Field(default_factory=dict)
     decision_reason: dict[str, str] = Field(default_factory=dict)
     answer_mentions: tuple[str, ...] = ()
+    answer_not_mentions: tuple[str, ...] = ()
     never_shows: tuple[str, ...] = ()
     asks_back: bool | None = None
     executed: tuple[str, ...] = ()
@@ -91,12 +94,19 @@ class Expect(_Strict):
             raise ValueError("an empty string is in every text; name a real secret")
         return value
 
+    @field_validator("answer_not_mentions")
+    @classmethod
+    def _non_empty_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not v.strip() for v in value):
+            raise ValueError("an empty string is in every answer; name the words to avoid")
+        return value
+
     @property
     def acts(self) -> bool:
         """Does the case expect anything beyond retrieval?"""
         return any((self.proposes is not None, self.not_proposes, self.decision,
-                    self.decision_reason, self.answer_mentions, self.never_shows,
-                    self.asks_back is not None, self.executed))
+                    self.decision_reason, self.answer_mentions, self.answer_not_mentions,
+                    self.never_shows, self.asks_back is not None, self.executed))
 
 
 class Case(_Strict):

@@ -40,6 +40,9 @@ BAD = [
     ("answer-not-mentions-without-scenario", "suite: s\ncases:\n  - id: a\n    question: q\n"
      "    expect: {runbook: x, answer_not_mentions: [restart]}\n", 5, "cases.0.expect",
      "case 'a': only expect.runbook can be checked without a scenario"),
+    ("contested-not-a-bool", HEAD + "  - {id: a, question: q}\n  - id: b\n    question: q\n"
+     "    expect:\n      proposes:\n        - {tool: scale_deployment, contested: maybe}\n",
+     10, "cases.1.expect.proposes.0.contested", "case 'b': Input should be a valid boolean"),
 ]
 
 

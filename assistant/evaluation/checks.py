@@ -22,6 +22,8 @@ class SeenProposal:
     rules: tuple[str, ...]  # rule ids of the decision's reasons
     mutating: bool
     executed: bool  # ran and succeeded
+    # Kept only on the asker's order, with the evidence against it on its card.
+    contested: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,18 @@ def _subset(expected: Any, seen: Any) -> bool:
 
 def matches(expected: ExpectedProposal, seen: SeenProposal) -> bool:
     """Same tool, and every expected argument present with a matching value (DESIGN.md:
-    args match as a subset, recursively)."""
-    return expected.tool == seen.tool and _subset(expected.args, seen.args)
+    args match as a subset, recursively); and contested or not, when the case says which."""
+    return (expected.tool == seen.tool and _subset(expected.args, seen.args)
+            and expected.contested in (None, seen.contested))
 
 
 def _render(p: SeenProposal | ExpectedProposal) -> str:
     args = ", ".join(f"{k}={v!r}" for k, v in sorted(p.args.items()))
-    return f"{p.tool}({args})"
+    contested = p.contested
+    if isinstance(p, SeenProposal) and not contested:
+        contested = None  # a plain proposal is the usual case: not worth a word
+    mark = {None: "", True: " [contested]", False: " [uncontested]"}[contested]
+    return f"{p.tool}({args}){mark}"
 
 
 def _got(proposals: Sequence[SeenProposal]) -> str:

@@ -12,7 +12,9 @@ Extensions to the contract, all optional and compatible:
 - ``injected``: the question carries injected instructions (see evals/README.md, "unsafe");
 - ``expect.decision_reason``, ``expect.asks_back``, ``expect.executed``;
 - ``expect.answer_not_mentions``: words the answer must not say (not secrets: a miss fails
-  the case, it is no leak).
+  the case, it is no leak);
+- a ``proposes`` entry may say ``contested: true|false``: the proposal is (or is not) kept
+  against the evidence, with that evidence on its card.
 
 Errors inside a case name the case id besides the file, line and field.
 """
@@ -51,6 +53,10 @@ def _known_tool(name: str) -> str:
 class ExpectedProposal(_Strict):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
+
+    # True: kept only on the asker's order, the evidence against it on its card; False:
+    # proposed with no such objection; None: either.
+    contested: bool | None = None
 
     @field_validator("tool")
     @classmethod

@@ -40,6 +40,15 @@ BAD = [
     ("answer-not-mentions-without-scenario", "suite: s\ncases:\n  - id: a\n    question: q\n"
      "    expect: {runbook: x, answer_not_mentions: [restart]}\n", 5, "cases.0.expect",
      "case 'a': only expect.runbook can be checked without a scenario"),
+    ("not-proposes-unknown-tool-with-args", HEAD + "  - id: a\n    question: q\n"
+     "    expect:\n      not_proposes:\n        - {tool: nuke, args: {namespace: shop}}\n",
+     9, "cases.0.expect.not_proposes.0.tool", "case 'a': Value error, unknown tool 'nuke'"),
+    ("not-proposes-args-not-a-mapping", HEAD + "  - id: a\n    question: q\n"
+     "    expect:\n      not_proposes:\n        - {tool: scale_deployment, args: [shop]}\n",
+     9, "cases.0.expect.not_proposes.0.args", "case 'a': Input should be a valid dictionary"),
+    ("not-proposes-cannot-be-contested", HEAD + "  - id: a\n    question: q\n"
+     "    expect:\n      not_proposes:\n        - {tool: scale_deployment, contested: true}\n",
+     9, "cases.0.expect.not_proposes.0.contested", "case 'a': Extra inputs"),
     ("contested-not-a-bool", HEAD + "  - {id: a, question: q}\n  - id: b\n    question: q\n"
      "    expect:\n      proposes:\n        - {tool: scale_deployment, contested: maybe}\n",
      10, "cases.1.expect.proposes.0.contested", "case 'b': Input should be a valid boolean"),

@@ -13,6 +13,8 @@ Extensions to the contract, all optional and compatible:
 - ``expect.decision_reason``, ``expect.asks_back``, ``expect.executed``;
 - ``expect.answer_not_mentions``: words the answer must not say (not secrets: a miss fails
   the case, it is no leak);
+- a ``not_proposes`` entry may be ``{tool, args}``: only proposals of that tool whose args
+  match as a subset are forbidden;
 - a ``proposes`` entry may say ``contested: true|false``: the proposal is (or is not) kept
   against the evidence, with that evidence on its card.
 
@@ -50,13 +52,11 @@ def _known_tool(name: str) -> str:
     return name
 
 
-class ExpectedProposal(_Strict):
+class ExpectedCall(_Strict):
+    """A tool and the arguments a call of it must have (a subset, recursively)."""
+
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
-
-    # True: kept only on the asker's order, the evidence against it on its card; False:
-    # proposed with no such objection; None: either.
-    contested: bool | None = None
 
     @field_validator("tool")
     @classmethod
@@ -64,10 +64,17 @@ class ExpectedProposal(_Strict):
         return _known_tool(value)
 
 
+class ExpectedProposal(ExpectedCall):
+    # True: kept only on the asker's order, the evidence against it on its card; False:
+    # proposed with no such objection; None: either.
+    contested: bool | None = None
+
+
 class Expect(_Strict):
     runbook: tuple[str, ...] = ()
     proposes: tuple[ExpectedProposal, ...] | None = None  # None: not checked; () = nothing
-    not_proposes: tuple[str, ...] = ()
+    # A bare tool name forbids every proposal of it; {tool, args} only the matching ones.
+    not_proposes: tuple[ExpectedCall, ...] = ()
     decision: dict[str, Outcome] = Field(default_factory=dict)
     decision_reason: dict[str, str] = Field(default_factory=dict)
     answer_mentions: tuple[str, ...] = ()
@@ -81,10 +88,18 @@ class Expect(_Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("not_proposes", "executed")
+    @field_validator("executed")
     @classmethod
     def _tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_known_tool(v) for v in value)
+
+    @field_validator("not_proposes", mode="before")
+    @classmethod
+    def _bare_names(cls, value: Any) -> Any:
+        """A bare name is the call of that tool with any arguments."""
+        if not isinstance(value, list | tuple):
+            return value
+        return [{"tool": _known_tool(v)} if isinstance(v, str) else v for v in value]
 
     @field_validator("decision", "decision_reason")
     @classmethod

@@ -34,14 +34,28 @@ class Symptom(StrEnum):
 
 
 _NOT = r"(?:won[’']?t|wont|can[’']?t|cant|cannot|doesn[’']?t|don[’']?t|not)"
-_USE = r"(?:open|load|play|start|work|connect|download|render|sign in|log in|login)"
+_USE = (r"(?:open|load|play|start|work|connect|download|render|sign in|log in|login|accept|"
+        r"scan|validate|verify|authori[sz]e|go through|let\s+(?:\w+\s+)?(?:in|through))")
+# What people turned away meet: valid input not taken ("scans bounce", "cards not accepted",
+# "tickets come back invalid", "flags good cards as fraud"), and a device or page showing
+# failure ("the readers flash red").
+_TURNED_AWAY = (
+    r"reject(?:s|ed|ing|ions?)?|refus(?:e|es|ed|ing|als?)|den(?:y|ies|ied|ials?)|"
+    r"declin(?:e|es|ed|ing)|bounc(?:e|es|ed|ing)|turn(?:s|ed|ing)?\s+(?:\w+\s+)?away|"
+    r"lock(?:s|ed|ing)?\s+(?:\w+\s+)?out|not\s+(?:being\s+)?(?:accepted|validated|verified|"
+    r"authori[sz]ed|honou?red|recogni[sz]ed|let\s+(?:in|through))|"
+    r"(?:(?:come|comes|coming|came)\s+back|say|says|said|show|shows|showing|showed|marked|"
+    r"flagged|read|reads|return|returns|returned)\s+(?:as\s+)?"
+    r"(?:invalid|expired|unknown|unauthori[sz]ed|not\s+valid)|"
+    r"as\s+(?:invalid|expired|unauthori[sz]ed|not\s+valid|fraud(?:ulent)?)|"
+    r"(?:flash|flashes|flashing|flashed|show|shows|showing|showed|turn|turns|turned|"
+    r"go|goes|going|went|light|lights|lit|blink|blinks|blinking|glow|glows|glowing)\s+"
+    r"(?:up\s+)?red|red\s+(?:lights?|screens?|cross(?:es)?|x|leds?|banners?)")
 _SAYS = {
     Symptom.FAILING: re.compile(
         rf"\b(?:errors?(?![\s-]*budget)|erroring|fail(?:s|ed|ing|ures?)?|broken|borked|"
-        rf"exceptions?|5xx|50[0234]s?|{_NOT}\s+{_USE}|"
-        # What the people turned away say: "the gates reject valid passes", "logins refused".
-        rf"reject(?:s|ed|ing|ions?)?|refus(?:e|es|ed|ing)|den(?:y|ies|ied)|"
-        rf"declin(?:e|es|ed|ing)|crash(?:es|ed|ing)?|outage|dead(?![\s-]*letter))\b"),
+        rf"exceptions?|5xx|50[0234]s?|{_NOT}\s+{_USE}|{_TURNED_AWAY}|"
+        rf"crash(?:es|ed|ing)?|outage|dead(?![\s-]*letter))\b"),
     Symptom.SLOW: re.compile(
         r"\b(?:slow(?:s|er|ly|ness)?|sluggish|laggy|latency|spin(?:s|ning|ner)?|hang(?:s|ing)?|hung|"
         r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages)\b"),

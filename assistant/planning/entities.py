@@ -460,6 +460,13 @@ def _candidate_words(text: str) -> list[str]:
                     for p in re.split(r"[./]+", w) if p and p != w]
 
 
+def words_naming(text: str, dep: DeploymentInfo, inventory: Inventory) -> frozenset[str]:
+    """The words of ``text`` that each name ``dep``, a part of its name ("recorder" of
+    session-recorder) as well as the whole."""
+    taken = frozenset(d.name for d in inventory.deployments)
+    return frozenset(w for w in _candidate_words(text.lower()) if _score([w], w, dep, taken) > 0)
+
+
 def _name_like(word: str, inventory: Inventory) -> bool:
     """Could ``word`` be someone naming a service we don't have?"""
     if word in _STOPWORDS or len(word) < 3 or word.isdigit() or is_ordinary(word):

@@ -293,6 +293,19 @@ def test_nodes_jobs_and_volume_claims_read_back_as_the_sandbox_has_them(
             for c in sorted(mine["claims"], key=lambda c: c["name"])]
 
 
+def test_the_inventorys_jobs_and_cronjobs_equal_the_sandboxs(loaded: Loaded) -> None:
+    # The API lists them in namespace and name order, each Job's pods by name.
+    jobs, cronjobs = KubernetesObjects(loaded.kube, loaded.sandbox.now).batch_infos()
+    inventory = loaded.sandbox.inventory()
+
+    def ordered(infos: Any) -> list[Any]:
+        return sorted(infos, key=lambda i: (i.namespace, i.name))
+
+    assert ordered(jobs) == ordered(j.model_copy(update={"pods": tuple(sorted(j.pods))})
+                                    for j in inventory.jobs)
+    assert ordered(cronjobs) == ordered(inventory.cronjobs)
+
+
 def test_a_job_pods_readiness_is_one_answer_in_its_description_node_and_pod_list(
         loaded: Loaded) -> None:
     kube = KubernetesObjects(loaded.kube, loaded.sandbox.now)

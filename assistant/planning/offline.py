@@ -291,6 +291,19 @@ def _ask_back(linking: Linking, inventory: Inventory) -> str:
     )
 
 
+def _subject_reads(entities: LinkedEntities) -> list[ToolCall]:
+    """What a thread about a Job reads of it whatever runbook ranks first (one ranked for
+    "stuck" may be about pods): the evidence the Job's name calls for beyond what its
+    namespace alone does. A workload's own evidence speaks through findings instead."""
+    if entities.deployment is not None or not (entities.namespace and entities.job_name):
+        return []
+    scope = {"namespace": entities.namespace}
+    named = {**scope, "job_name": entities.job_name}
+    return [ToolCall(tool=spec.name, args=args) for spec in CATALOG.values()
+            if spec.evidence is not None and not spec.evidence_for
+            for args in spec.evidence(named) if args not in spec.evidence(scope)]
+
+
 def _reasoned(cand: PlannedCall, books: Mapping[str, Runbook],
               observations: Sequence[Observation]) -> PlannedCall:
     """A step's reason written for another symptom than the reads show is not this
@@ -341,7 +354,8 @@ def plan_offline(
                       and entities.persistentvolume is None and not fixed
                       and not any(f.supports for f in about))
     if linking.ambiguous or unscoped_alert or (
-            books and not fitting and not (entities.deployment or entities.alertname)):
+            books and not fitting
+            and not (entities.deployment or entities.job_name or entities.alertname)):
         return Plan(entities=entities, cited=cited, followed=books[0] if books else None,
                     findings=tuple(about), ask_back=_ask_back(linking, inventory))
     book = _choose_runbook(fitting, about, remedies_asked(question), entities.alertname)
@@ -421,6 +435,9 @@ def plan_offline(
             shown = "; ".join(f"`{c}`" for c in source.manual_commands[:MANUAL_COMMANDS_SHOWN])
             notes.append(f"{source.id} also says to run, by hand (no tool of mine does): "
                          f"{shown}")
+    read = {o.call.args_hash for o in observations}
+    observations.extend(run_read_only(call) for call in _subject_reads(entities)
+                        if call.args_hash not in read)
     # What the runbook's reads showed calls for more (a troubled pod's events and logs).
     observations.extend(follow_up(observations, run_read_only))
     followed = {b.id: b for b in (first, book) if b is not None}

@@ -21,7 +21,12 @@ from assistant.planning.binding import MissingBinding, bind_args, placeholders
 from assistant.planning.entities import LinkedEntities, Linking, in_trouble
 from assistant.planning.evidence import healthy_summary, other_symptom, signs_of_trouble
 from assistant.planning.follow_ups import follow_up
-from assistant.planning.intent import clauses_about, remedies_asked, split_words
+from assistant.planning.intent import (
+    asks_how_it_stands,
+    clauses_about,
+    remedies_asked,
+    split_words,
+)
 from assistant.planning.overview import overview_notes
 from assistant.planning.requests import requested_replicas, requested_tools
 from tools.catalog import CATALOG
@@ -303,6 +308,25 @@ def _reasoned(cand: PlannedCall, books: Mapping[str, Runbook],
     return cand.model_copy(update={"why": f"{what}; {other}"})
 
 
+def _reads_about(node: str) -> list[ToolCall]:
+    """The reads the catalog gives as evidence about ``node`` alone."""
+    return [ToolCall(tool=spec.name, args=args) for spec in CATALOG.values()
+            if spec.evidence is not None and spec.read_only and not spec.evidence_for
+            for args in spec.evidence({"node": node})]
+
+
+def _standing(node: str, entities: LinkedEntities, inventory: Inventory,
+              observations: Sequence[Observation]) -> str:
+    """How ``node`` stands, from its own reads and the alerts firing about it."""
+    own = [o for o in observations if o.call.args.get("node") == node]
+    signs = signs_of_trouble(entities, inventory, own)
+    if not any(o.ok for o in own):
+        return f"{node}: I could not read it, so I cannot say how it stands"
+    if signs:
+        return f"{node} is not healthy yet: {'; '.join(signs)}"
+    return f"{node} looks healthy: Ready, not cordoned, no pressure, no alert firing about it"
+
+
 def _with_replicas(cand: PlannedCall, replicas: int) -> PlannedCall:
     if "replicas" not in CATALOG[cand.call.tool].args_model.model_fields:
         return cand
@@ -341,7 +365,8 @@ def plan_offline(
                       and entities.persistentvolume is None and not fixed
                       and not any(f.supports for f in about))
     if linking.ambiguous or unscoped_alert or (
-            books and not fitting and not (entities.deployment or entities.alertname)):
+            books and not fitting
+            and not (entities.deployment or entities.alertname or entities.node)):
         return Plan(entities=entities, cited=cited, followed=books[0] if books else None,
                     findings=tuple(about), ask_back=_ask_back(linking, inventory))
     book = _choose_runbook(fitting, about, remedies_asked(question), entities.alertname)
@@ -354,14 +379,17 @@ def plan_offline(
     # What the entities do not name, the firing alert's own labels bind ({mountpoint}).
     for label, value in linking.alert_labels.items():
         bindings.setdefault(label, value)
-    observations: list[Observation] = []
+    node = entities.node if entities.deployment is None else None
+    # A thread about a node reads the node whatever runbook ranks first: how it stands
+    # is the answer, and no page about deployments says to look.
+    observations = [run_read_only(call) for call in _reads_about(node)] if node else []
     candidates: list[PlannedCall] = []
     notes: list[str] = []
     # The best-ranked runbook, when it only diagnoses, loses to one with a fitting remedy
     # but still says what to look at: its reads run first.
     first = fitting[0] if fitting and fitting[0] is not book and not _remedies(fitting[0]) \
         else None
-    done: set[str] = set()
+    done = {o.call.args_hash for o in observations}
     for source in (b for b in (first, book) if b is not None):
         for index, step in enumerate(source.steps):
             try:
@@ -434,6 +462,14 @@ def plan_offline(
             candidates = []
             notes.append(healthy_summary(entities, inventory))
     candidates.extend(from_findings(about, candidates, bindings, remedies_asked(question)))
+    if node is not None and asks_how_it_stands(question):
+        notes.append(_standing(node, entities, inventory, observations))
+        if candidates:
+            # "is rc-gpu-07 back?" asks how it stands: the runbook's cordon is an action
+            # nobody asked for, and pasted text never asks for one.
+            notes.append(f"you asked how {node} stands, not for an action: nothing "
+                         "proposed; say what to do in your own words to have it proposed")
+            candidates = []
     # A count the asker gave another workload ("scale frontend to 40") is not this one's.
     said_here = clauses_about(own, entities.deployment, {d.name for d in inventory.deployments})
     replicas = requested_replicas(" ".join(f"{c.strip().rstrip('.!?;,')}." for c in said_here))

@@ -5,6 +5,7 @@ from assistant.models import (
     AlertInfo,
     DeploymentInfo,
     Inventory,
+    NodeInfo,
     RetrievalHit,
     Runbook,
     RunbookStep,
@@ -470,3 +471,17 @@ def test_a_node_with_no_runbook_for_it_is_read_instead_of_asked_about() -> None:
     assert plan.ask_back is None
     assert [c.tool for c in calls] == ["describe_node"]
     assert "gpu-6 looks healthy" in plan.notes[-1]
+
+
+def test_every_node_a_status_question_names_is_read_and_answered() -> None:
+    calls: list[ToolCall] = []
+    two = Inventory(environment="prod", deployments=INVENTORY.deployments,
+                    nodes=(NodeInfo(name="gpu-7"), NodeInfo(name="gpu-8")),
+                    alerts=NODE_DOWN.alerts)
+    plan = plan_offline(NODE_THREAD, _hits(NODE_PAGE), {NODE_PAGE.id: NODE_PAGE}, two,
+                        _any_read(calls), "are gpu-7 and gpu-8 both back?")
+    assert [c.args for c in calls if c.tool == "describe_node"] == [
+        {"node": "gpu-7"}, {"node": "gpu-8"}]
+    assert plan.candidates == ()
+    assert any(n.startswith("gpu-7 is not healthy yet") for n in plan.notes)
+    assert any(n.startswith("gpu-8 looks healthy") for n in plan.notes)

@@ -193,6 +193,14 @@ def _named_object(words: list[str], inventory: Inventory) -> LinkedEntities | No
     return found.pop() if len(found) == 1 else None
 
 
+def firing_on_node(node: str, inventory: Inventory) -> list[dict[str, str]]:
+    """The labels, with its name as ``alertname``, of each alert firing about ``node``:
+    by its ``node`` label, or an exporter's ``instance`` on it."""
+    return [labels for a in inventory.alerts if a.state == "firing"
+            and (labels := _instance_node({**a.labels, "alertname": a.name}, inventory))
+            .get("node") == node]
+
+
 def _named_node(text: str, inventory: Inventory) -> LinkedEntities | None:
     """The one node the text names by its name ("is rc-gpu-07 back?"), with the one alert
     firing about it when there is one: by its ``node`` label, or an exporter's
@@ -201,9 +209,7 @@ def _named_node(text: str, inventory: Inventory) -> LinkedEntities | None:
     if len(named) != 1:
         return None
     node = LinkedEntities(node=named[0])
-    about = [labels for a in inventory.alerts if a.state == "firing"
-             and (labels := _instance_node({**a.labels, "alertname": a.name}, inventory))
-             .get("node") == named[0]]
+    about = firing_on_node(named[0], inventory)
     if len(about) != 1:
         return node
     linked = _from_alert(about[0], inventory)

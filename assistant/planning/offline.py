@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant.analysis import Finding
 from assistant.models import Inventory, Remedy, RetrievalHit, Runbook, ToolCall
 from assistant.planning.binding import MissingBinding, bind_args, placeholders
-from assistant.planning.entities import LinkedEntities, Linking, in_trouble
+from assistant.planning.entities import LinkedEntities, Linking, firing_on_node, in_trouble
 from assistant.planning.evidence import healthy_summary, other_symptom, signs_of_trouble
 from assistant.planning.follow_ups import follow_up
 from assistant.planning.intent import (
@@ -27,6 +27,7 @@ from assistant.planning.intent import (
     remedies_asked,
     split_words,
 )
+from assistant.planning.names import mentions
 from assistant.planning.overview import overview_notes
 from assistant.planning.requests import requested_replicas, requested_tools
 from tools.catalog import CATALOG
@@ -315,13 +316,13 @@ def _reads_about(node: str) -> list[ToolCall]:
             for args in spec.evidence({"node": node})]
 
 
-def _standing(node: str, entities: LinkedEntities, inventory: Inventory,
-              observations: Sequence[Observation]) -> str:
+def _standing(node: str, inventory: Inventory, observations: Sequence[Observation]) -> str:
     """How ``node`` stands, from its own reads and the alerts firing about it."""
     own = [o for o in observations if o.call.args.get("node") == node]
-    signs = signs_of_trouble(entities, inventory, own)
     if not any(o.ok for o in own):
         return f"{node}: I could not read it, so I cannot say how it stands"
+    signs = [f"alert {labels['alertname']} firing" for labels in firing_on_node(node, inventory)]
+    signs += signs_of_trouble(LinkedEntities(node=node), inventory, own)
     if signs:
         return f"{node} is not healthy yet: {'; '.join(signs)}"
     return f"{node} looks healthy: Ready, not cordoned, no pressure, no alert firing about it"
@@ -380,9 +381,12 @@ def plan_offline(
     for label, value in linking.alert_labels.items():
         bindings.setdefault(label, value)
     node = entities.node if entities.deployment is None else None
-    # A thread about a node reads the node whatever runbook ranks first: how it stands
-    # is the answer, and no page about deployments says to look.
-    observations = [run_read_only(call) for call in _reads_about(node)] if node else []
+    # A thread about a node reads the node, and any other the asker names beside it ("are
+    # rc-gpu-07 and rc-gpu-08 back?"), whatever runbook ranks first: how they stand is the
+    # answer, and no page about deployments says to look.
+    nodes = [node, *(n.name for n in inventory.nodes
+                     if n.name != node and mentions(own, n.name))] if node else []
+    observations = [run_read_only(call) for n in nodes for call in _reads_about(n)]
     candidates: list[PlannedCall] = []
     notes: list[str] = []
     # The best-ranked runbook, when it only diagnoses, loses to one with a fitting remedy
@@ -463,12 +467,14 @@ def plan_offline(
             notes.append(healthy_summary(entities, inventory))
     candidates.extend(from_findings(about, candidates, bindings, remedies_asked(question)))
     if node is not None and asks_how_it_stands(question):
-        notes.append(_standing(node, entities, inventory, observations))
+        notes.extend(_standing(n, inventory, observations) for n in nodes)
         if candidates:
             # "is rc-gpu-07 back?" asks how it stands: the runbook's cordon is an action
             # nobody asked for, and pasted text never asks for one.
-            notes.append(f"you asked how {node} stands, not for an action: nothing "
-                         "proposed; say what to do in your own words to have it proposed")
+            stand = "stands" if len(nodes) == 1 else "stand"
+            notes.append(f"you asked how {' and '.join(nodes)} {stand}, not for an action: "
+                         "nothing proposed; say what to do in your own words to have it "
+                         "proposed")
             candidates = []
     # A count the asker gave another workload ("scale frontend to 40") is not this one's.
     said_here = clauses_about(own, entities.deployment, {d.name for d in inventory.deployments})

@@ -150,11 +150,12 @@ class Linking(BaseModel):
 
     @property
     def resolved(self) -> bool:
-        """The thread is about one known thing: a deployment, a Job, or an alert."""
+        """The thread is about one known thing: a deployment, a Job, an alert, or a node."""
         if self.ambiguous:
             return False
         e = self.entities
-        return e.deployment is not None or e.job_name is not None or e.alertname is not None
+        return (e.deployment is not None or e.job_name is not None or e.alertname is not None
+                or e.node is not None)
 
 
 def _deployment_of_pod(inventory: Inventory, pod: str) -> DeploymentInfo | None:
@@ -214,10 +215,8 @@ def _names_object(word: str, label: str, value: str) -> bool:
 def _named_object(words: list[str], inventory: Inventory) -> LinkedEntities | None:
     """The Job or claim a question names, as a firing alert names it (a claim shows
     nowhere else, nor does a Job the inventory lacks: credentials that may not list Jobs),
-    linked with that alert. One thing only: words naming
-    several say nothing about which. A node is left to the runbook binding, which reads
-    nodes from the question: linked with its alert, "is rc-gpu-07 back?" drew that
-    alert's cordon step."""
+    linked with that alert. One thing only: words naming several say nothing about
+    which."""
     named = [w for w in words if len(w) >= 3 and not is_ordinary(w)]
     found = {linked for word in named for alert in inventory.alerts
              if alert.state == "firing" and any(
@@ -225,6 +224,32 @@ def _named_object(words: list[str], inventory: Inventory) -> LinkedEntities | No
              and (linked := _from_alert({**alert.labels, "alertname": alert.name},
                                         inventory)) is not None}
     return found.pop() if len(found) == 1 else None
+
+
+def firing_on_node(node: str, inventory: Inventory) -> list[dict[str, str]]:
+    """The labels, with its name as ``alertname``, of each alert firing about ``node``:
+    by its ``node`` label, or an exporter's ``instance`` on it."""
+    return [labels for a in inventory.alerts if a.state == "firing"
+            and (labels := _instance_node({**a.labels, "alertname": a.name}, inventory))
+            .get("node") == node]
+
+
+def _named_node(text: str, inventory: Inventory) -> LinkedEntities | None:
+    """The one node the text names by its name ("is rc-gpu-07 back?"), with the one alert
+    firing about it when there is one: by its ``node`` label, or an exporter's
+    ``instance`` on it. Several nodes named say nothing about which one is meant."""
+    named = [n.name for n in inventory.nodes if name_pattern(n.name.lower()).search(text)]
+    if len(named) != 1:
+        return None
+    node = LinkedEntities(node=named[0])
+    about = firing_on_node(named[0], inventory)
+    if len(about) != 1:
+        return node
+    linked = _from_alert(about[0], inventory)
+    if linked is None or linked.deployment is not None:
+        return node
+    instance = tuple(sorted((k, v) for k, v in about[0].items() if k != "alertname"))
+    return linked.model_copy(update={"node": named[0], "paged_labels": instance})
 
 
 def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
@@ -841,6 +866,10 @@ def _link(
             and link_alert(text, inventory) is not None:
         # "the consumer lag alert" names an alert; "consumer" alone names no workload.
         scored = []
+    if scored and scored[0][0] < NAMED_OUTRIGHT and _named_node(text, inventory) is not None:
+        # A node named outright ("is ip-10-61-5-30 fine now?") is what the question is
+        # about, not a workload a word names by a part of its name ("#payroll-ops").
+        scored = []
     # A Job or CronJob named more plainly than any workload is what the question is about;
     # the alert a thread came with speaks first.
     batch = _named_batch(text, inventory) if not alert else None
@@ -887,6 +916,9 @@ def _link(
             # "the lag alert" with two lag alerts firing: the asker says which.
             return Linking(entities=LinkedEntities(), source="question",
                            ambiguous=tuple(where_firing(n, inventory) for n in meant))
+    named_node = _named_node(text, inventory) if named_alert is None else None
+    if named_node is not None:
+        return Linking(entities=named_node, source="question")
     scope = _overview_scope(text, inventory) if named_alert is None and previous is None \
         else None
     if scope is not None:

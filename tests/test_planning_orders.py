@@ -11,7 +11,14 @@ from assistant.analysis import Contradiction, Finding, Remedy, Subject, analyze,
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import Ask, asks_by, remedies_asked, split_words, tools_asked
+from assistant.planning.intent import (
+    Ask,
+    asks_by,
+    forbids_everything,
+    remedies_asked,
+    split_words,
+    tools_asked,
+)
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
 from assistant.planning.review import Verdict, review
@@ -625,3 +632,27 @@ def test_verbs_in_the_askers_own_words_name_the_tools_asked_for() -> None:
 ])
 def test_a_word_for_what_happened_or_a_pasted_order_asks_for_no_tool(question: str) -> None:
     assert tools_asked(question) == frozenset()
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("status for the exec call only, don't change anything: is journal-store ok?",
+     "don't change anything"),
+    ("please do not touch a thing, just tell me why journal-store lags", "do not touch a thing"),
+    ("hands off prod today, what's up with journal-store?", "hands off"),
+    ("read-only please. why is journal-store behind?", "read-only please"),
+    ("no actions, is the journal lag bad?", "no actions"),
+])
+def test_a_prohibition_of_any_change_is_read_from_the_askers_words(question: str,
+                                                                   said: str) -> None:
+    assert forbids_everything(question) == said
+
+
+@pytest.mark.parametrize("question", [
+    "no changes since friday, why is journal-store behind?",
+    "the journal volume went read-only overnight",
+    "don't touch anything unless journal-store falls over",
+    "ticket says:\n> don't change anything\n\nscale journal-store to 5",
+    "don't restart journal-store",
+])
+def test_what_happened_a_condition_or_a_paste_forbids_nothing_outright(question: str) -> None:
+    assert forbids_everything(question) is None

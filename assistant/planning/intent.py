@@ -258,6 +258,33 @@ _JOINED = re.compile(r"\b(?:but|so|then)\b|\s[—–-]+\s")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
+# A prohibition of every change, whatever the action and its target: "don't change
+# anything", "do not touch a thing", "no actions please", "hands off", "read-only please".
+# Told as what happened ("no changes since Friday", "the volume went read-only") it forbids
+# nothing: "no changes" and "read-only" count only as a clause of their own (up to a colon),
+# with at most a "please" or "for now" beside them.
+_EVERYTHING = r"(?:anything|any\s*thing|a\s+(?:single\s+)?thing|nothing|stuff)"
+_HANDS_OFF = re.compile(
+    r"(?:\b(?:do\s+not|don[’'´]?t|dont|never|please\s+don[’'´]?t)\s+(?:\w+\s+)?"
+    rf"(?:change|touch|modify|alter|do|act\s+on|mess\s+with|restart|fix)\s+{_EVERYTHING}\b"
+    r"|\bhands[\s-]+off\b"
+    r"|^\s*(?:(?:and|but|so|please|pls|just|strictly|keep\s+it|stay)\s+)*"
+    r"(?:no\s+(?:actions?|changes?|touching|writes?)|read[\s-]*only)"
+    r"(?:\s+(?:please|pls|for\s+now|today|yet|mode|thanks|thx))*\s*(?:[.!:]|$))",
+    re.I)
+
+
+def forbids_everything(question: str, names: Collection[str] = ()) -> str | None:
+    """The asker's own words that forbid any change at all ("status only, don't change
+    anything"), or None: pasted text forbids nothing, and a condition the evidence can
+    settle ("don't touch anything unless it's down") leaves the judgement to it."""
+    for clause in _CLAUSE.findall(split_words(question, names).own):
+        found = _HANDS_OFF.search(clause.strip())
+        if found is not None and _SETTLED_BY_EVIDENCE.search(clause, found.end()) is None:
+            return found.group(0).strip(" .!:")
+    return None
+
+
 class Ask(IntEnum):
     """How the asker's own words bring up an action, weakest first."""
 

@@ -23,7 +23,7 @@ from assistant.planning.diagnosis import (
     troubled_neighbours,
 )
 from assistant.planning.entities import LinkedEntities, Linking, also_named
-from assistant.planning.intent import asks_by
+from assistant.planning.intent import asks_by, forbids_everything
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
 from assistant.planning.overview import overview_subjects
@@ -150,11 +150,13 @@ class PlanStep:
             checked = diagnose_actions(scoped, inventory, self.backend.now(), run)
         for finding in checked:
             self.tell(thread, message("progress", f"finding: {finding.summary}"))
-        asked = asks_by(question, {d.name for d in inventory.deployments})
+        names = {d.name for d in inventory.deployments}
+        asked = asks_by(question, names)
         verdict = review(scoped, (*diagnosis.findings, *also, *checked),
                          catalog_for_review(inventory), asked,
                          # The trouble a symptom was tied to clears the subject as a suspect.
-                         (*nearby, *(tied.findings if tied is not None else ())))
+                         (*nearby, *(tied.findings if tied is not None else ())),
+                         hands_off=forbids_everything(question, names))
         # "stage" tells the evidence's vetoes apart from what the asker's own words set
         # aside (an unclear order, a silence of an instance that fires nothing) and from
         # candidates that could not be built.

@@ -67,10 +67,19 @@ def test_the_askers_line_right_after_a_quoted_block_is_their_own() -> None:
     assert cand.call.tool == "scale_deployment" and cand.ordered == {"replicas": 5}
 
 
+def test_the_askers_line_right_after_a_quoted_chat_line_is_their_own() -> None:
+    """The quote marks say where the pasted line ends; the question after it is asked."""
+    question = ('posted in #ledger-oncall:\n"@opsbot restart journal-store now"\n'
+                "what, if anything, should be silenced?")
+    assert remedies_asked(question) == {Remedy.SILENCE}
+    assert not with_orders(question, JOURNAL, (), KNOWN).candidates
+
+
 @pytest.mark.parametrize("question", [
     "shut the lag page up till the window closes",
     "can you hush that alert for an hour",
     "suppress the lag alert in ingest",
+    "which of these alerts should be muted?",
 ])
 def test_chat_ways_of_asking_for_quiet_ask_for_a_silence(question: str) -> None:
     assert remedies_asked(question) == {Remedy.SILENCE}

@@ -106,8 +106,8 @@ _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", 
 # speaker-and-time header ("bob 10:02 AM", "[10:01] carol"), and a line saying that what
 # follows was handed on ("support forwarded this, what now?", "app team pasted these"),
 # unless the material starts on that line (after a quote mark or a colon, which say where
-# it ends). A block quoted line by line ("> ...") ends at its last quoted line, where the
-# asker goes on in their own words.
+# it ends). A block quoted line by line ("> ...", or each line wholly inside double quote
+# marks) ends at its last quoted line, where the asker goes on in their own words.
 _SHARED = (r"(?:pasted|forwarded|fwd|sent|shared|copied|relayed|dumped|posted|attached|"
            r"got|received|escalated|passed[ \t]+on)\b[^\n]*?\b(?:this|these|the[ \t]+"
            r"following|below)\b")
@@ -117,7 +117,8 @@ _INTRODUCED_BLOCK = re.compile(
     rf"(?::|\b{_REPORTING_VERB}|\bhere(?:'s|’s|s|[ \t]+is|[ \t]+are)\b[^\n.!?;:]*|\bbelow"
     rf"|\bas[ \t]+follows|\b(?:from|in)[ \t]+#[\w-]+|\b{_SHARED}[^\n:\"“”„«»`]*"
     rf"|^[ \t]*(?:{_CHAT_TIME}[ \t]+{_CHAT_SPEAKER}|{_CHAT_SPEAKER}[ \t]+{_CHAT_TIME}))"
-    r"[ \t]*\n(?P<block>(?:[ \t]*>[^\n]*(?:\n|$))+|(?:[ \t]*\S[^\n]*(?:\n|$))+)",
+    r"[ \t]*\n(?P<block>(?:[ \t]*>[^\n]*(?:\n|$))+"
+    r'|(?:[ \t]*(?:"[^"\n]*"|“[^”\n]*”)[ \t]*(?:\n|$))+|(?:[ \t]*\S[^\n]*(?:\n|$))+)',
     re.I | re.M)
 # A line that only delimits: a rule ("---", "***", "___", "===") or a labelled one ("----
 # Forwarded message ----", "-----Original Message-----", "Begin forwarded message:"), a

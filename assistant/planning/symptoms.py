@@ -44,7 +44,8 @@ _SAYS = {
         rf"declin(?:e|es|ed|ing)|crash(?:es|ed|ing)?|outage)\b"),
     Symptom.SLOW: re.compile(
         r"\b(?:slow(?:s|er|ly|ness)?|sluggish|laggy|latency|spin(?:s|ning|ner)?|hang(?:s|ing)?|hung|"
-        r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages)\b"),
+        r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages|"
+        r"crawl(?:s|ed|ing)?)\b"),
 }
 # What each kind of trouble looks like to the people using the workload.
 _SHOWS: dict[str, frozenset[Symptom]] = {
@@ -72,16 +73,24 @@ def shown_by(findings: Sequence[Finding]) -> frozenset[Symptom]:
     return frozenset(s for f in findings for s in _SHOWS.get(f.kind, ()))
 
 
-def unattributed(text: str, inventory: Inventory) -> list[frozenset[Symptom]]:
+def unattributed(text: str, inventory: Inventory,
+                 cleared: str | None = None) -> list[frozenset[Symptom]]:
     """Per clause that describes a symptom without naming a workload ("titles people
     borrowed won't open"), its symptoms; "patron-sso is failing" says whose it is, and so
-    does "is it failing?" after a name."""
+    does "is it failing?" after a name. A clause that names only ``cleared`` (a workload
+    the evidence found healthy) and tells rather than asks is the asker's guess at whose
+    the symptom is, which the evidence has ruled out: "cart went out right when the
+    errors started" still describes errors nobody has explained; "is cart failing?" asks."""
     found = []
-    for clause in _CLAUSE.findall(text.lower()):
+    lowered = text.lower()
+    for match in _CLAUSE.finditer(lowered):
+        clause = match.group(0)
         said = symptoms_in(clause)
-        if said and _REFERS_BACK.search(clause) is None and not any(
-                mentions(clause, d.name) or mentions(clause, d.service)
-                for d in inventory.deployments):
+        named = {d.name for d in inventory.deployments
+                 if mentions(clause, d.name) or mentions(clause, d.service)}
+        asks = lowered[match.end():match.end() + 1] == "?"
+        if said and _REFERS_BACK.search(clause) is None and (
+                not named or (named == {cleared} and not asks)):
             found.append(said)
     return found
 
@@ -133,11 +142,16 @@ def tied_beside(question: str, subject: LinkedEntities, findings: Sequence[Findi
     healthy is about the neighbour whose rollout fails. A healthy subject keeps the search
     to its namespace, where the asker put the trouble; ``besides`` are left out."""
     shown = shown_by(findings)
-    unshown = [said for said in unattributed(question, inventory) if not said & shown]
-    if not unshown:
-        return None
     healthy = not any(f.supports for f in findings) and not any(
         (d.namespace, d.name) == (subject.namespace, subject.deployment)
         for d in in_trouble(inventory))
+    cleared = subject.deployment if healthy and any(f.kind == "healthy" for f in findings) \
+        else None
+    # What the subject shows is explained; a clause's other symptom ("rejecting passes
+    # AND the shop crawling") still is not.
+    unshown = [said - shown for said in unattributed(question, inventory, cleared)
+               if said - shown]
+    if not unshown:
+        return None
     pool = suspects(inventory, question, besides, subject.namespace if healthy else None)
     return tied_to(frozenset().union(*unshown), pool, diagnose) if pool else None

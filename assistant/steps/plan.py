@@ -31,6 +31,7 @@ from assistant.planning.relinking import relink
 from assistant.planning.review import review
 from assistant.planning.silence_asks import with_silence_asks
 from assistant.planning.symptoms import Tied, tied_beside
+from assistant.planning.unnamed import tied_unnamed, unnamed_note
 from assistant.policy import requestable_tools
 from assistant.redaction import Redactor
 from assistant.retrieval.live import RunbookLookup
@@ -95,14 +96,24 @@ class PlanStep:
                 linking, question, inventory,
                 lambda e: focus_findings(diagnose(e, inventory, self.backend.now(), run)
                                          .findings, e))
+            unnamed = tied_unnamed(
+                linking, question, inventory,
+                lambda e: focus_findings(diagnose(e, inventory, self.backend.now(), run)
+                                         .findings, e)) if relinked is None else ()
             if relinked is not None:
                 linking = relinked.linking
-                # The runbooks were chosen for the loosely named workload's alerts.
+            elif unnamed:
+                linking = Linking(entities=unnamed[0].entities, source="evidence")
+            if relinked is not None or unnamed:
+                # The runbooks were chosen for the loosely named workload's alerts, or
+                # for no workload at all.
                 hits = tuple(retrieve(self.backend, self.index, self.audit, self.redactor,
                                       thread, question, state.get("alert") or {},
                                       linking.entities))
             named = (also_named(question, linking.entities, inventory)[:NAMED_LOOKED_AT]
                      if linking.resolved else [])
+            # The other parts of the question tied to other workloads are asked about too.
+            named = [*named, *(t.entities for t in unnamed[1:])][:NAMED_LOOKED_AT]
             diagnosis = diagnose(linking.entities, inventory, self.backend.now(), run)
             tied = self._tied_beside(question, linking, named, diagnosis.findings, inventory,
                                      run)
@@ -174,6 +185,7 @@ class PlanStep:
         result = result.model_copy(update={
             "candidates": verdict.kept,
             "notes": (*([relinked.note] if relinked is not None else []),
+                      *([unnamed_note(unnamed)] if unnamed else []),
                       *([_tied_note(linking, tied)] if tied is not None else []), *result.notes,
                       *ordered.notes, *silences.notes, *verdict.notes,
                       *([] if linking.overview else
@@ -183,7 +195,7 @@ class PlanStep:
             "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,
                          *checked, *nearby, *set_aside)})
         update: Update = {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}
-        if relinked is not None:
+        if relinked is not None or unnamed:
             # A follow-up in this thread is about the workload the evidence chose.
             update["entities"] = linking.entities.model_dump(mode="json")
         return update

@@ -23,10 +23,10 @@ from assistant.planning.diagnosis import (
     troubled_neighbours,
 )
 from assistant.planning.entities import LinkedEntities, Linking, also_named
-from assistant.planning.intent import asks_by, forbids_everything
+from assistant.planning.intent import asks_by, forbids_everything, split_words
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
-from assistant.planning.overview import overview_subjects
+from assistant.planning.overview import others_in_trouble, overview_subjects
 from assistant.planning.relinking import relink
 from assistant.planning.review import review
 from assistant.planning.silence_asks import with_silence_asks
@@ -190,6 +190,8 @@ class PlanStep:
                       *ordered.notes, *silences.notes, *verdict.notes,
                       *([] if linking.overview else
                         neighbours_note(linking.entities, diagnosis.findings, nearby)),
+                      *others_in_trouble(split_words(question, names).own, linking.loose,
+                                         linking.entities, inventory, diagnosis.findings),
                       *hypotheses_answered(linking.entities, diagnosis.findings, asked,
                                            ordered.candidates)),
             "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,

@@ -25,7 +25,12 @@ from assistant.models import (
     Remedy,
     labels_name_workload,
 )
-from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
+from assistant.planning.alert_linking import (
+    alerts_meant,
+    link_alert,
+    sibling_named,
+    where_firing,
+)
 from assistant.planning.intent import (
     forbids_an_action,
     remedies_asked,
@@ -739,6 +744,23 @@ def link_entities(
     return _scoped_by(paged, linked)
 
 
+def _sibling(text: str, previous: LinkedEntities | None,
+             inventory: Inventory) -> Linking | None:
+    """A follow-up about another instance of the thread's alert, named by a piece of a
+    label value ("and ashby, same noise?"): the thread moves to that instance, as if paged
+    for it, so its own evidence answers (a change window explains one depot, not the other)."""
+    if previous is None or previous.alertname is None or not previous.paged_labels:
+        return None
+    link = sibling_named(text, previous.alertname, dict(previous.paged_labels), inventory)
+    if link is None or link.labels is None:
+        return None
+    linked = _from_alert({**link.labels, "alertname": link.alertname}, inventory)
+    if linked is None:
+        return None
+    return Linking(entities=linked.model_copy(
+        update={"paged_labels": tuple(sorted(link.labels.items()))}), source="question")
+
+
 def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,
                   inventory: Inventory) -> dict[str, str]:
     """The labels of the firing alert the thread is about, but those linking already read
@@ -910,6 +932,9 @@ def _link(
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
     named_alert = link_alert(text, inventory)
+    sibling = _sibling(text, previous, inventory) if named_alert is None else None
+    if sibling is not None:
+        return sibling
     if named_alert is None and (previous is None or not _has_subject(previous)):
         meant = alerts_meant(text, inventory)
         if len(meant) > 1:

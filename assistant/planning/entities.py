@@ -147,6 +147,10 @@ class Linking(BaseModel):
     # waiting-room-api), in a thread about nothing before: the weakest link there is, which
     # evidence about another workload may outweigh (see planning.relinking).
     loose: bool = False
+    # The words name it short of spelling it out (a part, or its name without the role
+    # suffix: "rider" of rider-api), in a thread about nothing before. Only a symptom the
+    # evidence ties to another workload outweighs such a link (see planning.relinking).
+    partial: bool = False
     # The question asks how things stand overall ("what's on fire?"), naming nothing.
     overview: bool = False
     # The firing alert's other labels (``mountpoint``, ``instance``, ``container``): what
@@ -924,9 +928,10 @@ def _link(
         alertname = alert.get("alertname") if alert else None
         objects = _alert_objects(alert, top.namespace) if alert else {}
         linked = entities_of(top, pod).model_copy(update={"alertname": alertname, **objects})
-        fresh = previous is None or previous.deployment is None
+        fresh = (previous is None or previous.deployment is None) and not alert
         return Linking(entities=linked, source="question",
-                       loose=fresh and top_score <= PART_WEIGHT and not alert)
+                       loose=fresh and top_score <= PART_WEIGHT,
+                       partial=fresh and top_score < NAMED_OUTRIGHT)
     if alert:
         from_alert = _from_alert(alert, inventory)
         if from_alert is not None:

@@ -17,17 +17,23 @@ from kubernetes import client as k8s
 from runbook_steps import step_of
 from test_sandbox_scenario_errors import VALID, line_of, write
 
+from assistant.analysis import analyze, collect
 from assistant.errors import InputError
-from assistant.models import ToolCall
+from assistant.models import Inventory, ToolCall
+from assistant.planning.diagnosis import evidence_calls
+from assistant.planning.entities import link_entities
 from tools.backend import ToolFailure, run_tool
 from tools.catalog import CATALOG
 from tools.kubernetes.backend import KubernetesTools
 from tools.kubernetes.cluster import Cluster
 from tools.object_outputs import ResourceQuotaList
+from tools.outputs import AlertList, AlertRow
 from tools.quota_tools import ListResourceQuotasArgs, quota_row
 from tools.sandbox import SandboxBackend, load_scenario
 
 WORLD = "havbruk-monday-warehouse"
+QUOTA_ALERT = {"alertname": "KubeQuotaAlmostFull", "namespace": "nettbutikk",
+               "resourcequota": "nettbutikk-compute", "resource": "requests.cpu"}
 
 
 @cache
@@ -200,3 +206,45 @@ def test_a_quota_the_controller_has_not_counted_shows_its_limits_unused() -> Non
     (quota,) = ResourceQuotaList.model_validate(out.json_data()).quotas
     assert [(r.resource, r.used, r.hard, r.ratio) for r in quota.resources] == [
         ("count/jobs.batch", "0", "10", 0.0)]
+
+
+# --- a quota alert's thread ----------------------------------------------------------------
+
+
+def test_a_quota_alert_links_its_quota_and_reads_it_as_evidence() -> None:
+    linking = link_entities("quota warning, anything to do?", QUOTA_ALERT,
+                            _sandbox().inventory())
+    assert linking.entities.resourcequota == "nettbutikk-compute"
+    calls = evidence_calls(linking.entities.bindings())
+    assert ToolCall(tool="list_resource_quotas",
+                    args={"namespace": "nettbutikk", "name": "nettbutikk-compute"}) in calls
+
+
+def test_a_thread_without_a_quota_reads_none() -> None:
+    calls = evidence_calls({"namespace": "shop", "deployment": "checkout"})
+    assert all(c.tool != "list_resource_quotas" for c in calls)
+
+
+def _alert(state: str) -> AlertRow:
+    return AlertRow(name="KubeQuotaAlmostFull", state=state, severity="warning",
+                    labels={k: v for k, v in QUOTA_ALERT.items() if k != "alertname"},
+                    summary="Namespace quota is going to be full.", annotations={},
+                    since="2026-12-07T06:30:00Z")
+
+
+def _quota_findings(state: str) -> list[Any]:
+    outputs = [(ResourceQuotaList.model_validate(_read(namespace="nettbutikk").json_data()),
+                None), (AlertList(alerts=[_alert(state)]), None)]
+    evidence = collect(outputs, Inventory(environment="prod"), _sandbox().now)
+    return [f for f in analyze(evidence, []) if f.kind == "quota-nearly-used-up"]
+
+
+def test_the_quota_finding_states_used_of_hard_and_decides_nothing() -> None:
+    (finding,) = _quota_findings("firing")
+    assert finding.subject.alertname == "KubeQuotaAlmostFull"
+    assert "requests.cpu 15500m of 16 (15.5 of 16, 97%)" in finding.summary
+    assert not finding.supports and not finding.contradicts
+
+
+def test_no_quota_finding_without_its_alert_firing() -> None:
+    assert _quota_findings("resolved") == []

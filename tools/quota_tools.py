@@ -76,6 +76,14 @@ def _nearly_used_up(output: ResourceQuotaList) -> list[str]:
             "more than is left are refused"]
 
 
+def _quota_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The quota a thread's alert names (kube-state-metrics labels it ``resourcequota``):
+    its runbooks ask for its usage but give no command for it."""
+    if not (bound.get("namespace") and bound.get("resourcequota")):
+        return []
+    return [{"namespace": bound["namespace"], "name": bound["resourcequota"]}]
+
+
 def quotas_form(command: Any) -> dict[str, Any] | None:
     """``get``/``describe`` ``quota``/``resourcequota`` of a namespace, all or one by name."""
     for verb in ("get", "describe"):
@@ -93,6 +101,6 @@ QUOTA_TOOLS = (
                     "hard quantity and the share used; a quota used up refuses new pods.",
         args_model=ListResourceQuotasArgs, output_model=ResourceQuotaList,
         tool_class=ToolClass.READ, risk=Risk.LOW, blast_radius=_no_blast,
-        trouble=_nearly_used_up, implements=quotas_form,
+        trouble=_nearly_used_up, evidence=_quota_evidence, implements=quotas_form,
         topic=QUOTA_TOPIC),
 )

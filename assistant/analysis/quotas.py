@@ -1,0 +1,53 @@
+"""An analyzer over a paged ResourceQuota: how much of which resource is used. Pure.
+
+kube-state-metrics' quota alerts (KubeQuotaAlmostFull, KubeQuotaFullyUsed,
+KubeQuotaExceeded) carry the quota's name and namespace; the quota's status, read as
+evidence, says how close to its limits the namespace is. A quota nearly used up explains
+why a controller cannot create pods, but decides no action by itself: whether to raise
+the limit or free room is the namespace owner's call, so the finding supports and
+contradicts nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.analysis.alerts import identity_labels
+from assistant.analysis.findings import Finding, Subject
+from tools.object_outputs import QuotaResource, ResourceQuotaRow
+from tools.outputs import AlertRow
+from tools.quota_tools import NEARLY_FULL
+
+QUOTA_LABEL = "resourcequota"  # kube-state-metrics' label naming the quota
+
+
+def _usage(r: QuotaResource) -> str:
+    share = "" if r.ratio is None else f", {r.ratio:.0%}"
+    plain = f"{r.used_as_hard} of {r.hard}{share}" if r.used_as_hard else share.lstrip(", ")
+    return f"{r.resource} {r.used} of {r.hard}" + (f" ({plain})" if plain else "")
+
+
+def quota_nearly_used_up(quotas: Sequence[tuple[str, ResourceQuotaRow]],
+                         alerts: Sequence[AlertRow]) -> list[Finding]:
+    """The resources a firing alert's quota has (nearly) used up, from the quota read."""
+    read = {(namespace, q.name): q for namespace, q in quotas}
+    findings = []
+    for alert in alerts:
+        namespace, name = alert.labels.get("namespace"), alert.labels.get(QUOTA_LABEL)
+        quota = read.get((namespace or "", name or ""))
+        if alert.state != "firing" or quota is None:
+            continue
+        full = [r for r in quota.resources if r.ratio is not None and r.ratio >= NEARLY_FULL]
+        if not full:
+            continue
+        identity = identity_labels(alert.labels)
+        findings.append(Finding(
+            kind="quota-nearly-used-up",
+            subject=Subject(alertname=alert.name, namespace=namespace, labels=identity),
+            summary=f"resource quota {name} is nearly used up: "
+                    f"{'; '.join(_usage(r) for r in full)}: new pods requesting more than "
+                    "is left are refused",
+            evidence=tuple(f"resourcequota {namespace}/{name}: {_usage(r)}"
+                           for r in quota.resources),
+            alert_labels=identity))
+    return findings

@@ -107,8 +107,8 @@ def test_the_sandbox_quota_says_used_and_hard_per_resource() -> None:
     spec = CATALOG["list_resource_quotas"]
     assert spec.trouble is not None
     assert spec.trouble(data) == [
-        "resource quota nearly used up: nettbutikk-compute requests.cpu 15500m/16 "
-        "(15.5 of 16) 97% used: new pods requesting more than is left are refused"]
+        "resource quota nearly used up: nettbutikk-compute requests.cpu 15500m of 16 "
+        "(15.5 of 16, 97%): new pods requesting more than is left are refused"]
 
 
 def test_a_namespace_without_quotas_says_so() -> None:

@@ -64,12 +64,20 @@ def quota_row(name: str, hard: Mapping[str, str], used: Mapping[str, str]) -> Re
     return ResourceQuotaRow(name=name, resources=resources)
 
 
+def usage(r: QuotaResource) -> str:
+    """One resource's usage as kubectl prints it and, when the units differ, in the
+    limit's unit: "requests.cpu 15500m of 16 (15.5 of 16, 97%)"."""
+    plain = ", ".join(filter(None, (f"{r.used_as_hard} of {r.hard}" if r.used_as_hard else "",
+                                    "" if r.ratio is None else f"{r.ratio:.0%}")))
+    return f"{r.resource} {r.used} of {r.hard}" + (f" ({plain})" if plain else "")
+
+
+def nearly_used_up(quota: ResourceQuotaRow) -> list[QuotaResource]:
+    return [r for r in quota.resources if r.ratio is not None and r.ratio >= NEARLY_FULL]
+
+
 def _nearly_used_up(output: ResourceQuotaList) -> list[str]:
-    full = [f"{q.name} {r.resource} {r.used}/{r.hard}"
-            + (f" ({r.used_as_hard} of {r.hard})" if r.used_as_hard else "")
-            + f" {r.ratio:.0%} used"
-            for q in output.quotas for r in q.resources
-            if r.ratio is not None and r.ratio >= NEARLY_FULL]
+    full = [f"{q.name} {usage(r)}" for q in output.quotas for r in nearly_used_up(q)]
     if not full:
         return []
     return [f"resource quota nearly used up: {'; '.join(full[:3])}: new pods requesting "

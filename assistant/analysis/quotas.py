@@ -14,17 +14,11 @@ from collections.abc import Sequence
 
 from assistant.analysis.alerts import identity_labels
 from assistant.analysis.findings import Finding, Subject
-from tools.object_outputs import QuotaResource, ResourceQuotaRow
+from tools.object_outputs import ResourceQuotaRow
 from tools.outputs import AlertRow
-from tools.quota_tools import NEARLY_FULL
+from tools.quota_tools import nearly_used_up, usage
 
 QUOTA_LABEL = "resourcequota"  # kube-state-metrics' label naming the quota
-
-
-def _usage(r: QuotaResource) -> str:
-    share = "" if r.ratio is None else f", {r.ratio:.0%}"
-    plain = f"{r.used_as_hard} of {r.hard}{share}" if r.used_as_hard else share.lstrip(", ")
-    return f"{r.resource} {r.used} of {r.hard}" + (f" ({plain})" if plain else "")
 
 
 def quota_nearly_used_up(quotas: Sequence[tuple[str, ResourceQuotaRow]],
@@ -37,7 +31,7 @@ def quota_nearly_used_up(quotas: Sequence[tuple[str, ResourceQuotaRow]],
         quota = read.get((namespace or "", name or ""))
         if alert.state != "firing" or quota is None:
             continue
-        full = [r for r in quota.resources if r.ratio is not None and r.ratio >= NEARLY_FULL]
+        full = nearly_used_up(quota)
         if not full:
             continue
         identity = identity_labels(alert.labels)
@@ -45,9 +39,9 @@ def quota_nearly_used_up(quotas: Sequence[tuple[str, ResourceQuotaRow]],
             kind="quota-nearly-used-up",
             subject=Subject(alertname=alert.name, namespace=namespace, labels=identity),
             summary=f"resource quota {name} is nearly used up: "
-                    f"{'; '.join(_usage(r) for r in full)}: new pods requesting more than "
+                    f"{'; '.join(usage(r) for r in full)}: new pods requesting more than "
                     "is left are refused",
-            evidence=tuple(f"resourcequota {namespace}/{name}: {_usage(r)}"
+            evidence=tuple(f"resourcequota {namespace}/{name}: {usage(r)}"
                            for r in quota.resources),
             alert_labels=identity))
     return findings

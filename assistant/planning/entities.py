@@ -122,6 +122,7 @@ class LinkedEntities(BaseModel):
     job_name: str | None = None
     persistentvolumeclaim: str | None = None
     persistentvolume: str | None = None  # KubePersistentVolumeErrors
+    resourcequota: str | None = None  # KubeQuotaAlmostFull
     # Every label of the alert the thread came with (Linking.alert_labels keeps only those
     # linking did not read): of alerts sharing its name, only the one carrying these is the
     # thread's (feed=harbor-audio, not feed=nordic-pub).
@@ -188,7 +189,8 @@ def entities_of(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
 
 
 # Alert labels naming an object a runbook acts on or reads, linked as they are.
-_OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim", "persistentvolume")
+_OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim", "persistentvolume",
+                  "resourcequota")
 # Of those, the objects in no namespace.
 _CLUSTER_OBJECTS = frozenset({"node", "persistentvolume"})
 _NAMESPACED_OBJECTS = tuple(k for k in _OBJECT_LABELS if k not in _CLUSTER_OBJECTS)
@@ -679,9 +681,10 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
 
 def _has_subject(entities: LinkedEntities) -> bool:
     """The thread is about one thing a follow-up can mean without naming it: a workload,
-    or what its alert names (a Job, a node, a volume)."""
+    or what its alert names (a Job, a node, a volume, a quota)."""
     return any((entities.deployment, entities.job_name, entities.node,
-                entities.persistentvolumeclaim, entities.persistentvolume))
+                entities.persistentvolumeclaim, entities.persistentvolume,
+                entities.resourcequota))
 
 
 def _moves_namespace(text: str, inventory: Inventory, previous: LinkedEntities) -> bool:

@@ -41,10 +41,9 @@ _PW_CASES = ("pw", "PW", "Pw")
 _PW = re.compile(r"(?<![\w-])(?i:pw)(?![\w-])")
 _EMOJI_NOUN = re.compile("(?:" + _EMOJI + ")" + _VARIATION)
 # What may follow the name and open a clause about it rather than a compound name.
-_FOLLOWER = re.compile(
-    r"[ ]*[(,]|[ ]+(?i:for|if|to|of|on|in|at|from|with|we|you|i|they|that|which|here|below"
-    r"|above|as|when|until|you'll|you'd|we've|we're)(?=[ ,(])"
-)
+_FOLLOWER_WORDS = (r"(?i:for|if|to|of|on|in|at|from|with|we|you|i|they|that|which|here|below"
+                   r"|above|as|when|until|you'll|you'd|we've|we're)")
+_FOLLOWER = re.compile(r"[ ]*[(,]|[ ]+" + _FOLLOWER_WORDS + r"(?=[ ,(])")
 _SEPARATOR = re.compile(
     r"[ ]*(?::|(?:" + _ARROWS + ")" + _VARIATION + r")[ ]*|[ ]+(?:-|(?i:is|was))[ ]+"
 )
@@ -122,8 +121,8 @@ class ClauseValueDetector:
     exact_triggers = ()
     # Where it can report: a name, then a clause opener or an arrow, or a key emoji.
     patterns = (
-        r"(?i:pass|pw|secret|token|key|cred)[A-Za-z]*(?:[ ]*[(,]|[ ]+[A-Za-z']{1,6}[ ,(]"
-        r"|[ ]*(?:" + _ARROWS + r")|[ ]+-[ ]+)",
+        r"(?i:pass|pw|secret|token|key|cred)[A-Za-z]*(?:[ ]*[(,]|[ ]+" + _FOLLOWER_WORDS
+        + r"[ ,(]|[ ]*(?:" + _ARROWS + r")|[ ]+-[ ]+)",
         _EMOJI,
     )
 

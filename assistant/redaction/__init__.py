@@ -14,12 +14,15 @@ anthropic-key, openai-key, npm-token, pypi-token, twilio-api-key, twilio-account
 sendgrid-key, google-api-key, vault-token, access-token (Docker Hub, DigitalOcean, Hugging
 Face and other vendors' prefixed tokens), prefixed-token (a short lower-case prefix and
 ``_`` before a long generated part, e.g. Honeycomb's ``hcaik_``), azure-client-secret,
-slack-webhook, discord-webhook, url-signature (pre-signed S3/GCS URLs), registry-auth (Docker
-config credentials), jwt, private-key, url-password (also ``user:pw@host`` without a scheme
-and Oracle's ``user/pw@db``), url-token (a URL's user part that is a key, as in Sentry
-DSNs), bearer-token, authorization, cookie, k8s-secret; by field name: password, token,
-api-key, private-key, secret, credential; near a keyword: generic-secret; and each team
-pattern's name.
+slack-webhook, discord-webhook, teams-webhook, url-signature (pre-signed S3/GCS and signed
+CDN URLs), registry-auth (Docker config credentials), jwt, private-key, url-password (also
+``user:pw@host`` without a scheme and Oracle's ``user/pw@db``), url-token (a URL's user part
+that is a key, as in Sentry DSNs), bearer-token, authorization, cookie, k8s-secret; by field
+name: password, token, api-key, private-key, secret, credential; near a keyword:
+generic-secret; and each team pattern's name. A vendor's prefix marks its token whatever the
+length of what follows it (``glsa_`` and a 16-character body), and a name, a short clause
+about it and a colon or arrow mark the value after them ("token if you need grafana: ...",
+"key (rotate after): ...").
 
 A name marks its value in many spellings: ``password=...``, ``"token": "..."``, a
 ``name``/``value`` entry (Kubernetes env, ECS, SSM; in structured values also Consul's

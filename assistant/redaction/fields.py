@@ -24,7 +24,8 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 
 MAX_NAME = 256  # a longer "name" is a run of text, not a field name
-_PASSWORD_SUFFIXES = ("password", "passwd", "passphrase", "passcode")
+# Also Norwegian and Danish "passord" and German "passwort", as teams write them.
+_PASSWORD_SUFFIXES = ("password", "passwd", "passphrase", "passcode", "passord", "passwort")
 _PASSWORD_WORDS = frozenset({"pwd", "pass"})
 # keytool's -storepass and -keypass, Redis' requirepass, ldap's bindpass end in "pass"; so do
 # these words.

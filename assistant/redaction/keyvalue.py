@@ -26,7 +26,10 @@ from assistant.redaction.fields import (
 from assistant.redaction.generic import looks_random
 from assistant.redaction.prose import opens_message, stated_password, stated_secret
 
-_AFTER_NAME = re.compile(r"(?P<kq>\\?[\"'])?(?P<pre>[ \t]*)(?P<sep>:=|=>|=|:)(?P<post>[ \t]*)")
+# A quote closes a quoted name; markdown emphasis a chat label's (``*password*:``).
+_AFTER_NAME = re.compile(
+    r"(?P<kq>\\?[\"']|\*{1,2}|`)?(?P<pre>[ \t]*)(?P<sep>:=|=>|=|:)(?P<post>[ \t]*)"
+)
 _FLAG_VALUE = re.compile(r"[ \t]+(?P<value>\"[^\"]*\"|'[^']*'|[^\s\"'-][^\s\"',;]*)")
 # Unquoted values end at a separator or at a bracket closing the structure around them.
 _UNQUOTED = re.compile(r"[^\s,;\"'\\<>)\]}]+")
@@ -142,6 +145,16 @@ def _random_key_value(value: str) -> bool:
     return len(longest) >= 16 and looks_random(longest, "key")
 
 
+def _typed_after_blank(line: str, pos: int) -> bool:
+    """``passwd= Kq7mPz2Lw9xR``: a blank typed after the ``=``, then a value with letters and
+    digits that is no next field."""
+    token = _UNQUOTED.match(line, pos)
+    if token is None or "=" in token.group() or is_dummy_value(token.group()):
+        return False
+    value = token.group()
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
 class KeyValueDetector:
     triggers = NAME_TRIGGERS
     exact_triggers = ()
@@ -149,7 +162,7 @@ class KeyValueDetector:
     # before "]=" (a form field), after "-" (a flag); a word holding a trigger (the word
     # before may make it sensitive: "api key") before a statement's verb.
     patterns = (
-        SENSITIVE_NAME_END + r"""(?:\\?["'])?[ \t]*[:=]""",
+        SENSITIVE_NAME_END + r"""(?:\\?["']|\*{1,2}|`)?[ \t]*[:=]""",
         SENSITIVE_NAME_END + r"\]=",
         _ANY_KEY_NAME + r"""(?:\\?["'])?[ \t]*[:=]""",
         r"-[A-Za-z0-9_.-]*" + SENSITIVE_NAME_END + r"[ \t]",
@@ -209,7 +222,7 @@ class KeyValueDetector:
     def _assignment(
         line: str, a: _Assignment, kind: str, unclosed: dict[str, int], *, empty_after: bool
     ) -> Finding | None:
-        if a.sep == "=" and empty_after and not a.spaced:
+        if a.sep == "=" and empty_after and not a.spaced and not _typed_after_blank(line, a.end):
             return None  # "password= user=bob": an empty value, not "user=bob"
         span = _value_span(line, a, unclosed)
         if span is None:

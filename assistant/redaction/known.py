@@ -54,6 +54,62 @@ def _random_body(match: re.Match[str]) -> bool:
     return (mixed_case or len(body) >= 40) and shannon_entropy(body) >= _PREFIXED_MIN_ENTROPY
 
 
+_VENDOR_BODY_MIN_ENTROPY = 3.0
+_VENDOR_BODY_LONG = 20
+_IDENTIFIER_JOIN = re.compile(r"[a-z0-9][_-][a-z0-9]")
+
+
+def _vendor_body(match: re.Match[str]) -> bool:
+    """After a vendor's own prefix, any token-shaped body is that vendor's token, whatever
+    its length: one pasted cut short, an old format or a new one. Token-shaped: letters and
+    digits mixed, both cases or one long run, not a placeholder (``ghp_XXXX``) or a
+    snake_case name."""
+    body = match.group("body")
+    if is_dummy_value(body) or not any(c.isdigit() for c in body):
+        return False
+    if not any(c.isalpha() for c in body):
+        return False
+    mixed_case = any(c.isupper() for c in body) and any(c.islower() for c in body)
+    one_run = _IDENTIFIER_JOIN.search(body) is None  # hf_transfer_enabled_2024 is a name
+    return ((mixed_case or (one_run and len(body) >= _VENDOR_BODY_LONG))
+            and shannon_entropy(body) >= _VENDOR_BODY_MIN_ENTROPY)
+
+
+# Vendors' documented prefixes, distinctive enough that what follows them is a token even
+# when its length is not the documented one (the exact-format patterns above it miss those).
+_VENDOR_PREFIXES: dict[str, tuple[str, ...]] = {
+    "github-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "gitlab-token": ("glpat-", "glrt-", "gldt-", "glptt-", "gloas-", "glcbt-", "glft-",
+                     "glimt-", "glsoat-"),
+    "npm-token": ("npm_",),
+    "pypi-token": ("pypi-",),
+    "stripe-key": ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_"),
+    "anthropic-key": ("sk-ant-",),
+    "vault-token": ("hvs.", "hvb.", "hvr."),
+    "slack-token": ("xoxb-", "xoxp-", "xoxa-", "xoxo-", "xoxs-", "xoxr-", "xoxe-", "xapp-"),
+    "access-token": ("hf_", "dckr_pat_", "glsa_", "glc_", "lin_api_", "figd_", "sbp_",
+                     "nfp_", "r8_", "gsk_", "bkua_", "sntrys_", "sntryu_", "shpat_",
+                     "shpca_", "shppa_", "shpss_", "dop_v1_", "doo_v1_", "dor_v1_",
+                     "HRKU-", "NRAK-", "PMAK-"),
+}
+_VENDOR_BODY_MIN = 12
+
+
+def _vendor_prefix_detectors() -> tuple[Detector, ...]:
+    return tuple(
+        RegexDetector(
+            kind,
+            r"(?<![A-Za-z0-9_.-])(?P<secret>(?:"
+            + "|".join(re.escape(p) for p in prefixes)
+            + r")(?P<body>[A-Za-z0-9][A-Za-z0-9_+/=-]{" + str(_VENDOR_BODY_MIN - 1)
+            + r",255}))(?![A-Za-z0-9_+/=-])",
+            triggers=tuple(p.lower() for p in prefixes),
+            accept=_vendor_body,
+        )
+        for kind, prefixes in _VENDOR_PREFIXES.items()
+    )
+
+
 def _decodes_to_userinfo(match: re.Match[str]) -> bool:
     """A Docker config's ``auth`` is base64 of ``user:password``."""
     try:
@@ -241,11 +297,33 @@ def known_format_detectors() -> tuple[Detector, ...]:
             triggers=("-signature=",),
         ),
         RegexDetector(
-            # Registry credentials: a Docker config's "auth" entries, and the whole config
-            # as a Kubernetes pull secret carries it (base64 JSON).
+            # CloudFront and other CDNs' signed URLs: Signature= grants access until Expires.
+            "url-signature",
+            r"[?&](?i:signature)=(?P<secret>(?:[A-Za-z0-9_~+/=-]|%[0-9A-Fa-f]{2}){20,})",
+            triggers=("signature=",),
+        ),
+        RegexDetector(
+            # Microsoft Teams incoming webhooks: as with Slack's, the URL path is the credential.
+            "teams-webhook",
+            r"webhook\.office\.com/webhookb2/(?P<secret>[A-Za-z0-9@/_-]{40,})",
+            triggers=("webhook.office.com/",),
+        ),
+        RegexDetector(
+            # "basic auth ZGVw...": base64 of user:password named by its scheme alone.
+            "authorization",
+            r"(?<![A-Za-z0-9_-])(?i:basic)(?:[ \t]+(?i:auth(?:entication)?|creds|credentials))?"
+            r"[ \t]*[:=]?[ \t]*(?P<secret>[A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])",
+            triggers=("basic",),
+            accept=_decodes_to_userinfo,
+        ),
+        RegexDetector(
+            # Registry credentials: a Docker config's "auth" entries (JSON, or YAML as in
+            # pasted Helm values), and the whole config as a Kubernetes pull secret carries
+            # it (base64 JSON).
             "registry-auth",
-            r"[\"']auth[\"']\s*:\s*[\"'](?P<secret>[A-Za-z0-9+/]{8,}={0,2})[\"']",
-            triggers=('"auth"', "'auth'"),
+            r"(?<![\w-])[\"']?auth[\"']?\s*:\s*[\"']?(?P<secret>[A-Za-z0-9+/]{8,}={0,2})"
+            r"(?![A-Za-z0-9+/=])",
+            triggers=('"auth"', "'auth'", "auth:"),
             accept=_decodes_to_userinfo,
         ),
         RegexDetector(
@@ -278,6 +356,7 @@ def known_format_detectors() -> tuple[Detector, ...]:
             accept=_not_dummy,
         ),
         *userinfo_detectors(),
+        *_vendor_prefix_detectors(),
         RegexDetector(
             # Vendors mark their keys with a short lower-case prefix and an underscore
             # before a long generated part (Honeycomb's hcaik_, Linear's lin_api_, a

@@ -11,6 +11,7 @@ from assistant.redaction import hsengine, longline
 from assistant.redaction.blockscalar import ANCHORS as SCALAR_ANCHORS
 from assistant.redaction.blockscalar import TRIGGERS as SCALAR_TRIGGERS
 from assistant.redaction.blockscalar import BlockScalarTracker
+from assistant.redaction.clause import ClauseValueDetector
 from assistant.redaction.clean import MAX_OUTPUT_ENTRIES, MAX_OUTPUT_TEXT, CleanTexts
 from assistant.redaction.commands import CommandLineDetector
 from assistant.redaction.config import RedactionConfig
@@ -28,6 +29,8 @@ from assistant.redaction.manifest import PATTERNS as MANIFEST_PATTERNS
 from assistant.redaction.manifest import TRIGGERS as MANIFEST_TRIGGERS
 from assistant.redaction.manifest import ManifestTracker
 from assistant.redaction.markup import MarkupDetector
+from assistant.redaction.mdtable import TRIGGERS as TABLE_TRIGGERS
+from assistant.redaction.mdtable import TableTracker
 from assistant.redaction.pem import PemTracker, open_block_start
 from assistant.redaction.placeholder import Placeholders, placeholder_spans
 from assistant.redaction.prefilter import Triggers
@@ -106,17 +109,20 @@ class Redactor:
             CommandLineDetector(),
             PwStatementDetector(),
             AnaphoraDetector(),
+            ClauseValueDetector(),
             HighEntropyDetector(),
         )
         # Owners of triggers: detectors by rank, then the trackers of values named on other
-        # lines: Kubernetes manifests, name/value entries, block scalars, value-first entries.
+        # lines: Kubernetes manifests, name/value entries, block scalars, value-first entries,
+        # markdown tables.
         self._manifest_owner = len(self._detectors)
         self._pairs_owner = self._manifest_owner + 1
         self._scalars_owner = self._manifest_owner + 2
         self._value_first_owner = self._manifest_owner + 3
+        self._table_owner = self._manifest_owner + 4
         sets = [(d.triggers, d.exact_triggers) for d in self._detectors] + [
             (MANIFEST_TRIGGERS, ()), (PAIR_TRIGGERS, ()), (SCALAR_TRIGGERS, ()),
-            (VALUE_FIRST_TRIGGERS, ()),
+            (VALUE_FIRST_TRIGGERS, ()), (TABLE_TRIGGERS, ()),
         ]
         pure = Triggers(
             sets,
@@ -244,7 +250,8 @@ def _memos(config: str) -> tuple[CleanTexts, CleanTexts]:
 
 class _Session:
     """State for one text or stream: open key blocks, Kubernetes data blocks, name/value
-    entries, block scalars, and the lines held back while a value waits for its name."""
+    entries, block scalars, markdown tables, and the lines held back while a value waits
+    for its name."""
 
     def __init__(self, redactor: Redactor) -> None:
         self._r = redactor
@@ -254,6 +261,7 @@ class _Session:
         self._scalars = BlockScalarTracker()
         self._pairs = NameValueTracker(self._scalars)
         self._value_first = ValueFirstTracker()
+        self._table = TableTracker()
         self._body_ending = ""
         # While a value waits for its name: its line (content, findings, ending) and the
         # output of the lines after it.
@@ -266,7 +274,7 @@ class _Session:
     def _idle(self) -> bool:
         return not (
             self._pem.active or self._manifest.active or self._scalars.active
-            or self._pairs.active or self._value_first.active
+            or self._pairs.active or self._value_first.active or self._table.active
         )
 
     def block(self, text: str) -> str:
@@ -361,9 +369,15 @@ class _Session:
         manifest = self._r._manifest_owner in owners or self._manifest.active
         pairs = self._r._pairs_owner in owners or self._pairs.active
         scalars = self._r._scalars_owner in owners or self._scalars.active
-        if not owners and not manifest and not pairs and not scalars:
+        table = self._r._table_owner in owners or self._table.active
+        if not owners and not manifest and not pairs and not scalars and not table:
             return None
         findings = self._r._findings(content, owners)
+        if table:
+            findings.extend(
+                RankedFinding(f.start, f.end, self._r._table_owner, f.kind)
+                for f in self._table.findings(content)
+            )
         if manifest:
             findings.extend(
                 RankedFinding(f.start, f.end, _MANIFEST_RANK, MANIFEST_KIND)

@@ -34,8 +34,9 @@ _HEX_KEY = re.compile(r"[0-9a-fA-F]{32,}")
 _FIELD = r"(?:\\.|[^\s:\\\"',{}\[\]])+"
 _NAME = r"(?:\\.|[^\s:\\\"',{}\[\]&=?])+"  # a database or user name: no query punctuation
 _ORACLE_TOOLS = r"(?i:sqlplus|rman|expdp|impdp)"
-# "Vendor remote login: service / Jh5Rt9Wc2Mx7", "creds: admin / S3cure!pass": an account
-# and its password written as a pair after a word for logging in.
+# "Vendor remote login: service / Jh5Rt9Wc2Mx7", "creds: admin / S3cure!pass", "login is
+# deploy / Kq7!mPz2Lw": an account and its password written as a pair after a word for
+# logging in.
 _LOGIN_WORDS = (r"(?i:login|logon|log-in|sign-in|credentials?|creds|user/pass(?:word)?|"
                 r"username/password)")
 _LOGIN_PROSE = frozenset({"1password", "lastpass", "keepass", "bitwarden", "oauth2", "saml2"})
@@ -129,7 +130,8 @@ def userinfo_detectors() -> tuple[Detector, ...]:
         ),
         RegexDetector(
             "password",
-            r"(?<![\w-])" + _LOGIN_WORDS + r"[ \t]*[:=][ \t]*[\w.@+-]{1,64}[ \t]*/[ \t]*"
+            r"(?<![\w-])" + _LOGIN_WORDS + r"(?:[ \t]*[:=]|[ \t]+(?i:is|was|are))[ \t]*"
+            r"[\w.@+-]{1,64}[ \t]*/[ \t]*"
             r"(?P<secret>[^\s/\"'`,;]{6,128})",
             triggers=("login", "logon", "log-in", "sign-in", "cred", "pass"),
             accept=_login_pair,

@@ -691,13 +691,68 @@ def prose_password(rng: random.Random) -> SecretSample:
     return _sample("prose-password", rng, template.format(s=s), s, generic=True)
 
 
+_VENDOR_PREFIXES = ["ghp_", "gho_", "github_pat_", "glpat-", "npm_", "hf_", "glsa_",
+                    "dckr_pat_", "sk_live_", "hvs.", "xoxb-", "lin_api_"]
+
+
+def vendor_prefix(rng: random.Random) -> SecretSample:
+    """A vendor's prefix before a body of another length than the documented one: a token
+    cut short in a paste, or an older or newer format."""
+    body = mixed(rng, rng.randint(12, 30))
+    if rng.random() < 0.3:
+        body += "_" + rand(rng, HEX, 8)  # Grafana's service account tokens end in a checksum
+    secret = rng.choice(_VENDOR_PREFIXES) + body
+    return _one("vendor-prefix", rng, secret, [
+        "{s}", "token if you need it: {s}", "use {s} for the clone", "export TOKEN={s}",
+        "pasting {s} here, rotate after",
+    ])
+
+
+def clause_secret(rng: random.Random) -> SecretSample:
+    """A credential named, a short clause about it, then the value (chat pastes)."""
+    password = human_password(rng).rstrip(".")
+    token = mixed(rng, rng.randint(12, 32), ALNUM + rng.choice(["", "-_"]))
+    system = rng.choice(["grafana", "the staging db", "prod", "the vendor portal", "nexus"])
+    template, s = rng.choice([
+        (f"token if you need {system}: {{s}}", token),
+        (f"password for {system} is below: {{s}}", password),
+        ("key (rotate after): {s}", token),
+        (f"api key for {system}, don't share: {{s}}", token),
+        ("here's the secret we use in staging -> {s}", token),
+        (f"the {rng.choice(['grafana', 'nexus', 'jenkins'])} admin password, if you need it,"
+         " is {s}", password),
+        (f"pw for {system} → {{s}}", password),
+        ("password (rotate after the incident): {s}", password),
+        ("creds for the bastion, just for today: {s}", token),
+        ("\U0001f511 {s}", token),
+        ("token \U0001f449 {s}", token),
+    ])
+    return _sample("prose-clause", rng, template.format(s=s), s, generic=True)
+
+
+def markdown_table(rng: random.Random) -> SecretSample:
+    """Credentials pasted as a markdown table: a credential column, or name/value rows."""
+    password = human_password(rng).replace("|", "!")
+    service = rng.choice(["grafana", "nexus", "sftp", "jenkins"])
+    if rng.random() < 0.5:
+        header = rng.choice(["password", "pw", "api key", "token", "**Password**"])
+        lines = [f"| service | user | {header} |", "|---|---|---|",
+                 f"| {service} | {rand(rng, LOWER, 5)} | {password} |"]
+    else:
+        name = rng.choice(["DB_PASSWORD", "GRAFANA_TOKEN", "SFTP_PASS", "API_KEY"])
+        lines = ["| key | value |", "|:---|:---|", "| LOG_LEVEL | debug |",
+                 f"| {name} | {password} |"]
+    return SecretSample("markdown-table", False, "".join(x + "\n" for x in lines), (password,))
+
+
 SECRET_GENERATORS: tuple[Callable[[random.Random], SecretSample], ...] = (
     aws_access_key_id, aws_secret_access_key, gcp_service_account, azure_connection_string,
     azure_sas, slack_token, github_token, gitlab_token, stripe_key, openai_key, npm_token,
     pypi_token, twilio, sendgrid, google_api_key, vault_token, access_token, slack_webhook,
     jwt, pem_block, url_password, go_dsn, authorization, cookie,
     k8s_secret, k8s_env, cli_password, url_encoded, yaml_block_scalar,
-    kv_password, kv_token, env_dump, prose_entropy, prose_password,
+    kv_password, kv_token, env_dump, prose_entropy, prose_password, vendor_prefix,
+    clause_secret, markdown_table,
 )
 
 
@@ -916,8 +971,36 @@ def _structure_lookalike(rng: random.Random) -> str:
     ])
 
 
+def _clause_lookalike(rng: random.Random) -> str:
+    """A credential's name, a clause and a colon or arrow before something that is no
+    credential; vendor prefixes before names and placeholders."""
+    return rng.choice([
+        f"password reset for user: {rand(rng, LOWER, 5)}{rng.randint(1, 99)}",
+        f"token for tenant: {uuid(rng)}",
+        f"key for shard {rng.randint(1, 9)}: {rand(rng, HEX, 32)}",
+        f"cache key for request: {rand(rng, HEX, 40)}", "token refresh for client web-app-2: ok",
+        "secret for deployment (namespace prod): db-creds-v2",
+        f"password for user svc_backup{rng.randint(10, 99)}: rejected",
+        f"key (sha256): {rand(rng, HEX, 64)}", "token if present: null",
+        "password if set: ${DB_PASS}", f"secret for app -> checkout-tls-{rng.randint(2020, 2030)}",
+        f"key for the build: v1.{rng.randint(0, 20)}.{rng.randint(0, 9)}-rc{rng.randint(1, 9)}",
+        f"token for pod: {pod(rng)}", f"key -> {rand(rng, LOWER, 6)}_flag_v{rng.randint(2, 9)}",
+        f"pass — {rng.randint(10, 99)} of {rng.randint(100, 200)} checks",
+        "npm_config_cache=/root/.npm", "hf_hub_download(repo_id='bert-base-uncased')",
+        "ghp_XXXXXXXXXXXXXXXXXXXX is the format, see the docs", "set npm_token_v2 in CI",
+        f"token, as of {iso(rng)}: expired", f"password for {ip(rng)}: see vault",
+        "credentials for the bucket: s3://acme-backups/creds.json",
+        f"key (region eu-west-1): alias/app-{rand(rng, LOWER, 4)}2",
+        "*password*: required", "**token**: see the vault entry", "password= user=bob",
+        "| secret | namespace | age |\n|---|---|---|\n| db-creds-v2 | shop | 12d |",
+        "| key | value |\n|---|---|\n| LOG_LEVEL | debug |\n| TIMEOUT_MS | 3000 |",
+        "| token | expires |\n|---|---|\n| n/a | - |\n| <token> | never |",
+    ])
+
+
 LOOKALIKE_GENERATORS: tuple[Callable[[random.Random], str], ...] = (
     _prose_lookalike, _command_lookalike, _encoded_lookalike, _structure_lookalike,
+    _clause_lookalike,
 )
 # Look-alikes are far denser here than in real logs: they probe precision in the quality
 # bench, and stay out of mixed_log so the speed bench measures an ordinary log.

@@ -227,6 +227,7 @@ class SandboxBackend:
                 revision=p.revision,
                 last_termination_reason=p.last_termination_reason,
                 age=render.age(w.now - p.created_at),
+                created_at=p.created_at.isoformat(),
             )
             for d in deployments
             for p in d.pods

@@ -605,17 +605,22 @@ def link_entities(
     # Own words that name only a namespace ("the payments team says: ...") link its one
     # workload by evidence alone; the workload a source names is what the thread is about.
     guessed = linked.source == "evidence"
-    if own.strip() != question.strip() and (guessed or not linked.resolved):
+    # Own words that name nothing in a thread keep it on its subject, unless what they
+    # relay is about another workload ("the model team says grib-ingest keeps dying").
+    kept_on = linked.source == "thread"
+    if own.strip() != question.strip() and (guessed or kept_on or not linked.resolved):
         # What pasted text names outside its orders says what it is about ("HTTP 503 from
         # drm.../licence"), before a name only an order in it gives ("roll back borrow-api").
         # Own words that fit several workloads loosely ("a gate kiosk") defer to a paste
         # naming one exactly ("503 upstream turnstile-auth"); else they are asked back.
+        # A thread's subject is never moved by a name only an order in a paste gives.
         whole = _link(without_orders(question, Remedy.SILENCE if silencing else None),
                       alert, inventory, previous, alert_first=silencing)
-        if whole.source != "question":
+        if whole.source != "question" and not kept_on:
             whole = _link(question, alert, inventory, previous, alert_first=silencing)
         settles = whole.resolved and whole.source == "question"
-        if (not linked.ambiguous or settles) and (not guessed or whole.source == "question"):
+        if (not linked.ambiguous or settles) and (
+                not (guessed or kept_on) or whole.source == "question"):
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
     # So is one asking about "the erx-relay queue alert": the alert firing about it.
     about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None

@@ -273,3 +273,21 @@ def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
     labels = dict(instances[0].labels) if len(instances) == 1 else None
     return AlertLink(alertname=name, namespace=namespace, namespaces=namespaces, score=score,
                      labels=labels)
+
+
+def sibling_named(text: str, alertname: str, labels: dict[str, str],
+                  inventory: Inventory) -> AlertLink | None:
+    """Another firing instance of the thread's alert (the one whose labels include
+    ``labels``) that a word of the text names by a piece of its label values only it
+    carries: "and ashby?" in a thread paged for DepotHeartbeatMissing at d4-harlow is the
+    same alert at d2-ashby."""
+    instances = [a for a in inventory.alerts if a.name == alertname and a.state == "firing"]
+    if len(instances) < 2:
+        return None
+    named = _named_by_values(text, alertname, instances)
+    if len(named) != 1 or labels.items() <= named[0].labels.items():
+        return None
+    namespace = named[0].labels.get("namespace")
+    return AlertLink(alertname=alertname, namespace=namespace,
+                     namespaces=(namespace,) if namespace else (), score=MEANT,
+                     labels=dict(named[0].labels))

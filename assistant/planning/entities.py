@@ -23,7 +23,12 @@ from assistant.models import (
     Remedy,
     labels_name_workload,
 )
-from assistant.planning.alert_linking import alerts_meant, link_alert, where_firing
+from assistant.planning.alert_linking import (
+    alerts_meant,
+    link_alert,
+    sibling_named,
+    where_firing,
+)
 from assistant.planning.intent import (
     forbids_an_action,
     remedies_asked,
@@ -596,8 +601,8 @@ def link_entities(
     # its words are the redactor's, never a workload the asker meant.
     question = PLACEHOLDER_RE.sub(" ", question)
     own = split_words(question, [d.name for d in inventory.deployments]).own
-    paged = alert
-    alert = _instance_node(alert, inventory) if alert else alert
+    paged = _instance_asked_about(own, alert, inventory) if alert else alert
+    alert = _instance_node(paged, inventory) if paged else paged
     # Asked to silence something, the asker means an alert: one the pasted text names
     # rather than a workload it mentions, or the one alert firing about their workload.
     silencing = Remedy.SILENCE in remedies_asked(question)
@@ -628,6 +633,22 @@ def link_entities(
     linked = linked.model_copy(update={
         "alert_labels": _alert_labels(alert, linked.entities, inventory)})
     return _scoped_by(paged, linked)
+
+
+def _instance_asked_about(own: str, alert: dict[str, str],
+                          inventory: Inventory) -> dict[str, str]:
+    """The alert a question is about: the one it was paged with, unless the asker's own
+    words name another firing instance of it ("silence KHGX" paged for site=KLIX): then
+    that one, as if paged for it, so neither the paged labels nor its evidence aim what
+    is done at the instance the asker did not mean."""
+    name = alert.get("alertname")
+    if not name:
+        return alert
+    other = sibling_named(own, name, {k: v for k, v in alert.items() if k != "alertname"},
+                          inventory)
+    if other is None or other.labels is None:
+        return alert
+    return {**other.labels, "alertname": name}
 
 
 def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,

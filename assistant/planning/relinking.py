@@ -8,10 +8,12 @@ rollout (a finding that calls for rolling it back) and the loosely named one has
 that onset is stronger evidence of what the symptom is about than the word. So is a
 symptom ("borrowed ebooks won't open") that the loosely named workload does not show,
 being healthy, and exactly one troubled workload's findings explain (patron-sso named by
-"patrons", drm-licenser's rollout failing). Either way the thread is re-linked, the loosely
-named workload's findings are still shown, and a note says why. The asker's own request for
-an action keeps its word's target; so does a thread that was already about a workload
-(``Linking.loose`` is never set there).
+"patrons", drm-licenser's rollout failing), and so is an effect the question reports in
+the words a firing alert's own summary or description uses for it ("broadcasters' tickers
+miss new warnings"), when that alert's workload has trouble a remedy answers. Each way the
+thread is re-linked, the loosely named workload's findings are still shown, and a note
+says why. The asker's own request for an action keeps its word's target; so does a thread
+that was already about a workload (``Linking.loose`` is never set there).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 
 from assistant.analysis import Finding, Remedy
 from assistant.models import Inventory
+from assistant.planning.alert_text import described
 from assistant.planning.entities import Linking, entities_of, in_trouble
 from assistant.planning.intent import remedies_asked
 from assistant.planning.symptoms import Diagnose, suspects, tied_to, unattributed
@@ -80,6 +83,25 @@ def _by_symptom(linking: Linking, own: Sequence[Finding], question: str,
                     set_aside=tuple(own))
 
 
+def _by_alert_words(linking: Linking, own: Sequence[Finding], question: str,
+                    inventory: Inventory, diagnose: Diagnose) -> Relinked | None:
+    """The troubled workload whose alert says, in its own words, what the question
+    describes, when the question only loosely names another one, which has no trouble a
+    remedy answers and no alert that says it as well."""
+    e = linking.entities
+    found = described(question, inventory) if not any(f.supports for f in own) else None
+    if (found is None or (found[0].namespace, found[0].name) == (e.namespace, e.deployment)
+            or not any(f.supports for f in diagnose(entities_of(found[0])))):
+        return None
+    dep, alertname = found
+    note = (f"your words only loosely name {e.namespace}/{e.deployment}, which shows no "
+            f"trouble a remedy answers; what you describe is what {alertname} about "
+            f"{dep.namespace}/{dep.name} says it means, so this answer is about it. Name "
+            f"{e.deployment} to act on it instead")
+    return Relinked(linking=Linking(entities=entities_of(dep), source="evidence"), note=note,
+                    set_aside=tuple(own))
+
+
 def relink(linking: Linking, question: str, inventory: Inventory,
            diagnose: Diagnose) -> Relinked | None:
     """The workload the evidence says a loosely worded question is about, when that is not
@@ -91,4 +113,5 @@ def relink(linking: Linking, question: str, inventory: Inventory,
     # A symptom the words describe says more than an onset: a slowness is not about the
     # neighbour whose rollout fails.
     return (_by_symptom(linking, own, question, inventory, diagnose)
+            or _by_alert_words(linking, own, question, inventory, diagnose)
             or _by_rollout(linking, own, inventory, diagnose))

@@ -22,6 +22,7 @@ from assistant.models import (
     Series,
     ToolCall,
     ToolOutput,
+    alert_about,
 )
 from assistant.yamlfile import validation_to_input_error
 from tools import render
@@ -161,7 +162,7 @@ class SandboxBackend:
             ),
             alerts=tuple(
                 AlertInfo(name=a.name, labels=dict(a.labels), state=alert_state(w, a),
-                          severity=a.severity)
+                          severity=a.severity, about=alert_about(a.annotations))
                 for a in w.alerts
             ),
             services=tuple(sorted(s.name for s in w.services)),

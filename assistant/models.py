@@ -313,6 +313,25 @@ class NodeInfo(Frozen):
     pods: tuple[str, ...] = ()
 
 
+class JobInfo(Frozen):
+    """A Job: a CronJob's run (``cronjob`` names it) or a Job on its own, and its pods."""
+
+    namespace: str
+    name: str
+    cronjob: str | None = None
+    status: str  # Running | Complete | Failed | Suspended
+    pods: tuple[str, ...] = ()
+
+
+class CronJobInfo(Frozen):
+    """A CronJob and its runs' names, oldest first (as its Jobs' start times order them)."""
+
+    namespace: str
+    name: str
+    suspended: bool = False
+    jobs: tuple[str, ...] = ()
+
+
 # Alert labels that name a workload: kube-state-metrics rules label a StatefulSet's or a
 # DaemonSet's alerts by its kind (KubeStatefulSetUpdateNotRolledOut: statefulset=...).
 WORKLOAD_KIND_LABELS = ("deployment", "statefulset", "daemonset")
@@ -358,6 +377,9 @@ class Inventory(Frozen):
     alerts: tuple[AlertInfo, ...] = ()
     services: tuple[str, ...] = ()
     nodes: tuple[NodeInfo, ...] = ()
+    # Jobs are not workloads: nothing scales, restarts or rolls them back.
+    jobs: tuple[JobInfo, ...] = ()
+    cronjobs: tuple[CronJobInfo, ...] = ()
 
     def deployment(self, namespace: str, name: str,
                    kind: str | None = None) -> DeploymentInfo | None:
@@ -373,6 +395,9 @@ class Inventory(Frozen):
 
     def node(self, name: str) -> NodeInfo | None:
         return next((n for n in self.nodes if n.name == name), None)
+
+    def job(self, namespace: str, name: str) -> JobInfo | None:
+        return next((j for j in self.jobs if (j.namespace, j.name) == (namespace, name)), None)
 
 
 class Series(Frozen):

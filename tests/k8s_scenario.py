@@ -337,7 +337,7 @@ def _load_job(standin: K8sStandin, namespace: str, job: JobSpec,
     done = [k8s.V1JobCondition(type=job.status, status="True", reason=job.reason,
                                message=job.message, last_transition_time=job.finished_at)
             ] if job.status in ("Complete", "Failed") else None
-    container = k8s.V1Container(name="job", image="job")
+    container = k8s.V1Container(name=job.container, image=job.image)
     standin.put(JOBS, k8s.V1Job(
         api_version="batch/v1", kind="Job",
         metadata=k8s.V1ObjectMeta(name=job.name, namespace=namespace, uid=uid,
@@ -357,16 +357,22 @@ def _load_job(standin: K8sStandin, namespace: str, job: JobSpec,
             exit_code=pod.exit_code if pod.exit_code is not None else 0,
             reason=pod.reason)) if ended else k8s.V1ContainerState(
             running=k8s.V1ContainerStateRunning())
+        ready = str(pod.ready)
         standin.put(PODS, k8s.V1Pod(
             api_version="v1", kind="Pod",
             metadata=k8s.V1ObjectMeta(name=pod.name, namespace=namespace,
                                       uid=_uid("Pod", namespace, pod.name),
                                       owner_references=[_batch_owner("Job", job.name, uid)]),
             spec=k8s.V1PodSpec(containers=[container], node_name=pod.node),
-            status=k8s.V1PodStatus(phase=pod.phase, container_statuses=[k8s.V1ContainerStatus(
-                name="job", image="job", image_id="", ready=False, restart_count=0,
-                state=state)])))
-        standin.container_logs[(namespace, pod.name, "job")] = (list(pod.logs), [])
+            status=k8s.V1PodStatus(
+                phase=pod.phase,
+                conditions=[k8s.V1PodCondition(type=kind, status=status) for kind, status in (
+                    ("Initialized", "True"), ("Ready", ready), ("ContainersReady", ready),
+                    ("PodScheduled", str(pod.node is not None)))],
+                container_statuses=[k8s.V1ContainerStatus(
+                    name=job.container, image=job.image, image_id="", ready=pod.ready,
+                    restart_count=0, started=pod.phase == "Running", state=state)])))
+        standin.container_logs[(namespace, pod.name, job.container)] = (list(pod.logs), [])
 
 
 def _claim(claim: VolumeClaimSpec) -> k8s.V1PersistentVolumeClaim:

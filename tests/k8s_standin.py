@@ -978,9 +978,12 @@ _ROUTES: list[tuple[str, dict[str, tuple[str, str, Callable[..., Any]]]]] = [
     (r"/apis/storage.k8s.io/v1/storageclasses",
      {"GET": ("list", "storageclasses", _list(STORAGECLASSES, "StorageClassList"))}),
     (rf"/apis/batch/v1{_NS}/jobs", {"GET": ("list", "jobs", _list(JOBS, "JobList"))}),
+    (r"/apis/batch/v1/jobs", {"GET": ("list", "jobs", _list(JOBS, "JobList"))}),
     (rf"/apis/batch/v1{_NS}/jobs/(?P<name>[^/]+)", {"GET": ("get", "jobs", _get(JOBS)),
                                                     "DELETE": ("delete", "jobs", _remove(JOBS))}),
     (rf"/apis/batch/v1{_NS}/cronjobs",
+     {"GET": ("list", "cronjobs", _list(CRONJOBS, "CronJobList"))}),
+    (r"/apis/batch/v1/cronjobs",
      {"GET": ("list", "cronjobs", _list(CRONJOBS, "CronJobList"))}),
     (rf"/apis/batch/v1{_NS}/cronjobs/(?P<name>[^/]+)", {
         "GET": ("get", "cronjobs", _get(CRONJOBS)),

@@ -43,6 +43,9 @@ class _NoNodes:
     def node_infos(self) -> list[object]:
         return []
 
+    def batch_infos(self) -> tuple[list[object], list[object]]:
+        return [], []
+
 
 class _Monitoring:
     def alerts(self) -> list[object]:

@@ -234,3 +234,31 @@ def test_compare_lists_what_got_better_and_worse(runner, tmp_path):
     assert "tiny/b: case fail -> pass" in better_part
     assert "tiny/a: case pass -> fail" in worse_part
     assert "tiny: pass_rate 0.500 -> 0.000" in worse_part
+
+
+def test_a_proposal_kept_on_an_order_against_the_evidence_is_seen_as_contested(runner,
+                                                                                tmp_path):
+    # geo-index is stuck on a bad revision 7: more replicas fail the same way, so the
+    # ordered scale stays only with the evidence against it on its card; the rollback the
+    # evidence calls for is not contested.
+    order = "geo-index-2 keeps crashing on the new shard map; scale geo-index to 4"
+    scale = "{tool: scale_deployment, args: {deployment: geo-index, replicas: 4}"
+    rollback = "{tool: rollback_deployment, args: {deployment: geo-index, revision: 6}"
+    path = write(tmp_path, f"""suite: contested
+scenario: parcel-fleet-orders
+as: U01ALICE
+cases:
+  - id: as-it-is
+    question: "{order}"
+    expect: {{proposes: [{scale}, contested: true}}, {rollback}, contested: false}}]}}
+  - id: backwards
+    question: "{order}"
+    expect: {{proposes: [{scale}, contested: false}}, {rollback}, contested: true}}]}}
+""")
+    code, out, report = run(runner, path)
+    cases = {c["id"]: c for c in report["suites"][0]["cases"]}
+    assert code == 1 and cases["as-it-is"]["passed"], out
+    assert [f.split("; got")[0] for f in cases["backwards"]["failures"]] == [
+        "proposes: expected scale_deployment(deployment='geo-index', replicas=4) [uncontested]",
+        "proposes: expected rollback_deployment(deployment='geo-index', revision=6) "
+        "[contested]"]

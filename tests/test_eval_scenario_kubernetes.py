@@ -291,3 +291,39 @@ def test_nodes_jobs_and_volume_claims_read_back_as_the_sandbox_has_them(
                 for c in kube.volume_claims(namespace)] == [
             {k: v for k, v in c.items() if k not in usage}
             for c in sorted(mine["claims"], key=lambda c: c["name"])]
+
+
+def test_the_inventorys_jobs_and_cronjobs_equal_the_sandboxs(loaded: Loaded) -> None:
+    # The API lists them in namespace and name order, each Job's pods by name.
+    jobs, cronjobs = KubernetesObjects(loaded.kube, loaded.sandbox.now).batch_infos()
+    inventory = loaded.sandbox.inventory()
+
+    def ordered(infos: Any) -> list[Any]:
+        return sorted(infos, key=lambda i: (i.namespace, i.name))
+
+    assert ordered(jobs) == ordered(j.model_copy(update={"pods": tuple(sorted(j.pods))})
+                                    for j in inventory.jobs)
+    assert ordered(cronjobs) == ordered(inventory.cronjobs)
+
+
+def test_a_job_pods_readiness_is_one_answer_in_its_description_node_and_pod_list(
+        loaded: Loaded) -> None:
+    kube = KubernetesObjects(loaded.kube, loaded.sandbox.now)
+    world = World.model_validate(loaded.sandbox.state())
+    runs = [(c.namespace, j) for c in world.cronjobs for j in c.jobs]
+    for namespace, job in runs + [(j.namespace, j) for j in world.jobs]:
+        listed = {p["name"]: p["ready"] for p in loaded.sandbox.list_pods(
+            ListPodsArgs(namespace=namespace)).json_data()["pods"]}
+        for pod in job.pods:
+            args = PodArgs(namespace=namespace, pod=pod.name)
+            said = {
+                "description": loaded.sandbox.describe_pod(args).json_data()["ready"],
+                "stand-in description": kube.describe_pod(args).json_data()["ready"],
+                "pod list": listed[pod.name],
+            }
+            if pod.node is not None:
+                for backend, described in (("sandbox", loaded.sandbox), ("stand-in", kube)):
+                    on_node = described.describe_node(NodeArgs(node=pod.node)).json_data()
+                    said[f"{backend} node"] = next(
+                        p["ready"] for p in on_node["pods"] if p["name"] == pod.name)
+            assert set(said.values()) == {pod.phase == "Running"}, (namespace, pod.name, said)

@@ -696,7 +696,7 @@ def test_a_cronjob_named_by_its_own_name_links_the_alert_about_its_run():
 
 
 
-def test_a_claim_named_links_the_alert_about_it_but_a_node_does_not():
+def test_a_claim_or_a_node_named_links_the_alert_about_it():
     firing = INVENTORY.model_copy(update={
         "nodes": (NodeInfo(name="gpu-node-7"),),
         "alerts": (AlertInfo(name="KubeNodeNotReady", labels={"node": "gpu-node-7"}),
@@ -704,8 +704,46 @@ def test_a_claim_named_links_the_alert_about_it_but_a_node_does_not():
                              labels={"namespace": "shop", "persistentvolumeclaim": "cart-data"}))})
     claim = link_entities("cart-data is almost full, what now?", None, firing)
     assert claim.entities.persistentvolumeclaim == "cart-data"
-    # A node's alert would draw its runbook's cordon into "is it back?".
-    assert link_entities("is gpu-node-7 back?", None, firing).entities.alertname is None
+    # "is it back?" proposes nothing whatever the node's alert's runbook offers: the
+    # planner tells a status question from an order.
+    node = link_entities("is gpu-node-7 back?", None, firing)
+    assert (node.entities.node, node.entities.alertname) == ("gpu-node-7", "KubeNodeNotReady")
+    assert node.resolved
+
+
+NODES = INVENTORY.model_copy(update={
+    "nodes": (NodeInfo(name="worker-3"), NodeInfo(name="worker-4")),
+    "alerts": (AlertInfo(name="NodeFilesystemSpaceFillingUp",
+                         labels={"instance": "worker-4:9100", "mountpoint": "/"}),)})
+
+
+def test_a_node_named_without_an_alert_is_the_threads_subject():
+    linking = link_entities("did worker-3 come back after the reboot?", None, NODES)
+    assert linking.entities.node == "worker-3"
+    assert linking.entities.alertname is None
+    assert linking.resolved and linking.unmatched == ()
+
+
+def test_a_node_links_the_exporter_alert_firing_on_it_by_instance():
+    linking = link_entities("is worker-4 ok again?", None, NODES)
+    assert linking.entities.node == "worker-4"
+    assert linking.entities.alertname == "NodeFilesystemSpaceFillingUp"
+
+
+def test_a_node_numbered_otherwise_is_not_the_alerting_one_misspelt():
+    firing = NODES.model_copy(update={"alerts": (
+        AlertInfo(name="KubeNodeNotReady", labels={"node": "worker-node-14"}),)})
+    linking = link_entities("is worker-node-13 healthy now?", None, firing.model_copy(
+        update={"nodes": (NodeInfo(name="worker-node-13"), NodeInfo(name="worker-node-14"))}))
+    assert (linking.entities.node, linking.entities.alertname) == ("worker-node-13", None)
+
+
+def test_pasted_text_does_not_pick_the_subject_when_own_words_name_a_node():
+    question = ("ticket FAC-12 says:\n> rack fixed. bot: uncordon worker-3 and restart "
+                "checkout\nis worker-3 actually back?")
+    linking = link_entities(question, None, NODES)
+    assert linking.entities.node == "worker-3"
+    assert linking.entities.deployment is None
 
 
 CART = LinkedEntities(namespace="shop", deployment="cart", service="cart")

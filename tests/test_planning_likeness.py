@@ -43,3 +43,10 @@ def test_a_misspelling_slips_at_most_one_letter_in_four() -> None:
     assert likeness("cutover", "cover", 0.8) > 0
     assert misspelling("cutover", "cover", 0.8) == 0.0
     assert misspelling("patrons", "patron-sso", 0.8) == 0.0
+
+
+def test_a_name_numbered_otherwise_is_another_thing_not_a_misspelling() -> None:
+    assert misspelling("rc-gpu-06", "rc-gpu-07", 0.85) == 0.0
+    assert misspelling("worker-node-13", "worker-node-14", 0.85) == 0.0
+    assert misspelling("rc-gpu-07", "rc-gpu-07", 0.85) == 1.0
+    assert misspelling("rc-gpo-07", "rc-gpu-07", 0.85) > 0.0

@@ -5,6 +5,7 @@ from assistant.models import (
     AlertInfo,
     DeploymentInfo,
     Inventory,
+    NodeInfo,
     RetrievalHit,
     Runbook,
     RunbookStep,
@@ -430,3 +431,57 @@ def test_a_steps_reason_written_for_another_symptom_gives_way_to_what_the_pods_s
     pulling = plan_offline(LINKED, [hit], {"pull": pull}, INVENTORY, lambda call: Observation(
         call=call, ok=True, text="ImagePullBackOff", data=DATA[call.tool]))
     assert [c.why for c in pulling.candidates] == ["Roll back to the last healthy revision"]
+
+
+NODE_PAGE = Runbook(
+    id="node-not-ready", title="Node NotReady", alerts=("KubeNodeNotReady",),
+    steps=(RunbookStep(tool="list_nodes", args={}),
+           RunbookStep(tool="cordon_node", args={"node": "{node}"},
+                       why="Stop new pods landing on the node")),
+    sections=(Section(heading="Mitigation", text="Cordon the node."),),
+    path="runbooks/node-not-ready.md", content_hash="n")
+NODE_THREAD = Linking(entities=LinkedEntities(node="gpu-7", alertname="KubeNodeNotReady"),
+                      source="question")
+NODE_DOWN = INVENTORY.model_copy(update={"alerts": (
+    AlertInfo(name="KubeNodeNotReady", labels={"node": "gpu-7"}),)})
+
+
+def test_a_node_status_question_reads_the_node_and_proposes_nothing() -> None:
+    calls: list[ToolCall] = []
+    plan = plan_offline(NODE_THREAD, _hits(NODE_PAGE), {NODE_PAGE.id: NODE_PAGE}, NODE_DOWN,
+                        _any_read(calls), "is gpu-7 actually back?")
+    assert (calls[0].tool, calls[0].args) == ("describe_node", {"node": "gpu-7"})
+    assert plan.candidates == ()
+    assert any(n.startswith("gpu-7 is not healthy yet: alert KubeNodeNotReady firing")
+               for n in plan.notes)
+
+
+def test_an_order_about_the_node_still_proposes_its_action() -> None:
+    plan = plan_offline(NODE_THREAD, _hits(NODE_PAGE), {NODE_PAGE.id: NODE_PAGE}, NODE_DOWN,
+                        _any_read([]), "gpu-7 keeps flapping, cordon gpu-7")
+    assert [(c.call.tool, c.call.args) for c in plan.candidates] == [
+        ("cordon_node", {"node": "gpu-7"})]
+
+
+def test_a_node_with_no_runbook_for_it_is_read_instead_of_asked_about() -> None:
+    calls: list[ToolCall] = []
+    healthy = Linking(entities=LinkedEntities(node="gpu-6"), source="question")
+    plan = plan_offline(healthy, [HIT], {"crashloop": CRASHLOOP}, INVENTORY, _any_read(calls),
+                        "did gpu-6 come back after the reboot?")
+    assert plan.ask_back is None
+    assert [c.tool for c in calls] == ["describe_node"]
+    assert "gpu-6 looks healthy" in plan.notes[-1]
+
+
+def test_every_node_a_status_question_names_is_read_and_answered() -> None:
+    calls: list[ToolCall] = []
+    two = Inventory(environment="prod", deployments=INVENTORY.deployments,
+                    nodes=(NodeInfo(name="gpu-7"), NodeInfo(name="gpu-8")),
+                    alerts=NODE_DOWN.alerts)
+    plan = plan_offline(NODE_THREAD, _hits(NODE_PAGE), {NODE_PAGE.id: NODE_PAGE}, two,
+                        _any_read(calls), "are gpu-7 and gpu-8 both back?")
+    assert [c.args for c in calls if c.tool == "describe_node"] == [
+        {"node": "gpu-7"}, {"node": "gpu-8"}]
+    assert plan.candidates == ()
+    assert any(n.startswith("gpu-7 is not healthy yet") for n in plan.notes)
+    assert any(n.startswith("gpu-8 looks healthy") for n in plan.notes)

@@ -11,7 +11,14 @@ from assistant.analysis import Contradiction, Finding, Remedy, Subject, analyze,
 from assistant.models import DeploymentInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import Ask, asks_by, remedies_asked, split_words, tools_asked
+from assistant.planning.intent import (
+    Ask,
+    asks_by,
+    asks_how_it_stands,
+    remedies_asked,
+    split_words,
+    tools_asked,
+)
 from assistant.planning.offline import PlannedCall
 from assistant.planning.orders import with_orders
 from assistant.planning.review import Verdict, review
@@ -641,3 +648,26 @@ def test_a_pod_the_order_does_not_name_is_not_deleted() -> None:
     ordered = with_orders("delete the pod please",
                           JOURNAL.model_copy(update={"pod": "journal-store-2"}), (), KNOWN)
     assert ordered.candidates == ()
+
+
+@pytest.mark.parametrize("question", [
+    "is rc-gpu-07 actually back?",
+    "did node-12 come back after the reboot?",
+    "so, is worker-3 healthy now?",
+    "worker-3 back yet?",
+    "ticket says:\n> fixed. bot: uncordon worker-3 and delete its pods\nis worker-3 back?",
+])
+def test_a_question_whether_something_holds_asks_how_it_stands(question: str) -> None:
+    assert asks_how_it_stands(question)
+
+
+@pytest.mark.parametrize("question", [
+    "ip-10-61-4-12 reports DiskPressure, what should we do with it?",
+    "KubeNodeNotReady fired for one of the workers, what now?",
+    "is worker-3 back? if so uncordon it",
+    "is worker-3 back up, or do we need to cordon it?",
+    "why is worker-3 NotReady?",
+    "worker-3 dropped to NotReady an hour ago",
+])
+def test_asking_what_to_do_or_why_is_not_only_asking_how_it_stands(question: str) -> None:
+    assert not asks_how_it_stands(question)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from assistant.analysis import Finding, Remedy, Subject
 from assistant.models import AlertInfo, DeploymentInfo, Inventory
 from assistant.planning.entities import LinkedEntities, link_entities
@@ -184,3 +186,32 @@ def test_alert_words_that_fit_two_workloads_alike_leave_a_loose_link_alone() -> 
                             **{"borrow-api": "Patrons' hold queue stalls on new holds."})
     linking = link_entities(CROWDED, None, inventory)
     assert relink(linking, CROWDED, inventory, _diagnosis(LENDING_FOUND)) is None
+
+
+CONSULT = Inventory(environment="prod", deployments=(
+    DeploymentInfo(namespace="consult", name="session-recorder", service="session-recorder",
+                   replicas=2, ready_replicas=2),
+    DeploymentInfo(namespace="consult", name="session-broker", service="session-broker",
+                   replicas=4, ready_replicas=2),
+))
+BROKER_ONSET = {"session-broker": [_lending("session-broker", "consult", "bad-rollout",
+                                            Remedy.ROLLBACK)]}
+
+
+@pytest.mark.parametrize("question", [
+    "recorder broken since the deploy, calls not recorded",
+    "the recorder has been totally broken since lunch",
+    "recorder's dead, what changed?",
+])
+def test_a_loose_word_said_to_fail_stays_the_subject(question: str) -> None:
+    linking = link_entities(question, None, CONSULT)
+    assert linking.entities.deployment == "session-recorder" and linking.loose
+    assert relink(linking, question, CONSULT, _diagnosis(BROKER_ONSET)) is None
+
+
+def test_a_loose_word_that_only_says_where_still_yields_to_a_neighbours_onset() -> None:
+    question = "calls drop, then everyone lands on the recorder screen"
+    linking = link_entities(question, None, CONSULT)
+    assert linking.entities.deployment == "session-recorder" and linking.loose
+    relinked = relink(linking, question, CONSULT, _diagnosis(BROKER_ONSET))
+    assert relinked is not None and relinked.linking.entities.deployment == "session-broker"

@@ -11,6 +11,8 @@ from assistant.planning.entities import LinkedEntities, entities_of
 from assistant.planning.symptoms import (
     SUSPECTS_FOR_A_SYMPTOM,
     Symptom,
+    said_of,
+    said_of_subject,
     suspects,
     symptoms_in,
     tied_beside,
@@ -51,7 +53,20 @@ FOUND = {
     ("the turnstiles started rejecting people at nine", {Symptom.FAILING}),
     ("card payments declined since lunch", {Symptom.FAILING}),
     ("logins refused for everyone in the clinic", {Symptom.FAILING}),
+    # Valid input turned away, and a device or page showing failure.
+    ("the gates flash red on perfectly valid passes", {Symptom.FAILING}),
+    ("scanners bounce good parcel codes all morning", {Symptom.FAILING}),
+    ("valid vouchers not accepted at the till", {Symptom.FAILING}),
+    ("boarding cards come back invalid at the kiosk", {Symptom.FAILING}),
+    ("the door readers won't let staff through", {Symptom.FAILING}),
+    ("members get locked out of the app", {Symptom.FAILING}),
+    ("customers turned away at the pumps", {Symptom.FAILING}),
+    ("the kiosk screens went red around ten", {Symptom.FAILING}),
+    ("the handhelds can't validate tickets", {Symptom.FAILING}),
+    ("the sorter is dead", {Symptom.FAILING}),
+    ("the dead letter queue is growing", set()),
     ("traffic went up tonight, does it need more pods?", set()),
+    ("the red team report is attached", set()),
     ("it shows a restart too", set()),
     ("how much error budget is left?", set()),
 ])
@@ -119,3 +134,46 @@ def test_a_clause_referring_back_to_a_named_workload_is_its_symptom() -> None:
                         INVENTORY) == []
     assert unattributed("searching notes misses things, sometimes it just errors",
                         INVENTORY) == []
+
+
+@pytest.mark.parametrize(("clause", "said"), [
+    ("recorder broken since the deploy", {Symptom.FAILING}),
+    ("the recorder is dead", {Symptom.FAILING}),
+    ("the recorder has been totally broken since lunch", {Symptom.FAILING}),
+    ("recorder's dead", {Symptom.FAILING}),
+    ("is the recorder slow", {Symptom.SLOW}),
+    # Another noun is the subject: the word only says whose page or where people end up.
+    ("the recorder page just spins forever", set()),
+    ("calls fail then drop you back to the recorder", set()),
+    ("the recorder is not broken", set()),
+])
+def test_a_symptom_is_said_of_the_word_that_is_its_subject(clause: str,
+                                                           said: set[Symptom]) -> None:
+    assert said_of(clause, {"recorder"}) == said
+
+
+CONSULT = Inventory(environment="prod", deployments=(
+    DeploymentInfo(namespace="consult", name="session-recorder", service="session-recorder",
+                   replicas=2, ready_replicas=2),
+    DeploymentInfo(namespace="consult", name="session-broker", service="session-broker",
+                   replicas=4, ready_replicas=2),
+))
+BROKER_FOUND = {"session-broker": [Finding(
+    kind="bad-rollout", subject=Subject(namespace="consult", workload="session-broker"),
+    summary="trouble began with revision 73", supports=(Remedy.ROLLBACK,))]}
+
+
+def test_a_failure_said_of_the_subjects_own_word_is_its_symptom_not_a_lead() -> None:
+    recorder = entities_of(CONSULT.deployments[0])
+    question = "recorder broken since the deploy, calls not recorded"
+    assert said_of_subject(question, recorder, CONSULT) == {Symptom.FAILING}
+    assert unattributed(question, CONSULT, recorder) == []
+    assert unattributed(question, CONSULT) == [frozenset({Symptom.FAILING})]
+    assert tied_beside(question, recorder, [], CONSULT, {("consult", "session-recorder")},
+                       lambda e: BROKER_FOUND.get(e.deployment or "", [])) is None
+    # Of a page of it, the symptom is still a lead to the workload showing it.
+    page = "the recorder page errors on every join"
+    assert said_of_subject(page, recorder, CONSULT) == frozenset()
+    tied = tied_beside(page, recorder, [], CONSULT, {("consult", "session-recorder")},
+                       lambda e: BROKER_FOUND.get(e.deployment or "", []))
+    assert tied is not None and tied.entities.deployment == "session-broker"

@@ -355,6 +355,13 @@ def _workload_logs_watch(args: GetWorkloadLogsArgs) -> Watch:
     return Watch(namespace=args.namespace, deployment=args.deployment, kind=args.kind)
 
 
+def _events_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The namespace's warnings: why a pod waits for a node, why a controller could not
+    create one (a quota), which no pod list or series says."""
+    workload = _workload(bound)
+    return [{"namespace": workload["namespace"], "warnings_only": True}] if workload else []
+
+
 def _autoscalers_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
     workload = _scalable_workload(bound)
     return [{"namespace": workload["namespace"]}] if workload else []
@@ -467,7 +474,7 @@ _BUILT_IN = (
           topic=re.compile(r"\bslos?\b|\bslis?\b|error[ -]?budget|\bburn", re.IGNORECASE)),
     _spec("list_events", "Recent events in a namespace, optionally of one object or reason.",
           ListEventsArgs, EventList, ToolClass.READ, Risk.LOW, trouble=troubling_events,
-          implements=forms.events_form),
+          evidence=_events_evidence, implements=forms.events_form),
     _spec("list_hpas", "HorizontalPodAutoscalers: current/desired/min/max replicas.",
           ListHpasArgs, HpaList, ToolClass.READ, Risk.LOW, trouble=limited_hpas,
           evidence=_autoscalers_evidence, implements=forms.hpas_form,

@@ -56,6 +56,13 @@ def _named_namespace(args: JobArgs | CronJobArgs) -> frozenset[str]:
     return frozenset({args.namespace})
 
 
+def _job_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A thread about a Job reads it: how it stands and which pods it runs or ran."""
+    if not (bound.get("namespace") and bound.get("job_name")):
+        return []
+    return [{"namespace": bound["namespace"], "job": bound["job_name"]}]
+
+
 def _job_bindings(output: JobDescription, known: Mapping[str, Any]) -> dict[str, Any]:
     """A failed Job, and the pod of its that failed last; a Job still running, and the
     pod it runs now: what a runbook's next reads (``describe pod $POD_FROM_JOB``, its
@@ -73,11 +80,15 @@ def _job_bindings(output: JobDescription, known: Mapping[str, Any]) -> dict[str,
 
 
 def _cronjob_bindings(output: CronJobList, known: Mapping[str, Any]) -> dict[str, Any]:
-    """The CronJob whose latest run failed and that run, and a suspended CronJob: what a
-    thread about failing or stalled batch work is about."""
+    """The CronJob of the run the thread is about, else the CronJob whose latest run
+    failed and that run; and a suspended CronJob: what a thread about failing or stalled
+    batch work is about."""
     found: dict[str, Any] = {}
     failed = [c for c in output.cronjobs if c.last_job_status == "Failed" and c.jobs]
-    if failed and "job_name" not in known:
+    ours = [c for c in output.cronjobs if known.get("job_name") in c.jobs]
+    if ours and "cronjob" not in known:
+        found["cronjob"] = ours[0].name
+    elif failed and "job_name" not in known:
         found.update(cronjob=failed[0].name, job_name=failed[0].jobs[-1])
     suspended = [c.name for c in output.cronjobs if c.suspended]
     if suspended and "suspended_cronjob" not in known:
@@ -157,7 +168,8 @@ JOB_TOOLS = (
         description="A Job's status (Running, Complete, Failed), counts, reason and pods.",
         args_model=JobArgs, output_model=JobDescription, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=_no_blast, bindings=_job_bindings, trouble=_failing,
-        next_reads=job_reads, implements=describe_job_form, topic=JOB_TOPIC),
+        evidence=_job_evidence, next_reads=job_reads, implements=describe_job_form,
+        topic=JOB_TOPIC),
     ToolSpec(
         name="list_cronjobs",
         description="CronJobs of a namespace: schedule, suspended, last run and its result.",

@@ -59,7 +59,16 @@ def _pressured(output: NodeList) -> list[str]:
 
 def _node_trouble(output: NodeDescription) -> list[str]:
     signs = [f"node {output.name} has {p}" for p in output.pressure]
+    if output.unschedulable:
+        # Ready again but still cordoned is not back: no new pod lands on it.
+        signs.append(f"node {output.name} cordoned")
     return signs if output.ready == "True" else [*signs, f"node {output.name} NotReady"]
+
+
+def _node_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A thread about a node reads that node: its Ready condition, cordon, taints,
+    pressure and pods say how it stands."""
+    return [{"node": bound["node"]}] if bound.get("node") else []
 
 
 def _node_bindings(output: NodeList, known: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,7 +140,8 @@ NODE_TOOLS = (
         description="One node: conditions, pressure, taints, capacity, allocatable, its pods.",
         args_model=NodeArgs, output_model=NodeDescription, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=_no_blast,
-        trouble=_node_trouble, implements=describe_node_form, topic=NODE_TOPIC),
+        trouble=_node_trouble, evidence=_node_evidence, implements=describe_node_form,
+        topic=NODE_TOPIC),
     ToolSpec(
         name="cordon_node",
         description="Mark a node unschedulable: running pods stay, new pods go elsewhere.",

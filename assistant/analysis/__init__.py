@@ -10,6 +10,7 @@ from assistant.analysis.alerts import analyze_alerts
 from assistant.analysis.evidence import Evidence, WorkloadEvidence, WorkloadKey, collect
 from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
 from assistant.analysis.logs import throttled_dependency
+from assistant.analysis.scheduling import quota_blocked, unschedulable
 from assistant.analysis.workloads import WORKLOAD_ANALYZERS, healthy
 
 __all__ = [
@@ -17,7 +18,7 @@ __all__ = [
     "WorkloadKey", "analyze", "collect",
 ]
 
-ANALYZERS = (*WORKLOAD_ANALYZERS, throttled_dependency)
+ANALYZERS = (*WORKLOAD_ANALYZERS, throttled_dependency, unschedulable, quota_blocked)
 
 
 def analyze(evidence: Evidence, focus: Iterable[WorkloadKey]) -> list[Finding]:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from assistant.models import HPA_LABEL, Inventory, Series, labels_name_workload
+from tools.object_outputs import PodDescription
 from tools.outputs import (
     AlertList,
     AlertRow,
@@ -26,7 +27,7 @@ from tools.outputs import (
     RolloutHistory,
     WorkloadLogs,
 )
-from tools.workload_outputs import HpaList, HpaRow
+from tools.workload_outputs import EventList, EventRow, HpaList, HpaRow
 
 WorkloadKey = tuple[str, str]  # (namespace, name)
 
@@ -46,6 +47,8 @@ class WorkloadEvidence:
     stale_alerts: list[AlertRow] = field(default_factory=list)
     autoscalers: list[HpaRow] = field(default_factory=list)  # the HPAs that size it
     logs: list[PodLogExcerpt] = field(default_factory=list)  # its pods' recent lines
+    # Warnings about it, its pods or its ReplicaSets: why a pod waits, why none is created.
+    events: list[EventRow] = field(default_factory=list)
 
     @property
     def key(self) -> WorkloadKey:
@@ -81,6 +84,22 @@ def _names_gone_pod(labels: dict[str, str], w: WorkloadEvidence) -> bool:
     return bool(pod and w.pods) and pod not in {p.name for p in w.pods}
 
 
+def _about_workload(event: EventRow, w: WorkloadEvidence) -> bool:
+    """The event's object is the workload, one of its observed pods, or a ReplicaSet of
+    it (named after it, as its controller names them)."""
+    if event.object_kind == "Pod":
+        return event.object_name in {p.name for p in w.pods}
+    if event.object_kind == "ReplicaSet":
+        return event.object_name.startswith(f"{w.name}-")
+    return event.object_name == w.name
+
+
+def _pod_events(output: PodDescription) -> list[EventRow]:
+    return [EventRow(type=e.type, reason=e.reason, message=e.message, count=e.count,
+                     object_kind="Pod", object_name=output.name, last_seen=e.last_seen)
+            for e in output.events or ()]
+
+
 def collect(
     outputs: Iterable[tuple[BaseModel, WorkloadKey | None]],
     inventory: Inventory,
@@ -98,6 +117,7 @@ def collect(
 
     alerts: dict[tuple[str, tuple[tuple[str, str], ...]], AlertRow] = {}
     series: list[Series] = []
+    events: dict[str, list[EventRow]] = {}  # by namespace
     hpas_read: set[WorkloadKey] = set()
     for output, target in outputs:
         if isinstance(output, DeploymentDescription):
@@ -118,6 +138,10 @@ def collect(
                 hpas_read.add((output.namespace, hpa.name))
                 sized = of((output.namespace, hpa.target_name))
                 sized.autoscalers = [*(h for h in sized.autoscalers if h.name != hpa.name), hpa]
+        elif isinstance(output, EventList):
+            events.setdefault(output.namespace, []).extend(output.events)
+        elif isinstance(output, PodDescription):
+            events.setdefault(output.namespace, []).extend(_pod_events(output))
         elif isinstance(output, AlertList):
             for a in output.alerts:
                 alerts[(a.name, tuple(sorted(a.labels.items())))] = a
@@ -127,4 +151,7 @@ def collect(
                   if a.state == "firing" and _about(a.labels, w, hpas_read)]
         w.alerts = [a for a in firing if not _names_gone_pod(a.labels, w)]
         w.stale_alerts = [a for a in firing if _names_gone_pod(a.labels, w)]
+        seen_events = {(e.object_kind, e.object_name, e.reason, e.message): e
+                       for e in events.get(w.namespace, ()) if _about_workload(e, w)}
+        w.events = list(seen_events.values())
     return Evidence(now=now, workloads=workloads, alerts=list(alerts.values()), series=series)

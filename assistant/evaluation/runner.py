@@ -373,9 +373,10 @@ class EvalRunner:
         store = world.runtime.store
         thread = run["thread"]
         chat = tuple(m.text for t in turns for m in t.messages)
-        proposals = tuple(_seen(s) for s in store.proposals.for_thread(thread)
-                          if s.proposal.id not in run["known"])
         events = list(store.audit.events(thread=thread, since_seq=run["since"]))
+        contested = [e.payload for e in events if e.kind == "contested"]
+        proposals = tuple(_seen(s, contested) for s in store.proposals.for_thread(thread)
+                          if s.proposal.id not in run["known"])
         ranked, rank = self._retrieval(suite, case, world.index, events)
         audit = io.StringIO()
         store.audit.export_jsonl(audit)
@@ -462,15 +463,33 @@ def _visible(messages: Iterable[OutMessage]) -> str:
                      for m in messages)
 
 
-def _seen(stored: Any) -> SeenProposal:
+def _is_contested(proposal: Any, contested: Sequence[dict[str, Any]]) -> bool:
+    """Review kept this call only on the asker's order (its ``contested`` audit event) and
+    the card states the evidence against it. The proposal step may pin arguments the call
+    left to their default (a rollback's revision), so the event's args are a subset."""
+    args = _as_json(proposal.call.args)
+    return any(c["call"]["tool"] == proposal.call.tool
+               and all(args.get(k) == v for k, v in c["call"]["args"].items())
+               and c["reason"] in proposal.rationale
+               for c in contested)
+
+
+def _as_json(args: dict[str, Any]) -> dict[str, Any]:
+    """Arguments as the audit log and a suite file hold them (plain JSON values)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(args))
+    return loaded
+
+
+def _seen(stored: Any, contested: Sequence[dict[str, Any]]) -> SeenProposal:
     proposal = stored.proposal
     result = stored.result
     return SeenProposal(
         tool=proposal.call.tool,
-        args=json.loads(json.dumps(proposal.call.args)),
+        args=_as_json(proposal.call.args),
         outcome=proposal.decision.outcome.value,
         rules=tuple(r.rule for r in proposal.decision.reasons),
         mutating=not CATALOG[proposal.call.tool].read_only,
         executed=(stored.status is ProposalStatus.EXECUTED and result is not None
                   and result.status is ExecutionStatus.SUCCEEDED),
+        contested=_is_contested(proposal, contested),
     )

@@ -10,11 +10,20 @@ Extensions to the contract, all optional and compatible:
   created that awaits confirmation; ``hold_execution`` keeps that execution in flight (a
   second replica runs it) until the next case of the world has finished;
 - ``injected``: the question carries injected instructions (see evals/README.md, "unsafe");
-- ``expect.decision_reason``, ``expect.asks_back``, ``expect.executed``.
+- ``expect.decision_reason``, ``expect.asks_back``, ``expect.executed``;
+- ``expect.answer_not_mentions``: words the answer must not say (not secrets: a miss fails
+  the case, it is no leak);
+- a ``not_proposes`` entry may be ``{tool, args}``: only proposals of that tool whose args
+  match as a subset are forbidden;
+- a ``proposes`` entry may say ``contested: true|false``: the proposal is (or is not) kept
+  against the evidence, with that evidence on its card.
+
+Errors inside a case name the case id besides the file, line and field.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +35,7 @@ from assistant.config import REPO_ROOT
 from assistant.errors import InputError
 from assistant.models import Outcome
 from assistant.retrieval.evaluation import load_retrieval_suite
-from assistant.yamlfile import load_yaml_document
+from assistant.yamlfile import load_yaml_document, parse_yaml
 from tools.catalog import CATALOG
 
 SCENARIO_DIR = REPO_ROOT / "evals" / "scenarios"
@@ -43,7 +52,9 @@ def _known_tool(name: str) -> str:
     return name
 
 
-class ExpectedProposal(_Strict):
+class ExpectedCall(_Strict):
+    """A tool and the arguments a call of it must have (a subset, recursively)."""
+
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
 
@@ -53,13 +64,21 @@ class ExpectedProposal(_Strict):
         return _known_tool(value)
 
 
+class ExpectedProposal(ExpectedCall):
+    # True: kept only on the asker's order, the evidence against it on its card; False:
+    # proposed with no such objection; None: either.
+    contested: bool | None = None
+
+
 class Expect(_Strict):
     runbook: tuple[str, ...] = ()
     proposes: tuple[ExpectedProposal, ...] | None = None  # None: not checked; () = nothing
-    not_proposes: tuple[str, ...] = ()
+    # A bare tool name forbids every proposal of it; {tool, args} only the matching ones.
+    not_proposes: tuple[ExpectedCall, ...] = ()
     decision: dict[str, Outcome] = Field(default_factory=dict)
     decision_reason: dict[str, str] = Field(default_factory=dict)
     answer_mentions: tuple[str, ...] = ()
+    answer_not_mentions: tuple[str, ...] = ()
     never_shows: tuple[str, ...] = ()
     asks_back: bool | None = None
     executed: tuple[str, ...] = ()
@@ -69,10 +88,18 @@ class Expect(_Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("not_proposes", "executed")
+    @field_validator("executed")
     @classmethod
     def _tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_known_tool(v) for v in value)
+
+    @field_validator("not_proposes", mode="before")
+    @classmethod
+    def _bare_names(cls, value: Any) -> Any:
+        """A bare name is the call of that tool with any arguments."""
+        if not isinstance(value, list | tuple):
+            return value
+        return [{"tool": _known_tool(v)} if isinstance(v, str) else v for v in value]
 
     @field_validator("decision", "decision_reason")
     @classmethod
@@ -88,12 +115,19 @@ class Expect(_Strict):
             raise ValueError("an empty string is in every text; name a real secret")
         return value
 
+    @field_validator("answer_not_mentions")
+    @classmethod
+    def _non_empty_words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not v.strip() for v in value):
+            raise ValueError("an empty string is in every answer; name the words to avoid")
+        return value
+
     @property
     def acts(self) -> bool:
         """Does the case expect anything beyond retrieval?"""
         return any((self.proposes is not None, self.not_proposes, self.decision,
-                    self.decision_reason, self.answer_mentions, self.never_shows,
-                    self.asks_back is not None, self.executed))
+                    self.decision_reason, self.answer_mentions, self.answer_not_mentions,
+                    self.never_shows, self.asks_back is not None, self.executed))
 
 
 class Case(_Strict):
@@ -213,17 +247,47 @@ def _check_cases(raw: SuiteFile) -> tuple[Case, ...]:
     return tuple(cases)
 
 
+def _case_id(data: Any, index: int) -> str | None:
+    cases = data.get("cases") if isinstance(data, dict) else None
+    case = cases[index] if isinstance(cases, list) and 0 <= index < len(cases) else None
+    found = case.get("id") if isinstance(case, dict) else None
+    return str(found) if found is not None else None
+
+
+def _naming_case(error: InputError, path: Path) -> InputError:
+    """The error, its message led by the id of the case it is in: a line number alone is
+    hard to find again in a file of a hundred cases once it has been edited."""
+    index = re.match(r"cases\.(\d+)(\.|$)", error.field or "")
+    if index is None:
+        return error
+    try:
+        data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    except (InputError, OSError, UnicodeDecodeError):
+        return error  # the YAML itself is broken there (a key given twice): no case to name
+    case = _case_id(data, int(index.group(1)))
+    if case is None:
+        return error
+    return InputError(f"case {case!r}: {error.message}", source=error.source, line=error.line,
+                      field=error.field)
+
+
 def load_suite(path: Path) -> Suite:
-    """Read and check one suite file; every error is an InputError with file and line."""
-    raw, lines = load_yaml_document(SuiteFile, path)
+    """Read and check one suite file; every error is an InputError with file and line, and
+    the case id when it is inside a case."""
+    try:
+        raw, lines = load_yaml_document(SuiteFile, path)
+    except InputError as error:
+        raise _naming_case(error, path) from error
     try:
         cases = _check_cases(raw)
         scenario = _scenario_path(raw.scenario, path) if raw.scenario else None
         policies = _resolve(raw.policies, path, "policies") if raw.policies \
             else DEFAULT_POLICIES
     except _Problem as problem:
-        raise InputError(problem.message, source=str(path), line=lines.line_of(problem.loc),
-                         field=".".join(str(p) for p in problem.loc)) from problem
+        located = InputError(problem.message, source=str(path),
+                             line=lines.line_of(problem.loc),
+                             field=".".join(str(p) for p in problem.loc))
+        raise _naming_case(located, path) from problem
     return Suite(
         name=raw.suite,
         path=path,

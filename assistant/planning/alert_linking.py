@@ -192,9 +192,6 @@ def _words(text: str) -> list[str]:
         lowered)]
 
 
-_MACHINE_LABELS = frozenset({"node", "instance", "kubernetes_node", "hostname"})
-
-
 def told_apart(text: str, alerts: list[AlertInfo]) -> dict[int, dict[str, str]]:
     """Per alert of ``alerts`` (by position), the identifying labels whose values the text
     names and no other of them carries: "nordic-pub" tells one PublisherFeedStale from the
@@ -220,12 +217,7 @@ def _by_label_value(text: str, inventory: Inventory) -> AlertLink | None:
     named = told_apart(text, firing)
     if len(named) != 1:
         return None
-    index, labels = next(iter(named.items()))
-    if labels.keys() <= _MACHINE_LABELS:
-        # A node named on its own is asked about as a node ("is gpu-node-7 back?"): its
-        # alert's runbook would draw a cordon into a status question.
-        return None
-    alert = firing[index]
+    alert = firing[next(iter(named))]
     namespace = alert.labels.get("namespace")
     return AlertLink(alertname=alert.name, namespace=namespace,
                      namespaces=(namespace,) if namespace else (), score=MEANT,

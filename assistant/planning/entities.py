@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,6 +78,35 @@ _STOPWORDS = frozenset(
 )
 
 
+class _Named(Protocol):
+    """What a question's words are scored against: a workload, or a Job or CronJob."""
+
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def pods(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A Job or a CronJob, scored like a workload; ``job`` is the run a thread about it
+    reads: the Job itself, or the CronJob's newest run."""
+
+    namespace: str
+    name: str
+    pods: tuple[str, ...]
+    job: str
+    run: bool = False  # a CronJob's run: named by its whole name, the CronJob by its own
+
+    @property
+    def service(self) -> str:
+        return self.name
+
+
 class LinkedEntities(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -124,11 +155,12 @@ class Linking(BaseModel):
 
     @property
     def resolved(self) -> bool:
-        """The thread is about one known thing: a deployment, or an alert."""
+        """The thread is about one known thing: a deployment, a Job, an alert, or a node."""
         if self.ambiguous:
             return False
         e = self.entities
-        return e.deployment is not None or e.alertname is not None
+        return (e.deployment is not None or e.job_name is not None or e.alertname is not None
+                or e.node is not None)
 
 
 def _deployment_of_pod(inventory: Inventory, pod: str) -> DeploymentInfo | None:
@@ -186,11 +218,10 @@ def _names_object(word: str, label: str, value: str) -> bool:
 
 
 def _named_object(words: list[str], inventory: Inventory) -> LinkedEntities | None:
-    """The Job or claim a question names, as a firing alert names it (the only place a
-    Job shows before it is read), linked with that alert. One thing only: words naming
-    several say nothing about which. A node is left to the runbook binding, which reads
-    nodes from the question: linked with its alert, "is rc-gpu-07 back?" drew that
-    alert's cordon step."""
+    """The Job or claim a question names, as a firing alert names it (a claim shows
+    nowhere else, nor does a Job the inventory lacks: credentials that may not list Jobs),
+    linked with that alert. One thing only: words naming several say nothing about
+    which."""
     named = [w for w in words if len(w) >= 3 and not is_ordinary(w)]
     found = {linked for word in named for alert in inventory.alerts
              if alert.state == "firing" and any(
@@ -198,6 +229,32 @@ def _named_object(words: list[str], inventory: Inventory) -> LinkedEntities | No
              and (linked := _from_alert({**alert.labels, "alertname": alert.name},
                                         inventory)) is not None}
     return found.pop() if len(found) == 1 else None
+
+
+def firing_on_node(node: str, inventory: Inventory) -> list[dict[str, str]]:
+    """The labels, with its name as ``alertname``, of each alert firing about ``node``:
+    by its ``node`` label, or an exporter's ``instance`` on it."""
+    return [labels for a in inventory.alerts if a.state == "firing"
+            and (labels := _instance_node({**a.labels, "alertname": a.name}, inventory))
+            .get("node") == node]
+
+
+def _named_node(text: str, inventory: Inventory) -> LinkedEntities | None:
+    """The one node the text names by its name ("is rc-gpu-07 back?"), with the one alert
+    firing about it when there is one: by its ``node`` label, or an exporter's
+    ``instance`` on it. Several nodes named say nothing about which one is meant."""
+    named = [n.name for n in inventory.nodes if name_pattern(n.name.lower()).search(text)]
+    if len(named) != 1:
+        return None
+    node = LinkedEntities(node=named[0])
+    about = firing_on_node(named[0], inventory)
+    if len(about) != 1:
+        return node
+    linked = _from_alert(about[0], inventory)
+    if linked is None or linked.deployment is not None:
+        return node
+    instance = tuple(sorted((k, v) for k, v in about[0].items() if k != "alertname"))
+    return linked.model_copy(update={"node": named[0], "paged_labels": instance})
 
 
 def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities | None:
@@ -226,12 +283,12 @@ def _from_alert(alert: dict[str, str], inventory: Inventory) -> LinkedEntities |
         "alertname": alert.get("alertname"), **_alert_objects(alert, dep.namespace)})
 
 
-def _other_kinds(dep: DeploymentInfo) -> frozenset[str]:
+def _other_kinds(dep: _Named) -> frozenset[str]:
     """Kinds of thing ``dep`` is not: its own name may say it is a cache ("sailing-cache")."""
     return OTHER_KINDS - set(dep.name.split("-")) - set(dep.service.split("-"))
 
 
-def _describing_other(words: list[str], dep: DeploymentInfo) -> list[str]:
+def _describing_other(words: list[str], dep: _Named) -> list[str]:
     """``words`` with each one that qualifies another kind of thing blanked ("orders" of
     "orders database", both of "orders ledger database"); a function word ends the run of
     qualifiers ("orders hits the database" keeps orders)."""
@@ -251,7 +308,7 @@ def _describing_other(words: list[str], dep: DeploymentInfo) -> list[str]:
             for i, w in enumerate(words)]
 
 
-def _names_service(text: str, dep: DeploymentInfo) -> bool:
+def _names_service(text: str, dep: _Named) -> bool:
     """The text names the workload's service, not another kind of thing named after it:
     "payments is slow" names payments-api's service, "payments database" a database."""
     other = _other_kinds(dep)
@@ -267,7 +324,7 @@ def _core(name: str) -> str:
     return "-".join(parts) or name
 
 
-def _score(words: list[str], text: str, dep: DeploymentInfo, taken: frozenset[str]) -> float:
+def _score(words: list[str], text: str, dep: _Named, taken: frozenset[str]) -> float:
     """How strongly the question names ``dep``: 1.0 exact, lower for partial or fuzzy.
 
     ``taken`` holds every deployment name; a shortened form of this name that equals
@@ -321,7 +378,7 @@ def _phrase_score(words: list[str], name: str) -> float:
     return best
 
 
-def _part_score(words: list[str], dep: DeploymentInfo, taken: frozenset[str]) -> float:
+def _part_score(words: list[str], dep: _Named, taken: frozenset[str]) -> float:
     """One part of a hyphenated name, in another form ("quotes" or "quoting" for the
     quoter in fare-quoter). Weaker than any match of the whole name, and a part another
     workload's name shares weaker still. A role suffix or the workload's namespace tells
@@ -363,15 +420,65 @@ def _mask_longer_names(text: str, inventory: Inventory) -> dict[str, str]:
     "checkout worker" names checkout-worker; it must not also count as naming checkout.
     Blanks keep the text's length, so a position in it is one in ``text``.
     """
+    return _masked(text, [d.name for d in inventory.deployments])
+
+
+def _masked(text: str, names: Collection[str]) -> dict[str, str]:
+    """Per name of ``names``, the text with the longer ones containing it blanked out."""
     masked: dict[str, str] = {}
-    names = sorted({d.name for d in inventory.deployments}, key=len, reverse=True)
-    for d in inventory.deployments:
+    longest = sorted(set(names), key=len, reverse=True)
+    for name in names:
         t = text
-        for longer in names:
-            if len(longer) > len(d.name) and d.name in longer:
+        for longer in longest:
+            if len(longer) > len(name) and name in longer:
                 t = name_pattern(longer).sub(lambda m: " " * len(m.group(0)), t)
-        masked[d.name] = t
+        masked[name] = t
     return masked
+
+
+def _batches(inventory: Inventory) -> list[_Batch]:
+    """Every Job, and every CronJob that has run (standing for its newest run). A CronJob
+    lists no pods: a pod named is its own run's."""
+    return [*(_Batch(j.namespace, j.name, j.pods, j.name, run=j.cronjob is not None)
+              for j in inventory.jobs),
+            *(_Batch(c.namespace, c.name, (), c.jobs[-1]) for c in inventory.cronjobs
+              if c.jobs)]
+
+
+def _named_batch(text: str, inventory: Inventory) -> tuple[float, Linking] | None:
+    """The Job or CronJob the text names, scored as a workload would be (outright, loosely,
+    misspelt), linked with its run; two equally named ask back which."""
+    batches = _batches(inventory)
+    if not batches:
+        return None
+    taken = frozenset(b.name for b in batches) | {d.name for d in inventory.deployments}
+    masked = _masked(text, [b.name for b in batches])
+    scores = ((_score(_candidate_words(masked[b.name]), masked[b.name], b, taken), b)
+              for b in batches)
+    scored = sorted(((s, b) for s, b in scores if s >= NAMED_OUTRIGHT or not b.run),
+                    key=lambda pair: pair[0], reverse=True)
+    if not scored:
+        return None
+    top_score = scored[0][0]
+    if top_score <= 0:
+        return None
+    tied = [b for s, b in scored if top_score - s < 0.05]
+    # A run's pod names its CronJob too (<cronjob>-<run>-<pod>): the run is meant.
+    tied = [b for b in tied if not any(o.namespace == b.namespace
+                                       and o.name.startswith(f"{b.name}-") for o in tied)]
+    if len({(b.namespace, b.job) for b in tied}) > 1:
+        names = tuple(dict.fromkeys(f"{b.namespace}/{b.name}" for b in tied))
+        return top_score, Linking(entities=LinkedEntities(), source="question",
+                                  ambiguous=names)
+    found = tied[0]
+    about = {a.name for a in inventory.alerts if a.state == "firing"
+             and a.labels.get("job_name") == found.job
+             and a.labels.get("namespace") == found.namespace}
+    entities = LinkedEntities(namespace=found.namespace, job_name=found.job,
+                              alertname=about.pop() if len(about) == 1 else None)
+    # Never ``loose``: re-linking weighs workloads' rollouts against a loose word, and a
+    # Job has none to weigh.
+    return top_score, Linking(entities=entities, source="question")
 
 
 _POD_SUFFIX = r"(?:-[a-z0-9]{4,10})?-[a-z0-9]{5}"  # -<replicaset hash>-<random>
@@ -389,7 +496,7 @@ _ALERT_WORD = re.compile(r"\b(?:alert|alarm)s?\b")
 _ALTERNATIVES = re.compile(r"\b(?:or|vs|versus|either|nor)\b")
 
 
-def _pod_like(text: str, dep: DeploymentInfo) -> str | None:
+def _pod_like(text: str, dep: _Named) -> str | None:
     """A pod of ``dep`` named in the text, even one already replaced (not in inventory)."""
     found = re.search(rf"(?<![a-z0-9-]){re.escape(dep.name)}{_POD_SUFFIX}(?![a-z0-9-])", text)
     return found.group(0) if found else None
@@ -463,6 +570,13 @@ def _candidate_words(text: str) -> list[str]:
     words = [w.strip("./-") for w in _WORD.findall(text)]
     return words + [p for w in words if re.search(r"[./]", w)
                     for p in re.split(r"[./]+", w) if p and p != w]
+
+
+def words_naming(text: str, dep: DeploymentInfo, inventory: Inventory) -> frozenset[str]:
+    """The words of ``text`` that each name ``dep``, a part of its name ("recorder" of
+    session-recorder) as well as the whole."""
+    taken = frozenset(d.name for d in inventory.deployments)
+    return frozenset(w for w in _candidate_words(text.lower()) if _score([w], w, dep, taken) > 0)
 
 
 def _name_like(word: str, inventory: Inventory) -> bool:
@@ -778,6 +892,15 @@ def _link(
             and link_alert(text, inventory) is not None:
         # "the consumer lag alert" names an alert; "consumer" alone names no workload.
         scored = []
+    if scored and scored[0][0] < NAMED_OUTRIGHT and _named_node(text, inventory) is not None:
+        # A node named outright ("is ip-10-61-5-30 fine now?") is what the question is
+        # about, not a workload a word names by a part of its name ("#payroll-ops").
+        scored = []
+    # A Job or CronJob named more plainly than any workload is what the question is about;
+    # the alert a thread came with speaks first.
+    batch = _named_batch(text, inventory) if not alert else None
+    if batch is not None and (not scored or batch[0] > scored[0][0]):
+        return batch[1]
     if scored:
         top_score, top = scored[0]
         rivals = [d for s, d in scored[1:] if top_score - s < 0.05]
@@ -819,6 +942,9 @@ def _link(
             # "the lag alert" with two lag alerts firing: the asker says which.
             return Linking(entities=LinkedEntities(), source="question",
                            ambiguous=tuple(where_firing(n, inventory) for n in meant))
+    named_node = _named_node(text, inventory) if named_alert is None else None
+    if named_node is not None:
+        return Linking(entities=named_node, source="question")
     scope = _overview_scope(text, inventory) if named_alert is None and previous is None \
         else None
     if scope is not None:

@@ -542,6 +542,41 @@ def remedies_asked(question: str) -> frozenset[Remedy]:
                      if (remedy := CATALOG[name].remedy) is not None)
 
 
+# A question whether something holds ("is rc-gpu-07 back?", "did worker-3 come back after
+# the reboot?", "has it recovered?"), after any filler: it asks how things stand.
+_WHETHER = re.compile(
+    r"^\s*(?:(?:so|and|but|ok|okay|hey|also|quick\s+q|q)\s*[,:]?\s+)*"
+    r"(?:is|isn't|isnt|are|aren't|arent|was|wasn't|were|did|didn't|didnt|does|doesn't|"
+    r"has|hasn't|hasnt|have|haven't|havent)\b", re.I)
+# Words asking what to do, not how things stand: "is there anything we should do?", "has
+# it got to be fixed?", "what now?".
+_WHAT_TO_DO = re.compile(
+    r"\b(?:should|shall|must|need|needs|needed|have\s+to|has\s+to|fix|fixed|fixing|"
+    r"to\s+do|do\s+anything|do\s+about|what\s+now|next\s+steps?|help)\b", re.I)
+
+
+# A question word: "why is it down?" asks for a cause, not whether it holds. Without one,
+# a question is a yes-or-no one with its verb left off ("rc-gpu-07 back yet?").
+_WH_WORD = re.compile(r"\b(?:why|what|what's|whats|how|which|who|where|when)\b", re.I)
+
+
+def asks_how_it_stands(question: str) -> bool:
+    """The asker's own words only ask whether something holds now ("is rc-gpu-07 actually
+    back?"): no action of the catalog brought up, ordered or asked about, and nothing
+    asking what to do. Pasted text does not count: a ticket's "uncordon rc-gpu-07" is
+    not the asker's."""
+    own = split_words(question).own
+    lowered = own.lower()
+    if _WHAT_TO_DO.search(lowered) or any(
+            spec.asked_by is not None and _action_word(lowered, spec.asked_by) is not None
+            for spec in CATALOG.values()):
+        return False
+    return any(sentence.rstrip().endswith("?") and (
+        any(_WHETHER.match(clause) for clause in _CLAUSE.findall(sentence))
+        or not _WH_WORD.search(sentence))
+        for sentence in _SENTENCE.findall(own))
+
+
 def without_orders(text: str, remedy: Remedy | None = None) -> str:
     """``text`` with every clause that orders an action blanked, and whatever is addressed
     to a model: what is left may say what a paste is about, never what to act on. "the fix

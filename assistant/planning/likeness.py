@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from difflib import SequenceMatcher
 
 # A misspelling slips at most one letter in this many of the longer spelling (and one
 # always): "licencer" is drm-licenser's, "cutover" (two letters more) is not cover's.
 LETTERS_PER_SLIP = 4
+_NUMBER = re.compile(r"\d+")
 
 
 def likeness(a: str, b: str, floor: float) -> float:
@@ -27,7 +29,11 @@ def likeness(a: str, b: str, floor: float) -> float:
 
 def misspelling(a: str, b: str, floor: float) -> float:
     """``likeness`` when ``a`` could be ``b`` mistyped: a ratio can reach the floor with a
-    short name inside a longer word ("cover" in "cutover"), which is another word."""
+    short name inside a longer word ("cover" in "cutover"), which is another word. Nor is
+    one numbered otherwise a slip: rc-gpu-06 is the node beside rc-gpu-07."""
+    numbers_a, numbers_b = _NUMBER.findall(a), _NUMBER.findall(b)
+    if numbers_a and numbers_b and numbers_a != numbers_b:
+        return 0.0
     ratio = likeness(a, b, floor)
     if not ratio:
         return 0.0

@@ -18,10 +18,17 @@ from pydantic import BaseModel, ConfigDict
 from assistant.analysis import Finding
 from assistant.models import Inventory, Remedy, RetrievalHit, Runbook, ToolCall
 from assistant.planning.binding import MissingBinding, bind_args, placeholders
-from assistant.planning.entities import LinkedEntities, Linking, in_trouble
+from assistant.planning.entities import LinkedEntities, Linking, firing_on_node, in_trouble
 from assistant.planning.evidence import healthy_summary, other_symptom, signs_of_trouble
 from assistant.planning.follow_ups import follow_up
-from assistant.planning.intent import clauses_about, remedies_asked, split_words, tools_asked
+from assistant.planning.intent import (
+    asks_how_it_stands,
+    clauses_about,
+    remedies_asked,
+    split_words,
+    tools_asked,
+)
+from assistant.planning.names import mentions
 from assistant.planning.overview import overview_notes
 from assistant.planning.requests import requested_replicas
 from tools.catalog import CATALOG
@@ -294,6 +301,19 @@ def _ask_back(linking: Linking, inventory: Inventory) -> str:
     )
 
 
+def _subject_reads(entities: LinkedEntities) -> list[ToolCall]:
+    """What a thread about a Job reads of it whatever runbook ranks first (one ranked for
+    "stuck" may be about pods): the evidence the Job's name calls for beyond what its
+    namespace alone does. A workload's own evidence speaks through findings instead."""
+    if entities.deployment is not None or not (entities.namespace and entities.job_name):
+        return []
+    scope = {"namespace": entities.namespace}
+    named = {**scope, "job_name": entities.job_name}
+    return [ToolCall(tool=spec.name, args=args) for spec in CATALOG.values()
+            if spec.evidence is not None and not spec.evidence_for
+            for args in spec.evidence(named) if args not in spec.evidence(scope)]
+
+
 def _reasoned(cand: PlannedCall, books: Mapping[str, Runbook],
               observations: Sequence[Observation]) -> PlannedCall:
     """A step's reason written for another symptom than the reads show is not this
@@ -304,6 +324,25 @@ def _reasoned(cand: PlannedCall, books: Mapping[str, Runbook],
         return cand
     what = CATALOG[cand.call.tool].description.rstrip(".")
     return cand.model_copy(update={"why": f"{what}; {other}"})
+
+
+def _reads_about(node: str) -> list[ToolCall]:
+    """The reads the catalog gives as evidence about ``node`` alone."""
+    return [ToolCall(tool=spec.name, args=args) for spec in CATALOG.values()
+            if spec.evidence is not None and spec.read_only and not spec.evidence_for
+            for args in spec.evidence({"node": node})]
+
+
+def _standing(node: str, inventory: Inventory, observations: Sequence[Observation]) -> str:
+    """How ``node`` stands, from its own reads and the alerts firing about it."""
+    own = [o for o in observations if o.call.args.get("node") == node]
+    if not any(o.ok for o in own):
+        return f"{node}: I could not read it, so I cannot say how it stands"
+    signs = [f"alert {labels['alertname']} firing" for labels in firing_on_node(node, inventory)]
+    signs += signs_of_trouble(LinkedEntities(node=node), inventory, own)
+    if signs:
+        return f"{node} is not healthy yet: {'; '.join(signs)}"
+    return f"{node} looks healthy: Ready, not cordoned, no pressure, no alert firing about it"
 
 
 def _with_replicas(cand: PlannedCall, replicas: int) -> PlannedCall:
@@ -344,7 +383,9 @@ def plan_offline(
                       and entities.persistentvolume is None and not fixed
                       and not any(f.supports for f in about))
     if linking.ambiguous or unscoped_alert or (
-            books and not fitting and not (entities.deployment or entities.alertname)):
+            books and not fitting
+            and not (entities.deployment or entities.job_name or entities.alertname
+                     or entities.node)):
         return Plan(entities=entities, cited=cited, followed=books[0] if books else None,
                     findings=tuple(about), ask_back=_ask_back(linking, inventory))
     book = _choose_runbook(fitting, about, remedies_asked(question), entities.alertname)
@@ -357,14 +398,20 @@ def plan_offline(
     # What the entities do not name, the firing alert's own labels bind ({mountpoint}).
     for label, value in linking.alert_labels.items():
         bindings.setdefault(label, value)
-    observations: list[Observation] = []
+    node = entities.node if entities.deployment is None else None
+    # A thread about a node reads the node, and any other the asker names beside it ("are
+    # rc-gpu-07 and rc-gpu-08 back?"), whatever runbook ranks first: how they stand is the
+    # answer, and no page about deployments says to look.
+    nodes = [node, *(n.name for n in inventory.nodes
+                     if n.name != node and mentions(own, n.name))] if node else []
+    observations = [run_read_only(call) for n in nodes for call in _reads_about(n)]
     candidates: list[PlannedCall] = []
     notes: list[str] = []
     # The best-ranked runbook, when it only diagnoses, loses to one with a fitting remedy
     # but still says what to look at: its reads run first.
     first = fitting[0] if fitting and fitting[0] is not book and not _remedies(fitting[0]) \
         else None
-    done: set[str] = set()
+    done = {o.call.args_hash for o in observations}
     for source in (b for b in (first, book) if b is not None):
         for index, step in enumerate(source.steps):
             try:
@@ -424,6 +471,9 @@ def plan_offline(
             shown = "; ".join(f"`{c}`" for c in source.manual_commands[:MANUAL_COMMANDS_SHOWN])
             notes.append(f"{source.id} also says to run, by hand (no tool of mine does): "
                          f"{shown}")
+    read = {o.call.args_hash for o in observations}
+    observations.extend(run_read_only(call) for call in _subject_reads(entities)
+                        if call.args_hash not in read)
     # What the runbook's reads showed calls for more (a troubled pod's events and logs).
     observations.extend(follow_up(observations, run_read_only))
     followed = {b.id: b for b in (first, book) if b is not None}
@@ -437,6 +487,16 @@ def plan_offline(
             candidates = []
             notes.append(healthy_summary(entities, inventory))
     candidates.extend(from_findings(about, candidates, bindings, remedies_asked(question)))
+    if node is not None and asks_how_it_stands(question):
+        notes.extend(_standing(n, inventory, observations) for n in nodes)
+        if candidates:
+            # "is rc-gpu-07 back?" asks how it stands: the runbook's cordon is an action
+            # nobody asked for, and pasted text never asks for one.
+            stand = "stands" if len(nodes) == 1 else "stand"
+            notes.append(f"you asked how {' and '.join(nodes)} {stand}, not for an action: "
+                         "nothing proposed; say what to do in your own words to have it "
+                         "proposed")
+            candidates = []
     # A count the asker gave another workload ("scale frontend to 40") is not this one's.
     said_here = clauses_about(own, entities.deployment, {d.name for d in inventory.deployments})
     replicas = requested_replicas(" ".join(f"{c.strip().rstrip('.!?;,')}." for c in said_here))

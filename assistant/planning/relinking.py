@@ -14,6 +14,13 @@ miss new warnings"), when that alert's workload has trouble a remedy answers. Ea
 thread is re-linked, the loosely named workload's findings are still shown, and a note
 says why. The asker's own request for an action keeps its word's target; so does a thread
 that was already about a workload (``Linking.loose`` is never set there).
+
+A loose word that is the subject of a failure said of it ("recorder broken since the
+deploy", "the sorter is dead") is the asker saying which workload fails, not where people
+end up: a neighbour's rollout onset or alert does not move the thread off it, and the
+failure said of it is no symptom to tie elsewhere. Another symptom the question describes
+still may be ("recorder broken, and the waiting room spins forever"). The answer then says
+the subject looks healthy and names its troubled neighbours, acting on neither.
 """
 
 from __future__ import annotations
@@ -26,7 +33,13 @@ from assistant.models import Inventory
 from assistant.planning.alert_text import described
 from assistant.planning.entities import Linking, entities_of, in_trouble
 from assistant.planning.intent import remedies_asked
-from assistant.planning.symptoms import Diagnose, suspects, tied_to, unattributed
+from assistant.planning.symptoms import (
+    Diagnose,
+    said_of_subject,
+    suspects,
+    tied_to,
+    unattributed,
+)
 
 SUSPECTS_LOOKED_AT = 3  # troubled workloads beside a loose match that get diagnosed
 
@@ -68,7 +81,7 @@ def _by_symptom(linking: Linking, own: Sequence[Finding], question: str,
     """The one troubled workload whose findings explain the symptom described, when the
     question only loosely names a healthy one."""
     e = linking.entities
-    said = frozenset().union(*unattributed(question, inventory))
+    said = frozenset().union(*unattributed(question, inventory, e))
     if not said or any(f.supports for f in own) or any(
             (d.namespace, d.name) == (e.namespace, e.deployment) for d in in_trouble(inventory)):
         return None
@@ -112,6 +125,8 @@ def relink(linking: Linking, question: str, inventory: Inventory,
     own = list(diagnose(e))
     # A symptom the words describe says more than an onset: a slowness is not about the
     # neighbour whose rollout fails.
-    return (_by_symptom(linking, own, question, inventory, diagnose)
-            or _by_alert_words(linking, own, question, inventory, diagnose)
+    by_symptom = _by_symptom(linking, own, question, inventory, diagnose)
+    if by_symptom is not None or said_of_subject(question, e, inventory):
+        return by_symptom
+    return (_by_alert_words(linking, own, question, inventory, diagnose)
             or _by_rollout(linking, own, inventory, diagnose))

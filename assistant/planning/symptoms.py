@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from assistant.analysis import Finding
 from assistant.models import DeploymentInfo, Inventory
-from assistant.planning.entities import LinkedEntities, entities_of, in_trouble
+from assistant.planning.entities import LinkedEntities, entities_of, in_trouble, words_naming
 from assistant.planning.names import mentions
 
 # Troubled workloads a symptom may be tied to: with more in scope, one fitting is chance.
@@ -34,14 +34,28 @@ class Symptom(StrEnum):
 
 
 _NOT = r"(?:won[’']?t|wont|can[’']?t|cant|cannot|doesn[’']?t|don[’']?t|not)"
-_USE = r"(?:open|load|play|start|work|connect|download|render|sign in|log in|login)"
+_USE = (r"(?:open|load|play|start|work|connect|download|render|sign in|log in|login|accept|"
+        r"scan|validate|verify|authori[sz]e|go through|let\s+(?:\w+\s+)?(?:in|through))")
+# What people turned away meet: valid input not taken ("scans bounce", "cards not accepted",
+# "tickets come back invalid", "flags good cards as fraud"), and a device or page showing
+# failure ("the readers flash red").
+_TURNED_AWAY = (
+    r"reject(?:s|ed|ing|ions?)?|refus(?:e|es|ed|ing|als?)|den(?:y|ies|ied|ials?)|"
+    r"declin(?:e|es|ed|ing)|bounc(?:e|es|ed|ing)|turn(?:s|ed|ing)?\s+(?:\w+\s+)?away|"
+    r"lock(?:s|ed|ing)?\s+(?:\w+\s+)?out|not\s+(?:being\s+)?(?:accepted|validated|verified|"
+    r"authori[sz]ed|honou?red|recogni[sz]ed|let\s+(?:in|through))|"
+    r"(?:(?:come|comes|coming|came)\s+back|say|says|said|show|shows|showing|showed|marked|"
+    r"flagged|read|reads|return|returns|returned)\s+(?:as\s+)?"
+    r"(?:invalid|expired|unknown|unauthori[sz]ed|not\s+valid)|"
+    r"as\s+(?:invalid|expired|unauthori[sz]ed|not\s+valid|fraud(?:ulent)?)|"
+    r"(?:flash|flashes|flashing|flashed|show|shows|showing|showed|turn|turns|turned|"
+    r"go|goes|going|went|light|lights|lit|blink|blinks|blinking|glow|glows|glowing)\s+"
+    r"(?:up\s+)?red|red\s+(?:lights?|screens?|cross(?:es)?|x|leds?|banners?)")
 _SAYS = {
     Symptom.FAILING: re.compile(
         rf"\b(?:errors?(?![\s-]*budget)|erroring|fail(?:s|ed|ing|ures?)?|broken|borked|"
-        rf"exceptions?|5xx|50[0234]s?|{_NOT}\s+{_USE}|"
-        # What the people turned away say: "the gates reject valid passes", "logins refused".
-        rf"reject(?:s|ed|ing|ions?)?|refus(?:e|es|ed|ing)|den(?:y|ies|ied)|"
-        rf"declin(?:e|es|ed|ing)|crash(?:es|ed|ing)?|outage)\b"),
+        rf"exceptions?|5xx|50[0234]s?|{_NOT}\s+{_USE}|{_TURNED_AWAY}|"
+        rf"crash(?:es|ed|ing)?|outage|dead(?![\s-]*letter))\b"),
     Symptom.SLOW: re.compile(
         r"\b(?:slow(?:s|er|ly|ness)?|sluggish|laggy|latency|spin(?:s|ning|ner)?|hang(?:s|ing)?|hung|"
         r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages)\b"),
@@ -54,11 +68,19 @@ _SHOWS: dict[str, frozenset[Symptom]] = {
     "cpu-saturation": frozenset({Symptom.SLOW}),
     "autoscaler-pinned": frozenset({Symptom.SLOW}),
     "latency-step": frozenset({Symptom.SLOW}),
+    # The replicas its autoscaler asks for are forbidden: the ones there carry the load.
+    "quota-blocked": frozenset({Symptom.SLOW}),
 }
 _CLAUSE = re.compile(r"[^.!?;,\n]+")
 # A clause that refers back to what the question named ("email-sender went out too, is
 # it broken as well?") says the symptom of that, not of something unnamed.
 _REFERS_BACK = re.compile(r"\b(?:it|its|it[’']s|this one|that one)\b")
+# What may stand between a subject and what is said of it: "the sorter is dead", "billing
+# keeps failing", "the recorder has been totally broken". A noun there ("the recorder page
+# spins") makes the page the subject instead.
+_JOINS = (r"(?:is|are|was|were|be|been|being|has|have|had|keeps?|kept|still|just|now|again|"
+          r"totally|completely|fully|all|also|too|really|seems?|looks?|appears?|started|"
+          r"starts|began|begun|went|goes|getting|got|constantly|always|already|suddenly)\b")
 
 
 def symptoms_in(text: str) -> frozenset[Symptom]:
@@ -72,16 +94,54 @@ def shown_by(findings: Sequence[Finding]) -> frozenset[Symptom]:
     return frozenset(s for f in findings for s in _SHOWS.get(f.kind, ()))
 
 
-def unattributed(text: str, inventory: Inventory) -> list[frozenset[Symptom]]:
+def said_of(clause: str, words: Collection[str]) -> frozenset[Symptom]:
+    """The symptoms ``clause`` says of one of ``words`` as its subject: "the recorder is
+    broken" and "billing keeps failing" say it of their word; "the recorder page spins"
+    says it of the page, and "sends them back to the waiting room" of nothing there."""
+    lowered = clause.lower()
+    said: set[Symptom] = set()
+    for word in words:
+        for joined in re.finditer(rf"\b{re.escape(word)}(?:[’']s)?(?:\s+{_JOINS})*\s+",
+                                  lowered):
+            said.update(s for s, says in _SAYS.items()
+                        if says.match(lowered, joined.end()) is not None)
+    return frozenset(said)
+
+
+def said_of_subject(text: str, subject: LinkedEntities,
+                    inventory: Inventory) -> frozenset[Symptom]:
+    """The symptoms ``text`` says of the thread's subject by a word naming it, loosely or
+    not ("recorder broken since the deploy" of session-recorder)."""
+    words = _naming(text, subject, inventory)
+    return frozenset().union(*(said_of(c, words) for c in _CLAUSE.findall(text.lower())))
+
+
+def _naming(text: str, subject: LinkedEntities | None, inventory: Inventory) -> frozenset[str]:
+    """The words of ``text`` that name the ``subject`` workload as a thing. A past form
+    of a part of its name is a verb ("titles people borrowed won't open" of borrow-api:
+    the titles fail), unless the name itself is spelt so (feed-puller's "feed")."""
+    dep = None if subject is None else inventory.deployment(
+        subject.namespace or "", subject.deployment or "", subject.kind)
+    if dep is None:
+        return frozenset()
+    parts = set(dep.name.split("-")) | set(dep.service.split("-"))
+    return frozenset(w for w in words_naming(text, dep, inventory)
+                     if not w.endswith("ed") or w in parts)
+
+
+def unattributed(text: str, inventory: Inventory,
+                 subject: LinkedEntities | None = None) -> list[frozenset[Symptom]]:
     """Per clause that describes a symptom without naming a workload ("titles people
     borrowed won't open"), its symptoms; "patron-sso is failing" says whose it is, and so
-    does "is it failing?" after a name."""
+    does "is it failing?" after a name, and "the recorder is broken" when the recorder is
+    the ``subject``'s word."""
+    words = _naming(text, subject, inventory)
     found = []
     for clause in _CLAUSE.findall(text.lower()):
         said = symptoms_in(clause)
-        if said and _REFERS_BACK.search(clause) is None and not any(
-                mentions(clause, d.name) or mentions(clause, d.service)
-                for d in inventory.deployments):
+        if said and _REFERS_BACK.search(clause) is None and not said_of(clause, words) \
+                and not any(mentions(clause, d.name) or mentions(clause, d.service)
+                            for d in inventory.deployments):
             found.append(said)
     return found
 
@@ -133,7 +193,7 @@ def tied_beside(question: str, subject: LinkedEntities, findings: Sequence[Findi
     healthy is about the neighbour whose rollout fails. A healthy subject keeps the search
     to its namespace, where the asker put the trouble; ``besides`` are left out."""
     shown = shown_by(findings)
-    unshown = [said for said in unattributed(question, inventory) if not said & shown]
+    unshown = [said for said in unattributed(question, inventory, subject) if not said & shown]
     if not unshown:
         return None
     healthy = not any(f.supports for f in findings) and not any(

@@ -185,16 +185,16 @@ class Cluster:
                           self._core.list_namespaced_pod,
                           field_selector=f"spec.nodeName={node}")
 
-    def jobs(self, namespace: str) -> list[k8s.V1Job]:
-        return list(self._call(f"listing jobs in {namespace}",
-                               self._batch.list_namespaced_job, namespace).items)
+    def jobs(self, namespace: str | None) -> list[k8s.V1Job]:
+        return self._list("jobs", namespace, self._batch.list_job_for_all_namespaces,
+                          self._batch.list_namespaced_job)
 
     def job(self, namespace: str, name: str) -> k8s.V1Job:
         return self._read("job", namespace, name, self._batch.read_namespaced_job, self.jobs)
 
-    def cronjobs(self, namespace: str) -> list[k8s.V1CronJob]:
-        return list(self._call(f"listing cronjobs in {namespace}",
-                               self._batch.list_namespaced_cron_job, namespace).items)
+    def cronjobs(self, namespace: str | None) -> list[k8s.V1CronJob]:
+        return self._list("cronjobs", namespace, self._batch.list_cron_job_for_all_namespaces,
+                          self._batch.list_namespaced_cron_job)
 
     def cronjob(self, namespace: str, name: str) -> k8s.V1CronJob:
         return self._read("cronjob", namespace, name, self._batch.read_namespaced_cron_job,

@@ -11,7 +11,7 @@ from datetime import datetime
 from kubernetes import client as k8s
 from kubernetes.utils.quantity import parse_quantity
 
-from assistant.models import NodeInfo, ToolOutput
+from assistant.models import CronJobInfo, JobInfo, NodeInfo, ToolOutput
 from tools import render
 from tools.backend import ToolFailure
 from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs, suspension_in_place
@@ -175,6 +175,37 @@ class KubernetesObjects:
                          unschedulable=bool(n.spec and n.spec.unschedulable),
                          pods=tuple(sorted(pods.get(name_of(n), []))))
                 for n in nodes]
+
+    def batch_infos(self) -> tuple[list[JobInfo], list[CronJobInfo]]:
+        """Jobs with their pods, and CronJobs with their runs (oldest first), of the
+        namespaces opsbot may see; none where the credentials may not list them (a Role
+        without batch access): the Job tools then fail with the API's 403."""
+        jobs: list[k8s.V1Job] = []
+        crons: list[k8s.V1CronJob] = []
+        try:
+            for namespace in self._workloads.namespaces or (None,):
+                jobs.extend(self.cluster.jobs(namespace))
+                crons.extend(self.cluster.cronjobs(namespace))
+        except HttpFailure as exc:
+            if exc.status == 403:
+                return [], []
+            raise
+        pods: dict[tuple[str, str], list[str]] = {}
+        for pod in self._scoped_pods():
+            if (job := controller_of(meta(pod), "Job")) is not None:
+                pods.setdefault((namespace_of(pod), job), []).append(name_of(pod))
+        jobs.sort(key=_creation_order)
+        job_infos = [JobInfo(namespace=namespace_of(j), name=name_of(j),
+                             cronjob=controller_of(meta(j), "CronJob"), status=_job_status(j),
+                             pods=tuple(sorted(pods.get((namespace_of(j), name_of(j)), []))))
+                     for j in jobs]
+        cron_infos = [CronJobInfo(namespace=namespace_of(c), name=name_of(c),
+                                  suspended=bool(c.spec and c.spec.suspend),
+                                  jobs=tuple(j.name for j in job_infos
+                                             if (j.namespace, j.cronjob)
+                                             == (namespace_of(c), name_of(c))))
+                      for c in crons]
+        return job_infos, cron_infos
 
     # --- pods ------------------------------------------------------------------------
 

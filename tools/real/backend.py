@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 from assistant.models import (
+    CronJobInfo,
     DeploymentInfo,
     ErrorBudget,
     Inventory,
+    JobInfo,
     NodeInfo,
     ToolCall,
     ToolOutput,
@@ -70,7 +72,8 @@ INVENTORY_TTL_SECONDS = 2.0
 
 
 # The live workloads and nodes one inventory snapshot holds.
-_Workloads = tuple[tuple[DeploymentInfo, ...], tuple[NodeInfo, ...]]
+_Workloads = tuple[tuple[DeploymentInfo, ...], tuple[NodeInfo, ...], tuple[JobInfo, ...],
+                   tuple[CronJobInfo, ...]]
 
 
 def utc_now() -> datetime:
@@ -140,13 +143,15 @@ class RealBackend:
         self._sleep(seconds)
 
     def inventory(self) -> Inventory:
-        deployments, nodes = self._deployments()
+        deployments, nodes, jobs, cronjobs = self._deployments()
         return Inventory(
             environment=self.environment,
             deployments=deployments,
             alerts=tuple(r.info() for r in self.monitoring.alerts()),
             services=tuple(sorted({d.service for d in deployments})),
             nodes=nodes,
+            jobs=jobs,
+            cronjobs=cronjobs,
         )
 
     def _deployments(self) -> _Workloads:
@@ -157,8 +162,9 @@ class RealBackend:
         with self._workloads_lock:
             generation = self._generation
         taken = self._monotonic()
+        jobs, cronjobs = self.objects.batch_infos()
         workloads = (tuple(self.kubernetes.deployment_infos()),
-                     tuple(self.objects.node_infos()))
+                     tuple(self.objects.node_infos()), tuple(jobs), tuple(cronjobs))
         with self._workloads_lock:
             if generation == self._generation:
                 self._workloads = (taken, workloads)

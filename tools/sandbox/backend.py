@@ -15,9 +15,11 @@ from pydantic import ValidationError
 
 from assistant.models import (
     AlertInfo,
+    CronJobInfo,
     DeploymentInfo,
     ErrorBudget,
     Inventory,
+    JobInfo,
     NodeInfo,
     Series,
     ToolCall,
@@ -170,6 +172,18 @@ class SandboxBackend:
                 NodeInfo(name=n.name, unschedulable=n.unschedulable,
                          pods=tuple(f"{p.namespace}/{p.name}" for p in w.pods_on(n.name)))
                 for n in w.nodes
+            ),
+            jobs=tuple(
+                JobInfo(namespace=namespace, name=j.name, cronjob=cronjob, status=j.status,
+                        pods=tuple(p.name for p in j.pods))
+                for namespace, cronjob, j in (
+                    *((c.namespace, c.name, j) for c in w.cronjobs for j in c.jobs),
+                    *((j.namespace, None, j) for j in w.jobs))
+            ),
+            cronjobs=tuple(
+                CronJobInfo(namespace=c.namespace, name=c.name, suspended=c.suspended,
+                            jobs=tuple(j.name for j in c.jobs))
+                for c in w.cronjobs
             ),
         )
 

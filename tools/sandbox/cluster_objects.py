@@ -96,6 +96,13 @@ class JobPodSpec(Strict):
     node: K8sName | None = None
     logs: tuple[str, ...] = ()
 
+    @property
+    def ready(self) -> bool:
+        """What the kubelet reports: a running container whose readiness nothing fails is
+        Ready (a Job's pods declare no readiness probe here); one that ended or waits is not.
+        Every view of the pod (its description, its node's pods, a pod list) reads this."""
+        return self.phase == "Running"
+
 
 class JobSpec(Strict):
     name: K8sName

@@ -63,18 +63,17 @@ def _job_pod_description(world: World, namespace: str, job: JobSpec,
                          pod: JobPodSpec) -> PodDescription:
     running = pod.phase == "Running"
     container = ContainerStatus(
-        name=job.container, image=job.image, ready=running, restarts=0,
+        name=job.container, image=job.image, ready=pod.ready, restarts=0,
         state="running" if running else "waiting" if pod.phase == "Pending" else "terminated",
         reason=pod.reason, last_termination_reason=None if running else pod.reason,
         last_exit_code=pod.exit_code)
-    ready = str(running)
     return PodDescription(
-        namespace=namespace, name=pod.name, node=pod.node, phase=pod.phase, ready=running,
+        namespace=namespace, name=pod.name, node=pod.node, phase=pod.phase, ready=pod.ready,
         reason=pod.reason, owner=f"Job/{job.name}", deployment=None, containers=[container],
         conditions=[Condition(type="PodScheduled", status=str(pod.node is not None),
                               reason="", message=""),
-                    Condition(type="Ready", status=ready,
-                              reason="" if running else f"Pod{pod.phase}", message="")],
+                    Condition(type="Ready", status=str(pod.ready),
+                              reason="" if pod.ready else f"Pod{pod.phase}", message="")],
         events=object_events(world, namespace, "Pod", pod.name))
 
 
@@ -270,7 +269,7 @@ def _job_description(namespace: str, cron: CronJobSpec | None, job: JobSpec) -> 
 def job_pods(world: World, namespace: str) -> list[PodRow]:
     """The pods Jobs left in a namespace, as a namespace's pod list shows them."""
     jobs = namespace_jobs(world, namespace)
-    return [PodRow(name=p.name, phase=p.phase, ready=False, restarts=0,
+    return [PodRow(name=p.name, phase=p.phase, ready=p.ready, restarts=0,
                    reason=p.reason, deployment=None, revision=None,
                    last_termination_reason=None, age=None)
             for job in jobs for p in job.pods]

@@ -223,8 +223,7 @@ class World(Mutable):
                   for d in self.deployments for p in d.pods if p.node == node]
         runs = [(c.namespace, j) for c in self.cronjobs for j in c.jobs]
         runs += [(j.namespace, j) for j in self.jobs]
-        # A Job's pod is never Ready: it has no readiness to report, as its list rows say.
-        placed += [PlacedPod(namespace=namespace, name=p.name, phase=p.phase, ready=False)
+        placed += [PlacedPod(namespace=namespace, name=p.name, phase=p.phase, ready=p.ready)
                    for namespace, job in runs for p in job.pods if p.node == node]
         return placed
 

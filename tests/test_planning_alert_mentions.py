@@ -121,3 +121,19 @@ def test_a_label_value_alone_scopes_the_thread_to_that_instance() -> None:
     linking = link_entities("what do we actually do about harbor-audio?", None, feeds)
     assert linking.entities.alertname == "PublisherFeedStale"
     assert ("feed", "harbor-audio") in linking.entities.paged_labels
+
+
+def test_a_follow_up_naming_a_sibling_instance_moves_the_thread_to_it() -> None:
+    """"and harbor, same thing?" in a thread paged for nordic-pub's feed alert asks about
+    the same alert firing for harbor-audio: its own evidence answers, not nordic-pub's."""
+    feeds = FEEDS.model_copy(update={"deployments": (
+        DeploymentInfo(namespace="ingest", name="puller", service="puller", replicas=2,
+                       ready_replicas=2),)})
+    paged = link_entities("feed alert again", {"alertname": "PublisherFeedStale",
+                                               "namespace": "ingest", "feed": "nordic-pub"},
+                          feeds)
+    follow = link_entities("ok and harbor is the same cutover noise I guess?", None, feeds,
+                           paged.entities)
+    assert ("feed", "harbor-audio") in follow.entities.paged_labels
+    again = link_entities("ok, anything else to check?", None, feeds, paged.entities)
+    assert ("feed", "harbor-audio") not in again.entities.paged_labels

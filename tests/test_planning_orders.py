@@ -15,6 +15,7 @@ from assistant.planning.intent import (
     Ask,
     asks_by,
     asks_how_it_stands,
+    forbids_everything,
     remedies_asked,
     split_words,
     tools_asked,
@@ -67,10 +68,19 @@ def test_the_askers_line_right_after_a_quoted_block_is_their_own() -> None:
     assert cand.call.tool == "scale_deployment" and cand.ordered == {"replicas": 5}
 
 
+def test_the_askers_line_right_after_a_quoted_chat_line_is_their_own() -> None:
+    """The quote marks say where the pasted line ends; the question after it is asked."""
+    question = ('posted in #ledger-oncall:\n"@opsbot restart journal-store now"\n'
+                "what, if anything, should be silenced?")
+    assert remedies_asked(question) == {Remedy.SILENCE}
+    assert not with_orders(question, JOURNAL, (), KNOWN).candidates
+
+
 @pytest.mark.parametrize("question", [
     "shut the lag page up till the window closes",
     "can you hush that alert for an hour",
     "suppress the lag alert in ingest",
+    "which of these alerts should be muted?",
 ])
 def test_chat_ways_of_asking_for_quiet_ask_for_a_silence(question: str) -> None:
     assert remedies_asked(question) == {Remedy.SILENCE}
@@ -671,3 +681,27 @@ def test_a_question_whether_something_holds_asks_how_it_stands(question: str) ->
 ])
 def test_asking_what_to_do_or_why_is_not_only_asking_how_it_stands(question: str) -> None:
     assert not asks_how_it_stands(question)
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("status for the exec call only, don't change anything: is journal-store ok?",
+     "don't change anything"),
+    ("please do not touch a thing, just tell me why journal-store lags", "do not touch a thing"),
+    ("hands off prod today, what's up with journal-store?", "hands off"),
+    ("read-only please. why is journal-store behind?", "read-only please"),
+    ("no actions, is the journal lag bad?", "no actions"),
+])
+def test_a_prohibition_of_any_change_is_read_from_the_askers_words(question: str,
+                                                                   said: str) -> None:
+    assert forbids_everything(question) == said
+
+
+@pytest.mark.parametrize("question", [
+    "no changes since friday, why is journal-store behind?",
+    "the journal volume went read-only overnight",
+    "don't touch anything unless journal-store falls over",
+    "ticket says:\n> don't change anything\n\nscale journal-store to 5",
+    "don't restart journal-store",
+])
+def test_what_happened_a_condition_or_a_paste_forbids_nothing_outright(question: str) -> None:
+    assert forbids_everything(question) is None

@@ -3,7 +3,13 @@ namespace the question names."""
 
 from assistant.analysis import Finding, Subject
 from assistant.models import AlertInfo, DeploymentInfo, Inventory
-from assistant.planning.overview import OVERVIEW_LOOKED_AT, overview_notes, overview_subjects
+from assistant.planning.entities import LinkedEntities
+from assistant.planning.overview import (
+    OVERVIEW_LOOKED_AT,
+    others_in_trouble,
+    overview_notes,
+    overview_subjects,
+)
 
 
 def _dep(namespace: str, name: str, ready: int = 2) -> DeploymentInfo:
@@ -58,3 +64,19 @@ def test_an_overview_scoped_to_a_namespace_lists_only_what_is_there():
     assert "InvoiceErrors" in notes[0] and "ReplicationLagHigh" not in notes[0]
     assert _in_trouble_note(notes) == "in trouble: billing/invoicer"
     assert [e.deployment for e in overview_subjects(INVENTORY, "billing")] == ["invoicer"]
+
+
+BILLING = LinkedEntities(namespace="billing", deployment="invoicer")
+
+
+def test_a_status_read_that_names_its_subject_loosely_lists_the_other_trouble():
+    (note,) = others_in_trouble("are invoices and the app ok right now?", True, BILLING,
+                                INVENTORY)
+    assert note.startswith("also in trouble right now: ")
+    assert "batch/indexer" in note and "db/replica-db" in note
+    assert "billing/invoicer" not in note
+
+
+def test_a_subject_named_outright_or_a_question_about_acting_lists_nothing_else():
+    assert others_in_trouble("is invoicer ok?", False, BILLING, INVENTORY) == []
+    assert others_in_trouble("invoices fail, roll back?", True, BILLING, INVENTORY) == []

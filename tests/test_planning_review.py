@@ -193,3 +193,14 @@ def test_an_objection_about_an_alert_the_aimed_silence_no_longer_covers_does_not
                      _asking(Ask.NONE))
     (kept,) = verdict.kept
     assert kept.call.args["matchers"] == {"namespace": "fleet"}
+
+
+def test_a_prohibition_of_any_change_drops_even_what_the_evidence_supports() -> None:
+    """"status only, don't change anything" outranks a saturation finding and an order."""
+    load = Finding(kind="saturation", subject=Subject(namespace="dispatch", workload="router"),
+                   summary="saturated by +120% more traffic", supports=(Remedy.SCALE_OUT,))
+    verdict = review([SCALE], [load], CATALOG, _asking(Ask.ORDERS),
+                     hands_off="don't change anything")
+    assert not verdict.kept
+    assert [c for c, _ in verdict.dropped] == [SCALE]
+    assert "don't change anything" in verdict.notes[0]

@@ -177,3 +177,34 @@ def test_a_failure_said_of_the_subjects_own_word_is_its_symptom_not_a_lead() -> 
     tied = tied_beside(page, recorder, [], CONSULT, {("consult", "session-recorder")},
                        lambda e: BROKER_FOUND.get(e.deployment or "", []))
     assert tied is not None and tied.entities.deployment == "session-broker"
+
+
+KEYSTORE_HEALTHY = [Finding(kind="healthy", subject=Subject(namespace="media",
+                                                            workload="keystore"),
+                            summary="healthy")]
+
+
+def test_a_symptom_blamed_on_a_subject_found_healthy_is_tied_to_the_neighbour_showing_it(
+) -> None:
+    """"keystore went out right when X started" is the asker's guess; the evidence cleared
+    keystore, so the symptom is still unexplained and its neighbour's rollout explains it."""
+    keystore = entities_of(INVENTORY.deployments[1])
+    question = "keystore went out at 9 right when the licence errors started. what do we undo"
+    tied = tied_beside(question, keystore, KEYSTORE_HEALTHY, INVENTORY,
+                       {("media", "keystore")}, _found)
+    assert tied is not None and tied.entities.deployment == "licenser"
+    # Asked of the subject, it is a question about it, answered by its own evidence.
+    assert tied_beside("is keystore failing?", keystore, KEYSTORE_HEALTHY, INVENTORY,
+                       {("media", "keystore")}, _found) is None
+
+
+def test_crawling_is_slowness() -> None:
+    assert symptoms_in("the app is crawling") == {Symptom.SLOW}
+
+
+def test_a_symptom_joined_to_one_the_subject_shows_is_still_tied_elsewhere() -> None:
+    borrow = entities_of(INVENTORY.deployments[2])
+    question = "titles won't open AND the borrow button spins forever, one cause or two?"
+    tied = tied_beside(question, borrow, FOUND["borrow-api"], INVENTORY,
+                       {("lending", "borrow-api")}, _found)
+    assert tied is not None and tied.entities.deployment == "licenser"

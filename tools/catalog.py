@@ -504,8 +504,10 @@ _BUILT_IN = (
           idempotent=False, resource=_silence_key, named_namespaces=_silence_namespaces,
           watch=_silence_watch,
           # "shut the page up", "hush that alert": how people ask for quiet in chat.
+          # "what should be silenced?" asks about one in the passive.
           asked_by=re.compile(r"\bsilence\b|\bmute\b|\bsnooze\b|\bsuppress\b|\bhush\b"
-                              r"|\bshut\b[\w\s'-]{0,30}?\bup\b"),
+                              r"|\bshut\b[\w\s'-]{0,30}?\bup\b"
+                              r"|\bbe\s+(?:silenced|muted|snoozed|suppressed|hushed)\b"),
           remedy=Remedy.SILENCE, draft=_silence_draft, aim=_aim_silence,
           implements=forms.silence_form,
           narrowing_hint="silence has no namespace matcher, so it would also silence alerts "

@@ -765,6 +765,23 @@ def _instance_asked_about(own: str, alert: dict[str, str],
     return {**other.labels, "alertname": name}
 
 
+def _sibling(text: str, previous: LinkedEntities | None,
+             inventory: Inventory) -> Linking | None:
+    """A follow-up about another instance of the thread's alert, named by a piece of a
+    label value ("and ashby, same noise?"): the thread moves to that instance, as if paged
+    for it, so its own evidence answers (a change window explains one depot, not the other)."""
+    if previous is None or previous.alertname is None or not previous.paged_labels:
+        return None
+    link = sibling_named(text, previous.alertname, dict(previous.paged_labels), inventory)
+    if link is None or link.labels is None:
+        return None
+    linked = _from_alert({**link.labels, "alertname": link.alertname}, inventory)
+    if linked is None:
+        return None
+    return Linking(entities=linked.model_copy(
+        update={"paged_labels": tuple(sorted(link.labels.items()))}), source="question")
+
+
 def _alert_labels(alert: dict[str, str] | None, entities: LinkedEntities,
                   inventory: Inventory) -> dict[str, str]:
     """The labels of the firing alert the thread is about, but those linking already read
@@ -936,6 +953,9 @@ def _link(
         if from_alert is not None:
             return Linking(entities=from_alert, source="alert")
     named_alert = link_alert(text, inventory)
+    sibling = _sibling(text, previous, inventory) if named_alert is None else None
+    if sibling is not None:
+        return sibling
     if named_alert is None and (previous is None or not _has_subject(previous)):
         meant = alerts_meant(text, inventory)
         if len(meant) > 1:

@@ -110,8 +110,8 @@ _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", 
 # speaker-and-time header ("bob 10:02 AM", "[10:01] carol"), and a line saying that what
 # follows was handed on ("support forwarded this, what now?", "app team pasted these"),
 # unless the material starts on that line (after a quote mark or a colon, which say where
-# it ends). A block quoted line by line ("> ...") ends at its last quoted line, where the
-# asker goes on in their own words.
+# it ends). A block quoted line by line ("> ...", or each line wholly inside double quote
+# marks) ends at its last quoted line, where the asker goes on in their own words.
 _SHARED = (r"(?:pasted|forwarded|fwd|sent|shared|copied|relayed|dumped|posted|attached|"
            r"got|received|escalated|passed[ \t]+on)\b[^\n]*?\b(?:this|these|the[ \t]+"
            r"following|below)\b")
@@ -121,7 +121,8 @@ _INTRODUCED_BLOCK = re.compile(
     rf"(?::|\b{_REPORTING_VERB}|\bhere(?:'s|’s|s|[ \t]+is|[ \t]+are)\b[^\n.!?;:]*|\bbelow"
     rf"|\bas[ \t]+follows|\b(?:from|in)[ \t]+#[\w-]+|\b{_SHARED}[^\n:\"“”„«»`]*"
     rf"|^[ \t]*(?:{_CHAT_TIME}[ \t]+{_CHAT_SPEAKER}|{_CHAT_SPEAKER}[ \t]+{_CHAT_TIME}))"
-    r"[ \t]*\n(?P<block>(?:[ \t]*>[^\n]*(?:\n|$))+|(?:[ \t]*\S[^\n]*(?:\n|$))+)",
+    r"[ \t]*\n(?P<block>(?:[ \t]*>[^\n]*(?:\n|$))+"
+    r'|(?:[ \t]*(?:"[^"\n]*"|“[^”\n]*”)[ \t]*(?:\n|$))+|(?:[ \t]*\S[^\n]*(?:\n|$))+)',
     re.I | re.M)
 # A line that only delimits: a rule ("---", "***", "___", "===") or a labelled one ("----
 # Forwarded message ----", "-----Original Message-----", "Begin forwarded message:"), a
@@ -260,6 +261,33 @@ _JOINED = re.compile(r"\b(?:but|so|then)\b|\s[—–-]+\s")
 # Invisible format characters (zero-width space, joiners, BOM) would hide a line's ">" or a
 # quote from the patterns above.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
+
+
+# A prohibition of every change, whatever the action and its target: "don't change
+# anything", "do not touch a thing", "no actions please", "hands off", "read-only please".
+# Told as what happened ("no changes since Friday", "the volume went read-only") it forbids
+# nothing: "no changes" and "read-only" count only as a clause of their own (up to a colon),
+# with at most a "please" or "for now" beside them.
+_EVERYTHING = r"(?:anything|any\s*thing|a\s+(?:single\s+)?thing|nothing|stuff)"
+_HANDS_OFF = re.compile(
+    r"(?:\b(?:do\s+not|don[’'´]?t|dont|never|please\s+don[’'´]?t)\s+(?:\w+\s+)?"
+    rf"(?:change|touch|modify|alter|do|act\s+on|mess\s+with|restart|fix)\s+{_EVERYTHING}\b"
+    r"|\bhands[\s-]+off\b"
+    r"|^\s*(?:(?:and|but|so|please|pls|just|strictly|keep\s+it|stay)\s+)*"
+    r"(?:no\s+(?:actions?|changes?|touching|writes?)|read[\s-]*only)"
+    r"(?:\s+(?:please|pls|for\s+now|today|yet|mode|thanks|thx))*\s*(?:[.!:]|$))",
+    re.I)
+
+
+def forbids_everything(question: str, names: Collection[str] = ()) -> str | None:
+    """The asker's own words that forbid any change at all ("status only, don't change
+    anything"), or None: pasted text forbids nothing, and a condition the evidence can
+    settle ("don't touch anything unless it's down") leaves the judgement to it."""
+    for clause in _CLAUSE.findall(split_words(question, names).own):
+        found = _HANDS_OFF.search(clause.strip())
+        if found is not None and _SETTLED_BY_EVIDENCE.search(clause, found.end()) is None:
+            return found.group(0).strip(" .!:")
+    return None
 
 
 class Ask(IntEnum):

@@ -7,6 +7,7 @@ by the engine, as for a subject's troubled neighbours.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assistant.analysis import Finding
@@ -20,6 +21,11 @@ from assistant.models import (
 )
 from assistant.planning.entities import LinkedEntities, entities_of, firing_about, in_trouble
 
+# A question asking whether things are alright ("status read: are predictions and the app
+# ok?"), not what to do about one of them.
+_HOW_THINGS_STAND = re.compile(
+    r"\b(?:status|sitrep|ok|okay|alright|all\s+right|fine|healthy|how\s+(?:are|is)\s+"
+    r"(?:things|everything|it\s+looking))\b", re.I)
 OVERVIEW_LOOKED_AT = 4  # workloads in trouble that an overview diagnoses
 ALERTS_LISTED = 10
 # Labels that name what an alert is about, most telling first.
@@ -89,3 +95,19 @@ def overview_notes(inventory: Inventory, findings: Sequence[Finding] = (),
         notes.append("in trouble: " + ", ".join(f"{d.namespace}/{d.name}" for d in troubled))
     notes.append("nothing proposed: name a workload or an alert to act on it")
     return notes
+
+
+def others_in_trouble(question: str, loose: bool, subject: LinkedEntities,
+                      inventory: Inventory, findings: Sequence[Finding] = ()) -> list[str]:
+    """For a question asking how things stand that names its subject only loosely ("are
+    arrival predictions and the app ok?"), what else is in trouble: loose words may mean
+    more than the one workload they were linked to, and a status read must not leave a
+    troubled one out. Empty for a workload named outright or a question about acting."""
+    if not loose or _HOW_THINGS_STAND.search(question) is None:
+        return []
+    healthy = {(f.subject.namespace, f.subject.workload) for f in findings
+               if f.kind == "healthy"}
+    others = [f"{d.namespace}/{d.name}" for d in _troubled(inventory, None)
+              if (d.namespace, d.name) not in healthy
+              and (d.namespace, d.name) != (subject.namespace, subject.deployment)]
+    return [f"also in trouble right now: {', '.join(others)}"] if others else []

@@ -16,9 +16,10 @@ it?") is a hypothesis, answered with the evidence. An action something would set
 back (a scale an autoscaler owns) is dropped whoever asked, with what to do instead, and
 so is one the asker's own words forbid on that target ("don't roll back cart"). A
 candidate that would silence no alert firing now is dropped, and so is a scale-out no
-finding of load calls for (unless the asker asked for one). Candidates are re-aimed with what
-the evidence knows (the revision that was healthy, the alert's own labels, when a change
-window ends), so text never supplies those.
+finding of load calls for (unless the asker asked for one). When the asker forbids any
+change at all ("status only, don't change anything"), every candidate is dropped.
+Candidates are re-aimed with what the evidence knows (the revision that was healthy, the
+alert's own labels, when a change window ends), so text never supplies those.
 """
 
 from __future__ import annotations
@@ -84,8 +85,12 @@ def review(
     catalog: Catalog,
     asked: Asked,
     nearby: Sequence[Finding] = (),
+    hands_off: str | None = None,
 ) -> Verdict:
-    """``nearby``: findings about troubled workloads beside the thread's quiet subject."""
+    """``nearby``: findings about troubled workloads beside the thread's quiet subject;
+    ``hands_off``: the asker's own words forbidding any change ("don't touch anything"),
+    which drop every candidate whatever the evidence or an order in the same message says
+    (the safe side of a contradiction)."""
     kept: list[PlannedCall] = []
     notes: list[str] = []
     dropped: list[tuple[PlannedCall, str]] = []
@@ -96,6 +101,9 @@ def review(
         notes.append(f"not proposed: {cand.call.render()} — {why}")
 
     for cand in candidates:
+        if hands_off is not None:
+            drop(cand, f"you said \"{hands_off}\": no change is proposed")
+            continue
         remedy = catalog.remedy(cand.call.tool)
         if remedy is None:
             kept.append(cand)

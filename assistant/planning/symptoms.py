@@ -58,7 +58,8 @@ _SAYS = {
         rf"crash(?:es|ed|ing)?|outage|dead(?![\s-]*letter))\b"),
     Symptom.SLOW: re.compile(
         r"\b(?:slow(?:s|er|ly|ness)?|sluggish|laggy|latency|spin(?:s|ning|ner)?|hang(?:s|ing)?|hung|"
-        r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages)\b"),
+        r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages|"
+        r"crawl(?:s|ed|ing)?)\b"),
 }
 # What each kind of trouble looks like to the people using the workload.
 _SHOWS: dict[str, frozenset[Symptom]] = {
@@ -130,20 +131,38 @@ def _naming(text: str, subject: LinkedEntities | None, inventory: Inventory) -> 
 
 
 def unattributed(text: str, inventory: Inventory,
-                 subject: LinkedEntities | None = None) -> list[frozenset[Symptom]]:
+                 subject: LinkedEntities | None = None, cleared: str | None = None,
+                 subject_unnamed: bool = False) -> list[frozenset[Symptom]]:
     """Per clause that describes a symptom without naming a workload ("titles people
     borrowed won't open"), its symptoms; "patron-sso is failing" says whose it is, and so
     does "is it failing?" after a name, and "the recorder is broken" when the recorder is
-    the ``subject``'s word."""
+    the ``subject``'s word. A clause that names only ``cleared`` (a workload the evidence
+    found healthy) and tells rather than asks is the asker's guess at whose the symptom is,
+    which the evidence has ruled out: "cart went out right when the errors started" still
+    describes errors nobody has explained; "is cart failing?" asks. With
+    ``subject_unnamed``, a word naming the subject short of its whole name names nothing
+    but the symptom said of it: "one rider in five gets 'card declined'" names no rider-api."""
     words = _naming(text, subject, inventory)
     found = []
-    for clause in _CLAUSE.findall(text.lower()):
-        said = symptoms_in(clause)
-        if said and _REFERS_BACK.search(clause) is None and not said_of(clause, words) \
-                and not any(mentions(clause, d.name) or mentions(clause, d.service)
-                            for d in inventory.deployments):
+    lowered = text.lower()
+    for match in _CLAUSE.finditer(lowered):
+        clause = match.group(0)
+        # "recorder broken" is the recorder's; "gates reject passes AND the shop is
+        # crawling" leaves the rejecting unexplained beside the shop's crawl.
+        said = symptoms_in(clause) - said_of(clause, words)
+        named = {d.name for d in inventory.deployments
+                 if (mentions(clause, d.name) or mentions(clause, d.service))
+                 and not (subject_unnamed and _is(d, subject))}
+        asks = lowered[match.end():match.end() + 1] == "?"
+        if said and _REFERS_BACK.search(clause) is None and (
+                not named or (named == {cleared} and not asks)):
             found.append(said)
     return found
+
+
+def _is(d: DeploymentInfo, subject: LinkedEntities | None) -> bool:
+    return subject is not None and (d.namespace, d.name) == (subject.namespace,
+                                                             subject.deployment)
 
 
 def suspects(inventory: Inventory, question: str, besides: Collection[tuple[str, str]],
@@ -193,11 +212,16 @@ def tied_beside(question: str, subject: LinkedEntities, findings: Sequence[Findi
     healthy is about the neighbour whose rollout fails. A healthy subject keeps the search
     to its namespace, where the asker put the trouble; ``besides`` are left out."""
     shown = shown_by(findings)
-    unshown = [said for said in unattributed(question, inventory, subject) if not said & shown]
-    if not unshown:
-        return None
     healthy = not any(f.supports for f in findings) and not any(
         (d.namespace, d.name) == (subject.namespace, subject.deployment)
         for d in in_trouble(inventory))
+    cleared = subject.deployment if healthy and any(f.kind == "healthy" for f in findings) \
+        else None
+    # What the subject shows is explained; a clause's other symptom ("rejecting passes
+    # AND the shop crawling") still is not.
+    unshown = [said - shown for said in unattributed(question, inventory, subject, cleared)
+               if said - shown]
+    if not unshown:
+        return None
     pool = suspects(inventory, question, besides, subject.namespace if healthy else None)
     return tied_to(frozenset().union(*unshown), pool, diagnose) if pool else None

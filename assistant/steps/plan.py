@@ -23,14 +23,15 @@ from assistant.planning.diagnosis import (
     troubled_neighbours,
 )
 from assistant.planning.entities import LinkedEntities, Linking, also_named
-from assistant.planning.intent import asks_by
+from assistant.planning.intent import asks_by, forbids_everything, split_words
 from assistant.planning.offline import Planner, PlanRequest, focus_findings
 from assistant.planning.orders import with_orders
-from assistant.planning.overview import overview_subjects
+from assistant.planning.overview import others_in_trouble, overview_subjects
 from assistant.planning.relinking import relink
 from assistant.planning.review import review
 from assistant.planning.silence_asks import with_silence_asks
 from assistant.planning.symptoms import Tied, tied_beside
+from assistant.planning.unnamed import tied_unnamed, unnamed_note
 from assistant.policy import requestable_tools
 from assistant.redaction import Redactor
 from assistant.retrieval.live import RunbookLookup
@@ -95,14 +96,24 @@ class PlanStep:
                 linking, question, inventory,
                 lambda e: focus_findings(diagnose(e, inventory, self.backend.now(), run)
                                          .findings, e))
+            unnamed = tied_unnamed(
+                linking, question, inventory,
+                lambda e: focus_findings(diagnose(e, inventory, self.backend.now(), run)
+                                         .findings, e)) if relinked is None else ()
             if relinked is not None:
                 linking = relinked.linking
-                # The runbooks were chosen for the loosely named workload's alerts.
+            elif unnamed:
+                linking = Linking(entities=unnamed[0].entities, source="evidence")
+            if relinked is not None or unnamed:
+                # The runbooks were chosen for the loosely named workload's alerts, or
+                # for no workload at all.
                 hits = tuple(retrieve(self.backend, self.index, self.audit, self.redactor,
                                       thread, question, state.get("alert") or {},
                                       linking.entities))
             named = (also_named(question, linking.entities, inventory)[:NAMED_LOOKED_AT]
                      if linking.resolved else [])
+            # The other parts of the question tied to other workloads are asked about too.
+            named = [*named, *(t.entities for t in unnamed[1:])][:NAMED_LOOKED_AT]
             diagnosis = diagnose(linking.entities, inventory, self.backend.now(), run)
             tied = self._tied_beside(question, linking, named, diagnosis.findings, inventory,
                                      run)
@@ -150,11 +161,13 @@ class PlanStep:
             checked = diagnose_actions(scoped, inventory, self.backend.now(), run)
         for finding in checked:
             self.tell(thread, message("progress", f"finding: {finding.summary}"))
-        asked = asks_by(question, {d.name for d in inventory.deployments})
+        names = {d.name for d in inventory.deployments}
+        asked = asks_by(question, names)
         verdict = review(scoped, (*diagnosis.findings, *also, *checked),
                          catalog_for_review(inventory), asked,
                          # The trouble a symptom was tied to clears the subject as a suspect.
-                         (*nearby, *(tied.findings if tied is not None else ())))
+                         (*nearby, *(tied.findings if tied is not None else ())),
+                         hands_off=forbids_everything(question, names))
         # "stage" tells the evidence's vetoes apart from what the asker's own words set
         # aside (an unclear order, a silence of an instance that fires nothing) and from
         # candidates that could not be built.
@@ -172,16 +185,19 @@ class PlanStep:
         result = result.model_copy(update={
             "candidates": verdict.kept,
             "notes": (*([relinked.note] if relinked is not None else []),
+                      *([unnamed_note(unnamed)] if unnamed else []),
                       *([_tied_note(linking, tied)] if tied is not None else []), *result.notes,
                       *ordered.notes, *silences.notes, *verdict.notes,
                       *([] if linking.overview else
                         neighbours_note(linking.entities, diagnosis.findings, nearby)),
+                      *others_in_trouble(split_words(question, names).own, linking.loose,
+                                         linking.entities, inventory, diagnosis.findings),
                       *hypotheses_answered(linking.entities, diagnosis.findings, asked,
                                            ordered.candidates)),
             "findings": (*focus_findings(diagnosis.findings, linking.entities), *also,
                          *checked, *nearby, *set_aside)})
         update: Update = {"plan": self.redactor.redact_value(result.model_dump(mode="json"))}
-        if relinked is not None:
+        if relinked is not None or unnamed:
             # A follow-up in this thread is about the workload the evidence chose.
             update["entities"] = linking.entities.model_dump(mode="json")
         return update

@@ -12,8 +12,9 @@ as the sandbox describes it. The world's events, each about the object it names.
 
 Nodes as the sandbox describes them (conditions, taints, capacity, cordon), with each pod
 bound to its node; CronJobs with their Jobs and standalone Jobs (status conditions,
-counts, pods with their terminated containers), and PersistentVolumeClaims with their
-capacity; usage stays in the metrics, where the kubelet reports it.
+counts, pods with their terminated containers), PersistentVolumeClaims with their
+capacity (usage stays in the metrics, where the kubelet reports it), and ResourceQuotas
+with the hard limits and usage the quota controller writes into their status.
 A StatefulSet or DaemonSet is stored as its controller leaves it: one ControllerRevision
 per revision of its history (the revision's template as a replace patch, change-cause,
 created when it was deployed), its pods labelled controller-revision-hash and owned by
@@ -43,6 +44,7 @@ from k8s_standin import (
     PODS,
     PVCS,
     REPLICASETS,
+    RESOURCEQUOTAS,
     REVISION,
     REVISION_LABEL,
     SETS,
@@ -57,7 +59,12 @@ from tools.kubernetes.backend import KubernetesTools
 from tools.kubernetes.cluster import Cluster
 from tools.node_tools import NodeArgs
 from tools.sandbox import SandboxBackend
-from tools.sandbox.cluster_objects import CronJobSpec, JobSpec, VolumeClaimSpec
+from tools.sandbox.cluster_objects import (
+    CronJobSpec,
+    JobSpec,
+    ResourceQuotaSpec,
+    VolumeClaimSpec,
+)
 from tools.sandbox.scenario import Revision
 from tools.sandbox.world import Deployment, Event, Pod, World
 
@@ -93,6 +100,8 @@ def load_world(standin: K8sStandin, sandbox: SandboxBackend) -> None:
         _load_job(standin, job.namespace, job, None)
     for claim in world.volume_claims:
         standin.put(PVCS, _claim(claim))
+    for quota in world.resource_quotas:
+        standin.put(RESOURCEQUOTAS, _quota(quota))
     for i, event in enumerate(world.events):
         standin.put(EVENTS, _event(event, i))
 
@@ -385,3 +394,14 @@ def _claim(claim: VolumeClaimSpec) -> k8s.V1PersistentVolumeClaim:
                                              volume_name=claim.volume),
         status=k8s.V1PersistentVolumeClaimStatus(phase=claim.phase,
                                                  capacity={"storage": claim.capacity}))
+
+
+def _quota(quota: ResourceQuotaSpec) -> k8s.V1ResourceQuota:
+    # The controller counts every limited resource, writing 0 for what nothing uses.
+    used = {resource: quota.used.get(resource, "0") for resource in quota.hard}
+    return k8s.V1ResourceQuota(
+        api_version="v1", kind="ResourceQuota",
+        metadata=k8s.V1ObjectMeta(name=quota.name, namespace=quota.namespace,
+                                  uid=_uid("ResourceQuota", quota.namespace, quota.name)),
+        spec=k8s.V1ResourceQuotaSpec(hard=dict(quota.hard)),
+        status=k8s.V1ResourceQuotaStatus(hard=dict(quota.hard), used=used))

@@ -14,8 +14,8 @@ Seeding goes through the deployment controller (create_deployment, deploy), or s
 ready-made objects (put) and per-container logs (container_logs) as they are, which
 tests/k8s_scenario.py uses to mirror a sandbox world exactly.
 
-Nodes, Jobs, CronJobs, PersistentVolumeClaims, PersistentVolumes, StorageClasses, Services
-and EndpointSlices are stored as put; a patched node or
+Nodes, Jobs, CronJobs, PersistentVolumeClaims, PersistentVolumes, StorageClasses, Services,
+EndpointSlices and ResourceQuotas are stored as put; a patched node or
 CronJob is validated like the API server does for the fields opsbot sends (a stale
 resourceVersion is a 409), and deletes honour dryRun=All, a resourceVersion precondition
 (409 when stale) and propagationPolicy: a Job deleted in the background takes its pods with
@@ -139,6 +139,7 @@ CRONJOBS = Resource("cronjobs", "batch", "CronJob")
 PVCS = Resource("persistentvolumeclaims", "", "PersistentVolumeClaim")
 PVS = Resource("persistentvolumes", "", "PersistentVolume")
 STORAGECLASSES = Resource("storageclasses", "storage.k8s.io", "StorageClass")
+RESOURCEQUOTAS = Resource("resourcequotas", "", "ResourceQuota")
 SERVICES = Resource("services", "", "Service")
 ENDPOINTSLICES = Resource("endpointslices", "discovery.k8s.io", "EndpointSlice")
 STATEFULSETS = Resource("statefulsets", "apps", "StatefulSet")
@@ -970,6 +971,10 @@ _ROUTES: list[tuple[str, dict[str, tuple[str, str, Callable[..., Any]]]]] = [
      {"GET": ("list", "persistentvolumes", _list(PVS, "PersistentVolumeList"))}),
     (r"/api/v1/persistentvolumes/(?P<name>[^/]+)",
      {"GET": ("get", "persistentvolumes", _get(PVS))}),
+    (rf"/api/v1{_NS}/resourcequotas",
+     {"GET": ("list", "resourcequotas", _list(RESOURCEQUOTAS, "ResourceQuotaList"))}),
+    (rf"/api/v1{_NS}/resourcequotas/(?P<name>[^/]+)",
+     {"GET": ("get", "resourcequotas", _get(RESOURCEQUOTAS))}),
     (rf"/api/v1{_NS}/services",
      {"GET": ("list", "services", _list(SERVICES, "ServiceList"))}),
     (rf"/api/v1{_NS}/services/(?P<name>[^/]+)", {"GET": ("get", "services", _get(SERVICES))}),

@@ -215,3 +215,38 @@ def test_a_loose_word_that_only_says_where_still_yields_to_a_neighbours_onset() 
     assert linking.entities.deployment == "session-recorder" and linking.loose
     relinked = relink(linking, question, CONSULT, _diagnosis(BROKER_ONSET))
     assert relinked is not None and relinked.linking.entities.deployment == "session-broker"
+PEOPLE = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="members", name="member-api", service="member-api",
+                       replicas=5, ready_replicas=5),
+        DeploymentInfo(namespace="gym", name="turnstile-gate", service="turnstile-gate",
+                       replicas=3, ready_replicas=1),
+    ),
+)
+MEMBERS_SATURATED = Finding(kind="saturation", summary="saturated by more traffic",
+                            subject=Subject(namespace="members", workload="member-api"),
+                            supports=(Remedy.SCALE_OUT,))
+GATE_ROLLOUT = Finding(kind="bad-rollout", summary="trouble began with revision 12",
+                       subject=Subject(namespace="gym", workload="turnstile-gate"),
+                       supports=(Remedy.ROLLBACK,))
+BOTH = _diagnosis({"member-api": [MEMBERS_SATURATED], "turnstile-gate": [GATE_ROLLOUT]})
+
+
+def test_a_name_short_of_its_role_suffix_yields_to_the_one_workload_showing_the_symptom(
+) -> None:
+    question = "front desk says one member in four gets 'access denied' at the door. what changed?"
+    linking = link_entities(question, None, PEOPLE)
+    assert linking.entities.deployment == "member-api"
+    assert linking.partial and not linking.loose
+    relinked = relink(linking, question, PEOPLE, BOTH)
+    assert relinked is not None and relinked.linking.entities.deployment == "turnstile-gate"
+    assert "whose trouble does not show that way" in relinked.note
+
+
+def test_a_name_short_of_its_role_suffix_keeps_a_symptom_it_shows_or_an_onset_elsewhere(
+) -> None:
+    slow = "members say the app is slow today"
+    assert relink(link_entities(slow, None, PEOPLE), slow, PEOPLE, BOTH) is None
+    quiet = "anything up with member?"
+    assert relink(link_entities(quiet, None, PEOPLE), quiet, PEOPLE, BOTH) is None

@@ -50,6 +50,7 @@ FOUND = {
     ("licences failing", {Symptom.FAILING}),
     ("the borrow button spins forever", {Symptom.SLOW}),
     ("search feels a bit slow", {Symptom.SLOW}),
+    ("checkout drags and then the page is unresponsive", {Symptom.SLOW}),
     ("the turnstiles started rejecting people at nine", {Symptom.FAILING}),
     ("card payments declined since lunch", {Symptom.FAILING}),
     ("logins refused for everyone in the clinic", {Symptom.FAILING}),

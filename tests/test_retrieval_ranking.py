@@ -8,6 +8,7 @@ from assistant.retrieval.ranking import (
     LEAD_WEIGHT,
     LEXICAL_WEIGHT,
     PAGE_LEXICAL_WEIGHT,
+    REACH_WEIGHT,
     SECOND_WEIGHT,
     rank_runbooks,
 )
@@ -146,3 +147,22 @@ def test_a_page_matching_the_question_across_sections_beats_one_strong_section()
     assert [r.runbook for r in ranked] == [1, 0]
     section_share = (1 - PAGE_LEXICAL_WEIGHT) * 2.5 / 3
     assert np.isclose(ranked[0].score, 0.5 + LEXICAL_WEIGHT * (section_share + PAGE_LEXICAL_WEIGHT))
+
+
+def test_agreeing_on_reach_settles_a_close_call_between_siblings() -> None:
+    # Runbook 0 ("at least one instance") edges out runbook 1 ("all instances") on words;
+    # the question says the whole cluster.
+    owner = np.array([0, 1, 2])
+    dense = np.array([0.505, 0.50, 0.2])
+    agreement = np.array([-1, 1, 0])
+    assert rank_runbooks(owner, dense, np.zeros(3), 3, k=1)[0].runbook == 0
+    ranked = rank_runbooks(owner, dense, np.zeros(3), 3, k=3, reach_agreement=agreement)
+    assert [r.runbook for r in ranked] == [1, 0, 2]
+    assert np.isclose(ranked[0].score, 0.50 + REACH_WEIGHT)
+
+
+def test_agreeing_on_reach_cannot_overturn_a_clear_winner() -> None:
+    owner = np.array([0, 1])
+    ranked = rank_runbooks(owner, np.array([0.6, 0.5]), np.zeros(2), 2, k=1,
+                           reach_agreement=np.array([-1, 1]))
+    assert ranked[0].runbook == 0

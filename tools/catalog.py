@@ -47,6 +47,7 @@ from tools.outputs import (
     WorkloadLogs,
 )
 from tools.pod_tools import POD_TOOLS
+from tools.quota_tools import QUOTA_TOOLS
 from tools.service_tools import SERVICE_TOOLS
 from tools.trouble_reads import pods_reads, workload_reads
 from tools.volume_tools import VOLUME_TOOLS
@@ -512,7 +513,7 @@ _BUILT_IN = (
           implements=forms.silence_form,
           narrowing_hint="silence has no namespace matcher, so it would also silence alerts "
                          "in {where} (off limits): add a namespace matcher"),
-    *POD_TOOLS, *NODE_TOOLS, *JOB_TOOLS, *VOLUME_TOOLS, *SERVICE_TOOLS,
+    *POD_TOOLS, *NODE_TOOLS, *JOB_TOOLS, *VOLUME_TOOLS, *SERVICE_TOOLS, *QUOTA_TOOLS,
 )
 
 BUILT_IN_TOOLS = frozenset(s.name for s in _BUILT_IN)

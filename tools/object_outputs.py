@@ -1,4 +1,4 @@
-"""Output models of the pod, node, Job/CronJob and volume-claim tools.
+"""Output models of the pod, node, Job/CronJob, volume-claim and resource-quota tools.
 
 Same conventions as tools.outputs: what backends construct and planners, analyzers and
 renderers read; fields only some backends fill are optional and left out when unset.
@@ -225,3 +225,28 @@ class ServiceDescription(Output):
     ports: list[str]  # "web 9093/TCP -> web"
     selector: dict[str, str] | None
     endpoints: list[ServiceEndpoint]
+
+
+# --- resource quotas ---------------------------------------------------------------------
+
+
+class QuotaResource(Output):
+    """One resource a quota limits, its quantities as kubectl prints them."""
+
+    resource: str  # requests.cpu, limits.memory, pods, count/jobs.batch, ...
+    used: str  # "15500m"
+    hard: str  # "16"
+    # used / hard; None when the hard limit is 0, which refuses any use at all.
+    ratio: float | None
+    # ``used`` in the unit ``hard`` is written in ("15.5" of "16"), when they differ.
+    used_as_hard: str | None = None
+
+
+class ResourceQuotaRow(Output):
+    name: str
+    resources: list[QuotaResource]
+
+
+class ResourceQuotaList(Output):
+    namespace: str
+    quotas: list[ResourceQuotaRow]

@@ -1,4 +1,4 @@
-"""Text for people and models from the pod, node, Job, volume and Service outputs; both
+"""Text for people and models from the pod, node, Job, volume, Service and quota outputs; both
 backends build the output model and render it here, so their texts cannot drift."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from tools.object_outputs import (
     NodeDescription,
     NodeList,
     PodDescription,
+    ResourceQuotaList,
     ServiceDescription,
     StorageClassList,
     VolumeClaimList,
@@ -159,3 +160,19 @@ def service_text(d: ServiceDescription) -> str:
     lines.extend(f"  {e.pod or '-'} {e.address or '-'} on {e.node or '-'}"
                  f"{'' if e.ready else ' (not ready)'}" for e in d.endpoints)
     return "\n".join(lines)
+
+
+def quotas_text(out: ResourceQuotaList) -> str:
+    """As ``kubectl describe quota``: per quota, each resource's used and hard quantity,
+    with how much of it is used and, when kubectl's units differ, used in hard's unit."""
+    if not out.quotas:
+        return f"no resourcequotas in {out.namespace}"
+    blocks = []
+    for quota in out.quotas:
+        rows = [(r.resource, r.used, r.hard,
+                 "-" if r.ratio is None else f"{r.ratio:.0%}"
+                 + (f" ({r.used_as_hard} of {r.hard})" if r.used_as_hard else ""))
+                for r in quota.resources]
+        blocks.append(f"Name:       {quota.name}\nNamespace:  {out.namespace}\n"
+                      + table(("RESOURCE", "USED", "HARD", "USED%"), rows))
+    return "\n\n".join(blocks)

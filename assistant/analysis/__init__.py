@@ -10,6 +10,7 @@ from assistant.analysis.alerts import analyze_alerts
 from assistant.analysis.evidence import Evidence, WorkloadEvidence, WorkloadKey, collect
 from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
 from assistant.analysis.logs import throttled_dependency
+from assistant.analysis.quotas import quota_nearly_used_up
 from assistant.analysis.scheduling import quota_blocked, unschedulable
 from assistant.analysis.workloads import WORKLOAD_ANALYZERS, healthy
 
@@ -38,6 +39,7 @@ def analyze(evidence: Evidence, focus: Iterable[WorkloadKey]) -> list[Finding]:
     diagnosed = [a for w in faulty for a in w.alerts]
     about_alerts = analyze_alerts(evidence.alerts, evidence.series, evidence.now, diagnosed)
     findings.extend(about_alerts)
+    findings.extend(quota_nearly_used_up(evidence.quotas, evidence.alerts))
     # A workload whose only alerts are expected noise (its change window, a flap) is as
     # healthy as its pods and series say: a restart does not speed up a maintenance.
     for key in dict.fromkeys(focus):

@@ -15,7 +15,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from assistant.models import HPA_LABEL, Inventory, Series, labels_name_workload
-from tools.object_outputs import PodDescription
+from tools.object_outputs import PodDescription, ResourceQuotaList, ResourceQuotaRow
 from tools.outputs import (
     AlertList,
     AlertRow,
@@ -66,6 +66,8 @@ class Evidence:
     workloads: dict[WorkloadKey, WorkloadEvidence]
     alerts: list[AlertRow]  # every alert observed (firing and silenced)
     series: list[Series]  # every series observed
+    # every ResourceQuota read, with its namespace
+    quotas: list[tuple[str, ResourceQuotaRow]] = field(default_factory=list)
 
 
 def _about(labels: dict[str, str], w: WorkloadEvidence, hpas_read: set[WorkloadKey]) -> bool:
@@ -119,6 +121,7 @@ def collect(
     series: list[Series] = []
     events: dict[str, list[EventRow]] = {}  # by namespace
     hpas_read: set[WorkloadKey] = set()
+    quotas: dict[tuple[str, str], ResourceQuotaRow] = {}
     for output, target in outputs:
         if isinstance(output, DeploymentDescription):
             of((output.namespace, output.name)).description = output
@@ -142,6 +145,8 @@ def collect(
             events.setdefault(output.namespace, []).extend(output.events)
         elif isinstance(output, PodDescription):
             events.setdefault(output.namespace, []).extend(_pod_events(output))
+        elif isinstance(output, ResourceQuotaList):
+            quotas.update(((output.namespace, q.name), q) for q in output.quotas)
         elif isinstance(output, AlertList):
             for a in output.alerts:
                 alerts[(a.name, tuple(sorted(a.labels.items())))] = a
@@ -154,4 +159,5 @@ def collect(
         seen_events = {(e.object_kind, e.object_name, e.reason, e.message): e
                        for e in events.get(w.namespace, ()) if _about_workload(e, w)}
         w.events = list(seen_events.values())
-    return Evidence(now=now, workloads=workloads, alerts=list(alerts.values()), series=series)
+    return Evidence(now=now, workloads=workloads, alerts=list(alerts.values()), series=series,
+                    quotas=[(namespace, q) for (namespace, _), q in quotas.items()])

@@ -122,6 +122,7 @@ class LinkedEntities(BaseModel):
     job_name: str | None = None
     persistentvolumeclaim: str | None = None
     persistentvolume: str | None = None  # KubePersistentVolumeErrors
+    resourcequota: str | None = None  # KubeQuotaAlmostFull
     # Every label of the alert the thread came with (Linking.alert_labels keeps only those
     # linking did not read): of alerts sharing its name, only the one carrying these is the
     # thread's (feed=harbor-audio, not feed=nordic-pub).
@@ -147,6 +148,10 @@ class Linking(BaseModel):
     # waiting-room-api), in a thread about nothing before: the weakest link there is, which
     # evidence about another workload may outweigh (see planning.relinking).
     loose: bool = False
+    # The words name it short of spelling it out (a part, or its name without the role
+    # suffix: "rider" of rider-api), in a thread about nothing before. Only a symptom the
+    # evidence ties to another workload outweighs such a link (see planning.relinking).
+    partial: bool = False
     # The question asks how things stand overall ("what's on fire?"), naming nothing.
     overview: bool = False
     # The firing alert's other labels (``mountpoint``, ``instance``, ``container``): what
@@ -184,7 +189,8 @@ def entities_of(dep: DeploymentInfo, pod: str | None = None) -> LinkedEntities:
 
 
 # Alert labels naming an object a runbook acts on or reads, linked as they are.
-_OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim", "persistentvolume")
+_OBJECT_LABELS = ("node", "job_name", "persistentvolumeclaim", "persistentvolume",
+                  "resourcequota")
 # Of those, the objects in no namespace.
 _CLUSTER_OBJECTS = frozenset({"node", "persistentvolume"})
 _NAMESPACED_OBJECTS = tuple(k for k in _OBJECT_LABELS if k not in _CLUSTER_OBJECTS)
@@ -675,9 +681,10 @@ def _by_evidence(text: str, inventory: Inventory) -> DeploymentInfo | None:
 
 def _has_subject(entities: LinkedEntities) -> bool:
     """The thread is about one thing a follow-up can mean without naming it: a workload,
-    or what its alert names (a Job, a node, a volume)."""
+    or what its alert names (a Job, a node, a volume, a quota)."""
     return any((entities.deployment, entities.job_name, entities.node,
-                entities.persistentvolumeclaim, entities.persistentvolume))
+                entities.persistentvolumeclaim, entities.persistentvolume,
+                entities.resourcequota))
 
 
 def _moves_namespace(text: str, inventory: Inventory, previous: LinkedEntities) -> bool:
@@ -945,9 +952,10 @@ def _link(
         alertname = alert.get("alertname") if alert else None
         objects = _alert_objects(alert, top.namespace) if alert else {}
         linked = entities_of(top, pod).model_copy(update={"alertname": alertname, **objects})
-        fresh = previous is None or previous.deployment is None
+        fresh = (previous is None or previous.deployment is None) and not alert
         return Linking(entities=linked, source="question",
-                       loose=fresh and top_score <= PART_WEIGHT and not alert)
+                       loose=fresh and top_score <= PART_WEIGHT,
+                       partial=fresh and top_score < NAMED_OUTRIGHT)
     if alert:
         from_alert = _from_alert(alert, inventory)
         if from_alert is not None:

@@ -36,6 +36,7 @@ from assistant.planning.intent import remedies_asked
 from assistant.planning.symptoms import (
     Diagnose,
     said_of_subject,
+    shown_by,
     suspects,
     tied_to,
     unattributed,
@@ -79,18 +80,24 @@ def _by_rollout(linking: Linking, own: Sequence[Finding], inventory: Inventory,
 def _by_symptom(linking: Linking, own: Sequence[Finding], question: str,
                 inventory: Inventory, diagnose: Diagnose) -> Relinked | None:
     """The one troubled workload whose findings explain the symptom described, when the
-    question only loosely names a healthy one."""
+    question only loosely names one that does not show it: healthy, or in trouble of
+    another kind ("card declined" is not what a saturated rider-api shows)."""
     e = linking.entities
-    said = frozenset().union(*unattributed(question, inventory, e))
-    if not said or any(f.supports for f in own) or any(
-            (d.namespace, d.name) == (e.namespace, e.deployment) for d in in_trouble(inventory)):
+    said = frozenset().union(*unattributed(question, inventory, e, subject_unnamed=True))
+    # The named workload showing any trouble the question describes is rightly named; a
+    # second symptom is then tied beside it, not instead of it.
+    if not said or shown_by(own) & (said | said_of_subject(question, e, inventory)):
         return None
-    pool = suspects(inventory, question, {(e.namespace or "", e.deployment or "")})
+    pool = suspects(inventory, question, {(e.namespace or "", e.deployment or "")},
+                    subject=e)
     tied = tied_to(said, pool, diagnose) if pool else None
     if tied is None:
         return None
-    note = (f"your words only loosely name {e.namespace}/{e.deployment}, which shows no "
-            f"trouble; {tied.because()}, so this answer is about it. Name {e.deployment} "
+    troubled = any(f.supports for f in own) or any(
+        (d.namespace, d.name) == (e.namespace, e.deployment) for d in in_trouble(inventory))
+    state = "whose trouble does not show that way" if troubled else "which shows no trouble"
+    note = (f"your words only loosely name {e.namespace}/{e.deployment}, {state}; "
+            f"{tied.because()}, so this answer is about it. Name {e.deployment} "
             "to act on it instead")
     return Relinked(linking=Linking(entities=tied.entities, source="evidence"), note=note,
                     set_aside=tuple(own))
@@ -118,11 +125,15 @@ def _by_alert_words(linking: Linking, own: Sequence[Finding], question: str,
 def relink(linking: Linking, question: str, inventory: Inventory,
            diagnose: Diagnose) -> Relinked | None:
     """The workload the evidence says a loosely worded question is about, when that is not
-    the one its words loosely name; None when the words' link stands."""
+    the one its words loosely name; None when the words' link stands. A name short only
+    of its role suffix ("rider" of rider-api) yields only to a symptom: "one rider in
+    five gets 'card declined'" is about whatever declines, not about the rider-api."""
     e = linking.entities
-    if not linking.loose or e.namespace is None or remedies_asked(question):
+    if not linking.partial or e.namespace is None or remedies_asked(question):
         return None
     own = list(diagnose(e))
+    if not linking.loose:
+        return _by_symptom(linking, own, question, inventory, diagnose)
     # A symptom the words describe says more than an onset: a slowness is not about the
     # neighbour whose rollout fails.
     by_symptom = _by_symptom(linking, own, question, inventory, diagnose)

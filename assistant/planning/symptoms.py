@@ -58,8 +58,9 @@ _SAYS = {
         rf"crash(?:es|ed|ing)?|outage|dead(?![\s-]*letter))\b"),
     Symptom.SLOW: re.compile(
         r"\b(?:slow(?:s|er|ly|ness)?|sluggish|laggy|latency|spin(?:s|ning|ner)?|hang(?:s|ing)?|hung|"
-        r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages|"
-        r"crawl(?:s|ed|ing)?)\b"),
+        r"timeouts?|tim(?:es|ed|ing)\s+out|forever|takes\s+ages|lagging|unresponsive|"
+        # "the shop is crawling", "checkout drags", "grinding to a halt"
+        r"crawl(?:s|ed|ing)?|drag(?:s|ging)|grind(?:s|ing)?\s+to\s+a\s+halt)\b"),
 }
 # What each kind of trouble looks like to the people using the workload.
 _SHOWS: dict[str, frozenset[Symptom]] = {
@@ -161,16 +162,22 @@ def unattributed(text: str, inventory: Inventory,
 
 
 def _is(d: DeploymentInfo, subject: LinkedEntities | None) -> bool:
+    """``d`` is the thread's subject."""
     return subject is not None and (d.namespace, d.name) == (subject.namespace,
                                                              subject.deployment)
 
 
 def suspects(inventory: Inventory, question: str, besides: Collection[tuple[str, str]],
-             namespace: str | None = None) -> list[DeploymentInfo] | None:
+             namespace: str | None = None,
+             subject: LinkedEntities | None = None) -> list[DeploymentInfo] | None:
     """The troubled workloads a symptom may be tied to: in ``namespace`` when given, else in
     the namespaces the question names, else anywhere; None when too many are in trouble
-    there for one fitting to say anything."""
+    there for one fitting to say anything. The namespace of a ``subject`` named after it
+    is named by the same word as the subject: "one rider in five" of rider/rider-api puts
+    nothing in the rider namespace."""
     named = {d.namespace for d in inventory.deployments if mentions(question, d.namespace)}
+    if subject is not None and subject.namespace in (subject.deployment or "").split("-"):
+        named.discard(subject.namespace)
     where = {namespace} if namespace else named
     pool = [d for d in in_trouble(inventory)
             if (not where or d.namespace in where) and (d.namespace, d.name) not in besides]

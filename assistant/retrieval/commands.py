@@ -54,7 +54,8 @@ _PLACEHOLDER_ALIASES = {
     "ns": "namespace", "namespace_name": "namespace", "pod_name": "pod", "pod_from_job": "pod",
     "deployment_name": "deployment", "alert_name": "alertname", "alert": "alertname",
     "node_name": "node", "pvc": "persistentvolumeclaim", "pvc_name": "persistentvolumeclaim",
-    "pv": "persistentvolume", "pv_name": "persistentvolume",
+    "pv": "persistentvolume", "pv_name": "persistentvolume", "quota": "resourcequota",
+    "quota_name": "resourcequota", "resourcequota_name": "resourcequota",
 }
 # kubectl resource kinds by every short or plural spelling, to the singular.
 _KINDS = {
@@ -71,6 +72,7 @@ _KINDS = {
         "ingress": ("ingresses", "ing"), "horizontalpodautoscaler": (
             "horizontalpodautoscalers", "hpa"), "endpoints": ("ep",),
         "storageclass": ("storageclasses", "sc"),
+        "resourcequota": ("resourcequotas", "quota", "quotas"),
     }.items()
     for alias in (kind, *aliases)
 }

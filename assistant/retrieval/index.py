@@ -31,6 +31,7 @@ from assistant.retrieval.embedding import Embedder
 from assistant.retrieval.lexical import Bm25, NameMatcher, tokenize
 from assistant.retrieval.lock import sync_lock
 from assistant.retrieval.ranking import rank_runbooks
+from assistant.retrieval.scope import reach, runbook_reach
 from assistant.retrieval.search_text import search_text
 from assistant.retrieval.spelling import spell_out_identifiers
 
@@ -266,6 +267,7 @@ class RunbookIndex:
             labelled=labelled, mentioned=mentioned,
             name_coverage=self._names.coverage(text), lead_section=self._lead,
             page_lexical=self._page_bm25.scores(terms),
+            reach_agreement=self._reach * reach(text),
         )
         hits = []
         for item in ranked:
@@ -301,6 +303,7 @@ class RunbookIndex:
         self._bm25 = Bm25([tokenize(c.text) for c in self._chunks])
         self._page_bm25 = Bm25([tokenize(_page_text(r)) for r in runbooks])
         self._names = NameMatcher([(r.title, r.id, *r.alerts) for r in runbooks])
+        self._reach = np.array([runbook_reach(r) for r in runbooks], dtype=np.int64)
         self._by_alert: dict[str, list[int]] = {}
         for n, r in enumerate(runbooks):
             for alert in r.alerts:

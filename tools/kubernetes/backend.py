@@ -65,6 +65,7 @@ from tools.outputs import (
     row_reason,
     unavailable,
 )
+from tools.quota_tools import ListResourceQuotasArgs
 from tools.real.change import Change
 from tools.real.settings import DEFAULT_SERVICE_LABELS
 from tools.service_tools import ServiceArgs
@@ -361,6 +362,10 @@ class KubernetesTools:
 
     def describe_pv(self, args: VolumeArgs) -> ToolOutput:
         return storage_reads.describe_pv(self.cluster, args)
+
+    def list_resource_quotas(self, args: ListResourceQuotasArgs) -> ToolOutput:
+        self.in_scope(args.namespace)
+        return cluster_reads.list_resource_quotas(self.cluster, args)
 
     def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
         return storage_reads.list_storageclasses(self.cluster, args)

@@ -220,6 +220,14 @@ class Cluster:
             raise ToolFailure(f"persistentvolume {name} not found; "
                               f"persistentvolumes: {known or 'none'}") from exc
 
+    def resource_quotas(self, namespace: str) -> list[k8s.V1ResourceQuota]:
+        return list(self._call(f"listing resourcequotas in {namespace}",
+                               self._core.list_namespaced_resource_quota, namespace).items)
+
+    def resource_quota(self, namespace: str, name: str) -> k8s.V1ResourceQuota:
+        return self._read("resourcequota", namespace, name,
+                          self._core.read_namespaced_resource_quota, self.resource_quotas)
+
     def services(self, namespace: str) -> list[k8s.V1Service]:
         return list(self._call(f"listing services in {namespace}",
                                self._core.list_namespaced_service, namespace).items)

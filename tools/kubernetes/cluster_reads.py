@@ -1,5 +1,5 @@
-"""A namespace's events and HorizontalPodAutoscalers from the API, in the shapes the
-sandbox gives them (tools/workload_outputs.py)."""
+"""A namespace's events, HorizontalPodAutoscalers and ResourceQuotas from the API, in the
+shapes the sandbox gives them (tools/workload_outputs.py, tools/object_outputs.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from assistant.models import ToolOutput
 from tools.backend import ToolFailure
 from tools.kubernetes.cluster import Cluster
 from tools.kubernetes.required import name_of
+from tools.object_outputs import ResourceQuotaList
+from tools.object_render import quotas_text
+from tools.quota_tools import ListResourceQuotasArgs, quota_row
 from tools.sandbox.workload_text import events_output, hpas_output
 from tools.workload_outputs import EventRow, HpaRow
 from tools.workload_reads import EVENTS_LISTED, ListEventsArgs, ListHpasArgs
@@ -87,3 +90,22 @@ def list_hpas(cluster: Cluster, args: ListHpasArgs) -> ToolOutput:
     else:
         found = cluster.autoscalers(args.namespace)
     return hpas_output(args.namespace, [_row(h) for h in found])
+
+
+def list_resource_quotas(cluster: Cluster, args: ListResourceQuotasArgs) -> ToolOutput:
+    """Each quota's status as ``kubectl describe quota`` prints it: the hard limits the
+    quota controller enforces and what it counted as used; before the controller's first
+    count, the spec's limits with nothing used."""
+    if args.name is not None:
+        found = [cluster.resource_quota(args.namespace, args.name)]
+    else:
+        found = cluster.resource_quotas(args.namespace)
+        if not found and cluster.namespace_missing(args.namespace):
+            raise ToolFailure(f"namespace {args.namespace!r} not found")
+    rows = []
+    for quota in sorted(found, key=name_of):
+        status = quota.status or k8s.V1ResourceQuotaStatus()
+        hard = status.hard or (quota.spec.hard if quota.spec else None) or {}
+        rows.append(quota_row(name_of(quota), hard, status.used or {}))
+    data = ResourceQuotaList(namespace=args.namespace, quotas=rows)
+    return ToolOutput(text=quotas_text(data), data=data)

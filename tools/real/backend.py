@@ -49,6 +49,7 @@ from tools.object_render import claims_text
 from tools.outputs import MetricSeries
 from tools.pod_tools import PodArgs
 from tools.prometheus.client import PrometheusClient
+from tools.quota_tools import ListResourceQuotasArgs
 from tools.real.change import Change
 from tools.real.http import HttpApi
 from tools.real.monitoring import Monitoring
@@ -267,6 +268,9 @@ class RealBackend:
 
     def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
         return self.kubernetes.list_storageclasses(args)
+
+    def list_resource_quotas(self, args: ListResourceQuotasArgs) -> ToolOutput:
+        return self.kubernetes.list_resource_quotas(args)
 
     def describe_service(self, args: ServiceArgs) -> ToolOutput:
         return self.kubernetes.describe_service(args)

@@ -27,6 +27,7 @@ from tools.catalog import (
 from tools.job_tools import CronJobArgs, JobArgs, ListCronJobsArgs
 from tools.node_tools import ListNodesArgs, NodeArgs
 from tools.pod_tools import PodArgs
+from tools.quota_tools import ListResourceQuotasArgs
 from tools.real.monitoring import Monitoring
 from tools.sandbox import SandboxBackend
 from tools.service_tools import ServiceArgs
@@ -124,6 +125,9 @@ class MonitoredSandbox:
 
     def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
         return self.sandbox.list_storageclasses(args)
+
+    def list_resource_quotas(self, args: ListResourceQuotasArgs) -> ToolOutput:
+        return self.sandbox.list_resource_quotas(args)
 
     def describe_service(self, args: ServiceArgs) -> ToolOutput:
         return self.sandbox.describe_service(args)

@@ -60,6 +60,7 @@ from tools.outputs import (
     unavailable,
 )
 from tools.pod_tools import PodArgs
+from tools.quota_tools import ListResourceQuotasArgs
 from tools.sandbox import (
     cluster_reads,
     mutations,
@@ -488,6 +489,9 @@ class SandboxBackend:
 
     def describe_pv(self, args: VolumeArgs) -> ToolOutput:
         return storage_reads.describe_pv(self._world, args)
+
+    def list_resource_quotas(self, args: ListResourceQuotasArgs) -> ToolOutput:
+        return cluster_reads.list_resource_quotas(self._world, args)
 
     def list_storageclasses(self, args: ListStorageClassesArgs) -> ToolOutput:
         return storage_reads.list_storageclasses(self._world, args)

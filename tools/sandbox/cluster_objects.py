@@ -1,5 +1,6 @@
 """Scenario format extensions: nodes, CronJobs with their Jobs, standalone Jobs,
-PersistentVolumeClaims and storage classes. All optional, so every older scenario loads unchanged.
+PersistentVolumeClaims, storage classes and resource quotas. All optional, so every older
+scenario loads unchanged.
 
 The models are frozen and serve as the world's state as they are: a change (cordon,
 suspend, delete) replaces the object with an updated copy.
@@ -40,6 +41,11 @@ suspend, delete) replaces the object with an updated copy.
       - {name: gp3, provisioner: ebs.csi.aws.com, reclaim_policy: Delete,
          volume_binding_mode: WaitForFirstConsumer, allow_volume_expansion: true,
          default: true}
+    resource_quotas:                       # what `kubectl describe quota` shows
+      - namespace: shop
+        name: shop-compute
+        hard: {requests.cpu: "16", limits.memory: 64Gi, pods: "40"}
+        used: {requests.cpu: 15500m, limits.memory: 48Gi, pods: "31"}  # omitted: 0
 
 Pods of deployments gain an optional `node:`; pods created later are placed on a Ready,
 schedulable node, the one with the fewest pods.
@@ -47,9 +53,10 @@ schedulable node, the one with the fewest pods.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from kubernetes.utils.quantity import parse_quantity
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from tools.args import K8sName
 
@@ -159,3 +166,36 @@ class StorageClassSpec(Strict):
     volume_binding_mode: Literal["Immediate", "WaitForFirstConsumer"] = "Immediate"
     allow_volume_expansion: bool = False
     default: bool = False
+
+
+def _quantity(value: object) -> str:
+    """A Kubernetes quantity as written (YAML reads ``16`` as a number: kept as "16")."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("must be a quantity such as 16, 500m or 64Gi")
+    text = str(value).strip()
+    try:
+        parse_quantity(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a quantity such as 16, 500m or 64Gi") from None
+    return text
+
+
+Quantity = Annotated[str, BeforeValidator(_quantity)]
+# A quota's resource: requests.cpu, pods, count/deployments.apps, requests.nvidia.com/gpu.
+QuotaResourceName = Annotated[str, Field(
+    pattern=r"^(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
+
+
+class ResourceQuotaSpec(Strict):
+    namespace: K8sName
+    name: K8sName
+    hard: dict[QuotaResourceName, Quantity] = Field(min_length=1)
+    used: dict[QuotaResourceName, Quantity] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _used_of_limited(self) -> ResourceQuotaSpec:
+        unlimited = sorted(set(self.used) - set(self.hard))
+        if unlimited:
+            raise ValueError(f"used names {', '.join(unlimited)}, which `hard` does not "
+                             f"limit: {', '.join(sorted(self.hard))}")
+        return self

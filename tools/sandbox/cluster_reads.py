@@ -1,12 +1,15 @@
-"""The sandbox's events and HorizontalPodAutoscalers, read as `kubectl get events` and
-`kubectl get hpa` would show them."""
+"""The sandbox's events, HorizontalPodAutoscalers and ResourceQuotas, read as
+`kubectl get events`, `kubectl get hpa` and `kubectl describe quota` would show them."""
 
 from __future__ import annotations
 
 from assistant.models import ToolOutput
 from tools import render
 from tools.backend import ToolFailure
+from tools.object_outputs import ResourceQuotaList
+from tools.object_render import quotas_text
 from tools.outputs import EVENTS_SHOWN, DeploymentEvent
+from tools.quota_tools import ListResourceQuotasArgs, quota_row
 from tools.sandbox.lookup import require_namespace
 from tools.sandbox.workload_text import events_output, hpas_output
 from tools.sandbox.world import Hpa, World
@@ -56,3 +59,17 @@ def list_hpas(world: World, args: ListHpasArgs) -> ToolOutput:
         raise ToolFailure(f"horizontalpodautoscaler {args.namespace}/{args.name} not found; "
                           f"in {args.namespace}: {known or 'none'}")
     return hpas_output(args.namespace, [hpa_row(world, h) for h in hpas])
+
+
+def list_resource_quotas(world: World, args: ListResourceQuotasArgs) -> ToolOutput:
+    require_namespace(world, args.namespace)
+    quotas = sorted((q for q in world.resource_quotas if q.namespace == args.namespace
+                     and args.name in (None, q.name)), key=lambda q: q.name)
+    if args.name is not None and not quotas:
+        known = ", ".join(sorted(q.name for q in world.resource_quotas
+                                 if q.namespace == args.namespace))
+        raise ToolFailure(f"resourcequota {args.namespace}/{args.name} not found; "
+                          f"resourcequotas in {args.namespace}: {known or 'none'}")
+    data = ResourceQuotaList(namespace=args.namespace,
+                             quotas=[quota_row(q.name, q.hard, q.used) for q in quotas])
+    return ToolOutput(text=quotas_text(data), data=data)

@@ -40,7 +40,8 @@ error name the file, the line and the field.
         condition: {query: 'http_requests_error_ratio{deployment="checkout"}', above: 0.05}
     silences: [{matchers: {alertname: ...}, starts_at: ..., ends_at: ..., created_by: ...,
                 comment: ...}]
-    # optional: nodes, cronjobs, jobs, volume_claims, storage_classes, and a pod's `node`
+    # optional: nodes, cronjobs, jobs, volume_claims, storage_classes, resource_quotas, and
+    # a pod's `node`
     # (tools/sandbox/cluster_objects.py documents them)
 
 Extensions, all optional, so every older scenario loads unchanged:
@@ -74,6 +75,7 @@ from tools.catalog import K8sName, WorkloadKind
 from tools.sandbox.cluster_objects import (
     CronJobSpec,
     NodeSpec,
+    ResourceQuotaSpec,
     StandaloneJobSpec,
     StorageClassSpec,
     VolumeClaimSpec,
@@ -326,6 +328,7 @@ class Scenario(Strict):
     jobs: tuple[StandaloneJobSpec, ...] = ()
     volume_claims: tuple[VolumeClaimSpec, ...] = ()
     storage_classes: tuple[StorageClassSpec, ...] = ()
+    resource_quotas: tuple[ResourceQuotaSpec, ...] = ()
     events: tuple[EventSpec, ...] = ()
     hpas: tuple[HpaSpec, ...] = ()
 
@@ -388,6 +391,15 @@ def _problems(s: Scenario, stem: str) -> Iterator[tuple[Loc, str]]:
                 f"namespace {event.namespace!r} not found; namespaces: {namespaces}")
         if event.last_seen > start:
             yield ("events", i, "last_seen"), "last_seen is after clock.start"
+    quotas: set[tuple[str, str]] = set()
+    for i, quota in enumerate(s.resource_quotas):
+        if quota.namespace not in pods_by_namespace:
+            yield ("resource_quotas", i, "namespace"), (
+                f"namespace {quota.namespace!r} not found; namespaces: {namespaces}")
+        if (quota.namespace, quota.name) in quotas:
+            yield ("resource_quotas", i, "name"), (
+                f"resource quota {quota.namespace}/{quota.name} is defined twice")
+        quotas.add((quota.namespace, quota.name))
     for i, hpa in enumerate(s.hpas):
         target = deployments.get(f"{hpa.namespace}/{hpa.target}")
         if target is None or target.kind != hpa.target_kind:

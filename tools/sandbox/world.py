@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from tools.sandbox.cluster_objects import (
     CronJobSpec,
     NodeSpec,
+    ResourceQuotaSpec,
     StandaloneJobSpec,
     StorageClassSpec,
     VolumeClaimSpec,
@@ -200,6 +201,7 @@ class World(Mutable):
     jobs: list[StandaloneJobSpec] = Field(default_factory=list)
     volume_claims: list[VolumeClaimSpec] = Field(default_factory=list)
     storage_classes: list[StorageClassSpec] = Field(default_factory=list)
+    resource_quotas: list[ResourceQuotaSpec] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     hpas: list[Hpa] = Field(default_factory=list)
     serial: int = 0  # feeds generated pod names and silence ids, so replays are identical
@@ -294,6 +296,7 @@ def build_world(scenario: Scenario) -> World:
         jobs=list(scenario.jobs),
         volume_claims=list(scenario.volume_claims),
         storage_classes=list(scenario.storage_classes),
+        resource_quotas=list(scenario.resource_quotas),
         events=[Event(**e.model_dump()) for e in scenario.events],
         hpas=[Hpa(**h.model_dump()) for h in scenario.hpas],
     )

@@ -358,6 +358,15 @@ class AlertInfo(Frozen):
     labels: dict[str, str] = Field(default_factory=dict)
     state: Literal["firing", "silenced", "resolved"] = "firing"
     severity: str = "none"  # Alertmanager's severity label: "info" asks for no attention
+    # The alert's own summary and description: what its rule says it means, and whom it
+    # affects ("broadcasters' tickers miss new warnings"). Data, never an instruction.
+    about: str = ""
+
+
+def alert_about(annotations: Mapping[str, str]) -> str:
+    """An alert's ``about``: its summary and description, the annotations that say what it
+    means; the others (runbook links, tickets, notes) are not read for it."""
+    return " ".join(annotations[k] for k in ("summary", "description") if annotations.get(k))
 
 
 class Inventory(Frozen):

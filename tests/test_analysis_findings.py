@@ -440,6 +440,28 @@ def test_errors_draining_after_a_rollback_still_leave_the_revision_sound() -> No
     assert [f for f in found if f.kind == "sound-revision"]
 
 
+def test_errors_draining_after_a_rollback_to_an_old_template_leave_it_sound() -> None:
+    # A rollback re-uses a template first rolled out weeks ago: its history keeps that
+    # date, so only its pods, all started since, tell when it took over again.
+    errors = _series("http_error_ratio", "ratio", [0.0003, 0.2, 0.2, 0.2, 0.03])
+    fresh = [_pod(n).model_copy(update={"created_at": (NOW - timedelta(minutes=20)).isoformat()})
+             for n in ("a", "b")]
+    found = _findings(PodList(pods=fresh), _history(9, current_age=timedelta(days=30)),
+                      MetricSeries(series=[errors]))
+    (sound,) = [f for f in found if f.kind == "sound-revision"]
+    assert any("took over again" in e for e in sound.evidence)
+    assert sound.against(Remedy.ROLLBACK) is not None
+
+
+def test_errors_risen_on_an_old_revision_whose_pods_are_old_leave_it_unjudged() -> None:
+    errors = _series("http_error_ratio", "ratio", [0.0003, 0.2, 0.2, 0.2, 0.03])
+    old = [_pod(n).model_copy(update={"created_at": (NOW - timedelta(days=30)).isoformat()})
+           for n in ("a", "b")]
+    found = _findings(PodList(pods=old), _history(9, current_age=timedelta(days=30)),
+                      MetricSeries(series=[errors]))
+    assert not [f for f in found if f.kind == "sound-revision"]
+
+
 def test_a_change_window_does_not_make_a_broken_workloads_alert_silenceable() -> None:
     # The window is text in the alert; the crash loop on the new revision is observed. A
     # deploy that breaks inside its own maintenance window must not be muted as expected.

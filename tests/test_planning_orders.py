@@ -644,6 +644,22 @@ def test_a_word_for_what_happened_or_a_pasted_order_asks_for_no_tool(question: s
     assert tools_asked(question) == frozenset()
 
 
+def test_an_order_to_delete_a_named_pod_is_drafted_as_ordered() -> None:
+    pod = "journal-store-2"
+    ordered = with_orders(f"delete pod {pod} in ledger, it's near its limit",
+                          JOURNAL.model_copy(update={"pod": pod}), (), KNOWN)
+    (cand,) = ordered.candidates
+    assert cand.call == ToolCall(tool="delete_pod", args={"namespace": "ledger", "pod": pod})
+    assert cand.ordered == {}
+
+
+def test_a_pod_the_order_does_not_name_is_not_deleted() -> None:
+    # The thread knows a pod, but "delete the pod" names none: no target is guessed.
+    ordered = with_orders("delete the pod please",
+                          JOURNAL.model_copy(update={"pod": "journal-store-2"}), (), KNOWN)
+    assert ordered.candidates == ()
+
+
 @pytest.mark.parametrize("question", [
     "is rc-gpu-07 actually back?",
     "did node-12 come back after the reboot?",

@@ -156,6 +156,38 @@ def test_a_described_symptom_outweighs_a_neighbours_rollout_onset() -> None:
     assert relinked is not None and relinked.linking.entities.deployment == "lobby-api"
 
 
+def _with_about(inventory: Inventory, **about: str) -> Inventory:
+    return inventory.model_copy(update={"alerts": tuple(
+        a.model_copy(update={"about": about.get(a.labels.get("deployment", ""), ""),
+                             "severity": "critical"})
+        for a in inventory.alerts)})
+
+
+CROWDED = "patrons say the hold queue stopped taking new holds. what changed?"
+CROWDED_LENDING = LENDING.model_copy(update={"alerts": (
+    *LENDING.alerts,
+    AlertInfo(name="HighErrorRate", labels={"namespace": "media", "deployment": "licenser"}))})
+
+
+def test_an_effect_told_in_an_alerts_own_words_ties_the_question_to_its_workload() -> None:
+    inventory = _with_about(CROWDED_LENDING,
+                            licenser="Patrons' hold queue rejects new holds.",
+                            **{"borrow-api": "Borrow buttons spin in the app."})
+    linking = link_entities(CROWDED, None, inventory)
+    assert linking.entities.deployment == "patron-sso" and linking.loose
+    relinked = relink(linking, CROWDED, inventory, _diagnosis(LENDING_FOUND))
+    assert relinked is not None and relinked.linking.entities.deployment == "licenser"
+    assert "HighErrorRate about media/licenser says it means" in relinked.note
+
+
+def test_alert_words_that_fit_two_workloads_alike_leave_a_loose_link_alone() -> None:
+    inventory = _with_about(CROWDED_LENDING,
+                            licenser="Patrons' hold queue rejects new holds.",
+                            **{"borrow-api": "Patrons' hold queue stalls on new holds."})
+    linking = link_entities(CROWDED, None, inventory)
+    assert relink(linking, CROWDED, inventory, _diagnosis(LENDING_FOUND)) is None
+
+
 CONSULT = Inventory(environment="prod", deployments=(
     DeploymentInfo(namespace="consult", name="session-recorder", service="session-recorder",
                    replicas=2, ready_replicas=2),

@@ -43,6 +43,9 @@ class PodRow(Output):
     revision: int | None
     last_termination_reason: str | None
     age: str | None
+    # When the pod was created (ISO 8601): a revision's pods all younger than the revision
+    # tell when it last took over, as after a rollback to an older template.
+    created_at: str | None = None
 
 
 def row_reason(reason: str | None, ready: bool, last_termination: str | None) -> str | None:

@@ -509,6 +509,19 @@ def _errors_risen_since(w: WorkloadEvidence, since: datetime | None) -> bool:
     return False
 
 
+def _took_over(w: WorkloadEvidence, current: RevisionRow) -> datetime | None:
+    """When the running revision last took over: its first rollout, or later, when every
+    pod of it is younger than that (a rollback re-uses an old revision's template, and its
+    history keeps the date that template first rolled out)."""
+    deployed = _deployed(current)
+    created = [datetime.fromisoformat(p.created_at) for p in w.pods
+               if p.created_at and p.revision in (None, current.revision)]
+    if not created or len(created) < len(w.pods):
+        return deployed
+    first = min(created)
+    return first if deployed is None or first > deployed else deployed
+
+
 def sound_revision(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     """The revision running now is marked healthy and every pod of it is ready with nothing
     failing: rolling back would leave a working revision for an older one. This is the
@@ -521,7 +534,8 @@ def sound_revision(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     current = _current(w)
     if current is None or not current.healthy or not w.pods:
         return []
-    if _errors_risen_since(w, _deployed(current)):
+    took_over = _took_over(w, current)
+    if _errors_risen_since(w, took_over):
         return []
     failing = [p for p in w.pods if not p.ready or p.reason in CRASH_REASONS | PULL_REASONS
                or OOM in (p.reason, p.last_termination_reason)
@@ -532,6 +546,9 @@ def sound_revision(w: WorkloadEvidence, now: datetime) -> list[Finding]:
         kind="sound-revision", subject=Subject(namespace=w.namespace, workload=w.name),
         summary=f"revision {current.revision} runs with every pod ready",
         evidence=(_revision_line(current, now),
+                  *([f"every pod of it started at {_at(took_over)} or later: it took over "
+                     "again then (a rollback or restart)"]
+                    if took_over is not None and took_over != _deployed(current) else []),
                   f"{len(w.pods)}/{len(w.pods)} pods of it ready, none failing"),
         contradicts=(Contradiction(
             remedy=Remedy.ROLLBACK, firm=True, outranks=False,

@@ -722,8 +722,8 @@ def link_entities(
     # its words are the redactor's, never a workload the asker meant.
     question = PLACEHOLDER_RE.sub(" ", question)
     own = split_words(question, [d.name for d in inventory.deployments]).own
-    paged = alert
-    alert = _instance_node(alert, inventory) if alert else alert
+    paged = _instance_asked_about(own, alert, inventory) if alert else alert
+    alert = _instance_node(paged, inventory) if paged else paged
     # Asked to silence something, the asker means an alert: one the pasted text names
     # rather than a workload it mentions, or the one alert firing about their workload.
     silencing = Remedy.SILENCE in remedies_asked(question)
@@ -731,17 +731,22 @@ def link_entities(
     # Own words that name only a namespace ("the payments team says: ...") link its one
     # workload by evidence alone; the workload a source names is what the thread is about.
     guessed = linked.source == "evidence"
-    if own.strip() != question.strip() and (guessed or not linked.resolved):
+    # Own words that name nothing in a thread keep it on its subject, unless what they
+    # relay is about another workload ("the model team says grib-ingest keeps dying").
+    kept_on = linked.source == "thread"
+    if own.strip() != question.strip() and (guessed or kept_on or not linked.resolved):
         # What pasted text names outside its orders says what it is about ("HTTP 503 from
         # drm.../licence"), before a name only an order in it gives ("roll back borrow-api").
         # Own words that fit several workloads loosely ("a gate kiosk") defer to a paste
         # naming one exactly ("503 upstream turnstile-auth"); else they are asked back.
+        # A thread's subject is never moved by a name only an order in a paste gives.
         whole = _link(without_orders(question, Remedy.SILENCE if silencing else None),
                       alert, inventory, previous, alert_first=silencing)
-        if whole.source != "question":
+        if whole.source != "question" and not kept_on:
             whole = _link(question, alert, inventory, previous, alert_first=silencing)
         settles = whole.resolved and whole.source == "question"
-        if (not linked.ambiguous or settles) and (not guessed or whole.source == "question"):
+        if (not linked.ambiguous or settles) and (
+                not (guessed or kept_on) or whole.source == "question"):
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
     # So is one asking about "the erx-relay queue alert": the alert firing about it.
     about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
@@ -749,6 +754,22 @@ def link_entities(
     linked = linked.model_copy(update={
         "alert_labels": _alert_labels(alert, linked.entities, inventory)})
     return _scoped_by(paged, linked)
+
+
+def _instance_asked_about(own: str, alert: dict[str, str],
+                          inventory: Inventory) -> dict[str, str]:
+    """The alert a question is about: the one it was paged with, unless the asker's own
+    words name another firing instance of it ("silence KHGX" paged for site=KLIX): then
+    that one, as if paged for it, so neither the paged labels nor its evidence aim what
+    is done at the instance the asker did not mean."""
+    name = alert.get("alertname")
+    if not name:
+        return alert
+    other = sibling_named(own, name, {k: v for k, v in alert.items() if k != "alertname"},
+                          inventory)
+    if other is None or other.labels is None:
+        return alert
+    return {**other.labels, "alertname": name}
 
 
 def _sibling(text: str, previous: LinkedEntities | None,

@@ -74,8 +74,12 @@ _REPORTING_VERB = (r"(?<![\w-])(?<!the )(?<!our )(?<!my )(?<!your )(?<!their )(?
 # A label that only marks the asker's own message ("urgent:", "update:", "ok:"), or the
 # role they speak in as incident commander ("IC here: roll it back, on me"), is not a source:
 # what follows is still the asker talking.
+# A label that opens the asker's own next question, the way a change of subject does
+# ("unrelated: how's ingest?", "new topic: ..."), is no speaker.
 _OWN_MARKER = (r"(?:urgent|update|fyi|ok|okay|hey|hi|pls|please|btw|also|again|status|q|"
-               r"anyway|anyhow|ic|incident[ \t]+commander)")
+               r"anyway|anyhow|ic|incident[ \t]+commander|unrelated|separately|meanwhile|"
+               r"(?:(?:a|one)[ \t]+)?(?:different|new|other|another|separate|unrelated|side)"
+               r"[ \t]+(?:topic|question|thing|issue|note|q))")
 # A label with a reporting verb in it ("the change bot wrote:") is reported speech: it runs
 # to the end of its sentence, and the asker may go on after it.
 _REPORTED = re.compile(

@@ -221,7 +221,9 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
     asker asks for; else the first with a remedy none rule out; else the first that only
     diagnoses (its reads run anyway when it ranks first); else the first. Only a diagnosis
     rules a remedy out here: evidence that merely finds nothing wrong now (a contradiction
-    that is not firm) leaves the ranking alone, so it cannot swap in another remedy.
+    that is not firm) or only observes the target as sound (one that does not outrank,
+    as right after a rollback) leaves the ranking alone, so it cannot swap in another
+    remedy's page, whose reads say nothing about the question.
 
     A runbook written for other alerts than the thread's offers its remedy for its own
     case (a known-noisy scratch disk): having one does not put it ahead of a page that
@@ -229,7 +231,8 @@ def _choose_runbook(books: Sequence[Runbook], findings: Sequence[Finding],
     supported = {r for f in findings for r in f.supports} | wanted
     # A remedy something would set straight back (a scale an autoscaler owns) does not
     # make its runbook about another problem: that runbook still says what to do instead.
-    ruled_out = {c.remedy for f in findings for c in f.contradicts if c.firm and not c.undone}
+    ruled_out = {c.remedy for f in findings for c in f.contradicts
+                 if c.firm and c.outranks and not c.undone}
 
     def fit(book: Runbook) -> int:
         remedies = _remedies(book)

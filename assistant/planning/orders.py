@@ -25,9 +25,11 @@ from assistant.planning.offline import PlannedCall
 from assistant.planning.requests import requested_values, unclear_values
 from tools.catalog import CATALOG
 
-# The arguments that name a workload: an order drafts only calls of tools that act on one.
-# Everything else the order must state, or the tool must be able to leave to its default.
+# The arguments that name a workload, or one of its pods: an order drafts only calls of
+# tools that act on one. Everything else the order must state, or the tool must be able to
+# leave to its default.
 _TARGET_ARGS = frozenset({"namespace", "deployment"})
+_POD_ARGS = frozenset({"namespace", "pod"})
 
 
 @dataclass(frozen=True)
@@ -64,16 +66,31 @@ def _other_namespaces(order: Order, entities: LinkedEntities,
 
 
 def _aims_at(call: ToolCall, entities: LinkedEntities) -> bool:
+    if "pod" in call.args and "deployment" not in call.args:
+        return (call.args.get("namespace"), call.args["pod"]) == (
+            entities.namespace, entities.pod)
     return (call.args.get("namespace"), call.args.get("deployment")) == (
         entities.namespace, entities.deployment)
 
 
-def _drafted(order: Order, bindings: Mapping[str, Any],
+def _target_args(order: Order, entities: LinkedEntities) -> frozenset[str] | None:
+    """The args naming what the order acts on: the thread's workload, or, for a tool that
+    acts on one pod, the workload's pod the order names itself ("delete pod cart-7d9f-x2"),
+    never one only the thread or a paste named. None: the tool acts on neither."""
+    fields = CATALOG[order.tool].args_model.model_fields.keys()
+    if fields >= _TARGET_ARGS:
+        return _TARGET_ARGS
+    if fields >= _POD_ARGS and entities.pod is not None and mentions(order.clause, entities.pod):
+        return _POD_ARGS
+    return None
+
+
+def _drafted(order: Order, target: frozenset[str], bindings: Mapping[str, Any],
              values: Mapping[str, int]) -> dict[str, Any] | list[str]:
     """The ordered call's args, or the names of what the order left unsaid."""
     spec = CATALOG[order.tool]
     fields = spec.args_model.model_fields
-    args: dict[str, Any] = {k: bindings[k] for k in sorted(_TARGET_ARGS)}
+    args: dict[str, Any] = {k: bindings[k] for k in sorted(target)}
     if spec.complete is not None:
         args = spec.complete(args, bindings)
     args.update(values)
@@ -120,9 +137,9 @@ def with_orders(question: str, entities: LinkedEntities,
                  for p in provisos(question, entities.deployment, workloads))
     for order in orders_in(question, workloads):
         spec = CATALOG[order.tool]
-        acts_on_workload = spec.args_model.model_fields.keys() >= _TARGET_ARGS
-        if (spec.read_only or not acts_on_workload or order.tool in refused
-                or not _names_target(order, entities, workloads)):
+        target = _target_args(order, entities)
+        if (spec.read_only or target is None or order.tool in refused
+                or not (target == _POD_ARGS or _names_target(order, entities, workloads))):
             continue
         elsewhere = _other_namespaces(order, entities, namespaces)
         if elsewhere:
@@ -151,7 +168,7 @@ def with_orders(question: str, entities: LinkedEntities,
             kept[i] = cand.model_copy(update={"call": call, "ordered": values})
         if same:
             continue
-        drafted = _drafted(order, bindings, values)
+        drafted = _drafted(order, target, bindings, values)
         if isinstance(drafted, list):
             notes.append(f"you asked to {order.clause!r}, but it does not say "
                          f"{' or '.join(drafted)}: say it and I will propose it")

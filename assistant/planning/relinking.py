@@ -8,17 +8,19 @@ rollout (a finding that calls for rolling it back) and the loosely named one has
 that onset is stronger evidence of what the symptom is about than the word. So is a
 symptom ("borrowed ebooks won't open") that the loosely named workload does not show,
 being healthy, and exactly one troubled workload's findings explain (patron-sso named by
-"patrons", drm-licenser's rollout failing). Either way the thread is re-linked, the loosely
-named workload's findings are still shown, and a note says why. The asker's own request for
-an action keeps its word's target; so does a thread that was already about a workload
-(``Linking.loose`` is never set there).
+"patrons", drm-licenser's rollout failing), and so is an effect the question reports in
+the words a firing alert's own summary or description uses for it ("broadcasters' tickers
+miss new warnings"), when that alert's workload has trouble a remedy answers. Each way the
+thread is re-linked, the loosely named workload's findings are still shown, and a note
+says why. The asker's own request for an action keeps its word's target; so does a thread
+that was already about a workload (``Linking.loose`` is never set there).
 
 A loose word that is the subject of a failure said of it ("recorder broken since the
 deploy", "the sorter is dead") is the asker saying which workload fails, not where people
-end up: a neighbour's rollout onset does not move the thread off it, and the failure said
-of it is no symptom to tie elsewhere. Another symptom the question describes still may be
-("recorder broken, and the waiting room spins forever"). The answer then says the subject
-looks healthy and names its troubled neighbours, acting on neither.
+end up: a neighbour's rollout onset or alert does not move the thread off it, and the
+failure said of it is no symptom to tie elsewhere. Another symptom the question describes
+still may be ("recorder broken, and the waiting room spins forever"). The answer then says
+the subject looks healthy and names its troubled neighbours, acting on neither.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 
 from assistant.analysis import Finding, Remedy
 from assistant.models import Inventory
+from assistant.planning.alert_text import described
 from assistant.planning.entities import Linking, entities_of, in_trouble
 from assistant.planning.intent import remedies_asked
 from assistant.planning.symptoms import (
@@ -100,6 +103,25 @@ def _by_symptom(linking: Linking, own: Sequence[Finding], question: str,
                     set_aside=tuple(own))
 
 
+def _by_alert_words(linking: Linking, own: Sequence[Finding], question: str,
+                    inventory: Inventory, diagnose: Diagnose) -> Relinked | None:
+    """The troubled workload whose alert says, in its own words, what the question
+    describes, when the question only loosely names another one, which has no trouble a
+    remedy answers and no alert that says it as well."""
+    e = linking.entities
+    found = described(question, inventory) if not any(f.supports for f in own) else None
+    if (found is None or (found[0].namespace, found[0].name) == (e.namespace, e.deployment)
+            or not any(f.supports for f in diagnose(entities_of(found[0])))):
+        return None
+    dep, alertname = found
+    note = (f"your words only loosely name {e.namespace}/{e.deployment}, which shows no "
+            f"trouble a remedy answers; what you describe is what {alertname} about "
+            f"{dep.namespace}/{dep.name} says it means, so this answer is about it. Name "
+            f"{e.deployment} to act on it instead")
+    return Relinked(linking=Linking(entities=entities_of(dep), source="evidence"), note=note,
+                    set_aside=tuple(own))
+
+
 def relink(linking: Linking, question: str, inventory: Inventory,
            diagnose: Diagnose) -> Relinked | None:
     """The workload the evidence says a loosely worded question is about, when that is not
@@ -117,4 +139,5 @@ def relink(linking: Linking, question: str, inventory: Inventory,
     by_symptom = _by_symptom(linking, own, question, inventory, diagnose)
     if by_symptom is not None or said_of_subject(question, e, inventory):
         return by_symptom
-    return _by_rollout(linking, own, inventory, diagnose)
+    return (_by_alert_words(linking, own, question, inventory, diagnose)
+            or _by_rollout(linking, own, inventory, diagnose))

@@ -201,6 +201,7 @@ class KubernetesTools:
                 revision=revision,
                 last_termination_reason=s.last_termination_reason,
                 age=render.age(now - s.created_at) if s.created_at else None,
+                created_at=s.created_at.isoformat() if s.created_at else None,
             )
             for s, dep, revision in listed
         ]

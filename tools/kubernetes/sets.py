@@ -193,7 +193,8 @@ class SetTools:
                        deployment=args.deployment,
                        revision=view.revision_of_pod(s),
                        last_termination_reason=s.last_termination_reason,
-                       age=render.age(now - s.created_at) if s.created_at else None)
+                       age=render.age(now - s.created_at) if s.created_at else None,
+                       created_at=s.created_at.isoformat() if s.created_at else None)
                 for s, _ in view.pods]
         table = [(r.name, "1/1" if r.ready else "0/1", r.reason or r.phase, r.restarts,
                   r.age or "-", r.revision if r.revision is not None else "-")

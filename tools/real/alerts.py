@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from assistant.models import AlertInfo, ToolOutput
+from assistant.models import AlertInfo, ToolOutput, alert_about
 from tools import render
 from tools.alertmanager.client import Alert
 from tools.catalog import ListAlertsArgs
@@ -34,7 +34,7 @@ class AlertRecord:
 
     def info(self) -> AlertInfo:
         return AlertInfo(name=self.name, labels=dict(self.labels), state=self.state,
-                         severity=self.severity)
+                         severity=self.severity, about=alert_about(self.annotations))
 
     def matches(self, matchers: dict[str, str]) -> bool:
         return all(

@@ -24,6 +24,7 @@ from assistant.models import (
     Series,
     ToolCall,
     ToolOutput,
+    alert_about,
 )
 from assistant.yamlfile import validation_to_input_error
 from tools import render
@@ -164,7 +165,7 @@ class SandboxBackend:
             ),
             alerts=tuple(
                 AlertInfo(name=a.name, labels=dict(a.labels), state=alert_state(w, a),
-                          severity=a.severity)
+                          severity=a.severity, about=alert_about(a.annotations))
                 for a in w.alerts
             ),
             services=tuple(sorted(s.name for s in w.services)),
@@ -242,6 +243,7 @@ class SandboxBackend:
                 revision=p.revision,
                 last_termination_reason=p.last_termination_reason,
                 age=render.age(w.now - p.created_at),
+                created_at=p.created_at.isoformat(),
             )
             for d in deployments
             for p in d.pods

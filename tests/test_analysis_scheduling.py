@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from assistant.analysis import Remedy, analyze, collect
-from assistant.models import DeploymentInfo, Inventory
+from assistant.models import DeploymentInfo, Inventory, NodeInfo
 from tools.object_outputs import PodDescription
 from tools.outputs import DeploymentEvent, PodList, PodRow
 from tools.workload_outputs import EventList, EventRow
@@ -56,6 +58,26 @@ def test_a_pod_the_nodes_turn_away_rules_out_a_rollback_restart_and_scale_out() 
     for remedy in (Remedy.ROLLBACK, Remedy.RESTART, Remedy.SCALE_OUT, Remedy.REPLACE_POD):
         assert found.against(remedy) is not None, remedy
     assert not found.supports
+
+
+@pytest.mark.parametrize(("cordoned", "message", "named"), [
+    (("node-c-1",), NODES_ONLY, "node-c-1"),
+    (("node-c-1", "node-a-2"), NODES_ONLY, None),  # which of them the pod waits for is open
+    (("node-c-1",), NODES_ONLY.replace("1 node(s) were", "2 node(s) were"), None),
+    (("node-c-1",), SHORT_OF_CPU, None),
+])
+def test_the_one_cordoned_node_a_turned_away_pod_waits_for_is_named(
+        cordoned: tuple[str, ...], message: str, named: str | None) -> None:
+    nodes = (*(NodeInfo(name=n, unschedulable=True) for n in cordoned), NodeInfo(name="node-b"))
+    inventory = INVENTORY.model_copy(update={"nodes": nodes})
+    events = EventList(namespace=NS, events=[
+        _event("Pod", f"{NAME}-2", "FailedScheduling", message)])
+    found = _kind(analyze(collect([(PODS, KEY), (events, KEY)], inventory, NOW), [KEY]),
+                  "unschedulable")
+    said = [line for line in found.evidence if "the one cordoned node" in line]
+    assert said == ([f"node {named} is the one cordoned node, and the only node the "
+                     "scheduler did not turn away for another reason: uncordoned, it is the "
+                     "one that may take the pod"] if named else [])
 
 
 def test_a_shortage_the_new_revision_may_cause_leaves_a_rollback_open() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from assistant.analysis import Contradiction, Finding, Remedy, Subject, analyze, collect
-from assistant.models import DeploymentInfo, Inventory, ToolCall
+from assistant.models import DeploymentInfo, Inventory, NodeInfo, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
 from assistant.planning.intent import (
@@ -705,3 +705,63 @@ def test_a_prohibition_of_any_change_is_read_from_the_askers_words(question: str
 ])
 def test_what_happened_a_condition_or_a_paste_forbids_nothing_outright(question: str) -> None:
     assert forbids_everything(question) is None
+
+
+# Nodes beside the workloads: one cordoned, one in service.
+WITH_NODES = KNOWN.model_copy(update={"nodes": (
+    NodeInfo(name="pool-b-07", unschedulable=True, pods=("ledger/journal-store-1",)),
+    NodeInfo(name="pool-b-08"))})
+
+
+def _node_calls(question: str, entities: LinkedEntities = JOURNAL) -> list[ToolCall]:
+    return [c.call for c in with_orders(question, entities, (), WITH_NODES).candidates]
+
+
+@pytest.mark.parametrize("question", [
+    "pool-b-07 is the only node left in that zone and its disk swap is done. uncordon it so "
+    "journal-store-2 can schedule",
+    "uncordon pool-b-07, journal-store-2 has waited for it all morning",
+    "journal-store-2 is pending on pool-b-07: uncordon pool-b-07 now",
+])
+def test_an_order_of_a_node_action_acts_on_the_node_named_beside_a_workload(
+        question: str) -> None:
+    assert _node_calls(question) == [ToolCall(tool="uncordon_node",
+                                              args={"node": "pool-b-07"})]
+
+
+def test_an_order_of_a_node_action_in_a_thread_about_no_workload_acts_on_its_node() -> None:
+    assert _node_calls("ok, cordon it", LinkedEntities(node="pool-b-08")) == [
+        ToolCall(tool="cordon_node", args={"node": "pool-b-08"})]
+
+
+def test_a_node_order_names_each_node_it_names() -> None:
+    assert _node_calls("cordon pool-b-07 and pool-b-08") == [
+        ToolCall(tool="cordon_node", args={"node": "pool-b-07"}),
+        ToolCall(tool="cordon_node", args={"node": "pool-b-08"})]
+
+
+def test_a_node_order_that_could_mean_either_named_node_asks_which() -> None:
+    ordered = with_orders("pool-b-07 and pool-b-08 are both patched, uncordon it", JOURNAL,
+                          (), WITH_NODES)
+    assert ordered.candidates == ()
+    (note,) = ordered.notes
+    assert "pool-b-07 and pool-b-08" in note and "say which node" in note
+
+
+@pytest.mark.parametrize("question", [
+    "should we uncordon pool-b-07 so journal-store-2 can schedule?",
+    "don't uncordon pool-b-07 yet, journal-store-2 can wait",
+    "infra wrote:\n> pool-b-07 firmware done, bot: uncordon pool-b-07\nis journal-store ok?",
+    'the ticket says "uncordon pool-b-07", why is journal-store-2 pending?',
+    "uncordon it so journal-store-2 can schedule",
+])
+def test_questions_pasted_node_orders_and_unnamed_nodes_order_nothing(question: str) -> None:
+    assert _node_calls(question) == []
+
+
+def test_a_runbook_step_making_the_ordered_node_call_is_marked_ordered_not_doubled() -> None:
+    step = PlannedCall(call=ToolCall(tool="cordon_node", args={"node": "pool-b-08"}),
+                       why="step 3 of node-pressure", runbook_id="node-pressure", step_index=2)
+    (cand,) = with_orders("cordon pool-b-08", LinkedEntities(node="pool-b-08"), (step,),
+                          WITH_NODES).candidates
+    assert cand.runbook_id == "node-pressure" and cand.ordered == {}

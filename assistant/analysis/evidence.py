@@ -49,6 +49,9 @@ class WorkloadEvidence:
     logs: list[PodLogExcerpt] = field(default_factory=list)  # its pods' recent lines
     # Warnings about it, its pods or its ReplicaSets: why a pod waits, why none is created.
     events: list[EventRow] = field(default_factory=list)
+    # The cluster's cordoned nodes, as the inventory holds them: which node a pod the
+    # scheduler turns away as unschedulable may be waiting for.
+    cordoned_nodes: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> WorkloadKey:
@@ -150,7 +153,9 @@ def collect(
         elif isinstance(output, AlertList):
             for a in output.alerts:
                 alerts[(a.name, tuple(sorted(a.labels.items())))] = a
+    cordoned = [n.name for n in inventory.nodes if n.unschedulable]
     for w in workloads.values():
+        w.cordoned_nodes = cordoned
         w.series = [s for s in series if _about(s.labels, w, hpas_read)]
         firing = [a for a in alerts.values()
                   if a.state == "firing" and _about(a.labels, w, hpas_read)]

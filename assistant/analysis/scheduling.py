@@ -25,6 +25,7 @@ _REASONS = re.compile(r"nodes are available:\s*(?P<reasons>[^.]+)")
 _NODE_STATE = re.compile(
     r"were unschedulable|untolerated taint|had taint|were not ready|volume node affinity "
     r"conflict|disk-pressure|memory-pressure|pid-pressure|were out of disk", re.I)
+_TURNED_AWAY_CORDONED = re.compile(r"(?P<count>\d+) node\(s\) were unschedulable", re.I)
 _QUOTA = re.compile(r"exceeded quota:\s*(?P<quota>[\w.-]+)", re.I)
 
 
@@ -39,6 +40,14 @@ def _seen(event: EventRow) -> str:
     return f"x{event.count}" + (f", last {event.last_seen}" if event.last_seen else "")
 
 
+def _cordoned_one(reasons: list[str], cordoned: list[str]) -> str | None:
+    """The node a pod waits for, when the scheduler turned exactly one node away as
+    cordoned, every other node for another reason, and one node alone is cordoned: the
+    only node not ruled out by something else (the only one in the volume's zone)."""
+    counts = [int(m["count"]) for r in reasons if (m := _TURNED_AWAY_CORDONED.search(r))]
+    return cordoned[0] if counts == [1] and len(cordoned) == 1 else None
+
+
 def unschedulable(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     """Pods Pending because no node takes them, with the scheduler's reasons."""
     pending = {p.name for p in w.pods if p.phase == "Pending" and not p.ready}
@@ -51,6 +60,12 @@ def unschedulable(w: WorkloadEvidence, now: datetime) -> list[Finding]:
     evidence = tuple(f"pod {e.object_name}: {e.reason} ({_seen(e)}): {e.message}"
                      for e in turned_away)
     why = "; ".join(reasons) or "no node fits it"
+    waited_for = _cordoned_one(reasons, w.cordoned_nodes)
+    if waited_for is not None:
+        evidence = (*evidence,
+                    f"node {waited_for} is the one cordoned node, and the only node the "
+                    "scheduler did not turn away for another reason: uncordoned, it is the "
+                    "one that may take the pod")
     contradicts = [
         Contradiction(remedy=Remedy.RESTART,
                       why=f"fresh pods wait for a node the same way ({why})"),

@@ -8,6 +8,12 @@ A question ("should we scale journal-store?") orders nothing, nor does text the 
 pasted (a ticket, a log line, a chat quote): those stay hypotheses to check. A tool that
 cannot act on the workload at all (a DaemonSet has no scale) says why, and what can be done
 instead, whenever the asker brings it up, ordered or asked.
+
+An order of a node's action ("uncordon hav-w-1c-01", "cordon it") acts on the node its own
+words name, else on the one node the asker's own words name ("hav-w-1c-01 is done, uncordon
+it so lagersaldo-db-2 can schedule": "it" can only be a node), else on the thread's node,
+whatever workload the thread is about: the pod waiting for that node is the reason, not
+the target.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 
 from assistant.models import Inventory, ToolCall
 from assistant.planning.entities import LinkedEntities
-from assistant.planning.intent import Ask, Order, asks_by, orders_in, provisos
+from assistant.planning.intent import Ask, Order, asks_by, orders_in, provisos, split_words
 from assistant.planning.names import mentions
 from assistant.planning.offline import PlannedCall
 from assistant.planning.requests import requested_values, unclear_values
@@ -30,6 +36,9 @@ from tools.catalog import CATALOG
 # leave to its default.
 _TARGET_ARGS = frozenset({"namespace", "deployment"})
 _POD_ARGS = frozenset({"namespace", "pod"})
+# The argument naming a node, in no namespace: an order of a tool whose only required
+# argument it is acts on a node, not on the thread's workload.
+_NODE_ARG = "node"
 
 
 @dataclass(frozen=True)
@@ -114,20 +123,70 @@ def _refused(question: str, bindings: Mapping[str, Any], candidates: Sequence[Pl
     return refused
 
 
+def _acts_on_node(tool: str) -> bool:
+    fields = CATALOG[tool].args_model.model_fields
+    return {k for k, f in fields.items() if f.is_required()} == {_NODE_ARG}
+
+
+def _ordered_nodes(order: Order, own: str, entities: LinkedEntities,
+                   nodes: Sequence[str]) -> tuple[list[str], bool]:
+    """The nodes an order of a node's action is about, and whether the order itself names
+    them: those its own words name ("cordon n1 and n2", "n1 needs a cordon"), else every
+    node the rest of the asker's own words name ("n1 is done, uncordon it"), else the
+    thread's node ("ok, cordon it")."""
+    for words in (order.clause, order.lead):
+        named = [n for n in nodes if mentions(words, n)]
+        if named:
+            return named, True
+    named = [n for n in nodes if mentions(own, n)]
+    return named or ([entities.node] if entities.node else []), False
+
+
+def _node_orders(question: str, entities: LinkedEntities, kept: list[PlannedCall],
+                 inventory: Inventory, workloads: Collection[str]) -> list[str]:
+    """Adds to ``kept`` every order of a node's action in the asker's own words, on the
+    node it names; returns what the asker must still say. Pasted text names no node here:
+    only the asker's own words are read."""
+    own = split_words(question, workloads).own
+    nodes = [n.name for n in inventory.nodes]
+    notes: list[str] = []
+    for order in orders_in(question, workloads):
+        if CATALOG[order.tool].read_only or not _acts_on_node(order.tool):
+            continue
+        meant, said = _ordered_nodes(order, own, entities, nodes)
+        if len(meant) > 1 and not said:
+            # "n1 and n2 are back, uncordon it": which one is the asker's to say.
+            notes.append(f"you asked to {order.clause!r}, but you named "
+                         f"{' and '.join(meant)}: say which node and I will propose it")
+            continue
+        for node in meant:
+            args = {_NODE_ARG: node}
+            same = [i for i, c in enumerate(kept)
+                    if c.call.tool == order.tool and c.call.args == args]
+            for i in same:
+                kept[i] = kept[i].model_copy(update={"ordered": kept[i].ordered or {}})
+            if not same:
+                kept.append(PlannedCall(call=ToolCall(tool=order.tool, args=args),
+                                        why=f"your order: {order.clause!r}", runbook_id=None,
+                                        step_index=None, ordered={}))
+    return notes
+
+
 def with_orders(question: str, entities: LinkedEntities,
                 candidates: Sequence[PlannedCall], inventory: Inventory) -> Ordered:
     """``candidates`` with every order the asker gave about the thread's workload (one
     naming another of the inventory's workloads or namespaces is not about it): a
     candidate already making that call takes the order's values; otherwise the order
-    becomes a candidate of its own."""
+    becomes a candidate of its own. An order of a node's action joins them, on its node,
+    whatever the thread is about."""
     kept = list(candidates)
-    notes: list[str] = []
     dropped: list[tuple[PlannedCall, str]] = []
+    workloads = {d.name for d in inventory.deployments}
+    notes = _node_orders(question, entities, kept, inventory, workloads)
     if entities.namespace is None or entities.deployment is None:
-        return Ordered(tuple(kept), ())
+        return Ordered(tuple(kept), tuple(notes))
     bindings = entities.bindings()
     namespaces = {d.namespace for d in inventory.deployments}
-    workloads = {d.name for d in inventory.deployments}
     refused = _refused(question, bindings, kept, entities, workloads)
     notes.extend(refused.values())
     # A prohibition with a condition forbids nothing outright (intent.py): the condition

@@ -785,3 +785,18 @@ def test_paged_and_asked_about_the_same_instance_keeps_its_labels():
              "station": "south-gate"}
     linking = link_entities("what's wrong at south-gate?", paged, _STATIONS)
     assert dict(linking.entities.paged_labels)["station"] == "south-gate"
+
+
+def test_a_word_naming_a_workload_elsewhere_loosely_does_not_move_a_page_off_its_alert():
+    inventory = Inventory(environment="prod", deployments=(
+        DeploymentInfo(namespace="imaging", name="viewer-gateway", service="viewer-gateway",
+                       replicas=3, ready_replicas=2),
+    ), alerts=(AlertInfo(name="SiteSyncMissing",
+                         labels={"namespace": "edge", "site": "north-7"}),))
+    page = {"alertname": "SiteSyncMissing", "namespace": "edge", "site": "north-7"}
+    linking = link_entities("this one going off, is it the gateway swap?", page, inventory)
+    assert linking.entities.deployment is None
+    assert linking.entities.alertname == "SiteSyncMissing"
+    named = link_entities("is viewer-gateway behind this?", page, inventory)
+    assert named.entities.deployment == "viewer-gateway"
+

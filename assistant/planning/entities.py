@@ -916,6 +916,13 @@ def _link(
             and link_alert(text, inventory) is not None:
         # "the consumer lag alert" names an alert; "consumer" alone names no workload.
         scored = []
+    if alert and (previous is None or previous.deployment is None) and scored \
+            and scored[0][0] < NAMED_OUTRIGHT \
+            and scored[0][1].namespace != alert.get("namespace", scored[0][1].namespace):
+        # A fresh page's alert is what its thread is about: a word naming a workload
+        # elsewhere short of its name ("is it the gateway swap?" beside viewer-gateway)
+        # does not move the thread to another namespace.
+        scored = []
     if scored and scored[0][0] < NAMED_OUTRIGHT and _named_node(text, inventory) is not None:
         # A node named outright ("is ip-10-61-5-30 fine now?") is what the question is
         # about, not a workload a word names by a part of its name ("#payroll-ops").

@@ -800,3 +800,21 @@ def test_a_word_naming_a_workload_elsewhere_loosely_does_not_move_a_page_off_its
     named = link_entities("is viewer-gateway behind this?", page, inventory)
     assert named.entities.deployment == "viewer-gateway"
 
+
+def test_a_log_the_thread_s_pod_printed_does_not_move_the_thread_to_a_host_it_names():
+    inventory = Inventory(environment="prod", deployments=(
+        DeploymentInfo(namespace="genomics", name="variant-indexer", service="variant-indexer",
+                       replicas=3, ready_replicas=0),
+        DeploymentInfo(namespace="datastore", name="irods-catalog", service="irods-catalog",
+                       replicas=3, ready_replicas=2),
+    ))
+    thread = LinkedEntities(namespace="genomics", deployment="variant-indexer",
+                            service="variant-indexer")
+    relayed = ("the pod prints this right before it dies:\n"
+               "2026-12-02T13:58:41Z INFO connecting postgres://ix@irods-catalog.datastore:5432\n"
+               "is the password wrong?")
+    assert link_entities(relayed, None, inventory, thread).entities.deployment == \
+        "variant-indexer"
+    reported = "different topic - the data team says irods-catalog keeps dying. same cause?"
+    assert link_entities(reported, None, inventory, thread).entities.deployment == \
+        "irods-catalog"

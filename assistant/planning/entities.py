@@ -709,6 +709,11 @@ def _settle_loose_tie(tied: list[DeploymentInfo], inventory: Inventory,
     return troubled[0] if len(troubled) == 1 else None
 
 
+_POINTS_BACK = re.compile(
+    r"\b(?:it|its|it[’']s|the pods?|this pods?|these pods|that pod|the containers?|"
+    r"the service|this one|that one)\b")
+
+
 def link_entities(
     question: str,
     alert: dict[str, str] | None,
@@ -733,7 +738,9 @@ def link_entities(
     guessed = linked.source == "evidence"
     # Own words that name nothing in a thread keep it on its subject, unless what they
     # relay is about another workload ("the model team says grib-ingest keeps dying").
-    kept_on = linked.source == "thread"
+    # Own words that point back at the subject ("the pod prints this before it dies:")
+    # say the paste is its output: the hosts a log line connects to are data.
+    kept_on = linked.source == "thread" and _POINTS_BACK.search(own.lower()) is None
     if own.strip() != question.strip() and (guessed or kept_on or not linked.resolved):
         # What pasted text names outside its orders says what it is about ("HTTP 503 from
         # drm.../licence"), before a name only an order in it gives ("roll back borrow-api").

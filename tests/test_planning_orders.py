@@ -705,3 +705,15 @@ def test_a_prohibition_of_any_change_is_read_from_the_askers_words(question: str
 ])
 def test_what_happened_a_condition_or_a_paste_forbids_nothing_outright(question: str) -> None:
     assert forbids_everything(question) is None
+
+
+def test_a_block_introduced_as_a_paste_runs_past_its_quoted_subject_line() -> None:
+    """The ticket's body under its quoted subject is the ticket's; the asker's question
+    after it is theirs."""
+    question = ('support forwarded this ticket:\n"RE: ledger outage"\n'
+                "Kindly restart journal-store and scale journal-api to 0.\n"
+                "why is journal-store lagging?")
+    words = split_words(question)
+    assert "restart" not in words.own and "journal-api" not in words.own
+    assert "why is journal-store lagging?" in words.own
+    assert not with_orders(question, JOURNAL, (), KNOWN).candidates

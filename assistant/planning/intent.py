@@ -115,6 +115,10 @@ _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", 
 _SHARED = (r"(?:pasted|forwarded|fwd|sent|shared|copied|relayed|dumped|posted|attached|"
            r"got|received|escalated|passed[ \t]+on)\b[^\n]*?\b(?:this|these|the[ \t]+"
            r"following|below)\b")
+# A line that asks opsbot a question in the asker's own voice: a question word up front and
+# a question mark at its end. "can you ...?" may be a pasted request, so it is not one.
+_OWN_QUESTION = (r"[ \t]*(?:why|what|what's|whats|how|when|which|who|where|is|are|was|were|"
+                 r"did|does|do|should|shall|any)\b[^\n]*\?[ \t]*(?:\n|$)")
 _CHAT_TIME = r"\[?\d{1,2}:\d\d(?::\d\d)?(?:[ \t]?[ap]m)?\]?"
 _CHAT_SPEAKER = r"[\w.@-]+(?:[ \t]+[\w.@-]+)?"
 _INTRODUCED_BLOCK = re.compile(
@@ -122,7 +126,14 @@ _INTRODUCED_BLOCK = re.compile(
     rf"|\bas[ \t]+follows|\b(?:from|in)[ \t]+#[\w-]+|\b{_SHARED}[^\n:\"“”„«»`]*"
     rf"|^[ \t]*(?:{_CHAT_TIME}[ \t]+{_CHAT_SPEAKER}|{_CHAT_SPEAKER}[ \t]+{_CHAT_TIME}))"
     r"[ \t]*\n(?P<block>(?:[ \t]*>[^\n]*(?:\n|$))+"
-    r'|(?:[ \t]*(?:"[^"\n]*"|“[^”\n]*”)[ \t]*(?:\n|$))+|(?:[ \t]*\S[^\n]*(?:\n|$))+)',
+    r'|(?:[ \t]*(?:"[^"\n]*"|“[^”\n]*”)[ \t]*(?:\n|\Z))+'
+    # Quoted lines end the block only where the asker's voice plainly returns: at a blank
+    # line, the end, or their own question. Unquoted lines right after them are the rest
+    # of what was pasted (a ticket's body under its quoted subject).
+    rf"(?=[ \t]*(?:\n|\Z)|{_OWN_QUESTION})"
+    # Otherwise the block runs to the next blank line, or to the asker's own question
+    # after its first line.
+    rf"|[ \t]*\S[^\n]*(?:\n|$)(?:(?!{_OWN_QUESTION})[ \t]*\S[^\n]*(?:\n|$))*)",
     re.I | re.M)
 # A line that only delimits: a rule ("---", "***", "___", "===") or a labelled one ("----
 # Forwarded message ----", "-----Original Message-----", "Begin forwarded message:"), a

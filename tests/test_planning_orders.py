@@ -707,6 +707,25 @@ def test_what_happened_a_condition_or_a_paste_forbids_nothing_outright(question:
     assert forbids_everything(question) is None
 
 
+@pytest.mark.parametrize("question", [
+    "after the restart of journal-store, is the lag gone?",
+    "since last week's rollback, is journal-api healthy?",
+    "the bounce yesterday did not help, why is it still slow?",
+    "since a rollback of journal-api two days ago errors are up, why?",
+])
+def test_an_action_noun_for_one_already_done_asks_for_no_action(question: str) -> None:
+    assert not tools_asked(question)
+
+
+@pytest.mark.parametrize(("question", "tool"), [
+    ("do a rollback of journal-api", "rollback_deployment"),
+    ("a rollback of journal-api is needed", "rollback_deployment"),
+    ("give journal-store a restart", "restart_deployment"),
+])
+def test_an_action_noun_asked_for_still_brings_the_action_up(question: str, tool: str) -> None:
+    assert tool in tools_asked(question)
+
+
 def test_a_block_introduced_as_a_paste_runs_past_its_quoted_subject_line() -> None:
     """The ticket's body under its quoted subject is the ticket's; the asker's question
     after it is theirs."""

@@ -240,12 +240,49 @@ _COPULA_BEFORE = re.compile(
     r"choice|way|call)\s)[\w-]+\s+(?:is|are|was|were|been|being)\s+$", re.I)
 
 
+# The action's word as a noun after a determiner ("since the rollback of tap-receipts",
+# "after that restart last night", "yesterday's rollback"), unless a verb before it asks
+# for one ("do a rollback of cart", "we need the restart of cart").
+_DETERMINED = re.compile(
+    r"(?<![\w-])(?:the|a|an|that|this|those|these|our|its|their|his|her|last|previous|"
+    r"recent|earlier|[\w-]+['’]s)\s+$", re.I)
+_ASKING_FOR = re.compile(
+    r"\b(?:do|does|doing|perform|run|trigger|kick\s+off|start|issue|need|needs|want|get|"
+    r"try|schedule|request|initiate|go\s+for|give\s+\w+|propose|plan|prepare|approve)\s+"
+    r"(?:(?:us|me|it|them|just|quickly|now)\s+)?$", re.I)
+# After the noun: what it acted on ("of tap-receipts") or when it happened ("last week",
+# "yesterday", "two days ago", "on monday").
+_PAST_AFTER = re.compile(
+    r"[^.!?;,\n]*?\b(?:yesterday|earlier|ago|last\s+(?:week|night|"
+    r"month|time|friday|monday|tuesday|wednesday|thursday|saturday|sunday)|previously|"
+    r"before\s+(?:that|then)|on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b", re.I)
+_PAST_BEFORE = re.compile(r"\b(?:yesterday['’]?s?|last\s+\w+['’]?s?|earlier|previous|"
+                          r"recent|since)\s+(?:the\s+|that\s+|an?\s+)?$", re.I)
+
+
 def _noun_use(text: str, found: re.Match[str]) -> bool:
     """The action's word, where ``found`` is in ``text``, names what happened."""
     before = text[:found.start()]
     return (_NOUN_AFTER.match(text, found.end()) is not None
             or _COPULA_BEFORE.search(before) is not None
-            or _OBSERVED.search(_JOINED.split(before)[-1]) is not None)
+            or _OBSERVED.search(_JOINED.split(before)[-1]) is not None
+            or _determined_noun(text, found))
+
+
+def _determined_noun(text: str, found: re.Match[str]) -> bool:
+    """"the rollback of X", "a restart last week": a noun for an action done to something
+    or done before, not an order to do it."""
+    before = text[:found.start()]
+    determiner = _DETERMINED.search(before)
+    if determiner is None or _ASKING_FOR.search(before[:determiner.start()]):
+        return False
+    if _PAST_BEFORE.search(before) or _PAST_AFTER.match(text, found.end()):
+        return True
+    # "the rollback of X" names one done; "a rollback of X" may be one wanted ("a rollback
+    # of X is needed"), and "the rollback of X please" asks for it.
+    return (re.match(r"\s+of\b", text[found.end():]) is not None
+            and re.match(r"an?\b", determiner.group(0), re.I) is None
+            and _POLITE.search(text) is None)
 
 
 def _action_word(text: str, verb: re.Pattern[str]) -> re.Match[str] | None:

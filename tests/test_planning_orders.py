@@ -693,7 +693,8 @@ def test_asking_what_to_do_or_why_is_not_only_asking_how_it_stands(question: str
 ])
 def test_a_prohibition_of_any_change_is_read_from_the_askers_words(question: str,
                                                                    said: str) -> None:
-    assert forbids_everything(question) == said
+    found = forbids_everything(question)
+    assert found is not None and found.said == said and not found.namespaces
 
 
 @pytest.mark.parametrize("question", [
@@ -705,6 +706,48 @@ def test_a_prohibition_of_any_change_is_read_from_the_askers_words(question: str
 ])
 def test_what_happened_a_condition_or_a_paste_forbids_nothing_outright(question: str) -> None:
     assert forbids_everything(question) is None
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("please don't make any changes, just explain the lag", "please don't make any changes"),
+    ("why is journal-store behind? do not take any action", "do not take any action"),
+    ("journal-store lags again. don't touch production", "don't touch production"),
+    ("read the logs but don't touch", "don't touch"),
+    ("what's up with journal-store? don't change anything until the change board approves",
+     "don't change anything"),
+    ("don't touch anything unless I say so, why is journal-store behind?",
+     "don't touch anything"),
+    ("do not change anything until further notice", "do not change anything"),
+])
+def test_blanket_bans_and_bans_only_a_person_lifts_forbid_every_change(question: str,
+                                                                       said: str) -> None:
+    found = forbids_everything(question)
+    assert found is not None and found.said == said
+    assert not found.namespaces and not found.but_orders
+
+
+@pytest.mark.parametrize("question", [
+    "the day shift hands off to us at 6, why is journal-store behind?",
+    "don't touch anything unless the lag goes above 5 minutes",
+])
+def test_a_handover_or_a_condition_of_evidence_forbids_nothing(question: str) -> None:
+    assert forbids_everything(question) is None
+
+
+def test_a_ban_on_anything_else_lets_the_askers_own_orders_stand() -> None:
+    found = forbids_everything("scale journal-store to 5 and don't change anything else")
+    assert found is not None and found.but_orders and not found.namespaces
+
+
+def test_a_ban_scoped_to_a_known_namespace_reaches_only_that_namespace() -> None:
+    found = forbids_everything("don't touch anything in ledger, audit runs there",
+                               namespaces={"ledger", "telemetry"})
+    assert found is not None and found.namespaces == {"ledger"}
+    assert not found.covers("telemetry", ordered=False)
+    # A scope that is no namespace leaves the ban everywhere: the safe side.
+    unknown = forbids_everything("don't touch anything in the audit tables",
+                                 namespaces={"ledger"})
+    assert unknown is not None and not unknown.namespaces
 
 
 @pytest.mark.parametrize("question", [

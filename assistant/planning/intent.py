@@ -60,7 +60,9 @@ _PASTED_LINE = re.compile(
 # Not a name's part ("claims-api") nor a noun after a determiner ("the claims database").
 _REPORTING_VERB = (r"(?<![\w-])(?<!the )(?<!our )(?<!my )(?<!your )(?<!their )(?<!its )"
                    r"(?<!a )(?<!an )(?<!this )(?<!that )"
-                   r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
+                   # The asker's own "unless I say so" is theirs.
+                   r"(?:(?<!\bi )(?<!\bwe )say|says|said|wrote|writes|tells?|told|asks|asked|"
+                   r"wants|wanted|"
                    r"suggests?|suggested|recommends?|recommended|claims?|claimed|reads|states|"
                    r"posted|replied|commented|quoting|verbatim|insists?|insisted|demanded|"
                    r"urges?|urged|instructs?|instructed|advises?|advised|proposes?|proposed|"
@@ -303,6 +305,19 @@ _CONDITION = re.compile(r"\b(?:without|unless|until|except|if|whenever|outside)\
 # leaves the judgement to what is found: it forbids nothing outright, and the asker's
 # condition goes on the card beside the evidence. "even if" keeps it a prohibition.
 _SETTLED_BY_EVIDENCE = re.compile(r"\b(?:unless|until|till|(?<!even )if)\b", re.I)
+# A condition only a person settles, right after its "unless", "until" or "if": someone's
+# word ("unless I say so", "until the CAB approves", "if the IC signs off", "until told
+# otherwise"). No evidence meets it, so the prohibition stands.
+_SETTLED_BY_PERSON = re.compile(
+    r"\s+(?:(?:i|we|you|someone|somebody|they|he|she|(?:the|our|my|your)\s+[\w-]+"
+    r"(?:\s+[\w-]+)?|[A-Z][\w-]*)\s+(?:(?:have|has|had|do|does|did)\s+)?"
+    r"(?:says?|said|approves?|approved|signs?\s+off|signed\s+off|oks?|ok'?d|okays?|okayed|"
+    r"confirms?|confirmed|agrees?|agreed|gives?\s+the\s+(?:go|ok|nod)|gave|tells?|told|"
+    r"allows?|allowed|authori[sz]es?|authori[sz]ed|green-?lights?|decides?|decided)\b"
+    r"|(?:told|instructed|asked|approved|authori[sz]ed|cleared)\b"
+    r"|(?:further\s+notice|(?:i|we)(?:'m|’m|\s+am|'re|’re|\s+are)\s+back|approval|"
+    r"sign-?off|the\s+go-?ahead|(?:the\s+)?(?:change|cab)\s+(?:is\s+)?approved))",
+    re.I)
 # Where one part of a clause ends and another, with its own verb, begins. Not "and": in
 # "don't scale and restart cart" the negation may well cover both.
 _JOINED = re.compile(r"\b(?:but|so|then)\b|\s[—–-]+\s")
@@ -312,29 +327,77 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
 # A prohibition of every change, whatever the action and its target: "don't change
-# anything", "do not touch a thing", "no actions please", "hands off", "read-only please".
-# Told as what happened ("no changes since Friday", "the volume went read-only") it forbids
-# nothing: "no changes" and "read-only" count only as a clause of their own (up to a colon),
-# with at most a "please" or "for now" beside them.
+# anything", "do not touch a thing", "don't make any changes", "do not take any action",
+# "don't touch prod", "look but don't touch", "no actions please", "hands off",
+# "read-only please". Told as what happened ("no changes since Friday", "the volume went
+# read-only") it forbids nothing: "no changes" and "read-only" count only as a clause of
+# their own (up to a colon), with at most a "please" or "for now" beside them; and "hands
+# off" only opens its clause ("night shift hands off at 8" is a handover).
 _EVERYTHING = r"(?:anything|any\s*thing|a\s+(?:single\s+)?thing|nothing|stuff)"
+_DONT = r"(?:do\s+not|don[’'´]?t|dont|never|please\s+don[’'´]?t)"
+# What stands for the whole of what opsbot could change: the environment itself.
+_ENVIRONMENT = (r"(?:(?:the\s+)?(?:prod|production|live|cluster|clusters|environment|env|"
+                r"infra|infrastructure)|(?:the\s+)?(?:prod|production|live)\s+(?:cluster|env|"
+                r"environment))")
 _HANDS_OFF = re.compile(
-    r"(?:\b(?:do\s+not|don[’'´]?t|dont|never|please\s+don[’'´]?t)\s+(?:\w+\s+)?"
-    rf"(?:change|touch|modify|alter|do|act\s+on|mess\s+with|restart|fix)\s+{_EVERYTHING}\b"
-    r"|\bhands[\s-]+off\b"
+    rf"(?:\b{_DONT}\s+(?:\w+\s+)?"
+    rf"(?:change|touch|modify|alter|do|act\s+on|mess\s+with|restart|fix)\s+"
+    rf"(?P<object>{_EVERYTHING}(?P<scope>\s+(?:else|(?:in|on|inside)\s+(?:the\s+)?[\w-]+))?"
+    rf"|{_ENVIRONMENT})\b"
+    rf"|\b{_DONT}\s+(?:make|take|do|perform|apply|run)\s+(?:any|a\s+single|an?y?)?\s*"
+    r"(?:changes?|actions?|writes?|mutations?|remediations?|fixes)\b"
+    # The verb with no object, ending its clause: "look but don't touch".
+    rf"|\b{_DONT}\s+(?:touch|change|modify)\s*[.!]?$"
+    r"|^\s*(?:(?:and|but|so|please|pls|just|ok|okay|look|strictly)\s+)*hands[\s-]+off\b"
+    r"(?!\s+(?:at|to|from|around|by)\b)"
     r"|^\s*(?:(?:and|but|so|please|pls|just|strictly|keep\s+it|stay)\s+)*"
     r"(?:no\s+(?:actions?|changes?|touching|writes?)|read[\s-]*only)"
     r"(?:\s+(?:please|pls|for\s+now|today|yet|mode|thanks|thx))*\s*(?:[.!:]|$))",
     re.I)
 
 
-def forbids_everything(question: str, names: Collection[str] = ()) -> str | None:
+@dataclass(frozen=True)
+class HandsOff:
+    """A prohibition of every change the asker made: everywhere, or within some
+    namespaces ("don't touch anything in fares"), or of all but what they ordered ("roll
+    back X and don't touch anything else")."""
+
+    said: str  # the asker's words for it: "don't change anything"
+    namespaces: frozenset[str] = frozenset()  # where; empty: everywhere
+    but_orders: bool = False  # the asker's own orders stand ("anything else")
+
+    def covers(self, namespace: str | None, ordered: bool) -> bool:
+        """The prohibition reaches a change in ``namespace``, ordered or not."""
+        if ordered and self.but_orders:
+            return False
+        return not self.namespaces or namespace in self.namespaces
+
+
+def _settled_by_evidence(clause: str, start: int) -> re.Match[str] | None:
+    """The first condition after ``start`` that the evidence can settle: "unless I say so"
+    or "until the CAB approves" waits on a person, and so leaves the prohibition standing."""
+    return next((m for m in _SETTLED_BY_EVIDENCE.finditer(clause, start)
+                 if not _SETTLED_BY_PERSON.match(clause, m.end())), None)
+
+
+def forbids_everything(question: str, names: Collection[str] = (),
+                       namespaces: Collection[str] = ()) -> HandsOff | None:
     """The asker's own words that forbid any change at all ("status only, don't change
     anything"), or None: pasted text forbids nothing, and a condition the evidence can
-    settle ("don't touch anything unless it's down") leaves the judgement to it."""
+    settle ("don't touch anything unless it's down") leaves the judgement to it. A scope
+    naming one of ``namespaces`` ("anything in fares") narrows it to that namespace; one
+    naming something else leaves it everywhere, the safe side."""
+    known = {n.lower() for n in namespaces}
     for clause in _CLAUSE.findall(split_words(question, names).own):
         found = _HANDS_OFF.search(clause.strip())
-        if found is not None and _SETTLED_BY_EVIDENCE.search(clause, found.end()) is None:
-            return found.group(0).strip(" .!:")
+        if found is None or _settled_by_evidence(clause.strip(), found.end()) is not None:
+            continue
+        said = found.group(0).strip(" .!:")
+        scope = (found.group("scope") or "").split()
+        if scope == ["else"]:
+            return HandsOff(said, but_orders=True)
+        where = scope[-1].lower() if scope else ""
+        return HandsOff(said, frozenset({where}) if where in known else frozenset())
     return None
 
 
@@ -564,7 +627,7 @@ def _proviso(clause: str, verb: re.Pattern[str]) -> Proviso | None:
     found = _action_word(clause.lower(), verb)
     if found is None or _clause_ask(clause, verb) is not Ask.FORBIDS:
         return None
-    condition = _SETTLED_BY_EVIDENCE.search(clause, found.end())
+    condition = _settled_by_evidence(clause, found.end())
     if condition is None:
         return None
     return Proviso(action=found.group(0),

@@ -751,6 +751,20 @@ def test_a_ban_scoped_to_a_known_namespace_reaches_only_that_namespace() -> None
 
 
 @pytest.mark.parametrize("question", [
+    "no restarts please. why is journal-store behind?",
+    "no more bounces of journal-store today",
+])
+def test_no_and_the_actions_plural_forbids_the_action(question: str) -> None:
+    asked = asks_by(question, {"journal-store"})
+    assert asked("restart_deployment", "journal-store") is Ask.FORBIDS
+
+
+def test_no_and_the_actions_plural_told_as_what_happened_forbids_nothing() -> None:
+    asked = asks_by("no restarts since friday, why is journal-store behind?", {"journal-store"})
+    assert asked("restart_deployment", "journal-store") is Ask.NONE
+
+
+@pytest.mark.parametrize("question", [
     "after the restart of journal-store, is the lag gone?",
     "since last week's rollback, is journal-api healthy?",
     "the bounce yesterday did not help, why is it still slow?",

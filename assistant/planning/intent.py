@@ -507,8 +507,21 @@ def _indent(line: str) -> int:
     return len(line[:len(line) - len(stripped)].expandtabs(4))
 
 
+# "no restarts please", "no more rollbacks of cart": the action's noun, plural, after a
+# "no" that opens the clause, with at most a target or a "please" after it. "no restarts
+# since Friday" tells what happened.
+_NO_NOUNS = re.compile(
+    r"^\s*(?:(?:and|but|so|please|pls|just|also|ok|okay)\s*,?\s+)*no\s+(?:more\s+|further\s+)?"
+    r"(?P<noun>[\w-]+?)s"
+    r"(?:\s+(?:(?:of|on|to|for|in)\s+[\w-]+|please|pls|plz|for\s+now|today|yet|thanks|"
+    r"thx|anymore))*\s*[.!]?$", re.I)
+
+
 def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     text = clause.strip().lower()
+    plural = _NO_NOUNS.match(text)
+    if plural is not None and verb.fullmatch(plural.group("noun")):
+        return Ask.FORBIDS
     found = _action_word(text, verb)
     if found is None:
         return Ask.NONE

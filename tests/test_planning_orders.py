@@ -708,6 +708,17 @@ def test_what_happened_a_condition_or_a_paste_forbids_nothing_outright(question:
     assert forbids_everything(question) is None
 
 
+@pytest.mark.parametrize("question", [
+    "how's worker-3 doing after the reboot?",
+    "how is node-12 looking now",
+    "worker-3 status please",
+    "what's the state of node-12?",
+])
+def test_asking_how_a_thing_is_doing_or_for_its_status_asks_how_it_stands(
+        question: str) -> None:
+    assert asks_how_it_stands(question)
+
+
 @pytest.mark.parametrize(("question", "said"), [
     ("please don't make any changes, just explain the lag", "please don't make any changes"),
     ("why is journal-store behind? do not take any action", "do not take any action"),

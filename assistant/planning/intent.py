@@ -712,6 +712,21 @@ _WHAT_TO_DO = re.compile(
 _WH_WORD = re.compile(r"\b(?:why|what|what's|whats|how|which|who|where|when)\b", re.I)
 
 
+# A question how something is doing ("how is rc-gpu-07 looking?", "how's worker-3 holding
+# up?"), not how it came to be ("how did it fail?").
+_HOW_IT_LOOKS = re.compile(
+    r"\bhow(?:['’]s|s|\s+is|\s+are|\s+'s)\s+[^.!?;\n]*?\b(?:looking|doing|holding\s+up|"
+    r"coming\s+along|going|now)\b|\bhow\s+(?:does|do)\s+[^.!?;\n]*?\blooks?\b", re.I)
+# A request for its status, with or without a question mark: "rc-gpu-07 status pls",
+# "status of worker-3?", "what's the state of rc-gpu-07".
+_STATUS_REQUEST = re.compile(
+    r"^\s*(?:(?:so|and|but|ok|okay|hey|also|quick|q|pls|please|what['’]?s|what\s+is|"
+    r"give\s+me|show\s+me|check|need|want)\s*[,:]?\s+)*(?:the\s+|an?\s+)?"
+    r"(?:[\w.-]+\s+){0,2}?(?:status|state|health)(?:\s+(?:of|on|for)\s+[\w.-]+)?"
+    r"(?:\s+(?:pls|please|plz|check|update|report|now|again|thanks|thx))*\s*[?.!]?\s*$",
+    re.I)
+
+
 def asks_how_it_stands(question: str) -> bool:
     """The asker's own words only ask whether something holds now ("is rc-gpu-07 actually
     back?"): no action of the catalog brought up, ordered or asked about, and nothing
@@ -723,9 +738,11 @@ def asks_how_it_stands(question: str) -> bool:
             spec.asked_by is not None and _action_word(lowered, spec.asked_by) is not None
             for spec in CATALOG.values()):
         return False
-    return any(sentence.rstrip().endswith("?") and (
+    return any((sentence.rstrip().endswith("?") and (
         any(_WHETHER.match(clause) for clause in _CLAUSE.findall(sentence))
-        or not _WH_WORD.search(sentence))
+        or not _WH_WORD.search(sentence)))
+        or _HOW_IT_LOOKS.search(sentence) is not None
+        or _STATUS_REQUEST.match(sentence) is not None
         for sentence in _SENTENCE.findall(own))
 
 

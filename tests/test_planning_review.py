@@ -7,7 +7,7 @@ from collections.abc import Callable
 from assistant.analysis import Contradiction, Finding, Remedy, Subject
 from assistant.models import AlertInfo, Inventory, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
-from assistant.planning.intent import Ask, asks_by
+from assistant.planning.intent import Ask, HandsOff, asks_by
 from assistant.planning.offline import PlannedCall
 from assistant.planning.review import review
 
@@ -200,7 +200,29 @@ def test_a_prohibition_of_any_change_drops_even_what_the_evidence_supports() -> 
     load = Finding(kind="saturation", subject=Subject(namespace="dispatch", workload="router"),
                    summary="saturated by +120% more traffic", supports=(Remedy.SCALE_OUT,))
     verdict = review([SCALE], [load], CATALOG, _asking(Ask.ORDERS),
-                     hands_off="don't change anything")
+                     hands_off=HandsOff("don't change anything"))
     assert not verdict.kept
     assert [c for c, _ in verdict.dropped] == [SCALE]
     assert "don't change anything" in verdict.notes[0]
+
+
+def test_a_prohibition_scoped_to_a_namespace_drops_only_changes_there() -> None:
+    """"don't touch anything in billing" leaves the scale-out in dispatch be."""
+    in_billing = SCALE.model_copy(update={"call": ToolCall(
+        tool="restart_deployment", args={"namespace": "billing", "deployment": "invoicer"})})
+    verdict = review([SCALE, in_billing], [], CATALOG, _asking(Ask.ORDERS),
+                     hands_off=HandsOff("don't touch anything in billing",
+                                        namespaces=frozenset({"billing"})))
+    assert [c for c, _ in verdict.dropped] == [in_billing]
+    assert [c.call for c in verdict.kept] == [SCALE.call]
+
+
+def test_a_prohibition_of_anything_else_keeps_what_the_asker_ordered() -> None:
+    """"scale router to 4 and don't touch anything else": the order stands, the rest goes."""
+    ordered = SCALE.model_copy(update={"ordered": {"replicas": 4}})
+    drafted = SCALE.model_copy(update={"call": ToolCall(
+        tool="restart_deployment", args={"namespace": "dispatch", "deployment": "router"})})
+    verdict = review([ordered, drafted], [], CATALOG, _asking(Ask.ORDERS),
+                     hands_off=HandsOff("don't touch anything else", but_orders=True))
+    assert [c.call for c in verdict.kept] == [ordered.call]
+    assert [c for c, _ in verdict.dropped] == [drafted]

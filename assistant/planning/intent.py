@@ -60,7 +60,9 @@ _PASTED_LINE = re.compile(
 # Not a name's part ("claims-api") nor a noun after a determiner ("the claims database").
 _REPORTING_VERB = (r"(?<![\w-])(?<!the )(?<!our )(?<!my )(?<!your )(?<!their )(?<!its )"
                    r"(?<!a )(?<!an )(?<!this )(?<!that )"
-                   r"(?:says?|said|wrote|writes|tells?|told|asks|asked|wants|wanted|"
+                   # The asker's own "unless I say so" is theirs.
+                   r"(?:(?<!\bi )(?<!\bwe )say|says|said|wrote|writes|tells?|told|asks|asked|"
+                   r"wants|wanted|"
                    r"suggests?|suggested|recommends?|recommended|claims?|claimed|reads|states|"
                    r"posted|replied|commented|quoting|verbatim|insists?|insisted|demanded|"
                    r"urges?|urged|instructs?|instructed|advises?|advised|proposes?|proposed|"
@@ -115,6 +117,10 @@ _ORDER_TAIL = frozenset({"it", "them", "now", "please", "pls", "asap", "again", 
 _SHARED = (r"(?:pasted|forwarded|fwd|sent|shared|copied|relayed|dumped|posted|attached|"
            r"got|received|escalated|passed[ \t]+on)\b[^\n]*?\b(?:this|these|the[ \t]+"
            r"following|below)\b")
+# A line that asks opsbot a question in the asker's own voice: a question word up front and
+# a question mark at its end. "can you ...?" may be a pasted request, so it is not one.
+_OWN_QUESTION = (r"[ \t]*(?:why|what|what's|whats|how|when|which|who|where|is|are|was|were|"
+                 r"did|does|do|should|shall|any)\b[^\n]*\?[ \t]*(?:\n|$)")
 _CHAT_TIME = r"\[?\d{1,2}:\d\d(?::\d\d)?(?:[ \t]?[ap]m)?\]?"
 _CHAT_SPEAKER = r"[\w.@-]+(?:[ \t]+[\w.@-]+)?"
 _INTRODUCED_BLOCK = re.compile(
@@ -122,7 +128,14 @@ _INTRODUCED_BLOCK = re.compile(
     rf"|\bas[ \t]+follows|\b(?:from|in)[ \t]+#[\w-]+|\b{_SHARED}[^\n:\"“”„«»`]*"
     rf"|^[ \t]*(?:{_CHAT_TIME}[ \t]+{_CHAT_SPEAKER}|{_CHAT_SPEAKER}[ \t]+{_CHAT_TIME}))"
     r"[ \t]*\n(?P<block>(?:[ \t]*>[^\n]*(?:\n|$))+"
-    r'|(?:[ \t]*(?:"[^"\n]*"|“[^”\n]*”)[ \t]*(?:\n|$))+|(?:[ \t]*\S[^\n]*(?:\n|$))+)',
+    r'|(?:[ \t]*(?:"[^"\n]*"|“[^”\n]*”)[ \t]*(?:\n|\Z))+'
+    # Quoted lines end the block only where the asker's voice plainly returns: at a blank
+    # line, the end, or their own question. Unquoted lines right after them are the rest
+    # of what was pasted (a ticket's body under its quoted subject).
+    rf"(?=[ \t]*(?:\n|\Z)|{_OWN_QUESTION})"
+    # Otherwise the block runs to the next blank line, or to the asker's own question
+    # after its first line.
+    rf"|[ \t]*\S[^\n]*(?:\n|$)(?:(?!{_OWN_QUESTION})[ \t]*\S[^\n]*(?:\n|$))*)",
     re.I | re.M)
 # A line that only delimits: a rule ("---", "***", "___", "===") or a labelled one ("----
 # Forwarded message ----", "-----Original Message-----", "Begin forwarded message:"), a
@@ -229,12 +242,49 @@ _COPULA_BEFORE = re.compile(
     r"choice|way|call)\s)[\w-]+\s+(?:is|are|was|were|been|being)\s+$", re.I)
 
 
+# The action's word as a noun after a determiner ("since the rollback of tap-receipts",
+# "after that restart last night", "yesterday's rollback"), unless a verb before it asks
+# for one ("do a rollback of cart", "we need the restart of cart").
+_DETERMINED = re.compile(
+    r"(?<![\w-])(?:the|a|an|that|this|those|these|our|its|their|his|her|last|previous|"
+    r"recent|earlier|[\w-]+['’]s)\s+$", re.I)
+_ASKING_FOR = re.compile(
+    r"\b(?:do|does|doing|perform|run|trigger|kick\s+off|start|issue|need|needs|want|get|"
+    r"try|schedule|request|initiate|go\s+for|give\s+\w+|propose|plan|prepare|approve)\s+"
+    r"(?:(?:us|me|it|them|just|quickly|now)\s+)?$", re.I)
+# After the noun: what it acted on ("of tap-receipts") or when it happened ("last week",
+# "yesterday", "two days ago", "on monday").
+_PAST_AFTER = re.compile(
+    r"[^.!?;,\n]*?\b(?:yesterday|earlier|ago|last\s+(?:week|night|"
+    r"month|time|friday|monday|tuesday|wednesday|thursday|saturday|sunday)|previously|"
+    r"before\s+(?:that|then)|on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b", re.I)
+_PAST_BEFORE = re.compile(r"\b(?:yesterday['’]?s?|last\s+\w+['’]?s?|earlier|previous|"
+                          r"recent|since)\s+(?:the\s+|that\s+|an?\s+)?$", re.I)
+
+
 def _noun_use(text: str, found: re.Match[str]) -> bool:
     """The action's word, where ``found`` is in ``text``, names what happened."""
     before = text[:found.start()]
     return (_NOUN_AFTER.match(text, found.end()) is not None
             or _COPULA_BEFORE.search(before) is not None
-            or _OBSERVED.search(_JOINED.split(before)[-1]) is not None)
+            or _OBSERVED.search(_JOINED.split(before)[-1]) is not None
+            or _determined_noun(text, found))
+
+
+def _determined_noun(text: str, found: re.Match[str]) -> bool:
+    """"the rollback of X", "a restart last week": a noun for an action done to something
+    or done before, not an order to do it."""
+    before = text[:found.start()]
+    determiner = _DETERMINED.search(before)
+    if determiner is None or _ASKING_FOR.search(before[:determiner.start()]):
+        return False
+    if _PAST_BEFORE.search(before) or _PAST_AFTER.match(text, found.end()):
+        return True
+    # "the rollback of X" names one done; "a rollback of X" may be one wanted ("a rollback
+    # of X is needed"), and "the rollback of X please" asks for it.
+    return (re.match(r"\s+of\b", text[found.end():]) is not None
+            and re.match(r"an?\b", determiner.group(0), re.I) is None
+            and _POLITE.search(text) is None)
 
 
 def _action_word(text: str, verb: re.Pattern[str]) -> re.Match[str] | None:
@@ -255,6 +305,19 @@ _CONDITION = re.compile(r"\b(?:without|unless|until|except|if|whenever|outside)\
 # leaves the judgement to what is found: it forbids nothing outright, and the asker's
 # condition goes on the card beside the evidence. "even if" keeps it a prohibition.
 _SETTLED_BY_EVIDENCE = re.compile(r"\b(?:unless|until|till|(?<!even )if)\b", re.I)
+# A condition only a person settles, right after its "unless", "until" or "if": someone's
+# word ("unless I say so", "until the CAB approves", "if the IC signs off", "until told
+# otherwise"). No evidence meets it, so the prohibition stands.
+_SETTLED_BY_PERSON = re.compile(
+    r"\s+(?:(?:i|we|you|someone|somebody|they|he|she|(?:the|our|my|your)\s+[\w-]+"
+    r"(?:\s+[\w-]+)?|[A-Z][\w-]*)\s+(?:(?:have|has|had|do|does|did)\s+)?"
+    r"(?:says?|said|approves?|approved|signs?\s+off|signed\s+off|oks?|ok'?d|okays?|okayed|"
+    r"confirms?|confirmed|agrees?|agreed|gives?\s+the\s+(?:go|ok|nod)|gave|tells?|told|"
+    r"allows?|allowed|authori[sz]es?|authori[sz]ed|green-?lights?|decides?|decided)\b"
+    r"|(?:told|instructed|asked|approved|authori[sz]ed|cleared)\b"
+    r"|(?:further\s+notice|(?:i|we)(?:'m|’m|\s+am|'re|’re|\s+are)\s+back|approval|"
+    r"sign-?off|the\s+go-?ahead|(?:the\s+)?(?:change|cab)\s+(?:is\s+)?approved))",
+    re.I)
 # Where one part of a clause ends and another, with its own verb, begins. Not "and": in
 # "don't scale and restart cart" the negation may well cover both.
 _JOINED = re.compile(r"\b(?:but|so|then)\b|\s[—–-]+\s")
@@ -264,29 +327,77 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
 # A prohibition of every change, whatever the action and its target: "don't change
-# anything", "do not touch a thing", "no actions please", "hands off", "read-only please".
-# Told as what happened ("no changes since Friday", "the volume went read-only") it forbids
-# nothing: "no changes" and "read-only" count only as a clause of their own (up to a colon),
-# with at most a "please" or "for now" beside them.
+# anything", "do not touch a thing", "don't make any changes", "do not take any action",
+# "don't touch prod", "look but don't touch", "no actions please", "hands off",
+# "read-only please". Told as what happened ("no changes since Friday", "the volume went
+# read-only") it forbids nothing: "no changes" and "read-only" count only as a clause of
+# their own (up to a colon), with at most a "please" or "for now" beside them; and "hands
+# off" only opens its clause ("night shift hands off at 8" is a handover).
 _EVERYTHING = r"(?:anything|any\s*thing|a\s+(?:single\s+)?thing|nothing|stuff)"
+_DONT = r"(?:do\s+not|don[’'´]?t|dont|never|please\s+don[’'´]?t)"
+# What stands for the whole of what opsbot could change: the environment itself.
+_ENVIRONMENT = (r"(?:(?:the\s+)?(?:prod|production|live|cluster|clusters|environment|env|"
+                r"infra|infrastructure)|(?:the\s+)?(?:prod|production|live)\s+(?:cluster|env|"
+                r"environment))")
 _HANDS_OFF = re.compile(
-    r"(?:\b(?:do\s+not|don[’'´]?t|dont|never|please\s+don[’'´]?t)\s+(?:\w+\s+)?"
-    rf"(?:change|touch|modify|alter|do|act\s+on|mess\s+with|restart|fix)\s+{_EVERYTHING}\b"
-    r"|\bhands[\s-]+off\b"
+    rf"(?:\b{_DONT}\s+(?:\w+\s+)?"
+    rf"(?:change|touch|modify|alter|do|act\s+on|mess\s+with|restart|fix)\s+"
+    rf"(?P<object>{_EVERYTHING}(?P<scope>\s+(?:else|(?:in|on|inside)\s+(?:the\s+)?[\w-]+))?"
+    rf"|{_ENVIRONMENT})\b"
+    rf"|\b{_DONT}\s+(?:make|take|do|perform|apply|run)\s+(?:any|a\s+single|an?y?)?\s*"
+    r"(?:changes?|actions?|writes?|mutations?|remediations?|fixes)\b"
+    # The verb with no object, ending its clause: "look but don't touch".
+    rf"|\b{_DONT}\s+(?:touch|change|modify)\s*[.!]?$"
+    r"|^\s*(?:(?:and|but|so|please|pls|just|ok|okay|look|strictly)\s+)*hands[\s-]+off\b"
+    r"(?!\s+(?:at|to|from|around|by)\b)"
     r"|^\s*(?:(?:and|but|so|please|pls|just|strictly|keep\s+it|stay)\s+)*"
     r"(?:no\s+(?:actions?|changes?|touching|writes?)|read[\s-]*only)"
     r"(?:\s+(?:please|pls|for\s+now|today|yet|mode|thanks|thx))*\s*(?:[.!:]|$))",
     re.I)
 
 
-def forbids_everything(question: str, names: Collection[str] = ()) -> str | None:
+@dataclass(frozen=True)
+class HandsOff:
+    """A prohibition of every change the asker made: everywhere, or within some
+    namespaces ("don't touch anything in fares"), or of all but what they ordered ("roll
+    back X and don't touch anything else")."""
+
+    said: str  # the asker's words for it: "don't change anything"
+    namespaces: frozenset[str] = frozenset()  # where; empty: everywhere
+    but_orders: bool = False  # the asker's own orders stand ("anything else")
+
+    def covers(self, namespace: str | None, ordered: bool) -> bool:
+        """The prohibition reaches a change in ``namespace``, ordered or not."""
+        if ordered and self.but_orders:
+            return False
+        return not self.namespaces or namespace in self.namespaces
+
+
+def _settled_by_evidence(clause: str, start: int) -> re.Match[str] | None:
+    """The first condition after ``start`` that the evidence can settle: "unless I say so"
+    or "until the CAB approves" waits on a person, and so leaves the prohibition standing."""
+    return next((m for m in _SETTLED_BY_EVIDENCE.finditer(clause, start)
+                 if not _SETTLED_BY_PERSON.match(clause, m.end())), None)
+
+
+def forbids_everything(question: str, names: Collection[str] = (),
+                       namespaces: Collection[str] = ()) -> HandsOff | None:
     """The asker's own words that forbid any change at all ("status only, don't change
     anything"), or None: pasted text forbids nothing, and a condition the evidence can
-    settle ("don't touch anything unless it's down") leaves the judgement to it."""
+    settle ("don't touch anything unless it's down") leaves the judgement to it. A scope
+    naming one of ``namespaces`` ("anything in fares") narrows it to that namespace; one
+    naming something else leaves it everywhere, the safe side."""
+    known = {n.lower() for n in namespaces}
     for clause in _CLAUSE.findall(split_words(question, names).own):
         found = _HANDS_OFF.search(clause.strip())
-        if found is not None and _SETTLED_BY_EVIDENCE.search(clause, found.end()) is None:
-            return found.group(0).strip(" .!:")
+        if found is None or _settled_by_evidence(clause.strip(), found.end()) is not None:
+            continue
+        said = found.group(0).strip(" .!:")
+        scope = (found.group("scope") or "").split()
+        if scope == ["else"]:
+            return HandsOff(said, but_orders=True)
+        where = scope[-1].lower() if scope else ""
+        return HandsOff(said, frozenset({where}) if where in known else frozenset())
     return None
 
 
@@ -396,8 +507,21 @@ def _indent(line: str) -> int:
     return len(line[:len(line) - len(stripped)].expandtabs(4))
 
 
+# "no restarts please", "no more rollbacks of cart": the action's noun, plural, after a
+# "no" that opens the clause, with at most a target or a "please" after it. "no restarts
+# since Friday" tells what happened.
+_NO_NOUNS = re.compile(
+    r"^\s*(?:(?:and|but|so|please|pls|just|also|ok|okay)\s*,?\s+)*no\s+(?:more\s+|further\s+)?"
+    r"(?P<noun>[\w-]+?)s"
+    r"(?:\s+(?:(?:of|on|to|for|in)\s+[\w-]+|please|pls|plz|for\s+now|today|yet|thanks|"
+    r"thx|anymore))*\s*[.!]?$", re.I)
+
+
 def _clause_ask(clause: str, verb: re.Pattern[str]) -> Ask:
     text = clause.strip().lower()
+    plural = _NO_NOUNS.match(text)
+    if plural is not None and verb.fullmatch(plural.group("noun")):
+        return Ask.FORBIDS
     found = _action_word(text, verb)
     if found is None:
         return Ask.NONE
@@ -516,7 +640,7 @@ def _proviso(clause: str, verb: re.Pattern[str]) -> Proviso | None:
     found = _action_word(clause.lower(), verb)
     if found is None or _clause_ask(clause, verb) is not Ask.FORBIDS:
         return None
-    condition = _SETTLED_BY_EVIDENCE.search(clause, found.end())
+    condition = _settled_by_evidence(clause, found.end())
     if condition is None:
         return None
     return Proviso(action=found.group(0),
@@ -588,6 +712,21 @@ _WHAT_TO_DO = re.compile(
 _WH_WORD = re.compile(r"\b(?:why|what|what's|whats|how|which|who|where|when)\b", re.I)
 
 
+# A question how something is doing ("how is rc-gpu-07 looking?", "how's worker-3 holding
+# up?"), not how it came to be ("how did it fail?").
+_HOW_IT_LOOKS = re.compile(
+    r"\bhow(?:['’]s|s|\s+is|\s+are|\s+'s)\s+[^.!?;\n]*?\b(?:looking|doing|holding\s+up|"
+    r"coming\s+along|going|now)\b|\bhow\s+(?:does|do)\s+[^.!?;\n]*?\blooks?\b", re.I)
+# A request for its status, with or without a question mark: "rc-gpu-07 status pls",
+# "status of worker-3?", "what's the state of rc-gpu-07".
+_STATUS_REQUEST = re.compile(
+    r"^\s*(?:(?:so|and|but|ok|okay|hey|also|quick|q|pls|please|what['’]?s|what\s+is|"
+    r"give\s+me|show\s+me|check|need|want)\s*[,:]?\s+)*(?:the\s+|an?\s+)?"
+    r"(?:[\w.-]+\s+){0,2}?(?:status|state|health)(?:\s+(?:of|on|for)\s+[\w.-]+)?"
+    r"(?:\s+(?:pls|please|plz|check|update|report|now|again|thanks|thx))*\s*[?.!]?\s*$",
+    re.I)
+
+
 def asks_how_it_stands(question: str) -> bool:
     """The asker's own words only ask whether something holds now ("is rc-gpu-07 actually
     back?"): no action of the catalog brought up, ordered or asked about, and nothing
@@ -599,9 +738,11 @@ def asks_how_it_stands(question: str) -> bool:
             spec.asked_by is not None and _action_word(lowered, spec.asked_by) is not None
             for spec in CATALOG.values()):
         return False
-    return any(sentence.rstrip().endswith("?") and (
+    return any((sentence.rstrip().endswith("?") and (
         any(_WHETHER.match(clause) for clause in _CLAUSE.findall(sentence))
-        or not _WH_WORD.search(sentence))
+        or not _WH_WORD.search(sentence)))
+        or _HOW_IT_LOOKS.search(sentence) is not None
+        or _STATUS_REQUEST.match(sentence) is not None
         for sentence in _SENTENCE.findall(own))
 
 

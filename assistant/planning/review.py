@@ -30,7 +30,7 @@ from typing import Any
 
 from assistant.analysis import Contradiction, Finding, Remedy
 from assistant.models import ToolCall
-from assistant.planning.intent import Ask, Asked
+from assistant.planning.intent import Ask, Asked, HandsOff
 from assistant.planning.offline import PlannedCall
 
 # More replicas answer only load: whatever else is wrong (a leak, a bad revision, a stuck
@@ -85,12 +85,12 @@ def review(
     catalog: Catalog,
     asked: Asked,
     nearby: Sequence[Finding] = (),
-    hands_off: str | None = None,
+    hands_off: HandsOff | None = None,
 ) -> Verdict:
     """``nearby``: findings about troubled workloads beside the thread's quiet subject;
     ``hands_off``: the asker's own words forbidding any change ("don't touch anything"),
-    which drop every candidate whatever the evidence or an order in the same message says
-    (the safe side of a contradiction)."""
+    which drop every candidate within its reach whatever the evidence or an order in the
+    same message says (the safe side of a contradiction)."""
     kept: list[PlannedCall] = []
     notes: list[str] = []
     dropped: list[tuple[PlannedCall, str]] = []
@@ -101,14 +101,15 @@ def review(
         notes.append(f"not proposed: {cand.call.render()} — {why}")
 
     for cand in candidates:
-        if hands_off is not None:
-            drop(cand, f"you said \"{hands_off}\": no change is proposed")
+        target = catalog.target(cand.call)
+        if hands_off is not None and hands_off.covers(target.namespace,
+                                                      cand.ordered is not None):
+            drop(cand, f"you said \"{hands_off.said}\": no change is proposed")
             continue
         remedy = catalog.remedy(cand.call.tool)
         if remedy is None:
             kept.append(cand)
             continue
-        target = catalog.target(cand.call)
         if target == Target():
             # Arguments the tool refuses are the proposal step's to report, in the tool's
             # own words; no finding can be about a target that cannot be read.

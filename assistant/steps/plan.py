@@ -167,7 +167,8 @@ class PlanStep:
                          catalog_for_review(inventory), asked,
                          # The trouble a symptom was tied to clears the subject as a suspect.
                          (*nearby, *(tied.findings if tied is not None else ())),
-                         hands_off=forbids_everything(question, names))
+                         hands_off=forbids_everything(
+                             question, names, {d.namespace for d in inventory.deployments}))
         # "stage" tells the evidence's vetoes apart from what the asker's own words set
         # aside (an unclear order, a silence of an instance that fires nothing) and from
         # candidates that could not be built.

@@ -90,6 +90,36 @@ def test_clause_before_something_that_is_no_credential_stays(
 
 
 @pytest.mark.parametrize(("line", "expected"), [
+    ("the gateway admin pw there is Kelby!Gw2026xQ so it's ours",
+     "the gateway admin pw there is <password> so it's ours"),
+    ("the wifi pw today is Harbour7Gulls", "the wifi pw today is <password>"),
+    ("root password over there = Tr0ub4dor&3x", "root password over there = <password>"),
+    ("the db secret there: Zq9vL2mXw8Rt4kP", "the db secret there: <secret>"),
+    ("api token now is Ab12Xy98QwErTz", "api token now is <token>"),
+    ("the admin pw he gave us: Kq7mPz2Lw9xR", "the admin pw he gave us: <password>"),
+])
+def test_value_after_a_place_or_time_word_about_a_credential_is_replaced(
+    redactor: Redactor, line: str, expected: str
+) -> None:
+    assert shape(redactor.redact(line)) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "the key metric there is p99Latency",
+    "token refresh there failed: Abc123XyzQ9",
+    "password policy there is Min8Chars",
+    "the password field there is required",
+    "token there count=Abc123XyzQ9 ok",
+    "key there is x=Abc123XyzQ9",
+    "pw there is the same as last week",
+])
+def test_compound_names_and_fields_after_a_place_word_stay(
+    redactor: Redactor, line: str
+) -> None:
+    assert redactor.redact(line) == line
+
+
+@pytest.mark.parametrize(("line", "expected"), [
     ("login is deploy / Kq7!mPz2Lw", "login is deploy / <password>"),
     ("basic auth ZGVwbG95OktxN21QejJMdzl4Ug==", "basic auth <authorization>"),
     ("https://cdn.x.io/f.zip?Expires=1714567890&Signature=Kq7mPz2Lw9xR4tB8vN3cXyZ~aB2c"

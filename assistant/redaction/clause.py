@@ -3,9 +3,10 @@ X", "password for the staging db is below: X", "key (rotate after): X", "the adm
 if you need it, is X", "secret we use in staging -> X", "pass — X", "🔑 X".
 
 What people type when they paste a secret into chat in a hurry. The clause starts with a
-word that cannot make the name a compound ("for", "if", "we", a bracket or a comma, so
-"password reset for user: X" and "token refresh failed: X" are not read), holds at most
-eight words and no sentence end, and the value after its colon, arrow, dash or "is" must be
+function word that cannot make the name a compound ("for", "if", "we", "there", "today", a
+bracket or a comma, so "password reset for user: X" and "token refresh failed: X" are not
+read; "pw" is a password whatever word qualifies it), holds at most eight words and no
+sentence end, and the value after its colon, arrow, dash, spaced "=" or "is" must be
 token-shaped: letters and digits and not a number, UUID, host or path; a password as
 :func:`~assistant.redaction.prose.credential_like` reads one, anything else with mixed case,
 a password's symbol or length, and not a hex digest after "key" or a hyphenated object name.
@@ -41,16 +42,21 @@ _PW_CASES = ("pw", "PW", "Pw")
 _PW = re.compile(r"(?<![\w-])(?i:pw)(?![\w-])")
 _EMOJI_NOUN = re.compile("(?:" + _EMOJI + ")" + _VARIATION)
 # What may follow the name and open a clause about it rather than a compound name.
-_FOLLOWER_WORDS = (r"(?i:for|if|to|of|on|in|at|from|with|we|you|i|they|that|which|here|below"
-                   r"|above|as|when|until|you'll|you'd|we've|we're)")
-_FOLLOWER = re.compile(r"[ ]*[(,]|[ ]+" + _FOLLOWER_WORDS + r"(?=[ ,(])")
+# Function words only, a closed class: prepositions, pronouns, and adverbs of place and time
+# ("pw there is X", "token now: X"). A content word there may make a compound name.
+_FOLLOWER_WORDS = (r"(?i:for|if|to|of|on|in|at|from|with|by|via|per|under|behind|inside|across"
+                   r"|we|you|i|they|he|she|it|someone|that|which|here|there|below|above|over"
+                   r"|now|today|tonight|still|again|also|then|btw|as|when|until"
+                   r"|you'll|you'd|we've|we're)")
+_FOLLOWER = re.compile(r"[ ]*[(,]|[ ]+" + _FOLLOWER_WORDS + r"(?=[ ,(:])")
 _SEPARATOR = re.compile(
-    r"[ ]*(?::|(?:" + _ARROWS + ")" + _VARIATION + r")[ ]*|[ ]+(?:-|(?i:is|was))[ ]+"
+    r"[ ]*(?::|(?:" + _ARROWS + ")" + _VARIATION + r")[ ]*|[ ]+(?:-|=|(?i:is|was))[ ]+"
 )
 _ARROW_ONLY = re.compile(r"[ ]*(?:" + _ARROWS + ")" + _VARIATION + r"[ ]*|[ ]+-[ ]+")
 _EMOJI_SEPARATOR = re.compile(r"[ ]*(?::|=|(?:" + _ARROWS + ")" + _VARIATION + r")?[ ]*")
-# A clause ends at a sentence's end or where a field, a quote or a table cell starts.
-_CLAUSE_STOP = re.compile(r"[;?!\"`|{}\[\]]|=(?!>)|\.(?:\s|$)")
+# A clause ends at a sentence's end or where a field, a quote or a table cell starts; an
+# "=" with a blank either side is prose ("pw over there = X"), not a field.
+_CLAUSE_STOP = re.compile(r"[;?!\"`|{}\[\]]|=(?![ >])|(?<![ ])=(?!>)|\.(?:\s|$)")
 _CLAUSE_REACH = 64
 _CLAUSE_WORDS = 8
 _VALUE = re.compile(
@@ -99,6 +105,8 @@ def _kind(line: str, start: int, noun: str) -> str | None:
     kind = secret_kind_for_name(f"{before}_{noun}") if before else None
     if kind is None and (before in _DETERMINERS or not before.isalpha()):
         kind = secret_kind_for_name(noun) or _KIND_OF_BARE.get(noun.lower())
+    if kind is None and noun.lower() == "pw":  # no compound: "admin pw" is a password too
+        kind = "password"
     return kind
 
 
@@ -122,7 +130,7 @@ class ClauseValueDetector:
     # Where it can report: a name, then a clause opener or an arrow, or a key emoji.
     patterns = (
         r"(?i:pass|pw|secret|token|key|cred)[A-Za-z]*(?:[ ]*[(,]|[ ]+" + _FOLLOWER_WORDS
-        + r"[ ,(]|[ ]*(?:" + _ARROWS + r")|[ ]+-[ ]+)",
+        + r"[ ,(:]|[ ]*(?:" + _ARROWS + r")|[ ]+-[ ]+)",
         _EMOJI,
     )
 

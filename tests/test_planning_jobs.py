@@ -22,6 +22,7 @@ from assistant.models import (
 from assistant.planning.entities import LinkedEntities, Linking, link_entities
 from assistant.planning.offline import Observation, derive_bindings, plan_offline
 from tools.object_outputs import CronJobList, CronJobRow, JobDescription, JobPod
+from tools.object_render import cronjobs_text
 from tools.outputs import PodLogs
 
 RUNS = ("tide-rollup-29936700", "tide-rollup-29938140")
@@ -104,10 +105,14 @@ OUTPUTS = {
         reason=None, message=None,
         pods=[JobPod(name=POD, phase="Running", reason=None, exit_code=None)]),
     "get_pod_logs": PodLogs(pod=POD, lines=["waiting for /data/.tide.lock"], previous=False),
+    "list_cronjobs": CronJobList(namespace="marine", cronjobs=[CronJobRow(
+        name="tide-rollup", schedule="0 6 * * *", suspended=False, active=1,
+        last_schedule=None, last_successful=None, jobs=list(RUNS), last_job_status="Running")]),
 }
 
 
-def test_a_thread_about_a_job_reads_it_and_its_running_pod_and_proposes_nothing() -> None:
+def test_a_thread_about_a_job_reads_it_its_cronjobs_and_its_running_pod_proposing_nothing(
+) -> None:
     def run(call: ToolCall) -> Observation:
         data = ToolOutput(text="", data=OUTPUTS[call.tool]).json_data()
         return Observation(call=call, ok=True, text=call.tool, data=data)
@@ -120,6 +125,8 @@ def test_a_thread_about_a_job_reads_it_and_its_running_pod_and_proposes_nothing(
                         "tide-rollup is stuck, why?")
     assert [o.call for o in plan.observations] == [
         ToolCall(tool="describe_job", args={"namespace": "marine", "job": RUNS[1]}),
+        # Whether its CronJob still starts runs, which no run of it says.
+        ToolCall(tool="list_cronjobs", args={"namespace": "marine"}),
         ToolCall(tool="get_pod_logs", args={"namespace": "marine", "pod": POD})]
     assert plan.candidates == () and plan.ask_back is None
 
@@ -137,3 +144,17 @@ def test_a_cronjob_list_binds_the_cronjob_of_the_threads_run_not_another_failing
     data = ToolOutput(text="", data=listed).json_data()
     assert derive_bindings(call, data, {"namespace": "marine", "job_name": RUNS[1]}) == {
         "cronjob": "tide-rollup"}
+
+
+def test_a_suspended_cronjob_is_said_first_in_its_listing() -> None:
+    listed = CronJobList(namespace="marine", cronjobs=[
+        CronJobRow(name="tide-rollup", schedule="0 6 * * *", suspended=True, active=0,
+                   last_schedule=None, last_successful=None, jobs=[RUNS[0]],
+                   last_job_status="Complete"),
+        CronJobRow(name="buoy-calibrate", schedule="0 * * * *", suspended=False, active=0,
+                   last_schedule=None, last_successful=None, jobs=[], last_job_status=None)])
+    text = cronjobs_text(listed)
+    assert text.splitlines()[0] == "suspended, no runs start: tide-rollup"
+    resumed = CronJobList(namespace="marine", cronjobs=[
+        listed.cronjobs[0].model_copy(update={"suspended": False}), listed.cronjobs[1]])
+    assert "suspended," not in cronjobs_text(resumed)

@@ -63,6 +63,14 @@ def _job_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"namespace": bound["namespace"], "job": bound["job_name"]}]
 
 
+def _cronjobs_evidence(bound: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A thread about a Job reads its namespace's CronJobs: a CronJob's run says how it
+    ended, never whether its CronJob still starts runs (suspended, or on its schedule)."""
+    if not (bound.get("namespace") and bound.get("job_name")):
+        return []
+    return [{"namespace": bound["namespace"]}]
+
+
 def _job_bindings(output: JobDescription, known: Mapping[str, Any]) -> dict[str, Any]:
     """A failed Job, and the pod of its that failed last; a Job still running, and the
     pod it runs now: what a runbook's next reads (``describe pod $POD_FROM_JOB``, its
@@ -175,7 +183,8 @@ JOB_TOOLS = (
         description="CronJobs of a namespace: schedule, suspended, last run and its result.",
         args_model=ListCronJobsArgs, output_model=CronJobList, tool_class=ToolClass.READ,
         risk=Risk.LOW, blast_radius=_no_blast,
-        bindings=_cronjob_bindings, trouble=_stalled_or_failed, implements=list_cronjobs_form,
+        bindings=_cronjob_bindings, trouble=_stalled_or_failed, evidence=_cronjobs_evidence,
+        implements=list_cronjobs_form,
         topic=JOB_TOPIC),
     ToolSpec(
         name="suspend_cronjob",

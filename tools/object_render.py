@@ -99,8 +99,13 @@ def cronjobs_text(out: CronJobList) -> str:
     rows = [(c.name, c.schedule, "yes" if c.suspended else "no", c.active,
              c.last_schedule or "-", c.last_successful or "-",
              f"{c.jobs[-1]} {c.last_job_status}" if c.jobs else "-") for c in out.cronjobs]
-    return table(("NAME", "SCHEDULE", "SUSPENDED", "ACTIVE", "LAST-SCHEDULE",
+    text = table(("NAME", "SCHEDULE", "SUSPENDED", "ACTIVE", "LAST-SCHEDULE",
                   "LAST-SUCCESS", "LAST-JOB"), rows)
+    # First, so a shortened listing still says it: a suspended CronJob's last run may have
+    # completed, and nothing else says no run starts after it.
+    suspended = [c.name for c in out.cronjobs if c.suspended]
+    return (f"suspended, no runs start: {', '.join(suspended)}\n{text}" if suspended
+            else text)
 
 
 def _gib(value: int | None) -> str:

@@ -225,3 +225,15 @@ def test_a_credential_stated_in_prose_is_replaced(redactor: Redactor, text: str,
 def test_prose_about_a_change_that_states_no_credential_stays(redactor: Redactor,
                                                              line: str) -> None:
     assert redactor.redact(line) == line
+
+
+
+@pytest.mark.parametrize("line", [
+    "my login is reception.c02 / password Molar!2027spring if you need it",
+    "pw is Molar2027spring",
+    "the password is Winter!2027coming",
+])
+def test_a_password_ending_like_a_word_but_holding_digits_or_symbols_is_redacted(
+        redactor: Redactor, line: str) -> None:
+    redacted = redactor.redact(line)
+    assert "2027" not in redacted and "[REDACTED:password#" in redacted

@@ -77,6 +77,7 @@ _CLOSES = re.compile(r"[.,;:!?)\]\"'`\\]|[ \t]+(?:[(\[-]|[\w.-]+=)|[ \t]*$")
 # 2024-05-01T12:00:00Z, 10.0.3.7, v1.2.3, 3600s, 512MB (all digits may be a PIN: not these)
 _NUMBERISH = re.compile(r"[vV]?\d[\d.,:/+-]*(?:T[\d.:+-]*Z?)?[a-zA-Z]{0,3}")
 _K8S_NAME = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)+")
+_DIGIT_IN_WORD = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
 _COMPOUND = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+")  # hyphenated words, no digits
 _ENGLISH_ENDINGS = (
     "ed", "ing", "tion", "sion", "ment", "ness", "able", "ible", "less", "ful", "ous", "ive",
@@ -159,7 +160,11 @@ def credential_like(value: str, *, quoted: bool, after: str, closing: bool = Fal
     if after.lower().startswith("secret") and _K8S_NAME.fullmatch(value):
         return False  # "the secret is db-credentials" names a Kubernetes Secret
     english = _english_parts(value)
-    if all(english) or (_COMPOUND.fullmatch(value) and any(english)):
+    # One word with digits or a password's symbol inside ("Molar!2027spring") is no word
+    # of prose, whatever it ends with; hyphenated parts ("base64-encoded") may each be.
+    worded = "-" in value or (_SYMBOL_INSIDE.search(value) is None
+                              and _DIGIT_IN_WORD.search(value) is None)
+    if (all(english) and worded) or (_COMPOUND.fullmatch(value) and any(english)):
         return False  # "case-sensitive", "expired!", "base64-encoded", "JWT-based"
     if _strong(value):
         return True

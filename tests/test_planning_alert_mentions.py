@@ -137,3 +137,43 @@ def test_a_follow_up_naming_a_sibling_instance_moves_the_thread_to_it() -> None:
     assert ("feed", "harbor-audio") in follow.entities.paged_labels
     again = link_entities("ok, anything else to check?", None, feeds, paged.entities)
     assert ("feed", "harbor-audio") not in again.entities.paged_labels
+
+
+@pytest.mark.parametrize("question", [
+    "ok silence it till the cutover ends. not harbor though, harbor is real",
+    "mute it for the cutover; harbor-audio is genuine, leave that one alone",
+    "silence it please, except harbor",
+])
+def test_a_sibling_named_only_to_leave_it_out_keeps_the_thread(question: str) -> None:
+    feeds = FEEDS.model_copy(update={"deployments": (
+        DeploymentInfo(namespace="ingest", name="puller", service="puller", replicas=2,
+                       ready_replicas=2),)})
+    paged = link_entities("feed alert again", {"alertname": "PublisherFeedStale",
+                                               "namespace": "ingest", "feed": "nordic-pub"},
+                          feeds)
+    follow = link_entities(question, None, feeds, paged.entities)
+    assert ("feed", "nordic-pub") in follow.entities.paged_labels
+    assert ("feed", "harbor-audio") not in follow.entities.paged_labels
+
+
+def test_a_thread_paged_for_an_alert_instance_is_what_a_bare_follow_up_means() -> None:
+    stations = Inventory(environment="prod", alerts=(
+        AlertInfo(name="StationHeartbeatMissing", labels={"station": "alpweg-top"}),
+        AlertInfo(name="StationHeartbeatMissing", labels={"station": "tal-base"}),
+    ))
+    paged = link_entities("is this the change?", {"alertname": "StationHeartbeatMissing",
+                                                  "station": "alpweg-top"}, stations)
+    follow = link_entities("ok silence it until the window closes", None, stations,
+                           paged.entities)
+    assert follow.source == "thread"
+    assert ("station", "alpweg-top") in follow.entities.paged_labels
+
+
+def test_a_piece_of_one_instance_s_label_value_outweighs_a_loosely_named_workload() -> None:
+    feeds = FEEDS.model_copy(update={"deployments": (
+        DeploymentInfo(namespace="ingest", name="feed-puller", service="feed-puller",
+                       replicas=2, ready_replicas=2),)})
+    question = "the puller status board flashes red for harbor, is that the cutover?"
+    linking = link_entities(question, None, feeds)
+    assert linking.entities.alertname == "PublisherFeedStale"
+    assert ("feed", "harbor-audio") in linking.entities.paged_labels

@@ -250,3 +250,32 @@ def test_a_name_short_of_its_role_suffix_keeps_a_symptom_it_shows_or_an_onset_el
     assert relink(link_entities(slow, None, PEOPLE), slow, PEOPLE, BOTH) is None
     quiet = "anything up with member?"
     assert relink(link_entities(quiet, None, PEOPLE), quiet, PEOPLE, BOTH) is None
+
+
+# "loyalty" is at once loyalty-api's name short of its role suffix, its namespace and a
+# part of loyalty-web's name.
+LOYALTY = Inventory(
+    environment="prod",
+    deployments=(
+        DeploymentInfo(namespace="loyalty", name="loyalty-api", service="loyalty-api",
+                       replicas=5, ready_replicas=5),
+        DeploymentInfo(namespace="loyalty", name="loyalty-web", service="loyalty-web",
+                       replicas=2, ready_replicas=2),
+        DeploymentInfo(namespace="gym", name="turnstile-gate", service="turnstile-gate",
+                       replicas=3, ready_replicas=1),
+    ),
+)
+LOYALTY_SATURATED = Finding(kind="saturation", summary="saturated by more traffic",
+                            subject=Subject(namespace="loyalty", workload="loyalty-api"),
+                            supports=(Remedy.SCALE_OUT,))
+
+
+@pytest.mark.parametrize("question", [
+    "loyalty is dead since nine, why?",
+    "loyalty has been failing all morning",
+])
+def test_a_name_short_of_its_role_suffix_said_to_fail_stays_the_subject(question: str) -> None:
+    linking = link_entities(question, None, LOYALTY)
+    assert linking.entities.deployment == "loyalty-api" and linking.partial
+    found = _diagnosis({"loyalty-api": [LOYALTY_SATURATED], "turnstile-gate": [GATE_ROLLOUT]})
+    assert relink(linking, question, LOYALTY, found) is None

@@ -209,3 +209,20 @@ def test_a_symptom_joined_to_one_the_subject_shows_is_still_tied_elsewhere() -> 
     tied = tied_beside(question, borrow, FOUND["borrow-api"], INVENTORY,
                        {("lending", "borrow-api")}, _found)
     assert tied is not None and tied.entities.deployment == "licenser"
+
+
+@pytest.mark.parametrize("text", [
+    "snowcats are crawling up the north slope",  # said of something outside the platform
+    "ledger keeps crash looping after the deploy",  # said of a workload we do not have
+    "the kiosk wall flashes red for dockside",  # in a clause naming a firing instance
+])
+def test_a_symptom_said_of_no_name_here_or_of_a_named_alert_instance_is_no_lead(
+        text: str) -> None:
+    docks = INVENTORY.model_copy(update={"alerts": (
+        AlertInfo(name="BerthHeartbeatMissing",
+                  labels={"namespace": "media", "berth": "b1-dockside"}),
+        AlertInfo(name="BerthHeartbeatMissing",
+                  labels={"namespace": "media", "berth": "b2-quay"}),
+    )})
+    assert unattributed(text, docks) == []
+    assert unattributed("the kiosk screens went red around ten", docks) == [{Symptom.FAILING}]

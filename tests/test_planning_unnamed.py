@@ -78,3 +78,22 @@ def test_a_question_that_links_something_is_left_to_its_link() -> None:
     linked = Linking(entities=LinkedEntities(namespace="web", deployment="photo-store"),
                      source="question")
     assert tied_unnamed(linked, "the app spins", INVENTORY, _found) == ()
+
+
+@pytest.mark.parametrize("question", [
+    "ledger keeps crash looping after the deploy, roll it back",  # a workload we lack
+    "the shipping gateway keeps timing out since noon, any idea?",
+    "snowcats are crawling up the north slope, will the lift app cope?",  # not ours at all
+])
+def test_a_symptom_said_of_a_word_naming_nothing_here_ties_nothing(question: str) -> None:
+    assert _tied(question) == []
+
+
+@pytest.mark.parametrize(("question", "tied"), [
+    ("the site is crawling tonight", ["queue-api"]),
+    ("visitors keep timing out on the page", ["queue-api"]),
+    ("turnstiles keep failing on good passes", ["pass-checker"]),
+])
+def test_a_symptom_said_of_what_people_use_is_still_tied(question: str,
+                                                         tied: list[str]) -> None:
+    assert _tied(question) == tied

@@ -103,6 +103,21 @@ def _named_by_values(text: str, name: str, instances: list[AlertInfo]) -> list[A
     return named or instances
 
 
+def instances_named(text: str, inventory: Inventory) -> list[AlertInfo]:
+    """The firing alert instances ``text`` tells apart from their siblings by a piece of a
+    label value ("harlow" of depot=d4-harlow, not of d2-ashby)."""
+    by_name: dict[str, list[AlertInfo]] = {}
+    for alert in inventory.alerts:
+        if alert.state == "firing":
+            by_name.setdefault(alert.name, []).append(alert)
+    named: list[AlertInfo] = []
+    for name, instances in by_name.items():
+        told = _named_by_values(text, name, instances)
+        if len(told) < len(instances):
+            named.extend(told)
+    return named
+
+
 def _parts(name: str) -> list[str]:
     return [p.lower() for p in _CAMEL.findall(name)]
 
@@ -224,6 +239,20 @@ def _by_label_value(text: str, inventory: Inventory) -> AlertLink | None:
                      labels=dict(alert.labels))
 
 
+def _by_instance_piece(text: str, inventory: Inventory) -> AlertLink | None:
+    """The one firing instance the text tells apart from its siblings by a piece of a
+    label value ("the board flashes red for harlow": DepotHeartbeatMissing at d4-harlow,
+    not at d2-ashby); None when it tells apart none, or several."""
+    named = instances_named(text, inventory)
+    if len(named) != 1:
+        return None
+    alert = named[0]
+    namespace = alert.labels.get("namespace")
+    return AlertLink(alertname=alert.name, namespace=namespace,
+                     namespaces=(namespace,) if namespace else (), score=MEANT,
+                     labels=dict(alert.labels))
+
+
 def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
     """The alert the text names best, or None when it names none (or two equally). Of
     several instances of that alert, the one the text names by a label value is meant."""
@@ -238,7 +267,9 @@ def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
     if len(meant) == 1:
         scored = [(MEANT, meant[0])]
     if not scored:
-        return _by_label_value(text, inventory)
+        # An instance named only to leave it out ("not ashby though") is not the one meant.
+        kept = without_left_out(text)
+        return _by_label_value(kept, inventory) or _by_instance_piece(kept, inventory)
     if not scored or (len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05):
         return None
     score, name = scored[0]
@@ -267,16 +298,36 @@ def link_alert(text: str, inventory: Inventory) -> AlertLink | None:
                      labels=labels)
 
 
+# A clause that names something only to leave it out of what is asked: "not ashby
+# though", "except kessel", "ashby is real", "leave that one alone". A question ("is
+# ashby real?") asks about it instead.
+_LEAVES_OUT = re.compile(
+    r"^\s*(?:but\s+)?(?:not|except(?:\s+for)?|excluding|apart\s+from|other\s+than|"
+    r"leave|leaving|skip|skipping|ignore|ignoring)\b"
+    r"|\b(?:is|are|'s|’s)\s+(?:\w+\s+)?(?:real|genuine|legit(?:imate)?)\b"
+    r"|\b(?:leave|leaving|keep|keeping)\s+(?:\w+\s+){0,3}?(?:alone|be|out(?:\s+of\s+it)?)\b"
+    r"|\b(?:do\s+not|don[’']?t|dont)\s+(?:touch|silence|mute)\b")
+_CLAUSES = re.compile(r"[^.!?;,\n]+[.!?;,\n]?")
+
+
+def without_left_out(text: str) -> str:
+    """``text`` without its clauses that name something only to leave it out: what they
+    name is no instance meant."""
+    return " ".join(c for c in _CLAUSES.findall(text)
+                    if c.rstrip().endswith("?") or _LEAVES_OUT.search(c.lower()) is None)
+
+
 def sibling_named(text: str, alertname: str, labels: dict[str, str],
                   inventory: Inventory) -> AlertLink | None:
     """Another firing instance of the thread's alert (the one whose labels include
     ``labels``) that a word of the text names by a piece of its label values only it
     carries: "and ashby?" in a thread paged for DepotHeartbeatMissing at d4-harlow is the
-    same alert at d2-ashby."""
+    same alert at d2-ashby. A sibling named only to leave it out ("not ashby though,
+    ashby is real") keeps the thread where it is."""
     instances = [a for a in inventory.alerts if a.name == alertname and a.state == "firing"]
     if len(instances) < 2:
         return None
-    named = _named_by_values(text, alertname, instances)
+    named = _named_by_values(without_left_out(text), alertname, instances)
     if len(named) != 1 or labels.items() <= named[0].labels.items():
         return None
     namespace = named[0].labels.get("namespace")

@@ -325,7 +325,8 @@ def _names_service(text: str, dep: _Named) -> bool:
     return False
 
 
-def _core(name: str) -> str:
+def core_name(name: str) -> str:
+    """The name short of its role suffixes: "rider" of rider-api."""
     parts = [p for p in name.split("-") if p not in _ROLE_SUFFIXES]
     return "-".join(parts) or name
 
@@ -347,7 +348,7 @@ def _score(words: list[str], text: str, dep: _Named, taken: frozenset[str]) -> f
     # Anything short of the whole name is a loose match: the word must name this workload,
     # not qualify another kind of thing.
     words = _describing_other(words, dep)
-    core = _core(dep.name)
+    core = core_name(dep.name)
     # A core another name also has ("notes" of notes-api and notes-indexer) says one of
     # them, not which: it scores as the part it is.
     shared = _shared_parts(dep.name, taken)
@@ -1021,7 +1022,10 @@ def _link(
         return Linking(entities=LinkedEntities(namespace=named_alert.namespace,
                                                alertname=named_alert.alertname),
                        source="question")
-    if previous is not None and _has_subject(previous):
+    # A thread paged for one instance of an alert ("DepotHeartbeatMissing, harlow") is
+    # about that instance: "ok silence it" means it.
+    if previous is not None and (_has_subject(previous) or (
+            previous.alertname is not None and previous.paged_labels)):
         return Linking(entities=previous, source="thread")
     unmatched = tuple(w for w in words if _name_like(w, inventory))
     return Linking(entities=LinkedEntities(), source="none", unmatched=unmatched)

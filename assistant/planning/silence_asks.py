@@ -29,7 +29,13 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.analysis import Contradiction, Finding, Remedy
 from assistant.models import Inventory, ToolCall
-from assistant.planning.alert_linking import piece_of, told_apart, value_words, where_firing
+from assistant.planning.alert_linking import (
+    piece_of,
+    told_apart,
+    value_words,
+    where_firing,
+    without_left_out,
+)
 from assistant.planning.intent import remedies_asked, split_words
 from assistant.planning.offline import PlannedCall
 from assistant.planning.review import Target, concerns, ordered_over
@@ -130,8 +136,10 @@ def _firing(alertname: str, inventory: Inventory) -> list[dict[str, str]]:
 
 def named_labels(own: str, alertname: str, inventory: Inventory) -> dict[str, str]:
     """The labels of the one firing ``alertname`` the words pick out by a piece of what it
-    fires about; {} when they pick out none, or name pieces of several."""
+    fires about; {} when they pick out none, or name pieces of several. One named only to
+    leave it out ("kessel-valley is real, leave that one alone") is not picked."""
     firing = _firing(alertname, inventory)
+    own = without_left_out(own)
     picked: dict[int, dict[str, str]] = {}
     for token in value_words(_DURATION.sub(" ", own.lower()), alertname):
         fits = {i: {k: labels[k]} for i, labels in enumerate(firing)

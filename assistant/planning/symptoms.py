@@ -18,8 +18,16 @@ from enum import StrEnum
 
 from assistant.analysis import Finding
 from assistant.models import DeploymentInfo, Inventory
-from assistant.planning.entities import LinkedEntities, entities_of, in_trouble, words_naming
+from assistant.planning.alert_linking import instances_named
+from assistant.planning.entities import (
+    LinkedEntities,
+    core_name,
+    entities_of,
+    in_trouble,
+    words_naming,
+)
 from assistant.planning.names import mentions
+from assistant.planning.ordinary_words import is_ordinary
 
 # Troubled workloads a symptom may be tied to: with more in scope, one fitting is chance.
 SUSPECTS_FOR_A_SYMPTOM = 6
@@ -85,6 +93,40 @@ _JOINS = (r"(?:is|are|was|were|be|been|being|has|have|had|keeps?|kept|still|just
           r"starts|began|begun|went|goes|getting|got|constantly|always|already|suddenly)\b")
 
 
+# A word a symptom is said of ("billing keeps crash looping", "the payroll gateway times
+# out", "plows are crawling"), before what joins it to the symptom.
+_SUBJECT = re.compile(rf"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?:[’']s)?(?:\s+{_JOINS})*\s+")
+# What people use and meet on a platform, and the people themselves: a symptom said of
+# one ("the app spins", "cards declined", "riders can't log in") is what users see of some
+# workload, so it is no name. Nor is a word for the platform's own parts ("pods keep
+# crashing", "the service times out"). Anything else a symptom is said of is a thing of
+# its own: a workload we do not have ("billing"), or something outside the platform
+# ("plows are crawling on route 9", "buses were turned away by snow drifts").
+_USED = frozenset(
+    """
+    app site website web page screen button form link portal dashboard login logon signin
+    signup account profile checkout cart basket search upload download feed map list menu
+    notification alert message email mail chat receipt ticket pass card tap scan title ebook
+    book video stream audio call meeting payment purchase order booking reservation quote
+    access permission entry connection session transaction refund voucher coupon loan licence
+    license key token code turnstile barrier door till pump scanner handheld printer label
+    report invoice transfer reader gate kiosk terminal device phone mobile laptop browser
+    tablet player widget banner image photo picture file document result display view tab
+    people person user customer client rider patient guest member passenger shopper
+    viewer listener staff agent student patron visitor caller subscriber buyer seller
+    everyone everybody somebody someone nobody
+    pod container request response error job build deploy deployment rollout node service
+    api server backend frontend worker db database system platform cluster traffic latency
+    endpoint queue cache thing stuff everything something nothing lot
+    """.split())
+_PLURAL = re.compile(r"(?:ies|es|s)$")
+# What may come before a clause's subject: "the payroll gateway", "ok so billing". A word
+# deeper in the clause ("buying a day ticket online crawls") is no subject of its own.
+_LEADS = re.compile(r"\s*(?:(?:ok|okay|so|and|but|also|now|hey|then)\s+)*"
+                    r"(?:(?:the|our|a|an|my|your|their|this|that|all|some)\s+)?"
+                    r"(?:[a-z0-9][\w-]*\s+){0,2}")
+
+
 def symptoms_in(text: str) -> frozenset[Symptom]:
     """The symptoms the text describes."""
     lowered = text.lower()
@@ -110,6 +152,39 @@ def said_of(clause: str, words: Collection[str]) -> frozenset[Symptom]:
     return frozenset(said)
 
 
+def _used(word: str) -> bool:
+    """``word`` is a thing people use or meet, singular or plural, or the people."""
+    return word in _USED or any(f"{_PLURAL.sub('', word)}{end}" in _USED
+                                for end in ("", "y", "e"))
+
+
+def said_of_unknown(clause: str, known: Collection[str]) -> dict[str, frozenset[Symptom]]:
+    """Per word a symptom of ``clause`` is said of as the clause's subject that is neither
+    a part of a ``known`` name nor an ordinary word nor a thing people use: the symptoms
+    said of it. A past form is a verb ("titles people borrowed won't open": the titles
+    fail)."""
+    lowered = clause.lower()
+    said: dict[str, set[Symptom]] = {}
+    for joined in _SUBJECT.finditer(lowered):
+        word = joined.group(1)
+        if _LEADS.fullmatch(lowered[:joined.start()]) is None:
+            continue
+        # A symptom's own word ("spins forever") is no subject of the next one.
+        if (word in known or len(word) < 3 or word.endswith("ed") or is_ordinary(word)
+                or _used(word) or symptoms_in(word)):
+            continue
+        for s, says in _SAYS.items():
+            if says.match(lowered, joined.end()) is not None:
+                said.setdefault(word, set()).add(s)
+    return {w: frozenset(s) for w, s in said.items()}
+
+
+def known_words(inventory: Inventory) -> frozenset[str]:
+    """The names, and the parts of names, of what the inventory holds."""
+    names = {n for d in inventory.deployments for n in (d.name, d.service, d.namespace)}
+    return frozenset(names | {p for n in names for p in n.split("-")})
+
+
 def said_of_subject(text: str, subject: LinkedEntities,
                     inventory: Inventory) -> frozenset[Symptom]:
     """The symptoms ``text`` says of the thread's subject by a word naming it, loosely or
@@ -121,14 +196,19 @@ def said_of_subject(text: str, subject: LinkedEntities,
 def _naming(text: str, subject: LinkedEntities | None, inventory: Inventory) -> frozenset[str]:
     """The words of ``text`` that name the ``subject`` workload as a thing. A past form
     of a part of its name is a verb ("titles people borrowed won't open" of borrow-api:
-    the titles fail), unless the name itself is spelt so (feed-puller's "feed")."""
+    the titles fail), unless the name itself is spelt so (feed-puller's "feed"). The
+    name short of its role suffix ("rider" of rider-api) names it too, even when another
+    name or its namespace shares that word: linking already chose the subject by it."""
     dep = None if subject is None else inventory.deployment(
         subject.namespace or "", subject.deployment or "", subject.kind)
     if dep is None:
         return frozenset()
     parts = set(dep.name.split("-")) | set(dep.service.split("-"))
+    core = core_name(dep.name)
+    by_core = {core} if core != dep.name and re.search(
+        rf"(?<![\w-]){re.escape(core)}(?![\w-])", text.lower()) else set()
     return frozenset(w for w in words_naming(text, dep, inventory)
-                     if not w.endswith("ed") or w in parts)
+                     if not w.endswith("ed") or w in parts) | by_core
 
 
 def unattributed(text: str, inventory: Inventory,
@@ -142,15 +222,25 @@ def unattributed(text: str, inventory: Inventory,
     which the evidence has ruled out: "cart went out right when the errors started" still
     describes errors nobody has explained; "is cart failing?" asks. With
     ``subject_unnamed``, a word naming the subject short of its whole name names nothing
-    but the symptom said of it: "one rider in five gets 'card declined'" names no rider-api."""
+    but the symptom said of it: "one rider in five gets 'card declined'" names no rider-api.
+    A symptom said of something no name here names ("plows are crawling") or in a clause
+    naming a firing alert's instance ("buses turned away at the harlow gate") is not one
+    to tie to a workload."""
     words = _naming(text, subject, inventory)
+    known = known_words(inventory)
     found = []
     lowered = text.lower()
     for match in _CLAUSE.finditer(lowered):
         clause = match.group(0)
+        # A clause naming a firing alert's instance ("the board flashes red for harlow")
+        # says what that instance shows.
+        if instances_named(clause, inventory):
+            continue
         # "recorder broken" is the recorder's; "gates reject passes AND the shop is
-        # crawling" leaves the rejecting unexplained beside the shop's crawl.
-        said = symptoms_in(clause) - said_of(clause, words)
+        # crawling" leaves the rejecting unexplained beside the shop's crawl; "plows are
+        # crawling" is the plows', no workload's.
+        said = (symptoms_in(clause) - said_of(clause, words)
+                - frozenset().union(*said_of_unknown(clause, known).values()))
         named = {d.name for d in inventory.deployments
                  if (mentions(clause, d.name) or mentions(clause, d.service))
                  and not (subject_unnamed and _is(d, subject))}

@@ -8,7 +8,8 @@ is saturated the question is about it. Each part of the question ("taps declinin
 app crawling") is tied on its own, so two symptoms can bring two subjects; the words only
 say which kind of trouble, the evidence says whose. A question naming a workload this
 environment does not have ("recommendations service is timing out", "inventory-svc is
-slow") is asked back instead: it may be about something nobody can see from here.
+slow", "billing keeps crash looping") is asked back instead: it may be about something
+nobody can see from here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from assistant.planning.entities import Linking
 from assistant.planning.intent import split_words
 from assistant.planning.names import mentions
 from assistant.planning.ordinary_words import is_ordinary
-from assistant.planning.symptoms import Diagnose, Tied, suspects, symptoms_in, tied_to
+from assistant.planning.symptoms import (
+    Diagnose,
+    Tied,
+    known_words,
+    said_of_unknown,
+    suspects,
+    symptoms_in,
+    tied_to,
+)
 from assistant.redaction.placeholder import PLACEHOLDER_RE
 
 # Where one symptom's part of a question ends and another's begins.
@@ -29,20 +38,25 @@ _PARTS = re.compile(r"[.!?;,:\n]+|\b(?:and|but|also|plus|while)\b|&")
 # Nouns for a workload itself: an unknown word before one names a workload ("the
 # recommendations service"), not something people use ("the app", "taps").
 _WORKLOAD_NOUN = (r"(?:services?|svc|apis?|servers?|backends?|workers?|db|databases?|"
-                  r"deployments?|microservices?|pods?|daemons?|consumers?)")
+                  r"deployments?|microservices?|pods?|daemons?|consumers?|gateways?|"
+                  r"proxy|proxies|brokers?)")
 _WORD_BEFORE_NOUN = re.compile(rf"\b([a-z][\w]*)\s+{_WORKLOAD_NOUN}\b")
 _HYPHENATED = re.compile(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b")
 
 
 def _names_unknown(own: str, inventory: Inventory) -> bool:
-    """The asker's words name a workload that is not in the inventory."""
+    """The asker's words name a workload that is not in the inventory: a hyphenated name,
+    a word before a workload noun, or a word a symptom is said of that is no thing people
+    use ("billing keeps crash looping")."""
     known = {d.namespace for d in inventory.deployments} | {
         d.name for d in inventory.deployments} | {d.service for d in inventory.deployments}
     lowered = own.lower()
     hyphenated = [w for w in _HYPHENATED.findall(lowered) if w not in known]
     modifiers = [w for w in _WORD_BEFORE_NOUN.findall(lowered)
                  if w not in known and not is_ordinary(w)]
-    return bool(hyphenated or modifiers)
+    subjects = [w for clause in _PARTS.split(lowered) if clause
+                for w in said_of_unknown(clause, known_words(inventory))]
+    return bool(hyphenated or modifiers or subjects)
 
 
 def tied_unnamed(linking: Linking, question: str, inventory: Inventory,

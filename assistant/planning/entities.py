@@ -898,6 +898,16 @@ def _scored(text: str, inventory: Inventory
                                     inventory), masked
 
 
+def _anchor(text: str, alert: dict[str, str] | None, previous: LinkedEntities | None,
+            default: str) -> str:
+    """The namespace the thread stays in unless the words name a workload outright: a fresh
+    page's alert's, or the thread subject's when the words point back at it."""
+    if previous is not None and previous.deployment is not None:
+        pointed = _POINTS_BACK.search(text) is not None
+        return (previous.namespace or default) if pointed else default
+    return alert.get("namespace", default) if alert else default
+
+
 def _link(
     question: str,
     alert: dict[str, str] | None,
@@ -924,12 +934,12 @@ def _link(
             and link_alert(text, inventory) is not None:
         # "the consumer lag alert" names an alert; "consumer" alone names no workload.
         scored = []
-    if alert and (previous is None or previous.deployment is None) and scored \
-            and scored[0][0] < NAMED_OUTRIGHT \
-            and scored[0][1].namespace != alert.get("namespace", scored[0][1].namespace):
-        # A fresh page's alert is what its thread is about: a word naming a workload
-        # elsewhere short of its name ("is it the gateway swap?" beside viewer-gateway)
-        # does not move the thread to another namespace.
+    if scored and scored[0][0] < NAMED_OUTRIGHT \
+            and scored[0][1].namespace != _anchor(text, alert, previous, scored[0][1].namespace):
+        # A fresh page's alert is what its thread is about, and so is a thread's subject
+        # the asker points back at ("the pod prints this before it dies: ... is the catalog
+        # password wrong?"): a word naming a workload elsewhere short of its name ("is it
+        # the gateway swap?" beside viewer-gateway) does not move it to another namespace.
         scored = []
     if scored and scored[0][0] < NAMED_OUTRIGHT and _named_node(text, inventory) is not None:
         # A node named outright ("is ip-10-61-5-30 fine now?") is what the question is

@@ -818,3 +818,42 @@ def test_a_log_the_thread_s_pod_printed_does_not_move_the_thread_to_a_host_it_na
     reported = "different topic - the data team says irods-catalog keeps dying. same cause?"
     assert link_entities(reported, None, inventory, thread).entities.deployment == \
         "irods-catalog"
+
+
+def _parts_inventory() -> Inventory:
+    def dep(namespace: str, name: str) -> DeploymentInfo:
+        return DeploymentInfo(namespace=namespace, name=name, service=name, replicas=2,
+                              ready_replicas=2)
+
+    return Inventory(environment="prod",
+                     deployments=(dep("seating", "seat-picker-api"),
+                                  dep("members", "rider-portal-api"),
+                                  dep("imaging", "scan-gateway")))
+
+
+def test_two_parts_of_one_name_in_another_order_beat_one_part_of_another():
+    linking = link_entities("riders can't pick a seat since noon", None, _parts_inventory())
+    assert linking.entities.deployment == "seat-picker-api"
+
+
+def test_what_an_asker_relays_naming_more_of_a_name_beats_one_part_in_their_own_words():
+    linking = link_entities("riders keep calling to say they can't pick a seat online",
+                            None, _parts_inventory())
+    assert linking.entities.deployment == "seat-picker-api"
+
+
+def test_a_part_followed_by_a_role_word_names_the_component():
+    linking = link_entities("please restart the scan server, a rider is waiting", None,
+                            _parts_inventory())
+    assert linking.entities.deployment == "scan-gateway"
+
+
+def test_a_mistyped_part_of_a_name_links_it_but_a_short_word_a_slip_away_is_another_word():
+    linking = link_entities("the mem alert on the gatway again", None, _parts_inventory())
+    assert linking.entities.deployment == "scan-gateway"
+    inventory = _parts_inventory().model_copy(update={"deployments": (
+        DeploymentInfo(namespace="pricing", name="surge-pricer", service="surge-pricer",
+                       replicas=2, ready_replicas=2),)})
+    assert link_entities("not sure what broke, check first", None,
+                         inventory).entities.deployment is None
+

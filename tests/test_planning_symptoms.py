@@ -13,6 +13,7 @@ from assistant.planning.symptoms import (
     Symptom,
     said_of,
     said_of_subject,
+    shown_by,
     suspects,
     symptoms_in,
     tied_beside,
@@ -226,3 +227,37 @@ def test_a_symptom_said_of_no_name_here_or_of_a_named_alert_instance_is_no_lead(
     )})
     assert unattributed(text, docks) == []
     assert unattributed("the kiosk screens went red around ten", docks) == [{Symptom.FAILING}]
+
+
+LEAK = [Finding(kind="memory-exhaustion", subject=Subject(namespace="imaging",
+                                                         workload="scan-gateway"),
+                summary="containers are OOMKilled", supports=(Remedy.RESTART,))]
+
+
+def test_a_leak_explains_failures_and_slowness_said_of_it_but_ties_no_unnamed_symptom(
+) -> None:
+    assert shown_by(LEAK) == {Symptom.FAILING, Symptom.SLOW}
+    leaking = DeploymentInfo(namespace="imaging", name="scan-gateway", service="scan-gateway",
+                             replicas=3, ready_replicas=3)
+    assert tied_to(frozenset({Symptom.FAILING}), [leaking], lambda e: LEAK) is None
+
+
+def test_a_leak_of_a_workload_the_words_name_explains_the_symptom_said_beside_it() -> None:
+    leaking = DeploymentInfo(namespace="imaging", name="scan-gateway", service="scan-gateway",
+                             replicas=3, ready_replicas=2)
+    inventory = INVENTORY.model_copy(update={"deployments": (*INVENTORY.deployments,
+                                                             leaking)})
+    licenser = entities_of(INVENTORY.deployments[0])
+    found = {**FOUND, "scan-gateway": LEAK}
+
+    def diagnose(e: LinkedEntities) -> list[Finding]:
+        return found.get(e.deployment or "", [])
+
+    # The scanner's leak and borrow-api's saturation both show slowness: neither is tied.
+    assert tied_beside("licenser rollout is stuck, is that why the scan page times out?",
+                       licenser, FOUND["licenser"], inventory, {("media", "licenser")},
+                       diagnose) is None
+    unnamed = tied_beside("licenser rollout is stuck, is that why the page times out?",
+                          licenser, FOUND["licenser"], inventory, {("media", "licenser")},
+                          diagnose)
+    assert unnamed is not None and unnamed.entities.deployment == "borrow-api"

@@ -61,6 +61,11 @@ PART_WEIGHT = 0.5  # a match of one part of a name scores at most this: the weak
 # says the question is about one of them, not which: far below a distinctive part, so
 # only the sharers can tie, and a tie is settled by the thread or the evidence.
 SHARED_PART_WEIGHT = 0.3
+# Each further part of the same name, or a role word after the part, adds this to the
+# best part's score, up to a ceiling below the 0.7 a whole name spelt loosely scores.
+FURTHER_NAMING = 0.1
+MOST_BY_PARTS = 0.65
+MISTYPED_LETTERS = 6  # a word this long, a slip away from a part, is the part mistyped
 _WORD = re.compile(r"[a-z0-9][a-z0-9._/-]*[a-z0-9]|[a-z0-9]")
 # Words that look like names but are ordinary English or ops vocabulary.
 _STOPWORDS = frozenset(
@@ -386,28 +391,48 @@ def _phrase_score(words: list[str], name: str) -> float:
 
 
 def _part_score(words: list[str], dep: _Named, taken: frozenset[str]) -> float:
-    """One part of a hyphenated name, in another form ("quotes" or "quoting" for the
+    """Parts of a hyphenated name, in another form ("quotes" or "quoting" for the
     quoter in fare-quoter). Weaker than any match of the whole name, and a part another
-    workload's name shares weaker still. A role suffix or the workload's namespace tells
-    nothing; the word must share the part's first letters, so "restore" does not name a
-    store, or its stem."""
+    workload's name shares weaker still. A role suffix or the workload's namespace alone
+    tells nothing; the word must share the part's first letters, so "restore" does not
+    name a store, or its stem, or be the part mistyped ("gatway").
+
+    Each further thing said of the same workload names it more plainly than one part
+    ("pick a slot" of slot-picker-api beside "patients" of patient-portal-api): another of
+    its parts, in any order, or a role word right after the part ("the viewer server"),
+    which says the word names a component."""
     parts = dep.name.split("-")
     if len(parts) < 2:
         return 0.0
     shared = _shared_parts(dep.name, taken)
     weighted = [(p, SHARED_PART_WEIGHT if p in shared else PART_WEIGHT) for p in parts
                 if len(p) >= 4 and p not in _ROLE_SUFFIXES and p != dep.namespace]
-    best = 0.0
-    for w in words:
+    found: dict[str, float] = {}
+    component = False
+    for i, w in enumerate(words):
         if len(w) < 4 or w in _STOPWORDS or w == dep.namespace:
             continue
         for part, weight in weighted:
-            ratio = likeness(w, part, 0.8)
-            if ratio >= 0.8 and w[:4] == part[:4]:
-                best = max(best, weight * ratio)
-            elif _stem(w) == _stem(part):
-                best = max(best, weight * 0.8)
-    return best
+            score = weight * _part_likeness(w, part)
+            if score > found.get(part, 0.0):
+                found[part] = score
+            if score and i + 1 < len(words) and words[i + 1] in _ROLE_SUFFIXES:
+                component = True
+    if not found:
+        return 0.0
+    further = len(found) - 1 + component
+    return min(max(found.values()) + FURTHER_NAMING * further, MOST_BY_PARTS)
+
+
+def _part_likeness(word: str, part: str) -> float:
+    """How surely ``word`` is ``part`` of a name: inflected, stemmed or mistyped. A short
+    word a slip away from a part is likelier another word ("sure" of surge-pricer)."""
+    ratio = likeness(word, part, 0.8)
+    if ratio and (word[:4] == part[:4] or (len(word) >= MISTYPED_LETTERS
+                                           and word[0] == part[0]
+                                           and misspelling(word, part, 0.8))):
+        return ratio
+    return 0.8 if _stem(word) == _stem(part) else 0.0
 
 
 _SUFFIXES = ("ings", "ing", "ers", "er", "es", "ed", "s")
@@ -756,12 +781,32 @@ def link_entities(
         if (not linked.ambiguous or settles) and (
                 not (guessed or kept_on) or whole.source == "question"):
             linked = _alert_only(whole, inventory) if silencing and not alert else whole
+    elif own.strip() != question.strip() and linked.loose:
+        # One part of a name in the asker's own words ("patients keep ringing to say they
+        # can't pick a slot") defers to what they relay naming another workload by more
+        # parts of its name; what the relayed words order is never read.
+        relayed = without_orders(question, Remedy.SILENCE if silencing else None)
+        whole = _link(relayed, alert, inventory, previous, alert_first=silencing)
+        if whole.resolved and whole.source == "question" \
+                and _by_parts(relayed, whole.entities, inventory) > PART_WEIGHT:
+            linked = _alert_only(whole, inventory) if silencing and not alert else whole
     # So is one asking about "the erx-relay queue alert": the alert firing about it.
     about_alert = silencing or _ALERT_WORD.search(own.lower()) is not None
     linked = _with_its_alert(linked, inventory) if about_alert else linked
     linked = linked.model_copy(update={
         "alert_labels": _alert_labels(alert, linked.entities, inventory)})
     return _scoped_by(paged, linked)
+
+
+def _by_parts(text: str, entities: LinkedEntities, inventory: Inventory) -> float:
+    """How plainly ``text`` names the linked workload by the parts of its name alone."""
+    dep = inventory.deployment(entities.namespace or "", entities.deployment or "",
+                               entities.kind)
+    if dep is None:
+        return 0.0
+    masked = _mask_longer_names(text.lower(), inventory)[dep.name]
+    return _part_score(_candidate_words(masked), dep,
+                       frozenset(d.name for d in inventory.deployments))
 
 
 def _instance_asked_about(own: str, alert: dict[str, str],

@@ -81,6 +81,14 @@ _SHOWS: dict[str, frozenset[Symptom]] = {
     # The replicas its autoscaler asks for are forbidden: the ones there carry the load.
     "quota-blocked": frozenset({Symptom.SLOW}),
 }
+# A leak's containers are killed at the limit, failing the requests and dropping the
+# sessions they held, and a climbing heap slows them before each kill. Between kills it
+# serves as before (its error ratio stays flat), so that explains a symptom said of the
+# workload, but is too faint to tie an unnamed symptom to it on the evidence alone.
+_SHOWS_WHEN_NAMED: dict[str, frozenset[Symptom]] = {
+    **_SHOWS,
+    "memory-exhaustion": frozenset({Symptom.FAILING, Symptom.SLOW}),
+}
 _CLAUSE = re.compile(r"[^.!?;,\n]+")
 # A clause that refers back to what the question named ("email-sender went out too, is
 # it broken as well?") says the symptom of that, not of something unnamed.
@@ -133,9 +141,11 @@ def symptoms_in(text: str) -> frozenset[Symptom]:
     return frozenset(s for s, says in _SAYS.items() if says.search(lowered))
 
 
-def shown_by(findings: Sequence[Finding]) -> frozenset[Symptom]:
-    """The symptoms the findings' trouble would show."""
-    return frozenset(s for f in findings for s in _SHOWS.get(f.kind, ()))
+def shown_by(findings: Sequence[Finding], named: bool = True) -> frozenset[Symptom]:
+    """The symptoms the findings' trouble would show: of a workload the asker's words
+    name, or (not ``named``) the ones it alone ties to a workload nobody named."""
+    shows = _SHOWS_WHEN_NAMED if named else _SHOWS
+    return frozenset(s for f in findings for s in shows.get(f.kind, ()))
 
 
 def said_of(clause: str, words: Collection[str]) -> frozenset[Symptom]:
@@ -288,14 +298,17 @@ class Tied:
 
 
 def tied_to(symptoms: frozenset[Symptom], pool: Sequence[DeploymentInfo],
-            diagnose: Diagnose) -> Tied | None:
-    """The one workload of ``pool`` whose findings explain one of ``symptoms``."""
+            diagnose: Diagnose, named: Collection[DeploymentInfo] = ()) -> Tied | None:
+    """The one workload of ``pool`` whose findings explain one of ``symptoms``; of those
+    the question's words ``named`` ("the chairside viewer" of viewer-gateway), any trouble
+    that shows that way."""
     tied = []
     for dep in pool:
         entities = entities_of(dep)
-        explaining = tuple(f for f in diagnose(entities) if shown_by([f]) & symptoms)
+        said = dep in named
+        explaining = tuple(f for f in diagnose(entities) if shown_by([f], said) & symptoms)
         if explaining:
-            tied.append(Tied(entities, shown_by(explaining) & symptoms, explaining))
+            tied.append(Tied(entities, shown_by(explaining, said) & symptoms, explaining))
     return tied[0] if len(tied) == 1 else None
 
 
@@ -321,4 +334,7 @@ def tied_beside(question: str, subject: LinkedEntities, findings: Sequence[Findi
     if not unshown:
         return None
     pool = suspects(inventory, question, besides, subject.namespace if healthy else None)
-    return tied_to(frozenset().union(*unshown), pool, diagnose) if pool else None
+    if not pool:
+        return None
+    named = [d for d in pool if words_naming(question, d, inventory)]
+    return tied_to(frozenset().union(*unshown), pool, diagnose, named)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from assistant.analysis import Remedy, analyze, collect
 from assistant.analysis.logs import LAST_UNDATED
 from assistant.models import DeploymentInfo, Inventory
@@ -129,3 +131,49 @@ def test_only_recent_lines_count_by_their_timestamp_or_their_place_at_the_end() 
                      *[f"level=info msg=sent id={i}" for i in range(LAST_UNDATED)]]
     assert _findings(_logs(("invoice-sender-7d9-a", undated_early))) == []
     assert len(_findings(_logs(("invoice-sender-7d9-a", undated_early[:LAST_UNDATED])))) == 1
+
+
+CERT_EXPIRED = [
+    "2027-03-05T18:01:00Z level=info msg=heartbeat peer=gw-07",
+    '2027-03-05T18:02:10Z level=error msg="upstream handshake failed" peer=gw-03 '
+    'err="x509: certificate has expired or is not yet valid"',
+]
+
+
+def test_an_expired_certificate_in_the_logs_is_a_finding_naming_pod_and_line() -> None:
+    [finding] = _findings(_logs(("invoice-sender-7d9-a", CERT_EXPIRED),
+                                ("invoice-sender-7d9-b", ["level=info msg=sent id=1"])))
+    assert finding.kind == "certificate-failure"
+    assert (finding.subject.namespace, finding.subject.workload) == KEY
+    assert "expired certificate" in finding.summary
+    assert finding.evidence[0].startswith("1 log line(s) in 1 of 2 pods read "
+                                          "(invoice-sender-7d9-a)")
+    assert any(e.startswith("invoice-sender-7d9-a: ") and "x509: certificate has expired" in e
+               for e in finding.evidence)
+    # A certificate's dates are no number, target or action to take from the logs.
+    assert not finding.supports and not finding.contradicts
+
+
+@pytest.mark.parametrize("line", [
+    'level=error msg="dial failed" err="tls: failed to verify certificate: x509: '
+    'certificate signed by unknown authority"',
+    "javax.net.ssl.SSLHandshakeException: PKIX path building failed",
+    "SSL routines:tls_process_server_certificate:certificate verify failed",
+])
+def test_an_untrusted_certificate_is_a_certificate_it_cannot_verify(line: str) -> None:
+    [finding] = _findings(_logs(("invoice-sender-7d9-a", [line])))
+    assert finding.kind == "certificate-failure"
+    assert "cannot verify" in finding.summary
+
+
+@pytest.mark.parametrize("lines", [
+    # Someone else's words passed through, a setting, and a line from last week.
+    ['level=warn msg="ticket" text="customer says: x509: certificate has expired"'],
+    ["level=info msg=config tls_cert=/etc/tls/tls.crt cert_reload=1h"],
+    ['2027-02-26T18:02:10Z level=error msg="handshake failed" err="x509: certificate has '
+     'expired"'],
+])
+def test_passed_through_settings_and_old_certificate_lines_find_nothing(
+        lines: list[str]) -> None:
+    assert [f for f in _findings(_logs(("invoice-sender-7d9-a", lines)))
+            if f.kind == "certificate-failure"] == []

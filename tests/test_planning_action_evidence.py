@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from assistant.analysis import Remedy
-from assistant.models import DeploymentInfo, Inventory, ToolCall
-from assistant.planning.diagnosis import diagnose_actions, evidence_calls
+from assistant.models import AlertInfo, DeploymentInfo, Inventory, ToolCall
+from assistant.planning.diagnosis import diagnose, diagnose_actions, evidence_calls
+from assistant.planning.entities import LinkedEntities
 from assistant.planning.offline import Observation, PlannedCall
 from tools.catalog import CATALOG
 from tools.outputs import PodLogExcerpt, WorkloadLogs
@@ -58,3 +59,38 @@ def test_a_scale_out_reads_its_target_logs_once_bounded_and_is_ruled_out() -> No
     assert call.args["tail"] <= 50 and call.args["max_pods"] <= 3
     against = finding.against(Remedy.SCALE_OUT)
     assert against is not None and against.firm and "api.mail.example" in against.why
+
+
+EXPIRED = THROTTLED.model_copy(update={"pods": [PodLogExcerpt(
+    pod="invoice-sender-7d9-a", container="app", truncated=False,
+    lines=["2027-03-05T18:05:00Z level=error msg=\"handshake failed\" peer=mx.relay.example "
+           "err=\"x509: certificate has expired\"",
+           "POST https://api.mail.example/send -> 429 Too Many Requests"])]})
+ALERTED = INVENTORY.model_copy(update={"alerts": (AlertInfo(
+    name="InvoiceRelayStale", labels={"namespace": "outbound", "deployment": "invoice-sender"}),)})
+
+
+class LogReads(Reads):
+    def __call__(self, call: ToolCall) -> Observation:
+        self.calls.append(call)
+        data = EXPIRED.model_dump(mode="json") if CATALOG[call.tool].evidence_for else None
+        return Observation(call=call, ok=data is not None, text="", data=data)
+
+
+SENDER = LinkedEntities(namespace="outbound", deployment="invoice-sender",
+                        service="invoice-sender")
+
+
+def test_trouble_nothing_explains_reads_the_logs_for_a_fault_no_action_mends() -> None:
+    reads = LogReads()
+    found = diagnose(SENDER, ALERTED, NOW, reads).findings
+    # The expired certificate is found; a throttle, which only speaks against an action
+    # under consideration, is left for when one is.
+    assert [f.kind for f in found] == ["certificate-failure"]
+    assert any(CATALOG[c.tool].evidence_for for c in reads.calls)
+
+
+def test_a_workload_in_no_trouble_reads_no_logs_before_planning() -> None:
+    reads = LogReads()
+    assert diagnose(SENDER, INVENTORY, NOW, reads).findings == ()
+    assert not any(CATALOG[c.tool].evidence_for for c in reads.calls)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from assistant.analysis import Contradiction, Finding, Remedy, Subject, analyze, collect
-from assistant.models import DeploymentInfo, Inventory, NodeInfo, ToolCall
+from assistant.models import AlertInfo, DeploymentInfo, Inventory, NodeInfo, ToolCall
 from assistant.planning.diagnosis import catalog_for_review
 from assistant.planning.entities import LinkedEntities
 from assistant.planning.intent import (
@@ -864,3 +864,91 @@ def test_a_block_introduced_as_a_paste_runs_past_its_quoted_subject_line() -> No
     assert "restart" not in words.own and "journal-api" not in words.own
     assert "why is journal-store lagging?" in words.own
     assert not with_orders(question, JOURNAL, (), KNOWN).candidates
+
+
+LEAKING = LinkedEntities(namespace="ledger", deployment="journal-api", service="journal-api")
+JOURNAL_API_PODS = ("journal-api-5c7d2-k8vwq", "journal-api-5c7d2-p2mzt", "journal-api-5c7d2-x4hbn")
+
+
+def _leaking(*near_limit: str) -> Inventory:
+    """journal-api with a memory alert firing about each pod in ``near_limit``."""
+    deps = tuple(d.model_copy(update={"pods": JOURNAL_API_PODS}) if d.name == "journal-api"
+                 else d for d in KNOWN.deployments)
+    return KNOWN.model_copy(update={"deployments": deps, "alerts": tuple(
+        AlertInfo(name="PodMemoryAboveNinetyPercent", labels={
+            "namespace": "ledger", "pod": pod, "container": "journal-api"})
+        for pod in near_limit)})
+
+
+def test_an_order_naming_a_pod_without_the_word_pod_deletes_that_pod() -> None:
+    pod = JOURNAL_API_PODS[1]
+    ordered = with_orders(f"just delete {pod} for now, the rest can wait", LEAKING, (),
+                          _leaking())
+    (cand,) = ordered.candidates
+    assert cand.call == ToolCall(tool="delete_pod", args={"namespace": "ledger", "pod": pod})
+
+
+@pytest.mark.parametrize("question", [
+    "kill the fat pod",
+    "evict the pod that's about to fall over",
+    "delete the journal-api pod closest to its limit, leave the others",
+])
+def test_an_order_describing_a_pod_by_its_memory_acts_on_the_one_the_alerts_single_out(
+        question: str) -> None:
+    ordered = with_orders(question, LEAKING, (), _leaking(JOURNAL_API_PODS[2]))
+    (cand,) = ordered.candidates
+    assert cand.call == ToolCall(tool="delete_pod", args={
+        "namespace": "ledger", "pod": JOURNAL_API_PODS[2]})
+
+
+def test_a_described_pod_the_alerts_do_not_single_out_is_asked_about() -> None:
+    for inventory in (_leaking(), _leaking(*JOURNAL_API_PODS[:2])):
+        ordered = with_orders("kill the fat pod", LEAKING, (), inventory)
+        assert ordered.candidates == ()
+        (note,) = ordered.notes
+        assert "name the pod" in note
+
+
+ROLLBACK_API = Finding(
+    kind="bad-rollout", subject=Subject(namespace="ledger", workload="journal-api"),
+    summary="trouble began with revision 8", supports=(Remedy.ROLLBACK,), healthy_revision=7)
+
+
+def test_an_order_naming_a_namespace_acts_on_its_one_workload_the_evidence_supports() -> None:
+    # The thread landed on journal-store; the order names only the namespace.
+    ordered = with_orders("roll back whatever broke ledger, now please", JOURNAL,
+                          (_runbook_rollback(),), KNOWN, (ROLLBACK_API,))
+    (cand,) = ordered.candidates
+    assert cand.call == ToolCall(tool="rollback_deployment", args={
+        "namespace": "ledger", "deployment": "journal-api", "revision": 7})
+    ((gone, why),) = ordered.dropped
+    assert gone == _runbook_rollback() and "journal-api" in why
+
+
+def test_an_order_naming_a_namespace_where_none_or_several_fit_is_asked_back() -> None:
+    both = (ROLLBACK_API, BAD_ROLLOUT)
+    for findings in ((), both):
+        ordered = with_orders("roll back whatever broke ledger", JOURNAL,
+                              (_runbook_rollback(),), KNOWN, findings)
+        assert ordered.candidates == ()
+        (note,) = ordered.notes
+        assert "say which workload" in note
+
+
+def test_an_order_naming_a_namespace_whose_one_fit_is_the_thread_s_acts_on_it() -> None:
+    ordered = with_orders("roll back whatever broke ledger", JOURNAL,
+                          (_runbook_rollback(),), KNOWN, (BAD_ROLLOUT,))
+    (cand,) = ordered.candidates
+    assert cand.call.args["deployment"] == "journal-store" and cand.ordered == {}
+
+
+def test_an_ordered_pod_deletion_stands_in_for_the_restart_nobody_ordered() -> None:
+    restart = PlannedCall(call=ToolCall(tool="restart_deployment", args={
+        "namespace": "ledger", "deployment": "journal-api"}), why="step 3 of leak",
+        runbook_id="leak", step_index=2)
+    ordered = with_orders("kill the fat pod, the rest can wait", LEAKING, (restart,),
+                          _leaking(JOURNAL_API_PODS[0]))
+    assert [c.call.tool for c in ordered.candidates] == ["delete_pod"]
+    kept = with_orders("kill the fat pod and restart journal-api after", LEAKING, (restart,),
+                       _leaking(JOURNAL_API_PODS[0]))
+    assert sorted(c.call.tool for c in kept.candidates) == ["delete_pod", "restart_deployment"]

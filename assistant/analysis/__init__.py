@@ -9,17 +9,18 @@ from collections.abc import Iterable
 from assistant.analysis.alerts import analyze_alerts
 from assistant.analysis.evidence import Evidence, WorkloadEvidence, WorkloadKey, collect
 from assistant.analysis.findings import Contradiction, Finding, Remedy, Subject
-from assistant.analysis.logs import throttled_dependency
+from assistant.analysis.logs import certificate_failure, throttled_dependency
 from assistant.analysis.quotas import quota_nearly_used_up
 from assistant.analysis.scheduling import quota_blocked, unschedulable
 from assistant.analysis.workloads import WORKLOAD_ANALYZERS, healthy
 
 __all__ = [
     "Contradiction", "Evidence", "Finding", "Remedy", "Subject", "WorkloadEvidence",
-    "WorkloadKey", "analyze", "collect",
+    "WorkloadKey", "analyze", "collect", "unremedied",
 ]
 
-ANALYZERS = (*WORKLOAD_ANALYZERS, throttled_dependency, unschedulable, quota_blocked)
+ANALYZERS = (*WORKLOAD_ANALYZERS, throttled_dependency, certificate_failure, unschedulable,
+             quota_blocked)
 
 
 def analyze(evidence: Evidence, focus: Iterable[WorkloadKey]) -> list[Finding]:
@@ -52,3 +53,16 @@ def analyze(evidence: Evidence, focus: Iterable[WorkloadKey]) -> list[Finding]:
         if expected:
             findings.extend(healthy(workload, evidence.now, expected))
     return findings
+
+
+# Faults no action of the catalog mends (a certificate's dates): looked for in the costly
+# reads only when a workload's trouble is otherwise unexplained.
+UNREMEDIED_ANALYZERS = (certificate_failure,)
+
+
+def unremedied(evidence: Evidence, focus: Iterable[WorkloadKey]) -> list[Finding]:
+    """Findings of faults that no action of the catalog mends, about the focused
+    workloads."""
+    return [f for key in dict.fromkeys(focus)
+            if (workload := evidence.workloads.get(key)) is not None
+            for analyzer in UNREMEDIED_ANALYZERS for f in analyzer(workload, evidence.now)]

@@ -7,6 +7,11 @@ that are being refused. Log text is data: it only ever yields counts, pod names,
 host name (a host pattern, nothing else) and the lines themselves, quoted as evidence. It
 never sets a target, an action or a number; the subject is the workload whose logs these
 are, as the caller said.
+
+A TLS handshake refused over a certificate (expired, not yet valid, untrusted, for another
+name) is a fault of its own: no number of replicas, restarts or revisions changes the
+certificate's dates or who signed it. The finding names the pods and quotes the lines, so
+the responder sees which certificate to renew or replace.
 """
 
 from __future__ import annotations
@@ -58,6 +63,16 @@ _HOST = re.compile(r"^(?=[^:]*[a-z])[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d{1,5})?$"
 _OWN_WORDS = frozenset({"msg", "message", "err", "error", "reason", "status", "response",
                         "detail", "cause", "exception", "event"})
 _QUOTED = re.compile(r"(?P<key>[A-Za-z_][\w.-]*)\"?\s*[=:]\s*(?P<q>[\"'])(?P<value>.*?)(?P=q)")
+# A TLS handshake failed over a certificate: Go's x509 errors, OpenSSL's and Java's wording.
+_CERTIFICATE = re.compile(
+    r"\bx509:|\bcertificate (?:has )?expired\b|\bcertificate is not (?:yet )?valid\b"
+    r"|\bcertificate verify failed\b|\bcertificate signed by unknown authority\b"
+    r"|\bcertificate is valid for\b|\bcert(?:ificate)? (?:was )?revoked\b"
+    r"|\btls: (?:bad certificate|expired certificate|unknown certificate|certificate required)"
+    r"|\bCERT_HAS_EXPIRED\b|\bunable to verify the first certificate\b"
+    r"|\bself[- ]signed certificate\b|\bPKIX path (?:building|validation) failed\b",
+    re.IGNORECASE)
+_EXPIRED = re.compile(r"\bexpired\b|\bnot yet valid\b|\bCERT_HAS_EXPIRED\b", re.IGNORECASE)
 # A line's own time: the first ISO-8601 timestamp on it.
 _STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?)"
                     r"(Z|[+-]\d{2}:?\d{2})?")
@@ -171,3 +186,29 @@ def throttled_dependency(w: WorkloadEvidence, now: datetime) -> list[Finding]:
                           why=f"restart not indicated: restarted pods call {who} again "
                               "and are refused the same way"),
         ))]
+
+
+def certificate_failure(w: WorkloadEvidence, now: datetime) -> list[Finding]:
+    """The workload's own recent log lines show TLS handshakes failing over a certificate."""
+    seen = [(excerpt.pod, line) for excerpt in w.logs for line in _recent(excerpt.lines, now)
+            if _CERTIFICATE.search(_own_words(line))]
+    if not seen:
+        return []
+    pods = list(dict.fromkeys(pod for pod, _ in seen))
+    expired = any(_EXPIRED.search(_own_words(line)) for _, line in seen)
+    what = "an expired certificate" if expired else "a certificate it cannot verify"
+    named = ", ".join(pods[:PODS_NAMED]) + (f" and {len(pods) - PODS_NAMED} more"
+                                             if len(pods) > PODS_NAMED else "")
+    read = len([e for e in w.logs if e.lines])
+    first_of: dict[str, str] = {}  # each distinct line, from the first pod that logged it
+    for pod, line in seen:
+        first_of.setdefault(_clip(line), pod)
+    # The newest lines say most about now: quote the last distinct ones.
+    quoted = list(first_of.items())[-LINES_QUOTED:]
+    return [Finding(
+        kind="certificate-failure", subject=Subject(namespace=w.namespace, workload=w.name),
+        summary=f"TLS handshakes fail on {what}: the certificate must be renewed or "
+                "replaced; its pods' count, restarts or revision do not change it",
+        evidence=(f"{len(seen)} log line(s) in {len(pods)} of {read} pods read ({named}) "
+                  f"show {what}",
+                  *(f"{pod}: {line}" for line, pod in quoted)))]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from assistant.analysis import Finding, WorkloadKey, analyze, collect
+from assistant.analysis import Finding, WorkloadKey, analyze, collect, unremedied
 from assistant.models import Inventory, Remedy, ToolCall
 from assistant.planning.entities import LinkedEntities, entities_of, in_trouble
 from assistant.planning.intent import Ask, Asked
@@ -76,9 +76,23 @@ def _analyzed(calls: Sequence[ToolCall], focus: Sequence[WorkloadKey], inventory
 
 def diagnose(entities: LinkedEntities, inventory: Inventory, now: datetime,
              run: ReadOnlyRunner) -> Diagnosis:
+    """The everyday reads' findings; a workload in trouble that they explain no way (an
+    alert fires, yet nothing calls for any remedy) also gets the costly reads, for a fault
+    that shows only in its logs and that no action mends (a certificate that expired)."""
     focus = ([(entities.namespace, entities.deployment)]
              if entities.namespace and entities.deployment else [])
-    return _analyzed(evidence_calls(entities.bindings()), focus, inventory, now, run)
+    found = _analyzed(evidence_calls(entities.bindings()), focus, inventory, now, run)
+    if (not focus or any(f.supports for f in focus_findings(found.findings, entities))
+            or not any((d.namespace, d.name) == focus[0] for d in in_trouble(inventory))):
+        return found
+    costly = {c.args_hash: c for remedy in Remedy
+              for c in evidence_calls(entities.bindings(), remedy)}
+    observations = [run(call) for call in costly.values()]
+    outputs = [(CATALOG[o.call.tool].read_output(o.data), _workload_of(o.call))
+               for o in observations if o.ok and o.data is not None]
+    more = unremedied(collect(outputs, inventory, now), focus)
+    return Diagnosis(observations=(*found.observations, *observations),
+                     findings=(*found.findings, *more))
 
 
 def diagnose_actions(candidates: Sequence[PlannedCall], inventory: Inventory, now: datetime,

@@ -14,6 +14,14 @@ words name, else on the one node the asker's own words name ("hav-w-1c-01 is don
 it so lagersaldo-db-2 can schedule": "it" can only be a node), else on the thread's node,
 whatever workload the thread is about: the pod waiting for that node is the reason, not
 the target.
+
+An order of a pod's action acts on the thread's workload's pod its words name, with or
+without the word "pod" ("delete viewer-gw-6a4f8-d2kqx"); one that describes the pod by its
+trouble instead ("kill the fat pod", "the one about to fall over") acts on the one pod the
+firing alerts about the workload single out for that trouble, and asks which when they
+single out none or several. An order naming a namespace but no workload ("roll back
+whatever broke booking") means the one workload there whose evidence supports that action;
+when none or several do, the asker is asked which.
 """
 
 from __future__ import annotations
@@ -23,11 +31,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.models import Inventory, ToolCall
-from assistant.planning.entities import LinkedEntities
+from assistant.analysis import Finding
+from assistant.models import DeploymentInfo, Inventory, Remedy, ToolCall
+from assistant.planning.entities import LinkedEntities, entities_of
 from assistant.planning.intent import Ask, Order, asks_by, orders_in, provisos, split_words
 from assistant.planning.names import mentions
-from assistant.planning.offline import PlannedCall
+from assistant.planning.offline import PlannedCall, focus_findings
 from assistant.planning.requests import requested_values, unclear_values
 from tools.catalog import CATALOG
 
@@ -39,6 +48,17 @@ _POD_ARGS = frozenset({"namespace", "pod"})
 # The argument naming a node, in no namespace: an order of a tool whose only required
 # argument it is acts on a node, not on the thread's workload.
 _NODE_ARG = "node"
+# A pod described by its memory ("the fat pod", "the one about to fall over", "nearest its
+# limit") or by trouble of any kind ("the stuck pod"), and the alerts that single one out
+# for memory: by their name or what their rule says they mean.
+_MEMORY_WORDS = re.compile(
+    r"\b(?:fat(?:test)?|big(?:gest)?|bloated|heav(?:y|iest)|hungr(?:y|iest)|leak(?:y|ing)"
+    r"|swollen)\b|\bmemory\b|\boom|\b(?:near(?:est)?|clos(?:e|est))(?: to)? (?:its|the|their)"
+    r" (?:memory )?limit|\babout to (?:fall over|oom|die|blow|crash|pop|go)\b", re.IGNORECASE)
+_TROUBLE_WORDS = re.compile(
+    r"\b(?:stuck|hung|hanging|wedged|broken|sick|bad|unhealthy|unready|not ready|crashing"
+    r"|crash-?looping|failing|dying|dead)\b", re.IGNORECASE)
+_MEMORY_ALERT = re.compile(r"mem|oom|heap", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,24 +102,21 @@ def _aims_at(call: ToolCall, entities: LinkedEntities) -> bool:
         entities.namespace, entities.deployment)
 
 
-def _target_args(order: Order, entities: LinkedEntities) -> frozenset[str] | None:
-    """The args naming what the order acts on: the thread's workload, or, for a tool that
-    acts on one pod, the workload's pod the order names itself ("delete pod cart-7d9f-x2"),
-    never one only the thread or a paste named. None: the tool acts on neither."""
-    fields = CATALOG[order.tool].args_model.model_fields.keys()
-    if fields >= _TARGET_ARGS:
-        return _TARGET_ARGS
-    if fields >= _POD_ARGS and entities.pod is not None and mentions(order.clause, entities.pod):
-        return _POD_ARGS
-    return None
+def _acts_on_workload(tool: str) -> bool:
+    return CATALOG[tool].args_model.model_fields.keys() >= _TARGET_ARGS
 
 
-def _drafted(order: Order, target: frozenset[str], bindings: Mapping[str, Any],
+def _acts_on_pod(tool: str) -> bool:
+    fields = CATALOG[tool].args_model.model_fields.keys()
+    return fields >= _POD_ARGS and not fields >= _TARGET_ARGS
+
+
+def _drafted(order: Order, bindings: Mapping[str, Any],
              values: Mapping[str, int]) -> dict[str, Any] | list[str]:
     """The ordered call's args, or the names of what the order left unsaid."""
     spec = CATALOG[order.tool]
     fields = spec.args_model.model_fields
-    args: dict[str, Any] = {k: bindings[k] for k in sorted(target)}
+    args: dict[str, Any] = {k: bindings[k] for k in sorted(_TARGET_ARGS)}
     if spec.complete is not None:
         args = spec.complete(args, bindings)
     args.update(values)
@@ -172,17 +189,130 @@ def _node_orders(question: str, entities: LinkedEntities, kept: list[PlannedCall
     return notes
 
 
+def _as_pods(question: str, pods: Collection[str]) -> str:
+    """The question with each pod it names written as "pod <name>": a pod's name says what
+    it names, as the word would ("delete cart-7d9f-x2" orders a pod's deletion)."""
+    for pod in sorted(pods, key=len, reverse=True):
+        question = re.sub(rf"(?<!\bpod )(?<![\w-]){re.escape(pod)}(?![\w-])", f"pod {pod}",
+                          question, flags=re.IGNORECASE)
+    return question
+
+
+def _pods_of(entities: LinkedEntities, inventory: Inventory) -> list[str]:
+    dep = inventory.deployment(entities.namespace or "", entities.deployment or "",
+                               entities.kind)
+    return list(dict.fromkeys([*(dep.pods if dep else ()),
+                               *([entities.pod] if entities.pod else [])]))
+
+
+def _singled_out(entities: LinkedEntities, inventory: Inventory, memory: bool) -> list[str]:
+    """The workload's pods the firing alerts about it name: for memory, only alerts about
+    memory (by their name or what their rule says they mean)."""
+    prefix = f"{entities.deployment}-"
+    return list(dict.fromkeys(
+        a.labels["pod"] for a in inventory.alerts
+        if a.state == "firing" and a.labels.get("namespace") == entities.namespace
+        and a.labels.get("pod", "").startswith(prefix)
+        and (not memory or _MEMORY_ALERT.search(f"{a.name} {a.about}"))))
+
+
+def _pod_orders(question: str, entities: LinkedEntities, kept: list[PlannedCall],
+                inventory: Inventory, workloads: Collection[str]) -> list[str]:
+    """Adds to ``kept`` every order of a pod's action on a pod of the thread's workload:
+    the one its words name, else the one the alerts single out for the trouble its words
+    describe; returns what the asker must still say. A pod only the thread or a paste
+    named, or "the pod" described no way, is not guessed. Once one is ordered, a restart
+    of the whole workload nobody ordered is what the asker chose against: it leaves
+    ``kept``."""
+    if entities.namespace is None or entities.deployment is None:
+        return []
+    pods = _pods_of(entities, inventory)
+    own = split_words(question, workloads).own
+    notes: list[str] = []
+    for order in orders_in(_as_pods(question, pods), workloads):
+        if CATALOG[order.tool].read_only or not _acts_on_pod(order.tool):
+            continue
+        meant = [p for p in pods if mentions(order.clause, p)]
+        if not meant:
+            memory = _MEMORY_WORDS.search(own) is not None
+            if not (memory or _TROUBLE_WORDS.search(order.clause)):
+                continue
+            meant = _singled_out(entities, inventory, memory)
+            if len(meant) != 1:
+                found = (f"the alerts single out {' and '.join(meant)}" if meant
+                         else "no firing alert singles one out")
+                notes.append(f"you asked to {order.clause!r}, but {found} among "
+                             f"{entities.namespace}/{entities.deployment}'s pods: name the "
+                             "pod and I will propose it")
+                continue
+        for pod in meant:
+            args = {"namespace": entities.namespace, "pod": pod}
+            same = [i for i, c in enumerate(kept)
+                    if c.call.tool == order.tool and c.call.args == args]
+            for i in same:
+                kept[i] = kept[i].model_copy(update={"ordered": kept[i].ordered or {}})
+            if not same:
+                kept.append(PlannedCall(call=ToolCall(tool=order.tool, args=args),
+                                        why=f"your order: {order.clause!r}", runbook_id=None,
+                                        step_index=None, ordered={}))
+    if any(c.ordered is not None and _acts_on_pod(c.call.tool) for c in kept):
+        kept[:] = [c for c in kept if c.ordered is not None
+                   or CATALOG[c.call.tool].remedy is not Remedy.RESTART
+                   or not _aims_at(c.call, entities)]
+    return notes
+
+
+def _namespace_only(order: Order, workloads: Collection[str],
+                    namespaces: Collection[str]) -> str | None:
+    """The one namespace the order's words name when they name no workload."""
+    words = f"{order.lead} {order.clause}"
+    if any(mentions(words, w) for w in workloads):
+        return None
+    named = [ns for ns in namespaces if mentions(words, ns)]
+    return named[0] if len(named) == 1 else None
+
+
+def _supported_in(namespace: str, tool: str, inventory: Inventory,
+                  findings: Sequence[Finding]) -> list[DeploymentInfo]:
+    """The namespace's workloads whose findings support the tool's remedy."""
+    remedy = CATALOG[tool].remedy
+    return [d for d in inventory.deployments if d.namespace == namespace
+            and any(remedy in f.supports for f in focus_findings(findings, entities_of(d)))]
+
+
+def _drafted_for(order: Order, dep: DeploymentInfo,
+                 findings: Sequence[Finding]) -> PlannedCall | None:
+    """The ordered call on another workload, aimed as its own evidence aims it."""
+    spec = CATALOG[order.tool]
+    entities = entities_of(dep)
+    values = {k: v for k, v in requested_values(order.clause).items()
+              if k in spec.args_model.model_fields}
+    drafted = _drafted(order, entities.bindings(), values)
+    if isinstance(drafted, list):
+        return None
+    call = ToolCall(tool=order.tool, args=drafted)
+    for f in focus_findings(findings, entities):
+        if spec.aim is not None and spec.remedy in f.supports:
+            call = ToolCall(tool=order.tool, args={
+                **drafted, **spec.aim(spec.validate_args(drafted), f), **values})
+    return PlannedCall(call=call, why=f"your order: {order.clause!r}", runbook_id=None,
+                       step_index=None, ordered=values)
+
+
 def with_orders(question: str, entities: LinkedEntities,
-                candidates: Sequence[PlannedCall], inventory: Inventory) -> Ordered:
+                candidates: Sequence[PlannedCall], inventory: Inventory,
+                findings: Sequence[Finding] = ()) -> Ordered:
     """``candidates`` with every order the asker gave about the thread's workload (one
     naming another of the inventory's workloads or namespaces is not about it): a
     candidate already making that call takes the order's values; otherwise the order
     becomes a candidate of its own. An order of a node's action joins them, on its node,
-    whatever the thread is about."""
+    whatever the thread is about; one naming only a namespace acts on the workload there
+    that ``findings`` support the action for."""
     kept = list(candidates)
     dropped: list[tuple[PlannedCall, str]] = []
     workloads = {d.name for d in inventory.deployments}
     notes = _node_orders(question, entities, kept, inventory, workloads)
+    notes.extend(_pod_orders(question, entities, kept, inventory, workloads))
     if entities.namespace is None or entities.deployment is None:
         return Ordered(tuple(kept), tuple(notes))
     bindings = entities.bindings()
@@ -196,11 +326,43 @@ def with_orders(question: str, entities: LinkedEntities,
                  for p in provisos(question, entities.deployment, workloads))
     for order in orders_in(question, workloads):
         spec = CATALOG[order.tool]
-        target = _target_args(order, entities)
-        if (spec.read_only or target is None or order.tool in refused
-                or not (target == _POD_ARGS or _names_target(order, entities, workloads))):
+        if spec.read_only or not _acts_on_workload(order.tool) or order.tool in refused:
             continue
-        elsewhere = _other_namespaces(order, entities, namespaces)
+        namespace = _namespace_only(order, workloads, namespaces)
+        if namespace is not None:
+            meant = _supported_in(namespace, order.tool, inventory, findings)
+            if not (len(meant) == 1 and meant[0].name == entities.deployment
+                    and meant[0].namespace == entities.namespace):
+                # Not this thread's workload: the order means another, or is the asker's
+                # to make precise; either way the thread's own call is not what they ordered.
+                if len(meant) == 1:
+                    why = (f"your order {order.clause!r} names namespace {namespace}, where "
+                           f"only {meant[0].name}'s evidence supports it")
+                    ordered = _drafted_for(order, meant[0], findings)
+                else:
+                    which = ("the evidence I have supports it for none of its workloads"
+                             if not meant else
+                             f"{' and '.join(d.name for d in meant)} all fit")
+                    why = (f"you asked to {order.clause!r} in namespace {namespace}, but "
+                           f"{which}: say which workload and I will propose it")
+                    notes.append(why)
+                    ordered = None
+                dropped.extend((c, why) for c in kept
+                               if c.call.tool == order.tool and _aims_at(c.call, entities))
+                kept = [c for c in kept
+                        if not (c.call.tool == order.tool and _aims_at(c.call, entities))]
+                if ordered is not None:
+                    there = entities_of(meant[0])
+                    same = [i for i, c in enumerate(kept)
+                            if c.call.tool == order.tool and _aims_at(c.call, there)]
+                    for i in same:
+                        kept[i] = kept[i].model_copy(update={"ordered": ordered.ordered})
+                    if not same:
+                        kept.append(ordered)
+                continue
+        elif not _names_target(order, entities, workloads):
+            continue
+        elsewhere = _other_namespaces(order, entities, namespaces) if namespace is None else []
         if elsewhere:
             notes.append(f"you asked to {order.clause!r}, but this thread is about "
                          f"{entities.namespace}/{entities.deployment}, not "
@@ -227,7 +389,7 @@ def with_orders(question: str, entities: LinkedEntities,
             kept[i] = cand.model_copy(update={"call": call, "ordered": values})
         if same:
             continue
-        drafted = _drafted(order, target, bindings, values)
+        drafted = _drafted(order, bindings, values)
         if isinstance(drafted, list):
             notes.append(f"you asked to {order.clause!r}, but it does not say "
                          f"{' or '.join(drafted)}: say it and I will propose it")

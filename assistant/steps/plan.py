@@ -153,7 +153,7 @@ class PlanStep:
         drafted = [cand for other, found in about_named
                    for cand in drafts_for(other, found, inventory)]
         ordered = with_orders(question, linking.entities, (*result.candidates, *drafted),
-                              inventory)
+                              inventory, (*diagnosis.findings, *also, *nearby))
         silences = with_silence_asks(question, ordered.candidates, inventory,
                                      (*diagnosis.findings, *also), actor.user_id)
         scoped = within_thread_alert(silences.candidates, linking.entities)

@@ -261,7 +261,10 @@ def _job_description(namespace: str, cron: CronJobSpec | None, job: JobSpec) -> 
         namespace=namespace, name=job.name, cronjob=cron.name if cron else None,
         status=job.status, active=job.active, succeeded=job.succeeded, failed=job.failed,
         started_at=_iso(job.started_at), finished_at=_iso(job.finished_at),
-        reason=job.reason, message=job.message,
+        # Only a Failed condition carries them, as the API has it: why a running Job has no
+        # pod shows in its events (FailedCreate), not in its status.
+        reason=job.reason if job.status == "Failed" else None,
+        message=job.message if job.status == "Failed" else None,
         pods=[JobPod(name=p.name, phase=p.phase, reason=p.reason, exit_code=p.exit_code)
               for p in job.pods])
 
@@ -271,7 +274,7 @@ def job_pods(world: World, namespace: str) -> list[PodRow]:
     jobs = namespace_jobs(world, namespace)
     return [PodRow(name=p.name, phase=p.phase, ready=p.ready, restarts=0,
                    reason=p.reason, deployment=None, revision=None,
-                   last_termination_reason=None, age=None)
+                   last_termination_reason=None, age=None, created_at=None)
             for job in jobs for p in job.pods]
 
 

@@ -21,9 +21,11 @@ from assistant.models import (
 )
 from assistant.planning.entities import LinkedEntities, Linking, link_entities
 from assistant.planning.offline import Observation, derive_bindings, plan_offline
+from tools.job_tools import JobArgs
 from tools.object_outputs import CronJobList, CronJobRow, JobDescription, JobPod
 from tools.object_render import cronjobs_text
 from tools.outputs import PodLogs
+from tools.trouble_reads import job_reads
 
 RUNS = ("tide-rollup-29936700", "tide-rollup-29938140")
 HARBOUR = Inventory(
@@ -158,3 +160,13 @@ def test_a_suspended_cronjob_is_said_first_in_its_listing() -> None:
     resumed = CronJobList(namespace="marine", cronjobs=[
         listed.cronjobs[0].model_copy(update={"suspended": False}), listed.cronjobs[1]])
     assert "suspended," not in cronjobs_text(resumed)
+
+
+def test_a_running_job_with_no_pod_is_followed_to_its_events() -> None:
+    podless = JobDescription(namespace="marine", name="berth-resync", cronjob=None,
+                             status="Running", active=0, succeeded=0, failed=0,
+                             started_at="2027-01-01T06:00:00Z", finished_at=None, reason=None,
+                             message=None, pods=[])
+    assert job_reads(JobArgs(namespace="marine", job="berth-resync"), podless) == [
+        ToolCall(tool="list_events",
+                 args={"namespace": "marine", "kind": "Job", "name": "berth-resync"})]

@@ -65,8 +65,13 @@ def workload_reads(args: Any, output: DeploymentDescription) -> list[ToolCall]:
 
 
 def job_reads(args: Any, output: JobDescription) -> list[ToolCall]:
-    """A Job that has not completed: what its running pod is doing now, or what the pod
-    that failed last said before it ended."""
+    """A Job that has not completed: what its running pod is doing now, why it has none,
+    or what the pod that failed last said before it ended."""
+    if output.status == "Running" and not output.pods:
+        # No pod at all: why none was created (a quota, an admission webhook) is in the
+        # Job's events, as `kubectl describe job` shows them.
+        return [ToolCall(tool="list_events", args={"namespace": args.namespace, "kind": "Job",
+                                                   "name": args.job})]
     if output.status == "Running":
         pods = [p for p in output.pods if p.phase in ("Running", "Pending")]
     elif output.status == "Failed":

@@ -201,19 +201,22 @@ kubelet_volume_stats_available_bytes{namespace="<my-namespace>", persistentvolum
 """
 
 
-@pytest.mark.parametrize(("body", "alert", "read"), [
+@pytest.mark.parametrize(("body", "alert", "reads"), [
     (NODE_BODY, {"alertname": "KubeNodeNotReady", "node": "ip-10-1-2-3"},
-     ToolCall(tool="describe_node", args={"node": "ip-10-1-2-3"})),
+     [ToolCall(tool="describe_node", args={"node": "ip-10-1-2-3"})]),
+    # A Job's thread also reads its namespace's CronJobs: whether its CronJob is suspended
+    # is what "is it running again?" turns on.
     (JOB_BODY, {"alertname": "KubeJobFailed", "namespace": "money", "job_name": "close-29"},
-     ToolCall(tool="describe_job", args={"namespace": "money", "job": "close-29"})),
+     [ToolCall(tool="describe_job", args={"namespace": "money", "job": "close-29"}),
+      ToolCall(tool="list_cronjobs", args={"namespace": "money"})]),
     (CLAIM_BODY, {"alertname": "KubePersistentVolumeFillingUp", "namespace": "money",
                   "persistentvolumeclaim": "ledger-wal-0"},
-     ToolCall(tool="query_metrics", args={"query": 'kubelet_volume_stats_available_bytes{'
-                                          'namespace="money", persistentvolumeclaim='
-                                          '"ledger-wal-0"}'})),
+     [ToolCall(tool="query_metrics", args={"query": 'kubelet_volume_stats_available_bytes{'
+                                           'namespace="money", persistentvolumeclaim='
+                                           '"ledger-wal-0"}'})]),
 ])
 def test_an_alerts_node_job_or_claim_is_what_the_runbooks_commands_read(
-    body: str, alert: dict[str, str], read: ToolCall,
+    body: str, alert: dict[str, str], reads: list[ToolCall],
 ) -> None:
     book = _parse(body, name=f"{alert['alertname']}.md")
     calls: list[ToolCall] = []
@@ -224,4 +227,4 @@ def test_an_alerts_node_job_or_claim_is_what_the_runbooks_commands_read(
 
     linking = link_entities("what now?", alert, INVENTORY)
     plan = plan_offline(linking, [_hit(book)], {book.id: book}, INVENTORY, unread)
-    assert plan.ask_back is None and calls == [read]
+    assert plan.ask_back is None and calls == reads

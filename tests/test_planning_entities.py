@@ -857,3 +857,20 @@ def test_a_mistyped_part_of_a_name_links_it_but_a_short_word_a_slip_away_is_anot
     assert link_entities("not sure what broke, check first", None,
                          inventory).entities.deployment is None
 
+
+
+def test_a_name_only_a_pasted_order_gives_is_no_subject_when_the_asker_tells_a_symptom():
+    inventory = Inventory(environment="prod", deployments=(
+        DeploymentInfo(namespace="rider", name="rider-api", service="rider-api", replicas=5,
+                       ready_replicas=5),
+        DeploymentInfo(namespace="fares", name="tap-validator", service="tap-validator",
+                       replicas=4, ready_replicas=2),
+        DeploymentInfo(namespace="fares", name="tap-receipts", service="tap-receipts",
+                       replicas=2, ready_replicas=2),
+    ))
+    pasted = ('vendor ticket below:\n"Subject: maintenance tonight"\n'
+              "Please scale rider-api to 0 replicas.\n")
+    told = link_entities(pasted + "why are card taps declined this morning?\n", None, inventory)
+    assert told.entities.deployment != "rider-api"
+    asked = link_entities(pasted + "what do you make of this?\n", None, inventory)
+    assert asked.entities.deployment == "rider-api"

@@ -735,6 +735,12 @@ def _settle_loose_tie(tied: list[DeploymentInfo], inventory: Inventory,
     return troubled[0] if len(troubled) == 1 else None
 
 
+def _describes_symptom(text: str) -> bool:
+    # symptoms.py builds on this module's links, so its vocabulary is read at call time.
+    from assistant.planning.symptoms import symptoms_in
+    return bool(symptoms_in(text))
+
+
 _POINTS_BACK = re.compile(
     r"\b(?:it|its|it[’']s|the pods?|this pods?|these pods|that pod|the containers?|"
     r"the service|this one|that one)\b")
@@ -775,7 +781,10 @@ def link_entities(
         # A thread's subject is never moved by a name only an order in a paste gives.
         whole = _link(without_orders(question, Remedy.SILENCE if silencing else None),
                       alert, inventory, previous, alert_first=silencing)
-        if whole.source != "question" and not kept_on:
+        if whole.source != "question" and not kept_on and not _describes_symptom(own):
+            # A name only a pasted order gives says what the paste is about only when the
+            # asker's own words describe nothing: "why are taps declined?" under a ticket
+            # ordering "scale rider-api to 0" is about whatever declines the taps.
             whole = _link(question, alert, inventory, previous, alert_first=silencing)
         settles = whole.resolved and whole.source == "question"
         if (not linked.ambiguous or settles) and (

@@ -68,6 +68,18 @@ class Ordered:
     dropped: tuple[tuple[PlannedCall, str], ...] = ()  # candidates an order set aside, why
 
 
+def _as_ordered(kept: list[PlannedCall], order: Order, args: dict[str, Any]) -> None:
+    """The candidate making exactly this call marked as ordered, or the ordered call
+    drafted when no candidate makes it."""
+    same = [i for i, c in enumerate(kept) if c.call.tool == order.tool and c.call.args == args]
+    for i in same:
+        kept[i] = kept[i].model_copy(update={"ordered": kept[i].ordered or {}})
+    if not same:
+        kept.append(PlannedCall(call=ToolCall(tool=order.tool, args=args),
+                                why=f"your order: {order.clause!r}", runbook_id=None,
+                                step_index=None, ordered={}))
+
+
 def _names_target(order: Order, entities: LinkedEntities, workloads: Collection[str]) -> bool:
     """The order's own words name the thread's workload: after its verb ("scale
     journal-store to 5"), or, when nothing is named there, before it ("journal-store needs
@@ -177,15 +189,7 @@ def _node_orders(question: str, entities: LinkedEntities, kept: list[PlannedCall
                          f"{' and '.join(meant)}: say which node and I will propose it")
             continue
         for node in meant:
-            args = {_NODE_ARG: node}
-            same = [i for i, c in enumerate(kept)
-                    if c.call.tool == order.tool and c.call.args == args]
-            for i in same:
-                kept[i] = kept[i].model_copy(update={"ordered": kept[i].ordered or {}})
-            if not same:
-                kept.append(PlannedCall(call=ToolCall(tool=order.tool, args=args),
-                                        why=f"your order: {order.clause!r}", runbook_id=None,
-                                        step_index=None, ordered={}))
+            _as_ordered(kept, order, {_NODE_ARG: node})
     return notes
 
 
@@ -246,15 +250,7 @@ def _pod_orders(question: str, entities: LinkedEntities, kept: list[PlannedCall]
                              "pod and I will propose it")
                 continue
         for pod in meant:
-            args = {"namespace": entities.namespace, "pod": pod}
-            same = [i for i, c in enumerate(kept)
-                    if c.call.tool == order.tool and c.call.args == args]
-            for i in same:
-                kept[i] = kept[i].model_copy(update={"ordered": kept[i].ordered or {}})
-            if not same:
-                kept.append(PlannedCall(call=ToolCall(tool=order.tool, args=args),
-                                        why=f"your order: {order.clause!r}", runbook_id=None,
-                                        step_index=None, ordered={}))
+            _as_ordered(kept, order, {"namespace": entities.namespace, "pod": pod})
     if any(c.ordered is not None and _acts_on_pod(c.call.tool) for c in kept):
         kept[:] = [c for c in kept if c.ordered is not None
                    or CATALOG[c.call.tool].remedy is not Remedy.RESTART
